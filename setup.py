@@ -1,0 +1,52 @@
+"""Build the Cython kernels.
+
+Every ``.pyx`` file under ``sklearn_normpen/`` becomes an extension module of the same
+dotted name, so adding a kernel is adding a file. Kernels are compiled with bounds and
+wraparound checks off (they validate nothing: the Python layer hands them correct arrays).
+"""
+import os
+from pathlib import Path
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+HERE = Path(__file__).parent
+COMPILER_DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": False,
+    "wraparound": False,
+    "cdivision": True,
+    "initializedcheck": False,
+    "nonecheck": False,
+    "cpow": True,
+}
+# SKLEARN_NORMPEN_DEBUG=1 keeps bounds checks on (for hunting a kernel bug).
+if os.environ.get("SKLEARN_NORMPEN_DEBUG"):
+    COMPILER_DIRECTIVES.update(boundscheck=True, wraparound=True, initializedcheck=True)
+
+
+def _extensions():
+    exts = []
+    for pyx in sorted(HERE.glob("sklearn_normpen/**/*.pyx")):
+        rel = pyx.relative_to(HERE)
+        name = ".".join(rel.with_suffix("").parts)
+        exts.append(
+            Extension(
+                name,
+                [str(rel)],
+                include_dirs=[np.get_include()],
+                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+                extra_compile_args=["-O3"],
+            )
+        )
+    return exts
+
+
+setup(
+    ext_modules=cythonize(
+        _extensions(),
+        compiler_directives=COMPILER_DIRECTIVES,
+        nthreads=os.cpu_count() or 1,
+    )
+)

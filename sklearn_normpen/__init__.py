@@ -1,0 +1,10 @@
+"""sklearn_normpen: certified, fast parameter-norm-penalty estimators for scikit-learn.
+
+Elastic net / lasso paths with K-fold CV and the 1-SE rule, (sparse-)group lasso, and ridge
+in the spectral basis, with Cython solvers that stop on a duality gap.
+"""
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "__version__",
+]

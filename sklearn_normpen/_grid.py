@@ -1,0 +1,35 @@
+"""The alpha grid: one implementation for every path and CV estimator.
+
+Default grid: ``n_alphas`` values log-spaced from ``alpha_max`` down to ``eps * alpha_max``
+(the first point is exactly ``alpha_max``, where every penalised coefficient is zero).
+``alpha_max`` itself is penalty-specific and computed by the penalty objects.
+"""
+import numpy as np
+
+from ._validation import validate_alphas
+
+
+def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
+    """Decreasing log-spaced grid from ``alpha_max`` to ``eps * alpha_max`` (float64)."""
+    if not (0 < eps < 1):
+        raise ValueError(f"eps must be in (0, 1); got {eps!r}.")
+    if n_alphas < 1:
+        raise ValueError(f"n_alphas must be a positive integer; got {n_alphas!r}.")
+    if not np.isfinite(alpha_max):
+        raise ValueError("alpha_max is infinite (pure ridge, l1_ratio=0): pass an explicit "
+                         "alpha grid.")
+    if alpha_max <= np.finfo(np.float64).tiny:
+        # y is constant (or X is zero): every alpha gives the null model.
+        return np.full(n_alphas, np.finfo(np.float64).tiny * 10) if n_alphas else None
+    return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
+
+
+def make_grid(alphas, alpha_max_fn, eps=1e-3):
+    """Resolve an estimator's ``alphas`` parameter.
+
+    ``alphas`` is an int (number of grid points; ``alpha_max_fn()`` is called) or an array
+    (validated and sorted decreasing; ``alpha_max_fn`` is not called).
+    """
+    if isinstance(alphas, (int, np.integer)):
+        return alpha_grid(alpha_max_fn(), int(alphas), eps)
+    return validate_alphas(alphas)

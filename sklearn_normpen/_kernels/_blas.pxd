@@ -1,0 +1,79 @@
+# Fused float32/float64 BLAS wrappers over scipy.linalg.cython_blas.
+#
+# Pointers are taken as ``const`` so read-only memoryviews (joblib memmaps) can be passed;
+# BLAS never writes through an input argument, so casting const away for the call is safe.
+# Every wrapper is ``noexcept nogil``: call them inside ``with nogil`` loops.
+from cython cimport floating
+from scipy.linalg cimport cython_blas as blas
+
+
+cdef inline floating _dot(int n, const floating* x, int incx,
+                          const floating* y, int incy) noexcept nogil:
+    if floating is float:
+        return blas.sdot(&n, <float*>x, &incx, <float*>y, &incy)
+    else:
+        return blas.ddot(&n, <double*>x, &incx, <double*>y, &incy)
+
+
+cdef inline floating _asum(int n, const floating* x, int incx) noexcept nogil:
+    if floating is float:
+        return blas.sasum(&n, <float*>x, &incx)
+    else:
+        return blas.dasum(&n, <double*>x, &incx)
+
+
+cdef inline floating _nrm2(int n, const floating* x, int incx) noexcept nogil:
+    if floating is float:
+        return blas.snrm2(&n, <float*>x, &incx)
+    else:
+        return blas.dnrm2(&n, <double*>x, &incx)
+
+
+cdef inline void _axpy(int n, floating alpha, const floating* x, int incx,
+                       floating* y, int incy) noexcept nogil:
+    """y += alpha * x"""
+    if floating is float:
+        blas.saxpy(&n, &alpha, <float*>x, &incx, y, &incy)
+    else:
+        blas.daxpy(&n, &alpha, <double*>x, &incx, y, &incy)
+
+
+cdef inline void _scal(int n, floating alpha, floating* x, int incx) noexcept nogil:
+    """x *= alpha"""
+    if floating is float:
+        blas.sscal(&n, &alpha, x, &incx)
+    else:
+        blas.dscal(&n, &alpha, x, &incx)
+
+
+cdef inline void _copy(int n, const floating* x, int incx,
+                       floating* y, int incy) noexcept nogil:
+    """y = x"""
+    if floating is float:
+        blas.scopy(&n, <float*>x, &incx, y, &incy)
+    else:
+        blas.dcopy(&n, <double*>x, &incx, y, &incy)
+
+
+cdef inline void _gemv(char trans, int m, int n, floating alpha,
+                       const floating* A, int lda, const floating* x, int incx,
+                       floating beta, floating* y, int incy) noexcept nogil:
+    """y = alpha * op(A) @ x + beta * y, A column-major (Fortran) m-by-n.
+
+    trans = c'N' for A @ x, c'T' for A.T @ x.
+    """
+    if floating is float:
+        blas.sgemv(&trans, &m, &n, &alpha, <float*>A, &lda, <float*>x, &incx,
+                   &beta, y, &incy)
+    else:
+        blas.dgemv(&trans, &m, &n, &alpha, <double*>A, &lda, <double*>x, &incx,
+                   &beta, y, &incy)
+
+
+cdef inline void _ger(int m, int n, floating alpha, const floating* x, int incx,
+                      const floating* y, int incy, floating* A, int lda) noexcept nogil:
+    """A += alpha * x @ y.T, A column-major m-by-n."""
+    if floating is float:
+        blas.sger(&m, &n, &alpha, <float*>x, &incx, <float*>y, &incy, A, &lda)
+    else:
+        blas.dger(&m, &n, &alpha, <double*>x, &incx, <double*>y, &incy, A, &lda)

@@ -1,0 +1,71 @@
+"""The shared CV statistics and λ_min/λ_1se rule against direct computations."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sklearn_normpen._cv import fold_weights, held_out_mse, resolve_splits
+from sklearn_normpen.selection import cv_statistics, select_min_1se
+
+
+def test_cv_statistics_matches_glmnet_formula():
+    rng = np.random.default_rng(1)
+    e = rng.random((6, 5))
+    w = np.array([20.0, 20, 19, 19, 22])
+    mean, se = cv_statistics(e, w)
+    for a in range(6):
+        m = np.sum(w * e[a]) / w.sum()
+        s = np.sqrt(np.sum(w * (e[a] - m) ** 2) / w.sum() / (len(w) - 1))
+        assert_allclose(mean[a], m)
+        assert_allclose(se[a], s)
+    # equal weights: the glmnet SE is the population std / sqrt(K-1)
+    mean_eq, se_eq = cv_statistics(e)
+    assert_allclose(se_eq, e.std(axis=1) / np.sqrt(4))
+    _, sd = cv_statistics(e, se="std")
+    assert_allclose(sd, e.std(axis=1))
+
+
+def test_cv_statistics_skips_nan_folds():
+    e = np.array([[1.0, 2.0, np.nan], [np.nan, np.nan, np.nan]])
+    mean, se = cv_statistics(e)
+    assert_allclose(mean[0], 1.5)
+    assert_allclose(se[0], 0.5)  # std 0.5 / sqrt(2 - 1)
+    assert np.isnan(mean[1]) and np.isnan(se[1])
+
+
+def test_select_min_1se_brute_force():
+    rng = np.random.default_rng(2)
+    for _ in range(200):
+        n = 12
+        alphas = np.sort(rng.random(n))[::-1]
+        mean = np.round(rng.random(n), 1)  # rounding makes ties common
+        se = rng.random(n) * 0.2
+        i_min, i_1se = select_min_1se(mean, se, alphas)
+        best = mean.min()
+        assert alphas[i_min] == max(alphas[j] for j in range(n) if mean[j] == best)
+        thr = best + se[i_min]
+        assert alphas[i_1se] == max(alphas[j] for j in range(n) if mean[j] <= thr)
+        assert alphas[i_1se] >= alphas[i_min]
+
+
+def test_select_ignores_nan_and_rejects_all_nan():
+    mean = np.array([np.nan, 0.5, 0.4, 0.45])
+    se = np.array([0.0, 0.1, 0.06, 0.0])
+    assert select_min_1se(mean, se, [4, 3, 2, 1]) == (2, 2)  # 0.5 > 0.4 + 0.06
+    se[2] = 0.1
+    assert select_min_1se(mean, se, [4, 3, 2, 1]) == (2, 1)  # 0.5 <= 0.4 + 0.1
+    with pytest.raises(ValueError, match="NaN"):
+        select_min_1se([np.nan, np.nan], [0, 0], [2, 1])
+
+
+def test_fold_helpers():
+    X = np.zeros((10, 2))
+    splits = resolve_splits(5, X, np.zeros(10))
+    assert_allclose(fold_weights(splits), [2] * 5)
+    sw = np.arange(10.0)
+    assert_allclose(fold_weights(splits, sw), [sw[te].sum() for _, te in splits])
+    with pytest.raises(ValueError, match="at least 11 samples"):
+        resolve_splits(11, X, np.zeros(10))
+    y = np.array([1.0, 2.0, 3.0])
+    P = np.array([[1.0, 0.0], [2.0, 0.0], [4.0, 0.0]])
+    assert_allclose(held_out_mse(y, P), [1 / 3, 14 / 3])
+    assert_allclose(held_out_mse(y, P, np.array([1.0, 1.0, 2.0])), [2 / 4, (1 + 4 + 18) / 4])
