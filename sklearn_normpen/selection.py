@@ -99,3 +99,36 @@ def _simplest(idx, m, c):
     # Largest simplicity; ties by lower mean, then the first index (lexsort: last key first).
     order = np.lexsort((idx, m[idx], -c[idx]))
     return idx[order[0]]
+
+
+def select_on_paths(fold_errors, fold_weights, alphas):
+    """CV statistics and the λ_min / λ_1se choice for one or several alpha paths.
+
+    The shared last step of every ``*PathCV`` estimator.
+
+    Parameters
+    ----------
+    fold_errors : ndarray of shape (n_paths, n_alphas, n_folds)
+        Held-out error of each path (e.g. one per ``l1_ratio``) at each alpha on each fold.
+    fold_weights : ndarray of shape (n_folds,)
+        Fold weights ``W_k`` (see :func:`cv_statistics`).
+    alphas : ndarray of shape (n_paths, n_alphas) or (n_alphas,)
+        The alpha grid of each path.
+
+    Returns
+    -------
+    result : dict
+        ``mean``, ``se`` of shape (n_paths, n_alphas); ``best_path``: the path whose minimum
+        mean is lowest (ties: the first); ``i_min``, ``i_1se``: indices into that path's grid;
+        ``alpha_min``, ``alpha_1se``.
+    """
+    e = np.asarray(fold_errors, dtype=np.float64)
+    if e.ndim != 3:
+        raise ValueError(f"fold_errors must be 3-D (n_paths, n_alphas, n_folds); got {e.shape}.")
+    a = np.broadcast_to(np.asarray(alphas, dtype=np.float64), e.shape[:2])
+    mean, se = cv_statistics(e, fold_weights)
+    path_best = np.array([np.nanmin(m) if np.isfinite(m).any() else np.inf for m in mean])
+    best = int(np.argmin(path_best))
+    i_min, i_1se = select_min_1se(mean[best], se[best], a[best])
+    return dict(mean=mean, se=se, best_path=best, i_min=i_min, i_1se=i_1se,
+                alpha_min=float(a[best, i_min]), alpha_1se=float(a[best, i_1se]))

@@ -4,7 +4,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from sklearn_normpen._cv import fold_weights, held_out_mse, resolve_splits
-from sklearn_normpen.selection import cv_statistics, select_min_1se
+from sklearn_normpen.selection import cv_statistics, select_min_1se, select_on_paths
 
 
 def test_cv_statistics_matches_glmnet_formula():
@@ -69,3 +69,17 @@ def test_fold_helpers():
     P = np.array([[1.0, 0.0], [2.0, 0.0], [4.0, 0.0]])
     assert_allclose(held_out_mse(y, P), [1 / 3, 14 / 3])
     assert_allclose(held_out_mse(y, P, np.array([1.0, 1.0, 2.0])), [2 / 4, (1 + 4 + 18) / 4])
+
+
+def test_select_on_paths_picks_best_path_then_rule():
+    rng = np.random.default_rng(3)
+    e = rng.random((3, 8, 4))
+    e[1] -= 0.5  # path 1 is clearly best
+    alphas = np.geomspace(1, 1e-2, 8)
+    w = np.array([3.0, 3, 2, 2])
+    res = select_on_paths(e, w, alphas)
+    mean, se = cv_statistics(e, w)
+    assert res["best_path"] == 1
+    i_min, i_1se = select_min_1se(mean[1], se[1], alphas)
+    assert (res["i_min"], res["i_1se"]) == (i_min, i_1se)
+    assert res["alpha_1se"] >= res["alpha_min"] == alphas[i_min]
