@@ -5,6 +5,10 @@ in the spectral basis, with Cython solvers that stop on a duality gap.
 """
 __version__ = "0.1.0.dev0"
 
+from .plotting import CVErrorDisplay, RegularizationPathDisplay
+
 __all__ = [
     "__version__",
+    "CVErrorDisplay",
+    "RegularizationPathDisplay",
 ]
