@@ -6,9 +6,12 @@ in the spectral basis, with Cython solvers that stop on a duality gap.
 __version__ = "0.1.0.dev0"
 
 from .plotting import CVErrorDisplay, RegularizationPathDisplay
+from .spectral_ridge import SpectralRidge, SpectralRidgeCV
 
 __all__ = [
     "__version__",
     "CVErrorDisplay",
     "RegularizationPathDisplay",
+    "SpectralRidge",
+    "SpectralRidgeCV",
 ]
