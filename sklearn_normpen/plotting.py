@@ -117,6 +117,44 @@ def _pick(value, row, n_alphas=None, what="attribute"):
     raise ValueError(f"cannot tell which path of {what} (shape {a.shape}) to draw.")
 
 
+def _cv_row_index(est, target):
+    """Row of the CV attributes: a target when they are per target, else the l1_ratio."""
+    mean = getattr(est, "cv_mean_", None)
+    l1row = _l1_row(est)
+    per_target = np.ndim(getattr(est, "alpha_min_", 0.0)) == 1 or (
+        mean is not None and np.ndim(mean) == 2 and l1row is None)
+    if not per_target:
+        return l1row
+    n_targets = np.size(est.alpha_min_) if np.ndim(getattr(est, "alpha_min_", 0.0)) == 1 \
+        else np.shape(mean)[0]
+    if target is None:
+        raise ValueError(f"{type(est).__name__} chose one alpha per target ({n_targets} "
+                         f"targets); pass target=<index in 0..{n_targets - 1}>.")
+    if not (isinstance(target, (int, np.integer)) and 0 <= target < n_targets):
+        raise ValueError(f"target must be an int in [0, {n_targets}); got {target!r}.")
+    return int(target)
+
+
+def _top_values(est, row, n_alphas):
+    """Top-axis values: effective degrees of freedom (ridge) or non-zero counts."""
+    df = getattr(est, "df_path_", None)
+    if df is not None and np.ndim(df) == 1 and np.size(df) == n_alphas:
+        return np.asarray(df, dtype=float), "Effective degrees of freedom"
+    cp = getattr(est, "coef_path_", None)
+    if cp is None:
+        return None, None
+    cp = np.asarray(cp, dtype=float)
+    if cp.ndim == 3:
+        if row is None:
+            return None, None
+        cp = cp[row]
+    if cp.ndim != 2 or cp.shape[1] != n_alphas:
+        return None, None
+    groups = _groups(est)
+    return (_nonzero_counts(cp, groups),
+            "Non-zero groups" if groups is not None else "Non-zero coefficients")
+
+
 def _coef_path(est, row):
     cp = getattr(est, "coef_path_", None)
     if cp is None:
@@ -156,7 +194,9 @@ def _top_axis(ax, positions, counts, label):
 
     top = ax.secondary_xaxis("top")
     top.set_xticks(list(positions))
-    top.set_xticklabels([str(int(c)) for c in counts])
+    counts = np.asarray(counts, dtype=float)
+    integral = np.all(counts == np.round(counts))
+    top.set_xticklabels([str(int(c)) if integral else f"{c:.1f}" for c in counts])
     top.xaxis.set_minor_locator(NullLocator())
     top.set_xlabel(label)
     return top
@@ -205,6 +245,9 @@ class RegularizationPathDisplay:
         needed for ``x="deviance"``.
     alpha_min, alpha_1se : float, default=None
         Marked by dashed vertical lines when given.
+    df : ndarray of shape (n_alphas,), default=None
+        Effective degrees of freedom at each alpha (ridge), shown on the top axis instead
+        of the non-zero counts.
     estimator_name : str, default=None
         Used in the title.
 
@@ -221,8 +264,10 @@ class RegularizationPathDisplay:
     """
 
     def __init__(self, *, alphas, coefs, feature_names=None, groups=None, group_names=None,
-                 dev_ratio=None, alpha_min=None, alpha_1se=None, estimator_name=None):
+                 dev_ratio=None, alpha_min=None, alpha_1se=None, df=None,
+                 estimator_name=None):
         self.alphas = alphas
+        self.df = df
         self.coefs = coefs
         self.feature_names = feature_names
         self.groups = groups
@@ -235,7 +280,8 @@ class RegularizationPathDisplay:
     # ----------------------------------------------------------------- constructors
     @classmethod
     def from_path(cls, alphas, coefs, *, feature_names=None, groups=None, group_names=None,
-                  dev_ratio=None, alpha_min=None, alpha_1se=None, ax=None, **plot_kw):
+                  dev_ratio=None, alpha_min=None, alpha_1se=None, df=None, ax=None,
+                  **plot_kw):
         """Draw a path given as arrays (e.g. from ``sklearn.linear_model.lasso_path``).
 
         Parameters are those of the class, then ``ax`` and the keywords of :meth:`plot`.
@@ -260,7 +306,7 @@ class RegularizationPathDisplay:
                 raise ValueError("dev_ratio must have one value per alpha.")
         disp = cls(alphas=alphas, coefs=coefs, feature_names=feature_names, groups=groups,
                    group_names=group_names, dev_ratio=dev_ratio, alpha_min=alpha_min,
-                   alpha_1se=alpha_1se)
+                   alpha_1se=alpha_1se, df=df)
         return disp.plot(ax=ax, **plot_kw)
 
     @classmethod
@@ -325,6 +371,8 @@ class RegularizationPathDisplay:
                    groups=_groups(est), dev_ratio=dev_ratio,
                    alpha_min=None if amin is None else _scalar(amin, row),
                    alpha_1se=None if a1se is None else _scalar(a1se, row),
+                   df=_pick(est.df_path_, row, coefs.shape[1], "df_path_")
+                   if getattr(est, "df_path_", None) is not None else None,
                    estimator_name=type(est).__name__)
         if disp.groups is not None:
             disp.group_names = _group_names(est, disp.groups)
@@ -462,9 +510,12 @@ class RegularizationPathDisplay:
 
         self.top_ax_ = None
         if top_axis:
-            counts = _nonzero_counts(coefs, groups if group_norms else None)
+            if self.df is not None and not group_norms:
+                counts, what = np.asarray(self.df, dtype=float), "Effective degrees of freedom"
+            else:
+                counts = _nonzero_counts(coefs, groups if group_norms else None)
+                what = "Non-zero groups" if group_norms else "Non-zero coefficients"
             pos, cnt = _top_positions(xs, counts)
-            what = "Non-zero groups" if group_norms else "Non-zero coefficients"
             self.top_ax_ = _top_axis(ax, pos, cnt, what)
             self.top_counts_ = cnt
         if self.estimator_name:
@@ -689,18 +740,14 @@ class CVErrorDisplay:
         est, _ = _unwrap(estimator)
         if not hasattr(est, "alphas_"):
             raise TypeError(f"{type(est).__name__} is not a fitted CV estimator (no alphas_).")
-        row = _row_index(est, target)
-        coefs = _coef_path(est, row)
+        row = _cv_row_index(est, target)
         if hasattr(est, "cv_mean_"):
-            mean_all = np.asarray(est.cv_mean_, dtype=float)
-            n_alphas = mean_all.shape[-1] if mean_all.ndim else None
             alphas = _pick(est.alphas_, row, None, "alphas_")
             if np.ndim(alphas) != 1:
                 raise ValueError("cannot tell which alpha path to draw.")
-            n_alphas = alphas.size
-            mean = _pick(mean_all, row, n_alphas, "cv_mean_")
+            mean = _pick(est.cv_mean_, row, alphas.size, "cv_mean_")
             se_attr = getattr(est, "cv_se_", None)
-            std_error = None if se_attr is None else _pick(se_attr, row, n_alphas, "cv_se_")
+            std_error = None if se_attr is None else _pick(se_attr, row, alphas.size, "cv_se_")
             amin = getattr(est, "alpha_min_", None)
             a1se = getattr(est, "alpha_1se_", None)
             amin = None if amin is None else _scalar(amin, row)
@@ -714,19 +761,20 @@ class CVErrorDisplay:
             amin, a1se = alphas[i_min], alphas[i_1se]
         else:
             raise TypeError(f"{type(est).__name__} has neither cv_mean_ nor mse_path_.")
-        groups = _groups(est)
-        nnz = None
-        if coefs is not None and coefs.shape[1] == alphas.size:
-            nnz = _nonzero_counts(coefs, groups)
+        if std_error is not None and not np.isfinite(std_error).any():
+            std_error = None  # e.g. GCV: no standard error is defined
+        top, top_label = _top_values(est, row if row is not None else target, alphas.size)
         name = type(est).__name__
         if hasattr(est, "l1_ratio_") and np.ndim(getattr(est, "l1_ratio", 0)) > 0:
             name += f" (l1_ratio = {_fmt(float(est.l1_ratio_))})"
-        if target is not None:
+        if target is not None and row is not None:
             name += f", target {target}"
+        ylabel = {"loo": "Mean squared error (leave-one-out)",
+                  "gcv": "GCV criterion"}.get(getattr(est, "criterion_", None),
+                                              "Mean squared error (CV)")
         disp = cls(alphas=alphas, mean=mean, se=std_error, alpha_min=amin, alpha_1se=a1se,
-                   n_nonzero=nnz, estimator_name=name,
-                   nonzero_label="Non-zero groups" if groups is not None
-                   else "Non-zero coefficients")
+                   n_nonzero=top, nonzero_label=top_label, ylabel=ylabel,
+                   estimator_name=name)
         return disp.plot(ax=ax, **plot_kw)
 
     def plot(self, ax=None, *, show_selected=True, top_axis=True, legend=True,

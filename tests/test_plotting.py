@@ -316,3 +316,70 @@ def test_cv_display_gridsearch_two_params_draws_the_best_slice():
     assert_allclose(np.sort(disp.line_.get_ydata()),
                     np.sort(-search.cv_results_["mean_test_score"][keep]))
     assert disp.ax_.get_ylabel() == "−score (CV loss)"
+
+
+# ------------------------------------------------------- the package's own CV estimators
+def _package_class(name):
+    import sklearn_normpen
+
+    cls = getattr(sklearn_normpen, name, None)
+    if cls is None:
+        pytest.skip(f"{name} is not in this build of the package")
+    return cls
+
+
+def test_spectral_ridge_cv_path_and_curve(diabetes):
+    SpectralRidgeCV = _package_class("SpectralRidgeCV")
+    X, y = diabetes
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("model", SpectralRidgeCV(alphas=25, rule="1se"))]).fit(X, y)
+    est = pipe[-1]
+    disp = RegularizationPathDisplay.from_estimator(pipe, X, y, x="deviance")
+    assert len(disp.lines_) == X.shape[1]
+    assert_allclose(disp.lines_[2].get_ydata(), est.coef_path_[2])
+    # the deviance ratio is the training R² of scikit-learn's Ridge at that alpha
+    Xs = pipe[0].transform(X)
+    for j in (0, 12, 24):
+        assert_allclose(disp.x_[j], Ridge(alpha=est.alphas_[j]).fit(Xs, y).score(Xs, y),
+                        rtol=1e-6, atol=1e-8)
+    # ridge has no zeros: the top axis shows the effective degrees of freedom
+    assert disp.top_ax_.get_xlabel() == "Effective degrees of freedom"
+    disp = RegularizationPathDisplay.from_estimator(pipe)
+    idx = [int(np.argmin(np.abs(est.alphas_ - t))) for t in disp.top_ax_.get_xticks()]
+    assert _top_labels(disp) == [f"{est.df_path_[i]:.1f}" for i in idx]
+    assert_allclose(disp.vlines_["alpha_1se"].get_xdata()[0], est.alpha_1se_)
+
+    cv = CVErrorDisplay.from_estimator(pipe)
+    assert_allclose(cv.line_.get_xdata(), est.alphas_)
+    assert_allclose(cv.line_.get_ydata(), est.cv_mean_)
+    assert_allclose(cv.vlines_["alpha_min"].get_xdata()[0], est.alpha_min_)
+    assert_allclose(cv.vlines_["alpha_1se"].get_xdata()[0], est.alpha_1se_)
+    assert cv.ax_.get_ylabel() == "Mean squared error (leave-one-out)"
+    assert cv.top_ax_.get_xlabel() == "Effective degrees of freedom"
+
+
+def test_spectral_ridge_cv_targets_and_gcv(diabetes):
+    SpectralRidgeCV = _package_class("SpectralRidgeCV")
+    X, y = diabetes
+    Xs = StandardScaler().fit_transform(X)
+    Y = np.column_stack([y, np.sqrt(y)])
+    est = SpectralRidgeCV(alphas=20, alpha_per_target=True).fit(Xs, Y)
+    with pytest.raises(ValueError, match="target="):
+        CVErrorDisplay.from_estimator(est)
+    with pytest.raises(ValueError, match="target="):
+        RegularizationPathDisplay.from_estimator(est)
+    cv = CVErrorDisplay.from_estimator(est, target=1)
+    assert_allclose(cv.line_.get_ydata(), est.cv_mean_[1])
+    assert_allclose(cv.vlines_["alpha_min"].get_xdata()[0], est.alpha_min_[1])
+    path = RegularizationPathDisplay.from_estimator(est, target=1)
+    assert_allclose(path.lines_[0].get_ydata(), est.coef_path_[1][0])
+    # one alpha for all targets: the curve needs no target, the path does
+    est = SpectralRidgeCV(alphas=20).fit(Xs, Y)
+    assert_allclose(CVErrorDisplay.from_estimator(est).line_.get_ydata(), est.cv_mean_)
+    with pytest.raises(ValueError, match="target="):
+        RegularizationPathDisplay.from_estimator(est)
+    # GCV: a criterion without standard error -> markers only, named as such
+    est = SpectralRidgeCV(alphas=20, cv="gcv").fit(Xs, y)
+    cv = CVErrorDisplay.from_estimator(est)
+    assert cv.errorbar_.has_yerr is False
+    assert cv.ax_.get_ylabel() == "GCV criterion"
