@@ -128,7 +128,7 @@ def min_refit(cv_results):
 
     scikit-learn's own choice, as a callable: among ties the first candidate; candidates
     whose mean test score is NaN (failed fits) are never chosen. With several metrics,
-    use ``one_se_refit``-style selection or ``refit="<metric>"`` instead.
+    pass ``refit="<metric name>"`` to the search instead.
 
     Parameters
     ----------

@@ -71,6 +71,8 @@ def _l1_row(est):
 def _n_targets(est):
     cp = getattr(est, "coef_path_", None)
     if cp is not None and np.ndim(cp) == 3:
+        if _l1_row(est) is not None and np.ndim(getattr(est, "alpha_min_", 0.0)) == 0:
+            return None  # one path per l1_ratio, not per target
         return np.shape(cp)[0]
     if np.ndim(getattr(est, "alpha_min_", 0.0)) == 1:
         return np.size(est.alpha_min_)
@@ -319,7 +321,8 @@ class RegularizationPathDisplay:
         estimator : fitted estimator or Pipeline
             Exposes ``alphas_`` and ``coef_path_`` (every ``*PathCV``/``*CV`` estimator of
             the package); a ``Pipeline`` ending in one is accepted and its feature names
-            (``get_feature_names_out`` of the preprocessing steps) label the lines.
+            (``get_feature_names_out`` of the preprocessing steps) label the lines. A
+            fitted search is replaced by its ``best_estimator_``.
         X, y : array-like, default=None
             The training data, needed only for ``x="deviance"``: the fraction of deviance
             explained, ``1 − Σ s (y − Xw − b)² / Σ s (y − ȳ)²`` at each alpha, with the
@@ -341,6 +344,8 @@ class RegularizationPathDisplay:
         -------
         display : RegularizationPathDisplay
         """
+        if hasattr(estimator, "best_estimator_") and not hasattr(estimator, "coef_path_"):
+            estimator = estimator.best_estimator_  # a search over a path estimator
         est, pre = _unwrap(estimator)
         if not hasattr(est, "alphas_") or not hasattr(est, "coef_path_"):
             raise TypeError(
