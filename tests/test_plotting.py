@@ -35,7 +35,7 @@ def diabetes():
 def _grid(X, y, n):
     Xc, yc = X - X.mean(0), y - y.mean()
     amax = np.abs(Xc.T @ yc).max() / len(y)
-    return np.geomspace(amax, amax * 1e-3, n)
+    return np.geomspace(1.01 * amax, amax * 1e-3, n)  # starts just above alpha_max
 
 
 def _top_labels(disp):
