@@ -5,12 +5,15 @@ in the spectral basis, with Cython solvers that stop on a duality gap.
 """
 __version__ = "0.1.0.dev0"
 
+from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
 from .plotting import CVErrorDisplay, RegularizationPathDisplay
 from .spectral_ridge import SpectralRidge, SpectralRidgeCV
 
 __all__ = [
     "__version__",
     "CVErrorDisplay",
+    "ElasticNetPathCV",
+    "enet_path",
     "RegularizationPathDisplay",
     "SpectralRidge",
     "SpectralRidgeCV",

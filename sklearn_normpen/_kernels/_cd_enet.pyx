@@ -1,0 +1,336 @@
+# Coordinate descent for the elastic net, certified by a duality gap.
+#
+# Every kernel solves, on centred data (the intercept is handled by centring),
+#
+#     min_w  1/2 ||yc - Xc w||_S^2 + sum_j ( L1_j |w_j| + L2_j / 2 w_j^2 )      [n-scale]
+#
+# with S = diag(sample weights). This is N = sum(s) times the package objective, with
+# L1_j = N alpha rho f_j and L2_j = N alpha (1 - rho) f_j. Gaps are returned on this n-scale;
+# the Python layer divides by N. L1_j = inf excludes feature j (its coefficient stays 0).
+#
+# Three kernels share the inline helpers below:
+#   enet_cd_gram    covariance mode: Q = Xc' S Xc and q = Xc' S yc; keeps H = Q w
+#   enet_cd_dense   residual mode, dense Fortran X, centring implicit
+#   enet_cd_sparse  residual mode, CSC X, centring implicit (X never densified)
+#
+# Implicit centring: the stored residual R differs from the true one by a constant c
+# (true r = R + c), because subtracting delta * (x_j - xbar_j) from r is R -= delta x_j and
+# c += delta xbar_j. With an intercept sum_i s_i r_i = 0, so x_jc' S r = x_j' S R + c N xbar_j.
+#
+# Working sets: each outer round computes the full gradient g = Xc' S r and the gap; if the
+# gap is not small enough, coordinate descent runs on the working set {w_j != 0} U
+# {|g_j| > factor L1_j} (the strong rule on the first round, factor = 2 - alpha_prev/alpha;
+# the KKT violators afterwards) until its epochs stop decreasing the objective. Nothing is
+# ever dropped for good: the full gap over all features decides convergence.
+from cython cimport floating
+from libc.math cimport fabs, sqrt, INFINITY
+
+import numpy as np
+
+from sklearn_normpen._kernels._blas cimport _dot, _axpy, _gemv
+from sklearn_normpen._kernels._helpers cimport _soft_threshold, _pos
+
+
+cdef inline floating _cd_update(floating z, floating norm2, floating l1, floating l2,
+                                bint positive) noexcept nogil:
+    """argmin_w 1/2 (norm2 + l2) w^2 - z w + l1 |w| (+ w >= 0 when positive)."""
+    cdef floating d = norm2 + l2
+    if d <= 0:
+        return 0
+    if positive:
+        return _pos(z - l1) / d
+    return _soft_threshold(z, l1) / d
+
+
+cdef inline floating _gap_and_kkt(int p, const floating* w, const floating* g,
+                                  const floating* L1, const floating* L2,
+                                  floating r_norm2, floating r_y, bint positive,
+                                  floating* kkt) noexcept nogil:
+    """Duality gap (n-scale) at w with residual r: r_norm2 = ||r||_S^2, r_y = yc' S r,
+    g = Xc' S r. Also writes the largest KKT violation to kkt[0].
+
+    Dual point theta = r / t, t >= 1 the smallest scaling making x_j' theta <= L1_j for the
+    features without ridge part (L2_j = 0); for the others the conjugate of the elastic-net
+    penalty, (|x_j' theta| - L1_j)_+^2 / (2 L2_j), enters the dual. Unpenalised features
+    (L1_j = L2_j = 0) have no dual constraint term: their optimality shows in the KKT value.
+    """
+    cdef floating pen = 0, conj = 0, t = 1, a, wj, gj, v, viol = 0
+    cdef int j
+    for j in range(p):
+        wj = w[j]
+        gj = g[j]
+        if wj != 0:
+            pen += L1[j] * fabs(wj) + 0.5 * L2[j] * wj * wj
+            v = fabs(gj - (L1[j] if wj > 0 else -L1[j]) - L2[j] * wj)
+        else:
+            v = _pos(gj - L1[j]) if positive else _pos(fabs(gj) - L1[j])
+        if v > viol:
+            viol = v
+        if L2[j] == 0 and L1[j] > 0:
+            a = gj if positive else fabs(gj)
+            if a > t * L1[j]:
+                t = a / L1[j]
+    for j in range(p):
+        if L2[j] > 0:
+            a = (g[j] if positive else fabs(g[j])) / t - L1[j]
+            if a > 0:
+                conj += a * a / (2 * L2[j])
+    kkt[0] = viol
+    return (0.5 * r_norm2 + pen) - (r_y / t - 0.5 * r_norm2 / (t * t) - conj)
+
+
+cdef inline int _working_set(int p, const floating* w, const floating* g,
+                             const floating* L1, floating factor, int* ws) noexcept nogil:
+    """ws <- {j : w_j != 0 or |g_j| > factor * L1_j}; returns its size."""
+    cdef int j, k = 0
+    for j in range(p):
+        if w[j] != 0 or (L1[j] < INFINITY and fabs(g[j]) > factor * L1[j]):
+            ws[k] = j
+            k += 1
+    return k
+
+
+# ---------------------------------------------------------------------------------------
+# Covariance (Gram) mode
+# ---------------------------------------------------------------------------------------
+
+def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] q,
+                 floating[::1] H, floating[::1] g,
+                 const floating[::1] L1, const floating[::1] L2,
+                 double y_norm2, double tol, double strong_factor,
+                 int max_iter, bint positive):
+    """Coordinate descent with Gram updates. ``H`` must equal ``Q @ w`` on entry (it is kept
+    up to date); ``g`` receives ``q - Q w`` at exit. Stops when gap <= ``tol`` (n-scale).
+
+    Returns (gap, kkt, n_epochs, converged), gap and kkt on the n-scale.
+    """
+    cdef int p = <int>w.shape[0]
+    cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
+    cdef int j, k, n_ws, n_iter = 0, rnd = 0
+    cdef floating gap = INFINITY, kkt = 0, wq, wH, z, w_old, w_new, d
+    cdef bint converged = False
+    cdef floating factor = <floating>strong_factor
+    if p == 0:
+        return 0.0, 0.0, 0, True
+    with nogil:
+        while True:
+            for j in range(p):
+                g[j] = q[j] - H[j]
+            wq = _dot(p, &w[0], 1, &q[0], 1)
+            wH = _dot(p, &w[0], 1, &H[0], 1)
+            # ||r||^2 = ||y||^2 - 2 w'q + w'Qw ;  y'r = ||y||^2 - w'q
+            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0],
+                               <floating>(y_norm2 - 2 * wq + wH), <floating>(y_norm2 - wq),
+                               positive, &kkt)
+            if gap <= tol:
+                converged = True
+                break
+            if n_iter >= max_iter:
+                break
+            n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
+            rnd += 1
+            # one epoch on the working set, then the (O(p)) certificate again
+            for k in range(n_ws):
+                j = ws[k]
+                w_old = w[j]
+                z = q[j] - H[j] + Q[j, j] * w_old
+                w_new = _cd_update(z, Q[j, j], L1[j], L2[j], positive)
+                if w_new != w_old:
+                    w[j] = w_new
+                    d = w_new - w_old
+                    _axpy(p, d, &Q[0, j], 1, &H[0], 1)
+            n_iter += 1
+    return float(gap), float(kkt), n_iter, converged
+
+
+# ---------------------------------------------------------------------------------------
+# Residual mode, dense X (Fortran-ordered)
+# ---------------------------------------------------------------------------------------
+
+cdef inline floating _dot_w(int n, const floating* x, const floating* r, const floating* s,
+                            bint weighted) noexcept nogil:
+    """x' S r (BLAS without weights)."""
+    cdef floating acc = 0
+    cdef int i
+    if not weighted:
+        return _dot(n, x, 1, r, 1)
+    for i in range(n):
+        acc += x[i] * s[i] * r[i]
+    return acc
+
+
+cdef inline floating _sparse_dot_w(int start, int end, const floating* data, const int* ind,
+                                   const floating* r, const floating* s,
+                                   bint weighted) noexcept nogil:
+    cdef floating acc = 0
+    cdef int k
+    if weighted:
+        for k in range(start, end):
+            acc += data[k] * s[ind[k]] * r[ind[k]]
+    else:
+        for k in range(start, end):
+            acc += data[k] * r[ind[k]]
+    return acc
+
+
+cdef inline void _fold_offset(int n, floating* R, floating* c) noexcept nogil:
+    """R <- R + c, c <- 0 (make the stored residual the true one)."""
+    cdef int i
+    if c[0] != 0:
+        for i in range(n):
+            R[i] += c[0]
+        c[0] = 0
+
+
+cdef inline void _residual_stats(int n, const floating* R, const floating* y,
+                                 const floating* s, bint weighted, floating* sR,
+                                 floating* r_norm2, floating* r_y, floating* r_sum) noexcept nogil:
+    """sR <- S R (when weighted), and ||R||_S^2, y' S R, sum S R."""
+    cdef int i
+    cdef floating a = 0, b = 0, c = 0
+    if weighted:
+        for i in range(n):
+            sR[i] = s[i] * R[i]
+            a += sR[i] * R[i]
+            b += sR[i] * y[i]
+            c += sR[i]
+    else:
+        for i in range(n):
+            a += R[i] * R[i]
+            b += R[i] * y[i]
+            c += R[i]
+    r_norm2[0] = a
+    r_y[0] = b
+    r_sum[0] = c
+
+
+def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1] y,
+                  const floating[::1] sw, const floating[::1] X_mean,
+                  const floating[::1] norm2, floating[::1] R, floating[::1] g,
+                  const floating[::1] L1, const floating[::1] L2,
+                  double n_eff, double tol, double strong_factor, int max_iter,
+                  bint positive):
+    """Residual-mode coordinate descent on dense X, centring by ``X_mean`` implicit.
+
+    ``y`` is the centred target, ``R`` the true residual ``yc - Xc w`` (in/out), ``sw`` the
+    sample weights (length 0: unit weights), ``norm2`` the weighted squared norms of the
+    centred columns, ``n_eff`` = sum of weights. ``g`` receives ``Xc' S r`` at exit.
+
+    Returns (gap, kkt, n_epochs, converged), gap and kkt on the n-scale.
+    """
+    cdef int n = <int>X.shape[0], p = <int>X.shape[1]
+    cdef bint weighted = sw.shape[0] > 0
+    cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
+    cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=np.asarray(R).dtype)
+    cdef int j, k, n_ws, n_iter = 0, rnd = 0
+    cdef floating gap = INFINITY, kkt = 0, z, w_old, w_new, d, c = 0, gj
+    cdef floating r_norm2, r_y, r_sum, decrease, nf = <floating>n_eff
+    cdef floating stall_tol = <floating>(0.1 * tol)
+    cdef const floating* s = &sw[0] if weighted else NULL
+    cdef bint converged = False
+    cdef floating factor = <floating>strong_factor
+    if p == 0 or n == 0:
+        return 0.0, 0.0, 0, True
+    with nogil:
+        while True:
+            # certificate over every feature
+            _fold_offset(n, &R[0], &c)
+            _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y, &r_sum)
+            _gemv(c'T', n, p, 1, &X[0, 0], n, &sR[0] if weighted else &R[0], 1, 0, &g[0], 1)
+            for j in range(p):
+                g[j] -= X_mean[j] * r_sum
+            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0], r_norm2, r_y, positive, &kkt)
+            if gap <= tol:
+                converged = True
+                break
+            if n_iter >= max_iter:
+                break
+            n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
+            rnd += 1
+            # epochs on the working set until one barely decreases the objective
+            while n_iter < max_iter:
+                decrease = 0
+                for k in range(n_ws):
+                    j = ws[k]
+                    w_old = w[j]
+                    gj = _dot_w(n, &X[0, j], &R[0], s, weighted) + c * nf * X_mean[j]
+                    z = gj + norm2[j] * w_old
+                    w_new = _cd_update(z, norm2[j], L1[j], L2[j], positive)
+                    if w_new != w_old:
+                        w[j] = w_new
+                        d = w_new - w_old
+                        _axpy(n, -d, &X[0, j], 1, &R[0], 1)
+                        c = c + d * X_mean[j]
+                        decrease += 0.5 * (norm2[j] + L2[j]) * d * d
+                n_iter += 1
+                if decrease <= stall_tol:
+                    break
+            # a gap that stays above tol after a stalled round: look closer next time
+            stall_tol *= <floating>0.25
+    return float(gap), float(kkt), n_iter, converged
+
+
+def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X_indices,
+                   const int[::1] X_indptr, int n_samples, const floating[::1] y,
+                   const floating[::1] sw, const floating[::1] X_mean,
+                   const floating[::1] norm2, floating[::1] R, floating[::1] g,
+                   const floating[::1] L1, const floating[::1] L2,
+                   double n_eff, double tol, double strong_factor, int max_iter,
+                   bint positive):
+    """Residual-mode coordinate descent on CSC X (int32 indices), centring implicit.
+
+    Same contract as :func:`enet_cd_dense`.
+    """
+    cdef int n = n_samples, p = <int>X_indptr.shape[0] - 1
+    cdef bint weighted = sw.shape[0] > 0
+    cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
+    cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=np.asarray(R).dtype)
+    cdef int i, j, k, kk, n_ws, n_iter = 0, rnd = 0, start, end
+    cdef floating gap = INFINITY, kkt = 0, z, w_old, w_new, d, c = 0, gj
+    cdef floating r_norm2, r_y, r_sum, decrease, nf = <floating>n_eff
+    cdef floating stall_tol = <floating>(0.1 * tol)
+    cdef const floating* s = &sw[0] if weighted else NULL
+    cdef const floating* Rv
+    cdef bint converged = False
+    cdef floating factor = <floating>strong_factor
+    if p == 0 or n == 0:
+        return 0.0, 0.0, 0, True
+    with nogil:
+        while True:
+            _fold_offset(n, &R[0], &c)
+            _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y, &r_sum)
+            Rv = &sR[0] if weighted else &R[0]
+            for j in range(p):
+                g[j] = _sparse_dot_w(X_indptr[j], X_indptr[j + 1], &X_data[0],
+                                     &X_indices[0], Rv, s, False) - X_mean[j] * r_sum
+            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0], r_norm2, r_y, positive, &kkt)
+            if gap <= tol:
+                converged = True
+                break
+            if n_iter >= max_iter:
+                break
+            n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
+            rnd += 1
+            while n_iter < max_iter:
+                decrease = 0
+                for k in range(n_ws):
+                    j = ws[k]
+                    start = X_indptr[j]
+                    end = X_indptr[j + 1]
+                    w_old = w[j]
+                    gj = (_sparse_dot_w(start, end, &X_data[0], &X_indices[0], &R[0], s,
+                                        weighted) + c * nf * X_mean[j])
+                    z = gj + norm2[j] * w_old
+                    w_new = _cd_update(z, norm2[j], L1[j], L2[j], positive)
+                    if w_new != w_old:
+                        w[j] = w_new
+                        d = w_new - w_old
+                        for kk in range(start, end):
+                            R[X_indices[kk]] -= d * X_data[kk]
+                        c = c + d * X_mean[j]
+                        decrease += 0.5 * (norm2[j] + L2[j]) * d * d
+                n_iter += 1
+                if decrease <= stall_tol:
+                    break
+            stall_tol *= <floating>0.25
+    return float(gap), float(kkt), n_iter, converged
