@@ -5,6 +5,11 @@ in the spectral basis, with Cython solvers that stop on a duality gap.
 """
 __version__ = "0.1.0.dev0"
 
+from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path
+
 __all__ = [
     "__version__",
+    "GroupLassoPathCV",
+    "GroupLassoRegressor",
+    "group_lasso_path",
 ]
