@@ -6,6 +6,7 @@ in the spectral basis, with Cython solvers that stop on a duality gap.
 __version__ = "0.1.0.dev0"
 
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
+from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path
 from .plotting import CVErrorDisplay, RegularizationPathDisplay
 from .spectral_ridge import SpectralRidge, SpectralRidgeCV
 
@@ -14,6 +15,9 @@ __all__ = [
     "CVErrorDisplay",
     "ElasticNetPathCV",
     "enet_path",
+    "GroupLassoPathCV",
+    "GroupLassoRegressor",
+    "group_lasso_path",
     "RegularizationPathDisplay",
     "SpectralRidge",
     "SpectralRidgeCV",
