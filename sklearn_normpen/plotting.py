@@ -184,9 +184,11 @@ def _nonzero_counts(coefs, groups=None):
 
 
 def _group_names(est, groups):
-    names = getattr(est, "group_names_", None)
+    names = getattr(est, "group_labels_", None)
+    if names is None:
+        names = getattr(est, "group_names_", None)
     if names is not None and len(names) == len(groups):
-        return [str(n) for n in names]
+        return [f"group {n}" if isinstance(n, (int, np.integer)) else str(n) for n in names]
     return [f"group {g}" for g in range(len(groups))]
 
 

@@ -383,3 +383,62 @@ def test_spectral_ridge_cv_targets_and_gcv(diabetes):
     cv = CVErrorDisplay.from_estimator(est)
     assert cv.errorbar_.has_yerr is False
     assert cv.ax_.get_ylabel() == "GCV criterion"
+
+
+def test_elastic_net_path_cv_displays(diabetes):
+    ElasticNetPathCV = _package_class("ElasticNetPathCV")
+    X, y = diabetes
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("model", ElasticNetPathCV(l1_ratio=[0.3, 1.0], alphas=30, cv=4))])
+    pipe.fit(X, y)
+    est = pipe[-1]
+    row = [0.3, 1.0].index(est.l1_ratio_)
+    cv = CVErrorDisplay.from_estimator(pipe)
+    assert_allclose(cv.line_.get_xdata(), est.alphas_[row])
+    assert_allclose(cv.line_.get_ydata(), est.cv_mean_[row])
+    # the drawn mean is the fold mean of mse_path_ by the shared rule
+    w = [len(test) for _, test in KFold(4).split(X)]  # cv=4: unshuffled KFold
+    mean, se = cv_statistics(est.mse_path_[row], w)
+    assert_allclose(cv.line_.get_ydata(), mean)
+    assert_allclose(cv.errorbar_.lines[2][0].get_segments()[7][:, 1], mean[7] + [-se[7], se[7]])
+    assert_allclose(cv.vlines_["alpha_min"].get_xdata()[0], est.alpha_min_)
+    assert_allclose(cv.vlines_["alpha_1se"].get_xdata()[0], est.alpha_1se_)
+    assert cv.ax_.get_title() == f"ElasticNetPathCV (l1_ratio = {est.l1_ratio_:.3g})"
+    nnz = (est.coef_path_ != 0).sum(0)
+    idx = [int(np.argmin(np.abs(est.alphas_[row] - t))) for t in cv.top_ax_.get_xticks()]
+    assert _top_labels(cv) == [str(nnz[i]) for i in idx]
+
+    path = RegularizationPathDisplay.from_estimator(pipe, X, y, x="deviance")
+    assert len(path.lines_) == X.shape[1]
+    assert [t.get_text() for t in path.ax_.get_legend().get_texts()][:10] == list(X.columns)
+    # the deviance ratio is the training R² of the full-data fit at each alpha
+    Xs = pipe[0].transform(X)
+    for j in (5, 29):
+        pred = Xs @ est.coef_path_[:, j] + est.intercept_path_[j]
+        r2 = 1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2)
+        assert_allclose(path.x_[j], r2, rtol=1e-10)
+    path = RegularizationPathDisplay.from_estimator(pipe, x="l1_norm")
+    assert_allclose(path.x_, np.abs(est.coef_path_).sum(0))
+
+
+def test_group_lasso_path_cv_displays(diabetes):
+    GroupLassoPathCV = _package_class("GroupLassoPathCV")
+    X, y = diabetes
+    Xs = StandardScaler().fit_transform(X)
+    groups = [[0, 1], [2, 3], [4, 5, 6, 7, 8, 9]]
+    est = GroupLassoPathCV(groups=groups, alphas=25, cv=4, max_iter=5000).fit(Xs, y)
+    path = RegularizationPathDisplay.from_estimator(est)
+    colors = [mpl.colors.to_hex(line.get_color()) for line in path.lines_]
+    for g in est.groups_:  # one colour per group, different across groups
+        assert len({colors[j] for j in g}) == 1
+    assert len({colors[g[0]] for g in est.groups_}) == len(est.groups_)
+    assert len(path.ax_.get_legend().get_texts()) == 3 + 2  # groups + two alphas
+    norms = RegularizationPathDisplay.from_estimator(est, group_norms=True)
+    assert len(norms.lines_) == 3
+    for line, g in zip(norms.lines_, est.groups_):
+        assert_allclose(line.get_ydata(), np.linalg.norm(est.coef_path_[g], axis=0))
+    assert norms.top_ax_.get_xlabel() == "Non-zero groups"
+    cv = CVErrorDisplay.from_estimator(est)
+    assert_allclose(cv.line_.get_ydata(), est.cv_mean_)
+    assert_allclose(cv.vlines_["alpha_1se"].get_xdata()[0], est.alpha_1se_)
+    assert cv.top_ax_.get_xlabel() == "Non-zero groups"
