@@ -698,8 +698,8 @@ class CVErrorDisplay:
         return disp.plot(ax=ax, **plot_kw)
 
     @classmethod
-    def from_estimator(cls, estimator, *, param_name=None, target=None, score_name="score",
-                       simpler="larger", se="glmnet", fold_weights=None, ax=None, **plot_kw):
+    def from_estimator(cls, estimator, *, param_name=None, target=None, score_name=None,
+                       simpler=None, se=None, fold_weights=None, ax=None, **plot_kw):
         """Draw the CV curve of a fitted CV estimator or search.
 
         Parameters
@@ -711,18 +711,36 @@ class CVErrorDisplay:
             * scikit-learn's ``LassoCV``/``ElasticNetCV``: statistics computed from
               ``mse_path_`` with equal fold weights by the package's rule;
             * a fitted ``GridSearchCV``/``RandomizedSearchCV``: see
-              :meth:`from_cv_results`; ``param_name`` is required when several
-              parameters were searched.
+              :meth:`from_cv_results`. When its ``refit`` is a
+              :func:`~sklearn_normpen.model_selection.one_se_refit` callable, that
+              callable's settings are the defaults of the four keywords below, so the
+              marked λ_1se is the refitted candidate.
         param_name : str, default=None
-            For a search: the parameter on the x axis.
+            For a search: the parameter on the x axis; required when several parameters
+            were searched and ``refit`` does not name one.
         target : int, default=None
             Which target to draw for a multi-target model.
-        score_name, simpler, se, fold_weights :
-            For a search, as in :func:`~sklearn_normpen.model_selection.one_se_refit`.
+        score_name, simpler, se, fold_weights : default=None
+            As in :func:`~sklearn_normpen.model_selection.one_se_refit` (defaults
+            ``"score"``, ``"larger"``, ``"glmnet"``, equal weights). ``se`` also applies to
+            scikit-learn's ``LassoCV``/``ElasticNetCV``.
         ax : matplotlib Axes, default=None
         **plot_kw
             Keywords of :meth:`plot`.
         """
+        from .model_selection import _OneSERefit
+
+        refit = getattr(estimator, "refit", None)
+        if isinstance(refit, _OneSERefit):
+            param_name = refit.param_name if param_name is None else param_name
+            score_name = refit.score_name if score_name is None else score_name
+            simpler = refit.simpler if simpler is None else simpler
+            se = refit.se if se is None else se
+            fold_weights = refit.fold_weights if fold_weights is None else fold_weights
+        score_name = "score" if score_name is None else score_name
+        simpler = "larger" if simpler is None else simpler
+        se = "glmnet" if se is None else se
+
         if hasattr(estimator, "cv_results_"):
             if param_name is None:
                 names = [k[len("param_"):] for k in estimator.cv_results_
@@ -732,8 +750,7 @@ class CVErrorDisplay:
                 param_name = names[0]
             scoring = getattr(estimator, "scoring", None)
             ylabel = None
-            key = scoring if isinstance(scoring, str) else (
-                score_name if isinstance(scoring, dict) else None)
+            key = scoring if isinstance(scoring, str) else None
             if isinstance(scoring, dict) and isinstance(scoring.get(score_name), str):
                 key = scoring[score_name]
             if isinstance(key, str) and key.startswith("neg_"):

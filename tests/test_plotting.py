@@ -419,6 +419,19 @@ def test_elastic_net_path_cv_displays(diabetes):
         assert_allclose(path.x_[j], r2, rtol=1e-10)
     path = RegularizationPathDisplay.from_estimator(pipe, x="l1_norm")
     assert_allclose(path.x_, np.abs(est.coef_path_).sum(0))
+    # sparse X: the same deviance ratio (no densifying needed)
+    import scipy.sparse as sp
+
+    dense = RegularizationPathDisplay.from_estimator(est, Xs, y, x="deviance").x_
+    sparse = RegularizationPathDisplay.from_estimator(est, sp.csr_matrix(Xs), y,
+                                                      x="deviance").x_
+    assert_allclose(sparse, dense, rtol=1e-12)
+    sw = np.linspace(0.5, 2.0, len(y))
+    weighted = RegularizationPathDisplay.from_estimator(est, Xs, y, sample_weight=sw,
+                                                        x="deviance").x_
+    pred = Xs @ est.coef_path_[:, 20] + est.intercept_path_[20]
+    ybar = np.average(y, weights=sw)
+    assert_allclose(weighted[20], 1 - sw @ (y - pred) ** 2 / (sw @ (y - ybar) ** 2))
 
 
 def test_group_lasso_path_cv_displays(diabetes):
@@ -442,3 +455,32 @@ def test_group_lasso_path_cv_displays(diabetes):
     assert_allclose(cv.line_.get_ydata(), est.cv_mean_)
     assert_allclose(cv.vlines_["alpha_1se"].get_xdata()[0], est.alpha_1se_)
     assert cv.top_ax_.get_xlabel() == "Non-zero groups"
+
+
+def test_cv_display_reads_the_search_refit_settings():
+    X, y = make_regression(60, 6, noise=15.0, random_state=4)
+    grid = np.logspace(-2, 3, 12)
+    w = [30.0, 10.0, 10.0, 10.0]  # deliberately uneven split weights
+    search = GridSearchCV(
+        Pipeline([("model", Ridge())]), {"model__alpha": grid,
+                                         "model__fit_intercept": [True, False]},
+        cv=4, refit=one_se_refit("model__alpha", se="std", fold_weights=w)).fit(X, y)
+    disp = CVErrorDisplay.from_estimator(search)  # param_name taken from the refit
+    best = search.best_params_
+    assert_allclose(disp.vlines_["alpha_1se"].get_xdata()[0], best["model__alpha"])
+    res = search.cv_results_
+    keep = [p["model__fit_intercept"] == search.cv_results_["params"][
+        int(np.nanargmax(res["mean_test_score"]))]["model__fit_intercept"]
+        for p in res["params"]]
+    mse = -np.column_stack([res[f"split{k}_test_score"] for k in range(4)])[keep]
+    mean, sd = cv_statistics(mse, w, se="std")
+    order = np.argsort(-np.asarray(res["param_model__alpha"], float)[keep])
+    assert_allclose(disp.line_.get_ydata(), mean[order])
+    segs = disp.errorbar_.lines[2][0].get_segments()
+    assert_allclose([s[1, 1] - s[0, 1] for s in segs], 2 * sd[order])
+    # overriding the refit's settings
+    disp = CVErrorDisplay.from_estimator(search, se="glmnet")
+    segs = disp.errorbar_.lines[2][0].get_segments()
+    assert not np.allclose([s[1, 1] - s[0, 1] for s in segs], 2 * sd[order])
+    with pytest.raises(TypeError, match="real numbers"):
+        CVErrorDisplay.from_estimator(search, param_name="model__fit_intercept")
