@@ -206,13 +206,15 @@ def _top_axis(ax, positions, counts, label):
     return top
 
 
-def _top_positions(x, counts):
-    n = len(x)
-    idx = np.unique(np.linspace(0, n - 1, min(_N_TOP_TICKS, n)).round().astype(int))
-    # drop ticks at the same position (flat parts of an L1 norm / deviance axis)
-    _, first = np.unique(np.asarray(x)[idx], return_index=True)
-    idx = np.sort(idx[first])
-    return np.asarray(x)[idx], np.asarray(counts)[idx]
+def _top_positions(x, counts, log=False):
+    """Top-axis ticks: path points nearest to evenly spaced positions along the x axis."""
+    x = np.asarray(x, dtype=float)
+    t = np.log(x) if log else x
+    targets = np.linspace(t.min(), t.max(), min(_N_TOP_TICKS, x.size))
+    idx = np.unique([int(np.argmin(np.abs(t - v))) for v in targets])
+    _, first = np.unique(x[idx], return_index=True)  # one tick per position
+    idx = idx[np.sort(first)]
+    return x[idx], np.asarray(counts)[idx]
 
 
 def _nearest(alphas, alpha):
@@ -522,7 +524,7 @@ class RegularizationPathDisplay:
             else:
                 counts = _nonzero_counts(coefs, groups if group_norms else None)
                 what = "Non-zero groups" if group_norms else "Non-zero coefficients"
-            pos, cnt = _top_positions(xs, counts)
+            pos, cnt = _top_positions(xs, counts, log=x == "log_alpha")
             self.top_ax_ = _top_axis(ax, pos, cnt, what)
             self.top_counts_ = cnt
         if self.estimator_name:
@@ -852,7 +854,8 @@ class CVErrorDisplay:
 
         self.top_ax_ = None
         if top_axis and self.n_nonzero is not None:
-            pos, cnt = _top_positions(alphas, np.asarray(self.n_nonzero))
+            pos, cnt = _top_positions(alphas, np.asarray(self.n_nonzero),
+                                      log=bool(np.all(alphas > 0)))
             self.top_ax_ = _top_axis(ax, pos, cnt, self.nonzero_label)
             self.top_counts_ = cnt
         if self.estimator_name:
