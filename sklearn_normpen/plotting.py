@@ -145,7 +145,7 @@ def _top_values(est, row, n_alphas):
     cp = getattr(est, "coef_path_", None)
     if cp is None:
         return None, None
-    cp = np.asarray(cp, dtype=float)
+    cp = _dense(cp)
     if cp.ndim == 3:
         if row is None:
             return None, None
@@ -161,14 +161,16 @@ def _coef_path(est, row):
     cp = getattr(est, "coef_path_", None)
     if cp is None:
         return None
-    cp = np.asarray(cp)
-    if hasattr(cp, "toarray"):
-        cp = cp.toarray()
+    cp = _dense(cp)
     if cp.ndim == 3:
         if row is None:
             raise ValueError(f"coef_path_ has shape {cp.shape}; pass target=.")
         cp = cp[row]
-    return np.asarray(cp, dtype=float)
+    return cp
+
+
+def _dense(a):
+    return np.asarray(a.toarray() if hasattr(a, "toarray") else a, dtype=float)
 
 
 def _groups(est):
@@ -231,7 +233,8 @@ class RegularizationPathDisplay:
 
     Build it with :meth:`from_estimator` or :meth:`from_path` and draw it with
     :meth:`plot` — the analogue of R's ``plot(fit)`` for glmnet. The top axis shows the
-    number of non-zero coefficients (non-zero groups for a group model) along the path.
+    number of non-zero coefficients along the path (non-zero groups when group norms are
+    drawn; the effective degrees of freedom for ridge, where nothing is zero).
 
     Parameters
     ----------
