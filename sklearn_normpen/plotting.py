@@ -585,6 +585,8 @@ class CVErrorDisplay:
     nonzero_label : str, default="Non-zero coefficients"
     ylabel : str, default="Mean squared error (CV)"
     xlabel : str, default="alpha (log scale)"
+    param_name : str, default="alpha"
+        The parameter's name in the legend of the vertical lines.
     estimator_name : str, default=None
         Used in the title.
 
@@ -602,7 +604,7 @@ class CVErrorDisplay:
     def __init__(self, *, alphas, mean, se=None, alpha_min=None, alpha_1se=None,
                  n_nonzero=None, nonzero_label="Non-zero coefficients",
                  ylabel="Mean squared error (CV)", xlabel="alpha (log scale)",
-                 estimator_name=None):
+                 param_name="alpha", estimator_name=None):
         self.alphas = alphas
         self.mean = mean
         self.se = se
@@ -612,6 +614,7 @@ class CVErrorDisplay:
         self.nonzero_label = nonzero_label
         self.ylabel = ylabel
         self.xlabel = xlabel
+        self.param_name = param_name
         self.estimator_name = estimator_name
 
     @classmethod
@@ -698,8 +701,8 @@ class CVErrorDisplay:
         xlabel = f"{param_name} (log scale)" if np.all(x > 0) else param_name
         disp = cls(alphas=x[order], mean=st["mean"][keep][order], se=st["se"][keep][order],
                    alpha_min=st["param"][st["i_min"]], alpha_1se=st["param"][st["i_1se"]],
-                   ylabel=ylabel or f"−{score_name} (CV loss)", xlabel=xlabel)
-        disp._param_name = param_name
+                   ylabel=ylabel or f"−{score_name} (CV loss)", xlabel=xlabel,
+                   param_name=param_name)
         return disp.plot(ax=ax, **plot_kw)
 
     @classmethod
@@ -843,7 +846,7 @@ class CVErrorDisplay:
 
         self.vlines_ = {}
         if show_selected:
-            name = getattr(self, "_param_name", "alpha")
+            name = self.param_name
             for key, val, style, what in (
                     ("alpha_min", self.alpha_min, "--", "min: lowest mean error"),
                     ("alpha_1se", self.alpha_1se, ":", "1se: simplest within 1 SE")):
