@@ -479,3 +479,25 @@ def test_cv_display_reads_the_search_refit_settings():
     assert not np.allclose([s[1, 1] - s[0, 1] for s in segs], 2 * sd[order])
     with pytest.raises(TypeError, match="real numbers"):
         CVErrorDisplay.from_estimator(search, param_name="model__fit_intercept")
+
+
+def test_cv_display_fixed_params_and_path_display_from_search():
+    X, y = make_regression(80, 6, noise=20.0, random_state=3)
+    from sklearn.linear_model import ElasticNet
+    search = GridSearchCV(ElasticNet(), {"alpha": [0.01, 0.1, 1.0, 10.0],
+                                         "l1_ratio": [0.2, 0.9]}, cv=3).fit(X, y)
+    disp = CVErrorDisplay.from_cv_results(search.cv_results_, "alpha",
+                                          fixed_params={"l1_ratio": 0.2})
+    keep = [p["l1_ratio"] == 0.2 for p in search.cv_results_["params"]]
+    assert_allclose(disp.line_.get_xdata(), [10.0, 1.0, 0.1, 0.01])
+    assert_allclose(disp.line_.get_ydata(),
+                    -search.cv_results_["mean_test_score"][keep][::-1])
+    with pytest.raises(ValueError, match="no candidate"):
+        CVErrorDisplay.from_cv_results(search.cv_results_, "alpha",
+                                       fixed_params={"l1_ratio": 0.5})
+    # a search over a path estimator: the path of its best_estimator_
+    SpectralRidgeCV = _package_class("SpectralRidgeCV")
+    search = GridSearchCV(SpectralRidgeCV(alphas=10), {"fit_intercept": [True, False]},
+                          cv=2).fit(X, y)
+    path = RegularizationPathDisplay.from_estimator(search)
+    assert_allclose(path.lines_[0].get_ydata(), search.best_estimator_.coef_path_[0])
