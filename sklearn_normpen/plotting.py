@@ -494,13 +494,14 @@ class RegularizationPathDisplay:
                     handles.append(line)
         elif labels == "end":
             names = names or [f"x{k}" for k in range(ys.shape[0])]
-            end = int(np.argmin(alphas))  # least penalised point
+            end = int(np.argmin(alphas))  # least penalised point: left on a log-alpha axis
+            left = x == "log_alpha"
             for k, name in enumerate(names):
                 if ys[k, end] != 0:
                     self.labels_.append(ax.annotate(
-                        name, (xs[end], ys[k, end]), xytext=(3, 0),
+                        name, (xs[end], ys[k, end]), xytext=(-3 if left else 3, 0),
                         textcoords="offset points", fontsize="small", va="center",
-                        color=self.lines_[k].get_color()))
+                        ha="right" if left else "left", color=self.lines_[k].get_color()))
 
         # the selected alphas
         self.vlines_ = {}
