@@ -42,19 +42,22 @@ cdef inline floating _cd_update(floating z, floating norm2, floating l1, floatin
     return _soft_threshold(z, l1) / d
 
 
-cdef inline floating _gap_and_kkt(int p, const floating* w, const floating* g,
-                                  const floating* L1, const floating* L2,
-                                  floating r_norm2, floating r_y, bint positive,
-                                  floating* kkt) noexcept nogil:
+cdef inline double _gap_and_kkt(int p, const floating* w, const floating* g,
+                                const floating* L1, const floating* L2, const floating* norm2,
+                                double r_norm2, double r_y, bint positive,
+                                double* kkt) noexcept nogil:
     """Duality gap (n-scale) at w with residual r: r_norm2 = ||r||_S^2, r_y = yc' S r,
     g = Xc' S r. Also writes the largest KKT violation to kkt[0].
 
     Dual point theta = r / t, t >= 1 the smallest scaling making x_j' theta <= L1_j for the
     features without ridge part (L2_j = 0); for the others the conjugate of the elastic-net
     penalty, (|x_j' theta| - L1_j)_+^2 / (2 L2_j), enters the dual. Unpenalised features
-    (L1_j = L2_j = 0) have no dual constraint term: their optimality shows in the KKT value.
+    (L1_j = L2_j = 0) would need x_j' theta = 0 exactly; instead their one-coordinate
+    improvement g_j^2 / (2 ||x_j||^2) is added, so the gap cannot vanish before they are
+    optimal (their KKT value is reported too).
     """
-    cdef floating pen = 0, conj = 0, t = 1, a, wj, gj, v, viol = 0
+    # accumulated in double: float32 data still get a float64-accurate certificate
+    cdef double pen = 0, conj = 0, t = 1, a, wj, gj, v, viol = 0
     cdef int j
     for j in range(p):
         wj = w[j]
@@ -70,9 +73,11 @@ cdef inline floating _gap_and_kkt(int p, const floating* w, const floating* g,
             a = gj if positive else fabs(gj)
             if a > t * L1[j]:
                 t = a / L1[j]
+        elif L2[j] == 0 and L1[j] == 0 and norm2[j] > 0:
+            pen += gj * gj / (2 * norm2[j])
     for j in range(p):
         if L2[j] > 0:
-            a = (g[j] if positive else fabs(g[j])) / t - L1[j]
+            a = (<double>g[j] if positive else fabs(<double>g[j])) / t - L1[j]
             if a > 0:
                 conj += a * a / (2 * L2[j])
     kkt[0] = viol
@@ -95,7 +100,7 @@ cdef inline int _working_set(int p, const floating* w, const floating* g,
 # ---------------------------------------------------------------------------------------
 
 def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] q,
-                 floating[::1] H, floating[::1] g,
+                 const floating[::1] norm2, floating[::1] H, floating[::1] g,
                  const floating[::1] L1, const floating[::1] L2,
                  double y_norm2, double tol, double strong_factor,
                  int max_iter, bint positive):
@@ -107,21 +112,23 @@ def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] 
     cdef int p = <int>w.shape[0]
     cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
     cdef int j, k, n_ws, n_iter = 0, rnd = 0
-    cdef floating gap = INFINITY, kkt = 0, wq, wH, z, w_old, w_new, d
+    cdef double gap = INFINITY, kkt = 0, wq, wH
+    cdef floating z, w_old, w_new, d
     cdef bint converged = False
     cdef floating factor = <floating>strong_factor
     if p == 0:
         return 0.0, 0.0, 0, True
     with nogil:
         while True:
+            wq = 0
+            wH = 0
             for j in range(p):
                 g[j] = q[j] - H[j]
-            wq = _dot(p, &w[0], 1, &q[0], 1)
-            wH = _dot(p, &w[0], 1, &H[0], 1)
+                wq += <double>w[j] * q[j]
+                wH += <double>w[j] * H[j]
             # ||r||^2 = ||y||^2 - 2 w'q + w'Qw ;  y'r = ||y||^2 - w'q
-            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0],
-                               <floating>(y_norm2 - 2 * wq + wH), <floating>(y_norm2 - wq),
-                               positive, &kkt)
+            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
+                               y_norm2 - 2 * wq + wH, y_norm2 - wq, positive, &kkt)
             if gap <= tol:
                 converged = True
                 break
@@ -184,20 +191,20 @@ cdef inline void _fold_offset(int n, floating* R, floating* c) noexcept nogil:
 
 cdef inline void _residual_stats(int n, const floating* R, const floating* y,
                                  const floating* s, bint weighted, floating* sR,
-                                 floating* r_norm2, floating* r_y, floating* r_sum) noexcept nogil:
-    """sR <- S R (when weighted), and ||R||_S^2, y' S R, sum S R."""
+                                 double* r_norm2, double* r_y, double* r_sum) noexcept nogil:
+    """sR <- S R (when weighted), and ||R||_S^2, y' S R, sum S R (double sums)."""
     cdef int i
-    cdef floating a = 0, b = 0, c = 0
+    cdef double a = 0, b = 0, c = 0
     if weighted:
         for i in range(n):
             sR[i] = s[i] * R[i]
-            a += sR[i] * R[i]
-            b += sR[i] * y[i]
+            a += <double>sR[i] * R[i]
+            b += <double>sR[i] * y[i]
             c += sR[i]
     else:
         for i in range(n):
-            a += R[i] * R[i]
-            b += R[i] * y[i]
+            a += <double>R[i] * R[i]
+            b += <double>R[i] * y[i]
             c += R[i]
     r_norm2[0] = a
     r_y[0] = b
@@ -223,8 +230,8 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
     cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
     cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=np.asarray(R).dtype)
     cdef int j, k, n_ws, n_iter = 0, rnd = 0
-    cdef floating gap = INFINITY, kkt = 0, z, w_old, w_new, d, c = 0, gj
-    cdef floating r_norm2, r_y, r_sum, decrease, nf = <floating>n_eff
+    cdef double gap = INFINITY, kkt = 0, r_norm2, r_y, r_sum
+    cdef floating z, w_old, w_new, d, c = 0, gj, decrease, nf = <floating>n_eff
     cdef floating stall_tol = <floating>(0.1 * tol)
     cdef const floating* s = &sw[0] if weighted else NULL
     cdef bint converged = False
@@ -238,8 +245,9 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
             _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y, &r_sum)
             _gemv(c'T', n, p, 1, &X[0, 0], n, &sR[0] if weighted else &R[0], 1, 0, &g[0], 1)
             for j in range(p):
-                g[j] -= X_mean[j] * r_sum
-            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0], r_norm2, r_y, positive, &kkt)
+                g[j] -= <floating>(X_mean[j] * r_sum)
+            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0], &norm2[0], r_norm2, r_y,
+                               positive, &kkt)
             if gap <= tol:
                 converged = True
                 break
@@ -286,8 +294,8 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
     cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
     cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=np.asarray(R).dtype)
     cdef int i, j, k, kk, n_ws, n_iter = 0, rnd = 0, start, end
-    cdef floating gap = INFINITY, kkt = 0, z, w_old, w_new, d, c = 0, gj
-    cdef floating r_norm2, r_y, r_sum, decrease, nf = <floating>n_eff
+    cdef double gap = INFINITY, kkt = 0, r_norm2, r_y, r_sum
+    cdef floating z, w_old, w_new, d, c = 0, gj, decrease, nf = <floating>n_eff
     cdef floating stall_tol = <floating>(0.1 * tol)
     cdef const floating* s = &sw[0] if weighted else NULL
     cdef const floating* Rv
@@ -302,8 +310,9 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
             Rv = &sR[0] if weighted else &R[0]
             for j in range(p):
                 g[j] = _sparse_dot_w(X_indptr[j], X_indptr[j + 1], &X_data[0],
-                                     &X_indices[0], Rv, s, False) - X_mean[j] * r_sum
-            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0], r_norm2, r_y, positive, &kkt)
+                                     &X_indices[0], Rv, s, False) - <floating>(X_mean[j] * r_sum)
+            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0], &norm2[0], r_norm2, r_y,
+                               positive, &kkt)
             if gap <= tol:
                 converged = True
                 break

@@ -257,7 +257,7 @@ class EnetProblem:
         tol_n = tol_abs * self.N
         if self.mode == "gram":
             gap, kkt, n_iter, conv = _cd_enet.enet_cd_gram(
-                w, self.Q, self.q, self.H, self.g, L1, L2, self.y_norm2, tol_n,
+                w, self.Q, self.q, self.norm2, self.H, self.g, L1, L2, self.y_norm2, tol_n,
                 strong_factor, int(max_iter), bool(positive))
         elif self.mode == "dense":
             gap, kkt, n_iter, conv = _cd_enet.enet_cd_dense(
