@@ -20,8 +20,9 @@
 # Working sets: each outer round computes the full gradient g = Xc' S r and the gap; if the
 # gap is not small enough, coordinate descent runs on the working set {w_j != 0} U
 # {|g_j| > factor L1_j} (the strong rule on the first round, factor = 2 - alpha_prev/alpha;
-# the KKT violators afterwards) until its epochs stop decreasing the objective. Nothing is
-# ever dropped for good: the full gap over all features decides convergence.
+# the KKT violators afterwards) until the gap of the restricted problem falls below 0.3 x
+# the full gap (residual modes; Gram mode re-checks the O(p) full gap every epoch). Nothing
+# is ever dropped for good: the full gap over all features decides convergence.
 from cython cimport floating
 from libc.math cimport fabs, sqrt, INFINITY
 
@@ -42,12 +43,14 @@ cdef inline floating _cd_update(floating z, floating norm2, floating l1, floatin
     return _soft_threshold(z, l1) / d
 
 
-cdef inline double _gap_and_kkt(int p, const floating* w, const floating* g,
+cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const floating* g,
                                 const floating* L1, const floating* L2, const floating* norm2,
                                 double r_norm2, double r_y, bint positive,
                                 double* kkt) noexcept nogil:
     """Duality gap (n-scale) at w with residual r: r_norm2 = ||r||_S^2, r_y = yc' S r,
-    g = Xc' S r. Also writes the largest KKT violation to kkt[0].
+    g = Xc' S r, over the features idx[0..m) (all of them for the certificate; the
+    working set for the restricted problem, w being 0 elsewhere). Also writes the largest
+    KKT violation to kkt[0].
 
     Dual point theta = r / t, t >= 1 the smallest scaling making x_j' theta <= L1_j for the
     features without ridge part (L2_j = 0); for the others the conjugate of the elastic-net
@@ -58,8 +61,9 @@ cdef inline double _gap_and_kkt(int p, const floating* w, const floating* g,
     """
     # accumulated in double: float32 data still get a float64-accurate certificate
     cdef double pen = 0, conj = 0, t = 1, a, wj, gj, v, viol = 0
-    cdef int j
-    for j in range(p):
+    cdef int j, k
+    for k in range(m):
+        j = idx[k]
         wj = w[j]
         gj = g[j]
         if wj != 0:
@@ -75,7 +79,8 @@ cdef inline double _gap_and_kkt(int p, const floating* w, const floating* g,
                 t = a / L1[j]
         elif L2[j] == 0 and L1[j] == 0 and norm2[j] > 0:
             pen += gj * gj / (2 * norm2[j])
-    for j in range(p):
+    for k in range(m):
+        j = idx[k]
         if L2[j] > 0:
             a = (<double>g[j] if positive else fabs(<double>g[j])) / t - L1[j]
             if a > 0:
@@ -111,6 +116,7 @@ def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] 
     """
     cdef int p = <int>w.shape[0]
     cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
+    cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
     cdef int j, k, n_ws, n_iter = 0, rnd = 0
     cdef double gap = INFINITY, kkt = 0, wq, wH
     cdef floating z, w_old, w_new, d
@@ -127,7 +133,7 @@ def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] 
                 wq += <double>w[j] * q[j]
                 wH += <double>w[j] * H[j]
             # ||r||^2 = ||y||^2 - 2 w'q + w'Qw ;  y'r = ||y||^2 - w'q
-            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
+            gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
                                y_norm2 - 2 * wq + wH, y_norm2 - wq, positive, &kkt)
             if gap <= tol:
                 converged = True
@@ -211,6 +217,11 @@ cdef inline void _residual_stats(int n, const floating* R, const floating* y,
     r_sum[0] = c
 
 
+cdef inline bint _check_inner(int e) noexcept nogil:
+    """Epochs after which the working-set gap is evaluated: 1, 2, 3, then every 5th."""
+    return e < 3 or e % 5 == 4
+
+
 def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1] y,
                   const floating[::1] sw, const floating[::1] X_mean,
                   const floating[::1] norm2, floating[::1] R, floating[::1] g,
@@ -223,17 +234,21 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
     sample weights (length 0: unit weights), ``norm2`` the weighted squared norms of the
     centred columns, ``n_eff`` = sum of weights. ``g`` receives ``Xc' S r`` at exit.
 
+    Outer rounds: full gradient and gap; stop at ``tol``; else working set and an inner
+    solve of the restricted problem until its own gap is below 0.3 x the full gap.
+
     Returns (gap, kkt, n_epochs, converged), gap and kkt on the n-scale.
     """
     cdef int n = <int>X.shape[0], p = <int>X.shape[1]
     cdef bint weighted = sw.shape[0] > 0
     cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
+    cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
     cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=np.asarray(R).dtype)
-    cdef int j, k, n_ws, n_iter = 0, rnd = 0
-    cdef double gap = INFINITY, kkt = 0, r_norm2, r_y, r_sum
-    cdef floating z, w_old, w_new, d, c = 0, gj, decrease, nf = <floating>n_eff
-    cdef floating stall_tol = <floating>(0.1 * tol)
+    cdef int j, k, e, n_ws, n_iter = 0, rnd = 0
+    cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
+    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff
     cdef const floating* s = &sw[0] if weighted else NULL
+    cdef const floating* Rv
     cdef bint converged = False
     cdef floating factor = <floating>strong_factor
     if p == 0 or n == 0:
@@ -243,11 +258,12 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
             # certificate over every feature
             _fold_offset(n, &R[0], &c)
             _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y, &r_sum)
-            _gemv(c'T', n, p, 1, &X[0, 0], n, &sR[0] if weighted else &R[0], 1, 0, &g[0], 1)
+            Rv = &sR[0] if weighted else &R[0]
+            _gemv(c'T', n, p, 1, &X[0, 0], n, Rv, 1, 0, &g[0], 1)
             for j in range(p):
                 g[j] -= <floating>(X_mean[j] * r_sum)
-            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0], &norm2[0], r_norm2, r_y,
-                               positive, &kkt)
+            gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
+                               r_norm2, r_y, positive, &kkt)
             if gap <= tol:
                 converged = True
                 break
@@ -255,9 +271,9 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
                 break
             n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
             rnd += 1
-            # epochs on the working set until one barely decreases the objective
+            inner_tol = 0.3 * gap
+            e = 0
             while n_iter < max_iter:
-                decrease = 0
                 for k in range(n_ws):
                     j = ws[k]
                     w_old = w[j]
@@ -269,12 +285,21 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
                         d = w_new - w_old
                         _axpy(n, -d, &X[0, j], 1, &R[0], 1)
                         c = c + d * X_mean[j]
-                        decrease += 0.5 * (norm2[j] + L2[j]) * d * d
                 n_iter += 1
-                if decrease <= stall_tol:
-                    break
-            # a gap that stays above tol after a stalled round: look closer next time
-            stall_tol *= <floating>0.25
+                if _check_inner(e):
+                    # gap of the problem restricted to the working set
+                    _fold_offset(n, &R[0], &c)
+                    _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y,
+                                    &r_sum)
+                    Rv = &sR[0] if weighted else &R[0]
+                    for k in range(n_ws):
+                        j = ws[k]
+                        g[j] = _dot(n, &X[0, j], 1, Rv, 1) - <floating>(X_mean[j] * r_sum)
+                    gap_ws = _gap_and_kkt(n_ws, &ws[0], &w[0], &g[0], &L1[0], &L2[0],
+                                          &norm2[0], r_norm2, r_y, positive, &kkt_ws)
+                    if gap_ws <= inner_tol:
+                        break
+                e += 1
     return float(gap), float(kkt), n_iter, converged
 
 
@@ -292,11 +317,11 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
     cdef int n = n_samples, p = <int>X_indptr.shape[0] - 1
     cdef bint weighted = sw.shape[0] > 0
     cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
+    cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
     cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=np.asarray(R).dtype)
-    cdef int i, j, k, kk, n_ws, n_iter = 0, rnd = 0, start, end
-    cdef double gap = INFINITY, kkt = 0, r_norm2, r_y, r_sum
-    cdef floating z, w_old, w_new, d, c = 0, gj, decrease, nf = <floating>n_eff
-    cdef floating stall_tol = <floating>(0.1 * tol)
+    cdef int i, j, k, kk, e, n_ws, n_iter = 0, rnd = 0, start, end
+    cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
+    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff
     cdef const floating* s = &sw[0] if weighted else NULL
     cdef const floating* Rv
     cdef bint converged = False
@@ -311,8 +336,8 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
             for j in range(p):
                 g[j] = _sparse_dot_w(X_indptr[j], X_indptr[j + 1], &X_data[0],
                                      &X_indices[0], Rv, s, False) - <floating>(X_mean[j] * r_sum)
-            gap = _gap_and_kkt(p, &w[0], &g[0], &L1[0], &L2[0], &norm2[0], r_norm2, r_y,
-                               positive, &kkt)
+            gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
+                               r_norm2, r_y, positive, &kkt)
             if gap <= tol:
                 converged = True
                 break
@@ -320,8 +345,9 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
                 break
             n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
             rnd += 1
+            inner_tol = 0.3 * gap
+            e = 0
             while n_iter < max_iter:
-                decrease = 0
                 for k in range(n_ws):
                     j = ws[k]
                     start = X_indptr[j]
@@ -337,9 +363,20 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
                         for kk in range(start, end):
                             R[X_indices[kk]] -= d * X_data[kk]
                         c = c + d * X_mean[j]
-                        decrease += 0.5 * (norm2[j] + L2[j]) * d * d
                 n_iter += 1
-                if decrease <= stall_tol:
-                    break
-            stall_tol *= <floating>0.25
+                if _check_inner(e):
+                    _fold_offset(n, &R[0], &c)
+                    _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y,
+                                    &r_sum)
+                    Rv = &sR[0] if weighted else &R[0]
+                    for k in range(n_ws):
+                        j = ws[k]
+                        g[j] = _sparse_dot_w(X_indptr[j], X_indptr[j + 1], &X_data[0],
+                                             &X_indices[0], Rv, s, False) - <floating>(
+                                                 X_mean[j] * r_sum)
+                    gap_ws = _gap_and_kkt(n_ws, &ws[0], &w[0], &g[0], &L1[0], &L2[0],
+                                          &norm2[0], r_norm2, r_y, positive, &kkt_ws)
+                    if gap_ws <= inner_tol:
+                        break
+                e += 1
     return float(gap), float(kkt), n_iter, converged
