@@ -16,6 +16,7 @@ the 100 path points, computed afterwards by one NumPy function for every runner 
 conjugate dual at r/n, lasso dual scaled into the constraint), divided by ||y||²/(2n).
 CV: 5 folds (the same `KFold`), l1_ratio in [.1, .5, .9, 1], 100 alphas, n_jobs=1 both;
 `minmse` is the minimum mean CV error (the same statistic on both, should agree).
+Every runner runs with BLAS limited to one thread (threadpoolctl; shared 2-core machine).
 `peak MiB` is tracemalloc's view (NumPy allocations only).
 """
 
@@ -67,6 +68,17 @@ def _relgap(data, coefs):
 
 
 # -- runners ---------------------------------------------------------------------------
+# Every runner runs with BLAS limited to one thread: the benchmark machine is shared, and an
+# oversubscribed multi-threaded BLAS makes small level-2 calls erratic for every library.
+
+def _one_thread(fn):
+    def run(d):
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(d)
+    run.__name__ = fn.__name__
+    return run
+
 
 def _ours_path(d):
     from sklearn_normpen import enet_path
@@ -154,11 +166,11 @@ def cases(quick=False):
             out.append(harness.Case(
                 name=f"path {name} l1_ratio={rho}", make_data=make_data,
                 runners=[
-                    harness.Runner("sklearn_normpen enet_path", _ours_path, ours=True),
-                    harness.Runner("sklearn enet_path", _sk_path, available=sk_ok[0]),
-                    harness.Runner("skglm ElasticNet.path", _skglm_path,
+                    harness.Runner("sklearn_normpen enet_path", _one_thread(_ours_path), ours=True),
+                    harness.Runner("sklearn enet_path", _one_thread(_sk_path), available=sk_ok[0]),
+                    harness.Runner("skglm ElasticNet.path", _one_thread(_skglm_path),
                                    available=skglm_ok[0], why_unavailable=skglm_ok[1]),
-                    harness.Runner("celer celer_path", _celer_path,
+                    harness.Runner("celer celer_path", _one_thread(_celer_path),
                                    available=celer_ok[0], why_unavailable=celer_ok[1]),
                 ],
                 quality=lambda d, c: _relgap(d, c), quality_label="relgap"))
@@ -168,7 +180,7 @@ def cases(quick=False):
             return dict(X=X, y=y)
         out.append(harness.Case(
             name=f"CV5 {name} l1_ratio=[.1,.5,.9,1]", make_data=make_cv,
-            runners=[harness.Runner("ElasticNetPathCV", _ours_cv, ours=True),
-                     harness.Runner("sklearn ElasticNetCV", _sk_cv)],
+            runners=[harness.Runner("ElasticNetPathCV", _one_thread(_ours_cv), ours=True),
+                     harness.Runner("sklearn ElasticNetCV", _one_thread(_sk_cv))],
             quality=_minmse, quality_label="minmse"))
     return out
