@@ -20,15 +20,15 @@
 # Working sets: each outer round computes the full gradient g = Xc' S r and the gap; if the
 # gap is not small enough, coordinate descent runs on the working set {w_j != 0} U
 # {|g_j| > factor L1_j} (the strong rule on the first round, factor = 2 - alpha_prev/alpha;
-# the KKT violators afterwards) until the gap of the restricted problem falls below 0.3 x
-# the full gap (residual modes; Gram mode re-checks the O(p) full gap every epoch). Nothing
+# the KKT violators afterwards) until the gap of the restricted problem falls below
+# min(0.3 tol, 0.1 x the full gap) (residual modes; Gram mode re-checks the O(p) full gap every epoch). Nothing
 # is ever dropped for good: the full gap over all features decides convergence.
 from cython cimport floating
 from libc.math cimport fabs, sqrt, INFINITY
 
 import numpy as np
 
-from sklearn_normpen._kernels._blas cimport _dot, _axpy, _gemv
+from sklearn_normpen._kernels._blas cimport _dot, _axpy, _gemv, _copy
 from sklearn_normpen._kernels._helpers cimport _soft_threshold, _pos
 
 
@@ -217,6 +217,101 @@ cdef inline void _residual_stats(int n, const floating* R, const floating* y,
     r_sum[0] = c
 
 
+
+# ---------------------------------------------------------------------------------------
+# Anderson extrapolation of coordinate-descent iterates (residual modes)
+# ---------------------------------------------------------------------------------------
+# Every ANDERSON_K + 1 epochs on a working set, the last iterates w^0..w^K give the
+# extrapolated point sum_k c_k w^(k+1), c = M^-1 1 / (1' M^-1 1), M = U U', U_k = w^(k+1) - w^k.
+# It is kept only if it lowers the objective, so convergence guarantees are untouched.
+cdef enum:
+    ANDERSON_K = 5
+
+
+cdef inline bint _anderson(int m, const floating* snaps, floating* out) noexcept nogil:
+    """out <- Anderson extrapolation of the K+1 snapshots (each of length m, stored one
+    after the other); False when the small system is degenerate."""
+    cdef double M[ANDERSON_K][ANDERSON_K]
+    cdef double z[ANDERSON_K]
+    cdef double u, v, piv, f, tr = 0, total = 0
+    cdef int a, b, i, r, kk
+    cdef int K = ANDERSON_K
+    for a in range(K):
+        for b in range(a, K):
+            u = 0
+            for i in range(m):
+                u += (<double>snaps[(a + 1) * m + i] - snaps[a * m + i]) * (
+                    <double>snaps[(b + 1) * m + i] - snaps[b * m + i])
+            M[a][b] = u
+            M[b][a] = u
+        tr += M[a][a]
+        z[a] = 1
+    if tr <= 0:
+        return False
+    for a in range(K):
+        M[a][a] += 1e-10 * tr
+    # Gaussian elimination with partial pivoting on M z = 1
+    for a in range(K):
+        r = a
+        for b in range(a + 1, K):
+            if fabs(M[b][a]) > fabs(M[r][a]):
+                r = b
+        if M[r][a] == 0:
+            return False
+        if r != a:
+            for b in range(K):
+                v = M[a][b]
+                M[a][b] = M[r][b]
+                M[r][b] = v
+            v = z[a]
+            z[a] = z[r]
+            z[r] = v
+        piv = M[a][a]
+        for b in range(a + 1, K):
+            f = M[b][a] / piv
+            for kk in range(a, K):
+                M[b][kk] -= f * M[a][kk]
+            z[b] -= f * z[a]
+    for a in range(K - 1, -1, -1):
+        v = z[a]
+        for b in range(a + 1, K):
+            v -= M[a][b] * z[b]
+        z[a] = v / M[a][a]
+        total += z[a]
+    if fabs(total) < 1e-300:
+        return False
+    for i in range(m):
+        v = 0
+        for a in range(K):
+            v += z[a] * snaps[(a + 1) * m + i]
+        out[i] = <floating>(v / total)
+    return True
+
+
+cdef inline double _primal_ws(int m, const int* idx, const floating* w, const floating* L1,
+                              const floating* L2, double r_norm2) noexcept nogil:
+    """n-scale primal value, the penalty summed over idx (w = 0 elsewhere)."""
+    cdef double pen = 0, wj
+    cdef int k, j
+    for k in range(m):
+        j = idx[k]
+        wj = w[j]
+        if wj != 0:
+            pen += L1[j] * fabs(wj) + 0.5 * L2[j] * wj * wj
+    return 0.5 * r_norm2 + pen
+
+
+cdef inline double _weighted_sq(int n, const floating* R, floating c, const floating* s,
+                                bint weighted) noexcept nogil:
+    """sum_i s_i (R_i + c)^2 in double."""
+    cdef double acc = 0, v
+    cdef int i
+    for i in range(n):
+        v = <double>R[i] + c
+        acc += v * v * (s[i] if weighted else 1)
+    return acc
+
+
 cdef inline bint _check_inner(int e) noexcept nogil:
     """Epochs after which the working-set gap is evaluated: 1, 2, 3, then every 5th."""
     return e < 3 or e % 5 == 4
@@ -227,15 +322,17 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
                   const floating[::1] norm2, floating[::1] R, floating[::1] g,
                   const floating[::1] L1, const floating[::1] L2,
                   double n_eff, double tol, double strong_factor, int max_iter,
-                  bint positive):
+                  bint positive, bint g_valid=False):
     """Residual-mode coordinate descent on dense X, centring by ``X_mean`` implicit.
 
     ``y`` is the centred target, ``R`` the true residual ``yc - Xc w`` (in/out), ``sw`` the
     sample weights (length 0: unit weights), ``norm2`` the weighted squared norms of the
-    centred columns, ``n_eff`` = sum of weights. ``g`` receives ``Xc' S r`` at exit.
+    centred columns, ``n_eff`` = sum of weights. ``g`` receives ``Xc' S r`` at exit;
+    ``g_valid`` says it already holds it on entry (the previous path point ended at this
+    residual), which saves the first full gradient pass.
 
     Outer rounds: full gradient and gap; stop at ``tol``; else working set and an inner
-    solve of the restricted problem until its own gap is below 0.3 x the full gap.
+    solve of the restricted problem until its own gap is below min(0.3 tol, 0.1 gap).
 
     Returns (gap, kkt, n_epochs, converged), gap and kkt on the n-scale.
     """
@@ -243,10 +340,16 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
     cdef bint weighted = sw.shape[0] > 0
     cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
     cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
-    cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=np.asarray(R).dtype)
-    cdef int j, k, e, n_ws, n_iter = 0, rnd = 0
+    dt = np.asarray(R).dtype
+    cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=dt)
+    cdef floating[::1] R_bak = np.empty(n, dtype=dt)
+    cdef floating[::1] snaps = np.empty((ANDERSON_K + 1) * max(p, 1), dtype=dt)
+    cdef floating[::1] w_acc = np.empty(max(p, 1), dtype=dt)
+    cdef int j, k, e, n_ws, n_iter = 0, rnd = 0, n_snap
     cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
-    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff
+    cdef double obj_cur, obj_acc
+    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff, c_bak
+    cdef bint ok
     cdef const floating* s = &sw[0] if weighted else NULL
     cdef const floating* Rv
     cdef bint converged = False
@@ -259,9 +362,11 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
             _fold_offset(n, &R[0], &c)
             _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y, &r_sum)
             Rv = &sR[0] if weighted else &R[0]
-            _gemv(c'T', n, p, 1, &X[0, 0], n, Rv, 1, 0, &g[0], 1)
-            for j in range(p):
-                g[j] -= <floating>(X_mean[j] * r_sum)
+            if not g_valid:
+                _gemv(c'T', n, p, 1, &X[0, 0], n, Rv, 1, 0, &g[0], 1)
+                for j in range(p):
+                    g[j] -= <floating>(X_mean[j] * r_sum)
+            g_valid = False
             gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
                                r_norm2, r_y, positive, &kkt)
             if gap <= tol:
@@ -273,6 +378,7 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
             rnd += 1
             inner_tol = 0.3 * gap
             e = 0
+            n_snap = 0
             while n_iter < max_iter:
                 for k in range(n_ws):
                     j = ws[k]
@@ -286,6 +392,39 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
                         _axpy(n, -d, &X[0, j], 1, &R[0], 1)
                         c = c + d * X_mean[j]
                 n_iter += 1
+                # Anderson extrapolation over the last ANDERSON_K + 1 epochs
+                for k in range(n_ws):
+                    snaps[n_snap * n_ws + k] = w[ws[k]]
+                n_snap += 1
+                if n_snap == ANDERSON_K + 1:
+                    n_snap = 0
+                    if _anderson(n_ws, &snaps[0], &w_acc[0]):
+                        ok = True
+                        if positive:
+                            for k in range(n_ws):
+                                if w_acc[k] < 0:
+                                    ok = False
+                        if ok:
+                            obj_cur = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
+                                                 _weighted_sq(n, &R[0], c, s, weighted))
+                            _copy(n, &R[0], 1, &R_bak[0], 1)
+                            c_bak = c
+                            # residual of the extrapolated point, from scratch
+                            _copy(n, &y[0], 1, &R[0], 1)
+                            c = 0
+                            for k in range(n_ws):
+                                j = ws[k]
+                                w[j] = w_acc[k]
+                                if w_acc[k] != 0:
+                                    _axpy(n, -w_acc[k], &X[0, j], 1, &R[0], 1)
+                                    c = c + w_acc[k] * X_mean[j]
+                            obj_acc = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
+                                                 _weighted_sq(n, &R[0], c, s, weighted))
+                            if not obj_acc < obj_cur:
+                                for k in range(n_ws):
+                                    w[ws[k]] = snaps[ANDERSON_K * n_ws + k]
+                                _copy(n, &R_bak[0], 1, &R[0], 1)
+                                c = c_bak
                 if _check_inner(e):
                     # gap of the problem restricted to the working set
                     _fold_offset(n, &R[0], &c)
@@ -309,7 +448,7 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
                    const floating[::1] norm2, floating[::1] R, floating[::1] g,
                    const floating[::1] L1, const floating[::1] L2,
                    double n_eff, double tol, double strong_factor, int max_iter,
-                   bint positive):
+                   bint positive, bint g_valid=False):
     """Residual-mode coordinate descent on CSC X (int32 indices), centring implicit.
 
     Same contract as :func:`enet_cd_dense`.
@@ -318,10 +457,16 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
     cdef bint weighted = sw.shape[0] > 0
     cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
     cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
-    cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=np.asarray(R).dtype)
-    cdef int i, j, k, kk, e, n_ws, n_iter = 0, rnd = 0, start, end
+    dt = np.asarray(R).dtype
+    cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=dt)
+    cdef floating[::1] R_bak = np.empty(max(n, 1), dtype=dt)
+    cdef floating[::1] snaps = np.empty((ANDERSON_K + 1) * max(p, 1), dtype=dt)
+    cdef floating[::1] w_acc = np.empty(max(p, 1), dtype=dt)
+    cdef int i, j, k, kk, e, n_ws, n_iter = 0, rnd = 0, start, end, n_snap
     cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
-    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff
+    cdef double obj_cur, obj_acc
+    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff, c_bak
+    cdef bint ok
     cdef const floating* s = &sw[0] if weighted else NULL
     cdef const floating* Rv
     cdef bint converged = False
@@ -333,9 +478,12 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
             _fold_offset(n, &R[0], &c)
             _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y, &r_sum)
             Rv = &sR[0] if weighted else &R[0]
-            for j in range(p):
-                g[j] = _sparse_dot_w(X_indptr[j], X_indptr[j + 1], &X_data[0],
-                                     &X_indices[0], Rv, s, False) - <floating>(X_mean[j] * r_sum)
+            if not g_valid:
+                for j in range(p):
+                    g[j] = _sparse_dot_w(X_indptr[j], X_indptr[j + 1], &X_data[0],
+                                         &X_indices[0], Rv, s, False) - <floating>(
+                                             X_mean[j] * r_sum)
+            g_valid = False
             gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
                                r_norm2, r_y, positive, &kkt)
             if gap <= tol:
@@ -347,6 +495,7 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
             rnd += 1
             inner_tol = 0.3 * gap
             e = 0
+            n_snap = 0
             while n_iter < max_iter:
                 for k in range(n_ws):
                     j = ws[k]
@@ -364,6 +513,38 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
                             R[X_indices[kk]] -= d * X_data[kk]
                         c = c + d * X_mean[j]
                 n_iter += 1
+                for k in range(n_ws):
+                    snaps[n_snap * n_ws + k] = w[ws[k]]
+                n_snap += 1
+                if n_snap == ANDERSON_K + 1:
+                    n_snap = 0
+                    if _anderson(n_ws, &snaps[0], &w_acc[0]):
+                        ok = True
+                        if positive:
+                            for k in range(n_ws):
+                                if w_acc[k] < 0:
+                                    ok = False
+                        if ok:
+                            obj_cur = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
+                                                 _weighted_sq(n, &R[0], c, s, weighted))
+                            _copy(n, &R[0], 1, &R_bak[0], 1)
+                            c_bak = c
+                            _copy(n, &y[0], 1, &R[0], 1)
+                            c = 0
+                            for k in range(n_ws):
+                                j = ws[k]
+                                w[j] = w_acc[k]
+                                if w_acc[k] != 0:
+                                    for kk in range(X_indptr[j], X_indptr[j + 1]):
+                                        R[X_indices[kk]] -= w_acc[k] * X_data[kk]
+                                    c = c + w_acc[k] * X_mean[j]
+                            obj_acc = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
+                                                 _weighted_sq(n, &R[0], c, s, weighted))
+                            if not obj_acc < obj_cur:
+                                for k in range(n_ws):
+                                    w[ws[k]] = snaps[ANDERSON_K * n_ws + k]
+                                _copy(n, &R_bak[0], 1, &R[0], 1)
+                                c = c_bak
                 if _check_inner(e):
                     _fold_offset(n, &R[0], &c)
                     _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y,

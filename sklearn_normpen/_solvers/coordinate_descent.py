@@ -195,6 +195,7 @@ class EnetProblem:
             self._init_residual(X, y, sample_weight)
         self.n_features = self.X_mean.shape[0]
         self.g = np.zeros(self.n_features, dtype=dt)
+        self._g_valid = False  # g == Xc' S r for the current residual
 
     # -- setup ----------------------------------------------------------------------
     def _init_gram(self, st, x_shift, y_shift):
@@ -253,6 +254,7 @@ class EnetProblem:
     def set_coef(self, w):
         """Make the kernel state (residual or ``Q w``) consistent with coefficients ``w``."""
         w = np.ascontiguousarray(w, dtype=self.dtype)
+        self._g_valid = False
         if not w.any():
             if self.mode == "gram":
                 self.H = np.zeros(self.n_features, dtype=self.dtype)
@@ -293,12 +295,14 @@ class EnetProblem:
         elif self.mode == "dense":
             gap, kkt, n_iter, conv = _cd_enet.enet_cd_dense(
                 w, self.X, self.yc, self.sw, self.X_mean, self.norm2, self.R, self.g, L1, L2,
-                self.N, tol_n, strong_factor, int(max_iter), bool(positive))
+                self.N, tol_n, strong_factor, int(max_iter), bool(positive), self._g_valid)
         else:
             gap, kkt, n_iter, conv = _cd_enet.enet_cd_sparse(
                 w, self.X_data, self.X_indices, self.X_indptr, self.X.shape[0], self.yc,
                 self.sw, self.X_mean, self.norm2, self.R, self.g, L1, L2, self.N, tol_n,
-                strong_factor, int(max_iter), bool(positive))
+                strong_factor, int(max_iter), bool(positive), self._g_valid)
+        # the kernels leave g = Xc' S r for the residual they return
+        self._g_valid = self.mode != "gram"
         return CDResult(coef=w, intercept=self.intercept(w), gap=gap / self.N,
                         kkt=kkt / self.N, n_iter=int(n_iter), converged=bool(conv))
 
