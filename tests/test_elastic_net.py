@@ -333,7 +333,6 @@ def test_same_result_under_joblib_backends():
     from joblib import parallel_backend
     X, y = _data(n=150, p=20, seed=11)
     kw = dict(l1_ratio=[0.5, 1.0], alphas=15, cv=4, n_jobs=2)
-    ref = ElasticNetPathCV(**kw, n_jobs=None).fit(X, y) if False else None
     results = []
     backends = ["sequential", "threading", "loky"]
     try:
@@ -354,7 +353,7 @@ def test_same_result_under_joblib_backends():
     for est in results[1:]:
         assert_array_equal(est.mse_path_, results[0].mse_path_)
         assert_array_equal(est.coef_, results[0].coef_)
-    assert ref is None
+    assert len(results) >= 3
 
 
 def test_one_convergence_warning_naming_alphas():
