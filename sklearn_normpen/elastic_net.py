@@ -8,7 +8,6 @@ Objective (scikit-learn's ``ElasticNet``, glmnet's gaussian family), with sample
 
 The intercept ``b`` is never penalised; ``f_j = 0`` leaves feature ``j`` unpenalised.
 """
-import numbers
 from numbers import Integral, Real
 
 import numpy as np

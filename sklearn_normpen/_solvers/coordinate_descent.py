@@ -100,24 +100,49 @@ def gram_stats(X, y, sample_weight, rows=None, x_shift=None, y_shift=0.0):
         sx = sx_raw - S * m
         xy = xy_raw - m * sy0
     else:
-        Xs = Xr - m if np.any(m) else Xr  # read-only below
+        shift = bool(np.any(m))
+        G = _dense_gram(Xr, m if shift else None, s)
         if s is None:
-            G = Xs.T @ Xs
-            sx = Xs.sum(axis=0)
-            S = dtype.type(Xs.shape[0])
+            sx = Xr.sum(axis=0) - Xr.shape[0] * m
+            S = dtype.type(Xr.shape[0])
             sy0 = yr.sum()
-            xy = Xs.T @ yr
+            xy = Xr.T @ yr - m * sy0
         else:
-            Xw = Xs * np.sqrt(s)[:, None]
-            G = Xw.T @ Xw
-            del Xw
-            sx = s @ Xs
+            sx = s @ Xr - s.sum() * m
             S = s.sum()
             sy0 = s @ yr
-            xy = Xs.T @ (s * yr)
+            xy = Xr.T @ (s * yr) - m * sy0
     yy = (yr * yr).sum() if s is None else s @ (yr * yr)
     return dict(G=np.asfortranarray(G, dtype=dtype), sx=np.asarray(sx, dtype=dtype),
                 xy=np.asarray(xy, dtype=dtype), sy=float(sy0), yy=float(yy), S=float(S))
+
+
+_BLOCK_BYTES = 32 * 2**20
+
+
+def _dense_gram(X, shift=None, sw=None):
+    """``Σ_i s_i (x_i - m)(x_i - m)ᵀ`` by symmetric rank-k updates (BLAS syrk, half the
+    flops of a general product) over row blocks, so the centred copy is one block at a
+    time, never all of ``X``."""
+    from scipy.linalg import blas
+    n, p = X.shape
+    syrk = blas.ssyrk if X.dtype == np.float32 else blas.dsyrk
+    G = np.zeros((p, p), dtype=X.dtype, order="F")
+    if shift is None and sw is None and X.flags.f_contiguous:
+        G = syrk(1.0, X, trans=1, lower=0)
+    else:
+        step = max(1, _BLOCK_BYTES // max(p * X.itemsize, 1))
+        for a in range(0, n, step):
+            B = X[a:a + step]
+            B = B - shift if shift is not None else np.array(B)
+            if sw is not None:
+                B *= np.sqrt(sw[a:a + step]).astype(X.dtype)[:, None]
+            G = syrk(1.0, np.asfortranarray(B), beta=1.0, c=G, trans=1, lower=0,
+                     overwrite_c=True)
+    # syrk fills the upper triangle; mirror it
+    il = np.tril_indices(p, -1)
+    G[il] = G.T[il]
+    return G
 
 
 def subtract_stats(a, b):
@@ -170,6 +195,7 @@ class EnetProblem:
             self._init_residual(X, y, sample_weight)
         self.n_features = self.X_mean.shape[0]
         self.g = np.zeros(self.n_features, dtype=dt)
+        self._g_valid = False  # g == Xc' S r for the current residual
 
     # -- setup ----------------------------------------------------------------------
     def _init_gram(self, st, x_shift, y_shift):
@@ -228,6 +254,13 @@ class EnetProblem:
     def set_coef(self, w):
         """Make the kernel state (residual or ``Q w``) consistent with coefficients ``w``."""
         w = np.ascontiguousarray(w, dtype=self.dtype)
+        self._g_valid = False
+        if not w.any():
+            if self.mode == "gram":
+                self.H = np.zeros(self.n_features, dtype=self.dtype)
+            else:
+                self.R = self.yc.copy()
+            return w
         if self.mode == "gram":
             self.H = np.ascontiguousarray(self.Q @ w, dtype=self.dtype)
         else:
@@ -257,17 +290,19 @@ class EnetProblem:
         tol_n = tol_abs * self.N
         if self.mode == "gram":
             gap, kkt, n_iter, conv = _cd_enet.enet_cd_gram(
-                w, self.Q, self.q, self.H, self.g, L1, L2, self.y_norm2, tol_n,
+                w, self.Q, self.q, self.norm2, self.H, self.g, L1, L2, self.y_norm2, tol_n,
                 strong_factor, int(max_iter), bool(positive))
         elif self.mode == "dense":
             gap, kkt, n_iter, conv = _cd_enet.enet_cd_dense(
                 w, self.X, self.yc, self.sw, self.X_mean, self.norm2, self.R, self.g, L1, L2,
-                self.N, tol_n, strong_factor, int(max_iter), bool(positive))
+                self.N, tol_n, strong_factor, int(max_iter), bool(positive), self._g_valid)
         else:
             gap, kkt, n_iter, conv = _cd_enet.enet_cd_sparse(
                 w, self.X_data, self.X_indices, self.X_indptr, self.X.shape[0], self.yc,
                 self.sw, self.X_mean, self.norm2, self.R, self.g, L1, L2, self.N, tol_n,
-                strong_factor, int(max_iter), bool(positive))
+                strong_factor, int(max_iter), bool(positive), self._g_valid)
+        # the kernels leave g = Xc' S r for the residual they return
+        self._g_valid = self.mode != "gram"
         return CDResult(coef=w, intercept=self.intercept(w), gap=gap / self.N,
                         kkt=kkt / self.N, n_iter=int(n_iter), converged=bool(conv))
 
