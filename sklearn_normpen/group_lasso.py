@@ -100,7 +100,7 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     _, problem = _prepare(X, y, sw, groups, group_weights, l1_ratio, fit_intercept,
                           standardize)
     grid = make_grid(n_alphas if alphas is None else alphas, problem.alpha_max, eps)
-    w0 = None if coef_init is None else np.asarray(coef_init, dtype=X.dtype) * problem.scale
+    w0 = None if coef_init is None else problem.from_original(coef_init)
     path, _ = solve_path(problem, grid, tol=tol, max_iter=max_iter, coef_init=w0)
     if not path.converged.all():
         _warn_unconverged(path.gaps, tol * problem.tol_scale(), int((~path.converged).sum()),
@@ -235,7 +235,7 @@ class GroupLassoRegressor(NormPenRegressor):
             X, y, sw, self.groups, self.group_weights, self.l1_ratio, self.fit_intercept,
             self.standardize, getattr(self, "feature_names_in_", None))
         if prev is not None and np.shape(prev) == (X.shape[1],):
-            w = np.asarray(prev, dtype=X.dtype) * problem.scale
+            w = problem.from_original(prev)
             r = problem.residual(w)
         else:
             w, r = problem.fit_unpenalised(self.max_iter)
