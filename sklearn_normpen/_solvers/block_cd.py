@@ -92,7 +92,14 @@ class GroupProblem:
             self.sw = (np.ones(self.n, dtype=self.dtype) if sw is None
                        else np.ascontiguousarray(sw, dtype=self.dtype))
             self.y = np.ascontiguousarray(yc)
+        elif sw is None and not standardize:
+            # No copy: the kernel centres implicitly (validated X is already Fortran).
+            self.Xd = np.asfortranarray(X, dtype=self.dtype)
+            self.xmean = np.ascontiguousarray(X_off, dtype=self.dtype)
+            self.y = np.ascontiguousarray(yc)
+            self.sw = None
         else:
+            # Weights or scaling: one centred, sqrt(s)-scaled copy; unit weights inside.
             Xd = np.asarray(X, dtype=self.dtype) - X_off if fit_intercept else np.array(
                 X, dtype=self.dtype)
             if standardize:
@@ -102,6 +109,7 @@ class GroupProblem:
                 Xd *= root[:, None]
                 yc = yc * root
             self.Xd = np.asfortranarray(Xd, dtype=self.dtype)
+            self.xmean = np.zeros(self.p, dtype=self.dtype)
             self.y = np.ascontiguousarray(yc, dtype=self.dtype)
             self.sw = None
         self.y_sq = float(self._wdot(self.y, self.y))
@@ -125,7 +133,7 @@ class GroupProblem:
                 XU = (self.Xs[:, unpen].toarray() - self.xmean[unpen]).astype(np.float64)
                 XU *= np.sqrt(self.sw)[:, None]
             else:
-                XU = np.asarray(self.Xd[:, unpen], dtype=np.float64)
+                XU = np.asarray(self.Xd[:, unpen], dtype=np.float64) - self.xmean[unpen]
             self._XU = XU
 
     # -- linear algebra on the prepared data --------------------------------------------
@@ -141,7 +149,7 @@ class GroupProblem:
             K.group_grams_sparse(self.data, self.indices, self.indptr, self.n, self.sw,
                                  self.xmean, self.gptr, self.gidx, out)
         else:
-            K.group_grams_dense(self.Xd, self.gptr, self.gidx, out)
+            K.group_grams_dense(self.Xd, self.xmean, self.gptr, self.gidx, out)
         L = np.zeros(len(self.sizes), dtype=np.float64)
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
         for k in np.unique(self.sizes):
@@ -163,18 +171,16 @@ class GroupProblem:
         return np.ascontiguousarray(self.y - self.Xd @ w, dtype=self.dtype)
 
     def centred_residual(self, r, w):
-        if self.sparse:
-            return np.asarray(r, dtype=np.float64) + float(self.xmean @ w)
-        return np.asarray(r, dtype=np.float64)
+        """``r`` is stored without the centring offset ``x̄ᵀw`` (see the kernels)."""
+        return np.asarray(r, dtype=np.float64) + float(self.xmean @ w)
 
     def gradient(self, r, w):
         """``z = X_cᵀ S r_c / n`` over every feature (float64)."""
-        if self.sparse:
-            rt = self.centred_residual(r, w)
-            srt = self.sw * rt
-            return (np.asarray(self.Xs.T @ srt, dtype=np.float64)
-                    - self.xmean.astype(np.float64) * srt.sum()) / self.n
-        return np.asarray(self.Xd.T @ r, dtype=np.float64) / self.n
+        rt = self.centred_residual(r, w)
+        srt = rt if self.sw is None else self.sw * rt
+        Xt = self.Xs.T if self.sparse else self.Xd.T
+        return (np.asarray(Xt @ srt, dtype=np.float64)
+                - self.xmean.astype(np.float64) * srt.sum()) / self.n
 
     def certificate(self, r, w, alpha, z=None):
         """``(gap, kkt_violation, z)`` of the full problem at ``w``."""
@@ -194,8 +200,7 @@ class GroupProblem:
         return primal - dual, self.penalty.kkt_violation(z, w, alpha), z
 
     def _residual_from_centred(self, rc, w):
-        # inverse of centred_residual (the sparse layout stores r without the offset)
-        return rc - float(self.xmean @ w) if self.sparse else rc
+        return rc - float(self.xmean @ w)  # inverse of centred_residual
 
     def tol_scale(self):
         """``||y - ȳ||²_s / (2n)``: ``tol`` is relative to it (the null model's loss)."""
@@ -211,7 +216,7 @@ class GroupProblem:
         if self.sparse:
             return K.bcd_sparse(self.data, self.indices, self.indptr, self.sw, self.xmean,
                                 self.y, w, r, *args)
-        return K.bcd_dense(self.Xd, self.y, w, r, *args)
+        return K.bcd_dense(self.Xd, self.xmean, self.y, w, r, *args)
 
     def fit_unpenalised(self, max_iter=1000):
         """Least squares on the unpenalised features alone (all penalised groups at 0):
@@ -228,7 +233,17 @@ class GroupProblem:
         w, r = self.fit_unpenalised()
         return self.penalty.alpha_max(self.gradient(r, w))
 
-    def solve(self, alpha, w, r, tol, max_iter, z=None, alpha_prev=None):
+    @staticmethod
+    def _top(score, mask, k):
+        """Boolean mask of the (at most) ``k`` largest ``score`` entries within ``mask``."""
+        out = np.zeros_like(mask)
+        idx = np.flatnonzero(mask)
+        if idx.size > k:
+            idx = idx[np.argpartition(-score[idx], k - 1)[:k]]
+        out[idx] = True
+        return out
+
+    def solve(self, alpha, w, r, tol, max_iter, z=None, alpha_prev=None, p0=10):
         """Solve at ``alpha`` from ``(w, r)`` (updated in place). ``z``/``alpha_prev``: the
         gradient at the previous path point, for the sequential strong rule."""
         tol_abs = tol * self.tol_scale()
@@ -236,11 +251,16 @@ class GroupProblem:
         if z is None:
             z = self.gradient(r, w)
         active = pen.group_norms(w) > 0
+        score = pen.violation(z, alpha)
         if alpha_prev is None:
-            alpha_prev = alpha
-        # Strong rule: keep g if ||S(z_g, alpha rho)|| >= (1-rho) c_g (2 alpha - alpha_prev).
-        strong = pen._soft_norm(z, alpha * self.rho) > \
-            (1 - self.rho) * pen.weights * (2 * alpha - alpha_prev)
+            # Cold start: the p0 worst violators (celer/skglm-style working set); the KKT
+            # pass below adds more while any group violates.
+            strong = self._top(score, ~active & pen.penalised & (score > 0),
+                               max(p0, int(active.sum())))
+        else:
+            # Sequential strong rule: ||S(z_g, a rho)|| > (1 - rho) c_g (2a - a_prev).
+            strong = pen._soft_norm(z, alpha * self.rho) > \
+                (1 - self.rho) * pen.weights * (2 * alpha - alpha_prev)
         ws = active | ~pen.penalised | (strong & pen.penalised)
         tol_inner = tol_abs
         n_iter = 0
@@ -255,7 +275,8 @@ class GroupProblem:
             # slack: a violation at rounding level (e.g. exactly at alpha_max) is none
             viol = (pen.violation(z, alpha) > 1e-12 * alpha) & ~ws
             if viol.any():
-                ws |= viol
+                # grow by at most max(p0, |ws|) groups, the worst violators first
+                ws |= self._top(pen.violation(z, alpha), viol, max(p0, int(ws.sum())))
             else:  # working set is right; the gap is rounding-limited: tighten the inner tol
                 tol_inner *= 0.25
                 if tol_inner < 1e-3 * tol_abs:
