@@ -316,3 +316,28 @@ cdef floating _gap_sparse(const floating[::1] data, const int[::1] indices,
         rr += sw[i] * rt * rt
         ry += sw[i] * rt * y[i]
     return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
+
+
+def gradient_dense(const floating[::1, :] X, const floating[::1] xmean,
+                   const floating[::1] r, double[::1] z):
+    """z_j = x_jc^T r_c / n for every feature (level-1 BLAS: no threading surprises)."""
+    cdef int n = X.shape[0], j, i
+    cdef double rsum = 0
+    with nogil:
+        for i in range(n):
+            rsum += r[i]
+        for j in range(X.shape[1]):
+            z[j] = (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
+
+
+def gradient_sparse(const floating[::1] data, const int[::1] indices,
+                    const int[::1] indptr, const floating[::1] sw,
+                    const floating[::1] xmean, const floating[::1] r, double[::1] z):
+    """CSC version of :func:`gradient_dense` with sample weights ``sw`` (sum n)."""
+    cdef int n = r.shape[0], j, i
+    cdef double srsum = 0
+    with nogil:
+        for i in range(n):
+            srsum += sw[i] * r[i]
+        for j in range(indptr.shape[0] - 1):
+            z[j] = (_sparse_corr(data, indices, indptr, sw, r, j) - xmean[j] * srsum) / n
