@@ -115,7 +115,7 @@ def _skglm_est(d, alpha):
     from skglm.penalties import WeightedL1GroupL2
     from skglm.solvers import GroupBCD
     from skglm.utils.data import grp_converter
-    ptr, idx = grp_converter(5, d["X"].shape[1])
+    idx, ptr = grp_converter(5, d["X"].shape[1])  # (indices, pointers)
     pen = WeightedL1GroupL2(alpha, np.full(G, (1 - d["rho"]) * np.sqrt(5)),
                             np.full(d["X"].shape[1], d["rho"]), ptr, idx)
     return GeneralizedLinearEstimator(QuadraticGroup(ptr, idx), pen,

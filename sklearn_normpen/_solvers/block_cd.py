@@ -166,9 +166,11 @@ class GroupProblem:
 
     def residual(self, w):
         """Dense: ``y - X w``; sparse: ``y - X w`` with ``X`` uncentred (see the kernel)."""
-        if self.sparse:
-            return np.ascontiguousarray(self.y - self.Xs @ w, dtype=self.dtype)
-        return np.ascontiguousarray(self.y - self.Xd @ w, dtype=self.dtype)
+        nz = np.flatnonzero(w)  # only the non-zero columns (often none: a cold start)
+        if nz.size == 0:
+            return self.y.copy()
+        Xnz = self.Xs[:, nz] if self.sparse else self.Xd[:, nz]
+        return np.ascontiguousarray(self.y - Xnz @ w[nz], dtype=self.dtype)
 
     def centred_residual(self, r, w):
         """``r`` is stored without the centring offset ``x̄ᵀw`` (see the kernels)."""
