@@ -385,3 +385,19 @@ def test_path_cv_several_l1_ratios_sparse_and_n_jobs():
     assert_allclose(a.mse_path_, b.mse_path_)
     assert a.l1_ratio_ in (0.0, 0.5)
     assert a.coef_path_.shape == (X.shape[1], 5)
+
+
+def test_path_cv_sample_weight_and_float32():
+    X, y = make_data(n=45, seed=15, dtype=np.float32)
+    sw = np.random.default_rng(3).uniform(0.5, 2, size=45)
+    cv = KFold(3)
+    est = GroupLassoPathCV(groups=GROUPS, alphas=4, cv=cv, tol=1e-6).fit(X, y, sw)
+    assert est.coef_.dtype == np.float32 and est.coef_path_.dtype == np.float32
+    tr, te = next(iter(cv.split(X)))
+    m = GroupLassoRegressor(groups=GROUPS, alpha=est.alphas_[2], tol=1e-6).fit(
+        X[tr], y[tr], sw[tr])
+    err = np.average((m.predict(X[te]).astype(np.float64) - y[te]) ** 2, weights=sw[te])
+    assert_allclose(est.mse_path_[2, 0], err, rtol=1e-3)
+    # fold weights are the held-out weight sums (cv.glmnet): recompute the mean here
+    W = np.array([sw[te].sum() for _, te in cv.split(X)])
+    assert_allclose(est.cv_mean_, est.mse_path_ @ W / W.sum())
