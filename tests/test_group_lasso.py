@@ -401,3 +401,18 @@ def test_path_cv_sample_weight_and_float32():
     # fold weights are the held-out weight sums (cv.glmnet): recompute the mean here
     W = np.array([sw[te].sum() for _, te in cv.split(X)])
     assert_allclose(est.cv_mean_, est.mse_path_ @ W / W.sum())
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_standardize_with_sample_weight(sparse):
+    X, y = make_data(seed=21)
+    X = X * np.linspace(0.2, 5, X.shape[1])
+    sw = np.random.default_rng(4).uniform(0.3, 3, size=X.shape[0])
+    mean = np.average(X, axis=0, weights=sw)
+    std = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=sw))
+    ref = GroupLassoRegressor(groups=GROUPS, alpha=0.05, tol=1e-12).fit(X / std, y, sw)
+    Xin = sp.csc_matrix(X) if sparse else X
+    est = GroupLassoRegressor(groups=GROUPS, alpha=0.05, standardize=True, tol=1e-12).fit(
+        Xin, y, sw)
+    assert_allclose(est.coef_, ref.coef_ / std, atol=1e-7)
+    assert_allclose(est.intercept_, ref.intercept_, atol=1e-7)

@@ -2,7 +2,6 @@
 import functools
 
 import numpy as np
-import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.compose import ColumnTransformer
@@ -101,6 +100,7 @@ def test_groups_from_feature_names():
 
 
 def _categorical_data(n=300, seed=0):
+    pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(seed)
     df = pd.DataFrame({
         "color": rng.choice(["red", "green", "blue", "light_grey"], n),
