@@ -137,7 +137,15 @@ def _from_index_lists(items, n_features, feature_names):
         where = f"groups[{name!r}]"
         if not _is_listlike(cols):
             cols = [cols]
-        idx = [_column_index(c, n_features, feature_names, where) for c in cols]
+        arr = np.asarray(cols)
+        if arr.ndim == 1 and arr.dtype.kind in "iu" and arr.size:  # fast path: indices
+            bad = (arr < 0) | (arr >= n_features)
+            if bad.any():
+                raise ValueError(f"{where}: column index {int(arr[bad][0])} is out of "
+                                 f"range for {n_features} features.")
+            idx = arr.astype(np.int64).tolist()
+        else:
+            idx = [_column_index(c, n_features, feature_names, where) for c in cols]
         if len(idx) == 0:
             raise ValueError(f"{where} is empty; every group needs at least one feature.")
         if len(set(idx)) != len(idx):

@@ -15,6 +15,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._compat import Interval, StrOptions, _fit_context
@@ -100,7 +101,7 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     _, problem = _prepare(X, y, sw, groups, group_weights, l1_ratio, fit_intercept,
                           standardize)
     grid = make_grid(n_alphas if alphas is None else alphas, problem.alpha_max, eps)
-    w0 = None if coef_init is None else np.asarray(coef_init, dtype=X.dtype) * problem.scale
+    w0 = None if coef_init is None else problem.from_original(coef_init)
     path, _ = solve_path(problem, grid, tol=tol, max_iter=max_iter, coef_init=w0)
     if not path.converged.all():
         _warn_unconverged(path.gaps, tol * problem.tol_scale(), int((~path.converged).sum()),
@@ -235,7 +236,7 @@ class GroupLassoRegressor(NormPenRegressor):
             X, y, sw, self.groups, self.group_weights, self.l1_ratio, self.fit_intercept,
             self.standardize, getattr(self, "feature_names_in_", None))
         if prev is not None and np.shape(prev) == (X.shape[1],):
-            w = np.asarray(prev, dtype=X.dtype) * problem.scale
+            w = problem.from_original(prev)
             r = problem.residual(w)
         else:
             w, r = problem.fit_unpenalised(self.max_iter)
@@ -259,7 +260,10 @@ def _fold_path(train, test, X, y, sample_weight, groups, group_weights, l1_ratio
     """Held-out MSE of the path of each ``l1_ratio`` on one fold: (n_l1, n_alphas)."""
     sw_tr = None if sample_weight is None else sample_weight[train]
     sw_te = None if sample_weight is None else sample_weight[test]
-    X_tr, X_te = X[train], X[test]
+    if isinstance(X, np.ndarray) and X.flags.f_contiguous:
+        X_tr, X_te = X.T[:, train].T, X[test]  # rows of a Fortran array, kept Fortran
+    else:
+        X_tr, X_te = X[train], X[test]
     errors = np.empty(grids.shape)
     for i, rho in enumerate(l1_ratios):
         _, problem = _prepare(X_tr, y[train], sw_tr, groups, group_weights, rho,
@@ -380,7 +384,7 @@ class GroupLassoPathCV(NormPenRegressor):
             grids.append(make_grid(self.alphas, problem.alpha_max, self.eps))
         grids = np.vstack(grids)
         splits = resolve_splits(self.cv, X, y, split_params.get("groups"))
-        Xr = X.tocsr() if hasattr(X, "tocsr") else X  # row slicing
+        Xr = X.tocsr() if sp.issparse(X) else X  # row slicing
         fold_errs = run_folds(
             _fold_path, splits, n_jobs=self.n_jobs, X=Xr, y=y, sample_weight=sw,
             groups=self.groups, group_weights=self.group_weights, l1_ratios=l1_ratios,

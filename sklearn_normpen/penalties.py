@@ -184,7 +184,7 @@ class SparseGroupLasso:
         zg, wg = z[self.gidx], w[self.gidx]
         c_f = np.repeat(l2, self._sizes)
         n_f = np.repeat(np.where(norms > 0, norms, 1.0), self._sizes)
-        # Active group: z_j = l1 sign(w_j) + l2 w_j/||w_g|| where w_j != 0, |z_j - l2 w_j/||w_g|| | <= l1
+        # Active group: z_j = l1 sign(w_j) + l2 w_j/||w_g|| where w_j != 0, and |z_j| <= l1
         # where w_j = 0 (the group term contributes 0 there).
         res_active = np.where(wg != 0, zg - l1 * np.sign(wg) - c_f * wg / n_f,
                               np.maximum(np.abs(zg) - l1, 0))

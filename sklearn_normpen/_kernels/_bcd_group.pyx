@@ -76,18 +76,20 @@ cdef inline floating _prox_step(floating* v, int k, floating c, floating L,
     return _block_soft_threshold(v, k, alpha * (1 - rho) * c / L)
 
 
-def group_grams_dense(const floating[::1, :] X, const int[::1] gptr, const int[::1] gidx,
-                      floating[::1] out):
-    """Concatenated group Grams X_g^T X_g / n (row-major k_g x k_g blocks)."""
-    cdef int n = X.shape[0], g, a, b, k, start, pos = 0
+def group_grams_dense(const floating[::1, :] X, const floating[::1] xmean,
+                      const int[::1] gptr, const int[::1] gidx, floating[::1] out):
+    """Concatenated centred group Grams (X_g^T X_g / n - xbar xbar^T), row-major blocks."""
+    cdef int n = X.shape[0], g, a, b, k, start, pos = 0, ja, jb
     with nogil:
         for g in range(gptr.shape[0] - 1):
             start = gptr[g]
             k = gptr[g + 1] - start
             for a in range(k):
+                ja = gidx[start + a]
                 for b in range(a, k):
-                    out[pos + a * k + b] = _dot(n, &X[0, gidx[start + a]], 1,
-                                                &X[0, gidx[start + b]], 1) / n
+                    jb = gidx[start + b]
+                    out[pos + a * k + b] = (_dot(n, &X[0, ja], 1, &X[0, jb], 1) / n
+                                            - xmean[ja] * xmean[jb])
                     out[pos + b * k + a] = out[pos + a * k + b]
             pos += k * k
 
@@ -127,22 +129,27 @@ def group_grams_sparse(const floating[::1] data, const int[::1] indices,
             pos += k * k
 
 
-def bcd_dense(const floating[::1, :] X, const floating[::1] y, floating[::1] w,
-              floating[::1] r, const int[::1] gptr, const int[::1] gidx,
-              const floating[::1] c, const floating[::1] L, const int[::1] ws,
-              floating alpha, floating rho, int max_epochs, floating tol,
-              int gap_freq, floating[::1] buf, floating[::1] wold):
+def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
+              const floating[::1] y, floating[::1] w, floating[::1] r,
+              const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
+              const floating[::1] L, const int[::1] ws, floating alpha, floating rho,
+              int max_epochs, floating tol, int gap_freq, floating[::1] buf,
+              floating[::1] wold):
     """Block CD over the groups listed in ``ws`` (every group with w_g != 0 must be there).
 
-    ``r`` must equal ``y - X w`` on entry and is kept so. Stops when the duality gap of the
-    problem restricted to ``ws`` is <= ``tol`` (absolute, 1/(2n) scaling).
+    Unit sample weights (weighted problems arrive sqrt(s)-scaled and centred, with
+    ``xmean = 0``). Centring is implicit as in :func:`bcd_sparse`: ``r = y - X w`` with
+    ``X`` uncentred, ``y`` centred. ``r`` is kept up to date. Stops when the duality gap of
+    the problem restricted to ``ws`` is <= ``tol`` (absolute, 1/(2n) scaling).
     ``buf`` and ``wold`` are scratch of length >= the largest group size.
     Returns ``(n_epochs, gap)``.
     """
     cdef int n = X.shape[0], n_ws = ws.shape[0]
     cdef int epoch = 0, i, g, a, k, start, j
-    cdef floating Lg, d, dmax, wmax, gap = 1e300, nrm
+    cdef floating Lg, d, dmax, wmax, gap = 1e300, rsum = 0
     with nogil:
+        for i in range(n):
+            rsum += r[i]
         for epoch in range(max_epochs):
             dmax = 0
             wmax = 0
@@ -156,7 +163,8 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] y, floating[::1] w,
                 for a in range(k):
                     j = gidx[start + a]
                     wold[a] = w[j]
-                    buf[a] = w[j] + _dot(n, &X[0, j], 1, &r[0], 1) / (n * Lg)
+                    buf[a] = w[j] + (_dot(n, &X[0, j], 1, &r[0], 1)
+                                     - xmean[j] * rsum) / (n * Lg)
                 if c[g] > 0:
                     _prox_step(&buf[0], k, c[g], Lg, alpha, rho)
                 for a in range(k):
@@ -165,35 +173,51 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] y, floating[::1] w,
                         j = gidx[start + a]
                         w[j] = buf[a]
                         _axpy(n, -d, &X[0, j], 1, &r[0], 1)
+                        rsum -= d * n * xmean[j]
                         dmax = _fmax(dmax, fabs(d))
                     wmax = _fmax(wmax, fabs(buf[a]))
             if (epoch + 1) % gap_freq == 0 or dmax <= 1e-3 * wmax or epoch == max_epochs - 1:
-                gap = _gap_dense(X, y, w, r, gptr, gidx, c, ws, alpha, rho, buf)
+                rsum = 0  # resynchronise (rounding drift)
+                for i in range(n):
+                    rsum += r[i]
+                gap = _gap_dense(X, xmean, y, w, r, rsum, gptr, gidx, c, ws, alpha, rho,
+                                 buf)
                 if gap <= tol:
                     break
     return min(epoch + 1, max_epochs), gap
 
 
-cdef floating _gap_dense(const floating[::1, :] X, const floating[::1] y,
-                         const floating[::1] w, const floating[::1] r, const int[::1] gptr,
+cdef floating _gap_dense(const floating[::1, :] X, const floating[::1] xmean,
+                         const floating[::1] y, const floating[::1] w,
+                         const floating[::1] r, floating rsum, const int[::1] gptr,
                          const int[::1] gidx, const floating[::1] c, const int[::1] ws,
                          floating alpha, floating rho, floating[::1] buf) noexcept nogil:
-    cdef int n = X.shape[0], i, g, a, k, start
-    cdef floating pen = 0, t = 1, rr, ry
+    cdef int n = X.shape[0], i, g, a, k, start, j
+    cdef floating pen = 0, t = 1, rr, ry, wz_unpen = 0, off = 0
     for i in range(ws.shape[0]):
         g = ws[i]
-        if c[g] <= 0:
-            continue
         start = gptr[g]
         k = gptr[g + 1] - start
+        for a in range(k):
+            j = gidx[start + a]
+            off += xmean[j] * w[j]
+        if c[g] <= 0:
+            for a in range(k):
+                j = gidx[start + a]
+                wz_unpen += w[j] * (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
+            continue
         pen += _group_penalty(&w[0], &gidx[start], k, c[g], alpha, rho)
         for a in range(k):
-            buf[a] = _dot(n, &X[0, gidx[start + a]], 1, &r[0], 1) / n
+            j = gidx[start + a]
+            buf[a] = (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
         t = _fmin(t, _sgl_dual_scale(&buf[0], k, alpha * rho, alpha * (1 - rho) * c[g], rho))
-    rr = _dot(n, &r[0], 1, &r[0], 1)
+    # The centred residual is r + off: ||r + off||^2 and <r + off, y> (sum(y) = 0).
+    rr = _dot(n, &r[0], 1, &r[0], 1) + 2 * off * rsum + n * off * off
     ry = _dot(n, &r[0], 1, &y[0], 1)
-    # P = rr/(2n) + pen;  D = (2 t ry - t^2 rr)/(2n)  with theta = t r / n.
-    return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen
+    # P = rr/(2n) + pen;  D = (2 t ry - t^2 rr)/(2n)  with theta = t r / n. theta misses
+    # X_U^T theta = 0 for unpenalised features: adding t w_U^T z_U keeps the stopping
+    # quantity >= 0 (a sum of two Fenchel-Young gaps); the Python layer certifies exactly.
+    return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
 
 
 cdef inline floating _sparse_corr(const floating[::1] data, const int[::1] indices,
@@ -267,7 +291,7 @@ cdef floating _gap_sparse(const floating[::1] data, const int[::1] indices,
                           const int[::1] ws, floating alpha, floating rho,
                           floating[::1] buf) noexcept nogil:
     cdef int n = y.shape[0], i, g, a, k, start, j
-    cdef floating pen = 0, t = 1, rr = 0, ry = 0, off = 0, rt
+    cdef floating pen = 0, t = 1, rr = 0, ry = 0, off = 0, rt, wz_unpen = 0
     for i in range(ws.shape[0]):
         g = ws[i]
         start = gptr[g]
@@ -276,6 +300,10 @@ cdef floating _gap_sparse(const floating[::1] data, const int[::1] indices,
             j = gidx[start + a]
             off += xmean[j] * w[j]
         if c[g] <= 0:
+            for a in range(k):
+                j = gidx[start + a]
+                wz_unpen += w[j] * (_sparse_corr(data, indices, indptr, sw, r, j)
+                                    - xmean[j] * srsum) / n
             continue
         pen += _group_penalty(&w[0], &gidx[start], k, c[g], alpha, rho)
         for a in range(k):
@@ -287,4 +315,29 @@ cdef floating _gap_sparse(const floating[::1] data, const int[::1] indices,
         rt = r[i] + off
         rr += sw[i] * rt * rt
         ry += sw[i] * rt * y[i]
-    return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen
+    return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
+
+
+def gradient_dense(const floating[::1, :] X, const floating[::1] xmean,
+                   const floating[::1] r, double[::1] z):
+    """z_j = x_jc^T r_c / n for every feature (level-1 BLAS: no threading surprises)."""
+    cdef int n = X.shape[0], j, i
+    cdef double rsum = 0
+    with nogil:
+        for i in range(n):
+            rsum += r[i]
+        for j in range(X.shape[1]):
+            z[j] = (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
+
+
+def gradient_sparse(const floating[::1] data, const int[::1] indices,
+                    const int[::1] indptr, const floating[::1] sw,
+                    const floating[::1] xmean, const floating[::1] r, double[::1] z):
+    """CSC version of :func:`gradient_dense` with sample weights ``sw`` (sum n)."""
+    cdef int n = r.shape[0], j, i
+    cdef double srsum = 0
+    with nogil:
+        for i in range(n):
+            srsum += sw[i] * r[i]
+        for j in range(indptr.shape[0] - 1):
+            z[j] = (_sparse_corr(data, indices, indptr, sw, r, j) - xmean[j] * srsum) / n

@@ -64,18 +64,23 @@ class GroupProblem:
         self.sparse = sp.issparse(X)
         sw = normalized_weights(sample_weight, self.n, self.dtype)
         X_off, y_off = weighted_means(X, y, sw, fit_intercept)
+        inv = np.ones(self.p, dtype=self.dtype)
         if standardize:
-            scale = weighted_column_std(X, X_off, sw).astype(self.dtype)
-            scale[scale == 0] = 1  # constant column: its centred column is 0, coef 0
-        else:
-            scale = np.ones(self.p, dtype=self.dtype)
-        self.X_off, self.y_off, self.scale = X_off, y_off, scale
+            std = weighted_column_std(X, X_off, sw).astype(np.float64)
+            # Constant columns (std at rounding level): scale by 0, so coef stays 0.
+            # (exact test: min == max; the variance formula loses this to rounding)
+            const = np.asarray(X.max(axis=0).toarray() if self.sparse else X.max(axis=0)
+                               ).ravel() == np.asarray(X.min(axis=0).toarray() if self.sparse
+                                                       else X.min(axis=0)).ravel()
+            const |= std == 0
+            inv = np.where(const, 0.0, 1 / np.where(const, 1, std)).astype(self.dtype)
+        self.X_off, self.y_off, self.inv_scale = X_off, y_off, inv
         self.fit_intercept = fit_intercept
         yc = np.asarray(y - y_off, dtype=self.dtype)
         if self.sparse:
             Xs = sp.csc_matrix(X, dtype=self.dtype)
             if standardize:
-                Xs = Xs @ sp.diags(1 / scale).astype(self.dtype)
+                Xs = Xs @ sp.diags(inv).astype(self.dtype)
                 Xs = sp.csc_matrix(Xs)
             if not Xs.has_sorted_indices:
                 Xs = Xs.sorted_indices()
@@ -83,20 +88,28 @@ class GroupProblem:
             self.indices = np.ascontiguousarray(Xs.indices, dtype=np.int32)
             self.indptr = np.ascontiguousarray(Xs.indptr, dtype=np.int32)
             self.Xs = Xs
-            self.xmean = np.ascontiguousarray(X_off / scale, dtype=self.dtype)
+            self.xmean = np.ascontiguousarray(X_off * inv, dtype=self.dtype)
             self.sw = (np.ones(self.n, dtype=self.dtype) if sw is None
                        else np.ascontiguousarray(sw, dtype=self.dtype))
             self.y = np.ascontiguousarray(yc)
+        elif sw is None and not standardize:
+            # No copy: the kernel centres implicitly (validated X is already Fortran).
+            self.Xd = np.asfortranarray(X, dtype=self.dtype)
+            self.xmean = np.ascontiguousarray(X_off, dtype=self.dtype)
+            self.y = np.ascontiguousarray(yc)
+            self.sw = None
         else:
+            # Weights or scaling: one centred, sqrt(s)-scaled copy; unit weights inside.
             Xd = np.asarray(X, dtype=self.dtype) - X_off if fit_intercept else np.array(
                 X, dtype=self.dtype)
             if standardize:
-                Xd /= scale
+                Xd *= inv
             if sw is not None:
                 root = np.sqrt(sw).astype(self.dtype)
                 Xd *= root[:, None]
                 yc = yc * root
             self.Xd = np.asfortranarray(Xd, dtype=self.dtype)
+            self.xmean = np.zeros(self.p, dtype=self.dtype)
             self.y = np.ascontiguousarray(yc, dtype=self.dtype)
             self.sw = None
         self.y_sq = float(self._wdot(self.y, self.y))
@@ -111,6 +124,17 @@ class GroupProblem:
                              dtype=self.dtype)
         self._wold = np.zeros_like(self._buf)
         self.unpen_groups = np.flatnonzero(~self.penalty.penalised)
+        self._XU = None
+        unpen = gidx[np.repeat(~self.penalty.penalised, self.sizes)]
+        if 0 < unpen.size <= 1000:
+            # Centred (sqrt(s)-scaled) unpenalised columns: the certificate projects the
+            # residual off their span so the dual point meets X_Uᵀθ = 0 exactly.
+            if self.sparse:
+                XU = (self.Xs[:, unpen].toarray() - self.xmean[unpen]).astype(np.float64)
+                XU *= np.sqrt(self.sw)[:, None]
+            else:
+                XU = np.asarray(self.Xd[:, unpen], dtype=np.float64) - self.xmean[unpen]
+            self._XU = XU
 
     # -- linear algebra on the prepared data --------------------------------------------
     def _wdot(self, a, b):
@@ -125,7 +149,7 @@ class GroupProblem:
             K.group_grams_sparse(self.data, self.indices, self.indptr, self.n, self.sw,
                                  self.xmean, self.gptr, self.gidx, out)
         else:
-            K.group_grams_dense(self.Xd, self.gptr, self.gidx, out)
+            K.group_grams_dense(self.Xd, self.xmean, self.gptr, self.gidx, out)
         L = np.zeros(len(self.sizes), dtype=np.float64)
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
         for k in np.unique(self.sizes):
@@ -142,33 +166,46 @@ class GroupProblem:
 
     def residual(self, w):
         """Dense: ``y - X w``; sparse: ``y - X w`` with ``X`` uncentred (see the kernel)."""
-        if self.sparse:
-            return np.ascontiguousarray(self.y - self.Xs @ w, dtype=self.dtype)
-        return np.ascontiguousarray(self.y - self.Xd @ w, dtype=self.dtype)
+        nz = np.flatnonzero(w)  # only the non-zero columns (often none: a cold start)
+        if nz.size == 0:
+            return self.y.copy()
+        Xnz = self.Xs[:, nz] if self.sparse else self.Xd[:, nz]
+        return np.ascontiguousarray(self.y - Xnz @ w[nz], dtype=self.dtype)
 
     def centred_residual(self, r, w):
-        if self.sparse:
-            return np.asarray(r, dtype=np.float64) + float(self.xmean @ w)
-        return np.asarray(r, dtype=np.float64)
+        """``r`` is stored without the centring offset ``x̄ᵀw`` (see the kernels)."""
+        return np.asarray(r, dtype=np.float64) + float(self.xmean @ w)
 
     def gradient(self, r, w):
-        """``z = X_cᵀ S r_c / n`` over every feature (float64)."""
+        """``z = X_cᵀ S r_c / n`` over every feature (float64). ``r`` as stored (the
+        centring offset cancels)."""
+        z = np.empty(self.p, dtype=np.float64)
+        r = np.ascontiguousarray(r, dtype=self.dtype)
         if self.sparse:
-            rt = self.centred_residual(r, w)
-            srt = self.sw * rt
-            return (np.asarray(self.Xs.T @ srt, dtype=np.float64)
-                    - self.xmean.astype(np.float64) * srt.sum()) / self.n
-        return np.asarray(self.Xd.T @ r, dtype=np.float64) / self.n
+            K.gradient_sparse(self.data, self.indices, self.indptr, self.sw, self.xmean, r, z)
+        else:
+            K.gradient_dense(self.Xd, self.xmean, r, z)
+        return z
 
     def certificate(self, r, w, alpha, z=None):
         """``(gap, kkt_violation, z)`` of the full problem at ``w``."""
         z = self.gradient(r, w) if z is None else z
         rt = self.centred_residual(r, w)
-        rr, ry = self._wdot(rt, rt), self._wdot(rt, self.y)
+        rr = self._wdot(rt, rt)
         primal = rr / (2 * self.n) + self.penalty.value(w, alpha)
-        t = self.penalty.dual_scale(z, alpha)
-        dual = (2 * t * ry - t * t * rr) / (2 * self.n)
+        rd, zd = rt, z
+        if self._XU is not None:  # dual point off the unpenalised span (see __init__)
+            root = 1.0 if self.sw is None else np.sqrt(self.sw)
+            beta = np.linalg.lstsq(self._XU, root * rt, rcond=None)[0]
+            rd = rt - (self._XU @ beta) / root
+            zd = self.gradient(self._residual_from_centred(rd, w), w)
+        t = self.penalty.dual_scale(zd, alpha)
+        rdrd, rdy = self._wdot(rd, rd), self._wdot(rd, self.y)
+        dual = (2 * t * rdy - t * t * rdrd) / (2 * self.n)
         return primal - dual, self.penalty.kkt_violation(z, w, alpha), z
+
+    def _residual_from_centred(self, rc, w):
+        return rc - float(self.xmean @ w)  # inverse of centred_residual
 
     def tol_scale(self):
         """``||y - ȳ||²_s / (2n)``: ``tol`` is relative to it (the null model's loss)."""
@@ -184,7 +221,7 @@ class GroupProblem:
         if self.sparse:
             return K.bcd_sparse(self.data, self.indices, self.indptr, self.sw, self.xmean,
                                 self.y, w, r, *args)
-        return K.bcd_dense(self.Xd, self.y, w, r, *args)
+        return K.bcd_dense(self.Xd, self.xmean, self.y, w, r, *args)
 
     def fit_unpenalised(self, max_iter=1000):
         """Least squares on the unpenalised features alone (all penalised groups at 0):
@@ -201,7 +238,17 @@ class GroupProblem:
         w, r = self.fit_unpenalised()
         return self.penalty.alpha_max(self.gradient(r, w))
 
-    def solve(self, alpha, w, r, tol, max_iter, z=None, alpha_prev=None):
+    @staticmethod
+    def _top(score, mask, k):
+        """Boolean mask of the (at most) ``k`` largest ``score`` entries within ``mask``."""
+        out = np.zeros_like(mask)
+        idx = np.flatnonzero(mask)
+        if idx.size > k:
+            idx = idx[np.argpartition(-score[idx], k - 1)[:k]]
+        out[idx] = True
+        return out
+
+    def solve(self, alpha, w, r, tol, max_iter, z=None, alpha_prev=None, p0=10):
         """Solve at ``alpha`` from ``(w, r)`` (updated in place). ``z``/``alpha_prev``: the
         gradient at the previous path point, for the sequential strong rule."""
         tol_abs = tol * self.tol_scale()
@@ -209,11 +256,16 @@ class GroupProblem:
         if z is None:
             z = self.gradient(r, w)
         active = pen.group_norms(w) > 0
+        score = pen.violation(z, alpha)
         if alpha_prev is None:
-            alpha_prev = alpha
-        # Strong rule: keep g if ||S(z_g, alpha rho)|| >= (1-rho) c_g (2 alpha - alpha_prev).
-        strong = pen._soft_norm(z, alpha * self.rho) >= \
-            (1 - self.rho) * pen.weights * (2 * alpha - alpha_prev)
+            # Cold start: the p0 worst violators (celer/skglm-style working set); the KKT
+            # pass below adds more while any group violates.
+            strong = self._top(score, ~active & pen.penalised & (score > 0),
+                               max(p0, int(active.sum())))
+        else:
+            # Sequential strong rule: ||S(z_g, a rho)|| > (1 - rho) c_g (2a - a_prev).
+            strong = pen._soft_norm(z, alpha * self.rho) > \
+                (1 - self.rho) * pen.weights * (2 * alpha - alpha_prev)
         ws = active | ~pen.penalised | (strong & pen.penalised)
         tol_inner = tol_abs
         n_iter = 0
@@ -225,9 +277,11 @@ class GroupProblem:
             gap, kkt, z = self.certificate(r, w, alpha)
             if gap <= tol_abs or n_iter >= max_iter:
                 break
-            viol = (pen.violation(z, alpha) > 0) & ~ws
+            # slack: a violation at rounding level (e.g. exactly at alpha_max) is none
+            viol = (pen.violation(z, alpha) > 1e-12 * alpha) & ~ws
             if viol.any():
-                ws |= viol
+                # grow by at most max(p0, |ws|) groups, the worst violators first
+                ws |= self._top(pen.violation(z, alpha), viol, max(p0, int(ws.sum())))
             else:  # working set is right; the gap is rounding-limited: tighten the inner tol
                 tol_inner *= 0.25
                 if tol_inner < 1e-3 * tol_abs:
@@ -235,9 +289,15 @@ class GroupProblem:
         return BCDResult(coef=w, gap=float(gap), kkt_violation=float(kkt), n_iter=n_iter,
                          converged=bool(gap <= tol_abs)), z
 
+    def from_original(self, coef):
+        """Solver-scale coefficients from user-scale ones (a warm start)."""
+        coef = np.asarray(coef, dtype=self.dtype)
+        ok = self.inv_scale > 0
+        return np.where(ok, coef / np.where(ok, self.inv_scale, 1), 0).astype(self.dtype)
+
     def to_original(self, w):
         """Coefficients and intercept on the user's scale."""
-        coef = np.asarray(w, dtype=self.dtype) / self.scale
+        coef = np.asarray(w, dtype=self.dtype) * self.inv_scale
         intercept = (self.y_off - float(self.X_off @ coef)) if self.fit_intercept else 0.0
         return coef, self.dtype.type(intercept)
 
