@@ -281,8 +281,8 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
             XtY = _sparse_scaled_T_dot(X64, X_offset, sqrt_sw, ys) if sparse else Xs.T @ ys
             Z = (V.T @ XtY) / sigma[:, None]
             if compute_u:
-                XV = _sparse_scaled_dot(X64, X_offset, sqrt_sw, V) if sparse else Xs @ V
-                U = XV / sigma[None, :]
+                Vs = V / sigma[None, :]  # scale the small factor, not the n x k product
+                U = _sparse_scaled_dot(X64, X_offset, sqrt_sw, Vs) if sparse else Xs @ Vs
         else:
             U = U[:, :k]
             XtU = _sparse_scaled_T_dot(X64, X_offset, sqrt_sw, U) if sparse else Xs.T @ U
@@ -316,7 +316,7 @@ class LOOResult:
     values: Optional[np.ndarray]
 
 
-def loo_errors(dec, alphas, store=False, block=256):
+def loo_errors(dec, alphas, store=False, block=None):
     """Exact leave-one-out errors for every alpha from one decomposition (``U`` required).
 
     The refit without sample ``i`` (also re-estimating the intercept and the centring) has
@@ -343,6 +343,8 @@ def loo_errors(dec, alphas, store=False, block=256):
     sum_e2 = np.zeros((A, T))
     sum_m2 = np.zeros(A)
     values = np.zeros((n, T, A)) if store else np.zeros((0, 0, 0))
+    if block is None:  # rows per GEMM block: ~2 MiB of residuals, few BLAS calls
+        block = int(np.clip((1 << 18) // max(A * T, 1), 64, 4096))
     loo_sums(np.ascontiguousarray(U), G, np.ascontiguousarray(Z), r_perp,
              np.ascontiguousarray(q), np.ascontiguousarray(sw, dtype=np.float64),
              sum_e, sum_e2, sum_m2, values, block)
