@@ -401,3 +401,34 @@ def test_user_arrays_not_modified(cv):
     for a, b in zip((Xf, y, sw), copies):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(Xs.data, data)
+
+
+@pytest.mark.parametrize("cv", [None, "gcv", 3])
+def test_constant_X_gives_mean_model(cv):
+    rng = np.random.default_rng(2)
+    X = np.ones((12, 3))
+    y = rng.standard_normal(12)
+    est = SpectralRidgeCV(alphas=[1.0, 0.1], cv=cv).fit(X, y)
+    assert est.rank_ == 0
+    np.testing.assert_array_equal(est.coef_, 0.0)
+    np.testing.assert_allclose(est.intercept_, y.mean())
+    if cv is None:
+        # leave-one-out of the mean model: (y_i - mean of the others)²
+        loo = (y - (y.sum() - y) / 11) ** 2
+        np.testing.assert_allclose(est.cv_mean_, loo.mean())
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loo_lowrank_kernel_equals_direct_and_refits(weighted):
+    from sklearn_normpen._solvers.spectral import loo_errors, spectral_decompose
+    X, y, sw = _data(80, 6, n_targets=3, seed=9)
+    sw = sw if weighted else None
+    alphas = np.logspace(4, -3, 40)
+    dec = spectral_decompose(X, y, sw, True, "auto", compute_u=True)
+    direct = loo_errors(dec, alphas, store=True, lowrank=False)
+    low = loo_errors(dec, alphas, store=True, lowrank=True, block=13)
+    np.testing.assert_allclose(low.values, direct.values, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(low.se_avg, direct.se_avg, rtol=1e-9)
+    for a_idx in (0, 20, 39):
+        np.testing.assert_allclose(low.values[:, :, a_idx],
+                                   _brute_loo(X, y, sw, alphas[a_idx], True), rtol=1e-7)

@@ -264,15 +264,18 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
             if n_small > n_forced_null:
                 chosen, U, V = "svd", None, None  # ill-conditioned: the accurate route
 
+    # Centring subtracts sqrt(Σs)·||x̄|| worth of magnitude: below dim·eps times that, a
+    # singular value is cancellation noise (e.g. a constant column becomes ~1e-16, not 0).
+    c = np.sqrt(sw_sum) * np.linalg.norm(X_offset)
     if chosen == "svd":
         U, sigma, Vt = _svd(Xs)
-        keep = sigma > dim * _EPS * sigma[0] if sigma.size else sigma > 0
+        keep = sigma > dim * _EPS * max(sigma[0], c) if sigma.size else sigma > 0
         k = int(np.sum(keep))
         sigma, U, V = sigma[:k], U[:, :k], Vt[:k].T
         Z = U.T @ ys
     else:
-        keep = lam > dim * _EPS * lam[0] if lam.size and lam[0] > 0 else np.zeros(
-            lam.shape, dtype=bool)
+        lam_ref = max(lam[0], np.sqrt(max(lam[0], 0.0)) * c) if lam.size else 0.0
+        keep = lam > dim * _EPS * lam_ref if lam_ref > 0 else np.zeros(lam.shape, dtype=bool)
         k = int(np.sum(keep))
         lam = lam[:k]
         sigma = np.sqrt(lam)
@@ -316,14 +319,31 @@ class LOOResult:
     values: Optional[np.ndarray]
 
 
-def loo_errors(dec, alphas, store=False, block=None):
+def _lowrank_shrinkage(G, n_targets, force=False):
+    """``G ≈ P Q`` truncated where its singular values reach rounding level, or None when
+    that does not save at least a third of the residual GEMM work."""
+    k, A = G.shape
+    if k == 0 or A < 2:
+        return None
+    Ug, sg, Vtg = la.svd(G, full_matrices=False, check_finite=False)
+    r = int(np.sum(sg > 50 * _EPS * sg[0])) if sg[0] > 0 else 0
+    if not force and r * (k + A) > (2 * k * A) // 3:
+        return None
+    r = max(r, 1)
+    return (np.ascontiguousarray(Ug[:, :r] * sg[:r]), np.ascontiguousarray(Vtg[:r]))
+
+
+def loo_errors(dec, alphas, store=False, block=None, lowrank=None):
     """Exact leave-one-out errors for every alpha from one decomposition (``U`` required).
 
     The refit without sample ``i`` (also re-estimating the intercept and the centring) has
     the scaled residual ``r_i / (1 - H_ii)``, ``H`` the hat matrix of the weighted fit
     including the intercept; see :mod:`sklearn_normpen._kernels._spectral`.
+    ``lowrank``: None chooses the rank-r residual kernel when ``n >= 4k`` and it saves work
+    (the shrinkage matrix has a low numerical rank), True forces it, False forces the
+    direct kernel.
     """
-    from .._kernels._spectral import loo_sums
+    from .._kernels._spectral import loo_sums, loo_sums_lowrank
 
     n = dec.n_samples
     if n < 2:
@@ -345,9 +365,17 @@ def loo_errors(dec, alphas, store=False, block=None):
     values = np.zeros((n, T, A)) if store else np.zeros((0, 0, 0))
     if block is None:  # rows per GEMM block: ~2 MiB of residuals, few BLAS calls
         block = int(np.clip((1 << 18) // max(A * T, 1), 64, 4096))
-    loo_sums(np.ascontiguousarray(U), G, np.ascontiguousarray(Z), r_perp,
-             np.ascontiguousarray(q), np.ascontiguousarray(sw, dtype=np.float64),
-             sum_e, sum_e2, sum_m2, values, block)
+    args = (np.ascontiguousarray(Z), r_perp, np.ascontiguousarray(q),
+            np.ascontiguousarray(sw, dtype=np.float64), sum_e, sum_e2, sum_m2, values, block)
+    # Auto: only for n >= 4k, where the residual GEMM dominates and no sample can be
+    # fitted exactly (there the direct kernel's accuracy is kept for tiny residuals).
+    PQ = _lowrank_shrinkage(G, T) if (lowrank is None and n >= 4 * k) else None
+    if lowrank is True and PQ is None:
+        PQ = _lowrank_shrinkage(G, T, force=True)
+    if PQ is not None:
+        loo_sums_lowrank(np.ascontiguousarray(U), G, PQ[0], PQ[1], *args)
+    else:
+        loo_sums(np.ascontiguousarray(U), G, *args)
     S = dec.sw_sum
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sum_e / S
