@@ -17,6 +17,9 @@ grid for every runner. `SpectralRidgeCV` (cv=None: exact leave-one-out) against
 CV is within 2x of it). Both methods are direct (no tolerance): quality is the relative
 coefficient error `||w - w_ref|| / ||w_ref||` against a Cholesky `Ridge` fit at the alpha(s)
 the runner chose, so equal alphas and a small error mean the same answer.
+Recorded with `OPENBLAS_NUM_THREADS=1` (every runner single-threaded): the 2-core machine was
+shared with other jobs, and multi-threaded BLAS under that contention gave run-to-run
+variations above 10x.
 """
 
 N_ALPHAS = 100
