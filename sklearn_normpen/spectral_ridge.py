@@ -330,20 +330,20 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
             raise ValueError("store_cv_values=True is only available with cv=None "
                              "(leave-one-out).")
 
+        int_grid = isinstance(self.alphas, (numbers.Integral, np.integer)) and \
+            not isinstance(self.alphas, bool)
+        alphas = None if int_grid else validate_alphas(self.alphas)
+        n_cols = (int(self.alphas) if int_grid else alphas.shape[0]) * T
         dec = spectral_decompose(X, Y, sw, self.fit_intercept, self.solver,
-                                 compute_u=criterion == "loo")
-        if isinstance(self.alphas, (numbers.Integral, np.integer)) and not isinstance(
-                self.alphas, bool):
+                                 compute_u=criterion == "loo", path_columns=n_cols)
+        if int_grid:
             top = dec.singular_values[0] ** 2 if dec.rank else 1.0
             alphas = np.geomspace(1e2 * top, 1e-6 * top, int(self.alphas))
-        else:
-            alphas = validate_alphas(self.alphas)
         per_target = bool(self.alpha_per_target) and T > 1
 
         mse_path = cv_values = None
         if criterion == "loo":
             loo = loo_errors(dec, alphas, store=self.store_cv_values)
-            dec.U = dec.ys = None  # n x k: not needed any more
             if per_target:
                 mean, se = loo.mean.T, loo.se.T
             else:
@@ -387,10 +387,14 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         if cv_values is not None:
             self.cv_values_ = cv_values.astype(dt)
         self.df_path_ = dec.df(alphas)
-        # The full path (p·k per alpha and target) is formed on first access only.
-        dec.U = dec.ys = None
-        self._decomp, self._y_ndim = dec, y.ndim
+        # The full path (p·k per alpha and target) is formed on first access only; without
+        # V (kernel route, few path columns) it is formed now, while Xs is at hand.
+        self._decomp, self._y_ndim, self._dtype = dec, y.ndim, dt
         self.__dict__.pop("_path", None)
+        if dec.V is None:
+            self._full_path()
+            dec.xsT_dot = None
+        dec.U = dec.ys = None  # n x k: not needed any more
         self.coef_ = (coef[0] if y.ndim == 1 else coef).astype(dt)
         self.intercept_ = _intercept_out(intercept, y.ndim, self.fit_intercept, dt)
         self.singular_values_ = dec.singular_values.astype(dt)
@@ -407,7 +411,7 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
             W, b = dec.coef_path(self.alphas_)
             if not self.fit_intercept:
                 b = np.zeros_like(b)
-            dt = self.coef_.dtype
+            dt = self._dtype
             if self._y_ndim == 1:
                 W, b = W[0], b[0]
             self._path = (W.astype(dt), b.astype(dt))

@@ -432,3 +432,19 @@ def test_loo_lowrank_kernel_equals_direct_and_refits(weighted):
     for a_idx in (0, 20, 39):
         np.testing.assert_allclose(low.values[:, :, a_idx],
                                    _brute_loo(X, y, sw, alphas[a_idx], True), rtol=1e-7)
+
+
+@pytest.mark.parametrize("cv", [None, "gcv", 3])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_wide_path_without_forming_V(cv, sparse):
+    # p > n and few alphas: the kernel route skips V = Xsᵀ U / σ and forms the path directly.
+    X, y, sw = _data(12, 40, n_targets=2, seed=13)
+    Xf = sp.csr_matrix(X) if sparse else X
+    alphas = [5.0, 0.5, 0.05]
+    est = SpectralRidgeCV(alphas=alphas, cv=cv).fit(Xf, y, sample_weight=sw)
+    assert est._decomp.V is None and est._decomp.xsT_dot is None and est._decomp.U is None
+    for a_idx, alpha in enumerate(est.alphas_):
+        ref = Ridge(alpha=alpha).fit(X, y, sample_weight=sw)
+        np.testing.assert_allclose(est.coef_path_[:, :, a_idx], ref.coef_, rtol=1e-8,
+                                   atol=1e-10)
+        np.testing.assert_allclose(est.intercept_path_[:, a_idx], ref.intercept_, rtol=1e-8)

@@ -39,7 +39,7 @@ carry an absolute error near ``1e-7·λ_max``). Estimators cast the results back
 dtype.
 """
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import scipy.linalg as la
@@ -96,6 +96,7 @@ class SpectralDecomposition:
     sw_sum: float
     n_samples: int
     fit_intercept: bool
+    xsT_dot: Optional[Callable] = None  # M -> Xsᵀ M, kept only while V is not formed
 
     @property
     def rank(self):
@@ -121,7 +122,7 @@ class SpectralDecomposition:
         A = F.shape[1]
         # One GEMM: V (p, k) @ [f_a ∘ z_t] (k, T·A).
         M = (self.Z[:, :, None] * F[:, None, :]).reshape(k, T * A)
-        W = (self.V @ M).reshape(-1, T, A).transpose(1, 0, 2)
+        W = self._V_dot(M).reshape(-1, T, A).transpose(1, 0, 2)
         intercept = self.y_offset[:, None] - np.einsum("p,tpa->ta", self.X_offset, W)
         return W, intercept
 
@@ -131,8 +132,16 @@ class SpectralDecomposition:
         s = self.singular_values[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             F = s / (s * s + a[None, :])                   # (k, T)
-        W = (self.V @ (F * self.Z)).T
+        W = self._V_dot(F * self.Z).T
         return W, self.y_offset - W @ self.X_offset
+
+    def _V_dot(self, M):
+        """``V @ M``; without ``V`` (kernel route, not formed) as ``Xsᵀ (U (M / σ))``."""
+        if self.V is not None:
+            return self.V @ M
+        if self.rank == 0:
+            return np.zeros((self.X_offset.shape[0], M.shape[1]))
+        return self.xsT_dot(self.U @ (M / self.singular_values[:, None]))
 
     def df(self, alphas):
         """Effective degrees of freedom ``Σ σ² / (σ² + α)`` (intercept not counted)."""
@@ -185,7 +194,7 @@ def _svd(Xs):
 
 
 def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="auto",
-                       compute_u=False):
+                       compute_u=False, path_columns=None):
     """Decompose the centred, weighted design once for the whole ridge path.
 
     Parameters
@@ -198,6 +207,10 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
     method : {"auto", "svd", "gram", "kernel"}
     compute_u : bool
         Also return the left singular vectors ``U`` (needed for leave-one-out errors).
+    path_columns : int or None
+        Kernel route only: when the caller will form fewer than ``k`` coefficient columns
+        (alphas x targets), skip ``V = Xsᵀ U / σ`` (p·n·k work) and keep ``U`` and an
+        ``Xsᵀ`` product instead; the caller must drop ``xsT_dot`` after use.
 
     Returns
     -------
@@ -235,7 +248,7 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
     if chosen == "kernel":
         n_forced_null = int(fit_intercept) + (0 if sw is None else int(np.sum(sw == 0)))
     dim = max(n, p)
-    U = V = None
+    U = V = xsT_dot = None
 
     if sparse:
         Xs = None
@@ -288,19 +301,29 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
                 U = _sparse_scaled_dot(X64, X_offset, sqrt_sw, Vs) if sparse else Xs @ Vs
         else:
             U = U[:, :k]
-            XtU = _sparse_scaled_T_dot(X64, X_offset, sqrt_sw, U) if sparse else Xs.T @ U
-            V = XtU / sigma[None, :]
+            if path_columns is not None and path_columns < k:
+                V = None
+                if sparse:
+                    def xsT_dot(M, _X=X64, _o=X_offset, _s=sqrt_sw):
+                        return _sparse_scaled_T_dot(_X, _o, _s, M)
+                else:
+                    def xsT_dot(M, _Xs=Xs):
+                        return _Xs.T @ M
+            else:
+                XtU = _sparse_scaled_T_dot(X64, X_offset, sqrt_sw, U) if sparse else Xs.T @ U
+                V = XtU / sigma[None, :]
             Z = U.T @ ys
-    if compute_u:
+    if compute_u or V is None:
         U = np.ascontiguousarray(U)
     else:
         U = None
     return SpectralDecomposition(
         method=chosen, singular_values=np.ascontiguousarray(sigma),
-        V=np.ascontiguousarray(V), Z=np.ascontiguousarray(Z), U=U,
+        V=None if V is None else np.ascontiguousarray(V), Z=np.ascontiguousarray(Z), U=U,
         ys=np.ascontiguousarray(ys) if compute_u else None, ys_sq=ys_sq,
         X_offset=X_offset, y_offset=y_offset, sample_weight=sw, sw_sum=sw_sum,
-        n_samples=n, fit_intercept=bool(fit_intercept))
+        n_samples=n, fit_intercept=bool(fit_intercept),
+        xsT_dot=xsT_dot if V is None else None)
 
 
 @dataclass
