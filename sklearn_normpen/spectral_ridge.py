@@ -387,14 +387,13 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         if cv_values is not None:
             self.cv_values_ = cv_values.astype(dt)
         self.df_path_ = dec.df(alphas)
-        # The full path (p·k per alpha and target) is formed on first access only; without
-        # V (kernel route, few path columns) it is formed now, while Xs is at hand.
+        # The full path is formed on first access only (p·k per alpha and target, or
+        # p·n without V in the kernel route, where U and the design are kept instead).
         self._decomp, self._y_ndim, self._dtype = dec, y.ndim, dt
         self.__dict__.pop("_path", None)
-        if dec.V is None:
-            self._full_path()
-            dec.xsT_dot = None
-        dec.U = dec.ys = None  # n x k: not needed any more
+        dec.ys = None
+        if dec.V is not None:
+            dec.U = None  # n x k: not needed any more
         self.coef_ = (coef[0] if y.ndim == 1 else coef).astype(dt)
         self.intercept_ = _intercept_out(intercept, y.ndim, self.fit_intercept, dt)
         self.singular_values_ = dec.singular_values.astype(dt)

@@ -442,7 +442,10 @@ def test_wide_path_without_forming_V(cv, sparse):
     Xf = sp.csr_matrix(X) if sparse else X
     alphas = [5.0, 0.5, 0.05]
     est = SpectralRidgeCV(alphas=alphas, cv=cv).fit(Xf, y, sample_weight=sw)
-    assert est._decomp.V is None and est._decomp.xsT_dot is None and est._decomp.U is None
+    assert est._decomp.V is None and est._decomp.xs_src is not None
+    assert est._decomp.xs_src is not Xf
+    import pickle
+    est = pickle.loads(pickle.dumps(est))
     for a_idx, alpha in enumerate(est.alphas_):
         ref = Ridge(alpha=alpha).fit(X, y, sample_weight=sw)
         np.testing.assert_allclose(est.coef_path_[:, :, a_idx], ref.coef_, rtol=1e-8,

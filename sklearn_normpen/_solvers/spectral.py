@@ -39,7 +39,7 @@ carry an absolute error near ``1e-7·λ_max``). Estimators cast the results back
 dtype.
 """
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 import scipy.linalg as la
@@ -96,7 +96,9 @@ class SpectralDecomposition:
     sw_sum: float
     n_samples: int
     fit_intercept: bool
-    xsT_dot: Optional[Callable] = None  # M -> Xsᵀ M, kept only while V is not formed
+    # Without V (kernel route, few path columns): the design itself, dense ``Xs`` (our
+    # centred scaled copy) or sparse ``X`` (centred implicitly), so that V @ M = Xsᵀ U M / σ.
+    xs_src: object = None
 
     @property
     def rank(self):
@@ -141,7 +143,11 @@ class SpectralDecomposition:
             return self.V @ M
         if self.rank == 0:
             return np.zeros((self.X_offset.shape[0], M.shape[1]))
-        return self.xsT_dot(self.U @ (M / self.singular_values[:, None]))
+        UM = self.U @ (M / self.singular_values[:, None])
+        if sp.issparse(self.xs_src):
+            sqrt_sw = None if self.sample_weight is None else np.sqrt(self.sample_weight)
+            return _sparse_scaled_T_dot(self.xs_src, self.X_offset, sqrt_sw, UM)
+        return self.xs_src.T @ UM
 
     def df(self, alphas):
         """Effective degrees of freedom ``Σ σ² / (σ² + α)`` (intercept not counted)."""
@@ -209,8 +215,8 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
         Also return the left singular vectors ``U`` (needed for leave-one-out errors).
     path_columns : int or None
         Kernel route only: when the caller will form fewer than ``k`` coefficient columns
-        (alphas x targets), skip ``V = Xsᵀ U / σ`` (p·n·k work) and keep ``U`` and an
-        ``Xsᵀ`` product instead; the caller must drop ``xsT_dot`` after use.
+        (alphas x targets), skip ``V = Xsᵀ U / σ`` (p·n·k work) and keep ``U`` and the
+        design (``xs_src``) instead: coefficients are then ``Xsᵀ U diag(1/σ) M``.
 
     Returns
     -------
@@ -248,7 +254,7 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
     if chosen == "kernel":
         n_forced_null = int(fit_intercept) + (0 if sw is None else int(np.sum(sw == 0)))
     dim = max(n, p)
-    U = V = xsT_dot = None
+    U = V = xs_src = None
 
     if sparse:
         Xs = None
@@ -302,13 +308,11 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
         else:
             U = U[:, :k]
             if path_columns is not None and path_columns < k:
+                # Keep the design instead of V (same size when k ~ n); never the user's
+                # own array, which they may modify after fit.
                 V = None
-                if sparse:
-                    def xsT_dot(M, _X=X64, _o=X_offset, _s=sqrt_sw):
-                        return _sparse_scaled_T_dot(_X, _o, _s, M)
-                else:
-                    def xsT_dot(M, _Xs=Xs):
-                        return _Xs.T @ M
+                src = X64 if sparse else Xs
+                xs_src = src.copy() if src is X else src
             else:
                 XtU = _sparse_scaled_T_dot(X64, X_offset, sqrt_sw, U) if sparse else Xs.T @ U
                 V = XtU / sigma[None, :]
@@ -323,7 +327,7 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
         ys=np.ascontiguousarray(ys) if compute_u else None, ys_sq=ys_sq,
         X_offset=X_offset, y_offset=y_offset, sample_weight=sw, sw_sum=sw_sum,
         n_samples=n, fit_intercept=bool(fit_intercept),
-        xsT_dot=xsT_dot if V is None else None)
+        xs_src=xs_src if V is None else None)
 
 
 @dataclass
