@@ -12,7 +12,14 @@
 #
 # The work is two GEMMs per block of rows (BLAS level 3, through scipy's cython_blas) and a
 # fused pass accumulating the sums the CV statistics need, so the n x n_alphas x n_targets
-# residual array is never materialised unless the caller asks to store it.
+# residual array is never materialised unless the caller asks to store it. When n >= 4k the
+# residual GEMM goes through a rank-r factorisation of the shrinkage matrix (r ~ 35-40 for
+# 100 alphas at rounding accuracy), see loo_sums_lowrank.
+#
+# What is Cython and what is NumPy: LOO and GCV are these kernels. The per-alpha filter for
+# coefficients, w = V [σ/(σ²+α) ∘ z], is a single NumPy GEMM over all alphas and targets
+# (SpectralDecomposition.coef_path): it is compute-bound BLAS-3 already, and a Cython kernel
+# would call the same dgemm; it is also formed lazily (coef_path_ on first access).
 from cython cimport floating
 from libc.stdlib cimport malloc, free
 from scipy.linalg cimport cython_blas as blas
