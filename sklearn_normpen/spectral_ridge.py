@@ -251,7 +251,8 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
     df_path_ : ndarray of shape (n_alphas,)
         Effective degrees of freedom ``Σ σ² / (σ² + alpha)`` of each candidate.
     coef_path_ : ndarray of shape (n_features, n_alphas) or (n_targets, n_features, n_alphas)
-        Full-data coefficients for every candidate.
+        Full-data coefficients for every candidate (formed on first access from the stored
+        decomposition, then cached).
     intercept_path_ : ndarray of shape (n_alphas,) or (n_targets, n_alphas)
     coef_, intercept_ : the full-data fit at ``alpha_``.
     singular_values_ : ndarray of shape (rank_,)
@@ -329,20 +330,20 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
             raise ValueError("store_cv_values=True is only available with cv=None "
                              "(leave-one-out).")
 
+        int_grid = isinstance(self.alphas, (numbers.Integral, np.integer)) and \
+            not isinstance(self.alphas, bool)
+        alphas = None if int_grid else validate_alphas(self.alphas)
+        n_cols = (int(self.alphas) if int_grid else alphas.shape[0]) * T
         dec = spectral_decompose(X, Y, sw, self.fit_intercept, self.solver,
-                                 compute_u=criterion == "loo")
-        if isinstance(self.alphas, (numbers.Integral, np.integer)) and not isinstance(
-                self.alphas, bool):
+                                 compute_u=criterion == "loo", path_columns=n_cols)
+        if int_grid:
             top = dec.singular_values[0] ** 2 if dec.rank else 1.0
             alphas = np.geomspace(1e2 * top, 1e-6 * top, int(self.alphas))
-        else:
-            alphas = validate_alphas(self.alphas)
         per_target = bool(self.alpha_per_target) and T > 1
 
         mse_path = cv_values = None
         if criterion == "loo":
             loo = loo_errors(dec, alphas, store=self.store_cv_values)
-            dec.U = dec.ys = None  # n x k: not needed any more
             if per_target:
                 mean, se = loo.mean.T, loo.se.T
             else:
@@ -373,14 +374,8 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
             i_min, i_1se = select_min_1se(mean, se, alphas)
         i_best = i_min if self.rule == "min" else i_1se
 
-        W, b = dec.coef_path(alphas)                            # (T, p, A), (T, A)
-        if not self.fit_intercept:
-            b = np.zeros_like(b)
-        if per_target:
-            coef = W[np.arange(T), :, i_best]
-            intercept = b[np.arange(T), i_best]
-        else:
-            coef, intercept = W[:, :, i_best], b[:, i_best]
+        a_best = alphas[i_best] if per_target else np.full(T, alphas[i_best])
+        coef, intercept = dec.coef_at(a_best)                   # (T, p), (T,)
         dt = X.dtype
         self.alphas_ = alphas
         self.criterion_ = criterion
@@ -392,8 +387,13 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         if cv_values is not None:
             self.cv_values_ = cv_values.astype(dt)
         self.df_path_ = dec.df(alphas)
-        self.coef_path_ = (W[0] if y.ndim == 1 else W).astype(dt)
-        self.intercept_path_ = (b[0] if y.ndim == 1 else b).astype(dt)
+        # The full path is formed on first access only (p·k per alpha and target, or
+        # p·n without V in the kernel route, where U and the design are kept instead).
+        self._decomp, self._y_ndim, self._dtype = dec, y.ndim, dt
+        self.__dict__.pop("_path", None)
+        dec.ys = None
+        if dec.V is not None:
+            dec.U = None  # n x k: not needed any more
         self.coef_ = (coef[0] if y.ndim == 1 else coef).astype(dt)
         self.intercept_ = _intercept_out(intercept, y.ndim, self.fit_intercept, dt)
         self.singular_values_ = dec.singular_values.astype(dt)
@@ -401,6 +401,32 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         self.solver_ = dec.method
         self.best_score_ = -(mean[np.arange(T), i_best] if per_target else mean[i_best])
         return self
+
+    def _full_path(self):
+        if "_path" not in self.__dict__:
+            dec = self.__dict__.get("_decomp")
+            if dec is None:
+                raise AttributeError("coef_path_ and intercept_path_ exist after fit.")
+            W, b = dec.coef_path(self.alphas_)
+            if not self.fit_intercept:
+                b = np.zeros_like(b)
+            dt = self._dtype
+            if self._y_ndim == 1:
+                W, b = W[0], b[0]
+            self._path = (W.astype(dt), b.astype(dt))
+        return self._path
+
+    @property
+    def coef_path_(self):
+        """Full-data coefficients for every alpha, shape (n_features, n_alphas) or
+        (n_targets, n_features, n_alphas); formed from the stored decomposition on first
+        access (``O(p·k)`` per alpha and target) and cached."""
+        return self._full_path()[0]
+
+    @property
+    def intercept_path_(self):
+        """Full-data intercepts for every alpha, shape (n_alphas,) or (n_targets, n_alphas)."""
+        return self._full_path()[1]
 
     @staticmethod
     def _fill_zero_weight_loo(vals, X, Y, sw, dec, alphas):

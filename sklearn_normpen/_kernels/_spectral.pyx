@@ -12,7 +12,14 @@
 #
 # The work is two GEMMs per block of rows (BLAS level 3, through scipy's cython_blas) and a
 # fused pass accumulating the sums the CV statistics need, so the n x n_alphas x n_targets
-# residual array is never materialised unless the caller asks to store it.
+# residual array is never materialised unless the caller asks to store it. When n >= 4k the
+# residual GEMM goes through a rank-r factorisation of the shrinkage matrix (r ~ 35-40 for
+# 100 alphas at rounding accuracy), see loo_sums_lowrank.
+#
+# What is Cython and what is NumPy: LOO and GCV are these kernels. The per-alpha filter for
+# coefficients, w = V [σ/(σ²+α) ∘ z], is a single NumPy GEMM over all alphas and targets
+# (SpectralDecomposition.coef_path): it is compute-bound BLAS-3 already, and a Cython kernel
+# would call the same dgemm; it is also formed lazily (coef_path_ on first access).
 from cython cimport floating
 from libc.stdlib cimport malloc, free
 from scipy.linalg cimport cython_blas as blas
@@ -30,6 +37,34 @@ cdef inline void _gemm_rm(int m, int n, int k, const floating* A, const floating
         blas.sgemm(&nn, &nn, &n, &m, &k, &one, <float*>B, &n, <float*>A, &k, &beta, C, &n)
     else:
         blas.dgemm(&nn, &nn, &n, &m, &k, &one, <double*>B, &n, <double*>A, &k, &beta, C, &n)
+
+
+cdef inline void _accumulate(int nb, int i0, int A, int T, const floating* R,
+                             int stride_a, int stride_t, int stride_b, const floating* D,
+                             const floating[::1] sw, floating[:, ::1] sum_e,
+                             floating[:, ::1] sum_e2, floating[::1] sum_mean_e2,
+                             floating[:, :, ::1] store, bint do_store) noexcept nogil:
+    """Add one block's LOO errors (residual R, one-minus-leverage D) to the running sums."""
+    cdef int b, i, a, t
+    cdef floating s, d, rr, e, emean
+    for b in range(nb):
+        i = i0 + b
+        s = sw[i]
+        if s <= 0:
+            continue  # zero weight: contributes nothing (the caller fills stored values)
+        for a in range(A):
+            d = D[b * A + a]
+            emean = 0
+            for t in range(T):
+                rr = R[b * stride_b + a * stride_a + t * stride_t] / d
+                e = rr * rr / s
+                sum_e[a, t] += s * e
+                sum_e2[a, t] += s * e * e
+                emean += e
+                if do_store:
+                    store[i, t, a] = e
+            emean = emean / T
+            sum_mean_e2[a] += s * emean * emean
 
 
 def loo_sums(const floating[:, ::1] U, const floating[:, ::1] G,
@@ -59,7 +94,6 @@ def loo_sums(const floating[:, ::1] U, const floating[:, ::1] G,
     cdef int AT = A * T
     cdef bint do_store = store.shape[0] > 0
     cdef int i0, b, i, j, a, t, nb
-    cdef floating s, e, d, emean, rr
     cdef floating* C = NULL
     cdef floating* R = NULL
     cdef floating* D = NULL
@@ -103,24 +137,8 @@ def loo_sums(const floating[:, ::1] U, const floating[:, ::1] G,
             if k > 0:
                 _gemm_rm(nb, AT, k, &U[i0, 0], C, 1.0, R)
                 _gemm_rm(nb, A, k, UU, &G[0, 0], 1.0, D)
-            for b in range(nb):
-                i = i0 + b
-                s = sw[i]
-                if s <= 0:
-                    continue
-                for a in range(A):
-                    d = D[b * A + a]
-                    emean = 0
-                    for t in range(T):
-                        rr = R[b * AT + a * T + t] / d
-                        e = rr * rr / s
-                        sum_e[a, t] += s * e
-                        sum_e2[a, t] += s * e * e
-                        emean += e
-                        if do_store:
-                            store[i, t, a] = e
-                    emean = emean / T
-                    sum_mean_e2[a] += s * emean * emean
+            _accumulate(nb, i0, A, T, R, T, 1, AT, D, sw, sum_e, sum_e2, sum_mean_e2,
+                        store, do_store)
             i0 += nb
         free(C); free(R); free(D); free(UU)
 
@@ -154,3 +172,77 @@ def gcv_values(const floating[::1] lam, const floating[::1] alphas,
             denom = denom * denom
             for t in range(T):
                 gcv[a, t] = gcv[a, t] / sw_sum / denom
+
+
+def loo_sums_lowrank(const floating[:, ::1] U, const floating[:, ::1] G,
+                     const floating[:, ::1] P, const floating[:, ::1] Q,
+                     const floating[:, ::1] Z, const floating[:, ::1] r_perp,
+                     const floating[::1] q, const floating[::1] sw,
+                     floating[:, ::1] sum_e, floating[:, ::1] sum_e2,
+                     floating[::1] sum_mean_e2, floating[:, :, ::1] store,
+                     int block=256):
+    """As :func:`loo_sums`, with the residuals through a rank-r factorisation G ≈ P Q.
+
+    ``G = α / (σ² + α)`` is a smooth function of ``log α - log σ²`` sampled on a grid, so its
+    numerical rank r is far below min(k, n_alphas). The residual of target t is then
+    ``r_perp + Σ_l (U (P_l ∘ z_t)) Q_l``: GEMMs of n·k·r·T + n·r·T·A instead of n·k·A·T.
+    The leverages (``D = q + (U ∘ U) G``, target-independent) stay exact.
+    P : (k, r), Q : (r, n_alphas); G : (k, n_alphas) exact.
+    """
+    cdef int n = <int>U.shape[0], k = <int>U.shape[1], r = <int>P.shape[1]
+    cdef int A = <int>G.shape[1], T = <int>Z.shape[1]
+    cdef int TR = T * r, TA = T * A
+    cdef bint do_store = store.shape[0] > 0
+    cdef int i0, b, i, j, a, t, l, nb
+    cdef floating* C = NULL
+    cdef floating* M = NULL
+    cdef floating* R = NULL
+    cdef floating* D = NULL
+    cdef floating* UU = NULL
+    if n == 0:
+        return
+    if block < 1:
+        block = 1
+    if block > n:
+        block = n
+    with nogil:
+        C = <floating*>malloc(sizeof(floating) * max(k, 1) * max(TR, 1))
+        M = <floating*>malloc(sizeof(floating) * block * max(TR, 1))
+        R = <floating*>malloc(sizeof(floating) * block * TA)
+        D = <floating*>malloc(sizeof(floating) * block * A)
+        UU = <floating*>malloc(sizeof(floating) * block * max(k, 1))
+        if C == NULL or M == NULL or R == NULL or D == NULL or UU == NULL:
+            free(C); free(M); free(R); free(D); free(UU)
+            with gil:
+                raise MemoryError()
+        # C[j, t*r + l] = P_jl Z_jt
+        for j in range(k):
+            for t in range(T):
+                for l in range(r):
+                    C[j * TR + t * r + l] = P[j, l] * Z[j, t]
+        for a in range(A):
+            sum_mean_e2[a] = 0
+            for t in range(T):
+                sum_e[a, t] = 0
+                sum_e2[a, t] = 0
+        i0 = 0
+        while i0 < n:
+            nb = min(block, n - i0)
+            for b in range(nb):
+                i = i0 + b
+                for t in range(T):
+                    for a in range(A):
+                        R[b * TA + t * A + a] = r_perp[i, t]
+                for a in range(A):
+                    D[b * A + a] = q[i]
+                for j in range(k):
+                    UU[b * k + j] = U[i, j] * U[i, j]
+            if k > 0 and r > 0:
+                _gemm_rm(nb, TR, k, &U[i0, 0], C, 0.0, M)          # (nb, T*r)
+                _gemm_rm(nb * T, A, r, M, &Q[0, 0], 1.0, R)        # (nb*T, A)
+            if k > 0:
+                _gemm_rm(nb, A, k, UU, &G[0, 0], 1.0, D)
+            _accumulate(nb, i0, A, T, R, 1, A, TA, D, sw, sum_e, sum_e2, sum_mean_e2,
+                        store, do_store)
+            i0 += nb
+        free(C); free(M); free(R); free(D); free(UU)

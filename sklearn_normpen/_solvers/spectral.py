@@ -96,6 +96,9 @@ class SpectralDecomposition:
     sw_sum: float
     n_samples: int
     fit_intercept: bool
+    # Without V (kernel route, few path columns): the design itself, dense ``Xs`` (our
+    # centred scaled copy) or sparse ``X`` (centred implicitly), so that V @ M = Xsᵀ U M / σ.
+    xs_src: object = None
 
     @property
     def rank(self):
@@ -121,7 +124,7 @@ class SpectralDecomposition:
         A = F.shape[1]
         # One GEMM: V (p, k) @ [f_a ∘ z_t] (k, T·A).
         M = (self.Z[:, :, None] * F[:, None, :]).reshape(k, T * A)
-        W = (self.V @ M).reshape(-1, T, A).transpose(1, 0, 2)
+        W = self._V_dot(M).reshape(-1, T, A).transpose(1, 0, 2)
         intercept = self.y_offset[:, None] - np.einsum("p,tpa->ta", self.X_offset, W)
         return W, intercept
 
@@ -131,8 +134,20 @@ class SpectralDecomposition:
         s = self.singular_values[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             F = s / (s * s + a[None, :])                   # (k, T)
-        W = (self.V @ (F * self.Z)).T
+        W = self._V_dot(F * self.Z).T
         return W, self.y_offset - W @ self.X_offset
+
+    def _V_dot(self, M):
+        """``V @ M``; without ``V`` (kernel route, not formed) as ``Xsᵀ (U (M / σ))``."""
+        if self.V is not None:
+            return self.V @ M
+        if self.rank == 0:
+            return np.zeros((self.X_offset.shape[0], M.shape[1]))
+        UM = self.U @ (M / self.singular_values[:, None])
+        if sp.issparse(self.xs_src):
+            sqrt_sw = None if self.sample_weight is None else np.sqrt(self.sample_weight)
+            return _sparse_scaled_T_dot(self.xs_src, self.X_offset, sqrt_sw, UM)
+        return self.xs_src.T @ UM
 
     def df(self, alphas):
         """Effective degrees of freedom ``Σ σ² / (σ² + α)`` (intercept not counted)."""
@@ -185,7 +200,7 @@ def _svd(Xs):
 
 
 def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="auto",
-                       compute_u=False):
+                       compute_u=False, path_columns=None):
     """Decompose the centred, weighted design once for the whole ridge path.
 
     Parameters
@@ -198,6 +213,10 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
     method : {"auto", "svd", "gram", "kernel"}
     compute_u : bool
         Also return the left singular vectors ``U`` (needed for leave-one-out errors).
+    path_columns : int or None
+        Kernel route only: when the caller will form fewer than ``k`` coefficient columns
+        (alphas x targets), skip ``V = Xsᵀ U / σ`` (p·n·k work) and keep ``U`` and the
+        design (``xs_src``) instead: coefficients are then ``Xsᵀ U diag(1/σ) M``.
 
     Returns
     -------
@@ -235,7 +254,7 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
     if chosen == "kernel":
         n_forced_null = int(fit_intercept) + (0 if sw is None else int(np.sum(sw == 0)))
     dim = max(n, p)
-    U = V = None
+    U = V = xs_src = None
 
     if sparse:
         Xs = None
@@ -264,15 +283,18 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
             if n_small > n_forced_null:
                 chosen, U, V = "svd", None, None  # ill-conditioned: the accurate route
 
+    # Centring subtracts sqrt(Σs)·||x̄|| worth of magnitude: below dim·eps times that, a
+    # singular value is cancellation noise (e.g. a constant column becomes ~1e-16, not 0).
+    c = np.sqrt(sw_sum) * np.linalg.norm(X_offset)
     if chosen == "svd":
         U, sigma, Vt = _svd(Xs)
-        keep = sigma > dim * _EPS * sigma[0] if sigma.size else sigma > 0
+        keep = sigma > dim * _EPS * max(sigma[0], c) if sigma.size else sigma > 0
         k = int(np.sum(keep))
         sigma, U, V = sigma[:k], U[:, :k], Vt[:k].T
         Z = U.T @ ys
     else:
-        keep = lam > dim * _EPS * lam[0] if lam.size and lam[0] > 0 else np.zeros(
-            lam.shape, dtype=bool)
+        lam_ref = max(lam[0], np.sqrt(max(lam[0], 0.0)) * c) if lam.size else 0.0
+        keep = lam > dim * _EPS * lam_ref if lam_ref > 0 else np.zeros(lam.shape, dtype=bool)
         k = int(np.sum(keep))
         lam = lam[:k]
         sigma = np.sqrt(lam)
@@ -281,23 +303,31 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
             XtY = _sparse_scaled_T_dot(X64, X_offset, sqrt_sw, ys) if sparse else Xs.T @ ys
             Z = (V.T @ XtY) / sigma[:, None]
             if compute_u:
-                XV = _sparse_scaled_dot(X64, X_offset, sqrt_sw, V) if sparse else Xs @ V
-                U = XV / sigma[None, :]
+                Vs = V / sigma[None, :]  # scale the small factor, not the n x k product
+                U = _sparse_scaled_dot(X64, X_offset, sqrt_sw, Vs) if sparse else Xs @ Vs
         else:
             U = U[:, :k]
-            XtU = _sparse_scaled_T_dot(X64, X_offset, sqrt_sw, U) if sparse else Xs.T @ U
-            V = XtU / sigma[None, :]
+            if path_columns is not None and path_columns < k:
+                # Keep the design instead of V (same size when k ~ n); never the user's
+                # own array, which they may modify after fit.
+                V = None
+                src = X64 if sparse else Xs
+                xs_src = src.copy() if src is X else src
+            else:
+                XtU = _sparse_scaled_T_dot(X64, X_offset, sqrt_sw, U) if sparse else Xs.T @ U
+                V = XtU / sigma[None, :]
             Z = U.T @ ys
-    if compute_u:
+    if compute_u or V is None:
         U = np.ascontiguousarray(U)
     else:
         U = None
     return SpectralDecomposition(
         method=chosen, singular_values=np.ascontiguousarray(sigma),
-        V=np.ascontiguousarray(V), Z=np.ascontiguousarray(Z), U=U,
+        V=None if V is None else np.ascontiguousarray(V), Z=np.ascontiguousarray(Z), U=U,
         ys=np.ascontiguousarray(ys) if compute_u else None, ys_sq=ys_sq,
         X_offset=X_offset, y_offset=y_offset, sample_weight=sw, sw_sum=sw_sum,
-        n_samples=n, fit_intercept=bool(fit_intercept))
+        n_samples=n, fit_intercept=bool(fit_intercept),
+        xs_src=xs_src if V is None else None)
 
 
 @dataclass
@@ -316,14 +346,31 @@ class LOOResult:
     values: Optional[np.ndarray]
 
 
-def loo_errors(dec, alphas, store=False, block=256):
+def _lowrank_shrinkage(G, n_targets, force=False):
+    """``G ≈ P Q`` truncated where its singular values reach rounding level, or None when
+    that does not save at least a third of the residual GEMM work."""
+    k, A = G.shape
+    if k == 0 or A < 2:
+        return None
+    Ug, sg, Vtg = la.svd(G, full_matrices=False, check_finite=False)
+    r = int(np.sum(sg > 50 * _EPS * sg[0])) if sg[0] > 0 else 0
+    if not force and r * (k + A) > (2 * k * A) // 3:
+        return None
+    r = max(r, 1)
+    return (np.ascontiguousarray(Ug[:, :r] * sg[:r]), np.ascontiguousarray(Vtg[:r]))
+
+
+def loo_errors(dec, alphas, store=False, block=None, lowrank=None):
     """Exact leave-one-out errors for every alpha from one decomposition (``U`` required).
 
     The refit without sample ``i`` (also re-estimating the intercept and the centring) has
     the scaled residual ``r_i / (1 - H_ii)``, ``H`` the hat matrix of the weighted fit
     including the intercept; see :mod:`sklearn_normpen._kernels._spectral`.
+    ``lowrank``: None chooses the rank-r residual kernel when ``n >= 4k`` and it saves work
+    (the shrinkage matrix has a low numerical rank), True forces it, False forces the
+    direct kernel.
     """
-    from .._kernels._spectral import loo_sums
+    from .._kernels._spectral import loo_sums, loo_sums_lowrank
 
     n = dec.n_samples
     if n < 2:
@@ -343,9 +390,19 @@ def loo_errors(dec, alphas, store=False, block=256):
     sum_e2 = np.zeros((A, T))
     sum_m2 = np.zeros(A)
     values = np.zeros((n, T, A)) if store else np.zeros((0, 0, 0))
-    loo_sums(np.ascontiguousarray(U), G, np.ascontiguousarray(Z), r_perp,
-             np.ascontiguousarray(q), np.ascontiguousarray(sw, dtype=np.float64),
-             sum_e, sum_e2, sum_m2, values, block)
+    if block is None:  # rows per GEMM block: ~2 MiB of residuals, few BLAS calls
+        block = int(np.clip((1 << 18) // max(A * T, 1), 64, 4096))
+    args = (np.ascontiguousarray(Z), r_perp, np.ascontiguousarray(q),
+            np.ascontiguousarray(sw, dtype=np.float64), sum_e, sum_e2, sum_m2, values, block)
+    # Auto: only for n >= 4k, where the residual GEMM dominates and no sample can be
+    # fitted exactly (there the direct kernel's accuracy is kept for tiny residuals).
+    PQ = _lowrank_shrinkage(G, T) if (lowrank is None and n >= 4 * k) else None
+    if lowrank is True and PQ is None:
+        PQ = _lowrank_shrinkage(G, T, force=True)
+    if PQ is not None:
+        loo_sums_lowrank(np.ascontiguousarray(U), G, PQ[0], PQ[1], *args)
+    else:
+        loo_sums(np.ascontiguousarray(U), G, *args)
     S = dec.sw_sum
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = sum_e / S
