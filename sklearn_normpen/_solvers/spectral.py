@@ -418,7 +418,9 @@ def loo_errors(dec, alphas, store=False, block=None, lowrank=None):
     if lowrank is True and PQ is None:
         PQ = _lowrank_shrinkage(G, T, force=True)
     if PQ is not None:
-        loo_sums_lowrank(np.ascontiguousarray(U), G, PQ[0], PQ[1], *args)
+        # Leverages through the factorisation too when no 1 - h_ii can get near 0.
+        loo_sums_lowrank(np.ascontiguousarray(U), G, PQ[0], PQ[1], *args,
+                         lowrank_leverage=bool(q.min() >= 0.1))
     else:
         loo_sums(np.ascontiguousarray(U), G, *args)
     S = dec.sw_sum
