@@ -22,7 +22,8 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._cv import fold_weights, resolve_splits, run_folds
 from ._solvers.spectral import (METHODS, gcv_errors, kfold_fold_errors, loo_errors,
                                 spectral_decompose)
-from ._validation import validate_alphas, validate_sample_weight, validate_Xy
+from ._validation import (validate_alphas, validate_penalty_factor, validate_sample_weight,
+                          validate_Xy)
 from .base import NormPenRegressor
 from .selection import cv_statistics, select_min_1se
 
@@ -38,6 +39,17 @@ def _check_alpha_per_target(alpha, n_targets):
     if not np.all(np.isfinite(arr)) or np.any(arr < 0):
         raise ValueError(f"alpha must be finite and non-negative; got {alpha!r}.")
     return np.broadcast_to(arr, (n_targets,)).astype(np.float64)
+
+
+def _check_penalty_factor(penalty_factor, n_features):
+    """Positive per-feature penalty scales, or None."""
+    if penalty_factor is None:
+        return None
+    f = validate_penalty_factor(penalty_factor, n_features)
+    if np.any(f <= 0):
+        raise ValueError("penalty_factor must be positive for spectral ridge (a zero factor, "
+                         f"an unpenalised feature, is not supported); got {f[f <= 0][:5]}.")
+    return f
 
 
 def _targets_2d(y):
@@ -73,6 +85,11 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         back to the SVD when the Gram spectrum shows singular values below ``1e-4·σ_max``
         (collinear or rank-deficient ``X``), where squaring the condition number would cost
         accuracy. Sparse ``X`` is never densified (sparse products form the Gram).
+    penalty_factor : array-like of shape (n_features,), default=None
+        Positive ``f_j`` for the generalised ridge penalty ``alpha·Σ_j f_j w_j²`` (e.g.
+        ``f_j`` = the variance of feature ``j`` makes the fit invariant to feature units, as
+        standardising would). Solved as plain ridge on ``X diag(f^(-1/2))``; singular values
+        and degrees of freedom refer to that scaled design.
 
     Attributes
     ----------
@@ -110,12 +127,14 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         "alpha": [Interval(numbers.Real, 0, None, closed="left"), "array-like"],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions(set(METHODS))],
+        "penalty_factor": [None, "array-like"],
     }
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, solver="auto"):
+    def __init__(self, alpha=1.0, *, fit_intercept=True, solver="auto", penalty_factor=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.solver = solver
+        self.penalty_factor = penalty_factor
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -135,7 +154,9 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         sw = validate_sample_weight(sample_weight, X)
         Y = _targets_2d(y)
         alpha = _check_alpha_per_target(self.alpha, Y.shape[1])
-        dec = spectral_decompose(X, Y, sw, self.fit_intercept, self.solver)
+        pf = _check_penalty_factor(self.penalty_factor, X.shape[1])
+        dec = spectral_decompose(X, Y, sw, self.fit_intercept, self.solver,
+                                 penalty_factor=pf)
         W, b = dec.coef_at(alpha)
         self._decomp = dec
         self._y_ndim = y.ndim
@@ -225,6 +246,9 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
     store_cv_values : bool, default=False
         Leave-one-out only: keep every sample's squared LOO error in ``cv_values_`` (and in
         ``mse_path_``). Costs ``n·n_targets·n_alphas`` floats.
+    penalty_factor : array-like of shape (n_features,), default=None
+        Positive per-feature scales of the generalised ridge penalty ``alpha·Σ f_j w_j²``
+        (see :class:`SpectralRidge`); every ``cv`` mode works unchanged.
     n_jobs : int, default=None
         Parallel folds for K-fold CV (``sklearn.utils.parallel``).
 
@@ -279,12 +303,13 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         "fit_intercept": ["boolean"],
         "solver": [StrOptions(set(METHODS))],
         "store_cv_values": ["boolean"],
+        "penalty_factor": [None, "array-like"],
         "n_jobs": [None, numbers.Integral],
     }
 
     def __init__(self, alphas=(0.1, 1.0, 10.0), *, cv=None, rule="min",
                  alpha_per_target=False, fit_intercept=True, solver="auto",
-                 store_cv_values=False, n_jobs=None):
+                 store_cv_values=False, penalty_factor=None, n_jobs=None):
         self.alphas = alphas
         self.cv = cv
         self.rule = rule
@@ -292,6 +317,7 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.store_cv_values = store_cv_values
+        self.penalty_factor = penalty_factor
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -334,8 +360,10 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
             not isinstance(self.alphas, bool)
         alphas = None if int_grid else validate_alphas(self.alphas)
         n_cols = (int(self.alphas) if int_grid else alphas.shape[0]) * T
+        pf = _check_penalty_factor(self.penalty_factor, X.shape[1])
         dec = spectral_decompose(X, Y, sw, self.fit_intercept, self.solver,
-                                 compute_u=criterion == "loo", path_columns=n_cols)
+                                 compute_u=criterion == "loo", path_columns=n_cols,
+                                 penalty_factor=pf)
         if int_grid:
             top = dec.singular_values[0] ** 2 if dec.rank else 1.0
             alphas = np.geomspace(1e2 * top, 1e-6 * top, int(self.alphas))
@@ -362,7 +390,7 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
             splits = resolve_splits(self.cv, X, y, groups)
             errs = run_folds(kfold_fold_errors, splits, n_jobs=self.n_jobs, X=X, Y=Y,
                              sample_weight=sw, fit_intercept=self.fit_intercept,
-                             alphas=alphas, method=self.solver)
+                             alphas=alphas, method=self.solver, penalty_factor=pf)
             E = np.stack(errs, axis=-1)                        # (A, T, K)
             mse_path = np.moveaxis(E, 1, 0) if per_target else E.mean(axis=1)
             mean, se = cv_statistics(mse_path, fold_weights(splits, sw))

@@ -451,3 +451,44 @@ def test_wide_path_without_forming_V(cv, sparse):
         np.testing.assert_allclose(est.coef_path_[:, :, a_idx], ref.coef_, rtol=1e-8,
                                    atol=1e-10)
         np.testing.assert_allclose(est.intercept_path_[:, a_idx], ref.intercept_, rtol=1e-8)
+
+
+# --------------------------------------------------------------------------- penalty factors
+
+@pytest.mark.parametrize("shape", [(40, 8), (10, 30)])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_penalty_factor_is_generalised_ridge(shape, sparse, fit_intercept):
+    X, y, sw = _data(*shape, n_targets=2, seed=21)
+    f = np.random.default_rng(1).uniform(0.1, 10.0, shape[1])
+    Xf = sp.csr_matrix(X) if sparse else X
+    alpha = 2.0
+    est = SpectralRidge(alpha=alpha, penalty_factor=f, fit_intercept=fit_intercept)
+    est.fit(Xf, y, sample_weight=sw)
+    # closed form: (Xcᵀ S Xc + alpha diag f) w = Xcᵀ S yc
+    xm = np.average(X, axis=0, weights=sw) if fit_intercept else np.zeros(shape[1])
+    ym = np.average(y, axis=0, weights=sw) if fit_intercept else np.zeros(2)
+    Xc, yc = X - xm, y - ym
+    w = np.linalg.solve(Xc.T @ (sw[:, None] * Xc) + alpha * np.diag(f), Xc.T @ (sw[:, None] * yc))
+    np.testing.assert_allclose(est.coef_, w.T, rtol=1e-8, atol=1e-11)
+    if fit_intercept:
+        np.testing.assert_allclose(est.intercept_, ym - xm @ w, rtol=1e-8, atol=1e-11)
+    # CV modes: LOO equals refits of the rescaled plain ridge
+    cv = SpectralRidgeCV(alphas=[alpha], penalty_factor=f, fit_intercept=fit_intercept,
+                         store_cv_values=True).fit(Xf, y, sample_weight=sw)
+    ref = _brute_loo(X / np.sqrt(f), y, sw, alpha, fit_intercept).mean(axis=1)
+    np.testing.assert_allclose(cv.cv_values_[:, :, 0].mean(axis=1), ref, rtol=1e-7)
+    np.testing.assert_allclose(cv.coef_, w.T, rtol=1e-8, atol=1e-11)
+    kf = SpectralRidgeCV(alphas=[alpha, 0.1], penalty_factor=f, cv=3,
+                         fit_intercept=fit_intercept).fit(Xf, y)
+    kf_ref = SpectralRidgeCV(alphas=[alpha, 0.1], cv=3,
+                             fit_intercept=fit_intercept).fit(X / np.sqrt(f), y)
+    np.testing.assert_allclose(kf.mse_path_, kf_ref.mse_path_, rtol=1e-8)
+
+
+def test_penalty_factor_errors():
+    X, y, _ = _data(20, 4)
+    with pytest.raises(ValueError, match="penalty_factor"):
+        SpectralRidge(penalty_factor=[1.0, 0.0, 1.0, 1.0]).fit(X, y)
+    with pytest.raises(ValueError, match="penalty_factor"):
+        SpectralRidgeCV(penalty_factor=[1.0, 2.0]).fit(X, y)

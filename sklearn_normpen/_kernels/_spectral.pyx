@@ -180,13 +180,15 @@ def loo_sums_lowrank(const floating[:, ::1] U, const floating[:, ::1] G,
                      const floating[::1] q, const floating[::1] sw,
                      floating[:, ::1] sum_e, floating[:, ::1] sum_e2,
                      floating[::1] sum_mean_e2, floating[:, :, ::1] store,
-                     int block=256):
+                     int block=256, bint lowrank_leverage=False):
     """As :func:`loo_sums`, with the residuals through a rank-r factorisation G ≈ P Q.
 
     ``G = α / (σ² + α)`` is a smooth function of ``log α - log σ²`` sampled on a grid, so its
     numerical rank r is far below min(k, n_alphas). The residual of target t is then
     ``r_perp + Σ_l (U (P_l ∘ z_t)) Q_l``: GEMMs of n·k·r·T + n·r·T·A instead of n·k·A·T.
-    The leverages (``D = q + (U ∘ U) G``, target-independent) stay exact.
+    The leverages (``D = q + (U ∘ U) G``, target-independent) stay exact unless
+    ``lowrank_leverage`` (the caller checks that every ``q_i`` is far from 0, so the
+    factorisation's rounding-level error stays relative-small in ``D``).
     P : (k, r), Q : (r, n_alphas); G : (k, n_alphas) exact.
     """
     cdef int n = <int>U.shape[0], k = <int>U.shape[1], r = <int>P.shape[1]
@@ -199,6 +201,7 @@ def loo_sums_lowrank(const floating[:, ::1] U, const floating[:, ::1] G,
     cdef floating* R = NULL
     cdef floating* D = NULL
     cdef floating* UU = NULL
+    cdef floating* W = NULL
     if n == 0:
         return
     if block < 1:
@@ -206,13 +209,14 @@ def loo_sums_lowrank(const floating[:, ::1] U, const floating[:, ::1] G,
     if block > n:
         block = n
     with nogil:
+        W = <floating*>malloc(sizeof(floating) * block * max(r, 1))
         C = <floating*>malloc(sizeof(floating) * max(k, 1) * max(TR, 1))
         M = <floating*>malloc(sizeof(floating) * block * max(TR, 1))
         R = <floating*>malloc(sizeof(floating) * block * TA)
         D = <floating*>malloc(sizeof(floating) * block * A)
         UU = <floating*>malloc(sizeof(floating) * block * max(k, 1))
-        if C == NULL or M == NULL or R == NULL or D == NULL or UU == NULL:
-            free(C); free(M); free(R); free(D); free(UU)
+        if C == NULL or M == NULL or R == NULL or D == NULL or UU == NULL or W == NULL:
+            free(C); free(M); free(R); free(D); free(UU); free(W)
             with gil:
                 raise MemoryError()
         # C[j, t*r + l] = P_jl Z_jt
@@ -240,9 +244,12 @@ def loo_sums_lowrank(const floating[:, ::1] U, const floating[:, ::1] G,
             if k > 0 and r > 0:
                 _gemm_rm(nb, TR, k, &U[i0, 0], C, 0.0, M)          # (nb, T*r)
                 _gemm_rm(nb * T, A, r, M, &Q[0, 0], 1.0, R)        # (nb*T, A)
-            if k > 0:
+            if k > 0 and lowrank_leverage and r > 0:
+                _gemm_rm(nb, r, k, UU, &P[0, 0], 0.0, W)           # (nb, r)
+                _gemm_rm(nb, A, r, W, &Q[0, 0], 1.0, D)
+            elif k > 0:
                 _gemm_rm(nb, A, k, UU, &G[0, 0], 1.0, D)
             _accumulate(nb, i0, A, T, R, 1, A, TA, D, sw, sum_e, sum_e2, sum_mean_e2,
                         store, do_store)
             i0 += nb
-        free(C); free(M); free(R); free(D); free(UU)
+        free(C); free(M); free(R); free(D); free(UU); free(W)

@@ -158,15 +158,19 @@ class SpectralDecomposition:
                 if lam.size else np.zeros(a.shape)
 
 
-def _scaled_centred_dense(X, X_offset, sqrt_sw, fit_intercept):
-    """``sqrt(s)·(X - x̄)`` as a new float64 Fortran array (X itself is never written)."""
-    if not fit_intercept and sqrt_sw is None and X.dtype == np.float64:
+def _scaled_centred_dense(X, X_offset, sqrt_sw, fit_intercept, col_scale=None):
+    """``sqrt(s)·(X - x̄)·diag(col_scale)`` as a new float64 Fortran array (X itself is
+    never written; it is returned as is when there is nothing to do)."""
+    if (not fit_intercept and sqrt_sw is None and col_scale is None
+            and X.dtype == np.float64):
         return np.asfortranarray(X)
     Xs = np.array(X, dtype=np.float64, order="F", copy=True)
     if fit_intercept:
         Xs -= X_offset
     if sqrt_sw is not None:
         Xs *= sqrt_sw[:, None]
+    if col_scale is not None:
+        Xs *= col_scale[None, :]
     return Xs
 
 
@@ -200,7 +204,7 @@ def _svd(Xs):
 
 
 def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="auto",
-                       compute_u=False, path_columns=None):
+                       compute_u=False, path_columns=None, penalty_factor=None):
     """Decompose the centred, weighted design once for the whole ridge path.
 
     Parameters
@@ -217,6 +221,10 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
         Kernel route only: when the caller will form fewer than ``k`` coefficient columns
         (alphas x targets), skip ``V = Xsᵀ U / σ`` (p·n·k work) and keep ``U`` and the
         design (``xs_src``) instead: coefficients are then ``Xsᵀ U diag(1/σ) M``.
+    penalty_factor : ndarray of shape (n_features,) or None
+        Positive ``f_j`` of the generalised ridge penalty ``alpha·Σ f_j w_j²``: the design's
+        columns are scaled by ``f_j^(-1/2)``, and ``V`` is returned already scaled back
+        (``V_j ← V_j f_j^(-1/2)``) so every coefficient formula stays ``V diag(·) Z``.
 
     Returns
     -------
@@ -243,6 +251,14 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
         X_offset = w @ X if X.dtype == np.float64 else w @ X.astype(np.float64)
         y_offset = w @ Y
     X_offset = np.asarray(X_offset, dtype=np.float64).reshape(p)
+    X_offset_orig = X_offset
+    cs = None if penalty_factor is None else 1.0 / np.sqrt(
+        np.asarray(penalty_factor, dtype=np.float64))
+    if cs is not None:
+        # Generalised ridge = plain ridge on X diag(f^-1/2); offsets scale the same way.
+        X_offset = X_offset * cs
+        if sparse:
+            X64 = (X64 @ sp.diags(cs)).tocsc()
     y_offset = np.asarray(y_offset, dtype=np.float64).reshape(Y.shape[1])
     ys = Y - y_offset
     if sqrt_sw is not None:
@@ -273,7 +289,7 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
                 K *= sqrt_sw[None, :]
             lam, U = _eigh_desc(K)
     else:
-        Xs = _scaled_centred_dense(X, X_offset, sqrt_sw, fit_intercept)
+        Xs = _scaled_centred_dense(X, X_offset_orig, sqrt_sw, fit_intercept, cs)
         if chosen == "gram":
             lam, V = _eigh_desc(dsyrk(1.0, Xs, trans=1))
         elif chosen == "kernel":
@@ -307,7 +323,7 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
                 U = _sparse_scaled_dot(X64, X_offset, sqrt_sw, Vs) if sparse else Xs @ Vs
         else:
             U = U[:, :k]
-            if path_columns is not None and path_columns < k:
+            if path_columns is not None and path_columns < k and cs is None:
                 # Keep the design instead of V (same size when k ~ n); never the user's
                 # own array, which they may modify after fit.
                 V = None
@@ -317,6 +333,8 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
                 XtU = _sparse_scaled_T_dot(X64, X_offset, sqrt_sw, U) if sparse else Xs.T @ U
                 V = XtU / sigma[None, :]
             Z = U.T @ ys
+    if cs is not None:
+        V = cs[:, None] * V  # back to the original feature scale
     if compute_u or V is None:
         U = np.ascontiguousarray(U)
     else:
@@ -325,7 +343,7 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
         method=chosen, singular_values=np.ascontiguousarray(sigma),
         V=None if V is None else np.ascontiguousarray(V), Z=np.ascontiguousarray(Z), U=U,
         ys=np.ascontiguousarray(ys) if compute_u else None, ys_sq=ys_sq,
-        X_offset=X_offset, y_offset=y_offset, sample_weight=sw, sw_sum=sw_sum,
+        X_offset=X_offset_orig, y_offset=y_offset, sample_weight=sw, sw_sum=sw_sum,
         n_samples=n, fit_intercept=bool(fit_intercept),
         xs_src=xs_src if V is None else None)
 
@@ -400,7 +418,9 @@ def loo_errors(dec, alphas, store=False, block=None, lowrank=None):
     if lowrank is True and PQ is None:
         PQ = _lowrank_shrinkage(G, T, force=True)
     if PQ is not None:
-        loo_sums_lowrank(np.ascontiguousarray(U), G, PQ[0], PQ[1], *args)
+        # Leverages through the factorisation too when no 1 - h_ii can get near 0.
+        loo_sums_lowrank(np.ascontiguousarray(U), G, PQ[0], PQ[1], *args,
+                         lowrank_leverage=bool(q.min() >= 0.1))
     else:
         loo_sums(np.ascontiguousarray(U), G, *args)
     S = dec.sw_sum
@@ -439,13 +459,15 @@ def gcv_errors(dec, alphas):
     return gcv, df
 
 
-def kfold_fold_errors(train, test, X, Y, sample_weight, fit_intercept, alphas, method):
+def kfold_fold_errors(train, test, X, Y, sample_weight, fit_intercept, alphas, method,
+                      penalty_factor=None):
     """Held-out weighted MSE of every alpha and target for one split: shape (A, T).
 
     Module-level so any joblib backend can run it.
     """
     sw_tr = None if sample_weight is None else sample_weight[train]
-    dec = spectral_decompose(X[train], Y[train], sw_tr, fit_intercept, method)
+    dec = spectral_decompose(X[train], Y[train], sw_tr, fit_intercept, method,
+                             penalty_factor=penalty_factor)
     Xte = X[test]
     # Rotate the held-out rows into the singular basis once: P = (X_te - x̄) V.
     P = np.asarray(Xte @ dec.V) - (dec.X_offset @ dec.V)[None, :]
