@@ -40,17 +40,24 @@ def weighted_means(X, y, sample_weight, fit_intercept):
 
 
 def weighted_column_std(X, X_off, sample_weight):
-    """Weighted standard deviation (1/Σs, about the weighted mean) of each column."""
-    if sample_weight is None:
-        sw = None
-        denom = X.shape[0]
-    else:
-        sw = sample_weight
-        denom = sample_weight.sum()
+    """Weighted standard deviation (1/Σs, about the weighted mean) of each column.
+
+    For sparse ``X`` the variance is summed as deviations of the stored entries plus the
+    implicit zeros' ``m²`` term (never ``E[x²] - m²``, which cancels catastrophically for
+    near-constant columns); ``X`` is not densified.
+    """
+    n = X.shape[0]
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    denom = float(n if sw is None else sw.sum())
+    m = np.asarray(X_off, dtype=np.float64)
     if sp.issparse(X):
-        Xsq = X.multiply(X)
-        ex2 = np.asarray((Xsq.T @ sw) if sw is not None else Xsq.sum(axis=0)).ravel() / denom
-        var = ex2 - X_off.astype(np.float64) ** 2
+        Xc = sp.csc_matrix(X)
+        col = np.repeat(np.arange(X.shape[1]), np.diff(Xc.indptr))
+        rw = np.ones(Xc.nnz) if sw is None else sw[Xc.indices]
+        dev = Xc.data.astype(np.float64) - m[col]
+        var = np.bincount(col, weights=rw * dev * dev, minlength=X.shape[1])
+        stored_w = np.bincount(col, weights=rw, minlength=X.shape[1])
+        var = (var + (denom - stored_w) * m * m) / denom
     else:
         Xc = X - X_off
         var = ((sw @ (Xc * Xc)) if sw is not None else (Xc * Xc).sum(axis=0)) / denom
