@@ -100,27 +100,30 @@ def _specs(data):
     import sklearn_normpen as snp
 
     X_tr, X_te = _standardise(data["X_train"], data["X_test"])
+    names = data["feature_names"]
     specs = []
     if hasattr(snp, "ElasticNetPathCV"):
         specs.append(dict(
             name="ElasticNetPathCV",
             estimator=snp.ElasticNetPathCV(l1_ratio=[0.5, 0.9, 1.0], cv=N_FOLDS),
-            X_train=X_tr, X_test=X_te, n_features=X_tr.shape[1],
-            design="10 standardised measurements"))
+            X_train=X_tr, X_test=X_te, feature_names=names,
+            design=f"{len(names)} standardised measurements, {N_FOLDS}-fold CV"))
     if hasattr(snp, "GroupLassoPathCV"):
-        Z_tr, Z_te, groups, _ = grouped_design(
-            data["X_train"], data["X_test"], data["feature_names"])
+        Z_tr, Z_te, groups, z_names = grouped_design(data["X_train"], data["X_test"], names)
         specs.append(dict(
             name="GroupLassoPathCV",
-            estimator=snp.GroupLassoPathCV(groups=[g.tolist() for g in groups], cv=N_FOLDS),
-            X_train=Z_tr, X_test=Z_te, n_features=Z_tr.shape[1],
-            design=f"{Z_tr.shape[1]} polynomial terms in {len(groups)} groups"))
+            # named groups: the plots can label each measurement's group
+            estimator=snp.GroupLassoPathCV(
+                groups={n: g.tolist() for n, g in zip(names, groups)}, cv=N_FOLDS),
+            X_train=Z_tr, X_test=Z_te, feature_names=z_names,
+            design=f"{Z_tr.shape[1]} polynomial terms in {len(groups)} groups, "
+                   f"{N_FOLDS}-fold CV"))
     if hasattr(snp, "SpectralRidgeCV"):
         specs.append(dict(
             name="SpectralRidgeCV",
-            estimator=snp.SpectralRidgeCV(),
-            X_train=X_tr, X_test=X_te, n_features=X_tr.shape[1],
-            design="10 standardised measurements"))
+            estimator=snp.SpectralRidgeCV(alphas=np.logspace(4, -2, 61)),
+            X_train=X_tr, X_test=X_te, feature_names=names,
+            design=f"{len(names)} standardised measurements, leave-one-out CV"))
     return specs
 
 
@@ -147,10 +150,10 @@ def fit_models(data=None):
         for rule, alpha in (("min", est.alpha_min_), ("1se", est.alpha_1se_)):
             pred, w = _predict_at(est, spec["X_train"], data["y_train"], spec["X_test"], alpha)
             rows[rule] = dict(alpha=float(alpha), nnz=int(np.count_nonzero(w)),
-                              n_features=spec["n_features"],
+                              n_features=spec["X_train"].shape[1],
                               r2=float(r2_score(data["y_test"], pred)))
         results.append(dict(name=spec["name"], design=spec["design"], estimator=est,
-                            seconds=seconds, rows=rows))
+                            feature_names=spec["feature_names"], seconds=seconds, rows=rows))
     return results
 
 
@@ -181,10 +184,14 @@ def write_plots(results, output):
     written = []
     for res in results:
         stem = res["name"].lower()
-        for kind, display in (("path", RegularizationPathDisplay), ("cv", CVErrorDisplay)):
-            fig = Figure(figsize=(7, 4.5), layout="constrained")
+        for kind in ("path", "cv"):
+            fig = Figure(figsize=(8, 5), layout="constrained")
             ax = fig.subplots()
-            display.from_estimator(res["estimator"], ax=ax)
+            if kind == "path":
+                RegularizationPathDisplay.from_estimator(
+                    res["estimator"], feature_names=res["feature_names"], ax=ax)
+            else:
+                CVErrorDisplay.from_estimator(res["estimator"], ax=ax)
             ax.set_title(f"{res['name']}: {res['design']}", fontsize="medium")
             path = os.path.join(output, f"{stem}_{kind}.png")
             fig.savefig(path, dpi=100)
@@ -222,7 +229,7 @@ def run(output="normpen_demo", plots=True, stream=None):
     data = load_data()
     say(f"sklearn_normpen {sklearn_normpen.__version__}: diabetes data bundled with "
         f"scikit-learn ({len(data['y_train'])} training rows, {len(data['y_test'])} "
-        f"held-out rows, {N_FOLDS}-fold CV on the training rows).", "")
+        f"held-out rows).", "")
     results = fit_models(data)
     if not results:
         say("No cross-validated estimator is available in this build; nothing to show.")
