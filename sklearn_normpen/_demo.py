@@ -83,15 +83,29 @@ def _path_index(alphas, alpha):
     return int(np.argmin(np.abs(np.log(alphas) - np.log(alpha))))
 
 
+def chosen_grid(est):
+    """The alpha grid of ``coef_path_``: ``alphas_``, or its row for ``l1_ratio_`` when
+    several ``l1_ratio`` values were cross-validated (one grid per value)."""
+    alphas = np.asarray(est.alphas_, dtype=np.float64)
+    if alphas.ndim == 2:
+        ratios = np.atleast_1d(np.asarray(est.l1_ratio, dtype=np.float64))
+        alphas = alphas[int(np.flatnonzero(np.isclose(ratios, est.l1_ratio_))[0])]
+    return alphas
+
+
 def _predict_at(est, X_train, y_train, X_test, alpha):
     """Test predictions of the full-data fit at ``alpha`` on the estimator's path.
 
-    The coefficients are column ``alpha`` of ``coef_path_``; the unpenalised intercept of
-    the squared loss with unit weights is ``mean(y) - mean(X) @ w`` for every penalty.
+    The coefficients are a column of ``coef_path_``; the intercept is the matching entry
+    of ``intercept_path_`` or, without it, the unpenalised intercept of the squared loss
+    with unit weights, ``mean(y) - mean(X) @ w``.
     """
-    i = _path_index(est.alphas_, alpha)
-    w = np.asarray(est.coef_path_)[..., i]
-    intercept = y_train.mean() - X_train.mean(axis=0) @ w
+    i = _path_index(chosen_grid(est), alpha)
+    w = np.asarray(est.coef_path_)[:, i]
+    if getattr(est, "intercept_path_", None) is not None:
+        intercept = np.asarray(est.intercept_path_)[i]
+    else:
+        intercept = y_train.mean() - X_train.mean(axis=0) @ w
     return X_test @ w + intercept, w
 
 
@@ -121,7 +135,7 @@ def _specs(data):
     if hasattr(snp, "SpectralRidgeCV"):
         specs.append(dict(
             name="SpectralRidgeCV",
-            estimator=snp.SpectralRidgeCV(alphas=np.logspace(4, -2, 61)),
+            estimator=snp.SpectralRidgeCV(alphas=np.logspace(5, -1, 61)),
             X_train=X_tr, X_test=X_te, feature_names=names,
             design=f"{len(names)} standardised measurements, leave-one-out CV"))
     return specs
@@ -192,7 +206,10 @@ def write_plots(results, output):
                     res["estimator"], feature_names=res["feature_names"], ax=ax)
             else:
                 CVErrorDisplay.from_estimator(res["estimator"], ax=ax)
-            ax.set_title(f"{res['name']}: {res['design']}", fontsize="medium")
+            title = f"{res['name']}: {res['design']}"
+            if getattr(res["estimator"], "l1_ratio_", None) is not None:
+                title += f", l1_ratio_={res['estimator'].l1_ratio_:g}"
+            ax.set_title(title, fontsize="medium")
             path = os.path.join(output, f"{stem}_{kind}.png")
             fig.savefig(path, dpi=100)
             written.append(path)

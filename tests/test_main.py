@@ -171,7 +171,7 @@ def test_group_rows_select_whole_groups(fitted):
     res = results["GroupLassoPathCV"]
     est = res["estimator"]
     for rule in ("min", "1se"):
-        i = _demo._path_index(est.alphas_, res["rows"][rule]["alpha"])
+        i = _demo._path_index(_demo.chosen_grid(est), res["rows"][rule]["alpha"])
         w = np.asarray(est.coef_path_)[:, i]
         # the group penalty keeps or drops a measurement's terms together
         for g in est.groups_:
