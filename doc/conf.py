@@ -9,6 +9,7 @@ The gallery executes ``examples/plot_*.py`` (a few seconds each). Set
 ``NORMPEN_DOCS_PLOT_GALLERY=0`` to skip running them (the pages then show code only).
 """
 import os
+import re
 import warnings
 
 import sklearn_normpen
@@ -46,6 +47,46 @@ html_theme_options = {"description": "certified norm-penalty estimators for scik
                       "fixed_sidebar": True}
 html_static_path = []
 html_show_sourcelink = False
+
+
+
+def _skip_metadata_requests(app, what, name, obj, skip, options):
+    # scikit-learn generates set_{fit,score,...}_request on every estimator class; their
+    # docstrings point at scikit-learn's own user guide.
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
+# A fitted attribute named in plain text, e.g. the type "ndarray of shape (rank_,)", is
+# an RST hyperlink reference ("rank_") to a target that does not exist. Escape the
+# trailing underscore of such words outside inline literals and roles.
+_LITERAL = re.compile(r"(``.*?``|`[^`]*`)")
+_TRAILING = re.compile(r"\b([A-Za-z][A-Za-z0-9_]*[A-Za-z0-9])_(?![A-Za-z0-9_`])")
+
+
+def _escape_attribute_names(app, what, name, obj, options, lines):
+    block_indent = None  # inside a literal, code or math block opened by "::"
+    for i, line in enumerate(lines):
+        indent = len(line) - len(line.lstrip())
+        if block_indent is not None:
+            if not line.strip() or indent > block_indent:
+                continue
+            block_indent = None
+        if line.rstrip().endswith("::"):
+            block_indent = indent
+        if line.lstrip().startswith((">>>", "...")):
+            continue
+        parts = _LITERAL.split(line)
+        lines[i] = "".join(p if k % 2 else _TRAILING.sub(r"\1\\_", p)
+                           for k, p in enumerate(parts))
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_requests)
+    # after numpydoc (priority 500) has turned the sections into RST
+    app.connect("autodoc-process-docstring", _escape_attribute_names, priority=600)
+
 
 plot_gallery = os.environ.get("NORMPEN_DOCS_PLOT_GALLERY", "1") not in ("0", "false", "False")
 
