@@ -1,0 +1,199 @@
+"""Elastic-net / lasso paths and 5-fold CV: sklearn_normpen against scikit-learn, skglm, celer."""
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+import harness
+
+TITLE = "Elastic net: full paths and 5-fold CV"
+DESCRIPTION = """
+Paths: 100 alphas, eps=1e-3, no intercept (scikit-learn's `enet_path` convention), the same
+alpha grid handed to every runner, each at `tol=1e-4` in its own meaning (ours: duality
+gap <= tol·||y||²/(2n); scikit-learn: gap <= tol·||y||²/n, twice looser; skglm and celer:
+their own criteria). Matched tolerance is shown, not assumed: `relgap` is the largest duality gap over
+the 100 path points, computed afterwards by one NumPy function for every runner (elastic-net
+conjugate dual at r/n, lasso dual scaled into the constraint), divided by ||y||²/(2n).
+CV: 5 folds (the same `KFold`), l1_ratio in [.1, .5, .9, 1], 100 alphas, n_jobs=1 both;
+`minmse` is the minimum mean CV error (the same statistic on both, should agree).
+Every runner runs with BLAS limited to one thread (threadpoolctl; shared 2-core machine).
+On the n >> p case the row "(reference: X.T @ X alone)" times forming the Gram matrix once:
+the target is a whole path within 1.5x of it. `peak MiB` is tracemalloc's view (NumPy
+allocations only).
+"""
+
+
+def _dense(n, p, k, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    w = np.zeros(p)
+    w[rng.choice(p, k, replace=False)] = rng.standard_normal(k) * 2
+    y = X @ w + rng.standard_normal(n)
+    return X, y
+
+
+def _sparse(n, p, density, k, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, p, density=density, format="csc", random_state=seed, dtype=np.float64)
+    X.data = rng.standard_normal(X.data.size)
+    w = np.zeros(p)
+    w[rng.choice(p, k, replace=False)] = rng.standard_normal(k) * 5
+    y = X @ w + rng.standard_normal(n)
+    return X, y
+
+
+def _grid(X, y, l1_ratio, n_alphas=100, eps=1e-3):
+    amax = np.max(np.abs(X.T @ y)) / (X.shape[0] * l1_ratio)
+    return np.geomspace(amax, amax * eps, n_alphas)
+
+
+def _relgap(data, coefs):
+    """Largest duality gap over the path / (||y||²/(2n)), one NumPy formula for everyone."""
+    X, y, alphas, rho = data["X"], data["y"], data["alphas"], data["l1_ratio"]
+    n = X.shape[0]
+    C = np.asarray(coefs, dtype=np.float64)
+    R = y[:, None] - np.asarray(X @ C)
+    G = np.asarray(X.T @ R) / n
+    worst = 0.0
+    for k, a in enumerate(alphas):
+        w, r, g = C[:, k], R[:, k], G[:, k]
+        l1, l2 = a * rho, a * (1 - rho)
+        primal = 0.5 * r @ r / n + l1 * np.abs(w).sum() + 0.5 * l2 * w @ w
+        if rho == 1:
+            t = max(1.0, np.abs(g).max() / l1)
+            conj = 0.0
+        else:
+            t, conj = 1.0, np.sum(np.maximum(np.abs(g) - l1, 0) ** 2) / (2 * l2)
+        dual = (y @ y - (y - r / t) @ (y - r / t)) / (2 * n) - conj
+        worst = max(worst, primal - dual)
+    return worst / (y @ y / (2 * n))
+
+
+# -- runners ---------------------------------------------------------------------------
+# Every runner runs with BLAS limited to one thread: the benchmark machine is shared, and an
+# oversubscribed multi-threaded BLAS makes small level-2 calls erratic for every library.
+
+def _one_thread(fn):
+    def run(d):
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(d)
+    run.__name__ = fn.__name__
+    return run
+
+
+def _ours_path(d):
+    from sklearn_normpen import enet_path
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return enet_path(d["X"], d["y"], l1_ratio=d["l1_ratio"], alphas=d["alphas"],
+                         tol=1e-4)[1]
+
+
+def _sk_path(d):
+    from sklearn.linear_model import enet_path
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return enet_path(d["X"], d["y"], l1_ratio=d["l1_ratio"], alphas=d["alphas"],
+                         tol=1e-4, precompute="auto")[1]
+
+
+def _skglm_path(d):
+    from skglm import ElasticNet
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ElasticNet(l1_ratio=d["l1_ratio"], fit_intercept=False, tol=1e-4).path(
+            d["X"], d["y"], d["alphas"])[1]
+
+
+def _celer_path(d):
+    import celer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return celer.celer_path(d["X"], d["y"], "lasso", alphas=d["alphas"],
+                                l1_ratio=d["l1_ratio"], tol=1e-4)[1]
+
+
+def _gram_only(d):
+    """Reference for the n >> p target: the cost of forming XᵀX once (not a solver)."""
+    X = d["X"]
+    return {"gram": X.T @ X}
+
+
+L1_RATIOS_CV = [0.1, 0.5, 0.9, 1.0]
+GRAM_REFERENCE = {"dense 10000x1000", "dense 1000x100"}  # the n >> p cases
+
+
+def _ours_cv(d):
+    from sklearn.model_selection import KFold
+    from sklearn_normpen import ElasticNetPathCV
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = ElasticNetPathCV(l1_ratio=L1_RATIOS_CV, alphas=100, cv=KFold(5), tol=1e-4,
+                               n_jobs=1).fit(d["X"], d["y"])
+    return est.cv_mean_
+
+
+def _sk_cv(d):
+    from sklearn.linear_model import ElasticNetCV
+    from sklearn.model_selection import KFold
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = ElasticNetCV(l1_ratio=L1_RATIOS_CV, cv=KFold(5), tol=1e-4, n_jobs=1).fit(
+            d["X"], d["y"])
+    return est.mse_path_.mean(axis=-1)
+
+
+def _minmse(d, mean):
+    return float(np.nanmin(mean))
+
+
+def cases(quick=False):
+    sk_ok = (True, "")
+    skglm_ok = harness.peer("skglm", "skglm")
+    celer_ok = harness.peer("celer", "celer")
+    if quick:
+        shapes = [("dense 1000x100", lambda: _dense(1000, 100, 10)),
+                  ("dense 100x2000", lambda: _dense(100, 2000, 10)),
+                  ("sparse 2000x5000 d=.005", lambda: _sparse(2000, 5000, 0.005, 10))]
+        cv_shapes = shapes
+    else:
+        shapes = [("dense 10000x1000", lambda: _dense(10000, 1000, 50)),
+                  ("dense 500x20000", lambda: _dense(500, 20000, 50)),
+                  ("sparse 20000x50000 d=.001", lambda: _sparse(20000, 50000, 0.001, 50))]
+        # scikit-learn's ElasticNetCV on the two large-p cases needs tens of minutes per
+        # run; they are run at reduced size (stated in the case name).
+        cv_shapes = [shapes[0],
+                     ("dense 250x5000", lambda: _dense(250, 5000, 25)),
+                     ("sparse 2000x5000 d=.002", lambda: _sparse(2000, 5000, 0.002, 25))]
+    out = []
+    for name, make in shapes:
+        for rho in (1.0, 0.5):
+            def make_data(make=make, rho=rho):
+                X, y = make()
+                return dict(X=X, y=y, l1_ratio=rho, alphas=_grid(X, y, rho))
+            out.append(harness.Case(
+                name=f"path {name} l1_ratio={rho}", make_data=make_data,
+                runners=[
+                    harness.Runner("sklearn_normpen enet_path", _one_thread(_ours_path),
+                                   ours=True),
+                    harness.Runner("sklearn enet_path", _one_thread(_sk_path),
+                                   available=sk_ok[0]),
+                    harness.Runner("skglm ElasticNet.path", _one_thread(_skglm_path),
+                                   available=skglm_ok[0], why_unavailable=skglm_ok[1]),
+                    harness.Runner("celer celer_path", _one_thread(_celer_path),
+                                   available=celer_ok[0], why_unavailable=celer_ok[1]),
+                ] + ([harness.Runner("(reference: X.T @ X alone)", _one_thread(_gram_only))]
+                     if name in GRAM_REFERENCE else []),
+                quality=lambda d, c: None if isinstance(c, dict) else _relgap(d, c),
+                quality_label="relgap"))
+    for name, make in cv_shapes:
+        def make_cv(make=make):
+            X, y = make()
+            return dict(X=X, y=y)
+        out.append(harness.Case(
+            name=f"CV5 {name} l1_ratio=[.1,.5,.9,1]", make_data=make_cv,
+            runners=[harness.Runner("ElasticNetPathCV", _one_thread(_ours_cv), ours=True),
+                     harness.Runner("sklearn ElasticNetCV", _one_thread(_sk_cv))],
+            quality=_minmse, quality_label="minmse"))
+    return out

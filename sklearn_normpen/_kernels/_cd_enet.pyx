@@ -1,0 +1,563 @@
+# Coordinate descent for the elastic net, certified by a duality gap.
+#
+# Every kernel solves, on centred data (the intercept is handled by centring),
+#
+#     min_w  1/2 ||yc - Xc w||_S^2 + sum_j ( L1_j |w_j| + L2_j / 2 w_j^2 )      [n-scale]
+#
+# with S = diag(sample weights). This is N = sum(s) times the package objective, with
+# L1_j = N alpha rho f_j and L2_j = N alpha (1 - rho) f_j. Gaps are returned on this n-scale;
+# the Python layer divides by N. L1_j = inf excludes feature j (its coefficient stays 0).
+#
+# Three kernels share the inline helpers below:
+#   enet_cd_gram    covariance mode: Q = Xc' S Xc and q = Xc' S yc; keeps H = Q w
+#   enet_cd_dense   residual mode, dense Fortran X, centring implicit
+#   enet_cd_sparse  residual mode, CSC X, centring implicit (X never densified)
+#
+# Implicit centring: the stored residual R differs from the true one by a constant c
+# (true r = R + c), because subtracting delta * (x_j - xbar_j) from r is R -= delta x_j and
+# c += delta xbar_j. With an intercept sum_i s_i r_i = 0, so x_jc' S r = x_j' S R + c N xbar_j.
+#
+# Working sets: each outer round computes the full gradient g = Xc' S r and the gap; if the
+# gap is not small enough, coordinate descent runs on the working set {w_j != 0} U
+# {|g_j| > factor L1_j} (the strong rule on the first round, factor = 2 - alpha_prev/alpha;
+# the KKT violators afterwards) until the gap of the restricted problem falls below
+# min(0.3 tol, 0.1 x the full gap) (residual modes; Gram mode re-checks the O(p) full gap every epoch). Nothing
+# is ever dropped for good: the full gap over all features decides convergence.
+from cython cimport floating
+from libc.math cimport fabs, sqrt, INFINITY
+
+import numpy as np
+
+from sklearn_normpen._kernels._blas cimport _dot, _axpy, _gemv, _copy
+from sklearn_normpen._kernels._helpers cimport _soft_threshold, _pos
+
+
+cdef inline floating _cd_update(floating z, floating norm2, floating l1, floating l2,
+                                bint positive) noexcept nogil:
+    """argmin_w 1/2 (norm2 + l2) w^2 - z w + l1 |w| (+ w >= 0 when positive)."""
+    cdef floating d = norm2 + l2
+    if d <= 0:
+        return 0
+    if positive:
+        return _pos(z - l1) / d
+    return _soft_threshold(z, l1) / d
+
+
+cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const floating* g,
+                                const floating* L1, const floating* L2, const floating* norm2,
+                                double r_norm2, double r_y, bint positive,
+                                double* kkt) noexcept nogil:
+    """Duality gap (n-scale) at w with residual r: r_norm2 = ||r||_S^2, r_y = yc' S r,
+    g = Xc' S r, over the features idx[0..m) (all of them for the certificate; the
+    working set for the restricted problem, w being 0 elsewhere). Also writes the largest
+    KKT violation to kkt[0].
+
+    Dual point theta = r / t, t >= 1 the smallest scaling making x_j' theta <= L1_j for the
+    features without ridge part (L2_j = 0); for the others the conjugate of the elastic-net
+    penalty, (|x_j' theta| - L1_j)_+^2 / (2 L2_j), enters the dual. Unpenalised features
+    (L1_j = L2_j = 0) would need x_j' theta = 0 exactly; instead their one-coordinate
+    improvement g_j^2 / (2 ||x_j||^2) is added, so the gap cannot vanish before they are
+    optimal (their KKT value is reported too).
+    """
+    # accumulated in double: float32 data still get a float64-accurate certificate
+    cdef double pen = 0, conj = 0, t = 1, a, wj, gj, v, viol = 0
+    cdef int j, k
+    for k in range(m):
+        j = idx[k]
+        wj = w[j]
+        gj = g[j]
+        if wj != 0:
+            pen += L1[j] * fabs(wj) + 0.5 * L2[j] * wj * wj
+            v = fabs(gj - (L1[j] if wj > 0 else -L1[j]) - L2[j] * wj)
+        else:
+            v = _pos(gj - L1[j]) if positive else _pos(fabs(gj) - L1[j])
+        if v > viol:
+            viol = v
+        if L2[j] == 0 and L1[j] > 0:
+            a = gj if positive else fabs(gj)
+            if a > t * L1[j]:
+                t = a / L1[j]
+        elif L2[j] == 0 and L1[j] == 0 and norm2[j] > 0:
+            pen += gj * gj / (2 * norm2[j])
+    for k in range(m):
+        j = idx[k]
+        if L2[j] > 0:
+            a = (<double>g[j] if positive else fabs(<double>g[j])) / t - L1[j]
+            if a > 0:
+                conj += a * a / (2 * L2[j])
+    kkt[0] = viol
+    return (0.5 * r_norm2 + pen) - (r_y / t - 0.5 * r_norm2 / (t * t) - conj)
+
+
+cdef inline int _working_set(int p, const floating* w, const floating* g,
+                             const floating* L1, floating factor, int* ws) noexcept nogil:
+    """ws <- {j : w_j != 0 or |g_j| > factor * L1_j}; returns its size."""
+    cdef int j, k = 0
+    for j in range(p):
+        if w[j] != 0 or (L1[j] < INFINITY and fabs(g[j]) > factor * L1[j]):
+            ws[k] = j
+            k += 1
+    return k
+
+
+# ---------------------------------------------------------------------------------------
+# Covariance (Gram) mode
+# ---------------------------------------------------------------------------------------
+
+def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] q,
+                 const floating[::1] norm2, floating[::1] H, floating[::1] g,
+                 const floating[::1] L1, const floating[::1] L2,
+                 double y_norm2, double tol, double strong_factor,
+                 int max_iter, bint positive):
+    """Coordinate descent with Gram updates. ``H`` must equal ``Q @ w`` on entry (it is kept
+    up to date); ``g`` receives ``q - Q w`` at exit. Stops when gap <= ``tol`` (n-scale).
+
+    Returns (gap, kkt, n_epochs, converged), gap and kkt on the n-scale.
+    """
+    cdef int p = <int>w.shape[0]
+    cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
+    cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
+    cdef int j, k, n_ws, n_iter = 0, rnd = 0
+    cdef double gap = INFINITY, kkt = 0, wq, wH
+    cdef floating z, w_old, w_new, d
+    cdef bint converged = False
+    cdef floating factor = <floating>strong_factor
+    if p == 0:
+        return 0.0, 0.0, 0, True
+    with nogil:
+        while True:
+            wq = 0
+            wH = 0
+            for j in range(p):
+                g[j] = q[j] - H[j]
+                wq += <double>w[j] * q[j]
+                wH += <double>w[j] * H[j]
+            # ||r||^2 = ||y||^2 - 2 w'q + w'Qw ;  y'r = ||y||^2 - w'q
+            gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
+                               y_norm2 - 2 * wq + wH, y_norm2 - wq, positive, &kkt)
+            if gap <= tol:
+                converged = True
+                break
+            if n_iter >= max_iter:
+                break
+            n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
+            rnd += 1
+            # one epoch on the working set, then the (O(p)) certificate again
+            for k in range(n_ws):
+                j = ws[k]
+                w_old = w[j]
+                z = q[j] - H[j] + Q[j, j] * w_old
+                w_new = _cd_update(z, Q[j, j], L1[j], L2[j], positive)
+                if w_new != w_old:
+                    w[j] = w_new
+                    d = w_new - w_old
+                    _axpy(p, d, &Q[0, j], 1, &H[0], 1)
+            n_iter += 1
+    return float(gap), float(kkt), n_iter, converged
+
+
+# ---------------------------------------------------------------------------------------
+# Residual mode, dense X (Fortran-ordered)
+# ---------------------------------------------------------------------------------------
+
+cdef inline floating _dot_w(int n, const floating* x, const floating* r, const floating* s,
+                            bint weighted) noexcept nogil:
+    """x' S r (BLAS without weights)."""
+    cdef floating acc = 0
+    cdef int i
+    if not weighted:
+        return _dot(n, x, 1, r, 1)
+    for i in range(n):
+        acc += x[i] * s[i] * r[i]
+    return acc
+
+
+cdef inline floating _sparse_dot_w(int start, int end, const floating* data, const int* ind,
+                                   const floating* r, const floating* s,
+                                   bint weighted) noexcept nogil:
+    cdef floating acc = 0
+    cdef int k
+    if weighted:
+        for k in range(start, end):
+            acc += data[k] * s[ind[k]] * r[ind[k]]
+    else:
+        for k in range(start, end):
+            acc += data[k] * r[ind[k]]
+    return acc
+
+
+cdef inline void _fold_offset(int n, floating* R, floating* c) noexcept nogil:
+    """R <- R + c, c <- 0 (make the stored residual the true one)."""
+    cdef int i
+    if c[0] != 0:
+        for i in range(n):
+            R[i] += c[0]
+        c[0] = 0
+
+
+cdef inline void _residual_stats(int n, const floating* R, const floating* y,
+                                 const floating* s, bint weighted, floating* sR,
+                                 double* r_norm2, double* r_y, double* r_sum) noexcept nogil:
+    """sR <- S R (when weighted), and ||R||_S^2, y' S R, sum S R (double sums)."""
+    cdef int i
+    cdef double a = 0, b = 0, c = 0
+    if weighted:
+        for i in range(n):
+            sR[i] = s[i] * R[i]
+            a += <double>sR[i] * R[i]
+            b += <double>sR[i] * y[i]
+            c += sR[i]
+    else:
+        for i in range(n):
+            a += <double>R[i] * R[i]
+            b += <double>R[i] * y[i]
+            c += R[i]
+    r_norm2[0] = a
+    r_y[0] = b
+    r_sum[0] = c
+
+
+
+# ---------------------------------------------------------------------------------------
+# Anderson extrapolation of coordinate-descent iterates (residual modes)
+# ---------------------------------------------------------------------------------------
+# Every ANDERSON_K + 1 epochs on a working set, the last iterates w^0..w^K give the
+# extrapolated point sum_k c_k w^(k+1), c = M^-1 1 / (1' M^-1 1), M = U U', U_k = w^(k+1) - w^k.
+# It is kept only if it lowers the objective, so convergence guarantees are untouched.
+cdef enum:
+    ANDERSON_K = 5
+
+
+cdef inline bint _anderson(int m, const floating* snaps, floating* out) noexcept nogil:
+    """out <- Anderson extrapolation of the K+1 snapshots (each of length m, stored one
+    after the other); False when the small system is degenerate."""
+    cdef double M[ANDERSON_K][ANDERSON_K]
+    cdef double z[ANDERSON_K]
+    cdef double u, v, piv, f, tr = 0, total = 0
+    cdef int a, b, i, r, kk
+    cdef int K = ANDERSON_K
+    for a in range(K):
+        for b in range(a, K):
+            u = 0
+            for i in range(m):
+                u += (<double>snaps[(a + 1) * m + i] - snaps[a * m + i]) * (
+                    <double>snaps[(b + 1) * m + i] - snaps[b * m + i])
+            M[a][b] = u
+            M[b][a] = u
+        tr += M[a][a]
+        z[a] = 1
+    if tr <= 0:
+        return False
+    for a in range(K):
+        M[a][a] += 1e-10 * tr
+    # Gaussian elimination with partial pivoting on M z = 1
+    for a in range(K):
+        r = a
+        for b in range(a + 1, K):
+            if fabs(M[b][a]) > fabs(M[r][a]):
+                r = b
+        if M[r][a] == 0:
+            return False
+        if r != a:
+            for b in range(K):
+                v = M[a][b]
+                M[a][b] = M[r][b]
+                M[r][b] = v
+            v = z[a]
+            z[a] = z[r]
+            z[r] = v
+        piv = M[a][a]
+        for b in range(a + 1, K):
+            f = M[b][a] / piv
+            for kk in range(a, K):
+                M[b][kk] -= f * M[a][kk]
+            z[b] -= f * z[a]
+    for a in range(K - 1, -1, -1):
+        v = z[a]
+        for b in range(a + 1, K):
+            v -= M[a][b] * z[b]
+        z[a] = v / M[a][a]
+        total += z[a]
+    if fabs(total) < 1e-300:
+        return False
+    for i in range(m):
+        v = 0
+        for a in range(K):
+            v += z[a] * snaps[(a + 1) * m + i]
+        out[i] = <floating>(v / total)
+    return True
+
+
+cdef inline double _primal_ws(int m, const int* idx, const floating* w, const floating* L1,
+                              const floating* L2, double r_norm2) noexcept nogil:
+    """n-scale primal value, the penalty summed over idx (w = 0 elsewhere)."""
+    cdef double pen = 0, wj
+    cdef int k, j
+    for k in range(m):
+        j = idx[k]
+        wj = w[j]
+        if wj != 0:
+            pen += L1[j] * fabs(wj) + 0.5 * L2[j] * wj * wj
+    return 0.5 * r_norm2 + pen
+
+
+cdef inline double _weighted_sq(int n, const floating* R, floating c, const floating* s,
+                                bint weighted) noexcept nogil:
+    """sum_i s_i (R_i + c)^2 in double."""
+    cdef double acc = 0, v
+    cdef int i
+    for i in range(n):
+        v = <double>R[i] + c
+        acc += v * v * (s[i] if weighted else 1)
+    return acc
+
+
+cdef inline bint _check_inner(int e) noexcept nogil:
+    """Epochs after which the working-set gap is evaluated: 1, 2, 3, then every 5th."""
+    return e < 3 or e % 5 == 4
+
+
+def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1] y,
+                  const floating[::1] sw, const floating[::1] X_mean,
+                  const floating[::1] norm2, floating[::1] R, floating[::1] g,
+                  const floating[::1] L1, const floating[::1] L2,
+                  double n_eff, double tol, double strong_factor, int max_iter,
+                  bint positive, bint g_valid=False):
+    """Residual-mode coordinate descent on dense X, centring by ``X_mean`` implicit.
+
+    ``y`` is the centred target, ``R`` the true residual ``yc - Xc w`` (in/out), ``sw`` the
+    sample weights (length 0: unit weights), ``norm2`` the weighted squared norms of the
+    centred columns, ``n_eff`` = sum of weights. ``g`` receives ``Xc' S r`` at exit;
+    ``g_valid`` says it already holds it on entry (the previous path point ended at this
+    residual), which saves the first full gradient pass.
+
+    Outer rounds: full gradient and gap; stop at ``tol``; else working set and an inner
+    solve of the restricted problem until its own gap is below min(0.3 tol, 0.1 gap).
+
+    Returns (gap, kkt, n_epochs, converged), gap and kkt on the n-scale.
+    """
+    cdef int n = <int>X.shape[0], p = <int>X.shape[1]
+    cdef bint weighted = sw.shape[0] > 0
+    cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
+    cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
+    dt = np.asarray(R).dtype
+    cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=dt)
+    cdef floating[::1] R_bak = np.empty(n, dtype=dt)
+    cdef floating[::1] snaps = np.empty((ANDERSON_K + 1) * max(p, 1), dtype=dt)
+    cdef floating[::1] w_acc = np.empty(max(p, 1), dtype=dt)
+    cdef int j, k, e, n_ws, n_iter = 0, rnd = 0, n_snap
+    cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
+    cdef double obj_cur, obj_acc
+    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff, c_bak
+    cdef bint ok
+    cdef const floating* s = &sw[0] if weighted else NULL
+    cdef const floating* Rv
+    cdef bint converged = False
+    cdef floating factor = <floating>strong_factor
+    if p == 0 or n == 0:
+        return 0.0, 0.0, 0, True
+    with nogil:
+        while True:
+            # certificate over every feature
+            _fold_offset(n, &R[0], &c)
+            _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y, &r_sum)
+            Rv = &sR[0] if weighted else &R[0]
+            if not g_valid:
+                _gemv(c'T', n, p, 1, &X[0, 0], n, Rv, 1, 0, &g[0], 1)
+                for j in range(p):
+                    g[j] -= <floating>(X_mean[j] * r_sum)
+            g_valid = False
+            gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
+                               r_norm2, r_y, positive, &kkt)
+            if gap <= tol:
+                converged = True
+                break
+            if n_iter >= max_iter:
+                break
+            n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
+            rnd += 1
+            inner_tol = 0.3 * gap
+            e = 0
+            n_snap = 0
+            while n_iter < max_iter:
+                for k in range(n_ws):
+                    j = ws[k]
+                    w_old = w[j]
+                    gj = _dot_w(n, &X[0, j], &R[0], s, weighted) + c * nf * X_mean[j]
+                    z = gj + norm2[j] * w_old
+                    w_new = _cd_update(z, norm2[j], L1[j], L2[j], positive)
+                    if w_new != w_old:
+                        w[j] = w_new
+                        d = w_new - w_old
+                        _axpy(n, -d, &X[0, j], 1, &R[0], 1)
+                        c = c + d * X_mean[j]
+                n_iter += 1
+                # Anderson extrapolation over the last ANDERSON_K + 1 epochs
+                for k in range(n_ws):
+                    snaps[n_snap * n_ws + k] = w[ws[k]]
+                n_snap += 1
+                if n_snap == ANDERSON_K + 1:
+                    n_snap = 0
+                    if _anderson(n_ws, &snaps[0], &w_acc[0]):
+                        ok = True
+                        if positive:
+                            for k in range(n_ws):
+                                if w_acc[k] < 0:
+                                    ok = False
+                        if ok:
+                            obj_cur = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
+                                                 _weighted_sq(n, &R[0], c, s, weighted))
+                            _copy(n, &R[0], 1, &R_bak[0], 1)
+                            c_bak = c
+                            # residual of the extrapolated point, from scratch
+                            _copy(n, &y[0], 1, &R[0], 1)
+                            c = 0
+                            for k in range(n_ws):
+                                j = ws[k]
+                                w[j] = w_acc[k]
+                                if w_acc[k] != 0:
+                                    _axpy(n, -w_acc[k], &X[0, j], 1, &R[0], 1)
+                                    c = c + w_acc[k] * X_mean[j]
+                            obj_acc = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
+                                                 _weighted_sq(n, &R[0], c, s, weighted))
+                            if not obj_acc < obj_cur:
+                                for k in range(n_ws):
+                                    w[ws[k]] = snaps[ANDERSON_K * n_ws + k]
+                                _copy(n, &R_bak[0], 1, &R[0], 1)
+                                c = c_bak
+                if _check_inner(e):
+                    # gap of the problem restricted to the working set
+                    _fold_offset(n, &R[0], &c)
+                    _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y,
+                                    &r_sum)
+                    Rv = &sR[0] if weighted else &R[0]
+                    for k in range(n_ws):
+                        j = ws[k]
+                        g[j] = _dot(n, &X[0, j], 1, Rv, 1) - <floating>(X_mean[j] * r_sum)
+                    gap_ws = _gap_and_kkt(n_ws, &ws[0], &w[0], &g[0], &L1[0], &L2[0],
+                                          &norm2[0], r_norm2, r_y, positive, &kkt_ws)
+                    if gap_ws <= inner_tol:
+                        break
+                e += 1
+    return float(gap), float(kkt), n_iter, converged
+
+
+def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X_indices,
+                   const int[::1] X_indptr, int n_samples, const floating[::1] y,
+                   const floating[::1] sw, const floating[::1] X_mean,
+                   const floating[::1] norm2, floating[::1] R, floating[::1] g,
+                   const floating[::1] L1, const floating[::1] L2,
+                   double n_eff, double tol, double strong_factor, int max_iter,
+                   bint positive, bint g_valid=False):
+    """Residual-mode coordinate descent on CSC X (int32 indices), centring implicit.
+
+    Same contract as :func:`enet_cd_dense`.
+    """
+    cdef int n = n_samples, p = <int>X_indptr.shape[0] - 1
+    cdef bint weighted = sw.shape[0] > 0
+    cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
+    cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
+    dt = np.asarray(R).dtype
+    cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=dt)
+    cdef floating[::1] R_bak = np.empty(max(n, 1), dtype=dt)
+    cdef floating[::1] snaps = np.empty((ANDERSON_K + 1) * max(p, 1), dtype=dt)
+    cdef floating[::1] w_acc = np.empty(max(p, 1), dtype=dt)
+    cdef int i, j, k, kk, e, n_ws, n_iter = 0, rnd = 0, start, end, n_snap
+    cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
+    cdef double obj_cur, obj_acc
+    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff, c_bak
+    cdef bint ok
+    cdef const floating* s = &sw[0] if weighted else NULL
+    cdef const floating* Rv
+    cdef bint converged = False
+    cdef floating factor = <floating>strong_factor
+    if p == 0 or n == 0:
+        return 0.0, 0.0, 0, True
+    with nogil:
+        while True:
+            _fold_offset(n, &R[0], &c)
+            _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y, &r_sum)
+            Rv = &sR[0] if weighted else &R[0]
+            if not g_valid:
+                for j in range(p):
+                    g[j] = _sparse_dot_w(X_indptr[j], X_indptr[j + 1], &X_data[0],
+                                         &X_indices[0], Rv, s, False) - <floating>(
+                                             X_mean[j] * r_sum)
+            g_valid = False
+            gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
+                               r_norm2, r_y, positive, &kkt)
+            if gap <= tol:
+                converged = True
+                break
+            if n_iter >= max_iter:
+                break
+            n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
+            rnd += 1
+            inner_tol = 0.3 * gap
+            e = 0
+            n_snap = 0
+            while n_iter < max_iter:
+                for k in range(n_ws):
+                    j = ws[k]
+                    start = X_indptr[j]
+                    end = X_indptr[j + 1]
+                    w_old = w[j]
+                    gj = (_sparse_dot_w(start, end, &X_data[0], &X_indices[0], &R[0], s,
+                                        weighted) + c * nf * X_mean[j])
+                    z = gj + norm2[j] * w_old
+                    w_new = _cd_update(z, norm2[j], L1[j], L2[j], positive)
+                    if w_new != w_old:
+                        w[j] = w_new
+                        d = w_new - w_old
+                        for kk in range(start, end):
+                            R[X_indices[kk]] -= d * X_data[kk]
+                        c = c + d * X_mean[j]
+                n_iter += 1
+                for k in range(n_ws):
+                    snaps[n_snap * n_ws + k] = w[ws[k]]
+                n_snap += 1
+                if n_snap == ANDERSON_K + 1:
+                    n_snap = 0
+                    if _anderson(n_ws, &snaps[0], &w_acc[0]):
+                        ok = True
+                        if positive:
+                            for k in range(n_ws):
+                                if w_acc[k] < 0:
+                                    ok = False
+                        if ok:
+                            obj_cur = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
+                                                 _weighted_sq(n, &R[0], c, s, weighted))
+                            _copy(n, &R[0], 1, &R_bak[0], 1)
+                            c_bak = c
+                            _copy(n, &y[0], 1, &R[0], 1)
+                            c = 0
+                            for k in range(n_ws):
+                                j = ws[k]
+                                w[j] = w_acc[k]
+                                if w_acc[k] != 0:
+                                    for kk in range(X_indptr[j], X_indptr[j + 1]):
+                                        R[X_indices[kk]] -= w_acc[k] * X_data[kk]
+                                    c = c + w_acc[k] * X_mean[j]
+                            obj_acc = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
+                                                 _weighted_sq(n, &R[0], c, s, weighted))
+                            if not obj_acc < obj_cur:
+                                for k in range(n_ws):
+                                    w[ws[k]] = snaps[ANDERSON_K * n_ws + k]
+                                _copy(n, &R_bak[0], 1, &R[0], 1)
+                                c = c_bak
+                if _check_inner(e):
+                    _fold_offset(n, &R[0], &c)
+                    _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y,
+                                    &r_sum)
+                    Rv = &sR[0] if weighted else &R[0]
+                    for k in range(n_ws):
+                        j = ws[k]
+                        g[j] = _sparse_dot_w(X_indptr[j], X_indptr[j + 1], &X_data[0],
+                                             &X_indices[0], Rv, s, False) - <floating>(
+                                                 X_mean[j] * r_sum)
+                    gap_ws = _gap_and_kkt(n_ws, &ws[0], &w[0], &g[0], &L1[0], &L2[0],
+                                          &norm2[0], r_norm2, r_y, positive, &kkt_ws)
+                    if gap_ws <= inner_tol:
+                        break
+                e += 1
+    return float(gap), float(kkt), n_iter, converged

@@ -1,0 +1,487 @@
+"""Elastic-net / lasso regularisation paths and their K-fold cross-validation.
+
+Objective (scikit-learn's ``ElasticNet``, glmnet's gaussian family), with sample weights
+``s`` and per-feature penalty factors ``f``::
+
+    1/(2 Σs) Σ_i s_i (y_i - x_iᵀw - b)² + alpha (l1_ratio Σ_j f_j|w_j|
+                                               + (1 - l1_ratio)/2 Σ_j f_j w_j²)
+
+The intercept ``b`` is never penalised; ``f_j = 0`` leaves feature ``j`` unpenalised.
+"""
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.model_selection import KFold
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_X_y
+
+from ._compat import Interval, StrOptions, _fit_context
+from ._cv import fold_weights, held_out_mse, resolve_splits
+from ._grid import make_grid
+from ._path import compute_path, null_model, warn_unconverged
+from ._solvers.coordinate_descent import (EnetProblem, _centred_col_norms, choose_mode,
+                                          gram_stats, subtract_stats)
+from ._validation import (validate_alphas, validate_penalty_factor, validate_sample_weight,
+                          validate_Xy)
+from .base import NormPenRegressor
+from .penalties import ElasticNetPenalty
+from .selection import select_on_paths
+
+
+# ---------------------------------------------------------------------------------------
+# Shared preparation
+# ---------------------------------------------------------------------------------------
+
+def _check_l1_ratios(l1_ratio, alphas):
+    r = np.atleast_1d(np.asarray(l1_ratio, dtype=np.float64))
+    if r.ndim != 1 or r.size == 0:
+        raise ValueError(f"l1_ratio must be a float or a non-empty 1-D list; got {l1_ratio!r}.")
+    if not np.all(np.isfinite(r)) or np.any((r < 0) | (r > 1)):
+        raise ValueError(f"l1_ratio must be in [0, 1]; got {l1_ratio!r}.")
+    if np.any(r == 0) and isinstance(alphas, (Integral, np.integer)):
+        raise ValueError("l1_ratio=0 (pure ridge) has no alpha_max: pass an explicit array "
+                         "of alphas.")
+    return r
+
+
+def _check_precompute(precompute):
+    if not (precompute == "auto" or isinstance(precompute, (bool, np.bool_))):
+        raise ValueError(f"precompute must be 'auto', True or False; got {precompute!r}.")
+
+
+def _column_std(problem, X, sw):
+    """Weighted standard deviation (about the weighted mean) of each column of the data the
+    problem was built from; float64."""
+    N = problem.N
+    if problem.mode == "gram":
+        if problem.fit_intercept:
+            var = problem.norm2.astype(np.float64) / N
+        else:
+            d = np.diag(problem.Q).astype(np.float64) / N
+            mean = problem._sx / N
+            var = d - mean ** 2
+    else:
+        if problem.fit_intercept:
+            var = problem.norm2.astype(np.float64) / N
+        else:
+            mean = (np.asarray(X.mean(axis=0)).ravel() if sw is None
+                    else np.asarray(X.T @ sw).ravel() / N)
+            var = _centred_col_norms(X, mean, sw, N) / N
+    return np.sqrt(np.maximum(var, 0))
+
+
+def _make_penalty(l1_ratio, pf, standardize, positive, sigma=None, x_mean=None, dtype=None):
+    if not standardize:
+        return ElasticNetPenalty(l1_ratio, pf, pf, positive=positive)
+    eps = np.finfo(dtype).eps
+    excluded = sigma <= 100 * eps * np.abs(np.asarray(x_mean, dtype=np.float64))
+    excluded |= sigma == 0
+    s = np.where(excluded, 0.0, sigma)
+    return ElasticNetPenalty(l1_ratio, pf * s, pf * s * s, excluded=excluded,
+                             positive=positive)
+
+
+def _build_problem(X, y, sw, fit_intercept, mode, stats=None, x_shift=None, y_shift=0.0):
+    if mode == "gram":
+        p = EnetProblem(None if stats is not None else X, y, sw, fit_intercept, "gram",
+                        stats=stats, x_shift=x_shift, y_shift=y_shift, dtype=X.dtype)
+    else:
+        Xm = X
+        if mode == "dense" and sp.issparse(X):
+            raise ValueError("precompute=False with sparse X uses the sparse residual mode.")
+        p = EnetProblem(Xm, y, sw, fit_intercept, mode)
+    return p
+
+
+def _full_stats(X, y, sw, fit_intercept):
+    """Gram-mode statistics of all rows, about the weighted means (good float32 conditioning)."""
+    if fit_intercept:
+        N = X.shape[0] if sw is None else sw.sum()
+        x_shift = (np.asarray(X.mean(axis=0)).ravel() if sw is None
+                   else np.asarray(X.T @ sw).ravel() / N).astype(X.dtype)
+        y_shift = float(y.mean() if sw is None else (sw @ y) / N)
+    else:
+        x_shift, y_shift = None, 0.0
+    st = gram_stats(X, y, sw, x_shift=x_shift, y_shift=y_shift)
+    return st, x_shift, y_shift
+
+
+def _problem_with_sx(X, y, sw, fit_intercept, mode, stats=None, x_shift=None, y_shift=0.0):
+    if mode == "gram" and stats is None:
+        stats, x_shift, y_shift = _full_stats(X, y, sw, fit_intercept)
+    pb = _build_problem(X, y, sw, fit_intercept, mode, stats, x_shift, y_shift)
+    if mode == "gram":
+        pb._sx = stats["sx"].astype(np.float64)
+    return pb
+
+
+# ---------------------------------------------------------------------------------------
+# enet_path
+# ---------------------------------------------------------------------------------------
+
+def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
+              fit_intercept=False, sample_weight=None, penalty_factor=None,
+              standardize=False, positive=False, precompute="auto", tol=1e-4,
+              max_iter=1000, coef_init=None, return_n_iter=False):
+    """Compute the elastic-net path with certified coordinate descent.
+
+    Minimises, for each alpha of a decreasing grid,
+    ``1/(2Σs)·Σ s_i (y_i - x_iᵀw - b)² + alpha·(l1_ratio·Σ f_j|w_j|
+    + (1 - l1_ratio)/2·Σ f_j w_j²)``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Dense input is used Fortran-ordered (copied only if it is not), sparse input as CSC;
+        float32 stays float32.
+    y : array-like of shape (n_samples,)
+    l1_ratio : float in [0, 1], default=0.5
+        1 is the lasso. 0 (ridge) needs an explicit ``alphas``.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid.
+    n_alphas : int, default=100
+        Number of grid points when ``alphas`` is None.
+    alphas : array-like, default=None
+        The grid (sorted decreasing). Default: ``n_alphas`` values log-spaced from
+        ``alpha_max`` (where every penalised coefficient is zero) to ``eps * alpha_max``.
+    fit_intercept : bool, default=False
+        Fit an unpenalised intercept (as in scikit-learn's ``enet_path``, default False:
+        the data are used as given).
+    sample_weight : array-like of shape (n_samples,), default=None
+    penalty_factor : array-like of shape (n_features,), default=None
+        Per-feature factors ``f_j >= 0`` (0: unpenalised). Default all ones.
+    standardize : bool, default=False
+        Fit as if each column were divided by its weighted standard deviation, return
+        coefficients on the original scale (glmnet's ``standardize``). Constant columns get
+        a zero coefficient.
+    positive : bool, default=False
+        Constrain coefficients to be non-negative.
+    precompute : {"auto", True, False}, default="auto"
+        Covariance (Gram) mode if True, or "auto" with dense X and n_samples >= n_features;
+        residual mode otherwise.
+    tol : float, default=1e-4
+        Each point stops when its duality gap is at most ``tol * ||y - ȳ||²_s / (2Σs)``.
+    max_iter : int, default=1000
+        Maximum coordinate-descent epochs per point.
+    coef_init : array-like of shape (n_features,), default=None
+        Warm start of the first point.
+    return_n_iter : bool, default=False
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas)
+    dual_gaps : ndarray of shape (n_alphas,)
+        Final duality gap of each point, on the objective's scale (as scikit-learn).
+    n_iters : ndarray of shape (n_alphas,)
+        Returned when ``return_n_iter`` is True.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Once, naming the alphas whose gap stayed above the target.
+    """
+    X, y = _validate_path_input(X, y)
+    sw = validate_sample_weight(sample_weight, X)
+    p = X.shape[1]
+    grid_arg = alphas if alphas is not None else n_alphas
+    if alphas is None and not (isinstance(n_alphas, Integral) and n_alphas >= 1):
+        raise ValueError(f"n_alphas must be a positive integer; got {n_alphas!r}.")
+    (rho,) = _check_l1_ratios(l1_ratio, grid_arg)
+    _check_scalar_tol(tol, max_iter)
+    _check_precompute(precompute)
+    pf = validate_penalty_factor(penalty_factor, p)
+    mode = choose_mode(X, precompute)
+    pb = _problem_with_sx(X, y, sw, fit_intercept, mode)
+    pen = _penalty_for(pb, X, sw, rho, pf, standardize, positive)
+    w0, grad = null_model(pb, pen, tol, max_iter)
+    grid = make_grid(grid_arg, lambda: pen.alpha_max(grad), eps)
+    res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter,
+                       coef_init=coef_init if coef_init is not None else w0)
+    warn_unconverged([res])
+    if return_n_iter:
+        return res.alphas, res.coefs, res.gaps, res.n_iters
+    return res.alphas, res.coefs, res.gaps
+
+
+def _validate_path_input(X, y):
+    X, y = check_X_y(X, y, accept_sparse="csc", dtype=[np.float64, np.float32], order="F",
+                     y_numeric=True)
+    if sp.issparse(X):
+        X.sort_indices()
+    y = np.asarray(y, dtype=X.dtype)
+    return X, y
+
+
+def _check_scalar_tol(tol, max_iter):
+    if not isinstance(tol, Real) or not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol must be a finite non-negative float; got {tol!r}.")
+    if not isinstance(max_iter, Integral) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
+
+
+def _penalty_for(pb, X, sw, rho, pf, standardize, positive):
+    sigma = _column_std(pb, X, sw) if standardize else None
+    return _make_penalty(rho, pf, standardize, positive, sigma, pb.X_mean, pb.dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# One CV fold (module level: any joblib backend runs it)
+# ---------------------------------------------------------------------------------------
+
+def _fold_paths(train, test, X, y, sw, *, mode, fit_intercept, l1_ratios, grids, pf,
+                standardize, positive, tol, max_iter, full_stats=None, x_shift=None,
+                y_shift=0.0):
+    """Fit every l1_ratio path on ``train`` and score it on ``test``.
+
+    In covariance mode the training statistics are the full-data ones minus those of the
+    held-out rows (a Gram of n_test rows instead of n_train rows). Returns the held-out
+    errors, shape (n_l1_ratios, n_alphas), and the paths' certificates (no coefficients).
+    """
+    sw_tr = None if sw is None else sw[train]
+    sw_te = None if sw is None else sw[test]
+    if mode == "gram":
+        partition = full_stats is not None and len(train) + len(test) == X.shape[0]
+        if partition:
+            st = subtract_stats(full_stats,
+                                gram_stats(X, y, sw, rows=test, x_shift=x_shift,
+                                           y_shift=y_shift))
+        else:
+            st = gram_stats(X, y, sw, rows=train, x_shift=x_shift, y_shift=y_shift)
+        pb = _problem_with_sx(X, None, sw_tr, fit_intercept, "gram",
+                              stats=st, x_shift=x_shift, y_shift=y_shift)
+        X_tr = None
+    else:
+        X_tr = X[train]
+        if sp.issparse(X_tr):
+            X_tr = X_tr.tocsc()
+            X_tr.sort_indices()
+        else:
+            X_tr = np.asfortranarray(X_tr)
+        pb = _problem_with_sx(X_tr, y[train], sw_tr, fit_intercept, mode)
+    X_te = X[test]
+    y_te = y[test]
+    errors = np.empty((len(l1_ratios), grids.shape[1]))
+    certs = []
+    w0 = None
+    grad = None
+    for i, rho in enumerate(l1_ratios):
+        pen = _penalty_for(pb, X_tr, sw_tr, rho, pf, standardize, positive)
+        if w0 is None:
+            w0, grad = null_model(pb, pen, tol, max_iter)
+        res = compute_path(pb, pen, grids[i], tol=tol, max_iter=max_iter, coef_init=w0)
+        pred = np.asarray(X_te @ res.coefs) + res.intercepts
+        errors[i] = held_out_mse(y_te, pred, sw_te)
+        res.coefs = None
+        certs.append(res)
+    return errors, certs
+
+
+# ---------------------------------------------------------------------------------------
+# The estimator
+# ---------------------------------------------------------------------------------------
+
+class ElasticNetPathCV(NormPenRegressor):
+    """Elastic net with its whole regularisation path cross-validated, ``cv.glmnet`` style.
+
+    Fits the elastic-net path on every training fold over one alpha grid (per
+    ``l1_ratio``), scores each alpha on the held-out rows, then picks ``alpha_min_`` (the
+    largest alpha with the lowest mean CV error) or ``alpha_1se_`` (the largest alpha whose
+    mean error is within one standard error of that minimum) and refits the full-data path.
+
+    Objective: ``1/(2Σs)·Σ s_i (y_i - x_iᵀw - b)² + alpha·(l1_ratio·Σ f_j|w_j|
+    + (1 - l1_ratio)/2·Σ f_j w_j²)``, the same as scikit-learn's ``ElasticNet``.
+
+    Parameters
+    ----------
+    l1_ratio : float or list of float, default=0.5
+        Mix of l1 and l2 (1: lasso). With a list, the ratio whose path reaches the lowest
+        mean CV error wins. 0 requires an explicit ``alphas`` array.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid.
+    alphas : int or array-like, default=100
+        Number of grid points (log-spaced from ``alpha_max`` down to ``eps * alpha_max``;
+        one grid per ``l1_ratio``, computed on all the data and shared by the folds) or
+        the grid itself.
+    cv : int, cross-validation generator or iterable, default=5
+        As in scikit-learn; an int gives ``KFold`` (shuffled with ``random_state`` when
+        that is set). ``groups`` passed to ``fit`` reach a group-aware splitter.
+    rule : {"min", "1se"}, default="min"
+        Which alpha ``alpha_`` (and ``coef_``) uses.
+    fit_intercept : bool, default=True
+    standardize : bool, default=False
+        Penalise as if every column were divided by its weighted standard deviation
+        (glmnet's default); coefficients are reported on the original scale. Constant
+        columns get a zero coefficient. A uniform penalty is not unit invariant: scaling
+        feature ``j`` by ``c`` is the same as changing its penalty factor.
+    penalty_factor : array-like of shape (n_features,), default=None
+        Per-feature factors ``f_j >= 0``; 0 leaves a feature unpenalised.
+    positive : bool, default=False
+        Non-negative coefficients.
+    precompute : {"auto", True, False}, default="auto"
+        Covariance (Gram) mode when True, or "auto" with dense X and
+        n_samples >= n_features; residual mode otherwise.
+    tol : float, default=1e-4
+        A path point is accepted when its duality gap is at most
+        ``tol * ||y - ȳ||²_s / (2Σs)`` (scikit-learn's meaning of ``tol``).
+    max_iter : int, default=1000
+        Maximum coordinate-descent epochs per path point.
+    n_jobs : int, default=None
+        Folds run in parallel through ``sklearn.utils.parallel`` (any joblib backend).
+    random_state : int, RandomState instance or None, default=None
+        Shuffles the folds when ``cv`` is an int; coordinate descent itself is cyclic and
+        deterministic.
+
+    Attributes
+    ----------
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
+        Decreasing grid(s).
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratios, n_alphas, n_folds)
+        Held-out (weighted) mean squared error.
+    cv_mean_, cv_se_ : ndarray of shape mse_path_.shape[:-1]
+        Fold-weighted mean and glmnet standard error of ``mse_path_``.
+    alpha_min_, alpha_1se_, alpha_ : float
+    l1_ratio_ : float
+    rule : str
+    coef_path_ : ndarray of shape (n_features, n_alphas)
+        Full-data path for ``l1_ratio_``.
+    intercept_path_ : ndarray of shape (n_alphas,)
+    dual_gap_path_ : ndarray of shape (n_alphas,)
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    dual_gap_ : float
+        Duality gap of the full-data fit at ``alpha_``.
+    n_iter_ : int
+        Epochs spent on that point.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        When ``X`` has string column names.
+
+    Notes
+    -----
+    CV statistics and the rule are :func:`sklearn_normpen.selection.select_on_paths`:
+    fold errors weighted by fold weight, standard error as ``cv.glmnet``.
+    In covariance mode the Gram of each training fold is the full Gram minus the Gram of
+    its held-out rows (centring by a rank-one correction).
+    """
+
+    _parameter_constraints = {
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "cv": ["cv_object"],
+        "rule": [StrOptions({"min", "1se"})],
+        "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
+        "penalty_factor": ["array-like", None],
+        "positive": ["boolean"],
+        "precompute": [StrOptions({"auto"}), "boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    _check_params = {"alphas": 8, "cv": 3}
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, rule="min",
+                 fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
+                 precompute="auto", tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.cv = cv
+        self.rule = rule
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.precompute = precompute
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Cross-validate the path, choose alpha (and l1_ratio), refit on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the loss, of the fold errors and of the fold means.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group-aware ``cv`` splitter.
+
+        Returns
+        -------
+        self : object
+        """
+        X, y = validate_Xy(self, X, y)
+        sw = validate_sample_weight(sample_weight, X)
+        n, p = X.shape
+        l1_ratios = _check_l1_ratios(self.l1_ratio, self.alphas)
+        if not isinstance(self.alphas, (Integral, np.integer)):
+            user_grid = validate_alphas(self.alphas)
+        pf = validate_penalty_factor(self.penalty_factor, p)
+        mode = choose_mode(X, self.precompute)
+
+        # full-data problem: the grid(s), then the final path
+        stats = x_shift = None
+        y_shift = 0.0
+        if mode == "gram":
+            stats, x_shift, y_shift = _full_stats(X, y, sw, self.fit_intercept)
+        pb = _problem_with_sx(X, y, sw, self.fit_intercept, mode, stats, x_shift, y_shift)
+        pens = [_penalty_for(pb, X, sw, r, pf, self.standardize, self.positive)
+                for r in l1_ratios]
+        w0, grad = null_model(pb, pens[0], self.tol, self.max_iter)
+        if isinstance(self.alphas, (Integral, np.integer)):
+            grids = np.array([make_grid(int(self.alphas), lambda: pen.alpha_max(grad),
+                                        self.eps) for pen in pens])
+        else:
+            grids = np.tile(user_grid, (len(l1_ratios), 1))
+
+        cv = self.cv
+        if isinstance(cv, (Integral, np.integer)) and cv > n:
+            raise ValueError(f"cv={cv} folds need at least {cv} samples; got n_samples={n}.")
+        if isinstance(cv, (Integral, np.integer)) and self.random_state is not None:
+            cv = KFold(int(cv), shuffle=True, random_state=self.random_state)
+        splits = resolve_splits(cv, X, y, groups)
+
+        out = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fold_paths)(
+                train, test, X, y, sw, mode=mode, fit_intercept=self.fit_intercept,
+                l1_ratios=l1_ratios, grids=grids, pf=pf, standardize=self.standardize,
+                positive=self.positive, tol=self.tol, max_iter=self.max_iter,
+                full_stats=stats, x_shift=x_shift, y_shift=y_shift)
+            for train, test in splits)
+        errors = np.stack([e for e, _ in out], axis=-1)  # (n_l1, n_alphas, n_folds)
+        W = fold_weights(splits, sw)
+        sel = select_on_paths(errors, W, grids)
+        best = sel["best_path"]
+
+        res = compute_path(pb, pens[best], grids[best], tol=self.tol, max_iter=self.max_iter,
+                           coef_init=w0)
+        warn_unconverged([c for _, certs in out for c in certs] + [res])
+
+        scalar = np.ndim(self.l1_ratio) == 0
+        self.alphas_ = grids[0] if scalar else grids
+        self.mse_path_ = errors[0] if scalar else errors
+        self.cv_mean_ = sel["mean"][0] if scalar else sel["mean"]
+        self.cv_se_ = sel["se"][0] if scalar else sel["se"]
+        self.l1_ratio_ = float(l1_ratios[best])
+        self.alpha_min_ = sel["alpha_min"]
+        self.alpha_1se_ = sel["alpha_1se"]
+        i = sel["i_min"] if self.rule == "min" else sel["i_1se"]
+        self.alpha_ = float(grids[best, i])
+        self.coef_path_ = res.coefs
+        self.intercept_path_ = res.intercepts
+        self.dual_gap_path_ = res.gaps
+        self.coef_ = res.coefs[:, i].copy()
+        self.intercept_ = float(res.intercepts[i]) if self.fit_intercept else 0.0
+        self.dual_gap_ = float(res.gaps[i])
+        self.n_iter_ = int(res.n_iters[i])
+        return self
