@@ -6,9 +6,13 @@ in the spectral basis, with Cython solvers that stop on a duality gap.
 __version__ = "0.1.0.dev0"
 
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
+from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path
 
 __all__ = [
     "__version__",
     "ElasticNetPathCV",
     "enet_path",
+    "GroupLassoPathCV",
+    "GroupLassoRegressor",
+    "group_lasso_path",
 ]

@@ -16,7 +16,7 @@ def resolve_splits(cv, X, y, groups=None):
     """
     n_samples = X.shape[0]
     if isinstance(cv, (int, np.integer)) and cv > n_samples:
-        raise ValueError(f"cv={cv} folds need at least {cv} samples; got {n_samples}.")
+        raise ValueError(f"cv={cv} folds need at least {cv} samples; got n_samples={n_samples}.")
     splitter = check_cv(cv, y, classifier=False)
     splits = [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y, groups)]
     if len(splits) < 2:

@@ -32,8 +32,9 @@ def validate_Xy(estimator, X, y, *, reset=True, accept_sparse="csc", order="F",
         dtype=list(FLOAT_DTYPES), order=order, copy=copy_X, multi_output=multi_output,
         y_numeric=True,
     )
-    if sp.issparse(X) and accept_sparse == "csc":
-        X.sort_indices() if not X.has_sorted_indices else None
+    if sp.issparse(X) and not X.has_sorted_indices:
+        # Kernels assume sorted indices; sort a copy, never the user's matrix.
+        X = X.sorted_indices()
     y = check_array(y, ensure_2d=False, dtype=X.dtype, order="F", copy=False,
                     input_name="y")
     return X, y
@@ -52,12 +53,15 @@ def validate_sample_weight(sample_weight, X, *, only_non_negative=True):
     """
     if sample_weight is None:
         return None
+    if not np.isscalar(sample_weight):
+        total = np.sum(np.asarray(sample_weight, dtype=np.float64))
+        if np.isfinite(total) and total <= 0:
+            raise ValueError("sample_weight must have a positive sum; got "
+                             f"{total!r} (all weights zero?).")
     sw = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                              ensure_non_negative=only_non_negative)
+                              ensure_non_negative=only_non_negative, copy=True)
     if not np.all(np.isfinite(sw)):
         raise ValueError("sample_weight contains NaN or infinity.")
-    if sw.sum() <= 0:
-        raise ValueError("sample_weight must have a positive sum; got all zeros.")
     return sw
 
 

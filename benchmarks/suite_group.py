@@ -1,0 +1,276 @@
+"""Group and sparse-group lasso: our block CD against skglm, celer and group-lasso.
+
+Every runner solves the same objective on the same data,
+``1/(2n)||y - Xw||² + alpha (rho ||w||_1 + (1 - rho) Σ_g sqrt(|g|) ||w_g||_2)``
+(no intercept, y centred; dense X centred): skglm's and celer's ``weights`` are set to
+``sqrt(|g|)``, group-lasso gets ``group_reg = alpha (1 - rho)``, ``l1_reg = alpha rho``,
+``scale_reg="group_size"``. Paths are warm-started loops for the peers.
+"""
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+import harness
+from harness import Case, Runner
+
+TITLE = "(Sparse-)group lasso: GroupLassoRegressor / group_lasso_path / GroupLassoPathCV"
+DESCRIPTION = """
+Objective `1/(2n)||y - Xw||² + alpha (rho ||w||_1 + (1 - rho) Σ_g sqrt(|g|) ||w_g||_2)`, no
+intercept (y centred, dense X centred); peers' group weights set to `sqrt(|g|)`. Tolerances:
+ours `tol=1e-6` (duality gap relative to `||y||²/(2n)`; tighter than our default 1e-4 so
+that our quality column is at least as good as the peers'), celer and skglm at their
+default `tol=1e-4` (celer: gap relative to `||y||²/n`; skglm: KKT violation),
+group-lasso FISTA `tol=1e-5` capped at 200 iterations. **quality** = the largest relative duality gap
+(gap / (||y||²/(2n))) over the returned coefficients, computed by the same certificate
+code for every runner: a peer with a larger value solved the problem less accurately.
+Cases A and C: dense n=5000, p=1000 in 200 groups of 5, 20 active groups, 50-alpha grid
+from alpha_max to 1e-2 alpha_max. Case B: sparse CSC n=20000, p=20000 in 4000 groups of 5,
+density 0.002, 50-alpha grid to 5e-2 alpha_max (ours only: the peers do not finish in
+reasonable time at this size); B': the same design at n=p=5000 with a 20-alpha grid to
+1e-1 alpha_max, all runners. CV: 5 folds, 20-alpha grid, n=2000, p=500, dense.
+"""
+
+
+TOL_OURS = 1e-6    # duality gap / (||y||²/(2n))
+TOL_SKGLM = 1e-4   # skglm default (KKT violation)
+TOL_CELER = 1e-4   # celer default (gap relative to ||y||²/n)
+
+
+def _groups(p, size=5):
+    return [list(range(g, g + size)) for g in range(0, p, size)]
+
+
+def _dense(n, p, n_active, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    G = p // 5
+    w = np.zeros(p)
+    for g in rng.choice(G, n_active, replace=False):
+        w[5 * g:5 * g + 5] = rng.standard_normal(5)
+    y = X @ w + rng.standard_normal(n)
+    X = np.asfortranarray(X - X.mean(0))
+    return X, y - y.mean()
+
+
+def _sparse(n, p, density, seed=0):
+    rng = np.random.default_rng(seed)
+    X = sp.random(n, p, density=density, format="csc", random_state=seed,
+                  data_rvs=rng.standard_normal)
+    w = np.zeros(p)
+    for g in rng.choice(p // 5, 40, replace=False):
+        w[5 * g:5 * g + 5] = rng.standard_normal(5) * 3
+    y = X @ w + 0.5 * rng.standard_normal(n)
+    return X, y - y.mean()
+
+
+def _make(kind, rho, n_alphas, eps, **kw):
+    def make():
+        from sklearn_normpen import group_lasso_path
+        X, y = _dense(**kw) if kind == "dense" else _sparse(**kw)
+        groups = _groups(X.shape[1])
+        alphas = group_lasso_path(X, y, groups=groups, l1_ratio=rho, n_alphas=1)[0]
+        grid = np.geomspace(alphas[0], alphas[0] * eps, n_alphas)
+        return dict(X=X, y=y, groups=groups, rho=rho, alphas=grid, mid=grid[n_alphas // 2])
+    return make
+
+
+def _gap_quality(data, coefs, alphas=None):
+    """Largest relative duality gap of the columns of ``coefs`` at ``alphas``."""
+    from sklearn_normpen._groups import parse_groups, resolve_group_weights
+    from sklearn_normpen._solvers.block_cd import GroupProblem
+    X, y = data["X"], data["y"]
+    st = parse_groups(data["groups"], X.shape[1])
+    prob = GroupProblem(X, y, None, st, resolve_group_weights(None, st), data["rho"],
+                        fit_intercept=False)
+    coefs = np.asarray(coefs).reshape(X.shape[1], -1)
+    alphas = data["alphas"] if alphas is None else np.atleast_1d(alphas)
+    worst = 0.0
+    for k in range(coefs.shape[1]):
+        w = coefs[:, k].astype(X.dtype)
+        gap, _, _ = prob.certificate(prob.residual(w), w, float(alphas[k]))
+        worst = max(worst, gap / prob.tol_scale())
+    return worst
+
+
+# -- runners ----------------------------------------------------------------------------
+def ours_path(d):
+    from sklearn_normpen import group_lasso_path
+    return group_lasso_path(d["X"], d["y"], groups=d["groups"], l1_ratio=d["rho"],
+                            alphas=d["alphas"], tol=TOL_OURS)[1]
+
+
+def ours_mid(d):
+    from sklearn_normpen import GroupLassoRegressor
+    return GroupLassoRegressor(groups=d["groups"], alpha=d["mid"], l1_ratio=d["rho"],
+                               fit_intercept=False, tol=TOL_OURS).fit(d["X"], d["y"]).coef_
+
+
+def _skglm_est(d, alpha):
+    G = len(d["groups"])
+    if d["rho"] == 0:
+        from skglm import GroupLasso
+        return GroupLasso(groups=5, alpha=alpha, weights=np.full(G, np.sqrt(5)),
+                          fit_intercept=False, tol=TOL_SKGLM, warm_start=True)
+    from skglm import GeneralizedLinearEstimator
+    from skglm.datafits import QuadraticGroup
+    from skglm.penalties import WeightedL1GroupL2
+    from skglm.solvers import GroupBCD
+    from skglm.utils.data import grp_converter
+    idx, ptr = grp_converter(5, d["X"].shape[1])  # (indices, pointers)
+    pen = WeightedL1GroupL2(alpha, np.full(G, (1 - d["rho"]) * np.sqrt(5)),
+                            np.full(d["X"].shape[1], d["rho"]), ptr, idx)
+    solver = GroupBCD(tol=TOL_SKGLM, warm_start=True, ws_strategy="fixpoint")
+    return GeneralizedLinearEstimator(QuadraticGroup(ptr, idx), pen, solver)
+
+
+def skglm_path(d):
+    est = _skglm_est(d, d["alphas"][0])
+    out = []
+    for a in d["alphas"]:
+        if d["rho"] == 0:
+            est.alpha = a
+        else:
+            est.penalty.alpha = a
+        est.fit(d["X"], d["y"])
+        out.append(np.array(est.coef_).ravel())
+    return np.array(out).T
+
+
+def skglm_mid(d):
+    return np.array(_skglm_est(d, d["mid"]).fit(d["X"], d["y"]).coef_).ravel()
+
+
+def _celer(d, alpha):
+    from celer import GroupLasso
+    return GroupLasso(groups=5, alpha=alpha, weights=np.full(len(d["groups"]), np.sqrt(5)),
+                      fit_intercept=False, tol=TOL_CELER, warm_start=True)
+
+
+def celer_path(d):
+    est = _celer(d, d["alphas"][0])
+    out = []
+    for a in d["alphas"]:
+        est.alpha = a
+        est.fit(d["X"], d["y"])
+        out.append(est.coef_.copy())
+    return np.array(out).T
+
+
+def celer_mid(d):
+    return _celer(d, d["mid"]).fit(d["X"], d["y"]).coef_
+
+
+def grouplasso_mid(d, n_iter=200):
+    from group_lasso import GroupLasso
+    labels = np.repeat(np.arange(len(d["groups"])), 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = GroupLasso(groups=labels, group_reg=d["mid"] * (1 - d["rho"]),
+                         l1_reg=d["mid"] * d["rho"], scale_reg="group_size",
+                         fit_intercept=False, n_iter=n_iter, tol=1e-5, supress_warning=True,
+                         random_state=0)
+        return np.ravel(est.fit(d["X"], d["y"]).coef_)
+
+
+# -- cross-validation ---------------------------------------------------------------------
+def _make_cv():
+    d = _make("dense", 0.0, 20, 1e-2, n=2000, p=500, n_active=10, seed=1)()
+    return d
+
+
+def ours_cv(d):
+    from sklearn_normpen import GroupLassoPathCV
+    est = GroupLassoPathCV(groups=d["groups"], alphas=d["alphas"], cv=5,
+                           fit_intercept=False, tol=TOL_OURS).fit(d["X"], d["y"])
+    return est.coef_, est.alpha_
+
+
+def skglm_gridsearch(d):
+    from sklearn.model_selection import GridSearchCV
+    from skglm import GroupLasso
+    est = GroupLasso(groups=5, weights=np.full(len(d["groups"]), np.sqrt(5)),
+                     fit_intercept=False, tol=TOL_SKGLM)
+    gs = GridSearchCV(est, {"alpha": list(d["alphas"])}, cv=5,
+                      scoring="neg_mean_squared_error").fit(d["X"], d["y"])
+    return gs.best_estimator_.coef_, gs.best_params_["alpha"]
+
+
+def _cv_quality(d, out):
+    coef, alpha = out
+    return _gap_quality(d, coef, alpha)
+
+
+B_PEER_NOTE_SK = ("not run at full size: one mid-path skglm fit had not finished after "
+                  "10 min (measured once, 2026-11-22); see B'")
+B_PEER_NOTE_CE = "not run at full size (not attempted: time budget); see B'"
+
+
+def cases(quick=False):
+    ok_sk, why_sk = harness.peer("skglm", "skglm")
+    ok_ce, why_ce = harness.peer("celer", "celer")
+    ok_gl, why_gl = harness.peer("group-lasso", "group_lasso")
+    if quick:
+        A = dict(n=500, p=100, n_active=4)
+        B = dict(n=2000, p=2000, density=0.005)
+        Bs = dict(n=1000, p=1000, density=0.005)
+    else:
+        A = dict(n=5000, p=1000, n_active=20)
+        B = dict(n=20000, p=20000, density=0.002)
+        Bs = dict(n=5000, p=5000, density=0.002)
+    gl_path = Runner("group-lasso (path)", lambda d: None, available=False,
+                     why_unavailable="not run: one mid-path fit takes ~10-40 s (see mid-path "
+                     "rows); 50 warm-started fits exceed the benchmark budget")
+    q_path = lambda d, out: _gap_quality(d, out)  # noqa: E731
+    q_mid = lambda d, out: _gap_quality(d, out, d["mid"])  # noqa: E731
+    return [
+        Case("A path (group lasso, dense)", _make("dense", 0.0, 50, 1e-2, **A),
+             [Runner("ours group_lasso_path", ours_path, ours=True),
+              Runner("skglm GroupLasso", skglm_path, available=ok_sk, why_unavailable=why_sk),
+              Runner("celer GroupLasso", celer_path, available=ok_ce, why_unavailable=why_ce),
+              gl_path],
+             quality=q_path, quality_label="max rel gap"),
+        Case("A mid-path fit", _make("dense", 0.0, 50, 1e-2, **A),
+             [Runner("ours GroupLassoRegressor", ours_mid, ours=True),
+              Runner("skglm GroupLasso", skglm_mid, available=ok_sk, why_unavailable=why_sk),
+              Runner("celer GroupLasso", celer_mid, available=ok_ce, why_unavailable=why_ce),
+              Runner("group-lasso (FISTA, 200 it)", grouplasso_mid, available=ok_gl,
+                     why_unavailable=why_gl)],
+             quality=q_mid, quality_label="rel gap"),
+        Case("B path (group lasso, sparse, full size)", _make("sparse", 0.0, 50, 5e-2, **B),
+             [Runner("ours group_lasso_path", ours_path, ours=True),
+              Runner("skglm GroupLasso", skglm_path, available=False,
+                     why_unavailable=B_PEER_NOTE_SK),
+              Runner("celer GroupLasso", celer_path, available=False,
+                     why_unavailable=B_PEER_NOTE_CE)],
+             quality=q_path, quality_label="max rel gap"),
+        Case("B' path (sparse, n=p=5000, 20 alphas)", _make("sparse", 0.0, 20, 1e-1, **Bs),
+             [Runner("ours group_lasso_path", ours_path, ours=True),
+              Runner("skglm GroupLasso", skglm_path, available=ok_sk, why_unavailable=why_sk),
+              Runner("celer GroupLasso", celer_path, available=ok_ce, why_unavailable=why_ce)],
+             quality=q_path, quality_label="max rel gap",
+             note="B at a size the peers finish: same density (0.002) and group size (5)."),
+        Case("B' mid-path fit", _make("sparse", 0.0, 20, 1e-1, **Bs),
+             [Runner("ours GroupLassoRegressor", ours_mid, ours=True),
+              Runner("skglm GroupLasso", skglm_mid, available=ok_sk, why_unavailable=why_sk),
+              Runner("celer GroupLasso", celer_mid, available=ok_ce, why_unavailable=why_ce)],
+             quality=q_mid, quality_label="rel gap"),
+        Case("C path (sparse-group, rho=0.5)", _make("dense", 0.5, 50, 1e-2, **A),
+             [Runner("ours group_lasso_path", ours_path, ours=True),
+              Runner("skglm WeightedL1GroupL2", skglm_path, available=ok_sk,
+                     why_unavailable=why_sk)],
+             quality=q_path, quality_label="max rel gap",
+             note="celer has no sparse-group lasso; group-lasso not run on paths (see A)."),
+        Case("C mid-path fit", _make("dense", 0.5, 50, 1e-2, **A),
+             [Runner("ours GroupLassoRegressor", ours_mid, ours=True),
+              Runner("skglm WeightedL1GroupL2", skglm_mid, available=ok_sk,
+                     why_unavailable=why_sk),
+              Runner("group-lasso (FISTA, 200 it)", grouplasso_mid, available=ok_gl,
+                     why_unavailable=why_gl)],
+             quality=q_mid, quality_label="rel gap"),
+        Case("CV 5 folds, 20 alphas (n=2000, p=500)", _make_cv,
+             [Runner("ours GroupLassoPathCV", ours_cv, ours=True),
+              Runner("GridSearchCV(skglm GroupLasso)", skglm_gridsearch, available=ok_sk,
+                     why_unavailable=why_sk)],
+             quality=_cv_quality, quality_label="rel gap of final fit"),
+    ]

@@ -1,0 +1,245 @@
+"""The ``groups`` argument of the group-lasso estimators: parsing and validation.
+
+Accepted forms (``n`` = number of features):
+
+* ``None``: every feature is its own group (the fit is then the lasso).
+* one label per feature (length ``n``; ints or strings): features sharing a label form a
+  group, groups are ordered by first appearance; the label ``None`` marks an unpenalised
+  feature.
+* a list of index lists, e.g. ``[[0, 1, 2], [3, 4]]`` (column names instead of indices are
+  allowed when ``X`` has feature names).
+* a dict ``{name: columns}`` (indices or column names).
+* ``"prefix"``: groups from the feature names ``X`` carries, by
+  :func:`groups_from_feature_names` with its defaults (e.g. the one-hot columns
+  ``color_red, color_blue`` form the group ``color``).
+* a callable ``f(feature_names) -> groups`` returning one of the forms above; it receives
+  the feature names seen in ``fit`` (``None`` when ``X`` has none). Use it to choose the
+  prefixes explicitly: ``functools.partial(groups_from_feature_names, prefixes=["color"])``.
+
+Features in no group are unpenalised. Overlapping groups, empty groups, out-of-range
+indices, duplicated features and length mismatches are errors.
+"""
+from dataclasses import dataclass
+import numbers
+
+import numpy as np
+
+
+def groups_from_feature_names(feature_names, prefixes=None, sep="_"):
+    """One group label per feature, read from feature-name prefixes.
+
+    Made for the names that ``OneHotEncoder`` (``"color_red"``) and ``ColumnTransformer``
+    (``"cat__color_red"``: transformer name, ``"__"``, column name) emit.
+
+    Parameters
+    ----------
+    feature_names : array-like of str
+        The feature names, e.g. ``pipeline[:-1].get_feature_names_out()`` or an
+        estimator's ``feature_names_in_``.
+    prefixes : list of str, default=None
+        The original variable names (e.g. the encoded columns). A feature belongs to the
+        longest prefix ``p`` with ``name == p`` or ``name.startswith(p + sep)``, tried on the
+        full name and on the name without its ``ColumnTransformer`` part (``"cat__"``).
+        Features matching no prefix are their own singleton group (still penalised).
+        When None, a feature's label is its name up to the first ``sep`` after the
+        ``ColumnTransformer`` part: unambiguous only when the variable names contain no
+        ``sep`` (otherwise pass ``prefixes``).
+    sep : str, default="_"
+        The separator between a variable and its category (``OneHotEncoder`` uses ``"_"``).
+
+    Returns
+    -------
+    labels : ndarray of object, shape (n_features,)
+        A group label per feature, accepted as ``groups`` by the group-lasso estimators.
+
+    Examples
+    --------
+    >>> groups_from_feature_names(["cat__color_red", "cat__color_blue", "num__age"])
+    array(['cat__color', 'cat__color', 'num__age'], dtype=object)
+    >>> groups_from_feature_names(["car_make_bmw", "car_make_vw", "age"],
+    ...                           prefixes=["car_make"])
+    array(['car_make', 'car_make', 'age'], dtype=object)
+    """
+    names = [str(n) for n in np.asarray(feature_names, dtype=object).ravel()]
+    if not isinstance(sep, str) or not sep:
+        raise ValueError(f"sep must be a non-empty string; got {sep!r}.")
+    labels = np.empty(len(names), dtype=object)
+    if prefixes is not None:
+        if isinstance(prefixes, str):
+            raise TypeError("prefixes must be a list of strings, not a string.")
+        pre = sorted((str(p) for p in prefixes), key=len, reverse=True)
+        for i, name in enumerate(names):
+            bare = name.split("__", 1)[1] if "__" in name else name
+            hit = next((p for p in pre for cand in (name, bare)
+                        if cand == p or cand.startswith(p + sep)), None)
+            labels[i] = hit if hit is not None else name
+        return labels
+    for i, name in enumerate(names):
+        head, bare = name.split("__", 1) if "__" in name else ("", name)
+        var = bare.split(sep, 1)[0] if bare.split(sep, 1)[0] else bare
+        labels[i] = f"{head}__{var}" if head else var
+    return labels
+
+
+@dataclass
+class GroupStructure:
+    """Parsed groups.
+
+    ``groups``: list of int arrays (the user's groups, in order); ``labels``: their names;
+    ``unpenalised``: sorted indices of the features in no group.
+    """
+    groups: list
+    labels: list
+    unpenalised: np.ndarray
+    n_features: int
+
+    def kernel_arrays(self, weights):
+        """``(gptr, gidx, c)`` for the kernels: the user's groups with their weights, then
+        every unpenalised feature as a singleton group of weight 0."""
+        blocks = list(self.groups) + [np.array([j]) for j in self.unpenalised]
+        sizes = np.array([len(b) for b in blocks], dtype=np.int64)
+        gptr = np.zeros(len(blocks) + 1, dtype=np.int32)
+        np.cumsum(sizes, out=gptr[1:])
+        gidx = (np.concatenate(blocks).astype(np.int32) if blocks
+                else np.zeros(0, dtype=np.int32))
+        c = np.concatenate([np.asarray(weights, dtype=np.float64),
+                            np.zeros(len(self.unpenalised))])
+        return gptr, gidx, c
+
+
+def _is_listlike(obj):
+    return isinstance(obj, (list, tuple, np.ndarray, range)) and not isinstance(obj, str)
+
+
+def _column_index(col, n_features, feature_names, where):
+    if isinstance(col, (bool, np.bool_)):
+        raise ValueError(f"{where}: boolean {col!r} is not a column index.")
+    if isinstance(col, numbers.Integral):
+        j = int(col)
+        if not 0 <= j < n_features:
+            raise ValueError(f"{where}: column index {j} is out of range for "
+                             f"{n_features} features.")
+        return j
+    if isinstance(col, str):
+        if feature_names is None:
+            raise ValueError(f"{where}: column name {col!r} given but X has no feature "
+                             "names (pass a DataFrame or use integer indices).")
+        hits = np.flatnonzero(np.asarray(feature_names, dtype=object) == col)
+        if hits.size == 0:
+            raise ValueError(f"{where}: unknown column name {col!r}.")
+        return int(hits[0])
+    raise ValueError(f"{where}: {col!r} is neither an integer index nor a column name.")
+
+
+def _from_index_lists(items, n_features, feature_names):
+    groups, labels = [], []
+    for name, cols in items:
+        where = f"groups[{name!r}]"
+        if not _is_listlike(cols):
+            cols = [cols]
+        arr = np.asarray(cols)
+        if arr.ndim == 1 and arr.dtype.kind in "iu" and arr.size:  # fast path: indices
+            bad = (arr < 0) | (arr >= n_features)
+            if bad.any():
+                raise ValueError(f"{where}: column index {int(arr[bad][0])} is out of "
+                                 f"range for {n_features} features.")
+            idx = arr.astype(np.int64).tolist()
+        else:
+            idx = [_column_index(c, n_features, feature_names, where) for c in cols]
+        if len(idx) == 0:
+            raise ValueError(f"{where} is empty; every group needs at least one feature.")
+        if len(set(idx)) != len(idx):
+            dup = sorted({j for j in idx if idx.count(j) > 1})
+            raise ValueError(f"{where} lists feature(s) {dup} more than once.")
+        groups.append(np.asarray(idx, dtype=np.int64))
+        labels.append(name)
+    return groups, labels
+
+
+def _from_labels(labels_arr, n_features):
+    labels_arr = list(labels_arr)
+    if len(labels_arr) != n_features:
+        raise ValueError(f"groups has {len(labels_arr)} labels but X has {n_features} "
+                         "features; give one label per feature (None: unpenalised), or a "
+                         "list of index lists.")
+    order, members = [], {}
+    for j, lab in enumerate(labels_arr):
+        if lab is None or (isinstance(lab, float) and np.isnan(lab)):
+            continue
+        if isinstance(lab, np.generic):
+            lab = lab.item()
+        if lab not in members:
+            members[lab] = []
+            order.append(lab)
+        members[lab].append(j)
+    return [np.asarray(members[lab], dtype=np.int64) for lab in order], order
+
+
+def parse_groups(groups, n_features, feature_names=None):
+    """Parse ``groups`` (any accepted form) into a :class:`GroupStructure`."""
+    if callable(groups):
+        groups = groups(None if feature_names is None else np.asarray(feature_names))
+        if callable(groups) or (isinstance(groups, str)):
+            raise ValueError("a callable groups must return labels, index lists or a dict.")
+    if groups is None:
+        grp = [np.array([j]) for j in range(n_features)]
+        labels = (list(feature_names) if feature_names is not None
+                  else list(range(n_features)))
+    elif isinstance(groups, str):
+        if groups != "prefix":
+            raise ValueError(f"groups={groups!r}: the only string option is 'prefix'.")
+        if feature_names is None:
+            raise ValueError("groups='prefix' needs feature names: fit on a DataFrame, e.g. "
+                             "with set_output(transform='pandas') on the upstream steps.")
+        grp, labels = _from_labels(groups_from_feature_names(feature_names), n_features)
+    elif isinstance(groups, dict):
+        grp, labels = _from_index_lists(list(groups.items()), n_features, feature_names)
+    elif _is_listlike(groups):
+        items = list(groups)
+        if len(items) > 0 and all(_is_listlike(g) for g in items):
+            grp, labels = _from_index_lists(list(enumerate(items)), n_features,
+                                            feature_names)
+        elif any(_is_listlike(g) for g in items):
+            raise ValueError("groups mixes index lists and labels; give either one label "
+                             "per feature or a list of index lists.")
+        else:
+            grp, labels = _from_labels(items, n_features)
+    else:
+        raise ValueError(f"groups must be None, 'prefix', a callable, one label per "
+                         f"feature, a list of index lists or a dict; got "
+                         f"{type(groups).__name__}.")
+    owner = np.full(n_features, -1)
+    for g, idx in enumerate(grp):
+        taken = owner[idx] >= 0
+        if taken.any():
+            j = int(idx[taken][0])
+            raise ValueError(f"groups overlap: feature {j} is in group {labels[owner[j]]!r} "
+                             f"and in group {labels[g]!r}.")
+        owner[idx] = g
+    return GroupStructure(groups=grp, labels=labels,
+                          unpenalised=np.flatnonzero(owner < 0), n_features=n_features)
+
+
+def resolve_group_weights(group_weights, structure):
+    """The weight ``c_g`` of each group: ``sqrt(|g|)`` by default; an array (one per group,
+    in group order) or a dict ``{label: weight}`` (missing labels keep the default).
+    Weights must be finite and non-negative; 0 leaves the group unpenalised."""
+    default = np.sqrt([len(g) for g in structure.groups]).astype(np.float64)
+    if group_weights is None:
+        return default
+    if isinstance(group_weights, dict):
+        w = default.copy()
+        pos = {lab: i for i, lab in enumerate(structure.labels)}
+        for lab, val in group_weights.items():
+            if lab not in pos:
+                raise ValueError(f"group_weights: unknown group {lab!r}.")
+            w[pos[lab]] = val
+    else:
+        w = np.asarray(group_weights, dtype=np.float64)
+        if w.ndim != 1 or w.shape[0] != len(structure.groups):
+            raise ValueError(f"group_weights must have one entry per group "
+                             f"({len(structure.groups)}); got shape {w.shape}.")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError(f"group_weights must be finite and non-negative; got "
+                         f"{w[~(np.isfinite(w) & (w >= 0))][:5]}.")
+    return w.astype(np.float64)

@@ -1,0 +1,422 @@
+"""Group and sparse-group lasso: one fit, paths, and cross-validation with the 1-SE rule.
+
+Objective (``s`` sample weights, ``c_g`` group weights, default ``sqrt(|g|)``)::
+
+    1/(2 Σs) Σ_i s_i (y_i - x_iᵀw - b)² + alpha (l1_ratio ||w||_1
+                                               + (1 - l1_ratio) Σ_g c_g ||w_g||_2)
+
+``l1_ratio=0`` is the group lasso, ``0 < l1_ratio < 1`` the sparse-group lasso (Simon et al.,
+2013), ``l1_ratio=1`` the lasso. Groups of weight 0 and features in no group are
+unpenalised. With every feature its own group (``groups=None``) the fit is scikit-learn's
+``Lasso(alpha)`` for every ``l1_ratio``. Solved by block coordinate descent
+(:mod:`sklearn_normpen._solvers.block_cd`) with a duality-gap certificate.
+"""
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from ._compat import Interval, StrOptions, _fit_context
+from ._cv import fold_weights, held_out_mse, resolve_splits, run_folds
+from ._grid import make_grid
+from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
+from ._solvers.block_cd import GroupProblem, solve_path
+from ._validation import validate_sample_weight, validate_Xy
+from .base import NormPenRegressor
+from .selection import select_on_paths
+
+__all__ = ["GroupLassoRegressor", "GroupLassoPathCV", "group_lasso_path",
+           "groups_from_feature_names"]
+
+_GROUPS_CONSTRAINT = [None, "array-like", dict, StrOptions({"prefix"}), callable]
+
+
+def _warn_unconverged(gaps, tol_abs, n_bad, where):
+    warnings.warn(
+        f"{where}: the duality gap did not reach tol at {n_bad} point(s) (largest gap "
+        f"{np.max(gaps):.3e}, target {tol_abs:.3e}). Increase max_iter, or loosen tol.",
+        ConvergenceWarning, stacklevel=3)
+
+
+def _prepare(X, y, sample_weight, groups, group_weights, l1_ratio, fit_intercept,
+             standardize, feature_names=None):
+    structure = parse_groups(groups, X.shape[1], feature_names)
+    weights = resolve_group_weights(group_weights, structure)
+    problem = GroupProblem(X, y, sample_weight, structure, weights, l1_ratio,
+                           fit_intercept=fit_intercept, standardize=standardize)
+    return structure, problem
+
+
+def _group_norms(coef, structure):
+    return np.array([float(np.linalg.norm(coef[g])) for g in structure.groups])
+
+
+def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=None,
+                     n_alphas=100, eps=1e-3, sample_weight=None, fit_intercept=False,
+                     standardize=False, tol=1e-4, max_iter=1000, coef_init=None,
+                     return_n_iter=False):
+    """The (sparse-)group lasso along a decreasing alpha grid, warm-started.
+
+    Same return convention as :func:`sklearn.linear_model.enet_path`.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    groups, l1_ratio, group_weights
+        As in :class:`GroupLassoRegressor`.
+    alphas : array-like, default=None
+        The grid (sorted decreasing). When None, ``n_alphas`` values log-spaced from
+        ``alpha_max`` (the smallest alpha at which every penalised group is zero) down to
+        ``eps * alpha_max``.
+    n_alphas : int, default=100
+    eps : float, default=1e-3
+    sample_weight : array-like of shape (n_samples,), default=None
+    fit_intercept : bool, default=False
+        As ``enet_path``, the default assumes centred data; True centres internally (the
+        intercepts are then not returned: use :class:`GroupLassoPathCV` or the estimator).
+    standardize : bool, default=False
+    tol : float, default=1e-4
+        Each point stops when its duality gap is at most ``tol * ||y - ȳ||²_s / (2Σs)``.
+    max_iter : int, default=1000
+        Maximum number of epochs per point.
+    coef_init : array-like of shape (n_features,), default=None
+        Warm start for the first point (original scale).
+    return_n_iter : bool, default=False
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_features, n_alphas)
+    dual_gaps : ndarray of shape (n_alphas,)
+        Absolute duality gaps (objective scale above).
+    n_iters : ndarray of shape (n_alphas,)
+        Only when ``return_n_iter``.
+    """
+    X, y = validate_Xy(_PathInput(), X, y)
+    sw = validate_sample_weight(sample_weight, X)
+    _check_l1_ratio(l1_ratio)
+    _, problem = _prepare(X, y, sw, groups, group_weights, l1_ratio, fit_intercept,
+                          standardize)
+    grid = make_grid(n_alphas if alphas is None else alphas, problem.alpha_max, eps)
+    w0 = None if coef_init is None else problem.from_original(coef_init)
+    path, _ = solve_path(problem, grid, tol=tol, max_iter=max_iter, coef_init=w0)
+    if not path.converged.all():
+        _warn_unconverged(path.gaps, tol * problem.tol_scale(), int((~path.converged).sum()),
+                          "group_lasso_path")
+    if return_n_iter:
+        return path.alphas, path.coefs, path.gaps, path.n_iters
+    return path.alphas, path.coefs, path.gaps
+
+
+class _PathInput(NormPenRegressor):
+    """Stand-in estimator so the path function validates input as the estimators do."""
+
+
+def _check_l1_ratio(l1_ratio, name="l1_ratio"):
+    if not isinstance(l1_ratio, Real) or not (0 <= l1_ratio <= 1):
+        raise ValueError(f"{name} must be a float in [0, 1]; got {l1_ratio!r}.")
+
+
+class GroupLassoRegressor(NormPenRegressor):
+    """Linear regression with a (sparse-)group lasso penalty.
+
+    Minimises ``1/(2Σs) Σ s_i (y_i - x_iᵀw - b)² + alpha (l1_ratio ||w||_1 +
+    (1 - l1_ratio) Σ_g c_g ||w_g||_2)`` by block coordinate descent, stopping on the
+    duality gap.
+
+    Parameters
+    ----------
+    groups : None, "prefix", callable, array-like or dict, default=None
+        The feature groups (see :mod:`sklearn_normpen._groups`): None makes every feature
+        its own group (the lasso); one label per feature (``None`` = unpenalised); a list
+        of index lists; a dict ``{name: columns}``; ``"prefix"`` groups the columns by their
+        name prefix (e.g. ``OneHotEncoder`` dummies ``color_red, color_blue`` form
+        ``color``; needs feature names, e.g. ``set_output(transform="pandas")``); or a
+        callable ``f(feature_names)`` returning one of these, such as
+        ``functools.partial(groups_from_feature_names, prefixes=[...])``.
+        Features in no group are unpenalised.
+    alpha : float, default=1.0
+        Regularisation strength (> 0).
+    l1_ratio : float in [0, 1], default=0.0
+        Share of the l1 term: 0 is the group lasso, 1 the lasso.
+    group_weights : array-like of shape (n_groups,) or dict, default=None
+        ``c_g``; default ``sqrt(|g|)``. 0 leaves the group unpenalised (no l1 term either).
+    fit_intercept : bool, default=True
+    standardize : bool, default=False
+        Scale each column to unit weighted standard deviation inside the fit (coefficients
+        are returned on the original scale; constant columns get 0). The penalty then
+        applies to the standardised coefficients.
+    tol : float, default=1e-4
+        Stop when the duality gap is at most ``tol * ||y - ȳ||²_s / (2Σs)``.
+    max_iter : int, default=1000
+        Maximum number of epochs (block sweeps).
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` when refitting.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    groups_ : list of ndarray of int
+        The feature indices of each group, in the order of ``group_norms_``.
+    group_labels_ : list
+        The group names (labels, dict keys or positions).
+    group_norms_ : ndarray of shape (n_groups,)
+        ``||coef_g||_2`` of each group.
+    active_groups_ : ndarray of int
+        Indices (into ``groups_``) of the groups with a non-zero coefficient.
+    dual_gap_ : float
+        Final duality gap (absolute, objective scale).
+    kkt_violation_ : float
+        Largest group-wise KKT violation (0 at the optimum).
+    n_iter_ : int
+        Number of epochs run.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Defined when ``X`` has feature names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_normpen import GroupLassoRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((100, 6))
+    >>> y = X[:, :3] @ [1.0, -2.0, 1.5] + 0.1 * rng.standard_normal(100)
+    >>> reg = GroupLassoRegressor(groups=[[0, 1, 2], [3, 4, 5]], alpha=0.1).fit(X, y)
+    >>> reg.active_groups_
+    array([0])
+    """
+
+    _parameter_constraints = {
+        "groups": _GROUPS_CONSTRAINT,
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "group_weights": ["array-like", dict, None],
+        "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(self, groups=None, alpha=1.0, l1_ratio=0.0, group_weights=None,
+                 fit_intercept=True, standardize=False, tol=1e-4, max_iter=1000,
+                 warm_start=False):
+        self.groups = groups
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.group_weights = group_weights
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        prev = getattr(self, "coef_", None) if self.warm_start else None
+        X, y = validate_Xy(self, X, y)
+        sw = validate_sample_weight(sample_weight, X)
+        structure, problem = _prepare(
+            X, y, sw, self.groups, self.group_weights, self.l1_ratio, self.fit_intercept,
+            self.standardize, getattr(self, "feature_names_in_", None))
+        if prev is not None and np.shape(prev) == (X.shape[1],):
+            w = problem.from_original(prev)
+            r = problem.residual(w)
+        else:
+            w, r = problem.fit_unpenalised(self.max_iter)
+        res, _ = problem.solve(self.alpha, w, r, self.tol, self.max_iter)
+        if not res.converged:
+            _warn_unconverged([res.gap], self.tol * problem.tol_scale(), 1,
+                              type(self).__name__)
+        self.coef_, self.intercept_ = problem.to_original(w)
+        self.groups_ = structure.groups
+        self.group_labels_ = structure.labels
+        self.group_norms_ = _group_norms(self.coef_, structure)
+        self.active_groups_ = np.flatnonzero(self.group_norms_ > 0)
+        self.dual_gap_ = res.gap
+        self.kkt_violation_ = res.kkt_violation
+        self.n_iter_ = res.n_iter
+        return self
+
+
+def _fold_path(train, test, X, y, sample_weight, groups, group_weights, l1_ratios, grids,
+               fit_intercept, standardize, tol, max_iter, feature_names):
+    """Held-out MSE of the path of each ``l1_ratio`` on one fold: (n_l1, n_alphas)."""
+    sw_tr = None if sample_weight is None else sample_weight[train]
+    sw_te = None if sample_weight is None else sample_weight[test]
+    if isinstance(X, np.ndarray) and X.flags.f_contiguous:
+        X_tr, X_te = X.T[:, train].T, X[test]  # rows of a Fortran array, kept Fortran
+    else:
+        X_tr, X_te = X[train], X[test]
+    errors = np.empty(grids.shape)
+    for i, rho in enumerate(l1_ratios):
+        _, problem = _prepare(X_tr, y[train], sw_tr, groups, group_weights, rho,
+                              fit_intercept, standardize, feature_names)
+        path, _ = solve_path(problem, grids[i], tol=tol, max_iter=max_iter)
+        pred = np.asarray(X_te @ path.coefs) + path.intercepts
+        errors[i] = held_out_mse(y[test], pred, sw_te)
+    return errors
+
+
+class GroupLassoPathCV(NormPenRegressor):
+    """(Sparse-)group lasso with alpha chosen by K-fold cross-validation (λ_min or λ_1se).
+
+    For each ``l1_ratio`` the alpha grid runs from ``alpha_max`` (full data) down to
+    ``eps * alpha_max``; every fold fits the warm-started path on its training rows and
+    scores it on its held-out rows. The CV mean and standard error and the selection rule
+    are those of :mod:`sklearn_normpen.selection` (as ``cv.glmnet``), shared with
+    ``ElasticNetPathCV``. The final model is the full-data path at the chosen alpha.
+
+    Parameters
+    ----------
+    groups, group_weights, fit_intercept, standardize, tol, max_iter
+        As in :class:`GroupLassoRegressor`.
+    l1_ratio : float or list of float, default=0.0
+        One value, or several (the best one is chosen by its minimum mean CV error).
+    alphas : int or array-like, default=100
+        Number of grid points, or the grid itself.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid.
+    cv : int, cross-validation splitter or iterable, default=5
+    rule : {"min", "1se"}, default="min"
+        ``"min"``: the alpha of least mean CV error; ``"1se"``: the largest alpha whose mean
+        error is within one standard error of that minimum.
+    n_jobs : int, default=None
+        Folds run in parallel through joblib (``sklearn.utils.parallel``).
+
+    Attributes
+    ----------
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+        The decreasing grid(s).
+    mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
+    cv_mean_, cv_se_ : ndarray, shape of ``mse_path_`` without the fold axis
+    alpha_min_, alpha_1se_, alpha_ : float
+        The two rule choices and the one used (per ``rule``).
+    l1_ratio_ : float
+    coef_path_ : ndarray of shape (n_features, n_alphas)
+        Full-data path for ``l1_ratio_``.
+    dual_gaps_path_, kkt_violations_path_ : ndarray of shape (n_alphas,)
+        Certificates of the full-data path points.
+    coef_, intercept_, groups_, group_labels_, group_norms_, active_groups_, dual_gap_,
+    kkt_violation_, n_iter_
+        Of the selected model.
+    """
+
+    _parameter_constraints = {
+        "groups": _GROUPS_CONSTRAINT,
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "group_weights": ["array-like", dict, None],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "cv": ["cv_object"],
+        "rule": [StrOptions({"min", "1se"})],
+        "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+    }
+    _check_params = {"alphas": 8, "cv": 3}
+
+    def __init__(self, groups=None, l1_ratio=0.0, group_weights=None, alphas=100,
+                 eps=1e-3, cv=5, rule="min", fit_intercept=True, standardize=False,
+                 tol=1e-4, max_iter=1000, n_jobs=None):
+        self.groups = groups
+        self.l1_ratio = l1_ratio
+        self.group_weights = group_weights
+        self.alphas = alphas
+        self.eps = eps
+        self.cv = cv
+        self.rule = rule
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, **split_params):
+        """Cross-validate the path(s), then fit the full-data path.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Used in the fits and in the held-out errors and fold weights.
+        **split_params
+            Passed to the splitter (e.g. ``groups`` for ``GroupKFold``).
+
+        Returns
+        -------
+        self
+        """
+        X, y = validate_Xy(self, X, y)
+        sw = validate_sample_weight(sample_weight, X)
+        multi = np.ndim(self.l1_ratio) > 0
+        l1_ratios = np.atleast_1d(np.asarray(self.l1_ratio, dtype=np.float64))
+        if l1_ratios.ndim != 1 or l1_ratios.size == 0:
+            raise ValueError("l1_ratio must be a float or a non-empty 1-D list of floats.")
+        for v in l1_ratios:
+            _check_l1_ratio(float(v))
+        names = getattr(self, "feature_names_in_", None)
+        problems, grids = [], []
+        for rho in l1_ratios:
+            structure, problem = _prepare(X, y, sw, self.groups, self.group_weights, rho,
+                                          self.fit_intercept, self.standardize, names)
+            problems.append(problem)
+            grids.append(make_grid(self.alphas, problem.alpha_max, self.eps))
+        grids = np.vstack(grids)
+        splits = resolve_splits(self.cv, X, y, split_params.get("groups"))
+        Xr = X.tocsr() if sp.issparse(X) else X  # row slicing
+        fold_errs = run_folds(
+            _fold_path, splits, n_jobs=self.n_jobs, X=Xr, y=y, sample_weight=sw,
+            groups=self.groups, group_weights=self.group_weights, l1_ratios=l1_ratios,
+            grids=grids, fit_intercept=self.fit_intercept, standardize=self.standardize,
+            tol=self.tol, max_iter=self.max_iter, feature_names=names)
+        errors = np.stack(fold_errs, axis=-1)  # (n_l1, n_alphas, n_folds)
+        sel = select_on_paths(errors, fold_weights(splits, sw), grids)
+        best = sel["best_path"]
+        i_use = sel["i_min"] if self.rule == "min" else sel["i_1se"]
+        problem = problems[best]
+        path, _ = solve_path(problem, grids[best], tol=self.tol, max_iter=self.max_iter)
+        if not path.converged.all():
+            _warn_unconverged(path.gaps, self.tol * problem.tol_scale(),
+                              int((~path.converged).sum()), type(self).__name__)
+        self.alphas_ = grids if multi else grids[0]
+        self.mse_path_ = errors if multi else errors[0]
+        self.cv_mean_ = sel["mean"] if multi else sel["mean"][0]
+        self.cv_se_ = sel["se"] if multi else sel["se"][0]
+        self.alpha_min_, self.alpha_1se_ = sel["alpha_min"], sel["alpha_1se"]
+        self.alpha_ = float(grids[best, i_use])
+        self.l1_ratio_ = float(l1_ratios[best])
+        self.coef_path_ = path.coefs
+        self.intercept_path_ = path.intercepts
+        self.dual_gaps_path_ = path.gaps
+        self.kkt_violations_path_ = path.kkt_violations
+        self.coef_ = path.coefs[:, i_use].copy()
+        self.intercept_ = path.intercepts[i_use]
+        self.dual_gap_ = float(path.gaps[i_use])
+        self.kkt_violation_ = float(path.kkt_violations[i_use])
+        self.n_iter_ = int(path.n_iters[i_use])
+        self.groups_ = problem.structure.groups
+        self.group_labels_ = problem.structure.labels
+        self.group_norms_ = _group_norms(self.coef_, problem.structure)
+        self.active_groups_ = np.flatnonzero(self.group_norms_ > 0)
+        return self

@@ -1,0 +1,434 @@
+"""GroupLassoRegressor / group_lasso_path / GroupLassoPathCV against independent references:
+scikit-learn's Lasso (singleton groups, l1_ratio=1), the closed-form block soft-threshold
+(orthonormal groups), cvxpy + Clarabel (random small problems), and KKT checks written here."""
+import warnings
+
+import numpy as np
+import pytest
+from joblib import parallel_config
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Lasso
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_normpen import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path
+
+GROUPS = [[0, 1, 2], [3, 4], [5, 6, 7, 8], [9], [10, 11]]
+
+
+def make_data(n=60, p=12, seed=0, dtype=np.float64, sparse=False, active=(0, 2)):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    if sparse:
+        X[rng.random((n, p)) < 0.6] = 0
+    w = np.zeros(p)
+    for g in active:
+        w[GROUPS[g]] = rng.standard_normal(len(GROUPS[g])) * 2
+    y = X @ w + 0.5 * rng.standard_normal(n) + 1.5
+    X = X.astype(dtype)
+    return (sp.csc_matrix(X) if sparse else X), y.astype(dtype)
+
+
+def objective(X, y, coef, intercept, alpha, rho, groups, sw=None, weights=None):
+    X = X.toarray() if sp.issparse(X) else X
+    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    sw = np.ones(len(y)) if sw is None else np.asarray(sw, np.float64)
+    r = y - X @ coef - intercept
+    c = [np.sqrt(len(g)) for g in groups] if weights is None else weights
+    pen = rho * np.abs(coef).sum() + (1 - rho) * sum(
+        cg * np.linalg.norm(coef[g]) for cg, g in zip(c, groups))
+    return 0.5 * (sw * r * r).sum() / sw.sum() + alpha * pen
+
+
+def cvxpy_reference(X, y, alpha, rho, groups, sw=None):
+    cp = pytest.importorskip("cvxpy")
+    X = X.toarray() if sp.issparse(X) else X
+    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    n, p = X.shape
+    sw = np.ones(n) if sw is None else np.asarray(sw, np.float64)
+    w, b = cp.Variable(p), cp.Variable()
+    loss = cp.sum(cp.multiply(sw, cp.square(y - X @ w - b))) / (2 * sw.sum())
+    pen = rho * cp.norm1(w) + (1 - rho) * sum(np.sqrt(len(g)) * cp.norm2(w[g])
+                                              for g in groups)
+    prob = cp.Problem(cp.Minimize(loss + alpha * pen))
+    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-9, tol_gap_rel=1e-9, tol_feas=1e-9)
+    return prob.value
+
+
+def kkt_residuals(X, y, coef, intercept, alpha, rho, groups, sw=None):
+    """Independent group-by-group KKT check: returns the largest violation."""
+    X = X.toarray() if sp.issparse(X) else X
+    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    sw = np.ones(len(y)) if sw is None else np.asarray(sw, np.float64)
+    r = y - X @ coef - intercept
+    z = X.T @ (sw * r) / sw.sum()
+    worst = abs((sw * r).sum() / sw.sum())  # intercept optimality
+    for g in groups:
+        zg, wg, cg = z[g], coef[g], np.sqrt(len(g))
+        if np.all(wg == 0):
+            s = np.sign(zg) * np.maximum(np.abs(zg) - alpha * rho, 0)
+            worst = max(worst, np.linalg.norm(s) - alpha * (1 - rho) * cg)
+        else:
+            nz = wg != 0
+            grp = alpha * (1 - rho) * cg * wg / np.linalg.norm(wg)
+            worst = max(worst, np.abs(zg[nz] - alpha * rho * np.sign(wg[nz]) - grp[nz]).max())
+            if (~nz).any():
+                worst = max(worst, (np.abs(zg[~nz]) - alpha * rho).max())
+    return worst
+
+
+# --------------------------------------------------------------------------------------
+# Equalities with scikit-learn's Lasso and closed forms
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.4, 1.0])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_singleton_groups_equal_lasso(sparse, l1_ratio, fit_intercept):
+    X, y = make_data(sparse=sparse)
+    ref = Lasso(alpha=0.05, fit_intercept=fit_intercept, tol=1e-12, max_iter=100000).fit(X, y)
+    est = GroupLassoRegressor(alpha=0.05, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                              tol=1e-10).fit(X, y)
+    assert_allclose(est.coef_, ref.coef_, atol=1e-6)
+    assert_allclose(est.intercept_, ref.intercept_, atol=1e-6)
+    assert len(est.groups_) == X.shape[1]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_l1_ratio_one_is_lasso_with_sample_weight(sparse):
+    X, y = make_data(sparse=sparse, seed=3)
+    sw = np.random.default_rng(1).uniform(0.2, 3, size=X.shape[0])
+    ref = Lasso(alpha=0.03, tol=1e-12, max_iter=100000).fit(X, y, sample_weight=sw)
+    est = GroupLassoRegressor(groups=GROUPS, alpha=0.03, l1_ratio=1.0, tol=1e-10).fit(
+        X, y, sample_weight=sw)
+    assert_allclose(est.coef_, ref.coef_, atol=1e-6)
+    assert_allclose(est.intercept_, ref.intercept_, atol=1e-6)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+def test_orthonormal_groups_closed_form(rho):
+    rng = np.random.default_rng(0)
+    n, p = 40, 9
+    Q, _ = np.linalg.qr(rng.standard_normal((n, p)))
+    X = Q * np.sqrt(n)  # X^T X / n = I
+    y = X @ np.array([1, -1, 0.5, 0.3, 0, 0.2, 0, 0, 0]) + rng.standard_normal(n)
+    groups = [[0, 1, 2], [3, 4, 5, 6], [7, 8]]
+    alpha = 0.25
+    est = GroupLassoRegressor(groups=groups, alpha=alpha, l1_ratio=rho, fit_intercept=False,
+                              tol=1e-12).fit(X, y)
+    z = X.T @ y / n
+    expected = np.zeros(p)
+    for g in groups:
+        s = np.sign(z[g]) * np.maximum(np.abs(z[g]) - alpha * rho, 0)
+        nrm = np.linalg.norm(s)
+        t = alpha * (1 - rho) * np.sqrt(len(g))
+        expected[g] = max(1 - t / nrm, 0) * s if nrm > 0 else 0
+    assert_allclose(est.coef_, expected, atol=1e-10)
+    assert np.any(expected == 0) and np.any(expected != 0)
+    assert est.n_iter_ <= 2  # exact block minimisation: one sweep, one confirming sweep
+
+
+# --------------------------------------------------------------------------------------
+# Independent convex solver + KKT + certificate
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+def test_matches_cvxpy(sparse, dtype, rho):
+    X, y = make_data(n=40, sparse=sparse, dtype=dtype, seed=int(rho * 10) + sparse)
+    sw = np.random.default_rng(2).uniform(0.5, 2, size=X.shape[0]).astype(dtype)
+    alpha = 0.15
+    tol = 1e-8 if dtype == np.float64 else 1e-5
+    est = GroupLassoRegressor(groups=GROUPS, alpha=alpha, l1_ratio=rho, tol=tol).fit(
+        X, y, sample_weight=sw)
+    assert est.coef_.dtype == dtype
+    p_star = cvxpy_reference(X, y, alpha, rho, GROUPS, sw)
+    ours = objective(X, y, est.coef_.astype(np.float64), float(est.intercept_), alpha, rho,
+                     GROUPS, sw)
+    yc = y.astype(np.float64) - np.average(y, weights=sw)
+    scale = (sw * yc * yc).sum() / sw.sum() / 2
+    slack = 1e-7 * scale if dtype == np.float64 else 1e-4 * scale
+    # within the certified gap of the optimum (the gap bounds ours - p_star)
+    assert ours - p_star <= est.dual_gap_ + slack
+    assert est.dual_gap_ <= tol * scale * (1 + 1e-6) + (0 if dtype == np.float64 else 1e-6)
+    kkt_tol = 1e-4 if dtype == np.float64 else 5e-3
+    assert kkt_residuals(X, y, est.coef_.astype(np.float64), float(est.intercept_), alpha,
+                         rho, GROUPS, sw) <= kkt_tol
+    assert 0 < len(est.active_groups_) < len(GROUPS)
+
+
+def test_gap_is_an_upper_bound_when_stopped_early():
+    X, y = make_data(n=50, seed=5)
+    alpha, rho = 0.05, 0.3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = GroupLassoRegressor(groups=GROUPS, alpha=alpha, l1_ratio=rho, tol=1e-14,
+                                  max_iter=2).fit(X, y)
+    p_star = cvxpy_reference(X, y, alpha, rho, GROUPS)
+    ours = objective(X, y, est.coef_, est.intercept_, alpha, rho, GROUPS)
+    assert ours - p_star <= est.dual_gap_ * (1 + 1e-6) + 1e-9
+    assert est.dual_gap_ > 0
+
+
+def test_convergence_warning():
+    X, y = make_data()
+    with pytest.warns(ConvergenceWarning, match="duality gap"):
+        GroupLassoRegressor(groups=GROUPS, alpha=0.01, tol=1e-15, max_iter=1).fit(X, y)
+
+
+# --------------------------------------------------------------------------------------
+# Paths: alpha_max, continuity, warm = cold
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("rho", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_alpha_max_is_the_zero_threshold(rho, sparse):
+    X, y = make_data(sparse=sparse, seed=7)
+    Xd = X.toarray() if sparse else X
+    alphas, coefs, gaps = group_lasso_path(X, y, groups=GROUPS, l1_ratio=rho, n_alphas=5,
+                                           fit_intercept=True, tol=1e-10)
+    a_max = alphas[0]
+    assert np.all(coefs[:, 0] == 0)
+    est = GroupLassoRegressor(groups=GROUPS, alpha=a_max * (1 - 1e-4), l1_ratio=rho,
+                              tol=1e-12).fit(X, y)
+    assert np.any(est.coef_ != 0)
+    # independent: at alpha_max the zero model satisfies every group's KKT condition tightly
+    z = (Xd - Xd.mean(0)).T @ (y - y.mean()) / len(y)
+    worst = max(np.linalg.norm(np.sign(z[g]) * np.maximum(np.abs(z[g]) - a_max * rho, 0))
+                - a_max * (1 - rho) * np.sqrt(len(g)) for g in GROUPS)
+    assert abs(worst) <= 1e-8 * a_max
+
+
+def test_alpha_max_with_unpenalised_features():
+    X, y = make_data(seed=8)
+    groups = GROUPS[:4]  # features 10, 11 in no group: unpenalised
+    alphas, coefs, _ = group_lasso_path(X, y, groups=groups, n_alphas=3, fit_intercept=True)
+    assert np.all(coefs[:10, 0] == 0) and np.all(coefs[10:, 0] != 0)
+    # the unpenalised part at alpha_max is the least-squares fit on those columns
+    Xc = X[:, 10:] - X[:, 10:].mean(0)
+    ls = np.linalg.lstsq(Xc, y - y.mean(), rcond=None)[0]
+    assert_allclose(coefs[10:, 0], ls, rtol=1e-5)
+    est = GroupLassoRegressor(groups=groups, alpha=alphas[0] * 0.999).fit(X, y)
+    assert np.any(est.coef_[:10] != 0)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_path_warm_equals_cold_and_is_continuous(sparse):
+    X, y = make_data(sparse=sparse, seed=11)
+    alphas, coefs, gaps = group_lasso_path(X, y, groups=GROUPS, l1_ratio=0.2, n_alphas=30,
+                                           eps=1e-2, fit_intercept=True, tol=1e-14)
+    for k in (3, 17, 29):
+        cold = GroupLassoRegressor(groups=GROUPS, alpha=alphas[k], l1_ratio=0.2,
+                                   tol=1e-14).fit(X, y)
+        assert_allclose(coefs[:, k], cold.coef_, atol=1e-6)
+    steps = np.abs(np.diff(coefs, axis=1)).max(axis=0)
+    assert steps.max() < 0.25 * np.abs(coefs).max()  # no jumps between neighbours
+    assert np.all(gaps >= -1e-12)
+
+
+def test_path_return_convention_and_user_grid():
+    X, y = make_data()
+    a, c, g, it = group_lasso_path(X, y, groups=GROUPS, alphas=[0.01, 0.5, 0.1],
+                                   return_n_iter=True)
+    assert_allclose(a, [0.5, 0.1, 0.01])
+    assert c.shape == (X.shape[1], 3) and g.shape == (3,) and it.shape == (3,)
+    with pytest.raises(ValueError, match="alphas"):
+        group_lasso_path(X, y, alphas=[0.1, -1])
+
+
+def test_warm_start_matches_cold():
+    X, y = make_data(seed=12)
+    est = GroupLassoRegressor(groups=GROUPS, alpha=0.1, warm_start=True, tol=1e-10).fit(X, y)
+    est.set_params(alpha=0.05).fit(X, y)
+    cold = GroupLassoRegressor(groups=GROUPS, alpha=0.05, tol=1e-10).fit(X, y)
+    assert_allclose(est.coef_, cold.coef_, atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------
+# Options and input handling
+# --------------------------------------------------------------------------------------
+def test_standardize_equals_fit_on_scaled_columns():
+    X, y = make_data(seed=4)
+    X = X * np.linspace(0.1, 10, X.shape[1])
+    est = GroupLassoRegressor(groups=GROUPS, alpha=0.1, standardize=True, tol=1e-12).fit(X, y)
+    sc = StandardScaler().fit(X)
+    ref = GroupLassoRegressor(groups=GROUPS, alpha=0.1, tol=1e-12).fit(sc.transform(X), y)
+    assert_allclose(est.coef_, ref.coef_ / sc.scale_, atol=1e-8)
+    assert_allclose(est.predict(X), ref.predict(sc.transform(X)), atol=1e-8)
+    # sparse input gives the same standardised fit
+    est_sp = GroupLassoRegressor(groups=GROUPS, alpha=0.1, standardize=True,
+                                 tol=1e-12).fit(sp.csc_matrix(X), y)
+    assert_allclose(est_sp.coef_, est.coef_, atol=1e-8)
+
+
+def test_constant_column_with_standardize_gets_zero_coef():
+    X, y = make_data(seed=4)
+    X[:, 1] = 3.0
+    for Xin in (X, sp.csc_matrix(X)):
+        est = GroupLassoRegressor(groups=GROUPS, alpha=0.01, standardize=True).fit(Xin, y)
+        assert est.coef_[1] == 0 and np.all(np.isfinite(est.coef_))
+
+
+def test_group_weights_and_zero_weight_unpenalised():
+    X, y = make_data(seed=6)
+    alpha = 10.0  # far above alpha_max: every penalised group is zero
+    est = GroupLassoRegressor(groups=GROUPS, alpha=alpha, group_weights=[1, 0, 1, 1, 1],
+                              tol=1e-12).fit(X, y)
+    assert np.all(est.coef_[[0, 1, 2, 5, 6, 7, 8, 9, 10, 11]] == 0)
+    Xc = X[:, 3:5] - X[:, 3:5].mean(0)
+    assert_allclose(est.coef_[3:5], np.linalg.lstsq(Xc, y - y.mean(), rcond=None)[0],
+                    rtol=1e-5)
+    # dict weights by label: a heavier weight on group 0 enters it later on the path
+    a1 = group_lasso_path(X, y, groups=GROUPS, fit_intercept=True, n_alphas=2)[0][0]
+    a2 = group_lasso_path(X, y, groups=GROUPS, group_weights={0: 100.0, 2: 100.0},
+                          fit_intercept=True, n_alphas=2)[0][0]
+    assert a2 < a1
+
+
+@pytest.mark.parametrize("params, match", [
+    (dict(alpha=-1.0), "alpha"),
+    (dict(alpha=0.0), "alpha"),
+    (dict(l1_ratio=1.5), "l1_ratio"),
+    (dict(l1_ratio=-0.1), "l1_ratio"),
+    (dict(group_weights=[1, -1, 1, 1, 1]), "group_weights"),
+    (dict(group_weights=[1, np.nan, 1, 1, 1]), "group_weights"),
+    (dict(group_weights=[1, 1]), "group_weights"),
+])
+def test_bad_parameters(params, match):
+    X, y = make_data()
+    with pytest.raises(ValueError, match=match):
+        GroupLassoRegressor(groups=GROUPS, **params).fit(X, y)
+
+
+@pytest.mark.parametrize("what", ["X_nan", "X_inf", "y_nan", "sw_neg"])
+def test_bad_data(what):
+    X, y = make_data()
+    sw = None
+    if what == "X_nan":
+        X[0, 0] = np.nan
+    elif what == "X_inf":
+        X[1, 2] = np.inf
+    elif what == "y_nan":
+        y[3] = np.nan
+    else:
+        sw = np.ones(len(y))
+        sw[0] = -1
+    with pytest.raises(ValueError):
+        GroupLassoRegressor(groups=GROUPS).fit(X, y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_user_arrays_not_modified(sparse):
+    X, y = make_data(sparse=sparse)
+    sw = np.linspace(0.5, 2, X.shape[0])
+    copies = [X.copy(), y.copy(), sw.copy()]
+    if sparse:
+        X.data.setflags(write=False)
+    else:
+        X.setflags(write=False)
+    y.setflags(write=False)
+    GroupLassoRegressor(groups=GROUPS, alpha=0.05, standardize=True).fit(X, y, sw)
+    GroupLassoPathCV(groups=GROUPS, alphas=5, cv=3).fit(X, y, sw)
+    Xa = X.toarray() if sparse else X
+    assert_allclose(Xa, copies[0].toarray() if sparse else copies[0])
+    assert_allclose(y, copies[1]) and assert_allclose(sw, copies[2])
+
+
+def test_gridsearch_and_pipeline():
+    X, y = make_data(n=80, seed=9)
+    pipe = make_pipeline(StandardScaler(), GroupLassoRegressor(groups=GROUPS))
+    gs = GridSearchCV(pipe, {"grouplassoregressor__alpha": [0.01, 0.1, 1.0]}, cv=3).fit(X, y)
+    assert gs.best_params_["grouplassoregressor__alpha"] in (0.01, 0.1, 1.0)
+    assert gs.predict(X).shape == (80,)
+
+
+# --------------------------------------------------------------------------------------
+# Cross-validation
+# --------------------------------------------------------------------------------------
+def test_path_cv_matches_manual_folds_and_rule():
+    X, y = make_data(n=60, seed=13)
+    cv = KFold(4, shuffle=True, random_state=0)
+    est = GroupLassoPathCV(groups=GROUPS, alphas=6, cv=cv, tol=1e-10).fit(X, y)
+    assert est.alphas_.shape == (6,) and np.all(np.diff(est.alphas_) < 0)
+    assert est.mse_path_.shape == (6, 4)
+    assert est.cv_mean_.shape == est.cv_se_.shape == (6,)
+    for f, (tr, te) in enumerate(cv.split(X)):
+        for k in (1, 4):
+            m = GroupLassoRegressor(groups=GROUPS, alpha=est.alphas_[k], tol=1e-10).fit(
+                X[tr], y[tr])
+            assert_allclose(est.mse_path_[k, f], np.mean((m.predict(X[te]) - y[te]) ** 2),
+                            rtol=1e-6)
+    # the rule, recomputed here from the fold errors (equal fold sizes -> equal weights)
+    m = est.mse_path_.mean(axis=1)
+    se = est.mse_path_.std(axis=1) / np.sqrt(3)
+    i_min = int(np.argmin(m))
+    i_1se = int(np.flatnonzero(m <= m[i_min] + se[i_min])[0])
+    assert est.alpha_min_ == est.alphas_[i_min] and est.alpha_1se_ == est.alphas_[i_1se]
+    assert est.alpha_ == est.alpha_min_ and est.alpha_1se_ >= est.alpha_min_
+    assert_allclose(est.coef_, est.coef_path_[:, i_min])
+    est1 = GroupLassoPathCV(groups=GROUPS, alphas=6, cv=cv, tol=1e-10, rule="1se").fit(X, y)
+    assert est1.alpha_ == est.alpha_1se_
+    full = GroupLassoRegressor(groups=GROUPS, alpha=est1.alpha_, tol=1e-10).fit(X, y)
+    assert_allclose(est1.coef_, full.coef_, atol=1e-6)
+    assert all(np.array_equal(a, np.asarray(g)) for a, g in zip(est1.groups_, GROUPS))
+
+
+def test_path_cv_several_l1_ratios_sparse_and_n_jobs():
+    X, y = make_data(n=60, seed=14, sparse=True)
+    kw = dict(groups=GROUPS, l1_ratio=[0.0, 0.5], alphas=5, cv=3)
+    a = GroupLassoPathCV(**kw).fit(X, y)
+    with parallel_config(backend="threading"):  # n_jobs path without process start-up
+        b = GroupLassoPathCV(n_jobs=2, **kw).fit(X, y)
+    assert a.mse_path_.shape == (2, 5, 3) and a.alphas_.shape == (2, 5)
+    assert a.cv_mean_.shape == (2, 5)
+    assert_allclose(a.mse_path_, b.mse_path_)
+    assert a.l1_ratio_ in (0.0, 0.5)
+    assert a.coef_path_.shape == (X.shape[1], 5)
+
+
+def test_path_cv_sample_weight_and_float32():
+    X, y = make_data(n=45, seed=15, dtype=np.float32)
+    sw = np.random.default_rng(3).uniform(0.5, 2, size=45)
+    cv = KFold(3)
+    est = GroupLassoPathCV(groups=GROUPS, alphas=4, cv=cv, tol=1e-6).fit(X, y, sw)
+    assert est.coef_.dtype == np.float32 and est.coef_path_.dtype == np.float32
+    tr, te = next(iter(cv.split(X)))
+    m = GroupLassoRegressor(groups=GROUPS, alpha=est.alphas_[2], tol=1e-6).fit(
+        X[tr], y[tr], sw[tr])
+    err = np.average((m.predict(X[te]).astype(np.float64) - y[te]) ** 2, weights=sw[te])
+    assert_allclose(est.mse_path_[2, 0], err, rtol=1e-3)
+    # fold weights are the held-out weight sums (cv.glmnet): recompute the mean here
+    W = np.array([sw[te].sum() for _, te in cv.split(X)])
+    assert_allclose(est.cv_mean_, est.mse_path_ @ W / W.sum())
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_standardize_with_sample_weight(sparse):
+    X, y = make_data(seed=21)
+    X = X * np.linspace(0.2, 5, X.shape[1])
+    sw = np.random.default_rng(4).uniform(0.3, 3, size=X.shape[0])
+    mean = np.average(X, axis=0, weights=sw)
+    std = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=sw))
+    ref = GroupLassoRegressor(groups=GROUPS, alpha=0.05, tol=1e-12).fit(X / std, y, sw)
+    Xin = sp.csc_matrix(X) if sparse else X
+    est = GroupLassoRegressor(groups=GROUPS, alpha=0.05, standardize=True, tol=1e-12).fit(
+        Xin, y, sw)
+    assert_allclose(est.coef_, ref.coef_ / std, atol=1e-7)
+    assert_allclose(est.intercept_, ref.intercept_, atol=1e-7)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_kkt_pass_recovers_groups_screening_missed(sparse):
+    """Feed the solver a misleading screening gradient (z = 0: the strong rule keeps no
+    group); the KKT pass over all groups must still bring every active group back."""
+    from sklearn_normpen._groups import parse_groups, resolve_group_weights
+    from sklearn_normpen._solvers.block_cd import GroupProblem
+    X, y = make_data(sparse=sparse, seed=22)
+    st = parse_groups(GROUPS, X.shape[1])
+    prob = GroupProblem(X, y, None, st, resolve_group_weights(None, st), 0.3)
+    w, r = prob.fit_unpenalised()
+    res, _ = prob.solve(0.05, w, r, 1e-10, 1000, z=np.zeros(X.shape[1]), alpha_prev=0.05)
+    ref = GroupLassoRegressor(groups=GROUPS, alpha=0.05, l1_ratio=0.3, tol=1e-10).fit(X, y)
+    assert res.converged and len(ref.active_groups_) >= 2
+    assert_allclose(prob.to_original(w)[0], ref.coef_, atol=1e-6)
