@@ -7,6 +7,7 @@ __version__ = "0.1.0.dev0"
 
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path
+from .spectral_ridge import SpectralRidge, SpectralRidgeCV
 
 __all__ = [
     "__version__",
@@ -15,4 +16,6 @@ __all__ = [
     "GroupLassoPathCV",
     "GroupLassoRegressor",
     "group_lasso_path",
+    "SpectralRidge",
+    "SpectralRidgeCV",
 ]
