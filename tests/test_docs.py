@@ -109,6 +109,20 @@ def test_rescaling_a_feature_is_a_penalty_factor():
     np.testing.assert_allclose(coef_scaled * a[:, None], coef_factor, rtol=1e-6, atol=1e-9)
 
 
+def test_rescaling_a_feature_is_a_ridge_penalty_factor():
+    """Same statement for ridge: penalty factor 1/a_j² (scikit-learn's Ridge as reference)."""
+    from sklearn.linear_model import Ridge
+
+    from sklearn_normpen import SpectralRidge
+
+    X, y = _data()
+    a = np.array([1.0, 10.0, 0.1, 2.0, 1.0])
+    ref = Ridge(alpha=3.0).fit(X * a, y)
+    ours = SpectralRidge(alpha=3.0, penalty_factor=1 / a ** 2).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_ * a, rtol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-8)
+
+
 def test_ridge_alpha_is_n_times_enet_alpha():
     """User guide, "The objectives": ridge ``alpha`` = n × elastic-net ``alpha`` at ρ = 0."""
     from sklearn_normpen import SpectralRidge, enet_path
