@@ -1,7 +1,7 @@
 """
-==========================================================
+=================================================================
 Cross-validated elastic-net path with the one-standard-error rule
-==========================================================
+=================================================================
 
 :class:`sklearn_normpen.ElasticNetPathCV` fits the whole elastic-net path on every
 cross-validation fold, then chooses either ``alpha_min_`` (lowest mean CV error) or
