@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import sklearn_normpen
+from _subprocess import package_env
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("*.py"))
@@ -14,12 +15,7 @@ NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 
 
 def _env():
-    """The test's environment, with the package under test first on the path (the source
-    tree in a development checkout, site-packages when installed) and a headless backend."""
-    env = dict(os.environ, MPLBACKEND="Agg")
-    root = str(Path(sklearn_normpen.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
-    return env
+    return package_env()
 
 
 def test_examples_are_present():

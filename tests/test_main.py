@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import sklearn_normpen
+from _subprocess import package_env
 from sklearn_normpen import _demo
 
 CV_ESTIMATORS = [name for name in ("ElasticNetPathCV", "GroupLassoPathCV", "SpectralRidgeCV")
@@ -19,12 +20,7 @@ ROW = re.compile(r"^(\w+)\s+(min|1se)\s+(\S+)\s+(\d+)/(\d+)\s+(\S+)\s*$")
 
 
 def _env():
-    """The test's environment, with the package under test first on the path (the source
-    tree in a development checkout, site-packages when installed) and a headless backend."""
-    env = dict(os.environ, MPLBACKEND="Agg")
-    root = str(Path(sklearn_normpen.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
-    return env
+    return package_env()
 
 
 def _run(args, cwd, code=None):

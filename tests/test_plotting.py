@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from sklearn_normpen.model_selection import one_se_refit  # noqa: E402
 from sklearn_normpen.plotting import CVErrorDisplay, RegularizationPathDisplay  # noqa: E402
 from sklearn_normpen.selection import cv_statistics, select_min_1se  # noqa: E402
+from _subprocess import package_env  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +79,7 @@ class _PathCVStub:
 
 
 # ----------------------------------------------------------------------------- import
-def test_import_never_imports_matplotlib_and_missing_matplotlib_says_how_to_install():
+def test_import_never_imports_matplotlib_and_missing_matplotlib_says_how_to_install(tmp_path):
     # one subprocess (a fresh interpreter) for both checks
     code = ("import sys, sklearn_normpen, sklearn_normpen.plotting, "
             "sklearn_normpen.model_selection\n"
@@ -91,7 +92,7 @@ def test_import_never_imports_matplotlib_and_missing_matplotlib_says_how_to_inst
             "    assert 'pip install \"sklearn_normpen[plot]\"' in str(e), str(e)\n"
             "else:\n"
             "    raise SystemExit('no ImportError')\n")
-    subprocess.run([sys.executable, "-c", code], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, env=package_env())
 
 
 # ------------------------------------------------------------------------- path display
