@@ -54,7 +54,15 @@ class GroupProblem:
 
     Dense ``X`` is copied once into ``sqrt(s) (X - x̄) / σ`` (Fortran order); sparse ``X``
     stays sparse (scaled by ``1/σ`` if standardising) and is centred implicitly.
+
+    Each block visit minimises the group's exact quadratic model in its k×k Gram space
+    (``max_inner`` FISTA iterations at most, stopping when the last change is below
+    ``inner_eps`` times the block's total change): collinear groups then cost O(k²) inner
+    iterations instead of O(n k) epochs.
     """
+
+    max_inner = 100
+    inner_eps = 1e-3
 
     def __init__(self, X, y, sample_weight, structure, group_weights, rho,
                  fit_intercept=True, standardize=False):
@@ -120,9 +128,9 @@ class GroupProblem:
         self.sizes = np.diff(gptr)
         self.penalty = SparseGroupLasso(gptr, gidx, c, rho)
         self.L = self._lipschitz()
-        self._buf = np.zeros(max(int(self.sizes.max()) if self.sizes.size else 1, 1),
-                             dtype=self.dtype)
-        self._wold = np.zeros_like(self._buf)
+        kmax = max(int(self.sizes.max()) if self.sizes.size else 1, 1)
+        self._buf = np.zeros(6 * kmax, dtype=self.dtype)  # block-model scratch
+        self._wold = np.zeros(kmax, dtype=self.dtype)
         self.unpen_groups = np.flatnonzero(~self.penalty.penalised)
         self._XU = None
         unpen = gidx[np.repeat(~self.penalty.penalised, self.sizes)]
@@ -152,6 +160,8 @@ class GroupProblem:
             K.group_grams_dense(self.Xd, self.xmean, self.gptr, self.gidx, out)
         L = np.zeros(len(self.sizes), dtype=np.float64)
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
+        # the kernels solve each block model in this Gram space (see _bcd_group.pyx)
+        self.Q, self.qoff = out, np.ascontiguousarray(offsets[:-1], dtype=np.intp)
         for k in np.unique(self.sizes):
             sel = np.flatnonzero(self.sizes == k)
             if k == 1:
@@ -215,9 +225,10 @@ class GroupProblem:
     def _sweep(self, w, r, ws, alpha, max_epochs, tol_abs, gap_freq=10):
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
-        args = (self.gptr, self.gidx, self.c, self.L, ws, self.dtype.type(alpha),
-                self.dtype.type(self.rho), int(max_epochs), self.dtype.type(tol_abs),
-                int(gap_freq), self._buf, self._wold)
+        args = (self.gptr, self.gidx, self.c, self.L, self.Q, self.qoff, ws,
+                self.dtype.type(alpha), self.dtype.type(self.rho), int(max_epochs),
+                self.dtype.type(tol_abs), int(gap_freq), self.max_inner,
+                self.dtype.type(self.inner_eps), self._buf, self._wold)
         if self.sparse:
             return K.bcd_sparse(self.data, self.indices, self.indptr, self.sw, self.xmean,
                                 self.y, w, r, *args)
