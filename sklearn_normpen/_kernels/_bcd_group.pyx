@@ -81,17 +81,34 @@ cdef inline floating _prox_step(floating* v, int k, floating c, floating L,
     return _block_soft_threshold(v, k, alpha * (1 - rho) * c / L)
 
 
+cdef inline floating _model_value(const floating* Q, int k, const floating* w0,
+                                  const floating* z, const floating* u, floating* dv,
+                                  floating c, floating alpha, floating rho) noexcept nogil:
+    """q(u) - pen(w0): 1/2 d^T Q d - z^T d + pen(u), d = u - w0."""
+    cdef int a
+    cdef floating val = 0, l1 = 0, l2 = 0
+    for a in range(k):
+        dv[a] = u[a] - w0[a]
+    for a in range(k):
+        val += dv[a] * (0.5 * _dot(k, &Q[a * k], 1, dv, 1) - z[a])
+    if c > 0:
+        for a in range(k):
+            l1 += fabs(u[a])
+            l2 += u[a] * u[a]
+        val += alpha * (rho * l1 + (1 - rho) * c * sqrt(l2))
+    return val
+
+
 cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
                       const floating* z, floating* u, floating* uold, floating* v,
-                      floating* dv, floating* grad, floating c, floating alpha, floating rho,
-                      int max_inner, floating eps) noexcept nogil:
+                      floating* dv, floating* grad, floating* u1, floating c, floating alpha,
+                      floating rho, int max_inner, floating eps) noexcept nogil:
     """u <- (approximate) argmin of the block model q (see the header) by FISTA started at
-    w0, with gradient-based restart. The first iterate is the plain proximal-gradient step,
-    so the result is at least as good as one step (restart keeps the iterates monotone in
-    practice; the outer duality gap certifies the final point either way).
-    Stops when the last change is <= eps times the total change from w0. Returns the number
-    of inner iterations."""
-    cdef int a, it
+    w0, with gradient-based restart, at most ``max_inner`` iterations; stops when the last
+    change is <= eps times the total change from w0. FISTA is not monotone: if the result
+    models worse than the first (plain proximal-gradient) iterate u1, u1 is returned, so a
+    visit never does worse than the former one-step update. Returns the iteration count."""
+    cdef int a, it, n_it = max_inner
     cdef floating tk = 1, tnext, beta, dmax, tot, restart, q0
     if k == 1:
         # exact: minimiser of 1/2 Q d^2 - z d + pen(w0 + d)
@@ -106,6 +123,7 @@ cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
         _prox_step(u, k, c, Lg, alpha, rho)
     for a in range(k):
         v[a] = u[a]
+        u1[a] = u[a]
     for it in range(1, max_inner):
         for a in range(k):
             dv[a] = v[a] - w0[a]
@@ -124,7 +142,8 @@ cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
             tot = _fmax(tot, fabs(u[a] - w0[a]))
             restart += (v[a] - u[a]) * (u[a] - uold[a])
         if dmax <= eps * tot:
-            return it + 1
+            n_it = it + 1
+            break
         if restart > 0:  # momentum points uphill: restart from u
             tk = 1
             for a in range(k):
@@ -135,7 +154,11 @@ cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
             tk = tnext
             for a in range(k):
                 v[a] = u[a] + beta * (u[a] - uold[a])
-    return max_inner
+    if n_it > 1 and (_model_value(Q, k, w0, z, u, dv, c, alpha, rho)
+                     > _model_value(Q, k, w0, z, u1, dv, c, alpha, rho)):
+        for a in range(k):
+            u[a] = u1[a]
+    return n_it
 
 
 def group_grams_dense(const floating[::1, :] X, const floating[::1] xmean,
@@ -207,7 +230,7 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
     ``Q``: the concatenated row-major group Grams (:func:`group_grams_dense`), group ``g``'s
     block starting at ``qoff[g]``; each block visit solves the block model with at most
     ``max_inner`` FISTA iterations (relative change ``inner_eps``, see ``_block_solve``).
-    ``buf`` is scratch of length >= 6 * the largest group size, ``wold`` >= that size.
+    ``buf`` is scratch of length >= 7 * the largest group size, ``wold`` >= that size.
     Returns ``(n_epochs, gap)``.
     """
     cdef int n = X.shape[0], n_ws = ws.shape[0]
@@ -219,6 +242,7 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
     cdef floating* v = &buf[3 * kmax]
     cdef floating* dv = &buf[4 * kmax]
     cdef floating* grad = &buf[5 * kmax]
+    cdef floating* u1 = &buf[6 * kmax]
     with nogil:
         for i in range(n):
             rsum += r[i]
@@ -237,7 +261,7 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
                     wold[a] = w[j]
                     zg[a] = (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
                 _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv, grad,
-                             c[g], alpha, rho, max_inner, inner_eps)
+                             u1, c[g], alpha, rho, max_inner, inner_eps)
                 for a in range(k):
                     d = buf[a] - wold[a]
                     if d != 0:
@@ -320,6 +344,7 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
     cdef floating* v = &buf[3 * kmax]
     cdef floating* dv = &buf[4 * kmax]
     cdef floating* grad = &buf[5 * kmax]
+    cdef floating* u1 = &buf[6 * kmax]
     with nogil:
         for i in range(n):
             srsum += sw[i] * r[i]
@@ -339,7 +364,7 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
                     zg[a] = (_sparse_corr(data, indices, indptr, sw, r, j)
                              - xmean[j] * srsum) / n
                 _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv, grad,
-                             c[g], alpha, rho, max_inner, inner_eps)
+                             u1, c[g], alpha, rho, max_inner, inner_eps)
                 for a in range(k):
                     d = buf[a] - wold[a]
                     if d != 0:

@@ -129,7 +129,7 @@ class GroupProblem:
         self.penalty = SparseGroupLasso(gptr, gidx, c, rho)
         self.L = self._lipschitz()
         kmax = max(int(self.sizes.max()) if self.sizes.size else 1, 1)
-        self._buf = np.zeros(6 * kmax, dtype=self.dtype)  # block-model scratch
+        self._buf = np.zeros(7 * kmax, dtype=self.dtype)  # block-model scratch
         self._wold = np.zeros(kmax, dtype=self.dtype)
         self.unpen_groups = np.flatnonzero(~self.penalty.penalised)
         self._XU = None
