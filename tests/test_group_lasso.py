@@ -491,3 +491,42 @@ def test_collinear_groups_converge_and_match_cvxpy(data, sparse, rho):
     p_star = cvxpy_reference(X, y, alphas[-1], rho, groups)
     ours = objective(X, y, est.coef_, est.intercept_, alphas[-1], rho, groups)
     assert p_star - 1e-9 * scale <= ours <= p_star + est.dual_gap_ + 1e-8 * scale
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_single_ill_conditioned_group_solved_exactly_when_rho_is_zero(sparse, weighted):
+    # One penalised group: with rho = 0 a block visit is the exact minimiser, so the first
+    # epoch lands on the optimum and the second only confirms it (the kernel's gap check).
+    X, y, _ = _polynomial_basis()
+    X = X[:, :5]
+    sw = np.random.default_rng(1).uniform(0.5, 2, len(y)) if weighted else None
+    alpha = 1e-3
+    est = GroupLassoRegressor(groups=[list(range(5))], alpha=alpha, l1_ratio=0.0,
+                              tol=1e-10).fit(sp.csc_matrix(X) if sparse else X, y,
+                                             sample_weight=sw)
+    assert est.n_iter_ <= 2
+    p_star = cvxpy_reference(X, y, alpha, 0.0, [list(range(5))], sw)
+    ours = objective(X, y, est.coef_, est.intercept_, alpha, 0.0, [list(range(5))], sw)
+    assert p_star - 1e-9 <= ours <= p_star + est.dual_gap_ + 1e-9
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+def test_rank_deficient_dummy_group(rho):
+    # all levels one-hot + intercept: the centred group Gram is singular
+    rng = np.random.default_rng(3)
+    n = 90
+    level = rng.integers(0, 4, n)
+    D = np.eye(4)[level]
+    Z = rng.standard_normal((n, 2))
+    X = np.hstack([D, Z])
+    y = np.array([0.0, 1.0, -1.0, 2.0])[level] + Z[:, 0] + 0.3 * rng.standard_normal(n)
+    groups = [[0, 1, 2, 3], [4], [5]]
+    alpha = 0.02
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = GroupLassoRegressor(groups=groups, alpha=alpha, l1_ratio=rho, tol=1e-8).fit(X, y)
+    p_star = cvxpy_reference(X, y, alpha, rho, groups)
+    ours = objective(X, y, est.coef_, est.intercept_, alpha, rho, groups)
+    assert p_star - 1e-9 <= ours <= p_star + est.dual_gap_ + 1e-9
+    assert kkt_residuals(X, y, est.coef_, est.intercept_, alpha, rho, groups) <= 1e-4

@@ -99,6 +99,62 @@ cdef inline floating _model_value(const floating* Q, int k, const floating* w0,
     return val
 
 
+cdef void _block_solve_l2(const floating* V, const floating* e, int k, floating lam,
+                          const floating* w0, const floating* z, floating* u, floating* bt,
+                          floating* tmp) noexcept nogil:
+    """Exact block minimiser for the pure group penalty lam ||u||_2 (rho = 0) from the
+    eigendecomposition Q = V diag(e) V^T (V row-major, eigenvectors as columns).
+
+    Optimality: (Q + mu I) u = b with b = Q w0 + z and mu = lam / ||u||, so u = 0 iff
+    ||b|| <= lam; otherwise, with bt = V^T b, mu solves the secular equation
+    phi(mu) = 1 / ||bt / (e + mu)|| - mu / lam = 0. phi is concave, so Newton started right
+    of the root (phi <= 0) decreases monotonically onto it. Null directions of Q (e ~ 0)
+    carry no b component in exact arithmetic (b lies in range(Q)); they are dropped."""
+    cdef int a, i, it
+    cdef floating emax = 0, bnorm = 0, mu, mu_new, nrm, s3, d, eps_e, rel
+    if floating is float:
+        rel = 1e-6
+    else:
+        rel = 1e-13
+    for i in range(k):
+        emax = _fmax(emax, e[i])
+    eps_e = emax * 10 * rel
+    for i in range(k):
+        tmp[i] = e[i] * _dot(k, &V[i], k, w0, 1) + _dot(k, &V[i], k, z, 1)  # V^T b
+    for i in range(k):
+        bt[i] = tmp[i] if e[i] > eps_e else 0
+        bnorm += bt[i] * bt[i]
+    bnorm = sqrt(bnorm)
+    if bnorm <= lam:
+        for a in range(k):
+            u[a] = 0
+        return
+    mu = lam * emax / (bnorm - lam)  # phi(mu) <= 0 here (||u(mu)|| >= ||b|| / (emax + mu))
+    if mu <= 0:
+        mu = lam  # emax = 0 cannot happen with bnorm > 0; keep mu positive anyway
+    for it in range(100):
+        nrm = 0
+        s3 = 0
+        for i in range(k):
+            if bt[i] != 0:
+                d = bt[i] / (e[i] + mu)
+                nrm += d * d
+                s3 += d * d / (e[i] + mu)
+        nrm = sqrt(nrm)
+        # phi = 1/nrm - mu/lam ; phi' = s3 / nrm^3 - 1/lam
+        mu_new = mu - (1 / nrm - mu / lam) / (s3 / (nrm * nrm * nrm) - 1 / lam)
+        if not (mu_new > 0):  # rounding guard: keep the last valid mu
+            break
+        if fabs(mu_new - mu) <= rel * mu:
+            mu = mu_new
+            break
+        mu = mu_new
+    for i in range(k):
+        tmp[i] = bt[i] / (e[i] + mu)
+    for a in range(k):
+        u[a] = _dot(k, &V[a * k], 1, tmp, 1)
+
+
 cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
                       const floating* z, floating* u, floating* uold, floating* v,
                       floating* dv, floating* grad, floating* u1, floating c, floating alpha,
@@ -218,7 +274,7 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
               const floating[::1] y, floating[::1] w, floating[::1] r,
               const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
               const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
-              const int[::1] ws, floating alpha, floating rho,
+              const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws, floating alpha, floating rho,
               int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
               floating[::1] buf, floating[::1] wold):
     """Block CD over the groups listed in ``ws`` (every group with w_g != 0 must be there).
@@ -230,6 +286,8 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
     ``Q``: the concatenated row-major group Grams (:func:`group_grams_dense`), group ``g``'s
     block starting at ``qoff[g]``; each block visit solves the block model with at most
     ``max_inner`` FISTA iterations (relative change ``inner_eps``, see ``_block_solve``).
+    With ``exact`` (``rho = 0`` only), penalised groups of size > 1 are solved exactly
+    instead from ``Q_g = V_g diag(E_g) V_g^T`` (``V`` laid out as ``Q``, ``E`` as ``gidx``).
     ``buf`` is scratch of length >= 7 * the largest group size, ``wold`` >= that size.
     Returns ``(n_epochs, gap)``.
     """
@@ -260,8 +318,12 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
                     j = gidx[start + a]
                     wold[a] = w[j]
                     zg[a] = (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
-                _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv, grad,
-                             u1, c[g], alpha, rho, max_inner, inner_eps)
+                if exact and k > 1 and c[g] > 0:
+                    _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
+                                    &buf[0], uold, v)
+                else:
+                    _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
+                                 grad, u1, c[g], alpha, rho, max_inner, inner_eps)
                 for a in range(k):
                     d = buf[a] - wold[a]
                     if d != 0:
@@ -330,7 +392,7 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
                const floating[::1] y, floating[::1] w, floating[::1] r,
                const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
                const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
-               const int[::1] ws, floating alpha, floating rho,
+               const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws, floating alpha, floating rho,
                int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
                floating[::1] buf, floating[::1] wold):
     """CSC version of :func:`bcd_dense`; ``r`` is ``y - X w`` with X *uncentred* (the
@@ -363,8 +425,12 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
                     wold[a] = w[j]
                     zg[a] = (_sparse_corr(data, indices, indptr, sw, r, j)
                              - xmean[j] * srsum) / n
-                _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv, grad,
-                             u1, c[g], alpha, rho, max_inner, inner_eps)
+                if exact and k > 1 and c[g] > 0:
+                    _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
+                                    &buf[0], uold, v)
+                else:
+                    _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
+                                 grad, u1, c[g], alpha, rho, max_inner, inner_eps)
                 for a in range(k):
                     d = buf[a] - wold[a]
                     if d != 0:

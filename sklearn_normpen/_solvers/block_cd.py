@@ -58,7 +58,8 @@ class GroupProblem:
     Each block visit minimises the group's exact quadratic model in its k×k Gram space
     (``max_inner`` FISTA iterations at most, stopping when the last change is below
     ``inner_eps`` times the block's total change): collinear groups then cost O(k²) inner
-    iterations instead of O(n k) epochs.
+    iterations instead of O(n k) epochs. With ``rho = 0`` the block minimiser is exact
+    (secular equation in the eigenbasis of the group Gram).
     """
 
     max_inner = 100
@@ -162,6 +163,10 @@ class GroupProblem:
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
         # the kernels solve each block model in this Gram space (see _bcd_group.pyx)
         self.Q, self.qoff = out, np.ascontiguousarray(offsets[:-1], dtype=np.intp)
+        # rho = 0: the kernels solve each block exactly from Q_g = V_g diag(E_g) V_g^T
+        self.exact = int(self.rho == 0)
+        V = np.zeros(out.size if self.exact else 1, dtype=self.dtype)
+        E = np.zeros(int(self.gptr[-1]) if self.exact else 1, dtype=self.dtype)
         for k in np.unique(self.sizes):
             sel = np.flatnonzero(self.sizes == k)
             if k == 1:
@@ -169,7 +174,15 @@ class GroupProblem:
                 continue
             blocks = np.stack([out[offsets[g]:offsets[g] + k * k].reshape(k, k)
                                for g in sel]).astype(np.float64)
-            L[sel] = np.linalg.eigvalsh(blocks)[:, -1]
+            if self.exact:
+                evals, evecs = np.linalg.eigh(blocks)
+                for row, g in enumerate(sel):
+                    V[offsets[g]:offsets[g] + k * k] = evecs[row].ravel()
+                    E[self.gptr[g]:self.gptr[g] + k] = np.maximum(evals[row], 0)
+                L[sel] = evals[:, -1]
+            else:
+                L[sel] = np.linalg.eigvalsh(blocks)[:, -1]
+        self.V, self.E = V, E
         # Tiny relative slack keeps 1/L a valid step despite rounding; exact zero stays 0.
         L = np.where(L > 1e-12 * max(L.max(initial=0), 1e-300), L * (1 + 1e-6), 0.0)
         return L.astype(self.dtype)
@@ -225,7 +238,8 @@ class GroupProblem:
     def _sweep(self, w, r, ws, alpha, max_epochs, tol_abs, gap_freq=10):
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
-        args = (self.gptr, self.gidx, self.c, self.L, self.Q, self.qoff, ws,
+        args = (self.gptr, self.gidx, self.c, self.L, self.Q, self.qoff, self.V, self.E,
+                self.exact, ws,
                 self.dtype.type(alpha), self.dtype.type(self.rho), int(max_epochs),
                 self.dtype.type(tol_abs), int(gap_freq), self.max_inner,
                 self.dtype.type(self.inner_eps), self._buf, self._wold)
