@@ -99,11 +99,12 @@ cdef inline floating _model_value(const floating* Q, int k, const floating* w0,
     return val
 
 
-cdef void _block_solve_l2(const floating* V, const floating* e, int k, floating lam,
+cdef void _block_solve_l2(const floating* Vt, const floating* e, int k, floating lam,
                           const floating* w0, const floating* z, floating* u, floating* bt,
                           floating* tmp) noexcept nogil:
     """Exact block minimiser for the pure group penalty lam ||u||_2 (rho = 0) from the
-    eigendecomposition Q = V diag(e) V^T (V row-major, eigenvectors as columns).
+    eigendecomposition Q = Vt^T diag(e) Vt (Vt row-major, one eigenvector per row: both
+    products below run over contiguous rows).
 
     Optimality: (Q + mu I) u = b with b = Q w0 + z and mu = lam / ||u||, so u = 0 iff
     ||b|| <= lam; otherwise, with bt = V^T b, mu solves the secular equation
@@ -120,7 +121,7 @@ cdef void _block_solve_l2(const floating* V, const floating* e, int k, floating 
         emax = _fmax(emax, e[i])
     eps_e = emax * 10 * rel
     for i in range(k):
-        tmp[i] = e[i] * _dot(k, &V[i], k, w0, 1) + _dot(k, &V[i], k, z, 1)  # V^T b
+        tmp[i] = e[i] * _dot(k, &Vt[i * k], 1, w0, 1) + _dot(k, &Vt[i * k], 1, z, 1)
     for i in range(k):
         bt[i] = tmp[i] if e[i] > eps_e else 0
         bnorm += bt[i] * bt[i]
@@ -149,10 +150,11 @@ cdef void _block_solve_l2(const floating* V, const floating* e, int k, floating 
             mu = mu_new
             break
         mu = mu_new
-    for i in range(k):
-        tmp[i] = bt[i] / (e[i] + mu)
     for a in range(k):
-        u[a] = _dot(k, &V[a * k], 1, tmp, 1)
+        u[a] = 0
+    for i in range(k):
+        if bt[i] != 0:
+            _axpy(k, bt[i] / (e[i] + mu), &Vt[i * k], 1, u, 1)
 
 
 cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
@@ -287,12 +289,13 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
     block starting at ``qoff[g]``; each block visit solves the block model with at most
     ``max_inner`` FISTA iterations (relative change ``inner_eps``, see ``_block_solve``).
     With ``exact`` (``rho = 0`` only), penalised groups of size > 1 are solved exactly
-    instead from ``Q_g = V_g diag(E_g) V_g^T`` (``V`` laid out as ``Q``, ``E`` as ``gidx``).
+    instead from ``Q_g = V_g^T diag(E_g) V_g`` (``V``: eigenvectors as rows, laid out as
+    ``Q``; ``E`` laid out as ``gidx``).
     ``buf`` is scratch of length >= 7 * the largest group size, ``wold`` >= that size.
     Returns ``(n_epochs, gap)``.
     """
     cdef int n = X.shape[0], n_ws = ws.shape[0]
-    cdef int epoch = 0, i, g, a, k, start, j
+    cdef int epoch = 0, i, g, a, k, start, j, m
     cdef floating Lg, d, dmax, wmax, gap = 1e300, rsum = 0
     cdef int kmax = wold.shape[0]
     cdef floating* zg = &buf[kmax]
@@ -318,12 +321,17 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
                     j = gidx[start + a]
                     wold[a] = w[j]
                     zg[a] = (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
-                if exact and k > 1 and c[g] > 0:
+                # Gram-space work is O(k^2) per inner iteration against the visit's
+                # O(n k) data pass: at most ~4 passes' worth of inner iterations, and
+                # the single step when k > n (wide groups, few samples: the Gram
+                # work would dominate).
+                m = 1 if k > n else min(max_inner, max(2, 4 * n // k))
+                if exact and k > 1 and c[g] > 0 and m >= 2:
                     _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
                                     &buf[0], uold, v)
                 else:
                     _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
-                                 grad, u1, c[g], alpha, rho, max_inner, inner_eps)
+                                 grad, u1, c[g], alpha, rho, m, inner_eps)
                 for a in range(k):
                     d = buf[a] - wold[a]
                     if d != 0:
@@ -398,7 +406,7 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
     """CSC version of :func:`bcd_dense`; ``r`` is ``y - X w`` with X *uncentred* (the
     centring is implicit), ``sw`` the sample weights (sum n), ``y`` weighted-centred."""
     cdef int n = y.shape[0], n_ws = ws.shape[0]
-    cdef int epoch = 0, i, g, a, k, start, j, p
+    cdef int epoch = 0, i, g, a, k, start, j, p, nnz_g, m
     cdef floating Lg, d, dmax, wmax, gap = 1e300, srsum = 0
     cdef int kmax = wold.shape[0]
     cdef floating* zg = &buf[kmax]
@@ -420,17 +428,24 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
                     continue
                 start = gptr[g]
                 k = gptr[g + 1] - start
+                nnz_g = 0
                 for a in range(k):
                     j = gidx[start + a]
                     wold[a] = w[j]
                     zg[a] = (_sparse_corr(data, indices, indptr, sw, r, j)
                              - xmean[j] * srsum) / n
-                if exact and k > 1 and c[g] > 0:
+                    nnz_g += indptr[j + 1] - indptr[j]
+                # Gram-space work is O(k^2) per inner iteration against the visit's
+                # O(nnz_g) data pass: at most ~4 passes' worth of inner iterations, and
+                # the single step when k > nnz_g (wide groups, few samples: the Gram
+                # work would dominate).
+                m = 1 if k > nnz_g else min(max_inner, max(2, 4 * nnz_g // k))
+                if exact and k > 1 and c[g] > 0 and m >= 2:
                     _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
                                     &buf[0], uold, v)
                 else:
                     _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
-                                 grad, u1, c[g], alpha, rho, max_inner, inner_eps)
+                                 grad, u1, c[g], alpha, rho, m, inner_eps)
                 for a in range(k):
                     d = buf[a] - wold[a]
                     if d != 0:

@@ -163,7 +163,7 @@ class GroupProblem:
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
         # the kernels solve each block model in this Gram space (see _bcd_group.pyx)
         self.Q, self.qoff = out, np.ascontiguousarray(offsets[:-1], dtype=np.intp)
-        # rho = 0: the kernels solve each block exactly from Q_g = V_g diag(E_g) V_g^T
+        # rho = 0: the kernels solve each block exactly from Q_g = V_g^T diag(E_g) V_g
         self.exact = int(self.rho == 0)
         V = np.zeros(out.size if self.exact else 1, dtype=self.dtype)
         E = np.zeros(int(self.gptr[-1]) if self.exact else 1, dtype=self.dtype)
@@ -177,7 +177,7 @@ class GroupProblem:
             if self.exact:
                 evals, evecs = np.linalg.eigh(blocks)
                 for row, g in enumerate(sel):
-                    V[offsets[g]:offsets[g] + k * k] = evecs[row].ravel()
+                    V[offsets[g]:offsets[g] + k * k] = evecs[row].T.ravel()  # rows
                     E[self.gptr[g]:self.gptr[g] + k] = np.maximum(evals[row], 0)
                 L[sel] = evals[:, -1]
             else:
