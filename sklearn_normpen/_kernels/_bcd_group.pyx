@@ -9,8 +9,10 @@
 # with FISTA + gradient restart, step 1 / L_g (L_g = largest eigenvalue of Q_g), O(k^2) per
 # inner iteration; the residual is then updated once with the total change (O(n k)).
 # Collinear groups (ill-conditioned Q_g) thus cost inner iterations, not epochs over the data.
-# Singletons take the exact scalar step. The sparse-group prox is soft-threshold then group
-# shrinkage.
+# Singletons take the exact scalar step; with rho = 0 a group's minimiser is exact (secular
+# equation in Q_g's eigenbasis). Inner work is capped relative to the data pass, and groups
+# wider than n (nnz for CSC) keep the single step, where Gram work would dominate.
+# The sparse-group prox is soft-threshold then group shrinkage.
 #
 # Dense kernels work on an explicitly centred, sqrt(s)-scaled copy (unit weights inside).
 # Sparse kernels centre implicitly: they keep r_raw = y - X w (X uncentred) and use
