@@ -278,7 +278,8 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
               const floating[::1] y, floating[::1] w, floating[::1] r,
               const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
               const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
-              const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws, floating alpha, floating rho,
+              const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
+              floating alpha, floating rho,
               int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
               floating[::1] buf, floating[::1] wold):
     """Block CD over the groups listed in ``ws`` (every group with w_g != 0 must be there).
@@ -402,7 +403,8 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
                const floating[::1] y, floating[::1] w, floating[::1] r,
                const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
                const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
-               const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws, floating alpha, floating rho,
+               const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
+               floating alpha, floating rho,
                int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
                floating[::1] buf, floating[::1] wold):
     """CSC version of :func:`bcd_dense`; ``r`` is ``y - X w`` with X *uncentred* (the
