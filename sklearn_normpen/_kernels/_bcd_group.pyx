@@ -3,9 +3,16 @@
 # Problem solved (centred data, see sklearn_normpen/_solvers/block_cd.py):
 #   min_w  1/(2n) ||r||_s^2 + alpha * sum_g [rho ||w_g||_1 + (1 - rho) c_g ||w_g||_2],
 #   r = y - X w, groups with c_g = 0 are unpenalised (no l1 term either).
-# Each group takes one proximal-gradient step with step 1 / L_g (L_g = largest eigenvalue of
-# X_g^T S X_g / n). When X_g^T S X_g / n = L_g I (orthonormal columns, singletons) the step is
-# the exact block minimiser. The sparse-group prox is soft-threshold then group shrinkage.
+# Each block visit computes z_g = X_g^T S r / n once (O(n k)), then minimises the block model
+#   q(u) = 1/2 (u - w_g)^T Q_g (u - w_g) - z_g^T (u - w_g) + pen_g(u)
+# (Q_g = centred weighted group Gram / n, exact for the squared loss) in the k x k Gram space
+# with FISTA + gradient restart, step 1 / L_g (L_g = largest eigenvalue of Q_g), O(k^2) per
+# inner iteration; the residual is then updated once with the total change (O(n k)).
+# Collinear groups (ill-conditioned Q_g) thus cost inner iterations, not epochs over the data.
+# Singletons take the exact scalar step; with rho = 0 a group's minimiser is exact (secular
+# equation in Q_g's eigenbasis). Inner work is capped relative to the data pass, and groups
+# wider than n (nnz for CSC) keep the single step, where Gram work would dominate.
+# The sparse-group prox is soft-threshold then group shrinkage.
 #
 # Dense kernels work on an explicitly centred, sqrt(s)-scaled copy (unit weights inside).
 # Sparse kernels centre implicitly: they keep r_raw = y - X w (X uncentred) and use
@@ -76,6 +83,144 @@ cdef inline floating _prox_step(floating* v, int k, floating c, floating L,
     return _block_soft_threshold(v, k, alpha * (1 - rho) * c / L)
 
 
+cdef inline floating _model_value(const floating* Q, int k, const floating* w0,
+                                  const floating* z, const floating* u, floating* dv,
+                                  floating c, floating alpha, floating rho) noexcept nogil:
+    """q(u) - pen(w0): 1/2 d^T Q d - z^T d + pen(u), d = u - w0."""
+    cdef int a
+    cdef floating val = 0, l1 = 0, l2 = 0
+    for a in range(k):
+        dv[a] = u[a] - w0[a]
+    for a in range(k):
+        val += dv[a] * (0.5 * _dot(k, &Q[a * k], 1, dv, 1) - z[a])
+    if c > 0:
+        for a in range(k):
+            l1 += fabs(u[a])
+            l2 += u[a] * u[a]
+        val += alpha * (rho * l1 + (1 - rho) * c * sqrt(l2))
+    return val
+
+
+cdef void _block_solve_l2(const floating* Vt, const floating* e, int k, floating lam,
+                          const floating* w0, const floating* z, floating* u, floating* bt,
+                          floating* tmp) noexcept nogil:
+    """Exact block minimiser for the pure group penalty lam ||u||_2 (rho = 0) from the
+    eigendecomposition Q = Vt^T diag(e) Vt (Vt row-major, one eigenvector per row: both
+    products below run over contiguous rows).
+
+    Optimality: (Q + mu I) u = b with b = Q w0 + z and mu = lam / ||u||, so u = 0 iff
+    ||b|| <= lam; otherwise, with bt = V^T b, mu solves the secular equation
+    phi(mu) = 1 / ||bt / (e + mu)|| - mu / lam = 0. phi is concave, so Newton started right
+    of the root (phi <= 0) decreases monotonically onto it. Null directions of Q (e ~ 0)
+    carry no b component in exact arithmetic (b lies in range(Q)); they are dropped."""
+    cdef int a, i, it
+    cdef floating emax = 0, bnorm = 0, mu, mu_new, nrm, s3, d, eps_e, rel
+    if floating is float:
+        rel = 1e-6
+    else:
+        rel = 1e-13
+    for i in range(k):
+        emax = _fmax(emax, e[i])
+    eps_e = emax * 10 * rel
+    for i in range(k):
+        tmp[i] = e[i] * _dot(k, &Vt[i * k], 1, w0, 1) + _dot(k, &Vt[i * k], 1, z, 1)
+    for i in range(k):
+        bt[i] = tmp[i] if e[i] > eps_e else 0
+        bnorm += bt[i] * bt[i]
+    bnorm = sqrt(bnorm)
+    if bnorm <= lam:
+        for a in range(k):
+            u[a] = 0
+        return
+    mu = lam * emax / (bnorm - lam)  # phi(mu) <= 0 here (||u(mu)|| >= ||b|| / (emax + mu))
+    if mu <= 0:
+        mu = lam  # emax = 0 cannot happen with bnorm > 0; keep mu positive anyway
+    for it in range(100):
+        nrm = 0
+        s3 = 0
+        for i in range(k):
+            if bt[i] != 0:
+                d = bt[i] / (e[i] + mu)
+                nrm += d * d
+                s3 += d * d / (e[i] + mu)
+        nrm = sqrt(nrm)
+        # phi = 1/nrm - mu/lam ; phi' = s3 / nrm^3 - 1/lam
+        mu_new = mu - (1 / nrm - mu / lam) / (s3 / (nrm * nrm * nrm) - 1 / lam)
+        if not (mu_new > 0):  # rounding guard: keep the last valid mu
+            break
+        if fabs(mu_new - mu) <= rel * mu:
+            mu = mu_new
+            break
+        mu = mu_new
+    for a in range(k):
+        u[a] = 0
+    for i in range(k):
+        if bt[i] != 0:
+            _axpy(k, bt[i] / (e[i] + mu), &Vt[i * k], 1, u, 1)
+
+
+cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
+                      const floating* z, floating* u, floating* uold, floating* v,
+                      floating* dv, floating* grad, floating* u1, floating c, floating alpha,
+                      floating rho, int max_inner, floating eps) noexcept nogil:
+    """u <- (approximate) argmin of the block model q (see the header) by FISTA started at
+    w0, with gradient-based restart, at most ``max_inner`` iterations; stops when the last
+    change is <= eps times the total change from w0. FISTA is not monotone: if the result
+    models worse than the first (plain proximal-gradient) iterate u1, u1 is returned, so a
+    visit never does worse than the former one-step update. Returns the iteration count."""
+    cdef int a, it, n_it = max_inner
+    cdef floating tk = 1, tnext, beta, dmax, tot, restart, q0
+    if k == 1:
+        # exact: minimiser of 1/2 Q d^2 - z d + pen(w0 + d)
+        q0 = Q[0] if Q[0] > 0 else Lg
+        u[0] = w0[0] + z[0] / q0
+        if c > 0:
+            _prox_step(u, 1, c, q0, alpha, rho)
+        return 1
+    for a in range(k):
+        u[a] = w0[a] + z[a] / Lg  # first step from v = w0: gradient is -z
+    if c > 0:
+        _prox_step(u, k, c, Lg, alpha, rho)
+    for a in range(k):
+        v[a] = u[a]
+        u1[a] = u[a]
+    for it in range(1, max_inner):
+        for a in range(k):
+            dv[a] = v[a] - w0[a]
+        for a in range(k):
+            grad[a] = _dot(k, &Q[a * k], 1, dv, 1) - z[a]
+        for a in range(k):
+            uold[a] = u[a]
+            u[a] = v[a] - grad[a] / Lg
+        if c > 0:
+            _prox_step(u, k, c, Lg, alpha, rho)
+        dmax = 0
+        tot = 0
+        restart = 0
+        for a in range(k):
+            dmax = _fmax(dmax, fabs(u[a] - uold[a]))
+            tot = _fmax(tot, fabs(u[a] - w0[a]))
+            restart += (v[a] - u[a]) * (u[a] - uold[a])
+        if dmax <= eps * tot:
+            n_it = it + 1
+            break
+        if restart > 0:  # momentum points uphill: restart from u
+            tk = 1
+            for a in range(k):
+                v[a] = u[a]
+        else:
+            tnext = 0.5 * (1 + sqrt(1 + 4 * tk * tk))
+            beta = (tk - 1) / tnext
+            tk = tnext
+            for a in range(k):
+                v[a] = u[a] + beta * (u[a] - uold[a])
+    if n_it > 1 and (_model_value(Q, k, w0, z, u, dv, c, alpha, rho)
+                     > _model_value(Q, k, w0, z, u1, dv, c, alpha, rho)):
+        for a in range(k):
+            u[a] = u1[a]
+    return n_it
+
+
 def group_grams_dense(const floating[::1, :] X, const floating[::1] xmean,
                       const int[::1] gptr, const int[::1] gidx, floating[::1] out):
     """Concatenated centred group Grams (X_g^T X_g / n - xbar xbar^T), row-major blocks."""
@@ -132,21 +277,36 @@ def group_grams_sparse(const floating[::1] data, const int[::1] indices,
 def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
               const floating[::1] y, floating[::1] w, floating[::1] r,
               const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
-              const floating[::1] L, const int[::1] ws, floating alpha, floating rho,
-              int max_epochs, floating tol, int gap_freq, floating[::1] buf,
-              floating[::1] wold):
+              const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
+              const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
+              floating alpha, floating rho,
+              int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
+              floating[::1] buf, floating[::1] wold):
     """Block CD over the groups listed in ``ws`` (every group with w_g != 0 must be there).
 
     Unit sample weights (weighted problems arrive sqrt(s)-scaled and centred, with
     ``xmean = 0``). Centring is implicit as in :func:`bcd_sparse`: ``r = y - X w`` with
     ``X`` uncentred, ``y`` centred. ``r`` is kept up to date. Stops when the duality gap of
     the problem restricted to ``ws`` is <= ``tol`` (absolute, 1/(2n) scaling).
-    ``buf`` and ``wold`` are scratch of length >= the largest group size.
+    ``Q``: the concatenated row-major group Grams (:func:`group_grams_dense`), group ``g``'s
+    block starting at ``qoff[g]``; each block visit solves the block model with at most
+    ``max_inner`` FISTA iterations (relative change ``inner_eps``, see ``_block_solve``).
+    With ``exact`` (``rho = 0`` only), penalised groups of size > 1 are solved exactly
+    instead from ``Q_g = V_g^T diag(E_g) V_g`` (``V``: eigenvectors as rows, laid out as
+    ``Q``; ``E`` laid out as ``gidx``).
+    ``buf`` is scratch of length >= 7 * the largest group size, ``wold`` >= that size.
     Returns ``(n_epochs, gap)``.
     """
     cdef int n = X.shape[0], n_ws = ws.shape[0]
-    cdef int epoch = 0, i, g, a, k, start, j
+    cdef int epoch = 0, i, g, a, k, start, j, m
     cdef floating Lg, d, dmax, wmax, gap = 1e300, rsum = 0
+    cdef int kmax = wold.shape[0]
+    cdef floating* zg = &buf[kmax]
+    cdef floating* uold = &buf[2 * kmax]
+    cdef floating* v = &buf[3 * kmax]
+    cdef floating* dv = &buf[4 * kmax]
+    cdef floating* grad = &buf[5 * kmax]
+    cdef floating* u1 = &buf[6 * kmax]
     with nogil:
         for i in range(n):
             rsum += r[i]
@@ -163,10 +323,18 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
                 for a in range(k):
                     j = gidx[start + a]
                     wold[a] = w[j]
-                    buf[a] = w[j] + (_dot(n, &X[0, j], 1, &r[0], 1)
-                                     - xmean[j] * rsum) / (n * Lg)
-                if c[g] > 0:
-                    _prox_step(&buf[0], k, c[g], Lg, alpha, rho)
+                    zg[a] = (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
+                # Gram-space work is O(k^2) per inner iteration against the visit's
+                # O(n k) data pass: at most ~4 passes' worth of inner iterations, and
+                # the single step when k > n (wide groups, few samples: the Gram
+                # work would dominate).
+                m = 1 if k > n else min(max_inner, max(2, 4 * n // k))
+                if exact and k > 1 and c[g] > 0 and m >= 2:
+                    _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
+                                    &buf[0], uold, v)
+                else:
+                    _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
+                                 grad, u1, c[g], alpha, rho, m, inner_eps)
                 for a in range(k):
                     d = buf[a] - wold[a]
                     if d != 0:
@@ -234,14 +402,23 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
                const floating[::1] sw, const floating[::1] xmean,
                const floating[::1] y, floating[::1] w, floating[::1] r,
                const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
-               const floating[::1] L, const int[::1] ws, floating alpha, floating rho,
-               int max_epochs, floating tol, int gap_freq, floating[::1] buf,
-               floating[::1] wold):
+               const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
+               const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
+               floating alpha, floating rho,
+               int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
+               floating[::1] buf, floating[::1] wold):
     """CSC version of :func:`bcd_dense`; ``r`` is ``y - X w`` with X *uncentred* (the
     centring is implicit), ``sw`` the sample weights (sum n), ``y`` weighted-centred."""
     cdef int n = y.shape[0], n_ws = ws.shape[0]
-    cdef int epoch = 0, i, g, a, k, start, j, p
+    cdef int epoch = 0, i, g, a, k, start, j, p, nnz_g, m
     cdef floating Lg, d, dmax, wmax, gap = 1e300, srsum = 0
+    cdef int kmax = wold.shape[0]
+    cdef floating* zg = &buf[kmax]
+    cdef floating* uold = &buf[2 * kmax]
+    cdef floating* v = &buf[3 * kmax]
+    cdef floating* dv = &buf[4 * kmax]
+    cdef floating* grad = &buf[5 * kmax]
+    cdef floating* u1 = &buf[6 * kmax]
     with nogil:
         for i in range(n):
             srsum += sw[i] * r[i]
@@ -255,13 +432,24 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
                     continue
                 start = gptr[g]
                 k = gptr[g + 1] - start
+                nnz_g = 0
                 for a in range(k):
                     j = gidx[start + a]
                     wold[a] = w[j]
-                    buf[a] = w[j] + (_sparse_corr(data, indices, indptr, sw, r, j)
-                                     - xmean[j] * srsum) / (n * Lg)
-                if c[g] > 0:
-                    _prox_step(&buf[0], k, c[g], Lg, alpha, rho)
+                    zg[a] = (_sparse_corr(data, indices, indptr, sw, r, j)
+                             - xmean[j] * srsum) / n
+                    nnz_g += indptr[j + 1] - indptr[j]
+                # Gram-space work is O(k^2) per inner iteration against the visit's
+                # O(nnz_g) data pass: at most ~4 passes' worth of inner iterations, and
+                # the single step when k > nnz_g (wide groups, few samples: the Gram
+                # work would dominate).
+                m = 1 if k > nnz_g else min(max_inner, max(2, 4 * nnz_g // k))
+                if exact and k > 1 and c[g] > 0 and m >= 2:
+                    _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
+                                    &buf[0], uold, v)
+                else:
+                    _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
+                                 grad, u1, c[g], alpha, rho, m, inner_eps)
                 for a in range(k):
                     d = buf[a] - wold[a]
                     if d != 0:

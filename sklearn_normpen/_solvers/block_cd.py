@@ -54,7 +54,16 @@ class GroupProblem:
 
     Dense ``X`` is copied once into ``sqrt(s) (X - x̄) / σ`` (Fortran order); sparse ``X``
     stays sparse (scaled by ``1/σ`` if standardising) and is centred implicitly.
+
+    Each block visit minimises the group's exact quadratic model in its k×k Gram space
+    (``max_inner`` FISTA iterations at most, stopping when the last change is below
+    ``inner_eps`` times the block's total change): collinear groups then cost O(k²) inner
+    iterations instead of O(n k) epochs. With ``rho = 0`` the block minimiser is exact
+    (secular equation in the eigenbasis of the group Gram).
     """
+
+    max_inner = 100
+    inner_eps = 1e-3
 
     def __init__(self, X, y, sample_weight, structure, group_weights, rho,
                  fit_intercept=True, standardize=False):
@@ -120,9 +129,9 @@ class GroupProblem:
         self.sizes = np.diff(gptr)
         self.penalty = SparseGroupLasso(gptr, gidx, c, rho)
         self.L = self._lipschitz()
-        self._buf = np.zeros(max(int(self.sizes.max()) if self.sizes.size else 1, 1),
-                             dtype=self.dtype)
-        self._wold = np.zeros_like(self._buf)
+        kmax = max(int(self.sizes.max()) if self.sizes.size else 1, 1)
+        self._buf = np.zeros(7 * kmax, dtype=self.dtype)  # block-model scratch
+        self._wold = np.zeros(kmax, dtype=self.dtype)
         self.unpen_groups = np.flatnonzero(~self.penalty.penalised)
         self._XU = None
         unpen = gidx[np.repeat(~self.penalty.penalised, self.sizes)]
@@ -152,6 +161,12 @@ class GroupProblem:
             K.group_grams_dense(self.Xd, self.xmean, self.gptr, self.gidx, out)
         L = np.zeros(len(self.sizes), dtype=np.float64)
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
+        # the kernels solve each block model in this Gram space (see _bcd_group.pyx)
+        self.Q, self.qoff = out, np.ascontiguousarray(offsets[:-1], dtype=np.intp)
+        # rho = 0: the kernels solve each block exactly from Q_g = V_g^T diag(E_g) V_g
+        self.exact = int(self.rho == 0)
+        V = np.zeros(out.size if self.exact else 1, dtype=self.dtype)
+        E = np.zeros(int(self.gptr[-1]) if self.exact else 1, dtype=self.dtype)
         for k in np.unique(self.sizes):
             sel = np.flatnonzero(self.sizes == k)
             if k == 1:
@@ -159,7 +174,15 @@ class GroupProblem:
                 continue
             blocks = np.stack([out[offsets[g]:offsets[g] + k * k].reshape(k, k)
                                for g in sel]).astype(np.float64)
-            L[sel] = np.linalg.eigvalsh(blocks)[:, -1]
+            if self.exact:
+                evals, evecs = np.linalg.eigh(blocks)
+                for row, g in enumerate(sel):
+                    V[offsets[g]:offsets[g] + k * k] = evecs[row].T.ravel()  # rows
+                    E[self.gptr[g]:self.gptr[g] + k] = np.maximum(evals[row], 0)
+                L[sel] = evals[:, -1]
+            else:
+                L[sel] = np.linalg.eigvalsh(blocks)[:, -1]
+        self.V, self.E = V, E
         # Tiny relative slack keeps 1/L a valid step despite rounding; exact zero stays 0.
         L = np.where(L > 1e-12 * max(L.max(initial=0), 1e-300), L * (1 + 1e-6), 0.0)
         return L.astype(self.dtype)
@@ -215,9 +238,11 @@ class GroupProblem:
     def _sweep(self, w, r, ws, alpha, max_epochs, tol_abs, gap_freq=10):
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
-        args = (self.gptr, self.gidx, self.c, self.L, ws, self.dtype.type(alpha),
-                self.dtype.type(self.rho), int(max_epochs), self.dtype.type(tol_abs),
-                int(gap_freq), self._buf, self._wold)
+        args = (self.gptr, self.gidx, self.c, self.L, self.Q, self.qoff, self.V, self.E,
+                self.exact, ws,
+                self.dtype.type(alpha), self.dtype.type(self.rho), int(max_epochs),
+                self.dtype.type(tol_abs), int(gap_freq), self.max_inner,
+                self.dtype.type(self.inner_eps), self._buf, self._wold)
         if self.sparse:
             return K.bcd_sparse(self.data, self.indices, self.indptr, self.sw, self.xmean,
                                 self.y, w, r, *args)
