@@ -314,7 +314,7 @@ cdef inline double _weighted_sq(int n, const floating* R, floating c, const floa
 
 cdef inline bint _check_inner(int e) noexcept nogil:
     """Epochs after which the working-set gap is evaluated: 1, 2, 3, then every 5th."""
-    return e < 3 or e % 5 == 4
+    return e < 3 or (e < 30 and e % 5 == 4) or e % 10 == 9
 
 
 def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1] y,
@@ -345,11 +345,11 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
     cdef floating[::1] R_bak = np.empty(n, dtype=dt)
     cdef floating[::1] snaps = np.empty((ANDERSON_K + 1) * max(p, 1), dtype=dt)
     cdef floating[::1] w_acc = np.empty(max(p, 1), dtype=dt)
-    cdef int j, k, e, n_ws, n_iter = 0, rnd = 0, n_snap
+    cdef int j, k, e, n_ws, n_iter = 0, rnd = 0, n_snap, aa_fail = 0, aa_wait = 0
     cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
     cdef double obj_cur, obj_acc
     cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff, c_bak
-    cdef bint ok
+    cdef bint ok, tried
     cdef const floating* s = &sw[0] if weighted else NULL
     cdef const floating* Rv
     cdef bint converged = False
@@ -398,7 +398,11 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
                 n_snap += 1
                 if n_snap == ANDERSON_K + 1:
                     n_snap = 0
-                    if _anderson(n_ws, &snaps[0], &w_acc[0]):
+                    ok = False
+                    tried = aa_wait == 0
+                    if aa_wait > 0:
+                        aa_wait -= 1
+                    elif _anderson(n_ws, &snaps[0], &w_acc[0]):
                         ok = True
                         if positive:
                             for k in range(n_ws):
@@ -420,11 +424,20 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
                                     c = c + w_acc[k] * X_mean[j]
                             obj_acc = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
                                                  _weighted_sq(n, &R[0], c, s, weighted))
-                            if not obj_acc < obj_cur:
+                            ok = obj_acc < obj_cur
+                            if not ok:
                                 for k in range(n_ws):
                                     w[ws[k]] = snaps[ANDERSON_K * n_ws + k]
                                 _copy(n, &R_bak[0], 1, &R[0], 1)
                                 c = c_bak
+                    if tried:
+                        # a rejected extrapolation costs about an epoch: back off
+                        # exponentially (support still changing), retry at once on success
+                        if ok:
+                            aa_fail = 0
+                        else:
+                            aa_fail = aa_fail + 1 if aa_fail < 4 else 4
+                            aa_wait = (1 << aa_fail) - 1
                 if _check_inner(e):
                     # gap of the problem restricted to the working set
                     _fold_offset(n, &R[0], &c)
@@ -462,11 +475,11 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
     cdef floating[::1] R_bak = np.empty(max(n, 1), dtype=dt)
     cdef floating[::1] snaps = np.empty((ANDERSON_K + 1) * max(p, 1), dtype=dt)
     cdef floating[::1] w_acc = np.empty(max(p, 1), dtype=dt)
-    cdef int i, j, k, kk, e, n_ws, n_iter = 0, rnd = 0, start, end, n_snap
+    cdef int i, j, k, kk, e, n_ws, n_iter = 0, rnd = 0, start, end, n_snap, aa_fail = 0, aa_wait = 0
     cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
     cdef double obj_cur, obj_acc
     cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff, c_bak
-    cdef bint ok
+    cdef bint ok, tried
     cdef const floating* s = &sw[0] if weighted else NULL
     cdef const floating* Rv
     cdef bint converged = False
@@ -518,7 +531,11 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
                 n_snap += 1
                 if n_snap == ANDERSON_K + 1:
                     n_snap = 0
-                    if _anderson(n_ws, &snaps[0], &w_acc[0]):
+                    ok = False
+                    tried = aa_wait == 0
+                    if aa_wait > 0:
+                        aa_wait -= 1
+                    elif _anderson(n_ws, &snaps[0], &w_acc[0]):
                         ok = True
                         if positive:
                             for k in range(n_ws):
@@ -540,11 +557,20 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
                                     c = c + w_acc[k] * X_mean[j]
                             obj_acc = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
                                                  _weighted_sq(n, &R[0], c, s, weighted))
-                            if not obj_acc < obj_cur:
+                            ok = obj_acc < obj_cur
+                            if not ok:
                                 for k in range(n_ws):
                                     w[ws[k]] = snaps[ANDERSON_K * n_ws + k]
                                 _copy(n, &R_bak[0], 1, &R[0], 1)
                                 c = c_bak
+                    if tried:
+                        # a rejected extrapolation costs about an epoch: back off
+                        # exponentially (support still changing), retry at once on success
+                        if ok:
+                            aa_fail = 0
+                        else:
+                            aa_fail = aa_fail + 1 if aa_fail < 4 else 4
+                            aa_wait = (1 << aa_fail) - 1
                 if _check_inner(e):
                     _fold_offset(n, &R[0], &c)
                     _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y,

@@ -316,8 +316,17 @@ def _centred_col_norms(X, X_mean, sw, N):
         out = sumsq.astype(np.float64) - N * X_mean.astype(np.float64) ** 2
         return np.maximum(out, 0)
     out = np.empty(p, dtype=np.float64)
-    step = max(1, 2**22 // max(X.shape[0], 1))  # ~32 MiB of float64 per block
+    # one small reusable float64 block (~1 MiB), centred and squared in place: the
+    # temporary memory stays O(n) instead of a multiple of X
+    n = X.shape[0]
+    step = max(1, 2**17 // max(n, 1))
+    buf = np.empty((n, min(step, p)), dtype=np.float64,
+                   order="C" if X.flags.c_contiguous and not X.flags.f_contiguous else "F")
+    mean = np.asarray(X_mean, dtype=np.float64)
     for a in range(0, p, step):
-        B = X[:, a:a + step].astype(np.float64) - X_mean[a:a + step]
-        out[a:a + step] = np.einsum("ij,ij->j", B, B) if sw is None else sw @ (B * B)
+        b = min(a + step, p)
+        B = buf[:, :b - a]
+        B[...] = X[:, a:b]
+        B -= mean[a:b]
+        out[a:b] = np.einsum("ij,ij->j", B, B) if sw is None else sw @ np.square(B, out=B)
     return out
