@@ -79,17 +79,26 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
 
 
 def warn_unconverged(results, what="Coordinate descent"):
-    """One ``ConvergenceWarning`` listing every path point (alpha, gap) that missed ``tol``."""
-    bad = []
-    target = None
+    """One ``ConvergenceWarning`` listing every path point (alpha, gap) that missed ``tol``.
+
+    ``results`` are path results with ``alphas``, ``gaps``, ``converged`` and ``tol_abs``.
+    """
+    alphas, gaps, target = [], [], 0.0
     for res in results:
-        idx = np.flatnonzero(~res.converged)
-        bad += [(res.alphas[i], res.gaps[i]) for i in idx]
-        target = res.tol_abs if target is None else max(target, res.tol_abs)
-    if bad:
-        shown = ", ".join(f"alpha={a:.3g} (gap {g:.2e})" for a, g in bad[:8])
-        more = f" and {len(bad) - 8} more" if len(bad) > 8 else ""
-        warnings.warn(
-            f"{what} did not reach the duality-gap target {target:.2e} at {len(bad)} "
-            f"path point(s): {shown}{more}. Increase max_iter, loosen tol, or scale the "
-            "features.", ConvergenceWarning, stacklevel=3)
+        idx = np.flatnonzero(~np.asarray(res.converged))
+        alphas += [res.alphas[i] for i in idx]
+        gaps += [res.gaps[i] for i in idx]
+        target = max(target, res.tol_abs)
+    warn_points(alphas, gaps, target, what)
+
+
+def warn_points(alphas, gaps, tol_abs, what):
+    """The warning itself: ``alphas``/``gaps`` of the points whose gap exceeds ``tol_abs``."""
+    if not len(alphas):
+        return
+    shown = ", ".join(f"alpha={a:.3g} (gap {g:.2e})" for a, g in list(zip(alphas, gaps))[:8])
+    more = f" and {len(alphas) - 8} more" if len(alphas) > 8 else ""
+    warnings.warn(
+        f"{what} did not reach the duality gap target {tol_abs:.2e} at {len(alphas)} "
+        f"path point(s): {shown}{more}. Increase max_iter, loosen tol, or scale the "
+        "features.", ConvergenceWarning, stacklevel=3)

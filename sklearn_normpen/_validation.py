@@ -13,6 +13,7 @@ import numbers
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array, validate_data
 
 from ._compat import _check_sample_weight
@@ -38,6 +39,16 @@ def validate_Xy(estimator, X, y, *, reset=True, accept_sparse="csc", order="F",
     y = check_array(y, ensure_2d=False, dtype=X.dtype, order="F", copy=False,
                     input_name="y")
     return X, y
+
+
+class _FunctionInput(BaseEstimator):
+    """Stand-in estimator so public functions (``enet_path``, ``group_lasso_path``) validate
+    their input exactly as the estimators do."""
+
+
+def validate_path_input(X, y):
+    """``validate_Xy`` for the public path functions (no estimator to record features on)."""
+    return validate_Xy(_FunctionInput(), X, y)
 
 
 def validate_X_predict(estimator, X, accept_sparse=("csr", "csc", "coo")):

@@ -14,7 +14,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.model_selection import KFold
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_X_y
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._cv import fold_weights, held_out_mse, resolve_splits
@@ -22,8 +21,8 @@ from ._grid import make_grid
 from ._path import compute_path, null_model, warn_unconverged
 from ._solvers.coordinate_descent import (EnetProblem, _centred_col_norms, choose_mode,
                                           gram_stats, subtract_stats)
-from ._validation import (validate_alphas, validate_penalty_factor, validate_sample_weight,
-                          validate_Xy)
+from ._validation import (validate_alphas, validate_path_input, validate_penalty_factor,
+                          validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
 from .penalties import ElasticNetPenalty
 from .selection import select_on_paths
@@ -182,7 +181,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     ConvergenceWarning
         Once, naming the alphas whose gap stayed above the target.
     """
-    X, y = _validate_path_input(X, y)
+    X, y = validate_path_input(X, y)
     sw = validate_sample_weight(sample_weight, X)
     p = X.shape[1]
     grid_arg = alphas if alphas is not None else n_alphas
@@ -203,15 +202,6 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     if return_n_iter:
         return res.alphas, res.coefs, res.gaps, res.n_iters
     return res.alphas, res.coefs, res.gaps
-
-
-def _validate_path_input(X, y):
-    X, y = check_X_y(X, y, accept_sparse="csc", dtype=[np.float64, np.float32], order="F",
-                     y_numeric=True)
-    if sp.issparse(X):
-        X.sort_indices()
-    y = np.asarray(y, dtype=X.dtype)
-    return X, y
 
 
 def _check_scalar_tol(tol, max_iter):

@@ -11,19 +11,18 @@ unpenalised. With every feature its own group (``groups=None``) the fit is sciki
 ``Lasso(alpha)`` for every ``l1_ratio``. Solved by block coordinate descent
 (:mod:`sklearn_normpen._solvers.block_cd`) with a duality-gap certificate.
 """
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._cv import fold_weights, held_out_mse, resolve_splits, run_folds
 from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
 from ._solvers.block_cd import GroupProblem, solve_path
-from ._validation import validate_sample_weight, validate_Xy
+from ._path import warn_points
+from ._validation import validate_path_input, validate_sample_weight, validate_Xy
 from .base import NormPenRegressor
 from .selection import select_on_paths
 
@@ -33,11 +32,9 @@ __all__ = ["GroupLassoRegressor", "GroupLassoPathCV", "group_lasso_path",
 _GROUPS_CONSTRAINT = [None, "array-like", dict, StrOptions({"prefix"}), callable]
 
 
-def _warn_unconverged(gaps, tol_abs, n_bad, where):
-    warnings.warn(
-        f"{where}: the duality gap did not reach tol at {n_bad} point(s) (largest gap "
-        f"{np.max(gaps):.3e}, target {tol_abs:.3e}). Increase max_iter, or loosen tol.",
-        ConvergenceWarning, stacklevel=3)
+def _warn_path(path, tol_abs, what):
+    bad = ~path.converged
+    warn_points(path.alphas[bad], path.gaps[bad], tol_abs, what)
 
 
 def _prepare(X, y, sample_weight, groups, group_weights, l1_ratio, fit_intercept,
@@ -95,7 +92,7 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     n_iters : ndarray of shape (n_alphas,)
         Only when ``return_n_iter``.
     """
-    X, y = validate_Xy(_PathInput(), X, y)
+    X, y = validate_path_input(X, y)
     sw = validate_sample_weight(sample_weight, X)
     _check_l1_ratio(l1_ratio)
     _, problem = _prepare(X, y, sw, groups, group_weights, l1_ratio, fit_intercept,
@@ -103,16 +100,10 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     grid = make_grid(n_alphas if alphas is None else alphas, problem.alpha_max, eps)
     w0 = None if coef_init is None else problem.from_original(coef_init)
     path, _ = solve_path(problem, grid, tol=tol, max_iter=max_iter, coef_init=w0)
-    if not path.converged.all():
-        _warn_unconverged(path.gaps, tol * problem.tol_scale(), int((~path.converged).sum()),
-                          "group_lasso_path")
+    _warn_path(path, tol * problem.tol_scale(), "group_lasso_path")
     if return_n_iter:
         return path.alphas, path.coefs, path.gaps, path.n_iters
     return path.alphas, path.coefs, path.gaps
-
-
-class _PathInput(NormPenRegressor):
-    """Stand-in estimator so the path function validates input as the estimators do."""
 
 
 def _check_l1_ratio(l1_ratio, name="l1_ratio"):
@@ -242,8 +233,8 @@ class GroupLassoRegressor(NormPenRegressor):
             w, r = problem.fit_unpenalised(self.max_iter)
         res, _ = problem.solve(self.alpha, w, r, self.tol, self.max_iter)
         if not res.converged:
-            _warn_unconverged([res.gap], self.tol * problem.tol_scale(), 1,
-                              type(self).__name__)
+            warn_points([self.alpha], [res.gap], self.tol * problem.tol_scale(),
+                        type(self).__name__)
         self.coef_, self.intercept_ = problem.to_original(w)
         self.groups_ = structure.groups
         self.group_labels_ = structure.labels
@@ -397,8 +388,7 @@ class GroupLassoPathCV(NormPenRegressor):
         problem = problems[best]
         path, _ = solve_path(problem, grids[best], tol=self.tol, max_iter=self.max_iter)
         if not path.converged.all():
-            _warn_unconverged(path.gaps, self.tol * problem.tol_scale(),
-                              int((~path.converged).sum()), type(self).__name__)
+            _warn_path(path, self.tol * problem.tol_scale(), type(self).__name__)
         self.alphas_ = grids if multi else grids[0]
         self.mse_path_ = errors if multi else errors[0]
         self.cv_mean_ = sel["mean"] if multi else sel["mean"][0]

@@ -68,3 +68,24 @@ def test_alphas_sorted_decreasing_copy():
     out = validate_alphas(a)
     np.testing.assert_array_equal(out, [1.0, 0.5, 0.1])
     np.testing.assert_array_equal(a, [0.1, 1.0, 0.5])
+
+
+@pytest.mark.parametrize("path_fn", ["enet_path", "group_lasso_path"])
+def test_path_functions_leave_unsorted_csc_untouched(path_fn):
+    import sklearn_normpen
+
+    rng = np.random.default_rng(0)
+    X = sp.random(30, 6, density=0.5, format="csc", random_state=0)
+    perm_data, perm_idx = X.data.copy(), X.indices.copy()
+    for j in range(6):  # reverse each column's stored order: valid CSC, unsorted indices
+        a, b = X.indptr[j], X.indptr[j + 1]
+        perm_data[a:b], perm_idx[a:b] = X.data[a:b][::-1], X.indices[a:b][::-1]
+    Xu = sp.csc_matrix((perm_data, perm_idx, X.indptr.copy()), shape=X.shape)
+    Xu.has_sorted_indices = False
+    before = Xu.indices.copy()
+    y = rng.standard_normal(30)
+    alphas, coefs, _ = getattr(sklearn_normpen, path_fn)(Xu, y, n_alphas=5)
+    np.testing.assert_array_equal(Xu.indices, before)
+    # and the fit is the one of the same matrix with sorted indices
+    _, coefs_sorted, _ = getattr(sklearn_normpen, path_fn)(X, y, n_alphas=5)
+    np.testing.assert_allclose(coefs, coefs_sorted, rtol=1e-6, atol=1e-8)
