@@ -1,6 +1,6 @@
 """Build the Cython kernels.
 
-Every ``.pyx`` file under ``sklearn_normpen/`` becomes an extension module of the same
+Every ``.pyx`` file under ``src/sklearn_normpen/`` becomes an extension module of the same
 dotted name, so adding a kernel is adding a file. Kernels are compiled with bounds and
 wraparound checks off (they validate nothing: the Python layer hands them correct arrays).
 """
@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).parent
 COMPILER_DIRECTIVES = {
@@ -28,9 +29,9 @@ if os.environ.get("SKLEARN_NORMPEN_DEBUG"):
 
 def _extensions():
     exts = []
-    for pyx in sorted(HERE.glob("sklearn_normpen/**/*.pyx")):
+    for pyx in sorted(HERE.glob("src/sklearn_normpen/**/*.pyx")):
         rel = pyx.relative_to(HERE)
-        name = ".".join(rel.with_suffix("").parts)
+        name = ".".join(rel.relative_to("src").with_suffix("").parts)
         exts.append(
             Extension(
                 name,
@@ -43,7 +44,17 @@ def _extensions():
     return exts
 
 
+class ParallelBuildExt(build_ext):
+    """Compile the extension modules in parallel (one per core) unless ``-j`` says otherwise."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        if not self.parallel:
+            self.parallel = os.cpu_count() or 1
+
+
 setup(
+    cmdclass={"build_ext": ParallelBuildExt},
     ext_modules=cythonize(
         _extensions(),
         compiler_directives=COMPILER_DIRECTIVES,
