@@ -425,19 +425,20 @@ def test_bad_input_and_user_arrays_untouched():
 
 
 def test_no_copy_of_X_in_residual_modes_and_penalty_kkt():
+    from sklearn_normpen._design import Design
     from sklearn_normpen._solvers.coordinate_descent import EnetProblem
     from sklearn_normpen.penalties import ElasticNetPenalty
     X, y = _data(n=30, p=50, seed=16)
     X = np.asfortranarray(X)
     Xs = sp.csc_matrix(X)
-    assert EnetProblem(X, y, None, True, "dense").X is X
-    pb = EnetProblem(Xs, y, None, True, "sparse")
-    assert np.shares_memory(pb.X.data, Xs.data) and pb.X_data is Xs.data
+    assert EnetProblem(Design(X, y, None, True), "dense").design.Xk is X
+    pb = EnetProblem(Design(Xs, y, None, True), "sparse")
+    assert np.shares_memory(pb.design.X.data, Xs.data) and pb.X_data is Xs.data
     # the penalty object's KKT distance agrees with the NumPy reference above
     a, c, _ = enet_path(X, y, l1_ratio=0.6, n_alphas=5, fit_intercept=True, tol=1e-6)
     pen = ElasticNetPenalty(0.6, np.ones(50))
     Xc, yc = X - X.mean(0), y - y.mean()
     for k in range(5):
         grad = Xc.T @ (yc - Xc @ c[:, k]) / len(y)
-        assert_allclose(pen.kkt_distance(c[:, k], grad, a[k]),
+        assert_allclose(pen.kkt_violation(grad, c[:, k], a[k]),
                         _np_gap_kkt(X, y, c[:, k], a[k], 0.6)[1], rtol=1e-10, atol=1e-14)

@@ -5,18 +5,21 @@ joblib backend — threads, loky processes, dask on a cluster — runs it unchan
 same splits give the same result whatever the backend.
 """
 import numpy as np
-from sklearn.model_selection import check_cv
+from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
 
 
-def resolve_splits(cv, X, y, groups=None):
-    """Materialise the splits of ``cv`` (int, splitter or iterable) as a list.
+def resolve_splits(cv, X, y, groups=None, random_state=None):
+    """Materialise the splits of ``cv`` (int, splitter or iterable) as a list; an int with
+    a ``random_state`` gives a shuffled ``KFold``.
 
     Raises a clear error when there are fewer samples than folds or fewer than 2 folds.
     """
     n_samples = X.shape[0]
     if isinstance(cv, (int, np.integer)) and cv > n_samples:
         raise ValueError(f"cv={cv} folds need at least {cv} samples; got n_samples={n_samples}.")
+    if isinstance(cv, (int, np.integer)) and random_state is not None:
+        cv = KFold(int(cv), shuffle=True, random_state=random_state)
     splitter = check_cv(cv, y, classifier=False)
     splits = [(np.asarray(tr), np.asarray(te)) for tr, te in splitter.split(X, y, groups)]
     if len(splits) < 2:
@@ -55,3 +58,78 @@ def held_out_mse(y_true, y_pred, sample_weight=None):
         return sq.mean(axis=0)
     sw = np.asarray(sample_weight, dtype=np.float64)
     return (sw @ sq) / sw.sum() if sq.ndim > 1 else float(sw @ sq / sw.sum())
+
+
+# ---------------------------------------------------------------------------------------
+# THE path-CV loop and the fitted attributes every *PathCV estimator shares
+# ---------------------------------------------------------------------------------------
+
+def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter):
+    """One fold: one prepared problem (``spec.problem``), a path per penalty (one per
+    ``l1_ratio``) on it, held-out errors ``(n_penalties, n_alphas)`` and each path's worst
+    relative gap."""
+    from ._path import compute_path
+    problem = spec.problem(train, test)
+    X_te, y_te = X[test], y[test]
+    sw_te = None if sw is None else sw[test]
+    errors = np.empty(grids.shape)
+    certs = []
+    for i, penalty in enumerate(spec.penalties(problem)):
+        res = compute_path(problem, penalty, grids[i], tol=tol, max_iter=max_iter)
+        pred = np.asarray(X_te @ res.coefs) + res.intercepts
+        errors[i] = held_out_mse(y_te, pred, sw_te)
+        res.coefs = None  # only the certificates travel back
+        certs.append(res)
+    return errors, certs
+
+
+def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs=None):
+    """Fit every path of ``spec`` on every training fold and score it on the held-out rows.
+
+    ``spec`` (a picklable object) prepares a fold's problem once — ``spec.problem(train,
+    test)`` — and lists the penalties that share it — ``spec.penalties(problem)``, one per
+    row of ``grids``. Returns the errors ``(n_penalties, n_alphas, n_folds)`` and the folds'
+    path results (certificates only).
+    """
+    out = Parallel(n_jobs=n_jobs)(
+        delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter)
+        for train, test in splits)
+    return np.stack([e for e, _ in out], axis=-1), [c for _, cs in out for c in cs]
+
+
+class PathCVMixin:
+    """The fitted attributes every ``*PathCV`` estimator sets, under one set of names."""
+
+    @staticmethod
+    def _cv_select(errors, splits, sample_weight, grids):
+        """The CV statistics and the λ_min / λ_1se choice (:mod:`sklearn_normpen.selection`)."""
+        from .selection import select_on_paths
+        return select_on_paths(errors, fold_weights(splits, sample_weight), grids)
+
+    def _set_cv_results(self, *, sel, grids, errors, splits, l1_ratios, scalar, path,
+                        fold_results):
+        best = sel["best_path"]
+        i = sel["i_min"] if self.rule == "min" else sel["i_1se"]
+        self.alphas_ = grids[0] if scalar else grids
+        self.mse_path_ = errors[0] if scalar else errors
+        self.cv_mean_ = sel["mean"][0] if scalar else sel["mean"]
+        self.cv_se_ = sel["se"][0] if scalar else sel["se"]
+        self.l1_ratio_ = float(l1_ratios[best])
+        self.alpha_min_ = sel["alpha_min"]
+        self.alpha_1se_ = sel["alpha_1se"]
+        self.alpha_ = float(grids[best, i])
+        self.coef_path_ = path.coefs
+        self.intercept_path_ = path.intercepts
+        self.dual_gap_path_ = path.gaps
+        self.kkt_violation_path_ = path.kkts
+        self.n_iter_path_ = path.n_iters
+        self.coef_ = path.coefs[:, i].copy()
+        self.intercept_ = float(path.intercepts[i]) if self.fit_intercept else 0.0
+        self.dual_gap_ = float(path.gaps[i])
+        self.kkt_violation_ = float(path.kkts[i])
+        # warm starts make one point's epochs meaningless alone: the path's up to alpha_
+        self.n_iter_ = int(path.n_iters[: i + 1].sum())
+        n_folds = len(splits)
+        worst = np.array([np.max(r.gaps) for r in fold_results]).reshape(n_folds, -1)
+        self.fold_dual_gap_ = worst.max(axis=1)
+        return best, i

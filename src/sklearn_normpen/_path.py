@@ -1,12 +1,17 @@
-"""Warm-started regularisation path with a certificate at every point.
+"""THE regularisation-path loop: warm starts, screening in the solver, a certificate at
+every point.
 
-The driver is penalty-agnostic: it needs a *problem* (data prepared for repeated solves, with
-``solve(w, L1, L2, tol_abs, ...)``, ``tol_scale()``, ``g`` and ``N``) and a *penalty* (with
-``scaled_weights(alpha, N)``, ``null_weights()`` and ``alpha_max(grad)``). Screening lives in
-the solver: at each alpha the working set starts from the strong rule
-``|g_j| > (2 - alpha_prev/alpha)·L1_j`` evaluated at the warm start, and the full duality gap
-over every feature (never the working set alone) decides when a point is accepted, so a
-feature the strong rule missed is added back before the point is returned.
+The loop is penalty- and solver-agnostic. A *problem* (a solver prepared on a Design:
+:class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` or
+:class:`~sklearn_normpen._solvers.block_cd.GroupProblem`) offers
+
+* ``start(w) -> w``: make the solver state consistent with ``w`` (updated in place later);
+* ``solve(w, penalty, alpha, tol_abs, max_iter, alpha_prev) -> (Certificate, epochs)``:
+  screen from the previous point (strong rule at ``alpha_prev``, then KKT passes over every
+  feature), minimise, and stop on :func:`sklearn_normpen._certificate.certificate`;
+* ``null_fit(penalty, tol_abs, max_iter) -> (w, z)``: the unpenalised fit and its projected
+  gradient, from which ``penalty.alpha_max(z)`` is read;
+* ``to_original(w) -> (coef, intercept)`` and ``null_deviance`` (the unit of ``tol``).
 """
 import warnings
 from dataclasses import dataclass
@@ -17,65 +22,46 @@ from sklearn.exceptions import ConvergenceWarning
 
 @dataclass
 class PathResult:
-    """Coefficients and certificates along a decreasing alpha grid (package scale)."""
+    """Coefficients and certificates along a decreasing alpha grid (user scale)."""
 
     alphas: np.ndarray       # (n_alphas,)
     coefs: np.ndarray        # (n_features, n_alphas)
     intercepts: np.ndarray   # (n_alphas,)
-    gaps: np.ndarray         # (n_alphas,) duality gaps
+    gaps: np.ndarray         # (n_alphas,) duality gaps (objective scale)
     kkts: np.ndarray         # (n_alphas,) largest KKT violations
     n_iters: np.ndarray      # (n_alphas,) epochs
-    converged: np.ndarray    # (n_alphas,) bool
-    tol_abs: float           # the gap target used (tol · ||yc||²_S / (2Σs))
-
-
-def null_model(problem, penalty, tol, max_iter):
-    """Fit the unpenalised features alone (penalised ones at zero).
-
-    Returns ``(w, grad)`` where ``grad = Xcᵀ S r / Σs`` at that model: ``alpha_max`` follows
-    from it and the path starts from ``w``.
-    """
-    w = problem.set_coef(np.zeros(problem.n_features, dtype=problem.dtype))
-    L1, L2 = penalty.null_weights()
-    # a tighter target than the path's: alpha_max is read off this gradient
-    problem.solve(w, L1, L2, 1e-3 * tol * problem.tol_scale(), max_iter=max(max_iter, 1000),
-                  positive=False)
-    return w, problem.g.astype(np.float64) / problem.N
+    converged: np.ndarray    # (n_alphas,) bool: gap <= tol_abs
+    tol_abs: float           # the gap target: tol · null deviance
 
 
 def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init=None):
     """Solve at every alpha of the decreasing grid ``alphas``, warm-starting each point.
 
-    ``tol`` has scikit-learn's meaning: a point is accepted when its duality gap is at most
-    ``tol · ||y - ȳ||²_S / (2Σs)``. Points that do not get there are flagged in
+    ``tol`` is relative to the null deviance ``||yc||²_S / (2Σs)``: a point is accepted when
+    its certified duality gap is at most ``tol`` times it. ``coef_init`` is on the solver's
+    parametrisation (default: the unpenalised fit). Unaccepted points are flagged in
     ``converged`` (see :func:`warn_unconverged`).
     """
     alphas = np.asarray(alphas, dtype=np.float64)
-    n_alphas = alphas.shape[0]
-    p = problem.n_features
-    tol_abs = tol * problem.tol_scale()
+    K = alphas.shape[0]
+    tol_abs = tol * problem.null_deviance
     if coef_init is None:
-        w, _ = null_model(problem, penalty, tol, max_iter)
+        w, _ = problem.null_fit(penalty, 1e-3 * tol_abs, max_iter)  # state set for w
     else:
-        w = problem.set_coef(np.array(coef_init, dtype=problem.dtype))
-    coefs = np.empty((p, n_alphas), dtype=problem.dtype)
-    intercepts = np.empty(n_alphas)
-    gaps = np.empty(n_alphas)
-    kkts = np.empty(n_alphas)
-    n_iters = np.empty(n_alphas, dtype=np.intp)
-    converged = np.empty(n_alphas, dtype=bool)
+        w = problem.start(coef_init)
+    coefs = np.empty((problem.n_features, K), dtype=problem.dtype)
+    intercepts = np.empty(K)
+    gaps, kkts = np.empty(K), np.empty(K)
+    n_iters = np.empty(K, dtype=np.intp)
     alpha_prev = None
     for k, alpha in enumerate(alphas):
-        L1, L2 = penalty.scaled_weights(alpha, problem.N)
-        # strong rule threshold factor; 1 (plain KKT check) at the first point
-        factor = 1.0 if alpha_prev is None or alpha <= 0 else 2.0 - alpha_prev / alpha
-        res = problem.solve(w, L1, L2, tol_abs, max_iter=max_iter,
-                            positive=penalty.positive, strong_factor=factor)
-        coefs[:, k] = w
-        intercepts[k] = res.intercept
-        gaps[k], kkts[k], n_iters[k], converged[k] = res.gap, res.kkt, res.n_iter, res.converged
+        cert, n_iters[k] = problem.solve(w, penalty, alpha, tol_abs, max_iter,
+                                         alpha_prev=alpha_prev)
+        coefs[:, k], intercepts[k] = problem.to_original(w)
+        gaps[k], kkts[k] = cert.gap, cert.kkt
         alpha_prev = alpha
-    return PathResult(alphas, coefs, intercepts, gaps, kkts, n_iters, converged, tol_abs)
+    return PathResult(alphas, coefs, intercepts, gaps, kkts, n_iters, gaps <= tol_abs,
+                      tol_abs)
 
 
 def warn_unconverged(results, what="Coordinate descent"):

@@ -12,20 +12,17 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.model_selection import KFold
-from sklearn.utils.parallel import Parallel, delayed
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._cv import fold_weights, held_out_mse, resolve_splits
+from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
+from ._design import Design
 from ._grid import make_grid
-from ._path import compute_path, null_model, warn_unconverged
-from ._solvers.coordinate_descent import (EnetProblem, _centred_col_norms, choose_mode,
-                                          gram_stats, subtract_stats)
+from ._path import compute_path, warn_unconverged
+from ._solvers.coordinate_descent import EnetProblem, choose_mode
 from ._validation import (validate_alphas, validate_path_input, validate_penalty_factor,
                           validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
 from .penalties import ElasticNetPenalty
-from .selection import select_on_paths
 
 
 # ---------------------------------------------------------------------------------------
@@ -49,70 +46,63 @@ def _check_precompute(precompute):
         raise ValueError(f"precompute must be 'auto', True or False; got {precompute!r}.")
 
 
-def _column_std(problem, X, sw):
-    """Weighted standard deviation (about the weighted mean) of each column of the data the
-    problem was built from; float64."""
-    N = problem.N
-    if problem.mode == "gram":
-        if problem.fit_intercept:
-            var = problem.norm2.astype(np.float64) / N
-        else:
-            d = np.diag(problem.Q).astype(np.float64) / N
-            mean = problem._sx / N
-            var = d - mean ** 2
-    else:
-        if problem.fit_intercept:
-            var = problem.norm2.astype(np.float64) / N
-        else:
-            mean = (np.asarray(X.mean(axis=0)).ravel() if sw is None
-                    else np.asarray(X.T @ sw).ravel() / N)
-            var = _centred_col_norms(X, mean, sw, N) / N
-    return np.sqrt(np.maximum(var, 0))
-
-
-def _make_penalty(l1_ratio, pf, standardize, positive, sigma=None, x_mean=None, dtype=None):
+def _make_penalty(l1_ratio, pf, standardize, positive, problem):
+    """The elastic-net penalty on the original scale. ``standardize`` is a reparametrisation:
+    fitting on columns divided by ``σ_j`` equals l1 factor ``f_j σ_j`` and l2 factor
+    ``f_j σ_j²`` here; constant columns (the Design's rule) are excluded (coefficient 0)."""
     if not standardize:
         return ElasticNetPenalty(l1_ratio, pf, pf, positive=positive)
-    eps = np.finfo(dtype).eps
-    excluded = sigma <= 100 * eps * np.abs(np.asarray(x_mean, dtype=np.float64))
-    excluded |= sigma == 0
-    s = np.where(excluded, 0.0, sigma)
+    excluded = problem.constant
+    s = np.where(excluded, 0.0, problem.x_std)
     return ElasticNetPenalty(l1_ratio, pf * s, pf * s * s, excluded=excluded,
                              positive=positive)
 
 
-def _build_problem(X, y, sw, fit_intercept, mode, stats=None, x_shift=None, y_shift=0.0):
-    if mode == "gram":
-        p = EnetProblem(None if stats is not None else X, y, sw, fit_intercept, "gram",
-                        stats=stats, x_shift=x_shift, y_shift=y_shift, dtype=X.dtype)
-    else:
-        Xm = X
-        if mode == "dense" and sp.issparse(X):
-            raise ValueError("precompute=False with sparse X uses the sparse residual mode.")
-        p = EnetProblem(Xm, y, sw, fit_intercept, mode)
-    return p
+class _EnetSpec:
+    """What a CV fold needs to build its problem once and the penalties sharing it
+    (picklable: any joblib backend ships it)."""
+
+    def __init__(self, design, mode, l1_ratios, pf, standardize, positive, full_stats=None):
+        self.design, self.mode, self.l1_ratios = design, mode, l1_ratios
+        self.pf, self.standardize, self.positive = pf, standardize, positive
+        self.full_stats = full_stats
+
+    def problem(self, train, test):
+        d = self.design
+        if self.mode != "gram":
+            return EnetProblem(Design(d.X, d.y, d.sw, d.fit_intercept, rows=train), self.mode)
+        if self.full_stats is not None and len(train) + len(test) == d.n:
+            # the training fold's Gram is the full one minus the held-out rows' one
+            held = d.gram_stats(rows=test)
+            st = {k: self.full_stats[k] - held[k] for k in held}
+        else:
+            st = d.gram_stats(rows=train)
+        return EnetProblem(d, "gram", stats=st, x_shift=d.x_mean, y_mean=d.y_mean)
+
+    def penalties(self, problem):
+        return [_make_penalty(r, self.pf, self.standardize, self.positive, problem)
+                for r in self.l1_ratios]
 
 
-def _full_stats(X, y, sw, fit_intercept):
-    """Gram-mode statistics of all rows, about the weighted means (good float32 conditioning)."""
-    if fit_intercept:
-        N = X.shape[0] if sw is None else sw.sum()
-        x_shift = (np.asarray(X.mean(axis=0)).ravel() if sw is None
-                   else np.asarray(X.T @ sw).ravel() / N).astype(X.dtype)
-        y_shift = float(y.mean() if sw is None else (sw @ y) / N)
-    else:
-        x_shift, y_shift = None, 0.0
-    st = gram_stats(X, y, sw, x_shift=x_shift, y_shift=y_shift)
-    return st, x_shift, y_shift
+def _full_problem(X, y, sw, fit_intercept, precompute):
+    design = Design(X, y, sw, fit_intercept)
+    mode = choose_mode(X, precompute)
+    stats = design.gram_stats() if mode == "gram" else None
+    return design, mode, stats, EnetProblem(design, mode, stats=stats, x_shift=design.x_mean,
+                                            y_mean=design.y_mean)
 
 
-def _problem_with_sx(X, y, sw, fit_intercept, mode, stats=None, x_shift=None, y_shift=0.0):
-    if mode == "gram" and stats is None:
-        stats, x_shift, y_shift = _full_stats(X, y, sw, fit_intercept)
-    pb = _build_problem(X, y, sw, fit_intercept, mode, stats, x_shift, y_shift)
-    if mode == "gram":
-        pb._sx = stats["sx"].astype(np.float64)
-    return pb
+def _alpha_max(problem, penalty, tol, max_iter):
+    """``alpha_max`` from the unpenalised fit (clear errors where it does not exist)."""
+    if not (penalty.l1_factor > 0).any() or penalty.excluded.all():
+        raise ValueError("Every feature is unpenalised (penalty_factor all zero, or every "
+                         "column constant under standardize): no alpha_max exists; pass an "
+                         "explicit alphas grid.")
+    if penalty.l1_ratio == 0:
+        raise ValueError("alpha_max is infinite for l1_ratio=0 (pure ridge): pass an "
+                         "explicit alphas grid.")
+    _, z = problem.null_fit(penalty, 1e-3 * tol * problem.null_deviance, max_iter)
+    return penalty.alpha_max(z)
 
 
 # ---------------------------------------------------------------------------------------
@@ -191,13 +181,11 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     _check_scalar_tol(tol, max_iter)
     _check_precompute(precompute)
     pf = validate_penalty_factor(penalty_factor, p)
-    mode = choose_mode(X, precompute)
-    pb = _problem_with_sx(X, y, sw, fit_intercept, mode)
-    pen = _penalty_for(pb, X, sw, rho, pf, standardize, positive)
-    w0, grad = null_model(pb, pen, tol, max_iter)
-    grid = make_grid(grid_arg, lambda: pen.alpha_max(grad), eps)
-    res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter,
-                       coef_init=coef_init if coef_init is not None else w0)
+    _, _, _, pb = _full_problem(X, y, sw, fit_intercept, precompute)
+    pen = _make_penalty(rho, pf, standardize, positive, pb)
+    grid = make_grid(grid_arg, lambda: _alpha_max(pb, pen, tol, max_iter), eps)
+    w0 = None if coef_init is None else np.asarray(coef_init, dtype=np.float64)
+    res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0)
     warn_unconverged([res])
     if return_n_iter:
         return res.alphas, res.coefs, res.gaps, res.n_iters
@@ -211,68 +199,11 @@ def _check_scalar_tol(tol, max_iter):
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
 
 
-def _penalty_for(pb, X, sw, rho, pf, standardize, positive):
-    sigma = _column_std(pb, X, sw) if standardize else None
-    return _make_penalty(rho, pf, standardize, positive, sigma, pb.X_mean, pb.dtype)
-
-
-# ---------------------------------------------------------------------------------------
-# One CV fold (module level: any joblib backend runs it)
-# ---------------------------------------------------------------------------------------
-
-def _fold_paths(train, test, X, y, sw, *, mode, fit_intercept, l1_ratios, grids, pf,
-                standardize, positive, tol, max_iter, full_stats=None, x_shift=None,
-                y_shift=0.0):
-    """Fit every l1_ratio path on ``train`` and score it on ``test``.
-
-    In covariance mode the training statistics are the full-data ones minus those of the
-    held-out rows (a Gram of n_test rows instead of n_train rows). Returns the held-out
-    errors, shape (n_l1_ratios, n_alphas), and the paths' certificates (no coefficients).
-    """
-    sw_tr = None if sw is None else sw[train]
-    sw_te = None if sw is None else sw[test]
-    if mode == "gram":
-        partition = full_stats is not None and len(train) + len(test) == X.shape[0]
-        if partition:
-            st = subtract_stats(full_stats,
-                                gram_stats(X, y, sw, rows=test, x_shift=x_shift,
-                                           y_shift=y_shift))
-        else:
-            st = gram_stats(X, y, sw, rows=train, x_shift=x_shift, y_shift=y_shift)
-        pb = _problem_with_sx(X, None, sw_tr, fit_intercept, "gram",
-                              stats=st, x_shift=x_shift, y_shift=y_shift)
-        X_tr = None
-    else:
-        X_tr = X[train]
-        if sp.issparse(X_tr):
-            X_tr = X_tr.tocsc()
-            X_tr.sort_indices()
-        else:
-            X_tr = np.asfortranarray(X_tr)
-        pb = _problem_with_sx(X_tr, y[train], sw_tr, fit_intercept, mode)
-    X_te = X[test]
-    y_te = y[test]
-    errors = np.empty((len(l1_ratios), grids.shape[1]))
-    certs = []
-    w0 = None
-    grad = None
-    for i, rho in enumerate(l1_ratios):
-        pen = _penalty_for(pb, X_tr, sw_tr, rho, pf, standardize, positive)
-        if w0 is None:
-            w0, grad = null_model(pb, pen, tol, max_iter)
-        res = compute_path(pb, pen, grids[i], tol=tol, max_iter=max_iter, coef_init=w0)
-        pred = np.asarray(X_te @ res.coefs) + res.intercepts
-        errors[i] = held_out_mse(y_te, pred, sw_te)
-        res.coefs = None
-        certs.append(res)
-    return errors, certs
-
-
 # ---------------------------------------------------------------------------------------
 # The estimator
 # ---------------------------------------------------------------------------------------
 
-class ElasticNetPathCV(NormPenRegressor):
+class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     """Elastic net with its whole regularisation path cross-validated, ``cv.glmnet`` style.
 
     Fits the elastic-net path on every training fold over one alpha grid (per
@@ -337,13 +268,19 @@ class ElasticNetPathCV(NormPenRegressor):
     coef_path_ : ndarray of shape (n_features, n_alphas)
         Full-data path for ``l1_ratio_``.
     intercept_path_ : ndarray of shape (n_alphas,)
-    dual_gap_path_ : ndarray of shape (n_alphas,)
+    dual_gap_path_, kkt_violation_path_ : ndarray of shape (n_alphas,)
+        Certified duality gap and largest KKT violation of each full-data path point.
+    n_iter_path_ : ndarray of shape (n_alphas,)
+        Epochs spent on each full-data path point.
+    fold_dual_gap_ : ndarray of shape (n_folds,)
+        The largest duality gap over each fold's paths.
     coef_ : ndarray of shape (n_features,)
     intercept_ : float
-    dual_gap_ : float
-        Duality gap of the full-data fit at ``alpha_``.
+    dual_gap_, kkt_violation_ : float
+        Duality gap and KKT violation of the full-data fit at ``alpha_``.
     n_iter_ : int
-        Epochs spent on that point.
+        Epochs spent on the full-data path up to and including ``alpha_`` (warm starts
+        make a single point's count meaningless on its own).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         When ``X`` has string column names.
@@ -417,61 +354,28 @@ class ElasticNetPathCV(NormPenRegressor):
         if not isinstance(self.alphas, (Integral, np.integer)):
             user_grid = validate_alphas(self.alphas)
         pf = validate_penalty_factor(self.penalty_factor, p)
-        mode = choose_mode(X, self.precompute)
-
-        # full-data problem: the grid(s), then the final path
-        stats = x_shift = None
-        y_shift = 0.0
-        if mode == "gram":
-            stats, x_shift, y_shift = _full_stats(X, y, sw, self.fit_intercept)
-        pb = _problem_with_sx(X, y, sw, self.fit_intercept, mode, stats, x_shift, y_shift)
-        pens = [_penalty_for(pb, X, sw, r, pf, self.standardize, self.positive)
-                for r in l1_ratios]
-        w0, grad = null_model(pb, pens[0], self.tol, self.max_iter)
+        design, mode, stats, pb = _full_problem(X, y, sw, self.fit_intercept,
+                                                self.precompute)
+        spec = _EnetSpec(design, mode, l1_ratios, pf, self.standardize, self.positive,
+                         full_stats=stats)
+        pens = spec.penalties(pb)
         if isinstance(self.alphas, (Integral, np.integer)):
-            grids = np.array([make_grid(int(self.alphas), lambda: pen.alpha_max(grad),
+            grids = np.array([make_grid(int(self.alphas),
+                                        lambda: _alpha_max(pb, pen, self.tol, self.max_iter),
                                         self.eps) for pen in pens])
         else:
             grids = np.tile(user_grid, (len(l1_ratios), 1))
 
-        cv = self.cv
-        if isinstance(cv, (Integral, np.integer)) and cv > n:
-            raise ValueError(f"cv={cv} folds need at least {cv} samples; got n_samples={n}.")
-        if isinstance(cv, (Integral, np.integer)) and self.random_state is not None:
-            cv = KFold(int(cv), shuffle=True, random_state=self.random_state)
-        splits = resolve_splits(cv, X, y, groups)
-
-        out = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_paths)(
-                train, test, X, y, sw, mode=mode, fit_intercept=self.fit_intercept,
-                l1_ratios=l1_ratios, grids=grids, pf=pf, standardize=self.standardize,
-                positive=self.positive, tol=self.tol, max_iter=self.max_iter,
-                full_stats=stats, x_shift=x_shift, y_shift=y_shift)
-            for train, test in splits)
-        errors = np.stack([e for e, _ in out], axis=-1)  # (n_l1, n_alphas, n_folds)
-        W = fold_weights(splits, sw)
-        sel = select_on_paths(errors, W, grids)
+        splits = resolve_splits(self.cv, X, y, groups, self.random_state)
+        Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
+        errors, fold_results = cross_validate_paths(
+            spec, Xr, y, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
+            n_jobs=self.n_jobs)
+        sel = self._cv_select(errors, splits, sw, grids)
         best = sel["best_path"]
-
-        res = compute_path(pb, pens[best], grids[best], tol=self.tol, max_iter=self.max_iter,
-                           coef_init=w0)
-        warn_unconverged([c for _, certs in out for c in certs] + [res])
-
-        scalar = np.ndim(self.l1_ratio) == 0
-        self.alphas_ = grids[0] if scalar else grids
-        self.mse_path_ = errors[0] if scalar else errors
-        self.cv_mean_ = sel["mean"][0] if scalar else sel["mean"]
-        self.cv_se_ = sel["se"][0] if scalar else sel["se"]
-        self.l1_ratio_ = float(l1_ratios[best])
-        self.alpha_min_ = sel["alpha_min"]
-        self.alpha_1se_ = sel["alpha_1se"]
-        i = sel["i_min"] if self.rule == "min" else sel["i_1se"]
-        self.alpha_ = float(grids[best, i])
-        self.coef_path_ = res.coefs
-        self.intercept_path_ = res.intercepts
-        self.dual_gap_path_ = res.gaps
-        self.coef_ = res.coefs[:, i].copy()
-        self.intercept_ = float(res.intercepts[i]) if self.fit_intercept else 0.0
-        self.dual_gap_ = float(res.gaps[i])
-        self.n_iter_ = int(res.n_iters[i])
+        res = compute_path(pb, pens[best], grids[best], tol=self.tol, max_iter=self.max_iter)
+        warn_unconverged(fold_results + [res])
+        self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
+                             l1_ratios=l1_ratios, scalar=np.ndim(self.l1_ratio) == 0,
+                             path=res, fold_results=fold_results)
         return self

@@ -17,14 +17,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._cv import fold_weights, held_out_mse, resolve_splits, run_folds
+from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
+from ._design import Design
 from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
-from ._solvers.block_cd import GroupProblem, solve_path
-from ._path import warn_points
+from ._path import compute_path, warn_points, warn_unconverged
+from ._solvers.block_cd import GroupProblem
 from ._validation import validate_path_input, validate_sample_weight, validate_Xy
 from .base import NormPenRegressor
-from .selection import select_on_paths
 
 __all__ = ["GroupLassoRegressor", "GroupLassoPathCV", "group_lasso_path",
            "groups_from_feature_names"]
@@ -32,18 +32,34 @@ __all__ = ["GroupLassoRegressor", "GroupLassoPathCV", "group_lasso_path",
 _GROUPS_CONSTRAINT = [None, "array-like", dict, StrOptions({"prefix"}), callable]
 
 
-def _warn_path(path, tol_abs, what):
-    bad = ~path.converged
-    warn_points(path.alphas[bad], path.gaps[bad], tol_abs, what)
-
-
-def _prepare(X, y, sample_weight, groups, group_weights, l1_ratio, fit_intercept,
-             standardize, feature_names=None):
+def _prepare(X, y, sample_weight, groups, group_weights, fit_intercept, standardize,
+             feature_names=None, rows=None):
+    """The group structure and the problem (one per data set, shared by every l1_ratio)."""
     structure = parse_groups(groups, X.shape[1], feature_names)
     weights = resolve_group_weights(group_weights, structure)
-    problem = GroupProblem(X, y, sample_weight, structure, weights, l1_ratio,
-                           fit_intercept=fit_intercept, standardize=standardize)
-    return structure, problem
+    design = Design(X, y, sample_weight, fit_intercept, rows=rows)
+    return structure, GroupProblem(design, structure, weights, standardize=standardize)
+
+
+def _alpha_max(problem, penalty, tol, max_iter):
+    _, z = problem.null_fit(penalty, 1e-3 * tol * problem.null_deviance, max_iter)
+    return penalty.alpha_max(z)
+
+
+class _GroupSpec:
+    """A CV fold's problem (built once) and the penalties sharing it (picklable)."""
+
+    def __init__(self, X, y, sw, groups, group_weights, fit_intercept, standardize,
+                 feature_names, l1_ratios):
+        self.X, self.y, self.sw = X, y, sw
+        self.args = (groups, group_weights, fit_intercept, standardize, feature_names)
+        self.l1_ratios = l1_ratios
+
+    def problem(self, train, test):
+        return _prepare(self.X, self.y, self.sw, *self.args, rows=train)[1]
+
+    def penalties(self, problem):
+        return [problem.penalty(r) for r in self.l1_ratios]
 
 
 def _group_norms(coef, structure):
@@ -95,12 +111,13 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     X, y = validate_path_input(X, y)
     sw = validate_sample_weight(sample_weight, X)
     _check_l1_ratio(l1_ratio)
-    _, problem = _prepare(X, y, sw, groups, group_weights, l1_ratio, fit_intercept,
-                          standardize)
-    grid = make_grid(n_alphas if alphas is None else alphas, problem.alpha_max, eps)
+    _, problem = _prepare(X, y, sw, groups, group_weights, fit_intercept, standardize)
+    pen = problem.penalty(l1_ratio)
+    grid = make_grid(n_alphas if alphas is None else alphas,
+                     lambda: _alpha_max(problem, pen, tol, max_iter), eps)
     w0 = None if coef_init is None else problem.from_original(coef_init)
-    path, _ = solve_path(problem, grid, tol=tol, max_iter=max_iter, coef_init=w0)
-    _warn_path(path, tol * problem.tol_scale(), "group_lasso_path")
+    path = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0)
+    warn_unconverged([path], "group_lasso_path")
     if return_n_iter:
         return path.alphas, path.coefs, path.gaps, path.n_iters
     return path.alphas, path.coefs, path.gaps
@@ -193,7 +210,7 @@ class GroupLassoRegressor(NormPenRegressor):
         "warm_start": ["boolean"],
     }
 
-    def __init__(self, groups=None, alpha=1.0, l1_ratio=0.0, group_weights=None,
+    def __init__(self, *, groups=None, alpha=1.0, l1_ratio=0.0, group_weights=None,
                  fit_intercept=True, standardize=False, tol=1e-4, max_iter=1000,
                  warm_start=False):
         self.groups = groups
@@ -224,48 +241,29 @@ class GroupLassoRegressor(NormPenRegressor):
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)
         structure, problem = _prepare(
-            X, y, sw, self.groups, self.group_weights, self.l1_ratio, self.fit_intercept,
-            self.standardize, getattr(self, "feature_names_in_", None))
+            X, y, sw, self.groups, self.group_weights, self.fit_intercept, self.standardize,
+            getattr(self, "feature_names_in_", None))
+        pen = problem.penalty(self.l1_ratio)
+        tol_abs = self.tol * problem.null_deviance
         if prev is not None and np.shape(prev) == (X.shape[1],):
-            w = problem.from_original(prev)
-            r = problem.residual(w)
+            w = problem.start(problem.from_original(prev))
         else:
-            w, r = problem.fit_unpenalised(self.max_iter)
-        res, _ = problem.solve(self.alpha, w, r, self.tol, self.max_iter)
-        if not res.converged:
-            warn_points([self.alpha], [res.gap], self.tol * problem.tol_scale(),
-                        type(self).__name__)
+            w = problem.start(problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0])
+        res, n_iter = problem.solve(w, pen, self.alpha, tol_abs, self.max_iter)
+        if res.gap > tol_abs:
+            warn_points([self.alpha], [res.gap], tol_abs, type(self).__name__)
         self.coef_, self.intercept_ = problem.to_original(w)
         self.groups_ = structure.groups
         self.group_labels_ = structure.labels
         self.group_norms_ = _group_norms(self.coef_, structure)
         self.active_groups_ = np.flatnonzero(self.group_norms_ > 0)
         self.dual_gap_ = res.gap
-        self.kkt_violation_ = res.kkt_violation
-        self.n_iter_ = res.n_iter
+        self.kkt_violation_ = res.kkt
+        self.n_iter_ = n_iter
         return self
 
 
-def _fold_path(train, test, X, y, sample_weight, groups, group_weights, l1_ratios, grids,
-               fit_intercept, standardize, tol, max_iter, feature_names):
-    """Held-out MSE of the path of each ``l1_ratio`` on one fold: (n_l1, n_alphas)."""
-    sw_tr = None if sample_weight is None else sample_weight[train]
-    sw_te = None if sample_weight is None else sample_weight[test]
-    if isinstance(X, np.ndarray) and X.flags.f_contiguous:
-        X_tr, X_te = X.T[:, train].T, X[test]  # rows of a Fortran array, kept Fortran
-    else:
-        X_tr, X_te = X[train], X[test]
-    errors = np.empty(grids.shape)
-    for i, rho in enumerate(l1_ratios):
-        _, problem = _prepare(X_tr, y[train], sw_tr, groups, group_weights, rho,
-                              fit_intercept, standardize, feature_names)
-        path, _ = solve_path(problem, grids[i], tol=tol, max_iter=max_iter)
-        pred = np.asarray(X_te @ path.coefs) + path.intercepts
-        errors[i] = held_out_mse(y[test], pred, sw_te)
-    return errors
-
-
-class GroupLassoPathCV(NormPenRegressor):
+class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
     """(Sparse-)group lasso with alpha chosen by K-fold cross-validation (λ_min or λ_1se).
 
     For each ``l1_ratio`` the alpha grid runs from ``alpha_max`` (full data) down to
@@ -290,6 +288,8 @@ class GroupLassoPathCV(NormPenRegressor):
         error is within one standard error of that minimum.
     n_jobs : int, default=None
         Folds run in parallel through joblib (``sklearn.utils.parallel``).
+    random_state : int, RandomState instance or None, default=None
+        Shuffles the folds when ``cv`` is an int (as in :class:`ElasticNetPathCV`).
 
     Attributes
     ----------
@@ -302,8 +302,13 @@ class GroupLassoPathCV(NormPenRegressor):
     l1_ratio_ : float
     coef_path_ : ndarray of shape (n_features, n_alphas)
         Full-data path for ``l1_ratio_``.
-    dual_gaps_path_, kkt_violations_path_ : ndarray of shape (n_alphas,)
+    intercept_path_ : ndarray of shape (n_alphas,)
+    dual_gap_path_, kkt_violation_path_ : ndarray of shape (n_alphas,)
         Certificates of the full-data path points.
+    n_iter_path_ : ndarray of shape (n_alphas,)
+        Epochs spent on each full-data path point.
+    fold_dual_gap_ : ndarray of shape (n_folds,)
+        The largest duality gap over each fold's paths.
     coef_, intercept_, groups_, group_labels_, group_norms_, active_groups_, dual_gap_,
     kkt_violation_, n_iter_
         Of the selected model.
@@ -322,12 +327,13 @@ class GroupLassoPathCV(NormPenRegressor):
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
     }
     _check_params = {"alphas": 8, "cv": 3}
 
-    def __init__(self, groups=None, l1_ratio=0.0, group_weights=None, alphas=100,
+    def __init__(self, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=100,
                  eps=1e-3, cv=5, rule="min", fit_intercept=True, standardize=False,
-                 tol=1e-4, max_iter=1000, n_jobs=None):
+                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
         self.groups = groups
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
@@ -340,9 +346,10 @@ class GroupLassoPathCV(NormPenRegressor):
         self.tol = tol
         self.max_iter = max_iter
         self.n_jobs = n_jobs
+        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, **split_params):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the path(s), then fit the full-data path.
 
         Parameters
@@ -351,8 +358,9 @@ class GroupLassoPathCV(NormPenRegressor):
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
             Used in the fits and in the held-out errors and fold weights.
-        **split_params
-            Passed to the splitter (e.g. ``groups`` for ``GroupKFold``).
+        groups : array-like of shape (n_samples,), default=None
+            Sample group labels for a group-aware ``cv`` splitter (e.g. ``GroupKFold``);
+            the feature groups are the ``groups`` parameter of the estimator.
 
         Returns
         -------
@@ -367,46 +375,29 @@ class GroupLassoPathCV(NormPenRegressor):
         for v in l1_ratios:
             _check_l1_ratio(float(v))
         names = getattr(self, "feature_names_in_", None)
-        problems, grids = [], []
-        for rho in l1_ratios:
-            structure, problem = _prepare(X, y, sw, self.groups, self.group_weights, rho,
-                                          self.fit_intercept, self.standardize, names)
-            problems.append(problem)
-            grids.append(make_grid(self.alphas, problem.alpha_max, self.eps))
-        grids = np.vstack(grids)
-        splits = resolve_splits(self.cv, X, y, split_params.get("groups"))
-        Xr = X.tocsr() if sp.issparse(X) else X  # row slicing
-        fold_errs = run_folds(
-            _fold_path, splits, n_jobs=self.n_jobs, X=Xr, y=y, sample_weight=sw,
-            groups=self.groups, group_weights=self.group_weights, l1_ratios=l1_ratios,
-            grids=grids, fit_intercept=self.fit_intercept, standardize=self.standardize,
-            tol=self.tol, max_iter=self.max_iter, feature_names=names)
-        errors = np.stack(fold_errs, axis=-1)  # (n_l1, n_alphas, n_folds)
-        sel = select_on_paths(errors, fold_weights(splits, sw), grids)
+        structure, problem = _prepare(X, y, sw, self.groups, self.group_weights,
+                                      self.fit_intercept, self.standardize, names)
+        pens = [problem.penalty(r) for r in l1_ratios]
+        grids = np.vstack([make_grid(self.alphas, lambda: _alpha_max(problem, pen, self.tol,
+                                                                     self.max_iter), self.eps)
+                           for pen in pens])
+        splits = resolve_splits(self.cv, X, y, groups, self.random_state)
+        Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
+        spec = _GroupSpec(X, y, sw, self.groups, self.group_weights, self.fit_intercept,
+                          self.standardize, names, l1_ratios)
+        errors, fold_results = cross_validate_paths(
+            spec, Xr, y, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
+            n_jobs=self.n_jobs)
+        sel = self._cv_select(errors, splits, sw, grids)
         best = sel["best_path"]
-        i_use = sel["i_min"] if self.rule == "min" else sel["i_1se"]
-        problem = problems[best]
-        path, _ = solve_path(problem, grids[best], tol=self.tol, max_iter=self.max_iter)
-        if not path.converged.all():
-            _warn_path(path, self.tol * problem.tol_scale(), type(self).__name__)
-        self.alphas_ = grids if multi else grids[0]
-        self.mse_path_ = errors if multi else errors[0]
-        self.cv_mean_ = sel["mean"] if multi else sel["mean"][0]
-        self.cv_se_ = sel["se"] if multi else sel["se"][0]
-        self.alpha_min_, self.alpha_1se_ = sel["alpha_min"], sel["alpha_1se"]
-        self.alpha_ = float(grids[best, i_use])
-        self.l1_ratio_ = float(l1_ratios[best])
-        self.coef_path_ = path.coefs
-        self.intercept_path_ = path.intercepts
-        self.dual_gaps_path_ = path.gaps
-        self.kkt_violations_path_ = path.kkt_violations
-        self.coef_ = path.coefs[:, i_use].copy()
-        self.intercept_ = path.intercepts[i_use]
-        self.dual_gap_ = float(path.gaps[i_use])
-        self.kkt_violation_ = float(path.kkt_violations[i_use])
-        self.n_iter_ = int(path.n_iters[i_use])
-        self.groups_ = problem.structure.groups
-        self.group_labels_ = problem.structure.labels
-        self.group_norms_ = _group_norms(self.coef_, problem.structure)
+        path = compute_path(problem, pens[best], grids[best], tol=self.tol,
+                            max_iter=self.max_iter)
+        warn_unconverged(fold_results + [path], type(self).__name__)
+        self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
+                             l1_ratios=l1_ratios, scalar=not multi, path=path,
+                             fold_results=fold_results)
+        self.groups_ = structure.groups
+        self.group_labels_ = structure.labels
+        self.group_norms_ = _group_norms(self.coef_, structure)
         self.active_groups_ = np.flatnonzero(self.group_norms_ > 0)
         return self

@@ -1,5 +1,7 @@
-"""Penalty objects: value, proximal operator (Python reference), dual norm, ``alpha_max`` and
-KKT distance. The compiled proxes live in ``_kernels/_helpers.pxd``; these objects are what the
+"""Penalty objects, one protocol for every penalty: ``value(w, alpha)``, ``alpha_max(z)``,
+``dual_scale(z, alpha)`` (the ``t`` that makes ``t·z`` dual feasible), ``conjugate(z, alpha)``,
+``kkt_violation(z, w, alpha)`` and the boolean mask ``unpenalized`` (features the certificate
+projects out). The compiled proxes live in ``_kernels/_helpers.pxd``; these objects are what the
 path driver and the certificates use, and what the tests check the kernels against.
 
 A new penalty is one class here plus its prox in a ``.pxd``.
@@ -69,18 +71,43 @@ class ElasticNetPenalty:
         g = np.maximum(g, 0) if self.positive else np.abs(g)
         return float(np.max(g / (self.l1_ratio * self.l1_factor[pen])))
 
-    def kkt_distance(self, w, grad, alpha):
-        """``max_j dist(grad_j, ∂pen_j(w_j))`` with ``grad = Xcᵀ S r / Σs`` (0 at optimum)."""
+    def _l1_l2(self, alpha):
+        return alpha * self.l1_ratio * self.l1_factor, alpha * (1 - self.l1_ratio) * self.l2_factor
+
+    def dual_scale(self, z, alpha):
+        """Largest ``t <= 1`` with ``|t z_j| <= alpha·l1_ratio·a_j`` for every feature without
+        a ridge part (one-sided when ``positive``); unpenalised and excluded features impose
+        nothing here (the certificate projects the former, the latter are fixed at 0)."""
+        z = np.asarray(z, dtype=np.float64)
+        l1, l2 = self._l1_l2(alpha)
+        box = (l2 == 0) & (l1 > 0) & ~self.excluded
+        a = np.maximum(z[box], 0) if self.positive else np.abs(z[box])
+        over = a > l1[box]
+        if not over.any():
+            return 1.0
+        return float(np.min(l1[box][over] / a[over]))
+
+    def conjugate(self, z, alpha):
+        """``Σ_j (|z_j| - l1_j)_+² / (2 l2_j)`` over features with a ridge part (``z_j`` in
+        place of ``|z_j|`` when ``positive``): the penalty's Fenchel conjugate on the domain
+        that :meth:`dual_scale` enforces."""
+        z = np.asarray(z, dtype=np.float64)
+        l1, l2 = self._l1_l2(alpha)
+        ridge = (l2 > 0) & ~self.excluded
+        a = (np.maximum(z[ridge], 0) if self.positive else np.abs(z[ridge])) - l1[ridge]
+        a = np.maximum(a, 0)
+        return float(np.sum(a * a / (2 * l2[ridge])))
+
+    def kkt_violation(self, z, w, alpha):
+        """``max_j dist(z_j, ∂pen_j(w_j))`` with ``z = Xcᵀ S r / Σs`` (0 at the optimum)."""
         w = np.asarray(w, dtype=np.float64)
-        g = np.asarray(grad, dtype=np.float64)
-        l1 = alpha * self.l1_ratio * self.l1_factor
-        l2 = alpha * (1 - self.l1_ratio) * self.l2_factor
+        g = np.asarray(z, dtype=np.float64)
+        l1, l2 = self._l1_l2(alpha)
         nz = w != 0
         d = np.where(nz, np.abs(g - l1 * np.sign(w) - l2 * w),
                      np.maximum((g if self.positive else np.abs(g)) - l1, 0))
         d[self.excluded] = 0
         return float(d.max()) if d.size else 0.0
-
 
 
 # ---------------------------------------------------------------------------------------
@@ -113,6 +140,13 @@ class SparseGroupLasso:
         self.penalised = self.weights > 0
         self._starts = self.gptr[:-1]
         self._sizes = np.diff(self.gptr)
+        p = int(self.gidx.max()) + 1 if self.gidx.size else 0
+        self.unpenalized = np.zeros(p, dtype=bool)
+        self.unpenalized[self.gidx[np.repeat(~self.penalised, self._sizes)]] = True
+
+    def conjugate(self, z, alpha):
+        """0: on the domain :meth:`dual_scale` enforces, the conjugate of a sum of norms is 0."""
+        return 0.0
 
     def _reduce(self, values, op=np.add):
         return op.reduceat(values[self.gidx], self._starts)

@@ -1,0 +1,302 @@
+"""The Design: a data set prepared once per fit (weights, centring, standardisation, layout,
+Gram statistics and their fold downdates).
+
+Every solver and the certificate read the data through a :class:`Design`, so there is one
+rule for each of:
+
+* sample weights: kept as given (the objectives divide by ``N = Σs``);
+* centring: with an intercept, columns are centred about their weighted means. Dense columns
+  are centred implicitly (the kernels subtract ``x̄_j Σ s r``) unless some column's mean is
+  large relative to its spread (``|x̄_j| > KAPPA·σ_j``, e.g. a calendar year): implicit
+  centring would then cancel catastrophically, so the Design makes one centred copy (centred
+  in float64, then cast). Sparse columns stay implicit (centring would densify them); the
+  certificate recomputes the residual and the gradient of such columns explicitly in float64;
+* standardisation: ``σ_j`` is the weighted standard deviation about the weighted mean (also
+  without an intercept) and a column is *constant* when ``σ_j <= 100·eps·|x̄_j|`` (one rule
+  for every estimator); constant columns get a zero coefficient under ``standardize``;
+* certificates: :meth:`residual64` and :meth:`gradient64` recompute ``r = yc - Xc w`` and
+  ``Xcᵀ S r`` from scratch in float64, never from a solver's running state.
+"""
+import numpy as np
+import scipy.sparse as sp
+
+# |mean| / std above which implicit centring of a dense column is not trusted
+KAPPA = {np.dtype(np.float32): 8.0, np.dtype(np.float64): 1e4}
+_BLOCK_BYTES = 32 * 2**20
+
+
+def weighted_means(X, y, sample_weight, fit_intercept):
+    """Weighted column means of ``X`` and mean of ``y`` (float64; zeros without intercept)."""
+    p = X.shape[1]
+    if not fit_intercept:
+        y_off = np.zeros(y.shape[1:]) if y.ndim > 1 else 0.0
+        return np.zeros(p), y_off
+    if sample_weight is None:
+        x_off = np.asarray(X.mean(axis=0, dtype=np.float64)).ravel()
+        y_off = y.mean(axis=0, dtype=np.float64)
+    else:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        sw = sw / sw.sum()
+        x_off = np.asarray(X.T @ sw if sp.issparse(X) else sw @ X).ravel().astype(np.float64)
+        y_off = sw @ np.asarray(y, dtype=np.float64)
+    return x_off, (float(y_off) if np.ndim(y_off) == 0 else y_off)
+
+
+def weighted_column_std(X, X_off, sample_weight):
+    """Weighted standard deviation (1/Σs, about ``X_off``) of each column, float64.
+
+    For sparse ``X`` the variance is summed as deviations of the stored entries plus the
+    implicit zeros' ``m²`` term (never ``E[x²] - m²``, which cancels for near-constant
+    columns); ``X`` is never densified.
+    """
+    n = X.shape[0]
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    denom = float(n if sw is None else sw.sum())
+    m = np.asarray(X_off, dtype=np.float64)
+    if sp.issparse(X):
+        Xc = sp.csc_matrix(X)
+        col = np.repeat(np.arange(X.shape[1]), np.diff(Xc.indptr))
+        rw = np.ones(Xc.nnz) if sw is None else sw[Xc.indices]
+        dev = Xc.data.astype(np.float64) - m[col]
+        var = np.bincount(col, weights=rw * dev * dev, minlength=X.shape[1])
+        stored_w = np.bincount(col, weights=rw, minlength=X.shape[1])
+        var = (var + (denom - stored_w) * m * m) / denom
+        return np.sqrt(np.maximum(var, 0))
+    out = np.empty(X.shape[1])
+    for a, b, B in _f64_blocks(X, m):
+        out[a:b] = (np.einsum("ij,ij->j", B, B) if sw is None else sw @ (B * B)) / denom
+    return np.sqrt(out)
+
+
+def _f64_blocks(X, shift=None, cols=None):
+    """Yield ``(a, b, B)``: float64 copies of column blocks ``X[:, a:b] - shift[a:b]`` of
+    about 1 MiB (``cols`` restricts to those columns, ``a:b`` then indexes ``cols``)."""
+    n = X.shape[0]
+    idx = np.arange(X.shape[1]) if cols is None else np.asarray(cols)
+    step = max(1, 2**17 // max(n, 1))
+    for a in range(0, idx.size, step):
+        b = min(a + step, idx.size)
+        sel = idx[a:b]
+        B = np.array(X[:, sel] if cols is not None else X[:, a:b], dtype=np.float64)
+        if shift is not None:
+            B -= np.asarray(shift, dtype=np.float64)[sel]
+        yield a, b, B
+
+
+class Design:
+    """The data of one fit (or one CV training fold), prepared once.
+
+    Parameters
+    ----------
+    X : ndarray (Fortran-ordered) or CSC matrix of shape (n_samples, n_features)
+        Validated input, float32 or float64 (kept).
+    y : ndarray of shape (n_samples,)
+    sample_weight : ndarray or None
+    fit_intercept : bool
+    rows : ndarray of int, default=None
+        Use only these rows (a CV training fold).
+
+    Attributes
+    ----------
+    N : float
+        ``Σ s`` (the number of rows with unit weights).
+    x_mean, y_mean : float64
+        Weighted means (zeros without intercept).
+    x_std : ndarray of float64
+        Weighted standard deviation of each column about its weighted mean.
+    constant : ndarray of bool
+        The one constant-column rule: ``σ_j <= 100·eps·|x̄_j|``.
+    Xk, xk_mean
+        What the residual-mode kernels get: ``X`` with its means (implicit centring) or a
+        centred copy with zero means (see the module docstring).
+    null_deviance : float
+        ``||yc||²_S / (2N)``: the unit of ``tol``.
+    """
+
+    def __init__(self, X, y, sample_weight, fit_intercept, rows=None):
+        if rows is not None:
+            X = X[rows]
+            X = X.tocsc() if sp.issparse(X) else np.asfortranarray(X)
+            if sp.issparse(X) and not X.has_sorted_indices:
+                X = X.sorted_indices()
+            y = y[rows]
+            sample_weight = None if sample_weight is None else sample_weight[rows]
+        if not sp.issparse(X) and not X.flags.f_contiguous:
+            X = np.asfortranarray(X)  # validated input already is; a copy otherwise
+        self.X, self.y, self.sw = X, y, sample_weight
+        self.dtype = X.dtype
+        self.n, self.p = X.shape
+        self.sparse = sp.issparse(X)
+        self.fit_intercept = bool(fit_intercept)
+        self.sw64 = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+        self.N = float(self.n if self.sw64 is None else self.sw64.sum())
+        self.x_mean, self.y_mean = weighted_means(X, y, sample_weight, fit_intercept)
+        about = self.x_mean if fit_intercept else weighted_means(X, y, sample_weight, True)[0]
+        self.x_std = weighted_column_std(X, about, sample_weight)
+        eps = np.finfo(self.dtype).eps
+        self.constant = (self.x_std <= 100 * eps * np.abs(about)) | (self.x_std == 0)
+        yc = np.asarray(y, dtype=np.float64) - self.y_mean
+        self.yc64 = yc
+        self.yc = np.ascontiguousarray(yc, dtype=self.dtype)
+        self.null_deviance = float(self._wdot(yc, yc)) / (2 * self.N)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.abs(self.x_mean) / self.x_std
+        offset = fit_intercept & (ratio > KAPPA[self.dtype]) & ~self.constant
+        self.offset_cols = np.flatnonzero(offset)
+        if not self.sparse and self.offset_cols.size:
+            Xc = np.empty_like(X, order="F")
+            for a, b, B in _f64_blocks(X, self.x_mean):
+                Xc[:, a:b] = B
+            self.Xk, self.xk_mean = Xc, np.zeros(self.p)
+            self.offset_cols = self.offset_cols[:0]  # explicit now: nothing left to guard
+        else:
+            self.Xk, self.xk_mean = X, self.x_mean
+        self._Xs64 = None
+
+    # -- float64 linear algebra for certificates ------------------------------------------
+    def _wdot(self, a, b):
+        return float(a @ b) if self.sw64 is None else float((self.sw64 * a) @ b)
+
+    def _sparse64(self):
+        if self._Xs64 is None:
+            self._Xs64 = self.X if self.dtype == np.float64 else self.X.astype(np.float64)
+        return self._Xs64
+
+    def residual64(self, w):
+        """``yc - Xc w`` in float64, from scratch (only the non-zero coefficients are read)."""
+        w = np.asarray(w, dtype=np.float64)
+        nz = np.flatnonzero(w)
+        r = self.yc64.copy()
+        if nz.size == 0:
+            return r
+        if self.sparse:
+            ok = np.setdiff1d(nz, self.offset_cols, assume_unique=True)
+            if ok.size:
+                r -= self._sparse64()[:, ok] @ w[ok]
+                r += float(self.xk_mean[ok] @ w[ok])
+            off = np.intersect1d(nz, self.offset_cols, assume_unique=True)
+            if off.size:
+                r -= self.explicit_columns(off) @ w[off]
+            return r
+        if self.dtype == np.float64:
+            r -= self.Xk[:, nz] @ w[nz]
+        else:
+            for a, b, B in _f64_blocks(self.Xk, None, nz):
+                r -= B @ w[nz[a:b]]
+        r += float(self.xk_mean[nz] @ w[nz])
+        return r
+
+    def explicit_columns(self, cols):
+        """Float64 centred dense copy of the columns ``cols`` (n × len(cols))."""
+        B = self._sparse64()[:, cols].toarray() if self.sparse else np.array(
+            self.X[:, cols], dtype=np.float64)
+        return B - self.x_mean[cols]
+
+    def gradient64(self, r):
+        """``Xcᵀ S r`` in float64 for a float64 residual ``r``."""
+        sr = r if self.sw64 is None else self.sw64 * r
+        total = float(sr.sum())
+        if self.sparse:
+            g = np.asarray(self._sparse64().T @ sr).ravel() - self.xk_mean * total
+            if self.offset_cols.size:
+                g[self.offset_cols] = self.explicit_columns(self.offset_cols).T @ sr
+            return g
+        if self.dtype == np.float64:
+            return self.Xk.T @ sr - self.xk_mean * total
+        g = np.empty(self.p)
+        for a, b, B in _f64_blocks(self.Xk):
+            g[a:b] = B.T @ sr
+        return g - self.xk_mean * total
+
+    def cross64(self, cols):
+        """``Xcᵀ S Xc[:, cols]`` (p × len(cols)) and ``Xc[:, cols]ᵀ S yc``, float64."""
+        B = self.explicit_columns(cols)
+        SB = B if self.sw64 is None else self.sw64[:, None] * B
+        if self.sparse:
+            C = np.asarray(self._sparse64().T @ SB) - np.outer(self.xk_mean, SB.sum(axis=0))
+            if self.offset_cols.size:
+                C[self.offset_cols] = self.explicit_columns(self.offset_cols).T @ SB
+        elif self.dtype == np.float64:
+            C = self.Xk.T @ SB - np.outer(self.xk_mean, SB.sum(axis=0))
+        else:
+            C = np.empty((self.p, len(cols)))
+            for a, b, Bk in _f64_blocks(self.Xk):
+                C[a:b] = Bk.T @ SB
+            C -= np.outer(self.xk_mean, SB.sum(axis=0))
+        return C, SB.T @ self.yc64
+
+    # -- covariance-mode statistics ---------------------------------------------------------
+    def gram_stats(self, rows=None, shift=None):
+        """Float64 weighted second moments of ``rows`` (all rows by default) about ``shift``
+        (default: the weighted means; zeros without intercept).
+
+        Returns a dict with ``G = Σ s (x - m)(x - m)ᵀ``, ``sx = Σ s (x - m)``,
+        ``xy = Σ s (x - m)(y - ȳ)``, ``sy``, ``yy``, ``S = Σ s``. Additive over rows, so a CV
+        training fold is ``total - held_out``. Accumulated in float64 whatever ``X``'s dtype,
+        so the certificate never differences large float32 norms.
+        """
+        m = self.x_mean if shift is None else np.asarray(shift, dtype=np.float64)
+        X = self.X if rows is None else self.X[rows]
+        y = self.yc64 if rows is None else self.yc64[rows]
+        s = self.sw64 if rows is None or self.sw64 is None else self.sw64[rows]
+        if sp.issparse(X):
+            X = sp.csc_matrix(X, dtype=np.float64)
+            SX = X if s is None else sp.csc_matrix(X.multiply(s[:, None]))
+            G = (X.T @ SX).toarray()
+            sx_raw = np.asarray(SX.sum(axis=0)).ravel()
+            S = float(X.shape[0] if s is None else s.sum())
+            G -= np.outer(m, sx_raw) + np.outer(sx_raw, m) - S * np.outer(m, m)
+            sx = sx_raw - S * m
+            xy = np.asarray(SX.T @ y).ravel() - m * float(y.sum() if s is None else s @ y)
+        else:
+            G = _dense_gram(X, m, s)
+            S = float(X.shape[0] if s is None else s.sum())
+            sy_ = y if s is None else s * y
+            xy = np.zeros(X.shape[1])
+            sx = np.zeros(X.shape[1])
+            ones = np.ones(X.shape[0]) if s is None else s
+            for a, b, B in _f64_blocks(X, m):
+                xy[a:b] = B.T @ sy_
+                sx[a:b] = ones @ B
+        sy = float(y.sum() if s is None else s @ y)
+        yy = float(y @ y if s is None else s @ (y * y))
+        return dict(G=G, sx=sx, xy=xy, sy=sy, yy=yy, S=S)
+
+
+def _dense_gram(X, shift, sw):
+    """``Σ_i s_i (x_i - m)(x_i - m)ᵀ`` in float64 by symmetric rank-k updates (BLAS syrk,
+    half the flops of a general product) over row blocks: one block copy at a time."""
+    from scipy.linalg import blas
+    n, p = X.shape
+    G = np.zeros((p, p), order="F")
+    step = max(1, _BLOCK_BYTES // max(p * 8, 1))
+    shift = np.asarray(shift, dtype=np.float64)
+    plain = X.dtype == np.float64 and sw is None and not shift.any() and X.flags.f_contiguous
+    if plain:
+        G = blas.dsyrk(1.0, X, trans=1, lower=0)
+    else:
+        for a in range(0, n, step):
+            B = np.array(X[a:a + step], dtype=np.float64)
+            B -= shift
+            if sw is not None:
+                B *= np.sqrt(sw[a:a + step])[:, None]
+            G = blas.dsyrk(1.0, np.asfortranarray(B), beta=1.0, c=G, trans=1, lower=0,
+                           overwrite_c=True)
+    il = np.tril_indices(p, -1)
+    G[il] = G.T[il]
+    return G
+
+
+def centred_gram(stats, fit_intercept):
+    """``(Q, q, yy, N, dx)`` of the centred problem from :meth:`Design.gram_stats` output:
+    ``Q = Xcᵀ S Xc``, ``q = Xcᵀ S yc`` and ``yy = ||yc||²_S`` (float64), with the rank-one
+    correction when the stats' shift is not the rows' own weighted mean (a CV fold)."""
+    S = stats["S"]
+    if not fit_intercept:
+        return stats["G"], stats["xy"], stats["yy"], S, np.zeros_like(stats["sx"])
+    dx = stats["sx"] / S
+    dy = stats["sy"] / S
+    Q = stats["G"] - S * np.outer(dx, dx)
+    q = stats["xy"] - dx * stats["sy"]
+    yy = max(stats["yy"] - S * dy * dy, 0.0)
+    return Q, q, yy, S, dx
