@@ -12,11 +12,15 @@ rule for each of:
   in float64, then cast). Sparse columns stay implicit (centring would densify them); the
   certificate recomputes the residual and the gradient of such columns explicitly in float64;
 * standardisation: ``σ_j`` is the weighted standard deviation about the weighted mean (also
-  without an intercept) and a column is *constant* when ``σ_j <= 100·eps·|x̄_j|`` (one rule
-  for every estimator); constant columns get a zero coefficient under ``standardize``;
+  without an intercept), computed in float64, and a column is *constant* when
+  ``σ_j <= 16·eps64·|x̄_j|`` (:func:`constant_columns`, one rule for every estimator: a
+  few float64 rounding errors of the mean; float32 columns of equal values give exactly 0);
+  constant columns get a zero coefficient under ``standardize``;
 * certificates: :meth:`residual64` and :meth:`gradient64` recompute ``r = yc - Xc w`` and
   ``Xcᵀ S r`` from scratch in float64, never from a solver's running state.
 """
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -68,6 +72,12 @@ def weighted_column_std(X, X_off, sample_weight):
     return np.sqrt(out)
 
 
+def constant_columns(std, mean):
+    """The one constant-column rule: ``std <= 16·eps64·|mean|`` (or exactly 0)."""
+    std = np.asarray(std, dtype=np.float64)
+    return (std <= 16 * np.finfo(np.float64).eps * np.abs(mean)) | (std == 0)
+
+
 def _f64_blocks(X, shift=None, cols=None):
     """Yield ``(a, b, B)``: float64 copies of column blocks ``X[:, a:b] - shift[a:b]`` of
     about 1 MiB (``cols`` restricts to those columns, ``a:b`` then indexes ``cols``)."""
@@ -105,7 +115,7 @@ class Design:
     x_std : ndarray of float64
         Weighted standard deviation of each column about its weighted mean.
     constant : ndarray of bool
-        The one constant-column rule: ``σ_j <= 100·eps·|x̄_j|``.
+        The one constant-column rule (:func:`constant_columns`).
     Xk, xk_mean
         What the residual-mode kernels get: ``X`` with its means (implicit centring) or a
         centred copy with zero means (see the module docstring).
@@ -133,8 +143,7 @@ class Design:
         self.x_mean, self.y_mean = weighted_means(X, y, sample_weight, fit_intercept)
         about = self.x_mean if fit_intercept else weighted_means(X, y, sample_weight, True)[0]
         self.x_std = weighted_column_std(X, about, sample_weight)
-        eps = np.finfo(self.dtype).eps
-        self.constant = (self.x_std <= 100 * eps * np.abs(about)) | (self.x_std == 0)
+        self.constant = constant_columns(self.x_std, about)
         yc = np.asarray(y, dtype=np.float64) - self.y_mean
         self.yc64 = yc
         self.yc = np.ascontiguousarray(yc, dtype=self.dtype)
@@ -151,6 +160,15 @@ class Design:
             self.offset_cols = self.offset_cols[:0]  # explicit now: nothing left to guard
         else:
             self.Xk, self.xk_mean = X, self.x_mean
+            if self.offset_cols.size:
+                cols = ", ".join(str(j) for j in self.offset_cols[:5])
+                warnings.warn(
+                    f"Sparse X: column(s) {cols}{' …' if self.offset_cols.size > 5 else ''} "
+                    f"have |mean| > {KAPPA[self.dtype]:g}·std; centring them implicitly "
+                    f"loses up to {np.log10(ratio[self.offset_cols].max()):.0f} digits of "
+                    f"{self.dtype} precision, so the fit may not reach its certificate. "
+                    "Centre those columns (or pass dense or float64 X).", UserWarning,
+                    stacklevel=4)
         self._Xs64 = None
 
     # -- float64 linear algebra for certificates ------------------------------------------

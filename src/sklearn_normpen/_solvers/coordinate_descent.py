@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate
-from .._design import centred_gram
+from .._design import centred_gram, constant_columns
 from .._kernels import _cd_enet
 
 MODES = ("gram", "dense", "sparse")
@@ -43,22 +43,27 @@ def stop_on_certificate(run, cert_of, tol_abs, max_iter, max_rounds=200):
     its problem, e.g. grew a working set, so the target stays); ``cert_of()`` is the package
     certificate at the current point. The loop ends when the certificate is at most
     ``tol_abs``, when ``max_iter`` epochs are spent, or when tightening the solver's target
-    by 1e6 gains nothing (rounding-limited). Returns ``(certificate, epochs)``.
+    by 1e6 gains nothing. A solver whose own estimate claims convergence the certificate
+    refuses (e.g. it is negative) then runs fixed, doubling epoch budgets (``inner = -inf``)
+    until the certificate agrees or ``max_iter`` is spent. Returns ``(certificate, epochs)``.
     """
-    inner, n_iter = tol_abs, 0
+    inner, n_iter, budget = tol_abs, 0, 0
     cert = None
     for k in range(max_rounds):
-        epochs, own = run(inner, max_iter - n_iter, k == 0)
+        left = max_iter - n_iter
+        epochs, own = run(inner, min(left, budget) if budget else left, k == 0)
         n_iter += int(epochs)
         cert = cert_of()
         if cert.gap <= tol_abs or n_iter >= max_iter:
             break
         if own is None:
             continue
+        if budget or inner < 1e-6 * tol_abs or not own > 0:
+            # the solver's own estimate cannot be trusted here: epochs, not targets
+            budget, inner = max(2 * budget, 4), -np.inf
+            continue
         # the solver's own gap was optimistic (or it stopped on the target): ask for more
-        inner = 0.25 * min(inner, own if np.isfinite(own) and own > 0 else inner)
-        if inner < 1e-6 * tol_abs:
-            break
+        inner = 0.25 * min(inner, own if np.isfinite(own) else inner)
     return cert, n_iter
 
 
@@ -105,9 +110,8 @@ class EnetProblem:
             else:  # the standard deviation about the mean, as documented
                 var = np.diag(Q) / S - (stats["sx"] / S) ** 2
             self.x_std = np.sqrt(np.maximum(var, 0))
-            eps = np.finfo(dt).eps
             about = self.x_mean if self.fit_intercept else stats["sx"] / S
-            self.constant = (self.x_std <= 100 * eps * np.abs(about)) | (self.x_std == 0)
+            self.constant = constant_columns(self.x_std, about)
         else:
             if (mode == "sparse") != design.sparse:
                 raise ValueError(f"mode {mode!r} does not match the layout of X.")
