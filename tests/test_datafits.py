@@ -1,10 +1,12 @@
-"""Shared datafit helpers against direct NumPy computations."""
+"""The Design's weighted statistics and the Quadratic datafit against direct NumPy."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
 
-from sklearn_normpen.datafits import squared_loss, weighted_column_std, weighted_means
+from sklearn_normpen._certificate import CertStats
+from sklearn_normpen._design import weighted_column_std, weighted_means
+from sklearn_normpen.datafits import Quadratic
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -35,10 +37,13 @@ def test_sparse_std_has_no_cancellation():
     assert_allclose(weighted_column_std(X, X_off, None), [np.std(col)], rtol=1e-6)
 
 
-def test_squared_loss_weighted():
+def test_quadratic_value_dual_and_deviance():
     rng = np.random.default_rng(1)
-    X, y, w = rng.standard_normal((10, 3)), rng.standard_normal(10), rng.random(10)
-    coef = rng.standard_normal(3)
-    r = y - X @ coef - 0.5
-    assert_allclose(squared_loss(X, y, coef, 0.5), r @ r / 20)
-    assert_allclose(squared_loss(X, y, coef, 0.5, w), (w * r * r).sum() / (2 * w.sum()))
+    y, pred, w = rng.standard_normal(10), rng.standard_normal((10, 3)), rng.random(10)
+    r = y[:, None] - pred
+    assert_allclose(Quadratic.deviance(y, pred, w), w @ (r * r) / w.sum())
+    assert_allclose(Quadratic.deviance(y, pred[:, 0]), np.mean(r[:, 0] ** 2))
+    st = CertStats(r_norm2=2.0, r_y=3.0, r_mean=0.0, g=np.zeros(1))
+    assert Quadratic.value(st) == 1.0
+    # -F*(-θ) at θ = t r: t r_y - t² r_norm2 / 2, maximal (= P at the optimum) for t = r_y/r_norm2
+    assert Quadratic.dual(st, 0.5) == 0.5 * 3.0 - 0.125 * 2.0

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sklearn_normpen._cv import fold_weights, held_out_mse, resolve_splits
+from sklearn_normpen._cv import fold_weights, resolve_splits
+from sklearn_normpen.datafits import Quadratic
 from sklearn_normpen.selection import cv_statistics, select_min_1se, select_on_paths
 
 
@@ -67,8 +68,8 @@ def test_fold_helpers():
         resolve_splits(11, X, np.zeros(10))
     y = np.array([1.0, 2.0, 3.0])
     P = np.array([[1.0, 0.0], [2.0, 0.0], [4.0, 0.0]])
-    assert_allclose(held_out_mse(y, P), [1 / 3, 14 / 3])
-    assert_allclose(held_out_mse(y, P, np.array([1.0, 1.0, 2.0])), [2 / 4, (1 + 4 + 18) / 4])
+    assert_allclose(Quadratic.deviance(y, P), [1 / 3, 14 / 3])
+    assert_allclose(Quadratic.deviance(y, P, np.array([1.0, 1.0, 2.0])), [2 / 4, (1 + 4 + 18) / 4])
 
 
 def test_select_on_paths_picks_best_path_then_rule():

@@ -1,7 +1,8 @@
 """THE duality gap and KKT violation: every solver stops on it and the tests use it as the
 oracle's twin.
 
-For the quadratic datafit (package scale, ``N = Σs``, centred data)::
+For the quadratic datafit (:class:`~sklearn_normpen.datafits.Quadratic`; package scale,
+``N = Σs``, centred data)::
 
     P(w) = ||r||²_S / (2N) + Ω(w),    r = yc - Xc w
     D(θ) = (ycᵀSθ - θᵀSθ / 2) / N - Ω*(Xcᵀ S θ / N)
@@ -21,6 +22,8 @@ of large norms. The inputs come from the solver's :meth:`cert_stats`.
 from dataclasses import dataclass
 
 import numpy as np
+
+from .datafits import Quadratic
 
 
 @dataclass
@@ -49,12 +52,12 @@ class CertStats:
     unpen: tuple = None
 
 
-def certificate(stats, penalty, alpha, w):
-    """:class:`Certificate` of ``w`` for ``Ω = alpha·penalty`` (see the module docstring)."""
+def certificate(stats, penalty, alpha, w, datafit=Quadratic):
+    """:class:`Certificate` of ``w`` for ``datafit + alpha·penalty`` (module docstring)."""
     g = np.asarray(stats.g, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     r_norm2, r_y = float(stats.r_norm2), float(stats.r_y)
-    primal = 0.5 * r_norm2 + penalty.value(w, alpha)
+    primal = datafit.value(stats) + penalty.value(w, alpha)
     gp = g
     if stats.unpen is not None:
         U, C, Q_UU, q_U = stats.unpen
@@ -63,8 +66,8 @@ def certificate(stats, penalty, alpha, w):
         gp[U] = 0.0
         r_norm2 = r_norm2 - float(beta @ g[U])
         r_y = r_y - float(beta @ q_U)
-    r_norm2 = max(r_norm2 - stats.r_mean ** 2, 0.0)
+    projected = CertStats(max(r_norm2 - stats.r_mean ** 2, 0.0), r_y, 0.0, gp)
     t = penalty.dual_scale(gp, alpha)
-    dual = t * r_y - 0.5 * t * t * r_norm2 - penalty.conjugate(t * gp, alpha)
+    dual = datafit.dual(projected, t) - penalty.conjugate(t * gp, alpha)
     return Certificate(gap=float(primal - dual), kkt=float(penalty.kkt_violation(g, w, alpha)),
                        primal=float(primal), dual=float(dual))

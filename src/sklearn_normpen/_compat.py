@@ -3,18 +3,10 @@
 Everything private we rely on is imported here, once, so that a scikit-learn release
 that moves one of them breaks one file. Supported: scikit-learn >= 1.6.1.
 """
-import sklearn
 from sklearn.base import _fit_context  # noqa: F401  (fit context: param validation)
 from sklearn.utils._param_validation import (  # noqa: F401
-    Hidden,
     Interval,
-    Options,
-    RealNotInt,
     StrOptions,
     validate_params,
 )
-from sklearn.utils import _safe_indexing  # noqa: F401
 from sklearn.utils.validation import _check_sample_weight  # noqa: F401
-from sklearn.utils.fixes import parse_version
-
-SKLEARN_VERSION = parse_version(sklearn.__version__)

@@ -8,6 +8,10 @@ import numpy as np
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
 
+from ._path import compute_path
+from .selection import select_on_paths
+
+
 
 def resolve_splits(cv, X, y, groups=None, random_state=None):
     """Materialise the splits of ``cv`` (int, splitter or iterable) as a list; an int with
@@ -48,18 +52,6 @@ def run_folds(fold_fn, splits, n_jobs=None, **shared):
     )
 
 
-def held_out_mse(y_true, y_pred, sample_weight=None):
-    """Weighted mean squared error of held-out rows; ``y_pred`` may carry a trailing axis
-    of candidates (shape (n_test, n_candidates)), giving one error per candidate."""
-    y_true = np.asarray(y_true, dtype=np.float64)
-    r = np.asarray(y_pred, dtype=np.float64) - (y_true[:, None] if np.ndim(y_pred) > y_true.ndim else y_true)
-    sq = r * r
-    if sample_weight is None:
-        return sq.mean(axis=0)
-    sw = np.asarray(sample_weight, dtype=np.float64)
-    return (sw @ sq) / sw.sum() if sq.ndim > 1 else float(sw @ sq / sw.sum())
-
-
 # ---------------------------------------------------------------------------------------
 # THE path-CV loop and the fitted attributes every *PathCV estimator shares
 # ---------------------------------------------------------------------------------------
@@ -68,7 +60,6 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter):
     """One fold: one prepared problem (``spec.problem``), a path per penalty (one per
     ``l1_ratio``) on it, held-out errors ``(n_penalties, n_alphas)`` and each path's worst
     relative gap."""
-    from ._path import compute_path
     problem = spec.problem(train, test)
     X_te, y_te = X[test], y[test]
     sw_te = None if sw is None else sw[test]
@@ -77,7 +68,7 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter):
     for i, penalty in enumerate(spec.penalties(problem)):
         res = compute_path(problem, penalty, grids[i], tol=tol, max_iter=max_iter)
         pred = np.asarray(X_te @ res.coefs) + res.intercepts
-        errors[i] = held_out_mse(y_te, pred, sw_te)
+        errors[i] = spec.datafit.deviance(y_te, pred, sw_te)
         res.coefs = None  # only the certificates travel back
         certs.append(res)
     return errors, certs
@@ -88,7 +79,7 @@ def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs
 
     ``spec`` (a picklable object) prepares a fold's problem once — ``spec.problem(train,
     test)`` — and lists the penalties that share it — ``spec.penalties(problem)``, one per
-    row of ``grids``. Returns the errors ``(n_penalties, n_alphas, n_folds)`` and the folds'
+    row of ``grids``; ``spec.datafit.deviance`` scores the held-out rows. Returns the errors ``(n_penalties, n_alphas, n_folds)`` and the folds'
     path results (certificates only).
     """
     out = Parallel(n_jobs=n_jobs)(
@@ -103,7 +94,6 @@ class PathCVMixin:
     @staticmethod
     def _cv_select(errors, splits, sample_weight, grids):
         """The CV statistics and the λ_min / λ_1se choice (:mod:`sklearn_normpen.selection`)."""
-        from .selection import select_on_paths
         return select_on_paths(errors, fold_weights(splits, sample_weight), grids)
 
     def _set_cv_results(self, *, sel, grids, errors, splits, l1_ratios, scalar, path,

@@ -22,6 +22,7 @@ from ._solvers.coordinate_descent import EnetProblem, choose_mode
 from ._validation import (validate_alphas, validate_path_input, validate_penalty_factor,
                           validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
+from .datafits import Quadratic
 from .penalties import ElasticNetPenalty
 
 
@@ -61,6 +62,8 @@ def _make_penalty(l1_ratio, pf, standardize, positive, problem):
 class _EnetSpec:
     """What a CV fold needs to build its problem once and the penalties sharing it
     (picklable: any joblib backend ships it)."""
+
+    datafit = Quadratic
 
     def __init__(self, design, mode, l1_ratios, pf, standardize, positive, full_stats=None):
         self.design, self.mode, self.l1_ratios = design, mode, l1_ratios

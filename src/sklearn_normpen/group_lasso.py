@@ -25,6 +25,7 @@ from ._path import compute_path, warn_points, warn_unconverged
 from ._solvers.block_cd import GroupProblem
 from ._validation import validate_path_input, validate_sample_weight, validate_Xy
 from .base import NormPenRegressor
+from .datafits import Quadratic
 
 __all__ = ["GroupLassoRegressor", "GroupLassoPathCV", "group_lasso_path",
            "groups_from_feature_names"]
@@ -48,6 +49,8 @@ def _alpha_max(problem, penalty, tol, max_iter):
 
 class _GroupSpec:
     """A CV fold's problem (built once) and the penalties sharing it (picklable)."""
+
+    datafit = Quadratic
 
     def __init__(self, X, y, sw, groups, group_weights, fit_intercept, standardize,
                  feature_names, l1_ratios):

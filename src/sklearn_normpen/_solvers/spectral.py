@@ -46,7 +46,7 @@ import scipy.linalg as la
 import scipy.sparse as sp
 from scipy.linalg.blas import dsyrk
 
-from ..datafits import weighted_means
+from .._design import weighted_means
 
 METHODS = ("auto", "svd", "gram", "kernel")
 # Eigenvalues of a Gram matrix below this fraction of the largest keep under half their
