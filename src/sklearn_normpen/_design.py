@@ -24,6 +24,8 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+# magnitudes of X and y whose squares, products and sums stay normal numbers in the solvers
+SAFE_RANGE = {np.dtype(np.float32): (1e-12, 1e12), np.dtype(np.float64): (1e-100, 1e100)}
 # |mean| / std above which implicit centring of a dense column is not trusted
 KAPPA = {np.dtype(np.float32): 8.0, np.dtype(np.float64): 1e4}
 _BLOCK_BYTES = 32 * 2**20
@@ -35,14 +37,22 @@ def weighted_means(X, y, sample_weight, fit_intercept):
     if not fit_intercept:
         y_off = np.zeros(y.shape[1:]) if y.ndim > 1 else 0.0
         return np.zeros(p), y_off
-    if sample_weight is None:
-        x_off = np.asarray(X.mean(axis=0, dtype=np.float64)).ravel()
-        y_off = y.mean(axis=0, dtype=np.float64)
+    # float64 accumulation without a float64 copy of X (offset columns need every digit)
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    total = float(X.shape[0] if sw is None else sw.sum())
+    if sp.issparse(X):
+        Xc = sp.csc_matrix(X)
+        data = Xc.data.astype(np.float64)
+        if sw is not None:
+            data = data * sw[Xc.indices]
+        col = np.repeat(np.arange(p), np.diff(Xc.indptr))
+        x_off = np.bincount(col, weights=data, minlength=p) / total
     else:
-        sw = np.asarray(sample_weight, dtype=np.float64)
-        sw = sw / sw.sum()
-        x_off = np.asarray(X.T @ sw if sp.issparse(X) else sw @ X).ravel().astype(np.float64)
-        y_off = sw @ np.asarray(y, dtype=np.float64)
+        x_off = np.empty(p)
+        for a, b, B in _f64_blocks(X):
+            x_off[a:b] = (B.sum(axis=0) if sw is None else sw @ B) / total
+    y64 = np.asarray(y, dtype=np.float64)
+    y_off = y64.mean(axis=0) if sw is None else sw @ y64 / total
     return x_off, (float(y_off) if np.ndim(y_off) == 0 else y_off)
 
 
@@ -70,6 +80,25 @@ def weighted_column_std(X, X_off, sample_weight):
     for a, b, B in _f64_blocks(X, m):
         out[a:b] = (np.einsum("ij,ij->j", B, B) if sw is None else sw @ (B * B)) / denom
     return np.sqrt(out)
+
+
+def _check_scale(X, yc, dtype):
+    """A clear error when the data's magnitude leaves the range in which the objective's
+    squares and the alpha grid (``~ |X|·|y|``) are representable: rescale the data instead
+    (the coefficients of the rescaled problem are the same up to the ratio of scales)."""
+    lo, hi = SAFE_RANGE[np.dtype(dtype)]
+    data = X.data if sp.issparse(X) else X
+    for name, v in (("X", np.abs(data)), ("y (centred)", np.abs(yc))):
+        v = v[v > 0] if v.size else v
+        if v.size == 0:
+            continue
+        top = float(v.max())
+        if not lo <= top <= hi:
+            raise ValueError(
+                f"{name} has entries of magnitude {top:.3g}, outside [{lo:g}, {hi:g}] where "
+                f"{np.dtype(dtype).name} squares and the alpha grid stay representable; "
+                f"rescale {name.split()[0]} (e.g. divide it by {top:.3g}) and map the "
+                "coefficients back.")
 
 
 def constant_columns(std, mean):
@@ -145,6 +174,7 @@ class Design:
         self.x_std = weighted_column_std(X, about, sample_weight)
         self.constant = constant_columns(self.x_std, about)
         yc = np.asarray(y, dtype=np.float64) - self.y_mean
+        _check_scale(X, yc, self.dtype)
         self.yc64 = yc
         self.yc = np.ascontiguousarray(yc, dtype=self.dtype)
         self.null_deviance = float(self._wdot(yc, yc)) / (2 * self.N)

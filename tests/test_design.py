@@ -1,0 +1,101 @@
+"""The Design: one place for weights, centring, standardisation and Gram statistics,
+checked against direct float64 NumPy computations."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+
+from sklearn_normpen._design import Design, centred_gram, constant_columns
+
+
+def _data(n=60, p=7, seed=0, offset=None, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * (rng.random((n, p)) < 0.6)
+    if offset is not None:
+        X[:, 1] += offset
+    y = X[:, 0] - 2 * X[:, 2] + rng.standard_normal(n)
+    sw = rng.random(n) + 0.2
+    return np.asfortranarray(X.astype(dtype)), y.astype(dtype), sw.astype(dtype)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_residual_gradient_and_gram_match_numpy(sparse, weighted, fit_intercept):
+    X, y, sw = _data()
+    sw = sw if weighted else None
+    d = Design(sp.csc_matrix(X) if sparse else X, y, sw, fit_intercept)
+    s = np.ones(len(y)) if sw is None else sw
+    m = (s @ X / s.sum()) if fit_intercept else np.zeros(X.shape[1])
+    ym = (s @ y / s.sum()) if fit_intercept else 0.0
+    Xc, yc = X - m, y - ym
+    w = np.array([1.5, 0, -0.3, 0, 0, 2.0, 0])
+    r = d.residual64(w)
+    assert_allclose(r, yc - Xc @ w, atol=1e-12)
+    assert_allclose(d.gradient64(r), Xc.T @ (s * r), atol=1e-10)
+    assert d.N == pytest.approx(s.sum())
+    assert d.null_deviance == pytest.approx((s * yc) @ yc / (2 * s.sum()))
+    Q, q, yy, N, _ = centred_gram(d.gram_stats(), fit_intercept)
+    assert_allclose(Q, Xc.T @ (s[:, None] * Xc), atol=1e-10)
+    assert_allclose(q, Xc.T @ (s * yc), atol=1e-10)
+    assert yy == pytest.approx((s * yc) @ yc)
+    C, qU = d.cross64(np.array([0, 4]))
+    assert_allclose(C, (Xc.T @ (s[:, None] * Xc))[:, [0, 4]], atol=1e-10)
+    assert_allclose(qU, Xc[:, [0, 4]].T @ (s * yc), atol=1e-10)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_fold_statistics_are_total_minus_held_out(sparse):
+    """A training fold's centred Gram = (full - held-out) statistics with the rank-one
+    correction, equal to the Gram of the training rows centred about their own means."""
+    X, y, sw = _data(n=50)
+    d = Design(sp.csc_matrix(X) if sparse else X, y, sw, True)
+    test = np.arange(10, 25)
+    train = np.setdiff1d(np.arange(50), test)
+    full, held = d.gram_stats(), d.gram_stats(rows=test)
+    Q, q, yy, N, dx = centred_gram({k: full[k] - held[k] for k in full}, True)
+    s, Xt, yt = sw[train], X[train], y[train]
+    m, ym = s @ Xt / s.sum(), s @ yt / s.sum()
+    assert_allclose(Q, (Xt - m).T @ (s[:, None] * (Xt - m)), atol=1e-9)
+    assert_allclose(q, (Xt - m).T @ (s * (yt - ym)), atol=1e-9)
+    assert yy == pytest.approx(s @ (yt - ym) ** 2)
+    assert_allclose(d.x_mean + dx, m, atol=1e-12)
+
+
+def test_constant_rule_and_offset_columns():
+    X, y, _ = _data(offset=1e6, dtype=np.float32)
+    X[:, 3] = 7.0  # exactly constant
+    d = Design(X, y, None, True)
+    # a float32 column at 1e6 ± 1 is not constant (it varies by many float32 ulps) ...
+    assert not d.constant[1] and d.constant[3]
+    # ... but its mean is far above its spread: the dense design centres a copy
+    assert d.Xk is not X and not d.xk_mean.any()
+    Xc64 = X.astype(np.float64) - X.astype(np.float64).mean(0)
+    assert_allclose(d.Xk, Xc64, atol=1e-6 * np.abs(Xc64).max())
+    # float64 data with a modest offset keeps the user's array (implicit centring)
+    X64, y64, _ = _data(offset=50.0)
+    assert Design(X64, y64, None, True).Xk is X64
+    assert_allclose(constant_columns([0.0, 1e-20, 1.0], [0.0, 1.0, 1.0]), [True, True, False])
+
+
+def test_sparse_offset_columns_warn_and_are_certified_explicitly():
+    X, y, _ = _data(offset=1e5, dtype=np.float32)
+    with pytest.warns(UserWarning, match=r"column\(s\) 1 .*Centre those columns"):
+        d = Design(sp.csc_matrix(X), y, None, True)
+    w = np.array([0.0, 0.7, 0, 0, 0, 0, 0])
+    Xc = X.astype(np.float64) - X.astype(np.float64).mean(0)
+    r = d.residual64(w)
+    assert_allclose(r, (y - y.astype(np.float64).mean()) - Xc @ w, atol=1e-8)
+    assert_allclose(d.gradient64(r), Xc.T @ r, rtol=1e-9, atol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e155])
+def test_extreme_scales_give_a_clear_error(scale):
+    X, y, _ = _data()
+    with pytest.raises(ValueError, match=r"X has entries of magnitude .* rescale X"):
+        Design(X * scale, y, None, True)
+    with pytest.raises(ValueError, match=r"y \(centred\) has entries of magnitude"):
+        Design(X, y * scale, None, True)
+    X32, y32, _ = _data(dtype=np.float32)
+    with pytest.raises(ValueError, match="float32"):
+        Design(X32 * np.float32(1e14), y32, None, True)
