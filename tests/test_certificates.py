@@ -11,7 +11,8 @@ intercept, ``||y||²_S/(2W)`` without; ``target = tol·D0``;
     ``P(w_k, b_k) - P*_k <= thr`` (``P*_k``: the oracle gap is ``<= thr``, else cvxpy);
 (c) with no ``ConvergenceWarning`` every point must satisfy (b), and no point may report a
     gap above ``thr`` silently;
-(d) the reported gap is a valid upper bound: ``P - P* <= gap + 1e-6·|gap| + 1e-12·D0``.
+(d) the reported gap is a valid upper bound: ``P - P* <= max(gap, 0) + 1e-6·|gap| + 1e-12·D0``
+    (``+ 1e-6·D0`` for float32 coefficients: float32 rounding of the engine's own sums).
 
 Coefficients must also be feasible (``>= 0`` with ``positive``; 0 on a constant column with
 ``standardize``) and finite. With ``fit_intercept=True`` the path functions' intercept is the
@@ -165,10 +166,13 @@ def _certificate_violations(pb, alphas, coefs, intercepts, gaps, tol, warned):
     out = []
     amax = pb.alpha_max()
     coefs = np.asarray(coefs)
+    # (d) slack: rounding of the gap itself; a float32 engine may be off by ~8 eps32·D0
+    d_slack0 = 1e-12 * D0 + (1e-6 * D0 if coefs.dtype == np.float32 else 0.0)
     for k, a in enumerate(np.asarray(alphas, dtype=np.float64)):
         w = coefs[:, k].astype(np.float64)
         b = None if intercepts is None else float(intercepts[k])
         rep = float(gaps[k])
+        d_slack = 1e-6 * abs(rep) + d_slack0
         where = f"alpha[{k}]={a:.3g} (={a / amax:.3g}·alpha_max)"
         if not np.all(np.isfinite(w)) or (b is not None and not np.isfinite(b)):
             out.append(f"{where}: non-finite coefficients/intercept")
@@ -180,7 +184,6 @@ def _certificate_violations(pb, alphas, coefs, intercepts, gaps, tol, warned):
             out.append(f"(a) {where}: reported gap {rep:.3g} = {rep / D0:.3g}·D0 < 0")
         accepted = rep <= target or not warned
         G = pb.gap(a, w, b)              # valid upper bound on P - P*
-        d_slack = 1e-6 * abs(rep) + 1e-12 * D0
         need = (accepted and G > thr) or G > max(rep, 0) + d_slack
         excess = None
         if need and np.isfinite(G):
@@ -198,7 +201,9 @@ def _certificate_violations(pb, alphas, coefs, intercepts, gaps, tol, warned):
             out.append(f"(c) {where}: reported gap {rep / D0:.3g}·D0 = "
                        f"{rep / target:.3g}×target without a ConvergenceWarning")
         # (d)
-        if G > max(rep, 0) + d_slack and excess is not None and excess > rep + d_slack:
+        # (a) already reports a negative gap: (d) is about excess beyond max(gap, 0)
+        if (G > max(rep, 0) + d_slack and excess is not None
+                and excess > max(rep, 0) + d_slack):
             out.append(f"(d) {where}: reported gap {rep / D0:.3g}·D0 < true P-P* >= "
                        f"{excess / D0:.3g}·D0 (target {tol:g}·D0): not an upper bound")
     return out
