@@ -106,7 +106,8 @@ class _Data:
         return r
 
     def loss(self, r):
-        return float(self.s @ (r * r)) / (2 * self.W)
+        with np.errstate(over="ignore", invalid="ignore"):   # huge coefficients: P = inf
+            return float(self.s @ (r * r)) / (2 * self.W)
 
     def grad(self, r):
         """``z = Xcᵀ S r / W`` (centred columns)."""
