@@ -396,7 +396,8 @@ class _SGL:
         w = np.asarray(w, dtype=np.float64).ravel()
         if not np.all(np.isfinite(w)) or np.any(w[self.excluded] != 0):
             return np.inf
-        return self.d.loss(self.d.residual(w, b)) + self.penalty(w)
+        with np.errstate(over="ignore", invalid="ignore"):   # huge coefficients: P = inf
+            return self.d.loss(self.d.residual(w, b)) + self.penalty(w)
 
     def _tmax(self, zg, k):
         """Largest t with ||S(t z_g, lam1)||_2 <= lam2_g (bisection; feasible end)."""

@@ -197,7 +197,7 @@ def _certificate_violations(pb, alphas, coefs, intercepts, gaps, tol, warned):
             out.append(f"{tag} {where}: reported gap {rep / D0:.3g}·D0 <= target, true "
                        f"P-P* >= {excess / D0:.3g}·D0 = {excess / target:.3g}×target "
                        f"(oracle gap {G / D0:.3g}·D0)")
-        if not warned and rep > thr:
+        if not warned and not rep <= thr:        # NaN included
             out.append(f"(c) {where}: reported gap {rep / D0:.3g}·D0 = "
                        f"{rep / target:.3g}×target without a ConvergenceWarning")
         # (d)
