@@ -20,8 +20,8 @@ an intercept),
 
     P* >= D(r̂) = <y, r̂>_S / W - ||r̂||²_S / (2W) - Σ_j g_j*(x_jᵀ S r̂ / W)
 
-where ``g_j`` is feature j's penalty (``g*`` its convex conjugate). The oracle takes ``r̂ = c·Π r``
-with ``r`` the residual at the point, ``Π`` the S-orthogonal projection off
+where ``g_j`` is feature j's penalty (``g*`` its convex conjugate). The oracle takes
+``r̂ = c·Π r`` with ``r`` the residual at the point, ``Π`` the S-orthogonal projection off
 span{1 (intercept), unpenalised columns} (so the equality constraints of the dual hold
 exactly rather than being "corrected"), and ``c >= 0`` the best scaling that keeps every
 pure-l1 feature (or group) dual feasible. ``P(w, b) - D(c Π r)`` is then a valid upper bound

@@ -193,8 +193,8 @@ def _certificate_violations(pb, alphas, coefs, intercepts, gaps, tol, warned):
             excess = np.inf
         # (b) / (c)
         if accepted and G > thr and excess > thr:
-            tag = "(b)" if rep <= target else "(c) no ConvergenceWarning, but"
-            out.append(f"{tag} {where}: reported gap {rep / D0:.3g}·D0 <= target, true "
+            tag = ("(b)", "<= target") if rep <= target else ("(c)", "without a warning")
+            out.append(f"{tag[0]} {where}: reported gap {rep / D0:.3g}·D0 {tag[1]}, true "
                        f"P-P* >= {excess / D0:.3g}·D0 = {excess / target:.3g}×target "
                        f"(oracle gap {G / D0:.3g}·D0)")
         if not warned and not rep <= thr:        # NaN included
