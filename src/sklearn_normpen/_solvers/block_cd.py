@@ -106,7 +106,6 @@ class GroupProblem:
         self._wold = np.zeros(kmax, dtype=self.dtype)
         self._unpen_cache = {}
         self._eig = None
-        self._fresh = self.dtype != np.float64 or d.offset_cols.size > 0
 
     def penalty(self, rho):
         """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho``."""
@@ -184,6 +183,21 @@ class GroupProblem:
             r += float(np.asarray(self.xmean, np.float64)[nz] @ w[nz])
         return r
 
+    def _gradient64(self, r):
+        """``X_cᵀ S r / n`` in float64 for a float64 residual (the certificate's gradient)."""
+        sr = r if self.sw is None else np.asarray(self.sw, np.float64) * r
+        total = float(sr.sum())
+        xm = np.asarray(self.xmean, dtype=np.float64)
+        if self.sparse:
+            g = np.asarray(self.Xs.T @ sr, dtype=np.float64).ravel()
+        elif self.dtype == np.float64:
+            g = self.Xd.T @ sr
+        else:
+            g = np.empty(self.p)
+            for a, b, B in _f64_blocks(self.Xd):
+                g[a:b] = B.T @ sr
+        return (g - xm * total) / self.n
+
     def centred_residual(self, r, w):
         """``r`` is stored without the centring offset ``x̄ᵀw`` (see the kernels)."""
         return np.asarray(r, dtype=np.float64) + float(self.xmean @ w)
@@ -202,12 +216,10 @@ class GroupProblem:
     # -- certificate inputs -----------------------------------------------------------------
     def cert_stats(self, w, penalty):
         """:class:`CertStats` at ``w`` (solver parametrisation, package scale)."""
-        if self._fresh:
-            rt = self._residual64(w)
-            z = self.gradient(rt)
-        else:
-            rt = self.centred_residual(self.r, w)
-            z = self.gradient(self.r)
+        # from scratch in float64: the stored residual of an implicitly centred problem
+        # carries the offsets x̄ᵀw, which cancel (cost: one pass over the non-zero columns)
+        rt = self._residual64(w)
+        z = self._gradient64(rt)
         self._z = z
         n = self.n
         if not self.fit_intercept:
@@ -231,8 +243,9 @@ class GroupProblem:
             for k, u in enumerate(U):
                 col = (self.Xs[:, u].toarray().ravel() if self.sparse
                        else np.asarray(self.Xd[:, u]))
-                C[:, k] = self.gradient(col)
-            self._unpen_cache[key] = (U, C, C[U], self.gradient(self.y)[U])
+                C[:, k] = self._gradient64(np.asarray(col, dtype=np.float64))
+            q = self._gradient64(np.asarray(self.y, dtype=np.float64))[U]
+            self._unpen_cache[key] = (U, C, C[U], q)
         return self._unpen_cache[key]
 
     # -- the kernel -----------------------------------------------------------------------
