@@ -80,8 +80,9 @@ def test_constant_rule_and_offset_columns():
 
 def test_sparse_offset_columns_warn_and_are_certified_explicitly():
     X, y, _ = _data(offset=1e5, dtype=np.float32)
+    d = Design(sp.csc_matrix(X), y, None, True)
     with pytest.warns(UserWarning, match=r"column\(s\) 1 .*Centre those columns"):
-        d = Design(sp.csc_matrix(X), y, None, True)
+        assert list(d.offset_cols) == [1]  # decided (and warned about) on first use
     w = np.array([0.0, 0.7, 0, 0, 0, 0, 0])
     Xc = X.astype(np.float64) - X.astype(np.float64).mean(0)
     r = d.residual64(w)

@@ -47,6 +47,8 @@ def weighted_means(X, y, sample_weight, fit_intercept):
             data = data * sw[Xc.indices]
         col = np.repeat(np.arange(p), np.diff(Xc.indptr))
         x_off = np.bincount(col, weights=data, minlength=p) / total
+    elif X.dtype == np.float64:
+        x_off = (X.sum(axis=0) if sw is None else sw @ X) / total
     else:
         x_off = np.empty(p)
         for a, b, B in _f64_blocks(X):
@@ -88,12 +90,11 @@ def _check_scale(X, yc, dtype):
     (the coefficients of the rescaled problem are the same up to the ratio of scales)."""
     lo, hi = SAFE_RANGE[np.dtype(dtype)]
     data = X.data if sp.issparse(X) else X
-    for name, v in (("X", np.abs(data)), ("y (centred)", np.abs(yc))):
-        v = v[v > 0] if v.size else v
+    for name, v in (("X", data), ("y (centred)", yc)):
         if v.size == 0:
             continue
-        top = float(v.max())
-        if not lo <= top <= hi:
+        top = max(abs(float(v.max())), abs(float(v.min())))  # reductions: no copy of X
+        if top > 0 and not lo <= top <= hi:
             raise ValueError(
                 f"{name} has entries of magnitude {top:.3g}, outside [{lo:g}, {hi:g}] where "
                 f"{np.dtype(dtype).name} squares and the alpha grid stay representable; "
@@ -170,36 +171,68 @@ class Design:
         self.sw64 = None if sample_weight is None else np.asarray(sample_weight, np.float64)
         self.N = float(self.n if self.sw64 is None else self.sw64.sum())
         self.x_mean, self.y_mean = weighted_means(X, y, sample_weight, fit_intercept)
-        about = self.x_mean if fit_intercept else weighted_means(X, y, sample_weight, True)[0]
-        self.x_std = weighted_column_std(X, about, sample_weight)
-        self.constant = constant_columns(self.x_std, about)
         yc = np.asarray(y, dtype=np.float64) - self.y_mean
         _check_scale(X, yc, self.dtype)
         self.yc64 = yc
         self.yc = np.ascontiguousarray(yc, dtype=self.dtype)
         self.null_deviance = float(self._wdot(yc, yc)) / (2 * self.N)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.abs(self.x_mean) / self.x_std
-        offset = fit_intercept & (ratio > KAPPA[self.dtype]) & ~self.constant
-        self.offset_cols = np.flatnonzero(offset)
-        if not self.sparse and self.offset_cols.size:
-            Xc = np.empty_like(X, order="F")
-            for a, b, B in _f64_blocks(X, self.x_mean):
-                Xc[:, a:b] = B
-            self.Xk, self.xk_mean = Xc, np.zeros(self.p)
-            self.offset_cols = self.offset_cols[:0]  # explicit now: nothing left to guard
-        else:
-            self.Xk, self.xk_mean = X, self.x_mean
-            if self.offset_cols.size:
-                cols = ", ".join(str(j) for j in self.offset_cols[:5])
-                warnings.warn(
-                    f"Sparse X: column(s) {cols}{' …' if self.offset_cols.size > 5 else ''} "
-                    f"have |mean| > {KAPPA[self.dtype]:g}·std; centring them implicitly "
-                    f"loses up to {np.log10(ratio[self.offset_cols].max()):.0f} digits of "
-                    f"{self.dtype} precision, so the fit may not reach its certificate. "
-                    "Centre those columns (or pass dense or float64 X).", UserWarning,
-                    stacklevel=4)
-        self._Xs64 = None
+        self._Xs64 = self._std = self._layout = None
+
+    # -- lazily computed: covariance-mode fits never need them --------------------------
+    @property
+    def x_std(self):
+        """Weighted standard deviation of each column about its weighted mean (float64)."""
+        if self._std is None:
+            about = self.x_mean if self.fit_intercept else weighted_means(
+                self.X, self.y, self.sw, True)[0]
+            std = weighted_column_std(self.X, about, self.sw)
+            self._std = (std, constant_columns(std, about))
+        return self._std[0]
+
+    @property
+    def constant(self):
+        """The constant-column mask (:func:`constant_columns`)."""
+        self.x_std  # noqa: B018  (computes both)
+        return self._std[1]
+
+    def _kernel_layout(self):
+        """``(Xk, xk_mean, offset_cols)``: see the module docstring."""
+        if self._layout is None:
+            X, none = self.X, np.zeros(0, dtype=np.intp)
+            if not self.fit_intercept:
+                self._layout = (X, self.x_mean, none)
+                return self._layout
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.abs(self.x_mean) / self.x_std
+            offset = np.flatnonzero((ratio > KAPPA[self.dtype]) & ~self.constant)
+            if not self.sparse and offset.size:
+                Xc = np.empty_like(X, order="F")
+                for a, b, B in _f64_blocks(X, self.x_mean):
+                    Xc[:, a:b] = B
+                self._layout = (Xc, np.zeros(self.p), none)  # explicit: nothing to guard
+            else:
+                self._layout = (X, self.x_mean, offset)
+                if offset.size:
+                    cols = ", ".join(str(j) for j in offset[:5])
+                    warnings.warn(
+                        f"Sparse X: column(s) {cols}{' …' if offset.size > 5 else ''} have "
+                        f"|mean| > {KAPPA[self.dtype]:g}·std; centring them implicitly loses "
+                        f"up to {np.log10(ratio[offset].max()):.0f} digits of {self.dtype} "
+                        "precision, so the fit may not reach its certificate. Centre those "
+                        "columns (or pass dense or float64 X).", UserWarning, stacklevel=5)
+        return self._layout
+
+    @property
+    def Xk(self):
+        return self._kernel_layout()[0]
+
+    @property
+    def xk_mean(self):
+        return self._kernel_layout()[1]
+
+    @property
+    def offset_cols(self):
+        return self._kernel_layout()[2]
 
     # -- float64 linear algebra for certificates ------------------------------------------
     def _wdot(self, a, b):
@@ -300,12 +333,15 @@ class Design:
             G = _dense_gram(X, m, s)
             S = float(X.shape[0] if s is None else s.sum())
             sy_ = y if s is None else s * y
-            xy = np.zeros(X.shape[1])
-            sx = np.zeros(X.shape[1])
             ones = np.ones(X.shape[0]) if s is None else s
-            for a, b, B in _f64_blocks(X, m):
-                xy[a:b] = B.T @ sy_
-                sx[a:b] = ones @ B
+            if X.dtype == np.float64:  # BLAS on X itself, the shift applied afterwards
+                xy = X.T @ sy_ - m * float(sy_.sum())
+                sx = ones @ X - m * float(ones.sum())
+            else:
+                xy, sx = np.zeros(X.shape[1]), np.zeros(X.shape[1])
+                for a, b, B in _f64_blocks(X, m):
+                    xy[a:b] = B.T @ sy_
+                    sx[a:b] = ones @ B
         sy = float(y.sum() if s is None else s @ y)
         yy = float(y @ y if s is None else s @ (y * y))
         return dict(G=G, sx=sx, xy=xy, sy=sy, yy=yy, S=S)

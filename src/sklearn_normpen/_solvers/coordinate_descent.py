@@ -157,9 +157,9 @@ class EnetProblem:
         N = self.N
         w64 = np.asarray(w, dtype=np.float64)
         if self.mode == "gram":
-            nz = np.flatnonzero(w64)
-            Qw = self.Q64[:, nz] @ w64[nz]
-            g = self.q64 - Qw
+            # float64 data: the kernel keeps g = q - Q w exactly; float32: recompute in f64
+            g = (np.asarray(self.g, dtype=np.float64) if self.dtype == np.float64 and
+                 self._g_valid else self.q64 - self.Q64 @ w64)
             wq = float(w64 @ self.q64)
             r_norm2 = max(self.yy - wq - float(w64 @ g), 0.0)
             r_y, r_mean = self.yy - wq, 0.0
@@ -193,6 +193,7 @@ class EnetProblem:
     # -- solves -------------------------------------------------------------------------------
     def _kernel(self, w, L1, L2, tol_n, max_iter, positive, factor):
         if self.mode == "gram":
+            self._g_valid = True
             return _cd_enet.enet_cd_gram(
                 w, self.Q, self.q, self.norm2, self.H, self.g, L1, L2, self.yy, tol_n,
                 factor, int(max_iter), bool(positive))
@@ -206,7 +207,7 @@ class EnetProblem:
                 w, self.X_data, self.X_indices, self.X_indptr, d.n, d.yc, self.sw,
                 self.xk_mean, self.norm2, self.R, self.g, L1, L2, self.N, tol_n, factor,
                 int(max_iter), bool(positive), self._g_valid)
-        self._g_valid = True  # the kernels leave g = Xc' S r for the residual they return
+        self._g_valid = True  # the kernels leave g = Xc' S r (q - Q w) for the state they return
         return out
 
     def to_original(self, w):
@@ -261,6 +262,8 @@ def _col_sumsq(d):
         Xsq = d.X.multiply(d.X)
         out = Xsq.sum(axis=0) if d.sw64 is None else Xsq.T @ d.sw64
         return np.asarray(out, dtype=np.float64).ravel()
+    if d.dtype == np.float64:
+        return np.einsum("ij,ij->j", d.X, d.X) if d.sw64 is None else d.sw64 @ (d.X * d.X)
     from .._design import _f64_blocks
     out = np.empty(d.p)
     for a, b, B in _f64_blocks(d.X):

@@ -1,0 +1,83 @@
+"""A/B timing of *our* runners between two builds of the package, in one command.
+
+    python benchmarks/ab.py --base-path /tmp/normpen_base [--suite enet group] [--repeat 3]
+
+``--base-path`` (and ``--new-path``, default: the package this interpreter imports) are
+folders that put a built ``sklearn_normpen`` on ``sys.path`` (a checkout's ``src/`` or, for
+old flat checkouts, its root, built in place with ``python setup.py build_ext --inplace``).
+Every runner marked ``ours`` in the suites runs in a fresh subprocess per build, the builds
+alternating case by case on the same data (same seeds), with one warm-up and ``--repeat``
+timed runs (median). Peers are not run. Prints ``new / base`` per case: below 1 is faster.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _worker(suite, case_idx, runner_idx, repeat):
+    import importlib
+    sys.path.insert(0, str(HERE))
+    mod = importlib.import_module(f"suite_{suite}")
+    case = mod.cases(quick=False)[case_idx]
+    runner = [r for r in case.runners if r.ours][runner_idx]
+    data = case.make_data()
+    runner.fn(data)  # warm-up
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        runner.fn(data)
+        times.append(time.perf_counter() - t0)
+    import sklearn_normpen
+    print(json.dumps(dict(median=statistics.median(times), where=sklearn_normpen.__file__)))
+
+
+def _run(path, suite, case_idx, runner_idx, repeat):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(path), str(HERE)]))
+    out = subprocess.run([sys.executable, __file__, "--worker", suite, str(case_idx),
+                          str(runner_idx), str(repeat)], env=env, capture_output=True,
+                         text=True, cwd="/")
+    if out.returncode:
+        return None, out.stderr.strip().splitlines()[-1:]
+    return json.loads(out.stdout.strip().splitlines()[-1]), None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--base-path", required=False)
+    ap.add_argument("--new-path", default=None)
+    ap.add_argument("--suite", nargs="*", default=["enet", "group"])
+    ap.add_argument("--case", default="")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--worker", nargs=4, metavar=("SUITE", "CASE", "RUNNER", "REPEAT"))
+    a = ap.parse_args()
+    if a.worker:
+        s, c, r, k = a.worker
+        return _worker(s, int(c), int(r), int(k))
+    import importlib
+    sys.path.insert(0, str(HERE))
+    new_path = a.new_path or str(Path(__import__("sklearn_normpen").__file__).parents[1])
+    print(f"base: {a.base_path}\nnew:  {new_path}\nrepeat: {a.repeat} (median)\n")
+    print(f"| case | runner | base (s) | new (s) | new / base |\n|---|---|---|---|---|")
+    for suite in a.suite:
+        mod = importlib.import_module(f"suite_{suite}")
+        for ci, case in enumerate(mod.cases(quick=False)):
+            if a.case not in case.name:
+                continue
+            for ri, runner in enumerate([r for r in case.runners if r.ours]):
+                b, eb = _run(a.base_path, suite, ci, ri, a.repeat)
+                n, en = _run(new_path, suite, ci, ri, a.repeat)
+                bt = f"{b['median']:.4f}" if b else f"failed {eb}"
+                nt = f"{n['median']:.4f}" if n else f"failed {en}"
+                ratio = f"{n['median'] / b['median']:.2f}" if b and n else "-"
+                print(f"| {case.name} | {runner.name} | {bt} | {nt} | {ratio} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
