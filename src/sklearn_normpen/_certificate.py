@@ -57,7 +57,6 @@ def certificate(stats, penalty, alpha, w, datafit=Quadratic):
     g = np.asarray(stats.g, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     r_norm2, r_y = float(stats.r_norm2), float(stats.r_y)
-    primal = datafit.value(stats) + penalty.value(w, alpha)
     gp = g
     if stats.unpen is not None:
         U, C, Q_UU, q_U = stats.unpen
@@ -67,7 +66,8 @@ def certificate(stats, penalty, alpha, w, datafit=Quadratic):
         r_norm2 = r_norm2 - float(beta @ g[U])
         r_y = r_y - float(beta @ q_U)
     projected = CertStats(max(r_norm2 - stats.r_mean ** 2, 0.0), r_y, 0.0, gp)
-    t = penalty.dual_scale(gp, alpha)
-    dual = datafit.dual(projected, t) - penalty.conjugate(t * gp, alpha)
-    return Certificate(gap=float(primal - dual), kkt=float(penalty.kkt_violation(g, w, alpha)),
-                       primal=float(primal), dual=float(dual))
+    value, t, conj, kkt = penalty.terms(w, g, gp, alpha)
+    primal = datafit.value(stats) + value
+    dual = datafit.dual(projected, t) - conj
+    return Certificate(gap=float(primal - dual), kkt=float(kkt), primal=float(primal),
+                       dual=float(dual))

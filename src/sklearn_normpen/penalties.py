@@ -1,7 +1,8 @@
 """Penalty objects, one protocol for every penalty: ``value(w, alpha)``, ``alpha_max(z)``,
 ``dual_scale(z, alpha)`` (the ``t`` that makes ``t·z`` dual feasible), ``conjugate(z, alpha)``,
-``kkt_violation(z, w, alpha)`` and the boolean mask ``unpenalized`` (features the certificate
-projects out). The compiled proxes live in ``_kernels/_helpers.pxd``; these objects are what the
+``kkt_violation(z, w, alpha)``, the four at once as ``terms(w, z, zp, alpha)`` (what the
+certificate calls), and the boolean mask ``unpenalized`` (features the certificate projects
+out). The compiled proxes live in ``_kernels/_helpers.pxd``; these objects are what the
 path driver and the certificates use, and what the tests check the kernels against.
 
 A new penalty is one class here plus its prox in a ``.pxd``.
@@ -31,17 +32,31 @@ class ElasticNetPenalty:
         p = self.l1_factor.shape[0]
         self.excluded = np.zeros(p, bool) if excluded is None else np.asarray(excluded, bool)
         self.positive = bool(positive)
+        #: features with no penalty at all (fitted by least squares at every alpha)
+        self.unpenalized = (self.l1_factor == 0) & (self.l2_factor == 0) & ~self.excluded
+        # the dual constraints: pure-l1 features (a box) and features with a ridge part
+        self._ridge = (self.l2_factor * (1 - self.l1_ratio) > 0) & ~self.excluded
+        self._box = ~self._ridge & (self.l1_factor * self.l1_ratio > 0) & ~self.excluded
 
-    @property
-    def unpenalized(self):
-        """Features with no penalty at all (fitted by least squares at every alpha)."""
-        return (self.l1_factor == 0) & (self.l2_factor == 0) & ~self.excluded
+    def terms(self, w, z, zp, alpha):
+        """``(value(w), t, conjugate(t·zp), kkt_violation(z, w))`` in one pass: what the
+        certificate needs at one point (``zp``: the gradient after projection)."""
+        l1, l2 = self._l1_l2(alpha)
+        value = float(l1 @ np.abs(w) + 0.5 * (l2 @ (w * w)))
+        a = np.maximum(zp, 0) if self.positive else np.abs(zp)
+        ab, lb = a[self._box], l1[self._box]
+        over = ab > lb
+        t = float(np.min(lb[over] / ab[over])) if over.any() else 1.0
+        e = np.maximum(t * a[self._ridge] - l1[self._ridge], 0)
+        conj = float(np.sum(e * e / (2 * l2[self._ridge])))
+        return value, t, conj, self.kkt_violation(z, w, alpha)
 
     def value(self, w, alpha):
         w = np.asarray(w, dtype=np.float64)
         keep = ~self.excluded
         return alpha * (self.l1_ratio * np.sum(self.l1_factor[keep] * np.abs(w[keep]))
                         + 0.5 * (1 - self.l1_ratio) * np.sum(self.l2_factor[keep] * w[keep] ** 2))
+
 
     def scaled_weights(self, alpha, N):
         """Kernel penalties ``(L1, L2)`` on the n-scale (``N = Σs``); ``L1 = inf`` excludes."""
@@ -147,6 +162,11 @@ class SparseGroupLasso:
     def conjugate(self, z, alpha):
         """0: on the domain :meth:`dual_scale` enforces, the conjugate of a sum of norms is 0."""
         return 0.0
+
+    def terms(self, w, z, zp, alpha):
+        """``(value(w), t, conjugate(t·zp), kkt_violation(z, w))`` (see the elastic net)."""
+        return (self.value(w, alpha), self.dual_scale(zp, alpha), 0.0,
+                self.kkt_violation(z, w, alpha))
 
     def _reduce(self, values, op=np.add):
         return op.reduceat(values[self.gidx], self._starts)

@@ -91,7 +91,7 @@ class EnetProblem:
         self.design = design
         self.dtype = np.dtype(design.dtype)
         self.fit_intercept = design.fit_intercept if fit_intercept is None else fit_intercept
-        self._unpen_cache = {}
+        self._unpen_cache, self._null = {}, {}
         dt = self.dtype
         if mode == "gram":
             if stats is None:
@@ -241,6 +241,10 @@ class EnetProblem:
         """Fit the unpenalised features alone (penalised ones at 0); returns ``(w, z)`` with
         ``z`` the projected gradient ``Xcᵀ S r / N`` there, from which ``alpha_max`` is
         read exactly whatever the accuracy of that fit."""
+        key = penalty.unpenalized.tobytes()
+        if key in self._null:  # the same for every l1_ratio sharing this problem
+            w, z = self._null[key]
+            return self.start(w), z.copy()
         w = self.start(np.zeros(self.n_features))
         L1, L2 = penalty.null_weights()
         # (run even with nothing to fit: the kernel leaves the gradient the certificate reads)
@@ -253,6 +257,7 @@ class EnetProblem:
             U, C, Q_UU, _ = st.unpen
             z -= C @ np.linalg.lstsq(Q_UU, z[U], rcond=None)[0]
             z[U] = 0.0
+        self._null[key] = (w.copy(), z.copy())
         return w, z
 
 
