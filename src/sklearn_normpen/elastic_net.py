@@ -343,7 +343,9 @@ class ElasticNetPathCV(NormPenRegressor):
     dual_gap_ : float
         Duality gap of the full-data fit at ``alpha_``.
     n_iter_ : int
-        Epochs spent on that point.
+        Total coordinate-descent epochs of the full-data path up to and including
+        ``alpha_`` (the path is warm-started, so these are the epochs that produced
+        ``coef_``).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         When ``X`` has string column names.
@@ -473,5 +475,5 @@ class ElasticNetPathCV(NormPenRegressor):
         self.coef_ = res.coefs[:, i].copy()
         self.intercept_ = float(res.intercepts[i]) if self.fit_intercept else 0.0
         self.dual_gap_ = float(res.gaps[i])
-        self.n_iter_ = int(res.n_iters[i])
+        self.n_iter_ = int(res.n_iters[: i + 1].sum())
         return self

@@ -305,8 +305,11 @@ class GroupLassoPathCV(NormPenRegressor):
     dual_gaps_path_, kkt_violations_path_ : ndarray of shape (n_alphas,)
         Certificates of the full-data path points.
     coef_, intercept_, groups_, group_labels_, group_norms_, active_groups_, dual_gap_,
-    kkt_violation_, n_iter_
+    kkt_violation_
         Of the selected model.
+    n_iter_ : int
+        Total epochs of the full-data path up to and including ``alpha_`` (the path is
+        warm-started, so these are the epochs that produced ``coef_``).
     """
 
     _parameter_constraints = {
@@ -404,7 +407,7 @@ class GroupLassoPathCV(NormPenRegressor):
         self.intercept_ = path.intercepts[i_use]
         self.dual_gap_ = float(path.gaps[i_use])
         self.kkt_violation_ = float(path.kkt_violations[i_use])
-        self.n_iter_ = int(path.n_iters[i_use])
+        self.n_iter_ = int(path.n_iters[: i_use + 1].sum())
         self.groups_ = problem.structure.groups
         self.group_labels_ = problem.structure.labels
         self.group_norms_ = _group_norms(self.coef_, problem.structure)
