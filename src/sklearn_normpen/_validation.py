@@ -8,15 +8,24 @@ Policy
   is CSC. Arrays already in that form are not copied, so user memory is never written to:
   kernels take ``const`` memoryviews and the Python layer copies before any in-place step.
 * finiteness: NaN/inf in ``X``, ``y`` or ``sample_weight`` is an error naming the argument.
+* messages: every error names the parameter (or the offending value), never an internal
+  class.
+* memory safety: every user array that reaches a compiled kernel (``coef_init``,
+  ``penalty_factor``, ``sample_weight``, ``group_weights``, ``alphas``) is checked for
+  dtype, dimension, length and finiteness here, in Python, before any kernel call: the
+  kernels themselves do no bounds checking.
 """
+import functools
+import inspect
 import numbers
+import sys
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import check_array, check_X_y, validate_data
 
-from ._compat import _check_sample_weight
+from ._compat import (Interval, StrOptions, _check_sample_weight, validate_params)
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -28,11 +37,20 @@ def validate_Xy(estimator, X, y, *, reset=True, accept_sparse="csc", order="F",
     Goes through scikit-learn's public ``validate_data`` so ``n_features_in_`` and
     ``feature_names_in_`` are set (``reset=True``) or checked (``reset=False``).
     """
-    X, y = validate_data(
-        estimator, X, y, reset=reset, accept_sparse=accept_sparse,
-        dtype=list(FLOAT_DTYPES), order=order, copy=copy_X, multi_output=multi_output,
-        y_numeric=True,
-    )
+    X0, y0 = X, y
+    try:
+        X, y = validate_data(
+            estimator, X, y, reset=reset, accept_sparse=accept_sparse,
+            dtype=list(FLOAT_DTYPES), order=order, copy=copy_X, multi_output=multi_output,
+            y_numeric=True,
+        )
+        return _finish_Xy(X, y)
+    except (ValueError, TypeError) as err:
+        _raise_non_numeric(X0, y0, err)
+        raise
+
+
+def _finish_Xy(X, y):
     if sp.issparse(X) and not X.has_sorted_indices:
         # Kernels assume sorted indices; sort a copy, never the user's matrix.
         X = X.sorted_indices()
@@ -41,14 +59,58 @@ def validate_Xy(estimator, X, y, *, reset=True, accept_sparse="csc", order="F",
     return X, y
 
 
-class _FunctionInput(BaseEstimator):
-    """Stand-in estimator so public functions (``enet_path``, ``group_lasso_path``) validate
-    their input exactly as the estimators do."""
+def _non_numeric(values):
+    """The first entry of ``values`` that is not a real number, or None."""
+    try:
+        flat = np.asarray(values, dtype=object).ravel()
+    except Exception:  # ragged nesting: not an array of numbers at all
+        return values
+    for v in flat:
+        if isinstance(v, (bool, np.bool_)) or isinstance(v, (numbers.Real, np.number)):
+            continue
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            return v
+    return None
 
 
-def validate_path_input(X, y):
-    """``validate_Xy`` for the public path functions (no estimator to record features on)."""
-    return validate_Xy(_FunctionInput(), X, y)
+def _raise_non_numeric(X, y, err):
+    """Re-raise a failed float conversion of ``X`` or ``y`` naming the argument (and the
+    DataFrame columns) that hold non-numeric values; return if that is not the cause."""
+    msg = str(err)
+    if "convert" not in msg and "numeric" not in msg and "dtype" not in msg:
+        return
+    if y is not None and not sp.issparse(y) and _non_numeric(y) is not None:
+        raise ValueError(f"y must be numeric; it contains the non-numeric value "
+                         f"{_non_numeric(y)!r}.") from err
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):  # pandas DataFrame
+        bad = [c for c, d in zip(X.columns, X.dtypes)
+               if not (np.issubdtype(np.dtype(d), np.number) if isinstance(d, np.dtype)
+                       else _non_numeric(X[c]) is None)]
+        if bad:
+            raise ValueError(f"X must be numeric; column(s) {bad} are not (encode "
+                             "categorical columns first, e.g. with OneHotEncoder).") from err
+    if not sp.issparse(X) and _non_numeric(X) is not None:
+        raise ValueError(f"X must be numeric; it contains the non-numeric value "
+                         f"{_non_numeric(X)!r} (encode categorical columns first, e.g. "
+                         "with OneHotEncoder).") from err
+
+
+def validate_path_input(X, y, caller=None):
+    """``validate_Xy`` for the public path functions (no estimator to record features on).
+
+    ``caller`` (default: the calling function's name) is the name used in the messages.
+    """
+    caller = caller or sys._getframe(1).f_code.co_name
+    X0, y0 = X, y
+    try:
+        X, y = check_X_y(X, y, accept_sparse="csc", dtype=list(FLOAT_DTYPES), order="F",
+                         y_numeric=True, estimator=caller)
+        return _finish_Xy(X, y)
+    except (ValueError, TypeError) as err:
+        _raise_non_numeric(X0, y0, err)
+        raise
 
 
 def validate_X_predict(estimator, X, accept_sparse=("csr", "csc", "coo")):
@@ -57,29 +119,70 @@ def validate_X_predict(estimator, X, accept_sparse=("csr", "csc", "coo")):
                          dtype=list(FLOAT_DTYPES))
 
 
-def validate_sample_weight(sample_weight, X, *, only_non_negative=True):
+def validate_sample_weight(sample_weight, X, *, only_non_negative=True, rescale=True):
     """Return sample weights as an array of ``X``'s dtype, or ``None`` for unit weights.
 
-    Raises when weights are negative, non-finite, of the wrong length, or sum to zero.
+    Raises when weights are non-numeric, negative, non-finite, of the wrong length, or sum
+    to zero. With ``rescale`` (for objectives that divide the loss by ``Σs``, which are
+    invariant to the weights' scale) the weights are divided by the power of two that
+    brings their maximum into [0.5, 1): an exact scaling, after which neither their sum
+    overflows (weights of 1e308) nor do products underflow (weights of 1e-300).
     """
     if sample_weight is None:
         return None
     if not np.isscalar(sample_weight):
-        total = np.sum(np.asarray(sample_weight, dtype=np.float64))
-        if np.isfinite(total) and total <= 0:
+        w64 = _as_float_array(sample_weight, "sample_weight")
+        if w64.ndim != 1:
+            raise ValueError(f"sample_weight must be 1-D (one weight per sample); got "
+                             f"shape {w64.shape}.")
+        if w64.shape[0] != X.shape[0]:
+            raise ValueError(f"sample_weight has {w64.shape[0]} entries but X has "
+                             f"{X.shape[0]} samples.")
+        if not np.all(np.isfinite(w64)):
+            raise ValueError("sample_weight contains NaN or infinity.")
+        with np.errstate(over="ignore"):
+            total = np.sum(w64)
+        if np.isfinite(total) and total <= 0 and not np.any(w64 < 0):
             raise ValueError("sample_weight must have a positive sum; got "
                              f"{total!r} (all weights zero?).")
+    elif not isinstance(sample_weight, (numbers.Real, np.number)) or isinstance(
+            sample_weight, (bool, np.bool_)):
+        raise ValueError(f"sample_weight must be numeric; got {sample_weight!r}.")
     sw = _check_sample_weight(sample_weight, X, dtype=X.dtype,
                               ensure_non_negative=only_non_negative, copy=True)
     if not np.all(np.isfinite(sw)):
         raise ValueError("sample_weight contains NaN or infinity.")
+    if rescale:
+        top = sw.max() if sw.size else 0
+        if top <= 0:
+            raise ValueError("sample_weight must have a positive sum; got 0 (all weights "
+                             "zero?).")
+        # A power of two: exact, so every later sum and product rounds exactly as with
+        # the user's weights (only their overflow/underflow is removed).
+        sw = np.ldexp(sw, -int(np.frexp(top)[1])).astype(X.dtype, copy=False)
     return sw
+
+
+def _as_float_array(value, name, dtype=np.float64):
+    """``np.asarray(value, dtype)`` whose failure names ``name`` and the offending entry."""
+    if sp.issparse(value):
+        raise ValueError(f"{name} must be a dense array-like of numbers, not a sparse "
+                         "matrix.")
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        bad = _non_numeric(value)
+        what = f"the non-numeric value {bad!r}" if bad is not None else f"{value!r:.80}"
+        raise ValueError(f"{name} must contain only real numbers; got {what}.") from err
+    if np.iscomplexobj(value if isinstance(value, np.ndarray) else arr):
+        raise ValueError(f"{name} must be real, not complex.")
+    return arr
 
 
 def validate_alphas(alphas, *, name="alphas", allow_zero=False):
     """A user alpha grid: finite, non-negative (positive unless ``allow_zero``), 1-D,
     returned sorted in decreasing order as float64."""
-    arr = np.asarray(alphas, dtype=np.float64)
+    arr = _as_float_array(alphas, name)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1 or arr.size == 0:
@@ -96,11 +199,12 @@ def validate_alphas(alphas, *, name="alphas", allow_zero=False):
 
 def validate_penalty_factor(penalty_factor, n_features, dtype=np.float64,
                             name="penalty_factor"):
-    """Per-feature penalty factors: finite, non-negative, length ``n_features``."""
+    """Per-feature penalty factors: finite, non-negative, length ``n_features`` (any
+    length when None)."""
     if penalty_factor is None:
         return np.ones(n_features, dtype=dtype)
-    f = np.asarray(penalty_factor, dtype=dtype)
-    if f.ndim != 1 or f.shape[0] != n_features:
+    f = _as_float_array(penalty_factor, name, dtype)
+    if f.ndim != 1 or (n_features is not None and f.shape[0] != n_features):
         raise ValueError(f"{name} must have one entry per feature ({n_features}); got "
                          f"shape {f.shape}.")
     if not np.all(np.isfinite(f)) or np.any(f < 0):
@@ -114,3 +218,165 @@ def check_scalar_alpha(alpha, name="alpha"):
     if not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha < 0:
         raise ValueError(f"{name} must be a finite non-negative float; got {alpha!r}.")
     return float(alpha)
+
+
+def validate_coef_init(coef_init, n_features, dtype=np.float64, name="coef_init"):
+    """A warm start: 1-D, finite, exactly ``n_features`` reals; returned as a new
+    contiguous array of ``dtype`` (the kernels write into it; the user's array is never
+    touched), or None."""
+    if coef_init is None:
+        return None
+    w = _as_float_array(coef_init, name)
+    if w.ndim != 1 or (n_features is not None and w.shape[0] != n_features):
+        raise ValueError(f"{name} must have shape ({n_features},) (one coefficient per "
+                         f"feature of X); got shape {w.shape}.")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{name} must be finite; got {w[~np.isfinite(w)][:5]}.")
+    return np.array(w, dtype=dtype, order="C", copy=True)
+
+
+def validate_l1_ratio(l1_ratio, name="l1_ratio"):
+    """A float in [0, 1] or a non-empty 1-D list of them; returned as a 1-D float64 array."""
+    r = _as_float_array(l1_ratio, name)
+    if r.ndim > 1 or r.size == 0:
+        raise ValueError(f"{name} must be a float or a non-empty 1-D list of floats; got "
+                         f"shape {r.shape}.")
+    bad = ~(np.isfinite(r) & (r >= 0) & (r <= 1))
+    if np.any(bad):
+        raise ValueError(f"{name} must be in [0, 1]; got {np.atleast_1d(r)[np.atleast_1d(bad)][:5]}.")
+    return np.atleast_1d(r)
+
+
+def validate_group_weights(group_weights, name="group_weights"):
+    """Content of ``group_weights`` (array or ``{label: weight}``): finite non-negative
+    reals. The length (one per group) is checked once the groups are parsed."""
+    if group_weights is None:
+        return
+    if isinstance(group_weights, dict):
+        for lab, val in group_weights.items():
+            v = _as_float_array(val, f"{name}[{lab!r}]")
+            if v.ndim != 0 or not np.isfinite(v) or v < 0:
+                raise ValueError(f"{name}[{lab!r}] must be a finite non-negative float; "
+                                 f"got {val!r}.")
+        return
+    w = _as_float_array(group_weights, name)
+    if w.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one weight per group); got shape {w.shape}.")
+    if not np.all(np.isfinite(w) & (w >= 0)):
+        raise ValueError(f"{name} must be finite and non-negative; got "
+                         f"{w[~(np.isfinite(w) & (w >= 0))][:5]}.")
+
+
+def _is_int(value):
+    return isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def validate_array_params(params, n_features=None):
+    """Check the *content* of the array-valued parameters in ``params`` (an estimator, whose
+    ``get_params(deep=False)`` is used, or a dict of a function's arguments).
+
+    scikit-learn's ``_parameter_constraints`` only check that these are array-like; here
+    every entry must be a real number in range, and each error names the parameter and
+    the offending value. Known names: ``l1_ratio``, ``alphas`` (unless an int),
+    ``penalty_factor``, ``group_weights``, ``coef_init`` and ``sample_weight``; lengths
+    are checked when ``n_features`` is given (``penalty_factor``, ``coef_init``).
+    """
+    if hasattr(params, "get_params"):
+        params = params.get_params(deep=False)
+    if params.get("l1_ratio") is not None:
+        validate_l1_ratio(params["l1_ratio"])
+    alphas = params.get("alphas")
+    if alphas is not None and not _is_int(alphas):
+        validate_alphas(alphas)
+    if params.get("penalty_factor") is not None:
+        validate_penalty_factor(params["penalty_factor"], n_features)
+    validate_group_weights(params.get("group_weights"))
+    if params.get("coef_init") is not None:
+        validate_coef_init(params["coef_init"], n_features)
+    sw = params.get("sample_weight")
+    if sw is not None and not np.isscalar(sw):
+        _as_float_array(sw, "sample_weight")
+
+
+def _n_features_of(X):
+    """``X``'s column count without converting it, or None when it has no 2-D shape (the
+    later validation of ``X`` then raises)."""
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        try:
+            shape = np.shape(X)
+        except Exception:
+            return None
+    return int(shape[1]) if len(shape) == 2 else None
+
+
+# Parameter constraints of the public path functions (as the estimators' own).
+_ARRAY_OR_SPARSE = ["array-like", "sparse matrix"]
+_POS_INT = Interval(Integral, 1, None, closed="left")
+_NONNEG_REAL = Interval(Real, 0, None, closed="left")
+_UNIT_OPEN = Interval(Real, 0, 1, closed="neither")
+_UNIT_CLOSED = Interval(Real, 0, 1, closed="both")
+_SAMPLE_WEIGHT = ["array-like", Interval(Real, 0, None, closed="neither"), None]
+
+ENET_PATH_CONSTRAINTS = {
+    "X": _ARRAY_OR_SPARSE,
+    "y": ["array-like"],
+    "l1_ratio": [_UNIT_CLOSED],
+    "eps": [_UNIT_OPEN],
+    "n_alphas": [_POS_INT],
+    "alphas": ["array-like", None],
+    "fit_intercept": ["boolean"],
+    "sample_weight": _SAMPLE_WEIGHT,
+    "penalty_factor": ["array-like", None],
+    "standardize": ["boolean"],
+    "positive": ["boolean"],
+    "precompute": [StrOptions({"auto"}), "boolean"],
+    "tol": [_NONNEG_REAL],
+    "max_iter": [_POS_INT],
+    "coef_init": ["array-like", None],
+    "return_n_iter": ["boolean"],
+}
+
+GROUP_LASSO_PATH_CONSTRAINTS = {
+    "X": _ARRAY_OR_SPARSE,
+    "y": ["array-like"],
+    "groups": [None, "array-like", dict, StrOptions({"prefix"}), callable],
+    "l1_ratio": [_UNIT_CLOSED],
+    "group_weights": ["array-like", dict, None],
+    "alphas": ["array-like", None],
+    "n_alphas": [_POS_INT],
+    "eps": [_UNIT_OPEN],
+    "sample_weight": _SAMPLE_WEIGHT,
+    "fit_intercept": ["boolean"],
+    "standardize": ["boolean"],
+    "tol": [_NONNEG_REAL],
+    "max_iter": [_POS_INT],
+    "coef_init": ["array-like", None],
+    "return_n_iter": ["boolean"],
+}
+
+
+def validate_path_params(constraints):
+    """Decorator for a public path function: every parameter is validated before the body
+    runs, with errors naming the parameter.
+
+    Types and ranges go through scikit-learn's ``validate_params`` (the same machinery as
+    the estimators' ``_parameter_constraints``); then the content of the array arguments
+    (:func:`validate_array_params`, lengths against ``X``'s column count) is checked
+    always, even under ``sklearn.set_config(skip_parameter_validation=True)``, because a
+    wrong length would reach a compiled kernel.
+    """
+    def decorator(func):
+        sig = inspect.signature(func)
+
+        @functools.wraps(func)
+        def checked(*args, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            params = bound.arguments
+            validate_array_params(params, n_features=_n_features_of(params.get("X")))
+            return func(*args, **kwargs)
+
+        return validate_params(constraints, prefer_skip_nested_validation=True)(checked)
+
+    return decorator

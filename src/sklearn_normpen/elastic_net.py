@@ -21,8 +21,9 @@ from ._grid import make_grid
 from ._path import compute_path, null_model, warn_unconverged
 from ._solvers.coordinate_descent import (EnetProblem, _centred_col_norms, choose_mode,
                                           gram_stats, subtract_stats)
-from ._validation import (validate_alphas, validate_path_input, validate_penalty_factor,
-                          validate_sample_weight, validate_Xy)
+from ._validation import (ENET_PATH_CONSTRAINTS, validate_alphas, validate_array_params,
+                          validate_coef_init, validate_path_input, validate_path_params,
+                          validate_penalty_factor, validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
 from .penalties import ElasticNetPenalty
 from .selection import select_on_paths
@@ -119,6 +120,7 @@ def _problem_with_sx(X, y, sw, fit_intercept, mode, stats=None, x_shift=None, y_
 # enet_path
 # ---------------------------------------------------------------------------------------
 
+@validate_path_params(ENET_PATH_CONSTRAINTS)
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
               fit_intercept=False, sample_weight=None, penalty_factor=None,
               standardize=False, positive=False, precompute="auto", tol=1e-4,
@@ -183,6 +185,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     """
     X, y = validate_path_input(X, y)
     sw = validate_sample_weight(sample_weight, X)
+    coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype)
     p = X.shape[1]
     grid_arg = alphas if alphas is not None else n_alphas
     if alphas is None and not (isinstance(n_alphas, Integral) and n_alphas >= 1):
@@ -412,6 +415,7 @@ class ElasticNetPathCV(NormPenRegressor):
         -------
         self : object
         """
+        validate_array_params(self)
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)
         n, p = X.shape

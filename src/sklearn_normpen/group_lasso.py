@@ -22,7 +22,9 @@ from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
 from ._solvers.block_cd import GroupProblem, solve_path
 from ._path import warn_points
-from ._validation import validate_path_input, validate_sample_weight, validate_Xy
+from ._validation import (GROUP_LASSO_PATH_CONSTRAINTS, validate_array_params,
+                          validate_coef_init, validate_path_input, validate_path_params,
+                          validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
 from .selection import select_on_paths
 
@@ -50,6 +52,7 @@ def _group_norms(coef, structure):
     return np.array([float(np.linalg.norm(coef[g])) for g in structure.groups])
 
 
+@validate_path_params(GROUP_LASSO_PATH_CONSTRAINTS)
 def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=None,
                      n_alphas=100, eps=1e-3, sample_weight=None, fit_intercept=False,
                      standardize=False, tol=1e-4, max_iter=1000, coef_init=None,
@@ -94,6 +97,7 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     """
     X, y = validate_path_input(X, y)
     sw = validate_sample_weight(sample_weight, X)
+    coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype)
     _check_l1_ratio(l1_ratio)
     _, problem = _prepare(X, y, sw, groups, group_weights, l1_ratio, fit_intercept,
                           standardize)
@@ -221,6 +225,7 @@ class GroupLassoRegressor(NormPenRegressor):
         self
         """
         prev = getattr(self, "coef_", None) if self.warm_start else None
+        validate_array_params(self)
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)
         structure, problem = _prepare(
@@ -361,6 +366,7 @@ class GroupLassoPathCV(NormPenRegressor):
         -------
         self
         """
+        validate_array_params(self)
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)
         multi = np.ndim(self.l1_ratio) > 0

@@ -151,7 +151,7 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         self : object
         """
         X, y = validate_Xy(self, X, y, multi_output=True)
-        sw = validate_sample_weight(sample_weight, X)
+        sw = validate_sample_weight(sample_weight, X, rescale=False)
         Y = _targets_2d(y)
         alpha = _check_alpha_per_target(self.alpha, Y.shape[1])
         pf = _check_penalty_factor(self.penalty_factor, X.shape[1])
@@ -337,7 +337,7 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         self : object
         """
         X, y = validate_Xy(self, X, y, multi_output=True)
-        sw = validate_sample_weight(sample_weight, X)
+        sw = validate_sample_weight(sample_weight, X, rescale=False)
         Y = _targets_2d(y)
         n, T = Y.shape
         if isinstance(self.cv, str):
