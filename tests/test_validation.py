@@ -51,7 +51,7 @@ def test_errors_name_the_problem():
         validate_alphas([1.0, -1.0])
     with pytest.raises(ValueError, match="finite"):
         validate_alphas([1.0, np.inf])
-    with pytest.raises(ValueError, match="penalty_factor must have one entry per feature"):
+    with pytest.raises(ValueError, match="penalty_factor must be 1-D with one entry per feature"):
         validate_penalty_factor([1.0], 2)
     with pytest.raises(ValueError, match="non-negative"):
         validate_penalty_factor([1.0, -1.0], 2)

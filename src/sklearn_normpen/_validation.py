@@ -75,10 +75,19 @@ def _non_numeric(values):
     return None
 
 
+def _num_rows(a):
+    shape = getattr(a, "shape", None)
+    return shape[0] if shape is not None and len(shape) else len(a)
+
+
 def _raise_non_numeric(X, y, err):
     """Re-raise a failed float conversion of ``X`` or ``y`` naming the argument (and the
     DataFrame columns) that hold non-numeric values; return if that is not the cause."""
     msg = str(err)
+    if "inconsistent numbers of samples" in msg or (
+            "0 sample(s)" in msg and _num_rows(y) == 0 and _num_rows(X) != 0):
+        raise ValueError(f"X and y have inconsistent numbers of samples: X has "
+                         f"{_num_rows(X)} rows but y has {_num_rows(y)} entries.") from err
     if "convert" not in msg and "numeric" not in msg and "dtype" not in msg:
         return
     if y is not None and not sp.issparse(y) and _non_numeric(y) is not None:
@@ -205,7 +214,8 @@ def validate_penalty_factor(penalty_factor, n_features, dtype=np.float64,
         return np.ones(n_features, dtype=dtype)
     f = _as_float_array(penalty_factor, name, dtype)
     if f.ndim != 1 or (n_features is not None and f.shape[0] != n_features):
-        raise ValueError(f"{name} must have one entry per feature ({n_features}); got "
+        count = "" if n_features is None else f" ({n_features})"
+        raise ValueError(f"{name} must be 1-D with one entry per feature{count}; got "
                          f"shape {f.shape}.")
     if not np.all(np.isfinite(f)) or np.any(f < 0):
         raise ValueError(f"{name} must be finite and non-negative; got "

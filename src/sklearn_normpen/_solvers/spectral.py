@@ -607,6 +607,13 @@ class IterativeRidge:
         return spla.LinearOperator(self.X.shape, matvec=self._matvec,
                                    rmatvec=self._rmatvec, dtype=np.float64)
 
+    def _stacked(self, root_alpha):
+        n, p = self.X.shape
+        return spla.LinearOperator(
+            (n + p, p), dtype=np.float64,
+            matvec=lambda u: np.r_[self._matvec(u), root_alpha * np.ravel(u)],
+            rmatvec=lambda r: self._rmatvec(np.ravel(r)[:n]) + root_alpha * np.ravel(r)[n:])
+
     def _matvec(self, u):
         v = np.ravel(u) if self.cs is None else self.cs * np.ravel(u)
         out = np.asarray(self.X @ v).ravel() - float(self.X_offset @ v)
@@ -621,9 +628,16 @@ class IterativeRidge:
     def solve(self, alpha, target):
         """Coefficients (original feature scale) of one target at one alpha."""
         x0 = None if alpha == 0 or not self._u[target].any() else self._u[target]
-        A = self.operator
-        res = spla.lsqr(A, self.ys[:, target], damp=float(np.sqrt(alpha)),
-                        atol=self.tol, btol=self.tol, conlim=1e16,
+        b = self.ys[:, target]
+        if x0 is None:
+            A = self.operator
+            rhs, damp = b, float(np.sqrt(alpha))
+        else:
+            # LSQR's ``damp`` would penalise the correction x - x0, not x: with a warm
+            # start, solve the stacked system [A; sqrt(alpha) I] x = [b; 0] instead.
+            A, rhs, damp = self._stacked(float(np.sqrt(alpha))), np.r_[b, np.zeros(
+                self.X.shape[1])], 0.0
+        res = spla.lsqr(A, rhs, damp=damp, atol=self.tol, btol=self.tol, conlim=1e16,
                         iter_lim=self.max_iter, x0=x0)
         u, istop, itn = res[0], res[1], res[2]
         self.n_iter_ += int(itn)
