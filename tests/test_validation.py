@@ -89,3 +89,138 @@ def test_path_functions_leave_unsorted_csc_untouched(path_fn):
     # and the fit is the one of the same matrix with sorted indices
     _, coefs_sorted, _ = getattr(sklearn_normpen, path_fn)(X, y, n_alphas=5)
     np.testing.assert_allclose(coefs, coefs_sorted, rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------------------------------
+# Validators of array-valued parameters, path-function decorator, kernel arguments
+# ---------------------------------------------------------------------------------------
+
+def test_validate_coef_init():
+    from sklearn_normpen._validation import validate_coef_init
+
+    w = np.array([1, 2, 3])
+    out = validate_coef_init(w, 3, np.float32)
+    assert out.dtype == np.float32 and out.flags.c_contiguous and out is not w
+    assert_equal = np.testing.assert_array_equal
+    assert_equal(out, [1, 2, 3])
+    assert validate_coef_init(None, 3) is None
+    for bad, match in [(np.ones(4), r"coef_init must have shape \(3,\).*got shape \(4,\)"),
+                       (np.ones(2), r"got shape \(2,\)"), (np.ones((3, 1)), r"\(3, 1\)"),
+                       ([1.0, np.nan, 1.0], "coef_init must be finite"),
+                       (["a", 1, 2], "coef_init must contain only real numbers.*'a'")]:
+        with pytest.raises(ValueError, match=match):
+            validate_coef_init(bad, 3)
+
+
+def test_validate_l1_ratio_and_group_weights():
+    from sklearn_normpen._validation import validate_group_weights, validate_l1_ratio
+
+    np.testing.assert_array_equal(validate_l1_ratio(0.5), [0.5])
+    np.testing.assert_array_equal(validate_l1_ratio([0, 1]), [0.0, 1.0])
+    for bad, match in [([0.5, "a"], "l1_ratio must contain only real numbers.*'a'"),
+                       (1.5, r"l1_ratio must be in \[0, 1\]; got \[1.5\]"),
+                       ([], "non-empty"), ([[0.5]], "1-D"), ([np.nan], r"\[0, 1\]")]:
+        with pytest.raises(ValueError, match=match):
+            validate_l1_ratio(bad)
+    validate_group_weights({"a": 1.0, "b": 0})
+    validate_group_weights([1.0, 2.0])
+    for bad, match in [({"a": -1.0}, r"group_weights\['a'\] must be a finite non-negative"),
+                       ({"a": "x"}, r"group_weights\['a'\] must contain only real numbers"),
+                       ({"a": [1, 2]}, r"group_weights\['a'\]"),
+                       ([1.0, -2.0], r"group_weights must be finite and non-negative"),
+                       ([[1.0]], "group_weights must be 1-D"),
+                       (["x"], "group_weights must contain only real numbers.*'x'")]:
+        with pytest.raises(ValueError, match=match):
+            validate_group_weights(bad)
+
+
+def test_validate_array_params_from_estimator_and_dict():
+    from sklearn_normpen import ElasticNetPathCV
+    from sklearn_normpen._validation import validate_array_params
+
+    validate_array_params(ElasticNetPathCV(l1_ratio=[0.2, 1.0], alphas=[1.0, 0.1]))
+    validate_array_params(ElasticNetPathCV(alphas=7))  # an int grid size: not an array
+    with pytest.raises(ValueError, match="l1_ratio must contain only real numbers"):
+        validate_array_params(ElasticNetPathCV(l1_ratio=[0.2, "a"]))
+    with pytest.raises(ValueError, match="alphas must be positive"):
+        validate_array_params(ElasticNetPathCV(alphas=[1.0, 0.0]))
+    with pytest.raises(ValueError, match=r"penalty_factor must be 1-D with one entry per "
+                                         r"feature \(3\); got shape \(2,\)"):
+        validate_array_params({"penalty_factor": [1, 1]}, n_features=3)
+    with pytest.raises(ValueError, match=r"coef_init must have shape \(3,\)"):
+        validate_array_params({"coef_init": [1, 1]}, n_features=3)
+    with pytest.raises(ValueError, match="sample_weight must contain only real numbers"):
+        validate_array_params({"sample_weight": ["a", "b"]})
+
+
+def test_path_params_are_validated_even_when_sklearn_skips_validation():
+    import sklearn
+
+    from sklearn_normpen import enet_path
+
+    X, y = np.random.default_rng(0).standard_normal((10, 3)), np.arange(10.0)
+    with pytest.raises(ValueError, match="'n_alphas' parameter of enet_path must be an int"):
+        enet_path(X, y, n_alphas=2.5)
+    with sklearn.config_context(skip_parameter_validation=True):
+        # types are not checked then, but array lengths still are (memory safety)
+        with pytest.raises(ValueError, match=r"coef_init must have shape \(3,\)"):
+            enet_path(X, y, coef_init=np.ones(5))
+        with pytest.raises(ValueError, match=r"penalty_factor must be 1-D with one entry"):
+            enet_path(X, y, penalty_factor=np.ones(2))
+    assert enet_path.__name__ == "enet_path" and "coef_init" in enet_path.__doc__
+
+
+def test_sample_weight_rescaling_is_exact_and_optional():
+    X = np.ones((4, 2))
+    sw = np.array([3.0, 1e-3, 7.0, 0.0])
+    out = validate_sample_weight(sw, X)
+    assert 0.5 <= out.max() < 1.0
+    ratio = sw[sw > 0] / out[sw > 0]
+    assert out[3] == 0.0 and np.all(ratio == ratio[0])  # one power of two, exactly
+    assert np.log2(ratio[0]) == int(np.log2(ratio[0]))
+    np.testing.assert_array_equal(validate_sample_weight(sw, X, rescale=False), sw)
+    huge = validate_sample_weight(np.full(4, 1e308), X)
+    assert np.isfinite(huge.sum()) and np.all(huge == huge[0])
+    tiny = validate_sample_weight(np.full(4, 1e-310), X)  # subnormal
+    assert np.all(tiny == tiny[0]) and 0.5 <= tiny[0] < 1
+    with pytest.raises(ValueError, match="sample_weight must be numeric; got 'a'"):
+        validate_sample_weight("a", X)
+    np.testing.assert_array_equal(validate_sample_weight(2.0, X), np.full(4, 0.5))
+
+
+def test_validate_path_input_names_caller_and_culprit():
+    from sklearn_normpen._validation import validate_path_input
+
+    def my_path(X, y):
+        return validate_path_input(X, y)
+
+    with pytest.raises(ValueError, match="required by my_path"):
+        my_path(np.ones((0, 2)), np.ones(0))
+    with pytest.raises(ValueError, match="X has 3 rows but y has 2 entries"):
+        my_path(np.ones((3, 2)), np.ones(2))
+    with pytest.raises(ValueError, match="y must be numeric.*'b'"):
+        my_path(np.ones((2, 2)), [1.0, "b"])
+    with pytest.raises(ValueError, match="X must be numeric.*'z'"):
+        my_path([[1.0, "z"], [1.0, 2.0]], [1.0, 2.0])
+
+
+def test_check_kernel_args():
+    from sklearn_normpen._validation import check_kernel_args
+
+    dims = {"n": 4, "k": 2}
+    U, q = np.zeros((4, 2)), np.zeros(4)
+    check_kernel_args("kern", dims, np.float64, U=(U, ("n", "k")), q=(q, ("n",), "out"))
+    cases = [
+        (dict(U=(np.zeros((5, 2)), ("n", "k"))), r"kern: argument U has shape \(5, 2\), "
+                                                  r"expected \(4, 2\)"),
+        (dict(U=(np.zeros(4), ("n", "k"))), r"argument U has shape \(4,\)"),
+        (dict(U=(U.astype(np.float32), ("n", "k"))), "dtype float32, expected float64"),
+        (dict(U=(np.asfortranarray(np.zeros((4, 2))), ("n", "k"))), "C-contiguous"),
+        (dict(U=(U.tolist(), ("n", "k"))), "must be an ndarray"),
+    ]
+    ro = np.zeros(4)
+    ro.setflags(write=False)
+    cases.append((dict(q=(ro, ("n",), "out")), "written by the kernel but is read-only"))
+    for arrays, match in cases:
+        with pytest.raises(ValueError, match=match):
+            check_kernel_args("kern", dims, np.float64, **arrays)

@@ -390,3 +390,44 @@ def validate_path_params(constraints):
         return validate_params(constraints, prefer_skip_nested_validation=True)(checked)
 
     return decorator
+
+
+def check_kernel_args(kernel, dims, dtype, **arrays):
+    """Check the arrays handed to a compiled kernel, which does no bounds checking.
+
+    Parameters
+    ----------
+    kernel : str
+        The kernel's name (for the message).
+    dims : dict
+        Symbolic dimension sizes, e.g. ``{"n": 100, "k": 5}``.
+    dtype : numpy dtype
+        The floating dtype every floating array must have.
+    **arrays : tuple
+        ``name=(array, shape)`` or ``name=(array, shape, "out")``: ``shape`` a tuple of
+        ints or names in ``dims`` (or None: any size); ``"out"`` marks an array the kernel
+        writes (it must be writeable). Every array must be a C-contiguous ndarray.
+
+    Raises
+    ------
+    ValueError
+        Naming the kernel, the argument and the expected and actual shape, dtype or layout.
+    """
+    dtype = np.dtype(dtype)
+    for name, spec in arrays.items():
+        arr, shape = spec[0], spec[1]
+        out = len(spec) > 2 and spec[2] == "out"
+        where = f"{kernel}: argument {name}"
+        if not isinstance(arr, np.ndarray):
+            raise ValueError(f"{where} must be an ndarray; got {type(arr).__name__}.")
+        if arr.dtype.kind == "f" and arr.dtype != dtype:
+            raise ValueError(f"{where} has dtype {arr.dtype}, expected {dtype}.")
+        want = tuple(dims[d] if isinstance(d, str) else d for d in shape)
+        if arr.ndim != len(want) or any(w is not None and w != a
+                                        for w, a in zip(want, arr.shape)):
+            raise ValueError(f"{where} has shape {arr.shape}, expected "
+                             f"{tuple('any' if w is None else w for w in want)}.")
+        if arr.size and not arr.flags.c_contiguous:
+            raise ValueError(f"{where} must be C-contiguous.")
+        if out and not arr.flags.writeable:
+            raise ValueError(f"{where} is written by the kernel but is read-only.")

@@ -54,6 +54,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.linalg.blas import dsyrk
 
+from .._validation import check_kernel_args
 from ..datafits import weighted_means
 
 METHODS = ("auto", "svd", "gram", "kernel")
@@ -488,6 +489,15 @@ def loo_errors(dec, alphas, store=False, block=None, lowrank=None):
     PQ = _lowrank_shrinkage(G, T) if (lowrank is None and n >= 4 * k) else None
     if lowrank is True and PQ is None:
         PQ = _lowrank_shrinkage(G, T, force=True)
+    U = np.ascontiguousarray(U)
+    dims = {"n": n, "k": k, "A": A, "T": T, "r": 1 if PQ is None else PQ[0].shape[1]}
+    check_kernel_args(
+        "loo_sums", dims, np.float64, U=(U, ("n", "k")), G=(G, ("k", "A")),
+        Z=(args[0], ("k", "T")), r_perp=(args[1], ("n", "T")), q=(args[2], ("n",)),
+        sw=(args[3], ("n",)), sum_e=(sum_e, ("A", "T"), "out"),
+        sum_e2=(sum_e2, ("A", "T"), "out"), sum_m2=(sum_m2, ("A",), "out"),
+        values=(values, (n, T, A) if store else (0, 0, 0), "out"),
+        **({} if PQ is None else {"P": (PQ[0], ("k", "r")), "Q": (PQ[1], ("r", "A"))}))
     if PQ is not None:
         # Leverages through the factorisation too when no 1 - h_ii can get near 0.
         loo_sums_lowrank(np.ascontiguousarray(U), G, PQ[0], PQ[1], *args,
@@ -525,7 +535,12 @@ def gcv_errors(dec, alphas):
     A, T = alphas.shape[0], Z.shape[1]
     gcv = np.empty((A, T))
     df = np.empty(A)
-    gcv_values(lam, alphas, Z, np.ascontiguousarray(rss_perp), float(dec.fit_intercept),
+    rss_perp = np.ascontiguousarray(rss_perp)
+    check_kernel_args("gcv_values", {"k": lam.shape[0], "A": A, "T": T}, np.float64,
+                      lam=(lam, ("k",)), alphas=(alphas, ("A",)), Z=(Z, ("k", "T")),
+                      rss_perp=(rss_perp, ("T",)), gcv=(gcv, ("A", "T"), "out"),
+                      df=(df, ("A",), "out"))
+    gcv_values(lam, alphas, Z, rss_perp, float(dec.fit_intercept),
                dec.sw_sum, float(dec.n_samples), gcv, df)
     return gcv, df
 
