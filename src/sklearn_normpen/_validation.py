@@ -61,6 +61,8 @@ def _finish_Xy(X, y):
 
 def _non_numeric(values):
     """The first entry of ``values`` that is not a real number, or None."""
+    if sp.issparse(values) or getattr(getattr(values, "dtype", None), "kind", "O") in "biuf":
+        return None  # numeric storage (a DataFrame's dtype attribute is absent: scanned)
     try:
         flat = np.asarray(values, dtype=object).ravel()
     except Exception:  # ragged nesting: not an array of numbers at all
@@ -88,7 +90,7 @@ def _raise_non_numeric(X, y, err):
             "0 sample(s)" in msg and _num_rows(y) == 0 and _num_rows(X) != 0):
         raise ValueError(f"X and y have inconsistent numbers of samples: X has "
                          f"{_num_rows(X)} rows but y has {_num_rows(y)} entries.") from err
-    if "convert" not in msg and "numeric" not in msg and "dtype" not in msg:
+    if "convert" not in msg and "numeric" not in msg:
         return
     if y is not None and not sp.issparse(y) and _non_numeric(y) is not None:
         raise ValueError(f"y must be numeric; it contains the non-numeric value "
