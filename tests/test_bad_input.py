@@ -362,7 +362,8 @@ def test_path_functions_reject_silent_misuse():
 
 SW_BAD = [
     (-np.ones(N), "sample_weight"), (np.ones(N - 1), "sample_weight has 29 entries"),
-    (np.ones(N + 1), "sample_weight has 31 entries"), (np.ones((N, 2)), "sample_weight must be 1-D"),
+    (np.ones(N + 1), "sample_weight has 31 entries"),
+    (np.ones((N, 2)), "sample_weight must be 1-D"),
     (_with(np.ones(N), 0, np.nan), "sample_weight contains NaN"),
     (_with(np.ones(N), 0, np.inf), "sample_weight contains NaN or infinity"),
     (np.zeros(N), "sample_weight must have a positive sum"),

@@ -224,3 +224,11 @@ def test_check_kernel_args():
     for arrays, match in cases:
         with pytest.raises(ValueError, match=match):
             check_kernel_args("kern", dims, np.float64, **arrays)
+
+
+def test_huge_weights_survive_a_float32_X():
+    X = np.ones((3, 2), dtype=np.float32)
+    out = validate_sample_weight(np.array([1e300, 2e300, 0.0]), X)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out / out[1], [0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(validate_sample_weight(1e300, X), np.full(3, 0.5))

@@ -156,21 +156,22 @@ def validate_sample_weight(sample_weight, X, *, only_non_negative=True, rescale=
         if np.isfinite(total) and total <= 0 and not np.any(w64 < 0):
             raise ValueError("sample_weight must have a positive sum; got "
                              f"{total!r} (all weights zero?).")
+        top = w64.max() if w64.size else 0.0
+        if rescale and top > 0:
+            # A power of two, in float64 before any cast to X's dtype: exact, so every
+            # later sum and product rounds as with the user's weights (only their
+            # overflow/underflow is removed, e.g. 1e300 in float32).
+            sample_weight = np.ldexp(w64, -int(np.frexp(top)[1]))
     elif not isinstance(sample_weight, (numbers.Real, np.number)) or isinstance(
             sample_weight, (bool, np.bool_)):
         raise ValueError(f"sample_weight must be numeric; got {sample_weight!r}.")
+    elif rescale and sample_weight > 0:
+        sample_weight = 0.5  # one weight for all: any positive constant is equivalent
     sw = _check_sample_weight(sample_weight, X, dtype=X.dtype,
                               ensure_non_negative=only_non_negative, copy=True)
     if not np.all(np.isfinite(sw)):
-        raise ValueError("sample_weight contains NaN or infinity.")
-    if rescale:
-        top = sw.max() if sw.size else 0
-        if top <= 0:
-            raise ValueError("sample_weight must have a positive sum; got 0 (all weights "
-                             "zero?).")
-        # A power of two: exact, so every later sum and product rounds exactly as with
-        # the user's weights (only their overflow/underflow is removed).
-        sw = np.ldexp(sw, -int(np.frexp(top)[1])).astype(X.dtype, copy=False)
+        raise ValueError("sample_weight contains NaN or infinity (in X's dtype "
+                         f"{X.dtype}).")
     return sw
 
 
@@ -255,7 +256,8 @@ def validate_l1_ratio(l1_ratio, name="l1_ratio"):
                          f"shape {r.shape}.")
     bad = ~(np.isfinite(r) & (r >= 0) & (r <= 1))
     if np.any(bad):
-        raise ValueError(f"{name} must be in [0, 1]; got {np.atleast_1d(r)[np.atleast_1d(bad)][:5]}.")
+        shown = np.atleast_1d(r)[np.atleast_1d(bad)][:5]
+        raise ValueError(f"{name} must be in [0, 1]; got {shown}.")
     return np.atleast_1d(r)
 
 
