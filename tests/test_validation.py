@@ -232,3 +232,116 @@ def test_huge_weights_survive_a_float32_X():
     assert out.dtype == np.float32
     np.testing.assert_allclose(out / out[1], [0.5, 1.0, 0.0])
     np.testing.assert_array_equal(validate_sample_weight(1e300, X), np.full(3, 0.5))
+
+
+# ---------------------------------------------------------------------------------------
+# Signatures of the compiled solver kernels
+# ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """Route every solver kernel through check_kernel_call; record the last arguments."""
+    from sklearn_normpen._kernels import _bcd_group, _cd_enet
+    from sklearn_normpen._validation import KERNEL_SIGNATURES, check_kernel_call
+
+    seen = {}
+    for mod in (_cd_enet, _bcd_group):
+        for name in KERNEL_SIGNATURES:
+            if hasattr(mod, name):
+                def wrapped(*args, _fn=getattr(mod, name), _name=name):
+                    check_kernel_call(_name, args)
+                    seen[_name] = args
+                    return _fn(*args)
+                monkeypatch.setattr(mod, name, wrapped)
+    return seen
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
+    import warnings
+
+    from sklearn_normpen import enet_path, group_lasso_path
+    from sklearn_normpen._validation import KERNEL_SIGNATURES
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6)).astype(dtype)
+    X[np.abs(X) < 0.5] = 0
+    y = (X @ np.arange(6.0) + rng.standard_normal(40)).astype(dtype)
+    sw = rng.uniform(0.5, 2, 40)
+    Xs = sp.csc_matrix(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for data, pre in [(X, True), (X, False), (Xs, "auto")]:
+            for w in (None, sw):
+                enet_path(data, y, precompute=pre, sample_weight=w, n_alphas=4,
+                          fit_intercept=True, coef_init=np.full(6, 0.1))
+        for data in (X, Xs):
+            for rho in (0.0, 0.5):
+                for w in (None, sw):
+                    group_lasso_path(data, y, groups=[[0, 1, 2], [3, 4]], l1_ratio=rho,
+                                     sample_weight=w, n_alphas=4, fit_intercept=True)
+    assert set(kernel_calls) == set(KERNEL_SIGNATURES)
+
+
+def test_kernel_signature_violations_are_named(kernel_calls):
+    from sklearn_normpen import enet_path, group_lasso_path
+    from sklearn_normpen._validation import check_kernel_call
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 5))
+    y = X @ np.arange(5.0)
+    enet_path(X, y, precompute=True, n_alphas=2)
+    enet_path(sp.csc_matrix(X), y, n_alphas=2)
+    group_lasso_path(X, y, groups=[[0, 1], [2, 3]], n_alphas=2)
+
+    def broken(kernel, index, value, match):
+        args = list(kernel_calls[kernel])
+        args[index] = value(args[index])
+        with pytest.raises(ValueError, match=match):
+            check_kernel_call(kernel, args)
+
+    def readonly(a):
+        a = a.copy()
+        a.setflags(write=False)
+        return a
+
+    broken("enet_cd_gram", 0, lambda w: np.zeros(6), r"enet_cd_gram: argument Q has shape "
+           r"\(5, 5\): axis 0 should be 6 \(p, as set by argument w\)")
+    broken("enet_cd_gram", 2, lambda q: np.zeros(7), r"argument q has shape \(7,\): axis 0 "
+           r"should be 5")
+    broken("enet_cd_gram", 1, np.ascontiguousarray, "argument Q must be Fortran-contiguous")
+    broken("enet_cd_gram", 6, lambda a: a.astype(np.float32), "argument L1 has dtype "
+           "float32, but the other floating arguments are float64")
+    broken("enet_cd_gram", 4, readonly, "argument H is written by the kernel but is read-only")
+    broken("enet_cd_sparse", 2, lambda a: a.astype(np.int64), "argument X_indices has dtype "
+           "int64, expected int32")
+    broken("enet_cd_sparse", 4, lambda n: n + 1, "argument y has shape")
+    broken("enet_cd_sparse", 3, lambda a: np.r_[a[:-1], a[-1] + 1].astype(np.intc),
+           "argument X_indptr must run from 0")
+    broken("bcd_dense", 6, lambda a: np.r_[a[:-1], 99].astype(np.intc),
+           r"argument gidx has a feature index outside \[0, 5\)")
+    broken("bcd_dense", 14, lambda a: np.r_[a, 50].astype(np.intc),
+           "argument ws has a group index outside")
+    broken("bcd_dense", 5, lambda a: a.astype(np.int64), "argument gptr has dtype int64")
+    broken("bcd_dense", 5, lambda a: a[::-1].copy(), "argument gptr is not a partition")
+    broken("bcd_dense", 22, lambda a: a[:1].copy(), "scratch arguments buf/wold are too short")
+    broken("gradient_dense", 3, lambda a: a.astype(np.float32), "argument z has dtype "
+           "float32, expected float64")
+    broken("group_grams_dense", 4, lambda a: np.zeros(a.shape[0] + 1), "argument out has "
+           "length")
+    with pytest.raises(ValueError, match="expected 8 arguments, got 3"):
+        check_kernel_call("enet_cd_gram", kernel_calls["enet_cd_gram"][:3])
+
+
+def test_call_kernel_checks_then_calls():
+    from sklearn_normpen._validation import call_kernel
+
+    def gradient_dense(X, xmean, r, z):
+        z[:] = 1.0
+
+    z = np.zeros(3)
+    X = np.asfortranarray(np.ones((4, 3)))
+    call_kernel(gradient_dense, X, np.zeros(3), np.zeros(4), z)
+    np.testing.assert_array_equal(z, 1.0)
+    with pytest.raises(ValueError, match=r"argument r has shape \(5,\)"):
+        call_kernel(gradient_dense, X, np.zeros(3), np.zeros(5), z)

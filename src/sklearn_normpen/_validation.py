@@ -435,3 +435,152 @@ def check_kernel_args(kernel, dims, dtype, **arrays):
             raise ValueError(f"{where} must be C-contiguous.")
         if out and not arr.flags.writeable:
             raise ValueError(f"{where} is written by the kernel but is read-only.")
+
+
+# ---------------------------------------------------------------------------------------
+# Signatures of the compiled solver kernels, for checking a call before it is made
+# ---------------------------------------------------------------------------------------
+# One entry per positional argument: "name:shape:flags". shape: comma-separated sizes,
+# symbolic (bound at first use, then enforced) or "sym+1"; "-" marks a scalar, "=sym" a
+# scalar that binds the size ``sym``. flags: out (written), F (Fortran), int (C int),
+# intp, f64 (float64 whatever the problem dtype), opt (length 0 allowed: "no weights").
+_ENET_TAIL = ["L1:p", "L2:p"]
+_BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G", "Q:q", "qoff:G:intp", "V:v",
+               "E:e", "exact:-", "ws:nws:int", "alpha:-", "rho:-", "max_epochs:-", "tol:-",
+               "gap_freq:-", "max_inner:-", "inner_eps:-", "buf:b:out", "wold:k:out"]
+_CSC = ["data:nnz", "indices:nnz:int", "indptr:p+1:int"]
+KERNEL_SIGNATURES = {
+    "enet_cd_gram": ["w:p:out", "Q:p,p:F", "q:p", "norm2:p", "H:p:out", "g:p:out"]
+    + _ENET_TAIL,
+    "enet_cd_dense": ["w:p:out", "X:n,p:F", "y:n", "sw:n:opt", "X_mean:p", "norm2:p",
+                      "R:n:out", "g:p:out"] + _ENET_TAIL,
+    "enet_cd_sparse": ["w:p:out", "X_data:nnz", "X_indices:nnz:int", "X_indptr:p+1:int",
+                       "n_samples:=n", "y:n", "sw:n:opt", "X_mean:p", "norm2:p", "R:n:out",
+                       "g:p:out"] + _ENET_TAIL,
+    "group_grams_dense": ["X:n,p:F", "xmean:p", "gptr:G+1:int", "gidx:m:int", "out:q:out"],
+    "group_grams_sparse": _CSC + ["n:=n", "sw:n", "xmean:p", "gptr:G+1:int", "gidx:m:int",
+                                  "out:q:out"],
+    "bcd_dense": ["X:n,p:F", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
+    "bcd_sparse": _CSC + ["sw:n", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
+    "gradient_dense": ["X:n,p:F", "xmean:p", "r:n", "z:p:out,f64"],
+    "gradient_sparse": _CSC + ["sw:n", "xmean:p", "r:n", "z:p:out,f64"],
+}
+
+
+def _parse_signature(entries):
+    out = []
+    for e in entries:
+        name, shape, *flags = e.split(":")
+        out.append((name, shape, set(flags[0].split(",")) if flags else set()))
+    return out
+
+
+_PARSED_SIGNATURES = {k: _parse_signature(v) for k, v in KERNEL_SIGNATURES.items()}
+
+
+def _group_sizes(kernel, dims, arrays):
+    """Content checks of the group arrays (O(p), negligible next to a solve): ``gptr``
+    a valid partition of ``gidx``, ``gidx`` and ``ws`` in range, the packed group-Gram
+    arrays (``Q``, ``qoff``, ``V``, ``E``) and the scratch buffers large enough."""
+    gptr, gidx = arrays["gptr"], arrays["gidx"]
+    sizes = np.diff(gptr.astype(np.int64))
+    if gptr[0] != 0 or np.any(sizes < 0) or gptr[-1] != gidx.shape[0]:
+        raise ValueError(f"{kernel}: argument gptr is not a partition of gidx (must start "
+                         f"at 0, not decrease and end at len(gidx)={gidx.shape[0]}).")
+    p = dims.get("p")
+    if gidx.size and (gidx.min() < 0 or (p is not None and gidx.max() >= p)):
+        raise ValueError(f"{kernel}: argument gidx has a feature index outside [0, {p}).")
+    q_needed = int((sizes ** 2).sum())
+    if "out" in arrays and arrays["out"].shape[0] != q_needed:
+        raise ValueError(f"{kernel}: argument out has length {arrays['out'].shape[0]}, "
+                         f"expected {q_needed} (the packed group Grams).")
+    if "Q" not in arrays:
+        return
+    Q, qoff = arrays["Q"], arrays["qoff"]
+    if Q.shape[0] != q_needed or np.any(qoff + sizes ** 2 > Q.shape[0]) or np.any(qoff < 0):
+        raise ValueError(f"{kernel}: arguments Q/qoff do not hold the packed group Grams "
+                         f"({q_needed} entries).")
+    if arrays["exact"]:
+        if arrays["V"].shape[0] != q_needed or arrays["E"].shape[0] != gidx.shape[0]:
+            raise ValueError(f"{kernel}: arguments V/E must hold every group's "
+                             "eigenvectors/eigenvalues when exact=1.")
+    ws = arrays["ws"]
+    if ws.size and (ws.min() < 0 or ws.max() >= sizes.shape[0]):
+        raise ValueError(f"{kernel}: argument ws has a group index outside "
+                         f"[0, {sizes.shape[0]}).")
+    kmax = int(sizes.max()) if sizes.size else 1
+    if arrays["buf"].shape[0] < 7 * kmax or arrays["wold"].shape[0] < kmax:
+        raise ValueError(f"{kernel}: scratch arguments buf/wold are too short for the "
+                         f"largest group ({kmax} features).")
+
+
+def check_kernel_call(kernel, args):
+    """Check positional ``args`` against the signature of compiled kernel ``kernel`` (see
+    :data:`KERNEL_SIGNATURES`): every array an ndarray of the right dtype (the float
+    arrays share one dtype), layout and length, consistent across arguments; written
+    arrays writeable; group arrays valid. Raises ValueError naming kernel and argument."""
+    sig = _PARSED_SIGNATURES[kernel]
+    if len(args) < len(sig):
+        raise ValueError(f"{kernel}: expected {len(sig)} arguments, got {len(args)}.")
+    dims, source, arrays, fdtype = {}, {}, {}, None
+    for (name, shape, flags), arr in zip(sig, args):
+        where = f"{kernel}: argument {name}"
+        if shape == "-" or shape.startswith("="):
+            if shape.startswith("="):
+                dims[shape[1:]] = int(arr)
+            arrays[name] = arr
+            continue
+        if not isinstance(arr, np.ndarray):
+            raise ValueError(f"{where} must be an ndarray; got {type(arr).__name__}.")
+        arrays[name] = arr
+        if "int" in flags or "intp" in flags:
+            want = np.intc if "int" in flags else np.intp
+            if arr.dtype != want:
+                raise ValueError(f"{where} has dtype {arr.dtype}, expected "
+                                 f"{np.dtype(want)}.")
+        elif "f64" in flags:
+            if arr.dtype != np.float64:
+                raise ValueError(f"{where} has dtype {arr.dtype}, expected float64.")
+        else:
+            if arr.dtype not in (np.float32, np.float64):
+                raise ValueError(f"{where} has dtype {arr.dtype}, expected float32/64.")
+            fdtype = arr.dtype if fdtype is None else fdtype
+            if arr.dtype != fdtype:
+                raise ValueError(f"{where} has dtype {arr.dtype}, but the other floating "
+                                 f"arguments are {fdtype}.")
+        syms = shape.split(",")
+        if arr.ndim != len(syms):
+            raise ValueError(f"{where} must be {len(syms)}-D; got shape {arr.shape}.")
+        for axis, sym in enumerate(syms):
+            size = arr.shape[axis]
+            if "opt" in flags and size == 0:
+                continue
+            base, _, off = sym.partition("+")
+            off = int(off or 0)
+            if base not in dims:
+                dims[base] = size - off
+                source[base] = name
+            elif dims[base] + off != size:
+                raise ValueError(f"{where} has shape {arr.shape}: axis {axis} should be "
+                                 f"{dims[base] + off} ({sym}, as set by argument "
+                                 f"{source.get(base, base)}).")
+        layout_ok = arr.flags.f_contiguous if "F" in flags else arr.flags.c_contiguous
+        if arr.size and not layout_ok:
+            raise ValueError(f"{where} must be {'Fortran' if 'F' in flags else 'C'}-"
+                             "contiguous.")
+        if "out" in flags and not arr.flags.writeable:
+            raise ValueError(f"{where} is written by the kernel but is read-only.")
+    for csc in (("data", "indices", "indptr"), ("X_data", "X_indices", "X_indptr")):
+        if csc[2] in arrays:
+            ptr = arrays[csc[2]]
+            if ptr[0] != 0 or ptr[-1] != arrays[csc[0]].shape[0]:
+                raise ValueError(f"{kernel}: argument {csc[2]} must run from 0 to the "
+                                 f"number of stored entries ({arrays[csc[0]].shape[0]}).")
+    if "gptr" in arrays:
+        _group_sizes(kernel, dims, arrays)
+
+
+def call_kernel(fn, *args):
+    """``fn(*args)`` after :func:`check_kernel_call`: how the solvers call a kernel."""
+    check_kernel_call(fn.__name__, args)
+    return fn(*args)
