@@ -123,6 +123,7 @@ SHAPE_CASES = {
     "X is 1-D": (X0[:, 0], Y0, "Expected 2D array, got 1D array"),
     "X is 3-D": (X0[:, :, None], Y0, "Found array with dim 3"),
     "X is a scalar": (1.0, Y0, "Expected 2D array, got scalar array|'X' parameter of"),
+    "y is a scalar": (X0, 1.0, "y must be an array-like|'y' parameter of"),
     "y shorter": (X0, Y0[:-1], r"X has 30 rows but y has 29 entries"),
     "y longer": (X0, np.r_[Y0, 1.0], r"X has 30 rows but y has 31 entries"),
     "no samples": (X0[:0], Y0[:0], r"0 sample\(s\) \(shape=\(0, 4\)\)"),

@@ -37,6 +37,7 @@ def validate_Xy(estimator, X, y, *, reset=True, accept_sparse="csc", order="F",
     Goes through scikit-learn's public ``validate_data`` so ``n_features_in_`` and
     ``feature_names_in_`` are set (``reset=True``) or checked (``reset=False``).
     """
+    _check_y_not_scalar(y)
     X0, y0 = X, y
     try:
         X, y = validate_data(
@@ -48,6 +49,12 @@ def validate_Xy(estimator, X, y, *, reset=True, accept_sparse="csc", order="F",
     except (ValueError, TypeError) as err:
         _raise_non_numeric(X0, y0, err)
         raise
+
+
+def _check_y_not_scalar(y):
+    if np.isscalar(y) or getattr(y, "ndim", 1) == 0:
+        raise ValueError(f"y must be an array-like with one target per sample; got the "
+                         f"scalar {y!r}.")
 
 
 def _finish_Xy(X, y):
@@ -78,8 +85,15 @@ def _non_numeric(values):
 
 
 def _num_rows(a):
+    """Rows of an array-like, or None when it has none (a scalar, an object without
+    length)."""
     shape = getattr(a, "shape", None)
-    return shape[0] if shape is not None and len(shape) else len(a)
+    if shape is not None:
+        return shape[0] if len(shape) else None
+    try:
+        return len(a)
+    except TypeError:
+        return None
 
 
 def _raise_non_numeric(X, y, err):
@@ -114,6 +128,7 @@ def validate_path_input(X, y, caller=None):
     ``caller`` (default: the calling function's name) is the name used in the messages.
     """
     caller = caller or sys._getframe(1).f_code.co_name
+    _check_y_not_scalar(y)
     X0, y0 = X, y
     try:
         X, y = check_X_y(X, y, accept_sparse="csc", dtype=list(FLOAT_DTYPES), order="F",
