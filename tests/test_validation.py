@@ -345,3 +345,19 @@ def test_call_kernel_checks_then_calls():
     np.testing.assert_array_equal(z, 1.0)
     with pytest.raises(ValueError, match=r"argument r has shape \(5,\)"):
         call_kernel(gradient_dense, X, np.zeros(3), np.zeros(5), z)
+
+
+def test_kernel_checks_stop_an_oversized_warm_start_below_the_public_api(kernel_calls):
+    # compute_path is internal (the public functions validate coef_init first); handed a
+    # too-long warm start it used to write past the end of the kernel's arrays.
+    from sklearn_normpen._path import compute_path
+    from sklearn_normpen._solvers.coordinate_descent import EnetProblem
+    from sklearn_normpen.penalties import ElasticNetPenalty
+
+    rng = np.random.default_rng(0)
+    X, y = np.asfortranarray(rng.standard_normal((20, 5))), rng.standard_normal(20)
+    pb = EnetProblem(X, y, None, False, "dense")
+    pen = ElasticNetPenalty(0.5, np.ones(5), np.ones(5))
+    with pytest.raises(ValueError, match=r"enet_cd_dense: argument X has shape \(20, 5\): "
+                                         r"axis 1 should be 50 \(p, as set by argument w\)"):
+        compute_path(pb, pen, [0.1], coef_init=np.zeros(50))
