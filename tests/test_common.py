@@ -20,9 +20,16 @@ def _public_estimator_classes():
 
 
 def _instances():
-    # Estimators may declare small, fast parameters for the check suite
-    # (e.g. fewer folds or alphas); defaults are used otherwise.
-    return [cls(**getattr(cls, "_check_params", {})) for cls in _public_estimator_classes()]
+    # Every estimator with its DEFAULT parameters, plus, for estimators that declare small
+    # fast parameters for the check suite (``_check_params``: fewer folds or alphas), a
+    # second instance with those: the reduced run must not be the only one.
+    out = []
+    for cls in _public_estimator_classes():
+        out.append(cls())
+        reduced = getattr(cls, "_check_params", {})
+        if reduced:
+            out.append(cls(**reduced))
+    return out
 
 
 def _expected_failed(estimator):
@@ -40,10 +47,13 @@ def test_sklearn_compatible(estimator, check):
 def test_every_public_estimator_is_checked():
     # Guards the discovery itself: each class in __all__ that is an estimator is listed.
     names = {type(e).__name__ for e in ESTIMATORS}
+    defaults = {type(e).__name__ for e in ESTIMATORS
+                if e.get_params() == type(e)().get_params()}
     for name in sklearn_normpen.__all__:
         obj = getattr(sklearn_normpen, name)
         if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
             assert name in names
+            assert name in defaults  # checked with default parameters too
     for est in ESTIMATORS:
         for check, reason in _expected_failed(est).items():
             assert isinstance(reason, str) and len(reason) > 10, (type(est), check)

@@ -16,8 +16,10 @@ def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
     if n_alphas < 1:
         raise ValueError(f"n_alphas must be a positive integer; got {n_alphas!r}.")
     if not np.isfinite(alpha_max):
-        raise ValueError("alpha_max is infinite (pure ridge, l1_ratio=0): pass an explicit "
-                         "alpha grid.")
+        # (l1_ratio=0, pure ridge, has no alpha_max: the callers reject it before)
+        raise ValueError(f"alpha_max is not finite ({alpha_max!r}): X, y or sample_weight "
+                         "overflow float64 here; rescale them or pass an explicit alpha "
+                         "grid.")
     if alpha_max <= np.finfo(np.float64).tiny:
         # y is constant (or X is zero): every alpha gives the null model.
         return np.full(n_alphas, np.finfo(np.float64).tiny * 10) if n_alphas else None

@@ -8,15 +8,24 @@ Policy
   is CSC. Arrays already in that form are not copied, so user memory is never written to:
   kernels take ``const`` memoryviews and the Python layer copies before any in-place step.
 * finiteness: NaN/inf in ``X``, ``y`` or ``sample_weight`` is an error naming the argument.
+* messages: every error names the parameter (or the offending value), never an internal
+  class.
+* memory safety: every user array that reaches a compiled kernel (``coef_init``,
+  ``penalty_factor``, ``sample_weight``, ``group_weights``, ``alphas``) is checked for
+  dtype, dimension, length and finiteness here, in Python, before any kernel call: the
+  kernels themselves do no bounds checking.
 """
+import functools
+import inspect
 import numbers
+import sys
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import check_array, check_X_y, validate_data
 
-from ._compat import _check_sample_weight
+from ._compat import (Interval, StrOptions, _check_sample_weight, validate_params)
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -28,11 +37,27 @@ def validate_Xy(estimator, X, y, *, reset=True, accept_sparse="csc", order="F",
     Goes through scikit-learn's public ``validate_data`` so ``n_features_in_`` and
     ``feature_names_in_`` are set (``reset=True``) or checked (``reset=False``).
     """
-    X, y = validate_data(
-        estimator, X, y, reset=reset, accept_sparse=accept_sparse,
-        dtype=list(FLOAT_DTYPES), order=order, copy=copy_X, multi_output=multi_output,
-        y_numeric=True,
-    )
+    _check_y_not_scalar(y)
+    X0, y0 = X, y
+    try:
+        X, y = validate_data(
+            estimator, X, y, reset=reset, accept_sparse=accept_sparse,
+            dtype=list(FLOAT_DTYPES), order=order, copy=copy_X, multi_output=multi_output,
+            y_numeric=True,
+        )
+        return _finish_Xy(X, y)
+    except (ValueError, TypeError) as err:
+        _raise_non_numeric(X0, y0, err)
+        raise
+
+
+def _check_y_not_scalar(y):
+    if np.isscalar(y) or getattr(y, "ndim", 1) == 0:
+        raise ValueError(f"y must be an array-like with one target per sample; got the "
+                         f"scalar {y!r}.")
+
+
+def _finish_Xy(X, y):
     if sp.issparse(X) and not X.has_sorted_indices:
         # Kernels assume sorted indices; sort a copy, never the user's matrix.
         X = X.sorted_indices()
@@ -41,14 +66,77 @@ def validate_Xy(estimator, X, y, *, reset=True, accept_sparse="csc", order="F",
     return X, y
 
 
-class _FunctionInput(BaseEstimator):
-    """Stand-in estimator so public functions (``enet_path``, ``group_lasso_path``) validate
-    their input exactly as the estimators do."""
+def _non_numeric(values):
+    """The first entry of ``values`` that is not a real number, or None."""
+    if sp.issparse(values) or getattr(getattr(values, "dtype", None), "kind", "O") in "biuf":
+        return None  # numeric storage (a DataFrame's dtype attribute is absent: scanned)
+    try:
+        flat = np.asarray(values, dtype=object).ravel()
+    except Exception:  # ragged nesting: not an array of numbers at all
+        return values
+    for v in flat:
+        if isinstance(v, (bool, np.bool_)) or isinstance(v, (numbers.Real, np.number)):
+            continue
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            return v
+    return None
 
 
-def validate_path_input(X, y):
-    """``validate_Xy`` for the public path functions (no estimator to record features on)."""
-    return validate_Xy(_FunctionInput(), X, y)
+def _num_rows(a):
+    """Rows of an array-like, or None when it has none (a scalar, an object without
+    length)."""
+    shape = getattr(a, "shape", None)
+    if shape is not None:
+        return shape[0] if len(shape) else None
+    try:
+        return len(a)
+    except TypeError:
+        return None
+
+
+def _raise_non_numeric(X, y, err):
+    """Re-raise a failed float conversion of ``X`` or ``y`` naming the argument (and the
+    DataFrame columns) that hold non-numeric values; return if that is not the cause."""
+    msg = str(err)
+    if "inconsistent numbers of samples" in msg or (
+            "0 sample(s)" in msg and _num_rows(y) == 0 and _num_rows(X) != 0):
+        raise ValueError(f"X and y have inconsistent numbers of samples: X has "
+                         f"{_num_rows(X)} rows but y has {_num_rows(y)} entries.") from err
+    if "convert" not in msg and "numeric" not in msg:
+        return
+    if y is not None and not sp.issparse(y) and _non_numeric(y) is not None:
+        raise ValueError(f"y must be numeric; it contains the non-numeric value "
+                         f"{_non_numeric(y)!r}.") from err
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):  # pandas DataFrame
+        bad = [c for c, d in zip(X.columns, X.dtypes)
+               if not (np.issubdtype(np.dtype(d), np.number) if isinstance(d, np.dtype)
+                       else _non_numeric(X[c]) is None)]
+        if bad:
+            raise ValueError(f"X must be numeric; column(s) {bad} are not (encode "
+                             "categorical columns first, e.g. with OneHotEncoder).") from err
+    if not sp.issparse(X) and _non_numeric(X) is not None:
+        raise ValueError(f"X must be numeric; it contains the non-numeric value "
+                         f"{_non_numeric(X)!r} (encode categorical columns first, e.g. "
+                         "with OneHotEncoder).") from err
+
+
+def validate_path_input(X, y, caller=None):
+    """``validate_Xy`` for the public path functions (no estimator to record features on).
+
+    ``caller`` (default: the calling function's name) is the name used in the messages.
+    """
+    caller = caller or sys._getframe(1).f_code.co_name
+    _check_y_not_scalar(y)
+    X0, y0 = X, y
+    try:
+        X, y = check_X_y(X, y, accept_sparse="csc", dtype=list(FLOAT_DTYPES), order="F",
+                         y_numeric=True, estimator=caller)
+        return _finish_Xy(X, y)
+    except (ValueError, TypeError) as err:
+        _raise_non_numeric(X0, y0, err)
+        raise
 
 
 def validate_X_predict(estimator, X, accept_sparse=("csr", "csc", "coo")):
@@ -57,29 +145,71 @@ def validate_X_predict(estimator, X, accept_sparse=("csr", "csc", "coo")):
                          dtype=list(FLOAT_DTYPES))
 
 
-def validate_sample_weight(sample_weight, X, *, only_non_negative=True):
+def validate_sample_weight(sample_weight, X, *, only_non_negative=True, rescale=True):
     """Return sample weights as an array of ``X``'s dtype, or ``None`` for unit weights.
 
-    Raises when weights are negative, non-finite, of the wrong length, or sum to zero.
+    Raises when weights are non-numeric, negative, non-finite, of the wrong length, or sum
+    to zero. With ``rescale`` (for objectives that divide the loss by ``Σs``, which are
+    invariant to the weights' scale) the weights are divided by the power of two that
+    brings their maximum into [0.5, 1): an exact scaling, after which neither their sum
+    overflows (weights of 1e308) nor do products underflow (weights of 1e-300).
     """
     if sample_weight is None:
         return None
     if not np.isscalar(sample_weight):
-        total = np.sum(np.asarray(sample_weight, dtype=np.float64))
-        if np.isfinite(total) and total <= 0:
+        w64 = _as_float_array(sample_weight, "sample_weight")
+        if w64.ndim != 1:
+            raise ValueError(f"sample_weight must be 1-D (one weight per sample); got "
+                             f"shape {w64.shape}.")
+        if w64.shape[0] != X.shape[0]:
+            raise ValueError(f"sample_weight has {w64.shape[0]} entries but X has "
+                             f"{X.shape[0]} samples.")
+        if not np.all(np.isfinite(w64)):
+            raise ValueError("sample_weight contains NaN or infinity.")
+        with np.errstate(over="ignore"):
+            total = np.sum(w64)
+        if np.isfinite(total) and total <= 0 and not np.any(w64 < 0):
             raise ValueError("sample_weight must have a positive sum; got "
                              f"{total!r} (all weights zero?).")
+        top = w64.max() if w64.size else 0.0
+        if rescale and top > 0:
+            # A power of two, in float64 before any cast to X's dtype: exact, so every
+            # later sum and product rounds as with the user's weights (only their
+            # overflow/underflow is removed, e.g. 1e300 in float32).
+            sample_weight = np.ldexp(w64, -int(np.frexp(top)[1]))
+    elif not isinstance(sample_weight, (numbers.Real, np.number)) or isinstance(
+            sample_weight, (bool, np.bool_)):
+        raise ValueError(f"sample_weight must be numeric; got {sample_weight!r}.")
+    elif rescale and sample_weight > 0:
+        sample_weight = 0.5  # one weight for all: any positive constant is equivalent
     sw = _check_sample_weight(sample_weight, X, dtype=X.dtype,
                               ensure_non_negative=only_non_negative, copy=True)
     if not np.all(np.isfinite(sw)):
-        raise ValueError("sample_weight contains NaN or infinity.")
+        raise ValueError("sample_weight contains NaN or infinity (in X's dtype "
+                         f"{X.dtype}).")
     return sw
+
+
+def _as_float_array(value, name, dtype=np.float64):
+    """``np.asarray(value, dtype)`` whose failure names ``name`` and the offending entry."""
+    if sp.issparse(value):
+        raise ValueError(f"{name} must be a dense array-like of numbers, not a sparse "
+                         "matrix.")
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as err:
+        bad = _non_numeric(value)
+        what = f"the non-numeric value {bad!r}" if bad is not None else f"{value!r:.80}"
+        raise ValueError(f"{name} must contain only real numbers; got {what}.") from err
+    if np.iscomplexobj(value if isinstance(value, np.ndarray) else arr):
+        raise ValueError(f"{name} must be real, not complex.")
+    return arr
 
 
 def validate_alphas(alphas, *, name="alphas", allow_zero=False):
     """A user alpha grid: finite, non-negative (positive unless ``allow_zero``), 1-D,
     returned sorted in decreasing order as float64."""
-    arr = np.asarray(alphas, dtype=np.float64)
+    arr = _as_float_array(alphas, name)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.ndim != 1 or arr.size == 0:
@@ -96,12 +226,14 @@ def validate_alphas(alphas, *, name="alphas", allow_zero=False):
 
 def validate_penalty_factor(penalty_factor, n_features, dtype=np.float64,
                             name="penalty_factor"):
-    """Per-feature penalty factors: finite, non-negative, length ``n_features``."""
+    """Per-feature penalty factors: finite, non-negative, length ``n_features`` (any
+    length when None)."""
     if penalty_factor is None:
         return np.ones(n_features, dtype=dtype)
-    f = np.asarray(penalty_factor, dtype=dtype)
-    if f.ndim != 1 or f.shape[0] != n_features:
-        raise ValueError(f"{name} must have one entry per feature ({n_features}); got "
+    f = _as_float_array(penalty_factor, name, dtype)
+    if f.ndim != 1 or (n_features is not None and f.shape[0] != n_features):
+        count = "" if n_features is None else f" ({n_features})"
+        raise ValueError(f"{name} must be 1-D with one entry per feature{count}; got "
                          f"shape {f.shape}.")
     if not np.all(np.isfinite(f)) or np.any(f < 0):
         raise ValueError(f"{name} must be finite and non-negative; got "
@@ -114,3 +246,354 @@ def check_scalar_alpha(alpha, name="alpha"):
     if not isinstance(alpha, numbers.Real) or not np.isfinite(alpha) or alpha < 0:
         raise ValueError(f"{name} must be a finite non-negative float; got {alpha!r}.")
     return float(alpha)
+
+
+def validate_coef_init(coef_init, n_features, dtype=np.float64, name="coef_init"):
+    """A warm start: 1-D, finite, exactly ``n_features`` reals; returned as a new
+    contiguous array of ``dtype`` (the kernels write into it; the user's array is never
+    touched), or None."""
+    if coef_init is None:
+        return None
+    w = _as_float_array(coef_init, name)
+    if w.ndim != 1 or (n_features is not None and w.shape[0] != n_features):
+        raise ValueError(f"{name} must have shape ({n_features},) (one coefficient per "
+                         f"feature of X); got shape {w.shape}.")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{name} must be finite; got {w[~np.isfinite(w)][:5]}.")
+    return np.array(w, dtype=dtype, order="C", copy=True)
+
+
+def validate_l1_ratio(l1_ratio, name="l1_ratio"):
+    """A float in [0, 1] or a non-empty 1-D list of them; returned as a 1-D float64 array."""
+    r = _as_float_array(l1_ratio, name)
+    if r.ndim > 1 or r.size == 0:
+        raise ValueError(f"{name} must be a float or a non-empty 1-D list of floats; got "
+                         f"shape {r.shape}.")
+    bad = ~(np.isfinite(r) & (r >= 0) & (r <= 1))
+    if np.any(bad):
+        shown = np.atleast_1d(r)[np.atleast_1d(bad)][:5]
+        raise ValueError(f"{name} must be in [0, 1]; got {shown}.")
+    return np.atleast_1d(r)
+
+
+def validate_group_weights(group_weights, name="group_weights"):
+    """Content of ``group_weights`` (array or ``{label: weight}``): finite non-negative
+    reals. The length (one per group) is checked once the groups are parsed."""
+    if group_weights is None:
+        return
+    if isinstance(group_weights, dict):
+        for lab, val in group_weights.items():
+            v = _as_float_array(val, f"{name}[{lab!r}]")
+            if v.ndim != 0 or not np.isfinite(v) or v < 0:
+                raise ValueError(f"{name}[{lab!r}] must be a finite non-negative float; "
+                                 f"got {val!r}.")
+        return
+    w = _as_float_array(group_weights, name)
+    if w.ndim != 1:
+        raise ValueError(f"{name} must be 1-D (one weight per group); got shape {w.shape}.")
+    if not np.all(np.isfinite(w) & (w >= 0)):
+        raise ValueError(f"{name} must be finite and non-negative; got "
+                         f"{w[~(np.isfinite(w) & (w >= 0))][:5]}.")
+
+
+def _is_int(value):
+    return isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def validate_array_params(params, n_features=None):
+    """Check the *content* of the array-valued parameters in ``params`` (an estimator, whose
+    ``get_params(deep=False)`` is used, or a dict of a function's arguments).
+
+    scikit-learn's ``_parameter_constraints`` only check that these are array-like; here
+    every entry must be a real number in range, and each error names the parameter and
+    the offending value. Known names: ``l1_ratio``, ``alphas`` (unless an int),
+    ``penalty_factor``, ``group_weights``, ``coef_init`` and ``sample_weight``; lengths
+    are checked when ``n_features`` is given (``penalty_factor``, ``coef_init``).
+    """
+    if hasattr(params, "get_params"):
+        params = params.get_params(deep=False)
+    if params.get("l1_ratio") is not None:
+        validate_l1_ratio(params["l1_ratio"])
+    alphas = params.get("alphas")
+    if alphas is not None and not _is_int(alphas):
+        validate_alphas(alphas)
+    if params.get("penalty_factor") is not None:
+        validate_penalty_factor(params["penalty_factor"], n_features)
+    validate_group_weights(params.get("group_weights"))
+    if params.get("coef_init") is not None:
+        validate_coef_init(params["coef_init"], n_features)
+    sw = params.get("sample_weight")
+    if sw is not None and not np.isscalar(sw):
+        _as_float_array(sw, "sample_weight")
+
+
+def _n_features_of(X):
+    """``X``'s column count without converting it, or None when it has no 2-D shape (the
+    later validation of ``X`` then raises)."""
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        try:
+            shape = np.shape(X)
+        except Exception:
+            return None
+    return int(shape[1]) if len(shape) == 2 else None
+
+
+# Parameter constraints of the public path functions (as the estimators' own).
+_ARRAY_OR_SPARSE = ["array-like", "sparse matrix"]
+_POS_INT = Interval(Integral, 1, None, closed="left")
+_NONNEG_REAL = Interval(Real, 0, None, closed="left")
+_UNIT_OPEN = Interval(Real, 0, 1, closed="neither")
+_UNIT_CLOSED = Interval(Real, 0, 1, closed="both")
+_SAMPLE_WEIGHT = ["array-like", Interval(Real, 0, None, closed="neither"), None]
+
+ENET_PATH_CONSTRAINTS = {
+    "X": _ARRAY_OR_SPARSE,
+    "y": ["array-like"],
+    "l1_ratio": [_UNIT_CLOSED],
+    "eps": [_UNIT_OPEN],
+    "n_alphas": [_POS_INT],
+    "alphas": ["array-like", None],
+    "fit_intercept": ["boolean"],
+    "sample_weight": _SAMPLE_WEIGHT,
+    "penalty_factor": ["array-like", None],
+    "standardize": ["boolean"],
+    "positive": ["boolean"],
+    "precompute": [StrOptions({"auto"}), "boolean"],
+    "tol": [_NONNEG_REAL],
+    "max_iter": [_POS_INT],
+    "coef_init": ["array-like", None],
+    "return_n_iter": ["boolean"],
+}
+
+GROUP_LASSO_PATH_CONSTRAINTS = {
+    "X": _ARRAY_OR_SPARSE,
+    "y": ["array-like"],
+    "groups": [None, "array-like", dict, StrOptions({"prefix"}), callable],
+    "l1_ratio": [_UNIT_CLOSED],
+    "group_weights": ["array-like", dict, None],
+    "alphas": ["array-like", None],
+    "n_alphas": [_POS_INT],
+    "eps": [_UNIT_OPEN],
+    "sample_weight": _SAMPLE_WEIGHT,
+    "fit_intercept": ["boolean"],
+    "standardize": ["boolean"],
+    "tol": [_NONNEG_REAL],
+    "max_iter": [_POS_INT],
+    "coef_init": ["array-like", None],
+    "return_n_iter": ["boolean"],
+}
+
+
+def validate_path_params(constraints):
+    """Decorator for a public path function: every parameter is validated before the body
+    runs, with errors naming the parameter.
+
+    Types and ranges go through scikit-learn's ``validate_params`` (the same machinery as
+    the estimators' ``_parameter_constraints``); then the content of the array arguments
+    (:func:`validate_array_params`, lengths against ``X``'s column count) is checked
+    always, even under ``sklearn.set_config(skip_parameter_validation=True)``, because a
+    wrong length would reach a compiled kernel.
+    """
+    def decorator(func):
+        sig = inspect.signature(func)
+
+        @functools.wraps(func)
+        def checked(*args, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            params = bound.arguments
+            validate_array_params(params, n_features=_n_features_of(params.get("X")))
+            return func(*args, **kwargs)
+
+        return validate_params(constraints, prefer_skip_nested_validation=True)(checked)
+
+    return decorator
+
+
+def check_kernel_args(kernel, dims, dtype, **arrays):
+    """Check the arrays handed to a compiled kernel, which does no bounds checking.
+
+    Parameters
+    ----------
+    kernel : str
+        The kernel's name (for the message).
+    dims : dict
+        Symbolic dimension sizes, e.g. ``{"n": 100, "k": 5}``.
+    dtype : numpy dtype
+        The floating dtype every floating array must have.
+    **arrays : tuple
+        ``name=(array, shape)`` or ``name=(array, shape, "out")``: ``shape`` a tuple of
+        ints or names in ``dims`` (or None: any size); ``"out"`` marks an array the kernel
+        writes (it must be writeable). Every array must be a C-contiguous ndarray.
+
+    Raises
+    ------
+    ValueError
+        Naming the kernel, the argument and the expected and actual shape, dtype or layout.
+    """
+    dtype = np.dtype(dtype)
+    for name, spec in arrays.items():
+        arr, shape = spec[0], spec[1]
+        out = len(spec) > 2 and spec[2] == "out"
+        where = f"{kernel}: argument {name}"
+        if not isinstance(arr, np.ndarray):
+            raise ValueError(f"{where} must be an ndarray; got {type(arr).__name__}.")
+        if arr.dtype.kind == "f" and arr.dtype != dtype:
+            raise ValueError(f"{where} has dtype {arr.dtype}, expected {dtype}.")
+        want = tuple(dims[d] if isinstance(d, str) else d for d in shape)
+        if arr.ndim != len(want) or any(w is not None and w != a
+                                        for w, a in zip(want, arr.shape)):
+            raise ValueError(f"{where} has shape {arr.shape}, expected "
+                             f"{tuple('any' if w is None else w for w in want)}.")
+        if arr.size and not arr.flags.c_contiguous:
+            raise ValueError(f"{where} must be C-contiguous.")
+        if out and not arr.flags.writeable:
+            raise ValueError(f"{where} is written by the kernel but is read-only.")
+
+
+# ---------------------------------------------------------------------------------------
+# Signatures of the compiled solver kernels, for checking a call before it is made
+# ---------------------------------------------------------------------------------------
+# One entry per positional argument: "name:shape:flags". shape: comma-separated sizes,
+# symbolic (bound at first use, then enforced) or "sym+1"; "-" marks a scalar, "=sym" a
+# scalar that binds the size ``sym``. flags: out (written), F (Fortran), int (C int),
+# intp, f64 (float64 whatever the problem dtype), opt (length 0 allowed: "no weights").
+_ENET_TAIL = ["L1:p", "L2:p"]
+_BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G", "Q:q", "qoff:G:intp", "V:v",
+               "E:e", "exact:-", "ws:nws:int", "alpha:-", "rho:-", "max_epochs:-", "tol:-",
+               "gap_freq:-", "max_inner:-", "inner_eps:-", "buf:b:out", "wold:k:out"]
+_CSC = ["data:nnz", "indices:nnz:int", "indptr:p+1:int"]
+KERNEL_SIGNATURES = {
+    "enet_cd_gram": ["w:p:out", "Q:p,p:F", "q:p", "norm2:p", "H:p:out", "g:p:out"]
+    + _ENET_TAIL,
+    "enet_cd_dense": ["w:p:out", "X:n,p:F", "y:n", "sw:n:opt", "X_mean:p", "norm2:p",
+                      "R:n:out", "g:p:out"] + _ENET_TAIL,
+    "enet_cd_sparse": ["w:p:out", "X_data:nnz", "X_indices:nnz:int", "X_indptr:p+1:int",
+                       "n_samples:=n", "y:n", "sw:n:opt", "X_mean:p", "norm2:p", "R:n:out",
+                       "g:p:out"] + _ENET_TAIL,
+    "group_grams_dense": ["X:n,p:F", "xmean:p", "gptr:G+1:int", "gidx:m:int", "out:q:out"],
+    "group_grams_sparse": _CSC + ["n:=n", "sw:n", "xmean:p", "gptr:G+1:int", "gidx:m:int",
+                                  "out:q:out"],
+    "bcd_dense": ["X:n,p:F", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
+    "bcd_sparse": _CSC + ["sw:n", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
+}
+
+
+def _parse_signature(entries):
+    out = []
+    for e in entries:
+        name, shape, *flags = e.split(":")
+        out.append((name, shape, set(flags[0].split(",")) if flags else set()))
+    return out
+
+
+_PARSED_SIGNATURES = {k: _parse_signature(v) for k, v in KERNEL_SIGNATURES.items()}
+
+
+def _group_sizes(kernel, dims, arrays):
+    """Content checks of the group arrays (O(p), negligible next to a solve): ``gptr``
+    a valid partition of ``gidx``, ``gidx`` and ``ws`` in range, the packed group-Gram
+    arrays (``Q``, ``qoff``, ``V``, ``E``) and the scratch buffers large enough."""
+    gptr, gidx = arrays["gptr"], arrays["gidx"]
+    sizes = np.diff(gptr.astype(np.int64))
+    if gptr[0] != 0 or np.any(sizes < 0) or gptr[-1] != gidx.shape[0]:
+        raise ValueError(f"{kernel}: argument gptr is not a partition of gidx (must start "
+                         f"at 0, not decrease and end at len(gidx)={gidx.shape[0]}).")
+    p = dims.get("p")
+    if gidx.size and (gidx.min() < 0 or (p is not None and gidx.max() >= p)):
+        raise ValueError(f"{kernel}: argument gidx has a feature index outside [0, {p}).")
+    q_needed = int((sizes ** 2).sum())
+    if "out" in arrays and arrays["out"].shape[0] != q_needed:
+        raise ValueError(f"{kernel}: argument out has length {arrays['out'].shape[0]}, "
+                         f"expected {q_needed} (the packed group Grams).")
+    if "Q" not in arrays:
+        return
+    Q, qoff = arrays["Q"], arrays["qoff"]
+    if Q.shape[0] != q_needed or np.any(qoff + sizes ** 2 > Q.shape[0]) or np.any(qoff < 0):
+        raise ValueError(f"{kernel}: arguments Q/qoff do not hold the packed group Grams "
+                         f"({q_needed} entries).")
+    if arrays["exact"]:
+        if arrays["V"].shape[0] != q_needed or arrays["E"].shape[0] != gidx.shape[0]:
+            raise ValueError(f"{kernel}: arguments V/E must hold every group's "
+                             "eigenvectors/eigenvalues when exact=1.")
+    ws = arrays["ws"]
+    if ws.size and (ws.min() < 0 or ws.max() >= sizes.shape[0]):
+        raise ValueError(f"{kernel}: argument ws has a group index outside "
+                         f"[0, {sizes.shape[0]}).")
+    kmax = int(sizes.max()) if sizes.size else 1
+    if arrays["buf"].shape[0] < 7 * kmax or arrays["wold"].shape[0] < kmax:
+        raise ValueError(f"{kernel}: scratch arguments buf/wold are too short for the "
+                         f"largest group ({kmax} features).")
+
+
+def check_kernel_call(kernel, args):
+    """Check positional ``args`` against the signature of compiled kernel ``kernel`` (see
+    :data:`KERNEL_SIGNATURES`): every array an ndarray of the right dtype (the float
+    arrays share one dtype), layout and length, consistent across arguments; written
+    arrays writeable; group arrays valid. Raises ValueError naming kernel and argument."""
+    sig = _PARSED_SIGNATURES[kernel]
+    if len(args) < len(sig):
+        raise ValueError(f"{kernel}: expected {len(sig)} arguments, got {len(args)}.")
+    dims, source, arrays, fdtype = {}, {}, {}, None
+    for (name, shape, flags), arr in zip(sig, args):
+        where = f"{kernel}: argument {name}"
+        if shape == "-" or shape.startswith("="):
+            if shape.startswith("="):
+                dims[shape[1:]] = int(arr)
+            arrays[name] = arr
+            continue
+        if not isinstance(arr, np.ndarray):
+            raise ValueError(f"{where} must be an ndarray; got {type(arr).__name__}.")
+        arrays[name] = arr
+        if "int" in flags or "intp" in flags:
+            want = np.intc if "int" in flags else np.intp
+            if arr.dtype != want:
+                raise ValueError(f"{where} has dtype {arr.dtype}, expected "
+                                 f"{np.dtype(want)}.")
+        elif "f64" in flags:
+            if arr.dtype != np.float64:
+                raise ValueError(f"{where} has dtype {arr.dtype}, expected float64.")
+        else:
+            if arr.dtype not in (np.float32, np.float64):
+                raise ValueError(f"{where} has dtype {arr.dtype}, expected float32/64.")
+            fdtype = arr.dtype if fdtype is None else fdtype
+            if arr.dtype != fdtype:
+                raise ValueError(f"{where} has dtype {arr.dtype}, but the other floating "
+                                 f"arguments are {fdtype}.")
+        syms = shape.split(",")
+        if arr.ndim != len(syms):
+            raise ValueError(f"{where} must be {len(syms)}-D; got shape {arr.shape}.")
+        for axis, sym in enumerate(syms):
+            size = arr.shape[axis]
+            if "opt" in flags and size == 0:
+                continue
+            base, _, off = sym.partition("+")
+            off = int(off or 0)
+            if base not in dims:
+                dims[base] = size - off
+                source[base] = name
+            elif dims[base] + off != size:
+                raise ValueError(f"{where} has shape {arr.shape}: axis {axis} should be "
+                                 f"{dims[base] + off} ({sym}, as set by argument "
+                                 f"{source.get(base, base)}).")
+        layout_ok = arr.flags.f_contiguous if "F" in flags else arr.flags.c_contiguous
+        if arr.size and not layout_ok:
+            raise ValueError(f"{where} must be {'Fortran' if 'F' in flags else 'C'}-"
+                             "contiguous.")
+        if "out" in flags and not arr.flags.writeable:
+            raise ValueError(f"{where} is written by the kernel but is read-only.")
+    for csc in (("data", "indices", "indptr"), ("X_data", "X_indices", "X_indptr")):
+        if csc[2] in arrays:
+            ptr = arrays[csc[2]]
+            if ptr[0] != 0 or ptr[-1] != arrays[csc[0]].shape[0]:
+                raise ValueError(f"{kernel}: argument {csc[2]} must run from 0 to the "
+                                 f"number of stored entries ({arrays[csc[0]].shape[0]}).")
+    if "gptr" in arrays:
+        _group_sizes(kernel, dims, arrays)
+
+
+def call_kernel(fn, *args):
+    """``fn(*args)`` after :func:`check_kernel_call`: how the solvers call a kernel."""
+    check_kernel_call(fn.__name__, args)
+    return fn(*args)

@@ -19,8 +19,9 @@ from ._design import Design
 from ._grid import make_grid
 from ._path import compute_path, warn_unconverged
 from ._solvers.coordinate_descent import EnetProblem, choose_mode
-from ._validation import (validate_alphas, validate_path_input, validate_penalty_factor,
-                          validate_sample_weight, validate_Xy)
+from ._validation import (ENET_PATH_CONSTRAINTS, validate_alphas, validate_array_params,
+                          validate_coef_init, validate_path_input, validate_path_params,
+                          validate_penalty_factor, validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
 from .datafits import Quadratic
 from .penalties import ElasticNetPenalty
@@ -112,6 +113,7 @@ def _alpha_max(problem, penalty, tol, max_iter):
 # enet_path
 # ---------------------------------------------------------------------------------------
 
+@validate_path_params(ENET_PATH_CONSTRAINTS)
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
               fit_intercept=False, sample_weight=None, penalty_factor=None,
               standardize=False, positive=False, precompute="auto", tol=1e-4,
@@ -176,6 +178,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     """
     X, y = validate_path_input(X, y)
     sw = validate_sample_weight(sample_weight, X)
+    coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype)
     p = X.shape[1]
     grid_arg = alphas if alphas is not None else n_alphas
     if alphas is None and not (isinstance(n_alphas, Integral) and n_alphas >= 1):
@@ -350,6 +353,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         -------
         self : object
         """
+        validate_array_params(self)
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)
         n, p = X.shape

@@ -23,7 +23,9 @@ from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
 from ._path import compute_path, warn_points, warn_unconverged
 from ._solvers.block_cd import GroupProblem
-from ._validation import validate_path_input, validate_sample_weight, validate_Xy
+from ._validation import (GROUP_LASSO_PATH_CONSTRAINTS, validate_array_params,
+                          validate_coef_init, validate_path_input, validate_path_params,
+                          validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
 from .datafits import Quadratic
 
@@ -69,6 +71,7 @@ def _group_norms(coef, structure):
     return np.array([float(np.linalg.norm(coef[g])) for g in structure.groups])
 
 
+@validate_path_params(GROUP_LASSO_PATH_CONSTRAINTS)
 def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=None,
                      n_alphas=100, eps=1e-3, sample_weight=None, fit_intercept=False,
                      standardize=False, tol=1e-4, max_iter=1000, coef_init=None,
@@ -113,6 +116,7 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     """
     X, y = validate_path_input(X, y)
     sw = validate_sample_weight(sample_weight, X)
+    coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype)
     _check_l1_ratio(l1_ratio)
     _, problem = _prepare(X, y, sw, groups, group_weights, fit_intercept, standardize)
     pen = problem.penalty(l1_ratio)
@@ -241,6 +245,7 @@ class GroupLassoRegressor(NormPenRegressor):
         self
         """
         prev = getattr(self, "coef_", None) if self.warm_start else None
+        validate_array_params(self)
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)
         structure, problem = _prepare(
@@ -313,8 +318,11 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
     fold_dual_gap_ : ndarray of shape (n_folds,)
         The largest duality gap over each fold's paths.
     coef_, intercept_, groups_, group_labels_, group_norms_, active_groups_, dual_gap_,
-    kkt_violation_, n_iter_
+    kkt_violation_
         Of the selected model.
+    n_iter_ : int
+        Total epochs of the full-data path up to and including ``alpha_`` (the path is
+        warm-started, so these are the epochs that produced ``coef_``).
     """
 
     _parameter_constraints = {
@@ -369,6 +377,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         -------
         self
         """
+        validate_array_params(self)
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)
         multi = np.ndim(self.l1_ratio) > 0

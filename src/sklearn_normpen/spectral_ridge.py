@@ -17,20 +17,23 @@ whole path (see :mod:`sklearn_normpen._solvers.spectral` for how it is chosen).
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._cv import fold_weights, resolve_splits, run_folds
-from ._solvers.spectral import (METHODS, gcv_errors, kfold_fold_errors, loo_errors,
-                                spectral_decompose)
-from ._validation import (validate_alphas, validate_penalty_factor, validate_sample_weight,
-                          validate_Xy)
+from ._solvers import spectral as _spectral
+from ._solvers.spectral import (METHODS, IterativeRidge, check_dense_budget,
+                                dense_matrix_bytes, gcv_errors, kfold_fold_errors,
+                                loo_errors, spectral_decompose)
+from ._validation import (_as_float_array, validate_alphas, validate_penalty_factor,
+                          validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
 from .selection import cv_statistics, select_min_1se
 
 
 def _check_alpha_per_target(alpha, n_targets):
     """``alpha``: a finite non-negative float, or one such value per target."""
-    arr = np.asarray(alpha, dtype=np.float64) if not isinstance(alpha, str) else None
+    arr = _as_float_array(alpha, "alpha") if not isinstance(alpha, str) else None
     if arr is None or arr.ndim > 1:
         raise ValueError(f"alpha must be a float or a 1-D array of floats; got {alpha!r}.")
     if arr.ndim == 1 and arr.shape[0] != n_targets:
@@ -78,13 +81,22 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         ``alpha=0`` gives the minimum-norm least-squares solution.
     fit_intercept : bool, default=True
         Fit an unpenalised intercept (by weighted centring).
-    solver : {"auto", "svd", "gram", "kernel"}, default="auto"
+    solver : {"auto", "svd", "gram", "kernel", "lsqr"}, default="auto"
         ``"svd"``: thin SVD of the design (dense only; the most accurate). ``"gram"``:
         eigendecomposition of ``XᵀX`` (``n ≫ p``). ``"kernel"``: eigendecomposition of
-        ``XXᵀ`` (``p ≫ n``). ``"auto"``: the smaller Gram matrix; for dense ``X`` it falls
-        back to the SVD when the Gram spectrum shows singular values below ``1e-4·σ_max``
-        (collinear or rank-deficient ``X``), where squaring the condition number would cost
-        accuracy. Sparse ``X`` is never densified (sparse products form the Gram).
+        ``XXᵀ`` (``p ≫ n``). ``"lsqr"``: no decomposition; each alpha (and target) is
+        solved iteratively by LSQR on the implicitly centred, weighted design, warm-started
+        along :meth:`path` (memory ``O(n + p)`` besides a copy of ``X``). ``"auto"``: the
+        smaller Gram matrix; for dense ``X`` it falls back to the SVD when the Gram spectrum
+        shows singular values below ``1e-4·σ_max`` (collinear or rank-deficient ``X``),
+        where squaring the condition number would cost accuracy. Sparse ``X`` is never
+        densified (sparse products form the Gram).
+
+        Memory budget: for sparse ``X`` a dense Gram matrix (``min(n, p)²`` floats with
+        ``"auto"``) is formed only up to 1 GiB
+        (``sklearn_normpen._solvers.spectral.DENSE_BUDGET_BYTES``); above it ``"auto"``
+        uses ``"lsqr"`` and ``"gram"``/``"kernel"`` raise before allocating. A sparse
+        100,000 x 100,000 design with 10⁶ non-zeros is thus fitted by LSQR.
     penalty_factor : array-like of shape (n_features,), default=None
         Positive ``f_j`` for the generalised ridge penalty ``alpha·Σ_j f_j w_j²`` (e.g.
         ``f_j`` = the variance of feature ``j`` makes the fit invariant to feature units, as
@@ -102,9 +114,14 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         Effective degrees of freedom ``Σ σ² / (σ² + alpha)`` of the penalised part; the
         trace of the hat matrix is ``df_ + 1`` with an intercept.
     solver_ : str
-        The decomposition used ("svd", "gram" or "kernel").
+        The route used ("svd", "gram", "kernel" or "lsqr").
+    n_iter_ : int or None
+        Total LSQR iterations with ``solver_="lsqr"``; None for a decomposition.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    ``singular_values_``, ``rank_`` and ``df_`` need the decomposition: they are None
+    with ``solver_="lsqr"``.
 
     Notes
     -----
@@ -126,7 +143,7 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
     _parameter_constraints = {
         "alpha": [Interval(numbers.Real, 0, None, closed="left"), "array-like"],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions(set(METHODS))],
+        "solver": [StrOptions(set(METHODS) | {"lsqr"})],
         "penalty_factor": [None, "array-like"],
     }
 
@@ -151,23 +168,30 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         self : object
         """
         X, y = validate_Xy(self, X, y, multi_output=True)
-        sw = validate_sample_weight(sample_weight, X)
+        sw = validate_sample_weight(sample_weight, X, rescale=False)
         Y = _targets_2d(y)
         alpha = _check_alpha_per_target(self.alpha, Y.shape[1])
         pf = _check_penalty_factor(self.penalty_factor, X.shape[1])
-        dec = spectral_decompose(X, Y, sw, self.fit_intercept, self.solver,
-                                 penalty_factor=pf)
-        W, b = dec.coef_at(alpha)
-        self._decomp = dec
         self._y_ndim = y.ndim
         self._dtype = X.dtype
+        if _use_lsqr(X, self.solver):
+            it = IterativeRidge(X, Y, sw, self.fit_intercept, penalty_factor=pf)
+            W, b = it.coef_at(alpha)
+            self._decomp, self._iterative = None, it
+            self.singular_values_ = self.rank_ = self.df_ = None
+            self.solver_, self.n_iter_ = "lsqr", it.n_iter_
+        else:
+            dec = spectral_decompose(X, Y, sw, self.fit_intercept, self.solver,
+                                     penalty_factor=pf)
+            W, b = dec.coef_at(alpha)
+            self._decomp, self._iterative = dec, None
+            self.singular_values_ = dec.singular_values.astype(X.dtype)
+            self.rank_ = dec.rank
+            self.solver_, self.n_iter_ = dec.method, None
+            df = np.array([dec.df([a])[0] for a in alpha])
+            self.df_ = float(df[0]) if np.ndim(self.alpha) == 0 else df
         self.coef_ = (W[0] if y.ndim == 1 else W).astype(X.dtype)
         self.intercept_ = _intercept_out(b, y.ndim, self.fit_intercept, X.dtype)
-        self.singular_values_ = dec.singular_values.astype(X.dtype)
-        self.rank_ = dec.rank
-        self.solver_ = dec.method
-        df = np.array([dec.df([a])[0] for a in alpha])
-        self.df_ = float(df[0]) if np.ndim(self.alpha) == 0 else df
         return self
 
     def path(self, alphas):
@@ -187,7 +211,8 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         check_is_fitted(self, "coef_")
         a = np.asarray(alphas, dtype=np.float64).reshape(-1)
         validate_alphas(a, allow_zero=True)  # raises on bad values; keep the user's order
-        W, b = self._decomp.coef_path(a)
+        route = self._decomp if self._decomp is not None else self._iterative
+        W, b = route.coef_path(a)
         if not self.fit_intercept:
             b = np.zeros_like(b)
         if self._y_ndim == 1:
@@ -200,7 +225,18 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         check_is_fitted(self, "coef_")
         a = np.asarray(alphas, dtype=np.float64).reshape(-1)
         validate_alphas(a, allow_zero=True)
+        if self._decomp is None:
+            raise ValueError("df needs the singular values, which solver_='lsqr' does not "
+                             "compute; refit with a decomposition solver.")
         return self._decomp.df(a)
+
+
+def _use_lsqr(X, solver):
+    """The iterative route: asked for, or sparse X whose Gram matrix exceeds the budget."""
+    if solver == "lsqr":
+        return True
+    return (solver == "auto" and sp.issparse(X)
+            and dense_matrix_bytes(X.shape, "auto")[1] > _spectral.DENSE_BUDGET_BYTES)
 
 
 def _intercept_out(b, y_ndim, fit_intercept, dtype):
@@ -242,7 +278,10 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         chooses one alpha for all.
     fit_intercept : bool, default=True
     solver : {"auto", "svd", "gram", "kernel"}, default="auto"
-        The decomposition (see :class:`SpectralRidge`).
+        The decomposition (see :class:`SpectralRidge`). Every ``cv`` mode needs one: for
+        sparse ``X`` whose dense Gram matrix (``min(n, p)²`` floats) exceeds the 1 GiB
+        budget (``sklearn_normpen._solvers.spectral.DENSE_BUDGET_BYTES``), ``fit`` raises
+        before allocating it.
     store_cv_values : bool, default=False
         Leave-one-out only: keep every sample's squared LOO error in ``cv_values_`` (and in
         ``mse_path_``). Costs ``n·n_targets·n_alphas`` floats.
@@ -337,7 +376,7 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         self : object
         """
         X, y = validate_Xy(self, X, y, multi_output=True)
-        sw = validate_sample_weight(sample_weight, X)
+        sw = validate_sample_weight(sample_weight, X, rescale=False)
         Y = _targets_2d(y)
         n, T = Y.shape
         if isinstance(self.cv, str):
@@ -361,6 +400,10 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         alphas = None if int_grid else validate_alphas(self.alphas)
         n_cols = (int(self.alphas) if int_grid else alphas.shape[0]) * T
         pf = _check_penalty_factor(self.penalty_factor, X.shape[1])
+        check_dense_budget(
+            X, self.solver, "SpectralRidgeCV",
+            "Leave-one-out, GCV and K-fold CV all need this decomposition: choose alpha on a "
+            "subsample, or fit SpectralRidge (iterative LSQR route) at given alphas.")
         dec = spectral_decompose(X, Y, sw, self.fit_intercept, self.solver,
                                  compute_u=criterion == "loo", path_columns=n_cols,
                                  penalty_factor=pf)

@@ -24,6 +24,7 @@ from ..penalties import SparseGroupLasso
 
 from .._certificate import CertStats, certificate
 from .._kernels import _bcd_group as K
+from .._validation import call_kernel
 from .coordinate_descent import stop_on_certificate
 
 
@@ -122,10 +123,10 @@ class GroupProblem:
         kept: the kernels solve each block model in this Gram space (see _bcd_group.pyx)."""
         out = np.zeros(int((self.sizes.astype(np.int64) ** 2).sum()), dtype=self.dtype)
         if self.sparse:
-            K.group_grams_sparse(self.data, self.indices, self.indptr, self.n, self.sw,
-                                 self.xmean, self.gptr, self.gidx, out)
+            call_kernel(K.group_grams_sparse, self.data, self.indices, self.indptr, self.n,
+                        self.sw, self.xmean, self.gptr, self.gidx, out)
         else:
-            K.group_grams_dense(self.Xd, self.xmean, self.gptr, self.gidx, out)
+            call_kernel(K.group_grams_dense, self.Xd, self.xmean, self.gptr, self.gidx, out)
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
         self.Q, self.qoff, self._offsets = out, np.ascontiguousarray(offsets[:-1],
                                                                      dtype=np.intp), offsets
@@ -202,16 +203,10 @@ class GroupProblem:
         """``r`` is stored without the centring offset ``x̄ᵀw`` (see the kernels)."""
         return np.asarray(r, dtype=np.float64) + float(self.xmean @ w)
 
-    def gradient(self, r, w=None):
-        """``z = X_cᵀ S r_c / n`` over every feature (float64). ``r`` as stored (the
-        centring offset cancels)."""
-        z = np.empty(self.p, dtype=np.float64)
-        r = np.ascontiguousarray(r, dtype=self.dtype)
-        if self.sparse:
-            K.gradient_sparse(self.data, self.indices, self.indptr, self.sw, self.xmean, r, z)
-        else:
-            K.gradient_dense(self.Xd, self.xmean, r, z)
-        return z
+    def gradient(self, r):
+        """``z = X_cᵀ S r_c / n`` over every feature (float64; ``r`` as stored: the centring
+        offset cancels)."""
+        return self._gradient64(np.asarray(r, dtype=np.float64))
 
     # -- certificate inputs -----------------------------------------------------------------
     def cert_stats(self, w, penalty):
@@ -259,9 +254,9 @@ class GroupProblem:
                 self.dtype.type(tol_abs), int(gap_freq), self.max_inner,
                 self.dtype.type(self.inner_eps), self._buf, self._wold)
         if self.sparse:
-            return K.bcd_sparse(self.data, self.indices, self.indptr, self.sw, self.xmean,
-                                self.y, w, self.r, *args)
-        return K.bcd_dense(self.Xd, self.xmean, self.y, w, self.r, *args)
+            return call_kernel(K.bcd_sparse, self.data, self.indices, self.indptr, self.sw,
+                               self.xmean, self.y, w, self.r, *args)
+        return call_kernel(K.bcd_dense, self.Xd, self.xmean, self.y, w, self.r, *args)
 
     def start(self, w):
         """Set the state (residual) for ``w``; returns ``w`` as the array solves update."""

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from .._certificate import CertStats, certificate
 from .._design import centred_gram, constant_columns
 from .._kernels import _cd_enet
+from .._validation import call_kernel
 
 MODES = ("gram", "dense", "sparse")
 
@@ -194,16 +195,19 @@ class EnetProblem:
     def _kernel(self, w, L1, L2, tol_n, max_iter, positive, factor):
         if self.mode == "gram":
             self._g_valid = True
-            return _cd_enet.enet_cd_gram(
+            return call_kernel(
+                _cd_enet.enet_cd_gram,
                 w, self.Q, self.q, self.norm2, self.H, self.g, L1, L2, self.yy, tol_n,
                 factor, int(max_iter), bool(positive))
         d = self.design
         if self.mode == "dense":
-            out = _cd_enet.enet_cd_dense(
+            out = call_kernel(
+                _cd_enet.enet_cd_dense,
                 w, d.Xk, d.yc, self.sw, self.xk_mean, self.norm2, self.R, self.g, L1, L2,
                 self.N, tol_n, factor, int(max_iter), bool(positive), self._g_valid)
         else:
-            out = _cd_enet.enet_cd_sparse(
+            out = call_kernel(
+                _cd_enet.enet_cd_sparse,
                 w, self.X_data, self.X_indices, self.X_indptr, d.n, d.yc, self.sw,
                 self.xk_mean, self.norm2, self.R, self.g, L1, L2, self.N, tol_n, factor,
                 int(max_iter), bool(positive), self._g_valid)

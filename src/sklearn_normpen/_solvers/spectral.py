@@ -33,6 +33,13 @@ Rank: singular values at or below ``max(n, p)·eps·σ_max`` (SVD; ``np.linalg.l
 default cut-off) or eigenvalues at or below ``max(n, p)·eps·λ_max`` (Gram routes) are treated
 as exact zeros, so the alpha -> 0 limit is the minimum-norm least-squares solution.
 
+Memory budget (sparse ``X``): the one dense matrix a decomposition forms is the p x p
+(``"gram"``) or n x n (``"kernel"``) Gram matrix. For sparse ``X`` it is formed only when it
+fits in :data:`DENSE_BUDGET_BYTES` (1 GiB, a 11585 x 11585 float64 matrix);
+:func:`check_dense_budget` raises before allocating otherwise. :class:`IterativeRidge` is
+the route without any such matrix: LSQR on the implicitly centred, weighted design, one
+solve per alpha and target, warm-started along the alphas (memory O(n + p) besides ``X``).
+
 Precision: the decomposition is always computed in float64, also for float32 input: a
 float32 Gram would lose every singular value below about ``3e-4·σ_max`` (its eigenvalues
 carry an absolute error near ``1e-7·λ_max``). Estimators cast the results back to the input
@@ -44,11 +51,15 @@ from typing import Optional
 import numpy as np
 import scipy.linalg as la
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 from scipy.linalg.blas import dsyrk
 
 from .._design import weighted_means
+from .._validation import check_kernel_args
 
 METHODS = ("auto", "svd", "gram", "kernel")
+#: Largest dense n x n or p x p matrix (bytes) a decomposition may form for sparse X.
+DENSE_BUDGET_BYTES = 2 ** 30
 # Eigenvalues of a Gram matrix below this fraction of the largest keep under half their
 # digits in float64; "auto" then recomputes by SVD (dense X).
 _GRAM_RELIABLE = 1e-8
@@ -187,20 +198,75 @@ def _sparse_scaled_dot(X, X_offset, sqrt_sw, M):
     return out if sqrt_sw is None else sqrt_sw[:, None] * out
 
 
-def _eigh_desc(S):
-    """Eigenpairs of a symmetric matrix (upper triangle used), decreasing eigenvalues."""
+def _check_finite_matrix(S, what):
+    """A Gram matrix or design with inf/NaN entries overflowed float64: name the cause
+    (LAPACK would fail with an opaque convergence error, or return garbage)."""
+    if not np.all(np.isfinite(S)):
+        raise ValueError(
+            f"the {what} overflows float64: entries of X (times the square roots of the "
+            "sample weights) are too large to square (|x| above about 1e154); rescale X "
+            "(e.g. with StandardScaler) or the sample weights.")
+
+
+def _eigh_desc(S, what="Gram matrix of X"):
+    """Eigenpairs of a symmetric matrix (upper triangle used), decreasing eigenvalues.
+
+    ``S`` is kept intact for the fallback driver (a failed divide-and-conquer call would
+    have destroyed it with ``overwrite_a``)."""
+    _check_finite_matrix(S, what)
     try:
-        lam, Q = la.eigh(S, lower=False, overwrite_a=True, check_finite=False, driver="evd")
+        lam, Q = la.eigh(S, lower=False, overwrite_a=False, check_finite=False, driver="evd")
     except la.LinAlgError:  # rare divide-and-conquer failure: the robust driver
-        lam, Q = la.eigh(S, lower=False, check_finite=False, driver="ev")
+        try:
+            lam, Q = la.eigh(S, lower=False, check_finite=False, driver="ev")
+        except la.LinAlgError as err:
+            raise la.LinAlgError(
+                f"the eigendecomposition of the {S.shape[0]} x {S.shape[0]} {what} did not "
+                f"converge (LAPACK: {err}); X is probably badly scaled (max |entry| = "
+                f"{np.abs(S).max():.3g}): rescale X, or use solver='svd' (dense X).") from err
     return lam[::-1], Q[:, ::-1]
 
 
 def _svd(Xs):
+    _check_finite_matrix(Xs, "centred, weighted design")
     try:
         return la.svd(Xs, full_matrices=False, check_finite=False, lapack_driver="gesdd")
     except la.LinAlgError:
-        return la.svd(Xs, full_matrices=False, check_finite=False, lapack_driver="gesvd")
+        try:
+            return la.svd(Xs, full_matrices=False, check_finite=False,
+                          lapack_driver="gesvd")
+        except la.LinAlgError as err:
+            raise la.LinAlgError(
+                f"the SVD of the {Xs.shape[0]} x {Xs.shape[1]} centred, weighted design did "
+                f"not converge (LAPACK: {err}); X is probably badly scaled (max |entry| = "
+                f"{np.abs(Xs).max():.3g}): rescale X.") from err
+
+
+def dense_matrix_bytes(shape, method):
+    """``(route, bytes)``: the decomposition ``method`` resolves to for a design of
+    ``shape`` and the size of the dense matrix it forms (``"svd"``: the n x p copy)."""
+    n, p = shape
+    route = ("gram" if n >= p else "kernel") if method == "auto" else method
+    m = {"gram": p * p, "kernel": n * n}.get(route, n * p)
+    return route, 8 * m
+
+
+def check_dense_budget(X, method, caller, hint=None):
+    """Raise before allocating when sparse ``X`` would need a dense Gram matrix larger than
+    :data:`DENSE_BUDGET_BYTES`; dense ``X`` is not limited (its Gram is never larger than
+    ``X`` itself with ``method="auto"``)."""
+    if not sp.issparse(X):
+        return
+    route, nbytes = dense_matrix_bytes(X.shape, method)
+    if nbytes > DENSE_BUDGET_BYTES:
+        m = X.shape[1] if route == "gram" else X.shape[0]
+        raise ValueError(
+            f"{caller}: sparse X of shape {X.shape} would need a dense {m} x {m} matrix "
+            f"({nbytes / 2**30:.1f} GiB) for solver={route!r}, above the budget of "
+            f"{DENSE_BUDGET_BYTES / 2**30:.3g} GiB "
+            "(sklearn_normpen._solvers.spectral.DENSE_BUDGET_BYTES). "
+            + (hint or "Use SpectralRidge with solver='auto' or 'lsqr' (iterative, no dense "
+               "matrix), or reduce the data."))
 
 
 def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="auto",
@@ -237,9 +303,15 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
     if sparse and method == "svd":
         raise ValueError("solver='svd' needs dense X; sparse X uses solver='auto', 'gram' "
                          "or 'kernel' (a Gram matrix formed without densifying X).")
+    check_dense_budget(X, method, "spectral decomposition")
     Y = np.asarray(Y, dtype=np.float64)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    sw_sum = float(n) if sw is None else float(sw.sum())
+    with np.errstate(over="ignore"):
+        sw_sum = float(n) if sw is None else float(sw.sum())
+    if not np.isfinite(sw_sum):
+        raise ValueError("the sum of sample_weight overflows float64: divide the weights "
+                         "by a constant c and alpha by the same c (ridge is not invariant "
+                         "to the weights' scale, so they are not rescaled silently).")
     sqrt_sw = None if sw is None else np.sqrt(sw)
     X64 = X.astype(np.float64) if sparse and X.dtype != np.float64 else X
     if not fit_intercept:
@@ -287,13 +359,13 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
             if sqrt_sw is not None:
                 K *= sqrt_sw[:, None]
                 K *= sqrt_sw[None, :]
-            lam, U = _eigh_desc(K)
+            lam, U = _eigh_desc(K, "kernel matrix X Xᵀ")
     else:
         Xs = _scaled_centred_dense(X, X_offset_orig, sqrt_sw, fit_intercept, cs)
         if chosen == "gram":
             lam, V = _eigh_desc(dsyrk(1.0, Xs, trans=1))
         elif chosen == "kernel":
-            lam, U = _eigh_desc(dsyrk(1.0, Xs, trans=0))
+            lam, U = _eigh_desc(dsyrk(1.0, Xs, trans=0), "kernel matrix X Xᵀ")
         if chosen != "svd" and method == "auto" and lam.size:
             n_small = int(np.sum(lam < _GRAM_RELIABLE * lam[0]))
             if n_small > n_forced_null:
@@ -417,6 +489,15 @@ def loo_errors(dec, alphas, store=False, block=None, lowrank=None):
     PQ = _lowrank_shrinkage(G, T) if (lowrank is None and n >= 4 * k) else None
     if lowrank is True and PQ is None:
         PQ = _lowrank_shrinkage(G, T, force=True)
+    U = np.ascontiguousarray(U)
+    dims = {"n": n, "k": k, "A": A, "T": T, "r": 1 if PQ is None else PQ[0].shape[1]}
+    check_kernel_args(
+        "loo_sums", dims, np.float64, U=(U, ("n", "k")), G=(G, ("k", "A")),
+        Z=(args[0], ("k", "T")), r_perp=(args[1], ("n", "T")), q=(args[2], ("n",)),
+        sw=(args[3], ("n",)), sum_e=(sum_e, ("A", "T"), "out"),
+        sum_e2=(sum_e2, ("A", "T"), "out"), sum_m2=(sum_m2, ("A",), "out"),
+        values=(values, (n, T, A) if store else (0, 0, 0), "out"),
+        **({} if PQ is None else {"P": (PQ[0], ("k", "r")), "Q": (PQ[1], ("r", "A"))}))
     if PQ is not None:
         # Leverages through the factorisation too when no 1 - h_ii can get near 0.
         loo_sums_lowrank(np.ascontiguousarray(U), G, PQ[0], PQ[1], *args,
@@ -454,7 +535,12 @@ def gcv_errors(dec, alphas):
     A, T = alphas.shape[0], Z.shape[1]
     gcv = np.empty((A, T))
     df = np.empty(A)
-    gcv_values(lam, alphas, Z, np.ascontiguousarray(rss_perp), float(dec.fit_intercept),
+    rss_perp = np.ascontiguousarray(rss_perp)
+    check_kernel_args("gcv_values", {"k": lam.shape[0], "A": A, "T": T}, np.float64,
+                      lam=(lam, ("k",)), alphas=(alphas, ("A",)), Z=(Z, ("k", "T")),
+                      rss_perp=(rss_perp, ("T",)), gcv=(gcv, ("A", "T"), "out"),
+                      df=(df, ("A",), "out"))
+    gcv_values(lam, alphas, Z, rss_perp, float(dec.fit_intercept),
                dec.sw_sum, float(dec.n_samples), gcv, df)
     return gcv, df
 
@@ -481,3 +567,117 @@ def kfold_fold_errors(train, test, X, Y, sample_weight, fit_intercept, alphas, m
     swt = np.asarray(sample_weight[test], dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return (np.einsum("i,ita->at", swt, r2) / swt.sum())
+
+
+class IterativeRidge:
+    """Ridge without any dense n x n or p x p matrix: LSQR per alpha and target.
+
+    Solves ``min_w Σ_i s_i (y_i - x_iᵀw - b)² + alpha·Σ_j f_j w_j²`` as the damped least
+    squares problem ``min_u ||A u - ys||² + alpha ||u||²`` with
+    ``A = diag(sqrt s) (X - 1 x̄ᵀ) diag(f^(-1/2))`` applied implicitly (``X`` is only
+    multiplied, never copied or centred) and ``w = f^(-1/2) u``. Each solve is warm-started
+    from the previous one (along a path), except at ``alpha = 0``, which starts from zero
+    so that LSQR returns the minimum-norm least-squares solution.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_targets)
+    sample_weight : ndarray of shape (n_samples,) or None
+    fit_intercept : bool
+    penalty_factor : ndarray of shape (n_features,) or None
+    tol : float, default=1e-12
+        LSQR's ``atol`` and ``btol`` (relative optimality and residual tolerances).
+    max_iter : int, default=None
+        Iterations per solve; default ``max(1000, 2·min(n, p))``.
+    """
+
+    def __init__(self, X, Y, sample_weight=None, fit_intercept=True, penalty_factor=None,
+                 tol=1e-12, max_iter=None):
+        n, p = X.shape
+        # a private copy: a later path() must not see the user's edits to X
+        self.X = X.tocsr() if sp.issparse(X) and X.format not in ("csr", "csc") else X.copy()
+        Y = np.asarray(Y, dtype=np.float64)
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if fit_intercept:
+            X_offset, y_offset = weighted_means(self.X, Y, sw, True)
+        else:
+            X_offset, y_offset = np.zeros(p), np.zeros(Y.shape[1])
+        self.X_offset = np.asarray(X_offset, dtype=np.float64).reshape(p)
+        self.y_offset = np.asarray(y_offset, dtype=np.float64).reshape(Y.shape[1])
+        self.sqrt_sw = None if sw is None else np.sqrt(sw)
+        self.cs = (None if penalty_factor is None
+                   else 1.0 / np.sqrt(np.asarray(penalty_factor, dtype=np.float64)))
+        ys = Y - self.y_offset
+        self.ys = ys if self.sqrt_sw is None else ys * self.sqrt_sw[:, None]
+        self.fit_intercept = bool(fit_intercept)
+        self.tol = tol
+        self.max_iter = max_iter if max_iter is not None else max(1000, 2 * min(n, p))
+        self.n_iter_ = 0
+        self._u = np.zeros((Y.shape[1], p))  # last solution per target (warm start)
+
+    @property
+    def operator(self):
+        """``A`` as a LinearOperator (built on demand: the object stays picklable)."""
+        return spla.LinearOperator(self.X.shape, matvec=self._matvec,
+                                   rmatvec=self._rmatvec, dtype=np.float64)
+
+    def _stacked(self, root_alpha):
+        n, p = self.X.shape
+        return spla.LinearOperator(
+            (n + p, p), dtype=np.float64,
+            matvec=lambda u: np.r_[self._matvec(u), root_alpha * np.ravel(u)],
+            rmatvec=lambda r: self._rmatvec(np.ravel(r)[:n]) + root_alpha * np.ravel(r)[n:])
+
+    def _matvec(self, u):
+        v = np.ravel(u) if self.cs is None else self.cs * np.ravel(u)
+        out = np.asarray(self.X @ v).ravel() - float(self.X_offset @ v)
+        return out if self.sqrt_sw is None else out * self.sqrt_sw
+
+    def _rmatvec(self, r):
+        r = np.ravel(r)
+        rr = r if self.sqrt_sw is None else r * self.sqrt_sw
+        out = np.asarray(self.X.T @ rr).ravel() - self.X_offset * rr.sum()
+        return out if self.cs is None else out * self.cs
+
+    def solve(self, alpha, target):
+        """Coefficients (original feature scale) of one target at one alpha."""
+        x0 = None if alpha == 0 or not self._u[target].any() else self._u[target]
+        b = self.ys[:, target]
+        if x0 is None:
+            A = self.operator
+            rhs, damp = b, float(np.sqrt(alpha))
+        else:
+            # LSQR's ``damp`` would penalise the correction x - x0, not x: with a warm
+            # start, solve the stacked system [A; sqrt(alpha) I] x = [b; 0] instead.
+            A, rhs, damp = self._stacked(float(np.sqrt(alpha))), np.r_[b, np.zeros(
+                self.X.shape[1])], 0.0
+        res = spla.lsqr(A, rhs, damp=damp, atol=self.tol, btol=self.tol, conlim=1e16,
+                        iter_lim=self.max_iter, x0=x0)
+        u, istop, itn = res[0], res[1], res[2]
+        self.n_iter_ += int(itn)
+        if istop == 7:
+            import warnings
+            from sklearn.exceptions import ConvergenceWarning
+            warnings.warn(f"LSQR reached max_iter={self.max_iter} at alpha={alpha:.3g} "
+                          "before its tolerance.", ConvergenceWarning, stacklevel=3)
+        self._u[target] = u
+        return u if self.cs is None else self.cs * u
+
+    def coef_at(self, alpha_per_target):
+        """``(W (n_targets, n_features), b (n_targets,))`` with one alpha per target."""
+        a = np.asarray(alpha_per_target, dtype=np.float64)
+        W = np.stack([self.solve(a[t], t) for t in range(a.shape[0])])
+        return W, self.y_offset - W @ self.X_offset
+
+    def coef_path(self, alphas):
+        """Every alpha (in the order given, each warm-started from the previous) and target:
+        ``(W (n_targets, n_features, n_alphas), b (n_targets, n_alphas))``."""
+        alphas = np.asarray(alphas, dtype=np.float64)
+        T, p = self._u.shape
+        W = np.empty((T, p, alphas.shape[0]))
+        for t in range(T):
+            for k, a in enumerate(alphas):
+                W[t, :, k] = self.solve(a, t)
+        b = self.y_offset[:, None] - np.einsum("p,tpa->ta", self.X_offset, W)
+        return W, b
