@@ -147,7 +147,7 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         "penalty_factor": [None, "array-like"],
     }
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, solver="auto", penalty_factor=None):
+    def __init__(self, *, alpha=1.0, fit_intercept=True, solver="auto", penalty_factor=None):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -346,7 +346,7 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         "n_jobs": [None, numbers.Integral],
     }
 
-    def __init__(self, alphas=(0.1, 1.0, 10.0), *, cv=None, rule="min",
+    def __init__(self, *, alphas=(0.1, 1.0, 10.0), cv=None, rule="min",
                  alpha_per_target=False, fit_intercept=True, solver="auto",
                  store_cv_values=False, penalty_factor=None, n_jobs=None):
         self.alphas = alphas
