@@ -52,10 +52,10 @@ class CertStats:
     unpen: tuple = None
 
 
-def certificate(stats, penalty, alpha, w, datafit=Quadratic):
-    """:class:`Certificate` of ``w`` for ``datafit + alpha·penalty`` (module docstring)."""
+def project(stats):
+    """The statistics of the residual projected off the intercept and the unpenalised
+    features (step 1 of the module docstring): a :class:`CertStats` without ``unpen``."""
     g = np.asarray(stats.g, dtype=np.float64)
-    w = np.asarray(w, dtype=np.float64)
     r_norm2, r_y = float(stats.r_norm2), float(stats.r_y)
     gp = g
     if stats.unpen is not None:
@@ -65,8 +65,15 @@ def certificate(stats, penalty, alpha, w, datafit=Quadratic):
         gp[U] = 0.0
         r_norm2 = r_norm2 - float(beta @ g[U])
         r_y = r_y - float(beta @ q_U)
-    projected = CertStats(max(r_norm2 - stats.r_mean ** 2, 0.0), r_y, 0.0, gp)
-    value, t, conj, kkt = penalty.terms(w, g, gp, alpha)
+    return CertStats(max(r_norm2 - stats.r_mean ** 2, 0.0), r_y, 0.0, gp)
+
+
+def certificate(stats, penalty, alpha, w, datafit=Quadratic):
+    """:class:`Certificate` of ``w`` for ``datafit + alpha·penalty`` (module docstring)."""
+    w = np.asarray(w, dtype=np.float64)
+    projected = project(stats)
+    value, t, conj, kkt = penalty.terms(w, np.asarray(stats.g, dtype=np.float64),
+                                        projected.g, alpha)
     primal = datafit.value(stats) + value
     dual = datafit.dual(projected, t) - conj
     return Certificate(gap=float(primal - dual), kkt=float(kkt), primal=float(primal),

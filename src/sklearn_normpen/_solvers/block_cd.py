@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from .._design import _f64_blocks
 from ..penalties import SparseGroupLasso
 
-from .._certificate import CertStats, certificate
+from .._certificate import CertStats, certificate, project
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from .coordinate_descent import stop_on_certificate
@@ -272,12 +272,7 @@ class GroupProblem:
         unpen = np.flatnonzero(~penalty.penalised).astype(np.int32)
         if unpen.size:
             self._sweep(w, unpen, 1.0, penalty.rho, max(max_iter, 1000), tol_abs)
-        st = self.cert_stats(w, penalty)
-        z = st.g.copy()
-        if st.unpen is not None:
-            U, C, Q_UU, _ = st.unpen
-            z -= C @ np.linalg.lstsq(Q_UU, z[U], rcond=None)[0]
-            z[U] = 0.0
+        z = project(self.cert_stats(w, penalty)).g
         return w, z
 
     @staticmethod

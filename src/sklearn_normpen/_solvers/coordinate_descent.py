@@ -16,7 +16,7 @@ the kernel resumes with a tighter target (see :func:`stop_on_certificate`).
 import numpy as np
 import scipy.sparse as sp
 
-from .._certificate import CertStats, certificate
+from .._certificate import CertStats, certificate, project
 from .._design import centred_gram, constant_columns
 from .._kernels import _cd_enet
 from .._validation import call_kernel
@@ -255,12 +255,7 @@ class EnetProblem:
         self._kernel(w, np.ascontiguousarray(L1, dtype=self.dtype),
                      np.ascontiguousarray(L2, dtype=self.dtype), tol_abs * self.N,
                      max(max_iter, 1000), False, 1.0)
-        st = self.cert_stats(w, penalty)
-        z = st.g.copy()
-        if st.unpen is not None:
-            U, C, Q_UU, _ = st.unpen
-            z -= C @ np.linalg.lstsq(Q_UU, z[U], rcond=None)[0]
-            z[U] = 0.0
+        z = project(self.cert_stats(w, penalty)).g
         self._null[key] = (w.copy(), z.copy())
         return w, z
 
