@@ -319,7 +319,7 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
     cdef floating* grad = &buf[5 * kmax]
     cdef floating* u1 = &buf[6 * kmax]
     with nogil:
-        srsum = _sum_sr(n, &r[0], sw, weighted)
+        _sum_sr(n, &r[0], sw, weighted, &srsum)
         for epoch in range(max_epochs):
             dmax = 0
             wmax = 0
@@ -361,7 +361,7 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                         dmax = _fmax(dmax, fabs(d))
                     wmax = _fmax(wmax, fabs(buf[a]))
             if (epoch + 1) % gap_freq == 0 or dmax <= 1e-3 * wmax or epoch == max_epochs - 1:
-                srsum = _sum_sr(n, &r[0], sw, weighted)  # resynchronise (rounding drift)
+                _sum_sr(n, &r[0], sw, weighted, &srsum)  # resynchronise (rounding drift)
                 gap = _bcd_gap(X, vals, n, sw, weighted, &xmean[0], &y[0], &w[0], &r[0],
                                srsum, &gptr[0], &gidx[0], &c[0], &ws[0], n_ws, alpha, rho,
                                &buf[0])
@@ -465,14 +465,9 @@ cdef void _gradient(design X, const floating* vals, int n, int p, const floating
                     bint weighted, const floating* xmean, const floating* r,
                     double* z) noexcept nogil:
     """z_j = x_jc^T S r_c / n for every feature (level-1 BLAS for dense columns)."""
-    cdef int i, j
-    cdef double srsum = 0
-    if weighted:
-        for i in range(n):
-            srsum += sw[i] * r[i]
-    else:
-        for i in range(n):
-            srsum += r[i]
+    cdef int j
+    cdef double srsum
+    _sum_sr(n, r, sw, weighted, &srsum)
     for j in range(p):
         z[j] = (_col_dot(X, vals, j, r, sw, weighted) - xmean[j] * srsum) / n
 

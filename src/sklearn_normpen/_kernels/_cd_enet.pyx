@@ -103,6 +103,25 @@ cdef inline int _working_set(int p, const floating* w, const floating* g,
     return k
 
 
+cdef inline int _outer_round(int p, const int* all_idx, const floating* w, const floating* g,
+                             const floating* L1, const floating* L2, const floating* norm2,
+                             double r_norm2, double r_y, bint positive, double tol,
+                             int n_iter, int max_iter, floating factor, int* rnd, int* ws,
+                             double* gap, double* kkt, bint* converged) noexcept nogil:
+    """One outer round's decision, shared by every mode: the certificate over all features
+    (gap and kkt written out); stop (returns -1) when gap <= tol (``converged`` set) or the
+    epoch budget is spent; else the next working set into ws (strong-rule ``factor`` on the
+    first round, the KKT violators afterwards), returning its size."""
+    gap[0] = _gap_and_kkt(p, all_idx, w, g, L1, L2, norm2, r_norm2, r_y, positive, kkt)
+    if gap[0] <= tol:
+        converged[0] = True
+        return -1
+    if n_iter >= max_iter:
+        return -1
+    rnd[0] += 1
+    return _working_set(p, w, g, L1, factor if rnd[0] == 1 else 1, ws)
+
+
 # ---------------------------------------------------------------------------------------
 # Covariance (Gram) mode
 # ---------------------------------------------------------------------------------------
@@ -136,15 +155,11 @@ def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] 
                 wq += <double>w[j] * q[j]
                 wH += <double>w[j] * H[j]
             # ||r||^2 = ||y||^2 - 2 w'q + w'Qw ;  y'r = ||y||^2 - w'q
-            gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
-                               y_norm2 - 2 * wq + wH, y_norm2 - wq, positive, &kkt)
-            if gap <= tol:
-                converged = True
+            n_ws = _outer_round(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
+                                y_norm2 - 2 * wq + wH, y_norm2 - wq, positive, tol, n_iter,
+                                max_iter, factor, &rnd, &ws[0], &gap, &kkt, &converged)
+            if n_ws < 0:
                 break
-            if n_iter >= max_iter:
-                break
-            n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
-            rnd += 1
             # one epoch on the working set, then the (O(p)) certificate again
             for k in range(n_ws):
                 j = ws[k]
@@ -388,15 +403,11 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                         g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(
                             X_mean[j] * r_sum)
             g_valid = False
-            gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
-                               r_norm2, r_y, positive, &kkt)
-            if gap <= tol:
-                converged = True
+            n_ws = _outer_round(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
+                                r_norm2, r_y, positive, tol, n_iter, max_iter, factor, &rnd,
+                                &ws[0], &gap, &kkt, &converged)
+            if n_ws < 0:
                 break
-            if n_iter >= max_iter:
-                break
-            n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
-            rnd += 1
             inner_tol = 0.3 * gap
             e = 0
             n_snap = 0

@@ -32,14 +32,6 @@ cdef inline const floating* _col(Dense X, const floating* vals, int j) noexcept 
     return vals + <Py_ssize_t>j * X.n
 
 
-cdef inline int _col_nnz(design X, int j) noexcept nogil:
-    """Stored entries of column j (n for a dense column)."""
-    if design is Dense:
-        return X.n
-    else:
-        return X.indptr[j + 1] - X.indptr[j]
-
-
 cdef inline floating _col_dot(design X, const floating* vals, int j, const floating* r,
                               const floating* s, bint weighted) noexcept nogil:
     """x_j' S r, S = diag(s) when ``weighted`` else the identity (BLAS dot for dense)."""
@@ -73,10 +65,15 @@ cdef inline void _col_axpy(design X, const floating* vals, int j, floating a,
             r[X.indices[k]] += a * vals[k]
 
 
-cdef inline floating _sum_sr(int n, const floating* r, const floating* s,
-                             bint weighted) noexcept nogil:
-    """sum_i s_i r_i (s = 1 unless ``weighted``), accumulated in ``floating``."""
-    cdef floating acc = 0
+ctypedef fused accum:
+    float
+    double
+
+
+cdef inline void _sum_sr(int n, const floating* r, const floating* s, bint weighted,
+                         accum* out) noexcept nogil:
+    """out <- sum_i s_i r_i (s = 1 unless ``weighted``), accumulated in the type of out."""
+    cdef accum acc = 0
     cdef int i
     if weighted:
         for i in range(n):
@@ -84,4 +81,4 @@ cdef inline floating _sum_sr(int n, const floating* r, const floating* s,
     else:
         for i in range(n):
             acc += r[i]
-    return acc
+    out[0] = acc
