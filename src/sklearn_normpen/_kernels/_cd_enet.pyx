@@ -46,6 +46,11 @@ cdef inline floating _cd_update(floating z, floating norm2, floating l1, floatin
     return _soft_threshold(z, l1) / d
 
 
+cdef inline double _enet_pen(double wj, double l1, double l2) noexcept nogil:
+    """Feature j's penalty l1 |w_j| + l2 / 2 w_j^2 (n-scale), in double."""
+    return l1 * fabs(wj) + 0.5 * l2 * wj * wj
+
+
 cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const floating* g,
                                 const floating* L1, const floating* L2, const floating* norm2,
                                 double r_norm2, double r_y, bint positive,
@@ -70,7 +75,7 @@ cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const 
         wj = w[j]
         gj = g[j]
         if wj != 0:
-            pen += L1[j] * fabs(wj) + 0.5 * L2[j] * wj * wj
+            pen += _enet_pen(wj, L1[j], L2[j])
             v = fabs(gj - (L1[j] if wj > 0 else -L1[j]) - L2[j] * wj)
         else:
             v = _pos(gj - L1[j]) if positive else _pos(fabs(gj) - L1[j])
@@ -289,7 +294,7 @@ cdef inline double _primal_ws(int m, const int* idx, const floating* w, const fl
         j = idx[k]
         wj = w[j]
         if wj != 0:
-            pen += L1[j] * fabs(wj) + 0.5 * L2[j] * wj * wj
+            pen += _enet_pen(wj, L1[j], L2[j])
     return 0.5 * r_norm2 + pen
 
 
