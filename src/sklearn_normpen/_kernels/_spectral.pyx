@@ -80,7 +80,7 @@ cdef int _loo(const floating[:, ::1] U, const floating[:, ::1] G, const floating
     cdef int A = <int>G.shape[1], T = <int>Z.shape[1]
     cdef int AT = A * T, TR = T * r
     cdef bint do_store = store.shape[0] > 0
-    cdef int i0, b, i, j, a, t, l, nb, ncol_c, stride_a, stride_t
+    cdef int i0, b, i, j, a, t, l, nb, ncol_c
     cdef size_t k1 = max(k, 1)
     cdef floating* C
     cdef floating* R
@@ -94,16 +94,9 @@ cdef int _loo(const floating[:, ::1] U, const floating[:, ::1] G, const floating
         block = 1
     if block > n:
         block = n
-    # Layouts: C is k x ncol_c; a block's residuals R[b, a, t] sit at
-    # b * AT + a * stride_a + t * stride_t ((a, t) plain, (t, a) low-rank: the GEMM outputs).
-    if lowrank:
-        ncol_c = max(TR, 1)
-        stride_a = 1
-        stride_t = A
-    else:
-        ncol_c = AT
-        stride_a = T
-        stride_t = 1
+    # Layouts: C is k x ncol_c; a block's residuals R[b, a, t] sit at b * AT + a * T + t
+    # (plain) or b * AT + t * A + a (low-rank): the GEMM outputs.
+    ncol_c = max(TR, 1) if lowrank else AT
     with nogil:
         # one allocation: C, R (block x AT), D (block x A), UU (block x k), and for the
         # low-rank route M (block x T*r) and W (block x r)
@@ -141,8 +134,15 @@ cdef int _loo(const floating[:, ::1] U, const floating[:, ::1] G, const floating
                 i = i0 + b
                 for a in range(A):
                     D[b * A + a] = q[i]
+                # R <- r_perp, in each route's layout, contiguous inner loops
+                if lowrank:
                     for t in range(T):
-                        R[b * AT + a * stride_a + t * stride_t] = r_perp[i, t]
+                        for a in range(A):
+                            R[b * AT + t * A + a] = r_perp[i, t]
+                else:
+                    for a in range(A):
+                        for t in range(T):
+                            R[b * AT + a * T + t] = r_perp[i, t]
                 for j in range(k):
                     UU[b * k + j] = U[i, j] * U[i, j]
             if lowrank:
@@ -157,8 +157,13 @@ cdef int _loo(const floating[:, ::1] U, const floating[:, ::1] G, const floating
             elif k > 0:
                 _gemm_rm(nb, AT, k, &U[i0, 0], C, 1.0, R)
                 _gemm_rm(nb, A, k, UU, &G[0, 0], 1.0, D)
-            _accumulate(nb, i0, A, T, R, stride_a, stride_t, AT, D, sw, sum_e, sum_e2,
-                        sum_mean_e2, store, do_store)
+            # literal unit strides, so the inlined accumulation keeps a unit-stride loop
+            if lowrank:
+                _accumulate(nb, i0, A, T, R, 1, A, AT, D, sw, sum_e, sum_e2, sum_mean_e2,
+                            store, do_store)
+            else:
+                _accumulate(nb, i0, A, T, R, T, 1, AT, D, sw, sum_e, sum_e2, sum_mean_e2,
+                            store, do_store)
             i0 += nb
         free(C)
     return 0
