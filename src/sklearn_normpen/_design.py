@@ -27,7 +27,7 @@ import scipy.sparse as sp
 # magnitudes of X and y whose squares, products and sums stay normal numbers in the solvers
 SAFE_RANGE = {np.dtype(np.float32): (1e-12, 1e12), np.dtype(np.float64): (1e-100, 1e100)}
 # |mean| / std above which implicit centring of a dense column is not trusted
-KAPPA = {np.dtype(np.float32): 8.0, np.dtype(np.float64): 1e4}
+KAPPA = {np.dtype(np.float32): 8.0, np.dtype(np.float64): 1e3}
 _BLOCK_BYTES = 32 * 2**20
 
 
@@ -155,8 +155,9 @@ class Design:
 
     def __init__(self, X, y, sample_weight, fit_intercept, rows=None):
         if rows is not None:
-            X = X[rows]
-            X = X.tocsc() if sp.issparse(X) else np.asfortranarray(X)
+            # rows of a Fortran array as one Fortran copy (X[rows] would be C-ordered)
+            X = X[rows].tocsc() if sp.issparse(X) else (
+                X.T[:, rows].T if X.flags.f_contiguous else np.asfortranarray(X[rows]))
             if sp.issparse(X) and not X.has_sorted_indices:
                 X = X.sorted_indices()
             y = y[rows]

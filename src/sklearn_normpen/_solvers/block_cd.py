@@ -107,6 +107,8 @@ class GroupProblem:
         self._wold = np.zeros(kmax, dtype=self.dtype)
         self._unpen_cache = {}
         self._eig = None
+        # dense data are centred exactly (the Design's or our own copy); sparse may not be
+        self._fresh = self.dtype != np.float64 or (self.sparse and d.offset_cols.size > 0)
 
     def penalty(self, rho):
         """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho``."""
@@ -211,9 +213,10 @@ class GroupProblem:
     # -- certificate inputs -----------------------------------------------------------------
     def cert_stats(self, w, penalty):
         """:class:`CertStats` at ``w`` (solver parametrisation, package scale)."""
-        # from scratch in float64: the stored residual of an implicitly centred problem
-        # carries the offsets x̄ᵀw, which cancel (cost: one pass over the non-zero columns)
-        rt = self._residual64(w)
+        if self._fresh:  # float32, or sparse offset columns: from scratch in float64
+            rt = self._residual64(w)
+        else:  # float64 with no offset column: the kernel's residual is exact enough
+            rt = self.centred_residual(self.r, w)
         z = self._gradient64(rt)
         self._z = z
         n = self.n
