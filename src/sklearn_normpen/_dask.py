@@ -1,0 +1,435 @@
+"""Dask input: the squared-loss estimators from sufficient statistics computed where the
+chunks live.
+
+The Gaussian objective depends on the data only through ``XᵀSX``, ``XᵀSy``, ``Xᵀs``,
+``yᵀSy`` and ``Σs``. For a dask array (or DataFrame) ``X`` with dense row chunks, one
+chunk-local task per row block computes, in float64 and about a common shift ``(m, c)``
+(the first chunk's means, so offset columns keep their digits), the augmented moment
+matrix ``Zᵀ S Z`` of ``Z = [X - m, y - c, 1]`` for every CV fold's rows at once; a tree of
+additions brings back ``(K + 1)·(p + 2)²`` numbers, never a row of ``X``. Each training
+fold is ``total - fold`` and the path and CV loop then run on p × p arrays in covariance
+mode (:class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem`), held-out errors
+come from the fold's own moments. Nothing of ``X`` (nor ``y``) is gathered on the client.
+
+This module never imports dask unless the input is a dask collection (which means dask is
+installed and already imported).
+"""
+import sys
+
+import numpy as np
+
+# client-side statistics larger than this are refused (a clear error names the size)
+MAX_STATS_BYTES = 4 * 2**30
+
+
+def is_dask(obj):
+    """True for a dask collection (array, DataFrame, Series), without importing dask."""
+    if "dask" not in sys.modules or obj is None:
+        return False
+    mod = type(obj).__module__ or ""
+    return mod.split(".")[0] in ("dask", "dask_expr") and hasattr(obj, "__dask_graph__")
+
+
+def any_dask(*objs):
+    return any(is_dask(o) for o in objs)
+
+
+# ---------------------------------------------------------------------------------------
+# Input checks (no pass over the data)
+# ---------------------------------------------------------------------------------------
+
+def _to_array(obj, name):
+    """A dask Array from a dask Array / DataFrame / Series, and the column names."""
+    import dask.array as da
+    names = None
+    if hasattr(obj, "to_dask_array") and not isinstance(obj, da.Array):
+        cols = getattr(obj, "columns", None)
+        if cols is not None and len(cols) and all(isinstance(c, str) for c in cols):
+            names = np.asarray(list(cols), dtype=object)
+        kinds = getattr(obj, "dtypes", None)
+        if kinds is not None and hasattr(kinds, "__iter__"):
+            bad = [str(c) for c, t in zip(cols, kinds) if np.dtype(t).kind not in "biuf"]
+            if bad:
+                raise ValueError(f"{name} has non-numeric column(s) {bad[:5]}: encode them "
+                                 "before fitting on dask input.")
+        obj = obj.to_dask_array(lengths=True)  # partition lengths only (ints), no data
+    if not isinstance(obj, da.Array):
+        raise TypeError(f"{name} must be a dask array or dask DataFrame/Series when other "
+                        f"inputs are dask collections; got {type(obj).__name__}.")
+    return obj, names
+
+
+def _check_chunks(A, name):
+    if any(np.isnan(c) for c in A.chunks[0]) or np.isnan(A.shape[0]):
+        raise ValueError(f"{name} has unknown chunk sizes; call {name}.compute_chunk_sizes() "
+                         "(or to_dask_array(lengths=True) for a DataFrame) first.")
+    meta = getattr(A, "_meta", None)
+    mod = type(meta).__module__ or ""
+    if mod.startswith(("scipy.sparse", "sparse", "cupyx")):
+        raise TypeError(f"{name} has sparse chunks ({type(meta).__name__}); dask input must "
+                        "have dense NumPy chunks (the sufficient statistics are dense).")
+
+
+def _row_vector(v, name, X):
+    """``v`` (dask, NumPy or None) as a dask vector with ``X``'s row chunks."""
+    import dask.array as da
+    if v is None:
+        return None
+    if is_dask(v):
+        v, _ = _to_array(v, name)
+        _check_chunks(v, name)
+    else:
+        a = np.asarray(v)
+        if a.ndim == 0:
+            raise ValueError(f"{name} must be one value per sample; got a scalar.")
+        v = da.from_array(a, chunks=(X.chunks[0],) + a.shape[1:])
+    if v.ndim == 2 and v.shape[1] == 1:
+        v = v[:, 0]
+    if v.ndim != 1:
+        raise ValueError(f"{name} must be 1-D on dask input; got shape {v.shape}.")
+    if v.shape[0] != X.shape[0]:
+        raise ValueError(f"{name} has {v.shape[0]} entries but X has {X.shape[0]} samples.")
+    if v.chunks[0] != X.chunks[0]:
+        raise ValueError(f"{name} and X are chunked differently along the rows "
+                         f"({v.chunks[0][:4]}… vs {X.chunks[0][:4]}…); rechunk {name} to "
+                         f"X.chunks[0] (e.g. {name}.rechunk((X.chunks[0],))).")
+    if v.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric; got dtype {v.dtype}.")
+    return v
+
+
+def check_dask_input(X, y, sample_weight=None):
+    """Validate dask ``X, y, sample_weight`` without computing anything.
+
+    Returns ``(X, y, sw, feature_names)``: ``X`` a 2-D float32/float64 dask array with one
+    column chunk, ``y`` and ``sw`` dask vectors with ``X``'s row chunks.
+    """
+    X, names = _to_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D; got a dask array of shape {X.shape}.")
+    _check_chunks(X, "X")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"X must be numeric; got dtype {X.dtype}.")
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    if X.shape[0] < 2 or X.shape[1] < 1:
+        raise ValueError(f"X of shape {X.shape} is too small to fit.")
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})  # chunk-local: rows stay where they are
+    y = _row_vector(y, "y", X)
+    if y is None:
+        raise ValueError("y is required.")
+    sw = _row_vector(sample_weight, "sample_weight", X)
+    return X, y, sw, names
+
+
+def check_stats_size(p, K):
+    """A clear error when the ``(K + 1)`` moment matrices would not fit on the client."""
+    need = (K + 1) * (p + 2) ** 2 * 8
+    limit = MAX_STATS_BYTES
+    try:
+        import psutil
+        limit = min(limit, psutil.virtual_memory().available // 2)
+    except ImportError:  # pragma: no cover
+        pass
+    if need > limit:
+        raise ValueError(
+            f"p={p} features with {K} folds need {(K + 1)} float64 moment matrices of "
+            f"{(p + 2)}×{(p + 2)}: {need / 2**30:.2f} GiB on the client, above the "
+            f"{limit / 2**30:.2f} GiB allowed. The sufficient-statistics route is for "
+            "n ≫ p; reduce p (feature screening) or the number of folds.")
+
+
+# ---------------------------------------------------------------------------------------
+# Fold labels, chunk-locally
+# ---------------------------------------------------------------------------------------
+
+def _labels_block(rows, n, n_folds, seed):
+    """Fold labels of the rows ``rows`` (their global indices, one block): with ``seed``
+    None the contiguous folds of ``KFold(n_folds)`` (identical to it), otherwise a
+    permutation, drawn from ``(seed, first row)``, of the balanced labels
+    ``(i mod n_folds)``."""
+    rows = np.asarray(rows)
+    if seed is None:
+        sizes = np.full(n_folds, n // n_folds)
+        sizes[: n % n_folds] += 1
+        return np.searchsorted(np.cumsum(sizes), rows, side="right").astype(np.intp)
+    if rows.size == 0:
+        return rows.astype(np.intp)
+    rng = np.random.default_rng([int(seed), int(rows[0])])
+    return rng.permutation((rows % n_folds).astype(np.intp))
+
+
+def fold_labels(X, n_folds=5, random_state=None):
+    """The fold label of every row of the dask array ``X``, drawn chunk-locally.
+
+    With ``random_state=None`` the folds are ``KFold(n_folds)``'s contiguous blocks; with a
+    seed each row chunk gets a permutation of balanced labels drawn from the seed and the
+    chunk's first row (reproducible for the same chunking). These are the folds the
+    estimators use for ``cv=n_folds`` on dask input; compute them (a small integer vector)
+    to reproduce a fit in memory with ``PredefinedSplit``.
+
+    Parameters
+    ----------
+    X : dask array or dask DataFrame of shape (n_samples, n_features)
+    n_folds : int, default=5
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    labels : dask array of int of shape (n_samples,), chunked as ``X``'s rows
+    """
+    import dask.array as da
+    X, _ = _to_array(X, "X")
+    _check_chunks(X, "X")
+    n = int(X.shape[0])
+    if not isinstance(n_folds, (int, np.integer)) or n_folds < 2 or n_folds > n:
+        raise ValueError(f"cv={n_folds!r} folds: need an int in [2, n_samples={n}].")
+    seed = _seed(random_state)
+    rows = da.arange(n, chunks=(X.chunks[0],), dtype=np.int64)
+    return rows.map_blocks(_labels_block, n, int(n_folds), seed, dtype=np.intp)
+
+
+def _seed(random_state):
+    if random_state is None:
+        return None
+    if isinstance(random_state, (int, np.integer)):
+        return int(random_state)
+    from sklearn.utils import check_random_state
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def resolve_dask_folds(cv, X, random_state):
+    """``(labels, fold_values)``: a dask label vector and the sorted fold values (rows
+    labelled -1, as in ``PredefinedSplit``, are in every training fold)."""
+    if is_dask(cv):
+        lab = _row_vector(cv, "cv (fold labels)", X)
+        if lab.dtype.kind not in "iu":
+            raise ValueError(f"cv fold labels must be integers; got dtype {lab.dtype}.")
+        import dask.array as da
+        values = da.unique(lab).compute()  # at most n_folds + 1 integers
+        values = values[values != -1]
+        if values.size < 2:
+            raise ValueError(f"cv fold labels define {values.size} fold(s); need at least 2.")
+        return lab, values
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
+        return fold_labels(X, int(cv), random_state), np.arange(int(cv))
+    raise ValueError("On dask input cv must be an int (folds drawn chunk-locally, see "
+                     "sklearn_normpen.dask_fold_labels) or a dask array of integer fold "
+                     f"labels chunked like X's rows; got {type(cv).__name__}.")
+
+
+# ---------------------------------------------------------------------------------------
+# The one pass: moments of every fold
+# ---------------------------------------------------------------------------------------
+
+def _block_moments(xb, yb, sb, lb, shift, yshift, values):
+    """``Zᵀ S Z`` (float64, ``Z = [x - m, y - c, 1]``) of the block's rows of each fold
+    (``values``), then of the unlabelled rows: shape ``(K + 1, p + 2, p + 2)``."""
+    from scipy.linalg import blas
+    dt = xb.dtype
+    m, p = xb.shape
+    Z = np.empty((m, p + 2), order="F")
+    Z[:, :p] = xb
+    Z[:, :p] -= shift
+    Z[:, p] = np.asarray(yb, dtype=dt)  # y in X's dtype, as the in-memory fit casts it
+    Z[:, p] -= yshift
+    Z[:, p + 1] = 1.0
+    if not np.all(np.isfinite(Z)):
+        raise ValueError("X or y contains NaN or infinity.")
+    if sb is not None:
+        s = np.asarray(sb, dtype=dt).astype(np.float64)
+        if not np.all(np.isfinite(s)) or np.any(s < 0):
+            raise ValueError("sample_weight must be finite and non-negative.")
+        Z *= np.sqrt(s)[:, None]
+    K = len(values)
+    out = np.zeros((K + 1, p + 2, p + 2))
+    k_of = np.searchsorted(values, lb)
+    known = (k_of < K) & (values[np.minimum(k_of, K - 1)] == lb)
+    k_of = np.where(known, k_of, K)
+    if np.any(~known & (lb != -1)):
+        raise ValueError(f"fold label(s) {np.unique(lb[~known & (lb != -1)])[:5]} appear in "
+                         "a block but not among the fold labels.")
+    for k in np.unique(k_of):
+        Zk = Z[k_of == k] if k_of.size and not np.all(k_of == k) else Z
+        G = blas.dsyrk(1.0, np.asfortranarray(Zk), trans=1, lower=0)
+        il = np.tril_indices(p + 2, -1)
+        G[il] = G.T[il]
+        out[k] = G
+    return out
+
+
+def _tree_sum(parts):
+    from dask import delayed
+    while len(parts) > 1:
+        nxt = [delayed(np.add)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+        if len(parts) % 2:
+            nxt.append(parts[-1])
+        parts = nxt
+    return parts[0]
+
+
+def fold_moments(X, y, sw, labels, values, fit_intercept):
+    """The one pass over ``X``: ``(moments (K+1, p+2, p+2), shift, yshift)``.
+
+    The shift is the first chunk's (unweighted) column means and y mean with an intercept
+    (any representative value keeps the float64 sums of offset columns accurate; the
+    centring itself is the exact rank-one correction of
+    :func:`~sklearn_normpen._design.centred_gram`), zero without.
+    """
+    import dask
+    from dask import delayed
+    p = X.shape[1]
+    if fit_intercept:
+        shift, yshift = dask.compute(X.blocks[0].astype(np.float64).mean(axis=0),
+                                     y.blocks[0].astype(X.dtype).astype(np.float64).mean())
+        shift, yshift = np.asarray(shift, np.float64), float(yshift)
+        if not (np.all(np.isfinite(shift)) and np.isfinite(yshift)):
+            raise ValueError("X or y contains NaN or infinity.")
+    else:
+        shift, yshift = np.zeros(p), 0.0
+    xs = X.to_delayed().ravel()
+    ys = y.to_delayed().ravel()
+    ss = [None] * len(xs) if sw is None else list(sw.to_delayed().ravel())
+    ls = labels.to_delayed().ravel()
+    values = np.asarray(values)
+    parts = [delayed(_block_moments, pure=True)(xb, yb, sb, lb, shift, yshift, values)
+             for xb, yb, sb, lb in zip(xs, ys, ss, ls)]
+    (M,) = dask.compute(_tree_sum(parts))
+    return M, shift, yshift
+
+
+def moments_to_stats(M):
+    """The :meth:`Design.gram_stats` dict of an augmented moment matrix ``Zᵀ S Z``."""
+    p = M.shape[0] - 2
+    return dict(G=M[:p, :p].copy(), sx=M[:p, p + 1].copy(), xy=M[:p, p].copy(),
+                sy=float(M[p, p + 1]), yy=float(M[p, p]), S=float(M[p + 1, p + 1]))
+
+
+def held_out_mse(M, coefs, x_mean, y_mean, shift, yshift):
+    """Weighted mean squared error ``Σ s (y - x w - b)² / Σ s`` of the rows whose moments
+    (about ``shift, yshift``) are ``M``, for each column of ``coefs`` with the intercept
+    ``b = y_mean - x_meanᵀ w`` of the model that fitted it (float64, from moments)."""
+    st = moments_to_stats(M)
+    W = np.asarray(coefs, dtype=np.float64)
+    # y - x w - b = (y - c) - (x - m) w - d,  d = (ȳ - c) - (x̄ - m)ᵀ w
+    d = (y_mean - yshift) - (np.asarray(x_mean) - shift) @ W
+    quad = np.einsum("ia,ia->a", W, st["G"] @ W)
+    sse = (st["yy"] - 2 * (st["xy"] @ W) + quad - 2 * d * (st["sy"] - st["sx"] @ W)
+           + d * d * st["S"])
+    return np.maximum(sse, 0.0) / st["S"]
+
+
+class StatsDesign:
+    """What a covariance-mode problem reads of a Design when the data stay on the
+    cluster: the dtype and whether an intercept is fitted."""
+
+    sparse = False
+
+    def __init__(self, dtype, fit_intercept):
+        self.dtype = np.dtype(dtype)
+        self.fit_intercept = bool(fit_intercept)
+
+
+# ---------------------------------------------------------------------------------------
+# ElasticNetPathCV on dask input
+# ---------------------------------------------------------------------------------------
+
+def _enet_fold(k, M, total, shift, yshift, design, spec, grids, tol, max_iter):
+    """One fold: the training problem ``total - fold``, its paths, held-out errors."""
+    from ._path import compute_path
+    from ._solvers.coordinate_descent import EnetProblem
+    train = {key: total[key] - v for key, v in moments_to_stats(M[k]).items()}
+    problem = EnetProblem(design, "gram", stats=train, x_shift=shift, y_mean=yshift)
+    errors = np.empty(grids.shape)
+    certs = []
+    for i, pen in enumerate(spec.penalties(problem)):
+        res = compute_path(problem, pen, grids[i], tol=tol, max_iter=max_iter)
+        errors[i] = held_out_mse(M[k], res.coefs, problem.x_mean, problem.y_mean, shift,
+                                 yshift)
+        res.coefs = None
+        certs.append(res)
+    return errors, certs
+
+
+def fit_enet_path_cv(est, X, y, sample_weight, groups):
+    """``ElasticNetPathCV.fit`` on dask input (see the module docstring)."""
+    from sklearn.utils.parallel import Parallel, delayed
+
+    from ._grid import make_grid
+    from ._path import compute_path, warn_unconverged
+    from ._solvers.coordinate_descent import EnetProblem
+    from ._validation import validate_alphas, validate_array_params, validate_penalty_factor
+    from .elastic_net import _alpha_max, _check_l1_ratios, _EnetSpec
+    from .selection import select_on_paths
+
+    validate_array_params(est)
+    if groups is not None:
+        raise ValueError("groups are not supported on dask input: pass the fold of every "
+                         "row as a dask array through cv.")
+    if est.precompute is False:
+        raise ValueError("precompute=False (residual mode) needs X in memory; dask input "
+                         "always runs in covariance mode (precompute='auto' or True).")
+    X, y, sw, names = check_dask_input(X, y, sample_weight)
+    n, p = (int(s) for s in X.shape)
+    l1_ratios = _check_l1_ratios(est.l1_ratio, est.alphas)
+    if not isinstance(est.alphas, (int, np.integer)):
+        user_grid = validate_alphas(est.alphas)
+    pf = validate_penalty_factor(est.penalty_factor, p)
+    labels, values = resolve_dask_folds(est.cv, X, est.random_state)
+    K = len(values)
+    check_stats_size(p, K)
+
+    M, shift, yshift = fold_moments(X, y, sw, labels, values, est.fit_intercept)
+    total = moments_to_stats(M.sum(axis=0))
+    W = M[:K, -1, -1]
+    if total["S"] <= 0:
+        raise ValueError("sample_weight must have a positive sum.")
+    for k in range(K):
+        if W[k] <= 0 or total["S"] - W[k] <= 0:
+            raise ValueError(f"cv fold {values[k]} has an empty (or zero-weight) train or "
+                             "test set.")
+    design = StatsDesign(X.dtype, est.fit_intercept)
+    pb = EnetProblem(design, "gram", stats=total, x_shift=shift, y_mean=yshift)
+    spec = _EnetSpec(design, "gram", l1_ratios, pf, est.standardize, est.positive)
+    pens = spec.penalties(pb)
+    if isinstance(est.alphas, (int, np.integer)):
+        grids = np.array([make_grid(int(est.alphas),
+                                    lambda: _alpha_max(pb, pen, est.tol, est.max_iter),
+                                    est.eps) for pen in pens])
+    else:
+        grids = np.tile(user_grid, (len(l1_ratios), 1))
+
+    out = Parallel(n_jobs=est.n_jobs)(
+        delayed(_enet_fold)(k, M, total, shift, yshift, design, spec, grids, est.tol,
+                            est.max_iter) for k in range(K))
+    errors = np.stack([e for e, _ in out], axis=-1)
+    fold_results = [c for _, cs in out for c in cs]
+    sel = select_on_paths(errors, W, grids)
+    best = sel["best_path"]
+    res = compute_path(pb, pens[best], grids[best], tol=est.tol, max_iter=est.max_iter)
+    warn_unconverged(fold_results + [res])
+    est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=range(K),
+                        l1_ratios=l1_ratios, scalar=np.ndim(est.l1_ratio) == 0, path=res,
+                        fold_results=fold_results)
+    _set_input_attributes(est, p, names)
+    return est
+
+
+def _set_input_attributes(est, p, names):
+    est.n_features_in_ = p
+    if names is not None:
+        est.feature_names_in_ = names
+    elif hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+
+
+def predict(est, X):
+    """``X @ coef_ + intercept_`` as a lazy dask array (row chunks kept)."""
+    X, _ = _to_array(X, "X")
+    if X.ndim != 2 or X.shape[1] != est.n_features_in_:
+        raise ValueError(f"X has {X.shape[1] if X.ndim == 2 else X.shape} features, but "
+                         f"{type(est).__name__} is expecting {est.n_features_in_} features.")
+    dt = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+    coef = np.asarray(est.coef_, dtype=dt)
+    return X.astype(dt) @ coef.T + np.asarray(est.intercept_, dtype=dt)
