@@ -70,8 +70,9 @@ def _check_chunks(A, name):
                         "have dense NumPy chunks (the sufficient statistics are dense).")
 
 
-def _row_vector(v, name, X):
-    """``v`` (dask, NumPy or None) as a dask vector with ``X``'s row chunks."""
+def _row_vector(v, name, X, allow_2d=False):
+    """``v`` (dask, NumPy or None) as a dask vector (or, ``allow_2d``, a dask matrix of
+    one column chunk) with ``X``'s row chunks."""
     import dask.array as da
     if v is None:
         return None
@@ -83,9 +84,11 @@ def _row_vector(v, name, X):
         if a.ndim == 0:
             raise ValueError(f"{name} must be one value per sample; got a scalar.")
         v = da.from_array(a, chunks=(X.chunks[0],) + a.shape[1:])
-    if v.ndim == 2 and v.shape[1] == 1:
+    if v.ndim == 2 and v.shape[1] == 1 and not allow_2d:
         v = v[:, 0]
-    if v.ndim != 1:
+    if allow_2d and v.ndim == 2 and len(v.chunks[1]) > 1:
+        v = v.rechunk({1: -1})
+    if v.ndim != 1 and not (allow_2d and v.ndim == 2):
         raise ValueError(f"{name} must be 1-D on dask input; got shape {v.shape}.")
     if v.shape[0] != X.shape[0]:
         raise ValueError(f"{name} has {v.shape[0]} entries but X has {X.shape[0]} samples.")
@@ -98,7 +101,7 @@ def _row_vector(v, name, X):
     return v
 
 
-def check_dask_input(X, y, sample_weight=None):
+def check_dask_input(X, y, sample_weight=None, multi_output=False):
     """Validate dask ``X, y, sample_weight`` without computing anything.
 
     Returns ``(X, y, sw, feature_names)``: ``X`` a 2-D float32/float64 dask array with one
@@ -116,7 +119,7 @@ def check_dask_input(X, y, sample_weight=None):
         raise ValueError(f"X of shape {X.shape} is too small to fit.")
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})  # chunk-local: rows stay where they are
-    y = _row_vector(y, "y", X)
+    y = _row_vector(y, "y", X, allow_2d=multi_output)
     if y is None:
         raise ValueError("y is required.")
     sw = _row_vector(sample_weight, "sample_weight", X)
@@ -224,17 +227,21 @@ def resolve_dask_folds(cv, X, random_state):
 # ---------------------------------------------------------------------------------------
 
 def _block_moments(xb, yb, sb, lb, shift, yshift, values):
-    """``Zᵀ S Z`` (float64, ``Z = [x - m, y - c, 1]``) of the block's rows of each fold
-    (``values``), then of the unlabelled rows: shape ``(K + 1, p + 2, p + 2)``."""
+    """``Zᵀ S Z`` (float64, ``Z = [x - m, y - c, 1]``, ``y`` one or more targets) of the
+    block's rows of each fold (``values``), then of the other rows (all rows when ``lb``
+    is None): shape ``(K + 1, p + T + 1, p + T + 1)``."""
     from scipy.linalg import blas
     dt = xb.dtype
     m, p = xb.shape
-    Z = np.empty((m, p + 2), order="F")
+    Y = np.asarray(yb, dtype=dt).reshape(m, -1)  # y in X's dtype, as the in-memory fit
+    T = Y.shape[1]
+    d = p + T + 1
+    Z = np.empty((m, d), order="F")
     Z[:, :p] = xb
     Z[:, :p] -= shift
-    Z[:, p] = np.asarray(yb, dtype=dt)  # y in X's dtype, as the in-memory fit casts it
-    Z[:, p] -= yshift
-    Z[:, p + 1] = 1.0
+    Z[:, p:p + T] = Y
+    Z[:, p:p + T] -= yshift
+    Z[:, -1] = 1.0
     if not np.all(np.isfinite(Z)):
         raise ValueError("X or y contains NaN or infinity.")
     if sb is not None:
@@ -243,17 +250,21 @@ def _block_moments(xb, yb, sb, lb, shift, yshift, values):
             raise ValueError("sample_weight must be finite and non-negative.")
         Z *= np.sqrt(s)[:, None]
     K = len(values)
-    out = np.zeros((K + 1, p + 2, p + 2))
-    k_of = np.searchsorted(values, lb)
-    known = (k_of < K) & (values[np.minimum(k_of, K - 1)] == lb)
-    k_of = np.where(known, k_of, K)
-    if np.any(~known & (lb != -1)):
-        raise ValueError(f"fold label(s) {np.unique(lb[~known & (lb != -1)])[:5]} appear in "
-                         "a block but not among the fold labels.")
+    out = np.zeros((K + 1, d, d))
+    if lb is None or K == 0:
+        k_of = np.full(m, K)
+    else:
+        lb = np.asarray(lb)
+        k_of = np.searchsorted(values, lb)
+        known = (k_of < K) & (values[np.minimum(k_of, K - 1)] == lb)
+        if np.any(~known & (lb != -1)):
+            raise ValueError(f"fold label(s) {np.unique(lb[~known & (lb != -1)])[:5]} "
+                             "appear in a block but not among the fold labels.")
+        k_of = np.where(known, k_of, K)
+    il = np.tril_indices(d, -1)
     for k in np.unique(k_of):
-        Zk = Z[k_of == k] if k_of.size and not np.all(k_of == k) else Z
+        Zk = Z if np.all(k_of == k) else Z[k_of == k]
         G = blas.dsyrk(1.0, np.asfortranarray(Zk), trans=1, lower=0)
-        il = np.tril_indices(p + 2, -1)
         G[il] = G.T[il]
         out[k] = G
     return out
@@ -270,7 +281,8 @@ def _tree_sum(parts):
 
 
 def fold_moments(X, y, sw, labels, values, fit_intercept):
-    """The one pass over ``X``: ``(moments (K+1, p+2, p+2), shift, yshift)``.
+    """The one pass over ``X``: ``(moments (K+1, d, d), shift, yshift)``, ``d = p + T + 1``
+    (``T`` targets; ``labels`` None: no folds, ``K = 0``).
 
     The shift is the first chunk's (unweighted) column means and y mean with an intercept
     (any representative value keeps the float64 sums of offset columns accurate; the
@@ -280,27 +292,30 @@ def fold_moments(X, y, sw, labels, values, fit_intercept):
     import dask
     from dask import delayed
     p = X.shape[1]
+    T = 1 if y.ndim == 1 else y.shape[1]
     if fit_intercept:
         shift, yshift = dask.compute(X.blocks[0].astype(np.float64).mean(axis=0),
-                                     y.blocks[0].astype(X.dtype).astype(np.float64).mean())
-        shift, yshift = np.asarray(shift, np.float64), float(yshift)
-        if not (np.all(np.isfinite(shift)) and np.isfinite(yshift)):
+                                     y.blocks[0].astype(X.dtype).astype(np.float64)
+                                     .mean(axis=0))
+        shift, yshift = np.asarray(shift, np.float64), np.asarray(yshift, np.float64)
+        if not (np.all(np.isfinite(shift)) and np.all(np.isfinite(yshift))):
             raise ValueError("X or y contains NaN or infinity.")
     else:
-        shift, yshift = np.zeros(p), 0.0
+        shift, yshift = np.zeros(p), np.zeros(() if y.ndim == 1 else T)
     xs = X.to_delayed().ravel()
     ys = y.to_delayed().ravel()
     ss = [None] * len(xs) if sw is None else list(sw.to_delayed().ravel())
-    ls = labels.to_delayed().ravel()
-    values = np.asarray(values)
+    ls = [None] * len(xs) if labels is None else list(labels.to_delayed().ravel())
+    values = np.asarray([] if values is None else values)
     parts = [delayed(_block_moments, pure=True)(xb, yb, sb, lb, shift, yshift, values)
              for xb, yb, sb, lb in zip(xs, ys, ss, ls)]
     (M,) = dask.compute(_tree_sum(parts))
-    return M, shift, yshift
+    return M, shift, (float(yshift) if y.ndim == 1 else yshift)
 
 
 def moments_to_stats(M):
-    """The :meth:`Design.gram_stats` dict of an augmented moment matrix ``Zᵀ S Z``."""
+    """The :meth:`Design.gram_stats` dict of an augmented moment matrix ``Zᵀ S Z`` of one
+    target."""
     p = M.shape[0] - 2
     return dict(G=M[:p, :p].copy(), sx=M[:p, p + 1].copy(), xy=M[:p, p].copy(),
                 sy=float(M[p, p + 1]), yy=float(M[p, p]), S=float(M[p + 1, p + 1]))
@@ -433,3 +448,200 @@ def predict(est, X):
     dt = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
     coef = np.asarray(est.coef_, dtype=dt)
     return X.astype(dt) @ coef.T + np.asarray(est.intercept_, dtype=dt)
+
+
+# ---------------------------------------------------------------------------------------
+# SpectralRidge / SpectralRidgeCV on dask input: the Gram route from moments
+# ---------------------------------------------------------------------------------------
+
+def _split_moments(M, T):
+    """``(G, XY, sx, YY, sy, S)`` of an augmented moment matrix with ``T`` targets."""
+    p = M.shape[0] - T - 1
+    return (M[:p, :p], M[:p, p:p + T], M[:p, -1], M[p:p + T, p:p + T], M[p:p + T, -1],
+            float(M[-1, -1]))
+
+
+def decompose_moments(M, T, shift, yshift, fit_intercept, n_samples, penalty_factor=None):
+    """The :class:`~sklearn_normpen._solvers.spectral.SpectralDecomposition` of the
+    ``"gram"`` route from moments (about ``shift, yshift``): the eigendecomposition of the
+    centred weighted Gram ``Xcᵀ S Xc``, with the same rank cut-off as in memory."""
+    from ._solvers.spectral import _EPS, SpectralDecomposition, _eigh_desc
+    G, XY, sx, YY, sy, S = _split_moments(M, T)
+    p = G.shape[0]
+    if fit_intercept:
+        dx, dy = sx / S, sy / S
+        Q = G - S * np.outer(dx, dx)
+        q = XY - np.outer(dx, sy)
+        ys_sq = np.maximum(np.diag(YY) - S * dy * dy, 0.0)
+    else:
+        dx, dy = np.zeros(p), np.zeros(T)
+        Q, q, ys_sq = G.copy(), XY.copy(), np.diag(YY).copy()
+    X_offset = np.asarray(shift, np.float64) + dx
+    y_offset = np.asarray(yshift, np.float64).reshape(-1) + dy
+    if not fit_intercept:
+        X_offset, y_offset = np.zeros(p), np.zeros(T)
+    cs = None if penalty_factor is None else 1.0 / np.sqrt(
+        np.asarray(penalty_factor, dtype=np.float64))
+    Xo = X_offset if cs is None else X_offset * cs
+    if cs is not None:
+        Q = cs[:, None] * Q * cs[None, :]
+        q = cs[:, None] * q
+    lam, V = _eigh_desc(Q)
+    c = np.sqrt(S) * np.linalg.norm(Xo)
+    lam_ref = max(lam[0], np.sqrt(max(lam[0], 0.0)) * c) if lam.size else 0.0
+    keep = (lam > max(n_samples, p) * _EPS * lam_ref if lam_ref > 0
+            else np.zeros(lam.shape, dtype=bool))
+    k = int(np.sum(keep))
+    sigma = np.sqrt(lam[:k])
+    V = np.ascontiguousarray(V[:, :k])
+    Z = (V.T @ q) / sigma[:, None]
+    if cs is not None:
+        V = cs[:, None] * V
+    return SpectralDecomposition(
+        method="gram", singular_values=np.ascontiguousarray(sigma), V=V,
+        Z=np.ascontiguousarray(Z), U=None, ys=None, ys_sq=ys_sq, X_offset=X_offset,
+        y_offset=y_offset, sample_weight=None, sw_sum=S, n_samples=int(n_samples),
+        fit_intercept=bool(fit_intercept))
+
+
+def held_out_ridge_mse(M, T, dec, alphas, shift, yshift):
+    """Held-out weighted MSE ``(A, T)`` of the ridge path of ``dec`` on the rows whose
+    moments are ``M`` (float64, from moments)."""
+    G, XY, sx, YY, sy, S = _split_moments(M, T)
+    W, _ = dec.coef_path(alphas)                                # (T, p, A)
+    yshift = np.asarray(yshift, np.float64).reshape(-1)
+    out = np.empty((len(alphas), T))
+    for t in range(T):
+        Wt = W[t]
+        # y - xw - b = (y - c) - (x - m)w - d with d = (ȳ - c) - (x̄ - m)ᵀw (no cancellation)
+        d = (dec.y_offset[t] - yshift[t]) - (dec.X_offset - shift) @ Wt
+        quad = np.einsum("ia,ia->a", Wt, G @ Wt)
+        sse = (YY[t, t] - 2 * (XY[:, t] @ Wt) + quad - 2 * d * (sy[t] - sx @ Wt)
+               + d * d * S)
+        out[:, t] = np.maximum(sse, 0.0) / S
+    return out
+
+
+def _check_ridge_solver(solver):
+    if solver not in ("auto", "gram"):
+        raise ValueError(f"solver={solver!r} needs X in memory; on dask input the ridge is "
+                         "solved from the Gram matrix (solver='auto' or 'gram').")
+
+
+def fit_spectral_ridge(est, X, y, sample_weight):
+    """``SpectralRidge.fit`` on dask input: one pass for the moments, the Gram route."""
+    from .spectral_ridge import (_check_alpha_per_target, _check_penalty_factor,
+                                 _intercept_out)
+    _check_ridge_solver(est.solver)
+    X, y, sw, names = check_dask_input(X, y, sample_weight, multi_output=True)
+    n, p = (int(s) for s in X.shape)
+    T = 1 if y.ndim == 1 else int(y.shape[1])
+    alpha = _check_alpha_per_target(est.alpha, T)
+    pf = _check_penalty_factor(est.penalty_factor, p)
+    check_stats_size(p + T - 1, 0)
+    M, shift, yshift = fold_moments(X, y, sw, None, None, est.fit_intercept)
+    if M[0, -1, -1] <= 0:
+        raise ValueError("sample_weight must have a positive sum.")
+    dec = decompose_moments(M[0], T, shift, yshift, est.fit_intercept, n, pf)
+    W, b = dec.coef_at(alpha)
+    est._y_ndim, est._dtype = y.ndim, X.dtype
+    est._decomp, est._iterative = dec, None
+    est.singular_values_ = dec.singular_values.astype(X.dtype)
+    est.rank_ = dec.rank
+    est.solver_, est.n_iter_ = "gram", None
+    df = np.array([dec.df([a])[0] for a in alpha])
+    est.df_ = float(df[0]) if np.ndim(est.alpha) == 0 else df
+    est.coef_ = (W[0] if y.ndim == 1 else W).astype(X.dtype)
+    est.intercept_ = _intercept_out(b, y.ndim, est.fit_intercept, X.dtype)
+    _set_input_attributes(est, p, names)
+    return est
+
+
+def fit_spectral_ridge_cv(est, X, y, sample_weight, groups):
+    """``SpectralRidgeCV.fit`` on dask input: GCV from the full moments, K-fold from the
+    fold moments (each training fold ``total - fold``); leave-one-out is refused."""
+    from ._validation import validate_alphas
+    from .selection import cv_statistics, select_min_1se
+    from .spectral_ridge import _check_penalty_factor, _intercept_out
+    _check_ridge_solver(est.solver)
+    if est.cv is None:
+        raise ValueError("cv=None (leave-one-out) needs every row's leverage, which is not "
+                         "computed on dask input: use cv='gcv' or K-fold (an int, or a dask "
+                         "array of fold labels).")
+    if groups is not None:
+        raise ValueError("groups are not supported on dask input: pass the fold of every "
+                         "row as a dask array through cv.")
+    if est.store_cv_values:
+        raise ValueError("store_cv_values=True is only available with cv=None "
+                         "(leave-one-out), which dask input does not offer.")
+    X, y, sw, names = check_dask_input(X, y, sample_weight, multi_output=True)
+    n, p = (int(s) for s in X.shape)
+    T = 1 if y.ndim == 1 else int(y.shape[1])
+    gcv = isinstance(est.cv, str)
+    if gcv and est.rule == "1se":
+        raise ValueError("rule='1se' needs a standard error, which GCV does not define: use "
+                         "K-fold with rule='1se', or rule='min' with cv='gcv'.")
+    int_grid = isinstance(est.alphas, (int, np.integer)) and not isinstance(est.alphas, bool)
+    alphas = None if int_grid else validate_alphas(est.alphas)
+    pf = _check_penalty_factor(est.penalty_factor, p)
+    labels = values = None
+    if not gcv:
+        labels, values = resolve_dask_folds(est.cv, X, None)
+    K = 0 if values is None else len(values)
+    check_stats_size(p + T - 1, K)
+    M, shift, yshift = fold_moments(X, y, sw, labels, values, est.fit_intercept)
+    Mt = M.sum(axis=0)
+    if Mt[-1, -1] <= 0:
+        raise ValueError("sample_weight must have a positive sum.")
+    dec = decompose_moments(Mt, T, shift, yshift, est.fit_intercept, n, pf)
+    if int_grid:
+        top = dec.singular_values[0] ** 2 if dec.rank else 1.0
+        alphas = np.geomspace(1e2 * top, 1e-6 * top, int(est.alphas))
+    per_target = bool(est.alpha_per_target) and T > 1
+    mse_path = None
+    if gcv:
+        from ._solvers.spectral import gcv_errors
+        g, _ = gcv_errors(dec, alphas)
+        mean = g.T if per_target else g.mean(axis=1)
+        se = np.full(mean.shape, np.nan)
+        criterion = "gcv"
+    else:
+        Wk = M[:K, -1, -1]
+        E = []
+        for k in range(K):
+            if Wk[k] <= 0 or Mt[-1, -1] - Wk[k] <= 0:
+                raise ValueError(f"cv fold {values[k]} has an empty (or zero-weight) train "
+                                 "or test set.")
+            dk = decompose_moments(Mt - M[k], T, shift, yshift, est.fit_intercept, n, pf)
+            E.append(held_out_ridge_mse(M[k], T, dk, alphas, shift, yshift))
+        E = np.stack(E, axis=-1)                                   # (A, T, K)
+        mse_path = np.moveaxis(E, 1, 0) if per_target else E.mean(axis=1)
+        mean, se = cv_statistics(mse_path, Wk)
+        criterion = "kfold"
+    if per_target:
+        idx = np.array([select_min_1se(mean[t], se[t], alphas) for t in range(T)])
+        i_min, i_1se = idx[:, 0], idx[:, 1]
+    else:
+        i_min, i_1se = select_min_1se(mean, se, alphas)
+    i_best = i_min if est.rule == "min" else i_1se
+    a_best = alphas[i_best] if per_target else np.full(T, alphas[i_best])
+    coef, intercept = dec.coef_at(a_best)
+    dt = X.dtype
+    est.alphas_ = alphas
+    est.criterion_ = criterion
+    est.alpha_min_ = alphas[i_min] if per_target else float(alphas[i_min])
+    est.alpha_1se_ = alphas[i_1se] if per_target else float(alphas[i_1se])
+    est.alpha_ = est.alpha_min_ if est.rule == "min" else est.alpha_1se_
+    est.cv_mean_, est.cv_se_ = mean, se
+    est.mse_path_ = mse_path
+    est.df_path_ = dec.df(alphas)
+    est._decomp, est._y_ndim, est._dtype = dec, y.ndim, dt
+    est.__dict__.pop("_path", None)
+    est.coef_ = (coef[0] if y.ndim == 1 else coef).astype(dt)
+    est.intercept_ = _intercept_out(intercept, y.ndim, est.fit_intercept, dt)
+    est.singular_values_ = dec.singular_values.astype(dt)
+    est.rank_ = dec.rank
+    est.solver_ = "gram"
+    est.best_score_ = -(mean[np.arange(T), i_best] if per_target else mean[i_best])
+    _set_input_attributes(est, p, names)
+    return est
