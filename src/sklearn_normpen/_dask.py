@@ -163,7 +163,7 @@ def _labels_block(rows, n, n_folds, seed):
     return rng.permutation((rows % n_folds).astype(np.intp))
 
 
-def fold_labels(X, n_folds=5, random_state=None):
+def dask_fold_labels(X, n_folds=5, random_state=None):
     """The fold label of every row of the dask array ``X``, drawn chunk-locally.
 
     With ``random_state=None`` the folds are ``KFold(n_folds)``'s contiguous blocks; with a
@@ -216,7 +216,7 @@ def resolve_dask_folds(cv, X, random_state):
             raise ValueError(f"cv fold labels define {values.size} fold(s); need at least 2.")
         return lab, values
     if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
-        return fold_labels(X, int(cv), random_state), np.arange(int(cv))
+        return dask_fold_labels(X, int(cv), random_state), np.arange(int(cv))
     raise ValueError("On dask input cv must be an int (folds drawn chunk-locally, see "
                      "sklearn_normpen.dask_fold_labels) or a dask array of integer fold "
                      f"labels chunked like X's rows; got {type(cv).__name__}.")
