@@ -15,7 +15,8 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 dask = pytest.importorskip("dask")
 
-from sklearn_normpen import (ElasticNetPathCV, SpectralRidge, SpectralRidgeCV,  # noqa: E402
+from sklearn_normpen import (ElasticNetPathCV, GroupLassoPathCV,  # noqa: E402
+                             GroupLassoRegressor, SpectralRidge, SpectralRidgeCV,
                              dask_fold_labels)
 from sklearn_normpen import _dask  # noqa: E402
 
@@ -200,6 +201,49 @@ def test_spectral_ridge_matches_closed_form(client):
     w = np.linalg.solve(Xc.T @ (sw[:, None] * Xc) + 5.0 * np.eye(10), Xc.T @ (sw * yc))
     assert_allclose(a.coef_, w, rtol=1e-10)
     assert a.intercept_ == pytest.approx(ym - xm @ w, rel=1e-10)
+
+
+# ---------------------------------------------------------------------------------------
+# Group lasso: the covariance-mode block solver on cluster moments
+# ---------------------------------------------------------------------------------------
+
+GROUPS = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, None, None]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_group_lasso_path_cv_equals_numpy_fit_on_same_folds(client, dtype):
+    """Different solvers (Gram-mode vs residual-mode block CD), so equal to the
+    certificate's accuracy: both stop at tol=1e-9 relative gaps."""
+    X, y, sw = _data(n=900, p=16, seed=10)
+    Xd, yd, swd = _dask_xyw(X, y, sw, dtype, rows=130)
+    kw = dict(groups=GROUPS, l1_ratio=[0.0, 0.5], alphas=15, rule="1se",
+              tol=1e-9 if dtype == np.float64 else 1e-6)
+    a = GroupLassoPathCV(cv=4, random_state=2, **kw).fit(Xd, yd, sample_weight=swd)
+    labels = dask_fold_labels(Xd, 4, random_state=2).compute()
+    b = GroupLassoPathCV(cv=PredefinedSplit(labels), **kw).fit(X.astype(dtype),
+                                                               y.astype(dtype), sw)
+    assert a.coef_.dtype == dtype
+    assert_allclose(a.alphas_, b.alphas_, rtol=1e-10 if dtype == np.float64 else 1e-5)
+    assert a.l1_ratio_ == b.l1_ratio_
+    assert a.alpha_1se_ == pytest.approx(b.alpha_1se_, rel=1e-10 if dtype == np.float64
+                                         else 1e-5)
+    assert _rel(a.mse_path_, b.mse_path_) < (1e-4 if dtype == np.float64 else 1e-3)
+    assert _rel(a.coef_path_, b.coef_path_) < (1e-3 if dtype == np.float64 else 1e-2)
+    assert_array_equal(a.active_groups_, b.active_groups_)
+    assert np.all(a.dual_gap_path_ <= kw["tol"] * 0.5 * np.var(y) * 1.01)
+
+
+def test_group_lasso_regressor_dask_equals_numpy(client):
+    X, y, sw = _data(n=700, p=16, seed=11)
+    Xd, yd, swd = _dask_xyw(X, y, sw, np.float64, rows=100)
+    kw = dict(groups=GROUPS, alpha=0.05, l1_ratio=0.3, tol=1e-10, standardize=True)
+    a = GroupLassoRegressor(**kw).fit(Xd, yd, sample_weight=swd)
+    b = GroupLassoRegressor(**kw).fit(X, y, sample_weight=sw)
+    assert _rel(a.coef_, b.coef_) < 1e-6
+    assert a.intercept_ == pytest.approx(b.intercept_, rel=1e-7)
+    assert_array_equal(a.active_groups_, b.active_groups_)
+    assert 0 <= a.dual_gap_ <= 1e-10 * 0.5 * np.average((y - np.average(y, weights=sw)) ** 2,
+                                                         weights=sw)
 
 
 # ---------------------------------------------------------------------------------------

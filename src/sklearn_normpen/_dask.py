@@ -645,3 +645,134 @@ def fit_spectral_ridge_cv(est, X, y, sample_weight, groups):
     est.best_score_ = -(mean[np.arange(T), i_best] if per_target else mean[i_best])
     _set_input_attributes(est, p, names)
     return est
+
+
+# ---------------------------------------------------------------------------------------
+# GroupLassoRegressor / GroupLassoPathCV on dask input: the covariance-mode block solver
+# ---------------------------------------------------------------------------------------
+
+def _group_problem(stats, structure, weights, dtype, est, shift, yshift):
+    from ._solvers.block_cd_gram import GramGroupProblem
+    return GramGroupProblem(stats, structure, weights, dtype=dtype,
+                            fit_intercept=est.fit_intercept, x_shift=shift, y_mean=yshift,
+                            standardize=est.standardize)
+
+
+def _group_fold(k, M, total, shift, yshift, dtype, est, structure, weights, l1_ratios,
+                grids):
+    from ._path import compute_path
+    train = {key: total[key] - v for key, v in moments_to_stats(M[k]).items()}
+    problem = _group_problem(train, structure, weights, dtype, est, shift, yshift)
+    errors = np.empty(grids.shape)
+    certs = []
+    for i, r in enumerate(l1_ratios):
+        res = compute_path(problem, problem.penalty(r), grids[i], tol=est.tol,
+                           max_iter=est.max_iter)
+        errors[i] = held_out_mse(M[k], res.coefs, problem.X_off, problem.y_off, shift,
+                                 yshift)
+        res.coefs = None
+        certs.append(res)
+    return errors, certs
+
+
+def _group_setup(est, X, y, sample_weight):
+    from ._groups import parse_groups, resolve_group_weights
+    from ._validation import validate_array_params
+    validate_array_params(est)
+    X, y, sw, names = check_dask_input(X, y, sample_weight)
+    p = int(X.shape[1])
+    structure = parse_groups(est.groups, p, names)
+    weights = resolve_group_weights(est.group_weights, structure)
+    return X, y, sw, names, p, structure, weights
+
+
+def _set_group_attributes(est, structure):
+    from .group_lasso import _group_norms
+    est.groups_ = structure.groups
+    est.group_labels_ = structure.labels
+    est.group_norms_ = _group_norms(est.coef_, structure)
+    est.active_groups_ = np.flatnonzero(est.group_norms_ > 0)
+
+
+def fit_group_lasso(est, X, y, sample_weight):
+    """``GroupLassoRegressor.fit`` on dask input: one pass for the moments, then the
+    covariance-mode block solver."""
+    from ._path import warn_points
+    prev = getattr(est, "coef_", None) if est.warm_start else None
+    X, y, sw, names, p, structure, weights = _group_setup(est, X, y, sample_weight)
+    check_stats_size(p, 0)
+    M, shift, yshift = fold_moments(X, y, sw, None, None, est.fit_intercept)
+    if M[0, -1, -1] <= 0:
+        raise ValueError("sample_weight must have a positive sum.")
+    problem = _group_problem(moments_to_stats(M[0]), structure, weights, X.dtype, est,
+                             shift, yshift)
+    pen = problem.penalty(est.l1_ratio)
+    tol_abs = est.tol * problem.null_deviance
+    if prev is not None and np.shape(prev) == (p,):
+        w = problem.start(problem.from_original(prev))
+    else:
+        w = problem.start(problem.null_fit(pen, 1e-3 * tol_abs, est.max_iter)[0])
+    res, n_iter = problem.solve(w, pen, est.alpha, tol_abs, est.max_iter)
+    if res.gap > tol_abs:
+        warn_points([est.alpha], [res.gap], tol_abs, type(est).__name__)
+    est.coef_, est.intercept_ = problem.to_original(w)
+    _set_group_attributes(est, structure)
+    est.dual_gap_, est.kkt_violation_, est.n_iter_ = res.gap, res.kkt, n_iter
+    _set_input_attributes(est, p, names)
+    return est
+
+
+def fit_group_lasso_path_cv(est, X, y, sample_weight, groups):
+    """``GroupLassoPathCV.fit`` on dask input: fold moments in one pass, each training
+    fold ``total - fold`` solved by the covariance-mode block solver."""
+    from sklearn.utils.parallel import Parallel, delayed
+
+    from ._grid import make_grid
+    from ._path import compute_path, warn_unconverged
+    from .group_lasso import _check_l1_ratio
+    from .selection import select_on_paths
+    if groups is not None:
+        raise ValueError("groups (sample groups for the splitter) are not supported on dask "
+                         "input: pass the fold of every row as a dask array through cv.")
+    X, y, sw, names, p, structure, weights = _group_setup(est, X, y, sample_weight)
+    multi = np.ndim(est.l1_ratio) > 0
+    l1_ratios = np.atleast_1d(np.asarray(est.l1_ratio, dtype=np.float64))
+    if l1_ratios.ndim != 1 or l1_ratios.size == 0:
+        raise ValueError("l1_ratio must be a float or a non-empty 1-D list of floats.")
+    for v in l1_ratios:
+        _check_l1_ratio(float(v))
+    labels, values = resolve_dask_folds(est.cv, X, est.random_state)
+    K = len(values)
+    check_stats_size(p, K)
+    M, shift, yshift = fold_moments(X, y, sw, labels, values, est.fit_intercept)
+    total = moments_to_stats(M.sum(axis=0))
+    W = M[:K, -1, -1]
+    if total["S"] <= 0:
+        raise ValueError("sample_weight must have a positive sum.")
+    for k in range(K):
+        if W[k] <= 0 or total["S"] - W[k] <= 0:
+            raise ValueError(f"cv fold {values[k]} has an empty (or zero-weight) train or "
+                             "test set.")
+    problem = _group_problem(total, structure, weights, X.dtype, est, shift, yshift)
+    pens = [problem.penalty(r) for r in l1_ratios]
+
+    def amax(pen):
+        _, z = problem.null_fit(pen, 1e-3 * est.tol * problem.null_deviance, est.max_iter)
+        return pen.alpha_max(z)
+
+    grids = np.vstack([make_grid(est.alphas, lambda: amax(pen), est.eps) for pen in pens])
+    out = Parallel(n_jobs=est.n_jobs)(
+        delayed(_group_fold)(k, M, total, shift, yshift, X.dtype, est, structure, weights,
+                             l1_ratios, grids) for k in range(K))
+    errors = np.stack([e for e, _ in out], axis=-1)
+    fold_results = [c for _, cs in out for c in cs]
+    sel = select_on_paths(errors, W, grids)
+    best = sel["best_path"]
+    path = compute_path(problem, pens[best], grids[best], tol=est.tol, max_iter=est.max_iter)
+    warn_unconverged(fold_results + [path], type(est).__name__)
+    est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=range(K),
+                        l1_ratios=l1_ratios, scalar=not multi, path=path,
+                        fold_results=fold_results)
+    _set_group_attributes(est, structure)
+    _set_input_attributes(est, p, names)
+    return est
