@@ -236,21 +236,7 @@ def _block_moments(xb, yb, sb, lb, shift, yshift, values):
     Y = np.asarray(yb, dtype=dt).reshape(m, -1)  # y in X's dtype, as the in-memory fit
     T = Y.shape[1]
     d = p + T + 1
-    Z = np.empty((m, d), order="F")
-    Z[:, :p] = xb
-    Z[:, :p] -= shift
-    Z[:, p:p + T] = Y
-    Z[:, p:p + T] -= yshift
-    Z[:, -1] = 1.0
-    if not np.all(np.isfinite(Z)):
-        raise ValueError("X or y contains NaN or infinity.")
-    if sb is not None:
-        s = np.asarray(sb, dtype=dt).astype(np.float64)
-        if not np.all(np.isfinite(s)) or np.any(s < 0):
-            raise ValueError("sample_weight must be finite and non-negative.")
-        Z *= np.sqrt(s)[:, None]
     K = len(values)
-    out = np.zeros((K + 1, d, d))
     if lb is None or K == 0:
         k_of = np.full(m, K)
     else:
@@ -261,12 +247,30 @@ def _block_moments(xb, yb, sb, lb, shift, yshift, values):
             raise ValueError(f"fold label(s) {np.unique(lb[~known & (lb != -1)])[:5]} "
                              "appear in a block but not among the fold labels.")
         k_of = np.where(known, k_of, K)
+    # rows sorted by fold (C order): each fold is a contiguous slice, whose transpose is
+    # the Fortran-ordered operand syrk takes without a copy
+    order = np.argsort(k_of, kind="stable")
+    bounds = np.searchsorted(k_of[order], np.arange(K + 2))
+    Z = np.empty((m, d))
+    Z[:, :p] = xb[order]
+    Z[:, :p] -= shift
+    Z[:, p:p + T] = Y[order]
+    Z[:, p:p + T] -= yshift
+    Z[:, -1] = 1.0
+    if not np.all(np.isfinite(Z)):
+        raise ValueError("X or y contains NaN or infinity.")
+    if sb is not None:
+        s = np.asarray(sb, dtype=dt).astype(np.float64)[order]
+        if not np.all(np.isfinite(s)) or np.any(s < 0):
+            raise ValueError("sample_weight must be finite and non-negative.")
+        Z *= np.sqrt(s)[:, None]
+    out = np.zeros((K + 1, d, d))
     il = np.tril_indices(d, -1)
-    for k in np.unique(k_of):
-        Zk = Z if np.all(k_of == k) else Z[k_of == k]
-        G = blas.dsyrk(1.0, np.asfortranarray(Zk), trans=1, lower=0)
-        G[il] = G.T[il]
-        out[k] = G
+    for k in range(K + 1):
+        if bounds[k + 1] > bounds[k]:
+            G = blas.dsyrk(1.0, Z[bounds[k]:bounds[k + 1]].T, trans=0, lower=0)
+            G[il] = G.T[il]
+            out[k] = G
     return out
 
 
