@@ -136,6 +136,7 @@ def test_enet_dask_dataframe_keeps_feature_names(client):
     b = ElasticNetPathCV(cv=4, alphas=15).fit(df, y)
     assert _rel(a.coef_path_, b.coef_path_) < 1e-10
     assert _rel(a.mse_path_, b.mse_path_) < 1e-10
+    assert _rel(a.predict(ddf).compute(), b.predict(df)) < 1e-10
 
 
 def test_client_never_receives_anything_n_sized(client, monkeypatch):

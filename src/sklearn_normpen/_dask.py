@@ -38,8 +38,10 @@ def any_dask(*objs):
 # Input checks (no pass over the data)
 # ---------------------------------------------------------------------------------------
 
-def _to_array(obj, name):
-    """A dask Array from a dask Array / DataFrame / Series, and the column names."""
+def _to_array(obj, name, lengths=True):
+    """A dask Array from a dask Array / DataFrame / Series, and the column names
+    (``lengths``: compute the partition lengths, a pass that returns one int per
+    partition; a fit needs known chunk sizes, a prediction does not)."""
     import dask.array as da
     names = None
     if hasattr(obj, "to_dask_array") and not isinstance(obj, da.Array):
@@ -52,7 +54,7 @@ def _to_array(obj, name):
             if bad:
                 raise ValueError(f"{name} has non-numeric column(s) {bad[:5]}: encode them "
                                  "before fitting on dask input.")
-        obj = obj.to_dask_array(lengths=True)  # partition lengths only (ints), no data
+        obj = obj.to_dask_array(lengths=True) if lengths else obj.to_dask_array()
     if not isinstance(obj, da.Array):
         raise TypeError(f"{name} must be a dask array or dask DataFrame/Series when other "
                         f"inputs are dask collections; got {type(obj).__name__}.")
@@ -445,7 +447,7 @@ def _set_input_attributes(est, p, names):
 
 def predict(est, X):
     """``X @ coef_ + intercept_`` as a lazy dask array (row chunks kept)."""
-    X, _ = _to_array(X, "X")
+    X, _ = _to_array(X, "X", lengths=False)
     if X.ndim != 2 or X.shape[1] != est.n_features_in_:
         raise ValueError(f"X has {X.shape[1] if X.ndim == 2 else X.shape} features, but "
                          f"{type(est).__name__} is expecting {est.n_features_in_} features.")
