@@ -99,7 +99,7 @@ def main():
         ym = Xm @ np.linspace(1, 0, 200) + rng.standard_normal(200_000)
         t0 = time.perf_counter()
         ElasticNetPathCV(l1_ratio=1.0, cv=5, random_state=0, alphas=100).fit(Xm, ym)
-        rows.append(("in memory n=200,000 p=200 NumPy ElasticNetPathCV", 
+        rows.append(("in memory n=200,000 p=200 NumPy ElasticNetPathCV",
                      time.perf_counter() - t0, "same code path as before the dask branch"))
 
     print(f"\n| case (n={a.n:,}, p={a.p}, chunk={a.chunk:,}) | time (s) | note |")
