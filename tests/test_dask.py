@@ -155,6 +155,8 @@ def test_client_never_receives_anything_n_sized(client, monkeypatch):
     monkeypatch.setattr(dask, "compute", spy)
     ElasticNetPathCV(cv=5, random_state=0, alphas=10).fit(Xd, yd, sample_weight=swd)
     SpectralRidgeCV(cv=5, alphas=10).fit(Xd, yd, sample_weight=swd)
+    GroupLassoPathCV(groups=[0, 0, 1, 1, 2, 2, 3, 3], cv=5, alphas=5).fit(
+        Xd, yd, sample_weight=swd)
     assert sizes  # the spy saw the passes
     assert max(sizes) <= 8 * 6 * (8 + 2) ** 2 < 8 * len(y)
 
