@@ -4,6 +4,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
+from ._dask import is_dask
+from ._dask import predict as dask_predict
 from ._validation import validate_X_predict
 
 
@@ -26,6 +28,8 @@ class NormPenRegressor(RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self, "coef_")
+        if is_dask(X):  # a lazy dask array, chunked as X's rows
+            return dask_predict(self, X)
         X = validate_X_predict(self, X)
         coef = np.asarray(self.coef_, dtype=X.dtype)
         return safe_sparse_dot(X, coef.T, dense_output=True) + np.asarray(

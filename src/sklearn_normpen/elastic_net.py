@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
+from ._dask import any_dask, fit_enet_path_cv
 from ._design import Design
 from ._grid import make_grid
 from ._path import compute_path, warn_unconverged
@@ -353,6 +354,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         -------
         self : object
         """
+        if any_dask(X, y, sample_weight, self.cv):  # sufficient statistics on the cluster
+            return fit_enet_path_cv(self, X, y, sample_weight, groups)
         validate_array_params(self)
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
+from ._dask import any_dask, fit_group_lasso, fit_group_lasso_path_cv
 from ._design import Design
 from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
@@ -244,6 +245,8 @@ class GroupLassoRegressor(NormPenRegressor):
         -------
         self
         """
+        if any_dask(X, y, sample_weight):  # covariance-mode solver on cluster moments
+            return fit_group_lasso(self, X, y, sample_weight)
         prev = getattr(self, "coef_", None) if self.warm_start else None
         validate_array_params(self)
         X, y = validate_Xy(self, X, y)
@@ -377,6 +380,8 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         -------
         self
         """
+        if any_dask(X, y, sample_weight, self.cv):  # fold moments on the cluster
+            return fit_group_lasso_path_cv(self, X, y, sample_weight, groups)
         validate_array_params(self)
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from ._design import check_scale
 from ._compat import Interval, StrOptions, _fit_context
+from ._dask import any_dask, fit_spectral_ridge, fit_spectral_ridge_cv
 from ._cv import fold_weights, resolve_splits, run_folds
 from ._solvers import spectral as _spectral
 from ._solvers.spectral import (METHODS, IterativeRidge, check_dense_budget,
@@ -168,6 +169,8 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         -------
         self : object
         """
+        if any_dask(X, y, sample_weight):  # the Gram route from one pass on the cluster
+            return fit_spectral_ridge(self, X, y, sample_weight)
         X, y = validate_Xy(self, X, y, multi_output=True)
         sw = validate_sample_weight(sample_weight, X, rescale=False)
         check_scale(X, np.asarray(y, dtype=np.float64) - np.mean(y, axis=0), X.dtype)
@@ -377,6 +380,8 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         -------
         self : object
         """
+        if any_dask(X, y, sample_weight, self.cv):  # GCV / K-fold from fold moments
+            return fit_spectral_ridge_cv(self, X, y, sample_weight, groups)
         X, y = validate_Xy(self, X, y, multi_output=True)
         sw = validate_sample_weight(sample_weight, X, rescale=False)
         check_scale(X, np.asarray(y, dtype=np.float64) - np.mean(y, axis=0), X.dtype)

@@ -1,0 +1,86 @@
+"""The covariance-mode (sparse-)group lasso solver against the residual-mode one on the same
+in-memory data, and against the independent NumPy certificate of tests/_oracle.py."""
+import numpy as np
+import pytest
+
+from sklearn_normpen._design import Design
+from sklearn_normpen._groups import parse_groups, resolve_group_weights
+from sklearn_normpen._path import compute_path
+from sklearn_normpen._solvers.block_cd import GroupProblem
+from sklearn_normpen._solvers.block_cd_gram import GramGroupProblem
+
+from _oracle import sgl_gap
+
+GROUPS = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, None, None, 4]  # 2 unpenalised
+
+
+def _data(seed=0, n=400, p=18):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X[:, 5] += 300.0                          # offset column
+    X[:, 6] = X[:, 7] + 0.05 * X[:, 6]         # collinear pair inside a group
+    X[:, 12] *= 1e3                            # badly scaled feature
+    w = np.zeros(p)
+    w[:8] = rng.standard_normal(8)
+    w[12] = 1e-3
+    y = X @ w + rng.standard_normal(n) + 4.0
+    return X, y, rng.uniform(0.2, 2.0, n)
+
+
+def _problems(X, y, sw, fit_intercept, standardize):
+    st = parse_groups(GROUPS, X.shape[1])
+    gw = resolve_group_weights(None, st)
+    d = Design(np.asfortranarray(X), y, sw, fit_intercept)
+    shift = d.x_mean if fit_intercept else np.zeros(X.shape[1])
+    gram = GramGroupProblem(d.gram_stats(shift=shift), st, gw, dtype=X.dtype,
+                            fit_intercept=fit_intercept, x_shift=shift, y_mean=d.y_mean,
+                            standardize=standardize)
+    return GroupProblem(d, st, gw, standardize=standardize), gram
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.4, 1.0])
+@pytest.mark.parametrize("standardize", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gram_path_equals_residual_path(rho, standardize, weighted):
+    X, y, sw = _data(seed=int(10 * rho) + 2 * standardize + weighted)
+    sw = sw if weighted else None
+    res_pb, gram_pb = _problems(X, y, sw, True, standardize)
+    pa, pb = res_pb.penalty(rho), gram_pb.penalty(rho)
+    amax_a = pa.alpha_max(res_pb.null_fit(pa, 1e-14, 1000)[1])
+    amax_b = pb.alpha_max(gram_pb.null_fit(pb, 1e-14, 1000)[1])
+    assert amax_b == pytest.approx(amax_a, rel=1e-10)
+    grid = np.geomspace(amax_a, 1e-3 * amax_a, 15)
+    ra = compute_path(res_pb, pa, grid, tol=1e-10, max_iter=20000)
+    rb = compute_path(gram_pb, pb, grid, tol=1e-10, max_iter=20000)
+    assert ra.converged.all() and rb.converged.all()
+    # a certificate is never negative beyond float64 rounding of the Gram-scale sums
+    assert np.all(rb.gaps >= -1e-14 * gram_pb.yy)
+    scale = np.abs(ra.coefs).max()
+    assert np.abs(ra.coefs - rb.coefs).max() <= 1e-5 * scale
+    assert np.abs(ra.intercepts - rb.intercepts).max() <= 1e-5 * max(scale, 1) * 300
+    assert np.all(rb.coefs[:, 0][np.array([g is not None for g in GROUPS])] == 0)
+    if not standardize:
+        # the independent NumPy certificate of the Gram solution (every 4th point)
+        for k in range(0, len(grid), 4):
+            gap = sgl_gap(X, y, rb.coefs[:, k], rb.intercepts[k], grid[k], rho,
+                          [np.flatnonzero(np.array([g == j for g in GROUPS]))
+                           for j in range(5)], sw=sw)
+            assert gap <= 1e-9 * gram_pb.null_deviance
+
+
+def test_gram_no_intercept_and_float32():
+    X, y, sw = _data(seed=5)
+    for fit_intercept, dtype in ((False, np.float64), (True, np.float32)):
+        Xd, yd = X.astype(dtype), y.astype(dtype)
+        res_pb, gram_pb = _problems(Xd, yd, sw.astype(dtype), fit_intercept, False)
+        pa, pb = res_pb.penalty(0.3), gram_pb.penalty(0.3)
+        amax = pb.alpha_max(gram_pb.null_fit(pb, 1e-14, 1000)[1])
+        grid = np.geomspace(amax, 1e-2 * amax, 10)
+        tol = 1e-9 if dtype == np.float64 else 1e-6
+        rb = compute_path(gram_pb, pb, grid, tol=tol, max_iter=20000)
+        ra = compute_path(res_pb, pa, grid, tol=tol, max_iter=20000)
+        assert rb.coefs.dtype == dtype
+        assert rb.converged.all()  # float64 statistics: float32 input still reaches 1e-6
+        scale = np.abs(rb.coefs).max()
+        assert np.abs(ra.coefs - rb.coefs).max() <= (1e-4 if dtype == np.float64
+                                                     else 3e-2) * scale
