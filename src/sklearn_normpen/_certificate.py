@@ -50,6 +50,11 @@ class CertStats:
     r_mean: float
     g: np.ndarray
     unpen: tuple = None
+    #: GLM solvers project the dual direction themselves (row by row, keeping it in the
+    #: conjugate's domain): ``gp`` is then the projected gradient and ``glm`` the
+    #: :class:`~sklearn_normpen.datafits.GLMStats` the datafit reads.
+    gp: np.ndarray = None
+    glm: object = None
 
 
 def project(stats):
@@ -71,9 +76,12 @@ def project(stats):
 def certificate(stats, penalty, alpha, w, datafit=Quadratic):
     """:class:`Certificate` of ``w`` for ``datafit + alpha·penalty`` (module docstring)."""
     w = np.asarray(w, dtype=np.float64)
-    projected = project(stats)
-    value, t, conj, kkt = penalty.terms(w, np.asarray(stats.g, dtype=np.float64),
-                                        projected.g, alpha)
+    projected = project(stats) if stats.gp is None else stats
+    zp = projected.g if stats.gp is None else np.asarray(stats.gp, dtype=np.float64)
+    value, t, conj, kkt = penalty.terms(w, np.asarray(stats.g, dtype=np.float64), zp, alpha)
+    t_dom = datafit.dual_scale(projected)  # the loss's conjugate domain (1: quadratic)
+    if t_dom < t:
+        t, conj = t_dom, penalty.conjugate(t_dom * zp, alpha)
     primal = datafit.value(stats) + value
     dual = datafit.dual(projected, t) - conj
     return Certificate(gap=float(primal - dual), kkt=float(kkt), primal=float(primal),

@@ -1,0 +1,270 @@
+"""Proximal Newton (IRLS) for GLM datafits on a :class:`~sklearn_normpen._design.Design`.
+
+Each outer step replaces the loss by its quadratic model at the current ``η = Xw + b``:
+curvature weights ``s_i v_i`` (``v = μ(1 - μ)`` for the binomial, floored at 1e-5 as glmnet
+does) and working response ``z = η + (y - μ)/v``. That weighted least-squares elastic net is
+an ordinary :class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` on a Design
+with those weights (its weighted centring fits the intercept), solved by the existing
+coordinate-descent kernels with their strong rule and KKT pass, warm-started at ``w``, to a
+certified accuracy tied to the current outer gap. A backtracking (Armijo) line search on
+the true objective along ``(w_new - w, b_new - b)`` guarantees descent. A point is accepted
+on the package's one certificate (:func:`sklearn_normpen._certificate.certificate`) with the
+datafit's Fenchel dual (negative entropy for the binomial).
+
+The dual direction is ``r = y - μ`` made feasible for the intercept (``Σ s θ = 0``) and the
+unpenalised features (``x_jᵀ S θ = 0``). Without unpenalised features the intercept
+constraint is met by shrinking the larger-signed part of ``r`` toward 0 (so ``y - tθ``
+stays between ``y`` and ``μ``, inside the conjugate's domain); with unpenalised features
+``r`` is projected in the S inner product and the datafit bounds ``t`` to its domain.
+Both give a valid bound for any ``(w, b)``.
+
+The problem protocol is that of :mod:`sklearn_normpen._path`; in addition
+:meth:`GLMProblem.path_stop` implements glmnet's early path stop (deviance ratio above
+0.999, or its relative change below 1e-5, after at least 5 points).
+"""
+import numpy as np
+from scipy.special import expit, logit
+
+from .._certificate import Certificate, CertStats, certificate
+from .._design import Design
+from ..datafits import GLMStats, Logistic
+from .coordinate_descent import EnetProblem
+
+V_MIN = 1e-5          # glmnet's floor of the binomial IRLS weight μ(1 - μ)
+MAX_NEWTON = 100      # outer steps per path point
+DEV_RATIO_MAX = 0.999  # glmnet's rsqmax
+DEV_CHANGE_MIN = 1e-5  # glmnet's sml
+MIN_POINTS = 5         # glmnet's mnl
+
+
+class _NullPenalty:
+    """The penalty of the null model: penalised features held at 0, unpenalised ones free.
+    Holding ``w_j = 0`` has conjugate 0, so the null certificate constrains only the
+    unpenalised features and the intercept."""
+
+    def __init__(self, base):
+        self.base = base
+        self.unpenalized = base.unpenalized
+        self.positive = False
+
+    def scaled_weights(self, alpha, N):
+        return self.base.null_weights()
+
+    def value(self, w, alpha):
+        return 0.0
+
+    def conjugate(self, z, alpha):
+        return 0.0
+
+    def terms(self, w, z, zp, alpha):
+        U = self.unpenalized
+        kkt = float(np.max(np.abs(z[U]))) if U.any() else 0.0
+        return 0.0, 1.0, 0.0, kkt
+
+
+class GLMProblem:
+    """One data set prepared for repeated penalised GLM solves (a path or a CV fold).
+
+    Parameters
+    ----------
+    design : Design
+        The data with the 0/1 labels as ``y`` and the user's sample weights.
+    mode : {"dense", "sparse"}
+        Residual mode of the inner coordinate descent (the curvature weights change every
+        Newton step, so a Gram matrix would be rebuilt each time).
+    datafit : class, default=Logistic
+    """
+
+    def __init__(self, design, mode, datafit=Logistic):
+        self.design, self.mode, self.datafit = design, mode, datafit
+        d = design
+        self.dtype = np.dtype(d.dtype)
+        self.fit_intercept = d.fit_intercept
+        self.n_features = d.p
+        self.N = d.N
+        self.y64 = np.asarray(d.y, dtype=np.float64)
+        self.x_std, self.constant = d.x_std, d.constant
+        # X w in float64 without centring: a Design with y = 0 and no intercept
+        self._lin = Design(d.X, np.zeros(d.n, dtype=d.dtype), d.sw, False)
+        self.null_deviance = datafit.null_loss(self.y64, d.sw64, self.fit_intercept)
+        if self.fit_intercept:
+            m = self.null_deviance
+            ybar = float(np.mean(self.y64) if d.sw64 is None else d.sw64 @ self.y64 / d.N)
+            self._b0 = float(logit(np.clip(ybar, V_MIN, 1 - V_MIN))) if m > 0 else (
+                float(logit(V_MIN)) if ybar <= 0.5 else float(logit(1 - V_MIN)))
+        else:
+            self._b0 = 0.0
+        self._null, self._unpen_cache = {}, {}
+        self.b = self._b0
+        self.eta = np.full(d.n, self.b)
+        self._dev_prev = None
+        self._n_points = 0
+
+    # -- state ----------------------------------------------------------------------------
+    def _Xw(self, w):
+        return -self._lin.residual64(np.asarray(w, dtype=np.float64))
+
+    def start(self, w):
+        """Set the state to ``w`` (intercept: the null model's); returns ``w`` as the
+        contiguous array the solves update in place."""
+        w = np.array(w, dtype=self.dtype, order="C")
+        self.b = self._b0
+        self.eta = self._Xw(w) + self.b
+        self._dev_prev, self._n_points = None, 0
+        return w
+
+    def to_original(self, w):
+        return w, (self.b if self.fit_intercept else 0.0)
+
+    def _objective(self, eta, w, penalty, alpha):
+        loss = GLMStats(self.y64, eta, None, self.design.sw64, self.N).mean(
+            np.logaddexp(0.0, eta) - self.y64 * eta)
+        return loss + penalty.value(w, alpha)
+
+    # -- certificate ------------------------------------------------------------------------
+    def _unpen_basis(self, U):
+        """Float64 dense ``[1, X_U]`` (or ``X_U``) and its S-weighted pseudo-inverse."""
+        key = U.tobytes()
+        if key not in self._unpen_cache:
+            d = self.design
+            cols = [np.asarray(d.X[:, U].toarray() if d.sparse else d.X[:, U],
+                               dtype=np.float64)]
+            if self.fit_intercept:
+                cols.insert(0, np.ones((d.n, 1)))
+            A = np.hstack(cols)
+            sq = np.ones(d.n) if d.sw64 is None else np.sqrt(d.sw64)
+            self._unpen_cache[key] = (A, sq, np.linalg.pinv(sq[:, None] * A))
+        return self._unpen_cache[key]
+
+    def _dual_direction(self, r, unpenalized):
+        """``r`` made feasible for the intercept and unpenalised-feature constraints."""
+        U = np.flatnonzero(unpenalized)
+        sw = self.design.sw64
+        if U.size:
+            A, sq, pinv = self._unpen_basis(U)
+            return r - A @ (pinv @ (sq * r))
+        if not self.fit_intercept:
+            return r
+        sr = r if sw is None else sw * r
+        pos, neg = float(sr[sr > 0].sum()), float(-sr[sr < 0].sum())
+        if pos > neg:  # shrink the positive part: Σ s θ = 0 and y - θ stays in [0, 1]
+            return np.where(r > 0, r * (neg / pos), r)
+        if neg > pos:
+            return np.where(r < 0, r * (pos / neg), r)
+        return r
+
+    def cert_stats(self, w, penalty):
+        """:class:`CertStats` at the current state (float64, package scale)."""
+        y, eta = self.y64, self.eta
+        # y - μ without cancellation where μ rounds to 0 or 1
+        r = y * expit(-eta) - (1 - y) * expit(eta)
+        rp = self._dual_direction(r, penalty.unpenalized)
+        g = self._lin.gradient64(r) / self.N
+        gp = self._lin.gradient64(rp) / self.N
+        gp[penalty.unpenalized] = 0.0
+        return CertStats(0.0, 0.0, 0.0, g, None, gp=gp,
+                         glm=GLMStats(y, eta, rp, self.design.sw64, self.N))
+
+    def certificate(self, w, penalty, alpha):
+        return certificate(self.cert_stats(w, penalty), penalty, alpha, w,
+                           datafit=self.datafit)
+
+    # -- solves -------------------------------------------------------------------------------
+    def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
+        """Proximal Newton at ``alpha`` from ``w`` (updated in place) until the certificate
+        is at most ``tol_abs``, ``max_iter`` coordinate-descent epochs are spent, or no
+        step decreases the objective any more. Returns ``(Certificate, epochs)``."""
+        d = self.design
+        cert = self.certificate(w, penalty, alpha)
+        epochs = 0
+        for it in range(MAX_NEWTON):
+            if cert.gap <= tol_abs or epochs >= max_iter:
+                break
+            mu = expit(self.eta)
+            v = np.maximum(mu * (1 - mu), V_MIN)
+            z = self.eta + (self.y64 - mu) / v
+            sv = v if d.sw64 is None else d.sw64 * v
+            inner = EnetProblem(Design(d.X, z.astype(self.dtype), sv, self.fit_intercept),
+                                self.mode)
+            scale = self.N / inner.N  # model objective · scale = inner package objective
+            wq = inner.start(w)
+            ap = None if (it > 0 or alpha_prev is None) else alpha_prev * scale
+            tol_model = max(0.1 * cert.gap, 1e-3 * tol_abs)
+            _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale,
+                                max(max_iter - epochs, 1), alpha_prev=ap)
+            epochs += int(ep)
+            dw = np.asarray(wq, dtype=np.float64) - np.asarray(w, dtype=np.float64)
+            db = (inner.intercept(wq) - self.b) if self.fit_intercept else 0.0
+            if not dw.any() and db == 0:
+                break
+            deta = self._Xw(dw) + db
+            p0 = self._objective(self.eta, w, penalty, alpha)
+            mu_y = GLMStats(self.y64, None, None, d.sw64, self.N).mean(
+                (mu - self.y64) * deta)
+            w64 = np.asarray(w, dtype=np.float64)
+            delta = mu_y + penalty.value(wq, alpha) - penalty.value(w64, alpha)
+            if not delta < 0:
+                break  # the model sees no descent: rounding level reached
+            t, accepted = 1.0, False
+            for _ in range(40):  # Armijo backtracking on the true objective
+                wt = w64 + t * dw
+                pt = self._objective(self.eta + t * deta, wt, penalty, alpha)
+                if pt <= p0 + 1e-4 * t * delta:
+                    accepted = True
+                    break
+                t *= 0.5
+            if not accepted:
+                break
+            w[:] = wt  # (cast to the working dtype; η recomputed from the cast values)
+            self.b = self.b + t * db
+            self.eta = self._Xw(w) + self.b
+            cert = self.certificate(w, penalty, alpha)
+        return cert, epochs
+
+    def null_fit(self, penalty, tol_abs, max_iter):
+        """The unpenalised fit (intercept and unpenalised features; penalised ones at 0) and
+        its projected gradient ``z``, from which ``penalty.alpha_max(z)`` is read."""
+        key = penalty.unpenalized.tobytes()
+        if key in self._null:
+            w, b, z = self._null[key]
+            w = self.start(w)
+            self.b = b
+            self.eta = self._Xw(w) + b
+            return w, z.copy()
+        w = self.start(np.zeros(self.n_features))
+        if penalty.unpenalized.any():
+            self.solve(w, _NullPenalty(penalty), 1.0, tol_abs, max(max_iter, 1000))
+        z = np.asarray(self.cert_stats(w, penalty).gp, dtype=np.float64)
+        self._null[key] = (w.copy(), self.b, z.copy())
+        self._dev_prev, self._n_points = None, 0
+        return w, z
+
+    def path_stop(self, w):
+        """glmnet's early stop, called by the path loop after each point: a reason (str)
+        once the deviance ratio ``1 - loss/null_loss`` exceeds 0.999 or its relative
+        change falls below 1e-5 (after at least 5 points), else None."""
+        self._n_points += 1
+        if self.null_deviance <= 0:
+            return None
+        loss = GLMStats(self.y64, None, None, self.design.sw64, self.N).mean(
+            np.logaddexp(0.0, self.eta) - self.y64 * self.eta)
+        ratio = 1.0 - loss / self.null_deviance
+        prev, self._dev_prev = self._dev_prev, ratio
+        if self._n_points < MIN_POINTS:
+            return None
+        if ratio > DEV_RATIO_MAX:
+            return (f"deviance ratio {ratio:.6f} > {DEV_RATIO_MAX} (the classes are "
+                    "(nearly) separable: further alphas only inflate the coefficients)")
+        if prev is not None and ratio - prev < DEV_CHANGE_MIN * ratio:
+            return (f"deviance ratio changed by less than {DEV_CHANGE_MIN:g} relative "
+                    f"({prev:.6f} -> {ratio:.6f})")
+        return None
+
+
+def glm_mode(X):
+    """The inner coordinate-descent layout: ``"sparse"`` for sparse X, else ``"dense"``."""
+    import scipy.sparse as sp
+    return "sparse" if sp.issparse(X) else "dense"
+
+
+__all__ = ["GLMProblem", "glm_mode", "Certificate"]
