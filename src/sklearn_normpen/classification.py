@@ -133,11 +133,17 @@ def _validate_classification(est, X, y, sample_weight):
         raise ValueError("This solver needs samples of at least 2 classes in the data, but "
                          f"the data contains only one class: {est.classes_[0]!r}.")
     if est.classes_.size > 2:
-        raise ValueError(f"{type(est).__name__} supports binary classification only (the "
-                         f"binomial family); y has {est.classes_.size} classes. The "
-                         "multinomial family is not implemented yet.")
+        raise ValueError("Only binary classification is supported. The type of the target "
+                         f"is multiclass ({est.classes_.size} classes): "
+                         f"{type(est).__name__} fits the binomial family; the multinomial "
+                         "family is not implemented yet.")
     sw = validate_sample_weight(sample_weight, X)
     y01 = (y == est.classes_[1]).astype(X.dtype)
+    if sw is not None:
+        w1 = float(np.asarray(sw, np.float64) @ y01)
+        if w1 <= 0 or w1 >= float(np.sum(sw, dtype=np.float64)):
+            raise ValueError("Only one class has positive sample_weight: the binomial fit "
+                             "needs weight on at least 2 classes.")
     return X, y01, sw
 
 
@@ -184,6 +190,7 @@ class _LinearBinaryClassifier(ClassifierMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,) with the labels' type
         """
+        check_is_fitted(self, "coef_")
         return self.classes_[(self.decision_function(X) > 0).astype(np.intp)]
 
     def __sklearn_tags__(self):

@@ -15,7 +15,9 @@ The dual direction is ``r = y - μ`` made feasible for the intercept (``Σ s θ 
 unpenalised features (``x_jᵀ S θ = 0``). Without unpenalised features the intercept
 constraint is met by shrinking the larger-signed part of ``r`` toward 0 (so ``y - tθ``
 stays between ``y`` and ``μ``, inside the conjugate's domain); with unpenalised features
-``r`` is projected in the S inner product and the datafit bounds ``t`` to its domain.
+``r`` is corrected by ``D A β`` (``A = [1, X_U]``, ``D = diag(μ(1 - μ))``, ``β`` solving
+``AᵀSDAβ = AᵀSr``), a correction that vanishes where μ nears 0 or 1, and the datafit
+bounds ``t`` to its domain.
 Both give a valid bound for any ``(w, b)``.
 
 The problem protocol is that of :mod:`sklearn_normpen._path`; in addition
@@ -123,7 +125,7 @@ class GLMProblem:
 
     # -- certificate ------------------------------------------------------------------------
     def _unpen_basis(self, U):
-        """Float64 dense ``[1, X_U]`` (or ``X_U``) and its S-weighted pseudo-inverse."""
+        """Float64 dense ``[1, X_U]`` (``X_U`` without intercept), cached."""
         key = U.tobytes()
         if key not in self._unpen_cache:
             d = self.design
@@ -131,9 +133,7 @@ class GLMProblem:
                                dtype=np.float64)]
             if self.fit_intercept:
                 cols.insert(0, np.ones((d.n, 1)))
-            A = np.hstack(cols)
-            sq = np.ones(d.n) if d.sw64 is None else np.sqrt(d.sw64)
-            self._unpen_cache[key] = (A, sq, np.linalg.pinv(sq[:, None] * A))
+            self._unpen_cache[key] = np.hstack(cols)
         return self._unpen_cache[key]
 
     def _dual_direction(self, r, unpenalized):
@@ -141,8 +141,15 @@ class GLMProblem:
         U = np.flatnonzero(unpenalized)
         sw = self.design.sw64
         if U.size:
-            A, sq, pinv = self._unpen_basis(U)
-            return r - A @ (pinv @ (sq * r))
+            # variance-weighted projection: the correction of row i is scaled by
+            # μ_i(1 - μ_i), so it vanishes where μ_i nears 0 or 1 and y - θ stays in the
+            # conjugate's domain near the optimum (an unweighted one would leave it)
+            A = self._unpen_basis(U)
+            mu = expit(self.eta)
+            d = mu * (1 - mu)
+            SA = A if sw is None else sw[:, None] * A
+            beta = np.linalg.lstsq(SA.T @ (d[:, None] * A), SA.T @ r, rcond=None)[0]
+            return r - d * (A @ beta)
         if not self.fit_intercept:
             return r
         sr = r if sw is None else sw * r
@@ -176,7 +183,7 @@ class GLMProblem:
         step decreases the objective any more. Returns ``(Certificate, epochs)``."""
         d = self.design
         cert = self.certificate(w, penalty, alpha)
-        epochs = 0
+        epochs, shrink, last_decrease = 0, 0.1, np.inf
         for it in range(MAX_NEWTON):
             if cert.gap <= tol_abs or epochs >= max_iter:
                 break
@@ -189,14 +196,20 @@ class GLMProblem:
             scale = self.N / inner.N  # model objective · scale = inner package objective
             wq = inner.start(w)
             ap = None if (it > 0 or alpha_prev is None) else alpha_prev * scale
-            tol_model = max(0.1 * cert.gap, 1e-3 * tol_abs)
+            # inexact Newton: the model solved to a fraction of the outer gap and of the
+            # last decrease (the gap alone can be loose far from the optimum)
+            floor = 1e-3 * tol_abs
+            tol_model = max(min(shrink * cert.gap, 0.1 * last_decrease), floor)
             _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale,
                                 max(max_iter - epochs, 1), alpha_prev=ap)
             epochs += int(ep)
             dw = np.asarray(wq, dtype=np.float64) - np.asarray(w, dtype=np.float64)
             db = (inner.intercept(wq) - self.b) if self.fit_intercept else 0.0
             if not dw.any() and db == 0:
-                break
+                if tol_model <= floor:
+                    break
+                shrink *= 1e-3  # the model's start already met its target: ask for more
+                continue
             deta = self._Xw(dw) + db
             p0 = self._objective(self.eta, w, penalty, alpha)
             mu_y = GLMStats(self.y64, None, None, d.sw64, self.N).mean(
@@ -215,6 +228,7 @@ class GLMProblem:
                 t *= 0.5
             if not accepted:
                 break
+            last_decrease = p0 - pt
             w[:] = wt  # (cast to the working dtype; η recomputed from the cast values)
             self.b = self.b + t * db
             self.eta = self._Xw(w) + self.b
