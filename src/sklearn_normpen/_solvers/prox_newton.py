@@ -216,19 +216,25 @@ class GLMProblem:
                 (mu - self.y64) * deta)
             w64 = np.asarray(w, dtype=np.float64)
             delta = mu_y + penalty.value(wq, alpha) - penalty.value(w64, alpha)
-            if not delta < 0:
-                break  # the model sees no descent: rounding level reached
+            rounding = 8 * np.finfo(np.float64).eps * abs(p0)
             t, accepted = 1.0, False
-            for _ in range(40):  # Armijo backtracking on the true objective
-                wt = w64 + t * dw
-                pt = self._objective(self.eta + t * deta, wt, penalty, alpha)
-                if pt <= p0 + 1e-4 * t * delta:
-                    accepted = True
-                    break
-                t *= 0.5
+            if not delta < -rounding:
+                # the model's decrease is at rounding level, yet the gap (a looser dual
+                # point) is not: take the full step unless it visibly increases P
+                wt = w64 + dw
+                pt = self._objective(self.eta + deta, wt, penalty, alpha)
+                accepted = pt <= p0 + rounding
+            else:
+                for _ in range(40):  # Armijo backtracking on the true objective
+                    wt = w64 + t * dw
+                    pt = self._objective(self.eta + t * deta, wt, penalty, alpha)
+                    if pt <= p0 + 1e-4 * t * delta:
+                        accepted = True
+                        break
+                    t *= 0.5
             if not accepted:
                 break
-            last_decrease = p0 - pt
+            last_decrease = max(p0 - pt, rounding)
             w[:] = wt  # (cast to the working dtype; η recomputed from the cast values)
             self.b = self.b + t * db
             self.eta = self._Xw(w) + self.b
