@@ -207,6 +207,68 @@ def _check_tol(tol, max_iter):
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
 
 
+def _fit_single_alpha(est, X, y, sw, pf, datafit):
+    """One certified fit at ``est.alpha``: sets ``coef_`` (1, p), ``intercept_`` (1,),
+    ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
+    problem = GLMProblem(Design(X, y, sw, est.fit_intercept), glm_mode(X), datafit)
+    pen = _make_penalty(float(est.l1_ratio), pf, est.standardize, False, problem)
+    res = compute_path(problem, pen, np.array([float(est.alpha)]), tol=est.tol,
+                       max_iter=est.max_iter)
+    warn_unconverged([res], what="Proximal Newton")
+    est.coef_ = res.coefs[:, 0][None, :].astype(X.dtype)
+    est.intercept_ = np.array([res.intercepts[0]], dtype=X.dtype)
+    est.dual_gap_, est.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
+    est.n_iter_ = int(res.n_iters[0])
+
+
+def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv):
+    """The path + K-fold CV fit shared by the GLM ``*PathCV`` estimators (full-data path
+    first; folds on its grid, cut where it stopped early; the one selection rule)."""
+    p = X.shape[1]
+    l1_ratios = _check_l1_ratios(est.l1_ratio, est.alphas)
+    pf = validate_penalty_factor(est.penalty_factor, p)
+    scorer, est.measure_name_, greater = measure
+    design = Design(X, y, sw, est.fit_intercept)
+    mode = glm_mode(X)
+    pb = GLMProblem(design, mode, datafit)
+    spec = _GLMSpec(design, mode, l1_ratios, pf, est.standardize, scorer, datafit)
+    pens = spec.penalties(pb)
+    if isinstance(est.alphas, (Integral, np.integer)):
+        grids = [make_grid(int(est.alphas),
+                           lambda: _alpha_max(pb, pen, est.tol, est.max_iter),
+                           est.eps) for pen in pens]
+    else:
+        grids = [validate_alphas(est.alphas)] * len(pens)
+    # the full-data paths first: where one stops early, its folds stop there too
+    paths = [compute_path(pb, pen, g, tol=est.tol, max_iter=est.max_iter)
+             for pen, g in zip(pens, grids)]
+    L = min(len(r.alphas) for r in paths)
+    grids = np.array([g[:L] for g in grids])
+    splits = resolve_splits(cv, X, y, groups)
+    Xr = X.tocsr() if sp.issparse(X) else X
+    errors, fold_results = cross_validate_paths(
+        spec, Xr, y, sw, grids, splits, tol=est.tol, max_iter=est.max_iter,
+        n_jobs=est.n_jobs)
+    sel = est._cv_select(errors, splits, sw, grids)
+    best = sel["best_path"]
+    res = paths[best]
+    if len(res.alphas) > L:
+        for name in ("alphas", "intercepts", "gaps", "kkts", "n_iters", "converged"):
+            setattr(res, name, getattr(res, name)[:L])
+        res.coefs = res.coefs[:, :L]
+    warn_unconverged(fold_results + [res], what="Proximal Newton")
+    est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
+                        l1_ratios=l1_ratios, scalar=np.ndim(est.l1_ratio) == 0, path=res,
+                        fold_results=fold_results)
+    sign = -1.0 if greater else 1.0
+    est.cv_path_ = sign * est.mse_path_
+    est.cv_mean_ = sign * est.cv_mean_
+    del est.mse_path_  # not a squared error here: cv_path_ is the measure-neutral name
+    est.path_stop_reason_ = paths[best].stop_reason
+    est.coef_ = np.asarray(est.coef_, dtype=X.dtype)[None, :]
+    est.intercept_ = np.array([est.intercept_], dtype=X.dtype)
+
+
 # ---------------------------------------------------------------------------------------
 # Single alpha
 # ---------------------------------------------------------------------------------------
@@ -297,15 +359,7 @@ class ElasticNetClassifier(_LinearBinaryClassifier):
         X, y01, sw = _validate_classification(self, X, y, sample_weight)
         _check_tol(self.tol, self.max_iter)
         pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
-        problem = GLMProblem(Design(X, y01, sw, self.fit_intercept), glm_mode(X))
-        pen = _make_penalty(float(self.l1_ratio), pf, self.standardize, False, problem)
-        res = compute_path(problem, pen, np.array([float(self.alpha)]), tol=self.tol,
-                           max_iter=self.max_iter)
-        warn_unconverged([res], what="Proximal Newton")
-        self.coef_ = res.coefs[:, 0][None, :].astype(X.dtype)
-        self.intercept_ = np.array([res.intercepts[0]], dtype=X.dtype)
-        self.dual_gap_, self.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
-        self.n_iter_ = int(res.n_iters[0])
+        _fit_single_alpha(self, X, y01, sw, pf, Logistic)
         return self
 
 
@@ -316,16 +370,15 @@ class ElasticNetClassifier(_LinearBinaryClassifier):
 class _GLMSpec:
     """What a CV fold needs (picklable): its problem and the penalties sharing it."""
 
-    datafit = Logistic
-
-    def __init__(self, design, mode, l1_ratios, pf, standardize, measure):
+    def __init__(self, design, mode, l1_ratios, pf, standardize, measure, datafit):
         self.design, self.mode, self.l1_ratios = design, mode, l1_ratios
         self.pf, self.standardize = pf, standardize
-        self.measure = measure
+        self.measure, self.datafit = measure, datafit
 
     def problem(self, train, test):
         d = self.design
-        return GLMProblem(Design(d.X, d.y, d.sw, d.fit_intercept, rows=train), self.mode)
+        return GLMProblem(Design(d.X, d.y, d.sw, d.fit_intercept, rows=train), self.mode,
+                          self.datafit)
 
     def penalties(self, problem):
         return [_make_penalty(r, self.pf, self.standardize, False, problem)
@@ -458,53 +511,9 @@ class ElasticNetClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
         validate_array_params(self)
         X, y01, sw = _validate_classification(self, X, y, sample_weight)
         _check_tol(self.tol, self.max_iter)
-        p = X.shape[1]
-        l1_ratios = _check_l1_ratios(self.l1_ratio, self.alphas)
-        pf = validate_penalty_factor(self.penalty_factor, p)
-        scorer, self.measure_name_, greater = MEASURES[self.measure]
-        design = Design(X, y01, sw, self.fit_intercept)
-        mode = glm_mode(X)
-        pb = GLMProblem(design, mode)
-        spec = _GLMSpec(design, mode, l1_ratios, pf, self.standardize, scorer)
-        pens = spec.penalties(pb)
-        if isinstance(self.alphas, (Integral, np.integer)):
-            grids = [make_grid(int(self.alphas),
-                               lambda: _alpha_max(pb, pen, self.tol, self.max_iter),
-                               self.eps) for pen in pens]
-        else:
-            grids = [validate_alphas(self.alphas)] * len(pens)
-        # the full-data paths first: where one stops early, its folds stop there too
-        paths = [compute_path(pb, pen, g, tol=self.tol, max_iter=self.max_iter)
-                 for pen, g in zip(pens, grids)]
-        L = min(len(r.alphas) for r in paths)
-        grids = np.array([g[:L] for g in grids])
-
         cv = self.cv
         if isinstance(cv, (Integral, np.integer)):
             cv = StratifiedKFold(int(cv), shuffle=self.random_state is not None,
                                  random_state=self.random_state)
-        splits = resolve_splits(cv, X, y01, groups)
-        Xr = X.tocsr() if sp.issparse(X) else X
-        errors, fold_results = cross_validate_paths(
-            spec, Xr, y01, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
-            n_jobs=self.n_jobs)
-        sel = self._cv_select(errors, splits, sw, grids)
-        best = sel["best_path"]
-        res = paths[best]
-        if len(res.alphas) > L:
-            for name in ("alphas", "intercepts", "gaps", "kkts", "n_iters", "converged"):
-                setattr(res, name, getattr(res, name)[:L])
-            res.coefs = res.coefs[:, :L]
-        warn_unconverged(fold_results + [res], what="Proximal Newton")
-        scalar = np.ndim(self.l1_ratio) == 0
-        self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
-                             l1_ratios=l1_ratios, scalar=scalar, path=res,
-                             fold_results=fold_results)
-        sign = -1.0 if greater else 1.0
-        self.cv_path_ = sign * self.mse_path_
-        self.cv_mean_ = sign * self.cv_mean_
-        del self.mse_path_  # not a squared error here: cv_path_ is the measure-neutral name
-        self.path_stop_reason_ = paths[best].stop_reason
-        self.coef_ = np.asarray(self.coef_, dtype=X.dtype)[None, :]
-        self.intercept_ = np.array([self.intercept_], dtype=X.dtype)
+        _fit_path_cv(self, X, y01, sw, groups, Logistic, MEASURES[self.measure], cv)
         return self

@@ -1,8 +1,9 @@
 """Proximal Newton (IRLS) for GLM datafits on a :class:`~sklearn_normpen._design.Design`.
 
 Each outer step replaces the loss by its quadratic model at the current ``η = Xw + b``:
-curvature weights ``s_i v_i`` (``v = μ(1 - μ)`` for the binomial, floored at 1e-5 as glmnet
-does) and working response ``z = η + (y - μ)/v``. That weighted least-squares elastic net is
+curvature weights ``s_i v_i`` (the datafit's ``irls_weight``: ``μ(1 - μ)`` floored at 1e-5
+for the binomial as glmnet does, ``μ`` for the Poisson) and working response
+``z = η + (y - μ)/v``. That weighted least-squares elastic net is
 an ordinary :class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` on a Design
 with those weights (its weighted centring fits the intercept), solved by the existing
 coordinate-descent kernels with their strong rule and KKT pass, warm-started at ``w``, to a
@@ -15,7 +16,7 @@ The dual direction is ``r = y - μ`` made feasible for the intercept (``Σ s θ 
 unpenalised features (``x_jᵀ S θ = 0``). Without unpenalised features the intercept
 constraint is met by shrinking the larger-signed part of ``r`` toward 0 (so ``y - tθ``
 stays between ``y`` and ``μ``, inside the conjugate's domain); with unpenalised features
-``r`` is corrected by ``D A β`` (``A = [1, X_U]``, ``D = diag(μ(1 - μ))``, ``β`` solving
+``r`` is corrected by ``D A β`` (``A = [1, X_U]``, ``D`` the datafit's variance), ``β`` solving
 ``AᵀSDAβ = AᵀSr``), a correction that vanishes where μ nears 0 or 1, and the datafit
 bounds ``t`` to its domain.
 Both give a valid bound for any ``(w, b)``.
@@ -25,14 +26,13 @@ The problem protocol is that of :mod:`sklearn_normpen._path`; in addition
 0.999, or its relative change below 1e-5, after at least 5 points).
 """
 import numpy as np
-from scipy.special import expit, logit
+from scipy.special import expit
 
 from .._certificate import Certificate, CertStats, certificate
 from .._design import Design
 from ..datafits import GLMStats, Logistic
 from .coordinate_descent import EnetProblem
 
-V_MIN = 1e-5          # glmnet's floor of the binomial IRLS weight μ(1 - μ)
 MAX_NEWTON = 100      # outer steps per path point
 DEV_RATIO_MAX = 0.999  # glmnet's rsqmax
 DEV_CHANGE_MIN = 1e-5  # glmnet's sml
@@ -88,14 +88,13 @@ class GLMProblem:
         self.x_std, self.constant = d.x_std, d.constant
         # X w in float64 without centring: a Design with y = 0 and no intercept
         self._lin = Design(d.X, np.zeros(d.n, dtype=d.dtype), d.sw, False)
-        self.null_deviance = datafit.null_loss(self.y64, d.sw64, self.fit_intercept)
-        if self.fit_intercept:
-            m = self.null_deviance
-            ybar = float(np.mean(self.y64) if d.sw64 is None else d.sw64 @ self.y64 / d.N)
-            self._b0 = float(logit(np.clip(ybar, V_MIN, 1 - V_MIN))) if m > 0 else (
-                float(logit(V_MIN)) if ybar <= 0.5 else float(logit(1 - V_MIN)))
-        else:
-            self._b0 = 0.0
+        ybar = float(np.mean(self.y64) if d.sw64 is None else d.sw64 @ self.y64 / d.N)
+        self._b0 = datafit.null_intercept(ybar) if self.fit_intercept else 0.0
+        # the unit of tol: half the null deviance (intercept-only minus saturated loss)
+        mean = GLMStats(self.y64, None, None, d.sw64, d.N).mean
+        self._saturated = mean(datafit.saturated(self.y64))
+        self.null_deviance = max(
+            mean(datafit.loss(self.y64, np.full(d.n, self._b0))) - self._saturated, 0.0)
         self._null, self._unpen_cache = {}, {}
         self.b = self._b0
         self.eta = np.full(d.n, self.b)
@@ -120,7 +119,7 @@ class GLMProblem:
 
     def _objective(self, eta, w, penalty, alpha):
         loss = GLMStats(self.y64, eta, None, self.design.sw64, self.N).mean(
-            np.logaddexp(0.0, eta) - self.y64 * eta)
+            self.datafit.loss(self.y64, eta))
         return loss + penalty.value(w, alpha)
 
     # -- certificate ------------------------------------------------------------------------
@@ -145,8 +144,7 @@ class GLMProblem:
             # μ_i(1 - μ_i), so it vanishes where μ_i nears 0 or 1 and y - θ stays in the
             # conjugate's domain near the optimum (an unweighted one would leave it)
             A = self._unpen_basis(U)
-            mu = expit(self.eta)
-            d = mu * (1 - mu)
+            d = self.datafit.variance(self.eta)
             SA = A if sw is None else sw[:, None] * A
             beta = np.linalg.lstsq(SA.T @ (d[:, None] * A), SA.T @ r, rcond=None)[0]
             return r - d * (A @ beta)
@@ -163,8 +161,7 @@ class GLMProblem:
     def cert_stats(self, w, penalty):
         """:class:`CertStats` at the current state (float64, package scale)."""
         y, eta = self.y64, self.eta
-        # y - μ without cancellation where μ rounds to 0 or 1
-        r = y * expit(-eta) - (1 - y) * expit(eta)
+        r = self.datafit.residual(y, eta)
         rp = self._dual_direction(r, penalty.unpenalized)
         g = self._lin.gradient64(r) / self.N
         gp = self._lin.gradient64(rp) / self.N
@@ -187,9 +184,9 @@ class GLMProblem:
         for it in range(MAX_NEWTON):
             if cert.gap <= tol_abs or epochs >= max_iter:
                 break
-            mu = expit(self.eta)
-            v = np.maximum(mu * (1 - mu), V_MIN)
-            z = self.eta + (self.y64 - mu) / v
+            mu = self.datafit.mean(self.eta)
+            v = self.datafit.irls_weight(self.eta)
+            z = self.eta + self.datafit.residual(self.y64, self.eta) / v
             sv = v if d.sw64 is None else d.sw64 * v
             inner = EnetProblem(Design(d.X, z.astype(self.dtype), sv, self.fit_intercept),
                                 self.mode)
@@ -267,14 +264,15 @@ class GLMProblem:
         if self.null_deviance <= 0:
             return None
         loss = GLMStats(self.y64, None, None, self.design.sw64, self.N).mean(
-            np.logaddexp(0.0, self.eta) - self.y64 * self.eta)
-        ratio = 1.0 - loss / self.null_deviance
+            self.datafit.loss(self.y64, self.eta))
+        ratio = 1.0 - (loss - self._saturated) / self.null_deviance
         prev, self._dev_prev = self._dev_prev, ratio
         if self._n_points < MIN_POINTS:
             return None
         if ratio > DEV_RATIO_MAX:
-            return (f"deviance ratio {ratio:.6f} > {DEV_RATIO_MAX} (the classes are "
-                    "(nearly) separable: further alphas only inflate the coefficients)")
+            return (f"deviance ratio {ratio:.6f} > {DEV_RATIO_MAX} (a (nearly) saturated "
+                    "fit, e.g. separable classes: further alphas only inflate the "
+                    "coefficients)")
         if prev is not None and ratio - prev < DEV_CHANGE_MIN * ratio:
             return (f"deviance ratio changed by less than {DEV_CHANGE_MIN:g} relative "
                     f"({prev:.6f} -> {ratio:.6f})")
