@@ -103,7 +103,14 @@ class GLMProblem:
 
     # -- state ----------------------------------------------------------------------------
     def _Xw(self, w):
-        return -self._lin.residual64(np.asarray(w, dtype=np.float64))
+        """``X w`` in float64 (one BLAS product on float64 data; exact float64 blocks on
+        float32 data, via the Design)."""
+        w = np.asarray(w, dtype=np.float64)
+        X = self.design.X
+        if X.dtype == np.float64 or self.design.sparse:
+            out = X @ w if X.dtype == np.float64 else self._lin._sparse64() @ w
+            return np.asarray(out, dtype=np.float64).ravel()
+        return -self._lin.residual64(w)
 
     def start(self, w):
         """Set the state to ``w`` (intercept: the null model's); returns ``w`` as the
@@ -163,8 +170,15 @@ class GLMProblem:
         y, eta = self.y64, self.eta
         r = self.datafit.residual(y, eta)
         rp = self._dual_direction(r, penalty.unpenalized)
-        g = self._lin.gradient64(r) / self.N
-        gp = self._lin.gradient64(rp) / self.N
+        if self.design.dtype == np.float64:  # both gradients in one BLAS product
+            sw = self.design.sw64
+            R = np.column_stack([r, rp]) if sw is None else sw[:, None] * np.column_stack(
+                [r, rp])
+            G = np.asarray(self.design.X.T @ R) / self.N
+            g, gp = np.ascontiguousarray(G[:, 0]), np.ascontiguousarray(G[:, 1])
+        else:
+            g = self._lin.gradient64(r) / self.N
+            gp = self._lin.gradient64(rp) / self.N
         gp[penalty.unpenalized] = 0.0
         return CertStats(0.0, 0.0, 0.0, g, None, gp=gp,
                          glm=GLMStats(y, eta, rp, self.design.sw64, self.N))
