@@ -18,6 +18,11 @@ The dual point is the residual made feasible, in this order:
 Then ``gap = P(w) - D(t·r_p) >= P(w) - P*`` (weak duality) for *any* ``w``: a valid bound,
 not an estimate. All sums are float64 and are formed from residuals, never as differences
 of large norms. The inputs come from the solver's :meth:`cert_stats`.
+
+GLM datafits (:mod:`sklearn_normpen.datafits`): the solver projects the dual direction
+itself (``CertStats.gp``, ``CertStats.glm``; a row-wise projection that respects the
+conjugate's domain), and ``t`` is also bounded by ``datafit.dual_scale`` so that
+``F*(-tθ)`` is finite (e.g. ``y - tθ ∈ [0, 1]`` for the binomial).
 """
 from dataclasses import dataclass
 
