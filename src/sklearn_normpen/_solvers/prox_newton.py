@@ -26,9 +26,9 @@ The problem protocol is that of :mod:`sklearn_normpen._path`; in addition
 0.999, or its relative change below 1e-5, after at least 5 points).
 """
 import numpy as np
-from scipy.special import expit
+import scipy.sparse as sp
 
-from .._certificate import Certificate, CertStats, certificate
+from .._certificate import CertStats, certificate
 from .._design import Design
 from ..datafits import GLMStats, Logistic
 from .coordinate_descent import EnetProblem
@@ -295,8 +295,5 @@ class GLMProblem:
 
 def glm_mode(X):
     """The inner coordinate-descent layout: ``"sparse"`` for sparse X, else ``"dense"``."""
-    import scipy.sparse as sp
     return "sparse" if sp.issparse(X) else "dense"
 
-
-__all__ = ["GLMProblem", "glm_mode", "Certificate"]
