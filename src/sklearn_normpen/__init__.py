@@ -7,6 +7,7 @@ __version__ = "0.1.0.dev0"
 
 from .classification import ElasticNetClassifier, ElasticNetClassifierPathCV  # noqa: E402
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
+from .group_classification import GroupLassoClassifier, GroupLassoClassifierPathCV  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402
 from .poisson import ElasticNetPoissonRegressor, ElasticNetPoissonRegressorPathCV  # noqa: E402
 from .plotting import CVErrorDisplay, RegularizationPathDisplay  # noqa: E402
@@ -21,6 +22,8 @@ __all__ = [
     "ElasticNetPoissonRegressor",
     "ElasticNetPoissonRegressorPathCV",
     "enet_path",
+    "GroupLassoClassifier",
+    "GroupLassoClassifierPathCV",
     "GroupLassoPathCV",
     "GroupLassoRegressor",
     "group_lasso_path",

@@ -221,21 +221,21 @@ def _fit_single_alpha(est, X, y, sw, pf, datafit):
     est.n_iter_ = int(res.n_iters[0])
 
 
-def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv):
+def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_ratios=None):
     """The path + K-fold CV fit shared by the GLM ``*PathCV`` estimators (full-data path
-    first; folds on its grid, cut where it stopped early; the one selection rule)."""
-    p = X.shape[1]
-    l1_ratios = _check_l1_ratios(est.l1_ratio, est.alphas)
-    pf = validate_penalty_factor(est.penalty_factor, p)
+    first; folds on its grid, cut where it stopped early; the one selection rule).
+    ``spec`` (default: the elastic net's) builds the problems and penalties."""
     scorer, est.measure_name_, greater = measure
-    design = Design(X, y, sw, est.fit_intercept)
-    mode = glm_mode(X)
-    pb = GLMProblem(design, mode, datafit)
-    spec = _GLMSpec(design, mode, l1_ratios, pf, est.standardize, scorer, datafit)
+    if spec is None:
+        l1_ratios = _check_l1_ratios(est.l1_ratio, est.alphas)
+        pf = validate_penalty_factor(est.penalty_factor, X.shape[1])
+        spec = _GLMSpec(Design(X, y, sw, est.fit_intercept), glm_mode(X), l1_ratios, pf,
+                        est.standardize, scorer, datafit)
+    pb = spec.full_problem()
     pens = spec.penalties(pb)
     if isinstance(est.alphas, (Integral, np.integer)):
         grids = [make_grid(int(est.alphas),
-                           lambda: _alpha_max(pb, pen, est.tol, est.max_iter),
+                           lambda: spec.alpha_max(pb, pen, est.tol, est.max_iter),
                            est.eps) for pen in pens]
     else:
         grids = [validate_alphas(est.alphas)] * len(pens)
@@ -379,6 +379,13 @@ class _GLMSpec:
         d = self.design
         return GLMProblem(Design(d.X, d.y, d.sw, d.fit_intercept, rows=train), self.mode,
                           self.datafit)
+
+    def full_problem(self):
+        return GLMProblem(self.design, self.mode, self.datafit)
+
+    @staticmethod
+    def alpha_max(problem, penalty, tol, max_iter):
+        return _alpha_max(problem, penalty, tol, max_iter)
 
     def penalties(self, problem):
         return [_make_penalty(r, self.pf, self.standardize, False, problem)
