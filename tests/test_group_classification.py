@@ -106,3 +106,13 @@ def test_unpenalised_groups_are_rejected():
     X, y = _data()
     with pytest.raises(ValueError, match="unpenalised"):
         GroupLassoClassifier(groups=GROUPS, group_weights=[0, 1, 1, 1]).fit(X, y)
+
+
+def test_float32_in_float32_out():
+    X, y = _data(seed=3)
+    a = GroupLassoClassifier(groups=GROUPS, alpha=0.02, tol=1e-6).fit(X.astype(np.float32), y)
+    b = GroupLassoClassifier(groups=GROUPS, alpha=0.02, tol=1e-11, max_iter=100000).fit(X, y)
+    assert a.coef_.dtype == np.float32
+    assert a.predict_proba(X.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-4)
+    assert a.dual_gap_ <= 1e-6 * np.log(2)
