@@ -6,8 +6,11 @@ in the spectral basis, with Cython solvers that stop on a duality gap.
 __version__ = "0.1.0.dev0"
 
 from ._dask import dask_fold_labels  # noqa: E402
+from .classification import ElasticNetClassifier, ElasticNetClassifierPathCV  # noqa: E402
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
+from .group_classification import GroupLassoClassifier, GroupLassoClassifierPathCV  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402
+from .poisson import ElasticNetPoissonRegressor, ElasticNetPoissonRegressorPathCV  # noqa: E402
 from .plotting import CVErrorDisplay, RegularizationPathDisplay  # noqa: E402
 from .spectral_ridge import SpectralRidge, SpectralRidgeCV  # noqa: E402
 
@@ -15,8 +18,14 @@ __all__ = [
     "__version__",
     "CVErrorDisplay",
     "dask_fold_labels",
+    "ElasticNetClassifier",
+    "ElasticNetClassifierPathCV",
     "ElasticNetPathCV",
+    "ElasticNetPoissonRegressor",
+    "ElasticNetPoissonRegressorPathCV",
     "enet_path",
+    "GroupLassoClassifier",
+    "GroupLassoClassifierPathCV",
     "GroupLassoPathCV",
     "GroupLassoRegressor",
     "group_lasso_path",

@@ -18,6 +18,11 @@ The dual point is the residual made feasible, in this order:
 Then ``gap = P(w) - D(t·r_p) >= P(w) - P*`` (weak duality) for *any* ``w``: a valid bound,
 not an estimate. All sums are float64 and are formed from residuals, never as differences
 of large norms. The inputs come from the solver's :meth:`cert_stats`.
+
+GLM datafits (:mod:`sklearn_normpen.datafits`): the solver projects the dual direction
+itself (``CertStats.gp``, ``CertStats.glm``; a row-wise projection that respects the
+conjugate's domain), and ``t`` is also bounded by ``datafit.dual_scale`` so that
+``F*(-tθ)`` is finite (e.g. ``y - tθ ∈ [0, 1]`` for the binomial).
 """
 from dataclasses import dataclass
 
@@ -50,6 +55,11 @@ class CertStats:
     r_mean: float
     g: np.ndarray
     unpen: tuple = None
+    #: GLM solvers project the dual direction themselves (row by row, keeping it in the
+    #: conjugate's domain): ``gp`` is then the projected gradient and ``glm`` the
+    #: :class:`~sklearn_normpen.datafits.GLMStats` the datafit reads.
+    gp: np.ndarray = None
+    glm: object = None
 
 
 def project(stats):
@@ -71,9 +81,12 @@ def project(stats):
 def certificate(stats, penalty, alpha, w, datafit=Quadratic):
     """:class:`Certificate` of ``w`` for ``datafit + alpha·penalty`` (module docstring)."""
     w = np.asarray(w, dtype=np.float64)
-    projected = project(stats)
-    value, t, conj, kkt = penalty.terms(w, np.asarray(stats.g, dtype=np.float64),
-                                        projected.g, alpha)
+    projected = project(stats) if stats.gp is None else stats
+    zp = projected.g if stats.gp is None else np.asarray(stats.gp, dtype=np.float64)
+    value, t, conj, kkt = penalty.terms(w, np.asarray(stats.g, dtype=np.float64), zp, alpha)
+    t_dom = datafit.dual_scale(projected)  # the loss's conjugate domain (1: quadratic)
+    if t_dom < t:
+        t, conj = t_dom, penalty.conjugate(t_dom * zp, alpha)
     primal = datafit.value(stats) + value
     dual = datafit.dual(projected, t) - conj
     return Certificate(gap=float(primal - dual), kkt=float(kkt), primal=float(primal),

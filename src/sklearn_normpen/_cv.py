@@ -68,7 +68,11 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter):
     for i, penalty in enumerate(spec.penalties(problem)):
         res = compute_path(problem, penalty, grids[i], tol=tol, max_iter=max_iter)
         pred = np.asarray(X_te @ res.coefs) + res.intercepts
-        errors[i] = spec.datafit.deviance(y_te, pred, sw_te)
+        # a spec may score with another measure than the deviance (classification CV)
+        e = getattr(spec, "measure", spec.datafit.deviance)(y_te, pred, sw_te)
+        # a path stopped early (GLMs) keeps its last fit for the rest of the grid (glmnet)
+        errors[i, :len(res.alphas)] = e
+        errors[i, len(res.alphas):] = e[-1]
         res.coefs = None  # only the certificates travel back
         certs.append(res)
     return errors, certs

@@ -11,7 +11,9 @@ The loop is penalty- and solver-agnostic. A *problem* (a solver prepared on a De
   feature), minimise, and stop on :func:`sklearn_normpen._certificate.certificate`;
 * ``null_fit(penalty, tol_abs, max_iter) -> (w, z)``: the unpenalised fit and its projected
   gradient, from which ``penalty.alpha_max(z)`` is read;
-* ``to_original(w) -> (coef, intercept)`` and ``null_deviance`` (the unit of ``tol``).
+* ``to_original(w) -> (coef, intercept)`` and ``null_deviance`` (the unit of ``tol``);
+* optionally ``path_stop(w) -> str or None``: a reason to end the path after this point
+  (glmnet's early stop for GLMs); the result then covers the grid's first points only.
 """
 import warnings
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ class PathResult:
     n_iters: np.ndarray      # (n_alphas,) epochs
     converged: np.ndarray    # (n_alphas,) bool: gap <= tol_abs
     tol_abs: float           # the gap target: tol · null deviance
+    stop_reason: str = None  # why the path stopped before the grid's end (GLMs), or None
 
 
 def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init=None):
@@ -54,14 +57,21 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     gaps, kkts = np.empty(K), np.empty(K)
     n_iters = np.empty(K, dtype=np.intp)
     alpha_prev = None
+    path_stop, reason = getattr(problem, "path_stop", None), None
     for k, alpha in enumerate(alphas):
         cert, n_iters[k] = problem.solve(w, penalty, alpha, tol_abs, max_iter,
                                          alpha_prev=alpha_prev)
         coefs[:, k], intercepts[k] = problem.to_original(w)
         gaps[k], kkts[k] = cert.gap, cert.kkt
         alpha_prev = alpha
+        reason = path_stop(w) if path_stop is not None and k + 1 < K else None
+        if reason:
+            K = k + 1
+            alphas, coefs, intercepts = alphas[:K], coefs[:, :K], intercepts[:K]
+            gaps, kkts, n_iters = gaps[:K], kkts[:K], n_iters[:K]
+            break
     return PathResult(alphas, coefs, intercepts, gaps, kkts, n_iters, gaps <= tol_abs,
-                      tol_abs)
+                      tol_abs, reason)
 
 
 def warn_unconverged(results, what="Coordinate descent"):

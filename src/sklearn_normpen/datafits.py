@@ -8,9 +8,19 @@ datafit gives, on the package scale (``N = Σs``; statistics from :class:`CertSt
   term; the penalty's conjugate is the second);
 * ``deviance(y_true, y_pred, sample_weight)``: the held-out loss the CV loop scores with
   (one value per candidate column of ``y_pred``), and ``deviance_name`` for the plots;
-* ``curvature``: the (constant) second derivative, for Newton-type solvers.
+* ``curvature``: the (constant) second derivative, for Newton-type solvers;
+* GLMs (:class:`Logistic`, :class:`Poisson`) add the per-row pieces the proximal-Newton
+  solver uses: ``mean`` (inverse link), ``loss``, ``residual`` (``y - μ``), ``variance``,
+  ``irls_weight``, ``null_intercept`` and ``saturated`` (the loss at ``μ = y``). Their unit
+  of ``tol`` is half the null deviance: the intercept-only loss minus the saturated one
+  (``H(ȳ)`` for 0/1 labels);
+* ``dual_scale(stats)``: the largest ``t <= 1`` keeping ``θ = t·r_p`` in the domain of
+  ``F*`` (1 for the quadratic; the certificate takes the smaller of it and the penalty's).
 """
+from dataclasses import dataclass
+
 import numpy as np
+from scipy.special import expit, xlogy
 
 
 class Quadratic:
@@ -22,6 +32,10 @@ class Quadratic:
 
     curvature = 1.0
     deviance_name = "Mean squared error"
+
+    @staticmethod
+    def dual_scale(stats):
+        return 1.0
 
     @staticmethod
     def value(stats):
@@ -43,3 +57,184 @@ class Quadratic:
             return sq.mean(axis=0)
         sw = np.asarray(sample_weight, dtype=np.float64)
         return (sw @ sq) / sw.sum() if sq.ndim > 1 else float(sw @ sq / sw.sum())
+
+
+@dataclass
+class GLMStats:
+    """The float64 per-row state a GLM certificate needs: labels ``y``, linear predictor
+    ``eta = Xw + b``, the dual direction ``r_p`` (the negative gradient ``y - μ`` made
+    feasible for the intercept and unpenalised features), sample weights ``sw`` (None:
+    unit) and ``N = Σs``."""
+
+    y: np.ndarray
+    eta: np.ndarray
+    r_p: np.ndarray
+    sw: np.ndarray
+    N: float
+
+    def mean(self, v):
+        return float(np.sum(v) if self.sw is None else self.sw @ v) / self.N
+
+
+def _binomial_loss(y, eta):
+    """``log(1 + e^η) - yη`` per row, without overflow."""
+    return np.logaddexp(0.0, eta) - y * eta
+
+
+class Logistic:
+    """Binomial family, logit link (glmnet's ``family="binomial"``, y ∈ {0, 1})::
+
+        F(η) = 1/N·Σ_i s_i [log(1 + e^{η_i}) - y_i η_i],   η = Xw + b.
+
+    Its conjugate is the negative entropy: with the dual point ``θ = t·r_p`` and
+    ``q = y - θ`` (a probability when feasible), ``-F*(-θ) = -1/N·Σ s_i [q_i log q_i
+    + (1 - q_i) log(1 - q_i)]``; ``q`` must stay in [0, 1], which bounds ``t``
+    (:meth:`dual_scale`). At the optimum ``r_p = y - μ`` and ``q = μ``: the gap is 0.
+    """
+
+    curvature = 0.25  # max of μ(1 - μ): a global upper bound of the second derivative
+    deviance_name = "Binomial deviance"
+
+    @staticmethod
+    def mean(eta):
+        """``μ = 1/(1 + e^{-η})`` (the inverse link)."""
+        return expit(eta)
+
+    @staticmethod
+    def loss(y, eta):
+        return _binomial_loss(y, eta)
+
+    @staticmethod
+    def residual(y, eta):
+        """``y - μ`` without cancellation where μ rounds to 0 or 1."""
+        return y * expit(-eta) - (1 - y) * expit(eta)
+
+    @staticmethod
+    def variance(eta):
+        mu = expit(eta)
+        return mu * (1 - mu)
+
+    @staticmethod
+    def irls_weight(eta):
+        """``μ(1 - μ)`` floored at 1e-5 (glmnet): the Newton model stays bounded."""
+        return np.maximum(Logistic.variance(eta), 1e-5)
+
+    @staticmethod
+    def null_intercept(ybar):
+        """The intercept-only fit ``logit(ȳ)`` (ȳ clipped to [1e-5, 1 - 1e-5])."""
+        m = min(max(ybar, 1e-5), 1 - 1e-5)
+        return float(np.log(m / (1 - m)))
+
+    @staticmethod
+    def value(stats):
+        g = stats.glm
+        return g.mean(_binomial_loss(g.y, g.eta))
+
+    @staticmethod
+    def dual(stats, t):
+        g = stats.glm
+        q = np.clip(g.y - t * g.r_p, 0.0, 1.0)  # rounding only: dual_scale keeps q in [0, 1]
+        return -g.mean(xlogy(q, q) + xlogy(1 - q, 1 - q))
+
+    @staticmethod
+    def dual_scale(stats):
+        g = stats.glm
+        r, y = g.r_p, g.y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lim = np.where(r > 0, y / r, np.where(r < 0, (1 - y) / -r, np.inf))
+        return float(min(1.0, lim.min())) if lim.size else 1.0
+
+    @staticmethod
+    def saturated(y):
+        """Per-row loss of the saturated model (μ = y): 0 for 0/1 labels."""
+        return -(xlogy(y, y) + xlogy(1 - y, 1 - y))
+
+    @staticmethod
+    def deviance(y_true, y_pred, sample_weight=None):
+        """Weighted mean binomial deviance ``2[log(1 + e^η) - yη]`` of held-out rows for
+        the linear predictor ``y_pred`` (glmnet's ``type.measure="deviance"``, without its
+        clipping of μ to [1e-5, 1 - 1e-5]: the loss is finite for every η); a trailing
+        axis of candidates gives one value per candidate."""
+        y = np.asarray(y_true, dtype=np.float64)
+        eta = np.asarray(y_pred, dtype=np.float64)
+        loss = 2 * _binomial_loss(y[:, None] if eta.ndim > y.ndim else y, eta)
+        if sample_weight is None:
+            return loss.mean(axis=0)
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        return (sw @ loss) / sw.sum() if loss.ndim > 1 else float(sw @ loss / sw.sum())
+
+
+class Poisson:
+    """Poisson family, log link (glmnet's ``family="poisson"``, y >= 0)::
+
+        F(η) = 1/N·Σ_i s_i [e^{η_i} - y_i η_i],   η = Xw + b.
+
+    Conjugate: with ``q = y - θ >= 0`` (the fitted mean at the optimum),
+    ``-F*(-θ) = -1/N·Σ s_i [q_i log q_i - q_i]``; ``q >= 0`` bounds ``t``
+    (:meth:`dual_scale`).
+    """
+
+    curvature = np.inf  # e^η: no global bound (the line search keeps the steps safe)
+    deviance_name = "Poisson deviance"
+
+    @staticmethod
+    def mean(eta):
+        return np.exp(np.minimum(eta, 700.0))
+
+    @staticmethod
+    def loss(y, eta):
+        return Poisson.mean(eta) - y * eta
+
+    @staticmethod
+    def residual(y, eta):
+        return y - Poisson.mean(eta)
+
+    @staticmethod
+    def variance(eta):
+        return Poisson.mean(eta)
+
+    @staticmethod
+    def irls_weight(eta):
+        return np.maximum(Poisson.mean(eta), 1e-10)
+
+    @staticmethod
+    def null_intercept(ybar):
+        return float(np.log(max(ybar, 1e-10)))
+
+    @staticmethod
+    def value(stats):
+        g = stats.glm
+        return g.mean(Poisson.loss(g.y, g.eta))
+
+    @staticmethod
+    def dual(stats, t):
+        g = stats.glm
+        q = np.maximum(g.y - t * g.r_p, 0.0)
+        return -g.mean(xlogy(q, q) - q)
+
+    @staticmethod
+    def dual_scale(stats):
+        g = stats.glm
+        r, y = g.r_p, g.y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lim = np.where(r > 0, y / r, np.inf)
+        return float(min(1.0, lim.min())) if lim.size else 1.0
+
+    @staticmethod
+    def saturated(y):
+        """Per-row loss of the saturated model (μ = y): ``y - y log y``."""
+        return y - xlogy(y, y)
+
+    @staticmethod
+    def deviance(y_true, y_pred, sample_weight=None):
+        """Weighted mean Poisson deviance ``2[y log(y/μ) - (y - μ)]`` of held-out rows for
+        the linear predictor ``y_pred`` (``μ = e^η``); one value per candidate column."""
+        y = np.asarray(y_true, dtype=np.float64)
+        eta = np.asarray(y_pred, dtype=np.float64)
+        yy = y[:, None] if eta.ndim > y.ndim else y
+        mu = Poisson.mean(eta)
+        dev = 2 * (xlogy(yy, yy) - yy * eta - (yy - mu))
+        if sample_weight is None:
+            return dev.mean(axis=0)
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        return (sw @ dev) / sw.sum() if dev.ndim > 1 else float(sw @ dev / sw.sum())

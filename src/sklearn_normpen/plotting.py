@@ -805,6 +805,8 @@ class CVErrorDisplay:
         ylabel = {"loo": "Mean squared error (leave-one-out)",
                   "gcv": "GCV criterion"}.get(getattr(est, "criterion_", None),
                                               "Mean squared error (CV)")
+        if getattr(est, "measure_name_", None):  # a GLM's CV measure, e.g. deviance
+            ylabel = f"{est.measure_name_} (CV)"
         disp = cls(alphas=alphas, mean=mean, se=std_error, alpha_min=amin, alpha_1se=a1se,
                    n_nonzero=top, nonzero_label=top_label, ylabel=ylabel,
                    estimator_name=name)

@@ -1,0 +1,322 @@
+"""Proximal Newton (IRLS) for GLM datafits on a :class:`~sklearn_normpen._design.Design`.
+
+Each outer step replaces the loss by its quadratic model at the current ``η = Xw + b``:
+curvature weights ``s_i v_i`` (the datafit's ``irls_weight``: ``μ(1 - μ)`` floored at 1e-5
+for the binomial as glmnet does, ``μ`` for the Poisson) and working response
+``z = η + (y - μ)/v``. That weighted least-squares elastic net is
+an ordinary :class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` on a Design
+with those weights (its weighted centring fits the intercept), solved by the existing
+coordinate-descent kernels with their strong rule and KKT pass, warm-started at ``w``, to a
+certified accuracy tied to the current outer gap. A backtracking (Armijo) line search on
+the true objective along ``(w_new - w, b_new - b)`` guarantees descent. A point is accepted
+on the package's one certificate (:func:`sklearn_normpen._certificate.certificate`) with the
+datafit's Fenchel dual (negative entropy for the binomial).
+
+The dual direction is ``r = y - μ`` made feasible for the intercept (``Σ s θ = 0``) and the
+unpenalised features (``x_jᵀ S θ = 0``). Without unpenalised features the intercept
+constraint is met by shrinking the larger-signed part of ``r`` toward 0 (so ``y - tθ``
+stays between ``y`` and ``μ``, inside the conjugate's domain); with unpenalised features
+``r`` is corrected by ``D A β`` (``A = [1, X_U]``, ``D`` the datafit's variance), ``β`` solving
+``AᵀSDAβ = AᵀSr``), a correction that vanishes where μ nears 0 or 1, and the datafit
+bounds ``t`` to its domain.
+Both give a valid bound for any ``(w, b)``.
+
+The problem protocol is that of :mod:`sklearn_normpen._path`; in addition
+:meth:`GLMProblem.path_stop` implements glmnet's early path stop (deviance ratio above
+0.999, or its relative change below 1e-5, after at least 5 points).
+"""
+import numpy as np
+import scipy.sparse as sp
+
+from .._certificate import CertStats, certificate
+from .._design import Design
+from ..datafits import GLMStats, Logistic
+from .coordinate_descent import EnetProblem
+
+MAX_NEWTON = 100      # outer steps per path point
+DEV_RATIO_MAX = 0.999  # glmnet's rsqmax
+DEV_CHANGE_MIN = 1e-5  # glmnet's sml
+MIN_POINTS = 5         # glmnet's mnl
+
+
+class _NullPenalty:
+    """The penalty of the null model: penalised features held at 0, unpenalised ones free.
+    Holding ``w_j = 0`` has conjugate 0, so the null certificate constrains only the
+    unpenalised features and the intercept."""
+
+    def __init__(self, base):
+        self.base = base
+        self.unpenalized = base.unpenalized
+        self.positive = False
+
+    def scaled_weights(self, alpha, N):
+        return self.base.null_weights()
+
+    def value(self, w, alpha):
+        return 0.0
+
+    def conjugate(self, z, alpha):
+        return 0.0
+
+    def terms(self, w, z, zp, alpha):
+        U = self.unpenalized
+        kkt = float(np.max(np.abs(z[U]))) if U.any() else 0.0
+        return 0.0, 1.0, 0.0, kkt
+
+
+class GLMProblem:
+    """One data set prepared for repeated penalised GLM solves (a path or a CV fold).
+
+    Parameters
+    ----------
+    design : Design
+        The data with the 0/1 labels as ``y`` and the user's sample weights.
+    mode : {"dense", "sparse"}
+        Residual mode of the inner coordinate descent (the curvature weights change every
+        Newton step, so a Gram matrix would be rebuilt each time).
+    datafit : class, default=Logistic
+    inner : callable, default=None
+        ``inner(design, mode) -> problem`` builds the solver of each Newton step's weighted
+        least-squares model; None: :class:`EnetProblem` (elastic net). :class:`GroupInner`
+        gives the (sparse-)group lasso on :class:`GroupProblem`.
+    """
+
+    def __init__(self, design, mode, datafit=Logistic, inner=None):
+        self.design, self.mode, self.datafit = design, mode, datafit
+        # the weighted least-squares solver: coordinate descent, or block CD (GroupInner)
+        self._inner = inner
+        d = design
+        self.dtype = np.dtype(d.dtype)
+        self.fit_intercept = d.fit_intercept
+        self.n_features = d.p
+        self.N = d.N
+        self.y64 = np.asarray(d.y, dtype=np.float64)
+        self.x_std, self.constant = d.x_std, d.constant
+        # X w in float64 without centring: a Design with y = 0 and no intercept
+        self._lin = Design(d.X, np.zeros(d.n, dtype=d.dtype), d.sw, False)
+        ybar = float(np.mean(self.y64) if d.sw64 is None else d.sw64 @ self.y64 / d.N)
+        self._b0 = datafit.null_intercept(ybar) if self.fit_intercept else 0.0
+        # the unit of tol: half the null deviance (intercept-only minus saturated loss)
+        mean = GLMStats(self.y64, None, None, d.sw64, d.N).mean
+        self._saturated = mean(datafit.saturated(self.y64))
+        self.null_deviance = max(
+            mean(datafit.loss(self.y64, np.full(d.n, self._b0))) - self._saturated, 0.0)
+        self._null, self._unpen_cache = {}, {}
+        self.b = self._b0
+        self.eta = np.full(d.n, self.b)
+        self._dev_prev = None
+        self._n_points = 0
+
+    # -- state ----------------------------------------------------------------------------
+    def _Xw(self, w):
+        """``X w`` in float64 (one BLAS product on float64 data; exact float64 blocks on
+        float32 data, via the Design)."""
+        w = np.asarray(w, dtype=np.float64)
+        X = self.design.X
+        if X.dtype == np.float64 or self.design.sparse:
+            out = X @ w if X.dtype == np.float64 else self._lin._sparse64() @ w
+            return np.asarray(out, dtype=np.float64).ravel()
+        return -self._lin.residual64(w)
+
+    def start(self, w):
+        """Set the state to ``w`` (intercept: the null model's); returns ``w`` as the
+        contiguous array the solves update in place."""
+        w = np.array(w, dtype=self.dtype, order="C")
+        self.b = self._b0
+        self.eta = self._Xw(w) + self.b
+        self._dev_prev, self._n_points = None, 0
+        return w
+
+    def to_original(self, w):
+        return w, (self.b if self.fit_intercept else 0.0)
+
+    def _objective(self, eta, w, penalty, alpha):
+        loss = GLMStats(self.y64, eta, None, self.design.sw64, self.N).mean(
+            self.datafit.loss(self.y64, eta))
+        return loss + penalty.value(w, alpha)
+
+    # -- certificate ------------------------------------------------------------------------
+    def _unpen_basis(self, U):
+        """Float64 dense ``[1, X_U]`` (``X_U`` without intercept), cached."""
+        key = U.tobytes()
+        if key not in self._unpen_cache:
+            d = self.design
+            cols = [np.asarray(d.X[:, U].toarray() if d.sparse else d.X[:, U],
+                               dtype=np.float64)]
+            if self.fit_intercept:
+                cols.insert(0, np.ones((d.n, 1)))
+            self._unpen_cache[key] = np.hstack(cols)
+        return self._unpen_cache[key]
+
+    def _dual_direction(self, r, unpenalized):
+        """``r`` made feasible for the intercept and unpenalised-feature constraints."""
+        U = np.flatnonzero(unpenalized)
+        sw = self.design.sw64
+        if U.size:
+            # variance-weighted projection: the correction of row i is scaled by
+            # μ_i(1 - μ_i), so it vanishes where μ_i nears 0 or 1 and y - θ stays in the
+            # conjugate's domain near the optimum (an unweighted one would leave it)
+            A = self._unpen_basis(U)
+            d = self.datafit.variance(self.eta)
+            SA = A if sw is None else sw[:, None] * A
+            beta = np.linalg.lstsq(SA.T @ (d[:, None] * A), SA.T @ r, rcond=None)[0]
+            return r - d * (A @ beta)
+        if not self.fit_intercept:
+            return r
+        sr = r if sw is None else sw * r
+        pos, neg = float(sr[sr > 0].sum()), float(-sr[sr < 0].sum())
+        if pos > neg:  # shrink the positive part: Σ s θ = 0 and y - θ stays in [0, 1]
+            return np.where(r > 0, r * (neg / pos), r)
+        if neg > pos:
+            return np.where(r < 0, r * (pos / neg), r)
+        return r
+
+    def cert_stats(self, w, penalty):
+        """:class:`CertStats` at the current state (float64, package scale)."""
+        y, eta = self.y64, self.eta
+        r = self.datafit.residual(y, eta)
+        rp = self._dual_direction(r, penalty.unpenalized)
+        if self.design.dtype == np.float64:  # both gradients in one BLAS product
+            sw = self.design.sw64
+            R = np.column_stack([r, rp]) if sw is None else sw[:, None] * np.column_stack(
+                [r, rp])
+            G = np.asarray(self.design.X.T @ R) / self.N
+            g, gp = np.ascontiguousarray(G[:, 0]), np.ascontiguousarray(G[:, 1])
+        else:
+            g = self._lin.gradient64(r) / self.N
+            gp = self._lin.gradient64(rp) / self.N
+        gp[penalty.unpenalized] = 0.0
+        return CertStats(0.0, 0.0, 0.0, g, None, gp=gp,
+                         glm=GLMStats(y, eta, rp, self.design.sw64, self.N))
+
+    def certificate(self, w, penalty, alpha):
+        return certificate(self.cert_stats(w, penalty), penalty, alpha, w,
+                           datafit=self.datafit)
+
+    # -- solves -------------------------------------------------------------------------------
+    def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
+        """Proximal Newton at ``alpha`` from ``w`` (updated in place) until the certificate
+        is at most ``tol_abs``, ``max_iter`` coordinate-descent epochs are spent, or no
+        step decreases the objective any more. Returns ``(Certificate, epochs)``."""
+        d = self.design
+        cert = self.certificate(w, penalty, alpha)
+        epochs, shrink, last_decrease = 0, 0.1, np.inf
+        for it in range(MAX_NEWTON):
+            if cert.gap <= tol_abs or epochs >= max_iter:
+                break
+            mu = self.datafit.mean(self.eta)
+            v = self.datafit.irls_weight(self.eta)
+            z = self.eta + self.datafit.residual(self.y64, self.eta) / v
+            sv = v if d.sw64 is None else d.sw64 * v
+            dq = Design(d.X, z.astype(self.dtype), sv, self.fit_intercept)
+            inner = (EnetProblem(dq, self.mode) if self._inner is None
+                     else self._inner(dq, self.mode))
+            scale = self.N / dq.N  # model objective · scale = inner package objective
+            wq = inner.start(w)
+            ap = None if (it > 0 or alpha_prev is None) else alpha_prev * scale
+            # inexact Newton: the model solved to a fraction of the outer gap and of the
+            # last decrease (the gap alone can be loose far from the optimum)
+            floor = 1e-3 * tol_abs
+            tol_model = max(min(shrink * cert.gap, 0.1 * last_decrease), floor)
+            _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale,
+                                max(max_iter - epochs, 1), alpha_prev=ap)
+            epochs += int(ep)
+            dw = np.asarray(wq, dtype=np.float64) - np.asarray(w, dtype=np.float64)
+            db = (float(inner.to_original(wq)[1]) - self.b) if self.fit_intercept else 0.0
+            if not dw.any() and db == 0:
+                if tol_model <= floor:
+                    break
+                shrink *= 1e-3  # the model's start already met its target: ask for more
+                continue
+            deta = self._Xw(dw) + db
+            p0 = self._objective(self.eta, w, penalty, alpha)
+            mu_y = GLMStats(self.y64, None, None, d.sw64, self.N).mean(
+                (mu - self.y64) * deta)
+            w64 = np.asarray(w, dtype=np.float64)
+            delta = mu_y + penalty.value(wq, alpha) - penalty.value(w64, alpha)
+            rounding = 8 * np.finfo(np.float64).eps * abs(p0)
+            t, accepted = 1.0, False
+            if not delta < -rounding:
+                # the model's decrease is at rounding level, yet the gap (a looser dual
+                # point) is not: take the full step unless it visibly increases P
+                wt = w64 + dw
+                pt = self._objective(self.eta + deta, wt, penalty, alpha)
+                accepted = pt <= p0 + rounding
+            else:
+                for _ in range(40):  # Armijo backtracking on the true objective
+                    wt = w64 + t * dw
+                    pt = self._objective(self.eta + t * deta, wt, penalty, alpha)
+                    if pt <= p0 + 1e-4 * t * delta:
+                        accepted = True
+                        break
+                    t *= 0.5
+            if not accepted:
+                break
+            last_decrease = max(p0 - pt, rounding)
+            w[:] = wt  # (cast to the working dtype; η recomputed from the cast values)
+            self.b = self.b + t * db
+            self.eta = self._Xw(w) + self.b
+            cert = self.certificate(w, penalty, alpha)
+        return cert, epochs
+
+    def null_fit(self, penalty, tol_abs, max_iter):
+        """The unpenalised fit (intercept and unpenalised features; penalised ones at 0) and
+        its projected gradient ``z``, from which ``penalty.alpha_max(z)`` is read."""
+        key = penalty.unpenalized.tobytes()
+        if key in self._null:
+            w, b, z = self._null[key]
+            w = self.start(w)
+            self.b = b
+            self.eta = self._Xw(w) + b
+            return w, z.copy()
+        w = self.start(np.zeros(self.n_features))
+        if penalty.unpenalized.any():
+            if self._inner is not None:
+                raise NotImplementedError("unpenalised groups with a GLM datafit are not "
+                                          "supported yet.")
+            self.solve(w, _NullPenalty(penalty), 1.0, tol_abs, max(max_iter, 1000))
+        z = np.asarray(self.cert_stats(w, penalty).gp, dtype=np.float64)
+        self._null[key] = (w.copy(), self.b, z.copy())
+        self._dev_prev, self._n_points = None, 0
+        return w, z
+
+    def path_stop(self, w):
+        """glmnet's early stop, called by the path loop after each point: a reason (str)
+        once the deviance ratio ``1 - loss/null_loss`` exceeds 0.999 or its relative
+        change falls below 1e-5 (after at least 5 points), else None."""
+        self._n_points += 1
+        if self.null_deviance <= 0:
+            return None
+        loss = GLMStats(self.y64, None, None, self.design.sw64, self.N).mean(
+            self.datafit.loss(self.y64, self.eta))
+        ratio = 1.0 - (loss - self._saturated) / self.null_deviance
+        prev, self._dev_prev = self._dev_prev, ratio
+        if self._n_points < MIN_POINTS:
+            return None
+        if ratio > DEV_RATIO_MAX:
+            return (f"deviance ratio {ratio:.6f} > {DEV_RATIO_MAX} (a (nearly) saturated "
+                    "fit, e.g. separable classes: further alphas only inflate the "
+                    "coefficients)")
+        if prev is not None and ratio - prev < DEV_CHANGE_MIN * ratio:
+            return (f"deviance ratio changed by less than {DEV_CHANGE_MIN:g} relative "
+                    f"({prev:.6f} -> {ratio:.6f})")
+        return None
+
+
+def glm_mode(X):
+    """The inner coordinate-descent layout: ``"sparse"`` for sparse X, else ``"dense"``."""
+    return "sparse" if sp.issparse(X) else "dense"
+
+
+
+class GroupInner:
+    """``inner`` for :class:`GLMProblem`: each Newton model solved by block coordinate
+    descent on a :class:`~sklearn_normpen._solvers.block_cd.GroupProblem` (the penalty is
+    then a :class:`~sklearn_normpen.penalties.SparseGroupLasso`; no ``standardize``)."""
+
+    def __init__(self, structure, group_weights):
+        self.structure, self.group_weights = structure, group_weights
+
+    def __call__(self, design, mode):
+        from .block_cd import GroupProblem
+        return GroupProblem(design, self.structure, self.group_weights)

@@ -1,0 +1,526 @@
+"""Elastic-net penalised logistic regression (glmnet's binomial family), certified.
+
+Objective (glmnet's ``family="binomial"``; scikit-learn's ``LogisticRegression`` with
+``l1_ratio`` and ``C = 1/(Σs·alpha)``), labels mapped to ``y ∈ {0, 1}`` (``classes_[1]``
+is 1), sample weights ``s``, per-feature penalty factors ``f``::
+
+    1/Σs · Σ_i s_i [log(1 + e^{η_i}) - y_i η_i] + alpha (l1_ratio Σ_j f_j|w_j|
+                                                      + (1 - l1_ratio)/2 Σ_j f_j w_j²),
+    η = Xw + b.
+
+Solved by proximal Newton (:mod:`sklearn_normpen._solvers.prox_newton`) and accepted on the
+package's duality-gap certificate (the negative-entropy Fenchel dual), relative to the
+intercept-only loss.
+"""
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._compat import Interval, StrOptions, _fit_context
+from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
+from ._design import Design
+from ._grid import make_grid
+from ._path import compute_path, warn_unconverged
+from ._solvers.prox_newton import GLMProblem, glm_mode
+from ._validation import (FLOAT_DTYPES, validate_alphas, validate_array_params,
+                          validate_penalty_factor, validate_sample_weight,
+                          validate_X_predict)
+from .datafits import Logistic
+from .elastic_net import _alpha_max, _check_l1_ratios, _make_penalty
+
+# glmnet clips μ to [1e-5, 1 - 1e-5] in its CV deviance: |η| <= logit(1 - 1e-5)
+_ETA_CLIP = float(np.log((1 - 1e-5) / 1e-5))
+
+
+# ---------------------------------------------------------------------------------------
+# CV measures (glmnet's type.measure for the binomial family), lower is better
+# ---------------------------------------------------------------------------------------
+
+def _wmean(v, sw):
+    if sw is None:
+        return v.mean(axis=0)
+    sw = np.asarray(sw, dtype=np.float64)
+    return (sw @ v) / sw.sum()
+
+
+def _cols(y, eta):
+    y = np.asarray(y, dtype=np.float64)
+    eta = np.asarray(eta, dtype=np.float64)
+    return (y[:, None] if eta.ndim > y.ndim else y), eta
+
+
+def binomial_deviance(y, eta, sample_weight=None):
+    """Mean binomial deviance ``-2[y log μ + (1 - y) log(1 - μ)]`` with μ clipped to
+    [1e-5, 1 - 1e-5] (glmnet's ``type.measure="deviance"``)."""
+    eta = np.clip(np.asarray(eta, dtype=np.float64), -_ETA_CLIP, _ETA_CLIP)
+    return Logistic.deviance(y, eta, sample_weight)
+
+
+def misclassification_error(y, eta, sample_weight=None):
+    """Weighted share of rows with ``(η > 0) != y`` (glmnet's ``"class"``)."""
+    y, eta = _cols(y, eta)
+    return _wmean(((eta > 0) != (y > 0.5)).astype(np.float64), sample_weight)
+
+
+def binomial_mse(y, eta, sample_weight=None):
+    """glmnet's ``"mse"`` for the binomial family: ``2(y - μ)²`` (its two-column form
+    ``(y - μ)² + ((1 - y) - (1 - μ))²``)."""
+    y, eta = _cols(y, eta)
+    return _wmean(2 * (y - expit(eta)) ** 2, sample_weight)
+
+
+def binomial_mae(y, eta, sample_weight=None):
+    """glmnet's ``"mae"`` for the binomial family: ``2|y - μ|``."""
+    y, eta = _cols(y, eta)
+    return _wmean(2 * np.abs(y - expit(eta)), sample_weight)
+
+
+def roc_auc(y, eta, sample_weight=None):
+    """Weighted area under the ROC curve of each column of ``eta`` (ties count 1/2);
+    NaN when the rows hold one class only (that fold then does not count)."""
+    y, eta = _cols(y, eta)
+    y1 = y[:, 0] if y.ndim > 1 else y
+    E = eta if eta.ndim > 1 else eta[:, None]
+    s = np.ones(E.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
+    pos, neg = s * (y1 > 0.5), s * (y1 <= 0.5)
+    P, Nn = pos.sum(), neg.sum()
+    out = np.full(E.shape[1], np.nan)
+    if P > 0 and Nn > 0:
+        for k in range(E.shape[1]):
+            vals, inv = np.unique(E[:, k], return_inverse=True)
+            pw = np.bincount(inv, pos, len(vals))
+            nw = np.bincount(inv, neg, len(vals))
+            below = np.cumsum(nw) - nw
+            out[k] = float(pw @ (below + 0.5 * nw)) / (P * Nn)
+    return out if eta.ndim > 1 else float(out[0])
+
+
+def _neg_auc(y, eta, sample_weight=None):
+    return -roc_auc(y, eta, sample_weight)
+
+
+#: measure name -> (lower-is-better scorer, display name, greater_is_better)
+MEASURES = {
+    "deviance": (binomial_deviance, "Binomial deviance", False),
+    "misclassification": (misclassification_error, "Misclassification error", False),
+    "auc": (_neg_auc, "AUC", True),
+    "mse": (binomial_mse, "Mean squared error", False),
+    "mae": (binomial_mae, "Mean absolute error", False),
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Shared preparation
+# ---------------------------------------------------------------------------------------
+
+def _validate_classification(est, X, y, sample_weight):
+    """``(X, y01, sw)``: X float32/float64 (Fortran or CSC with sorted indices), labels
+    encoded as 0/1 in X's dtype with ``classes_`` set, validated weights."""
+    X, y = validate_data(est, X, y, accept_sparse="csc", dtype=list(FLOAT_DTYPES),
+                         order="F")
+    if sp.issparse(X) and not X.has_sorted_indices:
+        X = X.sorted_indices()  # a copy: the user's matrix is never touched
+    check_classification_targets(y)
+    est.classes_ = np.unique(y)
+    if est.classes_.size < 2:
+        raise ValueError("This solver needs samples of at least 2 classes in the data, but "
+                         f"the data contains only one class: {est.classes_[0]!r}.")
+    if est.classes_.size > 2:
+        raise ValueError("Only binary classification is supported. The type of the target "
+                         f"is multiclass ({est.classes_.size} classes): "
+                         f"{type(est).__name__} fits the binomial family; the multinomial "
+                         "family is not implemented yet.")
+    sw = validate_sample_weight(sample_weight, X)
+    y01 = (y == est.classes_[1]).astype(X.dtype)
+    if sw is not None:
+        w1 = float(np.asarray(sw, np.float64) @ y01)
+        if w1 <= 0 or w1 >= float(np.sum(sw, dtype=np.float64)):
+            raise ValueError("Only one class has positive sample_weight: the binomial fit "
+                             "needs weight on at least 2 classes.")
+    return X, y01, sw
+
+
+class _LinearBinaryClassifier(ClassifierMixin, BaseEstimator):
+    """``decision_function = X @ coef_.T + intercept_`` (logit of ``classes_[1]``),
+    ``predict_proba`` through the logistic function; float32 in, float32 out."""
+
+    def decision_function(self, X):
+        """Linear predictor ``η = Xw + b``: the log-odds of ``classes_[1]``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        eta : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "coef_")
+        X = validate_X_predict(self, X)
+        coef = np.asarray(self.coef_, dtype=X.dtype).ravel()
+        return np.asarray(safe_sparse_dot(X, coef, dense_output=True)).ravel() + np.asarray(
+            self.intercept_, dtype=X.dtype)[0]
+
+    def predict_proba(self, X):
+        """Class probabilities, columns in the order of ``classes_``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+        """
+        p1 = expit(self.decision_function(X))
+        return np.column_stack([1 - p1, p1])
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed without underflow."""
+        eta = self.decision_function(X)
+        return np.column_stack([-np.logaddexp(0, eta), -np.logaddexp(0, -eta)])
+
+    def predict(self, X):
+        """The label of the more probable class (``classes_[1]`` when ``η > 0``).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,) with the labels' type
+        """
+        check_is_fitted(self, "coef_")
+        return self.classes_[(self.decision_function(X) > 0).astype(np.intp)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_class = False
+        return tags
+
+
+def _check_tol(tol, max_iter):
+    if not isinstance(tol, Real) or not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tol must be a finite non-negative float; got {tol!r}.")
+    if not isinstance(max_iter, Integral) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
+
+
+def _fit_single_alpha(est, X, y, sw, pf, datafit):
+    """One certified fit at ``est.alpha``: sets ``coef_`` (1, p), ``intercept_`` (1,),
+    ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
+    problem = GLMProblem(Design(X, y, sw, est.fit_intercept), glm_mode(X), datafit)
+    pen = _make_penalty(float(est.l1_ratio), pf, est.standardize, False, problem)
+    res = compute_path(problem, pen, np.array([float(est.alpha)]), tol=est.tol,
+                       max_iter=est.max_iter)
+    warn_unconverged([res], what="Proximal Newton")
+    est.coef_ = res.coefs[:, 0][None, :].astype(X.dtype)
+    est.intercept_ = np.array([res.intercepts[0]], dtype=X.dtype)
+    est.dual_gap_, est.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
+    est.n_iter_ = int(res.n_iters[0])
+
+
+def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_ratios=None):
+    """The path + K-fold CV fit shared by the GLM ``*PathCV`` estimators (full-data path
+    first; folds on its grid, cut where it stopped early; the one selection rule).
+    ``spec`` (default: the elastic net's) builds the problems and penalties."""
+    scorer, est.measure_name_, greater = measure
+    if spec is None:
+        l1_ratios = _check_l1_ratios(est.l1_ratio, est.alphas)
+        pf = validate_penalty_factor(est.penalty_factor, X.shape[1])
+        spec = _GLMSpec(Design(X, y, sw, est.fit_intercept), glm_mode(X), l1_ratios, pf,
+                        est.standardize, scorer, datafit)
+    pb = spec.full_problem()
+    pens = spec.penalties(pb)
+    if isinstance(est.alphas, (Integral, np.integer)):
+        grids = [make_grid(int(est.alphas),
+                           lambda: spec.alpha_max(pb, pen, est.tol, est.max_iter),
+                           est.eps) for pen in pens]
+    else:
+        grids = [validate_alphas(est.alphas)] * len(pens)
+    # the full-data paths first: where one stops early, its folds stop there too
+    paths = [compute_path(pb, pen, g, tol=est.tol, max_iter=est.max_iter)
+             for pen, g in zip(pens, grids)]
+    L = min(len(r.alphas) for r in paths)
+    grids = np.array([g[:L] for g in grids])
+    splits = resolve_splits(cv, X, y, groups)
+    Xr = X.tocsr() if sp.issparse(X) else X
+    errors, fold_results = cross_validate_paths(
+        spec, Xr, y, sw, grids, splits, tol=est.tol, max_iter=est.max_iter,
+        n_jobs=est.n_jobs)
+    sel = est._cv_select(errors, splits, sw, grids)
+    best = sel["best_path"]
+    res = paths[best]
+    if len(res.alphas) > L:
+        for name in ("alphas", "intercepts", "gaps", "kkts", "n_iters", "converged"):
+            setattr(res, name, getattr(res, name)[:L])
+        res.coefs = res.coefs[:, :L]
+    warn_unconverged(fold_results + [res], what="Proximal Newton")
+    est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
+                        l1_ratios=l1_ratios, scalar=np.ndim(est.l1_ratio) == 0, path=res,
+                        fold_results=fold_results)
+    sign = -1.0 if greater else 1.0
+    est.cv_path_ = sign * est.mse_path_
+    est.cv_mean_ = sign * est.cv_mean_
+    del est.mse_path_  # not a squared error here: cv_path_ is the measure-neutral name
+    est.path_stop_reason_ = paths[best].stop_reason
+    est.coef_ = np.asarray(est.coef_, dtype=X.dtype)[None, :]
+    est.intercept_ = np.array([est.intercept_], dtype=X.dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# Single alpha
+# ---------------------------------------------------------------------------------------
+
+class ElasticNetClassifier(_LinearBinaryClassifier):
+    """Binary logistic regression with an elastic-net penalty, fitted to a certified
+    duality gap (glmnet's binomial family at one ``alpha``).
+
+    Minimises ``1/Σs·Σ s_i [log(1 + e^{η_i}) - y_i η_i] + alpha·(l1_ratio·Σ f_j|w_j|
+    + (1 - l1_ratio)/2·Σ f_j w_j²)`` with ``η = Xw + b`` and ``y_i = 1`` for
+    ``classes_[1]``. This is scikit-learn's ``LogisticRegression(l1_ratio=l1_ratio,
+    C=1/(Σs·alpha))`` (with unit weights, ``C = 1/(n_samples·alpha)``) and glmnet's
+    ``glmnet(family="binomial", lambda=alpha, alpha=l1_ratio, standardize=FALSE)``.
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+        Penalty strength (``>= 0``; 0 is unpenalised logistic regression, which diverges
+        on separable classes: the fit then stops at the iteration limit with a warning).
+    l1_ratio : float in [0, 1], default=0.5
+        Mix of l1 and l2 (1: lasso).
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept.
+    standardize : bool, default=False
+        Penalise as if every column were divided by its weighted standard deviation
+        (glmnet's default); coefficients are on the original scale; constant columns get 0.
+    penalty_factor : array-like of shape (n_features,), default=None
+        Per-feature factors ``f_j >= 0``; 0 leaves a feature unpenalised.
+    tol : float, default=1e-4
+        The fit is accepted when its duality gap is at most ``tol`` times the
+        intercept-only loss (the binary entropy of the weighted mean label).
+    max_iter : int, default=1000
+        Maximum coordinate-descent epochs, summed over the Newton steps.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+    coef_ : ndarray of shape (1, n_features)
+    intercept_ : ndarray of shape (1,)
+    dual_gap_, kkt_violation_ : float
+        Certified duality gap and largest KKT violation of the fit.
+    n_iter_ : int
+        Coordinate-descent epochs.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Notes
+    -----
+    Binary only: the multinomial family is not implemented yet.
+    """
+
+    _parameter_constraints = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
+        "penalty_factor": ["array-like", None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=False,
+                 penalty_factor=None, tol=1e-4, max_iter=1000):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Two classes, any label type.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        validate_array_params(self)
+        X, y01, sw = _validate_classification(self, X, y, sample_weight)
+        _check_tol(self.tol, self.max_iter)
+        pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
+        _fit_single_alpha(self, X, y01, sw, pf, Logistic)
+        return self
+
+
+# ---------------------------------------------------------------------------------------
+# Path + K-fold CV
+# ---------------------------------------------------------------------------------------
+
+class _GLMSpec:
+    """What a CV fold needs (picklable): its problem and the penalties sharing it."""
+
+    def __init__(self, design, mode, l1_ratios, pf, standardize, measure, datafit):
+        self.design, self.mode, self.l1_ratios = design, mode, l1_ratios
+        self.pf, self.standardize = pf, standardize
+        self.measure, self.datafit = measure, datafit
+
+    def problem(self, train, test):
+        d = self.design
+        return GLMProblem(Design(d.X, d.y, d.sw, d.fit_intercept, rows=train), self.mode,
+                          self.datafit)
+
+    def full_problem(self):
+        return GLMProblem(self.design, self.mode, self.datafit)
+
+    @staticmethod
+    def alpha_max(problem, penalty, tol, max_iter):
+        return _alpha_max(problem, penalty, tol, max_iter)
+
+    def penalties(self, problem):
+        return [_make_penalty(r, self.pf, self.standardize, False, problem)
+                for r in self.l1_ratios]
+
+
+class ElasticNetClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
+    """Binary logistic regression with an elastic-net penalty whose whole regularisation
+    path is cross-validated, ``cv.glmnet(family="binomial")`` style.
+
+    Fits the certified path on the full data (it may stop early, as glmnet's does), then on
+    every training fold over that grid, scores each alpha on the held-out rows with
+    ``measure``, and picks ``alpha_min_`` (the largest alpha with the best mean CV measure)
+    or ``alpha_1se_`` (the largest alpha within one standard error of it).
+
+    Objective: as :class:`ElasticNetClassifier`.
+
+    Parameters
+    ----------
+    l1_ratio : float or list of float, default=0.5
+        With a list, the ratio whose path reaches the best mean CV measure wins.
+    eps : float, default=1e-3
+        ``alpha_min / alpha_max`` of the default grid.
+    alphas : int or array-like, default=100
+        Number of grid points (log-spaced from ``alpha_max``, where every penalised
+        coefficient is zero, down to ``eps * alpha_max``) or the grid itself.
+    cv : int, cross-validation generator or iterable, default=5
+        An int gives ``StratifiedKFold`` (shuffled with ``random_state`` when that is set).
+    measure : {"deviance", "misclassification", "auc", "mse", "mae"}, default="deviance"
+        The held-out measure (glmnet's ``type.measure``): binomial deviance (μ clipped to
+        [1e-5, 1 - 1e-5] as glmnet), misclassification rate, area under the ROC curve
+        (greater is better), and glmnet's binomial ``2(y - μ)²`` and ``2|y - μ|``.
+    rule : {"min", "1se"}, default="min"
+        Which alpha ``alpha_`` (and ``coef_``) uses.
+    fit_intercept : bool, default=True
+    standardize : bool, default=False
+        As in :class:`ElasticNetClassifier` (each training fold uses its own deviations).
+    penalty_factor : array-like of shape (n_features,), default=None
+    tol : float, default=1e-4
+        Each path point's duality gap is at most ``tol`` times the intercept-only loss.
+    max_iter : int, default=1000
+        Maximum coordinate-descent epochs per path point (over its Newton steps).
+    n_jobs : int, default=None
+        Folds run in parallel through ``sklearn.utils.parallel``.
+    random_state : int, RandomState instance or None, default=None
+        Shuffles the folds when ``cv`` is an int.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+    alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
+        The grid the folds used: the full-data path's (cut where it stopped early).
+    cv_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratios, n_alphas, n_folds)
+        The held-out measure of each alpha on each fold (a fold whose path stopped early
+        keeps its last fit for the remaining alphas, as glmnet).
+    cv_mean_, cv_se_ : ndarray of shape cv_path_.shape[:-1]
+        Fold-weighted mean and glmnet standard error of ``cv_path_``.
+    measure_name_ : str
+        The measure's display name (e.g. "Binomial deviance").
+    alpha_min_, alpha_1se_, alpha_, l1_ratio_ : float
+    coef_path_ : ndarray of shape (n_features, n_alphas)
+    intercept_path_, dual_gap_path_, kkt_violation_path_, n_iter_path_ : ndarray
+        Full-data path for ``l1_ratio_``, with the certified gap of every point.
+    path_stop_reason_ : str or None
+        Why the full-data path stopped before the end of the grid (glmnet's rules:
+        deviance ratio above 0.999, e.g. separable classes, or a relative change below
+        1e-5), None when it ran to the end.
+    fold_dual_gap_ : ndarray of shape (n_folds,)
+    coef_ : ndarray of shape (1, n_features)
+    intercept_ : ndarray of shape (1,)
+    dual_gap_, kkt_violation_ : float
+    n_iter_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+    """
+
+    _parameter_constraints = {
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "cv": ["cv_object"],
+        "measure": [StrOptions(set(MEASURES))],
+        "rule": [StrOptions({"min", "1se"})],
+        "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
+        "penalty_factor": ["array-like", None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    _check_params = {"alphas": 8, "cv": 3}
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, measure="deviance",
+                 rule="min", fit_intercept=True, standardize=False, penalty_factor=None,
+                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.cv = cv
+        self.measure = measure
+        self.rule = rule
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Fit the path, cross-validate it, choose alpha (and l1_ratio).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Two classes, any label type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the loss, of the held-out measures and of the fold means.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group-aware ``cv`` splitter.
+
+        Returns
+        -------
+        self : object
+        """
+        validate_array_params(self)
+        X, y01, sw = _validate_classification(self, X, y, sample_weight)
+        _check_tol(self.tol, self.max_iter)
+        cv = self.cv
+        if isinstance(cv, (Integral, np.integer)):
+            cv = StratifiedKFold(int(cv), shuffle=self.random_state is not None,
+                                 random_state=self.random_state)
+        _fit_path_cv(self, X, y01, sw, groups, Logistic, MEASURES[self.measure], cv)
+        return self

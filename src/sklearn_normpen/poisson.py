@@ -1,0 +1,287 @@
+"""Elastic-net penalised Poisson regression (glmnet's poisson family, log link), certified.
+
+Objective (glmnet's ``family="poisson"``; scikit-learn's ``PoissonRegressor`` is the
+``l1_ratio=0`` case with ``alpha_sklearn = alpha``), counts ``y >= 0``, sample weights
+``s``, per-feature penalty factors ``f``::
+
+    1/Σs · Σ_i s_i [e^{η_i} - y_i η_i] + alpha (l1_ratio Σ_j f_j|w_j|
+                                             + (1 - l1_ratio)/2 Σ_j f_j w_j²),  η = Xw + b.
+
+Families are dedicated classes (like scikit-learn's ``LogisticRegression`` /
+``PoissonRegressor``), not a ``family`` parameter: ``predict`` returns the mean ``e^η``,
+``score`` is the deviance D², and the input checks (counts >= 0) belong to the class.
+"""
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.model_selection import KFold
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import check_is_fitted
+
+from ._compat import Interval, StrOptions, _fit_context
+from ._cv import PathCVMixin
+from ._validation import (validate_array_params, validate_penalty_factor,
+                          validate_sample_weight, validate_X_predict, validate_Xy)
+from .classification import _check_tol, _cols, _fit_path_cv, _fit_single_alpha, _wmean
+from .datafits import Poisson
+
+
+def poisson_deviance(y, eta, sample_weight=None):
+    """Mean Poisson deviance ``2[y log(y/μ) - (y - μ)]``, ``μ = e^η`` (glmnet's
+    ``type.measure="deviance"``)."""
+    return Poisson.deviance(y, eta, sample_weight)
+
+
+def poisson_mse(y, eta, sample_weight=None):
+    """Mean squared error of the mean ``μ = e^η``."""
+    y, eta = _cols(y, eta)
+    return _wmean((y - Poisson.mean(eta)) ** 2, sample_weight)
+
+
+def poisson_mae(y, eta, sample_weight=None):
+    """Mean absolute error of the mean ``μ = e^η``."""
+    y, eta = _cols(y, eta)
+    return _wmean(np.abs(y - Poisson.mean(eta)), sample_weight)
+
+
+#: measure name -> (lower-is-better scorer, display name, greater_is_better)
+MEASURES = {
+    "deviance": (poisson_deviance, "Poisson deviance", False),
+    "mse": (poisson_mse, "Mean squared error", False),
+    "mae": (poisson_mae, "Mean absolute error", False),
+}
+
+
+def _validate_counts(est, X, y, sample_weight):
+    X, y = validate_Xy(est, X, y)
+    if np.any(y < 0):
+        raise ValueError("y must be non-negative (counts or rates) for the Poisson family; "
+                         f"got a minimum of {float(np.min(y))!r}.")
+    sw = validate_sample_weight(sample_weight, X)
+    total = float(np.sum(y if sw is None else np.asarray(sw, np.float64) * y))
+    if total <= 0:
+        raise ValueError("y is zero everywhere (with positive weight): the Poisson "
+                         "log-mean has no finite fit.")
+    return X, y, sw
+
+
+class _PoissonBase(RegressorMixin, BaseEstimator):
+    """``predict = exp(X @ coef_.T + intercept_)``; ``score`` is D² (Poisson deviance
+    explained), as scikit-learn's ``PoissonRegressor``."""
+
+    def _eta(self, X):
+        check_is_fitted(self, "coef_")
+        X = validate_X_predict(self, X)
+        coef = np.asarray(self.coef_, dtype=X.dtype).ravel()
+        return np.asarray(safe_sparse_dot(X, coef, dense_output=True)).ravel() + np.asarray(
+            self.intercept_, dtype=X.dtype)[0]
+
+    def predict(self, X):
+        """Predicted mean ``e^{Xw + b}``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        mu : ndarray of shape (n_samples,)
+        """
+        eta = self._eta(X)
+        return np.exp(np.minimum(eta, np.log(np.finfo(eta.dtype).max) - 1))
+
+    def score(self, X, y, sample_weight=None):
+        """D²: the share of the null Poisson deviance explained (1 is perfect).
+
+        Returns
+        -------
+        score : float
+        """
+        eta = np.asarray(self._eta(X), dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
+        dev = Poisson.deviance(y, eta, sample_weight)
+        m = np.average(y, weights=sample_weight)
+        null = Poisson.deviance(y, np.full_like(y, np.log(m)), sample_weight)
+        return float(1 - dev / null) if null > 0 else 0.0
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.positive_only = True
+        return tags
+
+
+class ElasticNetPoissonRegressor(_PoissonBase):
+    """Poisson regression (log link) with an elastic-net penalty, fitted to a certified
+    duality gap (glmnet's poisson family at one ``alpha``).
+
+    Minimises ``1/Σs·Σ s_i [e^{η_i} - y_i η_i] + alpha·(l1_ratio·Σ f_j|w_j|
+    + (1 - l1_ratio)/2·Σ f_j w_j²)``, ``η = Xw + b``: glmnet's
+    ``glmnet(family="poisson", lambda=alpha, alpha=l1_ratio, standardize=FALSE)`` and, for
+    ``l1_ratio=0``, scikit-learn's ``PoissonRegressor(alpha=alpha)``.
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+    l1_ratio : float in [0, 1], default=0.5
+    fit_intercept : bool, default=True
+    standardize : bool, default=False
+        Penalise as if every column were divided by its weighted standard deviation.
+    penalty_factor : array-like of shape (n_features,), default=None
+    tol : float, default=1e-4
+        Accepted when the duality gap is at most ``tol`` times half the null deviance
+        (the intercept-only loss minus the saturated one).
+    max_iter : int, default=1000
+        Maximum coordinate-descent epochs, summed over the Newton steps.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features)
+    intercept_ : ndarray of shape (1,)
+    dual_gap_, kkt_violation_ : float
+    n_iter_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+    """
+
+    _parameter_constraints = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
+        "penalty_factor": ["array-like", None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=False,
+                 penalty_factor=None, tol=1e-4, max_iter=1000):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Non-negative counts (or rates, with exposures as ``sample_weight``).
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        validate_array_params(self)
+        X, y, sw = _validate_counts(self, X, y, sample_weight)
+        _check_tol(self.tol, self.max_iter)
+        pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
+        _fit_single_alpha(self, X, y, sw, pf, Poisson)
+        return self
+
+
+class ElasticNetPoissonRegressorPathCV(PathCVMixin, _PoissonBase):
+    """Poisson regression with an elastic-net penalty whose whole path is
+    cross-validated, ``cv.glmnet(family="poisson")`` style.
+
+    Parameters and attributes as :class:`~sklearn_normpen.ElasticNetClassifierPathCV`,
+    except: ``cv`` as an int gives ``KFold`` (shuffled with ``random_state`` when set), and
+    ``measure`` is one of ``"deviance"`` (Poisson deviance, default), ``"mse"``, ``"mae"``
+    (of the mean ``e^η``).
+
+    Parameters
+    ----------
+    l1_ratio : float or list of float, default=0.5
+    eps : float, default=1e-3
+    alphas : int or array-like, default=100
+    cv : int, cross-validation generator or iterable, default=5
+    measure : {"deviance", "mse", "mae"}, default="deviance"
+    rule : {"min", "1se"}, default="min"
+    fit_intercept : bool, default=True
+    standardize : bool, default=False
+    penalty_factor : array-like of shape (n_features,), default=None
+    tol : float, default=1e-4
+    max_iter : int, default=1000
+    n_jobs : int, default=None
+    random_state : int, RandomState instance or None, default=None
+
+    Attributes
+    ----------
+    alphas_, cv_path_, cv_mean_, cv_se_, measure_name_, alpha_min_, alpha_1se_, alpha_,
+    l1_ratio_, coef_path_, intercept_path_, dual_gap_path_, kkt_violation_path_,
+    n_iter_path_, path_stop_reason_, fold_dual_gap_, coef_, intercept_, dual_gap_,
+    kkt_violation_, n_iter_, n_features_in_, feature_names_in_
+        As in :class:`~sklearn_normpen.ElasticNetClassifierPathCV`.
+    """
+
+    _parameter_constraints = {
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "cv": ["cv_object"],
+        "measure": [StrOptions(set(MEASURES))],
+        "rule": [StrOptions({"min", "1se"})],
+        "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
+        "penalty_factor": ["array-like", None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    _check_params = {"alphas": 8, "cv": 3}
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, measure="deviance",
+                 rule="min", fit_intercept=True, standardize=False, penalty_factor=None,
+                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.cv = cv
+        self.measure = measure
+        self.rule = rule
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, groups=None):
+        """Fit the path, cross-validate it, choose alpha (and l1_ratio).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Non-negative counts.
+        sample_weight : array-like of shape (n_samples,), default=None
+        groups : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        validate_array_params(self)
+        X, y, sw = _validate_counts(self, X, y, sample_weight)
+        _check_tol(self.tol, self.max_iter)
+        cv = self.cv
+        if isinstance(cv, (Integral, np.integer)):
+            if cv > X.shape[0]:
+                raise ValueError(f"cv={cv} folds need at least {cv} samples; got "
+                                 f"n_samples={X.shape[0]}.")
+            cv = KFold(int(cv), shuffle=self.random_state is not None,
+                       random_state=self.random_state)
+        _fit_path_cv(self, X, y, sw, groups, Poisson, MEASURES[self.measure], cv)
+        return self

@@ -1,0 +1,118 @@
+"""Group-lasso binomial family: GroupLassoClassifier / GroupLassoClassifierPathCV against
+cvxpy + Clarabel, a NumPy group-KKT check, and the usual equivalences."""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.linear_model import LogisticRegression
+
+from sklearn_normpen import GroupLassoClassifier, GroupLassoClassifierPathCV
+
+GROUPS = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]]
+
+
+def _data(n=100, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 12))
+    w = np.zeros(12)
+    w[:3] = [1.0, -1.0, 0.5]
+    w[6] = 0.4
+    return X, (rng.random(n) < expit(X @ w + 0.2)).astype(int)
+
+
+def _cvxpy(X, y, alpha, rho, sw=None):
+    cp = pytest.importorskip("cvxpy")
+    n, p = X.shape
+    s = np.ones(n) if sw is None else sw
+    w, b = cp.Variable(p), cp.Variable()
+    eta = X @ w + b
+    obj = (cp.sum(cp.multiply(s, cp.logistic(eta) - cp.multiply(y, eta))) / s.sum()
+           + alpha * (rho * cp.norm1(w)
+                      + (1 - rho) * sum(np.sqrt(len(g)) * cp.norm2(w[g]) for g in GROUPS)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cp.Problem(cp.Minimize(obj)).solve(solver=cp.CLARABEL, tol_gap_abs=1e-12,
+                                           tol_gap_rel=1e-12, tol_feas=1e-12)
+    return w.value, float(b.value)
+
+
+def _group_kkt(X, y, w, b, alpha, rho):
+    """Largest violation of the group-wise optimality conditions (NumPy, float64)."""
+    z = X.T @ (y - expit(X @ w + b)) / len(y)
+    worst = abs(float(np.mean(y - expit(X @ w + b))))  # intercept
+    for g in GROUPS:
+        c = np.sqrt(len(g))
+        zg, wg = z[g], w[g]
+        if np.linalg.norm(wg) == 0:
+            soft = np.sign(zg) * np.maximum(np.abs(zg) - alpha * rho, 0)
+            worst = max(worst, np.linalg.norm(soft) - alpha * (1 - rho) * c)
+        else:
+            sub = np.where(wg != 0, alpha * rho * np.sign(wg), np.clip(zg, -alpha * rho,
+                                                                        alpha * rho))
+            r = zg - sub - alpha * (1 - rho) * c * wg / np.linalg.norm(wg)
+            worst = max(worst, np.linalg.norm(r))
+    return worst
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+def test_matches_cvxpy_and_group_kkt(rho):
+    X, y = _data()
+    for alpha in [0.05, 0.01]:
+        clf = GroupLassoClassifier(groups=GROUPS, alpha=alpha, l1_ratio=rho, tol=1e-11,
+                                   max_iter=100000).fit(X, y)
+        w, b = _cvxpy(X, y, alpha, rho)
+        np.testing.assert_allclose(clf.coef_.ravel(), w, atol=1e-6)
+        np.testing.assert_allclose(clf.intercept_[0], b, atol=1e-6)
+        assert _group_kkt(X, y, clf.coef_.ravel(), clf.intercept_[0], alpha, rho) < 1e-6
+        if rho == 0.0 and alpha == 0.05:  # whole groups are zero
+            assert np.any([np.all(clf.coef_.ravel()[g] == 0) for g in GROUPS])
+
+
+def test_singleton_groups_are_the_lasso():
+    X, y = _data(seed=1)
+    n, alpha = X.shape[0], 0.02
+    clf = GroupLassoClassifier(alpha=alpha, l1_ratio=0.0, group_weights=np.ones(12),
+                               tol=1e-12, max_iter=100000).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = LogisticRegression(solver="saga", l1_ratio=1.0, C=1 / (n * alpha), tol=1e-12,
+                                 max_iter=200000).fit(X, y)
+    np.testing.assert_allclose(clf.coef_, ref.coef_, atol=5e-5)
+
+
+def test_weights_sparse_and_cv():
+    X, y = _data(n=60, seed=2)
+    sw = np.random.default_rng(0).integers(0, 3, 60)
+    sw[0] = 1
+    kw = dict(groups=GROUPS, alpha=0.02, tol=1e-12, max_iter=100000)
+    a = GroupLassoClassifier(**kw).fit(X, y, sw)
+    b = GroupLassoClassifier(**kw).fit(np.repeat(X, sw, axis=0), np.repeat(y, sw))
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-7)
+    Xs = X.copy()
+    Xs[np.abs(Xs) < 0.6] = 0
+    d = GroupLassoClassifier(**kw).fit(Xs, y)
+    s = GroupLassoClassifier(**kw).fit(sp.csc_matrix(Xs), y)
+    np.testing.assert_allclose(d.coef_, s.coef_, atol=1e-7)
+    cv = GroupLassoClassifierPathCV(groups=GROUPS, l1_ratio=[0.0, 0.5], alphas=10, cv=3,
+                                    measure="auc").fit(X, y)
+    assert cv.cv_path_.shape == (2, 10, 3) and cv.l1_ratio_ in (0.0, 0.5)
+    assert np.all(cv.dual_gap_path_ <= 1e-4 * 0.7)
+    assert cv.measure_name_ == "AUC"
+
+
+def test_unpenalised_groups_are_rejected():
+    X, y = _data()
+    with pytest.raises(ValueError, match="unpenalised"):
+        GroupLassoClassifier(groups=GROUPS, group_weights=[0, 1, 1, 1]).fit(X, y)
+
+
+def test_float32_in_float32_out():
+    X, y = _data(seed=3)
+    a = GroupLassoClassifier(groups=GROUPS, alpha=0.02, tol=1e-6).fit(X.astype(np.float32), y)
+    b = GroupLassoClassifier(groups=GROUPS, alpha=0.02, tol=1e-11, max_iter=100000).fit(X, y)
+    assert a.coef_.dtype == np.float32
+    assert a.predict_proba(X.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-4)
+    assert a.dual_gap_ <= 1e-6 * np.log(2)

@@ -1,0 +1,146 @@
+"""Poisson family: ElasticNetPoissonRegressor / ElasticNetPoissonRegressorPathCV against
+R glmnet fixtures, cvxpy + Clarabel, scikit-learn's PoissonRegressor, and degenerate data."""
+import os
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import xlogy
+from sklearn.linear_model import PoissonRegressor
+from sklearn.model_selection import PredefinedSplit
+
+from sklearn_normpen import ElasticNetPoissonRegressor, ElasticNetPoissonRegressorPathCV
+
+FIX = os.path.join(os.path.dirname(__file__), "fixtures", "glmnet_poisson")
+
+
+def _load(name):
+    return np.loadtxt(os.path.join(FIX, name), delimiter=",")
+
+
+def _primal(X, y, w, b, alpha, rho, sw=None, f=None):
+    w = np.ravel(w)
+    s = np.ones(len(y)) if sw is None else sw
+    f = np.ones(X.shape[1]) if f is None else f
+    eta = X @ w + b
+    return (s @ (np.exp(eta) - y * eta) / s.sum()
+            + alpha * (rho * f @ np.abs(w) + 0.5 * (1 - rho) * f * f @ (w * w)))
+
+
+def _half_null_deviance(y, sw=None):
+    m = np.average(y, weights=sw)
+    return np.average(xlogy(y, y / m) - (y - m), weights=sw)
+
+
+def _data(n=120, p=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    beta = np.zeros(p)
+    beta[:3] = [0.5, -0.4, 0.2]
+    return X, rng.poisson(np.exp(X @ beta + 0.5)).astype(float)
+
+
+def test_path_matches_glmnet():
+    X, y, lam, C = _load("X.csv"), _load("y.csv"), _load("lambda_P.csv"), _load("coef_P.csv")
+    for k, a in enumerate(lam):
+        est = ElasticNetPoissonRegressor(alpha=a, tol=1e-10, max_iter=100000).fit(X, y)
+        np.testing.assert_allclose(est.coef_.ravel(), C[1:, k], atol=2e-5)
+        np.testing.assert_allclose(est.intercept_[0], C[0, k], atol=2e-5)
+        P_ours = _primal(X, y, est.coef_, est.intercept_[0], a, 0.5)
+        assert P_ours - est.dual_gap_ <= _primal(X, y, C[1:, k], C[0, k], a, 0.5) + 1e-12
+
+
+def test_weighted_standardized_path_matches_glmnet():
+    X, y, w = _load("X.csv"), _load("y.csv"), _load("w.csv")
+    lam, C = _load("lambda_P.csv"), _load("coef_PW.csv")
+    for k in range(0, len(lam), 3):
+        est = ElasticNetPoissonRegressor(alpha=lam[k], l1_ratio=1.0, standardize=True,
+                                         tol=1e-10, max_iter=100000).fit(X, y, w)
+        np.testing.assert_allclose(est.coef_.ravel(), C[1:, k], atol=2e-5)
+        np.testing.assert_allclose(est.intercept_[0], C[0, k], atol=2e-5)
+
+
+@pytest.mark.parametrize("measure", ["deviance", "mse", "mae"])
+def test_cv_matches_cv_glmnet(measure):
+    X, y, fold = _load("X.csv"), _load("y.csv"), _load("foldid.csv")
+    cv = ElasticNetPoissonRegressorPathCV(alphas=_load("lambda_P.csv"), measure=measure,
+                                          cv=PredefinedSplit(fold - 1), tol=1e-10,
+                                          max_iter=100000).fit(X, y)
+    R = _load(f"cv_P_{measure}.csv")
+    np.testing.assert_allclose(cv.cv_mean_, R[:, 0], rtol=1e-5)
+    np.testing.assert_allclose(cv.cv_se_, R[:, 1], rtol=1e-4)
+
+
+def test_matches_cvxpy_with_unpenalised_feature_and_gap_is_a_bound():
+    cp = pytest.importorskip("cvxpy")
+    X, y = _data(n=80, p=5, seed=1)
+    pf = np.array([0.0, 1, 1, 1, 1])
+    alpha = 0.05
+    est = ElasticNetPoissonRegressor(alpha=alpha, l1_ratio=0.7, penalty_factor=pf,
+                                     tol=1e-8, max_iter=100000).fit(X, y)
+    w, b = cp.Variable(5), cp.Variable()
+    eta = X @ w + b
+    obj = (cp.sum(cp.exp(eta) - cp.multiply(y, eta)) / len(y)
+           + alpha * (0.7 * cp.sum(cp.multiply(pf, cp.abs(w)))
+                      + 0.15 * cp.sum(cp.multiply(pf, cp.square(w)))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cp.Problem(cp.Minimize(obj)).solve(solver=cp.CLARABEL, tol_gap_abs=1e-12,
+                                           tol_gap_rel=1e-12, tol_feas=1e-12)
+    P = lambda ww, bb: (np.mean(np.exp(X @ ww + bb) - y * (X @ ww + bb))  # noqa: E731
+                        + alpha * (0.7 * pf @ np.abs(ww) + 0.15 * pf @ (ww * ww)))
+    Pstar = P(w.value, b.value)
+    P_ours = P(est.coef_.ravel(), est.intercept_[0])
+    assert P_ours - Pstar <= est.dual_gap_ + 1e-9
+    assert est.dual_gap_ <= 1e-8 * _half_null_deviance(y)
+    np.testing.assert_allclose(est.coef_.ravel(), w.value, atol=1e-4)
+
+
+def test_ridge_matches_sklearn_poisson_regressor():
+    X, y = _data(n=100, p=5, seed=2)
+    ours = ElasticNetPoissonRegressor(alpha=0.05, l1_ratio=0.0, tol=1e-12,
+                                      max_iter=100000).fit(X, y)
+    ref = PoissonRegressor(alpha=0.05, tol=1e-12, max_iter=10000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_.ravel(), ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_[0], ref.intercept_, atol=1e-6)
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-5)
+    assert ours.score(X, y) == pytest.approx(ref.score(X, y), rel=1e-5)
+
+
+def test_weights_repeated_rows_sparse_float32():
+    X, y = _data(n=60, p=6, seed=3)
+    sw = np.random.default_rng(0).integers(0, 3, 60)
+    sw[0] = 1
+    kw = dict(alpha=0.02, tol=1e-12, max_iter=100000)
+    a = ElasticNetPoissonRegressor(**kw).fit(X, y, sw)
+    b = ElasticNetPoissonRegressor(**kw).fit(np.repeat(X, sw, axis=0), np.repeat(y, sw))
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-8)
+    Xs = X.copy()
+    Xs[np.abs(Xs) < 0.7] = 0
+    d = ElasticNetPoissonRegressor(**kw).fit(Xs, y)
+    s = ElasticNetPoissonRegressor(**kw).fit(sp.csc_matrix(Xs), y)
+    np.testing.assert_allclose(d.coef_, s.coef_, atol=1e-8)
+    f = ElasticNetPoissonRegressor(alpha=0.02, tol=1e-6).fit(X.astype(np.float32), y)
+    assert f.coef_.dtype == np.float32 and f.predict(X.astype(np.float32)).dtype == np.float32
+    ref64 = ElasticNetPoissonRegressor(**kw).fit(X, y)
+    np.testing.assert_allclose(f.coef_, ref64.coef_, atol=1e-3)
+
+
+def test_huge_means_and_saturation_stop_cleanly():
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((60, 3))
+    y = rng.poisson(np.exp(3 * X[:, 0] + 5)).astype(float)  # means up to e^14
+    cv = ElasticNetPoissonRegressorPathCV(cv=3, eps=1e-6).fit(X, y)
+    assert np.all(np.isfinite(cv.coef_path_)) and np.all(np.isfinite(cv.cv_path_))
+    assert cv.path_stop_reason_ is not None  # (nearly) saturated: glmnet's early stop
+    assert len(cv.alphas_) < 100
+    assert cv.coef_[0, 0] == pytest.approx(3, rel=0.05)
+
+
+def test_errors():
+    X, y = _data(n=20, p=3)
+    with pytest.raises(ValueError, match="non-negative"):
+        ElasticNetPoissonRegressor().fit(X, y - 5)
+    with pytest.raises(ValueError, match="zero everywhere"):
+        ElasticNetPoissonRegressor().fit(X, np.zeros(20))
