@@ -25,7 +25,7 @@ from libc.math cimport fabs, sqrt
 
 from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2
 from sklearn_normpen._kernels._design cimport (
-    Dense, Csc, design, _col, _col_dot, _col_axpy, _sum_sr)
+    Dense, Csc, design, _col, _col_dot, _col_axpy, _sum_sr, _ptr, _csc)
 from sklearn_normpen._kernels._helpers cimport (
     _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _fmax, _fmin)
 
@@ -284,12 +284,9 @@ def group_grams_sparse(const floating[::1] data, const int[::1] indices,
                        floating[::1] out):
     """Concatenated centred weighted group Grams (X_g^T S X_g - n xbar xbar^T) / n (CSC X,
     sorted indices, sum(sw) = n)."""
-    cdef Csc C
-    C.indices = &indices[0]
-    C.indptr = &indptr[0]
     with nogil:
-        _group_grams(C, &data[0], n, &sw[0], &xmean[0], <int>gptr.shape[0] - 1, &gptr[0],
-                     &gidx[0], &out[0])
+        _group_grams(_csc(indices, indptr), _ptr(data), n, &sw[0], &xmean[0],
+                     <int>gptr.shape[0] - 1, &gptr[0], &gidx[0], &out[0])
 
 
 cdef inline floating _centred_corr(design X, const floating* vals, int j, const floating* r,
@@ -363,8 +360,8 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
             if (epoch + 1) % gap_freq == 0 or dmax <= 1e-3 * wmax or epoch == max_epochs - 1:
                 _sum_sr(n, &r[0], sw, weighted, &srsum)  # resynchronise (rounding drift)
                 gap = _bcd_gap(X, vals, n, sw, weighted, &xmean[0], &y[0], &w[0], &r[0],
-                               srsum, &gptr[0], &gidx[0], &c[0], &ws[0], n_ws, alpha, rho,
-                               &buf[0])
+                               srsum, &gptr[0], &gidx[0], &c[0],
+                               &ws[0] if n_ws > 0 else NULL, n_ws, alpha, rho, &buf[0])
                 if gap <= tol:
                     break
     return min(epoch + 1, max_epochs), gap
@@ -453,12 +450,9 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
                floating[::1] buf, floating[::1] wold):
     """CSC version of :func:`bcd_dense`; ``r`` is ``y - X w`` with X *uncentred* (the
     centring is implicit), ``sw`` the sample weights (sum n), ``y`` weighted-centred."""
-    cdef Csc C
-    C.indices = &indices[0]
-    C.indptr = &indptr[0]
-    return _bcd(C, &data[0], <int>y.shape[0], &sw[0], True, xmean, y, w, r, gptr, gidx, c,
-                L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol, gap_freq,
-                max_inner, inner_eps, buf, wold)
+    return _bcd(_csc(indices, indptr), _ptr(data), <int>y.shape[0], &sw[0], True, xmean, y,
+                w, r, gptr, gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol,
+                gap_freq, max_inner, inner_eps, buf, wold)
 
 
 cdef void _gradient(design X, const floating* vals, int n, int p, const floating* sw,
@@ -486,9 +480,6 @@ def gradient_sparse(const floating[::1] data, const int[::1] indices,
                     const int[::1] indptr, const floating[::1] sw,
                     const floating[::1] xmean, const floating[::1] r, double[::1] z):
     """CSC version of :func:`gradient_dense` with sample weights ``sw`` (sum n)."""
-    cdef Csc C
-    C.indices = &indices[0]
-    C.indptr = &indptr[0]
     with nogil:
-        _gradient(C, &data[0], <int>r.shape[0], <int>indptr.shape[0] - 1, &sw[0], True,
-                  &xmean[0], &r[0], &z[0])
+        _gradient(_csc(indices, indptr), _ptr(data), <int>r.shape[0],
+                  <int>indptr.shape[0] - 1, &sw[0], True, &xmean[0], &r[0], &z[0])

@@ -31,7 +31,8 @@ from libc.math cimport fabs, sqrt, INFINITY
 import numpy as np
 
 from sklearn_normpen._kernels._blas cimport _axpy, _gemv, _copy
-from sklearn_normpen._kernels._design cimport Dense, Csc, design, _col_dot, _col_axpy
+from sklearn_normpen._kernels._design cimport (
+    Dense, design, _col_dot, _col_axpy, _ptr, _csc)
 from sklearn_normpen._kernels._helpers cimport _soft_threshold, _pos
 
 
@@ -504,9 +505,6 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
 
     Same contract as :func:`enet_cd_dense`.
     """
-    cdef Csc C
-    C.indices = &X_indices[0]
-    C.indptr = &X_indptr[0]
-    return _enet_cd_residual(C, &X_data[0], n_samples, <int>X_indptr.shape[0] - 1, w, y,
-                             sw, X_mean, norm2, R, g, L1, L2, n_eff, tol, strong_factor,
-                             max_iter, positive, g_valid)
+    return _enet_cd_residual(_csc(X_indices, X_indptr), _ptr(X_data), n_samples,
+                             <int>X_indptr.shape[0] - 1, w, y, sw, X_mean, norm2, R, g, L1,
+                             L2, n_eff, tol, strong_factor, max_iter, positive, g_valid)

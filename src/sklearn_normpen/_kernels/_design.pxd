@@ -27,6 +27,20 @@ ctypedef fused design:
     Csc
 
 
+cdef inline const floating* _ptr(const floating[::1] a) noexcept nogil:
+    """&a[0], or NULL when a is empty (CSC data without stored entries): no out-of-bounds
+    index in debug builds (SKLEARN_NORMPEN_DEBUG=1)."""
+    return &a[0] if a.shape[0] > 0 else NULL
+
+
+cdef inline Csc _csc(const int[::1] indices, const int[::1] indptr) noexcept nogil:
+    """The column access of a CSC matrix (indices may be empty)."""
+    cdef Csc X
+    X.indices = &indices[0] if indices.shape[0] > 0 else NULL
+    X.indptr = &indptr[0]
+    return X
+
+
 cdef inline const floating* _col(Dense X, const floating* vals, int j) noexcept nogil:
     """Start of dense column j."""
     return vals + <Py_ssize_t>j * X.n
