@@ -5,6 +5,7 @@ in the spectral basis, with Cython solvers that stop on a duality gap.
 """
 __version__ = "0.1.0.dev0"
 
+from .criteria import ElasticNetIC, GroupLassoIC  # noqa: E402
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402
 from .plotting import CVErrorDisplay, RegularizationPathDisplay  # noqa: E402
@@ -13,8 +14,10 @@ from .spectral_ridge import SpectralRidge, SpectralRidgeCV  # noqa: E402
 __all__ = [
     "__version__",
     "CVErrorDisplay",
+    "ElasticNetIC",
     "ElasticNetPathCV",
     "enet_path",
+    "GroupLassoIC",
     "GroupLassoPathCV",
     "GroupLassoRegressor",
     "group_lasso_path",

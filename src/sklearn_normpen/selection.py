@@ -132,3 +132,314 @@ def select_on_paths(fold_errors, fold_weights, alphas):
     i_min, i_1se = select_min_1se(mean[best], se[best], a[best])
     return dict(mean=mean, se=se, best_path=best, i_min=i_min, i_1se=i_1se,
                 alpha_min=float(a[best, i_min]), alpha_1se=float(a[best, i_1se]))
+
+
+# ---------------------------------------------------------------------------------------
+# Selection beyond CV: degrees of freedom along a path and information criteria
+# ---------------------------------------------------------------------------------------
+#
+# Conventions (DESIGN.md, "Selection beyond CV"). Sample weights ``s`` are rescaled to sum
+# to ``n`` (the objectives are invariant to their scale), ``S = diag(s)``, ``RSS = Σ s_i
+# r_i²``; with an intercept the columns are centred about their weighted means and the
+# intercept adds 1 to every df.
+
+_CRITERIA = ("aic", "bic", "ebic")
+
+
+def check_criterion_params(criterion, noise_variance=None, ebic_gamma=0.5):
+    """Clear errors for the parameters of :func:`information_criterion`."""
+    if not isinstance(criterion, str) or criterion not in _CRITERIA:
+        raise ValueError(f"criterion must be one of {_CRITERIA}; got {criterion!r}.")
+    if noise_variance is not None and not (isinstance(noise_variance, str)
+                                           and noise_variance == "profile"):
+        if isinstance(noise_variance, (bool, np.bool_)) or not isinstance(
+                noise_variance, (int, float, np.integer, np.floating)):
+            raise ValueError("noise_variance must be None, 'profile' or a positive float; "
+                             f"got {noise_variance!r}.")
+        if not (np.isfinite(noise_variance) and noise_variance > 0):
+            raise ValueError("noise_variance must be a finite positive float; got "
+                             f"{noise_variance!r}.")
+    if isinstance(ebic_gamma, (bool, np.bool_)) or not isinstance(
+            ebic_gamma, (int, float, np.integer, np.floating)) or not (0 <= ebic_gamma <= 1):
+        raise ValueError(f"ebic_gamma must be a float in [0, 1]; got {ebic_gamma!r}.")
+
+
+def _log_binom(p, k):
+    from scipy.special import gammaln
+    k = np.clip(np.asarray(k, dtype=np.float64), 0, p)
+    return gammaln(p + 1) - gammaln(k + 1) - gammaln(p - k + 1)
+
+
+def information_criterion(rss, df, n_samples, *, criterion="aic", noise_variance=None,
+                          n_features=None, model_size=None, ebic_gamma=0.5):
+    """AIC, BIC or extended BIC of Gaussian fits from their residual sums of squares.
+
+    With a noise variance ``σ²`` (scikit-learn's ``LassoLarsIC``)::
+
+        AIC = n log(2πσ²) + RSS/σ² + 2 df        BIC = n log(2πσ²) + RSS/σ² + log(n) df
+
+    without one (``noise_variance=None``, the profile likelihood: σ² replaced by its
+    maximum-likelihood value ``RSS/n``, constants dropped)::
+
+        AIC = n log(RSS/n) + 2 df                BIC = n log(RSS/n) + log(n) df
+
+    and ``EBIC = BIC + 2 γ log C(p, k)`` (Chen & Chen 2008), ``k`` the model size (number
+    of selected features, default ``df``), ``p = n_features``. Lower is better.
+
+    Parameters
+    ----------
+    rss : array-like of shape (n_points,)
+        (Weighted) residual sums of squares ``Σ s_i r_i²`` with ``Σ s_i = n``.
+    df : array-like of shape (n_points,)
+        Degrees of freedom of each fit (including 1 for an intercept).
+    n_samples : int
+    criterion : {"aic", "bic", "ebic"}, default="aic"
+    noise_variance : float or None, default=None
+        ``σ²``; None uses the profile form above.
+    n_features : int, default=None
+        ``p`` (required for ``"ebic"``).
+    model_size : array-like of shape (n_points,), default=None
+        ``k`` of the EBIC term (default ``df``).
+    ebic_gamma : float in [0, 1], default=0.5
+        ``γ``; 0 gives the BIC.
+
+    Returns
+    -------
+    criterion : ndarray of shape (n_points,)
+    """
+    check_criterion_params(criterion, noise_variance, ebic_gamma)
+    if noise_variance == "profile":
+        noise_variance = None
+    rss = np.asarray(rss, dtype=np.float64)
+    df = np.asarray(df, dtype=np.float64)
+    n = float(n_samples)
+    if n < 1:
+        raise ValueError(f"n_samples must be positive; got {n_samples!r}.")
+    k = 2.0 if criterion == "aic" else np.log(n)
+    if noise_variance is None:
+        # a perfect fit (RSS = 0) would give -inf: floor at float64 resolution
+        fit = n * np.log(np.maximum(rss, np.finfo(np.float64).tiny) / n)
+    else:
+        s2 = float(noise_variance)
+        fit = n * np.log(2 * np.pi * s2) + rss / s2
+    out = fit + k * df
+    if criterion == "ebic":
+        if n_features is None:
+            raise ValueError("criterion='ebic' needs n_features.")
+        size = df if model_size is None else np.asarray(model_size, dtype=np.float64)
+        out = out + 2 * ebic_gamma * _log_binom(int(n_features), size)
+    return out
+
+
+def ols_noise_variance(X, y, sample_weight=None, fit_intercept=True):
+    """``σ̂² = RSS_OLS / (n - p - fit_intercept)`` (as scikit-learn's ``LassoLarsIC``).
+
+    Raises a ValueError when ``n <= p + fit_intercept`` (no residual degrees of freedom):
+    pass ``noise_variance`` explicitly then.
+    """
+    n, p = X.shape
+    if n <= p + int(fit_intercept):
+        raise ValueError(
+            f"The noise variance cannot be estimated by least squares with n_samples={n} "
+            f"<= n_features + fit_intercept = {p + int(fit_intercept)}: pass noise_variance "
+            "(a positive float, e.g. from domain knowledge) or noise_variance='profile' "
+            "(the profile likelihood, which needs no variance).")
+    Xc, yc = _centred_weighted(X, y, sample_weight, fit_intercept)
+    coef = np.linalg.lstsq(Xc, yc, rcond=None)[0]
+    r = yc - Xc @ coef
+    return float(r @ r) / (n - p - int(fit_intercept))
+
+
+def _unit_weights(sample_weight, n):
+    if sample_weight is None:
+        return None
+    s = np.asarray(sample_weight, dtype=np.float64)
+    return s * (n / s.sum())
+
+
+def _centred_weighted(X, y, sample_weight, fit_intercept, cols=None):
+    """``sqrt(s)(X_cols - x̄)`` (dense float64) and ``sqrt(s)(y - ȳ)``; weights sum to n."""
+    import scipy.sparse as sp
+    n = X.shape[0]
+    s = _unit_weights(sample_weight, n)
+    Xa = X if cols is None else X[:, cols]
+    Xa = Xa.toarray() if sp.issparse(Xa) else np.asarray(Xa)
+    Xa = np.array(Xa, dtype=np.float64)
+    y64 = np.array(y, dtype=np.float64)
+    if fit_intercept:
+        w = np.full(n, 1.0 / n) if s is None else s / n
+        Xa -= w @ Xa
+        y64 -= w @ y64
+    if s is not None:
+        root = np.sqrt(s)
+        Xa *= root[:, None]
+        y64 *= root
+    return Xa, y64
+
+
+def path_rss(X, y, coefs, intercepts=None, sample_weight=None):
+    """``Σ s_i (y_i - x_iᵀw_k - b_k)²`` for every column ``w_k`` of ``coefs`` (weights
+    rescaled to sum to n; float64)."""
+    coefs = np.asarray(coefs, dtype=np.float64)
+    pred = np.asarray(X @ coefs, dtype=np.float64)  # float32 X: the product is float64
+    if intercepts is not None:
+        pred = pred + np.asarray(intercepts, dtype=np.float64)
+    r = np.asarray(y, dtype=np.float64)[:, None] - pred
+    s = _unit_weights(sample_weight, X.shape[0])
+    return (r * r).sum(axis=0) if s is None else s @ (r * r)
+
+
+def df_lasso(coefs, fit_intercept=False):
+    """Lasso degrees of freedom: ``df = |A| (+1)``, the active-set size (Zou, Hastie &
+    Tibshirani 2007: an unbiased estimate of Stein's df).
+
+    Parameters
+    ----------
+    coefs : ndarray of shape (n_features, n_points)
+
+    Returns
+    -------
+    df : ndarray of shape (n_points,)
+    """
+    return (np.asarray(coefs) != 0).sum(axis=0) + float(bool(fit_intercept))
+
+
+def df_elastic_net(X, coefs, alphas, *, l1_ratio, l2_factor=None, sample_weight=None,
+                   fit_intercept=False):
+    """Elastic-net degrees of freedom along a path (Zou & Hastie 2005; Tibshirani & Taylor
+    2012)::
+
+        df = tr( X_A (X_Aᵀ S X_A + n·alpha·(1 - l1_ratio)·F_A)⁻¹ X_Aᵀ S )  (+1 intercept)
+
+    ``A`` the active set (non-zero coefficients), ``F = diag(l2_factor)``, ``X`` centred
+    when there is an intercept, ``S`` the weights rescaled to sum to n. With
+    ``l1_ratio = 1`` this is the lasso's ``|A|`` (for ``X_A`` of full column rank); with
+    ``l1_ratio = 0`` and every feature active, ridge's ``Σ d_j²/(d_j² + n·alpha)``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    coefs : ndarray of shape (n_features, n_points)
+    alphas : array-like of shape (n_points,)
+    l1_ratio : float in [0, 1]
+    l2_factor : array-like of shape (n_features,), default=None
+        Per-feature factors of the l2 term (all ones by default).
+    sample_weight : array-like of shape (n_samples,), default=None
+    fit_intercept : bool, default=False
+
+    Returns
+    -------
+    df : ndarray of shape (n_points,)
+
+    Notes
+    -----
+    Each distinct active set is factorised once (an eigendecomposition of its Gram when its
+    l2 factors are positive), so a path of K points costs one ``|A|³`` per distinct set.
+    """
+    coefs = np.asarray(coefs)
+    alphas = np.asarray(alphas, dtype=np.float64)
+    n, p = X.shape
+    f = np.ones(p) if l2_factor is None else np.asarray(l2_factor, dtype=np.float64)
+    ridge = 1.0 - float(l1_ratio)
+    out = np.empty(coefs.shape[1])
+    cache = {}
+    for k in range(coefs.shape[1]):
+        A = np.flatnonzero(coefs[:, k])
+        if A.size == 0:
+            out[k] = 0.0
+            continue
+        if ridge == 0:
+            out[k] = A.size
+            continue
+        key = A.tobytes()
+        if key not in cache:
+            XA, _ = _centred_weighted(X, np.zeros(n), sample_weight, fit_intercept, cols=A)
+            G = XA.T @ XA
+            fA = f[A]
+            if np.all(fA > 0):
+                r = 1 / np.sqrt(fA)
+                ev = np.clip(np.linalg.eigvalsh(G * r[:, None] * r[None, :]), 0, None)
+                cache[key] = ("eig", ev)
+            else:
+                cache[key] = ("solve", (G, fA))
+        kind, val = cache[key]
+        c = n * alphas[k] * ridge
+        if kind == "eig":
+            out[k] = float(np.sum(val / (val + c)))
+        else:
+            G, fA = val
+            M = G + c * np.diag(fA)
+            out[k] = float(np.trace(np.linalg.lstsq(M, G, rcond=None)[0]))
+    return out + float(bool(fit_intercept))
+
+
+def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=False,
+                   scale=None):
+    """(Sparse-)group lasso degrees of freedom (Yuan & Lin 2006)::
+
+        df = Σ_g 1{w_g ≠ 0} + Σ_g (‖w_g‖ / ‖w_g^{LS}‖)(|A_g| - 1)  (+1 intercept)
+
+    ``w^{LS}`` is the unpenalised (weighted) least-squares fit on the active set ``A`` of
+    the point (the same active-set refit as the relaxed fits; computed once per distinct
+    active set), ``A_g`` the active features of group ``g`` (``|g|`` for the group lasso,
+    fewer for the sparse-group lasso). Features in no group count 1 each when active. Exact
+    in expectation for orthonormal groups (Yuan & Lin's setting).
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    coefs : ndarray of shape (n_features, n_points)
+    groups : list of array-like of int
+        The penalised groups (feature indices).
+    sample_weight : array-like of shape (n_samples,), default=None
+    fit_intercept : bool, default=False
+    scale : array-like of shape (n_features,), default=None
+        Scale on which the norms are taken (the column standard deviations under
+        ``standardize``: the penalty's scale); default 1.
+
+    Returns
+    -------
+    df : ndarray of shape (n_points,)
+    """
+    coefs = np.asarray(coefs, dtype=np.float64)
+    p = coefs.shape[0]
+    label = np.full(p, -1)
+    for g, idx in enumerate(groups):
+        label[np.asarray(idx, dtype=np.intp)] = g
+    sc = np.ones(p) if scale is None else np.asarray(scale, dtype=np.float64)
+    refit = ActiveSetRefit(X, y, sample_weight, fit_intercept)
+    out = np.empty(coefs.shape[1])
+    for k in range(coefs.shape[1]):
+        w = coefs[:, k]
+        A = np.flatnonzero(w)
+        if A.size == 0:
+            out[k] = 0.0
+            continue
+        ls = refit.coef(A)
+        df = float(np.sum(label[A] < 0))  # ungrouped (unpenalised) features
+        for g in np.unique(label[A][label[A] >= 0]):
+            in_g = label[A] == g
+            num = np.linalg.norm(w[A][in_g] * sc[A][in_g])
+            den = np.linalg.norm(ls[in_g] * sc[A][in_g])
+            df += 1.0 + (num / den if den > 0 else 1.0) * (in_g.sum() - 1)
+        out[k] = df
+    return out + float(bool(fit_intercept))
+
+
+class ActiveSetRefit:
+    """Unpenalised (weighted) least squares on an active set, each distinct set solved
+    once: ``coef(A)`` returns the coefficients of the columns ``A`` (minimum-norm when
+    ``X_A`` is rank deficient), ``intercept(A)`` the matching intercept."""
+
+    def __init__(self, X, y, sample_weight=None, fit_intercept=False):
+        self.X, self.y, self.sw, self.fit_intercept = X, y, sample_weight, fit_intercept
+        self._cache = {}
+
+    def coef(self, A):
+        A = np.asarray(A, dtype=np.intp)
+        key = A.tobytes()
+        if key not in self._cache:
+            XA, yc = _centred_weighted(self.X, self.y, self.sw, self.fit_intercept, cols=A)
+            self._cache[key] = np.linalg.lstsq(XA, yc, rcond=None)[0]
+        return self._cache[key]
