@@ -18,8 +18,8 @@ from .base import NormPenRegressor
 from .elastic_net import _alpha_max, _check_l1_ratios, _full_problem, _make_penalty
 from .group_lasso import (_GROUPS_CONSTRAINT, _check_l1_ratio, _group_norms, _prepare)
 from .group_lasso import _alpha_max as _group_alpha_max
-from .selection import (df_elastic_net, df_group_lasso, df_lasso, information_criterion,
-                        ols_noise_variance, path_rss)
+from .selection import (df_elastic_net, df_group_lasso, df_lasso, effective_n,
+                        information_criterion, ols_noise_variance, path_rss)
 
 __all__ = ["ElasticNetIC", "GroupLassoIC"]
 
@@ -51,8 +51,30 @@ _IC_DOC = """
         features); 0 is the BIC."""
 
 
+def _frequency_weights(sample_weight, X):
+    """The weights as given (float64): the criteria read them as frequencies (``n = Σs``);
+    the solvers get the validated, rescaled ones (their objective is scale invariant)."""
+    if sample_weight is None:
+        return None
+    sw = validate_sample_weight(sample_weight, X, rescale=False)
+    return np.asarray(sw, dtype=np.float64)
+
+
 class _ICMixin:
     """Criterion along a fitted path, the choice and the attributes (one set of names)."""
+
+    # scikit-learn's own suite runs LassoLarsIC with noise_variance=1.0 for the same reason
+    _check_params = {"noise_variance": "profile"}
+
+    @property
+    def _expected_failed_checks(self):
+        if self.noise_variance is not None:
+            return {}
+        reason = ("its data have n_samples <= n_features + 1, where the default "
+                  "noise_variance=None (least-squares estimate, as LassoLarsIC) raises by "
+                  "design; the instance with noise_variance='profile' runs this check")
+        return {"check_sample_weight_equivalence_on_dense_data": reason,
+                "check_sample_weight_equivalence_on_sparse_data": reason}
 
     def _noise_variance(self, X, y, sw):
         nv = self.noise_variance
@@ -64,7 +86,7 @@ class _ICMixin:
 
     def _choose(self, X, y, sw, path, df, model_size, sigma2):
         rss = path_rss(X, y, path.coefs, path.intercepts, sw)
-        crit = information_criterion(rss, df, X.shape[0], criterion=self.criterion,
+        crit = information_criterion(rss, df, effective_n(X, sw), criterion=self.criterion,
                                      noise_variance=sigma2, n_features=X.shape[1],
                                      model_size=model_size, ebic_gamma=self.ebic_gamma)
         i = int(np.argmin(np.where(np.isfinite(crit), crit, np.inf)))  # first = largest alpha
@@ -101,8 +123,8 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
     Degrees of freedom (:func:`~sklearn_normpen.selection.df_elastic_net`): lasso
     (``l1_ratio=1``) ``df = |A|``; otherwise ``df = tr(X_A (X_AᵀS X_A + n·alpha·(1 -
     l1_ratio)·F_A)⁻¹ X_AᵀS)``; ``+1`` for the intercept. Criteria
-    (:func:`~sklearn_normpen.selection.information_criterion`), ``RSS = Σ s_i r_i²`` with
-    the weights rescaled to sum to ``n``: ``AIC = n log(2πσ²) + RSS/σ² + 2 df``,
+    (:func:`~sklearn_normpen.selection.information_criterion`), with ``RSS = Σ s_i r_i²``
+    and ``n = Σ s_i`` (sample weights are frequency weights: 2 is the row twice): ``AIC = n log(2πσ²) + RSS/σ² + 2 df``,
     ``BIC = n log(2πσ²) + RSS/σ² + log(n) df``, ``EBIC = BIC + 2γ log C(p, |A|)``.
 
     Parameters
@@ -195,6 +217,7 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights in the criteria (``n = Σs``).
 
         Returns
         -------
@@ -203,11 +226,12 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
         validate_array_params(self)
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)
+        fw = _frequency_weights(sample_weight, X)
         (rho,) = _check_l1_ratios(self.l1_ratio, self.alphas)
         if not isinstance(self.alphas, (Integral, np.integer)):
             validate_alphas(self.alphas)
         pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
-        sigma2 = self._noise_variance(X, y, sw)  # fails early, before the path
+        sigma2 = self._noise_variance(X, y, fw)  # fails early, before the path
         _, _, _, pb = _full_problem(X, y, sw, self.fit_intercept, self.precompute)
         pen = _make_penalty(rho, pf, self.standardize, self.positive, pb)
         grid = make_grid(self.alphas, lambda: _alpha_max(pb, pen, self.tol, self.max_iter),
@@ -221,7 +245,7 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
             df = df_elastic_net(X, path.coefs, path.alphas, l1_ratio=rho,
                                 l2_factor=pen.l2_factor, sample_weight=sw,
                                 fit_intercept=self.fit_intercept)
-        self._choose(X, y, sw, path, df, size, sigma2)
+        self._choose(X, y, fw, path, df, size, sigma2)
         return self
 
 
@@ -291,6 +315,7 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights in the criteria (``n = Σs``).
 
         Returns
         -------
@@ -299,8 +324,9 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
         validate_array_params(self)
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)
+        fw = _frequency_weights(sample_weight, X)
         _check_l1_ratio(self.l1_ratio)
-        sigma2 = self._noise_variance(X, y, sw)
+        sigma2 = self._noise_variance(X, y, fw)
         structure, problem = _prepare(X, y, sw, self.groups, self.group_weights,
                                       self.fit_intercept, self.standardize,
                                       getattr(self, "feature_names_in_", None))
@@ -315,7 +341,7 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
             else None
         df = df_group_lasso(X, y, path.coefs, structure.groups, sample_weight=sw,
                             fit_intercept=self.fit_intercept, scale=scale)
-        self._choose(X, y, sw, path, df, df_lasso(path.coefs), sigma2)
+        self._choose(X, y, fw, path, df, df_lasso(path.coefs), sigma2)
         self.groups_ = structure.groups
         self.group_labels_ = structure.labels
         self.group_norms_ = _group_norms(self.coef_, structure)

@@ -138,10 +138,11 @@ def select_on_paths(fold_errors, fold_weights, alphas):
 # Selection beyond CV: degrees of freedom along a path and information criteria
 # ---------------------------------------------------------------------------------------
 #
-# Conventions (DESIGN.md, "Selection beyond CV"). Sample weights ``s`` are rescaled to sum
-# to ``n`` (the objectives are invariant to their scale), ``S = diag(s)``, ``RSS = Σ s_i
-# r_i²``; with an intercept the columns are centred about their weighted means and the
-# intercept adds 1 to every df.
+# Conventions (DESIGN.md, "Selection beyond CV"). In the criteria, sample weights ``s`` are
+# frequency weights: ``n = Σs``, ``RSS = Σ s_i r_i²`` (so a weight of 2 is the row twice).
+# The df formulas are invariant to the weights' scale (they use ``S`` rescaled to sum to the
+# number of rows); with an intercept the columns are centred about their weighted means
+# and the intercept adds 1 to every df.
 
 _CRITERIA = ("aic", "bic", "ebic")
 
@@ -189,10 +190,11 @@ def information_criterion(rss, df, n_samples, *, criterion="aic", noise_variance
     Parameters
     ----------
     rss : array-like of shape (n_points,)
-        (Weighted) residual sums of squares ``Σ s_i r_i²`` with ``Σ s_i = n``.
+        (Weighted) residual sums of squares ``Σ s_i r_i²``.
     df : array-like of shape (n_points,)
         Degrees of freedom of each fit (including 1 for an intercept).
-    n_samples : int
+    n_samples : float
+        ``n`` (``Σs`` with frequency weights).
     criterion : {"aic", "bic", "ebic"}, default="aic"
     noise_variance : float or None, default=None
         ``σ²``; None uses the profile form above.
@@ -232,22 +234,33 @@ def information_criterion(rss, df, n_samples, *, criterion="aic", noise_variance
 
 
 def ols_noise_variance(X, y, sample_weight=None, fit_intercept=True):
-    """``σ̂² = RSS_OLS / (n - p - fit_intercept)`` (as scikit-learn's ``LassoLarsIC``).
+    """``σ̂² = RSS_OLS / (n - p - fit_intercept)`` (as scikit-learn's ``LassoLarsIC``), with
+    ``n = Σs`` and ``RSS = Σ s_i r_i²`` (frequency weights).
 
     Raises a ValueError when ``n <= p + fit_intercept`` (no residual degrees of freedom):
     pass ``noise_variance`` explicitly then.
     """
-    n, p = X.shape
+    p = X.shape[1]
+    n = effective_n(X, sample_weight)
     if n <= p + int(fit_intercept):
         raise ValueError(
-            f"The noise variance cannot be estimated by least squares with n_samples={n} "
+            f"The noise variance cannot be estimated by least squares with n_samples={n:g} "
             f"<= n_features + fit_intercept = {p + int(fit_intercept)}: pass noise_variance "
             "(a positive float, e.g. from domain knowledge) or noise_variance='profile' "
             "(the profile likelihood, which needs no variance).")
     Xc, yc = _centred_weighted(X, y, sample_weight, fit_intercept)
     coef = np.linalg.lstsq(Xc, yc, rcond=None)[0]
-    r = yc - Xc @ coef
-    return float(r @ r) / (n - p - int(fit_intercept))
+    r = yc - Xc @ coef  # sqrt(s)-scaled, weights summing to the number of rows
+    rss = float(r @ r) * (n / X.shape[0])
+    return rss / (n - p - int(fit_intercept))
+
+
+def effective_n(X, sample_weight=None):
+    """``n = Σs``: sample weights are frequency weights in the criteria (a weight of 2 is
+    the row twice; the number of rows with unit weights)."""
+    if sample_weight is None:
+        return float(X.shape[0])
+    return float(np.sum(np.asarray(sample_weight, dtype=np.float64)))
 
 
 def _unit_weights(sample_weight, n):
@@ -278,15 +291,16 @@ def _centred_weighted(X, y, sample_weight, fit_intercept, cols=None):
 
 
 def path_rss(X, y, coefs, intercepts=None, sample_weight=None):
-    """``Σ s_i (y_i - x_iᵀw_k - b_k)²`` for every column ``w_k`` of ``coefs`` (weights
-    rescaled to sum to n; float64)."""
+    """``Σ s_i (y_i - x_iᵀw_k - b_k)²`` for every column ``w_k`` of ``coefs`` (float64;
+    the weights as given: frequency weights)."""
     coefs = np.asarray(coefs, dtype=np.float64)
     pred = np.asarray(X @ coefs, dtype=np.float64)  # float32 X: the product is float64
     if intercepts is not None:
         pred = pred + np.asarray(intercepts, dtype=np.float64)
     r = np.asarray(y, dtype=np.float64)[:, None] - pred
-    s = _unit_weights(sample_weight, X.shape[0])
-    return (r * r).sum(axis=0) if s is None else s @ (r * r)
+    if sample_weight is None:
+        return (r * r).sum(axis=0)
+    return np.asarray(sample_weight, dtype=np.float64) @ (r * r)
 
 
 def df_lasso(coefs, fit_intercept=False):
@@ -383,7 +397,9 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
     the point (the same active-set refit as the relaxed fits; computed once per distinct
     active set), ``A_g`` the active features of group ``g`` (``|g|`` for the group lasso,
     fewer for the sparse-group lasso). Features in no group count 1 each when active. Exact
-    in expectation for orthonormal groups (Yuan & Lin's setting).
+    in expectation for orthonormal groups (Yuan & Lin's setting). Where ``X_A`` (centred)
+    has rank below ``|A|`` (e.g. more active features than samples) ``w^{LS}`` is not
+    unique and the df is NaN: such points are never chosen by a criterion.
 
     Parameters
     ----------
@@ -417,6 +433,9 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
             out[k] = 0.0
             continue
         ls = refit.coef(A)
+        if refit.rank(A) < A.size:
+            out[k] = np.nan  # w^LS is not unique: the formula does not apply
+            continue
         df = float(np.sum(label[A] < 0))  # ungrouped (unpenalised) features
         for g in np.unique(label[A][label[A] >= 0]):
             in_g = label[A] == g
@@ -430,7 +449,7 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
 class ActiveSetRefit:
     """Unpenalised (weighted) least squares on an active set, each distinct set solved
     once: ``coef(A)`` returns the coefficients of the columns ``A`` (minimum-norm when
-    ``X_A`` is rank deficient), ``intercept(A)`` the matching intercept."""
+    ``X_A`` is rank deficient), ``rank(A)`` the rank of the centred, weighted ``X_A``."""
 
     def __init__(self, X, y, sample_weight=None, fit_intercept=False):
         self.X, self.y, self.sw, self.fit_intercept = X, y, sample_weight, fit_intercept
@@ -441,5 +460,10 @@ class ActiveSetRefit:
         key = A.tobytes()
         if key not in self._cache:
             XA, yc = _centred_weighted(self.X, self.y, self.sw, self.fit_intercept, cols=A)
-            self._cache[key] = np.linalg.lstsq(XA, yc, rcond=None)[0]
-        return self._cache[key]
+            coef, _, rank, _ = np.linalg.lstsq(XA, yc, rcond=None)
+            self._cache[key] = (coef, int(rank))
+        return self._cache[key][0]
+
+    def rank(self, A):
+        self.coef(A)
+        return self._cache[np.asarray(A, dtype=np.intp).tobytes()][1]
