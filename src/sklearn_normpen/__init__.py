@@ -9,6 +9,7 @@ from .criteria import ElasticNetIC, GroupLassoIC  # noqa: E402
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402
 from .plotting import CVErrorDisplay, RegularizationPathDisplay  # noqa: E402
+from .stability import StabilitySelection  # noqa: E402
 from .spectral_ridge import SpectralRidge, SpectralRidgeCV  # noqa: E402
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "RegularizationPathDisplay",
     "SpectralRidge",
     "SpectralRidgeCV",
+    "StabilitySelection",
 ]
