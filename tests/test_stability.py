@@ -181,3 +181,26 @@ def test_bad_input(params, match):
         StabilitySelection(**params, alphas=5).fit(X, y)
     with pytest.raises(ValueError, match="at least 4 samples"):
         StabilitySelection(alphas=5, n_resamples=2).fit(X[:3], y[:3])
+
+
+def test_stability_path_display():
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from sklearn_normpen import StabilityPathDisplay
+    X, y = _sparse_signal(n=150, p=12, seed=9)
+    names = [f"f{i}" for i in range(12)]
+    s = StabilitySelection(alphas=10, n_resamples=20, threshold=0.8, random_state=0).fit(
+        pd.DataFrame(X, columns=names), y)
+    d = StabilityPathDisplay.from_estimator(make_pipeline(s, LinearRegression()).fit(
+        pd.DataFrame(X, columns=names), y))
+    assert len(d.lines_) == 12
+    for j, ln in enumerate(d.lines_):
+        np.testing.assert_array_equal(ln.get_ydata(), s.selection_probabilities_[j])
+    labels = [t.get_text() for t in d.ax_.get_legend().get_texts()]
+    assert labels[:len(s.stable_units_)] == [names[j] for j in s.stable_units_]
+    assert d.threshold_line_.get_ydata()[0] == 0.8
+    with pytest.raises(ValueError, match="StabilitySelection"):
+        StabilityPathDisplay.from_estimator(LinearRegression().fit(X, y))
+    plt.close("all")
