@@ -70,8 +70,10 @@ def select_min_1se(mean, std_error, simplicity):
         Mean CV error per candidate (lower is better; NaN candidates are never chosen).
     std_error : array-like of shape (n_candidates,)
         Its standard error (NaN treated as 0: then λ_1se = λ_min).
-    simplicity : array-like of shape (n_candidates,)
-        Larger means simpler (the regularisation strength, e.g. alpha).
+    simplicity : array-like of shape (n_candidates,) or (n_candidates, n_keys)
+        Larger means simpler (the regularisation strength, e.g. alpha). Several columns
+        are compared lexicographically, the first most significant (the relaxed grid:
+        alpha, then gamma).
 
     Returns
     -------
@@ -83,7 +85,7 @@ def select_min_1se(mean, std_error, simplicity):
     m = np.asarray(mean, dtype=np.float64)
     s = np.asarray(std_error, dtype=np.float64)
     c = np.asarray(simplicity, dtype=np.float64)
-    if not (m.shape == s.shape == c.shape) or m.ndim != 1:
+    if not (m.shape == s.shape == c.shape[:1]) or m.ndim != 1 or c.ndim not in (1, 2):
         raise ValueError("mean, std_error and simplicity must be 1-D of the same length.")
     ok = np.isfinite(m)
     if not ok.any():
@@ -96,12 +98,14 @@ def select_min_1se(mean, std_error, simplicity):
 
 
 def _simplest(idx, m, c):
-    # Largest simplicity; ties by lower mean, then the first index (lexsort: last key first).
-    order = np.lexsort((idx, m[idx], -c[idx]))
+    # Largest simplicity (lexicographic over c's columns); ties by lower mean, then the
+    # first index (lexsort: last key first).
+    keys = [-c[idx]] if c.ndim == 1 else [-c[idx, k] for k in range(c.shape[1])][::-1]
+    order = np.lexsort((idx, m[idx], *keys))
     return idx[order[0]]
 
 
-def select_on_paths(fold_errors, fold_weights, alphas):
+def select_on_paths(fold_errors, fold_weights, alphas, gammas=None):
     """CV statistics and the λ_min / λ_1se choice for one or several alpha paths.
 
     The shared last step of every ``*PathCV`` estimator.
@@ -109,19 +113,27 @@ def select_on_paths(fold_errors, fold_weights, alphas):
     Parameters
     ----------
     fold_errors : ndarray of shape (n_paths, n_alphas, n_folds)
-        Held-out error of each path (e.g. one per ``l1_ratio``) at each alpha on each fold.
+        Held-out error of each path (e.g. one per ``l1_ratio``) at each alpha on each fold;
+        with ``gammas``, of shape (n_paths, n_gammas, n_alphas, n_folds).
     fold_weights : ndarray of shape (n_folds,)
         Fold weights ``W_k`` (see :func:`cv_statistics`).
     alphas : ndarray of shape (n_paths, n_alphas) or (n_alphas,)
         The alpha grid of each path.
+    gammas : ndarray of shape (n_gammas,), default=None
+        The relaxation grid (relaxed fits): the rule then runs on the joint (alpha, gamma)
+        grid of each path, "simplest" meaning the largest alpha, then the largest gamma.
 
     Returns
     -------
     result : dict
-        ``mean``, ``se`` of shape (n_paths, n_alphas); ``best_path``: the path whose minimum
-        mean is lowest (ties: the first); ``i_min``, ``i_1se``: indices into that path's grid;
-        ``alpha_min``, ``alpha_1se``.
+        ``mean``, ``se`` of shape (n_paths, n_alphas) (``(n_paths, n_gammas, n_alphas)``
+        with ``gammas``); ``best_path``: the path whose minimum mean is lowest (ties: the
+        first); ``i_min``, ``i_1se``: indices into that path's grid; ``alpha_min``,
+        ``alpha_1se``; with ``gammas`` also ``g_min``, ``g_1se`` (indices into ``gammas``)
+        and ``gamma_min``, ``gamma_1se``.
     """
+    if gammas is not None:
+        return _select_relaxed(fold_errors, fold_weights, alphas, gammas)
     e = np.asarray(fold_errors, dtype=np.float64)
     if e.ndim != 3:
         raise ValueError(f"fold_errors must be 3-D (n_paths, n_alphas, n_folds); got {e.shape}.")
@@ -132,6 +144,30 @@ def select_on_paths(fold_errors, fold_weights, alphas):
     i_min, i_1se = select_min_1se(mean[best], se[best], a[best])
     return dict(mean=mean, se=se, best_path=best, i_min=i_min, i_1se=i_1se,
                 alpha_min=float(a[best, i_min]), alpha_1se=float(a[best, i_1se]))
+
+
+def _select_relaxed(fold_errors, fold_weights, alphas, gammas):
+    e = np.asarray(fold_errors, dtype=np.float64)
+    if e.ndim != 4:
+        raise ValueError("fold_errors must be 4-D (n_paths, n_gammas, n_alphas, n_folds) "
+                         f"with gammas; got {e.shape}.")
+    P, G, K, _ = e.shape
+    g = np.asarray(gammas, dtype=np.float64)
+    if g.shape != (G,):
+        raise ValueError(f"gammas must have shape ({G},); got {g.shape}.")
+    a = np.broadcast_to(np.asarray(alphas, dtype=np.float64), (P, K))
+    mean, se = cv_statistics(e, fold_weights)
+    path_best = np.array([np.nanmin(m) if np.isfinite(m).any() else np.inf for m in mean])
+    best = int(np.argmin(path_best))
+    # candidates flattened gamma-major: c = gi * K + ai
+    keys = np.column_stack([np.tile(a[best], G), np.repeat(g, K)])
+    c_min, c_1se = select_min_1se(mean[best].ravel(), se[best].ravel(), keys)
+    g_min, i_min = divmod(c_min, K)
+    g_1se, i_1se = divmod(c_1se, K)
+    return dict(mean=mean, se=se, best_path=best, i_min=i_min, i_1se=i_1se,
+                alpha_min=float(a[best, i_min]), alpha_1se=float(a[best, i_1se]),
+                g_min=g_min, g_1se=g_1se, gamma_min=float(g[g_min]),
+                gamma_1se=float(g[g_1se]))
 
 
 # ---------------------------------------------------------------------------------------
