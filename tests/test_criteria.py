@@ -313,3 +313,30 @@ def test_df_elastic_net_function_lasso_limit():
     assert df_elastic_net(X, coefs, [0.1], l1_ratio=1.0)[0] == 3
     # with l1_ratio -> 1 the trace formula tends to |A| (full-rank X_A)
     assert df_elastic_net(X, coefs, [0.1], l1_ratio=1 - 1e-12)[0] == pytest.approx(3)
+
+
+def test_path_information_criterion_for_cv_estimators_equals_ic_estimators():
+    from sklearn_normpen import ElasticNetPathCV, GroupLassoPathCV
+    from sklearn_normpen.selection import path_information_criterion
+    X, y = _data(n=80, p=9, seed=11)
+    sw = np.random.default_rng(0).integers(1, 4, 80).astype(float)
+    for rho, std in [(1.0, False), (0.4, True)]:
+        cv = ElasticNetPathCV(l1_ratio=rho, standardize=std, alphas=15, cv=3,
+                              tol=1e-10).fit(X, y, sample_weight=sw)
+        ic = ElasticNetIC(l1_ratio=rho, standardize=std, alphas=cv.alphas_, criterion="bic",
+                          tol=1e-10).fit(X, y, sample_weight=sw)
+        out = path_information_criterion(cv, X, y, criterion="bic", sample_weight=sw)
+        np.testing.assert_allclose(out["criterion"], ic.criterion_path_, rtol=1e-8)
+        np.testing.assert_allclose(out["df"], ic.df_path_, rtol=1e-8)
+        assert out["alpha"] == ic.alpha_
+    groups = [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+    cv = GroupLassoPathCV(groups=groups, alphas=12, cv=3, standardize=True,
+                          tol=1e-10).fit(X, y)
+    ic = GroupLassoIC(groups=groups, alphas=cv.alphas_, standardize=True, criterion="ebic",
+                      tol=1e-10).fit(X, y)
+    out = path_information_criterion(cv, X, y, criterion="ebic")
+    np.testing.assert_allclose(out["criterion"], ic.criterion_path_, rtol=1e-8)
+    with pytest.raises(ValueError, match="estimator"):
+        path_information_criterion(LassoLarsIC().fit(X, y), X, y)
+    with pytest.raises(ValueError, match="criterion"):
+        path_information_criterion(cv, X, y, criterion="mdl")

@@ -503,3 +503,90 @@ class ActiveSetRefit:
     def rank(self, A):
         self.coef(A)
         return self._cache[np.asarray(A, dtype=np.intp).tobytes()][1]
+
+
+def path_information_criterion(estimator, X, y, *, criterion="aic", noise_variance=None,
+                               ebic_gamma=0.5, sample_weight=None):
+    """AIC / BIC / EBIC along the full-data path of a fitted path-CV estimator — the
+    criterion choice for users of :class:`~sklearn_normpen.ElasticNetPathCV` and
+    :class:`~sklearn_normpen.GroupLassoPathCV`, next to their λ_min / λ_1se, without any
+    refit.
+
+    The degrees of freedom are those of :class:`~sklearn_normpen.ElasticNetIC` /
+    :class:`~sklearn_normpen.GroupLassoIC` (lasso ``|A|``, elastic-net trace formula,
+    Yuan & Lin for groups; +1 for the intercept), evaluated on ``coef_path_`` (the path of
+    ``l1_ratio_``); ``X``, ``y`` and ``sample_weight`` must be the training data.
+
+    Parameters
+    ----------
+    estimator : fitted ElasticNetPathCV or GroupLassoPathCV
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    criterion, noise_variance, ebic_gamma
+        As in :class:`~sklearn_normpen.ElasticNetIC` (None: least-squares ``σ²`` for
+        "aic"/"bic", the profile likelihood for "ebic").
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    result : dict
+        ``criterion`` and ``df`` of shape (n_alphas,), ``alpha`` (the alpha of least
+        criterion; ties: the largest), ``index`` (its position in the grid),
+        ``noise_variance`` (the σ² used, None for the profile likelihood).
+    """
+    import scipy.sparse as sp
+    from sklearn.utils.validation import check_is_fitted
+
+    from ._validation import validate_penalty_factor, validate_sample_weight, validate_Xy
+    from .elastic_net import ElasticNetPathCV, _full_problem, _make_penalty
+    from .group_lasso import GroupLassoPathCV
+
+    check_criterion_params(criterion, noise_variance, ebic_gamma)
+    if not isinstance(estimator, (ElasticNetPathCV, GroupLassoPathCV)):
+        raise ValueError("estimator must be a fitted ElasticNetPathCV or GroupLassoPathCV; "
+                         f"got {type(estimator).__name__}.")
+    check_is_fitted(estimator, "coef_path_")
+    X, y = validate_Xy(estimator, X, y, reset=False)
+    sw = validate_sample_weight(sample_weight, X)
+    fw = None if sample_weight is None else np.asarray(
+        validate_sample_weight(sample_weight, X, rescale=False), dtype=np.float64)
+    fi = estimator.fit_intercept
+    coefs, alphas = estimator.coef_path_, np.asarray(estimator.alphas_)
+    if alphas.ndim == 2:
+        alphas = alphas[int(np.flatnonzero(np.isclose(
+            np.asarray(estimator.l1_ratio, dtype=float), estimator.l1_ratio_))[0])]
+    if coefs.shape != (X.shape[1], alphas.size):
+        raise ValueError("X does not match the estimator's fitted path.")
+    size = df_lasso(coefs)
+    if isinstance(estimator, ElasticNetPathCV):
+        rho = float(estimator.l1_ratio_)
+        if rho == 1:
+            df = size + float(fi)
+        else:
+            pf = validate_penalty_factor(estimator.penalty_factor, X.shape[1])
+            *_, pb = _full_problem(X, y, sw, fi, estimator.precompute)
+            pen = _make_penalty(rho, pf, estimator.standardize, estimator.positive, pb)
+            df = df_elastic_net(X, coefs, alphas, l1_ratio=rho, l2_factor=pen.l2_factor,
+                                sample_weight=sw, fit_intercept=fi)
+    else:
+        scale = None
+        if estimator.standardize:
+            from ._design import Design
+            d = Design(X, y, sw, fi)
+            scale = np.where(d.constant, 0.0, d.x_std)
+        df = df_group_lasso(X, y, coefs, estimator.groups_, sample_weight=sw,
+                            fit_intercept=fi, scale=scale)
+    if noise_variance is None and criterion != "ebic":
+        sigma2 = ols_noise_variance(X, y, fw, fi)
+    elif noise_variance is None or noise_variance == "profile":
+        sigma2 = None
+    else:
+        sigma2 = float(noise_variance)
+    X64 = X if not sp.issparse(X) else X.tocsr()
+    rss = path_rss(X64, y, coefs, estimator.intercept_path_ if fi else None, fw)
+    crit = information_criterion(rss, df, effective_n(X, fw), criterion=criterion,
+                                 noise_variance=sigma2, n_features=X.shape[1],
+                                 model_size=size, ebic_gamma=ebic_gamma)
+    i = int(np.argmin(np.where(np.isfinite(crit), crit, np.inf)))
+    return dict(criterion=crit, df=np.asarray(df, dtype=np.float64), alpha=float(alphas[i]),
+                index=i, noise_variance=sigma2)
