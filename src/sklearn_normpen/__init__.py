@@ -8,7 +8,8 @@ __version__ = "0.1.0.dev0"
 from .criteria import ElasticNetIC, GroupLassoIC  # noqa: E402
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402
-from .plotting import CVErrorDisplay, RegularizationPathDisplay, StabilityPathDisplay  # noqa: E402,E501
+from .plotting import (CVErrorDisplay, RegularizationPathDisplay,  # noqa: E402
+                       StabilityPathDisplay)
 from .stability import StabilitySelection  # noqa: E402
 from .spectral_ridge import SpectralRidge, SpectralRidgeCV  # noqa: E402
 

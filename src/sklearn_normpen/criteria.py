@@ -124,8 +124,9 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
     (``l1_ratio=1``) ``df = |A|``; otherwise ``df = tr(X_A (X_AᵀS X_A + n·alpha·(1 -
     l1_ratio)·F_A)⁻¹ X_AᵀS)``; ``+1`` for the intercept. Criteria
     (:func:`~sklearn_normpen.selection.information_criterion`), with ``RSS = Σ s_i r_i²``
-    and ``n = Σ s_i`` (sample weights are frequency weights: 2 is the row twice): ``AIC = n log(2πσ²) + RSS/σ² + 2 df``,
-    ``BIC = n log(2πσ²) + RSS/σ² + log(n) df``, ``EBIC = BIC + 2γ log C(p, |A|)``.
+    and ``n = Σ s_i`` (sample weights are frequency weights: 2 is the row twice):
+    ``AIC = n log(2πσ²) + RSS/σ² + 2 df``, ``BIC = n log(2πσ²) + RSS/σ² + log(n) df``,
+    ``EBIC = BIC + 2γ log C(p, |A|)``.
 
     Parameters
     ----------

@@ -67,7 +67,7 @@ def _selected_on(rows, spec, grid, tol, max_iter, units):
     """One resample: the path on ``rows``; True where a unit (feature or group) is non-zero.
 
     Returns the (n_units, n_alphas) selection matrix and the path (certificates only)."""
-    test = np.setdiff1d(np.arange(spec_n(spec)), rows)
+    test = np.setdiff1d(np.arange(_spec_n(spec)), rows)
     problem = spec.problem(rows, test)
     (penalty,) = spec.penalties(problem)
     res = compute_path(problem, penalty, grid, tol=tol, max_iter=max_iter)
@@ -77,7 +77,7 @@ def _selected_on(rows, spec, grid, tol, max_iter, units):
     return sel, res
 
 
-def spec_n(spec):
+def _spec_n(spec):
     return spec.design.n if hasattr(spec, "design") else spec.X.shape[0]
 
 
