@@ -265,7 +265,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         ``w(γ) = γ ŵ_alpha + (1 - γ) ŵ_alpha^{unpen}``, ``ŵ^{unpen}`` the unpenalised
         least-squares fit on the active set of ``ŵ_alpha`` (solved once per distinct
         active set), and choose (alpha, gamma) jointly with the same rule: the largest
-        alpha, then the largest gamma. ``coef_`` is then the relaxed fit.
+        alpha, then the largest gamma. ``coef_`` is then the relaxed fit (the
+        refit is unconstrained: ``positive`` and ``penalty_factor`` do not apply to it).
     gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
         The relaxation grid (with ``relax=True``); 1, the path itself, is always included.
 
