@@ -9,7 +9,7 @@ from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._path import compute_path
-from ._relaxed import ActiveSetLS, relax_path
+from ._relaxed import ActiveSetLS, relax_path, relaxed_predictions
 from .selection import select_on_paths
 
 
@@ -72,10 +72,10 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None):
     for i, penalty in enumerate(spec.penalties(problem)):
         res = compute_path(problem, penalty, grids[i], tol=tol, max_iter=max_iter)
         if gammas is not None:
-            rc, rb = relax_path(problem, res.coefs, res.intercepts, gammas, refit)
+            preds = relaxed_predictions(problem, X_te, res.coefs, res.intercepts, gammas,
+                                        refit)
             for g in range(len(gammas)):
-                pred = np.asarray(X_te @ rc[g]) + rb[g]
-                errors[i, g] = spec.datafit.deviance(y_te, pred, sw_te)
+                errors[i, g] = spec.datafit.deviance(y_te, preds[g], sw_te)
             res.coefs = None
             certs.append(res)
             continue

@@ -76,12 +76,12 @@ class _ICMixin:
         return {"check_sample_weight_equivalence_on_dense_data": reason,
                 "check_sample_weight_equivalence_on_sparse_data": reason}
 
-    def _noise_variance(self, X, y, sw):
+    def _noise_variance(self, X, y, sw, gram=None):
         nv = self.noise_variance
         if nv is None:
             if self.criterion == "ebic":
                 return None
-            return ols_noise_variance(X, y, sw, self.fit_intercept)
+            return ols_noise_variance(X, y, sw, self.fit_intercept, gram=gram)
         return None if nv == "profile" else float(nv)
 
     def _choose(self, X, y, sw, path, df, model_size, sigma2):
@@ -232,8 +232,9 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
         if not isinstance(self.alphas, (Integral, np.integer)):
             validate_alphas(self.alphas)
         pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
-        sigma2 = self._noise_variance(X, y, fw)  # fails early, before the path
         _, _, _, pb = _full_problem(X, y, sw, self.fit_intercept, self.precompute)
+        gram = (pb.Q64, pb.q64, pb.yy, pb.N) if pb.mode == "gram" else None
+        sigma2 = self._noise_variance(X, y, fw, gram)  # before the path: fails early
         pen = _make_penalty(rho, pf, self.standardize, self.positive, pb)
         grid = make_grid(self.alphas, lambda: _alpha_max(pb, pen, self.tol, self.max_iter),
                          self.eps)
@@ -243,9 +244,10 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
         if rho == 1:
             df = size + float(self.fit_intercept)
         else:
+            gram = (pb.Q64, pb.N) if pb.mode == "gram" else None  # no pass over X
             df = df_elastic_net(X, path.coefs, path.alphas, l1_ratio=rho,
                                 l2_factor=pen.l2_factor, sample_weight=sw,
-                                fit_intercept=self.fit_intercept)
+                                fit_intercept=self.fit_intercept, gram=gram)
         self._choose(X, y, fw, path, df, size, sigma2)
         return self
 

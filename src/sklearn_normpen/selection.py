@@ -269,12 +269,13 @@ def information_criterion(rss, df, n_samples, *, criterion="aic", noise_variance
     return out
 
 
-def ols_noise_variance(X, y, sample_weight=None, fit_intercept=True):
+def ols_noise_variance(X, y, sample_weight=None, fit_intercept=True, gram=None):
     """``σ̂² = RSS_OLS / (n - p - fit_intercept)`` (as scikit-learn's ``LassoLarsIC``), with
     ``n = Σs`` and ``RSS = Σ s_i r_i²`` (frequency weights).
 
     Raises a ValueError when ``n <= p + fit_intercept`` (no residual degrees of freedom):
-    pass ``noise_variance`` explicitly then.
+    pass ``noise_variance`` explicitly then. ``gram = (Q, q, yᵀSy, Σs)``, the centred
+    weighted Gram statistics of the same data, avoids the pass over ``X``.
     """
     p = X.shape[1]
     n = effective_n(X, sample_weight)
@@ -284,6 +285,13 @@ def ols_noise_variance(X, y, sample_weight=None, fit_intercept=True):
             f"<= n_features + fit_intercept = {p + int(fit_intercept)}: pass noise_variance "
             "(a positive float, e.g. from domain knowledge) or noise_variance='profile' "
             "(the profile likelihood, which needs no variance).")
+    if gram is not None:
+        # covariance mode: RSS = yᵀSy - qᵀQ⁺q from the Gram already formed (weights of any
+        # scale N); trusted unless it cancels (a near-perfect fit), then the rows below
+        Q, q, yy, N = gram
+        rss_g = float(yy - q @ np.linalg.lstsq(Q, q, rcond=None)[0])
+        if rss_g > 1e-8 * yy:
+            return rss_g * (n / N) / (n - p - int(fit_intercept))
     Xc, yc = _centred_weighted(X, y, sample_weight, fit_intercept)
     coef = np.linalg.lstsq(Xc, yc, rcond=None)[0]
     r = yc - Xc @ coef  # sqrt(s)-scaled, weights summing to the number of rows
@@ -355,7 +363,7 @@ def df_lasso(coefs, fit_intercept=False):
 
 
 def df_elastic_net(X, coefs, alphas, *, l1_ratio, l2_factor=None, sample_weight=None,
-                   fit_intercept=False):
+                   fit_intercept=False, gram=None):
     """Elastic-net degrees of freedom along a path (Zou & Hastie 2005; Tibshirani & Taylor
     2012)::
 
@@ -376,6 +384,9 @@ def df_elastic_net(X, coefs, alphas, *, l1_ratio, l2_factor=None, sample_weight=
         Per-feature factors of the l2 term (all ones by default).
     sample_weight : array-like of shape (n_samples,), default=None
     fit_intercept : bool, default=False
+    gram : tuple (Q, N), default=None
+        The centred weighted Gram ``Q = XᵀSX`` (centred with an intercept) and ``N = Σs``
+        for the same weights, when already computed (covariance mode): no pass over X.
 
     Returns
     -------
@@ -383,8 +394,9 @@ def df_elastic_net(X, coefs, alphas, *, l1_ratio, l2_factor=None, sample_weight=
 
     Notes
     -----
-    Each distinct active set is factorised once (an eigendecomposition of its Gram when its
-    l2 factors are positive), so a path of K points costs one ``|A|³`` per distinct set.
+    The Gram of the union of the path's active sets is formed once; each distinct active
+    set is then factorised once (an eigendecomposition of its Gram when its l2 factors are
+    positive): a path costs one ``n·|E|²`` product and one ``|A|³`` per distinct set.
     """
     coefs = np.asarray(coefs)
     alphas = np.asarray(alphas, dtype=np.float64)
@@ -393,6 +405,13 @@ def df_elastic_net(X, coefs, alphas, *, l1_ratio, l2_factor=None, sample_weight=
     ridge = 1.0 - float(l1_ratio)
     out = np.empty(coefs.shape[1])
     cache = {}
+    E = np.flatnonzero(np.any(coefs != 0, axis=1))
+    if ridge != 0 and E.size:
+        if gram is not None:
+            GE, scale = np.asarray(gram[0])[np.ix_(E, E)], float(gram[1])
+        else:
+            XE, _ = _centred_weighted(X, np.zeros(n), sample_weight, fit_intercept, cols=E)
+            GE, scale = XE.T @ XE, float(n)
     for k in range(coefs.shape[1]):
         A = np.flatnonzero(coefs[:, k])
         if A.size == 0:
@@ -403,8 +422,8 @@ def df_elastic_net(X, coefs, alphas, *, l1_ratio, l2_factor=None, sample_weight=
             continue
         key = A.tobytes()
         if key not in cache:
-            XA, _ = _centred_weighted(X, np.zeros(n), sample_weight, fit_intercept, cols=A)
-            G = XA.T @ XA
+            ia = np.searchsorted(E, A)
+            G = GE[np.ix_(ia, ia)]
             fA = f[A]
             if np.all(fA > 0):
                 r = 1 / np.sqrt(fA)
@@ -413,7 +432,7 @@ def df_elastic_net(X, coefs, alphas, *, l1_ratio, l2_factor=None, sample_weight=
             else:
                 cache[key] = ("solve", (G, fA))
         kind, val = cache[key]
-        c = n * alphas[k] * ridge
+        c = scale * alphas[k] * ridge
         if kind == "eig":
             out[k] = float(np.sum(val / (val + c)))
         else:
