@@ -11,7 +11,8 @@ Each case's bold runner is the **baseline** the issue states its target against,
 least-squares noise variance when n > p, the profile likelihood when p > n) against one
 full-data `enet_path` with an intercept on the same default 100-alpha grid (target <= 1.2);
 `StabilitySelection` (100 complementary-pair halves, its default 50-alpha grid
-[alpha_max, 0.05·alpha_max]) against one full-data path on that grid (target < 30);
+[alpha_max, 0.05·alpha_max]) against one full-data path on that grid and against one
+default full-data path (100 alphas down to 1e-3·alpha_max) (target < 30);
 `ElasticNetPathCV(relax=True)` (gamma grid 0, .25, .5, .75, 1) against the same CV without
 relaxation (target <= 2). Gaussian design, 10 true features, SNR about 3, tol=1e-4,
 n_jobs=1.
@@ -73,6 +74,11 @@ def cases(quick=False):
         name=f"stability n={n} p={p} B=100", make_data=_make(n, p),
         runners=[harness.Runner("baseline: one path (50 alphas, eps=0.05)",
                                 _path(1.0, 50, 0.05), ours=True),
+                 harness.Runner("StabilitySelection", _stability)]))
+    out.append(harness.Case(
+        name=f"stability n={n} p={p} B=100 vs default path", make_data=_make(n, p),
+        runners=[harness.Runner("baseline: one default path (100 alphas, eps=1e-3)",
+                                _path(1.0), ours=True),
                  harness.Runner("StabilitySelection", _stability)]))
     for n, p in [(2000 // s, 200 // s), (500 // s, 2000 // s)]:
         out.append(harness.Case(
