@@ -9,7 +9,8 @@ DESCRIPTION = """
 Each case's bold runner is the **baseline** the issue states its target against, so
 `time / ours` is the cost multiple of the other rows: `ElasticNetIC` (AIC, the
 least-squares noise variance when n > p, the profile likelihood when p > n) against one
-full-data `enet_path` with an intercept on the same default 100-alpha grid (target <= 1.2);
+full-data `enet_path` with an intercept on the same default 100-alpha grid (target <= 1.2),
+`GroupLassoIC` likewise against `group_lasso_path` (groups of 5 consecutive features);
 `StabilitySelection` (100 complementary-pair halves, its default 50-alpha grid
 [alpha_max, 0.05·alpha_max]) against one full-data path on that grid and against one
 default full-data path (100 alphas down to 1e-3·alpha_max) (target < 30);
@@ -47,6 +48,23 @@ def _ic(l1_ratio):
     return run
 
 
+def _groups(p):
+    return [list(range(i, i + 5)) for i in range(0, p, 5)]
+
+
+def _gpath(d):
+    from sklearn_normpen import group_lasso_path
+    return group_lasso_path(d["X"], d["y"], groups=_groups(d["X"].shape[1]),
+                            fit_intercept=True)
+
+
+def _gic(d):
+    from sklearn_normpen import GroupLassoIC
+    n, p = d["X"].shape
+    nv = None if n > p + 1 else "profile"
+    return GroupLassoIC(groups=_groups(p), noise_variance=nv).fit(d["X"], d["y"])
+
+
 def _stability(d):
     from sklearn_normpen import StabilitySelection
     return StabilitySelection(random_state=0).fit(d["X"], d["y"])
@@ -69,6 +87,11 @@ def cases(quick=False):
                 name=f"IC n={n} p={p} l1_ratio={rho}", make_data=_make(n, p),
                 runners=[harness.Runner("baseline: enet_path", _path(rho), ours=True),
                          harness.Runner("ElasticNetIC (aic)", _ic(rho))]))
+    for n, p in [(2000 // s, 200 // s), (500 // s, 2000 // s)]:
+        out.append(harness.Case(
+            name=f"group IC n={n} p={p} groups of 5", make_data=_make(n, p),
+            runners=[harness.Runner("baseline: group_lasso_path", _gpath, ours=True),
+                     harness.Runner("GroupLassoIC (aic)", _gic)]))
     n, p = 1000 // s, 5000 // s
     out.append(harness.Case(
         name=f"stability n={n} p={p} B=100", make_data=_make(n, p),

@@ -151,3 +151,28 @@ def test_bad_gamma(cls, gamma):
     X, y = _data(n=40, p=6)
     with pytest.raises(ValueError, match="gamma"):
         cls(relax=True, gamma=gamma, alphas=5, cv=3).fit(X, y)
+
+
+@pytest.mark.parametrize("mode", ["gram", "dense"])
+def test_active_set_ls_singular_sets_give_min_norm_least_squares(mode):
+    from sklearn_normpen._design import Design
+    from sklearn_normpen._relaxed import ActiveSetLS
+    from sklearn_normpen._solvers.coordinate_descent import EnetProblem
+    rng = np.random.default_rng(9)
+    n, p = (60, 20) if mode == "gram" else (15, 30)
+    X = rng.standard_normal((n, p))
+    X[:, 5] = X[:, 3]  # an exactly collinear pair
+    y = rng.standard_normal(n)
+    prob = EnetProblem(Design(np.asfortranarray(X), y, None, True), mode)
+    ls = ActiveSetLS(prob)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    grow = [np.array([0, 1, 2]), np.array([0, 1, 2, 3]), np.array([0, 1, 2, 3, 5]),
+            np.arange(min(p, n + 3)), np.array([1, 2, 4])]
+    ls.prepare(np.unique(np.concatenate(grow)))
+    for A in grow:
+        w, b = ls.fit(A)
+        ref = np.linalg.lstsq(Xc[:, A], yc, rcond=None)[0]  # minimum-norm
+        np.testing.assert_allclose(w, ref, rtol=1e-6, atol=1e-8)
+        assert b == pytest.approx(y.mean() - X[:, A].mean(0) @ w, abs=1e-10)
+        singular = np.linalg.matrix_rank(Xc[:, A]) < A.size
+        assert ls.is_singular(A) == singular

@@ -38,6 +38,9 @@ class ActiveSetLS:
     def __init__(self, problem):
         self.problem = problem
         self._cache = {}
+        self.singular = set()  # active sets (as E-positions) whose Q_AA was singular
+        #: False: do not solve singular sets (NaN coefficients), when only detection matters
+        self.singular_solutions = True
         self._E = np.zeros(0, dtype=np.intp)
         self._order, self._L = np.zeros(0, dtype=np.intp), np.zeros((0, 0))
         if getattr(problem, "mode", None) == "gram":
@@ -73,6 +76,12 @@ class ActiveSetLS:
             self._cache[key] = self._solve(A)
         return self._cache[key]
 
+    def is_singular(self, A):
+        """Whether ``X_A`` was found (numerically) rank deficient by :meth:`fit`."""
+        A = np.asarray(A, dtype=np.intp)
+        self.fit(A)
+        return np.searchsorted(self._E, A).tobytes() in self.singular
+
     def _solve(self, A):
         pb = self.problem
         if A.size == 0:
@@ -87,6 +96,8 @@ class ActiveSetLS:
     def _normal_equations(self, idx):
         from scipy.linalg import solve_triangular
         Q, q = self._QE, self._qE
+        if idx.size > self._max_rank():        # more columns than rows: singular for sure
+            return self._min_norm(idx)
         have = np.isin(idx, self._order)
         if have.sum() == self._order.size:     # the previous set plus new features
             order = np.concatenate([self._order, idx[~have]])
@@ -95,13 +106,34 @@ class ActiveSetLS:
             order = idx
             L = self._extend(np.zeros((0, 0)), np.zeros(0, dtype=np.intp), idx)
         if L is None:                          # singular: minimum-norm least squares
-            self._order, self._L = np.zeros(0, dtype=np.intp), np.zeros((0, 0))
-            return np.linalg.lstsq(Q[np.ix_(idx, idx)], q[idx], rcond=None)[0]
+            return self._min_norm(idx)
         self._order, self._L = order, L
         z = solve_triangular(L, q[order], lower=True)
         w_order = solve_triangular(L.T, z, lower=False)
         pos = {j: k for k, j in enumerate(order)}
         return w_order[[pos[j] for j in idx]]
+
+    def _max_rank(self):
+        pb = self.problem
+        n = pb.design.n if getattr(pb, "mode", None) != "gram" else np.inf
+        return n - int(bool(pb.fit_intercept))
+
+    def _min_norm(self, idx):
+        """Minimum-norm least squares for a singular ``Q_AA``: on the rows when they are at
+        hand (``n·|A|·min(n, |A|)``), else on the normal equations."""
+        self._order, self._L = np.zeros(0, dtype=np.intp), np.zeros((0, 0))
+        self.singular.add(idx.tobytes())
+        if self.singular_solutions is False:
+            return np.full(idx.size, np.nan)
+        pb = self.problem
+        if getattr(pb, "mode", None) == "gram":
+            return np.linalg.lstsq(self._QE[np.ix_(idx, idx)], self._qE[idx], rcond=None)[0]
+        d = pb.design
+        XA, yc = d.explicit_columns(self._E[idx]), d.yc64
+        if d.sw64 is not None:
+            root = np.sqrt(d.sw64)
+            XA, yc = XA * root[:, None], yc * root
+        return np.linalg.lstsq(XA, yc, rcond=None)[0]
 
     def _extend(self, L, old, new):
         """Cholesky factor of ``Q[old+new, old+new]`` from that of ``Q[old, old]``; None

@@ -449,12 +449,13 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
         df = Σ_g 1{w_g ≠ 0} + Σ_g (‖w_g‖ / ‖w_g^{LS}‖)(|A_g| - 1)  (+1 intercept)
 
     ``w^{LS}`` is the unpenalised (weighted) least-squares fit on the active set ``A`` of
-    the point (the same active-set refit as the relaxed fits; computed once per distinct
-    active set), ``A_g`` the active features of group ``g`` (``|g|`` for the group lasso,
+    the point (the same active-set refit as the relaxed fits, from the Gram of the union of
+    the active sets, formed once), ``A_g`` the active features of group ``g`` (``|g|`` for the group lasso,
     fewer for the sparse-group lasso). Features in no group count 1 each when active. Exact
     in expectation for orthonormal groups (Yuan & Lin's setting). Where ``X_A`` (centred)
-    has rank below ``|A|`` (e.g. more active features than samples) ``w^{LS}`` is not
-    unique and the df is NaN: such points are never chosen by a criterion.
+    is (numerically: a Cholesky pivot below 1e-10 of its column's energy) of rank below
+    ``|A|`` (e.g. more active features than samples) ``w^{LS}`` is not unique and the df is
+    NaN: such points are never chosen by a criterion.
 
     Parameters
     ----------
@@ -479,7 +480,21 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
     for g, idx in enumerate(groups):
         label[np.asarray(idx, dtype=np.intp)] = g
     sc = np.ones(p) if scale is None else np.asarray(scale, dtype=np.float64)
-    refit = ActiveSetRefit(X, y, sample_weight, fit_intercept)
+    # least squares on each active set from the union's Gram (formed once), Cholesky
+    # extended along the path: see sklearn_normpen._relaxed.ActiveSetLS
+    from ._design import Design
+    from ._relaxed import ActiveSetLS
+
+    class _Rows:  # the problem protocol ActiveSetLS reads: the Design of the rows
+        mode = None
+
+        def __init__(self, design):
+            self.design, self.fit_intercept = design, design.fit_intercept
+
+    sw = None if sample_weight is None else np.asarray(sample_weight)
+    refit = ActiveSetLS(_Rows(Design(X, np.asarray(y), sw, fit_intercept)))
+    refit.singular_solutions = False  # a rank-deficient set only needs detecting
+    refit.prepare(np.flatnonzero(np.any(coefs != 0, axis=1)))
     out = np.empty(coefs.shape[1])
     for k in range(coefs.shape[1]):
         w = coefs[:, k]
@@ -487,8 +502,8 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
         if A.size == 0:
             out[k] = 0.0
             continue
-        ls = refit.coef(A)
-        if refit.rank(A) < A.size:
+        ls, _ = refit.fit(A)
+        if refit.is_singular(A):
             out[k] = np.nan  # w^LS is not unique: the formula does not apply
             continue
         df = float(np.sum(label[A] < 0))  # ungrouped (unpenalised) features
@@ -499,29 +514,6 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
             df += 1.0 + (num / den if den > 0 else 1.0) * (in_g.sum() - 1)
         out[k] = df
     return out + float(bool(fit_intercept))
-
-
-class ActiveSetRefit:
-    """Unpenalised (weighted) least squares on an active set, each distinct set solved
-    once: ``coef(A)`` returns the coefficients of the columns ``A`` (minimum-norm when
-    ``X_A`` is rank deficient), ``rank(A)`` the rank of the centred, weighted ``X_A``."""
-
-    def __init__(self, X, y, sample_weight=None, fit_intercept=False):
-        self.X, self.y, self.sw, self.fit_intercept = X, y, sample_weight, fit_intercept
-        self._cache = {}
-
-    def coef(self, A):
-        A = np.asarray(A, dtype=np.intp)
-        key = A.tobytes()
-        if key not in self._cache:
-            XA, yc = _centred_weighted(self.X, self.y, self.sw, self.fit_intercept, cols=A)
-            coef, _, rank, _ = np.linalg.lstsq(XA, yc, rcond=None)
-            self._cache[key] = (coef, int(rank))
-        return self._cache[key][0]
-
-    def rank(self, A):
-        self.coef(A)
-        return self._cache[np.asarray(A, dtype=np.intp).tobytes()][1]
 
 
 def path_information_criterion(estimator, X, y, *, criterion="aic", noise_variance=None,
