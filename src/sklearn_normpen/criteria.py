@@ -60,6 +60,22 @@ def _frequency_weights(sample_weight, X):
     return np.asarray(sw, dtype=np.float64)
 
 
+def _gram_rss(problem, coefs, X, fw):
+    """``RSS`` of every path point from the covariance-mode Gram, ``yᵀSy - 2wᵀq + wᵀQw``
+    on the centred data (no pass over the rows), rescaled from the solver's weights to
+    the frequency weights; None outside covariance mode or where the subtraction would
+    cancel (a point fitting to within 1e-6 of ``yᵀSy``: then the rows are used)."""
+    if problem is None or getattr(problem, "mode", None) != "gram":
+        return None
+    W = np.asarray(coefs, dtype=np.float64)
+    Q, q, yy = problem.Q64, problem.q64, problem.yy
+    rss = yy - 2 * (q @ W) + np.einsum("jk,jk->k", W, Q @ W)
+    if not np.all(rss > 1e-6 * yy):
+        return None
+    total = X.shape[0] if fw is None else float(np.sum(fw))
+    return rss * (total / problem.N)
+
+
 class _ICMixin:
     """Criterion along a fitted path, the choice and the attributes (one set of names)."""
 
@@ -84,8 +100,10 @@ class _ICMixin:
             return ols_noise_variance(X, y, sw, self.fit_intercept, gram=gram)
         return None if nv == "profile" else float(nv)
 
-    def _choose(self, X, y, sw, path, df, model_size, sigma2):
-        rss = path_rss(X, y, path.coefs, path.intercepts, sw)
+    def _choose(self, X, y, sw, path, df, model_size, sigma2, problem=None):
+        rss = _gram_rss(problem, path.coefs, X, sw)
+        if rss is None:
+            rss = path_rss(X, y, path.coefs, path.intercepts, sw)
         crit = information_criterion(rss, df, effective_n(X, sw), criterion=self.criterion,
                                      noise_variance=sigma2, n_features=X.shape[1],
                                      model_size=model_size, ebic_gamma=self.ebic_gamma)
@@ -248,7 +266,7 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
             df = df_elastic_net(X, path.coefs, path.alphas, l1_ratio=rho,
                                 l2_factor=pen.l2_factor, sample_weight=sw,
                                 fit_intercept=self.fit_intercept, gram=gram)
-        self._choose(X, y, fw, path, df, size, sigma2)
+        self._choose(X, y, fw, path, df, size, sigma2, problem=pb)
         return self
 
 

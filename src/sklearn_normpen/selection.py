@@ -289,7 +289,16 @@ def ols_noise_variance(X, y, sample_weight=None, fit_intercept=True, gram=None):
         # covariance mode: RSS = yᵀSy - qᵀQ⁺q from the Gram already formed (weights of any
         # scale N); trusted unless it cancels (a near-perfect fit), then the rows below
         Q, q, yy, N = gram
-        rss_g = float(yy - q @ np.linalg.lstsq(Q, q, rcond=None)[0])
+        import warnings
+
+        import scipy.linalg as sla
+        try:  # Cholesky when Q is safely positive definite, else least squares
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", sla.LinAlgWarning)
+                coef = sla.solve(Q, q, assume_a="pos")
+        except (np.linalg.LinAlgError, ValueError, sla.LinAlgWarning):
+            coef = np.linalg.lstsq(Q, q, rcond=None)[0]
+        rss_g = float(yy - q @ coef)
         if rss_g > 1e-8 * yy:
             return rss_g * (n / N) / (n - p - int(fit_intercept))
     Xc, yc = _centred_weighted(X, y, sample_weight, fit_intercept)
