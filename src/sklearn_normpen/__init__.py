@@ -7,11 +7,14 @@ __version__ = "0.1.0.dev0"
 
 from ._dask import dask_fold_labels  # noqa: E402
 from .classification import ElasticNetClassifier, ElasticNetClassifierPathCV  # noqa: E402
+from .criteria import ElasticNetIC, GroupLassoIC  # noqa: E402
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
 from .group_classification import GroupLassoClassifier, GroupLassoClassifierPathCV  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402
 from .poisson import ElasticNetPoissonRegressor, ElasticNetPoissonRegressorPathCV  # noqa: E402
-from .plotting import CVErrorDisplay, RegularizationPathDisplay  # noqa: E402
+from .plotting import (CVErrorDisplay, RegularizationPathDisplay,  # noqa: E402
+                       StabilityPathDisplay)
+from .stability import StabilitySelection  # noqa: E402
 from .spectral_ridge import SpectralRidge, SpectralRidgeCV  # noqa: E402
 
 __all__ = [
@@ -20,16 +23,20 @@ __all__ = [
     "dask_fold_labels",
     "ElasticNetClassifier",
     "ElasticNetClassifierPathCV",
+    "ElasticNetIC",
     "ElasticNetPathCV",
     "ElasticNetPoissonRegressor",
     "ElasticNetPoissonRegressorPathCV",
     "enet_path",
     "GroupLassoClassifier",
     "GroupLassoClassifierPathCV",
+    "GroupLassoIC",
     "GroupLassoPathCV",
     "GroupLassoRegressor",
     "group_lasso_path",
     "RegularizationPathDisplay",
     "SpectralRidge",
     "SpectralRidgeCV",
+    "StabilityPathDisplay",
+    "StabilitySelection",
 ]

@@ -9,6 +9,7 @@ from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._path import compute_path
+from ._relaxed import ActiveSetLS, relax_path, relaxed_predictions
 from .selection import select_on_paths
 
 
@@ -56,17 +57,28 @@ def run_folds(fold_fn, splits, n_jobs=None, **shared):
 # THE path-CV loop and the fitted attributes every *PathCV estimator shares
 # ---------------------------------------------------------------------------------------
 
-def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter):
+def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None):
     """One fold: one prepared problem (``spec.problem``), a path per penalty (one per
     ``l1_ratio``) on it, held-out errors ``(n_penalties, n_alphas)`` and each path's worst
-    relative gap."""
+    relative gap. With ``gammas`` (relaxed fits) the errors are ``(n_penalties, n_gammas,
+    n_alphas)``, the active-set refits shared by the penalties of the fold."""
     problem = spec.problem(train, test)
     X_te, y_te = X[test], y[test]
     sw_te = None if sw is None else sw[test]
-    errors = np.empty(grids.shape)
+    errors = np.empty(grids.shape if gammas is None else
+                      (grids.shape[0], len(gammas), grids.shape[1]))
     certs = []
+    refit = None if gammas is None else ActiveSetLS(problem)
     for i, penalty in enumerate(spec.penalties(problem)):
         res = compute_path(problem, penalty, grids[i], tol=tol, max_iter=max_iter)
+        if gammas is not None:
+            preds = relaxed_predictions(problem, X_te, res.coefs, res.intercepts, gammas,
+                                        refit)
+            for g in range(len(gammas)):
+                errors[i, g] = spec.datafit.deviance(y_te, preds[g], sw_te)
+            res.coefs = None
+            certs.append(res)
+            continue
         pred = np.asarray(X_te @ res.coefs) + res.intercepts
         # a spec may score with another measure than the deviance (classification CV)
         e = getattr(spec, "measure", spec.datafit.deviance)(y_te, pred, sw_te)
@@ -78,16 +90,18 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter):
     return errors, certs
 
 
-def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs=None):
+def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs=None,
+                         gammas=None):
     """Fit every path of ``spec`` on every training fold and score it on the held-out rows.
 
     ``spec`` (a picklable object) prepares a fold's problem once — ``spec.problem(train,
     test)`` — and lists the penalties that share it — ``spec.penalties(problem)``, one per
     row of ``grids``; ``spec.datafit.deviance`` scores the held-out rows. Returns the errors ``(n_penalties, n_alphas, n_folds)`` and the folds'
-    path results (certificates only).
+    path results (certificates only). With ``gammas`` (relaxed fits, :mod:`._relaxed`) the
+    errors are ``(n_penalties, n_gammas, n_alphas, n_folds)``.
     """
     out = Parallel(n_jobs=n_jobs)(
-        delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter)
+        delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter, gammas)
         for train, test in splits)
     return np.stack([e for e, _ in out], axis=-1), [c for _, cs in out for c in cs]
 
@@ -96,9 +110,10 @@ class PathCVMixin:
     """The fitted attributes every ``*PathCV`` estimator sets, under one set of names."""
 
     @staticmethod
-    def _cv_select(errors, splits, sample_weight, grids):
+    def _cv_select(errors, splits, sample_weight, grids, gammas=None):
         """The CV statistics and the λ_min / λ_1se choice (:mod:`sklearn_normpen.selection`)."""
-        return select_on_paths(errors, fold_weights(splits, sample_weight), grids)
+        return select_on_paths(errors, fold_weights(splits, sample_weight), grids,
+                               gammas=gammas)
 
     def _set_cv_results(self, *, sel, grids, errors, splits, l1_ratios, scalar, path,
                         fold_results):
@@ -127,3 +142,28 @@ class PathCVMixin:
         worst = np.array([np.max(r.gaps) for r in fold_results]).reshape(n_folds, -1)
         self.fold_dual_gap_ = worst.max(axis=1)
         return best, i
+
+    def _set_relaxed_results(self, *, sel, errors, gammas, scalar, problem, path):
+        """Relaxed fits: the joint (alpha, gamma) choice, the relaxed full-data path and
+        ``coef_``/``intercept_`` at the chosen point (``sel`` from the relaxed rule)."""
+        use_min = self.rule == "min"
+        i = sel["i_min"] if use_min else sel["i_1se"]
+        gi = sel["g_min"] if use_min else sel["g_1se"]
+        rc, rb = relax_path(problem, path.coefs, path.intercepts, gammas)
+        self.gammas_ = gammas
+        self.gamma_min_, self.gamma_1se_ = sel["gamma_min"], sel["gamma_1se"]
+        self.gamma_ = float(gammas[gi])
+        self.relaxed_mse_path_ = errors[0] if scalar else errors
+        self.relaxed_cv_mean_ = sel["mean"][0] if scalar else sel["mean"]
+        self.relaxed_cv_se_ = sel["se"][0] if scalar else sel["se"]
+        self.relaxed_coef_path_ = rc.astype(path.coefs.dtype)
+        self.relaxed_intercept_path_ = rb if self.fit_intercept else np.zeros_like(rb)
+        self.coef_ = self.relaxed_coef_path_[gi, :, i].copy()
+        self.intercept_ = float(rb[gi, i]) if self.fit_intercept else 0.0
+
+
+def plain_view(sel, errors):
+    """The gamma = 1 slice (the ordinary path: first in the decreasing gamma grid) of a
+    relaxed selection and of its fold errors, for the unrelaxed attributes."""
+    return dict(sel, mean=sel["mean"][:, 0], se=sel["se"][:, 0]), errors[:, 0]
+

@@ -14,11 +14,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
+from ._cv import PathCVMixin, cross_validate_paths, plain_view, resolve_splits
 from ._dask import any_dask, fit_enet_path_cv
 from ._design import Design
 from ._grid import make_grid
 from ._path import compute_path, warn_unconverged
+from ._relaxed import _check_gammas
 from ._solvers.coordinate_descent import EnetProblem, choose_mode
 from ._validation import (ENET_PATH_CONSTRAINTS, validate_alphas, validate_array_params,
                           validate_coef_init, validate_path_input, validate_path_params,
@@ -260,6 +261,15 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int; coordinate descent itself is cyclic and
         deterministic.
+    relax : bool, default=False
+        Relaxed fits (glmnet's ``relax=TRUE``): also cross-validate
+        ``w(γ) = γ ŵ_alpha + (1 - γ) ŵ_alpha^{unpen}``, ``ŵ^{unpen}`` the unpenalised
+        least-squares fit on the active set of ``ŵ_alpha`` (solved once per distinct
+        active set), and choose (alpha, gamma) jointly with the same rule: the largest
+        alpha, then the largest gamma. ``coef_`` is then the relaxed fit (the
+        refit is unconstrained: ``positive`` and ``penalty_factor`` do not apply to it).
+    gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
+        The relaxation grid (with ``relax=True``); 1, the path itself, is always included.
 
     Attributes
     ----------
@@ -291,6 +301,18 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         When ``X`` has string column names.
+    gammas_ : ndarray of shape (n_gammas,)
+        With ``relax=True``: the decreasing gamma grid (1 first).
+    gamma_min_, gamma_1se_, gamma_ : float
+        With ``relax=True``: the gammas of the joint λ_min / λ_1se choices and the one used.
+    relaxed_mse_path_ : ndarray of shape (n_gammas, n_alphas, n_folds)
+        With ``relax=True`` (a leading ``l1_ratio`` axis for a list): held-out errors of
+        the relaxed fits (``relaxed_mse_path_[0]`` is ``mse_path_``).
+    relaxed_cv_mean_, relaxed_cv_se_ : ndarray
+        Their fold-weighted mean and standard error.
+    relaxed_coef_path_ : ndarray of shape (n_gammas, n_features, n_alphas)
+        With ``relax=True``: the relaxed full-data path for ``l1_ratio_``.
+    relaxed_intercept_path_ : ndarray of shape (n_gammas, n_alphas)
 
     Notes
     -----
@@ -315,13 +337,16 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "relax": ["boolean"],
+        "gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
     }
 
     _check_params = {"alphas": 8, "cv": 3}
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, rule="min",
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
-                 precompute="auto", tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
+                 precompute="auto", tol=1e-4, max_iter=1000, n_jobs=None, random_state=None,
+                 relax=False, gamma=(0.0, 0.25, 0.5, 0.75, 1.0)):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -336,6 +361,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.relax = relax
+        self.gamma = gamma
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -376,16 +403,24 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         else:
             grids = np.tile(user_grid, (len(l1_ratios), 1))
 
+        gammas = _check_gammas(self.gamma) if self.relax else None
         splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         errors, fold_results = cross_validate_paths(
             spec, Xr, y, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
-            n_jobs=self.n_jobs)
-        sel = self._cv_select(errors, splits, sw, grids)
+            n_jobs=self.n_jobs, gammas=gammas)
+        sel = self._cv_select(errors, splits, sw, grids, gammas=gammas)
+        if gammas is not None:
+            rel_sel, rel_errors = sel, errors
+            sel, errors = plain_view(sel, errors)
         best = sel["best_path"]
         res = compute_path(pb, pens[best], grids[best], tol=self.tol, max_iter=self.max_iter)
         warn_unconverged(fold_results + [res])
         self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
                              l1_ratios=l1_ratios, scalar=np.ndim(self.l1_ratio) == 0,
                              path=res, fold_results=fold_results)
+        if gammas is not None:
+            self._set_relaxed_results(sel=rel_sel, errors=rel_errors, gammas=gammas,
+                                      scalar=np.ndim(self.l1_ratio) == 0, problem=pb,
+                                      path=res)
         return self

@@ -17,12 +17,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
+from ._cv import PathCVMixin, cross_validate_paths, plain_view, resolve_splits
 from ._dask import any_dask, fit_group_lasso, fit_group_lasso_path_cv
 from ._design import Design
 from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
 from ._path import compute_path, warn_points, warn_unconverged
+from ._relaxed import _check_gammas
 from ._solvers.block_cd import GroupProblem
 from ._validation import (GROUP_LASSO_PATH_CONSTRAINTS, validate_array_params,
                           validate_coef_init, validate_path_input, validate_path_params,
@@ -301,6 +302,14 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         Folds run in parallel through joblib (``sklearn.utils.parallel``).
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int (as in :class:`ElasticNetPathCV`).
+    relax : bool, default=False
+        Relaxed fits (glmnet's ``relax=TRUE``): also cross-validate
+        ``w(γ) = γ ŵ_alpha + (1 - γ) ŵ_alpha^{unpen}``, ``ŵ^{unpen}`` the unpenalised
+        least-squares fit on the active set of ``ŵ_alpha`` (solved once per distinct
+        active set), and choose (alpha, gamma) jointly with the same rule: the largest
+        alpha, then the largest gamma. ``coef_`` is then the relaxed fit.
+    gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
+        The relaxation grid (with ``relax=True``); 1, the path itself, is always included.
 
     Attributes
     ----------
@@ -326,6 +335,18 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
     n_iter_ : int
         Total epochs of the full-data path up to and including ``alpha_`` (the path is
         warm-started, so these are the epochs that produced ``coef_``).
+    gammas_ : ndarray of shape (n_gammas,)
+        With ``relax=True``: the decreasing gamma grid (1 first).
+    gamma_min_, gamma_1se_, gamma_ : float
+        With ``relax=True``: the gammas of the joint λ_min / λ_1se choices and the one used.
+    relaxed_mse_path_ : ndarray of shape (n_gammas, n_alphas, n_folds)
+        With ``relax=True`` (a leading ``l1_ratio`` axis for a list): held-out errors of
+        the relaxed fits (``relaxed_mse_path_[0]`` is ``mse_path_``).
+    relaxed_cv_mean_, relaxed_cv_se_ : ndarray
+        Their fold-weighted mean and standard error.
+    relaxed_coef_path_ : ndarray of shape (n_gammas, n_features, n_alphas)
+        With ``relax=True``: the relaxed full-data path for ``l1_ratio_``.
+    relaxed_intercept_path_ : ndarray of shape (n_gammas, n_alphas)
     """
 
     _parameter_constraints = {
@@ -342,12 +363,15 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "relax": ["boolean"],
+        "gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
     }
     _check_params = {"alphas": 8, "cv": 3}
 
     def __init__(self, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=100,
                  eps=1e-3, cv=5, rule="min", fit_intercept=True, standardize=False,
-                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
+                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, relax=False,
+                 gamma=(0.0, 0.25, 0.5, 0.75, 1.0)):
         self.groups = groups
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
@@ -361,6 +385,8 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.relax = relax
+        self.gamma = gamma
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -398,14 +424,18 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         grids = np.vstack([make_grid(self.alphas, lambda: _alpha_max(problem, pen, self.tol,
                                                                      self.max_iter), self.eps)
                            for pen in pens])
+        gammas = _check_gammas(self.gamma) if self.relax else None
         splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         spec = _GroupSpec(X, y, sw, self.groups, self.group_weights, self.fit_intercept,
                           self.standardize, names, l1_ratios)
         errors, fold_results = cross_validate_paths(
             spec, Xr, y, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
-            n_jobs=self.n_jobs)
-        sel = self._cv_select(errors, splits, sw, grids)
+            n_jobs=self.n_jobs, gammas=gammas)
+        sel = self._cv_select(errors, splits, sw, grids, gammas=gammas)
+        if gammas is not None:
+            rel_sel, rel_errors = sel, errors
+            sel, errors = plain_view(sel, errors)
         best = sel["best_path"]
         path = compute_path(problem, pens[best], grids[best], tol=self.tol,
                             max_iter=self.max_iter)
@@ -413,6 +443,9 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
                              l1_ratios=l1_ratios, scalar=not multi, path=path,
                              fold_results=fold_results)
+        if gammas is not None:
+            self._set_relaxed_results(sel=rel_sel, errors=rel_errors, gammas=gammas,
+                                      scalar=not multi, problem=problem, path=path)
         self.groups_ = structure.groups
         self.group_labels_ = structure.labels
         self.group_norms_ = _group_norms(self.coef_, structure)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .selection import cv_statistics, select_min_1se
 
-__all__ = ["RegularizationPathDisplay", "CVErrorDisplay"]
+__all__ = ["RegularizationPathDisplay", "CVErrorDisplay", "StabilityPathDisplay"]
 
 _N_TOP_TICKS = 8
 
@@ -869,6 +869,118 @@ class CVErrorDisplay:
             self.top_counts_ = cnt
         if self.estimator_name:
             ax.set_title(self.estimator_name)
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+
+# --------------------------------------------------------------------- stability display
+class StabilityPathDisplay:
+    """Stability paths: the selection probability of each feature (or group) against
+    alpha, the stable ones highlighted, the threshold as a horizontal line.
+
+    Build it with :meth:`from_estimator` (a fitted
+    :class:`~sklearn_normpen.StabilitySelection`, or a ``Pipeline`` containing one) and
+    draw it with :meth:`plot`.
+
+    Parameters
+    ----------
+    alphas : ndarray of shape (n_alphas,)
+    probabilities : ndarray of shape (n_units, n_alphas)
+        ``Π̂_j(alpha)``.
+    threshold : float, default=None
+    stable : array-like of int, default=None
+        Indices of the stable units (drawn in colour; the others in grey).
+    unit_names : list of str, default=None
+        Legend labels of the stable units.
+    bound : float, default=None
+        The bound on the expected number of false selections, shown in the title.
+
+    Attributes
+    ----------
+    lines_ : list of matplotlib Line2D
+        One per unit, in order.
+    threshold_line_ : matplotlib Line2D or None
+    ax_, figure_ :
+    """
+
+    def __init__(self, *, alphas, probabilities, threshold=None, stable=None,
+                 unit_names=None, bound=None):
+        self.alphas = alphas
+        self.probabilities = probabilities
+        self.threshold = threshold
+        self.stable = stable
+        self.unit_names = unit_names
+        self.bound = bound
+
+    @classmethod
+    def from_estimator(cls, estimator, *, ax=None, **plot_kw):
+        """Draw the stability paths of a fitted ``StabilitySelection`` (or a Pipeline
+        containing one; its first ``StabilitySelection`` step is drawn).
+
+        Returns
+        -------
+        display : StabilityPathDisplay
+        """
+        est = estimator
+        if hasattr(estimator, "steps"):
+            found = [s for _, s in estimator.steps if hasattr(s, "selection_probabilities_")]
+            if not found:
+                raise ValueError("the Pipeline has no fitted StabilitySelection step.")
+            est = found[0]
+        if not hasattr(est, "selection_probabilities_"):
+            raise ValueError(f"{type(est).__name__} is not a fitted StabilitySelection "
+                             "(no selection_probabilities_).")
+        names = getattr(est, "feature_names_in_", None)
+        groups = est.groups_
+        if names is not None:
+            unit_names = [str(names[g[0]]) if len(g) == 1 else
+                          "{" + ", ".join(str(names[j]) for j in g) + "}" for g in groups]
+        else:
+            unit_names = [f"x{g[0]}" if len(g) == 1 else f"group {k}"
+                          for k, g in enumerate(groups)]
+        disp = cls(alphas=est.alphas_, probabilities=est.selection_probabilities_,
+                   threshold=est.threshold_, stable=est.stable_units_, unit_names=unit_names,
+                   bound=est.false_selection_bound_)
+        return disp.plot(ax=ax, **plot_kw)
+
+    def plot(self, ax=None, *, legend=True):
+        """Draw the paths (x: alpha on a log scale, decreasing to the right as glmnet).
+
+        Returns
+        -------
+        self
+        """
+        alphas = np.asarray(self.alphas, dtype=float)
+        P = np.asarray(self.probabilities, dtype=float)
+        if P.ndim != 2 or P.shape[1] != alphas.size:
+            raise ValueError(f"probabilities must have shape (n_units, {alphas.size}); got "
+                             f"{P.shape}.")
+        ax = _get_ax(ax)
+        stable = set() if self.stable is None else {int(i) for i in self.stable}
+        names = self.unit_names
+        self.lines_ = []
+        for j in range(P.shape[0]):
+            if j in stable:
+                label = names[j] if names is not None else f"unit {j}"
+                (ln,) = ax.plot(alphas, P[j], linewidth=1.8, label=label)
+            else:
+                (ln,) = ax.plot(alphas, P[j], color="0.7", linewidth=0.8)
+            self.lines_.append(ln)
+        ax.set_xscale("log")
+        ax.invert_xaxis()
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("alpha (log scale)")
+        ax.set_ylabel("selection probability")
+        self.threshold_line_ = None
+        if self.threshold is not None:
+            self.threshold_line_ = ax.axhline(self.threshold, color="k", linestyle="--",
+                                              linewidth=1.0,
+                                              label=f"threshold {_fmt(self.threshold)}")
+        if self.bound is not None:
+            ax.set_title(f"Stability paths (E[false selections] <= {_fmt(self.bound)})")
+        if legend and (stable or self.threshold is not None):
+            ax.legend(fontsize="small", loc="best")
         self.ax_ = ax
         self.figure_ = ax.figure
         return self

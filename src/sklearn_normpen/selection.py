@@ -70,8 +70,10 @@ def select_min_1se(mean, std_error, simplicity):
         Mean CV error per candidate (lower is better; NaN candidates are never chosen).
     std_error : array-like of shape (n_candidates,)
         Its standard error (NaN treated as 0: then λ_1se = λ_min).
-    simplicity : array-like of shape (n_candidates,)
-        Larger means simpler (the regularisation strength, e.g. alpha).
+    simplicity : array-like of shape (n_candidates,) or (n_candidates, n_keys)
+        Larger means simpler (the regularisation strength, e.g. alpha). Several columns
+        are compared lexicographically, the first most significant (the relaxed grid:
+        alpha, then gamma).
 
     Returns
     -------
@@ -83,7 +85,7 @@ def select_min_1se(mean, std_error, simplicity):
     m = np.asarray(mean, dtype=np.float64)
     s = np.asarray(std_error, dtype=np.float64)
     c = np.asarray(simplicity, dtype=np.float64)
-    if not (m.shape == s.shape == c.shape) or m.ndim != 1:
+    if not (m.shape == s.shape == c.shape[:1]) or m.ndim != 1 or c.ndim not in (1, 2):
         raise ValueError("mean, std_error and simplicity must be 1-D of the same length.")
     ok = np.isfinite(m)
     if not ok.any():
@@ -96,12 +98,14 @@ def select_min_1se(mean, std_error, simplicity):
 
 
 def _simplest(idx, m, c):
-    # Largest simplicity; ties by lower mean, then the first index (lexsort: last key first).
-    order = np.lexsort((idx, m[idx], -c[idx]))
+    # Largest simplicity (lexicographic over c's columns); ties by lower mean, then the
+    # first index (lexsort: last key first).
+    keys = [-c[idx]] if c.ndim == 1 else [-c[idx, k] for k in range(c.shape[1])][::-1]
+    order = np.lexsort((idx, m[idx], *keys))
     return idx[order[0]]
 
 
-def select_on_paths(fold_errors, fold_weights, alphas):
+def select_on_paths(fold_errors, fold_weights, alphas, gammas=None):
     """CV statistics and the λ_min / λ_1se choice for one or several alpha paths.
 
     The shared last step of every ``*PathCV`` estimator.
@@ -109,19 +113,27 @@ def select_on_paths(fold_errors, fold_weights, alphas):
     Parameters
     ----------
     fold_errors : ndarray of shape (n_paths, n_alphas, n_folds)
-        Held-out error of each path (e.g. one per ``l1_ratio``) at each alpha on each fold.
+        Held-out error of each path (e.g. one per ``l1_ratio``) at each alpha on each fold;
+        with ``gammas``, of shape (n_paths, n_gammas, n_alphas, n_folds).
     fold_weights : ndarray of shape (n_folds,)
         Fold weights ``W_k`` (see :func:`cv_statistics`).
     alphas : ndarray of shape (n_paths, n_alphas) or (n_alphas,)
         The alpha grid of each path.
+    gammas : ndarray of shape (n_gammas,), default=None
+        The relaxation grid (relaxed fits): the rule then runs on the joint (alpha, gamma)
+        grid of each path, "simplest" meaning the largest alpha, then the largest gamma.
 
     Returns
     -------
     result : dict
-        ``mean``, ``se`` of shape (n_paths, n_alphas); ``best_path``: the path whose minimum
-        mean is lowest (ties: the first); ``i_min``, ``i_1se``: indices into that path's grid;
-        ``alpha_min``, ``alpha_1se``.
+        ``mean``, ``se`` of shape (n_paths, n_alphas) (``(n_paths, n_gammas, n_alphas)``
+        with ``gammas``); ``best_path``: the path whose minimum mean is lowest (ties: the
+        first); ``i_min``, ``i_1se``: indices into that path's grid; ``alpha_min``,
+        ``alpha_1se``; with ``gammas`` also ``g_min``, ``g_1se`` (indices into ``gammas``)
+        and ``gamma_min``, ``gamma_1se``.
     """
+    if gammas is not None:
+        return _select_relaxed(fold_errors, fold_weights, alphas, gammas)
     e = np.asarray(fold_errors, dtype=np.float64)
     if e.ndim != 3:
         raise ValueError(f"fold_errors must be 3-D (n_paths, n_alphas, n_folds); got {e.shape}.")
@@ -132,3 +144,469 @@ def select_on_paths(fold_errors, fold_weights, alphas):
     i_min, i_1se = select_min_1se(mean[best], se[best], a[best])
     return dict(mean=mean, se=se, best_path=best, i_min=i_min, i_1se=i_1se,
                 alpha_min=float(a[best, i_min]), alpha_1se=float(a[best, i_1se]))
+
+
+def _select_relaxed(fold_errors, fold_weights, alphas, gammas):
+    e = np.asarray(fold_errors, dtype=np.float64)
+    if e.ndim != 4:
+        raise ValueError("fold_errors must be 4-D (n_paths, n_gammas, n_alphas, n_folds) "
+                         f"with gammas; got {e.shape}.")
+    P, G, K, _ = e.shape
+    g = np.asarray(gammas, dtype=np.float64)
+    if g.shape != (G,):
+        raise ValueError(f"gammas must have shape ({G},); got {g.shape}.")
+    a = np.broadcast_to(np.asarray(alphas, dtype=np.float64), (P, K))
+    mean, se = cv_statistics(e, fold_weights)
+    path_best = np.array([np.nanmin(m) if np.isfinite(m).any() else np.inf for m in mean])
+    best = int(np.argmin(path_best))
+    # candidates flattened gamma-major: c = gi * K + ai
+    keys = np.column_stack([np.tile(a[best], G), np.repeat(g, K)])
+    c_min, c_1se = select_min_1se(mean[best].ravel(), se[best].ravel(), keys)
+    g_min, i_min = divmod(c_min, K)
+    g_1se, i_1se = divmod(c_1se, K)
+    return dict(mean=mean, se=se, best_path=best, i_min=i_min, i_1se=i_1se,
+                alpha_min=float(a[best, i_min]), alpha_1se=float(a[best, i_1se]),
+                g_min=g_min, g_1se=g_1se, gamma_min=float(g[g_min]),
+                gamma_1se=float(g[g_1se]))
+
+
+# ---------------------------------------------------------------------------------------
+# Selection beyond CV: degrees of freedom along a path and information criteria
+# ---------------------------------------------------------------------------------------
+#
+# Conventions (DESIGN.md, "Selection beyond CV"). In the criteria, sample weights ``s`` are
+# frequency weights: ``n = Σs``, ``RSS = Σ s_i r_i²`` (so a weight of 2 is the row twice).
+# The df formulas are invariant to the weights' scale (they use ``S`` rescaled to sum to the
+# number of rows); with an intercept the columns are centred about their weighted means
+# and the intercept adds 1 to every df.
+
+_CRITERIA = ("aic", "bic", "ebic")
+
+
+def check_criterion_params(criterion, noise_variance=None, ebic_gamma=0.5):
+    """Clear errors for the parameters of :func:`information_criterion`."""
+    if not isinstance(criterion, str) or criterion not in _CRITERIA:
+        raise ValueError(f"criterion must be one of {_CRITERIA}; got {criterion!r}.")
+    if noise_variance is not None and not (isinstance(noise_variance, str)
+                                           and noise_variance == "profile"):
+        if isinstance(noise_variance, (bool, np.bool_)) or not isinstance(
+                noise_variance, (int, float, np.integer, np.floating)):
+            raise ValueError("noise_variance must be None, 'profile' or a positive float; "
+                             f"got {noise_variance!r}.")
+        if not (np.isfinite(noise_variance) and noise_variance > 0):
+            raise ValueError("noise_variance must be a finite positive float; got "
+                             f"{noise_variance!r}.")
+    if isinstance(ebic_gamma, (bool, np.bool_)) or not isinstance(
+            ebic_gamma, (int, float, np.integer, np.floating)) or not (0 <= ebic_gamma <= 1):
+        raise ValueError(f"ebic_gamma must be a float in [0, 1]; got {ebic_gamma!r}.")
+
+
+def _log_binom(p, k):
+    from scipy.special import gammaln
+    k = np.clip(np.asarray(k, dtype=np.float64), 0, p)
+    return gammaln(p + 1) - gammaln(k + 1) - gammaln(p - k + 1)
+
+
+def information_criterion(rss, df, n_samples, *, criterion="aic", noise_variance=None,
+                          n_features=None, model_size=None, ebic_gamma=0.5):
+    """AIC, BIC or extended BIC of Gaussian fits from their residual sums of squares.
+
+    With a noise variance ``σ²`` (scikit-learn's ``LassoLarsIC``)::
+
+        AIC = n log(2πσ²) + RSS/σ² + 2 df        BIC = n log(2πσ²) + RSS/σ² + log(n) df
+
+    without one (``noise_variance=None``, the profile likelihood: σ² replaced by its
+    maximum-likelihood value ``RSS/n``, constants dropped)::
+
+        AIC = n log(RSS/n) + 2 df                BIC = n log(RSS/n) + log(n) df
+
+    and ``EBIC = BIC + 2 γ log C(p, k)`` (Chen & Chen 2008), ``k`` the model size (number
+    of selected features, default ``df``), ``p = n_features``. Lower is better.
+
+    Parameters
+    ----------
+    rss : array-like of shape (n_points,)
+        (Weighted) residual sums of squares ``Σ s_i r_i²``.
+    df : array-like of shape (n_points,)
+        Degrees of freedom of each fit (including 1 for an intercept).
+    n_samples : float
+        ``n`` (``Σs`` with frequency weights).
+    criterion : {"aic", "bic", "ebic"}, default="aic"
+    noise_variance : float or None, default=None
+        ``σ²``; None uses the profile form above.
+    n_features : int, default=None
+        ``p`` (required for ``"ebic"``).
+    model_size : array-like of shape (n_points,), default=None
+        ``k`` of the EBIC term (default ``df``).
+    ebic_gamma : float in [0, 1], default=0.5
+        ``γ``; 0 gives the BIC.
+
+    Returns
+    -------
+    criterion : ndarray of shape (n_points,)
+    """
+    check_criterion_params(criterion, noise_variance, ebic_gamma)
+    if noise_variance == "profile":
+        noise_variance = None
+    rss = np.asarray(rss, dtype=np.float64)
+    df = np.asarray(df, dtype=np.float64)
+    n = float(n_samples)
+    if n < 1:
+        raise ValueError(f"n_samples must be positive; got {n_samples!r}.")
+    k = 2.0 if criterion == "aic" else np.log(n)
+    if noise_variance is None:
+        # a perfect fit (RSS = 0) would give -inf: floor at float64 resolution
+        fit = n * np.log(np.maximum(rss, np.finfo(np.float64).tiny) / n)
+    else:
+        s2 = float(noise_variance)
+        fit = n * np.log(2 * np.pi * s2) + rss / s2
+    out = fit + k * df
+    if criterion == "ebic":
+        if n_features is None:
+            raise ValueError("criterion='ebic' needs n_features.")
+        size = df if model_size is None else np.asarray(model_size, dtype=np.float64)
+        out = out + 2 * ebic_gamma * _log_binom(int(n_features), size)
+    return out
+
+
+def ols_noise_variance(X, y, sample_weight=None, fit_intercept=True, gram=None):
+    """``σ̂² = RSS_OLS / (n - p - fit_intercept)`` (as scikit-learn's ``LassoLarsIC``), with
+    ``n = Σs`` and ``RSS = Σ s_i r_i²`` (frequency weights).
+
+    Raises a ValueError when ``n <= p + fit_intercept`` (no residual degrees of freedom):
+    pass ``noise_variance`` explicitly then. ``gram = (Q, q, yᵀSy, Σs)``, the centred
+    weighted Gram statistics of the same data, avoids the pass over ``X``.
+    """
+    p = X.shape[1]
+    n = effective_n(X, sample_weight)
+    if n <= p + int(fit_intercept):
+        raise ValueError(
+            f"The noise variance cannot be estimated by least squares with n_samples={n:g} "
+            f"<= n_features + fit_intercept = {p + int(fit_intercept)}: pass noise_variance "
+            "(a positive float, e.g. from domain knowledge) or noise_variance='profile' "
+            "(the profile likelihood, which needs no variance).")
+    if gram is not None:
+        # covariance mode: RSS = yᵀSy - qᵀQ⁺q from the Gram already formed (weights of any
+        # scale N); trusted unless it cancels (a near-perfect fit), then the rows below
+        Q, q, yy, N = gram
+        import warnings
+
+        import scipy.linalg as sla
+        try:  # Cholesky when Q is safely positive definite, else least squares
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", sla.LinAlgWarning)
+                coef = sla.solve(Q, q, assume_a="pos")
+        except (np.linalg.LinAlgError, ValueError, sla.LinAlgWarning):
+            coef = np.linalg.lstsq(Q, q, rcond=None)[0]
+        rss_g = float(yy - q @ coef)
+        if rss_g > 1e-8 * yy:
+            return rss_g * (n / N) / (n - p - int(fit_intercept))
+    Xc, yc = _centred_weighted(X, y, sample_weight, fit_intercept)
+    coef = np.linalg.lstsq(Xc, yc, rcond=None)[0]
+    r = yc - Xc @ coef  # sqrt(s)-scaled, weights summing to the number of rows
+    rss = float(r @ r) * (n / X.shape[0])
+    return rss / (n - p - int(fit_intercept))
+
+
+def effective_n(X, sample_weight=None):
+    """``n = Σs``: sample weights are frequency weights in the criteria (a weight of 2 is
+    the row twice; the number of rows with unit weights)."""
+    if sample_weight is None:
+        return float(X.shape[0])
+    return float(np.sum(np.asarray(sample_weight, dtype=np.float64)))
+
+
+def _unit_weights(sample_weight, n):
+    if sample_weight is None:
+        return None
+    s = np.asarray(sample_weight, dtype=np.float64)
+    return s * (n / s.sum())
+
+
+def _centred_weighted(X, y, sample_weight, fit_intercept, cols=None):
+    """``sqrt(s)(X_cols - x̄)`` (dense float64) and ``sqrt(s)(y - ȳ)``; weights sum to n."""
+    import scipy.sparse as sp
+    n = X.shape[0]
+    s = _unit_weights(sample_weight, n)
+    Xa = X if cols is None else X[:, cols]
+    Xa = Xa.toarray() if sp.issparse(Xa) else np.asarray(Xa)
+    Xa = np.array(Xa, dtype=np.float64)
+    y64 = np.array(y, dtype=np.float64)
+    if fit_intercept:
+        w = np.full(n, 1.0 / n) if s is None else s / n
+        Xa -= w @ Xa
+        y64 -= w @ y64
+    if s is not None:
+        root = np.sqrt(s)
+        Xa *= root[:, None]
+        y64 *= root
+    return Xa, y64
+
+
+def path_rss(X, y, coefs, intercepts=None, sample_weight=None):
+    """``Σ s_i (y_i - x_iᵀw_k - b_k)²`` for every column ``w_k`` of ``coefs`` (float64;
+    the weights as given: frequency weights)."""
+    coefs = np.asarray(coefs, dtype=np.float64)
+    pred = np.asarray(X @ coefs, dtype=np.float64)  # float32 X: the product is float64
+    if intercepts is not None:
+        pred = pred + np.asarray(intercepts, dtype=np.float64)
+    r = np.asarray(y, dtype=np.float64)[:, None] - pred
+    if sample_weight is None:
+        return (r * r).sum(axis=0)
+    return np.asarray(sample_weight, dtype=np.float64) @ (r * r)
+
+
+def df_lasso(coefs, fit_intercept=False):
+    """Lasso degrees of freedom: ``df = |A| (+1)``, the active-set size (Zou, Hastie &
+    Tibshirani 2007: an unbiased estimate of Stein's df).
+
+    Parameters
+    ----------
+    coefs : ndarray of shape (n_features, n_points)
+
+    Returns
+    -------
+    df : ndarray of shape (n_points,)
+    """
+    return (np.asarray(coefs) != 0).sum(axis=0) + float(bool(fit_intercept))
+
+
+def df_elastic_net(X, coefs, alphas, *, l1_ratio, l2_factor=None, sample_weight=None,
+                   fit_intercept=False, gram=None):
+    """Elastic-net degrees of freedom along a path (Zou & Hastie 2005; Tibshirani & Taylor
+    2012)::
+
+        df = tr( X_A (X_Aᵀ S X_A + n·alpha·(1 - l1_ratio)·F_A)⁻¹ X_Aᵀ S )  (+1 intercept)
+
+    ``A`` the active set (non-zero coefficients), ``F = diag(l2_factor)``, ``X`` centred
+    when there is an intercept, ``S`` the weights rescaled to sum to n. With
+    ``l1_ratio = 1`` this is the lasso's ``|A|`` (for ``X_A`` of full column rank); with
+    ``l1_ratio = 0`` and every feature active, ridge's ``Σ d_j²/(d_j² + n·alpha)``.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    coefs : ndarray of shape (n_features, n_points)
+    alphas : array-like of shape (n_points,)
+    l1_ratio : float in [0, 1]
+    l2_factor : array-like of shape (n_features,), default=None
+        Per-feature factors of the l2 term (all ones by default).
+    sample_weight : array-like of shape (n_samples,), default=None
+    fit_intercept : bool, default=False
+    gram : tuple (Q, N), default=None
+        The centred weighted Gram ``Q = XᵀSX`` (centred with an intercept) and ``N = Σs``
+        for the same weights, when already computed (covariance mode): no pass over X.
+
+    Returns
+    -------
+    df : ndarray of shape (n_points,)
+
+    Notes
+    -----
+    The Gram of the union of the path's active sets is formed once; each distinct active
+    set is then factorised once (an eigendecomposition of its Gram when its l2 factors are
+    positive): a path costs one ``n·|E|²`` product and one ``|A|³`` per distinct set.
+    """
+    coefs = np.asarray(coefs)
+    alphas = np.asarray(alphas, dtype=np.float64)
+    n, p = X.shape
+    f = np.ones(p) if l2_factor is None else np.asarray(l2_factor, dtype=np.float64)
+    ridge = 1.0 - float(l1_ratio)
+    out = np.empty(coefs.shape[1])
+    cache = {}
+    E = np.flatnonzero(np.any(coefs != 0, axis=1))
+    if ridge != 0 and E.size:
+        if gram is not None:
+            GE, scale = np.asarray(gram[0])[np.ix_(E, E)], float(gram[1])
+        else:
+            XE, _ = _centred_weighted(X, np.zeros(n), sample_weight, fit_intercept, cols=E)
+            GE, scale = XE.T @ XE, float(n)
+    for k in range(coefs.shape[1]):
+        A = np.flatnonzero(coefs[:, k])
+        if A.size == 0:
+            out[k] = 0.0
+            continue
+        if ridge == 0:
+            out[k] = A.size
+            continue
+        key = A.tobytes()
+        if key not in cache:
+            ia = np.searchsorted(E, A)
+            G = GE[np.ix_(ia, ia)]
+            fA = f[A]
+            if np.all(fA > 0):
+                r = 1 / np.sqrt(fA)
+                ev = np.clip(np.linalg.eigvalsh(G * r[:, None] * r[None, :]), 0, None)
+                cache[key] = ("eig", ev)
+            else:
+                cache[key] = ("solve", (G, fA))
+        kind, val = cache[key]
+        c = scale * alphas[k] * ridge
+        if kind == "eig":
+            out[k] = float(np.sum(val / (val + c)))
+        else:
+            G, fA = val
+            M = G + c * np.diag(fA)
+            out[k] = float(np.trace(np.linalg.lstsq(M, G, rcond=None)[0]))
+    return out + float(bool(fit_intercept))
+
+
+def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=False,
+                   scale=None):
+    """(Sparse-)group lasso degrees of freedom (Yuan & Lin 2006)::
+
+        df = Σ_g 1{w_g ≠ 0} + Σ_g (‖w_g‖ / ‖w_g^{LS}‖)(|A_g| - 1)  (+1 intercept)
+
+    ``w^{LS}`` is the unpenalised (weighted) least-squares fit on the active set ``A`` of
+    the point (the same active-set refit as the relaxed fits, from the Gram of the union of
+    the active sets, formed once), ``A_g`` the active features of group ``g`` (``|g|`` for the group lasso,
+    fewer for the sparse-group lasso). Features in no group count 1 each when active. Exact
+    in expectation for orthonormal groups (Yuan & Lin's setting). Where ``X_A`` (centred)
+    is (numerically: a Cholesky pivot below 1e-10 of its column's energy) of rank below
+    ``|A|`` (e.g. more active features than samples) ``w^{LS}`` is not unique and the df is
+    NaN: such points are never chosen by a criterion.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    coefs : ndarray of shape (n_features, n_points)
+    groups : list of array-like of int
+        The penalised groups (feature indices).
+    sample_weight : array-like of shape (n_samples,), default=None
+    fit_intercept : bool, default=False
+    scale : array-like of shape (n_features,), default=None
+        Scale on which the norms are taken (the column standard deviations under
+        ``standardize``: the penalty's scale); default 1.
+
+    Returns
+    -------
+    df : ndarray of shape (n_points,)
+    """
+    coefs = np.asarray(coefs, dtype=np.float64)
+    p = coefs.shape[0]
+    label = np.full(p, -1)
+    for g, idx in enumerate(groups):
+        label[np.asarray(idx, dtype=np.intp)] = g
+    sc = np.ones(p) if scale is None else np.asarray(scale, dtype=np.float64)
+    # least squares on each active set from the union's Gram (formed once), Cholesky
+    # extended along the path: see sklearn_normpen._relaxed.ActiveSetLS
+    from ._design import Design
+    from ._relaxed import ActiveSetLS
+
+    class _Rows:  # the problem protocol ActiveSetLS reads: the Design of the rows
+        mode = None
+
+        def __init__(self, design):
+            self.design, self.fit_intercept = design, design.fit_intercept
+
+    sw = None if sample_weight is None else np.asarray(sample_weight)
+    refit = ActiveSetLS(_Rows(Design(X, np.asarray(y), sw, fit_intercept)))
+    refit.singular_solutions = False  # a rank-deficient set only needs detecting
+    refit.prepare(np.flatnonzero(np.any(coefs != 0, axis=1)))
+    out = np.empty(coefs.shape[1])
+    for k in range(coefs.shape[1]):
+        w = coefs[:, k]
+        A = np.flatnonzero(w)
+        if A.size == 0:
+            out[k] = 0.0
+            continue
+        ls, _ = refit.fit(A)
+        if refit.is_singular(A):
+            out[k] = np.nan  # w^LS is not unique: the formula does not apply
+            continue
+        df = float(np.sum(label[A] < 0))  # ungrouped (unpenalised) features
+        for g in np.unique(label[A][label[A] >= 0]):
+            in_g = label[A] == g
+            num = np.linalg.norm(w[A][in_g] * sc[A][in_g])
+            den = np.linalg.norm(ls[in_g] * sc[A][in_g])
+            df += 1.0 + (num / den if den > 0 else 1.0) * (in_g.sum() - 1)
+        out[k] = df
+    return out + float(bool(fit_intercept))
+
+
+def path_information_criterion(estimator, X, y, *, criterion="aic", noise_variance=None,
+                               ebic_gamma=0.5, sample_weight=None):
+    """AIC / BIC / EBIC along the full-data path of a fitted path-CV estimator — the
+    criterion choice for users of :class:`~sklearn_normpen.ElasticNetPathCV` and
+    :class:`~sklearn_normpen.GroupLassoPathCV`, next to their λ_min / λ_1se, without any
+    refit.
+
+    The degrees of freedom are those of :class:`~sklearn_normpen.ElasticNetIC` /
+    :class:`~sklearn_normpen.GroupLassoIC` (lasso ``|A|``, elastic-net trace formula,
+    Yuan & Lin for groups; +1 for the intercept), evaluated on ``coef_path_`` (the path of
+    ``l1_ratio_``); ``X``, ``y`` and ``sample_weight`` must be the training data.
+
+    Parameters
+    ----------
+    estimator : fitted ElasticNetPathCV or GroupLassoPathCV
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,)
+    criterion, noise_variance, ebic_gamma
+        As in :class:`~sklearn_normpen.ElasticNetIC` (None: least-squares ``σ²`` for
+        "aic"/"bic", the profile likelihood for "ebic").
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    result : dict
+        ``criterion`` and ``df`` of shape (n_alphas,), ``alpha`` (the alpha of least
+        criterion; ties: the largest), ``index`` (its position in the grid),
+        ``noise_variance`` (the σ² used, None for the profile likelihood).
+    """
+    import scipy.sparse as sp
+    from sklearn.utils.validation import check_is_fitted
+
+    from ._validation import validate_penalty_factor, validate_sample_weight, validate_Xy
+    from .elastic_net import ElasticNetPathCV, _full_problem, _make_penalty
+    from .group_lasso import GroupLassoPathCV
+
+    check_criterion_params(criterion, noise_variance, ebic_gamma)
+    if not isinstance(estimator, (ElasticNetPathCV, GroupLassoPathCV)):
+        raise ValueError("estimator must be a fitted ElasticNetPathCV or GroupLassoPathCV; "
+                         f"got {type(estimator).__name__}.")
+    check_is_fitted(estimator, "coef_path_")
+    X, y = validate_Xy(estimator, X, y, reset=False)
+    sw = validate_sample_weight(sample_weight, X)
+    fw = None if sample_weight is None else np.asarray(
+        validate_sample_weight(sample_weight, X, rescale=False), dtype=np.float64)
+    fi = estimator.fit_intercept
+    coefs, alphas = estimator.coef_path_, np.asarray(estimator.alphas_)
+    if alphas.ndim == 2:
+        alphas = alphas[int(np.flatnonzero(np.isclose(
+            np.asarray(estimator.l1_ratio, dtype=float), estimator.l1_ratio_))[0])]
+    if coefs.shape != (X.shape[1], alphas.size):
+        raise ValueError("X does not match the estimator's fitted path.")
+    size = df_lasso(coefs)
+    if isinstance(estimator, ElasticNetPathCV):
+        rho = float(estimator.l1_ratio_)
+        if rho == 1:
+            df = size + float(fi)
+        else:
+            pf = validate_penalty_factor(estimator.penalty_factor, X.shape[1])
+            *_, pb = _full_problem(X, y, sw, fi, estimator.precompute)
+            pen = _make_penalty(rho, pf, estimator.standardize, estimator.positive, pb)
+            df = df_elastic_net(X, coefs, alphas, l1_ratio=rho, l2_factor=pen.l2_factor,
+                                sample_weight=sw, fit_intercept=fi)
+    else:
+        scale = None
+        if estimator.standardize:
+            from ._design import Design
+            d = Design(X, y, sw, fi)
+            scale = np.where(d.constant, 0.0, d.x_std)
+        df = df_group_lasso(X, y, coefs, estimator.groups_, sample_weight=sw,
+                            fit_intercept=fi, scale=scale)
+    if noise_variance is None and criterion != "ebic":
+        sigma2 = ols_noise_variance(X, y, fw, fi)
+    elif noise_variance is None or noise_variance == "profile":
+        sigma2 = None
+    else:
+        sigma2 = float(noise_variance)
+    X64 = X if not sp.issparse(X) else X.tocsr()
+    rss = path_rss(X64, y, coefs, estimator.intercept_path_ if fi else None, fw)
+    crit = information_criterion(rss, df, effective_n(X, fw), criterion=criterion,
+                                 noise_variance=sigma2, n_features=X.shape[1],
+                                 model_size=size, ebic_gamma=ebic_gamma)
+    i = int(np.argmin(np.where(np.isfinite(crit), crit, np.inf)))
+    return dict(criterion=crit, df=np.asarray(df, dtype=np.float64), alpha=float(alphas[i]),
+                index=i, noise_variance=sigma2)
