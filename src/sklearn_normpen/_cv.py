@@ -9,6 +9,7 @@ from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._path import compute_path
+from ._path_access import PathAccessMixin
 from .selection import select_on_paths
 
 
@@ -88,8 +89,9 @@ def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs
     return np.stack([e for e, _ in out], axis=-1), [c for _, cs in out for c in cs]
 
 
-class PathCVMixin:
-    """The fitted attributes every ``*PathCV`` estimator sets, under one set of names."""
+class PathCVMixin(PathAccessMixin):
+    """The fitted attributes every ``*PathCV`` estimator sets, under one set of names, and
+    the path accessors (:mod:`sklearn_normpen._path_access`)."""
 
     @staticmethod
     def _cv_select(errors, splits, sample_weight, grids):
@@ -98,8 +100,12 @@ class PathCVMixin:
 
     def _set_cv_results(self, *, sel, grids, errors, splits, l1_ratios, scalar, path,
                         fold_results):
+        """``path``: the full-data path of every ``l1_ratio`` (a list, one per row of
+        ``grids``) or of the chosen one only (a single result)."""
         best = sel["best_path"]
         i = sel["i_min"] if self.rule == "min" else sel["i_1se"]
+        paths = path if isinstance(path, (list, tuple)) else None
+        path = paths[best] if paths is not None else path
         self.alphas_ = grids[0] if scalar else grids
         self.mse_path_ = errors[0] if scalar else errors
         self.cv_mean_ = sel["mean"][0] if scalar else sel["mean"]
@@ -108,11 +114,19 @@ class PathCVMixin:
         self.alpha_min_ = sel["alpha_min"]
         self.alpha_1se_ = sel["alpha_1se"]
         self.alpha_ = float(grids[best, i])
-        self.coef_path_ = path.coefs
-        self.intercept_path_ = path.intercepts
-        self.dual_gap_path_ = path.gaps
-        self.kkt_violation_path_ = path.kkts
-        self.n_iter_path_ = path.n_iters
+        if paths is not None and not scalar:
+            # one full-data path per l1_ratio: a leading l1_ratio axis, as alphas_
+            self.coef_path_ = np.stack([r.coefs for r in paths])
+            self.intercept_path_ = np.stack([r.intercepts for r in paths])
+            self.dual_gap_path_ = np.stack([r.gaps for r in paths])
+            self.kkt_violation_path_ = np.stack([r.kkts for r in paths])
+            self.n_iter_path_ = np.stack([r.n_iters for r in paths])
+        else:
+            self.coef_path_ = path.coefs
+            self.intercept_path_ = path.intercepts
+            self.dual_gap_path_ = path.gaps
+            self.kkt_violation_path_ = path.kkts
+            self.n_iter_path_ = path.n_iters
         self.coef_ = path.coefs[:, i].copy()
         self.intercept_ = float(path.intercepts[i]) if self.fit_intercept else 0.0
         self.dual_gap_ = float(path.gaps[i])
@@ -123,3 +137,23 @@ class PathCVMixin:
         worst = np.array([np.max(r.gaps) for r in fold_results]).reshape(n_folds, -1)
         self.fold_dual_gap_ = worst.max(axis=1)
         return best, i
+
+    def _set_dev_ratio(self, X, y, sw):
+        """``dev_ratio_path_``: the fraction of the null deviance explained by each
+        full-data path point on the training data (glmnet's ``dev.ratio``); the null model
+        is the weighted mean with an intercept, 0 without."""
+        cp = np.asarray(self.coef_path_, dtype=np.float64)
+        ip = np.asarray(self.intercept_path_, dtype=np.float64)
+        y64 = np.asarray(y, dtype=np.float64)
+        s = np.ones_like(y64) if sw is None else np.asarray(sw, dtype=np.float64)
+        y0 = (s @ y64) / s.sum() if self.fit_intercept else 0.0
+        null = float(s @ (y64 - y0) ** 2)
+        X64 = X.astype(np.float64)
+
+        def ratio(coefs, intercepts):
+            r = y64[:, None] - np.asarray(X64 @ coefs) - intercepts
+            dev = s @ (r * r)
+            return 1.0 - dev / null if null > 0 else np.zeros_like(dev)
+
+        self.dev_ratio_path_ = (np.stack([ratio(c, b) for c, b in zip(cp, ip)])
+                                if cp.ndim == 3 else ratio(cp, ip))

@@ -380,9 +380,14 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
             n_jobs=self.n_jobs)
         sel = self._cv_select(errors, splits, sw, grids)
         best = sel["best_path"]
-        res = compute_path(pb, pens[best], grids[best], tol=self.tol, max_iter=self.max_iter)
-        warn_unconverged(fold_results + [res])
+        # the full-data path of every l1_ratio (for coef_at & co.), the chosen one first
+        paths = [None] * len(pens)
+        for k in [best] + [k for k in range(len(pens)) if k != best]:
+            paths[k] = compute_path(pb, pens[k], grids[k], tol=self.tol,
+                                    max_iter=self.max_iter)
+        warn_unconverged(fold_results + paths)
         self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
                              l1_ratios=l1_ratios, scalar=np.ndim(self.l1_ratio) == 0,
-                             path=res, fold_results=fold_results)
+                             path=paths, fold_results=fold_results)
+        self._set_dev_ratio(X, y, sw)
         return self

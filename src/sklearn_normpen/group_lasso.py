@@ -402,12 +402,16 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
             n_jobs=self.n_jobs)
         sel = self._cv_select(errors, splits, sw, grids)
         best = sel["best_path"]
-        path = compute_path(problem, pens[best], grids[best], tol=self.tol,
-                            max_iter=self.max_iter)
-        warn_unconverged(fold_results + [path], type(self).__name__)
+        # the full-data path of every l1_ratio (for coef_at & co.), the chosen one first
+        paths = [None] * len(pens)
+        for k in [best] + [k for k in range(len(pens)) if k != best]:
+            paths[k] = compute_path(problem, pens[k], grids[k], tol=self.tol,
+                                    max_iter=self.max_iter)
+        warn_unconverged(fold_results + paths, type(self).__name__)
         self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
-                             l1_ratios=l1_ratios, scalar=not multi, path=path,
+                             l1_ratios=l1_ratios, scalar=not multi, path=paths,
                              fold_results=fold_results)
+        self._set_dev_ratio(X, y, sw)
         self.groups_ = structure.groups
         self.group_labels_ = structure.labels
         self.group_norms_ = _group_norms(self.coef_, structure)
