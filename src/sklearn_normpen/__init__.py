@@ -6,6 +6,7 @@ in the spectral basis, with Cython solvers that stop on a duality gap.
 __version__ = "0.1.0.dev0"
 
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
+from .elastic_net_regressor import ElasticNetRegressor  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402
 from .plotting import CVErrorDisplay, RegularizationPathDisplay  # noqa: E402
 from .spectral_ridge import SpectralRidge, SpectralRidgeCV  # noqa: E402
@@ -14,6 +15,7 @@ __all__ = [
     "__version__",
     "CVErrorDisplay",
     "ElasticNetPathCV",
+    "ElasticNetRegressor",
     "enet_path",
     "GroupLassoPathCV",
     "GroupLassoRegressor",
