@@ -211,3 +211,50 @@ def test_dev_ratio_with_weights_and_no_intercept(diabetes):
     C = est.coef_path_
     rss = sw @ (y[:, None] - X @ C) ** 2
     assert_allclose(est.dev_ratio_path_, 1 - rss / (sw @ y ** 2), rtol=1e-9)
+
+
+# ---------------------------------------------------------------------------------------
+# Out-of-fold predictions (keep=True, glmnet's keep=TRUE)
+# ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("Est, kw", [
+    (ElasticNetPathCV, dict(l1_ratio=[0.5, 1.0])),
+    (GroupLassoPathCV, dict(groups=GROUPS, l1_ratio=0.5)),
+])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_oof_predictions_reproduce_mse_path(diabetes, Est, kw, weighted):
+    X, y = diabetes
+    sw = np.random.default_rng(2).uniform(0.5, 2, len(y)) if weighted else None
+    cv = KFold(4, shuffle=True, random_state=1)
+    est = Est(alphas=12, cv=cv, keep=True, **kw).fit(X, y, sample_weight=sw)
+    multi = np.ndim(kw["l1_ratio"]) > 0
+    oof = est.oof_predictions_ if multi else est.oof_predictions_[None]
+    mse = est.mse_path_ if multi else est.mse_path_[None]
+    assert oof.shape == (mse.shape[0], len(y), 12)
+    # the folds used are cv's, recorded per sample
+    for k, (_, te) in enumerate(cv.split(X)):
+        assert np.all(est.fold_ids_[te] == k)
+        s = np.ones(len(te)) if sw is None else sw[te]
+        sq = (y[None, te, None] - oof[:, te, :]) ** 2  # (n_paths, n_test, n_alphas)
+        err = np.einsum("i,pia->pa", s, sq) / s.sum()
+        assert_allclose(err, mse[..., k], rtol=1e-12)
+    # and each fold's predictions are those of an independent fit on its training rows
+    k0_train, k0_test = next(iter(cv.split(X)))
+    row = 0
+    ref = Est(alphas=est.alphas_[row] if multi else est.alphas_, cv=3,
+              **{**kw, "l1_ratio": (kw["l1_ratio"][row] if multi else kw["l1_ratio"])},
+              tol=1e-4).fit(X[k0_train], y[k0_train],
+                            sample_weight=None if sw is None else sw[k0_train])
+    j = 6
+    assert_allclose(oof[row, k0_test, j], ref.predict_at(X[k0_test], ref.alphas_[j]),
+                    rtol=1e-6, atol=1e-6 * np.abs(y).max())
+
+
+def test_keep_rejects_overlapping_splits_and_is_off_by_default(diabetes):
+    X, y = diabetes
+    from sklearn.model_selection import ShuffleSplit
+    with pytest.raises(ValueError, match="keep=True"):
+        ElasticNetPathCV(alphas=5, cv=ShuffleSplit(3, test_size=0.5, random_state=0),
+                         keep=True).fit(X, y)
+    est = ElasticNetPathCV(alphas=5, cv=3).fit(X, y)
+    assert not hasattr(est, "oof_predictions_") and not hasattr(est, "fold_ids_")

@@ -57,36 +57,58 @@ def run_folds(fold_fn, splits, n_jobs=None, **shared):
 # THE path-CV loop and the fitted attributes every *PathCV estimator shares
 # ---------------------------------------------------------------------------------------
 
-def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter):
+def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, keep=False):
     """One fold: one prepared problem (``spec.problem``), a path per penalty (one per
-    ``l1_ratio``) on it, held-out errors ``(n_penalties, n_alphas)`` and each path's worst
-    relative gap."""
+    ``l1_ratio``) on it, held-out errors ``(n_penalties, n_alphas)``, each path's worst
+    relative gap and, with ``keep``, the held-out predictions ``(n_penalties, n_test,
+    n_alphas)`` (else None)."""
     problem = spec.problem(train, test)
     X_te, y_te = X[test], y[test]
     sw_te = None if sw is None else sw[test]
     errors = np.empty(grids.shape)
-    certs = []
+    certs, preds = [], []
     for i, penalty in enumerate(spec.penalties(problem)):
         res = compute_path(problem, penalty, grids[i], tol=tol, max_iter=max_iter)
         pred = np.asarray(X_te @ res.coefs) + res.intercepts
         errors[i] = spec.datafit.deviance(y_te, pred, sw_te)
         res.coefs = None  # only the certificates travel back
         certs.append(res)
-    return errors, certs
+        if keep:
+            preds.append(pred)
+    return errors, certs, (np.stack(preds) if keep else None)
 
 
-def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs=None):
+def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs=None,
+                         oof=None):
     """Fit every path of ``spec`` on every training fold and score it on the held-out rows.
 
     ``spec`` (a picklable object) prepares a fold's problem once — ``spec.problem(train,
     test)`` — and lists the penalties that share it — ``spec.penalties(problem)``, one per
     row of ``grids``; ``spec.datafit.deviance`` scores the held-out rows. Returns the errors ``(n_penalties, n_alphas, n_folds)`` and the folds'
-    path results (certificates only).
+    path results (certificates only). ``oof``: an array ``(n_penalties, n_samples,
+    n_alphas)`` to fill with the out-of-fold predictions (glmnet's ``keep=TRUE``; the
+    errors are computed from exactly these values), or None.
     """
+    keep = oof is not None
     out = Parallel(n_jobs=n_jobs)(
-        delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter)
+        delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter, keep)
         for train, test in splits)
-    return np.stack([e for e, _ in out], axis=-1), [c for _, cs in out for c in cs]
+    if keep:
+        for (_, test), (_, _, pred) in zip(splits, out):
+            oof[:, test, :] = pred
+    return np.stack([e for e, *_ in out], axis=-1), [c for _, cs, _ in out for c in cs]
+
+
+def fold_ids(splits, n_samples):
+    """The held-out fold of every sample (glmnet's ``foldid``; -1: never held out). Raises
+    when a sample is held out twice (out-of-fold predictions would be ambiguous)."""
+    ids = np.full(n_samples, -1, dtype=np.intp)
+    for k, (_, test) in enumerate(splits):
+        if np.any(ids[test] >= 0):
+            raise ValueError("keep=True needs every sample held out at most once; the cv "
+                             "splits overlap (e.g. ShuffleSplit or repeated K-fold).")
+        ids[test] = k
+    return ids
 
 
 class PathCVMixin(PathAccessMixin):
@@ -157,3 +179,18 @@ class PathCVMixin(PathAccessMixin):
 
         self.dev_ratio_path_ = (np.stack([ratio(c, b) for c, b in zip(cp, ip)])
                                 if cp.ndim == 3 else ratio(cp, ip))
+
+    def _cv_oof(self, splits, n_samples, n_paths, n_alphas, dtype):
+        """With ``keep``: ``(oof buffer, fold ids)`` before the CV loop; else ``(None,
+        None)``. NaN marks samples no split holds out."""
+        if not getattr(self, "keep", False):
+            return None, None
+        ids = fold_ids(splits, n_samples)
+        return np.full((n_paths, n_samples, n_alphas), np.nan, dtype=dtype), ids
+
+    def _set_oof(self, oof, ids, scalar):
+        """``oof_predictions_`` (one row per l1_ratio when several) and ``fold_ids_``."""
+        if oof is None:
+            return
+        self.oof_predictions_ = oof[0] if scalar else oof
+        self.fold_ids_ = ids

@@ -259,6 +259,10 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int; coordinate descent itself is cyclic and
         deterministic.
+    keep : bool, default=False
+        Store the out-of-fold predictions (glmnet's ``keep=TRUE``) as
+        ``oof_predictions_`` and the held-out fold of every sample as ``fold_ids_``. The
+        splits must hold each sample out at most once.
 
     Attributes
     ----------
@@ -271,15 +275,26 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     alpha_min_, alpha_1se_, alpha_ : float
     l1_ratio_ : float
     rule : str
-    coef_path_ : ndarray of shape (n_features, n_alphas)
-        Full-data path for ``l1_ratio_``.
-    intercept_path_ : ndarray of shape (n_alphas,)
-    dual_gap_path_, kkt_violation_path_ : ndarray of shape (n_alphas,)
+    coef_path_ : ndarray of shape (n_features, n_alphas) or (n_l1_ratios, n_features, n_alphas)
+        Full-data path of every ``l1_ratio`` (a leading axis, as ``alphas_``, when
+        ``l1_ratio`` is a list). Read it at any alpha with :meth:`coef_at`,
+        :meth:`intercept_at`, :meth:`predict_at`; tabulate it with :meth:`path_summary`.
+    intercept_path_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
+    dual_gap_path_, kkt_violation_path_ : ndarray, shape of ``intercept_path_``
         Certified duality gap and largest KKT violation of each full-data path point.
-    n_iter_path_ : ndarray of shape (n_alphas,)
+    n_iter_path_ : ndarray, shape of ``intercept_path_``
         Epochs spent on each full-data path point.
     fold_dual_gap_ : ndarray of shape (n_folds,)
         The largest duality gap over each fold's paths.
+    dev_ratio_path_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
+        Fraction of the (weighted) null deviance explained on the training data by each
+        full-data path point (glmnet's ``dev.ratio``).
+    oof_predictions_ : ndarray of shape (n_samples, n_alphas) or (n_l1_ratios, n_samples, n_alphas)
+        With ``keep=True``: each sample's prediction by the path fitted without its fold
+        (float64; the values ``mse_path_`` is computed from; NaN for samples no split
+        holds out).
+    fold_ids_ : ndarray of shape (n_samples,)
+        With ``keep=True``: the split holding each sample out (-1: none).
     coef_ : ndarray of shape (n_features,)
     intercept_ : float
     dual_gap_, kkt_violation_ : float
@@ -314,13 +329,15 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "keep": ["boolean"],
     }
 
     _check_params = {"alphas": 8, "cv": 3}
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, rule="min",
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
-                 precompute="auto", tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
+                 precompute="auto", tol=1e-4, max_iter=1000, n_jobs=None, random_state=None,
+                 keep=False):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -335,6 +352,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.keep = keep
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -375,9 +393,11 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
 
         splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
+        oof, ids = self._cv_oof(splits, X.shape[0], grids.shape[0], grids.shape[1],
+                                np.float64)
         errors, fold_results = cross_validate_paths(
             spec, Xr, y, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
-            n_jobs=self.n_jobs)
+            n_jobs=self.n_jobs, oof=oof)
         sel = self._cv_select(errors, splits, sw, grids)
         best = sel["best_path"]
         # the full-data path of every l1_ratio (for coef_at & co.), the chosen one first
@@ -390,4 +410,5 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
                              l1_ratios=l1_ratios, scalar=np.ndim(self.l1_ratio) == 0,
                              path=paths, fold_results=fold_results)
         self._set_dev_ratio(X, y, sw)
+        self._set_oof(oof, ids, np.ndim(self.l1_ratio) == 0)
         return self

@@ -298,6 +298,10 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         Folds run in parallel through joblib (``sklearn.utils.parallel``).
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int (as in :class:`ElasticNetPathCV`).
+    keep : bool, default=False
+        Store the out-of-fold predictions (glmnet's ``keep=TRUE``) as
+        ``oof_predictions_`` and the held-out fold of every sample as ``fold_ids_``. The
+        splits must hold each sample out at most once.
 
     Attributes
     ----------
@@ -308,15 +312,26 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
     alpha_min_, alpha_1se_, alpha_ : float
         The two rule choices and the one used (per ``rule``).
     l1_ratio_ : float
-    coef_path_ : ndarray of shape (n_features, n_alphas)
-        Full-data path for ``l1_ratio_``.
-    intercept_path_ : ndarray of shape (n_alphas,)
-    dual_gap_path_, kkt_violation_path_ : ndarray of shape (n_alphas,)
-        Certificates of the full-data path points.
-    n_iter_path_ : ndarray of shape (n_alphas,)
+    coef_path_ : ndarray of shape (n_features, n_alphas) or (n_l1_ratios, n_features, n_alphas)
+        Full-data path of every ``l1_ratio`` (a leading axis, as ``alphas_``, when
+        ``l1_ratio`` is a list). Read it at any alpha with :meth:`coef_at`,
+        :meth:`intercept_at`, :meth:`predict_at`; tabulate it with :meth:`path_summary`.
+    intercept_path_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
+    dual_gap_path_, kkt_violation_path_ : ndarray, shape of ``intercept_path_``
+        Certified duality gap and largest KKT violation of each full-data path point.
+    n_iter_path_ : ndarray, shape of ``intercept_path_``
         Epochs spent on each full-data path point.
     fold_dual_gap_ : ndarray of shape (n_folds,)
         The largest duality gap over each fold's paths.
+    dev_ratio_path_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
+        Fraction of the (weighted) null deviance explained on the training data by each
+        full-data path point (glmnet's ``dev.ratio``).
+    oof_predictions_ : ndarray of shape (n_samples, n_alphas) or (n_l1_ratios, n_samples, n_alphas)
+        With ``keep=True``: each sample's prediction by the path fitted without its fold
+        (float64; the values ``mse_path_`` is computed from; NaN for samples no split
+        holds out).
+    fold_ids_ : ndarray of shape (n_samples,)
+        With ``keep=True``: the split holding each sample out (-1: none).
     coef_, intercept_, groups_, group_labels_, group_norms_, active_groups_, dual_gap_,
     kkt_violation_
         Of the selected model.
@@ -339,12 +354,14 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "keep": ["boolean"],
     }
     _check_params = {"alphas": 8, "cv": 3}
 
     def __init__(self, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=100,
                  eps=1e-3, cv=5, rule="min", fit_intercept=True, standardize=False,
-                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
+                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None,
+                 keep=False):
         self.groups = groups
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
@@ -358,6 +375,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.keep = keep
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -397,9 +415,11 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         spec = _GroupSpec(X, y, sw, self.groups, self.group_weights, self.fit_intercept,
                           self.standardize, names, l1_ratios)
+        oof, ids = self._cv_oof(splits, X.shape[0], grids.shape[0], grids.shape[1],
+                                np.float64)
         errors, fold_results = cross_validate_paths(
             spec, Xr, y, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
-            n_jobs=self.n_jobs)
+            n_jobs=self.n_jobs, oof=oof)
         sel = self._cv_select(errors, splits, sw, grids)
         best = sel["best_path"]
         # the full-data path of every l1_ratio (for coef_at & co.), the chosen one first
@@ -412,6 +432,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
                              l1_ratios=l1_ratios, scalar=not multi, path=paths,
                              fold_results=fold_results)
         self._set_dev_ratio(X, y, sw)
+        self._set_oof(oof, ids, not multi)
         self.groups_ = structure.groups
         self.group_labels_ = structure.labels
         self.group_norms_ = _group_norms(self.coef_, structure)
