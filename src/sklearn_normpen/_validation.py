@@ -363,6 +363,8 @@ ENET_PATH_CONSTRAINTS = {
     "tol": [_NONNEG_REAL],
     "max_iter": [_POS_INT],
     "coef_init": ["array-like", None],
+    "dfmax": [_POS_INT, None],
+    "pmax": [_POS_INT, None],
     "return_n_iter": ["boolean"],
 }
 
@@ -381,6 +383,8 @@ GROUP_LASSO_PATH_CONSTRAINTS = {
     "tol": [_NONNEG_REAL],
     "max_iter": [_POS_INT],
     "coef_init": ["array-like", None],
+    "dfmax": [_POS_INT, None],
+    "pmax": [_POS_INT, None],
     "return_n_iter": ["boolean"],
 }
 

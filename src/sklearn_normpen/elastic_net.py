@@ -17,7 +17,7 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
 from ._design import Design
 from ._grid import make_grid
-from ._path import compute_path, warn_unconverged
+from ._path import compute_path, warn_stopped, warn_unconverged
 from ._solvers.coordinate_descent import EnetProblem, choose_mode
 from ._validation import (ENET_PATH_CONSTRAINTS, validate_alphas, validate_array_params,
                           validate_coef_init, validate_path_input, validate_path_params,
@@ -117,7 +117,7 @@ def _alpha_max(problem, penalty, tol, max_iter):
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
               fit_intercept=False, sample_weight=None, penalty_factor=None,
               standardize=False, positive=False, precompute="auto", tol=1e-4,
-              max_iter=1000, coef_init=None, return_n_iter=False):
+              max_iter=1000, coef_init=None, return_n_iter=False, dfmax=None, pmax=None):
     """Compute the elastic-net path with certified coordinate descent.
 
     Minimises, for each alpha of a decreasing grid,
@@ -161,10 +161,18 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     coef_init : array-like of shape (n_features,), default=None
         Warm start of the first point.
     return_n_iter : bool, default=False
+    dfmax : int, default=None
+        glmnet's ``dfmax``: from the 5th point on, the path ends after the first point with
+        more than ``dfmax`` non-zero coefficients (that point is returned).
+    pmax : int, default=None
+        glmnet's ``pmax``: the path ends before the first point at which more than ``pmax``
+        coefficients have ever been non-zero.
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
+        The grid points solved (fewer than requested when ``dfmax``/``pmax`` stopped the
+        path; a ``UserWarning`` then says where).
     coefs : ndarray of shape (n_features, n_alphas)
     dual_gaps : ndarray of shape (n_alphas,)
         Final duality gap of each point, on the objective's scale (as scikit-learn).
@@ -191,8 +199,10 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     pen = _make_penalty(rho, pf, standardize, positive, pb)
     grid = make_grid(grid_arg, lambda: _alpha_max(pb, pen, tol, max_iter), eps)
     w0 = None if coef_init is None else np.asarray(coef_init, dtype=np.float64)
-    res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0)
+    res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
+                       dfmax=dfmax, pmax=pmax)
     warn_unconverged([res])
+    warn_stopped(res, len(grid), "enet_path")
     if return_n_iter:
         return res.alphas, res.coefs, res.gaps, res.n_iters
     return res.alphas, res.coefs, res.gaps

@@ -21,7 +21,7 @@ from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
 from ._design import Design
 from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
-from ._path import compute_path, warn_points, warn_unconverged
+from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
 from ._solvers.block_cd import GroupProblem
 from ._validation import (GROUP_LASSO_PATH_CONSTRAINTS, validate_array_params,
                           validate_coef_init, validate_path_input, validate_path_params,
@@ -75,7 +75,7 @@ def _group_norms(coef, structure):
 def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=None,
                      n_alphas=100, eps=1e-3, sample_weight=None, fit_intercept=False,
                      standardize=False, tol=1e-4, max_iter=1000, coef_init=None,
-                     return_n_iter=False):
+                     return_n_iter=False, dfmax=None, pmax=None):
     """The (sparse-)group lasso along a decreasing alpha grid, warm-started.
 
     Same return convention as :func:`sklearn.linear_model.enet_path`.
@@ -104,10 +104,16 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     coef_init : array-like of shape (n_features,), default=None
         Warm start for the first point (original scale).
     return_n_iter : bool, default=False
+    dfmax, pmax : int, default=None
+        glmnet's limits counted in groups: from the 5th point on the path ends after the
+        first point with more than ``dfmax`` non-zero groups (kept), and before the first
+        point at which more than ``pmax`` groups have ever been non-zero.
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
+        The points solved (fewer when ``dfmax``/``pmax`` stopped the path; a
+        ``UserWarning`` says where).
     coefs : ndarray of shape (n_features, n_alphas)
     dual_gaps : ndarray of shape (n_alphas,)
         Absolute duality gaps (objective scale above).
@@ -118,13 +124,17 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     sw = validate_sample_weight(sample_weight, X)
     coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype)
     _check_l1_ratio(l1_ratio)
-    _, problem = _prepare(X, y, sw, groups, group_weights, fit_intercept, standardize)
+    structure, problem = _prepare(X, y, sw, groups, group_weights, fit_intercept,
+                                  standardize)
     pen = problem.penalty(l1_ratio)
     grid = make_grid(n_alphas if alphas is None else alphas,
                      lambda: _alpha_max(problem, pen, tol, max_iter), eps)
     w0 = None if coef_init is None else problem.from_original(coef_init)
-    path = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0)
+    path = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
+                        dfmax=dfmax, pmax=pmax,
+                        active=lambda c: _group_norms(c, structure) > 0)
     warn_unconverged([path], "group_lasso_path")
+    warn_stopped(path, len(grid), "group_lasso_path")
     if return_n_iter:
         return path.alphas, path.coefs, path.gaps, path.n_iters
     return path.alphas, path.coefs, path.gaps
