@@ -365,6 +365,7 @@ ENET_PATH_CONSTRAINTS = {
     "coef_init": ["array-like", None],
     "dfmax": [_POS_INT, None],
     "pmax": [_POS_INT, None],
+    "exclude": ["array-like", None],
     "return_n_iter": ["boolean"],
 }
 

@@ -48,13 +48,34 @@ def _check_precompute(precompute):
         raise ValueError(f"precompute must be 'auto', True or False; got {precompute!r}.")
 
 
-def _make_penalty(l1_ratio, pf, standardize, positive, problem):
+def _check_exclude(exclude, n_features):
+    """glmnet's ``exclude``: feature indices (or a boolean mask) held at zero → a mask."""
+    if exclude is None:
+        return None
+    e = np.asarray(exclude)
+    if e.dtype == bool:
+        if e.shape != (n_features,):
+            raise ValueError(f"exclude as a boolean mask must have shape ({n_features},); "
+                             f"got {e.shape}.")
+        return e.copy()
+    if e.ndim != 1 or (e.size and not np.issubdtype(e.dtype, np.integer)):
+        raise ValueError("exclude must be a 1-D array of feature indices or a boolean mask; "
+                         f"got {exclude!r}.")
+    if e.size and (e.min() < -n_features or e.max() >= n_features):
+        raise ValueError(f"exclude has an index outside [0, {n_features}); got {exclude!r}.")
+    mask = np.zeros(n_features, dtype=bool)
+    mask[e] = True
+    return mask
+
+
+def _make_penalty(l1_ratio, pf, standardize, positive, problem, exclude=None):
     """The elastic-net penalty on the original scale. ``standardize`` is a reparametrisation:
     fitting on columns divided by ``σ_j`` equals l1 factor ``f_j σ_j`` and l2 factor
-    ``f_j σ_j²`` here; constant columns (the Design's rule) are excluded (coefficient 0)."""
+    ``f_j σ_j²`` here; constant columns (the Design's rule) and the user's ``exclude``
+    mask are excluded (coefficient 0)."""
     if not standardize:
-        return ElasticNetPenalty(l1_ratio, pf, pf, positive=positive)
-    excluded = problem.constant
+        return ElasticNetPenalty(l1_ratio, pf, pf, excluded=exclude, positive=positive)
+    excluded = problem.constant if exclude is None else problem.constant | exclude
     s = np.where(excluded, 0.0, problem.x_std)
     return ElasticNetPenalty(l1_ratio, pf * s, pf * s * s, excluded=excluded,
                              positive=positive)
@@ -66,10 +87,12 @@ class _EnetSpec:
 
     datafit = Quadratic
 
-    def __init__(self, design, mode, l1_ratios, pf, standardize, positive, full_stats=None):
+    def __init__(self, design, mode, l1_ratios, pf, standardize, positive, full_stats=None,
+                 exclude=None):
         self.design, self.mode, self.l1_ratios = design, mode, l1_ratios
         self.pf, self.standardize, self.positive = pf, standardize, positive
         self.full_stats = full_stats
+        self.exclude = exclude
 
     def problem(self, train, test):
         d = self.design
@@ -84,8 +107,8 @@ class _EnetSpec:
         return EnetProblem(d, "gram", stats=st, x_shift=d.x_mean, y_mean=d.y_mean)
 
     def penalties(self, problem):
-        return [_make_penalty(r, self.pf, self.standardize, self.positive, problem)
-                for r in self.l1_ratios]
+        return [_make_penalty(r, self.pf, self.standardize, self.positive, problem,
+                              self.exclude) for r in self.l1_ratios]
 
 
 def _full_problem(X, y, sw, fit_intercept, precompute):
@@ -117,7 +140,8 @@ def _alpha_max(problem, penalty, tol, max_iter):
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
               fit_intercept=False, sample_weight=None, penalty_factor=None,
               standardize=False, positive=False, precompute="auto", tol=1e-4,
-              max_iter=1000, coef_init=None, return_n_iter=False, dfmax=None, pmax=None):
+              max_iter=1000, coef_init=None, return_n_iter=False, dfmax=None, pmax=None,
+              exclude=None):
     """Compute the elastic-net path with certified coordinate descent.
 
     Minimises, for each alpha of a decreasing grid,
@@ -167,6 +191,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     pmax : int, default=None
         glmnet's ``pmax``: the path ends before the first point at which more than ``pmax``
         coefficients have ever been non-zero.
+    exclude : array-like of int or of bool, default=None
+        glmnet's ``exclude``: features (indices, or a boolean mask) held at zero.
 
     Returns
     -------
@@ -195,8 +221,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     _check_scalar_tol(tol, max_iter)
     _check_precompute(precompute)
     pf = validate_penalty_factor(penalty_factor, p)
+    excl = _check_exclude(exclude, p)
     _, _, _, pb = _full_problem(X, y, sw, fit_intercept, precompute)
-    pen = _make_penalty(rho, pf, standardize, positive, pb)
+    pen = _make_penalty(rho, pf, standardize, positive, pb, excl)
     grid = make_grid(grid_arg, lambda: _alpha_max(pb, pen, tol, max_iter), eps)
     w0 = None if coef_init is None else np.asarray(coef_init, dtype=np.float64)
     res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
@@ -273,6 +300,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         Store the out-of-fold predictions (glmnet's ``keep=TRUE``) as
         ``oof_predictions_`` and the held-out fold of every sample as ``fold_ids_``. The
         splits must hold each sample out at most once.
+    exclude : array-like of int or of bool, default=None
+        glmnet's ``exclude``: features (indices, or a boolean mask) held at zero.
 
     Attributes
     ----------
@@ -340,6 +369,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "keep": ["boolean"],
+        "exclude": ["array-like", None],
     }
 
     _check_params = {"alphas": 8, "cv": 3}
@@ -347,7 +377,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, rule="min",
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
                  precompute="auto", tol=1e-4, max_iter=1000, n_jobs=None, random_state=None,
-                 keep=False):
+                 keep=False, exclude=None):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -363,6 +393,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.keep = keep
+        self.exclude = exclude
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -392,7 +423,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         design, mode, stats, pb = _full_problem(X, y, sw, self.fit_intercept,
                                                 self.precompute)
         spec = _EnetSpec(design, mode, l1_ratios, pf, self.standardize, self.positive,
-                         full_stats=stats)
+                         full_stats=stats, exclude=_check_exclude(self.exclude, p))
         pens = spec.penalties(pb)
         if isinstance(self.alphas, (Integral, np.integer)):
             grids = np.array([make_grid(int(self.alphas),

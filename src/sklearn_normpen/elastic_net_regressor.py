@@ -14,7 +14,7 @@ from ._path import warn_points
 from ._validation import (validate_array_params, validate_penalty_factor,
                           validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
-from .elastic_net import _check_precompute, _full_problem, _make_penalty
+from .elastic_net import _check_exclude, _check_precompute, _full_problem, _make_penalty
 
 __all__ = ["ElasticNetRegressor"]
 
@@ -62,6 +62,8 @@ class ElasticNetRegressor(NormPenRegressor):
         Maximum number of coordinate-descent epochs.
     warm_start : bool, default=False
         Start from the previous ``coef_`` when refitting (e.g. along a user's own grid).
+    exclude : array-like of int or of bool, default=None
+        Features (indices, or a boolean mask) held at zero (glmnet's ``exclude``).
 
     Attributes
     ----------
@@ -106,11 +108,12 @@ class ElasticNetRegressor(NormPenRegressor):
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
+        "exclude": ["array-like", None],
     }
 
     def __init__(self, *, alpha=1.0, l1_ratio=0.5, fit_intercept=True, standardize=True,
                  penalty_factor=None, positive=False, precompute="auto", tol=1e-4,
-                 max_iter=1000, warm_start=False):
+                 max_iter=1000, warm_start=False, exclude=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -121,6 +124,7 @@ class ElasticNetRegressor(NormPenRegressor):
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
+        self.exclude = exclude
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -146,7 +150,8 @@ class ElasticNetRegressor(NormPenRegressor):
         p = X.shape[1]
         pf = validate_penalty_factor(self.penalty_factor, p)
         _, _, _, problem = _full_problem(X, y, sw, self.fit_intercept, self.precompute)
-        pen = _make_penalty(self.l1_ratio, pf, self.standardize, self.positive, problem)
+        pen = _make_penalty(self.l1_ratio, pf, self.standardize, self.positive, problem,
+                            _check_exclude(self.exclude, p))
         tol_abs = self.tol * problem.null_deviance
         if prev is not None and np.shape(prev) == (p,):
             w0 = np.where(pen.excluded, 0.0, np.asarray(prev, dtype=np.float64))
