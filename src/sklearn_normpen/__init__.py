@@ -5,6 +5,12 @@ in the spectral basis, with Cython solvers that stop on a duality gap.
 """
 __version__ = "0.1.0.dev0"
 
+import logging as _logging  # noqa: E402
+
+# progress messages (CV folds, path segments) go to the "sklearn_normpen" logger: silent
+# unless the application configures logging (library convention: a NullHandler only)
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
+
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
 from .elastic_net_regressor import ElasticNetRegressor  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402

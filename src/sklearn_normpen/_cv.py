@@ -4,6 +4,9 @@ Each fold is a call of a module-level function over arrays (no estimator objects
 joblib backend — threads, loky processes, dask on a cluster — runs it unchanged, and the
 same splits give the same result whatever the backend.
 """
+import logging
+import time
+
 import numpy as np
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
@@ -12,6 +15,9 @@ from ._path import compute_path
 from ._path_access import PathAccessMixin
 from .selection import select_on_paths
 
+#: the package's progress logger (silent unless the application configures logging, e.g.
+#: ``logging.basicConfig(level="INFO")``): one line per finished fold and per path segment
+logger = logging.getLogger("sklearn_normpen")
 
 
 def resolve_splits(cv, X, y, groups=None, random_state=None):
@@ -90,9 +96,16 @@ def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs
     errors are computed from exactly these values), or None.
     """
     keep = oof is not None
-    out = Parallel(n_jobs=n_jobs)(
-        delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter, keep)
-        for train, test in splits)
+    start, out = time.perf_counter(), []
+    # a generator, so that progress is reported as folds finish, whatever the backend
+    for res in Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter, keep)
+            for train, test in splits):
+        out.append(res)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("CV fold %d/%d done (%d path(s) x %d alphas, %.2fs elapsed)",
+                        len(out), len(splits), grids.shape[0], grids.shape[1],
+                        time.perf_counter() - start)
     if keep:
         for (_, test), (_, _, pred) in zip(splits, out):
             oof[:, test, :] = pred

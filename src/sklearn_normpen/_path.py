@@ -13,11 +13,14 @@ The loop is penalty- and solver-agnostic. A *problem* (a solver prepared on a De
   gradient, from which ``penalty.alpha_max(z)`` is read;
 * ``to_original(w) -> (coef, intercept)`` and ``null_deviance`` (the unit of ``tol``).
 """
+import logging
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+
+logger = logging.getLogger("sklearn_normpen")  # progress; silent unless configured
 
 
 @dataclass
@@ -73,6 +76,10 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
         coefs[:, k], intercepts[k] = problem.to_original(w)
         gaps[k], kkts[k] = cert.gap, cert.kkt
         alpha_prev = alpha
+        if ((k + 1) % 10 == 0 or k + 1 == K) and logger.isEnabledFor(logging.DEBUG):
+            logger.debug("path point %d/%d: alpha=%.4g, %d non-zero, gap %.2e "
+                         "(target %.2e)", k + 1, K, alpha,
+                         int(np.count_nonzero(coefs[:, k])), gaps[k], tol_abs)
         if limited:
             now = np.asarray(active(coefs[:, k]), dtype=bool)
             ever = now if ever is None else ever | now
