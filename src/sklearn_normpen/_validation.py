@@ -366,6 +366,8 @@ ENET_PATH_CONSTRAINTS = {
     "dfmax": [_POS_INT, None],
     "pmax": [_POS_INT, None],
     "exclude": ["array-like", None],
+    "lower_limits": [Real, "array-like", None],
+    "upper_limits": [Real, "array-like", None],
     "return_n_iter": ["boolean"],
 }
 

@@ -68,17 +68,56 @@ def _check_exclude(exclude, n_features):
     return mask
 
 
-def _make_penalty(l1_ratio, pf, standardize, positive, problem, exclude=None):
+def _check_limits(lower_limits, upper_limits, n_features):
+    """glmnet's ``lower.limits`` / ``upper.limits`` (scalars or one per feature) as float64
+    arrays ``(lower, upper)``, or ``(None, None)`` when both are absent. They must
+    contain 0 (``lower <= 0 <= upper``): the path starts at w = 0 and the certificate's dual
+    point is the residual's."""
+    if lower_limits is None and upper_limits is None:
+        return None, None
+    out = []
+    for name, v, default, sign in (("lower_limits", lower_limits, -np.inf, -1.0),
+                                   ("upper_limits", upper_limits, np.inf, 1.0)):
+        if v is None:
+            out.append(np.full(n_features, default))
+            continue
+        try:
+            a = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number or an array of numbers; got "
+                             f"{v!r}.") from None
+        if a.ndim == 0:
+            a = np.full(n_features, float(a))
+        if a.shape != (n_features,):
+            raise ValueError(f"{name} must be a scalar or have shape ({n_features},); got "
+                             f"shape {a.shape}.")
+        if np.isnan(a).any():
+            raise ValueError(f"{name} contains NaN.")
+        bad = sign * a < 0
+        if bad.any():
+            need = "<= 0" if sign < 0 else ">= 0"
+            raise ValueError(f"{name} must be {need} (the limits must contain 0, as in "
+                             f"glmnet); got {a[bad][0]!r}.")
+        out.append(a)
+    lo, up = out
+    if np.any(lo > up):
+        raise ValueError("lower_limits must not exceed upper_limits.")
+    return lo, up
+
+
+def _make_penalty(l1_ratio, pf, standardize, positive, problem, exclude=None, limits=None):
     """The elastic-net penalty on the original scale. ``standardize`` is a reparametrisation:
     fitting on columns divided by ``σ_j`` equals l1 factor ``f_j σ_j`` and l2 factor
     ``f_j σ_j²`` here; constant columns (the Design's rule) and the user's ``exclude``
     mask are excluded (coefficient 0)."""
+    lower, upper = (None, None) if limits is None else limits
     if not standardize:
-        return ElasticNetPenalty(l1_ratio, pf, pf, excluded=exclude, positive=positive)
+        return ElasticNetPenalty(l1_ratio, pf, pf, excluded=exclude, positive=positive,
+                                 lower=lower, upper=upper)
     excluded = problem.constant if exclude is None else problem.constant | exclude
     s = np.where(excluded, 0.0, problem.x_std)
     return ElasticNetPenalty(l1_ratio, pf * s, pf * s * s, excluded=excluded,
-                             positive=positive)
+                             positive=positive, lower=lower, upper=upper)
 
 
 class _EnetSpec:
@@ -88,11 +127,11 @@ class _EnetSpec:
     datafit = Quadratic
 
     def __init__(self, design, mode, l1_ratios, pf, standardize, positive, full_stats=None,
-                 exclude=None):
+                 exclude=None, limits=None):
         self.design, self.mode, self.l1_ratios = design, mode, l1_ratios
         self.pf, self.standardize, self.positive = pf, standardize, positive
         self.full_stats = full_stats
-        self.exclude = exclude
+        self.exclude, self.limits = exclude, limits
 
     def problem(self, train, test):
         d = self.design
@@ -108,7 +147,7 @@ class _EnetSpec:
 
     def penalties(self, problem):
         return [_make_penalty(r, self.pf, self.standardize, self.positive, problem,
-                              self.exclude) for r in self.l1_ratios]
+                              self.exclude, self.limits) for r in self.l1_ratios]
 
 
 def _full_problem(X, y, sw, fit_intercept, precompute):
@@ -141,7 +180,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
               fit_intercept=False, sample_weight=None, penalty_factor=None,
               standardize=False, positive=False, precompute="auto", tol=1e-4,
               max_iter=1000, coef_init=None, return_n_iter=False, dfmax=None, pmax=None,
-              exclude=None):
+              exclude=None, lower_limits=None, upper_limits=None):
     """Compute the elastic-net path with certified coordinate descent.
 
     Minimises, for each alpha of a decreasing grid,
@@ -193,6 +232,10 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
         coefficients have ever been non-zero.
     exclude : array-like of int or of bool, default=None
         glmnet's ``exclude``: features (indices, or a boolean mask) held at zero.
+    lower_limits, upper_limits : float or array-like of shape (n_features,), default=None
+        glmnet's box limits ``lower_j <= w_j <= upper_j`` on the original-scale
+        coefficients (``lower <= 0 <= upper``; ``positive=True`` is ``lower_limits=0``).
+        The certificate includes them (the conjugate of penalty + box).
 
     Returns
     -------
@@ -222,8 +265,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     _check_precompute(precompute)
     pf = validate_penalty_factor(penalty_factor, p)
     excl = _check_exclude(exclude, p)
+    limits = _check_limits(lower_limits, upper_limits, p)
     _, _, _, pb = _full_problem(X, y, sw, fit_intercept, precompute)
-    pen = _make_penalty(rho, pf, standardize, positive, pb, excl)
+    pen = _make_penalty(rho, pf, standardize, positive, pb, excl, limits)
     grid = make_grid(grid_arg, lambda: _alpha_max(pb, pen, tol, max_iter), eps)
     w0 = None if coef_init is None else np.asarray(coef_init, dtype=np.float64)
     res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
@@ -302,6 +346,10 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         splits must hold each sample out at most once.
     exclude : array-like of int or of bool, default=None
         glmnet's ``exclude``: features (indices, or a boolean mask) held at zero.
+    lower_limits, upper_limits : float or array-like of shape (n_features,), default=None
+        Box limits on the original-scale coefficients, as glmnet's ``lower.limits`` /
+        ``upper.limits`` (``lower <= 0 <= upper``; ``positive=True`` is
+        ``lower_limits=0``); certified (the conjugate of penalty + box).
 
     Attributes
     ----------
@@ -370,6 +418,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         "random_state": ["random_state"],
         "keep": ["boolean"],
         "exclude": ["array-like", None],
+        "lower_limits": [Real, "array-like", None],
+        "upper_limits": [Real, "array-like", None],
     }
 
     _check_params = {"alphas": 8, "cv": 3}
@@ -377,7 +427,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, rule="min",
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
                  precompute="auto", tol=1e-4, max_iter=1000, n_jobs=None, random_state=None,
-                 keep=False, exclude=None):
+                 keep=False, exclude=None, lower_limits=None, upper_limits=None):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -394,6 +444,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         self.random_state = random_state
         self.keep = keep
         self.exclude = exclude
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -423,7 +475,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         design, mode, stats, pb = _full_problem(X, y, sw, self.fit_intercept,
                                                 self.precompute)
         spec = _EnetSpec(design, mode, l1_ratios, pf, self.standardize, self.positive,
-                         full_stats=stats, exclude=_check_exclude(self.exclude, p))
+                         full_stats=stats, exclude=_check_exclude(self.exclude, p),
+                         limits=_check_limits(self.lower_limits, self.upper_limits, p))
         pens = spec.penalties(pb)
         if isinstance(self.alphas, (Integral, np.integer)):
             grids = np.array([make_grid(int(self.alphas),

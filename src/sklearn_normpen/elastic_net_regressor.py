@@ -14,7 +14,8 @@ from ._path import warn_points
 from ._validation import (validate_array_params, validate_penalty_factor,
                           validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
-from .elastic_net import _check_exclude, _check_precompute, _full_problem, _make_penalty
+from .elastic_net import (_check_exclude, _check_limits, _check_precompute, _full_problem,
+                          _make_penalty)
 
 __all__ = ["ElasticNetRegressor"]
 
@@ -64,6 +65,10 @@ class ElasticNetRegressor(NormPenRegressor):
         Start from the previous ``coef_`` when refitting (e.g. along a user's own grid).
     exclude : array-like of int or of bool, default=None
         Features (indices, or a boolean mask) held at zero (glmnet's ``exclude``).
+    lower_limits, upper_limits : float or array-like of shape (n_features,), default=None
+        Box limits ``lower_j <= w_j <= upper_j`` on the original-scale coefficients
+        (glmnet's ``lower.limits`` / ``upper.limits``; ``lower <= 0 <= upper``;
+        ``positive=True`` is ``lower_limits=0``). The duality gap includes them.
 
     Attributes
     ----------
@@ -109,11 +114,14 @@ class ElasticNetRegressor(NormPenRegressor):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
         "exclude": ["array-like", None],
+        "lower_limits": [Real, "array-like", None],
+        "upper_limits": [Real, "array-like", None],
     }
 
     def __init__(self, *, alpha=1.0, l1_ratio=0.5, fit_intercept=True, standardize=True,
                  penalty_factor=None, positive=False, precompute="auto", tol=1e-4,
-                 max_iter=1000, warm_start=False, exclude=None):
+                 max_iter=1000, warm_start=False, exclude=None, lower_limits=None,
+                 upper_limits=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -125,6 +133,8 @@ class ElasticNetRegressor(NormPenRegressor):
         self.max_iter = max_iter
         self.warm_start = warm_start
         self.exclude = exclude
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -151,12 +161,12 @@ class ElasticNetRegressor(NormPenRegressor):
         pf = validate_penalty_factor(self.penalty_factor, p)
         _, _, _, problem = _full_problem(X, y, sw, self.fit_intercept, self.precompute)
         pen = _make_penalty(self.l1_ratio, pf, self.standardize, self.positive, problem,
-                            _check_exclude(self.exclude, p))
+                            _check_exclude(self.exclude, p),
+                            _check_limits(self.lower_limits, self.upper_limits, p))
         tol_abs = self.tol * problem.null_deviance
         if prev is not None and np.shape(prev) == (p,):
             w0 = np.where(pen.excluded, 0.0, np.asarray(prev, dtype=np.float64))
-            if self.positive:
-                w0 = np.maximum(w0, 0.0)
+            w0 = np.clip(w0, pen.lower, pen.upper)  # a previous fit may break new limits
             w = problem.start(w0)
         else:
             w = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0]

@@ -45,10 +45,17 @@ class ElasticNetPenalty:
             np.asarray(lower, dtype=np.float64), (p,)).copy()
         up = np.full(p, np.inf) if upper is None else np.broadcast_to(
             np.asarray(upper, dtype=np.float64), (p,)).copy()
-        if self.positive:
-            lo = np.maximum(lo, 0.0)
         if np.any(lo > 0) or np.any(up < 0):
             raise ValueError("box limits must contain 0: lower_limits <= 0 <= upper_limits.")
+        free = (self.l1_factor == 0) & (self.l2_factor == 0) & ~self.excluded
+        if np.any(free & (np.isfinite(lo) | np.isfinite(up))):
+            # the certificate projects unpenalised features out of the dual point, which
+            # is only tight when they are free; a binding limit would never certify
+            raise ValueError("lower_limits/upper_limits on an unpenalised feature "
+                             "(penalty_factor 0) are not supported; give it a small "
+                             "positive penalty_factor.")
+        if self.positive:
+            lo = np.maximum(lo, 0.0)
         self.lower, self.upper = lo, up
         #: finite limits other than positive's 0: the general (box) formulas are needed
         self.has_box = bool(np.any(np.isfinite(up)) or np.any(np.isfinite(lo) & (lo < 0))

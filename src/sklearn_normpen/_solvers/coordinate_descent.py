@@ -224,6 +224,8 @@ class EnetProblem:
         most ``tol_abs`` (package scale). The first kernel round keeps the features of the
         sequential strong rule ``|g_j| > (2 - alpha_prev/alpha)·L1_j``; the kernel's full
         gradient pass adds back any it missed. Returns ``(Certificate, epochs)``."""
+        if getattr(penalty, "has_box", False):
+            raise NotImplementedError("box limits are not in the kernels yet")
         strong_factor = 1.0 if alpha_prev is None or alpha <= 0 else 2.0 - alpha_prev / alpha
         L1, L2 = penalty.scaled_weights(alpha, self.N)
         L1 = np.ascontiguousarray(L1, dtype=self.dtype)
