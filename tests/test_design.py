@@ -100,3 +100,14 @@ def test_extreme_scales_give_a_clear_error(scale):
     X32, y32, _ = _data(dtype=np.float32)
     with pytest.raises(ValueError, match="float32"):
         Design(X32 * np.float32(1e14), y32, None, True)
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e200])
+def test_every_estimator_refuses_unrepresentable_scales(scale):
+    from sklearn_normpen import (ElasticNetPathCV, GroupLassoRegressor, SpectralRidge,
+                                 SpectralRidgeCV)
+    X, y, _ = _data()
+    for est in (ElasticNetPathCV(cv=3), GroupLassoRegressor(), SpectralRidge(solver="svd"),
+                SpectralRidgeCV()):
+        with pytest.raises(ValueError, match="rescale X"):
+            est.fit(X * scale, y)

@@ -49,15 +49,11 @@ def test_block_soft_threshold(rng, dtype, t):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_soft_threshold_norm_and_enet_conjugate(rng, dtype):
+def test_soft_threshold_norm(rng, dtype):
     v = _ro(rng.standard_normal(40).astype(dtype))
     v64 = v.astype(np.float64)
     assert_allclose(K.soft_threshold_norm(v, dtype(0.4)),
                     np.linalg.norm(_np_soft(v64, 0.4)), rtol=RTOL[dtype])
-    l1, l2 = 0.3, 0.7
-    ref = (np.maximum(np.abs(v64) - l1, 0) ** 2 / (2 * l2)).sum()
-    assert_allclose(K.enet_conjugate_excess(v, dtype(l1), dtype(l2)), ref,
-                    rtol=RTOL[dtype] * 10)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -84,7 +84,7 @@ def weighted_column_std(X, X_off, sample_weight):
     return np.sqrt(out)
 
 
-def _check_scale(X, yc, dtype):
+def check_scale(X, yc, dtype):
     """A clear error when the data's magnitude leaves the range in which the objective's
     squares and the alpha grid (``~ |X|·|y|``) are representable: rescale the data instead
     (the coefficients of the rescaled problem are the same up to the ratio of scales)."""
@@ -172,7 +172,7 @@ class Design:
         self.N = float(self.n if self.sw64 is None else self.sw64.sum())
         self.x_mean, self.y_mean = weighted_means(X, y, sample_weight, fit_intercept)
         yc = np.asarray(y, dtype=np.float64) - self.y_mean
-        _check_scale(X, yc, self.dtype)
+        check_scale(X, yc, self.dtype)
         self.yc64 = yc
         self.yc = np.ascontiguousarray(yc, dtype=self.dtype)
         self.null_deviance = float(self._wdot(yc, yc)) / (2 * self.N)

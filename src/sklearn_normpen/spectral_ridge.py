@@ -19,6 +19,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
+from ._design import check_scale
 from ._compat import Interval, StrOptions, _fit_context
 from ._cv import fold_weights, resolve_splits, run_folds
 from ._solvers import spectral as _spectral
@@ -169,6 +170,7 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         """
         X, y = validate_Xy(self, X, y, multi_output=True)
         sw = validate_sample_weight(sample_weight, X, rescale=False)
+        check_scale(X, np.asarray(y, dtype=np.float64) - np.mean(y, axis=0), X.dtype)
         Y = _targets_2d(y)
         alpha = _check_alpha_per_target(self.alpha, Y.shape[1])
         pf = _check_penalty_factor(self.penalty_factor, X.shape[1])
@@ -377,6 +379,7 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         """
         X, y = validate_Xy(self, X, y, multi_output=True)
         sw = validate_sample_weight(sample_weight, X, rescale=False)
+        check_scale(X, np.asarray(y, dtype=np.float64) - np.mean(y, axis=0), X.dtype)
         Y = _targets_2d(y)
         n, T = Y.shape
         if isinstance(self.cv, str):

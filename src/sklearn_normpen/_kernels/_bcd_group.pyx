@@ -14,6 +14,8 @@
 # wider than n (nnz for CSC) keep the single step, where Gram work would dominate.
 # The sparse-group prox is soft-threshold then group shrinkage.
 #
+# Each dense/CSC pair of entry points is one implementation over the fused column access of
+# _design.pxd, specialised at compile time for each layout.
 # Dense kernels work on an explicitly centred, sqrt(s)-scaled copy (unit weights inside).
 # Sparse kernels centre implicitly: they keep r_raw = y - X w (X uncentred) and use
 #   x_jc^T (s * r) = x_j^T (s * r_raw) - xmean_j * sum(s * r_raw)
@@ -22,6 +24,8 @@ from cython cimport floating
 from libc.math cimport fabs, sqrt
 
 from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2
+from sklearn_normpen._kernels._design cimport (
+    Dense, Csc, design, _col, _col_dot, _col_axpy, _sum_sr)
 from sklearn_normpen._kernels._helpers cimport (
     _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _fmax, _fmin)
 
@@ -221,22 +225,57 @@ cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
     return n_it
 
 
+cdef inline floating _centred_col_gram(design X, const floating* vals, int n,
+                                       const floating* sw, const floating* xmean, int ja,
+                                       int jb) noexcept nogil:
+    """Entry (ja, jb) of the centred group Gram: x_ja' x_jb / n - xbar_ja xbar_jb (dense,
+    unit weights), (x_ja' S x_jb - n xbar_ja xbar_jb) / n (CSC, sorted indices)."""
+    cdef int pa, ea, pb, eb
+    cdef floating acc = 0
+    if design is Dense:
+        return (_dot(n, _col(X, vals, ja), 1, _col(X, vals, jb), 1) / n
+                - xmean[ja] * xmean[jb])
+    else:
+        pa = X.indptr[ja]
+        ea = X.indptr[ja + 1]
+        pb = X.indptr[jb]
+        eb = X.indptr[jb + 1]
+        while pa < ea and pb < eb:  # merge of two sorted index lists
+            if X.indices[pa] == X.indices[pb]:
+                acc += sw[X.indices[pa]] * vals[pa] * vals[pb]
+                pa += 1
+                pb += 1
+            elif X.indices[pa] < X.indices[pb]:
+                pa += 1
+            else:
+                pb += 1
+        return (acc - n * xmean[ja] * xmean[jb]) / n
+
+
+cdef void _group_grams(design X, const floating* vals, int n, const floating* sw,
+                       const floating* xmean, int n_groups, const int* gptr, const int* gidx,
+                       floating* out) noexcept nogil:
+    """Concatenated centred group Grams, row-major k x k blocks one after the other."""
+    cdef int g, a, b, k, start, pos = 0
+    for g in range(n_groups):
+        start = gptr[g]
+        k = gptr[g + 1] - start
+        for a in range(k):
+            for b in range(a, k):
+                out[pos + a * k + b] = _centred_col_gram(X, vals, n, sw, xmean,
+                                                         gidx[start + a], gidx[start + b])
+                out[pos + b * k + a] = out[pos + a * k + b]
+        pos += k * k
+
+
 def group_grams_dense(const floating[::1, :] X, const floating[::1] xmean,
                       const int[::1] gptr, const int[::1] gidx, floating[::1] out):
     """Concatenated centred group Grams (X_g^T X_g / n - xbar xbar^T), row-major blocks."""
-    cdef int n = X.shape[0], g, a, b, k, start, pos = 0, ja, jb
+    cdef Dense D
+    D.n = <int>X.shape[0]
     with nogil:
-        for g in range(gptr.shape[0] - 1):
-            start = gptr[g]
-            k = gptr[g + 1] - start
-            for a in range(k):
-                ja = gidx[start + a]
-                for b in range(a, k):
-                    jb = gidx[start + b]
-                    out[pos + a * k + b] = (_dot(n, &X[0, ja], 1, &X[0, jb], 1) / n
-                                            - xmean[ja] * xmean[jb])
-                    out[pos + b * k + a] = out[pos + a * k + b]
-            pos += k * k
+        _group_grams(D, &X[0, 0], D.n, <const floating*>NULL, &xmean[0],
+                     <int>gptr.shape[0] - 1, &gptr[0], &gidx[0], &out[0])
 
 
 def group_grams_sparse(const floating[::1] data, const int[::1] indices,
@@ -245,33 +284,132 @@ def group_grams_sparse(const floating[::1] data, const int[::1] indices,
                        floating[::1] out):
     """Concatenated centred weighted group Grams (X_g^T S X_g - n xbar xbar^T) / n (CSC X,
     sorted indices, sum(sw) = n)."""
-    cdef int g, a, b, k, start, pos = 0, ja, jb, pa, pb, ea, eb
-    cdef floating acc
+    cdef Csc C
+    C.indices = &indices[0]
+    C.indptr = &indptr[0]
     with nogil:
-        for g in range(gptr.shape[0] - 1):
-            start = gptr[g]
-            k = gptr[g + 1] - start
+        _group_grams(C, &data[0], n, &sw[0], &xmean[0], <int>gptr.shape[0] - 1, &gptr[0],
+                     &gidx[0], &out[0])
+
+
+cdef inline floating _centred_corr(design X, const floating* vals, int j, const floating* r,
+                                   const floating* sw, bint weighted, const floating* xmean,
+                                   floating srsum) noexcept nogil:
+    """n times z_j: x_jc^T S r = x_j^T S r_raw - xmean_j sum(S r_raw) (implicit centring)."""
+    return _col_dot(X, vals, j, r, sw, weighted) - xmean[j] * srsum
+
+
+cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint weighted,
+                 const floating[::1] xmean, const floating[::1] y, floating[::1] w,
+                 floating[::1] r, const int[::1] gptr, const int[::1] gidx,
+                 const floating[::1] c, const floating[::1] L, const floating[::1] Q,
+                 const Py_ssize_t[::1] qoff, const floating[::1] V, const floating[::1] E,
+                 int exact, const int[::1] ws, floating alpha, floating rho, int max_epochs,
+                 floating tol, int gap_freq, int max_inner, floating inner_eps,
+                 floating[::1] buf, floating[::1] wold):
+    """The block CD behind :func:`bcd_dense` (unit weights) and :func:`bcd_sparse`."""
+    cdef int n_ws = ws.shape[0]
+    cdef int epoch = 0, i, g, a, k, start, j, m, npass
+    cdef floating Lg, d, dmax, wmax, gap = 1e300, srsum
+    cdef int kmax = wold.shape[0]
+    cdef floating* zg = &buf[kmax]
+    cdef floating* uold = &buf[2 * kmax]
+    cdef floating* v = &buf[3 * kmax]
+    cdef floating* dv = &buf[4 * kmax]
+    cdef floating* grad = &buf[5 * kmax]
+    cdef floating* u1 = &buf[6 * kmax]
+    with nogil:
+        _sum_sr(n, &r[0], sw, weighted, &srsum)
+        for epoch in range(max_epochs):
+            dmax = 0
+            wmax = 0
+            for i in range(n_ws):
+                g = ws[i]
+                Lg = L[g]
+                if Lg <= 0:
+                    continue
+                start = gptr[g]
+                k = gptr[g + 1] - start
+                npass = 0
+                for a in range(k):
+                    j = gidx[start + a]
+                    wold[a] = w[j]
+                    zg[a] = _centred_corr(X, vals, j, &r[0], sw, weighted, &xmean[0],
+                                          srsum) / n
+                    if design is Csc:
+                        npass += X.indptr[j + 1] - X.indptr[j]
+                if design is Dense:
+                    npass = n
+                # Gram-space work is O(k^2) per inner iteration against the visit's data
+                # pass (O(n k) dense: npass = n; O(nnz_g) CSC: npass = nnz_g): at most ~4
+                # passes' worth of inner iterations, and the single step when k > npass
+                # (wide groups, few samples: the Gram work would dominate).
+                m = 1 if k > npass else min(max_inner, max(2, 4 * npass // k))
+                if exact and k > 1 and c[g] > 0 and m >= 2:
+                    _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
+                                    &buf[0], uold, v)
+                else:
+                    _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
+                                 grad, u1, c[g], alpha, rho, m, inner_eps)
+                for a in range(k):
+                    d = buf[a] - wold[a]
+                    if d != 0:
+                        j = gidx[start + a]
+                        w[j] = buf[a]
+                        _col_axpy(X, vals, j, -d, &r[0])
+                        srsum -= d * n * xmean[j]
+                        dmax = _fmax(dmax, fabs(d))
+                    wmax = _fmax(wmax, fabs(buf[a]))
+            if (epoch + 1) % gap_freq == 0 or dmax <= 1e-3 * wmax or epoch == max_epochs - 1:
+                _sum_sr(n, &r[0], sw, weighted, &srsum)  # resynchronise (rounding drift)
+                gap = _bcd_gap(X, vals, n, sw, weighted, &xmean[0], &y[0], &w[0], &r[0],
+                               srsum, &gptr[0], &gidx[0], &c[0], &ws[0], n_ws, alpha, rho,
+                               &buf[0])
+                if gap <= tol:
+                    break
+    return min(epoch + 1, max_epochs), gap
+
+
+cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw,
+                       bint weighted, const floating* xmean, const floating* y,
+                       const floating* w, const floating* r, floating srsum, const int* gptr,
+                       const int* gidx, const floating* c, const int* ws, int n_ws,
+                       floating alpha, floating rho, floating* buf) noexcept nogil:
+    """Duality gap (1/(2n) scaling) of the problem restricted to the groups ``ws``."""
+    cdef int i, g, a, k, start, j
+    cdef floating pen = 0, t = 1, rr = 0, ry = 0, off = 0, rt, wz_unpen = 0
+    for i in range(n_ws):
+        g = ws[i]
+        start = gptr[g]
+        k = gptr[g + 1] - start
+        for a in range(k):
+            j = gidx[start + a]
+            off += xmean[j] * w[j]
+        if c[g] <= 0:
             for a in range(k):
-                ja = gidx[start + a]
-                for b in range(a, k):
-                    jb = gidx[start + b]
-                    acc = 0
-                    pa = indptr[ja]
-                    ea = indptr[ja + 1]
-                    pb = indptr[jb]
-                    eb = indptr[jb + 1]
-                    while pa < ea and pb < eb:  # merge of two sorted index lists
-                        if indices[pa] == indices[pb]:
-                            acc += sw[indices[pa]] * data[pa] * data[pb]
-                            pa += 1
-                            pb += 1
-                        elif indices[pa] < indices[pb]:
-                            pa += 1
-                        else:
-                            pb += 1
-                    out[pos + a * k + b] = (acc - n * xmean[ja] * xmean[jb]) / n
-                    out[pos + b * k + a] = out[pos + a * k + b]
-            pos += k * k
+                j = gidx[start + a]
+                wz_unpen += w[j] * _centred_corr(X, vals, j, r, sw, weighted, xmean,
+                                                 srsum) / n
+            continue
+        pen += _group_penalty(w, &gidx[start], k, c[g], alpha, rho)
+        for a in range(k):
+            j = gidx[start + a]
+            buf[a] = _centred_corr(X, vals, j, r, sw, weighted, xmean, srsum) / n
+        t = _fmin(t, _sgl_dual_scale(buf, k, alpha * rho, alpha * (1 - rho) * c[g], rho))
+    # The centred residual is r + off (off = xmean^T w): ||r + off||_S^2 and <r + off, y>_S.
+    if design is Dense:
+        # unit weights and sum(y) = 0: from BLAS dots and sum(r)
+        rr = _dot(n, r, 1, r, 1) + 2 * off * srsum + n * off * off
+        ry = _dot(n, r, 1, y, 1)
+    else:
+        for i in range(n):
+            rt = r[i] + off
+            rr += sw[i] * rt * rt
+            ry += sw[i] * rt * y[i]
+    # P = rr/(2n) + pen;  D = (2 t ry - t^2 rr)/(2n)  with theta = t r / n. theta misses
+    # X_U^T theta = 0 for unpenalised features: adding t w_U^T z_U keeps the stopping
+    # quantity >= 0 (a sum of two Fenchel-Young gaps); the Python layer certifies exactly.
+    return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
 
 
 def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
@@ -297,105 +435,11 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
     ``buf`` is scratch of length >= 7 * the largest group size, ``wold`` >= that size.
     Returns ``(n_epochs, gap)``.
     """
-    cdef int n = X.shape[0], n_ws = ws.shape[0]
-    cdef int epoch = 0, i, g, a, k, start, j, m
-    cdef floating Lg, d, dmax, wmax, gap = 1e300, rsum = 0
-    cdef int kmax = wold.shape[0]
-    cdef floating* zg = &buf[kmax]
-    cdef floating* uold = &buf[2 * kmax]
-    cdef floating* v = &buf[3 * kmax]
-    cdef floating* dv = &buf[4 * kmax]
-    cdef floating* grad = &buf[5 * kmax]
-    cdef floating* u1 = &buf[6 * kmax]
-    with nogil:
-        for i in range(n):
-            rsum += r[i]
-        for epoch in range(max_epochs):
-            dmax = 0
-            wmax = 0
-            for i in range(n_ws):
-                g = ws[i]
-                Lg = L[g]
-                if Lg <= 0:
-                    continue
-                start = gptr[g]
-                k = gptr[g + 1] - start
-                for a in range(k):
-                    j = gidx[start + a]
-                    wold[a] = w[j]
-                    zg[a] = (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
-                # Gram-space work is O(k^2) per inner iteration against the visit's
-                # O(n k) data pass: at most ~4 passes' worth of inner iterations, and
-                # the single step when k > n (wide groups, few samples: the Gram
-                # work would dominate).
-                m = 1 if k > n else min(max_inner, max(2, 4 * n // k))
-                if exact and k > 1 and c[g] > 0 and m >= 2:
-                    _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
-                                    &buf[0], uold, v)
-                else:
-                    _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
-                                 grad, u1, c[g], alpha, rho, m, inner_eps)
-                for a in range(k):
-                    d = buf[a] - wold[a]
-                    if d != 0:
-                        j = gidx[start + a]
-                        w[j] = buf[a]
-                        _axpy(n, -d, &X[0, j], 1, &r[0], 1)
-                        rsum -= d * n * xmean[j]
-                        dmax = _fmax(dmax, fabs(d))
-                    wmax = _fmax(wmax, fabs(buf[a]))
-            if (epoch + 1) % gap_freq == 0 or dmax <= 1e-3 * wmax or epoch == max_epochs - 1:
-                rsum = 0  # resynchronise (rounding drift)
-                for i in range(n):
-                    rsum += r[i]
-                gap = _gap_dense(X, xmean, y, w, r, rsum, gptr, gidx, c, ws, alpha, rho,
-                                 buf)
-                if gap <= tol:
-                    break
-    return min(epoch + 1, max_epochs), gap
-
-
-cdef floating _gap_dense(const floating[::1, :] X, const floating[::1] xmean,
-                         const floating[::1] y, const floating[::1] w,
-                         const floating[::1] r, floating rsum, const int[::1] gptr,
-                         const int[::1] gidx, const floating[::1] c, const int[::1] ws,
-                         floating alpha, floating rho, floating[::1] buf) noexcept nogil:
-    cdef int n = X.shape[0], i, g, a, k, start, j
-    cdef floating pen = 0, t = 1, rr, ry, wz_unpen = 0, off = 0
-    for i in range(ws.shape[0]):
-        g = ws[i]
-        start = gptr[g]
-        k = gptr[g + 1] - start
-        for a in range(k):
-            j = gidx[start + a]
-            off += xmean[j] * w[j]
-        if c[g] <= 0:
-            for a in range(k):
-                j = gidx[start + a]
-                wz_unpen += w[j] * (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
-            continue
-        pen += _group_penalty(&w[0], &gidx[start], k, c[g], alpha, rho)
-        for a in range(k):
-            j = gidx[start + a]
-            buf[a] = (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
-        t = _fmin(t, _sgl_dual_scale(&buf[0], k, alpha * rho, alpha * (1 - rho) * c[g], rho))
-    # The centred residual is r + off: ||r + off||^2 and <r + off, y> (sum(y) = 0).
-    rr = _dot(n, &r[0], 1, &r[0], 1) + 2 * off * rsum + n * off * off
-    ry = _dot(n, &r[0], 1, &y[0], 1)
-    # P = rr/(2n) + pen;  D = (2 t ry - t^2 rr)/(2n)  with theta = t r / n. theta misses
-    # X_U^T theta = 0 for unpenalised features: adding t w_U^T z_U keeps the stopping
-    # quantity >= 0 (a sum of two Fenchel-Young gaps); the Python layer certifies exactly.
-    return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
-
-
-cdef inline floating _sparse_corr(const floating[::1] data, const int[::1] indices,
-                                  const int[::1] indptr, const floating[::1] sw,
-                                  const floating[::1] r, int j) noexcept nogil:
-    cdef floating acc = 0
-    cdef int p
-    for p in range(indptr[j], indptr[j + 1]):
-        acc += data[p] * sw[indices[p]] * r[indices[p]]
-    return acc
+    cdef Dense D
+    D.n = <int>X.shape[0]
+    return _bcd(D, &X[0, 0], D.n, <const floating*>NULL, False, xmean, y, w, r, gptr, gidx,
+                c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol, gap_freq,
+                max_inner, inner_eps, buf, wold)
 
 
 def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
@@ -409,123 +453,42 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
                floating[::1] buf, floating[::1] wold):
     """CSC version of :func:`bcd_dense`; ``r`` is ``y - X w`` with X *uncentred* (the
     centring is implicit), ``sw`` the sample weights (sum n), ``y`` weighted-centred."""
-    cdef int n = y.shape[0], n_ws = ws.shape[0]
-    cdef int epoch = 0, i, g, a, k, start, j, p, nnz_g, m
-    cdef floating Lg, d, dmax, wmax, gap = 1e300, srsum = 0
-    cdef int kmax = wold.shape[0]
-    cdef floating* zg = &buf[kmax]
-    cdef floating* uold = &buf[2 * kmax]
-    cdef floating* v = &buf[3 * kmax]
-    cdef floating* dv = &buf[4 * kmax]
-    cdef floating* grad = &buf[5 * kmax]
-    cdef floating* u1 = &buf[6 * kmax]
-    with nogil:
-        for i in range(n):
-            srsum += sw[i] * r[i]
-        for epoch in range(max_epochs):
-            dmax = 0
-            wmax = 0
-            for i in range(n_ws):
-                g = ws[i]
-                Lg = L[g]
-                if Lg <= 0:
-                    continue
-                start = gptr[g]
-                k = gptr[g + 1] - start
-                nnz_g = 0
-                for a in range(k):
-                    j = gidx[start + a]
-                    wold[a] = w[j]
-                    zg[a] = (_sparse_corr(data, indices, indptr, sw, r, j)
-                             - xmean[j] * srsum) / n
-                    nnz_g += indptr[j + 1] - indptr[j]
-                # Gram-space work is O(k^2) per inner iteration against the visit's
-                # O(nnz_g) data pass: at most ~4 passes' worth of inner iterations, and
-                # the single step when k > nnz_g (wide groups, few samples: the Gram
-                # work would dominate).
-                m = 1 if k > nnz_g else min(max_inner, max(2, 4 * nnz_g // k))
-                if exact and k > 1 and c[g] > 0 and m >= 2:
-                    _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
-                                    &buf[0], uold, v)
-                else:
-                    _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
-                                 grad, u1, c[g], alpha, rho, m, inner_eps)
-                for a in range(k):
-                    d = buf[a] - wold[a]
-                    if d != 0:
-                        j = gidx[start + a]
-                        w[j] = buf[a]
-                        for p in range(indptr[j], indptr[j + 1]):
-                            r[indices[p]] -= d * data[p]
-                        srsum -= d * n * xmean[j]
-                        dmax = _fmax(dmax, fabs(d))
-                    wmax = _fmax(wmax, fabs(buf[a]))
-            if (epoch + 1) % gap_freq == 0 or dmax <= 1e-3 * wmax or epoch == max_epochs - 1:
-                srsum = 0  # resynchronise (rounding drift)
-                for i in range(n):
-                    srsum += sw[i] * r[i]
-                gap = _gap_sparse(data, indices, indptr, sw, xmean, y, w, r, srsum, gptr,
-                                  gidx, c, ws, alpha, rho, buf)
-                if gap <= tol:
-                    break
-    return min(epoch + 1, max_epochs), gap
+    cdef Csc C
+    C.indices = &indices[0]
+    C.indptr = &indptr[0]
+    return _bcd(C, &data[0], <int>y.shape[0], &sw[0], True, xmean, y, w, r, gptr, gidx, c,
+                L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol, gap_freq,
+                max_inner, inner_eps, buf, wold)
 
 
-cdef floating _gap_sparse(const floating[::1] data, const int[::1] indices,
-                          const int[::1] indptr, const floating[::1] sw,
-                          const floating[::1] xmean, const floating[::1] y,
-                          const floating[::1] w, const floating[::1] r, floating srsum,
-                          const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
-                          const int[::1] ws, floating alpha, floating rho,
-                          floating[::1] buf) noexcept nogil:
-    cdef int n = y.shape[0], i, g, a, k, start, j
-    cdef floating pen = 0, t = 1, rr = 0, ry = 0, off = 0, rt, wz_unpen = 0
-    for i in range(ws.shape[0]):
-        g = ws[i]
-        start = gptr[g]
-        k = gptr[g + 1] - start
-        for a in range(k):
-            j = gidx[start + a]
-            off += xmean[j] * w[j]
-        if c[g] <= 0:
-            for a in range(k):
-                j = gidx[start + a]
-                wz_unpen += w[j] * (_sparse_corr(data, indices, indptr, sw, r, j)
-                                    - xmean[j] * srsum) / n
-            continue
-        pen += _group_penalty(&w[0], &gidx[start], k, c[g], alpha, rho)
-        for a in range(k):
-            j = gidx[start + a]
-            buf[a] = (_sparse_corr(data, indices, indptr, sw, r, j) - xmean[j] * srsum) / n
-        t = _fmin(t, _sgl_dual_scale(&buf[0], k, alpha * rho, alpha * (1 - rho) * c[g], rho))
-    # The centred residual is r + off (off = xmean^T w).
-    for i in range(n):
-        rt = r[i] + off
-        rr += sw[i] * rt * rt
-        ry += sw[i] * rt * y[i]
-    return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
+cdef void _gradient(design X, const floating* vals, int n, int p, const floating* sw,
+                    bint weighted, const floating* xmean, const floating* r,
+                    double* z) noexcept nogil:
+    """z_j = x_jc^T S r_c / n for every feature (level-1 BLAS for dense columns)."""
+    cdef int j
+    cdef double srsum
+    _sum_sr(n, r, sw, weighted, &srsum)
+    for j in range(p):
+        z[j] = (_col_dot(X, vals, j, r, sw, weighted) - xmean[j] * srsum) / n
 
 
 def gradient_dense(const floating[::1, :] X, const floating[::1] xmean,
                    const floating[::1] r, double[::1] z):
     """z_j = x_jc^T r_c / n for every feature (level-1 BLAS: no threading surprises)."""
-    cdef int n = X.shape[0], j, i
-    cdef double rsum = 0
+    cdef Dense D
+    D.n = <int>X.shape[0]
     with nogil:
-        for i in range(n):
-            rsum += r[i]
-        for j in range(X.shape[1]):
-            z[j] = (_dot(n, &X[0, j], 1, &r[0], 1) - xmean[j] * rsum) / n
+        _gradient(D, &X[0, 0], D.n, <int>X.shape[1], <const floating*>NULL, False, &xmean[0],
+                  &r[0], &z[0])
 
 
 def gradient_sparse(const floating[::1] data, const int[::1] indices,
                     const int[::1] indptr, const floating[::1] sw,
                     const floating[::1] xmean, const floating[::1] r, double[::1] z):
     """CSC version of :func:`gradient_dense` with sample weights ``sw`` (sum n)."""
-    cdef int n = r.shape[0], j, i
-    cdef double srsum = 0
+    cdef Csc C
+    C.indices = &indices[0]
+    C.indptr = &indptr[0]
     with nogil:
-        for i in range(n):
-            srsum += sw[i] * r[i]
-        for j in range(indptr.shape[0] - 1):
-            z[j] = (_sparse_corr(data, indices, indptr, sw, r, j) - xmean[j] * srsum) / n
+        _gradient(C, &data[0], <int>r.shape[0], <int>indptr.shape[0] - 1, &sw[0], True,
+                  &xmean[0], &r[0], &z[0])

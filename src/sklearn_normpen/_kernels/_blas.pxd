@@ -15,13 +15,6 @@ cdef inline floating _dot(int n, const floating* x, int incx,
         return blas.ddot(&n, <double*>x, &incx, <double*>y, &incy)
 
 
-cdef inline floating _asum(int n, const floating* x, int incx) noexcept nogil:
-    if floating is float:
-        return blas.sasum(&n, <float*>x, &incx)
-    else:
-        return blas.dasum(&n, <double*>x, &incx)
-
-
 cdef inline floating _nrm2(int n, const floating* x, int incx) noexcept nogil:
     if floating is float:
         return blas.snrm2(&n, <float*>x, &incx)
@@ -36,14 +29,6 @@ cdef inline void _axpy(int n, floating alpha, const floating* x, int incx,
         blas.saxpy(&n, &alpha, <float*>x, &incx, y, &incy)
     else:
         blas.daxpy(&n, &alpha, <double*>x, &incx, y, &incy)
-
-
-cdef inline void _scal(int n, floating alpha, floating* x, int incx) noexcept nogil:
-    """x *= alpha"""
-    if floating is float:
-        blas.sscal(&n, &alpha, x, &incx)
-    else:
-        blas.dscal(&n, &alpha, x, &incx)
 
 
 cdef inline void _copy(int n, const floating* x, int incx,
@@ -68,12 +53,3 @@ cdef inline void _gemv(char trans, int m, int n, floating alpha,
     else:
         blas.dgemv(&trans, &m, &n, &alpha, <double*>A, &lda, <double*>x, &incx,
                    &beta, y, &incy)
-
-
-cdef inline void _ger(int m, int n, floating alpha, const floating* x, int incx,
-                      const floating* y, int incy, floating* A, int lda) noexcept nogil:
-    """A += alpha * x @ y.T, A column-major m-by-n."""
-    if floating is float:
-        blas.sger(&m, &n, &alpha, <float*>x, &incx, <float*>y, &incy, A, &lda)
-    else:
-        blas.dger(&m, &n, &alpha, <double*>x, &incx, <double*>y, &incy, A, &lda)

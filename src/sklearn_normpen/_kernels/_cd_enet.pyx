@@ -12,6 +12,8 @@
 #   enet_cd_gram    covariance mode: Q = Xc' S Xc and q = Xc' S yc; keeps H = Q w
 #   enet_cd_dense   residual mode, dense Fortran X, centring implicit
 #   enet_cd_sparse  residual mode, CSC X, centring implicit (X never densified)
+# The two residual modes are one solver (_enet_cd_residual) over the fused column access of
+# _design.pxd, specialised at compile time for each layout.
 #
 # Implicit centring: the stored residual R differs from the true one by a constant c
 # (true r = R + c), because subtracting delta * (x_j - xbar_j) from r is R -= delta x_j and
@@ -28,7 +30,8 @@ from libc.math cimport fabs, sqrt, INFINITY
 
 import numpy as np
 
-from sklearn_normpen._kernels._blas cimport _dot, _axpy, _gemv, _copy
+from sklearn_normpen._kernels._blas cimport _axpy, _gemv, _copy
+from sklearn_normpen._kernels._design cimport Dense, Csc, design, _col_dot, _col_axpy
 from sklearn_normpen._kernels._helpers cimport _soft_threshold, _pos
 
 
@@ -41,6 +44,11 @@ cdef inline floating _cd_update(floating z, floating norm2, floating l1, floatin
     if positive:
         return _pos(z - l1) / d
     return _soft_threshold(z, l1) / d
+
+
+cdef inline double _enet_pen(double wj, double l1, double l2) noexcept nogil:
+    """Feature j's penalty l1 |w_j| + l2 / 2 w_j^2 (n-scale), in double."""
+    return l1 * fabs(wj) + 0.5 * l2 * wj * wj
 
 
 cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const floating* g,
@@ -67,7 +75,7 @@ cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const 
         wj = w[j]
         gj = g[j]
         if wj != 0:
-            pen += L1[j] * fabs(wj) + 0.5 * L2[j] * wj * wj
+            pen += _enet_pen(wj, L1[j], L2[j])
             v = fabs(gj - (L1[j] if wj > 0 else -L1[j]) - L2[j] * wj)
         else:
             v = _pos(gj - L1[j]) if positive else _pos(fabs(gj) - L1[j])
@@ -98,6 +106,25 @@ cdef inline int _working_set(int p, const floating* w, const floating* g,
             ws[k] = j
             k += 1
     return k
+
+
+cdef inline int _outer_round(int p, const int* all_idx, const floating* w, const floating* g,
+                             const floating* L1, const floating* L2, const floating* norm2,
+                             double r_norm2, double r_y, bint positive, double tol,
+                             int n_iter, int max_iter, floating factor, int* rnd, int* ws,
+                             double* gap, double* kkt, bint* converged) noexcept nogil:
+    """One outer round's decision, shared by every mode: the certificate over all features
+    (gap and kkt written out); stop (returns -1) when gap <= tol (``converged`` set) or the
+    epoch budget is spent; else the next working set into ws (strong-rule ``factor`` on the
+    first round, the KKT violators afterwards), returning its size."""
+    gap[0] = _gap_and_kkt(p, all_idx, w, g, L1, L2, norm2, r_norm2, r_y, positive, kkt)
+    if gap[0] <= tol:
+        converged[0] = True
+        return -1
+    if n_iter >= max_iter:
+        return -1
+    rnd[0] += 1
+    return _working_set(p, w, g, L1, factor if rnd[0] == 1 else 1, ws)
 
 
 # ---------------------------------------------------------------------------------------
@@ -133,15 +160,11 @@ def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] 
                 wq += <double>w[j] * q[j]
                 wH += <double>w[j] * H[j]
             # ||r||^2 = ||y||^2 - 2 w'q + w'Qw ;  y'r = ||y||^2 - w'q
-            gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
-                               y_norm2 - 2 * wq + wH, y_norm2 - wq, positive, &kkt)
-            if gap <= tol:
-                converged = True
+            n_ws = _outer_round(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
+                                y_norm2 - 2 * wq + wH, y_norm2 - wq, positive, tol, n_iter,
+                                max_iter, factor, &rnd, &ws[0], &gap, &kkt, &converged)
+            if n_ws < 0:
                 break
-            if n_iter >= max_iter:
-                break
-            n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
-            rnd += 1
             # one epoch on the working set, then the (O(p)) certificate again
             for k in range(n_ws):
                 j = ws[k]
@@ -157,34 +180,8 @@ def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] 
 
 
 # ---------------------------------------------------------------------------------------
-# Residual mode, dense X (Fortran-ordered)
+# Residual modes (dense Fortran X or CSC X, see _design.pxd)
 # ---------------------------------------------------------------------------------------
-
-cdef inline floating _dot_w(int n, const floating* x, const floating* r, const floating* s,
-                            bint weighted) noexcept nogil:
-    """x' S r (BLAS without weights)."""
-    cdef floating acc = 0
-    cdef int i
-    if not weighted:
-        return _dot(n, x, 1, r, 1)
-    for i in range(n):
-        acc += x[i] * s[i] * r[i]
-    return acc
-
-
-cdef inline floating _sparse_dot_w(int start, int end, const floating* data, const int* ind,
-                                   const floating* r, const floating* s,
-                                   bint weighted) noexcept nogil:
-    cdef floating acc = 0
-    cdef int k
-    if weighted:
-        for k in range(start, end):
-            acc += data[k] * s[ind[k]] * r[ind[k]]
-    else:
-        for k in range(start, end):
-            acc += data[k] * r[ind[k]]
-    return acc
-
 
 cdef inline void _fold_offset(int n, floating* R, floating* c) noexcept nogil:
     """R <- R + c, c <- 0 (make the stored residual the true one)."""
@@ -297,7 +294,7 @@ cdef inline double _primal_ws(int m, const int* idx, const floating* w, const fl
         j = idx[k]
         wj = w[j]
         if wj != 0:
-            pen += L1[j] * fabs(wj) + 0.5 * L2[j] * wj * wj
+            pen += _enet_pen(wj, L1[j], L2[j])
     return 0.5 * r_norm2 + pen
 
 
@@ -315,6 +312,159 @@ cdef inline double _weighted_sq(int n, const floating* R, floating c, const floa
 cdef inline bint _check_inner(int e) noexcept nogil:
     """Epochs after which the working-set gap is evaluated: 1, 2, 3, then every 5th."""
     return e < 3 or (e < 30 and e % 5 == 4) or e % 10 == 9
+
+
+
+cdef inline const floating* _true_residual(int n, floating* R, floating* c, const floating* y,
+                                           const floating* s, bint weighted, floating* sR,
+                                           double* r_norm2, double* r_y,
+                                           double* r_sum) noexcept nogil:
+    """Fold the offset into R, compute its statistics (:func:`_residual_stats`); returns
+    S R (the vector the gradient is taken against)."""
+    _fold_offset(n, R, c)
+    _residual_stats(n, R, y, s, weighted, sR, r_norm2, r_y, r_sum)
+    return sR if weighted else R
+
+
+cdef inline bint _anderson_try(design X, const floating* vals, int n, int n_ws, const int* ws,
+                               floating* w, const floating* y, const floating* s,
+                               bint weighted, const floating* X_mean, const floating* L1,
+                               const floating* L2, bint positive, const floating* snaps,
+                               floating* w_acc, floating* R, floating* R_bak,
+                               floating* c) noexcept nogil:
+    """Extrapolate the snapshots of w on the working set and keep the result only if it
+    lowers the primal objective (and stays >= 0 when ``positive``). On acceptance w, R and
+    the offset c hold the extrapolated point; otherwise w is the last snapshot and R, c are
+    unchanged. Returns whether the point was accepted."""
+    cdef double obj_cur, obj_acc
+    cdef floating c_bak
+    cdef int j, k
+    if not _anderson(n_ws, snaps, w_acc):
+        return False
+    if positive:
+        for k in range(n_ws):
+            if w_acc[k] < 0:
+                return False
+    obj_cur = _primal_ws(n_ws, ws, w, L1, L2, _weighted_sq(n, R, c[0], s, weighted))
+    _copy(n, R, 1, R_bak, 1)
+    c_bak = c[0]
+    # residual of the extrapolated point, from scratch
+    _copy(n, y, 1, R, 1)
+    c[0] = 0
+    for k in range(n_ws):
+        j = ws[k]
+        w[j] = w_acc[k]
+        if w_acc[k] != 0:
+            _col_axpy(X, vals, j, -w_acc[k], R)
+            c[0] = c[0] + w_acc[k] * X_mean[j]
+    obj_acc = _primal_ws(n_ws, ws, w, L1, L2, _weighted_sq(n, R, c[0], s, weighted))
+    if obj_acc < obj_cur:
+        return True
+    for k in range(n_ws):
+        w[ws[k]] = snaps[ANDERSON_K * n_ws + k]
+    _copy(n, R_bak, 1, R, 1)
+    c[0] = c_bak
+    return False
+
+
+cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floating[::1] w,
+                              const floating[::1] y, const floating[::1] sw,
+                              const floating[::1] X_mean, const floating[::1] norm2,
+                              floating[::1] R, floating[::1] g, const floating[::1] L1,
+                              const floating[::1] L2, double n_eff, double tol,
+                              double strong_factor, int max_iter, bint positive,
+                              bint g_valid):
+    """The residual-mode solver behind :func:`enet_cd_dense` and :func:`enet_cd_sparse`."""
+    cdef bint weighted = sw.shape[0] > 0
+    cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
+    cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
+    dt = np.asarray(R).dtype
+    cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=dt)
+    cdef floating[::1] R_bak = np.empty(max(n, 1), dtype=dt)
+    cdef floating[::1] snaps = np.empty((ANDERSON_K + 1) * max(p, 1), dtype=dt)
+    cdef floating[::1] w_acc = np.empty(max(p, 1), dtype=dt)
+    cdef int j, k, e, n_ws, n_iter = 0, rnd = 0, n_snap, aa_fail = 0, aa_wait = 0
+    cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
+    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff
+    cdef bint ok, tried
+    cdef const floating* s = &sw[0] if weighted else NULL
+    cdef const floating* Rv
+    cdef bint converged = False
+    cdef floating factor = <floating>strong_factor
+    if p == 0 or n == 0:
+        return 0.0, 0.0, 0, True
+    with nogil:
+        while True:
+            # certificate over every feature
+            Rv = _true_residual(n, &R[0], &c, &y[0], s, weighted, &sR[0], &r_norm2, &r_y,
+                                &r_sum)
+            if not g_valid:
+                if design is Dense:
+                    _gemv(c'T', n, p, 1, vals, n, Rv, 1, 0, &g[0], 1)
+                    for j in range(p):
+                        g[j] -= <floating>(X_mean[j] * r_sum)
+                else:
+                    for j in range(p):
+                        g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(
+                            X_mean[j] * r_sum)
+            g_valid = False
+            n_ws = _outer_round(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
+                                r_norm2, r_y, positive, tol, n_iter, max_iter, factor, &rnd,
+                                &ws[0], &gap, &kkt, &converged)
+            if n_ws < 0:
+                break
+            inner_tol = 0.3 * gap
+            e = 0
+            n_snap = 0
+            while n_iter < max_iter:
+                for k in range(n_ws):
+                    j = ws[k]
+                    w_old = w[j]
+                    gj = _col_dot(X, vals, j, &R[0], s, weighted) + c * nf * X_mean[j]
+                    z = gj + norm2[j] * w_old
+                    w_new = _cd_update(z, norm2[j], L1[j], L2[j], positive)
+                    if w_new != w_old:
+                        w[j] = w_new
+                        d = w_new - w_old
+                        _col_axpy(X, vals, j, -d, &R[0])
+                        c = c + d * X_mean[j]
+                n_iter += 1
+                # Anderson extrapolation over the last ANDERSON_K + 1 epochs
+                for k in range(n_ws):
+                    snaps[n_snap * n_ws + k] = w[ws[k]]
+                n_snap += 1
+                if n_snap == ANDERSON_K + 1:
+                    n_snap = 0
+                    ok = False
+                    tried = aa_wait == 0
+                    if aa_wait > 0:
+                        aa_wait -= 1
+                    else:
+                        ok = _anderson_try(X, vals, n, n_ws, &ws[0], &w[0], &y[0], s,
+                                           weighted, &X_mean[0], &L1[0], &L2[0], positive,
+                                           &snaps[0], &w_acc[0], &R[0], &R_bak[0], &c)
+                    if tried:
+                        # a rejected extrapolation costs about an epoch: back off
+                        # exponentially (support still changing), retry at once on success
+                        if ok:
+                            aa_fail = 0
+                        else:
+                            aa_fail = aa_fail + 1 if aa_fail < 4 else 4
+                            aa_wait = (1 << aa_fail) - 1
+                if _check_inner(e):
+                    # gap of the problem restricted to the working set
+                    Rv = _true_residual(n, &R[0], &c, &y[0], s, weighted, &sR[0], &r_norm2,
+                                        &r_y, &r_sum)
+                    for k in range(n_ws):
+                        j = ws[k]
+                        g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(
+                            X_mean[j] * r_sum)
+                    gap_ws = _gap_and_kkt(n_ws, &ws[0], &w[0], &g[0], &L1[0], &L2[0],
+                                          &norm2[0], r_norm2, r_y, positive, &kkt_ws)
+                    if gap_ws <= inner_tol:
+                        break
+                e += 1
+    return float(gap), float(kkt), n_iter, converged
 
 
 def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1] y,
@@ -336,123 +486,11 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
 
     Returns (gap, kkt, n_epochs, converged), gap and kkt on the n-scale.
     """
-    cdef int n = <int>X.shape[0], p = <int>X.shape[1]
-    cdef bint weighted = sw.shape[0] > 0
-    cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
-    cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
-    dt = np.asarray(R).dtype
-    cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=dt)
-    cdef floating[::1] R_bak = np.empty(n, dtype=dt)
-    cdef floating[::1] snaps = np.empty((ANDERSON_K + 1) * max(p, 1), dtype=dt)
-    cdef floating[::1] w_acc = np.empty(max(p, 1), dtype=dt)
-    cdef int j, k, e, n_ws, n_iter = 0, rnd = 0, n_snap, aa_fail = 0, aa_wait = 0
-    cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
-    cdef double obj_cur, obj_acc
-    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff, c_bak
-    cdef bint ok, tried
-    cdef const floating* s = &sw[0] if weighted else NULL
-    cdef const floating* Rv
-    cdef bint converged = False
-    cdef floating factor = <floating>strong_factor
-    if p == 0 or n == 0:
-        return 0.0, 0.0, 0, True
-    with nogil:
-        while True:
-            # certificate over every feature
-            _fold_offset(n, &R[0], &c)
-            _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y, &r_sum)
-            Rv = &sR[0] if weighted else &R[0]
-            if not g_valid:
-                _gemv(c'T', n, p, 1, &X[0, 0], n, Rv, 1, 0, &g[0], 1)
-                for j in range(p):
-                    g[j] -= <floating>(X_mean[j] * r_sum)
-            g_valid = False
-            gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
-                               r_norm2, r_y, positive, &kkt)
-            if gap <= tol:
-                converged = True
-                break
-            if n_iter >= max_iter:
-                break
-            n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
-            rnd += 1
-            inner_tol = 0.3 * gap
-            e = 0
-            n_snap = 0
-            while n_iter < max_iter:
-                for k in range(n_ws):
-                    j = ws[k]
-                    w_old = w[j]
-                    gj = _dot_w(n, &X[0, j], &R[0], s, weighted) + c * nf * X_mean[j]
-                    z = gj + norm2[j] * w_old
-                    w_new = _cd_update(z, norm2[j], L1[j], L2[j], positive)
-                    if w_new != w_old:
-                        w[j] = w_new
-                        d = w_new - w_old
-                        _axpy(n, -d, &X[0, j], 1, &R[0], 1)
-                        c = c + d * X_mean[j]
-                n_iter += 1
-                # Anderson extrapolation over the last ANDERSON_K + 1 epochs
-                for k in range(n_ws):
-                    snaps[n_snap * n_ws + k] = w[ws[k]]
-                n_snap += 1
-                if n_snap == ANDERSON_K + 1:
-                    n_snap = 0
-                    ok = False
-                    tried = aa_wait == 0
-                    if aa_wait > 0:
-                        aa_wait -= 1
-                    elif _anderson(n_ws, &snaps[0], &w_acc[0]):
-                        ok = True
-                        if positive:
-                            for k in range(n_ws):
-                                if w_acc[k] < 0:
-                                    ok = False
-                        if ok:
-                            obj_cur = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
-                                                 _weighted_sq(n, &R[0], c, s, weighted))
-                            _copy(n, &R[0], 1, &R_bak[0], 1)
-                            c_bak = c
-                            # residual of the extrapolated point, from scratch
-                            _copy(n, &y[0], 1, &R[0], 1)
-                            c = 0
-                            for k in range(n_ws):
-                                j = ws[k]
-                                w[j] = w_acc[k]
-                                if w_acc[k] != 0:
-                                    _axpy(n, -w_acc[k], &X[0, j], 1, &R[0], 1)
-                                    c = c + w_acc[k] * X_mean[j]
-                            obj_acc = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
-                                                 _weighted_sq(n, &R[0], c, s, weighted))
-                            ok = obj_acc < obj_cur
-                            if not ok:
-                                for k in range(n_ws):
-                                    w[ws[k]] = snaps[ANDERSON_K * n_ws + k]
-                                _copy(n, &R_bak[0], 1, &R[0], 1)
-                                c = c_bak
-                    if tried:
-                        # a rejected extrapolation costs about an epoch: back off
-                        # exponentially (support still changing), retry at once on success
-                        if ok:
-                            aa_fail = 0
-                        else:
-                            aa_fail = aa_fail + 1 if aa_fail < 4 else 4
-                            aa_wait = (1 << aa_fail) - 1
-                if _check_inner(e):
-                    # gap of the problem restricted to the working set
-                    _fold_offset(n, &R[0], &c)
-                    _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y,
-                                    &r_sum)
-                    Rv = &sR[0] if weighted else &R[0]
-                    for k in range(n_ws):
-                        j = ws[k]
-                        g[j] = _dot(n, &X[0, j], 1, Rv, 1) - <floating>(X_mean[j] * r_sum)
-                    gap_ws = _gap_and_kkt(n_ws, &ws[0], &w[0], &g[0], &L1[0], &L2[0],
-                                          &norm2[0], r_norm2, r_y, positive, &kkt_ws)
-                    if gap_ws <= inner_tol:
-                        break
-                e += 1
-    return float(gap), float(kkt), n_iter, converged
+    cdef Dense D
+    D.n = <int>X.shape[0]
+    return _enet_cd_residual(D, &X[0, 0], D.n, <int>X.shape[1], w, y, sw, X_mean, norm2, R,
+                             g, L1, L2, n_eff, tol, strong_factor, max_iter, positive,
+                             g_valid)
 
 
 def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X_indices,
@@ -466,124 +504,9 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
 
     Same contract as :func:`enet_cd_dense`.
     """
-    cdef int n = n_samples, p = <int>X_indptr.shape[0] - 1
-    cdef bint weighted = sw.shape[0] > 0
-    cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
-    cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
-    dt = np.asarray(R).dtype
-    cdef floating[::1] sR = np.empty(n if weighted else 1, dtype=dt)
-    cdef floating[::1] R_bak = np.empty(max(n, 1), dtype=dt)
-    cdef floating[::1] snaps = np.empty((ANDERSON_K + 1) * max(p, 1), dtype=dt)
-    cdef floating[::1] w_acc = np.empty(max(p, 1), dtype=dt)
-    cdef int i, j, k, kk, e, n_ws, n_iter = 0, rnd = 0, start, end, n_snap, aa_fail = 0, aa_wait = 0
-    cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
-    cdef double obj_cur, obj_acc
-    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff, c_bak
-    cdef bint ok, tried
-    cdef const floating* s = &sw[0] if weighted else NULL
-    cdef const floating* Rv
-    cdef bint converged = False
-    cdef floating factor = <floating>strong_factor
-    if p == 0 or n == 0:
-        return 0.0, 0.0, 0, True
-    with nogil:
-        while True:
-            _fold_offset(n, &R[0], &c)
-            _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y, &r_sum)
-            Rv = &sR[0] if weighted else &R[0]
-            if not g_valid:
-                for j in range(p):
-                    g[j] = _sparse_dot_w(X_indptr[j], X_indptr[j + 1], &X_data[0],
-                                         &X_indices[0], Rv, s, False) - <floating>(
-                                             X_mean[j] * r_sum)
-            g_valid = False
-            gap = _gap_and_kkt(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
-                               r_norm2, r_y, positive, &kkt)
-            if gap <= tol:
-                converged = True
-                break
-            if n_iter >= max_iter:
-                break
-            n_ws = _working_set(p, &w[0], &g[0], &L1[0], factor if rnd == 0 else 1, &ws[0])
-            rnd += 1
-            inner_tol = 0.3 * gap
-            e = 0
-            n_snap = 0
-            while n_iter < max_iter:
-                for k in range(n_ws):
-                    j = ws[k]
-                    start = X_indptr[j]
-                    end = X_indptr[j + 1]
-                    w_old = w[j]
-                    gj = (_sparse_dot_w(start, end, &X_data[0], &X_indices[0], &R[0], s,
-                                        weighted) + c * nf * X_mean[j])
-                    z = gj + norm2[j] * w_old
-                    w_new = _cd_update(z, norm2[j], L1[j], L2[j], positive)
-                    if w_new != w_old:
-                        w[j] = w_new
-                        d = w_new - w_old
-                        for kk in range(start, end):
-                            R[X_indices[kk]] -= d * X_data[kk]
-                        c = c + d * X_mean[j]
-                n_iter += 1
-                for k in range(n_ws):
-                    snaps[n_snap * n_ws + k] = w[ws[k]]
-                n_snap += 1
-                if n_snap == ANDERSON_K + 1:
-                    n_snap = 0
-                    ok = False
-                    tried = aa_wait == 0
-                    if aa_wait > 0:
-                        aa_wait -= 1
-                    elif _anderson(n_ws, &snaps[0], &w_acc[0]):
-                        ok = True
-                        if positive:
-                            for k in range(n_ws):
-                                if w_acc[k] < 0:
-                                    ok = False
-                        if ok:
-                            obj_cur = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
-                                                 _weighted_sq(n, &R[0], c, s, weighted))
-                            _copy(n, &R[0], 1, &R_bak[0], 1)
-                            c_bak = c
-                            _copy(n, &y[0], 1, &R[0], 1)
-                            c = 0
-                            for k in range(n_ws):
-                                j = ws[k]
-                                w[j] = w_acc[k]
-                                if w_acc[k] != 0:
-                                    for kk in range(X_indptr[j], X_indptr[j + 1]):
-                                        R[X_indices[kk]] -= w_acc[k] * X_data[kk]
-                                    c = c + w_acc[k] * X_mean[j]
-                            obj_acc = _primal_ws(n_ws, &ws[0], &w[0], &L1[0], &L2[0],
-                                                 _weighted_sq(n, &R[0], c, s, weighted))
-                            ok = obj_acc < obj_cur
-                            if not ok:
-                                for k in range(n_ws):
-                                    w[ws[k]] = snaps[ANDERSON_K * n_ws + k]
-                                _copy(n, &R_bak[0], 1, &R[0], 1)
-                                c = c_bak
-                    if tried:
-                        # a rejected extrapolation costs about an epoch: back off
-                        # exponentially (support still changing), retry at once on success
-                        if ok:
-                            aa_fail = 0
-                        else:
-                            aa_fail = aa_fail + 1 if aa_fail < 4 else 4
-                            aa_wait = (1 << aa_fail) - 1
-                if _check_inner(e):
-                    _fold_offset(n, &R[0], &c)
-                    _residual_stats(n, &R[0], &y[0], s, weighted, &sR[0], &r_norm2, &r_y,
-                                    &r_sum)
-                    Rv = &sR[0] if weighted else &R[0]
-                    for k in range(n_ws):
-                        j = ws[k]
-                        g[j] = _sparse_dot_w(X_indptr[j], X_indptr[j + 1], &X_data[0],
-                                             &X_indices[0], Rv, s, False) - <floating>(
-                                                 X_mean[j] * r_sum)
-                    gap_ws = _gap_and_kkt(n_ws, &ws[0], &w[0], &g[0], &L1[0], &L2[0],
-                                          &norm2[0], r_norm2, r_y, positive, &kkt_ws)
-                    if gap_ws <= inner_tol:
-                        break
-                e += 1
-    return float(gap), float(kkt), n_iter, converged
+    cdef Csc C
+    C.indices = &X_indices[0]
+    C.indptr = &X_indptr[0]
+    return _enet_cd_residual(C, &X_data[0], n_samples, <int>X_indptr.shape[0] - 1, w, y,
+                             sw, X_mean, norm2, R, g, L1, L2, n_eff, tol, strong_factor,
+                             max_iter, positive, g_valid)

@@ -16,14 +16,6 @@ cdef inline floating _fmin(floating a, floating b) noexcept nogil:
     return a if a < b else b
 
 
-cdef inline floating _fsign(floating x) noexcept nogil:
-    if x > 0:
-        return 1
-    elif x < 0:
-        return -1
-    return 0
-
-
 cdef inline floating _soft_threshold(floating x, floating t) noexcept nogil:
     """S(x, t) = sign(x) * max(|x| - t, 0) for t >= 0."""
     if x > t:
@@ -67,15 +59,3 @@ cdef inline floating _soft_threshold_norm(const floating* v, int n, floating t) 
         if a > 0:
             acc += a * a
     return sqrt(acc)
-
-
-cdef inline floating _enet_conjugate_excess(floating corr, floating l1, floating l2) noexcept nogil:
-    """(|corr| - l1)_+^2 / (2 l2): the elastic-net dual's per-feature penalty term.
-
-    With l1 = alpha*rho*f_j and l2 = alpha*(1-rho)*f_j it is what the dual objective
-    subtracts for feature j (Fenchel conjugate of the elastic-net penalty at x_j^T theta).
-    """
-    cdef floating e = fabs(corr) - l1
-    if e <= 0:
-        return 0
-    return e * e / (2 * l2)

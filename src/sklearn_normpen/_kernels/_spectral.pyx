@@ -67,6 +67,108 @@ cdef inline void _accumulate(int nb, int i0, int A, int T, const floating* R,
             sum_mean_e2[a] += s * emean * emean
 
 
+cdef int _loo(const floating[:, ::1] U, const floating[:, ::1] G, const floating* P,
+              const floating* Q, int r, const floating[:, ::1] Z,
+              const floating[:, ::1] r_perp, const floating[::1] q, const floating[::1] sw,
+              floating[:, ::1] sum_e, floating[:, ::1] sum_e2, floating[::1] sum_mean_e2,
+              floating[:, :, ::1] store, int block, bint lowrank,
+              bint lowrank_leverage) except -1:
+    """The blocked LOO accumulation behind :func:`loo_sums` (residual GEMM through
+    C = G ∘ Z) and :func:`loo_sums_lowrank` (``lowrank``: through G ≈ P Q, P k x r and
+    Q r x n_alphas row-major)."""
+    cdef int n = <int>U.shape[0], k = <int>U.shape[1]
+    cdef int A = <int>G.shape[1], T = <int>Z.shape[1]
+    cdef int AT = A * T, TR = T * r
+    cdef bint do_store = store.shape[0] > 0
+    cdef int i0, b, i, j, a, t, l, nb, ncol_c
+    cdef size_t k1 = max(k, 1)
+    cdef floating* C
+    cdef floating* R
+    cdef floating* D
+    cdef floating* UU
+    cdef floating* M
+    cdef floating* W
+    if n == 0:
+        return 0
+    if block < 1:
+        block = 1
+    if block > n:
+        block = n
+    # Layouts: C is k x ncol_c; a block's residuals R[b, a, t] sit at b * AT + a * T + t
+    # (plain) or b * AT + t * A + a (low-rank): the GEMM outputs.
+    ncol_c = max(TR, 1) if lowrank else AT
+    with nogil:
+        # one allocation: C, R (block x AT), D (block x A), UU (block x k), and for the
+        # low-rank route M (block x T*r) and W (block x r)
+        C = <floating*>malloc(sizeof(floating) * (
+            k1 * ncol_c + <size_t>block * (AT + A + k1)
+            + (<size_t>block * (max(TR, 1) + max(r, 1)) if lowrank else 0)))
+        if C == NULL:
+            with gil:
+                raise MemoryError()
+        R = C + k1 * ncol_c
+        D = R + <size_t>block * AT
+        UU = D + <size_t>block * A
+        M = UU + <size_t>block * k1
+        W = M + <size_t>block * max(TR, 1)
+        for j in range(k):
+            if lowrank:
+                # C[j, t*r + l] = P_jl Z_jt
+                for t in range(T):
+                    for l in range(r):
+                        C[j * TR + t * r + l] = P[j * r + l] * Z[j, t]
+            else:
+                # C[j, a*T + t] = g_ja Z_jt : the filtered coordinates of every (alpha, target)
+                for a in range(A):
+                    for t in range(T):
+                        C[j * AT + a * T + t] = G[j, a] * Z[j, t]
+        for a in range(A):
+            sum_mean_e2[a] = 0
+            for t in range(T):
+                sum_e[a, t] = 0
+                sum_e2[a, t] = 0
+        i0 = 0
+        while i0 < n:
+            nb = min(block, n - i0)
+            for b in range(nb):
+                i = i0 + b
+                for a in range(A):
+                    D[b * A + a] = q[i]
+                # R <- r_perp, in each route's layout, contiguous inner loops
+                if lowrank:
+                    for t in range(T):
+                        for a in range(A):
+                            R[b * AT + t * A + a] = r_perp[i, t]
+                else:
+                    for a in range(A):
+                        for t in range(T):
+                            R[b * AT + a * T + t] = r_perp[i, t]
+                for j in range(k):
+                    UU[b * k + j] = U[i, j] * U[i, j]
+            if lowrank:
+                if k > 0 and r > 0:
+                    _gemm_rm(nb, TR, k, &U[i0, 0], C, 0.0, M)          # (nb, T*r)
+                    _gemm_rm(nb * T, A, r, M, Q, 1.0, R)               # (nb*T, A)
+                if k > 0 and lowrank_leverage and r > 0:
+                    _gemm_rm(nb, r, k, UU, P, 0.0, W)                  # (nb, r)
+                    _gemm_rm(nb, A, r, W, Q, 1.0, D)
+                elif k > 0:
+                    _gemm_rm(nb, A, k, UU, &G[0, 0], 1.0, D)
+            elif k > 0:
+                _gemm_rm(nb, AT, k, &U[i0, 0], C, 1.0, R)
+                _gemm_rm(nb, A, k, UU, &G[0, 0], 1.0, D)
+            # literal unit strides, so the inlined accumulation keeps a unit-stride loop
+            if lowrank:
+                _accumulate(nb, i0, A, T, R, 1, A, AT, D, sw, sum_e, sum_e2, sum_mean_e2,
+                            store, do_store)
+            else:
+                _accumulate(nb, i0, A, T, R, T, 1, AT, D, sw, sum_e, sum_e2, sum_mean_e2,
+                            store, do_store)
+            i0 += nb
+        free(C)
+    return 0
+
+
 def loo_sums(const floating[:, ::1] U, const floating[:, ::1] G,
              const floating[:, ::1] Z, const floating[:, ::1] r_perp,
              const floating[::1] q, const floating[::1] sw,
@@ -89,58 +191,8 @@ def loo_sums(const floating[:, ::1] U, const floating[:, ::1] G,
     store : (n, n_targets, n_alphas) out, or shape (0, 0, 0): per-sample squared LOO errors.
     block : rows per GEMM block.
     """
-    cdef int n = <int>U.shape[0], k = <int>U.shape[1]
-    cdef int A = <int>G.shape[1], T = <int>Z.shape[1]
-    cdef int AT = A * T
-    cdef bint do_store = store.shape[0] > 0
-    cdef int i0, b, i, j, a, t, nb
-    cdef floating* C = NULL
-    cdef floating* R = NULL
-    cdef floating* D = NULL
-    cdef floating* UU = NULL
-    if n == 0:
-        return
-    if block < 1:
-        block = 1
-    if block > n:
-        block = n
-    with nogil:
-        C = <floating*>malloc(sizeof(floating) * max(k, 1) * AT)
-        R = <floating*>malloc(sizeof(floating) * block * AT)
-        D = <floating*>malloc(sizeof(floating) * block * A)
-        UU = <floating*>malloc(sizeof(floating) * block * max(k, 1))
-        if C == NULL or R == NULL or D == NULL or UU == NULL:
-            free(C); free(R); free(D); free(UU)
-            with gil:
-                raise MemoryError()
-        # C[j, a*T + t] = g_ja Z_jt : the filtered coordinates of every (alpha, target).
-        for j in range(k):
-            for a in range(A):
-                for t in range(T):
-                    C[j * AT + a * T + t] = G[j, a] * Z[j, t]
-        for a in range(A):
-            sum_mean_e2[a] = 0
-            for t in range(T):
-                sum_e[a, t] = 0
-                sum_e2[a, t] = 0
-        i0 = 0
-        while i0 < n:
-            nb = min(block, n - i0)
-            for b in range(nb):
-                i = i0 + b
-                for a in range(A):
-                    D[b * A + a] = q[i]
-                    for t in range(T):
-                        R[b * AT + a * T + t] = r_perp[i, t]
-                for j in range(k):
-                    UU[b * k + j] = U[i, j] * U[i, j]
-            if k > 0:
-                _gemm_rm(nb, AT, k, &U[i0, 0], C, 1.0, R)
-                _gemm_rm(nb, A, k, UU, &G[0, 0], 1.0, D)
-            _accumulate(nb, i0, A, T, R, T, 1, AT, D, sw, sum_e, sum_e2, sum_mean_e2,
-                        store, do_store)
-            i0 += nb
-        free(C); free(R); free(D); free(UU)
+    _loo(U, G, <const floating*>NULL, <const floating*>NULL, 0, Z, r_perp, q, sw, sum_e,
+         sum_e2, sum_mean_e2, store, block, False, False)
 
 
 def gcv_values(const floating[::1] lam, const floating[::1] alphas,
@@ -191,65 +243,5 @@ def loo_sums_lowrank(const floating[:, ::1] U, const floating[:, ::1] G,
     factorisation's rounding-level error stays relative-small in ``D``).
     P : (k, r), Q : (r, n_alphas); G : (k, n_alphas) exact.
     """
-    cdef int n = <int>U.shape[0], k = <int>U.shape[1], r = <int>P.shape[1]
-    cdef int A = <int>G.shape[1], T = <int>Z.shape[1]
-    cdef int TR = T * r, TA = T * A
-    cdef bint do_store = store.shape[0] > 0
-    cdef int i0, b, i, j, a, t, l, nb
-    cdef floating* C = NULL
-    cdef floating* M = NULL
-    cdef floating* R = NULL
-    cdef floating* D = NULL
-    cdef floating* UU = NULL
-    cdef floating* W = NULL
-    if n == 0:
-        return
-    if block < 1:
-        block = 1
-    if block > n:
-        block = n
-    with nogil:
-        W = <floating*>malloc(sizeof(floating) * block * max(r, 1))
-        C = <floating*>malloc(sizeof(floating) * max(k, 1) * max(TR, 1))
-        M = <floating*>malloc(sizeof(floating) * block * max(TR, 1))
-        R = <floating*>malloc(sizeof(floating) * block * TA)
-        D = <floating*>malloc(sizeof(floating) * block * A)
-        UU = <floating*>malloc(sizeof(floating) * block * max(k, 1))
-        if C == NULL or M == NULL or R == NULL or D == NULL or UU == NULL or W == NULL:
-            free(C); free(M); free(R); free(D); free(UU); free(W)
-            with gil:
-                raise MemoryError()
-        # C[j, t*r + l] = P_jl Z_jt
-        for j in range(k):
-            for t in range(T):
-                for l in range(r):
-                    C[j * TR + t * r + l] = P[j, l] * Z[j, t]
-        for a in range(A):
-            sum_mean_e2[a] = 0
-            for t in range(T):
-                sum_e[a, t] = 0
-                sum_e2[a, t] = 0
-        i0 = 0
-        while i0 < n:
-            nb = min(block, n - i0)
-            for b in range(nb):
-                i = i0 + b
-                for t in range(T):
-                    for a in range(A):
-                        R[b * TA + t * A + a] = r_perp[i, t]
-                for a in range(A):
-                    D[b * A + a] = q[i]
-                for j in range(k):
-                    UU[b * k + j] = U[i, j] * U[i, j]
-            if k > 0 and r > 0:
-                _gemm_rm(nb, TR, k, &U[i0, 0], C, 0.0, M)          # (nb, T*r)
-                _gemm_rm(nb * T, A, r, M, &Q[0, 0], 1.0, R)        # (nb*T, A)
-            if k > 0 and lowrank_leverage and r > 0:
-                _gemm_rm(nb, r, k, UU, &P[0, 0], 0.0, W)           # (nb, r)
-                _gemm_rm(nb, A, r, W, &Q[0, 0], 1.0, D)
-            elif k > 0:
-                _gemm_rm(nb, A, k, UU, &G[0, 0], 1.0, D)
-            _accumulate(nb, i0, A, T, R, 1, A, TA, D, sw, sum_e, sum_e2, sum_mean_e2,
-                        store, do_store)
-            i0 += nb
-        free(C); free(M); free(R); free(D); free(UU); free(W)
+    _loo(U, G, &P[0, 0], &Q[0, 0], <int>P.shape[1], Z, r_perp, q, sw, sum_e, sum_e2,
+         sum_mean_e2, store, block, True, lowrank_leverage)

@@ -4,7 +4,7 @@ from cython cimport floating
 
 from sklearn_normpen._kernels._blas cimport _dot, _nrm2, _axpy, _gemv
 from sklearn_normpen._kernels._helpers cimport (
-    _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _enet_conjugate_excess)
+    _soft_threshold, _block_soft_threshold, _soft_threshold_norm)
 
 
 def soft_threshold(const floating[::1] x, floating t, floating[::1] out):
@@ -27,15 +27,6 @@ def block_soft_threshold(const floating[::1] v, floating t, floating[::1] out):
 
 def soft_threshold_norm(const floating[::1] v, floating t):
     return _soft_threshold_norm(&v[0], <int>v.shape[0], t)
-
-
-def enet_conjugate_excess(const floating[::1] corr, floating l1, floating l2):
-    cdef floating acc = 0
-    cdef Py_ssize_t i
-    with nogil:
-        for i in range(corr.shape[0]):
-            acc += _enet_conjugate_excess(corr[i], l1, l2)
-    return acc
 
 
 def dot(const floating[::1] x, const floating[::1] y):

@@ -110,19 +110,18 @@ class EnetProblem:
                 var = np.diag(Q) / S
             else:  # the standard deviation about the mean, as documented
                 var = np.diag(Q) / S - (stats["sx"] / S) ** 2
-            self.x_std = np.sqrt(np.maximum(var, 0))
+            std = np.sqrt(np.maximum(var, 0))
             about = self.x_mean if self.fit_intercept else stats["sx"] / S
-            self.constant = constant_columns(self.x_std, about)
+            self._std = (std, constant_columns(std, about))
         else:
             if (mode == "sparse") != design.sparse:
                 raise ValueError(f"mode {mode!r} does not match the layout of X.")
             d = design
             self.N, self.x_mean, self.y_mean = d.N, d.x_mean, d.y_mean
-            self.null_deviance, self.x_std, self.constant = d.null_deviance, d.x_std, d.constant
+            self.null_deviance = d.null_deviance
             self.sw = np.zeros(0, dtype=dt) if d.sw is None else np.ascontiguousarray(d.sw, dt)
             self.xk_mean = np.ascontiguousarray(d.xk_mean, dtype=dt)
-            self.norm2 = np.ascontiguousarray(d.x_std ** 2 * d.N if d.fit_intercept
-                                              else _col_sumsq(d), dtype=dt)
+            self.norm2 = np.ascontiguousarray(_col_sumsq(d), dtype=dt)
             self.R = d.yc.copy()
             if mode == "sparse":
                 self.X_data = np.ascontiguousarray(d.X.data, dtype=dt)
@@ -133,6 +132,16 @@ class EnetProblem:
         self.n_features = self.norm2.shape[0]
         self.g = np.zeros(self.n_features, dtype=dt)
         self._g_valid = False
+
+    @property
+    def x_std(self):
+        """Column standard deviations (Gram mode: from the statistics; else the Design's,
+        computed on first use: only ``standardize`` needs them)."""
+        return self._std[0] if self.mode == "gram" else self.design.x_std
+
+    @property
+    def constant(self):
+        return self._std[1] if self.mode == "gram" else self.design.constant
 
     # -- state ----------------------------------------------------------------------------
     def start(self, w):
@@ -263,7 +272,10 @@ class EnetProblem:
 
 
 def _col_sumsq(d):
-    """``Σ s x_j²`` per column (no centring: the model has no intercept), float64."""
+    """``Σ s (x_j - x̄_j)²`` per column in float64 (the intercept-centred norms; plain
+    ``Σ s x_j²`` without intercept)."""
+    if d.fit_intercept:
+        return d.x_std ** 2 * d.N
     if d.sparse:
         Xsq = d.X.multiply(d.X)
         out = Xsq.sum(axis=0) if d.sw64 is None else Xsq.T @ d.sw64

@@ -1,0 +1,84 @@
+# Column access to the design X, shared by the dense and the CSC kernels.
+#
+# A kernel is written once over the fused type ``design``; the design value says how the
+# column values ``vals`` are laid out:
+#   Dense  Fortran-ordered X: column j is vals[j * n .. (j + 1) * n)
+#   Csc    CSC X (int32 indices): column j is vals[indptr[j] .. indptr[j + 1]) at rows
+#          indices[indptr[j] ..]
+# ``if design is Dense`` is resolved when Cython specialises, so each specialisation compiles
+# to the code a kernel written for that layout alone would have (BLAS for dense columns, an
+# index loop for CSC ones): no run-time dispatch in the inner loops.
+from cython cimport floating
+
+from sklearn_normpen._kernels._blas cimport _dot, _axpy
+
+
+cdef struct Dense:
+    int n                  # rows (the leading dimension)
+
+
+cdef struct Csc:
+    const int* indices
+    const int* indptr
+
+
+ctypedef fused design:
+    Dense
+    Csc
+
+
+cdef inline const floating* _col(Dense X, const floating* vals, int j) noexcept nogil:
+    """Start of dense column j."""
+    return vals + <Py_ssize_t>j * X.n
+
+
+cdef inline floating _col_dot(design X, const floating* vals, int j, const floating* r,
+                              const floating* s, bint weighted) noexcept nogil:
+    """x_j' S r, S = diag(s) when ``weighted`` else the identity (BLAS dot for dense)."""
+    cdef floating acc = 0
+    cdef const floating* x
+    cdef int i, k
+    if design is Dense:
+        x = _col(X, vals, j)
+        if not weighted:
+            return _dot(X.n, x, 1, r, 1)
+        for i in range(X.n):
+            acc += x[i] * s[i] * r[i]
+    else:
+        if weighted:
+            for k in range(X.indptr[j], X.indptr[j + 1]):
+                acc += vals[k] * s[X.indices[k]] * r[X.indices[k]]
+        else:
+            for k in range(X.indptr[j], X.indptr[j + 1]):
+                acc += vals[k] * r[X.indices[k]]
+    return acc
+
+
+cdef inline void _col_axpy(design X, const floating* vals, int j, floating a,
+                           floating* r) noexcept nogil:
+    """r += a x_j (BLAS axpy for dense)."""
+    cdef int k
+    if design is Dense:
+        _axpy(X.n, a, _col(X, vals, j), 1, r, 1)
+    else:
+        for k in range(X.indptr[j], X.indptr[j + 1]):
+            r[X.indices[k]] += a * vals[k]
+
+
+ctypedef fused accum:
+    float
+    double
+
+
+cdef inline void _sum_sr(int n, const floating* r, const floating* s, bint weighted,
+                         accum* out) noexcept nogil:
+    """out <- sum_i s_i r_i (s = 1 unless ``weighted``), accumulated in the type of out."""
+    cdef accum acc = 0
+    cdef int i
+    if weighted:
+        for i in range(n):
+            acc += s[i] * r[i]
+    else:
+        for i in range(n):
+            acc += r[i]
+    out[0] = acc
