@@ -144,3 +144,100 @@ def test_limits_must_contain_zero():
         ElasticNetPenalty(1.0, f, lower=[0.1, -1, -1])
     with pytest.raises(ValueError, match="contain 0"):
         ElasticNetPenalty(1.0, f, upper=[-0.1, 1, 1])
+
+
+# ---------------------------------------------------------------------------------------
+# Through the estimators: the kernels clip to the box, the certificate bounds the result
+# ---------------------------------------------------------------------------------------
+
+import scipy.sparse as sp  # noqa: E402
+from sklearn.linear_model import ElasticNet  # noqa: E402
+
+from sklearn_normpen import ElasticNetPathCV, ElasticNetRegressor, enet_path  # noqa: E402
+
+
+@pytest.mark.parametrize("mode", ["gram", "dense", "sparse"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("rho, alpha", CASES[:3])
+def test_regressor_with_limits_matches_cvxpy(mode, dtype, rho, alpha):
+    X, y = _data(seed=5)
+    Xin = X.astype(dtype)
+    Xin = sp.csc_matrix(Xin) if mode == "sparse" else Xin
+    # float32 data: the certificate's floor is the float32 rounding of the iterate
+    tol = 1e-9 if dtype == np.float64 else 1e-6
+    est = ElasticNetRegressor(alpha=alpha, l1_ratio=rho, standardize=False,
+                              lower_limits=LOWER, upper_limits=UPPER, tol=tol,
+                              max_iter=100000, precompute=(mode == "gram"))
+    est.fit(Xin, y.astype(dtype))
+    w = est.coef_.astype(np.float64)
+    assert np.all(w >= LOWER) and np.all(w <= UPPER)
+    Pstar = O.reference_optimum_cvxpy(X, y, alpha, rho, lower=LOWER, upper=UPPER)
+    D0 = O.null_deviance(X, y)
+    P = O.enet_primal(X, y, w, est.intercept_, alpha, rho, lower=LOWER, upper=UPPER)
+    slack = 1e-12 * D0 if dtype == np.float64 else 1e-6 * D0
+    assert P - Pstar <= est.dual_gap_ + slack  # the reported gap is a bound
+    assert est.dual_gap_ <= tol * D0 * (1 + 1e-6)
+    # and the KKT conditions of the bound-constrained problem hold (oracle's)
+    if dtype == np.float64:
+        assert O.enet_kkt(X, y, w, est.intercept_, alpha, rho, lower=LOWER,
+                          upper=UPPER) <= 1e-4 * np.sqrt(D0)
+
+
+def test_scalar_limits_standardize_and_positive_unchanged():
+    X, y = _data(seed=6)
+    kw = dict(alpha=0.05, l1_ratio=0.5, tol=1e-12, max_iter=100000, standardize=False)
+    a = ElasticNetRegressor(positive=True, **kw).fit(X, y)
+    b = ElasticNetRegressor(lower_limits=0.0, **kw).fit(X, y)
+    ref = ElasticNet(alpha=0.05, l1_ratio=0.5, positive=True, tol=1e-14,
+                     max_iter=200000).fit(X, y)
+    np.testing.assert_allclose(a.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(b.coef_, a.coef_, rtol=1e-7, atol=1e-10)
+    # a scalar limit applies to every feature, on the original scale under standardize
+    c = ElasticNetRegressor(alpha=0.01, l1_ratio=1.0, upper_limits=0.8, lower_limits=-0.8,
+                            tol=1e-10, max_iter=100000).fit(X, y)
+    assert np.all(np.abs(c.coef_) <= 0.8) and np.any(np.abs(c.coef_) == 0.8)
+    f1, f2, exc = O.enet_factors(X, standardize=True)
+    Pstar = O.reference_optimum_cvxpy(X, y, 0.01, 1.0, pf_l1=f1, pf_l2=f2, excluded=exc,
+                                      lower=np.full(8, -0.8), upper=np.full(8, 0.8))
+    P = O.enet_primal(X, y, c.coef_, c.intercept_, 0.01, 1.0, pf_l1=f1, pf_l2=f2,
+                      excluded=exc, lower=np.full(8, -0.8), upper=np.full(8, 0.8))
+    assert P - Pstar <= c.dual_gap_ + 1e-12 * O.null_deviance(X, y)
+
+
+def test_path_and_cv_with_limits():
+    X, y = _data(n=60, seed=7)
+    alphas, coefs, gaps = enet_path(X, y, l1_ratio=1.0, fit_intercept=True, n_alphas=12,
+                                    lower_limits=LOWER, upper_limits=UPPER, tol=1e-10)
+    assert np.all(coefs >= LOWER[:, None]) and np.all(coefs <= UPPER[:, None])
+    for k in (3, 11):
+        Pstar = O.reference_optimum_cvxpy(X, y, alphas[k], 1.0, lower=LOWER, upper=UPPER)
+        P = O.enet_primal(X, y, coefs[:, k], None, alphas[k], 1.0, lower=LOWER,
+                          upper=UPPER)
+        assert P - Pstar <= gaps[k] + 1e-12 * O.null_deviance(X, y)
+    est = ElasticNetPathCV(l1_ratio=1.0, alphas=8, cv=3, lower_limits=LOWER,
+                           upper_limits=UPPER).fit(X, y)
+    assert np.all(est.coef_path_ >= LOWER[:, None] - 0) and \
+        np.all(est.coef_path_ <= UPPER[:, None])
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(lower_limits=0.5), "lower_limits must be <= 0"),
+    (dict(upper_limits=-1.0), "upper_limits must be >= 0"),
+    (dict(lower_limits=np.zeros(3)), "lower_limits must be a scalar or have shape"),
+    (dict(upper_limits=[1.0] * 7 + [np.nan]), "upper_limits contains NaN"),
+    (dict(lower_limits="a"), "lower_limits"),
+])
+def test_bad_limits_name_the_parameter(kw, match):
+    X, y = _data()
+    with pytest.raises(ValueError, match=match):
+        ElasticNetRegressor(**kw).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        enet_path(X, y, **kw)
+
+
+def test_limits_on_unpenalised_feature_are_refused():
+    X, y = _data()
+    pf = np.ones(8)
+    pf[2] = 0
+    with pytest.raises(ValueError, match="unpenalised"):
+        ElasticNetRegressor(penalty_factor=pf, upper_limits=1.0).fit(X, y)

@@ -45,7 +45,7 @@ def test_penalty_factor_rescaling():
     assert_allclose(a.coef_, ref.coef_ / g, rtol=1e-6, atol=1e-9)
 
 
-def test_lower_limits_zero_is_positive():
+def test_limits_and_lower_limits_zero_is_positive():
     X, y = _data()
     y = y - 2 * X[:, 2]
     est = ElasticNetRegressor(alpha=0.05, l1_ratio=1.0, positive=True, standardize=False,
@@ -53,6 +53,17 @@ def test_lower_limits_zero_is_positive():
     ref = Lasso(alpha=0.05, positive=True, tol=1e-14, max_iter=200000).fit(X, y)
     assert np.all(est.coef_ >= 0)
     assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
+    lim = ElasticNetRegressor(alpha=0.05, l1_ratio=1.0, lower_limits=0, standardize=False,
+                              tol=1e-12, max_iter=100000).fit(X, y)
+    assert_allclose(lim.coef_, ref.coef_, rtol=1e-6, atol=1e-9)
+    # upper.limits: the capped lasso solves the bound-constrained problem (KKT checked here)
+    cap = ElasticNetRegressor(alpha=0.05, l1_ratio=1.0, upper_limits=0.5, standardize=False,
+                              tol=1e-12, max_iter=100000).fit(X, y)
+    z = X.T @ (y - X @ cap.coef_ - cap.intercept_) / len(y)
+    at = cap.coef_ == 0.5
+    assert at.any() and np.all(z[at] >= 0.05 - 1e-8)  # pushing against the cap
+    free = (cap.coef_ != 0) & ~at
+    assert_allclose(z[free], 0.05 * np.sign(cap.coef_[free]), atol=1e-7)
 
 
 def test_exclude_is_zero_based():
