@@ -183,7 +183,7 @@ class PathCVMixin(PathAccessMixin):
         s = np.ones_like(y64) if sw is None else np.asarray(sw, dtype=np.float64)
         y0 = (s @ y64) / s.sum() if self.fit_intercept else 0.0
         null = float(s @ (y64 - y0) ** 2)
-        X64 = X.astype(np.float64)
+        X64 = X.astype(np.float64, copy=False)  # no copy of float64 data
 
         def ratio(coefs, intercepts):
             r = y64[:, None] - np.asarray(X64 @ coefs) - intercepts
