@@ -77,6 +77,17 @@ class ElasticNetPenalty:
         over = a > lb
         return float(np.min(lb[over] / a[over])) if over.any() else 1.0
 
+    def _box_t_open(self, zp, l1, l2):
+        """Largest ``t <= 1`` making every open side of every pure-l1 feature feasible
+        (limits or not): the dual point at which no pure-l1 side costs anything."""
+        pure = (l2 == 0) & (l1 > 0) & ~self.excluded
+        z = zp[pure]
+        a = np.maximum(np.where(self.upper[pure] > 0, z, 0.0),
+                       np.where(self.lower[pure] < 0, -z, 0.0))
+        lb = l1[pure]
+        over = a > lb
+        return float(np.min(lb[over] / a[over])) if over.any() else 1.0
+
     def _box_conj(self, z, l1, l2):
         """``Σ_j g_j*(z_j)`` of penalty + box (class docstring) on its finite domain."""
         keep = ~self.excluded & ~self.unpenalized
@@ -108,15 +119,20 @@ class ElasticNetPenalty:
 
     def terms(self, w, z, zp, alpha):
         """``(value(w), t, conjugate(t·zp), kkt_violation(z, w))`` in one pass: what the
-        certificate needs at one point (``zp``: the gradient after projection)."""
+        certificate needs at one point (``zp``: the gradient after projection). With box
+        limits ``t`` and the conjugate are pairs: two dual candidates."""
         if self.has_box:
             w = np.asarray(w, dtype=np.float64)
             l1, l2 = self._l1_l2(alpha)
             value = float(l1 @ np.abs(w) + 0.5 * (l2 @ (w * w)))
             if np.any(w > self.upper) or np.any(w < self.lower):
                 value = np.inf  # outside the box: no finite bound is honest
-            t = self._box_t(zp, l1, l2)
-            return value, t, self._box_conj(t * zp, l1, l2), self._box_kkt(z, w, l1, l2)
+            # two valid dual scalings (a far limit makes the first one's conjugate large):
+            # the certificate keeps the better bound
+            t1, t2 = self._box_t(zp, l1, l2), self._box_t_open(zp, l1, l2)
+            return (value, (t1, t2), (self._box_conj(t1 * zp, l1, l2),
+                                      self._box_conj(t2 * zp, l1, l2)),
+                    self._box_kkt(z, w, l1, l2))
         l1, l2 = self._l1_l2(alpha)
         value = float(l1 @ np.abs(w) + 0.5 * (l2 @ (w * w)))
         a = np.maximum(zp, 0) if self.positive else np.abs(zp)

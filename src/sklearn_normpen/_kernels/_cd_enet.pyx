@@ -88,7 +88,8 @@ cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const 
     optimal (their KKT value is reported too).
     """
     # accumulated in double: float32 data still get a float64-accurate certificate
-    cdef double pen = 0, conj = 0, t = 1, a, wj, gj, gt, v, viol = 0
+    cdef double pen = 0, conj = 0, conj2 = 0, t = 1, t2 = 1, a, wj, gj, gt, v, viol = 0
+    cdef double d1, d2
     cdef int j, k
     for k in range(m):
         j = idx[k]
@@ -109,7 +110,9 @@ cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const 
         if v > viol:
             viol = v
         if L2[j] == 0 and L1[j] > 0:
-            # only the sides without a limit constrain the dual point
+            # only the sides without a limit constrain the dual point (t); a second
+            # candidate t2 also scales the limited open sides back to conj = 0, which is
+            # the better dual when a limit is far away (its side costs limit * excess)
             a = 0
             if up[j] == INFINITY and gj > a:
                 a = gj
@@ -117,6 +120,13 @@ cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const 
                 a = -gj
             if a > t * L1[j]:
                 t = a / L1[j]
+            a = 0
+            if up[j] > 0 and gj > a:
+                a = gj
+            if lo[j] < 0 and -gj > a:
+                a = -gj
+            if a > t2 * L1[j]:
+                t2 = a / L1[j]
         elif L2[j] == 0 and L1[j] == 0 and norm2[j] > 0:
             pen += gj * gj / (2 * norm2[j])
     for k in range(m):
@@ -125,8 +135,17 @@ cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const 
             gt = <double>g[j] / t
             conj += _side_conj(gt - L1[j], L2[j], up[j]) + _side_conj(-gt - L1[j], L2[j],
                                                                       -lo[j])
+            if t2 != t:
+                gt = <double>g[j] / t2
+                conj2 += _side_conj(gt - L1[j], L2[j], up[j]) + _side_conj(
+                    -gt - L1[j], L2[j], -lo[j])
     kkt[0] = viol
-    return (0.5 * r_norm2 + pen) - (r_y / t - 0.5 * r_norm2 / (t * t) - conj)
+    d1 = r_y / t - 0.5 * r_norm2 / (t * t) - conj
+    if t2 != t:  # both are valid dual points: keep the better bound
+        d2 = r_y / t2 - 0.5 * r_norm2 / (t2 * t2) - conj2
+        if d2 > d1:
+            d1 = d2
+    return (0.5 * r_norm2 + pen) - d1
 
 
 cdef inline int _working_set(int p, const floating* w, const floating* g,
