@@ -107,8 +107,9 @@ class ElasticNetPenalty:
     def _box_kkt(self, z, w, l1, l2):
         """``max_j dist(z_j, ∂(pen_j + box_j)(w_j))``."""
         lo, up = self.lower, self.upper
-        at_up = (w >= up) & (w > 0)
-        at_lo = (w <= lo) & (w < 0)
+        # float32 kernels clip to the limit rounded towards 0: within 4 float32 ulps is "on"
+        at_up = (w >= np.where(np.isinf(up), up, up * (1 - 5e-7))) & (w > 0)
+        at_lo = (w <= np.where(np.isinf(lo), lo, lo * (1 - 5e-7))) & (w < 0)
         inner = (w != 0) & ~at_up & ~at_lo
         zero = np.maximum(np.where(up > 0, z - l1, 0.0), np.where(lo < 0, -z - l1, 0.0))
         d = np.where(inner, np.abs(z - l1 * np.sign(w) - l2 * w), np.maximum(zero, 0.0))
