@@ -50,11 +50,12 @@ ax.legend()
 # %%
 # Regularisation path
 # -------------------
-# ``coef_path_`` is the full-data path for the chosen ``l1_ratio``, on the original scale
-# of the features.
+# ``coef_path_`` holds the full-data path of every ``l1_ratio`` (one row each, on the
+# original scale of the features); we draw the chosen one. ``est.coef_at("1se")`` reads
+# the model at any alpha of it without refitting.
 fig, ax = plt.subplots(figsize=(6, 4))
 for j, name in enumerate(X.columns):
-    ax.plot(alphas, est.coef_path_[j], label=name)
+    ax.plot(alphas, est.coef_path_[k][j], label=name)
 ax.axvline(est.alpha_min_, ls="--", color="k")
 ax.axvline(est.alpha_1se_, ls=":", color="k")
 ax.set_xscale("log")

@@ -176,8 +176,14 @@ def enet_factors(X, sample_weight=None, penalty_factor=None, standardize=False):
 # ---------------------------------------------------------------------------------------
 
 class _Enet:
+    """Box limits ``lo <= w <= up`` (``lo <= 0 <= up``): the per-feature penalty becomes
+    ``g_j = lam1|w| + lam2 w²/2 + ι_[lo, up]``, whose conjugate is
+    ``g_j*(z) = max_{lo <= w <= up} z w - g_j(w)``, evaluated here by its maximiser
+    ``w*(z) = clip(S(z, lam1)/lam2, lo, up)`` (``lam2 = 0``: the bound on the side of z's
+    sign, or 0 when |z| <= lam1)."""
+
     def __init__(self, X, y, alpha, l1_ratio, sw, pf_l1, pf_l2, positive, fit_intercept,
-                 excluded):
+                 excluded, lower=None, upper=None):
         self.d = _Data(X, y, sw, fit_intercept)
         p = self.d.p
         self.alpha, self.rho = float(alpha), float(l1_ratio)
@@ -185,6 +191,13 @@ class _Enet:
         self.lam2 = self.alpha * (1 - self.rho) * _vec(pf_l2, p, 1.0)
         if np.any(self.lam1 < 0) or np.any(self.lam2 < 0):
             raise ValueError("negative penalty")
+        self.lo = _vec(lower, p, -np.inf)
+        self.up = _vec(upper, p, np.inf)
+        if positive:
+            self.lo = np.maximum(self.lo, 0.0)
+        self.box = lower is not None or upper is not None
+        if self.box and positive:
+            raise ValueError("pass lower=0 instead of positive with limits")
         self.positive = bool(positive)
         self.excluded = (np.zeros(p, dtype=bool) if excluded is None
                          else np.asarray(excluded, dtype=bool).ravel().copy())
@@ -197,6 +210,8 @@ class _Enet:
             return False
         if self.positive and np.any(w < 0):
             return False
+        if np.any(w < self.lo) or np.any(w > self.up):
+            return False
         return not np.any(w[self.excluded] != 0)
 
     def penalty(self, w):
@@ -208,8 +223,25 @@ class _Enet:
             return np.inf
         return self.d.loss(self.d.residual(w, b)) + self.penalty(w)
 
+    def _box_argmax(self, z):
+        """``w*(z)`` (class docstring), for the penalised features; 0 elsewhere."""
+        m = ~self.excluded & ~self.unpen
+        w = np.zeros_like(z)
+        zz, l1, l2 = z[m], self.lam1[m], self.lam2[m]
+        soft = np.sign(zz) * np.maximum(np.abs(zz) - l1, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.where(l2 > 0, soft / np.where(l2 > 0, l2, 1.0),
+                         np.where(soft > 0, self.up[m], np.where(soft < 0, self.lo[m], 0.0)))
+        w[m] = np.clip(v, self.lo[m], self.up[m])
+        return w
+
     def conj(self, z):
         """Σ_j g_j*(z_j) over the features with an l2 term (the others are constraints)."""
+        if self.box:
+            w = self._box_argmax(z)
+            ok = w != 0  # w* = 0 contributes 0 (and avoids inf·0 on unbounded sides)
+            return float(np.sum(z[ok] * w[ok] - self.lam1[ok] * np.abs(w[ok])
+                                - 0.5 * self.lam2[ok] * w[ok] ** 2))
         m = self.l2feat
         u = z[m]
         if self.positive:
@@ -220,6 +252,8 @@ class _Enet:
 
     def conj_deriv(self, z):
         """Σ_j z_j g_j*'(z_j) (directional derivative of Σ g*(c z) in c, at c = 1)."""
+        if self.box:  # Danskin: g*'(z) = w*(z)
+            return float(z @ self._box_argmax(z))
         m = self.l2feat
         u = z[m]
         if self.positive:
@@ -249,7 +283,11 @@ class _Enet:
         m = self.pure_l1
         if not m.any():
             return np.inf
-        zz = z[m] if self.positive else np.abs(z[m])
+        if self.box:  # only unbounded sides constrain the dual point
+            zz = np.maximum(np.where(np.isinf(self.up[m]), z[m], 0.0),
+                            np.where(np.isinf(self.lo[m]), -z[m], 0.0))
+        else:
+            zz = z[m] if self.positive else np.abs(z[m])
         lam = self.lam1[m]
         with np.errstate(divide="ignore"):
             ratio = np.where(zz > 0, lam / np.where(zz > 0, zz, 1), np.inf)
@@ -302,7 +340,17 @@ class _Enet:
         # w_j != 0: z_j must equal lam1 sign(w_j) + lam2 w_j
         v[nz] = np.abs(z[nz] - lam1[nz] * np.sign(w[nz]) - lam2[nz] * w[nz])
         zero = ~nz
-        if self.positive:
+        if self.box:
+            # at 0: only the open sides may be violated; at a bound, the normal cone opens
+            up_open, lo_open = self.up > 0, self.lo < 0
+            v[zero] = np.maximum(np.where(up_open, z - lam1, 0),
+                                 np.where(lo_open, -z - lam1, 0))[zero]
+            at_up = nz & (w == self.up)
+            at_lo = nz & (w == self.lo)
+            v[at_up] = np.maximum(lam1 + lam2 * w - z, 0)[at_up]
+            v[at_lo] = np.maximum(z + lam1 - lam2 * w, 0)[at_lo]
+            v[(w > self.up) | (w < self.lo)] = np.inf
+        elif self.positive:
             v[zero] = np.maximum(z[zero] - lam1[zero], 0)
             v[w < 0] = np.inf
         else:
@@ -312,27 +360,27 @@ class _Enet:
 
 
 def enet_primal(X, y, w, b, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=None,
-                positive=False, fit_intercept=True, excluded=None):
+                positive=False, fit_intercept=True, excluded=None, lower=None, upper=None):
     """``P(w, b)`` (package scale); ``b=None`` uses the optimal intercept ``ȳ - x̄ᵀw`` (0
     without intercept). ``inf`` if ``w`` is infeasible (negative with ``positive``, or
     non-zero on an ``excluded`` feature)."""
     return _Enet(X, y, alpha, l1_ratio, sw, pf_l1, pf_l2, positive, fit_intercept,
-                 excluded).primal(w, b)
+                 excluded, lower, upper).primal(w, b)
 
 
 def enet_gap(X, y, w, b, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=None, positive=False,
-             fit_intercept=True, excluded=None, return_parts=False):
+             fit_intercept=True, excluded=None, lower=None, upper=None, return_parts=False):
     """A valid upper bound on ``P(w, b) - P*`` (see the module docstring)."""
     return _Enet(X, y, alpha, l1_ratio, sw, pf_l1, pf_l2, positive, fit_intercept,
-                 excluded).gap(w, b, return_parts)
+                 excluded, lower, upper).gap(w, b, return_parts)
 
 
 def enet_kkt(X, y, w, b, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=None, positive=False,
-             fit_intercept=True, excluded=None, per_feature=False):
+             fit_intercept=True, excluded=None, lower=None, upper=None, per_feature=False):
     """Largest ``dist(x_jᵀ S r / W, ∂g_j(w_j))`` (package scale), ``r`` the residual at
     ``(w, b)`` (``b=None``: optimal intercept). ``inf`` for an infeasible coefficient."""
     return _Enet(X, y, alpha, l1_ratio, sw, pf_l1, pf_l2, positive, fit_intercept,
-                 excluded).kkt(w, b, per_feature)
+                 excluded, lower, upper).kkt(w, b, per_feature)
 
 
 def enet_alpha_max(X, y, l1_ratio, sw=None, pf_l1=None, fit_intercept=True, excluded=None):
@@ -596,7 +644,7 @@ def _clarabel_try(prob, cp):
 
 def reference_optimum_cvxpy(X, y, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=None,
                             positive=False, fit_intercept=True, excluded=None,
-                            return_info=False):
+                            return_info=False, lower=None, upper=None):
     """``P*`` of the elastic net by cvxpy + Clarabel (tight tolerances).
 
     Solved on the weighted-centred data (the intercept is then exactly eliminated), with
@@ -609,18 +657,21 @@ def reference_optimum_cvxpy(X, y, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=No
                None if sw is None else np.asarray(sw, np.float64),
                None if pf_l1 is None else np.asarray(pf_l1, np.float64),
                None if pf_l2 is None else np.asarray(pf_l2, np.float64), positive,
-               fit_intercept, None if excluded is None else np.asarray(excluded, bool))
+               fit_intercept, None if excluded is None else np.asarray(excluded, bool),
+               None if lower is None else np.asarray(lower, np.float64),
+               None if upper is None else np.asarray(upper, np.float64))
     if key not in _CACHE:
         _CACHE[key] = _enet_reference(X, y, alpha, l1_ratio, sw, pf_l1, pf_l2, positive,
-                                      fit_intercept, excluded)
+                                      fit_intercept, excluded, lower, upper)
     Pstar, info = _CACHE[key]
     return (Pstar, dict(info)) if return_info else Pstar
 
 
 def _enet_reference(X, y, alpha, l1_ratio, sw, pf_l1, pf_l2, positive, fit_intercept,
-                    excluded):
+                    excluded, lower=None, upper=None):
     import cvxpy as cp
-    pb = _Enet(X, y, alpha, l1_ratio, sw, pf_l1, pf_l2, positive, fit_intercept, excluded)
+    pb = _Enet(X, y, alpha, l1_ratio, sw, pf_l1, pf_l2, positive, fit_intercept, excluded,
+               lower, upper)
     d = pb.d
     A, rhs, nrm, scale = _scaled_design(d)
     keep = ~pb.excluded
@@ -632,12 +683,19 @@ def _enet_reference(X, y, alpha, l1_ratio, sw, pf_l1, pf_l2, positive, fit_inter
         u = cp.Variable(int(keep.sum()), nonneg=bool(positive))
         obj = (cp.sum_squares(A @ u - rhs) / (2 * scale) + l1 @ cp.abs(u)
                + 0.5 * cp.sum(cp.multiply(l2, cp.square(u))))
-        prob = cp.Problem(cp.Minimize(obj))
+        cons = []
+        if pb.box:  # in the scaled variable u = w·nrm
+            lo, up = pb.lo[keep] * nrm[keep], pb.up[keep] * nrm[keep]
+            fl, fu = np.isfinite(lo), np.isfinite(up)
+            cons = ([u[np.flatnonzero(fl)] >= lo[fl]] if fl.any() else []) + \
+                   ([u[np.flatnonzero(fu)] <= up[fu]] if fu.any() else [])
+        prob = cp.Problem(cp.Minimize(obj), cons)
         if not _clarabel_solve(prob) or u.value is None:
             raise RuntimeError("cvxpy/Clarabel failed on the reference problem")
         w[keep] = np.asarray(u.value).ravel() / nrm[keep]
         if positive:
             w = np.maximum(w, 0)
+        w = np.clip(w, pb.lo, pb.up)
     w = _enet_polish(pb, w)
     b = (d.ym - float(d.xm @ w)) if fit_intercept else 0.0
     P = pb.primal(w)
@@ -668,6 +726,7 @@ def _enet_polish(pb, w, max_epochs=3000):
             v = np.sign(u) * max(abs(u) - t, 0.0) / (1 + pb.lam2[j] / h[j])
             if pb.positive:
                 v = max(v, 0.0)
+            v = min(max(v, pb.lo[j]), pb.up[j])
             if v != old:
                 r -= (v - old) * d.Xc[:, j]
                 w[j] = v

@@ -384,7 +384,10 @@ def test_path_cv_several_l1_ratios_sparse_and_n_jobs():
     assert a.cv_mean_.shape == (2, 5)
     assert_allclose(a.mse_path_, b.mse_path_)
     assert a.l1_ratio_ in (0.0, 0.5)
-    assert a.coef_path_.shape == (X.shape[1], 5)
+    # the full-data path of every l1_ratio, with alphas_'s leading axis
+    assert a.coef_path_.shape == (2, X.shape[1], 5)
+    row = [0.0, 0.5].index(a.l1_ratio_)
+    assert_allclose(a.coef_, a.coef_path_[row][:, list(a.alphas_[row]).index(a.alpha_)])
 
 
 def test_path_cv_sample_weight_and_float32():

@@ -398,7 +398,7 @@ def test_elastic_net_path_cv_displays(diabetes):
     assert_allclose(cv.vlines_["alpha_min"].get_xdata()[0], est.alpha_min_)
     assert_allclose(cv.vlines_["alpha_1se"].get_xdata()[0], est.alpha_1se_)
     assert cv.ax_.get_title() == f"ElasticNetPathCV (l1_ratio = {est.l1_ratio_:.3g})"
-    nnz = (est.coef_path_ != 0).sum(0)
+    nnz = (est.coef_path_[row] != 0).sum(0)  # one full-data path per l1_ratio
     idx = [int(np.argmin(np.abs(est.alphas_[row] - t))) for t in cv.top_ax_.get_xticks()]
     assert _top_labels(cv) == [str(nnz[i]) for i in idx]
 
@@ -408,11 +408,11 @@ def test_elastic_net_path_cv_displays(diabetes):
     # the deviance ratio is the training R² of the full-data fit at each alpha
     Xs = pipe[0].transform(X)
     for j in (5, 29):
-        pred = Xs @ est.coef_path_[:, j] + est.intercept_path_[j]
+        pred = Xs @ est.coef_path_[row][:, j] + est.intercept_path_[row][j]
         r2 = 1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2)
         assert_allclose(path.x_[j], r2, rtol=1e-10)
     path = RegularizationPathDisplay.from_estimator(pipe, x="l1_norm")
-    assert_allclose(path.x_, np.abs(est.coef_path_).sum(0))
+    assert_allclose(path.x_, np.abs(est.coef_path_[row]).sum(0))
     # sparse X: the same deviance ratio (no densifying needed)
     import scipy.sparse as sp
 
@@ -423,7 +423,7 @@ def test_elastic_net_path_cv_displays(diabetes):
     sw = np.linspace(0.5, 2.0, len(y))
     weighted = RegularizationPathDisplay.from_estimator(est, Xs, y, sample_weight=sw,
                                                         x="deviance").x_
-    pred = Xs @ est.coef_path_[:, 20] + est.intercept_path_[20]
+    pred = Xs @ est.coef_path_[row][:, 20] + est.intercept_path_[row][20]
     ybar = np.average(y, weights=sw)
     assert_allclose(weighted[20], 1 - sw @ (y - pred) ** 2 / (sw @ (y - ybar) ** 2))
 

@@ -328,7 +328,9 @@ def test_kernel_signature_violations_are_named(kernel_calls):
     broken("bcd_dense", 22, lambda a: a[:1].copy(), "scratch arguments buf/wold are too short")
     broken("group_grams_dense", 4, lambda a: np.zeros(a.shape[0] + 1), "argument out has "
            "length")
-    with pytest.raises(ValueError, match="expected 8 arguments, got 3"):
+    broken("enet_cd_gram", 8, lambda a: a[:-1].copy(), r"argument lower has shape")
+    broken("enet_cd_sparse", 14, lambda a: a.astype(np.float32), "argument upper has dtype")
+    with pytest.raises(ValueError, match="expected 10 arguments, got 3"):
         check_kernel_call("enet_cd_gram", kernel_calls["enet_cd_gram"][:3])
 
 

@@ -5,11 +5,18 @@ in the spectral basis, with Cython solvers that stop on a duality gap.
 """
 __version__ = "0.1.0.dev0"
 
+import logging as _logging  # noqa: E402
+
+# progress messages (CV folds, path segments) go to the "sklearn_normpen" logger: silent
+# unless the application configures logging (library convention: a NullHandler only)
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
+
 from ._dask import dask_fold_labels  # noqa: E402
 from .classification import ElasticNetClassifier, ElasticNetClassifierPathCV  # noqa: E402
 from .criteria import ElasticNetIC, GroupLassoIC  # noqa: E402
 from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
 from .group_classification import GroupLassoClassifier, GroupLassoClassifierPathCV  # noqa: E402
+from .elastic_net_regressor import ElasticNetRegressor  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402
 from .poisson import ElasticNetPoissonRegressor, ElasticNetPoissonRegressorPathCV  # noqa: E402
 from .plotting import (CVErrorDisplay, RegularizationPathDisplay,  # noqa: E402
@@ -27,6 +34,7 @@ __all__ = [
     "ElasticNetPathCV",
     "ElasticNetPoissonRegressor",
     "ElasticNetPoissonRegressorPathCV",
+    "ElasticNetRegressor",
     "enet_path",
     "GroupLassoClassifier",
     "GroupLassoClassifierPathCV",

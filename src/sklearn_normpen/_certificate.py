@@ -88,6 +88,9 @@ def certificate(stats, penalty, alpha, w, datafit=Quadratic):
     if t_dom < t:
         t, conj = t_dom, penalty.conjugate(t_dom * zp, alpha)
     primal = datafit.value(stats) + value
-    dual = datafit.dual(projected, t) - conj
+    if np.ndim(t):  # several valid dual scalings (box limits): the best bound
+        dual = max(datafit.dual(projected, ti) - ci for ti, ci in zip(t, conj))
+    else:
+        dual = datafit.dual(projected, t) - conj
     return Certificate(gap=float(primal - dual), kkt=float(kkt), primal=float(primal),
                        dual=float(dual))

@@ -4,14 +4,21 @@ Each fold is a call of a module-level function over arrays (no estimator objects
 joblib backend — threads, loky processes, dask on a cluster — runs it unchanged, and the
 same splits give the same result whatever the backend.
 """
+import logging
+import time
+
 import numpy as np
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._path import compute_path
+from ._path_access import PathAccessMixin
 from ._relaxed import ActiveSetLS, relax_path, relaxed_predictions
 from .selection import select_on_paths
 
+#: the package's progress logger (silent unless the application configures logging, e.g.
+#: ``logging.basicConfig(level="INFO")``): one line per finished fold and per path segment
+logger = logging.getLogger("sklearn_normpen")
 
 
 def resolve_splits(cv, X, y, groups=None, random_state=None):
@@ -57,57 +64,90 @@ def run_folds(fold_fn, splits, n_jobs=None, **shared):
 # THE path-CV loop and the fitted attributes every *PathCV estimator shares
 # ---------------------------------------------------------------------------------------
 
-def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None):
+def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None, keep=False):
     """One fold: one prepared problem (``spec.problem``), a path per penalty (one per
-    ``l1_ratio``) on it, held-out errors ``(n_penalties, n_alphas)`` and each path's worst
-    relative gap. With ``gammas`` (relaxed fits) the errors are ``(n_penalties, n_gammas,
-    n_alphas)``, the active-set refits shared by the penalties of the fold."""
+    ``l1_ratio``) on it, held-out errors ``(n_penalties, n_alphas)``, each path's worst
+    relative gap and, with ``keep``, the held-out predictions ``(n_penalties, n_test,
+    n_alphas)`` of the (unrelaxed) paths, else None. With ``gammas`` (relaxed fits) the
+    errors are ``(n_penalties, n_gammas, n_alphas)``, the active-set refits shared by the
+    penalties of the fold."""
     problem = spec.problem(train, test)
     X_te, y_te = X[test], y[test]
     sw_te = None if sw is None else sw[test]
+    n_alphas = grids.shape[1]
     errors = np.empty(grids.shape if gammas is None else
-                      (grids.shape[0], len(gammas), grids.shape[1]))
-    certs = []
+                      (grids.shape[0], len(gammas), n_alphas))
+    certs, preds = [], []
     refit = None if gammas is None else ActiveSetLS(problem)
     for i, penalty in enumerate(spec.penalties(problem)):
         res = compute_path(problem, penalty, grids[i], tol=tol, max_iter=max_iter)
         if gammas is not None:
-            preds = relaxed_predictions(problem, X_te, res.coefs, res.intercepts, gammas,
-                                        refit)
+            rpreds = relaxed_predictions(problem, X_te, res.coefs, res.intercepts, gammas,
+                                         refit)
             for g in range(len(gammas)):
-                errors[i, g] = spec.datafit.deviance(y_te, preds[g], sw_te)
-            res.coefs = None
-            certs.append(res)
-            continue
-        pred = np.asarray(X_te @ res.coefs) + res.intercepts
-        # a spec may score with another measure than the deviance (classification CV)
-        e = getattr(spec, "measure", spec.datafit.deviance)(y_te, pred, sw_te)
-        # a path stopped early (GLMs) keeps its last fit for the rest of the grid (glmnet)
-        errors[i, :len(res.alphas)] = e
-        errors[i, len(res.alphas):] = e[-1]
+                errors[i, g] = spec.datafit.deviance(y_te, rpreds[g], sw_te)
+            pred = rpreds[0]  # gamma = 1 (first in the decreasing grid): the plain path
+        else:
+            pred = np.asarray(X_te @ res.coefs) + res.intercepts
+            # a spec may score with another measure than the deviance (classification CV)
+            e = getattr(spec, "measure", spec.datafit.deviance)(y_te, pred, sw_te)
+            # a path stopped early (GLMs) keeps its last fit for the rest of the grid
+            errors[i, :len(res.alphas)] = e
+            errors[i, len(res.alphas):] = e[-1]
+        if keep:  # (padded like the errors when the path stopped early)
+            preds.append(np.concatenate(
+                [pred, np.repeat(pred[:, -1:], n_alphas - pred.shape[1], axis=1)], axis=1))
         res.coefs = None  # only the certificates travel back
         certs.append(res)
-    return errors, certs
+    return errors, certs, (np.stack(preds) if keep else None)
 
 
 def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs=None,
-                         gammas=None):
+                         gammas=None, oof=None):
     """Fit every path of ``spec`` on every training fold and score it on the held-out rows.
 
     ``spec`` (a picklable object) prepares a fold's problem once — ``spec.problem(train,
     test)`` — and lists the penalties that share it — ``spec.penalties(problem)``, one per
-    row of ``grids``; ``spec.datafit.deviance`` scores the held-out rows. Returns the errors ``(n_penalties, n_alphas, n_folds)`` and the folds'
-    path results (certificates only). With ``gammas`` (relaxed fits, :mod:`._relaxed`) the
-    errors are ``(n_penalties, n_gammas, n_alphas, n_folds)``.
+    row of ``grids``; ``spec.datafit.deviance`` scores the held-out rows. Returns the errors
+    ``(n_penalties, n_alphas, n_folds)`` and the folds' path results (certificates only).
+    With ``gammas`` (relaxed fits, :mod:`._relaxed`) the errors are ``(n_penalties,
+    n_gammas, n_alphas, n_folds)``. ``oof``: an array ``(n_penalties, n_samples, n_alphas)``
+    to fill with the out-of-fold predictions (glmnet's ``keep=TRUE``; the unrelaxed errors
+    are computed from exactly these values), or None.
     """
-    out = Parallel(n_jobs=n_jobs)(
-        delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter, gammas)
-        for train, test in splits)
-    return np.stack([e for e, _ in out], axis=-1), [c for _, cs in out for c in cs]
+    keep = oof is not None
+    start, out = time.perf_counter(), []
+    # a generator, so that progress is reported as folds finish, whatever the backend
+    for res in Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter, gammas,
+                                 keep)
+            for train, test in splits):
+        out.append(res)
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("CV fold %d/%d done (%d path(s) x %d alphas, %.2fs elapsed)",
+                        len(out), len(splits), grids.shape[0], grids.shape[1],
+                        time.perf_counter() - start)
+    if keep:
+        for (_, test), (_, _, pred) in zip(splits, out):
+            oof[:, test, :] = pred
+    return np.stack([e for e, *_ in out], axis=-1), [c for _, cs, _ in out for c in cs]
 
 
-class PathCVMixin:
-    """The fitted attributes every ``*PathCV`` estimator sets, under one set of names."""
+def fold_ids(splits, n_samples):
+    """The held-out fold of every sample (glmnet's ``foldid``; -1: never held out). Raises
+    when a sample is held out twice (out-of-fold predictions would be ambiguous)."""
+    ids = np.full(n_samples, -1, dtype=np.intp)
+    for k, (_, test) in enumerate(splits):
+        if np.any(ids[test] >= 0):
+            raise ValueError("keep=True needs every sample held out at most once; the cv "
+                             "splits overlap (e.g. ShuffleSplit or repeated K-fold).")
+        ids[test] = k
+    return ids
+
+
+class PathCVMixin(PathAccessMixin):
+    """The fitted attributes every ``*PathCV`` estimator sets, under one set of names, and
+    the path accessors (:mod:`sklearn_normpen._path_access`)."""
 
     @staticmethod
     def _cv_select(errors, splits, sample_weight, grids, gammas=None):
@@ -117,8 +157,12 @@ class PathCVMixin:
 
     def _set_cv_results(self, *, sel, grids, errors, splits, l1_ratios, scalar, path,
                         fold_results):
+        """``path``: the full-data path of every ``l1_ratio`` (a list, one per row of
+        ``grids``) or of the chosen one only (a single result)."""
         best = sel["best_path"]
         i = sel["i_min"] if self.rule == "min" else sel["i_1se"]
+        paths = path if isinstance(path, (list, tuple)) else None
+        path = paths[best] if paths is not None else path
         self.alphas_ = grids[0] if scalar else grids
         self.mse_path_ = errors[0] if scalar else errors
         self.cv_mean_ = sel["mean"][0] if scalar else sel["mean"]
@@ -127,11 +171,19 @@ class PathCVMixin:
         self.alpha_min_ = sel["alpha_min"]
         self.alpha_1se_ = sel["alpha_1se"]
         self.alpha_ = float(grids[best, i])
-        self.coef_path_ = path.coefs
-        self.intercept_path_ = path.intercepts
-        self.dual_gap_path_ = path.gaps
-        self.kkt_violation_path_ = path.kkts
-        self.n_iter_path_ = path.n_iters
+        if paths is not None and not scalar:
+            # one full-data path per l1_ratio: a leading l1_ratio axis, as alphas_
+            self.coef_path_ = np.stack([r.coefs for r in paths])
+            self.intercept_path_ = np.stack([r.intercepts for r in paths])
+            self.dual_gap_path_ = np.stack([r.gaps for r in paths])
+            self.kkt_violation_path_ = np.stack([r.kkts for r in paths])
+            self.n_iter_path_ = np.stack([r.n_iters for r in paths])
+        else:
+            self.coef_path_ = path.coefs
+            self.intercept_path_ = path.intercepts
+            self.dual_gap_path_ = path.gaps
+            self.kkt_violation_path_ = path.kkts
+            self.n_iter_path_ = path.n_iters
         self.coef_ = path.coefs[:, i].copy()
         self.intercept_ = float(path.intercepts[i]) if self.fit_intercept else 0.0
         self.dual_gap_ = float(path.gaps[i])
@@ -143,12 +195,53 @@ class PathCVMixin:
         self.fold_dual_gap_ = worst.max(axis=1)
         return best, i
 
-    def _set_relaxed_results(self, *, sel, errors, gammas, scalar, problem, path):
-        """Relaxed fits: the joint (alpha, gamma) choice, the relaxed full-data path and
-        ``coef_``/``intercept_`` at the chosen point (``sel`` from the relaxed rule)."""
+    def _set_dev_ratio(self, X, y, sw):
+        """``dev_ratio_path_``: the fraction of the null deviance explained by each
+        full-data path point on the training data (glmnet's ``dev.ratio``); the null model
+        is the weighted mean with an intercept, 0 without."""
+        cp = np.asarray(self.coef_path_, dtype=np.float64)
+        ip = np.asarray(self.intercept_path_, dtype=np.float64)
+        y64 = np.asarray(y, dtype=np.float64)
+        s = np.ones_like(y64) if sw is None else np.asarray(sw, dtype=np.float64)
+        y0 = (s @ y64) / s.sum() if self.fit_intercept else 0.0
+        null = float(s @ (y64 - y0) ** 2)
+        X64 = X.astype(np.float64, copy=False)  # no copy of float64 data
+
+        def ratio(coefs, intercepts):
+            r = y64[:, None] - np.asarray(X64 @ coefs) - intercepts
+            dev = s @ (r * r)
+            return 1.0 - dev / null if null > 0 else np.zeros_like(dev)
+
+        self.dev_ratio_path_ = (np.stack([ratio(c, b) for c, b in zip(cp, ip)])
+                                if cp.ndim == 3 else ratio(cp, ip))
+
+    def _cv_oof(self, splits, n_samples, n_paths, n_alphas, dtype):
+        """With ``keep``: ``(oof buffer, fold ids)`` before the CV loop; else ``(None,
+        None)``. NaN marks samples no split holds out."""
+        if not getattr(self, "keep", False):
+            return None, None
+        ids = fold_ids(splits, n_samples)
+        return np.full((n_paths, n_samples, n_alphas), np.nan, dtype=dtype), ids
+
+    def _set_oof(self, oof, ids, scalar):
+        """``oof_predictions_`` (one row per l1_ratio when several) and ``fold_ids_``."""
+        if oof is None:
+            return
+        self.oof_predictions_ = oof[0] if scalar else oof
+        self.fold_ids_ = ids
+
+    def _set_relaxed_results(self, *, sel, errors, gammas, scalar, problem, path,
+                             l1_ratios):
+        """Relaxed fits: the joint (alpha, gamma) choice — ``alpha_``, ``alpha_min_``,
+        ``alpha_1se_`` and ``l1_ratio_`` are then those of the joint rule —, the relaxed
+        full-data path of the chosen ``l1_ratio`` (``path``) and ``coef_``/``intercept_`` at
+        the chosen point (``sel`` from the relaxed rule)."""
         use_min = self.rule == "min"
         i = sel["i_min"] if use_min else sel["i_1se"]
         gi = sel["g_min"] if use_min else sel["g_1se"]
+        self.l1_ratio_ = float(l1_ratios[sel["best_path"]])
+        self.alpha_min_, self.alpha_1se_ = sel["alpha_min"], sel["alpha_1se"]
+        self.alpha_ = float(path.alphas[i])
         rc, rb = relax_path(problem, path.coefs, path.intercepts, gammas)
         self.gammas_ = gammas
         self.gamma_min_, self.gamma_1se_ = sel["gamma_min"], sel["gamma_1se"]

@@ -101,9 +101,13 @@ def _predict_at(est, X_train, y_train, X_test, alpha):
     with unit weights, ``mean(y) - mean(X) @ w``.
     """
     i = _path_index(chosen_grid(est), alpha)
-    w = np.asarray(est.coef_path_)[:, i]
-    if getattr(est, "intercept_path_", None) is not None:
-        intercept = np.asarray(est.intercept_path_)[i]
+    cp, ip = np.asarray(est.coef_path_), getattr(est, "intercept_path_", None)
+    if cp.ndim == 3:  # one full-data path per l1_ratio: the chosen one's
+        row = int(np.flatnonzero(np.isclose(np.atleast_1d(est.l1_ratio), est.l1_ratio_))[0])
+        cp, ip = cp[row], None if ip is None else np.asarray(ip)[row]
+    w = cp[:, i]
+    if ip is not None:
+        intercept = np.asarray(ip)[i]
     else:
         intercept = y_train.mean() - X_train.mean(axis=0) @ w
     return X_test @ w + intercept, w

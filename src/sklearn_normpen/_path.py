@@ -15,11 +15,14 @@ The loop is penalty- and solver-agnostic. A *problem* (a solver prepared on a De
 * optionally ``path_stop(w) -> str or None``: a reason to end the path after this point
   (glmnet's early stop for GLMs); the result then covers the grid's first points only.
 """
+import logging
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+
+logger = logging.getLogger("sklearn_normpen")  # progress; silent unless configured
 
 
 @dataclass
@@ -34,16 +37,26 @@ class PathResult:
     n_iters: np.ndarray      # (n_alphas,) epochs
     converged: np.ndarray    # (n_alphas,) bool: gap <= tol_abs
     tol_abs: float           # the gap target: tol · null deviance
-    stop_reason: str = None  # why the path stopped before the grid's end (GLMs), or None
+    stop_reason: str = None  # why the path ended before the grid did ("dfmax", "pmax",
+    #                          or a GLM problem's early stop, as glmnet), or None
 
 
-def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init=None):
+def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init=None,
+                 dfmax=None, pmax=None, active=None):
     """Solve at every alpha of the decreasing grid ``alphas``, warm-starting each point.
 
     ``tol`` is relative to the null deviance ``||yc||²_S / (2Σs)``: a point is accepted when
     its certified duality gap is at most ``tol`` times it. ``coef_init`` is on the solver's
     parametrisation (default: the unpenalised fit). Unaccepted points are flagged in
     ``converged`` (see :func:`warn_unconverged`).
+
+    ``dfmax`` / ``pmax`` stop the path as glmnet does: from the ``min(5, n_alphas)``-th
+    point on, the path ends after the first point with more than ``dfmax`` non-zero
+    variables (that point is kept); a point at which more than ``pmax`` variables have
+    ever been non-zero is dropped and the path ends before it. ``active(coef)`` gives the
+    boolean mask of non-zero variables (default: features; the group lasso passes groups).
+    The returned arrays then cover the solved points only and ``stop_reason`` says which
+    rule stopped it.
     """
     alphas = np.asarray(alphas, dtype=np.float64)
     K = alphas.shape[0]
@@ -57,21 +70,49 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     gaps, kkts = np.empty(K), np.empty(K)
     n_iters = np.empty(K, dtype=np.intp)
     alpha_prev = None
-    path_stop, reason = getattr(problem, "path_stop", None), None
+    path_stop = getattr(problem, "path_stop", None)
+    limited = dfmax is not None or pmax is not None
+    active = (lambda c: c != 0) if active is None else active
+    ever, stop, end = None, None, K
     for k, alpha in enumerate(alphas):
         cert, n_iters[k] = problem.solve(w, penalty, alpha, tol_abs, max_iter,
                                          alpha_prev=alpha_prev)
         coefs[:, k], intercepts[k] = problem.to_original(w)
         gaps[k], kkts[k] = cert.gap, cert.kkt
         alpha_prev = alpha
-        reason = path_stop(w) if path_stop is not None and k + 1 < K else None
-        if reason:
-            K = k + 1
-            alphas, coefs, intercepts = alphas[:K], coefs[:, :K], intercepts[:K]
-            gaps, kkts, n_iters = gaps[:K], kkts[:K], n_iters[:K]
-            break
+        if ((k + 1) % 10 == 0 or k + 1 == K) and logger.isEnabledFor(logging.DEBUG):
+            logger.debug("path point %d/%d: alpha=%.4g, %d non-zero, gap %.2e "
+                         "(target %.2e)", k + 1, K, alpha,
+                         int(np.count_nonzero(coefs[:, k])), gaps[k], tol_abs)
+        if limited:
+            now = np.asarray(active(coefs[:, k]), dtype=bool)
+            ever = now if ever is None else ever | now
+            if pmax is not None and ever.sum() > pmax:
+                stop, end = "pmax", k  # glmnet drops the point that exceeds pmax
+                break
+            if dfmax is not None and k + 1 >= min(5, K) and now.sum() > dfmax:
+                stop, end = "dfmax", k + 1  # glmnet keeps the point that exceeds dfmax
+                break
+        if path_stop is not None and k + 1 < K:
+            stop = path_stop(w)  # a GLM problem's early stop (deviance ratio / change)
+            if stop:
+                end = k + 1
+                break
+    if stop is not None:
+        alphas, coefs, intercepts = alphas[:end], coefs[:, :end], intercepts[:end]
+        gaps, kkts, n_iters = gaps[:end], kkts[:end], n_iters[:end]
     return PathResult(alphas, coefs, intercepts, gaps, kkts, n_iters, gaps <= tol_abs,
-                      tol_abs, reason)
+                      tol_abs, stop)
+
+
+def warn_stopped(result, n_grid, what="The path"):
+    """One ``UserWarning`` saying where and why a path stopped early (dfmax/pmax)."""
+    if result.stop_reason is None:
+        return
+    last = (f"after alpha={result.alphas[-1]:.6g}" if len(result.alphas)
+            else "before its first alpha")
+    warnings.warn(f"{what} stopped {last} ({len(result.alphas)} of {n_grid} grid points): "
+                  f"{result.stop_reason} reached, as glmnet does.", UserWarning, stacklevel=4)
 
 
 def warn_unconverged(results, what="Coordinate descent"):

@@ -363,6 +363,11 @@ ENET_PATH_CONSTRAINTS = {
     "tol": [_NONNEG_REAL],
     "max_iter": [_POS_INT],
     "coef_init": ["array-like", None],
+    "dfmax": [_POS_INT, None],
+    "pmax": [_POS_INT, None],
+    "exclude": ["array-like", None],
+    "lower_limits": [Real, "array-like", None],
+    "upper_limits": [Real, "array-like", None],
     "return_n_iter": ["boolean"],
 }
 
@@ -381,6 +386,8 @@ GROUP_LASSO_PATH_CONSTRAINTS = {
     "tol": [_NONNEG_REAL],
     "max_iter": [_POS_INT],
     "coef_init": ["array-like", None],
+    "dfmax": [_POS_INT, None],
+    "pmax": [_POS_INT, None],
     "return_n_iter": ["boolean"],
 }
 
@@ -459,7 +466,7 @@ def check_kernel_args(kernel, dims, dtype, **arrays):
 # symbolic (bound at first use, then enforced) or "sym+1"; "-" marks a scalar, "=sym" a
 # scalar that binds the size ``sym``. flags: out (written), F (Fortran), int (C int),
 # intp, f64 (float64 whatever the problem dtype), opt (length 0 allowed: "no weights").
-_ENET_TAIL = ["L1:p", "L2:p"]
+_ENET_TAIL = ["L1:p", "L2:p", "lower:p", "upper:p"]
 _BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G", "Q:q", "qoff:G:intp", "V:v",
                "E:e", "exact:-", "ws:nws:int", "alpha:-", "rho:-", "max_epochs:-", "tol:-",
                "gap_freq:-", "max_inner:-", "inner_eps:-", "buf:b:out", "wold:k:out"]

@@ -18,7 +18,7 @@ from ._cv import PathCVMixin, cross_validate_paths, plain_view, resolve_splits
 from ._dask import any_dask, fit_enet_path_cv
 from ._design import Design
 from ._grid import make_grid
-from ._path import compute_path, warn_unconverged
+from ._path import compute_path, warn_stopped, warn_unconverged
 from ._relaxed import _check_gammas
 from ._solvers.coordinate_descent import EnetProblem, choose_mode
 from ._validation import (ENET_PATH_CONSTRAINTS, validate_alphas, validate_array_params,
@@ -50,16 +50,76 @@ def _check_precompute(precompute):
         raise ValueError(f"precompute must be 'auto', True or False; got {precompute!r}.")
 
 
-def _make_penalty(l1_ratio, pf, standardize, positive, problem):
+def _check_exclude(exclude, n_features):
+    """glmnet's ``exclude``: feature indices (or a boolean mask) held at zero → a mask."""
+    if exclude is None:
+        return None
+    e = np.asarray(exclude)
+    if e.dtype == bool:
+        if e.shape != (n_features,):
+            raise ValueError(f"exclude as a boolean mask must have shape ({n_features},); "
+                             f"got {e.shape}.")
+        return e.copy()
+    if e.ndim != 1 or (e.size and not np.issubdtype(e.dtype, np.integer)):
+        raise ValueError("exclude must be a 1-D array of feature indices or a boolean mask; "
+                         f"got {exclude!r}.")
+    if e.size and (e.min() < -n_features or e.max() >= n_features):
+        raise ValueError(f"exclude has an index outside [0, {n_features}); got {exclude!r}.")
+    mask = np.zeros(n_features, dtype=bool)
+    mask[e] = True
+    return mask
+
+
+def _check_limits(lower_limits, upper_limits, n_features):
+    """glmnet's ``lower.limits`` / ``upper.limits`` (scalars or one per feature) as float64
+    arrays ``(lower, upper)``, or ``(None, None)`` when both are absent. They must
+    contain 0 (``lower <= 0 <= upper``): the path starts at w = 0 and the certificate's dual
+    point is the residual's."""
+    if lower_limits is None and upper_limits is None:
+        return None, None
+    out = []
+    for name, v, default, sign in (("lower_limits", lower_limits, -np.inf, -1.0),
+                                   ("upper_limits", upper_limits, np.inf, 1.0)):
+        if v is None:
+            out.append(np.full(n_features, default))
+            continue
+        try:
+            a = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number or an array of numbers; got "
+                             f"{v!r}.") from None
+        if a.ndim == 0:
+            a = np.full(n_features, float(a))
+        if a.shape != (n_features,):
+            raise ValueError(f"{name} must be a scalar or have shape ({n_features},); got "
+                             f"shape {a.shape}.")
+        if np.isnan(a).any():
+            raise ValueError(f"{name} contains NaN.")
+        bad = sign * a < 0
+        if bad.any():
+            need = "<= 0" if sign < 0 else ">= 0"
+            raise ValueError(f"{name} must be {need} (the limits must contain 0, as in "
+                             f"glmnet); got {a[bad][0]!r}.")
+        out.append(a)
+    lo, up = out
+    if np.any(lo > up):
+        raise ValueError("lower_limits must not exceed upper_limits.")
+    return lo, up
+
+
+def _make_penalty(l1_ratio, pf, standardize, positive, problem, exclude=None, limits=None):
     """The elastic-net penalty on the original scale. ``standardize`` is a reparametrisation:
     fitting on columns divided by ``σ_j`` equals l1 factor ``f_j σ_j`` and l2 factor
-    ``f_j σ_j²`` here; constant columns (the Design's rule) are excluded (coefficient 0)."""
+    ``f_j σ_j²`` here; constant columns (the Design's rule) and the user's ``exclude``
+    mask are excluded (coefficient 0)."""
+    lower, upper = (None, None) if limits is None else limits
     if not standardize:
-        return ElasticNetPenalty(l1_ratio, pf, pf, positive=positive)
-    excluded = problem.constant
+        return ElasticNetPenalty(l1_ratio, pf, pf, excluded=exclude, positive=positive,
+                                 lower=lower, upper=upper)
+    excluded = problem.constant if exclude is None else problem.constant | exclude
     s = np.where(excluded, 0.0, problem.x_std)
     return ElasticNetPenalty(l1_ratio, pf * s, pf * s * s, excluded=excluded,
-                             positive=positive)
+                             positive=positive, lower=lower, upper=upper)
 
 
 class _EnetSpec:
@@ -68,10 +128,12 @@ class _EnetSpec:
 
     datafit = Quadratic
 
-    def __init__(self, design, mode, l1_ratios, pf, standardize, positive, full_stats=None):
+    def __init__(self, design, mode, l1_ratios, pf, standardize, positive, full_stats=None,
+                 exclude=None, limits=None):
         self.design, self.mode, self.l1_ratios = design, mode, l1_ratios
         self.pf, self.standardize, self.positive = pf, standardize, positive
         self.full_stats = full_stats
+        self.exclude, self.limits = exclude, limits
 
     def problem(self, train, test):
         d = self.design
@@ -86,8 +148,8 @@ class _EnetSpec:
         return EnetProblem(d, "gram", stats=st, x_shift=d.x_mean, y_mean=d.y_mean)
 
     def penalties(self, problem):
-        return [_make_penalty(r, self.pf, self.standardize, self.positive, problem)
-                for r in self.l1_ratios]
+        return [_make_penalty(r, self.pf, self.standardize, self.positive, problem,
+                              self.exclude, self.limits) for r in self.l1_ratios]
 
 
 def _full_problem(X, y, sw, fit_intercept, precompute):
@@ -119,7 +181,8 @@ def _alpha_max(problem, penalty, tol, max_iter):
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
               fit_intercept=False, sample_weight=None, penalty_factor=None,
               standardize=False, positive=False, precompute="auto", tol=1e-4,
-              max_iter=1000, coef_init=None, return_n_iter=False):
+              max_iter=1000, coef_init=None, return_n_iter=False, dfmax=None, pmax=None,
+              exclude=None, lower_limits=None, upper_limits=None):
     """Compute the elastic-net path with certified coordinate descent.
 
     Minimises, for each alpha of a decreasing grid,
@@ -163,10 +226,24 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     coef_init : array-like of shape (n_features,), default=None
         Warm start of the first point.
     return_n_iter : bool, default=False
+    dfmax : int, default=None
+        glmnet's ``dfmax``: from the 5th point on, the path ends after the first point with
+        more than ``dfmax`` non-zero coefficients (that point is returned).
+    pmax : int, default=None
+        glmnet's ``pmax``: the path ends before the first point at which more than ``pmax``
+        coefficients have ever been non-zero.
+    exclude : array-like of int or of bool, default=None
+        glmnet's ``exclude``: features (indices, or a boolean mask) held at zero.
+    lower_limits, upper_limits : float or array-like of shape (n_features,), default=None
+        glmnet's box limits ``lower_j <= w_j <= upper_j`` on the original-scale
+        coefficients (``lower <= 0 <= upper``; ``positive=True`` is ``lower_limits=0``).
+        The certificate includes them (the conjugate of penalty + box).
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
+        The grid points solved (fewer than requested when ``dfmax``/``pmax`` stopped the
+        path; a ``UserWarning`` then says where).
     coefs : ndarray of shape (n_features, n_alphas)
     dual_gaps : ndarray of shape (n_alphas,)
         Final duality gap of each point, on the objective's scale (as scikit-learn).
@@ -189,12 +266,16 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     _check_scalar_tol(tol, max_iter)
     _check_precompute(precompute)
     pf = validate_penalty_factor(penalty_factor, p)
+    excl = _check_exclude(exclude, p)
+    limits = _check_limits(lower_limits, upper_limits, p)
     _, _, _, pb = _full_problem(X, y, sw, fit_intercept, precompute)
-    pen = _make_penalty(rho, pf, standardize, positive, pb)
+    pen = _make_penalty(rho, pf, standardize, positive, pb, excl, limits)
     grid = make_grid(grid_arg, lambda: _alpha_max(pb, pen, tol, max_iter), eps)
     w0 = None if coef_init is None else np.asarray(coef_init, dtype=np.float64)
-    res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0)
+    res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
+                       dfmax=dfmax, pmax=pmax)
     warn_unconverged([res])
+    warn_stopped(res, len(grid), "enet_path")
     if return_n_iter:
         return res.alphas, res.coefs, res.gaps, res.n_iters
     return res.alphas, res.coefs, res.gaps
@@ -270,6 +351,16 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         refit is unconstrained: ``positive`` and ``penalty_factor`` do not apply to it).
     gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
         The relaxation grid (with ``relax=True``); 1, the path itself, is always included.
+    keep : bool, default=False
+        Store the out-of-fold predictions (glmnet's ``keep=TRUE``) as
+        ``oof_predictions_`` and the held-out fold of every sample as ``fold_ids_``. The
+        splits must hold each sample out at most once.
+    exclude : array-like of int or of bool, default=None
+        glmnet's ``exclude``: features (indices, or a boolean mask) held at zero.
+    lower_limits, upper_limits : float or array-like of shape (n_features,), default=None
+        Box limits on the original-scale coefficients, as glmnet's ``lower.limits`` /
+        ``upper.limits`` (``lower <= 0 <= upper``; ``positive=True`` is
+        ``lower_limits=0``); certified (the conjugate of penalty + box).
 
     Attributes
     ----------
@@ -282,15 +373,26 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     alpha_min_, alpha_1se_, alpha_ : float
     l1_ratio_ : float
     rule : str
-    coef_path_ : ndarray of shape (n_features, n_alphas)
-        Full-data path for ``l1_ratio_``.
-    intercept_path_ : ndarray of shape (n_alphas,)
-    dual_gap_path_, kkt_violation_path_ : ndarray of shape (n_alphas,)
+    coef_path_ : ndarray of shape (n_features, n_alphas) or (n_l1_ratios, n_features, n_alphas)
+        Full-data path of every ``l1_ratio`` (a leading axis, as ``alphas_``, when
+        ``l1_ratio`` is a list). Read it at any alpha with :meth:`coef_at`,
+        :meth:`intercept_at`, :meth:`predict_at`; tabulate it with :meth:`path_summary`.
+    intercept_path_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
+    dual_gap_path_, kkt_violation_path_ : ndarray, shape of ``intercept_path_``
         Certified duality gap and largest KKT violation of each full-data path point.
-    n_iter_path_ : ndarray of shape (n_alphas,)
+    n_iter_path_ : ndarray, shape of ``intercept_path_``
         Epochs spent on each full-data path point.
     fold_dual_gap_ : ndarray of shape (n_folds,)
         The largest duality gap over each fold's paths.
+    dev_ratio_path_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
+        Fraction of the (weighted) null deviance explained on the training data by each
+        full-data path point (glmnet's ``dev.ratio``).
+    oof_predictions_ : ndarray of shape (n_samples, n_alphas) or (n_l1_ratios, n_samples, n_alphas)
+        With ``keep=True``: each sample's prediction by the path fitted without its fold
+        (float64; the values ``mse_path_`` is computed from; NaN for samples no split
+        holds out).
+    fold_ids_ : ndarray of shape (n_samples,)
+        With ``keep=True``: the split holding each sample out (-1: none).
     coef_ : ndarray of shape (n_features,)
     intercept_ : float
     dual_gap_, kkt_violation_ : float
@@ -339,6 +441,10 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         "random_state": ["random_state"],
         "relax": ["boolean"],
         "gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "keep": ["boolean"],
+        "exclude": ["array-like", None],
+        "lower_limits": [Real, "array-like", None],
+        "upper_limits": [Real, "array-like", None],
     }
 
     _check_params = {"alphas": 8, "cv": 3}
@@ -346,7 +452,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, rule="min",
                  fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
                  precompute="auto", tol=1e-4, max_iter=1000, n_jobs=None, random_state=None,
-                 relax=False, gamma=(0.0, 0.25, 0.5, 0.75, 1.0)):
+                 relax=False, gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False, exclude=None,
+                 lower_limits=None, upper_limits=None):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -363,6 +470,10 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         self.random_state = random_state
         self.relax = relax
         self.gamma = gamma
+        self.keep = keep
+        self.exclude = exclude
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -394,7 +505,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         design, mode, stats, pb = _full_problem(X, y, sw, self.fit_intercept,
                                                 self.precompute)
         spec = _EnetSpec(design, mode, l1_ratios, pf, self.standardize, self.positive,
-                         full_stats=stats)
+                         full_stats=stats, exclude=_check_exclude(self.exclude, p),
+                         limits=_check_limits(self.lower_limits, self.upper_limits, p))
         pens = spec.penalties(pb)
         if isinstance(self.alphas, (Integral, np.integer)):
             grids = np.array([make_grid(int(self.alphas),
@@ -406,21 +518,29 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         gammas = _check_gammas(self.gamma) if self.relax else None
         splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
+        oof, ids = self._cv_oof(splits, X.shape[0], grids.shape[0], grids.shape[1],
+                                np.float64)
         errors, fold_results = cross_validate_paths(
             spec, Xr, y, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
-            n_jobs=self.n_jobs, gammas=gammas)
+            n_jobs=self.n_jobs, gammas=gammas, oof=oof)
         sel = self._cv_select(errors, splits, sw, grids, gammas=gammas)
         if gammas is not None:
             rel_sel, rel_errors = sel, errors
             sel, errors = plain_view(sel, errors)
         best = sel["best_path"]
-        res = compute_path(pb, pens[best], grids[best], tol=self.tol, max_iter=self.max_iter)
-        warn_unconverged(fold_results + [res])
+        # the full-data path of every l1_ratio (for coef_at & co.), the chosen one first
+        paths = [None] * len(pens)
+        for k in [best] + [k for k in range(len(pens)) if k != best]:
+            paths[k] = compute_path(pb, pens[k], grids[k], tol=self.tol,
+                                    max_iter=self.max_iter)
+        warn_unconverged(fold_results + paths)
         self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
                              l1_ratios=l1_ratios, scalar=np.ndim(self.l1_ratio) == 0,
-                             path=res, fold_results=fold_results)
+                             path=paths, fold_results=fold_results)
+        self._set_dev_ratio(X, y, sw)
+        self._set_oof(oof, ids, np.ndim(self.l1_ratio) == 0)
         if gammas is not None:
             self._set_relaxed_results(sel=rel_sel, errors=rel_errors, gammas=gammas,
                                       scalar=np.ndim(self.l1_ratio) == 0, problem=pb,
-                                      path=res)
+                                      path=paths[rel_sel["best_path"]], l1_ratios=l1_ratios)
         return self

@@ -22,7 +22,7 @@ from ._dask import any_dask, fit_group_lasso, fit_group_lasso_path_cv
 from ._design import Design
 from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
-from ._path import compute_path, warn_points, warn_unconverged
+from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
 from ._relaxed import _check_gammas
 from ._solvers.block_cd import GroupProblem
 from ._validation import (GROUP_LASSO_PATH_CONSTRAINTS, validate_array_params,
@@ -77,7 +77,7 @@ def _group_norms(coef, structure):
 def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=None,
                      n_alphas=100, eps=1e-3, sample_weight=None, fit_intercept=False,
                      standardize=False, tol=1e-4, max_iter=1000, coef_init=None,
-                     return_n_iter=False):
+                     return_n_iter=False, dfmax=None, pmax=None):
     """The (sparse-)group lasso along a decreasing alpha grid, warm-started.
 
     Same return convention as :func:`sklearn.linear_model.enet_path`.
@@ -106,10 +106,16 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     coef_init : array-like of shape (n_features,), default=None
         Warm start for the first point (original scale).
     return_n_iter : bool, default=False
+    dfmax, pmax : int, default=None
+        glmnet's limits counted in groups: from the 5th point on the path ends after the
+        first point with more than ``dfmax`` non-zero groups (kept), and before the first
+        point at which more than ``pmax`` groups have ever been non-zero.
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
+        The points solved (fewer when ``dfmax``/``pmax`` stopped the path; a
+        ``UserWarning`` says where).
     coefs : ndarray of shape (n_features, n_alphas)
     dual_gaps : ndarray of shape (n_alphas,)
         Absolute duality gaps (objective scale above).
@@ -120,13 +126,17 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     sw = validate_sample_weight(sample_weight, X)
     coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype)
     _check_l1_ratio(l1_ratio)
-    _, problem = _prepare(X, y, sw, groups, group_weights, fit_intercept, standardize)
+    structure, problem = _prepare(X, y, sw, groups, group_weights, fit_intercept,
+                                  standardize)
     pen = problem.penalty(l1_ratio)
     grid = make_grid(n_alphas if alphas is None else alphas,
                      lambda: _alpha_max(problem, pen, tol, max_iter), eps)
     w0 = None if coef_init is None else problem.from_original(coef_init)
-    path = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0)
+    path = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
+                        dfmax=dfmax, pmax=pmax,
+                        active=lambda c: _group_norms(c, structure) > 0)
     warn_unconverged([path], "group_lasso_path")
+    warn_stopped(path, len(grid), "group_lasso_path")
     if return_n_iter:
         return path.alphas, path.coefs, path.gaps, path.n_iters
     return path.alphas, path.coefs, path.gaps
@@ -310,6 +320,10 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         alpha, then the largest gamma. ``coef_`` is then the relaxed fit.
     gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
         The relaxation grid (with ``relax=True``); 1, the path itself, is always included.
+    keep : bool, default=False
+        Store the out-of-fold predictions (glmnet's ``keep=TRUE``) as
+        ``oof_predictions_`` and the held-out fold of every sample as ``fold_ids_``. The
+        splits must hold each sample out at most once.
 
     Attributes
     ----------
@@ -320,15 +334,26 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
     alpha_min_, alpha_1se_, alpha_ : float
         The two rule choices and the one used (per ``rule``).
     l1_ratio_ : float
-    coef_path_ : ndarray of shape (n_features, n_alphas)
-        Full-data path for ``l1_ratio_``.
-    intercept_path_ : ndarray of shape (n_alphas,)
-    dual_gap_path_, kkt_violation_path_ : ndarray of shape (n_alphas,)
-        Certificates of the full-data path points.
-    n_iter_path_ : ndarray of shape (n_alphas,)
+    coef_path_ : ndarray of shape (n_features, n_alphas) or (n_l1_ratios, n_features, n_alphas)
+        Full-data path of every ``l1_ratio`` (a leading axis, as ``alphas_``, when
+        ``l1_ratio`` is a list). Read it at any alpha with :meth:`coef_at`,
+        :meth:`intercept_at`, :meth:`predict_at`; tabulate it with :meth:`path_summary`.
+    intercept_path_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
+    dual_gap_path_, kkt_violation_path_ : ndarray, shape of ``intercept_path_``
+        Certified duality gap and largest KKT violation of each full-data path point.
+    n_iter_path_ : ndarray, shape of ``intercept_path_``
         Epochs spent on each full-data path point.
     fold_dual_gap_ : ndarray of shape (n_folds,)
         The largest duality gap over each fold's paths.
+    dev_ratio_path_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
+        Fraction of the (weighted) null deviance explained on the training data by each
+        full-data path point (glmnet's ``dev.ratio``).
+    oof_predictions_ : ndarray of shape (n_samples, n_alphas) or (n_l1_ratios, n_samples, n_alphas)
+        With ``keep=True``: each sample's prediction by the path fitted without its fold
+        (float64; the values ``mse_path_`` is computed from; NaN for samples no split
+        holds out).
+    fold_ids_ : ndarray of shape (n_samples,)
+        With ``keep=True``: the split holding each sample out (-1: none).
     coef_, intercept_, groups_, group_labels_, group_norms_, active_groups_, dual_gap_,
     kkt_violation_
         Of the selected model.
@@ -365,13 +390,14 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         "random_state": ["random_state"],
         "relax": ["boolean"],
         "gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "keep": ["boolean"],
     }
     _check_params = {"alphas": 8, "cv": 3}
 
     def __init__(self, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=100,
                  eps=1e-3, cv=5, rule="min", fit_intercept=True, standardize=False,
                  tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, relax=False,
-                 gamma=(0.0, 0.25, 0.5, 0.75, 1.0)):
+                 gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False):
         self.groups = groups
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
@@ -387,6 +413,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         self.random_state = random_state
         self.relax = relax
         self.gamma = gamma
+        self.keep = keep
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -429,23 +456,31 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         spec = _GroupSpec(X, y, sw, self.groups, self.group_weights, self.fit_intercept,
                           self.standardize, names, l1_ratios)
+        oof, ids = self._cv_oof(splits, X.shape[0], grids.shape[0], grids.shape[1],
+                                np.float64)
         errors, fold_results = cross_validate_paths(
             spec, Xr, y, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
-            n_jobs=self.n_jobs, gammas=gammas)
+            n_jobs=self.n_jobs, gammas=gammas, oof=oof)
         sel = self._cv_select(errors, splits, sw, grids, gammas=gammas)
         if gammas is not None:
             rel_sel, rel_errors = sel, errors
             sel, errors = plain_view(sel, errors)
         best = sel["best_path"]
-        path = compute_path(problem, pens[best], grids[best], tol=self.tol,
-                            max_iter=self.max_iter)
-        warn_unconverged(fold_results + [path], type(self).__name__)
+        # the full-data path of every l1_ratio (for coef_at & co.), the chosen one first
+        paths = [None] * len(pens)
+        for k in [best] + [k for k in range(len(pens)) if k != best]:
+            paths[k] = compute_path(problem, pens[k], grids[k], tol=self.tol,
+                                    max_iter=self.max_iter)
+        warn_unconverged(fold_results + paths, type(self).__name__)
         self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
-                             l1_ratios=l1_ratios, scalar=not multi, path=path,
+                             l1_ratios=l1_ratios, scalar=not multi, path=paths,
                              fold_results=fold_results)
         if gammas is not None:
             self._set_relaxed_results(sel=rel_sel, errors=rel_errors, gammas=gammas,
-                                      scalar=not multi, problem=problem, path=path)
+                                      scalar=not multi, problem=problem,
+                                      path=paths[rel_sel["best_path"]], l1_ratios=l1_ratios)
+        self._set_dev_ratio(X, y, sw)
+        self._set_oof(oof, ids, not multi)
         self.groups_ = structure.groups
         self.group_labels_ = structure.labels
         self.group_norms_ = _group_norms(self.coef_, structure)

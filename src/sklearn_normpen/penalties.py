@@ -27,9 +27,18 @@ class ElasticNetPenalty:
     ``1/σ_j`` is the same as ``a_j = f_j σ_j`` and ``b_j = f_j σ_j²`` on the original scale.
     ``excluded`` features (constant columns under standardisation) are held at zero.
     The intercept is never penalised.
+
+    Box limits ``lower_j <= w_j <= upper_j`` (``lower <= 0 <= upper``; ``positive`` is
+    ``lower = 0``) add the indicator of the box to the penalty. Its conjugate is
+    coordinate-wise (DESIGN.md "Box limits"): with ``a = (z - l1)_+`` (if ``upper > 0``)
+    and ``b = (-z - l1)_+`` (if ``lower < 0``), ``g_j*(z) = h(a, upper) + h(b, -lower)``,
+    ``h(a, u) = a²/(2·l2)`` when ``a <= l2·u``, else ``a·u - l2·u²/2``. A side with a
+    finite bound therefore never constrains the dual point; only pure-l1 features with an
+    infinite bound do (``dual_scale``).
     """
 
-    def __init__(self, l1_ratio, l1_factor, l2_factor=None, excluded=None, positive=False):
+    def __init__(self, l1_ratio, l1_factor, l2_factor=None, excluded=None, positive=False,
+                 lower=None, upper=None):
         self.l1_ratio = float(l1_ratio)
         self.l1_factor = np.asarray(l1_factor, dtype=np.float64)
         self.l2_factor = self.l1_factor if l2_factor is None else np.asarray(
@@ -37,15 +46,99 @@ class ElasticNetPenalty:
         p = self.l1_factor.shape[0]
         self.excluded = np.zeros(p, bool) if excluded is None else np.asarray(excluded, bool)
         self.positive = bool(positive)
+        lo = np.full(p, -np.inf) if lower is None else np.broadcast_to(
+            np.asarray(lower, dtype=np.float64), (p,)).copy()
+        up = np.full(p, np.inf) if upper is None else np.broadcast_to(
+            np.asarray(upper, dtype=np.float64), (p,)).copy()
+        if np.any(lo > 0) or np.any(up < 0):
+            raise ValueError("box limits must contain 0: lower_limits <= 0 <= upper_limits.")
+        free = (self.l1_factor == 0) & (self.l2_factor == 0) & ~self.excluded
+        if np.any(free & (np.isfinite(lo) | np.isfinite(up))):
+            # the certificate projects unpenalised features out of the dual point, which
+            # is only tight when they are free; a binding limit would never certify
+            raise ValueError("lower_limits/upper_limits on an unpenalised feature "
+                             "(penalty_factor 0) are not supported; give it a small "
+                             "positive penalty_factor.")
+        if self.positive:
+            lo = np.maximum(lo, 0.0)
+        self.lower, self.upper = lo, up
+        #: finite limits other than positive's 0: the general (box) formulas are needed
+        self.has_box = bool(np.any(np.isfinite(up)) or np.any(np.isfinite(lo) & (lo < 0))
+                            or (np.any(lo == 0) and not self.positive))
         #: features with no penalty at all (fitted by least squares at every alpha)
         self.unpenalized = (self.l1_factor == 0) & (self.l2_factor == 0) & ~self.excluded
         # the dual constraints: pure-l1 features (a box) and features with a ridge part
         self._ridge = (self.l2_factor * (1 - self.l1_ratio) > 0) & ~self.excluded
         self._box = ~self._ridge & (self.l1_factor * self.l1_ratio > 0) & ~self.excluded
 
+    # -- box limits: the general coordinate-wise formulas ---------------------------------
+    def _box_t(self, zp, l1, l2):
+        """Largest ``t <= 1`` keeping every pure-l1 feature's unbounded sides feasible."""
+        pure = (l2 == 0) & (l1 > 0) & ~self.excluded
+        z = zp[pure]
+        a = np.maximum(np.where(np.isinf(self.upper[pure]), z, 0.0),
+                       np.where(np.isinf(self.lower[pure]), -z, 0.0))
+        lb = l1[pure]
+        over = a > lb
+        return float(np.min(lb[over] / a[over])) if over.any() else 1.0
+
+    def _box_t_open(self, zp, l1, l2):
+        """Largest ``t <= 1`` making every open side of every pure-l1 feature feasible
+        (limits or not): the dual point at which no pure-l1 side costs anything."""
+        pure = (l2 == 0) & (l1 > 0) & ~self.excluded
+        z = zp[pure]
+        a = np.maximum(np.where(self.upper[pure] > 0, z, 0.0),
+                       np.where(self.lower[pure] < 0, -z, 0.0))
+        lb = l1[pure]
+        over = a > lb
+        return float(np.min(lb[over] / a[over])) if over.any() else 1.0
+
+    def _box_conj(self, z, l1, l2):
+        """``Σ_j g_j*(z_j)`` of penalty + box (class docstring) on its finite domain."""
+        keep = ~self.excluded & ~self.unpenalized
+        z, l1, l2 = z[keep], l1[keep], l2[keep]
+        total = 0.0
+        for a, u in (((z - l1), self.upper[keep]), ((-z - l1), -self.lower[keep])):
+            a = np.where(u > 0, np.maximum(a, 0.0), 0.0)
+            act = a > 0
+            a, u, q = a[act], u[act], l2[act]
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                quad = (q > 0) & (a <= q * u)
+                val = np.where(quad, a * a / np.where(q > 0, 2 * q, 1.0),
+                               a * u - 0.5 * q * np.where(np.isinf(u), 0.0, u * u))
+            total += float(np.sum(val))
+        return total
+
+    def _box_kkt(self, z, w, l1, l2):
+        """``max_j dist(z_j, ∂(pen_j + box_j)(w_j))``."""
+        lo, up = self.lower, self.upper
+        # float32 kernels clip to the limit rounded towards 0: within 4 float32 ulps is "on"
+        at_up = (w >= np.where(np.isinf(up), up, up * (1 - 5e-7))) & (w > 0)
+        at_lo = (w <= np.where(np.isinf(lo), lo, lo * (1 - 5e-7))) & (w < 0)
+        inner = (w != 0) & ~at_up & ~at_lo
+        zero = np.maximum(np.where(up > 0, z - l1, 0.0), np.where(lo < 0, -z - l1, 0.0))
+        d = np.where(inner, np.abs(z - l1 * np.sign(w) - l2 * w), np.maximum(zero, 0.0))
+        d = np.where(at_up, np.maximum(l1 + l2 * w - z, 0.0), d)
+        d = np.where(at_lo, np.maximum(z - (-l1 + l2 * w), 0.0), d)
+        d[self.excluded] = 0
+        return float(d.max()) if d.size else 0.0
+
     def terms(self, w, z, zp, alpha):
         """``(value(w), t, conjugate(t·zp), kkt_violation(z, w))`` in one pass: what the
-        certificate needs at one point (``zp``: the gradient after projection)."""
+        certificate needs at one point (``zp``: the gradient after projection). With box
+        limits ``t`` and the conjugate are pairs: two dual candidates."""
+        if self.has_box:
+            w = np.asarray(w, dtype=np.float64)
+            l1, l2 = self._l1_l2(alpha)
+            value = float(l1 @ np.abs(w) + 0.5 * (l2 @ (w * w)))
+            if np.any(w > self.upper) or np.any(w < self.lower):
+                value = np.inf  # outside the box: no finite bound is honest
+            # two valid dual scalings (a far limit makes the first one's conjugate large):
+            # the certificate keeps the better bound
+            t1, t2 = self._box_t(zp, l1, l2), self._box_t_open(zp, l1, l2)
+            return (value, (t1, t2), (self._box_conj(t1 * zp, l1, l2),
+                                      self._box_conj(t2 * zp, l1, l2)),
+                    self._box_kkt(z, w, l1, l2))
         l1, l2 = self._l1_l2(alpha)
         value = float(l1 @ np.abs(w) + 0.5 * (l2 @ (w * w)))
         a = np.maximum(zp, 0) if self.positive else np.abs(zp)
@@ -88,6 +181,10 @@ class ElasticNetPenalty:
         if self.l1_ratio == 0:
             return np.inf
         g = np.asarray(grad, dtype=np.float64)[pen]
+        if self.has_box:  # a side closed by a 0 limit never lets the feature in
+            g = np.maximum(np.where(self.upper[pen] > 0, g, 0.0),
+                           np.where(self.lower[pen] < 0, -g, 0.0))
+            return float(np.max(g / (self.l1_ratio * self.l1_factor[pen])))
         g = np.maximum(g, 0) if self.positive else np.abs(g)
         return float(np.max(g / (self.l1_ratio * self.l1_factor[pen])))
 
@@ -100,6 +197,8 @@ class ElasticNetPenalty:
         nothing here (the certificate projects the former, the latter are fixed at 0)."""
         z = np.asarray(z, dtype=np.float64)
         l1, l2 = self._l1_l2(alpha)
+        if self.has_box:
+            return self._box_t(z, l1, l2)
         box = (l2 == 0) & (l1 > 0) & ~self.excluded
         a = np.maximum(z[box], 0) if self.positive else np.abs(z[box])
         over = a > l1[box]
@@ -113,6 +212,8 @@ class ElasticNetPenalty:
         that :meth:`dual_scale` enforces."""
         z = np.asarray(z, dtype=np.float64)
         l1, l2 = self._l1_l2(alpha)
+        if self.has_box:
+            return self._box_conj(z, l1, l2)
         ridge = (l2 > 0) & ~self.excluded
         a = (np.maximum(z[ridge], 0) if self.positive else np.abs(z[ridge])) - l1[ridge]
         a = np.maximum(a, 0)
@@ -123,6 +224,8 @@ class ElasticNetPenalty:
         w = np.asarray(w, dtype=np.float64)
         g = np.asarray(z, dtype=np.float64)
         l1, l2 = self._l1_l2(alpha)
+        if self.has_box:
+            return self._box_kkt(g, w, l1, l2)
         nz = w != 0
         d = np.where(nz, np.abs(g - l1 * np.sign(w) - l2 * w),
                      np.maximum((g if self.positive else np.abs(g)) - l1, 0))

@@ -7,6 +7,9 @@
 # with S = diag(sample weights). This is N = sum(s) times the package objective, with
 # L1_j = N alpha rho f_j and L2_j = N alpha (1 - rho) f_j. Gaps are returned on this n-scale;
 # the Python layer divides by N. L1_j = inf excludes feature j (its coefficient stays 0).
+# Box limits lower_j <= w_j <= upper_j (lower_j <= 0 <= upper_j; +-inf: none) constrain every
+# update (non-negativity is lower = 0, upper = inf); the gap uses the conjugate of
+# penalty + box, in which a finite limit removes that side's dual constraint.
 #
 # Three kernels share the inline helpers below:
 #   enet_cd_gram    covariance mode: Q = Xc' S Xc and q = Xc' S yc; keeps H = Q w
@@ -37,14 +40,31 @@ from sklearn_normpen._kernels._helpers cimport _soft_threshold, _pos
 
 
 cdef inline floating _cd_update(floating z, floating norm2, floating l1, floating l2,
-                                bint positive) noexcept nogil:
-    """argmin_w 1/2 (norm2 + l2) w^2 - z w + l1 |w| (+ w >= 0 when positive)."""
+                                floating lo, floating up) noexcept nogil:
+    """argmin over lo <= w <= up of 1/2 (norm2 + l2) w^2 - z w + l1 |w| (lo <= 0 <= up):
+    a convex problem in one variable, so clipping the unconstrained minimiser is exact."""
     cdef floating d = norm2 + l2
+    cdef floating v
     if d <= 0:
         return 0
-    if positive:
-        return _pos(z - l1) / d
-    return _soft_threshold(z, l1) / d
+    v = _soft_threshold(z, l1) / d
+    if v > up:
+        return up
+    if v < lo:
+        return lo
+    return v
+
+
+cdef inline double _side_conj(double a, double l2, double u) noexcept nogil:
+    """sup_{0 <= v <= u} a v - l2 / 2 v^2: one side of the conjugate of l1|w| + l2/2 w^2
+    + box at z (a = z - l1 on the upper side, -z - l1 on the lower one, u its limit)."""
+    if a <= 0 or u <= 0:
+        return 0
+    if u == INFINITY:  # no limit: the dual scaling keeps pure-l1 sides at a <= 0
+        return a * a / (2 * l2) if l2 > 0 else 0
+    if l2 > 0 and a <= l2 * u:
+        return a * a / (2 * l2)
+    return a * u - 0.5 * l2 * u * u
 
 
 cdef inline double _enet_pen(double wj, double l1, double l2) noexcept nogil:
@@ -54,8 +74,8 @@ cdef inline double _enet_pen(double wj, double l1, double l2) noexcept nogil:
 
 cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const floating* g,
                                 const floating* L1, const floating* L2, const floating* norm2,
-                                double r_norm2, double r_y, bint positive,
-                                double* kkt) noexcept nogil:
+                                const floating* lo, const floating* up,
+                                double r_norm2, double r_y, double* kkt) noexcept nogil:
     """Duality gap (n-scale) at w with residual r: r_norm2 = ||r||_S^2, r_y = yc' S r,
     g = Xc' S r, over the features idx[0..m) (all of them for the certificate; the
     working set for the restricted problem, w being 0 elsewhere). Also writes the largest
@@ -69,7 +89,8 @@ cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const 
     optimal (their KKT value is reported too).
     """
     # accumulated in double: float32 data still get a float64-accurate certificate
-    cdef double pen = 0, conj = 0, t = 1, a, wj, gj, v, viol = 0
+    cdef double pen = 0, conj = 0, conj2 = 0, t = 1, t2 = 1, a, wj, gj, gt, v, viol = 0
+    cdef double d1, d2
     cdef int j, k
     for k in range(m):
         j = idx[k]
@@ -77,25 +98,55 @@ cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const 
         gj = g[j]
         if wj != 0:
             pen += _enet_pen(wj, L1[j], L2[j])
-            v = fabs(gj - (L1[j] if wj > 0 else -L1[j]) - L2[j] * wj)
-        else:
-            v = _pos(gj - L1[j]) if positive else _pos(fabs(gj) - L1[j])
+            if wj >= up[j]:  # on the upper limit: the normal cone allows g above
+                v = _pos(L1[j] + L2[j] * wj - gj)
+            elif wj <= lo[j]:
+                v = _pos(gj + L1[j] - L2[j] * wj)
+            else:
+                v = fabs(gj - (L1[j] if wj > 0 else -L1[j]) - L2[j] * wj)
+        else:  # a side closed by a 0 limit cannot be violated
+            v = _pos(gj - L1[j]) if up[j] > 0 else 0
+            if lo[j] < 0 and _pos(-gj - L1[j]) > v:
+                v = _pos(-gj - L1[j])
         if v > viol:
             viol = v
         if L2[j] == 0 and L1[j] > 0:
-            a = gj if positive else fabs(gj)
+            # only the sides without a limit constrain the dual point (t); a second
+            # candidate t2 also scales the limited open sides back to conj = 0, which is
+            # the better dual when a limit is far away (its side costs limit * excess)
+            a = 0
+            if up[j] == INFINITY and gj > a:
+                a = gj
+            if lo[j] == -INFINITY and -gj > a:
+                a = -gj
             if a > t * L1[j]:
                 t = a / L1[j]
+            a = 0
+            if up[j] > 0 and gj > a:
+                a = gj
+            if lo[j] < 0 and -gj > a:
+                a = -gj
+            if a > t2 * L1[j]:
+                t2 = a / L1[j]
         elif L2[j] == 0 and L1[j] == 0 and norm2[j] > 0:
             pen += gj * gj / (2 * norm2[j])
     for k in range(m):
         j = idx[k]
-        if L2[j] > 0:
-            a = (<double>g[j] if positive else fabs(<double>g[j])) / t - L1[j]
-            if a > 0:
-                conj += a * a / (2 * L2[j])
+        if L1[j] < INFINITY:
+            gt = <double>g[j] / t
+            conj += _side_conj(gt - L1[j], L2[j], up[j]) + _side_conj(-gt - L1[j], L2[j],
+                                                                      -lo[j])
+            if t2 != t:
+                gt = <double>g[j] / t2
+                conj2 += _side_conj(gt - L1[j], L2[j], up[j]) + _side_conj(
+                    -gt - L1[j], L2[j], -lo[j])
     kkt[0] = viol
-    return (0.5 * r_norm2 + pen) - (r_y / t - 0.5 * r_norm2 / (t * t) - conj)
+    d1 = r_y / t - 0.5 * r_norm2 / (t * t) - conj
+    if t2 != t:  # both are valid dual points: keep the better bound
+        d2 = r_y / t2 - 0.5 * r_norm2 / (t2 * t2) - conj2
+        if d2 > d1:
+            d1 = d2
+    return (0.5 * r_norm2 + pen) - d1
 
 
 cdef inline int _working_set(int p, const floating* w, const floating* g,
@@ -111,14 +162,15 @@ cdef inline int _working_set(int p, const floating* w, const floating* g,
 
 cdef inline int _outer_round(int p, const int* all_idx, const floating* w, const floating* g,
                              const floating* L1, const floating* L2, const floating* norm2,
-                             double r_norm2, double r_y, bint positive, double tol,
+                             const floating* lo, const floating* up,
+                             double r_norm2, double r_y, double tol,
                              int n_iter, int max_iter, floating factor, int* rnd, int* ws,
                              double* gap, double* kkt, bint* converged) noexcept nogil:
     """One outer round's decision, shared by every mode: the certificate over all features
     (gap and kkt written out); stop (returns -1) when gap <= tol (``converged`` set) or the
     epoch budget is spent; else the next working set into ws (strong-rule ``factor`` on the
     first round, the KKT violators afterwards), returning its size."""
-    gap[0] = _gap_and_kkt(p, all_idx, w, g, L1, L2, norm2, r_norm2, r_y, positive, kkt)
+    gap[0] = _gap_and_kkt(p, all_idx, w, g, L1, L2, norm2, lo, up, r_norm2, r_y, kkt)
     if gap[0] <= tol:
         converged[0] = True
         return -1
@@ -135,8 +187,8 @@ cdef inline int _outer_round(int p, const int* all_idx, const floating* w, const
 def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] q,
                  const floating[::1] norm2, floating[::1] H, floating[::1] g,
                  const floating[::1] L1, const floating[::1] L2,
-                 double y_norm2, double tol, double strong_factor,
-                 int max_iter, bint positive):
+                 const floating[::1] lower, const floating[::1] upper,
+                 double y_norm2, double tol, double strong_factor, int max_iter):
     """Coordinate descent with Gram updates. ``H`` must equal ``Q @ w`` on entry (it is kept
     up to date); ``g`` receives ``q - Q w`` at exit. Stops when gap <= ``tol`` (n-scale).
 
@@ -162,8 +214,9 @@ def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] 
                 wH += <double>w[j] * H[j]
             # ||r||^2 = ||y||^2 - 2 w'q + w'Qw ;  y'r = ||y||^2 - w'q
             n_ws = _outer_round(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
-                                y_norm2 - 2 * wq + wH, y_norm2 - wq, positive, tol, n_iter,
-                                max_iter, factor, &rnd, &ws[0], &gap, &kkt, &converged)
+                                &lower[0], &upper[0], y_norm2 - 2 * wq + wH, y_norm2 - wq,
+                                tol, n_iter, max_iter, factor, &rnd, &ws[0], &gap, &kkt,
+                                &converged)
             if n_ws < 0:
                 break
             # one epoch on the working set, then the (O(p)) certificate again
@@ -171,7 +224,7 @@ def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] 
                 j = ws[k]
                 w_old = w[j]
                 z = q[j] - H[j] + Q[j, j] * w_old
-                w_new = _cd_update(z, Q[j, j], L1[j], L2[j], positive)
+                w_new = _cd_update(z, Q[j, j], L1[j], L2[j], lower[j], upper[j])
                 if w_new != w_old:
                     w[j] = w_new
                     d = w_new - w_old
@@ -330,11 +383,12 @@ cdef inline const floating* _true_residual(int n, floating* R, floating* c, cons
 cdef inline bint _anderson_try(design X, const floating* vals, int n, int n_ws, const int* ws,
                                floating* w, const floating* y, const floating* s,
                                bint weighted, const floating* X_mean, const floating* L1,
-                               const floating* L2, bint positive, const floating* snaps,
+                               const floating* L2, const floating* lo, const floating* up,
+                               const floating* snaps,
                                floating* w_acc, floating* R, floating* R_bak,
                                floating* c) noexcept nogil:
     """Extrapolate the snapshots of w on the working set and keep the result only if it
-    lowers the primal objective (and stays >= 0 when ``positive``). On acceptance w, R and
+    lowers the primal objective (and stays within the limits). On acceptance w, R and
     the offset c hold the extrapolated point; otherwise w is the last snapshot and R, c are
     unchanged. Returns whether the point was accepted."""
     cdef double obj_cur, obj_acc
@@ -342,10 +396,9 @@ cdef inline bint _anderson_try(design X, const floating* vals, int n, int n_ws, 
     cdef int j, k
     if not _anderson(n_ws, snaps, w_acc):
         return False
-    if positive:
-        for k in range(n_ws):
-            if w_acc[k] < 0:
-                return False
+    for k in range(n_ws):
+        if w_acc[k] < lo[ws[k]] or w_acc[k] > up[ws[k]]:
+            return False
     obj_cur = _primal_ws(n_ws, ws, w, L1, L2, _weighted_sq(n, R, c[0], s, weighted))
     _copy(n, R, 1, R_bak, 1)
     c_bak = c[0]
@@ -372,9 +425,9 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                               const floating[::1] y, const floating[::1] sw,
                               const floating[::1] X_mean, const floating[::1] norm2,
                               floating[::1] R, floating[::1] g, const floating[::1] L1,
-                              const floating[::1] L2, double n_eff, double tol,
-                              double strong_factor, int max_iter, bint positive,
-                              bint g_valid):
+                              const floating[::1] L2, const floating[::1] lower,
+                              const floating[::1] upper, double n_eff, double tol,
+                              double strong_factor, int max_iter, bint g_valid):
     """The residual-mode solver behind :func:`enet_cd_dense` and :func:`enet_cd_sparse`."""
     cdef bint weighted = sw.shape[0] > 0
     cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
@@ -410,8 +463,8 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                             X_mean[j] * r_sum)
             g_valid = False
             n_ws = _outer_round(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
-                                r_norm2, r_y, positive, tol, n_iter, max_iter, factor, &rnd,
-                                &ws[0], &gap, &kkt, &converged)
+                                &lower[0], &upper[0], r_norm2, r_y, tol, n_iter, max_iter,
+                                factor, &rnd, &ws[0], &gap, &kkt, &converged)
             if n_ws < 0:
                 break
             inner_tol = 0.3 * gap
@@ -423,7 +476,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                     w_old = w[j]
                     gj = _col_dot(X, vals, j, &R[0], s, weighted) + c * nf * X_mean[j]
                     z = gj + norm2[j] * w_old
-                    w_new = _cd_update(z, norm2[j], L1[j], L2[j], positive)
+                    w_new = _cd_update(z, norm2[j], L1[j], L2[j], lower[j], upper[j])
                     if w_new != w_old:
                         w[j] = w_new
                         d = w_new - w_old
@@ -442,8 +495,9 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                         aa_wait -= 1
                     else:
                         ok = _anderson_try(X, vals, n, n_ws, &ws[0], &w[0], &y[0], s,
-                                           weighted, &X_mean[0], &L1[0], &L2[0], positive,
-                                           &snaps[0], &w_acc[0], &R[0], &R_bak[0], &c)
+                                           weighted, &X_mean[0], &L1[0], &L2[0],
+                                           &lower[0], &upper[0], &snaps[0], &w_acc[0], &R[0],
+                                           &R_bak[0], &c)
                     if tried:
                         # a rejected extrapolation costs about an epoch: back off
                         # exponentially (support still changing), retry at once on success
@@ -461,7 +515,8 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                         g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(
                             X_mean[j] * r_sum)
                     gap_ws = _gap_and_kkt(n_ws, &ws[0], &w[0], &g[0], &L1[0], &L2[0],
-                                          &norm2[0], r_norm2, r_y, positive, &kkt_ws)
+                                          &norm2[0], &lower[0], &upper[0], r_norm2, r_y,
+                                          &kkt_ws)
                     if gap_ws <= inner_tol:
                         break
                 e += 1
@@ -472,8 +527,9 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
                   const floating[::1] sw, const floating[::1] X_mean,
                   const floating[::1] norm2, floating[::1] R, floating[::1] g,
                   const floating[::1] L1, const floating[::1] L2,
+                  const floating[::1] lower, const floating[::1] upper,
                   double n_eff, double tol, double strong_factor, int max_iter,
-                  bint positive, bint g_valid=False):
+                  bint g_valid=False):
     """Residual-mode coordinate descent on dense X, centring by ``X_mean`` implicit.
 
     ``y`` is the centred target, ``R`` the true residual ``yc - Xc w`` (in/out), ``sw`` the
@@ -490,7 +546,7 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
     cdef Dense D
     D.n = <int>X.shape[0]
     return _enet_cd_residual(D, &X[0, 0], D.n, <int>X.shape[1], w, y, sw, X_mean, norm2, R,
-                             g, L1, L2, n_eff, tol, strong_factor, max_iter, positive,
+                             g, L1, L2, lower, upper, n_eff, tol, strong_factor, max_iter,
                              g_valid)
 
 
@@ -499,12 +555,13 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
                    const floating[::1] sw, const floating[::1] X_mean,
                    const floating[::1] norm2, floating[::1] R, floating[::1] g,
                    const floating[::1] L1, const floating[::1] L2,
+                   const floating[::1] lower, const floating[::1] upper,
                    double n_eff, double tol, double strong_factor, int max_iter,
-                   bint positive, bint g_valid=False):
+                   bint g_valid=False):
     """Residual-mode coordinate descent on CSC X (int32 indices), centring implicit.
 
     Same contract as :func:`enet_cd_dense`.
     """
     return _enet_cd_residual(_csc(X_indices, X_indptr), _ptr(X_data), n_samples,
                              <int>X_indptr.shape[0] - 1, w, y, sw, X_mean, norm2, R, g, L1,
-                             L2, n_eff, tol, strong_factor, max_iter, positive, g_valid)
+                             L2, lower, upper, n_eff, tol, strong_factor, max_iter, g_valid)

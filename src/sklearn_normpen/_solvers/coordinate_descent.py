@@ -201,25 +201,41 @@ class EnetProblem:
         return self._unpen_cache[key]
 
     # -- solves -------------------------------------------------------------------------------
-    def _kernel(self, w, L1, L2, tol_n, max_iter, positive, factor):
+    def _limits(self, penalty=None):
+        """The box ``(lower, upper)`` in the kernel dtype, rounded towards 0 so that a
+        clipped float32 coefficient is feasible in float64 too (None: no limits)."""
+        p, dt = self.n_features, self.dtype
+        if penalty is None:
+            return np.full(p, -np.inf, dtype=dt), np.full(p, np.inf, dtype=dt)
+        out = []
+        for b in (penalty.lower, penalty.upper):
+            c = np.asarray(b, dtype=dt)
+            over = np.abs(c.astype(np.float64)) > np.abs(b)
+            if over.any():
+                c[over] = np.nextafter(c[over], dt.type(0))
+            out.append(np.ascontiguousarray(c))
+        return tuple(out)
+
+    def _kernel(self, w, L1, L2, tol_n, max_iter, limits, factor):
+        lower, upper = limits
         if self.mode == "gram":
             self._g_valid = True
             return call_kernel(
                 _cd_enet.enet_cd_gram,
-                w, self.Q, self.q, self.norm2, self.H, self.g, L1, L2, self.yy, tol_n,
-                factor, int(max_iter), bool(positive))
+                w, self.Q, self.q, self.norm2, self.H, self.g, L1, L2, lower, upper, self.yy,
+                tol_n, factor, int(max_iter))
         d = self.design
         if self.mode == "dense":
             out = call_kernel(
                 _cd_enet.enet_cd_dense,
                 w, d.Xk, d.yc, self.sw, self.xk_mean, self.norm2, self.R, self.g, L1, L2,
-                self.N, tol_n, factor, int(max_iter), bool(positive), self._g_valid)
+                lower, upper, self.N, tol_n, factor, int(max_iter), self._g_valid)
         else:
             out = call_kernel(
                 _cd_enet.enet_cd_sparse,
                 w, self.X_data, self.X_indices, self.X_indptr, d.n, d.yc, self.sw,
-                self.xk_mean, self.norm2, self.R, self.g, L1, L2, self.N, tol_n, factor,
-                int(max_iter), bool(positive), self._g_valid)
+                self.xk_mean, self.norm2, self.R, self.g, L1, L2, lower, upper, self.N,
+                tol_n, factor, int(max_iter), self._g_valid)
         self._g_valid = True  # the kernels leave g = Xc' S r (q - Q w) for the state they return
         return out
 
@@ -237,12 +253,12 @@ class EnetProblem:
         L1, L2 = penalty.scaled_weights(alpha, self.N)
         L1 = np.ascontiguousarray(L1, dtype=self.dtype)
         L2 = np.ascontiguousarray(L2, dtype=self.dtype)
+        limits = self._limits(penalty)
 
         def run(inner, left, first):
             if left <= 0:
                 return 0, np.inf
-            gap, _, n_iter, _ = self._kernel(w, L1, L2, inner * self.N, left,
-                                             penalty.positive,
+            gap, _, n_iter, _ = self._kernel(w, L1, L2, inner * self.N, left, limits,
                                              strong_factor if first else 1.0)
             return n_iter, gap / self.N
 
@@ -263,7 +279,7 @@ class EnetProblem:
         # (run even with nothing to fit: the kernel leaves the gradient the certificate reads)
         self._kernel(w, np.ascontiguousarray(L1, dtype=self.dtype),
                      np.ascontiguousarray(L2, dtype=self.dtype), tol_abs * self.N,
-                     max(max_iter, 1000), False, 1.0)
+                     max(max_iter, 1000), self._limits(), 1.0)
         z = project(self.cert_stats(w, penalty)).g
         self._null[key] = (w.copy(), z.copy())
         return w, z
