@@ -85,12 +85,13 @@ def certificate(stats, penalty, alpha, w, datafit=Quadratic):
     zp = projected.g if stats.gp is None else np.asarray(stats.gp, dtype=np.float64)
     value, t, conj, kkt = penalty.terms(w, np.asarray(stats.g, dtype=np.float64), zp, alpha)
     t_dom = datafit.dual_scale(projected)  # the loss's conjugate domain (1: quadratic)
-    if t_dom < t:
-        t, conj = t_dom, penalty.conjugate(t_dom * zp, alpha)
     primal = datafit.value(stats) + value
-    if np.ndim(t):  # several valid dual scalings (box limits): the best bound
-        dual = max(datafit.dual(projected, ti) - ci for ti, ci in zip(t, conj))
-    else:
-        dual = datafit.dual(projected, t) - conj
+    # the penalty may offer several valid dual scalings (box limits): the best bound
+    duals = []
+    for ti, ci in zip(np.atleast_1d(t), np.atleast_1d(conj)):
+        if t_dom < ti:
+            ti, ci = t_dom, penalty.conjugate(t_dom * zp, alpha)
+        duals.append(datafit.dual(projected, ti) - ci)
+    dual = max(duals)
     return Certificate(gap=float(primal - dual), kkt=float(kkt), primal=float(primal),
                        dual=float(dual))

@@ -133,6 +133,15 @@ def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs
     return np.stack([e for e, *_ in out], axis=-1), [c for _, cs, _ in out for c in cs]
 
 
+def full_data_paths(problem, penalties, grids, best, *, tol, max_iter):
+    """The full-data path of every penalty (one per ``l1_ratio``: what ``coef_at`` & co.
+    read), the chosen one (``best``) solved first."""
+    paths = [None] * len(penalties)
+    for k in [best] + [k for k in range(len(penalties)) if k != best]:
+        paths[k] = compute_path(problem, penalties[k], grids[k], tol=tol, max_iter=max_iter)
+    return paths
+
+
 def fold_ids(splits, n_samples):
     """The held-out fold of every sample (glmnet's ``foldid``; -1: never held out). Raises
     when a sample is held out twice (out-of-fold predictions would be ambiguous)."""

@@ -378,7 +378,8 @@ def fit_enet_path_cv(est, X, y, sample_weight, groups):
     from sklearn.utils.parallel import Parallel, delayed
 
     from ._grid import make_grid
-    from ._path import compute_path, warn_unconverged
+    from ._cv import full_data_paths
+    from ._path import warn_unconverged
     from ._solvers.coordinate_descent import EnetProblem
     from ._validation import validate_alphas, validate_array_params, validate_penalty_factor
     from .elastic_net import _alpha_max, _check_l1_ratios, _EnetSpec
@@ -428,10 +429,10 @@ def fit_enet_path_cv(est, X, y, sample_weight, groups):
     fold_results = [c for _, cs in out for c in cs]
     sel = select_on_paths(errors, W, grids)
     best = sel["best_path"]
-    res = compute_path(pb, pens[best], grids[best], tol=est.tol, max_iter=est.max_iter)
-    warn_unconverged(fold_results + [res])
+    paths = full_data_paths(pb, pens, grids, best, tol=est.tol, max_iter=est.max_iter)
+    warn_unconverged(fold_results + paths)
     est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=range(K),
-                        l1_ratios=l1_ratios, scalar=np.ndim(est.l1_ratio) == 0, path=res,
+                        l1_ratios=l1_ratios, scalar=np.ndim(est.l1_ratio) == 0, path=paths,
                         fold_results=fold_results)
     _set_input_attributes(est, p, names)
     return est
@@ -734,7 +735,8 @@ def fit_group_lasso_path_cv(est, X, y, sample_weight, groups):
     from sklearn.utils.parallel import Parallel, delayed
 
     from ._grid import make_grid
-    from ._path import compute_path, warn_unconverged
+    from ._cv import full_data_paths
+    from ._path import warn_unconverged
     from .group_lasso import _check_l1_ratio
     from .selection import select_on_paths
     if groups is not None:
@@ -774,10 +776,10 @@ def fit_group_lasso_path_cv(est, X, y, sample_weight, groups):
     fold_results = [c for _, cs in out for c in cs]
     sel = select_on_paths(errors, W, grids)
     best = sel["best_path"]
-    path = compute_path(problem, pens[best], grids[best], tol=est.tol, max_iter=est.max_iter)
-    warn_unconverged(fold_results + [path], type(est).__name__)
+    paths = full_data_paths(problem, pens, grids, best, tol=est.tol, max_iter=est.max_iter)
+    warn_unconverged(fold_results + paths, type(est).__name__)
     est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=range(K),
-                        l1_ratios=l1_ratios, scalar=not multi, path=path,
+                        l1_ratios=l1_ratios, scalar=not multi, path=paths,
                         fold_results=fold_results)
     _set_group_attributes(est, structure)
     _set_input_attributes(est, p, names)

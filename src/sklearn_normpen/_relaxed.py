@@ -95,7 +95,7 @@ class ActiveSetLS:
 
     def _normal_equations(self, idx):
         from scipy.linalg import solve_triangular
-        Q, q = self._QE, self._qE
+        q = self._qE
         if idx.size > self._max_rank():        # more columns than rows: singular for sure
             return self._min_norm(idx)
         have = np.isin(idx, self._order)

@@ -14,7 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._cv import PathCVMixin, cross_validate_paths, plain_view, resolve_splits
+from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, plain_view,
+                  resolve_splits)
 from ._dask import any_dask, fit_enet_path_cv
 from ._design import Design
 from ._grid import make_grid
@@ -529,10 +530,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
             sel, errors = plain_view(sel, errors)
         best = sel["best_path"]
         # the full-data path of every l1_ratio (for coef_at & co.), the chosen one first
-        paths = [None] * len(pens)
-        for k in [best] + [k for k in range(len(pens)) if k != best]:
-            paths[k] = compute_path(pb, pens[k], grids[k], tol=self.tol,
-                                    max_iter=self.max_iter)
+        paths = full_data_paths(pb, pens, grids, best, tol=self.tol,
+                                max_iter=self.max_iter)
         warn_unconverged(fold_results + paths)
         self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
                              l1_ratios=l1_ratios, scalar=np.ndim(self.l1_ratio) == 0,

@@ -17,7 +17,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._cv import PathCVMixin, cross_validate_paths, plain_view, resolve_splits
+from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, plain_view,
+                  resolve_splits)
 from ._dask import any_dask, fit_group_lasso, fit_group_lasso_path_cv
 from ._design import Design
 from ._grid import make_grid
@@ -467,10 +468,8 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
             sel, errors = plain_view(sel, errors)
         best = sel["best_path"]
         # the full-data path of every l1_ratio (for coef_at & co.), the chosen one first
-        paths = [None] * len(pens)
-        for k in [best] + [k for k in range(len(pens)) if k != best]:
-            paths[k] = compute_path(problem, pens[k], grids[k], tol=self.tol,
-                                    max_iter=self.max_iter)
+        paths = full_data_paths(problem, pens, grids, best, tol=self.tol,
+                                max_iter=self.max_iter)
         warn_unconverged(fold_results + paths, type(self).__name__)
         self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
                              l1_ratios=l1_ratios, scalar=not multi, path=paths,

@@ -48,6 +48,9 @@ class _NullPenalty:
         self.base = base
         self.unpenalized = base.unpenalized
         self.positive = False
+        # no box on the null model's free coefficients (the penalised ones are held at 0)
+        self.lower = np.full(self.unpenalized.shape[0], -np.inf)
+        self.upper = np.full(self.unpenalized.shape[0], np.inf)
 
     def scaled_weights(self, alpha, N):
         return self.base.null_weights()
