@@ -70,6 +70,9 @@ class ElasticNetPenalty:
         # the dual constraints: pure-l1 features (a box) and features with a ridge part
         self._ridge = (self.l2_factor * (1 - self.l1_ratio) > 0) & ~self.excluded
         self._box = ~self._ridge & (self.l1_factor * self.l1_ratio > 0) & ~self.excluded
+        # kernel weights per unit of N·alpha (computed once: a path asks at every alpha)
+        self._L1 = np.where(self.excluded, np.inf, self.l1_ratio * self.l1_factor)
+        self._L2 = np.where(self.excluded, 0.0, (1 - self.l1_ratio) * self.l2_factor)
 
     # -- box limits: the general coordinate-wise formulas ---------------------------------
     def _box_t(self, zp, l1, l2):
@@ -80,7 +83,7 @@ class ElasticNetPenalty:
                        np.where(np.isinf(self.lower[pure]), -z, 0.0))
         lb = l1[pure]
         over = a > lb
-        return float(np.min(lb[over] / a[over])) if over.any() else 1.0
+        return float(np.min(lb[over] / a[over])) * _INSIDE if over.any() else 1.0
 
     def _box_t_open(self, zp, l1, l2):
         """Largest ``t <= 1`` making every open side of every pure-l1 feature feasible
@@ -91,7 +94,7 @@ class ElasticNetPenalty:
                        np.where(self.lower[pure] < 0, -z, 0.0))
         lb = l1[pure]
         over = a > lb
-        return float(np.min(lb[over] / a[over])) if over.any() else 1.0
+        return float(np.min(lb[over] / a[over])) * _INSIDE if over.any() else 1.0
 
     def _box_conj(self, z, l1, l2):
         """``Σ_j g_j*(z_j)`` of penalty + box (class docstring) on its finite domain."""
@@ -147,7 +150,7 @@ class ElasticNetPenalty:
         t = float(np.min(lb[over] / ab[over])) * _INSIDE if over.any() else 1.0
         e = np.maximum(t * a[self._ridge] - l1[self._ridge], 0)
         conj = float(np.sum(e * e / (2 * l2[self._ridge])))
-        return value, t, conj, self.kkt_violation(z, w, alpha)
+        return value, t, conj, self._kkt(np.asarray(z, dtype=np.float64), w, l1, l2)
 
     def value(self, w, alpha):
         w = np.asarray(w, dtype=np.float64)
@@ -158,11 +161,7 @@ class ElasticNetPenalty:
 
     def scaled_weights(self, alpha, N):
         """Kernel penalties ``(L1, L2)`` on the n-scale (``N = Σs``); ``L1 = inf`` excludes."""
-        L1 = N * alpha * self.l1_ratio * self.l1_factor
-        L2 = N * alpha * (1 - self.l1_ratio) * self.l2_factor
-        L1 = np.where(self.excluded, np.inf, L1)
-        L2 = np.where(self.excluded, 0.0, L2)
-        return L1, L2
+        return N * alpha * self._L1, N * alpha * self._L2
 
     def null_weights(self):
         """Penalties of the "null" model: penalised features at zero, unpenalised ones free."""
@@ -222,8 +221,10 @@ class ElasticNetPenalty:
     def kkt_violation(self, z, w, alpha):
         """``max_j dist(z_j, ∂pen_j(w_j))`` with ``z = Xcᵀ S r / Σs`` (0 at the optimum)."""
         w = np.asarray(w, dtype=np.float64)
-        g = np.asarray(z, dtype=np.float64)
         l1, l2 = self._l1_l2(alpha)
+        return self._kkt(np.asarray(z, dtype=np.float64), w, l1, l2)
+
+    def _kkt(self, g, w, l1, l2):
         if self.has_box:
             return self._box_kkt(g, w, l1, l2)
         nz = w != 0

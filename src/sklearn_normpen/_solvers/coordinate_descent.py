@@ -92,7 +92,7 @@ class EnetProblem:
         self.design = design
         self.dtype = np.dtype(design.dtype)
         self.fit_intercept = design.fit_intercept if fit_intercept is None else fit_intercept
-        self._unpen_cache, self._null = {}, {}
+        self._unpen_cache, self._null, self._limit_cache = {}, {}, None
         dt = self.dtype
         if mode == "gram":
             if stats is None:
@@ -207,6 +207,9 @@ class EnetProblem:
         p, dt = self.n_features, self.dtype
         if penalty is None:
             return np.full(p, -np.inf, dtype=dt), np.full(p, np.inf, dtype=dt)
+        cached = self._limit_cache
+        if cached is not None and cached[0] is penalty:  # the same at every alpha
+            return cached[1]
         out = []
         for b in (penalty.lower, penalty.upper):
             c = np.asarray(b, dtype=dt)
@@ -214,7 +217,8 @@ class EnetProblem:
             if over.any():
                 c[over] = np.nextafter(c[over], dt.type(0))
             out.append(np.ascontiguousarray(c))
-        return tuple(out)
+        self._limit_cache = (penalty, tuple(out))
+        return self._limit_cache[1]
 
     def _kernel(self, w, L1, L2, tol_n, max_iter, limits, factor):
         lower, upper = limits
