@@ -39,6 +39,7 @@ class Certificate:
     kkt: float
     primal: float
     dual: float
+    loss: float = np.nan  # the datafit's value (primal minus penalty)
 
 
 @dataclass
@@ -85,7 +86,8 @@ def certificate(stats, penalty, alpha, w, datafit=Quadratic):
     zp = projected.g if stats.gp is None else np.asarray(stats.gp, dtype=np.float64)
     value, t, conj, kkt = penalty.terms(w, np.asarray(stats.g, dtype=np.float64), zp, alpha)
     t_dom = datafit.dual_scale(projected)  # the loss's conjugate domain (1: quadratic)
-    primal = datafit.value(stats) + value
+    loss = datafit.value(stats)
+    primal = loss + value
     # the penalty may offer several valid dual scalings (box limits): the best bound
     duals = []
     for ti, ci in zip(np.atleast_1d(t), np.atleast_1d(conj)):
@@ -94,4 +96,4 @@ def certificate(stats, penalty, alpha, w, datafit=Quadratic):
         duals.append(datafit.dual(projected, ti) - ci)
     dual = max(duals)
     return Certificate(gap=float(primal - dual), kkt=float(kkt), primal=float(primal),
-                       dual=float(dual))
+                       dual=float(dual), loss=float(loss))

@@ -204,25 +204,14 @@ class PathCVMixin(PathAccessMixin):
         self.fold_dual_gap_ = worst.max(axis=1)
         return best, i
 
-    def _set_dev_ratio(self, X, y, sw):
+    def _set_dev_ratio(self, paths):
         """``dev_ratio_path_``: the fraction of the null deviance explained by each
-        full-data path point on the training data (glmnet's ``dev.ratio``); the null model
-        is the weighted mean with an intercept, 0 without."""
-        cp = np.asarray(self.coef_path_, dtype=np.float64)
-        ip = np.asarray(self.intercept_path_, dtype=np.float64)
-        y64 = np.asarray(y, dtype=np.float64)
-        s = np.ones_like(y64) if sw is None else np.asarray(sw, dtype=np.float64)
-        y0 = (s @ y64) / s.sum() if self.fit_intercept else 0.0
-        null = float(s @ (y64 - y0) ** 2)
-        X64 = X.astype(np.float64, copy=False)  # no copy of float64 data
-
-        def ratio(coefs, intercepts):
-            r = y64[:, None] - np.asarray(X64 @ coefs) - intercepts
-            dev = s @ (r * r)
-            return 1.0 - dev / null if null > 0 else np.zeros_like(dev)
-
-        self.dev_ratio_path_ = (np.stack([ratio(c, b) for c, b in zip(cp, ip)])
-                                if cp.ndim == 3 else ratio(cp, ip))
+        full-data path point (glmnet's ``dev.ratio``: 1 - loss / null deviance, the null
+        model being the weighted mean with an intercept, 0 without), read off the
+        certificates: no pass over the data."""
+        paths = paths if isinstance(paths, (list, tuple)) else [paths]
+        dev = [r.dev_ratios for r in paths]
+        self.dev_ratio_path_ = np.stack(dev) if self._multi_path() else dev[0]
 
     def _cv_oof(self, splits, n_samples, n_paths, n_alphas, dtype):
         """With ``keep``: ``(oof buffer, fold ids)`` before the CV loop; else ``(None,

@@ -434,6 +434,7 @@ def fit_enet_path_cv(est, X, y, sample_weight, groups):
     est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=range(K),
                         l1_ratios=l1_ratios, scalar=np.ndim(est.l1_ratio) == 0, path=paths,
                         fold_results=fold_results)
+    est._set_dev_ratio(paths)
     _set_input_attributes(est, p, names)
     return est
 
@@ -781,6 +782,7 @@ def fit_group_lasso_path_cv(est, X, y, sample_weight, groups):
     est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=range(K),
                         l1_ratios=l1_ratios, scalar=not multi, path=paths,
                         fold_results=fold_results)
+    est._set_dev_ratio(paths)
     _set_group_attributes(est, structure)
     _set_input_attributes(est, p, names)
     return est

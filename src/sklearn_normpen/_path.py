@@ -39,6 +39,7 @@ class PathResult:
     tol_abs: float           # the gap target: tol · null deviance
     stop_reason: str = None  # why the path ended before the grid did ("dfmax", "pmax",
     #                          or a GLM problem's early stop, as glmnet), or None
+    dev_ratios: np.ndarray = None  # 1 - loss / null deviance at each point (glmnet's)
 
 
 def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init=None,
@@ -67,7 +68,7 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
         w = problem.start(coef_init)
     coefs = np.empty((problem.n_features, K), dtype=problem.dtype)
     intercepts = np.empty(K)
-    gaps, kkts = np.empty(K), np.empty(K)
+    gaps, kkts, losses = np.empty(K), np.empty(K), np.empty(K)
     n_iters = np.empty(K, dtype=np.intp)
     alpha_prev = None
     path_stop = getattr(problem, "path_stop", None)
@@ -78,7 +79,7 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
         cert, n_iters[k] = problem.solve(w, penalty, alpha, tol_abs, max_iter,
                                          alpha_prev=alpha_prev)
         coefs[:, k], intercepts[k] = problem.to_original(w)
-        gaps[k], kkts[k] = cert.gap, cert.kkt
+        gaps[k], kkts[k], losses[k] = cert.gap, cert.kkt, cert.loss
         alpha_prev = alpha
         if ((k + 1) % 10 == 0 or k + 1 == K) and logger.isEnabledFor(logging.DEBUG):
             logger.debug("path point %d/%d: alpha=%.4g, %d non-zero, gap %.2e "
@@ -100,9 +101,12 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
                 break
     if stop is not None:
         alphas, coefs, intercepts = alphas[:end], coefs[:, :end], intercepts[:end]
-        gaps, kkts, n_iters = gaps[:end], kkts[:end], n_iters[:end]
+        gaps, kkts, n_iters, losses = gaps[:end], kkts[:end], n_iters[:end], losses[:end]
+    # deviance ratio: loss above the saturated model's (0 for the squared loss), per null
+    null, sat = problem.null_deviance, getattr(problem, "saturated_loss", 0.0)
+    dev = 1.0 - (losses - sat) / null if null > 0 else np.zeros_like(losses)
     return PathResult(alphas, coefs, intercepts, gaps, kkts, n_iters, gaps <= tol_abs,
-                      tol_abs, stop)
+                      tol_abs, stop, dev)
 
 
 def warn_stopped(result, n_grid, what="The path"):

@@ -536,7 +536,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
                              l1_ratios=l1_ratios, scalar=np.ndim(self.l1_ratio) == 0,
                              path=paths, fold_results=fold_results)
-        self._set_dev_ratio(X, y, sw)
+        self._set_dev_ratio(paths)
         self._set_oof(oof, ids, np.ndim(self.l1_ratio) == 0)
         if gammas is not None:
             self._set_relaxed_results(sel=rel_sel, errors=rel_errors, gammas=gammas,

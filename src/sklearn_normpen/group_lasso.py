@@ -478,7 +478,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
             self._set_relaxed_results(sel=rel_sel, errors=rel_errors, gammas=gammas,
                                       scalar=not multi, problem=problem,
                                       path=paths[rel_sel["best_path"]], l1_ratios=l1_ratios)
-        self._set_dev_ratio(X, y, sw)
+        self._set_dev_ratio(paths)
         self._set_oof(oof, ids, not multi)
         self.groups_ = structure.groups
         self.group_labels_ = structure.labels

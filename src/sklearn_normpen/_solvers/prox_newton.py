@@ -102,6 +102,7 @@ class GLMProblem:
         # the unit of tol: half the null deviance (intercept-only minus saturated loss)
         mean = GLMStats(self.y64, None, None, d.sw64, d.N).mean
         self._saturated = mean(datafit.saturated(self.y64))
+        self.saturated_loss = self._saturated  # for the path's deviance ratios
         self.null_deviance = max(
             mean(datafit.loss(self.y64, np.full(d.n, self._b0))) - self._saturated, 0.0)
         self._null, self._unpen_cache = {}, {}
