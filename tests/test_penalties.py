@@ -37,12 +37,21 @@ def test_sparse_group_dual_scale_is_feasible_and_tight(rho):
         assert t == pytest.approx(lo, rel=1e-10)
 
 
-def test_elastic_net_terms_match_the_separate_methods():
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.7, 0.0])
+@pytest.mark.parametrize("positive", [False, True])
+def test_elastic_net_terms_match_the_separate_methods(l1_ratio, positive):
+    """The fused per-point ``terms`` equals value / dual_scale / conjugate / kkt_violation
+    (unpenalised, excluded, ridge-only and pure-l1 features, with and without positive)."""
     rng = np.random.default_rng(3)
     f = rng.uniform(0, 2, 30)
     f[:3] = 0
-    pen = ElasticNetPenalty(0.7, f, f * 1.5, positive=False)
+    excluded = np.zeros(30, bool)
+    excluded[5:7] = True
+    pen = ElasticNetPenalty(l1_ratio, f, f * 1.5, excluded=excluded, positive=positive)
     w = rng.standard_normal(30) * (rng.random(30) < 0.4)
+    w[excluded] = 0
+    if positive:
+        w = np.abs(w)
     z, zp = rng.standard_normal(30), rng.standard_normal(30)
     zp[:3] = 0
     value, t, conj, kkt = pen.terms(w, z, zp, 0.4)

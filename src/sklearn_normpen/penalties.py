@@ -73,6 +73,10 @@ class ElasticNetPenalty:
         # kernel weights per unit of N·alpha (computed once: a path asks at every alpha)
         self._L1 = np.where(self.excluded, np.inf, self.l1_ratio * self.l1_factor)
         self._L2 = np.where(self.excluded, 0.0, (1 - self.l1_ratio) * self.l2_factor)
+        # per unit of alpha, for the certificate's terms (see terms)
+        with np.errstate(divide="ignore"):
+            self._inv_box = np.where(self._box, 1.0 / (self.l1_ratio * self.l1_factor), 0.0)
+        self._ridge_idx = np.flatnonzero(self._ridge)
 
     # -- box limits: the general coordinate-wise formulas ---------------------------------
     def _box_t(self, zp, l1, l2):
@@ -142,15 +146,30 @@ class ElasticNetPenalty:
             return (value, (t1, t2), (self._box_conj(t1 * zp, l1, l2),
                                       self._box_conj(t2 * zp, l1, l2)),
                     self._box_kkt(z, w, l1, l2))
-        l1, l2 = self._l1_l2(alpha)
-        value = float(l1 @ np.abs(w) + 0.5 * (l2 @ (w * w)))
+        # (one pass over the features per quantity: a path calls this at every point)
+        w = np.asarray(w, dtype=np.float64)
+        z = np.asarray(z, dtype=np.float64)
+        nz = np.flatnonzero(w)
+        wn = w[nz]
+        l1n = alpha * self._L1[nz]  # finite: excluded features stay at 0
+        l2n = alpha * self._L2[nz]
+        value = float(l1n @ np.abs(wn) + 0.5 * (l2n @ (wn * wn)))
         a = np.maximum(zp, 0) if self.positive else np.abs(zp)
-        ab, lb = a[self._box], l1[self._box]
-        over = ab > lb
-        t = float(np.min(lb[over] / ab[over])) * _INSIDE if over.any() else 1.0
-        e = np.maximum(t * a[self._ridge] - l1[self._ridge], 0)
-        conj = float(np.sum(e * e / (2 * l2[self._ridge])))
-        return value, t, conj, self._kkt(np.asarray(z, dtype=np.float64), w, l1, l2)
+        m = float(np.max(a * self._inv_box)) / alpha if a.size else 0.0
+        t = 1.0 if m <= 1 else _INSIDE / m
+        conj = 0.0
+        if self._ridge_idx.size:
+            r = self._ridge_idx
+            e = np.maximum(t * a[r] - alpha * self._L1[r], 0)
+            conj = float(np.sum(e * e / (2 * alpha * self._L2[r])))
+        # KKT: at zero, (|z_j| or z_j) - l1_j (excluded: L1 = inf); elsewhere the residual
+        # of the stationarity condition
+        az = np.maximum(z, 0) if self.positive else np.abs(z)
+        d0 = az - alpha * self._L1
+        if nz.size:
+            d0[nz] = np.abs(z[nz] - l1n * np.sign(wn) - l2n * wn)
+        kkt = float(max(np.max(d0), 0.0)) if d0.size else 0.0
+        return value, t, conj, kkt
 
     def value(self, w, alpha):
         w = np.asarray(w, dtype=np.float64)
