@@ -472,6 +472,8 @@ _BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G", "Q:q", "qoff:G:intp",
                "gap_freq:-", "max_inner:-", "inner_eps:-", "buf:b:out", "wold:k:out"]
 _CSC = ["data:nnz", "indices:nnz:int", "indptr:p+1:int"]
 KERNEL_SIGNATURES = {
+    "enet_terms": ["w:p:f64", "z:p:f64", "zp:p:f64", "L1:p:f64", "L2:p:f64",
+                   "inv_box:p:f64", "ridge:r:int", "alpha:-", "positive:-", "inside:-"],
     "enet_cd_gram": ["w:p:out", "Q:p,p:F", "q:p", "norm2:p", "H:p:out", "g:p:out"]
     + _ENET_TAIL,
     "enet_cd_dense": ["w:p:out", "X:n,p:F", "y:n", "sw:n:opt", "X_mean:p", "norm2:p",
@@ -488,10 +490,27 @@ KERNEL_SIGNATURES = {
 
 
 def _parse_signature(entries):
+    """Pre-parsed entries ``(name, kind, bind, axes, flags, want)``: ``kind`` is "scalar",
+    "bind" (a scalar that binds the size ``bind``) or "array"; ``axes`` the ``(symbol,
+    offset)`` of each axis; ``want`` the required dtype ("float": float32/64 shared by the
+    floating arguments). Parsed once: the checks run before every kernel call."""
     out = []
     for e in entries:
         name, shape, *flags = e.split(":")
-        out.append((name, shape, set(flags[0].split(",")) if flags else set()))
+        flags = frozenset(flags[0].split(",")) if flags else frozenset()
+        if shape == "-":
+            out.append((name, "scalar", None, (), flags, None))
+            continue
+        if shape.startswith("="):
+            out.append((name, "bind", shape[1:], (), flags, None))
+            continue
+        axes = []
+        for sym in shape.split(","):
+            base, _, off = sym.partition("+")
+            axes.append((base, int(off or 0), sym))
+        want = (np.dtype(np.intc) if "int" in flags else np.dtype(np.intp) if "intp" in flags
+                else np.dtype(np.float64) if "f64" in flags else "float")
+        out.append((name, "array", None, tuple(axes), flags, want))
     return out
 
 
@@ -543,40 +562,31 @@ def check_kernel_call(kernel, args):
     if len(args) < len(sig):
         raise ValueError(f"{kernel}: expected {len(sig)} arguments, got {len(args)}.")
     dims, source, arrays, fdtype = {}, {}, {}, None
-    for (name, shape, flags), arr in zip(sig, args):
-        where = f"{kernel}: argument {name}"
-        if shape == "-" or shape.startswith("="):
-            if shape.startswith("="):
-                dims[shape[1:]] = int(arr)
-            arrays[name] = arr
+    for (name, kind, bind, axes, flags, want), arr in zip(sig, args):
+        arrays[name] = arr
+        if kind == "scalar":
             continue
+        if kind == "bind":
+            dims[bind] = int(arr)
+            continue
+        where = f"{kernel}: argument {name}"
         if not isinstance(arr, np.ndarray):
             raise ValueError(f"{where} must be an ndarray; got {type(arr).__name__}.")
-        arrays[name] = arr
-        if "int" in flags or "intp" in flags:
-            want = np.intc if "int" in flags else np.intp
-            if arr.dtype != want:
-                raise ValueError(f"{where} has dtype {arr.dtype}, expected "
-                                 f"{np.dtype(want)}.")
-        elif "f64" in flags:
-            if arr.dtype != np.float64:
-                raise ValueError(f"{where} has dtype {arr.dtype}, expected float64.")
-        else:
-            if arr.dtype not in (np.float32, np.float64):
+        if want == "float":
+            if arr.dtype != np.float32 and arr.dtype != np.float64:
                 raise ValueError(f"{where} has dtype {arr.dtype}, expected float32/64.")
             fdtype = arr.dtype if fdtype is None else fdtype
             if arr.dtype != fdtype:
                 raise ValueError(f"{where} has dtype {arr.dtype}, but the other floating "
                                  f"arguments are {fdtype}.")
-        syms = shape.split(",")
-        if arr.ndim != len(syms):
-            raise ValueError(f"{where} must be {len(syms)}-D; got shape {arr.shape}.")
-        for axis, sym in enumerate(syms):
+        elif arr.dtype != want:
+            raise ValueError(f"{where} has dtype {arr.dtype}, expected {want}.")
+        if arr.ndim != len(axes):
+            raise ValueError(f"{where} must be {len(axes)}-D; got shape {arr.shape}.")
+        for axis, (base, off, sym) in enumerate(axes):
             size = arr.shape[axis]
-            if "opt" in flags and size == 0:
+            if size == 0 and "opt" in flags:
                 continue
-            base, _, off = sym.partition("+")
-            off = int(off or 0)
             if base not in dims:
                 dims[base] = size - off
                 source[base] = name

@@ -9,6 +9,9 @@ A new penalty is one class here plus its prox in a ``.pxd``.
 """
 import numpy as np
 
+from ._kernels import _cd_enet
+from ._validation import call_kernel
+
 # A computed scaling t = bound / |z| can land one rounding unit outside the dual domain;
 # stepping a relative 1e-15 inside keeps the dual point feasible (the bound valid) at a
 # cost far below any tolerance.
@@ -76,7 +79,7 @@ class ElasticNetPenalty:
         # per unit of alpha, for the certificate's terms (see terms)
         with np.errstate(divide="ignore"):
             self._inv_box = np.where(self._box, 1.0 / (self.l1_ratio * self.l1_factor), 0.0)
-        self._ridge_idx = np.flatnonzero(self._ridge)
+        self._ridge_idx = np.flatnonzero(self._ridge).astype(np.intc)
 
     # -- box limits: the general coordinate-wise formulas ---------------------------------
     def _box_t(self, zp, l1, l2):
@@ -146,30 +149,12 @@ class ElasticNetPenalty:
             return (value, (t1, t2), (self._box_conj(t1 * zp, l1, l2),
                                       self._box_conj(t2 * zp, l1, l2)),
                     self._box_kkt(z, w, l1, l2))
-        # (one pass over the features per quantity: a path calls this at every point)
-        w = np.asarray(w, dtype=np.float64)
-        z = np.asarray(z, dtype=np.float64)
-        nz = np.flatnonzero(w)
-        wn = w[nz]
-        l1n = alpha * self._L1[nz]  # finite: excluded features stay at 0
-        l2n = alpha * self._L2[nz]
-        value = float(l1n @ np.abs(wn) + 0.5 * (l2n @ (wn * wn)))
-        a = np.maximum(zp, 0) if self.positive else np.abs(zp)
-        m = float(np.max(a * self._inv_box)) / alpha if a.size else 0.0
-        t = 1.0 if m <= 1 else _INSIDE / m
-        conj = 0.0
-        if self._ridge_idx.size:
-            r = self._ridge_idx
-            e = np.maximum(t * a[r] - alpha * self._L1[r], 0)
-            conj = float(np.sum(e * e / (2 * alpha * self._L2[r])))
-        # KKT: at zero, (|z_j| or z_j) - l1_j (excluded: L1 = inf); elsewhere the residual
-        # of the stationarity condition
-        az = np.maximum(z, 0) if self.positive else np.abs(z)
-        d0 = az - alpha * self._L1
-        if nz.size:
-            d0[nz] = np.abs(z[nz] - l1n * np.sign(wn) - l2n * wn)
-        kkt = float(max(np.max(d0), 0.0)) if d0.size else 0.0
-        return value, t, conj, kkt
+        # the inner loop is compiled: a path calls this at every point, over every feature
+        return call_kernel(_cd_enet.enet_terms, np.ascontiguousarray(w, dtype=np.float64),
+                           np.ascontiguousarray(z, dtype=np.float64),
+                           np.ascontiguousarray(zp, dtype=np.float64), self._L1, self._L2,
+                           self._inv_box, self._ridge_idx, float(alpha), self.positive,
+                           _INSIDE)
 
     def value(self, w, alpha):
         w = np.asarray(w, dtype=np.float64)

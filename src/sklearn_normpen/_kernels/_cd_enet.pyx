@@ -565,3 +565,51 @@ def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X
     return _enet_cd_residual(_csc(X_indices, X_indptr), _ptr(X_data), n_samples,
                              <int>X_indptr.shape[0] - 1, w, y, sw, X_mean, norm2, R, g, L1,
                              L2, lower, upper, n_eff, tol, strong_factor, max_iter, g_valid)
+
+
+# ---------------------------------------------------------------------------------------
+# The elastic-net penalty's share of the package certificate (not a stopping rule)
+# ---------------------------------------------------------------------------------------
+
+def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
+               const double[::1] L1, const double[::1] L2, const double[::1] inv_box,
+               const int[::1] ridge, double alpha, bint positive, double inside):
+    """``(value, t, conjugate, kkt)`` of ``penalties.ElasticNetPenalty.terms`` (no box
+    limits) in one pass over the features, in double: ``l1 = alpha L1``, ``l2 = alpha L2``
+    (``L1 = inf``: an excluded feature), ``value = Σ l1|w| + l2 w²/2``, ``t`` the largest
+    scaling (times ``inside``) keeping ``t·|zp_j| <= l1_j`` on the pure-l1 features
+    (``inv_box = 1/L1`` there, 0 elsewhere), the conjugate ``Σ (t|zp| - l1)_+²/(2 l2)`` over
+    the ``ridge`` features, and the largest KKT violation of ``z`` at ``w`` (one-sided
+    ``|·|`` when ``positive``). The Python layer owns the certificate; this is its inner
+    loop."""
+    cdef Py_ssize_t j, k, p = w.shape[0]
+    cdef double value = 0, m = 0, a, wj, l1, l2, t, conj = 0, e, kkt = 0, d
+    with nogil:
+        for j in range(p):
+            a = zp[j]
+            a = (a if a > 0 else 0) if positive else fabs(a)
+            a = a * inv_box[j]
+            if a > m:
+                m = a
+            wj = w[j]
+            if wj != 0:
+                l1 = alpha * L1[j]
+                l2 = alpha * L2[j]
+                value += l1 * fabs(wj) + 0.5 * l2 * wj * wj
+                d = fabs(z[j] - (l1 if wj > 0 else -l1) - l2 * wj)
+            else:
+                a = z[j]
+                a = a if positive else fabs(a)
+                d = a - alpha * L1[j]
+            if d > kkt:
+                kkt = d
+        m = m / alpha
+        t = 1.0 if m <= 1 else inside / m
+        for k in range(ridge.shape[0]):
+            j = ridge[k]
+            a = zp[j]
+            a = (a if a > 0 else 0) if positive else fabs(a)
+            e = t * a - alpha * L1[j]
+            if e > 0:
+                conj += e * e / (2 * alpha * L2[j])
+    return value, t, conj, kkt
