@@ -10,13 +10,13 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score, zero_one_loss
 from sklearn.model_selection import GridSearchCV, PredefinedSplit, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from _oracle import (logistic_gap, logistic_primal, reference_optimum_logistic_cvxpy)
+from _sklearn_refs import logistic_regression
 from sklearn_normpen import ElasticNetClassifier, ElasticNetClassifierPathCV
 from sklearn_normpen._design import Design
 from sklearn_normpen._path import compute_path
@@ -115,7 +115,7 @@ def test_matches_sklearn_saga(l1_ratio, sparse):
                                     max_iter=100000).fit(Xf, y)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ref = LogisticRegression(solver="saga", l1_ratio=l1_ratio, C=1 / (n * alpha),
+            ref = logistic_regression(solver="saga", l1_ratio=l1_ratio, C=1 / (n * alpha),
                                      tol=1e-12, max_iter=200000).fit(Xf, y)
         np.testing.assert_allclose(ours.coef_, ref.coef_, atol=5e-5)
         np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=5e-5)
@@ -130,7 +130,7 @@ def test_ridge_matches_sklearn_lbfgs():
     alpha, n = 0.02, X.shape[0]
     ours = ElasticNetClassifier(alpha=alpha, l1_ratio=0.0, tol=1e-13,
                                 max_iter=100000).fit(X, y)
-    ref = LogisticRegression(C=1 / (n * alpha), l1_ratio=0.0, tol=1e-12,
+    ref = logistic_regression(C=1 / (n * alpha), l1_ratio=0.0, tol=1e-12,
                              max_iter=10000).fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)

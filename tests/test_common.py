@@ -32,8 +32,28 @@ def _instances():
     return out
 
 
+# scikit-learn < 1.7 binarises y for binary-only classifiers by comparing with its FIRST
+# entry, after shuffling the weighted copy but not the repeated one: the two fits of its
+# weight-equivalence check then see different labels (the check itself is fixed later;
+# on current scikit-learn these estimators pass it, and tests/test_classification.py checks
+# weights = repeated rows directly).
+_OLD_BINARY_WEIGHT_CHECK = {
+    f"check_sample_weight_equivalence_on_{kind}_data":
+        "scikit-learn < 1.7 binarises y inconsistently between the weighted and the "
+        "repeated fit of this check (binary-only classifier)"
+    for kind in ("dense", "sparse")}
+
+
 def _expected_failed(estimator):
-    return dict(getattr(estimator, "_expected_failed_checks", {}))
+    out = dict(getattr(estimator, "_expected_failed_checks", {}))
+    from sklearn.utils.fixes import parse_version
+    import sklearn
+    tags = estimator.__sklearn_tags__()
+    binary_only = (tags.classifier_tags is not None
+                   and not tags.classifier_tags.multi_class)
+    if binary_only and parse_version(sklearn.__version__) < parse_version("1.7"):
+        out.update(_OLD_BINARY_WEIGHT_CHECK)
+    return out
 
 
 ESTIMATORS = _instances()

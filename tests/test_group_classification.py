@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.special import expit
-from sklearn.linear_model import LogisticRegression
 
 from sklearn_normpen import GroupLassoClassifier, GroupLassoClassifierPathCV
+from _sklearn_refs import logistic_regression
 
 GROUPS = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]]
 
@@ -77,7 +77,7 @@ def test_singleton_groups_are_the_lasso():
                                tol=1e-12, max_iter=100000).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = LogisticRegression(solver="saga", l1_ratio=1.0, C=1 / (n * alpha), tol=1e-12,
+        ref = logistic_regression(solver="saga", l1_ratio=1.0, C=1 / (n * alpha), tol=1e-12,
                                  max_iter=200000).fit(X, y)
     np.testing.assert_allclose(clf.coef_, ref.coef_, atol=5e-5)
 
