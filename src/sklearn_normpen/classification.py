@@ -273,7 +273,71 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
 # Single alpha
 # ---------------------------------------------------------------------------------------
 
-class ElasticNetClassifier(_LinearBinaryClassifier):
+class _EnetGLMParams:
+    """The parameters of the single-alpha elastic-net GLM estimators (every family)."""
+
+    _parameter_constraints = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
+        "penalty_factor": ["array-like", None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=False,
+                 penalty_factor=None, tol=1e-4, max_iter=1000):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+
+
+
+class _EnetGLMPathCVParams:
+    """The parameters of the elastic-net GLM path-CV estimators (every family); each class
+    adds ``measure`` to ``_parameter_constraints`` with its family's measures."""
+
+    _parameter_constraints = {
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "cv": ["cv_object"],
+        "rule": [StrOptions({"min", "1se"})],
+        "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
+        "penalty_factor": ["array-like", None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    _check_params = {"alphas": 8, "cv": 3}
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, measure="deviance",
+                 rule="min", fit_intercept=True, standardize=False, penalty_factor=None,
+                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.cv = cv
+        self.measure = measure
+        self.rule = rule
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.penalty_factor = penalty_factor
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+
+class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
     """Binary logistic regression with an elastic-net penalty, fitted to a certified
     duality gap (glmnet's binomial family at one ``alpha``).
 
@@ -319,26 +383,6 @@ class ElasticNetClassifier(_LinearBinaryClassifier):
     -----
     Binary only: the multinomial family is not implemented yet.
     """
-
-    _parameter_constraints = {
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "fit_intercept": ["boolean"],
-        "standardize": ["boolean"],
-        "penalty_factor": ["array-like", None],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-    }
-
-    def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=False,
-                 penalty_factor=None, tol=1e-4, max_iter=1000):
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -392,7 +436,8 @@ class _GLMSpec:
                 for r in self.l1_ratios]
 
 
-class ElasticNetClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
+class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
+                                 _LinearBinaryClassifier):
     """Binary logistic regression with an elastic-net penalty whose whole regularisation
     path is cross-validated, ``cv.glmnet(family="binomial")`` style.
 
@@ -462,40 +507,8 @@ class ElasticNetClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
     feature_names_in_ : ndarray of str
     """
 
-    _parameter_constraints = {
-        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
-        "eps": [Interval(Real, 0, 1, closed="neither")],
-        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "cv": ["cv_object"],
-        "measure": [StrOptions(set(MEASURES))],
-        "rule": [StrOptions({"min", "1se"})],
-        "fit_intercept": ["boolean"],
-        "standardize": ["boolean"],
-        "penalty_factor": ["array-like", None],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-    }
-
-    _check_params = {"alphas": 8, "cv": 3}
-
-    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, measure="deviance",
-                 rule="min", fit_intercept=True, standardize=False, penalty_factor=None,
-                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
-        self.l1_ratio = l1_ratio
-        self.eps = eps
-        self.alphas = alphas
-        self.cv = cv
-        self.measure = measure
-        self.rule = rule
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.n_jobs = n_jobs
-        self.random_state = random_state
+    _parameter_constraints = {**_EnetGLMPathCVParams._parameter_constraints,
+                              "measure": [StrOptions(set(MEASURES))]}
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):

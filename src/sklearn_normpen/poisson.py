@@ -11,7 +11,7 @@ Families are dedicated classes (like scikit-learn's ``LogisticRegression`` /
 ``PoissonRegressor``), not a ``family`` parameter: ``predict`` returns the mean ``e^η``,
 ``score`` is the deviance D², and the input checks (counts >= 0) belong to the class.
 """
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
@@ -19,11 +19,12 @@ from sklearn.model_selection import KFold
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions, _fit_context
+from ._compat import StrOptions, _fit_context
 from ._cv import PathCVMixin
 from ._validation import (validate_array_params, validate_penalty_factor,
                           validate_sample_weight, validate_X_predict, validate_Xy)
-from .classification import _check_tol, _cols, _fit_path_cv, _fit_single_alpha, _wmean
+from .classification import (_EnetGLMParams, _EnetGLMPathCVParams, _check_tol, _cols,
+                             _fit_path_cv, _fit_single_alpha, _wmean)
 from .datafits import Poisson
 
 
@@ -112,7 +113,7 @@ class _PoissonBase(RegressorMixin, BaseEstimator):
         return tags
 
 
-class ElasticNetPoissonRegressor(_PoissonBase):
+class ElasticNetPoissonRegressor(_EnetGLMParams, _PoissonBase):
     """Poisson regression (log link) with an elastic-net penalty, fitted to a certified
     duality gap (glmnet's poisson family at one ``alpha``).
 
@@ -145,26 +146,6 @@ class ElasticNetPoissonRegressor(_PoissonBase):
     feature_names_in_ : ndarray of str
     """
 
-    _parameter_constraints = {
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "fit_intercept": ["boolean"],
-        "standardize": ["boolean"],
-        "penalty_factor": ["array-like", None],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-    }
-
-    def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=False,
-                 penalty_factor=None, tol=1e-4, max_iter=1000):
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -188,7 +169,7 @@ class ElasticNetPoissonRegressor(_PoissonBase):
         return self
 
 
-class ElasticNetPoissonRegressorPathCV(PathCVMixin, _PoissonBase):
+class ElasticNetPoissonRegressorPathCV(_EnetGLMPathCVParams, PathCVMixin, _PoissonBase):
     """Poisson regression with an elastic-net penalty whose whole path is
     cross-validated, ``cv.glmnet(family="poisson")`` style.
 
@@ -222,40 +203,8 @@ class ElasticNetPoissonRegressorPathCV(PathCVMixin, _PoissonBase):
         As in :class:`~sklearn_normpen.ElasticNetClassifierPathCV`.
     """
 
-    _parameter_constraints = {
-        "l1_ratio": [Interval(Real, 0, 1, closed="both"), "array-like"],
-        "eps": [Interval(Real, 0, 1, closed="neither")],
-        "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "cv": ["cv_object"],
-        "measure": [StrOptions(set(MEASURES))],
-        "rule": [StrOptions({"min", "1se"})],
-        "fit_intercept": ["boolean"],
-        "standardize": ["boolean"],
-        "penalty_factor": ["array-like", None],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "n_jobs": [Integral, None],
-        "random_state": ["random_state"],
-    }
-
-    _check_params = {"alphas": 8, "cv": 3}
-
-    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, measure="deviance",
-                 rule="min", fit_intercept=True, standardize=False, penalty_factor=None,
-                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
-        self.l1_ratio = l1_ratio
-        self.eps = eps
-        self.alphas = alphas
-        self.cv = cv
-        self.measure = measure
-        self.rule = rule
-        self.fit_intercept = fit_intercept
-        self.standardize = standardize
-        self.penalty_factor = penalty_factor
-        self.tol = tol
-        self.max_iter = max_iter
-        self.n_jobs = n_jobs
-        self.random_state = random_state
+    _parameter_constraints = {**_EnetGLMPathCVParams._parameter_constraints,
+                              "measure": [StrOptions(set(MEASURES))]}
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
