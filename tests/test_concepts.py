@@ -90,8 +90,8 @@ def test_lasso_is_the_laplace_map_with_alpha_sigma2_over_n_beta():
     best = _neg_log_posterior(X, y, fit.coef_, fit.intercept_, sigma2, lp)
     rng = np.random.default_rng(1)
     for _ in range(200):
-        d = 1e-3 * rng.standard_normal(X.shape[1])
-        assert _neg_log_posterior(X, y, fit.coef_ + d, fit.intercept_, sigma2, lp) >= best - 1e-10
+        w = fit.coef_ + 1e-3 * rng.standard_normal(X.shape[1])
+        assert _neg_log_posterior(X, y, w, fit.intercept_, sigma2, lp) >= best - 1e-10
 
 
 def test_ridge_is_the_gaussian_map_in_both_scalings():
