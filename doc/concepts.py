@@ -58,7 +58,7 @@ axes[1].invert_xaxis()
 axes[1].set_xlabel("alpha (log scale)")
 axes[1].set_ylabel("budget t = Ω(ŵ_α) (log scale)")
 axes[1].legend(fontsize="small")
-axes[1].set_title("Each alpha gives one budget, never increasing in alpha")
+axes[1].set_title("One budget per alpha, non-increasing in alpha")
 save(fig, "constrained")
 
 # ----------------------------------------------------------------- 2. Bayesian reading
