@@ -12,7 +12,9 @@
 # Singletons take the exact scalar step; with rho = 0 a group's minimiser is exact (secular
 # equation in Q_g's eigenbasis). Inner work is capped relative to the data pass, and groups
 # wider than n (nnz for CSC) keep the single step, where Gram work would dominate.
-# The sparse-group prox is soft-threshold then group shrinkage.
+# The sparse-group prox is soft-threshold then group shrinkage. Groups holding a finite box
+# limit (lower_j <= w_j <= upper_j, 0 inside; exclusions are [0, 0]) take the prox of
+# penalty + box instead (_box_prox) and skip the exact rho = 0 solve; the others run as before.
 #
 # Each dense/CSC pair of entry points is one implementation over the fused column access of
 # _design.pxd, specialised at compile time for each layout.
@@ -21,7 +23,7 @@
 #   x_jc^T (s * r) = x_j^T (s * r_raw) - xmean_j * sum(s * r_raw)
 # (the offset xmean^T w cancels because sum(s) = n), so no dense column is ever formed.
 from cython cimport floating
-from libc.math cimport fabs, sqrt
+from libc.math cimport fabs, sqrt, isinf
 
 from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2
 from sklearn_normpen._kernels._design cimport (
@@ -73,11 +75,134 @@ cdef inline floating _group_penalty(const floating* w, const int* idx, int k, fl
     return alpha * (rho * l1 + (1 - rho) * c * sqrt(l2))
 
 
+cdef inline double _side(double x, double lo, double up) noexcept nogil:
+    """The limit on x's side, as a magnitude (inf: none; 0: the side is closed)."""
+    return up if x >= 0 else -lo
+
+
+cdef floating _box_prox(floating* v, int k, double l1, double l2, const floating* lo,
+                        const floating* up) noexcept nogil:
+    """v <- prox of l1||x||_1 + l2||x||_2 + box (lo <= 0 <= up) at v, in place; returns ||v||.
+
+    Coordinate-wise KKT with t = ||x|| > 0 gives x = clip(s S(v, l1), lo, up), s = 1/(1 + mu),
+    mu = l2/t; with tau = mu/(1 + mu) = 1 - s, t = l2/mu reads
+        h(tau) = ||m(tau)|| = l2,   m_j = min(tau |S_j|, tau/(1 - tau) b_j)
+    (b_j the limit on S_j's side), and h increases from 0 to ||e|| (e = S on the open
+    sides) as tau goes from 0 to 1: a root iff ||e|| > l2, else x = 0 (0 is in v's
+    subdifferential set: S on the open sides fits in the l2-ball, closed sides absorb the
+    rest). Unclipped, h(tau) = tau ||e||: the root is then l2/||e|| (the plain prox), and
+    clipping only lowers h, so the search starts there and moves right: Newton on h,
+    kept inside a bracket, bisection when a step leaves it."""
+    cdef int a, it
+    cdef double S, b, e2 = 0, nrm, tau, lo_t, hi_t = 1, h, dh, m, om, tnew, x, out = 0
+    for a in range(k):
+        S = v[a]
+        S = S - l1 if S > l1 else (S + l1 if S < -l1 else 0)
+        v[a] = S
+        if S != 0 and _side(S, lo[a], up[a]) > 0:
+            e2 += S * S
+    if l2 <= 0 or e2 <= l2 * l2:
+        for a in range(k):
+            if l2 > 0:
+                v[a] = 0
+            else:  # no group term: the separable clip
+                x = v[a]
+                v[a] = up[a] if x > up[a] else (lo[a] if x < lo[a] else x)
+                out += v[a] * v[a]
+        return sqrt(out)
+    nrm = sqrt(e2)
+    tau = l2 / nrm
+    lo_t = tau
+    for it in range(100):
+        om = 1 - tau
+        h = 0
+        dh = 0
+        for a in range(k):
+            S = fabs(v[a])
+            b = _side(v[a], lo[a], up[a])
+            if S == 0 or b == 0:
+                continue
+            if isinf(b) or tau * S <= tau / om * b:
+                m = tau * S
+                dh += m * S
+            else:
+                m = tau / om * b
+                dh += m * b / (om * om)
+            h += m * m
+        h = sqrt(h)
+        if h <= l2:
+            lo_t = tau
+        else:
+            hi_t = tau
+        if fabs(h - l2) <= 1e-15 * l2 or hi_t - lo_t <= 1e-16:
+            break
+        tnew = tau - (h - l2) * h / dh if dh > 0 else 0.5 * (lo_t + hi_t)
+        if not (lo_t < tnew < hi_t):
+            tnew = 0.5 * (lo_t + hi_t)
+        tau = tnew
+    om = 1 - tau
+    for a in range(k):
+        x = om * v[a]
+        x = up[a] if x > up[a] else (lo[a] if x < lo[a] else x)
+        v[a] = x
+        out += x * x
+    return sqrt(out)
+
+
+cdef double _box_conj(const floating* z, const int* idx, int k, double t, double l1,
+                      double l2, const floating* lower, const floating* upper) noexcept nogil:
+    """Upper bound on h_g*(t z) for h_g = l1||.||_1 + l2||.||_2 + box (see
+    SparseGroupLasso in penalties.py): sum_j b_j (a_j - b_j s)_+ for an s on the feasible
+    side of sum_j min(a_j, b_j s)^2 <= l2^2 (bisection); a_j = (t|z_j| - l1)_+. The caller
+    scaled t so that the unlimited sides alone fit (1e300 flags the contrary)."""
+    cdef int a, it
+    cdef double ai, b, inf2 = 0, all2 = 0, shi = 0, slo = 0, mid, acc, m, out = 0
+    for a in range(k):
+        ai = fabs(t * z[a]) - l1
+        b = _side(z[a], lower[idx[a]], upper[idx[a]])
+        if ai <= 0 or b == 0:
+            continue
+        all2 += ai * ai
+        if isinf(b):
+            inf2 += ai * ai
+        else:
+            shi = _fmax(shi, ai / b)
+    if all2 <= l2 * l2:
+        return 0
+    if inf2 > l2 * l2:
+        return 1e300
+    for it in range(64):
+        mid = 0.5 * (slo + shi)
+        acc = inf2
+        for a in range(k):
+            ai = fabs(t * z[a]) - l1
+            b = _side(z[a], lower[idx[a]], upper[idx[a]])
+            if ai > 0 and b > 0 and not isinf(b):
+                m = _fmin(ai, b * mid)
+                acc += m * m
+        if acc <= l2 * l2:
+            slo = mid
+        else:
+            shi = mid
+    for a in range(k):
+        ai = fabs(t * z[a]) - l1
+        b = _side(z[a], lower[idx[a]], upper[idx[a]])
+        if ai > 0 and b > 0 and not isinf(b) and ai > b * slo:
+            out += b * (ai - b * slo)
+    return out
+
+
 cdef inline floating _prox_step(floating* v, int k, floating c, floating L,
-                                floating alpha, floating rho) noexcept nogil:
-    """v <- prox of the group penalty with step 1/L (in place); returns ||v||."""
+                                floating alpha, floating rho, const floating* lo,
+                                const floating* up) noexcept nogil:
+    """v <- prox of the group penalty (plus the box [lo, up] when lo is not NULL) with step
+    1/L (in place); returns ||v||."""
     cdef int a
     cdef floating t1
+    if lo != NULL:
+        if c <= 0:
+            return _box_prox(v, k, 0, 0, lo, up)
+        return _box_prox(v, k, alpha * rho / L, alpha * (1 - rho) * c / L, lo, up)
     if c <= 0:
         return 0
     t1 = alpha * rho / L
@@ -166,7 +291,8 @@ cdef void _block_solve_l2(const floating* Vt, const floating* e, int k, floating
 cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
                       const floating* z, floating* u, floating* uold, floating* v,
                       floating* dv, floating* grad, floating* u1, floating c, floating alpha,
-                      floating rho, int max_inner, floating eps) noexcept nogil:
+                      floating rho, int max_inner, floating eps, const floating* lo,
+                      const floating* up) noexcept nogil:
     """u <- (approximate) argmin of the block model q (see the header) by FISTA started at
     w0, with gradient-based restart, at most ``max_inner`` iterations; stops when the last
     change is <= eps times the total change from w0. FISTA is not monotone: if the result
@@ -178,13 +304,13 @@ cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
         # exact: minimiser of 1/2 Q d^2 - z d + pen(w0 + d)
         q0 = Q[0] if Q[0] > 0 else Lg
         u[0] = w0[0] + z[0] / q0
-        if c > 0:
-            _prox_step(u, 1, c, q0, alpha, rho)
+        if c > 0 or lo != NULL:
+            _prox_step(u, 1, c, q0, alpha, rho, lo, up)
         return 1
     for a in range(k):
         u[a] = w0[a] + z[a] / Lg  # first step from v = w0: gradient is -z
-    if c > 0:
-        _prox_step(u, k, c, Lg, alpha, rho)
+    if c > 0 or lo != NULL:
+        _prox_step(u, k, c, Lg, alpha, rho, lo, up)
     for a in range(k):
         v[a] = u[a]
         u1[a] = u[a]
@@ -196,8 +322,8 @@ cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
         for a in range(k):
             uold[a] = u[a]
             u[a] = v[a] - grad[a] / Lg
-        if c > 0:
-            _prox_step(u, k, c, Lg, alpha, rho)
+        if c > 0 or lo != NULL:
+            _prox_step(u, k, c, Lg, alpha, rho, lo, up)
         dmax = 0
         tot = 0
         restart = 0
@@ -303,7 +429,9 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                  const Py_ssize_t[::1] qoff, const floating[::1] V, const floating[::1] E,
                  int exact, const int[::1] ws, floating alpha, floating rho, int max_epochs,
                  floating tol, int gap_freq, int max_inner, floating inner_eps,
-                 floating[::1] buf, floating[::1] wold):
+                 floating[::1] buf, floating[::1] wold, int has_lim,
+                 const floating[::1] lower, const floating[::1] upper,
+                 const int[::1] glim):
     """The block CD behind :func:`bcd_dense` (unit weights) and :func:`bcd_sparse`."""
     cdef int n_ws = ws.shape[0]
     cdef int epoch = 0, i, g, a, k, start, j, m, npass
@@ -315,6 +443,9 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
     cdef floating* dv = &buf[4 * kmax]
     cdef floating* grad = &buf[5 * kmax]
     cdef floating* u1 = &buf[6 * kmax]
+    cdef floating* lgb = &buf[7 * kmax]
+    cdef floating* ugb = &buf[8 * kmax]
+    cdef const floating* lp
     with nogil:
         _sum_sr(n, &r[0], sw, weighted, &srsum)
         for epoch in range(max_epochs):
@@ -337,17 +468,24 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                         npass += X.indptr[j + 1] - X.indptr[j]
                 if design is Dense:
                     npass = n
+                lp = NULL
+                if has_lim and glim[g]:
+                    lp = lgb
+                    for a in range(k):
+                        j = gidx[start + a]
+                        lgb[a] = lower[j]
+                        ugb[a] = upper[j]
                 # Gram-space work is O(k^2) per inner iteration against the visit's data
                 # pass (O(n k) dense: npass = n; O(nnz_g) CSC: npass = nnz_g): at most ~4
                 # passes' worth of inner iterations, and the single step when k > npass
                 # (wide groups, few samples: the Gram work would dominate).
                 m = 1 if k > npass else min(max_inner, max(2, 4 * npass // k))
-                if exact and k > 1 and c[g] > 0 and m >= 2:
+                if exact and k > 1 and c[g] > 0 and m >= 2 and lp == NULL:
                     _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
                                     &buf[0], uold, v)
                 else:
                     _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
-                                 grad, u1, c[g], alpha, rho, m, inner_eps)
+                                 grad, u1, c[g], alpha, rho, m, inner_eps, lp, ugb)
                 for a in range(k):
                     d = buf[a] - wold[a]
                     if d != 0:
@@ -361,7 +499,8 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                 _sum_sr(n, &r[0], sw, weighted, &srsum)  # resynchronise (rounding drift)
                 gap = _bcd_gap(X, vals, n, sw, weighted, &xmean[0], &y[0], &w[0], &r[0],
                                srsum, &gptr[0], &gidx[0], &c[0],
-                               &ws[0] if n_ws > 0 else NULL, n_ws, alpha, rho, &buf[0])
+                               &ws[0] if n_ws > 0 else NULL, n_ws, alpha, rho, &buf[0],
+                               has_lim, &lower[0], &upper[0], &glim[0])
                 if gap <= tol:
                     break
     return min(epoch + 1, max_epochs), gap
@@ -371,10 +510,15 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
                        bint weighted, const floating* xmean, const floating* y,
                        const floating* w, const floating* r, floating srsum, const int* gptr,
                        const int* gidx, const floating* c, const int* ws, int n_ws,
-                       floating alpha, floating rho, floating* buf) noexcept nogil:
-    """Duality gap (1/(2n) scaling) of the problem restricted to the groups ``ws``."""
-    cdef int i, g, a, k, start, j
+                       floating alpha, floating rho, floating* buf, int has_lim,
+                       const floating* lower, const floating* upper,
+                       const int* glim) noexcept nogil:
+    """Duality gap (1/(2n) scaling) of the problem restricted to the groups ``ws``. Groups
+    with limits scale the dual point only through their unlimited sides and add their
+    conjugate's bound (a second pass, only when such a group is in ``ws``)."""
+    cdef int i, g, a, k, start, j, any_lim = 0
     cdef floating pen = 0, t = 1, rr = 0, ry = 0, off = 0, rt, wz_unpen = 0
+    cdef double conj = 0
     for i in range(n_ws):
         g = ws[i]
         start = gptr[g]
@@ -392,7 +536,23 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
         for a in range(k):
             j = gidx[start + a]
             buf[a] = _centred_corr(X, vals, j, r, sw, weighted, xmean, srsum) / n
+            if has_lim and glim[g] and not isinf(_side(buf[a], lower[j], upper[j])):
+                buf[a] = 0  # a finite limit: this side never makes the conjugate infinite
+        if has_lim and glim[g]:
+            any_lim = 1
         t = _fmin(t, _sgl_dual_scale(buf, k, alpha * rho, alpha * (1 - rho) * c[g], rho))
+    if any_lim:
+        for i in range(n_ws):
+            g = ws[i]
+            if c[g] <= 0 or not glim[g]:
+                continue
+            start = gptr[g]
+            k = gptr[g + 1] - start
+            for a in range(k):
+                buf[a] = _centred_corr(X, vals, gidx[start + a], r, sw, weighted, xmean,
+                                       srsum) / n
+            conj += _box_conj(buf, &gidx[start], k, t, alpha * rho,
+                              alpha * (1 - rho) * c[g], lower, upper)
     # The centred residual is r + off (off = xmean^T w): ||r + off||_S^2 and <r + off, y>_S.
     if design is Dense:
         # unit weights and sum(y) = 0: from BLAS dots and sum(r)
@@ -406,7 +566,7 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
     # P = rr/(2n) + pen;  D = (2 t ry - t^2 rr)/(2n)  with theta = t r / n. theta misses
     # X_U^T theta = 0 for unpenalised features: adding t w_U^T z_U keeps the stopping
     # quantity >= 0 (a sum of two Fenchel-Young gaps); the Python layer certifies exactly.
-    return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
+    return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen + conj
 
 
 def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
@@ -416,7 +576,8 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
               const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
               floating alpha, floating rho,
               int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
-              floating[::1] buf, floating[::1] wold):
+              floating[::1] buf, floating[::1] wold, int has_lim, const floating[::1] lower,
+              const floating[::1] upper, const int[::1] glim):
     """Block CD over the groups listed in ``ws`` (every group with w_g != 0 must be there).
 
     Unit sample weights (weighted problems arrive sqrt(s)-scaled and centred, with
@@ -429,14 +590,17 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
     With ``exact`` (``rho = 0`` only), penalised groups of size > 1 are solved exactly
     instead from ``Q_g = V_g^T diag(E_g) V_g`` (``V``: eigenvectors as rows, laid out as
     ``Q``; ``E`` laid out as ``gidx``).
-    ``buf`` is scratch of length >= 7 * the largest group size, ``wold`` >= that size.
+    ``buf`` is scratch of length >= 9 * the largest group size, ``wold`` >= that size.
+    With ``has_lim``, groups ``g`` with ``glim[g]`` keep ``lower <= w <= upper`` (per
+    feature; 0 inside): their block updates take the prox of penalty + box. Otherwise
+    ``lower``, ``upper``, ``glim`` are not read (length 1 is enough).
     Returns ``(n_epochs, gap)``.
     """
     cdef Dense D
     D.n = <int>X.shape[0]
     return _bcd(D, &X[0, 0], D.n, <const floating*>NULL, False, xmean, y, w, r, gptr, gidx,
                 c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol, gap_freq,
-                max_inner, inner_eps, buf, wold)
+                max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim)
 
 
 def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
@@ -447,12 +611,13 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
                const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
                floating alpha, floating rho,
                int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
-               floating[::1] buf, floating[::1] wold):
+               floating[::1] buf, floating[::1] wold, int has_lim, const floating[::1] lower,
+               const floating[::1] upper, const int[::1] glim):
     """CSC version of :func:`bcd_dense`; ``r`` is ``y - X w`` with X *uncentred* (the
     centring is implicit), ``sw`` the sample weights (sum n), ``y`` weighted-centred."""
     return _bcd(_csc(indices, indptr), _ptr(data), <int>y.shape[0], &sw[0], True, xmean, y,
                 w, r, gptr, gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol,
-                gap_freq, max_inner, inner_eps, buf, wold)
+                gap_freq, max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim)
 
 
 cdef void _gradient(design X, const floating* vals, int n, int p, const floating* sw,
