@@ -201,6 +201,8 @@ def test_box_conjugate_matches_cvxpy(rho, seed):
     ref = _cvx_conjugate(z, alpha * rho, alpha * (1 - rho) * 1.3, lo, up)
     assert ours >= ref - 1e-9 * max(1, abs(ref))  # an upper bound, as a certificate needs
     assert_allclose(ours, ref, rtol=1e-7, atol=1e-10)
+    # the compiled conjugate and its NumPy twin agree
+    assert_allclose(pen._box_conj_numpy(z, alpha), ours, rtol=1e-12, atol=1e-15)
 
 
 def test_box_conjugate_infinite_outside_domain():

@@ -488,6 +488,8 @@ KERNEL_SIGNATURES = {
     "group_grams_dense": ["X:n,p:F", "xmean:p", "gptr:G+1:int", "gidx:m:int", "out:q:out"],
     "group_grams_sparse": _CSC + ["n:=n", "sw:n", "xmean:p", "gptr:G+1:int", "gidx:m:int",
                                   "out:q:out"],
+    "sgl_box_conj": ["z:p:f64", "gptr:G+1:int", "gidx:m:int", "l2:G:f64", "lower:p:f64",
+                     "upper:p:f64", "t:-", "l1:-", "buf:k:f64,out"],
     "bcd_dense": ["X:n,p:F", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
     "bcd_sparse": _CSC + ["sw:n", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
 }

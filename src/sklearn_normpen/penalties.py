@@ -9,7 +9,7 @@ A new penalty is one class here plus its prox in a ``.pxd``.
 """
 import numpy as np
 
-from ._kernels import _cd_enet
+from ._kernels import _bcd_group, _cd_enet
 from ._validation import call_kernel
 
 # A computed scaling t = bound / |z| can land one rounding unit outside the dual domain;
@@ -294,6 +294,9 @@ class SparseGroupLasso:
         #: features with no penalty at all (the certificate projects them out)
         self.unpenalized = unpen & ~self.excluded
         #: per group: does it hold a finite limit (the kernels' box prox runs only there)
+        self._kbuf = None
+        self._gptr32 = np.ascontiguousarray(self.gptr, dtype=np.intc)
+        self._gidx32 = np.ascontiguousarray(self.gidx, dtype=np.intc)
         self.limited = (np.add.reduceat(
             (np.isfinite(lo) | np.isfinite(up))[self.gidx].astype(np.int64), self._starts) > 0
             if self.gidx.size else np.zeros(0, bool))
@@ -308,7 +311,8 @@ class SparseGroupLasso:
     #             = Σ_j b_j (a_j - b_j s)_+ ,  s the largest with Σ_j min(a_j, b_j s)² <= l2²
     # (u_j = (a_j - b_j s)_+ are the multipliers of the active limits; coordinates with
     # b_j = inf need u_j = 0, so they are in the ball on their own or h_g* = inf). Any s on
-    # the feasible side gives an upper bound on h_g*: a valid gap; bisection keeps that side.
+    # the feasible side gives an upper bound on h_g*: a valid gap; the search for s only
+    # visits that side (see _box_conj).
     # The dual point t·z is scaled only as far as the coordinates with an *infinite* limit
     # on their side need (a finite limit never makes the conjugate infinite).
     def _side(self, z):
@@ -324,7 +328,18 @@ class SparseGroupLasso:
 
     def _box_conj(self, z, alpha):
         """``Σ_g h_g*(z_g)`` over the penalised groups (block comment above), an upper bound
-        (exact up to the bisection); inf outside the domain."""
+        (exact up to rounding); inf outside the domain. Compiled: a path asks at every
+        point (:meth:`_box_conj_numpy` is its NumPy twin, for the tests)."""
+        if self._kbuf is None:
+            self._kbuf = np.zeros(max(int(self._sizes.max(initial=1)), 1))
+            self._l2unit = np.where(self.penalised, (1 - self.rho) * self.weights, -1.0)
+        l2 = np.where(self.penalised, alpha * self._l2unit, -1.0)
+        return call_kernel(_bcd_group.sgl_box_conj, np.ascontiguousarray(z, dtype=np.float64),
+                           self._gptr32, self._gidx32, l2, self.lower, self.upper, 1.0,
+                           float(alpha * self.rho), self._kbuf)
+
+    def _box_conj_numpy(self, z, alpha):
+        """NumPy twin of :meth:`_box_conj`."""
         z = np.asarray(z, dtype=np.float64)
         l1 = alpha * self.rho
         l2 = alpha * (1 - self.rho) * self.weights
@@ -340,22 +355,43 @@ class SparseGroupLasso:
             return np.inf
         if not need.any():
             return 0.0
+        # only the groups that need it: their features, in group order
+        sizes = self._sizes[need]
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        sel = np.repeat(need, self._sizes)
+        fin, b, a = fin[sel], b[sel], a[sel]
         bf = np.where(fin, b, 0.0)
         af = np.where(fin, a, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(bf > 0, af / np.where(bf > 0, bf, 1.0), 0.0)
-        lo = np.zeros(need.size)
-        hi = np.where(need, self._reduce_g(ratio, np.maximum), 0.0)
-        target = l2 * l2 - a_inf2
-        sizes = self._sizes
-        for _ in range(64):  # psi(s) = Σ min(a, b s)² increases in s; lo stays feasible
-            mid = 0.5 * (lo + hi)
-            m = np.minimum(af, bf * np.repeat(mid, sizes))
-            ok = self._reduce_g(m * m) <= target
-            lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
-        u = np.maximum(af - bf * np.repeat(lo, sizes), 0.0)
-        per = self._reduce_g(bf * u)
-        return float(per[need].sum())
+        target = (l2 * l2 - a_inf2)[need]
+        # s by the saturation fixed point: the coordinates saturated at the last s
+        # (a_j <= b_j s) count a_j², the others b_j² s²; solving that model for s gives
+        # an s with psi(s) <= the model = l2²: every iterate is feasible, and they increase
+        # to the root in at most max|g| + 1 steps
+        s_g = np.zeros(sizes.size)
+        for _ in range(int(sizes.max()) + 1):
+            sat = af <= bf * np.repeat(s_g, sizes)
+            A = np.add.reduceat(np.where(sat, af * af, 0.0), starts)
+            B = np.add.reduceat(np.where(sat, 0.0, bf * bf), starts)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                new = np.where(B > 0, np.sqrt(np.maximum(target - A, 0) / np.where(
+                    B > 0, B, 1.0)), s_g) * (1 - 1e-12)
+            if not np.any(new > s_g):
+                break
+            s_g = np.maximum(new, s_g)
+        m = np.minimum(af, bf * np.repeat(s_g, sizes))
+        bad = np.add.reduceat(m * m, starts) > target
+        if bad.any():  # rounding: back to a feasible s by bisection from 0
+            lo, hi = np.zeros(bad.sum()), s_g[bad]
+            rows = np.repeat(bad, sizes)
+            sz, st = sizes[bad], np.concatenate([[0], np.cumsum(sizes[bad])[:-1]])
+            for _ in range(64):
+                mid = 0.5 * (lo + hi)
+                mm = np.minimum(af[rows], bf[rows] * np.repeat(mid, sz))
+                ok = np.add.reduceat(mm * mm, st) <= target[bad]
+                lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+            s_g[bad] = lo
+        u = np.maximum(af - bf * np.repeat(s_g, sizes), 0.0)
+        return float(np.sum(bf * u))
 
     def _reduce_g(self, v, op=np.add):
         """Per-group reduction of a vector laid out as ``gidx`` (group order)."""
@@ -376,10 +412,15 @@ class SparseGroupLasso:
         conjugate is 0); the certificate keeps the better bound."""
         if self.has_box:
             zp = np.asarray(zp, dtype=np.float64)
-            t1 = self._plain_dual_scale(self._masked(zp, False), alpha)
-            t2 = self._plain_dual_scale(self._masked(zp, True), alpha)
-            return (self.value(w, alpha), (t1, t2),
-                    (self._box_conj(t1 * zp, alpha), self._box_conj(t2 * zp, alpha)),
+            b = self._side(zp)
+            fin = np.isfinite(b)
+            t1 = self._plain_dual_scale(np.where(fin, 0.0, zp), alpha) if not fin.all() else 1.0
+            closed = b == 0
+            t2 = self._plain_dual_scale(np.where(closed, 0.0, zp) if closed.any() else zp,
+                                        alpha)
+            # at t2 every open side is in the ball: the conjugate is 0 there
+            c1 = self._box_conj(t1 * zp, alpha) if t1 > t2 else np.inf
+            return (self.value(w, alpha), (t1, t2), (c1, 0.0),
                     self.kkt_violation(z, w, alpha))
         return (self.value(w, alpha), self.dual_scale(zp, alpha), 0.0,
                 self.kkt_violation(z, w, alpha))

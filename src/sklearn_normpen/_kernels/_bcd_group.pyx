@@ -94,13 +94,29 @@ cdef floating _box_prox(floating* v, int k, double l1, double l2, const floating
     clipping only lowers h, so the search starts there and moves right: Newton on h,
     kept inside a bracket, bisection when a step leaves it."""
     cdef int a, it
-    cdef double S, b, e2 = 0, nrm, tau, lo_t, hi_t = 1, h, dh, m, om, tnew, x, out = 0
+    cdef double S, b, e2 = 0, s2 = 0, nrm, tau, lo_t, hi_t = 1, h, dh, m, om, tnew, x
+    cdef double out = 0
+    cdef bint inside = True
     for a in range(k):
         S = v[a]
         S = S - l1 if S > l1 else (S + l1 if S < -l1 else 0)
         v[a] = S
+        s2 += S * S
         if S != 0 and _side(S, lo[a], up[a]) > 0:
             e2 += S * S
+    if l2 > 0 and s2 > l2 * l2:
+        # the box-free prox; when it is inside the box it is the prox with the box too
+        # (the common case: limits that do not bind cost one pass more)
+        om = 1 - l2 / sqrt(s2)
+        for a in range(k):
+            x = om * v[a]
+            if x > up[a] or x < lo[a]:
+                inside = False
+                break
+        if inside:
+            for a in range(k):
+                v[a] = om * v[a]
+            return sqrt(s2) - l2
     if l2 <= 0 or e2 <= l2 * l2:
         for a in range(k):
             if l2 > 0:
@@ -153,10 +169,13 @@ cdef double _box_conj(const floating* z, const int* idx, int k, double t, double
                       double l2, const floating* lower, const floating* upper) noexcept nogil:
     """Upper bound on h_g*(t z) for h_g = l1||.||_1 + l2||.||_2 + box (see
     SparseGroupLasso in penalties.py): sum_j b_j (a_j - b_j s)_+ for an s on the feasible
-    side of sum_j min(a_j, b_j s)^2 <= l2^2 (bisection); a_j = (t|z_j| - l1)_+. The caller
+    side of psi(s) = sum_j min(a_j, b_j s)^2 <= l2^2; a_j = (t|z_j| - l1)_+. s by the
+    saturation fixed point: with the coordinates saturated at the last s (a_j <= b_j s)
+    counted as a_j^2, solve the rest's b^2 s^2 for the new s; every iterate is feasible
+    (psi(s) <= that model) and they increase to the root in at most k steps. The caller
     scaled t so that the unlimited sides alone fit (1e300 flags the contrary)."""
     cdef int a, it
-    cdef double ai, b, inf2 = 0, all2 = 0, shi = 0, slo = 0, mid, acc, m, out = 0
+    cdef double ai, b, inf2 = 0, all2 = 0, s = 0, snew, A, B, out = 0
     for a in range(k):
         ai = fabs(t * z[a]) - l1
         b = _side(z[a], lower[idx[a]], upper[idx[a]])
@@ -165,30 +184,33 @@ cdef double _box_conj(const floating* z, const int* idx, int k, double t, double
         all2 += ai * ai
         if isinf(b):
             inf2 += ai * ai
-        else:
-            shi = _fmax(shi, ai / b)
     if all2 <= l2 * l2:
         return 0
     if inf2 > l2 * l2:
         return 1e300
-    for it in range(64):
-        mid = 0.5 * (slo + shi)
-        acc = inf2
+    for it in range(k + 1):
+        A = inf2
+        B = 0
         for a in range(k):
             ai = fabs(t * z[a]) - l1
             b = _side(z[a], lower[idx[a]], upper[idx[a]])
-            if ai > 0 and b > 0 and not isinf(b):
-                m = _fmin(ai, b * mid)
-                acc += m * m
-        if acc <= l2 * l2:
-            slo = mid
-        else:
-            shi = mid
+            if ai <= 0 or b == 0 or isinf(b):
+                continue
+            if ai <= b * s:
+                A += ai * ai
+            else:
+                B += b * b
+        if B <= 0:
+            break
+        snew = sqrt(_fmax(l2 * l2 - A, 0) / B) * (1 - 1e-12)
+        if snew <= s:
+            break
+        s = snew
     for a in range(k):
         ai = fabs(t * z[a]) - l1
         b = _side(z[a], lower[idx[a]], upper[idx[a]])
-        if ai > 0 and b > 0 and not isinf(b) and ai > b * slo:
-            out += b * (ai - b * slo)
+        if ai > 0 and b > 0 and not isinf(b) and ai > b * s:
+            out += b * (ai - b * s)
     return out
 
 
@@ -446,6 +468,7 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
     cdef floating* lgb = &buf[7 * kmax]
     cdef floating* ugb = &buf[8 * kmax]
     cdef const floating* lp
+    cdef bint solved
     with nogil:
         _sum_sr(n, &r[0], sw, weighted, &srsum)
         for epoch in range(max_epochs):
@@ -480,10 +503,17 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                 # passes' worth of inner iterations, and the single step when k > npass
                 # (wide groups, few samples: the Gram work would dominate).
                 m = 1 if k > npass else min(max_inner, max(2, 4 * npass // k))
-                if exact and k > 1 and c[g] > 0 and m >= 2 and lp == NULL:
+                solved = False
+                if exact and k > 1 and c[g] > 0 and m >= 2:
                     _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
                                     &buf[0], uold, v)
-                else:
+                    solved = True
+                    if lp != NULL:  # the box-free minimiser stands if it is in the box
+                        for a in range(k):
+                            if buf[a] > ugb[a] or buf[a] < lgb[a]:
+                                solved = False
+                                break
+                if not solved:
                     _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
                                  grad, u1, c[g], alpha, rho, m, inner_eps, lp, ugb)
                 for a in range(k):
@@ -500,7 +530,7 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                 gap = _bcd_gap(X, vals, n, sw, weighted, &xmean[0], &y[0], &w[0], &r[0],
                                srsum, &gptr[0], &gidx[0], &c[0],
                                &ws[0] if n_ws > 0 else NULL, n_ws, alpha, rho, &buf[0],
-                               has_lim, &lower[0], &upper[0], &glim[0])
+                               has_lim, &lower[0], &upper[0], &glim[0], tol)
                 if gap <= tol:
                     break
     return min(epoch + 1, max_epochs), gap
@@ -512,13 +542,13 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
                        const int* gidx, const floating* c, const int* ws, int n_ws,
                        floating alpha, floating rho, floating* buf, int has_lim,
                        const floating* lower, const floating* upper,
-                       const int* glim) noexcept nogil:
+                       const int* glim, floating tol) noexcept nogil:
     """Duality gap (1/(2n) scaling) of the problem restricted to the groups ``ws``. Groups
     with limits scale the dual point only through their unlimited sides and add their
     conjugate's bound (a second pass, only when such a group is in ``ws``)."""
     cdef int i, g, a, k, start, j, any_lim = 0
-    cdef floating pen = 0, t = 1, rr = 0, ry = 0, off = 0, rt, wz_unpen = 0
-    cdef double conj = 0
+    cdef floating pen = 0, t = 1, t_inf = 1, rr = 0, ry = 0, off = 0, rt, wz_unpen = 0
+    cdef double conj = 0, gap1, gain
     for i in range(n_ws):
         g = ws[i]
         start = gptr[g]
@@ -536,23 +566,24 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
         for a in range(k):
             j = gidx[start + a]
             buf[a] = _centred_corr(X, vals, j, r, sw, weighted, xmean, srsum) / n
-            if has_lim and glim[g] and not isinf(_side(buf[a], lower[j], upper[j])):
-                buf[a] = 0  # a finite limit: this side never makes the conjugate infinite
         if has_lim and glim[g]:
+            # two dual candidates: every open side in the ball (conjugate 0: t), or only
+            # the sides without a finite limit (t_inf, plus the conjugate's bound)
             any_lim = 1
-        t = _fmin(t, _sgl_dual_scale(buf, k, alpha * rho, alpha * (1 - rho) * c[g], rho))
-    if any_lim:
-        for i in range(n_ws):
-            g = ws[i]
-            if c[g] <= 0 or not glim[g]:
-                continue
-            start = gptr[g]
-            k = gptr[g + 1] - start
             for a in range(k):
-                buf[a] = _centred_corr(X, vals, gidx[start + a], r, sw, weighted, xmean,
-                                       srsum) / n
-            conj += _box_conj(buf, &gidx[start], k, t, alpha * rho,
-                              alpha * (1 - rho) * c[g], lower, upper)
+                j = gidx[start + a]
+                if _side(buf[a], lower[j], upper[j]) == 0:
+                    buf[a] = 0  # a side closed by a 0 limit is free
+            t = _fmin(t, _sgl_dual_scale(buf, k, alpha * rho, alpha * (1 - rho) * c[g], rho))
+            for a in range(k):
+                j = gidx[start + a]
+                if not isinf(_side(buf[a], lower[j], upper[j])):
+                    buf[a] = 0
+            t_inf = _fmin(t_inf, _sgl_dual_scale(buf, k, alpha * rho,
+                                                 alpha * (1 - rho) * c[g], rho))
+        else:
+            t = _fmin(t, _sgl_dual_scale(buf, k, alpha * rho, alpha * (1 - rho) * c[g], rho))
+            t_inf = _fmin(t_inf, t)
     # The centred residual is r + off (off = xmean^T w): ||r + off||_S^2 and <r + off, y>_S.
     if design is Dense:
         # unit weights and sum(y) = 0: from BLAS dots and sum(r)
@@ -563,10 +594,31 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
             rt = r[i] + off
             rr += sw[i] * rt * rt
             ry += sw[i] * rt * y[i]
+    gap1 = (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
+    if not any_lim or gap1 <= tol or t_inf <= t:
+        return <floating>gap1
+    # the second candidate gains at most the quadratic part's increase: stop adding
+    # conjugate terms once they exceed it (e.g. far limits: one term does)
+    gain = ((2 * t_inf * ry - t_inf * t_inf * rr) - (2 * t * ry - t * t * rr)) / (2 * n)
+    for i in range(n_ws):
+        g = ws[i]
+        if c[g] <= 0 or not glim[g]:
+            continue
+        start = gptr[g]
+        k = gptr[g + 1] - start
+        for a in range(k):
+            buf[a] = _centred_corr(X, vals, gidx[start + a], r, sw, weighted, xmean,
+                                   srsum) / n
+        conj += _box_conj(buf, &gidx[start], k, t_inf, alpha * rho,
+                          alpha * (1 - rho) * c[g], lower, upper)
+        if conj >= gain:
+            return <floating>gap1
+    t = t_inf
     # P = rr/(2n) + pen;  D = (2 t ry - t^2 rr)/(2n)  with theta = t r / n. theta misses
     # X_U^T theta = 0 for unpenalised features: adding t w_U^T z_U keeps the stopping
     # quantity >= 0 (a sum of two Fenchel-Young gaps); the Python layer certifies exactly.
-    return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen + conj
+    conj += (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
+    return <floating>(conj if conj < gap1 else gap1)
 
 
 def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
@@ -648,3 +700,28 @@ def gradient_sparse(const floating[::1] data, const int[::1] indices,
     with nogil:
         _gradient(_csc(indices, indptr), _ptr(data), <int>r.shape[0],
                   <int>indptr.shape[0] - 1, &sw[0], True, &xmean[0], &r[0], &z[0])
+
+
+def sgl_box_conj(const double[::1] z, const int[::1] gptr, const int[::1] gidx,
+                 const double[::1] l2, const double[::1] lower, const double[::1] upper,
+                 double t, double l1, double[::1] buf):
+    """``Σ_g h_g*(t z_g)`` over the groups with ``l2[g] > 0`` or ``l1 > 0`` (penalised;
+    ``l2[g] < 0`` marks an unpenalised group, skipped): the certificate's conjugate of
+    penalty + box (see ``SparseGroupLasso``), an upper bound; ``inf`` outside the domain.
+    ``buf``: scratch of the largest group size."""
+    cdef int g, a, k, start, G = <int>gptr.shape[0] - 1
+    cdef double out = 0, v
+    with nogil:
+        for g in range(G):
+            if l2[g] < 0:
+                continue
+            start = gptr[g]
+            k = gptr[g + 1] - start
+            for a in range(k):
+                buf[a] = z[gidx[start + a]]
+            v = _box_conj(&buf[0], &gidx[start], k, t, l1, l2[g], &lower[0], &upper[0])
+            if v >= 1e300:
+                out = v
+                break
+            out += v
+    return float("inf") if out >= 1e300 else out
