@@ -486,3 +486,13 @@ def test_lower_above_upper_is_an_error_everywhere():
                                               upper_limits=up).fit(X, y > y.mean())):
         with pytest.raises(ValueError, match="limits"):
             call()
+
+
+def test_dask_input_with_limits_is_a_clear_error():
+    da = pytest.importorskip("dask.array")
+    X, y, _ = _data(seed=13)
+    Xd, yd = da.from_array(X, chunks=25), da.from_array(y, chunks=25)
+    for est in (GroupLassoRegressor(groups=GROUPS, lower_limits=-1.0),
+                GroupLassoPathCV(groups=GROUPS, exclude=[0], cv=3)):
+        with pytest.raises(ValueError, match="not supported with dask"):
+            est.fit(Xd, yd)
