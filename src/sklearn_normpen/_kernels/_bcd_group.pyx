@@ -543,12 +543,14 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
                        floating alpha, floating rho, floating* buf, int has_lim,
                        const floating* lower, const floating* upper,
                        const int* glim, floating tol) noexcept nogil:
-    """Duality gap (1/(2n) scaling) of the problem restricted to the groups ``ws``. Groups
-    with limits scale the dual point only through their unlimited sides and add their
-    conjugate's bound (a second pass, only when such a group is in ``ws``)."""
+    """Duality gap (1/(2n) scaling) of the problem restricted to the groups ``ws``, the
+    better of two dual candidates when groups with limits are in ``ws``: every open side in
+    the dual ball (conjugate 0), or only the sides without a finite limit (t_inf), plus
+    the conjugate of penalty + box, bounded by t_inf·h*(z) (h* convex, h*(0) = 0)."""
     cdef int i, g, a, k, start, j, any_lim = 0
     cdef floating pen = 0, t = 1, t_inf = 1, rr = 0, ry = 0, off = 0, rt, wz_unpen = 0
     cdef double conj = 0, gap1, gain
+    cdef bint conj_inf = False
     for i in range(n_ws):
         g = ws[i]
         start = gptr[g]
@@ -567,9 +569,11 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
             j = gidx[start + a]
             buf[a] = _centred_corr(X, vals, j, r, sw, weighted, xmean, srsum) / n
         if has_lim and glim[g]:
-            # two dual candidates: every open side in the ball (conjugate 0: t), or only
-            # the sides without a finite limit (t_inf, plus the conjugate's bound)
             any_lim = 1
+            if not conj_inf:
+                conj += _box_conj(buf, &gidx[start], k, 1.0, alpha * rho,
+                                  alpha * (1 - rho) * c[g], lower, upper)
+                conj_inf = conj >= 1e300
             for a in range(k):
                 j = gidx[start + a]
                 if _side(buf[a], lower[j], upper[j]) == 0:
@@ -597,22 +601,26 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
     gap1 = (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
     if not any_lim or gap1 <= tol or t_inf <= t:
         return <floating>gap1
-    # the second candidate gains at most the quadratic part's increase: stop adding
-    # conjugate terms once they exceed it (e.g. far limits: one term does)
-    gain = ((2 * t_inf * ry - t_inf * t_inf * rr) - (2 * t * ry - t * t * rr)) / (2 * n)
-    for i in range(n_ws):
-        g = ws[i]
-        if c[g] <= 0 or not glim[g]:
-            continue
-        start = gptr[g]
-        k = gptr[g + 1] - start
-        for a in range(k):
-            buf[a] = _centred_corr(X, vals, gidx[start + a], r, sw, weighted, xmean,
-                                   srsum) / n
-        conj += _box_conj(buf, &gidx[start], k, t_inf, alpha * rho,
-                          alpha * (1 - rho) * c[g], lower, upper)
-        if conj >= gain:
-            return <floating>gap1
+    if conj_inf:
+        # h*(z) is infinite, h*(t_inf z) is not: a second pass at t_inf, stopped once the
+        # conjugate terms exceed what the larger scaling can gain
+        conj = 0
+        gain = ((2 * t_inf * ry - t_inf * t_inf * rr) - (2 * t * ry - t * t * rr)) / (2 * n)
+        for i in range(n_ws):
+            g = ws[i]
+            if c[g] <= 0 or not glim[g]:
+                continue
+            start = gptr[g]
+            k = gptr[g + 1] - start
+            for a in range(k):
+                buf[a] = _centred_corr(X, vals, gidx[start + a], r, sw, weighted, xmean,
+                                       srsum) / n
+            conj += _box_conj(buf, &gidx[start], k, t_inf, alpha * rho,
+                              alpha * (1 - rho) * c[g], lower, upper)
+            if conj >= gain:
+                return <floating>gap1
+    else:
+        conj *= t_inf
     t = t_inf
     # P = rr/(2n) + pen;  D = (2 t ry - t^2 rr)/(2n)  with theta = t r / n. theta misses
     # X_U^T theta = 0 for unpenalised features: adding t w_U^T z_U keeps the stopping
