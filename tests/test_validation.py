@@ -281,6 +281,10 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
                 for w in (None, sw):
                     group_lasso_path(data, y, groups=[[0, 1, 2], [3, 4]], l1_ratio=rho,
                                      sample_weight=w, n_alphas=4, fit_intercept=True)
+                # box limits: the kernels' limit arguments and the compiled conjugate
+                group_lasso_path(data, y, groups=[[0, 1, 2], [3, 4]], l1_ratio=rho,
+                                 n_alphas=4, fit_intercept=True,
+                                 upper_limits=[0.5] * 5 + [np.inf])
     assert set(kernel_calls) == set(KERNEL_SIGNATURES)
 
 

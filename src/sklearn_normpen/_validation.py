@@ -389,6 +389,9 @@ GROUP_LASSO_PATH_CONSTRAINTS = {
     "dfmax": [_POS_INT, None],
     "pmax": [_POS_INT, None],
     "return_n_iter": ["boolean"],
+    "exclude": ["array-like", None],
+    "lower_limits": [Real, "array-like", None],
+    "upper_limits": [Real, "array-like", None],
 }
 
 
@@ -469,7 +472,8 @@ def check_kernel_args(kernel, dims, dtype, **arrays):
 _ENET_TAIL = ["L1:p", "L2:p", "lower:p", "upper:p"]
 _BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G", "Q:q", "qoff:G:intp", "V:v",
                "E:e", "exact:-", "ws:nws:int", "alpha:-", "rho:-", "max_epochs:-", "tol:-",
-               "gap_freq:-", "max_inner:-", "inner_eps:-", "buf:b:out", "wold:k:out"]
+               "gap_freq:-", "max_inner:-", "inner_eps:-", "buf:b:out", "wold:k:out",
+               "has_lim:-", "lower:lim", "upper:lim", "glim:gl:int"]
 _CSC = ["data:nnz", "indices:nnz:int", "indptr:p+1:int"]
 KERNEL_SIGNATURES = {
     "enet_terms": ["w:p:f64", "z:p:f64", "zp:p:f64", "L1:p:f64", "L2:p:f64",
@@ -484,6 +488,8 @@ KERNEL_SIGNATURES = {
     "group_grams_dense": ["X:n,p:F", "xmean:p", "gptr:G+1:int", "gidx:m:int", "out:q:out"],
     "group_grams_sparse": _CSC + ["n:=n", "sw:n", "xmean:p", "gptr:G+1:int", "gidx:m:int",
                                   "out:q:out"],
+    "sgl_box_conj": ["z:p:f64", "gptr:G+1:int", "gidx:m:int", "l2:G:f64", "lower:p:f64",
+                     "upper:p:f64", "t:-", "l1:-", "buf:k:f64,out"],
     "bcd_dense": ["X:n,p:F", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
     "bcd_sparse": _CSC + ["sw:n", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
 }

@@ -24,7 +24,7 @@ from ._validation import validate_alphas, validate_array_params
 from .classification import (MEASURES, _check_tol, _fit_path_cv, _LinearBinaryClassifier,
                              _validate_classification)
 from .datafits import Logistic
-from .group_lasso import _GROUPS_CONSTRAINT
+from .group_lasso import _GROUPS_CONSTRAINT, _check_box, _clip_coef
 from .penalties import SparseGroupLasso
 
 
@@ -49,9 +49,10 @@ def _structure(est, X):
 class _GroupGLMSpec:
     """A CV fold's problem and the penalties sharing it (picklable)."""
 
-    def __init__(self, design, mode, inner, arrays, l1_ratios, measure):
+    def __init__(self, design, mode, inner, arrays, l1_ratios, measure, box=None):
         self.design, self.mode, self.inner, self.arrays = design, mode, inner, arrays
         self.l1_ratios, self.measure, self.datafit = l1_ratios, measure, Logistic
+        self.box = {} if box is None else box
 
     def problem(self, train, test):
         d = self.design
@@ -62,7 +63,7 @@ class _GroupGLMSpec:
         return GLMProblem(self.design, self.mode, Logistic, self.inner)
 
     def penalties(self, problem):
-        return [SparseGroupLasso(*self.arrays, r) for r in self.l1_ratios]
+        return [SparseGroupLasso(*self.arrays, r, **self.box) for r in self.l1_ratios]
 
     @staticmethod
     def alpha_max(problem, penalty, tol, max_iter):
@@ -76,7 +77,20 @@ _COMMON = {
     "fit_intercept": ["boolean"],
     "tol": [Interval(Real, 0, None, closed="left")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "exclude": ["array-like", None],
+    "lower_limits": [Real, "array-like", None],
+    "upper_limits": [Real, "array-like", None],
 }
+
+
+def _box(est, p):
+    """``(SparseGroupLasso box keywords, limits, exclude)`` from the estimator's
+    ``lower_limits`` / ``upper_limits`` / ``exclude`` (the elastic net's validators)."""
+    limits, excl = _check_box(est.lower_limits, est.upper_limits, est.exclude, p)
+    kw = {} if limits is None else dict(lower=limits[0], upper=limits[1])
+    if excl is not None:
+        kw["excluded"] = excl
+    return kw, limits, excl
 
 
 class GroupLassoClassifier(_LinearBinaryClassifier):
@@ -101,6 +115,9 @@ class GroupLassoClassifier(_LinearBinaryClassifier):
         Accepted when the duality gap is at most ``tol`` times the intercept-only loss.
     max_iter : int, default=1000
         Maximum block-CD epochs, summed over the Newton steps.
+    exclude, lower_limits, upper_limits : default=None
+        Features held at zero and box limits on the coefficients, as in
+        :class:`~sklearn_normpen.GroupLassoRegressor` (certified the same way).
 
     Attributes
     ----------
@@ -120,7 +137,8 @@ class GroupLassoClassifier(_LinearBinaryClassifier):
     }
 
     def __init__(self, *, groups=None, alpha=0.01, l1_ratio=0.0, group_weights=None,
-                 fit_intercept=True, tol=1e-4, max_iter=1000):
+                 fit_intercept=True, tol=1e-4, max_iter=1000, exclude=None,
+                 lower_limits=None, upper_limits=None):
         self.groups = groups
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -128,6 +146,9 @@ class GroupLassoClassifier(_LinearBinaryClassifier):
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
+        self.exclude = exclude
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -150,11 +171,12 @@ class GroupLassoClassifier(_LinearBinaryClassifier):
         structure, weights, arrays = _structure(self, X)
         problem = GLMProblem(Design(X, y01, sw, self.fit_intercept), glm_mode(X), Logistic,
                              GroupInner(structure, weights))
-        pen = SparseGroupLasso(*arrays, float(self.l1_ratio))
+        kw, limits, excl = _box(self, X.shape[1])
+        pen = SparseGroupLasso(*arrays, float(self.l1_ratio), **kw)
         res = compute_path(problem, pen, np.array([float(self.alpha)]), tol=self.tol,
                            max_iter=self.max_iter)
         warn_unconverged([res], what="Proximal Newton")
-        self.coef_ = res.coefs[:, 0][None, :].astype(X.dtype)
+        self.coef_ = _clip_coef(res.coefs[:, 0], limits, excl)[None, :].astype(X.dtype)
         self.intercept_ = np.array([res.intercepts[0]], dtype=X.dtype)
         self.dual_gap_, self.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
         self.n_iter_ = int(res.n_iters[0])
@@ -167,7 +189,7 @@ class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
 
     Parameters
     ----------
-    groups, group_weights, fit_intercept, tol, max_iter
+    groups, group_weights, fit_intercept, tol, max_iter, exclude, lower_limits, upper_limits
         As :class:`GroupLassoClassifier`.
     l1_ratio : float or list of float, default=0.0
     eps : float, default=1e-3
@@ -200,7 +222,8 @@ class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
 
     def __init__(self, *, groups=None, l1_ratio=0.0, group_weights=None, eps=1e-3,
                  alphas=100, cv=5, measure="deviance", rule="min", fit_intercept=True,
-                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
+                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, exclude=None,
+                 lower_limits=None, upper_limits=None):
         self.groups = groups
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
@@ -214,6 +237,9 @@ class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.exclude = exclude
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -241,7 +267,7 @@ class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
         structure, weights, arrays = _structure(self, X)
         spec = _GroupGLMSpec(Design(X, y01, sw, self.fit_intercept), glm_mode(X),
                              GroupInner(structure, weights), arrays, l1_ratios,
-                             MEASURES[self.measure][0])
+                             MEASURES[self.measure][0], _box(self, X.shape[1])[0])
         cv = self.cv
         if isinstance(cv, (Integral, np.integer)):
             cv = StratifiedKFold(int(cv), shuffle=self.random_state is not None,

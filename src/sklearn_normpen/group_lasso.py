@@ -21,6 +21,7 @@ from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, plain_view
                   resolve_splits)
 from ._dask import any_dask, fit_group_lasso, fit_group_lasso_path_cv
 from ._design import Design
+from .elastic_net import _check_exclude, _check_limits
 from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
 from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
@@ -47,6 +48,32 @@ def _prepare(X, y, sample_weight, groups, group_weights, fit_intercept, standard
     return structure, GroupProblem(design, structure, weights, standardize=standardize)
 
 
+def _check_box(lower_limits, upper_limits, exclude, n_features):
+    """The elastic net's validators (same names, same errors): ``(limits, exclude_mask)``,
+    ``limits`` being ``(lower, upper)`` or None."""
+    limits = _check_limits(lower_limits, upper_limits, n_features)
+    exclude = _check_exclude(exclude, n_features)
+    limits = None if limits[0] is None else limits
+    return limits, exclude
+
+
+def _clip_coef(coef, limits, exclude):
+    """The returned coefficients inside the user's box (the solver keeps ``coef·σ`` inside
+    its scaled box; undoing the scaling can round one unit outside)."""
+    if limits is not None:
+        coef = np.clip(coef, limits[0].astype(coef.dtype), limits[1].astype(coef.dtype))
+    if exclude is not None:
+        coef = np.where(exclude, 0, coef).astype(coef.dtype)
+    return coef
+
+
+def _reject_dask_box(est):
+    if (est.exclude is not None or est.lower_limits is not None
+            or est.upper_limits is not None):
+        raise ValueError(f"{type(est).__name__}: exclude, lower_limits and upper_limits are "
+                         "not supported with dask input yet.")
+
+
 def _alpha_max(problem, penalty, tol, max_iter):
     _, z = problem.null_fit(penalty, 1e-3 * tol * problem.null_deviance, max_iter)
     return penalty.alpha_max(z)
@@ -58,16 +85,17 @@ class _GroupSpec:
     datafit = Quadratic
 
     def __init__(self, X, y, sw, groups, group_weights, fit_intercept, standardize,
-                 feature_names, l1_ratios):
+                 feature_names, l1_ratios, limits=None, exclude=None):
         self.X, self.y, self.sw = X, y, sw
         self.args = (groups, group_weights, fit_intercept, standardize, feature_names)
         self.l1_ratios = l1_ratios
+        self.limits, self.exclude = limits, exclude
 
     def problem(self, train, test):
         return _prepare(self.X, self.y, self.sw, *self.args, rows=train)[1]
 
     def penalties(self, problem):
-        return [problem.penalty(r) for r in self.l1_ratios]
+        return [problem.penalty(r, self.limits, self.exclude) for r in self.l1_ratios]
 
 
 def _group_norms(coef, structure):
@@ -78,7 +106,8 @@ def _group_norms(coef, structure):
 def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=None,
                      n_alphas=100, eps=1e-3, sample_weight=None, fit_intercept=False,
                      standardize=False, tol=1e-4, max_iter=1000, coef_init=None,
-                     return_n_iter=False, dfmax=None, pmax=None):
+                     return_n_iter=False, dfmax=None, pmax=None, exclude=None,
+                     lower_limits=None, upper_limits=None):
     """The (sparse-)group lasso along a decreasing alpha grid, warm-started.
 
     Same return convention as :func:`sklearn.linear_model.enet_path`.
@@ -111,6 +140,8 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
         glmnet's limits counted in groups: from the 5th point on the path ends after the
         first point with more than ``dfmax`` non-zero groups (kept), and before the first
         point at which more than ``pmax`` groups have ever been non-zero.
+    exclude, lower_limits, upper_limits
+        As in :class:`GroupLassoRegressor`.
 
     Returns
     -------
@@ -127,20 +158,23 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     sw = validate_sample_weight(sample_weight, X)
     coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype)
     _check_l1_ratio(l1_ratio)
+    limits, excl = _check_box(lower_limits, upper_limits, exclude, X.shape[1])
     structure, problem = _prepare(X, y, sw, groups, group_weights, fit_intercept,
                                   standardize)
-    pen = problem.penalty(l1_ratio)
+    pen = problem.penalty(l1_ratio, limits, excl)
     grid = make_grid(n_alphas if alphas is None else alphas,
                      lambda: _alpha_max(problem, pen, tol, max_iter), eps)
-    w0 = None if coef_init is None else problem.from_original(coef_init)
+    w0 = None if coef_init is None else np.clip(problem.from_original(coef_init),
+                                                pen.lower, pen.upper)
     path = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
                         dfmax=dfmax, pmax=pmax,
                         active=lambda c: _group_norms(c, structure) > 0)
     warn_unconverged([path], "group_lasso_path")
     warn_stopped(path, len(grid), "group_lasso_path")
+    coefs = _clip_coef(path.coefs.T, limits, excl).T
     if return_n_iter:
-        return path.alphas, path.coefs, path.gaps, path.n_iters
-    return path.alphas, path.coefs, path.gaps
+        return path.alphas, coefs, path.gaps, path.n_iters
+    return path.alphas, coefs, path.gaps
 
 
 def _check_l1_ratio(l1_ratio, name="l1_ratio"):
@@ -183,6 +217,19 @@ class GroupLassoRegressor(NormPenRegressor):
         Maximum number of epochs (block sweeps).
     warm_start : bool, default=False
         Start from the previous ``coef_`` when refitting.
+    exclude : array-like of int or of bool, default=None
+        Features (indices, or a boolean mask) held at zero (glmnet's ``exclude``). A group
+        whose features are all excluded is inactive; a partly excluded group keeps its
+        other features and its weight ``c_g`` as given (grpreg/glmnet-like: the weight is
+        not recomputed from the remaining size).
+    lower_limits, upper_limits : float or array-like of shape (n_features,), default=None
+        Box limits ``lower_j <= w_j <= upper_j`` on the original-scale coefficients
+        (glmnet's ``lower.limits`` / ``upper.limits``; ``lower <= 0 <= upper``;
+        ``lower_limits=0`` is a non-negativity constraint). Not allowed on unpenalised
+        features. Each block update is the prox of penalty + box,
+        ``clip(s·S(v, l1), lower, upper)`` with the shrinkage ``s`` from a 1-D monotone
+        equation; the duality gap includes the box (the exact group-wise conjugate of
+        penalty + box).
 
     Attributes
     ----------
@@ -228,11 +275,14 @@ class GroupLassoRegressor(NormPenRegressor):
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "warm_start": ["boolean"],
+        "exclude": ["array-like", None],
+        "lower_limits": [Real, "array-like", None],
+        "upper_limits": [Real, "array-like", None],
     }
 
     def __init__(self, *, groups=None, alpha=1.0, l1_ratio=0.0, group_weights=None,
                  fit_intercept=True, standardize=False, tol=1e-4, max_iter=1000,
-                 warm_start=False):
+                 warm_start=False, exclude=None, lower_limits=None, upper_limits=None):
         self.groups = groups
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -242,6 +292,9 @@ class GroupLassoRegressor(NormPenRegressor):
         self.tol = tol
         self.max_iter = max_iter
         self.warm_start = warm_start
+        self.exclude = exclude
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -258,24 +311,28 @@ class GroupLassoRegressor(NormPenRegressor):
         self
         """
         if any_dask(X, y, sample_weight):  # covariance-mode solver on cluster moments
+            _reject_dask_box(self)
             return fit_group_lasso(self, X, y, sample_weight)
         prev = getattr(self, "coef_", None) if self.warm_start else None
         validate_array_params(self)
         X, y = validate_Xy(self, X, y)
         sw = validate_sample_weight(sample_weight, X)
+        limits, excl = _check_box(self.lower_limits, self.upper_limits, self.exclude,
+                                  X.shape[1])
         structure, problem = _prepare(
             X, y, sw, self.groups, self.group_weights, self.fit_intercept, self.standardize,
             getattr(self, "feature_names_in_", None))
-        pen = problem.penalty(self.l1_ratio)
+        pen = problem.penalty(self.l1_ratio, limits, excl)
         tol_abs = self.tol * problem.null_deviance
         if prev is not None and np.shape(prev) == (X.shape[1],):
-            w = problem.start(problem.from_original(prev))
+            w = problem.start(np.clip(problem.from_original(prev), pen.lower, pen.upper))
         else:
             w = problem.start(problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0])
         res, n_iter = problem.solve(w, pen, self.alpha, tol_abs, self.max_iter)
         if res.gap > tol_abs:
             warn_points([self.alpha], [res.gap], tol_abs, type(self).__name__)
         self.coef_, self.intercept_ = problem.to_original(w)
+        self.coef_ = _clip_coef(self.coef_, limits, excl)
         self.groups_ = structure.groups
         self.group_labels_ = structure.labels
         self.group_norms_ = _group_norms(self.coef_, structure)
@@ -325,6 +382,8 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         Store the out-of-fold predictions (glmnet's ``keep=TRUE``) as
         ``oof_predictions_`` and the held-out fold of every sample as ``fold_ids_``. The
         splits must hold each sample out at most once.
+    exclude, lower_limits, upper_limits
+        As in :class:`GroupLassoRegressor` (every fold and the full-data path).
 
     Attributes
     ----------
@@ -392,13 +451,17 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         "relax": ["boolean"],
         "gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
         "keep": ["boolean"],
+        "exclude": ["array-like", None],
+        "lower_limits": [Real, "array-like", None],
+        "upper_limits": [Real, "array-like", None],
     }
     _check_params = {"alphas": 8, "cv": 3}
 
     def __init__(self, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=100,
                  eps=1e-3, cv=5, rule="min", fit_intercept=True, standardize=False,
                  tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, relax=False,
-                 gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False):
+                 gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False, exclude=None,
+                 lower_limits=None, upper_limits=None):
         self.groups = groups
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
@@ -415,6 +478,9 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         self.relax = relax
         self.gamma = gamma
         self.keep = keep
+        self.exclude = exclude
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -435,6 +501,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         self
         """
         if any_dask(X, y, sample_weight, self.cv):  # fold moments on the cluster
+            _reject_dask_box(self)
             return fit_group_lasso_path_cv(self, X, y, sample_weight, groups)
         validate_array_params(self)
         X, y = validate_Xy(self, X, y)
@@ -446,9 +513,11 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         for v in l1_ratios:
             _check_l1_ratio(float(v))
         names = getattr(self, "feature_names_in_", None)
+        limits, excl = _check_box(self.lower_limits, self.upper_limits, self.exclude,
+                                  X.shape[1])
         structure, problem = _prepare(X, y, sw, self.groups, self.group_weights,
                                       self.fit_intercept, self.standardize, names)
-        pens = [problem.penalty(r) for r in l1_ratios]
+        pens = [problem.penalty(r, limits, excl) for r in l1_ratios]
         grids = np.vstack([make_grid(self.alphas, lambda: _alpha_max(problem, pen, self.tol,
                                                                      self.max_iter), self.eps)
                            for pen in pens])
@@ -456,7 +525,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         spec = _GroupSpec(X, y, sw, self.groups, self.group_weights, self.fit_intercept,
-                          self.standardize, names, l1_ratios)
+                          self.standardize, names, l1_ratios, limits, excl)
         oof, ids = self._cv_oof(splits, X.shape[0], grids.shape[0], grids.shape[1],
                                 np.float64)
         errors, fold_results = cross_validate_paths(

@@ -9,7 +9,7 @@ A new penalty is one class here plus its prox in a ``.pxd``.
 """
 import numpy as np
 
-from ._kernels import _cd_enet
+from ._kernels import _bcd_group, _cd_enet
 from ._validation import call_kernel
 
 # A computed scaling t = bound / |z| can land one rounding unit outside the dual domain;
@@ -260,7 +260,7 @@ class SparseGroupLasso:
         The l1 share (``l1_ratio``).
     """
 
-    def __init__(self, gptr, gidx, weights, rho):
+    def __init__(self, gptr, gidx, weights, rho, lower=None, upper=None, excluded=None):
         self.gptr = np.asarray(gptr)
         self.gidx = np.asarray(gidx)
         self.weights = np.asarray(weights, dtype=np.float64)
@@ -269,15 +269,159 @@ class SparseGroupLasso:
         self._starts = self.gptr[:-1]
         self._sizes = np.diff(self.gptr)
         p = int(self.gidx.max()) + 1 if self.gidx.size else 0
-        self.unpenalized = np.zeros(p, dtype=bool)
-        self.unpenalized[self.gidx[np.repeat(~self.penalised, self._sizes)]] = True
+        for a in (lower, upper, excluded):
+            p = max(p, np.size(a) if a is not None and np.ndim(a) else 0)
+        unpen = np.zeros(p, dtype=bool)
+        unpen[self.gidx[np.repeat(~self.penalised, self._sizes)]] = True
+        lo = np.full(p, -np.inf) if lower is None else np.broadcast_to(
+            np.asarray(lower, dtype=np.float64), (p,)).copy()
+        up = np.full(p, np.inf) if upper is None else np.broadcast_to(
+            np.asarray(upper, dtype=np.float64), (p,)).copy()
+        if np.any(lo > 0) or np.any(up < 0):
+            raise ValueError("box limits must contain 0: lower_limits <= 0 <= upper_limits.")
+        if np.any(unpen & (np.isfinite(lo) | np.isfinite(up))):
+            # as the elastic net: the certificate projects unpenalised features out of the
+            # dual point, which is only tight when they are free
+            raise ValueError("lower_limits/upper_limits on an unpenalised feature (group "
+                             "weight 0, or in no group) are not supported.")
+        if excluded is not None:  # held at zero: the box [0, 0]
+            ex = np.asarray(excluded, dtype=bool)
+            lo[ex], up[ex] = 0.0, 0.0
+        self.lower, self.upper = lo, up
+        #: any finite limit (exclusions included): the box formulas below are needed
+        self.has_box = bool(np.isfinite(lo).any() or np.isfinite(up).any())
+        self.excluded = (lo == 0) & (up == 0)
+        #: features with no penalty at all (the certificate projects them out)
+        self.unpenalized = unpen & ~self.excluded
+        #: per group: does it hold a finite limit (the kernels' box prox runs only there)
+        self._kbuf = None
+        self._gptr32 = np.ascontiguousarray(self.gptr, dtype=np.intc)
+        self._gidx32 = np.ascontiguousarray(self.gidx, dtype=np.intc)
+        self.limited = (np.add.reduceat(
+            (np.isfinite(lo) | np.isfinite(up))[self.gidx].astype(np.int64), self._starts) > 0
+            if self.gidx.size else np.zeros(0, bool))
+
+    # -- box limits -------------------------------------------------------------------------
+    # With h_g = g_g + ι_box, g_g = l1||·||_1 + l2||·||_2 (l1 = alpha·rho,
+    # l2 = alpha(1 - rho)c_g), the conjugate is exact and group-wise: the supremum of
+    # <z, x> - h_g(x) takes sign(x_j) = sign(z_j), so with a_j = (|z_j| - l1)_+ and b_j the
+    # limit on z_j's side (upper_j if z_j >= 0, else -lower_j)
+    #     h_g*(z) = sup_{0 <= x <= b} <a, x> - l2||x||
+    #             = min_{u >= 0, ||a - u|| <= l2} <b, u>              (Lagrange)
+    #             = Σ_j b_j (a_j - b_j s)_+ ,  s the largest with Σ_j min(a_j, b_j s)² <= l2²
+    # (u_j = (a_j - b_j s)_+ are the multipliers of the active limits; coordinates with
+    # b_j = inf need u_j = 0, so they are in the ball on their own or h_g* = inf). Any s on
+    # the feasible side gives an upper bound on h_g*: a valid gap; the search for s only
+    # visits that side (see _box_conj).
+    # The dual point t·z is scaled only as far as the coordinates with an *infinite* limit
+    # on their side need (a finite limit never makes the conjugate infinite).
+    def _side(self, z):
+        """``b``: the limit on each feature's side of ``z`` (``|limit|``; inf: none)."""
+        return np.where(z >= 0, self.upper, -self.lower)
+
+    def _masked(self, z, keep_finite):
+        """``z`` with the closed sides (limit 0) zeroed and, unless ``keep_finite``, also
+        the sides with a finite limit: what the plain (box-free) formulas then see."""
+        b = self._side(z)
+        drop = (b == 0) if keep_finite else np.isfinite(b)
+        return np.where(drop, 0.0, z)
+
+    def _box_conj(self, z, alpha):
+        """``Σ_g h_g*(z_g)`` over the penalised groups (block comment above), an upper bound
+        (exact up to rounding); inf outside the domain. Compiled: a path asks at every
+        point (:meth:`_box_conj_numpy` is its NumPy twin, for the tests)."""
+        if self._kbuf is None:
+            self._kbuf = np.zeros(max(int(self._sizes.max(initial=1)), 1))
+            self._l2unit = np.where(self.penalised, (1 - self.rho) * self.weights, -1.0)
+        l2 = np.where(self.penalised, alpha * self._l2unit, -1.0)
+        return call_kernel(_bcd_group.sgl_box_conj, np.ascontiguousarray(z, dtype=np.float64),
+                           self._gptr32, self._gidx32, l2, self.lower, self.upper, 1.0,
+                           float(alpha * self.rho), self._kbuf)
+
+    def _box_conj_numpy(self, z, alpha):
+        """NumPy twin of :meth:`_box_conj`."""
+        z = np.asarray(z, dtype=np.float64)
+        l1 = alpha * self.rho
+        l2 = alpha * (1 - self.rho) * self.weights
+        pen_f = np.repeat(self.penalised, self._sizes)
+        zg = z[self.gidx]
+        b = self._side(z)[self.gidx]
+        a = np.where(pen_f & (b > 0), np.maximum(np.abs(zg) - l1, 0.0), 0.0)
+        fin = np.isfinite(b)
+        a_inf2 = self._reduce_g(np.where(fin, 0.0, a * a))
+        a_all2 = self._reduce_g(a * a)
+        need = self.penalised & (a_all2 > l2 * l2)
+        if np.any(need & (a_inf2 > l2 * l2)):
+            return np.inf
+        if not need.any():
+            return 0.0
+        # only the groups that need it: their features, in group order
+        sizes = self._sizes[need]
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        sel = np.repeat(need, self._sizes)
+        fin, b, a = fin[sel], b[sel], a[sel]
+        bf = np.where(fin, b, 0.0)
+        af = np.where(fin, a, 0.0)
+        target = (l2 * l2 - a_inf2)[need]
+        # s by the saturation fixed point: the coordinates saturated at the last s
+        # (a_j <= b_j s) count a_j², the others b_j² s²; solving that model for s gives
+        # an s with psi(s) <= the model = l2²: every iterate is feasible, and they increase
+        # to the root in at most max|g| + 1 steps
+        s_g = np.zeros(sizes.size)
+        for _ in range(int(sizes.max()) + 1):
+            sat = af <= bf * np.repeat(s_g, sizes)
+            A = np.add.reduceat(np.where(sat, af * af, 0.0), starts)
+            B = np.add.reduceat(np.where(sat, 0.0, bf * bf), starts)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                new = np.where(B > 0, np.sqrt(np.maximum(target - A, 0) / np.where(
+                    B > 0, B, 1.0)), s_g) * (1 - 1e-12)
+            if not np.any(new > s_g):
+                break
+            s_g = np.maximum(new, s_g)
+        m = np.minimum(af, bf * np.repeat(s_g, sizes))
+        bad = np.add.reduceat(m * m, starts) > target
+        if bad.any():  # rounding: back to a feasible s by bisection from 0
+            lo, hi = np.zeros(bad.sum()), s_g[bad]
+            rows = np.repeat(bad, sizes)
+            sz, st = sizes[bad], np.concatenate([[0], np.cumsum(sizes[bad])[:-1]])
+            for _ in range(64):
+                mid = 0.5 * (lo + hi)
+                mm = np.minimum(af[rows], bf[rows] * np.repeat(mid, sz))
+                ok = np.add.reduceat(mm * mm, st) <= target[bad]
+                lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+            s_g[bad] = lo
+        u = np.maximum(af - bf * np.repeat(s_g, sizes), 0.0)
+        return float(np.sum(bf * u))
+
+    def _reduce_g(self, v, op=np.add):
+        """Per-group reduction of a vector laid out as ``gidx`` (group order)."""
+        return op.reduceat(v, self._starts) if v.size else np.zeros(len(self._sizes))
 
     def conjugate(self, z, alpha):
-        """0: on the domain :meth:`dual_scale` enforces, the conjugate of a sum of norms is 0."""
+        """The Fenchel conjugate of the penalty (plus box) at ``z``: 0 on the domain
+        :meth:`dual_scale` enforces without limits; with limits the group-wise formula of
+        the block comment above."""
+        if self.has_box:
+            return self._box_conj(z, alpha)
         return 0.0
 
     def terms(self, w, z, zp, alpha):
-        """``(value(w), t, conjugate(t·zp), kkt_violation(z, w))`` (see the elastic net)."""
+        """``(value(w), t, conjugate(t·zp), kkt_violation(z, w))`` (see the elastic net).
+        With box limits ``t`` and the conjugate are pairs: the scaling that only the
+        unlimited sides need, and the one that keeps every open side in the ball (its
+        conjugate is 0); the certificate keeps the better bound."""
+        if self.has_box:
+            zp = np.asarray(zp, dtype=np.float64)
+            b = self._side(zp)
+            fin = np.isfinite(b)
+            t1 = self._plain_dual_scale(np.where(fin, 0.0, zp), alpha) if not fin.all() else 1.0
+            closed = b == 0
+            t2 = self._plain_dual_scale(np.where(closed, 0.0, zp) if closed.any() else zp,
+                                        alpha)
+            # at t2 every open side is in the ball: the conjugate is 0 there
+            c1 = self._box_conj(t1 * zp, alpha) if t1 > t2 else np.inf
+            return (self.value(w, alpha), (t1, t2), (c1, 0.0),
+                    self.kkt_violation(z, w, alpha))
         return (self.value(w, alpha), self.dual_scale(zp, alpha), 0.0,
                 self.kkt_violation(z, w, alpha))
 
@@ -285,8 +429,10 @@ class SparseGroupLasso:
         return op.reduceat(values[self.gidx], self._starts)
 
     def value(self, w, alpha):
-        """The penalty at ``w``."""
+        """The penalty at ``w`` (inf outside the box limits)."""
         w = np.asarray(w, dtype=np.float64)
+        if self.has_box and (np.any(w > self.upper) or np.any(w < self.lower)):
+            return np.inf  # outside the box: no finite bound is honest
         l1 = self._reduce(np.abs(w))
         l2 = np.sqrt(self._reduce(w * w))
         per = self.rho * l1 + (1 - self.rho) * self.weights * l2
@@ -304,8 +450,14 @@ class SparseGroupLasso:
     def dual_scale(self, z, alpha):
         """Largest ``t <= 1`` with ``t z`` dual feasible: ``||S(t z_g, a rho)|| <= a(1-rho)c_g``
         for every penalised group. (Unpenalised groups impose ``z_g = 0``, which no scaling
-        gives; they are left out, so the gap is exact only once their gradient vanishes.)"""
+        gives; they are left out, so the gap is exact only once their gradient vanishes.)
+        With box limits only the sides without a finite limit count."""
         z = np.asarray(z, dtype=np.float64)
+        if self.has_box:
+            z = self._masked(z, False)
+        return self._plain_dual_scale(z, alpha)
+
+    def _plain_dual_scale(self, z, alpha):
         l1, l2 = alpha * self.rho, alpha * (1 - self.rho) * self.weights
         pen = self.penalised
         if not pen.any():
@@ -357,8 +509,12 @@ class SparseGroupLasso:
 
     def violation(self, z, alpha):
         """Per group: ``||S(z_g, a rho)|| - a (1 - rho) c_g`` (> 0: ``w_g = 0`` is not optimal).
-        Unpenalised groups get ``+inf`` (always in the working set)."""
-        v = self._soft_norm(np.asarray(z, dtype=np.float64), alpha * self.rho) \
+        Unpenalised groups get ``+inf`` (always in the working set). A side closed by a
+        limit of 0 lets nothing in."""
+        z = np.asarray(z, dtype=np.float64)
+        if self.has_box:
+            z = self._masked(z, True)
+        v = self._soft_norm(z, alpha * self.rho) \
             - alpha * (1 - self.rho) * self.weights
         return np.where(self.penalised, v, np.inf)
 
@@ -369,6 +525,8 @@ class SparseGroupLasso:
         w = np.asarray(w, dtype=np.float64)
         l1 = alpha * self.rho
         l2 = alpha * (1 - self.rho) * self.weights
+        if self.has_box:
+            return self._box_kkt(z, w, l1, l2)
         norms = self.group_norms(w)
         nz_g = np.repeat(norms > 0, self._sizes)
         pen_f = np.repeat(self.penalised, self._sizes)
@@ -386,10 +544,40 @@ class SparseGroupLasso:
         d = np.where((norms == 0) & self.penalised, zero_viol, d)
         return float(d.max()) if d.size else 0.0
 
+    def _box_kkt(self, z, w, l1, l2):
+        """``max_g dist(z_g, ∂(pen_g + box_g)(w_g))``: the normal cone of the box adds
+        ``u_j >= 0`` at an upper limit, ``u_j <= 0`` at a lower one, anything on a side
+        closed by a limit of 0."""
+        lo, up = self.lower, self.upper
+        norms = self.group_norms(w)
+        zg, wg = z[self.gidx], w[self.gidx]
+        log, upg = lo[self.gidx], up[self.gidx]
+        nz_g = np.repeat(norms > 0, self._sizes)
+        pen_f = np.repeat(self.penalised, self._sizes)
+        c_f = np.repeat(l2, self._sizes)
+        n_f = np.repeat(np.where(norms > 0, norms, 1.0), self._sizes)
+        # float32 kernels clip to the limit rounded towards 0: within 4 float32 ulps is "on"
+        at_up = (wg > 0) & (wg >= np.where(np.isinf(upg), upg, upg * (1 - 5e-7)))
+        at_lo = (wg < 0) & (wg <= np.where(np.isinf(log), log, log * (1 - 5e-7)))
+        e = zg - l1 * np.sign(wg) - c_f * wg / n_f
+        e = np.where(at_up, np.minimum(e, 0.0), np.where(at_lo, np.maximum(e, 0.0), e))
+        closed = np.where(zg >= 0, upg, -log) == 0
+        zero = np.where(closed, 0.0, np.maximum(np.abs(zg) - l1, 0))
+        per = np.where(wg != 0, e, zero)
+        per = np.where(nz_g, per, 0.0)
+        per = np.where(pen_f, per, np.where(closed, 0.0, zg))  # unpenalised: gradient 0
+        d = np.sqrt(self._reduce_g(per ** 2))
+        zero_viol = np.maximum(self._soft_norm(self._masked(z, True), l1) - l2, 0)
+        d = np.where((norms == 0) & self.penalised, zero_viol, d)
+        return float(d.max()) if d.size else 0.0
+
     def alpha_max(self, z):
         """Smallest ``alpha`` at which ``w = 0`` satisfies every penalised group's KKT
-        condition, for the gradient ``z`` at zero (after fitting any unpenalised features)."""
+        condition, for the gradient ``z`` at zero (after fitting any unpenalised features).
+        A side closed by a limit of 0 never lets a feature in."""
         z = np.asarray(z, dtype=np.float64)
+        if self.has_box:
+            z = self._masked(z, True)
         pen = self.penalised
         if not pen.any():
             return 0.0

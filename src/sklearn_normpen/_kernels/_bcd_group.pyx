@@ -12,7 +12,9 @@
 # Singletons take the exact scalar step; with rho = 0 a group's minimiser is exact (secular
 # equation in Q_g's eigenbasis). Inner work is capped relative to the data pass, and groups
 # wider than n (nnz for CSC) keep the single step, where Gram work would dominate.
-# The sparse-group prox is soft-threshold then group shrinkage.
+# The sparse-group prox is soft-threshold then group shrinkage. Groups holding a finite box
+# limit (lower_j <= w_j <= upper_j, 0 inside; exclusions are [0, 0]) take the prox of
+# penalty + box instead (_box_prox) and skip the exact rho = 0 solve; the others run as before.
 #
 # Each dense/CSC pair of entry points is one implementation over the fused column access of
 # _design.pxd, specialised at compile time for each layout.
@@ -21,7 +23,7 @@
 #   x_jc^T (s * r) = x_j^T (s * r_raw) - xmean_j * sum(s * r_raw)
 # (the offset xmean^T w cancels because sum(s) = n), so no dense column is ever formed.
 from cython cimport floating
-from libc.math cimport fabs, sqrt
+from libc.math cimport fabs, sqrt, isinf
 
 from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2
 from sklearn_normpen._kernels._design cimport (
@@ -73,11 +75,156 @@ cdef inline floating _group_penalty(const floating* w, const int* idx, int k, fl
     return alpha * (rho * l1 + (1 - rho) * c * sqrt(l2))
 
 
+cdef inline double _side(double x, double lo, double up) noexcept nogil:
+    """The limit on x's side, as a magnitude (inf: none; 0: the side is closed)."""
+    return up if x >= 0 else -lo
+
+
+cdef floating _box_prox(floating* v, int k, double l1, double l2, const floating* lo,
+                        const floating* up) noexcept nogil:
+    """v <- prox of l1||x||_1 + l2||x||_2 + box (lo <= 0 <= up) at v, in place; returns ||v||.
+
+    Coordinate-wise KKT with t = ||x|| > 0 gives x = clip(s S(v, l1), lo, up), s = 1/(1 + mu),
+    mu = l2/t; with tau = mu/(1 + mu) = 1 - s, t = l2/mu reads
+        h(tau) = ||m(tau)|| = l2,   m_j = min(tau |S_j|, tau/(1 - tau) b_j)
+    (b_j the limit on S_j's side), and h increases from 0 to ||e|| (e = S on the open
+    sides) as tau goes from 0 to 1: a root iff ||e|| > l2, else x = 0 (0 is in v's
+    subdifferential set: S on the open sides fits in the l2-ball, closed sides absorb the
+    rest). Unclipped, h(tau) = tau ||e||: the root is then l2/||e|| (the plain prox), and
+    clipping only lowers h, so the search starts there and moves right: Newton on h,
+    kept inside a bracket, bisection when a step leaves it."""
+    cdef int a, it
+    cdef double S, b, e2 = 0, s2 = 0, nrm, tau, lo_t, hi_t = 1, h, dh, m, om, tnew, x
+    cdef double out = 0
+    cdef bint inside = True
+    for a in range(k):
+        S = v[a]
+        S = S - l1 if S > l1 else (S + l1 if S < -l1 else 0)
+        v[a] = S
+        s2 += S * S
+        if S != 0 and _side(S, lo[a], up[a]) > 0:
+            e2 += S * S
+    if l2 > 0 and s2 > l2 * l2:
+        # the box-free prox; when it is inside the box it is the prox with the box too
+        # (the common case: limits that do not bind cost one pass more)
+        om = 1 - l2 / sqrt(s2)
+        for a in range(k):
+            x = om * v[a]
+            if x > up[a] or x < lo[a]:
+                inside = False
+                break
+        if inside:
+            for a in range(k):
+                v[a] = om * v[a]
+            return sqrt(s2) - l2
+    if l2 <= 0 or e2 <= l2 * l2:
+        for a in range(k):
+            if l2 > 0:
+                v[a] = 0
+            else:  # no group term: the separable clip
+                x = v[a]
+                v[a] = up[a] if x > up[a] else (lo[a] if x < lo[a] else x)
+                out += v[a] * v[a]
+        return sqrt(out)
+    nrm = sqrt(e2)
+    tau = l2 / nrm
+    lo_t = tau
+    for it in range(100):
+        om = 1 - tau
+        h = 0
+        dh = 0
+        for a in range(k):
+            S = fabs(v[a])
+            b = _side(v[a], lo[a], up[a])
+            if S == 0 or b == 0:
+                continue
+            if isinf(b) or tau * S <= tau / om * b:
+                m = tau * S
+                dh += m * S
+            else:
+                m = tau / om * b
+                dh += m * b / (om * om)
+            h += m * m
+        h = sqrt(h)
+        if h <= l2:
+            lo_t = tau
+        else:
+            hi_t = tau
+        if fabs(h - l2) <= 1e-15 * l2 or hi_t - lo_t <= 1e-16:
+            break
+        tnew = tau - (h - l2) * h / dh if dh > 0 else 0.5 * (lo_t + hi_t)
+        if not (lo_t < tnew < hi_t):
+            tnew = 0.5 * (lo_t + hi_t)
+        tau = tnew
+    om = 1 - tau
+    for a in range(k):
+        x = om * v[a]
+        x = up[a] if x > up[a] else (lo[a] if x < lo[a] else x)
+        v[a] = x
+        out += x * x
+    return sqrt(out)
+
+
+cdef double _box_conj(const floating* z, const int* idx, int k, double t, double l1,
+                      double l2, const floating* lower, const floating* upper) noexcept nogil:
+    """Upper bound on h_g*(t z) for h_g = l1||.||_1 + l2||.||_2 + box (see
+    SparseGroupLasso in penalties.py): sum_j b_j (a_j - b_j s)_+ for an s on the feasible
+    side of psi(s) = sum_j min(a_j, b_j s)^2 <= l2^2; a_j = (t|z_j| - l1)_+. s by the
+    saturation fixed point: with the coordinates saturated at the last s (a_j <= b_j s)
+    counted as a_j^2, solve the rest's b^2 s^2 for the new s; every iterate is feasible
+    (psi(s) <= that model) and they increase to the root in at most k steps. The caller
+    scaled t so that the unlimited sides alone fit (1e300 flags the contrary)."""
+    cdef int a, it
+    cdef double ai, b, inf2 = 0, all2 = 0, s = 0, snew, A, B, out = 0
+    for a in range(k):
+        ai = fabs(t * z[a]) - l1
+        b = _side(z[a], lower[idx[a]], upper[idx[a]])
+        if ai <= 0 or b == 0:
+            continue
+        all2 += ai * ai
+        if isinf(b):
+            inf2 += ai * ai
+    if all2 <= l2 * l2:
+        return 0
+    if inf2 > l2 * l2:
+        return 1e300
+    for it in range(k + 1):
+        A = inf2
+        B = 0
+        for a in range(k):
+            ai = fabs(t * z[a]) - l1
+            b = _side(z[a], lower[idx[a]], upper[idx[a]])
+            if ai <= 0 or b == 0 or isinf(b):
+                continue
+            if ai <= b * s:
+                A += ai * ai
+            else:
+                B += b * b
+        if B <= 0:
+            break
+        snew = sqrt(_fmax(l2 * l2 - A, 0) / B) * (1 - 1e-12)
+        if snew <= s:
+            break
+        s = snew
+    for a in range(k):
+        ai = fabs(t * z[a]) - l1
+        b = _side(z[a], lower[idx[a]], upper[idx[a]])
+        if ai > 0 and b > 0 and not isinf(b) and ai > b * s:
+            out += b * (ai - b * s)
+    return out
+
+
 cdef inline floating _prox_step(floating* v, int k, floating c, floating L,
-                                floating alpha, floating rho) noexcept nogil:
-    """v <- prox of the group penalty with step 1/L (in place); returns ||v||."""
+                                floating alpha, floating rho, const floating* lo,
+                                const floating* up) noexcept nogil:
+    """v <- prox of the group penalty (plus the box [lo, up] when lo is not NULL) with step
+    1/L (in place); returns ||v||."""
     cdef int a
     cdef floating t1
+    if lo != NULL:
+        if c <= 0:
+            return _box_prox(v, k, 0, 0, lo, up)
+        return _box_prox(v, k, alpha * rho / L, alpha * (1 - rho) * c / L, lo, up)
     if c <= 0:
         return 0
     t1 = alpha * rho / L
@@ -166,7 +313,8 @@ cdef void _block_solve_l2(const floating* Vt, const floating* e, int k, floating
 cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
                       const floating* z, floating* u, floating* uold, floating* v,
                       floating* dv, floating* grad, floating* u1, floating c, floating alpha,
-                      floating rho, int max_inner, floating eps) noexcept nogil:
+                      floating rho, int max_inner, floating eps, const floating* lo,
+                      const floating* up) noexcept nogil:
     """u <- (approximate) argmin of the block model q (see the header) by FISTA started at
     w0, with gradient-based restart, at most ``max_inner`` iterations; stops when the last
     change is <= eps times the total change from w0. FISTA is not monotone: if the result
@@ -178,13 +326,13 @@ cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
         # exact: minimiser of 1/2 Q d^2 - z d + pen(w0 + d)
         q0 = Q[0] if Q[0] > 0 else Lg
         u[0] = w0[0] + z[0] / q0
-        if c > 0:
-            _prox_step(u, 1, c, q0, alpha, rho)
+        if c > 0 or lo != NULL:
+            _prox_step(u, 1, c, q0, alpha, rho, lo, up)
         return 1
     for a in range(k):
         u[a] = w0[a] + z[a] / Lg  # first step from v = w0: gradient is -z
-    if c > 0:
-        _prox_step(u, k, c, Lg, alpha, rho)
+    if c > 0 or lo != NULL:
+        _prox_step(u, k, c, Lg, alpha, rho, lo, up)
     for a in range(k):
         v[a] = u[a]
         u1[a] = u[a]
@@ -196,8 +344,8 @@ cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
         for a in range(k):
             uold[a] = u[a]
             u[a] = v[a] - grad[a] / Lg
-        if c > 0:
-            _prox_step(u, k, c, Lg, alpha, rho)
+        if c > 0 or lo != NULL:
+            _prox_step(u, k, c, Lg, alpha, rho, lo, up)
         dmax = 0
         tot = 0
         restart = 0
@@ -303,7 +451,9 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                  const Py_ssize_t[::1] qoff, const floating[::1] V, const floating[::1] E,
                  int exact, const int[::1] ws, floating alpha, floating rho, int max_epochs,
                  floating tol, int gap_freq, int max_inner, floating inner_eps,
-                 floating[::1] buf, floating[::1] wold):
+                 floating[::1] buf, floating[::1] wold, int has_lim,
+                 const floating[::1] lower, const floating[::1] upper,
+                 const int[::1] glim):
     """The block CD behind :func:`bcd_dense` (unit weights) and :func:`bcd_sparse`."""
     cdef int n_ws = ws.shape[0]
     cdef int epoch = 0, i, g, a, k, start, j, m, npass
@@ -315,6 +465,10 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
     cdef floating* dv = &buf[4 * kmax]
     cdef floating* grad = &buf[5 * kmax]
     cdef floating* u1 = &buf[6 * kmax]
+    cdef floating* lgb = &buf[7 * kmax]
+    cdef floating* ugb = &buf[8 * kmax]
+    cdef const floating* lp
+    cdef bint solved
     with nogil:
         _sum_sr(n, &r[0], sw, weighted, &srsum)
         for epoch in range(max_epochs):
@@ -337,17 +491,31 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                         npass += X.indptr[j + 1] - X.indptr[j]
                 if design is Dense:
                     npass = n
+                lp = NULL
+                if has_lim and glim[g]:
+                    lp = lgb
+                    for a in range(k):
+                        j = gidx[start + a]
+                        lgb[a] = lower[j]
+                        ugb[a] = upper[j]
                 # Gram-space work is O(k^2) per inner iteration against the visit's data
                 # pass (O(n k) dense: npass = n; O(nnz_g) CSC: npass = nnz_g): at most ~4
                 # passes' worth of inner iterations, and the single step when k > npass
                 # (wide groups, few samples: the Gram work would dominate).
                 m = 1 if k > npass else min(max_inner, max(2, 4 * npass // k))
+                solved = False
                 if exact and k > 1 and c[g] > 0 and m >= 2:
                     _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
                                     &buf[0], uold, v)
-                else:
+                    solved = True
+                    if lp != NULL:  # the box-free minimiser stands if it is in the box
+                        for a in range(k):
+                            if buf[a] > ugb[a] or buf[a] < lgb[a]:
+                                solved = False
+                                break
+                if not solved:
                     _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
-                                 grad, u1, c[g], alpha, rho, m, inner_eps)
+                                 grad, u1, c[g], alpha, rho, m, inner_eps, lp, ugb)
                 for a in range(k):
                     d = buf[a] - wold[a]
                     if d != 0:
@@ -361,7 +529,8 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                 _sum_sr(n, &r[0], sw, weighted, &srsum)  # resynchronise (rounding drift)
                 gap = _bcd_gap(X, vals, n, sw, weighted, &xmean[0], &y[0], &w[0], &r[0],
                                srsum, &gptr[0], &gidx[0], &c[0],
-                               &ws[0] if n_ws > 0 else NULL, n_ws, alpha, rho, &buf[0])
+                               &ws[0] if n_ws > 0 else NULL, n_ws, alpha, rho, &buf[0],
+                               has_lim, &lower[0], &upper[0], &glim[0], tol)
                 if gap <= tol:
                     break
     return min(epoch + 1, max_epochs), gap
@@ -371,10 +540,17 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
                        bint weighted, const floating* xmean, const floating* y,
                        const floating* w, const floating* r, floating srsum, const int* gptr,
                        const int* gidx, const floating* c, const int* ws, int n_ws,
-                       floating alpha, floating rho, floating* buf) noexcept nogil:
-    """Duality gap (1/(2n) scaling) of the problem restricted to the groups ``ws``."""
-    cdef int i, g, a, k, start, j
-    cdef floating pen = 0, t = 1, rr = 0, ry = 0, off = 0, rt, wz_unpen = 0
+                       floating alpha, floating rho, floating* buf, int has_lim,
+                       const floating* lower, const floating* upper,
+                       const int* glim, floating tol) noexcept nogil:
+    """Duality gap (1/(2n) scaling) of the problem restricted to the groups ``ws``, the
+    better of two dual candidates when groups with limits are in ``ws``: every open side in
+    the dual ball (conjugate 0), or only the sides without a finite limit (t_inf), plus
+    the conjugate of penalty + box, bounded by t_inf·h*(z) (h* convex, h*(0) = 0)."""
+    cdef int i, g, a, k, start, j, any_lim = 0
+    cdef floating pen = 0, t = 1, t_inf = 1, rr = 0, ry = 0, off = 0, rt, wz_unpen = 0
+    cdef double conj = 0, gap1, gain
+    cdef bint conj_inf = False
     for i in range(n_ws):
         g = ws[i]
         start = gptr[g]
@@ -392,7 +568,26 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
         for a in range(k):
             j = gidx[start + a]
             buf[a] = _centred_corr(X, vals, j, r, sw, weighted, xmean, srsum) / n
-        t = _fmin(t, _sgl_dual_scale(buf, k, alpha * rho, alpha * (1 - rho) * c[g], rho))
+        if has_lim and glim[g]:
+            any_lim = 1
+            if not conj_inf:
+                conj += _box_conj(buf, &gidx[start], k, 1.0, alpha * rho,
+                                  alpha * (1 - rho) * c[g], lower, upper)
+                conj_inf = conj >= 1e300
+            for a in range(k):
+                j = gidx[start + a]
+                if _side(buf[a], lower[j], upper[j]) == 0:
+                    buf[a] = 0  # a side closed by a 0 limit is free
+            t = _fmin(t, _sgl_dual_scale(buf, k, alpha * rho, alpha * (1 - rho) * c[g], rho))
+            for a in range(k):
+                j = gidx[start + a]
+                if not isinf(_side(buf[a], lower[j], upper[j])):
+                    buf[a] = 0
+            t_inf = _fmin(t_inf, _sgl_dual_scale(buf, k, alpha * rho,
+                                                 alpha * (1 - rho) * c[g], rho))
+        else:
+            t = _fmin(t, _sgl_dual_scale(buf, k, alpha * rho, alpha * (1 - rho) * c[g], rho))
+            t_inf = _fmin(t_inf, t)
     # The centred residual is r + off (off = xmean^T w): ||r + off||_S^2 and <r + off, y>_S.
     if design is Dense:
         # unit weights and sum(y) = 0: from BLAS dots and sum(r)
@@ -403,10 +598,35 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
             rt = r[i] + off
             rr += sw[i] * rt * rt
             ry += sw[i] * rt * y[i]
+    gap1 = (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
+    if not any_lim or gap1 <= tol or t_inf <= t:
+        return <floating>gap1
+    if conj_inf:
+        # h*(z) is infinite, h*(t_inf z) is not: a second pass at t_inf, stopped once the
+        # conjugate terms exceed what the larger scaling can gain
+        conj = 0
+        gain = ((2 * t_inf * ry - t_inf * t_inf * rr) - (2 * t * ry - t * t * rr)) / (2 * n)
+        for i in range(n_ws):
+            g = ws[i]
+            if c[g] <= 0 or not glim[g]:
+                continue
+            start = gptr[g]
+            k = gptr[g + 1] - start
+            for a in range(k):
+                buf[a] = _centred_corr(X, vals, gidx[start + a], r, sw, weighted, xmean,
+                                       srsum) / n
+            conj += _box_conj(buf, &gidx[start], k, t_inf, alpha * rho,
+                              alpha * (1 - rho) * c[g], lower, upper)
+            if conj >= gain:
+                return <floating>gap1
+    else:
+        conj *= t_inf
+    t = t_inf
     # P = rr/(2n) + pen;  D = (2 t ry - t^2 rr)/(2n)  with theta = t r / n. theta misses
     # X_U^T theta = 0 for unpenalised features: adding t w_U^T z_U keeps the stopping
     # quantity >= 0 (a sum of two Fenchel-Young gaps); the Python layer certifies exactly.
-    return (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
+    conj += (rr - 2 * t * ry + t * t * rr) / (2 * n) + pen + t * wz_unpen
+    return <floating>(conj if conj < gap1 else gap1)
 
 
 def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
@@ -416,7 +636,8 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
               const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
               floating alpha, floating rho,
               int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
-              floating[::1] buf, floating[::1] wold):
+              floating[::1] buf, floating[::1] wold, int has_lim, const floating[::1] lower,
+              const floating[::1] upper, const int[::1] glim):
     """Block CD over the groups listed in ``ws`` (every group with w_g != 0 must be there).
 
     Unit sample weights (weighted problems arrive sqrt(s)-scaled and centred, with
@@ -429,14 +650,17 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
     With ``exact`` (``rho = 0`` only), penalised groups of size > 1 are solved exactly
     instead from ``Q_g = V_g^T diag(E_g) V_g`` (``V``: eigenvectors as rows, laid out as
     ``Q``; ``E`` laid out as ``gidx``).
-    ``buf`` is scratch of length >= 7 * the largest group size, ``wold`` >= that size.
+    ``buf`` is scratch of length >= 9 * the largest group size, ``wold`` >= that size.
+    With ``has_lim``, groups ``g`` with ``glim[g]`` keep ``lower <= w <= upper`` (per
+    feature; 0 inside): their block updates take the prox of penalty + box. Otherwise
+    ``lower``, ``upper``, ``glim`` are not read (length 1 is enough).
     Returns ``(n_epochs, gap)``.
     """
     cdef Dense D
     D.n = <int>X.shape[0]
     return _bcd(D, &X[0, 0], D.n, <const floating*>NULL, False, xmean, y, w, r, gptr, gidx,
                 c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol, gap_freq,
-                max_inner, inner_eps, buf, wold)
+                max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim)
 
 
 def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
@@ -447,12 +671,13 @@ def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] 
                const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
                floating alpha, floating rho,
                int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
-               floating[::1] buf, floating[::1] wold):
+               floating[::1] buf, floating[::1] wold, int has_lim, const floating[::1] lower,
+               const floating[::1] upper, const int[::1] glim):
     """CSC version of :func:`bcd_dense`; ``r`` is ``y - X w`` with X *uncentred* (the
     centring is implicit), ``sw`` the sample weights (sum n), ``y`` weighted-centred."""
     return _bcd(_csc(indices, indptr), _ptr(data), <int>y.shape[0], &sw[0], True, xmean, y,
                 w, r, gptr, gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol,
-                gap_freq, max_inner, inner_eps, buf, wold)
+                gap_freq, max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim)
 
 
 cdef void _gradient(design X, const floating* vals, int n, int p, const floating* sw,
@@ -483,3 +708,28 @@ def gradient_sparse(const floating[::1] data, const int[::1] indices,
     with nogil:
         _gradient(_csc(indices, indptr), _ptr(data), <int>r.shape[0],
                   <int>indptr.shape[0] - 1, &sw[0], True, &xmean[0], &r[0], &z[0])
+
+
+def sgl_box_conj(const double[::1] z, const int[::1] gptr, const int[::1] gidx,
+                 const double[::1] l2, const double[::1] lower, const double[::1] upper,
+                 double t, double l1, double[::1] buf):
+    """``Σ_g h_g*(t z_g)`` over the groups with ``l2[g] > 0`` or ``l1 > 0`` (penalised;
+    ``l2[g] < 0`` marks an unpenalised group, skipped): the certificate's conjugate of
+    penalty + box (see ``SparseGroupLasso``), an upper bound; ``inf`` outside the domain.
+    ``buf``: scratch of the largest group size."""
+    cdef int g, a, k, start, G = <int>gptr.shape[0] - 1
+    cdef double out = 0, v
+    with nogil:
+        for g in range(G):
+            if l2[g] < 0:
+                continue
+            start = gptr[g]
+            k = gptr[g + 1] - start
+            for a in range(k):
+                buf[a] = z[gidx[start + a]]
+            v = _box_conj(&buf[0], &gidx[start], k, t, l1, l2[g], &lower[0], &upper[0])
+            if v >= 1e300:
+                out = v
+                break
+            out += v
+    return float("inf") if out >= 1e300 else out

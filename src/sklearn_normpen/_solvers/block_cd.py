@@ -103,16 +103,45 @@ class GroupProblem:
         self.sizes = np.diff(gptr)
         self.L = self._lipschitz()
         kmax = max(int(self.sizes.max()) if self.sizes.size else 1, 1)
-        self._buf = np.zeros(7 * kmax, dtype=self.dtype)  # block-model scratch
+        self._buf = np.zeros(9 * kmax, dtype=self.dtype)  # block-model scratch, limits
         self._wold = np.zeros(kmax, dtype=self.dtype)
         self._unpen_cache = {}
         self._eig = None
         # dense data are centred exactly (the Design's or our own copy); sparse may not be
         self._fresh = self.dtype != np.float64 or (self.sparse and d.offset_cols.size > 0)
 
-    def penalty(self, rho):
-        """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho``."""
-        return SparseGroupLasso(self.gptr, self.gidx, self.c.astype(np.float64), rho)
+    def penalty(self, rho, limits=None, exclude=None):
+        """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho``; ``limits``
+        ``(lower, upper)`` per feature on the user's scale (standardisation rescales them:
+        the solver's coefficient is ``coef·σ_j``), ``exclude`` a mask held at zero."""
+        lower = upper = None
+        if limits is not None and limits[0] is not None:
+            ok = self.inv_scale > 0
+            sigma = np.where(ok, 1 / np.where(ok, self.inv_scale, 1), 1.0).astype(np.float64)
+            lower, upper = limits[0] * sigma, limits[1] * sigma
+        return SparseGroupLasso(self.gptr, self.gidx, self.c.astype(np.float64), rho,
+                                lower=lower, upper=upper, excluded=exclude)
+
+    def _kernel_box(self, pen):
+        """``(has_lim, lower, upper, glim)`` for the kernel in the problem's dtype; limits
+        rounded towards 0 so the iterates stay inside the float64 box (cached)."""
+        key = (id(pen), self.dtype)
+        cached = getattr(pen, "_kbox", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if not getattr(pen, "has_box", False):
+            one = np.zeros(1, dtype=self.dtype)
+            out = (0, one, one, np.zeros(1, dtype=np.intc))
+        else:
+            lims = []
+            for v in (pen.lower, pen.upper):
+                r = v.astype(self.dtype)
+                away = np.abs(r.astype(np.float64)) > np.abs(v)
+                lims.append(np.where(away, np.nextafter(r, self.dtype.type(0)), r).astype(
+                    self.dtype))
+            out = (1, lims[0], lims[1], np.ascontiguousarray(pen.limited, dtype=np.intc))
+        pen._kbox = (key, out)
+        return out
 
     # -- linear algebra on the prepared data --------------------------------------------
     def _wdot(self, a, b):
@@ -247,15 +276,17 @@ class GroupProblem:
         return self._unpen_cache[key]
 
     # -- the kernel -----------------------------------------------------------------------
-    def _sweep(self, w, ws, alpha, rho, max_epochs, tol_abs, gap_freq=10):
+    def _sweep(self, w, ws, alpha, pen, max_epochs, tol_abs, gap_freq=10):
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
+        rho = pen.rho
         exact = int(rho == 0)
         V, E = self._eigen() if exact else (np.zeros(1, self.dtype), np.zeros(1, self.dtype))
         args = (self.gptr, self.gidx, self.c, self.L, self.Q, self.qoff, V, E, exact, ws,
                 self.dtype.type(alpha), self.dtype.type(rho), int(max_epochs),
                 self.dtype.type(tol_abs), int(gap_freq), self.max_inner,
-                self.dtype.type(self.inner_eps), self._buf, self._wold)
+                self.dtype.type(self.inner_eps), self._buf, self._wold,
+                *self._kernel_box(pen))
         if self.sparse:
             return call_kernel(K.bcd_sparse, self.data, self.indices, self.indptr, self.sw,
                                self.xmean, self.y, w, self.r, *args)
@@ -274,7 +305,7 @@ class GroupProblem:
         w = self.start(np.zeros(self.p))
         unpen = np.flatnonzero(~penalty.penalised).astype(np.int32)
         if unpen.size:
-            self._sweep(w, unpen, 1.0, penalty.rho, max(max_iter, 1000), tol_abs)
+            self._sweep(w, unpen, 1.0, penalty, max(max_iter, 1000), tol_abs)
         z = project(self.cert_stats(w, penalty)).g
         return w, z
 
@@ -315,7 +346,7 @@ class GroupProblem:
                 if viol.any():  # grow by at most max(p0, |ws|), the worst violators first
                     ws[:] |= self._top(v, viol, max(p0, int(ws.sum())))
                     grown = True
-            epochs, _ = self._sweep(w, np.flatnonzero(ws).astype(np.int32), alpha, rho, left,
+            epochs, _ = self._sweep(w, np.flatnonzero(ws).astype(np.int32), alpha, pen, left,
                                     tol_abs if grown else inner)
             return epochs, (None if grown else np.inf)
 
