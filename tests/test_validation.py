@@ -368,3 +368,55 @@ def test_kernel_checks_stop_an_oversized_warm_start_below_the_public_api(kernel_
     with pytest.raises(ValueError, match=r"enet_cd_dense: argument X has shape \(20, 5\): "
                                          r"axis 1 should be 50 \(p, as set by argument w\)"):
         compute_path(pb, pen, [0.1], coef_init=np.zeros(50))
+
+
+def test_call_kernel_rechecks_every_changed_argument():
+    # call_kernel skips the checks of arguments that are the very arrays of the last
+    # checked call; every other argument (and any shape change) is checked again.
+    import threading
+
+    from sklearn_normpen._validation import call_kernel
+
+    calls = []
+
+    def group_grams_dense(X, xmean, gptr, gidx, out):
+        calls.append(X.shape)
+
+    X = np.asfortranarray(np.ones((4, 3)))
+    xmean, out = np.zeros(3), np.zeros(9)
+    gptr, gidx = np.array([0, 3], dtype=np.intc), np.arange(3, dtype=np.intc)
+    for _ in range(3):  # the same arrays: accepted
+        call_kernel(group_grams_dense, X, xmean, gptr, gidx, out)
+    with pytest.raises(ValueError, match=r"argument xmean has shape \(4,\)"):
+        call_kernel(group_grams_dense, X, np.zeros(4), gptr, gidx, out)
+    with pytest.raises(ValueError, match="float32, but the other floating arguments"):
+        call_kernel(group_grams_dense, X, xmean.astype(np.float32), gptr, gidx, out)
+    with pytest.raises(ValueError, match="must be Fortran-contiguous"):
+        call_kernel(group_grams_dense, np.ones((4, 3)), xmean, gptr, gidx, out)
+    xmean.shape = (1, 3)  # reshaped in place: the same object, no longer valid
+    with pytest.raises(ValueError, match="argument xmean must be 1-D"):
+        call_kernel(group_grams_dense, X, xmean, gptr, gidx, out)
+    xmean.shape = (3,)
+    # the argument that bound a size changes it: the unchanged ones no longer fit
+    with pytest.raises(ValueError, match="should be 4"):
+        call_kernel(group_grams_dense, np.asfortranarray(np.ones((4, 4))), xmean, gptr,
+                    gidx, out)
+    with pytest.raises(ValueError, match="argument gidx has a feature index outside"):
+        call_kernel(group_grams_dense, X, xmean, gptr, np.array([0, 1, 7], np.intc), out)
+    n_ok = len(calls)
+    # threads keep their own record: a fold of another length in another thread is
+    # checked against its own arguments, never against another thread's sizes
+    errors = []
+
+    def fold(n):
+        Xn = np.asfortranarray(np.ones((n, 3)))
+        try:
+            for _ in range(50):
+                call_kernel(group_grams_dense, Xn, xmean, gptr, gidx, out)
+        except Exception as e:  # pragma: no cover - the failure this test guards
+            errors.append(e)
+
+    threads = [threading.Thread(target=fold, args=(n,)) for n in (5, 6, 7, 8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert not errors and len(calls) == n_ok + 200

@@ -24,6 +24,7 @@ itself (``CertStats.gp``, ``CertStats.glm``; a row-wise projection that respects
 conjugate's domain), and ``t`` is also bounded by ``datafit.dual_scale`` so that
 ``F*(-tθ)`` is finite (e.g. ``y - tθ ∈ [0, 1]`` for the binomial).
 """
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,11 +90,25 @@ def certificate(stats, penalty, alpha, w, datafit=Quadratic):
     loss = datafit.value(stats)
     primal = loss + value
     # the penalty may offer several valid dual scalings (box limits): the best bound
-    duals = []
-    for ti, ci in zip(np.atleast_1d(t), np.atleast_1d(conj)):
+    pairs = ((t, conj),) if np.ndim(t) == 0 else zip(t, conj)
+    dual = -np.inf
+    for ti, ci in pairs:
         if t_dom < ti:
             ti, ci = t_dom, penalty.conjugate(t_dom * zp, alpha)
-        duals.append(datafit.dual(projected, ti) - ci)
-    dual = max(duals)
+        dual = max(dual, datafit.dual(projected, ti) - ci)
     return Certificate(gap=float(primal - dual), kkt=float(kkt), primal=float(primal),
                        dual=float(dual), loss=float(loss))
+
+
+def per_mask(method):
+    """Memoise a problem's ``_unpen(mask)`` on the mask object itself (a penalty's, the same
+    at every path point): no O(p) scan per point. The mask is held, so never recycled."""
+    @functools.wraps(method)
+    def wrapper(self, mask):
+        last = self.__dict__.get("_per_mask")
+        if last is not None and last[0] is mask:
+            return last[1]
+        out = method(self, mask)
+        self._per_mask = (mask, out)
+        return out
+    return wrapper

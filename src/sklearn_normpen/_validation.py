@@ -19,6 +19,8 @@ import functools
 import inspect
 import numbers
 import sys
+import threading
+import weakref
 from numbers import Integral, Real
 
 import numpy as np
@@ -559,7 +561,45 @@ def _group_sizes(kernel, dims, arrays):
                          f"largest group ({kmax} features).")
 
 
-def check_kernel_call(kernel, args):
+def _check_arg(kernel, entry, arr, dims, source, fdtype):
+    """Check one array argument against its signature entry; binds unseen sizes in
+    ``dims`` (``source`` names the binding argument). Returns the floating dtype."""
+    name, kind, bind, axes, flags, want = entry
+    where = f"{kernel}: argument {name}"
+    if not isinstance(arr, np.ndarray):
+        raise ValueError(f"{where} must be an ndarray; got {type(arr).__name__}.")
+    if want == "float":
+        if arr.dtype != np.float32 and arr.dtype != np.float64:
+            raise ValueError(f"{where} has dtype {arr.dtype}, expected float32/64.")
+        fdtype = arr.dtype if fdtype is None else fdtype
+        if arr.dtype != fdtype:
+            raise ValueError(f"{where} has dtype {arr.dtype}, but the other floating "
+                             f"arguments are {fdtype}.")
+    elif arr.dtype != want:
+        raise ValueError(f"{where} has dtype {arr.dtype}, expected {want}.")
+    if arr.ndim != len(axes):
+        raise ValueError(f"{where} must be {len(axes)}-D; got shape {arr.shape}.")
+    for axis, (base, off, sym) in enumerate(axes):
+        size = arr.shape[axis]
+        if size == 0 and "opt" in flags:
+            continue
+        if base not in dims:
+            dims[base] = size - off
+            source[base] = name
+        elif dims[base] + off != size:
+            raise ValueError(f"{where} has shape {arr.shape}: axis {axis} should be "
+                             f"{dims[base] + off} ({sym}, as set by argument "
+                             f"{source.get(base, base)}).")
+    layout_ok = arr.flags.f_contiguous if "F" in flags else arr.flags.c_contiguous
+    if arr.size and not layout_ok:
+        raise ValueError(f"{where} must be {'Fortran' if 'F' in flags else 'C'}-"
+                         "contiguous.")
+    if "out" in flags and not arr.flags.writeable:
+        raise ValueError(f"{where} is written by the kernel but is read-only.")
+    return fdtype
+
+
+def check_kernel_call(kernel, args, _state=None):
     """Check positional ``args`` against the signature of compiled kernel ``kernel`` (see
     :data:`KERNEL_SIGNATURES`): every array an ndarray of the right dtype (the float
     arrays share one dtype), layout and length, consistent across arguments; written
@@ -568,44 +608,15 @@ def check_kernel_call(kernel, args):
     if len(args) < len(sig):
         raise ValueError(f"{kernel}: expected {len(sig)} arguments, got {len(args)}.")
     dims, source, arrays, fdtype = {}, {}, {}, None
-    for (name, kind, bind, axes, flags, want), arr in zip(sig, args):
+    for entry, arr in zip(sig, args):
+        name, kind, bind = entry[:3]
         arrays[name] = arr
         if kind == "scalar":
             continue
         if kind == "bind":
             dims[bind] = int(arr)
             continue
-        where = f"{kernel}: argument {name}"
-        if not isinstance(arr, np.ndarray):
-            raise ValueError(f"{where} must be an ndarray; got {type(arr).__name__}.")
-        if want == "float":
-            if arr.dtype != np.float32 and arr.dtype != np.float64:
-                raise ValueError(f"{where} has dtype {arr.dtype}, expected float32/64.")
-            fdtype = arr.dtype if fdtype is None else fdtype
-            if arr.dtype != fdtype:
-                raise ValueError(f"{where} has dtype {arr.dtype}, but the other floating "
-                                 f"arguments are {fdtype}.")
-        elif arr.dtype != want:
-            raise ValueError(f"{where} has dtype {arr.dtype}, expected {want}.")
-        if arr.ndim != len(axes):
-            raise ValueError(f"{where} must be {len(axes)}-D; got shape {arr.shape}.")
-        for axis, (base, off, sym) in enumerate(axes):
-            size = arr.shape[axis]
-            if size == 0 and "opt" in flags:
-                continue
-            if base not in dims:
-                dims[base] = size - off
-                source[base] = name
-            elif dims[base] + off != size:
-                raise ValueError(f"{where} has shape {arr.shape}: axis {axis} should be "
-                                 f"{dims[base] + off} ({sym}, as set by argument "
-                                 f"{source.get(base, base)}).")
-        layout_ok = arr.flags.f_contiguous if "F" in flags else arr.flags.c_contiguous
-        if arr.size and not layout_ok:
-            raise ValueError(f"{where} must be {'Fortran' if 'F' in flags else 'C'}-"
-                             "contiguous.")
-        if "out" in flags and not arr.flags.writeable:
-            raise ValueError(f"{where} is written by the kernel but is read-only.")
+        fdtype = _check_arg(kernel, entry, arr, dims, source, fdtype)
     for csc in (("data", "indices", "indptr"), ("X_data", "X_indices", "X_indptr")):
         if csc[2] in arrays:
             ptr = arrays[csc[2]]
@@ -614,9 +625,79 @@ def check_kernel_call(kernel, args):
                                  f"number of stored entries ({arrays[csc[0]].shape[0]}).")
     if "gptr" in arrays:
         _group_sizes(kernel, dims, arrays)
+    if _state is not None:
+        _state.update(dims=dims, source=source, fdtype=fdtype)
+
+
+#: per thread (joblib's threading backend runs folds side by side): kernel name -> what the
+#: last checked call of that kernel bound: weak references to its arrays with their shapes
+#: and dtypes, the size-binding scalars, the sizes (see :func:`call_kernel`)
+_LOCAL = threading.local()
+#: arguments whose *content* the checks read (partitions, packed Grams, scratch sizes): a
+#: new object there means a full check; ``ws`` (a group working set) is re-checked alone
+_CONTENT = frozenset(["gptr", "gidx", "Q", "qoff", "V", "E", "buf", "wold", "indptr",
+                      "X_indptr", "data", "X_data", "out", "exact"])
 
 
 def call_kernel(fn, *args):
-    """``fn(*args)`` after :func:`check_kernel_call`: how the solvers call a kernel."""
-    check_kernel_call(fn.__name__, args)
+    """``fn(*args)`` after :func:`check_kernel_call`: how the solvers call a kernel.
+
+    A solver calls its kernel at every path point with mostly the same internal arrays:
+    an array argument that is the very object of the last checked call of this kernel
+    (alive: weak references), with the same shape and dtype, is not checked again; the
+    others are checked against the sizes that call bound, and any change to an argument
+    whose content the checks read (group partitions, packed Grams, CSC pointers) or to a
+    size-binding scalar repeats the full check."""
+    name = fn.__name__
+    sig = _PARSED_SIGNATURES[name]
+    checked = getattr(_LOCAL, "checked", None)
+    if checked is None:
+        checked = _LOCAL.checked = {}
+    last = checked.get(name)
+    if last is None or len(args) < len(sig) or not _recheck_changed(name, sig, last, args):
+        state = {}
+        check_kernel_call(name, args, state)
+        state["snap"] = [(weakref.ref(a), a.shape, a.dtype) if kind == "array" else a
+                         for (_, kind, *_), a in zip(sig, args)]
+        checked[name] = state
     return fn(*args)
+
+
+def _recheck_changed(kernel, sig, last, args):
+    """Check the arguments that differ from the last checked call; False when a full check
+    is needed instead."""
+    snap, fdtype = last["snap"], last["fdtype"]
+    dims = None
+    for i, (entry, s, a) in enumerate(zip(sig, snap, args)):
+        kind = entry[1]
+        if kind == "array":
+            if s[0]() is a and a.shape == s[1] and a.dtype is s[2]:
+                continue
+            name = entry[0]
+            if name in _CONTENT:
+                return False
+            if dims is None:
+                dims, source = dict(last["dims"]), dict(last["source"])
+            # sizes this argument bound last time: it must bind the same ones now
+            rebound = [base for base, _, _ in entry[3] if source.get(base) == name]
+            for base in rebound:
+                del dims[base]
+            try:  # any doubt: the full check decides (and words the error)
+                fdtype = _check_arg(kernel, entry, a, dims, source, fdtype)
+            except ValueError:
+                return False
+            if any(dims.get(b) != last["dims"][b] for b in rebound):
+                return False
+            if name == "ws":
+                gptr = args[_position(kernel, "gptr")]
+                if a.size and (a.min() < 0 or a.max() >= gptr.shape[0] - 1):
+                    return False
+            snap[i] = (weakref.ref(a), a.shape, a.dtype)
+        elif (kind == "bind" or entry[0] == "exact") and s != a:
+            return False
+    return True
+
+
+@functools.lru_cache(maxsize=None)
+def _position(kernel, name):
+    return [e[0] for e in _PARSED_SIGNATURES[kernel]].index(name)

@@ -130,11 +130,12 @@ class _EnetSpec:
     datafit = Quadratic
 
     def __init__(self, design, mode, l1_ratios, pf, standardize, positive, full_stats=None,
-                 exclude=None, limits=None):
+                 exclude=None, limits=None, held_stats=None):
         self.design, self.mode, self.l1_ratios = design, mode, l1_ratios
         self.pf, self.standardize, self.positive = pf, standardize, positive
         self.full_stats = full_stats
         self.exclude, self.limits = exclude, limits
+        self.held_stats = held_stats or {}  # held-out rows (bytes) -> their gram_stats
 
     def problem(self, train, test):
         d = self.design
@@ -142,7 +143,9 @@ class _EnetSpec:
             return EnetProblem(Design(d.X, d.y, d.sw, d.fit_intercept, rows=train), self.mode)
         if self.full_stats is not None and len(train) + len(test) == d.n:
             # the training fold's Gram is the full one minus the held-out rows' one
-            held = d.gram_stats(rows=test)
+            held = self.held_stats.get(np.asarray(test).tobytes())
+            if held is None:
+                held = d.gram_stats(rows=test)
             st = {k: self.full_stats[k] - held[k] for k in held}
         else:
             st = d.gram_stats(rows=train)
@@ -153,12 +156,29 @@ class _EnetSpec:
                               self.exclude, self.limits) for r in self.l1_ratios]
 
 
-def _full_problem(X, y, sw, fit_intercept, precompute):
+def _full_problem(X, y, sw, fit_intercept, precompute, splits=None):
+    """The full data's Design, mode, Gram statistics and problem; with ``splits`` also the
+    held-out statistics of every fold (covariance mode, held-out sets partitioning the
+    rows, as K-fold's do: the full statistics are then their sum, one pass over X instead
+    of two), as the ``held_stats`` of :class:`_EnetSpec`."""
     design = Design(X, y, sw, fit_intercept)
     mode = choose_mode(X, precompute)
-    stats = design.gram_stats() if mode == "gram" else None
-    return design, mode, stats, EnetProblem(design, mode, stats=stats, x_shift=design.x_mean,
-                                            y_mean=design.y_mean)
+    stats, held = None, {}
+    if mode == "gram" and splits is not None and _partition(splits, X.shape[0]):
+        held = {te.tobytes(): design.gram_stats(rows=te) for _, te in splits}
+        stats = {k: sum(h[k] for h in held.values()) for k in next(iter(held.values()))}
+    elif mode == "gram":
+        stats = design.gram_stats()
+    pb = EnetProblem(design, mode, stats=stats, x_shift=design.x_mean, y_mean=design.y_mean)
+    return (design, mode, stats, pb) if splits is None else (design, mode, stats, pb, held)
+
+
+def _partition(splits, n):
+    """Whether the held-out index sets of ``splits`` partition ``range(n)``."""
+    seen = np.zeros(n, dtype=np.intp)
+    for _, te in splits:
+        np.add.at(seen, te, 1)
+    return bool(np.all(seen == 1))
 
 
 def _alpha_max(problem, penalty, tol, max_iter):
@@ -503,11 +523,13 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         if not isinstance(self.alphas, (Integral, np.integer)):
             user_grid = validate_alphas(self.alphas)
         pf = validate_penalty_factor(self.penalty_factor, p)
-        design, mode, stats, pb = _full_problem(X, y, sw, self.fit_intercept,
-                                                self.precompute)
+        splits = resolve_splits(self.cv, X, y, groups, self.random_state)
+        design, mode, stats, pb, held = _full_problem(X, y, sw, self.fit_intercept,
+                                                      self.precompute, splits)
         spec = _EnetSpec(design, mode, l1_ratios, pf, self.standardize, self.positive,
                          full_stats=stats, exclude=_check_exclude(self.exclude, p),
-                         limits=_check_limits(self.lower_limits, self.upper_limits, p))
+                         limits=_check_limits(self.lower_limits, self.upper_limits, p),
+                         held_stats=held)
         pens = spec.penalties(pb)
         if isinstance(self.alphas, (Integral, np.integer)):
             grids = np.array([make_grid(int(self.alphas),
@@ -517,7 +539,6 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
             grids = np.tile(user_grid, (len(l1_ratios), 1))
 
         gammas = _check_gammas(self.gamma) if self.relax else None
-        splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         oof, ids = self._cv_oof(splits, X.shape[0], grids.shape[0], grids.shape[1],
                                 np.float64)

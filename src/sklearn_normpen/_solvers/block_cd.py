@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from .._design import _f64_blocks
 from ..penalties import SparseGroupLasso
 
-from .._certificate import CertStats, certificate, project
+from .._certificate import CertStats, certificate, project, per_mask
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from .coordinate_descent import stop_on_certificate
@@ -258,6 +258,7 @@ class GroupProblem:
         return CertStats(self._wdot(rt, rt) / n, self._wdot(rt, self.y) / n, r_mean, z,
                          self._unpen(penalty.unpenalized))
 
+    @per_mask
     def _unpen(self, mask):
         """``(U, C, Q_UU, q_U)`` of the unpenalised features, cached: ``C[:, u]`` is the
         gradient at the (uncentred) column ``u`` (centring cancels in ``X_cᵀ S``)."""

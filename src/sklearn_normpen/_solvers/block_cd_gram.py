@@ -17,7 +17,7 @@ gradient recomputed from scratch.
 """
 import numpy as np
 
-from .._certificate import CertStats, certificate, project
+from .._certificate import CertStats, certificate, project, per_mask
 from .._design import centred_gram, constant_columns
 from ..penalties import SparseGroupLasso
 from .coordinate_descent import stop_on_certificate
@@ -114,6 +114,7 @@ class GramGroupProblem:
         r_norm2 = max(self.yy - wb - float(w @ g), 0.0)
         return CertStats(r_norm2, self.yy - wb, 0.0, g, self._unpen(penalty.unpenalized))
 
+    @per_mask
     def _unpen(self, mask):
         U = np.flatnonzero(mask)
         if U.size == 0:

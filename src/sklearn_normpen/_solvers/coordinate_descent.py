@@ -16,7 +16,7 @@ the kernel resumes with a tighter target (see :func:`stop_on_certificate`).
 import numpy as np
 import scipy.sparse as sp
 
-from .._certificate import CertStats, certificate, project
+from .._certificate import CertStats, certificate, project, per_mask
 from .._design import centred_gram, constant_columns
 from .._kernels import _cd_enet
 from .._validation import call_kernel
@@ -182,10 +182,12 @@ class EnetProblem:
                 r = np.asarray(self.R, dtype=np.float64)
                 g = np.asarray(self.g, dtype=np.float64)
             r_norm2, r_y = d._wdot(r, r), d._wdot(r, d.yc64)
-            r_mean = d._wdot(r, np.ones_like(r)) if self.fit_intercept else 0.0
+            r_mean = ((float(r.sum()) if d.sw64 is None else float(d.sw64 @ r))
+                      if self.fit_intercept else 0.0)
         return CertStats(r_norm2 / N, r_y / N, r_mean / N, g / N,
                          self._unpen(penalty.unpenalized))
 
+    @per_mask
     def _unpen(self, mask):
         """``(U, C, Q_UU, q_U)`` of the unpenalised features (package scale), cached."""
         U = np.flatnonzero(mask)

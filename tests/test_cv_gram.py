@@ -1,0 +1,59 @@
+"""Covariance-mode CV: each fold's Gram is the full data's minus its held-out rows'; with
+K-fold splits the full statistics are the sum of the held-out ones (one pass over X)."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.model_selection import KFold
+
+from sklearn_normpen import ElasticNetPathCV
+from sklearn_normpen._design import Design
+from sklearn_normpen.elastic_net import _full_problem, _partition
+
+
+def _data(n=120, p=8, seed=0, offset=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) + offset
+    y = X[:, :3] @ [1.0, -2.0, 0.5] + rng.standard_normal(n)
+    return X, y
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_full_statistics_are_the_sum_of_the_held_out_ones(weighted):
+    X, y = _data(offset=50.0)
+    sw = np.random.default_rng(1).uniform(0.5, 2, len(y)) if weighted else None
+    splits = list(KFold(4, shuffle=True, random_state=0).split(X))
+    _, mode, stats, _, held = _full_problem(X, y, sw, True, True, splits)
+    assert mode == "gram" and len(held) == 4
+    direct = Design(X, y, sw, True).gram_stats()
+    scale = np.max(np.abs(direct["G"]))  # sums about the mean are ~0: absolute rounding
+    for k in direct:
+        assert_allclose(stats[k], direct[k], rtol=1e-12, atol=1e-12 * scale)
+
+
+def test_partition_detects_overlap_and_gaps():
+    n = 10
+    assert _partition([(None, np.arange(5)), (None, np.arange(5, 10))], n)
+    assert not _partition([(None, np.arange(6)), (None, np.arange(5, 10))], n)  # overlap
+    assert not _partition([(None, np.arange(4)), (None, np.arange(5, 10))], n)  # gap
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("cv", ["kfold", "overlapping"])
+def test_gram_cv_equals_residual_mode_cv(dtype, cv):
+    X, y = _data(offset=0.0)
+    X, y = X.astype(dtype), y.astype(dtype)
+    n = len(y)
+    if cv == "kfold":
+        splits = list(KFold(5).split(X))
+    else:  # held-out sets overlap: each fold's statistics from its own rows
+        idx = np.arange(n)
+        splits = [(np.setdiff1d(idx, te), te) for te in
+                  (idx[:50], idx[30:80], idx[70:])]
+    kw = dict(l1_ratio=[0.5, 1.0], alphas=20, cv=splits, tol=1e-10 if dtype == np.float64
+              else 1e-6, max_iter=100000)
+    gram = ElasticNetPathCV(precompute=True, **kw).fit(X, y)
+    resid = ElasticNetPathCV(precompute=False, **kw).fit(X, y)
+    assert_allclose(gram.alphas_, resid.alphas_, rtol=1e-10 if dtype == np.float64 else 1e-5)
+    rtol = 1e-6 if dtype == np.float64 else 2e-3
+    assert_allclose(gram.mse_path_, resid.mse_path_, rtol=rtol)
+    assert gram.alpha_ == pytest.approx(resid.alpha_, rel=rtol)
