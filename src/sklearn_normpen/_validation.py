@@ -568,7 +568,7 @@ def _check_arg(kernel, entry, arr, dims, source, fdtype):
     where = f"{kernel}: argument {name}"
     if not isinstance(arr, np.ndarray):
         raise ValueError(f"{where} must be an ndarray; got {type(arr).__name__}.")
-    if want == "float":
+    if isinstance(want, str):  # "float" (np.dtype(float64) == "float" is True)
         if arr.dtype != np.float32 and arr.dtype != np.float64:
             raise ValueError(f"{where} has dtype {arr.dtype}, expected float32/64.")
         fdtype = arr.dtype if fdtype is None else fdtype
