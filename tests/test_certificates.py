@@ -405,7 +405,7 @@ def test_enet_path_precompute_auto(dtype):
     (al, coefs, gaps), warned, _ = _record(
         snp.enet_path, _as_input(X, dtype, "dense"), y.astype(dtype), l1_ratio=1.0,
         alphas=alphas, fit_intercept=True, penalty_factor=c["pf"], precompute="auto",
-        tol=1e-4)
+        tol=1e-4, standardize=False)
     v = _certificate_violations(pb, alphas, coefs, None, gaps, 1e-4, warned)
     _fail_if(v, f"pf_zeros, precompute='auto', {np.dtype(dtype).name}")
 
@@ -427,7 +427,7 @@ def test_enet_path_float32_gram_near_noiseless(tol, fit_intercept, l1_ratio):
     (al, coefs, gaps), warned, _ = _record(
         snp.enet_path, np.asfortranarray(X.astype(F32)), y.astype(F32), l1_ratio=l1_ratio,
         alphas=alphas, fit_intercept=fit_intercept, precompute=True, tol=tol,
-        max_iter=10000)
+        max_iter=10000, standardize=False)
     v = _certificate_violations(pb, alphas, coefs, None, gaps, tol, warned)
     _fail_if(v, f"float32 gram, near-noiseless, tol={tol:g}, intercept={fit_intercept}")
 
@@ -481,7 +481,8 @@ def test_enet_path_offset_column(offset, dtype, mode):
     try:
         (al, coefs, gaps), warned, _ = _record(
             snp.enet_path, _as_input(X, dtype, layout), y.astype(dtype), l1_ratio=0.8,
-            alphas=alphas, fit_intercept=True, precompute=precompute, tol=tol)
+            alphas=alphas, fit_intercept=True, precompute=precompute, tol=tol,
+            standardize=False)
     except (ValueError, ArithmeticError) as exc:   # a clear error is acceptable
         assert str(exc)
         return
@@ -574,7 +575,7 @@ def test_enet_cv_offset_column_intercept(offset, dtype, mode):
     alphas = pb.alpha_max() * np.array([0.5, 0.1, 0.01])
     layout, precompute = MODES[mode]
     est = snp.ElasticNetPathCV(l1_ratio=0.8, alphas=alphas, cv=3, precompute=precompute,
-                               tol=1e-4)
+                               tol=1e-4, standardize=False)
     try:
         est, warned, _ = _record(est.fit, _as_input(X, dtype, layout), y.astype(dtype))
     except (ValueError, ArithmeticError) as exc:
@@ -649,7 +650,8 @@ def test_group_lasso_path_offset_column(offset, dtype, layout):
     try:
         (al, coefs, gaps), warned, _ = _record(
             snp.group_lasso_path, _as_input(X, dtype, layout), y.astype(dtype),
-            groups=groups, l1_ratio=0.5, alphas=alphas, fit_intercept=True, tol=1e-4)
+            groups=groups, l1_ratio=0.5, alphas=alphas, fit_intercept=True, tol=1e-4,
+            standardize=False)
     except (ValueError, ArithmeticError) as exc:
         assert str(exc)
         return
@@ -668,7 +670,7 @@ def test_group_lasso_cv_path_certificates(case, layout, dtype):
     alphas = pb.alpha_max() * GRID
     est = snp.GroupLassoPathCV(groups=GROUPS, l1_ratio=c["l1_ratio"],
                                group_weights=c.get("group_weights"), alphas=alphas, cv=3,
-                               tol=1e-4)
+                               tol=1e-4, standardize=False)
     est, warned, _ = _record(est.fit, _as_input(X, dtype, layout), y.astype(dtype),
                              sample_weight=None if sw is None else sw.astype(dtype))
     assert np.allclose(est.alphas_, alphas, rtol=1e-12)

@@ -23,13 +23,15 @@ def _data(n=80, p=6, seed=0):
 
 
 def test_glmnet_call_is_enet_path_with_standardize():
-    # the R fixture's unlimited paths: glmnet's df at every lambda, lasso and a = 0.5
+    # the R fixture's unlimited paths: glmnet's df at every lambda, lasso and a = 0.5;
+    # standardize=True is the default (the table's line), equal to passing it
     for case in (1, 5):
         r = PATHS[PATHS["case"] == case]
-        _, c, _ = enet_path(X_R, Y_R, l1_ratio=float(r["l1_ratio"][0]), alphas=r["lambda"],
-                            fit_intercept=True, standardize=True, tol=1e-12,
-                            max_iter=100000)
+        kw = dict(l1_ratio=float(r["l1_ratio"][0]), alphas=r["lambda"], fit_intercept=True,
+                  tol=1e-12, max_iter=100000)
+        _, c, _ = enet_path(X_R, Y_R, **kw)
         assert_array_equal((c != 0).sum(axis=0), r["df"].astype(int))
+        assert_array_equal(c, enet_path(X_R, Y_R, standardize=True, **kw)[1])
 
 
 def test_penalty_factor_rescaling():

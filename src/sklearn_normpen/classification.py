@@ -12,6 +12,7 @@ Solved by proximal Newton (:mod:`sklearn_normpen._solvers.prox_newton`) and acce
 package's duality-gap certificate (the negative-entropy Fenchel dual), relative to the
 intercept-only loss.
 """
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -27,6 +28,7 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
 from ._design import Design
 from ._grid import make_grid
+from ._progress import log_path, with_progress
 from ._path import compute_path, warn_unconverged
 from ._solvers.prox_newton import GLMProblem, glm_mode
 from ._validation import (FLOAT_DTYPES, validate_alphas, validate_array_params,
@@ -221,6 +223,7 @@ def _fit_single_alpha(est, X, y, sw, pf, datafit):
     est.n_iter_ = int(res.n_iters[0])
 
 
+@with_progress
 def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_ratios=None):
     """The path + K-fold CV fit shared by the GLM ``*PathCV`` estimators (full-data path
     first; folds on its grid, cut where it stopped early; the one selection rule).
@@ -239,10 +242,21 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
                            est.eps) for pen in pens]
     else:
         grids = [validate_alphas(est.alphas)] * len(pens)
-    # the full-data paths first: where one stops early, its folds stop there too
-    paths = [compute_path(pb, pen, g, tol=est.tol, max_iter=est.max_iter)
-             for pen, g in zip(pens, grids)]
+    # the full-data paths first: where one stops early (glmnet's rules, dfmax / pmax), the
+    # folds' grid ends; a fold may stop earlier by its own count (then keeps its last fit)
+    spec.dfmax, spec.pmax = getattr(est, "dfmax", None), getattr(est, "pmax", None)
+    paths = []
+    for k, (pen, g) in enumerate(zip(pens, grids)):
+        start = time.perf_counter()
+        paths.append(compute_path(pb, pen, g, tol=est.tol, max_iter=est.max_iter,
+                                  dfmax=spec.dfmax, pmax=spec.pmax))
+        log_path(f"full-data path {k + 1}/{len(pens)}", paths[-1], start)
     L = min(len(r.alphas) for r in paths)
+    # the shortest path's reason (the others were cut to its length)
+    est.path_stop_reason_ = next(r.stop_reason for r in paths if len(r.alphas) == L)
+    if L == 0:
+        raise ValueError(f"pmax={spec.pmax} stops the path before its first alpha; "
+                         "increase pmax.")
     grids = np.array([g[:L] for g in grids])
     splits = resolve_splits(cv, X, y, groups)
     Xr = X.tocsr() if sp.issparse(X) else X
@@ -264,7 +278,6 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
     est.cv_path_ = sign * est.mse_path_
     est.cv_mean_ = sign * est.cv_mean_
     del est.mse_path_  # not a squared error here: cv_path_ is the measure-neutral name
-    est.path_stop_reason_ = paths[best].stop_reason
     est.coef_ = np.asarray(est.coef_, dtype=X.dtype)[None, :]
     est.intercept_ = np.array([est.intercept_], dtype=X.dtype)
 
@@ -286,7 +299,7 @@ class _EnetGLMParams:
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=False,
+    def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=True,
                  penalty_factor=None, tol=1e-4, max_iter=1000):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -315,13 +328,17 @@ class _EnetGLMPathCVParams:
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "dfmax": [Interval(Integral, 1, None, closed="left"), None],
+        "pmax": [Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
     }
 
     _check_params = {"alphas": 8, "cv": 3}
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, measure="deviance",
-                 rule="min", fit_intercept=True, standardize=False, penalty_factor=None,
-                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
+                 rule="min", fit_intercept=True, standardize=True, penalty_factor=None,
+                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, dfmax=None,
+                 pmax=None, verbose=0):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -335,6 +352,9 @@ class _EnetGLMPathCVParams:
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.dfmax = dfmax
+        self.pmax = pmax
+        self.verbose = verbose
 
 
 class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
@@ -345,7 +365,8 @@ class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
     + (1 - l1_ratio)/2·Σ f_j w_j²)`` with ``η = Xw + b`` and ``y_i = 1`` for
     ``classes_[1]``. This is scikit-learn's ``LogisticRegression(l1_ratio=l1_ratio,
     C=1/(Σs·alpha))`` (with unit weights, ``C = 1/(n_samples·alpha)``) and glmnet's
-    ``glmnet(family="binomial", lambda=alpha, alpha=l1_ratio, standardize=FALSE)``.
+    ``glmnet(family="binomial", lambda=alpha, alpha=l1_ratio, standardize=FALSE)`` with
+    ``standardize=False`` (the default, True, is glmnet's default: see ``standardize``).
 
     Parameters
     ----------
@@ -356,9 +377,13 @@ class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
         Mix of l1 and l2 (1: lasso).
     fit_intercept : bool, default=True
         Fit an unpenalised intercept.
-    standardize : bool, default=False
-        Penalise as if every column were divided by its weighted standard deviation
-        (glmnet's default); coefficients are on the original scale; constant columns get 0.
+    standardize : bool, default=True
+        glmnet's default: fit as if every column were divided by its weighted standard
+        deviation ``σ_j``, which is the penalty
+        ``alpha·(l1_ratio·Σ f_j σ_j|w_j| + (1 - l1_ratio)/2·Σ f_j σ_j² w_j²)`` on the
+        original-scale coefficients (reported on the original scale; constant columns get
+        0). The fit is then invariant to each feature's units; on columns already of unit
+        variance it changes nothing. ``standardize=False`` gives scikit-learn's ``LogisticRegression`` (as above) objective exactly.
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature factors ``f_j >= 0``; 0 leaves a feature unpenalised.
     tol : float, default=1e-4
@@ -466,8 +491,9 @@ class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
     rule : {"min", "1se"}, default="min"
         Which alpha ``alpha_`` (and ``coef_``) uses.
     fit_intercept : bool, default=True
-    standardize : bool, default=False
-        As in :class:`ElasticNetClassifier` (each training fold uses its own deviations).
+    standardize : bool, default=True
+        As in :class:`ElasticNetClassifier` (glmnet's default; ``False`` gives the
+        objective above exactly; each training fold uses its own deviations).
     penalty_factor : array-like of shape (n_features,), default=None
     tol : float, default=1e-4
         Each path point's duality gap is at most ``tol`` times the intercept-only loss.
@@ -477,6 +503,15 @@ class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
         Folds run in parallel through ``sklearn.utils.parallel``.
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int.
+    dfmax, pmax : int, default=None
+        glmnet's ``dfmax`` / ``pmax`` as ``cv.glmnet`` applies them (see
+        :class:`~sklearn_normpen.ElasticNetPathCV`): the full-data path stops on them, its
+        alphas are the folds' grid, and a fold whose path stops earlier keeps its last fit.
+    verbose : int, default=0
+        Progress through the ``sklearn_normpen`` logger during ``fit``: 0 silent; 1 one
+        line per finished fold and per full-data path (INFO); 2 also every 10th point of each path
+        (DEBUG). Shown on stderr unless the application configured logging (its handlers
+        are then used); with ``n_jobs > 1`` folds are reported as they finish.
 
     Attributes
     ----------
@@ -497,7 +532,7 @@ class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
     path_stop_reason_ : str or None
         Why the full-data path stopped before the end of the grid (glmnet's rules:
         deviance ratio above 0.999, e.g. separable classes, or a relative change below
-        1e-5), None when it ran to the end.
+        1e-5; or ``"dfmax"`` / ``"pmax"``), None when it ran to the end.
     fold_dual_gap_ : ndarray of shape (n_folds,)
     coef_ : ndarray of shape (1, n_features)
     intercept_ : ndarray of shape (1,)
