@@ -131,3 +131,19 @@ def test_trace_it_is_logging(caplog):
     with caplog.at_level(logging.INFO, logger="sklearn_normpen"):
         ElasticNetPathCV(alphas=5, cv=3).fit(X, y)
     assert sum("CV fold" in r.getMessage() for r in caplog.records) == 3
+    # verbose=1: the same lines for this fit only (caplog's root handler shows them)
+    caplog.clear()
+    ElasticNetPathCV(alphas=5, cv=3, verbose=1).fit(X, y)
+    assert sum("CV fold" in r.getMessage() for r in caplog.records) == 3
+
+
+def test_cv_glmnet_pmax_line():
+    # the table's cv.glmnet(pmax=) line: R's cvm, lambda.min and lambda.1se (the full
+    # comparison, dfmax included, is tests/test_cv_dfmax_pmax.py)
+    from test_cv_dfmax_pmax import _fit_like_r
+
+    head, limits, cols, grid, est = _fit_like_r(1)
+    assert limits == {"pmax": 6} and est.path_stop_reason_ == "pmax"
+    assert_allclose(est.cv_mean_, cols["cvm"], rtol=1e-6)
+    assert est.alpha_min_ == pytest.approx(float(head["lambda_min"]), rel=1e-12)
+    assert est.alpha_1se_ == pytest.approx(float(head["lambda_1se"]), rel=1e-12)

@@ -279,9 +279,10 @@ class PathCVMixin(PathAccessMixin):
         self.alpha_min_, self.alpha_1se_ = sel["alpha_min"], sel["alpha_1se"]
         self.alpha_ = float(path.alphas[i])
         rc, rb = relax_path(problem, path.coefs, path.intercepts, gammas)
-        self.gammas_ = gammas
-        self.gamma_min_, self.gamma_1se_ = sel["gamma_min"], sel["gamma_1se"]
-        self.gamma_ = float(gammas[gi])
+        self.relax_gammas_ = gammas
+        self.relax_gamma_min_ = sel["gamma_min"]
+        self.relax_gamma_1se_ = sel["gamma_1se"]
+        self.relax_gamma_ = float(gammas[gi])
         self.relaxed_mse_path_ = errors[0] if scalar else errors
         self.relaxed_cv_mean_ = sel["mean"][0] if scalar else sel["mean"]
         self.relaxed_cv_se_ = sel["se"][0] if scalar else sel["se"]

@@ -362,8 +362,10 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         active set), and choose (alpha, gamma) jointly with the same rule: the largest
         alpha, then the largest gamma. ``coef_`` is then the relaxed fit (the
         refit is unconstrained: ``positive`` and ``penalty_factor`` do not apply to it).
-    gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
-        The relaxation grid (with ``relax=True``); 1, the path itself, is always included.
+    relax_gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
+        The relaxation grid (with ``relax=True``; glmnet's ``gamma``, renamed because
+        scikit-learn's ``gamma`` is a kernel coefficient); 1, the path itself, is always
+        included.
     keep : bool, default=False
         Store the out-of-fold predictions (glmnet's ``keep=TRUE``) as
         ``oof_predictions_`` and the held-out fold of every sample as ``fold_ids_``. The
@@ -434,9 +436,9 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         When ``X`` has string column names.
-    gammas_ : ndarray of shape (n_gammas,)
+    relax_gammas_ : ndarray of shape (n_gammas,)
         With ``relax=True``: the decreasing gamma grid (1 first).
-    gamma_min_, gamma_1se_, gamma_ : float
+    relax_gamma_min_, relax_gamma_1se_, relax_gamma_ : float
         With ``relax=True``: the gammas of the joint λ_min / λ_1se choices and the one used.
     relaxed_mse_path_ : ndarray of shape (n_gammas, n_alphas, n_folds)
         With ``relax=True`` (a leading ``l1_ratio`` axis for a list): held-out errors of
@@ -471,7 +473,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "relax": ["boolean"],
-        "gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "relax_gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
         "keep": ["boolean"],
         "exclude": ["array-like", None],
         "lower_limits": [Real, "array-like", None],
@@ -486,8 +488,9 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, rule="min",
                  fit_intercept=True, standardize=True, penalty_factor=None, positive=False,
                  precompute="auto", tol=1e-4, max_iter=1000, n_jobs=None, random_state=None,
-                 relax=False, gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False, exclude=None,
-                 lower_limits=None, upper_limits=None, dfmax=None, pmax=None, verbose=0):
+                 relax=False, relax_gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False,
+                 exclude=None, lower_limits=None, upper_limits=None, dfmax=None, pmax=None,
+                 verbose=0):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -503,7 +506,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.relax = relax
-        self.gamma = gamma
+        self.relax_gamma = relax_gamma
         self.keep = keep
         self.exclude = exclude
         self.lower_limits = lower_limits
@@ -562,7 +565,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
                                          max_iter=self.max_iter, dfmax=self.dfmax,
                                          pmax=self.pmax)
 
-        gammas = _check_gammas(self.gamma) if self.relax else None
+        gammas = _check_gammas(self.relax_gamma) if self.relax else None
         splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         oof, ids = self._cv_oof(splits, X.shape[0], grids.shape[0], grids.shape[1],

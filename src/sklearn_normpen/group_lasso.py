@@ -346,8 +346,10 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         least-squares fit on the active set of ``ŵ_alpha`` (solved once per distinct
         active set), and choose (alpha, gamma) jointly with the same rule: the largest
         alpha, then the largest gamma. ``coef_`` is then the relaxed fit.
-    gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
-        The relaxation grid (with ``relax=True``); 1, the path itself, is always included.
+    relax_gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
+        The relaxation grid (with ``relax=True``; glmnet's ``gamma``, renamed because
+        scikit-learn's ``gamma`` is a kernel coefficient); 1, the path itself, is always
+        included.
     keep : bool, default=False
         Store the out-of-fold predictions (glmnet's ``keep=TRUE``) as
         ``oof_predictions_`` and the held-out fold of every sample as ``fold_ids_``. The
@@ -399,9 +401,9 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
     n_iter_ : int
         Total epochs of the full-data path up to and including ``alpha_`` (the path is
         warm-started, so these are the epochs that produced ``coef_``).
-    gammas_ : ndarray of shape (n_gammas,)
+    relax_gammas_ : ndarray of shape (n_gammas,)
         With ``relax=True``: the decreasing gamma grid (1 first).
-    gamma_min_, gamma_1se_, gamma_ : float
+    relax_gamma_min_, relax_gamma_1se_, relax_gamma_ : float
         With ``relax=True``: the gammas of the joint λ_min / λ_1se choices and the one used.
     relaxed_mse_path_ : ndarray of shape (n_gammas, n_alphas, n_folds)
         With ``relax=True`` (a leading ``l1_ratio`` axis for a list): held-out errors of
@@ -428,7 +430,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "relax": ["boolean"],
-        "gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "relax_gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
         "keep": ["boolean"],
         "dfmax": [Interval(Integral, 1, None, closed="left"), None],
         "pmax": [Interval(Integral, 1, None, closed="left"), None],
@@ -439,7 +441,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
     def __init__(self, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=100,
                  eps=1e-3, cv=5, rule="min", fit_intercept=True, standardize=True,
                  tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, relax=False,
-                 gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False, dfmax=None, pmax=None,
+                 relax_gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False, dfmax=None, pmax=None,
                  verbose=0):
         self.groups = groups
         self.l1_ratio = l1_ratio
@@ -455,7 +457,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.relax = relax
-        self.gamma = gamma
+        self.relax_gamma = relax_gamma
         self.keep = keep
         self.dfmax = dfmax
         self.pmax = pmax
@@ -501,7 +503,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         grids = np.vstack([make_grid(self.alphas, lambda: _alpha_max(problem, pen, self.tol,
                                                                      self.max_iter), self.eps)
                            for pen in pens])
-        gammas = _check_gammas(self.gamma) if self.relax else None
+        gammas = _check_gammas(self.relax_gamma) if self.relax else None
         splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         spec = _GroupSpec(X, y, sw, self.groups, self.group_weights, self.fit_intercept,
