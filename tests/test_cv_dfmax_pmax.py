@@ -17,8 +17,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.model_selection import KFold, PredefinedSplit
 
 from sklearn_normpen import (ElasticNetClassifierPathCV, ElasticNetPathCV,
-                             ElasticNetPoissonRegressorPathCV, GroupLassoPathCV, enet_path,
-                             group_lasso_path)
+                             ElasticNetPoissonRegressorPathCV, GroupLassoClassifierPathCV,
+                             GroupLassoPathCV, enet_path, group_lasso_path)
 
 FIX = Path(__file__).parent / "fixtures"
 D = np.genfromtxt(FIX / "glmnet_limits_data.csv", delimiter=",", names=True)
@@ -141,6 +141,23 @@ def test_group_lasso_cv_counts_groups():
     assert_allclose(est.cv_mean_, ref, rtol=1e-6)
 
 
+def test_group_classifier_cv_counts_groups():
+    rng = np.random.default_rng(4)
+    groups = [[0, 1], [2, 3], [4, 5], [6, 7]]
+    X = rng.normal(size=(150, 8))
+    y = (X[:, 0] - X[:, 2] + 0.8 * X[:, 4] + 0.5 * rng.normal(size=150) > 0).astype(int)
+    full = GroupLassoClassifierPathCV(groups=groups, alphas=30, cv=3).fit(X, y)
+    est = GroupLassoClassifierPathCV(groups=groups, alphas=30, cv=3, pmax=2).fit(X, y)
+    assert est.path_stop_reason_ == "pmax"
+    K = len(est.alphas_)
+    # the kept points are the unlimited path's, and the next one has a third group
+    assert_allclose(est.alphas_, full.alphas_[:K], rtol=1e-12)
+    assert_allclose(est.coef_path_, full.coef_path_[:, :K], rtol=1e-8, atol=1e-10)
+    ever = np.array([[np.any(full.coef_path_[g, :k + 1] != 0) for g in groups]
+                     for k in range(len(full.alphas_))]).sum(axis=1)
+    assert ever[K - 1] <= 2 < ever[K]
+
+
 def test_without_limits_nothing_changes():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(50, 8)), rng.normal(size=50)
@@ -170,7 +187,7 @@ def test_poisson_and_multi_l1_ratio_cut_to_the_shortest():
 
 
 @pytest.mark.parametrize("Est", [ElasticNetPathCV, GroupLassoPathCV,
-                                 ElasticNetClassifierPathCV,
+                                 ElasticNetClassifierPathCV, GroupLassoClassifierPathCV,
                                  ElasticNetPoissonRegressorPathCV])
 @pytest.mark.parametrize("name, value", [("dfmax", 0), ("dfmax", -2), ("pmax", 0),
                                          ("pmax", 2.5), ("dfmax", "3")])

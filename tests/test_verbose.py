@@ -11,8 +11,8 @@ import pytest
 from joblib import parallel_config
 
 from sklearn_normpen import (ElasticNetClassifierPathCV, ElasticNetIC, ElasticNetPathCV,
-                             ElasticNetPoissonRegressorPathCV, GroupLassoIC,
-                             GroupLassoPathCV, StabilitySelection)
+                             ElasticNetPoissonRegressorPathCV, GroupLassoClassifierPathCV,
+                             GroupLassoIC, GroupLassoPathCV, StabilitySelection)
 
 from _subprocess import package_env
 
@@ -34,6 +34,8 @@ CASES = [
                                                           "CV fold 3/3"]),
     (ElasticNetPoissonRegressorPathCV(alphas=10, cv=3), "count", ["full-data path 1/1",
                                                                   "CV fold 3/3"]),
+    (GroupLassoClassifierPathCV(groups=[[0, 1], [2, 3], [4, 5]], alphas=10, cv=3), "bin",
+     ["full-data path 1/1", "CV fold 3/3"]),
     (ElasticNetIC(alphas=10), "reg", ["full-data path: 10 alphas"]),
     (GroupLassoIC(groups=[[0, 1], [2, 3], [4, 5]], alphas=10), "reg",
      ["full-data path: 10 alphas"]),

@@ -249,7 +249,8 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
     for k, (pen, g) in enumerate(zip(pens, grids)):
         start = time.perf_counter()
         paths.append(compute_path(pb, pen, g, tol=est.tol, max_iter=est.max_iter,
-                                  dfmax=spec.dfmax, pmax=spec.pmax))
+                                  dfmax=spec.dfmax, pmax=spec.pmax,
+                                  active=getattr(spec, "active", None)))
         log_path(f"full-data path {k + 1}/{len(pens)}", paths[-1], start)
     L = min(len(r.alphas) for r in paths)
     # the shortest path's reason (the others were cut to its length)
