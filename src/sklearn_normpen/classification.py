@@ -384,7 +384,8 @@ class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
         ``alpha·(l1_ratio·Σ f_j σ_j|w_j| + (1 - l1_ratio)/2·Σ f_j σ_j² w_j²)`` on the
         original-scale coefficients (reported on the original scale; constant columns get
         0). The fit is then invariant to each feature's units; on columns already of unit
-        variance it changes nothing. ``standardize=False`` gives scikit-learn's ``LogisticRegression`` (as above) objective exactly.
+        variance it changes nothing. ``standardize=False`` gives the objective above
+        exactly (scikit-learn's ``LogisticRegression``).
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature factors ``f_j >= 0``; 0 leaves a feature unpenalised.
     tol : float, default=1e-4

@@ -223,7 +223,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
         ``alpha·(l1_ratio·Σ f_j σ_j|w_j| + (1 - l1_ratio)/2·Σ f_j σ_j² w_j²)`` on the
         original-scale coefficients (reported on the original scale; constant columns get
         0). The fit is then invariant to each feature's units; on columns already of unit
-        variance it changes nothing. ``standardize=False`` gives scikit-learn's ``enet_path`` objective exactly.
+        variance it changes nothing. ``standardize=False`` gives the objective above
+        exactly (scikit-learn's ``enet_path``).
     positive : bool, default=False
         Constrain coefficients to be non-negative.
     precompute : {"auto", True, False}, default="auto"
@@ -337,7 +338,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         ``alpha·(l1_ratio·Σ f_j σ_j|w_j| + (1 - l1_ratio)/2·Σ f_j σ_j² w_j²)`` on the
         original-scale coefficients (reported on the original scale; constant columns get
         0). The fit is then invariant to each feature's units; on columns already of unit
-        variance it changes nothing. ``standardize=False`` gives scikit-learn's ``ElasticNet`` objective exactly.
+        variance it changes nothing. ``standardize=False`` gives the objective above
+        exactly (scikit-learn's ``ElasticNet``).
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature factors ``f_j >= 0``; 0 leaves a feature unpenalised.
     positive : bool, default=False

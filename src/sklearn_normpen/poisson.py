@@ -134,7 +134,8 @@ class ElasticNetPoissonRegressor(_EnetGLMParams, _PoissonBase):
         ``alpha·(l1_ratio·Σ f_j σ_j|w_j| + (1 - l1_ratio)/2·Σ f_j σ_j² w_j²)`` on the
         original-scale coefficients (reported on the original scale; constant columns get
         0). The fit is then invariant to each feature's units; on columns already of unit
-        variance it changes nothing. ``standardize=False`` gives the objective above objective exactly.
+        variance it changes nothing. ``standardize=False`` gives the objective above
+        exactly.
     penalty_factor : array-like of shape (n_features,), default=None
     tol : float, default=1e-4
         Accepted when the duality gap is at most ``tol`` times half the null deviance
