@@ -491,6 +491,27 @@ def test_enet_path_offset_column(offset, dtype, mode):
     _fail_if(v, f"offset {offset:g}, {np.dtype(dtype).name}, {mode}")
 
 
+@pytest.mark.parametrize("mode", ["gram", "dense", "sparse"])
+@pytest.mark.parametrize("offset,dtype", OFFSETS, ids=_OFF_IDS)
+def test_enet_path_offset_column_standardized(offset, dtype, mode):
+    """The default standardize=True on an offset column: certified (the oracle's
+    standardised factors) and equal to the reference, or a warning / clear error."""
+    X, y = _offset_data(offset, np.dtype(dtype).name)
+    pb = _Enet(X, y, None, True, 0.8, standardize=True)
+    alphas = pb.alpha_max() * np.array([0.5, 0.1, 0.01, 0.001])
+    layout, precompute = MODES[mode]
+    try:
+        (al, coefs, gaps), warned, _ = _record(
+            snp.enet_path, _as_input(X, dtype, layout), y.astype(dtype), l1_ratio=0.8,
+            alphas=alphas, fit_intercept=True, precompute=precompute, tol=1e-4)
+    except (ValueError, ArithmeticError) as exc:   # a clear error is acceptable
+        assert str(exc)
+        return
+    v = _certificate_violations(pb, alphas, coefs, None, gaps, 1e-4, warned)
+    v += _coef_violations(pb, alphas, coefs, 1e-4, warned)
+    _fail_if(v, f"standardized, offset {offset:g}, {np.dtype(dtype).name}, {mode}")
+
+
 def _coef_violations(pb, alphas, coefs, tol, warned):
     """Without a warning, the coefficients must be those of the float64 reference solution of
     the explicitly centred problem, within what the target gap allows."""
@@ -584,6 +605,27 @@ def test_enet_cv_offset_column_intercept(offset, dtype, mode):
     v = _certificate_violations(pb, est.alphas_, est.coef_path_, est.intercept_path_,
                                 est.dual_gap_path_, 1e-4, warned)
     _fail_if(v, f"ElasticNetPathCV offset {offset:g}, {np.dtype(dtype).name}, {mode}")
+
+
+@pytest.mark.parametrize("mode", ["gram", "sparse"])
+@pytest.mark.parametrize("offset,dtype", [(1e6, F32), (1e8, F64)], ids=["1e6-f32", "1e8-f64"])
+def test_enet_cv_offset_column_intercept_standardized(offset, dtype, mode):
+    """As above with the default standardize=True (the oracle's standardised factors)."""
+    X, y = _offset_data(offset, np.dtype(dtype).name)
+    pb = _Enet(X, y, None, True, 0.8, standardize=True)
+    alphas = pb.alpha_max() * np.array([0.5, 0.1, 0.01])
+    layout, precompute = MODES[mode]
+    est = snp.ElasticNetPathCV(l1_ratio=0.8, alphas=alphas, cv=3, precompute=precompute,
+                               tol=1e-4)
+    try:
+        est, warned, _ = _record(est.fit, _as_input(X, dtype, layout), y.astype(dtype))
+    except (ValueError, ArithmeticError) as exc:
+        assert str(exc)
+        return
+    v = _certificate_violations(pb, est.alphas_, est.coef_path_, est.intercept_path_,
+                                est.dual_gap_path_, 1e-4, warned)
+    _fail_if(v, f"ElasticNetPathCV standardized offset {offset:g}, "
+                f"{np.dtype(dtype).name}, {mode}")
 
 
 # ---------------------------------------------------------------------------------------

@@ -203,3 +203,13 @@ def test_pmax_below_the_unpenalised_count_is_a_clear_error():
     X, y = rng.normal(size=(40, 5)), rng.normal(size=40)
     with pytest.raises(ValueError, match="pmax=1 stops the path before its first alpha"):
         ElasticNetPathCV(penalty_factor=[0, 0, 1, 1, 1], pmax=1, cv=3).fit(X, y)
+
+
+@pytest.mark.parametrize("Est, kw", [(ElasticNetPathCV, {}),
+                                     (GroupLassoPathCV, {"groups": [[0, 1], [2, 3]]})])
+def test_dask_input_with_limits_is_refused(Est, kw):
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(np.random.default_rng(0).normal(size=(40, 4)), chunks=20)
+    y = da.from_array(np.random.default_rng(1).normal(size=40), chunks=20)
+    with pytest.raises(ValueError, match="dfmax and pmax are not supported with dask"):
+        Est(dfmax=2, **kw).fit(X, y)
