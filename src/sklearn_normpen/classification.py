@@ -12,7 +12,6 @@ Solved by proximal Newton (:mod:`sklearn_normpen._solvers.prox_newton`) and acce
 package's duality-gap certificate (the negative-entropy Fenchel dual), relative to the
 intercept-only loss.
 """
-import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,11 +24,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
+from ._cv import PathCVMixin, cross_validate_paths, limited_paths, resolve_splits
 from ._design import Design
 from ._grid import make_grid
-from ._progress import log_path, with_progress
 from ._path import compute_path, warn_unconverged
+from ._progress import with_progress
 from ._solvers.prox_newton import GLMProblem, glm_mode
 from ._validation import (FLOAT_DTYPES, validate_alphas, validate_array_params,
                           validate_penalty_factor, validate_sample_weight,
@@ -245,20 +244,9 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
     # the full-data paths first: where one stops early (glmnet's rules, dfmax / pmax), the
     # folds' grid ends; a fold may stop earlier by its own count (then keeps its last fit)
     spec.dfmax, spec.pmax = getattr(est, "dfmax", None), getattr(est, "pmax", None)
-    paths = []
-    for k, (pen, g) in enumerate(zip(pens, grids)):
-        start = time.perf_counter()
-        paths.append(compute_path(pb, pen, g, tol=est.tol, max_iter=est.max_iter,
-                                  dfmax=spec.dfmax, pmax=spec.pmax,
-                                  active=getattr(spec, "active", None)))
-        log_path(f"full-data path {k + 1}/{len(pens)}", paths[-1], start)
-    L = min(len(r.alphas) for r in paths)
-    # the shortest path's reason (the others were cut to its length)
-    est.path_stop_reason_ = next(r.stop_reason for r in paths if len(r.alphas) == L)
-    if L == 0:
-        raise ValueError(f"pmax={spec.pmax} stops the path before its first alpha; "
-                         "increase pmax.")
-    grids = np.array([g[:L] for g in grids])
+    grids, paths = limited_paths(pb, pens, grids, tol=est.tol, max_iter=est.max_iter,
+                                 dfmax=spec.dfmax, pmax=spec.pmax,
+                                 active=getattr(spec, "active", None))
     splits = resolve_splits(cv, X, y, groups)
     Xr = X.tocsr() if sp.issparse(X) else X
     errors, fold_results = cross_validate_paths(
@@ -267,10 +255,8 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
     sel = est._cv_select(errors, splits, sw, grids)
     best = sel["best_path"]
     res = paths[best]
-    if len(res.alphas) > L:
-        for name in ("alphas", "intercepts", "gaps", "kkts", "n_iters", "converged"):
-            setattr(res, name, getattr(res, name)[:L])
-        res.coefs = res.coefs[:, :L]
+    # the shortest path's reason when another was cut to its length (limited_paths)
+    est.path_stop_reason_ = res.stop_reason
     warn_unconverged(fold_results + [res], what="Proximal Newton")
     est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
                         l1_ratios=l1_ratios, scalar=np.ndim(est.l1_ratio) == 0, path=res,
