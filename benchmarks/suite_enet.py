@@ -86,8 +86,9 @@ def _ours_path(d):
     from sklearn_normpen import enet_path
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # standardize=False: the peers' objective (ours defaults to glmnet's True)
         return enet_path(d["X"], d["y"], l1_ratio=d["l1_ratio"], alphas=d["alphas"],
-                         tol=1e-4)[1]
+                         tol=1e-4, standardize=False)[1]
 
 
 def _sk_path(d):
@@ -130,7 +131,7 @@ def _ours_cv(d):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est = ElasticNetPathCV(l1_ratio=L1_RATIOS_CV, alphas=100, cv=KFold(5), tol=1e-4,
-                               n_jobs=1).fit(d["X"], d["y"])
+                               n_jobs=1, standardize=False).fit(d["X"], d["y"])
     return est.cv_mean_
 
 

@@ -69,7 +69,9 @@ def _make(kind, rho, n_alphas, eps, **kw):
         from sklearn_normpen import group_lasso_path
         X, y = _dense(**kw) if kind == "dense" else _sparse(**kw)
         groups = _groups(X.shape[1])
-        alphas = group_lasso_path(X, y, groups=groups, l1_ratio=rho, n_alphas=1)[0]
+        # standardize=False throughout: the peers' objective (ours defaults to True)
+        alphas = group_lasso_path(X, y, groups=groups, l1_ratio=rho, n_alphas=1,
+                                  standardize=False)[0]
         grid = np.geomspace(alphas[0], alphas[0] * eps, n_alphas)
         return dict(X=X, y=y, groups=groups, rho=rho, alphas=grid, mid=grid[n_alphas // 2])
     return make
@@ -97,13 +99,14 @@ def _gap_quality(data, coefs, alphas=None):
 def ours_path(d):
     from sklearn_normpen import group_lasso_path
     return group_lasso_path(d["X"], d["y"], groups=d["groups"], l1_ratio=d["rho"],
-                            alphas=d["alphas"], tol=TOL_OURS)[1]
+                            alphas=d["alphas"], tol=TOL_OURS, standardize=False)[1]
 
 
 def ours_mid(d):
     from sklearn_normpen import GroupLassoRegressor
     return GroupLassoRegressor(groups=d["groups"], alpha=d["mid"], l1_ratio=d["rho"],
-                               fit_intercept=False, tol=TOL_OURS).fit(d["X"], d["y"]).coef_
+                               fit_intercept=False, tol=TOL_OURS,
+                               standardize=False).fit(d["X"], d["y"]).coef_
 
 
 def _skglm_est(d, alpha):
@@ -182,7 +185,8 @@ def _make_cv():
 def ours_cv(d):
     from sklearn_normpen import GroupLassoPathCV
     est = GroupLassoPathCV(groups=d["groups"], alphas=d["alphas"], cv=5,
-                           fit_intercept=False, tol=TOL_OURS).fit(d["X"], d["y"])
+                           fit_intercept=False, tol=TOL_OURS,
+                           standardize=False).fit(d["X"], d["y"])
     return est.coef_, est.alpha_
 
 

@@ -10,7 +10,7 @@ and on every (stratified) fold, scores each alpha on the held-out rows with the 
 duality gap (``dual_gap_path_``).
 
 We use the breast-cancer data bundled with scikit-learn, standardised inside the fit
-(``standardize=True``, glmnet's convention), and compare two CV measures.
+(``standardize=True``, the default and glmnet's convention), and compare two CV measures.
 """
 
 # %%

@@ -9,8 +9,8 @@ cross-validation fold, then chooses either ``alpha_min_`` (lowest mean CV error)
 that minimum), as ``cv.glmnet`` does in R.
 
 We use the diabetes data bundled with scikit-learn, standardise the columns inside the fit
-(``standardize=True``, glmnet's convention) and let the estimator choose between three
-``l1_ratio`` values.
+(``standardize=True``, the default and glmnet's convention) and let the estimator choose
+between three ``l1_ratio`` values.
 """
 
 # %%

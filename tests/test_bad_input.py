@@ -199,12 +199,13 @@ def test_one_sample_gives_the_null_model(name):
 
 def test_one_feature_matches_scikit_learn():
     X, y = X0[:, :1], Y0
-    coef, est = _fit("ElasticNetPathCV", X, y)
+    off = {"standardize": False}  # scikit-learn's objectives
+    coef, est = _fit("ElasticNetPathCV", X, y, **off)
     ref = ElasticNet(alpha=est.alpha_, l1_ratio=0.5, tol=1e-12).fit(X, y)
     assert_allclose(coef, ref.coef_, rtol=1e-6)
-    coef, _ = _fit("GroupLassoRegressor", X, y)
+    coef, _ = _fit("GroupLassoRegressor", X, y, **off)
     assert_allclose(coef, Lasso(alpha=0.05, tol=1e-12).fit(X, y).coef_, rtol=1e-6)
-    coef, est = _fit("GroupLassoPathCV", X, y)
+    coef, est = _fit("GroupLassoPathCV", X, y, **off)
     assert_allclose(coef, Lasso(alpha=est.alpha_, tol=1e-12).fit(X, y).coef_, rtol=1e-6)
     coef, _ = _fit("SpectralRidge", X, y)
     assert_allclose(coef, Ridge(alpha=1.0).fit(X, y).coef_, rtol=1e-10)
@@ -212,7 +213,7 @@ def test_one_feature_matches_scikit_learn():
     assert_allclose(coef, Ridge(alpha=est.alpha_).fit(X, y).coef_, rtol=1e-10)
     Xc, yc = X - X.mean(0), y - y.mean()
     for name in ("enet_path", "group_lasso_path"):
-        (alphas, coefs, _), rho = _fit(name, X, y)[1], 0.5 if name == "enet_path" else 1
+        (alphas, coefs, _), rho = _fit(name, X, y, **off)[1], 0.5 if name == "enet_path" else 1
         _, ref, _ = sk_enet_path(Xc, yc, l1_ratio=rho, alphas=alphas, tol=1e-12)
         assert_allclose(coefs, ref, rtol=1e-6, atol=1e-12)
 

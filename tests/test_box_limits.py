@@ -210,7 +210,8 @@ def test_scalar_limits_standardize_and_positive_unchanged():
 def test_path_and_cv_with_limits():
     X, y = _data(n=60, seed=7)
     alphas, coefs, gaps = enet_path(X, y, l1_ratio=1.0, fit_intercept=True, n_alphas=12,
-                                    lower_limits=LOWER, upper_limits=UPPER, tol=1e-10)
+                                    lower_limits=LOWER, upper_limits=UPPER, tol=1e-10,
+                                    standardize=False)
     assert np.all(coefs >= LOWER[:, None]) and np.all(coefs <= UPPER[:, None])
     for k in (3, 11):
         Pstar = O.reference_optimum_cvxpy(X, y, alphas[k], 1.0, lower=LOWER, upper=UPPER)
@@ -218,7 +219,7 @@ def test_path_and_cv_with_limits():
                           upper=UPPER)
         assert P - Pstar <= gaps[k] + 1e-12 * O.null_deviance(X, y)
     est = ElasticNetPathCV(l1_ratio=1.0, alphas=8, cv=3, lower_limits=LOWER,
-                           upper_limits=UPPER).fit(X, y)
+                           upper_limits=UPPER, standardize=False).fit(X, y)
     assert np.all(est.coef_path_ >= LOWER[:, None] - 0) and \
         np.all(est.coef_path_ <= UPPER[:, None])
 

@@ -405,7 +405,7 @@ def test_enet_path_precompute_auto(dtype):
     (al, coefs, gaps), warned, _ = _record(
         snp.enet_path, _as_input(X, dtype, "dense"), y.astype(dtype), l1_ratio=1.0,
         alphas=alphas, fit_intercept=True, penalty_factor=c["pf"], precompute="auto",
-        tol=1e-4)
+        tol=1e-4, standardize=False)
     v = _certificate_violations(pb, alphas, coefs, None, gaps, 1e-4, warned)
     _fail_if(v, f"pf_zeros, precompute='auto', {np.dtype(dtype).name}")
 
@@ -427,7 +427,7 @@ def test_enet_path_float32_gram_near_noiseless(tol, fit_intercept, l1_ratio):
     (al, coefs, gaps), warned, _ = _record(
         snp.enet_path, np.asfortranarray(X.astype(F32)), y.astype(F32), l1_ratio=l1_ratio,
         alphas=alphas, fit_intercept=fit_intercept, precompute=True, tol=tol,
-        max_iter=10000)
+        max_iter=10000, standardize=False)
     v = _certificate_violations(pb, alphas, coefs, None, gaps, tol, warned)
     _fail_if(v, f"float32 gram, near-noiseless, tol={tol:g}, intercept={fit_intercept}")
 
@@ -481,13 +481,35 @@ def test_enet_path_offset_column(offset, dtype, mode):
     try:
         (al, coefs, gaps), warned, _ = _record(
             snp.enet_path, _as_input(X, dtype, layout), y.astype(dtype), l1_ratio=0.8,
-            alphas=alphas, fit_intercept=True, precompute=precompute, tol=tol)
+            alphas=alphas, fit_intercept=True, precompute=precompute, tol=tol,
+            standardize=False)
     except (ValueError, ArithmeticError) as exc:   # a clear error is acceptable
         assert str(exc)
         return
     v = _certificate_violations(pb, alphas, coefs, None, gaps, tol, warned)
     v += _coef_violations(pb, alphas, coefs, tol, warned)
     _fail_if(v, f"offset {offset:g}, {np.dtype(dtype).name}, {mode}")
+
+
+@pytest.mark.parametrize("mode", ["gram", "dense", "sparse"])
+@pytest.mark.parametrize("offset,dtype", OFFSETS, ids=_OFF_IDS)
+def test_enet_path_offset_column_standardized(offset, dtype, mode):
+    """The default standardize=True on an offset column: certified (the oracle's
+    standardised factors) and equal to the reference, or a warning / clear error."""
+    X, y = _offset_data(offset, np.dtype(dtype).name)
+    pb = _Enet(X, y, None, True, 0.8, standardize=True)
+    alphas = pb.alpha_max() * np.array([0.5, 0.1, 0.01, 0.001])
+    layout, precompute = MODES[mode]
+    try:
+        (al, coefs, gaps), warned, _ = _record(
+            snp.enet_path, _as_input(X, dtype, layout), y.astype(dtype), l1_ratio=0.8,
+            alphas=alphas, fit_intercept=True, precompute=precompute, tol=1e-4)
+    except (ValueError, ArithmeticError) as exc:   # a clear error is acceptable
+        assert str(exc)
+        return
+    v = _certificate_violations(pb, alphas, coefs, None, gaps, 1e-4, warned)
+    v += _coef_violations(pb, alphas, coefs, 1e-4, warned)
+    _fail_if(v, f"standardized, offset {offset:g}, {np.dtype(dtype).name}, {mode}")
 
 
 def _coef_violations(pb, alphas, coefs, tol, warned):
@@ -574,7 +596,7 @@ def test_enet_cv_offset_column_intercept(offset, dtype, mode):
     alphas = pb.alpha_max() * np.array([0.5, 0.1, 0.01])
     layout, precompute = MODES[mode]
     est = snp.ElasticNetPathCV(l1_ratio=0.8, alphas=alphas, cv=3, precompute=precompute,
-                               tol=1e-4)
+                               tol=1e-4, standardize=False)
     try:
         est, warned, _ = _record(est.fit, _as_input(X, dtype, layout), y.astype(dtype))
     except (ValueError, ArithmeticError) as exc:
@@ -583,6 +605,27 @@ def test_enet_cv_offset_column_intercept(offset, dtype, mode):
     v = _certificate_violations(pb, est.alphas_, est.coef_path_, est.intercept_path_,
                                 est.dual_gap_path_, 1e-4, warned)
     _fail_if(v, f"ElasticNetPathCV offset {offset:g}, {np.dtype(dtype).name}, {mode}")
+
+
+@pytest.mark.parametrize("mode", ["gram", "sparse"])
+@pytest.mark.parametrize("offset,dtype", [(1e6, F32), (1e8, F64)], ids=["1e6-f32", "1e8-f64"])
+def test_enet_cv_offset_column_intercept_standardized(offset, dtype, mode):
+    """As above with the default standardize=True (the oracle's standardised factors)."""
+    X, y = _offset_data(offset, np.dtype(dtype).name)
+    pb = _Enet(X, y, None, True, 0.8, standardize=True)
+    alphas = pb.alpha_max() * np.array([0.5, 0.1, 0.01])
+    layout, precompute = MODES[mode]
+    est = snp.ElasticNetPathCV(l1_ratio=0.8, alphas=alphas, cv=3, precompute=precompute,
+                               tol=1e-4)
+    try:
+        est, warned, _ = _record(est.fit, _as_input(X, dtype, layout), y.astype(dtype))
+    except (ValueError, ArithmeticError) as exc:
+        assert str(exc)
+        return
+    v = _certificate_violations(pb, est.alphas_, est.coef_path_, est.intercept_path_,
+                                est.dual_gap_path_, 1e-4, warned)
+    _fail_if(v, f"ElasticNetPathCV standardized offset {offset:g}, "
+                f"{np.dtype(dtype).name}, {mode}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -649,7 +692,8 @@ def test_group_lasso_path_offset_column(offset, dtype, layout):
     try:
         (al, coefs, gaps), warned, _ = _record(
             snp.group_lasso_path, _as_input(X, dtype, layout), y.astype(dtype),
-            groups=groups, l1_ratio=0.5, alphas=alphas, fit_intercept=True, tol=1e-4)
+            groups=groups, l1_ratio=0.5, alphas=alphas, fit_intercept=True, tol=1e-4,
+            standardize=False)
     except (ValueError, ArithmeticError) as exc:
         assert str(exc)
         return
@@ -668,7 +712,7 @@ def test_group_lasso_cv_path_certificates(case, layout, dtype):
     alphas = pb.alpha_max() * GRID
     est = snp.GroupLassoPathCV(groups=GROUPS, l1_ratio=c["l1_ratio"],
                                group_weights=c.get("group_weights"), alphas=alphas, cv=3,
-                               tol=1e-4)
+                               tol=1e-4, standardize=False)
     est, warned, _ = _record(est.fit, _as_input(X, dtype, layout), y.astype(dtype),
                              sample_weight=None if sw is None else sw.astype(dtype))
     assert np.allclose(est.alphas_, alphas, rtol=1e-12)

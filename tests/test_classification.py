@@ -54,7 +54,7 @@ def _null_loss(y, sw=None):
 def test_path_matches_glmnet(case):
     X, y, w, pf = _load("X.csv"), _load("y.csv"), _load("w.csv"), _load("pf.csv")
     lam, C = _load(f"lambda_{case}.csv"), _load(f"coef_{case}.csv")
-    kw, sw = ({"l1_ratio": 0.5}, None) if case == "A" else (
+    kw, sw = ({"l1_ratio": 0.5, "standardize": False}, None) if case == "A" else (
         {"l1_ratio": 1.0, "standardize": True, "penalty_factor": pf}, w)
     for k, a in enumerate(lam):
         clf = ElasticNetClassifier(alpha=a, tol=1e-10, max_iter=100000, **kw)
@@ -81,7 +81,7 @@ def test_cv_matches_cv_glmnet(measure, gm):
     X, y, fold = _load("X.csv"), _load("y.csv"), _load("foldid.csv")
     lam = _load("lambda_A.csv")
     cv = ElasticNetClassifierPathCV(alphas=lam, measure=measure, cv=PredefinedSplit(fold - 1),
-                                    tol=1e-10, max_iter=100000).fit(X, y)
+                                    tol=1e-10, max_iter=100000, standardize=False).fit(X, y)
     R, sel = _load(f"cv_A_{gm}.csv"), _load(f"cv_A_{gm}_selected.csv")
     # glmnet's fits are accurate to ~1e-7 in the coefficients: measures agree to ~1e-6
     np.testing.assert_allclose(cv.cv_mean_, R[:, 0], rtol=1e-5, atol=1e-7)
@@ -93,7 +93,8 @@ def test_cv_matches_cv_glmnet(measure, gm):
 def test_weighted_cv_matches_cv_glmnet():
     X, y, w, fold = _load("X.csv"), _load("y.csv"), _load("w.csv"), _load("foldid.csv")
     cv = ElasticNetClassifierPathCV(alphas=_load("lambda_A.csv"), cv=PredefinedSplit(fold - 1),
-                                    tol=1e-10, max_iter=100000).fit(X, y, sample_weight=w)
+                                    tol=1e-10, max_iter=100000,
+                                    standardize=False).fit(X, y, sample_weight=w)
     R = _load("cv_A_deviance_weighted.csv")
     np.testing.assert_allclose(cv.cv_mean_, R[:, 0], rtol=1e-6)
     np.testing.assert_allclose(cv.cv_se_, R[:, 1], rtol=1e-5)
@@ -112,7 +113,7 @@ def test_matches_sklearn_saga(l1_ratio, sparse):
     n = X.shape[0]
     for alpha in [0.05, 0.01]:
         ours = ElasticNetClassifier(alpha=alpha, l1_ratio=l1_ratio, tol=1e-12,
-                                    max_iter=100000).fit(Xf, y)
+                                    max_iter=100000, standardize=False).fit(Xf, y)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ref = logistic_regression(solver="saga", l1_ratio=l1_ratio, C=1 / (n * alpha),
@@ -129,7 +130,7 @@ def test_ridge_matches_sklearn_lbfgs():
     X, y = _data(n=100, p=6, seed=2)
     alpha, n = 0.02, X.shape[0]
     ours = ElasticNetClassifier(alpha=alpha, l1_ratio=0.0, tol=1e-13,
-                                max_iter=100000).fit(X, y)
+                                max_iter=100000, standardize=False).fit(X, y)
     ref = logistic_regression(C=1 / (n * alpha), l1_ratio=0.0, tol=1e-12,
                              max_iter=10000).fit(X, y)
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
@@ -233,8 +234,9 @@ def test_sparse_equals_dense(standardize):
 def test_float32_in_float32_out_and_certified():
     X, y = _data(n=120, p=10, seed=7, dtype=np.float32)
     tol = 1e-7  # tight for float32 data: the certificate is float64
-    c32 = ElasticNetClassifier(alpha=0.01, tol=tol, max_iter=100000).fit(X, y)
-    c64 = ElasticNetClassifier(alpha=0.01, tol=1e-12, max_iter=100000).fit(
+    c32 = ElasticNetClassifier(alpha=0.01, tol=tol, max_iter=100000,
+                               standardize=False).fit(X, y)
+    c64 = ElasticNetClassifier(alpha=0.01, tol=1e-12, max_iter=100000, standardize=False).fit(
         X.astype(np.float64), y)
     assert c32.coef_.dtype == np.float32 and c32.decision_function(X).dtype == np.float32
     np.testing.assert_allclose(c32.coef_, c64.coef_, atol=2e-3)

@@ -38,7 +38,7 @@ def test_lasso_criteria_equal_lassolarsic(criterion, fit_intercept):
     knots = ll.alphas_[:-1]  # the last knot is alpha = 0 (OLS)
     m = ElasticNetIC(criterion=criterion, l1_ratio=1.0, alphas=knots * (1 + 1e-8),
                      noise_variance=ll.noise_variance_, fit_intercept=fit_intercept,
-                     tol=1e-14, max_iter=100000).fit(X, y)
+                     tol=1e-14, max_iter=100000, standardize=False).fit(X, y)
     k = 2.0 if criterion == "aic" else math.log(X.shape[0])
     # LassoLarsIC does not count the intercept in df
     ours = m.criterion_path_ - k * fit_intercept
@@ -46,7 +46,7 @@ def test_lasso_criteria_equal_lassolarsic(criterion, fit_intercept):
     np.testing.assert_allclose(ours, ll.criterion_[:-1], rtol=1e-6)
     # the estimated noise variance is LassoLarsIC's (OLS, n - p - fit_intercept)
     own = ElasticNetIC(criterion=criterion, l1_ratio=1.0, fit_intercept=fit_intercept,
-                       tol=1e-10).fit(X, y)
+                       tol=1e-10, standardize=False).fit(X, y)
     assert own.noise_variance_ == pytest.approx(ll.noise_variance_, rel=1e-10)
     # on the knots both choose the same model (LassoLarsIC's last knot, alpha=0, aside)
     if ll.alpha_ > 0:
@@ -127,7 +127,7 @@ def test_ridge_df_equals_spectral_ridge(fit_intercept):
     X, y = _data(n=40, p=15, seed=2)
     a = 0.37
     m = ElasticNetIC(l1_ratio=0.0, alphas=[a], noise_variance="profile",
-                     fit_intercept=fit_intercept, tol=1e-12).fit(X, y)
+                     fit_intercept=fit_intercept, tol=1e-12, standardize=False).fit(X, y)
     assert np.all(m.coef_ != 0)
     r = SpectralRidge(alpha=40 * a, fit_intercept=fit_intercept).fit(X, y)
     assert m.df_ - fit_intercept == pytest.approx(r.df_, rel=1e-10)
@@ -197,7 +197,7 @@ def test_group_df_closed_form_on_orthonormal_design():
     y = X @ np.array([1.0, -1.0, 0.5, 0.05, 0.02]) + 0.3 * rng.standard_normal(n)
     groups = [[0, 1, 2], [3, 4]]
     m = GroupLassoIC(groups=groups, fit_intercept=False, alphas=10,
-                     noise_variance="profile", tol=1e-12).fit(X, y)
+                     noise_variance="profile", tol=1e-12, standardize=False).fit(X, y)
     ols = np.linalg.lstsq(X, y, rcond=None)[0]
     for j in range(m.alphas_.size):
         w = m.coef_path_[:, j]
@@ -217,7 +217,7 @@ def test_group_df_closed_form_on_orthonormal_design():
 def test_bic_recovers_support_and_types():
     X, y = _data(n=200, p=20, seed=4, noise=0.3)
     m = ElasticNetIC(criterion="bic", l1_ratio=1.0, alphas=300, eps=1e-4,
-                     tol=1e-10).fit(X, y)
+                     tol=1e-10, standardize=False).fit(X, y)
     support = np.flatnonzero(m.coef_)
     # the lasso's BIC keeps the signal and (shrinkage) a few noise features
     assert {0, 1, 2} <= set(support) and len(support) <= 8
@@ -226,12 +226,14 @@ def test_bic_recovers_support_and_types():
         # criterion still agrees with float64's to 1e-3
         warnings.simplefilter("ignore", ConvergenceWarning)
         m32 = ElasticNetIC(criterion="bic", l1_ratio=1.0, alphas=300, eps=1e-4,
-                           tol=1e-5).fit(X.astype(np.float32), y.astype(np.float32))
+                           tol=1e-5,
+                           standardize=False).fit(X.astype(np.float32), y.astype(np.float32))
     assert m32.coef_.dtype == np.float32
     assert m32.predict(X.astype(np.float32)).dtype == np.float32
     assert {0, 1, 2} <= set(np.flatnonzero(m32.coef_))
     np.testing.assert_allclose(m32.criterion_path_, m.criterion_path_, rtol=1e-3, atol=1e-2)
-    ms = ElasticNetIC(criterion="bic", l1_ratio=1.0, alphas=300, eps=1e-4, tol=1e-10).fit(
+    ms = ElasticNetIC(criterion="bic", l1_ratio=1.0, alphas=300, eps=1e-4, tol=1e-10,
+                      standardize=False).fit(
         sp.csc_matrix(X), y)
     np.testing.assert_allclose(ms.criterion_path_, m.criterion_path_, rtol=1e-6, atol=1e-6)
     assert ms.alpha_ == m.alpha_

@@ -102,8 +102,8 @@ def test_rescaling_a_feature_is_a_penalty_factor():
     a = np.array([1.0, 10.0, 0.1, 2.0, 1.0])
     alphas = np.array([0.5, 0.1])
     kw = dict(l1_ratio=1.0, alphas=alphas, fit_intercept=True, tol=1e-12, max_iter=100_000)
-    _, coef_scaled, _ = enet_path(X * a, y, **kw)
-    _, coef_factor, _ = enet_path(X, y, penalty_factor=1 / a, **kw)
+    _, coef_scaled, _ = enet_path(X * a, y, **kw, standardize=False)
+    _, coef_factor, _ = enet_path(X, y, penalty_factor=1 / a, **kw, standardize=False)
     np.testing.assert_allclose(coef_scaled * a[:, None], coef_factor, rtol=1e-6, atol=1e-9)
 
 
@@ -128,7 +128,7 @@ def test_ridge_alpha_is_n_times_enet_alpha():
     X, y = _data()
     alpha = 0.3
     _, coef, _ = enet_path(X, y, l1_ratio=0.0, alphas=[alpha], fit_intercept=True,
-                           tol=1e-14, max_iter=100_000)
+                           tol=1e-14, max_iter=100_000, standardize=False)
     ridge = SpectralRidge(alpha=len(y) * alpha).fit(X, y)
     # a wrong scaling would be off by a factor n in alpha, far beyond the CD tolerance
     np.testing.assert_allclose(coef[:, 0], ridge.coef_, rtol=1e-6)

@@ -96,7 +96,7 @@ def test_enet_path_matches_sklearn(dtype, sparse, l1_ratio):
     X64 = Xin.astype(np.float64)  # float64 reference (float32 cannot reach its tol)
     a_sk, c_sk, g_sk = sk_enet_path(X64, y.astype(np.float64), l1_ratio=l1_ratio,
                                     **_n_alphas(20), tol=1e-10, max_iter=100000)
-    a, c, g = enet_path(Xin, y, l1_ratio=l1_ratio, n_alphas=20, tol=tol)
+    a, c, g = enet_path(Xin, y, l1_ratio=l1_ratio, n_alphas=20, tol=tol, standardize=False)
     assert c.dtype == dtype and g.shape == (20,)
     assert_allclose(a, a_sk, rtol=1e-5 if dtype == np.float32 else 1e-12)
     target = _target(y, tol=tol, centre=False)
@@ -120,7 +120,7 @@ def test_path_with_intercept_and_weights_matches_elasticnet(mode, weighted, l1_r
     pre = "auto" if mode == "sparse" else mode
     grid = np.geomspace(2.0, 0.01, 6)
     est = ElasticNetPathCV(l1_ratio=l1_ratio, alphas=grid, cv=3, tol=1e-10,
-                           precompute=pre).fit(Xin, y, sample_weight=sw)
+                           precompute=pre, standardize=False).fit(Xin, y, sample_weight=sw)
     for k, alpha in enumerate(est.alphas_):
         ref = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, tol=1e-12, max_iter=100000).fit(
             X, y, sample_weight=sw)
@@ -142,9 +142,9 @@ def test_kkt_and_numpy_gap_at_every_point(sparse, l1_ratio, positive):
     Xin = sp.csc_matrix(X) if sparse else X
     tol = 1e-9
     a, c, g = enet_path(Xin, y, l1_ratio=l1_ratio, n_alphas=15, fit_intercept=True, tol=tol,
-                        positive=positive, max_iter=100000)
+                        positive=positive, max_iter=100000, standardize=False)
     est = ElasticNetPathCV(l1_ratio=l1_ratio, alphas=a, cv=2, tol=tol, positive=positive,
-                           max_iter=100000).fit(Xin, y)
+                           max_iter=100000, standardize=False).fit(Xin, y)
     assert_allclose(est.coef_path_, c, atol=1e-8)
     target = _target(y, tol=tol)
     for k, alpha in enumerate(a):
@@ -172,13 +172,13 @@ def test_alpha_max_is_sharp(mode):
     pre = "auto" if mode == "sparse" else mode
     for l1_ratio in (1.0, 0.4):
         a, c, _ = enet_path(Xin, y, l1_ratio=l1_ratio, n_alphas=3, fit_intercept=True,
-                            precompute=pre)
+                            precompute=pre, standardize=False)
         Xc = X - X.mean(0)
         expected = np.max(np.abs(Xc.T @ (y - y.mean()))) / (len(y) * l1_ratio)
         assert_allclose(a[0], expected, rtol=1e-10)
         assert np.all(c[:, 0] == 0)
         _, c2, _ = enet_path(Xin, y, l1_ratio=l1_ratio, alphas=[a[0] * 0.99],
-                             fit_intercept=True, precompute=pre, tol=1e-8)
+                             fit_intercept=True, precompute=pre, tol=1e-8, standardize=False)
         assert np.count_nonzero(c2) >= 1
 
 
@@ -222,7 +222,8 @@ def test_matches_elasticnetcv_and_rule(sparse, l1_ratio):
     X, y = _data(n=150, p=25, seed=6)
     Xin = sp.csr_matrix(X) if sparse else X
     cv = KFold(5, shuffle=True, random_state=0)
-    ours = ElasticNetPathCV(l1_ratio=l1_ratio, alphas=30, cv=cv, tol=1e-9).fit(Xin, y)
+    ours = ElasticNetPathCV(l1_ratio=l1_ratio, alphas=30, cv=cv, tol=1e-9,
+                            standardize=False).fit(Xin, y)
     ref = ElasticNetCV(l1_ratio=l1_ratio, **_n_alphas(30), cv=cv, tol=1e-11,
                        max_iter=100000).fit(Xin, y)
     assert_allclose(ours.alphas_, ref.alphas_, rtol=1e-10)
@@ -286,7 +287,7 @@ def test_penalty_factor_zero_and_rescaling():
     f = np.ones(10)
     f[3] = 0.0
     a, c, _ = enet_path(X, y, l1_ratio=1.0, n_alphas=5, penalty_factor=f, fit_intercept=True,
-                        tol=1e-12)
+                        tol=1e-12, standardize=False)
     # at alpha_max only the unpenalised feature is non-zero: least squares on it
     Xc, yc = X - X.mean(0), y - y.mean()
     ls = Xc[:, 3] @ yc / (Xc[:, 3] @ Xc[:, 3])
@@ -296,9 +297,9 @@ def test_penalty_factor_zero_and_rescaling():
     f2 = np.linspace(0.5, 2, 10)
     grid = a[1:]
     _, c_f, _ = enet_path(X, y, l1_ratio=1.0, alphas=grid, penalty_factor=f2,
-                          fit_intercept=True, tol=1e-12)
+                          fit_intercept=True, tol=1e-12, standardize=False)
     _, c_s, _ = enet_path(X / f2, y, l1_ratio=1.0, alphas=grid, fit_intercept=True,
-                          tol=1e-12)
+                          tol=1e-12, standardize=False)
     assert_allclose(c_f, c_s / f2[:, None], atol=1e-8)
 
 
@@ -368,10 +369,11 @@ def test_one_convergence_warning_naming_alphas():
 def test_pure_ridge_needs_grid_and_matches_ridge():
     X, y = _data(n=50, p=5, seed=13)
     with pytest.raises(ValueError, match="l1_ratio=0"):
-        enet_path(X, y, l1_ratio=0.0)
+        enet_path(X, y, l1_ratio=0.0, standardize=False)
     with pytest.raises(ValueError, match="l1_ratio=0"):
-        ElasticNetPathCV(l1_ratio=0.0, cv=3).fit(X, y)
-    _, c, _ = enet_path(X, y, l1_ratio=0.0, alphas=[0.5], fit_intercept=True, tol=1e-14)
+        ElasticNetPathCV(l1_ratio=0.0, cv=3, standardize=False).fit(X, y)
+    _, c, _ = enet_path(X, y, l1_ratio=0.0, alphas=[0.5], fit_intercept=True, tol=1e-14,
+                        standardize=False)
     ref = Ridge(alpha=0.5 * len(y)).fit(X, y)  # Ridge's objective is not divided by n
     assert_allclose(c[:, 0], ref.coef_, atol=1e-6)
 

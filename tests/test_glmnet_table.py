@@ -23,13 +23,15 @@ def _data(n=80, p=6, seed=0):
 
 
 def test_glmnet_call_is_enet_path_with_standardize():
-    # the R fixture's unlimited paths: glmnet's df at every lambda, lasso and a = 0.5
+    # the R fixture's unlimited paths: glmnet's df at every lambda, lasso and a = 0.5;
+    # standardize=True is the default (the table's line), equal to passing it
     for case in (1, 5):
         r = PATHS[PATHS["case"] == case]
-        _, c, _ = enet_path(X_R, Y_R, l1_ratio=float(r["l1_ratio"][0]), alphas=r["lambda"],
-                            fit_intercept=True, standardize=True, tol=1e-12,
-                            max_iter=100000)
+        kw = dict(l1_ratio=float(r["l1_ratio"][0]), alphas=r["lambda"], fit_intercept=True,
+                  tol=1e-12, max_iter=100000)
+        _, c, _ = enet_path(X_R, Y_R, **kw)
         assert_array_equal((c != 0).sum(axis=0), r["df"].astype(int))
+        assert_array_equal(c, enet_path(X_R, Y_R, standardize=True, **kw)[1])
 
 
 def test_penalty_factor_rescaling():
@@ -129,3 +131,19 @@ def test_trace_it_is_logging(caplog):
     with caplog.at_level(logging.INFO, logger="sklearn_normpen"):
         ElasticNetPathCV(alphas=5, cv=3).fit(X, y)
     assert sum("CV fold" in r.getMessage() for r in caplog.records) == 3
+    # verbose=1: the same lines for this fit only (caplog's root handler shows them)
+    caplog.clear()
+    ElasticNetPathCV(alphas=5, cv=3, verbose=1).fit(X, y)
+    assert sum("CV fold" in r.getMessage() for r in caplog.records) == 3
+
+
+def test_cv_glmnet_pmax_line():
+    # the table's cv.glmnet(pmax=) line: R's cvm, lambda.min and lambda.1se (the full
+    # comparison, dfmax included, is tests/test_cv_dfmax_pmax.py)
+    from test_cv_dfmax_pmax import _fit_like_r
+
+    head, limits, cols, grid, est = _fit_like_r(1)
+    assert limits == {"pmax": 6} and est.path_stop_reason_ == "pmax"
+    assert_allclose(est.cv_mean_, cols["cvm"], rtol=1e-6)
+    assert est.alpha_min_ == pytest.approx(float(head["lambda_min"]), rel=1e-12)
+    assert est.alpha_1se_ == pytest.approx(float(head["lambda_1se"]), rel=1e-12)

@@ -90,7 +90,7 @@ def test_singleton_groups_equal_lasso(sparse, l1_ratio, fit_intercept):
     X, y = make_data(sparse=sparse)
     ref = Lasso(alpha=0.05, fit_intercept=fit_intercept, tol=1e-12, max_iter=100000).fit(X, y)
     est = GroupLassoRegressor(alpha=0.05, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
-                              tol=1e-10).fit(X, y)
+                              tol=1e-10, standardize=False).fit(X, y)
     assert_allclose(est.coef_, ref.coef_, atol=1e-6)
     assert_allclose(est.intercept_, ref.intercept_, atol=1e-6)
     assert len(est.groups_) == X.shape[1]
@@ -101,7 +101,8 @@ def test_l1_ratio_one_is_lasso_with_sample_weight(sparse):
     X, y = make_data(sparse=sparse, seed=3)
     sw = np.random.default_rng(1).uniform(0.2, 3, size=X.shape[0])
     ref = Lasso(alpha=0.03, tol=1e-12, max_iter=100000).fit(X, y, sample_weight=sw)
-    est = GroupLassoRegressor(groups=GROUPS, alpha=0.03, l1_ratio=1.0, tol=1e-10).fit(
+    est = GroupLassoRegressor(groups=GROUPS, alpha=0.03, l1_ratio=1.0, tol=1e-10,
+                              standardize=False).fit(
         X, y, sample_weight=sw)
     assert_allclose(est.coef_, ref.coef_, atol=1e-6)
     assert_allclose(est.intercept_, ref.intercept_, atol=1e-6)
@@ -117,7 +118,7 @@ def test_orthonormal_groups_closed_form(rho):
     groups = [[0, 1, 2], [3, 4, 5, 6], [7, 8]]
     alpha = 0.25
     est = GroupLassoRegressor(groups=groups, alpha=alpha, l1_ratio=rho, fit_intercept=False,
-                              tol=1e-12).fit(X, y)
+                              tol=1e-12, standardize=False).fit(X, y)
     z = X.T @ y / n
     expected = np.zeros(p)
     for g in groups:
@@ -141,7 +142,8 @@ def test_matches_cvxpy(sparse, dtype, rho):
     sw = np.random.default_rng(2).uniform(0.5, 2, size=X.shape[0]).astype(dtype)
     alpha = 0.15
     tol = 1e-8 if dtype == np.float64 else 1e-5
-    est = GroupLassoRegressor(groups=GROUPS, alpha=alpha, l1_ratio=rho, tol=tol).fit(
+    est = GroupLassoRegressor(groups=GROUPS, alpha=alpha, l1_ratio=rho, tol=tol,
+                              standardize=False).fit(
         X, y, sample_weight=sw)
     assert est.coef_.dtype == dtype
     p_star = cvxpy_reference(X, y, alpha, rho, GROUPS, sw)
@@ -187,11 +189,11 @@ def test_alpha_max_is_the_zero_threshold(rho, sparse):
     X, y = make_data(sparse=sparse, seed=7)
     Xd = X.toarray() if sparse else X
     alphas, coefs, gaps = group_lasso_path(X, y, groups=GROUPS, l1_ratio=rho, n_alphas=5,
-                                           fit_intercept=True, tol=1e-10)
+                                           fit_intercept=True, tol=1e-10, standardize=False)
     a_max = alphas[0]
     assert np.all(coefs[:, 0] == 0)
     est = GroupLassoRegressor(groups=GROUPS, alpha=a_max * (1 - 1e-4), l1_ratio=rho,
-                              tol=1e-12).fit(X, y)
+                              tol=1e-12, standardize=False).fit(X, y)
     assert np.any(est.coef_ != 0)
     # independent: at alpha_max the zero model satisfies every group's KKT condition tightly
     z = (Xd - Xd.mean(0)).T @ (y - y.mean()) / len(y)
@@ -436,7 +438,8 @@ def test_kkt_pass_recovers_groups_screening_missed(sparse):
     prob._z = np.zeros(X.shape[1])  # a misleading screening gradient
     tol_abs = 1e-10 * prob.null_deviance
     res, _ = prob.solve(w, pen, 0.05, tol_abs, 1000, alpha_prev=0.05)
-    ref = GroupLassoRegressor(groups=GROUPS, alpha=0.05, l1_ratio=0.3, tol=1e-10).fit(X, y)
+    ref = GroupLassoRegressor(groups=GROUPS, alpha=0.05, l1_ratio=0.3, tol=1e-10,
+                              standardize=False).fit(X, y)
     assert res.gap <= tol_abs and len(ref.active_groups_) >= 2
     assert_allclose(prob.to_original(w)[0], ref.coef_, atol=1e-6)
 
@@ -485,10 +488,10 @@ def test_collinear_groups_converge_and_match_cvxpy(data, sparse, rho):
         warnings.simplefilter("error", ConvergenceWarning)
         alphas, _, gaps, n_iters = group_lasso_path(
             Xf, y, groups=groups, l1_ratio=rho, n_alphas=25, fit_intercept=True,
-            return_n_iter=True)
+            return_n_iter=True, standardize=False)
         # cold fit at the smallest alpha (the hardest point) within the default max_iter
         est = GroupLassoRegressor(groups=groups, alpha=alphas[-1], l1_ratio=rho,
-                                  tol=tol).fit(Xf, y)
+                                  tol=tol, standardize=False).fit(Xf, y)
     scale = ((y - y.mean()) ** 2).mean() / 2
     assert np.all(gaps <= tol * scale * (1 + 1e-9))
     # one proximal step per visit needed the full 1000 epochs on each of these; the block
@@ -510,7 +513,8 @@ def test_single_ill_conditioned_group_solved_exactly_when_rho_is_zero(sparse, we
     sw = np.random.default_rng(1).uniform(0.5, 2, len(y)) if weighted else None
     alpha = 1e-3
     est = GroupLassoRegressor(groups=[list(range(5))], alpha=alpha, l1_ratio=0.0,
-                              tol=1e-10).fit(sp.csc_matrix(X) if sparse else X, y,
+                              tol=1e-10,
+                              standardize=False).fit(sp.csc_matrix(X) if sparse else X, y,
                                              sample_weight=sw)
     assert est.n_iter_ <= 2
     p_star = cvxpy_reference(X, y, alpha, 0.0, [list(range(5))], sw)
@@ -532,7 +536,8 @@ def test_rank_deficient_dummy_group(rho):
     alpha = 0.02
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        est = GroupLassoRegressor(groups=groups, alpha=alpha, l1_ratio=rho, tol=1e-8).fit(X, y)
+        est = GroupLassoRegressor(groups=groups, alpha=alpha, l1_ratio=rho, tol=1e-8,
+                                  standardize=False).fit(X, y)
     p_star = cvxpy_reference(X, y, alpha, rho, groups)
     ours = objective(X, y, est.coef_, est.intercept_, alpha, rho, groups)
     assert p_star - 1e-9 <= ours <= p_star + est.dual_gap_ + 1e-9

@@ -241,7 +241,7 @@ def test_bounded_fit_matches_cvxpy(rho, alpha, sparse, dtype, intercept, weighte
     reg = GroupLassoRegressor(groups=GROUPS, alpha=alpha, l1_ratio=rho,
                               fit_intercept=intercept, lower_limits=LOWER,
                               upper_limits=UPPER, tol=1e-10 if dtype == np.float64 else 1e-6,
-                              max_iter=5000)
+                              max_iter=5000, standardize=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         reg.fit(Xf, y.astype(dtype), sample_weight=sw)
@@ -296,7 +296,7 @@ def test_certificate_is_valid_and_tight_at_feasible_points():
 def test_certified_gap_reaches_tight_tol(rho):
     X, y, sw = _data(n=80, seed=5)
     reg = GroupLassoRegressor(groups=GROUPS, alpha=0.01, l1_ratio=rho, lower_limits=LOWER,
-                              upper_limits=UPPER, tol=1e-12, max_iter=10000)
+                              upper_limits=UPPER, tol=1e-12, max_iter=10000, standardize=False)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         reg.fit(X, y, sample_weight=sw)
@@ -314,14 +314,15 @@ def test_nonnegative_limits_and_standardize():
         # standardize is the penalty on σ ⊙ w: the unscaled fit of X/σ, coef / σ
         sig = X.std(axis=0)
         ref = GroupLassoRegressor(groups=GROUPS, alpha=0.05, l1_ratio=rho, lower_limits=0,
-                                  tol=1e-10, max_iter=5000).fit(X / sig, y)
+                                  tol=1e-10, max_iter=5000, standardize=False).fit(X / sig, y)
         assert_allclose(reg.coef_, ref.coef_ / sig, rtol=1e-5, atol=1e-8)
 
 
 def test_infinite_limits_change_nothing_and_inactive_limits_agree():
     X, y, sw = _data(seed=4)
     for rho in (0.0, 0.5):
-        kw = dict(groups=GROUPS, alpha=0.05, l1_ratio=rho, tol=1e-10, max_iter=5000)
+        kw = dict(groups=GROUPS, alpha=0.05, l1_ratio=rho, tol=1e-10, max_iter=5000,
+                  standardize=False)
         plain = GroupLassoRegressor(**kw).fit(X, y, sample_weight=sw)
         inf = GroupLassoRegressor(lower_limits=-np.inf, upper_limits=np.inf, **kw).fit(
             X, y, sample_weight=sw)
@@ -348,14 +349,14 @@ def test_exclude_equals_dropping_the_columns_with_the_given_weights():
     kept = [i for i, g in enumerate(groups_kept) if g]
     for rho in (0.0, 0.5):
         a = GroupLassoRegressor(groups=GROUPS, alpha=0.05, l1_ratio=rho, exclude=ex,
-                                tol=1e-10).fit(X, y, sample_weight=sw)
+                                tol=1e-10, standardize=False).fit(X, y, sample_weight=sw)
         mask = np.zeros(P, bool)
         mask[ex] = True
         a2 = GroupLassoRegressor(groups=GROUPS, alpha=0.05, l1_ratio=rho, exclude=mask,
-                                 tol=1e-10).fit(X, y, sample_weight=sw)
+                                 tol=1e-10, standardize=False).fit(X, y, sample_weight=sw)
         b = GroupLassoRegressor(groups=[groups_kept[i] for i in kept],
                                 group_weights=cw[kept], alpha=0.05, l1_ratio=rho,
-                                tol=1e-10).fit(X[:, keep], y, sample_weight=sw)
+                                tol=1e-10, standardize=False).fit(X[:, keep], y, sample_weight=sw)
         assert_array_equal(a.coef_[ex], 0)
         assert_array_equal(a.coef_, a2.coef_)
         assert_allclose(a.coef_[keep], b.coef_, atol=1e-7)
@@ -370,8 +371,8 @@ def test_exclude_with_limits_against_cvxpy_sparse_float32():
     w_ref, _, _ = _cvx(X, y, 0.03, 0.5, sw, LOWER, UPPER, exclude=ex)
     reg = GroupLassoRegressor(groups=GROUPS, alpha=0.03, l1_ratio=0.5, exclude=ex,
                               lower_limits=LOWER, upper_limits=UPPER, tol=1e-7,
-                              max_iter=5000).fit(sp.csc_matrix(X.astype(np.float32)),
-                                                 y.astype(np.float32), sample_weight=sw)
+                              max_iter=5000, standardize=False)
+    reg.fit(sp.csc_matrix(X.astype(np.float32)), y.astype(np.float32), sample_weight=sw)
     assert reg.coef_.dtype == np.float32
     assert_array_equal(reg.coef_[ex], 0)
     assert_allclose(reg.coef_, w_ref, atol=2e-3 * np.abs(w_ref).max())
@@ -386,7 +387,8 @@ def test_path_with_limits_is_certified_and_inside_the_box():
     alphas, coefs, gaps = group_lasso_path(X, y, groups=GROUPS, l1_ratio=0.5,
                                            lower_limits=LOWER, upper_limits=UPPER,
                                            exclude=[7], sample_weight=sw,
-                                           fit_intercept=True, n_alphas=20, tol=1e-8)
+                                           fit_intercept=True, n_alphas=20, tol=1e-8,
+                                           standardize=False)
     assert np.all(coefs >= LOWER[:, None]) and np.all(coefs <= UPPER[:, None])
     assert_array_equal(coefs[7], 0)
     assert np.all(gaps <= 1e-8 * _null_dev(y, sw))
@@ -404,13 +406,13 @@ def test_group_lasso_path_cv_with_limits_and_exclude():
     X, y, sw = _data(n=90, seed=9)
     cv = GroupLassoPathCV(groups=GROUPS, l1_ratio=[0.0, 0.5], alphas=15, cv=3,
                           lower_limits=LOWER, upper_limits=UPPER, exclude=[8],
-                          tol=1e-8).fit(X, y, sample_weight=sw)
+                          tol=1e-8, standardize=False).fit(X, y, sample_weight=sw)
     assert np.all(cv.coef_path_ >= LOWER[:, None] - 0) and np.all(
         cv.coef_path_ <= UPPER[:, None])
     assert_array_equal(cv.coef_path_[:, 8], 0)
     ref = GroupLassoRegressor(groups=GROUPS, alpha=cv.alpha_, l1_ratio=cv.l1_ratio_,
                               lower_limits=LOWER, upper_limits=UPPER, exclude=[8],
-                              tol=1e-10).fit(X, y, sample_weight=sw)
+                              tol=1e-10, standardize=False).fit(X, y, sample_weight=sw)
     assert_allclose(cv.coef_, ref.coef_, atol=1e-4)
 
 
@@ -479,9 +481,9 @@ def test_lower_above_upper_is_an_error_everywhere():
     up[3] = -0.5
     lo[3] = -0.2  # lower > upper on feature 3 (and upper < 0)
     for call in (lambda: GroupLassoRegressor(groups=GROUPS, lower_limits=lo,
-                                             upper_limits=up).fit(X, y),
+                                             upper_limits=up, standardize=False).fit(X, y),
                  lambda: group_lasso_path(X, y, groups=GROUPS, lower_limits=lo,
-                                          upper_limits=up),
+                                          upper_limits=up, standardize=False),
                  lambda: GroupLassoClassifier(groups=GROUPS, lower_limits=lo,
                                               upper_limits=up).fit(X, y > y.mean())):
         with pytest.raises(ValueError, match="limits"):
@@ -492,7 +494,7 @@ def test_dask_input_with_limits_is_a_clear_error():
     da = pytest.importorskip("dask.array")
     X, y, _ = _data(seed=13)
     Xd, yd = da.from_array(X, chunks=25), da.from_array(y, chunks=25)
-    for est in (GroupLassoRegressor(groups=GROUPS, lower_limits=-1.0),
-                GroupLassoPathCV(groups=GROUPS, exclude=[0], cv=3)):
+    for est in (GroupLassoRegressor(groups=GROUPS, lower_limits=-1.0, standardize=False),
+                GroupLassoPathCV(groups=GROUPS, exclude=[0], cv=3, standardize=False)):
         with pytest.raises(ValueError, match="not supported with dask"):
             est.fit(Xd, yd)

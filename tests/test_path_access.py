@@ -31,7 +31,7 @@ def enet_multi(diabetes):
     X, y = diabetes
     return ElasticNetPathCV(l1_ratio=[0.5, 1.0], alphas=40, cv=KFold(5, shuffle=True,
                                                                   random_state=0),
-                            tol=1e-10, max_iter=20000).fit(X, y)
+                            tol=1e-10, max_iter=20000, standardize=False).fit(X, y)
 
 
 def _objective(X, y, w, b, alpha, rho):
@@ -89,14 +89,14 @@ def test_every_l1_ratio_kept_with_its_own_choices(enet_multi, diabetes):
         assert_array_equal(est.coef_at(est.alphas_[row, j], l1_ratio=rho),
                            est.coef_path_[row, :, j])
     # single-ratio shapes are unchanged
-    one = ElasticNetPathCV(alphas=10, cv=3).fit(X, y)
+    one = ElasticNetPathCV(alphas=10, cv=3, standardize=False).fit(X, y)
     assert one.coef_path_.shape == (p, 10) and one.intercept_path_.shape == (10,)
 
 
 def test_interpolation_is_glmnets_rule_and_exact_where_the_lasso_path_is_linear(diabetes):
     X, y = diabetes
     est = ElasticNetPathCV(l1_ratio=1.0, alphas=30, cv=3, tol=1e-12,
-                           max_iter=50000).fit(X, y)
+                           max_iter=50000, standardize=False).fit(X, y)
     A, C, B = est.alphas_, est.coef_path_, est.intercept_path_
     checked = 0
     for j in range(1, len(A)):

@@ -44,7 +44,8 @@ def _data(n=120, p=6, seed=0):
 def test_path_matches_glmnet():
     X, y, lam, C = _load("X.csv"), _load("y.csv"), _load("lambda_P.csv"), _load("coef_P.csv")
     for k, a in enumerate(lam):
-        est = ElasticNetPoissonRegressor(alpha=a, tol=1e-10, max_iter=100000).fit(X, y)
+        est = ElasticNetPoissonRegressor(alpha=a, tol=1e-10, max_iter=100000,
+                                         standardize=False).fit(X, y)
         np.testing.assert_allclose(est.coef_.ravel(), C[1:, k], atol=2e-5)
         np.testing.assert_allclose(est.intercept_[0], C[0, k], atol=2e-5)
         P_ours = _primal(X, y, est.coef_, est.intercept_[0], a, 0.5)
@@ -66,7 +67,7 @@ def test_cv_matches_cv_glmnet(measure):
     X, y, fold = _load("X.csv"), _load("y.csv"), _load("foldid.csv")
     cv = ElasticNetPoissonRegressorPathCV(alphas=_load("lambda_P.csv"), measure=measure,
                                           cv=PredefinedSplit(fold - 1), tol=1e-10,
-                                          max_iter=100000).fit(X, y)
+                                          max_iter=100000, standardize=False).fit(X, y)
     R = _load(f"cv_P_{measure}.csv")
     np.testing.assert_allclose(cv.cv_mean_, R[:, 0], rtol=1e-5)
     np.testing.assert_allclose(cv.cv_se_, R[:, 1], rtol=1e-4)
@@ -78,7 +79,7 @@ def test_matches_cvxpy_with_unpenalised_feature_and_gap_is_a_bound():
     pf = np.array([0.0, 1, 1, 1, 1])
     alpha = 0.05
     est = ElasticNetPoissonRegressor(alpha=alpha, l1_ratio=0.7, penalty_factor=pf,
-                                     tol=1e-8, max_iter=100000).fit(X, y)
+                                     tol=1e-8, max_iter=100000, standardize=False).fit(X, y)
     w, b = cp.Variable(5), cp.Variable()
     eta = X @ w + b
     obj = (cp.sum(cp.exp(eta) - cp.multiply(y, eta)) / len(y)
@@ -100,7 +101,7 @@ def test_matches_cvxpy_with_unpenalised_feature_and_gap_is_a_bound():
 def test_ridge_matches_sklearn_poisson_regressor():
     X, y = _data(n=100, p=5, seed=2)
     ours = ElasticNetPoissonRegressor(alpha=0.05, l1_ratio=0.0, tol=1e-12,
-                                      max_iter=100000).fit(X, y)
+                                      max_iter=100000, standardize=False).fit(X, y)
     ref = PoissonRegressor(alpha=0.05, tol=1e-12, max_iter=10000).fit(X, y)
     np.testing.assert_allclose(ours.coef_.ravel(), ref.coef_, atol=1e-6)
     np.testing.assert_allclose(ours.intercept_[0], ref.intercept_, atol=1e-6)

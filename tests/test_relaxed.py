@@ -36,9 +36,9 @@ def test_gamma_one_is_the_path_and_gamma_zero_is_ols_on_active_set(precompute, w
     sw = np.random.default_rng(1).uniform(0.3, 2.0, X.shape[0]) if weighted else None
     kw = dict(l1_ratio=0.8, alphas=20, cv=3, precompute=precompute, tol=1e-10,
               random_state=0)
-    r = ElasticNetPathCV(relax=True, gamma=[0.0, 0.5], **kw).fit(X, y, sample_weight=sw)
+    r = ElasticNetPathCV(relax=True, relax_gamma=[0.0, 0.5], **kw).fit(X, y, sample_weight=sw)
     plain = ElasticNetPathCV(**kw).fit(X, y, sample_weight=sw)
-    np.testing.assert_array_equal(r.gammas_, [1.0, 0.5, 0.0])  # 1 added, decreasing
+    np.testing.assert_array_equal(r.relax_gammas_, [1.0, 0.5, 0.0])  # 1 added, decreasing
     np.testing.assert_array_equal(r.relaxed_coef_path_[0], plain.coef_path_)
     np.testing.assert_array_equal(r.relaxed_mse_path_[0], plain.mse_path_)
     np.testing.assert_array_equal(r.mse_path_, plain.mse_path_)
@@ -60,7 +60,7 @@ def test_relaxed_cv_table_equals_direct_computation():
     X, y = _data(n=90, p=10, seed=2)
     splits = list(KFold(3, shuffle=True, random_state=0).split(X))
     gammas = [1.0, 0.6, 0.0]
-    r = ElasticNetPathCV(l1_ratio=1.0, alphas=12, cv=splits, relax=True, gamma=gammas,
+    r = ElasticNetPathCV(l1_ratio=1.0, alphas=12, cv=splits, relax=True, relax_gamma=gammas,
                          tol=1e-12, precompute=False).fit(X, y)
     expect = np.empty((3, 12, 3))
     for f, (tr, te) in enumerate(splits):
@@ -85,16 +85,16 @@ def test_relaxed_cv_table_equals_direct_computation():
     best = np.min(mean)
     cands = [(r.alphas_[k], gammas[g]) for g in range(3) for k in range(12)
              if np.isclose(mean[g, k], best, rtol=1e-9)]
-    assert (r.alpha_min_, r.gamma_min_) == max(cands)
+    assert (r.alpha_min_, r.relax_gamma_min_) == max(cands)
     g0, k0 = np.unravel_index(np.argmin(mean), mean.shape)
     thr = mean[g0, k0] + se[g0, k0]
     ok = [(r.alphas_[k], gammas[g]) for g in range(3) for k in range(12)
           if mean[g, k] <= thr * (1 + 1e-12)]
-    assert (r.alpha_1se_, r.gamma_1se_) == max(ok)
+    assert (r.alpha_1se_, r.relax_gamma_1se_) == max(ok)
     assert r.alpha_1se_ >= r.alpha_min_
     # coef_ is the relaxed fit at the chosen point
     i = int(np.flatnonzero(r.alphas_ == r.alpha_)[0])
-    g = int(np.flatnonzero(r.gammas_ == r.gamma_)[0])
+    g = int(np.flatnonzero(r.relax_gammas_ == r.relax_gamma_)[0])
     np.testing.assert_array_equal(r.coef_, r.relaxed_coef_path_[g, :, i])
     np.testing.assert_allclose(r.predict(X), X @ r.coef_ + r.intercept_)
 
@@ -106,7 +106,7 @@ def test_relaxed_lasso_beats_shrinkage_on_strong_sparse_signal():
     beta[:3] = [3.0, -2.0, 2.0]
     y = X @ beta + 0.3 * rng.standard_normal(300)
     r = ElasticNetPathCV(l1_ratio=1.0, relax=True, random_state=0).fit(X, y)
-    assert r.gamma_ == 0.0  # OLS on the selected set is the best blend here
+    assert r.relax_gamma_ == 0.0  # OLS on the selected set is the best blend here
     assert np.min(r.relaxed_cv_mean_) < np.min(r.cv_mean_)
     A = np.flatnonzero(r.coef_)
     w, _ = _lstsq_active(X, y, A)
@@ -118,12 +118,12 @@ def test_group_relaxed_gamma_zero_is_ols(sparse):
     X, y = _data(n=100, p=12, seed=4)
     groups = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]]
     Xin = sp.csc_matrix(X) if sparse else X
-    r = GroupLassoPathCV(groups=groups, alphas=10, cv=3, relax=True, gamma=0.0,
+    r = GroupLassoPathCV(groups=groups, alphas=10, cv=3, relax=True, relax_gamma=0.0,
                          tol=1e-10, random_state=0).fit(Xin, y)
     plain = GroupLassoPathCV(groups=groups, alphas=10, cv=3, tol=1e-10,
                              random_state=0).fit(Xin, y)
     np.testing.assert_array_equal(r.mse_path_, plain.mse_path_)
-    np.testing.assert_array_equal(r.gammas_, [1.0, 0.0])
+    np.testing.assert_array_equal(r.relax_gammas_, [1.0, 0.0])
     for k in range(10):
         A = np.flatnonzero(r.coef_path_[:, k])
         if A.size:
@@ -149,8 +149,8 @@ def test_relaxed_float32_and_l1_ratio_list():
 @pytest.mark.parametrize("cls", [ElasticNetPathCV, GroupLassoPathCV])
 def test_bad_gamma(cls, gamma):
     X, y = _data(n=40, p=6)
-    with pytest.raises(ValueError, match="gamma"):
-        cls(relax=True, gamma=gamma, alphas=5, cv=3).fit(X, y)
+    with pytest.raises(ValueError, match="relax_gamma"):
+        cls(relax=True, relax_gamma=gamma, alphas=5, cv=3).fit(X, y)
 
 
 @pytest.mark.parametrize("mode", ["gram", "dense"])

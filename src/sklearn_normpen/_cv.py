@@ -13,6 +13,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from ._path import compute_path
 from ._path_access import PathAccessMixin
+from ._progress import log_path
 from ._relaxed import ActiveSetLS, relax_path, relaxed_predictions
 from .selection import select_on_paths
 
@@ -79,19 +80,26 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None, 
                       (grids.shape[0], len(gammas), n_alphas))
     certs, preds = [], []
     refit = None if gammas is None else ActiveSetLS(problem)
+    # dfmax / pmax (cv.glmnet): a fold stops by its own count, possibly before the grid ends
+    limits = {k: getattr(spec, k, None) for k in ("dfmax", "pmax", "active")}
     for i, penalty in enumerate(spec.penalties(problem)):
-        res = compute_path(problem, penalty, grids[i], tol=tol, max_iter=max_iter)
+        res = compute_path(problem, penalty, grids[i], tol=tol, max_iter=max_iter, **limits)
+        if len(res.alphas) == 0:
+            raise ValueError(f"pmax={limits['pmax']} stops a training fold's path before "
+                             "its first alpha; increase pmax.")
         if gammas is not None:
             rpreds = relaxed_predictions(problem, X_te, res.coefs, res.intercepts, gammas,
                                          refit)
             for g in range(len(gammas)):
-                errors[i, g] = spec.datafit.deviance(y_te, rpreds[g], sw_te)
+                e = spec.datafit.deviance(y_te, rpreds[g], sw_te)
+                errors[i, g, :len(e)], errors[i, g, len(e):] = e, e[-1]
             pred = rpreds[0]  # gamma = 1 (first in the decreasing grid): the plain path
         else:
             pred = np.asarray(X_te @ res.coefs) + res.intercepts
             # a spec may score with another measure than the deviance (classification CV)
             e = getattr(spec, "measure", spec.datafit.deviance)(y_te, pred, sw_te)
-            # a path stopped early (GLMs) keeps its last fit for the rest of the grid
+            # a path stopped early (GLMs, dfmax/pmax) keeps its last fit for the rest of
+            # the grid, as cv.glmnet's buildPredmat (predict clamps to the last lambda)
             errors[i, :len(res.alphas)] = e
             errors[i, len(res.alphas):] = e[-1]
         if keep:  # (padded like the errors when the path stopped early)
@@ -138,8 +146,38 @@ def full_data_paths(problem, penalties, grids, best, *, tol, max_iter):
     read), the chosen one (``best``) solved first."""
     paths = [None] * len(penalties)
     for k in [best] + [k for k in range(len(penalties)) if k != best]:
+        start = time.perf_counter()
         paths[k] = compute_path(problem, penalties[k], grids[k], tol=tol, max_iter=max_iter)
+        log_path(f"full-data path {k + 1}/{len(penalties)}", paths[k], start)
     return paths
+
+
+def limited_paths(problem, penalties, grids, *, tol, max_iter, dfmax=None, pmax=None,
+                  active=None):
+    """The full-data path of every penalty, solved *before* the CV loop because ``dfmax`` /
+    ``pmax`` may stop it (as ``cv.glmnet``: the full-data path sets the grid the folds use).
+    Returns the grids cut to the shortest path (one rectangular grid) and the paths cut to
+    it; a path cut because another stopped takes that one's ``stop_reason``."""
+    paths = []
+    for k, (pen, g) in enumerate(zip(penalties, grids)):
+        start = time.perf_counter()
+        paths.append(compute_path(problem, pen, g, tol=tol, max_iter=max_iter, dfmax=dfmax,
+                                  pmax=pmax, active=active))
+        log_path(f"full-data path {k + 1}/{len(penalties)}", paths[-1], start)
+    L = min(len(r.alphas) for r in paths)
+    if L == 0:
+        raise ValueError(f"pmax={pmax} stops the path before its first alpha: at "
+                         "alpha_max more than pmax variables are already non-zero (e.g. "
+                         "unpenalised features); increase pmax.")
+    reason = next((r.stop_reason for r in paths if len(r.alphas) == L), None)
+    for r in paths:
+        if len(r.alphas) > L:
+            for name in ("alphas", "intercepts", "gaps", "kkts", "n_iters", "converged",
+                         "dev_ratios"):
+                setattr(r, name, getattr(r, name)[:L])
+            r.coefs = r.coefs[:, :L]
+            r.stop_reason = reason
+    return np.asarray(grids)[:, :L], paths
 
 
 def fold_ids(splits, n_samples):
@@ -241,9 +279,10 @@ class PathCVMixin(PathAccessMixin):
         self.alpha_min_, self.alpha_1se_ = sel["alpha_min"], sel["alpha_1se"]
         self.alpha_ = float(path.alphas[i])
         rc, rb = relax_path(problem, path.coefs, path.intercepts, gammas)
-        self.gammas_ = gammas
-        self.gamma_min_, self.gamma_1se_ = sel["gamma_min"], sel["gamma_1se"]
-        self.gamma_ = float(gammas[gi])
+        self.relax_gammas_ = gammas
+        self.relax_gamma_min_ = sel["gamma_min"]
+        self.relax_gamma_1se_ = sel["gamma_1se"]
+        self.relax_gamma_ = float(gammas[gi])
         self.relaxed_mse_path_ = errors[0] if scalar else errors
         self.relaxed_cv_mean_ = sel["mean"][0] if scalar else sel["mean"]
         self.relaxed_cv_se_ = sel["se"][0] if scalar else sel["se"]

@@ -725,7 +725,7 @@ def fit_group_lasso(est, X, y, sample_weight):
         warn_points([est.alpha], [res.gap], tol_abs, type(est).__name__)
     est.coef_, est.intercept_ = problem.to_original(w)
     _set_group_attributes(est, structure)
-    est.dual_gap_, est.kkt_violation_, est.n_iter_ = res.gap, res.kkt, n_iter
+    est.dual_gap_, est.kkt_violation_, est.n_iter_ = res.gap, res.kkt, max(int(n_iter), 1)
     _set_input_attributes(est, p, names)
     return est
 

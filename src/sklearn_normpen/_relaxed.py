@@ -17,7 +17,7 @@ def _check_gammas(gamma):
     """The gamma grid, validated, sorted decreasing, with 1 (the path itself) included."""
     g = np.atleast_1d(np.asarray(gamma, dtype=np.float64))
     if g.ndim != 1 or g.size == 0 or not np.all(np.isfinite(g)) or np.any((g < 0) | (g > 1)):
-        raise ValueError(f"gamma must be a float or a non-empty 1-D list of floats in "
+        raise ValueError(f"relax_gamma must be a float or a non-empty 1-D list of floats in "
                          f"[0, 1]; got {gamma!r}.")
     return np.unique(np.append(g, 1.0))[::-1]
 

@@ -24,10 +24,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._cv import PathCVMixin, cross_validate_paths, resolve_splits
+from ._cv import PathCVMixin, cross_validate_paths, limited_paths, resolve_splits
 from ._design import Design
 from ._grid import make_grid
 from ._path import compute_path, warn_unconverged
+from ._progress import with_progress
 from ._solvers.prox_newton import GLMProblem, glm_mode
 from ._validation import (FLOAT_DTYPES, validate_alphas, validate_array_params,
                           validate_penalty_factor, validate_sample_weight,
@@ -221,6 +222,7 @@ def _fit_single_alpha(est, X, y, sw, pf, datafit):
     est.n_iter_ = int(res.n_iters[0])
 
 
+@with_progress
 def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_ratios=None):
     """The path + K-fold CV fit shared by the GLM ``*PathCV`` estimators (full-data path
     first; folds on its grid, cut where it stopped early; the one selection rule).
@@ -239,11 +241,12 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
                            est.eps) for pen in pens]
     else:
         grids = [validate_alphas(est.alphas)] * len(pens)
-    # the full-data paths first: where one stops early, its folds stop there too
-    paths = [compute_path(pb, pen, g, tol=est.tol, max_iter=est.max_iter)
-             for pen, g in zip(pens, grids)]
-    L = min(len(r.alphas) for r in paths)
-    grids = np.array([g[:L] for g in grids])
+    # the full-data paths first: where one stops early (glmnet's rules, dfmax / pmax), the
+    # folds' grid ends; a fold may stop earlier by its own count (then keeps its last fit)
+    spec.dfmax, spec.pmax = getattr(est, "dfmax", None), getattr(est, "pmax", None)
+    grids, paths = limited_paths(pb, pens, grids, tol=est.tol, max_iter=est.max_iter,
+                                 dfmax=spec.dfmax, pmax=spec.pmax,
+                                 active=getattr(spec, "active", None))
     splits = resolve_splits(cv, X, y, groups)
     Xr = X.tocsr() if sp.issparse(X) else X
     errors, fold_results = cross_validate_paths(
@@ -252,10 +255,8 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
     sel = est._cv_select(errors, splits, sw, grids)
     best = sel["best_path"]
     res = paths[best]
-    if len(res.alphas) > L:
-        for name in ("alphas", "intercepts", "gaps", "kkts", "n_iters", "converged"):
-            setattr(res, name, getattr(res, name)[:L])
-        res.coefs = res.coefs[:, :L]
+    # the shortest path's reason when another was cut to its length (limited_paths)
+    est.path_stop_reason_ = res.stop_reason
     warn_unconverged(fold_results + [res], what="Proximal Newton")
     est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
                         l1_ratios=l1_ratios, scalar=np.ndim(est.l1_ratio) == 0, path=res,
@@ -264,7 +265,6 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
     est.cv_path_ = sign * est.mse_path_
     est.cv_mean_ = sign * est.cv_mean_
     del est.mse_path_  # not a squared error here: cv_path_ is the measure-neutral name
-    est.path_stop_reason_ = paths[best].stop_reason
     est.coef_ = np.asarray(est.coef_, dtype=X.dtype)[None, :]
     est.intercept_ = np.array([est.intercept_], dtype=X.dtype)
 
@@ -286,7 +286,7 @@ class _EnetGLMParams:
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=False,
+    def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=True,
                  penalty_factor=None, tol=1e-4, max_iter=1000):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -315,13 +315,17 @@ class _EnetGLMPathCVParams:
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "dfmax": [Interval(Integral, 1, None, closed="left"), None],
+        "pmax": [Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
     }
 
     _check_params = {"alphas": 8, "cv": 3}
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, measure="deviance",
-                 rule="min", fit_intercept=True, standardize=False, penalty_factor=None,
-                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None):
+                 rule="min", fit_intercept=True, standardize=True, penalty_factor=None,
+                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, dfmax=None,
+                 pmax=None, verbose=0):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -335,6 +339,9 @@ class _EnetGLMPathCVParams:
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.dfmax = dfmax
+        self.pmax = pmax
+        self.verbose = verbose
 
 
 class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
@@ -345,7 +352,8 @@ class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
     + (1 - l1_ratio)/2·Σ f_j w_j²)`` with ``η = Xw + b`` and ``y_i = 1`` for
     ``classes_[1]``. This is scikit-learn's ``LogisticRegression(l1_ratio=l1_ratio,
     C=1/(Σs·alpha))`` (with unit weights, ``C = 1/(n_samples·alpha)``) and glmnet's
-    ``glmnet(family="binomial", lambda=alpha, alpha=l1_ratio, standardize=FALSE)``.
+    ``glmnet(family="binomial", lambda=alpha, alpha=l1_ratio, standardize=FALSE)`` with
+    ``standardize=False`` (the default, True, is glmnet's default: see ``standardize``).
 
     Parameters
     ----------
@@ -356,9 +364,14 @@ class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
         Mix of l1 and l2 (1: lasso).
     fit_intercept : bool, default=True
         Fit an unpenalised intercept.
-    standardize : bool, default=False
-        Penalise as if every column were divided by its weighted standard deviation
-        (glmnet's default); coefficients are on the original scale; constant columns get 0.
+    standardize : bool, default=True
+        glmnet's default: fit as if every column were divided by its weighted standard
+        deviation ``σ_j``, which is the penalty
+        ``alpha·(l1_ratio·Σ f_j σ_j|w_j| + (1 - l1_ratio)/2·Σ f_j σ_j² w_j²)`` on the
+        original-scale coefficients (reported on the original scale; constant columns get
+        0). The fit is then invariant to each feature's units; on columns already of unit
+        variance it changes nothing. ``standardize=False`` gives the objective above
+        exactly (scikit-learn's ``LogisticRegression``).
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature factors ``f_j >= 0``; 0 leaves a feature unpenalised.
     tol : float, default=1e-4
@@ -466,8 +479,9 @@ class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
     rule : {"min", "1se"}, default="min"
         Which alpha ``alpha_`` (and ``coef_``) uses.
     fit_intercept : bool, default=True
-    standardize : bool, default=False
-        As in :class:`ElasticNetClassifier` (each training fold uses its own deviations).
+    standardize : bool, default=True
+        As in :class:`ElasticNetClassifier` (glmnet's default; ``False`` gives the
+        objective above exactly; each training fold uses its own deviations).
     penalty_factor : array-like of shape (n_features,), default=None
     tol : float, default=1e-4
         Each path point's duality gap is at most ``tol`` times the intercept-only loss.
@@ -477,6 +491,15 @@ class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
         Folds run in parallel through ``sklearn.utils.parallel``.
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int.
+    dfmax, pmax : int, default=None
+        glmnet's ``dfmax`` / ``pmax`` as ``cv.glmnet`` applies them (see
+        :class:`~sklearn_normpen.ElasticNetPathCV`): the full-data path stops on them, its
+        alphas are the folds' grid, and a fold whose path stops earlier keeps its last fit.
+    verbose : int, default=0
+        Progress through the ``sklearn_normpen`` logger during ``fit``: 0 silent; 1 one
+        line per finished fold and per full-data path (INFO); 2 also every 10th point of each path
+        (DEBUG). Shown on stderr unless the application configured logging (its handlers
+        are then used); with ``n_jobs > 1`` folds are reported as they finish.
 
     Attributes
     ----------
@@ -497,7 +520,7 @@ class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
     path_stop_reason_ : str or None
         Why the full-data path stopped before the end of the grid (glmnet's rules:
         deviance ratio above 0.999, e.g. separable classes, or a relative change below
-        1e-5), None when it ran to the end.
+        1e-5; or ``"dfmax"`` / ``"pmax"``), None when it ran to the end.
     fold_dual_gap_ : ndarray of shape (n_folds,)
     coef_ : ndarray of shape (1, n_features)
     intercept_ : ndarray of shape (1,)

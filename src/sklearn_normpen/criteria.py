@@ -5,6 +5,7 @@ The degrees of freedom and the criteria are those of :mod:`sklearn_normpen.selec
 (DESIGN.md, "Selection beyond CV"); the path is the one engine's
 :func:`~sklearn_normpen._path.compute_path` on the same problem the path-CV estimators use.
 """
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 from ._compat import Interval, StrOptions, _fit_context
 from ._grid import make_grid
 from ._path import compute_path, warn_unconverged
+from ._progress import log_path, with_progress
 from ._validation import (validate_alphas, validate_array_params, validate_penalty_factor,
                           validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
@@ -34,6 +36,7 @@ _IC_CONSTRAINTS = {
     "standardize": ["boolean"],
     "tol": [Interval(Real, 0, None, closed="left")],
     "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "verbose": ["verbose"],
 }
 
 _IC_DOC = """
@@ -156,15 +159,19 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
     alphas : int or array-like, default=100
         Number of grid points (log-spaced from ``alpha_max``) or the grid itself.
     fit_intercept : bool, default=True
-    standardize : bool, default=False
-        As in :class:`ElasticNetPathCV` (the df then use the penalty's l2 factors
-        ``f_j σ_j²``).
+    standardize : bool, default=True
+        As in :class:`ElasticNetPathCV` (glmnet's default; ``False`` gives scikit-learn's
+        objective exactly; the df then use the penalty's l2 factors ``f_j σ_j²``).
     penalty_factor : array-like of shape (n_features,), default=None
     positive : bool, default=False
     precompute : {"auto", True, False}, default="auto"
     tol : float, default=1e-4
         Each path point's duality gap is at most ``tol * ||y - ȳ||²_s / (2Σs)``.
     max_iter : int, default=1000
+    verbose : int, default=0
+        Progress through the ``sklearn_normpen`` logger during ``fit``: 0 silent; 1 one
+        line when the path is done (INFO); 2 also every 10th path point (DEBUG). Shown on
+        stderr unless the application configured logging (its handlers are then used).
 
     Attributes
     ----------
@@ -210,9 +217,9 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
     }
 
     def __init__(self, *, criterion="aic", noise_variance=None, ebic_gamma=0.5,
-                 l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True, standardize=False,
+                 l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True, standardize=True,
                  penalty_factor=None, positive=False, precompute="auto", tol=1e-4,
-                 max_iter=1000):
+                 max_iter=1000, verbose=0):
         self.criterion = criterion
         self.noise_variance = noise_variance
         self.ebic_gamma = ebic_gamma
@@ -226,8 +233,10 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
         self.precompute = precompute
         self.tol = tol
         self.max_iter = max_iter
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_progress
     def fit(self, X, y, sample_weight=None):
         """Fit the path on all the data and choose alpha by the criterion.
 
@@ -256,7 +265,9 @@ class ElasticNetIC(_ICMixin, NormPenRegressor):
         pen = _make_penalty(rho, pf, self.standardize, self.positive, pb)
         grid = make_grid(self.alphas, lambda: _alpha_max(pb, pen, self.tol, self.max_iter),
                          self.eps)
+        start = time.perf_counter()
         path = compute_path(pb, pen, grid, tol=self.tol, max_iter=self.max_iter)
+        log_path("full-data path", path, start)
         warn_unconverged([path], type(self).__name__)
         size = df_lasso(path.coefs)
         if rho == 1:
@@ -287,6 +298,8 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
 %(ic)s
     groups, group_weights, fit_intercept, standardize, tol, max_iter
         As in :class:`GroupLassoRegressor`.
+    verbose : int, default=0
+        As in :class:`ElasticNetIC`.
     l1_ratio : float in [0, 1], default=0.0
         0 is the group lasso.
     alphas : int or array-like, default=100
@@ -313,7 +326,7 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
 
     def __init__(self, *, criterion="aic", noise_variance=None, ebic_gamma=0.5, groups=None,
                  l1_ratio=0.0, group_weights=None, alphas=100, eps=1e-3, fit_intercept=True,
-                 standardize=False, tol=1e-4, max_iter=1000):
+                 standardize=True, tol=1e-4, max_iter=1000, verbose=0):
         self.criterion = criterion
         self.noise_variance = noise_variance
         self.ebic_gamma = ebic_gamma
@@ -326,8 +339,10 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
         self.standardize = standardize
         self.tol = tol
         self.max_iter = max_iter
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_progress
     def fit(self, X, y, sample_weight=None):
         """Fit the path on all the data and choose alpha by the criterion.
 
@@ -355,7 +370,9 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
         grid = make_grid(self.alphas,
                          lambda: _group_alpha_max(problem, pen, self.tol, self.max_iter),
                          self.eps)
+        start = time.perf_counter()
         path = compute_path(problem, pen, grid, tol=self.tol, max_iter=self.max_iter)
+        log_path("full-data path", path, start)
         warn_unconverged([path], type(self).__name__)
         inv = np.asarray(problem.inv_scale, dtype=np.float64)
         scale = np.where(inv > 0, 1 / np.where(inv > 0, inv, 1), 0) if self.standardize \

@@ -14,12 +14,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, plain_view,
-                  resolve_splits)
+from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, limited_paths,
+                  plain_view, resolve_splits)
 from ._dask import any_dask, fit_enet_path_cv
 from ._design import Design
 from ._grid import make_grid
 from ._path import compute_path, warn_stopped, warn_unconverged
+from ._progress import with_progress
 from ._relaxed import _check_gammas
 from ._solvers.coordinate_descent import EnetProblem, choose_mode
 from ._validation import (ENET_PATH_CONSTRAINTS, validate_alphas, validate_array_params,
@@ -128,6 +129,7 @@ class _EnetSpec:
     (picklable: any joblib backend ships it)."""
 
     datafit = Quadratic
+    dfmax = pmax = None  # glmnet's limits on every fold's path (set by ElasticNetPathCV)
 
     def __init__(self, design, mode, l1_ratios, pf, standardize, positive, full_stats=None,
                  exclude=None, limits=None, held_stats=None):
@@ -184,6 +186,10 @@ def _partition(splits, n):
 def _alpha_max(problem, penalty, tol, max_iter):
     """``alpha_max`` from the unpenalised fit (clear errors where it does not exist)."""
     if not (penalty.l1_factor > 0).any() or penalty.excluded.all():
+        if np.all(getattr(problem, "constant", False)):
+            # every column constant (e.g. one sample): each alpha gives the null model,
+            # standardised or not (the centred columns are zero)
+            return 0.0
         raise ValueError("Every feature is unpenalised (penalty_factor all zero, or every "
                          "column constant under standardize): no alpha_max exists; pass an "
                          "explicit alphas grid.")
@@ -201,7 +207,7 @@ def _alpha_max(problem, penalty, tol, max_iter):
 @validate_path_params(ENET_PATH_CONSTRAINTS)
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
               fit_intercept=False, sample_weight=None, penalty_factor=None,
-              standardize=False, positive=False, precompute="auto", tol=1e-4,
+              standardize=True, positive=False, precompute="auto", tol=1e-4,
               max_iter=1000, coef_init=None, return_n_iter=False, dfmax=None, pmax=None,
               exclude=None, lower_limits=None, upper_limits=None):
     """Compute the elastic-net path with certified coordinate descent.
@@ -231,10 +237,14 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     sample_weight : array-like of shape (n_samples,), default=None
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature factors ``f_j >= 0`` (0: unpenalised). Default all ones.
-    standardize : bool, default=False
-        Fit as if each column were divided by its weighted standard deviation, return
-        coefficients on the original scale (glmnet's ``standardize``). Constant columns get
-        a zero coefficient.
+    standardize : bool, default=True
+        glmnet's default: fit as if every column were divided by its weighted standard
+        deviation ``σ_j``, which is the penalty
+        ``alpha·(l1_ratio·Σ f_j σ_j|w_j| + (1 - l1_ratio)/2·Σ f_j σ_j² w_j²)`` on the
+        original-scale coefficients (reported on the original scale; constant columns get
+        0). The fit is then invariant to each feature's units; on columns already of unit
+        variance it changes nothing. ``standardize=False`` gives the objective above
+        exactly (scikit-learn's ``enet_path``).
     positive : bool, default=False
         Constrain coefficients to be non-negative.
     precompute : {"auto", True, False}, default="auto"
@@ -322,7 +332,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     mean error is within one standard error of that minimum) and refits the full-data path.
 
     Objective: ``1/(2Σs)·Σ s_i (y_i - x_iᵀw - b)² + alpha·(l1_ratio·Σ f_j|w_j|
-    + (1 - l1_ratio)/2·Σ f_j w_j²)``, the same as scikit-learn's ``ElasticNet``.
+    + (1 - l1_ratio)/2·Σ f_j w_j²)``, the same as scikit-learn's ``ElasticNet`` (with
+    ``standardize=False``; see ``standardize`` for the default).
 
     Parameters
     ----------
@@ -341,11 +352,14 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     rule : {"min", "1se"}, default="min"
         Which alpha ``alpha_`` (and ``coef_``) uses.
     fit_intercept : bool, default=True
-    standardize : bool, default=False
-        Penalise as if every column were divided by its weighted standard deviation
-        (glmnet's default); coefficients are reported on the original scale. Constant
-        columns get a zero coefficient. A uniform penalty is not unit invariant: scaling
-        feature ``j`` by ``c`` is the same as changing its penalty factor.
+    standardize : bool, default=True
+        glmnet's default: fit as if every column were divided by its weighted standard
+        deviation ``σ_j``, which is the penalty
+        ``alpha·(l1_ratio·Σ f_j σ_j|w_j| + (1 - l1_ratio)/2·Σ f_j σ_j² w_j²)`` on the
+        original-scale coefficients (reported on the original scale; constant columns get
+        0). The fit is then invariant to each feature's units; on columns already of unit
+        variance it changes nothing. ``standardize=False`` gives the objective above
+        exactly (scikit-learn's ``ElasticNet``).
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature factors ``f_j >= 0``; 0 leaves a feature unpenalised.
     positive : bool, default=False
@@ -370,8 +384,10 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         active set), and choose (alpha, gamma) jointly with the same rule: the largest
         alpha, then the largest gamma. ``coef_`` is then the relaxed fit (the
         refit is unconstrained: ``positive`` and ``penalty_factor`` do not apply to it).
-    gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
-        The relaxation grid (with ``relax=True``); 1, the path itself, is always included.
+    relax_gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
+        The relaxation grid (with ``relax=True``; glmnet's ``gamma``, renamed because
+        scikit-learn's ``gamma`` is a kernel coefficient); 1, the path itself, is always
+        included.
     keep : bool, default=False
         Store the out-of-fold predictions (glmnet's ``keep=TRUE``) as
         ``oof_predictions_`` and the held-out fold of every sample as ``fold_ids_``. The
@@ -382,11 +398,29 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         Box limits on the original-scale coefficients, as glmnet's ``lower.limits`` /
         ``upper.limits`` (``lower <= 0 <= upper``; ``positive=True`` is
         ``lower_limits=0``); certified (the conjugate of penalty + box).
+    dfmax, pmax : int, default=None
+        glmnet's ``dfmax`` / ``pmax``, as ``cv.glmnet`` applies them: the full-data path
+        stops as in :func:`enet_path` (after the first point, from the 5th on, with more
+        than ``dfmax`` non-zero coefficients; before the first at which more than ``pmax``
+        have ever been non-zero), its alphas are the grid of every fold, and a fold whose
+        own path stops earlier keeps its last fit for the remaining alphas (glmnet's
+        predictions there). ``alphas_`` then has fewer points than asked and
+        ``path_stop_reason_`` says why; with a list of ``l1_ratio`` every grid is cut to the
+        shortest path. (glmnet 4.1-6 applies ``dfmax`` only to its own lambda sequence, so
+        with a user-given one ``cv.glmnet`` ignores ``dfmax``; we apply it to every grid.)
+    verbose : int, default=0
+        Progress through the ``sklearn_normpen`` logger during ``fit``: 0 silent; 1 one
+        line per finished fold and per full-data path (INFO); 2 also every 10th point of each path
+        (DEBUG). Shown on stderr unless the application configured logging (its handlers
+        are then used); with ``n_jobs > 1`` folds are reported as they finish.
 
     Attributes
     ----------
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
         Decreasing grid(s).
+    path_stop_reason_ : str or None
+        ``"dfmax"`` or ``"pmax"`` when that limit stopped the full-data path (``alphas_``
+        then ends at its last point), else None.
     mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratios, n_alphas, n_folds)
         Held-out (weighted) mean squared error.
     cv_mean_, cv_se_ : ndarray of shape mse_path_.shape[:-1]
@@ -424,9 +458,9 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         When ``X`` has string column names.
-    gammas_ : ndarray of shape (n_gammas,)
+    relax_gammas_ : ndarray of shape (n_gammas,)
         With ``relax=True``: the decreasing gamma grid (1 first).
-    gamma_min_, gamma_1se_, gamma_ : float
+    relax_gamma_min_, relax_gamma_1se_, relax_gamma_ : float
         With ``relax=True``: the gammas of the joint λ_min / λ_1se choices and the one used.
     relaxed_mse_path_ : ndarray of shape (n_gammas, n_alphas, n_folds)
         With ``relax=True`` (a leading ``l1_ratio`` axis for a list): held-out errors of
@@ -461,20 +495,24 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "relax": ["boolean"],
-        "gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "relax_gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
         "keep": ["boolean"],
         "exclude": ["array-like", None],
         "lower_limits": [Real, "array-like", None],
         "upper_limits": [Real, "array-like", None],
+        "dfmax": [Interval(Integral, 1, None, closed="left"), None],
+        "pmax": [Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
     }
 
     _check_params = {"alphas": 8, "cv": 3}
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, rule="min",
-                 fit_intercept=True, standardize=False, penalty_factor=None, positive=False,
+                 fit_intercept=True, standardize=True, penalty_factor=None, positive=False,
                  precompute="auto", tol=1e-4, max_iter=1000, n_jobs=None, random_state=None,
-                 relax=False, gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False, exclude=None,
-                 lower_limits=None, upper_limits=None):
+                 relax=False, relax_gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False,
+                 exclude=None, lower_limits=None, upper_limits=None, dfmax=None, pmax=None,
+                 verbose=0):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -490,13 +528,17 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.relax = relax
-        self.gamma = gamma
+        self.relax_gamma = relax_gamma
         self.keep = keep
         self.exclude = exclude
         self.lower_limits = lower_limits
         self.upper_limits = upper_limits
+        self.dfmax = dfmax
+        self.pmax = pmax
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_progress
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the path, choose alpha (and l1_ratio), refit on all the data.
 
@@ -513,7 +555,10 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         -------
         self : object
         """
+        limited = self.dfmax is not None or self.pmax is not None
         if any_dask(X, y, sample_weight, self.cv):  # sufficient statistics on the cluster
+            if limited:
+                raise ValueError("dfmax and pmax are not supported with dask input yet.")
             return fit_enet_path_cv(self, X, y, sample_weight, groups)
         validate_array_params(self)
         X, y = validate_Xy(self, X, y)
@@ -537,8 +582,14 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
                                         self.eps) for pen in pens])
         else:
             grids = np.tile(user_grid, (len(l1_ratios), 1))
+        paths = None
+        if limited:  # the full-data paths first: where they stop, the folds' grid ends
+            spec.dfmax, spec.pmax = self.dfmax, self.pmax
+            grids, paths = limited_paths(pb, pens, grids, tol=self.tol,
+                                         max_iter=self.max_iter, dfmax=self.dfmax,
+                                         pmax=self.pmax)
 
-        gammas = _check_gammas(self.gamma) if self.relax else None
+        gammas = _check_gammas(self.relax_gamma) if self.relax else None
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         oof, ids = self._cv_oof(splits, X.shape[0], grids.shape[0], grids.shape[1],
                                 np.float64)
@@ -551,8 +602,10 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
             sel, errors = plain_view(sel, errors)
         best = sel["best_path"]
         # the full-data path of every l1_ratio (for coef_at & co.), the chosen one first
-        paths = full_data_paths(pb, pens, grids, best, tol=self.tol,
-                                max_iter=self.max_iter)
+        if paths is None:
+            paths = full_data_paths(pb, pens, grids, best, tol=self.tol,
+                                    max_iter=self.max_iter)
+        self.path_stop_reason_ = paths[best].stop_reason
         warn_unconverged(fold_results + paths)
         self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
                              l1_ratios=l1_ratios, scalar=np.ndim(self.l1_ratio) == 0,

@@ -24,7 +24,7 @@ from ._validation import validate_alphas, validate_array_params
 from .classification import (MEASURES, _check_tol, _fit_path_cv, _LinearBinaryClassifier,
                              _validate_classification)
 from .datafits import Logistic
-from .group_lasso import _GROUPS_CONSTRAINT, _check_box, _clip_coef
+from .group_lasso import _GROUPS_CONSTRAINT, _ActiveGroups, _check_box, _clip_coef
 from .penalties import SparseGroupLasso
 
 
@@ -200,6 +200,10 @@ class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
     rule : {"min", "1se"}, default="min"
     n_jobs : int, default=None
     random_state : int, RandomState instance or None, default=None
+    dfmax, pmax : int, default=None
+        As in :class:`~sklearn_normpen.ElasticNetClassifierPathCV`, counting groups.
+    verbose : int, default=0
+        As in :class:`~sklearn_normpen.ElasticNetClassifierPathCV`.
 
     Attributes
     ----------
@@ -216,14 +220,17 @@ class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
         "rule": [StrOptions({"min", "1se"})],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "dfmax": [Interval(Integral, 1, None, closed="left"), None],
+        "pmax": [Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
     }
 
     _check_params = {"alphas": 8, "cv": 3}
 
     def __init__(self, *, groups=None, l1_ratio=0.0, group_weights=None, eps=1e-3,
                  alphas=100, cv=5, measure="deviance", rule="min", fit_intercept=True,
-                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, exclude=None,
-                 lower_limits=None, upper_limits=None):
+                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, dfmax=None,
+                 pmax=None, verbose=0, exclude=None, lower_limits=None, upper_limits=None):
         self.groups = groups
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
@@ -240,6 +247,9 @@ class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
         self.exclude = exclude
         self.lower_limits = lower_limits
         self.upper_limits = upper_limits
+        self.dfmax = dfmax
+        self.pmax = pmax
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -268,6 +278,7 @@ class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
         spec = _GroupGLMSpec(Design(X, y01, sw, self.fit_intercept), glm_mode(X),
                              GroupInner(structure, weights), arrays, l1_ratios,
                              MEASURES[self.measure][0], _box(self, X.shape[1])[0])
+        spec.active = _ActiveGroups(structure.groups)  # dfmax / pmax count groups
         cv = self.cv
         if isinstance(cv, (Integral, np.integer)):
             cv = StratifiedKFold(int(cv), shuffle=self.random_state is not None,

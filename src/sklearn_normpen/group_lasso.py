@@ -17,14 +17,15 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, plain_view,
-                  resolve_splits)
+from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, limited_paths,
+                  plain_view, resolve_splits)
 from ._dask import any_dask, fit_group_lasso, fit_group_lasso_path_cv
 from ._design import Design
 from .elastic_net import _check_exclude, _check_limits
 from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
 from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
+from ._progress import with_progress
 from ._relaxed import _check_gammas
 from ._solvers.block_cd import GroupProblem
 from ._validation import (GROUP_LASSO_PATH_CONSTRAINTS, validate_array_params,
@@ -79,10 +80,22 @@ def _alpha_max(problem, penalty, tol, max_iter):
     return penalty.alpha_max(z)
 
 
+class _ActiveGroups:
+    """``coef -> mask of the non-zero groups``: what dfmax / pmax count (picklable, unlike
+    a lambda, so that any joblib backend ships it to the folds)."""
+
+    def __init__(self, groups):
+        self.groups = groups
+
+    def __call__(self, coef):
+        return np.array([bool(np.any(coef[g] != 0)) for g in self.groups])
+
+
 class _GroupSpec:
     """A CV fold's problem (built once) and the penalties sharing it (picklable)."""
 
     datafit = Quadratic
+    dfmax = pmax = active = None  # glmnet's limits on every fold's path (GroupLassoPathCV)
 
     def __init__(self, X, y, sw, groups, group_weights, fit_intercept, standardize,
                  feature_names, l1_ratios, limits=None, exclude=None):
@@ -105,7 +118,7 @@ def _group_norms(coef, structure):
 @validate_path_params(GROUP_LASSO_PATH_CONSTRAINTS)
 def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=None,
                      n_alphas=100, eps=1e-3, sample_weight=None, fit_intercept=False,
-                     standardize=False, tol=1e-4, max_iter=1000, coef_init=None,
+                     standardize=True, tol=1e-4, max_iter=1000, coef_init=None,
                      return_n_iter=False, dfmax=None, pmax=None, exclude=None,
                      lower_limits=None, upper_limits=None):
     """The (sparse-)group lasso along a decreasing alpha grid, warm-started.
@@ -128,7 +141,13 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     fit_intercept : bool, default=False
         As ``enet_path``, the default assumes centred data; True centres internally (the
         intercepts are then not returned: use :class:`GroupLassoPathCV` or the estimator).
-    standardize : bool, default=False
+    standardize : bool, default=True
+        glmnet's default: fit as if every column were divided by its weighted standard
+        deviation ``σ_j``, i.e. the penalty applies to the standardised coefficients
+        ``v_j = σ_j w_j``: ``alpha·(l1_ratio·Σ σ_j|w_j| + (1 - l1_ratio)·Σ_g c_g ||v_g||_2)``
+        (coefficients reported on the original scale; constant columns get 0). The fit is
+        then invariant to each feature's units. ``standardize=False`` gives the objective
+        above exactly.
     tol : float, default=1e-4
         Each point stops when its duality gap is at most ``tol * ||y - ȳ||²_s / (2Σs)``.
     max_iter : int, default=1000
@@ -207,10 +226,13 @@ class GroupLassoRegressor(NormPenRegressor):
     group_weights : array-like of shape (n_groups,) or dict, default=None
         ``c_g``; default ``sqrt(|g|)``. 0 leaves the group unpenalised (no l1 term either).
     fit_intercept : bool, default=True
-    standardize : bool, default=False
-        Scale each column to unit weighted standard deviation inside the fit (coefficients
-        are returned on the original scale; constant columns get 0). The penalty then
-        applies to the standardised coefficients.
+    standardize : bool, default=True
+        glmnet's default: fit as if every column were divided by its weighted standard
+        deviation ``σ_j``, i.e. the penalty applies to the standardised coefficients
+        ``v_j = σ_j w_j``: ``alpha·(l1_ratio·Σ σ_j|w_j| + (1 - l1_ratio)·Σ_g c_g ||v_g||_2)``
+        (coefficients reported on the original scale; constant columns get 0). The fit is
+        then invariant to each feature's units. ``standardize=False`` gives the objective
+        above exactly.
     tol : float, default=1e-4
         Stop when the duality gap is at most ``tol * ||y - ȳ||²_s / (2Σs)``.
     max_iter : int, default=1000
@@ -248,7 +270,10 @@ class GroupLassoRegressor(NormPenRegressor):
     kkt_violation_ : float
         Largest group-wise KKT violation (0 at the optimum).
     n_iter_ : int
-        Number of epochs run.
+        Passes over the data: the block sweeps run, or 1 when the starting point (the
+        null fit, or ``coef_`` with ``warm_start``) is already certified optimal — e.g.
+        every group zero at ``alpha >= alpha_max`` — since certifying it takes one
+        gradient pass over every group.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when ``X`` has feature names.
@@ -281,7 +306,7 @@ class GroupLassoRegressor(NormPenRegressor):
     }
 
     def __init__(self, *, groups=None, alpha=1.0, l1_ratio=0.0, group_weights=None,
-                 fit_intercept=True, standardize=False, tol=1e-4, max_iter=1000,
+                 fit_intercept=True, standardize=True, tol=1e-4, max_iter=1000,
                  warm_start=False, exclude=None, lower_limits=None, upper_limits=None):
         self.groups = groups
         self.alpha = alpha
@@ -339,7 +364,9 @@ class GroupLassoRegressor(NormPenRegressor):
         self.active_groups_ = np.flatnonzero(self.group_norms_ > 0)
         self.dual_gap_ = res.gap
         self.kkt_violation_ = res.kkt
-        self.n_iter_ = n_iter
+        # the certificate's full gradient pass is one pass over the data even when no sweep
+        # is needed (the block solver then reports 0 epochs); scikit-learn expects >= 1
+        self.n_iter_ = max(int(n_iter), 1)
         return self
 
 
@@ -376,19 +403,32 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         least-squares fit on the active set of ``ŵ_alpha`` (solved once per distinct
         active set), and choose (alpha, gamma) jointly with the same rule: the largest
         alpha, then the largest gamma. ``coef_`` is then the relaxed fit.
-    gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
-        The relaxation grid (with ``relax=True``); 1, the path itself, is always included.
+    relax_gamma : float or array-like of float in [0, 1], default=(0, 0.25, 0.5, 0.75, 1)
+        The relaxation grid (with ``relax=True``; glmnet's ``gamma``, renamed because
+        scikit-learn's ``gamma`` is a kernel coefficient); 1, the path itself, is always
+        included.
     keep : bool, default=False
         Store the out-of-fold predictions (glmnet's ``keep=TRUE``) as
         ``oof_predictions_`` and the held-out fold of every sample as ``fold_ids_``. The
         splits must hold each sample out at most once.
+    dfmax, pmax : int, default=None
+        glmnet's limits, counted in groups, as in :class:`ElasticNetPathCV`: the full-data
+        path stops as in :func:`group_lasso_path`, its alphas are every fold's grid, and a
+        fold whose own path stops earlier keeps its last fit for the remaining alphas.
+    verbose : int, default=0
+        Progress through the ``sklearn_normpen`` logger during ``fit``: 0 silent; 1 one
+        line per finished fold and per full-data path (INFO); 2 also every 10th point of each path
+        (DEBUG). Shown on stderr unless the application configured logging (its handlers
+        are then used); with ``n_jobs > 1`` folds are reported as they finish.
     exclude, lower_limits, upper_limits
         As in :class:`GroupLassoRegressor` (every fold and the full-data path).
 
     Attributes
     ----------
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
-        The decreasing grid(s).
+        The decreasing grid(s) (cut where ``dfmax`` / ``pmax`` stopped the full-data path).
+    path_stop_reason_ : str or None
+        ``"dfmax"`` or ``"pmax"`` when that limit stopped the full-data path, else None.
     mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
     cv_mean_, cv_se_ : ndarray, shape of ``mse_path_`` without the fold axis
     alpha_min_, alpha_1se_, alpha_ : float
@@ -420,9 +460,9 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
     n_iter_ : int
         Total epochs of the full-data path up to and including ``alpha_`` (the path is
         warm-started, so these are the epochs that produced ``coef_``).
-    gammas_ : ndarray of shape (n_gammas,)
+    relax_gammas_ : ndarray of shape (n_gammas,)
         With ``relax=True``: the decreasing gamma grid (1 first).
-    gamma_min_, gamma_1se_, gamma_ : float
+    relax_gamma_min_, relax_gamma_1se_, relax_gamma_ : float
         With ``relax=True``: the gammas of the joint λ_min / λ_1se choices and the one used.
     relaxed_mse_path_ : ndarray of shape (n_gammas, n_alphas, n_folds)
         With ``relax=True`` (a leading ``l1_ratio`` axis for a list): held-out errors of
@@ -449,19 +489,22 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "relax": ["boolean"],
-        "gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "relax_gamma": [Interval(Real, 0, 1, closed="both"), "array-like"],
         "keep": ["boolean"],
         "exclude": ["array-like", None],
         "lower_limits": [Real, "array-like", None],
         "upper_limits": [Real, "array-like", None],
+        "dfmax": [Interval(Integral, 1, None, closed="left"), None],
+        "pmax": [Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
     }
     _check_params = {"alphas": 8, "cv": 3}
 
     def __init__(self, *, groups=None, l1_ratio=0.0, group_weights=None, alphas=100,
-                 eps=1e-3, cv=5, rule="min", fit_intercept=True, standardize=False,
+                 eps=1e-3, cv=5, rule="min", fit_intercept=True, standardize=True,
                  tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, relax=False,
-                 gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False, exclude=None,
-                 lower_limits=None, upper_limits=None):
+                 relax_gamma=(0.0, 0.25, 0.5, 0.75, 1.0), keep=False, dfmax=None, pmax=None,
+                 verbose=0, exclude=None, lower_limits=None, upper_limits=None):
         self.groups = groups
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
@@ -476,13 +519,17 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.relax = relax
-        self.gamma = gamma
+        self.relax_gamma = relax_gamma
         self.keep = keep
         self.exclude = exclude
         self.lower_limits = lower_limits
         self.upper_limits = upper_limits
+        self.dfmax = dfmax
+        self.pmax = pmax
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_progress
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the path(s), then fit the full-data path.
 
@@ -500,8 +547,11 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         -------
         self
         """
+        limited = self.dfmax is not None or self.pmax is not None
         if any_dask(X, y, sample_weight, self.cv):  # fold moments on the cluster
             _reject_dask_box(self)
+            if limited:
+                raise ValueError("dfmax and pmax are not supported with dask input yet.")
             return fit_group_lasso_path_cv(self, X, y, sample_weight, groups)
         validate_array_params(self)
         X, y = validate_Xy(self, X, y)
@@ -521,11 +571,18 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         grids = np.vstack([make_grid(self.alphas, lambda: _alpha_max(problem, pen, self.tol,
                                                                      self.max_iter), self.eps)
                            for pen in pens])
-        gammas = _check_gammas(self.gamma) if self.relax else None
+        gammas = _check_gammas(self.relax_gamma) if self.relax else None
         splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         spec = _GroupSpec(X, y, sw, self.groups, self.group_weights, self.fit_intercept,
                           self.standardize, names, l1_ratios, limits, excl)
+        paths = None
+        if limited:  # the full-data paths first: where they stop, the folds' grid ends
+            spec.dfmax, spec.pmax = self.dfmax, self.pmax
+            spec.active = _ActiveGroups(structure.groups)
+            grids, paths = limited_paths(problem, pens, grids, tol=self.tol,
+                                         max_iter=self.max_iter, dfmax=self.dfmax,
+                                         pmax=self.pmax, active=spec.active)
         oof, ids = self._cv_oof(splits, X.shape[0], grids.shape[0], grids.shape[1],
                                 np.float64)
         errors, fold_results = cross_validate_paths(
@@ -537,8 +594,10 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
             sel, errors = plain_view(sel, errors)
         best = sel["best_path"]
         # the full-data path of every l1_ratio (for coef_at & co.), the chosen one first
-        paths = full_data_paths(problem, pens, grids, best, tol=self.tol,
-                                max_iter=self.max_iter)
+        if paths is None:
+            paths = full_data_paths(problem, pens, grids, best, tol=self.tol,
+                                    max_iter=self.max_iter)
+        self.path_stop_reason_ = paths[best].stop_reason
         warn_unconverged(fold_results + paths, type(self).__name__)
         self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
                              l1_ratios=l1_ratios, scalar=not multi, path=paths,

@@ -120,15 +120,22 @@ class ElasticNetPoissonRegressor(_EnetGLMParams, _PoissonBase):
     Minimises ``1/Σs·Σ s_i [e^{η_i} - y_i η_i] + alpha·(l1_ratio·Σ f_j|w_j|
     + (1 - l1_ratio)/2·Σ f_j w_j²)``, ``η = Xw + b``: glmnet's
     ``glmnet(family="poisson", lambda=alpha, alpha=l1_ratio, standardize=FALSE)`` and, for
-    ``l1_ratio=0``, scikit-learn's ``PoissonRegressor(alpha=alpha)``.
+    ``l1_ratio=0``, scikit-learn's ``PoissonRegressor(alpha=alpha)``, both with
+    ``standardize=False`` (the default, True, is glmnet's default: see ``standardize``).
 
     Parameters
     ----------
     alpha : float, default=0.01
     l1_ratio : float in [0, 1], default=0.5
     fit_intercept : bool, default=True
-    standardize : bool, default=False
-        Penalise as if every column were divided by its weighted standard deviation.
+    standardize : bool, default=True
+        glmnet's default: fit as if every column were divided by its weighted standard
+        deviation ``σ_j``, which is the penalty
+        ``alpha·(l1_ratio·Σ f_j σ_j|w_j| + (1 - l1_ratio)/2·Σ f_j σ_j² w_j²)`` on the
+        original-scale coefficients (reported on the original scale; constant columns get
+        0). The fit is then invariant to each feature's units; on columns already of unit
+        variance it changes nothing. ``standardize=False`` gives the objective above
+        exactly.
     penalty_factor : array-like of shape (n_features,), default=None
     tol : float, default=1e-4
         Accepted when the duality gap is at most ``tol`` times half the null deviance
@@ -187,12 +194,16 @@ class ElasticNetPoissonRegressorPathCV(_EnetGLMPathCVParams, PathCVMixin, _Poiss
     measure : {"deviance", "mse", "mae"}, default="deviance"
     rule : {"min", "1se"}, default="min"
     fit_intercept : bool, default=True
-    standardize : bool, default=False
+    standardize : bool, default=True
+        As in :class:`ElasticNetPoissonRegressor` (glmnet's default; ``False`` gives the
+        objective above exactly; each training fold uses its own deviations).
     penalty_factor : array-like of shape (n_features,), default=None
     tol : float, default=1e-4
     max_iter : int, default=1000
     n_jobs : int, default=None
     random_state : int, RandomState instance or None, default=None
+    dfmax, pmax, verbose
+        As in :class:`~sklearn_normpen.ElasticNetClassifierPathCV`.
 
     Attributes
     ----------

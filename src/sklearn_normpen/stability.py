@@ -8,6 +8,8 @@ on all the data. Resamples run through ``sklearn.utils.parallel`` (any joblib ba
 dask); their rows are drawn up front from ``random_state``, so the result does not depend
 on the backend.
 """
+import logging
+import time
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._compat import Interval, _fit_context
 from ._grid import make_grid
 from ._path import compute_path, warn_unconverged
+from ._progress import LOGGER, with_progress
 from ._validation import (validate_alphas, validate_penalty_factor, validate_sample_weight,
                           validate_Xy)
 from .criteria import ElasticNetIC, GroupLassoIC
@@ -131,6 +134,11 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         Resamples run in parallel through ``sklearn.utils.parallel``.
     random_state : int, RandomState instance or None, default=None
         Draws the subsamples (before any parallel work).
+    verbose : int, default=0
+        Progress through the ``sklearn_normpen`` logger during ``fit``: 0 silent; 1 one
+        line per finished resample (INFO, as they finish with ``n_jobs > 1``); 2 also
+        every 10th path point (DEBUG, in-process resamples only). Shown on stderr unless
+        the application configured logging (its handlers are then used).
 
     Attributes
     ----------
@@ -169,6 +177,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         "expected_false_selections": [Interval(Real, 0, None, closed="neither"), None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
     _check_params = {"alphas": 8, "n_resamples": 10}
     _reason = ("subsampling draws rows: a row repeated k times can fall in both halves of a "
@@ -179,7 +188,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
     def __init__(self, estimator=None, *, alphas=50, eps=0.05, n_resamples=100,
                  complementary_pairs=True, sample_fraction=0.5, threshold=0.75,
-                 expected_false_selections=None, n_jobs=None, random_state=None):
+                 expected_false_selections=None, n_jobs=None, random_state=None,
+                 verbose=0):
         self.estimator = estimator
         self.alphas = alphas
         self.eps = eps
@@ -190,6 +200,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         self.expected_false_selections = expected_false_selections
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
 
     def _spec(self, X, y, sw):
         """The fold spec of the estimator's penalty, its full-data problem and penalty,
@@ -232,6 +243,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         return est, spec, units, groups, penalised, free.astype(np.intp), alpha_max
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_progress
     def fit(self, X, y, sample_weight=None):
         """Fit the path on every subsample and compute the selection probabilities.
 
@@ -265,9 +277,15 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         grid = make_grid(self.alphas, alpha_max, self.eps)
         subsamples = _subsamples(n, self.n_resamples, self.sample_fraction,
                                  self.complementary_pairs, self.random_state)
-        out = Parallel(n_jobs=self.n_jobs)(
-            delayed(_selected_on)(rows, spec, grid, est.tol, est.max_iter, units)
-            for rows in subsamples)
+        out, start = [], time.perf_counter()
+        # a generator, so that progress is reported as resamples finish, whatever the backend
+        for res in Parallel(n_jobs=self.n_jobs, return_as="generator")(
+                delayed(_selected_on)(rows, spec, grid, est.tol, est.max_iter, units)
+                for rows in subsamples):
+            out.append(res)
+            if LOGGER.isEnabledFor(logging.INFO):
+                LOGGER.info("resample %d/%d done (%d alphas, %.2fs elapsed)", len(out),
+                            len(subsamples), len(grid), time.perf_counter() - start)
         warn_unconverged([r for _, r in out], type(self).__name__)
         sel = np.stack([s for s, _ in out])           # (B, n_units, n_alphas)
         self.alphas_ = np.asarray(grid, dtype=np.float64)
