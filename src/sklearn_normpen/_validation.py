@@ -471,6 +471,9 @@ _BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G", "Q:q", "qoff:G:intp",
                "E:e", "exact:-", "ws:nws:int", "alpha:-", "rho:-", "max_epochs:-", "tol:-",
                "gap_freq:-", "max_inner:-", "inner_eps:-", "buf:b:out", "wold:k:out"]
 _CSC = ["data:nnz", "indices:nnz:int", "indptr:p+1:int"]
+# multi-response block CD (_bcd_multitask.pyx): W (p, K) C-ordered, R (n, K) Fortran
+_BCD_MT = ["W:p,K:out", "R:n,K:out,F", "L:p", "l1:p", "l2:p", "ws:nws:int", "N:-",
+           "max_epochs:-", "tol:-", "buf:b:out"]
 KERNEL_SIGNATURES = {
     "enet_terms": ["w:p:f64", "z:p:f64", "zp:p:f64", "L1:p:f64", "L2:p:f64",
                    "inv_box:p:f64", "ridge:r:int", "alpha:-", "positive:-", "inside:-"],
@@ -486,6 +489,8 @@ KERNEL_SIGNATURES = {
                                   "out:q:out"],
     "bcd_dense": ["X:n,p:F", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
     "bcd_sparse": _CSC + ["sw:n", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
+    "bcd_mt_dense": ["X:n,p:F", "sw:n:opt", "xmean:p"] + _BCD_MT,
+    "bcd_mt_sparse": _CSC + ["n_samples:=n", "sw:n:opt", "xmean:p"] + _BCD_MT,
 }
 
 
