@@ -37,7 +37,7 @@ from .elastic_net import _check_l1_ratios
 from .penalties import MultiTaskElasticNetPenalty
 
 __all__ = ["MultiTaskElasticNetRegressor", "MultiTaskElasticNetPathCV",
-           "multitask_enet_path", "multitask_mse"]
+           "multitask_enet_path"]
 
 
 # ---------------------------------------------------------------------------------------
