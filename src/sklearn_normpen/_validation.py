@@ -491,6 +491,8 @@ KERNEL_SIGNATURES = {
     "bcd_sparse": _CSC + ["sw:n", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
     "bcd_mt_dense": ["X:n,p:F", "sw:n:opt", "xmean:p"] + _BCD_MT,
     "bcd_mt_sparse": _CSC + ["n_samples:=n", "sw:n:opt", "xmean:p"] + _BCD_MT,
+    "gradient_mt_dense": ["X:n,p:F", "sw:n:opt,f64", "xmean:p:f64", "R:n,K:F,f64",
+                          "G:p,K:out,f64"],
 }
 
 
@@ -577,7 +579,7 @@ def check_kernel_call(kernel, args):
         where = f"{kernel}: argument {name}"
         if not isinstance(arr, np.ndarray):
             raise ValueError(f"{where} must be an ndarray; got {type(arr).__name__}.")
-        if want == "float":
+        if isinstance(want, str):  # (np.dtype("float64") == "float" is True)
             if arr.dtype != np.float32 and arr.dtype != np.float64:
                 raise ValueError(f"{where} has dtype {arr.dtype}, expected float32/64.")
             fdtype = arr.dtype if fdtype is None else fdtype

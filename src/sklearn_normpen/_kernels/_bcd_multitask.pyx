@@ -17,6 +17,7 @@
 from cython cimport floating
 from libc.math cimport sqrt
 
+from sklearn_normpen._kernels._blas cimport _dot
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col_dot, _col_axpy, _sum_sr, _ptr, _csc)
 
@@ -108,3 +109,35 @@ def bcd_mt_sparse(const floating[::1] data, const int[::1] indices, const int[::
         delta = _bcd_mt(C, _ptr(data), n_samples, &sw[0] if weighted else NULL, weighted,
                         xmean, N, W, R, L, l1, l2, ws, max_epochs, tol, buf, &epochs)
     return epochs, float(delta)
+
+
+def gradient_mt_dense(const floating[::1, :] X, const double[::1] sw,
+                      const double[::1] xmean, const double[::1, :] R, double[:, ::1] G):
+    """``G[j, k] = x_jᵀ S R[:, k] - xmean_j Σ_i s_i R[i, k]`` in float64 for a float64
+    residual ``R`` (the certificate's gradient, times N): single-threaded level-1 BLAS for
+    float64 columns, double accumulation for float32 ones (a threaded (p, n) x (n, K)
+    product with small K stalls on a busy machine)."""
+    cdef int n = <int>X.shape[0], p = <int>X.shape[1], K = <int>R.shape[1]
+    cdef int i, j, k
+    cdef double acc, tot
+    cdef bint weighted = sw.shape[0] > 0
+    cdef const floating* x
+    cdef const double* r
+    with nogil:
+        for k in range(K):
+            r = &R[0, k]
+            tot = 0
+            for i in range(n):
+                tot += (sw[i] * r[i]) if weighted else r[i]
+            for j in range(p):
+                x = &X[0, j]
+                acc = 0
+                if floating is double and not weighted:
+                    acc = _dot(n, x, 1, r, 1)
+                elif weighted:
+                    for i in range(n):
+                        acc += <double>x[i] * sw[i] * r[i]
+                else:
+                    for i in range(n):
+                        acc += <double>x[i] * r[i]
+                G[j, k] = acc - xmean[j] * tot

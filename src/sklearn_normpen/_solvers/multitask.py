@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate, project
-from .._design import Design, check_scale
+from .._design import Design, _f64_blocks, check_scale
 from .._kernels import _bcd_multitask as K
 from .._validation import call_kernel
 from .coordinate_descent import _col_sumsq, stop_on_certificate
@@ -45,8 +45,8 @@ class MultiTaskProblem:
             X = sp.csc_matrix(X)
             if not X.has_sorted_indices:
                 X = X.sorted_indices()
-        # The Design prepares X (weights, centring, constant columns); its own response is
-        # a zero placeholder, so its residual64(w) is exactly -Xc w (used column by column)
+        # The Design prepares X (weights, centring, constant columns, layout); its own
+        # response is a zero placeholder: the responses are centred here
         d = Design(X, np.zeros(X.shape[0], dtype=X.dtype), sample_weight, fit_intercept,
                    rows=rows)
         Y = np.asarray(Y if rows is None else Y[rows], dtype=np.float64)
@@ -75,6 +75,9 @@ class MultiTaskProblem:
                          np.ascontiguousarray(d.X.indptr, dtype=np.intc))
         self._buf = np.zeros(2 * self.n_responses, dtype=self.dtype)
         self._unpen_cache, self._z = {}, None
+        self._sw64 = np.zeros(0) if sw is None else sw
+        # float64 kernels keep an exact enough residual; otherwise recompute it
+        self._fresh = self.dtype != np.float64 or d.offset_cols.size > 0
 
     # -- float64 linear algebra for the certificate ---------------------------------------
     def _wsum(self, M):
@@ -83,21 +86,54 @@ class MultiTaskProblem:
         return float(np.sum(M) if sw is None else np.sum(sw @ M))
 
     def _residual64(self, w):
-        """``Yc - Xc W`` in float64 from scratch (through the Design, column by column)."""
+        """``Yc - Xc W`` in float64 from scratch (only the non-zero rows of W are read;
+        the Design's layout: offset columns explicitly centred)."""
+        d = self.design
         R = self.Yc64.copy()
         w = np.asarray(w, dtype=np.float64)
-        for k in np.flatnonzero(np.any(w != 0, axis=0)):
-            R[:, k] += self.design.residual64(w[:, k])  # = -Xc w_k (zero placeholder y)
+        nz = np.flatnonzero(np.any(w != 0, axis=1))
+        if nz.size == 0:
+            return R
+        if d.sparse:
+            off = np.intersect1d(nz, d.offset_cols, assume_unique=True)
+            ok = np.setdiff1d(nz, off, assume_unique=True)
+            if ok.size:
+                R -= d._sparse64()[:, ok] @ w[ok]
+                R += np.asarray(d.xk_mean, np.float64)[ok] @ w[ok]
+            if off.size:
+                R -= d.explicit_columns(off) @ w[off]
+            return R
+        if d.dtype == np.float64:
+            R -= d.Xk[:, nz] @ w[nz]
+        else:
+            for a, b, B in _f64_blocks(d.Xk, None, nz):
+                R -= B @ w[nz[a:b]]
+        R += np.asarray(d.xk_mean, np.float64)[nz] @ w[nz]
         return R
 
     def _gradient64(self, R):
-        """``Xcᵀ S R / N`` (p, K) in float64."""
+        """``Xcᵀ S R / N`` (p, K) in float64 (centring implicit with the Design's means,
+        offset columns explicit)."""
         d = self.design
-        return np.column_stack([d.gradient64(R[:, k]) for k in range(R.shape[1])]) / d.N
+        xm = np.asarray(d.xk_mean, np.float64)
+        if d.sparse:
+            SR = R if d.sw64 is None else d.sw64[:, None] * R
+            G = np.asarray(d._sparse64().T @ SR) - np.outer(xm, SR.sum(axis=0))
+            if d.offset_cols.size:
+                G[d.offset_cols] = d.explicit_columns(d.offset_cols).T @ SR
+        else:  # compiled, single-threaded, float64 accumulation (see the kernel)
+            G = np.empty((self.p, R.shape[1]))
+            call_kernel(K.gradient_mt_dense, d.Xk, self._sw64,
+                        np.ascontiguousarray(xm), np.asfortranarray(R), G)
+        return G / d.N
 
     def cert_stats(self, w, penalty):
         """:class:`CertStats` of the residual matrix at ``w`` (Frobenius sums, float64)."""
-        R = self._residual64(w)
+        if self._fresh:  # float32, or sparse offset columns: from scratch in float64
+            R = self._residual64(w)
+        else:  # float64: the kernel's residual (X uncentred) is exact enough
+            R = np.asarray(self.R, dtype=np.float64) + (
+                np.asarray(self.xk_mean) @ np.asarray(w, dtype=np.float64))
         G = self._gradient64(R)
         self._z = G
         N = self.N
@@ -183,7 +219,8 @@ class MultiTaskProblem:
         active = np.any(w != 0, axis=1)
         if alpha_prev is None:  # cold start: the p0 worst violators
             score = pen.violation(z, alpha)
-            strong = self._top(score, ~active & pen.penalised & (score > 0),
+            # (slack as in run(): a violation at rounding level, e.g. at alpha_max, is none)
+            strong = self._top(score, ~active & pen.penalised & (score > 1e-12 * alpha),
                                max(p0, int(active.sum())))
         else:  # sequential strong rule
             strong = pen._rows(z) > pen.l1_ratio * pen.l1_factor * (2 * alpha - alpha_prev)
