@@ -316,3 +316,70 @@ def test_user_arrays_are_not_written_and_sklearn_plumbing():
     par = MultiTaskElasticNetPathCV(alphas=10, cv=3, n_jobs=2).fit(X, Y)
     seq = MultiTaskElasticNetPathCV(alphas=10, cv=3).fit(X, Y)
     assert_array_equal(par.mse_path_, seq.mse_path_)
+
+
+def test_without_intercept_equals_sklearn():
+    X, Y = _data(seed=17)
+    ours = MultiTaskElasticNetRegressor(alpha=0.05, l1_ratio=0.8, fit_intercept=False,
+                                        **TIGHT).fit(sp.csc_matrix(X), Y)
+    ref = MultiTaskElasticNet(alpha=0.05, l1_ratio=0.8, fit_intercept=False, tol=1e-14,
+                              max_iter=1000000).fit(X, Y)
+    assert_allclose(ours.coef_, ref.coef_, rtol=1e-5, atol=1e-6)
+    assert_array_equal(ours.intercept_, 0.0)
+    D0 = mt_null_deviance(X, Y, fit_intercept=False)
+    assert mt_gap(X, Y, ours.coef_, None, 0.05, 0.8, fit_intercept=False) <= 1e-10 * D0
+
+
+def test_ridge_path_equals_the_closed_form():
+    X, Y = _data(seed=18)
+    alphas = np.array([1.0, 0.1, 0.01])
+    _, coefs, b, gaps = multitask_enet_path(X, Y, l1_ratio=0.0, alphas=alphas, **TIGHT)
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    n, p = X.shape
+    D0 = mt_null_deviance(X, Y)
+    for k, a in enumerate(alphas):
+        H = Xc.T @ Xc / n + a * np.eye(p)
+        W = np.linalg.solve(H, Xc.T @ Yc / n)
+        bk = Y.mean(axis=0) - X.mean(axis=0) @ W
+        Pstar = mt_primal(X, Y, W.T, bk, a, 0.0)
+        P = mt_primal(X, Y, coefs[:, :, k], b[:, k], a, 0.0)
+        assert -1e-14 * D0 <= P - Pstar <= gaps[k] + 1e-14 * D0 <= 1.01e-12 * D0
+        # strong convexity: ||ΔW||_F² <= 2 (P - P*) / λ_min(H)
+        bound = np.sqrt(2 * max(gaps[k], 1e-16 * D0) / np.linalg.eigvalsh(H)[0])
+        assert np.linalg.norm(coefs[:, :, k] - W.T) <= bound
+
+
+def test_sparse_offset_column_fit_is_certified():
+    X, Y = _data(seed=19, offset=True)
+    X[np.abs(X) < 0.5] = 0.0
+    with pytest.warns(UserWarning, match="centring them implicitly"):
+        est = MultiTaskElasticNetRegressor(alpha=0.02, tol=1e-9, max_iter=100000).fit(
+            sp.csc_matrix(X), Y)
+    D0 = mt_null_deviance(X, Y)
+    assert mt_gap(X, Y, est.coef_, est.intercept_, 0.02, 0.5) <= 1.01e-9 * D0
+
+
+def test_penalty_conjugate_and_dual_scale_by_fenchel_young():
+    from sklearn_normpen.penalties import MultiTaskElasticNetPenalty
+    rng = np.random.default_rng(20)
+    f = np.array([1.0, 2.0, 0.5, 1.0])
+    for rho in (1.0, 0.4):
+        pen = MultiTaskElasticNetPenalty(rho, f)
+        alpha = 0.3
+        for _ in range(20):
+            V = rng.standard_normal((4, 3))
+            U = rng.standard_normal((4, 3))
+            t = pen.dual_scale(U, alpha)
+            # h(V) + h*(tU) >= <tU, V> for any V (the conjugate is a valid lower bound)
+            assert pen.value(V, alpha) + pen.conjugate(t * U, alpha) >= \
+                float(np.sum(t * U * V)) - 1e-12
+            assert np.all(np.linalg.norm(t * U, axis=1)[np.full(4, rho == 1.0)]
+                          <= alpha * rho * f[np.full(4, rho == 1.0)] * (1 + 1e-12))
+        # equality at a subgradient: U_j = l1 V_j/||V_j|| + l2 V_j
+        V = rng.standard_normal((4, 3))
+        nv = np.linalg.norm(V, axis=1, keepdims=True)
+        U = alpha * rho * f[:, None] * V / nv + alpha * (1 - rho) * f[:, None] * V
+        assert pen.dual_scale(U, alpha) == pytest.approx(1.0)
+        assert_allclose(pen.value(V, alpha) + pen.conjugate(U, alpha), np.sum(U * V),
+                        rtol=1e-12)
+        assert pen.kkt_violation(U, V, alpha) <= 1e-12
