@@ -383,3 +383,17 @@ def test_penalty_conjugate_and_dual_scale_by_fenchel_young():
         assert_allclose(pen.value(V, alpha) + pen.conjugate(U, alpha), np.sum(U * V),
                         rtol=1e-12)
         assert pen.kkt_violation(U, V, alpha) <= 1e-12
+
+
+def test_displays_draw_one_response():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+    matplotlib.use("Agg")
+    from sklearn_normpen import CVErrorDisplay, RegularizationPathDisplay
+    X, Y = _data(seed=21)
+    est = MultiTaskElasticNetPathCV(alphas=15, cv=3).fit(X, Y)
+    d = RegularizationPathDisplay.from_estimator(est, target=1)
+    assert_array_equal(d.coefs, est.coef_path_[1])
+    with pytest.raises(ValueError, match="target"):
+        RegularizationPathDisplay.from_estimator(est)
+    CVErrorDisplay.from_estimator(est)
