@@ -41,6 +41,14 @@ def _data(n=70, p=12, K=3, seed=0, offset=False):
 TIGHT = dict(tol=1e-12, max_iter=100000)
 
 
+def _intercepts(X, Y, coefs, sw=None):
+    """``ȳ - coef x̄`` (weighted means) for a path ``coefs`` (K, p, n_alphas)."""
+    X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+    xm = np.average(X, axis=0, weights=sw)
+    ym = np.average(np.asarray(Y, np.float64), axis=0, weights=sw)
+    return ym[:, None] - np.einsum("kpa,p->ka", np.asarray(coefs, np.float64), xm)
+
+
 # ---------------------------------------------------------------------------------------
 # scikit-learn
 # ---------------------------------------------------------------------------------------
@@ -97,13 +105,14 @@ def test_every_path_point_is_certified_by_the_oracle(layout, dtype, tol, weighte
     pf[[1, 4]] = 0.0        # unpenalised features: the dual projects them out
     pf[6] = 3.0
     Xin = (sp.csc_matrix(X) if layout == "sparse" else X).astype(dtype)
-    alphas, coefs, b, gaps = multitask_enet_path(
+    alphas, coefs, gaps = multitask_enet_path(
         Xin, Y.astype(dtype), l1_ratio=0.8, n_alphas=15, sample_weight=sw,
-        penalty_factor=pf, tol=tol, max_iter=100000)
+        penalty_factor=pf, tol=tol, max_iter=100000, fit_intercept=True)
     assert coefs.dtype == dtype
     Xd = np.asarray(Xin.toarray() if sp.issparse(Xin) else Xin, dtype=np.float64)
     Yd = Y.astype(dtype).astype(np.float64)
     sw64 = None if sw is None else sw.astype(dtype).astype(np.float64)
+    b = _intercepts(Xd, Yd, coefs, sw64)
     D0 = mt_null_deviance(Xd, Yd, sw64)
     assert_allclose(alphas[0], mt_alpha_max(Xd, Yd, 0.8, sw64, pf), rtol=1e-5)
     for k, a in enumerate(alphas):
@@ -149,7 +158,8 @@ def test_glmnet_mgaussian_paths(case):
     kw = (dict(l1_ratio=0.5) if case == "A" else
           dict(l1_ratio=1.0, sample_weight=w, penalty_factor=pf, standardize=True))
     lam = _fix(f"lambda_{case}.csv")
-    _, coefs, b, _ = multitask_enet_path(X, Y, alphas=lam, **kw, **TIGHT)
+    _, coefs, _ = multitask_enet_path(X, Y, alphas=lam, fit_intercept=True, **kw, **TIGHT)
+    b = _intercepts(X, Y, coefs, kw.get("sample_weight"))
     ref = np.stack([_fix(f"coef_{case}_{k + 1}.csv") for k in range(Y.shape[1])])
     assert_allclose(b, ref[:, 0, :], atol=1e-6)
     assert_allclose(coefs, ref[:, 1:, :], atol=1e-6)
@@ -190,8 +200,10 @@ def test_offset_columns_are_certified():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # sparse offset-column notice
             warnings.simplefilter("error", ConvergenceWarning)
-            alphas, coefs, b, gaps = multitask_enet_path(Xin, Y, l1_ratio=0.9, n_alphas=12,
-                                                         tol=1e-10, max_iter=100000)
+            alphas, coefs, gaps = multitask_enet_path(Xin, Y, l1_ratio=0.9, n_alphas=12,
+                                                      tol=1e-10, max_iter=100000,
+                                                      fit_intercept=True)
+        b = _intercepts(X, Y, coefs)
         D0 = mt_null_deviance(X, Y)
         for k, a in enumerate(alphas):
             assert mt_gap(X, Y, coefs[:, :, k], b[:, k], a, 0.9) <= 1.01e-10 * D0
@@ -333,7 +345,9 @@ def test_without_intercept_equals_sklearn():
 def test_ridge_path_equals_the_closed_form():
     X, Y = _data(seed=18)
     alphas = np.array([1.0, 0.1, 0.01])
-    _, coefs, b, gaps = multitask_enet_path(X, Y, l1_ratio=0.0, alphas=alphas, **TIGHT)
+    _, coefs, gaps = multitask_enet_path(X, Y, l1_ratio=0.0, alphas=alphas,
+                                         fit_intercept=True, **TIGHT)
+    b = _intercepts(X, Y, coefs)
     Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
     n, p = X.shape
     D0 = mt_null_deviance(X, Y)

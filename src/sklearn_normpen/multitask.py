@@ -121,8 +121,8 @@ class _MultiTaskSpec:
 # ---------------------------------------------------------------------------------------
 
 def multitask_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
-                        fit_intercept=True, sample_weight=None, penalty_factor=None,
-                        standardize=False, tol=1e-4, max_iter=1000):
+                        fit_intercept=False, sample_weight=None, penalty_factor=None,
+                        standardize=False, tol=1e-4, max_iter=1000, return_n_iter=False):
     """Multi-response elastic-net path (``family="mgaussian"``), certified at every point.
 
     Minimises, for each alpha of a decreasing grid, the objective of the module docstring.
@@ -138,21 +138,27 @@ def multitask_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=No
     n_alphas : int, default=100
     alphas : array-like, default=None
         The grid (sorted decreasing); default log-spaced from ``alpha_max``.
-    fit_intercept : bool, default=True
+    fit_intercept : bool, default=False
+        As :func:`enet_path` (scikit-learn's ``enet_path`` has no intercept). With an
+        intercept, each point's intercepts are ``ȳ - coefs[:, :, k] @ x̄`` (weighted
+        means).
     sample_weight : array-like of shape (n_samples,), default=None
     penalty_factor : array-like of shape (n_features,), default=None
     standardize : bool, default=False
     tol : float, default=1e-4
         A point is accepted when its duality gap is at most ``tol·‖Y - Ȳ‖²_S/(2Σs)``.
     max_iter : int, default=1000
+    return_n_iter : bool, default=False
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
     coefs : ndarray of shape (n_responses, n_features, n_alphas)
         As scikit-learn's multi-output ``enet_path``.
-    intercepts : ndarray of shape (n_responses, n_alphas)
     dual_gaps : ndarray of shape (n_alphas,)
+        Certified duality gap of each point (objective scale).
+    n_iters : ndarray of shape (n_alphas,)
+        Returned when ``return_n_iter`` is True.
     """
     est = MultiTaskElasticNetRegressor(l1_ratio=l1_ratio, fit_intercept=fit_intercept,
                                        penalty_factor=penalty_factor,
@@ -167,7 +173,8 @@ def multitask_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=No
                      lambda: _alpha_max(problem, pen, tol, max_iter), eps)
     res = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter)
     warn_unconverged([res], "Multi-task block coordinate descent")
-    return res.alphas, np.swapaxes(res.coefs, 0, 1), res.intercepts, res.gaps
+    out = (res.alphas, np.swapaxes(res.coefs, 0, 1), res.gaps)
+    return out + (res.n_iters,) if return_n_iter else out
 
 
 # ---------------------------------------------------------------------------------------
