@@ -411,3 +411,19 @@ def test_displays_draw_one_response():
     with pytest.raises(ValueError, match="target"):
         RegularizationPathDisplay.from_estimator(est)
     CVErrorDisplay.from_estimator(est)
+
+
+@pytest.mark.parametrize("sx,sy", [(1e6, 1e-3), (1e-5, 1e4)])
+def test_extreme_scales_are_certified(sx, sy):
+    X, Y = _data(seed=30)
+    X, Y = X * sx, Y * sy
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = MultiTaskElasticNetPathCV(l1_ratio=1.0, alphas=20, cv=3, tol=1e-8,
+                                        max_iter=100000).fit(X, Y)
+    D0 = mt_null_deviance(X, Y)
+    assert mt_gap(X, Y, est.coef_, est.intercept_, est.alpha_, 1.0) <= 1.01e-8 * D0
+    # the multi-task lasso is scale-equivariant: coefficients scale by sy/sx, alpha by sx·sy
+    ref = MultiTaskElasticNetRegressor(alpha=est.alpha_ / (sx * sy), l1_ratio=1.0,
+                                       tol=1e-12, max_iter=100000).fit(X / sx, Y / sy)
+    assert_allclose(est.coef_ * sx / sy, ref.coef_, rtol=1e-3, atol=1e-4)
