@@ -916,3 +916,144 @@ def reference_optimum_logistic_cvxpy(X, y, alpha, l1_ratio, sw=None, pf_l1=None,
     wv = np.asarray(w.value).ravel()
     bv = float(b.value) if fit_intercept else 0.0
     return logistic_primal(X, y, wv, bv, alpha, l1_ratio, sw, pf_l1, pf_l2), wv, bv
+
+
+# ---------------------------------------------------------------------------------------
+# Multi-response Gaussian elastic net (glmnet's mgaussian; scikit-learn's
+# MultiTaskElasticNet): coefficients ``coef`` of shape (K, p) as scikit-learn's, row j of
+# ``coef.T`` one group
+#
+#   P(coef, b) = 1/(2W) Σ_i s_i ||y_i - coef x_i - b||²
+#                + alpha Σ_j (rho f1_j ||coef[:, j]|| + (1 - rho)/2 f2_j ||coef[:, j]||²)
+#
+# Dual (any R̂ with Σ s R̂ = 0 and x_uᵀ S R̂ = 0 for unpenalised u):
+#   D(R̂) = <Yc, R̂>_S/W - ||R̂||²_S/(2W) - Σ_j h_j*(Xcᵀ S R̂ / W)_j,
+#   h_j*(v) = (||v|| - l1_j)_+² / (2 l2_j)  (l2_j > 0),  indicator(||v|| <= l1_j) (l2_j = 0).
+# The oracle takes R̂ = c Π R and maximises D over the feasible c (a concave function).
+# ---------------------------------------------------------------------------------------
+
+class _MultiTask:
+    def __init__(self, X, Y, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=None,
+                 fit_intercept=True):
+        Y = np.asarray(Y, dtype=np.float64)
+        self.cols = [_Data(X, Y[:, k], sw, fit_intercept) for k in range(Y.shape[1])]
+        d = self.d = self.cols[0]
+        self.Yc = np.column_stack([c.yc for c in self.cols])
+        self.ym = np.array([c.ym for c in self.cols])
+        p = d.p
+        f1 = np.ones(p) if pf_l1 is None else np.asarray(pf_l1, dtype=np.float64)
+        f2 = f1 if pf_l2 is None else np.asarray(pf_l2, dtype=np.float64)
+        self.lam1 = alpha * l1_ratio * f1
+        self.lam2 = alpha * (1 - l1_ratio) * f2
+        self.unpen = (self.lam1 == 0) & (self.lam2 == 0)
+
+    def D0(self):
+        return float(np.sum(self.d.s @ (self.Yc * self.Yc))) / (2 * self.d.W)
+
+    def residual(self, coef, b=None):
+        d = self.d
+        Wt = np.asarray(coef, dtype=np.float64).T          # (p, K)
+        R = self.Yc - d.Xc @ Wt
+        if b is not None and d.fit_intercept:
+            R = R - (np.asarray(b, np.float64) - self.ym + d.xm @ Wt)
+        elif b is not None:
+            R = R - np.asarray(b, np.float64)
+        return R
+
+    def primal(self, coef, b=None):
+        d = self.d
+        R = self.residual(coef, b)
+        nrm = np.sqrt(np.sum(np.asarray(coef, np.float64) ** 2, axis=0))
+        return (float(np.sum(d.s @ (R * R))) / (2 * d.W)
+                + float(self.lam1 @ nrm + 0.5 * self.lam2 @ (nrm * nrm)))
+
+    def gap(self, coef, b=None):
+        from scipy.optimize import minimize_scalar
+        d = self.d
+        R = self.residual(coef, b)
+        Rp = np.column_stack([d.project(R[:, k], self.unpen) for k in range(R.shape[1])])
+        Z = d.Xc.T @ (d.s[:, None] * Rp) / d.W
+        zn = np.sqrt(np.sum(Z * Z, axis=1))
+        box = (self.lam2 == 0) & (self.lam1 > 0)
+        with np.errstate(divide="ignore"):
+            cmax = float(np.min(np.where(box & (zn > 0), self.lam1 / zn, np.inf)))
+        yr = float(np.sum(d.s @ (self.Yc * Rp))) / d.W
+        rr = float(np.sum(d.s @ (Rp * Rp))) / d.W
+        ridge = self.lam2 > 0
+
+        def dual(c):
+            a = np.maximum(c * zn[ridge] - self.lam1[ridge], 0)
+            return c * yr - 0.5 * c * c * rr - float(np.sum(a * a / (2 * self.lam2[ridge])))
+
+        hi = min(cmax, 10.0)
+        res = minimize_scalar(lambda c: -dual(c), bounds=(0.0, hi), method="bounded",
+                              options=dict(xatol=1e-14))
+        D = max(dual(res.x), dual(min(1.0, hi)), dual(hi), dual(0.0))
+        return self.primal(coef, b) - D
+
+    def kkt(self, coef, b=None):
+        d = self.d
+        Wt = np.asarray(coef, dtype=np.float64).T
+        R = self.residual(coef, b)
+        Z = d.Xc.T @ (d.s[:, None] * R) / d.W
+        nrm = np.sqrt(np.sum(Wt * Wt, axis=1))
+        out = np.maximum(np.sqrt(np.sum(Z * Z, axis=1)) - self.lam1, 0)
+        nz = nrm > 0
+        V = (Z[nz] - self.lam1[nz, None] * Wt[nz] / nrm[nz, None]
+             - self.lam2[nz, None] * Wt[nz])
+        out[nz] = np.sqrt(np.sum(V * V, axis=1))
+        return float(out.max())
+
+
+def mt_primal(X, Y, coef, b, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=None,
+              fit_intercept=True):
+    return _MultiTask(X, Y, alpha, l1_ratio, sw, pf_l1, pf_l2, fit_intercept).primal(coef, b)
+
+
+def mt_gap(X, Y, coef, b, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=None,
+           fit_intercept=True):
+    """Duality gap of ``(coef (K, p), b (K,))`` (``b=None``: the optimal intercepts)."""
+    return _MultiTask(X, Y, alpha, l1_ratio, sw, pf_l1, pf_l2, fit_intercept).gap(coef, b)
+
+
+def mt_kkt(X, Y, coef, b, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=None,
+           fit_intercept=True):
+    return _MultiTask(X, Y, alpha, l1_ratio, sw, pf_l1, pf_l2, fit_intercept).kkt(coef, b)
+
+
+def mt_null_deviance(X, Y, sw=None, fit_intercept=True):
+    return _MultiTask(X, Y, 1.0, 1.0, sw, None, None, fit_intercept).D0()
+
+
+def mt_alpha_max(X, Y, l1_ratio, sw=None, pf_l1=None, fit_intercept=True):
+    """``max_j ||x_jᵀ S Π Yc|| / (W rho f1_j)`` over penalised j (Π: off the intercept and
+    the unpenalised columns)."""
+    pb = _MultiTask(X, Y, 1.0, l1_ratio, sw, pf_l1, None, fit_intercept)
+    d = pb.d
+    Rp = np.column_stack([d.project(pb.Yc[:, k], pb.unpen) for k in range(pb.Yc.shape[1])])
+    Z = d.Xc.T @ (d.s[:, None] * Rp) / d.W
+    pen = pb.lam1 > 0
+    return float(np.max(np.sqrt(np.sum(Z[pen] ** 2, axis=1)) / pb.lam1[pen]))
+
+
+def reference_optimum_mt_cvxpy(X, Y, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=None,
+                               fit_intercept=True):
+    """``(P*, coef (K, p), b (K,))`` of the multi-response elastic net by cvxpy + Clarabel
+    on the weighted-centred data (intercepts eliminated exactly)."""
+    import cvxpy as cp
+    pb = _MultiTask(X, Y, alpha, l1_ratio, sw, pf_l1, pf_l2, fit_intercept)
+    d = pb.d
+    root = np.sqrt(d.s / d.W)
+    A = d.Xc * root[:, None]
+    B = pb.Yc * root[:, None]
+    scale = max(float(np.sum(B * B)) / 2, 1e-300)
+    V = cp.Variable((d.p, pb.Yc.shape[1]))
+    nrm = cp.norm(V, 2, axis=1)
+    obj = (cp.sum_squares(A @ V - B) / 2 + pb.lam1 @ nrm
+           + 0.5 * cp.sum(cp.multiply(pb.lam2[:, None], cp.square(V)))) / scale
+    prob = cp.Problem(cp.Minimize(obj))
+    if not _clarabel_solve(prob) or V.value is None:
+        raise RuntimeError("cvxpy/Clarabel failed on the multi-task reference problem")
+    coef = np.asarray(V.value).T
+    b = (pb.ym - coef @ d.xm) if fit_intercept else np.zeros(len(pb.ym))
+    return pb.primal(coef, b), coef, b

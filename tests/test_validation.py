@@ -241,11 +241,11 @@ def test_huge_weights_survive_a_float32_X():
 @pytest.fixture
 def kernel_calls(monkeypatch):
     """Route every solver kernel through check_kernel_call; record the last arguments."""
-    from sklearn_normpen._kernels import _bcd_group, _cd_enet
+    from sklearn_normpen._kernels import _bcd_group, _bcd_multitask, _cd_enet
     from sklearn_normpen._validation import KERNEL_SIGNATURES, check_kernel_call
 
     seen = {}
-    for mod in (_cd_enet, _bcd_group):
+    for mod in (_cd_enet, _bcd_group, _bcd_multitask):
         for name in KERNEL_SIGNATURES:
             if hasattr(mod, name):
                 def wrapped(*args, _fn=getattr(mod, name), _name=name):
@@ -261,7 +261,7 @@ def kernel_calls(monkeypatch):
 def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
     import warnings
 
-    from sklearn_normpen import enet_path, group_lasso_path
+    from sklearn_normpen import enet_path, group_lasso_path, multitask_enet_path
     from sklearn_normpen._validation import KERNEL_SIGNATURES
 
     rng = np.random.default_rng(0)
@@ -285,6 +285,10 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
                 group_lasso_path(data, y, groups=[[0, 1, 2], [3, 4]], l1_ratio=rho,
                                  n_alphas=4, fit_intercept=True,
                                  upper_limits=[0.5] * 5 + [np.inf])
+        Y = np.column_stack([y, y[::-1]])
+        for data in (X, Xs):
+            for w in (None, sw):
+                multitask_enet_path(data, Y, sample_weight=w, n_alphas=4)
     assert set(kernel_calls) == set(KERNEL_SIGNATURES)
 
 

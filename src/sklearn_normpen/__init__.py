@@ -18,6 +18,8 @@ from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
 from .group_classification import GroupLassoClassifier, GroupLassoClassifierPathCV  # noqa: E402
 from .elastic_net_regressor import ElasticNetRegressor  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402
+from .multitask import (MultiTaskElasticNetPathCV,  # noqa: E402
+                        MultiTaskElasticNetRegressor, multitask_enet_path)
 from .poisson import ElasticNetPoissonRegressor, ElasticNetPoissonRegressorPathCV  # noqa: E402
 from .plotting import (CVErrorDisplay, RegularizationPathDisplay,  # noqa: E402
                        StabilityPathDisplay)
@@ -42,6 +44,9 @@ __all__ = [
     "GroupLassoPathCV",
     "GroupLassoRegressor",
     "group_lasso_path",
+    "MultiTaskElasticNetPathCV",
+    "MultiTaskElasticNetRegressor",
+    "multitask_enet_path",
     "RegularizationPathDisplay",
     "SpectralRidge",
     "SpectralRidgeCV",

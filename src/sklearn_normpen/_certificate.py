@@ -50,6 +50,10 @@ class CertStats:
     ``r_norm2 = ||r||²_S/N``, ``r_y = ycᵀSr/N``, ``r_mean = Σ s r / N``, ``g = Xcᵀ S r/N`` on the
     solver's parametrisation, and the unpenalised-feature block ``(U, C, Q_UU, q_U)`` (or
     None when every feature is penalised).
+
+    A residual *matrix* ``R`` (multi-response, K columns) gives the same statistics with
+    Frobenius inner products, ``g`` and ``q_U`` of K columns, and ``r_mean`` the Euclidean
+    norm of the K weighted column means (the projection subtracts ``r_mean²``).
     """
 
     r_norm2: float
@@ -75,8 +79,12 @@ def project(stats):
         beta = np.linalg.lstsq(Q_UU, g[U], rcond=None)[0]
         gp = g - C @ beta
         gp[U] = 0.0
-        r_norm2 = r_norm2 - float(beta @ g[U])
-        r_y = r_y - float(beta @ q_U)
+        if g.ndim == 1:
+            r_norm2 = r_norm2 - float(beta @ g[U])
+            r_y = r_y - float(beta @ q_U)
+        else:  # a residual matrix (multi-response): Frobenius inner products
+            r_norm2 = r_norm2 - float(np.sum(beta * g[U]))
+            r_y = r_y - float(np.sum(beta * q_U))
     return CertStats(max(r_norm2 - stats.r_mean ** 2, 0.0), r_y, 0.0, gp)
 
 

@@ -95,7 +95,10 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None, 
                 errors[i, g, :len(e)], errors[i, g, len(e):] = e, e[-1]
             pred = rpreds[0]  # gamma = 1 (first in the decreasing grid): the plain path
         else:
-            pred = np.asarray(X_te @ res.coefs) + res.intercepts
+            # a spec may predict itself (multi-response: (n_test, n_responses, n_alphas))
+            predict = getattr(spec, "predict", None)
+            pred = (np.asarray(X_te @ res.coefs) + res.intercepts if predict is None
+                    else predict(X_te, res))
             # a spec may score with another measure than the deviance (classification CV)
             e = getattr(spec, "measure", spec.datafit.deviance)(y_te, pred, sw_te)
             # a path stopped early (GLMs, dfmax/pmax) keeps its last fit for the rest of
@@ -231,8 +234,12 @@ class PathCVMixin(PathAccessMixin):
             self.dual_gap_path_ = path.gaps
             self.kkt_violation_path_ = path.kkts
             self.n_iter_path_ = path.n_iters
-        self.coef_ = path.coefs[:, i].copy()
-        self.intercept_ = float(path.intercepts[i]) if self.fit_intercept else 0.0
+        self.coef_ = path.coefs[..., i].copy()
+        b = path.intercepts[..., i]  # one per response for a multi-response path
+        if b.ndim:
+            self.intercept_ = b.copy() if self.fit_intercept else np.zeros_like(b)
+        else:
+            self.intercept_ = float(b) if self.fit_intercept else 0.0
         self.dual_gap_ = float(path.gaps[i])
         self.kkt_violation_ = float(path.kkts[i])
         # warm starts make one point's epochs meaningless alone: the path's up to alpha_

@@ -66,8 +66,10 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
         w, _ = problem.null_fit(penalty, 1e-3 * tol_abs, max_iter)  # state set for w
     else:
         w = problem.start(coef_init)
-    coefs = np.empty((problem.n_features, K), dtype=problem.dtype)
-    intercepts = np.empty(K)
+    # a multi-response problem stores (n_features, n_responses, K) and (n_responses, K)
+    tail = tuple(getattr(problem, "coef_tail", ()))
+    coefs = np.empty((problem.n_features,) + tail + (K,), dtype=problem.dtype)
+    intercepts = np.empty(tail + (K,))
     gaps, kkts, losses = np.empty(K), np.empty(K), np.empty(K)
     n_iters = np.empty(K, dtype=np.intp)
     alpha_prev = None
@@ -78,15 +80,15 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     for k, alpha in enumerate(alphas):
         cert, n_iters[k] = problem.solve(w, penalty, alpha, tol_abs, max_iter,
                                          alpha_prev=alpha_prev)
-        coefs[:, k], intercepts[k] = problem.to_original(w)
+        coefs[..., k], intercepts[..., k] = problem.to_original(w)
         gaps[k], kkts[k], losses[k] = cert.gap, cert.kkt, cert.loss
         alpha_prev = alpha
         if ((k + 1) % 10 == 0 or k + 1 == K) and logger.isEnabledFor(logging.DEBUG):
             logger.debug("path point %d/%d: alpha=%.4g, %d non-zero, gap %.2e "
                          "(target %.2e)", k + 1, K, alpha,
-                         int(np.count_nonzero(coefs[:, k])), gaps[k], tol_abs)
+                         int(np.count_nonzero(coefs[..., k])), gaps[k], tol_abs)
         if limited:
-            now = np.asarray(active(coefs[:, k]), dtype=bool)
+            now = np.asarray(active(coefs[..., k]), dtype=bool)
             ever = now if ever is None else ever | now
             if pmax is not None and ever.sum() > pmax:
                 stop, end = "pmax", k  # glmnet drops the point that exceeds pmax
@@ -100,7 +102,7 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
                 end = k + 1
                 break
     if stop is not None:
-        alphas, coefs, intercepts = alphas[:end], coefs[:, :end], intercepts[:end]
+        alphas, coefs, intercepts = alphas[:end], coefs[..., :end], intercepts[..., :end]
         gaps, kkts, n_iters, losses = gaps[:end], kkts[:end], n_iters[:end], losses[:end]
     # deviance ratio: loss above the saturated model's (0 for the squared loss), per null
     null, sat = problem.null_deviance, getattr(problem, "saturated_loss", 0.0)

@@ -202,8 +202,10 @@ class PathAccessMixin:
         check_is_fitted(self, "coef_path_")
         row = self._path_row(l1_ratio)
         alphas, cp, _, mean, se = self._path_arrays(row)
+        # a multi-response path (n_responses, n_features, n_alphas) counts features (Df)
+        nz = cp if cp.ndim == 2 else np.any(cp != 0, axis=0)
         cols = {"alpha": np.asarray(alphas, dtype=np.float64),
-                "n_nonzero": np.count_nonzero(cp, axis=0).astype(np.int64)}
+                "n_nonzero": np.count_nonzero(nz, axis=0).astype(np.int64)}
         groups = getattr(self, "groups_", None)
         if groups is not None:
             cols["n_nonzero_groups"] = np.array(

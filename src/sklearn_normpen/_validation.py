@@ -477,6 +477,9 @@ _BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G", "Q:q", "qoff:G:intp",
                "gap_freq:-", "max_inner:-", "inner_eps:-", "buf:b:out", "wold:k:out",
                "has_lim:-", "lower:lim", "upper:lim", "glim:gl:int"]
 _CSC = ["data:nnz", "indices:nnz:int", "indptr:p+1:int"]
+# multi-response block CD (_bcd_multitask.pyx): W (p, K) C-ordered, R (n, K) Fortran
+_BCD_MT = ["W:p,K:out", "R:n,K:out,F", "L:p", "l1:p", "l2:p", "ws:nws:int", "N:-",
+           "max_epochs:-", "tol:-", "buf:b:out"]
 KERNEL_SIGNATURES = {
     "enet_terms": ["w:p:f64", "z:p:f64", "zp:p:f64", "L1:p:f64", "L2:p:f64",
                    "inv_box:p:f64", "ridge:r:int", "alpha:-", "positive:-", "inside:-"],
@@ -494,6 +497,10 @@ KERNEL_SIGNATURES = {
                      "upper:p:f64", "t:-", "l1:-", "buf:k:f64,out"],
     "bcd_dense": ["X:n,p:F", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
     "bcd_sparse": _CSC + ["sw:n", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
+    "bcd_mt_dense": ["X:n,p:F", "sw:n:opt", "xmean:p"] + _BCD_MT,
+    "bcd_mt_sparse": _CSC + ["n_samples:=n", "sw:n:opt", "xmean:p"] + _BCD_MT,
+    "gradient_mt_dense": ["X:n,p:F", "sw:n:opt,f64", "xmean:p:f64", "R:n,K:F,f64",
+                          "G:p,K:out,f64"],
 }
 
 
@@ -688,7 +695,7 @@ def _recheck_changed(kernel, sig, last, args):
                 return False
             if any(dims.get(b) != last["dims"][b] for b in rebound):
                 return False
-            if name == "ws":
+            if name == "ws" and _position(kernel, "gptr") is not None:
                 gptr = args[_position(kernel, "gptr")]
                 if a.size and (a.min() < 0 or a.max() >= gptr.shape[0] - 1):
                     return False
@@ -700,4 +707,5 @@ def _recheck_changed(kernel, sig, last, args):
 
 @functools.lru_cache(maxsize=None)
 def _position(kernel, name):
-    return [e[0] for e in _PARSED_SIGNATURES[kernel]].index(name)
+    names = [e[0] for e in _PARSED_SIGNATURES[kernel]]
+    return names.index(name) if name in names else None

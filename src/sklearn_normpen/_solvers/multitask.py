@@ -1,0 +1,252 @@
+"""Block coordinate descent for the multi-response Gaussian elastic net (glmnet's
+``family="mgaussian"``, scikit-learn's ``MultiTaskElasticNet``).
+
+Objective (``N = Σs``; ``W`` of shape (n_features, n_responses), its row ``W_j`` the K
+coefficients of feature j; ``b`` the K intercepts, unpenalised)::
+
+    1/(2N) Σ_i s_i ‖y_i - Wᵀx_i - b‖² + alpha Σ_j (l1_ratio a_j ‖W_j‖
+                                               + (1 - l1_ratio)/2 b_j ‖W_j‖²)
+
+The intercepts are removed by weighted centring (of X through the one
+:class:`~sklearn_normpen._design.Design`, of Y here). The kernel
+(``_kernels/_bcd_multitask.pyx``) takes exact block steps on a residual matrix; each solve
+works on a working set (non-zero and unpenalised rows plus the sequential strong rule
+``‖z_j‖ > l1_ratio a_j (2 alpha - alpha_prev)``), and every certificate's full gradient adds
+the rows that violate their KKT condition. A point is accepted only on the package's
+certificate (:func:`sklearn_normpen._certificate.certificate`, residual matrix form): the
+residual and the gradient are recomputed from scratch in float64, the dual point is the
+residual projected off the intercepts and the unpenalised rows, and ``tol`` is relative to
+the null deviance ``‖Y - Ȳ‖²_S/(2N)`` (summed over the responses).
+"""
+import numpy as np
+import scipy.sparse as sp
+
+from .._certificate import CertStats, certificate, project
+from .._design import Design, _f64_blocks, check_scale
+from .._kernels import _bcd_multitask as K
+from .._validation import call_kernel
+from .coordinate_descent import _col_sumsq, stop_on_certificate
+
+
+class MultiTaskProblem:
+    """One data set (or CV training fold, ``rows``) prepared for repeated solves.
+
+    Parameters
+    ----------
+    X : ndarray (Fortran) or CSC matrix of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_responses)
+    sample_weight : ndarray or None
+    fit_intercept : bool
+    rows : ndarray of int, default=None
+    """
+
+    def __init__(self, X, Y, sample_weight, fit_intercept, rows=None):
+        if sp.issparse(X):
+            X = sp.csc_matrix(X)
+            if not X.has_sorted_indices:
+                X = X.sorted_indices()
+        # The Design prepares X (weights, centring, constant columns, layout); its own
+        # response is a zero placeholder: the responses are centred here
+        d = Design(X, np.zeros(X.shape[0], dtype=X.dtype), sample_weight, fit_intercept,
+                   rows=rows)
+        Y = np.asarray(Y if rows is None else Y[rows], dtype=np.float64)
+        self.design, self.dtype = d, np.dtype(d.dtype)
+        self.n, self.p, self.n_responses = d.n, d.p, Y.shape[1]
+        self.n_features = self.p
+        self.coef_tail = (self.n_responses,)  # the path stores (p, K, n_alphas)
+        self.fit_intercept, self.N = d.fit_intercept, d.N
+        sw = d.sw64
+        if self.fit_intercept:
+            self.y_mean = (Y.mean(axis=0) if sw is None else sw @ Y / d.N)
+        else:
+            self.y_mean = np.zeros(self.n_responses)
+        self.Yc64 = Y - self.y_mean
+        check_scale(d.X, self.Yc64, self.dtype)
+        self.null_deviance = float(self._wsum(self.Yc64 * self.Yc64)) / (2 * d.N)
+        self.x_mean = d.x_mean
+        self.sw = (np.zeros(0, dtype=self.dtype) if sw is None
+                   else np.ascontiguousarray(d.sw, dtype=self.dtype))
+        self.xk_mean = np.ascontiguousarray(d.xk_mean, dtype=self.dtype)
+        # block curvature ||x_jc||²_S / N: the same for each response (exact block steps)
+        self.L = np.ascontiguousarray(_col_sumsq(d) / d.N, dtype=self.dtype)
+        if d.sparse:
+            self._csc = (np.ascontiguousarray(d.X.data, dtype=self.dtype),
+                         np.ascontiguousarray(d.X.indices, dtype=np.intc),
+                         np.ascontiguousarray(d.X.indptr, dtype=np.intc))
+        self._buf = np.zeros(2 * self.n_responses, dtype=self.dtype)
+        self._unpen_cache, self._z = {}, None
+        self._sw64 = np.zeros(0) if sw is None else sw
+        # float64 kernels keep an exact enough residual; otherwise recompute it
+        self._fresh = self.dtype != np.float64 or d.offset_cols.size > 0
+
+    # -- float64 linear algebra for the certificate ---------------------------------------
+    def _wsum(self, M):
+        """``Σ_i s_i M_i`` summed over every column (float64)."""
+        sw = self.design.sw64
+        return float(np.sum(M) if sw is None else np.sum(sw @ M))
+
+    def _residual64(self, w):
+        """``Yc - Xc W`` in float64 from scratch (only the non-zero rows of W are read;
+        the Design's layout: offset columns explicitly centred)."""
+        d = self.design
+        R = self.Yc64.copy()
+        w = np.asarray(w, dtype=np.float64)
+        nz = np.flatnonzero(np.any(w != 0, axis=1))
+        if nz.size == 0:
+            return R
+        if d.sparse:
+            off = np.intersect1d(nz, d.offset_cols, assume_unique=True)
+            ok = np.setdiff1d(nz, off, assume_unique=True)
+            if ok.size:
+                R -= d._sparse64()[:, ok] @ w[ok]
+                R += np.asarray(d.xk_mean, np.float64)[ok] @ w[ok]
+            if off.size:
+                R -= d.explicit_columns(off) @ w[off]
+            return R
+        if d.dtype == np.float64:
+            R -= d.Xk[:, nz] @ w[nz]
+        else:
+            for a, b, B in _f64_blocks(d.Xk, None, nz):
+                R -= B @ w[nz[a:b]]
+        R += np.asarray(d.xk_mean, np.float64)[nz] @ w[nz]
+        return R
+
+    def _gradient64(self, R):
+        """``Xcᵀ S R / N`` (p, K) in float64 (centring implicit with the Design's means,
+        offset columns explicit)."""
+        d = self.design
+        xm = np.asarray(d.xk_mean, np.float64)
+        if d.sparse:
+            SR = R if d.sw64 is None else d.sw64[:, None] * R
+            G = np.asarray(d._sparse64().T @ SR) - np.outer(xm, SR.sum(axis=0))
+            if d.offset_cols.size:
+                G[d.offset_cols] = d.explicit_columns(d.offset_cols).T @ SR
+        else:  # compiled, single-threaded, float64 accumulation (see the kernel)
+            G = np.empty((self.p, R.shape[1]))
+            call_kernel(K.gradient_mt_dense, d.Xk, self._sw64,
+                        np.ascontiguousarray(xm), np.asfortranarray(R), G)
+        return G / d.N
+
+    def cert_stats(self, w, penalty):
+        """:class:`CertStats` of the residual matrix at ``w`` (Frobenius sums, float64)."""
+        if self._fresh:  # float32, or sparse offset columns: from scratch in float64
+            R = self._residual64(w)
+        else:  # float64: the kernel's residual (X uncentred) is exact enough
+            R = np.asarray(self.R, dtype=np.float64) + (
+                np.asarray(self.xk_mean) @ np.asarray(w, dtype=np.float64))
+        G = self._gradient64(R)
+        self._z = G
+        N = self.N
+        sw = self.design.sw64
+        if self.fit_intercept:
+            means = (R.sum(axis=0) if sw is None else sw @ R) / N
+            r_mean = float(np.sqrt(means @ means))
+        else:
+            r_mean = 0.0
+        return CertStats(self._wsum(R * R) / N, self._wsum(R * self.Yc64) / N, r_mean, G,
+                         self._unpen(penalty.unpenalized))
+
+    def _unpen(self, mask):
+        """``(U, C, Q_UU, q_U)`` of the unpenalised rows (package scale; ``q_U`` has K
+        columns), cached."""
+        U = np.flatnonzero(mask)
+        if U.size == 0:
+            return None
+        key = U.tobytes()
+        if key not in self._unpen_cache:
+            d = self.design
+            C, _ = d.cross64(U)
+            B = d.explicit_columns(U)
+            SB = B if d.sw64 is None else d.sw64[:, None] * B
+            qU = SB.T @ self.Yc64
+            self._unpen_cache[key] = (U, C / self.N, C[U] / self.N, qU / self.N)
+        return self._unpen_cache[key]
+
+    # -- state and kernel ----------------------------------------------------------------
+    def start(self, w):
+        """Set the residual for ``w`` (n_features, n_responses); returns the C-ordered
+        array the solves update in place."""
+        w = np.array(np.broadcast_to(w, (self.p, self.n_responses)) if np.ndim(w) < 2
+                     else w, dtype=self.dtype, order="C")
+        Rc = self._residual64(w)
+        # the kernel keeps R = Yc - X W with X uncentred: Rc = R + 1 (x̄ᵀW)
+        shift = np.asarray(self.xk_mean, np.float64) @ np.asarray(w, np.float64)
+        self.R = np.asfortranarray(Rc - shift, dtype=self.dtype)
+        self._z = None
+        return w
+
+    def _sweep(self, w, ws, l1, l2, max_epochs, tol):
+        if ws.size == 0 or max_epochs <= 0:
+            return 0, 0.0
+        args = (self.xk_mean, w, self.R, self.L, l1, l2, ws, self.dtype.type(self.N),
+                int(max_epochs), self.dtype.type(tol), self._buf)
+        if self.design.sparse:
+            return call_kernel(K.bcd_mt_sparse, *self._csc, self.n, self.sw, *args)
+        return call_kernel(K.bcd_mt_dense, self.design.Xk, self.sw, *args)
+
+    def _weights(self, penalty, alpha):
+        l1, l2 = penalty._l1_l2(alpha)
+        return (np.ascontiguousarray(l1, dtype=self.dtype),
+                np.ascontiguousarray(l2, dtype=self.dtype))
+
+    def null_fit(self, penalty, tol_abs, max_iter=1000):
+        """The unpenalised rows fitted alone (penalised rows at 0); returns ``(w, z)``, ``z``
+        the gradient projected off the unpenalised span (exact whatever the fit's
+        accuracy: ``alpha_max`` is read off it)."""
+        w = self.start(np.zeros((self.p, self.n_responses)))
+        unpen = np.flatnonzero(penalty.unpenalized).astype(np.intc)
+        if unpen.size:
+            zero = np.zeros(self.p, dtype=self.dtype)
+            self._sweep(w, unpen, zero, zero, max(max_iter, 1000), tol_abs)
+        z = project(self.cert_stats(w, penalty)).g
+        return w, z
+
+    @staticmethod
+    def _top(score, mask, k):
+        out = np.zeros_like(mask)
+        idx = np.flatnonzero(mask)
+        if idx.size > k:
+            idx = idx[np.argpartition(-score[idx], k - 1)[:k]]
+        out[idx] = True
+        return out
+
+    def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None, p0=10):
+        """Solve at ``alpha`` from ``w`` (updated in place) until the certificate is at most
+        ``tol_abs``; returns ``(Certificate, epochs)`` (module docstring)."""
+        pen = penalty
+        l1, l2 = self._weights(pen, alpha)
+        z = self._z if self._z is not None else self._gradient64(self._residual64(w))
+        active = np.any(w != 0, axis=1)
+        if alpha_prev is None:  # cold start: the p0 worst violators
+            score = pen.violation(z, alpha)
+            # (slack as in run(): a violation at rounding level, e.g. at alpha_max, is none)
+            strong = self._top(score, ~active & pen.penalised & (score > 1e-12 * alpha),
+                               max(p0, int(active.sum())))
+        else:  # sequential strong rule
+            strong = pen._rows(z) > pen.l1_ratio * pen.l1_factor * (2 * alpha - alpha_prev)
+        ws = active | pen.unpenalized | (strong & pen.penalised)
+
+        def run(inner, left, first):
+            grown = False
+            if not first:
+                v = pen.violation(self._z, alpha)
+                # slack: a violation at rounding level (e.g. at alpha_max) is none
+                viol = (v > 1e-12 * alpha) & ~ws & ~pen.excluded
+                if viol.any():
+                    ws[:] |= self._top(v, viol, max(p0, int(ws.sum())))
+                    grown = True
+            epochs, delta = self._sweep(w, np.flatnonzero(ws).astype(np.intc), l1, l2, left,
+                                        tol_abs if grown else inner)
+            return epochs, (None if grown else delta)
+
+        return stop_on_certificate(
+            run, lambda: certificate(self.cert_stats(w, pen), pen, alpha, w), tol_abs,
+            max_iter)
+
+    def to_original(self, w):
+        """``(coef (n_features, n_responses), intercept (n_responses,))`` on the user's
+        scale (a standardising penalty carries the scales, so ``w`` already is)."""
+        w64 = np.asarray(w, dtype=np.float64)
+        b = (self.y_mean - self.x_mean @ w64) if self.fit_intercept else np.zeros(
+            self.n_responses)
+        return w, b
