@@ -37,7 +37,7 @@ def _project_l1_ball(v, t):
 def test_lasso_point_solves_the_constrained_problem_with_its_budget(diabetes):
     X, y = diabetes
     alphas, coefs, _ = enet_path(X, y, l1_ratio=1.0, n_alphas=30, fit_intercept=True,
-                                 **TIGHT)
+                                 **TIGHT, standardize=False)
     Xc, yc = X - X.mean(0), y - y.mean()
     n = len(y)
     step = n / np.linalg.eigvalsh(Xc.T @ Xc).max()
@@ -53,7 +53,7 @@ def test_lasso_point_solves_the_constrained_problem_with_its_budget(diabetes):
 @pytest.mark.parametrize("rho", [1.0, 0.5])
 def test_budget_never_increases_with_alpha(diabetes, rho):
     X, y = diabetes
-    _, coefs, _ = enet_path(X, y, l1_ratio=rho, fit_intercept=True, **TIGHT)
+    _, coefs, _ = enet_path(X, y, l1_ratio=rho, fit_intercept=True, **TIGHT, standardize=False)
     omega = rho * np.abs(coefs).sum(0) + (1 - rho) / 2 * (coefs ** 2).sum(0)
     assert omega[0] == 0
     assert np.all(np.diff(omega) > 0)  # alphas decrease along the path: strictly
@@ -100,7 +100,7 @@ def test_ridge_is_the_gaussian_map_in_both_scalings():
     sigma2, tau2 = 2.0, 0.4
     ridge = SpectralRidge(alpha=sigma2 / tau2).fit(X, y)
     _, enet, _ = enet_path(X, y, l1_ratio=0.0, alphas=[sigma2 / (m * tau2)],
-                           fit_intercept=True, **TIGHT)
+                           fit_intercept=True, **TIGHT, standardize=False)
     assert_allclose(ridge.coef_, z / (1 + sigma2 / (m * tau2)), rtol=1e-10)
     assert_allclose(enet[:, 0], ridge.coef_, rtol=1e-8)
     # the posterior mode on a general design: (XᵀX + σ²/τ² I) w = Xᵀy, centred
@@ -134,10 +134,10 @@ def test_penalty_factors_act_through_their_ratios_only(diabetes):
     c = f.size / f.sum()
     alphas = np.array([5.0, 1.0, 0.2])
     kw = dict(l1_ratio=0.7, fit_intercept=True, **TIGHT)
-    _, given, _ = enet_path(X, y, penalty_factor=f, alphas=alphas * c, **kw)
-    _, rescaled, _ = enet_path(X, y, penalty_factor=f * c, alphas=alphas, **kw)
+    _, given, _ = enet_path(X, y, penalty_factor=f, alphas=alphas * c, **kw, standardize=False)
+    _, rescaled, _ = enet_path(X, y, penalty_factor=f * c, alphas=alphas, **kw, standardize=False)
     assert_allclose(rescaled, given, rtol=1e-7, atol=1e-9)
-    _, at_max, _ = enet_path(X, y, penalty_factor=f, alphas=[1e6], **kw)
+    _, at_max, _ = enet_path(X, y, penalty_factor=f, alphas=[1e6], **kw, standardize=False)
     assert at_max[0, 0] != 0 and np.all(at_max[1:, 0] == 0)
     # the free feature's coefficient is its least-squares value given the others at 0
     x0 = X[:, 0] - X[:, 0].mean()
@@ -159,7 +159,7 @@ def test_filter_factors_of_spectral_ridge(diabetes):
     # elastic-net scaling (l1_ratio=0): factors d²/(d² + n·alpha)
     n = len(y)
     _, enet, _ = enet_path(X, y, l1_ratio=0.0, alphas=[1.0 / n], fit_intercept=True,
-                           **TIGHT)
+                           **TIGHT, standardize=False)
     # (coordinate descent is certified by its gap, ~1e-5 here on small directions; a
     # wrong scaling would be off by a factor n in alpha)
     assert_allclose((Vt @ enet[:, 0]) / proj[:, 0], phi[:, 2], rtol=1e-4)

@@ -65,6 +65,8 @@ def _make_penalty(l1_ratio, pf, standardize, problem):
 
 def _alpha_max(problem, penalty, tol, max_iter):
     if not ((penalty.l1_factor > 0) & ~penalty.excluded).any():
+        if np.all(problem.design.constant):
+            return 0.0  # every column constant (e.g. one sample): the null model throughout
         raise ValueError("Every feature is unpenalised (penalty_factor all zero, or every "
                          "column constant under standardize): no alpha_max exists; pass an "
                          "explicit alphas grid.")
