@@ -84,6 +84,19 @@ def weighted_column_std(X, X_off, sample_weight):
     return np.sqrt(out)
 
 
+def _max_abs(v):
+    """``max |v|`` in one pass without a copy (BLAS i?amax over the contiguous buffer, in
+    chunks its 32-bit length takes; two reductions otherwise)."""
+    from scipy.linalg import blas
+    if v.dtype in (np.float32, np.float64) and (v.flags.c_contiguous or v.flags.f_contiguous):
+        flat = v.ravel(order="K")  # a view
+        amax = blas.idamax if v.dtype == np.float64 else blas.isamax
+        step = 1 << 30
+        return max(abs(float(flat[a + amax(flat[a:a + step])]))
+                   for a in range(0, flat.size, step))
+    return max(abs(float(v.max())), abs(float(v.min())))  # reductions: no copy of X
+
+
 def check_scale(X, yc, dtype):
     """A clear error when the data's magnitude leaves the range in which the objective's
     squares and the alpha grid (``~ |X|·|y|``) are representable: rescale the data instead
@@ -93,7 +106,7 @@ def check_scale(X, yc, dtype):
     for name, v in (("X", data), ("y (centred)", yc)):
         if v.size == 0:
             continue
-        top = max(abs(float(v.max())), abs(float(v.min())))  # reductions: no copy of X
+        top = _max_abs(v)
         if top > 0 and not lo <= top <= hi:
             raise ValueError(
                 f"{name} has entries of magnitude {top:.3g}, outside [{lo:g}, {hi:g}] where "

@@ -352,7 +352,8 @@ class GroupLassoRegressor(NormPenRegressor):
         if prev is not None and np.shape(prev) == (X.shape[1],):
             w = problem.start(np.clip(problem.from_original(prev), pen.lower, pen.upper))
         else:
-            w = problem.start(problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0])
+            # the null fit leaves the solver state (residual, gradient) at its w
+            w = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0]
         res, n_iter = problem.solve(w, pen, self.alpha, tol_abs, self.max_iter)
         if res.gap > tol_abs:
             warn_points([self.alpha], [res.gap], tol_abs, type(self).__name__)
