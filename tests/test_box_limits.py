@@ -245,3 +245,44 @@ def test_limits_on_unpenalised_feature_are_refused():
     pf[2] = 0
     with pytest.raises(ValueError, match="unpenalised"):
         ElasticNetRegressor(penalty_factor=pf, upper_limits=1.0).fit(X, y)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_box_terms_equal_the_coordinate_formulas(seed):
+    # ElasticNetPenalty.terms with limits runs a compiled two-pass loop; the NumPy
+    # formulas it replaces (_box_t, _box_t_open, _box_conj, _box_kkt) stay the reference
+    rng = np.random.default_rng(seed)
+    p = 40
+    rho = [1.0, 0.5, 0.0][seed % 3]
+    pf = rng.uniform(0.5, 2.0, p)
+    pf[rng.choice(p, 4, replace=False)] = 0.0  # unpenalised (free: no limits there)
+    excluded = np.zeros(p, bool)
+    excluded[rng.choice(np.flatnonzero(pf > 0), 3, replace=False)] = True
+    lower = np.where(rng.random(p) < 0.5, -rng.uniform(0, 2, p), -np.inf)
+    upper = np.where(rng.random(p) < 0.5, rng.uniform(0, 2, p), np.inf)
+    lower[rng.random(p) < 0.15] = 0.0
+    lower[pf == 0], upper[pf == 0] = -np.inf, np.inf
+    pen = ElasticNetPenalty(rho, pf, pf * rng.uniform(0.5, 2, p), excluded=excluded,
+                            lower=lower, upper=upper)
+    assert pen.has_box
+    alpha = 0.3
+    w = np.clip(rng.standard_normal(p), lower, upper)
+    w[excluded] = 0
+    w[rng.random(p) < 0.3] = 0
+    w[:3] = upper[:3].clip(max=1.5) * (np.isfinite(upper[:3]))  # some exactly at a limit
+    z = rng.standard_normal(p) * alpha
+    zp = z + 0.1 * rng.standard_normal(p)
+    value, (t1, t2), (c1, c2), kkt = pen.terms(w, z, zp, alpha)
+    l1, l2 = pen._l1_l2(alpha)
+    ref_value = float(l1 @ np.abs(w) + 0.5 * (l2 @ (w * w)))
+    assert value == pytest.approx(ref_value, rel=1e-13)
+    assert t1 == pytest.approx(pen._box_t(zp, l1, l2), rel=1e-14)
+    assert t2 == pytest.approx(pen._box_t_open(zp, l1, l2), rel=1e-14)
+    assert c1 == pytest.approx(pen._box_conj(t1 * zp, l1, l2), rel=1e-12, abs=1e-300)
+    assert c2 == pytest.approx(pen._box_conj(t2 * zp, l1, l2), rel=1e-12, abs=1e-300)
+    assert kkt == pytest.approx(pen._box_kkt(z, w, l1, l2), rel=1e-13, abs=1e-300)
+    # outside the box: no finite value
+    w_out = w.copy()
+    j = int(np.flatnonzero(np.isfinite(upper) & ~excluded)[0])
+    w_out[j] = upper[j] + 1.0
+    assert pen.terms(w_out, z, zp, alpha)[0] == np.inf

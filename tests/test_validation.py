@@ -276,6 +276,9 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
             for w in (None, sw):
                 enet_path(data, y, precompute=pre, sample_weight=w, n_alphas=4,
                           fit_intercept=True, coef_init=np.full(6, 0.1))
+            # box limits: the compiled box terms of the certificate
+            enet_path(data, y, precompute=pre, n_alphas=4, lower_limits=-1.0,
+                      upper_limits=[0.5] * 5 + [np.inf])
         for data in (X, Xs):
             for rho in (0.0, 0.5):
                 for w in (None, sw):

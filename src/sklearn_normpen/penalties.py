@@ -80,6 +80,11 @@ class ElasticNetPenalty:
         with np.errstate(divide="ignore"):
             self._inv_box = np.where(self._box, 1.0 / (self.l1_ratio * self.l1_factor), 0.0)
         self._ridge_idx = np.flatnonzero(self._ridge).astype(np.intc)
+        # box limits: the compiled terms' per-unit-alpha weights and feature kinds
+        self._a1 = self.l1_ratio * self.l1_factor
+        self._a2 = (1 - self.l1_ratio) * self.l2_factor
+        self._kind = np.where(self.excluded, 1, np.where(self.unpenalized, 2, 0)).astype(
+            np.intc)
 
     # -- box limits: the general coordinate-wise formulas ---------------------------------
     def _box_t(self, zp, l1, l2):
@@ -138,17 +143,16 @@ class ElasticNetPenalty:
         certificate needs at one point (``zp``: the gradient after projection). With box
         limits ``t`` and the conjugate are pairs: two dual candidates."""
         if self.has_box:
-            w = np.asarray(w, dtype=np.float64)
-            l1, l2 = self._l1_l2(alpha)
-            value = float(l1 @ np.abs(w) + 0.5 * (l2 @ (w * w)))
-            if np.any(w > self.upper) or np.any(w < self.lower):
-                value = np.inf  # outside the box: no finite bound is honest
             # two valid dual scalings (a far limit makes the first one's conjugate large):
-            # the certificate keeps the better bound
-            t1, t2 = self._box_t(zp, l1, l2), self._box_t_open(zp, l1, l2)
-            return (value, (t1, t2), (self._box_conj(t1 * zp, l1, l2),
-                                      self._box_conj(t2 * zp, l1, l2)),
-                    self._box_kkt(z, w, l1, l2))
+            # the certificate keeps the better bound. The value is inf outside the box (no
+            # finite bound is honest there). Compiled: _box_t, _box_t_open, _box_conj and
+            # _box_kkt below in two passes (the tests hold the two to each other).
+            value, t1, t2, c1, c2, kkt = call_kernel(
+                _cd_enet.enet_box_terms, np.ascontiguousarray(w, dtype=np.float64),
+                np.ascontiguousarray(z, dtype=np.float64),
+                np.ascontiguousarray(zp, dtype=np.float64), self._a1, self._a2, self.lower,
+                self.upper, self._kind, float(alpha), _INSIDE)
+            return value, (t1, t2), (c1, c2), kkt
         # the inner loop is compiled: a path calls this at every point, over every feature
         return call_kernel(_cd_enet.enet_terms, np.ascontiguousarray(w, dtype=np.float64),
                            np.ascontiguousarray(z, dtype=np.float64),
