@@ -180,6 +180,25 @@ def machine_description():
             f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}")
 
 
+def peer_versions():
+    """Installed peer versions, e.g. ``adelie 1.1.52, R glmnet 4.1.6`` (missing ones left out)."""
+    from importlib.metadata import PackageNotFoundError, version
+    out = []
+    for dist in ("adelie", "skglm", "celer", "group-lasso", "glum"):
+        try:
+            out.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            pass
+    try:
+        import peers
+        ok, _, v = peers.glmnet_status()
+        if ok:
+            out.append(f"R glmnet {v}")
+    except Exception:  # noqa: BLE001
+        pass
+    return ", ".join(out) or "none"
+
+
 def format_table(rows, quality_labels):
     """Markdown table; ``ratio`` = runner time / our time (peers > 1 means we are faster)."""
     out = ["| case | runner | median time (s) | time / ours | quality | peak MiB | note |",
