@@ -26,6 +26,14 @@ if (S$sparse == "1") {
 }
 y <- rd("y.bin", n)
 lambda <- rd("lambda.bin", L)
+# peak resident memory (kB) so far: with the data loaded, and again after the fits
+hwm <- function() {
+  l <- grep("^VmHWM", readLines("/proc/self/status"), value = TRUE)
+  if (length(l)) as.numeric(gsub("[^0-9]", "", l)) else NA
+}
+invisible(gc())
+try(cat("5", file = "/proc/self/clear_refs"), silent = TRUE)  # forget the loading peak
+hwm0 <- hwm()
 # Fit the whole supplied grid: no early stop on deviance change or saturation.
 glmnet.control(fdev = 0, devmax = 1)
 intercept <- S$intercept == "1"
@@ -45,6 +53,7 @@ fit <- call()  # warm-up
 times <- numeric(reps)
 for (r in seq_len(reps)) times[r] <- system.time(fit <- call())[["elapsed"]]
 writeLines(format(times, digits = 9), file.path(dir, "times.txt"))
+writeLines(format(c(hwm0, hwm())), file.path(dir, "hwm.txt"))
 path <- if (S$mode == "cv") fit$glmnet.fit else fit
 beta <- as.matrix(path$beta)
 writeBin(as.vector(beta), file.path(dir, "beta.bin"), size = 8, endian = "little")

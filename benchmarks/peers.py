@@ -118,7 +118,9 @@ def glmnet_run(X, y, lambdas, alpha, thresh, *, repeat=1, intercept=False, foldi
         times = [float(t) for t in (d / "times.txt").read_text().split()]
         ncol = int((d / "ncol.txt").read_text())
         beta = np.fromfile(d / "beta.bin", dtype="<f8").reshape(ncol, p).T
-        res = dict(times=times, beta=beta)
+        hwm = [float(v) if v != "NA" else np.nan for v in (d / "hwm.txt").read_text().split()]
+        # R's peak RSS above its level with the data loaded (MiB; NaN without /proc)
+        res = dict(times=times, beta=beta, extra_mb=(hwm[1] - hwm[0]) / 1024)
         if foldid is not None:
             res["cvm"] = np.fromfile(d / "cvm.bin", dtype="<f8")
     if ncol != lambdas.size:
