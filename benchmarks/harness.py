@@ -163,8 +163,9 @@ def run_case(case, repeat=5, memory=True, log=print):
             rows.append(dict(case=case.name, runner=r.name, ours=r.ours, time=None,
                              quality=None, peak_mb=None, note=f"failed: {exc!r}"[:120]))
             log(f"  {r.name:<28s} FAILED: {exc!r}")
+    # the base is our first row (single-threaded where a case also has an n_jobs=2 row)
     ours = [row["time"] for row in rows if row["ours"] and row["time"] is not None]
-    base = min(ours) if ours else None
+    base = ours[0] if ours else None
     for row in rows:
         row["ratio"] = (row["time"] / base) if (base and row["time"] is not None) else None
     return rows

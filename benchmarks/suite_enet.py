@@ -26,7 +26,8 @@ a row that never reaches ours says so). R glmnet is timed inside R (`system.time
 (eps=1e-3), the 5 folds of adelie's `cv_grpnet(seed=0)` for every runner (`foldid` for
 cv.glmnet, `PredefinedSplit` for ours and scikit-learn); `alpha_min` is the selected alpha
 (the CV rows' `quality`); peers' tolerances are matched on the full-data path (relgap on
-centred data at our `tol=1e-4`). `n_jobs=2` rows use both cores (adelie: `n_threads=2`).
+centred data at our `tol=1e-4`). `n_jobs=2` rows use both cores (adelie: `n_threads=2`);
+`time / ours` is always against our first (single-threaded) row.
 Every runner runs with BLAS limited to one thread (threadpoolctl; shared 2-core machine).
 On the n >> p case the row "(reference: X.T @ X alone)" times forming the Gram matrix once:
 the target is a whole path within 1.5x of it. `peak MiB` is tracemalloc's view (NumPy
