@@ -102,30 +102,6 @@ def _ours_path(d):
                          tol=1e-4)[1]
 
 
-def _sk_path(d):
-    from sklearn.linear_model import enet_path
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return enet_path(d["X"], d["y"], l1_ratio=d["l1_ratio"], alphas=d["alphas"],
-                         tol=1e-4, precompute="auto")[1]
-
-
-def _skglm_path(d):
-    from skglm import ElasticNet
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ElasticNet(l1_ratio=d["l1_ratio"], fit_intercept=False, tol=1e-4).path(
-            d["X"], d["y"], d["alphas"])[1]
-
-
-def _celer_path(d):
-    import celer
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return celer.celer_path(d["X"], d["y"], "lasso", alphas=d["alphas"],
-                                l1_ratio=d["l1_ratio"], tol=1e-4)[1]
-
-
 # ladders of tolerances, loosest (the peer's default) first
 TOLS_SK = [1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10]
 TOLS_ADELIE = [1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-14]
@@ -348,9 +324,6 @@ def _cv_lasso_case(name, make):
 
 
 def cases(quick=False):
-    sk_ok = (True, "")
-    skglm_ok = harness.peer("skglm", "skglm")
-    celer_ok = harness.peer("celer", "celer")
     if quick:
         shapes = [("dense 1000x100", lambda: _dense(1000, 100, 10)),
                   ("dense 100x2000", lambda: _dense(100, 2000, 10)),
