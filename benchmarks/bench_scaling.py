@@ -166,7 +166,7 @@ def main(argv=None):
             lines.append(
                 f"| {label} | {runner} | {', '.join(str(r[key]) for r in rows)} | "
                 f"{', '.join(fmt(r.get('time'), '.3f') for r in rows)} | "
-                f"{', '.join(fmt(r.get('relgap'), '.0e') for r in rows)} | "
+                f"{', '.join(fmt(r.get('relgap'), '.1e') for r in rows)} | "
                 f"{', '.join(fmt(r.get('extra_mb'), '.0f') for r in rows)} | "
                 f"{fmt(sl, '.2f')} |"
                 + ("" if all("note" not in r for r in rows) else
