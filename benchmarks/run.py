@@ -31,7 +31,11 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=5, help="timed repeats (median kept)")
     ap.add_argument("--quick", action="store_true", help="small sizes (harness smoke test)")
     ap.add_argument("--no-memory", action="store_true", help="skip the tracemalloc run")
+    ap.add_argument("--skip", nargs="*", default=[],
+                    help="skip runners whose name contains any of these strings")
     ap.add_argument("--write", action="store_true", help="update benchmarks/RESULTS.md")
+    ap.add_argument("--block", default=None,
+                    help="RESULTS.md block to write (default: the suite's name)")
     args = ap.parse_args(argv)
 
     suites = args.suite or available_suites()
@@ -40,6 +44,8 @@ def main(argv=None):
         mod = importlib.import_module(f"suite_{suite}")
         cases = [c for c in mod.cases(quick=args.quick)
                  if args.case is None or args.case in c.name]
+        for c in cases:
+            c.runners = [r for r in c.runners if not any(k in r.name for k in args.skip)]
         rows, labels, notes = [], {}, []
         t0 = time.perf_counter()
         for case in cases:
@@ -57,6 +63,7 @@ def main(argv=None):
                 f"Command: `{command.strip()}` ({time.strftime('%Y-%m-%d')}, "
                 f"{time.perf_counter() - t0:.0f} s)",
                 f"Machine: {harness.machine_description()}",
+                f"Peers: {harness.peer_versions()}",
                 "",
                 getattr(mod, "DESCRIPTION", "").strip(),
                 "",
@@ -64,7 +71,7 @@ def main(argv=None):
                 "",
                 *notes,
             ])
-            harness.write_section(suite, body)
+            harness.write_section(args.block or suite, body)
     return 0
 
 

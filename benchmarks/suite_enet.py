@@ -1,10 +1,12 @@
-"""Elastic-net / lasso paths and 5-fold CV: sklearn_normpen against scikit-learn, skglm, celer."""
+"""Elastic-net / lasso paths and 5-fold CV: sklearn_normpen against scikit-learn, skglm, celer,
+adelie and R glmnet (``peers.py``)."""
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
 
 import harness
+import peers
 
 TITLE = "Elastic net: full paths and 5-fold CV"
 DESCRIPTION = """
@@ -16,6 +18,16 @@ the 100 path points, computed afterwards by one NumPy function for every runner 
 conjugate dual at r/n, lasso dual scaled into the constraint), divided by ||y||²/(2n).
 CV: 5 folds (the same `KFold`), l1_ratio in [.1, .5, .9, 1], 100 alphas, n_jobs=1 both;
 `minmse` is the minimum mean CV error (the same statistic on both, should agree).
+Peers with a tolerance ladder (adelie, R glmnet, and scikit-learn/skglm/celer) are run at the
+loosest tolerance of the ladder whose `relgap` is at most ours (the `note` column gives it;
+a row that never reaches ours says so). R glmnet is timed inside R (`system.time` around
+`glmnet()` only; data passed as binary files); its `(lambda, alpha)` are converted from ours
+(see `benchmarks/peers.py`). "CV5 lasso" cases: intercept, lasso, one 100-alpha grid
+(eps=1e-3), the 5 folds of adelie's `cv_grpnet(seed=0)` for every runner (`foldid` for
+cv.glmnet, `PredefinedSplit` for ours and scikit-learn); `alpha_min` is the selected alpha
+(the CV rows' `quality`); peers' tolerances are matched on the full-data path (relgap on
+centred data at our `tol=1e-4`). `n_jobs=2` rows use both cores (adelie: `n_threads=2`);
+`time / ours` is always against our first (single-threaded) row.
 Every runner runs with BLAS limited to one thread (threadpoolctl; shared 2-core machine).
 On the n >> p case the row "(reference: X.T @ X alone)" times forming the Gram matrix once:
 the target is a whole path within 1.5x of it. `peak MiB` is tracemalloc's view (NumPy
@@ -74,10 +86,10 @@ def _relgap(data, coefs):
 # oversubscribed multi-threaded BLAS makes small level-2 calls erratic for every library.
 
 def _one_thread(fn):
-    def run(d):
+    def run(d, *args):
         from threadpoolctl import threadpool_limits
         with threadpool_limits(limits=1, user_api="blas"):
-            return fn(d)
+            return fn(d, *args)
     run.__name__ = fn.__name__
     return run
 
@@ -91,28 +103,78 @@ def _ours_path(d):
                          tol=1e-4, standardize=False)[1]
 
 
-def _sk_path(d):
+# ladders of tolerances, loosest (the peer's default) first
+TOLS_SK = [1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-10]
+TOLS_ADELIE = [1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-14]
+TOLS_GLMNET = [1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12]
+
+
+def _sk_path_tol(d, tol):
     from sklearn.linear_model import enet_path
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return enet_path(d["X"], d["y"], l1_ratio=d["l1_ratio"], alphas=d["alphas"],
-                         tol=1e-4, precompute="auto")[1]
+                         tol=tol, precompute="auto")[1]
 
 
-def _skglm_path(d):
+def _skglm_path_tol(d, tol):
     from skglm import ElasticNet
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ElasticNet(l1_ratio=d["l1_ratio"], fit_intercept=False, tol=1e-4).path(
+        return ElasticNet(l1_ratio=d["l1_ratio"], fit_intercept=False, tol=tol).path(
             d["X"], d["y"], d["alphas"])[1]
 
 
-def _celer_path(d):
+def _celer_path_tol(d, tol):
     import celer
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return celer.celer_path(d["X"], d["y"], "lasso", alphas=d["alphas"],
-                                l1_ratio=d["l1_ratio"], tol=1e-4)[1]
+                                l1_ratio=d["l1_ratio"], tol=tol)[1]
+
+
+def _adelie_path(d, tol):
+    return peers.adelie_path(d["X"], d["y"], d["alphas"], d["l1_ratio"], tol=tol)
+
+
+def _adelie_cov_path(d, tol):
+    return peers.adelie_cov_path(d["X"], d["y"], d["alphas"], d["l1_ratio"], tol=tol)
+
+
+def _glmnet_path(type_gaussian):
+    def run(d, tol):
+        lam, a = peers.glmnet_params(d["alphas"], d["l1_ratio"], d["y"], intercept=False)
+        res = peers.glmnet_run(d["X"], d["y"], lam, a, tol, repeat=d["_repeat"],
+                               type_gaussian=type_gaussian)
+        return harness.Timed(res["beta"], res["times"])
+    return run
+
+
+def _peer_rows(dense):
+    """The tunable peers of a path case (adelie's and glmnet's covariance modes: dense)."""
+    ok_ad, why_ad, _ = peers.adelie_status()
+    ok_r, why_r, _ = peers.glmnet_status()
+    skglm_ok = harness.peer("skglm", "skglm")
+    celer_ok = harness.peer("celer", "celer")
+    rows = [
+        harness.Runner("sklearn enet_path", _one_thread(_sk_path_tol), tols=TOLS_SK),
+        harness.Runner("skglm ElasticNet.path", _one_thread(_skglm_path_tol),
+                       available=skglm_ok[0], why_unavailable=skglm_ok[1], tols=TOLS_SK),
+        harness.Runner("celer celer_path", _one_thread(_celer_path_tol),
+                       available=celer_ok[0], why_unavailable=celer_ok[1], tols=TOLS_SK),
+        harness.Runner("adelie grpnet", _one_thread(_adelie_path), available=ok_ad,
+                       why_unavailable=why_ad, tols=TOLS_ADELIE),
+    ]
+    if dense:
+        rows.append(harness.Runner("adelie gaussian_cov", _one_thread(_adelie_cov_path),
+                                   available=ok_ad, why_unavailable=why_ad, tols=TOLS_ADELIE))
+    rows.append(harness.Runner("R glmnet (naive)", _glmnet_path("naive"), available=ok_r,
+                               why_unavailable=why_r, tols=TOLS_GLMNET, tol_name="thresh"))
+    if dense:
+        rows.append(harness.Runner("R glmnet (covariance)", _glmnet_path("covariance"),
+                                   available=ok_r, why_unavailable=why_r, tols=TOLS_GLMNET,
+                                   tol_name="thresh"))
+    return rows
 
 
 def _gram_only(d):
@@ -149,10 +211,124 @@ def _minmse(d, mean):
     return float(np.nanmin(mean))
 
 
+# -- 5-fold lasso CV with intercept, every runner on adelie's folds ----------------------
+def _make_cv_lasso(make):
+    def make_data():
+        X, y = make()
+        n = X.shape[0]
+        Xm = np.asarray(X.mean(axis=0)).ravel()
+        yc = y - y.mean()
+        amax = np.max(np.abs(X.T @ yc - Xm * yc.sum())) / n
+        alphas = np.geomspace(amax, amax * 1e-3, 100)
+        return dict(X=X, y=y, alphas=alphas, l1_ratio=1.0, fold=peers.adelie_folds(n, 5, 0))
+    return make_data
+
+
+def _centred(d):
+    """(Xc, yc) on which the no-intercept gap certifies an intercept fit."""
+    X = d["X"]
+    X = X.toarray() if sp.issparse(X) else X
+    return dict(d, X=X - X.mean(axis=0), y=d["y"] - d["y"].mean())
+
+
+def _cv_target(d):
+    """Our full-data path's worst relgap at the CV tol: the accuracy the CV peers match."""
+    from sklearn_normpen import enet_path
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        coefs = enet_path(d["X"], d["y"], l1_ratio=1.0, alphas=d["alphas"], tol=1e-4,
+                          fit_intercept=True)[1]
+    return _relgap(_centred(d), coefs)
+
+
+def _ours_cv_lasso(n_jobs, tol=1e-4):
+    def run(d):
+        from sklearn.model_selection import PredefinedSplit
+        from sklearn_normpen import ElasticNetPathCV
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = ElasticNetPathCV(l1_ratio=1.0, alphas=d["alphas"],
+                                   cv=PredefinedSplit(d["fold"]), tol=tol,
+                                   n_jobs=n_jobs).fit(d["X"], d["y"])
+        return est.alpha_
+    return run
+
+
+def _sk_cv_lasso(n_jobs):
+    def run(d, tol):
+        from sklearn.linear_model import ElasticNetCV
+        from sklearn.model_selection import PredefinedSplit
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = ElasticNetCV(l1_ratio=1.0, alphas=d["alphas"], cv=PredefinedSplit(d["fold"]),
+                               tol=tol, n_jobs=n_jobs).fit(d["X"], d["y"])
+        return est.alpha_
+    return run
+
+
+def _sk_calib(d, tol):
+    c = _centred(d)
+    return _relgap(c, _sk_path_tol(c, tol))
+
+
+def _glmnet_cv(d, thresh):
+    res = peers.glmnet_run(d["X"], d["y"], d["alphas"], 1.0, thresh, repeat=d["_repeat"],
+                           intercept=True, foldid=d["fold"] + 1)
+    return harness.Timed(float(d["alphas"][np.argmin(res["cvm"])]), res["times"])
+
+
+def _glmnet_calib(d, thresh):
+    res = peers.glmnet_run(d["X"], d["y"], d["alphas"], 1.0, thresh, repeat=0,
+                           intercept=True)
+    return _relgap(_centred(d), res["beta"])
+
+
+def _adelie_cv(n_threads):
+    def run(d, tol):
+        lm, loss = peers.adelie_cv(d["X"], d["y"], tol=tol, seed=0, n_threads=n_threads)
+        return float(lm[np.argmin(loss)])
+    return run
+
+
+def _adelie_calib(d, tol):
+    import adelie as ad
+    st = ad.grpnet(peers._adelie_matrix(d["X"]), ad.glm.gaussian(d["y"]), alpha=1.0,
+                   penalty=np.ones(d["X"].shape[1]), lmda_path=d["alphas"], tol=tol,
+                   early_exit=False, intercept=True, progress_bar=False)
+    return _relgap(_centred(d), peers._betas(st, len(d["alphas"])))
+
+
+def _cv_lasso_case(name, make):
+    ok_ad, why_ad, _ = peers.adelie_status()
+    ok_r, why_r, _ = peers.glmnet_status()
+    runners = [
+        harness.Runner("ElasticNetPathCV", _one_thread(_ours_cv_lasso(1)), ours=True),
+        harness.Runner("ElasticNetPathCV n_jobs=2", _ours_cv_lasso(2), ours=True),
+        # at tol=1e-4 the fold fits move the flat CV curve in its 3rd-4th digit (and
+        # alpha_min by a grid point or more); 1e-8 reproduces the peers' curve
+        harness.Runner("ElasticNetPathCV tol=1e-8", _one_thread(_ours_cv_lasso(1, 1e-8)),
+                       ours=True),
+        harness.Runner("sklearn ElasticNetCV", _one_thread(_sk_cv_lasso(1)), tols=TOLS_SK,
+                       calib=_one_thread(_sk_calib)),
+        harness.Runner("sklearn ElasticNetCV n_jobs=2", _sk_cv_lasso(2), tols=TOLS_SK,
+                       calib=_one_thread(_sk_calib)),
+        harness.Runner("adelie cv_grpnet", _one_thread(_adelie_cv(1)), available=ok_ad,
+                       why_unavailable=why_ad, tols=TOLS_ADELIE,
+                       calib=_one_thread(_adelie_calib)),
+        harness.Runner("adelie cv_grpnet n_threads=2", _adelie_cv(2), available=ok_ad,
+                       why_unavailable=why_ad, tols=TOLS_ADELIE,
+                       calib=_one_thread(_adelie_calib)),
+        harness.Runner("R cv.glmnet", _glmnet_cv, available=ok_r, why_unavailable=why_r,
+                       tols=TOLS_GLMNET, calib=_glmnet_calib, tol_name="thresh"),
+        harness.Runner("R cv.glmnet parallel", None, available=False,
+                       why_unavailable="not run: R package doParallel is not installed"),
+    ]
+    return harness.Case(name=f"CV5 lasso {name}", make_data=_make_cv_lasso(make),
+                        runners=runners, quality=lambda d, a: float(a),
+                        quality_label="alpha_min", target=_cv_target)
+
+
 def cases(quick=False):
-    sk_ok = (True, "")
-    skglm_ok = harness.peer("skglm", "skglm")
-    celer_ok = harness.peer("celer", "celer")
     if quick:
         shapes = [("dense 1000x100", lambda: _dense(1000, 100, 10)),
                   ("dense 100x2000", lambda: _dense(100, 2000, 10)),
@@ -168,6 +344,12 @@ def cases(quick=False):
                      ("dense 250x5000", lambda: _dense(250, 5000, 25)),
                      ("sparse 2000x5000 d=.002", lambda: _sparse(2000, 5000, 0.002, 25))]
     out = []
+    if quick:
+        cv_lasso = [("dense 1000x100", lambda: _dense(1000, 100, 10)),
+                    ("dense 100x2000", lambda: _dense(100, 2000, 10))]
+    else:
+        cv_lasso = [("dense 10000x1000", lambda: _dense(10000, 1000, 50)),
+                    ("dense 500x20000", lambda: _dense(500, 20000, 50))]
     for name, make in shapes:
         for rho in (1.0, 0.5):
             def make_data(make=make, rho=rho):
@@ -178,13 +360,7 @@ def cases(quick=False):
                 runners=[
                     harness.Runner("sklearn_normpen enet_path", _one_thread(_ours_path),
                                    ours=True),
-                    harness.Runner("sklearn enet_path", _one_thread(_sk_path),
-                                   available=sk_ok[0]),
-                    harness.Runner("skglm ElasticNet.path", _one_thread(_skglm_path),
-                                   available=skglm_ok[0], why_unavailable=skglm_ok[1]),
-                    harness.Runner("celer celer_path", _one_thread(_celer_path),
-                                   available=celer_ok[0], why_unavailable=celer_ok[1]),
-                ] + ([harness.Runner("(reference: X.T @ X alone)", _one_thread(_gram_only))]
+                ] + _peer_rows(dense=name.startswith("dense")) + ([harness.Runner("(reference: X.T @ X alone)", _one_thread(_gram_only))]
                      if name in GRAM_REFERENCE else []),
                 quality=lambda d, c: None if isinstance(c, dict) else _relgap(d, c),
                 quality_label="relgap"))
@@ -197,4 +373,5 @@ def cases(quick=False):
             runners=[harness.Runner("ElasticNetPathCV", _one_thread(_ours_cv), ours=True),
                      harness.Runner("sklearn ElasticNetCV", _one_thread(_sk_cv))],
             quality=_minmse, quality_label="minmse"))
+    out += [_cv_lasso_case(name, make) for name, make in cv_lasso]
     return out

@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 import harness
+import peers
 from harness import Case, Runner
 
 TITLE = "(Sparse-)group lasso: GroupLassoRegressor / group_lasso_path / GroupLassoPathCV"
@@ -29,6 +30,11 @@ from alpha_max to 1e-2 alpha_max. Case B: sparse CSC n=20000, p=20000 in 4000 gr
 density 0.002, 50-alpha grid to 5e-2 alpha_max (ours only: the peers do not finish in
 reasonable time at this size); B': the same design at n=p=5000 with a 20-alpha grid to
 1e-1 alpha_max, all runners. CV: 5 folds, 20-alpha grid, n=2000, p=500, dense.
+Wide: dense n=500, p=10000 in 2000 groups of 5, 20 active groups, 50-alpha grid to 1e-2.
+adelie (`grpnet`, groups of 5, its default weights `sqrt(|g|)`, `λ = alpha`, no intercept:
+its Gaussian loss is ours minus `||y||²/(2n)`) runs at the loosest `tol` of a ladder whose
+max rel gap is at most ours (`note` column); adelie has no sparse-group (ℓ1 + group ℓ2)
+penalty, so case C has no adelie row.
 """
 
 
@@ -78,20 +84,23 @@ def _make(kind, rho, n_alphas, eps, **kw):
 
 
 def _gap_quality(data, coefs, alphas=None):
-    """Largest relative duality gap of the columns of ``coefs`` at ``alphas``."""
+    """Largest relative duality gap of the columns of ``coefs`` at ``alphas``: the package's
+    own certificate (gap / null deviance ||y||²/(2n), y centred) for every runner."""
+    from sklearn_normpen._certificate import certificate
+    from sklearn_normpen._design import Design
     from sklearn_normpen._groups import parse_groups, resolve_group_weights
     from sklearn_normpen._solvers.block_cd import GroupProblem
     X, y = data["X"], data["y"]
     st = parse_groups(data["groups"], X.shape[1])
-    prob = GroupProblem(X, y, None, st, resolve_group_weights(None, st), data["rho"],
-                        fit_intercept=False)
+    prob = GroupProblem(Design(X, y, None, False), st, resolve_group_weights(None, st))
+    pen = prob.penalty(data["rho"])
     coefs = np.asarray(coefs).reshape(X.shape[1], -1)
     alphas = data["alphas"] if alphas is None else np.atleast_1d(alphas)
     worst = 0.0
     for k in range(coefs.shape[1]):
-        w = coefs[:, k].astype(X.dtype)
-        gap, _, _ = prob.certificate(prob.residual(w), w, float(alphas[k]))
-        worst = max(worst, gap / prob.tol_scale())
+        w = prob.start(coefs[:, k].astype(X.dtype))
+        cert = certificate(prob.cert_stats(w, pen), pen, float(alphas[k]), w)
+        worst = max(worst, cert.gap / prob.null_deviance)
     return worst
 
 
@@ -138,6 +147,14 @@ def skglm_path(d):
         est.fit(d["X"], d["y"])
         out.append(np.array(est.coef_).ravel())
     return np.array(out).T
+
+
+TOLS_ADELIE = [1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-14]
+
+
+def adelie_path(d, tol):
+    starts = [g[0] for g in d["groups"]]
+    return peers.adelie_path(d["X"], d["y"], d["alphas"], tol=tol, groups=starts)
 
 
 def skglm_mid(d):
@@ -222,6 +239,10 @@ def cases(quick=False):
         A = dict(n=5000, p=1000, n_active=20)
         B = dict(n=20000, p=20000, density=0.002)
         Bs = dict(n=5000, p=5000, density=0.002)
+    ok_ad, why_ad, _ = peers.adelie_status()
+    ad_path = Runner("adelie grpnet", adelie_path, available=ok_ad, why_unavailable=why_ad,
+                     tols=TOLS_ADELIE)
+    W = (dict(n=200, p=2000, n_active=5) if quick else dict(n=500, p=10000, n_active=20))
     gl_path = Runner("group-lasso (path)", lambda d: None, available=False,
                      why_unavailable="not run: one mid-path fit takes ~10-40 s (see mid-path "
                      "rows); 50 warm-started fits exceed the benchmark budget")
@@ -232,7 +253,7 @@ def cases(quick=False):
              [Runner("ours group_lasso_path", ours_path, ours=True),
               Runner("skglm GroupLasso", skglm_path, available=ok_sk, why_unavailable=why_sk),
               Runner("celer GroupLasso", celer_path, available=ok_ce, why_unavailable=why_ce),
-              gl_path],
+              ad_path, gl_path],
              quality=q_path, quality_label="max rel gap"),
         Case("A mid-path fit", _make("dense", 0.0, 50, 1e-2, **A),
              [Runner("ours GroupLassoRegressor", ours_mid, ours=True),
@@ -251,7 +272,8 @@ def cases(quick=False):
         Case("B' path (sparse, n=p=5000, 20 alphas)", _make("sparse", 0.0, 20, 1e-1, **Bs),
              [Runner("ours group_lasso_path", ours_path, ours=True),
               Runner("skglm GroupLasso", skglm_path, available=ok_sk, why_unavailable=why_sk),
-              Runner("celer GroupLasso", celer_path, available=ok_ce, why_unavailable=why_ce)],
+              Runner("celer GroupLasso", celer_path, available=ok_ce, why_unavailable=why_ce),
+              ad_path],
              quality=q_path, quality_label="max rel gap",
              note="B at a size the peers finish: same density (0.002) and group size (5)."),
         Case("B' mid-path fit", _make("sparse", 0.0, 20, 1e-1, **Bs),
@@ -264,7 +286,15 @@ def cases(quick=False):
               Runner("skglm WeightedL1GroupL2", skglm_path, available=ok_sk,
                      why_unavailable=why_sk)],
              quality=q_path, quality_label="max rel gap",
-             note="celer has no sparse-group lasso; group-lasso not run on paths (see A)."),
+             note="celer and adelie have no sparse-group lasso; group-lasso not run on "
+                  "paths (see A)."),
+        Case("W path (group lasso, wide dense, 2000 groups of 5)",
+             _make("dense", 0.0, 50, 1e-2, **W),
+             [Runner("ours group_lasso_path", ours_path, ours=True),
+              Runner("skglm GroupLasso", skglm_path, available=ok_sk, why_unavailable=why_sk),
+              Runner("celer GroupLasso", celer_path, available=ok_ce, why_unavailable=why_ce),
+              ad_path],
+             quality=q_path, quality_label="max rel gap"),
         Case("C mid-path fit", _make("dense", 0.5, 50, 1e-2, **A),
              [Runner("ours GroupLassoRegressor", ours_mid, ours=True),
               Runner("skglm WeightedL1GroupL2", skglm_mid, available=ok_sk,
