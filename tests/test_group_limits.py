@@ -498,3 +498,38 @@ def test_dask_input_with_limits_is_a_clear_error():
                 GroupLassoPathCV(groups=GROUPS, exclude=[0], cv=3, standardize=False)):
         with pytest.raises(ValueError, match="not supported with dask"):
             est.fit(Xd, yd)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_box_kkt_equals_the_numpy_twin(seed):
+    # SparseGroupLasso.kkt_violation with limits runs the compiled sgl_box_kkt; _box_kkt is
+    # its NumPy twin: equal on random points with coefficients at, inside and off the
+    # limits, closed sides, zero groups and an unpenalised group
+    from sklearn_normpen.penalties import SparseGroupLasso
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 6, 12)
+    gptr = np.r_[0, np.cumsum(sizes)].astype(np.intc)
+    p = int(gptr[-1])
+    gidx = rng.permutation(p).astype(np.intc)
+    weights = np.sqrt(sizes).astype(float)
+    weights[3] = 0.0  # unpenalised group
+    lo = np.where(rng.random(p) < 0.5, -rng.uniform(0, 1, p), -np.inf)
+    up = np.where(rng.random(p) < 0.5, rng.uniform(0, 1, p), np.inf)
+    lo[rng.random(p) < 0.2] = 0.0
+    up[rng.random(p) < 0.1] = 0.0
+    unpen = gidx[gptr[3]:gptr[4]]
+    lo[unpen], up[unpen] = -np.inf, np.inf
+    for rho in (0.0, 0.5):
+        pen = SparseGroupLasso(gptr, gidx, weights, rho, lower=lo, upper=up)
+        assert pen.has_box
+        for _ in range(5):
+            w = np.clip(rng.standard_normal(p), lo, up)
+            w[rng.random(p) < 0.3] = 0.0
+            w[gidx[gptr[5]:gptr[6]]] = 0.0  # a zero group
+            at = rng.random(p) < 0.2  # exactly at a finite limit
+            w[at & np.isfinite(up)] = up[at & np.isfinite(up)]
+            z = 0.3 * rng.standard_normal(p)
+            alpha = 0.2
+            l1, l2 = alpha * rho, alpha * (1 - rho) * pen.weights
+            assert pen.kkt_violation(z, w, alpha) == pytest.approx(
+                pen._box_kkt(z, w, l1, l2), rel=1e-12, abs=1e-15)

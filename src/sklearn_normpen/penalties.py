@@ -529,8 +529,13 @@ class SparseGroupLasso:
         w = np.asarray(w, dtype=np.float64)
         l1 = alpha * self.rho
         l2 = alpha * (1 - self.rho) * self.weights
-        if self.has_box:
-            return self._box_kkt(z, w, l1, l2)
+        if self.has_box:  # compiled (a path asks at every point); _box_kkt: NumPy twin
+            if self._kbuf is None:
+                self._box_conj(np.zeros(len(z)), alpha)  # sets the per-group unit weights
+            l2g = np.where(self.penalised, alpha * self._l2unit, -1.0)
+            return call_kernel(_bcd_group.sgl_box_kkt, np.ascontiguousarray(z),
+                               np.ascontiguousarray(w), self._gptr32, self._gidx32,
+                               l2g, self.lower, self.upper, float(l1))
         norms = self.group_norms(w)
         nz_g = np.repeat(norms > 0, self._sizes)
         pen_f = np.repeat(self.penalised, self._sizes)
