@@ -114,7 +114,7 @@ def _sk_path_tol(d, tol):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return enet_path(d["X"], d["y"], l1_ratio=d["l1_ratio"], alphas=d["alphas"],
-                         tol=tol, precompute="auto")[1]
+                         tol=tol, precompute="auto", standardize=False)[1]
 
 
 def _skglm_path_tol(d, tol):
@@ -237,7 +237,7 @@ def _cv_target(d):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         coefs = enet_path(d["X"], d["y"], l1_ratio=1.0, alphas=d["alphas"], tol=1e-4,
-                          fit_intercept=True)[1]
+                          fit_intercept=True, standardize=False)[1]
     return _relgap(_centred(d), coefs)
 
 
@@ -249,7 +249,7 @@ def _ours_cv_lasso(n_jobs, tol=1e-4):
             warnings.simplefilter("ignore")
             est = ElasticNetPathCV(l1_ratio=1.0, alphas=d["alphas"],
                                    cv=PredefinedSplit(d["fold"]), tol=tol,
-                                   n_jobs=n_jobs).fit(d["X"], d["y"])
+                                   n_jobs=n_jobs, standardize=False).fit(d["X"], d["y"])
         return est.alpha_
     return run
 

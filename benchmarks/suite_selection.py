@@ -14,7 +14,7 @@ full-data `enet_path` with an intercept on the same default 100-alpha grid (targ
 `StabilitySelection` (100 complementary-pair halves, its default 50-alpha grid
 [alpha_max, 0.05·alpha_max]) against one full-data path on that grid and against one
 default full-data path (100 alphas down to 1e-3·alpha_max) (target < 30);
-`ElasticNetPathCV(relax=True)` (gamma grid 0, .25, .5, .75, 1) against the same CV without
+`ElasticNetPathCV(relax=True)` (relax_gamma grid 0, .25, .5, .75, 1) against the same CV without
 relaxation (target <= 2). Gaussian design, 10 true features, SNR about 3, tol=1e-4,
 n_jobs=1.
 """
@@ -35,7 +35,7 @@ def _path(l1_ratio, n_alphas=100, eps=1e-3):
     def run(d):
         from sklearn_normpen import enet_path
         return enet_path(d["X"], d["y"], l1_ratio=l1_ratio, n_alphas=n_alphas, eps=eps,
-                         fit_intercept=True)
+                         fit_intercept=True, standardize=False)
     return run
 
 
@@ -44,7 +44,7 @@ def _ic(l1_ratio):
         from sklearn_normpen import ElasticNetIC
         n, p = d["X"].shape
         nv = None if n > p + 1 else "profile"
-        return ElasticNetIC(l1_ratio=l1_ratio, noise_variance=nv).fit(d["X"], d["y"])
+        return ElasticNetIC(l1_ratio=l1_ratio, noise_variance=nv, standardize=False).fit(d["X"], d["y"])
     return run
 
 
@@ -55,7 +55,7 @@ def _groups(p):
 def _gpath(d):
     from sklearn_normpen import group_lasso_path
     return group_lasso_path(d["X"], d["y"], groups=_groups(d["X"].shape[1]),
-                            fit_intercept=True)
+                            fit_intercept=True, standardize=False)
 
 
 def _gic(d):
@@ -73,7 +73,7 @@ def _stability(d):
 def _cv(relax):
     def run(d):
         from sklearn_normpen import ElasticNetPathCV
-        return ElasticNetPathCV(l1_ratio=1.0, relax=relax, random_state=0).fit(d["X"],
+        return ElasticNetPathCV(l1_ratio=1.0, relax=relax, random_state=0, standardize=False).fit(d["X"],
                                                                               d["y"])
     return run
 

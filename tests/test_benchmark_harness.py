@@ -150,10 +150,10 @@ def test_group_gap_quality_agrees_with_the_oracle(rho):
     y = y - y.mean()
     groups = [list(range(g, g + 5)) for g in range(0, 15, 5)]
     from sklearn_normpen import group_lasso_path
-    a_max = group_lasso_path(X, y, groups=groups, l1_ratio=rho, n_alphas=1)[0][0]
+    a_max = group_lasso_path(X, y, groups=groups, l1_ratio=rho, n_alphas=1, standardize=False)[0][0]
     alphas = a_max * np.array([0.5, 0.1])
     coefs = group_lasso_path(X, y, groups=groups, l1_ratio=rho, alphas=alphas,
-                             tol=1e-12)[1]
+                             tol=1e-12, standardize=False)[1]
     d = dict(X=X, y=y, groups=groups, rho=rho, alphas=alphas)
     D0 = y @ y / (2 * len(y))
     assert suite_group._gap_quality(d, coefs) < 1e-10
@@ -238,7 +238,7 @@ def test_r_cv_glmnet_peer_uses_our_folds():
     fold = peers.adelie_folds(len(y), 5, seed=0)
     res = peers.glmnet_run(X, y, alphas, 1.0, 1e-14, intercept=True, foldid=fold + 1)
     est = ElasticNetPathCV(l1_ratio=1.0, alphas=alphas, cv=PredefinedSplit(fold),
-                           tol=1e-10).fit(X, y)
+                           tol=1e-10, standardize=False).fit(X, y)
     assert_allclose(res["cvm"], np.ravel(est.cv_mean_), rtol=1e-5)
 
 
@@ -266,7 +266,7 @@ def test_adelie_group_peer_matches_our_gap():
     y = y - y.mean()
     groups = [list(range(g, g + 5)) for g in range(0, 15, 5)]
     from sklearn_normpen import group_lasso_path
-    a_max = group_lasso_path(X, y, groups=groups, l1_ratio=0.0, n_alphas=1)[0][0]
+    a_max = group_lasso_path(X, y, groups=groups, l1_ratio=0.0, n_alphas=1, standardize=False)[0][0]
     alphas = a_max * np.array([0.9, 0.5, 0.1])
     coefs = peers.adelie_path(X, y, alphas, tol=1e-14, groups=[0, 5, 10])
     d = dict(X=X, y=y, groups=groups, rho=0.0, alphas=alphas)
