@@ -129,13 +129,9 @@ class ElasticNetPoissonRegressor(_EnetGLMParams, _PoissonBase):
     l1_ratio : float in [0, 1], default=0.5
     fit_intercept : bool, default=True
     standardize : bool, default=True
-        glmnet's default: fit as if every column were divided by its weighted standard
-        deviation ``σ_j``, which is the penalty
-        ``alpha·(l1_ratio·Σ f_j σ_j|w_j| + (1 - l1_ratio)/2·Σ f_j σ_j² w_j²)`` on the
-        original-scale coefficients (reported on the original scale; constant columns get
-        0). The fit is then invariant to each feature's units; on columns already of unit
-        variance it changes nothing. ``standardize=False`` gives the objective above
-        exactly.
+        glmnet's default: the penalty of every coefficient weighted by its column's
+        standard deviation, as :func:`~sklearn_normpen.enet_path` states; coefficients on
+        the original scale. ``standardize=False`` gives the objective above exactly.
     penalty_factor : array-like of shape (n_features,), default=None
     tol : float, default=1e-4
         Accepted when the duality gap is at most ``tol`` times half the null deviance

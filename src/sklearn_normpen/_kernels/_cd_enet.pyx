@@ -452,6 +452,40 @@ cdef inline bint _anderson_try(design X, const floating* vals, int n, int n_ws, 
     return False
 
 
+cdef inline double _epoch(design X, const floating* vals, int m, const int* idx,
+                          floating* w, floating* R, floating* c, const floating* s,
+                          bint weighted, floating nf, const floating* X_mean,
+                          const floating* norm2, const floating* L1, const floating* L2,
+                          const floating* lo, const floating* up, bint boxed, int* act,
+                          int* n_act) noexcept nogil:
+    """One coordinate-descent epoch over ``idx[:m]`` on the stored residual ``R`` (true
+    residual ``R + c``, see the module comment). With ``act``, the features left non-zero
+    are written there (``n_act`` of them). Returns the largest ``(norm2_j + L2_j)·Δ²``:
+    twice the largest objective decrease of one step."""
+    cdef int k, j
+    cdef floating w_old, w_new, z, d
+    cdef double dmax = 0, dec
+    if act != NULL:
+        n_act[0] = 0
+    for k in range(m):
+        j = idx[k]
+        w_old = w[j]
+        z = _col_dot(X, vals, j, R, s, weighted) + c[0] * nf * X_mean[j] + norm2[j] * w_old
+        w_new = _cd_step(z, norm2[j], L1[j], L2[j], lo, up, j, boxed)
+        if w_new != w_old:
+            w[j] = w_new
+            d = w_new - w_old
+            _col_axpy(X, vals, j, -d, R)
+            c[0] = c[0] + d * X_mean[j]
+            dec = (norm2[j] + L2[j]) * d * d
+            if dec > dmax:
+                dmax = dec
+        if act != NULL and w_new != 0:
+            act[n_act[0]] = j
+            n_act[0] += 1
+    return dmax
+
+
 cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floating[::1] w,
                               const floating[::1] y, const floating[::1] sw,
                               const floating[::1] X_mean, const floating[::1] norm2,
@@ -506,22 +540,9 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
             e = 0
             n_snap = 0
             while n_iter < max_iter:
-                n_act = 0
-                for k in range(n_ws):
-                    j = ws[k]
-                    w_old = w[j]
-                    gj = _col_dot(X, vals, j, &R[0], s, weighted) + c * nf * X_mean[j]
-                    z = gj + norm2[j] * w_old
-                    w_new = _cd_step(z, norm2[j], L1[j], L2[j], &lower[0], &upper[0], j,
-                                     boxed)
-                    if w_new != w_old:
-                        w[j] = w_new
-                        d = w_new - w_old
-                        _col_axpy(X, vals, j, -d, &R[0])
-                        c = c + d * X_mean[j]
-                    if w_new != 0:
-                        act[n_act] = j
-                        n_act += 1
+                _epoch(X, vals, n_ws, &ws[0], &w[0], &R[0], &c, s, weighted, nf,
+                       &X_mean[0], &norm2[0], &L1[0], &L2[0], &lower[0], &upper[0], boxed,
+                       &act[0], &n_act)
                 n_iter += 1
                 # glmnet's active cycling: while the support is under half the working set,
                 # epochs on the support alone until no coordinate step would lower the
@@ -530,21 +551,9 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                 if 2 * n_act < n_ws:
                     act_tol = inner_tol / (n_act if n_act > 0 else 1)
                     for e2 in range(ACTIVE_MAX):
-                        dmax = 0
-                        for k in range(n_act):
-                            j = act[k]
-                            w_old = w[j]
-                            gj = _col_dot(X, vals, j, &R[0], s, weighted) + c * nf * X_mean[j]
-                            z = gj + norm2[j] * w_old
-                            w_new = _cd_step(z, norm2[j], L1[j], L2[j], &lower[0], &upper[0], j,
-                                     boxed)
-                            if w_new != w_old:
-                                w[j] = w_new
-                                d = w_new - w_old
-                                _col_axpy(X, vals, j, -d, &R[0])
-                                c = c + d * X_mean[j]
-                                if (norm2[j] + L2[j]) * d * d > dmax:
-                                    dmax = (norm2[j] + L2[j]) * d * d
+                        dmax = _epoch(X, vals, n_act, &act[0], &w[0], &R[0], &c, s, weighted,
+                                      nf, &X_mean[0], &norm2[0], &L1[0], &L2[0], &lower[0],
+                                      &upper[0], boxed, NULL, NULL)
                         work += <double>n_act / n_ws
                         if work >= 1:
                             work -= 1
