@@ -12,7 +12,8 @@ from joblib import parallel_config
 
 from sklearn_normpen import (ElasticNetClassifierPathCV, ElasticNetIC, ElasticNetPathCV,
                              ElasticNetPoissonRegressorPathCV, GroupLassoClassifierPathCV,
-                             GroupLassoIC, GroupLassoPathCV, StabilitySelection)
+                             GroupLassoIC, GroupLassoPathCV, MultiTaskElasticNetPathCV,
+                             StabilitySelection)
 
 from _subprocess import package_env
 
@@ -20,7 +21,8 @@ LOGGER = logging.getLogger("sklearn_normpen")
 rng = np.random.default_rng(0)
 X = rng.normal(size=(60, 6))
 Y = X[:, 0] - 0.5 * X[:, 1] + rng.normal(size=60)
-TARGETS = {"reg": Y, "bin": (Y > 0).astype(float), "count": rng.poisson(np.exp(0.3 * X[:, 0]))}
+TARGETS = {"reg": Y, "bin": (Y > 0).astype(float), "count": rng.poisson(np.exp(0.3 * X[:, 0])),
+           "multi": np.column_stack([Y, X[:, 2] + rng.normal(size=60)])}
 
 # (estimator, target, expected INFO lines with verbose=1)
 CASES = [
@@ -39,6 +41,8 @@ CASES = [
     (ElasticNetIC(alphas=10), "reg", ["full-data path: 10 alphas"]),
     (GroupLassoIC(groups=[[0, 1], [2, 3], [4, 5]], alphas=10), "reg",
      ["full-data path: 10 alphas"]),
+    (MultiTaskElasticNetPathCV(alphas=10, cv=3), "multi", ["CV fold 1/3", "CV fold 3/3",
+                                                           "full-data path 1/1"]),
     (StabilitySelection(alphas=5, n_resamples=4, random_state=0), "reg",
      ["resample 1/4", "resample 4/4"]),
 ]
@@ -118,7 +122,9 @@ def test_stderr_without_logging_configuration(verbose, tmp_path):
 
 
 @pytest.mark.parametrize("Est", [ElasticNetPathCV, GroupLassoPathCV, ElasticNetIC,
-                                 StabilitySelection, ElasticNetClassifierPathCV])
+                                 StabilitySelection, ElasticNetClassifierPathCV,
+                                 MultiTaskElasticNetPathCV])
 def test_bad_verbose_names_the_parameter(Est):
     with pytest.raises(ValueError, match="verbose"):
-        Est(verbose="loud").fit(X, TARGETS["bin" if "Classifier" in Est.__name__ else "reg"])
+        Est(verbose="loud").fit(X, TARGETS["bin" if "Classifier" in Est.__name__ else
+                                           "multi" if "MultiTask" in Est.__name__ else "reg"])

@@ -28,6 +28,7 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._cv import PathCVMixin, cross_validate_paths, full_data_paths, resolve_splits
 from ._grid import make_grid
 from ._path import compute_path, warn_points, warn_unconverged
+from ._progress import with_progress
 from ._solvers.multitask import MultiTaskProblem
 from ._validation import (validate_alphas, validate_array_params, validate_penalty_factor,
                           validate_sample_weight, validate_X_predict, validate_Xy)
@@ -354,6 +355,10 @@ class MultiTaskElasticNetPathCV(PathCVMixin, _MultiTaskBase):
     n_jobs : int, default=None
         Folds in parallel through joblib.
     random_state : int, RandomState instance or None, default=None
+    verbose : int, default=0
+        Progress through the ``sklearn_normpen`` logger during ``fit``, as
+        :class:`ElasticNetPathCV`'s (0 silent; 1 a line per finished fold and full-data
+        path; 2 also path segments).
 
     Attributes
     ----------
@@ -389,11 +394,12 @@ class MultiTaskElasticNetPathCV(PathCVMixin, _MultiTaskBase):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, rule="min",
                  fit_intercept=True, standardize=True, penalty_factor=None, tol=1e-4,
-                 max_iter=1000, n_jobs=None, random_state=None):
+                 max_iter=1000, n_jobs=None, random_state=None, verbose=0):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -406,8 +412,10 @@ class MultiTaskElasticNetPathCV(PathCVMixin, _MultiTaskBase):
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_progress
     def fit(self, X, y, sample_weight=None, groups=None):
         """Cross-validate the path, choose alpha (and l1_ratio), refit on all the data.
 
