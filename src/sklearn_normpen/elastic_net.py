@@ -23,8 +23,9 @@ from ._path import compute_path, warn_stopped, warn_unconverged
 from ._progress import with_progress
 from ._relaxed import _check_gammas
 from ._solvers.coordinate_descent import EnetProblem, choose_mode
-from ._validation import (ENET_PATH_CONSTRAINTS, validate_alphas, validate_array_params,
-                          validate_coef_init, validate_path_input, validate_path_params,
+from ._validation import (_check_exclude, _check_limits, ENET_PATH_CONSTRAINTS,
+                          validate_alphas, validate_array_params, validate_coef_init,
+                          validate_path_input, validate_path_params,
                           validate_penalty_factor, validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
 from .datafits import Quadratic
@@ -50,63 +51,6 @@ def _check_l1_ratios(l1_ratio, alphas):
 def _check_precompute(precompute):
     if not (precompute == "auto" or isinstance(precompute, (bool, np.bool_))):
         raise ValueError(f"precompute must be 'auto', True or False; got {precompute!r}.")
-
-
-def _check_exclude(exclude, n_features):
-    """glmnet's ``exclude``: feature indices (or a boolean mask) held at zero → a mask."""
-    if exclude is None:
-        return None
-    e = np.asarray(exclude)
-    if e.dtype == bool:
-        if e.shape != (n_features,):
-            raise ValueError(f"exclude as a boolean mask must have shape ({n_features},); "
-                             f"got {e.shape}.")
-        return e.copy()
-    if e.ndim != 1 or (e.size and not np.issubdtype(e.dtype, np.integer)):
-        raise ValueError("exclude must be a 1-D array of feature indices or a boolean mask; "
-                         f"got {exclude!r}.")
-    if e.size and (e.min() < -n_features or e.max() >= n_features):
-        raise ValueError(f"exclude has an index outside [0, {n_features}); got {exclude!r}.")
-    mask = np.zeros(n_features, dtype=bool)
-    mask[e] = True
-    return mask
-
-
-def _check_limits(lower_limits, upper_limits, n_features):
-    """glmnet's ``lower.limits`` / ``upper.limits`` (scalars or one per feature) as float64
-    arrays ``(lower, upper)``, or ``(None, None)`` when both are absent. They must
-    contain 0 (``lower <= 0 <= upper``): the path starts at w = 0 and the certificate's dual
-    point is the residual's."""
-    if lower_limits is None and upper_limits is None:
-        return None, None
-    out = []
-    for name, v, default, sign in (("lower_limits", lower_limits, -np.inf, -1.0),
-                                   ("upper_limits", upper_limits, np.inf, 1.0)):
-        if v is None:
-            out.append(np.full(n_features, default))
-            continue
-        try:
-            a = np.asarray(v, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a number or an array of numbers; got "
-                             f"{v!r}.") from None
-        if a.ndim == 0:
-            a = np.full(n_features, float(a))
-        if a.shape != (n_features,):
-            raise ValueError(f"{name} must be a scalar or have shape ({n_features},); got "
-                             f"shape {a.shape}.")
-        if np.isnan(a).any():
-            raise ValueError(f"{name} contains NaN.")
-        bad = sign * a < 0
-        if bad.any():
-            need = "<= 0" if sign < 0 else ">= 0"
-            raise ValueError(f"{name} must be {need} (the limits must contain 0, as in "
-                             f"glmnet); got {a[bad][0]!r}.")
-        out.append(a)
-    lo, up = out
-    if np.any(lo > up):
-        raise ValueError("lower_limits must not exceed upper_limits.")
-    return lo, up
 
 
 def _make_penalty(l1_ratio, pf, standardize, positive, problem, exclude=None, limits=None):

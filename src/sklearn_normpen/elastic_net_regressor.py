@@ -14,8 +14,8 @@ from ._path import warn_points
 from ._validation import (validate_array_params, validate_penalty_factor,
                           validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
-from .elastic_net import (_check_exclude, _check_limits, _check_precompute, _full_problem,
-                          _make_penalty)
+from ._validation import _check_exclude, _check_limits
+from .elastic_net import _check_precompute, _full_problem, _make_penalty
 
 __all__ = ["ElasticNetRegressor"]
 

@@ -21,7 +21,7 @@ from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, limited_pa
                   plain_view, resolve_splits)
 from ._dask import any_dask, fit_group_lasso, fit_group_lasso_path_cv
 from ._design import Design
-from .elastic_net import _check_exclude, _check_limits
+from ._validation import _check_exclude, _check_limits
 from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
 from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
