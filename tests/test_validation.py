@@ -427,3 +427,26 @@ def test_call_kernel_rechecks_every_changed_argument():
     [t.start() for t in threads]
     [t.join() for t in threads]
     assert not errors and len(calls) == n_ok + 200
+
+
+def test_call_kernel_light_path_rechecks_a_group_working_set(kernel_calls):
+    # the BCD kernels get a new working set (of any size) at every round: re-checked alone,
+    # its range included, without repeating the group-array checks
+    from sklearn_normpen import group_lasso_path
+    from sklearn_normpen._kernels import _bcd_group
+    from sklearn_normpen._validation import KERNEL_SIGNATURES, call_kernel
+
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.standard_normal((30, 6)))
+    y = X @ np.arange(6.0)
+    group_lasso_path(X, y, groups=[[0, 1, 2], [3, 4], [5]], n_alphas=3)
+    real = _bcd_group.bcd_dense.__kwdefaults__["_fn"]  # the fixture wraps the kernel
+    args = list(kernel_calls["bcd_dense"])
+    i = [e.split(":")[0] for e in KERNEL_SIGNATURES["bcd_dense"]].index("ws")
+    args[i] = np.array([0, 1, 2], dtype=np.intc)
+    call_kernel(real, *args)  # checked in full, remembered
+    args[i] = np.array([2], dtype=np.intc)  # another size: accepted on the light path
+    call_kernel(real, *args)
+    args[i] = np.array([0, 7], dtype=np.intc)  # out of range: the full check names it
+    with pytest.raises(ValueError, match="argument ws has a group index outside"):
+        call_kernel(real, *args)

@@ -697,7 +697,8 @@ def _recheck_changed(kernel, sig, last, args):
                 fdtype = _check_arg(kernel, entry, a, dims, source, fdtype)
             except ValueError:
                 return False
-            if any(dims.get(b) != last["dims"][b] for b in rebound):
+            # a size another argument shares must not move (a working set's own may)
+            if any(dims.get(b) != last["dims"][b] for b in rebound if b in _SHARED[kernel]):
                 return False
             if name == "ws" and _position(kernel, "gptr") is not None:
                 gptr = args[_position(kernel, "gptr")]
@@ -707,6 +708,18 @@ def _recheck_changed(kernel, sig, last, args):
         elif (kind == "bind" or entry[0] == "exact") and s != a:
             return False
     return True
+
+
+def _shared_symbols(entries):
+    """Size symbols used by more than one argument of a kernel (binds count as uses)."""
+    uses = {}
+    for name, kind, bind, axes, *_ in entries:
+        for sym in ([bind] if kind == "bind" else [base for base, _, _ in axes]):
+            uses.setdefault(sym, set()).add(name)
+    return frozenset(sym for sym, names in uses.items() if len(names) > 1)
+
+
+_SHARED = {k: _shared_symbols(v) for k, v in _PARSED_SIGNATURES.items()}
 
 
 @functools.lru_cache(maxsize=None)
