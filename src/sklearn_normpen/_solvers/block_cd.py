@@ -167,12 +167,16 @@ class GroupProblem:
             if k == 1:
                 L[sel] = out[offsets[sel]]
                 continue
-            blocks = np.stack([out[offsets[g]:offsets[g] + k * k].reshape(k, k)
-                               for g in sel]).astype(np.float64)
-            L[sel] = np.linalg.eigvalsh(blocks)[:, -1]
+            L[sel] = np.linalg.eigvalsh(self._blocks(sel, k))[:, -1]
         # Tiny relative slack keeps 1/L a valid step despite rounding; exact zero stays 0.
         L = np.where(L > 1e-12 * max(L.max(initial=0), 1e-300), L * (1 + 1e-6), 0.0)
         return L.astype(self.dtype)
+
+    def _blocks(self, sel, k):
+        """The packed Grams of the groups ``sel`` (all of size ``k``) as a float64
+        ``(len(sel), k, k)`` stack (one gather)."""
+        idx = self._offsets[sel][:, None] + np.arange(k * k)
+        return self.Q[idx].reshape(sel.size, k, k).astype(np.float64)
 
     def _eigen(self):
         """``Q_g = V_gᵀ diag(E_g) V_g`` of every group (rho = 0: exact block solves); once."""
@@ -186,12 +190,11 @@ class GroupProblem:
                     V[offsets[sel]] = 1
                     E[self.gptr[sel]] = np.maximum(out[offsets[sel]], 0)
                     continue
-                blocks = np.stack([out[offsets[g]:offsets[g] + k * k].reshape(k, k)
-                                   for g in sel]).astype(np.float64)
-                evals, evecs = np.linalg.eigh(blocks)
-                for row, g in enumerate(sel):
-                    V[offsets[g]:offsets[g] + k * k] = evecs[row].T.ravel()  # rows
-                    E[self.gptr[g]:self.gptr[g] + k] = np.maximum(evals[row], 0)
+                evals, evecs = np.linalg.eigh(self._blocks(sel, k))
+                # every group of size k at once: eigenvectors stored as rows
+                V[offsets[sel][:, None] + np.arange(k * k)] = (
+                    evecs.transpose(0, 2, 1).reshape(sel.size, k * k))
+                E[self.gptr[sel][:, None] + np.arange(k)] = np.maximum(evals, 0)
             self._eig = (V, E)
         return self._eig
 
