@@ -506,7 +506,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
     cdef int j, k, e, e2, n_ws, n_act, n_iter = 0, rnd = 0, n_snap, aa_fail = 0, aa_wait = 0
     cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
     cdef double work = 0, dmax, act_tol
-    cdef floating z, w_old, w_new, d, c = 0, gj, nf = <floating>n_eff
+    cdef floating c = 0, nf = <floating>n_eff
     cdef bint ok, tried
     cdef const floating* s = &sw[0] if weighted else NULL
     cdef const floating* Rv
