@@ -59,3 +59,45 @@ def test_elastic_net_terms_match_the_separate_methods(l1_ratio, positive):
     assert t == pytest.approx(pen.dual_scale(zp, 0.4))
     assert conj == pytest.approx(pen.conjugate(t * zp, 0.4))
     assert kkt == pytest.approx(pen.kkt_violation(z, w, 0.4))
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("rho", [0.0, 0.3, 1.0])
+def test_compiled_sgl_terms_equal_the_numpy_formulas(seed, rho):
+    # SparseGroupLasso.terms (no limits) runs the compiled sgl_terms; value, dual_scale
+    # and kkt_violation stay its NumPy twins: equal on random points with zero groups,
+    # an unpenalised group, violating and feasible gradients
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 6, 15)
+    gptr = np.r_[0, np.cumsum(sizes)].astype(np.intc)
+    p = int(gptr[-1])
+    gidx = rng.permutation(p).astype(np.intc)
+    weights = np.sqrt(sizes).astype(float)
+    weights[2] = 0.0  # unpenalised group
+    pen = SparseGroupLasso(gptr, gidx, weights, rho)
+    assert not pen.has_box
+    for scale in (0.05, 0.3, 3.0):
+        w = rng.standard_normal(p)
+        w[rng.random(p) < 0.3] = 0.0
+        w[gidx[gptr[4]:gptr[6]]] = 0.0  # zero groups
+        z = scale * rng.standard_normal(p)
+        zp = z.copy()
+        zp[gidx[gptr[2]:gptr[3]]] = 0.0  # the unpenalised group's gradient projected out
+        alpha = 0.2
+        value, t, conj, kkt = pen.terms(w, z, zp, alpha)
+        assert conj == 0.0
+        assert value == pytest.approx(pen.value(w, alpha), rel=1e-13)
+        assert t == pytest.approx(pen.dual_scale(zp, alpha), rel=1e-10)
+        assert kkt == pytest.approx(pen.kkt_violation(z, w, alpha), rel=1e-12, abs=1e-15)
+        # t·zp is dual feasible: ||S(t zp_g, a rho)|| <= a (1 - rho) c_g on penalised groups
+        l1, l2 = alpha * rho, alpha * (1 - rho) * weights
+        for g in range(len(sizes)):
+            if weights[g] > 0:
+                a = np.abs(t * zp[gidx[gptr[g]:gptr[g + 1]]])
+                assert np.linalg.norm(np.maximum(a - l1, 0)) <= l2[g] * (1 + 1e-12) + 1e-300
+        if scale == 3.0:
+            assert t < 1  # the violating case was exercised
+        # the compiled soft-thresholded group norms equal a direct computation
+        direct = [np.linalg.norm(np.maximum(np.abs(z[gidx[gptr[g]:gptr[g + 1]]]) - l1, 0))
+                  for g in range(len(sizes))]
+        np.testing.assert_allclose(pen._soft_norm(z, l1), direct, rtol=1e-13, atol=1e-300)

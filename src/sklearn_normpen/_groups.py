@@ -20,6 +20,7 @@ Features in no group are unpenalised. Overlapping groups, empty groups, out-of-r
 indices, duplicated features and length mismatches are errors.
 """
 from dataclasses import dataclass
+from itertools import chain
 import numbers
 
 import numpy as np
@@ -131,7 +132,42 @@ def _column_index(col, n_features, feature_names, where):
     raise ValueError(f"{where}: {col!r} is neither an integer index nor a column name.")
 
 
+def _index_lists_fast(items, n_features):
+    """Integer index lists validated in a few NumPy passes (no loop over features): the
+    groups as views of one array, or None when any check fails or an entry is not an
+    integer (the per-group path then names the offending group or value)."""
+    cols = [c for _, c in items]
+    if not all(_is_listlike(c) for c in cols):
+        return None
+    lens = np.fromiter(map(len, cols), dtype=np.int64, count=len(cols))
+    if not lens.size or lens.min() == 0:
+        return None
+    if any(isinstance(c, np.ndarray) for c in cols):
+        try:
+            flat = np.concatenate([np.asarray(c) for c in cols])
+        except ValueError:
+            return None
+        if flat.ndim != 1 or flat.dtype.kind not in "iu":
+            return None
+    else:  # Python lists: only plain (or NumPy) integers, never bools
+        types = set(map(type, chain.from_iterable(cols)))
+        if not all(issubclass(t, (int, np.integer)) and t is not bool for t in types):
+            return None
+        flat = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=int(lens.sum()))
+    if flat.min() < 0 or flat.max() >= n_features:
+        return None
+    if np.bincount(flat, minlength=n_features).max() > 1:
+        return None  # a duplicate or an overlap: the slow path says which
+    flat = flat.astype(np.int64, copy=False)
+    ends = np.cumsum(lens).tolist()
+    return ([flat[a:b] for a, b in zip([0] + ends[:-1], ends)],
+            [name for name, _ in items])
+
+
 def _from_index_lists(items, n_features, feature_names):
+    fast = _index_lists_fast(items, n_features)
+    if fast is not None:
+        return fast
     groups, labels = [], []
     for name, cols in items:
         where = f"groups[{name!r}]"
@@ -209,7 +245,11 @@ def parse_groups(groups, n_features, feature_names=None):
                          f"feature, a list of index lists or a dict; got "
                          f"{type(groups).__name__}.")
     owner = np.full(n_features, -1)
-    for g, idx in enumerate(grp):
+    flat = np.concatenate(grp) if grp else np.zeros(0, dtype=np.int64)
+    overlap = np.bincount(flat, minlength=n_features).max(initial=0) > 1
+    if not overlap:  # one vectorised pass; else the loop names the overlapping groups
+        owner[flat] = np.repeat(np.arange(len(grp)), [len(g) for g in grp])
+    for g, idx in enumerate(grp if overlap else []):
         taken = owner[idx] >= 0
         if taken.any():
             j = int(idx[taken][0])

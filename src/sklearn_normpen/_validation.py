@@ -483,6 +483,9 @@ _BCD_MT = ["W:p,K:out", "R:n,K:out,F", "L:p", "l1:p", "l2:p", "ws:nws:int", "N:-
 KERNEL_SIGNATURES = {
     "sgl_box_kkt": ["z:p:f64", "w:p:f64", "gptr:G+1:int", "gidx:m:int", "l2:G:f64",
                     "lower:p:f64", "upper:p:f64"],
+    "sgl_terms": ["w:p:f64", "z:p:f64", "zp:p:f64", "gptr:G+1:int", "gidx:m:int",
+                  "l2:G:f64", "l1:-", "inside:-"],
+    "sgl_soft_norms": ["z:p:f64", "gptr:G+1:int", "gidx:m:int", "l1:-", "norms:G:f64,out"],
     "enet_box_terms": ["w:p:f64", "z:p:f64", "zp:p:f64", "a1:p:f64", "a2:p:f64",
                        "lower:p:f64", "upper:p:f64", "kind:p:int"],
     "enet_terms": ["w:p:f64", "z:p:f64", "zp:p:f64", "L1:p:f64", "L2:p:f64",

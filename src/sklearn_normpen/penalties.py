@@ -426,8 +426,13 @@ class SparseGroupLasso:
             c1 = self._box_conj(t1 * zp, alpha) if t1 > t2 else np.inf
             return (self.value(w, alpha), (t1, t2), (c1, 0.0),
                     self.kkt_violation(z, w, alpha))
-        return (self.value(w, alpha), self.dual_scale(zp, alpha), 0.0,
-                self.kkt_violation(z, w, alpha))
+        value, t, kkt = call_kernel(
+            _bcd_group.sgl_terms, np.ascontiguousarray(w, dtype=np.float64),
+            np.ascontiguousarray(z, dtype=np.float64),
+            np.ascontiguousarray(zp, dtype=np.float64), self._gptr32, self._gidx32,
+            np.where(self.penalised, alpha * (1 - self.rho) * self.weights, -1.0),
+            float(alpha * self.rho), _INSIDE)
+        return value, t, 0.0, kkt
 
     def _reduce(self, values, op=np.add):
         return op.reduceat(values[self.gidx], self._starts)
@@ -447,6 +452,11 @@ class SparseGroupLasso:
 
     def _soft_norm(self, z, t):
         """``||S(z_g, t)||_2`` for every group (``t`` a scalar or per-group array)."""
+        if np.ndim(t) == 0:  # compiled: the working-set rules ask at every path point
+            out = np.empty(len(self._sizes))
+            call_kernel(_bcd_group.sgl_soft_norms, np.ascontiguousarray(z, dtype=np.float64),
+                        self._gptr32, self._gidx32, float(t), out)
+            return out
         t_feat = np.repeat(np.broadcast_to(t, self._sizes.shape), self._sizes)
         e = np.maximum(np.abs(z[self.gidx]) - t_feat, 0)
         return np.sqrt(np.add.reduceat(e * e, self._starts))

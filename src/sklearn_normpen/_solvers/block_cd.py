@@ -107,6 +107,7 @@ class GroupProblem:
         self._wold = np.zeros(kmax, dtype=self.dtype)
         self._unpen_cache = {}
         self._eig = None
+        self._XsT = None  # the CSR transpose of a sparse X, made on first use
         # dense data are centred exactly (the Design's or our own copy); sparse may not be
         self._fresh = self.dtype != np.float64 or (self.sparse and d.offset_cols.size > 0)
 
@@ -224,7 +225,9 @@ class GroupProblem:
         total = float(sr.sum())
         xm = np.asarray(self.xmean, dtype=np.float64)
         if self.sparse:
-            g = np.asarray(self.Xs.T @ sr, dtype=np.float64).ravel()
+            if self._XsT is None:  # the CSR view, once (building it checks O(nnz))
+                self._XsT = self.Xs.T
+            g = np.asarray(self._XsT @ sr, dtype=np.float64).ravel()
         elif self.dtype == np.float64:
             g = self.Xd.T @ sr
         else:
