@@ -1057,3 +1057,13 @@ def reference_optimum_mt_cvxpy(X, Y, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2
     coef = np.asarray(V.value).T
     b = (pb.ym - coef @ d.xm) if fit_intercept else np.zeros(len(pb.ym))
     return pb.primal(coef, b), coef, b
+
+
+def random_partition(rng, n_groups, max_size=5):
+    """A random group partition in the kernels' layout: ``(sizes, gptr, gidx)`` with sizes in
+    [1, max_size], ``gptr`` the offsets (intc) and ``gidx`` a random permutation of the
+    features (intc), so groups are not contiguous."""
+    sizes = rng.integers(1, max_size + 1, n_groups)
+    gptr = np.r_[0, np.cumsum(sizes)].astype(np.intc)
+    gidx = rng.permutation(int(gptr[-1])).astype(np.intc)
+    return sizes, gptr, gidx

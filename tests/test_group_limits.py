@@ -19,6 +19,8 @@ from sklearn_normpen import (GroupLassoClassifier, GroupLassoClassifierPathCV,
                              GroupLassoPathCV, GroupLassoRegressor, group_lasso_path)
 from sklearn_normpen.penalties import SparseGroupLasso
 
+from _oracle import random_partition
+
 cp = pytest.importorskip("cvxpy")
 
 GROUPS = [[0, 1, 2], [3, 4], [5, 6, 7], [8]]
@@ -507,10 +509,8 @@ def test_compiled_box_kkt_equals_the_numpy_twin(seed):
     # limits, closed sides, zero groups and an unpenalised group
     from sklearn_normpen.penalties import SparseGroupLasso
     rng = np.random.default_rng(seed)
-    sizes = rng.integers(1, 6, 12)
-    gptr = np.r_[0, np.cumsum(sizes)].astype(np.intc)
+    sizes, gptr, gidx = random_partition(rng, 12)
     p = int(gptr[-1])
-    gidx = rng.permutation(p).astype(np.intc)
     weights = np.sqrt(sizes).astype(float)
     weights[3] = 0.0  # unpenalised group
     lo = np.where(rng.random(p) < 0.5, -rng.uniform(0, 1, p), -np.inf)

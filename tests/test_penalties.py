@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from _oracle import random_partition
 from sklearn_normpen.penalties import ElasticNetPenalty, SparseGroupLasso
 
 
@@ -68,10 +69,8 @@ def test_compiled_sgl_terms_equal_the_numpy_formulas(seed, rho):
     # and kkt_violation stay its NumPy twins: equal on random points with zero groups,
     # an unpenalised group, violating and feasible gradients
     rng = np.random.default_rng(seed)
-    sizes = rng.integers(1, 6, 15)
-    gptr = np.r_[0, np.cumsum(sizes)].astype(np.intc)
+    sizes, gptr, gidx = random_partition(rng, 15)
     p = int(gptr[-1])
-    gidx = rng.permutation(p).astype(np.intc)
     weights = np.sqrt(sizes).astype(float)
     weights[2] = 0.0  # unpenalised group
     pen = SparseGroupLasso(gptr, gidx, weights, rho)
