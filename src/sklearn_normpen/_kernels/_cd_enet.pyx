@@ -176,12 +176,59 @@ cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const 
     return (0.5 * r_norm2 + pen) - d1
 
 
+cdef inline double _kth_largest(double* a, int m, int k) noexcept nogil:
+    """The ``k``-th largest of ``a[:m]`` (1 <= k <= m; ``a`` is reordered): Hoare's
+    selection."""
+    cdef int lo = 0, hi = m - 1, i, j, target = k - 1
+    cdef double pivot, tmp
+    while lo < hi:
+        pivot = a[(lo + hi) // 2]
+        i = lo
+        j = hi
+        while i <= j:
+            while a[i] > pivot:
+                i += 1
+            while a[j] < pivot:
+                j -= 1
+            if i <= j:
+                tmp = a[i]
+                a[i] = a[j]
+                a[j] = tmp
+                i += 1
+                j -= 1
+        if target <= j:
+            hi = j
+        elif target >= i:
+            lo = i
+        else:
+            break
+    return a[target]
+
+
 cdef inline int _working_set(int p, const floating* w, const floating* g,
-                             const floating* L1, floating factor, int* ws) noexcept nogil:
-    """ws <- {j : w_j != 0 or |g_j| > factor * L1_j}; returns its size."""
-    cdef int j, k = 0
+                             const floating* L1, floating factor, int* ws, double* score,
+                             int cap) noexcept nogil:
+    """ws <- {j : w_j != 0} plus the zero features with ``|g_j| > factor * L1_j``, in
+    increasing order; returns its size. With ``cap > 0`` and more such candidates than
+    ``max(cap, |support|)``, only that many with the largest ``|g_j| / L1_j`` (skglm's
+    working-set growth): the strong set of a wide path's late points holds thousands of
+    features whose epochs cost as much as the full gradient passes, while the features
+    that enter are among the largest scores (the next full pass adds any missed)."""
+    cdef int j, k = 0, n_nz = 0, n_c = 0, allowed
+    cdef double thr = -1.0
+    if cap > 0:
+        for j in range(p):
+            if w[j] != 0:
+                n_nz += 1
+            elif L1[j] < INFINITY and fabs(g[j]) > factor * L1[j]:
+                score[n_c] = fabs(g[j]) / L1[j] if L1[j] > 0 else INFINITY
+                n_c += 1
+        allowed = cap if cap > n_nz else n_nz
+        if n_c > allowed:
+            thr = _kth_largest(score, n_c, allowed)
     for j in range(p):
-        if w[j] != 0 or (L1[j] < INFINITY and fabs(g[j]) > factor * L1[j]):
+        if w[j] != 0 or (L1[j] < INFINITY and fabs(g[j]) > factor * L1[j] and (
+                thr < 0 or (fabs(g[j]) / L1[j] if L1[j] > 0 else INFINITY) >= thr)):
             ws[k] = j
             k += 1
     return k
@@ -192,7 +239,8 @@ cdef inline int _outer_round(int p, const int* all_idx, const floating* w, const
                              const floating* lo, const floating* up,
                              double r_norm2, double r_y, double tol,
                              int n_iter, int max_iter, floating factor, int* rnd, int* ws,
-                             double* gap, double* kkt, bint* converged) noexcept nogil:
+                             double* gap, double* kkt, bint* converged, double* score,
+                             int cap) noexcept nogil:
     """One outer round's decision, shared by every mode: the certificate over all features
     (gap and kkt written out); stop (returns -1) when gap <= tol (``converged`` set) or the
     epoch budget is spent; else the next working set into ws (strong-rule ``factor`` on the
@@ -204,7 +252,7 @@ cdef inline int _outer_round(int p, const int* all_idx, const floating* w, const
     if n_iter >= max_iter:
         return -1
     rnd[0] += 1
-    return _working_set(p, w, g, L1, factor if rnd[0] == 1 else 1, ws)
+    return _working_set(p, w, g, L1, factor if rnd[0] == 1 else 1, ws, score, cap)
 
 
 # ---------------------------------------------------------------------------------------
@@ -245,7 +293,7 @@ def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] 
             n_ws = _outer_round(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
                                 &lower[0], &upper[0], y_norm2 - 2 * wq + wH, y_norm2 - wq,
                                 tol, n_iter, max_iter, factor, &rnd, &ws[0], &gap, &kkt,
-                                &converged)
+                                &converged, NULL, 0)
             if n_ws < 0:
                 break
             # one epoch on the working set, then the (O(p)) certificate again
@@ -308,6 +356,7 @@ cdef inline void _residual_stats(int n, const floating* R, const floating* y,
 cdef enum:
     ANDERSON_K = 5
     ACTIVE_MAX = 50       # active-set epochs between two working-set epochs, at most
+    WS_MIN = 100          # candidates a residual-mode working set admits beyond its support
 
 
 cdef inline bint _anderson(int m, const floating* snaps, floating* out) noexcept nogil:
@@ -495,6 +544,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                               double strong_factor, int max_iter, bint g_valid):
     """The residual-mode solver behind :func:`enet_cd_dense` and :func:`enet_cd_sparse`."""
     cdef bint weighted = sw.shape[0] > 0
+    cdef double[::1] score = np.empty(max(p, 1))
     cdef int[::1] ws = np.empty(max(p, 1), dtype=np.intc)
     cdef int[::1] all_idx = np.arange(max(p, 1), dtype=np.intc)
     dt = np.asarray(R).dtype
@@ -533,7 +583,8 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
             g_valid = False
             n_ws = _outer_round(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
                                 &lower[0], &upper[0], r_norm2, r_y, tol, n_iter, max_iter,
-                                factor, &rnd, &ws[0], &gap, &kkt, &converged)
+                                factor, &rnd, &ws[0], &gap, &kkt, &converged,
+                                &score[0], WS_MIN)
             if n_ws < 0:
                 break
             inner_tol = 0.3 * gap
