@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate
-from .._design import Design
+from .._design import Design, ReweightedDesign
 from ..datafits import GLMStats, Logistic
 from .coordinate_descent import EnetProblem
 
@@ -37,6 +37,9 @@ MAX_NEWTON = 100      # outer steps per path point
 DEV_RATIO_MAX = 0.999  # glmnet's rsqmax
 DEV_CHANGE_MIN = 1e-5  # glmnet's sml
 MIN_POINTS = 5         # glmnet's mnl
+# incremental updates η += t·X dw (float64) before η is recomputed from (w, b): each adds
+# rounding of order eps·|η|, far below any tol, and the recomputation costs a gradient pass
+ETA_REFRESH = 20
 
 
 class _NullPenalty:
@@ -106,6 +109,9 @@ class GLMProblem:
         self.null_deviance = max(
             mean(datafit.loss(self.y64, np.full(d.n, self._b0))) - self._saturated, 0.0)
         self._null, self._unpen_cache = {}, {}
+        self._rw = self._rw_problem = None  # the reusable Newton model (see _model)
+        self._cert_cache = None
+        self._n_incr = 0
         self.b = self._b0
         self.eta = np.full(d.n, self.b)
         self._dev_prev = None
@@ -113,13 +119,20 @@ class GLMProblem:
 
     # -- state ----------------------------------------------------------------------------
     def _Xw(self, w):
-        """``X w`` in float64 (one BLAS product on float64 data; exact float64 blocks on
-        float32 data, via the Design)."""
+        """``X w`` in float64 from the non-zero coefficients only (one BLAS product on
+        float64 data; exact float64 blocks on float32 data, via the Design)."""
         w = np.asarray(w, dtype=np.float64)
+        nz = np.flatnonzero(w)
+        if nz.size == 0:
+            return np.zeros(self.design.n)
         X = self.design.X
-        if X.dtype == np.float64 or self.design.sparse:
-            out = X @ w if X.dtype == np.float64 else self._lin._sparse64() @ w
+        few = 2 * nz.size < self.n_features  # a column subset beats the full product
+        if self.design.sparse:
+            X = self._lin._sparse64()
+            out = X[:, nz] @ w[nz] if few else X @ w
             return np.asarray(out, dtype=np.float64).ravel()
+        if X.dtype == np.float64:
+            return X[:, nz] @ w[nz] if few else X @ w
         return -self._lin.residual64(w)
 
     def start(self, w):
@@ -128,6 +141,7 @@ class GLMProblem:
         w = np.array(w, dtype=self.dtype, order="C")
         self.b = self._b0
         self.eta = self._Xw(w) + self.b
+        self._n_incr = 0
         self._dev_prev, self._n_points = None, 0
         return w
 
@@ -176,7 +190,17 @@ class GLMProblem:
         return r
 
     def cert_stats(self, w, penalty):
-        """:class:`CertStats` at the current state (float64, package scale)."""
+        """:class:`CertStats` at the current state (float64, package scale); reused while
+        ``η`` and the penalty's unpenalised mask are unchanged (a new alpha on the same
+        state: the first Newton step of each path point)."""
+        c = self._cert_cache
+        if c is not None and c[0] is self.eta and c[1] is penalty.unpenalized:
+            return c[2]
+        stats = self._cert_stats(penalty)
+        self._cert_cache = (self.eta, penalty.unpenalized, stats)
+        return stats
+
+    def _cert_stats(self, penalty):
         y, eta = self.y64, self.eta
         r = self.datafit.residual(y, eta)
         rp = self._dual_direction(r, penalty.unpenalized)
@@ -203,6 +227,9 @@ class GLMProblem:
         is at most ``tol_abs``, ``max_iter`` coordinate-descent epochs are spent, or no
         step decreases the objective any more. Returns ``(Certificate, epochs)``."""
         d = self.design
+        if self._n_incr >= ETA_REFRESH:  # bound the rounding drift of incremental η
+            self.eta = self._Xw(w) + self.b
+            self._n_incr = 0
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0, 0.1, np.inf
         for it in range(MAX_NEWTON):
@@ -210,13 +237,11 @@ class GLMProblem:
                 break
             mu = self.datafit.mean(self.eta)
             v = self.datafit.irls_weight(self.eta)
-            z = self.eta + self.datafit.residual(self.y64, self.eta) / v
+            r_v = self.datafit.residual(self.y64, self.eta) / v
             sv = v if d.sw64 is None else d.sw64 * v
-            dq = Design(d.X, z.astype(self.dtype), sv, self.fit_intercept)
-            inner = (EnetProblem(dq, self.mode) if self._inner is None
-                     else self._inner(dq, self.mode))
+            inner, wq = self._model(w, r_v, sv)
+            dq = inner.design
             scale = self.N / dq.N  # model objective · scale = inner package objective
-            wq = inner.start(w)
             ap = None if (it > 0 or alpha_prev is None) else alpha_prev * scale
             # inexact Newton: the model solved to a fraction of the outer gap and of the
             # last decrease (the gap alone can be loose far from the optimum)
@@ -259,9 +284,38 @@ class GLMProblem:
             last_decrease = max(p0 - pt, rounding)
             w[:] = wt  # (cast to the working dtype; η recomputed from the cast values)
             self.b = self.b + t * db
-            self.eta = self._Xw(w) + self.b
+            if self.dtype == np.float64:  # w is exactly w + t·dw: update η, no pass over X
+                self.eta = self.eta + t * deta
+                self._n_incr += 1
+            else:
+                self.eta = self._Xw(w) + self.b
             cert = self.certificate(w, penalty, alpha)
         return cert, epochs
+
+    def _model(self, w, r_v, sv):
+        """The weighted least-squares model of a Newton step at ``w`` (working response
+        ``z = η + r_v``, weights ``sv``) and ``w`` as its solver's state.
+
+        The elastic net reuses one :class:`~sklearn_normpen._design.ReweightedDesign` and
+        one :class:`EnetProblem` (weights, means and column norms updated in place; the
+        residual ``yc - Xc w`` read off ``η`` with no pass over ``X``); the group inner
+        solver, data with offset columns, or weights under which the one-pass moments are
+        not trusted get a fresh :class:`Design`."""
+        d = self.design
+        z = self.eta + r_v
+        if self._inner is None and self._rw is None:
+            self._rw = ReweightedDesign(d) if ReweightedDesign.usable(d) else False
+        if self._rw is not False and self._inner is None and self._rw.reweight(z, sv):
+            rw = self._rw
+            if self._rw_problem is None:
+                self._rw_problem = EnetProblem(rw, self.mode)
+            # yc - Xc w = (z - ȳ) - (Xw - x̄·w), Xw = η - b, z - η = r_v
+            R = r_v + (self.b - rw.y_mean + float(rw.x_mean @ np.asarray(w, np.float64)))
+            return self._rw_problem, self._rw_problem.reweighted(w, R)
+        dq = Design(d.X, z.astype(self.dtype), sv, self.fit_intercept)
+        inner = (EnetProblem(dq, self.mode) if self._inner is None
+                 else self._inner(dq, self.mode))
+        return inner, inner.start(w)
 
     def null_fit(self, penalty, tol_abs, max_iter):
         """The unpenalised fit (intercept and unpenalised features; penalised ones at 0) and
@@ -272,6 +326,7 @@ class GLMProblem:
             w = self.start(w)
             self.b = b
             self.eta = self._Xw(w) + b
+            self._n_incr = 0
             return w, z.copy()
         w = self.start(np.zeros(self.n_features))
         if penalty.unpenalized.any():
