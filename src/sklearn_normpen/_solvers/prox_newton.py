@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from .._certificate import CertStats, certificate
 from .._design import Design, ReweightedDesign
 from ..datafits import GLMStats, Logistic
+from ..penalties import ElasticNetPenalty
 from .coordinate_descent import EnetProblem
 
 MAX_NEWTON = 100      # outer steps per path point
@@ -109,7 +110,7 @@ class GLMProblem:
         self.null_deviance = max(
             mean(datafit.loss(self.y64, np.full(d.n, self._b0))) - self._saturated, 0.0)
         self._null, self._unpen_cache = {}, {}
-        self._rw = self._rw_problem = None  # the reusable Newton model (see _model)
+        self._sub = None  # the Newton model on the working set's columns (see _model)
         self._cert_cache = None
         self._n_incr = 0
         self.b = self._b0
@@ -142,6 +143,7 @@ class GLMProblem:
         self.b = self._b0
         self.eta = self._Xw(w) + self.b
         self._n_incr = 0
+        self._sub = None
         self._dev_prev, self._n_points = None, 0
         return w
 
@@ -239,7 +241,8 @@ class GLMProblem:
             v = self.datafit.irls_weight(self.eta)
             r_v = self.datafit.residual(self.y64, self.eta) / v
             sv = v if d.sw64 is None else d.sw64 * v
-            inner, wq = self._model(w, r_v, sv)
+            cols = self._working_set(w, penalty, alpha, alpha_prev if it == 0 else None)
+            inner, wq, pen_q = self._model(w, r_v, sv, cols, penalty)
             dq = inner.design
             scale = self.N / dq.N  # model objective · scale = inner package objective
             ap = None if (it > 0 or alpha_prev is None) else alpha_prev * scale
@@ -247,10 +250,14 @@ class GLMProblem:
             # last decrease (the gap alone can be loose far from the optimum)
             floor = 1e-3 * tol_abs
             tol_model = max(min(shrink * cert.gap, 0.1 * last_decrease), floor)
-            _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale,
+            _, ep = inner.solve(wq, pen_q, alpha * scale, tol_model * scale,
                                 max(max_iter - epochs, 1), alpha_prev=ap)
             epochs += int(ep)
-            dw = np.asarray(wq, dtype=np.float64) - np.asarray(w, dtype=np.float64)
+            if cols is None:
+                dw = np.asarray(wq, dtype=np.float64) - np.asarray(w, dtype=np.float64)
+            else:
+                dw = np.zeros(self.n_features)
+                dw[cols] = np.asarray(wq, dtype=np.float64) - np.asarray(w[cols], np.float64)
             db = (float(inner.to_original(wq)[1]) - self.b) if self.fit_intercept else 0.0
             if not dw.any() and db == 0:
                 if tol_model <= floor:
@@ -262,7 +269,7 @@ class GLMProblem:
             mu_y = GLMStats(self.y64, None, None, d.sw64, self.N).mean(
                 (mu - self.y64) * deta)
             w64 = np.asarray(w, dtype=np.float64)
-            delta = mu_y + penalty.value(wq, alpha) - penalty.value(w64, alpha)
+            delta = mu_y + penalty.value(w64 + dw, alpha) - penalty.value(w64, alpha)
             rounding = 8 * np.finfo(np.float64).eps * abs(p0)
             t, accepted = 1.0, False
             if not delta < -rounding:
@@ -292,30 +299,56 @@ class GLMProblem:
             cert = self.certificate(w, penalty, alpha)
         return cert, epochs
 
-    def _model(self, w, r_v, sv):
+    def _working_set(self, w, penalty, alpha, alpha_prev):
+        """The columns the Newton model is solved on (None: all), glmnet's way: the
+        features ever non-zero along this path, the unpenalised ones and those the
+        gradient at the current state flags (the sequential strong rule
+        ``|g_j| > (2·alpha - alpha_prev)·l1_j`` on a path point's first step, the KKT
+        violators ``|g_j| > alpha·l1_j`` afterwards). Only the certificate, over every
+        feature, accepts a point; a violator outside the set joins it at the next step.
+        The set only grows (the model's Design on it is rebuilt when it does)."""
+        if self._inner is not None or type(penalty) is not ElasticNetPenalty:
+            return None
+        g = np.abs(self.cert_stats(w, penalty).g)
+        a = alpha if alpha_prev is None else max(2 * alpha - alpha_prev, 0.0)
+        with np.errstate(invalid="ignore"):  # 0·inf (excluded, a = 0): never kept
+            thr = a * penalty._L1
+        keep = (g > thr) | (np.asarray(w) != 0) | penalty.unpenalized
+        sub = self._sub
+        if sub is not None and sub.penalty is penalty:
+            keep[sub.cols] = True
+        cols = np.flatnonzero(keep)
+        if 2 * cols.size > self.n_features:
+            return None  # most features: the full data, no copy
+        return cols
+
+    def _model(self, w, r_v, sv, cols, penalty):
         """The weighted least-squares model of a Newton step at ``w`` (working response
-        ``z = η + r_v``, weights ``sv``) and ``w`` as its solver's state.
+        ``z = η + r_v``, weights ``sv``) on the columns ``cols`` (None: all): the problem,
+        ``w[cols]`` as its state, and the penalty restricted to ``cols``.
 
         The elastic net reuses one :class:`~sklearn_normpen._design.ReweightedDesign` and
-        one :class:`EnetProblem` (weights, means and column norms updated in place; the
-        residual ``yc - Xc w`` read off ``η`` with no pass over ``X``); the group inner
-        solver, data with offset columns, or weights under which the one-pass moments are
-        not trusted get a fresh :class:`Design`."""
+        one :class:`EnetProblem` per working set (weights, means and column norms updated
+        in place; the residual ``yc - Xc w`` read off ``η``, no pass over ``X``); the group
+        inner solver, data with offset columns, or weights under which the one-pass
+        moments are not trusted get a fresh :class:`Design`."""
         d = self.design
         z = self.eta + r_v
-        if self._inner is None and self._rw is None:
-            self._rw = ReweightedDesign(d) if ReweightedDesign.usable(d) else False
-        if self._rw is not False and self._inner is None and self._rw.reweight(z, sv):
-            rw = self._rw
-            if self._rw_problem is None:
-                self._rw_problem = EnetProblem(rw, self.mode)
-            # yc - Xc w = (z - ȳ) - (Xw - x̄·w), Xw = η - b, z - η = r_v
-            R = r_v + (self.b - rw.y_mean + float(rw.x_mean @ np.asarray(w, np.float64)))
-            return self._rw_problem, self._rw_problem.reweighted(w, R)
-        dq = Design(d.X, z.astype(self.dtype), sv, self.fit_intercept)
+        sub = self._sub
+        if sub is None or sub.penalty is not penalty or not _same(sub.cols, cols):
+            sub = self._sub = _Submodel(d, cols, penalty, self._inner is None)
+        wc = w if cols is None else w[cols]
+        if sub.rw is not False and sub.rw.reweight(z, sv):
+            rw = sub.rw
+            if sub.problem is None:
+                sub.problem = EnetProblem(rw, self.mode)
+            # yc - Xc w = (z - ȳ) - (Xw - x̄·w), Xw = η - b, z - η = r_v (w is 0 off cols)
+            R = r_v + (self.b - rw.y_mean + float(rw.x_mean @ np.asarray(wc, np.float64)))
+            return sub.problem, sub.problem.reweighted(wc, R), sub.pen
+        dq = Design(sub.X, z.astype(self.dtype), sv, self.fit_intercept)
         inner = (EnetProblem(dq, self.mode) if self._inner is None
                  else self._inner(dq, self.mode))
-        return inner, inner.start(w)
+        return inner, inner.start(wc), sub.pen
 
     def null_fit(self, penalty, tol_abs, max_iter):
         """The unpenalised fit (intercept and unpenalised features; penalised ones at 0) and
@@ -360,6 +393,39 @@ class GLMProblem:
             return (f"deviance ratio changed by less than {DEV_CHANGE_MIN:g} relative "
                     f"({prev:.6f} -> {ratio:.6f})")
         return None
+
+
+def _same(a, b):
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and bool(np.all(a == b))
+
+
+class _Submodel:
+    """The columns ``cols`` (None: all) of a GLM's data with the penalty restricted to
+    them, and the reusable weighted model on them (``rw`` False: a fresh Design per
+    Newton step)."""
+
+    def __init__(self, design, cols, penalty, reuse):
+        self.cols, self.penalty = cols, penalty
+        if cols is None:
+            self.X, self.pen, base = design.X, penalty, design
+        else:
+            X = design.X
+            if design.sparse:
+                self.X = X[:, cols].tocsc()
+                if not self.X.has_sorted_indices:
+                    self.X = self.X.sorted_indices()
+            else:
+                self.X = X.T[cols].T  # a Fortran copy of the columns
+            self.pen = ElasticNetPenalty(
+                penalty.l1_ratio, penalty.l1_factor[cols], penalty.l2_factor[cols],
+                penalty.excluded[cols], penalty.positive, penalty.lower[cols],
+                penalty.upper[cols])
+            base = Design(self.X, design.y, design.sw, design.fit_intercept) if reuse else None
+        self.rw = (ReweightedDesign(base) if reuse and ReweightedDesign.usable(base)
+                   else False)
+        self.problem = None
 
 
 def glm_mode(X):
