@@ -7,7 +7,10 @@ for the binomial as glmnet does, ``μ`` for the Poisson) and working response
 an ordinary :class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` on a Design
 with those weights (its weighted centring fits the intercept), solved by the existing
 coordinate-descent kernels with their strong rule and KKT pass, warm-started at ``w``, to a
-certified accuracy tied to the current outer gap. A backtracking (Armijo) line search on
+certified accuracy tied to the current outer gap. For the elastic net that model is built
+once per working set of columns (ever-active features, the strong rule, KKT violators) as a
+:class:`~sklearn_normpen._design.ReweightedDesign` and reweighted in place each step
+(:meth:`GLMProblem._model`); the certificate always covers every feature. A backtracking (Armijo) line search on
 the true objective along ``(w_new - w, b_new - b)`` guarantees descent. A point is accepted
 on the package's one certificate (:func:`sklearn_normpen._certificate.certificate`) with the
 datafit's Fenchel dual (negative entropy for the binomial).
