@@ -398,3 +398,100 @@ def centred_gram(stats, fit_intercept):
     q = stats["xy"] - dx * stats["sy"]
     yy = max(stats["yy"] - S * dy * dy, 0.0)
     return Q, q, yy, S, dx
+
+
+class ReweightedDesign(Design):
+    """A :class:`Design` on the data of ``base`` whose weights and target change in place
+    (:meth:`reweight`): the weighted least-squares model of each proximal-Newton step reuses
+    one Design (and one solver) instead of rebuilding the means, standard deviations and
+    layout from scratch.
+
+    The weighted second moments come from one product with the squared columns (cached,
+    centred about ``base``'s means), not a two-pass sum, so :meth:`reweight` refuses (returns
+    False) whenever that could lose precision: some column's weighted mean is far from its
+    spread (an offset column the kernels would need explicitly centred) or far from the
+    cache's shift. The caller then builds a fresh :class:`Design` for that step. ``base``
+    must have no offset columns (:meth:`usable`).
+    """
+
+    #: largest ``|x̄_v - m0|² / var_v`` trusted from the one-pass moments (6 digits lost)
+    _SHIFT_MAX = 1e6
+    #: the largest dense X whose squares are cached (float64 entries: 256 MiB)
+    _SQ_CACHE = 2**25
+
+    def __init__(self, base):
+        self.base = base
+        self.X, self.dtype = base.X, base.dtype
+        self.n, self.p, self.sparse = base.n, base.p, base.sparse
+        self.fit_intercept = base.fit_intercept
+        self._Xs64 = None
+        self._shift = base.x_mean if (base.fit_intercept and not base.sparse) else np.zeros(
+            base.p)
+        self._sq = None
+        self._const = base.constant  # constant under the user's weights: under any others
+
+    @staticmethod
+    def usable(base):
+        """Whether ``base`` keeps ``X`` as the kernels' layout (no offset columns)."""
+        return base.Xk is base.X and base.offset_cols.size == 0
+
+    def _second_moments(self, s):
+        """``Σ_i s_i (x_ij - m0_j)²`` in float64 from the cached squares (sparse: the
+        squared data; dense up to ``_SQ_CACHE`` entries: one float64 array; larger dense
+        data: recomputed by blocks)."""
+        if self._sq is None:
+            if self.sparse:
+                X64 = self._sparse64()
+                self._sq = X64.multiply(X64).tocsc()
+            elif self.n * self.p <= self._SQ_CACHE:
+                self._sq = np.empty((self.n, self.p), order="F")
+                for a, b, B in _f64_blocks(self.X, self._shift):
+                    self._sq[:, a:b] = B * B
+            else:
+                out = np.empty(self.p)
+                for a, b, B in _f64_blocks(self.X, self._shift):
+                    out[a:b] = s @ (B * B)
+                return out
+        return np.asarray(self._sq.T @ s).ravel()
+
+    def _colsums(self, s):
+        """``Σ_i s_i x_ij`` in float64."""
+        if self.sparse:
+            return np.asarray(self._sparse64().T @ s).ravel()
+        if self.dtype == np.float64:
+            return self.X.T @ s
+        out = np.empty(self.p)
+        for a, b, B in _f64_blocks(self.X):
+            out[a:b] = B.T @ s
+        return out
+
+    def reweight(self, y, sw):
+        """Set the target ``y`` and the (positive) weights ``sw`` (float64 arrays, owned by
+        the Design afterwards). Returns False, leaving the Design unusable, when the
+        one-pass moments cannot be trusted (see the class docstring)."""
+        self.sw64, self.sw = sw, (sw if self.dtype == np.float64 else sw.astype(self.dtype))
+        self.N = N = float(sw.sum())
+        self.y = y
+        if self.fit_intercept:
+            self.x_mean = self._colsums(sw) / N
+            self.y_mean = float(sw @ y) / N
+        else:
+            self.x_mean, self.y_mean = np.zeros(self.p), 0.0
+        # the standard deviation about the weighted mean (also without intercept)
+        mean = self.x_mean if self.fit_intercept else self._colsums(sw) / N
+        d = mean - self._shift
+        var = self._second_moments(sw) / N - d * d
+        var[self._const] = 0.0
+        std = np.sqrt(np.maximum(var, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            far = (d * d > self._SHIFT_MAX * var) & ~self._const
+            off = (np.abs(mean) > KAPPA[self.dtype] * std) & ~self._const
+        if far.any() or (self.fit_intercept and off.any()):
+            return False
+        self._std = (std, self._const.copy())
+        yc = y - self.y_mean
+        self.yc64 = yc
+        self.yc = yc if self.dtype == np.float64 else yc.astype(self.dtype)
+        self.null_deviance = float(self._wdot(yc, yc)) / (2 * N)
+        self._layout = (self.X, self.x_mean, np.zeros(0, dtype=np.intp))
+        return True

@@ -156,6 +156,24 @@ class EnetProblem:
             self.R = np.ascontiguousarray(self.design.residual64(w), dtype=self.dtype)
         return w
 
+    def reweighted(self, w, R):
+        """Re-read a :class:`~sklearn_normpen._design.ReweightedDesign` after its
+        ``reweight`` (residual modes only: a GLM's Newton steps reuse one problem) and set
+        the state to ``w`` with its float64 residual ``R = yc - Xc w`` computed by the
+        caller. Returns ``w`` as the contiguous array the solves update in place."""
+        d = self.design
+        self.N, self.x_mean, self.y_mean = d.N, d.x_mean, d.y_mean
+        self.null_deviance = d.null_deviance
+        self.sw = np.ascontiguousarray(d.sw, dtype=self.dtype)
+        self.xk_mean = np.ascontiguousarray(d.xk_mean, dtype=self.dtype)
+        self.norm2 = np.ascontiguousarray(_col_sumsq(d), dtype=self.dtype)
+        self._unpen_cache.clear()
+        self._null.clear()
+        self.__dict__.pop("_per_mask", None)
+        self.R = np.ascontiguousarray(R, dtype=self.dtype)
+        self._g_valid = False
+        return np.array(w, dtype=self.dtype, order="C")
+
     def intercept(self, w):
         if not self.fit_intercept:
             return 0.0

@@ -7,7 +7,10 @@ for the binomial as glmnet does, ``μ`` for the Poisson) and working response
 an ordinary :class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` on a Design
 with those weights (its weighted centring fits the intercept), solved by the existing
 coordinate-descent kernels with their strong rule and KKT pass, warm-started at ``w``, to a
-certified accuracy tied to the current outer gap. A backtracking (Armijo) line search on
+certified accuracy tied to the current outer gap. For the elastic net that model is built
+once per working set of columns (ever-active features, the strong rule, KKT violators) as a
+:class:`~sklearn_normpen._design.ReweightedDesign` and reweighted in place each step
+(:meth:`GLMProblem._model`); the certificate always covers every feature. A backtracking (Armijo) line search on
 the true objective along ``(w_new - w, b_new - b)`` guarantees descent. A point is accepted
 on the package's one certificate (:func:`sklearn_normpen._certificate.certificate`) with the
 datafit's Fenchel dual (negative entropy for the binomial).
@@ -29,14 +32,18 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate
-from .._design import Design
+from .._design import Design, ReweightedDesign
 from ..datafits import GLMStats, Logistic
+from ..penalties import ElasticNetPenalty
 from .coordinate_descent import EnetProblem
 
 MAX_NEWTON = 100      # outer steps per path point
 DEV_RATIO_MAX = 0.999  # glmnet's rsqmax
 DEV_CHANGE_MIN = 1e-5  # glmnet's sml
 MIN_POINTS = 5         # glmnet's mnl
+# incremental updates η += t·X dw (float64) before η is recomputed from (w, b): each adds
+# rounding of order eps·|η|, far below any tol, and the recomputation costs a gradient pass
+ETA_REFRESH = 20
 
 
 class _NullPenalty:
@@ -106,6 +113,9 @@ class GLMProblem:
         self.null_deviance = max(
             mean(datafit.loss(self.y64, np.full(d.n, self._b0))) - self._saturated, 0.0)
         self._null, self._unpen_cache = {}, {}
+        self._sub = None  # the Newton model on the working set's columns (see _model)
+        self._cert_cache = None
+        self._n_incr = 0
         self.b = self._b0
         self.eta = np.full(d.n, self.b)
         self._dev_prev = None
@@ -113,13 +123,20 @@ class GLMProblem:
 
     # -- state ----------------------------------------------------------------------------
     def _Xw(self, w):
-        """``X w`` in float64 (one BLAS product on float64 data; exact float64 blocks on
-        float32 data, via the Design)."""
+        """``X w`` in float64 from the non-zero coefficients only (one BLAS product on
+        float64 data; exact float64 blocks on float32 data, via the Design)."""
         w = np.asarray(w, dtype=np.float64)
+        nz = np.flatnonzero(w)
+        if nz.size == 0:
+            return np.zeros(self.design.n)
         X = self.design.X
-        if X.dtype == np.float64 or self.design.sparse:
-            out = X @ w if X.dtype == np.float64 else self._lin._sparse64() @ w
+        few = 2 * nz.size < self.n_features  # a column subset beats the full product
+        if self.design.sparse:
+            X = self._lin._sparse64()
+            out = X[:, nz] @ w[nz] if few else X @ w
             return np.asarray(out, dtype=np.float64).ravel()
+        if X.dtype == np.float64:
+            return X[:, nz] @ w[nz] if few else X @ w
         return -self._lin.residual64(w)
 
     def start(self, w):
@@ -128,6 +145,8 @@ class GLMProblem:
         w = np.array(w, dtype=self.dtype, order="C")
         self.b = self._b0
         self.eta = self._Xw(w) + self.b
+        self._n_incr = 0
+        self._sub = None
         self._dev_prev, self._n_points = None, 0
         return w
 
@@ -176,7 +195,17 @@ class GLMProblem:
         return r
 
     def cert_stats(self, w, penalty):
-        """:class:`CertStats` at the current state (float64, package scale)."""
+        """:class:`CertStats` at the current state (float64, package scale); reused while
+        ``η`` and the penalty's unpenalised mask are unchanged (a new alpha on the same
+        state: the first Newton step of each path point)."""
+        c = self._cert_cache
+        if c is not None and c[0] is self.eta and c[1] is penalty.unpenalized:
+            return c[2]
+        stats = self._cert_stats(penalty)
+        self._cert_cache = (self.eta, penalty.unpenalized, stats)
+        return stats
+
+    def _cert_stats(self, penalty):
         y, eta = self.y64, self.eta
         r = self.datafit.residual(y, eta)
         rp = self._dual_direction(r, penalty.unpenalized)
@@ -203,6 +232,9 @@ class GLMProblem:
         is at most ``tol_abs``, ``max_iter`` coordinate-descent epochs are spent, or no
         step decreases the objective any more. Returns ``(Certificate, epochs)``."""
         d = self.design
+        if self._n_incr >= ETA_REFRESH:  # bound the rounding drift of incremental η
+            self.eta = self._Xw(w) + self.b
+            self._n_incr = 0
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0, 0.1, np.inf
         for it in range(MAX_NEWTON):
@@ -210,22 +242,25 @@ class GLMProblem:
                 break
             mu = self.datafit.mean(self.eta)
             v = self.datafit.irls_weight(self.eta)
-            z = self.eta + self.datafit.residual(self.y64, self.eta) / v
+            r_v = self.datafit.residual(self.y64, self.eta) / v
             sv = v if d.sw64 is None else d.sw64 * v
-            dq = Design(d.X, z.astype(self.dtype), sv, self.fit_intercept)
-            inner = (EnetProblem(dq, self.mode) if self._inner is None
-                     else self._inner(dq, self.mode))
+            cols = self._working_set(w, penalty, alpha, alpha_prev if it == 0 else None)
+            inner, wq, pen_q = self._model(w, r_v, sv, cols, penalty)
+            dq = inner.design
             scale = self.N / dq.N  # model objective · scale = inner package objective
-            wq = inner.start(w)
             ap = None if (it > 0 or alpha_prev is None) else alpha_prev * scale
             # inexact Newton: the model solved to a fraction of the outer gap and of the
             # last decrease (the gap alone can be loose far from the optimum)
             floor = 1e-3 * tol_abs
             tol_model = max(min(shrink * cert.gap, 0.1 * last_decrease), floor)
-            _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale,
+            _, ep = inner.solve(wq, pen_q, alpha * scale, tol_model * scale,
                                 max(max_iter - epochs, 1), alpha_prev=ap)
             epochs += int(ep)
-            dw = np.asarray(wq, dtype=np.float64) - np.asarray(w, dtype=np.float64)
+            if cols is None:
+                dw = np.asarray(wq, dtype=np.float64) - np.asarray(w, dtype=np.float64)
+            else:
+                dw = np.zeros(self.n_features)
+                dw[cols] = np.asarray(wq, dtype=np.float64) - np.asarray(w[cols], np.float64)
             db = (float(inner.to_original(wq)[1]) - self.b) if self.fit_intercept else 0.0
             if not dw.any() and db == 0:
                 if tol_model <= floor:
@@ -237,7 +272,7 @@ class GLMProblem:
             mu_y = GLMStats(self.y64, None, None, d.sw64, self.N).mean(
                 (mu - self.y64) * deta)
             w64 = np.asarray(w, dtype=np.float64)
-            delta = mu_y + penalty.value(wq, alpha) - penalty.value(w64, alpha)
+            delta = mu_y + penalty.value(w64 + dw, alpha) - penalty.value(w64, alpha)
             rounding = 8 * np.finfo(np.float64).eps * abs(p0)
             t, accepted = 1.0, False
             if not delta < -rounding:
@@ -259,9 +294,64 @@ class GLMProblem:
             last_decrease = max(p0 - pt, rounding)
             w[:] = wt  # (cast to the working dtype; η recomputed from the cast values)
             self.b = self.b + t * db
-            self.eta = self._Xw(w) + self.b
+            if self.dtype == np.float64:  # w is exactly w + t·dw: update η, no pass over X
+                self.eta = self.eta + t * deta
+                self._n_incr += 1
+            else:
+                self.eta = self._Xw(w) + self.b
             cert = self.certificate(w, penalty, alpha)
         return cert, epochs
+
+    def _working_set(self, w, penalty, alpha, alpha_prev):
+        """The columns the Newton model is solved on (None: all), glmnet's way: the
+        features ever non-zero along this path, the unpenalised ones and those the
+        gradient at the current state flags (the sequential strong rule
+        ``|g_j| > (2·alpha - alpha_prev)·l1_j`` on a path point's first step, the KKT
+        violators ``|g_j| > alpha·l1_j`` afterwards). Only the certificate, over every
+        feature, accepts a point; a violator outside the set joins it at the next step.
+        The set only grows (the model's Design on it is rebuilt when it does)."""
+        if self._inner is not None or type(penalty) is not ElasticNetPenalty:
+            return None
+        g = np.abs(self.cert_stats(w, penalty).g)
+        a = alpha if alpha_prev is None else max(2 * alpha - alpha_prev, 0.0)
+        with np.errstate(invalid="ignore"):  # 0·inf (excluded, a = 0): never kept
+            thr = a * penalty._L1
+        keep = (g > thr) | (np.asarray(w) != 0) | penalty.unpenalized
+        sub = self._sub
+        if sub is not None and sub.penalty is penalty:
+            keep[sub.cols] = True
+        cols = np.flatnonzero(keep)
+        if 2 * cols.size > self.n_features:
+            return None  # most features: the full data, no copy
+        return cols
+
+    def _model(self, w, r_v, sv, cols, penalty):
+        """The weighted least-squares model of a Newton step at ``w`` (working response
+        ``z = η + r_v``, weights ``sv``) on the columns ``cols`` (None: all): the problem,
+        ``w[cols]`` as its state, and the penalty restricted to ``cols``.
+
+        The elastic net reuses one :class:`~sklearn_normpen._design.ReweightedDesign` and
+        one :class:`EnetProblem` per working set (weights, means and column norms updated
+        in place; the residual ``yc - Xc w`` read off ``η``, no pass over ``X``); the group
+        inner solver, data with offset columns, or weights under which the one-pass
+        moments are not trusted get a fresh :class:`Design`."""
+        d = self.design
+        z = self.eta + r_v
+        sub = self._sub
+        if sub is None or sub.penalty is not penalty or not _same(sub.cols, cols):
+            sub = self._sub = _Submodel(d, cols, penalty, self._inner is None)
+        wc = w if cols is None else w[cols]
+        if sub.rw is not False and sub.rw.reweight(z, sv):
+            rw = sub.rw
+            if sub.problem is None:
+                sub.problem = EnetProblem(rw, self.mode)
+            # yc - Xc w = (z - ȳ) - (Xw - x̄·w), Xw = η - b, z - η = r_v (w is 0 off cols)
+            R = r_v + (self.b - rw.y_mean + float(rw.x_mean @ np.asarray(wc, np.float64)))
+            return sub.problem, sub.problem.reweighted(wc, R), sub.pen
+        dq = Design(sub.X, z.astype(self.dtype), sv, self.fit_intercept)
+        inner = (EnetProblem(dq, self.mode) if self._inner is None
+                 else self._inner(dq, self.mode))
+        return inner, inner.start(wc), sub.pen
 
     def null_fit(self, penalty, tol_abs, max_iter):
         """The unpenalised fit (intercept and unpenalised features; penalised ones at 0) and
@@ -272,6 +362,7 @@ class GLMProblem:
             w = self.start(w)
             self.b = b
             self.eta = self._Xw(w) + b
+            self._n_incr = 0
             return w, z.copy()
         w = self.start(np.zeros(self.n_features))
         if penalty.unpenalized.any():
@@ -305,6 +396,39 @@ class GLMProblem:
             return (f"deviance ratio changed by less than {DEV_CHANGE_MIN:g} relative "
                     f"({prev:.6f} -> {ratio:.6f})")
         return None
+
+
+def _same(a, b):
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and bool(np.all(a == b))
+
+
+class _Submodel:
+    """The columns ``cols`` (None: all) of a GLM's data with the penalty restricted to
+    them, and the reusable weighted model on them (``rw`` False: a fresh Design per
+    Newton step)."""
+
+    def __init__(self, design, cols, penalty, reuse):
+        self.cols, self.penalty = cols, penalty
+        if cols is None:
+            self.X, self.pen, base = design.X, penalty, design
+        else:
+            X = design.X
+            if design.sparse:
+                self.X = X[:, cols].tocsc()
+                if not self.X.has_sorted_indices:
+                    self.X = self.X.sorted_indices()
+            else:
+                self.X = X.T[cols].T  # a Fortran copy of the columns
+            self.pen = ElasticNetPenalty(
+                penalty.l1_ratio, penalty.l1_factor[cols], penalty.l2_factor[cols],
+                penalty.excluded[cols], penalty.positive, penalty.lower[cols],
+                penalty.upper[cols])
+            base = Design(self.X, design.y, design.sw, design.fit_intercept) if reuse else None
+        self.rw = (ReweightedDesign(base) if reuse and ReweightedDesign.usable(base)
+                   else False)
+        self.problem = None
 
 
 def glm_mode(X):
