@@ -238,6 +238,7 @@ class GLMProblem:
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0, 0.1, np.inf
         for it in range(MAX_NEWTON):
+            cert = self._exact(cert, w, penalty, alpha, tol_abs)
             if cert.gap <= tol_abs or epochs >= max_iter:
                 break
             mu = self.datafit.mean(self.eta)
@@ -300,7 +301,17 @@ class GLMProblem:
             else:
                 self.eta = self._Xw(w) + self.b
             cert = self.certificate(w, penalty, alpha)
-        return cert, epochs
+        return self._exact(cert, w, penalty, alpha, tol_abs), epochs
+
+    def _exact(self, cert, w, penalty, alpha, tol_abs):
+        """A point is accepted only on the certificate of the exact ``η = Xw + b``: when
+        ``cert`` passes on an incrementally updated η, η is recomputed (non-zero columns
+        only) and the certificate with it."""
+        if cert.gap <= tol_abs and self._n_incr:
+            self.eta = self._Xw(w) + self.b
+            self._n_incr = 0
+            cert = self.certificate(w, penalty, alpha)
+        return cert
 
     def _working_set(self, w, penalty, alpha, alpha_prev):
         """The columns the Newton model is solved on (None: all), glmnet's way: the
