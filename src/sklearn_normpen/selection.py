@@ -292,8 +292,10 @@ def ols_noise_variance(X, y, sample_weight=None, fit_intercept=True, gram=None):
         import warnings
 
         import scipy.linalg as sla
+
+        from ._threads import single_blas_thread
         try:  # Cholesky when Q is safely positive definite, else least squares
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), single_blas_thread():
                 warnings.simplefilter("error", sla.LinAlgWarning)
                 coef = sla.solve(Q, q, assume_a="pos")
         except (np.linalg.LinAlgError, ValueError, sla.LinAlgWarning):
@@ -413,8 +415,19 @@ def df_elastic_net(X, coefs, alphas, *, l1_ratio, l2_factor=None, sample_weight=
     f = np.ones(p) if l2_factor is None else np.asarray(l2_factor, dtype=np.float64)
     ridge = 1.0 - float(l1_ratio)
     out = np.empty(coefs.shape[1])
-    cache = {}
     E = np.flatnonzero(np.any(coefs != 0, axis=1))
+    from ._threads import single_blas_thread
+    with single_blas_thread():  # k×k eigenproblems: see _threads
+        _df_elastic_net_points(out, X, coefs, alphas, f, ridge, E, sample_weight,
+                               fit_intercept, gram)
+    return out + float(bool(fit_intercept))
+
+
+def _df_elastic_net_points(out, X, coefs, alphas, f, ridge, E, sample_weight,
+                           fit_intercept, gram):
+    """The trace formula at every point into ``out`` (see :func:`df_elastic_net`)."""
+    n = X.shape[0]
+    cache = {}
     if ridge != 0 and E.size:
         if gram is not None:
             GE, scale = np.asarray(gram[0])[np.ix_(E, E)], float(gram[1])
@@ -448,11 +461,10 @@ def df_elastic_net(X, coefs, alphas, *, l1_ratio, l2_factor=None, sample_weight=
             G, fA = val
             M = G + c * np.diag(fA)
             out[k] = float(np.trace(np.linalg.lstsq(M, G, rcond=None)[0]))
-    return out + float(bool(fit_intercept))
 
 
 def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=False,
-                   scale=None):
+                   scale=None, gram=None):
     """(Sparse-)group lasso degrees of freedom (Yuan & Lin 2006)::
 
         df = Σ_g 1{w_g ≠ 0} + Σ_g (‖w_g‖ / ‖w_g^{LS}‖)(|A_g| - 1)  (+1 intercept)
@@ -478,6 +490,10 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
     scale : array-like of shape (n_features,), default=None
         Scale on which the norms are taken (the column standard deviations under
         ``standardize``: the penalty's scale); default 1.
+    gram : tuple (Q, q, x_mean, y_mean), default=None
+        The centred weighted Gram ``Q = XᵀSX``, ``q = XᵀSy`` (centred with an intercept;
+        weights of any scale) and the weighted means, when already computed: no pass over
+        the rows.
 
     Returns
     -------
@@ -488,40 +504,57 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
     label = np.full(p, -1)
     for g, idx in enumerate(groups):
         label[np.asarray(idx, dtype=np.intp)] = g
+    n_groups = len(groups)
     sc = np.ones(p) if scale is None else np.asarray(scale, dtype=np.float64)
     # least squares on each active set from the union's Gram (formed once), Cholesky
     # extended along the path: see sklearn_normpen._relaxed.ActiveSetLS
-    from ._design import Design
     from ._relaxed import ActiveSetLS
+    from ._threads import single_blas_thread
 
-    class _Rows:  # the problem protocol ActiveSetLS reads: the Design of the rows
-        mode = None
+    if gram is not None:
+        from types import SimpleNamespace  # the covariance-mode problem protocol
+        Q, q, x_mean, y_mean = gram
+        rows = SimpleNamespace(mode="gram", Q64=Q, q64=q, x_mean=x_mean, y_mean=y_mean,
+                               fit_intercept=bool(fit_intercept))
+    else:
+        from ._design import Design
 
-        def __init__(self, design):
-            self.design, self.fit_intercept = design, design.fit_intercept
+        class _Rows:  # the problem protocol ActiveSetLS reads: the Design of the rows
+            mode = None
 
-    sw = None if sample_weight is None else np.asarray(sample_weight)
-    refit = ActiveSetLS(_Rows(Design(X, np.asarray(y), sw, fit_intercept)))
+            def __init__(self, design):
+                self.design, self.fit_intercept = design, design.fit_intercept
+
+        sw = None if sample_weight is None else np.asarray(sample_weight)
+        rows = _Rows(Design(X, np.asarray(y), sw, fit_intercept))
+    refit = ActiveSetLS(rows)
     refit.singular_solutions = False  # a rank-deficient set only needs detecting
     refit.prepare(np.flatnonzero(np.any(coefs != 0, axis=1)))
     out = np.empty(coefs.shape[1])
-    for k in range(coefs.shape[1]):
-        w = coefs[:, k]
-        A = np.flatnonzero(w)
-        if A.size == 0:
-            out[k] = 0.0
-            continue
-        ls, _ = refit.fit(A)
-        if refit.is_singular(A):
-            out[k] = np.nan  # w^LS is not unique: the formula does not apply
-            continue
-        df = float(np.sum(label[A] < 0))  # ungrouped (unpenalised) features
-        for g in np.unique(label[A][label[A] >= 0]):
-            in_g = label[A] == g
-            num = np.linalg.norm(w[A][in_g] * sc[A][in_g])
-            den = np.linalg.norm(ls[in_g] * sc[A][in_g])
-            df += 1.0 + (num / den if den > 0 else 1.0) * (in_g.sum() - 1)
-        out[k] = df
+    with single_blas_thread():  # k×k factorisations: see _threads
+        for k in range(coefs.shape[1]):
+            w = coefs[:, k]
+            A = np.flatnonzero(w)
+            if A.size == 0:
+                out[k] = 0.0
+                continue
+            ls, _ = refit.fit(A)
+            if refit.is_singular(A):
+                out[k] = np.nan  # w^LS is not unique: the formula does not apply
+                continue
+            lab = label[A]
+            grouped = lab >= 0
+            gl = lab[grouped]
+            # per group: squared norms of w_g and w_g^LS (scaled), active count
+            num = np.sqrt(np.bincount(gl, (w[A][grouped] * sc[A][grouped]) ** 2,
+                                      minlength=n_groups))
+            den = np.sqrt(np.bincount(gl, (ls[grouped] * sc[A][grouped]) ** 2,
+                                      minlength=n_groups))
+            cnt = np.bincount(gl, minlength=n_groups)
+            on = cnt > 0
+            ratio = np.divide(num[on], den[on], out=np.ones(int(on.sum())),
+                              where=den[on] > 0)
+            out[k] = float(np.sum(~grouped)) + float(np.sum(1.0 + ratio * (cnt[on] - 1)))
     return out + float(bool(fit_intercept))
 
 
