@@ -124,3 +124,46 @@ def test_single_blas_thread_restores_the_pool():
     after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
     assert all(t == 1 for t in inside)
     assert after == before
+
+
+def _direct_df(X, coefs, alphas, rho, f, fit_intercept):
+    """tr(X_A (X_AᵀX_A + n·α(1-ρ)·F_A)⁻¹ X_Aᵀ) per point, by a dense solve (unit weights)."""
+    n = X.shape[0]
+    Xc = X - X.mean(0) if fit_intercept else X
+    out = []
+    for k, a in enumerate(alphas):
+        A = np.flatnonzero(coefs[:, k])
+        if A.size == 0:
+            out.append(0.0 + fit_intercept)
+            continue
+        XA = Xc[:, A]
+        M = XA.T @ XA + n * a * (1 - rho) * np.diag(f[A])
+        out.append(np.trace(XA @ np.linalg.solve(M, XA.T)) + fit_intercept)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("n, p", [(40, 30), (15, 60)])
+def test_df_elastic_net_incremental_sets_equal_direct_traces(n, p):
+    # active sets that grow, shrink, swap and exceed n (singular G_A): the base-and-border
+    # updates of _RidgeTrace against a dense solve at every point
+    from sklearn_normpen.selection import df_elastic_net
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((n, p)) * rng.uniform(0.2, 5, p) + 2.0
+    K = 60
+    coefs = np.zeros((p, K))
+    active = set()
+    for k in range(K):
+        for _ in range(rng.integers(0, 4)):
+            active.add(int(rng.integers(p)))
+        if active and rng.random() < 0.4:
+            for j in rng.choice(sorted(active), size=min(len(active), rng.integers(1, 3)),
+                                replace=False):
+                active.discard(int(j))
+        coefs[sorted(active), k] = rng.standard_normal(len(active))
+    alphas = np.geomspace(5.0, 1e-3, K)
+    f = rng.uniform(0.5, 2.0, p)
+    got = df_elastic_net(X, coefs, alphas, l1_ratio=0.4, l2_factor=f, fit_intercept=True)
+    np.testing.assert_allclose(got, _direct_df(X, coefs, alphas, 0.4, f, True),
+                               rtol=1e-9, atol=1e-10)
+    if p > n:
+        assert max((coefs != 0).sum(0)) > n  # singular G_A on the way
