@@ -167,3 +167,12 @@ def test_df_elastic_net_incremental_sets_equal_direct_traces(n, p):
                                rtol=1e-9, atol=1e-10)
     if p > n:
         assert max((coefs != 0).sum(0)) > n  # singular G_A on the way
+
+
+def test_df_elastic_net_zero_alpha_is_the_rank():
+    from sklearn_normpen.selection import df_elastic_net
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((30, 6))
+    coefs = np.array([[1.0, 0, 2, 0, 0, 3], [1.0, 1, 1, 1, 1, 1]]).T
+    got = df_elastic_net(X, coefs, [0.0, 0.0], l1_ratio=0.5, fit_intercept=True)
+    np.testing.assert_allclose(got, [4.0, 7.0], rtol=1e-12)

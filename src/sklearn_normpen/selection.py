@@ -494,6 +494,10 @@ class _RidgeTrace:
         self.W = {}  # column j of Vᵀ G_A,j, for j outside A, filled on first use
 
     def df(self, S, c):
+        if not c > 0:  # no shift (alpha = 0): the plain eigen form, as documented
+            ev = np.clip(np.linalg.eigvalsh(self.G[np.ix_(S, S)]), 0, None)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return float(np.sum(ev / (ev + c)))
         key = S.tobytes()
         if key != getattr(self, "_key", None):  # consecutive points often share a set
             self._key, self._parts = key, self._split(S)
@@ -606,7 +610,10 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
         rows = _Rows(Design(X, np.asarray(y), sw, fit_intercept))
     refit = ActiveSetLS(rows)
     refit.singular_solutions = False  # a rank-deficient set only needs detecting
-    refit.prepare(np.flatnonzero(np.any(coefs != 0, axis=1)))
+    # sets of more than n - fit_intercept features are singular for sure (NaN without a
+    # factorisation): their features need no Gram
+    small = (coefs != 0).sum(axis=0) <= X.shape[0] - int(bool(fit_intercept))
+    refit.prepare(np.flatnonzero(np.any(coefs[:, small] != 0, axis=1)))
     out = np.empty(coefs.shape[1])
     with single_blas_thread():  # k×k factorisations: see _threads
         for k in range(coefs.shape[1]):
