@@ -612,7 +612,8 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
     refit.singular_solutions = False  # a rank-deficient set only needs detecting
     # sets of more than n - fit_intercept features are singular for sure (NaN without a
     # factorisation): their features need no Gram
-    small = (coefs != 0).sum(axis=0) <= X.shape[0] - int(bool(fit_intercept))
+    max_rank = X.shape[0] - int(bool(fit_intercept))
+    small = (coefs != 0).sum(axis=0) <= max_rank
     refit.prepare(np.flatnonzero(np.any(coefs[:, small] != 0, axis=1)))
     out = np.empty(coefs.shape[1])
     with single_blas_thread():  # k×k factorisations: see _threads
@@ -621,6 +622,9 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
             A = np.flatnonzero(w)
             if A.size == 0:
                 out[k] = 0.0
+                continue
+            if A.size > max_rank:
+                out[k] = np.nan  # more columns than rows: w^LS is not unique
                 continue
             ls, _ = refit.fit(A)
             if refit.is_singular(A):
