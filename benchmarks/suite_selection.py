@@ -10,13 +10,14 @@ Each case's bold runner is the **baseline** the issue states its target against,
 `time / ours` is the cost multiple of the other rows: `ElasticNetIC` (AIC, the
 least-squares noise variance when n > p, the profile likelihood when p > n) against one
 full-data `enet_path` with an intercept on the same default 100-alpha grid (target <= 1.2),
-`GroupLassoIC` likewise against `group_lasso_path` (groups of 5 consecutive features);
+`GroupLassoIC` likewise against `group_lasso_path` (groups of 5 consecutive features;
+both `standardize=False`, the same path);
 `StabilitySelection` (100 complementary-pair halves, its default 50-alpha grid
 [alpha_max, 0.05·alpha_max]) against one full-data path on that grid and against one
 default full-data path (100 alphas down to 1e-3·alpha_max) (target < 30);
 `ElasticNetPathCV(relax=True)` (relax_gamma grid 0, .25, .5, .75, 1) against the same CV without
 relaxation (target <= 2). Gaussian design, 10 true features, SNR about 3, tol=1e-4,
-n_jobs=1.
+n_jobs=1 (the headline), plus one StabilitySelection row with n_jobs=2 (loky, 2 cores).
 """
 
 
@@ -62,12 +63,15 @@ def _gic(d):
     from sklearn_normpen import GroupLassoIC
     n, p = d["X"].shape
     nv = None if n > p + 1 else "profile"
-    return GroupLassoIC(groups=_groups(p), noise_variance=nv).fit(d["X"], d["y"])
+    return GroupLassoIC(groups=_groups(p), noise_variance=nv, standardize=False).fit(d["X"],
+                                                                                  d["y"])
 
 
-def _stability(d):
-    from sklearn_normpen import StabilitySelection
-    return StabilitySelection(random_state=0).fit(d["X"], d["y"])
+def _stability(n_jobs=1):
+    def run(d):
+        from sklearn_normpen import StabilitySelection
+        return StabilitySelection(random_state=0, n_jobs=n_jobs).fit(d["X"], d["y"])
+    return run
 
 
 def _cv(relax):
@@ -97,12 +101,13 @@ def cases(quick=False):
         name=f"stability n={n} p={p} B=100", make_data=_make(n, p),
         runners=[harness.Runner("baseline: one path (50 alphas, eps=0.05)",
                                 _path(1.0, 50, 0.05), ours=True),
-                 harness.Runner("StabilitySelection", _stability)]))
+                 harness.Runner("StabilitySelection", _stability()),
+                 harness.Runner("StabilitySelection n_jobs=2", _stability(2))]))
     out.append(harness.Case(
         name=f"stability n={n} p={p} B=100 vs default path", make_data=_make(n, p),
         runners=[harness.Runner("baseline: one default path (100 alphas, eps=1e-3)",
                                 _path(1.0), ours=True),
-                 harness.Runner("StabilitySelection", _stability)]))
+                 harness.Runner("StabilitySelection", _stability())]))
     for n, p in [(2000 // s, 200 // s), (500 // s, 2000 // s)]:
         out.append(harness.Case(
             name=f"relaxed CV n={n} p={p}", make_data=_make(n, p),

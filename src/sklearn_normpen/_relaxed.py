@@ -12,6 +12,8 @@ the minimum-norm solution.
 """
 import numpy as np
 
+from ._threads import single_blas_thread
+
 
 def _check_gammas(gamma):
     """The gamma grid, validated, sorted decreasing, with 1 (the path itself) included."""
@@ -87,18 +89,22 @@ class ActiveSetLS:
         if A.size == 0:
             w = np.zeros(0)
         else:
-            if not np.all(np.isin(A, self._E)):
+            pos = np.searchsorted(self._E, A)
+            if np.any(pos >= self._E.size) or np.any(self._E[np.minimum(
+                    pos, self._E.size - 1)] != A):  # a feature outside the prepared union
                 self.prepare(A)
             w = self._normal_equations(np.searchsorted(self._E, A))
         b = float(self.y_mean - np.asarray(self.x_mean)[A] @ w) if pb.fit_intercept else 0.0
         return w, b
 
     def _normal_equations(self, idx):
-        from scipy.linalg import solve_triangular
+        from scipy.linalg.lapack import dpotrs
         q = self._qE
         if idx.size > self._max_rank():        # more columns than rows: singular for sure
             return self._min_norm(idx)
-        have = np.isin(idx, self._order)
+        in_order = np.zeros(self._E.size, dtype=bool)
+        in_order[self._order] = True
+        have = in_order[idx]
         if have.sum() == self._order.size:     # the previous set plus new features
             order = np.concatenate([self._order, idx[~have]])
             L = self._extend(self._L, self._order, idx[~have])
@@ -108,10 +114,12 @@ class ActiveSetLS:
         if L is None:                          # singular: minimum-norm least squares
             return self._min_norm(idx)
         self._order, self._L = order, L
-        z = solve_triangular(L, q[order], lower=True)
-        w_order = solve_triangular(L.T, z, lower=False)
-        pos = {j: k for k, j in enumerate(order)}
-        return w_order[[pos[j] for j in idx]]
+        w_order, info = dpotrs(L, q[order], lower=1)  # the two triangular solves
+        if info != 0:
+            raise ValueError(f"dpotrs failed (info={info}).")
+        rank = np.empty(self._E.size, dtype=np.intp)
+        rank[order] = np.arange(order.size)
+        return w_order[rank[idx]]
 
     def _max_rank(self):
         pb = self.problem
@@ -138,14 +146,19 @@ class ActiveSetLS:
     def _extend(self, L, old, new):
         """Cholesky factor of ``Q[old+new, old+new]`` from that of ``Q[old, old]``; None
         when the new block is not safely positive definite."""
-        from scipy.linalg import solve_triangular
+        from scipy.linalg.lapack import dtrtrs
         if new.size == 0:
             return L
         Q = self._QE
-        B = Q[np.ix_(old, new)]
         C = Q[np.ix_(new, new)]
-        L21 = solve_triangular(L, B, lower=True).T if old.size else np.zeros((new.size, 0))
-        S = C - L21 @ L21.T
+        if old.size:
+            L21, info = dtrtrs(L, Q[np.ix_(old, new)], lower=1)
+            if info != 0:
+                return None
+            L21 = L21.T
+            S = C - L21 @ L21.T
+        else:
+            L21, S = np.zeros((new.size, 0)), C
         try:
             L22 = np.linalg.cholesky(S)
         except np.linalg.LinAlgError:
@@ -196,11 +209,12 @@ def ls_path(problem, coefs, refit=None):
     refit.prepare(np.flatnonzero(np.any(coefs != 0, axis=1)))
     W0 = np.zeros((p, K))
     b0 = np.empty(K)
-    for k in range(K):
-        A = np.flatnonzero(coefs[:, k])
-        w, b = refit.fit(A)
-        W0[A, k] = w
-        b0[k] = b
+    with single_blas_thread():  # k×k factorisations: see _threads
+        for k in range(K):
+            A = np.flatnonzero(coefs[:, k])
+            w, b = refit.fit(A)
+            W0[A, k] = w
+            b0[k] = b
     return W0, b0
 
 

@@ -11,9 +11,11 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._compat import Interval, StrOptions, _fit_context
+from ._design import centred_gram
 from ._grid import make_grid
 from ._path import compute_path, warn_unconverged
 from ._progress import log_path, with_progress
+from ._threads import single_blas_thread
 from ._validation import (validate_alphas, validate_array_params, validate_penalty_factor,
                           validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
@@ -67,16 +69,20 @@ def _gram_rss(problem, coefs, X, fw):
     """``RSS`` of every path point from the covariance-mode Gram, ``yᵀSy - 2wᵀq + wᵀQw``
     on the centred data (no pass over the rows), rescaled from the solver's weights to
     the frequency weights; None outside covariance mode or where the subtraction would
-    cancel (a point fitting to within 1e-6 of ``yᵀSy``: then the rows are used)."""
-    if problem is None or getattr(problem, "mode", None) != "gram":
+    cancel (a point fitting to within 1e-6 of ``yᵀSy``: then the rows are used).
+    ``problem``: a covariance-mode problem or the tuple ``(Q, q, yᵀSy, Σs)``."""
+    if isinstance(problem, tuple):
+        Q, q, yy, N = problem
+    elif problem is None or getattr(problem, "mode", None) != "gram":
         return None
+    else:
+        Q, q, yy, N = problem.Q64, problem.q64, problem.yy, problem.N
     W = np.asarray(coefs, dtype=np.float64)
-    Q, q, yy = problem.Q64, problem.q64, problem.yy
     rss = yy - 2 * (q @ W) + np.einsum("jk,jk->k", W, Q @ W)
     if not np.all(rss > 1e-6 * yy):
         return None
     total = X.shape[0] if fw is None else float(np.sum(fw))
-    return rss * (total / problem.N)
+    return rss * (total / N)
 
 
 class _ICMixin:
@@ -362,10 +368,18 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
         sw = validate_sample_weight(sample_weight, X)
         fw = _frequency_weights(sample_weight, X)
         _check_l1_ratio(self.l1_ratio)
-        sigma2 = self._noise_variance(X, y, fw)
         structure, problem = _prepare(X, y, sw, self.groups, self.group_weights,
                                       self.fit_intercept, self.standardize,
                                       getattr(self, "feature_names_in_", None))
+        # p <= n: the centred Gram (one n·p² product) serves the least-squares σ², every
+        # active-set refit of the df and the RSS path, with no other pass over the rows
+        stats = None
+        if X.shape[1] <= X.shape[0]:
+            with single_blas_thread():  # p² outputs: one thread is not the bottleneck
+                Q, q, yy, N, _ = centred_gram(problem.design.gram_stats(),
+                                              self.fit_intercept)
+            stats = (Q, q, yy, N)
+        sigma2 = self._noise_variance(X, y, fw, stats)  # before the path: fails early
         pen = problem.penalty(self.l1_ratio)
         grid = make_grid(self.alphas,
                          lambda: _group_alpha_max(problem, pen, self.tol, self.max_iter),
@@ -377,9 +391,11 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
         inv = np.asarray(problem.inv_scale, dtype=np.float64)
         scale = np.where(inv > 0, 1 / np.where(inv > 0, inv, 1), 0) if self.standardize \
             else None
+        d = problem.design
         df = df_group_lasso(X, y, path.coefs, structure.groups, sample_weight=sw,
-                            fit_intercept=self.fit_intercept, scale=scale)
-        self._choose(X, y, fw, path, df, df_lasso(path.coefs), sigma2)
+                            fit_intercept=self.fit_intercept, scale=scale,
+                            gram=None if stats is None else (Q, q, d.x_mean, d.y_mean))
+        self._choose(X, y, fw, path, df, df_lasso(path.coefs), sigma2, problem=stats)
         self.groups_ = structure.groups
         self.group_labels_ = structure.labels
         self.group_norms_ = _group_norms(self.coef_, structure)

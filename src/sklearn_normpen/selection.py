@@ -292,8 +292,10 @@ def ols_noise_variance(X, y, sample_weight=None, fit_intercept=True, gram=None):
         import warnings
 
         import scipy.linalg as sla
+
+        from ._threads import single_blas_thread
         try:  # Cholesky when Q is safely positive definite, else least squares
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), single_blas_thread():
                 warnings.simplefilter("error", sla.LinAlgWarning)
                 coef = sla.solve(Q, q, assume_a="pos")
         except (np.linalg.LinAlgError, ValueError, sla.LinAlgWarning):
@@ -413,46 +415,137 @@ def df_elastic_net(X, coefs, alphas, *, l1_ratio, l2_factor=None, sample_weight=
     f = np.ones(p) if l2_factor is None else np.asarray(l2_factor, dtype=np.float64)
     ridge = 1.0 - float(l1_ratio)
     out = np.empty(coefs.shape[1])
-    cache = {}
     E = np.flatnonzero(np.any(coefs != 0, axis=1))
-    if ridge != 0 and E.size:
-        if gram is not None:
-            GE, scale = np.asarray(gram[0])[np.ix_(E, E)], float(gram[1])
-        else:
-            XE, _ = _centred_weighted(X, np.zeros(n), sample_weight, fit_intercept, cols=E)
-            GE, scale = XE.T @ XE, float(n)
+    from ._threads import single_blas_thread
+    with single_blas_thread():  # k×k eigenproblems: see _threads
+        _df_elastic_net_points(out, X, coefs, alphas, f, ridge, E, sample_weight,
+                               fit_intercept, gram)
+    return out + float(bool(fit_intercept))
+
+
+def _df_elastic_net_points(out, X, coefs, alphas, f, ridge, E, sample_weight,
+                           fit_intercept, gram):
+    """The trace formula at every point into ``out`` (see :func:`df_elastic_net`)."""
+    n = X.shape[0]
+    if ridge == 0 or E.size == 0:
+        out[:] = (coefs != 0).sum(axis=0)
+        return
+    if gram is not None:
+        GE, scale = np.asarray(gram[0])[np.ix_(E, E)], float(gram[1])
+    else:
+        XE, _ = _centred_weighted(X, np.zeros(n), sample_weight, fit_intercept, cols=E)
+        GE, scale = XE.T @ XE, float(n)
+    fE = f[E]
+    if np.all(fE > 0):
+        # tr(G_A (G_A + c F_A)⁻¹) = tr(G̃_A (G̃_A + c I)⁻¹), G̃ = F^{-1/2} G F^{-1/2}
+        r = 1 / np.sqrt(fE)
+        trace = _RidgeTrace(GE * r[:, None] * r[None, :])
+        for k in range(coefs.shape[1]):
+            A = np.flatnonzero(coefs[E, k])  # positions in E
+            c = scale * alphas[k] * ridge
+            out[k] = 0.0 if A.size == 0 else trace.df(A, c)
+        return
+    cache = {}  # a zero l2 factor: no eigen form, one solve per point
     for k in range(coefs.shape[1]):
         A = np.flatnonzero(coefs[:, k])
         if A.size == 0:
             out[k] = 0.0
             continue
-        if ridge == 0:
-            out[k] = A.size
-            continue
         key = A.tobytes()
         if key not in cache:
             ia = np.searchsorted(E, A)
-            G = GE[np.ix_(ia, ia)]
-            fA = f[A]
-            if np.all(fA > 0):
-                r = 1 / np.sqrt(fA)
-                ev = np.clip(np.linalg.eigvalsh(G * r[:, None] * r[None, :]), 0, None)
-                cache[key] = ("eig", ev)
+            cache[key] = (GE[np.ix_(ia, ia)], f[A])
+        G, fA = cache[key]
+        M = G + scale * alphas[k] * ridge * np.diag(fA)
+        out[k] = float(np.trace(np.linalg.lstsq(M, G, rcond=None)[0]))
+
+
+class _RidgeTrace:
+    """``df(S, c) = tr(G_S (G_S + cI)⁻¹) = |S| - c·tr((G_S + cI)⁻¹)`` for index sets ``S``
+    of a PSD matrix ``G`` and shifts ``c > 0``, along a path of slowly changing sets.
+
+    One eigendecomposition ``G_A = V diag(λ) Vᵀ`` of a *base* set ``A`` serves every
+    ``S = (A ∖ R) ∪ N`` and every ``c``: with ``M = G_T + cI`` on ``T = A ∪ N`` (block
+    inverse: ``P = G_A + cI = V diag(d⁻¹) Vᵀ``, ``W = Vᵀ G_AN``, Schur complement
+    ``Σ = G_NN + cI - Wᵀ diag(d) W``) ::
+
+        tr(M⁻¹) = Σ d + tr(Σ⁻¹ Wᵀ diag(d²) W) + tr(Σ⁻¹)
+
+    and dropping ``R`` (the inverse of a principal submatrix, ``X = M⁻¹``)::
+
+        tr((M_SS)⁻¹) = tr(X) - tr(X_RR⁻¹ (X²)_RR)
+
+    with ``X_RR`` and ``(X²)_RR`` formed from ``V_R``, ``W`` and ``Σ⁻¹`` (r×r products):
+    ``O(k(m + r)² + k²·m_new)`` per point instead of ``O(|S|³)``. The base is refreshed
+    (one ``eigh``) when ``m + r`` passes half of it. Exact algebra: the same value as
+    an eigendecomposition of each ``G_S`` (to rounding).
+    """
+
+    def __init__(self, G):
+        self.G = G
+        self.A = None
+
+    def _rebase(self, S):
+        lam, V = np.linalg.eigh(self.G[np.ix_(S, S)])
+        self.A, self.lam, self.V = S, np.clip(lam, 0, None), V
+        self.pos = np.full(self.G.shape[0], -1)
+        self.pos[S] = np.arange(S.size)
+        self.in_A = self.pos >= 0
+        self.W = {}  # column j of Vᵀ G_A,j, for j outside A, filled on first use
+
+    def df(self, S, c):
+        if not c > 0:  # no shift (alpha = 0): the plain eigen form, as documented
+            ev = np.clip(np.linalg.eigvalsh(self.G[np.ix_(S, S)]), 0, None)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return float(np.sum(ev / (ev + c)))
+        key = S.tobytes()
+        if key != getattr(self, "_key", None):  # consecutive points often share a set
+            self._key, self._parts = key, self._split(S)
+        N, R, W, GNN, VR = self._parts
+        d = 1.0 / (self.lam + c)
+        tr = float(d.sum())
+        if N.size:
+            DW = d[:, None] * W
+            Sinv = np.linalg.inv(GNN + c * np.eye(N.size) - W.T @ DW)
+            tr += float(np.sum(Sinv * (DW.T @ DW))) + float(np.trace(Sinv))
+        if R.size:
+            VRD = VR * d[None, :]                        # rows R of P⁻¹ V
+            XRR = VRD @ VR.T
+            Y = VRD
+            if N.size:
+                TS = (VRD @ W) @ Sinv                    # (P⁻¹ G_AN)_R Σ⁻¹
+                XRR = XRR + TS @ (VRD @ W).T
+                Y = VRD + TS @ DW.T
+                X2 = Y @ Y.T + TS @ TS.T
             else:
-                cache[key] = ("solve", (G, fA))
-        kind, val = cache[key]
-        c = scale * alphas[k] * ridge
-        if kind == "eig":
-            out[k] = float(np.sum(val / (val + c)))
-        else:
-            G, fA = val
-            M = G + c * np.diag(fA)
-            out[k] = float(np.trace(np.linalg.lstsq(M, G, rcond=None)[0]))
-    return out + float(bool(fit_intercept))
+                X2 = Y @ Y.T
+            tr -= float(np.trace(np.linalg.solve(XRR, X2)))
+        return float(S.size - c * tr)
+
+    def _split(self, S):
+        """``(N, R, W, G_NN, V_R)`` of ``S`` against the base (rebased when too far)."""
+        if self.A is None:
+            self._rebase(S)
+        N = S[~self.in_A[S]]
+        keep = np.zeros(self.A.size, dtype=bool)
+        keep[self.pos[S[self.in_A[S]]]] = True
+        R = np.flatnonzero(~keep)                    # base positions dropped
+        if N.size + R.size > max(16, self.A.size // 2):
+            self._rebase(S)
+            N, R = N[:0], R[:0]
+        W = None
+        if N.size:
+            new = [j for j in N if j not in self.W]
+            if new:
+                cols = self.V.T @ self.G[np.ix_(self.A, new)]
+                for i, j in enumerate(new):
+                    self.W[j] = cols[:, i]
+            W = np.column_stack([self.W[j] for j in N])
+        return N, R, W, self.G[np.ix_(N, N)], self.V[R]
 
 
 def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=False,
-                   scale=None):
+                   scale=None, gram=None):
     """(Sparse-)group lasso degrees of freedom (Yuan & Lin 2006)::
 
         df = Σ_g 1{w_g ≠ 0} + Σ_g (‖w_g‖ / ‖w_g^{LS}‖)(|A_g| - 1)  (+1 intercept)
@@ -478,6 +571,10 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
     scale : array-like of shape (n_features,), default=None
         Scale on which the norms are taken (the column standard deviations under
         ``standardize``: the penalty's scale); default 1.
+    gram : tuple (Q, q, x_mean, y_mean), default=None
+        The centred weighted Gram ``Q = XᵀSX``, ``q = XᵀSy`` (centred with an intercept;
+        weights of any scale) and the weighted means, when already computed: no pass over
+        the rows.
 
     Returns
     -------
@@ -488,40 +585,64 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
     label = np.full(p, -1)
     for g, idx in enumerate(groups):
         label[np.asarray(idx, dtype=np.intp)] = g
+    n_groups = len(groups)
     sc = np.ones(p) if scale is None else np.asarray(scale, dtype=np.float64)
     # least squares on each active set from the union's Gram (formed once), Cholesky
     # extended along the path: see sklearn_normpen._relaxed.ActiveSetLS
-    from ._design import Design
     from ._relaxed import ActiveSetLS
+    from ._threads import single_blas_thread
 
-    class _Rows:  # the problem protocol ActiveSetLS reads: the Design of the rows
-        mode = None
+    if gram is not None:
+        from types import SimpleNamespace  # the covariance-mode problem protocol
+        Q, q, x_mean, y_mean = gram
+        rows = SimpleNamespace(mode="gram", Q64=Q, q64=q, x_mean=x_mean, y_mean=y_mean,
+                               fit_intercept=bool(fit_intercept))
+    else:
+        from ._design import Design
 
-        def __init__(self, design):
-            self.design, self.fit_intercept = design, design.fit_intercept
+        class _Rows:  # the problem protocol ActiveSetLS reads: the Design of the rows
+            mode = None
 
-    sw = None if sample_weight is None else np.asarray(sample_weight)
-    refit = ActiveSetLS(_Rows(Design(X, np.asarray(y), sw, fit_intercept)))
+            def __init__(self, design):
+                self.design, self.fit_intercept = design, design.fit_intercept
+
+        sw = None if sample_weight is None else np.asarray(sample_weight)
+        rows = _Rows(Design(X, np.asarray(y), sw, fit_intercept))
+    refit = ActiveSetLS(rows)
     refit.singular_solutions = False  # a rank-deficient set only needs detecting
-    refit.prepare(np.flatnonzero(np.any(coefs != 0, axis=1)))
+    # sets of more than n - fit_intercept features are singular for sure (NaN without a
+    # factorisation): their features need no Gram
+    max_rank = X.shape[0] - int(bool(fit_intercept))
+    small = (coefs != 0).sum(axis=0) <= max_rank
+    refit.prepare(np.flatnonzero(np.any(coefs[:, small] != 0, axis=1)))
     out = np.empty(coefs.shape[1])
-    for k in range(coefs.shape[1]):
-        w = coefs[:, k]
-        A = np.flatnonzero(w)
-        if A.size == 0:
-            out[k] = 0.0
-            continue
-        ls, _ = refit.fit(A)
-        if refit.is_singular(A):
-            out[k] = np.nan  # w^LS is not unique: the formula does not apply
-            continue
-        df = float(np.sum(label[A] < 0))  # ungrouped (unpenalised) features
-        for g in np.unique(label[A][label[A] >= 0]):
-            in_g = label[A] == g
-            num = np.linalg.norm(w[A][in_g] * sc[A][in_g])
-            den = np.linalg.norm(ls[in_g] * sc[A][in_g])
-            df += 1.0 + (num / den if den > 0 else 1.0) * (in_g.sum() - 1)
-        out[k] = df
+    with single_blas_thread():  # k×k factorisations: see _threads
+        for k in range(coefs.shape[1]):
+            w = coefs[:, k]
+            A = np.flatnonzero(w)
+            if A.size == 0:
+                out[k] = 0.0
+                continue
+            if A.size > max_rank:
+                out[k] = np.nan  # more columns than rows: w^LS is not unique
+                continue
+            ls, _ = refit.fit(A)
+            if refit.is_singular(A):
+                out[k] = np.nan  # w^LS is not unique: the formula does not apply
+                continue
+            lab = label[A]
+            grouped = lab >= 0
+            gl = lab[grouped]
+            # per group: squared norms of w_g and w_g^LS (scaled), active count
+            num = np.sqrt(np.bincount(gl, (w[A][grouped] * sc[A][grouped]) ** 2,
+                                      minlength=n_groups))
+            den = np.sqrt(np.bincount(gl, (ls[grouped] * sc[A][grouped]) ** 2,
+                                      minlength=n_groups))
+            cnt = np.bincount(gl, minlength=n_groups)
+            on = cnt > 0
+            ratio = np.divide(num[on], den[on], out=np.ones(int(on.sum())),
+                              where=den[on] > 0)
+            out[k] = float(np.sum(~grouped)) + float(np.sum(1.0 + ratio * (cnt[on] - 1)))
     return out + float(bool(fit_intercept))
 
 

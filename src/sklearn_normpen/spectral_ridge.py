@@ -30,7 +30,7 @@ from ._solvers.spectral import (METHODS, IterativeRidge, check_dense_budget,
 from ._validation import (_as_float_array, validate_alphas, validate_penalty_factor,
                           validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
-from .selection import cv_statistics, select_min_1se
+from .selection import cv_statistics, information_criterion, select_min_1se
 
 
 def _check_alpha_per_target(alpha, n_targets):
@@ -236,6 +236,23 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
         return self._decomp.df(a)
 
 
+def _rss_path(dec, alphas):
+    """``RSS = Σ s_i r_i²`` of every alpha and target from the decomposition, shape (A, T):
+    ``||ys||² - ||Z||²`` (outside the span of U, no alpha fits it) plus
+    ``Σ_j (α / (σ_j² + α))² Z_j²`` (each direction's unfitted share)."""
+    lam = dec.singular_values ** 2
+    Z2 = np.asarray(dec.Z, dtype=np.float64) ** 2                     # (k, T)
+    perp = np.maximum(dec.ys_sq - Z2.sum(axis=0), 0.0)                # (T,)
+    n_fit = dec.n_samples - (0 if dec.sample_weight is None else
+                             int(np.sum(dec.sample_weight == 0)))
+    if dec.rank + int(dec.fit_intercept) >= n_fit:
+        perp[:] = 0.0  # the row space is spanned: exactly zero (as gcv_errors)
+    a = np.asarray(alphas, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        R = np.where(lam[:, None] > 0, a[None, :] / (lam[:, None] + a[None, :]), 1.0)  # (k, A)
+    return perp[None, :] + (R ** 2).T @ Z2
+
+
 def _use_lsqr(X, solver):
     """The iterative route: asked for, or sparse X whose Gram matrix exceeds the budget."""
     if solver == "lsqr":
@@ -264,20 +281,25 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         ``m`` asks for ``m`` values log-spaced from ``100·σ_max²`` down to ``1e-6·σ_max²``
         (``σ_max`` the largest singular value of the centred weighted design), which covers
         effective degrees of freedom from nearly 0 to nearly the rank.
-    cv : None, "gcv", int, cross-validation generator or iterable, default=None
+    cv : None, "gcv", "aic", "bic", int, cross-validation generator or iterable, default=None
         ``None``: exact leave-one-out errors for every alpha from the one decomposition (equal
         to refitting ``n`` times, intercept and centring re-estimated each time).
         ``"gcv"``: generalised cross-validation ``(RSS/Σs) / (1 - tr(H)/n)²`` (Golub, Heath
         & Wahba), with ``tr(H) = df + 1`` with an intercept: a different criterion from
-        leave-one-out (it replaces each leverage by their mean). Otherwise K-fold CV
-        (one decomposition per fold) with the package's fold statistics.
+        leave-one-out (it replaces each leverage by their mean). ``"aic"`` / ``"bic"``:
+        the information criteria of :func:`~sklearn_normpen.selection.information_criterion`
+        in their profile-likelihood form (no noise variance needed),
+        ``n log(RSS/n) + k·tr(H)`` with ``k = 2`` or ``log n``, ``n = Σs`` and
+        ``RSS = Σ s_i r_i²`` (frequency weights). Otherwise K-fold CV (one decomposition
+        per fold) with the package's fold statistics.
     rule : {"min", "1se"}, default="min"
         ``"min"``: the alpha of least mean error. ``"1se"``: the largest alpha (fewest degrees
         of freedom) whose mean error is within one standard error of the minimum. Standard
         errors: K-fold, the weighted fold statistic of :func:`~sklearn_normpen.selection.cv_statistics`;
         leave-one-out, the same formula with every sample a fold of weight ``s_i``
         (``sqrt(Σ s_i (e_i - m)² / Σs / (n - 1))``, the standard error of the mean LOO error).
-        GCV has no standard error: ``rule="1se"`` with ``cv="gcv"`` is an error.
+        GCV and the information criteria have no standard error: ``rule="1se"`` with
+        ``cv="gcv"``, ``"aic"`` or ``"bic"`` is an error.
     alpha_per_target : bool, default=False
         Choose one alpha per target (any ``cv``). Otherwise the error averaged over targets
         chooses one alpha for all.
@@ -304,12 +326,13 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         The chosen alpha (per ``rule``) and the two candidates of the rule; arrays with
         ``alpha_per_target=True`` and 2-D ``y``.
     criterion_ : str
-        "loo", "gcv" or "kfold".
+        "loo", "gcv", "aic", "bic" or "kfold".
     cv_mean_ : ndarray of shape (n_alphas,) or (n_targets, n_alphas)
-        Mean error per alpha: weighted mean squared LOO error, the GCV value, or the K-fold
-        mean. Per target when ``alpha_per_target`` and 2-D ``y``.
+        Mean error per alpha: weighted mean squared LOO error, the GCV value, the AIC / BIC
+        value, or the K-fold mean. Per target when ``alpha_per_target`` and 2-D ``y``
+        (otherwise the mean over targets).
     cv_se_ : ndarray like ``cv_mean_``
-        Its standard error (NaN for GCV, where none is defined).
+        Its standard error (NaN for GCV and the criteria, where none is defined).
     mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_targets, n_alphas, n_folds), or None
         K-fold: held-out MSE per fold. Leave-one-out with ``store_cv_values``: per-sample
         squared errors (samples as folds). None otherwise.
@@ -341,7 +364,7 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
 
     _parameter_constraints = {
         "alphas": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
-        "cv": [None, "cv_object", StrOptions({"gcv"})],
+        "cv": [None, "cv_object", StrOptions({"gcv", "aic", "bic"})],
         "rule": [StrOptions({"min", "1se"})],
         "alpha_per_target": ["boolean"],
         "fit_intercept": ["boolean"],
@@ -381,6 +404,9 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         self : object
         """
         if any_dask(X, y, sample_weight, self.cv):  # GCV / K-fold from fold moments
+            if isinstance(self.cv, str) and self.cv != "gcv":
+                raise ValueError(f"cv={self.cv!r} is not available with dask input yet: use "
+                                 "cv='gcv' or K-fold.")
             return fit_spectral_ridge_cv(self, X, y, sample_weight, groups)
         X, y = validate_Xy(self, X, y, multi_output=True)
         sw = validate_sample_weight(sample_weight, X, rescale=False)
@@ -388,11 +414,12 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         Y = _targets_2d(y)
         n, T = Y.shape
         if isinstance(self.cv, str):
-            criterion = "gcv"
+            criterion = self.cv  # "gcv", "aic" or "bic"
             if self.rule == "1se":
-                raise ValueError("rule='1se' needs a standard error, which GCV does not "
-                                 "define: use cv=None (leave-one-out) or K-fold with "
-                                 "rule='1se', or rule='min' with cv='gcv'.")
+                raise ValueError(f"rule='1se' needs a standard error, which "
+                                 f"{self.cv.upper()} does not define: use cv=None "
+                                 "(leave-one-out) or K-fold with rule='1se', or rule='min' "
+                                 f"with cv={self.cv!r}.")
         elif self.cv is None:
             criterion = "loo"
             if n < 2:
@@ -436,6 +463,12 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         elif criterion == "gcv":
             gcv, _ = gcv_errors(dec, alphas)
             mean = gcv.T if per_target else gcv.mean(axis=1)
+            se = np.full(mean.shape, np.nan)
+        elif criterion in ("aic", "bic"):
+            tr_h = dec.df(alphas) + float(self.fit_intercept)
+            ic = information_criterion(_rss_path(dec, alphas), tr_h[:, None], dec.sw_sum,
+                                       criterion=criterion)          # (A, T)
+            mean = ic.T if per_target else ic.mean(axis=1)
             se = np.full(mean.shape, np.nan)
         else:
             splits = resolve_splits(self.cv, X, y, groups)
