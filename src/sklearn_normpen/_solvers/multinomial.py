@@ -1,0 +1,348 @@
+"""Proximal Newton for the multinomial family (glmnet's ``family="multinomial"``).
+
+Objective (``N = Σs``; ``W`` of shape (n_features, n_classes), ``b`` the K intercepts,
+unpenalised; ``Y`` one-hot)::
+
+    1/N Σ_i s_i [log Σ_k e^{η_ik} - η_{i,y_i}] + alpha·Ω(W),   η_i = Wᵀx_i + b,
+
+``Ω`` the elastic net on every entry (:class:`~sklearn_normpen.penalties.
+ClasswiseElasticNetPenalty`, glmnet's ``type.multinomial="ungrouped"``) or on the rows
+``W_j`` (:class:`~sklearn_normpen.penalties.MultiTaskElasticNetPenalty`, ``"grouped"``).
+
+Each outer step bounds the Hessian of row i, ``diag(p_i) - p_i p_iᵀ``, by ``t_i I`` with
+``t_i = 2 max_k p_ik(1 - p_ik)`` (Gershgorin; floored at 1e-5 as glmnet floors its
+weights): the quadratic model is then a multi-response weighted least-squares problem with
+row weights ``s_i t_i`` and working response ``Z = η + (Y - P)/t``. Grouped: one
+:class:`~sklearn_normpen._solvers.multitask.MultiTaskProblem` solve (block CD, the
+existing kernel); ungrouped: K :class:`~sklearn_normpen._solvers.coordinate_descent.
+EnetProblem` solves, one per class. Both are warm-started, screen with their own strong
+rule and KKT passes, and are solved to a fraction of the outer gap; an Armijo line search
+on the true objective keeps every step a descent.
+
+Certificate (the package's one, :func:`sklearn_normpen._certificate.certificate`, with the
+:class:`~sklearn_normpen.datafits.Multinomial` datafit): the dual direction is
+``R = Y - P`` (rows sum to 0) made feasible for the intercepts (``Σ_i s_i θ_i = 0``) and
+the unpenalised features (``x_jᵀ S Θ = 0``) by the correction ``Δ_i = H_i C ᵀa_i``
+(``H_i`` the row's Hessian, ``a_i`` the row of ``A = [1, X_U]``, ``C`` solving the linear
+constraints): rows of ``Δ`` sum to 0, and ``Δ_ik`` is proportional to ``p_ik``, so
+``y - tθ`` stays in the simplex near the optimum (subtracting column means would not:
+a tiny ``p_ik`` would force ``t`` to 0). The datafit bounds ``t`` to the simplex. The gap
+is valid for any ``(W, b)``; at the optimum ``C = 0``. ``tol`` is relative to the
+intercept-only loss (the entropy of the class shares).
+
+Intercepts are defined up to a common shift: :meth:`MultinomialProblem.to_original` centres
+them (they sum to 0, as glmnet's).
+"""
+import numpy as np
+import scipy.sparse as sp
+
+from .._certificate import CertStats, certificate
+from .._design import Design, _f64_blocks
+from ..datafits import GLMStats, Multinomial
+from ..penalties import ClasswiseElasticNetPenalty, MultiTaskElasticNetPenalty
+from .coordinate_descent import EnetProblem
+from .multitask import MultiTaskProblem
+from .prox_newton import DEV_CHANGE_MIN, DEV_RATIO_MAX, MAX_NEWTON, MIN_POINTS
+
+CURVATURE_FLOOR = 1e-5  # glmnet's floor of the IRLS weights
+
+
+class MultinomialProblem:
+    """One data set (or CV training fold, ``rows``) prepared for repeated multinomial
+    solves (the problem protocol of :mod:`sklearn_normpen._path`).
+
+    Parameters
+    ----------
+    X : ndarray (Fortran) or CSC matrix of shape (n_samples, n_features)
+    codes : ndarray of int of shape (n_samples,)
+        Class indices in ``0 .. n_classes - 1``.
+    n_classes : int
+    sample_weight : ndarray or None
+    fit_intercept : bool
+    grouped : bool
+        The penalty kind the solves expect (see the module docstring).
+    rows : ndarray of int, default=None
+    """
+
+    datafit = Multinomial
+
+    def __init__(self, X, codes, n_classes, sample_weight, fit_intercept, grouped,
+                 rows=None):
+        if sp.issparse(X):
+            X = sp.csc_matrix(X)
+            if not X.has_sorted_indices:
+                X = X.sorted_indices()
+        n_all = X.shape[0]
+        d = Design(X, np.zeros(n_all, dtype=X.dtype), sample_weight, fit_intercept,
+                   rows=rows)
+        codes = np.asarray(codes if rows is None else codes[rows], dtype=np.intp)
+        self.design, self.grouped = d, bool(grouped)
+        self.mode = "sparse" if d.sparse else "dense"
+        self.dtype = np.dtype(d.dtype)
+        self.n_features, self.K = d.p, int(n_classes)
+        self.coef_tail = (self.K,)  # the path stores (p, K, n_alphas), (K, n_alphas)
+        self.fit_intercept, self.N = d.fit_intercept, d.N
+        self.x_std, self.constant = d.x_std, d.constant
+        self.Y = np.zeros((d.n, self.K))
+        self.Y[np.arange(d.n), codes] = 1.0
+        self._lin = Design(d.X, np.zeros(d.n, dtype=d.dtype), d.sw, False)
+        share = (self.Y.sum(axis=0) if d.sw64 is None else d.sw64 @ self.Y) / d.N
+        if np.any(share <= 0):
+            absent = np.flatnonzero(share <= 0)
+            raise ValueError(
+                f"class(es) at index {absent.tolist()} have no sample (or zero total "
+                "sample_weight) in the data being fitted, e.g. a cross-validation training "
+                "fold: the multinomial intercept would be -inf. Use stratified folds "
+                "(the default for an int cv) or fewer folds. (glmnet refuses a class with "
+                "fewer than 2 observations.)")
+        if self.fit_intercept:  # the intercept-only fit: log class shares, centred
+            lp = np.log(share)
+            self._b0 = lp - lp.mean()
+        else:
+            self._b0 = np.zeros(self.K)
+        self._mean = GLMStats(None, None, None, d.sw64, d.N).mean
+        self.saturated_loss = 0.0  # one-hot labels
+        self.null_deviance = max(
+            self._mean(Multinomial.loss(self.Y, np.tile(self._b0, (d.n, 1)))), 0.0)
+        self._null, self._unpen_cache = {}, {}
+        self.b = self._b0.copy()
+        self.eta = np.tile(self.b, (d.n, 1))
+        self._dev_prev, self._n_points = None, 0
+
+    # -- state ----------------------------------------------------------------------------
+    def _XW(self, W):
+        """``X W`` (n, K) in float64 (only the non-zero rows of ``W`` are read)."""
+        W = np.asarray(W, dtype=np.float64)
+        out = np.zeros((self.design.n, self.K))
+        nz = np.flatnonzero(np.any(W != 0, axis=1))
+        if nz.size == 0:
+            return out
+        X = self.design.X
+        if self.design.sparse:
+            return np.asarray(self._lin._sparse64()[:, nz] @ W[nz])
+        if X.dtype == np.float64:
+            return X[:, nz] @ W[nz]
+        for a, b, B in _f64_blocks(X, None, nz):
+            out += B @ W[nz[a:b]]
+        return out
+
+    def start(self, w):
+        """Set the state to ``w`` (intercepts: the null model's); returns the C-ordered
+        (n_features, n_classes) array the solves update in place."""
+        w = np.array(np.broadcast_to(w, (self.n_features, self.K)) if np.ndim(w) < 2
+                     else w, dtype=self.dtype, order="C")
+        self.b = self._b0.copy()
+        self.eta = self._XW(w) + self.b
+        self._dev_prev, self._n_points = None, 0
+        return w
+
+    def to_original(self, w):
+        """``(W, b)``: ``b`` centred to sum to 0 (the softmax is invariant to the shift)."""
+        if not self.fit_intercept:
+            return w, np.zeros(self.K)
+        return w, self.b - self.b.mean()
+
+    def _loss(self, eta):
+        return self._mean(Multinomial.loss(self.Y, eta))
+
+    def _objective(self, eta, w, penalty, alpha):
+        return self._loss(eta) + penalty.value(w, alpha)
+
+    # -- certificate ------------------------------------------------------------------------
+    def _basis(self, U):
+        """Float64 dense ``[1, X_U]`` (the constrained directions), cached."""
+        key = U.tobytes()
+        if key not in self._unpen_cache:
+            d = self.design
+            cols = [np.asarray(d.X[:, U].toarray() if d.sparse else d.X[:, U],
+                               dtype=np.float64)]
+            if self.fit_intercept:
+                cols.insert(0, np.ones((d.n, 1)))
+            self._unpen_cache[key] = np.hstack(cols)
+        return self._unpen_cache[key]
+
+    def _dual_direction(self, R, P, unpenalized):
+        """``R - Δ`` with ``Aᵀ S (R - Δ) = 0`` and ``Δ_i = H_i Cᵀ a_i`` (module docstring)."""
+        U = np.flatnonzero(unpenalized)
+        if not self.fit_intercept and U.size == 0:
+            return R
+        A = self._basis(U)
+        sw = self.design.sw64
+        SA = A if sw is None else sw[:, None] * A
+        m, K = A.shape[1], self.K
+        # M[(l,k),(l',k')] = Σ_i s_i a_il a_il' H_i[k,k'],  H_i = diag(p_i) - p_i p_iᵀ
+        M = -np.einsum("il,im,ik,ij->lkmj", SA, A, P, P, optimize=True)
+        D = np.einsum("il,im,ik->lkm", SA, A, P, optimize=True)
+        idx = np.arange(K)
+        M[:, idx, :, idx] += np.moveaxis(D, 1, 0)
+        rhs = SA.T @ R  # (m, K)
+        C = np.linalg.lstsq(M.reshape(m * K, m * K), rhs.ravel(), rcond=None)[0]
+        V = A @ C.reshape(m, K)
+        return R - P * (V - np.sum(P * V, axis=1, keepdims=True))
+
+    def _grad(self, M):
+        """``Xᵀ S M / N`` (p, columns of M) in float64."""
+        d = self.design
+        if not d.sparse and d.dtype == np.float64:
+            SM = M if d.sw64 is None else d.sw64[:, None] * M
+            return np.asarray(d.X.T @ SM) / self.N
+        return np.column_stack([self._lin.gradient64(np.ascontiguousarray(M[:, k]))
+                                for k in range(M.shape[1])]) / self.N
+
+    def cert_stats(self, w, penalty):
+        """:class:`CertStats` at the current state (float64, package scale)."""
+        P = Multinomial.mean(self.eta)
+        R = self.Y - P
+        Rp = self._dual_direction(R, P, penalty.unpenalized)
+        G = self._grad(np.hstack([R, Rp]))
+        g, gp = np.ascontiguousarray(G[:, :self.K]), np.ascontiguousarray(G[:, self.K:])
+        gp[penalty.unpenalized] = 0.0
+        return CertStats(0.0, 0.0, 0.0, g, None, gp=gp,
+                         glm=GLMStats(self.Y, self.eta, Rp, self.design.sw64, self.N))
+
+    def certificate(self, w, penalty, alpha):
+        return certificate(self.cert_stats(w, penalty), penalty, alpha, w,
+                           datafit=Multinomial)
+
+    # -- solves -------------------------------------------------------------------------------
+    def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev):
+        """Solve the weighted least-squares model at the current state; returns
+        ``(W_new (p, K) float64, b_new (K,), epochs)``."""
+        d = self.design
+        P = Multinomial.mean(self.eta)
+        t = np.maximum(2 * np.max(P * (1 - P), axis=1), CURVATURE_FLOOR)
+        Z = self.eta + (self.Y - P) / t[:, None]
+        sv = t if d.sw64 is None else d.sw64 * t
+        sv = sv.astype(self.dtype)
+        scale = self.N / float(np.sum(sv, dtype=np.float64))  # model → inner objective
+        ap = None if alpha_prev is None else alpha_prev * scale
+        if self.grouped:
+            inner = MultiTaskProblem(d.X, Z.astype(self.dtype), sv, self.fit_intercept)
+            wq = inner.start(w)
+            _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale, max_iter,
+                                alpha_prev=ap)
+            return np.asarray(wq, np.float64), np.asarray(inner.to_original(wq)[1]), int(ep)
+        Wn, bn, epochs = np.empty((self.n_features, self.K)), np.zeros(self.K), 0
+        for k in range(self.K):
+            inner = EnetProblem(Design(d.X, np.ascontiguousarray(Z[:, k], dtype=self.dtype),
+                                       sv, self.fit_intercept), self.mode)
+            wk = inner.start(np.asarray(w)[:, k])
+            _, ep = inner.solve(wk, penalty.feature, alpha * scale,
+                                tol_model * scale / self.K, max(max_iter - epochs, 1),
+                                alpha_prev=ap)
+            epochs += int(ep)
+            Wn[:, k] = wk
+            bn[k] = float(inner.to_original(wk)[1]) if self.fit_intercept else 0.0
+        return Wn, bn, epochs
+
+    def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
+        """Proximal Newton at ``alpha`` from ``w`` (updated in place) until the certificate
+        is at most ``tol_abs``, ``max_iter`` inner epochs are spent, or no step decreases
+        the objective any more. Returns ``(Certificate, epochs)``."""
+        cert = self.certificate(w, penalty, alpha)
+        epochs, shrink, last_decrease = 0, 0.1, np.inf
+        floor = 1e-3 * tol_abs
+        for it in range(MAX_NEWTON):
+            if cert.gap <= tol_abs or epochs >= max_iter:
+                break
+            # inexact Newton: the model solved to a fraction of the outer gap and of the
+            # last decrease (as GLMProblem)
+            tol_model = max(min(shrink * cert.gap, 0.1 * last_decrease), floor)
+            Wq, bq, ep = self._model_step(w, penalty, alpha, tol_model,
+                                          max(max_iter - epochs, 1),
+                                          alpha_prev if it == 0 else None)
+            epochs += ep
+            w64 = np.asarray(w, dtype=np.float64)
+            dW = Wq - w64
+            db = (bq - self.b) if self.fit_intercept else np.zeros(self.K)
+            if not dW.any() and not db.any():
+                if tol_model <= floor:
+                    break
+                shrink *= 1e-3  # the model's start already met its target: ask for more
+                continue
+            deta = self._XW(dW) + db
+            p0 = self._objective(self.eta, w64, penalty, alpha)
+            P = Multinomial.mean(self.eta)
+            slope = self._mean(np.sum((P - self.Y) * deta, axis=1))
+            delta = slope + penalty.value(Wq, alpha) - penalty.value(w64, alpha)
+            rounding = 8 * np.finfo(np.float64).eps * abs(p0)
+            step, accepted = 1.0, False
+            if not delta < -rounding:
+                pt = self._objective(self.eta + deta, Wq, penalty, alpha)
+                accepted = pt <= p0 + rounding
+            else:
+                for _ in range(40):  # Armijo backtracking on the true objective
+                    pt = self._objective(self.eta + step * deta, w64 + step * dW, penalty,
+                                         alpha)
+                    if pt <= p0 + 1e-4 * step * delta:
+                        accepted = True
+                        break
+                    step *= 0.5
+            if not accepted:
+                break
+            last_decrease = max(p0 - pt, rounding)
+            w[:] = w64 + step * dW  # (cast to the working dtype; η from the cast values)
+            self.b = self.b + step * db
+            self.eta = self._XW(w) + self.b
+            cert = self.certificate(w, penalty, alpha)
+        return cert, epochs
+
+    def _null_penalty(self, penalty):
+        """The penalised features held at 0, the unpenalised ones free (same kind)."""
+        U = penalty.unpenalized
+        zero = np.zeros(self.n_features)
+        if self.grouped:
+            return MultiTaskElasticNetPenalty(1.0, zero, excluded=~U)
+        return ClasswiseElasticNetPenalty(1.0, zero, excluded=~U, n_classes=self.K)
+
+    def null_fit(self, penalty, tol_abs, max_iter):
+        """The unpenalised fit (intercepts and unpenalised features) and its projected
+        gradient ``z`` (p, K), from which ``penalty.alpha_max(z)`` is read."""
+        key = penalty.unpenalized.tobytes()
+        if key in self._null:
+            w, b, z = self._null[key]
+            w = self.start(w)
+            self.b = b.copy()
+            self.eta = self._XW(w) + self.b
+            return w, z.copy()
+        w = self.start(np.zeros((self.n_features, self.K)))
+        if penalty.unpenalized.any():
+            self.solve(w, self._null_penalty(penalty), 1.0, tol_abs, max(max_iter, 1000))
+        z = np.asarray(self.cert_stats(w, penalty).gp, dtype=np.float64)
+        self._null[key] = (w.copy(), self.b.copy(), z.copy())
+        self._dev_prev, self._n_points = None, 0
+        return w, z
+
+    def path_stop(self, w):
+        """glmnet's early stop (as :meth:`GLMProblem.path_stop`): a reason once the
+        deviance ratio exceeds 0.999 or its relative change falls below 1e-5 (after at
+        least 5 points), else None."""
+        self._n_points += 1
+        if self.null_deviance <= 0:
+            return None
+        ratio = 1.0 - self._loss(self.eta) / self.null_deviance
+        prev, self._dev_prev = self._dev_prev, ratio
+        if self._n_points < MIN_POINTS:
+            return None
+        if ratio > DEV_RATIO_MAX:
+            return (f"deviance ratio {ratio:.6f} > {DEV_RATIO_MAX} (a (nearly) saturated "
+                    "fit, e.g. separable classes: further alphas only inflate the "
+                    "coefficients)")
+        if prev is not None and ratio - prev < DEV_CHANGE_MIN * ratio:
+            return (f"deviance ratio changed by less than {DEV_CHANGE_MIN:g} relative "
+                    f"({prev:.6f} -> {ratio:.6f})")
+        return None
+
+
+def make_penalty(l1_ratio, pf, standardize, problem, grouped):
+    """The multinomial penalty on the original scale (``standardize``: factors ``f σ`` and
+    ``f σ²``, constant columns excluded, as :func:`sklearn_normpen.elastic_net.
+    _make_penalty`)."""
+    if standardize:
+        s = np.where(problem.constant, 0.0, problem.x_std)
+        a, b, excl = pf * s, pf * s * s, problem.constant
+    else:
+        a, b, excl = pf, pf, None
+    if grouped:
+        return MultiTaskElasticNetPenalty(l1_ratio, a, b, excluded=excl)
+    return ClasswiseElasticNetPenalty(l1_ratio, a, b, excluded=excl, n_classes=problem.K)
