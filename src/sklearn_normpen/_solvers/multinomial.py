@@ -9,15 +9,19 @@ unpenalised; ``Y`` one-hot)::
 ClasswiseElasticNetPenalty`, glmnet's ``type.multinomial="ungrouped"``) or on the rows
 ``W_j`` (:class:`~sklearn_normpen.penalties.MultiTaskElasticNetPenalty`, ``"grouped"``).
 
-Each outer step bounds the Hessian of row i, ``diag(p_i) - p_i p_iᵀ``, by ``t_i I`` with
-``t_i = 2 max_k p_ik(1 - p_ik)`` (Gershgorin; floored at 1e-5 as glmnet floors its
-weights): the quadratic model is then a multi-response weighted least-squares problem with
-row weights ``s_i t_i`` and working response ``Z = η + (Y - P)/t``. Grouped: one
-:class:`~sklearn_normpen._solvers.multitask.MultiTaskProblem` solve (block CD, the
-existing kernel); ungrouped: K :class:`~sklearn_normpen._solvers.coordinate_descent.
-EnetProblem` solves, one per class. Both are warm-started, screen with their own strong
-rule and KKT passes, and are solved to a fraction of the outer gap; an Armijo line search
-on the true objective keeps every step a descent.
+Each outer step replaces the loss by a quadratic model at the current ``η`` whose
+curvature is the diagonal of the row Hessians ``diag(p_i) - p_i p_iᵀ``, floored at 1e-5 as
+glmnet floors its weights: ungrouped, class k gets row weights ``s_i p_ik(1 - p_ik)`` and
+working response ``z_ik = η_ik + (y_ik - p_ik)/(p_ik(1 - p_ik))`` and is one
+:class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` solve (glmnet's per-class
+curvature, the K classes updated together); grouped, the block solver needs one weight per
+row, ``t_i = max_k p_ik(1 - p_ik)``, and the model is one multi-response
+:class:`~sklearn_normpen._solvers.multitask.MultiTaskProblem` solve (block CD, the existing
+kernel) with working response ``Z = η + (Y - P)/t``. Neither model majorizes the loss
+(``2 t_i I`` would, by Gershgorin, at twice the steps): a backtracking (Armijo) line search
+on the true objective makes every accepted step a descent. The models are warm-started,
+screen with their own strong rule and KKT passes, and are solved to a fraction of the outer
+gap.
 
 Certificate (the package's one, :func:`sklearn_normpen._certificate.certificate`, with the
 :class:`~sklearn_normpen.datafits.Multinomial` datafit): the dual direction is
@@ -171,10 +175,13 @@ class MultinomialProblem:
         SA = A if sw is None else sw[:, None] * A
         m, K = A.shape[1], self.K
         # M[(l,k),(l',k')] = Σ_i s_i a_il a_il' H_i[k,k'],  H_i = diag(p_i) - p_i p_iᵀ
-        M = -np.einsum("il,im,ik,ij->lkmj", SA, A, P, P, optimize=True)
-        D = np.einsum("il,im,ik->lkm", SA, A, P, optimize=True)
-        idx = np.arange(K)
-        M[:, idx, :, idx] += np.moveaxis(D, 1, 0)
+        M = np.empty((m, K, m, K))
+        for a in range(m):
+            for c in range(a, m):
+                v = SA[:, a] * A[:, c]
+                vP = v[:, None] * P
+                M[a, :, c, :] = np.diag(vP.sum(axis=0)) - vP.T @ P
+                M[c, :, a, :] = M[a, :, c, :]
         rhs = SA.T @ R  # (m, K)
         C = np.linalg.lstsq(M.reshape(m * K, m * K), rhs.ravel(), rcond=None)[0]
         V = A @ C.reshape(m, K)
@@ -207,29 +214,31 @@ class MultinomialProblem:
     # -- solves -------------------------------------------------------------------------------
     def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev):
         """Solve the weighted least-squares model at the current state; returns
-        ``(W_new (p, K) float64, b_new (K,), epochs)``."""
+        ``(W_new (p, K) float64, b_new (K,), epochs)`` (module docstring)."""
         d = self.design
         P = Multinomial.mean(self.eta)
-        t = np.maximum(2 * np.max(P * (1 - P), axis=1), CURVATURE_FLOOR)
-        Z = self.eta + (self.Y - P) / t[:, None]
-        sv = t if d.sw64 is None else d.sw64 * t
-        sv = sv.astype(self.dtype)
-        scale = self.N / float(np.sum(sv, dtype=np.float64))  # model → inner objective
-        ap = None if alpha_prev is None else alpha_prev * scale
+        V = np.maximum(P * (1 - P), CURVATURE_FLOOR)  # the Hessian's diagonal, floored
         if self.grouped:
+            t = V.max(axis=1)  # one curvature per row: the block solver shares row weights
+            Z = self.eta + (self.Y - P) / t[:, None]
+            sv = (t if d.sw64 is None else d.sw64 * t).astype(self.dtype)
+            scale = self.N / float(np.sum(sv, dtype=np.float64))  # model → inner objective
             inner = MultiTaskProblem(d.X, Z.astype(self.dtype), sv, self.fit_intercept)
             wq = inner.start(w)
             _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale, max_iter,
-                                alpha_prev=ap)
+                                alpha_prev=None if alpha_prev is None else alpha_prev * scale)
             return np.asarray(wq, np.float64), np.asarray(inner.to_original(wq)[1]), int(ep)
+        Z = self.eta + (self.Y - P) / V
         Wn, bn, epochs = np.empty((self.n_features, self.K)), np.zeros(self.K), 0
         for k in range(self.K):
+            sv = (V[:, k] if d.sw64 is None else d.sw64 * V[:, k]).astype(self.dtype)
+            scale = self.N / float(np.sum(sv, dtype=np.float64))
             inner = EnetProblem(Design(d.X, np.ascontiguousarray(Z[:, k], dtype=self.dtype),
                                        sv, self.fit_intercept), self.mode)
             wk = inner.start(np.asarray(w)[:, k])
             _, ep = inner.solve(wk, penalty.feature, alpha * scale,
                                 tol_model * scale / self.K, max(max_iter - epochs, 1),
-                                alpha_prev=ap)
+                                alpha_prev=None if alpha_prev is None else alpha_prev * scale)
             epochs += int(ep)
             Wn[:, k] = wk
             bn[k] = float(inner.to_original(wk)[1]) if self.fit_intercept else 0.0
