@@ -212,12 +212,14 @@ class MultinomialProblem:
                            datafit=Multinomial)
 
     # -- solves -------------------------------------------------------------------------------
-    def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev):
-        """Solve the weighted least-squares model at the current state; returns
-        ``(W_new (p, K) float64, b_new (K,), epochs)`` (module docstring)."""
+    def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev, k=None):
+        """Solve the weighted least-squares model at the current state (module docstring):
+        grouped, all classes at once; ungrouped, class ``k`` alone (the others fixed).
+        Returns ``(W_new (p, K) float64, b_new (K,), epochs)``."""
         d = self.design
         P = Multinomial.mean(self.eta)
         V = np.maximum(P * (1 - P), CURVATURE_FLOOR)  # the Hessian's diagonal, floored
+        ap = (lambda scale: None if alpha_prev is None else alpha_prev * scale)
         if self.grouped:
             t = V.max(axis=1)  # one curvature per row: the block solver shares row weights
             Z = self.eta + (self.Y - P) / t[:, None]
@@ -226,23 +228,59 @@ class MultinomialProblem:
             inner = MultiTaskProblem(d.X, Z.astype(self.dtype), sv, self.fit_intercept)
             wq = inner.start(w)
             _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale, max_iter,
-                                alpha_prev=None if alpha_prev is None else alpha_prev * scale)
+                                alpha_prev=ap(scale))
             return np.asarray(wq, np.float64), np.asarray(inner.to_original(wq)[1]), int(ep)
-        Z = self.eta + (self.Y - P) / V
-        Wn, bn, epochs = np.empty((self.n_features, self.K)), np.zeros(self.K), 0
-        for k in range(self.K):
-            sv = (V[:, k] if d.sw64 is None else d.sw64 * V[:, k]).astype(self.dtype)
-            scale = self.N / float(np.sum(sv, dtype=np.float64))
-            inner = EnetProblem(Design(d.X, np.ascontiguousarray(Z[:, k], dtype=self.dtype),
-                                       sv, self.fit_intercept), self.mode)
-            wk = inner.start(np.asarray(w)[:, k])
-            _, ep = inner.solve(wk, penalty.feature, alpha * scale,
-                                tol_model * scale / self.K, max(max_iter - epochs, 1),
-                                alpha_prev=None if alpha_prev is None else alpha_prev * scale)
-            epochs += int(ep)
-            Wn[:, k] = wk
-            bn[k] = float(inner.to_original(wk)[1]) if self.fit_intercept else 0.0
-        return Wn, bn, epochs
+        # class k with the others fixed: its curvature p_ik(1 - p_ik) is exact (glmnet)
+        z = self.eta[:, k] + (self.Y[:, k] - P[:, k]) / V[:, k]
+        sv = (V[:, k] if d.sw64 is None else d.sw64 * V[:, k]).astype(self.dtype)
+        scale = self.N / float(np.sum(sv, dtype=np.float64))
+        inner = EnetProblem(Design(d.X, np.ascontiguousarray(z, dtype=self.dtype), sv,
+                                   self.fit_intercept), self.mode)
+        wk = inner.start(np.asarray(w)[:, k])
+        _, ep = inner.solve(wk, penalty.feature, alpha * scale, tol_model * scale / self.K,
+                            max_iter, alpha_prev=ap(scale))
+        Wn = np.array(w, dtype=np.float64)
+        Wn[:, k] = wk
+        bn = self.b.copy()
+        if self.fit_intercept:
+            bn[k] = float(inner.to_original(wk)[1])
+        return Wn, bn, int(ep)
+
+    def _line_search(self, w, Wq, bq, penalty, alpha):
+        """Armijo backtracking on the true objective along ``(Wq - w, bq - b)``; updates
+        ``w`` (in place), ``b`` and ``η`` on success. Returns ``(moved, accepted,
+        decrease)``."""
+        w64 = np.asarray(w, dtype=np.float64)
+        dW = Wq - w64
+        db = (bq - self.b) if self.fit_intercept else np.zeros(self.K)
+        if not dW.any() and not db.any():
+            return False, False, 0.0
+        deta = self._XW(dW) + db
+        p0 = self._objective(self.eta, w64, penalty, alpha)
+        P = Multinomial.mean(self.eta)
+        slope = self._mean(np.sum((P - self.Y) * deta, axis=1))
+        delta = slope + penalty.value(Wq, alpha) - penalty.value(w64, alpha)
+        rounding = 8 * np.finfo(np.float64).eps * abs(p0)
+        step, accepted = 1.0, False
+        if not delta < -rounding:
+            # a decrease at rounding level, yet the gap is not: take the full step unless
+            # it visibly increases the objective
+            pt = self._objective(self.eta + deta, Wq, penalty, alpha)
+            accepted = pt <= p0 + rounding
+        else:
+            for _ in range(40):
+                pt = self._objective(self.eta + step * deta, w64 + step * dW, penalty,
+                                     alpha)
+                if pt <= p0 + 1e-4 * step * delta:
+                    accepted = True
+                    break
+                step *= 0.5
+        if not accepted:
+            return True, False, 0.0
+        w[:] = w64 + step * dW  # (cast to the working dtype; η from the cast values)
+        self.b = self.b + step * db
+        self.eta = self._XW(w) + self.b
+        return True, True, max(p0 - pt, rounding)
 
     def _best_shift(self, W, penalty, alpha):
         """``W_j - c_j 1`` with ``c_j`` minimising the row's penalty (glmnet's ``elc``).
@@ -284,51 +322,37 @@ class MultinomialProblem:
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
         """Proximal Newton at ``alpha`` from ``w`` (updated in place) until the certificate
         is at most ``tol_abs``, ``max_iter`` inner epochs are spent, or no step decreases
-        the objective any more. Returns ``(Certificate, epochs)``."""
+        the objective any more. Ungrouped, each outer step visits the K classes in turn
+        (glmnet's order), each with its own model and line search. Returns
+        ``(Certificate, epochs)``."""
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0, 0.1, np.inf
         floor = 1e-3 * tol_abs
+        blocks = [None] if self.grouped else list(range(self.K))
         for it in range(MAX_NEWTON):
             if cert.gap <= tol_abs or epochs >= max_iter:
                 break
-            # inexact Newton: the model solved to a fraction of the outer gap and of the
+            # inexact Newton: the models solved to a fraction of the outer gap and of the
             # last decrease (as GLMProblem)
             tol_model = max(min(shrink * cert.gap, 0.1 * last_decrease), floor)
-            Wq, bq, ep = self._model_step(w, penalty, alpha, tol_model,
-                                          max(max_iter - epochs, 1),
-                                          alpha_prev if it == 0 else None)
-            epochs += ep
-            w64 = np.asarray(w, dtype=np.float64)
-            dW = Wq - w64
-            db = (bq - self.b) if self.fit_intercept else np.zeros(self.K)
-            if not dW.any() and not db.any():
+            moved = accepted = False
+            decrease = 0.0
+            for k in blocks:
+                Wq, bq, ep = self._model_step(w, penalty, alpha, tol_model,
+                                              max(max_iter - epochs, 1),
+                                              alpha_prev if it == 0 else None, k)
+                epochs += ep
+                m, a, dec = self._line_search(w, Wq, bq, penalty, alpha)
+                moved, accepted, decrease = moved or m, accepted or a, decrease + dec
+            if not moved:
                 if tol_model <= floor:
                     break
-                shrink *= 1e-3  # the model's start already met its target: ask for more
+                shrink *= 1e-3  # the models' start already met their target: ask for more
                 continue
-            deta = self._XW(dW) + db
-            p0 = self._objective(self.eta, w64, penalty, alpha)
-            P = Multinomial.mean(self.eta)
-            slope = self._mean(np.sum((P - self.Y) * deta, axis=1))
-            delta = slope + penalty.value(Wq, alpha) - penalty.value(w64, alpha)
-            rounding = 8 * np.finfo(np.float64).eps * abs(p0)
-            step, accepted = 1.0, False
-            if not delta < -rounding:
-                pt = self._objective(self.eta + deta, Wq, penalty, alpha)
-                accepted = pt <= p0 + rounding
-            else:
-                for _ in range(40):  # Armijo backtracking on the true objective
-                    pt = self._objective(self.eta + step * deta, w64 + step * dW, penalty,
-                                         alpha)
-                    if pt <= p0 + 1e-4 * step * delta:
-                        accepted = True
-                        break
-                    step *= 0.5
             if not accepted:
                 break
-            last_decrease = max(p0 - pt, rounding)
-            w[:] = self._best_shift(w64 + step * dW, penalty, alpha)
-            self.b = self.b + step * db
+            last_decrease = decrease
+            w[:] = self._best_shift(np.asarray(w, dtype=np.float64), penalty, alpha)
             self.eta = self._XW(w) + self.b
             cert = self.certificate(w, penalty, alpha)
         return cert, epochs
