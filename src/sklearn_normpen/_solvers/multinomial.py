@@ -35,7 +35,7 @@ is valid for any ``(W, b)``; at the optimum ``C = 0``. ``tol`` is relative to th
 intercept-only loss (the entropy of the class shares).
 
 Intercepts are defined up to a common shift: :meth:`MultinomialProblem.to_original` centres
-them (they sum to 0, as glmnet's).
+them (they sum to 0, as glmnet's), and the K coefficients of each unpenalised feature.
 """
 import numpy as np
 import scipy.sparse as sp
@@ -122,8 +122,8 @@ class MultinomialProblem:
         if nz.size == 0:
             return out
         X = self.design.X
-        if self.design.sparse:
-            return np.asarray(self._lin._sparse64()[:, nz] @ W[nz])
+        if self.design.sparse:  # (slicing CSC columns costs more than the product)
+            return np.asarray(self._lin._sparse64() @ W)
         if X.dtype == np.float64:
             return X[:, nz] @ W[nz]
         for a, b, B in _f64_blocks(X, None, nz):
@@ -141,7 +141,13 @@ class MultinomialProblem:
         return w
 
     def to_original(self, w):
-        """``(W, b)``: ``b`` centred to sum to 0 (the softmax is invariant to the shift)."""
+        """``(W, b)``: ``b`` centred to sum to 0, and so are the rows of the features the
+        last solve left unpenalised (the softmax is invariant to both shifts: loss,
+        penalty and certificate are those of ``w``)."""
+        free = getattr(self, "_free", None)
+        if free is not None and free.any():
+            w = np.array(w)
+            w[free] -= w[free].mean(axis=1, keepdims=True).astype(w.dtype)
         if not self.fit_intercept:
             return w, np.zeros(self.K)
         return w, self.b - self.b.mean()
@@ -293,10 +299,11 @@ class MultinomialProblem:
         breakpoints ``W_jk`` and the stationary point of each interval between them."""
         f = penalty if self.grouped else penalty.feature
         l1, l2 = f._l1_l2(alpha)
+        out = np.array(W, dtype=np.float64)
         rows = ((l1 > 0) | (l2 > 0)) & ~f.excluded & np.isfinite(l1)
         rows &= np.any(W != 0, axis=1)
         if not rows.any():
-            return W
+            return out
         V = W[rows]
         if self.grouped:
             c = V.mean(axis=1)
@@ -314,10 +321,10 @@ class MultinomialProblem:
             diff = V[:, None, :] - cand[:, :, None]
             val = a * np.abs(diff).sum(axis=2) + 0.5 * q * (diff ** 2).sum(axis=2)
             c = cand[np.arange(V.shape[0]), np.argmin(val, axis=1)]
-        out = np.array(W, dtype=np.float64)
-        out[rows] = V - c[:, None]
+        shifted = out.copy()
+        shifted[rows] = V - c[:, None]
         # keep the shift only where it lowers the penalty (rounding could undo a 0 shift)
-        return out if penalty.value(out, alpha) <= penalty.value(W, alpha) else W
+        return shifted if penalty.value(shifted, alpha) <= penalty.value(out, alpha) else out
 
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
         """Proximal Newton at ``alpha`` from ``w`` (updated in place) until the certificate
@@ -325,6 +332,7 @@ class MultinomialProblem:
         the objective any more. Ungrouped, each outer step visits the K classes in turn
         (glmnet's order), each with its own model and line search. Returns
         ``(Certificate, epochs)``."""
+        self._free = penalty.unpenalized
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0, 0.1, np.inf
         floor = 1e-3 * tol_abs
