@@ -117,7 +117,7 @@ class MultinomialProblem:
     def _XW(self, W):
         """``X W`` (n, K) in float64 (only the non-zero rows of ``W`` are read)."""
         W = np.asarray(W, dtype=np.float64)
-        out = np.zeros((self.design.n, self.K))
+        out = np.zeros((self.design.n, W.shape[1]))
         nz = np.flatnonzero(np.any(W != 0, axis=1))
         if nz.size == 0:
             return out
@@ -125,7 +125,7 @@ class MultinomialProblem:
         if self.design.sparse:  # (slicing CSC columns costs more than the product)
             return np.asarray(self._lin._sparse64() @ W)
         if X.dtype == np.float64:
-            return X[:, nz] @ W[nz]
+            return X @ W if 2 * nz.size > X.shape[1] else X[:, nz] @ W[nz]
         for a, b, B in _f64_blocks(X, None, nz):
             out += B @ W[nz[a:b]]
         return out
@@ -261,7 +261,10 @@ class MultinomialProblem:
         db = (bq - self.b) if self.fit_intercept else np.zeros(self.K)
         if not dW.any() and not db.any():
             return False, False, 0.0
-        deta = self._XW(dW) + db
+        cols = np.flatnonzero(np.any(dW != 0, axis=0))  # ungrouped: one class
+        deta = np.tile(db, (self.design.n, 1))
+        if cols.size:
+            deta[:, cols] += self._XW(dW[:, cols])
         p0 = self._objective(self.eta, w64, penalty, alpha)
         P = Multinomial.mean(self.eta)
         slope = self._mean(np.sum((P - self.Y) * deta, axis=1))
@@ -283,9 +286,10 @@ class MultinomialProblem:
                 step *= 0.5
         if not accepted:
             return True, False, 0.0
-        w[:] = w64 + step * dW  # (cast to the working dtype; η from the cast values)
+        w[:] = w64 + step * dW
         self.b = self.b + step * db
-        self.eta = self._XW(w) + self.b
+        # updated, not recomputed: solve() recomputes η from the (cast) w after each sweep
+        self.eta = self.eta + step * deta
         return True, True, max(p0 - pt, rounding)
 
     def _best_shift(self, W, penalty, alpha):
@@ -361,7 +365,7 @@ class MultinomialProblem:
                 break
             last_decrease = decrease
             w[:] = self._best_shift(np.asarray(w, dtype=np.float64), penalty, alpha)
-            self.eta = self._XW(w) + self.b
+            self.eta = self._XW(w) + self.b  # from scratch, from the working-dtype w
             cert = self.certificate(w, penalty, alpha)
         return cert, epochs
 
