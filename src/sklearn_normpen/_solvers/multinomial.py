@@ -351,9 +351,10 @@ class MultinomialProblem:
             decrease = 0.0
             for k in blocks:
                 Wq, bq, ep = self._model_step(w, penalty, alpha, tol_model,
-                                              max(max_iter - epochs, 1),
+                                              max(max_iter - int(epochs), 1),
                                               alpha_prev if it == 0 else None, k)
-                epochs += ep
+                # an epoch is one pass over all p·K coefficients: a class's is 1/K of one
+                epochs += ep / len(blocks)
                 m, a, dec = self._line_search(w, Wq, bq, penalty, alpha)
                 moved, accepted, decrease = moved or m, accepted or a, decrease + dec
             if not moved:
@@ -367,7 +368,7 @@ class MultinomialProblem:
             w[:] = self._best_shift(np.asarray(w, dtype=np.float64), penalty, alpha)
             self.eta = self._XW(w) + self.b  # from scratch, from the working-dtype w
             cert = self.certificate(w, penalty, alpha)
-        return cert, epochs
+        return cert, int(np.ceil(epochs))
 
     def _null_penalty(self, penalty):
         """The penalised features held at 0, the unpenalised ones free (same kind)."""
