@@ -13,13 +13,16 @@ Each outer step replaces the loss by a quadratic model at the current ``η`` who
 curvature is the diagonal of the row Hessians ``diag(p_i) - p_i p_iᵀ``, floored at 1e-5 as
 glmnet floors its weights: ungrouped, class k gets row weights ``s_i p_ik(1 - p_ik)`` and
 working response ``z_ik = η_ik + (y_ik - p_ik)/(p_ik(1 - p_ik))`` and is one
-:class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` solve (glmnet's per-class
-curvature, the K classes updated together); grouped, the block solver needs one weight per
+:class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` solve with the other classes fixed
+(glmnet's scheme: the classes are visited in turn, each with its own line search, and the
+class's curvature is then exact); grouped, the block solver needs one weight per
 row, ``t_i = max_k p_ik(1 - p_ik)``, and the model is one multi-response
 :class:`~sklearn_normpen._solvers.multitask.MultiTaskProblem` solve (block CD, the existing
-kernel) with working response ``Z = η + (Y - P)/t``. Neither model majorizes the loss
-(``2 t_i I`` would, by Gershgorin, at twice the steps): a backtracking (Armijo) line search
-on the true objective makes every accepted step a descent. The models are warm-started,
+kernel) with working response ``Z = η + (Y - P)/t``, which does not majorize the loss
+(``2 t_i I`` would, by Gershgorin, at twice the steps). A backtracking (Armijo) line search
+on the true objective makes every accepted step a descent. After each step every feature's
+K coefficients take their penalty-minimising common shift (glmnet's ``elc``; the loss is
+invariant to it, and the diagonal models barely move along it). The models are warm-started,
 screen with their own strong rule and KKT passes, and are solved to a fraction of the outer
 gap.
 
