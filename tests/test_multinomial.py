@@ -412,3 +412,18 @@ def test_dfmax_counts_features():
     assert cv.path_stop_reason_ == "dfmax"
     act = np.any(cv.coef_path_ != 0, axis=0).sum(axis=0)
     assert act[-1] > 2 and np.all(act[:-1] <= 2)
+
+
+def test_certificate_falls_back_to_a_valid_bound():
+    """When the constraint system cannot be met (a class's probabilities underflow to 0
+    in every row), the dual point falls back to Θ = 0, always feasible: gap = primal."""
+    X, y = _data(n=30, p=3, seed=11)
+    pb = MultinomialProblem(np.asfortranarray(X), y, 3, None, True, False)
+    pen = make_penalty(0.5, np.ones(3), False, pb, False)
+    w = pb.start(np.zeros((3, 3)))
+    pb.b = np.array([0.0, 0.0, -1e4])  # class 2 has probability 0 (underflow) everywhere
+    pb.eta = pb._XW(w) + pb.b
+    cert = pb.certificate(w, pen, 0.01)
+    # P* >= 0 (loss and penalty are), so gap = primal bounds the suboptimality
+    assert np.isfinite(cert.gap) and cert.gap == pytest.approx(cert.primal)
+    assert cert.primal == pytest.approx(_primal(X, y, w, pb.b, 0.01, 0.5))

@@ -194,7 +194,14 @@ class MultinomialProblem:
         rhs = SA.T @ R  # (m, K)
         C = np.linalg.lstsq(M.reshape(m * K, m * K), rhs.ravel(), rcond=None)[0]
         V = A @ C.reshape(m, K)
-        return R - P * (V - np.sum(P * V, axis=1, keepdims=True))
+        Rp = R - P * (V - np.sum(P * V, axis=1, keepdims=True))
+        # the system is singular when a class's probabilities all underflow: then the
+        # constraints may be unmet, and Θ = 0 (always feasible, gap = primal) is the bound
+        # (rounding-level violations, relative to the sums' terms, are accepted)
+        viol = np.abs(SA.T @ Rp)
+        if not np.all(viol <= 1e-8 * (np.abs(SA).T @ np.abs(R)) + 1e-300):
+            return np.zeros_like(R)
+        return Rp
 
     def _grad(self, M):
         """``Xᵀ S M / N`` (p, columns of M) in float64."""
