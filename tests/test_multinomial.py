@@ -427,3 +427,19 @@ def test_certificate_falls_back_to_a_valid_bound():
     # P* >= 0 (loss and penalty are), so gap = primal bounds the suboptimality
     assert np.isfinite(cert.gap) and cert.gap == pytest.approx(cert.primal)
     assert cert.primal == pytest.approx(_primal(X, y, w, pb.b, 0.01, 0.5))
+
+
+def test_path_accessors():
+    X, y = _data(n=90, K=3, seed=12)
+    cv = ElasticNetClassifierPathCV(alphas=10, cv=3, rule="1se").fit(X, y)
+    np.testing.assert_allclose(cv.coef_at("1se"), cv.coef_)
+    np.testing.assert_allclose(cv.intercept_at("1se"), cv.intercept_)
+    np.testing.assert_allclose(cv.predict_at(X, "1se"), cv.decision_function(X))
+    a = cv.alphas_[[2, 5]]
+    C = cv.coef_at(a)
+    assert C.shape == (3, 5, 2)
+    np.testing.assert_allclose(C[..., 1], cv.coef_path_[..., 5])
+    P = cv.predict_at(X, a)
+    assert P.shape == (90, 3, 2)
+    np.testing.assert_allclose(P[..., 0], X @ cv.coef_path_[..., 2].T
+                               + cv.intercept_path_[:, 2], atol=1e-10)

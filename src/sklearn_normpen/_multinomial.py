@@ -198,6 +198,43 @@ class MultinomialPredictMixin:
             return super().predict(X)
         return self.classes_[np.argmax(self.decision_function(X), axis=1)]
 
+    # -- path accessors on the (n_classes, n_features, n_alphas) path (PathCV only) --------
+    def coef_at(self, alpha="min", l1_ratio=None):
+        """Coefficients of the full-data path at ``alpha`` (``"min"``, ``"1se"``, a float
+        or an array; linear interpolation between grid points). With K >= 3 classes:
+        shape (n_classes, n_features) or (n_classes, n_features, n_requested)."""
+        if not self._is_multinomial():
+            return super().coef_at(alpha, l1_ratio)
+        row = self._path_row(l1_ratio)
+        left, right, frac, scalar = self._weights(alpha, row)
+        cp = self._path_arrays(row)[1]
+        out = self._mix(cp[..., left], cp[..., right], frac)
+        return out[..., 0] if scalar else out
+
+    def intercept_at(self, alpha="min", l1_ratio=None):
+        """Intercepts at ``alpha``; with K >= 3 classes shape (n_classes,) or (n_classes,
+        n_requested)."""
+        if not self._is_multinomial():
+            return super().intercept_at(alpha, l1_ratio)
+        row = self._path_row(l1_ratio)
+        left, right, frac, scalar = self._weights(alpha, row)
+        ip = np.asarray(self._path_arrays(row)[2], dtype=np.float64)
+        out = frac * ip[:, left] + (1 - frac) * ip[:, right]
+        return out[:, 0] if scalar else out
+
+    def predict_at(self, X, alpha="min", l1_ratio=None):
+        """Linear predictors at ``alpha``; with K >= 3 classes shape (n_samples, n_classes)
+        or (n_samples, n_classes, n_requested)."""
+        if not self._is_multinomial():
+            return super().predict_at(X, alpha, l1_ratio)
+        X = validate_X_predict(self, X)
+        coef = np.asarray(self.coef_at(alpha, l1_ratio), dtype=X.dtype)
+        b = np.asarray(self.intercept_at(alpha, l1_ratio), dtype=X.dtype)
+        if coef.ndim == 2:
+            return np.asarray(safe_sparse_dot(X, coef.T, dense_output=True)) + b
+        return np.stack([np.asarray(safe_sparse_dot(X, coef[..., m].T, dense_output=True))
+                         + b[:, m] for m in range(coef.shape[-1])], axis=-1)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
