@@ -443,3 +443,24 @@ def test_path_accessors():
     assert P.shape == (90, 3, 2)
     np.testing.assert_allclose(P[..., 0], X @ cv.coef_path_[..., 2].T
                                + cv.intercept_path_[:, 2], atol=1e-10)
+
+
+@pytest.mark.parametrize("multinomial", ["ungrouped", "grouped"])
+def test_offset_column_and_unpenalised_feature(multinomial):
+    """A calendar-year-like offset column changes only the intercepts; an unpenalised
+    feature's K coefficients come back centred (the loss fixes them up to a shift)."""
+    X, y = _data(n=80, p=4, seed=13)
+    Xo = X.copy()
+    Xo[:, 1] += 2000.0
+    pf = np.array([0.0, 1.0, 1.0, 1.0])
+    kw = dict(alpha=0.01, l1_ratio=0.7, tol=1e-12, max_iter=100000, standardize=True,
+              penalty_factor=pf, multinomial=multinomial)
+    a = ElasticNetClassifier(**kw).fit(X, y)
+    b = ElasticNetClassifier(**kw).fit(Xo, y)
+    np.testing.assert_allclose(b.coef_, a.coef_, atol=1e-6)
+    np.testing.assert_allclose(b.decision_function(Xo) - b.intercept_,
+                               a.decision_function(X) - a.intercept_ + 2000 * a.coef_[:, 1],
+                               atol=1e-4)
+    np.testing.assert_allclose(a.coef_[:, 0].sum(), 0, atol=1e-12)
+    assert np.all(a.coef_[:, 0] != 0)
+    assert a.dual_gap_ <= 1e-12 * np.log(3) * 1.5 and b.dual_gap_ <= 1e-12 * np.log(3) * 1.5
