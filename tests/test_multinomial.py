@@ -464,3 +464,18 @@ def test_offset_column_and_unpenalised_feature(multinomial):
     np.testing.assert_allclose(a.coef_[:, 0].sum(), 0, atol=1e-12)
     assert np.all(a.coef_[:, 0] != 0)
     assert a.dual_gap_ <= 1e-12 * np.log(3) * 1.5 and b.dual_gap_ <= 1e-12 * np.log(3) * 1.5
+
+
+def test_n_jobs_pickle_and_grid_search():
+    import pickle
+    from sklearn.model_selection import GridSearchCV
+    X, y = _data(n=90, seed=14)
+    a = ElasticNetClassifierPathCV(alphas=6, cv=3, n_jobs=2).fit(X, y)
+    b = ElasticNetClassifierPathCV(alphas=6, cv=3).fit(X, y)
+    np.testing.assert_array_equal(a.cv_path_, b.cv_path_)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    c = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(c.predict_proba(X), a.predict_proba(X))
+    g = GridSearchCV(ElasticNetClassifier(alpha=0.01),
+                     {"multinomial": ["ungrouped", "grouped"]}, cv=3).fit(X, y)
+    assert g.best_estimator_.coef_.shape == (3, 5)
