@@ -6,6 +6,9 @@ an intercept; scikit-learn gets ``C = 1/(n alpha)``, glmnet ``lambda = alpha``,
 ``alpha = rho``, ``standardize = FALSE``. **quality** = the largest duality gap over the
 returned path, relative to the intercept-only loss, computed for every runner by the same
 certificate (the package's binomial certificate, valid for any coefficients).
+
+The multinomial case (K = 10 classes, ungrouped lasso, glmnet's ``family="multinomial"``)
+is scored the same way by the package's multinomial certificate.
 """
 import os
 import shutil
@@ -351,6 +354,124 @@ def _group_quality(data, out):
     return worst
 
 
+# ---------------------------------------------------------------------------------------
+# Multinomial family (K = 10, ungrouped, l1_ratio = 1): ours, saga, R glmnet
+# ---------------------------------------------------------------------------------------
+
+K_CLASSES = 10
+
+
+def _multi_dense(n, p, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    B = np.zeros((p, K_CLASSES))
+    B[:20] = 0.5 * rng.standard_normal((20, K_CLASSES))
+    eta = X @ B
+    P = np.exp(eta - eta.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    y = (P.cumsum(axis=1) < rng.random((n, 1))).sum(axis=1)
+    return X, np.minimum(y, K_CLASSES - 1)
+
+
+def _multi_problem(X, y):
+    from sklearn_normpen._solvers.multinomial import MultinomialProblem
+    return MultinomialProblem(X, y, K_CLASSES, None, True, False)
+
+
+def _multi_penalty(p):
+    from sklearn_normpen.penalties import ClasswiseElasticNetPenalty
+    return ClasswiseElasticNetPenalty(RHO, np.ones(p), n_classes=K_CLASSES)
+
+
+def _make_multi(n, p, n_alphas=100, eps=1e-3):
+    def make():
+        X, y = _multi_dense(n, p)
+        pb = _multi_problem(X, y)
+        pen = _multi_penalty(p)
+        _, z = pb.null_fit(pen, 1e-10, 1000)
+        grid = pen.alpha_max(z) * np.geomspace(1, eps, n_alphas)
+        return dict(X=X, y=y, alphas=grid)
+    return make
+
+
+def ours_multinomial(data):
+    from sklearn_normpen._path import compute_path
+    X, y = data["X"], data["y"]
+    res = compute_path(_multi_problem(X, y), _multi_penalty(X.shape[1]), data["alphas"],
+                       tol=1e-4, max_iter=1000)
+    return res.coefs, res.intercepts  # (p, K, m), (K, m)
+
+
+def sklearn_saga_multinomial(data):
+    from sklearn.linear_model import LogisticRegression
+    X, y = data["X"], data["y"]
+    n = X.shape[0]
+    clf = LogisticRegression(solver="saga", l1_ratio=RHO, warm_start=True, tol=1e-4,
+                             max_iter=1000)
+    coefs, b = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for a in data["alphas"]:
+            clf.set_params(C=1.0 / (n * a)).fit(X, y)
+            coefs.append(clf.coef_.T.copy())
+            b.append(clf.intercept_.copy())
+    return np.stack(coefs, axis=-1), np.stack(b, axis=-1)
+
+
+_R_MULTI = r"""
+suppressMessages(library(glmnet))
+a <- commandArgs(TRUE); d <- a[1]
+dims <- scan(file.path(d, "dims"), quiet = TRUE); n <- dims[1]; p <- dims[2]
+y <- factor(readBin(file.path(d, "y"), "double", n))
+lam <- scan(file.path(d, "lambda"), quiet = TRUE)
+X <- matrix(readBin(file.path(d, "X"), "double", n * p), n, p)
+t <- system.time(fit <- glmnet(X, y, family = "multinomial", alpha = 1, lambda = lam,
+                               standardize = FALSE))[["elapsed"]]
+cf <- do.call(rbind, lapply(coef(fit), as.matrix))
+writeBin(as.double(t), file.path(d, "time"))
+writeBin(as.double(length(fit$lambda)), file.path(d, "m"))
+writeBin(as.double(cf), file.path(d, "coef"))
+"""
+
+
+def glmnet_r_multinomial(data):
+    """glmnet's multinomial path timed inside R; returns (p, K, m) and (K, m)."""
+    X, y, lam = data["X"], data["y"], data["alphas"]
+    n, p = X.shape
+    with tempfile.TemporaryDirectory() as d:
+        np.savetxt(os.path.join(d, "dims"), [n, p], fmt="%d")
+        np.asfortranarray(X, dtype=np.float64).ravel(order="F").tofile(os.path.join(d, "X"))
+        y.astype(np.float64).tofile(os.path.join(d, "y"))
+        np.savetxt(os.path.join(d, "lambda"), lam)
+        script = os.path.join(d, "run.R")
+        with open(script, "w") as f:
+            f.write(_R_MULTI)
+        subprocess.run(["Rscript", script, d], check=True, capture_output=True)
+        t = float(np.fromfile(os.path.join(d, "time"))[0])
+        m = int(np.fromfile(os.path.join(d, "m"))[0])
+        cf = np.fromfile(os.path.join(d, "coef")).reshape(K_CLASSES * (p + 1), m,
+                                                          order="F")
+    data["_glmnet_time"] = t
+    cf = cf.reshape(K_CLASSES, p + 1, m)
+    return np.moveaxis(cf[:, 1:], 0, 1), cf[:, 0]
+
+
+def _quality_multi(data, out):
+    """Largest gap over the returned path by our multinomial certificate, relative to the
+    intercept-only loss."""
+    coefs, b = out
+    X, y = data["X"], data["y"]
+    pb = _multi_problem(X, y)
+    pen = _multi_penalty(X.shape[1])
+    worst = 0.0
+    for k, a in enumerate(data["alphas"][: coefs.shape[-1]]):
+        w = pb.start(coefs[..., k])
+        pb.b = np.asarray(b[:, k], dtype=np.float64)
+        pb.eta = pb._XW(w) + pb.b
+        worst = max(worst, pb.certificate(w, pen, a).gap / pb.null_deviance)
+    return worst
+
+
 # -- 5-fold CV: ElasticNetClassifierPathCV against LogisticRegressionCV(saga) -------------
 CV_RATIOS = [0.5, 1.0]
 
@@ -435,7 +556,14 @@ def cases(quick=False):
               [Runner("ElasticNetClassifierPathCV", ours_cv, ours=True),
                Runner("LogisticRegressionCV saga", sklearn_cv)],
               note="same folds and grid (Cs = 1/(n_train alpha)); quality not scored")
-    return [dense, sparse, noint, group, cv]
+    nm, pm = (1000, 100) if quick else (5000, 500)
+    multi = Case(f"path multinomial K={K_CLASSES} dense {nm}x{pm}", _make_multi(nm, pm),
+                 [Runner("sklearn_normpen (prox Newton)", ours_multinomial, ours=True),
+                  Runner("sklearn saga (warm start)", sklearn_saga_multinomial),
+                  Runner("R glmnet (time inside R)", glmnet_r_multinomial,
+                         available=ok_r, why_unavailable=why_r)],
+                 quality=_quality_multi, quality_label="relgap")
+    return [dense, sparse, noint, group, cv, multi]
 
 
 if __name__ == "__main__":

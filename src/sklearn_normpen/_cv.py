@@ -177,8 +177,8 @@ def limited_paths(problem, penalties, grids, *, tol, max_iter, dfmax=None, pmax=
         if len(r.alphas) > L:
             for name in ("alphas", "intercepts", "gaps", "kkts", "n_iters", "converged",
                          "dev_ratios"):
-                setattr(r, name, getattr(r, name)[:L])
-            r.coefs = r.coefs[:, :L]
+                setattr(r, name, getattr(r, name)[..., :L])  # (K, n_alphas) intercepts
+            r.coefs = r.coefs[..., :L]
             r.stop_reason = reason
     return np.asarray(grids)[:, :L], paths
 

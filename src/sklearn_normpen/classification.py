@@ -34,6 +34,9 @@ from ._validation import (FLOAT_DTYPES, validate_alphas, validate_array_params,
                           validate_penalty_factor, validate_sample_weight,
                           validate_X_predict)
 from .datafits import Logistic
+from ._multinomial import MultinomialPredictMixin, MultinomialSpec, finish_path_cv
+from ._multinomial import fit_single_alpha as _fit_multinomial
+from ._multinomial import measure as _multinomial_measure
 from .elastic_net import _alpha_max, _check_l1_ratios, _make_penalty
 
 # glmnet clips μ to [1e-5, 1 - 1e-5] in its CV deviance: |η| <= logit(1 - 1e-5)
@@ -121,9 +124,10 @@ MEASURES = {
 # Shared preparation
 # ---------------------------------------------------------------------------------------
 
-def _validate_classification(est, X, y, sample_weight):
+def _validate_classification(est, X, y, sample_weight, multiclass=False):
     """``(X, y01, sw)``: X float32/float64 (Fortran or CSC with sorted indices), labels
-    encoded as 0/1 in X's dtype with ``classes_`` set, validated weights."""
+    encoded as 0/1 in X's dtype with ``classes_`` set, validated weights. With
+    ``multiclass`` and K >= 3 classes the labels come back as class indices (intp)."""
     X, y = validate_data(est, X, y, accept_sparse="csc", dtype=list(FLOAT_DTYPES),
                          order="F")
     if sp.issparse(X) and not X.has_sorted_indices:
@@ -133,6 +137,17 @@ def _validate_classification(est, X, y, sample_weight):
     if est.classes_.size < 2:
         raise ValueError("This solver needs samples of at least 2 classes in the data, but "
                          f"the data contains only one class: {est.classes_[0]!r}.")
+    if est.classes_.size > 2 and multiclass:
+        sw = validate_sample_weight(sample_weight, X)
+        codes = np.searchsorted(est.classes_, y).astype(np.intp)
+        if sw is not None:
+            per = np.bincount(codes, weights=np.asarray(sw, np.float64),
+                              minlength=est.classes_.size)
+            if np.any(per <= 0):
+                raise ValueError(f"class(es) {est.classes_[per <= 0].tolist()} have zero "
+                                 "total sample_weight: the multinomial fit needs weight on "
+                                 "every class.")
+        return X, codes, sw
     if est.classes_.size > 2:
         raise ValueError("Only binary classification is supported. The type of the target "
                          f"is multiclass ({est.classes_.size} classes): "
@@ -344,9 +359,10 @@ class _EnetGLMPathCVParams:
         self.verbose = verbose
 
 
-class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
-    """Binary logistic regression with an elastic-net penalty, fitted to a certified
-    duality gap (glmnet's binomial family at one ``alpha``).
+class ElasticNetClassifier(MultinomialPredictMixin, _EnetGLMParams, _LinearBinaryClassifier):
+    """Logistic regression with an elastic-net penalty, fitted to a certified duality gap
+    (glmnet's binomial family at one ``alpha``; its multinomial family with K >= 3
+    classes).
 
     Minimises ``1/Σs·Σ s_i [log(1 + e^{η_i}) - y_i η_i] + alpha·(l1_ratio·Σ f_j|w_j|
     + (1 - l1_ratio)/2·Σ f_j w_j²)`` with ``η = Xw + b`` and ``y_i = 1`` for
@@ -375,12 +391,22 @@ class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
         intercept-only loss (the binary entropy of the weighted mean label).
     max_iter : int, default=1000
         Maximum coordinate-descent epochs, summed over the Newton steps.
+    multinomial : {"ungrouped", "grouped"}, default="ungrouped"
+        The penalty with K >= 3 classes (glmnet's ``type.multinomial``; ignored for two
+        classes): ``"ungrouped"`` the elastic net on every class coefficient,
+        ``"grouped"`` each feature's K coefficients as one group
+        (``l1_ratio·Σ_j f_j‖W_j‖₂ + (1 - l1_ratio)/2·Σ_j f_j‖W_j‖₂²``), so a feature
+        enters for all classes or none.
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
-    coef_ : ndarray of shape (1, n_features)
-    intercept_ : ndarray of shape (1,)
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        One row with two classes, one row per class with K >= 3 (as
+        ``LogisticRegression``).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        With K >= 3 classes the intercepts sum to 0 (they are defined up to a common
+        shift; glmnet centres them too).
     dual_gap_, kkt_violation_ : float
         Certified duality gap and largest KKT violation of the fit.
     n_iter_ : int
@@ -390,8 +416,27 @@ class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
 
     Notes
     -----
-    Binary only: the multinomial family is not implemented yet.
+    With K >= 3 classes the loss is the multinomial one (glmnet's
+    ``family="multinomial"``; scikit-learn's multinomial ``LogisticRegression``)::
+
+        1/Σs·Σ_i s_i [log Σ_k e^{η_ik} - η_{i,y_i}],   η_i = Wᵀx_i + b,
+
+    ``W`` = ``coef_.T``, with the penalty chosen by ``multinomial``; the certificate's dual
+    is the negative entropy on the simplex, ``tol`` relative to the intercept-only loss
+    (the entropy of the class shares). With ``multinomial="ungrouped"`` and
+    ``standardize=False`` this is ``LogisticRegression(l1_ratio=l1_ratio,
+    C=1/(Σs·alpha))``'s multinomial objective (intercepts up to their common shift).
     """
+
+    _parameter_constraints = {**_EnetGLMParams._parameter_constraints,
+                              "multinomial": [StrOptions({"ungrouped", "grouped"})]}
+
+    def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=True,
+                 penalty_factor=None, tol=1e-4, max_iter=1000, multinomial="ungrouped"):
+        super().__init__(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
+                         standardize=standardize, penalty_factor=penalty_factor, tol=tol,
+                         max_iter=max_iter)
+        self.multinomial = multinomial
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -401,7 +446,7 @@ class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            Two classes, any label type.
+            Two or more classes, any label type (K >= 3: the multinomial family).
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
@@ -409,9 +454,12 @@ class ElasticNetClassifier(_EnetGLMParams, _LinearBinaryClassifier):
         self : object
         """
         validate_array_params(self)
-        X, y01, sw = _validate_classification(self, X, y, sample_weight)
+        X, y01, sw = _validate_classification(self, X, y, sample_weight, multiclass=True)
         _check_tol(self.tol, self.max_iter)
         pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
+        if self.classes_.size > 2:
+            _fit_multinomial(self, X, y01, sw, pf)
+            return self
         _fit_single_alpha(self, X, y01, sw, pf, Logistic)
         return self
 
@@ -445,10 +493,11 @@ class _GLMSpec:
                 for r in self.l1_ratios]
 
 
-class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
-                                 _LinearBinaryClassifier):
-    """Binary logistic regression with an elastic-net penalty whose whole regularisation
-    path is cross-validated, ``cv.glmnet(family="binomial")`` style.
+class ElasticNetClassifierPathCV(MultinomialPredictMixin, _EnetGLMPathCVParams,
+                                 PathCVMixin, _LinearBinaryClassifier):
+    """Logistic regression with an elastic-net penalty whose whole regularisation path is
+    cross-validated, ``cv.glmnet(family="binomial")`` style (``family="multinomial"``
+    with K >= 3 classes: objective and ``multinomial`` as :class:`ElasticNetClassifier`).
 
     Fits the certified path on the full data (it may stop early, as glmnet's does), then on
     every training fold over that grid, scores each alpha on the held-out rows with
@@ -472,6 +521,10 @@ class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
         The held-out measure (glmnet's ``type.measure``): binomial deviance (μ clipped to
         [1e-5, 1 - 1e-5] as glmnet), misclassification rate, area under the ROC curve
         (greater is better), and glmnet's binomial ``2(y - μ)²`` and ``2|y - μ|``.
+        With K >= 3 classes glmnet's multinomial measures: the deviance
+        ``-2 log p_{i,y_i}`` (probabilities clipped to [1e-5, 1 - 1e-5]), the
+        misclassification rate (most probable class), ``Σ_k (y_ik - p_ik)²`` and
+        ``Σ_k |y_ik - p_ik|``; ``"auc"`` is then an error.
     rule : {"min", "1se"}, default="min"
         Which alpha ``alpha_`` (and ``coef_``) uses.
     fit_intercept : bool, default=True
@@ -496,10 +549,16 @@ class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
         line per finished fold and per full-data path (INFO); 2 also every 10th point of each path
         (DEBUG). Shown on stderr unless the application configured logging (its handlers
         are then used); with ``n_jobs > 1`` folds are reported as they finish.
+    multinomial : {"ungrouped", "grouped"}, default="ungrouped"
+        The penalty with K >= 3 classes (glmnet's ``type.multinomial``; ignored for two
+        classes): ``"ungrouped"`` the elastic net on every class coefficient,
+        ``"grouped"`` each feature's K coefficients as one group
+        (``l1_ratio·Σ_j f_j‖W_j‖₂ + (1 - l1_ratio)/2·Σ_j f_j‖W_j‖₂²``), so a feature
+        enters for all classes or none.
 
     Attributes
     ----------
-    classes_ : ndarray of shape (2,)
+    classes_ : ndarray of shape (n_classes,)
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratios, n_alphas)
         The grid the folds used: the full-data path's (cut where it stopped early).
     cv_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratios, n_alphas, n_folds)
@@ -510,24 +569,45 @@ class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
     measure_name_ : str
         The measure's display name (e.g. "Binomial deviance").
     alpha_min_, alpha_1se_, alpha_, l1_ratio_ : float
-    coef_path_ : ndarray of shape (n_features, n_alphas)
+    coef_path_ : ndarray of shape (n_features, n_alphas) or (n_classes, n_features, n_alphas)
     intercept_path_, dual_gap_path_, kkt_violation_path_, n_iter_path_ : ndarray
-        Full-data path for ``l1_ratio_``, with the certified gap of every point.
+        Full-data path for ``l1_ratio_``, with the certified gap of every point
+        (``intercept_path_`` of shape (n_classes, n_alphas) with K >= 3 classes). With a
+        list of ``l1_ratio`` the path arrays get a leading ``l1_ratio`` axis.
     path_stop_reason_ : str or None
         Why the full-data path stopped before the end of the grid (glmnet's rules:
         deviance ratio above 0.999, e.g. separable classes, or a relative change below
         1e-5; or ``"dfmax"`` / ``"pmax"``), None when it ran to the end.
     fold_dual_gap_ : ndarray of shape (n_folds,)
-    coef_ : ndarray of shape (1, n_features)
-    intercept_ : ndarray of shape (1,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
     dual_gap_, kkt_violation_ : float
     n_iter_ : int
     n_features_in_ : int
     feature_names_in_ : ndarray of str
+
+    Notes
+    -----
+    A training fold without a sample of some class cannot fit the multinomial (its
+    intercept would be -inf): ``fit`` raises a ValueError naming the class (glmnet refuses
+    such folds too). The default stratified folds avoid it whenever every class has at
+    least ``cv`` samples.
     """
 
     _parameter_constraints = {**_EnetGLMPathCVParams._parameter_constraints,
-                              "measure": [StrOptions(set(MEASURES))]}
+                              "measure": [StrOptions(set(MEASURES))],
+                              "multinomial": [StrOptions({"ungrouped", "grouped"})]}
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, measure="deviance",
+                 rule="min", fit_intercept=True, standardize=True, penalty_factor=None,
+                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, dfmax=None,
+                 pmax=None, verbose=0, multinomial="ungrouped"):
+        super().__init__(l1_ratio=l1_ratio, eps=eps, alphas=alphas, cv=cv, measure=measure,
+                         rule=rule, fit_intercept=fit_intercept, standardize=standardize,
+                         penalty_factor=penalty_factor, tol=tol, max_iter=max_iter,
+                         n_jobs=n_jobs, random_state=random_state, dfmax=dfmax, pmax=pmax,
+                         verbose=verbose)
+        self.multinomial = multinomial
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
@@ -537,7 +617,7 @@ class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
-            Two classes, any label type.
+            Two or more classes, any label type (K >= 3: the multinomial family).
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the loss, of the held-out measures and of the fold means.
         groups : array-like of shape (n_samples,), default=None
@@ -548,11 +628,22 @@ class ElasticNetClassifierPathCV(_EnetGLMPathCVParams, PathCVMixin,
         self : object
         """
         validate_array_params(self)
-        X, y01, sw = _validate_classification(self, X, y, sample_weight)
+        X, y01, sw = _validate_classification(self, X, y, sample_weight, multiclass=True)
         _check_tol(self.tol, self.max_iter)
         cv = self.cv
         if isinstance(cv, (Integral, np.integer)):
             cv = StratifiedKFold(int(cv), shuffle=self.random_state is not None,
                                  random_state=self.random_state)
+        if self.classes_.size > 2:
+            meas = _multinomial_measure(self.measure, self.classes_.size)
+            l1_ratios = _check_l1_ratios(self.l1_ratio, self.alphas)
+            pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
+            spec = MultinomialSpec(X, y01, self.classes_.size, sw, self.fit_intercept,
+                                   self.multinomial == "grouped", l1_ratios, pf,
+                                   self.standardize, meas[0])
+            _fit_path_cv(self, X, y01, sw, groups, spec.datafit, meas, cv, spec=spec,
+                         l1_ratios=l1_ratios)
+            finish_path_cv(self, X)
+            return self
         _fit_path_cv(self, X, y01, sw, groups, Logistic, MEASURES[self.measure], cv)
         return self

@@ -238,3 +238,80 @@ class Poisson:
             return dev.mean(axis=0)
         sw = np.asarray(sample_weight, dtype=np.float64)
         return (sw @ dev) / sw.sum() if dev.ndim > 1 else float(sw @ dev / sw.sum())
+
+
+def _logsumexp_rows(eta):
+    """``log Σ_k e^{η_ik}`` per row (axis 1), without overflow."""
+    m = np.max(eta, axis=1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return np.log(np.sum(np.exp(eta - m), axis=1)) + m[:, 0]
+
+
+class Multinomial:
+    """Multinomial family, K classes (glmnet's ``family="multinomial"``); ``Y`` one-hot
+    (n, K), ``η = XW + 1bᵀ`` (n, K)::
+
+        F(η) = 1/N·Σ_i s_i [log Σ_k e^{η_ik} - η_{i,y_i}].
+
+    Conjugate: the negative entropy on the simplex. With the dual point ``Θ = t·R_p`` (rows
+    summing to 0) and ``q_i = y_i - θ_i`` (a probability vector when feasible),
+    ``-F*(-Θ) = -1/N·Σ_i s_i Σ_k q_ik log q_ik``; ``q >= 0`` bounds ``t``
+    (:meth:`dual_scale`). At the optimum ``R_p = Y - P`` (P the softmax) and ``q = P``.
+    The unit of ``tol`` is the intercept-only loss (the entropy of the weighted class
+    shares; the saturated loss is 0 for one-hot labels).
+    """
+
+    curvature = 0.5  # the largest eigenvalue of diag(p) - ppᵀ is at most 1/2
+    deviance_name = "Multinomial deviance"
+
+    @staticmethod
+    def mean(eta):
+        """Class probabilities (the softmax of each row)."""
+        e = np.exp(eta - np.max(eta, axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    @staticmethod
+    def loss(Y, eta):
+        """``log Σ_k e^{η_ik} - Σ_k Y_ik η_ik`` per row."""
+        return _logsumexp_rows(eta) - np.sum(Y * eta, axis=1)
+
+    @staticmethod
+    def value(stats):
+        g = stats.glm
+        return g.mean(Multinomial.loss(g.y, g.eta))
+
+    @staticmethod
+    def dual(stats, t):
+        g = stats.glm
+        q = np.clip(g.y - t * g.r_p, 0.0, 1.0)  # rounding only: dual_scale keeps q >= 0
+        return -g.mean(np.sum(xlogy(q, q), axis=1))
+
+    @staticmethod
+    def dual_scale(stats):
+        g = stats.glm
+        r, y = g.r_p, g.y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lim = np.where(r > 0, y / r, np.inf)
+        return float(min(1.0, lim.min())) if lim.size else 1.0
+
+    @staticmethod
+    def saturated(Y):
+        """Per-row loss of the saturated model: ``-Σ_k Y_ik log Y_ik`` (0 for one-hot)."""
+        return -np.sum(xlogy(Y, Y), axis=1)
+
+    @staticmethod
+    def deviance(y_true, y_pred, sample_weight=None):
+        """Weighted mean multinomial deviance ``2[log Σ_k e^{η_ik} - η_{i,y_i}]`` of
+        held-out rows (``y_true`` class indices, ``y_pred`` linear predictors (n, K) or
+        (n, K, n_candidates): one value per candidate); glmnet's CV deviance clips the
+        probabilities instead (``classification`` measures)."""
+        codes = np.asarray(y_true, dtype=np.intp)
+        eta = np.asarray(y_pred, dtype=np.float64)
+        m = np.max(eta, axis=1, keepdims=True)
+        lse = np.log(np.sum(np.exp(eta - m), axis=1)) + m[:, 0]
+        dev = 2 * (lse - np.take_along_axis(
+            eta, codes.reshape((-1, 1) + (1,) * (eta.ndim - 2)), axis=1)[:, 0])
+        if sample_weight is None:
+            return dev.mean(axis=0)
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        return (sw @ dev) / sw.sum()

@@ -715,3 +715,51 @@ class MultiTaskElasticNetPenalty:
         t = self.dual_scale(zp, alpha)
         return (self.value(w, alpha), t, self.conjugate(t * np.asarray(zp, np.float64), alpha),
                 self.kkt_violation(z, w, alpha))
+
+
+# ---------------------------------------------------------------------------------------
+# Multinomial, ungrouped (owner: the multinomial work)
+# ---------------------------------------------------------------------------------------
+
+class ClasswiseElasticNetPenalty:
+    """The elastic net on every entry of ``W`` of shape (n_features, n_classes)::
+
+        alpha·(l1_ratio·Σ_jk a_j|W_jk| + (1 - l1_ratio)/2·Σ_jk b_j W_jk²)
+
+    (glmnet's multinomial ``type.multinomial="ungrouped"``). The certificate's terms are
+    those of :class:`ElasticNetPenalty` on the flattened matrix (``flat``: factors repeated
+    per class); ``feature`` is the per-feature penalty each class's least-squares model is
+    solved with. ``unpenalized``/``excluded`` are feature masks (shape (n_features,))."""
+
+    def __init__(self, l1_ratio, l1_factor, l2_factor=None, excluded=None, *, n_classes):
+        self.feature = ElasticNetPenalty(l1_ratio, l1_factor, l2_factor, excluded=excluded)
+        f = self.feature
+        self.n_classes = int(n_classes)
+        rep = (lambda v: np.repeat(v, self.n_classes))
+        self.flat = ElasticNetPenalty(l1_ratio, rep(f.l1_factor), rep(f.l2_factor),
+                                      excluded=rep(f.excluded))
+        self.l1_ratio, self.l1_factor, self.l2_factor = f.l1_ratio, f.l1_factor, f.l2_factor
+        self.excluded, self.unpenalized = f.excluded, f.unpenalized
+        self.positive, self.has_box = False, False
+
+    @staticmethod
+    def _flat(a):
+        return np.ascontiguousarray(a, dtype=np.float64).ravel()
+
+    def value(self, w, alpha):
+        return self.flat.value(self._flat(w), alpha)
+
+    def alpha_max(self, z):
+        return self.flat.alpha_max(self._flat(z))
+
+    def dual_scale(self, z, alpha):
+        return self.flat.dual_scale(self._flat(z), alpha)
+
+    def conjugate(self, z, alpha):
+        return self.flat.conjugate(self._flat(z), alpha)
+
+    def kkt_violation(self, z, w, alpha):
+        return self.flat.kkt_violation(self._flat(z), self._flat(w), alpha)
+
+    def terms(self, w, z, zp, alpha):
+        return self.flat.terms(self._flat(w), self._flat(z), self._flat(zp), alpha)

@@ -1,0 +1,441 @@
+"""Proximal Newton for the multinomial family (glmnet's ``family="multinomial"``).
+
+Objective (``N = Σs``; ``W`` of shape (n_features, n_classes), ``b`` the K intercepts,
+unpenalised; ``Y`` one-hot)::
+
+    1/N Σ_i s_i [log Σ_k e^{η_ik} - η_{i,y_i}] + alpha·Ω(W),   η_i = Wᵀx_i + b,
+
+``Ω`` the elastic net on every entry (:class:`~sklearn_normpen.penalties.
+ClasswiseElasticNetPenalty`, glmnet's ``type.multinomial="ungrouped"``) or on the rows
+``W_j`` (:class:`~sklearn_normpen.penalties.MultiTaskElasticNetPenalty`, ``"grouped"``).
+
+Each outer step replaces the loss by a quadratic model at the current ``η`` whose
+curvature is the diagonal of the row Hessians ``diag(p_i) - p_i p_iᵀ``, floored at 1e-5 as
+glmnet floors its weights: ungrouped, class k gets row weights ``s_i p_ik(1 - p_ik)`` and
+working response ``z_ik = η_ik + (y_ik - p_ik)/(p_ik(1 - p_ik))`` and is one
+:class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` solve with the other classes fixed
+(glmnet's scheme: the classes are visited in turn, each with its own line search, and the
+class's curvature is then exact); grouped, the block solver needs one weight per
+row, ``t_i = max_k p_ik(1 - p_ik)``, and the model is one multi-response
+:class:`~sklearn_normpen._solvers.multitask.MultiTaskProblem` solve (block CD, the existing
+kernel) with working response ``Z = η + (Y - P)/t``, which does not majorize the loss
+(``2 t_i I`` would, by Gershgorin, at twice the steps). A backtracking (Armijo) line search
+on the true objective makes every accepted step a descent. After each step every feature's
+K coefficients take their penalty-minimising common shift (glmnet's ``elc``; the loss is
+invariant to it, and the diagonal models barely move along it). The models are warm-started,
+screen with their own strong rule and KKT passes, and are solved to a fraction of the outer
+gap.
+
+Certificate (the package's one, :func:`sklearn_normpen._certificate.certificate`, with the
+:class:`~sklearn_normpen.datafits.Multinomial` datafit): the dual direction is
+``R = Y - P`` (rows sum to 0) made feasible for the intercepts (``Σ_i s_i θ_i = 0``) and
+the unpenalised features (``x_jᵀ S Θ = 0``) by the correction ``Δ_i = H_i C ᵀa_i``
+(``H_i`` the row's Hessian, ``a_i`` the row of ``A = [1, X_U]``, ``C`` solving the linear
+constraints): rows of ``Δ`` sum to 0, and ``Δ_ik`` is proportional to ``p_ik``, so
+``y - tθ`` stays in the simplex near the optimum (subtracting column means would not:
+a tiny ``p_ik`` would force ``t`` to 0). The datafit bounds ``t`` to the simplex. The gap
+is valid for any ``(W, b)``; at the optimum ``C = 0``. ``tol`` is relative to the
+intercept-only loss (the entropy of the class shares).
+
+Intercepts are defined up to a common shift: :meth:`MultinomialProblem.to_original` centres
+them (they sum to 0, as glmnet's), and the K coefficients of each unpenalised feature.
+"""
+import numpy as np
+import scipy.sparse as sp
+
+from .._certificate import CertStats, certificate
+from .._design import Design, _f64_blocks
+from ..datafits import GLMStats, Multinomial
+from ..penalties import ClasswiseElasticNetPenalty, MultiTaskElasticNetPenalty
+from .coordinate_descent import EnetProblem
+from .multitask import MultiTaskProblem
+from .prox_newton import DEV_CHANGE_MIN, DEV_RATIO_MAX, MAX_NEWTON, MIN_POINTS
+
+CURVATURE_FLOOR = 1e-5  # glmnet's floor of the IRLS weights
+
+
+class MultinomialProblem:
+    """One data set (or CV training fold, ``rows``) prepared for repeated multinomial
+    solves (the problem protocol of :mod:`sklearn_normpen._path`).
+
+    Parameters
+    ----------
+    X : ndarray (Fortran) or CSC matrix of shape (n_samples, n_features)
+    codes : ndarray of int of shape (n_samples,)
+        Class indices in ``0 .. n_classes - 1``.
+    n_classes : int
+    sample_weight : ndarray or None
+    fit_intercept : bool
+    grouped : bool
+        The penalty kind the solves expect (see the module docstring).
+    rows : ndarray of int, default=None
+    """
+
+    datafit = Multinomial
+
+    def __init__(self, X, codes, n_classes, sample_weight, fit_intercept, grouped,
+                 rows=None):
+        if sp.issparse(X):
+            X = sp.csc_matrix(X)
+            if not X.has_sorted_indices:
+                X = X.sorted_indices()
+        n_all = X.shape[0]
+        d = Design(X, np.zeros(n_all, dtype=X.dtype), sample_weight, fit_intercept,
+                   rows=rows)
+        codes = np.asarray(codes if rows is None else codes[rows], dtype=np.intp)
+        self.design, self.grouped = d, bool(grouped)
+        self.mode = "sparse" if d.sparse else "dense"
+        self.dtype = np.dtype(d.dtype)
+        self.n_features, self.K = d.p, int(n_classes)
+        self.coef_tail = (self.K,)  # the path stores (p, K, n_alphas), (K, n_alphas)
+        self.fit_intercept, self.N = d.fit_intercept, d.N
+        self.x_std, self.constant = d.x_std, d.constant
+        self.Y = np.zeros((d.n, self.K))
+        self.Y[np.arange(d.n), codes] = 1.0
+        self._lin = Design(d.X, np.zeros(d.n, dtype=d.dtype), d.sw, False)
+        share = (self.Y.sum(axis=0) if d.sw64 is None else d.sw64 @ self.Y) / d.N
+        if np.any(share <= 0):
+            absent = np.flatnonzero(share <= 0)
+            raise ValueError(
+                f"class(es) at index {absent.tolist()} have no sample (or zero total "
+                "sample_weight) in the data being fitted, e.g. a cross-validation training "
+                "fold: the multinomial intercept would be -inf. Use stratified folds "
+                "(the default for an int cv) or fewer folds. (glmnet refuses a class with "
+                "fewer than 2 observations.)")
+        if self.fit_intercept:  # the intercept-only fit: log class shares, centred
+            lp = np.log(share)
+            self._b0 = lp - lp.mean()
+        else:
+            self._b0 = np.zeros(self.K)
+        self._mean = GLMStats(None, None, None, d.sw64, d.N).mean
+        self.saturated_loss = 0.0  # one-hot labels
+        self.null_deviance = max(
+            self._mean(Multinomial.loss(self.Y, np.tile(self._b0, (d.n, 1)))), 0.0)
+        self._null, self._unpen_cache = {}, {}
+        self.b = self._b0.copy()
+        self.eta = np.tile(self.b, (d.n, 1))
+        self._dev_prev, self._n_points = None, 0
+
+    # -- state ----------------------------------------------------------------------------
+    def _XW(self, W):
+        """``X W`` (n, K) in float64 (only the non-zero rows of ``W`` are read)."""
+        W = np.asarray(W, dtype=np.float64)
+        out = np.zeros((self.design.n, W.shape[1]))
+        nz = np.flatnonzero(np.any(W != 0, axis=1))
+        if nz.size == 0:
+            return out
+        X = self.design.X
+        if self.design.sparse:  # (slicing CSC columns costs more than the product)
+            return np.asarray(self._lin._sparse64() @ W)
+        if X.dtype == np.float64:
+            return X @ W if 2 * nz.size > X.shape[1] else X[:, nz] @ W[nz]
+        for a, b, B in _f64_blocks(X, None, nz):
+            out += B @ W[nz[a:b]]
+        return out
+
+    def start(self, w):
+        """Set the state to ``w`` (intercepts: the null model's); returns the C-ordered
+        (n_features, n_classes) array the solves update in place."""
+        w = np.array(np.broadcast_to(w, (self.n_features, self.K)) if np.ndim(w) < 2
+                     else w, dtype=self.dtype, order="C")
+        self.b = self._b0.copy()
+        self.eta = self._XW(w) + self.b
+        self._dev_prev, self._n_points = None, 0
+        return w
+
+    def to_original(self, w):
+        """``(W, b)``: ``b`` centred to sum to 0, and so are the rows of the features the
+        last solve left unpenalised (the softmax is invariant to both shifts: loss,
+        penalty and certificate are those of ``w``)."""
+        free = getattr(self, "_free", None)
+        if free is not None and free.any():
+            w = np.array(w)
+            w[free] -= w[free].mean(axis=1, keepdims=True).astype(w.dtype)
+        if not self.fit_intercept:
+            return w, np.zeros(self.K)
+        return w, self.b - self.b.mean()
+
+    def _loss(self, eta):
+        return self._mean(Multinomial.loss(self.Y, eta))
+
+    def _objective(self, eta, w, penalty, alpha):
+        return self._loss(eta) + penalty.value(w, alpha)
+
+    # -- certificate ------------------------------------------------------------------------
+    def _basis(self, U):
+        """Float64 dense ``[1, X_U]`` (the constrained directions), cached."""
+        key = U.tobytes()
+        if key not in self._unpen_cache:
+            d = self.design
+            cols = [np.asarray(d.X[:, U].toarray() if d.sparse else d.X[:, U],
+                               dtype=np.float64)]
+            if self.fit_intercept:
+                cols.insert(0, np.ones((d.n, 1)))
+            self._unpen_cache[key] = np.hstack(cols)
+        return self._unpen_cache[key]
+
+    def _dual_direction(self, R, P, unpenalized):
+        """``R - Δ`` with ``Aᵀ S (R - Δ) = 0`` and ``Δ_i = H_i Cᵀ a_i`` (module docstring)."""
+        U = np.flatnonzero(unpenalized)
+        if not self.fit_intercept and U.size == 0:
+            return R
+        A = self._basis(U)
+        sw = self.design.sw64
+        SA = A if sw is None else sw[:, None] * A
+        m, K = A.shape[1], self.K
+        # M[(l,k),(l',k')] = Σ_i s_i a_il a_il' H_i[k,k'],  H_i = diag(p_i) - p_i p_iᵀ
+        M = np.empty((m, K, m, K))
+        for a in range(m):
+            for c in range(a, m):
+                v = SA[:, a] * A[:, c]
+                vP = v[:, None] * P
+                M[a, :, c, :] = np.diag(vP.sum(axis=0)) - vP.T @ P
+                M[c, :, a, :] = M[a, :, c, :]
+        rhs = SA.T @ R  # (m, K)
+        C = np.linalg.lstsq(M.reshape(m * K, m * K), rhs.ravel(), rcond=None)[0]
+        V = A @ C.reshape(m, K)
+        Rp = R - P * (V - np.sum(P * V, axis=1, keepdims=True))
+        # the system is singular when a class's probabilities all underflow: then the
+        # constraints may be unmet, and Θ = 0 (always feasible, gap = primal) is the bound
+        # (rounding-level violations, relative to the sums' terms, are accepted)
+        viol = np.abs(SA.T @ Rp)
+        if not np.all(viol <= 1e-8 * (np.abs(SA).T @ np.abs(R)) + 1e-300):
+            return np.zeros_like(R)
+        return Rp
+
+    def _grad(self, M):
+        """``Xᵀ S M / N`` (p, columns of M) in float64."""
+        d = self.design
+        if not d.sparse and d.dtype == np.float64:
+            SM = M if d.sw64 is None else d.sw64[:, None] * M
+            return np.asarray(d.X.T @ SM) / self.N
+        return np.column_stack([self._lin.gradient64(np.ascontiguousarray(M[:, k]))
+                                for k in range(M.shape[1])]) / self.N
+
+    def cert_stats(self, w, penalty):
+        """:class:`CertStats` at the current state (float64, package scale)."""
+        P = Multinomial.mean(self.eta)
+        R = self.Y - P
+        Rp = self._dual_direction(R, P, penalty.unpenalized)
+        G = self._grad(np.hstack([R, Rp]))
+        g, gp = np.ascontiguousarray(G[:, :self.K]), np.ascontiguousarray(G[:, self.K:])
+        gp[penalty.unpenalized] = 0.0
+        return CertStats(0.0, 0.0, 0.0, g, None, gp=gp,
+                         glm=GLMStats(self.Y, self.eta, Rp, self.design.sw64, self.N))
+
+    def certificate(self, w, penalty, alpha):
+        return certificate(self.cert_stats(w, penalty), penalty, alpha, w,
+                           datafit=Multinomial)
+
+    # -- solves -------------------------------------------------------------------------------
+    def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev, k=None):
+        """Solve the weighted least-squares model at the current state (module docstring):
+        grouped, all classes at once; ungrouped, class ``k`` alone (the others fixed).
+        Returns ``(W_new (p, K) float64, b_new (K,), epochs)``."""
+        d = self.design
+        P = Multinomial.mean(self.eta)
+        V = np.maximum(P * (1 - P), CURVATURE_FLOOR)  # the Hessian's diagonal, floored
+        ap = (lambda scale: None if alpha_prev is None else alpha_prev * scale)
+        if self.grouped:
+            t = V.max(axis=1)  # one curvature per row: the block solver shares row weights
+            Z = self.eta + (self.Y - P) / t[:, None]
+            sv = (t if d.sw64 is None else d.sw64 * t).astype(self.dtype)
+            scale = self.N / float(np.sum(sv, dtype=np.float64))  # model → inner objective
+            inner = MultiTaskProblem(d.X, Z.astype(self.dtype), sv, self.fit_intercept)
+            wq = inner.start(w)
+            _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale, max_iter,
+                                alpha_prev=ap(scale))
+            return np.asarray(wq, np.float64), np.asarray(inner.to_original(wq)[1]), int(ep)
+        # class k with the others fixed: its curvature p_ik(1 - p_ik) is exact (glmnet)
+        z = self.eta[:, k] + (self.Y[:, k] - P[:, k]) / V[:, k]
+        sv = (V[:, k] if d.sw64 is None else d.sw64 * V[:, k]).astype(self.dtype)
+        scale = self.N / float(np.sum(sv, dtype=np.float64))
+        inner = EnetProblem(Design(d.X, np.ascontiguousarray(z, dtype=self.dtype), sv,
+                                   self.fit_intercept), self.mode)
+        wk = inner.start(np.asarray(w)[:, k])
+        _, ep = inner.solve(wk, penalty.feature, alpha * scale, tol_model * scale / self.K,
+                            max_iter, alpha_prev=ap(scale))
+        Wn = np.array(w, dtype=np.float64)
+        Wn[:, k] = wk
+        bn = self.b.copy()
+        if self.fit_intercept:
+            bn[k] = float(inner.to_original(wk)[1])
+        return Wn, bn, int(ep)
+
+    def _line_search(self, w, Wq, bq, penalty, alpha):
+        """Armijo backtracking on the true objective along ``(Wq - w, bq - b)``; updates
+        ``w`` (in place), ``b`` and ``η`` on success. Returns ``(moved, accepted,
+        decrease)``."""
+        w64 = np.asarray(w, dtype=np.float64)
+        dW = Wq - w64
+        db = (bq - self.b) if self.fit_intercept else np.zeros(self.K)
+        if not dW.any() and not db.any():
+            return False, False, 0.0
+        cols = np.flatnonzero(np.any(dW != 0, axis=0))  # ungrouped: one class
+        deta = np.tile(db, (self.design.n, 1))
+        if cols.size:
+            deta[:, cols] += self._XW(dW[:, cols])
+        p0 = self._objective(self.eta, w64, penalty, alpha)
+        P = Multinomial.mean(self.eta)
+        slope = self._mean(np.sum((P - self.Y) * deta, axis=1))
+        delta = slope + penalty.value(Wq, alpha) - penalty.value(w64, alpha)
+        rounding = 8 * np.finfo(np.float64).eps * abs(p0)
+        step, accepted = 1.0, False
+        if not delta < -rounding:
+            # a decrease at rounding level, yet the gap is not: take the full step unless
+            # it visibly increases the objective
+            pt = self._objective(self.eta + deta, Wq, penalty, alpha)
+            accepted = pt <= p0 + rounding
+        else:
+            for _ in range(40):
+                pt = self._objective(self.eta + step * deta, w64 + step * dW, penalty,
+                                     alpha)
+                if pt <= p0 + 1e-4 * step * delta:
+                    accepted = True
+                    break
+                step *= 0.5
+        if not accepted:
+            return True, False, 0.0
+        w[:] = w64 + step * dW
+        self.b = self.b + step * db
+        # updated, not recomputed: solve() recomputes η from the (cast) w after each sweep
+        self.eta = self.eta + step * deta
+        return True, True, max(p0 - pt, rounding)
+
+    def _best_shift(self, W, penalty, alpha):
+        """``W_j - c_j 1`` with ``c_j`` minimising the row's penalty (glmnet's ``elc``).
+
+        The loss is invariant to shifting a feature's K coefficients by a common ``c``,
+        so this only lowers the objective; the diagonal curvature of the models barely
+        moves along that direction, which is penalised by ``alpha`` alone (without the
+        shift, small alphas converge slowly). Grouped: ``c_j`` is the row mean. Ungrouped:
+        the minimiser of ``l1·Σ_k|W_jk - c| + l2/2·Σ_k(W_jk - c)²``, found among the
+        breakpoints ``W_jk`` and the stationary point of each interval between them."""
+        f = penalty if self.grouped else penalty.feature
+        l1, l2 = f._l1_l2(alpha)
+        out = np.array(W, dtype=np.float64)
+        rows = ((l1 > 0) | (l2 > 0)) & ~f.excluded & np.isfinite(l1)
+        rows &= np.any(W != 0, axis=1)
+        if not rows.any():
+            return out
+        V = W[rows]
+        if self.grouped:
+            c = V.mean(axis=1)
+        else:
+            a, q = l1[rows, None], l2[rows, None]
+            Vs = np.sort(V, axis=1)
+            K = self.K
+            m = np.arange(K + 1)
+            lo = np.concatenate([np.full((V.shape[0], 1), -np.inf), Vs], axis=1)
+            hi = np.concatenate([Vs, np.full((V.shape[0], 1), np.inf)], axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                stat = V.mean(axis=1, keepdims=True) + a * (K - 2 * m) / (K * q)
+            stat = np.where(q > 0, np.clip(stat, lo, hi), Vs[:, :1])
+            cand = np.concatenate([Vs, stat], axis=1)  # (rows, 2K + 1)
+            diff = V[:, None, :] - cand[:, :, None]
+            val = a * np.abs(diff).sum(axis=2) + 0.5 * q * (diff ** 2).sum(axis=2)
+            c = cand[np.arange(V.shape[0]), np.argmin(val, axis=1)]
+        shifted = out.copy()
+        shifted[rows] = V - c[:, None]
+        # keep the shift only where it lowers the penalty (rounding could undo a 0 shift)
+        return shifted if penalty.value(shifted, alpha) <= penalty.value(out, alpha) else out
+
+    def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
+        """Proximal Newton at ``alpha`` from ``w`` (updated in place) until the certificate
+        is at most ``tol_abs``, ``max_iter`` inner epochs are spent, or no step decreases
+        the objective any more. Ungrouped, each outer step visits the K classes in turn
+        (glmnet's order), each with its own model and line search. Returns
+        ``(Certificate, epochs)``."""
+        self._free = penalty.unpenalized
+        cert = self.certificate(w, penalty, alpha)
+        epochs, shrink, last_decrease = 0, 0.1, np.inf
+        floor = 1e-3 * tol_abs
+        blocks = [None] if self.grouped else list(range(self.K))
+        for it in range(MAX_NEWTON):
+            if cert.gap <= tol_abs or epochs >= max_iter:
+                break
+            # inexact Newton: the models solved to a fraction of the outer gap and of the
+            # last decrease (as GLMProblem)
+            tol_model = max(min(shrink * cert.gap, 0.1 * last_decrease), floor)
+            moved = accepted = False
+            decrease = 0.0
+            for k in blocks:
+                Wq, bq, ep = self._model_step(w, penalty, alpha, tol_model,
+                                              max(max_iter - int(epochs), 1),
+                                              alpha_prev if it == 0 else None, k)
+                # an epoch is one pass over all p·K coefficients: a class's is 1/K of one
+                epochs += ep / len(blocks)
+                m, a, dec = self._line_search(w, Wq, bq, penalty, alpha)
+                moved, accepted, decrease = moved or m, accepted or a, decrease + dec
+            if not moved:
+                if tol_model <= floor:
+                    break
+                shrink *= 1e-3  # the models' start already met their target: ask for more
+                continue
+            if not accepted:
+                break
+            last_decrease = decrease
+            w[:] = self._best_shift(np.asarray(w, dtype=np.float64), penalty, alpha)
+            self.eta = self._XW(w) + self.b  # from scratch, from the working-dtype w
+            cert = self.certificate(w, penalty, alpha)
+        return cert, int(np.ceil(epochs))
+
+    def _null_penalty(self, penalty):
+        """The penalised features held at 0, the unpenalised ones free (same kind)."""
+        U = penalty.unpenalized
+        zero = np.zeros(self.n_features)
+        if self.grouped:
+            return MultiTaskElasticNetPenalty(1.0, zero, excluded=~U)
+        return ClasswiseElasticNetPenalty(1.0, zero, excluded=~U, n_classes=self.K)
+
+    def null_fit(self, penalty, tol_abs, max_iter):
+        """The unpenalised fit (intercepts and unpenalised features) and its projected
+        gradient ``z`` (p, K), from which ``penalty.alpha_max(z)`` is read."""
+        key = penalty.unpenalized.tobytes()
+        if key in self._null:
+            w, b, z = self._null[key]
+            w = self.start(w)
+            self.b = b.copy()
+            self.eta = self._XW(w) + self.b
+            return w, z.copy()
+        w = self.start(np.zeros((self.n_features, self.K)))
+        if penalty.unpenalized.any():
+            self.solve(w, self._null_penalty(penalty), 1.0, tol_abs, max(max_iter, 1000))
+        z = np.asarray(self.cert_stats(w, penalty).gp, dtype=np.float64)
+        self._null[key] = (w.copy(), self.b.copy(), z.copy())
+        self._dev_prev, self._n_points = None, 0
+        return w, z
+
+    def path_stop(self, w):
+        """glmnet's early stop (as :meth:`GLMProblem.path_stop`): a reason once the
+        deviance ratio exceeds 0.999 or its relative change falls below 1e-5 (after at
+        least 5 points), else None."""
+        self._n_points += 1
+        if self.null_deviance <= 0:
+            return None
+        ratio = 1.0 - self._loss(self.eta) / self.null_deviance
+        prev, self._dev_prev = self._dev_prev, ratio
+        if self._n_points < MIN_POINTS:
+            return None
+        if ratio > DEV_RATIO_MAX:
+            return (f"deviance ratio {ratio:.6f} > {DEV_RATIO_MAX} (a (nearly) saturated "
+                    "fit, e.g. separable classes: further alphas only inflate the "
+                    "coefficients)")
+        if prev is not None and ratio - prev < DEV_CHANGE_MIN * ratio:
+            return (f"deviance ratio changed by less than {DEV_CHANGE_MIN:g} relative "
+                    f"({prev:.6f} -> {ratio:.6f})")
+        return None
+
+
+def make_penalty(l1_ratio, pf, standardize, problem, grouped):
+    """The multinomial penalty on the original scale (``standardize``: factors ``f σ`` and
+    ``f σ²``, constant columns excluded, as :func:`sklearn_normpen.elastic_net.
+    _make_penalty`)."""
+    if standardize:
+        s = np.where(problem.constant, 0.0, problem.x_std)
+        a, b, excl = pf * s, pf * s * s, problem.constant
+    else:
+        a, b, excl = pf, pf, None
+    if grouped:
+        return MultiTaskElasticNetPenalty(l1_ratio, a, b, excluded=excl)
+    return ClasswiseElasticNetPenalty(l1_ratio, a, b, excluded=excl, n_classes=problem.K)
