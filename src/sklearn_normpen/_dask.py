@@ -231,16 +231,19 @@ def resolve_dask_folds(cv, X, random_state):
 def _block_moments(xb, yb, sb, lb, shift, yshift, values):
     """``Zᵀ S Z`` (float64, ``Z = [x - m, y - c, 1]``, ``y`` one or more targets) of the
     block's rows of each fold (``values``), then of the other rows (all rows when ``lb``
-    is None): shape ``(K + 1, p + T + 1, p + T + 1)``."""
-    from scipy.linalg import blas
+    is None): shape ``(K + 1, p + T + 1, p + T + 1)``, accumulated in one streaming pass
+    over the block by the compiled kernel (no sorted copy of the block)."""
+    from ._kernels._moments import fold_moments_dense
+    from ._validation import call_kernel
     dt = xb.dtype
     m, p = xb.shape
-    Y = np.asarray(yb, dtype=dt).reshape(m, -1)  # y in X's dtype, as the in-memory fit
+    xb = np.ascontiguousarray(xb)  # a no-op for the usual C-ordered chunks
+    Y = np.ascontiguousarray(np.asarray(yb, dtype=dt).reshape(m, -1))  # y in X's dtype
     T = Y.shape[1]
     d = p + T + 1
     K = len(values)
     if lb is None or K == 0:
-        k_of = np.full(m, K)
+        k_of = np.full(m, K, dtype=np.intc)
     else:
         lb = np.asarray(lb)
         k_of = np.searchsorted(values, lb)
@@ -248,31 +251,22 @@ def _block_moments(xb, yb, sb, lb, shift, yshift, values):
         if np.any(~known & (lb != -1)):
             raise ValueError(f"fold label(s) {np.unique(lb[~known & (lb != -1)])[:5]} "
                              "appear in a block but not among the fold labels.")
-        k_of = np.where(known, k_of, K)
-    # rows sorted by fold (C order): each fold is a contiguous slice, whose transpose is
-    # the Fortran-ordered operand syrk takes without a copy
-    order = np.argsort(k_of, kind="stable")
-    bounds = np.searchsorted(k_of[order], np.arange(K + 2))
-    Z = np.empty((m, d))
-    Z[:, :p] = xb[order]
-    Z[:, :p] -= shift
-    Z[:, p:p + T] = Y[order]
-    Z[:, p:p + T] -= yshift
-    Z[:, -1] = 1.0
-    if not np.all(np.isfinite(Z)):
-        raise ValueError("X or y contains NaN or infinity.")
-    if sb is not None:
-        s = np.asarray(sb, dtype=dt).astype(np.float64)[order]
+        k_of = np.where(known, k_of, K).astype(np.intc)
+    if sb is None:
+        s = np.empty(0)
+    else:
+        s = np.asarray(sb, dtype=dt).astype(np.float64)  # weights in X's dtype, as in memory
         if not np.all(np.isfinite(s)) or np.any(s < 0):
             raise ValueError("sample_weight must be finite and non-negative.")
-        Z *= np.sqrt(s)[:, None]
     out = np.zeros((K + 1, d, d))
-    il = np.tril_indices(d, -1)
-    for k in range(K + 1):
-        if bounds[k + 1] > bounds[k]:
-            G = blas.dsyrk(1.0, Z[bounds[k]:bounds[k + 1]].T, trans=0, lower=0)
-            G[il] = G.T[il]
-            out[k] = G
+    status = call_kernel(fold_moments_dense, xb, Y, s, k_of,
+                         np.ascontiguousarray(shift, dtype=np.float64),
+                         np.ascontiguousarray(yshift, dtype=np.float64).reshape(T), out)
+    if status != 0:  # pragma: no cover - the labels and sizes are checked above
+        raise RuntimeError(f"fold_moments_dense failed with status {status}.")
+    # a NaN or infinity anywhere in a row reaches that fold's diagonal (Σ s z², or 0·inf)
+    if not np.all(np.isfinite(np.einsum("kii->ki", out))):
+        raise ValueError("X or y contains NaN or infinity.")
     return out
 
 
