@@ -109,3 +109,16 @@ def test_keep_is_refused(client):
     with pytest.raises(ValueError, match="keep=True .* not supported on dask input"):
         ElasticNetPathCV(keep=True, cv=3).fit(da.from_array(X, chunks=(50, 15)),
                                               da.from_array(y, chunks=50))
+
+
+def test_group_lasso_path_cv_refuses_what_it_would_ignore(client):
+    from sklearn_normpen import GroupLassoPathCV
+    X, y, _ = _data(n=200)
+    Xd, yd = da.from_array(X, chunks=(50, 15)), da.from_array(y, chunks=50)
+    for kw in (dict(relax=True), dict(keep=True)):
+        with pytest.raises(ValueError, match="relax=True and keep=True are not supported"):
+            GroupLassoPathCV(groups=np.arange(15) // 5, cv=3, **kw).fit(Xd, yd)
+    with pytest.raises(ValueError, match="exclude, lower_limits and upper_limits"):
+        GroupLassoPathCV(groups=np.arange(15) // 5, cv=3, exclude=[1]).fit(Xd, yd)
+    with pytest.raises(ValueError, match="dfmax and pmax are not supported"):
+        GroupLassoPathCV(groups=np.arange(15) // 5, cv=3, dfmax=2).fit(Xd, yd)

@@ -795,6 +795,9 @@ def fit_group_lasso_path_cv(est, X, y, sample_weight, groups):
     if groups is not None:
         raise ValueError("groups (sample groups for the splitter) are not supported on dask "
                          "input: pass the fold of every row as a dask array through cv.")
+    if est.relax or est.keep:
+        raise ValueError("GroupLassoPathCV: relax=True and keep=True are not supported on "
+                         "dask input yet (ElasticNetPathCV offers relax on dask input).")
     X, y, sw, names, p, structure, weights = _group_setup(est, X, y, sample_weight)
     multi = np.ndim(est.l1_ratio) > 0
     l1_ratios = np.atleast_1d(np.asarray(est.l1_ratio, dtype=np.float64))
