@@ -59,6 +59,37 @@ def _sorted_copy_moments(xb, yb, sb, lb, shift, yshift, values):
     return out
 
 
+def chunk_only(m, p, rounds):
+    """Per-chunk costs, interleaved (x.T @ x, the fused task, the sorted-copy task) so
+    that a changing machine load hits all three alike; the median of per-round ratios."""
+    from threadpoolctl import threadpool_limits
+
+    from sklearn_normpen._dask import _block_moments
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((m, p)), rng.standard_normal(m)
+    lab = rng.permutation(np.arange(m) % 5)
+    shift, values = x[:1000].mean(axis=0), np.arange(5)
+    runs = {"x.T @ x": lambda: x.T @ x,
+            "fused kernel task": lambda: _block_moments(x, y, None, lab, shift, 0.0, values),
+            "sorted-copy task": lambda: _sorted_copy_moments(x, y, None, lab, shift, 0.0,
+                                                             values)}
+    times = {k: [] for k in runs}
+    with threadpool_limits(1):
+        for f in runs.values():
+            f()
+        for _ in range(rounds):
+            for k, f in runs.items():
+                t0 = time.perf_counter()
+                f()
+                times[k].append(time.perf_counter() - t0)
+    base = np.array(times["x.T @ x"])
+    print(f"\n| one chunk {m:,} x {p}, {rounds} interleaved rounds | median (s) | "
+          "median ratio to x.T @ x |")
+    print("|---|---:|---:|")
+    for k, t in times.items():
+        print(f"| {k} | {np.median(t):.3f} | {np.median(np.array(t) / base):.2f} |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2_000_000)
@@ -79,7 +110,12 @@ def main():
                          "(a sorted copy of the chunk, then scipy's dsyrk per fold)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="repeat the X.T@X / moments / fit triple (the machine is shared)")
+    ap.add_argument("--chunk-only", type=int, default=0, metavar="ROUNDS",
+                    help="only time one chunk task in this process (BLAS 1 thread as on "
+                         "the workers), interleaved over ROUNDS rounds")
     a = ap.parse_args()
+    if a.chunk_only:
+        return chunk_only(a.chunk, a.p, a.chunk_only)
 
     import dask
     import dask.array as da
