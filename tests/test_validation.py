@@ -241,11 +241,11 @@ def test_huge_weights_survive_a_float32_X():
 @pytest.fixture
 def kernel_calls(monkeypatch):
     """Route every solver kernel through check_kernel_call; record the last arguments."""
-    from sklearn_normpen._kernels import _bcd_group, _bcd_multitask, _cd_enet
+    from sklearn_normpen._kernels import _bcd_group, _bcd_multitask, _cd_enet, _moments
     from sklearn_normpen._validation import KERNEL_SIGNATURES, check_kernel_call
 
     seen = {}
-    for mod in (_cd_enet, _bcd_group, _bcd_multitask):
+    for mod in (_cd_enet, _bcd_group, _bcd_multitask, _moments):
         for name in KERNEL_SIGNATURES:
             if hasattr(mod, name):
                 def wrapped(*args, _fn=getattr(mod, name), _name=name):
@@ -292,6 +292,11 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
         for data in (X, Xs):
             for w in (None, sw):
                 multitask_enet_path(data, Y, sample_weight=w, n_alphas=4)
+        # the dask route's per-chunk moments task (no dask needed to call it)
+        from sklearn_normpen._dask import _block_moments
+        for w in (None, sw):
+            _block_moments(X, y, w, np.arange(40) % 3, X[:5].mean(axis=0), 0.5,
+                           np.arange(3))
     assert set(kernel_calls) == set(KERNEL_SIGNATURES)
 
 

@@ -231,16 +231,19 @@ def resolve_dask_folds(cv, X, random_state):
 def _block_moments(xb, yb, sb, lb, shift, yshift, values):
     """``Zᵀ S Z`` (float64, ``Z = [x - m, y - c, 1]``, ``y`` one or more targets) of the
     block's rows of each fold (``values``), then of the other rows (all rows when ``lb``
-    is None): shape ``(K + 1, p + T + 1, p + T + 1)``."""
-    from scipy.linalg import blas
+    is None): shape ``(K + 1, p + T + 1, p + T + 1)``, accumulated in one streaming pass
+    over the block by the compiled kernel (no sorted copy of the block)."""
+    from ._kernels._moments import fold_moments_dense
+    from ._validation import call_kernel
     dt = xb.dtype
     m, p = xb.shape
-    Y = np.asarray(yb, dtype=dt).reshape(m, -1)  # y in X's dtype, as the in-memory fit
+    xb = np.ascontiguousarray(xb)  # a no-op for the usual C-ordered chunks
+    Y = np.ascontiguousarray(np.asarray(yb, dtype=dt).reshape(m, -1))  # y in X's dtype
     T = Y.shape[1]
     d = p + T + 1
     K = len(values)
     if lb is None or K == 0:
-        k_of = np.full(m, K)
+        k_of = np.full(m, K, dtype=np.intc)
     else:
         lb = np.asarray(lb)
         k_of = np.searchsorted(values, lb)
@@ -248,31 +251,22 @@ def _block_moments(xb, yb, sb, lb, shift, yshift, values):
         if np.any(~known & (lb != -1)):
             raise ValueError(f"fold label(s) {np.unique(lb[~known & (lb != -1)])[:5]} "
                              "appear in a block but not among the fold labels.")
-        k_of = np.where(known, k_of, K)
-    # rows sorted by fold (C order): each fold is a contiguous slice, whose transpose is
-    # the Fortran-ordered operand syrk takes without a copy
-    order = np.argsort(k_of, kind="stable")
-    bounds = np.searchsorted(k_of[order], np.arange(K + 2))
-    Z = np.empty((m, d))
-    Z[:, :p] = xb[order]
-    Z[:, :p] -= shift
-    Z[:, p:p + T] = Y[order]
-    Z[:, p:p + T] -= yshift
-    Z[:, -1] = 1.0
-    if not np.all(np.isfinite(Z)):
-        raise ValueError("X or y contains NaN or infinity.")
-    if sb is not None:
-        s = np.asarray(sb, dtype=dt).astype(np.float64)[order]
+        k_of = np.where(known, k_of, K).astype(np.intc)
+    if sb is None:
+        s = np.empty(0)
+    else:
+        s = np.asarray(sb, dtype=dt).astype(np.float64)  # weights in X's dtype, as in memory
         if not np.all(np.isfinite(s)) or np.any(s < 0):
             raise ValueError("sample_weight must be finite and non-negative.")
-        Z *= np.sqrt(s)[:, None]
     out = np.zeros((K + 1, d, d))
-    il = np.tril_indices(d, -1)
-    for k in range(K + 1):
-        if bounds[k + 1] > bounds[k]:
-            G = blas.dsyrk(1.0, Z[bounds[k]:bounds[k + 1]].T, trans=0, lower=0)
-            G[il] = G.T[il]
-            out[k] = G
+    status = call_kernel(fold_moments_dense, xb, Y, s, k_of,
+                         np.ascontiguousarray(shift, dtype=np.float64),
+                         np.ascontiguousarray(yshift, dtype=np.float64).reshape(T), out)
+    if status != 0:  # pragma: no cover - the labels and sizes are checked above
+        raise RuntimeError(f"fold_moments_dense failed with status {status}.")
+    # a NaN or infinity anywhere in a row reaches that fold's diagonal (Σ s z², or 0·inf)
+    if not np.all(np.isfinite(np.einsum("kii->ki", out))):
+        raise ValueError("X or y contains NaN or infinity.")
     return out
 
 
@@ -356,32 +350,66 @@ class StatsDesign:
 # ElasticNetPathCV on dask input
 # ---------------------------------------------------------------------------------------
 
-def _enet_fold(k, M, total, shift, yshift, design, spec, grids, tol, max_iter):
-    """One fold: the training problem ``total - fold``, its paths, held-out errors."""
+def held_out_mse_b(M, W, b, shift, yshift):
+    """:func:`held_out_mse` for coefficients ``W`` (p, A) with explicit intercepts ``b``
+    (A,): ``y - x w - b = (y - c) - (x - m) w - (b + mᵀw - c)``."""
+    st = moments_to_stats(M)
+    W = np.asarray(W, dtype=np.float64)
+    d = np.asarray(b, dtype=np.float64) + np.asarray(shift) @ W - yshift
+    quad = np.einsum("ia,ia->a", W, st["G"] @ W)
+    sse = (st["yy"] - 2 * (st["xy"] @ W) + quad - 2 * d * (st["sy"] - st["sx"] @ W)
+           + d * d * st["S"])
+    return np.maximum(sse, 0.0) / st["S"]
+
+
+def _enet_fold(k, M, total, shift, yshift, design, spec, grids, tol, max_iter, gammas=None):
+    """One fold: the training problem ``total - fold``, its paths, held-out errors
+    ``(n_penalties, n_alphas)`` (with ``gammas``: ``(n_penalties, n_gammas, n_alphas)``, the
+    relaxed refits from the training fold's Gram). A path stopped by dfmax/pmax keeps its
+    last fit for the rest of the grid, as in memory."""
     from ._path import compute_path
+    from ._relaxed import ActiveSetLS, relax_path
     from ._solvers.coordinate_descent import EnetProblem
     train = {key: total[key] - v for key, v in moments_to_stats(M[k]).items()}
     problem = EnetProblem(design, "gram", stats=train, x_shift=shift, y_mean=yshift)
-    errors = np.empty(grids.shape)
+    errors = np.empty(grids.shape if gammas is None else
+                      (grids.shape[0], len(gammas), grids.shape[1]))
+    refit = None if gammas is None else ActiveSetLS(problem)
     certs = []
     for i, pen in enumerate(spec.penalties(problem)):
-        res = compute_path(problem, pen, grids[i], tol=tol, max_iter=max_iter)
-        errors[i] = held_out_mse(M[k], res.coefs, problem.x_mean, problem.y_mean, shift,
-                                 yshift)
+        res = compute_path(problem, pen, grids[i], tol=tol, max_iter=max_iter,
+                           dfmax=spec.dfmax, pmax=spec.pmax)
+        L = len(res.alphas)
+        if L == 0:
+            raise ValueError(f"pmax={spec.pmax} stops a training fold's path before its "
+                             "first alpha; increase pmax.")
+        if gammas is None:
+            e = held_out_mse(M[k], res.coefs, problem.x_mean, problem.y_mean, shift, yshift)
+            errors[i, :L], errors[i, L:] = e, e[-1]
+        else:
+            rc, rb = relax_path(problem, res.coefs, res.intercepts, gammas, refit)
+            for g in range(len(gammas)):
+                e = held_out_mse_b(M[k], rc[g], rb[g], shift, yshift)
+                errors[i, g, :L], errors[i, g, L:] = e, e[-1]
         res.coefs = None
         certs.append(res)
     return errors, certs
 
 
 def fit_enet_path_cv(est, X, y, sample_weight, groups):
-    """``ElasticNetPathCV.fit`` on dask input (see the module docstring)."""
+    """``ElasticNetPathCV.fit`` on dask input (see the module docstring). ``exclude``,
+    box limits, ``dfmax``/``pmax`` and ``relax`` run on the statistics alone (relaxed
+    refits from the training folds' Grams); ``keep`` (n-sized out-of-fold predictions) is
+    refused."""
     from sklearn.utils.parallel import Parallel, delayed
 
     from ._grid import make_grid
-    from ._cv import full_data_paths
+    from ._cv import full_data_paths, limited_paths, plain_view
     from ._path import warn_unconverged
+    from ._relaxed import _check_gammas
     from ._solvers.coordinate_descent import EnetProblem
-    from ._validation import validate_alphas, validate_array_params, validate_penalty_factor
+    from ._validation import (_check_exclude, _check_limits, validate_alphas,
+                              validate_array_params, validate_penalty_factor)
     from .elastic_net import _alpha_max, _check_l1_ratios, _EnetSpec
     from .selection import select_on_paths
 
@@ -392,12 +420,19 @@ def fit_enet_path_cv(est, X, y, sample_weight, groups):
     if est.precompute is False:
         raise ValueError("precompute=False (residual mode) needs X in memory; dask input "
                          "always runs in covariance mode (precompute='auto' or True).")
+    if est.keep:
+        raise ValueError("keep=True (out-of-fold predictions, one per sample) is not "
+                         "supported on dask input: predict each fold's rows with the fold "
+                         "paths instead, or fit in memory.")
     X, y, sw, names = check_dask_input(X, y, sample_weight)
     n, p = (int(s) for s in X.shape)
     l1_ratios = _check_l1_ratios(est.l1_ratio, est.alphas)
     if not isinstance(est.alphas, (int, np.integer)):
         user_grid = validate_alphas(est.alphas)
     pf = validate_penalty_factor(est.penalty_factor, p)
+    exclude = _check_exclude(est.exclude, p)
+    limits = _check_limits(est.lower_limits, est.upper_limits, p)
+    gammas = _check_gammas(est.relax_gamma) if est.relax else None
     labels, values = resolve_dask_folds(est.cv, X, est.random_state)
     K = len(values)
     check_stats_size(p, K)
@@ -413,7 +448,8 @@ def fit_enet_path_cv(est, X, y, sample_weight, groups):
                              "test set.")
     design = StatsDesign(X.dtype, est.fit_intercept)
     pb = EnetProblem(design, "gram", stats=total, x_shift=shift, y_mean=yshift)
-    spec = _EnetSpec(design, "gram", l1_ratios, pf, est.standardize, est.positive)
+    spec = _EnetSpec(design, "gram", l1_ratios, pf, est.standardize, est.positive,
+                     exclude=exclude, limits=limits)
     pens = spec.penalties(pb)
     if isinstance(est.alphas, (int, np.integer)):
         grids = np.array([make_grid(int(est.alphas),
@@ -421,20 +457,36 @@ def fit_enet_path_cv(est, X, y, sample_weight, groups):
                                     est.eps) for pen in pens])
     else:
         grids = np.tile(user_grid, (len(l1_ratios), 1))
+    paths = None
+    if est.dfmax is not None or est.pmax is not None:
+        # the full-data paths first: where they stop, the folds' grid ends (cv.glmnet)
+        spec.dfmax, spec.pmax = est.dfmax, est.pmax
+        grids, paths = limited_paths(pb, pens, grids, tol=est.tol, max_iter=est.max_iter,
+                                     dfmax=est.dfmax, pmax=est.pmax)
 
     out = Parallel(n_jobs=est.n_jobs)(
         delayed(_enet_fold)(k, M, total, shift, yshift, design, spec, grids, est.tol,
-                            est.max_iter) for k in range(K))
+                            est.max_iter, gammas) for k in range(K))
     errors = np.stack([e for e, _ in out], axis=-1)
     fold_results = [c for _, cs in out for c in cs]
-    sel = select_on_paths(errors, W, grids)
+    sel = select_on_paths(errors, W, grids, gammas=gammas)
+    if gammas is not None:
+        rel_sel, rel_errors = sel, errors
+        sel, errors = plain_view(sel, errors)
     best = sel["best_path"]
-    paths = full_data_paths(pb, pens, grids, best, tol=est.tol, max_iter=est.max_iter)
+    if paths is None:
+        paths = full_data_paths(pb, pens, grids, best, tol=est.tol, max_iter=est.max_iter)
+    est.path_stop_reason_ = paths[best].stop_reason
     warn_unconverged(fold_results + paths)
+    scalar = np.ndim(est.l1_ratio) == 0
     est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=range(K),
-                        l1_ratios=l1_ratios, scalar=np.ndim(est.l1_ratio) == 0, path=paths,
+                        l1_ratios=l1_ratios, scalar=scalar, path=paths,
                         fold_results=fold_results)
     est._set_dev_ratio(paths)
+    if gammas is not None:
+        est._set_relaxed_results(sel=rel_sel, errors=rel_errors, gammas=gammas,
+                                 scalar=scalar, problem=pb,
+                                 path=paths[rel_sel["best_path"]], l1_ratios=l1_ratios)
     _set_input_attributes(est, p, names)
     return est
 
@@ -743,6 +795,9 @@ def fit_group_lasso_path_cv(est, X, y, sample_weight, groups):
     if groups is not None:
         raise ValueError("groups (sample groups for the splitter) are not supported on dask "
                          "input: pass the fold of every row as a dask array through cv.")
+    if est.relax or est.keep:
+        raise ValueError("GroupLassoPathCV: relax=True and keep=True are not supported on "
+                         "dask input yet (ElasticNetPathCV offers relax on dask input).")
     X, y, sw, names, p, structure, weights = _group_setup(est, X, y, sample_weight)
     multi = np.ndim(est.l1_ratio) > 0
     l1_ratios = np.atleast_1d(np.asarray(est.l1_ratio, dtype=np.float64))

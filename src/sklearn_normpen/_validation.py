@@ -508,6 +508,9 @@ KERNEL_SIGNATURES = {
     "bcd_mt_sparse": _CSC + ["n_samples:=n", "sw:n:opt", "xmean:p"] + _BCD_MT,
     "gradient_mt_dense": ["X:n,p:F", "sw:n:opt,f64", "xmean:p:f64", "R:n,K:F,f64",
                           "G:p,K:out,f64"],
+    # dask route (_moments.pyx): d = p + T + 1 and fold < k are checked by the kernel
+    "fold_moments_dense": ["X:n,p", "Y:n,T", "sw:n:opt,f64", "fold:n:int", "shift:p:f64",
+                           "yshift:T:f64", "out:k,d,d:out,f64"],
 }
 
 

@@ -497,8 +497,6 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         """
         limited = self.dfmax is not None or self.pmax is not None
         if any_dask(X, y, sample_weight, self.cv):  # sufficient statistics on the cluster
-            if limited:
-                raise ValueError("dfmax and pmax are not supported with dask input yet.")
             return fit_enet_path_cv(self, X, y, sample_weight, groups)
         validate_array_params(self)
         X, y = validate_Xy(self, X, y)

@@ -53,3 +53,12 @@ cdef inline void _gemv(char trans, int m, int n, floating alpha,
     else:
         blas.dgemv(&trans, &m, &n, &alpha, <double*>A, &lda, <double*>x, &incx,
                    &beta, y, &incy)
+
+
+cdef inline void _dsyrk_upper(int n, int k, const double* A, int lda,
+                              double* C, int ldc) noexcept nogil:
+    """C += A @ A.T on C's upper triangle (column-major; A n-by-k)."""
+    cdef char uplo = b'U'
+    cdef char trans = b'N'
+    cdef double one = 1.0
+    blas.dsyrk(&uplo, &trans, &n, &k, &one, <double*>A, &lda, &one, C, &ldc)

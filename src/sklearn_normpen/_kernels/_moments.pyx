@@ -1,0 +1,93 @@
+# Moments of a row chunk for every CV fold at once (the one pass of the dask route).
+#
+# For the chunk's rows z_i = √s_i [x_i - m, y_i - c, 1] (float64 whatever X's dtype; the
+# common shift (m, c) keeps offset columns' digits) this accumulates, for each fold k,
+# out[k] += Σ_{i in fold k} z_i z_iᵀ, i.e. ZₖᵀZₖ with XᵀSX, XᵀSy, Xᵀs, yᵀSy and Σs in its
+# blocks. Rows are appended to a small per-fold float64 buffer (BLOCK rows, a row of z is
+# a column of the column-major buffer) and each full buffer goes to dsyrk: BLAS-3 speed
+# with one streaming read of the chunk, no sorted copy of it.
+from cython cimport floating
+from libc.math cimport sqrt
+from libc.stdlib cimport calloc, free, malloc
+
+from ._blas cimport _dsyrk_upper
+
+# rows per dsyrk call: large enough for BLAS-3 efficiency, small enough that the K + 1
+# buffers (BLOCK · d · 8 bytes each) stay in cache
+cdef int BLOCK = 256
+
+
+def fold_moments_dense(const floating[:, ::1] X, const floating[:, ::1] Y,
+                       const double[::1] sw, const int[::1] fold,
+                       const double[::1] shift, const double[::1] yshift,
+                       double[:, :, ::1] out):
+    """Add each fold's augmented moments of the chunk to ``out``.
+
+    Parameters
+    ----------
+    X : (m, p) C-contiguous float32/float64, the chunk's rows
+    Y : (m, T) C-contiguous, X's dtype, the targets
+    sw : (m,) float64 non-negative weights, or length 0 (all ones)
+    fold : (m,) int, each row's fold index in [0, nk)
+    shift, yshift : (p,), (T,) float64, the common shift
+    out : (nk, d, d) float64, d = p + T + 1, added to; on return each ``out[k]`` is
+        symmetric (its C-order lower triangle is what dsyrk accumulated)
+
+    Returns
+    -------
+    status : int
+        0, or -1 when a fold index is outside [0, nk) (``out`` is then partial),
+        -2 on inconsistent sizes, -3 when scratch memory cannot be allocated.
+    """
+    cdef Py_ssize_t m = X.shape[0], p = X.shape[1], T = Y.shape[1]
+    cdef Py_ssize_t d = p + T + 1, nk = out.shape[0]
+    cdef bint weighted = sw.shape[0] > 0
+    cdef Py_ssize_t i, j, k, r
+    cdef double rs
+    cdef double* z
+    cdef double* buf
+    cdef double* C
+    cdef int* cnt
+    cdef int status = 0
+    if (out.shape[1] != d or out.shape[2] != d or Y.shape[0] != m or fold.shape[0] != m
+            or (weighted and sw.shape[0] != m) or shift.shape[0] != p
+            or yshift.shape[0] != T):
+        return -2
+    if nk == 0 or m == 0:
+        return 0
+    with nogil:
+        buf = <double*>malloc(nk * BLOCK * d * sizeof(double))
+        cnt = <int*>calloc(nk, sizeof(int))
+        if buf == NULL or cnt == NULL:
+            status = -3
+        else:
+            for i in range(m):
+                k = fold[i]
+                if k < 0 or k >= nk:
+                    status = -1
+                    break
+                z = buf + (k * BLOCK + cnt[k]) * d
+                rs = sqrt(sw[i]) if weighted else 1.0
+                for j in range(p):
+                    z[j] = (<double>X[i, j] - shift[j]) * rs
+                for j in range(T):
+                    z[p + j] = (<double>Y[i, j] - yshift[j]) * rs
+                z[d - 1] = rs
+                cnt[k] += 1
+                if cnt[k] == BLOCK:
+                    _dsyrk_upper(<int>d, BLOCK, buf + k * BLOCK * d, <int>d, &out[k, 0, 0],
+                                 <int>d)
+                    cnt[k] = 0
+            if status == 0:
+                for k in range(nk):
+                    if cnt[k] > 0:
+                        _dsyrk_upper(<int>d, cnt[k], buf + k * BLOCK * d, <int>d,
+                                     &out[k, 0, 0], <int>d)
+                    # column-major upper = C-order lower: mirror it
+                    C = &out[k, 0, 0]
+                    for i in range(d):
+                        for r in range(i + 1, d):
+                            C[i * d + r] = C[r * d + i]
+        free(buf)
+        free(cnt)
+    return status

@@ -1,0 +1,129 @@
+"""The fused per-fold moments kernel of the dask route (``_kernels/_moments.pyx``) against
+moments computed here in NumPy (float64, row by row selection), without dask."""
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from sklearn_normpen import _dask
+from sklearn_normpen._kernels._moments import fold_moments_dense
+from sklearn_normpen._validation import call_kernel
+
+
+def _reference(X, Y, s, fold, nk, shift, yshift):
+    """Σ_{i in fold k} s_i z_i z_iᵀ, z_i = [x_i - m, y_i - c, 1], in float64 NumPy."""
+    X = X.astype(np.float64)
+    Y = Y.astype(np.float64).reshape(X.shape[0], -1)
+    Z = np.hstack([X - shift, Y - yshift, np.ones((X.shape[0], 1))])
+    s = np.ones(X.shape[0]) if s is None else s
+    return np.stack([(Z[fold == k] * s[fold == k, None]).T @ Z[fold == k]
+                     for k in range(nk)])
+
+
+def _data(m, p, T, seed, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, p))
+    X[:, 1] += 2000.0  # an offset column: the shift keeps its digits
+    Y = X[:, :3] @ np.array([1.0, -0.5, 2.0])[:, None] + rng.standard_normal((m, T)) + 5.0
+    return X.astype(dtype), Y.astype(dtype), rng
+
+
+@pytest.mark.parametrize("m", [1, 255, 256, 257, 3001])   # around the kernel's row buffer
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("T", [1, 3])
+def test_kernel_equals_numpy_per_fold(m, weighted, T):
+    X, Y, rng = _data(m, 7, T, seed=m + T)
+    nk = 5
+    fold = rng.integers(0, nk, m).astype(np.intc)
+    s = rng.uniform(0.0, 3.0, m) if weighted else None
+    shift, yshift = X[:10].mean(axis=0), Y[:10].mean(axis=0)
+    out = np.zeros((nk, 7 + T + 1, 7 + T + 1))
+    status = call_kernel(fold_moments_dense, X, Y, np.empty(0) if s is None else s, fold,
+                         shift, yshift, out)
+    assert status == 0
+    ref = _reference(X, Y, s, fold, nk, shift, yshift)
+    assert_allclose(out, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    assert_array_equal(out, np.swapaxes(out, 1, 2))  # exactly symmetric
+
+
+def test_float32_input_is_accumulated_in_float64():
+    X, Y, rng = _data(20000, 4, 1, seed=3, dtype=np.float32)
+    fold = rng.integers(0, 3, X.shape[0]).astype(np.intc)
+    shift, yshift = np.zeros(4), np.zeros(1)  # no shift: the 2000 offset dominates the sums
+    out = np.zeros((3, 6, 6))
+    assert call_kernel(fold_moments_dense, X, Y, np.empty(0), fold, shift, yshift, out) == 0
+    ref = _reference(X, Y, None, fold, 3, shift, yshift)
+    # float32 sums of ~7000 terms of 4e6 would be off by ~1e-4 relative
+    assert_allclose(out, ref, rtol=1e-12)
+    f32 = np.stack([(X[fold == k].T @ X[fold == k]) for k in range(3)])  # float32 BLAS
+    assert np.max(np.abs(f32 - ref[:, :4, :4]) / np.abs(ref[:, :4, :4])) > 1e-8
+
+
+def test_empty_fold_in_a_chunk_and_accumulation():
+    X, Y, rng = _data(600, 5, 1, seed=5)
+    fold = rng.choice([0, 1, 3], X.shape[0]).astype(np.intc)  # fold 2 absent from the chunk
+    shift, yshift = X.mean(axis=0), Y.mean(axis=0)
+    out = np.zeros((4, 7, 7))
+    call_kernel(fold_moments_dense, X, Y, np.empty(0), fold, shift, yshift, out)
+    assert_array_equal(out[2], 0.0)
+    # a second chunk adds to out (the tree reduction of the dask route adds the same way)
+    X2, Y2, _ = _data(300, 5, 1, seed=6)
+    fold2 = np.full(300, 2, dtype=np.intc)
+    call_kernel(fold_moments_dense, X2, Y2, np.empty(0), fold2, shift, yshift, out)
+    ref = (_reference(X, Y, None, fold, 4, shift, yshift)
+           + _reference(X2, Y2, None, fold2, 4, shift, yshift))
+    assert_allclose(out, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+
+
+def test_kernel_refuses_bad_folds_and_sizes():
+    X, Y, _ = _data(50, 3, 1, seed=7)
+    out = np.zeros((2, 5, 5))
+    bad = np.zeros(50, dtype=np.intc)
+    bad[30] = 2
+    assert fold_moments_dense(X, Y, np.empty(0), bad, np.zeros(3), np.zeros(1), out) == -1
+    bad[30] = -1
+    assert fold_moments_dense(X, Y, np.empty(0), bad, np.zeros(3), np.zeros(1), out) == -1
+    assert fold_moments_dense(X, Y, np.empty(0), np.zeros(50, np.intc), np.zeros(3),
+                              np.zeros(1), np.zeros((2, 6, 6))) == -2
+    with pytest.raises(ValueError, match="fold_moments_dense: argument fold has dtype"):
+        call_kernel(fold_moments_dense, X, Y, np.empty(0), np.zeros(50, np.int64),
+                    np.zeros(3), np.zeros(1), out)
+    with pytest.raises(ValueError, match="argument Y has dtype float32"):
+        call_kernel(fold_moments_dense, X, Y.astype(np.float32), np.empty(0),
+                    np.zeros(50, np.intc), np.zeros(3), np.zeros(1), out)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_block_moments_labels_weights_and_layout(dtype):
+    """The dask task: arbitrary fold values, rows labelled -1 (and only those) in the last
+    slot, weights in X's dtype, a Fortran-ordered chunk."""
+    X, Y, rng = _data(700, 6, 1, seed=11, dtype=dtype)
+    values = np.array([3, 7, 9])
+    lab = rng.choice([3, 7, 9, -1], X.shape[0])
+    s = rng.uniform(0.1, 2.0, X.shape[0])
+    shift, c = X[:50].astype(np.float64).mean(axis=0), float(Y[:50].mean())
+    out = _dask._block_moments(np.asfortranarray(X), Y[:, 0], s, lab, shift, c, values)
+    idx = np.searchsorted(values, lab)
+    idx[lab == -1] = 3
+    ref = _reference(X, Y, s.astype(dtype).astype(np.float64), idx, 4, shift, c)
+    assert_allclose(out, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    # no labels: everything in the one slot
+    out = _dask._block_moments(X, Y[:, 0], None, None, shift, c, np.array([]))
+    assert_allclose(out[0], _reference(X, Y, None, np.zeros(700, int), 1, shift, c)[0],
+                    rtol=1e-12)
+    with pytest.raises(ValueError, match="fold label"):
+        _dask._block_moments(X, Y[:, 0], None, np.full(700, 5), shift, c, values)
+
+
+@pytest.mark.parametrize("where", ["X", "y", "zero-weight X"])
+def test_block_moments_non_finite(where):
+    X, Y, _ = _data(300, 4, 1, seed=13)
+    s = np.ones(300)
+    if where == "y":
+        Y[17, 0] = np.nan
+    else:
+        X[299, 2] = np.inf
+        if where == "zero-weight X":
+            s[299] = 0.0
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        _dask._block_moments(X, Y[:, 0], s, np.arange(300) % 3, np.zeros(4), 0.0,
+                             np.arange(3))
