@@ -39,11 +39,18 @@ def _structure(est, X):
     names = getattr(est, "feature_names_in_", None)
     structure = parse_groups(est.groups, X.shape[1], names)
     weights = resolve_group_weights(est.group_weights, structure)
+    return structure, weights, check_glm_groups(structure, weights, X.shape[1])
+
+
+def check_glm_groups(structure, weights, n_features):
+    """The kernel arrays ``(gptr, gidx, c)`` of a GLM group fit (every feature in a group
+    of positive weight: the GLM block solver has no unpenalised groups yet)."""
     gptr, gidx, c = structure.kernel_arrays(weights)
-    if np.any(c == 0) or gidx.size < X.shape[1]:
+    if np.any(c == 0) or gidx.size < n_features:
         raise ValueError("unpenalised features (a group weight of 0, or features in no "
-                         "group) are not supported with the binomial family yet.")
-    return structure, weights, (gptr, gidx, np.asarray(c, dtype=np.float64))
+                         "group) are not supported with the binomial and Poisson families "
+                         "yet.")
+    return gptr, gidx, np.asarray(c, dtype=np.float64)
 
 
 class _GroupGLMSpec:

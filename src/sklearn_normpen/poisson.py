@@ -54,16 +54,22 @@ MEASURES = {
 }
 
 
-def _validate_counts(est, X, y, sample_weight):
-    X, y = validate_Xy(est, X, y)
+def check_counts(y, sw):
+    """The Poisson family's target checks (also used by the path functions'
+    ``family="poisson"``): counts ``>= 0``, not all zero where the weight is positive."""
     if np.any(y < 0):
         raise ValueError("y must be non-negative (counts or rates) for the Poisson family; "
                          f"got a minimum of {float(np.min(y))!r}.")
-    sw = validate_sample_weight(sample_weight, X)
     total = float(np.sum(y if sw is None else np.asarray(sw, np.float64) * y))
     if total <= 0:
         raise ValueError("y is zero everywhere (with positive weight): the Poisson "
                          "log-mean has no finite fit.")
+
+
+def _validate_counts(est, X, y, sample_weight):
+    X, y = validate_Xy(est, X, y)
+    sw = validate_sample_weight(sample_weight, X)
+    check_counts(y, sw)
     return X, y, sw
 
 
