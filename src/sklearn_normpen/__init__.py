@@ -18,6 +18,8 @@ from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
 from .group_classification import GroupLassoClassifier, GroupLassoClassifierPathCV  # noqa: E402
 from .elastic_net_regressor import ElasticNetRegressor  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402
+from .group_poisson import (GroupLassoPoissonRegressor,  # noqa: E402
+                            GroupLassoPoissonRegressorPathCV)
 from .multitask import (MultiTaskElasticNetPathCV,  # noqa: E402
                         MultiTaskElasticNetRegressor, multitask_enet_path)
 from .poisson import ElasticNetPoissonRegressor, ElasticNetPoissonRegressorPathCV  # noqa: E402
@@ -42,6 +44,8 @@ __all__ = [
     "GroupLassoClassifierPathCV",
     "GroupLassoIC",
     "GroupLassoPathCV",
+    "GroupLassoPoissonRegressor",
+    "GroupLassoPoissonRegressorPathCV",
     "GroupLassoRegressor",
     "group_lasso_path",
     "MultiTaskElasticNetPathCV",

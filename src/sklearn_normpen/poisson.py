@@ -238,12 +238,19 @@ class ElasticNetPoissonRegressorPathCV(_EnetGLMPathCVParams, PathCVMixin, _Poiss
         validate_array_params(self)
         X, y, sw = _validate_counts(self, X, y, sample_weight)
         _check_tol(self.tol, self.max_iter)
-        cv = self.cv
-        if isinstance(cv, (Integral, np.integer)):
-            if cv > X.shape[0]:
-                raise ValueError(f"cv={cv} folds need at least {cv} samples; got "
-                                 f"n_samples={X.shape[0]}.")
-            cv = KFold(int(cv), shuffle=self.random_state is not None,
-                       random_state=self.random_state)
-        _fit_path_cv(self, X, y, sw, groups, Poisson, MEASURES[self.measure], cv)
+        _fit_path_cv(self, X, y, sw, groups, Poisson, MEASURES[self.measure],
+                     count_folds(self, X))
         return self
+
+
+def count_folds(est, X):
+    """The splitter of a Poisson ``*PathCV``: an int ``cv`` gives ``KFold`` (shuffled with
+    ``random_state`` when that is set)."""
+    cv = est.cv
+    if isinstance(cv, (Integral, np.integer)):
+        if cv > X.shape[0]:
+            raise ValueError(f"cv={cv} folds need at least {cv} samples; got "
+                             f"n_samples={X.shape[0]}.")
+        cv = KFold(int(cv), shuffle=est.random_state is not None,
+                   random_state=est.random_state)
+    return cv
