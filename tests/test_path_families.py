@@ -212,7 +212,7 @@ def test_family_errors_name_the_family():
         enet_path(X, y, family="binomial", positive=True)
     with pytest.raises(ValueError, match="non-negative"):
         enet_path(X, -np.ones(len(y)), family="poisson")
-    with pytest.raises(ValueError, match="dfmax is not supported"):
-        enet_path(X, np.c_[X[:, 0], X[:, 1]], family="mgaussian", dfmax=3)
+    with pytest.raises(ValueError, match="coef_init is not supported"):
+        enet_path(X, np.c_[X[:, 0], X[:, 1]], family="mgaussian", coef_init=np.zeros(8))
     with pytest.raises(ValueError, match="unpenalised"):
         group_lasso_path(X, y, groups=GROUPS[:2], family="binomial")

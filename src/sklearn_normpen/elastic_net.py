@@ -225,7 +225,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
           (:class:`~sklearn_normpen.ElasticNetPoissonRegressor`'s);
         - ``"mgaussian"``: ``y`` of shape (n_samples, n_responses), each feature's
           responses one group: :func:`~sklearn_normpen.multitask_enet_path` (``positive``,
-          limits, ``exclude``, ``dfmax``/``pmax`` and ``coef_init`` are not available).
+          box limits and ``coef_init`` are not available; ``dfmax``/``pmax`` count
+          features with a non-zero row).
 
         For binomial and Poisson, ``tol`` is relative to the intercept-only deviance (half
         of it: intercept-only minus saturated loss), ``precompute`` does not apply
