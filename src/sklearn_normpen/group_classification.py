@@ -43,13 +43,14 @@ def _structure(est, X):
 
 
 def check_glm_groups(structure, weights, n_features):
-    """The kernel arrays ``(gptr, gidx, c)`` of a GLM group fit (every feature in a group
-    of positive weight: the GLM block solver has no unpenalised groups yet)."""
+    """The kernel arrays ``(gptr, gidx, c)`` of a group fit whose solver has no
+    unpenalised groups yet (GLM families, several responses): every feature in a group of
+    positive weight."""
     gptr, gidx, c = structure.kernel_arrays(weights)
     if np.any(c == 0) or gidx.size < n_features:
         raise ValueError("unpenalised features (a group weight of 0, or features in no "
-                         "group) are not supported with the binomial and Poisson families "
-                         "yet.")
+                         "group) are not supported with the binomial, Poisson and "
+                         "multi-response group fits yet.")
     return gptr, gidx, np.asarray(c, dtype=np.float64)
 
 
