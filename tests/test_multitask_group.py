@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sklearn_normpen import multitask_enet_path, multitask_group_lasso_path
+from sklearn.model_selection import KFold
+
+from sklearn_normpen import (MultiTaskGroupLassoPathCV, MultiTaskGroupLassoRegressor,
+                             multitask_enet_path, multitask_group_lasso_path)
 from _oracle import weighted_std
 
 GROUPS = [[0, 1, 2], [3, 4], [5, 6, 7], [8, 9]]
@@ -134,6 +137,29 @@ def test_standardize_sparse_float32():
                                            fit_intercept=True, tol=1e-8)
     assert C32.dtype == np.float32
     np.testing.assert_allclose(C32, C, atol=1e-3)
+
+
+def test_estimators_are_the_path_function():
+    X, Y = _data(seed=4)
+    sw = np.random.default_rng(5).uniform(0.5, 2, len(X))
+    a, C, _ = multitask_group_lasso_path(X, Y, groups=GROUPS, l1_ratio=0.5, n_alphas=8,
+                                         sample_weight=sw, fit_intercept=True, tol=1e-10)
+    reg = MultiTaskGroupLassoRegressor(groups=GROUPS, alpha=a[4], l1_ratio=0.5,
+                                       tol=1e-10).fit(X, Y, sw)
+    np.testing.assert_allclose(reg.coef_, C[:, :, 4], atol=1e-7)
+    Xc, Yc, s = _centred(X, Y, sw)
+    xm, ym = s @ X / s.sum(), s @ Y / s.sum()
+    np.testing.assert_allclose(reg.intercept_, ym - xm @ reg.coef_.T, atol=1e-10)
+    cv = MultiTaskGroupLassoPathCV(groups=GROUPS, l1_ratio=0.5, alphas=a, cv=KFold(3),
+                                   tol=1e-10).fit(X, Y, sw)
+    np.testing.assert_allclose(cv.coef_path_, C, atol=1e-7)
+    assert cv.mse_path_.shape == (8, 3) and cv.alpha_ in a
+    # the held-out error of one fold at one alpha, recomputed from a fit on its rows
+    tr, te = next(iter(KFold(3).split(X)))
+    fold = MultiTaskGroupLassoRegressor(groups=GROUPS, alpha=a[5], l1_ratio=0.5,
+                                        tol=1e-10).fit(X[tr], Y[tr], sw[tr])
+    err = np.sum((Y[te] - fold.predict(X[te])) ** 2, axis=1)
+    assert cv.mse_path_[5, 0] == pytest.approx(sw[te] @ err / sw[te].sum(), rel=1e-6)
 
 
 def test_errors():

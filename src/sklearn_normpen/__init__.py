@@ -22,7 +22,8 @@ from .group_poisson import (GroupLassoPoissonRegressor,  # noqa: E402
                             GroupLassoPoissonRegressorPathCV)
 from .multitask import (MultiTaskElasticNetPathCV,  # noqa: E402
                         MultiTaskElasticNetRegressor, multitask_enet_path)
-from .multitask_group import multitask_group_lasso_path  # noqa: E402
+from .multitask_group import (MultiTaskGroupLassoPathCV,  # noqa: E402
+                              MultiTaskGroupLassoRegressor, multitask_group_lasso_path)
 from .poisson import ElasticNetPoissonRegressor, ElasticNetPoissonRegressorPathCV  # noqa: E402
 from .plotting import (CVErrorDisplay, RegularizationPathDisplay,  # noqa: E402
                        StabilityPathDisplay)
@@ -51,6 +52,8 @@ __all__ = [
     "group_lasso_path",
     "MultiTaskElasticNetPathCV",
     "MultiTaskElasticNetRegressor",
+    "MultiTaskGroupLassoPathCV",
+    "MultiTaskGroupLassoRegressor",
     "multitask_enet_path",
     "multitask_group_lasso_path",
     "RegularizationPathDisplay",

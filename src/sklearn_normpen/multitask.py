@@ -217,6 +217,47 @@ def multitask_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=No
     return out + (res.n_iters,) if return_n_iter else out
 
 
+def _fit_mt_path_cv(est, X, Y, sw, groups, spec, pb, l1_ratios, alpha_max, what):
+    """The multi-response path + K-fold CV fit (every penalty): grids from
+    ``alpha_max(problem, penalty, tol, max_iter)``, dfmax / pmax (when ``est`` has them)
+    on the full-data paths first, the one CV loop and selection rule, the results in
+    scikit-learn's multi-output layout."""
+    pens = spec.penalties(pb)
+    if isinstance(est.alphas, (Integral, np.integer)):
+        grids = np.array([make_grid(int(est.alphas),
+                                    lambda: alpha_max(pb, pen, est.tol, est.max_iter),
+                                    est.eps) for pen in pens])
+    else:
+        grids = np.tile(validate_alphas(est.alphas), (len(l1_ratios), 1))
+    paths = None
+    if getattr(est, "dfmax", None) is not None or getattr(est, "pmax", None) is not None:
+        # the full-data paths first: where they stop, the folds' grid ends (cv.glmnet)
+        spec.dfmax, spec.pmax, spec.active = est.dfmax, est.pmax, _ActiveRows()
+        grids, paths = limited_paths(pb, pens, grids, tol=est.tol,
+                                     max_iter=est.max_iter, dfmax=est.dfmax,
+                                     pmax=est.pmax, active=spec.active)
+    splits = resolve_splits(est.cv, X, Y, groups, est.random_state)
+    Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
+    errors, fold_results = cross_validate_paths(
+        spec, Xr, Y, sw, grids, splits, tol=est.tol, max_iter=est.max_iter,
+        n_jobs=est.n_jobs)
+    sel = est._cv_select(errors, splits, sw, grids)
+    if paths is None:
+        paths = full_data_paths(pb, pens, grids, sel["best_path"], tol=est.tol,
+                                max_iter=est.max_iter)
+    est.path_stop_reason_ = paths[sel["best_path"]].stop_reason
+    warn_unconverged(fold_results + paths, what)
+    scalar = np.ndim(est.l1_ratio) == 0
+    est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
+                        l1_ratios=l1_ratios, scalar=scalar, path=paths,
+                        fold_results=fold_results)
+    est._set_dev_ratio(paths)
+    # scikit-learn's multi-output layout: responses first
+    est.coef_ = np.ascontiguousarray(est.coef_.T)
+    est.coef_path_ = np.swapaxes(est.coef_path_, -3, -2)
+    est.intercept_ = np.asarray(est.intercept_, dtype=X.dtype)
+
+
 # ---------------------------------------------------------------------------------------
 # Estimators
 # ---------------------------------------------------------------------------------------
@@ -229,6 +270,49 @@ class _MultiTaskBase(NormPenRegressor):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False  # as scikit-learn's MultiTask* estimators
         return tags
+
+
+class _MultiTaskPathAccess:
+    """``coef_at`` / ``intercept_at`` / ``predict_at`` on a multi-response path of shape
+    (n_responses, n_features, n_alphas) (the multi-response ``*PathCV`` estimators)."""
+
+    def coef_at(self, alpha="min", l1_ratio=None):
+        """Coefficients of the full-data path at ``alpha`` (as
+        :meth:`ElasticNetPathCV.coef_at`: ``"min"``, ``"1se"``, a float or an array,
+        linear interpolation between grid points).
+
+        Returns
+        -------
+        coef : ndarray of shape (n_responses, n_features) or (n_responses, n_features,
+            n_requested)
+        """
+        check_is_fitted(self, "coef_path_")
+        row = self._path_row(l1_ratio)
+        left, right, frac, scalar = self._weights(alpha, row)
+        cp = self._path_arrays(row)[1]
+        out = self._mix(cp[..., left], cp[..., right], frac)
+        return out[..., 0] if scalar else out
+
+    def intercept_at(self, alpha="min", l1_ratio=None):
+        """Intercepts at ``alpha``: shape (n_responses,) or (n_responses, n_requested)."""
+        check_is_fitted(self, "coef_path_")
+        row = self._path_row(l1_ratio)
+        left, right, frac, scalar = self._weights(alpha, row)
+        ip = np.asarray(self._path_arrays(row)[2], dtype=np.float64)
+        out = frac * ip[:, left] + (1 - frac) * ip[:, right]
+        return out[:, 0] if scalar else out
+
+    def predict_at(self, X, alpha="min", l1_ratio=None):
+        """Predictions at ``alpha``: shape (n_samples, n_responses) or (n_samples,
+        n_responses, n_requested)."""
+        check_is_fitted(self, "coef_path_")
+        X = validate_X_predict(self, X)
+        coef = np.asarray(self.coef_at(alpha, l1_ratio), dtype=X.dtype)
+        b = np.asarray(self.intercept_at(alpha, l1_ratio), dtype=X.dtype)
+        if coef.ndim == 2:
+            return safe_sparse_dot(X, coef.T, dense_output=True) + b
+        return np.stack([safe_sparse_dot(X, coef[..., m].T, dense_output=True) + b[:, m]
+                         for m in range(coef.shape[-1])], axis=-1)
 
 
 class MultiTaskElasticNetRegressor(_MultiTaskBase):
@@ -362,7 +446,7 @@ class MultiTaskElasticNetRegressor(_MultiTaskBase):
         return self
 
 
-class MultiTaskElasticNetPathCV(PathCVMixin, _MultiTaskBase):
+class MultiTaskElasticNetPathCV(_MultiTaskPathAccess, PathCVMixin, _MultiTaskBase):
     """Multi-response elastic net with its whole path cross-validated,
     ``cv.glmnet(family="mgaussian")`` style.
 
@@ -498,77 +582,6 @@ class MultiTaskElasticNetPathCV(PathCVMixin, _MultiTaskBase):
         pb = MultiTaskProblem(X, Y, sw, self.fit_intercept)
         spec = _MultiTaskSpec(X, Y, sw, self.fit_intercept, l1_ratios, pf, self.standardize,
                               _check_exclude(self.exclude, X.shape[1]))
-        pens = spec.penalties(pb)
-        if isinstance(self.alphas, (Integral, np.integer)):
-            grids = np.array([make_grid(int(self.alphas),
-                                        lambda: _alpha_max(pb, pen, self.tol, self.max_iter),
-                                        self.eps) for pen in pens])
-        else:
-            grids = np.tile(validate_alphas(self.alphas), (len(l1_ratios), 1))
-        paths = None
-        if self.dfmax is not None or self.pmax is not None:
-            # the full-data paths first: where they stop, the folds' grid ends (cv.glmnet)
-            spec.dfmax, spec.pmax, spec.active = self.dfmax, self.pmax, _ActiveRows()
-            grids, paths = limited_paths(pb, pens, grids, tol=self.tol,
-                                         max_iter=self.max_iter, dfmax=self.dfmax,
-                                         pmax=self.pmax, active=spec.active)
-        splits = resolve_splits(self.cv, X, Y, groups, self.random_state)
-        Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
-        errors, fold_results = cross_validate_paths(
-            spec, Xr, Y, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
-            n_jobs=self.n_jobs)
-        sel = self._cv_select(errors, splits, sw, grids)
-        if paths is None:
-            paths = full_data_paths(pb, pens, grids, sel["best_path"], tol=self.tol,
-                                    max_iter=self.max_iter)
-        self.path_stop_reason_ = paths[sel["best_path"]].stop_reason
-        warn_unconverged(fold_results + paths, "Multi-task block coordinate descent")
-        scalar = np.ndim(self.l1_ratio) == 0
-        self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
-                             l1_ratios=l1_ratios, scalar=scalar, path=paths,
-                             fold_results=fold_results)
-        self._set_dev_ratio(paths)
-        # scikit-learn's multi-output layout: responses first
-        self.coef_ = np.ascontiguousarray(self.coef_.T)
-        self.coef_path_ = np.swapaxes(self.coef_path_, -3, -2)
-        self.intercept_ = np.asarray(self.intercept_, dtype=X.dtype)
+        _fit_mt_path_cv(self, X, Y, sw, groups, spec, pb, l1_ratios, _alpha_max,
+                        "Multi-task block coordinate descent")
         return self
-
-    # -- accessors on the (n_responses, n_features, n_alphas) path ---------------------
-    def coef_at(self, alpha="min", l1_ratio=None):
-        """Coefficients of the full-data path at ``alpha`` (as
-        :meth:`ElasticNetPathCV.coef_at`: ``"min"``, ``"1se"``, a float or an array,
-        linear interpolation between grid points).
-
-        Returns
-        -------
-        coef : ndarray of shape (n_responses, n_features) or (n_responses, n_features,
-            n_requested)
-        """
-        check_is_fitted(self, "coef_path_")
-        row = self._path_row(l1_ratio)
-        left, right, frac, scalar = self._weights(alpha, row)
-        cp = self._path_arrays(row)[1]
-        out = self._mix(cp[..., left], cp[..., right], frac)
-        return out[..., 0] if scalar else out
-
-    def intercept_at(self, alpha="min", l1_ratio=None):
-        """Intercepts at ``alpha``: shape (n_responses,) or (n_responses, n_requested)."""
-        check_is_fitted(self, "coef_path_")
-        row = self._path_row(l1_ratio)
-        left, right, frac, scalar = self._weights(alpha, row)
-        ip = np.asarray(self._path_arrays(row)[2], dtype=np.float64)
-        out = frac * ip[:, left] + (1 - frac) * ip[:, right]
-        return out[:, 0] if scalar else out
-
-    def predict_at(self, X, alpha="min", l1_ratio=None):
-        """Predictions at ``alpha``: shape (n_samples, n_responses) or (n_samples,
-        n_responses, n_requested)."""
-        check_is_fitted(self, "coef_path_")
-        X = validate_X_predict(self, X)
-        coef = np.asarray(self.coef_at(alpha, l1_ratio), dtype=X.dtype)
-        b = np.asarray(self.intercept_at(alpha, l1_ratio), dtype=X.dtype)
-        if coef.ndim == 2:
-            return safe_sparse_dot(X, coef.T, dense_output=True) + b
-        return np.stack([safe_sparse_dot(X, coef[..., m].T, dense_output=True) + b[:, m]
-                         for m in range(coef.shape[-1])], axis=-1)

@@ -748,28 +748,22 @@ class MultiTaskSparseGroupLasso:
         """``max_g dist(Z_g, ∂pen_g(W_g))``: zero groups ``(‖S_row(Z_g, αρ)‖_F - α(1-ρ)c_g)_+``;
         non-zero groups row by row, ``Z_j - αρ W_j/‖W_j‖ - α(1-ρ)c_g W_j/‖W_g‖`` on non-zero
         rows and ``(‖Z_j‖ - αρ)_+`` on zero rows."""
-        z = np.asarray(z, dtype=np.float64)
-        w = np.asarray(w, dtype=np.float64)
+        z = np.asarray(z, dtype=np.float64)[self.gidx]  # rows in group order
+        w = np.asarray(w, dtype=np.float64)[self.gidx]
+        sgl = self._sgl
         l1 = alpha * self.rho
-        worst = 0.0
-        for g in range(len(self.gptr) - 1):
-            idx = self.gidx[self.gptr[g]:self.gptr[g + 1]]
-            zg, wg = z[idx], w[idx]
-            l2 = alpha * (1 - self.rho) * self.weights[g]
-            rows = self._rows(wg)
-            fro = float(np.sqrt(rows @ rows))
-            zr = self._rows(zg)
-            if fro == 0:
-                soft = np.maximum(zr - l1, 0.0)
-                worst = max(worst, float(np.sqrt(soft @ soft)) - l2)
-                continue
-            nz = rows > 0
-            e = np.zeros_like(zr)
-            u = wg[nz] / rows[nz, None]
-            e[nz] = self._rows(zg[nz] - l1 * u - l2 * wg[nz] / fro)
-            e[~nz] = np.maximum(zr[~nz] - l1, 0.0)
-            worst = max(worst, float(np.sqrt(e @ e)))
-        return max(worst, 0.0)
+        l2 = np.repeat(alpha * (1 - self.rho) * self.weights, sgl._sizes)
+        rows, zr = self._rows(w), self._rows(z)
+        fro = np.repeat(np.sqrt(sgl._reduce_g(rows * rows)), sgl._sizes)
+        nz = rows > 0
+        safe_r, safe_f = np.where(nz, rows, 1.0), np.where(fro > 0, fro, 1.0)
+        e = self._rows(z - (l1 / safe_r + l2 / safe_f)[:, None] * w)
+        e = np.where(nz, e, np.maximum(zr - l1, 0.0))
+        active = np.sqrt(sgl._reduce_g(e * e))
+        soft = np.maximum(zr - l1, 0.0)
+        zero = np.sqrt(sgl._reduce_g(soft * soft)) - alpha * (1 - self.rho) * self.weights
+        d = np.where(sgl._reduce_g(rows) > 0, active, zero)
+        return max(float(d.max()), 0.0) if d.size else 0.0
 
     def terms(self, w, z, zp, alpha):
         """``(value(w), t, 0, kkt_violation(z, w))`` (the certificate's)."""
