@@ -18,8 +18,12 @@ from .elastic_net import ElasticNetPathCV, enet_path  # noqa: E402
 from .group_classification import GroupLassoClassifier, GroupLassoClassifierPathCV  # noqa: E402
 from .elastic_net_regressor import ElasticNetRegressor  # noqa: E402
 from .group_lasso import GroupLassoPathCV, GroupLassoRegressor, group_lasso_path  # noqa: E402
+from .group_poisson import (GroupLassoPoissonRegressor,  # noqa: E402
+                            GroupLassoPoissonRegressorPathCV)
 from .multitask import (MultiTaskElasticNetPathCV,  # noqa: E402
                         MultiTaskElasticNetRegressor, multitask_enet_path)
+from .multitask_group import (MultiTaskGroupLassoPathCV,  # noqa: E402
+                              MultiTaskGroupLassoRegressor, multitask_group_lasso_path)
 from .poisson import ElasticNetPoissonRegressor, ElasticNetPoissonRegressorPathCV  # noqa: E402
 from .plotting import (CVErrorDisplay, RegularizationPathDisplay,  # noqa: E402
                        StabilityPathDisplay)
@@ -42,11 +46,16 @@ __all__ = [
     "GroupLassoClassifierPathCV",
     "GroupLassoIC",
     "GroupLassoPathCV",
+    "GroupLassoPoissonRegressor",
+    "GroupLassoPoissonRegressorPathCV",
     "GroupLassoRegressor",
     "group_lasso_path",
     "MultiTaskElasticNetPathCV",
     "MultiTaskElasticNetRegressor",
+    "MultiTaskGroupLassoPathCV",
+    "MultiTaskGroupLassoRegressor",
     "multitask_enet_path",
+    "multitask_group_lasso_path",
     "RegularizationPathDisplay",
     "SpectralRidge",
     "SpectralRidgeCV",

@@ -175,10 +175,10 @@ def limited_paths(problem, penalties, grids, *, tol, max_iter, dfmax=None, pmax=
     reason = next((r.stop_reason for r in paths if len(r.alphas) == L), None)
     for r in paths:
         if len(r.alphas) > L:
-            for name in ("alphas", "intercepts", "gaps", "kkts", "n_iters", "converged",
-                         "dev_ratios"):
-                setattr(r, name, getattr(r, name)[..., :L])  # (K, n_alphas) intercepts
-            r.coefs = r.coefs[..., :L]
+            # the alpha axis is the last (multi-response: coefs (p, K, n), intercepts (K, n))
+            for name in ("alphas", "coefs", "intercepts", "gaps", "kkts", "n_iters",
+                         "converged", "dev_ratios"):
+                setattr(r, name, getattr(r, name)[..., :L])
             r.stop_reason = reason
     return np.asarray(grids)[:, :L], paths
 

@@ -371,6 +371,7 @@ ENET_PATH_CONSTRAINTS = {
     "lower_limits": [Real, "array-like", None],
     "upper_limits": [Real, "array-like", None],
     "return_n_iter": ["boolean"],
+    "family": [str],
 }
 
 GROUP_LASSO_PATH_CONSTRAINTS = {
@@ -394,6 +395,7 @@ GROUP_LASSO_PATH_CONSTRAINTS = {
     "exclude": ["array-like", None],
     "lower_limits": [Real, "array-like", None],
     "upper_limits": [Real, "array-like", None],
+    "family": [str],
 }
 
 

@@ -153,12 +153,13 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
               fit_intercept=False, sample_weight=None, penalty_factor=None,
               standardize=True, positive=False, precompute="auto", tol=1e-4,
               max_iter=1000, coef_init=None, return_n_iter=False, dfmax=None, pmax=None,
-              exclude=None, lower_limits=None, upper_limits=None):
+              exclude=None, lower_limits=None, upper_limits=None, family="gaussian"):
     """Compute the elastic-net path with certified coordinate descent.
 
     Minimises, for each alpha of a decreasing grid,
     ``1/(2Σs)·Σ s_i (y_i - x_iᵀw - b)² + alpha·(l1_ratio·Σ f_j|w_j|
-    + (1 - l1_ratio)/2·Σ f_j w_j²)``.
+    + (1 - l1_ratio)/2·Σ f_j w_j²)`` (``family="gaussian"``; other families replace the
+    loss, see ``family``).
 
     Parameters
     ----------
@@ -213,13 +214,36 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
         glmnet's box limits ``lower_j <= w_j <= upper_j`` on the original-scale
         coefficients (``lower <= 0 <= upper``; ``positive=True`` is ``lower_limits=0``).
         The certificate includes them (the conjugate of penalty + box).
+    family : {"gaussian", "binomial", "poisson", "mgaussian"}, default="gaussian"
+        glmnet's family: the loss above is replaced by
+
+        - ``"binomial"``: ``1/Σs·Σ s_i [log(1 + e^{η_i}) - y_i η_i]``, ``η = Xw + b``
+          (:class:`~sklearn_normpen.ElasticNetClassifier`'s). ``y`` holds two classes of
+          any label type; ``y_i = 1`` for the second of ``np.unique(y)`` (the
+          classifier's ``classes_[1]``);
+        - ``"poisson"``: ``1/Σs·Σ s_i [e^{η_i} - y_i η_i]``, counts ``y >= 0``
+          (:class:`~sklearn_normpen.ElasticNetPoissonRegressor`'s);
+        - ``"mgaussian"``: ``y`` of shape (n_samples, n_responses), each feature's
+          responses one group: :func:`~sklearn_normpen.multitask_enet_path` (``positive``,
+          box limits and ``coef_init`` are not available; ``dfmax``/``pmax`` count
+          features with a non-zero row).
+
+        For binomial and Poisson, ``tol`` is relative to the intercept-only deviance (half
+        of it: intercept-only minus saturated loss), ``precompute`` does not apply
+        (residual-mode inner solves), ``positive`` and box limits are not available yet,
+        and the path may end early as glmnet's does (deviance ratio above 0.999, or its
+        relative change below 1e-5 after 5 points): the returned alphas are then the
+        points solved and a ``UserWarning`` gives the reason. The intercepts are not
+        returned (use the estimators' ``intercept_path_``).
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
-        The grid points solved (fewer than requested when ``dfmax``/``pmax`` stopped the
-        path; a ``UserWarning`` then says where).
+        The grid points solved (fewer than requested when ``dfmax``/``pmax`` or, for a
+        GLM family, glmnet's deviance rules stopped the path; a ``UserWarning`` then says
+        where).
     coefs : ndarray of shape (n_features, n_alphas)
+        ``(n_responses, n_features, n_alphas)`` for ``"mgaussian"``.
     dual_gaps : ndarray of shape (n_alphas,)
         Final duality gap of each point, on the objective's scale (as scikit-learn).
     n_iters : ndarray of shape (n_alphas,)
@@ -230,6 +254,10 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     ConvergenceWarning
         Once, naming the alphas whose gap stayed above the target.
     """
+    if family != "gaussian":  # binomial, poisson, mgaussian: the same engine, other loss
+        args = dict(locals())
+        from ._families import glm_enet_path
+        return glm_enet_path(args.pop("family"), args.pop("X"), args.pop("y"), **args)
     X, y = validate_path_input(X, y)
     sw = validate_sample_weight(sample_weight, X)
     coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype)

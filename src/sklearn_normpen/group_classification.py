@@ -39,28 +39,37 @@ def _structure(est, X):
     names = getattr(est, "feature_names_in_", None)
     structure = parse_groups(est.groups, X.shape[1], names)
     weights = resolve_group_weights(est.group_weights, structure)
+    return structure, weights, check_glm_groups(structure, weights, X.shape[1])
+
+
+def check_glm_groups(structure, weights, n_features):
+    """The kernel arrays ``(gptr, gidx, c)`` of a group fit whose solver has no
+    unpenalised groups yet (GLM families, several responses): every feature in a group of
+    positive weight."""
     gptr, gidx, c = structure.kernel_arrays(weights)
-    if np.any(c == 0) or gidx.size < X.shape[1]:
+    if np.any(c == 0) or gidx.size < n_features:
         raise ValueError("unpenalised features (a group weight of 0, or features in no "
-                         "group) are not supported with the binomial family yet.")
-    return structure, weights, (gptr, gidx, np.asarray(c, dtype=np.float64))
+                         "group) are not supported with the binomial, Poisson and "
+                         "multi-response group fits yet.")
+    return gptr, gidx, np.asarray(c, dtype=np.float64)
 
 
 class _GroupGLMSpec:
     """A CV fold's problem and the penalties sharing it (picklable)."""
 
-    def __init__(self, design, mode, inner, arrays, l1_ratios, measure, box=None):
+    def __init__(self, design, mode, inner, arrays, l1_ratios, measure, box=None,
+                 datafit=Logistic):
         self.design, self.mode, self.inner, self.arrays = design, mode, inner, arrays
-        self.l1_ratios, self.measure, self.datafit = l1_ratios, measure, Logistic
+        self.l1_ratios, self.measure, self.datafit = l1_ratios, measure, datafit
         self.box = {} if box is None else box
 
     def problem(self, train, test):
         d = self.design
         return GLMProblem(Design(d.X, d.y, d.sw, d.fit_intercept, rows=train), self.mode,
-                          Logistic, self.inner)
+                          self.datafit, self.inner)
 
     def full_problem(self):
-        return GLMProblem(self.design, self.mode, Logistic, self.inner)
+        return GLMProblem(self.design, self.mode, self.datafit, self.inner)
 
     def penalties(self, problem):
         return [SparseGroupLasso(*self.arrays, r, **self.box) for r in self.l1_ratios]
@@ -93,7 +102,63 @@ def _box(est, p):
     return kw, limits, excl
 
 
-class GroupLassoClassifier(_LinearBinaryClassifier):
+def _fit_group_glm(est, X, y, sw, datafit):
+    """One certified group-penalised GLM fit at ``est.alpha`` (every family): sets
+    ``coef_`` (1, p), ``intercept_`` (1,), ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
+    structure, weights, arrays = _structure(est, X)
+    problem = GLMProblem(Design(X, y, sw, est.fit_intercept), glm_mode(X), datafit,
+                         GroupInner(structure, weights))
+    kw, limits, excl = _box(est, X.shape[1])
+    pen = SparseGroupLasso(*arrays, float(est.l1_ratio), **kw)
+    res = compute_path(problem, pen, np.array([float(est.alpha)]), tol=est.tol,
+                       max_iter=est.max_iter)
+    warn_unconverged([res], what="Proximal Newton")
+    est.coef_ = _clip_coef(res.coefs[:, 0], limits, excl)[None, :].astype(X.dtype)
+    est.intercept_ = np.array([res.intercepts[0]], dtype=X.dtype)
+    est.dual_gap_, est.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
+    est.n_iter_ = int(res.n_iters[0])
+
+
+def _fit_group_glm_path_cv(est, X, y, sw, groups, datafit, measure, cv):
+    """The group-penalised GLM path + K-fold CV fit (every family): ``cv`` is the
+    splitter, ``measure`` a ``MEASURES`` entry of the family."""
+    if not isinstance(est.alphas, (Integral, np.integer)):
+        validate_alphas(est.alphas)
+    l1_ratios = _check_rho(est.l1_ratio)
+    structure, weights, arrays = _structure(est, X)
+    spec = _GroupGLMSpec(Design(X, y, sw, est.fit_intercept), glm_mode(X),
+                         GroupInner(structure, weights), arrays, l1_ratios, measure[0],
+                         _box(est, X.shape[1])[0], datafit)
+    spec.active = _ActiveGroups(structure.groups)  # dfmax / pmax count groups
+    _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=spec,
+                 l1_ratios=l1_ratios)
+
+
+class _GroupGLMParams:
+    """The parameters of the single-alpha group-lasso GLM estimators (every family)."""
+
+    _parameter_constraints = {
+        **_COMMON,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    }
+
+    def __init__(self, *, groups=None, alpha=0.01, l1_ratio=0.0, group_weights=None,
+                 fit_intercept=True, tol=1e-4, max_iter=1000, exclude=None,
+                 lower_limits=None, upper_limits=None):
+        self.groups = groups
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.group_weights = group_weights
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.exclude = exclude
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
+
+
+class GroupLassoClassifier(_GroupGLMParams, _LinearBinaryClassifier):
     """Binary logistic regression with a (sparse-)group lasso penalty, fitted to a
     certified duality gap.
 
@@ -130,26 +195,6 @@ class GroupLassoClassifier(_LinearBinaryClassifier):
     No ``standardize`` option yet (scale the columns first, e.g. in a Pipeline).
     """
 
-    _parameter_constraints = {
-        **_COMMON,
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-    }
-
-    def __init__(self, *, groups=None, alpha=0.01, l1_ratio=0.0, group_weights=None,
-                 fit_intercept=True, tol=1e-4, max_iter=1000, exclude=None,
-                 lower_limits=None, upper_limits=None):
-        self.groups = groups
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.group_weights = group_weights
-        self.fit_intercept = fit_intercept
-        self.tol = tol
-        self.max_iter = max_iter
-        self.exclude = exclude
-        self.lower_limits = lower_limits
-        self.upper_limits = upper_limits
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -168,47 +213,13 @@ class GroupLassoClassifier(_LinearBinaryClassifier):
         validate_array_params(self)
         X, y01, sw = _validate_classification(self, X, y, sample_weight)
         _check_tol(self.tol, self.max_iter)
-        structure, weights, arrays = _structure(self, X)
-        problem = GLMProblem(Design(X, y01, sw, self.fit_intercept), glm_mode(X), Logistic,
-                             GroupInner(structure, weights))
-        kw, limits, excl = _box(self, X.shape[1])
-        pen = SparseGroupLasso(*arrays, float(self.l1_ratio), **kw)
-        res = compute_path(problem, pen, np.array([float(self.alpha)]), tol=self.tol,
-                           max_iter=self.max_iter)
-        warn_unconverged([res], what="Proximal Newton")
-        self.coef_ = _clip_coef(res.coefs[:, 0], limits, excl)[None, :].astype(X.dtype)
-        self.intercept_ = np.array([res.intercepts[0]], dtype=X.dtype)
-        self.dual_gap_, self.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
-        self.n_iter_ = int(res.n_iters[0])
+        _fit_group_glm(self, X, y01, sw, Logistic)
         return self
 
 
-class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
-    """Binary logistic regression with a (sparse-)group lasso penalty whose whole path is
-    cross-validated (stratified folds, glmnet's measures, λ_min / λ_1se).
-
-    Parameters
-    ----------
-    groups, group_weights, fit_intercept, tol, max_iter, exclude, lower_limits, upper_limits
-        As :class:`GroupLassoClassifier`.
-    l1_ratio : float or list of float, default=0.0
-    eps : float, default=1e-3
-    alphas : int or array-like, default=100
-    cv : int, cross-validation generator or iterable, default=5
-        An int gives ``StratifiedKFold``.
-    measure : {"deviance", "misclassification", "auc", "mse", "mae"}, default="deviance"
-    rule : {"min", "1se"}, default="min"
-    n_jobs : int, default=None
-    random_state : int, RandomState instance or None, default=None
-    dfmax, pmax : int, default=None
-        As in :class:`~sklearn_normpen.ElasticNetClassifierPathCV`, counting groups.
-    verbose : int, default=0
-        As in :class:`~sklearn_normpen.ElasticNetClassifierPathCV`.
-
-    Attributes
-    ----------
-    As :class:`~sklearn_normpen.ElasticNetClassifierPathCV`.
-    """
+class _GroupGLMPathCVParams:
+    """The parameters of the group-lasso GLM path-CV estimators (every family); each class
+    adds ``measure`` to ``_parameter_constraints`` with its family's measures."""
 
     _parameter_constraints = {
         **_COMMON,
@@ -216,7 +227,6 @@ class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
         "eps": [Interval(Real, 0, 1, closed="neither")],
         "alphas": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "cv": ["cv_object"],
-        "measure": [StrOptions(set(MEASURES))],
         "rule": [StrOptions({"min", "1se"})],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -251,6 +261,38 @@ class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
         self.pmax = pmax
         self.verbose = verbose
 
+
+class GroupLassoClassifierPathCV(_GroupGLMPathCVParams, PathCVMixin,
+                                 _LinearBinaryClassifier):
+    """Binary logistic regression with a (sparse-)group lasso penalty whose whole path is
+    cross-validated (stratified folds, glmnet's measures, λ_min / λ_1se).
+
+    Parameters
+    ----------
+    groups, group_weights, fit_intercept, tol, max_iter, exclude, lower_limits, upper_limits
+        As :class:`GroupLassoClassifier`.
+    l1_ratio : float or list of float, default=0.0
+    eps : float, default=1e-3
+    alphas : int or array-like, default=100
+    cv : int, cross-validation generator or iterable, default=5
+        An int gives ``StratifiedKFold``.
+    measure : {"deviance", "misclassification", "auc", "mse", "mae"}, default="deviance"
+    rule : {"min", "1se"}, default="min"
+    n_jobs : int, default=None
+    random_state : int, RandomState instance or None, default=None
+    dfmax, pmax : int, default=None
+        As in :class:`~sklearn_normpen.ElasticNetClassifierPathCV`, counting groups.
+    verbose : int, default=0
+        As in :class:`~sklearn_normpen.ElasticNetClassifierPathCV`.
+
+    Attributes
+    ----------
+    As :class:`~sklearn_normpen.ElasticNetClassifierPathCV`.
+    """
+
+    _parameter_constraints = {**_GroupGLMPathCVParams._parameter_constraints,
+                              "measure": [StrOptions(set(MEASURES))]}
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the path, cross-validate it, choose alpha (and l1_ratio).
@@ -271,18 +313,10 @@ class GroupLassoClassifierPathCV(PathCVMixin, _LinearBinaryClassifier):
         validate_array_params(self)
         X, y01, sw = _validate_classification(self, X, y, sample_weight)
         _check_tol(self.tol, self.max_iter)
-        if not isinstance(self.alphas, (Integral, np.integer)):
-            validate_alphas(self.alphas)
-        l1_ratios = _check_rho(self.l1_ratio)
-        structure, weights, arrays = _structure(self, X)
-        spec = _GroupGLMSpec(Design(X, y01, sw, self.fit_intercept), glm_mode(X),
-                             GroupInner(structure, weights), arrays, l1_ratios,
-                             MEASURES[self.measure][0], _box(self, X.shape[1])[0])
-        spec.active = _ActiveGroups(structure.groups)  # dfmax / pmax count groups
         cv = self.cv
         if isinstance(cv, (Integral, np.integer)):
             cv = StratifiedKFold(int(cv), shuffle=self.random_state is not None,
                                  random_state=self.random_state)
-        _fit_path_cv(self, X, y01, sw, groups, Logistic, MEASURES[self.measure], cv,
-                     spec=spec, l1_ratios=l1_ratios)
+        _fit_group_glm_path_cv(self, X, y01, sw, groups, Logistic, MEASURES[self.measure],
+                               cv)
         return self

@@ -120,7 +120,7 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
                      n_alphas=100, eps=1e-3, sample_weight=None, fit_intercept=False,
                      standardize=True, tol=1e-4, max_iter=1000, coef_init=None,
                      return_n_iter=False, dfmax=None, pmax=None, exclude=None,
-                     lower_limits=None, upper_limits=None):
+                     lower_limits=None, upper_limits=None, family="gaussian"):
     """The (sparse-)group lasso along a decreasing alpha grid, warm-started.
 
     Same return convention as :func:`sklearn.linear_model.enet_path`.
@@ -161,18 +161,33 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
         point at which more than ``pmax`` groups have ever been non-zero.
     exclude, lower_limits, upper_limits
         As in :class:`GroupLassoRegressor`.
+    family : {"gaussian", "binomial", "poisson"}, default="gaussian"
+        glmnet's family: ``"binomial"`` replaces the squared loss by
+        ``1/Σs·Σ s_i [log(1 + e^{η_i}) - y_i η_i]`` (two classes of any label type,
+        ``y_i = 1`` for the second of ``np.unique(y)``, as
+        :class:`GroupLassoClassifier`'s ``classes_[1]``), ``"poisson"`` by
+        ``1/Σs·Σ s_i [e^{η_i} - y_i η_i]`` (counts ``y >= 0``), ``η = Xw + b``. Every
+        feature must then be in a group of positive weight; ``tol`` is relative to half
+        the intercept-only deviance; the path may end early as glmnet's does (deviance
+        ratio above 0.999, or its relative change below 1e-5 after 5 points), the
+        returned alphas being the points solved (a ``UserWarning`` gives the reason).
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
-        The points solved (fewer when ``dfmax``/``pmax`` stopped the path; a
-        ``UserWarning`` says where).
+        The points solved (fewer when ``dfmax``/``pmax`` or, for a GLM family, glmnet's
+        deviance rules stopped the path; a ``UserWarning`` says where).
     coefs : ndarray of shape (n_features, n_alphas)
     dual_gaps : ndarray of shape (n_alphas,)
         Absolute duality gaps (objective scale above).
     n_iters : ndarray of shape (n_alphas,)
         Only when ``return_n_iter``.
     """
+    if family != "gaussian":  # binomial, poisson: proximal Newton around block CD
+        args = dict(locals())
+        from ._families import glm_group_lasso_path
+        return glm_group_lasso_path(args.pop("family"), args.pop("X"), args.pop("y"),
+                                    **args)
     X, y = validate_path_input(X, y)
     sw = validate_sample_weight(sample_weight, X)
     coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype)

@@ -25,12 +25,14 @@ from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._cv import PathCVMixin, cross_validate_paths, full_data_paths, resolve_splits
+from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, limited_paths,
+                  resolve_splits)
 from ._grid import make_grid
-from ._path import compute_path, warn_points, warn_unconverged
+from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
 from ._progress import with_progress
 from ._solvers.multitask import MultiTaskProblem
-from ._validation import (validate_alphas, validate_array_params, validate_penalty_factor,
+from ._validation import (_check_exclude, validate_alphas, validate_array_params,
+                          validate_penalty_factor,
                           validate_sample_weight, validate_X_predict, validate_Xy)
 from .base import NormPenRegressor
 from .datafits import Quadratic
@@ -54,14 +56,30 @@ def _validate_XY(est, X, y, sample_weight):
     return X, Y, validate_sample_weight(sample_weight, X)
 
 
-def _make_penalty(l1_ratio, pf, standardize, problem):
+def _make_penalty(l1_ratio, pf, standardize, problem, exclude=None):
     """As :func:`sklearn_normpen.elastic_net._make_penalty`: ``standardize`` is the
-    reparametrisation ``a_j = f_j σ_j``, ``b_j = f_j σ_j²``; constant columns excluded."""
+    reparametrisation ``a_j = f_j σ_j``, ``b_j = f_j σ_j²``; constant columns and the
+    user's ``exclude`` mask are excluded (rows held at zero)."""
     if not standardize:
-        return MultiTaskElasticNetPenalty(l1_ratio, pf, pf)
+        return MultiTaskElasticNetPenalty(l1_ratio, pf, pf, excluded=exclude)
     d = problem.design
-    s = np.where(d.constant, 0.0, d.x_std)
-    return MultiTaskElasticNetPenalty(l1_ratio, pf * s, pf * s * s, excluded=d.constant)
+    excluded = d.constant if exclude is None else d.constant | exclude
+    s = np.where(excluded, 0.0, d.x_std)
+    return MultiTaskElasticNetPenalty(l1_ratio, pf * s, pf * s * s, excluded=excluded)
+
+
+class _ActiveRows:
+    """``coef (p, K) -> mask of the features with a non-zero row``: what dfmax / pmax
+    count for the multi-response family (picklable for any joblib backend)."""
+
+    def __call__(self, coef):
+        return np.any(coef != 0, axis=1)
+
+
+def _check_limit_counts(dfmax, pmax):
+    for name, v in (("dfmax", dfmax), ("pmax", pmax)):
+        if v is not None and not (isinstance(v, (Integral, np.integer)) and v >= 1):
+            raise ValueError(f"{name} must be a positive integer or None; got {v!r}.")
 
 
 def _alpha_max(problem, penalty, tol, max_iter):
@@ -98,16 +116,19 @@ class _MultiTaskSpec:
     """A CV fold's problem and the penalties sharing it (picklable)."""
 
     datafit = Quadratic
+    dfmax = pmax = active = None  # glmnet's limits on every fold's path
 
-    def __init__(self, X, Y, sw, fit_intercept, l1_ratios, pf, standardize):
+    def __init__(self, X, Y, sw, fit_intercept, l1_ratios, pf, standardize, exclude=None):
         self.X, self.Y, self.sw, self.fit_intercept = X, Y, sw, fit_intercept
         self.l1_ratios, self.pf, self.standardize = l1_ratios, pf, standardize
+        self.exclude = exclude
 
     def problem(self, train, test):
         return MultiTaskProblem(self.X, self.Y, self.sw, self.fit_intercept, rows=train)
 
     def penalties(self, problem):
-        return [_make_penalty(r, self.pf, self.standardize, problem) for r in self.l1_ratios]
+        return [_make_penalty(r, self.pf, self.standardize, problem, self.exclude)
+                for r in self.l1_ratios]
 
     @staticmethod
     def predict(X_te, res):
@@ -125,7 +146,8 @@ class _MultiTaskSpec:
 
 def multitask_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
                         fit_intercept=False, sample_weight=None, penalty_factor=None,
-                        standardize=True, tol=1e-4, max_iter=1000, return_n_iter=False):
+                        standardize=True, tol=1e-4, max_iter=1000, return_n_iter=False,
+                        dfmax=None, pmax=None, exclude=None):
     """Multi-response elastic-net path (``family="mgaussian"``), certified at every point.
 
     Minimises, for each alpha of a decreasing grid, the objective of the module docstring.
@@ -153,10 +175,20 @@ def multitask_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=No
         A point is accepted when its duality gap is at most ``tol·‖Y - Ȳ‖²_S/(2Σs)``.
     max_iter : int, default=1000
     return_n_iter : bool, default=False
+    dfmax, pmax : int, default=None
+        glmnet's limits counted in features (a feature is in when its row of K
+        coefficients is non-zero), as :func:`enet_path`'s: from the 5th point on the path
+        ends after the first point with more than ``dfmax`` features (kept), and before
+        the first at which more than ``pmax`` have ever been non-zero (a ``UserWarning``
+        says where).
+    exclude : array-like of int or of bool, default=None
+        glmnet's ``exclude``: features (indices, or a boolean mask) held at zero for every
+        response.
 
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
+        The points solved (fewer when ``dfmax``/``pmax`` stopped the path).
     coefs : ndarray of shape (n_responses, n_features, n_alphas)
         As scikit-learn's multi-output ``enet_path``.
     dual_gaps : ndarray of shape (n_alphas,)
@@ -171,14 +203,59 @@ def multitask_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=No
     X, Y, sw = _validate_XY(est, X, y, sample_weight)
     l1 = float(_check_l1_ratios(l1_ratio, n_alphas if alphas is None else alphas)[0])
     pf = validate_penalty_factor(penalty_factor, X.shape[1])
+    excl = _check_exclude(exclude, X.shape[1])
+    _check_limit_counts(dfmax, pmax)
     problem = MultiTaskProblem(X, Y, sw, fit_intercept)
-    pen = _make_penalty(l1, pf, standardize, problem)
+    pen = _make_penalty(l1, pf, standardize, problem, excl)
     grid = make_grid(int(n_alphas) if alphas is None else alphas,
                      lambda: _alpha_max(problem, pen, tol, max_iter), eps)
-    res = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter)
+    res = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter, dfmax=dfmax,
+                       pmax=pmax, active=_ActiveRows())
     warn_unconverged([res], "Multi-task block coordinate descent")
+    warn_stopped(res, len(grid), "multitask_enet_path")
     out = (res.alphas, np.swapaxes(res.coefs, 0, 1), res.gaps)
     return out + (res.n_iters,) if return_n_iter else out
+
+
+def _fit_mt_path_cv(est, X, Y, sw, groups, spec, pb, l1_ratios, alpha_max, what):
+    """The multi-response path + K-fold CV fit (every penalty): grids from
+    ``alpha_max(problem, penalty, tol, max_iter)``, dfmax / pmax (when ``est`` has them)
+    on the full-data paths first, the one CV loop and selection rule, the results in
+    scikit-learn's multi-output layout."""
+    pens = spec.penalties(pb)
+    if isinstance(est.alphas, (Integral, np.integer)):
+        grids = np.array([make_grid(int(est.alphas),
+                                    lambda: alpha_max(pb, pen, est.tol, est.max_iter),
+                                    est.eps) for pen in pens])
+    else:
+        grids = np.tile(validate_alphas(est.alphas), (len(l1_ratios), 1))
+    paths = None
+    if getattr(est, "dfmax", None) is not None or getattr(est, "pmax", None) is not None:
+        # the full-data paths first: where they stop, the folds' grid ends (cv.glmnet)
+        spec.dfmax, spec.pmax, spec.active = est.dfmax, est.pmax, _ActiveRows()
+        grids, paths = limited_paths(pb, pens, grids, tol=est.tol,
+                                     max_iter=est.max_iter, dfmax=est.dfmax,
+                                     pmax=est.pmax, active=spec.active)
+    splits = resolve_splits(est.cv, X, Y, groups, est.random_state)
+    Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
+    errors, fold_results = cross_validate_paths(
+        spec, Xr, Y, sw, grids, splits, tol=est.tol, max_iter=est.max_iter,
+        n_jobs=est.n_jobs)
+    sel = est._cv_select(errors, splits, sw, grids)
+    if paths is None:
+        paths = full_data_paths(pb, pens, grids, sel["best_path"], tol=est.tol,
+                                max_iter=est.max_iter)
+    est.path_stop_reason_ = paths[sel["best_path"]].stop_reason
+    warn_unconverged(fold_results + paths, what)
+    scalar = np.ndim(est.l1_ratio) == 0
+    est._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
+                        l1_ratios=l1_ratios, scalar=scalar, path=paths,
+                        fold_results=fold_results)
+    est._set_dev_ratio(paths)
+    # scikit-learn's multi-output layout: responses first
+    est.coef_ = np.ascontiguousarray(est.coef_.T)
+    est.coef_path_ = np.swapaxes(est.coef_path_, -3, -2)
+    est.intercept_ = np.asarray(est.intercept_, dtype=X.dtype)
 
 
 # ---------------------------------------------------------------------------------------
@@ -193,6 +270,49 @@ class _MultiTaskBase(NormPenRegressor):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False  # as scikit-learn's MultiTask* estimators
         return tags
+
+
+class _MultiTaskPathAccess:
+    """``coef_at`` / ``intercept_at`` / ``predict_at`` on a multi-response path of shape
+    (n_responses, n_features, n_alphas) (the multi-response ``*PathCV`` estimators)."""
+
+    def coef_at(self, alpha="min", l1_ratio=None):
+        """Coefficients of the full-data path at ``alpha`` (as
+        :meth:`ElasticNetPathCV.coef_at`: ``"min"``, ``"1se"``, a float or an array,
+        linear interpolation between grid points).
+
+        Returns
+        -------
+        coef : ndarray of shape (n_responses, n_features) or (n_responses, n_features,
+            n_requested)
+        """
+        check_is_fitted(self, "coef_path_")
+        row = self._path_row(l1_ratio)
+        left, right, frac, scalar = self._weights(alpha, row)
+        cp = self._path_arrays(row)[1]
+        out = self._mix(cp[..., left], cp[..., right], frac)
+        return out[..., 0] if scalar else out
+
+    def intercept_at(self, alpha="min", l1_ratio=None):
+        """Intercepts at ``alpha``: shape (n_responses,) or (n_responses, n_requested)."""
+        check_is_fitted(self, "coef_path_")
+        row = self._path_row(l1_ratio)
+        left, right, frac, scalar = self._weights(alpha, row)
+        ip = np.asarray(self._path_arrays(row)[2], dtype=np.float64)
+        out = frac * ip[:, left] + (1 - frac) * ip[:, right]
+        return out[:, 0] if scalar else out
+
+    def predict_at(self, X, alpha="min", l1_ratio=None):
+        """Predictions at ``alpha``: shape (n_samples, n_responses) or (n_samples,
+        n_responses, n_requested)."""
+        check_is_fitted(self, "coef_path_")
+        X = validate_X_predict(self, X)
+        coef = np.asarray(self.coef_at(alpha, l1_ratio), dtype=X.dtype)
+        b = np.asarray(self.intercept_at(alpha, l1_ratio), dtype=X.dtype)
+        if coef.ndim == 2:
+            return safe_sparse_dot(X, coef.T, dense_output=True) + b
+        return np.stack([safe_sparse_dot(X, coef[..., m].T, dense_output=True) + b[:, m]
+                         for m in range(coef.shape[-1])], axis=-1)
 
 
 class MultiTaskElasticNetRegressor(_MultiTaskBase):
@@ -234,6 +354,9 @@ class MultiTaskElasticNetRegressor(_MultiTaskBase):
         summed over the responses).
     max_iter : int, default=1000
         Maximum number of block coordinate-descent epochs.
+    exclude : array-like of int or of bool, default=None
+        glmnet's ``exclude``: features (indices, or a boolean mask) held at zero for every
+        response.
 
     Attributes
     ----------
@@ -274,10 +397,11 @@ class MultiTaskElasticNetRegressor(_MultiTaskBase):
         "penalty_factor": ["array-like", None],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "exclude": ["array-like", None],
     }
 
     def __init__(self, *, alpha=1.0, l1_ratio=0.5, fit_intercept=True, standardize=True,
-                 penalty_factor=None, tol=1e-4, max_iter=1000):
+                 penalty_factor=None, tol=1e-4, max_iter=1000, exclude=None):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -285,6 +409,7 @@ class MultiTaskElasticNetRegressor(_MultiTaskBase):
         self.penalty_factor = penalty_factor
         self.tol = tol
         self.max_iter = max_iter
+        self.exclude = exclude
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -305,7 +430,8 @@ class MultiTaskElasticNetRegressor(_MultiTaskBase):
         X, Y, sw = _validate_XY(self, X, y, sample_weight)
         pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
         problem = MultiTaskProblem(X, Y, sw, self.fit_intercept)
-        pen = _make_penalty(self.l1_ratio, pf, self.standardize, problem)
+        pen = _make_penalty(self.l1_ratio, pf, self.standardize, problem,
+                            _check_exclude(self.exclude, X.shape[1]))
         tol_abs = self.tol * problem.null_deviance
         w = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0]
         cert, n_iter = problem.solve(w, pen, float(self.alpha), tol_abs, self.max_iter)
@@ -320,7 +446,7 @@ class MultiTaskElasticNetRegressor(_MultiTaskBase):
         return self
 
 
-class MultiTaskElasticNetPathCV(PathCVMixin, _MultiTaskBase):
+class MultiTaskElasticNetPathCV(_MultiTaskPathAccess, PathCVMixin, _MultiTaskBase):
     """Multi-response elastic net with its whole path cross-validated,
     ``cv.glmnet(family="mgaussian")`` style.
 
@@ -359,10 +485,20 @@ class MultiTaskElasticNetPathCV(PathCVMixin, _MultiTaskBase):
         Progress through the ``sklearn_normpen`` logger during ``fit``, as
         :class:`ElasticNetPathCV`'s (0 silent; 1 a line per finished fold and full-data
         path; 2 also path segments).
+    exclude : array-like of int or of bool, default=None
+        As :class:`MultiTaskElasticNetRegressor`.
+    dfmax, pmax : int, default=None
+        glmnet's ``dfmax`` / ``pmax`` as ``cv.glmnet`` applies them (see
+        :class:`ElasticNetPathCV`), counting features with a non-zero row: the full-data
+        path stops on them, its alphas are the folds' grid, and a fold whose path stops
+        earlier keeps its last fit.
 
     Attributes
     ----------
     alphas_ : ndarray of shape (n_alphas,) or (n_l1_ratio, n_alphas)
+    path_stop_reason_ : str or None
+        ``"dfmax"`` or ``"pmax"`` when that limit stopped the full-data path (``alphas_``
+        then ends at its last point), else None.
     mse_path_ : ndarray of shape (n_alphas, n_folds) or (n_l1_ratio, n_alphas, n_folds)
         Held-out squared error summed over the responses, weighted mean over each fold's
         rows (scikit-learn's ``MultiTaskElasticNetCV.mse_path_`` times n_responses).
@@ -395,11 +531,15 @@ class MultiTaskElasticNetPathCV(PathCVMixin, _MultiTaskBase):
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "exclude": ["array-like", None],
+        "dfmax": [Interval(Integral, 1, None, closed="left"), None],
+        "pmax": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, rule="min",
                  fit_intercept=True, standardize=True, penalty_factor=None, tol=1e-4,
-                 max_iter=1000, n_jobs=None, random_state=None, verbose=0):
+                 max_iter=1000, n_jobs=None, random_state=None, verbose=0, exclude=None,
+                 dfmax=None, pmax=None):
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -413,6 +553,9 @@ class MultiTaskElasticNetPathCV(PathCVMixin, _MultiTaskBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
+        self.exclude = exclude
+        self.dfmax = dfmax
+        self.pmax = pmax
 
     @_fit_context(prefer_skip_nested_validation=True)
     @with_progress
@@ -437,69 +580,8 @@ class MultiTaskElasticNetPathCV(PathCVMixin, _MultiTaskBase):
         l1_ratios = _check_l1_ratios(self.l1_ratio, self.alphas)
         pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
         pb = MultiTaskProblem(X, Y, sw, self.fit_intercept)
-        spec = _MultiTaskSpec(X, Y, sw, self.fit_intercept, l1_ratios, pf, self.standardize)
-        pens = spec.penalties(pb)
-        if isinstance(self.alphas, (Integral, np.integer)):
-            grids = np.array([make_grid(int(self.alphas),
-                                        lambda: _alpha_max(pb, pen, self.tol, self.max_iter),
-                                        self.eps) for pen in pens])
-        else:
-            grids = np.tile(validate_alphas(self.alphas), (len(l1_ratios), 1))
-        splits = resolve_splits(self.cv, X, Y, groups, self.random_state)
-        Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
-        errors, fold_results = cross_validate_paths(
-            spec, Xr, Y, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
-            n_jobs=self.n_jobs)
-        sel = self._cv_select(errors, splits, sw, grids)
-        paths = full_data_paths(pb, pens, grids, sel["best_path"], tol=self.tol,
-                                max_iter=self.max_iter)
-        warn_unconverged(fold_results + paths, "Multi-task block coordinate descent")
-        scalar = np.ndim(self.l1_ratio) == 0
-        self._set_cv_results(sel=sel, grids=grids, errors=errors, splits=splits,
-                             l1_ratios=l1_ratios, scalar=scalar, path=paths,
-                             fold_results=fold_results)
-        self._set_dev_ratio(paths)
-        # scikit-learn's multi-output layout: responses first
-        self.coef_ = np.ascontiguousarray(self.coef_.T)
-        self.coef_path_ = np.swapaxes(self.coef_path_, -3, -2)
-        self.intercept_ = np.asarray(self.intercept_, dtype=X.dtype)
+        spec = _MultiTaskSpec(X, Y, sw, self.fit_intercept, l1_ratios, pf, self.standardize,
+                              _check_exclude(self.exclude, X.shape[1]))
+        _fit_mt_path_cv(self, X, Y, sw, groups, spec, pb, l1_ratios, _alpha_max,
+                        "Multi-task block coordinate descent")
         return self
-
-    # -- accessors on the (n_responses, n_features, n_alphas) path ---------------------
-    def coef_at(self, alpha="min", l1_ratio=None):
-        """Coefficients of the full-data path at ``alpha`` (as
-        :meth:`ElasticNetPathCV.coef_at`: ``"min"``, ``"1se"``, a float or an array,
-        linear interpolation between grid points).
-
-        Returns
-        -------
-        coef : ndarray of shape (n_responses, n_features) or (n_responses, n_features,
-            n_requested)
-        """
-        check_is_fitted(self, "coef_path_")
-        row = self._path_row(l1_ratio)
-        left, right, frac, scalar = self._weights(alpha, row)
-        cp = self._path_arrays(row)[1]
-        out = self._mix(cp[..., left], cp[..., right], frac)
-        return out[..., 0] if scalar else out
-
-    def intercept_at(self, alpha="min", l1_ratio=None):
-        """Intercepts at ``alpha``: shape (n_responses,) or (n_responses, n_requested)."""
-        check_is_fitted(self, "coef_path_")
-        row = self._path_row(l1_ratio)
-        left, right, frac, scalar = self._weights(alpha, row)
-        ip = np.asarray(self._path_arrays(row)[2], dtype=np.float64)
-        out = frac * ip[:, left] + (1 - frac) * ip[:, right]
-        return out[:, 0] if scalar else out
-
-    def predict_at(self, X, alpha="min", l1_ratio=None):
-        """Predictions at ``alpha``: shape (n_samples, n_responses) or (n_samples,
-        n_responses, n_requested)."""
-        check_is_fitted(self, "coef_path_")
-        X = validate_X_predict(self, X)
-        coef = np.asarray(self.coef_at(alpha, l1_ratio), dtype=X.dtype)
-        b = np.asarray(self.intercept_at(alpha, l1_ratio), dtype=X.dtype)
-        if coef.ndim == 2:
-            return safe_sparse_dot(X, coef.T, dense_output=True) + b
-        return np.stack([safe_sparse_dot(X, coef[..., m].T, dense_output=True) + b[:, m]
-                         for m in range(coef.shape[-1])], axis=-1)

@@ -54,16 +54,22 @@ MEASURES = {
 }
 
 
-def _validate_counts(est, X, y, sample_weight):
-    X, y = validate_Xy(est, X, y)
+def check_counts(y, sw):
+    """The Poisson family's target checks (also used by the path functions'
+    ``family="poisson"``): counts ``>= 0``, not all zero where the weight is positive."""
     if np.any(y < 0):
         raise ValueError("y must be non-negative (counts or rates) for the Poisson family; "
                          f"got a minimum of {float(np.min(y))!r}.")
-    sw = validate_sample_weight(sample_weight, X)
     total = float(np.sum(y if sw is None else np.asarray(sw, np.float64) * y))
     if total <= 0:
         raise ValueError("y is zero everywhere (with positive weight): the Poisson "
                          "log-mean has no finite fit.")
+
+
+def _validate_counts(est, X, y, sample_weight):
+    X, y = validate_Xy(est, X, y)
+    sw = validate_sample_weight(sample_weight, X)
+    check_counts(y, sw)
     return X, y, sw
 
 
@@ -232,12 +238,19 @@ class ElasticNetPoissonRegressorPathCV(_EnetGLMPathCVParams, PathCVMixin, _Poiss
         validate_array_params(self)
         X, y, sw = _validate_counts(self, X, y, sample_weight)
         _check_tol(self.tol, self.max_iter)
-        cv = self.cv
-        if isinstance(cv, (Integral, np.integer)):
-            if cv > X.shape[0]:
-                raise ValueError(f"cv={cv} folds need at least {cv} samples; got "
-                                 f"n_samples={X.shape[0]}.")
-            cv = KFold(int(cv), shuffle=self.random_state is not None,
-                       random_state=self.random_state)
-        _fit_path_cv(self, X, y, sw, groups, Poisson, MEASURES[self.measure], cv)
+        _fit_path_cv(self, X, y, sw, groups, Poisson, MEASURES[self.measure],
+                     count_folds(self, X))
         return self
+
+
+def count_folds(est, X):
+    """The splitter of a Poisson ``*PathCV``: an int ``cv`` gives ``KFold`` (shuffled with
+    ``random_state`` when that is set)."""
+    cv = est.cv
+    if isinstance(cv, (Integral, np.integer)):
+        if cv > X.shape[0]:
+            raise ValueError(f"cv={cv} folds need at least {cv} samples; got "
+                             f"n_samples={X.shape[0]}.")
+        cv = KFold(int(cv), shuffle=est.random_state is not None,
+                   random_state=est.random_state)
+    return cv

@@ -120,6 +120,7 @@ class GLMProblem:
         self.eta = np.full(d.n, self.b)
         self._dev_prev = None
         self._n_points = 0
+        self._stepped = True
 
     # -- state ----------------------------------------------------------------------------
     def _Xw(self, w):
@@ -237,6 +238,7 @@ class GLMProblem:
             self._n_incr = 0
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0, 0.1, np.inf
+        self._stepped = False  # path_stop: did this point take a Newton step?
         for it in range(MAX_NEWTON):
             cert = self._exact(cert, w, penalty, alpha, tol_abs)
             if cert.gap <= tol_abs or epochs >= max_iter:
@@ -293,6 +295,7 @@ class GLMProblem:
             if not accepted:
                 break
             last_decrease = max(p0 - pt, rounding)
+            self._stepped = True
             w[:] = wt  # (cast to the working dtype; η recomputed from the cast values)
             self.b = self.b + t * db
             if self.dtype == np.float64:  # w is exactly w + t·dw: update η, no pass over X
@@ -389,7 +392,8 @@ class GLMProblem:
     def path_stop(self, w):
         """glmnet's early stop, called by the path loop after each point: a reason (str)
         once the deviance ratio ``1 - loss/null_loss`` exceeds 0.999 or its relative
-        change falls below 1e-5 (after at least 5 points), else None."""
+        change falls below 1e-5 (after at least 5 points; not at a point whose warm start
+        was already certified, where the ratio cannot change), else None."""
         self._n_points += 1
         if self.null_deviance <= 0:
             return None
@@ -404,6 +408,12 @@ class GLMProblem:
                     "fit, e.g. separable classes: further alphas only inflate the "
                     "coefficients)")
         if prev is not None and ratio - prev < DEV_CHANGE_MIN * ratio:
+            if not self._stepped:
+                # the warm start was certified as it stood: an unchanged ratio says nothing
+                # about a plateau of the path (a loose tol would stop it early); compare
+                # the next point with the last one that moved
+                self._dev_prev = prev
+                return None
             return (f"deviance ratio changed by less than {DEV_CHANGE_MIN:g} relative "
                     f"({prev:.6f} -> {ratio:.6f})")
         return None

@@ -1,0 +1,172 @@
+"""Sparse-group lasso for several responses (multitask_group_lasso_path): cvxpy + Clarabel,
+an independent NumPy duality gap at every path point, and its special cases."""
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sklearn.model_selection import KFold
+
+from sklearn_normpen import (MultiTaskGroupLassoPathCV, MultiTaskGroupLassoRegressor,
+                             multitask_enet_path, multitask_group_lasso_path)
+from _oracle import weighted_std
+
+GROUPS = [[0, 1, 2], [3, 4], [5, 6, 7], [8, 9]]
+
+
+def _data(n=70, seed=0, K=3):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 10))
+    B = np.zeros((10, K))
+    B[[0, 1, 5]] = rng.standard_normal((3, K))
+    return X, X @ B + 0.4 * rng.standard_normal((n, K))
+
+
+def _centred(X, Y, sw):
+    s = np.ones(len(X)) if sw is None else sw
+    xm, ym = s @ X / s.sum(), s @ Y / s.sum()
+    return X - xm, Y - ym, s
+
+
+def _penalty(W, alpha, rho, gw):
+    rows = np.linalg.norm(W, axis=1)
+    return alpha * (rho * rows.sum()
+                    + (1 - rho) * sum(c * np.linalg.norm(W[g]) for g, c in zip(GROUPS, gw)))
+
+
+def _gap(X, Y, W, alpha, rho, sw=None, gw=None):
+    """Independent duality gap (centred data, intercept fitted): dual point c·R, R the
+    residual matrix, c the best value keeping every group of Xᵀ S cR / Σs in the dual ball
+    ``‖S_row(·, αρ)‖_F <= α(1 - ρ)c_g`` (bisection)."""
+    Xc, Yc, s = _centred(X, Y, sw)
+    gw = np.sqrt([len(g) for g in GROUPS]) if gw is None else gw
+    Wt = s.sum()
+    R = Yc - Xc @ W
+    Z = Xc.T @ (s[:, None] * R) / Wt
+
+    def ok(c, g, cg):
+        soft = np.maximum(c * np.linalg.norm(Z[g], axis=1) - alpha * rho, 0)
+        return np.linalg.norm(soft) <= alpha * (1 - rho) * cg * (1 + 1e-12)
+
+    c = 1.0
+    for g, cg in zip(GROUPS, gw):
+        if not ok(c, g, cg):
+            lo, hi = 0.0, c
+            for _ in range(100):
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if ok(mid, g, cg) else (lo, mid)
+            c = lo
+    rr = np.sum(s[:, None] * R * R) / Wt
+    ry = np.sum(s[:, None] * R * Yc) / Wt
+    c = min(c, ry / rr) if rr > 0 else c  # the best feasible scaling (D is concave in c)
+    primal = 0.5 * rr + _penalty(W, alpha, rho, gw)
+    dual = c * ry - 0.5 * c * c * rr
+    return primal - dual
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+def test_matches_cvxpy_with_weights_and_group_weights(rho):
+    cp = pytest.importorskip("cvxpy")
+    X, Y = _data()
+    sw = np.random.default_rng(1).uniform(0.3, 2, len(X))
+    gw = np.array([1.0, 2.0, 0.8, 1.5])
+    alphas = np.array([0.3, 0.08])
+    a, C, gaps = multitask_group_lasso_path(X, Y, groups=GROUPS, group_weights=gw,
+                                            l1_ratio=rho, alphas=alphas, sample_weight=sw,
+                                            fit_intercept=True, standardize=False,
+                                            tol=1e-12, max_iter=200000)
+    Xc, Yc, s = _centred(X, Y, sw)
+    W = cp.Variable((10, 3))
+    obj = (cp.sum(cp.multiply(s[:, None], cp.square(Yc - Xc @ W))) / (2 * s.sum())
+           + 0.08 * (rho * cp.sum(cp.norm(W, 2, axis=1))
+                     + (1 - rho) * sum(c * cp.norm(W[g], "fro") for g, c in zip(GROUPS, gw))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cp.Problem(cp.Minimize(obj)).solve(solver=cp.CLARABEL, tol_gap_abs=1e-12,
+                                           tol_gap_rel=1e-12, tol_feas=1e-12)
+    np.testing.assert_allclose(C[:, :, 1].T, W.value, atol=1e-5)
+    P = lambda V: (0.5 * np.sum(s[:, None] * (Yc - Xc @ V) ** 2) / s.sum()  # noqa: E731
+                   + _penalty(V, 0.08, rho, gw))
+    assert P(C[:, :, 1].T) - P(W.value) <= gaps[1] + 1e-12  # the certificate bounds it
+    for k in range(2):
+        g = _gap(X, Y, C[:, :, k].T, a[k], rho, sw, gw)
+        assert -1e-12 <= g <= 1e-9
+    if rho == 0.0:  # at alpha=0.3 whole groups are out, for every response
+        assert np.all(C[:, GROUPS[3], 0] == 0)
+
+
+def test_independent_gap_at_every_point_and_special_cases():
+    X, Y = _data(seed=2)
+    a, C, gaps = multitask_group_lasso_path(X, Y, groups=GROUPS, l1_ratio=0.3, n_alphas=12,
+                                            fit_intercept=True, standardize=False, tol=1e-8)
+    null = 0.5 * np.sum(_centred(X, Y, None)[1] ** 2) / len(X)
+    assert np.all(C[..., 0] == 0)  # alpha_max
+    assert np.any(C[..., 1] != 0)  # just below it something enters
+    for k in range(len(a)):
+        g = _gap(X, Y, C[:, :, k].T, a[k], 0.3)
+        assert -1e-12 <= g <= 1e-8 * null * 1.01
+    # l1_ratio=1: the multi-task lasso; singleton groups of weight 1: the same for any ratio
+    a1, C1, _ = multitask_group_lasso_path(X, Y, l1_ratio=1.0, n_alphas=8, tol=1e-11,
+                                           fit_intercept=True, standardize=False)
+    a2, C2, _ = multitask_enet_path(X, Y, l1_ratio=1.0, alphas=a1, tol=1e-11,
+                                    fit_intercept=True, standardize=False)
+    np.testing.assert_allclose(C1, C2, atol=1e-7)
+    _, C3, _ = multitask_group_lasso_path(X, Y, l1_ratio=0.2, group_weights=np.ones(10),
+                                          alphas=a1, tol=1e-11, fit_intercept=True,
+                                          standardize=False)
+    np.testing.assert_allclose(C3, C2, atol=1e-7)
+
+
+def test_standardize_sparse_float32():
+    X, Y = _data(seed=3)
+    X[np.abs(X) < 0.5] = 0
+    X[:, 4] *= 100.0
+    sigma = weighted_std(X)[0]
+    a, C, _ = multitask_group_lasso_path(X, Y, groups=GROUPS, l1_ratio=0.4, n_alphas=6,
+                                         fit_intercept=True, tol=1e-10)
+    _, Cs, _ = multitask_group_lasso_path(X / sigma, Y, groups=GROUPS, l1_ratio=0.4,
+                                          alphas=a, fit_intercept=True, standardize=False,
+                                          tol=1e-10)
+    np.testing.assert_allclose(C, Cs / sigma[None, :, None], atol=1e-8)
+    _, Csp, _ = multitask_group_lasso_path(sp.csc_matrix(X), Y, groups=GROUPS, l1_ratio=0.4,
+                                           alphas=a, fit_intercept=True, tol=1e-10)
+    np.testing.assert_allclose(Csp, C, atol=1e-8)
+    _, C32, _ = multitask_group_lasso_path(X.astype(np.float32), Y.astype(np.float32),
+                                           groups=GROUPS, l1_ratio=0.4, alphas=a,
+                                           fit_intercept=True, tol=1e-8)
+    assert C32.dtype == np.float32
+    np.testing.assert_allclose(C32, C, atol=1e-3)
+
+
+def test_estimators_are_the_path_function():
+    X, Y = _data(seed=4)
+    sw = np.random.default_rng(5).uniform(0.5, 2, len(X))
+    a, C, _ = multitask_group_lasso_path(X, Y, groups=GROUPS, l1_ratio=0.5, n_alphas=8,
+                                         sample_weight=sw, fit_intercept=True, tol=1e-10)
+    reg = MultiTaskGroupLassoRegressor(groups=GROUPS, alpha=a[4], l1_ratio=0.5,
+                                       tol=1e-10).fit(X, Y, sw)
+    np.testing.assert_allclose(reg.coef_, C[:, :, 4], atol=1e-7)
+    Xc, Yc, s = _centred(X, Y, sw)
+    xm, ym = s @ X / s.sum(), s @ Y / s.sum()
+    np.testing.assert_allclose(reg.intercept_, ym - xm @ reg.coef_.T, atol=1e-10)
+    cv = MultiTaskGroupLassoPathCV(groups=GROUPS, l1_ratio=0.5, alphas=a, cv=KFold(3),
+                                   tol=1e-10).fit(X, Y, sw)
+    np.testing.assert_allclose(cv.coef_path_, C, atol=1e-7)
+    assert cv.mse_path_.shape == (8, 3) and cv.alpha_ in a
+    # the held-out error of one fold at one alpha, recomputed from a fit on its rows
+    tr, te = next(iter(KFold(3).split(X)))
+    fold = MultiTaskGroupLassoRegressor(groups=GROUPS, alpha=a[5], l1_ratio=0.5,
+                                        tol=1e-10).fit(X[tr], Y[tr], sw[tr])
+    err = np.sum((Y[te] - fold.predict(X[te])) ** 2, axis=1)
+    assert cv.mse_path_[5, 0] == pytest.approx(sw[te] @ err / sw[te].sum(), rel=1e-6)
+
+
+def test_errors():
+    X, Y = _data(n=20)
+    with pytest.raises(ValueError, match="unpenalised"):
+        multitask_group_lasso_path(X, Y, groups=GROUPS[:2])
+    with pytest.raises(ValueError, match="2-D"):
+        multitask_group_lasso_path(X, Y[:, 0])
+    with pytest.raises(ValueError, match="l1_ratio"):
+        multitask_group_lasso_path(X, Y, l1_ratio=1.5)
