@@ -147,3 +147,15 @@ def test_errors():
         GroupLassoPoissonRegressor(groups=GROUPS, group_weights=[0, 1, 1, 1]).fit(X, y)
     with pytest.raises(ValueError, match="measure"):
         GroupLassoPoissonRegressorPathCV(measure="auc").fit(X, y)
+
+
+def test_change_rule_ignores_points_whose_warm_start_was_certified():
+    # at the default tol the warm start of late points is often certified as it stands:
+    # no Newton step, an unchanged deviance ratio; glmnet's "change < 1e-5" rule must not
+    # read that as the path's plateau (it stopped this path after 25 points, coef 2.63)
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((60, 4))
+    y = rng.poisson(np.exp(3 * X[:, 0] + 5)).astype(float)
+    cv = GroupLassoPoissonRegressorPathCV(groups=[[0, 1], [2, 3]], cv=3, eps=1e-6).fit(X, y)
+    assert "> 0.999" in cv.path_stop_reason_
+    assert cv.coef_[0, 0] == pytest.approx(3, rel=0.1)
