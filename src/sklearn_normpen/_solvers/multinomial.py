@@ -49,7 +49,8 @@ from ..datafits import GLMStats, Multinomial
 from ..penalties import ClasswiseElasticNetPenalty, MultiTaskElasticNetPenalty
 from .coordinate_descent import EnetProblem
 from .multitask import MultiTaskProblem
-from .prox_newton import DEV_CHANGE_MIN, DEV_RATIO_MAX, MAX_NEWTON, MIN_POINTS
+from .prox_newton import (DEV_CHANGE_MIN, DEV_RATIO_MAX, MAX_NEWTON, MIN_POINTS,
+                          unpenalised_basis)
 
 CURVATURE_FLOOR = 1e-5  # glmnet's floor of the IRLS weights
 
@@ -163,16 +164,7 @@ class MultinomialProblem:
 
     # -- certificate ------------------------------------------------------------------------
     def _basis(self, U):
-        """Float64 dense ``[1, X_U]`` (the constrained directions), cached."""
-        key = U.tobytes()
-        if key not in self._unpen_cache:
-            d = self.design
-            cols = [np.asarray(d.X[:, U].toarray() if d.sparse else d.X[:, U],
-                               dtype=np.float64)]
-            if self.fit_intercept:
-                cols.insert(0, np.ones((d.n, 1)))
-            self._unpen_cache[key] = np.hstack(cols)
-        return self._unpen_cache[key]
+        return unpenalised_basis(self.design, U, self.fit_intercept, self._unpen_cache)
 
     def _dual_direction(self, R, P, unpenalized):
         """``R - Δ`` with ``Aᵀ S (R - Δ) = 0`` and ``Δ_i = H_i Cᵀ a_i`` (module docstring)."""

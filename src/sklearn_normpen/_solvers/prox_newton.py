@@ -46,6 +46,19 @@ MIN_POINTS = 5         # glmnet's mnl
 ETA_REFRESH = 20
 
 
+def unpenalised_basis(design, U, fit_intercept, cache):
+    """Float64 dense ``[1, X_U]`` (``X_U`` without intercept): the directions a GLM dual
+    point must be orthogonal to; cached in ``cache`` by the index set ``U``."""
+    key = U.tobytes()
+    if key not in cache:
+        d = design
+        cols = [np.asarray(d.X[:, U].toarray() if d.sparse else d.X[:, U], dtype=np.float64)]
+        if fit_intercept:
+            cols.insert(0, np.ones((d.n, 1)))
+        cache[key] = np.hstack(cols)
+    return cache[key]
+
+
 class _NullPenalty:
     """The penalty of the null model: penalised features held at 0, unpenalised ones free.
     Holding ``w_j = 0`` has conjugate 0, so the null certificate constrains only the
@@ -161,16 +174,7 @@ class GLMProblem:
 
     # -- certificate ------------------------------------------------------------------------
     def _unpen_basis(self, U):
-        """Float64 dense ``[1, X_U]`` (``X_U`` without intercept), cached."""
-        key = U.tobytes()
-        if key not in self._unpen_cache:
-            d = self.design
-            cols = [np.asarray(d.X[:, U].toarray() if d.sparse else d.X[:, U],
-                               dtype=np.float64)]
-            if self.fit_intercept:
-                cols.insert(0, np.ones((d.n, 1)))
-            self._unpen_cache[key] = np.hstack(cols)
-        return self._unpen_cache[key]
+        return unpenalised_basis(self.design, U, self.fit_intercept, self._unpen_cache)
 
     def _dual_direction(self, r, unpenalized):
         """``r`` made feasible for the intercept and unpenalised-feature constraints."""
