@@ -49,8 +49,7 @@ from ..datafits import GLMStats, Multinomial
 from ..penalties import ClasswiseElasticNetPenalty, MultiTaskElasticNetPenalty
 from .coordinate_descent import EnetProblem
 from .multitask import MultiTaskProblem
-from .prox_newton import (DEV_CHANGE_MIN, DEV_RATIO_MAX, MAX_NEWTON, MIN_POINTS,
-                          unpenalised_basis)
+from .prox_newton import MAX_NEWTON, glmnet_stop, unpenalised_basis
 
 CURVATURE_FLOOR = 1e-5  # glmnet's floor of the IRLS weights
 
@@ -116,6 +115,7 @@ class MultinomialProblem:
         self.b = self._b0.copy()
         self.eta = np.tile(self.b, (d.n, 1))
         self._dev_prev, self._n_points = None, 0
+        self._stepped = True
 
     # -- state ----------------------------------------------------------------------------
     def _XW(self, W):
@@ -341,6 +341,7 @@ class MultinomialProblem:
         self._free = penalty.unpenalized
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0, 0.1, np.inf
+        self._stepped = False  # glmnet_stop: did this point take a step?
         floor = 1e-3 * tol_abs
         blocks = [None] if self.grouped else list(range(self.K))
         for it in range(MAX_NEWTON):
@@ -367,6 +368,7 @@ class MultinomialProblem:
             if not accepted:
                 break
             last_decrease = decrease
+            self._stepped = True
             w[:] = self._best_shift(np.asarray(w, dtype=np.float64), penalty, alpha)
             self.eta = self._XW(w) + self.b  # from scratch, from the working-dtype w
             cert = self.certificate(w, penalty, alpha)
@@ -406,17 +408,7 @@ class MultinomialProblem:
         if self.null_deviance <= 0:
             return None
         ratio = 1.0 - self._loss(self.eta) / self.null_deviance
-        prev, self._dev_prev = self._dev_prev, ratio
-        if self._n_points < MIN_POINTS:
-            return None
-        if ratio > DEV_RATIO_MAX:
-            return (f"deviance ratio {ratio:.6f} > {DEV_RATIO_MAX} (a (nearly) saturated "
-                    "fit, e.g. separable classes: further alphas only inflate the "
-                    "coefficients)")
-        if prev is not None and ratio - prev < DEV_CHANGE_MIN * ratio:
-            return (f"deviance ratio changed by less than {DEV_CHANGE_MIN:g} relative "
-                    f"({prev:.6f} -> {ratio:.6f})")
-        return None
+        return glmnet_stop(self, ratio)
 
 
 def make_penalty(l1_ratio, pf, standardize, problem, grouped):

@@ -46,6 +46,28 @@ MIN_POINTS = 5         # glmnet's mnl
 ETA_REFRESH = 20
 
 
+def glmnet_stop(problem, ratio):
+    """glmnet's early path stop for a problem with ``_n_points`` (points so far, this one
+    counted), ``_dev_prev`` (the last moving point's deviance ratio) and ``_stepped``
+    (whether this point took a Newton step): a reason once ``ratio`` exceeds 0.999 or its
+    relative change falls below 1e-5, after at least 5 points; else None. A point whose
+    warm start was certified as it stood cannot change the ratio, which says nothing about
+    a plateau of the path (a loose tol would stop it early): the next point is compared
+    with the last one that moved."""
+    prev = problem._dev_prev
+    if problem._stepped or prev is None:
+        problem._dev_prev = ratio
+    if problem._n_points < MIN_POINTS:
+        return None
+    if ratio > DEV_RATIO_MAX:
+        return (f"deviance ratio {ratio:.6f} > {DEV_RATIO_MAX} (a (nearly) saturated fit, "
+                "e.g. separable classes: further alphas only inflate the coefficients)")
+    if prev is not None and problem._stepped and ratio - prev < DEV_CHANGE_MIN * ratio:
+        return (f"deviance ratio changed by less than {DEV_CHANGE_MIN:g} relative "
+                f"({prev:.6f} -> {ratio:.6f})")
+    return None
+
+
 def unpenalised_basis(design, U, fit_intercept, cache):
     """Float64 dense ``[1, X_U]`` (``X_U`` without intercept): the directions a GLM dual
     point must be orthogonal to; cached in ``cache`` by the index set ``U``."""
@@ -404,23 +426,7 @@ class GLMProblem:
         loss = GLMStats(self.y64, None, None, self.design.sw64, self.N).mean(
             self.datafit.loss(self.y64, self.eta))
         ratio = 1.0 - (loss - self._saturated) / self.null_deviance
-        prev, self._dev_prev = self._dev_prev, ratio
-        if self._n_points < MIN_POINTS:
-            return None
-        if ratio > DEV_RATIO_MAX:
-            return (f"deviance ratio {ratio:.6f} > {DEV_RATIO_MAX} (a (nearly) saturated "
-                    "fit, e.g. separable classes: further alphas only inflate the "
-                    "coefficients)")
-        if prev is not None and ratio - prev < DEV_CHANGE_MIN * ratio:
-            if not self._stepped:
-                # the warm start was certified as it stood: an unchanged ratio says nothing
-                # about a plateau of the path (a loose tol would stop it early); compare
-                # the next point with the last one that moved
-                self._dev_prev = prev
-                return None
-            return (f"deviance ratio changed by less than {DEV_CHANGE_MIN:g} relative "
-                    f"({prev:.6f} -> {ratio:.6f})")
-        return None
+        return glmnet_stop(self, ratio)
 
 
 def _same(a, b):
