@@ -1,7 +1,7 @@
 """
-=====================================================================
+=======================================================================
 Multinomial elastic net on the digits: path CV, the 1-SE rule, accuracy
-=====================================================================
+=======================================================================
 
 With three or more classes :class:`sklearn_normpen.ElasticNetClassifierPathCV` fits
 glmnet's multinomial family: one coefficient row per class (``coef_`` of shape

@@ -3,7 +3,7 @@ none): the certified path function.
 
 Objective, with ``Y`` of shape (n_samples, n_responses), sample weights ``s``, ``W`` of
 shape (n_features, n_responses) whose row ``W_j`` holds feature j's K coefficients, feature
-groups ``g`` with blocks ``W_g`` (|g| × K) and group weights ``c_g`` (default
+groups ``g`` with blocks ``W_g`` (``|g| × K``) and group weights ``c_g`` (default
 ``sqrt(|g|)``)::
 
     1/(2Σs)·Σ_i s_i ‖y_i - Wᵀx_i - b‖² + alpha·(l1_ratio·Σ_j ‖W_j‖₂
@@ -167,7 +167,7 @@ _COMMON = {
 
 class MultiTaskGroupLassoRegressor(_MultiTaskBase):
     """Sparse-group lasso for several responses at one alpha (groups of features whose
-    |g| × K coefficient blocks enter together), fitted to a certified duality gap.
+    ``|g| × K`` coefficient blocks enter together), fitted to a certified duality gap.
 
     Minimises ``1/(2Σs)·Σ_i s_i ‖y_i - Wᵀx_i - b‖² + alpha·(l1_ratio·Σ_j ‖W_j‖₂
     + (1 - l1_ratio)·Σ_g c_g ‖W_g‖_F)`` (see :func:`multitask_group_lasso_path`).

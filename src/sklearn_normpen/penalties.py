@@ -768,7 +768,7 @@ class ClasswiseElasticNetPenalty:
 class MultiTaskSparseGroupLasso:
     """``alpha·(l1_ratio·Σ_j ‖W_j‖₂ + (1 - l1_ratio)·Σ_g c_g ‖W_g‖_F)`` on ``W`` of shape
     (n_features, n_responses): rows ``W_j`` (a feature across the responses) inside
-    feature groups ``W_g`` (the |g| × K block).
+    feature groups ``W_g`` (the ``|g| × K`` block).
 
     Every quantity depends on ``W`` (or a gradient ``Z``) only through its row norms
     ``v_j = ‖W_j‖`` (``‖W_g‖_F = ‖v_g‖₂``): value, ``alpha_max``, the dual scaling and the
