@@ -286,13 +286,8 @@ class Multinomial:
         q = np.clip(g.y - t * g.r_p, 0.0, 1.0)  # rounding only: dual_scale keeps q >= 0
         return -g.mean(np.sum(xlogy(q, q), axis=1))
 
-    @staticmethod
-    def dual_scale(stats):
-        g = stats.glm
-        r, y = g.r_p, g.y
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lim = np.where(r > 0, y / r, np.inf)
-        return float(min(1.0, lim.min())) if lim.size else 1.0
+    # q = y - t·r >= 0 bounds t exactly as for the Poisson (q <= 1 follows: rows sum to 1)
+    dual_scale = staticmethod(Poisson.dual_scale)
 
     @staticmethod
     def saturated(Y):
