@@ -434,6 +434,38 @@ def test_call_kernel_rechecks_every_changed_argument():
     assert not errors and len(calls) == n_ok + 200
 
 
+def test_call_kernel_accepts_look_alike_arrays_but_not_wrong_ones():
+    # a path point passes new arrays shaped like the last call's (penalty weights, the
+    # gradient): accepted without a full check; a look-alike that differs in dtype,
+    # layout or writability is still refused
+    from sklearn_normpen._validation import call_kernel
+
+    calls = []
+
+    def group_grams_dense(X, xmean, gptr, gidx, out):
+        calls.append(out)
+
+    X = np.asfortranarray(np.ones((4, 3)))
+    gptr, gidx = np.array([0, 3], dtype=np.intc), np.arange(3, dtype=np.intc)
+    out = np.zeros(9)
+    call_kernel(group_grams_dense, X, np.zeros(3), gptr, gidx, out)
+    for _ in range(3):  # fresh arrays like the checked ones: accepted
+        call_kernel(group_grams_dense, np.asfortranarray(np.ones((4, 3))), np.zeros(3), gptr,
+                    gidx, out)
+    assert len(calls) == 4
+    ro = np.zeros(9)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="argument out is written by the kernel"):
+        call_kernel(group_grams_dense, X, np.zeros(3), gptr, gidx, ro)
+    with pytest.raises(ValueError, match="must be Fortran-contiguous"):
+        call_kernel(group_grams_dense, np.ones((4, 3)), np.zeros(3), gptr, gidx, out)
+    with pytest.raises(ValueError, match="has dtype float32"):
+        call_kernel(group_grams_dense, X, np.zeros(3, np.float32), gptr, gidx, out)
+    with pytest.raises(ValueError, match="must be 1-D"):
+        call_kernel(group_grams_dense, X, np.zeros((3, 1))[:, 0:1].T.copy(), gptr, gidx, out)
+    assert len(calls) == 4
+
+
 def test_call_kernel_light_path_rechecks_a_group_working_set(kernel_calls):
     # the BCD kernels get a new working set (of any size) at every round: re-checked alone,
     # its range included, without repeating the group-array checks

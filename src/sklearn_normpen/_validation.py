@@ -695,6 +695,13 @@ def _recheck_changed(kernel, sig, last, args):
             name = entry[0]
             if name in _CONTENT:
                 return False
+            if (name != "ws" and type(a) is np.ndarray and a.shape == s[1]
+                    and a.dtype is s[2] and _layout_ok(a, entry[4])):
+                # a new array like the one checked last time (a path point's penalty
+                # weights, gradient, ...): same shape, dtype and layout bind the same
+                # sizes and agree with the other arguments as that one did
+                snap[i] = (weakref.ref(a), a.shape, a.dtype)
+                continue
             if dims is None:
                 dims, source = dict(last["dims"]), dict(last["source"])
             # sizes this argument bound last time: it must bind the same ones now
@@ -716,6 +723,13 @@ def _recheck_changed(kernel, sig, last, args):
         elif (kind == "bind" or entry[0] == "exact") and s != a:
             return False
     return True
+
+
+def _layout_ok(a, flags):
+    """``a`` has the layout and writability a signature entry's ``flags`` ask for."""
+    if a.size and not (a.flags.f_contiguous if "F" in flags else a.flags.c_contiguous):
+        return False
+    return "out" not in flags or a.flags.writeable
 
 
 def _shared_symbols(entries):

@@ -101,8 +101,46 @@ cdef inline double _enet_pen(double wj, double l1, double l2) noexcept nogil:
 
 cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const floating* g,
                                 const floating* L1, const floating* L2, const floating* norm2,
-                                const floating* lo, const floating* up,
+                                const floating* lo, const floating* up, bint boxed,
                                 double r_norm2, double r_y, double* kkt) noexcept nogil:
+    """:func:`_gap_and_kkt_box`; without limits (``boxed`` false, the usual case) the same
+    numbers from a loop that reads no limit: this runs over every feature at every outer
+    round, and the limit branches doubled its cost."""
+    cdef double pen = 0, conj = 0, t = 1, a, wj, gj, v, viol = 0
+    cdef int j, k
+    if boxed:
+        return _gap_and_kkt_box(m, idx, w, g, L1, L2, norm2, lo, up, r_norm2, r_y, kkt)
+    for k in range(m):
+        j = idx[k]
+        wj = w[j]
+        gj = g[j]
+        if wj != 0:
+            pen += _enet_pen(wj, L1[j], L2[j])
+            v = fabs(gj - (L1[j] if wj > 0 else -L1[j]) - L2[j] * wj)
+        else:
+            v = _pos(fabs(gj) - L1[j])
+        if v > viol:
+            viol = v
+        if L2[j] == 0 and L1[j] > 0:
+            if fabs(gj) > t * L1[j]:
+                t = fabs(gj) / L1[j]
+        elif L2[j] == 0 and L1[j] == 0 and norm2[j] > 0:
+            pen += gj * gj / (2 * norm2[j])
+    for k in range(m):
+        j = idx[k]
+        if L2[j] > 0 and L1[j] < INFINITY:
+            a = fabs(<double>g[j]) / t - L1[j]
+            if a > 0:
+                conj += a * a / (2 * L2[j])
+    kkt[0] = viol
+    return (0.5 * r_norm2 + pen) - (r_y / t - 0.5 * r_norm2 / (t * t) - conj)
+
+
+cdef inline double _gap_and_kkt_box(int m, const int* idx, const floating* w,
+                                    const floating* g, const floating* L1,
+                                    const floating* L2, const floating* norm2,
+                                    const floating* lo, const floating* up,
+                                    double r_norm2, double r_y, double* kkt) noexcept nogil:
     """Duality gap (n-scale) at w with residual r: r_norm2 = ||r||_S^2, r_y = yc' S r,
     g = Xc' S r, over the features idx[0..m) (all of them for the certificate; the
     working set for the restricted problem, w being 0 elsewhere). Also writes the largest
@@ -236,7 +274,7 @@ cdef inline int _working_set(int p, const floating* w, const floating* g,
 
 cdef inline int _outer_round(int p, const int* all_idx, const floating* w, const floating* g,
                              const floating* L1, const floating* L2, const floating* norm2,
-                             const floating* lo, const floating* up,
+                             const floating* lo, const floating* up, bint boxed,
                              double r_norm2, double r_y, double tol,
                              int n_iter, int max_iter, floating factor, int* rnd, int* ws,
                              double* gap, double* kkt, bint* converged, double* score,
@@ -245,7 +283,7 @@ cdef inline int _outer_round(int p, const int* all_idx, const floating* w, const
     (gap and kkt written out); stop (returns -1) when gap <= tol (``converged`` set) or the
     epoch budget is spent; else the next working set into ws (strong-rule ``factor`` on the
     first round, the KKT violators afterwards), returning its size."""
-    gap[0] = _gap_and_kkt(p, all_idx, w, g, L1, L2, norm2, lo, up, r_norm2, r_y, kkt)
+    gap[0] = _gap_and_kkt(p, all_idx, w, g, L1, L2, norm2, lo, up, boxed, r_norm2, r_y, kkt)
     if gap[0] <= tol:
         converged[0] = True
         return -1
@@ -291,9 +329,9 @@ def enet_cd_gram(floating[::1] w, const floating[::1, :] Q, const floating[::1] 
                 wH += <double>w[j] * H[j]
             # ||r||^2 = ||y||^2 - 2 w'q + w'Qw ;  y'r = ||y||^2 - w'q
             n_ws = _outer_round(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
-                                &lower[0], &upper[0], y_norm2 - 2 * wq + wH, y_norm2 - wq,
-                                tol, n_iter, max_iter, factor, &rnd, &ws[0], &gap, &kkt,
-                                &converged, NULL, 0)
+                                &lower[0], &upper[0], boxed, y_norm2 - 2 * wq + wH,
+                                y_norm2 - wq, tol, n_iter, max_iter, factor, &rnd, &ws[0],
+                                &gap, &kkt, &converged, NULL, 0)
             if n_ws < 0:
                 break
             # one epoch on the working set, then the (O(p)) certificate again
@@ -586,8 +624,8 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                             X_mean[j] * r_sum)
             g_valid = False
             n_ws = _outer_round(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
-                                &lower[0], &upper[0], r_norm2, r_y, tol, n_iter, max_iter,
-                                factor, &rnd, &ws[0], &gap, &kkt, &converged,
+                                &lower[0], &upper[0], boxed, r_norm2, r_y, tol, n_iter,
+                                max_iter, factor, &rnd, &ws[0], &gap, &kkt, &converged,
                                 &score[0], ws_cap)
             if n_ws < 0:
                 break
@@ -647,8 +685,8 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                         g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(
                             X_mean[j] * r_sum)
                     gap_ws = _gap_and_kkt(n_ws, &ws[0], &w[0], &g[0], &L1[0], &L2[0],
-                                          &norm2[0], &lower[0], &upper[0], r_norm2, r_y,
-                                          &kkt_ws)
+                                          &norm2[0], &lower[0], &upper[0], boxed, r_norm2,
+                                          r_y, &kkt_ws)
                     if gap_ws <= inner_tol:
                         break
                 e += 1
