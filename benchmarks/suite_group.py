@@ -207,6 +207,21 @@ def ours_cv(d):
     return est.coef_, est.alpha_
 
 
+def ours_cv_ratios(d):
+    """Several l1_ratio values: the fold problems (centred copies, group Grams) are shared
+    by the ratios (issue 9); each ratio has its own 20-alpha grid."""
+    from sklearn_normpen import GroupLassoPathCV
+    est = GroupLassoPathCV(groups=d["groups"], l1_ratio=[0.0, 0.5, 0.9], alphas=20, cv=5,
+                           fit_intercept=False, tol=TOL_OURS,
+                           standardize=False).fit(d["X"], d["y"])
+    return est.coef_, est.alpha_, est.l1_ratio_
+
+
+def _cv_ratios_quality(d, out):
+    coef, alpha, rho = out
+    return _gap_quality(dict(d, rho=rho), coef, alpha)
+
+
 def skglm_gridsearch(d):
     from sklearn.model_selection import GridSearchCV
     from skglm import GroupLasso
@@ -307,4 +322,7 @@ def cases(quick=False):
               Runner("GridSearchCV(skglm GroupLasso)", skglm_gridsearch, available=ok_sk,
                      why_unavailable=why_sk)],
              quality=_cv_quality, quality_label="rel gap of final fit"),
+        Case("CV 5 folds, 3 l1_ratios x 20 alphas (n=2000, p=500)", _make_cv,
+             [Runner("ours GroupLassoPathCV", ours_cv_ratios, ours=True)],
+             quality=_cv_ratios_quality, quality_label="rel gap of final fit"),
     ]
