@@ -251,25 +251,34 @@ cdef inline int _working_set(int p, const floating* w, const floating* g,
     ``max(cap, |support|)``, only that many with the largest ``|g_j| / L1_j`` (skglm's
     working-set growth): the strong set of a wide path's late points holds thousands of
     features whose epochs cost as much as the full gradient passes, while the features
-    that enter are among the largest scores (the next full pass adds any missed)."""
-    cdef int j, k = 0, n_nz = 0, n_c = 0, allowed
-    cdef double thr = -1.0
-    if cap > 0:
-        for j in range(p):
-            if w[j] != 0:
-                n_nz += 1
-            elif L1[j] < INFINITY and fabs(g[j]) > factor * L1[j]:
-                score[n_c] = fabs(g[j]) / L1[j] if L1[j] > 0 else INFINITY
-                n_c += 1
-        allowed = cap if cap > n_nz else n_nz
-        if n_c > allowed:
-            thr = _kth_largest(score, n_c, allowed)
+    that enter are among the largest scores (the next full pass adds any missed). One pass
+    over the features; the cut, when there is one, passes over the candidates only."""
+    cdef int j, k = 0, i, n_nz = 0, n_c = 0, allowed
+    cdef double thr
     for j in range(p):
-        if w[j] != 0 or (L1[j] < INFINITY and fabs(g[j]) > factor * L1[j] and (
-                thr < 0 or (fabs(g[j]) / L1[j] if L1[j] > 0 else INFINITY) >= thr)):
+        if w[j] != 0:
             ws[k] = j
             k += 1
-    return k
+            n_nz += 1
+        elif L1[j] < INFINITY and fabs(g[j]) > factor * L1[j]:
+            ws[k] = j
+            k += 1
+            if cap > 0:
+                score[n_c] = fabs(g[j]) / L1[j] if L1[j] > 0 else INFINITY
+                n_c += 1
+    if cap <= 0:
+        return k
+    allowed = cap if cap > n_nz else n_nz
+    if n_c <= allowed:
+        return k
+    # keep the support and the candidates scoring at least the allowed-th largest
+    thr = _kth_largest(score, n_c, allowed)
+    i = 0
+    for j in range(k):
+        if w[ws[j]] != 0 or (fabs(g[ws[j]]) / L1[ws[j]] if L1[ws[j]] > 0 else INFINITY) >= thr:
+            ws[i] = ws[j]
+            i += 1
+    return i
 
 
 cdef inline int _outer_round(int p, const int* all_idx, const floating* w, const floating* g,
