@@ -1,4 +1,8 @@
-"""Block proximal gradient for the sparse-group multi-response Gaussian family (groups of
+"""Test twin: the package's first multi-response sparse-group lasso solver (NumPy block
+proximal gradient on a dense float64 copy, before the compiled kernel), kept verbatim as
+an independent implementation to compare the kernel against. Original docstring:
+
+Block proximal gradient for the sparse-group multi-response Gaussian family (groups of
 features, each group's |g| × K block of coefficients one block; grpreg-style, glmnet has
 none).
 
@@ -18,13 +22,13 @@ residual-matrix statistics), computed after epochs 1, 2, 4, 8, 16 and then every
 """
 import numpy as np
 
-from .._certificate import certificate
-from .multitask import MultiTaskProblem
+from sklearn_normpen._certificate import certificate
+from sklearn_normpen._solvers.multitask import MultiTaskProblem
 
 CHECK_EVERY = 10  # most epochs between certificates
 
 
-class MultiTaskGroupProblem(MultiTaskProblem):
+class NumpyMultiTaskGroupProblem(MultiTaskProblem):
     """:class:`MultiTaskProblem` with feature groups (``groups``: list of index arrays,
     a partition of the features; ``penalty``: a
     :class:`~sklearn_normpen.penalties.MultiTaskSparseGroupLasso` on them). Coefficients

@@ -483,11 +483,11 @@ _CSC = ["data:nnz", "indices:nnz:int", "indptr:p+1:int"]
 _BCD_MT = ["W:p,K:out", "R:n,K:out,F", "L:p", "l1:p", "l2:p", "ws:nws:int", "N:-",
            "max_epochs:-", "tol:-", "buf:b:out"]
 # multi-response sparse-group block CD (_bcd_multitask_group.pyx): groups gptr/gidx, packed
-# group Grams in gram at goff (-1: none); buf's length is checked by the kernel; means and
-# srsum (S^T R) in float64
-_BCD_MTG = ["W:p,K:out", "R:n,K:out,F", "gptr:G+1:int", "gidx:m:int", "Lg:G", "l1:-",
-            "l2:G", "gram:q:opt", "goff:G:intp", "ws:nws:int", "N:-", "max_epochs:-",
-            "tol:-", "buf:b:out", "srsum:K:out,f64"]
+# group Grams in gram at goff (-1: none); buf's length is checked by the kernel; the block
+# arithmetic (means, Lg, l2, gram, buf, srsum) is float64 whatever X's dtype
+_BCD_MTG = ["W:p,K:out", "R:n,K:out,F", "gptr:G+1:int", "gidx:m:int", "Lg:G:f64",
+            "l1:-", "l2:G:f64", "gram:q:opt,f64", "goff:G:intp", "ws:nws:int", "N:-",
+            "max_epochs:-", "tol:-", "buf:b:out,f64", "srsum:K:out,f64"]
 KERNEL_SIGNATURES = {
     "sgl_box_kkt": ["z:p:f64", "w:p:f64", "gptr:G+1:int", "gidx:m:int", "l2:G:f64",
                     "lower:p:f64", "upper:p:f64"],

@@ -73,13 +73,12 @@ class MultiTaskGroupProblem(MultiTaskProblem):
                 goff[g] = off
                 grams.append(Q.ravel())
                 off += idx.size ** 2
-        dt = self.dtype
-        self._Lg = np.ascontiguousarray(np.maximum(Lg, 0), dtype=dt)
-        self._gram = np.ascontiguousarray(np.concatenate(grams) if grams else np.zeros(0),
-                                          dtype=dt)
+        # block arithmetic in float64 whatever X's dtype (see the kernel)
+        self._Lg = np.maximum(Lg, 0)
+        self._gram = np.concatenate(grams) if grams else np.zeros(0)
         self._goff = goff
         kmax = int(sizes.max()) if G else 0
-        self._gbuf = np.zeros(4 * self.n_responses * kmax, dtype=dt)
+        self._gbuf = np.zeros(K.SCRATCH_SLOTS * self.n_responses * kmax)
         self._srsum = np.zeros(self.n_responses)
         self._xmean64 = np.ascontiguousarray(d.xk_mean, dtype=np.float64)
 
@@ -100,7 +99,7 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
         dt = self.dtype.type
-        args = (self._xmean64, w, self.R, self._gptr, self._gidx, self._Lg, dt(l1), l2,
+        args = (self._xmean64, w, self.R, self._gptr, self._gidx, self._Lg, float(l1), l2,
                 self._gram, self._goff, ws, dt(self.N), int(max_epochs), dt(tol),
                 self._gbuf, self._srsum)
         if self.design.sparse:
@@ -113,7 +112,7 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         epochs are spent; returns ``(Certificate, epochs)``."""
         pen, sgl, rho = penalty, penalty._sgl, penalty.rho
         l1 = alpha * rho
-        l2 = np.ascontiguousarray(alpha * (1 - rho) * pen.weights, dtype=self.dtype)
+        l2 = np.ascontiguousarray(alpha * (1 - rho) * pen.weights, dtype=np.float64)
         z = self._z if self._z is not None else self._gradient64(self._residual64(w))
         active = sgl.group_norms(pen._rows(w)) > 0
         if alpha_prev is None:  # cold start: the p0 worst violators
