@@ -239,7 +239,7 @@ class MultiTaskGroupLassoRegressor(_MultiTaskBase):
         self.coef_ = np.ascontiguousarray(res.coefs[:, :, 0].T, dtype=X.dtype)
         self.intercept_ = np.asarray(res.intercepts[:, 0], dtype=X.dtype)
         self.dual_gap_, self.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
-        self.n_iter_ = int(res.n_iters[0])
+        self.n_iter_ = max(int(res.n_iters[0]), 1)  # (all groups out at once: no epoch)
         return self
 
 

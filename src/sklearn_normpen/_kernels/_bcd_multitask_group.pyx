@@ -15,11 +15,12 @@
 # A visit of group g reads its gradient block Z = Xc_g^T S R / N once (O(n |g| K)), then
 # minimises the block's quadratic model
 #   q(U) = 1/2 <U - W_g, Q_g (U - W_g)> - <Z, U - W_g> + pen_g(U)
-# (Q_g the weighted centred group Gram / N, exact for the squared loss; packed float copies
-# in ``gram`` at ``goff[g]``, -1 for a group without one) by proximal gradient steps of
-# length 1/L_g (L_g the largest eigenvalue of Q_g): O(|g|^2 K) per step, so a collinear
-# group costs inner steps, not passes over the data. Inner work is capped near one data pass;
-# a group without a Gram takes the single step (U = prox(W_g + Z / L_g)). The prox of the
+# (Q_g the weighted centred group Gram / N, exact for the squared loss; packed float64 in
+# ``gram`` at ``goff[g]``, -1 for a group without one): first the proximal-gradient step
+# U = prox(W_g + Z / L_g) (L_g the largest eigenvalue of Q_g), then FISTA with gradient
+# restart in Gram space, O(|g|^2 K) per step, so a collinear group costs inner steps, not
+# passes over the data. Inner work is capped near four data passes; a singleton, a group
+# wider than the pass or without a stored Gram takes the single step. The prox of the
 # nested norms is every row shrunk by l1 / L_g in norm, then the block by l2_g / L_g in
 # Frobenius norm. The residual is then updated once with the block's total change.
 # The kernel stops when an epoch's largest L_g ||dW_g||_F^2 is at most tol (the package's

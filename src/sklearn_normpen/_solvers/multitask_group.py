@@ -10,11 +10,13 @@ Objective (``N = Σs``, ``W`` of shape (n_features, n_responses), ``b`` unpenali
 The kernel (``_kernels/_bcd_multitask_group.pyx``, dense and CSC, float32/float64) visits
 the groups of a working set; a visit reads the group's gradient block once and minimises the
 block's quadratic model by proximal-gradient steps of length ``1/L_g`` (``L_g`` the largest
-eigenvalue of the group's weighted centred Gram over N, computed once in float64): every
+eigenvalue of the group's weighted centred Gram over N, computed once in float64),
+accelerated (FISTA) in the group's Gram for groups of at most ``GRAM_MAX`` features: every
 row shrunk by ``alpha·l1_ratio/L_g`` in norm, then the block by
 ``alpha(1 - l1_ratio)c_g/L_g`` in Frobenius norm (the prox of these nested norms is that
 composition). The residual matrix is updated in place, X is never densified nor copied
-(the :class:`~sklearn_normpen._design.Design`'s layout, as the multi-task elastic net's).
+(the :class:`~sklearn_normpen._design.Design`'s layout, as the multi-task elastic net's);
+float32 X keeps float32 coefficients and residual, the block arithmetic is float64.
 
 Working set of groups: the non-zero ones plus the sequential strong rule
 ``‖S_row(Z_g, ρ(2α - α_prev))‖ > (1 - ρ)c_g(2α - α_prev)`` (cold start: the worst
