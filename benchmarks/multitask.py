@@ -80,7 +80,8 @@ def group_cv_case(l1_ratio, repeat=5):
     B[[0, 1, 5]] = rng.standard_normal((3, 3))
     Y = X @ B + 0.4 * rng.standard_normal((100, 3))
     groups = [[0, 1, 2], [3, 4], [5, 6, 7], [8, 9]]
-    fit = lambda: MultiTaskGroupLassoPathCV(groups=groups, l1_ratio=l1_ratio).fit(X, Y)  # noqa
+    kw = dict(groups=groups, l1_ratio=l1_ratio)
+    fit = lambda: MultiTaskGroupLassoPathCV(**kw).fit(X, Y)  # noqa: E731
     new, m_new = _timed(fit, repeat)
     with _numpy_solver():
         old, m_old = _timed(fit, repeat)

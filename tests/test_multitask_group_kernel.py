@@ -67,7 +67,8 @@ def mtsgl_gap(X, Y, W, alpha, rho, groups, gw=None, sw=None, fit_intercept=True)
     ry = np.sum(s[:, None] * R * Y) / N
     c = min(c, ry / rr) if rr > 0 else c
     pen = alpha * (rho * np.linalg.norm(W, axis=1).sum()
-                   + (1 - rho) * sum(cg * np.linalg.norm(W[g]) for g, cg in zip(groups, gw)))
+                   + (1 - rho) * sum(cg * np.linalg.norm(W[g])
+                                     for g, cg in zip(groups, gw)))
     null = 0.5 * np.sum(s[:, None] * Y * Y) / N
     return (0.5 * rr + pen - (c * ry - 0.5 * c * c * rr)) / null
 

@@ -142,7 +142,7 @@ class MultiTaskGroupProblem(MultiTaskProblem):
             target = (tol_abs if grown else inner) * INNER_FACTOR
             epochs, delta = self._group_sweep(w, np.flatnonzero(ws).astype(np.intc), l1,
                                               l2, left, target)
-            # (own estimate in the loop's units: the kernel was asked for INNER_FACTOR of it)
+            # own estimate in the loop's units (the kernel was asked for INNER_FACTOR of it)
             return epochs, (None if grown else delta / INNER_FACTOR)
 
         return stop_on_certificate(
