@@ -242,10 +242,11 @@ def test_huge_weights_survive_a_float32_X():
 def kernel_calls(monkeypatch):
     """Route every solver kernel through check_kernel_call; record the last arguments."""
     from sklearn_normpen._kernels import _bcd_group, _bcd_multitask, _cd_enet, _moments
+    from sklearn_normpen._kernels import _bcd_multitask_group
     from sklearn_normpen._validation import KERNEL_SIGNATURES, check_kernel_call
 
     seen = {}
-    for mod in (_cd_enet, _bcd_group, _bcd_multitask, _moments):
+    for mod in (_cd_enet, _bcd_group, _bcd_multitask, _moments, _bcd_multitask_group):
         for name in KERNEL_SIGNATURES:
             if hasattr(mod, name):
                 def wrapped(*args, _fn=getattr(mod, name), _name=name):
@@ -261,7 +262,8 @@ def kernel_calls(monkeypatch):
 def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
     import warnings
 
-    from sklearn_normpen import enet_path, group_lasso_path, multitask_enet_path
+    from sklearn_normpen import (enet_path, group_lasso_path, multitask_enet_path,
+                                 multitask_group_lasso_path)
     from sklearn_normpen._validation import KERNEL_SIGNATURES
 
     rng = np.random.default_rng(0)
@@ -292,6 +294,8 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
         for data in (X, Xs):
             for w in (None, sw):
                 multitask_enet_path(data, Y, sample_weight=w, n_alphas=4)
+                multitask_group_lasso_path(data, Y, groups=[[0, 1, 2], [3, 4, 5]],
+                                           l1_ratio=0.5, sample_weight=w, n_alphas=4)
         # the dask route's per-chunk moments task (no dask needed to call it)
         from sklearn_normpen._dask import _block_moments
         for w in (None, sw):

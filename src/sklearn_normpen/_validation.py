@@ -482,6 +482,12 @@ _CSC = ["data:nnz", "indices:nnz:int", "indptr:p+1:int"]
 # multi-response block CD (_bcd_multitask.pyx): W (p, K) C-ordered, R (n, K) Fortran
 _BCD_MT = ["W:p,K:out", "R:n,K:out,F", "L:p", "l1:p", "l2:p", "ws:nws:int", "N:-",
            "max_epochs:-", "tol:-", "buf:b:out"]
+# multi-response sparse-group block CD (_bcd_multitask_group.pyx): groups gptr/gidx, packed
+# group Grams in gram at goff (-1: none); buf's length is checked by the kernel; the block
+# arithmetic (means, Lg, l2, gram, buf, srsum) is float64 whatever X's dtype
+_BCD_MTG = ["W:p,K:out", "R:n,K:out,F", "gptr:G+1:int", "gidx:m:int", "Lg:G:f64",
+            "l1:-", "l2:G:f64", "gram:q:opt,f64", "goff:G:intp", "ws:nws:int", "N:-",
+            "max_epochs:-", "tol:-", "buf:b:out,f64", "srsum:K:out,f64"]
 KERNEL_SIGNATURES = {
     "sgl_box_kkt": ["z:p:f64", "w:p:f64", "gptr:G+1:int", "gidx:m:int", "l2:G:f64",
                     "lower:p:f64", "upper:p:f64"],
@@ -508,6 +514,8 @@ KERNEL_SIGNATURES = {
     "bcd_sparse": _CSC + ["sw:n", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
     "bcd_mt_dense": ["X:n,p:F", "sw:n:opt", "xmean:p"] + _BCD_MT,
     "bcd_mt_sparse": _CSC + ["n_samples:=n", "sw:n:opt", "xmean:p"] + _BCD_MT,
+    "bcd_mtg_dense": ["X:n,p:F", "sw:n:opt", "xmean:p:f64"] + _BCD_MTG,
+    "bcd_mtg_sparse": _CSC + ["n_samples:=n", "sw:n:opt", "xmean:p:f64"] + _BCD_MTG,
     "gradient_mt_dense": ["X:n,p:F", "sw:n:opt,f64", "xmean:p:f64", "R:n,K:F,f64",
                           "G:p,K:out,f64"],
     # dask route (_moments.pyx): d = p + T + 1 and fold < k are checked by the kernel

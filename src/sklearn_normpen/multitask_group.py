@@ -37,7 +37,7 @@ from .penalties import MultiTaskSparseGroupLasso
 __all__ = ["MultiTaskGroupLassoRegressor", "MultiTaskGroupLassoPathCV",
            "multitask_group_lasso_path"]
 
-_WHAT = "Multi-task block proximal gradient"
+_WHAT = "Multi-task group block coordinate descent"
 
 
 def _problem(X, Y, sw, fit_intercept, standardize, groups):
@@ -93,8 +93,8 @@ def multitask_group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights
     Parameters
     ----------
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        Used as a dense float64 centred copy (sparse X is densified: this first solver is
-        NumPy block proximal gradient without working sets, for small and medium p).
+        Read in place (CSC kept sparse, centring implicit); float32 X is solved in
+        float32 (block arithmetic in float64) and gives float32 coefficients.
     y : array-like of shape (n_samples, n_responses)
     groups : as :class:`GroupLassoRegressor`, default=None
         Groups of features (None: every feature its own group, which is the multi-task
@@ -201,8 +201,10 @@ class MultiTaskGroupLassoRegressor(_MultiTaskBase):
 
     Notes
     -----
-    A first, NumPy-only block proximal-gradient solver on a dense float64 copy of X
-    (sparse X is densified): for small and medium problems.
+    Compiled block coordinate descent over the groups (each visit minimises the group's
+    quadratic model by proximal-gradient steps of length ``1/L_g``, the prox of the
+    nested norms), on a working set of groups checked by a KKT pass over every group
+    before a point is certified; dense or CSC X, float32 or float64.
     """
 
     _parameter_constraints = {
@@ -237,7 +239,7 @@ class MultiTaskGroupLassoRegressor(_MultiTaskBase):
         self.coef_ = np.ascontiguousarray(res.coefs[:, :, 0].T, dtype=X.dtype)
         self.intercept_ = np.asarray(res.intercepts[:, 0], dtype=X.dtype)
         self.dual_gap_, self.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
-        self.n_iter_ = int(res.n_iters[0])
+        self.n_iter_ = max(int(res.n_iters[0]), 1)  # (all groups out at once: no epoch)
         return self
 
 
