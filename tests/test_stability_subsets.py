@@ -26,7 +26,8 @@ def _wide(n=60, p=150, seed=0, offset=True):
 
 
 def _routed(monkeypatch):
-    """Count the subsets served by the lockstep route."""
+    """Count the subsets served by the lockstep route (taken here whatever the size)."""
+    monkeypatch.setattr(subset_paths, "MIN_CELLS", 0)
     seen = []
     orig = subset_paths._Subset.__init__
 
@@ -141,6 +142,7 @@ def test_other_cases_keep_one_path_per_subsample(monkeypatch, case):
 
 def test_reproducible_and_backend_independent_in_residual_mode(monkeypatch):
     # several chunks (the chunk size follows from the data's shape only)
+    seen = _routed(monkeypatch)
     monkeypatch.setattr(subset_paths, "CHUNK_BYTES", 8 * 50 * 200 * 4)
     assert chunk_size(50, 200) == 4
     X, y = _wide(n=100, p=200, seed=7)
@@ -151,10 +153,21 @@ def test_reproducible_and_backend_independent_in_residual_mode(monkeypatch):
         c = StabilitySelection(**kw, n_jobs=2).fit(X, y)
     with parallel_backend("loky", n_jobs=2):
         d = StabilitySelection(**kw, n_jobs=3).fit(X, y)
+    assert len(seen) == 12 * 3  # a, b, c in this process (d in loky workers)
     for other in (b, c, d):
         np.testing.assert_array_equal(a.selection_probabilities_,
                                       other.selection_probabilities_)
         assert a.max_dual_gap_ == other.max_dual_gap_
+
+
+def test_small_subsets_keep_one_path_per_subsample(monkeypatch):
+    seen = []
+    orig = subset_paths._Subset.__init__
+    monkeypatch.setattr(subset_paths._Subset, "__init__",
+                        lambda self, *a, **k: (seen.append(1), orig(self, *a, **k)))
+    X, y = _wide(n=60, p=150, seed=9)      # 30 x 150 subsets: below MIN_CELLS
+    StabilitySelection(alphas=5, n_resamples=4, random_state=0).fit(X, y)
+    assert seen == []
 
 
 def test_chunk_size_bounds_memory():
@@ -164,9 +177,11 @@ def test_chunk_size_bounds_memory():
     assert k % 2 == 0 and 8 * 5000 * 5000 * k <= subset_paths.CHUNK_BYTES
 
 
-def test_user_arrays_not_written():
+def test_user_arrays_not_written(monkeypatch):
+    seen = _routed(monkeypatch)
     X, y = _wide(n=50, p=90, seed=8)
     Xc, yc = X.copy(), y.copy()
     StabilitySelection(alphas=5, n_resamples=4, random_state=0).fit(X, y)
+    assert len(seen) == 4
     np.testing.assert_array_equal(X, Xc)
     np.testing.assert_array_equal(y, yc)

@@ -239,7 +239,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             penalised = np.flatnonzero(~pen.unpenalized)
             alpha_max = lambda: _alpha_max(pb, pen, est.tol, est.max_iter)  # noqa: E731
             groups = [np.array([j]) for j in range(p)]
-            if SubsetPaths.applies(X, design.dtype, pen, rho, mode):
+            n = X.shape[0]
+            n_rows = n // 2 if self.complementary_pairs else int(
+                np.floor(self.sample_fraction * n))
+            if SubsetPaths.applies(n_rows, p, design.dtype, pen, rho, mode):
                 spec.subset_paths = SubsetPaths(
                     design.X, design.y, design.sw, design.fit_intercept, design.x_mean,
                     functools.partial(_make_penalty, rho, pf, est.standardize, est.positive))
