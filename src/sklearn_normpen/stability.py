@@ -180,6 +180,17 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         The largest duality gap over every resample's path.
     n_features_in_ : int
     feature_names_in_ : ndarray of str
+
+    Notes
+    -----
+    Every resample's path point is certified at the estimator's ``tol``, as a single path
+    is. With dense float64 ``X`` in residual mode (``n_samples < n_features``, every
+    feature penalised, large enough halves) the resamples of a chunk run in lockstep
+    over the grid and share each full-gradient pass over ``X`` (one matrix-matrix
+    product; :mod:`sklearn_normpen._solvers.subset_paths`): on 1000 x 5000, 100 halves
+    cost about 10-20 full-data paths instead of 50. Chunks are fixed by the data's shape,
+    so results do not depend on ``n_jobs`` or the joblib backend (the verbose lines of a
+    chunk's resamples then arrive together).
     """
 
     _parameter_constraints = {

@@ -19,14 +19,20 @@ The statistics of a subset come from sums over ``X_s``, ``X`` shifted once by it
 mean (the shift DESIGN.md prescribes before implicit centring): the subset's mean shift
 ``m = X_sᵀ S 1_b / W_b`` and centred squared norms ``Σ_b s x_s² - W_b m²`` from two products
 for the whole chunk (a column where these cancel to below 1e-8 of its raw sum of squares is
-recomputed from its deviations). A subset where the Design's rules would need anything
-else (a column whose half mean is large against its spread: an explicit centred copy)
-is left to the per-subset path (:meth:`SubsetPaths.supported` says which).
+recomputed from its raw values, as the Design would). A subset where the Design's rules
+would need anything else (a column whose subset mean is large against its spread: an
+explicit centred copy) is left to the per-subset path (:meth:`SubsetPaths.run` returns
+None for it).
 
-Only the elastic-net penalty with every feature penalised and float64 dense data take this
-route (unpenalised features need cross products per subset; float32 certificates need a
-float64 copy of ``X``): everything else keeps one path per subset.
+Only the elastic-net penalty with every feature penalised on float64 dense data in
+residual mode, with subsets of at least :data:`MIN_CELLS` cells, takes this route
+(unpenalised features need cross products per subset; float32 certificates need a float64
+copy of ``X``; covariance mode already shares the full Gram; small subsets pay more
+Python per alpha than their gradient pass costs): everything else keeps one path per
+subset.
 """
+import logging
+
 import numpy as np
 
 from .._certificate import CertStats, certificate
@@ -35,6 +41,8 @@ from .._kernels import _cd_enet
 from .._threads import single_blas_thread
 from .._validation import call_kernel
 from .coordinate_descent import stop_on_certificate
+
+logger = logging.getLogger("sklearn_normpen")
 
 #: the smallest ``rows x features`` of a subset taking this route: below, the per-subset
 #: path's pass over X[rows] costs less than the lockstep's Python per alpha (measured on
@@ -177,6 +185,10 @@ class SubsetPaths:
             for s in live:
                 s.finish(k, alpha, tol, max_iter)
             alpha_prev = alpha
+            if ((k + 1) % 10 == 0 or k + 1 == K) and logger.isEnabledFor(logging.DEBUG):
+                logger.debug("path point %d/%d: alpha=%.4g, %d resamples in lockstep, "
+                             "largest gap %.2e", k + 1, K, alpha, len(live),
+                             max((s.gaps[k] for s in live), default=0.0))
         return [None if s is None else s.result() for s in states]
 
     def _gradients(self, live):
