@@ -27,7 +27,9 @@ both `standardize=False`, the same path);
 default full-data path (100 alphas down to 1e-3·alpha_max) (target < 30);
 `ElasticNetPathCV(relax=True)` (relax_gamma grid 0, .25, .5, .75, 1) against the same CV without
 relaxation (target <= 2). Gaussian design, 10 true features, SNR about 3, tol=1e-4,
-n_jobs=1 (the headline), plus one StabilitySelection row with n_jobs=2 (loky, 2 cores).
+n_jobs=1 (the headline), plus one StabilitySelection row with n_jobs=2 (loky, 2 cores)
+and, with `NORMPEN_BEFORE=<src dir of another built checkout>`, one row timing that
+checkout's StabilitySelection in a subprocess on the same data (a before/after in one run).
 """
 
 

@@ -81,12 +81,15 @@ def test_every_point_certified_by_the_oracle(rho, standardize, fit_intercept, we
             assert (coefs >= 0).all()
 
 
-def test_supports_equal_enet_path_on_every_subsample(monkeypatch):
+@pytest.mark.parametrize("pairs", [True, False])
+def test_supports_equal_enet_path_on_every_subsample(monkeypatch, pairs):
     seen = _routed(monkeypatch)
     X, y = _wide(n=70, p=120, seed=3)
     est = ElasticNetPathCV(l1_ratio=0.7, tol=1e-10)
-    s = StabilitySelection(est, alphas=12, n_resamples=10, random_state=3).fit(X, y)
+    kw = {} if pairs else dict(complementary_pairs=False, sample_fraction=0.6)
+    s = StabilitySelection(est, alphas=12, n_resamples=10, random_state=3, **kw).fit(X, y)
     assert len(seen) == 10
+    assert all(r.size == (35 if pairs else 42) for r in s.subsamples_)
     counts = np.zeros((120, 12))
     for rows in s.subsamples_:
         _, coefs, _ = enet_path(X[rows], y[rows], l1_ratio=0.7, alphas=s.alphas_,

@@ -116,7 +116,7 @@ class SubsetPaths:
         W = M.sum(axis=0)
         S1 = self.Xs.T @ M                       # (p, B) Σ_b s x_s
         S2 = np.empty_like(S1)                   # (p, B) Σ_b s x_s², in column blocks
-        step = max(1, 2**22 // max(n, 1))
+        step = max(1, 2**20 // max(n, 1))  # 8 MiB blocks of squares
         for a in range(0, p, step):
             B = self.Xs[:, a:a + step]
             S2[a:a + step] = (B * B).T @ M
