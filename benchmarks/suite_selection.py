@@ -1,8 +1,18 @@
 """Selection beyond CV (issue 11): the cost of information criteria, stability selection and
 relaxed CV relative to what they are built on."""
+import json
+import os
+import subprocess
+import sys
+
 import numpy as np
 
 import harness
+
+# NORMPEN_BEFORE=<src dir of another checkout, kernels built>: one more StabilitySelection
+# row timed on that code in a subprocess (same data, same seed; NORMPEN_BEFORE_REPEAT timed
+# calls, default 2, no warm-up), for a before/after in one run
+BEFORE = os.environ.get("NORMPEN_BEFORE")
 
 TITLE = "Selection beyond CV: criteria, stability selection, relaxed CV (cost ratios)"
 DESCRIPTION = """
@@ -17,7 +27,9 @@ both `standardize=False`, the same path);
 default full-data path (100 alphas down to 1e-3·alpha_max) (target < 30);
 `ElasticNetPathCV(relax=True)` (relax_gamma grid 0, .25, .5, .75, 1) against the same CV without
 relaxation (target <= 2). Gaussian design, 10 true features, SNR about 3, tol=1e-4,
-n_jobs=1 (the headline), plus one StabilitySelection row with n_jobs=2 (loky, 2 cores).
+n_jobs=1 (the headline), plus one StabilitySelection row with n_jobs=2 (loky, 2 cores)
+and, with `NORMPEN_BEFORE=<src dir of another built checkout>`, one row timing that
+checkout's StabilitySelection in a subprocess on the same data (a before/after in one run).
 """
 
 
@@ -74,6 +86,33 @@ def _stability(n_jobs=1):
     return run
 
 
+_BEFORE_SCRIPT = """
+import json, sys, time
+sys.path.insert(0, {bench!r})
+import suite_selection as S
+from sklearn_normpen import StabilitySelection
+d = S._make({n}, {p})()
+times = []
+for _ in range({repeat}):
+    t = time.perf_counter()
+    StabilitySelection(random_state=0, n_jobs={n_jobs}).fit(d["X"], d["y"])
+    times.append(time.perf_counter() - t)
+print(json.dumps(times))
+"""
+
+
+def _stability_before(n, p, n_jobs=1):
+    def run(d):
+        code = _BEFORE_SCRIPT.format(bench=os.path.dirname(os.path.abspath(__file__)), n=n,
+                                     p=p, n_jobs=n_jobs,
+                                     repeat=int(os.environ.get("NORMPEN_BEFORE_REPEAT", 2)))
+        env = dict(os.environ, PYTHONPATH=BEFORE)
+        out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                             capture_output=True, text=True).stdout
+        return harness.Timed(None, json.loads(out.strip().splitlines()[-1]))
+    return run
+
+
 def _cv(relax):
     def run(d):
         from sklearn_normpen import ElasticNetPathCV
@@ -102,7 +141,9 @@ def cases(quick=False):
         runners=[harness.Runner("baseline: one path (50 alphas, eps=0.05)",
                                 _path(1.0, 50, 0.05), ours=True),
                  harness.Runner("StabilitySelection", _stability()),
-                 harness.Runner("StabilitySelection n_jobs=2", _stability(2))]))
+                 harness.Runner("StabilitySelection n_jobs=2", _stability(2))]
+        + ([harness.Runner(f"StabilitySelection before ({BEFORE})", _stability_before(n, p))]
+           if BEFORE else [])))
     out.append(harness.Case(
         name=f"stability n={n} p={p} B=100 vs default path", make_data=_make(n, p),
         runners=[harness.Runner("baseline: one default path (100 alphas, eps=1e-3)",

@@ -666,7 +666,7 @@ _CONTENT = frozenset(["gptr", "gidx", "Q", "qoff", "V", "E", "buf", "wold", "ind
                       "X_indptr", "data", "X_data", "out", "exact"])
 
 
-def call_kernel(fn, *args):
+def call_kernel(fn, *args, cache_key=None):
     """``fn(*args)`` after :func:`check_kernel_call`: how the solvers call a kernel.
 
     A solver calls its kernel at every path point with mostly the same internal arrays:
@@ -674,19 +674,22 @@ def call_kernel(fn, *args):
     (alive: weak references), with the same shape and dtype, is not checked again; the
     others are checked against the sizes that call bound, and any change to an argument
     whose content the checks read (group partitions, packed Grams, CSC pointers) or to a
-    size-binding scalar repeats the full check."""
+    size-binding scalar repeats the full check. A caller that interleaves several
+    problems (lockstep paths) passes a small ``cache_key`` per problem: each key keeps
+    its own last call."""
     name = fn.__name__
     sig = _PARSED_SIGNATURES[name]
     checked = getattr(_LOCAL, "checked", None)
     if checked is None:
         checked = _LOCAL.checked = {}
-    last = checked.get(name)
+    slot = name if cache_key is None else (name, cache_key)
+    last = checked.get(slot)
     if last is None or len(args) < len(sig) or not _recheck_changed(name, sig, last, args):
         state = {}
         check_kernel_call(name, args, state)
         state["snap"] = [(weakref.ref(a), a.shape, a.dtype) if kind == "array" else a
                          for (_, kind, *_), a in zip(sig, args)]
-        checked[name] = state
+        checked[slot] = state
     return fn(*args)
 
 
