@@ -19,6 +19,7 @@ from ._cv import PathCVMixin
 from ._design import Design
 from ._groups import parse_groups, resolve_group_weights
 from ._path import compute_path, warn_unconverged
+from ._families import _standardized
 from ._solvers.prox_newton import GLMProblem, GroupInner, glm_mode
 from ._validation import validate_alphas, validate_array_params
 from .classification import (MEASURES, _check_tol, _fit_path_cv, _LinearBinaryClassifier,
@@ -39,14 +40,18 @@ def _structure(est, X):
     names = getattr(est, "feature_names_in_", None)
     structure = parse_groups(est.groups, X.shape[1], names)
     weights = resolve_group_weights(est.group_weights, structure)
-    return structure, weights, check_glm_groups(structure, weights, X.shape[1])
+    return structure, weights, check_glm_groups(structure, weights, X.shape[1],
+                                                allow_unpenalised=True)
 
 
-def check_glm_groups(structure, weights, n_features):
-    """The kernel arrays ``(gptr, gidx, c)`` of a group fit whose solver has no
-    unpenalised groups yet (GLM families, several responses): every feature in a group of
+def check_glm_groups(structure, weights, n_features, allow_unpenalised=False):
+    """The kernel arrays ``(gptr, gidx, c)`` of a group fit; unless ``allow_unpenalised``
+    (the binomial/Poisson estimators) a solver without unpenalised groups (several
+    responses, ``group_lasso_path``'s GLM families for now): every feature in a group of
     positive weight."""
     gptr, gidx, c = structure.kernel_arrays(weights)
+    if allow_unpenalised:
+        return gptr, gidx, np.asarray(c, dtype=np.float64)
     if np.any(c == 0) or gidx.size < n_features:
         raise ValueError("unpenalised features (a group weight of 0, or features in no "
                          "group) are not supported with the binomial, Poisson and "
@@ -54,25 +59,61 @@ def check_glm_groups(structure, weights, n_features):
     return gptr, gidx, np.asarray(c, dtype=np.float64)
 
 
+def _glm_problem(X, y, sw, fit_intercept, datafit, inner, standardize):
+    """The :class:`GLMProblem` of a group fit; with ``standardize`` on the columns
+    divided by their weighted standard deviations (``problem.inv_scale = 1/σ``, 0 for
+    constant columns: the problem then returns coefficients on the user's scale)."""
+    inv = None
+    if standardize:
+        X, inv = _standardized(X, sw, fit_intercept)
+    pb = GLMProblem(Design(X, y, sw, fit_intercept), glm_mode(X), datafit, inner)
+    pb.inv_scale = inv
+    return pb
+
+
+def _group_penalty(arrays, rho, limits, excl, problem):
+    """The :class:`SparseGroupLasso` of ``problem``'s parametrisation: the user's box
+    ``limits`` and held-at-zero mask ``excl`` (user scale), constant columns held at zero
+    and the limits scaled by σ under standardisation (the solver's coefficient is
+    ``σ_j w_j``)."""
+    inv = getattr(problem, "inv_scale", None)
+    kw = {}
+    if inv is not None:
+        held = inv == 0
+        excl = held if excl is None else excl | held
+    if limits is not None:
+        sigma = 1.0 if inv is None else np.where(inv > 0, 1 / np.where(inv > 0, inv, 1),
+                                                 0.0)
+        kw.update(lower=limits[0] * sigma, upper=limits[1] * sigma)
+    if excl is not None and excl.any():
+        kw["excluded"] = excl
+    return SparseGroupLasso(*arrays, float(rho), **kw)
+
+
 class _GroupGLMSpec:
     """A CV fold's problem and the penalties sharing it (picklable)."""
 
-    def __init__(self, design, mode, inner, arrays, l1_ratios, measure, box=None,
-                 datafit=Logistic):
-        self.design, self.mode, self.inner, self.arrays = design, mode, inner, arrays
+    def __init__(self, X, y, sw, fit_intercept, inner, arrays, l1_ratios, measure,
+                 box=(None, None), datafit=Logistic, standardize=False):
+        self.data, self.inner, self.arrays = (X, y, sw, fit_intercept), inner, arrays
         self.l1_ratios, self.measure, self.datafit = l1_ratios, measure, datafit
-        self.box = {} if box is None else box
+        self.box, self.standardize = box, standardize
+
+    def _problem(self, rows=None):
+        X, y, sw, fi = self.data
+        if rows is not None:
+            X, y = X[rows], y[rows]
+            sw = None if sw is None else sw[rows]
+        return _glm_problem(X, y, sw, fi, self.datafit, self.inner, self.standardize)
 
     def problem(self, train, test):
-        d = self.design
-        return GLMProblem(Design(d.X, d.y, d.sw, d.fit_intercept, rows=train), self.mode,
-                          self.datafit, self.inner)
+        return self._problem(train)
 
     def full_problem(self):
-        return GLMProblem(self.design, self.mode, self.datafit, self.inner)
+        return self._problem()
 
     def penalties(self, problem):
-        return [SparseGroupLasso(*self.arrays, r, **self.box) for r in self.l1_ratios]
+        return [_group_penalty(self.arrays, r, *self.box, problem) for r in self.l1_ratios]
 
     @staticmethod
     def alpha_max(problem, penalty, tol, max_iter):
@@ -89,27 +130,18 @@ _COMMON = {
     "exclude": ["array-like", None],
     "lower_limits": [Real, "array-like", None],
     "upper_limits": [Real, "array-like", None],
+    "standardize": ["boolean"],
 }
-
-
-def _box(est, p):
-    """``(SparseGroupLasso box keywords, limits, exclude)`` from the estimator's
-    ``lower_limits`` / ``upper_limits`` / ``exclude`` (the elastic net's validators)."""
-    limits, excl = _check_box(est.lower_limits, est.upper_limits, est.exclude, p)
-    kw = {} if limits is None else dict(lower=limits[0], upper=limits[1])
-    if excl is not None:
-        kw["excluded"] = excl
-    return kw, limits, excl
 
 
 def _fit_group_glm(est, X, y, sw, datafit):
     """One certified group-penalised GLM fit at ``est.alpha`` (every family): sets
     ``coef_`` (1, p), ``intercept_`` (1,), ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
     structure, weights, arrays = _structure(est, X)
-    problem = GLMProblem(Design(X, y, sw, est.fit_intercept), glm_mode(X), datafit,
-                         GroupInner(structure, weights))
-    kw, limits, excl = _box(est, X.shape[1])
-    pen = SparseGroupLasso(*arrays, float(est.l1_ratio), **kw)
+    problem = _glm_problem(X, y, sw, est.fit_intercept, datafit,
+                           GroupInner(structure, weights), est.standardize)
+    limits, excl = _check_box(est.lower_limits, est.upper_limits, est.exclude, X.shape[1])
+    pen = _group_penalty(arrays, est.l1_ratio, limits, excl, problem)
     res = compute_path(problem, pen, np.array([float(est.alpha)]), tol=est.tol,
                        max_iter=est.max_iter)
     warn_unconverged([res], what="Proximal Newton")
@@ -126,9 +158,9 @@ def _fit_group_glm_path_cv(est, X, y, sw, groups, datafit, measure, cv):
         validate_alphas(est.alphas)
     l1_ratios = _check_rho(est.l1_ratio)
     structure, weights, arrays = _structure(est, X)
-    spec = _GroupGLMSpec(Design(X, y, sw, est.fit_intercept), glm_mode(X),
-                         GroupInner(structure, weights), arrays, l1_ratios, measure[0],
-                         _box(est, X.shape[1])[0], datafit)
+    box = _check_box(est.lower_limits, est.upper_limits, est.exclude, X.shape[1])
+    spec = _GroupGLMSpec(X, y, sw, est.fit_intercept, GroupInner(structure, weights),
+                         arrays, l1_ratios, measure[0], box, datafit, est.standardize)
     spec.active = _ActiveGroups(structure.groups)  # dfmax / pmax count groups
     _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=spec,
                  l1_ratios=l1_ratios)
@@ -144,9 +176,10 @@ class _GroupGLMParams:
     }
 
     def __init__(self, *, groups=None, alpha=0.01, l1_ratio=0.0, group_weights=None,
-                 fit_intercept=True, tol=1e-4, max_iter=1000, exclude=None,
-                 lower_limits=None, upper_limits=None):
+                 fit_intercept=True, standardize=False, tol=1e-4, max_iter=1000,
+                 exclude=None, lower_limits=None, upper_limits=None):
         self.groups = groups
+        self.standardize = standardize
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
@@ -176,8 +209,16 @@ class GroupLassoClassifier(_GroupGLMParams, _LinearBinaryClassifier):
     group_weights : array-like of shape (n_groups,), default=None
         ``c_g``; default ``sqrt(|g|)``.
     fit_intercept : bool, default=True
+    standardize : bool, default=False
+        Fit on the columns divided by their weighted standard deviations (about the
+        weighted mean, also without an intercept) and return the coefficients on the
+        original scale, as :class:`~sklearn_normpen.GroupLassoRegressor` does: the
+        penalty then reads ``||σ ⊙ w||`` and is invariant to each feature's units.
+        Constant columns get a zero coefficient. The default, False, fits the objective
+        above exactly (glmnet's default is True).
     tol : float, default=1e-4
-        Accepted when the duality gap is at most ``tol`` times the intercept-only loss.
+        Accepted when the duality gap is at most ``tol`` times the intercept-only loss
+        (of the standardised problem under ``standardize``).
     max_iter : int, default=1000
         Maximum block-CD epochs, summed over the Newton steps.
     exclude, lower_limits, upper_limits : default=None
@@ -189,10 +230,6 @@ class GroupLassoClassifier(_GroupGLMParams, _LinearBinaryClassifier):
     classes_, coef_ (1, n_features), intercept_ (1,), dual_gap_, kkt_violation_, n_iter_,
     n_features_in_, feature_names_in_
         As :class:`~sklearn_normpen.ElasticNetClassifier`.
-
-    Notes
-    -----
-    No ``standardize`` option yet (scale the columns first, e.g. in a Pipeline).
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -239,9 +276,11 @@ class _GroupGLMPathCVParams:
 
     def __init__(self, *, groups=None, l1_ratio=0.0, group_weights=None, eps=1e-3,
                  alphas=100, cv=5, measure="deviance", rule="min", fit_intercept=True,
-                 tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, dfmax=None,
-                 pmax=None, verbose=0, exclude=None, lower_limits=None, upper_limits=None):
+                 standardize=False, tol=1e-4, max_iter=1000, n_jobs=None,
+                 random_state=None, dfmax=None, pmax=None, verbose=0, exclude=None,
+                 lower_limits=None, upper_limits=None):
         self.groups = groups
+        self.standardize = standardize
         self.l1_ratio = l1_ratio
         self.group_weights = group_weights
         self.eps = eps
@@ -269,8 +308,10 @@ class GroupLassoClassifierPathCV(_GroupGLMPathCVParams, PathCVMixin,
 
     Parameters
     ----------
-    groups, group_weights, fit_intercept, tol, max_iter, exclude, lower_limits, upper_limits
-        As :class:`GroupLassoClassifier`.
+    groups, group_weights, fit_intercept, standardize, tol, max_iter, exclude, \
+lower_limits, upper_limits
+        As :class:`GroupLassoClassifier` (under ``standardize`` every training fold is
+        standardised by its own standard deviations, as ``cv.glmnet`` does).
     l1_ratio : float or list of float, default=0.0
     eps : float, default=1e-3
     alphas : int or array-like, default=100

@@ -33,8 +33,8 @@ class GroupLassoPoissonRegressor(_GroupGLMParams, _PoissonBase):
 
     Parameters
     ----------
-    groups, alpha, l1_ratio, group_weights, fit_intercept, max_iter, exclude, \
-lower_limits, upper_limits
+    groups, alpha, l1_ratio, group_weights, fit_intercept, standardize, max_iter, \
+exclude, lower_limits, upper_limits
         As in :class:`~sklearn_normpen.GroupLassoClassifier` (defaults: ``alpha=0.01``,
         ``l1_ratio=0.0`` the group lasso, group weights ``sqrt(|g|)``). Every feature must
         be in a group of positive weight (unpenalised features are not supported with
@@ -51,8 +51,6 @@ n_features_in_, feature_names_in_
 
     Notes
     -----
-    No ``standardize`` option yet (scale the columns first, e.g. in a Pipeline, or use
-    :func:`~sklearn_normpen.group_lasso_path` with ``family="poisson"``, which has it).
     ``predict`` returns the mean ``e^η``; ``score`` is D² (deviance explained).
     """
 

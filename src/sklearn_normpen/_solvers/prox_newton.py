@@ -186,7 +186,13 @@ class GLMProblem:
         self._dev_prev, self._n_points = None, 0
         return w
 
+    #: per-column ``1/σ`` when the Design holds standardised columns (the coefficients
+    #: are returned on the user's scale, ``w_j/σ_j``); None: the user's columns
+    inv_scale = None
+
     def to_original(self, w):
+        if self.inv_scale is not None:
+            w = (np.asarray(w, dtype=np.float64) * self.inv_scale).astype(self.dtype)
         return w, (self.b if self.fit_intercept else 0.0)
 
     def _objective(self, eta, w, penalty, alpha):
@@ -435,10 +441,14 @@ class GLMProblem:
             return w, z.copy()
         w = self.start(np.zeros(self.n_features))
         if penalty.unpenalized.any():
-            if self._inner is not None:
-                raise NotImplementedError("unpenalised groups with a GLM datafit are not "
-                                          "supported yet.")
-            self.solve(w, _NullPenalty(penalty), 1.0, tol_abs, max(max_iter, 1000))
+            if isinstance(self._inner, GroupInner):
+                null = GroupInner.null_penalty(penalty)
+            elif self._inner is None:
+                null = _NullPenalty(penalty)
+            else:
+                raise NotImplementedError("unpenalised features with this inner solver "
+                                          "are not supported.")
+            self.solve(w, null, 1.0, tol_abs, max(max_iter, 1000))
         z = np.asarray(self.cert_stats(w, penalty).gp, dtype=np.float64)
         self._null[key] = (w.copy(), self.b, z.copy())
         self._dev_prev, self._n_points = None, 0
@@ -517,6 +527,16 @@ class GroupInner:
     def __call__(self, design, mode):
         from .block_cd import GroupProblem
         return GroupProblem(design, self.structure, self.group_weights)
+
+    @staticmethod
+    def null_penalty(penalty):
+        """The null model of a :class:`~sklearn_normpen.penalties.SparseGroupLasso`:
+        every penalised group held at zero (a [0, 0] box: conjugate and KKT exact), the
+        unpenalised groups free; its value is 0, so its certificate is that of the
+        unpenalised fit."""
+        from ..penalties import SparseGroupLasso
+        return SparseGroupLasso(penalty.gptr, penalty.gidx, penalty.weights, penalty.rho,
+                                excluded=~penalty.unpenalized)
 
     @staticmethod
     def restrict(penalty, keep):
