@@ -290,3 +290,121 @@ def test_unpenalised_groups_with_a_bad_fit_get_an_honest_gap():
                 gw)
     assert est.dual_gap_ >= P - Ps - 1e-12
     assert est.dual_gap_ > 0
+
+
+# -- three or more classes: the multinomial family with feature groups --------------------
+MGROUPS = [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+
+
+def _multiclass(n=150, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, 9))
+    W = np.zeros((9, 3))
+    W[:3] = rng.standard_normal((3, 3))
+    W[6] = [0.4, -0.2, 0.0]
+    eta = X @ W + [0.3, 0.0, -0.2]
+    P = np.exp(eta) / np.exp(eta).sum(axis=1, keepdims=True)
+    return X, np.array([rng.choice(3, p=p) for p in P])
+
+
+def _mn_primal(X, codes, W, b, alpha, rho, groups, gw, sw=None):
+    s = np.ones(len(codes)) if sw is None else sw
+    eta = X @ W + b
+    m = eta.max(axis=1)
+    loss = np.log(np.exp(eta - m[:, None]).sum(axis=1)) + m - eta[np.arange(len(codes)),
+                                                                   codes]
+    rows = np.linalg.norm(W, axis=1)
+    pen = rho * rows.sum() + (1 - rho) * sum(c * np.linalg.norm(rows[g])
+                                             for g, c in zip(groups, gw))
+    return float(s @ loss / s.sum() + alpha * pen)
+
+
+def _mn_cvxpy(X, codes, alpha, rho, groups, gw, sw=None):
+    cp = pytest.importorskip("cvxpy")
+    n, p = X.shape
+    s = np.ones(n) if sw is None else sw
+    Y = np.eye(3)[codes]
+    W, b = cp.Variable((p, 3)), cp.Variable(3)
+    eta = X @ W + np.ones((n, 1)) @ cp.reshape(b, (1, 3), order="C")
+    loss = cp.sum(cp.multiply(s, cp.log_sum_exp(eta, axis=1)
+                              - cp.sum(cp.multiply(Y, eta), axis=1))) / s.sum()
+    pen = (rho * sum(cp.norm2(W[j, :]) for j in range(p))
+           + (1 - rho) * sum(c * cp.norm(W[g, :], "fro") for g, c in zip(groups, gw)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cp.Problem(cp.Minimize(loss + alpha * pen)).solve(
+            solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    return np.asarray(W.value), np.asarray(b.value)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.4])
+def test_three_classes_match_cvxpy(rho):
+    X, codes = _multiclass()
+    labels = np.array(["setosa", "versicolor", "virginica"])[codes]  # any label type
+    sw = np.random.default_rng(8).uniform(0.5, 2, len(codes))
+    gw = np.array([1.0, 2.0, 1.5])
+    for alpha in [0.08, 0.02]:
+        est = GroupLassoClassifier(groups=MGROUPS, group_weights=gw, alpha=alpha,
+                                   l1_ratio=rho, tol=1e-8, max_iter=100000).fit(X, labels, sw)
+        assert est.coef_.shape == (3, 9) and est.intercept_.shape == (3,)
+        W, b = est.coef_.T, est.intercept_
+        Wr, br = _mn_cvxpy(X, codes, alpha, rho, MGROUPS, gw, sw)
+        P = _mn_primal(X, codes, W, b, alpha, rho, MGROUPS, gw, sw)
+        Ps = _mn_primal(X, codes, Wr, br, alpha, rho, MGROUPS, gw, sw)
+        assert 0 <= P - Ps <= est.dual_gap_ + 1e-10  # the certificate bounds the error
+        unit = -np.sum(np.bincount(codes, sw) / sw.sum()
+                       * np.log(np.bincount(codes, sw) / sw.sum()))
+        assert est.dual_gap_ <= 1e-8 * unit * (1 + 1e-9)
+        np.testing.assert_allclose(W, Wr, atol=2e-3)
+        np.testing.assert_allclose(b - b.mean(), br - br.mean(), atol=2e-3)
+        proba = est.predict_proba(X)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        assert set(est.predict(X)) <= set(labels)
+        if alpha == 0.08 and rho == 0.0:
+            assert np.all(est.coef_[:, 3:6] == 0)  # a whole |g| x K block is zero
+
+
+def test_three_classes_singleton_groups_are_the_grouped_multinomial_lasso():
+    from sklearn_normpen import ElasticNetClassifier
+    X, codes = _multiclass(seed=2)
+    a = GroupLassoClassifier(alpha=0.02, group_weights=np.ones(9), tol=1e-8,
+                             max_iter=100000).fit(X, codes)
+    b = ElasticNetClassifier(alpha=0.02, l1_ratio=1.0, multinomial="grouped",
+                             standardize=False, tol=1e-8, max_iter=100000).fit(X, codes)
+    np.testing.assert_allclose(a.coef_, b.coef_, atol=2e-3)
+    # the same objective: each point's value is within the other's certified gap
+    Pa = _mn_primal(X, codes, a.coef_.T, a.intercept_, 0.02, 0.0, [[j] for j in range(9)],
+                    np.ones(9))
+    Pb = _mn_primal(X, codes, b.coef_.T, b.intercept_, 0.02, 0.0, [[j] for j in range(9)],
+                    np.ones(9))
+    assert Pa - Pb <= a.dual_gap_ + 1e-10 and Pb - Pa <= b.dual_gap_ + 1e-10
+
+
+def test_three_classes_path_cv_and_standardize():
+    X, codes = _multiclass(n=120, seed=3)
+    X = X * np.linspace(0.5, 4, 9)
+    cv = GroupLassoClassifierPathCV(groups=MGROUPS, alphas=6, cv=3, l1_ratio=[0.0, 0.5],
+                                    standardize=True, measure="misclassification",
+                                    tol=1e-6).fit(X, codes)
+    assert cv.coef_.shape == (3, 9) and cv.intercept_.shape == (3,)
+    assert cv.coef_path_.shape == (3, 9, 6)  # the chosen l1_ratio's path
+    assert cv.cv_path_.shape == (2, 6, 3)
+    assert np.all(cv.dual_gap_path_ >= -1e-12)  # (rounding of P - D at the null point)
+    assert cv.predict(X).shape == (120,)
+    # standardize: the same model as a fit on the standardised columns, mapped back
+    sd = X.std(axis=0)
+    one = GroupLassoClassifier(groups=MGROUPS, alpha=0.02, standardize=True, tol=1e-8,
+                               max_iter=100000).fit(X, codes)
+    ref = GroupLassoClassifier(groups=MGROUPS, alpha=0.02, tol=1e-8,
+                               max_iter=100000).fit(X / sd, codes)
+    np.testing.assert_allclose(one.coef_, ref.coef_ / sd, atol=2e-3)
+
+
+def test_three_classes_limitations_are_clear_errors():
+    X, codes = _multiclass(n=60)
+    with pytest.raises(ValueError, match="two classes"):
+        GroupLassoClassifier(groups=MGROUPS, group_weights=[0, 1, 1]).fit(X, codes)
+    with pytest.raises(ValueError, match="two classes"):
+        GroupLassoClassifier(groups=MGROUPS, exclude=[0]).fit(X, codes)
+    with pytest.raises(ValueError, match="two classes"):
+        GroupLassoClassifierPathCV(groups=MGROUPS, measure="auc").fit(X, codes)

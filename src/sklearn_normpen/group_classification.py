@@ -20,13 +20,16 @@ from ._design import Design
 from ._groups import parse_groups, resolve_group_weights
 from ._path import compute_path, warn_unconverged
 from ._families import _standardized
+from ._multinomial import MultinomialPredictMixin, MultinomialSpec, finish_path_cv
+from ._multinomial import measure as _multinomial_measure
+from ._solvers.multinomial_group import GroupMultinomialProblem
 from ._solvers.prox_newton import GLMProblem, GroupInner, glm_mode
 from ._validation import validate_alphas, validate_array_params
 from .classification import (MEASURES, _check_tol, _fit_path_cv, _LinearBinaryClassifier,
                              _validate_classification)
 from .datafits import Logistic
 from .group_lasso import _GROUPS_CONSTRAINT, _ActiveGroups, _check_box, _clip_coef
-from .penalties import SparseGroupLasso
+from .penalties import MultiTaskSparseGroupLasso, SparseGroupLasso
 
 
 def _check_rho(l1_ratio):
@@ -166,6 +169,92 @@ def _fit_group_glm_path_cv(est, X, y, sw, groups, datafit, measure, cv):
                  l1_ratios=l1_ratios)
 
 
+# ---------------------------------------------------------------------------------------
+# K >= 3 classes: the multinomial family, each group's |g| x K block one group
+# ---------------------------------------------------------------------------------------
+
+def _multiclass_arrays(est, X):
+    """``(groups, (gptr, gidx, c))`` of a multinomial group fit, with clear errors for
+    what it does not support yet."""
+    structure, weights, arrays = _structure(est, X)
+    gptr, gidx, c = arrays
+    if np.any(c == 0) or gidx.size < X.shape[1]:
+        raise ValueError("with 3 or more classes every feature must be in a group of "
+                         "positive weight: unpenalised groups (group weight 0, or features "
+                         "in no group) are supported for two classes only.")
+    if (est.exclude is not None or est.lower_limits is not None
+            or est.upper_limits is not None):
+        raise ValueError("exclude, lower_limits and upper_limits are supported for two "
+                         "classes only (this target has 3 or more).")
+    groups = [gidx[gptr[g]:gptr[g + 1]] for g in range(len(gptr) - 1)]
+    return groups, arrays
+
+
+class _GroupMultinomialSpec(MultinomialSpec):
+    """A CV fold's multinomial group problem and its penalties (picklable)."""
+
+    def __init__(self, X, codes, n_classes, sw, fit_intercept, groups, arrays, l1_ratios,
+                 standardize, scorer):
+        super().__init__(X, codes, n_classes, sw, fit_intercept, True, l1_ratios, None,
+                         standardize, scorer)
+        self.groups, self.arrays = groups, arrays
+        self.active = _ActiveGroups(groups)  # dfmax / pmax count groups
+
+    def _problem(self, rows=None):
+        X, codes, sw, inv = self.X, self.codes, self.sw, None
+        if self.standardize:  # each training fold by its own standard deviations
+            if rows is not None:
+                X, codes = X[rows], codes[rows]
+                sw = None if sw is None else sw[rows]
+                rows = None
+            X, inv = _standardized(X, sw, self.fit_intercept)
+        return GroupMultinomialProblem(X, codes, self.K, sw, self.fit_intercept,
+                                       self.groups, inv, rows=rows)
+
+    def problem(self, train, test):
+        return self._problem(train)
+
+    def full_problem(self):
+        return self._problem()
+
+    @staticmethod
+    def alpha_max(problem, penalty, tol, max_iter):
+        _, z = problem.null_fit(penalty, 1e-3 * tol * problem.null_deviance, max_iter)
+        return penalty.alpha_max(z)
+
+    def penalties(self, problem):
+        return [MultiTaskSparseGroupLasso(*self.arrays, float(r)) for r in self.l1_ratios]
+
+
+def _fit_group_multinomial(est, X, codes, sw):
+    """One certified multinomial group fit at ``est.alpha``: ``coef_`` (K, p),
+    ``intercept_`` (K,) (summing to 0), ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
+    groups, arrays = _multiclass_arrays(est, X)
+    spec = _GroupMultinomialSpec(X, codes, est.classes_.size, sw, est.fit_intercept,
+                                 groups, arrays, [est.l1_ratio], est.standardize, None)
+    problem = spec.full_problem()
+    res = compute_path(problem, spec.penalties(problem)[0], np.array([float(est.alpha)]),
+                       tol=est.tol, max_iter=est.max_iter)
+    warn_unconverged([res], what="Proximal Newton (multinomial)")
+    est.coef_ = np.ascontiguousarray(res.coefs[..., 0].T, dtype=X.dtype)
+    est.intercept_ = np.asarray(res.intercepts[:, 0], dtype=X.dtype)
+    est.dual_gap_, est.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
+    est.n_iter_ = int(res.n_iters[0])
+
+
+def _fit_group_multinomial_path_cv(est, X, codes, sw, groups, cv):
+    if not isinstance(est.alphas, (Integral, np.integer)):
+        validate_alphas(est.alphas)
+    l1_ratios = _check_rho(est.l1_ratio)
+    meas = _multinomial_measure(est.measure, est.classes_.size)
+    fgroups, arrays = _multiclass_arrays(est, X)
+    spec = _GroupMultinomialSpec(X, codes, est.classes_.size, sw, est.fit_intercept,
+                                 fgroups, arrays, l1_ratios, est.standardize, meas[0])
+    _fit_path_cv(est, X, codes, sw, groups, spec.datafit, meas, cv, spec=spec,
+                 l1_ratios=l1_ratios)
+    finish_path_cv(est, X)
+
+
 class _GroupGLMParams:
     """The parameters of the single-alpha group-lasso GLM estimators (every family)."""
 
@@ -191,7 +280,7 @@ class _GroupGLMParams:
         self.upper_limits = upper_limits
 
 
-class GroupLassoClassifier(_GroupGLMParams, _LinearBinaryClassifier):
+class GroupLassoClassifier(MultinomialPredictMixin, _GroupGLMParams, _LinearBinaryClassifier):
     """Binary logistic regression with a (sparse-)group lasso penalty, fitted to a
     certified duality gap.
 
@@ -248,8 +337,11 @@ class GroupLassoClassifier(_GroupGLMParams, _LinearBinaryClassifier):
         self : object
         """
         validate_array_params(self)
-        X, y01, sw = _validate_classification(self, X, y, sample_weight)
+        X, y01, sw = _validate_classification(self, X, y, sample_weight, multiclass=True)
         _check_tol(self.tol, self.max_iter)
+        if self.classes_.size > 2:
+            _fit_group_multinomial(self, X, y01, sw)
+            return self
         _fit_group_glm(self, X, y01, sw, Logistic)
         return self
 
@@ -301,8 +393,8 @@ class _GroupGLMPathCVParams:
         self.verbose = verbose
 
 
-class GroupLassoClassifierPathCV(_GroupGLMPathCVParams, PathCVMixin,
-                                 _LinearBinaryClassifier):
+class GroupLassoClassifierPathCV(MultinomialPredictMixin, _GroupGLMPathCVParams,
+                                 PathCVMixin, _LinearBinaryClassifier):
     """Binary logistic regression with a (sparse-)group lasso penalty whose whole path is
     cross-validated (stratified folds, glmnet's measures, λ_min / λ_1se).
 
@@ -352,12 +444,15 @@ lower_limits, upper_limits
         self : object
         """
         validate_array_params(self)
-        X, y01, sw = _validate_classification(self, X, y, sample_weight)
+        X, y01, sw = _validate_classification(self, X, y, sample_weight, multiclass=True)
         _check_tol(self.tol, self.max_iter)
         cv = self.cv
         if isinstance(cv, (Integral, np.integer)):
             cv = StratifiedKFold(int(cv), shuffle=self.random_state is not None,
                                  random_state=self.random_state)
+        if self.classes_.size > 2:
+            _fit_group_multinomial_path_cv(self, X, y01, sw, groups, cv)
+            return self
         _fit_group_glm_path_cv(self, X, y01, sw, groups, Logistic, MEASURES[self.measure],
                                cv)
         return self
