@@ -7,7 +7,11 @@ default ``sqrt(|g|)``)::
         + alpha (l1_ratio ||w||_1 + (1 - l1_ratio) Σ_g c_g ||w_g||_2),   η = Xw + b.
 
 Proximal Newton whose weighted least-squares models are solved by the group lasso's block
-coordinate descent; the certificate is the binomial duality gap.
+coordinate descent (one reweighted model per growing working set of groups, see
+:mod:`sklearn_normpen._solvers.prox_newton`); the certificate is the binomial duality gap.
+Groups of weight 0 (and features in no group) are unpenalised. With K >= 3 classes the
+loss is the multinomial one and each group's ``|g| × K`` block is one group
+(:mod:`sklearn_normpen._solvers.multinomial_group`).
 """
 from numbers import Integral, Real
 
@@ -29,7 +33,8 @@ from .classification import (MEASURES, _check_tol, _fit_path_cv, _LinearBinaryCl
                              _validate_classification)
 from .datafits import Logistic
 from .group_lasso import _GROUPS_CONSTRAINT, _ActiveGroups, _check_box, _clip_coef
-from .penalties import MultiTaskSparseGroupLasso, SparseGroupLasso
+from .penalties import (MultiTaskElasticNetPenalty, MultiTaskSparseGroupLasso,
+                        SparseGroupLasso)
 
 
 def _check_rho(l1_ratio):
@@ -223,7 +228,18 @@ class _GroupMultinomialSpec(MultinomialSpec):
         return penalty.alpha_max(z)
 
     def penalties(self, problem):
+        gptr, gidx, c = self.arrays
+        if np.all(np.diff(gptr) == 1):  # singletons: the row penalty, the compiled solver
+            f = np.empty(gidx.size)
+            return [MultiTaskElasticNetPenalty(1.0, _put(f, gidx, r + (1 - r) * c))
+                    for r in self.l1_ratios]
         return [MultiTaskSparseGroupLasso(*self.arrays, float(r)) for r in self.l1_ratios]
+
+
+def _put(f, idx, v):
+    out = f.copy()
+    out[idx] = v
+    return out
 
 
 def _fit_group_multinomial(est, X, codes, sw):
@@ -281,17 +297,23 @@ class _GroupGLMParams:
 
 
 class GroupLassoClassifier(MultinomialPredictMixin, _GroupGLMParams, _LinearBinaryClassifier):
-    """Binary logistic regression with a (sparse-)group lasso penalty, fitted to a
-    certified duality gap.
+    """Logistic regression with a (sparse-)group lasso penalty, fitted to a certified
+    duality gap.
 
-    Minimises ``1/Σs·Σ s_i [log(1 + e^{η_i}) - y_i η_i] + alpha·(l1_ratio·||w||_1
-    + (1 - l1_ratio)·Σ_g c_g ||w_g||_2)``, ``η = Xw + b``, ``y_i = 1`` for ``classes_[1]``.
+    Two classes: minimises ``1/Σs·Σ s_i [log(1 + e^{η_i}) - y_i η_i] + alpha·(l1_ratio·
+    ||w||_1 + (1 - l1_ratio)·Σ_g c_g ||w_g||_2)``, ``η = Xw + b``, ``y_i = 1`` for
+    ``classes_[1]``. K >= 3 classes: the multinomial loss ``1/Σs·Σ s_i [log Σ_k e^{η_ik}
+    - η_{i,y_i}]``, ``η = X W + b``, ``W = coef_.T`` of shape (n_features, K), with
+    ``alpha·(l1_ratio·Σ_j ||W_j||_2 + (1 - l1_ratio)·Σ_g c_g ||W_g||_F)``: feature j's K
+    class coefficients and group g's ``|g| × K`` block selected together (with singleton
+    groups of weight 1 and ``l1_ratio=0``, glmnet's ``type.multinomial="grouped"``).
 
     Parameters
     ----------
     groups : as :class:`~sklearn_normpen.GroupLassoRegressor`, default=None
-        None: every feature its own group. Every feature must be in a group of positive
-        weight (unpenalised features are not supported with this family yet).
+        None: every feature its own group. Groups of weight 0 and features in no group
+        are unpenalised (two classes only; with K >= 3 classes every feature must be in a
+        group of positive weight).
     alpha : float, default=0.01
     l1_ratio : float in [0, 1], default=0.0
         0 is the group lasso, 1 the lasso.
@@ -312,13 +334,15 @@ class GroupLassoClassifier(MultinomialPredictMixin, _GroupGLMParams, _LinearBina
         Maximum block-CD epochs, summed over the Newton steps.
     exclude, lower_limits, upper_limits : default=None
         Features held at zero and box limits on the coefficients, as in
-        :class:`~sklearn_normpen.GroupLassoRegressor` (certified the same way).
+        :class:`~sklearn_normpen.GroupLassoRegressor` (certified the same way; two
+        classes only).
 
     Attributes
     ----------
     classes_, coef_ (1, n_features), intercept_ (1,), dual_gap_, kkt_violation_, n_iter_,
     n_features_in_, feature_names_in_
-        As :class:`~sklearn_normpen.ElasticNetClassifier`.
+        As :class:`~sklearn_normpen.ElasticNetClassifier` (with K >= 3 classes ``coef_``
+        (K, n_features) and ``intercept_`` (K,), summing to 0).
     """
 
     @_fit_context(prefer_skip_nested_validation=True)
