@@ -547,6 +547,8 @@ def cases(quick=False):
                  _make_group(ng, pg),
                  [Runner("sklearn_normpen (prox Newton, block CD)", ours_group, ours=True),
                   Runner("skglm GroupProxNewton (tol=1e-4)", _peer("skglm_group", 1e-4),
+                         available=ok_p, why_unavailable=why_p),
+                  Runner("skglm GroupProxNewton (tol=1e-6)", _peer("skglm_group", 1e-6),
                          available=ok_p, why_unavailable=why_p)],
                  quality=_quality, quality_label="relgap",
                  note="glmnet has no group binomial; 100 alphas to 1e-2 alpha_max")

@@ -102,10 +102,14 @@ def test_weights_sparse_and_cv():
     assert cv.measure_name_ == "AUC"
 
 
-def test_unpenalised_groups_are_rejected():
+def test_unpenalised_groups_are_fitted():
+    # (were rejected before; cvxpy and KKT checks in test_group_glm_breadth.py)
     X, y = _data()
-    with pytest.raises(ValueError, match="unpenalised"):
-        GroupLassoClassifier(groups=GROUPS, group_weights=[0, 1, 1, 1]).fit(X, y)
+    clf = GroupLassoClassifier(groups=GROUPS, group_weights=[0, 1, 1, 1], alpha=10.0,
+                               tol=1e-10).fit(X, y)
+    w = clf.coef_.ravel()
+    assert np.all(w[:3] != 0) and np.all(w[3:] == 0)
+    assert 0 <= clf.dual_gap_ <= 1e-10 * 0.7
 
 
 def test_float32_in_float32_out():

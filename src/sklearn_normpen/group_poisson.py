@@ -33,12 +33,11 @@ class GroupLassoPoissonRegressor(_GroupGLMParams, _PoissonBase):
 
     Parameters
     ----------
-    groups, alpha, l1_ratio, group_weights, fit_intercept, max_iter, exclude, \
-lower_limits, upper_limits
+    groups, alpha, l1_ratio, group_weights, fit_intercept, standardize, max_iter, \
+exclude, lower_limits, upper_limits
         As in :class:`~sklearn_normpen.GroupLassoClassifier` (defaults: ``alpha=0.01``,
-        ``l1_ratio=0.0`` the group lasso, group weights ``sqrt(|g|)``). Every feature must
-        be in a group of positive weight (unpenalised features are not supported with
-        this family yet).
+        ``l1_ratio=0.0`` the group lasso, group weights ``sqrt(|g|)``). Groups of weight 0
+        and features in no group are unpenalised.
     tol : float, default=1e-4
         Accepted when the duality gap is at most ``tol`` times half the null deviance
         (the intercept-only loss minus the saturated one).
@@ -51,8 +50,6 @@ n_features_in_, feature_names_in_
 
     Notes
     -----
-    No ``standardize`` option yet (scale the columns first, e.g. in a Pipeline, or use
-    :func:`~sklearn_normpen.group_lasso_path` with ``family="poisson"``, which has it).
     ``predict`` returns the mean ``e^η``; ``score`` is D² (deviance explained).
     """
 

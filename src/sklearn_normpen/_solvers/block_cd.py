@@ -48,6 +48,7 @@ class GroupProblem:
     def __init__(self, design, structure, group_weights, standardize=False):
         d = design
         self.design = d
+        self._weights_of = d.sw64  # the weights the prepared data hold (see reweighted)
         self.dtype = d.dtype
         self.n, self.p = d.n, d.p
         self.sparse = d.sparse
@@ -303,6 +304,48 @@ class GroupProblem:
         """Set the state (residual) for ``w``; returns ``w`` as the array solves update."""
         w = np.array(w, dtype=self.dtype, order="C")
         self.r = self.residual(w)
+        self._z = None
+        return w
+
+    def reweighted(self, w, R):
+        """Re-read a :class:`~sklearn_normpen._design.ReweightedDesign` after its
+        ``reweight`` (a GLM's Newton steps reuse one problem, as
+        :meth:`EnetProblem.reweighted`) and set the state to ``w`` with its float64
+        residual ``R = yc - Xc w`` computed by the caller. What the weights change is
+        redone in place: the weights, means and target, the ``sqrt(s)``-scaled centred
+        copy (dense), the group Grams and their Lipschitz constants (eigen data: on first
+        use); the groups, buffers and the sparse layout stay. Returns ``w`` as the
+        contiguous array the solves update in place."""
+        d = self.design
+        if self._weights_of is not d.sw64:  # (not on the step the problem was built on)
+            if d.sw64 is None or not (self.sparse or self.root is not None):
+                raise ValueError("reweighted needs weights (a GLM's curvature).")
+            self._weights_of = d.sw64
+            sw = d.sw64 * (self.n / d.N)
+            self.X_off, self.y_off = d.x_mean, d.y_mean
+            if self.sparse:
+                self.sw = np.ascontiguousarray(sw, dtype=self.dtype)
+                self.xmean = np.ascontiguousarray(d.x_mean, dtype=self.dtype)
+                self.y = np.ascontiguousarray(d.yc)
+                self._fresh = self.dtype != np.float64 or d.offset_cols.size > 0
+            else:
+                root = self.root = np.sqrt(sw)
+                for a, b, B in _f64_blocks(d.X, d.x_mean):
+                    self.Xd[:, a:b] = B * root[:, None]
+                self.y = np.ascontiguousarray(d.yc64 * root, dtype=self.dtype)
+            self.y_sq = float(self._wdot(self.y, self.y))
+            self.null_deviance = self.y_sq / (2 * self.n)
+            self.L = self._lipschitz()
+            self._eig = None
+            self._unpen_cache.clear()
+            self.__dict__.pop("_per_mask", None)
+        R = np.asarray(R, dtype=np.float64)
+        w = np.array(w, dtype=self.dtype, order="C")
+        # the kernels' residual: sqrt(s)-scaled (dense copy), or without the centring
+        # offset x̄ᵀw (sparse, implicit centring)
+        self.r = np.ascontiguousarray(
+            R - float(np.asarray(self.xmean, np.float64) @ np.asarray(w, np.float64))
+            if self.sparse else R * self.root, dtype=self.dtype)
         self._z = None
         return w
 

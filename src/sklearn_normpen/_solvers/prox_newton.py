@@ -186,7 +186,13 @@ class GLMProblem:
         self._dev_prev, self._n_points = None, 0
         return w
 
+    #: per-column ``1/σ`` when the Design holds standardised columns (the coefficients
+    #: are returned on the user's scale, ``w_j/σ_j``); None: the user's columns
+    inv_scale = None
+
     def to_original(self, w):
+        if self.inv_scale is not None:
+            w = (np.asarray(w, dtype=np.float64) * self.inv_scale).astype(self.dtype)
         return w, (self.b if self.fit_intercept else 0.0)
 
     def _objective(self, eta, w, penalty, alpha):
@@ -273,8 +279,9 @@ class GLMProblem:
             v = self.datafit.irls_weight(self.eta)
             r_v = self.datafit.residual(self.y64, self.eta) / v
             sv = v if d.sw64 is None else d.sw64 * v
-            cols = self._working_set(w, penalty, alpha, alpha_prev if it == 0 else None)
-            inner, wq, pen_q = self._model(w, r_v, sv, cols, penalty)
+            ws = self._working_set(w, penalty, alpha, alpha_prev if it == 0 else None)
+            inner, wq, pen_q = self._model(w, r_v, sv, ws, penalty)
+            cols = self._sub.cols
             dq = inner.design
             scale = self.N / dq.N  # model objective · scale = inner package objective
             ap = None if (it > 0 or alpha_prev is None) else alpha_prev * scale
@@ -350,6 +357,8 @@ class GLMProblem:
         violators ``|g_j| > alpha·l1_j`` afterwards). Only the certificate, over every
         feature, accepts a point; a violator outside the set joins it at the next step.
         The set only grows (the model's Design on it is rebuilt when it does)."""
+        if isinstance(self._inner, GroupInner):
+            return self._group_working_set(w, penalty, alpha, alpha_prev)
         if self._inner is not None or type(penalty) is not ElasticNetPenalty:
             return None
         g = np.abs(self.cert_stats(w, penalty).g)
@@ -365,6 +374,30 @@ class GLMProblem:
             return None  # most features: the full data, no copy
         return cols
 
+    def _group_working_set(self, w, penalty, alpha, alpha_prev):
+        """:meth:`_working_set` for a group penalty, by whole groups: the groups ever
+        non-zero along this path, the unpenalised ones, and those the gradient flags (the
+        sequential strong rule ``||S(g_g, a·rho)|| > (1 - rho)·c_g·(2·alpha - alpha_prev)``
+        on a path point's first step, the KKT violators afterwards). Returns the boolean
+        group mask (None: all groups)."""
+        pen = penalty
+        g = self.cert_stats(w, penalty).g
+        if alpha_prev is None:
+            viol = pen.violation(g, alpha) > 0
+        else:
+            a = max(2 * alpha - alpha_prev, 0.0)
+            gg = pen._masked(g, True) if pen.has_box else g
+            viol = pen._soft_norm(gg, alpha * pen.rho) > (1 - pen.rho) * pen.weights * a
+        keep = viol | ~pen.penalised | (pen.group_norms(w) > 0)
+        sub = self._sub
+        if sub is not None and sub.penalty is penalty:
+            if sub.groups is None:
+                return None  # the set only grows
+            keep |= sub.groups
+        if 2 * int(pen._sizes[keep].sum()) > self.n_features:
+            return None  # most features: the full data, no copy
+        return keep
+
     def _model(self, w, r_v, sv, cols, penalty):
         """The weighted least-squares model of a Newton step at ``w`` (working response
         ``z = η + r_v``, weights ``sv``) on the columns ``cols`` (None: all): the problem,
@@ -378,19 +411,21 @@ class GLMProblem:
         d = self.design
         z = self.eta + r_v
         sub = self._sub
-        if sub is None or sub.penalty is not penalty or not _same(sub.cols, cols):
-            sub = self._sub = _Submodel(d, cols, penalty, self._inner is None)
+        if sub is None or sub.penalty is not penalty or not _same(sub.key, cols):
+            sub = self._sub = _Submodel(d, cols, penalty, self._inner)
+        cols = sub.cols
         wc = w if cols is None else w[cols]
         if sub.rw is not False and sub.rw.reweight(z, sv):
             rw = sub.rw
             if sub.problem is None:
-                sub.problem = EnetProblem(rw, self.mode)
+                sub.problem = (EnetProblem(rw, self.mode) if sub.inner is None
+                               else sub.inner(rw, self.mode))
             # yc - Xc w = (z - ȳ) - (Xw - x̄·w), Xw = η - b, z - η = r_v (w is 0 off cols)
             R = r_v + (self.b - rw.y_mean + float(rw.x_mean @ np.asarray(wc, np.float64)))
             return sub.problem, sub.problem.reweighted(wc, R), sub.pen
         dq = Design(sub.X, z.astype(self.dtype), sv, self.fit_intercept)
-        inner = (EnetProblem(dq, self.mode) if self._inner is None
-                 else self._inner(dq, self.mode))
+        inner = (EnetProblem(dq, self.mode) if sub.inner is None
+                 else sub.inner(dq, self.mode))
         return inner, inner.start(wc), sub.pen
 
     def null_fit(self, penalty, tol_abs, max_iter):
@@ -406,10 +441,14 @@ class GLMProblem:
             return w, z.copy()
         w = self.start(np.zeros(self.n_features))
         if penalty.unpenalized.any():
-            if self._inner is not None:
-                raise NotImplementedError("unpenalised groups with a GLM datafit are not "
-                                          "supported yet.")
-            self.solve(w, _NullPenalty(penalty), 1.0, tol_abs, max(max_iter, 1000))
+            if isinstance(self._inner, GroupInner):
+                null = GroupInner.null_penalty(penalty)
+            elif self._inner is None:
+                null = _NullPenalty(penalty)
+            else:
+                raise NotImplementedError("unpenalised features with this inner solver "
+                                          "are not supported.")
+            self.solve(w, null, 1.0, tol_abs, max(max_iter, 1000))
         z = np.asarray(self.cert_stats(w, penalty).gp, dtype=np.float64)
         self._null[key] = (w.copy(), self.b, z.copy())
         self._dev_prev, self._n_points = None, 0
@@ -438,10 +477,18 @@ def _same(a, b):
 class _Submodel:
     """The columns ``cols`` (None: all) of a GLM's data with the penalty restricted to
     them, and the reusable weighted model on them (``rw`` False: a fresh Design per
-    Newton step)."""
+    Newton step). ``inner`` is the GLM's (None: coordinate descent); a
+    :class:`GroupInner` takes a boolean mask of groups as ``key`` (the columns are then
+    those groups' features, the penalty and the inner solver's groups renumbered)."""
 
-    def __init__(self, design, cols, penalty, reuse):
-        self.cols, self.penalty = cols, penalty
+    def __init__(self, design, key, penalty, inner):
+        self.key, self.penalty, self.inner, self.groups = key, penalty, inner, None
+        cols = key
+        if key is not None and isinstance(inner, GroupInner):
+            self.groups = key
+            self.inner, self.pen, cols = inner.restrict(penalty, key)
+        self.cols = cols
+        reuse = inner is None or isinstance(inner, GroupInner)
         if cols is None:
             self.X, self.pen, base = design.X, penalty, design
         else:
@@ -452,10 +499,11 @@ class _Submodel:
                     self.X = self.X.sorted_indices()
             else:
                 self.X = X.T[cols].T  # a Fortran copy of the columns
-            self.pen = ElasticNetPenalty(
-                penalty.l1_ratio, penalty.l1_factor[cols], penalty.l2_factor[cols],
-                penalty.excluded[cols], penalty.positive, penalty.lower[cols],
-                penalty.upper[cols])
+            if self.groups is None:
+                self.pen = ElasticNetPenalty(
+                    penalty.l1_ratio, penalty.l1_factor[cols], penalty.l2_factor[cols],
+                    penalty.excluded[cols], penalty.positive, penalty.lower[cols],
+                    penalty.upper[cols])
             base = Design(self.X, design.y, design.sw, design.fit_intercept) if reuse else None
         self.rw = (ReweightedDesign(base) if reuse and ReweightedDesign.usable(base)
                    else False)
@@ -479,3 +527,41 @@ class GroupInner:
     def __call__(self, design, mode):
         from .block_cd import GroupProblem
         return GroupProblem(design, self.structure, self.group_weights)
+
+    @staticmethod
+    def null_penalty(penalty):
+        """The null model of a :class:`~sklearn_normpen.penalties.SparseGroupLasso`:
+        every penalised group held at zero (a [0, 0] box: conjugate and KKT exact), the
+        unpenalised groups free; its value is 0, so its certificate is that of the
+        unpenalised fit."""
+        from ..penalties import SparseGroupLasso
+        return SparseGroupLasso(penalty.gptr, penalty.gidx, penalty.weights, penalty.rho,
+                                excluded=~penalty.unpenalized)
+
+    @staticmethod
+    def restrict(penalty, keep):
+        """The groups ``keep`` (a boolean mask over ``penalty``'s groups) on their own:
+        ``(inner, penalty, cols)``, the columns ``cols`` in group order and renumbered
+        ``0..len(cols)-1`` for the inner solver and the restricted penalty (its group
+        weights, box limits and held-at-zero features carried over)."""
+        from .._groups import GroupStructure
+        from ..penalties import SparseGroupLasso
+        sel = np.flatnonzero(keep)
+        sizes = penalty._sizes[sel]
+        cols = (np.concatenate([penalty.gidx[penalty.gptr[g]:penalty.gptr[g + 1]]
+                                for g in sel]) if sel.size else np.zeros(0, np.intp))
+        cols = cols.astype(np.intp)
+        ptr = np.concatenate([[0], np.cumsum(sizes)])
+        groups = [np.arange(ptr[k], ptr[k + 1]) for k in range(sel.size)]
+        c = penalty.weights[sel]
+        structure = GroupStructure(groups, [str(g) for g in sel], np.zeros(0, np.intp),
+                                   int(cols.size))
+        gptr, gidx, _ = structure.kernel_arrays(c)
+        kw = {}
+        if penalty.has_box:  # exclusion is a [0, 0] box: pass it as such, not as limits
+            ex = penalty.excluded[cols]
+            kw = dict(lower=np.where(ex, -np.inf, penalty.lower[cols]),
+                      upper=np.where(ex, np.inf, penalty.upper[cols]),
+                      excluded=ex if ex.any() else None)
+        return (GroupInner(structure, c),
+                SparseGroupLasso(gptr, gidx, c, penalty.rho, **kw), cols)

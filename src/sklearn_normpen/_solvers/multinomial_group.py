@@ -1,0 +1,77 @@
+"""Proximal Newton for the multinomial family with groups of features (K >= 3 classes).
+
+Objective (``N = Σs``; ``W`` of shape (n_features, n_classes), ``W_j`` feature j's K class
+coefficients, ``W_g`` a feature group's ``|g| × K`` block; intercepts unpenalised)::
+
+    1/N Σ_i s_i [log Σ_k e^{η_ik} - η_{i,y_i}]
+        + alpha (l1_ratio Σ_j ‖W_j‖₂ + (1 - l1_ratio) Σ_g c_g ‖W_g‖_F)
+
+(:class:`~sklearn_normpen.penalties.MultiTaskSparseGroupLasso`; with singleton groups it
+is glmnet's ``type.multinomial="grouped"``). It is
+:class:`~sklearn_normpen._solvers.multinomial.MultinomialProblem`'s grouped scheme — one
+curvature per row ``t_i = max_k p_ik(1 - p_ik)`` (floored at 1e-5), working response
+``Z = η + (Y - P)/t``, an Armijo line search on the true objective, the package's
+multinomial certificate — with each Newton model solved by the multi-response
+sparse-group solver (:class:`~sklearn_normpen._solvers.multitask_group.
+MultiTaskGroupProblem`) instead of the row-wise one. After each step every feature's K
+coefficients are shifted by their mean (the loss is invariant to a common shift, and the
+row mean minimises every row norm, hence both terms of the penalty).
+
+With every group a singleton the penalty is ``Σ_j (l1_ratio + (1 - l1_ratio) c_j)
+‖W_j‖₂``, a :class:`~sklearn_normpen.penalties.MultiTaskElasticNetPenalty` (l1 only):
+such a penalty is solved by the grouped multinomial's own (compiled) row solver.
+"""
+import numpy as np
+
+from ..datafits import Multinomial
+from ..penalties import MultiTaskSparseGroupLasso
+from .multinomial import CURVATURE_FLOOR, MultinomialProblem
+from .multitask_group import MultiTaskGroupProblem
+
+
+class GroupMultinomialProblem(MultinomialProblem):
+    """:class:`MultinomialProblem` (``grouped``) for a
+    :class:`~sklearn_normpen.penalties.MultiTaskSparseGroupLasso` on the feature
+    ``groups`` (a partition of the features, list of index arrays). ``inv_scale``: X's
+    columns were divided by their standard deviations; :meth:`to_original` returns the
+    coefficients on the user's scale."""
+
+    def __init__(self, X, codes, n_classes, sample_weight, fit_intercept, groups,
+                 inv_scale=None, rows=None):
+        super().__init__(X, codes, n_classes, sample_weight, fit_intercept, True, rows=rows)
+        self.groups = [np.asarray(g, dtype=np.intp) for g in groups]
+        self.inv_scale = None if inv_scale is None else np.asarray(inv_scale, np.float64)
+
+    def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev, k=None):
+        if not isinstance(penalty, MultiTaskSparseGroupLasso):  # rows: the compiled solver
+            return super()._model_step(w, penalty, alpha, tol_model, max_iter, alpha_prev,
+                                       k)
+        d = self.design
+        P = Multinomial.mean(self.eta)
+        t = np.maximum(P * (1 - P), CURVATURE_FLOOR).max(axis=1)
+        Z = self.eta + (self.Y - P) / t[:, None]
+        sv = t if d.sw64 is None else d.sw64 * t
+        scale = self.N / float(np.sum(sv))  # model objective · scale = inner objective
+        inner = MultiTaskGroupProblem(d.X, Z, sv, self.fit_intercept, self.groups)
+        wq = inner.start(np.asarray(w, dtype=np.float64))
+        _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale, max_iter)
+        return wq, np.asarray(inner.to_original(wq)[1], dtype=np.float64), int(ep)
+
+    def _best_shift(self, W, penalty, alpha):
+        if not isinstance(penalty, MultiTaskSparseGroupLasso):
+            return super()._best_shift(W, penalty, alpha)
+        out = np.array(W, dtype=np.float64)
+        rows = np.any(out != 0, axis=1)
+        if not rows.any():
+            return out
+        shifted = out.copy()
+        shifted[rows] -= shifted[rows].mean(axis=1, keepdims=True)
+        # kept only where it lowers the penalty (rounding could undo a zero shift)
+        return shifted if penalty.value(shifted, alpha) <= penalty.value(out, alpha) else out
+
+    def to_original(self, w):
+        coef, b = super().to_original(w)
+        if self.inv_scale is not None:
+            coef = (np.asarray(coef, np.float64) * self.inv_scale[:, None]).astype(
+                self.dtype)
+        return coef, b
