@@ -146,8 +146,9 @@ def test_group_classifier_cv_counts_groups():
     groups = [[0, 1], [2, 3], [4, 5], [6, 7]]
     X = rng.normal(size=(150, 8))
     y = (X[:, 0] - X[:, 2] + 0.8 * X[:, 4] + 0.5 * rng.normal(size=150) > 0).astype(int)
-    full = GroupLassoClassifierPathCV(groups=groups, alphas=30, cv=3).fit(X, y)
-    est = GroupLassoClassifierPathCV(groups=groups, alphas=30, cv=3, pmax=2).fit(X, y)
+    full = GroupLassoClassifierPathCV(standardize=False, groups=groups, alphas=30, cv=3).fit(X, y)
+    est = GroupLassoClassifierPathCV(standardize=False,
+                                     groups=groups, alphas=30, cv=3, pmax=2).fit(X, y)
     assert est.path_stop_reason_ == "pmax"
     K = len(est.alphas_)
     # the kept points are the unlimited path's, and the next one has a third group

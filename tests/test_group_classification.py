@@ -60,7 +60,8 @@ def _group_kkt(X, y, w, b, alpha, rho):
 def test_matches_cvxpy_and_group_kkt(rho):
     X, y = _data()
     for alpha in [0.05, 0.01]:
-        clf = GroupLassoClassifier(groups=GROUPS, alpha=alpha, l1_ratio=rho, tol=1e-11,
+        clf = GroupLassoClassifier(standardize=False,
+                                   groups=GROUPS, alpha=alpha, l1_ratio=rho, tol=1e-11,
                                    max_iter=100000).fit(X, y)
         w, b = _cvxpy(X, y, alpha, rho)
         np.testing.assert_allclose(clf.coef_.ravel(), w, atol=1e-6)
@@ -73,7 +74,8 @@ def test_matches_cvxpy_and_group_kkt(rho):
 def test_singleton_groups_are_the_lasso():
     X, y = _data(seed=1)
     n, alpha = X.shape[0], 0.02
-    clf = GroupLassoClassifier(alpha=alpha, l1_ratio=0.0, group_weights=np.ones(12),
+    clf = GroupLassoClassifier(standardize=False,
+                               alpha=alpha, l1_ratio=0.0, group_weights=np.ones(12),
                                tol=1e-12, max_iter=100000).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -87,15 +89,17 @@ def test_weights_sparse_and_cv():
     sw = np.random.default_rng(0).integers(0, 3, 60)
     sw[0] = 1
     kw = dict(groups=GROUPS, alpha=0.02, tol=1e-12, max_iter=100000)
-    a = GroupLassoClassifier(**kw).fit(X, y, sw)
-    b = GroupLassoClassifier(**kw).fit(np.repeat(X, sw, axis=0), np.repeat(y, sw))
+    a = GroupLassoClassifier(standardize=False, **kw).fit(X, y, sw)
+    b = GroupLassoClassifier(standardize=False,
+                             **kw).fit(np.repeat(X, sw, axis=0), np.repeat(y, sw))
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-7)
     Xs = X.copy()
     Xs[np.abs(Xs) < 0.6] = 0
-    d = GroupLassoClassifier(**kw).fit(Xs, y)
-    s = GroupLassoClassifier(**kw).fit(sp.csc_matrix(Xs), y)
+    d = GroupLassoClassifier(standardize=False, **kw).fit(Xs, y)
+    s = GroupLassoClassifier(standardize=False, **kw).fit(sp.csc_matrix(Xs), y)
     np.testing.assert_allclose(d.coef_, s.coef_, atol=1e-7)
-    cv = GroupLassoClassifierPathCV(groups=GROUPS, l1_ratio=[0.0, 0.5], alphas=10, cv=3,
+    cv = GroupLassoClassifierPathCV(standardize=False,
+                                    groups=GROUPS, l1_ratio=[0.0, 0.5], alphas=10, cv=3,
                                     measure="auc").fit(X, y)
     assert cv.cv_path_.shape == (2, 10, 3) and cv.l1_ratio_ in (0.0, 0.5)
     assert np.all(cv.dual_gap_path_ <= 1e-4 * 0.7)
@@ -105,7 +109,8 @@ def test_weights_sparse_and_cv():
 def test_unpenalised_groups_are_fitted():
     # (were rejected before; cvxpy and KKT checks in test_group_glm_breadth.py)
     X, y = _data()
-    clf = GroupLassoClassifier(groups=GROUPS, group_weights=[0, 1, 1, 1], alpha=10.0,
+    clf = GroupLassoClassifier(standardize=False,
+                               groups=GROUPS, group_weights=[0, 1, 1, 1], alpha=10.0,
                                tol=1e-10).fit(X, y)
     w = clf.coef_.ravel()
     assert np.all(w[:3] != 0) and np.all(w[3:] == 0)
@@ -114,8 +119,10 @@ def test_unpenalised_groups_are_fitted():
 
 def test_float32_in_float32_out():
     X, y = _data(seed=3)
-    a = GroupLassoClassifier(groups=GROUPS, alpha=0.02, tol=1e-6).fit(X.astype(np.float32), y)
-    b = GroupLassoClassifier(groups=GROUPS, alpha=0.02, tol=1e-11, max_iter=100000).fit(X, y)
+    a = GroupLassoClassifier(standardize=False,
+                             groups=GROUPS, alpha=0.02, tol=1e-6).fit(X.astype(np.float32), y)
+    b = GroupLassoClassifier(standardize=False,
+                             groups=GROUPS, alpha=0.02, tol=1e-11, max_iter=100000).fit(X, y)
     assert a.coef_.dtype == np.float32
     assert a.predict_proba(X.astype(np.float32)).dtype == np.float32
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-4)

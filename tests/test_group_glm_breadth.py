@@ -158,7 +158,8 @@ def test_working_sets_of_groups_give_the_certified_path(family):
     gw = np.sqrt(3) * np.ones(G)
     alphas, coefs, gaps = group_lasso_path(X, y, groups=groups, l1_ratio=0.2,
                                            family=family, n_alphas=12, eps=0.05,
-                                           fit_intercept=True, standardize=False, tol=1e-10, max_iter=100000)
+                                           fit_intercept=True, standardize=False,
+                                           tol=1e-10, max_iter=100000)
     unit = glm_null_deviance(family, y)
     for k in [2, 6, 11]:
         a = alphas[k]
@@ -200,7 +201,7 @@ def test_standardize_equals_a_fit_on_prestandardised_columns(est_cls, data, spar
     keep = sd > 1e-12
     Xs = np.where(keep, X / np.where(keep, sd, 1), 0.0)
     kw = dict(groups=GROUPS, alpha=0.03, l1_ratio=0.3, tol=1e-11, max_iter=100000)
-    ref = est_cls(**kw).fit(Xs, y, sw)
+    ref = est_cls(standardize=False, **kw).fit(Xs, y, sw)
     Xin = sp.csc_matrix(X) if sparse else X
     est = est_cls(standardize=True, **kw).fit(Xin, y, sw)
     want = np.where(keep, ref.coef_.ravel() / np.where(keep, sd, 1), 0.0)
@@ -213,8 +214,10 @@ def test_standardize_equals_a_fit_on_prestandardised_columns(est_cls, data, spar
     eta = X @ est.coef_.ravel() + est.intercept_[0]
     np.testing.assert_allclose(eta, eta_ref, atol=1e-6)
     assert np.isfinite(b_want)
-    # the default (False) fits the objective on the user's columns: a different model
-    raw = est_cls(**kw).fit(X, y, sw)
+    # standardize=False fits the objective on the user's columns: a different model
+    raw = est_cls(standardize=False, **kw).fit(X, y, sw)
+    # the default is standardize=True (glmnet's, the package's)
+    np.testing.assert_allclose(est_cls(**kw).fit(Xin, y, sw).coef_, est.coef_, rtol=1e-12)
     assert not np.allclose(raw.coef_, est.coef_, atol=1e-4)
 
 
@@ -250,7 +253,8 @@ def test_unpenalised_groups_match_cvxpy(family, est_cls, data, rho):
     ref_groups, ref_gw = groups + [[10], [11]], np.r_[gw, 0.0, 0.0]
     unit = glm_null_deviance(family, y, sw)
     for alpha in [0.3, 0.05, 0.01]:
-        est = est_cls(groups=groups, group_weights=gw, alpha=alpha, l1_ratio=rho,
+        est = est_cls(standardize=False, groups=groups, group_weights=gw, alpha=alpha,
+                      l1_ratio=rho,
                       tol=1e-11, max_iter=100000).fit(X, y, sw)
         w, b = est.coef_.ravel(), est.intercept_[0]
         wr, br = _cvxpy(family, X, y, alpha, rho, ref_groups, ref_gw, sw)
@@ -284,7 +288,8 @@ def test_unpenalised_groups_with_a_bad_fit_get_an_honest_gap():
     Ps = _primal("binomial", X, y, wr, br, 0.02, 0.0, groups, gw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est = GroupLassoClassifier(groups=groups, group_weights=gw, alpha=0.02, tol=1e-14,
+        est = GroupLassoClassifier(standardize=False,
+                                   groups=groups, group_weights=gw, alpha=0.02, tol=1e-14,
                                    max_iter=1).fit(X, y)
     P = _primal("binomial", X, y, est.coef_.ravel(), est.intercept_[0], 0.02, 0.0, groups,
                 gw)
@@ -344,7 +349,8 @@ def test_three_classes_match_cvxpy(rho):
     sw = np.random.default_rng(8).uniform(0.5, 2, len(codes))
     gw = np.array([1.0, 2.0, 1.5])
     for alpha in [0.08, 0.02]:
-        est = GroupLassoClassifier(groups=MGROUPS, group_weights=gw, alpha=alpha,
+        est = GroupLassoClassifier(standardize=False,
+                                   groups=MGROUPS, group_weights=gw, alpha=alpha,
                                    l1_ratio=rho, tol=1e-8, max_iter=100000).fit(X, labels, sw)
         assert est.coef_.shape == (3, 9) and est.intercept_.shape == (3,)
         W, b = est.coef_.T, est.intercept_
@@ -367,7 +373,7 @@ def test_three_classes_match_cvxpy(rho):
 def test_three_classes_singleton_groups_are_the_grouped_multinomial_lasso():
     from sklearn_normpen import ElasticNetClassifier
     X, codes = _multiclass(seed=2)
-    a = GroupLassoClassifier(alpha=0.02, group_weights=np.ones(9), tol=1e-8,
+    a = GroupLassoClassifier(standardize=False, alpha=0.02, group_weights=np.ones(9), tol=1e-8,
                              max_iter=100000).fit(X, codes)
     b = ElasticNetClassifier(alpha=0.02, l1_ratio=1.0, multinomial="grouped",
                              standardize=False, tol=1e-8, max_iter=100000).fit(X, codes)
@@ -395,7 +401,7 @@ def test_three_classes_path_cv_and_standardize():
     sd = X.std(axis=0)
     one = GroupLassoClassifier(groups=MGROUPS, alpha=0.02, standardize=True, tol=1e-8,
                                max_iter=100000).fit(X, codes)
-    ref = GroupLassoClassifier(groups=MGROUPS, alpha=0.02, tol=1e-8,
+    ref = GroupLassoClassifier(standardize=False, groups=MGROUPS, alpha=0.02, tol=1e-8,
                                max_iter=100000).fit(X / sd, codes)
     np.testing.assert_allclose(one.coef_, ref.coef_ / sd, atol=2e-3)
 
@@ -403,8 +409,9 @@ def test_three_classes_path_cv_and_standardize():
 def test_three_classes_limitations_are_clear_errors():
     X, codes = _multiclass(n=60)
     with pytest.raises(ValueError, match="two classes"):
-        GroupLassoClassifier(groups=MGROUPS, group_weights=[0, 1, 1]).fit(X, codes)
+        GroupLassoClassifier(standardize=False,
+                             groups=MGROUPS, group_weights=[0, 1, 1]).fit(X, codes)
     with pytest.raises(ValueError, match="two classes"):
-        GroupLassoClassifier(groups=MGROUPS, exclude=[0]).fit(X, codes)
+        GroupLassoClassifier(standardize=False, groups=MGROUPS, exclude=[0]).fit(X, codes)
     with pytest.raises(ValueError, match="two classes"):
-        GroupLassoClassifierPathCV(groups=MGROUPS, measure="auc").fit(X, codes)
+        GroupLassoClassifierPathCV(standardize=False, groups=MGROUPS, measure="auc").fit(X, codes)

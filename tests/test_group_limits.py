@@ -442,12 +442,14 @@ def test_group_classifier_with_limits_matches_cvxpy(rho):
     groups = [[0, 1, 2], [3, 4, 5]]
     lo = np.array([-np.inf, -0.5, -np.inf, 0.0, -np.inf, -np.inf])
     up = np.array([0.8, np.inf, np.inf, np.inf, 0.6, np.inf])
-    clf = GroupLassoClassifier(groups=groups, alpha=0.01, l1_ratio=rho, lower_limits=lo,
+    clf = GroupLassoClassifier(standardize=False,
+                               groups=groups, alpha=0.01, l1_ratio=rho, lower_limits=lo,
                                upper_limits=up, tol=1e-10).fit(X, y)
     ref = _cvx_logistic(X, y, 0.01, rho, lo, up, groups)
     assert np.isclose(ref[0], 0.8) and np.isclose(ref[1], -0.5)  # binding
     assert_allclose(clf.coef_[0], ref, atol=1e-4)
-    cvc = GroupLassoClassifierPathCV(groups=groups, l1_ratio=rho, alphas=10, cv=3,
+    cvc = GroupLassoClassifierPathCV(standardize=False,
+                                     groups=groups, l1_ratio=rho, alphas=10, cv=3,
                                      lower_limits=lo, upper_limits=up, exclude=[5]).fit(X, y)
     assert np.all(cvc.coef_path_ >= lo[:, None]) and np.all(cvc.coef_path_ <= up[:, None])
     assert np.all(cvc.coef_path_[5] == 0)
@@ -486,7 +488,7 @@ def test_lower_above_upper_is_an_error_everywhere():
                                              upper_limits=up, standardize=False).fit(X, y),
                  lambda: group_lasso_path(X, y, groups=GROUPS, lower_limits=lo,
                                           upper_limits=up, standardize=False),
-                 lambda: GroupLassoClassifier(groups=GROUPS, lower_limits=lo,
+                 lambda: GroupLassoClassifier(standardize=False, groups=GROUPS, lower_limits=lo,
                                               upper_limits=up).fit(X, y > y.mean())):
         with pytest.raises(ValueError, match="limits"):
             call()

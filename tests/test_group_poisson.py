@@ -45,7 +45,8 @@ def test_matches_cvxpy_with_weights_and_group_weights(rho):
     sw = np.random.default_rng(1).uniform(0.2, 3, len(y))
     gw = np.array([1.0, 2.5, 0.7, 1.5])
     for alpha in [0.08, 0.02]:
-        est = GroupLassoPoissonRegressor(groups=GROUPS, group_weights=gw, alpha=alpha,
+        est = GroupLassoPoissonRegressor(standardize=False,
+                                         groups=GROUPS, group_weights=gw, alpha=alpha,
                                          l1_ratio=rho, tol=1e-11,
                                          max_iter=100000).fit(X, y, sw)
         w, b = _cvxpy(X, y, alpha, rho, sw, gw)
@@ -63,7 +64,8 @@ def test_matches_cvxpy_with_weights_and_group_weights(rho):
 def test_path_cv_independent_gap_at_every_point_and_equals_path_function():
     X, y = _data(seed=2)
     sw = np.random.default_rng(3).uniform(0.5, 2, len(y))
-    cv = GroupLassoPoissonRegressorPathCV(groups=GROUPS, l1_ratio=0.3, alphas=12, cv=3,
+    cv = GroupLassoPoissonRegressorPathCV(standardize=False,
+                                          groups=GROUPS, l1_ratio=0.3, alphas=12, cv=3,
                                           tol=1e-9, max_iter=100000).fit(X, y, sw)
     unit = glm_null_deviance("poisson", y, sw)
     assert cv.measure_name_ == "Poisson deviance"
@@ -82,13 +84,15 @@ def test_path_cv_independent_gap_at_every_point_and_equals_path_function():
 def test_cv_measure_is_the_held_out_error_of_the_fold_fit():
     X, y = _data(n=90, seed=4)
     fold = np.arange(90) % 3
-    cv = GroupLassoPoissonRegressorPathCV(groups=GROUPS, alphas=6, cv=PredefinedSplit(fold),
+    cv = GroupLassoPoissonRegressorPathCV(standardize=False,
+                                          groups=GROUPS, alphas=6, cv=PredefinedSplit(fold),
                                           measure="mae", tol=1e-10,
                                           max_iter=100000).fit(X, y)
     assert cv.measure_name_ == "Mean absolute error"
     tr, te = fold != 1, fold == 1
     for k in (2, 5):
-        est = GroupLassoPoissonRegressor(groups=GROUPS, alpha=cv.alphas_[k], tol=1e-10,
+        est = GroupLassoPoissonRegressor(standardize=False,
+                                         groups=GROUPS, alpha=cv.alphas_[k], tol=1e-10,
                                          max_iter=100000).fit(X[tr], y[tr])
         mae = np.mean(np.abs(y[te] - np.exp(X[te] @ est.coef_.ravel() + est.intercept_[0])))
         assert cv.cv_path_[k, 1] == pytest.approx(mae, rel=1e-5)
@@ -96,7 +100,8 @@ def test_cv_measure_is_the_held_out_error_of_the_fold_fit():
 
 def test_singleton_groups_unit_weights_are_the_poisson_lasso():
     X, y = _data(seed=5)
-    a = GroupLassoPoissonRegressor(alpha=0.03, l1_ratio=0.4, group_weights=np.ones(12),
+    a = GroupLassoPoissonRegressor(standardize=False,
+                                   alpha=0.03, l1_ratio=0.4, group_weights=np.ones(12),
                                    tol=1e-12, max_iter=100000).fit(X, y)
     b = ElasticNetPoissonRegressor(alpha=0.03, l1_ratio=1.0, standardize=False, tol=1e-12,
                                    max_iter=100000).fit(X, y)
@@ -108,7 +113,8 @@ def test_huge_means_stop_early_as_documented():
     rng = np.random.default_rng(6)
     X = rng.standard_normal((60, 4))
     y = rng.poisson(np.exp(3 * X[:, 0] + 5)).astype(float)  # means up to e^14
-    cv = GroupLassoPoissonRegressorPathCV(groups=[[0, 1], [2, 3]], cv=3, eps=1e-6,
+    cv = GroupLassoPoissonRegressorPathCV(standardize=False,
+                                          groups=[[0, 1], [2, 3]], cv=3, eps=1e-6,
                                           tol=1e-8).fit(X, y)
     assert cv.path_stop_reason_ is not None and "> 0.999" in cv.path_stop_reason_
     assert len(cv.alphas_) < 100
@@ -121,20 +127,21 @@ def test_weights_are_repeated_rows_dense_sparse_float32():
     sw = np.random.default_rng(0).integers(0, 3, 60)
     sw[0] = 1
     kw = dict(groups=GROUPS, alpha=0.02, l1_ratio=0.2, tol=1e-12, max_iter=100000)
-    a = GroupLassoPoissonRegressor(**kw).fit(X, y, sw)
-    b = GroupLassoPoissonRegressor(**kw).fit(np.repeat(X, sw, axis=0), np.repeat(y, sw))
+    a = GroupLassoPoissonRegressor(standardize=False, **kw).fit(X, y, sw)
+    b = GroupLassoPoissonRegressor(standardize=False,
+                                   **kw).fit(np.repeat(X, sw, axis=0), np.repeat(y, sw))
     np.testing.assert_allclose(a.coef_, b.coef_, atol=1e-7)
     Xs = X.copy()
     Xs[np.abs(Xs) < 0.6] = 0
-    d = GroupLassoPoissonRegressor(**kw).fit(Xs, y)
-    s = GroupLassoPoissonRegressor(**kw).fit(sp.csc_matrix(Xs), y)
+    d = GroupLassoPoissonRegressor(standardize=False, **kw).fit(Xs, y)
+    s = GroupLassoPoissonRegressor(standardize=False, **kw).fit(sp.csc_matrix(Xs), y)
     np.testing.assert_allclose(d.coef_, s.coef_, atol=1e-7)
     for Xf in (Xs.astype(np.float32), sp.csr_matrix(Xs.astype(np.float32))):
-        f = GroupLassoPoissonRegressor(groups=GROUPS, alpha=0.02, l1_ratio=0.2,
+        f = GroupLassoPoissonRegressor(standardize=False, groups=GROUPS, alpha=0.02, l1_ratio=0.2,
                                        tol=1e-7).fit(Xf, y)
         assert f.coef_.dtype == np.float32 and f.predict(Xf).dtype == np.float32
         np.testing.assert_allclose(f.coef_, d.coef_, atol=1e-3)
-    cv = GroupLassoPoissonRegressorPathCV(groups=GROUPS, alphas=6, cv=KFold(3),
+    cv = GroupLassoPoissonRegressorPathCV(standardize=False, groups=GROUPS, alphas=6, cv=KFold(3),
                                           measure="mse").fit(sp.csc_matrix(Xs), y)
     assert cv.cv_path_.shape == (6, 3) and cv.measure_name_ == "Mean squared error"
 
@@ -142,9 +149,9 @@ def test_weights_are_repeated_rows_dense_sparse_float32():
 def test_errors():
     X, y = _data(n=30)
     with pytest.raises(ValueError, match="non-negative"):
-        GroupLassoPoissonRegressor(groups=GROUPS).fit(X, y - 5)
+        GroupLassoPoissonRegressor(standardize=False, groups=GROUPS).fit(X, y - 5)
     with pytest.raises(ValueError, match="measure"):
-        GroupLassoPoissonRegressorPathCV(measure="auc").fit(X, y)
+        GroupLassoPoissonRegressorPathCV(standardize=False, measure="auc").fit(X, y)
 
 
 def test_change_rule_ignores_points_whose_warm_start_was_certified():
@@ -154,6 +161,7 @@ def test_change_rule_ignores_points_whose_warm_start_was_certified():
     rng = np.random.default_rng(6)
     X = rng.standard_normal((60, 4))
     y = rng.poisson(np.exp(3 * X[:, 0] + 5)).astype(float)
-    cv = GroupLassoPoissonRegressorPathCV(groups=[[0, 1], [2, 3]], cv=3, eps=1e-6).fit(X, y)
+    cv = GroupLassoPoissonRegressorPathCV(standardize=False,
+                                          groups=[[0, 1], [2, 3]], cv=3, eps=1e-6).fit(X, y)
     assert "> 0.999" in cv.path_stop_reason_
     assert cv.coef_[0, 0] == pytest.approx(3, rel=0.1)

@@ -161,7 +161,8 @@ def test_group_binomial_path_equals_classifier_and_independent_gap():
                                            tol=1e-10, max_iter=100000)
     unit = glm_null_deviance("binomial", y01)
     for k in range(1, len(alphas)):
-        clf = GroupLassoClassifier(groups=GROUPS, group_weights=gw, alpha=alphas[k],
+        clf = GroupLassoClassifier(standardize=False,
+                                   groups=GROUPS, group_weights=gw, alpha=alphas[k],
                                    l1_ratio=0.3, tol=1e-10, max_iter=100000).fit(X, y)
         np.testing.assert_allclose(coefs[:, k], clf.coef_.ravel(), atol=2e-5)
         g = glm_gap("binomial", X, y01, coefs[:, k], clf.intercept_[0], alphas[k], 0.3,

@@ -281,7 +281,7 @@ class _GroupGLMParams:
     }
 
     def __init__(self, *, groups=None, alpha=0.01, l1_ratio=0.0, group_weights=None,
-                 fit_intercept=True, standardize=False, tol=1e-4, max_iter=1000,
+                 fit_intercept=True, standardize=True, tol=1e-4, max_iter=1000,
                  exclude=None, lower_limits=None, upper_limits=None):
         self.groups = groups
         self.standardize = standardize
@@ -320,13 +320,14 @@ class GroupLassoClassifier(MultinomialPredictMixin, _GroupGLMParams, _LinearBina
     group_weights : array-like of shape (n_groups,), default=None
         ``c_g``; default ``sqrt(|g|)``.
     fit_intercept : bool, default=True
-    standardize : bool, default=False
+    standardize : bool, default=True
         Fit on the columns divided by their weighted standard deviations (about the
         weighted mean, also without an intercept) and return the coefficients on the
         original scale, as :class:`~sklearn_normpen.GroupLassoRegressor` does: the
         penalty then reads ``||σ ⊙ w||`` and is invariant to each feature's units.
-        Constant columns get a zero coefficient. The default, False, fits the objective
-        above exactly (glmnet's default is True).
+        Constant columns get a zero coefficient. The default, True, is glmnet's (and every
+        estimator's of this package); ``standardize=False`` fits the objective above
+        exactly.
     tol : float, default=1e-4
         Accepted when the duality gap is at most ``tol`` times the intercept-only loss
         (of the standardised problem under ``standardize``).
@@ -392,7 +393,7 @@ class _GroupGLMPathCVParams:
 
     def __init__(self, *, groups=None, l1_ratio=0.0, group_weights=None, eps=1e-3,
                  alphas=100, cv=5, measure="deviance", rule="min", fit_intercept=True,
-                 standardize=False, tol=1e-4, max_iter=1000, n_jobs=None,
+                 standardize=True, tol=1e-4, max_iter=1000, n_jobs=None,
                  random_state=None, dfmax=None, pmax=None, verbose=0, exclude=None,
                  lower_limits=None, upper_limits=None):
         self.groups = groups

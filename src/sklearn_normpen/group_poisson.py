@@ -28,8 +28,8 @@ class GroupLassoPoissonRegressor(_GroupGLMParams, _PoissonBase):
     Minimises ``1/Σs·Σ s_i [e^{η_i} - y_i η_i] + alpha·(l1_ratio·||w||_1
     + (1 - l1_ratio)·Σ_g c_g ||w_g||_2)``, ``η = Xw + b``. With every feature its own
     group of weight 1 it is the Poisson lasso for any ``l1_ratio``:
-    :class:`~sklearn_normpen.ElasticNetPoissonRegressor` with ``l1_ratio=1`` and
-    ``standardize=False``.
+    :class:`~sklearn_normpen.ElasticNetPoissonRegressor` with ``l1_ratio=1`` (and the same
+    ``standardize``).
 
     Parameters
     ----------
