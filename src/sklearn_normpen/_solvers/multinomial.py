@@ -114,6 +114,7 @@ class MultinomialProblem:
         self._null, self._unpen_cache = {}, {}
         self._subs = [None] * self.K  # ungrouped: class k's reusable model (_class_model)
         self._ws_g = None
+        self._deta_hint = None  # (class, X dw) of the last ungrouped model step
         self._cache = {}  # per-η quantities: key -> (η, value), valid while η is that array
         self.b = self._b0.copy()
         self.eta = np.tile(self.b, (d.n, 1))
@@ -269,8 +270,16 @@ class MultinomialProblem:
         inner, wk, pen, cols = self._class_model(w, k, r_v, sv, penalty, alpha,
                                                  alpha_prev)
         scale = self.N / inner.N  # model objective · scale = inner package objective
+        w0 = np.array(wk, dtype=np.float64)
         _, ep = inner.solve(wk, pen, alpha * scale, tol_model * scale / self.K,
                             max_iter, alpha_prev=ap(scale))
+        dw = np.asarray(wk, dtype=np.float64) - w0
+        if self.dtype == np.float64 and not d.sparse:
+            # the step's X dw from the working set's columns (no copy; _line_search)
+            nz = np.flatnonzero(dw)
+            Xc = self._subs[k].X
+            self._deta_hint = (k, Xc[:, nz] @ dw[nz] if 4 * nz.size < dw.size
+                               else Xc @ dw)
         Wn = np.array(w, dtype=np.float64)
         if cols is None:
             Wn[:, k] = wk
@@ -338,7 +347,10 @@ class MultinomialProblem:
             return False, False, 0.0
         cols = np.flatnonzero(np.any(dW != 0, axis=0))  # ungrouped: one class
         deta = np.tile(db, (self.design.n, 1))
-        if cols.size:
+        hint, self._deta_hint = self._deta_hint, None
+        if cols.size == 1 and hint is not None and hint[0] == cols[0]:
+            deta[:, cols[0]] += hint[1]  # X dw of the model step (float64 data)
+        elif cols.size:
             deta[:, cols] += self._XW(dW[:, cols])
         p0 = self._objective(self.eta, w64, penalty, alpha)
         P = self._proba(self.eta)
