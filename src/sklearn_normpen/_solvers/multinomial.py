@@ -15,7 +15,9 @@ glmnet floors its weights: ungrouped, class k gets row weights ``s_i p_ik(1 - p_
 working response ``z_ik = η_ik + (y_ik - p_ik)/(p_ik(1 - p_ik))`` and is one
 :class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` solve with the other classes fixed
 (glmnet's scheme: the classes are visited in turn, each with its own line search, and the
-class's curvature is then exact); grouped, the block solver needs one weight per
+class's curvature is then exact), on a per-class working set of columns with one
+:class:`~sklearn_normpen._design.ReweightedDesign` per class reweighted in place each step
+(as :class:`~sklearn_normpen._solvers.prox_newton.GLMProblem`); grouped, the block solver needs one weight per
 row, ``t_i = max_k p_ik(1 - p_ik)``, and the model is one multi-response
 :class:`~sklearn_normpen._solvers.multitask.MultiTaskProblem` solve (block CD, the existing
 kernel) with working response ``Z = η + (Y - P)/t``, which does not majorize the loss
