@@ -23,12 +23,11 @@ from ._validation import (_check_exclude, _check_limits, validate_coef_init,
                           validate_sample_weight)
 from .datafits import Logistic, Poisson
 
-ENET_FAMILIES = ("gaussian", "binomial", "poisson", "mgaussian")
+ENET_FAMILIES = ("gaussian", "binomial", "poisson", "mgaussian", "multinomial")
 GROUP_FAMILIES = ("gaussian", "binomial", "poisson")
 # families under construction elsewhere: named in the error instead of "unknown"
-# (multinomial: classification.py / _solvers/multinomial.py — hook it in here)
-_PENDING = {"multinomial": "the multinomial family is not available in the path functions "
-                           "yet (ElasticNetClassifier handles two classes)"}
+_PENDING = {"multinomial": "the multinomial family is available in enet_path (ungrouped) "
+                           "and through ElasticNetClassifier[PathCV] (grouped too)"}
 _DATAFITS = {"binomial": Logistic, "poisson": Poisson}
 
 
@@ -86,12 +85,23 @@ def glm_enet_path(family, X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercep
                   sample_weight, penalty_factor, standardize, positive, precompute, tol,
                   max_iter, coef_init, return_n_iter, dfmax, pmax, exclude, lower_limits,
                   upper_limits):
-    """:func:`~sklearn_normpen.enet_path` for ``family`` in binomial / poisson / mgaussian
-    (the arguments are ``enet_path``'s; ``precompute`` does not apply to GLMs, whose inner
-    solves run in residual mode)."""
+    """:func:`~sklearn_normpen.enet_path` for ``family`` in binomial / poisson / mgaussian /
+    multinomial (the arguments are ``enet_path``'s; ``precompute`` does not apply to GLMs,
+    whose inner solves run in residual mode)."""
     from .elastic_net import (_alpha_max, _check_l1_ratios, _check_precompute,
                               _check_scalar_tol, _make_penalty)
     family = check_family(family, ENET_FAMILIES, "enet_path")
+    if family == "multinomial":
+        from ._multinomial import multinomial_enet_path
+        _reject("enet_path", family, positive=positive,
+                lower_limits=lower_limits is not None, upper_limits=upper_limits is not None,
+                coef_init=coef_init is not None, exclude=exclude is not None)
+        _check_precompute(precompute)
+        return multinomial_enet_path(
+            X, y, l1_ratio=l1_ratio, eps=eps, n_alphas=n_alphas, alphas=alphas,
+            fit_intercept=fit_intercept, sample_weight=sample_weight,
+            penalty_factor=penalty_factor, standardize=standardize, tol=tol,
+            max_iter=max_iter, return_n_iter=return_n_iter, dfmax=dfmax, pmax=pmax)
     if family == "mgaussian":
         from .multitask import multitask_enet_path
         _reject("enet_path", family, positive=positive,

@@ -239,3 +239,49 @@ class MultinomialPredictMixin:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
+
+
+# ---------------------------------------------------------------------------------------
+# enet_path(family="multinomial")
+# ---------------------------------------------------------------------------------------
+
+def multinomial_enet_path(X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercept,
+                          sample_weight, penalty_factor, standardize, tol, max_iter,
+                          return_n_iter, dfmax, pmax):
+    """:func:`~sklearn_normpen.enet_path` for ``family="multinomial"`` (glmnet's
+    ``type.multinomial="ungrouped"``): the path of
+    :class:`~sklearn_normpen.ElasticNetClassifier`'s K-class objective, solved by the same
+    problem and path loop. ``coefs`` has shape (n_classes, n_features, n_alphas), classes
+    in ``np.unique(y)`` order (the layout of ``multitask_enet_path`` and of the
+    classifier's ``coef_path_``); the intercepts are not returned."""
+    from ._validation import validate_path_input, validate_penalty_factor
+    from ._validation import validate_sample_weight
+    from ._grid import make_grid
+    from ._path import warn_stopped
+    from .elastic_net import _check_l1_ratios, _check_scalar_tol
+    from sklearn.utils.multiclass import check_classification_targets
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y.ravel()
+    check_classification_targets(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    if classes.size < 3:
+        raise ValueError(f"family='multinomial' needs at least 3 classes in y; got "
+                         f"{classes.size} (use family='binomial' for two).")
+    X, _ = validate_path_input(X, codes.astype(np.float64), caller="enet_path")
+    sw = validate_sample_weight(sample_weight, X)
+    p = X.shape[1]
+    grid_arg = alphas if alphas is not None else n_alphas
+    (rho,) = _check_l1_ratios(l1_ratio, grid_arg)
+    _check_scalar_tol(tol, max_iter)
+    pf = validate_penalty_factor(penalty_factor, p)
+    problem = MultinomialProblem(X, codes.astype(np.intp), classes.size, sw, fit_intercept,
+                                 False)
+    pen = make_penalty(rho, pf, standardize, problem, False)
+    grid = make_grid(grid_arg, lambda: _alpha_max(problem, pen, tol, max_iter), eps)
+    res = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter, dfmax=dfmax,
+                       pmax=pmax, active=MultinomialSpec.active)
+    warn_unconverged([res], what="Proximal Newton (multinomial)")
+    warn_stopped(res, len(grid), "enet_path")
+    out = (res.alphas, np.swapaxes(res.coefs, 0, 1), res.gaps)
+    return out + (res.n_iters,) if return_n_iter else out

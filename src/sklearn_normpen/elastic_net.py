@@ -214,7 +214,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
         glmnet's box limits ``lower_j <= w_j <= upper_j`` on the original-scale
         coefficients (``lower <= 0 <= upper``; ``positive=True`` is ``lower_limits=0``).
         The certificate includes them (the conjugate of penalty + box).
-    family : {"gaussian", "binomial", "poisson", "mgaussian"}, default="gaussian"
+    family : {"gaussian", "binomial", "poisson", "mgaussian", "multinomial"}, \
+            default="gaussian"
         glmnet's family: the loss above is replaced by
 
         - ``"binomial"``: ``1/Σs·Σ s_i [log(1 + e^{η_i}) - y_i η_i]``, ``η = Xw + b``
@@ -227,6 +228,14 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
           responses one group: :func:`~sklearn_normpen.multitask_enet_path` (``positive``,
           box limits and ``coef_init`` are not available; ``dfmax``/``pmax`` count
           features with a non-zero row).
+        - ``"multinomial"``: K >= 3 classes of any label type,
+          ``1/Σs·Σ s_i [log Σ_k e^{η_ik} - η_{i,y_i}]`` with the elastic net on every
+          entry of ``W`` (glmnet's ``type.multinomial="ungrouped"``;
+          :class:`~sklearn_normpen.ElasticNetClassifier`'s objective; ``"grouped"``
+          through that estimator). ``coefs`` has shape (n_classes, n_features,
+          n_alphas), classes in ``np.unique(y)`` order; ``exclude``, ``positive``, box
+          limits and ``coef_init`` are not available; ``dfmax``/``pmax`` count features
+          with any non-zero class coefficient; ``tol`` and the early stop as below.
 
         For binomial and Poisson, ``tol`` is relative to the intercept-only deviance (half
         of it: intercept-only minus saturated loss), ``precompute`` does not apply
@@ -243,7 +252,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
         GLM family, glmnet's deviance rules stopped the path; a ``UserWarning`` then says
         where).
     coefs : ndarray of shape (n_features, n_alphas)
-        ``(n_responses, n_features, n_alphas)`` for ``"mgaussian"``.
+        ``(n_responses, n_features, n_alphas)`` for ``"mgaussian"``, ``(n_classes,
+        n_features, n_alphas)`` for ``"multinomial"``.
     dual_gaps : ndarray of shape (n_alphas,)
         Final duality gap of each point, on the objective's scale (as scikit-learn).
     n_iters : ndarray of shape (n_alphas,)

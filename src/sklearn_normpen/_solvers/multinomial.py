@@ -15,7 +15,9 @@ glmnet floors its weights: ungrouped, class k gets row weights ``s_i p_ik(1 - p_
 working response ``z_ik = η_ik + (y_ik - p_ik)/(p_ik(1 - p_ik))`` and is one
 :class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` solve with the other classes fixed
 (glmnet's scheme: the classes are visited in turn, each with its own line search, and the
-class's curvature is then exact); grouped, the block solver needs one weight per
+class's curvature is then exact), on a per-class working set of columns with one
+:class:`~sklearn_normpen._design.ReweightedDesign` per class reweighted in place each step
+(as :class:`~sklearn_normpen._solvers.prox_newton.GLMProblem`); grouped, the block solver needs one weight per
 row, ``t_i = max_k p_ik(1 - p_ik)``, and the model is one multi-response
 :class:`~sklearn_normpen._solvers.multitask.MultiTaskProblem` solve (block CD, the existing
 kernel) with working response ``Z = η + (Y - P)/t``, which does not majorize the loss
@@ -49,7 +51,7 @@ from ..datafits import GLMStats, Multinomial
 from ..penalties import ClasswiseElasticNetPenalty, MultiTaskElasticNetPenalty
 from .coordinate_descent import EnetProblem
 from .multitask import MultiTaskProblem
-from .prox_newton import MAX_NEWTON, glmnet_stop, unpenalised_basis
+from .prox_newton import MAX_NEWTON, _same, _Submodel, glmnet_stop, unpenalised_basis
 
 CURVATURE_FLOOR = 1e-5  # glmnet's floor of the IRLS weights
 
@@ -112,6 +114,10 @@ class MultinomialProblem:
         self.null_deviance = max(
             self._mean(Multinomial.loss(self.Y, np.tile(self._b0, (d.n, 1)))), 0.0)
         self._null, self._unpen_cache = {}, {}
+        self._subs = [None] * self.K  # ungrouped: class k's reusable model (_class_model)
+        self._ws_g = None
+        self._deta_hint = None  # (class, X dw) of the last ungrouped model step
+        self._cache = {}  # per-η quantities: key -> (η, value), valid while η is that array
         self.b = self._b0.copy()
         self.eta = np.tile(self.b, (d.n, 1))
         self._dev_prev, self._n_points = None, 0
@@ -141,6 +147,7 @@ class MultinomialProblem:
                      else w, dtype=self.dtype, order="C")
         self.b = self._b0.copy()
         self.eta = self._XW(w) + self.b
+        self._subs = [None] * self.K
         self._dev_prev, self._n_points = None, 0
         return w
 
@@ -156,8 +163,19 @@ class MultinomialProblem:
             return w, np.zeros(self.K)
         return w, self.b - self.b.mean()
 
+    def _cached(self, key, eta, fn):
+        """``fn(eta)``, computed once per η array (η is replaced, never modified in
+        place, so the array's identity keys its derived quantities)."""
+        c = self._cache.get(key)
+        if c is None or c[0] is not eta:
+            c = self._cache[key] = (eta, fn(eta))
+        return c[1]
+
     def _loss(self, eta):
-        return self._mean(Multinomial.loss(self.Y, eta))
+        return self._cached("loss", eta, lambda e: self._mean(Multinomial.loss(self.Y, e)))
+
+    def _proba(self, eta):
+        return self._cached("proba", eta, Multinomial.mean)
 
     def _objective(self, eta, w, penalty, alpha):
         return self._loss(eta) + penalty.value(w, alpha)
@@ -205,8 +223,18 @@ class MultinomialProblem:
                                 for k in range(M.shape[1])]) / self.N
 
     def cert_stats(self, w, penalty):
-        """:class:`CertStats` at the current state (float64, package scale)."""
-        P = Multinomial.mean(self.eta)
+        """:class:`CertStats` at the current state (float64, package scale); reused while
+        ``η`` and the unpenalised mask are unchanged."""
+        c = self._cache.get("cert")
+        if c is not None and c[0] is self.eta and c[1][0] is penalty.unpenalized:
+            return c[1][1]
+        stats = self._cert_stats(penalty)
+        self._cache["cert"] = (self.eta, (penalty.unpenalized, stats))
+        self._ws_g = stats.g  # the working sets' gradient until the next certificate
+        return stats
+
+    def _cert_stats(self, penalty):
+        P = self._proba(self.eta)
         R = self.Y - P
         Rp = self._dual_direction(R, P, penalty.unpenalized)
         G = self._grad(np.hstack([R, Rp]))
@@ -225,7 +253,7 @@ class MultinomialProblem:
         grouped, all classes at once; ungrouped, class ``k`` alone (the others fixed).
         Returns ``(W_new (p, K) float64, b_new (K,), epochs)``."""
         d = self.design
-        P = Multinomial.mean(self.eta)
+        P = self._proba(self.eta)
         V = np.maximum(P * (1 - P), CURVATURE_FLOOR)  # the Hessian's diagonal, floored
         ap = (lambda scale: None if alpha_prev is None else alpha_prev * scale)
         if self.grouped:
@@ -239,20 +267,76 @@ class MultinomialProblem:
                                 alpha_prev=ap(scale))
             return np.asarray(wq, np.float64), np.asarray(inner.to_original(wq)[1]), int(ep)
         # class k with the others fixed: its curvature p_ik(1 - p_ik) is exact (glmnet)
-        z = self.eta[:, k] + (self.Y[:, k] - P[:, k]) / V[:, k]
-        sv = (V[:, k] if d.sw64 is None else d.sw64 * V[:, k]).astype(self.dtype)
-        scale = self.N / float(np.sum(sv, dtype=np.float64))
-        inner = EnetProblem(Design(d.X, np.ascontiguousarray(z, dtype=self.dtype), sv,
-                                   self.fit_intercept), self.mode)
-        wk = inner.start(np.asarray(w)[:, k])
-        _, ep = inner.solve(wk, penalty.feature, alpha * scale, tol_model * scale / self.K,
+        r_v = (self.Y[:, k] - P[:, k]) / V[:, k]
+        sv = V[:, k] if d.sw64 is None else d.sw64 * V[:, k]
+        inner, wk, pen, cols = self._class_model(w, k, r_v, sv, penalty, alpha,
+                                                 alpha_prev)
+        scale = self.N / inner.N  # model objective · scale = inner package objective
+        w0 = np.array(wk, dtype=np.float64)
+        _, ep = inner.solve(wk, pen, alpha * scale, tol_model * scale / self.K,
                             max_iter, alpha_prev=ap(scale))
+        dw = np.asarray(wk, dtype=np.float64) - w0
+        if self.dtype == np.float64 and not d.sparse:
+            # the step's X dw from the working set's columns (no copy; _line_search)
+            nz = np.flatnonzero(dw)
+            Xc = self._subs[k].X
+            self._deta_hint = (k, Xc[:, nz] @ dw[nz] if 4 * nz.size < dw.size
+                               else Xc @ dw)
         Wn = np.array(w, dtype=np.float64)
-        Wn[:, k] = wk
+        if cols is None:
+            Wn[:, k] = wk
+        else:
+            Wn[:, k] = 0.0
+            Wn[cols, k] = wk
         bn = self.b.copy()
         if self.fit_intercept:
             bn[k] = float(inner.to_original(wk)[1])
-        return Wn, bn, int(ep)
+        # epochs over the working set, counted as a fraction of a full pass
+        frac = 1.0 if cols is None else cols.size / self.n_features
+        return Wn, bn, ep * frac
+
+    def _working_set(self, w, k, penalty, alpha, alpha_prev):
+        """Class ``k``'s columns (None: all), as :meth:`GLMProblem._working_set`: the
+        features non-zero in the class or ever in its set along this path, the unpenalised
+        ones, and those the gradient at the last certified state flags (the sequential
+        strong rule on a point's first step, the KKT violators afterwards). Only the
+        certificate, over every feature and class, accepts a point."""
+        f = penalty.feature
+        g = np.abs(self._ws_g[:, k])
+        a = alpha if alpha_prev is None else max(2 * alpha - alpha_prev, 0.0)
+        with np.errstate(invalid="ignore"):  # 0·inf (excluded, a = 0): never kept
+            thr = a * f._L1
+        keep = (g > thr) | (np.asarray(w)[:, k] != 0) | f.unpenalized
+        sub = self._subs[k]
+        if sub is not None and sub.penalty is f and sub.cols is not None:
+            keep[sub.cols] = True
+        cols = np.flatnonzero(keep)
+        return None if 2 * cols.size > self.n_features else cols
+
+    def _class_model(self, w, k, r_v, sv, penalty, alpha, alpha_prev):
+        """Class ``k``'s weighted least-squares model (working response ``z = η_k + r_v``,
+        weights ``sv``) on its working set: ``(problem, w[cols, k] as its state, penalty
+        on cols, cols)``. One :class:`~sklearn_normpen._design.ReweightedDesign` and one
+        :class:`EnetProblem` per class and working set, reweighted in place each step
+        (the residual read off ``η``, no pass over ``X``; as :meth:`GLMProblem._model`);
+        a fresh :class:`Design` when the one-pass moments are not trusted."""
+        d, f = self.design, penalty.feature
+        cols = self._working_set(w, k, penalty, alpha, alpha_prev)
+        sub = self._subs[k]
+        if sub is None or sub.penalty is not f or not _same(sub.cols, cols):
+            sub = self._subs[k] = _Submodel(d, cols, f, True)
+        wc = np.asarray(w)[:, k] if cols is None else np.asarray(w)[cols, k]
+        z = self.eta[:, k] + r_v
+        if sub.rw is not False and sub.rw.reweight(z, sv):
+            rw = sub.rw
+            if sub.problem is None:
+                sub.problem = EnetProblem(rw, self.mode)
+            # yc - Xc w = (z - ȳ) - (Xw - x̄·w), Xw = η_k - b_k (w_k is 0 off cols)
+            R = r_v + (self.b[k] - rw.y_mean + float(rw.x_mean @ np.asarray(wc, np.float64)))
+            return sub.problem, sub.problem.reweighted(wc, R), sub.pen, cols
+        inner = EnetProblem(Design(sub.X, z.astype(self.dtype), sv.astype(self.dtype),
+                                   self.fit_intercept), self.mode)
+        return inner, inner.start(wc), sub.pen, cols
 
     def _line_search(self, w, Wq, bq, penalty, alpha):
         """Armijo backtracking on the true objective along ``(Wq - w, bq - b)``; updates
@@ -265,10 +349,13 @@ class MultinomialProblem:
             return False, False, 0.0
         cols = np.flatnonzero(np.any(dW != 0, axis=0))  # ungrouped: one class
         deta = np.tile(db, (self.design.n, 1))
-        if cols.size:
+        hint, self._deta_hint = self._deta_hint, None
+        if cols.size == 1 and hint is not None and hint[0] == cols[0]:
+            deta[:, cols[0]] += hint[1]  # X dw of the model step (float64 data)
+        elif cols.size:
             deta[:, cols] += self._XW(dW[:, cols])
         p0 = self._objective(self.eta, w64, penalty, alpha)
-        P = Multinomial.mean(self.eta)
+        P = self._proba(self.eta)
         slope = self._mean(np.sum((P - self.Y) * deta, axis=1))
         delta = slope + penalty.value(Wq, alpha) - penalty.value(w64, alpha)
         rounding = 8 * np.finfo(np.float64).eps * abs(p0)
@@ -276,12 +363,13 @@ class MultinomialProblem:
         if not delta < -rounding:
             # a decrease at rounding level, yet the gap is not: take the full step unless
             # it visibly increases the objective
-            pt = self._objective(self.eta + deta, Wq, penalty, alpha)
+            eta_t = self.eta + deta
+            pt = self._objective(eta_t, Wq, penalty, alpha)
             accepted = pt <= p0 + rounding
         else:
             for _ in range(40):
-                pt = self._objective(self.eta + step * deta, w64 + step * dW, penalty,
-                                     alpha)
+                eta_t = self.eta + step * deta
+                pt = self._objective(eta_t, w64 + step * dW, penalty, alpha)
                 if pt <= p0 + 1e-4 * step * delta:
                     accepted = True
                     break
@@ -291,7 +379,7 @@ class MultinomialProblem:
         w[:] = w64 + step * dW
         self.b = self.b + step * db
         # updated, not recomputed: solve() recomputes η from the (cast) w after each sweep
-        self.eta = self.eta + step * deta
+        self.eta = eta_t  # (its loss is cached)
         return True, True, max(p0 - pt, rounding)
 
     def _best_shift(self, W, penalty, alpha):
