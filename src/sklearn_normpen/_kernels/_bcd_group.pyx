@@ -29,7 +29,7 @@ from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col, _col_dot, _col_axpy, _sum_sr, _ptr, _csc)
 from sklearn_normpen._kernels._helpers cimport (
-    _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _fmax, _fmin)
+    _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _fmax, _fmin, _fista_next)
 
 
 cdef inline floating _sgl_dual_scale(const floating* z, int k, floating l1, floating l2,
@@ -346,26 +346,9 @@ cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
             u[a] = v[a] - grad[a] / Lg
         if c > 0 or lo != NULL:
             _prox_step(u, k, c, Lg, alpha, rho, lo, up)
-        dmax = 0
-        tot = 0
-        restart = 0
-        for a in range(k):
-            dmax = _fmax(dmax, fabs(u[a] - uold[a]))
-            tot = _fmax(tot, fabs(u[a] - w0[a]))
-            restart += (v[a] - u[a]) * (u[a] - uold[a])
-        if dmax <= eps * tot:
+        if _fista_next(k, u, uold, v, w0, eps, &tk):
             n_it = it + 1
             break
-        if restart > 0:  # momentum points uphill: restart from u
-            tk = 1
-            for a in range(k):
-                v[a] = u[a]
-        else:
-            tnext = 0.5 * (1 + sqrt(1 + 4 * tk * tk))
-            beta = (tk - 1) / tnext
-            tk = tnext
-            for a in range(k):
-                v[a] = u[a] + beta * (u[a] - uold[a])
     if n_it > 1 and (_model_value(Q, k, w0, z, u, dv, c, alpha, rho)
                      > _model_value(Q, k, w0, z, u1, dv, c, alpha, rho)):
         for a in range(k):

@@ -28,6 +28,7 @@
 from cython cimport floating
 from libc.math cimport fabs, sqrt
 
+from sklearn_normpen._kernels._helpers cimport _fista_next
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col_dot, _col_axpy, _sum_sr, _ptr, _csc)
 
@@ -141,26 +142,9 @@ cdef int _block_solve(const double* Q, int m, int K, double L, const double* W0,
             Uold[b] = U[b]
             U[b] = V[b] - G[b] / L
         _nested_prox(U, m, K, l1 / L, l2 / L)
-        dmax = 0
-        tot = 0
-        restart = 0
-        for b in range(mk):
-            dmax = max(dmax, fabs(U[b] - Uold[b]))
-            tot = max(tot, fabs(U[b] - W0[b]))
-            restart += (V[b] - U[b]) * (U[b] - Uold[b])
-        if dmax <= eps * tot:
+        if _fista_next(mk, U, Uold, V, W0, eps, &tk):
             n_it = it + 1
             break
-        if restart > 0:  # momentum points uphill: restart from U
-            tk = 1
-            for b in range(mk):
-                V[b] = U[b]
-        else:
-            tnext = 0.5 * (1 + sqrt(1 + 4 * tk * tk))
-            beta = (tk - 1) / tnext
-            tk = tnext
-            for b in range(mk):
-                V[b] = U[b] + beta * (U[b] - Uold[b])
     if _model(Q, m, K, W0, Z, U, l1, l2) > _model(Q, m, K, W0, Z, U1, l1, l2):
         for b in range(mk):
             U[b] = U1[b]

@@ -59,3 +59,31 @@ cdef inline floating _soft_threshold_norm(const floating* v, int n, floating t) 
         if a > 0:
             acc += a * a
     return sqrt(acc)
+
+
+cdef inline bint _fista_next(int m, const floating* u, const floating* uold, floating* v,
+                             const floating* w0, floating eps, floating* tk) noexcept nogil:
+    """One accelerated proximal-gradient step's bookkeeping, after the prox step took ``v``
+    to ``u`` (``uold`` the previous ``u``, ``w0`` the block's value on entry): True when the
+    step moved no coordinate by more than ``eps·max|u - w0|`` (converged); otherwise ``v``
+    becomes the next extrapolation point, FISTA's momentum ``tk`` restarted when it points
+    uphill ((v - u)·(u - uold) > 0, O'Donoghue & Candès)."""
+    cdef floating dmax = 0, tot = 0, restart = 0, tnext, beta
+    cdef int a
+    for a in range(m):
+        dmax = _fmax(dmax, <floating>fabs(u[a] - uold[a]))
+        tot = _fmax(tot, <floating>fabs(u[a] - w0[a]))
+        restart += (v[a] - u[a]) * (u[a] - uold[a])
+    if dmax <= eps * tot:
+        return True
+    if restart > 0:
+        tk[0] = 1
+        for a in range(m):
+            v[a] = u[a]
+    else:
+        tnext = 0.5 * (1 + sqrt(1 + 4 * tk[0] * tk[0]))
+        beta = (tk[0] - 1) / tnext
+        tk[0] = tnext
+        for a in range(m):
+            v[a] = u[a] + beta * (u[a] - uold[a])
+    return False
