@@ -99,6 +99,11 @@ cdef inline double _enet_pen(double wj, double l1, double l2) noexcept nogil:
     return l1 * fabs(wj) + 0.5 * l2 * wj * wj
 
 
+cdef inline double _interior_viol(double wj, double gj, double l1, double l2) noexcept nogil:
+    """KKT violation of a non-zero coefficient off its limits: |g_j - l1 sign(w_j) - l2 w_j|."""
+    return fabs(gj - (l1 if wj > 0 else -l1) - l2 * wj)
+
+
 cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const floating* g,
                                 const floating* L1, const floating* L2, const floating* norm2,
                                 const floating* lo, const floating* up, bint boxed,
@@ -116,7 +121,7 @@ cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const 
         gj = g[j]
         if wj != 0:
             pen += _enet_pen(wj, L1[j], L2[j])
-            v = fabs(gj - (L1[j] if wj > 0 else -L1[j]) - L2[j] * wj)
+            v = _interior_viol(wj, gj, L1[j], L2[j])
         else:
             v = _pos(fabs(gj) - L1[j])
         if v > viol:
@@ -168,7 +173,7 @@ cdef inline double _gap_and_kkt_box(int m, const int* idx, const floating* w,
             elif wj <= lo[j]:
                 v = _pos(gj + L1[j] - L2[j] * wj)
             else:
-                v = fabs(gj - (L1[j] if wj > 0 else -L1[j]) - L2[j] * wj)
+                v = _interior_viol(wj, gj, L1[j], L2[j])
         else:  # a side closed by a 0 limit cannot be violated
             v = _pos(gj - L1[j]) if up[j] > 0 else 0
             if lo[j] < 0 and _pos(-gj - L1[j]) > v:
