@@ -99,64 +99,51 @@ cdef inline double _enet_pen(double wj, double l1, double l2) noexcept nogil:
     return l1 * fabs(wj) + 0.5 * l2 * wj * wj
 
 
-cdef inline double _interior_viol(double wj, double gj, double l1, double l2) noexcept nogil:
-    """KKT violation of a non-zero coefficient off its limits: |g_j - l1 sign(w_j) - l2 w_j|."""
-    return fabs(gj - (l1 if wj > 0 else -l1) - l2 * wj)
+# The gap loop runs over every feature at every outer round; with limits it reads two more
+# arrays and keeps a second dual candidate, which doubled its cost. Written once, it is
+# specialised at compile time for problems without limits (Free) and with them (Boxed).
+cdef struct Free:
+    char unused
+
+
+cdef struct Boxed:
+    char unused
+
+
+ctypedef fused limits:
+    Free
+    Boxed
 
 
 cdef inline double _gap_and_kkt(int m, const int* idx, const floating* w, const floating* g,
                                 const floating* L1, const floating* L2, const floating* norm2,
                                 const floating* lo, const floating* up, bint boxed,
                                 double r_norm2, double r_y, double* kkt) noexcept nogil:
-    """:func:`_gap_and_kkt_box`; without limits (``boxed`` false, the usual case) the same
-    numbers from a loop that reads no limit: this runs over every feature at every outer
-    round, and the limit branches doubled its cost."""
-    cdef double pen = 0, conj = 0, t = 1, a, wj, gj, v, viol = 0
-    cdef int j, k
+    """:func:`_gap_and_kkt_of` for the problem's limits (``boxed``: any finite limit)."""
+    cdef Free free
+    cdef Boxed box
     if boxed:
-        return _gap_and_kkt_box(m, idx, w, g, L1, L2, norm2, lo, up, r_norm2, r_y, kkt)
-    for k in range(m):
-        j = idx[k]
-        wj = w[j]
-        gj = g[j]
-        if wj != 0:
-            pen += _enet_pen(wj, L1[j], L2[j])
-            v = _interior_viol(wj, gj, L1[j], L2[j])
-        else:
-            v = _pos(fabs(gj) - L1[j])
-        if v > viol:
-            viol = v
-        if L2[j] == 0 and L1[j] > 0:
-            if fabs(gj) > t * L1[j]:
-                t = fabs(gj) / L1[j]
-        elif L2[j] == 0 and L1[j] == 0 and norm2[j] > 0:
-            pen += gj * gj / (2 * norm2[j])
-    for k in range(m):
-        j = idx[k]
-        if L2[j] > 0 and L1[j] < INFINITY:
-            a = fabs(<double>g[j]) / t - L1[j]
-            if a > 0:
-                conj += a * a / (2 * L2[j])
-    kkt[0] = viol
-    return (0.5 * r_norm2 + pen) - (r_y / t - 0.5 * r_norm2 / (t * t) - conj)
+        return _gap_and_kkt_of(box, m, idx, w, g, L1, L2, norm2, lo, up, r_norm2, r_y, kkt)
+    return _gap_and_kkt_of(free, m, idx, w, g, L1, L2, norm2, lo, up, r_norm2, r_y, kkt)
 
 
-cdef inline double _gap_and_kkt_box(int m, const int* idx, const floating* w,
-                                    const floating* g, const floating* L1,
-                                    const floating* L2, const floating* norm2,
-                                    const floating* lo, const floating* up,
-                                    double r_norm2, double r_y, double* kkt) noexcept nogil:
+cdef inline double _gap_and_kkt_of(limits mode, int m, const int* idx, const floating* w,
+                                   const floating* g, const floating* L1,
+                                   const floating* L2, const floating* norm2,
+                                   const floating* lo, const floating* up,
+                                   double r_norm2, double r_y, double* kkt) noexcept nogil:
     """Duality gap (n-scale) at w with residual r: r_norm2 = ||r||_S^2, r_y = yc' S r,
     g = Xc' S r, over the features idx[0..m) (all of them for the certificate; the
     working set for the restricted problem, w being 0 elsewhere). Also writes the largest
-    KKT violation to kkt[0].
+    KKT violation to kkt[0]. ``lo``/``up`` are read only when ``mode`` is ``Boxed``.
 
     Dual point theta = r / t, t >= 1 the smallest scaling making x_j' theta <= L1_j for the
-    features without ridge part (L2_j = 0); for the others the conjugate of the elastic-net
-    penalty, (|x_j' theta| - L1_j)_+^2 / (2 L2_j), enters the dual. Unpenalised features
-    (L1_j = L2_j = 0) would need x_j' theta = 0 exactly; instead their one-coordinate
-    improvement g_j^2 / (2 ||x_j||^2) is added, so the gap cannot vanish before they are
-    optimal (their KKT value is reported too).
+    features without ridge part (L2_j = 0) on their sides without a limit; for the others
+    the conjugate of the elastic-net penalty + box enters the dual (a limited side costs
+    limit x excess instead of a constraint). Unpenalised features (L1_j = L2_j = 0) would
+    need x_j' theta = 0 exactly; instead their one-coordinate improvement
+    g_j^2 / (2 ||x_j||^2) is added, so the gap cannot vanish before they are optimal (their
+    KKT value is reported too).
     """
     # accumulated in double: float32 data still get a float64-accurate certificate
     cdef double pen = 0, conj = 0, conj2 = 0, t = 1, t2 = 1, a, wj, gj, gt, v, viol = 0
@@ -168,41 +155,52 @@ cdef inline double _gap_and_kkt_box(int m, const int* idx, const floating* w,
         gj = g[j]
         if wj != 0:
             pen += _enet_pen(wj, L1[j], L2[j])
-            if wj >= up[j]:  # on the upper limit: the normal cone allows g above
+            if limits is Boxed and wj >= up[j]:  # the normal cone allows g above
                 v = _pos(L1[j] + L2[j] * wj - gj)
-            elif wj <= lo[j]:
+            elif limits is Boxed and wj <= lo[j]:
                 v = _pos(gj + L1[j] - L2[j] * wj)
-            else:
-                v = _interior_viol(wj, gj, L1[j], L2[j])
-        else:  # a side closed by a 0 limit cannot be violated
+            else:  # |g_j - L1_j sign(w_j) - L2_j w_j|
+                v = fabs(gj - (L1[j] if wj > 0 else -L1[j]) - L2[j] * wj)
+        elif limits is Boxed:  # a side closed by a 0 limit cannot be violated
             v = _pos(gj - L1[j]) if up[j] > 0 else 0
             if lo[j] < 0 and _pos(-gj - L1[j]) > v:
                 v = _pos(-gj - L1[j])
+        else:
+            v = _pos(fabs(gj) - L1[j])
         if v > viol:
             viol = v
         if L2[j] == 0 and L1[j] > 0:
-            # only the sides without a limit constrain the dual point (t); a second
-            # candidate t2 also scales the limited open sides back to conj = 0, which is
-            # the better dual when a limit is far away (its side costs limit * excess)
-            a = 0
-            if up[j] == INFINITY and gj > a:
-                a = gj
-            if lo[j] == -INFINITY and -gj > a:
-                a = -gj
-            if a > t * L1[j]:
-                t = a / L1[j]
-            a = 0
-            if up[j] > 0 and gj > a:
-                a = gj
-            if lo[j] < 0 and -gj > a:
-                a = -gj
-            if a > t2 * L1[j]:
-                t2 = a / L1[j]
+            if limits is Free:
+                if fabs(gj) > t * L1[j]:
+                    t = fabs(gj) / L1[j]
+            else:
+                # only the sides without a limit constrain t; a second candidate t2 also
+                # scales the limited open sides back to conj = 0, the better dual when a
+                # limit is far away
+                a = 0
+                if up[j] == INFINITY and gj > a:
+                    a = gj
+                if lo[j] == -INFINITY and -gj > a:
+                    a = -gj
+                if a > t * L1[j]:
+                    t = a / L1[j]
+                a = 0
+                if up[j] > 0 and gj > a:
+                    a = gj
+                if lo[j] < 0 and -gj > a:
+                    a = -gj
+                if a > t2 * L1[j]:
+                    t2 = a / L1[j]
         elif L2[j] == 0 and L1[j] == 0 and norm2[j] > 0:
             pen += gj * gj / (2 * norm2[j])
     for k in range(m):
         j = idx[k]
-        if L1[j] < INFINITY:
+        if limits is Free:
+            if L2[j] > 0 and L1[j] < INFINITY:
+                a = fabs(<double>g[j]) / t - L1[j]
+                if a > 0:
+                    conj += a * a / (2 * L2[j])
+        elif L1[j] < INFINITY:
             gt = <double>g[j] / t
             conj += _side_conj(gt - L1[j], L2[j], up[j]) + _side_conj(-gt - L1[j], L2[j],
                                                                       -lo[j])
@@ -212,7 +210,7 @@ cdef inline double _gap_and_kkt_box(int m, const int* idx, const floating* w,
                     -gt - L1[j], L2[j], -lo[j])
     kkt[0] = viol
     d1 = r_y / t - 0.5 * r_norm2 / (t * t) - conj
-    if t2 != t:  # both are valid dual points: keep the better bound
+    if limits is Boxed and t2 != t:  # both are valid dual points: keep the better bound
         d2 = r_y / t2 - 0.5 * r_norm2 / (t2 * t2) - conj2
         if d2 > d1:
             d1 = d2
