@@ -334,22 +334,22 @@ def test_kernel_signature_violations_are_named(kernel_calls):
     broken("enet_cd_gram", 6, lambda a: a.astype(np.float32), "argument L1 has dtype "
            "float32, but the other floating arguments are float64")
     broken("enet_cd_gram", 4, readonly, "argument H is written by the kernel but is read-only")
-    broken("enet_cd_sparse", 2, lambda a: a.astype(np.int64), "argument X_indices has dtype "
+    broken("enet_cd_residual", 2, lambda a: a.astype(np.int64), "argument X_indices has dtype "
            "int64, expected int32")
-    broken("enet_cd_sparse", 4, lambda n: n + 1, "argument y has shape")
-    broken("enet_cd_sparse", 3, lambda a: np.r_[a[:-1], a[-1] + 1].astype(np.intc),
+    broken("enet_cd_residual", 4, lambda n: n + 1, "argument y has shape")
+    broken("enet_cd_residual", 3, lambda a: np.r_[a[:-1], a[-1] + 1].astype(np.intc),
            "argument X_indptr must run from 0")
-    broken("bcd_dense", 6, lambda a: np.r_[a[:-1], 99].astype(np.intc),
+    broken("bcd", 9, lambda a: np.r_[a[:-1], 99].astype(np.intc),
            r"argument gidx has a feature index outside \[0, 5\)")
-    broken("bcd_dense", 14, lambda a: np.r_[a, 50].astype(np.intc),
+    broken("bcd", 17, lambda a: np.r_[a, 50].astype(np.intc),
            "argument ws has a group index outside")
-    broken("bcd_dense", 5, lambda a: a.astype(np.int64), "argument gptr has dtype int64")
-    broken("bcd_dense", 5, lambda a: a[::-1].copy(), "argument gptr is not a partition")
-    broken("bcd_dense", 22, lambda a: a[:1].copy(), "scratch arguments buf/wold are too short")
+    broken("bcd", 8, lambda a: a.astype(np.int64), "argument gptr has dtype int64")
+    broken("bcd", 8, lambda a: a[::-1].copy(), "argument gptr is not a partition")
+    broken("bcd", 25, lambda a: a[:1].copy(), "scratch arguments buf/wold are too short")
     broken("group_grams_dense", 4, lambda a: np.zeros(a.shape[0] + 1), "argument out has "
            "length")
     broken("enet_cd_gram", 8, lambda a: a[:-1].copy(), r"argument lower has shape")
-    broken("enet_cd_sparse", 14, lambda a: a.astype(np.float32), "argument upper has dtype")
+    broken("enet_cd_residual", 14, lambda a: a.astype(np.float32), "argument upper has dtype")
     with pytest.raises(ValueError, match="expected 10 arguments, got 3"):
         check_kernel_call("enet_cd_gram", kernel_calls["enet_cd_gram"][:3])
 
@@ -381,9 +381,50 @@ def test_kernel_checks_stop_an_oversized_warm_start_below_the_public_api(kernel_
     X, y = np.asfortranarray(rng.standard_normal((20, 5))), rng.standard_normal(20)
     pb = EnetProblem(Design(X, y, None, False), "dense")
     pen = ElasticNetPenalty(0.5, np.ones(5), np.ones(5))
-    with pytest.raises(ValueError, match=r"enet_cd_dense: argument X has shape \(20, 5\): "
-                                         r"axis 1 should be 50 \(p, as set by argument w\)"):
+    with pytest.raises(ValueError, match=r"enet_cd_residual: argument X_mean has shape \(5,\): "
+                                         r"axis 0 should be 50 \(p, as set by argument w\)"):
         compute_path(pb, pen, [0.1], coef_init=np.zeros(50))
+
+
+def test_residual_kernels_check_the_dense_layout():
+    # one residual kernel per solver takes CSC X or, with empty index arrays, the dense X
+    # flattened in Fortran order: a flattened X of the wrong length, or index arrays left
+    # with a dense X, are named before the kernel reads past an array
+    from sklearn_normpen._kernels import _bcd_group, _cd_enet
+    from sklearn_normpen._validation import call_kernel, check_kernel_call
+
+    rng = np.random.default_rng(0)
+    n, p = 6, 4
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    y = rng.standard_normal(n)
+    none, z = np.zeros(0, dtype=np.intc), np.zeros(p)
+
+    def enet_args(data, indices=none):
+        return [np.zeros(p), data, indices, none, n, y, np.zeros(0), z, np.ones(p),
+                y.copy(), np.zeros(p), np.ones(p), np.zeros(p), np.full(p, -np.inf),
+                np.full(p, np.inf), float(n), 1e-8, 1.0, 100]
+
+    with pytest.raises(ValueError, match=r"enet_cd_residual: dense argument X_data has 23 "
+                                         r"values, expected n \* p = 6 \* 4"):
+        check_kernel_call("enet_cd_residual", enet_args(X.ravel(order="F")[:-1]))
+    with pytest.raises(ValueError, match="X_indices empty"):
+        check_kernel_call("enet_cd_residual", enet_args(X.ravel(order="F"),
+                                                        np.zeros(n * p, dtype=np.intc)))
+    # the kernel itself refuses a short dense X too (it is not only the Python check)
+    with pytest.raises(ValueError, match="dense X_data has 23 values"):
+        _cd_enet.enet_cd_residual(*enet_args(X.ravel(order="F")[:-1]))
+    # and a well-formed dense call solves: the residual matches y - X w
+    args = enet_args(X.ravel(order="F"))
+    call_kernel(_cd_enet.enet_cd_residual, *args)
+    np.testing.assert_allclose(args[9], y - X @ args[0], atol=1e-12)
+    with pytest.raises(ValueError, match="dense data has 23 values"):
+        _bcd_group.bcd(X.ravel(order="F")[:-1], none, none, np.zeros(0), z, y, np.zeros(p),
+                       y.copy(), np.array([0, p], dtype=np.intc),
+                       np.arange(p, dtype=np.intc), np.ones(1), np.ones(1), np.eye(p).ravel(),
+                       np.zeros(1, dtype=np.intp), np.zeros(1), np.zeros(1), 0,
+                       np.zeros(1, dtype=np.intc), 0.1, 0.5, 10, 1e-8, 1, 10, 1e-6,
+                       np.zeros(9 * p), np.zeros(p), 0, np.zeros(1), np.zeros(1),
+                       np.zeros(1, dtype=np.intc))
 
 
 def test_call_kernel_rechecks_every_changed_argument():
@@ -481,9 +522,9 @@ def test_call_kernel_light_path_rechecks_a_group_working_set(kernel_calls):
     X = np.asfortranarray(rng.standard_normal((30, 6)))
     y = X @ np.arange(6.0)
     group_lasso_path(X, y, groups=[[0, 1, 2], [3, 4], [5]], n_alphas=3)
-    real = _bcd_group.bcd_dense.__kwdefaults__["_fn"]  # the fixture wraps the kernel
-    args = list(kernel_calls["bcd_dense"])
-    i = [e.split(":")[0] for e in KERNEL_SIGNATURES["bcd_dense"]].index("ws")
+    real = _bcd_group.bcd.__kwdefaults__["_fn"]  # the fixture wraps the kernel
+    args = list(kernel_calls["bcd"])
+    i = [e.split(":")[0] for e in KERNEL_SIGNATURES["bcd"]].index("ws")
     args[i] = np.array([0, 1, 2], dtype=np.intc)
     call_kernel(real, *args)  # checked in full, remembered
     args[i] = np.array([2], dtype=np.intc)  # another size: accepted on the light path

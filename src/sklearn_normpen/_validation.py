@@ -500,18 +500,18 @@ KERNEL_SIGNATURES = {
                    "inv_box:p:f64", "ridge:r:int", "alpha:-", "positive:-", "inside:-"],
     "enet_cd_gram": ["w:p:out", "Q:p,p:F", "q:p", "norm2:p", "H:p:out", "g:p:out"]
     + _ENET_TAIL,
-    "enet_cd_dense": ["w:p:out", "X:n,p:F", "y:n", "sw:n:opt", "X_mean:p", "norm2:p",
-                      "R:n:out", "g:p:out"] + _ENET_TAIL,
-    "enet_cd_sparse": ["w:p:out", "X_data:nnz", "X_indices:nnz:int", "X_indptr:p+1:int",
-                       "n_samples:=n", "y:n", "sw:n:opt", "X_mean:p", "norm2:p", "R:n:out",
-                       "g:p:out"] + _ENET_TAIL,
+    # X CSC, or dense with X_indices/X_indptr empty and X_data = X.ravel(order="F")
+    "enet_cd_residual": ["w:p:out", "X_data:nnz", "X_indices:nnz:int,opt",
+                         "X_indptr:p+1:int,opt", "n_samples:=n", "y:n", "sw:n:opt",
+                         "X_mean:p", "norm2:p", "R:n:out", "g:p:out"] + _ENET_TAIL,
     "group_grams_dense": ["X:n,p:F", "xmean:p", "gptr:G+1:int", "gidx:m:int", "out:q:out"],
     "group_grams_sparse": _CSC + ["n:=n", "sw:n", "xmean:p", "gptr:G+1:int", "gidx:m:int",
                                   "out:q:out"],
     "sgl_box_conj": ["z:p:f64", "gptr:G+1:int", "gidx:m:int", "l2:G:f64", "lower:p:f64",
                      "upper:p:f64", "t:-", "l1:-", "buf:k:f64,out"],
-    "bcd_dense": ["X:n,p:F", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
-    "bcd_sparse": _CSC + ["sw:n", "xmean:p", "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
+    # X CSC with weights, or dense (unit weights): indices/indptr/sw empty, data = X.ravel("F")
+    "bcd": ["data:nnz", "indices:nnz:int,opt", "indptr:p+1:int,opt", "sw:n:opt", "xmean:p",
+            "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
     "bcd_mt_dense": ["X:n,p:F", "sw:n:opt", "xmean:p"] + _BCD_MT,
     "bcd_mt_sparse": _CSC + ["n_samples:=n", "sw:n:opt", "xmean:p"] + _BCD_MT,
     "bcd_mtg_dense": ["X:n,p:F", "sw:n:opt", "xmean:p:f64"] + _BCD_MTG,
@@ -645,11 +645,17 @@ def check_kernel_call(kernel, args, _state=None):
             continue
         fdtype = _check_arg(kernel, entry, arr, dims, source, fdtype)
     for csc in (("data", "indices", "indptr"), ("X_data", "X_indices", "X_indptr")):
-        if csc[2] in arrays:
-            ptr = arrays[csc[2]]
-            if ptr[0] != 0 or ptr[-1] != arrays[csc[0]].shape[0]:
-                raise ValueError(f"{kernel}: argument {csc[2]} must run from 0 to the "
-                                 f"number of stored entries ({arrays[csc[0]].shape[0]}).")
+        if csc[2] not in arrays:
+            continue
+        ptr, nvals = arrays[csc[2]], arrays[csc[0]].shape[0]
+        if ptr.shape[0] == 0:  # a dense X, flattened in Fortran order (see the signature)
+            n, p = dims.get("n"), dims.get("p")
+            if arrays[csc[1]].shape[0] or (n is not None and p is not None and nvals != n * p):
+                raise ValueError(f"{kernel}: dense argument {csc[0]} has {nvals} values, "
+                                 f"expected n * p = {n} * {p} (and {csc[1]} empty).")
+        elif ptr[0] != 0 or ptr[-1] != nvals:
+            raise ValueError(f"{kernel}: argument {csc[2]} must run from 0 to the "
+                             f"number of stored entries ({nvals}).")
     if "gptr" in arrays:
         _group_sizes(kernel, dims, arrays)
     if _state is not None:

@@ -29,7 +29,8 @@ from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col, _col_dot, _col_axpy, _sum_sr, _ptr, _csc)
 from sklearn_normpen._kernels._helpers cimport (
-    _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _fmax, _fmin, _fista_next)
+    _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _fmax, _fmin,
+    _fista_grad_step, _fista_next, _fista_start)
 
 
 cdef inline floating _sgl_dual_scale(const floating* z, int k, floating l1, floating l2,
@@ -333,17 +334,13 @@ cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
         u[a] = w0[a] + z[a] / Lg  # first step from v = w0: gradient is -z
     if c > 0 or lo != NULL:
         _prox_step(u, k, c, Lg, alpha, rho, lo, up)
-    for a in range(k):
-        v[a] = u[a]
-        u1[a] = u[a]
+    _fista_start(k, u, v, u1)
     for it in range(1, max_inner):
         for a in range(k):
             dv[a] = v[a] - w0[a]
         for a in range(k):
             grad[a] = _dot(k, &Q[a * k], 1, dv, 1) - z[a]
-        for a in range(k):
-            uold[a] = u[a]
-            u[a] = v[a] - grad[a] / Lg
+        _fista_grad_step(k, u, uold, v, grad, 1 / Lg)
         if c > 0 or lo != NULL:
             _prox_step(u, k, c, Lg, alpha, rho, lo, up)
         if _fista_next(k, u, uold, v, w0, eps, &tk):
@@ -437,7 +434,7 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                  floating[::1] buf, floating[::1] wold, int has_lim,
                  const floating[::1] lower, const floating[::1] upper,
                  const int[::1] glim):
-    """The block CD behind :func:`bcd_dense` (unit weights) and :func:`bcd_sparse`."""
+    """The block CD behind :func:`bcd`, for one layout."""
     cdef int n_ws = ws.shape[0]
     cdef int epoch = 0, i, g, a, k, start, j, m, npass
     cdef floating Lg, d, dmax, wmax, gap = 1e300, srsum
@@ -612,21 +609,25 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
     return <floating>(conj if conj < gap1 else gap1)
 
 
-def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
-              const floating[::1] y, floating[::1] w, floating[::1] r,
-              const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
-              const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
-              const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
-              floating alpha, floating rho,
-              int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
-              floating[::1] buf, floating[::1] wold, int has_lim, const floating[::1] lower,
-              const floating[::1] upper, const int[::1] glim):
+def bcd(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
+        const floating[::1] sw, const floating[::1] xmean,
+        const floating[::1] y, floating[::1] w, floating[::1] r,
+        const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
+        const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
+        const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
+        floating alpha, floating rho,
+        int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
+        floating[::1] buf, floating[::1] wold, int has_lim, const floating[::1] lower,
+        const floating[::1] upper, const int[::1] glim):
     """Block CD over the groups listed in ``ws`` (every group with w_g != 0 must be there).
 
-    Unit sample weights (weighted problems arrive sqrt(s)-scaled and centred, with
-    ``xmean = 0``). Centring is implicit as in :func:`bcd_sparse`: ``r = y - X w`` with
-    ``X`` uncentred, ``y`` centred. ``r`` is kept up to date. Stops when the duality gap of
-    the problem restricted to ``ws`` is <= ``tol`` (absolute, 1/(2n) scaling).
+    ``X`` is CSC (``data``, int32 ``indices``, ``indptr``) with sample weights ``sw`` (sum
+    n), or, with ``indices``, ``indptr`` and ``sw`` empty, dense with unit weights (weighted
+    problems arrive sqrt(s)-scaled and centred, with ``xmean = 0``): ``data`` is then the
+    Fortran-ordered X flattened (``X.ravel(order="F")``, a view), ``n * p`` values.
+    Centring is implicit: ``r = y - X w`` with ``X`` uncentred, ``y`` (weighted-)centred.
+    ``r`` is kept up to date. Stops when the duality gap of the problem restricted to
+    ``ws`` is <= ``tol`` (absolute, 1/(2n) scaling).
     ``Q``: the concatenated row-major group Grams (:func:`group_grams_dense`), group ``g``'s
     block starting at ``qoff[g]``; each block visit solves the block model with at most
     ``max_inner`` FISTA iterations (relative change ``inner_eps``, see ``_block_solve``).
@@ -640,27 +641,21 @@ def bcd_dense(const floating[::1, :] X, const floating[::1] xmean,
     Returns ``(n_epochs, gap)``.
     """
     cdef Dense D
-    D.n = <int>X.shape[0]
-    return _bcd(D, &X[0, 0], D.n, <const floating*>NULL, False, xmean, y, w, r, gptr, gidx,
-                c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol, gap_freq,
+    cdef int n = <int>y.shape[0]
+    if indptr.shape[0] == 0:
+        if data.shape[0] != <Py_ssize_t>n * xmean.shape[0] or sw.shape[0] != 0:
+            raise ValueError(f"bcd: dense data has {data.shape[0]} values (expected n * p = "
+                             f"{n} * {xmean.shape[0]}) and no sample weights.")
+        D.n = n
+        return _bcd(D, _ptr(data), n, <const floating*>NULL, False, xmean, y, w, r, gptr,
+                    gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol,
+                    gap_freq, max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim)
+    if sw.shape[0] != n:
+        raise ValueError(f"bcd: CSC X needs the sample weights (n = {n}); got "
+                         f"{sw.shape[0]}.")
+    return _bcd(_csc(indices, indptr), _ptr(data), n, &sw[0], True, xmean, y, w, r, gptr,
+                gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol, gap_freq,
                 max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim)
-
-
-def bcd_sparse(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
-               const floating[::1] sw, const floating[::1] xmean,
-               const floating[::1] y, floating[::1] w, floating[::1] r,
-               const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
-               const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
-               const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
-               floating alpha, floating rho,
-               int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
-               floating[::1] buf, floating[::1] wold, int has_lim, const floating[::1] lower,
-               const floating[::1] upper, const int[::1] glim):
-    """CSC version of :func:`bcd_dense`; ``r`` is ``y - X w`` with X *uncentred* (the
-    centring is implicit), ``sw`` the sample weights (sum n), ``y`` weighted-centred."""
-    return _bcd(_csc(indices, indptr), _ptr(data), <int>y.shape[0], &sw[0], True, xmean, y,
-                w, r, gptr, gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol,
-                gap_freq, max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim)
 
 
 cdef void _gradient(design X, const floating* vals, int n, int p, const floating* sw,

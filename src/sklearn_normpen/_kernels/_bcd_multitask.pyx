@@ -19,7 +19,7 @@ from libc.math cimport sqrt
 
 from sklearn_normpen._kernels._blas cimport _dot
 from sklearn_normpen._kernels._design cimport (
-    Dense, Csc, design, _col_dot, _col_axpy, _sum_sr, _ptr, _csc)
+    Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc)
 
 
 cdef floating _bcd_mt(design X, const floating* vals, int n, const floating* sw,
@@ -32,14 +32,9 @@ cdef floating _bcd_mt(design X, const floating* vals, int n, const floating* sw,
     cdef int nws = ws.shape[0]
     cdef floating* z = &buf[0]
     cdef floating* srsum = &buf[K]
-    cdef int epoch, jj, j, k
-    cdef floating nz, scale, d, change, delta, denom, m
-    cdef double acc
-    for k in range(K):
-        _sum_sr(n, &R[0, k], sw, weighted, &acc)
-        srsum[k] = <floating>acc
-    delta = 0
-    epoch = 0
+    cdef int epoch = 0, jj, j, k
+    cdef floating nz, scale, d, change, delta = 0, denom, m
+    _response_sums(n, K, &R[0, 0], sw, weighted, srsum)
     while epoch < max_epochs:
         epoch += 1
         delta = 0

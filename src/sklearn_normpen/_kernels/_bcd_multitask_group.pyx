@@ -28,9 +28,9 @@
 from cython cimport floating
 from libc.math cimport fabs, sqrt
 
-from sklearn_normpen._kernels._helpers cimport _fista_next
+from sklearn_normpen._kernels._helpers cimport _fista_grad_step, _fista_next, _fista_start
 from sklearn_normpen._kernels._design cimport (
-    Dense, Csc, design, _col_dot, _col_axpy, _sum_sr, _ptr, _csc)
+    Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc)
 
 # scratch slots of |g| x K values per group visit (see _bcd_mtg)
 cdef enum:
@@ -124,9 +124,7 @@ cdef int _block_solve(const double* Q, int m, int K, double L, const double* W0,
     _nested_prox(U, m, K, l1 / L, l2 / L)
     if max_inner <= 1:
         return 1
-    for b in range(mk):
-        V[b] = U[b]
-        U1[b] = U[b]
+    _fista_start(mk, U, V, U1)
     for it in range(1, max_inner):
         # G = Q (V - W0) - Z, the model's smooth gradient at V (rows of K contiguous)
         for b in range(mk):
@@ -138,9 +136,7 @@ cdef int _block_solve(const double* Q, int m, int K, double L, const double* W0,
                 if q != 0:
                     for k in range(K):
                         G[b * K + k] += q * Uold[j * K + k]
-        for b in range(mk):
-            Uold[b] = U[b]
-            U[b] = V[b] - G[b] / L
+        _fista_grad_step(mk, U, Uold, V, G, 1 / L)
         _nested_prox(U, m, K, l1 / L, l2 / L)
         if _fista_next(mk, U, Uold, V, W0, eps, &tk):
             n_it = it + 1
@@ -169,13 +165,10 @@ cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw
     cdef double* Uold = V + s
     cdef double* U1 = Uold + s
     cdef double* G = U1 + s
-    cdef int epoch, gg, g, a, b, m, k, j, npass, inner
-    cdef floating d, wnew, delta
+    cdef int epoch = 0, gg, g, a, b, m, k, j, npass, inner
+    cdef floating d, wnew, delta = 0
     cdef double L, m_j, change
-    for k in range(K):
-        _sum_sr(n, &R[0, k], sw, weighted, &srsum[k])
-    delta = 0
-    epoch = 0
+    _response_sums(n, K, &R[0, 0], sw, weighted, &srsum[0])
     while epoch < max_epochs:
         epoch += 1
         delta = 0

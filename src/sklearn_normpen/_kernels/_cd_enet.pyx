@@ -11,12 +11,11 @@
 # update (non-negativity is lower = 0, upper = inf); the gap uses the conjugate of
 # penalty + box, in which a finite limit removes that side's dual constraint.
 #
-# Three kernels share the inline helpers below:
+# Two kernels share the inline helpers below:
 #   enet_cd_gram    covariance mode: Q = Xc' S Xc and q = Xc' S yc; keeps H = Q w
-#   enet_cd_dense   residual mode, dense Fortran X, centring implicit
-#   enet_cd_sparse  residual mode, CSC X, centring implicit (X never densified)
-# The two residual modes are one solver (_enet_cd_residual) over the fused column access of
-# _design.pxd, specialised at compile time for each layout.
+#   enet_cd_residual  residual mode, dense Fortran X or CSC X (never densified), centring
+#                     implicit: one solver (_enet_cd_residual) over the fused column access
+#                     of _design.pxd, specialised at compile time for each layout.
 #
 # Implicit centring: the stored residual R differs from the true one by a constant c
 # (true r = R + c), because subtracting delta * (x_j - xbar_j) from r is R -= delta x_j and
@@ -592,7 +591,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                               const floating[::1] L2, const floating[::1] lower,
                               const floating[::1] upper, double n_eff, double tol,
                               double strong_factor, int max_iter, bint g_valid):
-    """The residual-mode solver behind :func:`enet_cd_dense` and :func:`enet_cd_sparse`."""
+    """The residual-mode solver behind :func:`enet_cd_residual`, for one layout."""
     cdef bint weighted = sw.shape[0] > 0
     cdef double[::1] score = np.empty(max(p, 1))
     # dense only: a dense full gradient pass costs n·p and the working-set epochs the cap
@@ -705,15 +704,19 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
     return float(gap), float(kkt), n_iter, converged
 
 
-def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1] y,
-                  const floating[::1] sw, const floating[::1] X_mean,
-                  const floating[::1] norm2, floating[::1] R, floating[::1] g,
-                  const floating[::1] L1, const floating[::1] L2,
-                  const floating[::1] lower, const floating[::1] upper,
-                  double n_eff, double tol, double strong_factor, int max_iter,
-                  bint g_valid=False):
-    """Residual-mode coordinate descent on dense X, centring by ``X_mean`` implicit.
+def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1] X_indices,
+                     const int[::1] X_indptr, int n_samples, const floating[::1] y,
+                     const floating[::1] sw, const floating[::1] X_mean,
+                     const floating[::1] norm2, floating[::1] R, floating[::1] g,
+                     const floating[::1] L1, const floating[::1] L2,
+                     const floating[::1] lower, const floating[::1] upper,
+                     double n_eff, double tol, double strong_factor, int max_iter,
+                     bint g_valid=False):
+    """Residual-mode coordinate descent, centring by ``X_mean`` implicit.
 
+    ``X`` is CSC (``X_data``, int32 ``X_indices``, ``X_indptr``; never densified) or, with
+    ``X_indices`` and ``X_indptr`` empty, dense: ``X_data`` is then the Fortran-ordered X
+    flattened (``X.ravel(order="F")``, a view), ``n_samples * p`` values.
     ``y`` is the centred target, ``R`` the true residual ``yc - Xc w`` (in/out), ``sw`` the
     sample weights (length 0: unit weights), ``norm2`` the weighted squared norms of the
     centred columns, ``n_eff`` = sum of weights. ``g`` receives ``Xc' S r`` at exit;
@@ -726,27 +729,18 @@ def enet_cd_dense(floating[::1] w, const floating[::1, :] X, const floating[::1]
     Returns (gap, kkt, n_epochs, converged), gap and kkt on the n-scale.
     """
     cdef Dense D
-    D.n = <int>X.shape[0]
-    return _enet_cd_residual(D, &X[0, 0], D.n, <int>X.shape[1], w, y, sw, X_mean, norm2, R,
-                             g, L1, L2, lower, upper, n_eff, tol, strong_factor, max_iter,
-                             g_valid)
-
-
-def enet_cd_sparse(floating[::1] w, const floating[::1] X_data, const int[::1] X_indices,
-                   const int[::1] X_indptr, int n_samples, const floating[::1] y,
-                   const floating[::1] sw, const floating[::1] X_mean,
-                   const floating[::1] norm2, floating[::1] R, floating[::1] g,
-                   const floating[::1] L1, const floating[::1] L2,
-                   const floating[::1] lower, const floating[::1] upper,
-                   double n_eff, double tol, double strong_factor, int max_iter,
-                   bint g_valid=False):
-    """Residual-mode coordinate descent on CSC X (int32 indices), centring implicit.
-
-    Same contract as :func:`enet_cd_dense`.
-    """
-    return _enet_cd_residual(_csc(X_indices, X_indptr), _ptr(X_data), n_samples,
-                             <int>X_indptr.shape[0] - 1, w, y, sw, X_mean, norm2, R, g, L1,
-                             L2, lower, upper, n_eff, tol, strong_factor, max_iter, g_valid)
+    cdef int p = <int>X_mean.shape[0]
+    if X_indptr.shape[0] == 0:
+        if X_data.shape[0] != <Py_ssize_t>n_samples * p:
+            raise ValueError(f"enet_cd_residual: dense X_data has {X_data.shape[0]} values, "
+                             f"expected n_samples * p = {n_samples} * {p}.")
+        D.n = n_samples
+        return _enet_cd_residual(D, _ptr(X_data), n_samples, p, w, y, sw, X_mean, norm2, R,
+                                 g, L1, L2, lower, upper, n_eff, tol, strong_factor,
+                                 max_iter, g_valid)
+    return _enet_cd_residual(_csc(X_indices, X_indptr), _ptr(X_data), n_samples, p, w, y, sw,
+                             X_mean, norm2, R, g, L1, L2, lower, upper, n_eff, tol,
+                             strong_factor, max_iter, g_valid)
 
 
 # ---------------------------------------------------------------------------------------
@@ -805,6 +799,14 @@ cdef inline double _box_side(double a, double u, double q) noexcept nogil:
     if q > 0 and a <= q * u:
         return a * a / (2 * q)
     return a * u - 0.5 * q * (0.0 if u == INFINITY else u * u)
+
+
+cdef inline double _box_conj(double v, double l1, double l2, double lo,
+                             double up) noexcept nogil:
+    """The conjugate of l1|w| + l2/2 w² + box [lo, up] at v: its two sides (a side closed by
+    a 0 limit contributes nothing)."""
+    return ((_box_side(v - l1, up, l2) if up > 0 else 0.0)
+            + (_box_side(-v - l1, -lo, l2) if lo < 0 else 0.0))
 
 
 def enet_box_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
@@ -874,17 +876,9 @@ def enet_box_terms(const double[::1] w, const double[::1] z, const double[::1] z
         t1 = inside / m1 if m1 > 1 else 1.0
         t2 = inside / m2 if m2 > 1 else 1.0
         for j in range(p):
-            if kind[j] != 0:
-                continue
-            l1 = alpha * a1[j]
-            l2 = alpha * a2[j]
-            lo = lower[j]
-            up = upper[j]
-            a = zp[j]
-            if up > 0:
-                conj1 += _box_side(t1 * a - l1, up, l2)
-                conj2 += _box_side(t2 * a - l1, up, l2)
-            if lo < 0:
-                conj1 += _box_side(-t1 * a - l1, -lo, l2)
-                conj2 += _box_side(-t2 * a - l1, -lo, l2)
+            if kind[j] == 0:
+                conj1 += _box_conj(t1 * zp[j], alpha * a1[j], alpha * a2[j], lower[j],
+                                   upper[j])
+                conj2 += _box_conj(t2 * zp[j], alpha * a1[j], alpha * a2[j], lower[j],
+                                   upper[j])
     return (INFINITY if outside else value), t1, t2, conj1, conj2, kkt

@@ -105,3 +105,14 @@ cdef inline void _sum_sr(int n, const floating* r, const floating* s, bint weigh
         for i in range(n):
             acc += r[i]
     out[0] = acc
+
+
+cdef inline void _response_sums(int n, int K, const floating* R, const floating* s,
+                                bint weighted, accum* out) noexcept nogil:
+    """out[k] <- sum_i s_i R[i, k] for the K columns of the Fortran (n, K) residual R,
+    accumulated in double whatever the type of out."""
+    cdef double acc
+    cdef int k
+    for k in range(K):
+        _sum_sr(n, R + <Py_ssize_t>k * n, s, weighted, &acc)
+        out[k] = <accum>acc

@@ -61,6 +61,26 @@ cdef inline floating _soft_threshold_norm(const floating* v, int n, floating t) 
     return sqrt(acc)
 
 
+cdef inline void _fista_start(int m, const floating* u, floating* v,
+                              floating* u1) noexcept nogil:
+    """After the first proximal-gradient step (to ``u``): the extrapolation point ``v``
+    starts there, and ``u1`` keeps it (FISTA is not monotone: a final iterate that models
+    worse than this first step is replaced by it)."""
+    cdef int a
+    for a in range(m):
+        v[a] = u[a]
+        u1[a] = u[a]
+
+
+cdef inline void _fista_grad_step(int m, floating* u, floating* uold, const floating* v,
+                                  const floating* grad, floating step) noexcept nogil:
+    """``uold <- u``, ``u <- v - step·grad``: the gradient step before the prox."""
+    cdef int a
+    for a in range(m):
+        uold[a] = u[a]
+        u[a] = v[a] - step * grad[a]
+
+
 cdef inline bint _fista_next(int m, const floating* u, const floating* uold, floating* v,
                              const floating* w0, floating eps, floating* tk) noexcept nogil:
     """One accelerated proximal-gradient step's bookkeeping, after the prox step took ``v``

@@ -295,10 +295,20 @@ class GroupProblem:
                 self.dtype.type(tol_abs), int(gap_freq), self.max_inner,
                 self.dtype.type(self.inner_eps), self._buf, self._wold,
                 *self._kernel_box(pen))
+        return call_kernel(K.bcd, *self._kernel_x(), self.xmean, self.y, w, self.r, *args)
+
+    def _kernel_x(self):
+        """The kernel's ``(data, indices, indptr, sw)``: CSC with weights, or the dense X
+        flattened in Fortran order (a view) with the other three empty; the same objects
+        from call to call, so the kernel checks are not repeated."""
         if self.sparse:
-            return call_kernel(K.bcd_sparse, self.data, self.indices, self.indptr, self.sw,
-                               self.xmean, self.y, w, self.r, *args)
-        return call_kernel(K.bcd_dense, self.Xd, self.xmean, self.y, w, self.r, *args)
+            return self.data, self.indices, self.indptr, self.sw
+        flat = getattr(self, "_flat", None)
+        if flat is None or flat[0] is not self.Xd:
+            empty = np.zeros(0, dtype=np.intc)
+            self._flat = flat = (self.Xd, (self.Xd.ravel(order="F"), empty, empty,
+                                           np.zeros(0, dtype=self.dtype)))
+        return flat[1]
 
     def start(self, w):
         """Set the state (residual) for ``w``; returns ``w`` as the array solves update."""

@@ -249,19 +249,26 @@ class EnetProblem:
                 w, self.Q, self.q, self.norm2, self.H, self.g, L1, L2, lower, upper, self.yy,
                 tol_n, factor, int(max_iter))
         d = self.design
-        if self.mode == "dense":
-            out = call_kernel(
-                _cd_enet.enet_cd_dense,
-                w, d.Xk, d.yc, self.sw, self.xk_mean, self.norm2, self.R, self.g, L1, L2,
-                lower, upper, self.N, tol_n, factor, int(max_iter), self._g_valid)
-        else:
-            out = call_kernel(
-                _cd_enet.enet_cd_sparse,
-                w, self.X_data, self.X_indices, self.X_indptr, d.n, d.yc, self.sw,
-                self.xk_mean, self.norm2, self.R, self.g, L1, L2, lower, upper, self.N,
-                tol_n, factor, int(max_iter), self._g_valid)
+        out = call_kernel(
+            _cd_enet.enet_cd_residual,
+            w, *self._kernel_x(), d.n, d.yc, self.sw, self.xk_mean, self.norm2, self.R,
+            self.g, L1, L2, lower, upper, self.N, tol_n, factor, int(max_iter),
+            self._g_valid)
         self._g_valid = True  # the kernels leave g = Xc' S r (q - Q w) for the state they return
         return out
+
+    def _kernel_x(self):
+        """The residual kernel's ``(X_data, X_indices, X_indptr)``: CSC, or the dense X
+        flattened in Fortran order (a view) with empty index arrays; the same objects from
+        call to call, so the kernel checks are not repeated."""
+        if self.mode == "sparse":
+            return self.X_data, self.X_indices, self.X_indptr
+        Xk = self.design.Xk
+        flat = getattr(self, "_flat", None)
+        if flat is None or flat[0] is not Xk:
+            empty = np.zeros(0, dtype=np.intc)
+            self._flat = flat = (Xk, (Xk.ravel(order="F"), empty, empty))
+        return flat[1]
 
     def to_original(self, w):
         """``(coef, intercept)`` on the user's scale (the penalty carries any standardisation,

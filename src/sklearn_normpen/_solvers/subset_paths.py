@@ -5,7 +5,7 @@ Why: in residual mode a subsample's path is dominated by its full-gradient passe
 one per alpha, each a memory-bound matrix-vector product over all of its rows; a fresh
 :class:`~sklearn_normpen._design.Design` per subsample adds a copy of ``X[rows]`` and
 passes for its means and scales. Here the subsets of a chunk advance together: at each
-alpha every subset's coordinate descent runs the residual kernel (``enet_cd_dense``) on a
+alpha every subset's coordinate descent runs the residual kernel (``enet_cd_residual``) on a
 *column subset* (its strong-rule candidates and every feature it ever selected, copied
 from its rows once and then only grown), and one matrix-matrix product
 ``X_sᵀ [S r_1, …, S r_B]`` (rows outside a subset hold zeros) gives every subset's full
@@ -49,6 +49,7 @@ logger = logging.getLogger("sklearn_normpen")
 #: 20 resamples: 100x500 0.6x, 200x3000 0.8x, 400x1000 1.1x, 1000x2000 7.8x the speed of
 #: one path per resample; the benchmark's 1000x5000 ~3.5x)
 MIN_CELLS = 500_000
+_NO_INDEX = np.zeros(0, dtype=np.intc)  # the residual kernel's empty CSC arrays (dense X)
 
 #: the most the column copies of one chunk's subsets may hold in the worst case (every
 #: column selected): the chunk size follows from it
@@ -266,6 +267,7 @@ class _Subset:
         self.cols = c = np.concatenate([self.cols, new])
         self.in_cols[new] = True
         self._X = self.buf[:, :c.size]
+        self._Xflat = self._X.ravel(order="F")  # a view: the kernel's dense layout
         self._fixed = [np.ascontiguousarray(a[c]) for a in
                        (self.xk_mean, self.norm2, self.lower, self.upper)]
         self._work = [np.empty(c.size) for _ in range(4)]  # w, g, L1, L2 on the columns
@@ -287,8 +289,9 @@ class _Subset:
             np.take(full, c, out=sub)
         xm, n2, lo, up = self._fixed
         gap, _, n_iter, _ = call_kernel(
-            _cd_enet.enet_cd_dense, w, self._X, self.yc, self.sw_k, xm, n2, self.R, g, l1,
-            l2, lo, up, self.W, tol_n, factor, int(max_iter), True, cache_key=self.key)
+            _cd_enet.enet_cd_residual, w, self._Xflat, _NO_INDEX, _NO_INDEX, self.yc.shape[0],
+            self.yc, self.sw_k, xm, n2, self.R, g, l1, l2, lo, up, self.W, tol_n, factor,
+            int(max_iter), True, cache_key=self.key)
         self.w[c] = w
         return gap, n_iter
 
