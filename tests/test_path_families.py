@@ -209,8 +209,8 @@ def test_family_errors_name_the_family():
     with pytest.raises(ValueError, match="exactly 2 classes"):
         enet_path(X, np.arange(len(y)) % 3, family="binomial")
     with pytest.raises(ValueError, match="positive is not supported with "
-                                         "family='binomial'"):
-        enet_path(X, y, family="binomial", positive=True)
+                                         "family='mgaussian'"):
+        enet_path(X, np.c_[X[:, 0], X[:, 1]], family="mgaussian", positive=True)
     with pytest.raises(ValueError, match="non-negative"):
         enet_path(X, -np.ones(len(y)), family="poisson")
     with pytest.raises(ValueError, match="coef_init is not supported"):
