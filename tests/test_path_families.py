@@ -215,5 +215,5 @@ def test_family_errors_name_the_family():
         enet_path(X, -np.ones(len(y)), family="poisson")
     with pytest.raises(ValueError, match="coef_init is not supported"):
         enet_path(X, np.c_[X[:, 0], X[:, 1]], family="mgaussian", coef_init=np.zeros(8))
-    with pytest.raises(ValueError, match="unpenalised"):
-        group_lasso_path(X, y, groups=GROUPS[:2], family="binomial")
+    with pytest.raises(ValueError, match="unpenalised feature"):  # no limits on them
+        group_lasso_path(X, y, groups=GROUPS[:2], family="binomial", upper_limits=1.0)

@@ -174,7 +174,7 @@ def glm_group_lasso_path(family, X, y, *, groups, l1_ratio, group_weights, alpha
     limits, excl = _check_box(lower_limits, upper_limits, exclude, p)
     structure = parse_groups(groups, p)
     weights = resolve_group_weights(group_weights, structure)
-    arrays = check_glm_groups(structure, weights, p)
+    arrays = check_glm_groups(structure, weights, p, allow_unpenalised=True)
     inv = np.ones(p)
     if standardize:
         X, inv = _standardized(X, sw, fit_intercept)
