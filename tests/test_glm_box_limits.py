@@ -378,3 +378,44 @@ def test_coef_init_outside_the_box_is_clipped():
     _, c1, g1 = enet_path(X, y, coef_init=np.full(P, 5.0), **kw)
     assert np.all(c1 >= LOWER[:, None]) and np.all(c1 <= UPPER[:, None])
     np.testing.assert_allclose(c1, c0, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["binomial", "poisson"])
+def test_extreme_scales_without_intercept(family):
+    """A column in thousands whose coefficient is capped at 4e-4 (a limit on the user's
+    scale, standardize=True), a column in thousandths floored at -50, no intercept:
+    against cvxpy."""
+    cp = pytest.importorskip("cvxpy")
+    rng = np.random.default_rng(7)
+    n = 80
+    X = rng.standard_normal((n, 4)) * np.array([1e3, 1e-3, 1.0, 1.0])
+    eta = 1e-3 * X[:, 0] - 300 * X[:, 1] + 0.5 * X[:, 2]
+    y = ((rng.random(n) < expit(eta)).astype(float) if family == "binomial"
+         else rng.poisson(np.exp(0.5 * eta + 0.3)).astype(float))
+    lo, up = np.array([-np.inf, -50.0, -np.inf, 0.0]), np.array([4e-4, np.inf, 0.2, np.inf])
+    s = np.ones(n)
+    sigma = weighted_std(X, s)[0]
+    alphas = np.array([0.02, 0.005])
+    _, coefs, gaps = enet_path(X, y, family=family, l1_ratio=0.6, alphas=alphas,
+                               fit_intercept=False, standardize=True, lower_limits=lo,
+                               upper_limits=up, tol=1e-10, max_iter=100000)
+    assert np.all(coefs >= lo[:, None]) and np.all(coefs <= up[:, None])
+    for k, a in enumerate(alphas):
+        w = cp.Variable(4)
+        e = X @ w
+        f = (cp.logistic(e) - cp.multiply(y, e) if family == "binomial"
+             else cp.exp(e) - cp.multiply(y, e))
+        v = cp.multiply(sigma, w)
+        obj = cp.sum(f) / n + a * (0.6 * cp.norm1(v) + 0.2 * cp.sum_squares(v))
+        cons = [w[0] <= up[0], w[1] >= lo[1], w[2] <= up[2], w[3] >= 0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cp.Problem(cp.Minimize(obj), cons).solve(solver=cp.CLARABEL, tol_gap_abs=1e-12,
+                                                     tol_gap_rel=1e-12, tol_feas=1e-12)
+        # compare on the standardised scale (sigma·w): the natural unit of each column
+        np.testing.assert_allclose(sigma * coefs[:, k], sigma * w.value, atol=2e-5)
+        Pw = primal(family, X, y, coefs[:, k], 0.0, a, 0.6, sigma, sigma ** 2, lo, up, s)
+        Pstar = primal(family, X, y, np.clip(w.value, lo, up), 0.0, a, 0.6, sigma,
+                       sigma ** 2, lo, up, s)
+        assert Pw - Pstar <= gaps[k] + 1e-9
+    assert coefs[0, -1] == pytest.approx(4e-4, rel=1e-9)  # the cap binds
