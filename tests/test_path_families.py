@@ -209,11 +209,11 @@ def test_family_errors_name_the_family():
     with pytest.raises(ValueError, match="exactly 2 classes"):
         enet_path(X, np.arange(len(y)) % 3, family="binomial")
     with pytest.raises(ValueError, match="positive is not supported with "
-                                         "family='binomial'"):
-        enet_path(X, y, family="binomial", positive=True)
+                                         "family='mgaussian'"):
+        enet_path(X, np.c_[X[:, 0], X[:, 1]], family="mgaussian", positive=True)
     with pytest.raises(ValueError, match="non-negative"):
         enet_path(X, -np.ones(len(y)), family="poisson")
     with pytest.raises(ValueError, match="coef_init is not supported"):
         enet_path(X, np.c_[X[:, 0], X[:, 1]], family="mgaussian", coef_init=np.zeros(8))
-    with pytest.raises(ValueError, match="unpenalised"):
-        group_lasso_path(X, y, groups=GROUPS[:2], family="binomial")
+    with pytest.raises(ValueError, match="unpenalised feature"):  # no limits on them
+        group_lasso_path(X, y, groups=GROUPS[:2], family="binomial", upper_limits=1.0)

@@ -87,7 +87,8 @@ def glm_enet_path(family, X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercep
                   upper_limits):
     """:func:`~sklearn_normpen.enet_path` for ``family`` in binomial / poisson / mgaussian /
     multinomial (the arguments are ``enet_path``'s; ``precompute`` does not apply to GLMs,
-    whose inner solves run in residual mode)."""
+    whose inner solves run in residual mode; ``positive`` and box limits: binomial and
+    Poisson, as the Gaussian path's)."""
     from .elastic_net import (_alpha_max, _check_l1_ratios, _check_precompute,
                               _check_scalar_tol, _make_penalty)
     family = check_family(family, ENET_FAMILIES, "enet_path")
@@ -113,8 +114,6 @@ def glm_enet_path(family, X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercep
             penalty_factor=penalty_factor, standardize=standardize, tol=tol,
             max_iter=max_iter, return_n_iter=return_n_iter, dfmax=dfmax, pmax=pmax,
             exclude=exclude)
-    _reject("enet_path", family, positive=positive,
-            lower_limits=lower_limits is not None, upper_limits=upper_limits is not None)
     from ._solvers.prox_newton import GLMProblem, glm_mode
     X, y, sw = _glm_input(family, X, y, sample_weight, "enet_path")
     p = X.shape[1]
@@ -125,10 +124,15 @@ def glm_enet_path(family, X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercep
     _check_precompute(precompute)
     pf = validate_penalty_factor(penalty_factor, p)
     excl = _check_exclude(exclude, p)
+    limits = _check_limits(lower_limits, upper_limits, p)
     pb = GLMProblem(Design(X, y, sw, fit_intercept), glm_mode(X), _DATAFITS[family])
-    pen = _make_penalty(rho, pf, standardize, False, pb, excl)
+    # box limits and positive on the user's scale, as the Gaussian path (glmnet's
+    # lower.limits / upper.limits): the penalty carries them, the certificate its box dual
+    pen = _make_penalty(rho, pf, standardize, bool(positive), pb, excl, limits)
     grid = make_grid(grid_arg, lambda: _alpha_max(pb, pen, tol, max_iter), eps)
-    w0 = None if coef_init is None else np.where(pen.excluded, 0.0, coef_init)
+    w0 = None
+    if coef_init is not None:  # a feasible start: excluded at 0, inside the box
+        w0 = np.clip(np.where(pen.excluded, 0.0, coef_init), pen.lower, pen.upper)
     res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
                        dfmax=dfmax, pmax=pmax)
     warn_unconverged([res], what="Proximal Newton")
@@ -170,7 +174,7 @@ def glm_group_lasso_path(family, X, y, *, groups, l1_ratio, group_weights, alpha
     limits, excl = _check_box(lower_limits, upper_limits, exclude, p)
     structure = parse_groups(groups, p)
     weights = resolve_group_weights(group_weights, structure)
-    arrays = check_glm_groups(structure, weights, p)
+    arrays = check_glm_groups(structure, weights, p, allow_unpenalised=True)
     inv = np.ones(p)
     if standardize:
         X, inv = _standardized(X, sw, fit_intercept)

@@ -30,7 +30,8 @@ from ._grid import make_grid
 from ._path import compute_path, warn_unconverged
 from ._progress import with_progress
 from ._solvers.prox_newton import GLMProblem, glm_mode
-from ._validation import (FLOAT_DTYPES, validate_alphas, validate_array_params,
+from ._validation import (FLOAT_DTYPES, _check_limits, validate_alphas,
+                          validate_array_params,
                           validate_penalty_factor, validate_sample_weight,
                           validate_X_predict)
 from .datafits import Logistic
@@ -223,11 +224,25 @@ def _check_tol(tol, max_iter):
         raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
 
 
+def _check_glm_limits(est, n_features, n_classes=2):
+    """``(positive, (lower, upper))`` of a GLM estimator (glmnet's ``lower.limits`` /
+    ``upper.limits``, validated as the Gaussian estimators'); the multinomial family
+    (``n_classes > 2``) has no box limits yet: a clear error."""
+    limits = _check_limits(est.lower_limits, est.upper_limits, n_features)
+    if n_classes > 2 and (est.positive or limits[0] is not None):
+        raise ValueError(f"positive, lower_limits and upper_limits are not supported with "
+                         f"{n_classes} classes (the multinomial family) yet; they apply to "
+                         "two classes (the binomial family).")
+    return bool(est.positive), limits
+
+
 def _fit_single_alpha(est, X, y, sw, pf, datafit):
     """One certified fit at ``est.alpha``: sets ``coef_`` (1, p), ``intercept_`` (1,),
     ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
     problem = GLMProblem(Design(X, y, sw, est.fit_intercept), glm_mode(X), datafit)
-    pen = _make_penalty(float(est.l1_ratio), pf, est.standardize, False, problem)
+    positive, limits = _check_glm_limits(est, X.shape[1])
+    pen = _make_penalty(float(est.l1_ratio), pf, est.standardize, positive, problem,
+                        limits=limits)
     res = compute_path(problem, pen, np.array([float(est.alpha)]), tol=est.tol,
                        max_iter=est.max_iter)
     warn_unconverged([res], what="Proximal Newton")
@@ -246,8 +261,9 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
     if spec is None:
         l1_ratios = _check_l1_ratios(est.l1_ratio, est.alphas)
         pf = validate_penalty_factor(est.penalty_factor, X.shape[1])
+        positive, limits = _check_glm_limits(est, X.shape[1])
         spec = _GLMSpec(Design(X, y, sw, est.fit_intercept), glm_mode(X), l1_ratios, pf,
-                        est.standardize, scorer, datafit)
+                        est.standardize, scorer, datafit, positive, limits)
     pb = spec.full_problem()
     pens = spec.penalties(pb)
     if isinstance(est.alphas, (Integral, np.integer)):
@@ -297,17 +313,24 @@ class _EnetGLMParams:
         "fit_intercept": ["boolean"],
         "standardize": ["boolean"],
         "penalty_factor": ["array-like", None],
+        "positive": ["boolean"],
+        "lower_limits": [Real, "array-like", None],
+        "upper_limits": [Real, "array-like", None],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=True,
-                 penalty_factor=None, tol=1e-4, max_iter=1000):
+                 penalty_factor=None, positive=False, lower_limits=None, upper_limits=None,
+                 tol=1e-4, max_iter=1000):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
         self.tol = tol
         self.max_iter = max_iter
 
@@ -326,6 +349,9 @@ class _EnetGLMPathCVParams:
         "fit_intercept": ["boolean"],
         "standardize": ["boolean"],
         "penalty_factor": ["array-like", None],
+        "positive": ["boolean"],
+        "lower_limits": [Real, "array-like", None],
+        "upper_limits": [Real, "array-like", None],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
@@ -339,6 +365,7 @@ class _EnetGLMPathCVParams:
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, measure="deviance",
                  rule="min", fit_intercept=True, standardize=True, penalty_factor=None,
+                 positive=False, lower_limits=None, upper_limits=None,
                  tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, dfmax=None,
                  pmax=None, verbose=0):
         self.l1_ratio = l1_ratio
@@ -350,6 +377,9 @@ class _EnetGLMPathCVParams:
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.penalty_factor = penalty_factor
+        self.positive = positive
+        self.lower_limits = lower_limits
+        self.upper_limits = upper_limits
         self.tol = tol
         self.max_iter = max_iter
         self.n_jobs = n_jobs
@@ -386,6 +416,13 @@ class ElasticNetClassifier(MultinomialPredictMixin, _EnetGLMParams, _LinearBinar
         the original scale. ``standardize=False`` gives the objective above exactly (scikit-learn's ``LogisticRegression``).
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature factors ``f_j >= 0``; 0 leaves a feature unpenalised.
+    positive : bool, default=False
+        Constrain the coefficients to be ``>= 0`` (``lower_limits=0``; two classes only).
+    lower_limits, upper_limits : float or array-like of shape (n_features,), default=None
+        Box limits ``lower_j <= w_j <= upper_j`` on the coefficients of the original
+        scale, glmnet's ``lower.limits`` / ``upper.limits`` (``lower <= 0 <= upper``;
+        not on an unpenalised feature); certified (the conjugate of penalty + box).
+        Two classes only (the multinomial family raises an error).
     tol : float, default=1e-4
         The fit is accepted when its duality gap is at most ``tol`` times the
         intercept-only loss (the binary entropy of the weighted mean label).
@@ -432,10 +469,12 @@ class ElasticNetClassifier(MultinomialPredictMixin, _EnetGLMParams, _LinearBinar
                               "multinomial": [StrOptions({"ungrouped", "grouped"})]}
 
     def __init__(self, *, alpha=0.01, l1_ratio=0.5, fit_intercept=True, standardize=True,
-                 penalty_factor=None, tol=1e-4, max_iter=1000, multinomial="ungrouped"):
+                 penalty_factor=None, positive=False, lower_limits=None, upper_limits=None,
+                 tol=1e-4, max_iter=1000, multinomial="ungrouped"):
         super().__init__(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
-                         standardize=standardize, penalty_factor=penalty_factor, tol=tol,
-                         max_iter=max_iter)
+                         standardize=standardize, penalty_factor=penalty_factor,
+                         positive=positive, lower_limits=lower_limits,
+                         upper_limits=upper_limits, tol=tol, max_iter=max_iter)
         self.multinomial = multinomial
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -458,6 +497,7 @@ class ElasticNetClassifier(MultinomialPredictMixin, _EnetGLMParams, _LinearBinar
         _check_tol(self.tol, self.max_iter)
         pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
         if self.classes_.size > 2:
+            _check_glm_limits(self, X.shape[1], self.classes_.size)
             _fit_multinomial(self, X, y01, sw, pf)
             return self
         _fit_single_alpha(self, X, y01, sw, pf, Logistic)
@@ -471,10 +511,12 @@ class ElasticNetClassifier(MultinomialPredictMixin, _EnetGLMParams, _LinearBinar
 class _GLMSpec:
     """What a CV fold needs (picklable): its problem and the penalties sharing it."""
 
-    def __init__(self, design, mode, l1_ratios, pf, standardize, measure, datafit):
+    def __init__(self, design, mode, l1_ratios, pf, standardize, measure, datafit,
+                 positive=False, limits=None):
         self.design, self.mode, self.l1_ratios = design, mode, l1_ratios
         self.pf, self.standardize = pf, standardize
         self.measure, self.datafit = measure, datafit
+        self.positive, self.limits = positive, limits  # on the user's scale, every fold
 
     def problem(self, train, test):
         d = self.design
@@ -489,8 +531,8 @@ class _GLMSpec:
         return _alpha_max(problem, penalty, tol, max_iter)
 
     def penalties(self, problem):
-        return [_make_penalty(r, self.pf, self.standardize, False, problem)
-                for r in self.l1_ratios]
+        return [_make_penalty(r, self.pf, self.standardize, self.positive, problem,
+                              limits=self.limits) for r in self.l1_ratios]
 
 
 class ElasticNetClassifierPathCV(MultinomialPredictMixin, _EnetGLMPathCVParams,
@@ -532,6 +574,9 @@ class ElasticNetClassifierPathCV(MultinomialPredictMixin, _EnetGLMPathCVParams,
         As in :class:`ElasticNetClassifier` (glmnet's default; ``False`` gives the
         objective above exactly; each training fold uses its own deviations).
     penalty_factor : array-like of shape (n_features,), default=None
+    positive, lower_limits, upper_limits
+        As in :class:`ElasticNetClassifier` (every training fold and the full-data path
+        keep the same limits; two classes only).
     tol : float, default=1e-4
         Each path point's duality gap is at most ``tol`` times the intercept-only loss.
     max_iter : int, default=1000
@@ -600,11 +645,14 @@ class ElasticNetClassifierPathCV(MultinomialPredictMixin, _EnetGLMPathCVParams,
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, cv=5, measure="deviance",
                  rule="min", fit_intercept=True, standardize=True, penalty_factor=None,
+                 positive=False, lower_limits=None, upper_limits=None,
                  tol=1e-4, max_iter=1000, n_jobs=None, random_state=None, dfmax=None,
                  pmax=None, verbose=0, multinomial="ungrouped"):
         super().__init__(l1_ratio=l1_ratio, eps=eps, alphas=alphas, cv=cv, measure=measure,
                          rule=rule, fit_intercept=fit_intercept, standardize=standardize,
-                         penalty_factor=penalty_factor, tol=tol, max_iter=max_iter,
+                         penalty_factor=penalty_factor, positive=positive,
+                         lower_limits=lower_limits, upper_limits=upper_limits, tol=tol,
+                         max_iter=max_iter,
                          n_jobs=n_jobs, random_state=random_state, dfmax=dfmax, pmax=pmax,
                          verbose=verbose)
         self.multinomial = multinomial
@@ -635,6 +683,7 @@ class ElasticNetClassifierPathCV(MultinomialPredictMixin, _EnetGLMPathCVParams,
             cv = StratifiedKFold(int(cv), shuffle=self.random_state is not None,
                                  random_state=self.random_state)
         if self.classes_.size > 2:
+            _check_glm_limits(self, X.shape[1], self.classes_.size)
             meas = _multinomial_measure(self.measure, self.classes_.size)
             l1_ratios = _check_l1_ratios(self.l1_ratio, self.alphas)
             pf = validate_penalty_factor(self.penalty_factor, X.shape[1])

@@ -239,8 +239,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
 
         For binomial and Poisson, ``tol`` is relative to the intercept-only deviance (half
         of it: intercept-only minus saturated loss), ``precompute`` does not apply
-        (residual-mode inner solves), ``positive`` and box limits are not available yet,
-        and the path may end early as glmnet's does (deviance ratio above 0.999, or its
+        (residual-mode inner solves), ``positive`` and box limits apply as for the
+        Gaussian family (on the user's scale, certified with the box's conjugate), and
+        the path may end early as glmnet's does (deviance ratio above 0.999, or its
         relative change below 1e-5 after 5 points): the returned alphas are then the
         points solved and a ``UserWarning`` gives the reason. The intercepts are not
         returned (use the estimators' ``intercept_path_``).

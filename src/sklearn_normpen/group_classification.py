@@ -54,8 +54,8 @@ def _structure(est, X):
 
 def check_glm_groups(structure, weights, n_features, allow_unpenalised=False):
     """The kernel arrays ``(gptr, gidx, c)`` of a group fit; unless ``allow_unpenalised``
-    (the binomial/Poisson estimators) a solver without unpenalised groups (several
-    responses, ``group_lasso_path``'s GLM families for now): every feature in a group of
+    (the binomial/Poisson estimators and ``group_lasso_path``'s GLM families) a solver
+    without unpenalised groups (several responses): every feature in a group of
     positive weight."""
     gptr, gidx, c = structure.kernel_arrays(weights)
     if allow_unpenalised:

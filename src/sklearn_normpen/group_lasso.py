@@ -166,8 +166,10 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
         ``1/Σs·Σ s_i [log(1 + e^{η_i}) - y_i η_i]`` (two classes of any label type,
         ``y_i = 1`` for the second of ``np.unique(y)``, as
         :class:`GroupLassoClassifier`'s ``classes_[1]``), ``"poisson"`` by
-        ``1/Σs·Σ s_i [e^{η_i} - y_i η_i]`` (counts ``y >= 0``), ``η = Xw + b``. Every
-        feature must then be in a group of positive weight; ``tol`` is relative to half
+        ``1/Σs·Σ s_i [e^{η_i} - y_i η_i]`` (counts ``y >= 0``), ``η = Xw + b``.
+        Unpenalised features (group weight 0, features in no group) are fitted at every
+        alpha, as by the estimators (the path starts at that certified null fit);
+        ``tol`` is relative to half
         the intercept-only deviance; the path may end early as glmnet's does (deviance
         ratio above 0.999, or its relative change below 1e-5 after 5 points), the
         returned alphas being the points solved (a ``UserWarning`` gives the reason).

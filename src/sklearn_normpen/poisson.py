@@ -139,6 +139,12 @@ class ElasticNetPoissonRegressor(_EnetGLMParams, _PoissonBase):
         standard deviation, as :func:`~sklearn_normpen.enet_path` states; coefficients on
         the original scale. ``standardize=False`` gives the objective above exactly.
     penalty_factor : array-like of shape (n_features,), default=None
+    positive : bool, default=False
+        Constrain the coefficients to be ``>= 0`` (``lower_limits=0``).
+    lower_limits, upper_limits : float or array-like of shape (n_features,), default=None
+        Box limits ``lower_j <= w_j <= upper_j`` on the coefficients of the original
+        scale, glmnet's ``lower.limits`` / ``upper.limits`` (``lower <= 0 <= upper``;
+        not on an unpenalised feature); certified (the conjugate of penalty + box).
     tol : float, default=1e-4
         Accepted when the duality gap is at most ``tol`` times half the null deviance
         (the intercept-only loss minus the saturated one).
@@ -200,6 +206,9 @@ class ElasticNetPoissonRegressorPathCV(_EnetGLMPathCVParams, PathCVMixin, _Poiss
         As in :class:`ElasticNetPoissonRegressor` (glmnet's default; ``False`` gives the
         objective above exactly; each training fold uses its own deviations).
     penalty_factor : array-like of shape (n_features,), default=None
+    positive, lower_limits, upper_limits
+        As in :class:`ElasticNetPoissonRegressor` (every training fold and the full-data
+        path keep the same limits).
     tol : float, default=1e-4
     max_iter : int, default=1000
     n_jobs : int, default=None
