@@ -332,9 +332,36 @@ ENET_CASES = {
     "positive": dict(l1_ratio=1.0, positive=True),
     "pf_zeros": dict(l1_ratio=1.0, pf=PF_SOME_ZERO),
     "pf_all_zero": dict(l1_ratio=0.5, pf=np.zeros(12)),
+    # positive with unpenalised features is refused (test_positive_refuses_unpenalised):
+    # the combination keeps two nearly unpenalised features instead
     "combo": dict(l1_ratio=0.7, weights=True, standardize=True, positive=True,
-                  pf=PF_SOME_ZERO, const_col=11),
+                  pf=np.where(PF_SOME_ZERO == 0, 1e-3, PF_SOME_ZERO), const_col=11),
 }
+
+
+@pytest.mark.parametrize("family", ["gaussian", "binomial", "poisson"])
+def test_positive_refuses_unpenalised(family):
+    """positive=True is the limit lower = 0 on every feature; on an unpenalised feature the
+    certificate (which projects such features out of the dual point) could never certify
+    it when it binds, and a binomial fit used to return a negative coefficient: refused,
+    naming the features, as box limits on unpenalised features are."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 4))
+    y = X @ np.array([-2.0, 1, 0, 1]) + rng.standard_normal(40)
+    if family == "binomial":
+        y = (y > 0).astype(float)
+    elif family == "poisson":
+        y = rng.poisson(np.exp(0.3 * X[:, 1]))
+    pf = np.array([0.0, 1, 1, 1])
+    with pytest.raises(ValueError, match=r"positive=True with an unpenalised feature "
+                                         r"\(penalty_factor 0 at feature\(s\) \[0\]\)"):
+        snp.enet_path(X, y, family=family, positive=True, penalty_factor=pf, n_alphas=3)
+    est = (snp.ElasticNetClassifier if family == "binomial" else
+           snp.ElasticNetPoissonRegressor if family == "poisson" else snp.ElasticNetPathCV)
+    with pytest.raises(ValueError, match="positive=True with an unpenalised feature"):
+        est(positive=True, penalty_factor=pf).fit(X, y)
+
+
 # mode -> (layout, precompute)
 MODES = {"gram": ("dense", True), "dense": ("dense", False), "sparse": ("sparse", False),
          "sparse_gram": ("sparse", True)}

@@ -417,7 +417,8 @@ class ElasticNetClassifier(MultinomialPredictMixin, _EnetGLMParams, _LinearBinar
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature factors ``f_j >= 0``; 0 leaves a feature unpenalised.
     positive : bool, default=False
-        Constrain the coefficients to be ``>= 0`` (``lower_limits=0``; two classes only).
+        Constrain the coefficients to be ``>= 0`` (``lower_limits=0``; two classes only;
+        not with an unpenalised feature, ``penalty_factor`` 0).
     lower_limits, upper_limits : float or array-like of shape (n_features,), default=None
         Box limits ``lower_j <= w_j <= upper_j`` on the coefficients of the original
         scale, glmnet's ``lower.limits`` / ``upper.limits`` (``lower <= 0 <= upper``;

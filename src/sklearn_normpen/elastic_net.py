@@ -191,7 +191,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
         variance it changes nothing. ``standardize=False`` gives the objective above
         exactly (scikit-learn's ``enet_path``).
     positive : bool, default=False
-        Constrain coefficients to be non-negative.
+        Constrain coefficients to be non-negative (not with an unpenalised feature,
+        ``penalty_factor`` 0: an error).
     precompute : {"auto", True, False}, default="auto"
         Covariance (Gram) mode if True, or "auto" with dense X and n_samples >= n_features;
         residual mode otherwise.
@@ -342,7 +343,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     penalty_factor : array-like of shape (n_features,), default=None
         Per-feature factors ``f_j >= 0``; 0 leaves a feature unpenalised.
     positive : bool, default=False
-        Non-negative coefficients.
+        Non-negative coefficients (not with an unpenalised feature, ``penalty_factor`` 0:
+        an error).
     precompute : {"auto", True, False}, default="auto"
         Covariance (Gram) mode when True, or "auto" with dense X and
         n_samples >= n_features; residual mode otherwise.

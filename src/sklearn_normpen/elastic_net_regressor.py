@@ -53,7 +53,8 @@ class ElasticNetRegressor(NormPenRegressor):
         unpenalised. Used as given (glmnet rescales its ``penalty.factor`` to sum to the
         number of features; divide yours by its mean to reproduce that).
     positive : bool, default=False
-        Constrain the coefficients to be non-negative.
+        Constrain the coefficients to be non-negative (not with an unpenalised feature,
+        ``penalty_factor`` 0: an error).
     precompute : {"auto", True, False}, default="auto"
         Covariance (Gram) mode if True, or "auto" with dense X and
         n_samples >= n_features; residual mode otherwise.

@@ -62,6 +62,13 @@ class ElasticNetPenalty:
             raise ValueError("lower_limits/upper_limits on an unpenalised feature "
                              "(penalty_factor 0) are not supported; give it a small "
                              "positive penalty_factor.")
+        if self.positive and np.any(free):
+            # the same reason: positive is the limit lower = 0 on every feature
+            raise ValueError(
+                "positive=True with an unpenalised feature (penalty_factor 0 at feature(s) "
+                f"{np.flatnonzero(free)[:5].tolist()}) is not supported: its 0 lower limit "
+                "could never be certified when it binds; give those features a small "
+                "positive penalty_factor.")
         if self.positive:
             lo = np.maximum(lo, 0.0)
         self.lower, self.upper = lo, up

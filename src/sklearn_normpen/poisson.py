@@ -140,7 +140,8 @@ class ElasticNetPoissonRegressor(_EnetGLMParams, _PoissonBase):
         the original scale. ``standardize=False`` gives the objective above exactly.
     penalty_factor : array-like of shape (n_features,), default=None
     positive : bool, default=False
-        Constrain the coefficients to be ``>= 0`` (``lower_limits=0``).
+        Constrain the coefficients to be ``>= 0`` (``lower_limits=0``; not with an
+        unpenalised feature, ``penalty_factor`` 0).
     lower_limits, upper_limits : float or array-like of shape (n_features,), default=None
         Box limits ``lower_j <= w_j <= upper_j`` on the coefficients of the original
         scale, glmnet's ``lower.limits`` / ``upper.limits`` (``lower <= 0 <= upper``;
