@@ -560,27 +560,28 @@ cdef inline double _epoch(design X, const floating* vals, int m, const int* idx,
     residual ``R + c``, see the module comment). With ``act``, the features left non-zero
     are written there (``n_act`` of them). Returns the largest ``(norm2_j + L2_j)·Δ²``:
     twice the largest objective decrease of one step."""
-    cdef int k, j
-    cdef floating w_old, w_new, z, d
+    cdef int k, j, na = 0
+    cdef floating w_old, w_new, z, d, cc = c[0]  # locals: R's stores cannot alias them
     cdef double dmax = 0, dec
-    if act != NULL:
-        n_act[0] = 0
     for k in range(m):
         j = idx[k]
         w_old = w[j]
-        z = _col_dot(X, vals, j, R, s, weighted) + c[0] * nf * X_mean[j] + norm2[j] * w_old
+        z = _col_dot(X, vals, j, R, s, weighted) + cc * nf * X_mean[j] + norm2[j] * w_old
         w_new = _cd_step(z, norm2[j], L1[j], L2[j], lo, up, j, boxed)
         if w_new != w_old:
             w[j] = w_new
             d = w_new - w_old
             _col_axpy(X, vals, j, -d, R)
-            c[0] = c[0] + d * X_mean[j]
+            cc = cc + d * X_mean[j]
             dec = (norm2[j] + L2[j]) * d * d
             if dec > dmax:
                 dmax = dec
         if act != NULL and w_new != 0:
-            act[n_act[0]] = j
-            n_act[0] += 1
+            act[na] = j
+            na += 1
+    c[0] = cc
+    if act != NULL:
+        n_act[0] = na
     return dmax
 
 
