@@ -7,7 +7,8 @@ folders that put a built ``sklearn_normpen`` on ``sys.path`` (a checkout's ``src
 old flat checkouts, its root, built in place with ``python setup.py build_ext --inplace``).
 Every runner marked ``ours`` in the suites runs in a fresh subprocess per build, the builds
 alternating case by case on the same data (same seeds), with one warm-up and ``--repeat``
-timed runs (median). Peers are not run. Prints ``new / base`` per case: below 1 is faster.
+timed runs (median; with ``--cpu``, CPU time and the minimum). Peers are not run.
+Prints ``new / base`` per case: below 1 is faster.
 """
 import argparse
 import json
@@ -21,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _worker(suite, case_idx, runner_idx, repeat):
+def _worker(suite, case_idx, runner_idx, repeat, clock=time.perf_counter):
     import importlib
     sys.path.insert(0, str(HERE))
     mod = importlib.import_module(f"suite_{suite}")
@@ -31,18 +32,19 @@ def _worker(suite, case_idx, runner_idx, repeat):
     runner.fn(data)  # warm-up
     times = []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = clock()
         runner.fn(data)
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     import sklearn_normpen
-    print(json.dumps(dict(median=statistics.median(times), where=sklearn_normpen.__file__)))
+    print(json.dumps(dict(median=statistics.median(times), min=min(times),
+                          where=sklearn_normpen.__file__)))
 
 
-def _run(path, suite, case_idx, runner_idx, repeat):
+def _run(path, suite, case_idx, runner_idx, repeat, cpu=False):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(path), str(HERE)]))
     out = subprocess.run([sys.executable, __file__, "--worker", suite, str(case_idx),
-                          str(runner_idx), str(repeat)], env=env, capture_output=True,
-                         text=True, cwd="/")
+                          str(runner_idx), str(repeat)] + (["--cpu"] if cpu else []),
+                         env=env, capture_output=True, text=True, cwd="/")
     if out.returncode:
         return None, out.stderr.strip().splitlines()[-1:]
     return json.loads(out.stdout.strip().splitlines()[-1]), None
@@ -55,15 +57,21 @@ def main():
     ap.add_argument("--suite", nargs="*", default=["enet", "group"])
     ap.add_argument("--case", default="")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cpu", action="store_true",
+                    help="CPU time (time.process_time) and the minimum over the repeats: "
+                         "steadier than wall-clock medians for short fits on a shared VM")
     ap.add_argument("--worker", nargs=4, metavar=("SUITE", "CASE", "RUNNER", "REPEAT"))
     a = ap.parse_args()
     if a.worker:
         s, c, r, k = a.worker
-        return _worker(s, int(c), int(r), int(k))
+        return _worker(s, int(c), int(r), int(k),
+                       time.process_time if a.cpu else time.perf_counter)
     import importlib
     sys.path.insert(0, str(HERE))
     new_path = a.new_path or str(Path(__import__("sklearn_normpen").__file__).parents[1])
-    print(f"base: {a.base_path}\nnew:  {new_path}\nrepeat: {a.repeat} (median)\n")
+    stat = "min" if a.cpu else "median"
+    print(f"base: {a.base_path}\nnew:  {new_path}\nrepeat: {a.repeat} ({stat}"
+          f"{' CPU time' if a.cpu else ''})\n")
     print(f"| case | runner | base (s) | new (s) | new / base |\n|---|---|---|---|---|")
     for suite in a.suite:
         mod = importlib.import_module(f"suite_{suite}")
@@ -71,11 +79,11 @@ def main():
             if a.case not in case.name:
                 continue
             for ri, runner in enumerate([r for r in case.runners if r.ours]):
-                b, eb = _run(a.base_path, suite, ci, ri, a.repeat)
-                n, en = _run(new_path, suite, ci, ri, a.repeat)
-                bt = f"{b['median']:.4f}" if b else f"failed {eb}"
-                nt = f"{n['median']:.4f}" if n else f"failed {en}"
-                ratio = f"{n['median'] / b['median']:.2f}" if b and n else "-"
+                b, eb = _run(a.base_path, suite, ci, ri, a.repeat, a.cpu)
+                n, en = _run(new_path, suite, ci, ri, a.repeat, a.cpu)
+                bt = f"{b[stat]:.4f}" if b else f"failed {eb}"
+                nt = f"{n[stat]:.4f}" if n else f"failed {en}"
+                ratio = f"{n[stat] / b[stat]:.2f}" if b and n else "-"
                 print(f"| {case.name} | {runner.name} | {bt} | {nt} | {ratio} |", flush=True)
 
 
