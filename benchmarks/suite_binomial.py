@@ -208,10 +208,16 @@ def glmnet_matched(data, threshes=(1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13)
     our certificate, is at most ours (``data["_target"]``, set by the ``ours`` run): its
     time is the matching run's alone; the thresholds tried and their relgaps go in
     ``data["_note"]``."""
+    return _tightened(glmnet_r, _quality, data, threshes)
+
+
+def _tightened(run, quality, data, threshes):
+    """``run(data, thresh)`` at each threshold in turn until ``quality`` (our relgap) is at
+    most ours; the tries go in ``data["_note"]``; returns the matching run's output."""
     tried = []
     for th in threshes:
-        out = glmnet_r(data, th)
-        q = _quality(data, out)
+        out = run(data, th)
+        q = quality(data, out)
         tried.append(f"{th:g}:{q:.1e}")
         if q <= data.get("_target", 1e-4):
             break
@@ -493,15 +499,7 @@ def glmnet_r_multinomial(data, thresh=1e-7):
 def glmnet_matched_multinomial(data, threshes=(1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12)):
     """As :func:`glmnet_matched`: glmnet's multinomial path with ``thresh`` tightened
     (x0.1) until its relgap by our certificate is at most ours; the matching run's time."""
-    tried = []
-    for th in threshes:
-        out = glmnet_r_multinomial(data, th)
-        q = _quality_multi(data, out)
-        tried.append(f"{th:g}:{q:.1e}")
-        if q <= data.get("_target", 1e-4):
-            break
-    data["_note"] = "thresh " + ", ".join(tried)
-    return out
+    return _tightened(glmnet_r_multinomial, _quality_multi, data, threshes)
 
 
 def _quality_multi(data, out):
