@@ -540,18 +540,24 @@ def ours_cv(data):
     return est.coef_.ravel()[:, None], np.atleast_1d(est.intercept_)
 
 
-def sklearn_cv(data):
+def _saga_cv(data, l1_ratios):
+    """``LogisticRegressionCV(saga)`` fitted on our folds and alpha grid (``C = 1/(n_train
+    alpha)``), elastic net with ``l1_ratios``, scored by log loss."""
     from sklearn.linear_model import LogisticRegressionCV
     n_train = len(data["folds"][0][0])
     Cs = 1.0 / (n_train * data["alphas"])
-    kw = dict(l1_ratios=CV_RATIOS, Cs=Cs, cv=data["folds"], solver="saga", tol=1e-4,
+    kw = dict(l1_ratios=l1_ratios, Cs=Cs, cv=data["folds"], solver="saga", tol=1e-4,
               max_iter=1000, scoring="neg_log_loss")
     import sklearn
     if tuple(int(v) for v in sklearn.__version__.split(".")[:2]) < (1, 8):
         kw["penalty"] = "elasticnet"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf = LogisticRegressionCV(**kw).fit(data["X"], data["y"])
+        return LogisticRegressionCV(**kw).fit(data["X"], data["y"])
+
+
+def sklearn_cv(data):
+    clf = _saga_cv(data, CV_RATIOS)
     return clf.coef_.ravel()[:, None], np.atleast_1d(clf.intercept_)
 
 
@@ -576,17 +582,7 @@ def ours_cv_multi(data):
 def sklearn_cv_multi(data):
     """LogisticRegressionCV(saga) on the same folds and grid (multinomial: its default
     for K >= 3 classes with saga), one l1_ratio as ours."""
-    from sklearn.linear_model import LogisticRegressionCV
-    n_train = len(data["folds"][0][0])
-    Cs = 1.0 / (n_train * data["alphas"])
-    kw = dict(l1_ratios=[RHO], Cs=Cs, cv=data["folds"], solver="saga", tol=1e-4,
-              max_iter=1000, scoring="neg_log_loss")
-    import sklearn
-    if tuple(int(v) for v in sklearn.__version__.split(".")[:2]) < (1, 8):
-        kw["penalty"] = "elasticnet"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        clf = LogisticRegressionCV(**kw).fit(data["X"], data["y"])
+    clf = _saga_cv(data, [RHO])
     return clf.coef_, clf.intercept_
 
 
