@@ -516,6 +516,12 @@ KERNEL_SIGNATURES = {
     "bcd_mt_sparse": _CSC + ["n_samples:=n", "sw:n:opt", "xmean:p"] + _BCD_MT,
     "bcd_mtg_dense": ["X:n,p:F", "sw:n:opt", "xmean:p:f64"] + _BCD_MTG,
     "bcd_mtg_sparse": _CSC + ["n_samples:=n", "sw:n:opt", "xmean:p:f64"] + _BCD_MTG,
+    # ungrouped multinomial sweeps (_cd_multinomial.pyx): dense X as for enet_cd_residual
+    "multinomial_sweeps": ["X_data:nnz", "X_indices:nnz:int,opt", "X_indptr:p+1:int,opt",
+                           "n_samples:=n", "codes:n:int", "sw:n:f64", "N:-", "W:p,K:out,f64",
+                           "b:K:out,f64", "eta:n,K:out,f64", "ws:nws:int", "l1:p:f64",
+                           "l2:p:f64", "mu:p:f64", "fit_intercept:-", "n_sweeps:-",
+                           "tol_n:-", "max_inner:-", "floor:-", "rounding:-"],
     "gradient_mt_dense": ["X:n,p:F", "sw:n:opt,f64", "xmean:p:f64", "R:n,K:F,f64",
                           "G:p,K:out,f64"],
     # dask route (_moments.pyx): d = p + T + 1 and fold < k are checked by the kernel

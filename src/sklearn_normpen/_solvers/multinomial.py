@@ -47,6 +47,8 @@ import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate
 from .._design import Design, _f64_blocks
+from .._kernels._cd_multinomial import multinomial_sweeps
+from .._validation import call_kernel
 from ..datafits import GLMStats, Multinomial
 from ..penalties import ClasswiseElasticNetPenalty, MultiTaskElasticNetPenalty
 from .coordinate_descent import EnetProblem
@@ -94,6 +96,9 @@ class MultinomialProblem:
         self.x_std, self.constant = d.x_std, d.constant
         self.Y = np.zeros((d.n, self.K))
         self.Y[np.arange(d.n), codes] = 1.0
+        self._codes = codes.astype(np.intc)
+        self._kargs = None  # multinomial_sweeps' data arguments (_kernel_args)
+        self._ever = None  # (penalty, mask): features in a working set along this path
         self._lin = Design(d.X, np.zeros(d.n, dtype=d.dtype), d.sw, False)
         share = (self.Y.sum(axis=0) if d.sw64 is None else d.sw64 @ self.Y) / d.N
         if np.any(share <= 0):
@@ -148,6 +153,7 @@ class MultinomialProblem:
         self.b = self._b0.copy()
         self.eta = self._XW(w) + self.b
         self._subs = [None] * self.K
+        self._ever = None
         self._dev_prev, self._n_points = None, 0
         return w
 
@@ -420,6 +426,87 @@ class MultinomialProblem:
         # keep the shift only where it lowers the penalty (rounding could undo a 0 shift)
         return shifted if penalty.value(shifted, alpha) <= penalty.value(out, alpha) else out
 
+    # -- ungrouped: the compiled sweeps ---------------------------------------------------
+    def _kernel_args(self):
+        """``(X_data, X_indices, X_indptr, codes, sw, mu)`` of :func:`multinomial_sweeps`
+        (CSC, or the Fortran X flattened with empty index arrays; ``mu`` the centring
+        shifts, dense with an intercept only), built once per problem."""
+        if self._kargs is None:
+            d = self.design
+            empty = np.zeros(0, dtype=np.intc)
+            if d.sparse:
+                xk = (d.X.data, d.X.indices.astype(np.intc, copy=False),
+                      d.X.indptr.astype(np.intc, copy=False))
+            else:
+                xk = (d.X.ravel(order="F"), empty, empty)
+            sw = np.ones(d.n) if d.sw64 is None else np.ascontiguousarray(d.sw64)
+            mu = (np.array(d.x_mean, dtype=np.float64) if self.fit_intercept
+                  and not d.sparse else np.zeros(d.p))
+            self._kargs = xk + (self._codes, sw, mu)
+        return self._kargs
+
+    def _sweep_set(self, w, penalty, alpha, alpha_prev):
+        """The features the next sweep may move (every class): non-zero in some class,
+        ever in the set along this path, unpenalised, or flagged by the gradient of the
+        last certificate in some class (the sequential strong rule on a point's first
+        sweep, the KKT violators afterwards); never an excluded one."""
+        f = penalty.feature
+        a = alpha if alpha_prev is None else max(2 * alpha - alpha_prev, 0.0)
+        with np.errstate(invalid="ignore"):  # 0·inf (excluded, a = 0): never kept
+            keep = np.abs(self._ws_g).max(axis=1) > a * f._L1
+        keep |= np.any(np.asarray(w) != 0, axis=1) | f.unpenalized
+        if self._ever is not None and self._ever[0] is f:
+            keep |= self._ever[1]
+        keep &= ~f.excluded
+        self._ever = (f, keep)
+        return np.flatnonzero(keep).astype(np.intc)
+
+    def _solve_sweeps(self, w, penalty, alpha, tol_abs, max_iter, alpha_prev):
+        """:meth:`solve` for the ungrouped penalty: each outer step is one compiled sweep
+        over the K classes (:func:`~sklearn_normpen._kernels._cd_multinomial.
+        multinomial_sweeps`: per class the exact-curvature model by coordinate descent on
+        the working set and an Armijo line search), then the penalty-minimising shift,
+        ``η`` recomputed from the stored ``w`` and the certificate."""
+        f = penalty.feature
+        l1, l2 = (np.ascontiguousarray(np.where(f.excluded, 0.0, v), dtype=np.float64)
+                  for v in f._l1_l2(alpha))
+        Xd, Xi, Xp, codes, sw, mu = self._kernel_args()
+        cert = self.certificate(w, penalty, alpha)
+        epochs, shrink, last_decrease = 0.0, 0.1, np.inf
+        floor = 1e-3 * tol_abs
+        self._stepped = False
+        prev = alpha_prev
+        for it in range(MAX_NEWTON):
+            if cert.gap <= tol_abs or epochs >= max_iter:
+                break
+            tol_model = max(min(shrink * cert.gap, 0.1 * last_decrease), floor)
+            ws = self._sweep_set(w, penalty, alpha, prev)
+            prev = None
+            W = np.array(w, dtype=np.float64, order="C")
+            b = np.array(self.b, dtype=np.float64)
+            eta = np.array(self.eta, dtype=np.float64, order="C")
+            rounding = 8 * np.finfo(np.float64).eps * abs(cert.primal)
+            acc, still, passes, dec = call_kernel(
+                multinomial_sweeps, Xd, Xi, Xp, self.design.n, codes, sw, self.N, W, b,
+                eta, ws, l1, l2, mu, self.fit_intercept, 1,
+                tol_model * self.N / self.K, int(min(max(max_iter - epochs, 1), 10000)),
+                CURVATURE_FLOOR, rounding)
+            epochs += passes
+            if acc == 0:
+                if still < self.K:  # a model step that no line search accepted
+                    break
+                if tol_model <= floor:
+                    break
+                shrink *= 1e-3  # the models' start already met their target: ask for more
+                continue
+            last_decrease = dec
+            self._stepped = True
+            w[:] = self._best_shift(W, penalty, alpha)
+            self.b = b
+            self.eta = self._XW(w) + self.b  # from the stored (working-dtype) w
+            cert = self.certificate(w, penalty, alpha)
+        return cert, int(np.ceil(epochs))
+
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
         """Proximal Newton at ``alpha`` from ``w`` (updated in place) until the certificate
         is at most ``tol_abs``, ``max_iter`` inner epochs are spent, or no step decreases
@@ -427,6 +514,8 @@ class MultinomialProblem:
         (glmnet's order), each with its own model and line search. Returns
         ``(Certificate, epochs)``."""
         self._free = penalty.unpenalized
+        if not self.grouped and not penalty.feature.has_box:
+            return self._solve_sweeps(w, penalty, alpha, tol_abs, max_iter, alpha_prev)
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0, 0.1, np.inf
         self._stepped = False  # glmnet_stop: did this point take a step?
