@@ -42,16 +42,29 @@ cdef inline void _col_stats(design X, const floating* vals, int j, double mu,
                             const double* v, const double* R, double* S1, double* S2,
                             double* G) noexcept nogil:
     """S1 = sum v x', S2 = sum v x'^2, G = x'' R over column j (x' = x - mu)."""
-    cdef double s1 = 0, s2 = 0, g = 0, t
+    cdef double s1 = 0, s2 = 0, g = 0, t, a1 = 0, a2 = 0, a3 = 0, u
     cdef const floating* x
-    cdef int i, k
+    cdef int i, k, m
     if design is Dense:
         x = vals + <Py_ssize_t>j * X.n
-        for i in range(X.n):
+        m = X.n - X.n % 2
+        for i in range(0, m, 2):  # two sets of sums: no single add chain
+            t = x[i] - mu
+            u = x[i + 1] - mu
+            s1 += v[i] * t
+            a1 += v[i + 1] * u
+            s2 += v[i] * t * t
+            a2 += v[i + 1] * u * u
+            g += t * R[i]
+            a3 += u * R[i + 1]
+        for i in range(m, X.n):
             t = x[i] - mu
             s1 += v[i] * t
             s2 += v[i] * t * t
             g += t * R[i]
+        s1 += a1
+        s2 += a2
+        g += a3
     else:
         for k in range(X.indptr[j], X.indptr[j + 1]):
             i = X.indices[k]
@@ -76,9 +89,10 @@ cdef inline double _col_dot(design X, const floating* vals, int j, double mu,
             g1 += (x[i + 1] - mu) * R[i + 1]
         for i in range(m, X.n):
             g += (x[i] - mu) * R[i]
-        return g + g1
-    for k in range(X.indptr[j], X.indptr[j + 1]):
-        g += vals[k] * R[X.indices[k]]
+        g += g1
+    else:
+        for k in range(X.indptr[j], X.indptr[j + 1]):
+            g += vals[k] * R[X.indices[k]]
     return g
 
 
@@ -121,6 +135,46 @@ cdef inline double _dlse(double p, double d) noexcept nogil:
     if d <= 0:
         return log1p(p * expm1(d))
     return d + log1p((1.0 - p) * expm1(-d))
+
+
+cdef double _row_shift(double* w, int K, double l1, double l2, double* srt,
+                       double* gain) noexcept nogil:
+    """The ``c`` minimising ``phi(c) = l1 sum_k |w_k - c| + l2/2 sum_k (w_k - c)^2``
+    (glmnet's ``elc``), among the breakpoints ``w_k`` and the stationary point of each
+    interval between them; 0 unless it lowers phi (by ``gain``, added to)."""
+    cdef int a, m, k
+    cdef double x, mean = 0, best = 0, c, lo, hi, val, best_val
+    for k in range(K):  # insertion sort of the row into srt
+        x = w[k]
+        mean += x
+        a = k
+        while a > 0 and srt[a - 1] > x:
+            srt[a] = srt[a - 1]
+            a -= 1
+        srt[a] = x
+    mean /= K
+    best_val = 0.0
+    for k in range(K):
+        best_val += _pen(l1, l2, w[k])
+    x = best_val
+    for m in range(2 * K + 1):
+        if m < K:
+            c = srt[m]
+        elif l2 > 0:
+            a = m - K  # a values below c
+            lo = srt[a - 1] if a > 0 else -INFINITY
+            hi = srt[a] if a < K else INFINITY
+            c = mean + l1 * (K - 2 * a) / (K * l2)
+            c = lo if c < lo else (hi if c > hi else c)
+        else:
+            continue
+        val = 0.0
+        for k in range(K):
+            val += _pen(l1, l2, w[k] - c)
+        if val < best_val:
+            best_val, best = val, c
+    gain[0] += x - best_val
+    return best
 
 
 cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int* codes,
@@ -239,9 +293,14 @@ cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int*
             it = 0
             while True:
                 dl = 0.0
-                for i in range(n):
-                    z = t * deta[i]
-                    dl += s[i] * (_dlse(pk[i], z) - (z if codes[i] == k else 0.0))
+                if t == 1.0:  # the full step's lse changes are kept for the update
+                    for i in range(n):
+                        rho[i] = _dlse(pk[i], deta[i])
+                        dl += s[i] * (rho[i] - (deta[i] if codes[i] == k else 0.0))
+                else:
+                    for i in range(n):
+                        z = t * deta[i]
+                        dl += s[i] * (_dlse(pk[i], z) - (z if codes[i] == k else 0.0))
                 dl /= N
                 if t != 1.0:
                     dpen = 0.0
@@ -278,12 +337,38 @@ cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int*
                     if D[jj] != 0.0:
                         W[<Py_ssize_t>ws[jj] * K + k] -= (1.0 - t) * D[jj]
             b[k] += t * Db
-            for i in range(n):
-                z = t * deta[i]
-                lse[i] += _dlse(pk[i], z)
-                eta[<Py_ssize_t>i * K + k] += z
+            if t == 1.0:
+                for i in range(n):
+                    lse[i] += rho[i]
+                    eta[<Py_ssize_t>i * K + k] += deta[i]
+            else:
+                for i in range(n):
+                    z = t * deta[i]
+                    lse[i] += _dlse(pk[i], z)
+                    eta[<Py_ssize_t>i * K + k] += z
             decrease -= trial
             n_acc += 1
+        # every feature's K coefficients take their penalty-minimising common shift (the
+        # loss is invariant: each row of eta moves by -x_ij c, and so does its lse)
+        for i in range(n):
+            deta[i] = 0.0
+        nact = 0
+        for jj in range(nws):
+            j = ws[jj]
+            if l1[j] == 0.0 and l2[j] == 0.0:
+                continue  # unpenalised: centred once, by the Python layer
+            z = _row_shift(W + <Py_ssize_t>j * K, K, l1[j], l2[j], S1 + nws, &decrease)
+            if z != 0.0:
+                for k in range(K):
+                    W[<Py_ssize_t>j * K + k] -= z
+                _col_axpy(X, vals, j, z, deta)
+                nact += 1
+        if nact:
+            for i in range(n):
+                lse[i] -= deta[i]
+                for k in range(K):
+                    eta[<Py_ssize_t>i * K + k] -= deta[i]
+            passes += nact / (<double>p * K)
     out[0] = n_acc
     out[1] = n_still
     out[2] = passes
@@ -343,7 +428,7 @@ def multinomial_sweeps(const floating[::1] X_data, const int[::1] X_indices,
         mu = np.zeros(p)  # the shift needs dense columns and an intercept to absorb it
     work = np.empty((6, max(n, 1)))
     cdef double[:, ::1] wk = work
-    cdef double[::1] S1 = np.empty(max(nws, 1))
+    cdef double[::1] S1 = np.empty(nws + K)  # + the shift's sort buffer
     cdef double[::1] H = np.empty(max(nws, 1))
     cdef double[::1] D = np.empty(max(nws, 1))
     cdef int[::1] act = np.zeros(max(nws, 1), dtype=np.intc)

@@ -471,40 +471,52 @@ class MultinomialProblem:
         l1, l2 = (np.ascontiguousarray(np.where(f.excluded, 0.0, v), dtype=np.float64)
                   for v in f._l1_l2(alpha))
         Xd, Xi, Xp, codes, sw, mu = self._kernel_args()
+        exact = self.dtype == np.float64  # the kernel's float64 W is then the stored w
+        self.eta = self._XW(w) + self.b  # from scratch once per point (no drift)
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0.0, 0.1, np.inf
         floor = 1e-3 * tol_abs
         self._stepped = False
-        prev = alpha_prev
+        prev, rate = alpha_prev, None
         for it in range(MAX_NEWTON):
             if cert.gap <= tol_abs or epochs >= max_iter:
                 break
             tol_model = max(min(shrink * cert.gap, 0.1 * last_decrease), floor)
             ws = self._sweep_set(w, penalty, alpha, prev)
             prev = None
+            # the gap falls linearly over the sweeps: while it is far from its target,
+            # several sweeps between certificates (short of the predicted count)
+            n_sweeps = 1
+            if rate is not None and rate < 0.95:
+                need = np.log(tol_abs / cert.gap) / np.log(rate)
+                n_sweeps = int(np.clip(0.6 * need, 1, 4))
             W = np.array(w, dtype=np.float64, order="C")
             b = np.array(self.b, dtype=np.float64)
             eta = np.array(self.eta, dtype=np.float64, order="C")
             rounding = 8 * np.finfo(np.float64).eps * abs(cert.primal)
             acc, still, passes, dec = call_kernel(
                 multinomial_sweeps, Xd, Xi, Xp, self.design.n, codes, sw, self.N, W, b,
-                eta, ws, l1, l2, mu, self.fit_intercept, 1,
+                eta, ws, l1, l2, mu, self.fit_intercept, n_sweeps,
                 tol_model * self.N / self.K, int(min(max(max_iter - epochs, 1), 10000)),
                 CURVATURE_FLOOR, rounding)
             epochs += passes
             if acc == 0:
-                if still < self.K:  # a model step that no line search accepted
+                if still < n_sweeps * self.K:  # a step that no line search accepted
                     break
                 if tol_model <= floor:
                     break
                 shrink *= 1e-3  # the models' start already met their target: ask for more
                 continue
-            last_decrease = dec
+            last_decrease = dec / n_sweeps
             self._stepped = True
-            w[:] = self._best_shift(W, penalty, alpha)
+            w[:] = W
             self.b = b
-            self.eta = self._XW(w) + self.b  # from the stored (working-dtype) w
+            # the kernel keeps eta = X W + 1 b' (shifts included); float32 w is a rounded W
+            self.eta = eta if exact else self._XW(w) + self.b
+            gap0 = cert.gap
             cert = self.certificate(w, penalty, alpha)
+            if cert.gap > 0 and gap0 > 0:
+                rate = (cert.gap / gap0) ** (1.0 / n_sweeps)
         return cert, int(np.ceil(epochs))
 
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
