@@ -9,6 +9,11 @@ Every runner marked ``ours`` in the suites runs in a fresh subprocess per build,
 alternating case by case on the same data (same seeds), with one warm-up and ``--repeat``
 timed runs (median; with ``--cpu``, CPU time and the minimum). Peers are not run.
 Prints ``new / base`` per case: below 1 is faster.
+
+On a VM the same build moves by +-25 % *between processes* (where its arrays land), more
+than the repeats inside one process move: ``--procs N`` runs N process pairs per case, in
+the order base-new, new-base, ... (no build always second), and reports the median over
+the processes of each build, with the range of the pairs' ratios.
 """
 import argparse
 import json
@@ -60,6 +65,8 @@ def main():
     ap.add_argument("--cpu", action="store_true",
                     help="CPU time (time.process_time) and the minimum over the repeats: "
                          "steadier than wall-clock medians for short fits on a shared VM")
+    ap.add_argument("--procs", type=int, default=1,
+                    help="process pairs per case (median over processes; see above)")
     ap.add_argument("--worker", nargs=4, metavar=("SUITE", "CASE", "RUNNER", "REPEAT"))
     a = ap.parse_args()
     if a.worker:
@@ -79,12 +86,25 @@ def main():
             if a.case not in case.name:
                 continue
             for ri, runner in enumerate([r for r in case.runners if r.ours]):
-                b, eb = _run(a.base_path, suite, ci, ri, a.repeat, a.cpu)
-                n, en = _run(new_path, suite, ci, ri, a.repeat, a.cpu)
-                bt = f"{b[stat]:.4f}" if b else f"failed {eb}"
-                nt = f"{n[stat]:.4f}" if n else f"failed {en}"
-                ratio = f"{n[stat] / b[stat]:.2f}" if b and n else "-"
-                print(f"| {case.name} | {runner.name} | {bt} | {nt} | {ratio} |", flush=True)
+                bs, ns, err = [], [], None
+                for k in range(a.procs):
+                    order = [(a.base_path, bs), (new_path, ns)]
+                    for path, into in (order if k % 2 == 0 else order[::-1]):
+                        res, e = _run(path, suite, ci, ri, a.repeat, a.cpu)
+                        if res is None:
+                            err = e
+                        else:
+                            into.append(res[stat])
+                if err or not bs or not ns:
+                    print(f"| {case.name} | {runner.name} | failed {err} | | - |", flush=True)
+                    continue
+                b, n = statistics.median(bs), statistics.median(ns)
+                ratio = f"{n / b:.2f}"
+                if a.procs > 1:
+                    pairs = [x / y for x, y in zip(ns, bs)]
+                    ratio += f" ({min(pairs):.2f}-{max(pairs):.2f})"
+                print(f"| {case.name} | {runner.name} | {b:.4f} | {n:.4f} | {ratio} |",
+                      flush=True)
 
 
 if __name__ == "__main__":
