@@ -761,13 +761,21 @@ def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
     loop."""
     cdef Py_ssize_t j, k, p = w.shape[0]
     cdef double value = 0, m = 0, a, wj, l1, l2, t, conj = 0, e, kkt = 0, d
+    # every feature with a ridge part (the elastic net without exclusions): no pure-l1
+    # constraint, t = 1, and the conjugate is summed in the same pass
+    cdef bint all_ridge = ridge.shape[0] == p
     with nogil:
         for j in range(p):
             a = zp[j]
             a = (a if a > 0 else 0) if positive else fabs(a)
-            a = a * inv_box[j]
-            if a > m:
-                m = a
+            if all_ridge:
+                e = a - alpha * L1[j]
+                if e > 0:
+                    conj += e * e / (2 * alpha * L2[j])
+            else:
+                a = a * inv_box[j]
+                if a > m:
+                    m = a
             wj = w[j]
             if wj != 0:
                 l1 = alpha * L1[j]
@@ -782,7 +790,7 @@ def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
                 kkt = d
         m = m / alpha
         t = 1.0 if m <= 1 else inside / m
-        for k in range(ridge.shape[0]):
+        for k in range(0 if all_ridge else ridge.shape[0]):
             j = ridge[k]
             a = zp[j]
             a = (a if a > 0 else 0) if positive else fabs(a)
