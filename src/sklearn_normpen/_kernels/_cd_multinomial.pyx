@@ -376,13 +376,421 @@ cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int*
     return 0
 
 
+cdef inline void _col_stats_k(design X, const floating* vals, int j, double mu,
+                              const double* s, const double* P, const double* R, int K,
+                              double* h, double* G) noexcept nogil:
+    """h_k = sum_i s_i p_ik x'_ij^2 (the block's diagonal majoriser) and G_k = x'_j' R[:, k]
+    (P, R row-major n x K)."""
+    cdef double t, u
+    cdef const floating* x
+    cdef const double* r
+    cdef const double* pr
+    cdef int i, k, q
+    for k in range(K):
+        G[k] = 0.0
+        h[k] = 0.0
+    if design is Dense:
+        x = vals + <Py_ssize_t>j * X.n
+        for i in range(X.n):
+            t = x[i] - mu
+            u = s[i] * t * t
+            r = R + <Py_ssize_t>i * K
+            pr = P + <Py_ssize_t>i * K
+            for k in range(K):
+                G[k] += t * r[k]
+                h[k] += u * pr[k]
+    else:
+        for q in range(X.indptr[j], X.indptr[j + 1]):
+            i = X.indices[q]
+            t = vals[q]
+            u = s[i] * t * t
+            r = R + <Py_ssize_t>i * K
+            pr = P + <Py_ssize_t>i * K
+            for k in range(K):
+                G[k] += t * r[k]
+                h[k] += u * pr[k]
+
+
+cdef inline void _col_dot_k(design X, const floating* vals, int j, double mu,
+                            const double* R, int K, double* G) noexcept nogil:
+    """G_k = x'_j' R[:, k]."""
+    cdef double t
+    cdef const floating* x
+    cdef const double* r
+    cdef int i, k, q
+    for k in range(K):
+        G[k] = 0.0
+    if design is Dense:
+        x = vals + <Py_ssize_t>j * X.n
+        for i in range(X.n):
+            t = x[i] - mu
+            r = R + <Py_ssize_t>i * K
+            for k in range(K):
+                G[k] += t * r[k]
+    else:
+        for q in range(X.indptr[j], X.indptr[j + 1]):
+            t = vals[q]
+            r = R + <Py_ssize_t>X.indices[q] * K
+            for k in range(K):
+                G[k] += t * r[k]
+
+
+cdef inline void _hess_update(int i, double a, const double* d, const double* P, double* R,
+                              int K) noexcept nogil:
+    """R_i -= a H_i d with H_i = diag(p_i) - p_i p_i' (the row's exact Hessian)."""
+    cdef const double* pr = P + <Py_ssize_t>i * K
+    cdef double* r = R + <Py_ssize_t>i * K
+    cdef double q = 0
+    cdef int k
+    for k in range(K):
+        q += pr[k] * d[k]
+    for k in range(K):
+        r[k] -= a * pr[k] * (d[k] - q)
+
+
+cdef inline void _col_update_k(design X, const floating* vals, int j, double mu,
+                               const double* d, const double* s, const double* P,
+                               double* R, int K) noexcept nogil:
+    """R_i -= s_i x'_ij H_i d for every row (the exact Newton model's residual)."""
+    cdef const floating* x
+    cdef int i, q
+    if design is Dense:
+        x = vals + <Py_ssize_t>j * X.n
+        for i in range(X.n):
+            _hess_update(i, s[i] * (x[i] - mu), d, P, R, K)
+    else:
+        for q in range(X.indptr[j], X.indptr[j + 1]):
+            i = X.indices[q]
+            _hess_update(i, s[i] * vals[q], d, P, R, K)
+
+
+cdef inline void _col_axpy_k(design X, const floating* vals, int j, const double* d,
+                             double* out, int K) noexcept nogil:
+    """out[:, k] += d_k x_j (raw column) for every k."""
+    cdef double t
+    cdef const floating* x
+    cdef double* o
+    cdef int i, k, q
+    if design is Dense:
+        x = vals + <Py_ssize_t>j * X.n
+        for i in range(X.n):
+            t = x[i]
+            o = out + <Py_ssize_t>i * K
+            for k in range(K):
+                o[k] += d[k] * t
+    else:
+        for q in range(X.indptr[j], X.indptr[j + 1]):
+            t = vals[q]
+            o = out + <Py_ssize_t>X.indices[q] * K
+            for k in range(K):
+                o[k] += d[k] * t
+
+
+cdef inline double _gpen(double l1, double l2, const double* w, int K) noexcept nogil:
+    cdef double q = 0
+    cdef int k
+    for k in range(K):
+        q += w[k] * w[k]
+    return l1 * sqrt(q) + 0.5 * l2 * q
+
+
+cdef inline void _group_prox(const double* z, const double* a, double l1, int K,
+                             double* u) noexcept nogil:
+    """argmin_u sum_k (a_k/2 u_k^2 - z_k u_k) + l1 ||u|| (a_k > 0): u = 0 when ||z|| <= l1,
+    else u_k = z_k / (a_k + tau) with tau > 0 the root of ||tau z / (a + tau)|| = l1
+    (increasing in tau; bracketed Newton)."""
+    cdef double nz = 0, amin = INFINITY, amax = 0, lo, hi, tau, f, df, q, r
+    cdef int k, it
+    for k in range(K):
+        nz += z[k] * z[k]
+        if a[k] < amin:
+            amin = a[k]
+        if a[k] > amax:
+            amax = a[k]
+    nz = sqrt(nz)
+    if nz <= l1:
+        for k in range(K):
+            u[k] = 0.0
+        return
+    if l1 == 0:
+        for k in range(K):
+            u[k] = z[k] / a[k]
+        return
+    lo = l1 * amin / (nz - l1)
+    hi = l1 * amax / (nz - l1)
+    tau = 0.5 * (lo + hi)
+    for it in range(60):
+        if hi - lo <= 1e-15 * hi:
+            break
+        f = 0.0
+        df = 0.0
+        for k in range(K):
+            q = tau / (a[k] + tau)
+            r = z[k] * q
+            f += r * r
+            df += z[k] * z[k] * q * a[k] / ((a[k] + tau) * (a[k] + tau))
+        f = sqrt(f)
+        if f > l1:
+            hi = tau
+        else:
+            lo = tau
+        if f == l1:
+            break
+        df /= f if f > 0 else 1.0
+        tau = tau - (f - l1) / df if df > 0 else 0.5 * (lo + hi)
+        if not (lo < tau < hi):
+            tau = 0.5 * (lo + hi)
+    for k in range(K):
+        u[k] = z[k] / (a[k] + tau)
+
+
+cdef int _sweeps_grouped(design X, const floating* vals, int n, int p, int K,
+                         const int* codes, const double* s, double N, double* W, double* b,
+                         double* eta, double* lse, const int* ws, int nws, const double* l1,
+                         const double* l2, const double* mu, bint fit_intercept,
+                         int n_sweeps, double tol_n, int max_inner, double floor,
+                         double rounding, double* v, double* lse_t, double* P, double* rho,
+                         double* R, double* deta, double* HK, double* D, int* act,
+                         double* kbuf, double* out) noexcept nogil:
+    """:func:`_sweeps` for the grouped penalty (each feature's K coefficients one group):
+    each step is a proximal Newton step over all classes at once, on the exact Newton
+    model of the loss (the rows' Hessians ``s_i H_i``, ``H_i = diag(p_i) - p_i p_i'``), solved
+    by block coordinate descent over the working set and the intercepts, each block with
+    its diagonal majoriser ``diag(sum_i s_i x_ij^2 p_ik)`` (H_i <= diag(p_i)); then an
+    Armijo line search on the true objective and the rows' mean shift. ``HK`` and ``D`` are
+    (nws, K); ``kbuf`` 6 K doubles; ``floor`` is unused (the majoriser needs none)."""
+    cdef int sweep, k, i, jj, j, nact, ep, it, full, moved, nz_row
+    cdef double d2, dmax, slope, dpen, dl, t, delta, trial, z, m
+    cdef double passes = 0, decrease = 0
+    cdef double* G = kbuf
+    cdef double* dd = kbuf + K
+    cdef double* Db = kbuf + 2 * K
+    cdef double* hb = kbuf + 3 * K
+    cdef double* zz = kbuf + 4 * K
+    cdef double* aa = kbuf + 5 * K
+    cdef double* w
+    cdef double* e
+    cdef double* h
+    cdef int n_acc = 0, n_still = 0
+    for sweep in range(n_sweeps):
+        for k in range(K):
+            hb[k] = 0.0
+            Db[k] = 0.0
+        for i in range(n):
+            e = eta + <Py_ssize_t>i * K
+            for k in range(K):
+                z = exp(e[k] - lse[i])
+                P[<Py_ssize_t>i * K + k] = z
+                hb[k] += s[i] * z
+                rho[<Py_ssize_t>i * K + k] = s[i] * ((1.0 if codes[i] == k else 0.0) - z)
+                R[<Py_ssize_t>i * K + k] = rho[<Py_ssize_t>i * K + k]
+        for jj in range(nws * K):
+            D[jj] = 0.0
+        full = 1
+        ep = 0
+        while ep < max_inner:
+            dmax = 0.0
+            nact = 0
+            if fit_intercept:  # the intercepts' block: G = sum_i R_i, majoriser diag(hb)
+                for k in range(K):
+                    G[k] = 0.0
+                for i in range(n):
+                    for k in range(K):
+                        G[k] += R[<Py_ssize_t>i * K + k]
+                d2 = 0.0
+                for k in range(K):
+                    dd[k] = G[k] / hb[k] if hb[k] > 0 else 0.0
+                    Db[k] += dd[k]
+                    d2 += hb[k] * dd[k] * dd[k]
+                for i in range(n):
+                    _hess_update(i, s[i], dd, P, R, K)
+                dmax = d2
+            for jj in range(nws):
+                if not full and not act[jj]:
+                    continue
+                j = ws[jj]
+                h = HK + <Py_ssize_t>jj * K
+                if ep == 0:
+                    _col_stats_k(X, vals, j, mu[j], s, P, R, K, h, G)
+                else:
+                    _col_dot_k(X, vals, j, mu[j], R, K, G)
+                w = W + <Py_ssize_t>j * K
+                moved = 1
+                for k in range(K):
+                    zz[k] = h[k] * w[k] + G[k]
+                    aa[k] = h[k] + N * l2[j]
+                    if aa[k] <= 0:
+                        moved = 0
+                if not moved:
+                    continue
+                _group_prox(zz, aa, N * l1[j], K, dd)
+                d2 = 0.0
+                moved = 0
+                for k in range(K):
+                    dd[k] -= w[k]
+                    if dd[k] != 0.0:
+                        moved = 1
+                    d2 += h[k] * dd[k] * dd[k]
+                if moved:
+                    for k in range(K):
+                        w[k] += dd[k]
+                        D[<Py_ssize_t>jj * K + k] += dd[k]
+                    _col_update_k(X, vals, j, mu[j], dd, s, P, R, K)
+                    if d2 > dmax:
+                        dmax = d2
+                nz_row = 0
+                for k in range(K):
+                    if w[k] != 0.0:
+                        nz_row = 1
+                if nz_row:
+                    act[jj] = 1
+                    nact += 1
+                elif full:
+                    act[jj] = 0
+            passes += (nws if full else nact) / (<double>p)
+            ep += 1
+            if full:
+                if dmax <= tol_n:
+                    break
+                full = 0
+            elif dmax <= tol_n:
+                full = 1
+        # the step: deta = X D + 1 Db' (raw columns: the shifts mu move to the intercepts)
+        moved = 0
+        for jj in range(nws):
+            for k in range(K):
+                Db[k] -= D[<Py_ssize_t>jj * K + k] * mu[ws[jj]]
+        for k in range(K):
+            if Db[k] != 0.0:
+                moved = 1
+        for i in range(n):
+            for k in range(K):
+                deta[<Py_ssize_t>i * K + k] = Db[k]
+        dpen = 0.0
+        for jj in range(nws):
+            m = 0.0
+            for k in range(K):
+                m += fabs(D[<Py_ssize_t>jj * K + k])
+            if m != 0.0:
+                moved = 1
+                j = ws[jj]
+                _col_axpy_k(X, vals, j, D + <Py_ssize_t>jj * K, deta, K)
+                w = W + <Py_ssize_t>j * K
+                for k in range(K):
+                    dd[k] = w[k] - D[<Py_ssize_t>jj * K + k]
+                dpen += _gpen(l1[j], l2[j], w, K) - _gpen(l1[j], l2[j], dd, K)
+        if not moved:
+            n_still += 1
+            continue
+        slope = 0.0
+        for i in range(n * K):
+            slope -= rho[i] * deta[i]
+        slope /= N
+        delta = slope + dpen
+        t = 1.0
+        it = 0
+        while True:
+            dl = 0.0
+            for i in range(n):
+                e = eta + <Py_ssize_t>i * K
+                m = e[0] + t * deta[<Py_ssize_t>i * K]
+                for k in range(1, K):
+                    z = e[k] + t * deta[<Py_ssize_t>i * K + k]
+                    if z > m:
+                        m = z
+                z = 0.0
+                for k in range(K):
+                    z += exp(e[k] + t * deta[<Py_ssize_t>i * K + k] - m)
+                lse_t[i] = m + log(z)
+                dl += s[i] * (lse_t[i] - lse[i] - t * deta[<Py_ssize_t>i * K + codes[i]])
+            dl /= N
+            if t != 1.0:
+                dpen = 0.0
+                for jj in range(nws):
+                    j = ws[jj]
+                    w = W + <Py_ssize_t>j * K
+                    m = 0.0
+                    for k in range(K):
+                        m += fabs(D[<Py_ssize_t>jj * K + k])
+                    if m == 0.0:
+                        continue
+                    for k in range(K):  # w - D (the start) and w - D + tD
+                        dd[k] = w[k] - D[<Py_ssize_t>jj * K + k]
+                    dpen -= _gpen(l1[j], l2[j], dd, K)
+                    for k in range(K):
+                        dd[k] += t * D[<Py_ssize_t>jj * K + k]
+                    dpen += _gpen(l1[j], l2[j], dd, K)
+            trial = dl + dpen
+            if delta >= -rounding:
+                if trial > rounding:
+                    t = 0.0
+                break
+            if trial <= 1e-4 * t * delta:
+                break
+            it += 1
+            if it >= 40:
+                t = 0.0
+                break
+            t *= 0.5
+        if t != 1.0:  # W holds the full step: move it back to t (t = 0: no step)
+            for jj in range(nws):
+                w = W + <Py_ssize_t>ws[jj] * K
+                for k in range(K):
+                    w[k] -= (1.0 - t) * D[<Py_ssize_t>jj * K + k]
+        if t == 0.0:
+            continue
+        for k in range(K):
+            b[k] += t * Db[k]
+        for i in range(n):
+            lse[i] = lse_t[i]
+            for k in range(K):
+                eta[<Py_ssize_t>i * K + k] += t * deta[<Py_ssize_t>i * K + k]
+        decrease -= trial
+        n_acc += 1
+        # each feature's K coefficients shifted to their mean when that lowers the penalty
+        for i in range(n):
+            v[i] = 0.0
+        nact = 0
+        for jj in range(nws):
+            j = ws[jj]
+            if l1[j] == 0.0 and l2[j] == 0.0:
+                continue
+            w = W + <Py_ssize_t>j * K
+            m = 0.0
+            for k in range(K):
+                m += w[k]
+            m /= K
+            if m == 0.0:
+                continue
+            for k in range(K):
+                dd[k] = w[k] - m
+            z = _gpen(l1[j], l2[j], w, K) - _gpen(l1[j], l2[j], dd, K)
+            if z > 0:
+                for k in range(K):
+                    w[k] = dd[k]
+                decrease += z
+                _col_axpy(X, vals, j, m, v)
+                nact += 1
+        if nact:
+            for i in range(n):
+                lse[i] -= v[i]
+                for k in range(K):
+                    eta[<Py_ssize_t>i * K + k] -= v[i]
+            passes += nact / (<double>p)
+    out[0] = n_acc
+    out[1] = n_still
+    out[2] = passes
+    out[3] = decrease
+    return 0
+
+
 def multinomial_sweeps(const floating[::1] X_data, const int[::1] X_indices,
                        const int[::1] X_indptr, int n_samples, const int[::1] codes,
                        const double[::1] sw, double N, double[:, ::1] W, double[::1] b,
                        double[:, ::1] eta, const int[::1] ws, const double[::1] l1,
                        const double[::1] l2, const double[::1] mu, bint fit_intercept,
                        int n_sweeps, double tol_n, int max_inner, double floor,
-                       double rounding):
+                       double rounding, bint grouped=False):
     """``n_sweeps`` class-by-class proximal Newton sweeps (module comment), in place on
     ``W`` (p, K, C order), ``b`` (K,) and ``eta`` (n, K, C order; must equal X W + 1 b'
     on entry).
@@ -397,9 +805,12 @@ def multinomial_sweeps(const floating[::1] X_data, const int[::1] X_indices,
     ``max_inner`` epochs. ``floor`` floors ``p(1 - p)``; ``rounding`` is the objective
     change below which a step is taken without a decrease test.
 
-    Returns ``(accepted, still, passes, decrease)``: class steps accepted, class steps
-    without a move, column passes in units of one pass over all p·K coefficients, and the
-    total decrease of the objective.
+    ``grouped``: the penalty is on the rows ``W_j`` (``l1 ||W_j|| + l2/2 ||W_j||^2``), and a
+    step moves every class at once (:func:`_sweeps_grouped`).
+
+    Returns ``(accepted, still, passes, decrease)``: steps accepted, steps without a move,
+    column passes in units of one pass over all p·K coefficients, and the total decrease
+    of the objective.
     """
     cdef Dense Dn
     cdef int n = n_samples
@@ -426,6 +837,10 @@ def multinomial_sweeps(const floating[::1] X_data, const int[::1] X_indices,
             raise ValueError(f"multinomial_sweeps: class code {codes[i]} outside [0, {K}).")
     if X_indptr.shape[0] != 0 or not fit_intercept:
         mu = np.zeros(p)  # the shift needs dense columns and an intercept to absorb it
+    if grouped:
+        return _grouped_call(X_data, X_indices, X_indptr, n, p, K, codes, sw, N, W, b, eta,
+                             ws, l1, l2, mu, fit_intercept, n_sweeps, tol_n, max_inner,
+                             floor, rounding)
     work = np.empty((6, max(n, 1)))
     cdef double[:, ::1] wk = work
     cdef double[::1] S1 = np.empty(nws + K)  # + the shift's sort buffer
@@ -457,4 +872,50 @@ def multinomial_sweeps(const floating[::1] X_data, const int[::1] X_indices,
                     &l1[0], &l2[0], &mu[0], fit_intercept, n_sweeps, tol_n, max_inner,
                     floor, rounding, &wk[0, 0], &wk[1, 0], &wk[2, 0], &wk[3, 0], &wk[4, 0],
                     &S1[0], &H[0], &D[0], &act[0], &out[0])
+    return int(out[0]), int(out[1]), float(out[2]), float(out[3])
+
+
+cdef _grouped_call(const floating[::1] X_data, const int[::1] X_indices,
+                   const int[::1] X_indptr, int n, int p, int K, const int[::1] codes,
+                   const double[::1] sw, double N, double[:, ::1] W, double[::1] b,
+                   double[:, ::1] eta, const int[::1] ws, const double[::1] l1,
+                   const double[::1] l2, const double[::1] mu, bint fit_intercept,
+                   int n_sweeps, double tol_n, int max_inner, double floor,
+                   double rounding):
+    cdef Dense Dn
+    cdef int nws = <int>ws.shape[0]
+    cdef int i, k
+    cdef double m, z
+    cdef double[:, ::1] nk = np.empty((4, max(n * K, 1)))
+    cdef double[:, ::1] wk = np.empty((2, max(n, 1)))
+    cdef double[::1] HK = np.empty(max(nws * K, 1))
+    cdef double[::1] D = np.empty(max(nws * K, 1))
+    cdef int[::1] act = np.zeros(max(nws, 1), dtype=np.intc)
+    cdef double[::1] kbuf = np.empty(6 * K)
+    cdef double[::1] out = np.zeros(4)
+    cdef double[::1] lse = np.empty(max(n, 1))
+    with nogil:
+        for i in range(n):
+            m = eta[i, 0]
+            for k in range(1, K):
+                if eta[i, k] > m:
+                    m = eta[i, k]
+            z = 0.0
+            for k in range(K):
+                z += exp(eta[i, k] - m)
+            lse[i] = m + log(z)
+        if X_indptr.shape[0] == 0:
+            Dn.n = n
+            _sweeps_grouped(Dn, _ptr(X_data), n, p, K, &codes[0], &sw[0], N, &W[0, 0],
+                            &b[0], &eta[0, 0], &lse[0], &ws[0] if nws else NULL, nws, &l1[0],
+                            &l2[0], &mu[0], fit_intercept, n_sweeps, tol_n, max_inner,
+                            floor, rounding, &wk[0, 0], &wk[1, 0], &nk[0, 0], &nk[1, 0],
+                            &nk[2, 0], &nk[3, 0], &HK[0], &D[0], &act[0], &kbuf[0], &out[0])
+        else:
+            _sweeps_grouped(_csc(X_indices, X_indptr), _ptr(X_data), n, p, K, &codes[0],
+                            &sw[0], N, &W[0, 0], &b[0], &eta[0, 0], &lse[0],
+                            &ws[0] if nws else NULL, nws, &l1[0], &l2[0], &mu[0],
+                            fit_intercept, n_sweeps, tol_n, max_inner, floor, rounding,
+                            &wk[0, 0], &wk[1, 0], &nk[0, 0], &nk[1, 0], &nk[2, 0],
+                            &nk[3, 0], &HK[0], &D[0], &act[0], &kbuf[0], &out[0])
     return int(out[0]), int(out[1]), float(out[2]), float(out[3])

@@ -450,10 +450,12 @@ class MultinomialProblem:
         ever in the set along this path, unpenalised, or flagged by the gradient of the
         last certificate in some class (the sequential strong rule on a point's first
         sweep, the KKT violators afterwards); never an excluded one."""
-        f = penalty.feature
+        f = penalty if self.grouped else penalty.feature
         a = alpha if alpha_prev is None else max(2 * alpha - alpha_prev, 0.0)
+        g = (np.sqrt(np.sum(np.square(self._ws_g), axis=1)) if self.grouped
+             else np.abs(self._ws_g).max(axis=1))
         with np.errstate(invalid="ignore"):  # 0·inf (excluded, a = 0): never kept
-            keep = np.abs(self._ws_g).max(axis=1) > a * f._L1
+            keep = g > a * np.where(f.excluded, np.inf, f.l1_ratio * f.l1_factor)
         keep |= np.any(np.asarray(w) != 0, axis=1) | f.unpenalized
         if self._ever is not None and self._ever[0] is f:
             keep |= self._ever[1]
@@ -467,7 +469,7 @@ class MultinomialProblem:
         multinomial_sweeps`: per class the exact-curvature model by coordinate descent on
         the working set and an Armijo line search), then the penalty-minimising shift,
         ``η`` recomputed from the stored ``w`` and the certificate."""
-        f = penalty.feature
+        f = penalty if self.grouped else penalty.feature
         l1, l2 = (np.ascontiguousarray(np.where(f.excluded, 0.0, v), dtype=np.float64)
                   for v in f._l1_l2(alpha))
         Xd, Xi, Xp, codes, sw, mu = self._kernel_args()
@@ -497,11 +499,13 @@ class MultinomialProblem:
             acc, still, passes, dec = call_kernel(
                 multinomial_sweeps, Xd, Xi, Xp, self.design.n, codes, sw, self.N, W, b,
                 eta, ws, l1, l2, mu, self.fit_intercept, n_sweeps,
-                tol_model * self.N / self.K, int(min(max(max_iter - epochs, 1), 10000)),
-                CURVATURE_FLOOR, rounding)
+                tol_model * self.N / (1 if self.grouped else self.K),
+                int(min(max(max_iter - epochs, 1), 10000)),
+                CURVATURE_FLOOR, rounding, self.grouped)
             epochs += passes
             if acc == 0:
-                if still < n_sweeps * self.K:  # a step that no line search accepted
+                if still < n_sweeps * (1 if self.grouped else self.K):  # a step that no
+                    # line search accepted
                     break
                 if tol_model <= floor:
                     break
@@ -526,7 +530,7 @@ class MultinomialProblem:
         (glmnet's order), each with its own model and line search. Returns
         ``(Certificate, epochs)``."""
         self._free = penalty.unpenalized
-        if not self.grouped and not penalty.feature.has_box:
+        if not getattr(penalty if self.grouped else penalty.feature, "has_box", False):
             return self._solve_sweeps(w, penalty, alpha, tol_abs, max_iter, alpha_prev)
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0, 0.1, np.inf
