@@ -242,11 +242,12 @@ def test_huge_weights_survive_a_float32_X():
 def kernel_calls(monkeypatch):
     """Route every solver kernel through check_kernel_call; record the last arguments."""
     from sklearn_normpen._kernels import _bcd_group, _bcd_multitask, _cd_enet, _moments
-    from sklearn_normpen._kernels import _bcd_multitask_group
+    from sklearn_normpen._kernels import _bcd_multitask_group, _cd_multinomial
     from sklearn_normpen._validation import KERNEL_SIGNATURES, check_kernel_call
 
     seen = {}
-    for mod in (_cd_enet, _bcd_group, _bcd_multitask, _moments, _bcd_multitask_group):
+    for mod in (_cd_enet, _bcd_group, _bcd_multitask, _moments, _bcd_multitask_group,
+                _cd_multinomial):
         for name in KERNEL_SIGNATURES:
             if hasattr(mod, name):
                 def wrapped(*args, _fn=getattr(mod, name), _name=name):
@@ -296,6 +297,13 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
                 multitask_enet_path(data, Y, sample_weight=w, n_alphas=4)
                 multitask_group_lasso_path(data, Y, groups=[[0, 1, 2], [3, 4, 5]],
                                            l1_ratio=0.5, sample_weight=w, n_alphas=4)
+        # the multinomial sweeps (ungrouped and grouped, dense and CSC)
+        from sklearn_normpen import ElasticNetClassifier
+        codes = np.arange(40) % 3
+        for data in (X, Xs):
+            for mult in ("ungrouped", "grouped"):
+                ElasticNetClassifier(alpha=0.05, multinomial=mult).fit(data, codes,
+                                                                        sample_weight=sw)
         # the dask route's per-chunk moments task (no dask needed to call it)
         from sklearn_normpen._dask import _block_moments
         for w in (None, sw):

@@ -1,4 +1,6 @@
-# Class-by-class proximal Newton sweeps for the ungrouped multinomial elastic net.
+# Proximal Newton sweeps for the multinomial elastic net: class by class for the ungrouped
+# penalty (below), all classes at once on the exact Newton model for the grouped one
+# (_sweeps_grouped).
 #
 # Objective (package scale, N = sum(s)); W (p, K), b (K,), eta = X W + 1 b':
 #

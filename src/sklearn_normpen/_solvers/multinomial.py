@@ -9,24 +9,20 @@ unpenalised; ``Y`` one-hot)::
 ClasswiseElasticNetPenalty`, glmnet's ``type.multinomial="ungrouped"``) or on the rows
 ``W_j`` (:class:`~sklearn_normpen.penalties.MultiTaskElasticNetPenalty`, ``"grouped"``).
 
-Each outer step replaces the loss by a quadratic model at the current ``η`` whose
-curvature is the diagonal of the row Hessians ``diag(p_i) - p_i p_iᵀ``, floored at 1e-5 as
-glmnet floors its weights: ungrouped, class k gets row weights ``s_i p_ik(1 - p_ik)`` and
-working response ``z_ik = η_ik + (y_ik - p_ik)/(p_ik(1 - p_ik))`` and is one
-:class:`~sklearn_normpen._solvers.coordinate_descent.EnetProblem` solve with the other classes fixed
-(glmnet's scheme: the classes are visited in turn, each with its own line search, and the
-class's curvature is then exact), on a per-class working set of columns with one
-:class:`~sklearn_normpen._design.ReweightedDesign` per class reweighted in place each step
-(as :class:`~sklearn_normpen._solvers.prox_newton.GLMProblem`); grouped, the block solver needs one weight per
-row, ``t_i = max_k p_ik(1 - p_ik)``, and the model is one multi-response
-:class:`~sklearn_normpen._solvers.multitask.MultiTaskProblem` solve (block CD, the existing
-kernel) with working response ``Z = η + (Y - P)/t``, which does not majorize the loss
-(``2 t_i I`` would, by Gershgorin, at twice the steps). A backtracking (Armijo) line search
-on the true objective makes every accepted step a descent. After each step every feature's
-K coefficients take their penalty-minimising common shift (glmnet's ``elc``; the loss is
-invariant to it, and the diagonal models barely move along it). The models are warm-started,
-screen with their own strong rule and KKT passes, and are solved to a fraction of the outer
-gap.
+The solves are compiled (:func:`~sklearn_normpen._kernels._cd_multinomial.
+multinomial_sweeps`, on the working set of features; the certificate is checked here
+between calls). Ungrouped, a sweep visits the classes in turn (glmnet's scheme): class k,
+the others fixed, has the exact diagonal curvature ``s_i p_ik(1 - p_ik)`` (floored at 1e-5
+as glmnet floors its weights), its weighted least-squares model is solved by coordinate
+descent and an Armijo line search on the true objective accepts the step. Grouped, a step
+moves every class at once on the exact Newton model (the rows' Hessians
+``diag(p_i) - p_i p_iᵀ``), solved by block coordinate descent with each block's diagonal
+majoriser ``diag(Σ_i s_i x_ij² p_ik)``, then the same line search. After each sweep every
+feature's K coefficients take their penalty-minimising common shift (glmnet's ``elc``:
+the loss is invariant to it). While the gap is far from its target, several sweeps run
+between certificates (their number predicted from the gap's linear rate).
+:class:`~sklearn_normpen._solvers.multinomial_group.GroupMultinomialProblem` (groups of
+features) supplies its own Newton model to the loop in :meth:`MultinomialProblem.solve`.
 
 Certificate (the package's one, :func:`sklearn_normpen._certificate.certificate`, with the
 :class:`~sklearn_normpen.datafits.Multinomial` datafit): the dual direction is
@@ -47,13 +43,11 @@ import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate
 from .._design import Design, _f64_blocks
-from .._kernels._cd_multinomial import multinomial_sweeps
+from .._kernels import _cd_multinomial
 from .._validation import call_kernel
 from ..datafits import GLMStats, Multinomial
 from ..penalties import ClasswiseElasticNetPenalty, MultiTaskElasticNetPenalty
-from .coordinate_descent import EnetProblem
-from .multitask import MultiTaskProblem
-from .prox_newton import MAX_NEWTON, _same, _Submodel, glmnet_stop, unpenalised_basis
+from .prox_newton import MAX_NEWTON, glmnet_stop, unpenalised_basis
 
 CURVATURE_FLOOR = 1e-5  # glmnet's floor of the IRLS weights
 
@@ -119,9 +113,7 @@ class MultinomialProblem:
         self.null_deviance = max(
             self._mean(Multinomial.loss(self.Y, np.tile(self._b0, (d.n, 1)))), 0.0)
         self._null, self._unpen_cache = {}, {}
-        self._subs = [None] * self.K  # ungrouped: class k's reusable model (_class_model)
         self._ws_g = None
-        self._deta_hint = None  # (class, X dw) of the last ungrouped model step
         self._cache = {}  # per-η quantities: key -> (η, value), valid while η is that array
         self.b = self._b0.copy()
         self.eta = np.tile(self.b, (d.n, 1))
@@ -152,7 +144,6 @@ class MultinomialProblem:
                      else w, dtype=self.dtype, order="C")
         self.b = self._b0.copy()
         self.eta = self._XW(w) + self.b
-        self._subs = [None] * self.K
         self._ever = None
         self._dev_prev, self._n_points = None, 0
         return w
@@ -255,94 +246,9 @@ class MultinomialProblem:
 
     # -- solves -------------------------------------------------------------------------------
     def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev, k=None):
-        """Solve the weighted least-squares model at the current state (module docstring):
-        grouped, all classes at once; ungrouped, class ``k`` alone (the others fixed).
-        Returns ``(W_new (p, K) float64, b_new (K,), epochs)``."""
-        d = self.design
-        P = self._proba(self.eta)
-        V = np.maximum(P * (1 - P), CURVATURE_FLOOR)  # the Hessian's diagonal, floored
-        ap = (lambda scale: None if alpha_prev is None else alpha_prev * scale)
-        if self.grouped:
-            t = V.max(axis=1)  # one curvature per row: the block solver shares row weights
-            Z = self.eta + (self.Y - P) / t[:, None]
-            sv = (t if d.sw64 is None else d.sw64 * t).astype(self.dtype)
-            scale = self.N / float(np.sum(sv, dtype=np.float64))  # model → inner objective
-            inner = MultiTaskProblem(d.X, Z.astype(self.dtype), sv, self.fit_intercept)
-            wq = inner.start(w)
-            _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale, max_iter,
-                                alpha_prev=ap(scale))
-            return np.asarray(wq, np.float64), np.asarray(inner.to_original(wq)[1]), int(ep)
-        # class k with the others fixed: its curvature p_ik(1 - p_ik) is exact (glmnet)
-        r_v = (self.Y[:, k] - P[:, k]) / V[:, k]
-        sv = V[:, k] if d.sw64 is None else d.sw64 * V[:, k]
-        inner, wk, pen, cols = self._class_model(w, k, r_v, sv, penalty, alpha,
-                                                 alpha_prev)
-        scale = self.N / inner.N  # model objective · scale = inner package objective
-        w0 = np.array(wk, dtype=np.float64)
-        _, ep = inner.solve(wk, pen, alpha * scale, tol_model * scale / self.K,
-                            max_iter, alpha_prev=ap(scale))
-        dw = np.asarray(wk, dtype=np.float64) - w0
-        if self.dtype == np.float64 and not d.sparse:
-            # the step's X dw from the working set's columns (no copy; _line_search)
-            nz = np.flatnonzero(dw)
-            Xc = self._subs[k].X
-            self._deta_hint = (k, Xc[:, nz] @ dw[nz] if 4 * nz.size < dw.size
-                               else Xc @ dw)
-        Wn = np.array(w, dtype=np.float64)
-        if cols is None:
-            Wn[:, k] = wk
-        else:
-            Wn[:, k] = 0.0
-            Wn[cols, k] = wk
-        bn = self.b.copy()
-        if self.fit_intercept:
-            bn[k] = float(inner.to_original(wk)[1])
-        # epochs over the working set, counted as a fraction of a full pass
-        frac = 1.0 if cols is None else cols.size / self.n_features
-        return Wn, bn, ep * frac
-
-    def _working_set(self, w, k, penalty, alpha, alpha_prev):
-        """Class ``k``'s columns (None: all), as :meth:`GLMProblem._working_set`: the
-        features non-zero in the class or ever in its set along this path, the unpenalised
-        ones, and those the gradient at the last certified state flags (the sequential
-        strong rule on a point's first step, the KKT violators afterwards). Only the
-        certificate, over every feature and class, accepts a point."""
-        f = penalty.feature
-        g = np.abs(self._ws_g[:, k])
-        a = alpha if alpha_prev is None else max(2 * alpha - alpha_prev, 0.0)
-        with np.errstate(invalid="ignore"):  # 0·inf (excluded, a = 0): never kept
-            thr = a * f._L1
-        keep = (g > thr) | (np.asarray(w)[:, k] != 0) | f.unpenalized
-        sub = self._subs[k]
-        if sub is not None and sub.penalty is f and sub.cols is not None:
-            keep[sub.cols] = True
-        cols = np.flatnonzero(keep)
-        return None if 2 * cols.size > self.n_features else cols
-
-    def _class_model(self, w, k, r_v, sv, penalty, alpha, alpha_prev):
-        """Class ``k``'s weighted least-squares model (working response ``z = η_k + r_v``,
-        weights ``sv``) on its working set: ``(problem, w[cols, k] as its state, penalty
-        on cols, cols)``. One :class:`~sklearn_normpen._design.ReweightedDesign` and one
-        :class:`EnetProblem` per class and working set, reweighted in place each step
-        (the residual read off ``η``, no pass over ``X``; as :meth:`GLMProblem._model`);
-        a fresh :class:`Design` when the one-pass moments are not trusted."""
-        d, f = self.design, penalty.feature
-        cols = self._working_set(w, k, penalty, alpha, alpha_prev)
-        sub = self._subs[k]
-        if sub is None or sub.penalty is not f or not _same(sub.cols, cols):
-            sub = self._subs[k] = _Submodel(d, cols, f, True)
-        wc = np.asarray(w)[:, k] if cols is None else np.asarray(w)[cols, k]
-        z = self.eta[:, k] + r_v
-        if sub.rw is not False and sub.rw.reweight(z, sv):
-            rw = sub.rw
-            if sub.problem is None:
-                sub.problem = EnetProblem(rw, self.mode)
-            # yc - Xc w = (z - ȳ) - (Xw - x̄·w), Xw = η_k - b_k (w_k is 0 off cols)
-            R = r_v + (self.b[k] - rw.y_mean + float(rw.x_mean @ np.asarray(wc, np.float64)))
-            return sub.problem, sub.problem.reweighted(wc, R), sub.pen, cols
-        inner = EnetProblem(Design(sub.X, z.astype(self.dtype), sv.astype(self.dtype),
-                                   self.fit_intercept), self.mode)
-        return inner, inner.start(wc), sub.pen, cols
+        """A subclass's Newton model for a penalty the compiled sweeps do not solve:
+        ``(W_new (p, K) float64, b_new (K,), epochs)``."""
+        raise NotImplementedError(f"{type(penalty).__name__} is not solved by {type(self).__name__}")
 
     def _line_search(self, w, Wq, bq, penalty, alpha):
         """Armijo backtracking on the true objective along ``(Wq - w, bq - b)``; updates
@@ -353,13 +259,7 @@ class MultinomialProblem:
         db = (bq - self.b) if self.fit_intercept else np.zeros(self.K)
         if not dW.any() and not db.any():
             return False, False, 0.0
-        cols = np.flatnonzero(np.any(dW != 0, axis=0))  # ungrouped: one class
-        deta = np.tile(db, (self.design.n, 1))
-        hint, self._deta_hint = self._deta_hint, None
-        if cols.size == 1 and hint is not None and hint[0] == cols[0]:
-            deta[:, cols[0]] += hint[1]  # X dw of the model step (float64 data)
-        elif cols.size:
-            deta[:, cols] += self._XW(dW[:, cols])
+        deta = self._XW(dW) + db
         p0 = self._objective(self.eta, w64, penalty, alpha)
         P = self._proba(self.eta)
         slope = self._mean(np.sum((P - self.Y) * deta, axis=1))
@@ -389,42 +289,9 @@ class MultinomialProblem:
         return True, True, max(p0 - pt, rounding)
 
     def _best_shift(self, W, penalty, alpha):
-        """``W_j - c_j 1`` with ``c_j`` minimising the row's penalty (glmnet's ``elc``).
-
-        The loss is invariant to shifting a feature's K coefficients by a common ``c``,
-        so this only lowers the objective; the diagonal curvature of the models barely
-        moves along that direction, which is penalised by ``alpha`` alone (without the
-        shift, small alphas converge slowly). Grouped: ``c_j`` is the row mean. Ungrouped:
-        the minimiser of ``l1·Σ_k|W_jk - c| + l2/2·Σ_k(W_jk - c)²``, found among the
-        breakpoints ``W_jk`` and the stationary point of each interval between them."""
-        f = penalty if self.grouped else penalty.feature
-        l1, l2 = f._l1_l2(alpha)
-        out = np.array(W, dtype=np.float64)
-        rows = ((l1 > 0) | (l2 > 0)) & ~f.excluded & np.isfinite(l1)
-        rows &= np.any(W != 0, axis=1)
-        if not rows.any():
-            return out
-        V = W[rows]
-        if self.grouped:
-            c = V.mean(axis=1)
-        else:
-            a, q = l1[rows, None], l2[rows, None]
-            Vs = np.sort(V, axis=1)
-            K = self.K
-            m = np.arange(K + 1)
-            lo = np.concatenate([np.full((V.shape[0], 1), -np.inf), Vs], axis=1)
-            hi = np.concatenate([Vs, np.full((V.shape[0], 1), np.inf)], axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                stat = V.mean(axis=1, keepdims=True) + a * (K - 2 * m) / (K * q)
-            stat = np.where(q > 0, np.clip(stat, lo, hi), Vs[:, :1])
-            cand = np.concatenate([Vs, stat], axis=1)  # (rows, 2K + 1)
-            diff = V[:, None, :] - cand[:, :, None]
-            val = a * np.abs(diff).sum(axis=2) + 0.5 * q * (diff ** 2).sum(axis=2)
-            c = cand[np.arange(V.shape[0]), np.argmin(val, axis=1)]
-        shifted = out.copy()
-        shifted[rows] = V - c[:, None]
-        # keep the shift only where it lowers the penalty (rounding could undo a 0 shift)
-        return shifted if penalty.value(shifted, alpha) <= penalty.value(out, alpha) else out
+        """A subclass's penalty-minimising shift of the rows of ``W`` (the loss is invariant
+        to a common shift of a feature's K coefficients)."""
+        raise NotImplementedError
 
     # -- ungrouped: the compiled sweeps ---------------------------------------------------
     def _kernel_args(self):
@@ -464,11 +331,9 @@ class MultinomialProblem:
         return np.flatnonzero(keep).astype(np.intc)
 
     def _solve_sweeps(self, w, penalty, alpha, tol_abs, max_iter, alpha_prev):
-        """:meth:`solve` for the ungrouped penalty: each outer step is one compiled sweep
-        over the K classes (:func:`~sklearn_normpen._kernels._cd_multinomial.
-        multinomial_sweeps`: per class the exact-curvature model by coordinate descent on
-        the working set and an Armijo line search), then the penalty-minimising shift,
-        ``η`` recomputed from the stored ``w`` and the certificate."""
+        """:meth:`solve` for the row penalties (module docstring): each outer step is one
+        or more compiled sweeps (:func:`~sklearn_normpen._kernels._cd_multinomial.
+        multinomial_sweeps`, which keeps ``η = XW + 1bᵀ``), then the certificate."""
         f = penalty if self.grouped else penalty.feature
         l1, l2 = (np.ascontiguousarray(np.where(f.excluded, 0.0, v), dtype=np.float64)
                   for v in f._l1_l2(alpha))
@@ -497,8 +362,8 @@ class MultinomialProblem:
             eta = np.array(self.eta, dtype=np.float64, order="C")
             rounding = 8 * np.finfo(np.float64).eps * abs(cert.primal)
             acc, still, passes, dec = call_kernel(
-                multinomial_sweeps, Xd, Xi, Xp, self.design.n, codes, sw, self.N, W, b,
-                eta, ws, l1, l2, mu, self.fit_intercept, n_sweeps,
+                _cd_multinomial.multinomial_sweeps, Xd, Xi, Xp, self.design.n, codes, sw,
+                self.N, W, b, eta, ws, l1, l2, mu, self.fit_intercept, n_sweeps,
                 tol_model * self.N / (1 if self.grouped else self.K),
                 int(min(max(max_iter - epochs, 1), 10000)),
                 CURVATURE_FLOOR, rounding, self.grouped)
@@ -530,13 +395,15 @@ class MultinomialProblem:
         (glmnet's order), each with its own model and line search. Returns
         ``(Certificate, epochs)``."""
         self._free = penalty.unpenalized
-        if not getattr(penalty if self.grouped else penalty.feature, "has_box", False):
+        if isinstance(penalty, (ClasswiseElasticNetPenalty, MultiTaskElasticNetPenalty)):
             return self._solve_sweeps(w, penalty, alpha, tol_abs, max_iter, alpha_prev)
+        # a subclass's penalty (GroupMultinomialProblem): its Newton model, then the line
+        # search, the shift and the certificate here
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0, 0.1, np.inf
         self._stepped = False  # glmnet_stop: did this point take a step?
         floor = 1e-3 * tol_abs
-        blocks = [None] if self.grouped else list(range(self.K))
+        blocks = [None]
         for it in range(MAX_NEWTON):
             if cert.gap <= tol_abs or epochs >= max_iter:
                 break

@@ -17,14 +17,13 @@ MultiTaskGroupProblem`) instead of the row-wise one. After each step every featu
 coefficients are shifted by their mean (the loss is invariant to a common shift, and the
 row mean minimises every row norm, hence both terms of the penalty).
 
-With every group a singleton the penalty is ``Σ_j (l1_ratio + (1 - l1_ratio) c_j)
-‖W_j‖₂``, a :class:`~sklearn_normpen.penalties.MultiTaskElasticNetPenalty` (l1 only):
-such a penalty is solved by the grouped multinomial's own (compiled) row solver.
+A row penalty (:class:`~sklearn_normpen.penalties.MultiTaskElasticNetPenalty`, e.g. every
+group a singleton, or the null fit's) is solved by the compiled sweeps of
+:class:`~sklearn_normpen._solvers.multinomial.MultinomialProblem` instead.
 """
 import numpy as np
 
 from ..datafits import Multinomial
-from ..penalties import MultiTaskSparseGroupLasso
 from .multinomial import CURVATURE_FLOOR, MultinomialProblem
 from .multitask_group import MultiTaskGroupProblem
 
@@ -43,9 +42,6 @@ class GroupMultinomialProblem(MultinomialProblem):
         self.inv_scale = None if inv_scale is None else np.asarray(inv_scale, np.float64)
 
     def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev, k=None):
-        if not isinstance(penalty, MultiTaskSparseGroupLasso):  # rows: the compiled solver
-            return super()._model_step(w, penalty, alpha, tol_model, max_iter, alpha_prev,
-                                       k)
         d = self.design
         P = Multinomial.mean(self.eta)
         t = np.maximum(P * (1 - P), CURVATURE_FLOOR).max(axis=1)
@@ -58,8 +54,6 @@ class GroupMultinomialProblem(MultinomialProblem):
         return wq, np.asarray(inner.to_original(wq)[1], dtype=np.float64), int(ep)
 
     def _best_shift(self, W, penalty, alpha):
-        if not isinstance(penalty, MultiTaskSparseGroupLasso):
-            return super()._best_shift(W, penalty, alpha)
         out = np.array(W, dtype=np.float64)
         rows = np.any(out != 0, axis=1)
         if not rows.any():
