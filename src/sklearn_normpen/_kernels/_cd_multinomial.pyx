@@ -30,14 +30,7 @@ from libc.math cimport exp, log, log1p, expm1, fabs, sqrt, INFINITY
 import numpy as np
 
 from sklearn_normpen._kernels._design cimport Dense, Csc, design, _ptr, _csc
-
-
-cdef inline double _soft(double z, double t) noexcept nogil:
-    if z > t:
-        return z - t
-    if z < -t:
-        return z + t
-    return 0.0
+from sklearn_normpen._kernels._helpers cimport _soft_threshold
 
 
 cdef inline void _col_stats(design X, const floating* vals, int j, double mu,
@@ -179,6 +172,70 @@ cdef double _row_shift(double* w, int K, double l1, double l2, double* srt,
     return best
 
 
+cdef inline double _gpen(double l1, double l2, const double* w, int K) noexcept nogil:
+    cdef double q = 0
+    cdef int k
+    for k in range(K):
+        q += w[k] * w[k]
+    return l1 * sqrt(q) + 0.5 * l2 * q
+
+
+cdef int _shift_features(design X, const floating* vals, int n, int K, double* W,
+                         const int* ws, int nws, const double* l1, const double* l2,
+                         bint grouped, double* buf, double* u, double* gain) noexcept nogil:
+    """Every penalised working-set feature's K coefficients take their penalty-minimising
+    common shift c_j (the row mean for the grouped penalty, :func:`_row_shift` otherwise;
+    unpenalised rows are centred once, by the Python layer). ``u`` receives sum_j c_j x_j
+    (rows of eta move by -u_i: the loss is invariant); ``gain`` the penalty's decrease.
+    Returns the number of shifted features."""
+    cdef int i, jj, j, k, nshift = 0
+    cdef double c, z
+    cdef double* w
+    for i in range(n):
+        u[i] = 0.0
+    for jj in range(nws):
+        j = ws[jj]
+        if l1[j] == 0.0 and l2[j] == 0.0:
+            continue
+        w = W + <Py_ssize_t>j * K
+        if grouped:
+            c = 0.0
+            for k in range(K):
+                c += w[k]
+            c /= K
+            if c == 0.0:
+                continue
+            for k in range(K):
+                buf[k] = w[k] - c
+            z = _gpen(l1[j], l2[j], w, K) - _gpen(l1[j], l2[j], buf, K)
+            if z <= 0:  # (rounding could undo a zero shift)
+                continue
+            gain[0] += z
+        else:
+            c = _row_shift(w, K, l1[j], l2[j], buf, gain)
+            if c == 0.0:
+                continue
+        for k in range(K):
+            w[k] -= c
+        _col_axpy(X, vals, j, c, u)
+        nshift += 1
+    return nshift
+
+
+cdef inline double _shift_rows(int n, int K, const double* u, double* eta, double* lse,
+                               int nshift, double unit) noexcept nogil:
+    """Each row of eta (and its lse) moves by -u_i: the rows' shifts x_j c_j summed in u.
+    Returns the column passes they took (``nshift`` columns, in units of ``unit``)."""
+    cdef int i, k
+    if nshift == 0:
+        return 0.0
+    for i in range(n):
+        lse[i] -= u[i]
+        for k in range(K):
+            eta[<Py_ssize_t>i * K + k] -= u[i]
+    return nshift / unit
+
+
 cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int* codes,
                  const double* s, double N, double* W, double* b, double* eta, double* lse,
                  const int* ws, int nws, const double* l1, const double* l2,
@@ -240,7 +297,7 @@ cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int*
                     h = H[jj]
                     if h + N * l2[j] <= 0:
                         continue
-                    wnew = _soft(h * wold + g, N * l1[j]) / (h + N * l2[j])
+                    wnew = _soft_threshold(h * wold + g, N * l1[j]) / (h + N * l2[j])
                     d = wnew - wold
                     if d != 0.0:
                         W[<Py_ssize_t>j * K + k] = wnew
@@ -350,27 +407,10 @@ cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int*
                     eta[<Py_ssize_t>i * K + k] += z
             decrease -= trial
             n_acc += 1
-        # every feature's K coefficients take their penalty-minimising common shift (the
-        # loss is invariant: each row of eta moves by -x_ij c, and so does its lse)
-        for i in range(n):
-            deta[i] = 0.0
-        nact = 0
-        for jj in range(nws):
-            j = ws[jj]
-            if l1[j] == 0.0 and l2[j] == 0.0:
-                continue  # unpenalised: centred once, by the Python layer
-            z = _row_shift(W + <Py_ssize_t>j * K, K, l1[j], l2[j], S1 + nws, &decrease)
-            if z != 0.0:
-                for k in range(K):
-                    W[<Py_ssize_t>j * K + k] -= z
-                _col_axpy(X, vals, j, z, deta)
-                nact += 1
-        if nact:
-            for i in range(n):
-                lse[i] -= deta[i]
-                for k in range(K):
-                    eta[<Py_ssize_t>i * K + k] -= deta[i]
-            passes += nact / (<double>p * K)
+        # the rows' penalty-minimising shifts (glmnet's elc)
+        nact = _shift_features(X, vals, n, K, W, ws, nws, l1, l2, False, S1 + nws, deta,
+                               &decrease)
+        passes += _shift_rows(n, K, deta, eta, lse, nact, <double>p * K)
     out[0] = n_acc
     out[1] = n_still
     out[2] = passes
@@ -486,14 +526,6 @@ cdef inline void _col_axpy_k(design X, const floating* vals, int j, const double
             o = out + <Py_ssize_t>X.indices[q] * K
             for k in range(K):
                 o[k] += d[k] * t
-
-
-cdef inline double _gpen(double l1, double l2, const double* w, int K) noexcept nogil:
-    cdef double q = 0
-    cdef int k
-    for k in range(K):
-        q += w[k] * w[k]
-    return l1 * sqrt(q) + 0.5 * l2 * q
 
 
 cdef inline void _group_prox(const double* z, const double* a, double l1, int K,
@@ -749,36 +781,9 @@ cdef int _sweeps_grouped(design X, const floating* vals, int n, int p, int K,
                 eta[<Py_ssize_t>i * K + k] += t * deta[<Py_ssize_t>i * K + k]
         decrease -= trial
         n_acc += 1
-        # each feature's K coefficients shifted to their mean when that lowers the penalty
-        for i in range(n):
-            v[i] = 0.0
-        nact = 0
-        for jj in range(nws):
-            j = ws[jj]
-            if l1[j] == 0.0 and l2[j] == 0.0:
-                continue
-            w = W + <Py_ssize_t>j * K
-            m = 0.0
-            for k in range(K):
-                m += w[k]
-            m /= K
-            if m == 0.0:
-                continue
-            for k in range(K):
-                dd[k] = w[k] - m
-            z = _gpen(l1[j], l2[j], w, K) - _gpen(l1[j], l2[j], dd, K)
-            if z > 0:
-                for k in range(K):
-                    w[k] = dd[k]
-                decrease += z
-                _col_axpy(X, vals, j, m, v)
-                nact += 1
-        if nact:
-            for i in range(n):
-                lse[i] -= v[i]
-                for k in range(K):
-                    eta[<Py_ssize_t>i * K + k] -= v[i]
-            passes += nact / (<double>p)
+        # the rows' mean shifts
+        nact = _shift_features(X, vals, n, K, W, ws, nws, l1, l2, True, dd, v, &decrease)
+        passes += _shift_rows(n, K, v, eta, lse, nact, <double>p)
     out[0] = n_acc
     out[1] = n_still
     out[2] = passes
@@ -839,17 +844,6 @@ def multinomial_sweeps(const floating[::1] X_data, const int[::1] X_indices,
             raise ValueError(f"multinomial_sweeps: class code {codes[i]} outside [0, {K}).")
     if X_indptr.shape[0] != 0 or not fit_intercept:
         mu = np.zeros(p)  # the shift needs dense columns and an intercept to absorb it
-    if grouped:
-        return _grouped_call(X_data, X_indices, X_indptr, n, p, K, codes, sw, N, W, b, eta,
-                             ws, l1, l2, mu, fit_intercept, n_sweeps, tol_n, max_inner,
-                             floor, rounding)
-    work = np.empty((6, max(n, 1)))
-    cdef double[:, ::1] wk = work
-    cdef double[::1] S1 = np.empty(nws + K)  # + the shift's sort buffer
-    cdef double[::1] H = np.empty(max(nws, 1))
-    cdef double[::1] D = np.empty(max(nws, 1))
-    cdef int[::1] act = np.zeros(max(nws, 1), dtype=np.intc)
-    cdef double[::1] out = np.zeros(4)
     cdef double[::1] lse = np.empty(max(n, 1))
     with nogil:
         for i in range(n):  # log-sum-exp of every row, from scratch at each call
@@ -861,6 +855,18 @@ def multinomial_sweeps(const floating[::1] X_data, const int[::1] X_indices,
             for k in range(K):
                 z += exp(eta[i, k] - m)
             lse[i] = m + log(z)
+    if grouped:
+        return _grouped_call(X_data, X_indices, X_indptr, n, p, K, codes, sw, N, W, b, eta,
+                             lse, ws, l1, l2, mu, fit_intercept, n_sweeps, tol_n, max_inner,
+                             floor, rounding)
+    work = np.empty((6, max(n, 1)))
+    cdef double[:, ::1] wk = work
+    cdef double[::1] S1 = np.empty(nws + K)  # + the shift's sort buffer
+    cdef double[::1] H = np.empty(max(nws, 1))
+    cdef double[::1] D = np.empty(max(nws, 1))
+    cdef int[::1] act = np.zeros(max(nws, 1), dtype=np.intc)
+    cdef double[::1] out = np.zeros(4)
+    with nogil:
         if X_indptr.shape[0] == 0:
             Dn.n = n
             _sweeps(Dn, _ptr(X_data), n, p, K, &codes[0], &sw[0], N, &W[0, 0], &b[0],
@@ -880,14 +886,12 @@ def multinomial_sweeps(const floating[::1] X_data, const int[::1] X_indices,
 cdef _grouped_call(const floating[::1] X_data, const int[::1] X_indices,
                    const int[::1] X_indptr, int n, int p, int K, const int[::1] codes,
                    const double[::1] sw, double N, double[:, ::1] W, double[::1] b,
-                   double[:, ::1] eta, const int[::1] ws, const double[::1] l1,
-                   const double[::1] l2, const double[::1] mu, bint fit_intercept,
-                   int n_sweeps, double tol_n, int max_inner, double floor,
-                   double rounding):
+                   double[:, ::1] eta, double[::1] lse, const int[::1] ws,
+                   const double[::1] l1, const double[::1] l2, const double[::1] mu,
+                   bint fit_intercept, int n_sweeps, double tol_n, int max_inner,
+                   double floor, double rounding):
     cdef Dense Dn
     cdef int nws = <int>ws.shape[0]
-    cdef int i, k
-    cdef double m, z
     cdef double[:, ::1] nk = np.empty((4, max(n * K, 1)))
     cdef double[:, ::1] wk = np.empty((2, max(n, 1)))
     cdef double[::1] HK = np.empty(max(nws * K, 1))
@@ -895,17 +899,7 @@ cdef _grouped_call(const floating[::1] X_data, const int[::1] X_indices,
     cdef int[::1] act = np.zeros(max(nws, 1), dtype=np.intc)
     cdef double[::1] kbuf = np.empty(6 * K)
     cdef double[::1] out = np.zeros(4)
-    cdef double[::1] lse = np.empty(max(n, 1))
     with nogil:
-        for i in range(n):
-            m = eta[i, 0]
-            for k in range(1, K):
-                if eta[i, k] > m:
-                    m = eta[i, k]
-            z = 0.0
-            for k in range(K):
-                z += exp(eta[i, k] - m)
-            lse[i] = m + log(z)
         if X_indptr.shape[0] == 0:
             Dn.n = n
             _sweeps_grouped(Dn, _ptr(X_data), n, p, K, &codes[0], &sw[0], N, &W[0, 0],
