@@ -248,7 +248,8 @@ class MultinomialProblem:
     def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev, k=None):
         """A subclass's Newton model for a penalty the compiled sweeps do not solve:
         ``(W_new (p, K) float64, b_new (K,), epochs)``."""
-        raise NotImplementedError(f"{type(penalty).__name__} is not solved by {type(self).__name__}")
+        raise NotImplementedError(
+            f"{type(penalty).__name__} is not solved by {type(self).__name__}")
 
     def _line_search(self, w, Wq, bq, penalty, alpha):
         """Armijo backtracking on the true objective along ``(Wq - w, bq - b)``; updates
