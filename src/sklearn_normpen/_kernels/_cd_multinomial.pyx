@@ -236,6 +236,39 @@ cdef inline double _shift_rows(int n, int K, const double* u, double* eta, doubl
     return nshift / unit
 
 
+cdef inline bint _armijo_done(double trial, double delta, double rounding, double* t,
+                              int* it) noexcept nogil:
+    """One test of the Armijo search along a model step (``trial`` the objective change at
+    step ``t``, ``delta`` the model's predicted change): True when the search ends (t = 0:
+    no step), else ``t`` halved. A decrease at rounding level takes the full step unless it
+    visibly increases the objective."""
+    if delta >= -rounding:
+        if trial > rounding:
+            t[0] = 0.0
+        return True
+    if trial <= 1e-4 * t[0] * delta:
+        return True
+    it[0] += 1
+    if it[0] >= 40:
+        t[0] = 0.0
+        return True
+    t[0] *= 0.5
+    return False
+
+
+cdef inline bint _epoch_done(int* full, double dmax, double tol) noexcept nogil:
+    """Active cycling (glmnet's): after a working-set epoch, epochs over the support until
+    they settle, then a working-set epoch again; done when a working-set epoch moves
+    less than ``tol``."""
+    if full[0]:
+        if dmax <= tol:
+            return True
+        full[0] = 0
+    elif dmax <= tol:
+        full[0] = 1
+    return False
+
+
 cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int* codes,
                  const double* s, double N, double* W, double* b, double* eta, double* lse,
                  const int* ws, int nws, const double* l1, const double* l2,
@@ -273,9 +306,8 @@ cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int*
                     R[i] -= v[i] * beta0
             for jj in range(nws):
                 D[jj] = 0.0
-            # coordinate descent: a working-set epoch (whose first one also forms the
-            # curvatures), then epochs over the class's support until they settle, then a
-            # working-set epoch again; done when a working-set epoch moves nothing
+            # coordinate descent with active cycling (_epoch_done); the first working-set
+            # epoch also forms the curvatures
             full = 1
             ep = 0
             while ep < max_inner:
@@ -314,12 +346,8 @@ cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int*
                         act[jj] = 0
                 passes += (nws if full else nact) / (<double>p * K)
                 ep += 1
-                if full:
-                    if dmax <= tol_n:
-                        break
-                    full = 0
-                elif dmax <= tol_n:
-                    full = 1
+                if _epoch_done(&full, dmax, tol_n):
+                    break
             # the step: deta = X D + Db (raw columns), Db the intercept's move
             Db = 0.0
             moved = 0
@@ -370,26 +398,13 @@ cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int*
                             dpen += (_pen(l1[j], l2[j], wold + t * D[jj])
                                      - _pen(l1[j], l2[j], wold))
                 trial = dl + dpen
-                if delta >= -rounding:
-                    # a decrease at rounding level: the full step unless it visibly
-                    # increases the objective
-                    if trial <= rounding:
-                        break
-                    t = 0.0
+                if _armijo_done(trial, delta, rounding, &t, &it):
                     break
-                if trial <= 1e-4 * t * delta:
-                    break
-                it += 1
-                if it >= 40:
-                    t = 0.0
-                    break
-                t *= 0.5
             if t == 0.0:
-                # no step: restore class k
+                # no step: restore class k (a refused step, not a "still" one)
                 for jj in range(nws):
                     if D[jj] != 0.0:
                         W[<Py_ssize_t>ws[jj] * K + k] -= D[jj]
-                n_still += 1
                 continue
             if t != 1.0:
                 for jj in range(nws):
@@ -683,12 +698,8 @@ cdef int _sweeps_grouped(design X, const floating* vals, int n, int p, int K,
                     act[jj] = 0
             passes += (nws if full else nact) / (<double>p)
             ep += 1
-            if full:
-                if dmax <= tol_n:
-                    break
-                full = 0
-            elif dmax <= tol_n:
-                full = 1
+            if _epoch_done(&full, dmax, tol_n):
+                break
         # the step: deta = X D + 1 Db' (raw columns: the shifts mu move to the intercepts)
         moved = 0
         for jj in range(nws):
@@ -755,17 +766,8 @@ cdef int _sweeps_grouped(design X, const floating* vals, int n, int p, int K,
                         dd[k] += t * D[<Py_ssize_t>jj * K + k]
                     dpen += _gpen(l1[j], l2[j], dd, K)
             trial = dl + dpen
-            if delta >= -rounding:
-                if trial > rounding:
-                    t = 0.0
+            if _armijo_done(trial, delta, rounding, &t, &it):
                 break
-            if trial <= 1e-4 * t * delta:
-                break
-            it += 1
-            if it >= 40:
-                t = 0.0
-                break
-            t *= 0.5
         if t != 1.0:  # W holds the full step: move it back to t (t = 0: no step)
             for jj in range(nws):
                 w = W + <Py_ssize_t>ws[jj] * K
