@@ -73,7 +73,8 @@ def test_sweeps_reach_the_optimum_of_the_restricted_problem():
     call_kernel(multinomial_sweeps, *args)
     W, b = args[7], args[8]
     gap = _oracle_gap(X, y, W, b, 0.01, 0.7)
-    assert 0 <= gap <= 1e-9
+    # the oracle's own rounding (objective ~1): a few ulps either side of 0
+    assert -1e-14 <= gap <= 1e-9
 
 
 @pytest.mark.parametrize("which, value, match", [
