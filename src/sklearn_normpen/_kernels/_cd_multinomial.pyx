@@ -433,11 +433,37 @@ cdef int _sweeps(design X, const floating* vals, int n, int p, int K, const int*
     return 0
 
 
+cdef inline void _row_majoriser(const double* p, int K, double* d) noexcept nogil:
+    """A diagonal ``d`` with ``diag(d) >= H = diag(p) - p p'`` (p a probability vector).
+
+    ``diag(p)`` is one, but it overstates the curvature of a dominant class m by
+    ``1/(1 - p_m)``: near-certain rows (small alpha) then make the block steps tiny. For
+    ``p_m > 1/2``: ``d_k = p_k (1 + p_m)`` (k != m), ``d_m = p_m (1 - p_m)(1 + p_m)``, each
+    within ``1 + p_m`` of ``H``'s own diagonal (or of p_k). It majorises H:
+    ``diag(d) - H = diag(e) + p p'`` with ``e_k = p_k p_m``, ``e_m = -p_m^3``, and a diagonal
+    plus a rank-one term with one negative entry is PSD iff
+    ``p_m^2 / p_m^3 >= 1 + sum_{k != m} p_k^2 / e_k``, here ``1/p_m = 1 + (1 - p_m)/p_m``."""
+    cdef int k, m = 0
+    cdef double pm = p[0], om = 0.0
+    for k in range(1, K):
+        if p[k] > pm:
+            pm = p[k]
+            m = k
+    for k in range(K):
+        d[k] = p[k]
+    if pm > 0.5:
+        for k in range(K):
+            if k != m:
+                om += p[k]  # 1 - p_m without the cancellation
+                d[k] = p[k] * (1.0 + pm)
+        d[m] = pm * om * (1.0 + pm)
+
+
 cdef inline void _col_stats_k(design X, const floating* vals, int j, double mu,
                               const double* s, const double* P, const double* R, int K,
                               double* h, double* G) noexcept nogil:
-    """h_k = sum_i s_i p_ik x'_ij^2 (the block's diagonal majoriser) and G_k = x'_j' R[:, k]
-    (P, R row-major n x K)."""
+    """h_k = sum_i s_i P_ik x'_ij^2 (the block's diagonal majoriser, P the rows'
+    :func:`_row_majoriser`) and G_k = x'_j' R[:, k] (P, R row-major n x K)."""
     cdef double t, u
     cdef const floating* x
     cdef const double* r
@@ -605,7 +631,8 @@ cdef int _sweeps_grouped(design X, const floating* vals, int n, int p, int K,
     each step is a proximal Newton step over all classes at once, on the exact Newton
     model of the loss (the rows' Hessians ``s_i H_i``, ``H_i = diag(p_i) - p_i p_i'``), solved
     by block coordinate descent over the working set and the intercepts, each block with
-    its diagonal majoriser ``diag(sum_i s_i x_ij^2 p_ik)`` (H_i <= diag(p_i)); then an
+    its diagonal majoriser ``diag(sum_i s_i x_ij^2 d_ik)`` (``H_i <= diag(d_i)``,
+    :func:`_row_majoriser`); then an
     Armijo line search on the true objective and the rows' mean shift. ``HK`` and ``D`` are
     (nws, K); ``kbuf`` 6 K doubles; ``floor`` is unused (the majoriser needs none)."""
     cdef int sweep, k, i, jj, j, nact, ep, it, full, moved, nz_row
@@ -630,9 +657,12 @@ cdef int _sweeps_grouped(design X, const floating* vals, int n, int p, int K,
             for k in range(K):
                 z = exp(e[k] - lse[i])
                 P[<Py_ssize_t>i * K + k] = z
-                hb[k] += s[i] * z
                 rho[<Py_ssize_t>i * K + k] = s[i] * ((1.0 if codes[i] == k else 0.0) - z)
                 R[<Py_ssize_t>i * K + k] = rho[<Py_ssize_t>i * K + k]
+            # the row's majoriser, in deta until the step is formed
+            _row_majoriser(P + <Py_ssize_t>i * K, K, deta + <Py_ssize_t>i * K)
+            for k in range(K):
+                hb[k] += s[i] * deta[<Py_ssize_t>i * K + k]
         for jj in range(nws * K):
             D[jj] = 0.0
         full = 1
@@ -660,7 +690,7 @@ cdef int _sweeps_grouped(design X, const floating* vals, int n, int p, int K,
                 j = ws[jj]
                 h = HK + <Py_ssize_t>jj * K
                 if ep == 0:
-                    _col_stats_k(X, vals, j, mu[j], s, P, R, K, h, G)
+                    _col_stats_k(X, vals, j, mu[j], s, deta, R, K, h, G)
                 else:
                     _col_dot_k(X, vals, j, mu[j], R, K, G)
                 w = W + <Py_ssize_t>j * K

@@ -17,7 +17,9 @@ as glmnet floors its weights), its weighted least-squares model is solved by coo
 descent and an Armijo line search on the true objective accepts the step. Grouped, a step
 moves every class at once on the exact Newton model (the rows' Hessians
 ``diag(p_i) - p_i p_iᵀ``), solved by block coordinate descent with each block's diagonal
-majoriser ``diag(Σ_i s_i x_ij² p_ik)``, then the same line search. After each sweep every
+majoriser ``diag(Σ_i s_i x_ij² d_ik)`` (``d_i = p_i``, or for a row whose largest
+probability ``p_im`` exceeds 1/2 a tighter diagonal within ``1 + p_im`` of the Hessian's;
+``_cd_multinomial._row_majoriser``), then the same line search. After each sweep every
 feature's K coefficients take their penalty-minimising common shift (glmnet's ``elc``:
 the loss is invariant to it). While the gap is far from its target, several sweeps run
 between certificates (their number predicted from the gap's linear rate).
@@ -353,11 +355,12 @@ class MultinomialProblem:
             ws = self._sweep_set(w, penalty, alpha, prev)
             prev = None
             # the gap falls linearly over the sweeps: while it is far from its target,
-            # several sweeps between certificates (short of the predicted count)
+            # several sweeps between certificates (short of the predicted count; a slow
+            # rate, as the grouped majoriser's at small alpha, needs many)
             n_sweeps = 1
-            if rate is not None and rate < 0.95:
+            if rate is not None and rate < 1:
                 need = np.log(tol_abs / cert.gap) / np.log(rate)
-                n_sweeps = int(np.clip(0.6 * need, 1, 4))
+                n_sweeps = int(np.clip(0.6 * need, 1, 4 if rate < 0.95 else 16))
             W = np.array(w, dtype=np.float64, order="C")
             b = np.array(self.b, dtype=np.float64)
             eta = np.array(self.eta, dtype=np.float64, order="C")
