@@ -386,13 +386,47 @@ def test_three_classes_singleton_groups_are_the_grouped_multinomial_lasso():
     assert Pa - Pb <= a.dual_gap_ + 1e-10 and Pb - Pa <= b.dual_gap_ + 1e-10
 
 
-def test_three_classes_standardize_and_path_cv_refusal():
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+def test_three_classes_path_cv_matches_a_direct_computation(rho):
+    """GroupLassoClassifierPathCV with K = 3: each fold's held-out multinomial deviance
+    at every alpha equals that of GroupLassoClassifier fitted on the training rows alone
+    (-2 log p_y, probabilities clipped to [1e-5, 1 - 1e-5] as glmnet), the fold mean is
+    weighted by the held-out counts, alpha_ minimises it and the final model is the
+    full-data fit at alpha_."""
+    from sklearn.model_selection import KFold
+    from scipy.special import softmax
+    X, codes = _multiclass(n=120, seed=4)
+    labels = np.array(["a", "b", "c"])[codes]
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    cv = GroupLassoClassifierPathCV(standardize=False, groups=MGROUPS, l1_ratio=rho,
+                                    alphas=6, eps=1e-2, cv=folds, tol=1e-6,
+                                    max_iter=100000).fit(X, labels)
+    m = cv.alphas_.size
+    assert cv.coef_.shape == (3, 9) and cv.intercept_.shape == (3,)
+    assert cv.coef_path_.shape == (3, 9, m) and cv.cv_path_.shape == (m, 3)
+    direct = np.empty((m, 3))
+    for f, (tr, te) in enumerate(folds):
+        for k, a in enumerate(cv.alphas_):
+            one = GroupLassoClassifier(standardize=False, groups=MGROUPS, l1_ratio=rho,
+                                       alpha=a, tol=1e-6, max_iter=100000).fit(
+                                           X[tr], labels[tr])
+            P = np.clip(softmax(X[te] @ one.coef_.T + one.intercept_, axis=1),
+                        1e-5, 1 - 1e-5)
+            direct[k, f] = np.mean(-2 * np.log(P[np.arange(te.size), codes[te]]))
+    np.testing.assert_allclose(cv.cv_path_, direct, rtol=1e-4)
+    sizes = np.array([te.size for _, te in folds])
+    np.testing.assert_allclose(cv.cv_mean_, direct @ sizes / sizes.sum(), rtol=1e-4)
+    assert cv.alpha_ == cv.alphas_[np.argmin(cv.cv_mean_)]
+    ref = GroupLassoClassifier(standardize=False, groups=MGROUPS, l1_ratio=rho,
+                               alpha=cv.alpha_, tol=1e-6, max_iter=100000).fit(X, labels)
+    np.testing.assert_allclose(cv.coef_, ref.coef_, atol=1e-3)
+    np.testing.assert_allclose(cv.predict_proba(X), ref.predict_proba(X), atol=1e-4)
+    assert set(cv.predict(X)) <= set(labels)
+
+
+def test_three_classes_standardize():
     X, codes = _multiclass(n=120, seed=3)
     X = X * np.linspace(0.5, 4, 9)
-    # the path CV takes two classes only (the multinomial group path is not yet fast
-    # enough to cross-validate): a clear error, not a silent binomial fit
-    with pytest.raises(ValueError, match="Only binary classification is supported"):
-        GroupLassoClassifierPathCV(groups=MGROUPS, alphas=6, cv=3).fit(X, codes)
     # standardize: the same model as a fit on the standardised columns, mapped back
     sd = X.std(axis=0)
     one = GroupLassoClassifier(groups=MGROUPS, alpha=0.02, standardize=True, tol=1e-8,
@@ -409,6 +443,9 @@ def test_three_classes_limitations_are_clear_errors():
                              groups=MGROUPS, group_weights=[0, 1, 1]).fit(X, codes)
     with pytest.raises(ValueError, match="two classes"):
         GroupLassoClassifier(standardize=False, groups=MGROUPS, exclude=[0]).fit(X, codes)
-    with pytest.raises(ValueError, match="Only binary classification is supported"):
+    with pytest.raises(ValueError, match="measure='auc' is defined for two classes"):
         GroupLassoClassifierPathCV(standardize=False, groups=MGROUPS,
                                    measure="auc").fit(X, codes)
+    with pytest.raises(ValueError, match="two classes"):
+        GroupLassoClassifierPathCV(standardize=False, groups=MGROUPS,
+                                   group_weights=[0, 1, 1], alphas=5, cv=3).fit(X, codes)

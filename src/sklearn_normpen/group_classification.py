@@ -12,7 +12,7 @@ coordinate descent (one reweighted model per growing working set of groups, see
 Groups of weight 0 (and features in no group) are unpenalised. With K >= 3 classes
 :class:`GroupLassoClassifier` fits the multinomial loss with each group's ``|g| × K`` block
 one group (:mod:`sklearn_normpen._solvers.multinomial_group`);
-:class:`GroupLassoClassifierPathCV` takes two classes only (see its ``fit``).
+and :class:`GroupLassoClassifierPathCV` cross-validates that path.
 """
 from numbers import Integral, Real
 
@@ -25,7 +25,8 @@ from ._design import Design
 from ._groups import parse_groups, resolve_group_weights
 from ._path import compute_path, warn_unconverged
 from ._families import _standardized
-from ._multinomial import MultinomialPredictMixin, MultinomialSpec
+from ._multinomial import MultinomialPredictMixin, MultinomialSpec, finish_path_cv
+from ._multinomial import measure as multinomial_measure
 from ._solvers.multinomial_group import GroupMultinomialProblem
 from ._solvers.prox_newton import GLMProblem, GroupInner, glm_mode
 from ._validation import validate_alphas, validate_array_params
@@ -236,6 +237,21 @@ class _GroupMultinomialSpec(MultinomialSpec):
         return [MultiTaskSparseGroupLasso(*self.arrays, float(r)) for r in self.l1_ratios]
 
 
+def _fit_group_multinomial_path_cv(est, X, codes, sw, groups, cv):
+    """The multinomial group path + K-fold CV fit (K >= 3 classes): the shared path-CV
+    fit on :class:`_GroupMultinomialSpec`, then scikit-learn's (K, p) layout."""
+    if not isinstance(est.alphas, (Integral, np.integer)):
+        validate_alphas(est.alphas)
+    feature_groups, arrays = _multiclass_arrays(est, X)
+    meas = multinomial_measure(est.measure, est.classes_.size)
+    l1_ratios = _check_rho(est.l1_ratio)
+    spec = _GroupMultinomialSpec(X, codes, est.classes_.size, sw, est.fit_intercept,
+                                 feature_groups, arrays, l1_ratios, est.standardize, meas[0])
+    _fit_path_cv(est, X, codes, sw, groups, spec.datafit, meas, cv, spec=spec,
+                 l1_ratios=l1_ratios)
+    finish_path_cv(est, X)
+
+
 def _put(f, idx, v):
     out = f.copy()
     out[idx] = v
@@ -407,8 +423,11 @@ class _GroupGLMPathCVParams:
 
 class GroupLassoClassifierPathCV(MultinomialPredictMixin, _GroupGLMPathCVParams,
                                  PathCVMixin, _LinearBinaryClassifier):
-    """Binary logistic regression with a (sparse-)group lasso penalty whose whole path is
-    cross-validated (stratified folds, glmnet's measures, λ_min / λ_1se).
+    """Logistic regression with a (sparse-)group lasso penalty whose whole path is
+    cross-validated (stratified folds, glmnet's measures, λ_min / λ_1se). Two classes: the
+    binomial family; K >= 3: the multinomial family of :class:`GroupLassoClassifier`
+    (each group's ``|g| × K`` block one group; ``coef_`` (K, p), ``coef_path_``
+    (K, p, n_alphas); measure "auc" is for two classes only).
 
     Parameters
     ----------
@@ -438,11 +457,6 @@ lower_limits, upper_limits
     _parameter_constraints = {**_GroupGLMPathCVParams._parameter_constraints,
                               "measure": [StrOptions(set(MEASURES))]}
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False  # see fit
-        return tags
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None, groups=None):
         """Fit the path, cross-validate it, choose alpha (and l1_ratio).
@@ -451,6 +465,7 @@ lower_limits, upper_limits
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+            Two or more classes, any label type (K >= 3: the multinomial family).
         sample_weight : array-like of shape (n_samples,), default=None
         groups : array-like of shape (n_samples,), default=None
             Sample groups for a group-aware ``cv`` splitter (the feature groups are the
@@ -461,16 +476,15 @@ lower_limits, upper_limits
         self : object
         """
         validate_array_params(self)
-        # two classes only: the multinomial group path (GroupLassoClassifier fits it at one
-        # alpha) is not yet fast enough to cross-validate: 100 alphas x 6 fits took ~25 s
-        # on 30 samples of 2 features, against ~2 s for
-        # ElasticNetClassifierPathCV(multinomial="grouped")
-        X, y01, sw = _validate_classification(self, X, y, sample_weight)
+        X, y01, sw = _validate_classification(self, X, y, sample_weight, multiclass=True)
         _check_tol(self.tol, self.max_iter)
         cv = self.cv
         if isinstance(cv, (Integral, np.integer)):
             cv = StratifiedKFold(int(cv), shuffle=self.random_state is not None,
                                  random_state=self.random_state)
+        if self.classes_.size > 2:
+            _fit_group_multinomial_path_cv(self, X, y01, sw, groups, cv)
+            return self
         _fit_group_glm_path_cv(self, X, y01, sw, groups, Logistic, MEASURES[self.measure],
                                cv)
         return self

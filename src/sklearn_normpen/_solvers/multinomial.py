@@ -408,7 +408,8 @@ class MultinomialProblem:
         self._stepped = False  # glmnet_stop: did this point take a step?
         floor = 1e-3 * tol_abs
         blocks = [None]
-        for it in range(MAX_NEWTON):
+        # linear and slow along flat directions (near-certain rows): max_iter bounds it
+        for it in range(10 * MAX_NEWTON):
             if cert.gap <= tol_abs or epochs >= max_iter:
                 break
             # inexact Newton: the models solved to a fraction of the outer gap and of the
