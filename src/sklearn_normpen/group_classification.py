@@ -11,8 +11,8 @@ coordinate descent (one reweighted model per growing working set of groups, see
 :mod:`sklearn_normpen._solvers.prox_newton`); the certificate is the binomial duality gap.
 Groups of weight 0 (and features in no group) are unpenalised. With K >= 3 classes
 :class:`GroupLassoClassifier` fits the multinomial loss with each group's ``|g| × K`` block
-one group (:mod:`sklearn_normpen._solvers.multinomial_group`);
-and :class:`GroupLassoClassifierPathCV` cross-validates that path.
+one group (:mod:`sklearn_normpen._solvers.multinomial_group`), and
+:class:`GroupLassoClassifierPathCV` cross-validates that path.
 """
 from numbers import Integral, Real
 
