@@ -9,7 +9,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.special import expit
+from scipy.special import expit, softmax
+from sklearn.model_selection import KFold
 
 from sklearn_normpen import (GroupLassoClassifier, GroupLassoClassifierPathCV,
                              GroupLassoPoissonRegressor, GroupLassoPoissonRegressorPathCV,
@@ -386,15 +387,15 @@ def test_three_classes_singleton_groups_are_the_grouped_multinomial_lasso():
     assert Pa - Pb <= a.dual_gap_ + 1e-10 and Pb - Pa <= b.dual_gap_ + 1e-10
 
 
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("rho", [0.0, 0.5])
 def test_three_classes_path_cv_matches_a_direct_computation(rho):
     """GroupLassoClassifierPathCV with K = 3: each fold's held-out multinomial deviance
     at every alpha equals that of GroupLassoClassifier fitted on the training rows alone
     (-2 log p_y, probabilities clipped to [1e-5, 1 - 1e-5] as glmnet), the fold mean is
     weighted by the held-out counts, alpha_ minimises it and the final model is the
-    full-data fit at alpha_."""
-    from sklearn.model_selection import KFold
-    from scipy.special import softmax
+    full-data fit at alpha_. Every fit must certify (a fold's point once stalled at
+    MAX_NEWTON steps with its gap above tol)."""
     X, codes = _multiclass(n=120, seed=4)
     labels = np.array(["a", "b", "c"])[codes]
     folds = list(KFold(3, shuffle=True, random_state=0).split(X))
