@@ -196,3 +196,27 @@ def test_poisson_working_set_matches_full_model(monkeypatch):
         on = w != 0
         np.testing.assert_allclose(grad[on], grid[k] * np.sign(w[on]), rtol=2e-2,
                                    atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_state_eta_is_exact_after_every_point(dtype, monkeypatch):
+    """A full Newton step sets η to the product computed for the line search from the
+    (cast) coefficients, so no pass is spent recomputing it: at every accepted point η
+    equals X w + b from scratch, to rounding."""
+    X, y = _wide(n=200, p=60, seed=3, dtype=dtype)
+    pb = GLMProblem(Design(X, y, None, True), glm_mode(X))
+    pen = ElasticNetPenalty(1.0, np.ones(X.shape[1]))
+    _, z = pb.null_fit(pen, 1e-12, 1000)
+    grid = pen.alpha_max(z) * np.geomspace(1, 0.02, 15)
+    seen = []
+    orig = GLMProblem.solve
+
+    def spy(self, w, *a, **k):
+        out = orig(self, w, *a, **k)
+        ref = _dense(X) @ np.asarray(w, np.float64) + self.b
+        seen.append(float(np.max(np.abs(self.eta - ref))))
+        return out
+    monkeypatch.setattr(GLMProblem, "solve", spy)
+    compute_path(pb, pen, grid, tol=1e-8, max_iter=100000)
+    assert len(seen) == grid.size
+    assert max(seen) <= 1e-11

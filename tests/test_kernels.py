@@ -78,3 +78,39 @@ def test_kernels_reject_wrong_dtype_mix():
     # Fused types: float32 and float64 may not be mixed in one call.
     with pytest.raises((TypeError, ValueError)):
         K.dot(np.ones(3, np.float32), np.ones(3, np.float64))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_anderson_depth_keeps_the_optimum(k, weighted):
+    """Every extrapolation depth of the residual kernel reaches the same certified optimum
+    (a weighted lasso: scikit-learn's Lasso with the same sample weights), and a depth
+    outside [1, 5] is a clear error."""
+    from sklearn.linear_model import Lasso
+    from sklearn_normpen._design import Design
+    from sklearn_normpen._solvers.coordinate_descent import EnetProblem
+    from sklearn_normpen.penalties import ElasticNetPenalty
+    rng = np.random.default_rng(k)
+    n, p = 300, 40
+    X = np.asfortranarray(rng.standard_normal((n, p)) + 0.5 * rng.standard_normal(n)[:, None])
+    y = X[:, :5] @ np.array([2.0, -1.0, 1.0, 0.5, -0.5]) + rng.standard_normal(n)
+    sw = rng.uniform(0.2, 2.0, n) if weighted else None
+    pb = EnetProblem(Design(X, y, sw, True), "dense")
+    pb.anderson_k = k
+    alpha = 0.02
+    w = pb.start(np.zeros(p))
+    cert, _ = pb.solve(w, ElasticNetPenalty(1.0, np.ones(p)), alpha, 1e-12, 100000)
+    assert 0 <= cert.gap <= 1e-12
+    ref = Lasso(alpha=alpha, tol=1e-14, max_iter=100000).fit(
+        X, y, sample_weight=None if sw is None else sw * n / sw.sum())
+    assert_allclose(w, ref.coef_, atol=1e-5)
+    if k == 5:
+        from sklearn_normpen._kernels._cd_enet import enet_cd_residual
+        e = np.zeros(0, np.intc)
+        args = (np.zeros(p), X.ravel(order="F"), e, e, n, y - y.mean(), np.zeros(0),
+                X.mean(0), ((X - X.mean(0)) ** 2).sum(0), y - y.mean(), np.zeros(p),
+                np.ones(p), np.zeros(p), np.full(p, -np.inf), np.full(p, np.inf), float(n),
+                0.0, 1.0, 10, False)
+        for bad in (0, 6):
+            with pytest.raises(ValueError, match="anderson_k must be in"):
+                enet_cd_residual(*args, bad)

@@ -127,3 +127,47 @@ def test_block_moments_non_finite(where):
     with pytest.raises(ValueError, match="NaN or infinity"):
         _dask._block_moments(X, Y[:, 0], s, np.arange(300) % 3, np.zeros(4), 0.0,
                              np.arange(3))
+
+
+# -- the proximal-Newton step's column moments and the K-column gradient ----------------------
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n", [1, 2, 7, 1000])  # odd and even: the two chains of sums
+def test_col_moments_equal_numpy(dtype, n):
+    from sklearn_normpen._kernels._moments import col_moments_dense
+    rng = np.random.default_rng(n)
+    X = rng.standard_normal((n, 6))
+    X[:, 2] += 1e4  # an offset column: the shift keeps the squares' digits
+    X = np.asfortranarray(X.astype(dtype))
+    s = rng.uniform(0.01, 0.25, n)
+    shift = X.astype(np.float64).mean(axis=0) + 0.1
+    sums, sq = np.empty(6), np.empty(6)
+    call_kernel(col_moments_dense, X, s, shift, sums, sq)
+    X64 = X.astype(np.float64)
+    assert_allclose(sums, s @ X64, rtol=1e-12, atol=1e-12 * (np.abs(X64).T @ s).max())
+    assert_allclose(sq, s @ (X64 - shift) ** 2, rtol=1e-11)
+
+
+def test_col_moments_refuse_a_c_ordered_x():
+    from sklearn_normpen._kernels._moments import col_moments_dense
+    X = np.ones((5, 3))
+    with pytest.raises(ValueError, match="Fortran"):
+        call_kernel(col_moments_dense, X, np.ones(5), np.zeros(3), np.empty(3), np.empty(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("K", [1, 2, 3])
+def test_gradient_columns_equal_numpy(dtype, weighted, K):
+    from sklearn_normpen._kernels._bcd_multitask import gradient_mt_dense
+    rng = np.random.default_rng(K)
+    n, p = 301, 9
+    X = np.asfortranarray(rng.standard_normal((n, p)).astype(dtype))
+    R = np.asfortranarray(rng.standard_normal((n, K)))
+    s = rng.uniform(0.1, 3.0, n) if weighted else np.empty(0)
+    xm = rng.standard_normal(p)
+    G = np.empty((p, K))
+    call_kernel(gradient_mt_dense, X, s, xm, R, G)
+    S = s if weighted else np.ones(n)
+    ref = X.astype(np.float64).T @ (S[:, None] * R) - np.outer(xm, S @ R)
+    assert_allclose(G, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())

@@ -304,6 +304,9 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
             for mult in ("ungrouped", "grouped"):
                 ElasticNetClassifier(alpha=0.05, multinomial=mult).fit(data, codes,
                                                                         sample_weight=sw)
+        # the binomial Newton model's column moments (dense Fortran X)
+        ElasticNetClassifier(alpha=0.05).fit(np.asfortranarray(X), np.arange(40) % 2,
+                                             sample_weight=sw)
         # the dask route's per-chunk moments task (no dask needed to call it)
         from sklearn_normpen._dask import _block_moments
         for w in (None, sw):

@@ -24,6 +24,9 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+from ._kernels import _moments
+from ._validation import call_kernel
+
 # magnitudes of X and y whose squares, products and sums stay normal numbers in the solvers
 SAFE_RANGE = {np.dtype(np.float32): (1e-12, 1e12), np.dtype(np.float64): (1e-100, 1e100)}
 # |mean| / std above which implicit centring of a dense column is not trusted
@@ -406,8 +409,10 @@ class ReweightedDesign(Design):
     one Design (and one solver) instead of rebuilding the means, standard deviations and
     layout from scratch.
 
-    The weighted second moments come from one product with the squared columns (cached,
-    centred about ``base``'s means), not a two-pass sum, so :meth:`reweight` refuses (returns
+    The weighted second moments are one-pass sums about a fixed shift (``base``'s means):
+    for dense Fortran X one compiled read of each column gives them with the column sums
+    (``col_moments_dense``), otherwise one product with the cached squared columns. Not a
+    two-pass sum, so :meth:`reweight` refuses (returns
     False) whenever that could lose precision: some column's weighted mean is far from its
     spread (an offset column the kernels would need explicitly centred) or far from the
     cache's shift. The caller then builds a fresh :class:`Design` for that step. ``base``
@@ -472,15 +477,21 @@ class ReweightedDesign(Design):
         self.sw64, self.sw = sw, (sw if self.dtype == np.float64 else sw.astype(self.dtype))
         self.N = N = float(sw.sum())
         self.y = y
+        if not self.sparse and self.X.flags.f_contiguous:
+            # compiled: both moments from one read of each column, no cached squares
+            sums, sq = np.empty(self.p), np.empty(self.p)
+            call_kernel(_moments.col_moments_dense, self.X, sw, self._shift, sums, sq)
+        else:
+            sums, sq = self._colsums(sw), None
         if self.fit_intercept:
-            self.x_mean = self._colsums(sw) / N
+            self.x_mean = sums / N
             self.y_mean = float(sw @ y) / N
         else:
             self.x_mean, self.y_mean = np.zeros(self.p), 0.0
         # the standard deviation about the weighted mean (also without intercept)
-        mean = self.x_mean if self.fit_intercept else self._colsums(sw) / N
+        mean = sums / N
         d = mean - self._shift
-        var = self._second_moments(sw) / N - d * d
+        var = (self._second_moments(sw) if sq is None else sq) / N - d * d
         var[self._const] = 0.0
         std = np.sqrt(np.maximum(var, 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):

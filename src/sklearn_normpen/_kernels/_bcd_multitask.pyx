@@ -21,6 +21,8 @@ from sklearn_normpen._kernels._blas cimport _dot
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc)
 
+import numpy as np
+
 
 cdef floating _bcd_mt(design X, const floating* vals, int n, const floating* sw,
                       bint weighted, const floating[::1] xmean, floating N,
@@ -111,28 +113,40 @@ def gradient_mt_dense(const floating[::1, :] X, const double[::1] sw,
     """``G[j, k] = x_jᵀ S R[:, k] - xmean_j Σ_i s_i R[i, k]`` in float64 for a float64
     residual ``R`` (the certificate's gradient, times N): single-threaded level-1 BLAS for
     float64 columns, double accumulation for float32 ones (a threaded (p, n) x (n, K)
-    product with small K stalls on a busy machine)."""
+    product with small K stalls on a busy machine). Column by column, all K products of a
+    column while it is in cache: X is read from memory once, whatever K."""
     cdef int n = <int>X.shape[0], p = <int>X.shape[1], K = <int>R.shape[1]
     cdef int i, j, k
-    cdef double acc, tot
+    cdef double acc, a1, tot
     cdef bint weighted = sw.shape[0] > 0
     cdef const floating* x
     cdef const double* r
+    cdef double[::1] tots = np.empty(max(K, 1))
     with nogil:
         for k in range(K):
             r = &R[0, k]
             tot = 0
             for i in range(n):
                 tot += (sw[i] * r[i]) if weighted else r[i]
-            for j in range(p):
-                x = &X[0, j]
+            tots[k] = tot
+        for j in range(p):
+            x = &X[0, j]
+            for k in range(K):
+                r = &R[0, k]
                 acc = 0
+                a1 = 0
                 if floating is double and not weighted:
                     acc = _dot(n, x, 1, r, 1)
                 elif weighted:
-                    for i in range(n):
+                    for i in range(0, n - 1, 2):  # two sums: no single add chain
                         acc += <double>x[i] * sw[i] * r[i]
+                        a1 += <double>x[i + 1] * sw[i + 1] * r[i + 1]
+                    if n % 2:
+                        acc += <double>x[n - 1] * sw[n - 1] * r[n - 1]
                 else:
-                    for i in range(n):
+                    for i in range(0, n - 1, 2):
                         acc += <double>x[i] * r[i]
-                G[j, k] = acc - xmean[j] * tot
+                        a1 += <double>x[i + 1] * r[i + 1]
+                    if n % 2:
+                        acc += <double>x[n - 1] * r[n - 1]
+                G[j, k] = (acc + a1) - xmean[j] * tots[k]

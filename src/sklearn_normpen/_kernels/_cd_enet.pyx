@@ -399,7 +399,9 @@ cdef inline void _residual_stats(int n, const floating* R, const floating* y,
 # ---------------------------------------------------------------------------------------
 # Anderson extrapolation of coordinate-descent iterates (residual modes)
 # ---------------------------------------------------------------------------------------
-# Every ANDERSON_K + 1 epochs on a working set, the last iterates w^0..w^K give the
+# Every K + 1 epochs on a working set (K = anderson_k <= ANDERSON_K, 5 by default; the
+# proximal-Newton models of GLM paths use 4: their first extrapolation, one epoch sooner,
+# typically lands within the model's target), the last iterates w^0..w^K give the
 # extrapolated point sum_k c_k w^(k+1), c = M^-1 1 / (1' M^-1 1), M = U U', U_k = w^(k+1) - w^k.
 # It is kept only if it lowers the objective, so convergence guarantees are untouched.
 cdef enum:
@@ -408,14 +410,14 @@ cdef enum:
     WS_MIN = 100          # candidates a residual-mode working set admits beyond its support
 
 
-cdef inline bint _anderson(int m, const floating* snaps, floating* out) noexcept nogil:
+cdef inline bint _anderson(int K, int m, const floating* snaps,
+                           floating* out) noexcept nogil:
     """out <- Anderson extrapolation of the K+1 snapshots (each of length m, stored one
-    after the other); False when the small system is degenerate."""
+    after the other; 1 <= K <= ANDERSON_K); False when the small system is degenerate."""
     cdef double M[ANDERSON_K][ANDERSON_K]
     cdef double z[ANDERSON_K]
     cdef double u, v, piv, f, tr = 0, total = 0
     cdef int a, b, i, r, kk
-    cdef int K = ANDERSON_K
     for a in range(K):
         for b in range(a, K):
             u = 0
@@ -513,7 +515,7 @@ cdef inline bint _anderson_try(design X, const floating* vals, int n, int n_ws, 
                                floating* w, const floating* y, const floating* s,
                                bint weighted, const floating* X_mean, const floating* L1,
                                const floating* L2, const floating* lo, const floating* up,
-                               const floating* snaps,
+                               const floating* snaps, int K,
                                floating* w_acc, floating* R, floating* R_bak,
                                floating* c) noexcept nogil:
     """Extrapolate the snapshots of w on the working set and keep the result only if it
@@ -523,7 +525,7 @@ cdef inline bint _anderson_try(design X, const floating* vals, int n, int n_ws, 
     cdef double obj_cur, obj_acc
     cdef floating c_bak
     cdef int j, k
-    if not _anderson(n_ws, snaps, w_acc):
+    if not _anderson(K, n_ws, snaps, w_acc):
         return False
     for k in range(n_ws):
         if w_acc[k] < lo[ws[k]] or w_acc[k] > up[ws[k]]:
@@ -544,7 +546,7 @@ cdef inline bint _anderson_try(design X, const floating* vals, int n, int n_ws, 
     if obj_acc < obj_cur:
         return True
     for k in range(n_ws):
-        w[ws[k]] = snaps[ANDERSON_K * n_ws + k]
+        w[ws[k]] = snaps[K * n_ws + k]
     _copy(n, R_bak, 1, R, 1)
     c[0] = c_bak
     return False
@@ -591,7 +593,8 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                               floating[::1] R, floating[::1] g, const floating[::1] L1,
                               const floating[::1] L2, const floating[::1] lower,
                               const floating[::1] upper, double n_eff, double tol,
-                              double strong_factor, int max_iter, bint g_valid):
+                              double strong_factor, int max_iter, bint g_valid,
+                              int aa_k):
     """The residual-mode solver behind :func:`enet_cd_residual`, for one layout."""
     cdef bint weighted = sw.shape[0] > 0
     cdef double[::1] score = np.empty(max(p, 1))
@@ -669,7 +672,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                 for k in range(n_ws):
                     snaps[n_snap * n_ws + k] = w[ws[k]]
                 n_snap += 1
-                if n_snap == ANDERSON_K + 1:
+                if n_snap == aa_k + 1:
                     n_snap = 0
                     ok = False
                     tried = aa_wait == 0
@@ -678,8 +681,8 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                     else:
                         ok = _anderson_try(X, vals, n, n_ws, &ws[0], &w[0], &y[0], s,
                                            weighted, &X_mean[0], &L1[0], &L2[0],
-                                           &lower[0], &upper[0], &snaps[0], &w_acc[0], &R[0],
-                                           &R_bak[0], &c)
+                                           &lower[0], &upper[0], &snaps[0], aa_k,
+                                           &w_acc[0], &R[0], &R_bak[0], &c)
                     if tried:
                         # a rejected extrapolation costs about an epoch: back off
                         # exponentially (support still changing), retry at once on success
@@ -712,7 +715,7 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
                      const floating[::1] L1, const floating[::1] L2,
                      const floating[::1] lower, const floating[::1] upper,
                      double n_eff, double tol, double strong_factor, int max_iter,
-                     bint g_valid=False):
+                     bint g_valid=False, int anderson_k=ANDERSON_K):
     """Residual-mode coordinate descent, centring by ``X_mean`` implicit.
 
     ``X`` is CSC (``X_data``, int32 ``X_indices``, ``X_indptr``; never densified) or, with
@@ -722,7 +725,8 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
     sample weights (length 0: unit weights), ``norm2`` the weighted squared norms of the
     centred columns, ``n_eff`` = sum of weights. ``g`` receives ``Xc' S r`` at exit;
     ``g_valid`` says it already holds it on entry (the previous path point ended at this
-    residual), which saves the first full gradient pass.
+    residual), which saves the first full gradient pass. ``anderson_k`` (1 to 5): the
+    extrapolation's depth (every ``anderson_k + 1`` epochs).
 
     Outer rounds: full gradient and gap; stop at ``tol``; else working set and an inner
     solve of the restricted problem until its own gap is below min(0.3 tol, 0.1 gap).
@@ -731,6 +735,9 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
     """
     cdef Dense D
     cdef int p = <int>X_mean.shape[0]
+    if not 1 <= anderson_k <= ANDERSON_K:
+        raise ValueError(f"enet_cd_residual: anderson_k must be in [1, {ANDERSON_K}]; "
+                         f"got {anderson_k}.")
     if X_indptr.shape[0] == 0:
         if X_data.shape[0] != <Py_ssize_t>n_samples * p:
             raise ValueError(f"enet_cd_residual: dense X_data has {X_data.shape[0]} values, "
@@ -738,10 +745,10 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
         D.n = n_samples
         return _enet_cd_residual(D, _ptr(X_data), n_samples, p, w, y, sw, X_mean, norm2, R,
                                  g, L1, L2, lower, upper, n_eff, tol, strong_factor,
-                                 max_iter, g_valid)
+                                 max_iter, g_valid, anderson_k)
     return _enet_cd_residual(_csc(X_indices, X_indptr), _ptr(X_data), n_samples, p, w, y, sw,
                              X_mean, norm2, R, g, L1, L2, lower, upper, n_eff, tol,
-                             strong_factor, max_iter, g_valid)
+                             strong_factor, max_iter, g_valid, anderson_k)
 
 
 # ---------------------------------------------------------------------------------------

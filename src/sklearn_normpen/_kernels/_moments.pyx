@@ -91,3 +91,34 @@ def fold_moments_dense(const floating[:, ::1] X, const floating[:, ::1] Y,
         free(buf)
         free(cnt)
     return status
+
+
+def col_moments_dense(const floating[::1, :] X, const double[::1] sw,
+                      const double[::1] shift, double[::1] sums, double[::1] sq):
+    """``sums[j] = Σ_i s_i x_ij`` and ``sq[j] = Σ_i s_i (x_ij - shift_j)²`` in float64,
+    from one read of each column (a proximal-Newton step's weighted means and spreads;
+    the shift, near the columns' means, keeps the squares' digits)."""
+    cdef int n = <int>X.shape[0], p = <int>X.shape[1]
+    cdef int i, j
+    cdef double a0, a1, b0, b1, v0, v1, m, tot = 0
+    cdef const floating* x
+    with nogil:
+        for i in range(n):
+            tot += sw[i]
+        for j in range(p):
+            x = &X[0, j]
+            m = shift[j]
+            a0 = a1 = b0 = b1 = 0
+            for i in range(0, n - 1, 2):  # two chains of sums
+                v0 = <double>x[i] - m
+                v1 = <double>x[i + 1] - m
+                a0 += sw[i] * v0
+                a1 += sw[i + 1] * v1
+                b0 += sw[i] * v0 * v0
+                b1 += sw[i + 1] * v1 * v1
+            if n % 2:
+                v0 = <double>x[n - 1] - m
+                a0 += sw[n - 1] * v0
+                b0 += sw[n - 1] * v0 * v0
+            sq[j] = b0 + b1
+            sums[j] = (a0 + a1) + m * tot  # Σ s x = Σ s (x - m) + m Σ s

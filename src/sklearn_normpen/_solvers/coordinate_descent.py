@@ -84,6 +84,10 @@ class EnetProblem:
         The shift the statistics are taken about and the full data's y mean (``stats`` only).
     """
 
+    #: residual modes: the depth of the kernel's Anderson extrapolation (every
+    #: ``anderson_k + 1`` epochs); the proximal-Newton models set 4 (see prox_newton)
+    anderson_k = 5
+
     def __init__(self, design, mode, stats=None, *, fit_intercept=None, x_shift=None,
                  y_mean=None):
         if mode not in MODES:
@@ -253,7 +257,7 @@ class EnetProblem:
             _cd_enet.enet_cd_residual,
             w, *self._kernel_x(), d.n, d.yc, self.sw, self.xk_mean, self.norm2, self.R,
             self.g, L1, L2, lower, upper, self.N, tol_n, factor, int(max_iter),
-            self._g_valid)
+            self._g_valid, self.anderson_k)
         self._g_valid = True  # the kernels leave g = Xc' S r (q - Q w) for the state they return
         return out
 
