@@ -409,10 +409,10 @@ class ReweightedDesign(Design):
     one Design (and one solver) instead of rebuilding the means, standard deviations and
     layout from scratch.
 
-    The weighted second moments are one-pass sums about a fixed shift (``base``'s means):
-    for dense Fortran X one compiled read of each column gives them with the column sums
-    (``col_moments_dense``), otherwise one product with the cached squared columns. Not a
-    two-pass sum, so :meth:`reweight` refuses (returns
+    The weighted second moments are one-pass sums about a fixed shift (``base``'s dense
+    means, 0 for sparse X): for dense X one compiled read of each column gives them with
+    the column sums (``col_moments_dense``), for sparse X one product with the cached
+    squared entries. Not a two-pass sum, so :meth:`reweight` refuses (returns
     False) whenever that could lose precision: some column's weighted mean is far from its
     spread (an offset column the kernels would need explicitly centred) or far from the
     cache's shift. The caller then builds a fresh :class:`Design` for that step. ``base``
@@ -421,8 +421,6 @@ class ReweightedDesign(Design):
 
     #: largest ``|x̄_v - m0|² / var_v`` trusted from the one-pass moments (6 digits lost)
     _SHIFT_MAX = 1e6
-    #: the largest dense X whose squares are cached (float64 entries: 256 MiB)
-    _SQ_CACHE = 2**25
 
     def __init__(self, base):
         self.base = base
@@ -440,35 +438,13 @@ class ReweightedDesign(Design):
         """Whether ``base`` keeps ``X`` as the kernels' layout (no offset columns)."""
         return base.Xk is base.X and base.offset_cols.size == 0
 
-    def _second_moments(self, s):
-        """``Σ_i s_i (x_ij - m0_j)²`` in float64 from the cached squares (sparse: the
-        squared data; dense up to ``_SQ_CACHE`` entries: one float64 array; larger dense
-        data: recomputed by blocks)."""
+    def _sparse_moments(self, s):
+        """``(Σ_i s_i x_ij, Σ_i s_i x_ij²)`` in float64 for sparse X (shift 0), the squares
+        of the stored entries cached."""
+        X64 = self._sparse64()
         if self._sq is None:
-            if self.sparse:
-                X64 = self._sparse64()
-                self._sq = X64.multiply(X64).tocsc()
-            elif self.n * self.p <= self._SQ_CACHE:
-                self._sq = np.empty((self.n, self.p), order="F")
-                for a, b, B in _f64_blocks(self.X, self._shift):
-                    self._sq[:, a:b] = B * B
-            else:
-                out = np.empty(self.p)
-                for a, b, B in _f64_blocks(self.X, self._shift):
-                    out[a:b] = s @ (B * B)
-                return out
-        return np.asarray(self._sq.T @ s).ravel()
-
-    def _colsums(self, s):
-        """``Σ_i s_i x_ij`` in float64."""
-        if self.sparse:
-            return np.asarray(self._sparse64().T @ s).ravel()
-        if self.dtype == np.float64:
-            return self.X.T @ s
-        out = np.empty(self.p)
-        for a, b, B in _f64_blocks(self.X):
-            out[a:b] = B.T @ s
-        return out
+            self._sq = X64.multiply(X64).tocsc()
+        return np.asarray(X64.T @ s).ravel(), np.asarray(self._sq.T @ s).ravel()
 
     def reweight(self, y, sw):
         """Set the target ``y`` and the (positive) weights ``sw`` (float64 arrays, owned by
@@ -477,12 +453,11 @@ class ReweightedDesign(Design):
         self.sw64, self.sw = sw, (sw if self.dtype == np.float64 else sw.astype(self.dtype))
         self.N = N = float(sw.sum())
         self.y = y
-        if not self.sparse and self.X.flags.f_contiguous:
-            # compiled: both moments from one read of each column, no cached squares
+        if self.sparse:
+            sums, sq = self._sparse_moments(sw)
+        else:  # compiled: both from one read of each (Fortran) column
             sums, sq = np.empty(self.p), np.empty(self.p)
             call_kernel(_moments.col_moments_dense, self.X, sw, self._shift, sums, sq)
-        else:
-            sums, sq = self._colsums(sw), None
         if self.fit_intercept:
             self.x_mean = sums / N
             self.y_mean = float(sw @ y) / N
@@ -491,7 +466,7 @@ class ReweightedDesign(Design):
         # the standard deviation about the weighted mean (also without intercept)
         mean = sums / N
         d = mean - self._shift
-        var = (self._second_moments(sw) if sq is None else sq) / N - d * d
+        var = sq / N - d * d
         var[self._const] = 0.0
         std = np.sqrt(np.maximum(var, 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -249,7 +249,7 @@ class GLMProblem:
         r = self.datafit.residual(y, eta)
         rp = self._dual_direction(r, penalty.unpenalized)
         X, sw = self.design.X, self.design.sw64
-        dense = not self.design.sparse and X.flags.f_contiguous
+        dense = not self.design.sparse  # (a Design keeps dense X in Fortran order)
         if dense or self.design.dtype == np.float64:  # both gradients in one pass over X
             R = np.empty((self.design.n, 2), order="F")
             R[:, 0], R[:, 1] = r, rp
@@ -283,9 +283,9 @@ class GLMProblem:
         if self._n_incr >= ETA_REFRESH:  # bound the rounding drift of incremental η
             self.eta = self._Xw(w) + self.b
             self._n_incr = 0
-        self._stepped = False  # path_stop: did this point take a Newton step?
         cert = self.certificate(w, penalty, alpha)
         epochs, shrink, last_decrease = 0, 0.1, np.inf
+        self._stepped = False  # path_stop: did this point take a Newton step?
         for it in range(MAX_NEWTON):
             cert = self._exact(cert, w, penalty, alpha, tol_abs)
             if cert.gap <= tol_abs or epochs >= max_iter:
