@@ -22,15 +22,17 @@
 # Sparse kernels centre implicitly: they keep r_raw = y - X w (X uncentred) and use
 #   x_jc^T (s * r) = x_j^T (s * r_raw) - xmean_j * sum(s * r_raw)
 # (the offset xmean^T w cancels because sum(s) = n), so no dense column is ever formed.
+import numpy as np
+
 from cython cimport floating
 from libc.math cimport fabs, sqrt, isinf
 
-from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2
+from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2, _copy
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col, _col_dot, _col_axpy, _sum_sr, _ptr, _csc)
 from sklearn_normpen._kernels._helpers cimport (
     _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _fmax, _fmin,
-    _fista_grad_step, _fista_next, _fista_start)
+    _fista_grad_step, _fista_next, _fista_start, _anderson, ANDERSON_K)
 
 
 cdef inline floating _sgl_dual_scale(const floating* z, int k, floating l1, floating l2,
@@ -424,6 +426,107 @@ cdef inline floating _centred_corr(design X, const floating* vals, int j, const 
     return _col_dot(X, vals, j, r, sw, weighted) - xmean[j] * srsum
 
 
+cdef enum:
+    ACTIVE_MAX = 50       # epochs on the active groups between two working-set epochs
+
+
+cdef inline double _visit(design X, const floating* vals, int n, const floating* sw,
+                          bint weighted, const floating* xmean, floating* w, floating* r,
+                          floating* srsum, int g, const int* gptr, const int* gidx,
+                          const floating* c, const floating* L, const floating* Q,
+                          const Py_ssize_t* qoff, const floating* V, const floating* E,
+                          int exact, floating alpha, floating rho, int max_inner,
+                          floating inner_eps, floating* buf, floating* wold, int kmax,
+                          int has_lim, const floating* lower, const floating* upper,
+                          const int* glim, floating* dmax, floating* wmax,
+                          bint* nonzero) noexcept nogil:
+    """One block update of group ``g`` (w, r and the weighted residual sum ``srsum`` kept
+    in step). Returns ``L_g ||Δ_g||² / 2``, an upper bound on the objective decrease;
+    ``dmax``/``wmax`` take the largest |Δ_j| and |w_j|; ``nonzero``: w_g != 0 after."""
+    cdef floating Lg = L[g], d
+    cdef int a, k, start, j, m, npass = 0
+    cdef floating* zg = &buf[kmax]
+    cdef floating* uold = &buf[2 * kmax]
+    cdef floating* v = &buf[3 * kmax]
+    cdef floating* dv = &buf[4 * kmax]
+    cdef floating* grad = &buf[5 * kmax]
+    cdef floating* u1 = &buf[6 * kmax]
+    cdef floating* lgb = &buf[7 * kmax]
+    cdef floating* ugb = &buf[8 * kmax]
+    cdef const floating* lp = NULL
+    cdef bint solved = False
+    cdef double dsq = 0
+    nonzero[0] = False
+    if Lg <= 0:
+        return 0
+    start = gptr[g]
+    k = gptr[g + 1] - start
+    for a in range(k):
+        j = gidx[start + a]
+        wold[a] = w[j]
+        zg[a] = _centred_corr(X, vals, j, r, sw, weighted, xmean, srsum[0]) / n
+        if design is Csc:
+            npass += X.indptr[j + 1] - X.indptr[j]
+    if design is Dense:
+        npass = n
+    if has_lim and glim[g]:
+        lp = lgb
+        for a in range(k):
+            j = gidx[start + a]
+            lgb[a] = lower[j]
+            ugb[a] = upper[j]
+    # Gram-space work is O(k^2) per inner iteration against the visit's data pass (O(n k)
+    # dense: npass = n; O(nnz_g) CSC: npass = nnz_g): at most ~4 passes' worth of inner
+    # iterations, and the single step when k > npass (wide groups, few samples: the Gram
+    # work would dominate).
+    m = 1 if k > npass else min(max_inner, max(2, 4 * npass // k))
+    if exact and k > 1 and c[g] > 0 and m >= 2:
+        _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], wold, zg, &buf[0], uold, v)
+        solved = True
+        if lp != NULL:  # the box-free minimiser stands if it is in the box
+            for a in range(k):
+                if buf[a] > ugb[a] or buf[a] < lgb[a]:
+                    solved = False
+                    break
+    if not solved:
+        _block_solve(&Q[qoff[g]], k, Lg, wold, zg, &buf[0], uold, v, dv, grad, u1, c[g],
+                     alpha, rho, m, inner_eps, lp, ugb)
+    for a in range(k):
+        d = buf[a] - wold[a]
+        if d != 0:
+            j = gidx[start + a]
+            w[j] = buf[a]
+            _col_axpy(X, vals, j, -d, r)
+            srsum[0] -= d * n * xmean[j]
+            dmax[0] = _fmax(dmax[0], fabs(d))
+            dsq += <double>d * d
+        if buf[a] != 0:
+            nonzero[0] = True
+        wmax[0] = _fmax(wmax[0], fabs(buf[a]))
+    return 0.5 * Lg * dsq
+
+
+cdef inline double _primal_bcd(int n, const floating* r, const floating* sw, bint weighted,
+                               const floating* xmean, const floating* w, const int* gptr,
+                               const int* gidx, const floating* c, const int* ws, int n_ws,
+                               floating alpha, floating rho) noexcept nogil:
+    """1/(2n) ||r_c||_s^2 + penalty over the groups ``ws`` (w = 0 elsewhere), in double;
+    the centred residual is r + xmean^T w."""
+    cdef double off = 0, pen = 0, rr = 0, sr = 0, t
+    cdef int i, g, a, start, k
+    for i in range(n_ws):
+        g = ws[i]
+        start = gptr[g]
+        k = gptr[g + 1] - start
+        for a in range(k):
+            off += <double>xmean[gidx[start + a]] * w[gidx[start + a]]
+        pen += _group_penalty(w, &gidx[start], k, c[g], alpha, rho)
+    for i in range(n):
+        t = <double>r[i] + off
+        rr += t * t * (sw[i] if weighted else 1)
+    return rr / (2 * n) + pen
+
+
 cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint weighted,
                  const floating[::1] xmean, const floating[::1] y, floating[::1] w,
                  floating[::1] r, const int[::1] gptr, const int[::1] gidx,
@@ -433,79 +536,121 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                  floating tol, int gap_freq, int max_inner, floating inner_eps,
                  floating[::1] buf, floating[::1] wold, int has_lim,
                  const floating[::1] lower, const floating[::1] upper,
-                 const int[::1] glim):
-    """The block CD behind :func:`bcd`, for one layout."""
+                 const int[::1] glim, int aa_k):
+    """The block CD behind :func:`bcd`, for one layout. Each round: one epoch over the
+    working set, then (glmnet's active cycling, while the active groups are under half of
+    it) epochs over the active groups until no block step would lower the objective by
+    more than ``0.1 tol / |active|``; every ``aa_k + 1`` rounds, Anderson extrapolation of
+    the working set's coefficients, kept if it lowers the objective. The gap (a pass over
+    the working set's columns, as costly as an epoch's dots) is evaluated when the round's
+    working-set epoch moved little (after the third round: every other round), and every
+    ``gap_freq`` rounds."""
     cdef int n_ws = ws.shape[0]
-    cdef int epoch = 0, i, g, a, k, start, j, m, npass
-    cdef floating Lg, d, dmax, wmax, gap = 1e300, srsum
+    cdef int epoch = 0, i, e2, a, g, j, n_act, m_ws = 0, n_snap = 0, aa_fail = 0
+    cdef int aa_wait = 0, rounds = 0
+    cdef floating dmax, wmax, dmax2 = 0, wmax2 = 0, gap = 1e300, srsum, srsum_bak
+    cdef double dec, d2, work = 0, act_tol, obj_cur, obj_acc
     cdef int kmax = wold.shape[0]
-    cdef floating* zg = &buf[kmax]
-    cdef floating* uold = &buf[2 * kmax]
-    cdef floating* v = &buf[3 * kmax]
-    cdef floating* dv = &buf[4 * kmax]
-    cdef floating* grad = &buf[5 * kmax]
-    cdef floating* u1 = &buf[6 * kmax]
-    cdef floating* lgb = &buf[7 * kmax]
-    cdef floating* ugb = &buf[8 * kmax]
-    cdef const floating* lp
-    cdef bint solved
+    cdef bint nz, ok, tried, inbox
+    for i in range(n_ws):
+        m_ws += gptr[ws[i] + 1] - gptr[ws[i]]
+    dt = np.asarray(r).dtype
+    cdef int[::1] act = np.empty(max(n_ws, 1), dtype=np.intc)
+    cdef int[::1] widx = np.empty(max(m_ws, 1), dtype=np.intc)
+    cdef floating[::1] snaps = np.empty((aa_k + 1) * max(m_ws, 1) if aa_k > 0 else 1,
+                                        dtype=dt)
+    cdef floating[::1] w_acc = np.empty(max(m_ws, 1), dtype=dt)
+    cdef floating[::1] r_bak = np.empty(max(n, 1), dtype=dt)
+    m_ws = 0
+    for i in range(n_ws):
+        for a in range(gptr[ws[i]], gptr[ws[i] + 1]):
+            widx[m_ws] = gidx[a]
+            m_ws += 1
     with nogil:
         _sum_sr(n, &r[0], sw, weighted, &srsum)
-        for epoch in range(max_epochs):
+        while epoch < max_epochs:
             dmax = 0
             wmax = 0
+            n_act = 0
             for i in range(n_ws):
                 g = ws[i]
-                Lg = L[g]
-                if Lg <= 0:
-                    continue
-                start = gptr[g]
-                k = gptr[g + 1] - start
-                npass = 0
-                for a in range(k):
-                    j = gidx[start + a]
-                    wold[a] = w[j]
-                    zg[a] = _centred_corr(X, vals, j, &r[0], sw, weighted, &xmean[0],
-                                          srsum) / n
-                    if design is Csc:
-                        npass += X.indptr[j + 1] - X.indptr[j]
-                if design is Dense:
-                    npass = n
-                lp = NULL
-                if has_lim and glim[g]:
-                    lp = lgb
-                    for a in range(k):
-                        j = gidx[start + a]
-                        lgb[a] = lower[j]
-                        ugb[a] = upper[j]
-                # Gram-space work is O(k^2) per inner iteration against the visit's data
-                # pass (O(n k) dense: npass = n; O(nnz_g) CSC: npass = nnz_g): at most ~4
-                # passes' worth of inner iterations, and the single step when k > npass
-                # (wide groups, few samples: the Gram work would dominate).
-                m = 1 if k > npass else min(max_inner, max(2, 4 * npass // k))
-                solved = False
-                if exact and k > 1 and c[g] > 0 and m >= 2:
-                    _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], &wold[0], zg,
-                                    &buf[0], uold, v)
-                    solved = True
-                    if lp != NULL:  # the box-free minimiser stands if it is in the box
-                        for a in range(k):
-                            if buf[a] > ugb[a] or buf[a] < lgb[a]:
-                                solved = False
-                                break
-                if not solved:
-                    _block_solve(&Q[qoff[g]], k, Lg, &wold[0], zg, &buf[0], uold, v, dv,
-                                 grad, u1, c[g], alpha, rho, m, inner_eps, lp, ugb)
-                for a in range(k):
-                    d = buf[a] - wold[a]
-                    if d != 0:
-                        j = gidx[start + a]
-                        w[j] = buf[a]
-                        _col_axpy(X, vals, j, -d, &r[0])
-                        srsum -= d * n * xmean[j]
-                        dmax = _fmax(dmax, fabs(d))
-                    wmax = _fmax(wmax, fabs(buf[a]))
-            if (epoch + 1) % gap_freq == 0 or dmax <= 1e-3 * wmax or epoch == max_epochs - 1:
+                _visit(X, vals, n, sw, weighted, &xmean[0], &w[0], &r[0], &srsum, g,
+                       &gptr[0], &gidx[0], &c[0], &L[0], &Q[0], &qoff[0], &V[0], &E[0],
+                       exact, alpha, rho, max_inner, inner_eps, &buf[0], &wold[0], kmax,
+                       has_lim, &lower[0], &upper[0], &glim[0], &dmax, &wmax, &nz)
+                if nz:
+                    act[n_act] = g
+                    n_act += 1
+            epoch += 1
+            rounds += 1
+            if 2 * n_act < n_ws and epoch < max_epochs:
+                act_tol = 0.1 * tol / (n_act if n_act > 0 else 1)
+                for e2 in range(ACTIVE_MAX):
+                    dec = 0
+                    for i in range(n_act):
+                        d2 = _visit(X, vals, n, sw, weighted, &xmean[0], &w[0], &r[0],
+                                    &srsum, act[i], &gptr[0], &gidx[0], &c[0], &L[0], &Q[0],
+                                    &qoff[0], &V[0], &E[0], exact, alpha, rho, max_inner,
+                                    inner_eps, &buf[0], &wold[0], kmax, has_lim, &lower[0],
+                                    &upper[0], &glim[0], &dmax2, &wmax2, &nz)
+                        if d2 > dec:
+                            dec = d2
+                    work += <double>n_act / n_ws  # the epoch budget is in passes
+                    if work >= 1:
+                        work -= 1
+                        epoch += 1
+                    if dec <= act_tol or epoch >= max_epochs:
+                        break
+            if aa_k > 0:
+                for a in range(m_ws):
+                    snaps[n_snap * m_ws + a] = w[widx[a]]
+                n_snap += 1
+                if n_snap == aa_k + 1:
+                    n_snap = 0
+                    ok = False
+                    tried = aa_wait == 0
+                    if aa_wait > 0:
+                        aa_wait -= 1
+                    elif _anderson(aa_k, m_ws, &snaps[0], &w_acc[0]):
+                        inbox = True
+                        if has_lim:
+                            for a in range(m_ws):
+                                j = widx[a]
+                                if w_acc[a] < lower[j] or w_acc[a] > upper[j]:
+                                    inbox = False
+                                    break
+                        if inbox:
+                            obj_cur = _primal_bcd(n, &r[0], sw, weighted, &xmean[0], &w[0],
+                                                  &gptr[0], &gidx[0], &c[0], &ws[0], n_ws,
+                                                  alpha, rho)
+                            _copy(n, &r[0], 1, &r_bak[0], 1)
+                            srsum_bak = srsum
+                            _copy(n, &y[0], 1, &r[0], 1)
+                            for a in range(m_ws):
+                                j = widx[a]
+                                w[j] = w_acc[a]
+                                if w_acc[a] != 0:
+                                    _col_axpy(X, vals, j, -w_acc[a], &r[0])
+                            _sum_sr(n, &r[0], sw, weighted, &srsum)
+                            obj_acc = _primal_bcd(n, &r[0], sw, weighted, &xmean[0], &w[0],
+                                                  &gptr[0], &gidx[0], &c[0], &ws[0], n_ws,
+                                                  alpha, rho)
+                            ok = obj_acc < obj_cur
+                            if not ok:
+                                for a in range(m_ws):
+                                    w[widx[a]] = snaps[aa_k * m_ws + a]
+                                _copy(n, &r_bak[0], 1, &r[0], 1)
+                                srsum = srsum_bak
+                    if tried:
+                        # a rejected extrapolation costs about an epoch: back off
+                        # exponentially, retry at once after a success
+                        if ok:
+                            aa_fail = 0
+                        else:
+                            aa_fail = aa_fail + 1 if aa_fail < 4 else 4
+                            aa_wait = (1 << aa_fail) - 1
+            if (rounds % gap_freq == 0 or epoch >= max_epochs
+                    or (dmax <= 1e-3 * wmax and (rounds < 4 or rounds % 2 == 0))):
                 _sum_sr(n, &r[0], sw, weighted, &srsum)  # resynchronise (rounding drift)
                 gap = _bcd_gap(X, vals, n, sw, weighted, &xmean[0], &y[0], &w[0], &r[0],
                                srsum, &gptr[0], &gidx[0], &c[0],
@@ -513,7 +658,7 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                                has_lim, &lower[0], &upper[0], &glim[0], tol)
                 if gap <= tol:
                     break
-    return min(epoch + 1, max_epochs), gap
+    return min(epoch, max_epochs), gap
 
 
 cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw,
@@ -618,7 +763,7 @@ def bcd(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
         floating alpha, floating rho,
         int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
         floating[::1] buf, floating[::1] wold, int has_lim, const floating[::1] lower,
-        const floating[::1] upper, const int[::1] glim):
+        const floating[::1] upper, const int[::1] glim, int anderson_k=ANDERSON_K):
     """Block CD over the groups listed in ``ws`` (every group with w_g != 0 must be there).
 
     ``X`` is CSC (``data``, int32 ``indices``, ``indptr``) with sample weights ``sw`` (sum
@@ -638,10 +783,13 @@ def bcd(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
     With ``has_lim``, groups ``g`` with ``glim[g]`` keep ``lower <= w <= upper`` (per
     feature; 0 inside): their block updates take the prox of penalty + box. Otherwise
     ``lower``, ``upper``, ``glim`` are not read (length 1 is enough).
-    Returns ``(n_epochs, gap)``.
+    ``anderson_k`` (0 to 5): the depth of the Anderson extrapolation (every
+    ``anderson_k + 1`` rounds; 0: none). Returns ``(n_epochs, gap)``.
     """
     cdef Dense D
     cdef int n = <int>y.shape[0]
+    if not 0 <= anderson_k <= ANDERSON_K:
+        raise ValueError(f"bcd: anderson_k must be in [0, {ANDERSON_K}]; got {anderson_k}.")
     if indptr.shape[0] == 0:
         if data.shape[0] != <Py_ssize_t>n * xmean.shape[0] or sw.shape[0] != 0:
             raise ValueError(f"bcd: dense data has {data.shape[0]} values (expected n * p = "
@@ -649,13 +797,14 @@ def bcd(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
         D.n = n
         return _bcd(D, _ptr(data), n, <const floating*>NULL, False, xmean, y, w, r, gptr,
                     gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol,
-                    gap_freq, max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim)
+                    gap_freq, max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim,
+                    anderson_k)
     if sw.shape[0] != n:
         raise ValueError(f"bcd: CSC X needs the sample weights (n = {n}); got "
                          f"{sw.shape[0]}.")
     return _bcd(_csc(indices, indptr), _ptr(data), n, &sw[0], True, xmean, y, w, r, gptr,
                 gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol, gap_freq,
-                max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim)
+                max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim, anderson_k)
 
 
 cdef void _gradient(design X, const floating* vals, int n, int p, const floating* sw,

@@ -38,7 +38,7 @@ import numpy as np
 from sklearn_normpen._kernels._blas cimport _axpy, _gemv, _copy
 from sklearn_normpen._kernels._design cimport (
     Dense, design, _col_dot, _col_axpy, _ptr, _csc)
-from sklearn_normpen._kernels._helpers cimport _soft_threshold, _pos
+from sklearn_normpen._kernels._helpers cimport _soft_threshold, _pos, _anderson, ANDERSON_K
 
 
 cdef inline floating _cd_update(floating z, floating norm2, floating l1, floating l2,
@@ -405,69 +405,8 @@ cdef inline void _residual_stats(int n, const floating* R, const floating* y,
 # extrapolated point sum_k c_k w^(k+1), c = M^-1 1 / (1' M^-1 1), M = U U', U_k = w^(k+1) - w^k.
 # It is kept only if it lowers the objective, so convergence guarantees are untouched.
 cdef enum:
-    ANDERSON_K = 5
     ACTIVE_MAX = 50       # active-set epochs between two working-set epochs, at most
     WS_MIN = 100          # candidates a residual-mode working set admits beyond its support
-
-
-cdef inline bint _anderson(int K, int m, const floating* snaps,
-                           floating* out) noexcept nogil:
-    """out <- Anderson extrapolation of the K+1 snapshots (each of length m, stored one
-    after the other; 1 <= K <= ANDERSON_K); False when the small system is degenerate."""
-    cdef double M[ANDERSON_K][ANDERSON_K]
-    cdef double z[ANDERSON_K]
-    cdef double u, v, piv, f, tr = 0, total = 0
-    cdef int a, b, i, r, kk
-    for a in range(K):
-        for b in range(a, K):
-            u = 0
-            for i in range(m):
-                u += (<double>snaps[(a + 1) * m + i] - snaps[a * m + i]) * (
-                    <double>snaps[(b + 1) * m + i] - snaps[b * m + i])
-            M[a][b] = u
-            M[b][a] = u
-        tr += M[a][a]
-        z[a] = 1
-    if tr <= 0:
-        return False
-    for a in range(K):
-        M[a][a] += 1e-10 * tr
-    # Gaussian elimination with partial pivoting on M z = 1
-    for a in range(K):
-        r = a
-        for b in range(a + 1, K):
-            if fabs(M[b][a]) > fabs(M[r][a]):
-                r = b
-        if M[r][a] == 0:
-            return False
-        if r != a:
-            for b in range(K):
-                v = M[a][b]
-                M[a][b] = M[r][b]
-                M[r][b] = v
-            v = z[a]
-            z[a] = z[r]
-            z[r] = v
-        piv = M[a][a]
-        for b in range(a + 1, K):
-            f = M[b][a] / piv
-            for kk in range(a, K):
-                M[b][kk] -= f * M[a][kk]
-            z[b] -= f * z[a]
-    for a in range(K - 1, -1, -1):
-        v = z[a]
-        for b in range(a + 1, K):
-            v -= M[a][b] * z[b]
-        z[a] = v / M[a][a]
-        total += z[a]
-    if fabs(total) < 1e-300:
-        return False
-    for i in range(m):
-        v = 0
-        for a in range(K):
-            v += z[a] * snaps[(a + 1) * m + i]
-        out[i] = <floating>(v / total)
-    return True
 
 
 cdef inline double _primal_ws(int m, const int* idx, const floating* w, const floating* L1,
