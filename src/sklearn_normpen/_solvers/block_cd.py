@@ -44,6 +44,9 @@ class GroupProblem:
 
     max_inner = 100
     inner_eps = 1e-3
+    #: depth of the kernel's Anderson extrapolation (every ``anderson_k + 1`` rounds; 0:
+    #: none)
+    anderson_k = 5
 
     def __init__(self, design, structure, group_weights, standardize=False):
         d = design
@@ -294,7 +297,7 @@ class GroupProblem:
                 self.dtype.type(alpha), self.dtype.type(rho), int(max_epochs),
                 self.dtype.type(tol_abs), int(gap_freq), self.max_inner,
                 self.dtype.type(self.inner_eps), self._buf, self._wold,
-                *self._kernel_box(pen))
+                *self._kernel_box(pen), self.anderson_k)
         return call_kernel(K.bcd, *self._kernel_x(), self.xmean, self.y, w, self.r, *args)
 
     def _kernel_x(self):
