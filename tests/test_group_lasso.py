@@ -589,3 +589,63 @@ def test_bcd_extrapolation_and_active_cycling_keep_the_optimum(k, sparse, rho):
         for bad in (-1, 6):
             with pytest.raises(ValueError, match="anderson_k must be in"):
                 bcd(*args, bad)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_wide_offset_design_with_limits_and_unpenalised_group(sparse, dtype):
+    """Adversarial case for the kernel's active cycling and extrapolation: a wide design
+    whose first columns sit at mean 1e4 with unit spread, an unpenalised group, and a
+    binding upper limit. The package's certificate must bound the distance to cvxpy's
+    optimum, the box must hold and the coefficients must match. (Before a fix the
+    kernel's restricted gap ignored its tighter dual candidate whenever an unlimited
+    group followed a limited one: the fit ran to max_iter without converging.)"""
+    cp = pytest.importorskip("cvxpy")
+    rng = np.random.default_rng(7)
+    n, p = 40, 160
+    groups = [np.arange(i, i + 4) for i in range(0, p, 4)]
+    X = rng.standard_normal((n, p))
+    if sparse:
+        X[rng.random((n, p)) < 0.5] = 0
+    X[:, :8] += 1e4  # offset columns (mean >> spread), dense even in the CSC input
+    w0 = np.zeros(p)
+    w0[:8] = [1.5, -1.0, 0.8, 0.6, 2.0, 1.0, -1.5, 0.5]
+    w0[40:44] = 1.0
+    y = (X - X.mean(0)) @ w0 + 0.3 * rng.standard_normal(n) + 5.0
+    weights = np.ones(len(groups))
+    weights[10] = 0.0  # group 10 (features 40..43) unpenalised
+    # (group_weights are the c_g themselves: sqrt(|g|) = 2 as the default, below)
+    upper = np.full(p, np.inf)
+    upper[4] = 0.5  # binds: the unconstrained optimum is near 2
+    lower = np.full(p, -np.inf)
+    alpha = 0.05
+    Xin = (sp.csc_matrix(X) if sparse else X).astype(dtype)
+    tol = 1e-10 if dtype == np.float64 else 1e-5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = GroupLassoRegressor(groups=groups, alpha=alpha, group_weights=2 * weights,
+                                  upper_limits=upper, tol=tol, max_iter=100000,
+                                  standardize=False).fit(Xin, y.astype(dtype))
+    assert est.coef_.dtype == dtype
+    coef = est.coef_.astype(np.float64)
+    assert np.all(coef <= upper) and coef[4] == pytest.approx(0.5, abs=1e-6)
+    w, b = cp.Variable(p), cp.Variable()
+    Xc = X - X.mean(0)  # the same optimum (the intercept absorbs the means), well scaled
+    pen = sum(alpha * c * np.sqrt(len(g)) * cp.norm2(w[g])
+              for g, c in zip(groups, weights) if c > 0)
+    prob = cp.Problem(cp.Minimize(cp.sum_squares(y - Xc @ w - b) / (2 * n) + pen),
+                      [w[4] <= 0.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12,
+                   tol_feas=1e-12)
+    b_ours = float(est.intercept_) + float(X.mean(0) @ coef)  # on the centred design
+    r = y - Xc @ coef - b_ours
+    P = r @ r / (2 * n) + sum(alpha * c * np.sqrt(len(g)) * np.linalg.norm(coef[g])
+                              for g, c in zip(groups, weights) if c > 0)
+    D0 = np.var(y) / 2
+    assert est.dual_gap_ >= 0
+    assert P - prob.value <= est.dual_gap_ + (1e-9 if dtype == np.float64 else 1e-5) * D0
+    atol = 1e-4 if dtype == np.float64 else 5e-2
+    assert_allclose(coef, w.value, atol=atol)
+    assert 0 < len(est.active_groups_) < len(groups)

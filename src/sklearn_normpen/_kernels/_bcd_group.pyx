@@ -673,7 +673,7 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
     the dual ball (conjugate 0), or only the sides without a finite limit (t_inf), plus
     the conjugate of penalty + box, bounded by t_inf·h*(z) (h* convex, h*(0) = 0)."""
     cdef int i, g, a, k, start, j, any_lim = 0
-    cdef floating pen = 0, t = 1, t_inf = 1, rr = 0, ry = 0, off = 0, rt, wz_unpen = 0
+    cdef floating pen = 0, t = 1, t_inf = 1, tg, rr = 0, ry = 0, off = 0, rt, wz_unpen = 0
     cdef double conj = 0, gap1, gain
     cdef bint conj_inf = False
     for i in range(n_ws):
@@ -711,8 +711,12 @@ cdef floating _bcd_gap(design X, const floating* vals, int n, const floating* sw
             t_inf = _fmin(t_inf, _sgl_dual_scale(buf, k, alpha * rho,
                                                  alpha * (1 - rho) * c[g], rho))
         else:
-            t = _fmin(t, _sgl_dual_scale(buf, k, alpha * rho, alpha * (1 - rho) * c[g], rho))
-            t_inf = _fmin(t_inf, t)
+            # this group's own scale bounds both candidates (not the running t: after a
+            # limited group's smaller t it would pull t_inf below t, and the tighter
+            # candidate would never be taken)
+            tg = _sgl_dual_scale(buf, k, alpha * rho, alpha * (1 - rho) * c[g], rho)
+            t = _fmin(t, tg)
+            t_inf = _fmin(t_inf, tg)
     # The centred residual is r + off (off = xmean^T w): ||r + off||_S^2 and <r + off, y>_S.
     if design is Dense:
         # unit weights and sum(y) = 0: from BLAS dots and sum(r)

@@ -28,6 +28,26 @@ from .._validation import call_kernel
 from .coordinate_descent import stop_on_certificate
 
 
+def _centre_columns(Xs, cols, means):
+    """``(Xs', shift)``: CSC ``Xs`` with the columns ``cols`` replaced by their values
+    minus ``means[cols]`` (centred in float64, stored in Xs's dtype, every row kept);
+    ``shift`` (float64, length p) holds the subtracted means, 0 elsewhere."""
+    n, p = Xs.shape
+    keep = np.ones(p)
+    keep[cols] = 0
+    rest = sp.csc_matrix(Xs @ sp.diags(keep), dtype=Xs.dtype)
+    rest.eliminate_zeros()
+    dense = Xs[:, cols].toarray().astype(np.float64) - means[cols]
+    centred = sp.csc_matrix((dense.ravel(order="F").astype(Xs.dtype),
+                             (np.tile(np.arange(n), cols.size), np.repeat(cols, n))),
+                            shape=(n, p))
+    out = sp.csc_matrix(rest + centred)
+    out.sort_indices()
+    shift = np.zeros(p)
+    shift[cols] = means[cols]
+    return out, shift
+
+
 class GroupProblem:
     """Centred (and optionally standardised) data, groups and Lipschitz constants, ready for
     the kernels. Built once per dataset; solves at any ``alpha`` reuse it.
@@ -73,8 +93,19 @@ class GroupProblem:
             self.data = np.ascontiguousarray(Xs.data, dtype=self.dtype)
             self.indices = np.ascontiguousarray(Xs.indices, dtype=np.int32)
             self.indptr = np.ascontiguousarray(Xs.indptr, dtype=np.int32)
+            # columns whose |mean| >> spread (the Design's offset columns: nearly dense
+            # anyway) are centred explicitly, in float64: implicit centring would cancel
+            # catastrophically (float32 BCD diverged on them)
+            self._shift = np.zeros(self.p)
+            off = d.offset_cols if d.fit_intercept else np.zeros(0, dtype=np.intp)
+            if off.size:
+                Xs, self._shift = _centre_columns(Xs, off, X_off * inv)
+                self.data = np.ascontiguousarray(Xs.data, dtype=self.dtype)
+                self.indices = np.ascontiguousarray(Xs.indices, dtype=np.int32)
+                self.indptr = np.ascontiguousarray(Xs.indptr, dtype=np.int32)
             self.Xs = Xs
-            self.xmean = np.ascontiguousarray(X_off * inv, dtype=self.dtype)
+            self._xmean_64 = X_off * inv - self._shift
+            self.xmean = np.ascontiguousarray(self._xmean_64, dtype=self.dtype)
             self.sw = (np.ones(self.n, dtype=self.dtype) if sw is None
                        else np.ascontiguousarray(sw, dtype=self.dtype))
             self.y = np.ascontiguousarray(yc)
@@ -113,7 +144,9 @@ class GroupProblem:
         self._eig = None
         self._XsT = None  # the CSR transpose of a sparse X, made on first use
         # dense data are centred exactly (the Design's or our own copy); sparse may not be
-        self._fresh = self.dtype != np.float64 or (self.sparse and d.offset_cols.size > 0)
+        # (offset_cols first: for sparse X it warns about columns implicit centring cannot
+        # serve, in float32 too)
+        self._fresh = (self.sparse and d.offset_cols.size > 0) or self.dtype != np.float64
 
     def penalty(self, rho, limits=None, exclude=None):
         """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho``; ``limits``
@@ -159,8 +192,14 @@ class GroupProblem:
         kept: the kernels solve each block model in this Gram space (see _bcd_group.pyx)."""
         out = np.zeros(int((self.sizes.astype(np.int64) ** 2).sum()), dtype=self.dtype)
         if self.sparse:
-            call_kernel(K.group_grams_sparse, self.data, self.indices, self.indptr, self.n,
-                        self.sw, self.xmean, self.gptr, self.gidx, out)
+            # in float64 (then cast): implicit centring subtracts n x̄ⱼ x̄ₖ from Σ s xⱼ xₖ,
+            # which float32 cannot resolve once |x̄| >> spread (an indefinite "Gram", NaN
+            # block solves); k² numbers per group, one pass over the group's entries
+            out64 = np.zeros(out.size)
+            call_kernel(K.group_grams_sparse, self.data.astype(np.float64), self.indices,
+                        self.indptr, self.n, self.sw.astype(np.float64),
+                        self._xmean64(), self.gptr, self.gidx, out64)
+            out = out64.astype(self.dtype)
         else:
             call_kernel(K.group_grams_dense, self.Xd, self.xmean, self.gptr, self.gidx, out)
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
@@ -176,6 +215,11 @@ class GroupProblem:
         # Tiny relative slack keeps 1/L a valid step despite rounding; exact zero stays 0.
         L = np.where(L > 1e-12 * max(L.max(initial=0), 1e-300), L * (1 + 1e-6), 0.0)
         return L.astype(self.dtype)
+
+    def _xmean64(self):
+        """The sparse kernels' centring means in float64 (``xmean`` rounded to float32 is
+        off by ~1e-7·|x̄|, which ``Σ xⱼxₖ - n x̄ⱼx̄ₖ`` multiplies by ``|x̄|``)."""
+        return self._xmean_64
 
     def _blocks(self, sel, k):
         """The packed Grams of the groups ``sel`` (all of size ``k``) as a float64
@@ -338,7 +382,8 @@ class GroupProblem:
             self.X_off, self.y_off = d.x_mean, d.y_mean
             if self.sparse:
                 self.sw = np.ascontiguousarray(sw, dtype=self.dtype)
-                self.xmean = np.ascontiguousarray(d.x_mean, dtype=self.dtype)
+                self._xmean_64 = np.asarray(d.x_mean, np.float64) - self._shift
+                self.xmean = np.ascontiguousarray(self._xmean_64, dtype=self.dtype)
                 self.y = np.ascontiguousarray(d.yc)
                 self._fresh = self.dtype != np.float64 or d.offset_cols.size > 0
             else:
