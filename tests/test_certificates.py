@@ -762,3 +762,41 @@ def test_group_lasso_regressor_certificate(case, layout, dtype):
         bad += _certificate_violations(pb, [a], est.coef_[:, None], [est.intercept_],
                                        [est.dual_gap_], 1e-4, warned)
     _fail_if(bad, f"GroupLassoRegressor {case}, {layout}, {np.dtype(dtype).name}")
+
+
+def test_certificate_is_never_negative_when_primal_and_dual_round_apart():
+    """P and D are float64 sums: at an exact optimum P - D can round below zero (-2.8e-17
+    was seen on a Poisson group fit). The reported gap must stay a non-negative bound, and
+    its rounding allowance must stay far below any tolerance."""
+    from sklearn_normpen._certificate import CertStats, certificate
+
+    class Fit:  # a datafit whose dual exceeds its primal by one rounding error
+        @staticmethod
+        def dual_scale(stats):
+            return 1.0
+
+        @staticmethod
+        def value(stats):
+            return 0.3
+
+        @staticmethod
+        def dual(stats, t):
+            return 0.3 + 5.551115123125783e-17
+
+    class Pen:
+        @staticmethod
+        def terms(w, z, zp, alpha):
+            return 0.0, 1.0, 0.0, 0.0
+
+    stats = CertStats(r_norm2=0.6, r_y=0.6, r_mean=0.0, g=np.zeros(3))
+    cert = certificate(stats, Pen(), 1.0, np.zeros(3), datafit=Fit)
+    assert cert.primal - cert.dual < 0  # the raw difference is negative here
+    assert 0 < cert.gap <= 1e-15
+    # the exact optimum of a lasso (w = 0 above alpha_max): a gap of rounding size only
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((50, 5)), rng.standard_normal(50)
+    yc = y - y.mean()
+    amax = np.abs((X - X.mean(0)).T @ yc).max() / 50
+    est = snp.ElasticNetRegressor(alpha=2 * amax, l1_ratio=1.0, tol=1e-12).fit(X, y)
+    assert np.all(est.coef_ == 0)
+    assert 0 < est.dual_gap_ <= 1e-14 * (yc @ yc / 100)
