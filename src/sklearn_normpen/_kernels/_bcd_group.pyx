@@ -32,7 +32,8 @@ from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col, _col_dot, _col_axpy, _sum_sr, _ptr, _csc)
 from sklearn_normpen._kernels._helpers cimport (
     _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _fmax, _fmin,
-    _fista_grad_step, _fista_next, _fista_start, _anderson, ANDERSON_K)
+    _fista_grad_step, _fista_next, _fista_start, _anderson, _anderson_due,
+    _anderson_backoff, ANDERSON_K)
 
 
 cdef inline floating _sgl_dual_scale(const floating* z, int k, floating l1, floating l2,
@@ -551,7 +552,7 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
     cdef floating dmax, wmax, dmax2 = 0, wmax2 = 0, gap = 1e300, srsum, srsum_bak
     cdef double dec, d2, work = 0, act_tol, obj_cur, obj_acc
     cdef int kmax = wold.shape[0]
-    cdef bint nz, ok, tried, inbox
+    cdef bint nz, ok, inbox
     for i in range(n_ws):
         m_ws += gptr[ws[i] + 1] - gptr[ws[i]]
     dt = np.asarray(r).dtype
@@ -601,54 +602,40 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                         epoch += 1
                     if dec <= act_tol or epoch >= max_epochs:
                         break
-            if aa_k > 0:
-                for a in range(m_ws):
-                    snaps[n_snap * m_ws + a] = w[widx[a]]
-                n_snap += 1
-                if n_snap == aa_k + 1:
-                    n_snap = 0
-                    ok = False
-                    tried = aa_wait == 0
-                    if aa_wait > 0:
-                        aa_wait -= 1
-                    elif _anderson(aa_k, m_ws, &snaps[0], &w_acc[0]):
-                        inbox = True
-                        if has_lim:
+            if aa_k > 0 and _anderson_due(m_ws, &widx[0], &w[0], &snaps[0], aa_k, &n_snap,
+                                          &aa_wait):
+                ok = False
+                if _anderson(aa_k, m_ws, &snaps[0], &w_acc[0]):
+                    inbox = True
+                    if has_lim:
+                        for a in range(m_ws):
+                            j = widx[a]
+                            if w_acc[a] < lower[j] or w_acc[a] > upper[j]:
+                                inbox = False
+                                break
+                    if inbox:
+                        obj_cur = _primal_bcd(n, &r[0], sw, weighted, &xmean[0], &w[0],
+                                              &gptr[0], &gidx[0], &c[0], &ws[0], n_ws,
+                                              alpha, rho)
+                        _copy(n, &r[0], 1, &r_bak[0], 1)
+                        srsum_bak = srsum
+                        _copy(n, &y[0], 1, &r[0], 1)
+                        for a in range(m_ws):
+                            j = widx[a]
+                            w[j] = w_acc[a]
+                            if w_acc[a] != 0:
+                                _col_axpy(X, vals, j, -w_acc[a], &r[0])
+                        _sum_sr(n, &r[0], sw, weighted, &srsum)
+                        obj_acc = _primal_bcd(n, &r[0], sw, weighted, &xmean[0], &w[0],
+                                              &gptr[0], &gidx[0], &c[0], &ws[0], n_ws,
+                                              alpha, rho)
+                        ok = obj_acc < obj_cur
+                        if not ok:
                             for a in range(m_ws):
-                                j = widx[a]
-                                if w_acc[a] < lower[j] or w_acc[a] > upper[j]:
-                                    inbox = False
-                                    break
-                        if inbox:
-                            obj_cur = _primal_bcd(n, &r[0], sw, weighted, &xmean[0], &w[0],
-                                                  &gptr[0], &gidx[0], &c[0], &ws[0], n_ws,
-                                                  alpha, rho)
-                            _copy(n, &r[0], 1, &r_bak[0], 1)
-                            srsum_bak = srsum
-                            _copy(n, &y[0], 1, &r[0], 1)
-                            for a in range(m_ws):
-                                j = widx[a]
-                                w[j] = w_acc[a]
-                                if w_acc[a] != 0:
-                                    _col_axpy(X, vals, j, -w_acc[a], &r[0])
-                            _sum_sr(n, &r[0], sw, weighted, &srsum)
-                            obj_acc = _primal_bcd(n, &r[0], sw, weighted, &xmean[0], &w[0],
-                                                  &gptr[0], &gidx[0], &c[0], &ws[0], n_ws,
-                                                  alpha, rho)
-                            ok = obj_acc < obj_cur
-                            if not ok:
-                                for a in range(m_ws):
-                                    w[widx[a]] = snaps[aa_k * m_ws + a]
-                                _copy(n, &r_bak[0], 1, &r[0], 1)
-                                srsum = srsum_bak
-                    if tried:
-                        # a rejected extrapolation costs about an epoch: back off
-                        # exponentially, retry at once after a success
-                        if ok:
-                            aa_fail = 0
-                        else:
-                            aa_fail = aa_fail + 1 if aa_fail < 4 else 4
-                            aa_wait = (1 << aa_fail) - 1
+                                w[widx[a]] = snaps[aa_k * m_ws + a]
+                            _copy(n, &r_bak[0], 1, &r[0], 1)
+                            srsum = srsum_bak
+                _anderson_backoff(ok, &aa_fail, &aa_wait)
             if (rounds % gap_freq == 0 or epoch >= max_epochs
                     or (dmax <= 1e-3 * wmax and (rounds < 4 or rounds % 2 == 0))):
                 _sum_sr(n, &r[0], sw, weighted, &srsum)  # resynchronise (rounding drift)

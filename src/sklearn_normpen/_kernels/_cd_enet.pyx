@@ -38,7 +38,8 @@ import numpy as np
 from sklearn_normpen._kernels._blas cimport _axpy, _gemv, _copy
 from sklearn_normpen._kernels._design cimport (
     Dense, design, _col_dot, _col_axpy, _ptr, _csc)
-from sklearn_normpen._kernels._helpers cimport _soft_threshold, _pos, _anderson, ANDERSON_K
+from sklearn_normpen._kernels._helpers cimport (
+    _soft_threshold, _pos, _anderson, _anderson_due, _anderson_backoff, ANDERSON_K)
 
 
 cdef inline floating _cd_update(floating z, floating norm2, floating l1, floating l2,
@@ -553,7 +554,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
     cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
     cdef double work = 0, dmax, act_tol
     cdef floating c = 0, nf = <floating>n_eff
-    cdef bint ok, tried
+    cdef bint ok
     cdef const floating* s = &sw[0] if weighted else NULL
     cdef const floating* Rv
     cdef bint converged = False
@@ -607,29 +608,12 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                             n_iter += 1
                         if 0.5 * dmax <= act_tol or n_iter >= max_iter:
                             break
-                # Anderson extrapolation over the last ANDERSON_K + 1 epochs
-                for k in range(n_ws):
-                    snaps[n_snap * n_ws + k] = w[ws[k]]
-                n_snap += 1
-                if n_snap == aa_k + 1:
-                    n_snap = 0
-                    ok = False
-                    tried = aa_wait == 0
-                    if aa_wait > 0:
-                        aa_wait -= 1
-                    else:
-                        ok = _anderson_try(X, vals, n, n_ws, &ws[0], &w[0], &y[0], s,
-                                           weighted, &X_mean[0], &L1[0], &L2[0],
-                                           &lower[0], &upper[0], &snaps[0], aa_k,
-                                           &w_acc[0], &R[0], &R_bak[0], &c)
-                    if tried:
-                        # a rejected extrapolation costs about an epoch: back off
-                        # exponentially (support still changing), retry at once on success
-                        if ok:
-                            aa_fail = 0
-                        else:
-                            aa_fail = aa_fail + 1 if aa_fail < 4 else 4
-                            aa_wait = (1 << aa_fail) - 1
+                # Anderson extrapolation over the last aa_k + 1 epochs
+                if _anderson_due(n_ws, &ws[0], &w[0], &snaps[0], aa_k, &n_snap, &aa_wait):
+                    ok = _anderson_try(X, vals, n, n_ws, &ws[0], &w[0], &y[0], s, weighted,
+                                       &X_mean[0], &L1[0], &L2[0], &lower[0], &upper[0],
+                                       &snaps[0], aa_k, &w_acc[0], &R[0], &R_bak[0], &c)
+                    _anderson_backoff(ok, &aa_fail, &aa_wait)
                 if _check_inner(e):
                     # gap of the problem restricted to the working set
                     Rv = _true_residual(n, &R[0], &c, &y[0], s, weighted, &sR[0], &r_norm2,

@@ -175,3 +175,31 @@ cdef inline bint _anderson(int K, int m, const floating* snaps,
             v += z[a] * snaps[(a + 1) * m + i]
         out[i] = <floating>(v / total)
     return True
+
+
+cdef inline bint _anderson_due(int m, const int* idx, const floating* w, floating* snaps,
+                               int K, int* n_snap, int* wait) noexcept nogil:
+    """Store ``w[idx[:m]]`` as the next snapshot; True when ``K + 1`` snapshots are complete
+    and no back-off wait is pending: the caller then tries the extrapolation and reports
+    the outcome to :func:`_anderson_backoff`."""
+    cdef int a
+    for a in range(m):
+        snaps[n_snap[0] * m + a] = w[idx[a]]
+    n_snap[0] += 1
+    if n_snap[0] < K + 1:
+        return False
+    n_snap[0] = 0
+    if wait[0] > 0:
+        wait[0] -= 1
+        return False
+    return True
+
+
+cdef inline void _anderson_backoff(bint ok, int* fails, int* wait) noexcept nogil:
+    """A rejected extrapolation costs about an epoch: back off exponentially (the support is
+    still changing); retry at once after a success."""
+    if ok:
+        fails[0] = 0
+    else:
+        fails[0] = fails[0] + 1 if fails[0] < 4 else 4
+        wait[0] = (1 << fails[0]) - 1
