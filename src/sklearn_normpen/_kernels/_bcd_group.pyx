@@ -442,7 +442,9 @@ cdef inline double _visit(design X, const floating* vals, int n, const floating*
                           const int* glim, floating* dmax, floating* wmax,
                           bint* nonzero) noexcept nogil:
     """One block update of group ``g`` (w, r and the weighted residual sum ``srsum`` kept
-    in step). Returns ``L_g ||Δ_g||² / 2``, an upper bound on the objective decrease;
+    in step). Returns ``L_g ||Δ_g||² / 2``: the step's size in objective units (at least
+    ``ΔᵀQ_gΔ / 2``, what an exact block minimisation gains at least), the active cycling's
+    stopping measure;
     ``dmax``/``wmax`` take the largest |Δ_j| and |w_j|; ``nonzero``: w_g != 0 after."""
     cdef floating Lg = L[g], d
     cdef int a, k, start, j, m, npass = 0

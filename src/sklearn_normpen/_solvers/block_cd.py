@@ -90,9 +90,6 @@ class GroupProblem:
             Xs = X if not standardize else sp.csc_matrix(X @ sp.diags(inv).astype(self.dtype))
             if not Xs.has_sorted_indices:
                 Xs = Xs.sorted_indices()
-            self.data = np.ascontiguousarray(Xs.data, dtype=self.dtype)
-            self.indices = np.ascontiguousarray(Xs.indices, dtype=np.int32)
-            self.indptr = np.ascontiguousarray(Xs.indptr, dtype=np.int32)
             # columns whose |mean| >> spread (the Design's offset columns: nearly dense
             # anyway) are centred explicitly, in float64: implicit centring would cancel
             # catastrophically (float32 BCD diverged on them)
@@ -100,9 +97,9 @@ class GroupProblem:
             off = d.offset_cols if d.fit_intercept else np.zeros(0, dtype=np.intp)
             if off.size:
                 Xs, self._shift = _centre_columns(Xs, off, X_off * inv)
-                self.data = np.ascontiguousarray(Xs.data, dtype=self.dtype)
-                self.indices = np.ascontiguousarray(Xs.indices, dtype=np.int32)
-                self.indptr = np.ascontiguousarray(Xs.indptr, dtype=np.int32)
+            self.data = np.ascontiguousarray(Xs.data, dtype=self.dtype)
+            self.indices = np.ascontiguousarray(Xs.indices, dtype=np.int32)
+            self.indptr = np.ascontiguousarray(Xs.indptr, dtype=np.int32)
             self.Xs = Xs
             self._xmean_64 = X_off * inv - self._shift
             self.xmean = np.ascontiguousarray(self._xmean_64, dtype=self.dtype)
@@ -192,13 +189,14 @@ class GroupProblem:
         kept: the kernels solve each block model in this Gram space (see _bcd_group.pyx)."""
         out = np.zeros(int((self.sizes.astype(np.int64) ** 2).sum()), dtype=self.dtype)
         if self.sparse:
-            # in float64 (then cast): implicit centring subtracts n x̄ⱼ x̄ₖ from Σ s xⱼ xₖ,
-            # which float32 cannot resolve once |x̄| >> spread (an indefinite "Gram", NaN
-            # block solves); k² numbers per group, one pass over the group's entries
+            # in float64 (then cast), about the float64 means: implicit centring subtracts
+            # n x̄ⱼ x̄ₖ from Σ s xⱼ xₖ, which float32 data or means (off by ~1e-7·|x̄|, an
+            # error the subtraction multiplies by |x̄|) cannot resolve (an indefinite
+            # "Gram", NaN block solves); k² numbers per group, one pass over its entries
             out64 = np.zeros(out.size)
             call_kernel(K.group_grams_sparse, self.data.astype(np.float64), self.indices,
-                        self.indptr, self.n, self.sw.astype(np.float64),
-                        self._xmean64(), self.gptr, self.gidx, out64)
+                        self.indptr, self.n, self.sw.astype(np.float64), self._xmean_64,
+                        self.gptr, self.gidx, out64)
             out = out64.astype(self.dtype)
         else:
             call_kernel(K.group_grams_dense, self.Xd, self.xmean, self.gptr, self.gidx, out)
@@ -215,11 +213,6 @@ class GroupProblem:
         # Tiny relative slack keeps 1/L a valid step despite rounding; exact zero stays 0.
         L = np.where(L > 1e-12 * max(L.max(initial=0), 1e-300), L * (1 + 1e-6), 0.0)
         return L.astype(self.dtype)
-
-    def _xmean64(self):
-        """The sparse kernels' centring means in float64 (``xmean`` rounded to float32 is
-        off by ~1e-7·|x̄|, which ``Σ xⱼxₖ - n x̄ⱼx̄ₖ`` multiplies by ``|x̄|``)."""
-        return self._xmean_64
 
     def _blocks(self, sel, k):
         """The packed Grams of the groups ``sel`` (all of size ``k``) as a float64
