@@ -549,9 +549,9 @@ def test_rank_deficient_dummy_group(rho):
 @pytest.mark.parametrize("rho", [0.0, 0.5])
 def test_bcd_extrapolation_and_active_cycling_keep_the_optimum(k, sparse, rho):
     """Every Anderson depth of the group kernel (0: none) reaches the optimum, certified
-    by an independent NumPy KKT check and cvxpy's objective, on a wide design where the
-    kernel cycles on the active groups (the working set is several times the support);
-    a depth outside [0, 5] is a clear error."""
+    by an independent NumPy KKT check and cvxpy's objective, on a wide design (p = 3n,
+    support under half the groups: the kernel's active cycling applies); a depth outside
+    [0, 5] is a clear error."""
     from sklearn_normpen._solvers import block_cd
     rng = np.random.default_rng(11 + k)
     n, p = 40, 120

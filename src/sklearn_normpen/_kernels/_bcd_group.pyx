@@ -515,7 +515,7 @@ cdef inline double _primal_bcd(int n, const floating* r, const floating* sw, bin
                                floating alpha, floating rho) noexcept nogil:
     """1/(2n) ||r_c||_s^2 + penalty over the groups ``ws`` (w = 0 elsewhere), in double;
     the centred residual is r + xmean^T w."""
-    cdef double off = 0, pen = 0, rr = 0, sr = 0, t
+    cdef double off = 0, pen = 0, rr = 0, t
     cdef int i, g, a, start, k
     for i in range(n_ws):
         g = ws[i]
