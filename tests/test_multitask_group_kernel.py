@@ -126,9 +126,9 @@ def test_dense_and_sparse_agree_and_inputs_untouched():
 
 
 def test_offset_column_dense_certified_sparse_close():
-    """A column with |mean| > 1e3·std: dense X centres it explicitly (certified to 1e-10
-    by the independent gap); CSC centres it implicitly (the Design warns that digits are
-    lost) and still lands within 1e-5 of the dense path."""
+    """A column with |mean| > 1e3·std: dense X and CSC both store it centred (the Design's
+    layout), so both are certified to 1e-10 by the independent gap, without a warning, and
+    the two paths agree."""
     X, Y, groups = _problem(5, n=80, p=30, sparse=True)
     X[:, 3] += 5e3
     sw = np.random.default_rng(6).uniform(0.5, 2, len(X))
@@ -138,9 +138,11 @@ def test_offset_column_dense_certified_sparse_close():
     for k in range(len(a)):
         assert mtsgl_gap(X, Y, C[:, :, k].T, a[k], 0.4, groups, sw=sw) <= 1e-10 * 1.01
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("error")
         a2, C2, _ = multitask_group_lasso_path(sp.csc_matrix(X), Y, **kw)
     np.testing.assert_allclose(a2, a, rtol=1e-9)
+    for k in range(len(a)):
+        assert mtsgl_gap(X, Y, C2[:, :, k].T, a[k], 0.4, groups, sw=sw) <= 1e-10 * 1.01
     np.testing.assert_allclose(C2, C, atol=1e-5 * np.abs(C).max())
 
 

@@ -9,8 +9,9 @@ rule for each of:
   are centred implicitly (the kernels subtract ``x̄_j Σ s r``) unless some column's mean is
   large relative to its spread (``|x̄_j| > KAPPA·σ_j``, e.g. a calendar year): implicit
   centring would then cancel catastrophically, so the Design makes one centred copy (centred
-  in float64, then cast). Sparse columns stay implicit (centring would densify them); the
-  certificate recomputes the residual and the gradient of such columns explicitly in float64;
+  in float64, then cast). Sparse columns stay implicit (centring would densify them), except
+  such offset columns (``|x̄_j| > KAPPA·σ_j`` needs nearly every entry non-zero: they are
+  dense anyway), which the sparse layout stores centred, in float64 then cast;
 * standardisation: ``σ_j`` is the weighted standard deviation about the weighted mean (also
   without an intercept), computed in float64, and a column is *constant* when
   ``σ_j <= 16·eps64·|x̄_j|`` (:func:`constant_columns`, one rule for every estimator: a
@@ -139,6 +140,29 @@ def _f64_blocks(X, shift=None, cols=None):
         yield a, b, B
 
 
+def centre_sparse_columns(Xs, cols, means):
+    """CSC ``Xs`` with the columns ``cols`` replaced by their values minus ``means[cols]``
+    (centred in float64, stored in ``Xs``'s dtype, every row kept; the other columns
+    untouched, indices sorted)."""
+    n, p = Xs.shape
+    Xs = sp.csc_matrix(Xs)
+    keep = np.ones(p, dtype=bool)
+    keep[cols] = False
+    counts = np.where(keep, np.diff(Xs.indptr), n)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    data = np.empty(indptr[-1], dtype=Xs.dtype)
+    indices = np.empty(indptr[-1], dtype=Xs.indices.dtype)
+    kept = np.repeat(keep, np.diff(Xs.indptr))  # stored entries of the kept columns
+    at = np.repeat(keep, counts)  # their slots in the new layout
+    data[at], indices[at] = Xs.data[kept], Xs.indices[kept]
+    dense = Xs[:, cols].toarray().astype(np.float64) - np.asarray(means, np.float64)[cols]
+    data[~at] = dense.ravel(order="F").astype(Xs.dtype)
+    indices[~at] = np.tile(np.arange(n, dtype=indices.dtype), len(cols))
+    out = sp.csc_matrix((data, indices, indptr), shape=(n, p))
+    out.has_sorted_indices = Xs.has_sorted_indices
+    return out if out.has_sorted_indices else out.sorted_indices()
+
+
 class Design:
     """The data of one fit (or one CV training fold), prepared once.
 
@@ -193,7 +217,7 @@ class Design:
         self.yc64 = yc
         self.yc = np.ascontiguousarray(yc, dtype=self.dtype)
         self.null_deviance = float(self._wdot(yc, yc)) / (2 * self.N)
-        self._Xs64 = self._std = self._layout = None
+        self._Xs64 = self._Xk64 = self._std = self._layout = None
 
     # -- lazily computed: covariance-mode fits never need them --------------------------
     @property
@@ -213,30 +237,26 @@ class Design:
         return self._std[1]
 
     def _kernel_layout(self):
-        """``(Xk, xk_mean, offset_cols)``: see the module docstring."""
+        """``(Xk, xk_mean)``: see the module docstring."""
         if self._layout is None:
-            X, none = self.X, np.zeros(0, dtype=np.intp)
+            X = self.X
             if not self.fit_intercept:
-                self._layout = (X, self.x_mean, none)
+                self._layout = (X, self.x_mean)
                 return self._layout
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.abs(self.x_mean) / self.x_std
             offset = np.flatnonzero((ratio > KAPPA[self.dtype]) & ~self.constant)
-            if not self.sparse and offset.size:
+            if not offset.size:
+                self._layout = (X, self.x_mean)
+            elif self.sparse:
+                mean = self.x_mean.copy()
+                mean[offset] = 0.0
+                self._layout = (centre_sparse_columns(X, offset, self.x_mean), mean)
+            else:
                 Xc = np.empty_like(X, order="F")
                 for a, b, B in _f64_blocks(X, self.x_mean):
                     Xc[:, a:b] = B
-                self._layout = (Xc, np.zeros(self.p), none)  # explicit: nothing to guard
-            else:
-                self._layout = (X, self.x_mean, offset)
-                if offset.size:
-                    cols = ", ".join(str(j) for j in offset[:5])
-                    warnings.warn(
-                        f"Sparse X: column(s) {cols}{' …' if offset.size > 5 else ''} have "
-                        f"|mean| > {KAPPA[self.dtype]:g}·std; centring them implicitly loses "
-                        f"up to {np.log10(ratio[offset].max()):.0f} digits of {self.dtype} "
-                        "precision, so the fit may not reach its certificate. Centre those "
-                        "columns (or pass dense or float64 X).", UserWarning, stacklevel=5)
+                self._layout = (Xc, np.zeros(self.p))
         return self._layout
 
     @property
@@ -247,18 +267,24 @@ class Design:
     def xk_mean(self):
         return self._kernel_layout()[1]
 
-    @property
-    def offset_cols(self):
-        return self._kernel_layout()[2]
-
     # -- float64 linear algebra for certificates ------------------------------------------
     def _wdot(self, a, b):
         return float(a @ b) if self.sw64 is None else float((self.sw64 * a) @ b)
 
     def _sparse64(self):
+        """Sparse ``X`` in float64."""
         if self._Xs64 is None:
             self._Xs64 = self.X if self.dtype == np.float64 else self.X.astype(np.float64)
         return self._Xs64
+
+    def _k64(self):
+        """Sparse ``Xk`` (the kernels' layout) in float64."""
+        Xk = self.Xk
+        if Xk is self.X:
+            return self._sparse64()
+        if self._Xk64 is None:
+            self._Xk64 = Xk if self.dtype == np.float64 else Xk.astype(np.float64)
+        return self._Xk64
 
     def residual64(self, w):
         """``yc - Xc w`` in float64, from scratch (only the non-zero coefficients are read)."""
@@ -268,13 +294,8 @@ class Design:
         if nz.size == 0:
             return r
         if self.sparse:
-            ok = np.setdiff1d(nz, self.offset_cols, assume_unique=True)
-            if ok.size:
-                r -= self._sparse64()[:, ok] @ w[ok]
-                r += float(self.xk_mean[ok] @ w[ok])
-            off = np.intersect1d(nz, self.offset_cols, assume_unique=True)
-            if off.size:
-                r -= self.explicit_columns(off) @ w[off]
+            r -= self._k64()[:, nz] @ w[nz]
+            r += float(self.xk_mean[nz] @ w[nz])
             return r
         if self.dtype == np.float64:
             r -= self.Xk[:, nz] @ w[nz]
@@ -295,10 +316,7 @@ class Design:
         sr = r if self.sw64 is None else self.sw64 * r
         total = float(sr.sum())
         if self.sparse:
-            g = np.asarray(self._sparse64().T @ sr).ravel() - self.xk_mean * total
-            if self.offset_cols.size:
-                g[self.offset_cols] = self.explicit_columns(self.offset_cols).T @ sr
-            return g
+            return np.asarray(self._k64().T @ sr).ravel() - self.xk_mean * total
         if self.dtype == np.float64:
             return self.Xk.T @ sr - self.xk_mean * total
         g = np.empty(self.p)
@@ -311,9 +329,7 @@ class Design:
         B = self.explicit_columns(cols)
         SB = B if self.sw64 is None else self.sw64[:, None] * B
         if self.sparse:
-            C = np.asarray(self._sparse64().T @ SB) - np.outer(self.xk_mean, SB.sum(axis=0))
-            if self.offset_cols.size:
-                C[self.offset_cols] = self.explicit_columns(self.offset_cols).T @ SB
+            C = np.asarray(self._k64().T @ SB) - np.outer(self.xk_mean, SB.sum(axis=0))
         elif self.dtype == np.float64:
             C = self.Xk.T @ SB - np.outer(self.xk_mean, SB.sum(axis=0))
         else:
@@ -427,7 +443,7 @@ class ReweightedDesign(Design):
         self.X, self.dtype = base.X, base.dtype
         self.n, self.p, self.sparse = base.n, base.p, base.sparse
         self.fit_intercept = base.fit_intercept
-        self._Xs64 = None
+        self._Xs64 = self._Xk64 = None
         self._shift = base.x_mean if (base.fit_intercept and not base.sparse) else np.zeros(
             base.p)
         self._sq = None
@@ -436,7 +452,7 @@ class ReweightedDesign(Design):
     @staticmethod
     def usable(base):
         """Whether ``base`` keeps ``X`` as the kernels' layout (no offset columns)."""
-        return base.Xk is base.X and base.offset_cols.size == 0
+        return base.Xk is base.X
 
     def _sparse_moments(self, s):
         """``(Σ_i s_i x_ij, Σ_i s_i x_ij²)`` in float64 for sparse X (shift 0), the squares
@@ -479,5 +495,5 @@ class ReweightedDesign(Design):
         self.yc64 = yc
         self.yc = yc if self.dtype == np.float64 else yc.astype(self.dtype)
         self.null_deviance = float(self._wdot(yc, yc)) / (2 * N)
-        self._layout = (self.X, self.x_mean, np.zeros(0, dtype=np.intp))
+        self._layout = (self.X, self.x_mean)
         return True

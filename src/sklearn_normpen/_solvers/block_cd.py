@@ -28,32 +28,13 @@ from .._validation import call_kernel
 from .coordinate_descent import stop_on_certificate
 
 
-def _centre_columns(Xs, cols, means):
-    """``(Xs', shift)``: CSC ``Xs`` with the columns ``cols`` replaced by their values
-    minus ``means[cols]`` (centred in float64, stored in Xs's dtype, every row kept);
-    ``shift`` (float64, length p) holds the subtracted means, 0 elsewhere."""
-    n, p = Xs.shape
-    keep = np.ones(p)
-    keep[cols] = 0
-    rest = sp.csc_matrix(Xs @ sp.diags(keep), dtype=Xs.dtype)
-    rest.eliminate_zeros()
-    dense = Xs[:, cols].toarray().astype(np.float64) - means[cols]
-    centred = sp.csc_matrix((dense.ravel(order="F").astype(Xs.dtype),
-                             (np.tile(np.arange(n), cols.size), np.repeat(cols, n))),
-                            shape=(n, p))
-    out = sp.csc_matrix(rest + centred)
-    out.sort_indices()
-    shift = np.zeros(p)
-    shift[cols] = means[cols]
-    return out, shift
-
-
 class GroupProblem:
     """Centred (and optionally standardised) data, groups and Lipschitz constants, ready for
     the kernels. Built once per dataset; solves at any ``alpha`` reuse it.
 
     Dense ``X`` is copied once into ``sqrt(s) (X - x̄) / σ`` (Fortran order); sparse ``X``
-    stays sparse (scaled by ``1/σ`` if standardising) and is centred implicitly.
+    stays sparse in the Design's layout (scaled by ``1/σ`` if standardising), centred
+    implicitly.
 
     Each block visit minimises the group's exact quadratic model in its k×k Gram space
     (``max_inner`` FISTA iterations at most, stopping when the last change is below
@@ -87,21 +68,15 @@ class GroupProblem:
         yc = d.yc
         self.root = None
         if self.sparse:
-            Xs = X if not standardize else sp.csc_matrix(X @ sp.diags(inv).astype(self.dtype))
+            Xk = d.Xk  # (offset columns centred: implicit centring would cancel on them)
+            Xs = Xk if not standardize else sp.csc_matrix(Xk @ sp.diags(inv).astype(self.dtype))
             if not Xs.has_sorted_indices:
                 Xs = Xs.sorted_indices()
-            # columns whose |mean| >> spread (the Design's offset columns: nearly dense
-            # anyway) are centred explicitly, in float64: implicit centring would cancel
-            # catastrophically (float32 BCD diverged on them)
-            self._shift = np.zeros(self.p)
-            off = d.offset_cols if d.fit_intercept else np.zeros(0, dtype=np.intp)
-            if off.size:
-                Xs, self._shift = _centre_columns(Xs, off, X_off * inv)
             self.data = np.ascontiguousarray(Xs.data, dtype=self.dtype)
             self.indices = np.ascontiguousarray(Xs.indices, dtype=np.int32)
             self.indptr = np.ascontiguousarray(Xs.indptr, dtype=np.int32)
             self.Xs = Xs
-            self._xmean_64 = X_off * inv - self._shift
+            self._xmean_64 = np.asarray(d.xk_mean, np.float64) * inv
             self.xmean = np.ascontiguousarray(self._xmean_64, dtype=self.dtype)
             self.sw = (np.ones(self.n, dtype=self.dtype) if sw is None
                        else np.ascontiguousarray(sw, dtype=self.dtype))
@@ -140,10 +115,8 @@ class GroupProblem:
         self._unpen_cache = {}
         self._eig = None
         self._XsT = None  # the CSR transpose of a sparse X, made on first use
-        # dense data are centred exactly (the Design's or our own copy); sparse may not be
-        # (offset_cols first: for sparse X it warns about columns implicit centring cannot
-        # serve, in float32 too)
-        self._fresh = (self.sparse and d.offset_cols.size > 0) or self.dtype != np.float64
+        # float64 kernels keep an exact enough residual; otherwise recompute it
+        self._fresh = self.dtype != np.float64
 
     def penalty(self, rho, limits=None, exclude=None):
         """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho``; ``limits``
@@ -289,9 +262,9 @@ class GroupProblem:
     # -- certificate inputs -----------------------------------------------------------------
     def cert_stats(self, w, penalty):
         """:class:`CertStats` at ``w`` (solver parametrisation, package scale)."""
-        if self._fresh:  # float32, or sparse offset columns: from scratch in float64
+        if self._fresh:  # float32: from scratch in float64
             rt = self._residual64(w)
-        else:  # float64 with no offset column: the kernel's residual is exact enough
+        else:  # float64: the kernel's residual is exact enough
             rt = self.centred_residual(self.r, w)
         z = self._gradient64(rt)
         self._z = z
@@ -375,10 +348,9 @@ class GroupProblem:
             self.X_off, self.y_off = d.x_mean, d.y_mean
             if self.sparse:
                 self.sw = np.ascontiguousarray(sw, dtype=self.dtype)
-                self._xmean_64 = np.asarray(d.x_mean, np.float64) - self._shift
+                self._xmean_64 = np.asarray(d.xk_mean, np.float64)
                 self.xmean = np.ascontiguousarray(self._xmean_64, dtype=self.dtype)
                 self.y = np.ascontiguousarray(d.yc)
-                self._fresh = self.dtype != np.float64 or d.offset_cols.size > 0
             else:
                 root = self.root = np.sqrt(sw)
                 for a, b, B in _f64_blocks(d.X, d.x_mean):

@@ -128,11 +128,12 @@ class EnetProblem:
             self.norm2 = np.ascontiguousarray(_col_sumsq(d), dtype=dt)
             self.R = d.yc.copy()
             if mode == "sparse":
-                self.X_data = np.ascontiguousarray(d.X.data, dtype=dt)
-                self.X_indices = np.ascontiguousarray(d.X.indices, dtype=np.intc)
-                self.X_indptr = np.ascontiguousarray(d.X.indptr, dtype=np.intc)
+                Xk = d.Xk
+                self.X_data = np.ascontiguousarray(Xk.data, dtype=dt)
+                self.X_indices = np.ascontiguousarray(Xk.indices, dtype=np.intc)
+                self.X_indptr = np.ascontiguousarray(Xk.indptr, dtype=np.intc)
             # float64 kernels keep an exact enough residual; otherwise recompute it
-            self._fresh = dt != np.float64 or d.offset_cols.size > 0
+            self._fresh = dt != np.float64
         self.n_features = self.norm2.shape[0]
         self.g = np.zeros(self.n_features, dtype=dt)
         self._g_valid = False

@@ -70,14 +70,15 @@ class MultiTaskProblem:
         # block curvature ||x_jc||²_S / N: the same for each response (exact block steps)
         self.L = np.ascontiguousarray(_col_sumsq(d) / d.N, dtype=self.dtype)
         if d.sparse:
-            self._csc = (np.ascontiguousarray(d.X.data, dtype=self.dtype),
-                         np.ascontiguousarray(d.X.indices, dtype=np.intc),
-                         np.ascontiguousarray(d.X.indptr, dtype=np.intc))
+            Xk = d.Xk
+            self._csc = (np.ascontiguousarray(Xk.data, dtype=self.dtype),
+                         np.ascontiguousarray(Xk.indices, dtype=np.intc),
+                         np.ascontiguousarray(Xk.indptr, dtype=np.intc))
         self._buf = np.zeros(2 * self.n_responses, dtype=self.dtype)
         self._unpen_cache, self._z = {}, None
         self._sw64 = np.zeros(0) if sw is None else sw
         # float64 kernels keep an exact enough residual; otherwise recompute it
-        self._fresh = self.dtype != np.float64 or d.offset_cols.size > 0
+        self._fresh = self.dtype != np.float64
 
     # -- float64 linear algebra for the certificate ---------------------------------------
     def _wsum(self, M):
@@ -95,15 +96,8 @@ class MultiTaskProblem:
         if nz.size == 0:
             return R
         if d.sparse:
-            off = np.intersect1d(nz, d.offset_cols, assume_unique=True)
-            ok = np.setdiff1d(nz, off, assume_unique=True)
-            if ok.size:
-                R -= d._sparse64()[:, ok] @ w[ok]
-                R += np.asarray(d.xk_mean, np.float64)[ok] @ w[ok]
-            if off.size:
-                R -= d.explicit_columns(off) @ w[off]
-            return R
-        if d.dtype == np.float64:
+            R -= d._k64()[:, nz] @ w[nz]
+        elif d.dtype == np.float64:
             R -= d.Xk[:, nz] @ w[nz]
         else:
             for a, b, B in _f64_blocks(d.Xk, None, nz):
@@ -118,9 +112,7 @@ class MultiTaskProblem:
         xm = np.asarray(d.xk_mean, np.float64)
         if d.sparse:
             SR = R if d.sw64 is None else d.sw64[:, None] * R
-            G = np.asarray(d._sparse64().T @ SR) - np.outer(xm, SR.sum(axis=0))
-            if d.offset_cols.size:
-                G[d.offset_cols] = d.explicit_columns(d.offset_cols).T @ SR
+            G = np.asarray(d._k64().T @ SR) - np.outer(xm, SR.sum(axis=0))
         else:  # compiled, single-threaded, float64 accumulation (see the kernel)
             G = np.empty((self.p, R.shape[1]))
             call_kernel(K.gradient_mt_dense, d.Xk, self._sw64,
