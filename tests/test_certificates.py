@@ -495,7 +495,7 @@ def _coef_tolerance(pb, a, excess_bound, ref_gap):
     return np.sqrt(2 * max(excess_bound, 0) / mu) + np.sqrt(2 * max(ref_gap, 0) / mu) + 1e-9
 
 
-@pytest.mark.parametrize("mode", ["gram", "dense", "sparse"])
+@pytest.mark.parametrize("mode", ["gram", "dense", "sparse", "sparse_gram"])
 @pytest.mark.parametrize("offset,dtype", OFFSETS, ids=_OFF_IDS)
 def test_enet_path_offset_column(offset, dtype, mode):
     """Either the fit equals the float64 solution of the explicitly centred problem (within
@@ -515,7 +515,7 @@ def test_enet_path_offset_column(offset, dtype, mode):
     _fail_if(v, f"offset {offset:g}, {np.dtype(dtype).name}, {mode}")
 
 
-@pytest.mark.parametrize("mode", ["gram", "dense", "sparse"])
+@pytest.mark.parametrize("mode", ["gram", "dense", "sparse", "sparse_gram"])
 @pytest.mark.parametrize("offset,dtype", OFFSETS, ids=_OFF_IDS)
 def test_enet_path_offset_column_standardized(offset, dtype, mode):
     """The default standardize=True on an offset column: certified (the oracle's
@@ -608,7 +608,7 @@ def test_enet_cv_kkt_violation_path_(case, mode, dtype):
     assert not bad, "; ".join(bad)
 
 
-@pytest.mark.parametrize("mode", ["gram", "sparse"])
+@pytest.mark.parametrize("mode", ["gram", "sparse", "sparse_gram"])
 @pytest.mark.parametrize("offset,dtype", [(1e6, F32), (1e8, F64)], ids=["1e6-f32", "1e8-f64"])
 def test_enet_cv_offset_column_intercept(offset, dtype, mode):
     """The stored intercepts must be certified too (x̄ in float32 is off by ~ulp(x̄))."""
@@ -625,7 +625,7 @@ def test_enet_cv_offset_column_intercept(offset, dtype, mode):
     _fail_if(v, f"ElasticNetPathCV offset {offset:g}, {np.dtype(dtype).name}, {mode}")
 
 
-@pytest.mark.parametrize("mode", ["gram", "sparse"])
+@pytest.mark.parametrize("mode", ["gram", "sparse", "sparse_gram"])
 @pytest.mark.parametrize("offset,dtype", [(1e6, F32), (1e8, F64)], ids=["1e6-f32", "1e8-f64"])
 def test_enet_cv_offset_column_intercept_standardized(offset, dtype, mode):
     """As above with the default standardize=True (the oracle's standardised factors)."""

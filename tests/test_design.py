@@ -113,6 +113,31 @@ def test_sparse_offset_columns_are_centred_in_the_layout(dtype):
     assert_allclose(Xkc[:, 1], Xc[:, 1], rtol=0, atol=4 * np.finfo(dtype).eps * 5 + 1e-10)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_gram_stats_of_offset_and_constant_columns(weighted):
+    """Sparse Gram statistics shift a column whose mean is far above its spread explicitly
+    (the shift applied afterwards would cancel ~(mean/std)² of the digits: a Gram-mode
+    certificate then certified another problem), also for a CV fold's rows."""
+    X, y, sw = _data(n=80, offset=1e8)
+    X[:, 4] = 3e7  # constant
+    sw = sw if weighted else None
+    d = Design(sp.csc_matrix(X), y, sw, True)
+    rows = np.arange(0, 80, 3)
+    for r in (None, rows):
+        st = d.gram_stats(rows=r)
+        Xr = X if r is None else X[r]
+        s = np.ones(len(Xr)) if sw is None else sw[r] if r is not None else sw
+        B = Xr - d.x_mean  # float64 explicit shift: the reference
+        yr = d.yc64 if r is None else d.yc64[r]
+        scale = np.abs(B.T @ (s[:, None] * B)).max()
+        assert_allclose(st["G"], B.T @ (s[:, None] * B), rtol=0, atol=1e-12 * scale)
+        assert_allclose(st["sx"], s @ B, rtol=0, atol=1e-12 * np.abs(B).sum(0).max())
+        assert_allclose(st["xy"], B.T @ (s * yr), rtol=0,
+                        atol=1e-12 * np.abs(B).max() * np.abs(s * yr).sum())
+    Q = centred_gram(d.gram_stats(), True)[0]
+    assert_allclose(Q[4], 0.0, atol=1e-14 * np.abs(Q).max())  # (rank-one rounding)
+
+
 @pytest.mark.parametrize("scale", [1e-160, 1e155])
 def test_extreme_scales_give_a_clear_error(scale):
     X, y, _ = _data()
