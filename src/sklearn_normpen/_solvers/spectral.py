@@ -54,7 +54,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from scipy.linalg.blas import dsyrk
 
-from .._design import weighted_means
+from .._design import KAPPA, centre_sparse_columns, weighted_column_std, weighted_means
 from .._validation import check_kernel_args
 
 METHODS = ("auto", "svd", "gram", "kernel")
@@ -108,8 +108,10 @@ class SpectralDecomposition:
     n_samples: int
     fit_intercept: bool
     # Without V (kernel route, few path columns): the design itself, dense ``Xs`` (our
-    # centred scaled copy) or sparse ``X`` (centred implicitly), so that V @ M = Xsᵀ U M / σ.
+    # centred scaled copy) or sparse ``X`` (centred implicitly about ``xs_offset``: its
+    # offset columns are stored centred), so that V @ M = Xsᵀ U M / σ.
     xs_src: object = None
+    xs_offset: Optional[np.ndarray] = None
 
     @property
     def rank(self):
@@ -157,7 +159,7 @@ class SpectralDecomposition:
         UM = self.U @ (M / self.singular_values[:, None])
         if sp.issparse(self.xs_src):
             sqrt_sw = None if self.sample_weight is None else np.sqrt(self.sample_weight)
-            return _sparse_scaled_T_dot(self.xs_src, self.X_offset, sqrt_sw, UM)
+            return _sparse_scaled_T_dot(self.xs_src, self.xs_offset, sqrt_sw, UM)
         return self.xs_src.T @ UM
 
     def df(self, alphas):
@@ -183,6 +185,22 @@ def _scaled_centred_dense(X, X_offset, sqrt_sw, fit_intercept, col_scale=None):
     if col_scale is not None:
         Xs *= col_scale[None, :]
     return Xs
+
+
+def _centre_offset_columns(X, X_offset, sw):
+    """``(X', offset')``: sparse ``X`` (float64 when changed) with the columns whose ``|x̄_j|`` exceeds
+    ``KAPPA·σ_j`` (or are constant) stored centred and their offsets set to 0; ``X`` and
+    ``X_offset`` are not written. Implicit centring (a product with ``X`` minus the offset
+    term) cancels ``x̄/σ`` of the digits of such a column, a Gram ``(x̄/σ)²``; they are
+    nearly dense anyway."""
+    std = weighted_column_std(X, X_offset, sw)
+    off = np.flatnonzero(np.abs(X_offset) > KAPPA[np.dtype(np.float64)] * std)
+    if not off.size:
+        return X, X_offset
+    Xc = centre_sparse_columns(X.astype(np.float64, copy=False), off, X_offset)
+    X_offset = X_offset.copy()
+    X_offset[off] = 0.0
+    return Xc, X_offset
 
 
 def _sparse_scaled_T_dot(X, X_offset, sqrt_sw, M):
@@ -324,6 +342,8 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
         y_offset = w @ Y
     X_offset = np.asarray(X_offset, dtype=np.float64).reshape(p)
     X_offset_orig = X_offset
+    if sparse and fit_intercept:  # (X_offset: the offsets left to the implicit centring)
+        X64, X_offset = _centre_offset_columns(X64, X_offset, sw)
     cs = None if penalty_factor is None else 1.0 / np.sqrt(
         np.asarray(penalty_factor, dtype=np.float64))
     if cs is not None:
@@ -417,7 +437,8 @@ def spectral_decompose(X, Y, sample_weight=None, fit_intercept=True, method="aut
         ys=np.ascontiguousarray(ys) if compute_u else None, ys_sq=ys_sq,
         X_offset=X_offset_orig, y_offset=y_offset, sample_weight=sw, sw_sum=sw_sum,
         n_samples=n, fit_intercept=bool(fit_intercept),
-        xs_src=xs_src if V is None else None)
+        xs_src=xs_src if V is None else None,
+        xs_offset=X_offset if V is None and sparse else None)
 
 
 @dataclass
@@ -604,6 +625,10 @@ class IterativeRidge:
         else:
             X_offset, y_offset = np.zeros(p), np.zeros(Y.shape[1])
         self.X_offset = np.asarray(X_offset, dtype=np.float64).reshape(p)
+        # the operator's offsets (offset columns of sparse X stored centred instead)
+        self._Xk, self._xk_offset = self.X, self.X_offset
+        if fit_intercept and sp.issparse(self.X):
+            self._Xk, self._xk_offset = _centre_offset_columns(self.X, self.X_offset, sw)
         self.y_offset = np.asarray(y_offset, dtype=np.float64).reshape(Y.shape[1])
         self.sqrt_sw = None if sw is None else np.sqrt(sw)
         self.cs = (None if penalty_factor is None
@@ -631,13 +656,13 @@ class IterativeRidge:
 
     def _matvec(self, u):
         v = np.ravel(u) if self.cs is None else self.cs * np.ravel(u)
-        out = np.asarray(self.X @ v).ravel() - float(self.X_offset @ v)
+        out = np.asarray(self._Xk @ v).ravel() - float(self._xk_offset @ v)
         return out if self.sqrt_sw is None else out * self.sqrt_sw
 
     def _rmatvec(self, r):
         r = np.ravel(r)
         rr = r if self.sqrt_sw is None else r * self.sqrt_sw
-        out = np.asarray(self.X.T @ rr).ravel() - self.X_offset * rr.sum()
+        out = np.asarray(self._Xk.T @ rr).ravel() - self._xk_offset * rr.sum()
         return out if self.cs is None else out * self.cs
 
     def solve(self, alpha, target):
