@@ -138,6 +138,25 @@ def test_sparse_gram_stats_of_offset_and_constant_columns(weighted):
     assert_allclose(Q[4], 0.0, atol=1e-14 * np.abs(Q).max())  # (rank-one rounding)
 
 
+def test_weighted_sparse_std_of_a_fully_stored_near_constant_column():
+    """A column stored in full with values 5 and 5 + 1e-9: the implicit zeros' weight is 0
+    exactly, not Σs minus the stored weights' sum in another order (~eps·Σs, times
+    mean² gave a std of 7e-8 instead of 4e-10: a GLM's Newton Design then called it
+    constant and the fit stalled at zero)."""
+    rng = np.random.default_rng(0)
+    n = 60
+    X = rng.standard_normal((n, 3))
+    X[:, 1] = 5.0
+    X[:10, 1] = 5.0 + 1e-9
+    for _ in range(10):  # (whether Σs rounds differently in the two orders is luck)
+        sw = rng.uniform(0.5, 2.0, n)
+        m = sw @ X / sw.sum()
+        ref = np.sqrt(sw @ (X - m) ** 2 / sw.sum())  # two-pass float64
+        d = Design(sp.csc_matrix(X), X[:, 0], sw, True)
+        assert_allclose(d.x_std, ref, rtol=1e-6)
+        assert not d.constant[1]
+
+
 @pytest.mark.parametrize("scale", [1e-160, 1e155])
 def test_extreme_scales_give_a_clear_error(scale):
     X, y, _ = _data()

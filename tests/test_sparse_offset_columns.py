@@ -77,3 +77,63 @@ def test_sparse_equals_dense_with_offset_columns(name, family, kw, dtype):
         assert err <= lim, (fitted is sparse, err)
     assert np.allclose(np.ravel(sparse.intercept_), np.ravel(dense.intercept_),
                        rtol=lim, atol=lim * max(1.0, np.abs(np.ravel(ref.intercept_)).max()))
+
+
+@pytest.mark.parametrize("name,family", [("ElasticNetPoissonRegressor", "poisson"),
+                                         ("ElasticNetClassifier", "binomial")])
+def test_glm_sparse_equals_dense_with_a_near_constant_column(name, family):
+    """A column of 5 and 5 + 1e-9 (standardised: a real, if tiny, feature): the sparse
+    GLM's Newton Designs computed its weighted std as ~7e-8 instead of 4e-10, called it
+    constant, and the fit stayed at zero with a ConvergenceWarning (an OverflowError
+    earlier)."""
+    rng = np.random.default_rng(1)
+    n, p = 60, 8
+    X = rng.standard_normal((n, p))
+    X[:, 2] = 0.0
+    X[:10, 2] = 1.0
+    X[:, 3] = 5.0
+    X[:10, 3] = 5.0 + 1e-9
+    eta = X[:, 0] + 2 * X[:, 2] + 0.1 * rng.standard_normal(n)
+    y = np.exp(np.clip(eta, -3, 3)).round() if family == "poisson" else (eta > 0.5) * 1
+    est = getattr(snp, name)
+    dense = est(alpha=0.1, tol=1e-8).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sparse = est(alpha=0.1, tol=1e-8).fit(sp.csc_matrix(X), y)
+    cd, cs = np.ravel(dense.coef_), np.ravel(sparse.coef_)
+    assert np.abs(cd[:3]).max() > 0.3
+    # columns 2 and 3 coincide on the data after standardisation: compare the fitted
+    # linear predictors, and the coefficients of the other columns
+    # (column 3 holds ~7 significant digits of its spread: their split is that precise)
+    d_eta = X @ cs + np.ravel(sparse.intercept_)[0] - (X @ cd + np.ravel(dense.intercept_)[0])
+    assert np.abs(d_eta).max() <= 1e-3  # ||Δη||² <= 2 n gap / (loss curvature)
+    np.testing.assert_allclose(np.delete(cs, [2, 3]), np.delete(cd, [2, 3]), atol=1e-4)
+    assert abs(cs[2] - cd[2]) <= 5e-3
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_multinomial_offset_and_near_constant_columns(sparse):
+    """A column of mean 1e6 (spread 1) and one of 5 / 5 + 1e-9: the CSC sweeps computed the
+    curvature of such a column as Σvx² - (Σvx)²/V (NaN at mean 1e6, then a bare "cannot
+    convert float NaN to integer"); the layout's centred columns fix it, and the
+    certificate's projected gradient is read centred, so both layouts reach tol=1e-8."""
+    rng = np.random.default_rng(1)
+    n, p = 90, 8
+    X = rng.standard_normal((n, p))
+    X[:, 2] = 0.0
+    X[:15, 2] = 1.0
+    X[:, 3] = 5.0
+    X[:15, 3] = 5.0 + 1e-9
+    X[:, 5] += 1e6
+    eta = X[:, 0] + 2 * X[:, 2] + 0.1 * rng.standard_normal(n) + (X[:, 5] - 1e6)
+    y = np.digitize(eta, [-0.5, 0.8])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = snp.ElasticNetClassifier(alpha=0.01, tol=1e-8).fit(
+            sp.csc_matrix(X) if sparse else X, y)
+    ref = snp.ElasticNetClassifier(alpha=0.01, tol=1e-8).fit(X, y)  # dense float64
+    assert est.dual_gap_ <= 1e-8 * 1.1  # relative to the null deviance's half (≈ 1)
+    # the fitted probabilities (columns 2 and 3 coincide after standardisation)
+    np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-4)
+    np.testing.assert_allclose(np.delete(est.coef_, [2, 3], axis=1),
+                               np.delete(ref.coef_, [2, 3], axis=1), atol=1e-3)

@@ -80,7 +80,11 @@ def weighted_column_std(X, X_off, sample_weight):
         dev = Xc.data.astype(np.float64) - m[col]
         var = np.bincount(col, weights=rw * dev * dev, minlength=X.shape[1])
         stored_w = np.bincount(col, weights=rw, minlength=X.shape[1])
-        var = (var + (denom - stored_w) * m * m) / denom
+        # the implicit zeros' weight; exactly 0 for a column stored in full (Σs minus the
+        # same sum in another order is ~eps·Σs, which m² would turn into a spread of
+        # ~sqrt(eps)·|m|: a near-constant column's std off by orders of magnitude)
+        zero_w = np.where(np.diff(Xc.indptr) == n, 0.0, denom - stored_w)
+        var = (var + zero_w * m * m) / denom
         return np.sqrt(np.maximum(var, 0))
     out = np.empty(X.shape[1])
     for a, b, B in _f64_blocks(X, m):

@@ -94,6 +94,7 @@ class MultinomialProblem:
         self.Y[np.arange(d.n), codes] = 1.0
         self._codes = codes.astype(np.intc)
         self._kargs = None  # multinomial_sweeps' data arguments (_kernel_args)
+        self._bshift = None  # x̄ of the columns the sparse layout stores centred
         self._ever = None  # (penalty, mask): features in a working set along this path
         self._lin = Design(d.X, np.zeros(d.n, dtype=d.dtype), d.sw, False)
         share = (self.Y.sum(axis=0) if d.sw64 is None else d.sw64 @ self.Y) / d.N
@@ -212,9 +213,14 @@ class MultinomialProblem:
             return np.zeros_like(R)
         return Rp
 
-    def _grad(self, M):
-        """``Xᵀ S M / N`` (p, columns of M) in float64."""
+    def _grad(self, M, centred=False):
+        """``Xᵀ S M / N`` (p, columns of M) in float64; ``centred``: the columns of ``M``
+        sum to 0 under ``S``, read ``Xcᵀ S M`` off the Design's layout (offset columns
+        stored centred: ``Xᵀ S M`` would cancel ``|x̄|/σ`` of their digits)."""
         d = self.design
+        if centred and self.fit_intercept and d.Xk is not d.X:
+            return np.column_stack([d.gradient64(np.ascontiguousarray(M[:, k]))
+                                    for k in range(M.shape[1])]) / self.N
         if not d.sparse and d.dtype == np.float64:
             SM = M if d.sw64 is None else d.sw64[:, None] * M
             return np.asarray(d.X.T @ SM) / self.N
@@ -236,8 +242,8 @@ class MultinomialProblem:
         P = self._proba(self.eta)
         R = self.Y - P
         Rp = self._dual_direction(R, P, penalty.unpenalized)
-        G = self._grad(np.hstack([R, Rp]))
-        g, gp = np.ascontiguousarray(G[:, :self.K]), np.ascontiguousarray(G[:, self.K:])
+        g = np.ascontiguousarray(self._grad(R))
+        gp = np.ascontiguousarray(self._grad(Rp, centred=True))
         gp[penalty.unpenalized] = 0.0
         return CertStats(0.0, 0.0, 0.0, g, None, gp=gp,
                          glm=GLMStats(self.Y, self.eta, Rp, self.design.sw64, self.N))
@@ -305,8 +311,14 @@ class MultinomialProblem:
             d = self.design
             empty = np.zeros(0, dtype=np.intc)
             if d.sparse:
-                xk = (d.X.data, d.X.indices.astype(np.intc, copy=False),
-                      d.X.indptr.astype(np.intc, copy=False))
+                # the Design's layout: offset columns stored centred (the kernel's CSC
+                # curvature sum v x² - (sum v x)²/V cancels on them: NaN at mean 1e6);
+                # its intercept is then b' = b + shiftᵀ W (see _solve_sweeps)
+                Xk = d.Xk if self.fit_intercept else d.X
+                shift = np.asarray(d.x_mean, np.float64) - np.asarray(d.xk_mean, np.float64)
+                self._bshift = shift if Xk is not d.X else None
+                xk = (Xk.data, Xk.indices.astype(np.intc, copy=False),
+                      Xk.indptr.astype(np.intc, copy=False))
             else:
                 xk = (d.X.ravel(order="F"), empty, empty)
             sw = np.ones(d.n) if d.sw64 is None else np.ascontiguousarray(d.sw64)
@@ -363,6 +375,8 @@ class MultinomialProblem:
                 n_sweeps = int(np.clip(0.6 * need, 1, 4 if rate < 0.95 else 16))
             W = np.array(w, dtype=np.float64, order="C")
             b = np.array(self.b, dtype=np.float64)
+            if self._bshift is not None:
+                b += self._bshift @ W  # the kernel's intercept on its layout
             eta = np.array(self.eta, dtype=np.float64, order="C")
             rounding = 8 * np.finfo(np.float64).eps * abs(cert.primal)
             acc, still, passes, dec = call_kernel(
@@ -383,7 +397,7 @@ class MultinomialProblem:
             last_decrease = dec / n_sweeps
             self._stepped = True
             w[:] = W
-            self.b = b
+            self.b = b if self._bshift is None else b - self._bshift @ W
             # the kernel keeps eta = X W + 1 b' (shifts included); float32 w is a rounded W
             self.eta = eta if exact else self._XW(w) + self.b
             gap0 = cert.gap

@@ -266,6 +266,11 @@ class GLMProblem:
         else:
             g = self._lin.gradient64(r) / self.N
             gp = self._lin.gradient64(rp) / self.N
+        if self.fit_intercept and self.design.Xk is not X:
+            # Σ s rp = 0: the projected gradient is Xcᵀ S rp, read from the Design's
+            # layout, whose offset columns are stored centred (Xᵀ S rp would cancel
+            # |x̄|/σ of their digits: a dense Poisson fit stalled at 1e-7)
+            gp = self.design.gradient64(rp) / self.N
         gp[penalty.unpenalized] = 0.0
         return CertStats(0.0, 0.0, 0.0, g, None, gp=gp,
                          glm=GLMStats(y, eta, rp, self.design.sw64, self.N))
