@@ -84,3 +84,40 @@ def test_select_on_paths_picks_best_path_then_rule():
     i_min, i_1se = select_min_1se(mean[1], se[1], alphas)
     assert (res["i_min"], res["i_1se"]) == (i_min, i_1se)
     assert res["alpha_1se"] >= res["alpha_min"] == alphas[i_min]
+
+
+@pytest.mark.parametrize("est_name", ["ElasticNetPathCV", "ElasticNetClassifierPathCV",
+                                      "MultiTaskElasticNetPathCV"])
+def test_fold_with_zero_held_out_weight_is_named_and_left_out(est_name):
+    """A fold whose held-out rows all have weight 0: a warning names it, its error is NaN
+    (no RuntimeWarning from 0/0) and the selection is that of the other folds."""
+    import warnings
+
+    import sklearn_normpen as snp
+    from sklearn.model_selection import KFold
+    rng = np.random.default_rng(2)
+    n, p = 45, 6
+    X = rng.standard_normal((n, p))
+    y = X[:, 0] + 0.3 * rng.standard_normal(n)
+    if est_name == "ElasticNetClassifierPathCV":
+        y = (y > 0).astype(int)
+    elif est_name == "MultiTaskElasticNetPathCV":
+        y = np.c_[y, X[:, 1] + 0.3 * rng.standard_normal(n)]
+    sw = rng.uniform(0.5, 2.0, n)
+    sw[:15] = 0.0  # KFold(3): the held-out rows of fold 0
+    cv = KFold(3)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        est = getattr(snp, est_name)(cv=cv, alphas=20).fit(X, y, sample_weight=sw)
+    msgs = [str(r.message) for r in rec]
+    assert any("cv fold(s) [0] have zero total sample_weight" in m for m in msgs), msgs
+    assert not [r for r in rec if issubclass(r.category, RuntimeWarning)]
+    errors = np.asarray(est.mse_path_ if hasattr(est, "mse_path_") else est.cv_path_)
+    errors = errors.reshape(-1, 3)
+    assert np.all(np.isnan(errors[:, 0])) and np.all(np.isfinite(errors[:, 1:]))
+    # the mean over the other folds, weighted by their held-out weight (cv.glmnet's)
+    W = np.array([sw[te].sum() for _, te in cv.split(X)])[1:]
+    mean = errors[:, 1:] @ W / W.sum()
+    if hasattr(est, "cv_mean_"):
+        assert_allclose(np.ravel(est.cv_mean_), mean, rtol=1e-12)
+    assert est.alpha_min_ == np.ravel(est.alphas_)[int(np.argmin(mean))]

@@ -7,6 +7,8 @@ same splits give the same result whatever the backend.
 import logging
 import time
 
+import warnings
+
 import numpy as np
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
@@ -44,11 +46,19 @@ def resolve_splits(cv, X, y, groups=None, random_state=None):
 
 
 def fold_weights(splits, sample_weight=None):
-    """``W_k``: the held-out weight of each fold (its size with unit weights)."""
+    """``W_k``: the held-out weight of each fold (its size with unit weights). A fold whose
+    held-out rows all have weight 0 has no error (NaN in the error path) and weight 0 in
+    the mean: a warning names it."""
     if sample_weight is None:
         return np.array([len(te) for _, te in splits], dtype=np.float64)
     sw = np.asarray(sample_weight, dtype=np.float64)
-    return np.array([sw[te].sum() for _, te in splits])
+    W = np.array([sw[te].sum() for _, te in splits])
+    if np.any(W == 0):
+        warnings.warn(
+            f"cv fold(s) {np.flatnonzero(W == 0).tolist()} have zero total sample_weight "
+            "in their held-out rows: their errors are undefined (NaN in the error path) "
+            "and they are left out of the mean CV error.", UserWarning, stacklevel=3)
+    return W
 
 
 def run_folds(fold_fn, splits, n_jobs=None, **shared):

@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._path import compute_path, warn_unconverged
 from ._solvers.multinomial import MultinomialProblem, make_penalty
 from ._validation import validate_X_predict
-from .datafits import Multinomial
+from .datafits import Multinomial, weighted_mean
 from .elastic_net import _alpha_max
 
 # glmnet's cv.multnet clips the probabilities to [1e-5, 1 - 1e-5] in its deviance
@@ -22,13 +22,6 @@ _PROB_MIN = 1e-5
 # ---------------------------------------------------------------------------------------
 # CV measures (glmnet's cv.multnet), lower is better. ``eta``: (n, K) or (n, K, m)
 # ---------------------------------------------------------------------------------------
-
-def _wmean(v, sw):
-    if sw is None:
-        return v.mean(axis=0)
-    sw = np.asarray(sw, dtype=np.float64)
-    return (sw @ v) / sw.sum()
-
 
 def _onehot(codes, eta):
     codes = np.asarray(codes, dtype=np.intp)
@@ -43,7 +36,7 @@ def multinomial_deviance(codes, eta, sample_weight=None):
     eta = np.asarray(eta, dtype=np.float64)
     P = np.clip(softmax(eta, axis=1), _PROB_MIN, 1 - _PROB_MIN)
     Y = _onehot(codes, eta)
-    return _wmean(-2 * np.sum(Y * np.log(P), axis=1), sample_weight)
+    return weighted_mean(-2 * np.sum(Y * np.log(P), axis=1), sample_weight)
 
 
 def multinomial_misclassification(codes, eta, sample_weight=None):
@@ -51,20 +44,20 @@ def multinomial_misclassification(codes, eta, sample_weight=None):
     eta = np.asarray(eta, dtype=np.float64)
     codes = np.asarray(codes, dtype=np.intp)
     wrong = np.argmax(eta, axis=1) != (codes[:, None] if eta.ndim == 3 else codes)
-    return _wmean(wrong.astype(np.float64), sample_weight)
+    return weighted_mean(wrong.astype(np.float64), sample_weight)
 
 
 def multinomial_mse(codes, eta, sample_weight=None):
     """glmnet's ``"mse"``: ``Σ_k (y_ik - p_ik)²`` per row, averaged."""
     eta = np.asarray(eta, dtype=np.float64)
-    return _wmean(np.sum((_onehot(codes, eta) - softmax(eta, axis=1)) ** 2, axis=1),
+    return weighted_mean(np.sum((_onehot(codes, eta) - softmax(eta, axis=1)) ** 2, axis=1),
                   sample_weight)
 
 
 def multinomial_mae(codes, eta, sample_weight=None):
     """glmnet's ``"mae"``: ``Σ_k |y_ik - p_ik|`` per row, averaged."""
     eta = np.asarray(eta, dtype=np.float64)
-    return _wmean(np.sum(np.abs(_onehot(codes, eta) - softmax(eta, axis=1)), axis=1),
+    return weighted_mean(np.sum(np.abs(_onehot(codes, eta) - softmax(eta, axis=1)), axis=1),
                   sample_weight)
 
 

@@ -23,6 +23,20 @@ import numpy as np
 from scipy.special import expit, xlogy
 
 
+def weighted_mean(v, sample_weight):
+    """``Σ s_i v_i / Σ s`` over the rows (axis 0) in float64: a float for 1-d ``v``, one
+    value per trailing entry otherwise; NaN (no warning) when the weights sum to 0 (a CV
+    fold whose held-out rows all have weight 0: its error is undefined and
+    :func:`~sklearn_normpen._cv.fold_weights` gives it no weight)."""
+    if sample_weight is None:
+        out = v.mean(axis=0)
+    else:
+        sw = np.asarray(sample_weight, dtype=np.float64)
+        total = sw.sum()
+        out = (sw @ v) / total if total > 0 else np.full(v.shape[1:], np.nan)
+    return float(out) if np.ndim(out) == 0 else out
+
+
 class Quadratic:
     """``F(w, b) = 1/(2Σs)·Σ_i s_i (y_i - x_iᵀw - b)²`` (scikit-learn's ``ElasticNet`` and
     glmnet's gaussian family). The intercept is eliminated by weighted centring, so the
@@ -53,10 +67,7 @@ class Quadratic:
         y_pred = np.asarray(y_pred, dtype=np.float64)
         r = y_pred - (y_true[:, None] if y_pred.ndim > y_true.ndim else y_true)
         sq = r * r
-        if sample_weight is None:
-            return sq.mean(axis=0)
-        sw = np.asarray(sample_weight, dtype=np.float64)
-        return (sw @ sq) / sw.sum() if sq.ndim > 1 else float(sw @ sq / sw.sum())
+        return weighted_mean(sq, sample_weight)
 
 
 @dataclass
@@ -158,10 +169,7 @@ class Logistic:
         y = np.asarray(y_true, dtype=np.float64)
         eta = np.asarray(y_pred, dtype=np.float64)
         loss = 2 * _binomial_loss(y[:, None] if eta.ndim > y.ndim else y, eta)
-        if sample_weight is None:
-            return loss.mean(axis=0)
-        sw = np.asarray(sample_weight, dtype=np.float64)
-        return (sw @ loss) / sw.sum() if loss.ndim > 1 else float(sw @ loss / sw.sum())
+        return weighted_mean(loss, sample_weight)
 
 
 class Poisson:
@@ -234,10 +242,7 @@ class Poisson:
         yy = y[:, None] if eta.ndim > y.ndim else y
         mu = Poisson.mean(eta)
         dev = 2 * (xlogy(yy, yy) - yy * eta - (yy - mu))
-        if sample_weight is None:
-            return dev.mean(axis=0)
-        sw = np.asarray(sample_weight, dtype=np.float64)
-        return (sw @ dev) / sw.sum() if dev.ndim > 1 else float(sw @ dev / sw.sum())
+        return weighted_mean(dev, sample_weight)
 
 
 def _logsumexp_rows(eta):
@@ -306,7 +311,4 @@ class Multinomial:
         lse = np.log(np.sum(np.exp(eta - m), axis=1)) + m[:, 0]
         dev = 2 * (lse - np.take_along_axis(
             eta, codes.reshape((-1, 1) + (1,) * (eta.ndim - 2)), axis=1)[:, 0])
-        if sample_weight is None:
-            return dev.mean(axis=0)
-        sw = np.asarray(sample_weight, dtype=np.float64)
-        return (sw @ dev) / sw.sum()
+        return weighted_mean(dev, sample_weight)

@@ -35,7 +35,7 @@ from ._validation import (_check_exclude, validate_alphas, validate_array_params
                           validate_penalty_factor,
                           validate_sample_weight, validate_X_predict, validate_Xy)
 from .base import NormPenRegressor
-from .datafits import Quadratic
+from .datafits import Quadratic, weighted_mean
 from .elastic_net import _check_l1_ratios
 from .penalties import MultiTaskElasticNetPenalty
 
@@ -105,11 +105,7 @@ def multitask_mse(Y, pred, sample_weight=None):
     n_responses.)"""
     Y = np.asarray(Y, dtype=np.float64)
     r = np.asarray(pred, dtype=np.float64) - (Y[..., None] if np.ndim(pred) == 3 else Y)
-    sq = np.sum(r * r, axis=1)
-    if sample_weight is None:
-        return sq.mean(axis=0)
-    sw = np.asarray(sample_weight, dtype=np.float64)
-    return (sw @ sq) / sw.sum()
+    return weighted_mean(np.sum(r * r, axis=1), sample_weight)
 
 
 class _MultiTaskSpec:
