@@ -218,7 +218,7 @@ class MultinomialProblem:
         sum to 0 under ``S``, read ``Xcᵀ S M`` off the Design's layout (offset columns
         stored centred: ``Xᵀ S M`` would cancel ``|x̄|/σ`` of their digits)."""
         d = self.design
-        if centred and self.fit_intercept and d.Xk is not d.X:
+        if centred:
             return np.column_stack([d.gradient64(np.ascontiguousarray(M[:, k]))
                                     for k in range(M.shape[1])]) / self.N
         if not d.sparse and d.dtype == np.float64:
@@ -242,8 +242,13 @@ class MultinomialProblem:
         P = self._proba(self.eta)
         R = self.Y - P
         Rp = self._dual_direction(R, P, penalty.unpenalized)
-        g = np.ascontiguousarray(self._grad(R))
-        gp = np.ascontiguousarray(self._grad(Rp, centred=True))
+        d = self.design
+        if self.fit_intercept and d.Xk is not d.X:  # offset columns: gp read centred
+            g = np.ascontiguousarray(self._grad(R))
+            gp = np.ascontiguousarray(self._grad(Rp, centred=True))
+        else:  # one pass for both
+            G = self._grad(np.hstack([R, Rp]))
+            g, gp = np.ascontiguousarray(G[:, :self.K]), np.ascontiguousarray(G[:, self.K:])
         gp[penalty.unpenalized] = 0.0
         return CertStats(0.0, 0.0, 0.0, g, None, gp=gp,
                          glm=GLMStats(self.Y, self.eta, Rp, self.design.sw64, self.N))
