@@ -20,7 +20,6 @@ rule for each of:
 * certificates: :meth:`residual64` and :meth:`gradient64` recompute ``r = yc - Xc w`` and
   ``Xcᵀ S r`` from scratch in float64, never from a solver's running state.
 """
-import warnings
 
 import numpy as np
 import scipy.sparse as sp

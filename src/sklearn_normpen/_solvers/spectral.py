@@ -188,9 +188,9 @@ def _scaled_centred_dense(X, X_offset, sqrt_sw, fit_intercept, col_scale=None):
 
 
 def _centre_offset_columns(X, X_offset, sw):
-    """``(X', offset')``: sparse ``X`` (float64 when changed) with the columns whose ``|x̄_j|`` exceeds
-    ``KAPPA·σ_j`` (or are constant) stored centred and their offsets set to 0; ``X`` and
-    ``X_offset`` are not written. Implicit centring (a product with ``X`` minus the offset
+    """``(X', offset')``: sparse ``X`` (float64 when changed) with the columns whose
+    ``|x̄_j|`` exceeds ``KAPPA·σ_j`` (or are constant) stored centred and their offsets set
+    to 0; ``X`` and ``X_offset`` are not written. Implicit centring (a product with ``X`` minus the offset
     term) cancels ``x̄/σ`` of the digits of such a column, a Gram ``(x̄/σ)²``; they are
     nearly dense anyway."""
     std = weighted_column_std(X, X_offset, sw)
