@@ -65,7 +65,7 @@ def _fit(runner, X, y, alphas):
         return enet_path(X, y, l1_ratio=1.0, alphas=alphas, tol=1e-4, standardize=False)[1], None
     if runner == "sklearn":
         from sklearn.linear_model import enet_path
-        return enet_path(X, y, l1_ratio=1.0, alphas=alphas, tol=1e-5, standardize=False)[1], None
+        return enet_path(X, y, l1_ratio=1.0, alphas=alphas, tol=1e-5)[1], None  # (no scaling)
     if runner == "adelie":
         return peers.adelie_path(X, y, alphas, 1.0, tol=1e-10), None
     if runner == "adelie_cov":
