@@ -79,6 +79,23 @@ def test_sparse_equals_dense_with_offset_columns(name, family, kw, dtype):
                        rtol=lim, atol=lim * max(1.0, np.abs(np.ravel(ref.intercept_)).max()))
 
 
+def _near_constant(n, k, offset=None, p=8):
+    """Column 2 the indicator of the first ``k`` rows, column 3 equal to 5 there plus 1e-9
+    (standardised, the same feature, with ~7 significant digits of its spread), column 5
+    shifted by ``offset``; ``eta`` the linear predictor of a signal on columns 0, 2 (5)."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((n, p))
+    X[:, 2] = 0.0
+    X[:k, 2] = 1.0
+    X[:, 3] = 5.0
+    X[:k, 3] = 5.0 + 1e-9
+    eta = X[:, 0] + 2 * X[:, 2] + 0.1 * rng.standard_normal(n)
+    if offset is not None:
+        eta += X[:, 5]
+        X[:, 5] += offset
+    return X, eta
+
+
 @pytest.mark.parametrize("name,family", [("ElasticNetPoissonRegressor", "poisson"),
                                          ("ElasticNetClassifier", "binomial")])
 def test_glm_sparse_equals_dense_with_a_near_constant_column(name, family):
@@ -86,14 +103,7 @@ def test_glm_sparse_equals_dense_with_a_near_constant_column(name, family):
     GLM's Newton Designs computed its weighted std as ~7e-8 instead of 4e-10, called it
     constant, and the fit stayed at zero with a ConvergenceWarning (an OverflowError
     earlier)."""
-    rng = np.random.default_rng(1)
-    n, p = 60, 8
-    X = rng.standard_normal((n, p))
-    X[:, 2] = 0.0
-    X[:10, 2] = 1.0
-    X[:, 3] = 5.0
-    X[:10, 3] = 5.0 + 1e-9
-    eta = X[:, 0] + 2 * X[:, 2] + 0.1 * rng.standard_normal(n)
+    X, eta = _near_constant(60, 10)
     y = np.exp(np.clip(eta, -3, 3)).round() if family == "poisson" else (eta > 0.5) * 1
     est = getattr(snp, name)
     dense = est(alpha=0.1, tol=1e-8).fit(X, y)
@@ -117,15 +127,7 @@ def test_multinomial_offset_and_near_constant_columns(sparse):
     curvature of such a column as Σvx² - (Σvx)²/V (NaN at mean 1e6, then a bare "cannot
     convert float NaN to integer"); the layout's centred columns fix it, and the
     certificate's projected gradient is read centred, so both layouts reach tol=1e-8."""
-    rng = np.random.default_rng(1)
-    n, p = 90, 8
-    X = rng.standard_normal((n, p))
-    X[:, 2] = 0.0
-    X[:15, 2] = 1.0
-    X[:, 3] = 5.0
-    X[:15, 3] = 5.0 + 1e-9
-    X[:, 5] += 1e6
-    eta = X[:, 0] + 2 * X[:, 2] + 0.1 * rng.standard_normal(n) + (X[:, 5] - 1e6)
+    X, eta = _near_constant(90, 15, offset=1e6)
     y = np.digitize(eta, [-0.5, 0.8])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
