@@ -306,6 +306,25 @@ def test_bad_function_arguments():
         ElasticNetIC(criterion="aic").fit(X, y)
 
 
+@pytest.mark.parametrize("cls", [ElasticNetIC, GroupLassoIC])
+@pytest.mark.parametrize("kind", ["constant", "linear"])
+def test_exact_least_squares_fit_is_a_clear_error(cls, kind):
+    # sigma² estimated as 0 made RSS/sigma² meaningless (LassoLarsIC divides by zero); the
+    # error used to blame the user's noise_variance, which they had not passed.
+    X, y = _data(n=30, p=4)
+    y = np.full(30, 3.5) if kind == "constant" else X @ np.array([1.0, -2, 0, 0.5]) + 7
+    with pytest.raises(ValueError, match="least-squares fit of y on X is exact"):
+        cls().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # constant y: the degenerate grid
+        est = cls(noise_variance="profile").fit(X, y)
+    if kind == "constant":
+        np.testing.assert_array_equal(est.coef_, 0.0)
+        assert est.intercept_ == pytest.approx(3.5, rel=1e-12)
+    with pytest.raises(ValueError, match="least-squares fit of y on X is exact"):
+        ols_noise_variance(X, y, fit_intercept=True)
+
+
 def test_df_elastic_net_function_lasso_limit():
     X, y = _data(n=40, p=6)
     coefs = np.array([[1.0, 0, 2, 0, 0, 3]]).T

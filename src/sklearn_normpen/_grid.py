@@ -4,6 +4,8 @@ Default grid: ``n_alphas`` values log-spaced from ``alpha_max`` down to ``eps * 
 (the first point is exactly ``alpha_max``, where every penalised coefficient is zero).
 ``alpha_max`` itself is penalty-specific and computed by the penalty objects.
 """
+import warnings
+
 import numpy as np
 
 from ._validation import validate_alphas
@@ -21,7 +23,14 @@ def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
                          "overflow float64 here; rescale them or pass an explicit alpha "
                          "grid.")
     if alpha_max <= np.finfo(np.float64).tiny:
-        # y is constant (or X is zero): every alpha gives the null model.
+        # glmnet refuses ("y is constant"); scikit-learn silently returns a tiny grid.
+        # Fitting stays possible (the null model is the answer), but say so.
+        warnings.warn(
+            f"alpha_max is {alpha_max!r}: y is constant (about its mean when there is an "
+            "intercept), or every penalised feature is zero or constant, so every alpha "
+            "gives the same null model and the alpha grid is degenerate (every value "
+            f"{np.finfo(np.float64).tiny * 10:.3g}); alpha_ chosen from it means nothing.",
+            UserWarning, stacklevel=3)
         return np.full(n_alphas, np.finfo(np.float64).tiny * 10) if n_alphas else None
     return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
 

@@ -307,6 +307,15 @@ def ols_noise_variance(X, y, sample_weight=None, fit_intercept=True, gram=None):
     coef = np.linalg.lstsq(Xc, yc, rcond=None)[0]
     r = yc - Xc @ coef  # sqrt(s)-scaled, weights summing to the number of rows
     rss = float(r @ r) * (n / X.shape[0])
+    ymax = float(np.max(np.abs(y))) if np.size(y) else 0.0
+    if not rss > n * (100 * np.finfo(np.float64).eps * ymax) ** 2:
+        # RSS at rounding level: σ̂² = 0 would make RSS/σ² meaningless (scikit-learn's
+        # LassoLarsIC divides by zero here)
+        raise ValueError(
+            "The least-squares fit of y on X is exact (residual sum of squares at rounding "
+            f"level, {rss:.3g}): y is constant or a linear function of X, so the noise "
+            "variance estimate is 0. Pass noise_variance (a positive float) or "
+            "noise_variance='profile'.")
     return rss / (n - p - int(fit_intercept))
 
 
