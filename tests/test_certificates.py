@@ -785,3 +785,28 @@ def test_certificate_is_never_negative_when_primal_and_dual_round_apart():
     est = snp.ElasticNetRegressor(alpha=2 * amax, l1_ratio=1.0, tol=1e-12).fit(X, y)
     assert np.all(est.coef_ == 0)
     assert 0 < est.dual_gap_ <= 1e-14 * (yc @ yc / 100)
+
+
+def test_unconverged_warning_states_each_fits_own_target():
+    # CV folds have their own null deviances, hence their own gap targets. The warning once
+    # printed the largest target beside a fold's smaller miss ("target 6.93e-11 ... gap
+    # 6.86e-11"), which reads as a gap below its target.
+    from types import SimpleNamespace
+
+    from sklearn_normpen._path import warn_unconverged
+    fold = SimpleNamespace(alphas=np.array([0.1, 0.01]), gaps=np.array([1e-12, 6.86e-11]),
+                           converged=np.array([True, False]), tol_abs=6.85e-11)
+    full = SimpleNamespace(alphas=np.array([0.1, 0.01]), gaps=np.array([1e-12, 1e-12]),
+                           converged=np.array([True, True]), tol_abs=6.93e-11)
+    with pytest.warns(ConvergenceWarning) as rec:
+        warn_unconverged([fold, full])
+    msg = str(rec[0].message)
+    assert "the duality gap target 6.85e-11 at 1 path point(s): alpha=0.01 (gap 6.86e-11)" \
+        in msg, msg
+    other = SimpleNamespace(alphas=np.array([0.5]), gaps=np.array([3e-9]),
+                            converged=np.array([False]), tol_abs=1e-9)
+    with pytest.warns(ConvergenceWarning) as rec:
+        warn_unconverged([fold, other])
+    msg = str(rec[0].message)
+    assert "their duality gap targets" in msg
+    assert "alpha=0.01 (gap 6.86e-11 > 6.85e-11), alpha=0.5 (gap 3.00e-09 > 1.00e-09)" in msg

@@ -124,24 +124,31 @@ def warn_stopped(result, n_grid, what="The path"):
 def warn_unconverged(results, what="Coordinate descent"):
     """One ``ConvergenceWarning`` listing every path point (alpha, gap) that missed ``tol``.
 
-    ``results`` are path results with ``alphas``, ``gaps``, ``converged`` and ``tol_abs``.
+    ``results`` are path results with ``alphas``, ``gaps``, ``converged`` and ``tol_abs``
+    (one target per result: CV folds have their own null deviances, so their own targets).
     """
-    alphas, gaps, target = [], [], 0.0
+    alphas, gaps, targets = [], [], []
     for res in results:
         idx = np.flatnonzero(~np.asarray(res.converged))
         alphas += [res.alphas[i] for i in idx]
         gaps += [res.gaps[i] for i in idx]
-        target = max(target, res.tol_abs)
-    warn_points(alphas, gaps, target, what)
+        targets += [res.tol_abs] * len(idx)
+    warn_points(alphas, gaps, targets, what)
 
 
 def warn_points(alphas, gaps, tol_abs, what):
-    """The warning itself: ``alphas``/``gaps`` of the points whose gap exceeds ``tol_abs``."""
+    """The warning itself: ``alphas``/``gaps`` of the points whose gap exceeds ``tol_abs``
+    (one target, or one per point)."""
     if not len(alphas):
         return
-    shown = ", ".join(f"alpha={a:.3g} (gap {g:.2e})" for a, g in list(zip(alphas, gaps))[:8])
+    t = np.broadcast_to(np.asarray(tol_abs, dtype=np.float64), (len(alphas),))
+    one = bool(np.all(t == t[0]))
+    shown = ", ".join(f"alpha={a:.3g} (gap {g:.2e}" + ("" if one else f" > {ti:.2e}") + ")"
+                      for a, g, ti in list(zip(alphas, gaps, t))[:8])
     more = f" and {len(alphas) - 8} more" if len(alphas) > 8 else ""
+    target = (f"the duality gap target {t[0]:.2e}" if one else
+              "their duality gap targets (tol times each fit's null deviance)")
     warnings.warn(
-        f"{what} did not reach the duality gap target {tol_abs:.2e} at {len(alphas)} "
+        f"{what} did not reach {target} at {len(alphas)} "
         f"path point(s): {shown}{more}. Increase max_iter, loosen tol, or scale the "
         "features.", ConvergenceWarning, stacklevel=3)
