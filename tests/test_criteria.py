@@ -308,21 +308,32 @@ def test_bad_function_arguments():
 
 @pytest.mark.parametrize("cls", [ElasticNetIC, GroupLassoIC])
 @pytest.mark.parametrize("kind", ["constant", "linear"])
-def test_exact_least_squares_fit_is_a_clear_error(cls, kind):
+def test_exact_least_squares_fit_falls_back_to_the_profile_likelihood(cls, kind):
     # sigma² estimated as 0 made RSS/sigma² meaningless (LassoLarsIC divides by zero); the
-    # error used to blame the user's noise_variance, which they had not passed.
+    # fit then failed with an error blaming the user's noise_variance, which they had not
+    # passed. Now: a warning saying why, and the profile likelihood, as if asked for.
     X, y = _data(n=30, p=4)
     y = np.full(30, 3.5) if kind == "constant" else X @ np.array([1.0, -2, 0, 0.5]) + 7
     with pytest.raises(ValueError, match="least-squares fit of y on X is exact"):
-        cls().fit(X, y)
+        ols_noise_variance(X, y, fit_intercept=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est = cls().fit(X, y)
+    said = [str(w.message) for w in caught]
+    assert any("least-squares fit of y on X is exact" in m and "profile likelihood" in m
+               for m in said), said
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # constant y: the degenerate grid
-        est = cls(noise_variance="profile").fit(X, y)
+        ref = cls(noise_variance="profile").fit(X, y)
+    assert est.noise_variance_ is None
+    np.testing.assert_array_equal(est.criterion_path_, ref.criterion_path_)
+    np.testing.assert_array_equal(est.coef_, ref.coef_)
     if kind == "constant":
         np.testing.assert_array_equal(est.coef_, 0.0)
         assert est.intercept_ == pytest.approx(3.5, rel=1e-12)
-    with pytest.raises(ValueError, match="least-squares fit of y on X is exact"):
-        ols_noise_variance(X, y, fit_intercept=True)
+    else:  # the least-RSS point: the smallest alpha, whose fit is nearly the exact one
+        assert est.alpha_ == est.alphas_[-1]
+        np.testing.assert_allclose(est.coef_, [1.0, -2, 0, 0.5], atol=0.05)
 
 
 def test_df_elastic_net_function_lasso_limit():

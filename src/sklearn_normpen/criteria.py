@@ -22,8 +22,8 @@ from .base import NormPenRegressor
 from .elastic_net import _alpha_max, _check_l1_ratios, _full_problem, _make_penalty
 from .group_lasso import (_GROUPS_CONSTRAINT, _check_l1_ratio, _group_norms, _prepare)
 from .group_lasso import _alpha_max as _group_alpha_max
-from .selection import (df_elastic_net, df_group_lasso, df_lasso, effective_n,
-                        information_criterion, ols_noise_variance, path_rss)
+from .selection import (default_noise_variance, df_elastic_net, df_group_lasso, df_lasso,
+                        effective_n, information_criterion, path_rss)
 
 __all__ = ["ElasticNetIC", "GroupLassoIC"]
 
@@ -47,8 +47,9 @@ _IC_DOC = """
     noise_variance : float, "profile" or None, default=None
         ``σ²`` of the criteria ``n log(2πσ²) + RSS/σ² + k·df`` (scikit-learn's
         ``LassoLarsIC``). None: for "aic" and "bic", estimated by least squares,
-        ``RSS_OLS / (n - p - fit_intercept)`` (an error when ``n <= p + fit_intercept``);
-        for "ebic", the profile likelihood ``n log(RSS/n) + k·df`` (Chen & Chen's
+        ``RSS_OLS / (n - p - fit_intercept)`` (an error when ``n <= p + fit_intercept``;
+        when least squares fits y exactly, a UserWarning and the profile likelihood); for
+        "ebic", the profile likelihood ``n log(RSS/n) + k·df`` (Chen & Chen's
         definition, made for ``p > n``). "profile": the profile likelihood for any
         criterion.
     ebic_gamma : float in [0, 1], default=0.5
@@ -106,7 +107,7 @@ class _ICMixin:
         if nv is None:
             if self.criterion == "ebic":
                 return None
-            return ols_noise_variance(X, y, sw, self.fit_intercept, gram=gram)
+            return default_noise_variance(X, y, sw, self.fit_intercept, gram=gram)
         return None if nv == "profile" else float(nv)
 
     def _choose(self, X, y, sw, path, df, model_size, sigma2, problem=None):

@@ -311,12 +311,31 @@ def ols_noise_variance(X, y, sample_weight=None, fit_intercept=True, gram=None):
     if not rss > n * (100 * np.finfo(np.float64).eps * ymax) ** 2:
         # RSS at rounding level: σ̂² = 0 would make RSS/σ² meaningless (scikit-learn's
         # LassoLarsIC divides by zero here)
-        raise ValueError(
+        raise ExactFitError(
             "The least-squares fit of y on X is exact (residual sum of squares at rounding "
             f"level, {rss:.3g}): y is constant or a linear function of X, so the noise "
             "variance estimate is 0. Pass noise_variance (a positive float) or "
             "noise_variance='profile'.")
     return rss / (n - p - int(fit_intercept))
+
+
+class ExactFitError(ValueError):
+    """:func:`ols_noise_variance` on data that least squares fits exactly (σ̂² = 0)."""
+
+
+def default_noise_variance(X, y, sample_weight=None, fit_intercept=True, gram=None):
+    """The criteria's default ``σ²``: :func:`ols_noise_variance`, or None (the profile
+    likelihood) with a UserWarning when least squares fits the data exactly. (The profile
+    form stays defined there, with RSS floored at float64's smallest normal: it prefers
+    the smallest residual, then the fewest degrees of freedom; constant y gives the null
+    model.)"""
+    try:
+        return ols_noise_variance(X, y, sample_weight, fit_intercept, gram=gram)
+    except ExactFitError as exc:
+        import warnings
+        warnings.warn(f"{exc} The profile likelihood (noise_variance='profile') is used.",
+                      UserWarning, stacklevel=3)
+        return None
 
 
 def effective_n(X, sample_weight=None):
@@ -727,7 +746,7 @@ def path_information_criterion(estimator, X, y, *, criterion="aic", noise_varian
         df = df_group_lasso(X, y, coefs, estimator.groups_, sample_weight=sw,
                             fit_intercept=fi, scale=scale)
     if noise_variance is None and criterion != "ebic":
-        sigma2 = ols_noise_variance(X, y, fw, fi)
+        sigma2 = default_noise_variance(X, y, fw, fi)
     elif noise_variance is None or noise_variance == "profile":
         sigma2 = None
     else:
