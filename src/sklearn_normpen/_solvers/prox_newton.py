@@ -151,8 +151,12 @@ class GLMProblem:
         mean = GLMStats(self.y64, None, None, d.sw64, d.N).mean
         self._saturated = mean(datafit.saturated(self.y64))
         self.saturated_loss = self._saturated  # for the path's deviance ratios
-        self.null_deviance = max(
-            mean(datafit.loss(self.y64, np.full(d.n, self._b0))) - self._saturated, 0.0)
+        eta0 = np.full(d.n, self._b0)
+        if hasattr(datafit, "bregman"):  # no cancellation of the saturated loss
+            self.null_deviance = mean(datafit.bregman(self.y64, eta0)[0])
+        else:
+            self.null_deviance = max(mean(datafit.loss(self.y64, eta0)) - self._saturated,
+                                     0.0)
         self._null, self._unpen_cache = {}, {}
         self._sub = None  # the Newton model on the working set's columns (see _model)
         self._cert_cache = None
