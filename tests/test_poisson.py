@@ -145,6 +145,13 @@ def test_errors():
         ElasticNetPoissonRegressor().fit(X, y - 5)
     with pytest.raises(ValueError, match="zero everywhere"):
         ElasticNetPoissonRegressor().fit(X, np.zeros(20))
+    # a training fold with no positive count: its intercept would be -inf (the fit used to
+    # run out its budget at every point, then advise increasing max_iter)
+    y = np.r_[[3.0, 1.0, 2.0], np.zeros(17)]
+    fold = np.r_[[0, 0, 0], np.arange(17) % 3]
+    for XX in (X, sp.csc_matrix(X)):
+        with pytest.raises(ValueError, match="zero everywhere .* in the data being fitted"):
+            ElasticNetPoissonRegressorPathCV(alphas=5, cv=PredefinedSplit(fold)).fit(XX, y)
 
 
 

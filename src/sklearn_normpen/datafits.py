@@ -131,6 +131,18 @@ class Logistic:
         return np.maximum(Logistic.variance(eta), 1e-5)
 
     @staticmethod
+    def no_null_fit(ybar):
+        """Why the intercept-only fit is infinite for the weighted mean label ``ȳ``, or
+        None when it is finite."""
+        if 0 < ybar < 1:
+            return None
+        return ("only one class has positive sample weight in the data being fitted (e.g. "
+                "a cross-validation training fold): the binomial intercept would be "
+                f"{'-' if ybar <= 0 else '+'}inf. Use stratified folds (the default for an "
+                "int cv) or fewer folds. (glmnet refuses a class with fewer than 2 "
+                "observations.)")
+
+    @staticmethod
     def null_intercept(ybar):
         """The intercept-only fit ``logit(ȳ)`` (ȳ clipped to [1e-5, 1 - 1e-5])."""
         m = min(max(ybar, 1e-5), 1 - 1e-5)
@@ -204,6 +216,15 @@ class Poisson:
     @staticmethod
     def irls_weight(eta):
         return np.maximum(Poisson.mean(eta), 1e-10)
+
+    @staticmethod
+    def no_null_fit(ybar):
+        """Why the intercept-only fit is infinite (``ȳ = 0``), or None."""
+        if ybar > 0:
+            return None
+        return ("y is zero everywhere (with positive weight) in the data being fitted (e.g. "
+                "a cross-validation training fold): the Poisson intercept would be -inf. "
+                "Use fewer folds, or folds that each hold some positive counts.")
 
     @staticmethod
     def null_intercept(ybar):

@@ -146,6 +146,9 @@ class GLMProblem:
         # X w in float64 without centring: a Design with y = 0 and no intercept
         self._lin = Design(d.X, np.zeros(d.n, dtype=d.dtype), d.sw, False)
         ybar = float(np.mean(self.y64) if d.sw64 is None else d.sw64 @ self.y64 / d.N)
+        why = datafit.no_null_fit(ybar) if self.fit_intercept else None
+        if why is not None:  # the fit would chase an infinite intercept, then warn
+            raise ValueError(why)
         self._b0 = datafit.null_intercept(ybar) if self.fit_intercept else 0.0
         # the unit of tol: half the null deviance (intercept-only minus saturated loss)
         mean = GLMStats(self.y64, None, None, d.sw64, d.N).mean
