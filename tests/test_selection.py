@@ -86,9 +86,12 @@ def test_select_on_paths_picks_best_path_then_rule():
     assert res["alpha_1se"] >= res["alpha_min"] == alphas[i_min]
 
 
-@pytest.mark.parametrize("est_name", ["ElasticNetPathCV", "ElasticNetClassifierPathCV",
-                                      "MultiTaskElasticNetPathCV"])
-def test_fold_with_zero_held_out_weight_is_named_and_left_out(est_name):
+@pytest.mark.parametrize("est_name, measure", [
+    ("ElasticNetPathCV", None), ("ElasticNetClassifierPathCV", None),
+    # (these measures had their own weighted mean, which divided 0 by 0)
+    ("ElasticNetClassifierPathCV", "mse"), ("ElasticNetClassifierPathCV", "misclassification"),
+    ("ElasticNetPoissonRegressorPathCV", "mae"), ("MultiTaskElasticNetPathCV", None)])
+def test_fold_with_zero_held_out_weight_is_named_and_left_out(est_name, measure):
     """A fold whose held-out rows all have weight 0: a warning names it, its error is NaN
     (no RuntimeWarning from 0/0) and the selection is that of the other folds."""
     import warnings
@@ -101,6 +104,8 @@ def test_fold_with_zero_held_out_weight_is_named_and_left_out(est_name):
     y = X[:, 0] + 0.3 * rng.standard_normal(n)
     if est_name == "ElasticNetClassifierPathCV":
         y = (y > 0).astype(int)
+    elif est_name == "ElasticNetPoissonRegressorPathCV":
+        y = rng.poisson(np.exp(0.5 * X[:, 0])).astype(float)
     elif est_name == "MultiTaskElasticNetPathCV":
         y = np.c_[y, X[:, 1] + 0.3 * rng.standard_normal(n)]
     sw = rng.uniform(0.5, 2.0, n)
@@ -108,7 +113,8 @@ def test_fold_with_zero_held_out_weight_is_named_and_left_out(est_name):
     cv = KFold(3)
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
-        est = getattr(snp, est_name)(cv=cv, alphas=20).fit(X, y, sample_weight=sw)
+        extra = {} if measure is None else {"measure": measure}
+        est = getattr(snp, est_name)(cv=cv, alphas=20, **extra).fit(X, y, sample_weight=sw)
     msgs = [str(r.message) for r in rec]
     assert any("cv fold(s) [0] have zero total sample_weight" in m for m in msgs), msgs
     assert not [r for r in rec if issubclass(r.category, RuntimeWarning)]

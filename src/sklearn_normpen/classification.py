@@ -34,7 +34,7 @@ from ._validation import (FLOAT_DTYPES, _check_limits, validate_alphas,
                           validate_array_params,
                           validate_penalty_factor, validate_sample_weight,
                           validate_X_predict)
-from .datafits import Logistic
+from .datafits import Logistic, weighted_mean
 from ._multinomial import MultinomialPredictMixin, MultinomialSpec, finish_path_cv
 from ._multinomial import fit_single_alpha as _fit_multinomial
 from ._multinomial import measure as _multinomial_measure
@@ -47,13 +47,6 @@ _ETA_CLIP = float(np.log((1 - 1e-5) / 1e-5))
 # ---------------------------------------------------------------------------------------
 # CV measures (glmnet's type.measure for the binomial family), lower is better
 # ---------------------------------------------------------------------------------------
-
-def _wmean(v, sw):
-    if sw is None:
-        return v.mean(axis=0)
-    sw = np.asarray(sw, dtype=np.float64)
-    return (sw @ v) / sw.sum()
-
 
 def _cols(y, eta):
     y = np.asarray(y, dtype=np.float64)
@@ -71,20 +64,20 @@ def binomial_deviance(y, eta, sample_weight=None):
 def misclassification_error(y, eta, sample_weight=None):
     """Weighted share of rows with ``(η > 0) != y`` (glmnet's ``"class"``)."""
     y, eta = _cols(y, eta)
-    return _wmean(((eta > 0) != (y > 0.5)).astype(np.float64), sample_weight)
+    return weighted_mean(((eta > 0) != (y > 0.5)).astype(np.float64), sample_weight)
 
 
 def binomial_mse(y, eta, sample_weight=None):
     """glmnet's ``"mse"`` for the binomial family: ``2(y - μ)²`` (its two-column form
     ``(y - μ)² + ((1 - y) - (1 - μ))²``)."""
     y, eta = _cols(y, eta)
-    return _wmean(2 * (y - expit(eta)) ** 2, sample_weight)
+    return weighted_mean(2 * (y - expit(eta)) ** 2, sample_weight)
 
 
 def binomial_mae(y, eta, sample_weight=None):
     """glmnet's ``"mae"`` for the binomial family: ``2|y - μ|``."""
     y, eta = _cols(y, eta)
-    return _wmean(2 * np.abs(y - expit(eta)), sample_weight)
+    return weighted_mean(2 * np.abs(y - expit(eta)), sample_weight)
 
 
 def roc_auc(y, eta, sample_weight=None):

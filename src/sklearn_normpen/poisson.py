@@ -24,8 +24,8 @@ from ._cv import PathCVMixin
 from ._validation import (validate_array_params, validate_penalty_factor,
                           validate_sample_weight, validate_X_predict, validate_Xy)
 from .classification import (_EnetGLMParams, _EnetGLMPathCVParams, _check_tol, _cols,
-                             _fit_path_cv, _fit_single_alpha, _wmean)
-from .datafits import Poisson
+                             _fit_path_cv, _fit_single_alpha)
+from .datafits import Poisson, weighted_mean
 
 
 def poisson_deviance(y, eta, sample_weight=None):
@@ -37,13 +37,13 @@ def poisson_deviance(y, eta, sample_weight=None):
 def poisson_mse(y, eta, sample_weight=None):
     """Mean squared error of the mean ``μ = e^η``."""
     y, eta = _cols(y, eta)
-    return _wmean((y - Poisson.mean(eta)) ** 2, sample_weight)
+    return weighted_mean((y - Poisson.mean(eta)) ** 2, sample_weight)
 
 
 def poisson_mae(y, eta, sample_weight=None):
     """Mean absolute error of the mean ``μ = e^η``."""
     y, eta = _cols(y, eta)
-    return _wmean(np.abs(y - Poisson.mean(eta)), sample_weight)
+    return weighted_mean(np.abs(y - Poisson.mean(eta)), sample_weight)
 
 
 #: measure name -> (lower-is-better scorer, display name, greater_is_better)
