@@ -22,6 +22,11 @@ from .._kernels import _cd_enet
 from .._validation import call_kernel
 
 MODES = ("gram", "dense", "sparse")
+#: a kernel run that spends this many epochs without its target is paused for a Newton
+#: step on the active set (:meth:`EnetProblem._polish`), when one is affordable
+POLISH_EPOCHS = 200
+#: the largest active set the Newton step factorises (k³/3 flops)
+POLISH_MAX = 1500
 
 
 def choose_mode(X, precompute="auto"):
@@ -153,13 +158,17 @@ class EnetProblem:
         """Make the kernel state (residual or ``Q w``) consistent with ``w``; returns ``w``
         as the contiguous array the solves update in place."""
         w = np.array(w, dtype=self.dtype, order="C")
+        self._reset(w)
+        return w
+
+    def _reset(self, w):
+        """The kernel state (``Q w`` or the residual) of ``w``, from scratch."""
         self._g_valid = False
         if self.mode == "gram":
             self.H = np.ascontiguousarray(self.Q @ w if w.any() else
                                           np.zeros(self.n_features), dtype=self.dtype)
         else:
             self.R = np.ascontiguousarray(self.design.residual64(w), dtype=self.dtype)
-        return w
 
     def reweighted(self, w, R):
         """Re-read a :class:`~sklearn_normpen._design.ReweightedDesign` after its
@@ -291,16 +300,96 @@ class EnetProblem:
         L2 = np.ascontiguousarray(L2, dtype=self.dtype)
         limits = self._limits(penalty)
 
+        # (box limits: the Newton step below would have to respect them; not attempted)
+        polish = not (np.isfinite(limits[0]).any() or np.isfinite(limits[1]).any())
+
         def run(inner, left, first):
             if left <= 0:
                 return 0, np.inf
-            gap, _, n_iter, _ = self._kernel(w, L1, L2, inner * self.N, left, limits,
-                                             strong_factor if first else 1.0)
+            chunk = (min(left, POLISH_EPOCHS) if polish and self._affordable(w) else left)
+            gap, _, n_iter, done = self._kernel(w, L1, L2, inner * self.N, chunk, limits,
+                                                strong_factor if first else 1.0)
+            if not done and n_iter >= chunk and chunk < left:
+                self._polish(w, L1, L2)
+                return n_iter, None  # resume on the same target
             return n_iter, gap / self.N
 
         return stop_on_certificate(
             run, lambda: certificate(self.cert_stats(w, penalty), penalty, alpha, w),
             tol_abs, max_iter)
+
+    def _affordable(self, w, A=None):
+        """Whether the Newton step on the support of ``w`` costs at most two pauses'
+        worth of epochs: ``k³/3`` (covariance mode) or ``n·k² + k³/3`` (residual modes,
+        forming ``G``) against ``2·POLISH_EPOCHS`` sweeps of the support's entries (a
+        sparse support is cheap to sweep: then it rarely pays)."""
+        A = np.flatnonzero(w) if A is None else A
+        k = A.size
+        if k > POLISH_MAX:
+            return False
+        if self.mode == "gram":
+            return True
+        n = self.design.n
+        if self.mode == "sparse":
+            nnz = float(np.sum(self.X_indptr[A + 1] - self.X_indptr[A]))
+        else:
+            nnz = float(n) * k
+        return n * k * k + k ** 3 / 3 <= 2 * POLISH_EPOCHS * 2 * nnz
+
+    def _polish(self, w, L1, L2):
+        """One Newton step on the active set ``A`` (its signs ``s`` kept), for the slow
+        tail of coordinate descent on an ill-conditioned ``X_A`` (near saturation, |A|
+        close to n: thousands of epochs). With the signs fixed the n-scale objective on
+        ``A`` is the quadratic ``½uᵀGu - uᵀc + L1ᵀ|u| + ½Σ L2 u²`` (``G = X_AᵀSX_A``,
+        ``c = X_AᵀS yc``, centred), minimised by ``(G + diag L2) u = c - L1·s``; where ``u``
+        flips a sign the step stops at the first such coefficient, set to 0. The step is
+        taken only if it lowers the objective; the certificate then judges the point as
+        any other, and coordinate descent resumes from it. Returns whether ``w`` changed."""
+        from scipy.linalg import LinAlgError, cho_factor, cho_solve
+        A = np.flatnonzero(w)
+        if not (A.size and self._affordable(w, A)):
+            return False
+        if self.mode == "gram":
+            G, c = self.Q64[np.ix_(A, A)], self.q64[A]
+        else:
+            d = self.design
+            if A.size >= d.n:
+                return False
+            XA, yc = d.explicit_columns(A), d.yc64
+            if d.sw64 is not None:
+                root = np.sqrt(d.sw64)
+                XA, yc = XA * root[:, None], yc * root
+            G, c = XA.T @ XA, XA.T @ yc
+        u0 = np.asarray(w[A], dtype=np.float64)
+        s = np.sign(u0)
+        l1 = np.asarray(L1[A], dtype=np.float64)
+        l2 = np.asarray(L2[A], dtype=np.float64)
+        try:
+            u = cho_solve(cho_factor(G + np.diag(l2), lower=True, check_finite=False),
+                          c - l1 * s, check_finite=False)
+        except (LinAlgError, ValueError):
+            return False
+        if not np.all(np.isfinite(u)):
+            return False
+        cross = np.sign(u) != s
+        if cross.any():
+            # the quadratic falls all the way from u0 to u, and equals the objective up to
+            # the first sign change: stop there, that coefficient at 0 (an active-set step)
+            t = u0[cross] / (u0[cross] - u[cross])
+            i = int(np.argmin(t))
+            u = u0 + float(t[i]) * (u - u0)
+            u[np.flatnonzero(cross)[i]] = 0.0
+            u[np.sign(u) != s] = 0.0  # (rounding at that same t)
+        u = u.astype(self.dtype).astype(np.float64)  # the step as it will be stored
+
+        def f(v):
+            return 0.5 * v @ (G @ v) - v @ c + l1 @ np.abs(v) + 0.5 * l2 @ (v * v)
+
+        if not f(u) < f(u0):
+            return False
+        w[A] = u
+        self._reset(w)
+        return True
 
     def null_fit(self, penalty, tol_abs, max_iter):
         """Fit the unpenalised features alone (penalised ones at 0); returns ``(w, z)`` with
