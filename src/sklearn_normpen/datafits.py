@@ -287,9 +287,7 @@ class Poisson:
         y = np.asarray(y_true, dtype=np.float64)
         eta = np.asarray(y_pred, dtype=np.float64)
         yy = y[:, None] if eta.ndim > y.ndim else y
-        mu = Poisson.mean(eta)
-        dev = 2 * (xlogy(yy, yy) - yy * eta - (yy - mu))
-        return weighted_mean(dev, sample_weight)
+        return weighted_mean(2 * Poisson.bregman(yy, eta)[0], sample_weight)
 
 
 def _logsumexp_rows(eta):
