@@ -178,3 +178,24 @@ def test_every_estimator_refuses_unrepresentable_scales(scale):
                 SpectralRidgeCV()):
         with pytest.raises(ValueError, match="rescale X"):
             est.fit(X * scale, y)
+
+
+def test_take_rows_is_a_fortran_copy_of_the_rows():
+    # the CV folds' row copy (blocked gather): the values of X[rows], Fortran-ordered,
+    # for either layout, float32, index arrays or a mask, and a width not a multiple of
+    # the block
+    from sklearn_normpen._design import take_rows
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 3001))
+    rows = np.sort(rng.choice(300, 240, replace=False))
+    mask = np.zeros(300, bool)
+    mask[rows] = True
+    for Xi in (np.asfortranarray(X), np.ascontiguousarray(X), X.astype(np.float32)):
+        for r in (rows, mask, rows[::-1]):
+            out = take_rows(Xi, r)
+            assert out.flags.f_contiguous and out.dtype == Xi.dtype
+            np.testing.assert_array_equal(out, Xi[r])
+    before = X.copy()
+    take_rows(X, rows)
+    np.testing.assert_array_equal(X, before)

@@ -472,7 +472,8 @@ def check_kernel_args(kernel, dims, dtype, **arrays):
 # One entry per positional argument: "name:shape:flags". shape: comma-separated sizes,
 # symbolic (bound at first use, then enforced) or "sym+1"; "-" marks a scalar, "=sym" a
 # scalar that binds the size ``sym``. flags: out (written), F (Fortran), int (C int),
-# intp, f64 (float64 whatever the problem dtype), opt (length 0 allowed: "no weights").
+# intp, f64 (float64 whatever the problem dtype), opt (length 0 allowed: "no weights";
+# trailing opt entries, scalars included, may be left out: the kernel has defaults).
 _ENET_TAIL = ["L1:p", "L2:p", "lower:p", "upper:p"]
 _BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G", "Q:q", "qoff:G:intp", "V:v",
                "E:e", "exact:-", "ws:nws:int", "alpha:-", "rho:-", "max_epochs:-", "tol:-",
@@ -503,7 +504,9 @@ KERNEL_SIGNATURES = {
     # X CSC, or dense with X_indices/X_indptr empty and X_data = X.ravel(order="F")
     "enet_cd_residual": ["w:p:out", "X_data:nnz", "X_indices:nnz:int,opt",
                          "X_indptr:p+1:int,opt", "n_samples:=n", "y:n", "sw:n:opt",
-                         "X_mean:p", "norm2:p", "R:n:out", "g:p:out"] + _ENET_TAIL,
+                         "X_mean:p", "norm2:p", "R:n:out", "g:p:out"] + _ENET_TAIL
+    + ["n_eff:-", "tol:-", "strong_factor:-", "max_iter:-", "g_valid:-:opt",
+       "anderson_k:-:opt", "g_ref:p:out,opt", "R_ref:n:out,opt"],
     "group_grams_dense": ["X:n,p:F", "xmean:p", "gptr:G+1:int", "gidx:m:int", "out:q:out"],
     "group_grams_sparse": _CSC + ["n:=n", "sw:n", "xmean:p", "gptr:G+1:int", "gidx:m:int",
                                   "out:q:out"],
@@ -559,6 +562,10 @@ def _parse_signature(entries):
 
 
 _PARSED_SIGNATURES = {k: _parse_signature(v) for k, v in KERNEL_SIGNATURES.items()}
+#: the positional arguments a call must give: up to the last entry without "opt" (the
+#: trailing optional ones have defaults in the kernel)
+_REQUIRED = {k: max((i + 1 for i, e in enumerate(v) if "opt" not in e[4]), default=0)
+             for k, v in _PARSED_SIGNATURES.items()}
 
 
 def _group_sizes(kernel, dims, arrays):
@@ -641,8 +648,9 @@ def check_kernel_call(kernel, args, _state=None):
     arrays share one dtype), layout and length, consistent across arguments; written
     arrays writeable; group arrays valid. Raises ValueError naming kernel and argument."""
     sig = _PARSED_SIGNATURES[kernel]
-    if len(args) < len(sig):
-        raise ValueError(f"{kernel}: expected {len(sig)} arguments, got {len(args)}.")
+    if len(args) < _REQUIRED[kernel]:
+        raise ValueError(f"{kernel}: expected {_REQUIRED[kernel]} arguments, got "
+                         f"{len(args)}.")
     dims, source, arrays, fdtype = {}, {}, {}, None
     for entry, arr in zip(sig, args):
         name, kind, bind = entry[:3]

@@ -42,6 +42,10 @@ from sklearn_normpen._kernels._helpers cimport (
     _soft_threshold, _pos, _anderson, _anderson_due, _anderson_backoff, ANDERSON_K)
 
 
+#: the residual kernel's default extrapolation depth, for Python callers
+ANDERSON_DEFAULT = ANDERSON_K
+
+
 cdef inline floating _cd_update(floating z, floating norm2, floating l1, floating l2,
                                 floating lo, floating up) noexcept nogil:
     """argmin over lo <= w <= up of 1/2 (norm2 + l2) w^2 - z w + l1 |w| (lo <= 0 <= up):
@@ -527,6 +531,54 @@ cdef inline double _epoch(design X, const floating* vals, int m, const int* idx,
     return dmax
 
 
+# Bounded gradient passes (residual modes). g_ref = Xc' S r_ref, stored at the last full
+# pass, bounds every feature's gradient at any later residual r (Cauchy-Schwarz in the S
+# inner product): |g_j(r)| <= |g_ref_j| + ||x_jc||_S ||r - r_ref||_S. A feature whose bound
+# is within its dual constraint (at most L1_j, and the strong-rule threshold on a point's
+# first round) contributes nothing to the gap, the dual scaling, the KKT violation or the
+# working set, exactly as its true value would: only the others are computed. The bound is
+# written in place of its gradient (the sign of g_ref: any value of modulus <= L1_j gives
+# the same certificate); the caller must not then read g as exact (the kernel says so).
+cdef enum:
+    PARTIAL_DIV = 4       # a bounded pass computing more than p / PARTIAL_DIV columns
+    #                       runs as a full one instead (which also refreshes g_ref)
+
+
+cdef inline int _bounded_pass(design X, const floating* vals, int n, int p,
+                              const floating* R, const floating* R_ref,
+                              const floating* g_ref, const double* xnorm,
+                              const floating* s, bint weighted, const floating* w,
+                              const floating* L1, double f, const floating* X_mean,
+                              const floating* Rv, double r_sum, floating* g,
+                              int* cand) noexcept nogil:
+    """The gradient at ``R`` of every feature whose bound (above) exceeds ``f·L1_j`` (and
+    of the support, the excluded and the unpenalised features), the bound for the others;
+    returns how many were computed, or -1 (nothing done to the computed ones) when more
+    than ``p / PARTIAL_DIV`` would be: the caller then runs a full pass. ``f`` is in
+    (0, 1]."""
+    cdef double d2 = 0, v, delta, b, thr
+    cdef int i, j, k, m = 0, limit = p // PARTIAL_DIV
+    for i in range(n):
+        v = <double>R[i] - R_ref[i]
+        d2 += v * v * (s[i] if weighted else 1)
+    # (1 + 1e-7): the rounding of d2 and of the stored g_ref, far below any headroom used
+    delta = sqrt(d2) * (1 + 1e-7)
+    for j in range(p):
+        thr = f * L1[j] * (1 - 1e-7)
+        b = fabs(<double>g_ref[j]) * (1 + 1e-7) + xnorm[j] * delta
+        if w[j] != 0 or L1[j] == INFINITY or not L1[j] > 0 or b > thr:
+            if m >= limit:
+                return -1
+            cand[m] = j
+            m += 1
+        else:
+            g[j] = <floating>(b if g_ref[j] >= 0 else -b)
+    for k in range(m):
+        j = cand[k]
+        g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(X_mean[j] * r_sum)
+    return m
+
+
 cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floating[::1] w,
                               const floating[::1] y, const floating[::1] sw,
                               const floating[::1] X_mean, const floating[::1] norm2,
@@ -534,9 +586,17 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                               const floating[::1] L2, const floating[::1] lower,
                               const floating[::1] upper, double n_eff, double tol,
                               double strong_factor, int max_iter, bint g_valid,
-                              int aa_k):
+                              int aa_k, floating[::1] g_ref, floating[::1] R_ref,
+                              bint ref_valid):
     """The residual-mode solver behind :func:`enet_cd_residual`, for one layout."""
     cdef bint weighted = sw.shape[0] > 0
+    cdef bint bounded = g_ref.shape[0] > 0
+    cdef bint g_exact = True
+    cdef int n_c
+    cdef double f
+    cdef double[::1] xnorm = np.sqrt(np.maximum(np.asarray(norm2, dtype=np.float64), 0.0)) \
+        if bounded else np.empty(1)
+    cdef int[::1] cand = np.empty(max(p, 1) if bounded else 1, dtype=np.intc)
     cdef double[::1] score = np.empty(max(p, 1))
     # dense only: a dense full gradient pass costs n·p and the working-set epochs the cap
     # saves are of the same order; a sparse pass costs nnz, and the sparse 20000x50000
@@ -561,7 +621,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
     cdef floating factor = <floating>strong_factor
     cdef bint boxed
     if p == 0 or n == 0:
-        return 0.0, 0.0, 0, True
+        return 0.0, 0.0, 0, True, True, ref_valid
     with nogil:
         boxed = _has_limits(p, &lower[0], &upper[0])
         while True:
@@ -569,14 +629,33 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
             Rv = _true_residual(n, &R[0], &c, &y[0], s, weighted, &sR[0], &r_norm2, &r_y,
                                 &r_sum)
             if not g_valid:
-                if design is Dense:
-                    _gemv(c'T', n, p, 1, vals, n, Rv, 1, 0, &g[0], 1)
-                    for j in range(p):
-                        g[j] -= <floating>(X_mean[j] * r_sum)
-                else:
-                    for j in range(p):
-                        g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(
-                            X_mean[j] * r_sum)
+                n_c = -1
+                if bounded and ref_valid:
+                    # the first round's working set needs the strong-rule threshold
+                    f = factor if rnd == 0 else 1
+                    if 0 < f:
+                        n_c = _bounded_pass(X, vals, n, p, &R[0], &R_ref[0], &g_ref[0],
+                                            &xnorm[0], s, weighted, &w[0], &L1[0],
+                                            f if f < 1 else 1, &X_mean[0], Rv, r_sum,
+                                            &g[0], &cand[0])
+                g_exact = n_c < 0
+                if n_c < 0:
+                    if design is Dense:
+                        _gemv(c'T', n, p, 1, vals, n, Rv, 1, 0, &g[0], 1)
+                        for j in range(p):
+                            g[j] -= <floating>(X_mean[j] * r_sum)
+                    else:
+                        for j in range(p):
+                            g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(
+                                X_mean[j] * r_sum)
+                    if bounded:
+                        _copy(p, &g[0], 1, &g_ref[0], 1)
+                        _copy(n, &R[0], 1, &R_ref[0], 1)
+                        ref_valid = True
+            elif bounded and not ref_valid:  # an exact g on entry: the reference
+                _copy(p, &g[0], 1, &g_ref[0], 1)
+                _copy(n, &R[0], 1, &R_ref[0], 1)
+                ref_valid = True
             g_valid = False
             n_ws = _outer_round(p, &all_idx[0], &w[0], &g[0], &L1[0], &L2[0], &norm2[0],
                                 &lower[0], &upper[0], boxed, r_norm2, r_y, tol, n_iter,
@@ -628,7 +707,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                     if gap_ws <= inner_tol:
                         break
                 e += 1
-    return float(gap), float(kkt), n_iter, converged
+    return float(gap), float(kkt), n_iter, converged, g_exact, ref_valid
 
 
 def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1] X_indices,
@@ -638,7 +717,8 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
                      const floating[::1] L1, const floating[::1] L2,
                      const floating[::1] lower, const floating[::1] upper,
                      double n_eff, double tol, double strong_factor, int max_iter,
-                     bint g_valid=False, int anderson_k=ANDERSON_K):
+                     bint g_valid=False, int anderson_k=ANDERSON_K, g_ref=None, R_ref=None,
+                     bint ref_valid=False):
     """Residual-mode coordinate descent, centring by ``X_mean`` implicit.
 
     ``X`` is CSC (``X_data``, int32 ``X_indices``, ``X_indptr``; never densified) or, with
@@ -651,13 +731,38 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
     residual), which saves the first full gradient pass. ``anderson_k`` (1 to 5): the
     extrapolation's depth (every ``anderson_k + 1`` epochs).
 
+    ``g_ref`` (p) and ``R_ref`` (n), both given or both None (or empty), enable bounded gradient passes
+    (see :func:`_bounded_pass`; the certificate's projection off unpenalised features
+    needs exact gradients, so callers pass None when any feature is unpenalised): they
+    hold ``Xc' S r_ref`` and ``r_ref`` of the last full pass when ``ref_valid``, and are
+    refreshed by the kernel.
+
     Outer rounds: full gradient and gap; stop at ``tol``; else working set and an inner
     solve of the restricted problem until its own gap is below min(0.3 tol, 0.1 gap).
 
-    Returns (gap, kkt, n_epochs, converged), gap and kkt on the n-scale.
+    Returns (gap, kkt, n_epochs, converged, g_exact, ref_valid), gap and kkt on the
+    n-scale; ``g_exact`` false: ``g`` holds, for the features a bounded pass skipped, their
+    bound (modulus within their dual constraint) instead of their gradient.
     """
     cdef Dense D
     cdef int p = <int>X_mean.shape[0]
+    cdef floating[::1] gr, rr
+    if g_ref is not None and len(g_ref) == 0:
+        g_ref = None  # (empty arrays: the validated call's way of saying None)
+    if R_ref is not None and len(R_ref) == 0:
+        R_ref = None
+    if (g_ref is None) != (R_ref is None):
+        raise ValueError("enet_cd_residual: g_ref and R_ref are given together or not at "
+                         "all.")
+    if g_ref is None:
+        gr = np.empty(0, dtype=np.asarray(R).dtype)
+        rr = gr
+    else:
+        gr = g_ref
+        rr = R_ref
+        if gr.shape[0] != p or rr.shape[0] != n_samples:
+            raise ValueError(f"enet_cd_residual: g_ref must have length p={p} and R_ref "
+                             f"n_samples={n_samples}; got {gr.shape[0]} and {rr.shape[0]}.")
     if not 1 <= anderson_k <= ANDERSON_K:
         raise ValueError(f"enet_cd_residual: anderson_k must be in [1, {ANDERSON_K}]; "
                          f"got {anderson_k}.")
@@ -668,10 +773,10 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
         D.n = n_samples
         return _enet_cd_residual(D, _ptr(X_data), n_samples, p, w, y, sw, X_mean, norm2, R,
                                  g, L1, L2, lower, upper, n_eff, tol, strong_factor,
-                                 max_iter, g_valid, anderson_k)
+                                 max_iter, g_valid, anderson_k, gr, rr, ref_valid)
     return _enet_cd_residual(_csc(X_indices, X_indptr), _ptr(X_data), n_samples, p, w, y, sw,
                              X_mean, norm2, R, g, L1, L2, lower, upper, n_eff, tol,
-                             strong_factor, max_iter, g_valid, anderson_k)
+                             strong_factor, max_iter, g_valid, anderson_k, gr, rr, ref_valid)
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,11 +22,16 @@ from .._kernels import _cd_enet
 from .._validation import call_kernel
 
 MODES = ("gram", "dense", "sparse")
+_EMPTY = {np.dtype(t): np.zeros(0, dtype=t) for t in (np.float32, np.float64)}
 #: a kernel run that spends this many epochs without its target is paused for a Newton
 #: step on the active set (:meth:`EnetProblem._polish`), when one is affordable
 POLISH_EPOCHS = 200
 #: the largest active set the Newton step factorises (k³/3 flops)
 POLISH_MAX = 1500
+#: residual modes: let the kernel skip the gradient of features that a bound from its last
+#: full pass keeps inside their dual constraint (``_kernels/_cd_enet.pyx``,
+#: ``_bounded_pass``); False runs every pass in full (the tests' reference)
+BOUNDED_PASSES = True
 
 
 def choose_mode(X, precompute="auto"):
@@ -132,6 +137,11 @@ class EnetProblem:
             self.xk_mean = np.ascontiguousarray(d.xk_mean, dtype=dt)
             self.norm2 = np.ascontiguousarray(_col_sumsq(d), dtype=dt)
             self.R = d.yc.copy()
+            # the last full gradient pass and its residual: they bound every later
+            # gradient (the kernel's bounded passes); valid for this design and weights
+            self.g_ref = np.zeros(self.norm2.shape[0], dtype=dt)
+            self.R_ref = np.zeros(self.R.shape[0], dtype=dt)
+            self._ref_valid = False
             if mode == "sparse":
                 Xk = d.Xk
                 self.X_data = np.ascontiguousarray(Xk.data, dtype=dt)
@@ -185,7 +195,7 @@ class EnetProblem:
         self._null.clear()
         self.__dict__.pop("_per_mask", None)
         self.R = np.ascontiguousarray(R, dtype=self.dtype)
-        self._g_valid = False
+        self._g_valid = self._ref_valid = False  # new weights: a new reference too
         return np.array(w, dtype=self.dtype, order="C")
 
     def intercept(self, w):
@@ -254,7 +264,13 @@ class EnetProblem:
         self._limit_cache = (penalty, tuple(out))
         return self._limit_cache[1]
 
-    def _kernel(self, w, L1, L2, tol_n, max_iter, limits, factor):
+    def _kernel(self, w, L1, L2, tol_n, max_iter, limits, factor, bounded=False):
+        """One kernel run; returns ``(gap, kkt, epochs, converged)`` (n-scale).
+
+        ``bounded`` (residual modes) lets the kernel skip the gradient of features whose
+        bound from the last full pass keeps them inside their dual constraint (their
+        entry of ``g`` is then that bound, which gives the same certificate; the
+        projection off unpenalised features would not: only without them)."""
         lower, upper = limits
         if self.mode == "gram":
             self._g_valid = True
@@ -263,13 +279,16 @@ class EnetProblem:
                 w, self.Q, self.q, self.norm2, self.H, self.g, L1, L2, lower, upper, self.yy,
                 tol_n, factor, int(max_iter))
         d = self.design
-        out = call_kernel(
+        ref = (self.g_ref, self.R_ref) if bounded else (_EMPTY[self.dtype],) * 2
+        gap, kkt, n_iter, done, g_exact, ref_valid = call_kernel(
             _cd_enet.enet_cd_residual,
             w, *self._kernel_x(), d.n, d.yc, self.sw, self.xk_mean, self.norm2, self.R,
             self.g, L1, L2, lower, upper, self.N, tol_n, factor, int(max_iter),
-            self._g_valid, self.anderson_k)
-        self._g_valid = True  # the kernels leave g = Xc' S r (q - Q w) for the state they return
-        return out
+            self._g_valid, self.anderson_k, *ref, self._ref_valid)
+        # g = Xc' S r at the state returned, except for the features a bounded pass skipped
+        self._g_valid = g_exact
+        self._ref_valid = self._ref_valid or (bounded and ref_valid)
+        return gap, kkt, n_iter, done
 
     def _kernel_x(self):
         """The residual kernel's ``(X_data, X_indices, X_indptr)``: CSC, or the dense X
@@ -302,13 +321,14 @@ class EnetProblem:
 
         # (box limits: the Newton step below would have to respect them; not attempted)
         polish = not (np.isfinite(limits[0]).any() or np.isfinite(limits[1]).any())
+        bounded = BOUNDED_PASSES and not penalty.unpenalized.any()
 
         def run(inner, left, first):
             if left <= 0:
                 return 0, np.inf
             chunk = (min(left, POLISH_EPOCHS) if polish and self._affordable(w) else left)
             gap, _, n_iter, done = self._kernel(w, L1, L2, inner * self.N, chunk, limits,
-                                                strong_factor if first else 1.0)
+                                                strong_factor if first else 1.0, bounded)
             if not done and n_iter >= chunk and chunk < left:
                 self._polish(w, L1, L2)
                 return n_iter, None  # resume on the same target

@@ -50,6 +50,7 @@ logger = logging.getLogger("sklearn_normpen")
 #: one path per resample; the benchmark's 1000x5000 ~3.5x)
 MIN_CELLS = 500_000
 _NO_INDEX = np.zeros(0, dtype=np.intc)  # the residual kernel's empty CSC arrays (dense X)
+_NO_REF = np.zeros(0)  # no bounded passes: a subset's column copy changes between calls
 
 #: the most the column copies of one chunk's subsets may hold in the worst case (every
 #: column selected): the chunk size follows from it
@@ -288,10 +289,11 @@ class _Subset:
         for full, sub in ((self.w, w), (self.g, g), (L1, l1), (L2, l2)):
             np.take(full, c, out=sub)
         xm, n2, lo, up = self._fixed
-        gap, _, n_iter, _ = call_kernel(
+        gap, _, n_iter, _, _, _ = call_kernel(
             _cd_enet.enet_cd_residual, w, self._Xflat, _NO_INDEX, _NO_INDEX, self.yc.shape[0],
             self.yc, self.sw_k, xm, n2, self.R, g, l1, l2, lo, up, self.W, tol_n, factor,
-            int(max_iter), True, cache_key=self.key)
+            int(max_iter), True, _cd_enet.ANDERSON_DEFAULT, _NO_REF, _NO_REF,
+            cache_key=self.key)
         self.w[c] = w
         return gap, n_iter
 
