@@ -110,3 +110,15 @@ def test_a_sign_crossing_stops_at_zero():
     assert w[j] == 0.0
     assert obj(w) < obj(before)
     assert np.all(np.sign(w[w != 0]) == np.sign(before[w != 0]))
+    # the pause goes on with a step on the set without j, which lands on the optimum (the
+    # quadratic with w_opt's signs is the objective there); one step alone stops short
+    np.testing.assert_allclose(w, w_opt, rtol=0, atol=1e-9 * np.abs(w_opt).max())
+
+
+def test_one_step_alone_stops_short_of_the_optimum(monkeypatch):
+    # the reference for the test above: with POLISH_STEPS = 1 the truncated step is where
+    # the pause ends (so that test's last assertion exercises the further steps)
+    from sklearn_normpen._solvers import coordinate_descent as cd
+    monkeypatch.setattr(cd, "POLISH_STEPS", 1)
+    with pytest.raises(AssertionError):
+        test_a_sign_crossing_stops_at_zero()

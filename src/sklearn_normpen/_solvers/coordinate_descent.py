@@ -28,6 +28,8 @@ _EMPTY = {np.dtype(t): np.zeros(0, dtype=t) for t in (np.float32, np.float64)}
 POLISH_EPOCHS = 200
 #: the largest active set the Newton step factorises (k³/3 flops)
 POLISH_MAX = 1500
+#: the most Newton steps of one pause (each after the last stopped at a sign change)
+POLISH_STEPS = 8
 #: residual modes: let the kernel skip the gradient of features that a bound from its last
 #: full pass keeps inside their dual constraint (``_kernels/_cd_enet.pyx``,
 #: ``_bounded_pass``); False runs every pass in full (the tests' reference)
@@ -384,22 +386,38 @@ class EnetProblem:
         s = np.sign(u0)
         l1 = np.asarray(L1[A], dtype=np.float64)
         l2 = np.asarray(L2[A], dtype=np.float64)
-        try:
-            u = cho_solve(cho_factor(G + np.diag(l2), lower=True, check_finite=False),
-                          c - l1 * s, check_finite=False)
-        except (LinAlgError, ValueError):
-            return False
-        if not np.all(np.isfinite(u)):
-            return False
-        cross = np.sign(u) != s
-        if cross.any():
-            # the quadratic falls all the way from u0 to u, and equals the objective up to
+        # a step stopped at a sign change is followed by one on the smaller set, as long
+        # as the factorisations cost at most forming G did (n·k² against k³/3 each)
+        steps = 1 if self.mode == "gram" else min(POLISH_STEPS,
+                                                  1 + int(3 * self.design.n / A.size))
+        u, keep = u0.copy(), np.ones(A.size, dtype=bool)
+        for _ in range(steps):
+            K = np.flatnonzero(keep)
+            try:
+                v = cho_solve(cho_factor(G[np.ix_(K, K)] + np.diag(l2[K]), lower=True,
+                                         check_finite=False),
+                              c[K] - G[np.ix_(K, np.flatnonzero(~keep))] @ u[~keep]
+                              - l1[K] * s[K], check_finite=False)
+            except (LinAlgError, ValueError):
+                break
+            if not np.all(np.isfinite(v)):
+                break
+            cross = np.sign(v) != s[K]
+            if not cross.any():
+                u[K] = v
+                break
+            # the quadratic falls all the way from u to v, and equals the objective up to
             # the first sign change: stop there, that coefficient at 0 (an active-set step)
-            t = u0[cross] / (u0[cross] - u[cross])
+            uK = u[K]
+            t = uK[cross] / (uK[cross] - v[cross])
             i = int(np.argmin(t))
-            u = u0 + float(t[i]) * (u - u0)
-            u[np.flatnonzero(cross)[i]] = 0.0
-            u[np.sign(u) != s] = 0.0  # (rounding at that same t)
+            v = uK + float(t[i]) * (v - uK)
+            v[np.flatnonzero(cross)[i]] = 0.0
+            v[np.sign(v) != s[K]] = 0.0  # (rounding at that same t)
+            u[K] = v
+            keep[K[v == 0]] = False
+            if not keep.any():
+                break
         u = u.astype(self.dtype).astype(np.float64)  # the step as it will be stored
 
         def f(v):
