@@ -747,14 +747,12 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
     cdef Dense D
     cdef int p = <int>X_mean.shape[0]
     cdef floating[::1] gr, rr
-    if g_ref is not None and len(g_ref) == 0:
-        g_ref = None  # (empty arrays: the validated call's way of saying None)
-    if R_ref is not None and len(R_ref) == 0:
-        R_ref = None
     if (g_ref is None) != (R_ref is None):
         raise ValueError("enet_cd_residual: g_ref and R_ref are given together or not at "
                          "all.")
-    if g_ref is None:
+    if g_ref is None or len(g_ref) == 0 or len(R_ref) == 0:
+        # (empty arrays: the validated call's way of saying None; with p = 0 or n = 0
+        # there is nothing to bound)
         gr = np.empty(0, dtype=np.asarray(R).dtype)
         rr = gr
     else:
