@@ -550,12 +550,12 @@ cdef inline int _bounded_pass(design X, const floating* vals, int n, int p,
                               const floating* s, bint weighted, const floating* w,
                               const floating* L1, double f, const floating* X_mean,
                               const floating* Rv, double r_sum, floating* g,
-                              int* cand) noexcept nogil:
+                              int* g_bnd, int* cand) noexcept nogil:
     """The gradient at ``R`` of every feature whose bound (above) exceeds ``f·L1_j`` (and
-    of the support, the excluded and the unpenalised features), the bound for the others;
-    returns how many were computed, or -1 (nothing done to the computed ones) when more
-    than ``p / PARTIAL_DIV`` would be: the caller then runs a full pass. ``f`` is in
-    (0, 1]."""
+    of the support, the excluded and the unpenalised features), the bound for the others
+    (flagged in ``g_bnd``); returns how many were computed, or -1 (nothing done to the
+    computed ones) when more than ``p / PARTIAL_DIV`` would be: the caller then runs a
+    full pass. ``f`` is in (0, 1]."""
     cdef double d2 = 0, v, delta, b, thr
     cdef int i, j, k, m = 0, limit = p // PARTIAL_DIV
     for i in range(n):
@@ -573,9 +573,37 @@ cdef inline int _bounded_pass(design X, const floating* vals, int n, int p,
             m += 1
         else:
             g[j] = <floating>(b if g_ref[j] >= 0 else -b)
+            g_bnd[j] = 1
     for k in range(m):
         j = cand[k]
         g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(X_mean[j] * r_sum)
+        g_bnd[j] = 0
+    return m
+
+
+cdef inline int _refine(design X, const floating* vals, int p, const floating* s,
+                        const floating* L1, double f, const floating* X_mean,
+                        const floating* Rv, double r_sum, floating* g, int* g_bnd,
+                        int* cand, int* left) noexcept nogil:
+    """On entry with the last call's bounded gradient (the residual unchanged since): the
+    gradient of the flagged features whose bound exceeds ``f·L1_j`` (a new point's
+    strong-rule threshold), the others keep their bound (``left`` of them). Returns how
+    many were computed, or -1 (nothing done) when more than ``p / PARTIAL_DIV`` would
+    be."""
+    cdef int j, k, m = 0, n_flag = 0, limit = p // PARTIAL_DIV
+    for j in range(p):
+        if g_bnd[j]:
+            n_flag += 1
+            if fabs(<double>g[j]) > f * L1[j] * (1 - 1e-7):
+                if m >= limit:
+                    return -1
+                cand[m] = j
+                m += 1
+    left[0] = n_flag - m
+    for k in range(m):
+        j = cand[k]
+        g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(X_mean[j] * r_sum)
+        g_bnd[j] = 0
     return m
 
 
@@ -587,7 +615,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                               const floating[::1] upper, double n_eff, double tol,
                               double strong_factor, int max_iter, bint g_valid,
                               int aa_k, floating[::1] g_ref, floating[::1] R_ref,
-                              bint ref_valid):
+                              bint ref_valid, int[::1] g_bnd):
     """The residual-mode solver behind :func:`enet_cd_residual`, for one layout."""
     cdef bint weighted = sw.shape[0] > 0
     cdef bint bounded = g_ref.shape[0] > 0
@@ -628,6 +656,16 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
             # certificate over every feature
             Rv = _true_residual(n, &R[0], &c, &y[0], s, weighted, &sR[0], &r_norm2, &r_y,
                                 &r_sum)
+            if g_valid and bounded:
+                # entries the last call bounded: computed where a new point's strong rule
+                # needs them (the first round's factor), else a full pass
+                f = factor if factor < 1 else 1
+                if 0 < f and _refine(X, vals, p, s, &L1[0], f, &X_mean[0], Rv, r_sum,
+                                     &g[0], &g_bnd[0], &cand[0], &n_c) >= 0:
+                    g_exact = n_c == 0
+                else:
+                    g_valid = False
+                    ref_valid = False  # (forces the full pass below)
             if not g_valid:
                 n_c = -1
                 if bounded and ref_valid:
@@ -637,7 +675,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                         n_c = _bounded_pass(X, vals, n, p, &R[0], &R_ref[0], &g_ref[0],
                                             &xnorm[0], s, weighted, &w[0], &L1[0],
                                             f if f < 1 else 1, &X_mean[0], Rv, r_sum,
-                                            &g[0], &cand[0])
+                                            &g[0], &g_bnd[0], &cand[0])
                 g_exact = n_c < 0
                 if n_c < 0:
                     if design is Dense:
@@ -652,7 +690,9 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                         _copy(p, &g[0], 1, &g_ref[0], 1)
                         _copy(n, &R[0], 1, &R_ref[0], 1)
                         ref_valid = True
-            elif bounded and not ref_valid:  # an exact g on entry: the reference
+                        for j in range(p):
+                            g_bnd[j] = 0
+            elif bounded and not ref_valid and g_exact:  # an exact g on entry: the reference
                 _copy(p, &g[0], 1, &g_ref[0], 1)
                 _copy(n, &R[0], 1, &R_ref[0], 1)
                 ref_valid = True
@@ -718,7 +758,7 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
                      const floating[::1] lower, const floating[::1] upper,
                      double n_eff, double tol, double strong_factor, int max_iter,
                      bint g_valid=False, int anderson_k=ANDERSON_K, g_ref=None, R_ref=None,
-                     bint ref_valid=False):
+                     bint ref_valid=False, g_bound=None):
     """Residual-mode coordinate descent, centring by ``X_mean`` implicit.
 
     ``X`` is CSC (``X_data``, int32 ``X_indices``, ``X_indptr``; never densified) or, with
@@ -731,11 +771,13 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
     residual), which saves the first full gradient pass. ``anderson_k`` (1 to 5): the
     extrapolation's depth (every ``anderson_k + 1`` epochs).
 
-    ``g_ref`` (p) and ``R_ref`` (n), both given or both None (or empty), enable bounded gradient passes
-    (see :func:`_bounded_pass`; the certificate's projection off unpenalised features
-    needs exact gradients, so callers pass None when any feature is unpenalised): they
-    hold ``Xc' S r_ref`` and ``r_ref`` of the last full pass when ``ref_valid``, and are
-    refreshed by the kernel.
+    ``g_ref`` (p) and ``R_ref`` (n), both given or both None (or empty), enable bounded
+    gradient passes (see :func:`_bounded_pass`; the certificate's projection off
+    unpenalised features needs exact gradients, so callers pass None when any feature is
+    unpenalised): they hold ``Xc' S r_ref`` and ``r_ref`` of the last full pass when
+    ``ref_valid``, and are refreshed by the kernel. ``g_bound`` (p, int32; required with
+    them) flags the entries of ``g`` that hold a bound; with ``g_valid`` on entry, ``g`` is
+    the last call's (exact or flagged) at the unchanged residual.
 
     Outer rounds: full gradient and gap; stop at ``tol``; else working set and an inner
     solve of the restricted problem until its own gap is below min(0.3 tol, 0.1 gap).
@@ -747,6 +789,7 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
     cdef Dense D
     cdef int p = <int>X_mean.shape[0]
     cdef floating[::1] gr, rr
+    cdef int[::1] gb
     if (g_ref is None) != (R_ref is None):
         raise ValueError("enet_cd_residual: g_ref and R_ref are given together or not at "
                          "all.")
@@ -755,12 +798,17 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
         # there is nothing to bound)
         gr = np.empty(0, dtype=np.asarray(R).dtype)
         rr = gr
+        gb = np.zeros(1, dtype=np.intc)
     else:
         gr = g_ref
         rr = R_ref
-        if gr.shape[0] != p or rr.shape[0] != n_samples:
-            raise ValueError(f"enet_cd_residual: g_ref must have length p={p} and R_ref "
-                             f"n_samples={n_samples}; got {gr.shape[0]} and {rr.shape[0]}.")
+        if g_bound is None:
+            raise ValueError("enet_cd_residual: g_bound is required with g_ref and R_ref.")
+        gb = g_bound
+        if gr.shape[0] != p or rr.shape[0] != n_samples or gb.shape[0] != p:
+            raise ValueError(f"enet_cd_residual: g_ref and g_bound must have length p={p} "
+                             f"and R_ref n_samples={n_samples}; got {gr.shape[0]}, "
+                             f"{gb.shape[0]} and {rr.shape[0]}.")
     if not 1 <= anderson_k <= ANDERSON_K:
         raise ValueError(f"enet_cd_residual: anderson_k must be in [1, {ANDERSON_K}]; "
                          f"got {anderson_k}.")
@@ -771,10 +819,11 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
         D.n = n_samples
         return _enet_cd_residual(D, _ptr(X_data), n_samples, p, w, y, sw, X_mean, norm2, R,
                                  g, L1, L2, lower, upper, n_eff, tol, strong_factor,
-                                 max_iter, g_valid, anderson_k, gr, rr, ref_valid)
+                                 max_iter, g_valid, anderson_k, gr, rr, ref_valid, gb)
     return _enet_cd_residual(_csc(X_indices, X_indptr), _ptr(X_data), n_samples, p, w, y, sw,
                              X_mean, norm2, R, g, L1, L2, lower, upper, n_eff, tol,
-                             strong_factor, max_iter, g_valid, anderson_k, gr, rr, ref_valid)
+                             strong_factor, max_iter, g_valid, anderson_k, gr, rr, ref_valid,
+                             gb)
 
 
 # ---------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from .._validation import call_kernel
 
 MODES = ("gram", "dense", "sparse")
 _EMPTY = {np.dtype(t): np.zeros(0, dtype=t) for t in (np.float32, np.float64)}
+_NO_FLAGS = np.zeros(0, dtype=np.intc)
 #: a kernel run that spends this many epochs without its target is paused for a Newton
 #: step on the active set (:meth:`EnetProblem._polish`), when one is affordable
 POLISH_EPOCHS = 200
@@ -143,7 +144,8 @@ class EnetProblem:
             # gradient (the kernel's bounded passes); valid for this design and weights
             self.g_ref = np.zeros(self.norm2.shape[0], dtype=dt)
             self.R_ref = np.zeros(self.R.shape[0], dtype=dt)
-            self._ref_valid = False
+            self.g_bound = np.zeros(self.norm2.shape[0], dtype=np.intc)  # g_j a bound
+            self._ref_valid = self._g_partial = False
             if mode == "sparse":
                 Xk = d.Xk
                 self.X_data = np.ascontiguousarray(Xk.data, dtype=dt)
@@ -281,14 +283,19 @@ class EnetProblem:
                 w, self.Q, self.q, self.norm2, self.H, self.g, L1, L2, lower, upper, self.yy,
                 tol_n, factor, int(max_iter))
         d = self.design
-        ref = (self.g_ref, self.R_ref) if bounded else (_EMPTY[self.dtype],) * 2
+        if bounded:
+            ref = (self.g_ref, self.R_ref, self._ref_valid, self.g_bound)
+        else:
+            ref = (_EMPTY[self.dtype], _EMPTY[self.dtype], False, _NO_FLAGS)
+        # g = Xc' S r at the state: exact, or (a bounded pass) flagged bounds, which only
+        # a bounded call can refine
+        g_valid = self._g_valid and (bounded or not self._g_partial)
         gap, kkt, n_iter, done, g_exact, ref_valid = call_kernel(
             _cd_enet.enet_cd_residual,
             w, *self._kernel_x(), d.n, d.yc, self.sw, self.xk_mean, self.norm2, self.R,
             self.g, L1, L2, lower, upper, self.N, tol_n, factor, int(max_iter),
-            self._g_valid, self.anderson_k, *ref, self._ref_valid)
-        # g = Xc' S r at the state returned, except for the features a bounded pass skipped
-        self._g_valid = g_exact
+            g_valid, self.anderson_k, *ref)
+        self._g_valid, self._g_partial = True, not g_exact
         self._ref_valid = self._ref_valid or (bounded and ref_valid)
         return gap, kkt, n_iter, done
 
