@@ -2,7 +2,11 @@
 
 Each fold is a call of a module-level function over arrays (no estimator objects), so any
 joblib backend — threads, loky processes, dask on a cluster — runs it unchanged, and the
-same splits give the same result whatever the backend.
+same splits give the same result whatever the backend. Without a backend chosen by the
+caller (``joblib.parallel_config``), folds prefer threads: the kernels release the GIL,
+and threads share ``X`` without starting, importing in or sending data to worker
+processes (5-fold lasso CV with ``n_jobs=2``: 500x20000 1.8-2.0 s against loky's 1.9-3.9 s
+and 2.5-3.0 s on one core; 10000x1000 0.6-0.7 s against 1.0-2.5 s and 0.9 s).
 """
 import logging
 import time
@@ -139,7 +143,7 @@ def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs
     keep = oof is not None
     start, out = time.perf_counter(), []
     # a generator, so that progress is reported as folds finish, whatever the backend
-    for res in Parallel(n_jobs=n_jobs, return_as="generator")(
+    for res in Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")(
             delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter, gammas,
                                  keep)
             for train, test in splits):

@@ -576,7 +576,8 @@ class ElasticNetClassifierPathCV(MultinomialPredictMixin, _EnetGLMPathCVParams,
     max_iter : int, default=1000
         Maximum coordinate-descent epochs per path point (over its Newton steps).
     n_jobs : int, default=None
-        Folds run in parallel through ``sklearn.utils.parallel``.
+        Folds run in parallel through ``sklearn.utils.parallel``: in threads unless a
+        joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...).
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int.
     dfmax, pmax : int, default=None

@@ -354,7 +354,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
     max_iter : int, default=1000
         Maximum coordinate-descent epochs per path point.
     n_jobs : int, default=None
-        Folds run in parallel through ``sklearn.utils.parallel`` (any joblib backend).
+        Folds run in parallel through ``sklearn.utils.parallel``: in threads unless a
+        joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...).
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int; coordinate descent itself is cyclic and
         deterministic.

@@ -412,7 +412,8 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         ``"min"``: the alpha of least mean CV error; ``"1se"``: the largest alpha whose mean
         error is within one standard error of that minimum.
     n_jobs : int, default=None
-        Folds run in parallel through joblib (``sklearn.utils.parallel``).
+        Folds run in parallel through ``sklearn.utils.parallel``: in threads unless a
+        joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...).
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int (as in :class:`ElasticNetPathCV`).
     relax : bool, default=False

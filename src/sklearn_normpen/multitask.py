@@ -475,7 +475,8 @@ class MultiTaskElasticNetPathCV(_MultiTaskPathAccess, PathCVMixin, _MultiTaskBas
         Relative to the null deviance summed over the responses.
     max_iter : int, default=1000
     n_jobs : int, default=None
-        Folds in parallel through joblib.
+        Folds run in parallel through ``sklearn.utils.parallel``: in threads unless a
+        joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...).
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
         Progress through the ``sklearn_normpen`` logger during ``fit``, as
