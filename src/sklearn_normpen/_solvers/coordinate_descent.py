@@ -401,10 +401,10 @@ class EnetProblem:
         for _ in range(steps):
             K = np.flatnonzero(keep)
             try:
+                # (the dropped coefficients are 0: they leave the right-hand side alone)
                 v = cho_solve(cho_factor(G[np.ix_(K, K)] + np.diag(l2[K]), lower=True,
                                          check_finite=False),
-                              c[K] - G[np.ix_(K, np.flatnonzero(~keep))] @ u[~keep]
-                              - l1[K] * s[K], check_finite=False)
+                              c[K] - l1[K] * s[K], check_finite=False)
             except (LinAlgError, ValueError):
                 break
             if not np.all(np.isfinite(v)):
