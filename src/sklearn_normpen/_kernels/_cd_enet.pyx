@@ -557,7 +557,7 @@ cdef inline int _bounded_pass(design X, const floating* vals, int n, int p,
     computed ones) when more than ``p / PARTIAL_DIV`` would be: the caller then runs a
     full pass. ``f`` is in (0, 1]."""
     cdef double d2 = 0, v, delta, b, thr
-    cdef int i, j, k, m = 0, limit = p // PARTIAL_DIV
+    cdef int i, j, m = 0, limit = p // PARTIAL_DIV
     for i in range(n):
         v = <double>R[i] - R_ref[i]
         d2 += v * v * (s[i] if weighted else 1)
@@ -574,11 +574,20 @@ cdef inline int _bounded_pass(design X, const floating* vals, int n, int p,
         else:
             g[j] = <floating>(b if g_ref[j] >= 0 else -b)
             g_bnd[j] = 1
+    _gradient_of(X, vals, m, cand, Rv, s, r_sum, X_mean, g, g_bnd)
+    return m
+
+
+cdef inline void _gradient_of(design X, const floating* vals, int m, const int* cand,
+                              const floating* Rv, const floating* s, double r_sum,
+                              const floating* X_mean, floating* g,
+                              int* g_bnd) noexcept nogil:
+    """``g_j = Xc_j' S r`` for ``j`` in ``cand[:m]``, their bound flags cleared."""
+    cdef int j, k
     for k in range(m):
         j = cand[k]
         g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(X_mean[j] * r_sum)
         g_bnd[j] = 0
-    return m
 
 
 cdef inline int _refine(design X, const floating* vals, int p, const floating* s,
@@ -590,7 +599,7 @@ cdef inline int _refine(design X, const floating* vals, int p, const floating* s
     strong-rule threshold), the others keep their bound (``left`` of them). Returns how
     many were computed, or -1 (nothing done) when more than ``p / PARTIAL_DIV`` would
     be."""
-    cdef int j, k, m = 0, n_flag = 0, limit = p // PARTIAL_DIV
+    cdef int j, m = 0, n_flag = 0, limit = p // PARTIAL_DIV
     for j in range(p):
         if g_bnd[j]:
             n_flag += 1
@@ -600,10 +609,7 @@ cdef inline int _refine(design X, const floating* vals, int p, const floating* s
                 cand[m] = j
                 m += 1
     left[0] = n_flag - m
-    for k in range(m):
-        j = cand[k]
-        g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(X_mean[j] * r_sum)
-        g_bnd[j] = 0
+    _gradient_of(X, vals, m, cand, Rv, s, r_sum, X_mean, g, g_bnd)
     return m
 
 
