@@ -64,6 +64,35 @@ def test_fold_statistics_are_total_minus_held_out(sparse):
     assert_allclose(d.x_mean + dx, m, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["F", "C"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_dense_gram_stats_over_several_row_blocks(monkeypatch, dtype, order, weighted,
+                                                  fit_intercept):
+    """The dense moments come from one syrk per row block of ``sqrt(s)[X - m, y, 1]``:
+    every statistic, for all rows and for a row subset gathered block by block, equals a
+    direct float64 product, with blocks small enough that there are several."""
+    import sklearn_normpen._design as design_module
+    monkeypatch.setattr(design_module, "_BLOCK_BYTES", 9 * 8 * 13)  # 13 rows per block
+    X, y, sw = _data(n=80, p=7, offset=30.0, dtype=dtype)
+    X = np.asarray(X, order=order)
+    d = Design(X, y, sw if weighted else None, fit_intercept)
+    for rows in (None, np.array([3, 4, 9, 17, 30, 31, 32, 50, 51, 52, 53, 60, 61, 62, 79])):
+        st = d.gram_stats(rows=rows)
+        sel = slice(None) if rows is None else rows
+        Xr = X[sel].astype(np.float64) - d.x_mean
+        yr = d.yc64[sel]
+        s = d.sw64[sel] if weighted else np.ones(Xr.shape[0])
+        assert_allclose(st["G"], Xr.T @ (s[:, None] * Xr), rtol=1e-12, atol=1e-9)
+        assert_array_equal(st["G"], st["G"].T)
+        assert_allclose(st["xy"], Xr.T @ (s * yr), rtol=1e-12, atol=1e-9)
+        assert_allclose(st["sx"], s @ Xr, rtol=1e-12, atol=1e-9)
+        assert st["yy"] == pytest.approx(s @ yr ** 2, rel=1e-12)
+        assert st["sy"] == pytest.approx(s @ yr, rel=1e-12, abs=1e-9)
+        assert st["S"] == pytest.approx(s.sum(), rel=1e-14)
+
+
 def test_constant_rule_and_offset_columns():
     X, y, _ = _data(offset=1e6, dtype=np.float32)
     X[:, 3] = 7.0  # exactly constant

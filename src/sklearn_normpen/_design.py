@@ -367,72 +367,90 @@ class Design:
         so the certificate never differences large float32 norms.
         """
         m = self.x_mean if shift is None else np.asarray(shift, dtype=np.float64)
+        if not sp.issparse(self.X):
+            G, xy, sx, yy, sy, S = _dense_moments(self.X, m, self.sw64, self.yc64, rows)
+            return dict(G=G, sx=sx, xy=xy, sy=sy, yy=yy, S=S)
         X = self.X if rows is None else self.X[rows]
         y = self.yc64 if rows is None else self.yc64[rows]
         s = self.sw64 if rows is None or self.sw64 is None else self.sw64[rows]
-        if sp.issparse(X):
-            X = sp.csc_matrix(X, dtype=np.float64)
-            SX = X if s is None else sp.csc_matrix(X.multiply(s[:, None]))
-            G = (X.T @ SX).toarray()
-            sx_raw = np.asarray(SX.sum(axis=0)).ravel()
-            S = float(X.shape[0] if s is None else s.sum())
-            G -= np.outer(m, sx_raw) + np.outer(sx_raw, m) - S * np.outer(m, m)
-            sx = sx_raw - S * m
-            xy = np.asarray(SX.T @ y).ravel() - m * float(y.sum() if s is None else s @ y)
-            # the shift applied afterwards cancels ~(|m| / std)² of the 16 digits on a
-            # column whose mean is far above its spread (or a constant one): those rows
-            # and columns from the explicitly shifted (nearly dense anyway) columns
-            with np.errstate(divide="ignore", invalid="ignore"):
-                off = np.flatnonzero(np.abs(m) > KAPPA[np.dtype(np.float64)] * self.x_std)
-            if off.size:
-                B = X[:, off].toarray() - m[off]
-                SB = B if s is None else s[:, None] * B
-                C = np.asarray(X.T @ SB) - np.outer(m, SB.sum(axis=0))
-                C[off] = B.T @ SB
-                G[:, off] = C
-                G[off, :] = C.T
-                sx[off] = SB.sum(axis=0)
-                xy[off] = SB.T @ y
-        else:
-            G = _dense_gram(X, m, s)
-            S = float(X.shape[0] if s is None else s.sum())
-            sy_ = y if s is None else s * y
-            ones = np.ones(X.shape[0]) if s is None else s
-            if X.dtype == np.float64:  # BLAS on X itself, the shift applied afterwards
-                xy = X.T @ sy_ - m * float(sy_.sum())
-                sx = ones @ X - m * float(ones.sum())
-            else:
-                xy, sx = np.zeros(X.shape[1]), np.zeros(X.shape[1])
-                for a, b, B in _f64_blocks(X, m):
-                    xy[a:b] = B.T @ sy_
-                    sx[a:b] = ones @ B
+        X = sp.csc_matrix(X, dtype=np.float64)
+        SX = X if s is None else sp.csc_matrix(X.multiply(s[:, None]))
+        G = (X.T @ SX).toarray()
+        sx_raw = np.asarray(SX.sum(axis=0)).ravel()
+        S = float(X.shape[0] if s is None else s.sum())
+        G -= np.outer(m, sx_raw) + np.outer(sx_raw, m) - S * np.outer(m, m)
+        sx = sx_raw - S * m
+        xy = np.asarray(SX.T @ y).ravel() - m * float(y.sum() if s is None else s @ y)
+        # the shift applied afterwards cancels ~(|m| / std)² of the 16 digits on a
+        # column whose mean is far above its spread (or a constant one): those rows
+        # and columns from the explicitly shifted (nearly dense anyway) columns
+        with np.errstate(divide="ignore", invalid="ignore"):
+            off = np.flatnonzero(np.abs(m) > KAPPA[np.dtype(np.float64)] * self.x_std)
+        if off.size:
+            B = X[:, off].toarray() - m[off]
+            SB = B if s is None else s[:, None] * B
+            C = np.asarray(X.T @ SB) - np.outer(m, SB.sum(axis=0))
+            C[off] = B.T @ SB
+            G[:, off] = C
+            G[off, :] = C.T
+            sx[off] = SB.sum(axis=0)
+            xy[off] = SB.T @ y
         sy = float(y.sum() if s is None else s @ y)
         yy = float(y @ y if s is None else s @ (y * y))
         return dict(G=G, sx=sx, xy=xy, sy=sy, yy=yy, S=S)
 
 
-def _dense_gram(X, shift, sw):
-    """``Σ_i s_i (x_i - m)(x_i - m)ᵀ`` in float64 by symmetric rank-k updates (BLAS syrk,
-    half the flops of a general product) over row blocks: one block copy at a time."""
+def _dense_moments(X, shift, sw, y, rows=None):
+    """``(G, xy, sx, yy, sy, S)``: the weighted moments of :meth:`Design.gram_stats` for
+    dense ``X`` (``rows`` of it, gathered block by block), in float64.
+
+    One symmetric rank-k update (BLAS syrk, half the flops of a general product) per row
+    block of ``sqrt(s)·[X - m, y, 1]`` gives them all: the Gram, then ``Σ s (x - m) y``,
+    ``Σ s (x - m)``, ``Σ s y²``, ``Σ s y`` and ``Σ s`` in its last two rows, so ``X`` is
+    read once (the block copy it needs anyway) instead of once more for each vector."""
     from scipy.linalg import blas
-    n, p = X.shape
-    G = np.zeros((p, p), order="F")
-    step = max(1, _BLOCK_BYTES // max(p * 8, 1))
+    n = X.shape[0] if rows is None else len(rows)
+    p = X.shape[1]
     shift = np.asarray(shift, dtype=np.float64)
-    plain = X.dtype == np.float64 and sw is None and not shift.any() and X.flags.f_contiguous
-    if plain:
+    plain = (rows is None and X.dtype == np.float64 and sw is None and not shift.any()
+             and X.flags.f_contiguous)
+    if plain:  # no copy: BLAS on X itself
         G = blas.dsyrk(1.0, X, trans=1, lower=0)
-    else:
-        for a in range(0, n, step):
-            B = np.array(X[a:a + step], dtype=np.float64)
-            B -= shift
-            if sw is not None:
-                B *= np.sqrt(sw[a:a + step])[:, None]
-            G = blas.dsyrk(1.0, np.asfortranarray(B), beta=1.0, c=G, trans=1, lower=0,
-                           overwrite_c=True)
-    il = np.tril_indices(p, -1)
-    G[il] = G.T[il]
-    return G
+        _symmetrise(G)
+        xy, sx = X.T @ y, np.ones(n) @ X
+        return G, xy, sx, float(y @ y), float(y.sum()), float(n)
+    step = max(1, _BLOCK_BYTES // max((p + 2) * 8, 1))
+    B = np.empty((min(step, n), p + 2), order="F")
+    Ga = np.zeros((p + 2, p + 2), order="F")
+    for a in range(0, n, step):
+        b = min(a + step, n)
+        Bk = B[:b - a]
+        if rows is None:
+            Bk[:, :p] = X[a:b]
+            Bk[:, p] = y[a:b]
+        else:
+            Bk[:, :p] = X[rows[a:b]]
+            Bk[:, p] = y[rows[a:b]]
+        Bk[:, :p] -= shift
+        Bk[:, p + 1] = 1.0
+        if sw is not None:
+            Bk *= np.sqrt(sw[a:b] if rows is None else sw[rows[a:b]])[:, None]
+        Ga = blas.dsyrk(1.0, Bk, beta=1.0, c=Ga, trans=1, lower=0, overwrite_c=True)
+    G = np.asfortranarray(Ga[:p, :p])
+    _symmetrise(G)
+    return (G, Ga[:p, p].copy(), Ga[:p, p + 1].copy(), float(Ga[p, p]), float(Ga[p, p + 1]),
+            float(Ga[p + 1, p + 1]))
+
+
+def _symmetrise(G, bs=256):
+    """Copy the upper triangle of square ``G`` onto its lower one, in place (blocks)."""
+    p = G.shape[0]
+    for j in range(0, p, bs):
+        k = min(j + bs, p)
+        D = G[j:k, j:k]
+        D[...] = np.triu(D) + np.triu(D, 1).T
+        if k < p:
+            G[k:, j:k] = G[j:k, k:].T
 
 
 def centred_gram(stats, fit_intercept):
