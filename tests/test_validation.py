@@ -291,6 +291,9 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
                 group_lasso_path(data, y, groups=[[0, 1, 2], [3, 4]], l1_ratio=rho,
                                  n_alphas=4, fit_intercept=True,
                                  upper_limits=[0.5] * 5 + [np.inf])
+        # covariance mode (a dense float64 path with n >= p): the compiled Gram sweeps
+        group_lasso_path(X.astype(np.float64), y.astype(np.float64),
+                         groups=[[0, 1, 2], [3, 4]], n_alphas=4)
         Y = np.column_stack([y, y[::-1]])
         for data in (X, Xs):
             for w in (None, sw):
@@ -315,9 +318,12 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
     assert set(kernel_calls) == set(KERNEL_SIGNATURES)
 
 
-def test_kernel_signature_violations_are_named(kernel_calls):
+def test_kernel_signature_violations_are_named(kernel_calls, monkeypatch):
     from sklearn_normpen import enet_path, group_lasso_path
+    from sklearn_normpen import group_lasso as group_lasso_module
     from sklearn_normpen._validation import check_kernel_call
+
+    monkeypatch.setattr(group_lasso_module, "GRAM_MAX_FEATURES", 0)  # the data kernels
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((30, 5))
@@ -522,10 +528,12 @@ def test_call_kernel_accepts_look_alike_arrays_but_not_wrong_ones():
     assert len(calls) == 4
 
 
-def test_call_kernel_light_path_rechecks_a_group_working_set(kernel_calls):
+def test_call_kernel_light_path_rechecks_a_group_working_set(kernel_calls, monkeypatch):
     # the BCD kernels get a new working set (of any size) at every round: re-checked alone,
     # its range included, without repeating the group-array checks
     from sklearn_normpen import group_lasso_path
+    from sklearn_normpen import group_lasso as group_lasso_module
+    monkeypatch.setattr(group_lasso_module, "GRAM_MAX_FEATURES", 0)  # the data kernel
     from sklearn_normpen._kernels import _bcd_group
     from sklearn_normpen._validation import KERNEL_SIGNATURES, call_kernel
 

@@ -516,6 +516,9 @@ KERNEL_SIGNATURES = {
     # X CSC with weights, or dense (unit weights): indices/indptr/sw empty, data = X.ravel("F")
     "bcd": ["data:nnz", "indices:nnz:int,opt", "indptr:p+1:int,opt", "sw:n:opt", "xmean:p",
             "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
+    "bcd_gram": ["A:p,p:F", "w:p:out", "g:p:out"] + _BCD_GROUPS[:10] + [
+        "alpha:-", "rho:-", "max_epochs:-", "stop:-", "max_inner:-", "inner_eps:-",
+        "buf:b:out", "wold:k:out"],
     "bcd_mt_dense": ["X:n,p:F", "sw:n:opt", "xmean:p"] + _BCD_MT,
     "bcd_mt_sparse": _CSC + ["n_samples:=n", "sw:n:opt", "xmean:p"] + _BCD_MT,
     "bcd_mtg_dense": ["X:n,p:F", "sw:n:opt", "xmean:p:f64"] + _BCD_MTG,
@@ -740,7 +743,9 @@ def _recheck_changed(kernel, sig, last, args):
             if dims is None:
                 dims, source = dict(last["dims"]), dict(last["source"])
             # sizes this argument bound last time: it must bind the same ones now
-            rebound = [base for base, _, _ in entry[3] if source.get(base) == name]
+            # (once each: a square argument, "A:p,p", binds p on both axes)
+            rebound = list(dict.fromkeys(base for base, _, _ in entry[3]
+                                         if source.get(base) == name))
             for base in rebound:
                 del dims[base]
             try:  # any doubt: the full check decides (and words the error)

@@ -28,6 +28,7 @@ from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
 from ._progress import with_progress
 from ._relaxed import _check_gammas
 from ._solvers.block_cd import GroupProblem
+from ._solvers.block_cd_gram import GramGroupProblem
 from ._validation import (GROUP_LASSO_PATH_CONSTRAINTS, validate_array_params,
                           validate_coef_init, validate_path_input, validate_path_params,
                           validate_sample_weight, validate_Xy)
@@ -40,12 +41,33 @@ __all__ = ["GroupLassoRegressor", "GroupLassoPathCV", "group_lasso_path",
 _GROUPS_CONSTRAINT = [None, "array-like", dict, StrOptions({"prefix"}), callable]
 
 
+#: covariance mode for a dense float64 path when n >= p, p is at most this and the path has
+#: at least p / GRAM_POINTS_DIV points: forming XᵀX (~n p² / 2 flops at BLAS-3 speed) then
+#: costs less than the path's gradient passes and data sweeps it replaces
+GRAM_MAX_FEATURES = 4096
+GRAM_POINTS_DIV = 32
+
+
+def _use_gram(X, n_points):
+    n, p = X.shape
+    return (n_points is not None and not sp.issparse(X) and X.dtype == np.float64
+            and n >= p and p <= GRAM_MAX_FEATURES and n_points * GRAM_POINTS_DIV >= p)
+
+
 def _prepare(X, y, sample_weight, groups, group_weights, fit_intercept, standardize,
-             feature_names=None, rows=None):
-    """The group structure and the problem (one per data set, shared by every l1_ratio)."""
+             feature_names=None, rows=None, n_points=None):
+    """The group structure and the problem (one per data set, shared by every l1_ratio):
+    in covariance mode (:class:`GramGroupProblem`, the compiled ``bcd_gram`` sweeps) for
+    a path of ``n_points`` points on dense float64 data with ``n >= p`` (see
+    :func:`_use_gram`; no box limits or exclusions there), else on the data."""
     structure = parse_groups(groups, X.shape[1], feature_names)
     weights = resolve_group_weights(group_weights, structure)
     design = Design(X, y, sample_weight, fit_intercept, rows=rows)
+    if _use_gram(X, n_points):
+        return structure, GramGroupProblem(
+            design.gram_stats(), structure, weights, dtype=design.dtype,
+            fit_intercept=fit_intercept, x_shift=design.x_mean, y_mean=design.y_mean,
+            standardize=standardize)
     return structure, GroupProblem(design, structure, weights, standardize=standardize)
 
 
@@ -195,9 +217,12 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype)
     _check_l1_ratio(l1_ratio)
     limits, excl = _check_box(lower_limits, upper_limits, exclude, X.shape[1])
+    n_points = None if limits is not None or excl is not None else (
+        n_alphas if alphas is None else len(np.atleast_1d(alphas)))
     structure, problem = _prepare(X, y, sw, groups, group_weights, fit_intercept,
-                                  standardize)
-    pen = problem.penalty(l1_ratio, limits, excl)
+                                  standardize, n_points=n_points)
+    pen = (problem.penalty(l1_ratio) if isinstance(problem, GramGroupProblem)
+           else problem.penalty(l1_ratio, limits, excl))
     grid = make_grid(n_alphas if alphas is None else alphas,
                      lambda: _alpha_max(problem, pen, tol, max_iter), eps)
     w0 = None if coef_init is None else np.clip(problem.from_original(coef_init),

@@ -1026,3 +1026,113 @@ def sgl_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
             if tg < t:
                 t = tg
     return value, t, sqrt(kkt)
+
+
+cdef inline double _visit_gram(const floating* A, int p, floating* w, floating* g, int grp,
+                               const int* gptr, const int* gidx, const floating* c,
+                               const floating* L, const floating* Q, const Py_ssize_t* qoff,
+                               const floating* V, const floating* E, int exact,
+                               floating alpha, floating rho, int max_inner,
+                               floating inner_eps, floating* buf, floating* wold, int kmax,
+                               bint* nonzero) noexcept nogil:
+    """:func:`_visit` in covariance mode: the block's gradient is read off ``g = b - A w``
+    (no data pass) and a change ``Δ`` costs ``g -= A[:, g] Δ`` (O(p k)). A zero block whose
+    zero stays optimal under ``g`` (up to ``1e-12 alpha``) returns at once. Returns ``L_g ||Δ_g||² / 2``."""
+    cdef floating Lg = L[grp], d
+    cdef int a, k, start, j
+    cdef floating* zg = &buf[kmax]
+    cdef floating* uold = &buf[2 * kmax]
+    cdef floating* v = &buf[3 * kmax]
+    cdef floating* dv = &buf[4 * kmax]
+    cdef floating* grad = &buf[5 * kmax]
+    cdef floating* u1 = &buf[6 * kmax]
+    cdef double dsq = 0, e, esq = 0
+    cdef bint zero = True
+    nonzero[0] = False
+    if Lg <= 0:
+        return 0
+    start = gptr[grp]
+    k = gptr[grp + 1] - start
+    for a in range(k):
+        j = gidx[start + a]
+        wold[a] = w[j]
+        zg[a] = g[j]
+        if w[j] != 0:
+            zero = False
+    if zero and c[grp] > 0:  # ||S(z_g, alpha rho)|| <= alpha (1 - rho) c_g: 0 is optimal
+        for a in range(k):
+            e = fabs(zg[a]) - alpha * rho
+            if e > 0:
+                esq += e * e
+        # (slack: a violation at rounding level, e.g. exactly at alpha_max, is none)
+        if sqrt(esq) <= alpha * (1 - rho) * c[grp] + 1e-12 * alpha:
+            return 0
+    if exact and k > 1 and c[grp] > 0:
+        _block_solve_l2(&V[qoff[grp]], &E[start], k, alpha * c[grp], wold, zg, &buf[0],
+                        uold, v)
+    else:
+        _block_solve(&Q[qoff[grp]], k, Lg, wold, zg, &buf[0], uold, v, dv, grad, u1, c[grp],
+                     alpha, rho, max_inner, inner_eps, NULL, NULL)
+    for a in range(k):
+        d = buf[a] - wold[a]
+        if d != 0:
+            j = gidx[start + a]
+            w[j] = buf[a]
+            _axpy(p, -d, &A[<Py_ssize_t>j * p], 1, g, 1)
+            dsq += <double>d * d
+        if buf[a] != 0:
+            nonzero[0] = True
+    return 0.5 * Lg * dsq
+
+
+def bcd_gram(const floating[::1, :] A, floating[::1] w, floating[::1] g,
+             const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
+             const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
+             const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
+             floating alpha, floating rho, int max_epochs, floating stop, int max_inner,
+             floating inner_eps, floating[::1] buf, floating[::1] wold):
+    """Block CD epochs in covariance mode (the problem of :func:`bcd` read from
+    ``A = Xcᵀ S Xc / n``, Fortran order, and ``g = b - A w``, both updated in place).
+
+    Each epoch visits the groups of ``ws`` (a zero group whose zero is optimal under the
+    current ``g`` costs O(k)), then, while the non-zero groups are under half of them,
+    cycles on those until no block step lowers the objective by more than ``stop``. Stops
+    after ``max_epochs`` epochs or once an epoch's largest step (``L_g ||Δ_g||² / 2``, an
+    upper bound of what its block gained) is at most ``stop``; the caller certifies. The
+    group arrays are those of :func:`bcd`. Returns the number of epochs."""
+    cdef int p = <int>A.shape[0], n_ws = <int>ws.shape[0], kmax = <int>wold.shape[0]
+    cdef int epoch = 0, i, e2, n_act
+    cdef double dec, d2
+    cdef bint nz
+    cdef int[::1] act = np.empty(max(n_ws, 1), dtype=np.intc)
+    if p == 0 or n_ws == 0:
+        return 0
+    with nogil:
+        while epoch < max_epochs:
+            dec = 0
+            n_act = 0
+            for i in range(n_ws):
+                d2 = _visit_gram(&A[0, 0], p, &w[0], &g[0], ws[i], &gptr[0], &gidx[0],
+                                 &c[0], &L[0], &Q[0], &qoff[0], &V[0], &E[0], exact, alpha,
+                                 rho, max_inner, inner_eps, &buf[0], &wold[0], kmax, &nz)
+                if d2 > dec:
+                    dec = d2
+                if nz:
+                    act[n_act] = ws[i]
+                    n_act += 1
+            epoch += 1
+            if dec <= stop:
+                break
+            if 2 * n_act < n_ws:
+                for e2 in range(ACTIVE_MAX):
+                    dec = 0
+                    for i in range(n_act):
+                        d2 = _visit_gram(&A[0, 0], p, &w[0], &g[0], act[i], &gptr[0],
+                                         &gidx[0], &c[0], &L[0], &Q[0], &qoff[0], &V[0],
+                                         &E[0], exact, alpha, rho, max_inner, inner_eps,
+                                         &buf[0], &wold[0], kmax, &nz)
+                        if d2 > dec:
+                            dec = d2
+                    if dec <= stop:
+                        break
+    return epoch

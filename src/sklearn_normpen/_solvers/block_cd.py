@@ -28,6 +28,47 @@ from .._validation import call_kernel
 from .coordinate_descent import stop_on_certificate
 
 
+def _stacked(Q, offsets, sel, k):
+    """The packed Grams of the groups ``sel`` (all of size ``k``) as a float64
+    ``(len(sel), k, k)`` stack (one gather)."""
+    idx = offsets[sel][:, None] + np.arange(k * k)
+    return Q[idx].reshape(sel.size, k, k).astype(np.float64)
+
+
+def group_lipschitz(Q, sizes, offsets):
+    """Largest eigenvalue of each packed group Gram (row-major blocks of ``Q`` at
+    ``offsets``), float64, with a tiny relative slack that keeps ``1/L`` a valid step
+    despite rounding (an exact zero stays 0)."""
+    L = np.zeros(len(sizes), dtype=np.float64)
+    for k in np.unique(sizes):
+        sel = np.flatnonzero(sizes == k)
+        if k == 1:
+            L[sel] = Q[offsets[sel]]
+            continue
+        L[sel] = np.linalg.eigvalsh(_stacked(Q, offsets, sel, k))[:, -1]
+    return np.where(L > 1e-12 * max(L.max(initial=0), 1e-300), L * (1 + 1e-6), 0.0)
+
+
+def group_eigen(Q, sizes, offsets, gptr, dtype):
+    """``(V, E)``: every packed group Gram as ``V_gᵀ diag(E_g) V_g`` (eigenvectors as rows,
+    laid out as ``Q``; eigenvalues, clipped at 0, laid out as ``gidx``), for the kernels'
+    exact rho = 0 block solves."""
+    V = np.zeros(Q.size, dtype=dtype)
+    E = np.zeros(int(gptr[-1]), dtype=dtype)
+    for k in np.unique(sizes):
+        sel = np.flatnonzero(sizes == k)
+        if k == 1:
+            V[offsets[sel]] = 1
+            E[gptr[sel]] = np.maximum(Q[offsets[sel]], 0)
+            continue
+        evals, evecs = np.linalg.eigh(_stacked(Q, offsets, sel, k))
+        # every group of size k at once: eigenvectors stored as rows
+        V[offsets[sel][:, None] + np.arange(k * k)] = (
+            evecs.transpose(0, 2, 1).reshape(sel.size, k * k))
+        E[gptr[sel][:, None] + np.arange(k)] = np.maximum(evals, 0)
+    return V, E
+
+
 class GroupProblem:
     """Centred (and optionally standardised) data, groups and Lipschitz constants, ready for
     the kernels. Built once per dataset; solves at any ``alpha`` reuse it.
@@ -176,41 +217,12 @@ class GroupProblem:
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
         self.Q, self.qoff, self._offsets = out, np.ascontiguousarray(offsets[:-1],
                                                                      dtype=np.intp), offsets
-        L = np.zeros(len(self.sizes), dtype=np.float64)
-        for k in np.unique(self.sizes):
-            sel = np.flatnonzero(self.sizes == k)
-            if k == 1:
-                L[sel] = out[offsets[sel]]
-                continue
-            L[sel] = np.linalg.eigvalsh(self._blocks(sel, k))[:, -1]
-        # Tiny relative slack keeps 1/L a valid step despite rounding; exact zero stays 0.
-        L = np.where(L > 1e-12 * max(L.max(initial=0), 1e-300), L * (1 + 1e-6), 0.0)
-        return L.astype(self.dtype)
-
-    def _blocks(self, sel, k):
-        """The packed Grams of the groups ``sel`` (all of size ``k``) as a float64
-        ``(len(sel), k, k)`` stack (one gather)."""
-        idx = self._offsets[sel][:, None] + np.arange(k * k)
-        return self.Q[idx].reshape(sel.size, k, k).astype(np.float64)
+        return group_lipschitz(out, self.sizes, offsets).astype(self.dtype)
 
     def _eigen(self):
         """``Q_g = V_gᵀ diag(E_g) V_g`` of every group (rho = 0: exact block solves); once."""
         if self._eig is None:
-            out, offsets = self.Q, self._offsets
-            V = np.zeros(out.size, dtype=self.dtype)
-            E = np.zeros(int(self.gptr[-1]), dtype=self.dtype)
-            for k in np.unique(self.sizes):
-                sel = np.flatnonzero(self.sizes == k)
-                if k == 1:
-                    V[offsets[sel]] = 1
-                    E[self.gptr[sel]] = np.maximum(out[offsets[sel]], 0)
-                    continue
-                evals, evecs = np.linalg.eigh(self._blocks(sel, k))
-                # every group of size k at once: eigenvectors stored as rows
-                V[offsets[sel][:, None] + np.arange(k * k)] = (
-                    evecs.transpose(0, 2, 1).reshape(sel.size, k * k))
-                E[self.gptr[sel][:, None] + np.arange(k)] = np.maximum(evals, 0)
-            self._eig = (V, E)
+            self._eig = group_eigen(self.Q, self.sizes, self._offsets, self.gptr, self.dtype)
         return self._eig
 
     def residual(self, w):
