@@ -122,7 +122,10 @@ def test_group_relaxed_gamma_zero_is_ols(sparse):
                          tol=1e-10, random_state=0).fit(Xin, y)
     plain = GroupLassoPathCV(groups=groups, alphas=10, cv=3, tol=1e-10,
                              random_state=0).fit(Xin, y)
-    np.testing.assert_array_equal(r.mse_path_, plain.mse_path_)
+    # the plain CV of dense float64 data runs in covariance mode, the relaxed one on the
+    # data: two certified solutions (gap <= 1e-10 of the null deviance, so coefficients
+    # within ~1e-5 of each other), not the same rounding
+    np.testing.assert_allclose(r.mse_path_, plain.mse_path_, rtol=1e-7)
     np.testing.assert_array_equal(r.relax_gammas_, [1.0, 0.0])
     for k in range(10):
         A = np.flatnonzero(r.coef_path_[:, k])

@@ -118,6 +118,7 @@ class _GroupSpec:
 
     datafit = Quadratic
     dfmax = pmax = active = None  # glmnet's limits on every fold's path (GroupLassoPathCV)
+    n_points = None  # the folds' path length: covariance mode where it pays (_use_gram)
 
     def __init__(self, X, y, sw, groups, group_weights, fit_intercept, standardize,
                  feature_names, l1_ratios, limits=None, exclude=None):
@@ -127,7 +128,8 @@ class _GroupSpec:
         self.limits, self.exclude = limits, exclude
 
     def problem(self, train, test):
-        return _prepare(self.X, self.y, self.sw, *self.args, rows=train)[1]
+        return _prepare(self.X, self.y, self.sw, *self.args, rows=train,
+                        n_points=self.n_points)[1]
 
     def penalties(self, problem):
         return [problem.penalty(r, self.limits, self.exclude) for r in self.l1_ratios]
@@ -221,8 +223,7 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
         n_alphas if alphas is None else len(np.atleast_1d(alphas)))
     structure, problem = _prepare(X, y, sw, groups, group_weights, fit_intercept,
                                   standardize, n_points=n_points)
-    pen = (problem.penalty(l1_ratio) if isinstance(problem, GramGroupProblem)
-           else problem.penalty(l1_ratio, limits, excl))
+    pen = problem.penalty(l1_ratio, limits, excl)
     grid = make_grid(n_alphas if alphas is None else alphas,
                      lambda: _alpha_max(problem, pen, tol, max_iter), eps)
     w0 = None if coef_init is None else np.clip(problem.from_original(coef_init),
@@ -609,8 +610,12 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         names = getattr(self, "feature_names_in_", None)
         limits, excl = _check_box(self.lower_limits, self.upper_limits, self.exclude,
                                   X.shape[1])
+        # covariance mode (dense float64, n >= p) only without limits and relaxed fits
+        n_points = None if (limits is not None or excl is not None or self.relax) else (
+            self.alphas if isinstance(self.alphas, Integral) else len(self.alphas))
         structure, problem = _prepare(X, y, sw, self.groups, self.group_weights,
-                                      self.fit_intercept, self.standardize, names)
+                                      self.fit_intercept, self.standardize, names,
+                                      n_points=n_points)
         pens = [problem.penalty(r, limits, excl) for r in l1_ratios]
         grids = np.vstack([make_grid(self.alphas, lambda: _alpha_max(problem, pen, self.tol,
                                                                      self.max_iter), self.eps)
@@ -620,6 +625,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         spec = _GroupSpec(X, y, sw, self.groups, self.group_weights, self.fit_intercept,
                           self.standardize, names, l1_ratios, limits, excl)
+        spec.n_points = n_points
         paths = None
         if limited:  # the full-data paths first: where they stop, the folds' grid ends
             spec.dfmax, spec.pmax = self.dfmax, self.pmax

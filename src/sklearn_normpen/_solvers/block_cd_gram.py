@@ -101,8 +101,11 @@ class GramGroupProblem:
         self._unpen_cache = {}
         self.g = self.b.copy()
 
-    def penalty(self, rho):
-        """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho``."""
+    def penalty(self, rho, limits=None, exclude=None):
+        """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho`` (the residual
+        problem's signature; box limits and exclusions are not supported here)."""
+        if limits is not None or exclude is not None:
+            raise ValueError("covariance mode does not support box limits or exclude.")
         return SparseGroupLasso(self.gptr, self.gidx, self.c, rho)
 
     # -- state --------------------------------------------------------------------------
