@@ -414,8 +414,8 @@ class GroupProblem:
         z = self._z if self._z is not None else self.gradient(self.r)
         active = pen.group_norms(w) > 0
         score = pen.violation(z, alpha)
-        if alpha_prev is None:
-            strong = self._top(score, ~active & pen.penalised & (score > 0),
+        if alpha_prev is None:  # (slack as below: a rounding-level violation is none)
+            strong = self._top(score, ~active & pen.penalised & (score > 1e-12 * alpha),
                                max(p0, int(active.sum())))
         else:  # ||S(z_g, a rho)|| > (1 - rho) c_g (2a - a_prev)
             strong = pen._soft_norm(z, alpha * rho) > \
