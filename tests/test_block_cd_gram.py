@@ -160,3 +160,39 @@ def test_bcd_gram_kernel_keeps_its_gradient_and_descends(rho):
     wr = res_pb.null_fit(pa, 1e-14, 1000)[0]
     res_pb.solve(wr, pa, alpha, 1e-13 * res_pb.null_deviance, 100000)
     assert last - objective(np.asarray(wr, np.float64)) <= 1e-9 * pb.yy
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_group_lasso_path_cv_gram_folds_equal_residual_folds(monkeypatch, weighted):
+    """GroupLassoPathCV in covariance mode (each training fold's statistics: the full
+    data's minus the held-out rows') gives the residual route's CV curves, choice and
+    coefficients, with offset and collinear columns, an unpenalised feature and weights."""
+    from sklearn_normpen import GroupLassoPathCV
+    from sklearn_normpen import group_lasso as G
+    from sklearn_normpen._solvers import block_cd_gram
+
+    X, y, sw = _data(seed=6)
+    sw = sw if weighted else None
+    built = []
+    real_init = block_cd_gram.GramGroupProblem.__init__
+
+    def init(self, *args, **kwargs):
+        built.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(block_cd_gram.GramGroupProblem, "__init__", init)
+    kw = dict(groups=GROUPS, l1_ratio=[0.0, 0.5], alphas=15, cv=4, tol=1e-11)
+    gram = GroupLassoPathCV(**kw).fit(X, y, sample_weight=sw)
+    assert len(built) == 5  # the full data and 4 folds
+    monkeypatch.setattr(G, "GRAM_MAX_FEATURES", 0)
+    res = GroupLassoPathCV(**kw).fit(X, y, sample_weight=sw)
+    assert len(built) == 5
+    assert_allclose(gram.alphas_, res.alphas_, rtol=1e-10)
+    # two certified solutions (gap <= 1e-11 of the null deviance) on a collinear pair:
+    # held-out errors within ~1e-6; a wrong fold Gram moves them by percents
+    assert_allclose(gram.mse_path_, res.mse_path_, rtol=1e-5)
+    # the same grid point (the grids' alpha_max agree to rounding)
+    assert gram.alpha_ == pytest.approx(res.alpha_, rel=1e-12)
+    assert gram.l1_ratio_ == res.l1_ratio_
+    assert_allclose(gram.coef_, res.coef_, rtol=1e-5, atol=1e-7 * np.abs(res.coef_).max())
+    assert gram.intercept_ == pytest.approx(res.intercept_, rel=1e-6, abs=1e-6)

@@ -64,11 +64,19 @@ def _prepare(X, y, sample_weight, groups, group_weights, fit_intercept, standard
     weights = resolve_group_weights(group_weights, structure)
     design = Design(X, y, sample_weight, fit_intercept, rows=rows)
     if _use_gram(X, n_points):
-        return structure, GramGroupProblem(
-            design.gram_stats(), structure, weights, dtype=design.dtype,
-            fit_intercept=fit_intercept, x_shift=design.x_mean, y_mean=design.y_mean,
-            standardize=standardize)
+        return structure, _gram_problem(design, design.gram_stats(), structure, weights,
+                                        standardize)
     return structure, GroupProblem(design, structure, weights, standardize=standardize)
+
+
+def _gram_problem(design, stats, structure, weights, standardize):
+    """:class:`GramGroupProblem` from ``stats`` about ``design``'s means (a CV fold: the
+    full statistics minus the held-out rows'); keeps both for the folds."""
+    pb = GramGroupProblem(stats, structure, weights, dtype=design.dtype,
+                          fit_intercept=design.fit_intercept, x_shift=design.x_mean,
+                          y_mean=design.y_mean, standardize=standardize)
+    pb.full_data = (design, stats, structure, weights)
+    return pb
 
 
 def _check_box(lower_limits, upper_limits, exclude, n_features):
@@ -119,6 +127,7 @@ class _GroupSpec:
     datafit = Quadratic
     dfmax = pmax = active = None  # glmnet's limits on every fold's path (GroupLassoPathCV)
     n_points = None  # the folds' path length: covariance mode where it pays (_use_gram)
+    full_data = None  # covariance mode: the full data's (Design, stats, structure, weights)
 
     def __init__(self, X, y, sw, groups, group_weights, fit_intercept, standardize,
                  feature_names, l1_ratios, limits=None, exclude=None):
@@ -128,6 +137,14 @@ class _GroupSpec:
         self.limits, self.exclude = limits, exclude
 
     def problem(self, train, test):
+        full = self.full_data
+        if full is not None and len(train) + len(test) == full[0].n:
+            # covariance mode: the training fold's statistics are the full data's minus
+            # the held-out rows' (about the full means; GramGroupProblem re-centres)
+            d, stats, structure, weights = full
+            held = d.gram_stats(rows=test)
+            return _gram_problem(d, {k: stats[k] - held[k] for k in held}, structure,
+                                 weights, self.args[3])
         return _prepare(self.X, self.y, self.sw, *self.args, rows=train,
                         n_points=self.n_points)[1]
 
@@ -626,6 +643,7 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         spec = _GroupSpec(X, y, sw, self.groups, self.group_weights, self.fit_intercept,
                           self.standardize, names, l1_ratios, limits, excl)
         spec.n_points = n_points
+        spec.full_data = getattr(problem, "full_data", None)
         paths = None
         if limited:  # the full-data paths first: where they stop, the folds' grid ends
             spec.dfmax, spec.pmax = self.dfmax, self.pmax
