@@ -87,6 +87,19 @@ def test_gram_no_intercept_and_float32():
                                                      else 3e-2) * scale
 
 
+def _count_gram_problems(monkeypatch):
+    """A list that grows by one for every GramGroupProblem built (the route taken)."""
+    built = []
+    real_init = GramGroupProblem.__init__
+
+    def init(self, *args, **kwargs):
+        built.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(GramGroupProblem, "__init__", init)
+    return built
+
+
 @pytest.mark.parametrize("fit_intercept", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_group_lasso_path_takes_the_gram_route_and_agrees(monkeypatch, weighted,
@@ -96,18 +109,10 @@ def test_group_lasso_path_takes_the_gram_route_and_agrees(monkeypatch, weighted,
     duality gaps within target."""
     from sklearn_normpen import group_lasso as G
     from sklearn_normpen import group_lasso_path
-    from sklearn_normpen._solvers import block_cd_gram
 
     X, y, sw = _data(seed=3)
     sw = sw if weighted else None
-    built = []
-    real_init = block_cd_gram.GramGroupProblem.__init__
-
-    def init(self, *args, **kwargs):
-        built.append(1)
-        real_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(block_cd_gram.GramGroupProblem, "__init__", init)
+    built = _count_gram_problems(monkeypatch)
     kw = dict(groups=GROUPS, l1_ratio=0.3, n_alphas=20, tol=1e-10, sample_weight=sw,
               fit_intercept=fit_intercept, standardize=False)
     alphas, coefs, gaps = group_lasso_path(X, y, **kw)
@@ -169,18 +174,10 @@ def test_group_lasso_path_cv_gram_folds_equal_residual_folds(monkeypatch, weight
     coefficients, with offset and collinear columns, an unpenalised feature and weights."""
     from sklearn_normpen import GroupLassoPathCV
     from sklearn_normpen import group_lasso as G
-    from sklearn_normpen._solvers import block_cd_gram
 
     X, y, sw = _data(seed=6)
     sw = sw if weighted else None
-    built = []
-    real_init = block_cd_gram.GramGroupProblem.__init__
-
-    def init(self, *args, **kwargs):
-        built.append(1)
-        real_init(self, *args, **kwargs)
-
-    monkeypatch.setattr(block_cd_gram.GramGroupProblem, "__init__", init)
+    built = _count_gram_problems(monkeypatch)
     kw = dict(groups=GROUPS, l1_ratio=[0.0, 0.5], alphas=15, cv=4, tol=1e-11)
     gram = GroupLassoPathCV(**kw).fit(X, y, sample_weight=sw)
     assert len(built) == 5  # the full data and 4 folds

@@ -431,6 +431,32 @@ cdef enum:
     ACTIVE_MAX = 50       # epochs on the active groups between two working-set epochs
 
 
+cdef inline void _block_step(const floating* Q, const floating* V, const floating* E,
+                             Py_ssize_t qo, int start, int k, floating Lg,
+                             const floating* wold, const floating* zg, floating* buf,
+                             int kmax, floating c, floating alpha, floating rho, int exact,
+                             int m, floating inner_eps, const floating* lp,
+                             const floating* up) noexcept nogil:
+    """The block model's minimiser into ``buf[:k]`` (scratch: the rest of ``buf``): exact
+    in the group Gram's eigenbasis (rho = 0, ``exact``, ``m >= 2``) when that lands inside
+    the box ``[lp, up]`` (NULL: none), else at most ``m`` FISTA iterations."""
+    cdef int a
+    cdef bint solved = False
+    if exact and k > 1 and c > 0 and m >= 2:
+        _block_solve_l2(&V[qo], &E[start], k, alpha * c, wold, zg, &buf[0], &buf[2 * kmax],
+                        &buf[3 * kmax])
+        solved = True
+        if lp != NULL:  # the box-free minimiser stands if it is in the box
+            for a in range(k):
+                if buf[a] > up[a] or buf[a] < lp[a]:
+                    solved = False
+                    break
+    if not solved:
+        _block_solve(&Q[qo], k, Lg, wold, zg, &buf[0], &buf[2 * kmax], &buf[3 * kmax],
+                     &buf[4 * kmax], &buf[5 * kmax], &buf[6 * kmax], c, alpha, rho, m,
+                     inner_eps, lp, up)
+
+
 cdef inline double _visit(design X, const floating* vals, int n, const floating* sw,
                           bint weighted, const floating* xmean, floating* w, floating* r,
                           floating* srsum, int g, const int* gptr, const int* gidx,
@@ -449,15 +475,9 @@ cdef inline double _visit(design X, const floating* vals, int n, const floating*
     cdef floating Lg = L[g], d
     cdef int a, k, start, j, m, npass = 0
     cdef floating* zg = &buf[kmax]
-    cdef floating* uold = &buf[2 * kmax]
-    cdef floating* v = &buf[3 * kmax]
-    cdef floating* dv = &buf[4 * kmax]
-    cdef floating* grad = &buf[5 * kmax]
-    cdef floating* u1 = &buf[6 * kmax]
     cdef floating* lgb = &buf[7 * kmax]
     cdef floating* ugb = &buf[8 * kmax]
     cdef const floating* lp = NULL
-    cdef bint solved = False
     cdef double dsq = 0
     nonzero[0] = False
     if Lg <= 0:
@@ -483,17 +503,8 @@ cdef inline double _visit(design X, const floating* vals, int n, const floating*
     # iterations, and the single step when k > npass (wide groups, few samples: the Gram
     # work would dominate).
     m = 1 if k > npass else min(max_inner, max(2, 4 * npass // k))
-    if exact and k > 1 and c[g] > 0 and m >= 2:
-        _block_solve_l2(&V[qoff[g]], &E[start], k, alpha * c[g], wold, zg, &buf[0], uold, v)
-        solved = True
-        if lp != NULL:  # the box-free minimiser stands if it is in the box
-            for a in range(k):
-                if buf[a] > ugb[a] or buf[a] < lgb[a]:
-                    solved = False
-                    break
-    if not solved:
-        _block_solve(&Q[qoff[g]], k, Lg, wold, zg, &buf[0], uold, v, dv, grad, u1, c[g],
-                     alpha, rho, m, inner_eps, lp, ugb)
+    _block_step(Q, V, E, qoff[g], start, k, Lg, wold, zg, buf, kmax, c[g], alpha, rho, exact,
+                m, inner_eps, lp, ugb)
     for a in range(k):
         d = buf[a] - wold[a]
         if d != 0:
@@ -1041,11 +1052,6 @@ cdef inline double _visit_gram(const floating* A, int p, floating* w, floating* 
     cdef floating Lg = L[grp], d
     cdef int a, k, start, j
     cdef floating* zg = &buf[kmax]
-    cdef floating* uold = &buf[2 * kmax]
-    cdef floating* v = &buf[3 * kmax]
-    cdef floating* dv = &buf[4 * kmax]
-    cdef floating* grad = &buf[5 * kmax]
-    cdef floating* u1 = &buf[6 * kmax]
     cdef double dsq = 0, e, esq = 0
     cdef bint zero = True
     nonzero[0] = False
@@ -1067,12 +1073,8 @@ cdef inline double _visit_gram(const floating* A, int p, floating* w, floating* 
         # (slack: a violation at rounding level, e.g. exactly at alpha_max, is none)
         if sqrt(esq) <= alpha * (1 - rho) * c[grp] + 1e-12 * alpha:
             return 0
-    if exact and k > 1 and c[grp] > 0:
-        _block_solve_l2(&V[qoff[grp]], &E[start], k, alpha * c[grp], wold, zg, &buf[0],
-                        uold, v)
-    else:
-        _block_solve(&Q[qoff[grp]], k, Lg, wold, zg, &buf[0], uold, v, dv, grad, u1, c[grp],
-                     alpha, rho, max_inner, inner_eps, NULL, NULL)
+    _block_step(Q, V, E, qoff[grp], start, k, Lg, wold, zg, buf, kmax, c[grp], alpha, rho,
+                exact, max_inner, inner_eps, NULL, NULL)
     for a in range(k):
         d = buf[a] - wold[a]
         if d != 0:
