@@ -96,15 +96,8 @@ def _near_constant(n, k, offset=None, p=8):
     return X, eta
 
 
-@pytest.mark.parametrize("name,family", [
-    pytest.param("ElasticNetPoissonRegressor", "poisson", marks=pytest.mark.xfail(
-        strict=False, reason="known defect (2026-12-03, machine-dependent; fails on main "
-        "0ef1418 too on the current machine): the fit needs a coefficient of ~1e9 on the "
-        "column 5 + 1e-9, so X w ~ 5e9 cancels against the intercept in the GLM's "
-        "uncentred eta = Xw + b; eps * 5e9 ~ 5e-7 of rounding in eta floors the sparse "
-        "Poisson gap near 3e-7 > target 1.8e-8 (ConvergenceWarning). Fix: keep eta and "
-        "the intercept about the Design's offset shifts.")),
-    ("ElasticNetClassifier", "binomial")])
+@pytest.mark.parametrize("name,family", [("ElasticNetPoissonRegressor", "poisson"),
+                                         ("ElasticNetClassifier", "binomial")])
 def test_glm_sparse_equals_dense_with_a_near_constant_column(name, family):
     """A column of 5 and 5 + 1e-9 (standardised: a real, if tiny, feature): the sparse
     GLM's Newton Designs computed its weighted std as ~7e-8 instead of 4e-10, called it
@@ -146,3 +139,35 @@ def test_multinomial_offset_and_near_constant_columns(sparse):
     np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-4)
     np.testing.assert_allclose(np.delete(est.coef_, [2, 3], axis=1),
                                np.delete(ref.coef_, [2, 3], axis=1), atol=1e-3)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("family", ["poisson", "binomial"])
+def test_glm_with_a_huge_coefficient_on_an_offset_column_reaches_tight_tol(family, sparse):
+    """The signal lives on a column 5 + 1e-9 t: standardised, its coefficient is ~8e8 and
+    X w ~ 4e9 would cancel against the intercept in an uncentred η (eps·4e9 ~ 5e-7 of
+    rounding: the dense binomial fit stalled at a gap of 5e-9 and warned at tol=1e-10).
+    η about the Design's centred layout reaches the target, and the independent NumPy
+    gap (itself limited by that cancellation) agrees to its own rounding floor."""
+    from _glm_oracle import glm_gap, glm_null_deviance
+    rng = np.random.default_rng(0)
+    n = 200
+    t = rng.standard_normal(n)
+    X = np.column_stack([rng.standard_normal(n), 5.0 + 1e-9 * t, rng.standard_normal(n)])
+    eta = 0.3 * X[:, 0] + 0.8 * t
+    if family == "poisson":
+        y = rng.poisson(np.exp(eta)).astype(float)
+        est = snp.ElasticNetPoissonRegressor(alpha=0.01, tol=1e-10)
+    else:
+        y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+        est = snp.ElasticNetClassifier(alpha=0.01, tol=1e-10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.fit(sp.csc_matrix(X) if sparse else X, y)
+    w, b = np.ravel(est.coef_), float(np.ravel(est.intercept_)[0])
+    assert abs(w[1]) > 1e8  # the regime this test is about
+    sigma = X.std(axis=0)
+    null = glm_null_deviance(family, y)
+    assert est.dual_gap_ <= 1e-10 * null
+    gap = glm_gap(family, X, y, w, b, 0.01, 0.5, pf_l1=sigma, pf_l2=sigma ** 2)
+    assert gap <= 1e-6 * null

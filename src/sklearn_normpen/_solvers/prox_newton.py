@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate
-from .._design import Design, ReweightedDesign
+from .._design import Design, ReweightedDesign, _f64_blocks
 from ..datafits import GLMStats, Logistic
 from ..penalties import ElasticNetPenalty
 from .coordinate_descent import EnetProblem
@@ -160,6 +160,13 @@ class GLMProblem:
         else:
             self.null_deviance = max(mean(datafit.loss(self.y64, eta0)) - self._saturated,
                                      0.0)
+        # η = Xk w + b about the Design's layout Xk (offset columns, |x̄| ≫ σ, stored
+        # centred): X = Xk + 1 mᵀ, so the state's intercept b is the user's plus mᵀw. A
+        # large coefficient on such a column (the column 5 + 1e-9 needs ~1e9) would
+        # otherwise put ~|x̄ w| into X w and cancel it against b: eps |x̄ w| of rounding
+        # in η, a floor on the gap (a sparse Poisson fit stalled at 3e-7)
+        self._m = (np.asarray(d.x_mean, np.float64) - np.asarray(d.xk_mean, np.float64)
+                   if self.fit_intercept else np.zeros(d.p))
         self._null, self._unpen_cache = {}, {}
         self._sub = None  # the Newton model on the working set's columns (see _model)
         self._cert_cache = None
@@ -172,27 +179,32 @@ class GLMProblem:
 
     # -- state ----------------------------------------------------------------------------
     def _Xw(self, w):
-        """``X w`` in float64 from the non-zero coefficients only (one BLAS product on
-        float64 data; exact float64 blocks on float32 data, via the Design)."""
+        """``Xk w`` in float64 (the Design's layout, see ``_m``) from the non-zero
+        coefficients only (one BLAS product on float64 data; exact float64 blocks on
+        float32 data)."""
         w = np.asarray(w, dtype=np.float64)
         nz = np.flatnonzero(w)
         if nz.size == 0:
             return np.zeros(self.design.n)
-        X = self.design.X
+        d = self.design
         few = 2 * nz.size < self.n_features  # a column subset beats the full product
-        if self.design.sparse:
-            X = self._lin._sparse64()
+        if d.sparse:
+            X = d._k64()
             out = X[:, nz] @ w[nz] if few else X @ w
             return np.asarray(out, dtype=np.float64).ravel()
+        X = d.Xk
         if X.dtype == np.float64:
             return X[:, nz] @ w[nz] if few else X @ w
-        return -self._lin.residual64(w)
+        out = np.zeros(d.n)
+        for a, b, B in _f64_blocks(X, None, nz):
+            out += B @ w[nz[a:b]]
+        return out
 
     def start(self, w):
         """Set the state to ``w`` (intercept: the null model's); returns ``w`` as the
         contiguous array the solves update in place."""
         w = np.array(w, dtype=self.dtype, order="C")
-        self.b = self._b0
+        self.b = self._b0 + float(self._m @ np.asarray(w, np.float64))
         self.eta = self._Xw(w) + self.b
         self._n_incr = 0
         self._sub = None
@@ -206,7 +218,9 @@ class GLMProblem:
     def to_original(self, w):
         if self.inv_scale is not None:
             w = (np.asarray(w, dtype=np.float64) * self.inv_scale).astype(self.dtype)
-        return w, (self.b if self.fit_intercept else 0.0)
+        if not self.fit_intercept:
+            return w, 0.0
+        return w, self.b - float(self._m @ np.asarray(w, np.float64))
 
     def _objective(self, eta, w, penalty, alpha):
         loss = GLMStats(self.y64, eta, None, self.design.sw64, self.N).mean(
@@ -324,8 +338,12 @@ class GLMProblem:
             else:
                 dw = np.zeros(self.n_features)
                 dw[cols] = np.asarray(wq, dtype=np.float64) - np.asarray(w[cols], np.float64)
-            db = (float(inner.to_original(wq)[1]) - self.b) if self.fit_intercept else 0.0
-            if not dw.any() and db == 0:
+            # (the inner model's own intercept against the state's, on the user's scale:
+            # equal when the model's start already met its target)
+            moved_b = self.fit_intercept and (
+                float(inner.to_original(wq)[1]) != self.b - float(self._m @ np.asarray(
+                    w, np.float64)))
+            if not dw.any() and not moved_b:
                 if tol_model <= floor:
                     break
                 shrink *= 1e-3  # the model's start already met its target: ask for more
@@ -334,8 +352,15 @@ class GLMProblem:
             # the full step's η exactly (its coefficients cast to the working dtype): the
             # usual outcome, a full step, then needs no pass over X to make η exact
             w1 = (w64 + dw).astype(self.dtype)
-            eta1 = self._Xw(w1) + (self.b + db)
             dw = w1.astype(np.float64) - w64
+            xw1 = self._Xw(w1)
+            # the model's intercept given w1 (its first-order condition, which the inner
+            # solution meets) in the state's parametrisation: Σ sv (z - Xk w1 - b') = 0,
+            # z = η + r_v, i.e. db = Σ sv (r_v - Xk w1 + (η - b)) / Σ sv (Xk's columns
+            # are centred where their mean would cancel: no large terms)
+            db = (float(sv @ (r_v - xw1 + (self.eta - self.b))) / float(sv.sum())
+                  if self.fit_intercept else 0.0)
+            eta1 = xw1 + (self.b + db)
             deta = eta1 - self.eta
             p0 = self._objective(self.eta, w, penalty, alpha)
             mu_y = GLMStats(self.y64, None, None, d.sw64, self.N).mean(
