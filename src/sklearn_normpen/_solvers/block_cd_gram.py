@@ -164,7 +164,8 @@ class GramGroupProblem:
         def run(inner, left, first):
             if left <= 0:
                 return 0, np.inf
-            self.g = self.b - self.A[:, np.flatnonzero(w)] @ w[np.flatnonzero(w)]
+            nz = np.flatnonzero(w)  # resynchronise the kept gradient (rounding drift)
+            self.g = self.b - self.A[:, nz] @ w[nz]
             n_act = max(int((penalty.group_norms(w) > 0).sum()), 1)
             stop = 0.1 * inner / n_act if np.isfinite(inner) else -1.0
             epochs = call_kernel(K.bcd_gram, self.A, w, self.g, self.gptr, self.gidx, self.c,
