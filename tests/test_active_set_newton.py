@@ -1,7 +1,8 @@
-"""The Newton step on the active set that pauses a slow coordinate-descent tail
-(``EnetProblem._polish``): it only ever lowers the objective, keeps or zeroes signs as
-documented, and lets near-saturated lasso paths (|A| close to n) reach tight tolerances
-that the coordinate-descent tail alone ran out of ``max_iter`` on."""
+"""The Newton steps on the active set that pause a slow coordinate-descent tail
+(``EnetProblem._polish``): they only ever lower the objective, bring in only KKT violators,
+change a sign only through 0 (a primal active-set method), read their Gram matrix from a
+cache that matches NumPy, and let near-saturated lasso paths (|A| close to n) reach tight
+tolerances that the coordinate-descent tail alone ran out of ``max_iter`` on."""
 import warnings
 
 import numpy as np
@@ -25,6 +26,11 @@ def _wide(n, p, k, seed):
     return X, X @ w + rng.standard_normal(n)
 
 
+def _optimum(X, y, alpha, l1_ratio):
+    return enet_path(X, y, l1_ratio=l1_ratio, alphas=[alpha], tol=1e-13, fit_intercept=True,
+                     standardize=False)[1][:, 0]
+
+
 @pytest.mark.parametrize("layout", ["dense", "sparse", "gram"])
 def test_step_lowers_the_objective_and_respects_signs(layout):
     rng = np.random.default_rng(0)
@@ -45,17 +51,28 @@ def test_step_lowers_the_objective_and_respects_signs(layout):
     before = w.copy()
     assert 5 <= np.count_nonzero(before) < n // 2
     obj = lambda v: enet_primal(X, y, v, pb.intercept(v), alpha, 0.9)  # noqa: E731
+    g0 = pb.g.copy()  # the kernel's gradient at the rough iterate (n-scale)
     changed = pb._polish(w, L1, L2)
     assert changed
     assert obj(w) < obj(before)
-    # support within the old one, no sign flipped (a crossing stops at 0)
-    assert not np.any(w[before == 0])
-    assert np.all(np.sign(w[w != 0]) == np.sign(before[w != 0]))
+    # a feature comes in only if it violated its KKT condition there, with its gradient's
+    # sign (the direction that lowers the objective)
+    entered = np.flatnonzero((before == 0) & (w != 0))
+    assert np.all(np.abs(g0[entered]) > L1[entered])
+    assert np.all(np.sign(w[entered]) == np.sign(g0[entered]))
     # the kernel state was reset to the new point: the certificate's primal (read off that
     # state) is NumPy's
-    cert = certificate(pb.cert_stats(w, pen), pen, alpha, w)
+    stats = pb.cert_stats(w, pen)
+    cert = certificate(stats, pen, alpha, w)
     assert cert.primal == pytest.approx(obj(w), rel=1e-10)
     assert cert.gap >= 0
+    # ... and its gradient is the one at the new point (NumPy's), not the one the kernel
+    # left at the old point: a stale gradient gives a dual point that is not feasible, and
+    # a "gap" that can pass below the true one
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    np.testing.assert_allclose(stats.g, Xc.T @ (yc - Xc @ w) / n, rtol=0,
+                               atol=1e-10 * np.abs(Xc.T @ yc / n).max())
+    assert cert.gap >= obj(w) - obj(_optimum(X, y, alpha, 0.9)) - 1e-12
 
 
 @pytest.mark.parametrize("n, p, k, seed", [(80, 1000, 15, 2), (60, 600, 10, 0)])
@@ -122,3 +139,109 @@ def test_one_step_alone_stops_short_of_the_optimum(monkeypatch):
     monkeypatch.setattr(cd, "POLISH_STEPS", 1)
     with pytest.raises(AssertionError):
         test_a_sign_crossing_stops_at_zero()
+
+
+def _problem(layout, X, y, sw=None):
+    Xin = sp.csc_matrix(X) if layout == "sparse" else np.asfortranarray(X)
+    return EnetProblem(Design(Xin, y, sw, True), "sparse" if layout == "sparse" else "dense")
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gram_cache_matches_numpy_as_the_active_set_changes(layout, weighted, dtype):
+    # the Newton steps read X_Aᵀ S X_A from a cache that grows by new columns, drops stale
+    # ones when it outgrows 2|A|, and keeps the rest: every set must read NumPy's matrix
+    rng = np.random.default_rng(4)
+    n, p = 50, 120
+    X = rng.standard_normal((n, p))
+    X[:, 7] = 1e3 + 1e-2 * rng.standard_normal(n)  # an offset column
+    y = rng.standard_normal(n)
+    sw = rng.uniform(0.2, 3.0, n) if weighted else None
+    pb = _problem(layout, X.astype(dtype), y.astype(dtype), sw)
+    Xd = X.astype(dtype).astype(np.float64)
+    s = np.ones(n) if sw is None else sw
+    m = s @ Xd / s.sum()
+    Xc, yc = Xd - m, y.astype(dtype) - s @ y.astype(dtype) / s.sum()
+    sets = [np.arange(10), np.r_[np.arange(10), 20, 21], np.r_[0, 1, 2, 4, 7, 20, 21, 40],
+            np.arange(30, 90), np.r_[35, 7, 3], np.r_[3, 7, 35, 100, 101, 102, 119]]
+    for A in sets:
+        G, c = pb._active_system(A)
+        XA = Xc[:, A]
+        np.testing.assert_allclose(G, XA.T @ (s[:, None] * XA), rtol=1e-9, atol=1e-9 * n)
+        np.testing.assert_allclose(c, XA.T @ (s * yc), rtol=1e-9, atol=1e-9 * n)
+
+
+def _lasso_point(X, y, alpha):
+    return enet_path(X, y, l1_ratio=1.0, alphas=[alpha], tol=1e-14, fit_intercept=True,
+                     standardize=False)[1][:, 0]
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+def test_a_coefficient_of_the_wrong_sign_comes_back_with_the_right_one(layout):
+    # through 0 (where the quadratic model with the old sign stops being the objective),
+    # then back in with its gradient's sign: the active-set steps land on the optimum
+    rng = np.random.default_rng(5)
+    n, p = 80, 30
+    X = rng.standard_normal((n, p))
+    y = X[:, :6] @ np.array([2.0, -1.5, 1.0, 1.0, -2.0, 0.5]) + 0.3 * rng.standard_normal(n)
+    alpha = 0.05
+    w_opt = _lasso_point(X, y, alpha)
+    pb = _problem(layout, X, y)
+    L1, L2 = (np.ascontiguousarray(v) for v in
+              ElasticNetPenalty(1.0, np.ones(p)).scaled_weights(alpha, pb.N))
+    j = int(np.argmax(np.abs(w_opt)))
+    w = pb.start(w_opt)
+    w[j] = -0.5 * w_opt[j]
+    pb._reset(w)
+    assert pb._polish(w, L1, L2)
+    np.testing.assert_allclose(w, w_opt, rtol=0, atol=1e-8 * np.abs(w_opt).max())
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+def test_kkt_violators_enter_with_the_step(layout):
+    # from the optimum with two of its features zeroed, the kernel's gradient (a pass with
+    # no epochs) shows them as KKT violators: one step brings them back to the optimum
+    rng = np.random.default_rng(6)
+    n, p = 80, 200
+    X = rng.standard_normal((n, p))
+    y = X[:, :8] @ rng.uniform(1, 2, 8) + 0.3 * rng.standard_normal(n)
+    alpha = 0.1
+    w_opt = _lasso_point(X, y, alpha)
+    pen = ElasticNetPenalty(1.0, np.ones(p))
+    pb = _problem(layout, X, y)
+    L1, L2 = (np.ascontiguousarray(v) for v in pen.scaled_weights(alpha, pb.N))
+    out = np.flatnonzero(w_opt)[:2]
+    w = pb.start(w_opt)
+    w[out] = 0.0
+    pb._reset(w)
+    pb._kernel(w, L1, L2, 0.0, 0, pb._limits(pen), 1.0)  # the gradient, no epochs
+    assert np.all(np.abs(pb.g[out]) > L1[out])
+    assert pb._polish(w, L1, L2)
+    np.testing.assert_allclose(w, w_opt, rtol=0, atol=1e-8 * np.abs(w_opt).max())
+
+
+def test_a_step_past_saturation_leaves_the_smallest_coefficients_at_zero():
+    # |A| above n - 1 (the rank of the centred X_A): the step factorises the n - 1 largest
+    # coefficients (in |w_j|·||x_j||) and the others start at 0. From the optimum (37
+    # features, n = 40) with tiny spurious ones up to |A| = 41 it lands back on the optimum
+    # (before, no step was taken at all)
+    n, p = 40, 300
+    X, y = _wide(n, p, 10, 1)
+    pen = ElasticNetPenalty(1.0, np.ones(p))
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    alpha = 0.02 * np.max(np.abs(Xc.T @ yc)) / n
+    w_opt = _lasso_point(X, y, alpha)
+    assert 30 < np.count_nonzero(w_opt) < n - 1
+    pb = _problem("dense", X, y)
+    L1, L2 = (np.ascontiguousarray(v) for v in pen.scaled_weights(alpha, pb.N))
+    w = pb.start(w_opt)
+    extra = np.flatnonzero(w_opt == 0)[:n + 1 - np.count_nonzero(w_opt)]
+    w[extra] = 1e-4 * np.sign(Xc[:, extra].T @ (yc - Xc @ w_opt))
+    pb._reset(w)
+    before = w.copy()
+    assert np.count_nonzero(before) > n - 1
+    obj = lambda v: enet_primal(X, y, v, pb.intercept(v), alpha, 1.0)  # noqa: E731
+    assert pb._polish(w, L1, L2)
+    assert obj(w) < obj(before)
+    np.testing.assert_allclose(w, w_opt, rtol=0, atol=1e-7 * np.abs(w_opt).max())

@@ -324,9 +324,16 @@ class Design:
 
     def explicit_columns(self, cols):
         """Float64 centred dense copy of the columns ``cols`` (n × len(cols))."""
-        B = self._sparse64()[:, cols].toarray() if self.sparse else np.array(
-            self.X[:, cols], dtype=np.float64)
-        return B - self.x_mean[cols]
+        cols = np.asarray(cols)
+        if self.sparse:
+            B = self._sparse64()[:, cols].toarray()
+        else:  # (advanced indexing: a new array; subtracting in place keeps its layout,
+            #    ~10x faster than a copy through np.array on a Fortran X)
+            B = self.X[:, cols]
+            if B.dtype != np.float64:
+                B = B.astype(np.float64)
+        B -= self.x_mean[cols]
+        return B
 
     def gradient64(self, r):
         """``Xcᵀ S r`` in float64 for a float64 residual ``r``."""

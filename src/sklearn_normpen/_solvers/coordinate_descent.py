@@ -25,12 +25,18 @@ MODES = ("gram", "dense", "sparse")
 _EMPTY = {np.dtype(t): np.zeros(0, dtype=t) for t in (np.float32, np.float64)}
 _NO_FLAGS = np.zeros(0, dtype=np.intc)
 #: a kernel run that spends this many epochs without its target is paused for a Newton
-#: step on the active set (:meth:`EnetProblem._polish`), when one is affordable
+#: step on the active set (:meth:`EnetProblem._polish`), when one is affordable (a step
+#: costing at most two such pauses)
 POLISH_EPOCHS = 200
+#: the shortest pause: after a point that a single Newton step finished, the next point's
+#: pause is halved down to this (the tail of a near-saturated path, where coordinate
+#: descent crawls and each step lands on the optimum)
+POLISH_MIN_EPOCHS = 10
 #: the largest active set the Newton step factorises (k³/3 flops)
 POLISH_MAX = 1500
-#: the most Newton steps of one pause (each after the last stopped at a sign change)
-POLISH_STEPS = 8
+#: the most Newton steps of one pause (each after the last stopped at a sign change;
+#: one factorisation serves them all)
+POLISH_STEPS = 64
 #: residual modes: let the kernel skip the gradient of features that a bound from its last
 #: full pass keeps inside their dual constraint (``_kernels/_cd_enet.pyx``,
 #: ``_bounded_pass``); False runs every pass in full (the tests' reference)
@@ -110,6 +116,10 @@ class EnetProblem:
         self.dtype = np.dtype(design.dtype)
         self.fit_intercept = design.fit_intercept if fit_intercept is None else fit_intercept
         self._unpen_cache, self._null, self._limit_cache = {}, {}, None
+        # residual modes: (sorted columns, their centred X_Cᵀ S X_C, X_Cᵀ S yc) kept for
+        # the Newton steps, which then read only the columns new to the active set
+        self._newton_cache = None
+        self._pause = POLISH_EPOCHS  # epochs before a Newton pause (adapted per point)
         dt = self.dtype
         if mode == "gram":
             if stats is None:
@@ -196,6 +206,7 @@ class EnetProblem:
         self.xk_mean = np.ascontiguousarray(d.xk_mean, dtype=self.dtype)
         self.norm2 = np.ascontiguousarray(_col_sumsq(d), dtype=self.dtype)
         self._unpen_cache.clear()
+        self._newton_cache = None
         self._null.clear()
         self.__dict__.pop("_per_mask", None)
         self.R = np.ascontiguousarray(R, dtype=self.dtype)
@@ -226,6 +237,13 @@ class EnetProblem:
                 g = d.gradient64(r)
             else:
                 r = np.asarray(self.R, dtype=np.float64)
+                if not self._g_valid:
+                    # the state moved outside the kernel (a Newton step, a restart): the
+                    # gradient there, once, kept for the kernel's next round (a stale g
+                    # would give an invalid dual point)
+                    self.g[:] = d.gradient64(r)
+                    self.g_bound[:] = 0  # (every entry exact)
+                    self._g_valid, self._g_partial = True, False
                 g = np.asarray(self.g, dtype=np.float64)
             r_norm2, r_y = d._wdot(r, r), d._wdot(r, d.yc64)
             r_mean = ((float(r.sum()) if d.sw64 is None else float(d.sw64 @ r))
@@ -332,20 +350,44 @@ class EnetProblem:
         polish = not (np.isfinite(limits[0]).any() or np.isfinite(limits[1]).any())
         bounded = BOUNDED_PASSES and not penalty.unpenalized.any()
 
+        pause = {"epochs": self._pause, "taken": 0, "tried": 0}
+        if (polish and alpha_prev is not None and self._pause <= POLISH_MIN_EPOCHS
+                and self._g_valid):
+            # a slow tail that single Newton steps have been finishing: step first, from
+            # the last point's gradient (the KKT violators at this alpha come in with it),
+            # and let the kernel's first pass judge the result
+            pause["tried"] = pause["taken"] = int(self._polish(w, L1, L2))
+
         def run(inner, left, first):
             if left <= 0:
                 return 0, np.inf
-            chunk = (min(left, POLISH_EPOCHS) if polish and self._affordable(w) else left)
+            chunk = (min(left, pause["epochs"]) if polish and self._affordable(w) else left)
             gap, _, n_iter, done = self._kernel(w, L1, L2, inner * self.N, chunk, limits,
                                                 strong_factor if first else 1.0, bounded)
             if not done and n_iter >= chunk and chunk < left:
-                self._polish(w, L1, L2)
+                pause["tried"] += 1
+                if self._polish(w, L1, L2):
+                    pause["taken"] += 1
+                    # the certificate at the new point needs its gradient: the kernel's
+                    # pass (bounded where it can), with no epochs
+                    self._kernel(w, L1, L2, inner * self.N, 0, limits, 1.0, bounded)
+                # if this does not finish the point, coordinate descent runs longer before
+                # the next step (it may need to bring in features the step cannot see)
+                pause["epochs"] = min(2 * pause["epochs"], POLISH_EPOCHS)
                 return n_iter, None  # resume on the same target
             return n_iter, gap / self.N
 
-        return stop_on_certificate(
+        cert, epochs = stop_on_certificate(
             run, lambda: certificate(self.cert_stats(w, penalty), penalty, alpha, w),
             tol_abs, max_iter)
+        # the next point's pause: shorter after a point that one Newton step finished (a
+        # slow tail, where the epochs before the step are mostly wasted), longer after
+        # one that needed several pauses or whose steps did not help
+        if pause["tried"] == 1 == pause["taken"] and cert.gap <= tol_abs:
+            self._pause = max(POLISH_MIN_EPOCHS, self._pause // 2)
+        elif pause["tried"] > 2 or pause["tried"] > pause["taken"]:
+            self._pause = min(POLISH_EPOCHS, 2 * self._pause)
+        return cert, epochs
 
     def _affordable(self, w, A=None):
         """Whether the Newton step on the support of ``w`` costs at most two pauses'
@@ -363,76 +405,204 @@ class EnetProblem:
             nnz = float(np.sum(self.X_indptr[A + 1] - self.X_indptr[A]))
         else:
             nnz = float(n) * k
-        return n * k * k + k ** 3 / 3 <= 2 * POLISH_EPOCHS * 2 * nnz
+        # (forming G reads only the columns the cache lacks)
+        return n * k * self._uncached(A).size + k ** 3 / 3 <= 2 * POLISH_EPOCHS * 2 * nnz
+
+    def _uncached(self, A):
+        """The features of ``A`` whose Gram columns the Newton cache lacks."""
+        cache = self._newton_cache
+        return A if cache is None else A[cache["slot"][A] < 0]
+
+    def _active_system(self, A):
+        """``(G, c) = (Xc_Aᵀ S Xc_A, Xc_Aᵀ S yc)`` in float64 for the features ``A`` (in
+        that order; residual modes), from a cache that grows by the columns new to it:
+        along a path the active set changes by a few features per point, so a step reads
+        ``n·k·m`` instead of ``n·k²`` (``m`` new columns). Cached columns outside ``A``
+        are dropped when the cache would outgrow twice ``|A|`` (features leave and
+        re-enter)."""
+        d = self.design
+        cache = self._newton_cache
+        new = self._uncached(A)
+        m = 0 if cache is None else cache["m"]
+        stale = m + new.size > 2 * A.size + 16
+        if cache is None or stale or m + new.size > cache["cols"].size:
+            keep = np.zeros(0, dtype=np.intp) if cache is None else cache["cols"][:m]
+            if stale:
+                keep = keep[np.isin(keep, A)]
+            cap = max(2 * A.size + 16, 2 * (keep.size + new.size))
+            fresh = dict(slot=np.full(self.n_features, -1, dtype=np.intp), m=keep.size,
+                         cols=np.empty(cap, dtype=np.intp), G=np.empty((cap, cap)),
+                         c=np.empty(cap))
+            if keep.size:
+                old = cache["slot"][keep]
+                fresh["G"][:keep.size, :keep.size] = cache["G"][old][:, old]
+                fresh["c"][:keep.size] = cache["c"][old]
+            fresh["cols"][:keep.size] = keep
+            fresh["slot"][keep] = np.arange(keep.size)
+            self._newton_cache = cache = fresh
+        if new.size:
+            m, k = cache["m"], new.size
+            root = None if d.sw64 is None else np.sqrt(d.sw64)[:, None]
+
+            def columns(cols):
+                B = d.explicit_columns(cols)
+                return B if root is None else B * root
+
+            XN = columns(new)
+            G, cols = cache["G"], cache["cols"]
+            if m:
+                B = columns(cols[:m]).T @ XN
+                G[:m, m:m + k] = B
+                G[m:m + k, :m] = B.T
+            G[m:m + k, m:m + k] = XN.T @ XN
+            yc = d.yc64 if root is None else d.yc64 * root[:, 0]
+            cache["c"][m:m + k] = XN.T @ yc
+            cols[m:m + k] = new
+            cache["slot"][new] = np.arange(m, m + k)
+            cache["m"] = m + k
+        pos = cache["slot"][A]
+        return cache["G"][pos][:, pos], cache["c"][pos]
 
     def _polish(self, w, L1, L2):
-        """One Newton step on the active set ``A`` (its signs ``s`` kept), for the slow
-        tail of coordinate descent on an ill-conditioned ``X_A`` (near saturation, |A|
-        close to n: thousands of epochs). With the signs fixed the n-scale objective on
-        ``A`` is the quadratic ``½uᵀGu - uᵀc + L1ᵀ|u| + ½Σ L2 u²`` (``G = X_AᵀSX_A``,
-        ``c = X_AᵀS yc``, centred), minimised by ``(G + diag L2) u = c - L1·s``; where ``u``
-        flips a sign the step stops at the first such coefficient, set to 0. The step is
-        taken only if it lowers the objective; the certificate then judges the point as
-        any other, and coordinate descent resumes from it. Returns whether ``w`` changed."""
-        from scipy.linalg import LinAlgError, cho_factor, cho_solve
+        """Newton steps on the active set ``A`` for the slow tail of coordinate descent on
+        an ill-conditioned ``X_A`` (near saturation, |A| close to n: thousands of epochs).
+        With the signs ``s`` fixed the n-scale objective on ``A`` is the quadratic
+        ``½uᵀGu - uᵀc + L1ᵀ|u| + ½Σ L2 u²`` (``G = X_AᵀSX_A``, ``c = X_AᵀS yc``, centred),
+        minimised by ``(G + diag L2) u = c - L1·s``. A primal active-set method on ``A``:
+        where the minimiser flips a sign, the step stops at the first such coefficient,
+        which leaves at 0; a coefficient left at 0 whose gradient then violates its KKT
+        condition comes back with that gradient's sign; each step is a solve with one
+        factorisation of ``G + diag L2`` (``O(k²)`` per change of the set). The result is
+        kept only if it lowers the objective; the certificate then judges the point as any
+        other, and coordinate descent resumes from it. Returns whether ``w`` changed.
+
+        When the kernel's gradient at ``w`` is at hand, ``A`` also takes the zero features
+        that violate their KKT condition (``|g_j| > L1_j``, the largest few), with the sign
+        of ``g_j``. Near saturation (residual modes, ``|A|`` above the rank ``n - 1`` of the
+        centred ``X_A``: ``G`` singular) the smallest coefficients (in ``|w_j|·||x_j||``)
+        start at 0 outside the factorisation."""
+        from scipy.linalg import LinAlgError, cho_factor
+        from scipy.linalg.blas import dtrsv
         A = np.flatnonzero(w)
         if not (A.size and self._affordable(w, A)):
             return False
+        L1 = np.asarray(L1, dtype=np.float64)
+        # (rank of the centred X_A: at most n - 1 with an intercept)
+        cap = (A.size // 8 + 16 if self.mode == "gram" else
+               self.design.n - int(bool(self.fit_intercept)))
+        s = np.sign(np.asarray(w[A], dtype=np.float64))
+        if self._g_valid:
+            g = np.asarray(self.g, dtype=np.float64)
+            score = np.abs(g) - L1
+            score[A] = 0.0
+            if self.mode != "gram":
+                score[self.g_bound != 0] = 0.0  # (bounds from a bounded pass, not values)
+            V = np.flatnonzero(score > 0)
+            room = max(min(A.size // 8 + 16, cap - A.size), 0)
+            if V.size > room:
+                V = np.sort(V[np.argsort(-score[V], kind="stable")[:room]])
+            A, s = np.concatenate([A, V]), np.concatenate([s, np.sign(g[V])])
         if self.mode == "gram":
             G, c = self.Q64[np.ix_(A, A)], self.q64[A]
         else:
-            d = self.design
-            if A.size >= d.n:
-                return False
-            XA, yc = d.explicit_columns(A), d.yc64
-            if d.sw64 is not None:
-                root = np.sqrt(d.sw64)
-                XA, yc = XA * root[:, None], yc * root
-            G, c = XA.T @ XA, XA.T @ yc
+            G, c = self._active_system(A)
         u0 = np.asarray(w[A], dtype=np.float64)
-        s = np.sign(u0)
-        l1 = np.asarray(L1[A], dtype=np.float64)
+        l1 = L1[A]
         l2 = np.asarray(L2[A], dtype=np.float64)
-        # a step stopped at a sign change is followed by one on the smaller set, as long
-        # as the factorisations cost at most forming G did (n·k² against k³/3 each)
-        steps = 1 if self.mode == "gram" else min(POLISH_STEPS,
-                                                  1 + int(3 * self.design.n / A.size))
-        u, keep = u0.copy(), np.ones(A.size, dtype=bool)
-        for _ in range(steps):
-            K = np.flatnonzero(keep)
+        K = np.arange(A.size)
+        if A.size > cap:  # (keep the largest coefficients in the factorisation)
+            size = np.abs(u0) * np.sqrt(np.maximum(np.diag(G), 0.0))
+            K = np.sort(np.argsort(-size, kind="stable")[:max(cap, 0)])
+        if K.size == 0:
+            return False
+        GK, lK = G[np.ix_(K, K)], l2[K]
+        try:
+            L = np.asfortranarray(cho_factor(GK + np.diag(lK), lower=True,
+                                             check_finite=False)[0])
+        except (LinAlgError, ValueError):
+            return False
+
+        def cho_solve(rhs):  # M⁻¹ rhs = L⁻ᵀ L⁻¹ rhs (BLAS: no per-call checks)
+            return dtrsv(L, dtrsv(L, rhs, lower=1), lower=1, trans=1)
+
+        sK = s[K].copy()
+        b = c[K] - l1[K] * sK
+        # the minimiser on K \ D (u_D = 0) through the one factor of M = GK + diag(lK):
+        # x = M⁻¹b - Z Z_DD⁻¹ (M⁻¹b)_D with Z = M⁻¹E_D meets x_D = 0 and (Mx)_K\D = b_K\D
+        D, Zc = [], []
+
+        def solve_on_set(rhs):
+            x = cho_solve(rhs)
+            if D:
+                Z = np.column_stack(Zc)
+                x = x - Z @ np.linalg.solve(Z[D], x[D])
+            return x
+
+        u = u0[K].copy()
+        inside = np.ones(K.size, dtype=bool)
+        cK, l1K = c[K], l1[K]
+
+        def crossing(v):
+            return np.flatnonzero(inside & (np.sign(v) != sK))
+
+        for _ in range(POLISH_STEPS):
             try:
-                # (the dropped coefficients are 0: they leave the right-hand side alone)
-                v = cho_solve(cho_factor(G[np.ix_(K, K)] + np.diag(l2[K]), lower=True,
-                                         check_finite=False),
-                              c[K] - l1[K] * s[K], check_finite=False)
+                v = solve_on_set(b)
+                v[D] = 0.0
+                C = crossing(v)
+                if C.size == 0:
+                    # one step of iterative refinement at a candidate (M may be
+                    # ill-conditioned near saturation)
+                    res = b - GK @ v - lK * v
+                    res[D] = 0.0
+                    v = v + solve_on_set(res)
+                    v[D] = 0.0
+                    C = crossing(v)
             except (LinAlgError, ValueError):
                 break
             if not np.all(np.isfinite(v)):
                 break
-            cross = np.sign(v) != s[K]
-            if not cross.any():
-                u[K] = v
-                break
+            if C.size == 0:
+                u = v
+                if not D:
+                    break
+                # the optimum on K \ D: a dropped coefficient whose gradient violates its
+                # KKT condition comes back with that gradient's sign
+                Dv = np.array(D)
+                gD = cK[Dv] - GK[Dv] @ v
+                excess = np.abs(gD) - l1K[Dv] * (1 + 1e-9)
+                j = int(np.argmax(excess))
+                if not excess[j] > 0:
+                    break
+                sK[Dv[j]] = np.sign(gD[j])
+                b[Dv[j]] = cK[Dv[j]] - l1K[Dv[j]] * sK[Dv[j]]
+                inside[Dv[j]] = True
+                del D[j], Zc[j]
+                continue
             # the quadratic falls all the way from u to v, and equals the objective up to
-            # the first sign change: stop there, that coefficient at 0 (an active-set step)
-            uK = u[K]
-            t = uK[cross] / (uK[cross] - v[cross])
-            i = int(np.argmin(t))
-            v = uK + float(t[i]) * (v - uK)
-            v[np.flatnonzero(cross)[i]] = 0.0
-            v[np.sign(v) != s[K]] = 0.0  # (rounding at that same t)
-            u[K] = v
-            keep[K[v == 0]] = False
-            if not keep.any():
+            # the first sign change: stop there, that coefficient at 0
+            t = u[C] / (u[C] - v[C])
+            i = int(C[np.argmin(t)])
+            u = u + float(t.min()) * (v - u)
+            u[i] = 0.0
+            u[np.sign(u) * sK < 0] = 0.0  # (rounding at that same t)
+            D.append(i)
+            inside[i] = False
+            if len(D) == K.size:
                 break
-        u = u.astype(self.dtype).astype(np.float64)  # the step as it will be stored
+            e = np.zeros(K.size)
+            e[i] = 1.0
+            Zc.append(cho_solve(e))
+        full = np.zeros(A.size)
+        full[K] = u
+        full = full.astype(self.dtype).astype(np.float64)  # the step as it will be stored
 
         def f(v):
             return 0.5 * v @ (G @ v) - v @ c + l1 @ np.abs(v) + 0.5 * l2 @ (v * v)
 
-        if not f(u) < f(u0):
+        if not f(full) < f(u0):
             return False
-        w[A] = u
+        w[A] = full
         self._reset(w)
         return True
 
