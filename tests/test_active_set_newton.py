@@ -143,7 +143,7 @@ def test_one_step_alone_stops_short_of_the_optimum(monkeypatch):
 
 def _problem(layout, X, y, sw=None):
     Xin = sp.csc_matrix(X) if layout == "sparse" else np.asfortranarray(X)
-    return EnetProblem(Design(Xin, y, sw, True), "sparse" if layout == "sparse" else "dense")
+    return EnetProblem(Design(Xin, y, sw, True), layout)
 
 
 @pytest.mark.parametrize("layout", ["dense", "sparse"])
@@ -177,16 +177,18 @@ def _lasso_point(X, y, alpha):
                      standardize=False)[1][:, 0]
 
 
-@pytest.mark.parametrize("layout", ["dense", "sparse"])
+@pytest.mark.parametrize("layout", ["dense", "sparse", "gram"])
 def test_a_coefficient_of_the_wrong_sign_comes_back_with_the_right_one(layout):
     # through 0 (where the quadratic model with the old sign stops being the objective),
     # then back in with its gradient's sign: the active-set steps land on the optimum
+    # (a support of ~50 features, so that the whole of it is factorised in every mode)
     rng = np.random.default_rng(5)
-    n, p = 80, 30
+    n, p = 300, 60
     X = rng.standard_normal((n, p))
     y = X[:, :6] @ np.array([2.0, -1.5, 1.0, 1.0, -2.0, 0.5]) + 0.3 * rng.standard_normal(n)
-    alpha = 0.05
+    alpha = 0.002
     w_opt = _lasso_point(X, y, alpha)
+    assert np.count_nonzero(w_opt) > 40
     pb = _problem(layout, X, y)
     L1, L2 = (np.ascontiguousarray(v) for v in
               ElasticNetPenalty(1.0, np.ones(p)).scaled_weights(alpha, pb.N))
@@ -198,7 +200,7 @@ def test_a_coefficient_of_the_wrong_sign_comes_back_with_the_right_one(layout):
     np.testing.assert_allclose(w, w_opt, rtol=0, atol=1e-8 * np.abs(w_opt).max())
 
 
-@pytest.mark.parametrize("layout", ["dense", "sparse"])
+@pytest.mark.parametrize("layout", ["dense", "sparse", "gram"])
 def test_kkt_violators_enter_with_the_step(layout):
     # from the optimum with two of its features zeroed, the kernel's gradient (a pass with
     # no epochs) shows them as KKT violators: one step brings them back to the optimum

@@ -488,7 +488,7 @@ class EnetProblem:
             return False
         L1 = np.asarray(L1, dtype=np.float64)
         # (rank of the centred X_A: at most n - 1 with an intercept)
-        cap = (A.size // 8 + 16 if self.mode == "gram" else
+        cap = (self.n_features if self.mode == "gram" else
                self.design.n - int(bool(self.fit_intercept)))
         s = np.sign(np.asarray(w[A], dtype=np.float64))
         if self._g_valid:
