@@ -357,13 +357,17 @@ class EnetProblem:
             # the last point's gradient (the KKT violators at this alpha come in with it),
             # and let the kernel's first pass judge the result
             pause["tried"] = pause["taken"] = int(self._polish(w, L1, L2))
+        # (after that step the violators are in: the first round needs no strong rule,
+        # and its bounded pass then reads few columns)
+        pre = pause["taken"] > 0
 
         def run(inner, left, first):
             if left <= 0:
                 return 0, np.inf
             chunk = (min(left, pause["epochs"]) if polish and self._affordable(w) else left)
             gap, _, n_iter, done = self._kernel(w, L1, L2, inner * self.N, chunk, limits,
-                                                strong_factor if first else 1.0, bounded)
+                                                strong_factor if first and not pre else 1.0,
+                                                bounded)
             if not done and n_iter >= chunk and chunk < left:
                 pause["tried"] += 1
                 if self._polish(w, L1, L2):
@@ -515,9 +519,13 @@ class EnetProblem:
             K = np.sort(np.argsort(-size, kind="stable")[:max(cap, 0)])
         if K.size == 0:
             return False
-        GK, lK = G[np.ix_(K, K)], l2[K]
-        try:
-            L = np.asfortranarray(cho_factor(GK + np.diag(lK), lower=True,
+        GK, lK = (G, l2) if K.size == A.size else (G[np.ix_(K, K)], l2[K])
+        M = GK
+        if lK.any():
+            M = GK.copy()
+            M.flat[::K.size + 1] += lK
+        try:  # (M is symmetric: its transpose is the Fortran layout LAPACK reads)
+            L = np.asfortranarray(cho_factor(M.T, lower=True, overwrite_a=M is not GK,
                                              check_finite=False)[0])
         except (LinAlgError, ValueError):
             return False
