@@ -247,3 +247,26 @@ def test_a_step_past_saturation_leaves_the_smallest_coefficients_at_zero():
     assert pb._polish(w, L1, L2)
     assert obj(w) < obj(before)
     np.testing.assert_allclose(w, w_opt, rtol=0, atol=1e-7 * np.abs(w_opt).max())
+
+
+def test_a_cold_start_past_saturation_certifies():
+    # one small alpha from 0 on wide data: coordinate descent holds more non-zeros than
+    # the centred X_A has rank (n - 1), so the step factorises the n - 1 largest; features
+    # left out that violate KKT at its result then come in with a new factorisation.
+    # Without that second part this fit stopped at max_iter with a gap ~1e4 times the
+    # target (ConvergenceWarning)
+    n, p = 40, 300
+    X, y = _wide(n, p, 10, 1)
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    alpha = 0.003 * np.max(np.abs(Xc.T @ yc)) / n
+    tol = 1e-8
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        _, coefs, gaps = enet_path(X, y, l1_ratio=1.0, alphas=[alpha], tol=tol,
+                                   fit_intercept=True, standardize=False)
+    w = coefs[:, 0]
+    target = tol * null_deviance(X, y)
+    assert gaps[0] <= target
+    b = float(np.mean(y) - np.mean(X, axis=0) @ w)
+    assert enet_gap(X, y, w, b, alpha, 1.0) <= target * (1 + 1e-6)
+    assert np.count_nonzero(w) <= n - 1

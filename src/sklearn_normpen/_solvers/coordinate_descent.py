@@ -37,6 +37,9 @@ POLISH_MAX = 1500
 #: the most Newton steps of one pause (each after the last stopped at a sign change;
 #: one factorisation serves them all)
 POLISH_STEPS = 64
+#: past saturation: the most factorisations of one pause (each after features left out of
+#: the last one turned out to violate their KKT condition)
+POLISH_REFACTOR = 4
 #: residual modes: let the kernel skip the gradient of features that a bound from its last
 #: full pass keeps inside their dual constraint (``_kernels/_cd_enet.pyx``,
 #: ``_bounded_pass``); False runs every pass in full (the tests' reference)
@@ -519,91 +522,122 @@ class EnetProblem:
             K = np.sort(np.argsort(-size, kind="stable")[:max(cap, 0)])
         if K.size == 0:
             return False
-        GK, lK = (G, l2) if K.size == A.size else (G[np.ix_(K, K)], l2[K])
-        M = GK
-        if lK.any():
-            M = GK.copy()
-            M.flat[::K.size + 1] += lK
-        try:  # (M is symmetric: its transpose is the Fortran layout LAPACK reads)
-            L = np.asfortranarray(cho_factor(M.T, lower=True, overwrite_a=M is not GK,
-                                             check_finite=False)[0])
-        except (LinAlgError, ValueError):
-            return False
 
-        def cho_solve(rhs):  # M⁻¹ rhs = L⁻ᵀ L⁻¹ rhs (BLAS: no per-call checks)
-            return dtrsv(L, dtrsv(L, rhs, lower=1), lower=1, trans=1)
+        def on_set(K, start):
+            """The active-set steps on the factorised features ``K`` from the point
+            ``start`` (over ``A``); returns the new ``u`` on ``K`` (``s`` updated in place), or None
+            if ``G_KK + diag l2`` has no Cholesky factor."""
+            GK, lK = (G, l2) if K.size == A.size else (G[np.ix_(K, K)], l2[K])
+            M = GK
+            if lK.any():
+                M = GK.copy()
+                M.flat[::K.size + 1] += lK
+            try:  # (M is symmetric: its transpose is the Fortran layout LAPACK reads)
+                L = np.asfortranarray(cho_factor(M.T, lower=True, overwrite_a=M is not GK,
+                                                 check_finite=False)[0])
+            except (LinAlgError, ValueError):
+                return None
 
-        sK = s[K].copy()
-        b = c[K] - l1[K] * sK
-        # the minimiser on K \ D (u_D = 0) through the one factor of M = GK + diag(lK):
-        # x = M⁻¹b - Z Z_DD⁻¹ (M⁻¹b)_D with Z = M⁻¹E_D meets x_D = 0 and (Mx)_K\D = b_K\D
-        D, Zc = [], []
+            def cho_solve(rhs):  # M⁻¹ rhs = L⁻ᵀ L⁻¹ rhs (BLAS: no per-call checks)
+                return dtrsv(L, dtrsv(L, rhs, lower=1), lower=1, trans=1)
 
-        def solve_on_set(rhs):
-            x = cho_solve(rhs)
-            if D:
-                Z = np.column_stack(Zc)
-                x = x - Z @ np.linalg.solve(Z[D], x[D])
-            return x
+            sK = s[K].copy()
+            b = c[K] - l1[K] * sK
+            # the minimiser on K \ D (u_D = 0) through the one factor of M = GK + diag(lK):
+            # x = M⁻¹b - Z Z_DD⁻¹ (M⁻¹b)_D with Z = M⁻¹E_D meets x_D = 0 and (Mx)_K\D = b_K\D
+            D, Zc = [], []
 
-        u = u0[K].copy()
-        inside = np.ones(K.size, dtype=bool)
-        cK, l1K = c[K], l1[K]
+            def solve_on_set(rhs):
+                x = cho_solve(rhs)
+                if D:
+                    Z = np.column_stack(Zc)
+                    x = x - Z @ np.linalg.solve(Z[D], x[D])
+                return x
 
-        def crossing(v):
-            return np.flatnonzero(inside & (np.sign(v) != sK))
+            u = start[K].copy()
+            inside = np.ones(K.size, dtype=bool)
+            cK, l1K = c[K], l1[K]
 
-        for _ in range(POLISH_STEPS):
-            try:
-                v = solve_on_set(b)
-                v[D] = 0.0
-                C = crossing(v)
-                if C.size == 0:
-                    # one step of iterative refinement at a candidate (M may be
-                    # ill-conditioned near saturation)
-                    res = b - GK @ v - lK * v
-                    res[D] = 0.0
-                    v = v + solve_on_set(res)
+            def crossing(v):
+                return np.flatnonzero(inside & (np.sign(v) != sK))
+
+            for _ in range(POLISH_STEPS):
+                try:
+                    v = solve_on_set(b)
                     v[D] = 0.0
                     C = crossing(v)
-            except (LinAlgError, ValueError):
-                break
-            if not np.all(np.isfinite(v)):
-                break
-            if C.size == 0:
-                u = v
-                if not D:
+                    if C.size == 0:
+                        # one step of iterative refinement at a candidate (M may be
+                        # ill-conditioned near saturation)
+                        res = b - GK @ v - lK * v
+                        res[D] = 0.0
+                        v = v + solve_on_set(res)
+                        v[D] = 0.0
+                        C = crossing(v)
+                except (LinAlgError, ValueError):
                     break
-                # the optimum on K \ D: a dropped coefficient whose gradient violates its
-                # KKT condition comes back with that gradient's sign
-                Dv = np.array(D)
-                gD = cK[Dv] - GK[Dv] @ v
-                excess = np.abs(gD) - l1K[Dv] * (1 + 1e-9)
-                j = int(np.argmax(excess))
-                if not excess[j] > 0:
+                if not np.all(np.isfinite(v)):
                     break
-                sK[Dv[j]] = np.sign(gD[j])
-                b[Dv[j]] = cK[Dv[j]] - l1K[Dv[j]] * sK[Dv[j]]
-                inside[Dv[j]] = True
-                del D[j], Zc[j]
-                continue
-            # the quadratic falls all the way from u to v, and equals the objective up to
-            # the first sign change: stop there, that coefficient at 0
-            t = u[C] / (u[C] - v[C])
-            i = int(C[np.argmin(t)])
-            u = u + float(t.min()) * (v - u)
-            u[i] = 0.0
-            u[np.sign(u) * sK < 0] = 0.0  # (rounding at that same t)
-            D.append(i)
-            inside[i] = False
-            if len(D) == K.size:
+                if C.size == 0:
+                    u = v
+                    if not D:
+                        break
+                    # the optimum on K \ D: a dropped coefficient whose gradient violates its
+                    # KKT condition comes back with that gradient's sign
+                    Dv = np.array(D)
+                    gD = cK[Dv] - GK[Dv] @ v
+                    excess = np.abs(gD) - l1K[Dv] * (1 + 1e-9)
+                    j = int(np.argmax(excess))
+                    if not excess[j] > 0:
+                        break
+                    sK[Dv[j]] = np.sign(gD[j])
+                    b[Dv[j]] = cK[Dv[j]] - l1K[Dv[j]] * sK[Dv[j]]
+                    inside[Dv[j]] = True
+                    del D[j], Zc[j]
+                    continue
+                # the quadratic falls all the way from u to v, and equals the objective up to
+                # the first sign change: stop there, that coefficient at 0
+                t = u[C] / (u[C] - v[C])
+                i = int(C[np.argmin(t)])
+                u = u + float(t.min()) * (v - u)
+                u[i] = 0.0
+                u[np.sign(u) * sK < 0] = 0.0  # (rounding at that same t)
+                D.append(i)
+                inside[i] = False
+                if len(D) == K.size:
+                    break
+                e = np.zeros(K.size)
+                e[i] = 1.0
+                Zc.append(cho_solve(e))
+            s[K] = sK
+            return u
+
+        # past saturation, features left out of the factorisation that violate their KKT
+        # condition at the result come in, in place of the coefficients that left (a new
+        # factorisation each time, a few times at most)
+        x = u0.copy()
+        x[np.setdiff1d(np.arange(A.size), K)] = 0.0
+        for rnd in range(POLISH_REFACTOR):
+            u = on_set(K, x)
+            if u is None:
+                if rnd == 0:
+                    return False
                 break
-            e = np.zeros(K.size)
-            e[i] = 1.0
-            Zc.append(cho_solve(e))
-        full = np.zeros(A.size)
-        full[K] = u
-        full = full.astype(self.dtype).astype(np.float64)  # the step as it will be stored
+            x = np.zeros(A.size)
+            x[K] = u
+            out = np.setdiff1d(np.arange(A.size), K)
+            if out.size == 0:
+                break
+            excess = np.abs(c[out] - G[out] @ x) - l1[out] * (1 + 1e-9)
+            act = K[u != 0]
+            room = cap - act.size
+            if room <= 0 or not np.any(excess > 0):
+                break
+            order = np.argsort(-excess, kind="stable")[:room]
+            take = out[order[excess[order] > 0]]
+            s[take] = np.sign(c[take] - G[take] @ x)
+            K = np.sort(np.concatenate([act, take]))
+        full = x.astype(self.dtype).astype(np.float64)  # the step as it will be stored
 
         def f(v):
             return 0.5 * v @ (G @ v) - v @ c + l1 @ np.abs(v) + 0.5 * l2 @ (v * v)
