@@ -119,7 +119,7 @@ class EnetProblem:
         self.dtype = np.dtype(design.dtype)
         self.fit_intercept = design.fit_intercept if fit_intercept is None else fit_intercept
         self._unpen_cache, self._null, self._limit_cache = {}, {}, None
-        # residual modes: (sorted columns, their centred X_Cᵀ S X_C, X_Cᵀ S yc) kept for
+        # residual modes: the columns C, their centred X_Cᵀ S X_C and X_Cᵀ S yc, kept for
         # the Newton steps, which then read only the columns new to the active set
         self._newton_cache = None
         self._pause = POLISH_EPOCHS  # epochs before a Newton pause (adapted per point)
@@ -487,7 +487,8 @@ class EnetProblem:
         that violate their KKT condition (``|g_j| > L1_j``, the largest few), with the sign
         of ``g_j``. Near saturation (residual modes, ``|A|`` above the rank ``n - 1`` of the
         centred ``X_A``: ``G`` singular) the smallest coefficients (in ``|w_j|·||x_j||``)
-        start at 0 outside the factorisation."""
+        start at 0 outside the factorisation; those of them that violate KKT at its result
+        come in with a new factorisation (``POLISH_REFACTOR`` at most)."""
         from scipy.linalg import LinAlgError, cho_factor
         from scipy.linalg.blas import dtrsv
         A = np.flatnonzero(w)
@@ -525,8 +526,8 @@ class EnetProblem:
 
         def on_set(K, start):
             """The active-set steps on the factorised features ``K`` from the point
-            ``start`` (over ``A``); returns the new ``u`` on ``K`` (``s`` updated in place), or None
-            if ``G_KK + diag l2`` has no Cholesky factor."""
+            ``start`` (over ``A``); returns the new ``u`` on ``K`` (``s`` updated in
+            place), or None if ``G_KK + diag l2`` has no Cholesky factor."""
             GK, lK = (G, l2) if K.size == A.size else (G[np.ix_(K, K)], l2[K])
             M = GK
             if lK.any():
