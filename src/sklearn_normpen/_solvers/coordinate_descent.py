@@ -546,12 +546,11 @@ class EnetProblem:
             b = c[K] - l1[K] * sK
             # the minimiser on K \ D (u_D = 0) through the one factor of M = GK + diag(lK):
             # x = M⁻¹b - Z Z_DD⁻¹ (M⁻¹b)_D with Z = M⁻¹E_D meets x_D = 0 and (Mx)_K\D = b_K\D
-            D, Zc = [], []
+            D, Z = [], np.empty((K.size, 0))  # (Z's columns: M⁻¹ e_j for j in D)
 
             def solve_on_set(rhs):
                 x = cho_solve(rhs)
                 if D:
-                    Z = np.column_stack(Zc)
                     x = x - Z @ np.linalg.solve(Z[D], x[D])
                 return x
 
@@ -594,7 +593,8 @@ class EnetProblem:
                     sK[Dv[j]] = np.sign(gD[j])
                     b[Dv[j]] = cK[Dv[j]] - l1K[Dv[j]] * sK[Dv[j]]
                     inside[Dv[j]] = True
-                    del D[j], Zc[j]
+                    del D[j]
+                    Z = np.delete(Z, j, axis=1)
                     continue
                 # the quadratic falls all the way from u to v, and equals the objective up to
                 # the first sign change: stop there, that coefficient at 0
@@ -609,7 +609,7 @@ class EnetProblem:
                     break
                 e = np.zeros(K.size)
                 e[i] = 1.0
-                Zc.append(cho_solve(e))
+                Z = np.column_stack([Z, cho_solve(e)])
             s[K] = sK
             return u
 
@@ -617,7 +617,8 @@ class EnetProblem:
         # condition at the result come in, in place of the coefficients that left (a new
         # factorisation each time, a few times at most)
         x = u0.copy()
-        x[np.setdiff1d(np.arange(A.size), K)] = 0.0
+        out = np.setdiff1d(np.arange(A.size), K)  # (left out of the factorisation)
+        x[out] = 0.0
         for rnd in range(POLISH_REFACTOR):
             u = on_set(K, x)
             if u is None:
@@ -626,7 +627,6 @@ class EnetProblem:
                 break
             x = np.zeros(A.size)
             x[K] = u
-            out = np.setdiff1d(np.arange(A.size), K)
             if out.size == 0:
                 break
             excess = np.abs(c[out] - G[out] @ x) - l1[out] * (1 + 1e-9)
@@ -638,6 +638,7 @@ class EnetProblem:
             take = out[order[excess[order] > 0]]
             s[take] = np.sign(c[take] - G[take] @ x)
             K = np.sort(np.concatenate([act, take]))
+            out = np.setdiff1d(np.arange(A.size), K)
         full = x.astype(self.dtype).astype(np.float64)  # the step as it will be stored
 
         def f(v):
