@@ -19,6 +19,7 @@ them, e.g. with ``dask.array.from_zarr`` or ``dask.dataframe.read_parquet``).
 # %%
 # A cluster and a dask array built chunk by chunk
 # -----------------------------------------------
+import logging
 import time
 
 import numpy as np
@@ -44,9 +45,12 @@ def main():
 
     from sklearn_normpen import ElasticNetPathCV
 
+    # silence_logs=CRITICAL: at shutdown a worker's heartbeat can race the scheduler's close
+    # and distributed logs that harmless race as an ERROR with a traceback; failures of the
+    # computation itself still raise in this process.
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       memory_limit="1GiB", dashboard_address=":0",
-                      silence_logs=40) as cluster, Client(cluster):
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster):
         parts = [dask.delayed(make_chunk)(i) for i in range(N_ROWS // CHUNK)]
         X = da.concatenate([da.from_delayed(p[0], (CHUNK, N_FEATURES), dtype=float)
                             for p in parts])
