@@ -130,11 +130,18 @@ def glmnet_run(X, y, lambdas, alpha, thresh, *, repeat=1, intercept=False, foldi
 
 # -- adelie ---------------------------------------------------------------------------------
 def adelie_status():
+    # adelie's import sets OMP_PROC_BIND=TRUE and its OpenMP runtime then binds the calling
+    # thread, i.e. the whole process, to one core: every multi-threaded runner timed after
+    # it (our n_jobs=2, scikit-learn's) would share that core. The affinity is restored.
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     try:
         import adelie
         return True, "", adelie.__version__
     except Exception as exc:  # noqa: BLE001
         return False, f"adelie not installed ({type(exc).__name__}); pip install adelie", None
+    finally:
+        if cores is not None and os.sched_getaffinity(0) != cores:
+            os.sched_setaffinity(0, cores)
 
 
 def _adelie_matrix(X, n_threads=1):
