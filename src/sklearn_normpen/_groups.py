@@ -132,12 +132,13 @@ def _column_index(col, n_features, feature_names, where):
     raise ValueError(f"{where}: {col!r} is neither an integer index nor a column name.")
 
 
-def _index_lists_fast(items, n_features):
+def _index_lists_fast(items, n_features, listlike=False):
     """Integer index lists validated in a few NumPy passes (no loop over features): the
     groups as views of one array, or None when any check fails or an entry is not an
-    integer (the per-group path then names the offending group or value)."""
+    integer (the per-group path then names the offending group or value). ``listlike``:
+    the caller checked already that every entry is a list-like."""
     cols = [c for _, c in items]
-    if not all(_is_listlike(c) for c in cols):
+    if not listlike and not all(_is_listlike(c) for c in cols):
         return None
     lens = np.fromiter(map(len, cols), dtype=np.int64, count=len(cols))
     if not lens.size or lens.min() == 0:
@@ -164,8 +165,8 @@ def _index_lists_fast(items, n_features):
             [name for name, _ in items])
 
 
-def _from_index_lists(items, n_features, feature_names):
-    fast = _index_lists_fast(items, n_features)
+def _from_index_lists(items, n_features, feature_names, listlike=False):
+    fast = _index_lists_fast(items, n_features, listlike)
     if fast is not None:
         return fast
     groups, labels = [], []
@@ -234,7 +235,7 @@ def parse_groups(groups, n_features, feature_names=None):
         items = list(groups)
         if len(items) > 0 and all(_is_listlike(g) for g in items):
             grp, labels = _from_index_lists(list(enumerate(items)), n_features,
-                                            feature_names)
+                                            feature_names, listlike=True)
         elif any(_is_listlike(g) for g in items):
             raise ValueError("groups mixes index lists and labels; give either one label "
                              "per feature or a list of index lists.")

@@ -399,6 +399,36 @@ cdef void _group_grams(design X, const floating* vals, int n, const floating* sw
         pos += k * k
 
 
+cdef void _group_grams_scatter(Csc X, const floating* vals, int n, const floating* sw,
+                               const floating* xmean, int n_groups, const int* gptr,
+                               const int* gidx, floating* work,
+                               floating* out) noexcept nogil:
+    """:func:`_group_grams` on CSC: column ``a`` of a group is scattered (times the weights)
+    into ``work`` (length ``n``, zeros; left zero) once, then read at the stored rows of
+    columns ``b >= a`` (the merge of two sorted index lists branches at every entry; this
+    does not). The same products are summed in the same (row) order: the same values."""
+    cdef int g, a, b, k, start, ja, jb, pos = 0
+    cdef Py_ssize_t q
+    cdef floating acc
+    for g in range(n_groups):
+        start = gptr[g]
+        k = gptr[g + 1] - start
+        for a in range(k):
+            ja = gidx[start + a]
+            for q in range(X.indptr[ja], X.indptr[ja + 1]):
+                work[X.indices[q]] = sw[X.indices[q]] * vals[q]
+            for b in range(a, k):
+                jb = gidx[start + b]
+                acc = 0
+                for q in range(X.indptr[jb], X.indptr[jb + 1]):
+                    acc += work[X.indices[q]] * vals[q]
+                out[pos + a * k + b] = (acc - n * xmean[ja] * xmean[jb]) / n
+                out[pos + b * k + a] = out[pos + a * k + b]
+            for q in range(X.indptr[ja], X.indptr[ja + 1]):
+                work[X.indices[q]] = 0
+        pos += k * k
+
+
 def group_grams_dense(const floating[::1, :] X, const floating[::1] xmean,
                       const int[::1] gptr, const int[::1] gidx, floating[::1] out):
     """Concatenated centred group Grams (X_g^T X_g / n - xbar xbar^T), row-major blocks."""
@@ -415,9 +445,10 @@ def group_grams_sparse(const floating[::1] data, const int[::1] indices,
                        floating[::1] out):
     """Concatenated centred weighted group Grams (X_g^T S X_g - n xbar xbar^T) / n (CSC X,
     sorted indices, sum(sw) = n)."""
+    cdef floating[::1] work = np.zeros(max(n, 1), dtype=np.asarray(out).dtype)
     with nogil:
-        _group_grams(_csc(indices, indptr), _ptr(data), n, &sw[0], &xmean[0],
-                     <int>gptr.shape[0] - 1, &gptr[0], &gidx[0], &out[0])
+        _group_grams_scatter(_csc(indices, indptr), _ptr(data), n, &sw[0], &xmean[0],
+                             <int>gptr.shape[0] - 1, &gptr[0], &gidx[0], &work[0], &out[0])
 
 
 cdef inline floating _centred_corr(design X, const floating* vals, int j, const floating* r,

@@ -46,27 +46,37 @@ def group_lipschitz(Q, sizes, offsets):
             L[sel] = Q[offsets[sel]]
             continue
         L[sel] = np.linalg.eigvalsh(_stacked(Q, offsets, sel, k))[:, -1]
+    return _with_slack(L)
+
+
+def _with_slack(L):
+    """Largest eigenvalues ``L`` (float64) as step constants: a tiny relative slack keeps
+    ``1/L`` a valid step despite rounding; a value at rounding level of the largest is 0."""
     return np.where(L > 1e-12 * max(L.max(initial=0), 1e-300), L * (1 + 1e-6), 0.0)
 
 
 def group_eigen(Q, sizes, offsets, gptr, dtype):
-    """``(V, E)``: every packed group Gram as ``V_gᵀ diag(E_g) V_g`` (eigenvectors as rows,
-    laid out as ``Q``; eigenvalues, clipped at 0, laid out as ``gidx``), for the kernels'
-    exact rho = 0 block solves."""
+    """``(V, E, L)``: every packed group Gram as ``V_gᵀ diag(E_g) V_g`` (eigenvectors as
+    rows, laid out as ``Q``; eigenvalues, clipped at 0, laid out as ``gidx``), for the
+    kernels' exact rho = 0 block solves, and the :func:`group_lipschitz` constants read
+    off the same decomposition."""
     V = np.zeros(Q.size, dtype=dtype)
     E = np.zeros(int(gptr[-1]), dtype=dtype)
+    L = np.zeros(len(sizes), dtype=np.float64)
     for k in np.unique(sizes):
         sel = np.flatnonzero(sizes == k)
         if k == 1:
             V[offsets[sel]] = 1
             E[gptr[sel]] = np.maximum(Q[offsets[sel]], 0)
+            L[sel] = Q[offsets[sel]]
             continue
         evals, evecs = np.linalg.eigh(_stacked(Q, offsets, sel, k))
         # every group of size k at once: eigenvectors stored as rows
         V[offsets[sel][:, None] + np.arange(k * k)] = (
             evecs.transpose(0, 2, 1).reshape(sel.size, k * k))
         E[gptr[sel][:, None] + np.arange(k)] = np.maximum(evals, 0)
-    return V, E
+        L[sel] = evals[:, -1]
+    return V, E, _with_slack(L)
 
 
 class GroupProblem:
@@ -149,12 +159,11 @@ class GroupProblem:
         self.gptr, self.gidx = gptr, gidx
         self.c = c.astype(self.dtype)
         self.sizes = np.diff(gptr)
-        self.L = self._lipschitz()
+        self._grams()
         kmax = max(int(self.sizes.max()) if self.sizes.size else 1, 1)
         self._buf = np.zeros(9 * kmax, dtype=self.dtype)  # block-model scratch, limits
         self._wold = np.zeros(kmax, dtype=self.dtype)
         self._unpen_cache = {}
-        self._eig = None
         self._XsT = None  # the CSR transpose of a sparse X, made on first use
         # float64 kernels keep an exact enough residual; otherwise recompute it
         self._fresh = self.dtype != np.float64
@@ -198,9 +207,19 @@ class GroupProblem:
         b = np.asarray(b, dtype=np.float64)
         return float(a @ b) if self.sw is None else float((self.sw * a) @ b)
 
-    def _lipschitz(self):
-        """Largest eigenvalue of each group's (centred, weighted) Gram / n; the Grams are
-        kept: the kernels solve each block model in this Gram space (see _bcd_group.pyx)."""
+    @property
+    def L(self):
+        """Largest eigenvalue of each group's (centred, weighted) Gram / n (with slack, see
+        :func:`group_lipschitz`): on first use, or read off the eigendecomposition when the
+        exact rho = 0 solves made one first."""
+        if self._L is None:
+            self._L = group_lipschitz(self.Q, self.sizes, self._offsets).astype(self.dtype)
+        return self._L
+
+    def _grams(self):
+        """The group Grams (centred, weighted, / n), packed as ``Q``: the kernels solve each
+        block model in this Gram space (see _bcd_group.pyx). Resets what derives from them
+        (Lipschitz constants, eigendecompositions)."""
         out = np.zeros(int((self.sizes.astype(np.int64) ** 2).sum()), dtype=self.dtype)
         if self.sparse:
             # in float64 (then cast), about the float64 means: implicit centring subtracts
@@ -217,12 +236,15 @@ class GroupProblem:
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
         self.Q, self.qoff, self._offsets = out, np.ascontiguousarray(offsets[:-1],
                                                                      dtype=np.intp), offsets
-        return group_lipschitz(out, self.sizes, offsets).astype(self.dtype)
+        self._L = self._eig = None
 
     def _eigen(self):
         """``Q_g = V_gᵀ diag(E_g) V_g`` of every group (rho = 0: exact block solves); once."""
         if self._eig is None:
-            self._eig = group_eigen(self.Q, self.sizes, self._offsets, self.gptr, self.dtype)
+            V, E, L = group_eigen(self.Q, self.sizes, self._offsets, self.gptr, self.dtype)
+            self._eig = (V, E)
+            if self._L is None:
+                self._L = L.astype(self.dtype)
         return self._eig
 
     def residual(self, w):
@@ -370,8 +392,7 @@ class GroupProblem:
                 self.y = np.ascontiguousarray(d.yc64 * root, dtype=self.dtype)
             self.y_sq = float(self._wdot(self.y, self.y))
             self.null_deviance = self.y_sq / (2 * self.n)
-            self.L = self._lipschitz()
-            self._eig = None
+            self._grams()
             self._unpen_cache.clear()
             self.__dict__.pop("_per_mask", None)
         R = np.asarray(R, dtype=np.float64)

@@ -148,7 +148,8 @@ class GramGroupProblem:
     # -- sweeps ---------------------------------------------------------------------------
     def _eigen(self):
         if self._eig is None:
-            self._eig = group_eigen(self.Qp, self.sizes, self._offsets, self.gptr, np.float64)
+            self._eig = group_eigen(self.Qp, self.sizes, self._offsets, self.gptr,
+                                    np.float64)[:2]
         return self._eig
 
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
