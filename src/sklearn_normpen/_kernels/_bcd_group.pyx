@@ -356,44 +356,27 @@ cdef int _block_solve(const floating* Q, int k, floating Lg, const floating* w0,
     return n_it
 
 
-cdef inline floating _centred_col_gram(design X, const floating* vals, int n,
-                                       const floating* sw, const floating* xmean, int ja,
+cdef inline floating _centred_col_gram(Dense X, const floating* vals, int n,
+                                       const floating* xmean, int ja,
                                        int jb) noexcept nogil:
-    """Entry (ja, jb) of the centred group Gram: x_ja' x_jb / n - xbar_ja xbar_jb (dense,
-    unit weights), (x_ja' S x_jb - n xbar_ja xbar_jb) / n (CSC, sorted indices)."""
-    cdef int pa, ea, pb, eb
-    cdef floating acc = 0
-    if design is Dense:
-        return (_dot(n, _col(X, vals, ja), 1, _col(X, vals, jb), 1) / n
-                - xmean[ja] * xmean[jb])
-    else:
-        pa = X.indptr[ja]
-        ea = X.indptr[ja + 1]
-        pb = X.indptr[jb]
-        eb = X.indptr[jb + 1]
-        while pa < ea and pb < eb:  # merge of two sorted index lists
-            if X.indices[pa] == X.indices[pb]:
-                acc += sw[X.indices[pa]] * vals[pa] * vals[pb]
-                pa += 1
-                pb += 1
-            elif X.indices[pa] < X.indices[pb]:
-                pa += 1
-            else:
-                pb += 1
-        return (acc - n * xmean[ja] * xmean[jb]) / n
+    """Entry (ja, jb) of the centred group Gram of dense X: x_ja' x_jb / n - xbar_ja xbar_jb
+    (unit weights: dense kernels work on a sqrt(s)-scaled copy)."""
+    return (_dot(n, _col(X, vals, ja), 1, _col(X, vals, jb), 1) / n
+            - xmean[ja] * xmean[jb])
 
 
-cdef void _group_grams(design X, const floating* vals, int n, const floating* sw,
+cdef void _group_grams(Dense X, const floating* vals, int n,
                        const floating* xmean, int n_groups, const int* gptr, const int* gidx,
                        floating* out) noexcept nogil:
-    """Concatenated centred group Grams, row-major k x k blocks one after the other."""
+    """Concatenated centred group Grams of dense X, row-major k x k blocks one after the
+    other (CSC: :func:`_group_grams_scatter`)."""
     cdef int g, a, b, k, start, pos = 0
     for g in range(n_groups):
         start = gptr[g]
         k = gptr[g + 1] - start
         for a in range(k):
             for b in range(a, k):
-                out[pos + a * k + b] = _centred_col_gram(X, vals, n, sw, xmean,
+                out[pos + a * k + b] = _centred_col_gram(X, vals, n, xmean,
                                                          gidx[start + a], gidx[start + b])
                 out[pos + b * k + a] = out[pos + a * k + b]
         pos += k * k
@@ -435,7 +418,7 @@ def group_grams_dense(const floating[::1, :] X, const floating[::1] xmean,
     cdef Dense D
     D.n = <int>X.shape[0]
     with nogil:
-        _group_grams(D, &X[0, 0], D.n, <const floating*>NULL, &xmean[0],
+        _group_grams(D, &X[0, 0], D.n, &xmean[0],
                      <int>gptr.shape[0] - 1, &gptr[0], &gidx[0], &out[0])
 
 
