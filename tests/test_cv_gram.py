@@ -57,3 +57,40 @@ def test_gram_cv_equals_residual_mode_cv(dtype, cv):
     rtol = 1e-6 if dtype == np.float64 else 2e-3
     assert_allclose(gram.mse_path_, resid.mse_path_, rtol=rtol)
     assert gram.alpha_ == pytest.approx(resid.alpha_, rel=rtol)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_threaded_held_out_statistics_equal_the_serial_ones(weighted):
+    # n_jobs > 1 forms the folds' statistics in threads: the same numbers, bit for bit
+    X, y = _data(n=203, p=11, offset=30.0)
+    sw = np.random.default_rng(2).uniform(0.5, 2, len(y)) if weighted else None
+    splits = list(KFold(5, shuffle=True, random_state=3).split(X))
+    *_, stats1, _, held1 = _full_problem(X, y, sw, True, True, splits)
+    *_, stats2, _, held2 = _full_problem(X, y, sw, True, True, splits, n_jobs=2)
+    assert held1.keys() == held2.keys()
+    for key in held1:
+        for k in held1[key]:
+            np.testing.assert_array_equal(held1[key][k], held2[key][k])
+    for k in stats1:
+        np.testing.assert_array_equal(stats1[k], stats2[k])
+
+
+@pytest.mark.parametrize("precompute", [True, False])
+def test_cv_errors_equal_held_out_errors_of_the_fold_paths(precompute):
+    # the held-out predictions read only the columns a fold's path uses: the errors must
+    # be those of X_test @ coef + intercept over every column, the fold fits here from
+    # scikit-learn's enet_path on the centred training rows (the same objective)
+    from sklearn.linear_model import enet_path
+    X, y = _data(n=150, p=30, offset=5.0)
+    splits = list(KFold(3, shuffle=True, random_state=0).split(X))
+    cv = ElasticNetPathCV(l1_ratio=0.8, alphas=15, eps=0.05, cv=splits, tol=1e-12,
+                          standardize=False,
+                          precompute=precompute, max_iter=100000).fit(X, y)
+    for f, (tr, te) in enumerate(splits):
+        xm, ym = X[tr].mean(axis=0), y[tr].mean()
+        _, coefs, _ = enet_path(X[tr] - xm, y[tr] - ym, l1_ratio=0.8, alphas=cv.alphas_,
+                                tol=1e-14, max_iter=100000)
+        assert np.count_nonzero(np.any(coefs != 0, axis=1)) < X.shape[1]  # (zero columns)
+        pred = X[te] @ coefs + (ym - xm @ coefs)
+        mse = np.mean((y[te][:, None] - pred) ** 2, axis=0)
+        assert_allclose(cv.mse_path_[:, f], mse, rtol=1e-6)

@@ -87,7 +87,13 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None, 
     errors are ``(n_penalties, n_gammas, n_alphas)``, the active-set refits shared by the
     penalties of the fold."""
     problem = spec.problem(train, test)
-    X_te, y_te = X[test], y[test]
+    y_te = y[test]
+    # dense X, plain linear predictions: only the held-out rows' columns the path uses are
+    # gathered (X_te @ coefs on the whole p x n_alphas matrix, most of it zero rows, was
+    # most of a tall fold's cost outside its Gram); otherwise the held-out rows once
+    plain = (gammas is None and getattr(spec, "predict", None) is None
+             and isinstance(X, np.ndarray) and X.ndim == 2)
+    X_te = None if plain else X[test]
     sw_te = None if sw is None else sw[test]
     n_alphas = grids.shape[1]
     errors = np.empty(grids.shape if gammas is None else
@@ -111,8 +117,13 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None, 
         else:
             # a spec may predict itself (multi-response: (n_test, n_responses, n_alphas))
             predict = getattr(spec, "predict", None)
-            pred = (np.asarray(X_te @ res.coefs) + res.intercepts if predict is None
-                    else predict(X_te, res))
+            if plain and res.coefs.ndim == 2:
+                used = np.flatnonzero(np.any(res.coefs != 0, axis=1))
+                pred = X[np.ix_(test, used)] @ res.coefs[used] + res.intercepts
+            else:
+                X_te = X[test] if X_te is None else X_te
+                pred = (np.asarray(X_te @ res.coefs) + res.intercepts if predict is None
+                        else predict(X_te, res))
             # a spec may score with another measure than the deviance (classification CV)
             e = getattr(spec, "measure", spec.datafit.deviance)(y_te, pred, sw_te)
             # a path stopped early (GLMs, dfmax/pmax) keeps its last fit for the rest of

@@ -12,6 +12,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.parallel import Parallel, delayed
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, limited_paths,
@@ -21,6 +22,7 @@ from ._design import Design
 from ._grid import make_grid
 from ._path import compute_path, warn_stopped, warn_unconverged
 from ._progress import with_progress
+from ._threads import single_blas_thread
 from ._relaxed import _check_gammas
 from ._solvers.coordinate_descent import EnetProblem, choose_mode
 from ._validation import (_check_exclude, _check_limits, ENET_PATH_CONSTRAINTS,
@@ -102,17 +104,28 @@ class _EnetSpec:
                               self.exclude, self.limits) for r in self.l1_ratios]
 
 
-def _full_problem(X, y, sw, fit_intercept, precompute, splits=None):
+def _full_problem(X, y, sw, fit_intercept, precompute, splits=None, n_jobs=None):
     """The full data's Design, mode, Gram statistics and problem; with ``splits`` also the
     held-out statistics of every fold (covariance mode, held-out sets partitioning the
     rows, as K-fold's do: the full statistics are then their sum, one pass over X instead
-    of two), as the ``held_stats`` of :class:`_EnetSpec`."""
+    of two), as the ``held_stats`` of :class:`_EnetSpec`. With ``n_jobs`` other than 1 the
+    folds' statistics are formed in that many threads, one BLAS thread each (the same
+    numbers: each fold's own product, summed in fold order)."""
     design = Design(X, y, sw, fit_intercept)
     mode = choose_mode(X, precompute)
     stats, held = None, {}
     if mode == "gram" and splits is not None and _partition(splits, X.shape[0]):
-        held = {te.tobytes(): design.gram_stats(rows=te) for _, te in splits}
-        stats = {k: sum(h[k] for h in held.values()) for k in next(iter(held.values()))}
+        tests = [te for _, te in splits]
+        if n_jobs in (None, 1) or len(tests) < 2:
+            parts = [design.gram_stats(rows=te) for te in tests]
+        else:
+            # the Grams are BLAS-bound (GIL released): local threads, whatever joblib
+            # backend is active, so X is not shipped anywhere for them
+            with single_blas_thread():
+                parts = Parallel(n_jobs=n_jobs, backend="threading")(
+                    delayed(design.gram_stats)(rows=te) for te in tests)
+        held = {te.tobytes(): h for te, h in zip(tests, parts)}
+        stats = {k: sum(h[k] for h in parts) for k in parts[0]}
     elif mode == "gram":
         stats = design.gram_stats()
     pb = EnetProblem(design, mode, stats=stats, x_shift=design.x_mean, y_mean=design.y_mean)
@@ -550,7 +563,7 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         pf = validate_penalty_factor(self.penalty_factor, p)
         splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         design, mode, stats, pb, held = _full_problem(X, y, sw, self.fit_intercept,
-                                                      self.precompute, splits)
+                                                      self.precompute, splits, self.n_jobs)
         spec = _EnetSpec(design, mode, l1_ratios, pf, self.standardize, self.positive,
                          full_stats=stats, exclude=_check_exclude(self.exclude, p),
                          limits=_check_limits(self.lower_limits, self.upper_limits, p),
