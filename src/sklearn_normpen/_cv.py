@@ -88,9 +88,9 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None, 
     penalties of the fold."""
     problem = spec.problem(train, test)
     y_te = y[test]
-    # dense X, plain linear predictions: only the held-out rows' columns the path uses are
-    # gathered (X_te @ coefs on the whole p x n_alphas matrix, most of it zero rows, was
-    # most of a tall fold's cost outside its Gram); otherwise the held-out rows once
+    # dense X, plain linear predictions: when a path uses few of the columns (wide data),
+    # only those are gathered for the held-out rows, instead of X_te @ coefs over the whole
+    # p x n_alphas matrix, most of it zero rows; otherwise the held-out rows once
     plain = (gammas is None and getattr(spec, "predict", None) is None
              and isinstance(X, np.ndarray) and X.ndim == 2)
     X_te = None if plain else X[test]
@@ -117,10 +117,11 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None, 
         else:
             # a spec may predict itself (multi-response: (n_test, n_responses, n_alphas))
             predict = getattr(spec, "predict", None)
-            if plain and res.coefs.ndim == 2:
-                used = np.flatnonzero(np.any(res.coefs != 0, axis=1))
+            used = (np.flatnonzero(np.any(res.coefs != 0, axis=1))
+                    if plain and res.coefs.ndim == 2 else None)
+            if used is not None and 4 * used.size < X.shape[1]:
                 pred = X[np.ix_(test, used)] @ res.coefs[used] + res.intercepts
-            else:
+            else:  # (most columns used: the plain row gather is cheaper than ix_)
                 X_te = X[test] if X_te is None else X_te
                 pred = (np.asarray(X_te @ res.coefs) + res.intercepts if predict is None
                         else predict(X_te, res))
