@@ -14,6 +14,7 @@ import time
 import warnings
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
 
@@ -140,7 +141,7 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None, 
 
 
 def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs=None,
-                         gammas=None, oof=None):
+                         gammas=None, oof=None, full=None):
     """Fit every path of ``spec`` on every training fold and score it on the held-out rows.
 
     ``spec`` (a picklable object) prepares a fold's problem once — ``spec.problem(train,
@@ -151,14 +152,27 @@ def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs
     n_gammas, n_alphas, n_folds)``. ``oof``: an array ``(n_penalties, n_samples, n_alphas)``
     to fill with the out-of-fold predictions (glmnet's ``keep=TRUE``; the unrelaxed errors
     are computed from exactly these values), or None.
+
+    ``full``: ``(problem, penalty)``, the full-data problem and the one penalty whose path
+    the caller needs next. When the folds run in parallel (more than one effective job) that
+    path is solved as one more task beside them (first: the longest), instead of after
+    them on one core, and returned as a one-element list in third place; otherwise, and
+    without ``full``, the third value is None. (The same path either way: the problem is
+    in the state the caller left it.)
     """
     keep = oof is not None
-    start, out = time.perf_counter(), []
+    side = full is not None and effective_n_jobs(n_jobs) > 1
+    tasks = [delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter, gammas,
+                                  keep) for train, test in splits]
+    if side:
+        tasks.insert(0, delayed(full_data_paths)(full[0], [full[1]], grids, 0, tol=tol,
+                                                 max_iter=max_iter))
+    start, out, full_paths = time.perf_counter(), [], None
     # a generator, so that progress is reported as folds finish, whatever the backend
-    for res in Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")(
-            delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter, gammas,
-                                 keep)
-            for train, test in splits):
+    for res in Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")(tasks):
+        if side and full_paths is None:
+            full_paths = res
+            continue
         out.append(res)
         if logger.isEnabledFor(logging.INFO):
             logger.info("CV fold %d/%d done (%d path(s) x %d alphas, %.2fs elapsed)",
@@ -167,7 +181,8 @@ def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs
     if keep:
         for (_, test), (_, _, pred) in zip(splits, out):
             oof[:, test, :] = pred
-    return np.stack([e for e, *_ in out], axis=-1), [c for _, cs, _ in out for c in cs]
+    return (np.stack([e for e, *_ in out], axis=-1), [c for _, cs, _ in out for c in cs],
+            full_paths)
 
 
 def full_data_paths(problem, penalties, grids, best, *, tol, max_iter):

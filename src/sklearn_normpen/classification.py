@@ -273,7 +273,7 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
                                  active=getattr(spec, "active", None))
     splits = resolve_splits(cv, X, y, groups)
     Xr = X.tocsr() if sp.issparse(X) else X
-    errors, fold_results = cross_validate_paths(
+    errors, fold_results, _ = cross_validate_paths(
         spec, Xr, y, sw, grids, splits, tol=est.tol, max_iter=est.max_iter,
         n_jobs=est.n_jobs)
     sel = est._cv_select(errors, splits, sw, grids)

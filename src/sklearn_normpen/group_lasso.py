@@ -653,9 +653,12 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
                                          pmax=self.pmax, active=spec.active)
         oof, ids = self._cv_oof(splits, X.shape[0], grids.shape[0], grids.shape[1],
                                 np.float64)
-        errors, fold_results = cross_validate_paths(
+        # one path to solve after the CV: beside the folds when they run in parallel
+        full = (problem, pens[0]) if paths is None and len(pens) == 1 else None
+        errors, fold_results, side = cross_validate_paths(
             spec, Xr, y, sw, grids, splits, tol=self.tol, max_iter=self.max_iter,
-            n_jobs=self.n_jobs, gammas=gammas, oof=oof)
+            n_jobs=self.n_jobs, gammas=gammas, oof=oof, full=full)
+        paths = side if side is not None else paths
         sel = self._cv_select(errors, splits, sw, grids, gammas=gammas)
         if gammas is not None:
             rel_sel, rel_errors = sel, errors

@@ -234,9 +234,12 @@ def _fit_mt_path_cv(est, X, Y, sw, groups, spec, pb, l1_ratios, alpha_max, what)
                                      pmax=est.pmax, active=spec.active)
     splits = resolve_splits(est.cv, X, Y, groups, est.random_state)
     Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
-    errors, fold_results = cross_validate_paths(
+    # one path to solve after the CV: beside the folds when they run in parallel
+    full = (pb, pens[0]) if paths is None and len(pens) == 1 else None
+    errors, fold_results, side = cross_validate_paths(
         spec, Xr, Y, sw, grids, splits, tol=est.tol, max_iter=est.max_iter,
-        n_jobs=est.n_jobs)
+        n_jobs=est.n_jobs, full=full)
+    paths = side if side is not None else paths
     sel = est._cv_select(errors, splits, sw, grids)
     if paths is None:
         paths = full_data_paths(pb, pens, grids, sel["best_path"], tol=est.tol,
