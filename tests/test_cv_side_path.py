@@ -8,7 +8,7 @@ from joblib import parallel_config
 from numpy.testing import assert_array_equal
 
 from sklearn_normpen import (ElasticNetPathCV, GroupLassoPathCV,
-                             MultiTaskElasticNetPathCV)
+                             MultiTaskElasticNetPathCV, MultiTaskGroupLassoPathCV)
 
 
 def _data(n=90, p=24, seed=0, responses=None):
@@ -32,6 +32,9 @@ CASES = {
                                                range(0, 24, 3)], alphas=12, cv=4), _data()),
     "multitask": lambda: (MultiTaskElasticNetPathCV(alphas=12, cv=4),
                           _data(responses=2)),
+    "multitask group": lambda: (MultiTaskGroupLassoPathCV(
+        groups=[list(range(k, k + 4)) for k in range(0, 24, 4)], alphas=12, cv=4),
+        _data(responses=2)),
 }
 
 

@@ -368,7 +368,10 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         Maximum coordinate-descent epochs per path point.
     n_jobs : int, default=None
         Folds run in parallel through ``sklearn.utils.parallel``: in threads unless a
-        joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...).
+        joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...). With a
+        single ``l1_ratio`` the full-data path runs as one more task beside the folds
+        (the same fit as ``n_jobs=1``); in covariance mode the folds' held-out Grams are
+        also formed in that many threads, one BLAS thread each.
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int; coordinate descent itself is cyclic and
         deterministic.

@@ -456,7 +456,9 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         error is within one standard error of that minimum.
     n_jobs : int, default=None
         Folds run in parallel through ``sklearn.utils.parallel``: in threads unless a
-        joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...).
+        joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...). With a
+        single ``l1_ratio`` the full-data path runs as one more task beside the folds
+        (the same fit as ``n_jobs=1``).
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int (as in :class:`ElasticNetPathCV`).
     relax : bool, default=False

@@ -479,7 +479,9 @@ class MultiTaskElasticNetPathCV(_MultiTaskPathAccess, PathCVMixin, _MultiTaskBas
     max_iter : int, default=1000
     n_jobs : int, default=None
         Folds run in parallel through ``sklearn.utils.parallel``: in threads unless a
-        joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...).
+        joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...). With a
+        single ``l1_ratio`` the full-data path runs as one more task beside the folds
+        (the same fit as ``n_jobs=1``).
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
         Progress through the ``sklearn_normpen`` logger during ``fit``, as

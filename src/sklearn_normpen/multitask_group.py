@@ -257,6 +257,7 @@ class MultiTaskGroupLassoPathCV(_MultiTaskPathAccess, PathCVMixin, _MultiTaskBas
     cv : int, cross-validation generator or iterable, default=5
     rule : {"min", "1se"}, default="min"
     n_jobs : int, default=None
+        Folds in parallel, as :class:`MultiTaskElasticNetPathCV`'s.
     random_state : int, RandomState instance or None, default=None
     verbose : int, default=0
 
