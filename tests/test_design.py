@@ -228,3 +228,23 @@ def test_take_rows_is_a_fortran_copy_of_the_rows():
     before = X.copy()
     take_rows(X, rows)
     np.testing.assert_array_equal(X, before)
+
+
+@pytest.mark.parametrize("order", ["F", "C"])
+def test_centred_gram_values_layout_and_inputs_untouched(order):
+    """``Q = G - S·dx dxᵀ`` exactly (bit for bit the plain expression), in ``G``'s layout
+    (Fortran from the moments: no later copy), the statistics left as they were."""
+    rng = np.random.default_rng(4)
+    p = 9
+    A = rng.standard_normal((p, p)) * 1e3
+    G = np.asarray(A @ A.T, order=order)
+    stats = dict(G=G, sx=rng.standard_normal(p) * 50, xy=rng.standard_normal(p),
+                 sy=3.0, yy=40.0, S=17.0)
+    before = {k: np.copy(v) for k, v in stats.items()}
+    Q, q, yy, N, dx = centred_gram(stats, True)
+    S = stats["S"]
+    np.testing.assert_array_equal(Q, G - S * np.outer(stats["sx"] / S, stats["sx"] / S))
+    assert Q.flags.f_contiguous == (order == "F") and Q.flags.c_contiguous == (order == "C")
+    assert Q is not G
+    for k, v in before.items():
+        np.testing.assert_array_equal(stats[k], v)

@@ -469,7 +469,14 @@ def centred_gram(stats, fit_intercept):
         return stats["G"], stats["xy"], stats["yy"], S, np.zeros_like(stats["sx"])
     dx = stats["sx"] / S
     dy = stats["sy"] / S
-    Q = stats["G"] - S * np.outer(dx, dx)
+    # Q = G - S·dx dxᵀ formed in one work array of G's layout (Fortran from the moments:
+    # the solvers then keep it without another p x p copy); the same values as the plain
+    # expression (each entry rounded in the same order), which allocated three
+    G = stats["G"]
+    Q = np.empty_like(G, dtype=np.float64)
+    np.multiply(dx[:, None], dx[None, :], out=Q)
+    Q *= S
+    np.subtract(G, Q, out=Q)
     q = stats["xy"] - dx * stats["sy"]
     yy = max(stats["yy"] - S * dy * dy, 0.0)
     return Q, q, yy, S, dx
