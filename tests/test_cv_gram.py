@@ -6,8 +6,8 @@ from numpy.testing import assert_allclose
 from sklearn.model_selection import KFold
 
 from sklearn_normpen import ElasticNetPathCV
-from sklearn_normpen._design import Design
-from sklearn_normpen.elastic_net import _full_problem, _partition
+from sklearn_normpen._design import Design, is_partition
+from sklearn_normpen.elastic_net import _full_problem
 
 
 def _data(n=120, p=8, seed=0, offset=0.0):
@@ -32,9 +32,9 @@ def test_full_statistics_are_the_sum_of_the_held_out_ones(weighted):
 
 def test_partition_detects_overlap_and_gaps():
     n = 10
-    assert _partition([(None, np.arange(5)), (None, np.arange(5, 10))], n)
-    assert not _partition([(None, np.arange(6)), (None, np.arange(5, 10))], n)  # overlap
-    assert not _partition([(None, np.arange(4)), (None, np.arange(5, 10))], n)  # gap
+    assert is_partition([np.arange(5), np.arange(5, 10)], n)
+    assert not is_partition([np.arange(6), np.arange(5, 10)], n)  # overlap
+    assert not is_partition([np.arange(4), np.arange(5, 10)], n)  # gap
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -95,3 +95,71 @@ def test_cv_errors_equal_held_out_errors_of_the_fold_paths(precompute):
         pred = X[te] @ coefs + (ym - xm @ coefs)
         mse = np.mean((y[te][:, None] - pred) ** 2, axis=0)
         assert_allclose(cv.mse_path_[:, f], mse, rtol=1e-6)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_fold_statistics_equal_each_folds_own(sparse, dtype, weighted, n_jobs):
+    # one read of X for every fold (the compiled scatter) against one gathered Gram per fold,
+    # with an offset column (mean >> spread), float32 input and uneven folds
+    import scipy.sparse as sps
+    X, y = _data(n=301, p=9, seed=4)
+    X[:, 2] += 1e4
+    X = X.astype(dtype)
+    if sparse:
+        X[np.abs(X) < 0.8] = 0
+        X = sps.csc_matrix(X)
+    sw = np.random.default_rng(5).uniform(0.2, 3, len(y)) if weighted else None
+    d = Design(X, y, sw, True)
+    tests = [np.sort(te) for _, te in KFold(4, shuffle=True, random_state=1).split(y)]
+    tests[0] = tests[0][:-7]  # rows in no set are left out
+    X0 = X.copy()
+    parts = d.fold_gram_stats(tests, n_jobs=n_jobs)
+    assert (X != X0).nnz == 0 if sparse else np.array_equal(X, X0)
+    for te, part in zip(tests, parts):
+        own = d.gram_stats(rows=te)
+        scale = np.max(np.abs(own["G"]))
+        assert part.keys() == own.keys()
+        for k in own:
+            assert_allclose(part[k], own[k], rtol=1e-11, atol=1e-11 * scale, err_msg=k)
+        if not sparse:
+            assert part["G"].flags.f_contiguous or part["G"].strides[0] == 8
+
+
+def test_fold_statistics_threads_equal_serial_bit_for_bit():
+    X, y = _data(n=1000, p=12, seed=6, offset=3.0)
+    d = Design(np.asfortranarray(X), y, None, True)
+    tests = [te for _, te in KFold(5, shuffle=True, random_state=2).split(y)]
+    one, two = d.fold_gram_stats(tests), d.fold_gram_stats(tests, n_jobs=2)
+    for a, b in zip(one, two):
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k])
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_group_cv_reads_the_folds_statistics_of_one_pass(monkeypatch, n_jobs):
+    # GroupLassoPathCV in covariance mode: the held-out statistics come from one read of X
+    # (no per-fold gram_stats call) and give the CV of the per-fold statistics
+    from sklearn_normpen import GroupLassoPathCV
+    X, y = _data(n=400, p=12, seed=8, offset=20.0)
+    groups = [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]]
+    kw = dict(groups=groups, alphas=15, cv=KFold(5, shuffle=True, random_state=0),
+              tol=1e-10, n_jobs=n_jobs)
+    calls = []
+    real = Design.gram_stats
+
+    def counting(self, rows=None, shift=None):
+        calls.append(rows is not None)
+        return real(self, rows=rows, shift=shift)
+
+    monkeypatch.setattr(Design, "gram_stats", counting)
+    one_pass = GroupLassoPathCV(**kw).fit(X, y)
+    assert not any(calls)
+    monkeypatch.setattr(Design, "cv_gram_stats",
+                        lambda self, splits, n_jobs=None: (real(self), {}))
+    per_fold = GroupLassoPathCV(**kw).fit(X, y)
+    assert sum(calls) == 5
+    assert_allclose(one_pass.mse_path_, per_fold.mse_path_, rtol=1e-8)
+    assert_allclose(one_pass.coef_, per_fold.coef_, rtol=1e-7, atol=1e-9)

@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sklearn_normpen import _dask
-from sklearn_normpen._kernels._moments import fold_moments_dense
+from sklearn_normpen._kernels._moments import fold_moments_dense, fold_moments_dense_f
 from sklearn_normpen._validation import call_kernel
 
 
@@ -171,3 +171,50 @@ def test_gradient_columns_equal_numpy(dtype, weighted, K):
     S = s if weighted else np.ones(n)
     ref = X.astype(np.float64).T @ (S[:, None] * R) - np.outer(xm, S @ R)
     assert_allclose(G, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+
+
+# --- the Fortran-ordered variant of the in-memory CV route --------------------------------
+
+@pytest.mark.parametrize("m", [1, 31, 32, 33, 224, 257, 3001])  # around the tile and buffer
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fortran_kernel_equals_numpy_per_fold(m, weighted, dtype):
+    X, Y, rng = _data(m, 7, 2, seed=m, dtype=dtype)
+    X = np.asfortranarray(X)
+    Y = np.asfortranarray(Y.astype(np.float64))
+    nk = 4
+    fold = rng.integers(-1, nk, m).astype(np.intc)  # -1: a row no fold takes
+    s = rng.uniform(0.0, 3.0, m) if weighted else None
+    shift, yshift = X[:10].astype(np.float64).mean(axis=0), Y[:10].mean(axis=0)
+    out = np.zeros((nk, 10, 10))
+    status = call_kernel(fold_moments_dense_f, X, Y, np.empty(0) if s is None else s, fold,
+                         shift, yshift, out)
+    assert status == 0
+    ref = _reference(X, Y, s, fold, nk, shift, yshift)
+    assert_allclose(out, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    assert_array_equal(out, np.swapaxes(out, 1, 2))
+    # the C-ordered kernel (the dask route) gives the same sums for the rows it is given
+    keep = fold >= 0
+    out_c = np.zeros_like(out)
+    call_kernel(fold_moments_dense, np.ascontiguousarray(X[keep]),
+                np.ascontiguousarray(Y[keep].astype(dtype)), np.empty(0) if s is None
+                else s[keep], fold[keep], shift, yshift, out_c)
+    if dtype == np.float64:
+        assert_allclose(out, out_c, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+
+
+def test_fortran_kernel_refuses_bad_folds_sizes_and_layouts():
+    X, Y, _ = _data(50, 3, 1, seed=7)
+    X, Y = np.asfortranarray(X), np.asfortranarray(Y)
+    out = np.zeros((2, 5, 5))
+    bad = np.zeros(50, dtype=np.intc)
+    bad[30] = 2
+    assert fold_moments_dense_f(X, Y, np.empty(0), bad, np.zeros(3), np.zeros(1), out) == -1
+    assert fold_moments_dense_f(X, Y, np.empty(0), np.zeros(50, np.intc), np.zeros(3),
+                                np.zeros(1), np.zeros((2, 6, 6))) == -2
+    with pytest.raises(ValueError, match="fold_moments_dense_f: argument X must be Fortran"):
+        call_kernel(fold_moments_dense_f, np.ascontiguousarray(X), Y, np.empty(0),
+                    np.zeros(50, np.intc), np.zeros(3), np.zeros(1), out)
+    with pytest.raises(ValueError, match="argument Y has dtype float32"):
+        call_kernel(fold_moments_dense_f, X, Y.astype(np.float32), np.empty(0),
+                    np.zeros(50, np.intc), np.zeros(3), np.zeros(1), out)

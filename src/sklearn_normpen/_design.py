@@ -406,6 +406,84 @@ class Design:
         yy = float(y @ y if s is None else s @ (y * y))
         return dict(G=G, sx=sx, xy=xy, sy=sy, yy=yy, S=S)
 
+    def cv_gram_stats(self, splits, n_jobs=None):
+        """``(stats, held)``: the full data's :meth:`gram_stats` and, keyed by the bytes of
+        each fold's held-out rows, their statistics. When the held-out sets partition the
+        rows (K-fold's do), the full statistics are the sum of the folds'
+        (:meth:`fold_gram_stats`: ``X`` read once for all of them); otherwise ``held`` is
+        empty and each fold forms its own."""
+        tests = [np.asarray(te) for _, te in splits]
+        if not is_partition(tests, self.n):
+            return self.gram_stats(), {}
+        parts = self.fold_gram_stats(tests, n_jobs)
+        stats = {k: sum(h[k] for h in parts) for k in parts[0]}
+        return stats, {te.tobytes(): h for te, h in zip(tests, parts)}
+
+    def fold_gram_stats(self, tests, n_jobs=None):
+        """:meth:`gram_stats` of each of the disjoint row sets ``tests`` (CV folds' held-out
+        rows), about the weighted means.
+
+        Dense ``X`` is read once for all sets (the compiled ``fold_moments_dense_f``
+        scatters each row into its set's buffer; BLAS syrk per 256 rows) instead of one
+        gathered copy per set, whose strided reads cost about as much as the product; with
+        ``n_jobs`` threads each thread reads ``X`` for its share of the sets. Sparse ``X``:
+        one :meth:`gram_stats` per set (in threads likewise).
+        """
+        from joblib import Parallel, cpu_count, delayed
+
+        from ._threads import single_blas_thread
+        tests = [np.asarray(te) for te in tests]
+        n_threads = 1 if n_jobs is None else (
+            n_jobs if n_jobs > 0 else max(cpu_count() + 1 + n_jobs, 1))
+        n_threads = max(min(n_threads, len(tests)), 1)
+        if sp.issparse(self.X):
+            if n_threads <= 1:
+                return [self.gram_stats(rows=te) for te in tests]
+            # BLAS-bound (GIL released): local threads whatever joblib backend is active
+            with single_blas_thread():
+                return Parallel(n_jobs=n_threads, backend="threading")(
+                    delayed(self.gram_stats)(rows=te) for te in tests)
+        X = self.X if self.X.flags.f_contiguous else np.asfortranarray(self.X)
+        Y = np.asfortranarray(self.yc64.reshape(-1, 1))
+        sw = np.empty(0) if self.sw64 is None else self.sw64
+        shift = np.ascontiguousarray(self.x_mean, dtype=np.float64)
+        share = [list(range(t, len(tests), n_threads)) for t in range(n_threads)]
+
+        def run(ks):
+            fold = np.full(self.n, -1, dtype=np.intc)
+            for local, k in enumerate(ks):
+                fold[tests[k]] = local
+            out = np.zeros((len(ks), self.p + 2, self.p + 2))
+            status = call_kernel(_moments.fold_moments_dense_f, X, Y, sw, fold, shift,
+                                 np.zeros(1), out)
+            if status != 0:  # pragma: no cover - fold indices and sizes are set above
+                raise RuntimeError(f"fold_moments_dense_f failed with status {status}.")
+            return out
+
+        if n_threads <= 1:
+            outs = [run(share[0])]
+        else:
+            with single_blas_thread():
+                outs = Parallel(n_jobs=n_threads, backend="threading")(
+                    delayed(run)(ks) for ks in share)
+        parts = [None] * len(tests)
+        p = self.p
+        for ks, out in zip(share, outs):
+            for local, k in enumerate(ks):
+                M = out[local]  # symmetric: its transpose is the Fortran-ordered Gram
+                parts[k] = dict(G=M.T[:p, :p], xy=M[p, :p].copy(), sx=M[p + 1, :p].copy(),
+                                sy=float(M[p, p + 1]), yy=float(M[p, p]),
+                                S=float(M[p + 1, p + 1]))
+        return parts
+
+
+def is_partition(tests, n):
+    """Whether the index sets ``tests`` partition ``range(n)`` (K-fold's held-out sets)."""
+    seen = np.zeros(n, dtype=np.intp)
+    for te in tests:
+        np.add.at(seen, te, 1)
+    return bool(np.all(seen == 1))
+
 
 def _dense_moments(X, shift, sw, y, rows=None):
     """``(G, xy, sx, yy, sy, S)``: the weighted moments of :meth:`Design.gram_stats` for

@@ -534,6 +534,9 @@ KERNEL_SIGNATURES = {
     # dask route (_moments.pyx): d = p + T + 1 and fold < k are checked by the kernel
     "fold_moments_dense": ["X:n,p", "Y:n,T", "sw:n:opt,f64", "fold:n:int", "shift:p:f64",
                            "yshift:T:f64", "out:k,d,d:out,f64"],
+    # the in-memory CV route: Fortran X, float64 Y, fold < 0 skips a row
+    "fold_moments_dense_f": ["X:n,p:F", "Y:n,T:F,f64", "sw:n:opt,f64", "fold:n:int",
+                             "shift:p:f64", "yshift:T:f64", "out:k,d,d:out,f64"],
     # a proximal-Newton step's weighted column sums and squares about a shift
     "col_moments_dense": ["X:n,p:F", "sw:n:f64", "shift:p:f64", "sums:p:out,f64",
                           "sq:p:out,f64"],

@@ -12,7 +12,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.parallel import Parallel, delayed
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, limited_paths,
@@ -22,7 +21,6 @@ from ._design import Design
 from ._grid import make_grid
 from ._path import compute_path, warn_stopped, warn_unconverged
 from ._progress import with_progress
-from ._threads import single_blas_thread
 from ._relaxed import _check_gammas
 from ._solvers.coordinate_descent import EnetProblem, choose_mode
 from ._validation import (_check_exclude, _check_limits, ENET_PATH_CONSTRAINTS,
@@ -106,38 +104,19 @@ class _EnetSpec:
 
 def _full_problem(X, y, sw, fit_intercept, precompute, splits=None, n_jobs=None):
     """The full data's Design, mode, Gram statistics and problem; with ``splits`` also the
-    held-out statistics of every fold (covariance mode, held-out sets partitioning the
-    rows, as K-fold's do: the full statistics are then their sum, one pass over X instead
-    of two), as the ``held_stats`` of :class:`_EnetSpec`. With ``n_jobs`` other than 1 the
-    folds' statistics are formed in that many threads, one BLAS thread each (the same
-    numbers: each fold's own product, summed in fold order)."""
+    held-out statistics of every fold (covariance mode: :meth:`Design.cv_gram_stats`, one
+    read of X for all of them under K-fold splits), as the ``held_stats`` of
+    :class:`_EnetSpec`. With ``n_jobs`` other than 1 the folds' statistics are formed in
+    that many threads (the same numbers)."""
     design = Design(X, y, sw, fit_intercept)
     mode = choose_mode(X, precompute)
     stats, held = None, {}
-    if mode == "gram" and splits is not None and _partition(splits, X.shape[0]):
-        tests = [te for _, te in splits]
-        if n_jobs in (None, 1) or len(tests) < 2:
-            parts = [design.gram_stats(rows=te) for te in tests]
-        else:
-            # the Grams are BLAS-bound (GIL released): local threads, whatever joblib
-            # backend is active, so X is not shipped anywhere for them
-            with single_blas_thread():
-                parts = Parallel(n_jobs=n_jobs, backend="threading")(
-                    delayed(design.gram_stats)(rows=te) for te in tests)
-        held = {te.tobytes(): h for te, h in zip(tests, parts)}
-        stats = {k: sum(h[k] for h in parts) for k in parts[0]}
+    if mode == "gram" and splits is not None:
+        stats, held = design.cv_gram_stats(splits, n_jobs)
     elif mode == "gram":
         stats = design.gram_stats()
     pb = EnetProblem(design, mode, stats=stats, x_shift=design.x_mean, y_mean=design.y_mean)
     return (design, mode, stats, pb) if splits is None else (design, mode, stats, pb, held)
-
-
-def _partition(splits, n):
-    """Whether the held-out index sets of ``splits`` partition ``range(n)``."""
-    seen = np.zeros(n, dtype=np.intp)
-    for _, te in splits:
-        np.add.at(seen, te, 1)
-    return bool(np.all(seen == 1))
 
 
 def _alpha_max(problem, penalty, tol, max_iter):

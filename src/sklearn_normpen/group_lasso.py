@@ -55,17 +55,22 @@ def _use_gram(X, n_points):
 
 
 def _prepare(X, y, sample_weight, groups, group_weights, fit_intercept, standardize,
-             feature_names=None, rows=None, n_points=None):
+             feature_names=None, rows=None, n_points=None, splits=None, n_jobs=None):
     """The group structure and the problem (one per data set, shared by every l1_ratio):
     in covariance mode (:class:`GramGroupProblem`, the compiled ``bcd_gram`` sweeps) for
     a path of ``n_points`` points on dense float64 data with ``n >= p`` (see
-    :func:`_use_gram`; no box limits or exclusions there), else on the data."""
+    :func:`_use_gram`; no box limits or exclusions there), else on the data. With CV
+    ``splits`` in covariance mode the folds' held-out statistics are formed too
+    (:meth:`Design.cv_gram_stats`, ``n_jobs`` threads), kept as ``held_stats``."""
     structure = parse_groups(groups, X.shape[1], feature_names)
     weights = resolve_group_weights(group_weights, structure)
     design = Design(X, y, sample_weight, fit_intercept, rows=rows)
     if _use_gram(X, n_points):
-        return structure, _gram_problem(design, design.gram_stats(), structure, weights,
-                                        standardize)
+        stats, held = ((design.gram_stats(), {}) if splits is None
+                       else design.cv_gram_stats(splits, n_jobs))
+        pb = _gram_problem(design, stats, structure, weights, standardize)
+        pb.held_stats = held
+        return structure, pb
     return structure, GroupProblem(design, structure, weights, standardize=standardize)
 
 
@@ -128,6 +133,7 @@ class _GroupSpec:
     dfmax = pmax = active = None  # glmnet's limits on every fold's path (GroupLassoPathCV)
     n_points = None  # the folds' path length: covariance mode where it pays (_use_gram)
     full_data = None  # covariance mode: the full data's (Design, stats, structure, weights)
+    held_stats = {}  # covariance mode: held-out rows (bytes) -> their gram_stats
 
     def __init__(self, X, y, sw, groups, group_weights, fit_intercept, standardize,
                  feature_names, l1_ratios, limits=None, exclude=None):
@@ -142,7 +148,9 @@ class _GroupSpec:
             # covariance mode: the training fold's statistics are the full data's minus
             # the held-out rows' (about the full means; GramGroupProblem re-centres)
             d, stats, structure, weights = full
-            held = d.gram_stats(rows=test)
+            held = self.held_stats.get(np.asarray(test).tobytes())
+            if held is None:
+                held = d.gram_stats(rows=test)
             return _gram_problem(d, {k: stats[k] - held[k] for k in held}, structure,
                                  weights, self.args[3])
         return _prepare(self.X, self.y, self.sw, *self.args, rows=train,
@@ -632,20 +640,21 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         # covariance mode (dense float64, n >= p) only without limits and relaxed fits
         n_points = None if (limits is not None or excl is not None or self.relax) else (
             self.alphas if isinstance(self.alphas, Integral) else len(self.alphas))
+        splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         structure, problem = _prepare(X, y, sw, self.groups, self.group_weights,
                                       self.fit_intercept, self.standardize, names,
-                                      n_points=n_points)
+                                      n_points=n_points, splits=splits, n_jobs=self.n_jobs)
         pens = [problem.penalty(r, limits, excl) for r in l1_ratios]
         grids = np.vstack([make_grid(self.alphas, lambda: _alpha_max(problem, pen, self.tol,
                                                                      self.max_iter), self.eps)
                            for pen in pens])
         gammas = _check_gammas(self.relax_gamma) if self.relax else None
-        splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         Xr = X.tocsr() if sp.issparse(X) else X  # row slicing for the held-out rows
         spec = _GroupSpec(X, y, sw, self.groups, self.group_weights, self.fit_intercept,
                           self.standardize, names, l1_ratios, limits, excl)
         spec.n_points = n_points
         spec.full_data = getattr(problem, "full_data", None)
+        spec.held_stats = getattr(problem, "held_stats", {})
         paths = None
         if limited:  # the full-data paths first: where they stop, the folds' grid ends
             spec.dfmax, spec.pmax = self.dfmax, self.pmax

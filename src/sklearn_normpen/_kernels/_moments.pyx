@@ -122,3 +122,105 @@ def col_moments_dense(const floating[::1, :] X, const double[::1] sw,
                 b0 += sw[n - 1] * v0 * v0
             sq[j] = b0 + b1
             sums[j] = (a0 + a1) + m * tot  # Σ s x = Σ s (x - m) + m Σ s
+
+
+# rows read together from each column of a Fortran X (one contiguous run per column);
+# smaller than BLOCK so a fold's buffer always has room for a whole tile after a flush
+cdef int TILE = 8
+
+
+def fold_moments_dense_f(const floating[::1, :] X, const double[::1, :] Y,
+                         const double[::1] sw, const int[::1] fold,
+                         const double[::1] shift, const double[::1] yshift,
+                         double[:, :, ::1] out):
+    """:func:`fold_moments_dense` for a Fortran-ordered ``X`` (the in-memory CV route).
+
+    Rows are taken ``TILE`` at a time: each column's run of them is contiguous, so ``X``
+    is read once, column by column, and scattered into the same per-fold buffers. ``Y``
+    is float64 and Fortran-ordered whatever ``X``'s dtype. A row with ``fold[i] < 0``
+    is skipped (a thread that accumulates only some folds).
+
+    Returns
+    -------
+    status : int
+        0, or -1 when a fold index is ``>= nk``, -2 on inconsistent sizes, -3 when
+        scratch memory cannot be allocated.
+    """
+    cdef Py_ssize_t m = X.shape[0], p = X.shape[1], T = Y.shape[1]
+    cdef Py_ssize_t d = p + T + 1, nk = out.shape[0]
+    cdef bint weighted = sw.shape[0] > 0
+    cdef Py_ssize_t i, i0, nt, j, k, r, t
+    cdef double mj
+    cdef const floating* xj
+    cdef const double* yj
+    cdef double* buf
+    cdef double* C
+    cdef double** zp
+    cdef double* rs
+    cdef int* cnt
+    cdef int status = 0
+    if (out.shape[1] != d or out.shape[2] != d or Y.shape[0] != m or fold.shape[0] != m
+            or (weighted and sw.shape[0] != m) or shift.shape[0] != p
+            or yshift.shape[0] != T):
+        return -2
+    if nk == 0 or m == 0:
+        return 0
+    with nogil:
+        buf = <double*>malloc(nk * BLOCK * d * sizeof(double))
+        cnt = <int*>calloc(nk, sizeof(int))
+        zp = <double**>malloc(TILE * sizeof(double*))
+        rs = <double*>malloc(TILE * sizeof(double))
+        if buf == NULL or cnt == NULL or zp == NULL or rs == NULL:
+            status = -3
+        else:
+            i0 = 0
+            while i0 < m and status == 0:
+                nt = min(TILE, m - i0)
+                for k in range(nk):  # room for a whole tile in every fold's buffer
+                    if cnt[k] > BLOCK - TILE:
+                        _dsyrk_upper(<int>d, cnt[k], buf + k * BLOCK * d, <int>d,
+                                     &out[k, 0, 0], <int>d)
+                        cnt[k] = 0
+                for t in range(nt):
+                    k = fold[i0 + t]
+                    if k >= nk:
+                        status = -1
+                        break
+                    if k < 0:
+                        zp[t] = NULL
+                        continue
+                    zp[t] = buf + (k * BLOCK + cnt[k]) * d
+                    cnt[k] += 1
+                    rs[t] = sqrt(sw[i0 + t]) if weighted else 1.0
+                if status != 0:
+                    break
+                for j in range(p):
+                    xj = &X[i0, j]
+                    mj = shift[j]
+                    for t in range(nt):
+                        if zp[t] != NULL:
+                            zp[t][j] = (<double>xj[t] - mj) * rs[t]
+                for j in range(T):
+                    yj = &Y[i0, j]
+                    mj = yshift[j]
+                    for t in range(nt):
+                        if zp[t] != NULL:
+                            zp[t][p + j] = (yj[t] - mj) * rs[t]
+                for t in range(nt):
+                    if zp[t] != NULL:
+                        zp[t][d - 1] = rs[t]
+                i0 += nt
+            if status == 0:
+                for k in range(nk):
+                    if cnt[k] > 0:
+                        _dsyrk_upper(<int>d, cnt[k], buf + k * BLOCK * d, <int>d,
+                                     &out[k, 0, 0], <int>d)
+                    C = &out[k, 0, 0]
+                    for i in range(d):
+                        for r in range(i + 1, d):
+                            C[i * d + r] = C[r * d + i]
+        free(buf)
+        free(cnt)
+        free(zp)
+        free(rs)
+    return status
