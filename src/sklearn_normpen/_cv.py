@@ -116,18 +116,22 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None, 
                 errors[i, g, :len(e)], errors[i, g, len(e):] = e, e[-1]
             pred = rpreds[0]  # gamma = 1 (first in the decreasing grid): the plain path
         else:
-            # a spec may predict itself (multi-response: (n_test, n_responses, n_alphas))
-            predict = getattr(spec, "predict", None)
-            used = (np.flatnonzero(np.any(res.coefs != 0, axis=1))
-                    if plain and res.coefs.ndim == 2 else None)
-            if used is not None and 4 * used.size < X.shape[1]:
-                pred = X[np.ix_(test, used)] @ res.coefs[used] + res.intercepts
-            else:  # (most columns used: the plain row gather is cheaper than ix_)
-                X_te = X[test] if X_te is None else X_te
-                pred = (np.asarray(X_te @ res.coefs) + res.intercepts if predict is None
-                        else predict(X_te, res))
-            # a spec may score with another measure than the deviance (classification CV)
-            e = getattr(spec, "measure", spec.datafit.deviance)(y_te, pred, sw_te)
+            # covariance mode: a spec may score from the held-out rows' statistics
+            moments = None if keep else getattr(spec, "held_out_mse", None)
+            e = None if moments is None else moments(test, res)
+            if e is None:
+                # a spec may predict itself (multi-response: (n_test, n_responses, n_alphas))
+                predict = getattr(spec, "predict", None)
+                used = (np.flatnonzero(np.any(res.coefs != 0, axis=1))
+                        if plain and res.coefs.ndim == 2 else None)
+                if used is not None and 4 * used.size < X.shape[1]:
+                    pred = X[np.ix_(test, used)] @ res.coefs[used] + res.intercepts
+                else:  # (most columns used: the plain row gather is cheaper than ix_)
+                    X_te = X[test] if X_te is None else X_te
+                    pred = (np.asarray(X_te @ res.coefs) + res.intercepts if predict is None
+                            else predict(X_te, res))
+                # a spec may score with another measure than the deviance (classification)
+                e = getattr(spec, "measure", spec.datafit.deviance)(y_te, pred, sw_te)
             # a path stopped early (GLMs, dfmax/pmax) keeps its last fit for the rest of
             # the grid, as cv.glmnet's buildPredmat (predict clamps to the last lambda)
             errors[i, :len(res.alphas)] = e

@@ -325,14 +325,8 @@ def held_out_mse(M, coefs, x_mean, y_mean, shift, yshift):
     """Weighted mean squared error ``Σ s (y - x w - b)² / Σ s`` of the rows whose moments
     (about ``shift, yshift``) are ``M``, for each column of ``coefs`` with the intercept
     ``b = y_mean - x_meanᵀ w`` of the model that fitted it (float64, from moments)."""
-    st = moments_to_stats(M)
     W = np.asarray(coefs, dtype=np.float64)
-    # y - x w - b = (y - c) - (x - m) w - d,  d = (ȳ - c) - (x̄ - m)ᵀ w
-    d = (y_mean - yshift) - (np.asarray(x_mean) - shift) @ W
-    quad = np.einsum("ia,ia->a", W, st["G"] @ W)
-    sse = (st["yy"] - 2 * (st["xy"] @ W) + quad - 2 * d * (st["sy"] - st["sx"] @ W)
-           + d * d * st["S"])
-    return np.maximum(sse, 0.0) / st["S"]
+    return held_out_mse_b(M, W, y_mean - np.asarray(x_mean) @ W, shift, yshift)
 
 
 class StatsDesign:
@@ -352,14 +346,9 @@ class StatsDesign:
 
 def held_out_mse_b(M, W, b, shift, yshift):
     """:func:`held_out_mse` for coefficients ``W`` (p, A) with explicit intercepts ``b``
-    (A,): ``y - x w - b = (y - c) - (x - m) w - (b + mᵀw - c)``."""
-    st = moments_to_stats(M)
-    W = np.asarray(W, dtype=np.float64)
-    d = np.asarray(b, dtype=np.float64) + np.asarray(shift) @ W - yshift
-    quad = np.einsum("ia,ia->a", W, st["G"] @ W)
-    sse = (st["yy"] - 2 * (st["xy"] @ W) + quad - 2 * d * (st["sy"] - st["sx"] @ W)
-           + d * d * st["S"])
-    return np.maximum(sse, 0.0) / st["S"]
+    (A,) (:func:`~sklearn_normpen._design.moment_mse`)."""
+    from ._design import moment_mse
+    return moment_mse(moments_to_stats(M), W, b, shift, yshift)[0]
 
 
 def _enet_fold(k, M, total, shift, yshift, design, spec, grids, tol, max_iter, gammas=None):

@@ -448,17 +448,19 @@ class Design:
         sw = np.empty(0) if self.sw64 is None else self.sw64
         shift = np.ascontiguousarray(self.x_mean, dtype=np.float64)
         share = [list(range(t, len(tests), n_threads)) for t in range(n_threads)]
+        p = self.p
 
         def run(ks):
             fold = np.full(self.n, -1, dtype=np.intc)
             for local, k in enumerate(ks):
                 fold[tests[k]] = local
-            out = np.zeros((len(ks), self.p + 2, self.p + 2))
+            outG = np.zeros((len(ks), p, p))
+            outB = np.zeros((len(ks), 2, p + 2))
             status = call_kernel(_moments.fold_moments_dense_f, X, Y, sw, fold, shift,
-                                 np.zeros(1), out)
+                                 np.zeros(1), outG, outB)
             if status != 0:  # pragma: no cover - fold indices and sizes are set above
                 raise RuntimeError(f"fold_moments_dense_f failed with status {status}.")
-            return out
+            return outG, outB
 
         if n_threads <= 1:
             outs = [run(share[0])]
@@ -467,14 +469,51 @@ class Design:
                 outs = Parallel(n_jobs=n_threads, backend="threading")(
                     delayed(run)(ks) for ks in share)
         parts = [None] * len(tests)
-        p = self.p
-        for ks, out in zip(share, outs):
+        for ks, (outG, outB) in zip(share, outs):
             for local, k in enumerate(ks):
-                M = out[local]  # symmetric: its transpose is the Fortran-ordered Gram
-                parts[k] = dict(G=M.T[:p, :p], xy=M[p, :p].copy(), sx=M[p + 1, :p].copy(),
-                                sy=float(M[p, p + 1]), yy=float(M[p, p]),
-                                S=float(M[p + 1, p + 1]))
+                B = outB[local]  # rows [y - ȳ, 1] of the augmented moments
+                # the Gram is exactly symmetric: its transpose is a Fortran-ordered view
+                parts[k] = dict(G=outG[local].T, xy=B[0, :p].copy(), sx=B[1, :p].copy(),
+                                sy=float(B[0, p + 1]), yy=float(B[0, p]), S=float(B[1, p + 1]))
         return parts
+
+
+#: below this fraction of the terms' magnitudes, a sum of squared errors formed from
+#: moments may have lost more digits than the CV errors can spare (about 1e4 · n · eps64
+#: relative at most): the caller then predicts row by row instead
+_MOMENT_SSE_FLOOR = 1e-4
+
+
+def moment_mse(stats, W, b, shift, yshift):
+    """Weighted mean squared error ``Σ s (y - xᵀw - b)² / Σ s`` of the rows whose
+    :meth:`Design.gram_stats` are ``stats`` (about ``shift``, ``yshift``), for each column
+    ``w`` of ``W`` (p, A) with intercept ``b`` (A,), in float64 without the rows:
+    ``y - xᵀw - b = (y - c) - (x - m)ᵀw - d`` with ``d = b + mᵀw - c``.
+
+    Returns ``(mse, exact)``: ``exact`` is False for a column whose error is small against
+    the terms it is the difference of (a near-interpolating fit), where the row-by-row
+    error should be used instead."""
+    W = np.asarray(W, dtype=np.float64)
+    d = np.asarray(b, dtype=np.float64) + np.asarray(shift, dtype=np.float64) @ W - yshift
+    terms = (np.full(W.shape[1], stats["yy"]), 2 * (stats["xy"] @ W),
+             np.einsum("ia,ia->a", W, stats["G"] @ W),
+             2 * d * (stats["sy"] - stats["sx"] @ W), d * d * stats["S"])
+    sse = terms[0] - terms[1] + terms[2] - terms[3] + terms[4]
+    exact = sse >= _MOMENT_SSE_FLOOR * sum(np.abs(t) for t in terms)
+    return np.maximum(sse, 0.0) / stats["S"], exact
+
+
+def held_out_mse(held_stats, design, test, res):
+    """A CV fold's held-out errors (weighted MSE per path point of ``res``) from its
+    held-out statistics in ``held_stats`` (keyed by the bytes of ``test``, about
+    ``design``'s means: :meth:`Design.cv_gram_stats`), or None when they are not there,
+    the fold's held-out weight is 0, or some point's error is not :func:`moment_mse`-exact
+    (the caller then predicts the rows)."""
+    held = held_stats.get(np.asarray(test).tobytes())
+    if held is None or held["S"] <= 0 or res.coefs.ndim != 2:
+        return None
+    mse, exact = moment_mse(held, res.coefs, res.intercepts, design.x_mean, design.y_mean)
+    return mse if exact.all() else None
 
 
 def is_partition(tests, n):

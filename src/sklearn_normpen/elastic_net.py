@@ -17,7 +17,7 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, limited_paths,
                   plain_view, resolve_splits)
 from ._dask import any_dask, fit_enet_path_cv
-from ._design import Design
+from ._design import Design, held_out_mse
 from ._grid import make_grid
 from ._path import compute_path, warn_stopped, warn_unconverged
 from ._progress import with_progress
@@ -100,6 +100,12 @@ class _EnetSpec:
     def penalties(self, problem):
         return [_make_penalty(r, self.pf, self.standardize, self.positive, problem,
                               self.exclude, self.limits) for r in self.l1_ratios]
+
+    def held_out_mse(self, test, res):
+        """The held-out error of each point of a fold's path from the held-out rows'
+        statistics (covariance mode under K-fold: no gather of the rows, no product with
+        them), or None (the caller predicts)."""
+        return held_out_mse(self.held_stats, self.design, test, res)
 
 
 def _full_problem(X, y, sw, fit_intercept, precompute, splits=None, n_jobs=None):

@@ -20,7 +20,7 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, limited_paths,
                   plain_view, resolve_splits)
 from ._dask import any_dask, fit_group_lasso, fit_group_lasso_path_cv
-from ._design import Design
+from ._design import Design, held_out_mse
 from ._validation import _check_exclude, _check_limits
 from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
@@ -158,6 +158,13 @@ class _GroupSpec:
 
     def penalties(self, problem):
         return [problem.penalty(r, self.limits, self.exclude) for r in self.l1_ratios]
+
+    def held_out_mse(self, test, res):
+        """The fold's held-out errors from its held-out statistics, or None
+        (:func:`~sklearn_normpen._design.held_out_mse`)."""
+        if self.full_data is None:
+            return None
+        return held_out_mse(self.held_stats, self.full_data[0], test, res)
 
 
 def _group_norms(coef, structure):

@@ -62,3 +62,14 @@ cdef inline void _dsyrk_upper(int n, int k, const double* A, int lda,
     cdef char trans = b'N'
     cdef double one = 1.0
     blas.dsyrk(&uplo, &trans, &n, &k, &one, <double*>A, &lda, &one, C, &ldc)
+
+
+cdef inline void _dgemm_nt_add(int m, int n, int k, const double* A, int lda,
+                               const double* B, int ldb, double* C,
+                               int ldc) noexcept nogil:
+    """C += A @ B.T (column-major; A m-by-k, B n-by-k, C m-by-n)."""
+    cdef char ta = b'N'
+    cdef char tb = b'T'
+    cdef double one = 1.0
+    blas.dgemm(&ta, &tb, &m, &n, &k, &one, <double*>A, &lda, <double*>B, &ldb, &one, C,
+               &ldc)

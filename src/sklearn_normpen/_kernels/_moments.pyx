@@ -10,7 +10,7 @@ from cython cimport floating
 from libc.math cimport sqrt
 from libc.stdlib cimport calloc, free, malloc
 
-from ._blas cimport _dsyrk_upper
+from ._blas cimport _dgemm_nt_add, _dsyrk_upper
 
 # rows per dsyrk call: large enough for BLAS-3 efficiency, small enough that the K + 1
 # buffers (BLOCK · d · 8 bytes each) stay in cache
@@ -132,13 +132,21 @@ cdef int TILE = 8
 def fold_moments_dense_f(const floating[::1, :] X, const double[::1, :] Y,
                          const double[::1] sw, const int[::1] fold,
                          const double[::1] shift, const double[::1] yshift,
-                         double[:, :, ::1] out):
-    """:func:`fold_moments_dense` for a Fortran-ordered ``X`` (the in-memory CV route).
+                         double[:, :, ::1] outG, double[:, :, ::1] outB):
+    """The moments of :func:`fold_moments_dense` for a Fortran-ordered ``X`` (the
+    in-memory CV route), with each fold's Gram in an array of its own.
 
     Rows are taken ``TILE`` at a time: each column's run of them is contiguous, so ``X``
-    is read once, column by column, and scattered into the same per-fold buffers. ``Y``
-    is float64 and Fortran-ordered whatever ``X``'s dtype. A row with ``fold[i] < 0``
-    is skipped (a thread that accumulates only some folds).
+    is read once, column by column, and scattered into the per-fold buffers. ``Y`` is
+    float64 and Fortran-ordered whatever ``X``'s dtype. A row with ``fold[i] < 0`` is
+    skipped (a thread that accumulates only some folds).
+
+    Parameters
+    ----------
+    outG : (nk, p, p) float64, added to: ``Σ s (x - m)(x - m)ᵀ`` of each fold, exactly
+        symmetric on return (so C- and Fortran-ordered alike)
+    outB : (nk, T + 1, d) float64, added to: the rows ``[y - c, 1]`` of the augmented
+        moment matrix (``d = p + T + 1``), i.e. ``Σ s (y - c) zᵀ`` and ``Σ s zᵀ``
 
     Returns
     -------
@@ -147,7 +155,7 @@ def fold_moments_dense_f(const floating[::1, :] X, const double[::1, :] Y,
         scratch memory cannot be allocated.
     """
     cdef Py_ssize_t m = X.shape[0], p = X.shape[1], T = Y.shape[1]
-    cdef Py_ssize_t d = p + T + 1, nk = out.shape[0]
+    cdef Py_ssize_t d = p + T + 1, nk = outG.shape[0]
     cdef bint weighted = sw.shape[0] > 0
     cdef Py_ssize_t i, i0, nt, j, k, r, t
     cdef double mj
@@ -159,9 +167,10 @@ def fold_moments_dense_f(const floating[::1, :] X, const double[::1, :] Y,
     cdef double* rs
     cdef int* cnt
     cdef int status = 0
-    if (out.shape[1] != d or out.shape[2] != d or Y.shape[0] != m or fold.shape[0] != m
-            or (weighted and sw.shape[0] != m) or shift.shape[0] != p
-            or yshift.shape[0] != T):
+    if (outG.shape[1] != p or outG.shape[2] != p or outB.shape[0] != nk
+            or outB.shape[1] != T + 1 or outB.shape[2] != d or Y.shape[0] != m
+            or fold.shape[0] != m or (weighted and sw.shape[0] != m)
+            or shift.shape[0] != p or yshift.shape[0] != T):
         return -2
     if nk == 0 or m == 0:
         return 0
@@ -178,8 +187,8 @@ def fold_moments_dense_f(const floating[::1, :] X, const double[::1, :] Y,
                 nt = min(TILE, m - i0)
                 for k in range(nk):  # room for a whole tile in every fold's buffer
                     if cnt[k] > BLOCK - TILE:
-                        _dsyrk_upper(<int>d, cnt[k], buf + k * BLOCK * d, <int>d,
-                                     &out[k, 0, 0], <int>d)
+                        _flush(buf + k * BLOCK * d, cnt[k], p, d, &outG[k, 0, 0],
+                               &outB[k, 0, 0])
                         cnt[k] = 0
                 for t in range(nt):
                     k = fold[i0 + t]
@@ -213,14 +222,24 @@ def fold_moments_dense_f(const floating[::1, :] X, const double[::1, :] Y,
             if status == 0:
                 for k in range(nk):
                     if cnt[k] > 0:
-                        _dsyrk_upper(<int>d, cnt[k], buf + k * BLOCK * d, <int>d,
-                                     &out[k, 0, 0], <int>d)
-                    C = &out[k, 0, 0]
-                    for i in range(d):
-                        for r in range(i + 1, d):
-                            C[i * d + r] = C[r * d + i]
+                        _flush(buf + k * BLOCK * d, cnt[k], p, d, &outG[k, 0, 0],
+                               &outB[k, 0, 0])
+                    # column-major upper = C-order lower: mirror it
+                    C = &outG[k, 0, 0]
+                    for i in range(p):
+                        for r in range(i + 1, p):
+                            C[i * p + r] = C[r * p + i]
         free(buf)
         free(cnt)
         free(zp)
         free(rs)
     return status
+
+
+cdef inline void _flush(const double* Z, Py_ssize_t rows, Py_ssize_t p, Py_ssize_t d,
+                        double* G, double* B) noexcept nogil:
+    """Add the ``rows`` buffered rows ``Z`` (each a column of ``d``) to a fold's Gram
+    ``G`` (upper triangle, column-major, ``p × p``) and border ``B`` (column-major
+    ``d × (d - p)``: every entry against ``[y, 1]``)."""
+    _dsyrk_upper(<int>p, <int>rows, Z, <int>d, G, <int>p)
+    _dgemm_nt_add(<int>d, <int>(d - p), <int>rows, Z, <int>d, Z + p, <int>d, B, <int>d)
