@@ -207,12 +207,17 @@ def adelie_folds(n, n_folds=5, seed=0):
 
 
 def adelie_cv(X, y, tol=1e-7, n_folds=5, seed=0, min_ratio=1e-3, n_alphas=100,
-              n_threads=1):
-    """adelie ``cv_grpnet`` lasso with intercept; returns (lambda grid, mean CV loss)."""
+              n_threads=1, groups=None, intercept=True):
+    """adelie ``cv_grpnet``: the lasso with intercept (``groups=None``), or the group lasso
+    (``groups`` = group start indices, adelie's default ``sqrt(|g|)`` weights); returns
+    (lambda grid, mean CV loss). adelie builds its own grid from the full data's
+    ``lmda_max`` (computed by its ``grpnet`` defaults: singleton groups, intercept)."""
     import adelie as ad
     p = X.shape[1]
+    kw = (dict(penalty=np.ones(p)) if groups is None
+          else dict(groups=np.asarray(groups, dtype=int)))
     res = ad.cv_grpnet(_adelie_matrix(X, n_threads), ad.glm.gaussian(np.asarray(y, float)),
                        n_threads=n_threads, min_ratio=min_ratio, lmda_path_size=n_alphas,
-                       n_folds=n_folds, seed=seed, alpha=1.0, penalty=np.ones(p), tol=tol,
-                       progress_bar=False)
+                       n_folds=n_folds, seed=seed, alpha=1.0, tol=tol, intercept=intercept,
+                       progress_bar=False, **kw)
     return np.asarray(res.lmdas), np.asarray(res.avg_losses)

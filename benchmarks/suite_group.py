@@ -29,7 +29,10 @@ Cases A and C: dense n=5000, p=1000 in 200 groups of 5, 20 active groups, 50-alp
 from alpha_max to 1e-2 alpha_max. Case B: sparse CSC n=20000, p=20000 in 4000 groups of 5,
 density 0.002, 50-alpha grid to 5e-2 alpha_max (ours only: the peers do not finish in
 reasonable time at this size); B': the same design at n=p=5000 with a 20-alpha grid to
-1e-1 alpha_max, all runners. CV: 5 folds, 20-alpha grid, n=2000, p=500, dense.
+1e-1 alpha_max, all runners. CV: 5 folds, 20-alpha grid, n=2000, p=500, dense; the
+one-ratio CV case runs every runner on adelie `cv_grpnet(seed=0)`'s folds, its
+quality column is the selected alpha, and adelie's `tol` is matched by the relgap of its
+full-data path against ours at `tol=1e-6`.
 Wide: dense n=500, p=10000 in 2000 groups of 5, 20 active groups, 50-alpha grid to 1e-2.
 adelie (`grpnet`, groups of 5, its default weights `sqrt(|g|)`, `λ = alpha`, no intercept:
 its Gaussian loss is ours minus `||y||²/(2n)`) runs at the loosest `tol` of a ladder whose
@@ -196,15 +199,44 @@ def grouplasso_mid(d, n_iter=200):
 # -- cross-validation ---------------------------------------------------------------------
 def _make_cv():
     d = _make("dense", 0.0, 20, 1e-2, n=2000, p=500, n_active=10, seed=1)()
+    d["fold"] = peers.adelie_folds(d["X"].shape[0], 5, 0)  # adelie cv_grpnet's folds
     return d
 
 
-def ours_cv(d):
-    from sklearn_normpen import GroupLassoPathCV
-    est = GroupLassoPathCV(groups=d["groups"], alphas=d["alphas"], cv=5,
-                           fit_intercept=False, tol=TOL_OURS,
-                           standardize=False).fit(d["X"], d["y"])
-    return est.coef_, est.alpha_
+def _ours_cv(n_jobs):
+    def run(d):
+        from sklearn.model_selection import PredefinedSplit
+        from sklearn_normpen import GroupLassoPathCV
+        est = GroupLassoPathCV(groups=d["groups"], alphas=d["alphas"],
+                               cv=PredefinedSplit(d["fold"]), fit_intercept=False,
+                               tol=TOL_OURS, standardize=False, n_jobs=n_jobs).fit(d["X"],
+                                                                                   d["y"])
+        return est.alpha_
+    run.__name__ = f"ours_cv_{n_jobs}"
+    return run
+
+
+ours_cv = _ours_cv(1)
+
+
+def _adelie_cv(n_threads):
+    def run(d, tol):
+        starts = [g[0] for g in d["groups"]]
+        lm, loss = peers.adelie_cv(d["X"], d["y"], tol=tol, seed=0, n_threads=n_threads,
+                                   min_ratio=1e-2, n_alphas=len(d["alphas"]),
+                                   groups=starts, intercept=False)
+        return float(lm[np.argmin(loss)])
+    return run
+
+
+def _adelie_path_calib(d, tol):
+    """The relgap of adelie's full-data path at ``tol``: what its CV is matched on."""
+    return _gap_quality(d, adelie_path(d, tol))
+
+
+def _cv_target(d):
+    """Our full-data path's worst relgap at the CV tol: the accuracy the CV peers match."""
+    return _gap_quality(d, ours_path(d))
 
 
 def ours_cv_ratios(d):
@@ -223,18 +255,18 @@ def _cv_ratios_quality(d, out):
 
 
 def skglm_gridsearch(d):
-    from sklearn.model_selection import GridSearchCV
+    from sklearn.model_selection import GridSearchCV, PredefinedSplit
     from skglm import GroupLasso
     est = GroupLasso(groups=5, weights=np.full(len(d["groups"]), np.sqrt(5)),
                      fit_intercept=False, tol=TOL_SKGLM)
-    gs = GridSearchCV(est, {"alpha": list(d["alphas"])}, cv=5,
+    gs = GridSearchCV(est, {"alpha": list(d["alphas"])}, cv=PredefinedSplit(d["fold"]),
                       scoring="neg_mean_squared_error").fit(d["X"], d["y"])
     return gs.best_estimator_.coef_, gs.best_params_["alpha"]
 
 
 def _cv_quality(d, out):
-    coef, alpha = out
-    return _gap_quality(d, coef, alpha)
+    """The selected alpha (every CV runner returns it)."""
+    return float(out if np.ndim(out) == 0 else out[1])
 
 
 B_PEER_NOTE_SK = ("not run at full size: one mid-path skglm fit had not finished after "
@@ -319,9 +351,17 @@ def cases(quick=False):
              quality=q_mid, quality_label="rel gap"),
         Case("CV 5 folds, 20 alphas (n=2000, p=500)", _make_cv,
              [Runner("ours GroupLassoPathCV", ours_cv, ours=True),
+              Runner("ours GroupLassoPathCV n_jobs=2", _ours_cv(2), ours=True),
+              Runner("adelie cv_grpnet", _adelie_cv(1), available=ok_ad,
+                     why_unavailable=why_ad, tols=TOLS_ADELIE, calib=_adelie_path_calib),
+              Runner("adelie cv_grpnet n_threads=2", _adelie_cv(2), available=ok_ad,
+                     why_unavailable=why_ad, tols=TOLS_ADELIE, calib=_adelie_path_calib),
               Runner("GridSearchCV(skglm GroupLasso)", skglm_gridsearch, available=ok_sk,
                      why_unavailable=why_sk)],
-             quality=_cv_quality, quality_label="rel gap of final fit"),
+             quality=_cv_quality, quality_label="alpha_min", target=_cv_target,
+             note="adelie cv_grpnet builds its own 20-point grid (ratio 1e-2) from the lasso's "
+                  "lmda_max (its grid call ignores groups) on its seeded folds, which our rows "
+                  "use too (PredefinedSplit); adelie's tol is matched on its full-data path."),
         Case("CV 5 folds, 3 l1_ratios x 20 alphas (n=2000, p=500)", _make_cv,
              [Runner("ours GroupLassoPathCV", ours_cv_ratios, ours=True)],
              quality=_cv_ratios_quality, quality_label="rel gap of final fit"),

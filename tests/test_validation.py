@@ -310,6 +310,10 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
         # the binomial Newton model's column moments (dense Fortran X)
         ElasticNetClassifier(alpha=0.05).fit(np.asfortranarray(X), np.arange(40) % 2,
                                              sample_weight=sw)
+        # covariance-mode K-fold CV: every fold's held-out moments from one read of X
+        from sklearn_normpen import ElasticNetPathCV
+        for w in (None, sw):
+            ElasticNetPathCV(alphas=3, cv=4, precompute=True).fit(X, y, sample_weight=w)
         # the dask route's per-chunk moments task (no dask needed to call it)
         from sklearn_normpen._dask import _block_moments
         for w in (None, sw):
