@@ -248,3 +248,21 @@ def test_centred_gram_values_layout_and_inputs_untouched(order):
     assert Q is not G
     for k, v in before.items():
         np.testing.assert_array_equal(stats[k], v)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["F", "C"])
+def test_take_rows_equals_fancy_indexing(dtype, order):
+    from sklearn_normpen._design import take_rows
+    rng = np.random.default_rng(0)
+    X = np.array(rng.standard_normal((37, 11)), dtype=dtype, order=order)
+    X0 = X.copy()
+    for rows in (np.array([5, 0, 36, 5, 12]), np.arange(37)[::-3], np.array([-1, -37, 2]),
+                 rng.random(37) < 0.5, np.array([], dtype=np.intp), np.array([3], np.int32)):
+        got = take_rows(X, rows)
+        assert got.flags.f_contiguous and got.dtype == X.dtype
+        np.testing.assert_array_equal(got, X[rows])
+    np.testing.assert_array_equal(X, X0)
+    for bad in (np.array([37]), np.array([0, -38])):
+        with pytest.raises(IndexError):
+            take_rows(X, bad)

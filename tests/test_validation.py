@@ -314,6 +314,8 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
         from sklearn_normpen import ElasticNetPathCV
         for w in (None, sw):
             ElasticNetPathCV(alphas=3, cv=4, precompute=True).fit(X, y, sample_weight=w)
+        # data mode: each fold's compiled row copy of the Fortran X
+        ElasticNetPathCV(alphas=3, cv=3, precompute=False).fit(np.asfortranarray(X), y)
         # the dask route's per-chunk moments task (no dask needed to call it)
         from sklearn_normpen._dask import _block_moments
         for w in (None, sw):

@@ -538,6 +538,8 @@ KERNEL_SIGNATURES = {
     "fold_moments_dense_f": ["X:n,p:F", "Y:n,T:F,f64", "sw:n:opt,f64", "fold:n:int",
                              "shift:p:f64", "yshift:T:f64", "outG:k,p,p:out,f64",
                              "outB:k,e,d:out,f64"],
+    # a CV fold's / resample's row copy of a Fortran X
+    "take_rows_f": ["X:n,p:F", "rows:k:intp", "out:k,p:out,F"],
     # a proximal-Newton step's weighted column sums and squares about a shift
     "col_moments_dense": ["X:n,p:F", "sw:n:f64", "shift:p:f64", "sums:p:out,f64",
                           "sq:p:out,f64"],

@@ -243,3 +243,33 @@ cdef inline void _flush(const double* Z, Py_ssize_t rows, Py_ssize_t p, Py_ssize
     ``d × (d - p)``: every entry against ``[y, 1]``)."""
     _dsyrk_upper(<int>p, <int>rows, Z, <int>d, G, <int>p)
     _dgemm_nt_add(<int>d, <int>(d - p), <int>rows, Z, <int>d, Z + p, <int>d, B, <int>d)
+
+
+def take_rows_f(const floating[::1, :] X, const Py_ssize_t[::1] rows,
+                floating[::1, :] out):
+    """``out[:, j] = X[rows, j]`` for every column: a CV fold's (or a resample's) copy of a
+    Fortran-ordered ``X``, one contiguous read and one contiguous write per column.
+
+    Returns
+    -------
+    status : int
+        0, -1 when a row index is outside ``[0, n)`` (nothing written), -2 on
+        inconsistent sizes.
+    """
+    cdef Py_ssize_t n = X.shape[0], p = X.shape[1], k = rows.shape[0], i, j
+    cdef const floating* xj
+    cdef floating* oj
+    if out.shape[0] != k or out.shape[1] != p:
+        return -2
+    for i in range(k):
+        if rows[i] < 0 or rows[i] >= n:
+            return -1
+    if k == 0 or p == 0:
+        return 0
+    with nogil:
+        for j in range(p):
+            xj = &X[0, j]
+            oj = &out[0, j]
+            for i in range(k):
+                oj[i] = xj[rows[i]]
+    return 0
