@@ -218,3 +218,29 @@ def test_cv_errors_from_moments_equal_the_predicted_ones(monkeypatch, case):
     rows = ElasticNetPathCV(**kw).fit(X, y, sample_weight=sw)
     assert_allclose(fast.mse_path_, rows.mse_path_, rtol=1e-9, atol=1e-300)
     assert fast.alpha_ == rows.alpha_
+
+
+@pytest.mark.parametrize("case", ["offset column", "huge scale", "tiny scale", "float32"])
+def test_moment_scored_cv_adversarial(monkeypatch, case):
+    # the moment-scored CV errors against predicting the rows, where digits are scarce: a
+    # column whose mean is 1e9 times its spread, data near the ends of the float range
+    from sklearn_normpen.elastic_net import _EnetSpec
+    X, y = _data(n=300, p=8, seed=12, offset=3.0)
+    scale, rtol = 1.0, 1e-7
+    if case == "offset column":
+        X[:, 0] = 1e6 + 1e-3 * X[:, 0]
+    elif case == "huge scale":
+        scale = 1e60  # (at 1e80 both |X| and |y|: the certificate overflows, and warns)
+    elif case == "tiny scale":
+        scale = 1e-80
+    X, y = X * scale, y * scale
+    if case == "float32":
+        X, y, rtol = X.astype(np.float32), y.astype(np.float32), 1e-4
+    kw = dict(l1_ratio=0.9, alphas=15, cv=KFold(5, shuffle=True, random_state=2),
+              precompute=True, tol=1e-8, max_iter=100000)
+    fast = ElasticNetPathCV(**kw).fit(X, y)
+    monkeypatch.setattr(_EnetSpec, "held_out_mse", lambda self, test, res: None)
+    rows = ElasticNetPathCV(**kw).fit(X, y)
+    assert np.all(np.isfinite(fast.mse_path_)) and np.all(fast.mse_path_ > 0)
+    assert_allclose(fast.mse_path_, rows.mse_path_, rtol=rtol)
+    assert fast.alpha_ == rows.alpha_
