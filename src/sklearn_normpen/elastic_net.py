@@ -345,7 +345,11 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         an error).
     precompute : {"auto", True, False}, default="auto"
         Covariance (Gram) mode when True, or "auto" with dense X and
-        n_samples >= n_features; residual mode otherwise.
+        n_samples >= n_features; residual mode otherwise. In covariance mode with K-fold
+        splits (held-out sets partitioning the rows) X is read once for the statistics of
+        every fold, and each fold's held-out errors come from its held-out statistics
+        (float64; the rows are predicted instead where a fit nearly interpolates, or for
+        ``keep=True``).
     tol : float, default=1e-4
         A path point is accepted when its duality gap is at most
         ``tol * ||y - ȳ||²_s / (2Σs)`` (scikit-learn's meaning of ``tol``).
@@ -355,8 +359,8 @@ class ElasticNetPathCV(PathCVMixin, NormPenRegressor):
         Folds run in parallel through ``sklearn.utils.parallel``: in threads unless a
         joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...). With a
         single ``l1_ratio`` the full-data path runs as one more task beside the folds
-        (the same fit as ``n_jobs=1``); in covariance mode the folds' held-out Grams are
-        also formed in that many threads, one BLAS thread each.
+        (the same fit as ``n_jobs=1``); in covariance mode the folds' held-out statistics
+        are also formed in that many threads, one BLAS thread each.
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int; coordinate descent itself is cyclic and
         deterministic.

@@ -473,7 +473,9 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         Folds run in parallel through ``sklearn.utils.parallel``: in threads unless a
         joblib backend is chosen (``joblib.parallel_config``: loky, dask, ...). With a
         single ``l1_ratio`` the full-data path runs as one more task beside the folds
-        (the same fit as ``n_jobs=1``).
+        (the same fit as ``n_jobs=1``). In covariance mode (dense float64, n >= p) with
+        K-fold splits, X is read once for every fold's held-out statistics (in that many
+        threads) and the held-out errors come from them, as in :class:`ElasticNetPathCV`.
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int (as in :class:`ElasticNetPathCV`).
     relax : bool, default=False
