@@ -845,10 +845,13 @@ def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
     scaling (times ``inside``) keeping ``t·|zp_j| <= l1_j`` on the pure-l1 features
     (``inv_box = 1/L1`` there, 0 elsewhere), the conjugate ``Σ (t|zp| - l1)_+²/(2 l2)`` over
     the ``ridge`` features, and the largest KKT violation of ``z`` at ``w`` (one-sided
-    ``|·|`` when ``positive``). The Python layer owns the certificate; this is its inner
-    loop."""
+    ``|·|`` when ``positive``). Also a second dual scaling ``t2 <= t`` that keeps every
+    ridge feature inside its l1 ball too, with its conjugate ``conj2`` (0 up to rounding):
+    the valid bound that stays tight when the ridge part is tiny against the data. The
+    Python layer owns the certificate; this is its inner loop."""
     cdef Py_ssize_t j, k, p = w.shape[0]
     cdef double value = 0, m = 0, a, wj, l1, l2, t, conj = 0, e, kkt = 0, d
+    cdef double m2 = 0, t2, conj2 = 0
     # every feature with a ridge part (the elastic net without exclusions): no pure-l1
     # constraint, t = 1, and the conjugate is summed in the same pass
     cdef bint all_ridge = ridge.shape[0] == p
@@ -878,14 +881,27 @@ def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
                 kkt = d
         m = m / alpha
         t = 1.0 if m <= 1 else inside / m
-        for k in range(0 if all_ridge else ridge.shape[0]):
+        for k in range(ridge.shape[0]):
             j = ridge[k]
             a = zp[j]
             a = (a if a > 0 else 0) if positive else fabs(a)
-            e = t * a - alpha * L1[j]
-            if e > 0:
-                conj += e * e / (2 * alpha * L2[j])
-    return value, t, conj, kkt
+            if not all_ridge:
+                e = t * a - alpha * L1[j]
+                if e > 0:
+                    conj += e * e / (2 * alpha * L2[j])
+            if L1[j] > 0 and a > m2 * L1[j]:
+                m2 = a / L1[j]
+        m2 = m2 / alpha
+        t2 = t if m2 * t <= 1 else inside / m2
+        if t2 < t:
+            for k in range(ridge.shape[0]):
+                j = ridge[k]
+                a = zp[j]
+                a = (a if a > 0 else 0) if positive else fabs(a)
+                e = t2 * a - alpha * L1[j]
+                if e > 0:
+                    conj2 += e * e / (2 * alpha * L2[j])
+    return value, t, conj, kkt, t2, conj2
 
 
 cdef inline double _box_side(double a, double u, double q) noexcept nogil:
