@@ -117,9 +117,27 @@ def test_without_finite_limits_the_formulas_are_the_old_ones():
                 w = np.abs(w)
             pb.start(w)
             st = pb.cert_stats(w, plain)
-            a = certificate(st, plain, 0.1, w)
+            a = certificate(st, _FirstScaling(plain), 0.1, w)
             b = certificate(st, boxed, 0.1, w)
             assert_allclose([a.gap, a.kkt], [b.gap, b.kkt], rtol=1e-9, atol=1e-12)
+            # the plain penalty's second scaling (every ridge feature in its l1 ball) only
+            # tightens the bound
+            best = certificate(st, plain, 0.1, w)
+            assert best.kkt == a.kkt and 0 <= best.gap <= a.gap * (1 + 1e-12)
+
+
+class _FirstScaling:
+    """A penalty's first dual scaling alone (the formulas the box route generalises)."""
+
+    def __init__(self, pen):
+        self.pen = pen
+
+    def terms(self, *args):
+        value, t, conj, kkt = self.pen.terms(*args)
+        return (value, t[0], conj[0], kkt) if np.ndim(t) else (value, t, conj, kkt)
+
+    def __getattr__(self, name):
+        return getattr(self.pen, name)
 
 
 def test_alpha_max_with_limits_is_the_zero_threshold():

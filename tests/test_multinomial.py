@@ -100,19 +100,28 @@ def _oracle_gap(X, y, W, b, alpha, rho, sw=None, f=None, grouped=False, intercep
         pen = ~U
         if np.any(mag[pen] > 0):
             t = min(t, np.min(l1[pen] / np.maximum(mag[pen], 1e-300)))
+    scalings = [t]
+    if 0 < rho < 1:  # also every row inside its l1 ball (conjugate 0): the better bound
+        mag = np.linalg.norm(G, axis=1) if grouped else np.abs(G).max(axis=1)
+        pen = ~U & (mag > 0)
+        if pen.any():
+            scalings.append(min(t, np.min(l1[pen] / mag[pen])))
+
+    def dual(t):
         conj = 0.0
-    else:
-        tG = t * G
-        if grouped:
-            a = np.maximum(np.linalg.norm(tG, axis=1) - l1, 0)[~U]
-            conj = np.sum(a * a / (2 * l2[~U]))
-        else:
-            a = np.maximum(np.abs(tG) - l1[:, None], 0)[~U]
-            conj = np.sum(a * a / (2 * l2[~U, None]))
-    q = np.clip(Y - t * R, 0, 1)
-    ent = np.sum(np.where(q > 0, q * np.log(np.where(q > 0, q, 1)), 0), axis=1)
-    dual = -sw @ ent / N - conj
-    return _primal(X, y, W, b, alpha, rho, sw, f, grouped) - dual
+        if rho < 1:
+            tG = t * G
+            if grouped:
+                a = np.maximum(np.linalg.norm(tG, axis=1) - l1, 0)[~U]
+                conj = np.sum(a * a / (2 * l2[~U]))
+            else:
+                a = np.maximum(np.abs(tG) - l1[:, None], 0)[~U]
+                conj = np.sum(a * a / (2 * l2[~U, None]))
+        q = np.clip(Y - t * R, 0, 1)
+        ent = np.sum(np.where(q > 0, q * np.log(np.where(q > 0, q, 1)), 0), axis=1)
+        return -sw @ ent / N - conj
+
+    return _primal(X, y, W, b, alpha, rho, sw, f, grouped) - max(dual(t) for t in scalings)
 
 
 def _cvxpy_optimum(X, y, alpha, rho, sw=None, f=None, grouped=False):

@@ -58,9 +58,23 @@ def test_elastic_net_terms_match_the_separate_methods(l1_ratio, positive):
     zp[:3] = 0
     value, t, conj, kkt = pen.terms(w, z, zp, 0.4)
     assert value == pytest.approx(pen.value(w, 0.4))
+    assert kkt == pytest.approx(pen.kkt_violation(z, w, 0.4))
+    if l1_ratio in (0, 1):  # no ridge part, or no l1 ball to scale into: one scaling
+        assert t == pytest.approx(pen.dual_scale(zp, 0.4))
+        assert conj == pytest.approx(pen.conjugate(t * zp, 0.4))
+        return
+    # two valid dual scalings: the pure-l1 features' t, and t2 < t keeping every ridge
+    # feature inside its l1 ball too (conjugate 0 up to rounding)
+    (t, t2), (conj, conj2) = t, conj
     assert t == pytest.approx(pen.dual_scale(zp, 0.4))
     assert conj == pytest.approx(pen.conjugate(t * zp, 0.4))
-    assert kkt == pytest.approx(pen.kkt_violation(z, w, 0.4))
+    l1 = 0.4 * l1_ratio * f
+    ridge = (f * 1.5 * (1 - l1_ratio) > 0) & ~excluded & (l1 > 0)
+    a = np.maximum(zp, 0) if positive else np.abs(zp)
+    assert 0 < t2 < t
+    assert t2 == pytest.approx(min(t, np.min(l1[ridge] / a[ridge])), rel=1e-12)
+    assert conj2 == pytest.approx(pen.conjugate(t2 * zp, 0.4), abs=1e-15)
+    assert conj2 < 1e-12
 
 
 @pytest.mark.parametrize("seed", range(4))

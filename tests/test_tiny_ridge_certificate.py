@@ -81,3 +81,26 @@ def test_extreme_scales_are_certified(dtype, sx, sy, precompute):
         warnings.simplefilter("error", ConvergenceWarning)
         enet_path((X * sx).astype(dtype), (y * sy).astype(dtype), l1_ratio=0.9,
                   n_alphas=15, tol=1e-4, fit_intercept=True, precompute=precompute)
+
+
+def test_multitask_tiny_y_is_certified_and_is_the_multitask_lasso():
+    # the row-norm elastic net: the same second scaling (MultiTaskElasticNetPenalty.terms)
+    from sklearn.linear_model import MultiTaskLasso
+
+    from sklearn_normpen import multitask_enet_path
+    X, _ = _data()
+    rng = np.random.default_rng(1)
+    Y = X[:, :3] @ rng.standard_normal((3, 2)) + rng.standard_normal((len(X), 2))
+    s, l1_ratio = 1e-40, 0.5
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    amax = np.max(np.linalg.norm(Xc.T @ Yc, axis=1)) / len(X)
+    alphas = amax * np.array([0.5, 0.1, 0.01]) * s / l1_ratio
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        _, coefs, _ = multitask_enet_path(X, Y * s, l1_ratio=l1_ratio, alphas=alphas,
+                                          tol=1e-10, fit_intercept=True, standardize=False,
+                                          max_iter=100000)
+    for k, a in enumerate(alphas):
+        ref = MultiTaskLasso(alpha=a * l1_ratio / s, fit_intercept=False, tol=1e-12,
+                             max_iter=100000).fit(Xc, Yc).coef_  # (responses, features)
+        np.testing.assert_allclose(coefs[..., k] / s, ref, rtol=1e-5, atol=1e-7)

@@ -726,10 +726,23 @@ class MultiTaskElasticNetPenalty:
         return float(d.max()) if d.size else 0.0
 
     def terms(self, w, z, zp, alpha):
-        """``(value(w), t, conjugate(t·zp), kkt_violation(z, w))`` (the certificate's)."""
+        """``(value(w), t, conjugate(t·zp), kkt_violation(z, w))`` (the certificate's);
+        as :meth:`ElasticNetPenalty.terms`, a second valid scaling ``t2 < t`` that keeps
+        every row with a ridge part inside its l1 ball too (conjugate 0 up to rounding)
+        makes ``t`` and the conjugate pairs: the bound that stays tight when the ridge
+        part is tiny against the data."""
+        zp = np.asarray(zp, np.float64)
         t = self.dual_scale(zp, alpha)
-        return (self.value(w, alpha), t, self.conjugate(t * np.asarray(zp, np.float64), alpha),
-                self.kkt_violation(z, w, alpha))
+        value, conj = self.value(w, alpha), self.conjugate(t * zp, alpha)
+        kkt = self.kkt_violation(z, w, alpha)
+        if conj > 0 and self.l1_ratio > 0:
+            l1, l2 = self._l1_l2(alpha)
+            ridge = (l2 > 0) & (l1 > 0) & ~self.excluded
+            m = float(np.max(self._rows(zp)[ridge] / l1[ridge], initial=0.0))
+            t2 = _INSIDE / m if m * t > 1 else t
+            if 0 < t2 < t:
+                return value, (t, t2), (conj, self.conjugate(t2 * zp, alpha)), kkt
+        return value, t, conj, kkt
 
 
 # ---------------------------------------------------------------------------------------
