@@ -14,6 +14,10 @@ The dual point is the residual made feasible, in this order:
    ``C = Xcᵀ S X_U / N``, ``β = (X_UᵀSX_U/N)⁺ g_U``: ``g ← g - Cβ``, ``||r||² ← ||r||² - βᵀg_U``,
    ``ycᵀSr ← ycᵀSr - βᵀ X_UᵀS yc``, and the weighted mean of ``r`` is removed;
 2. scaled by the penalty's ``t ∈ (0, 1]`` so that ``t·g`` lies in the domain of ``Ω*``.
+   A penalty may offer several valid scalings (pairs from :meth:`terms`; the elastic net's
+   second one keeps every feature inside its l1 ball, where the ridge conjugate vanishes:
+   the bound that stays tight when the ridge part is tiny against the data, e.g. y ~ 1e-40;
+   box limits likewise): the certificate keeps the better bound.
 
 Then ``gap = P(w) - D(t·r_p) >= P(w) - P*`` (weak duality) for *any* ``w``: a valid bound,
 not an estimate. All sums are float64 and are formed from residuals, never as differences

@@ -529,10 +529,11 @@ def held_out_mse(held_stats, design, test, res):
 
 def is_partition(tests, n):
     """Whether the index sets ``tests`` partition ``range(n)`` (K-fold's held-out sets)."""
-    seen = np.zeros(n, dtype=np.intp)
-    for te in tests:
-        np.add.at(seen, te, 1)
-    return bool(np.all(seen == 1))
+    flat = np.concatenate([np.asarray(te, dtype=np.intp).ravel() for te in tests]
+                          or [np.zeros(0, np.intp)])
+    if flat.size != n or (n and (flat.min() < 0 or flat.max() >= n)):
+        return False
+    return bool(np.all(np.bincount(flat, minlength=n) == 1))
 
 
 def _dense_moments(X, shift, sw, y, rows=None):
