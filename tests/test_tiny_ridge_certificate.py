@@ -104,3 +104,25 @@ def test_multitask_tiny_y_is_certified_and_is_the_multitask_lasso():
         ref = MultiTaskLasso(alpha=a * l1_ratio / s, fit_intercept=False, tol=1e-12,
                              max_iter=100000).fit(Xc, Yc).coef_  # (responses, features)
         np.testing.assert_allclose(coefs[..., k] / s, ref, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("precompute", [True, False])
+def test_huge_x_and_y_are_certified_and_cv_has_finite_errors(precompute):
+    # |X| ~ |y| ~ 1e80: gradients ~ 1e160, whose squares overflow; the conjugates are
+    # formed as a·(a/(2 l2)) and the CV standard errors from scaled deviations
+    from sklearn.model_selection import KFold
+
+    from sklearn_normpen import ElasticNetPathCV
+    X, y = _data()
+    s = 1e80
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # neither a ConvergenceWarning nor an overflow
+        cv = ElasticNetPathCV(l1_ratio=0.9, alphas=15, cv=KFold(5, shuffle=True,
+                                                                   random_state=2),
+                              precompute=precompute, tol=1e-8).fit(X * s, y * s)
+    assert np.all(np.isfinite(cv.mse_path_)) and np.all(np.isfinite(cv.cv_se_))
+    # glmnet's standard error of the fold errors, computed here on rescaled errors
+    e = cv.mse_path_ / s ** 2
+    se = np.sqrt(np.var(e, axis=1) / (e.shape[1] - 1)) * s ** 2
+    np.testing.assert_allclose(cv.cv_se_, se, rtol=1e-10)
+    np.testing.assert_allclose(cv.cv_mean_, e.mean(axis=1) * s ** 2, rtol=1e-12)

@@ -126,7 +126,7 @@ class ElasticNetPenalty:
             a, u, q = a[act], u[act], l2[act]
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 quad = (q > 0) & (a <= q * u)
-                val = np.where(quad, a * a / np.where(q > 0, 2 * q, 1.0),
+                val = np.where(quad, a * (a / np.where(q > 0, 2 * q, 1.0)),
                                a * u - 0.5 * q * np.where(np.isinf(u), 0.0, u * u))
             total += float(np.sum(val))
         return total
@@ -239,7 +239,7 @@ class ElasticNetPenalty:
         ridge = (l2 > 0) & ~self.excluded
         a = (np.maximum(z[ridge], 0) if self.positive else np.abs(z[ridge])) - l1[ridge]
         a = np.maximum(a, 0)
-        return float(np.sum(a * a / (2 * l2[ridge])))
+        return float(np.sum(a * (a / (2 * l2[ridge]))))  # (a*a alone can overflow)
 
     def kkt_violation(self, z, w, alpha):
         """``max_j dist(z_j, ∂pen_j(w_j))`` with ``z = Xcᵀ S r / Σs`` (0 at the optimum)."""
@@ -702,7 +702,7 @@ class MultiTaskElasticNetPenalty:
         l1, l2 = self._l1_l2(alpha)
         ridge = (l2 > 0) & ~self.excluded
         a = np.maximum(self._rows(z)[ridge] - l1[ridge], 0.0)
-        return float(np.sum(a * a / (2 * l2[ridge])))
+        return float(np.sum(a * (a / (2 * l2[ridge]))))  # (a*a alone can overflow)
 
     def violation(self, z, alpha):
         """``(‖z_j‖ - l1_j)_+`` per row: by how much a zero row violates its KKT condition

@@ -49,11 +49,16 @@ def cv_statistics(fold_errors, fold_weights=None, *, se="glmnet"):
     k = valid.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = (W * e0).sum(axis=-1) / sw
-        var = (W * (e0 - mean[..., None]) ** 2).sum(axis=-1) / sw
+        # deviations scaled by their largest before squaring: errors of data near the
+        # float range (y ~ 1e80: MSE ~ 1e160) would overflow their squares
+        dev = np.where(valid, e0 - mean[..., None], 0.0)
+        scale = np.max(np.abs(dev), axis=-1, initial=0.0)
+        scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+        rel = (W * (dev / scale[..., None]) ** 2).sum(axis=-1) / sw
         if se == "glmnet":
-            std_error = np.sqrt(var / (k - 1))
+            std_error = scale * np.sqrt(rel / (k - 1))
         elif se == "std":
-            std_error = np.sqrt(var)
+            std_error = scale * np.sqrt(rel)
         else:
             raise ValueError(f"se must be 'glmnet' or 'std'; got {se!r}.")
     mean = np.where(k > 0, mean, np.nan)

@@ -92,9 +92,9 @@ cdef inline double _side_conj(double a, double l2, double u) noexcept nogil:
     if a <= 0 or u <= 0:
         return 0
     if u == INFINITY:  # no limit: the dual scaling keeps pure-l1 sides at a <= 0
-        return a * a / (2 * l2) if l2 > 0 else 0
+        return a * (a / (2 * l2)) if l2 > 0 else 0
     if l2 > 0 and a <= l2 * u:
-        return a * a / (2 * l2)
+        return a * (a / (2 * l2))  # (not a*a: its square overflows first)
     return a * u - 0.5 * l2 * u * u
 
 
@@ -203,7 +203,7 @@ cdef inline double _gap_and_kkt_of(limits mode, int m, const int* idx, const flo
             if L2[j] > 0 and L1[j] < INFINITY:
                 a = fabs(<double>g[j]) / t - L1[j]
                 if a > 0:
-                    conj += a * a / (2 * L2[j])
+                    conj += a * (a / (2 * L2[j]))
         elif L1[j] < INFINITY:
             gt = <double>g[j] / t
             conj += _side_conj(gt - L1[j], L2[j], up[j]) + _side_conj(-gt - L1[j], L2[j],
@@ -862,7 +862,7 @@ def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
             if all_ridge:
                 e = a - alpha * L1[j]
                 if e > 0:
-                    conj += e * e / (2 * alpha * L2[j])
+                    conj += e * (e / (2 * alpha * L2[j]))
             else:
                 a = a * inv_box[j]
                 if a > m:
@@ -888,7 +888,7 @@ def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
             if not all_ridge:
                 e = t * a - alpha * L1[j]
                 if e > 0:
-                    conj += e * e / (2 * alpha * L2[j])
+                    conj += e * (e / (2 * alpha * L2[j]))
             if L1[j] > 0 and a > m2 * L1[j]:
                 m2 = a / L1[j]
         m2 = m2 / alpha
@@ -900,7 +900,7 @@ def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
                 a = (a if a > 0 else 0) if positive else fabs(a)
                 e = t2 * a - alpha * L1[j]
                 if e > 0:
-                    conj2 += e * e / (2 * alpha * L2[j])
+                    conj2 += e * (e / (2 * alpha * L2[j]))
     return value, t, conj, kkt, t2, conj2
 
 
@@ -910,7 +910,7 @@ cdef inline double _box_side(double a, double u, double q) noexcept nogil:
     if a <= 0:
         return 0.0
     if q > 0 and a <= q * u:
-        return a * a / (2 * q)
+        return a * (a / (2 * q))
     return a * u - 0.5 * q * (0.0 if u == INFINITY else u * u)
 
 
