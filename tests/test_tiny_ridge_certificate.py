@@ -126,3 +126,20 @@ def test_huge_x_and_y_are_certified_and_cv_has_finite_errors(precompute):
     se = np.sqrt(np.var(e, axis=1) / (e.shape[1] - 1)) * s ** 2
     np.testing.assert_allclose(cv.cv_se_, se, rtol=1e-10)
     np.testing.assert_allclose(cv.cv_mean_, e.mean(axis=1) * s ** 2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("s", [1e-20, 1e-40])
+def test_multitask_cv_with_tiny_x_and_y_is_certified(s):
+    # a fold's first grid point lies just below its own alpha_max: the violating row must
+    # enter the working set although its violation (~ alpha·sigma ~ s²) is far below
+    # 1e-12·alpha (the solver's slack is relative to each row's own l1 weight)
+    from sklearn.model_selection import KFold
+
+    from sklearn_normpen import MultiTaskElasticNetPathCV
+    X, y = _data()
+    Y = np.column_stack([y, -y])
+    kw = dict(cv=KFold(3), alphas=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        cv = MultiTaskElasticNetPathCV(**kw).fit(X * s, Y * s)
+    assert np.all(np.isfinite(cv.mse_path_)) and np.all(cv.mse_path_ > 0)

@@ -209,10 +209,14 @@ class MultiTaskProblem:
         l1, l2 = self._weights(pen, alpha)
         z = self._z if self._z is not None else self._gradient64(self._residual64(w))
         active = np.any(w != 0, axis=1)
+        # a violation at rounding level of a row's own l1 weight (e.g. at alpha_max) is
+        # none; relative to that weight, not to alpha, whose units differ from the
+        # violation's by the penalty factors (sigma under standardize: X ~ 1e-20 made
+        # real violations look like rounding)
+        slack = 1e-12 * alpha * pen.l1_ratio * pen.l1_factor
         if alpha_prev is None:  # cold start: the p0 worst violators
             score = pen.violation(z, alpha)
-            # (slack as in run(): a violation at rounding level, e.g. at alpha_max, is none)
-            strong = self._top(score, ~active & pen.penalised & (score > 1e-12 * alpha),
+            strong = self._top(score, ~active & pen.penalised & (score > slack),
                                max(p0, int(active.sum())))
         else:  # sequential strong rule
             strong = pen._rows(z) > pen.l1_ratio * pen.l1_factor * (2 * alpha - alpha_prev)
@@ -222,8 +226,7 @@ class MultiTaskProblem:
             grown = False
             if not first:
                 v = pen.violation(self._z, alpha)
-                # slack: a violation at rounding level (e.g. at alpha_max) is none
-                viol = (v > 1e-12 * alpha) & ~ws & ~pen.excluded
+                viol = (v > slack) & ~ws & ~pen.excluded
                 if viol.any():
                     ws[:] |= self._top(v, viol, max(p0, int(ws.sum())))
                     grown = True
