@@ -143,3 +143,38 @@ def test_multitask_cv_with_tiny_x_and_y_is_certified(s):
         warnings.simplefilter("error", ConvergenceWarning)
         cv = MultiTaskElasticNetPathCV(**kw).fit(X * s, Y * s)
     assert np.all(np.isfinite(cv.mse_path_)) and np.all(cv.mse_path_ > 0)
+
+
+def _group_fit(route, X, y, groups, weights, alpha):
+    import scipy.sparse as sp
+
+    from sklearn_normpen import GroupLassoRegressor, MultiTaskGroupLassoRegressor
+    from sklearn_normpen.group_lasso import group_lasso_path
+    kw = dict(groups=groups, group_weights=weights, tol=1e-10, max_iter=10000)
+    if route == "gram path":  # several points, dense n >= p: covariance mode (bcd_gram)
+        alphas = alpha * np.array([4.0, 2.0, 1.0])
+        _, coefs, _ = group_lasso_path(X, y, alphas=alphas, fit_intercept=True, **kw)
+        return coefs[:, -1]
+    if route == "multitask":
+        Y = np.column_stack([y, 0.5 * y])
+        return MultiTaskGroupLassoRegressor(alpha=alpha, **kw).fit(X, Y).coef_
+    Xr = sp.csc_matrix(X) if route == "sparse" else X
+    return GroupLassoRegressor(alpha=alpha, **kw).fit(Xr, y).coef_
+
+
+@pytest.mark.parametrize("route", ["data", "sparse", "gram path", "multitask"])
+@pytest.mark.parametrize("s", [1e-15, 1e-30])
+def test_group_lasso_with_tiny_group_weights_is_certified(route, s):
+    # weights s·c with alpha/s is the same problem as weights c with alpha; a KKT violation
+    # is then ~ alpha·s, far below 1e-12·alpha: the working sets' rounding slack must be
+    # relative to the groups' own weights or no group ever enters (fit 0, warning)
+    X, y = _data(p=12)
+    groups = np.repeat(np.arange(4), 3)
+    c = np.array([1.0, 2.0, 0.5, 1.5])
+    alpha = 0.05
+    ref = _group_fit(route, X, y, groups, c, alpha)
+    assert np.count_nonzero(ref) > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        got = _group_fit(route, X, y, groups, s * c, alpha / s)
+    np.testing.assert_allclose(got, ref, rtol=1e-6, atol=1e-8 * np.max(np.abs(ref)))

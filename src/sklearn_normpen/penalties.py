@@ -547,6 +547,14 @@ class SparseGroupLasso:
             - alpha * (1 - self.rho) * self.weights
         return np.where(self.penalised, v, np.inf)
 
+    def violation_slack(self, alpha):
+        """Per group: the :meth:`violation` at rounding level of the group's own weights
+        (``1e-12 alpha ((1 - rho) c_g + rho)``), counted as none by the working sets
+        (e.g. exactly at alpha_max). Relative to the weights, not to alpha: their units
+        differ by the weights (``c_g = 1e-15`` made every real violation look like
+        rounding)."""
+        return 1e-12 * alpha * ((1 - self.rho) * self.weights + self.rho)
+
     def kkt_violation(self, z, w, alpha):
         """Largest group-wise distance of ``z_g`` to the subdifferential of the penalty at
         ``w_g`` (0 at the optimum), in the units of ``z``."""

@@ -435,8 +435,9 @@ class GroupProblem:
         z = self._z if self._z is not None else self.gradient(self.r)
         active = pen.group_norms(w) > 0
         score = pen.violation(z, alpha)
-        if alpha_prev is None:  # (slack as below: a rounding-level violation is none)
-            strong = self._top(score, ~active & pen.penalised & (score > 1e-12 * alpha),
+        slack = pen.violation_slack(alpha)  # a rounding-level violation is none
+        if alpha_prev is None:
+            strong = self._top(score, ~active & pen.penalised & (score > slack),
                                max(p0, int(active.sum())))
         else:  # ||S(z_g, a rho)|| > (1 - rho) c_g (2a - a_prev)
             strong = pen._soft_norm(z, alpha * rho) > \
@@ -446,9 +447,8 @@ class GroupProblem:
         def run(inner, left, first):
             grown = False
             if not first:
-                # slack: a violation at rounding level (e.g. exactly at alpha_max) is none
                 v = pen.violation(self._z, alpha)
-                viol = (v > 1e-12 * alpha) & ~ws
+                viol = (v > slack) & ~ws
                 if viol.any():  # grow by at most max(p0, |ws|), the worst violators first
                     ws[:] |= self._top(v, viol, max(p0, int(ws.sum())))
                     grown = True

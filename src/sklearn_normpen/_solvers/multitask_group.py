@@ -121,9 +121,10 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         l2 = np.ascontiguousarray(alpha * (1 - rho) * pen.weights, dtype=np.float64)
         z = self._z if self._z is not None else self._gradient64(self._residual64(w))
         active = sgl.group_norms(pen._rows(w)) > 0
+        slack = sgl.violation_slack(alpha)  # a rounding-level violation is none
         if alpha_prev is None:  # cold start: the p0 worst violators
             score = sgl.violation(pen._rows(z), alpha)
-            strong = self._top(score, ~active & (score > 1e-12 * alpha),
+            strong = self._top(score, ~active & (score > slack),
                                max(p0, int(active.sum())))
         else:  # sequential strong rule on the row norms
             a2 = 2 * alpha - alpha_prev
@@ -134,8 +135,7 @@ class MultiTaskGroupProblem(MultiTaskProblem):
             grown = False
             if not first:  # the KKT pass over every group, on the certificate's gradient
                 v = sgl.violation(pen._rows(self._z), alpha)
-                # slack: a violation at rounding level (e.g. at alpha_max) is none
-                viol = (v > 1e-12 * alpha) & ~ws
+                viol = (v > slack) & ~ws
                 if viol.any():
                     ws[:] |= self._top(v, viol, max(p0, int(ws.sum())))
                     grown = True
