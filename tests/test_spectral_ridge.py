@@ -1,5 +1,7 @@
 """SpectralRidge / SpectralRidgeCV against independent references: scikit-learn's Ridge and
 RidgeCV, brute-force refits, np.linalg.lstsq and hat matrices formed directly."""
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -519,3 +521,27 @@ def test_sparse_offset_and_constant_columns_match_dense(solver, weighted):
         dense = SpectralRidgeCV(alphas=ALPHAS, solver="svd").fit(X, y, sample_weight=sw)
         assert cv.alpha_ == dense.alpha_
         np.testing.assert_allclose(cv.coef_, dense.coef_, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("s", [1e-80, 1e80])
+def test_loo_statistics_at_extreme_scales(s):
+    # (X s, y s) with alphas s²: the same problem; squared LOO errors scale by s², their
+    # standard errors too. Without rescaling inside, e⁴ underflowed (s = 1e-80: se ~ 0, so
+    # λ_1se = λ_min) or overflowed (s = 1e80: RuntimeWarning, se = inf)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((120, 6)) + 3.0
+    y = X[:, :2] @ [1.0, -2.0] + rng.standard_normal(120)
+    grid = np.logspace(-2, 4, 13)
+    kw = dict(rule="1se", store_cv_values=True)
+    ref = SpectralRidgeCV(alphas=grid, **kw).fit(X, y)
+    assert ref.alpha_1se_ > ref.alpha_min_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = SpectralRidgeCV(alphas=grid * s * s, **kw).fit(X * s, y * s)
+    assert got.alpha_1se_ / s ** 2 == pytest.approx(ref.alpha_1se_, rel=1e-12)
+    assert got.alpha_min_ / s ** 2 == pytest.approx(ref.alpha_min_, rel=1e-12)
+    np.testing.assert_allclose(got.coef_, ref.coef_, rtol=1e-9)
+    np.testing.assert_allclose(got.cv_mean_ / s ** 2, ref.cv_mean_, rtol=1e-9)
+    np.testing.assert_allclose(got.cv_se_ / s ** 2, ref.cv_se_, rtol=1e-8)
+    np.testing.assert_allclose(got.cv_values_ / s ** 2, ref.cv_values_, rtol=1e-8,
+                               atol=1e-12 * np.max(ref.cv_values_))
