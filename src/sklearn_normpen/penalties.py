@@ -642,6 +642,24 @@ class SparseGroupLasso:
 # Multi-response elastic net (owner: the multi-task work)
 # ---------------------------------------------------------------------------------------
 
+def row_norms_safe(z):
+    """Euclidean norms of the rows of ``z`` (float64), rescaled by a power of two when the
+    squares would overflow or underflow (gradients of data near the ends of the float
+    range: ``|X| ~ |Y| ~ 1e80`` makes ``z ~ 1e160``)."""
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        r = np.sqrt(np.einsum("ij,ij->i", z, z))
+    if r.size == 0 or 1e-140 < r.max() < 1e140:
+        return r
+    m = float(np.max(np.abs(z), initial=0.0))
+    if not np.isfinite(m) or m == 0:
+        return r
+    c = 2.0 ** np.round(np.log2(m))
+    zc = z / c
+    with np.errstate(under="ignore"):
+        return np.sqrt(np.einsum("ij,ij->i", zc, zc)) * c
+
+
 class MultiTaskElasticNetPenalty:
     """``alpha·(l1_ratio·Σ_j a_j‖W_j‖₂ + (1 - l1_ratio)/2·Σ_j b_j‖W_j‖₂²)`` on ``W`` of
     shape (n_features, n_responses): each feature's row of response coefficients is one
@@ -676,7 +694,7 @@ class MultiTaskElasticNetPenalty:
 
     @staticmethod
     def _rows(z):
-        return np.sqrt(np.sum(np.square(np.asarray(z, dtype=np.float64)), axis=1))
+        return row_norms_safe(z)
 
     def value(self, w, alpha):
         nrm = self._rows(w)

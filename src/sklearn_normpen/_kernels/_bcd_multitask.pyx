@@ -18,6 +18,7 @@ from cython cimport floating
 from libc.math cimport sqrt
 
 from sklearn_normpen._kernels._blas cimport _dot
+from sklearn_normpen._kernels._helpers cimport _norm2
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc)
 
@@ -46,12 +47,10 @@ cdef floating _bcd_mt(design X, const floating* vals, int n, const floating* sw,
             if denom <= 0:  # a zero column without ridge: nothing to fit
                 continue
             m = xmean[j]
-            nz = 0
             for k in range(K):
                 z[k] = L[j] * W[j, k] + (
                     _col_dot(X, vals, j, &R[0, k], sw, weighted) - m * srsum[k]) / N
-                nz += z[k] * z[k]
-            nz = sqrt(nz)
+            nz = _norm2(z, K)
             scale = 0
             if nz > l1[j]:
                 scale = (1 - l1[j] / nz) / denom

@@ -30,6 +30,33 @@ cdef inline floating _pos(floating x) noexcept nogil:
     return x if x > 0 else 0
 
 
+cdef inline floating _norm2(const floating* v, int n) noexcept nogil:
+    """||v||_2 without overflowing or underflowing the squares: the plain sum of squares
+    when it is a normal number well inside the range, else the sum rescaled by the largest
+    entry (data near the ends of the float range, gradients ~ |X|·|y|)."""
+    cdef floating acc = 0, m = 0, a
+    cdef int i
+    for i in range(n):
+        acc += v[i] * v[i]
+    if floating is float:
+        if 1e-30 < acc < 1e37:
+            return sqrt(acc)
+    else:
+        if 1e-290 < acc < 1e300:
+            return sqrt(acc)
+    for i in range(n):
+        a = fabs(v[i])
+        if a > m:
+            m = a
+    if not m > 0 or m - m != 0:  # all zero, NaN or inf: the plain result
+        return sqrt(acc)
+    acc = 0
+    for i in range(n):
+        a = v[i] / m
+        acc += a * a
+    return m * sqrt(acc)
+
+
 cdef inline floating _block_shrink_factor(floating norm, floating t) noexcept nogil:
     """The factor max(1 - t / norm, 0) of the block soft-threshold B(v, t)."""
     if norm <= t:
