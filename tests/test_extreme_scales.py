@@ -39,3 +39,32 @@ def test_multitask_lasso_path_is_scale_equivariant(dtype, s, standardize):
     rtol = 2e-3 if dtype == np.float32 else 1e-6
     np.testing.assert_allclose(c, c_ref, rtol=rtol, atol=rtol * np.max(np.abs(c_ref)))
     assert np.all(np.isfinite(gaps)) and np.all(gaps >= 0)
+
+
+@pytest.mark.parametrize("s", [1e-11, 1e10, 1e11])
+@pytest.mark.parametrize("standardize", [True, False])
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32_group_lasso_path_is_scale_equivariant(s, standardize, l1_ratio, sparse):
+    # float32 kernels: the block solve's lam·emax (~ |z|·|X|², 1e39 at s = 1e10) overflowed
+    # to inf and the squares of float32 gradients left the range: no group ever entered
+    # (coefficients 0 and a ConvergenceWarning at every point below alpha_max)
+    import scipy.sparse as sp
+
+    from sklearn_normpen.group_lasso import group_lasso_path
+    X, Y = _data()
+    X, y = X.astype(np.float32), Y[:, 0].astype(np.float32)
+    groups = np.repeat(np.arange(4), 2)
+    kw = dict(groups=groups, l1_ratio=l1_ratio, n_alphas=10, fit_intercept=True,
+              standardize=standardize)
+    conv = sp.csc_matrix if sparse else np.asarray
+    a_ref, c_ref, _ = group_lasso_path(conv(X), y, **kw)
+    assert np.count_nonzero(c_ref[:, 3]) > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a, c, gaps = group_lasso_path(conv((X * s).astype(np.float32)),
+                                      (y * s).astype(np.float32), **kw)
+    power = 1 if standardize else 2
+    np.testing.assert_allclose(a / s ** power, a_ref, rtol=1e-5)
+    np.testing.assert_allclose(c, c_ref, rtol=5e-3, atol=5e-3 * np.max(np.abs(c_ref)))
+    assert np.all(np.isfinite(gaps)) and np.all(gaps >= 0)

@@ -39,7 +39,8 @@ from sklearn_normpen._kernels._helpers cimport (
 cdef inline floating _sgl_dual_scale(const floating* z, int k, floating l1, floating l2,
                                      floating rho) noexcept nogil:
     """Largest t in [0, 1] with ||S(t z, l1)||_2 <= l2 (the group's dual constraint)."""
-    cdef floating nrm, zmax = 0, lo, hi, mid, acc, e
+    cdef floating nrm, zmax = 0, lo, hi, mid
+    cdef double acc, e  # squares in double: float32 gradients ~1e20 square beyond its range
     cdef int a, it
     if rho == 0:
         nrm = _nrm2(k, z, 1)
@@ -69,14 +70,15 @@ cdef inline floating _sgl_dual_scale(const floating* z, int k, floating l1, floa
 
 cdef inline floating _group_penalty(const floating* w, const int* idx, int k, floating c,
                                     floating alpha, floating rho) noexcept nogil:
-    cdef floating l1 = 0, l2 = 0
+    cdef floating l1 = 0
+    cdef double l2 = 0
     cdef int a
     if c <= 0:
         return 0
     for a in range(k):
         l1 += fabs(w[idx[a]])
-        l2 += w[idx[a]] * w[idx[a]]
-    return alpha * (rho * l1 + (1 - rho) * c * sqrt(l2))
+        l2 += <double>w[idx[a]] * w[idx[a]]
+    return alpha * (rho * l1 + (1 - rho) * c * <floating>sqrt(l2))
 
 
 cdef inline double _side(double x, double lo, double up) noexcept nogil:
@@ -243,7 +245,8 @@ cdef inline floating _model_value(const floating* Q, int k, const floating* w0,
                                   floating c, floating alpha, floating rho) noexcept nogil:
     """q(u) - pen(w0): 1/2 d^T Q d - z^T d + pen(u), d = u - w0."""
     cdef int a
-    cdef floating val = 0, l1 = 0, l2 = 0
+    cdef floating val = 0, l1 = 0
+    cdef double l2 = 0
     for a in range(k):
         dv[a] = u[a] - w0[a]
     for a in range(k):
@@ -251,8 +254,8 @@ cdef inline floating _model_value(const floating* Q, int k, const floating* w0,
     if c > 0:
         for a in range(k):
             l1 += fabs(u[a])
-            l2 += u[a] * u[a]
-        val += alpha * (rho * l1 + (1 - rho) * c * sqrt(l2))
+            l2 += <double>u[a] * u[a]
+        val += alpha * (rho * l1 + (1 - rho) * c * <floating>sqrt(l2))
     return val
 
 
@@ -269,7 +272,9 @@ cdef void _block_solve_l2(const floating* Vt, const floating* e, int k, floating
     of the root (phi <= 0) decreases monotonically onto it. Null directions of Q (e ~ 0)
     carry no b component in exact arithmetic (b lies in range(Q)); they are dropped."""
     cdef int a, i, it
-    cdef floating emax = 0, bnorm = 0, mu, mu_new, nrm, s3, d, eps_e, rel
+    cdef floating emax = 0, eps_e, rel
+    # the secular equation in double: b ~ the gradient, whose float32 squares can overflow
+    cdef double bnorm = 0, mu, mu_new, nrm, s3, d
     if floating is float:
         rel = 1e-6
     else:
@@ -281,13 +286,15 @@ cdef void _block_solve_l2(const floating* Vt, const floating* e, int k, floating
         tmp[i] = e[i] * _dot(k, &Vt[i * k], 1, w0, 1) + _dot(k, &Vt[i * k], 1, z, 1)
     for i in range(k):
         bt[i] = tmp[i] if e[i] > eps_e else 0
-        bnorm += bt[i] * bt[i]
+        bnorm += <double>bt[i] * bt[i]
     bnorm = sqrt(bnorm)
     if bnorm <= lam:
         for a in range(k):
             u[a] = 0
         return
-    mu = lam * emax / (bnorm - lam)  # phi(mu) <= 0 here (||u(mu)|| >= ||b|| / (emax + mu))
+    # phi(mu) <= 0 here (||u(mu)|| >= ||b|| / (emax + mu)); the product in double (in float32
+    # lam * emax ~ |z|·|X|² overflows for data ~1e10)
+    mu = <double>lam * emax / (bnorm - lam)
     if mu <= 0:
         mu = lam  # emax = 0 cannot happen with bnorm > 0; keep mu positive anyway
     for it in range(100):

@@ -65,27 +65,29 @@ cdef inline floating _block_shrink_factor(floating norm, floating t) noexcept no
 
 
 cdef inline floating _block_soft_threshold(floating* v, int n, floating t) noexcept nogil:
-    """In place v <- B(v, t); returns ||B(v, t)||_2."""
-    cdef floating nrm = 0
+    """In place v <- B(v, t); returns ||B(v, t)||_2 (squares summed in double: float32
+    gradients of data ~1e10 have squares beyond float32's range)."""
+    cdef double nrm = 0
     cdef int i
     for i in range(n):
-        nrm += v[i] * v[i]
+        nrm += <double>v[i] * v[i]
     nrm = sqrt(nrm)
-    cdef floating scale = _block_shrink_factor(nrm, t)
+    cdef floating scale = _block_shrink_factor(<floating>nrm, t)
     for i in range(n):
         v[i] *= scale
     return scale * nrm
 
 
 cdef inline floating _soft_threshold_norm(const floating* v, int n, floating t) noexcept nogil:
-    """||S(v, t)||_2, the quantity the sparse-group KKT check compares to alpha (1-rho) c_g."""
-    cdef floating acc = 0, a
+    """||S(v, t)||_2, the quantity the sparse-group KKT check compares to alpha (1-rho) c_g
+    (squares summed in double, as above)."""
+    cdef double acc = 0, a
     cdef int i
     for i in range(n):
         a = fabs(v[i]) - t
         if a > 0:
             acc += a * a
-    return sqrt(acc)
+    return <floating>sqrt(acc)
 
 
 cdef inline void _fista_start(int m, const floating* u, floating* v,
