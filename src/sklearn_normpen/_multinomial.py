@@ -90,6 +90,8 @@ def fit_single_alpha(est, X, codes, sw, pf):
     (K,) (summing to 0), ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
     K = est.classes_.size
     problem = MultinomialProblem(X, codes, K, sw, est.fit_intercept, _grouped(est))
+    if est.alpha == 0:  # no penalty: every feature unpenalised (as the binomial fit)
+        pf = np.zeros_like(pf)
     pen = make_penalty(float(est.l1_ratio), pf, est.standardize, problem, _grouped(est))
     res = compute_path(problem, pen, np.array([float(est.alpha)]), tol=est.tol,
                        max_iter=est.max_iter)

@@ -234,6 +234,8 @@ def _fit_single_alpha(est, X, y, sw, pf, datafit):
     ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
     problem = GLMProblem(Design(X, y, sw, est.fit_intercept), glm_mode(X), datafit)
     positive, limits = _check_glm_limits(est, X.shape[1])
+    if est.alpha == 0:  # no penalty: every feature unpenalised, the same objective, whose
+        pf = np.zeros_like(pf)  # certificate then projects the gradient (exact)
     pen = _make_penalty(float(est.l1_ratio), pf, est.standardize, positive, problem,
                         limits=limits)
     res = compute_path(problem, pen, np.array([float(est.alpha)]), tol=est.tol,

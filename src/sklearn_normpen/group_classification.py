@@ -147,6 +147,9 @@ def _fit_group_glm(est, X, y, sw, datafit):
     """One certified group-penalised GLM fit at ``est.alpha`` (every family): sets
     ``coef_`` (1, p), ``intercept_`` (1,), ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
     structure, weights, arrays = _structure(est, X)
+    if est.alpha == 0:  # no penalty: every group unpenalised, the same objective, whose
+        weights = np.zeros_like(weights)  # certificate then projects the gradient (exact)
+        arrays = (arrays[0], arrays[1], np.zeros_like(arrays[2]))
     problem = _glm_problem(X, y, sw, est.fit_intercept, datafit,
                            GroupInner(structure, weights), est.standardize)
     limits, excl = _check_box(est.lower_limits, est.upper_limits, est.exclude, X.shape[1])
@@ -261,6 +264,11 @@ def _put(f, idx, v):
 def _fit_group_multinomial(est, X, codes, sw):
     """One certified multinomial group fit at ``est.alpha``: ``coef_`` (K, p),
     ``intercept_`` (K,) (summing to 0), ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
+    if est.alpha == 0:
+        raise ValueError(f"{type(est).__name__}: alpha=0 (no penalty) is not supported with "
+                         "3 or more classes (every group must be penalised there); the "
+                         "unpenalised multinomial fit does not depend on the groups: use "
+                         "ElasticNetClassifier(alpha=0).")
     groups, arrays = _multiclass_arrays(est, X)
     spec = _GroupMultinomialSpec(X, codes, est.classes_.size, sw, est.fit_intercept,
                                  groups, arrays, [est.l1_ratio], est.standardize, None)
@@ -318,6 +326,8 @@ class GroupLassoClassifier(MultinomialPredictMixin, _GroupGLMParams, _LinearBina
         are unpenalised (two classes only; with K >= 3 classes every feature must be in a
         group of positive weight).
     alpha : float, default=0.01
+        Penalty strength (``>= 0``; 0 is the unpenalised fit, for two classes only: with
+        3 or more use ``ElasticNetClassifier(alpha=0)``, the same model).
     l1_ratio : float in [0, 1], default=0.0
         0 is the group lasso, 1 the lasso.
     group_weights : array-like of shape (n_groups,), default=None

@@ -132,6 +132,8 @@ class ElasticNetPoissonRegressor(_EnetGLMParams, _PoissonBase):
     Parameters
     ----------
     alpha : float, default=0.01
+        Penalty strength (``>= 0``; 0 is unpenalised Poisson regression, every feature
+        then fitted without penalty and certified).
     l1_ratio : float in [0, 1], default=0.5
     fit_intercept : bool, default=True
     standardize : bool, default=True

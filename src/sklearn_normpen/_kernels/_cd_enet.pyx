@@ -879,7 +879,7 @@ def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
                 d = a - alpha * L1[j]
             if d > kkt:
                 kkt = d
-        m = m / alpha
+        m = m / alpha if m > 0 else 0.0  # (alpha = 0 with every feature unpenalised: t = 1)
         t = 1.0 if m <= 1 else inside / m
         for k in range(ridge.shape[0]):
             j = ridge[k]
@@ -891,7 +891,7 @@ def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
                     conj += e * (e / (2 * alpha * L2[j]))
             if L1[j] > 0 and a > m2 * L1[j]:
                 m2 = a / L1[j]
-        m2 = m2 / alpha
+        m2 = m2 / alpha if m2 > 0 else 0.0
         t2 = t if m2 * t <= 1 else inside / m2
         if t2 < t:
             for k in range(ridge.shape[0]):

@@ -1,0 +1,74 @@
+"""alpha = 0 in the GLM single-alpha estimators is the unpenalised fit (documented). It used
+to run the penalised machinery with zero weights: the dual scaling was 0/0 (gap inf or nan),
+the solver spent max_iter and stopped at about half the MLE on non-separable data. Now every
+feature is unpenalised (the same objective) and the fit is certified; references are
+scikit-learn's unpenalised LogisticRegression / PoissonRegressor."""
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.linear_model import LogisticRegression, PoissonRegressor
+
+from sklearn_normpen import (ElasticNetClassifier, ElasticNetPoissonRegressor,
+                             GroupLassoClassifier, GroupLassoPoissonRegressor)
+
+GROUPS = np.repeat(np.arange(4), 2)
+
+
+def _data(seed=12):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((300, 8))
+    eta = X[:, :3] @ [1.0, -2.0, 0.5]
+    yb = (rng.random(300) < 1 / (1 + np.exp(-eta))).astype(int)
+    y3 = np.digitize(eta + 1.5 * rng.standard_normal(300), [-1.0, 1.0])  # not separable
+    yp = rng.poisson(np.exp(eta / 3))
+    return X, yb, y3, yp
+
+
+def _fit_quietly(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ConvergenceWarning, no invalid-value warning
+        return est.fit(X, y)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ElasticNetClassifier(alpha=0.0, tol=1e-10),
+    lambda: ElasticNetClassifier(alpha=0.0, l1_ratio=1.0, standardize=False, tol=1e-10),
+    lambda: GroupLassoClassifier(alpha=0.0, groups=GROUPS, tol=1e-10)])
+def test_binomial_alpha_zero_is_the_mle(make):
+    X, yb, _, _ = _data()
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10000).fit(X, yb)
+    est = _fit_quietly(make(), X, yb)
+    assert_allclose(est.coef_, ref.coef_, rtol=1e-5, atol=1e-7)
+    assert_allclose(est.intercept_, ref.intercept_, rtol=1e-5, atol=1e-7)
+    assert 0 <= est.dual_gap_ < 1e-9
+
+
+@pytest.mark.parametrize("multinomial", ["ungrouped", "grouped"])
+def test_multinomial_alpha_zero_is_the_mle(multinomial):
+    X, _, y3, _ = _data()
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10000).fit(X, y3)
+    est = _fit_quietly(ElasticNetClassifier(alpha=0.0, tol=1e-10, multinomial=multinomial),
+                       X, y3)
+    # the unpenalised softmax is identified up to a common shift: compare probabilities
+    assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+    assert 0 <= est.dual_gap_ < 1e-8
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ElasticNetPoissonRegressor(alpha=0.0, tol=1e-10),
+    lambda: GroupLassoPoissonRegressor(alpha=0.0, groups=GROUPS, tol=1e-10)])
+def test_poisson_alpha_zero_is_the_mle(make):
+    X, _, _, yp = _data()
+    ref = PoissonRegressor(alpha=0.0, tol=1e-12, max_iter=10000).fit(X, yp)
+    est = _fit_quietly(make(), X, yp)
+    assert_allclose(est.coef_.ravel(), ref.coef_, rtol=1e-5, atol=1e-7)
+    assert_allclose(np.ravel(est.intercept_)[0], ref.intercept_, rtol=1e-5, atol=1e-7)
+    assert 0 <= est.dual_gap_ < 1e-9
+
+
+def test_group_multinomial_alpha_zero_is_a_clear_error():
+    X, _, y3, _ = _data()
+    with pytest.raises(ValueError, match="alpha=0 .* 3 or more classes"):
+        GroupLassoClassifier(alpha=0.0, groups=GROUPS).fit(X, y3)
