@@ -8,7 +8,6 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_normpen.multitask import multitask_enet_path
 

@@ -72,3 +72,17 @@ def test_group_multinomial_alpha_zero_is_a_clear_error():
     X, _, y3, _ = _data()
     with pytest.raises(ValueError, match="alpha=0 .* 3 or more classes"):
         GroupLassoClassifier(alpha=0.0, groups=GROUPS).fit(X, y3)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ElasticNetClassifier(alpha=0.0, positive=True),
+    lambda: ElasticNetClassifier(alpha=0.0, lower_limits=-1.0),
+    lambda: ElasticNetPoissonRegressor(alpha=0.0, upper_limits=0.5),
+    lambda: GroupLassoClassifier(alpha=0.0, groups=GROUPS, lower_limits=-1.0),
+    lambda: GroupLassoPoissonRegressor(alpha=0.0, groups=GROUPS, exclude=[0])])
+def test_alpha_zero_with_limits_is_a_clear_error(make):
+    X, yb, _, yp = _data()
+    est = make()
+    y = yp if "Poisson" in type(est).__name__ else yb
+    with pytest.raises(ValueError, match=r"alpha=0 \(no penalty\) with positive=True"):
+        est.fit(X, y)

@@ -229,6 +229,16 @@ def _check_glm_limits(est, n_features, n_classes=2):
     return bool(est.positive), limits
 
 
+def reject_limits_at_alpha_zero(est, has_limits):
+    """alpha = 0 fits every feature unpenalised, and limits on unpenalised features cannot
+    be certified: a clear error naming what to do."""
+    if has_limits:
+        raise ValueError(f"{type(est).__name__}: alpha=0 (no penalty) with positive=True, "
+                         "lower_limits, upper_limits or exclude is not supported (limits on "
+                         "unpenalised features cannot be certified); pass a tiny positive "
+                         "alpha (e.g. 1e-12) instead.")
+
+
 def _fit_single_alpha(est, X, y, sw, pf, datafit):
     """One certified fit at ``est.alpha``: sets ``coef_`` (1, p), ``intercept_`` (1,),
     ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
@@ -236,6 +246,7 @@ def _fit_single_alpha(est, X, y, sw, pf, datafit):
     positive, limits = _check_glm_limits(est, X.shape[1])
     if est.alpha == 0:  # no penalty: every feature unpenalised, the same objective, whose
         pf = np.zeros_like(pf)  # certificate then projects the gradient (exact)
+        reject_limits_at_alpha_zero(est, positive or limits[0] is not None)
     pen = _make_penalty(float(est.l1_ratio), pf, est.standardize, positive, problem,
                         limits=limits)
     res = compute_path(problem, pen, np.array([float(est.alpha)]), tol=est.tol,

@@ -31,7 +31,7 @@ from ._solvers.multinomial_group import GroupMultinomialProblem
 from ._solvers.prox_newton import GLMProblem, GroupInner, glm_mode
 from ._validation import validate_alphas, validate_array_params
 from .classification import (MEASURES, _check_tol, _fit_path_cv, _LinearBinaryClassifier,
-                             _validate_classification)
+                             _validate_classification, reject_limits_at_alpha_zero)
 from .datafits import Logistic
 from .group_lasso import _GROUPS_CONSTRAINT, _ActiveGroups, _check_box, _clip_coef
 from .penalties import (MultiTaskElasticNetPenalty, MultiTaskSparseGroupLasso,
@@ -147,12 +147,13 @@ def _fit_group_glm(est, X, y, sw, datafit):
     """One certified group-penalised GLM fit at ``est.alpha`` (every family): sets
     ``coef_`` (1, p), ``intercept_`` (1,), ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
     structure, weights, arrays = _structure(est, X)
+    limits, excl = _check_box(est.lower_limits, est.upper_limits, est.exclude, X.shape[1])
     if est.alpha == 0:  # no penalty: every group unpenalised, the same objective, whose
         weights = np.zeros_like(weights)  # certificate then projects the gradient (exact)
         arrays = (arrays[0], arrays[1], np.zeros_like(arrays[2]))
+        reject_limits_at_alpha_zero(est, limits is not None or excl is not None)
     problem = _glm_problem(X, y, sw, est.fit_intercept, datafit,
                            GroupInner(structure, weights), est.standardize)
-    limits, excl = _check_box(est.lower_limits, est.upper_limits, est.exclude, X.shape[1])
     pen = _group_penalty(arrays, est.l1_ratio, limits, excl, problem)
     res = compute_path(problem, pen, np.array([float(est.alpha)]), tol=est.tol,
                        max_iter=est.max_iter)
