@@ -67,3 +67,45 @@ def test_float32_group_lasso_path_is_scale_equivariant(s, standardize, l1_ratio,
     np.testing.assert_allclose(a / s ** power, a_ref, rtol=1e-5)
     np.testing.assert_allclose(c, c_ref, rtol=5e-3, atol=5e-3 * np.max(np.abs(c_ref)))
     assert np.all(np.isfinite(gaps)) and np.all(gaps >= 0)
+
+
+def _group_runners():
+    from sklearn_normpen.group_lasso import group_lasso_path
+    from sklearn_normpen.multitask_group import multitask_group_lasso_path
+    groups = np.repeat(np.arange(4), 2)
+    kw = dict(groups=groups, fit_intercept=True, standardize=False)
+    return {
+        "group": lambda X, Y, a: group_lasso_path(X, Y[:, 0], l1_ratio=0.0, alphas=a, **kw),
+        "sparse-group": lambda X, Y, a: group_lasso_path(X, Y[:, 0], l1_ratio=0.5, alphas=a,
+                                                         **kw),
+        "multi-task group": lambda X, Y, a: multitask_group_lasso_path(X, Y, alphas=a, **kw),
+    }
+
+
+@pytest.mark.parametrize("name", ["group", "sparse-group", "multi-task group"])
+@pytest.mark.parametrize("sx, sy", [(1e-90, 1e-90), (1e90, 1e-90), (1e-90, 1e90),
+                                    (1e90, 1e90)])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_group_certificates_are_never_false_at_extreme_scales(name, sx, sy, sparse):
+    # (X sx, Y sy) at alphas·sx·sy is the unscaled problem with coefficients ·sy/sx. With
+    # |z| ~ 1e-180 the group norms' squares underflowed to 0, the dual point passed as
+    # feasible and w = 0 was certified at every point (gap below target, no warning). Now
+    # the group quantities are computed on power-of-two-scaled data: a point either meets
+    # its gap target with the right coefficients or is reported unconverged.
+    import scipy.sparse as sp
+    run = _group_runners()[name]
+    X, Y = _data()
+    a_max = run(X, Y, None)[0][0]
+    alphas = np.geomspace(a_max, 1e-2 * a_max, 10)
+    _, c_ref, _ = run(X, Y, alphas)
+    Xs = X * sx
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # unconverged points are allowed here, false ones not
+        _, c, gaps = run(sp.csc_matrix(Xs) if sparse else Xs, Y * sy, alphas * sx * sy)
+    null = np.sum((Y * sy - (Y * sy).mean(axis=0)) ** 2) / (2 * X.shape[0])
+    if name != "multi-task group":
+        null = np.sum((Y[:, 0] * sy - (Y[:, 0] * sy).mean()) ** 2) / (2 * X.shape[0])
+    certified = gaps <= 1e-4 * null
+    err = np.abs(c * (sx / sy) - c_ref).reshape(-1, c.shape[-1]).max(axis=0)
+    assert np.all(err[certified] <= 1e-2 * np.max(np.abs(c_ref)))
+    assert np.all(np.isfinite(gaps[certified]))

@@ -262,6 +262,23 @@ class ElasticNetPenalty:
 # ---------------------------------------------------------------------------------------
 
 
+def _pow2_scale(*arrays):
+    """1.0 when the largest ``|entry|`` lies in [1e-100, 1e100] (squares and their sums stay
+    normal numbers), else the power of two that brings it near 1. The group penalties'
+    quantities are homogeneous (``t(κz, κα) = t(z, α)``, ``violation(κz, κα) = κ·...``), so
+    they are computed on scaled data: gradients of data at 1e-90 (|z| ~ 1e-180) had squares
+    that underflowed to 0, and a group norm of 0 passed the dual-feasibility test — a false
+    certificate of w = 0."""
+    m = 0.0
+    for a in arrays:
+        a = np.asarray(a)
+        if a.size:
+            m = max(m, float(np.max(np.abs(a))))
+    if m == 0 or not np.isfinite(m) or 1e-100 <= m <= 1e100:
+        return 1.0
+    return float(2.0 ** -np.round(np.log2(m)))
+
+
 class SparseGroupLasso:
     """``alpha * (rho * ||w||_1 + (1 - rho) * sum_g c_g ||w_g||_2)`` over the groups
     ``gidx[gptr[g]:gptr[g + 1]]``; groups with ``c_g = 0`` are unpenalised (no l1 term).
@@ -429,6 +446,14 @@ class SparseGroupLasso:
         With box limits ``t`` and the conjugate are pairs: the scaling that only the
         unlimited sides need, and the one that keeps every open side in the ball (its
         conjugate is 0); the certificate keeps the better bound."""
+        k = _pow2_scale(z, zp)
+        lam = 1.0 if self.has_box else _pow2_scale(w)  # (limits are on w's own scale)
+        if k != 1.0 or lam != 1.0:  # homogeneous: computed on scaled data (_pow2_scale)
+            value, t, conj, kkt = self.terms(np.asarray(w, dtype=np.float64) * lam,
+                                             np.asarray(z, dtype=np.float64) * k,
+                                             np.asarray(zp, dtype=np.float64) * k, alpha * k)
+            conj = tuple(c / k for c in conj) if isinstance(conj, tuple) else conj / k
+            return value / (k * lam), t, conj, kkt / k
         if self.has_box:
             zp = np.asarray(zp, dtype=np.float64)
             b = self._side(zp)
@@ -458,15 +483,21 @@ class SparseGroupLasso:
         if self.has_box and (np.any(w > self.upper) or np.any(w < self.lower)):
             return np.inf  # outside the box: no finite bound is honest
         l1 = self._reduce(np.abs(w))
-        l2 = np.sqrt(self._reduce(w * w))
+        l2 = self.group_norms(w)
         per = self.rho * l1 + (1 - self.rho) * self.weights * l2
         return float(alpha * per[self.penalised].sum())
 
     def group_norms(self, w):
-        return np.sqrt(self._reduce(np.asarray(w, dtype=np.float64) ** 2))
+        w = np.asarray(w, dtype=np.float64)
+        lam = _pow2_scale(w)
+        return np.sqrt(self._reduce((w * lam) ** 2)) / lam
 
     def _soft_norm(self, z, t):
         """``||S(z_g, t)||_2`` for every group (``t`` a scalar or per-group array)."""
+        k = _pow2_scale(z)
+        if k != 1.0:  # homogeneous: ||S(kz, kt)|| = k ||S(z, t)||
+            return self._soft_norm(np.asarray(z, dtype=np.float64) * k,
+                                   np.asarray(t, dtype=np.float64) * k) / k
         if np.ndim(t) == 0:  # compiled: the working-set rules ask at every path point
             out = np.empty(len(self._sizes))
             call_kernel(_bcd_group.sgl_soft_norms, np.ascontiguousarray(z, dtype=np.float64),
@@ -484,7 +515,8 @@ class SparseGroupLasso:
         z = np.asarray(z, dtype=np.float64)
         if self.has_box:
             z = self._masked(z, False)
-        return self._plain_dual_scale(z, alpha)
+        k = _pow2_scale(z)  # t(kz, k alpha) = t(z, alpha)
+        return self._plain_dual_scale(z * k, alpha * k)
 
     def _plain_dual_scale(self, z, alpha):
         l1, l2 = alpha * self.rho, alpha * (1 - self.rho) * self.weights
@@ -543,6 +575,9 @@ class SparseGroupLasso:
         z = np.asarray(z, dtype=np.float64)
         if self.has_box:
             z = self._masked(z, True)
+        k = _pow2_scale(z)
+        if k != 1.0:  # homogeneous of degree 1 in (z, alpha)
+            return self.violation(z * k, alpha * k) / k
         v = self._soft_norm(z, alpha * self.rho) \
             - alpha * (1 - self.rho) * self.weights
         return np.where(self.penalised, v, np.inf)
@@ -560,6 +595,10 @@ class SparseGroupLasso:
         ``w_g`` (0 at the optimum), in the units of ``z``."""
         z = np.asarray(z, dtype=np.float64)
         w = np.asarray(w, dtype=np.float64)
+        k = _pow2_scale(z)
+        lam = 1.0 if self.has_box else _pow2_scale(w)  # only w's direction matters
+        if k != 1.0 or lam != 1.0:
+            return self.kkt_violation(z * k, w * lam, alpha * k) / k
         l1 = alpha * self.rho
         l2 = alpha * (1 - self.rho) * self.weights
         if self.has_box:  # compiled (a path asks at every point); _box_kkt: NumPy twin
@@ -623,6 +662,9 @@ class SparseGroupLasso:
         pen = self.penalised
         if not pen.any():
             return 0.0
+        k = _pow2_scale(z)
+        if k != 1.0:  # alpha_max(kz) = k alpha_max(z)
+            return self.alpha_max(z * k) / k
         if self.rho == 0:
             return float(np.max(np.sqrt(self._reduce(z * z))[pen] / self.weights[pen]))
         zmax = self._reduce(np.abs(z), np.maximum)
@@ -842,7 +884,7 @@ class MultiTaskSparseGroupLasso:
 
     @staticmethod
     def _rows(z):
-        return np.sqrt(np.sum(np.square(np.asarray(z, dtype=np.float64)), axis=1))
+        return row_norms_safe(z)
 
     def value(self, w, alpha):
         return self._sgl.value(self._rows(w), alpha)
