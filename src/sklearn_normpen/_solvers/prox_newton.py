@@ -216,11 +216,13 @@ class GLMProblem:
     inv_scale = None
 
     def to_original(self, w):
+        # the intercept from the solver's own coefficients: ``_m`` holds the means of the
+        # columns the solver sees (divided by σ under standardisation); rescaling first
+        # mixed the scales — wrong by x̄ᵀw (1 - 1/σ), huge for an offset column
+        b = self.b - float(self._m @ np.asarray(w, np.float64)) if self.fit_intercept else 0.0
         if self.inv_scale is not None:
             w = (np.asarray(w, dtype=np.float64) * self.inv_scale).astype(self.dtype)
-        if not self.fit_intercept:
-            return w, 0.0
-        return w, self.b - float(self._m @ np.asarray(w, np.float64))
+        return w, b
 
     def _objective(self, eta, w, penalty, alpha):
         loss = GLMStats(self.y64, eta, None, self.design.sw64, self.N).mean(

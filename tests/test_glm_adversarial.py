@@ -1,4 +1,4 @@
-"""alpha = 0 in the GLM single-alpha estimators is the unpenalised fit (documented). It used
+"""Adversarial GLM cases. alpha = 0 in the GLM single-alpha estimators is the unpenalised fit (documented). It used
 to run the penalised machinery with zero weights: the dual scaling was 0/0 (gap inf or nan),
 the solver spent max_iter and stopped at about half the MLE on non-separable data. Now every
 feature is unpenalised (the same objective) and the fit is certified; references are
@@ -86,3 +86,43 @@ def test_alpha_zero_with_limits_is_a_clear_error(make):
     y = yp if "Poisson" in type(est).__name__ else yb
     with pytest.raises(ValueError, match=r"alpha=0 \(no penalty\) with positive=True"):
         est.fit(X, y)
+
+
+@pytest.mark.parametrize("family", ["binomial", "poisson"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_group_glm_intercept_with_offset_column_under_standardize(family, weighted):
+    # the standardised group GLM returned w/σ but formed the intercept from the scaled
+    # columns' means and the user-scale w: off by x̄ᵀw(1 - 1/σ) — with a column of mean 1e4
+    # the predictions were e^24..e^348 while the (internal) gap was certified. Checks: the
+    # intercept's own optimality condition Σ s (μ - y) = 0, and singleton groups at
+    # l1_ratio=1 equal the elastic-net GLM's lasso (its own standardisation code)
+    from sklearn_normpen import (ElasticNetClassifierPathCV, GroupLassoClassifierPathCV)
+    rng = np.random.default_rng(0)
+    n, p = 200, 4
+    X = rng.standard_normal((n, p))
+    X[:, 0] += 1e4
+    eta = 0.5 * X[:, 1] - 0.3 * X[:, 2]
+    s = 10.0 ** rng.uniform(-2, 2, n) if weighted else np.ones(n)
+    if family == "binomial":
+        y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+        G, E = GroupLassoClassifier, ElasticNetClassifier
+        mean = lambda e: 1 / (1 + np.exp(-e))  # noqa: E731
+    else:
+        y = rng.poisson(np.exp(eta))
+        G, E = GroupLassoPoissonRegressor, ElasticNetPoissonRegressor
+        mean = np.exp
+    kw = dict(alpha=1e-3, l1_ratio=1.0, tol=1e-12, max_iter=10000)
+    g = _fit_quietly(G(groups=np.arange(p), **kw), X, y) if not weighted else \
+        G(groups=np.arange(p), **kw).fit(X, y, sample_weight=s)
+    e = E(**kw).fit(X, y, sample_weight=s)
+    assert_allclose(g.coef_, e.coef_, rtol=1e-6, atol=1e-9)
+    assert_allclose(g.intercept_, e.intercept_, rtol=1e-7)
+    mu = mean(X @ g.coef_.ravel() + g.intercept_[0])
+    assert abs(s @ (mu - y)) / s.sum() < 1e-6
+    if family == "binomial":  # the CV estimator's refit returns the same model
+        cv = GroupLassoClassifierPathCV(groups=np.arange(p), l1_ratio=1.0, alphas=5,
+                                        cv=3).fit(X, y, sample_weight=s)
+        ecv = ElasticNetClassifierPathCV(l1_ratio=1.0, alphas=5, cv=3).fit(
+            X, y, sample_weight=s)
+        assert cv.alpha_ == pytest.approx(ecv.alpha_, rel=1e-12)
+        assert_allclose(cv.decision_function(X), ecv.decision_function(X), atol=1e-2)
