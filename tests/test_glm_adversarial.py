@@ -1,8 +1,11 @@
-"""Adversarial GLM cases. alpha = 0 in the GLM single-alpha estimators is the unpenalised fit (documented). It used
-to run the penalised machinery with zero weights: the dual scaling was 0/0 (gap inf or nan),
-the solver spent max_iter and stopped at about half the MLE on non-separable data. Now every
+"""Adversarial GLM cases, checked against independent references.
+
+alpha = 0 in the single-alpha estimators is the unpenalised fit (documented). It used to run
+the penalised machinery with zero weights: the dual scaling was 0/0 (gap inf or nan), the
+solver spent max_iter and stopped at about half the MLE on non-separable data. Now every
 feature is unpenalised (the same objective) and the fit is certified; references are
-scikit-learn's unpenalised LogisticRegression / PoissonRegressor."""
+scikit-learn's unpenalised LogisticRegression / PoissonRegressor. Offset columns under
+standardisation: the group GLMs' intercept (see the last test)."""
 import warnings
 
 import numpy as np
