@@ -589,6 +589,37 @@ def _symmetrise(G, bs=256):
             G[k:, j:k] = G[j:k, k:].T
 
 
+def stats_variance(stats, design=None, rows=False):
+    """Weighted variance of each column over the rows ``stats`` (:meth:`Design.gram_stats`,
+    about any shift ``m``) describe: ``diag(G)/S - (sx/S)²``.
+
+    That difference cancels about ``log10(mean²/var)`` digits when the shift is far from a
+    column's mean — always the case for an offset column without intercept, whose
+    statistics are about 0 (a column of mean 1e6 and spread 1 kept 4 digits: the
+    standardised penalty then belonged to another problem than the one stated). Columns
+    losing more than 6 digits are summed again about their own mean from ``design``'s
+    ``rows`` (None: all its rows; False, the default: the rows are unknown, no recompute).
+    """
+    S = stats["S"]
+    d = stats["sx"] / S
+    raw = np.diag(stats["G"]) / S
+    var = raw - d * d
+    if design is None or rows is False:
+        return np.maximum(var, 0)
+    bad = np.flatnonzero(var <= 1e-6 * raw)
+    if bad.size:
+        X = design.X[:, bad]
+        s = design.sw64
+        if rows is not None:
+            X = X[rows]
+            s = None if s is None else s[rows]
+        W = float(X.shape[0] if s is None else s.sum())
+        col_sum = (np.asarray(X.sum(axis=0), dtype=np.float64).ravel() if s is None
+                   else np.asarray(X.T @ s, dtype=np.float64).ravel())
+        var[bad] = weighted_column_std(X, col_sum / W, s) ** 2
+    return np.maximum(var, 0)
+
+
 def centred_gram(stats, fit_intercept):
     """``(Q, q, yy, N, dx)`` of the centred problem from :meth:`Design.gram_stats` output:
     ``Q = Xcᵀ S Xc``, ``q = Xcᵀ S yc`` and ``yy = ||yc||²_S`` (float64), with the rank-one

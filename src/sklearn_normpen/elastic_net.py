@@ -95,7 +95,8 @@ class _EnetSpec:
             st = {k: self.full_stats[k] - held[k] for k in held}
         else:
             st = d.gram_stats(rows=train)
-        return EnetProblem(d, "gram", stats=st, x_shift=d.x_mean, y_mean=d.y_mean)
+        return EnetProblem(d, "gram", stats=st, x_shift=d.x_mean, y_mean=d.y_mean,
+                           stats_rows=np.asarray(train))
 
     def penalties(self, problem):
         return [_make_penalty(r, self.pf, self.standardize, self.positive, problem,
@@ -121,7 +122,8 @@ def _full_problem(X, y, sw, fit_intercept, precompute, splits=None, n_jobs=None)
         stats, held = design.cv_gram_stats(splits, n_jobs)
     elif mode == "gram":
         stats = design.gram_stats()
-    pb = EnetProblem(design, mode, stats=stats, x_shift=design.x_mean, y_mean=design.y_mean)
+    pb = EnetProblem(design, mode, stats=stats, x_shift=design.x_mean, y_mean=design.y_mean,
+                     stats_rows=None)
     return (design, mode, stats, pb) if splits is None else (design, mode, stats, pb, held)
 
 

@@ -68,18 +68,19 @@ def _prepare(X, y, sample_weight, groups, group_weights, fit_intercept, standard
     if _use_gram(X, n_points):
         stats, held = ((design.gram_stats(), {}) if splits is None
                        else design.cv_gram_stats(splits, n_jobs))
-        pb = _gram_problem(design, stats, structure, weights, standardize)
+        pb = _gram_problem(design, stats, structure, weights, standardize)  # all its rows
         pb.held_stats = held
         return structure, pb
     return structure, GroupProblem(design, structure, weights, standardize=standardize)
 
 
-def _gram_problem(design, stats, structure, weights, standardize):
+def _gram_problem(design, stats, structure, weights, standardize, rows=None):
     """:class:`GramGroupProblem` from ``stats`` about ``design``'s means (a CV fold: the
     full statistics minus the held-out rows'); keeps both for the folds."""
     pb = GramGroupProblem(stats, structure, weights, dtype=design.dtype,
                           fit_intercept=design.fit_intercept, x_shift=design.x_mean,
-                          y_mean=design.y_mean, standardize=standardize)
+                          y_mean=design.y_mean, standardize=standardize, design=design,
+                          stats_rows=rows)
     pb.full_data = (design, stats, structure, weights)
     return pb
 
@@ -152,7 +153,7 @@ class _GroupSpec:
             if held is None:
                 held = d.gram_stats(rows=test)
             return _gram_problem(d, {k: stats[k] - held[k] for k in held}, structure,
-                                 weights, self.args[3])
+                                 weights, self.args[3], np.asarray(train))
         return _prepare(self.X, self.y, self.sw, *self.args, rows=train,
                         n_points=self.n_points)[1]
 

@@ -18,7 +18,7 @@ formed from a gradient recomputed from the non-zero columns.
 import numpy as np
 
 from .._certificate import CertStats, certificate, project, per_mask
-from .._design import centred_gram, constant_columns
+from .._design import centred_gram, constant_columns, stats_variance
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from ..penalties import SparseGroupLasso
@@ -52,18 +52,16 @@ class GramGroupProblem:
     inner_eps = 1e-3
 
     def __init__(self, stats, structure, group_weights, *, dtype, fit_intercept, x_shift,
-                 y_mean, standardize=False):
+                 y_mean, standardize=False, design=None, stats_rows=False):
         self.dtype = np.dtype(dtype)
         self.fit_intercept = bool(fit_intercept)
         Q, q, yy, S, dx = centred_gram(stats, self.fit_intercept)
         self.N = float(S)
         self.X_off = np.asarray(x_shift, np.float64) + dx
         self.y_off = float(y_mean) + (stats["sy"] / S if self.fit_intercept else 0.0)
-        if self.fit_intercept:
-            var = np.diag(Q) / S
-        else:
-            var = np.diag(Q) / S - (stats["sx"] / S) ** 2
-        self.x_std = np.sqrt(np.maximum(var, 0))
+        # about the rows' own mean (columns whose statistics cancel: summed again from
+        # ``design``'s ``stats_rows`` when given, see stats_variance)
+        self.x_std = np.sqrt(stats_variance(stats, design, stats_rows))
         about = self.X_off if self.fit_intercept else stats["sx"] / S
         self.constant = constant_columns(self.x_std, about)
         p = Q.shape[0]

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate, project, per_mask
-from .._design import centred_gram, constant_columns
+from .._design import centred_gram, constant_columns, stats_variance
 from .._kernels import _cd_enet
 from .._validation import call_kernel
 
@@ -104,6 +104,10 @@ class EnetProblem:
     fit_intercept : bool
     x_shift, y_mean : float64
         The shift the statistics are taken about and the full data's y mean (``stats`` only).
+    stats_rows : None, array of int or False, default=False
+        The rows of ``design`` that ``stats`` describe (None: all; False: unknown), read
+        again for the standard deviation of columns whose statistics cancel
+        (:func:`~sklearn_normpen._design.stats_variance`).
     """
 
     #: residual modes: the depth of the kernel's Anderson extrapolation (every
@@ -111,7 +115,7 @@ class EnetProblem:
     anderson_k = 5
 
     def __init__(self, design, mode, stats=None, *, fit_intercept=None, x_shift=None,
-                 y_mean=None):
+                 y_mean=None, stats_rows=False):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}; got {mode!r}.")
         self.mode = mode
@@ -127,6 +131,7 @@ class EnetProblem:
         if mode == "gram":
             if stats is None:
                 stats, x_shift, y_mean = design.gram_stats(), design.x_mean, design.y_mean
+                stats_rows = None
             Q, q, yy, S, dx = centred_gram(stats, self.fit_intercept)
             self.Q64, self.q64, self.yy, self.N = Q, q, float(yy), float(S)
             self.x_mean = np.asarray(x_shift, np.float64) + dx
@@ -136,11 +141,9 @@ class EnetProblem:
             self.norm2 = np.ascontiguousarray(np.diag(self.Q))
             self.H = np.zeros(self.Q.shape[0], dtype=dt)
             self.null_deviance = self.yy / (2 * self.N)
-            if self.fit_intercept:
-                var = np.diag(Q) / S
-            else:  # the standard deviation about the mean, as documented
-                var = np.diag(Q) / S - (stats["sx"] / S) ** 2
-            std = np.sqrt(np.maximum(var, 0))
+            # the standard deviation about the rows' own mean, as documented (columns
+            # whose statistics cancel are summed again from the rows: stats_variance)
+            std = np.sqrt(stats_variance(stats, design, stats_rows))
             about = self.x_mean if self.fit_intercept else stats["sx"] / S
             self._std = (std, constant_columns(std, about))
         else:
