@@ -6,10 +6,9 @@ import inspect
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from sklearn.model_selection import KFold
 
 import sklearn_normpen as snp
-from sklearn_normpen import ElasticNetPathCV, enet_path
+from sklearn_normpen import enet_path
 
 HAS_STANDARDIZE = [getattr(snp, n) for n in snp.__all__
                    if callable(getattr(snp, n))
