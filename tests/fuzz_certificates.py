@@ -93,6 +93,14 @@ def gaussian_case(seed):
         c = np.sqrt([len(g) for g in groups])
         kw["groups"] = labels
         fn = lambda Xa, ya, **k: group_lasso_path(Xa, ya, l1_ratio=rho, **k)  # noqa: E731
+    lower = upper = None
+    if rng.random() < 0.25:  # box limits (glmnet's), drawn last: earlier seeds keep their data
+        scale = np.abs(np.linalg.lstsq(X, y, rcond=None)[0]) + 1e-300
+        upper = scale * rng.uniform(0.05, 1.5, p)
+        lower = -scale * rng.uniform(0.05, 1.5, p)
+        if rng.random() < 0.3:
+            lower = np.zeros(p)
+        kw.update(lower_limits=lower, upper_limits=upper)
     Xin, yin = X.astype(dt), y.astype(dt)
     Xe, ye = Xin.astype(np.float64), yin.astype(np.float64)
     with warnings.catch_warnings():
@@ -121,13 +129,19 @@ def gaussian_case(seed):
         return 0.5 * (s @ (r * r)) / W + alpha * pen
 
     nd = 0.5 * (s @ (ye - ym) ** 2) / W
+    if lower is not None:
+        out = (coefs > upper[:, None] * (1 + 1e-6) + 1e-300) | (
+            coefs < lower[:, None] * (1 + 1e-6) - 1e-300)
+        if out.any():
+            return f"coefficients outside the box limits ({kind}, {dt.__name__})"
     for k, alpha in enumerate(alphas):
         excess = objective(coefs[:, k], alpha) - objective(cref[:, k], alpha)
         bad = _verdict(gaps[k] <= tol * nd * (1 + 1e-9), excess, gaps[k], nd, tol, gref[k],
                        dt == np.float64)
         if bad:
             return f"{bad} at point {k} ({kind}, rho={rho}, {dt.__name__}, sparse={sparse}, "\
-                   f"standardize={standardize}, intercept={fit_intercept}, weights={sw is not None})"
+                   f"standardize={standardize}, intercept={fit_intercept}, weights={sw is not None}, "\
+                   f"box={lower is not None})"
     return "ok"
 
 
