@@ -306,7 +306,81 @@ def multitask_case(seed):
     return "ok"
 
 
-CASES = {"gaussian": gaussian_case, "glm": glm_case, "multitask": multitask_case}
+def multinomial_case(seed):
+    """``ElasticNetClassifier`` on 3-5 classes, ungrouped and grouped penalties."""
+    from scipy.special import logsumexp
+
+    from sklearn_normpen import ElasticNetClassifier
+    rng = np.random.default_rng(seed)
+    n, p, K = int(rng.choice([40, 120, 300])), int(rng.choice([3, 8, 25])), int(rng.choice([3, 5]))
+    dt = np.float32 if rng.random() < 0.5 else np.float64
+    sparse = rng.random() < 0.3
+    X = rng.standard_normal((n, p))
+    if sparse:
+        X[rng.random((n, p)) < 0.6] = 0
+    if rng.random() < 0.3 and not sparse:
+        X[:, : max(1, p // 3)] += rng.choice([1e2, 1e4])
+    X = X * (10.0 ** rng.uniform(-2, 2, p) if rng.random() < 0.3 else 1.0)
+    Xs = (X - X.mean(0)) / (X.std(0) + 1e-300)
+    B = np.zeros((p, K))
+    B[: max(1, p // 3)] = rng.standard_normal((max(1, p // 3), K)) * rng.choice([0.5, 2])
+    logits = Xs @ B + rng.gumbel(size=(n, K))
+    y = logits.argmax(axis=1)
+    if np.unique(y).size < K:
+        return None
+    s, sw = np.ones(n), None
+    if rng.random() < 0.4:
+        s = sw = np.where(rng.random(n) < 0.1, 0.0, rng.uniform(0.2, 5, n))
+        if any(s[y == k].sum() == 0 for k in range(K)):
+            return None
+    standardize, fit_intercept = bool(rng.random() < 0.5), bool(rng.random() < 0.8)
+    mode = "grouped" if rng.random() < 0.4 else "ungrouped"
+    rho = float(rng.choice([1.0, 0.5, 0.05]))
+    tol = float(rng.choice([1e-4, 1e-7] if dt == np.float32 else [1e-4, 1e-8, 1e-11]))
+    alpha = float(10.0 ** rng.uniform(-3.5, -1))
+    kw = dict(alpha=alpha, l1_ratio=rho, standardize=standardize, fit_intercept=fit_intercept,
+              multinomial=mode)
+    Xin = X.astype(dt)
+    Xe = Xin.astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            m = ElasticNetClassifier(tol=tol, max_iter=3000, **kw).fit(
+                sp.csc_matrix(Xin) if sparse else Xin, y, sample_weight=sw)
+            r = ElasticNetClassifier(tol=1e-13, max_iter=100000, **kw).fit(
+                sp.csc_matrix(Xe) if sparse else Xe, y, sample_weight=sw)
+        except ValueError:
+            return None
+    W = s.sum()
+    sig = _wstd(Xe, s) if standardize else np.ones(p)
+    onehot = np.eye(K)[y]
+
+    def objective(est):
+        Bc = np.asarray(est.coef_, dtype=np.float64).T           # (p, K)
+        eta = Xe @ Bc + np.asarray(est.intercept_, dtype=np.float64)
+        loss = s @ (logsumexp(eta, axis=1) - np.sum(onehot * eta, axis=1)) / W
+        V = sig[:, None] * Bc
+        if mode == "ungrouped":
+            pen = rho * np.abs(V).sum() + 0.5 * (1 - rho) * np.sum(V * V)
+        else:
+            rows = np.linalg.norm(V, axis=1)
+            pen = rho * rows.sum() + 0.5 * (1 - rho) * np.sum(rows ** 2)
+        return loss + alpha * pen
+
+    shares = np.array([s[y == k].sum() for k in range(K)]) / W
+    nd = -np.sum(shares * np.log(shares)) if fit_intercept else np.log(K)
+    excess = objective(m) - objective(r)
+    bad = _verdict(m.dual_gap_ <= tol * nd * (1 + 1e-6), excess, m.dual_gap_, nd, tol,
+                   r.dual_gap_, dt == np.float64)
+    if bad:
+        return f"{bad} (multinomial {mode}, rho={rho}, K={K}, {dt.__name__}, "\
+               f"sparse={sparse}, standardize={standardize}, intercept={fit_intercept}, "\
+               f"weights={sw is not None})"
+    return "ok"
+
+
+CASES = {"gaussian": gaussian_case, "glm": glm_case, "multitask": multitask_case,
+         "multinomial": multinomial_case}
 
 if __name__ == "__main__":
     family, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

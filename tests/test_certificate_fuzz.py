@@ -11,7 +11,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from fuzz_certificates import CASES  # noqa: E402
 
 #: seeds that reproduce the defects the fuzzer found (fixed), then plain ranges
-REGRESSIONS = {"gaussian": [], "glm": [3, 81, 101, 162, 241], "multitask": []}
+REGRESSIONS = {"gaussian": [], "glm": [3, 81, 101, 162, 241], "multitask": [],
+               "multinomial": []}
 
 
 @pytest.mark.parametrize("family", sorted(CASES))
