@@ -26,6 +26,20 @@ def _wstd(X, s):
     return np.sqrt(np.maximum(s @ (X - m) ** 2 / s.sum(), 0))
 
 
+def _random_X(rng, n, p, zero_frac=0.7):
+    """``(dtype, sparse, X)``: float32 or float64, CSC-to-be or dense, optionally with offset
+    columns (mean 1e2 or 1e4 above a unit spread) and column scales over 1e±2."""
+    dt = np.float32 if rng.random() < 0.5 else np.float64
+    sparse = rng.random() < 0.3
+    X = rng.standard_normal((n, p))
+    if sparse:
+        X[rng.random((n, p)) < zero_frac] = 0
+    if rng.random() < 0.3 and not sparse:
+        X[:, : max(1, p // 3)] += rng.choice([1e2, 1e4])
+    X = X * (10.0 ** rng.uniform(-2, 2, p) if rng.random() < 0.3 else 1.0)
+    return dt, sparse, X
+
+
 def _weights(rng, n):
     kinds = [rng.uniform(0.1, 10, n), np.where(rng.random(n) < 0.2, 0.0, 1.0),
              10.0 ** rng.uniform(-4, 4, n)]
@@ -150,14 +164,7 @@ def glm_case(seed):
     import sklearn_normpen as S
     rng = np.random.default_rng(seed)
     n, p = int(rng.choice([30, 80, 250])), int(rng.choice([4, 10, 30, 100]))
-    dt = np.float32 if rng.random() < 0.5 else np.float64
-    sparse = rng.random() < 0.3
-    X = rng.standard_normal((n, p))
-    if sparse:
-        X[rng.random((n, p)) < 0.7] = 0
-    if rng.random() < 0.3 and not sparse:
-        X[:, : p // 3] += rng.choice([1e2, 1e4])
-    X = X * (10.0 ** rng.uniform(-2, 2, p) if rng.random() < 0.3 else 1.0)
+    dt, sparse, X = _random_X(rng, n, p)
     Xs = (X - X.mean(0)) / (X.std(0) + 1e-300)
     beta = np.zeros(p)
     k = max(1, p // 4)
@@ -239,14 +246,7 @@ def multitask_case(seed):
     from sklearn_normpen import multitask_enet_path, multitask_group_lasso_path
     rng = np.random.default_rng(seed)
     n, p, K = int(rng.choice([30, 100, 250])), int(rng.choice([4, 12, 40])), int(rng.choice([2, 3]))
-    dt = np.float32 if rng.random() < 0.5 else np.float64
-    sparse = rng.random() < 0.3
-    X = rng.standard_normal((n, p))
-    if sparse:
-        X[rng.random((n, p)) < 0.7] = 0
-    if rng.random() < 0.3 and not sparse:
-        X[:, : p // 3] += rng.choice([1e2, 1e4])
-    X = X * (10.0 ** rng.uniform(-2, 2, p) if rng.random() < 0.3 else 1.0)
+    dt, sparse, X = _random_X(rng, n, p)
     B = np.zeros((p, K))
     k = max(1, p // 4)
     B[:k] = rng.standard_normal((k, K)) / np.std(X[:, :k], axis=0)[:, None].clip(1e-3)
@@ -313,14 +313,7 @@ def multinomial_case(seed):
     from sklearn_normpen import ElasticNetClassifier
     rng = np.random.default_rng(seed)
     n, p, K = int(rng.choice([40, 120, 300])), int(rng.choice([3, 8, 25])), int(rng.choice([3, 5]))
-    dt = np.float32 if rng.random() < 0.5 else np.float64
-    sparse = rng.random() < 0.3
-    X = rng.standard_normal((n, p))
-    if sparse:
-        X[rng.random((n, p)) < 0.6] = 0
-    if rng.random() < 0.3 and not sparse:
-        X[:, : max(1, p // 3)] += rng.choice([1e2, 1e4])
-    X = X * (10.0 ** rng.uniform(-2, 2, p) if rng.random() < 0.3 else 1.0)
+    dt, sparse, X = _random_X(rng, n, p, zero_frac=0.6)
     Xs = (X - X.mean(0)) / (X.std(0) + 1e-300)
     B = np.zeros((p, K))
     B[: max(1, p // 3)] = rng.standard_normal((max(1, p // 3), K)) * rng.choice([0.5, 2])
