@@ -29,10 +29,10 @@ def _data(seed=12):
     return X, yb, y3, yp
 
 
-def _fit_quietly(est, X, y):
+def _fit_quietly(est, X, y, sample_weight=None):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no ConvergenceWarning, no invalid-value warning
-        return est.fit(X, y)
+        return est.fit(X, y, sample_weight=sample_weight)
 
 
 @pytest.mark.parametrize("make", [
@@ -115,8 +115,7 @@ def test_group_glm_intercept_with_offset_column_under_standardize(family, weight
         G, E = GroupLassoPoissonRegressor, ElasticNetPoissonRegressor
         mean = np.exp
     kw = dict(alpha=1e-3, l1_ratio=1.0, tol=1e-12, max_iter=10000)
-    g = _fit_quietly(G(groups=np.arange(p), **kw), X, y) if not weighted else \
-        G(groups=np.arange(p), **kw).fit(X, y, sample_weight=s)
+    g = _fit_quietly(G(groups=np.arange(p), **kw), X, y, sample_weight=s)
     e = E(**kw).fit(X, y, sample_weight=s)
     assert_allclose(g.coef_, e.coef_, rtol=1e-6, atol=1e-9)
     assert_allclose(g.intercept_, e.intercept_, rtol=1e-7)

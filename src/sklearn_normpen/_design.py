@@ -613,10 +613,8 @@ def stats_variance(stats, design=None, rows=False):
         if rows is not None:
             X = X[rows]
             s = None if s is None else s[rows]
-        W = float(X.shape[0] if s is None else s.sum())
-        col_sum = (np.asarray(X.sum(axis=0), dtype=np.float64).ravel() if s is None
-                   else np.asarray(X.T @ s, dtype=np.float64).ravel())
-        var[bad] = weighted_column_std(X, col_sum / W, s) ** 2
+        mean = weighted_means(X, np.zeros(X.shape[0]), s, True)[0]
+        var[bad] = weighted_column_std(X, mean, s) ** 2
     return np.maximum(var, 0)
 
 

@@ -575,9 +575,6 @@ class SparseGroupLasso:
         z = np.asarray(z, dtype=np.float64)
         if self.has_box:
             z = self._masked(z, True)
-        k = _pow2_scale(z)
-        if k != 1.0:  # homogeneous of degree 1 in (z, alpha)
-            return self.violation(z * k, alpha * k) / k
         v = self._soft_norm(z, alpha * self.rho) \
             - alpha * (1 - self.rho) * self.weights
         return np.where(self.penalised, v, np.inf)
@@ -662,11 +659,8 @@ class SparseGroupLasso:
         pen = self.penalised
         if not pen.any():
             return 0.0
-        k = _pow2_scale(z)
-        if k != 1.0:  # alpha_max(kz) = k alpha_max(z)
-            return self.alpha_max(z * k) / k
-        if self.rho == 0:
-            return float(np.max(np.sqrt(self._reduce(z * z))[pen] / self.weights[pen]))
+        if self.rho == 0:  # (group_norms and _soft_norm below are scale-safe)
+            return float(np.max(self.group_norms(z)[pen] / self.weights[pen]))
         zmax = self._reduce(np.abs(z), np.maximum)
         if self.rho == 1:
             return float(zmax[pen].max())
@@ -693,13 +687,10 @@ def row_norms_safe(z):
         r = np.sqrt(np.einsum("ij,ij->i", z, z))
     if r.size == 0 or 1e-140 < r.max() < 1e140:
         return r
-    m = float(np.max(np.abs(z), initial=0.0))
-    if not np.isfinite(m) or m == 0:
-        return r
-    c = 2.0 ** np.round(np.log2(m))
-    zc = z / c
+    lam = _pow2_scale(z)  # (1.0 for all-zero or non-finite z: the plain result)
+    zc = z * lam
     with np.errstate(under="ignore"):
-        return np.sqrt(np.einsum("ij,ij->i", zc, zc)) * c
+        return np.sqrt(np.einsum("ij,ij->i", zc, zc)) / lam
 
 
 class MultiTaskElasticNetPenalty:

@@ -1069,7 +1069,8 @@ cdef inline double _visit_gram(const floating* A, int p, floating* w, floating* 
                                bint* nonzero) noexcept nogil:
     """:func:`_visit` in covariance mode: the block's gradient is read off ``g = b - A w``
     (no data pass) and a change ``Δ`` costs ``g -= A[:, g] Δ`` (O(p k)). A zero block whose
-    zero stays optimal under ``g`` (up to rounding of its weights) returns at once. Returns ``L_g ||Δ_g||² / 2``."""
+    zero stays optimal under ``g`` (up to rounding of its weights) returns at once. Returns
+    ``L_g ||Δ_g||² / 2``."""
     cdef floating Lg = L[grp], d
     cdef int a, k, start, j
     cdef floating* zg = &buf[kmax]
@@ -1092,8 +1093,9 @@ cdef inline double _visit_gram(const floating* A, int p, floating* w, floating* 
             if e > 0:
                 esq += e * e
         # (slack: a violation at rounding level of the group's own weights, e.g. exactly
-        # at alpha_max, is none; as GroupPenalty.violation_slack)
-        if sqrt(esq) <= alpha * (1 - rho) * c[grp] + 1e-12 * alpha * ((1 - rho) * c[grp] + rho):
+        # at alpha_max, is none; as SparseGroupLasso.violation_slack)
+        if sqrt(esq) <= (alpha * (1 - rho) * c[grp]
+                         + 1e-12 * alpha * ((1 - rho) * c[grp] + rho)):
             return 0
     _block_step(Q, V, E, qoff[grp], start, k, Lg, wold, zg, buf, kmax, c[grp], alpha, rho,
                 exact, max_inner, inner_eps, NULL, NULL)
