@@ -327,7 +327,7 @@ def test_float32_dense_and_csc(multinomial):
         X_before = Xt.copy()
         tol = 1e-12 if Xt.dtype == np.float64 else 1e-8
         clf = ElasticNetClassifier(tol=tol, **kw).fit(Xt, y)
-        assert clf.coef_.dtype == Xt.dtype and clf.intercept_.dtype == Xt.dtype
+        assert clf.coef_.dtype == Xt.dtype and clf.intercept_.dtype == np.float64
         atol = 1e-6 if Xt.dtype == np.float64 else 2e-3
         np.testing.assert_allclose(clf.coef_, ref.coef_, atol=atol)
         np.testing.assert_allclose(clf.intercept_, ref.intercept_, atol=atol)

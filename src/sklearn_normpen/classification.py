@@ -253,7 +253,7 @@ def _fit_single_alpha(est, X, y, sw, pf, datafit):
                        max_iter=est.max_iter)
     warn_unconverged([res], what="Proximal Newton")
     est.coef_ = res.coefs[:, 0][None, :].astype(X.dtype)
-    est.intercept_ = np.array([res.intercepts[0]], dtype=X.dtype)
+    est.intercept_ = np.array([res.intercepts[0]], dtype=np.float64)
     est.dual_gap_, est.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
     est.n_iter_ = int(res.n_iters[0])
 
@@ -303,7 +303,7 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
     est.cv_mean_ = sign * est.cv_mean_
     del est.mse_path_  # not a squared error here: cv_path_ is the measure-neutral name
     est.coef_ = np.asarray(est.coef_, dtype=X.dtype)[None, :]
-    est.intercept_ = np.array([est.intercept_], dtype=X.dtype)
+    est.intercept_ = np.array([est.intercept_], dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------------------

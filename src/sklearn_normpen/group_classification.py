@@ -72,11 +72,11 @@ def _glm_problem(X, y, sw, fit_intercept, datafit, inner, standardize):
     """The :class:`GLMProblem` of a group fit; with ``standardize`` on the columns
     divided by their weighted standard deviations (``problem.inv_scale = 1/σ``, 0 for
     constant columns: the problem then returns coefficients on the user's scale)."""
-    inv = None
+    inv = shift = None
     if standardize:
-        X, inv = _standardized(X, sw, fit_intercept)
+        X, inv, shift = _standardized(X, sw, fit_intercept)
     pb = GLMProblem(Design(X, y, sw, fit_intercept), glm_mode(X), datafit, inner)
-    pb.inv_scale = inv
+    pb.inv_scale, pb.x_shift = inv, shift
     return pb
 
 
@@ -159,7 +159,7 @@ def _fit_group_glm(est, X, y, sw, datafit):
                        max_iter=est.max_iter)
     warn_unconverged([res], what="Proximal Newton")
     est.coef_ = _clip_coef(res.coefs[:, 0], limits, excl)[None, :].astype(X.dtype)
-    est.intercept_ = np.array([res.intercepts[0]], dtype=X.dtype)
+    est.intercept_ = np.array([res.intercepts[0]], dtype=np.float64)
     est.dual_gap_, est.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
     est.n_iter_ = int(res.n_iters[0])
 
@@ -211,15 +211,15 @@ class _GroupMultinomialSpec(MultinomialSpec):
         self.active = _ActiveGroups(groups)  # dfmax / pmax count groups
 
     def _problem(self, rows=None):
-        X, codes, sw, inv = self.X, self.codes, self.sw, None
+        X, codes, sw, inv, shift = self.X, self.codes, self.sw, None, None
         if self.standardize:  # each training fold by its own standard deviations
             if rows is not None:
                 X, codes = X[rows], codes[rows]
                 sw = None if sw is None else sw[rows]
                 rows = None
-            X, inv = _standardized(X, sw, self.fit_intercept)
+            X, inv, shift = _standardized(X, sw, self.fit_intercept)
         return GroupMultinomialProblem(X, codes, self.K, sw, self.fit_intercept,
-                                       self.groups, inv, rows=rows)
+                                       self.groups, inv, rows=rows, x_shift=shift)
 
     def problem(self, train, test):
         return self._problem(train)
@@ -278,7 +278,7 @@ def _fit_group_multinomial(est, X, codes, sw):
                        tol=est.tol, max_iter=est.max_iter)
     warn_unconverged([res], what="Proximal Newton (multinomial)")
     est.coef_ = np.ascontiguousarray(res.coefs[..., 0].T, dtype=X.dtype)
-    est.intercept_ = np.asarray(res.intercepts[:, 0], dtype=X.dtype)
+    est.intercept_ = np.asarray(res.intercepts[:, 0], dtype=np.float64)
     est.dual_gap_, est.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
     est.n_iter_ = int(res.n_iters[0])
 

@@ -254,7 +254,7 @@ def _fit_mt_path_cv(est, X, Y, sw, groups, spec, pb, l1_ratios, alpha_max, what)
     # scikit-learn's multi-output layout: responses first
     est.coef_ = np.ascontiguousarray(est.coef_.T)
     est.coef_path_ = np.swapaxes(est.coef_path_, -3, -2)
-    est.intercept_ = np.asarray(est.intercept_, dtype=X.dtype)
+    est.intercept_ = np.asarray(est.intercept_, dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------------------
@@ -438,7 +438,7 @@ class MultiTaskElasticNetRegressor(_MultiTaskBase):
             warn_points([self.alpha], [cert.gap], tol_abs, type(self).__name__)
         coef, intercept = problem.to_original(w)
         self.coef_ = np.array(coef.T)
-        self.intercept_ = np.asarray(intercept, dtype=X.dtype)
+        self.intercept_ = np.asarray(intercept, dtype=np.float64)
         self.dual_gap_ = float(cert.gap)
         self.kkt_violation_ = float(cert.kkt)
         self.n_iter_ = int(n_iter)

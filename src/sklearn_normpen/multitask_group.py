@@ -44,10 +44,10 @@ def _problem(X, Y, sw, fit_intercept, standardize, groups):
     """The problem on X (columns divided by their weighted deviations with
     ``standardize``; coefficients reported on the user's scale)."""
     from ._families import _standardized
-    inv = None
+    inv = shift = None
     if standardize:
-        X, inv = _standardized(X, sw, fit_intercept)
-    return MultiTaskGroupProblem(X, Y, sw, fit_intercept, groups, inv)
+        X, inv, shift = _standardized(X, sw, fit_intercept)
+    return MultiTaskGroupProblem(X, Y, sw, fit_intercept, groups, inv, x_shift=shift)
 
 
 def _alpha_max(problem, penalty, tol, max_iter):
@@ -237,7 +237,7 @@ class MultiTaskGroupLassoRegressor(_MultiTaskBase):
                            max_iter=self.max_iter)
         warn_unconverged([res], _WHAT)
         self.coef_ = np.ascontiguousarray(res.coefs[:, :, 0].T, dtype=X.dtype)
-        self.intercept_ = np.asarray(res.intercepts[:, 0], dtype=X.dtype)
+        self.intercept_ = np.asarray(res.intercepts[:, 0], dtype=np.float64)
         self.dual_gap_, self.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
         self.n_iter_ = max(int(res.n_iters[0]), 1)  # (all groups out at once: no epoch)
         return self

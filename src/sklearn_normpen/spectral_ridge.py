@@ -196,7 +196,7 @@ class SpectralRidge(_MultiTargetMixin, NormPenRegressor):
             df = np.array([dec.df([a])[0] for a in alpha])
             self.df_ = float(df[0]) if np.ndim(self.alpha) == 0 else df
         self.coef_ = (W[0] if y.ndim == 1 else W).astype(X.dtype)
-        self.intercept_ = _intercept_out(b, y.ndim, self.fit_intercept, X.dtype)
+        self.intercept_ = _intercept_out(b, y.ndim, self.fit_intercept)
         return self
 
     def path(self, alphas):
@@ -261,10 +261,12 @@ def _use_lsqr(X, solver):
             and dense_matrix_bytes(X.shape, "auto")[1] > _spectral.DENSE_BUDGET_BYTES)
 
 
-def _intercept_out(b, y_ndim, fit_intercept, dtype):
+def _intercept_out(b, y_ndim, fit_intercept):
+    """The intercept(s) in float64 for every input dtype (the package's one rule: a
+    float32 intercept beside an offset column, ``x̄ᵀw ~ 1e4``, would round by ~1e-3)."""
     if not fit_intercept:
         return 0.0
-    b = np.asarray(b, dtype=dtype)
+    b = np.asarray(b, dtype=np.float64)
     return b[0] if y_ndim == 1 else b
 
 
@@ -507,7 +509,7 @@ class SpectralRidgeCV(_MultiTargetMixin, NormPenRegressor):
         if dec.V is not None:
             dec.U = None  # n x k: not needed any more
         self.coef_ = (coef[0] if y.ndim == 1 else coef).astype(dt)
-        self.intercept_ = _intercept_out(intercept, y.ndim, self.fit_intercept, dt)
+        self.intercept_ = _intercept_out(intercept, y.ndim, self.fit_intercept)
         self.singular_values_ = dec.singular_values.astype(dt)
         self.rank_ = dec.rank
         self.solver_ = dec.method

@@ -118,9 +118,11 @@ class GramGroupProblem:
         return np.where(ok, coef / np.where(ok, self.inv_scale, 1), 0.0)
 
     def to_original(self, w):
-        coef = np.asarray(w, dtype=np.float64) * self.inv_scale
-        intercept = (self.y_off - float(self.X_off @ coef)) if self.fit_intercept else 0.0
-        return coef.astype(self.dtype), self.dtype.type(intercept)
+        # the intercept of the rounded coefficients, in float64 (the path rounds it)
+        coef = (np.asarray(w, dtype=np.float64) * self.inv_scale).astype(self.dtype)
+        intercept = (self.y_off - float(self.X_off @ coef.astype(np.float64))
+                     if self.fit_intercept else 0.0)
+        return coef, intercept
 
     # -- certificate inputs -------------------------------------------------------------
     def cert_stats(self, w, penalty):

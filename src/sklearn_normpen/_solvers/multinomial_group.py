@@ -23,6 +23,7 @@ group a singleton, or the null fit's) is solved by the compiled sweeps of
 """
 import numpy as np
 
+from .._design import rounded_coefficients
 from ..datafits import Multinomial
 from .multinomial import CURVATURE_FLOOR, MultinomialProblem
 from .multitask_group import MultiTaskGroupProblem
@@ -33,13 +34,15 @@ class GroupMultinomialProblem(MultinomialProblem):
     :class:`~sklearn_normpen.penalties.MultiTaskSparseGroupLasso` on the feature
     ``groups`` (a partition of the features, list of index arrays). ``inv_scale``: X's
     columns were divided by their standard deviations; :meth:`to_original` returns the
-    coefficients on the user's scale."""
+    coefficients on the user's scale. ``x_shift``: what was subtracted from each scaled
+    column (offset columns, see ``sklearn_normpen._families._standardized``)."""
 
     def __init__(self, X, codes, n_classes, sample_weight, fit_intercept, groups,
-                 inv_scale=None, rows=None):
+                 inv_scale=None, rows=None, x_shift=None):
         super().__init__(X, codes, n_classes, sample_weight, fit_intercept, True, rows=rows)
         self.groups = [np.asarray(g, dtype=np.intp) for g in groups]
         self.inv_scale = None if inv_scale is None else np.asarray(inv_scale, np.float64)
+        self.x_shift = x_shift
 
     def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev, k=None):
         d = self.design
@@ -66,6 +69,13 @@ class GroupMultinomialProblem(MultinomialProblem):
     def to_original(self, w):
         coef, b = super().to_original(w)
         if self.inv_scale is not None:
-            coef = (np.asarray(coef, np.float64) * self.inv_scale[:, None]).astype(
-                self.dtype)
+            # the intercepts of the rounded coefficients (see rounded_coefficients;
+            # η = X W + b on the uncentred scaled columns, so b absorbs x̄ᵀ(W_eff - W))
+            W = np.asarray(coef, np.float64)
+            coef, w_eff = rounded_coefficients(W, self.inv_scale[:, None], self.dtype)
+            if self.fit_intercept:
+                b = b - np.asarray(self.design.x_mean, np.float64) @ (w_eff - W)
+                if self.x_shift is not None:
+                    b = b - np.asarray(self.x_shift, np.float64) @ w_eff
+                b = b - b.mean()
         return coef, b

@@ -88,34 +88,34 @@ class MultiTaskProblem:
 
     def _residual64(self, w):
         """``Yc - Xc W`` in float64 from scratch (only the non-zero rows of W are read;
-        the Design's layout: offset columns explicitly centred)."""
+        the Design's :meth:`~sklearn_normpen._design.Design.exact_layout`)."""
         d = self.design
         R = self.Yc64.copy()
         w = np.asarray(w, dtype=np.float64)
         nz = np.flatnonzero(np.any(w != 0, axis=1))
         if nz.size == 0:
             return R
-        if d.sparse:
-            R -= d._k64()[:, nz] @ w[nz]
-        elif d.dtype == np.float64:
-            R -= d.Xk[:, nz] @ w[nz]
+        X, mean = d.exact_layout()
+        if d.sparse or d.dtype == np.float64:
+            R -= X[:, nz] @ w[nz]
         else:
-            for a, b, B in _f64_blocks(d.Xk, None, nz):
+            for a, b, B in _f64_blocks(X, None, nz):
                 R -= B @ w[nz[a:b]]
-        R += np.asarray(d.xk_mean, np.float64)[nz] @ w[nz]
+        R += np.asarray(mean, np.float64)[nz] @ w[nz]
         return R
 
     def _gradient64(self, R):
         """``Xcᵀ S R / N`` (p, K) in float64 (centring implicit with the Design's means,
         offset columns explicit)."""
         d = self.design
-        xm = np.asarray(d.xk_mean, np.float64)
+        X, xm = d.exact_layout()
+        xm = np.asarray(xm, np.float64)
         if d.sparse:
             SR = R if d.sw64 is None else d.sw64[:, None] * R
-            G = np.asarray(d._k64().T @ SR) - np.outer(xm, SR.sum(axis=0))
+            G = np.asarray(X.T @ SR) - np.outer(xm, SR.sum(axis=0))
         else:  # compiled, single-threaded, float64 accumulation (see the kernel)
             G = np.empty((self.p, R.shape[1]))
-            call_kernel(K.gradient_mt_dense, d.Xk, self._sw64,
+            call_kernel(K.gradient_mt_dense, X, self._sw64,
                         np.ascontiguousarray(xm), np.asfortranarray(R), G)
         return G / d.N
 

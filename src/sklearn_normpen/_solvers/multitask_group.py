@@ -27,6 +27,7 @@ package's certificate (:class:`MultiTaskProblem`'s float64 residual-matrix stati
 import numpy as np
 
 from .._certificate import certificate
+from .._design import rounded_coefficients
 from .._kernels import _bcd_multitask_group as K
 from .._validation import call_kernel
 from .coordinate_descent import stop_on_certificate
@@ -47,12 +48,14 @@ class MultiTaskGroupProblem(MultiTaskProblem):
     :class:`~sklearn_normpen.penalties.MultiTaskSparseGroupLasso` on them). Coefficients
     have X's dtype. ``inv_scale``: X's columns were divided by their standard deviations
     (``standardize``); :meth:`to_original` multiplies the solver's coefficients by it, so
-    that paths hold the user's scale."""
+    that paths hold the user's scale. ``x_shift``: what was subtracted from each scaled
+    column (offset columns, see ``sklearn_normpen._families._standardized``)."""
 
     def __init__(self, X, Y, sample_weight, fit_intercept, groups, inv_scale=None,
-                 rows=None):
+                 rows=None, x_shift=None):
         super().__init__(X, Y, sample_weight, fit_intercept, rows=rows)
         self.inv_scale = None if inv_scale is None else np.asarray(inv_scale, np.float64)
+        self.x_shift = x_shift
         d = self.design
         self.groups = [np.asarray(g, dtype=np.intp) for g in groups]
         G = len(self.groups)
@@ -152,7 +155,11 @@ class MultiTaskGroupProblem(MultiTaskProblem):
     def to_original(self, w):
         """``(coef (n_features, n_responses), intercept (n_responses,))`` on the user's
         scale (the intercept is ``ȳ - x̄ᵀw`` on the scaled columns, the same number)."""
-        coef, b = super().to_original(w)
-        if self.inv_scale is not None:
-            coef = np.asarray(coef, dtype=np.float64) * self.inv_scale[:, None]
+        if self.inv_scale is None:
+            return super().to_original(w)
+        # the intercept of the rounded coefficients (see rounded_coefficients)
+        coef, w_eff = rounded_coefficients(w, self.inv_scale[:, None], self.dtype)
+        b = super().to_original(w_eff)[1]
+        if self.fit_intercept and self.x_shift is not None:
+            b = b - np.asarray(self.x_shift, np.float64) @ w_eff
         return coef, b

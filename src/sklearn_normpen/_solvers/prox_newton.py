@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate
-from .._design import Design, ReweightedDesign, _f64_blocks
+from .._design import Design, ReweightedDesign, _f64_blocks, rounded_coefficients
 from ..datafits import GLMStats, Logistic
 from ..penalties import ElasticNetPenalty
 from .coordinate_descent import EnetProblem
@@ -214,15 +214,22 @@ class GLMProblem:
     #: per-column ``1/σ`` when the Design holds standardised columns (the coefficients
     #: are returned on the user's scale, ``w_j/σ_j``); None: the user's columns
     inv_scale = None
+    #: what was subtracted from each standardised column (offset columns centred before
+    #: scaling: ``sklearn_normpen._families._standardized``); None: nothing
+    x_shift = None
 
     def to_original(self, w):
         # the intercept from the solver's own coefficients: ``_m`` holds the means of the
         # columns the solver sees (divided by σ under standardisation); rescaling first
         # mixed the scales — wrong by x̄ᵀw (1 - 1/σ), huge for an offset column
-        b = self.b - float(self._m @ np.asarray(w, np.float64)) if self.fit_intercept else 0.0
-        if self.inv_scale is not None:
-            w = (np.asarray(w, dtype=np.float64) * self.inv_scale).astype(self.dtype)
-        return w, b
+        if self.inv_scale is None:
+            coef, w_eff = np.asarray(w, dtype=self.dtype), np.asarray(w, np.float64)
+        else:  # the intercept of the rounded coefficients (see rounded_coefficients)
+            coef, w_eff = rounded_coefficients(w, self.inv_scale, self.dtype)
+        b = self.b - float(self._m @ w_eff) if self.fit_intercept else 0.0
+        if self.fit_intercept and self.x_shift is not None:
+            b -= float(np.asarray(self.x_shift, np.float64) @ w_eff)
+        return coef, b
 
     def _objective(self, eta, w, penalty, alpha):
         loss = GLMStats(self.y64, eta, None, self.design.sw64, self.N).mean(
