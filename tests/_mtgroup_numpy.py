@@ -37,9 +37,10 @@ class NumpyMultiTaskGroupProblem(MultiTaskProblem):
     coefficients by it, so that paths hold the user's scale."""
 
     def __init__(self, X, Y, sample_weight, fit_intercept, groups, inv_scale=None,
-                 rows=None):
+                 rows=None, x_shift=None):
         super().__init__(X, Y, sample_weight, fit_intercept, rows=rows)
         self.inv_scale = None if inv_scale is None else np.asarray(inv_scale, np.float64)
+        self.x_shift = x_shift  # subtracted from the scaled columns (offset columns)
         d = self.design
         self.dtype = np.dtype(np.float64)
         self._fresh = True  # certificates from a float64 residual recomputed from scratch
@@ -99,4 +100,6 @@ class NumpyMultiTaskGroupProblem(MultiTaskProblem):
         coef, b = super().to_original(w)
         if self.inv_scale is not None:
             coef = np.asarray(coef, dtype=np.float64) * self.inv_scale[:, None]
+        if self.fit_intercept and self.x_shift is not None:
+            b = b - np.asarray(self.x_shift, np.float64) @ np.asarray(w, np.float64)
         return coef, b

@@ -113,7 +113,8 @@ def test_constant_rule_and_offset_columns():
 def test_sparse_offset_columns_are_centred_in_the_layout(dtype):
     """A sparse column with |mean| >> spread is stored centred (float64, then cast) in the
     kernels' layout, the others stay as given; the float64 residual and gradient read that
-    layout; the user's matrix is untouched."""
+    layout for float64 data and the user's own columns for float32 data (the cast centred
+    copy is another data set at 6e-8 of the spread); the user's matrix is untouched."""
     X, y, _ = _data(offset=1e5, dtype=dtype)
     X[:, 2][np.abs(X[:, 2]) < 0.7] = 0.0
     Xs = sp.csc_matrix(X)
@@ -134,9 +135,12 @@ def test_sparse_offset_columns_are_centred_in_the_layout(dtype):
     assert_allclose(d.xk_mean[rest], X64.mean(0)[rest], rtol=1e-12)
     w = np.array([0.0, 0.7, 0.2, 0, 0, 0, 0])
     Xkc = Xk.toarray().astype(np.float64) - d.xk_mean  # the problem the kernels solve
+    exact = Xkc if dtype == np.float64 else Xc
     r = d.residual64(w)
-    assert_allclose(r, (y - y.astype(np.float64).mean()) - Xkc @ w, rtol=1e-12, atol=1e-9)
-    assert_allclose(d.gradient64(r), Xkc.T @ r, rtol=1e-9, atol=1e-8)
+    assert_allclose(r, (y - y.astype(np.float64).mean()) - exact @ w, rtol=1e-12, atol=1e-9)
+    assert_allclose(d.gradient64(r), exact.T @ r, rtol=1e-9, atol=1e-8)
+    if dtype == np.float32:  # (the layout's rounding is visible at this precision)
+        assert np.abs(Xkc[:, 1] - Xc[:, 1]).max() > 1e-9
     # the layout is a cast of the centred column: the certificate's problem is the user's
     # up to one rounding of the centred values (and of the 1e5 mean: ~1e-11)
     assert_allclose(Xkc[:, 1], Xc[:, 1], rtol=0, atol=4 * np.finfo(dtype).eps * 5 + 1e-10)

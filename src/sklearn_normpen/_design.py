@@ -336,9 +336,7 @@ class Design:
         if nz.size == 0:
             return r
         X, mean = self.exact_layout()
-        if self.sparse:
-            r -= X[:, nz] @ w[nz]
-        elif self.dtype == np.float64:
+        if self.sparse or self.dtype == np.float64:
             r -= X[:, nz] @ w[nz]
         else:
             for a, b, B in _f64_blocks(X, None, nz):

@@ -469,7 +469,7 @@ class GroupProblem:
     def to_original(self, w):
         """Coefficients and intercept on the user's scale."""
         coef = np.asarray(w, dtype=self.dtype) * self.inv_scale
-        # the intercept of the rounded coefficients, in float64 (the path rounds it)
+        # the intercept of the rounded coefficients, kept in float64 (as returned)
         intercept = (self.y_off - float(self.X_off @ coef.astype(np.float64))
                      if self.fit_intercept else 0.0)
         return coef, intercept

@@ -118,7 +118,7 @@ class GramGroupProblem:
         return np.where(ok, coef / np.where(ok, self.inv_scale, 1), 0.0)
 
     def to_original(self, w):
-        # the intercept of the rounded coefficients, in float64 (the path rounds it)
+        # the intercept of the rounded coefficients, kept in float64 (as returned)
         coef = (np.asarray(w, dtype=np.float64) * self.inv_scale).astype(self.dtype)
         intercept = (self.y_off - float(self.X_off @ coef.astype(np.float64))
                      if self.fit_intercept else 0.0)
