@@ -128,3 +128,25 @@ def test_multitask_group_regressor(offset):
         return np.sum(R * R) / (2 * len(Y)) + 1e-2 * pen
 
     assert P(m) - P(r) <= m.dual_gap_ + r.dual_gap_ + 1e-12 * abs(P(r))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_glm_linear_predictor_reads_the_user_columns(sparse):
+    """The GLM solver's η (which the certificate's primal reads) is that of the user's
+    float32 columns: its layout stores an offset column centred and rounded to float32
+    (6e-8 of the spread), so η read off the layout was another data set's (errors ~1e-7
+    here; now the rounding of float64 sums, ~1e-11)."""
+    import scipy.sparse as sps
+
+    from sklearn_normpen._design import Design
+    from sklearn_normpen._solvers.prox_newton import GLMProblem
+    from sklearn_normpen.datafits import Logistic
+    rng, X, Xe, Z, eta = _data(5, offset=1e5)
+    y = (eta > 0).astype(np.float32)
+    Xin = sps.csc_matrix(X) if sparse else X
+    pb = GLMProblem(Design(Xin, y, None, True), "sparse" if sparse else "dense", Logistic)
+    assert pb.design.Xk is not pb.design.X  # the layout holds centred copies
+    w = pb.start((rng.standard_normal(6) * 2).astype(np.float32))
+    coef, b = pb.to_original(w)
+    exact = Xe @ np.asarray(coef, np.float64) + b
+    assert np.max(np.abs(pb.eta - exact)) < 1e-9

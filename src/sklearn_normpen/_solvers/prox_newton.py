@@ -181,21 +181,22 @@ class GLMProblem:
     def _Xw(self, w):
         """``Xk w`` in float64 (the Design's layout, see ``_m``) from the non-zero
         coefficients only (one BLAS product on float64 data; exact float64 blocks on
-        float32 data)."""
+        float32 data). Read off ``Design.exact_layout``: for float32 data the user's
+        columns, shifted by the layout's means (the layout's own float32 copy of a
+        centred offset column is rounded: η, and the certificate's primal, would be
+        another data set's)."""
         w = np.asarray(w, dtype=np.float64)
         nz = np.flatnonzero(w)
         if nz.size == 0:
             return np.zeros(self.design.n)
         d = self.design
         few = 2 * nz.size < self.n_features  # a column subset beats the full product
-        if d.sparse:
-            X = d._k64()
+        X, mean = d.exact_layout()
+        shift = float((np.asarray(mean, np.float64) - d.xk_mean)[nz] @ w[nz])
+        if d.sparse or X.dtype == np.float64:
             out = X[:, nz] @ w[nz] if few else X @ w
-            return np.asarray(out, dtype=np.float64).ravel()
-        X = d.Xk
-        if X.dtype == np.float64:
-            return X[:, nz] @ w[nz] if few else X @ w
-        out = np.zeros(d.n)
+            return np.asarray(out, dtype=np.float64).ravel() - shift
+        out = np.full(d.n, -shift)
         for a, b, B in _f64_blocks(X, None, nz):
             out += B @ w[nz[a:b]]
         return out
