@@ -35,7 +35,7 @@ def _fit(Est, X, y, **kw):
 
 
 def _penalty(Xe, w, kw, groups=None):
-    v = Xe.std(0)[:, None] * np.atleast_2d(w.T).T if w.ndim == 2 else Xe.std(0) * w
+    v = Xe.std(0) * w
     rho = kw["l1_ratio"]
     if groups is None:
         return rho * np.abs(v).sum() + 0.5 * (1 - rho) * np.sum(v * v)

@@ -330,19 +330,25 @@ class Design:
 
     def residual64(self, w):
         """``yc - Xc w`` in float64, from scratch (only the non-zero coefficients are read)."""
-        w = np.asarray(w, dtype=np.float64)
-        nz = np.flatnonzero(w)
-        r = self.yc64.copy()
+        return self.yc64 - self.centred_product64(w)
+
+    def centred_product64(self, W):
+        """``Xc W`` in float64 for coefficients ``W`` of shape (p,) or (p, K), reading the
+        :meth:`exact_layout` and only the non-zero rows of ``W`` (a column subset when
+        they are few, the full product otherwise)."""
+        W = np.asarray(W, dtype=np.float64)
+        nz = np.flatnonzero(W if W.ndim == 1 else np.any(W != 0, axis=1))
+        out = np.zeros((self.n,) + W.shape[1:])
         if nz.size == 0:
-            return r
+            return out
         X, mean = self.exact_layout()
         if self.sparse or self.dtype == np.float64:
-            r -= X[:, nz] @ w[nz]
+            few = 2 * nz.size < self.p  # a column subset beats the full product
+            out = np.asarray(X[:, nz] @ W[nz] if few else X @ W, dtype=np.float64)
         else:
             for a, b, B in _f64_blocks(X, None, nz):
-                r -= B @ w[nz[a:b]]
-        r += float(mean[nz] @ w[nz])
-        return r
+                out += B @ W[nz[a:b]]
+        return out - np.asarray(mean, np.float64)[nz] @ W[nz]
 
     def exact_layout(self):
         """``(X, means)`` that the float64 certificate sums read: the kernels' layout for

@@ -76,6 +76,6 @@ class GroupMultinomialProblem(MultinomialProblem):
             if self.fit_intercept:
                 b = b - np.asarray(self.design.x_mean, np.float64) @ (w_eff - W)
                 if self.x_shift is not None:
-                    b = b - np.asarray(self.x_shift, np.float64) @ w_eff
+                    b = b - self.x_shift @ w_eff
                 b = b - b.mean()
         return coef, b

@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate, project
-from .._design import Design, _f64_blocks, check_scale
+from .._design import Design, check_scale
 from .._kernels import _bcd_multitask as K
 from .._validation import call_kernel
 from .coordinate_descent import _col_sumsq, stop_on_certificate
@@ -89,20 +89,7 @@ class MultiTaskProblem:
     def _residual64(self, w):
         """``Yc - Xc W`` in float64 from scratch (only the non-zero rows of W are read;
         the Design's :meth:`~sklearn_normpen._design.Design.exact_layout`)."""
-        d = self.design
-        R = self.Yc64.copy()
-        w = np.asarray(w, dtype=np.float64)
-        nz = np.flatnonzero(np.any(w != 0, axis=1))
-        if nz.size == 0:
-            return R
-        X, mean = d.exact_layout()
-        if d.sparse or d.dtype == np.float64:
-            R -= X[:, nz] @ w[nz]
-        else:
-            for a, b, B in _f64_blocks(X, None, nz):
-                R -= B @ w[nz[a:b]]
-        R += np.asarray(mean, np.float64)[nz] @ w[nz]
-        return R
+        return self.Yc64 - self.design.centred_product64(w)
 
     def _gradient64(self, R):
         """``Xcᵀ S R / N`` (p, K) in float64 (centring implicit with the Design's means,

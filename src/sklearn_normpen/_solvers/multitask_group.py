@@ -161,5 +161,5 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         coef, w_eff = rounded_coefficients(w, self.inv_scale[:, None], self.dtype)
         b = super().to_original(w_eff)[1]
         if self.fit_intercept and self.x_shift is not None:
-            b = b - np.asarray(self.x_shift, np.float64) @ w_eff
+            b = b - self.x_shift @ w_eff
         return coef, b

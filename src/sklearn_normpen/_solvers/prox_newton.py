@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate
-from .._design import Design, ReweightedDesign, _f64_blocks, rounded_coefficients
+from .._design import Design, ReweightedDesign, rounded_coefficients
 from ..datafits import GLMStats, Logistic
 from ..penalties import ElasticNetPenalty
 from .coordinate_descent import EnetProblem
@@ -179,27 +179,12 @@ class GLMProblem:
 
     # -- state ----------------------------------------------------------------------------
     def _Xw(self, w):
-        """``Xk w`` in float64 (the Design's layout, see ``_m``) from the non-zero
-        coefficients only (one BLAS product on float64 data; exact float64 blocks on
-        float32 data). Read off ``Design.exact_layout``: for float32 data the user's
-        columns, shifted by the layout's means (the layout's own float32 copy of a
-        centred offset column is rounded: η, and the certificate's primal, would be
-        another data set's)."""
+        """``Xk w`` in float64 (the Design's layout, see ``_m``): ``Xc w`` from
+        ``Design.centred_product64`` (for float32 data the user's own columns: the
+        layout's float32 copy of a centred offset column is rounded, so η, and the
+        certificate's primal, would be another data set's) plus the layout's means."""
         w = np.asarray(w, dtype=np.float64)
-        nz = np.flatnonzero(w)
-        if nz.size == 0:
-            return np.zeros(self.design.n)
-        d = self.design
-        few = 2 * nz.size < self.n_features  # a column subset beats the full product
-        X, mean = d.exact_layout()
-        shift = float((np.asarray(mean, np.float64) - d.xk_mean)[nz] @ w[nz])
-        if d.sparse or X.dtype == np.float64:
-            out = X[:, nz] @ w[nz] if few else X @ w
-            return np.asarray(out, dtype=np.float64).ravel() - shift
-        out = np.full(d.n, -shift)
-        for a, b, B in _f64_blocks(X, None, nz):
-            out += B @ w[nz[a:b]]
-        return out
+        return self.design.centred_product64(w) + float(self.design.xk_mean @ w)
 
     def start(self, w):
         """Set the state to ``w`` (intercept: the null model's); returns ``w`` as the
@@ -229,7 +214,7 @@ class GLMProblem:
             coef, w_eff = rounded_coefficients(w, self.inv_scale, self.dtype)
         b = self.b - float(self._m @ w_eff) if self.fit_intercept else 0.0
         if self.fit_intercept and self.x_shift is not None:
-            b -= float(np.asarray(self.x_shift, np.float64) @ w_eff)
+            b -= float(self.x_shift @ w_eff)
         return coef, b
 
     def _objective(self, eta, w, penalty, alpha):
