@@ -169,6 +169,9 @@ class GLMProblem:
                    if self.fit_intercept else np.zeros(d.p))
         self._null, self._unpen_cache = {}, {}
         self._sub = None  # the Newton model on the working set's columns (see _model)
+        # the last Newton model's coordinate-descent pause before its active-set step
+        # (EnetProblem._pause), handed to the next model when that one is built afresh
+        self._inner_pause = None
         self._cert_cache = None
         self._n_incr = 0
         self.b = self._b0
@@ -194,6 +197,7 @@ class GLMProblem:
         self.eta = self._Xw(w) + self.b
         self._n_incr = 0
         self._sub = None
+        self._inner_pause = None
         self._dev_prev, self._n_points = None, 0
         return w
 
@@ -328,6 +332,7 @@ class GLMProblem:
             _, ep = inner.solve(wq, pen_q, alpha * scale, tol_model * scale,
                                 max(max_iter - epochs, 1), alpha_prev=ap)
             epochs += int(ep)
+            self._inner_pause = getattr(inner, "_pause", None)
             if cols is None:
                 dw = np.asarray(wq, dtype=np.float64) - np.asarray(w, dtype=np.float64)
             else:
@@ -488,6 +493,11 @@ class GLMProblem:
         dq = Design(sub.X, z.astype(self.dtype), sv, self.fit_intercept)
         inner = (EnetProblem(dq, self.mode) if sub.inner is None
                  else sub.inner(dq, self.mode))
+        if self._inner_pause is not None and hasattr(inner, "_pause"):
+            # an ill-conditioned model (offset columns, e.g.) is one every step: the last
+            # step's pause, not a fresh 200 epochs of coordinate descent before each
+            # active-set step, which spent max_iter in five Newton steps
+            inner._pause = self._inner_pause
         return inner, inner.start(wc), sub.pen
 
     def null_fit(self, penalty, tol_abs, max_iter):
