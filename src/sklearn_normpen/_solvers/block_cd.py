@@ -25,7 +25,9 @@ from ..penalties import SparseGroupLasso
 from .._certificate import CertStats, certificate, project, per_mask
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
-from .coordinate_descent import stop_on_certificate
+from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
+                                 stop_on_certificate)
+from .group_newton import Pause, active_features, newton_step
 
 
 def _stacked(Q, offsets, sel, k):
@@ -167,6 +169,9 @@ class GroupProblem:
         self._XsT = None  # the CSR transpose of a sparse X, made on first use
         # float64 kernels keep an exact enough residual; otherwise recompute it
         self._fresh = self.dtype != np.float64
+        self._pause = POLISH_EPOCHS  # epochs before a Newton pause (adapted per point)
+        self._fgroup = np.empty(self.p, dtype=np.intp)  # each feature's group
+        self._fgroup[gidx] = np.repeat(np.arange(self.sizes.size), self.sizes)
 
     def penalty(self, rho, limits=None, exclude=None):
         """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho``; ``limits``
@@ -444,6 +449,10 @@ class GroupProblem:
                 (1 - rho) * pen.weights * (2 * alpha - alpha_prev)
         ws = active | ~pen.penalised | (strong & pen.penalised)
 
+        # (box limits: the Newton step would have to respect them; not attempted)
+        pause = (None if pen.has_box else
+                 Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS))
+
         def run(inner, left, first):
             grown = False
             if not first:
@@ -452,13 +461,57 @@ class GroupProblem:
                 if viol.any():  # grow by at most max(p0, |ws|), the worst violators first
                     ws[:] |= self._top(v, viol, max(p0, int(ws.sum())))
                     grown = True
-            epochs, _ = self._sweep(w, np.flatnonzero(ws).astype(np.int32), alpha, pen, left,
+            chunk = left if pause is None else pause.chunk(left)
+            epochs, _ = self._sweep(w, np.flatnonzero(ws).astype(np.int32), alpha, pen, chunk,
                                     tol_abs if grown else inner)
+            if pause is not None and pause.due(epochs, chunk, left):
+                # a slow tail: Newton steps on the active set, then sweeps resume (they
+                # bring in what the steps cannot see)
+                pause.record(self._newton(w, pen, alpha))
+                return epochs, None  # resume on the same target
             return epochs, (None if grown else np.inf)
 
-        return stop_on_certificate(
+        cert, epochs = stop_on_certificate(
             run, lambda: certificate(self.cert_stats(w, penalty), penalty, alpha, w),
             tol_abs, max_iter)
+        if pause is not None:
+            self._pause = pause.next(self._pause, cert.gap <= tol_abs)
+        return cert, epochs
+
+    def _newton(self, w, pen, alpha):
+        """Newton steps on the active set (:mod:`.group_newton`) from ``w``, kept when they
+        lower the objective: ``w`` and the stored residual updated. Only when affordable:
+        forming ``X_Aᵀ S X_A`` and factorising it cost at most two pauses of sweeps over
+        the active columns. Returns whether ``w`` changed."""
+        A = active_features(w, pen, self._fgroup)
+        k = A.size
+        if k == 0 or k > POLISH_MAX or not np.any(w[A]):
+            return False
+        nnz = (float(np.sum(self.indptr[A + 1] - self.indptr[A])) if self.sparse
+               else float(self.n) * k)
+        if self.n * k * k + k ** 3 / 3 > 4 * POLISH_EPOCHS * nnz:
+            return False
+        B = self._columns64(A)
+        rt = self._residual64(w) if self._fresh else self.centred_residual(self.r, w)
+        SB = B if self.sw is None else B * np.asarray(self.sw, np.float64)[:, None]
+        u = newton_step(SB.T @ B / self.n, SB.T @ rt / self.n, A, w, pen, alpha,
+                        self._fgroup, self.dtype)
+        if u is None:
+            return False
+        w[A] = u
+        self.r = self.residual(w)
+        self._z = None
+        return True
+
+    def _columns64(self, A):
+        """The centred columns ``A`` of the prepared data in float64 (n × |A|; dense: the
+        kernel's ``Xd`` less its implicit means, sparse: densified)."""
+        xm = np.asarray(self.xmean, np.float64)[A]
+        if self.sparse:
+            B = self.Xs[:, A].toarray().astype(np.float64, copy=False)
+        else:
+            B = np.asarray(self.Xd[:, A], dtype=np.float64)  # (a copy: advanced indexing)
+        return B - xm
 
     def from_original(self, coef):
         """Solver-scale coefficients from user-scale ones (a warm start)."""

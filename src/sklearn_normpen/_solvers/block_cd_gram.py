@@ -23,7 +23,9 @@ from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from ..penalties import SparseGroupLasso
 from .block_cd import group_eigen, group_lipschitz
-from .coordinate_descent import stop_on_certificate
+from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
+                                 stop_on_certificate)
+from .group_newton import Pause, active_features, newton_step
 
 
 class GramGroupProblem:
@@ -98,6 +100,9 @@ class GramGroupProblem:
         self._all = np.arange(len(self.sizes), dtype=np.int32)
         self._unpen_cache = {}
         self.g = self.b.copy()
+        self._pause = POLISH_EPOCHS  # sweeps before a Newton step (see solve)
+        self._fgroup = np.empty(p, dtype=np.intp)  # each feature's group
+        self._fgroup[gidx] = np.repeat(np.arange(self.sizes.size), self.sizes)
 
     def penalty(self, rho, limits=None, exclude=None):
         """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho`` (the residual
@@ -162,6 +167,8 @@ class GramGroupProblem:
         exact = int(rho == 0)
         V, E = self._eigen() if exact else (np.zeros(1), np.zeros(1))
 
+        pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)
+
         def run(inner, left, first):
             if left <= 0:
                 return 0, np.inf
@@ -169,15 +176,39 @@ class GramGroupProblem:
             self.g = self.b - self.A[:, nz] @ w[nz]
             n_act = max(int((penalty.group_norms(w) > 0).sum()), 1)
             stop = 0.1 * inner / n_act if np.isfinite(inner) else -1.0
+            chunk = pause.chunk(left)
             epochs = call_kernel(K.bcd_gram, self.A, w, self.g, self.gptr, self.gidx, self.c,
                                  self.L, self.Qp, self.qoff, V, E, exact, self._all,
-                                 float(alpha), float(rho), int(left), float(stop),
+                                 float(alpha), float(rho), int(chunk), float(stop),
                                  self.max_inner, self.inner_eps, self._buf, self._wold)
+            if pause.due(epochs, chunk, left):
+                # a slow tail (nearly collinear columns in different groups): Newton steps
+                # on the active set, then the sweeps resume on the same target
+                pause.record(self._newton(w, penalty, alpha))
+                return epochs, None
             return epochs, np.inf
 
-        return stop_on_certificate(
+        cert, epochs = stop_on_certificate(
             run, lambda: certificate(self.cert_stats(w, penalty), penalty, alpha, w),
             tol_abs, max_iter)
+        self._pause = pause.next(self._pause, cert.gap <= tol_abs)
+        return cert, epochs
+
+    def _newton(self, w, penalty, alpha):
+        """Newton steps on the active set (:mod:`.group_newton`) from ``w`` on ``A``'s
+        block (``O(k³)``, at most ``POLISH_MAX`` features), kept when they lower the
+        objective. Returns whether ``w`` changed."""
+        S = active_features(w, penalty, self._fgroup)
+        if S.size == 0 or S.size > POLISH_MAX or not np.any(w[S]):
+            return False
+        nz = np.flatnonzero(w)
+        g = self.b[S] - self.A[np.ix_(S, nz)] @ w[nz]
+        u = newton_step(self.A[np.ix_(S, S)], g, S, w, penalty, alpha, self._fgroup,
+                        np.float64)
+        if u is None:
+            return False
+        w[S] = u
+        return True
 
     def null_fit(self, penalty, tol_abs, max_iter=1000):
         """The unpenalised features fitted alone (exact least squares on ``A``); returns

@@ -1,0 +1,187 @@
+"""Newton steps on the active set of a (sparse-)group lasso: the finish of block coordinate
+descent on an ill-conditioned ``X_A`` (nearly collinear columns in different groups, e.g.
+offset columns without an intercept), where sweeps crawl for thousands of epochs.
+
+On the active set ``A`` (the non-zero coefficients; with ``rho = 0`` every feature of a
+non-zero group) and with the signs there fixed, the objective restricted to ``A`` is smooth:
+
+    φ(u) = ½ (u - u0)ᵀ G (u - u0) - gᵀ (u - u0)
+           + alpha Σ_g [rho sᵀ u_g + (1 - rho) c_g ||u_g||₂]     (penalised groups)
+
+with ``G = X_Aᵀ S X_A / n`` and ``g = X_Aᵀ S r / n`` the gradient at ``u0`` (from the exact
+residual: no ``c - G u`` cancellation). Its Hessian adds ``alpha (1 - rho) c_g (I - ûûᵀ) /
+||u_g||`` per group. Damped Newton: a step stops at the first sign change of a penalised
+coefficient (which leaves at 0), and backtracks on φ otherwise. The caller keeps the result
+only if φ decreased; the certificate then judges the point as any other, and block
+coordinate descent resumes from it (bringing in what the set misses).
+"""
+import numpy as np
+
+#: Newton iterations of one call
+MAX_STEPS = 30
+
+
+def _penalty(u, grp, n_groups, pen_w, l1, l2):
+    """``Σ_g l1 ||u_g||₁ + l2_g ||u_g||₂`` (``l2 = alpha (1 - rho) c_g``; 0 for unpenalised
+    groups, whose ``pen_w`` is False)."""
+    sq = np.bincount(grp, weights=u * u, minlength=n_groups)
+    ab = np.bincount(grp, weights=np.abs(u), minlength=n_groups)
+    return float(np.sum((l1 * ab + l2 * np.sqrt(sq))[pen_w]))
+
+
+def objective_change(G, g, u0, u, grp, c, alpha, rho):
+    """``φ(u) - φ(u0)`` (module docstring): the objective's change from ``u0`` to ``u``."""
+    m = int(grp.max()) + 1 if grp.size else 0
+    pen_w = c > 0
+    l1, l2 = alpha * rho, alpha * (1 - rho) * c
+    du = u - u0
+    return float(0.5 * du @ (G @ du) - g @ du + _penalty(u, grp, m, pen_w, l1, l2)
+                 - _penalty(u0, grp, m, pen_w, l1, l2))
+
+
+def active_set_newton(G, g, u0, grp, c, alpha, rho):
+    """Minimise φ (module docstring) from ``u0`` over the active features.
+
+    Parameters
+    ----------
+    G : ndarray (k, k), float64
+        ``X_Aᵀ S X_A / n`` (centred).
+    g : ndarray (k,)
+        ``X_Aᵀ S r / n`` at ``u0``.
+    u0 : ndarray (k,)
+        The active coefficients (none zero, except with ``rho = 0``).
+    grp : ndarray of int (k,)
+        Local group index ``0..m-1`` of each feature.
+    c : ndarray (m,)
+        Group weights (0: unpenalised group).
+
+    Returns
+    -------
+    (u, decrease) : the new coefficients (zeros where a coefficient left) and
+    ``φ(u0) - φ(u)`` (> 0), or None when no step lowers φ.
+    """
+    k = u0.size
+    m = int(grp.max()) + 1 if k else 0
+    pen_w = c > 0
+    l1 = alpha * rho
+    l2 = alpha * (1 - rho) * c
+    fixed = pen_w[grp] & (rho > 0)  # signs held (a crossing stops the step)
+    s = np.sign(u0)
+    base = _penalty(u0, grp, m, pen_w, l1, l2)
+
+    def phi(u):
+        du = u - u0
+        return 0.5 * du @ (G @ du) - g @ du + _penalty(u, grp, m, pen_w, l1, l2) - base
+
+    u = u0.copy()
+    free = np.ones(k, dtype=bool)
+    f = 0.0
+    for _ in range(MAX_STEPS):
+        nrm = np.sqrt(np.bincount(grp, weights=u * u, minlength=m))
+        if np.any(pen_w[grp[free]] & (nrm[grp[free]] == 0)):
+            break  # a penalised group at zero: not smooth there (coordinate descent decides)
+        F = np.flatnonzero(free)
+        gF = grp[F]
+        grad = G[F] @ (u - u0) - g[F]
+        H = G[np.ix_(F, F)].copy()
+        for q in np.unique(gF[pen_w[gF]]):
+            idx = np.flatnonzero(gF == q)
+            uq = u[F[idx]]
+            w2 = l2[q] / nrm[q]
+            grad[idx] += l1 * s[F[idx]] * (rho > 0) + w2 * uq
+            uh = uq / nrm[q]
+            H[np.ix_(idx, idx)] += w2 * (np.eye(idx.size) - np.outer(uh, uh))
+        try:
+            d = -np.linalg.solve(H, grad)
+        except np.linalg.LinAlgError:
+            d = -np.linalg.lstsq(H, grad, rcond=None)[0]
+        dec = -float(grad @ d)
+        if not np.all(np.isfinite(d)) or not dec > 0:
+            break
+        # the first sign change of a held coefficient ends the step there
+        t_max, leave = 1.0, -1
+        cross = np.flatnonzero(fixed[F] & (np.sign(u[F] + d) != s[F]))
+        if cross.size:
+            ts = u[F[cross]] / -d[cross]
+            j = int(np.argmin(ts))
+            if ts[j] < 1.0:
+                t_max, leave = float(ts[j]), int(F[cross[j]])
+        t, accepted = t_max, False
+        for _ in range(40):  # backtracking (Armijo) on φ
+            v = u.copy()
+            v[F] += t * d
+            if leave >= 0 and t == t_max:
+                v[leave] = 0.0
+            fv = phi(v)
+            if fv <= f - 1e-4 * t * dec:
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            break
+        small = f - fv <= 1e-15 * (abs(f) + abs(base) + 1e-300)
+        u, f = v, fv
+        if leave >= 0 and t == t_max:
+            free[leave] = False
+        if small or (dec < 1e-30 and leave < 0):
+            break
+    if not f < 0:
+        return None
+    return u, -f
+
+
+def active_features(w, pen, fgroup):
+    """The features the step moves: the non-zero coefficients (``rho = 0``: every feature
+    of a non-zero group, which has no l1 kink inside) and the unpenalised groups'."""
+    w = np.asarray(w, dtype=np.float64)
+    free = ~pen.penalised[fgroup]
+    if pen.rho == 0:
+        nz = np.bincount(fgroup, weights=np.abs(w), minlength=pen.weights.size) > 0
+        return np.flatnonzero(nz[fgroup] | free)
+    return np.flatnonzero((w != 0) | free)
+
+
+def newton_step(G, g, A, w, pen, alpha, fgroup, dtype):
+    """:func:`active_set_newton` on the features ``A`` (``G``, ``g`` over them), its result
+    cast to ``dtype`` as it will be stored; None unless that still lowers the objective."""
+    u0 = np.asarray(w, dtype=np.float64)[A]
+    ids, loc = np.unique(fgroup[A], return_inverse=True)
+    c = np.asarray(pen.weights, np.float64)[ids]
+    out = active_set_newton(G, g, u0, loc, c, float(alpha), pen.rho)
+    if out is None:
+        return None
+    u = out[0].astype(dtype).astype(np.float64)
+    if not objective_change(G, g, u0, u, loc, c, float(alpha), pen.rho) < 0:
+        return None
+    return u
+
+
+class Pause:
+    """When a solve's sweeps stop for a Newton step: after ``epochs`` sweeps without the
+    target (doubling after each step, up to ``longest``); the next solve's pause halves
+    (down to ``shortest``) after a solve that one step finished, and doubles after one
+    whose steps did not help (the rule of ``EnetProblem.solve``)."""
+
+    def __init__(self, epochs, shortest, longest):
+        self.epochs, self.shortest, self.longest = epochs, shortest, longest
+        self.tried = self.taken = 0
+
+    def chunk(self, left):
+        return min(left, self.epochs)
+
+    def due(self, epochs, chunk, left):
+        """Whether a sweep run of ``chunk`` epochs (of ``left``) used them all."""
+        return epochs >= chunk and chunk < left
+
+    def record(self, taken):
+        self.tried += 1
+        self.taken += int(taken)
+        self.epochs = min(2 * self.epochs, self.longest)
+
+    def next(self, start, certified):
+        """The pause the next solve starts with, from this one's ``start``."""
+        if self.tried == 1 == self.taken and certified:
+            return max(self.shortest, start // 2)
+        if self.tried > 2 or self.tried > self.taken:
+            return min(self.longest, 2 * start)
+        return start
