@@ -301,10 +301,12 @@ class GroupProblem:
     # -- certificate inputs -----------------------------------------------------------------
     def cert_stats(self, w, penalty):
         """:class:`CertStats` at ``w`` (solver parametrisation, package scale)."""
-        if self._fresh:  # float32: from scratch in float64
-            rt = self._residual64(w)
-        else:  # float64: the kernel's residual is exact enough
-            rt = self.centred_residual(self.r, w)
+        if self._fresh:  # float32: the user's own data, from scratch in float64
+            r, z, r2, ry, r_sum = self._exact_stats(w)
+            self._z = z
+            return CertStats(r2, ry, r_sum if self.fit_intercept else 0.0, z,
+                             self._unpen(penalty.unpenalized))
+        rt = self.centred_residual(self.r, w)  # float64: the kernel's residual is exact enough
         z = self._gradient64(rt)
         self._z = z
         n = self.n
@@ -317,26 +319,51 @@ class GroupProblem:
         return CertStats(self._wdot(rt, rt) / n, self._wdot(rt, self.y) / n, r_mean, z,
                          self._unpen(penalty.unpenalized))
 
+    def _exact_stats(self, w):
+        """float32 data: the certificate's sums on the user's own columns, target and
+        weights in float64 (:meth:`Design.centred_product64`, :meth:`Design.gradient64`:
+        the exact layout), scaled by the kernels' ``1/σ``: ``(r, z, ||r||²_S/W, <r, yc>_S/W,
+        Σ s r / W)`` with ``r = yc - Xc (w/σ)`` and ``z = (Xc/σ)ᵀ S r / W``. The prepared
+        float32 copy (centred, scaled, ``sqrt(s)``-weighted) and target are rounded to
+        6e-8 of their entries, another data set: a term first-order in the coefficients,
+        which nearly collinear columns multiply (a loose gap of 1e-6..1e-4 of the null
+        deviance at solutions 1e-12 from the optimum)."""
+        d = self.design
+        inv = np.asarray(self.inv_scale, np.float64)
+        r = d.yc64 - d.centred_product64(inv * np.asarray(w, np.float64))
+        sr = r if d.sw64 is None else d.sw64 * r
+        z = inv * d.gradient64(r) / d.N
+        return r, z, float(sr @ r) / d.N, float(sr @ d.yc64) / d.N, float(sr.sum()) / d.N
+
     @per_mask
     def _unpen(self, mask):
         """``(U, C, Q_UU, q_U)`` of the unpenalised features, cached: ``C[:, u]`` is the
-        gradient at the (uncentred) column ``u`` (centring cancels in ``X_cᵀ S``)."""
+        gradient at the (uncentred) column ``u`` (centring cancels in ``X_cᵀ S``); float32
+        data: of the user's own centred column (see :meth:`_exact_stats`)."""
         U = np.flatnonzero(mask)
         if U.size == 0:
             return None
         key = U.tobytes()
         if key not in self._unpen_cache:
             C = np.empty((self.p, U.size))
-            for k, u in enumerate(U):
-                col = (self.Xs[:, u].toarray().ravel() if self.sparse
-                       else np.asarray(self.Xd[:, u]))
-                C[:, k] = self._gradient64(np.asarray(col, dtype=np.float64))
-            q = self._gradient64(np.asarray(self.y, dtype=np.float64))[U]
+            if self._fresh:
+                d = self.design
+                inv = np.asarray(self.inv_scale, np.float64)
+                B = d.explicit_columns(U)
+                for k, u in enumerate(U):
+                    C[:, k] = inv * inv[u] * d.gradient64(B[:, k]) / d.N
+                q = (inv * d.gradient64(d.yc64) / d.N)[U]
+            else:
+                for k, u in enumerate(U):
+                    col = (self.Xs[:, u].toarray().ravel() if self.sparse
+                           else np.asarray(self.Xd[:, u]))
+                    C[:, k] = self._gradient64(np.asarray(col, dtype=np.float64))
+                q = self._gradient64(np.asarray(self.y, dtype=np.float64))[U]
             self._unpen_cache[key] = (U, C, C[U], q)
         return self._unpen_cache[key]
 
     # -- the kernel -----------------------------------------------------------------------
-    def _sweep(self, w, ws, alpha, pen, max_epochs, tol_abs, gap_freq=10):
+    def _sweep(self, w, ws, alpha, pen, max_epochs, tol_abs, gap_freq=10, anderson=True):
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
         rho = pen.rho
@@ -346,7 +373,7 @@ class GroupProblem:
                 self.dtype.type(alpha), self.dtype.type(rho), int(max_epochs),
                 self.dtype.type(tol_abs), int(gap_freq), self.max_inner,
                 self.dtype.type(self.inner_eps), self._buf, self._wold,
-                *self._kernel_box(pen), self.anderson_k)
+                *self._kernel_box(pen), self.anderson_k if anderson else 0)
         return call_kernel(K.bcd, *self._kernel_x(), self.xmean, self.y, w, self.r, *args)
 
     def _kernel_x(self):
@@ -455,6 +482,13 @@ class GroupProblem:
 
         def run(inner, left, first):
             grown = False
+            # the sweeps after a declined Newton step run without extrapolation: on the
+            # singular active sets where steps are declined, Anderson's coefficients solve a
+            # near-singular system and its outcome rests on rounding (weighted and repeated
+            # rows then parted at 1e-7, where they agree to 1e-12 otherwise)
+            plain = pause is not None and pause.resuming and pause.tried > pause.taken
+            if pause is not None:
+                pause.resuming = False
             if not first:
                 v = pen.violation(self._z, alpha)
                 viol = (v > slack) & ~ws
@@ -463,11 +497,12 @@ class GroupProblem:
                     grown = True
             chunk = left if pause is None else pause.chunk(left)
             epochs, _ = self._sweep(w, np.flatnonzero(ws).astype(np.int32), alpha, pen, chunk,
-                                    tol_abs if grown else inner)
+                                    tol_abs if grown else inner, anderson=not plain)
             if pause is not None and pause.due(epochs, chunk, left):
                 # a slow tail: Newton steps on the active set, then sweeps resume (they
                 # bring in what the steps cannot see)
                 pause.record(self._newton(w, pen, alpha))
+                pause.resuming = True
                 return epochs, None  # resume on the same target
             return epochs, (None if grown else np.inf)
 

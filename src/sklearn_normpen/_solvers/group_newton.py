@@ -165,6 +165,8 @@ class Pause:
     def __init__(self, epochs, shortest, longest):
         self.epochs, self.shortest, self.longest = epochs, shortest, longest
         self.tried = self.taken = 0
+        #: set at a pause: the next sweeps continue those it stopped
+        self.resuming = False
 
     def chunk(self, left):
         return min(left, self.epochs)
