@@ -150,3 +150,34 @@ def test_glm_linear_predictor_reads_the_user_columns(sparse):
     coef, b = pb.to_original(w)
     exact = Xe @ np.asarray(coef, np.float64) + b
     assert np.max(np.abs(pb.eta - exact)) < 1e-9
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_group_certificate_reads_the_users_float32_columns(sparse, weighted):
+    # The Gaussian group solver fits float32 data on a prepared copy (centred, sqrt(s)-
+    # weighted; here beside an offset column: centred, then rounded) and its certificate
+    # used to read that copy and the rounded target: another data set. Its certificate
+    # at given coefficients must be that of the float64 data holding the same numbers.
+    import scipy.sparse as sps
+    from sklearn_normpen._certificate import certificate
+    from sklearn_normpen._design import Design
+    from sklearn_normpen._groups import parse_groups, resolve_group_weights
+    from sklearn_normpen._solvers.block_cd import GroupProblem
+    rng, X, Xe, Z, eta = _data(3)
+    X[:, 2:4] = X[:, 2:4] * 3 + 30  # more offset columns
+    Xe = X.astype(np.float64)
+    y = eta + 0.3 * rng.standard_normal(X.shape[0]) + 50
+    sw = rng.uniform(0.2, 3, X.shape[0]) if weighted else None
+    st = parse_groups([[0, 1], [2, 3], [4], [5]], 6)
+    gw = resolve_group_weights(None, st)
+    w = np.array([0.7, -0.4, 1.3, 0.0, -0.25, 0.5]).astype(np.float32).astype(np.float64)
+    gaps = []
+    for data in (X, Xe):
+        data = sps.csc_matrix(data) if sparse else data
+        prob = GroupProblem(Design(data, y, sw, True), st, gw)
+        pen = prob.penalty(0.5)
+        wp = prob.start(w)
+        gaps.append(certificate(prob.cert_stats(wp, pen), pen, 0.01, wp).gap)
+    assert gaps[1] > 0
+    assert gaps[0] == pytest.approx(gaps[1], rel=1e-9)
