@@ -10,11 +10,12 @@ import warnings
 import numpy as np
 import pytest
 
-from sklearn_normpen import GroupLassoClassifier, GroupLassoRegressor
+from sklearn_normpen import (GroupLassoClassifier, GroupLassoPoissonRegressor,
+                             GroupLassoRegressor, MultiTaskElasticNetRegressor)
 from sklearn_normpen._solvers.group_newton import active_set_newton, objective_change
 
 from _glm_oracle import glm_gap, glm_null_deviance
-from _oracle import null_deviance, sgl_gap
+from _oracle import mt_gap, mt_null_deviance, null_deviance, sgl_gap
 
 
 def _problem(rho, seed=0, leave=False):
@@ -71,6 +72,28 @@ def test_newton_declines_at_the_optimum():
     # from u* itself: the gradient vanishes, nothing to gain
     g_star = g - G @ (u_star - u0)
     assert active_set_newton(G, g_star, u_star, grp, c, alpha, 0.5) is None
+
+
+def test_newton_on_a_singular_active_set():
+    # Two identical columns (G singular) and a third: with the signs held the objective
+    # is flat along (1, -1, 0) but for the penalty; the optimum's value is unique
+    # (t = u1 + u2 moves to t0 + g_t - lam with the third at its own optimum).
+    lam = 0.1
+    G = np.array([[1.0, 1.0, 0.2], [1.0, 1.0, 0.2], [0.2, 0.2, 1.0]])
+    u0 = np.array([0.3, 0.2, -0.5])
+    g = np.array([0.45, 0.45, -0.3])
+    grp = np.arange(3)
+    c = np.ones(3)
+    out = active_set_newton(G, g, u0, grp, c, lam, 1.0)
+    assert out is not None
+    u, decrease = out
+    assert u[0] >= 0 and u[1] >= 0 and u[2] < 0
+    # optimality on the reduced pair (t, u3): [[1, .2], [.2, 1]] d = g - lam * sign
+    d = np.linalg.solve([[1.0, 0.2], [0.2, 1.0]], [0.45 - lam, -0.3 + lam])
+    np.testing.assert_allclose([u[0] + u[1] - 0.5, u[2] + 0.5], d, atol=1e-10)
+    best = -objective_change(G, g, u0, np.array([0.5 + d[0], 0.0, -0.5 + d[1]]), grp, c,
+                             lam, 1.0)
+    assert decrease == pytest.approx(best, rel=1e-9)
 
 
 def _offset_data(offset, seed=0, classify=False):
@@ -166,3 +189,59 @@ def test_fit_with_intercept_on_nearly_collinear_groups(sparse):
                  sps.csc_matrix(X) if sparse else X, y)
     gap = sgl_gap(X, y, est.coef_, est.intercept_, alpha, 0.5, groups)
     assert -1e-12 <= gap <= 2 * tol * null_deviance(X, y)
+
+
+def _wide_repeated(seed):
+    """p > n counts with repeated rows (as in scikit-learn's weight-equivalence checks):
+    the active sets outgrow the rank of X, the problem on them is singular."""
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(8, 20)), int(rng.integers(20, 40))
+    X = rng.integers(0, 3, (n, p)).astype(float) * (rng.random((n, p)) < 0.4)
+    reps = rng.integers(1, 4, n)
+    y = rng.poisson(np.exp(0.3 * X[:, :3].sum(1)))
+    return np.repeat(X, reps, axis=0), np.repeat(y, reps)
+
+
+@pytest.mark.parametrize("seed", [0, 14, 23, 35, 36, 38])
+@pytest.mark.parametrize("standardize", [True, False])
+def test_poisson_group_lasso_on_singular_active_sets(seed, standardize):
+    # Sweeps crawled along the flat directions of the active set (0.3-3e-3 of the null
+    # deviance left at max_iter with the default tol): the step there descends within the
+    # null space until a coefficient reaches 0, then Newton steps finish the smaller set.
+    # With standardize=True the constant (all-zero) columns are held at zero, which used
+    # to switch the steps off (taken for box limits).
+    import scipy.sparse as sps
+    X, y = _wide_repeated(seed)
+    groups = [[j] for j in range(X.shape[1])]
+    est = _quiet(GroupLassoPoissonRegressor(groups=groups, standardize=standardize),
+                 sps.csc_matrix(X), y)
+    coef = est.coef_.ravel()  # (shape (1, p): the package's GLM convention)
+    sd = X.std(axis=0) if standardize else np.ones(X.shape[1])
+    keep = sd > 0
+    assert np.all(coef[~keep] == 0)
+    # the standardised problem on the non-constant columns (singleton groups)
+    Xs, ws = X[:, keep] / sd[keep], coef[keep] * sd[keep]
+    gap = glm_gap("poisson", Xs, y, ws, float(est.intercept_[0]), est.alpha, est.l1_ratio,
+                  groups=[[j] for j in range(int(keep.sum()))])
+    assert 0 <= gap <= 2 * est.tol * glm_null_deviance("poisson", y)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multitask_enet_on_nearly_collinear_columns(sparse, l1_ratio, weighted):
+    # The multi-response block CD shares the steps (each row's K coefficients a group,
+    # the Gram kron(G_A, I_K)): it stopped at a gap of 0.95 of the null deviance here.
+    import scipy.sparse as sps
+    X, y = _collinear(2)
+    rng = np.random.default_rng(3)
+    Y = np.column_stack([y, X[:, 0] - 0.5 * X[:, 1] + rng.standard_normal(X.shape[0])])
+    sw = rng.uniform(0.3, 3, X.shape[0]) if weighted else None
+    alpha, tol = 1e-3, 1e-8
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = MultiTaskElasticNetRegressor(alpha=alpha, l1_ratio=l1_ratio, tol=tol,
+                                           standardize=False).fit(
+            sps.csc_matrix(X) if sparse else X, Y, sample_weight=sw)
+    gap = mt_gap(X, Y, est.coef_, est.intercept_, alpha, l1_ratio, sw)
+    assert -1e-12 <= gap <= 2 * tol * mt_null_deviance(X, Y, sw)

@@ -27,7 +27,7 @@ from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
                                  stop_on_certificate)
-from .group_newton import Pause, active_features, newton_step
+from .group_newton import Pause, active_features, newton_step, supported
 
 
 def _stacked(Q, offsets, sel, k):
@@ -477,8 +477,8 @@ class GroupProblem:
         ws = active | ~pen.penalised | (strong & pen.penalised)
 
         # (box limits: the Newton step would have to respect them; not attempted)
-        pause = (None if pen.has_box else
-                 Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS))
+        pause = (Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS) if supported(pen)
+                 else None)
 
         def run(inner, left, first):
             grown = False

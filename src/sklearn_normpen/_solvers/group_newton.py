@@ -3,16 +3,19 @@ descent on an ill-conditioned ``X_A`` (nearly collinear columns in different gro
 offset columns without an intercept), where sweeps crawl for thousands of epochs.
 
 On the active set ``A`` (the non-zero coefficients; with ``rho = 0`` every feature of a
-non-zero group) and with the signs there fixed, the objective restricted to ``A`` is smooth:
+non-zero group) and with the signs there held, the objective restricted to ``A`` is smooth:
 
     φ(u) = ½ (u - u0)ᵀ G (u - u0) - gᵀ (u - u0)
            + alpha Σ_g [rho sᵀ u_g + (1 - rho) c_g ||u_g||₂]     (penalised groups)
 
 with ``G = X_Aᵀ S X_A / n`` and ``g = X_Aᵀ S r / n`` the gradient at ``u0`` (from the exact
 residual: no ``c - G u`` cancellation). Its Hessian adds ``alpha (1 - rho) c_g (I - ûûᵀ) /
-||u_g||`` per group. Damped Newton: a step stops at the first sign change of a penalised
-coefficient (which leaves at 0), and backtracks on φ otherwise. The caller keeps the result
-only if φ decreased; the certificate then judges the point as any other, and block
+||u_g||`` per group. Damped Newton: a step stops at the first sign change of a held
+coefficient (which leaves at 0), and backtracks on φ otherwise. Where the Hessian is
+singular (more active features than independent rows: φ is flat along its null space but
+for the penalty, which falls linearly there) the step descends within the null space until
+a coefficient reaches 0, and Newton steps resume on the smaller set. The caller keeps the
+result only if φ decreased; the certificate then judges the point as any other, and block
 coordinate descent resumes from it (bringing in what the set misses).
 """
 import numpy as np
@@ -27,6 +30,30 @@ def _penalty(u, grp, n_groups, pen_w, l1, l2):
     sq = np.bincount(grp, weights=u * u, minlength=n_groups)
     ab = np.bincount(grp, weights=np.abs(u), minlength=n_groups)
     return float(np.sum((l1 * ab + l2 * np.sqrt(sq))[pen_w]))
+
+
+def _direction(H, grad):
+    """``(d, null)``: the Newton direction ``-H⁻¹ grad`` (``null`` False); for a singular
+    ``H`` (more active features than independent rows: the problem on them is flat along
+    ``H``'s null space, where only the held signs' penalty moves), the descent
+    ``-N Nᵀ grad`` within that null space when ``grad`` has a part there (``null`` True:
+    the objective falls linearly along it until a coefficient reaches 0), else the
+    pseudo-inverse step."""
+    k = H.shape[0]
+    thr = 1e3 * k * np.finfo(float).eps * max(float(np.max(np.diag(H))), 1e-300)
+    try:
+        L = np.linalg.cholesky(H)
+        if np.min(np.diag(L)) ** 2 > thr:
+            return -np.linalg.solve(H, grad), False
+    except np.linalg.LinAlgError:
+        pass
+    ev, V = np.linalg.eigh(H)
+    null = ev <= thr
+    q = V[:, null] @ (V[:, null].T @ grad)
+    if q @ q > 1e-12 * (grad @ grad):
+        return -q, True
+    keep = ~null
+    return -(V[:, keep] @ ((V[:, keep].T @ grad) / ev[keep])), False
 
 
 def objective_change(G, g, u0, u, grp, c, alpha, rho):
@@ -65,7 +92,9 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho):
     pen_w = c > 0
     l1 = alpha * rho
     l2 = alpha * (1 - rho) * c
-    fixed = pen_w[grp] & (rho > 0)  # signs held (a crossing stops the step)
+    # signs held (a crossing stops the step): the l1 part, and singleton groups' norms
+    single = np.bincount(grp, minlength=m) == 1
+    held = pen_w[grp] & ((rho > 0) | single[grp])
     s = np.sign(u0)
     base = _penalty(u0, grp, m, pen_w, l1, l2)
 
@@ -81,6 +110,8 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho):
         if np.any(pen_w[grp[free]] & (nrm[grp[free]] == 0)):
             break  # a penalised group at zero: not smooth there (coordinate descent decides)
         F = np.flatnonzero(free)
+        if F.size == 0:
+            break
         gF = grp[F]
         grad = G[F] @ (u - u0) - g[F]
         H = G[np.ix_(F, F)].copy()
@@ -91,21 +122,22 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho):
             grad[idx] += l1 * s[F[idx]] * (rho > 0) + w2 * uq
             uh = uq / nrm[q]
             H[np.ix_(idx, idx)] += w2 * (np.eye(idx.size) - np.outer(uh, uh))
-        try:
-            d = -np.linalg.solve(H, grad)
-        except np.linalg.LinAlgError:
-            d = -np.linalg.lstsq(H, grad, rcond=None)[0]
+        d, null = _direction(H, grad)
         dec = -float(grad @ d)
         if not np.all(np.isfinite(d)) or not dec > 0:
             break
-        # the first sign change of a held coefficient ends the step there
-        t_max, leave = 1.0, -1
-        cross = np.flatnonzero(fixed[F] & (np.sign(u[F] + d) != s[F]))
+        # the first sign change of a held coefficient ends the step there (along a null
+        # direction, where φ falls linearly, the step goes that far)
+        t_max, leave = (np.inf, -1) if null else (1.0, -1)
+        cross = np.flatnonzero(held[F] & ((s[F] * d < 0) if null
+                                           else (np.sign(u[F] + d) != s[F])))
         if cross.size:
             ts = u[F[cross]] / -d[cross]
             j = int(np.argmin(ts))
-            if ts[j] < 1.0:
+            if ts[j] < t_max:
                 t_max, leave = float(ts[j]), int(F[cross[j]])
+        if not np.isfinite(t_max):  # no coefficient reaches 0: as far as the size of u
+            t_max = max(float(np.linalg.norm(u[F])), 1.0) / float(np.linalg.norm(d))
         t, accepted = t_max, False
         for _ in range(40):  # backtracking (Armijo) on φ
             v = u.copy()
@@ -123,6 +155,7 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho):
         u, f = v, fv
         if leave >= 0 and t == t_max:
             free[leave] = False
+            continue  # (a coefficient left: the next step is on the smaller set)
         if small or (dec < 1e-30 and leave < 0):
             break
     if not f < 0:
@@ -130,15 +163,29 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho):
     return u, -f
 
 
+def supported(pen):
+    """Whether the steps apply to ``pen``: no box limits but exclusions (features held at
+    zero, e.g. constant columns under ``standardize``), which the steps never move."""
+    if not pen.has_box:
+        return True
+    lo, up = pen.lower, pen.upper
+    return bool(np.all((np.isinf(lo) & np.isinf(up)) | ((lo == 0) & (up == 0))))
+
+
 def active_features(w, pen, fgroup):
     """The features the step moves: the non-zero coefficients (``rho = 0``: every feature
-    of a non-zero group, which has no l1 kink inside) and the unpenalised groups'."""
+    of a non-zero group, which has no l1 kink inside) and the unpenalised groups', less
+    those held at zero."""
     w = np.asarray(w, dtype=np.float64)
     free = ~pen.penalised[fgroup]
     if pen.rho == 0:
         nz = np.bincount(fgroup, weights=np.abs(w), minlength=pen.weights.size) > 0
-        return np.flatnonzero(nz[fgroup] | free)
-    return np.flatnonzero((w != 0) | free)
+        keep = nz[fgroup] | free
+    else:
+        keep = (w != 0) | free
+    if pen.has_box:
+        keep &= ~pen.excluded
+    return np.flatnonzero(keep)
 
 
 def newton_step(G, g, A, w, pen, alpha, fgroup, dtype):

@@ -25,7 +25,9 @@ from .._certificate import CertStats, certificate, project
 from .._design import Design, check_scale
 from .._kernels import _bcd_multitask as K
 from .._validation import call_kernel
-from .coordinate_descent import _col_sumsq, stop_on_certificate
+from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS, _col_sumsq,
+                                 stop_on_certificate)
+from .group_newton import Pause, active_set_newton, objective_change
 
 
 class MultiTaskProblem:
@@ -79,6 +81,7 @@ class MultiTaskProblem:
         self._sw64 = np.zeros(0) if sw is None else sw
         # float64 kernels keep an exact enough residual; otherwise recompute it
         self._fresh = self.dtype != np.float64
+        self._pause = POLISH_EPOCHS  # sweeps before a Newton step (see solve)
 
     # -- float64 linear algebra for the certificate ---------------------------------------
     def _wsum(self, M):
@@ -147,12 +150,15 @@ class MultiTaskProblem:
         array the solves update in place."""
         w = np.array(np.broadcast_to(w, (self.p, self.n_responses)) if np.ndim(w) < 2
                      else w, dtype=self.dtype, order="C")
+        self._set_residual(w)
+        return w
+
+    def _set_residual(self, w):
         Rc = self._residual64(w)
         # the kernel keeps R = Yc - X W with X uncentred: Rc = R + 1 (x̄ᵀW)
         shift = np.asarray(self.xk_mean, np.float64) @ np.asarray(w, np.float64)
         self.R = np.asfortranarray(Rc - shift, dtype=self.dtype)
         self._z = None
-        return w
 
     def _sweep(self, w, ws, l1, l2, max_epochs, tol):
         if ws.size == 0 or max_epochs <= 0:
@@ -209,6 +215,8 @@ class MultiTaskProblem:
             strong = pen._rows(z) > pen.l1_ratio * pen.l1_factor * (2 * alpha - alpha_prev)
         ws = active | pen.unpenalized | (strong & pen.penalised)
 
+        pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)
+
         def run(inner, left, first):
             grown = False
             if not first:
@@ -217,13 +225,53 @@ class MultiTaskProblem:
                 if viol.any():
                     ws[:] |= self._top(v, viol, max(p0, int(ws.sum())))
                     grown = True
-            epochs, delta = self._sweep(w, np.flatnonzero(ws).astype(np.intc), l1, l2, left,
+            chunk = pause.chunk(left)
+            epochs, delta = self._sweep(w, np.flatnonzero(ws).astype(np.intc), l1, l2, chunk,
                                         tol_abs if grown else inner)
+            if pause.due(epochs, chunk, left):
+                # a slow tail (nearly collinear columns): Newton steps on the active rows
+                pause.record(self._newton(w, pen, alpha))
+                return epochs, None  # resume on the same target
             return epochs, (None if grown else delta)
 
-        return stop_on_certificate(
+        cert, epochs = stop_on_certificate(
             run, lambda: certificate(self.cert_stats(w, pen), pen, alpha, w), tol_abs,
             max_iter)
+        self._pause = pause.next(self._pause, cert.gap <= tol_abs)
+        return cert, epochs
+
+    def _newton(self, w, pen, alpha):
+        """Newton steps on the active rows ``A`` (:mod:`.group_newton`: each row's K
+        coefficients one group of weight ``alpha l1_ratio a_j``, the ridge part and the
+        shared Gram ``Xc_Aᵀ S Xc_A / N`` in the Hessian ``kron(G_A, I_K) + diag``), kept
+        when they lower the objective; the residual is then recomputed. Only when
+        ``k K <= POLISH_MAX`` and forming ``G_A`` and factorising cost at most two pauses of
+        sweeps. Returns whether ``w`` changed."""
+        A = np.flatnonzero((np.any(w != 0, axis=1) | pen.unpenalized) & ~pen.excluded)
+        k, K = A.size, self.n_responses
+        d = self.design
+        if k == 0 or k * K > POLISH_MAX or not np.any(w[A]):
+            return False
+        if d.n * k * k + (k * K) ** 3 / 3 > 4 * POLISH_EPOCHS * d.n * k * K:
+            return False
+        B = d.explicit_columns(A)
+        SB = B if d.sw64 is None else d.sw64[:, None] * B
+        Z = SB.T @ self._residual64(w) / self.N
+        u0 = np.asarray(w[A], dtype=np.float64).ravel()  # row j's K entries together
+        lam2 = np.repeat(alpha * (1 - pen.l1_ratio) * pen.l2_factor[A], K)
+        G = np.kron(SB.T @ B / self.N, np.eye(K))
+        G.flat[::k * K + 1] += lam2
+        g = Z.ravel() - lam2 * u0  # (the ridge term's gradient at u0 moves into g)
+        grp, c, a = np.repeat(np.arange(k), K), pen.l1_factor[A], alpha * pen.l1_ratio
+        out = active_set_newton(G, g, u0, grp, c, a, 0.0)
+        if out is None:
+            return False
+        u = out[0].astype(self.dtype).astype(np.float64)
+        if not objective_change(G, g, u0, u, grp, c, a, 0.0) < 0:
+            return False
+        w[A] = u.reshape(k, K)
+        self._set_residual(w)
+        return True
 
     def to_original(self, w):
         """``(coef (n_features, n_responses), intercept (n_responses,))`` on the user's
