@@ -24,11 +24,19 @@ import numpy as np
 MAX_STEPS = 30
 
 
-def _penalty(u, grp, n_groups, pen_w, l1, l2):
-    """``Σ_g l1 ||u_g||₁ + l2_g ||u_g||₂`` (``l2 = alpha (1 - rho) c_g``; 0 for unpenalised
-    groups, whose ``pen_w`` is False)."""
+def _penalty(u, grp, n_groups, pen_w, l1, l2, row=None):
+    """``Σ_g l1 Σ_{r in g} ||u_r||₂ + l2_g ||u_g||₂`` over the penalised groups (``pen_w``;
+    ``l2 = alpha (1 - rho) c_g``); the rows ``r`` are the single coefficients (``row``
+    None: ``||u_g||₁``) or a partition of each group (a multi-response feature's K
+    coefficients)."""
     sq = np.bincount(grp, weights=u * u, minlength=n_groups)
-    ab = np.bincount(grp, weights=np.abs(u), minlength=n_groups)
+    if row is None:
+        ab = np.bincount(grp, weights=np.abs(u), minlength=n_groups)
+    else:
+        rn = np.sqrt(np.bincount(row, weights=u * u))
+        first = np.zeros(rn.size, dtype=np.intp)
+        first[row] = grp  # each row's group
+        ab = np.bincount(first, weights=rn, minlength=n_groups)
     return float(np.sum((l1 * ab + l2 * np.sqrt(sq))[pen_w]))
 
 
@@ -56,17 +64,17 @@ def _direction(H, grad):
     return -(V[:, keep] @ ((V[:, keep].T @ grad) / ev[keep])), False
 
 
-def objective_change(G, g, u0, u, grp, c, alpha, rho):
+def objective_change(G, g, u0, u, grp, c, alpha, rho, row=None):
     """``φ(u) - φ(u0)`` (module docstring): the objective's change from ``u0`` to ``u``."""
     m = int(grp.max()) + 1 if grp.size else 0
     pen_w = c > 0
     l1, l2 = alpha * rho, alpha * (1 - rho) * c
     du = u - u0
-    return float(0.5 * du @ (G @ du) - g @ du + _penalty(u, grp, m, pen_w, l1, l2)
-                 - _penalty(u0, grp, m, pen_w, l1, l2))
+    return float(0.5 * du @ (G @ du) - g @ du + _penalty(u, grp, m, pen_w, l1, l2, row)
+                 - _penalty(u0, grp, m, pen_w, l1, l2, row))
 
 
-def active_set_newton(G, g, u0, grp, c, alpha, rho):
+def active_set_newton(G, g, u0, grp, c, alpha, rho, row=None):
     """Minimise φ (module docstring) from ``u0`` over the active features.
 
     Parameters
@@ -81,6 +89,10 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho):
         Local group index ``0..m-1`` of each feature.
     c : ndarray (m,)
         Group weights (0: unpenalised group).
+    row : ndarray of int (k,), optional
+        The l1 part's rows ``0..R-1``, each inside one group: ``rho Σ_r ||u_r||₂``
+        (a multi-response feature's K coefficients). None: every coefficient its own
+        row, ``rho ||u||₁``.
 
     Returns
     -------
@@ -92,36 +104,59 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho):
     pen_w = c > 0
     l1 = alpha * rho
     l2 = alpha * (1 - rho) * c
-    # signs held (a crossing stops the step): the l1 part, and singleton groups' norms
+    if row is None:
+        row = np.arange(k)
+        plain = True
+    else:
+        plain = False
+    n_rows = int(row.max()) + 1 if k else 0
+    row_size = np.bincount(row, minlength=n_rows)
+    # signs held (a crossing stops the step): single-coefficient rows under an l1 part,
+    # and single-coefficient groups; a wider row or group at zero is a kink the sweeps
+    # handle (the steps stop there)
     single = np.bincount(grp, minlength=m) == 1
-    held = pen_w[grp] & ((rho > 0) | single[grp])
+    held = pen_w[grp] & (((rho > 0) & (row_size[row] == 1)) | single[grp])
     s = np.sign(u0)
-    base = _penalty(u0, grp, m, pen_w, l1, l2)
+    rw = None if plain else row
+    base = _penalty(u0, grp, m, pen_w, l1, l2, rw)
 
     def phi(u):
         du = u - u0
-        return 0.5 * du @ (G @ du) - g @ du + _penalty(u, grp, m, pen_w, l1, l2) - base
+        return 0.5 * du @ (G @ du) - g @ du + _penalty(u, grp, m, pen_w, l1, l2, rw) - base
 
     u = u0.copy()
     free = np.ones(k, dtype=bool)
     f = 0.0
     for _ in range(MAX_STEPS):
         nrm = np.sqrt(np.bincount(grp, weights=u * u, minlength=m))
-        if np.any(pen_w[grp[free]] & (nrm[grp[free]] == 0)):
-            break  # a penalised group at zero: not smooth there (coordinate descent decides)
+        rnrm = np.sqrt(np.bincount(row, weights=u * u, minlength=n_rows))
         F = np.flatnonzero(free)
         if F.size == 0:
             break
-        gF = grp[F]
+        gF, rF = grp[F], row[F]
+        penF = pen_w[gF]
+        if np.any(penF & (nrm[gF] == 0)) or (
+                rho > 0 and np.any(penF & (row_size[rF] > 1) & (rnrm[rF] == 0))):
+            break  # a wide group or row at zero: not smooth there (the sweeps decide)
         grad = G[F] @ (u - u0) - g[F]
         H = G[np.ix_(F, F)].copy()
-        for q in np.unique(gF[pen_w[gF]]):
+        for q in np.unique(gF[penF]):
             idx = np.flatnonzero(gF == q)
             uq = u[F[idx]]
             w2 = l2[q] / nrm[q]
-            grad[idx] += l1 * s[F[idx]] * (rho > 0) + w2 * uq
+            grad[idx] += w2 * uq
             uh = uq / nrm[q]
             H[np.ix_(idx, idx)] += w2 * (np.eye(idx.size) - np.outer(uh, uh))
+        if rho > 0:
+            one = penF & (row_size[rF] == 1)
+            grad[one] += l1 * s[F[one]]
+            for r in np.unique(rF[penF & (row_size[rF] > 1)]):
+                idx = np.flatnonzero(rF == r)
+                ur = u[F[idx]]
+                w1 = l1 / rnrm[r]
+                grad[idx] += w1 * ur
+                uh = ur / rnrm[r]
+                H[np.ix_(idx, idx)] += w1 * (np.eye(idx.size) - np.outer(uh, uh))
         d, null = _direction(H, grad)
         dec = -float(grad @ d)
         if not np.all(np.isfinite(d)) or not dec > 0:

@@ -43,6 +43,7 @@ class GroupMultinomialProblem(MultinomialProblem):
         self.groups = [np.asarray(g, dtype=np.intp) for g in groups]
         self.inv_scale = None if inv_scale is None else np.asarray(inv_scale, np.float64)
         self.x_shift = x_shift
+        self._inner_pause = None  # the last Newton model's sweeps before its Newton step
 
     def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev, k=None):
         d = self.design
@@ -52,8 +53,13 @@ class GroupMultinomialProblem(MultinomialProblem):
         sv = t if d.sw64 is None else d.sw64 * t
         scale = self.N / float(np.sum(sv))  # model objective · scale = inner objective
         inner = MultiTaskGroupProblem(d.X, Z, sv, self.fit_intercept, self.groups)
+        # an ill-conditioned model is one every step: the last model's sweeps before its
+        # Newton step, not a fresh 200 (see GLMProblem._model)
+        if self._inner_pause is not None:
+            inner._pause = self._inner_pause
         wq = inner.start(np.asarray(w, dtype=np.float64))
         _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale, max_iter)
+        self._inner_pause = inner._pause
         return wq, np.asarray(inner.to_original(wq)[1], dtype=np.float64), int(ep)
 
     def _best_shift(self, W, penalty, alpha):

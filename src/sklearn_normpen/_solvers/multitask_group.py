@@ -30,7 +30,9 @@ from .._certificate import certificate
 from .._design import rounded_coefficients
 from .._kernels import _bcd_multitask_group as K
 from .._validation import call_kernel
-from .coordinate_descent import stop_on_certificate
+from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
+                                 stop_on_certificate)
+from .group_newton import Pause, active_set_newton, objective_change
 from .multitask import MultiTaskProblem
 
 #: groups up to this many features keep their packed Gram (inner steps in Gram space);
@@ -90,6 +92,9 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         self._gbuf = np.zeros(K.SCRATCH_SLOTS * self.n_responses * kmax)
         self._srsum = np.zeros(self.n_responses)
         self._xmean64 = np.ascontiguousarray(d.xk_mean, dtype=np.float64)
+        self._fgroup = np.full(self.p, -1, dtype=np.intp)  # each kept feature's group
+        for g, idx in enumerate(kept):
+            self._fgroup[idx] = g
 
     def _residual64(self, w):
         self._last_R64 = super()._residual64(w)
@@ -134,6 +139,8 @@ class MultiTaskGroupProblem(MultiTaskProblem):
             strong = sgl._soft_norm(pen._rows(z), rho * a2) > (1 - rho) * pen.weights * a2
         ws = active | strong
 
+        pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)
+
         def run(inner, left, first):
             grown = False
             if not first:  # the KKT pass over every group, on the certificate's gradient
@@ -143,14 +150,58 @@ class MultiTaskGroupProblem(MultiTaskProblem):
                     ws[:] |= self._top(v, viol, max(p0, int(ws.sum())))
                     grown = True
             target = (tol_abs if grown else inner) * INNER_FACTOR
+            chunk = pause.chunk(left)
             epochs, delta = self._group_sweep(w, np.flatnonzero(ws).astype(np.intc), l1,
-                                              l2, left, target)
+                                              l2, chunk, target)
+            if pause.due(epochs, chunk, left):
+                # a slow tail (nearly collinear columns): Newton steps on the active rows
+                pause.record(self._newton(w, pen, alpha))
+                return epochs, None  # resume on the same target
             # own estimate in the loop's units (the kernel was asked for INNER_FACTOR of it)
             return epochs, (None if grown else delta / INNER_FACTOR)
 
-        return stop_on_certificate(
+        cert, epochs = stop_on_certificate(
             run, lambda: certificate(self.cert_stats(w, pen), pen, alpha, w), tol_abs,
             max_iter)
+        self._pause = pause.next(self._pause, cert.gap <= tol_abs)
+        return cert, epochs
+
+    def _newton(self, w, pen, alpha):
+        """Newton steps on the active rows (:mod:`.group_newton`, each feature's K
+        coefficients a row of the l1 part inside its group's block; Hessian
+        ``kron(G_A, I_K)`` plus the norms'), kept when they lower the objective; the
+        residual is then recomputed. Returns whether ``w`` changed."""
+        fg = self._fgroup
+        rows = pen._rows(w)
+        if pen.rho == 0:
+            nz = np.bincount(fg[fg >= 0], weights=rows[fg >= 0],
+                             minlength=len(self.groups)) > 0
+            A = np.flatnonzero((fg >= 0) & nz[np.maximum(fg, 0)])
+        else:
+            A = np.flatnonzero((fg >= 0) & (rows > 0))
+        k, K = A.size, self.n_responses
+        d = self.design
+        if k == 0 or k * K > POLISH_MAX or not np.any(w[A]):
+            return False
+        if d.n * k * k + (k * K) ** 3 / 3 > 4 * POLISH_EPOCHS * d.n * k * K:
+            return False
+        B = d.explicit_columns(A)
+        SB = B if d.sw64 is None else d.sw64[:, None] * B
+        g = (SB.T @ self._residual64(w) / self.N).ravel()
+        G = np.kron(SB.T @ B / self.N, np.eye(K))
+        u0 = np.asarray(w[A], dtype=np.float64).ravel()  # row j's K entries together
+        ids, loc = np.unique(fg[A], return_inverse=True)
+        grp, row = np.repeat(loc, K), np.repeat(np.arange(k), K)
+        c = np.asarray(pen.weights, np.float64)[ids]
+        out = active_set_newton(G, g, u0, grp, c, float(alpha), pen.rho, row=row)
+        if out is None:
+            return False
+        u = out[0].astype(self.dtype).astype(np.float64)
+        if not objective_change(G, g, u0, u, grp, c, float(alpha), pen.rho, row=row) < 0:
+            return False
+        w[A] = u.reshape(k, K)
+        self._set_residual(w)
+        return True
 
     def to_original(self, w):
         """``(coef (n_features, n_responses), intercept (n_responses,))`` on the user's
