@@ -248,28 +248,47 @@ class MultiTaskProblem:
         ``k K <= POLISH_MAX`` and forming ``G_A`` and factorising cost at most two pauses of
         sweeps. Returns whether ``w`` changed."""
         A = np.flatnonzero((np.any(w != 0, axis=1) | pen.unpenalized) & ~pen.excluded)
+        system = self._newton_system(w, A)
+        if system is None:
+            return False
+        G, g, u0 = system
+        k, K = A.size, self.n_responses
+        lam2 = np.repeat(alpha * (1 - pen.l1_ratio) * pen.l2_factor[A], K)
+        G.flat[::k * K + 1] += lam2
+        g = g - lam2 * u0  # (the ridge term's gradient at u0 moves into g)
+        grp, c, a = np.repeat(np.arange(k), K), pen.l1_factor[A], alpha * pen.l1_ratio
+        return self._newton_keep(
+            w, A, active_set_newton(G, g, u0, grp, c, a, 0.0),
+            lambda u: objective_change(G, g, u0, u, grp, c, a, 0.0))
+
+    def _newton_system(self, w, A):
+        """``(G, g, u0)`` of the Newton steps on the rows ``A`` in float64 (row j's K
+        entries together): ``kron(Xc_Aᵀ S Xc_A / N, I_K)``, the gradient ``Xc_Aᵀ S R / N``
+        at ``w`` from the exact residual, and ``w_A``; None when not affordable (``k K``
+        above ``POLISH_MAX``, or forming and factorising cost more than two pauses of
+        sweeps)."""
         k, K = A.size, self.n_responses
         d = self.design
         if k == 0 or k * K > POLISH_MAX or not np.any(w[A]):
-            return False
+            return None
         if d.n * k * k + (k * K) ** 3 / 3 > 4 * POLISH_EPOCHS * d.n * k * K:
-            return False
+            return None
         B = d.explicit_columns(A)
         SB = B if d.sw64 is None else d.sw64[:, None] * B
-        Z = SB.T @ self._residual64(w) / self.N
-        u0 = np.asarray(w[A], dtype=np.float64).ravel()  # row j's K entries together
-        lam2 = np.repeat(alpha * (1 - pen.l1_ratio) * pen.l2_factor[A], K)
+        g = (SB.T @ self._residual64(w) / self.N).ravel()
         G = np.kron(SB.T @ B / self.N, np.eye(K))
-        G.flat[::k * K + 1] += lam2
-        g = Z.ravel() - lam2 * u0  # (the ridge term's gradient at u0 moves into g)
-        grp, c, a = np.repeat(np.arange(k), K), pen.l1_factor[A], alpha * pen.l1_ratio
-        out = active_set_newton(G, g, u0, grp, c, a, 0.0)
+        return G, g, np.asarray(w[A], dtype=np.float64).ravel()
+
+    def _newton_keep(self, w, A, out, change):
+        """Store :func:`active_set_newton`'s result ``out`` on the rows ``A`` if, cast to
+        the dtype as it will be stored, it still lowers the objective (``change(u) < 0``);
+        the residual is then recomputed. Returns whether ``w`` changed."""
         if out is None:
             return False
         u = out[0].astype(self.dtype).astype(np.float64)
-        if not objective_change(G, g, u0, u, grp, c, a, 0.0) < 0:
+        if not change(u) < 0:
             return False
-        w[A] = u.reshape(k, K)
+        w[A] = u.reshape(A.size, self.n_responses)
         self._set_residual(w)
         return True
 

@@ -30,8 +30,7 @@ from .._certificate import certificate
 from .._design import rounded_coefficients
 from .._kernels import _bcd_multitask_group as K
 from .._validation import call_kernel
-from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
-                                 stop_on_certificate)
+from .coordinate_descent import POLISH_EPOCHS, POLISH_MIN_EPOCHS, stop_on_certificate
 from .group_newton import Pause, active_set_newton, objective_change
 from .multitask import MultiTaskProblem
 
@@ -179,29 +178,17 @@ class MultiTaskGroupProblem(MultiTaskProblem):
             A = np.flatnonzero((fg >= 0) & nz[np.maximum(fg, 0)])
         else:
             A = np.flatnonzero((fg >= 0) & (rows > 0))
-        k, K = A.size, self.n_responses
-        d = self.design
-        if k == 0 or k * K > POLISH_MAX or not np.any(w[A]):
+        system = self._newton_system(w, A)
+        if system is None:
             return False
-        if d.n * k * k + (k * K) ** 3 / 3 > 4 * POLISH_EPOCHS * d.n * k * K:
-            return False
-        B = d.explicit_columns(A)
-        SB = B if d.sw64 is None else d.sw64[:, None] * B
-        g = (SB.T @ self._residual64(w) / self.N).ravel()
-        G = np.kron(SB.T @ B / self.N, np.eye(K))
-        u0 = np.asarray(w[A], dtype=np.float64).ravel()  # row j's K entries together
+        G, g, u0 = system
+        K = self.n_responses
         ids, loc = np.unique(fg[A], return_inverse=True)
-        grp, row = np.repeat(loc, K), np.repeat(np.arange(k), K)
-        c = np.asarray(pen.weights, np.float64)[ids]
-        out = active_set_newton(G, g, u0, grp, c, float(alpha), pen.rho, row=row)
-        if out is None:
-            return False
-        u = out[0].astype(self.dtype).astype(np.float64)
-        if not objective_change(G, g, u0, u, grp, c, float(alpha), pen.rho, row=row) < 0:
-            return False
-        w[A] = u.reshape(k, K)
-        self._set_residual(w)
-        return True
+        grp, row = np.repeat(loc, K), np.repeat(np.arange(A.size), K)
+        c, a = np.asarray(pen.weights, np.float64)[ids], float(alpha)
+        return self._newton_keep(
+            w, A, active_set_newton(G, g, u0, grp, c, a, pen.rho, row=row),
+            lambda u: objective_change(G, g, u0, u, grp, c, a, pen.rho, row=row))
 
     def to_original(self, w):
         """``(coef (n_features, n_responses), intercept (n_responses,))`` on the user's
