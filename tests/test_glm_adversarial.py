@@ -162,6 +162,6 @@ def test_binomial_without_intercept_beside_offset_columns(offset, l1_ratio, stan
     sd = X.std(axis=0) if standardize else np.ones(6)
     gap = logistic_gap(X, y, est.coef_, 0.0, alpha, l1_ratio, pf_l1=sd, pf_l2=sd ** 2,
                        fit_intercept=False)
-    null = np.log(2.0)  # (balanced enough: the null deviance is within 1% of log 2)
+    null = np.log(2.0)  # the null deviance without intercept (the model η = 0)
     assert 0 <= gap <= 2 * tol * null
     assert est.dual_gap_ <= tol * null * 1.01

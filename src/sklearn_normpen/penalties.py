@@ -305,6 +305,9 @@ class SparseGroupLasso:
         self._starts = self.gptr[:-1]
         self._sizes = np.diff(self.gptr)
         p = int(self.gidx.max()) + 1 if self.gidx.size else 0
+        #: each feature's group (the features of ``gidx``; the groups partition them)
+        self.group_of = np.zeros(p, dtype=np.intp)
+        self.group_of[self.gidx] = np.repeat(np.arange(self._sizes.size), self._sizes)
         for a in (lower, upper, excluded):
             p = max(p, np.size(a) if a is not None and np.ndim(a) else 0)
         unpen = np.zeros(p, dtype=bool)

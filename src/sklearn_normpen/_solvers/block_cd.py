@@ -170,8 +170,6 @@ class GroupProblem:
         # float64 kernels keep an exact enough residual; otherwise recompute it
         self._fresh = self.dtype != np.float64
         self._pause = POLISH_EPOCHS  # epochs before a Newton pause (adapted per point)
-        self._fgroup = np.empty(self.p, dtype=np.intp)  # each feature's group
-        self._fgroup[gidx] = np.repeat(np.arange(self.sizes.size), self.sizes)
 
     def penalty(self, rho, limits=None, exclude=None):
         """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho``; ``limits``
@@ -518,7 +516,7 @@ class GroupProblem:
         lower the objective: ``w`` and the stored residual updated. Only when affordable:
         forming ``X_Aᵀ S X_A`` and factorising it cost at most two pauses of sweeps over
         the active columns. Returns whether ``w`` changed."""
-        A = active_features(w, pen, self._fgroup)
+        A = active_features(w, pen)
         k = A.size
         if k == 0 or k > POLISH_MAX or not np.any(w[A]):
             return False
@@ -529,8 +527,7 @@ class GroupProblem:
         B = self._columns64(A)
         rt = self._residual64(w) if self._fresh else self.centred_residual(self.r, w)
         SB = B if self.sw is None else B * np.asarray(self.sw, np.float64)[:, None]
-        u = newton_step(SB.T @ B / self.n, SB.T @ rt / self.n, A, w, pen, alpha,
-                        self._fgroup, self.dtype)
+        u = newton_step(SB.T @ B / self.n, SB.T @ rt / self.n, A, w, pen, alpha, self.dtype)
         if u is None:
             return False
         w[A] = u

@@ -101,8 +101,6 @@ class GramGroupProblem:
         self._unpen_cache = {}
         self.g = self.b.copy()
         self._pause = POLISH_EPOCHS  # sweeps before a Newton step (see solve)
-        self._fgroup = np.empty(p, dtype=np.intp)  # each feature's group
-        self._fgroup[gidx] = np.repeat(np.arange(self.sizes.size), self.sizes)
 
     def penalty(self, rho, limits=None, exclude=None):
         """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho`` (the residual
@@ -198,13 +196,12 @@ class GramGroupProblem:
         """Newton steps on the active set (:mod:`.group_newton`) from ``w`` on ``A``'s
         block (``O(k³)``, at most ``POLISH_MAX`` features), kept when they lower the
         objective. Returns whether ``w`` changed."""
-        S = active_features(w, penalty, self._fgroup)
+        S = active_features(w, penalty)
         if S.size == 0 or S.size > POLISH_MAX or not np.any(w[S]):
             return False
         nz = np.flatnonzero(w)
         g = self.b[S] - self.A[np.ix_(S, nz)] @ w[nz]
-        u = newton_step(self.A[np.ix_(S, S)], g, S, w, penalty, alpha, self._fgroup,
-                        np.float64)
+        u = newton_step(self.A[np.ix_(S, S)], g, S, w, penalty, alpha, np.float64)
         if u is None:
             return False
         w[S] = u

@@ -49,7 +49,9 @@ def _direction(H, grad):
     pseudo-inverse step."""
     k = H.shape[0]
     thr = 1e3 * k * np.finfo(float).eps * max(float(np.max(np.diag(H))), 1e-300)
-    try:
+    try:  # (the Cholesky pivots judge singularity; the step itself is solved by LU,
+        #      which landed closer on the offset-column tests: cond(H) ~ 3e10 there, and
+        #      the Cholesky solve left gaps of 1e-5 where LU certified 1e-6)
         L = np.linalg.cholesky(H)
         if np.min(np.diag(L)) ** 2 > thr:
             return -np.linalg.solve(H, grad), False
@@ -104,11 +106,7 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho, row=None):
     pen_w = c > 0
     l1 = alpha * rho
     l2 = alpha * (1 - rho) * c
-    if row is None:
-        row = np.arange(k)
-        plain = True
-    else:
-        plain = False
+    rw, row = row, (np.arange(k) if row is None else row)  # (rw None: the plain l1)
     n_rows = int(row.max()) + 1 if k else 0
     row_size = np.bincount(row, minlength=n_rows)
     # signs held (a crossing stops the step): single-coefficient rows under an l1 part,
@@ -117,7 +115,6 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho, row=None):
     single = np.bincount(grp, minlength=m) == 1
     held = pen_w[grp] & (((rho > 0) & (row_size[row] == 1)) | single[grp])
     s = np.sign(u0)
-    rw = None if plain else row
     base = _penalty(u0, grp, m, pen_w, l1, l2, rw)
 
     def phi(u):
@@ -207,11 +204,12 @@ def supported(pen):
     return bool(np.all((np.isinf(lo) & np.isinf(up)) | ((lo == 0) & (up == 0))))
 
 
-def active_features(w, pen, fgroup):
+def active_features(w, pen):
     """The features the step moves: the non-zero coefficients (``rho = 0``: every feature
     of a non-zero group, which has no l1 kink inside) and the unpenalised groups', less
     those held at zero."""
     w = np.asarray(w, dtype=np.float64)
+    fgroup = pen.group_of
     free = ~pen.penalised[fgroup]
     if pen.rho == 0:
         nz = np.bincount(fgroup, weights=np.abs(w), minlength=pen.weights.size) > 0
@@ -223,19 +221,24 @@ def active_features(w, pen, fgroup):
     return np.flatnonzero(keep)
 
 
-def newton_step(G, g, A, w, pen, alpha, fgroup, dtype):
-    """:func:`active_set_newton` on the features ``A`` (``G``, ``g`` over them), its result
-    cast to ``dtype`` as it will be stored; None unless that still lowers the objective."""
-    u0 = np.asarray(w, dtype=np.float64)[A]
-    ids, loc = np.unique(fgroup[A], return_inverse=True)
-    c = np.asarray(pen.weights, np.float64)[ids]
-    out = active_set_newton(G, g, u0, loc, c, float(alpha), pen.rho)
+def kept_step(G, g, u0, grp, c, alpha, rho, dtype, row=None):
+    """:func:`active_set_newton`'s result cast to ``dtype`` as it will be stored; None
+    unless that still lowers the objective (the one acceptance rule of every caller)."""
+    out = active_set_newton(G, g, u0, grp, c, alpha, rho, row)
     if out is None:
         return None
     u = out[0].astype(dtype).astype(np.float64)
-    if not objective_change(G, g, u0, u, loc, c, float(alpha), pen.rho) < 0:
+    if not objective_change(G, g, u0, u, grp, c, alpha, rho, row) < 0:
         return None
     return u
+
+
+def newton_step(G, g, A, w, pen, alpha, dtype):
+    """:func:`kept_step` on the features ``A`` of a :class:`SparseGroupLasso` (``G``, ``g``
+    over them)."""
+    ids, loc = np.unique(pen.group_of[A], return_inverse=True)
+    return kept_step(G, g, np.asarray(w, dtype=np.float64)[A], loc,
+                     np.asarray(pen.weights, np.float64)[ids], float(alpha), pen.rho, dtype)
 
 
 class Pause:

@@ -27,7 +27,7 @@ from .._kernels import _bcd_multitask as K
 from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS, _col_sumsq,
                                  stop_on_certificate)
-from .group_newton import Pause, active_set_newton, objective_change
+from .group_newton import Pause, kept_step
 
 
 class MultiTaskProblem:
@@ -256,10 +256,9 @@ class MultiTaskProblem:
         lam2 = np.repeat(alpha * (1 - pen.l1_ratio) * pen.l2_factor[A], K)
         G.flat[::k * K + 1] += lam2
         g = g - lam2 * u0  # (the ridge term's gradient at u0 moves into g)
-        grp, c, a = np.repeat(np.arange(k), K), pen.l1_factor[A], alpha * pen.l1_ratio
-        return self._newton_keep(
-            w, A, active_set_newton(G, g, u0, grp, c, a, 0.0),
-            lambda u: objective_change(G, g, u0, u, grp, c, a, 0.0))
+        u = kept_step(G, g, u0, np.repeat(np.arange(k), K), pen.l1_factor[A],
+                      alpha * pen.l1_ratio, 0.0, self.dtype)
+        return self._newton_store(w, A, u)
 
     def _newton_system(self, w, A):
         """``(G, g, u0)`` of the Newton steps on the rows ``A`` in float64 (row j's K
@@ -279,14 +278,10 @@ class MultiTaskProblem:
         G = np.kron(SB.T @ B / self.N, np.eye(K))
         return G, g, np.asarray(w[A], dtype=np.float64).ravel()
 
-    def _newton_keep(self, w, A, out, change):
-        """Store :func:`active_set_newton`'s result ``out`` on the rows ``A`` if, cast to
-        the dtype as it will be stored, it still lowers the objective (``change(u) < 0``);
-        the residual is then recomputed. Returns whether ``w`` changed."""
-        if out is None:
-            return False
-        u = out[0].astype(self.dtype).astype(np.float64)
-        if not change(u) < 0:
+    def _newton_store(self, w, A, u):
+        """Store a kept step ``u`` (None: none) on the rows ``A`` and recompute the
+        residual. Returns whether ``w`` changed."""
+        if u is None:
             return False
         w[A] = u.reshape(A.size, self.n_responses)
         self._set_residual(w)

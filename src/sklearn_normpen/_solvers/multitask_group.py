@@ -31,7 +31,7 @@ from .._design import rounded_coefficients
 from .._kernels import _bcd_multitask_group as K
 from .._validation import call_kernel
 from .coordinate_descent import POLISH_EPOCHS, POLISH_MIN_EPOCHS, stop_on_certificate
-from .group_newton import Pause, active_set_newton, objective_change
+from .group_newton import Pause, kept_step
 from .multitask import MultiTaskProblem
 
 #: groups up to this many features keep their packed Gram (inner steps in Gram space);
@@ -185,10 +185,9 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         K = self.n_responses
         ids, loc = np.unique(fg[A], return_inverse=True)
         grp, row = np.repeat(loc, K), np.repeat(np.arange(A.size), K)
-        c, a = np.asarray(pen.weights, np.float64)[ids], float(alpha)
-        return self._newton_keep(
-            w, A, active_set_newton(G, g, u0, grp, c, a, pen.rho, row=row),
-            lambda u: objective_change(G, g, u0, u, grp, c, a, pen.rho, row=row))
+        u = kept_step(G, g, u0, grp, np.asarray(pen.weights, np.float64)[ids], float(alpha),
+                      pen.rho, self.dtype, row=row)
+        return self._newton_store(w, A, u)
 
     def to_original(self, w):
         """``(coef (n_features, n_responses), intercept (n_responses,))`` on the user's

@@ -332,7 +332,7 @@ class GLMProblem:
             _, ep = inner.solve(wq, pen_q, alpha * scale, tol_model * scale,
                                 max(max_iter - epochs, 1), alpha_prev=ap)
             epochs += int(ep)
-            self._inner_pause = getattr(inner, "_pause", None)
+            self._inner_pause = inner._pause
             if cols is None:
                 dw = np.asarray(wq, dtype=np.float64) - np.asarray(w, dtype=np.float64)
             else:
@@ -493,7 +493,7 @@ class GLMProblem:
         dq = Design(sub.X, z.astype(self.dtype), sv, self.fit_intercept)
         inner = (EnetProblem(dq, self.mode) if sub.inner is None
                  else sub.inner(dq, self.mode))
-        if self._inner_pause is not None and hasattr(inner, "_pause"):
+        if self._inner_pause is not None:
             # an ill-conditioned model (offset columns, e.g.) is one every step: the last
             # step's pause, not a fresh 200 epochs of coordinate descent before each
             # active-set step, which spent max_iter in five Newton steps
