@@ -119,7 +119,7 @@ def test_group_glm_intercept_with_offset_column_under_standardize(family, weight
     e = E(**kw).fit(X, y, sample_weight=s)
     assert_allclose(g.coef_, e.coef_, rtol=1e-6, atol=1e-9)
     assert_allclose(g.intercept_, e.intercept_, rtol=1e-7)
-    mu = mean(X @ g.coef_.ravel() + g.intercept_[0])
+    mu = mean(X @ g.coef_.ravel() + np.ravel(g.intercept_)[0])
     assert abs(s @ (mu - y)) / s.sum() < 1e-6
     if family == "binomial":  # the CV estimator's refit returns the same model
         cv = GroupLassoClassifierPathCV(groups=np.arange(p), l1_ratio=1.0, alphas=5,

@@ -239,7 +239,7 @@ def test_estimator_certificate_bounds_the_cvxpy_suboptimality(family, limits, ki
     for a in ALPHAS[family]:
         est = Est(alpha=a, l1_ratio=rho, standardize=standardize, tol=tol, max_iter=100000,
                   **kw).fit(_input(X, kind), y, sample_weight=s)
-        w, b = est.coef_.ravel().astype(np.float64), float(est.intercept_[0])
+        w, b = est.coef_.ravel().astype(np.float64), float(np.ravel(est.intercept_)[0])
         w_ref, b_ref, Pstar = _cvxpy(family, limits, standardize, float(a), rho)
         Pw = primal(family, X, y, w, b, a, rho, f1, f2, lo, up, s)
         assert np.isfinite(Pw)
@@ -321,7 +321,7 @@ def test_glmnet_lower_upper_limits(case, info):
         est = Est(alpha=lam[k], l1_ratio=rho, standardize=standardize, lower_limits=lo,
                   upper_limits=up, tol=1e-12, max_iter=10 ** 6).fit(X, y)
         np.testing.assert_allclose(est.coef_.ravel(), w_r[k], atol=2e-6)
-        np.testing.assert_allclose(est.intercept_[0], b_r[k], atol=2e-6)
+        np.testing.assert_allclose(np.ravel(est.intercept_)[0], b_r[k], atol=2e-6)
 
 
 @pytest.mark.parametrize("family", ["binomial", "poisson"])

@@ -221,7 +221,7 @@ def test_poisson_group_lasso_on_singular_active_sets(seed, standardize):
     assert np.all(coef[~keep] == 0)
     # the standardised problem on the non-constant columns (singleton groups)
     Xs, ws = X[:, keep] / sd[keep], coef[keep] * sd[keep]
-    gap = glm_gap("poisson", Xs, y, ws, float(est.intercept_[0]), est.alpha, est.l1_ratio,
+    gap = glm_gap("poisson", Xs, y, ws, float(np.ravel(est.intercept_)[0]), est.alpha, est.l1_ratio,
                   groups=[[j] for j in range(int(keep.sum()))])
     assert 0 <= gap <= 2 * est.tol * glm_null_deviance("poisson", y)
 

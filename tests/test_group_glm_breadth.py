@@ -207,12 +207,12 @@ def test_standardize_equals_a_fit_on_prestandardised_columns(est_cls, data, spar
     est = est_cls(standardize=True, **kw).fit(Xin, y, sw)
     want = np.where(keep, ref.coef_.ravel() / np.where(keep, sd, 1), 0.0)
     np.testing.assert_allclose(est.coef_.ravel(), want, rtol=1e-5, atol=1e-8)
-    assert est.coef_[0, 5] == 0
-    b_want = ref.intercept_[0] - float(
+    assert est.coef_.ravel()[5] == 0
+    b_want = np.ravel(ref.intercept_)[0] - float(
         np.where(keep, m, 0) @ (np.where(keep, ref.coef_.ravel() / np.where(keep, sd, 1), 0)))
     # the intercept is the same model's: the shift of the (unpenalised) centring
-    eta_ref = Xs @ ref.coef_.ravel() + ref.intercept_[0]
-    eta = X @ est.coef_.ravel() + est.intercept_[0]
+    eta_ref = Xs @ ref.coef_.ravel() + np.ravel(ref.intercept_)[0]
+    eta = X @ est.coef_.ravel() + np.ravel(est.intercept_)[0]
     np.testing.assert_allclose(eta, eta_ref, atol=1e-6)
     assert np.isfinite(b_want)
     # standardize=False fits the objective on the user's columns: a different model
@@ -235,7 +235,7 @@ def test_path_cv_standardize_returns_user_scale_coefficients(cv_cls, one_cls, da
                       max_iter=100000).fit(X, y)
         np.testing.assert_allclose(cv.coef_path_[:, k], one.coef_.ravel(), atol=1e-6)
     np.testing.assert_allclose(
-        cv.coef_, cv.coef_path_[:, list(cv.alphas_).index(cv.alpha_)][None, :])
+        cv.coef_.ravel(), cv.coef_path_[:, list(cv.alphas_).index(cv.alpha_)])
     assert np.all(cv.fold_dual_gap_ >= 0)
 
 
@@ -257,7 +257,7 @@ def test_unpenalised_groups_match_cvxpy(family, est_cls, data, rho):
         est = est_cls(standardize=False, groups=groups, group_weights=gw, alpha=alpha,
                       l1_ratio=rho,
                       tol=1e-11, max_iter=100000).fit(X, y, sw)
-        w, b = est.coef_.ravel(), est.intercept_[0]
+        w, b = est.coef_.ravel(), np.ravel(est.intercept_)[0]
         wr, br = _cvxpy(family, X, y, alpha, rho, ref_groups, ref_gw, sw)
         np.testing.assert_allclose(w, wr, atol=2e-6)
         np.testing.assert_allclose(b, br, atol=2e-6)
@@ -292,7 +292,7 @@ def test_unpenalised_groups_with_a_bad_fit_get_an_honest_gap():
         est = GroupLassoClassifier(standardize=False,
                                    groups=groups, group_weights=gw, alpha=0.02, tol=1e-14,
                                    max_iter=1).fit(X, y)
-    P = _primal("binomial", X, y, est.coef_.ravel(), est.intercept_[0], 0.02, 0.0, groups,
+    P = _primal("binomial", X, y, est.coef_.ravel(), np.ravel(est.intercept_)[0], 0.02, 0.0, groups,
                 gw)
     assert est.dual_gap_ >= P - Ps - 1e-12
     assert est.dual_gap_ > 0

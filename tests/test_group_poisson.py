@@ -51,8 +51,8 @@ def test_matches_cvxpy_with_weights_and_group_weights(rho):
                                          max_iter=100000).fit(X, y, sw)
         w, b = _cvxpy(X, y, alpha, rho, sw, gw)
         np.testing.assert_allclose(est.coef_.ravel(), w, atol=2e-6)
-        np.testing.assert_allclose(est.intercept_[0], b, atol=2e-6)
-        P = glm_primal("poisson", X, y, est.coef_, est.intercept_[0], alpha, rho, sw,
+        np.testing.assert_allclose(est.intercept_, b, atol=2e-6)
+        P = glm_primal("poisson", X, y, est.coef_, est.intercept_, alpha, rho, sw,
                        groups=GROUPS, group_weights=gw)
         Pstar = glm_primal("poisson", X, y, w, b, alpha, rho, sw, groups=GROUPS,
                            group_weights=gw)
@@ -94,7 +94,7 @@ def test_cv_measure_is_the_held_out_error_of_the_fold_fit():
         est = GroupLassoPoissonRegressor(standardize=False,
                                          groups=GROUPS, alpha=cv.alphas_[k], tol=1e-10,
                                          max_iter=100000).fit(X[tr], y[tr])
-        mae = np.mean(np.abs(y[te] - np.exp(X[te] @ est.coef_.ravel() + est.intercept_[0])))
+        mae = np.mean(np.abs(y[te] - np.exp(X[te] @ est.coef_.ravel() + est.intercept_)))
         assert cv.cv_path_[k, 1] == pytest.approx(mae, rel=1e-5)
 
 
@@ -119,7 +119,7 @@ def test_huge_means_stop_early_as_documented():
     assert cv.path_stop_reason_ is not None and "> 0.999" in cv.path_stop_reason_
     assert len(cv.alphas_) < 100
     assert np.all(np.isfinite(cv.coef_path_)) and np.all(np.isfinite(cv.cv_path_))
-    assert cv.coef_[0, 0] == pytest.approx(3, rel=0.05)
+    assert cv.coef_[0] == pytest.approx(3, rel=0.05)
 
 
 def test_weights_are_repeated_rows_dense_sparse_float32():
@@ -164,4 +164,4 @@ def test_change_rule_ignores_points_whose_warm_start_was_certified():
     cv = GroupLassoPoissonRegressorPathCV(standardize=False,
                                           groups=[[0, 1], [2, 3]], cv=3, eps=1e-6).fit(X, y)
     assert "> 0.999" in cv.path_stop_reason_
-    assert cv.coef_[0, 0] == pytest.approx(3, rel=0.1)
+    assert cv.coef_[0] == pytest.approx(3, rel=0.1)

@@ -52,7 +52,7 @@ def test_binomial_enet_path_equals_classifier_and_independent_gap(standardize):
                                    standardize=standardize, tol=1e-10,
                                    max_iter=100000).fit(X, y, sw)
         np.testing.assert_allclose(coefs[:, k], clf.coef_.ravel(), atol=2e-5)
-        b = clf.intercept_[0]
+        b = np.ravel(clf.intercept_)[0]
         g = glm_gap("binomial", X, y01, coefs[:, k], b, alphas[k], 0.7, sw, pf * sigma,
                     pf * sigma ** 2)
         assert -1e-12 <= g <= 1e-7 * unit
@@ -98,7 +98,7 @@ def test_poisson_enet_path_equals_regressor_and_independent_gap(sparse):
         est = ElasticNetPoissonRegressor(alpha=alphas[k], l1_ratio=0.5, standardize=False,
                                          tol=1e-10, max_iter=100000).fit(X, y)
         np.testing.assert_allclose(coefs[:, k], est.coef_.ravel(), atol=2e-5)
-        g = glm_gap("poisson", X, y, coefs[:, k], est.intercept_[0], alphas[k], 0.5)
+        g = glm_gap("poisson", X, y, coefs[:, k], np.ravel(est.intercept_)[0], alphas[k], 0.5)
         assert -1e-12 <= g <= 1e-7 * unit
         assert -1e-14 <= gaps[k] <= 1e-10 * unit * (1 + 1e-9)
 
@@ -165,7 +165,7 @@ def test_group_binomial_path_equals_classifier_and_independent_gap():
                                    groups=GROUPS, group_weights=gw, alpha=alphas[k],
                                    l1_ratio=0.3, tol=1e-10, max_iter=100000).fit(X, y)
         np.testing.assert_allclose(coefs[:, k], clf.coef_.ravel(), atol=2e-5)
-        g = glm_gap("binomial", X, y01, coefs[:, k], clf.intercept_[0], alphas[k], 0.3,
+        g = glm_gap("binomial", X, y01, coefs[:, k], np.ravel(clf.intercept_)[0], alphas[k], 0.3,
                     groups=GROUPS, group_weights=gw)
         assert -1e-12 <= g <= 1e-7 * unit
 

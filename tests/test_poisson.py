@@ -47,8 +47,8 @@ def test_path_matches_glmnet():
         est = ElasticNetPoissonRegressor(alpha=a, tol=1e-10, max_iter=100000,
                                          standardize=False).fit(X, y)
         np.testing.assert_allclose(est.coef_.ravel(), C[1:, k], atol=2e-5)
-        np.testing.assert_allclose(est.intercept_[0], C[0, k], atol=2e-5)
-        P_ours = _primal(X, y, est.coef_, est.intercept_[0], a, 0.5)
+        np.testing.assert_allclose(est.intercept_, C[0, k], atol=2e-5)
+        P_ours = _primal(X, y, est.coef_, est.intercept_, a, 0.5)
         assert P_ours - est.dual_gap_ <= _primal(X, y, C[1:, k], C[0, k], a, 0.5) + 1e-12
 
 
@@ -59,7 +59,7 @@ def test_weighted_standardized_path_matches_glmnet():
         est = ElasticNetPoissonRegressor(alpha=lam[k], l1_ratio=1.0, standardize=True,
                                          tol=1e-10, max_iter=100000).fit(X, y, w)
         np.testing.assert_allclose(est.coef_.ravel(), C[1:, k], atol=2e-5)
-        np.testing.assert_allclose(est.intercept_[0], C[0, k], atol=2e-5)
+        np.testing.assert_allclose(est.intercept_, C[0, k], atol=2e-5)
 
 
 @pytest.mark.parametrize("measure", ["deviance", "mse", "mae"])
@@ -92,7 +92,7 @@ def test_matches_cvxpy_with_unpenalised_feature_and_gap_is_a_bound():
     P = lambda ww, bb: (np.mean(np.exp(X @ ww + bb) - y * (X @ ww + bb))  # noqa: E731
                         + alpha * (0.7 * pf @ np.abs(ww) + 0.15 * pf @ (ww * ww)))
     Pstar = P(w.value, b.value)
-    P_ours = P(est.coef_.ravel(), est.intercept_[0])
+    P_ours = P(est.coef_.ravel(), est.intercept_)
     assert P_ours - Pstar <= est.dual_gap_ + 1e-9
     assert est.dual_gap_ <= 1e-8 * _half_null_deviance(y)
     np.testing.assert_allclose(est.coef_.ravel(), w.value, atol=1e-4)
@@ -104,7 +104,7 @@ def test_ridge_matches_sklearn_poisson_regressor():
                                       max_iter=100000, standardize=False).fit(X, y)
     ref = PoissonRegressor(alpha=0.05, tol=1e-12, max_iter=10000).fit(X, y)
     np.testing.assert_allclose(ours.coef_.ravel(), ref.coef_, atol=1e-6)
-    np.testing.assert_allclose(ours.intercept_[0], ref.intercept_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=1e-5)
     assert ours.score(X, y) == pytest.approx(ref.score(X, y), rel=1e-5)
 
@@ -136,7 +136,7 @@ def test_huge_means_and_saturation_stop_cleanly():
     assert np.all(np.isfinite(cv.coef_path_)) and np.all(np.isfinite(cv.cv_path_))
     assert cv.path_stop_reason_ is not None  # (nearly) saturated: glmnet's early stop
     assert len(cv.alphas_) < 100
-    assert cv.coef_[0, 0] == pytest.approx(3, rel=0.05)
+    assert cv.coef_[0] == pytest.approx(3, rel=0.05)
 
 
 def test_errors():
@@ -212,10 +212,33 @@ def test_certificate_resolves_tolerance_at_large_counts(counts):
     assert est.dual_gap_ <= target * (1 + 1e-6)
     assert np.all(cv.dual_gap_path_ <= target * (1 + 1e-6))
     # an outside certificate: the fit is within the tolerance of the optimum
-    assert _longdouble_gap(X, y, est.coef_.ravel(), est.intercept_[0], 1e-5, 0.5) <= target
+    assert _longdouble_gap(X, y, est.coef_.ravel(), est.intercept_, 1e-5, 0.5) <= target
     # and the reported gap bounds P - P*, P* from extended-precision Newton (ridge)
-    w, b = ridge.coef_.ravel(), ridge.intercept_[0]
+    w, b = ridge.coef_.ravel(), ridge.intercept_
     w_ref, b_ref = _longdouble_ridge_optimum(X, y, w, b, 1e-5)
     excess = float(_longdouble_objective(X, y, w, b, 1e-5, 0.0)
                    - _longdouble_objective(X, y, w_ref, b_ref, 1e-5, 0.0))
     assert -1e-7 <= excess <= ridge.dual_gap_ + 1e-7, (excess, ridge.dual_gap_)
+
+
+@pytest.mark.parametrize("cls", ["ElasticNetPoissonRegressor", "ElasticNetPoissonRegressorPathCV",
+                                 "GroupLassoPoissonRegressor",
+                                 "GroupLassoPoissonRegressorPathCV"])
+def test_attribute_shapes_are_scikit_learns_poisson_regressor(cls):
+    """coef_ (n_features,) and a float intercept_, as sklearn.linear_model.PoissonRegressor
+    (the binary classifiers keep LogisticRegression's (1, n_features) and (1,)); predict
+    is exp(X @ coef_ + intercept_)."""
+    import sklearn_normpen
+    from sklearn.linear_model import PoissonRegressor
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((80, 4))
+    y = rng.poisson(np.exp(0.4 * X[:, 0] - 0.3 * X[:, 2]))
+    kw = {"groups": [[0, 1], [2, 3]]} if "Group" in cls else {}
+    if "PathCV" in cls:
+        kw.update(cv=3, alphas=5)
+    est = getattr(sklearn_normpen, cls)(**kw).fit(X, y)
+    ref = PoissonRegressor().fit(X, y)
+    assert est.coef_.shape == ref.coef_.shape == (4,)
+    assert isinstance(est.intercept_, float) and np.ndim(ref.intercept_) == 0
+    np.testing.assert_allclose(est.predict(X), np.exp(X @ est.coef_ + est.intercept_),
+                               rtol=1e-12)

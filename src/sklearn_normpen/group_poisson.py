@@ -44,7 +44,7 @@ exclude, lower_limits, upper_limits
 
     Attributes
     ----------
-    coef_ (1, n_features), intercept_ (1,), dual_gap_, kkt_violation_, n_iter_, \
+    coef_ (n_features,), intercept_ (float), dual_gap_, kkt_violation_, n_iter_, \
 n_features_in_, feature_names_in_
         As :class:`~sklearn_normpen.ElasticNetPoissonRegressor`.
 
@@ -61,6 +61,7 @@ n_features_in_, feature_names_in_
         X, y, sw = _validate_counts(self, X, y, sample_weight)
         _check_tol(self.tol, self.max_iter)
         _fit_group_glm(self, X, y, sw, Poisson)
+        self._regressor_shapes()
         return self
 
 
@@ -77,7 +78,8 @@ class GroupLassoPoissonRegressorPathCV(_GroupGLMPathCVParams, PathCVMixin, _Pois
     (``tol`` as in :class:`GroupLassoPoissonRegressor`), except: ``cv`` as an int gives
     ``KFold`` (shuffled with ``random_state`` when set), and ``measure`` is one of
     ``"deviance"`` (Poisson deviance, default), ``"mse"``, ``"mae"`` (of the mean
-    ``e^η``), as :class:`~sklearn_normpen.ElasticNetPoissonRegressorPathCV`.
+    ``e^η``), as :class:`~sklearn_normpen.ElasticNetPoissonRegressorPathCV`; ``coef_`` of
+    shape (n_features,) and a float ``intercept_``, as scikit-learn's ``PoissonRegressor``.
     """
 
     _parameter_constraints = {**_GroupGLMPathCVParams._parameter_constraints,
@@ -93,4 +95,5 @@ class GroupLassoPoissonRegressorPathCV(_GroupGLMPathCVParams, PathCVMixin, _Pois
         _check_tol(self.tol, self.max_iter)
         _fit_group_glm_path_cv(self, X, y, sw, groups, Poisson, MEASURES[self.measure],
                                count_folds(self, X))
+        self._regressor_shapes()
         return self

@@ -74,15 +74,23 @@ def _validate_counts(est, X, y, sample_weight):
 
 
 class _PoissonBase(RegressorMixin, BaseEstimator):
-    """``predict = exp(X @ coef_.T + intercept_)``; ``score`` is D² (Poisson deviance
-    explained), as scikit-learn's ``PoissonRegressor``."""
+    """``predict = exp(X @ coef_ + intercept_)``; ``score`` is D² (Poisson deviance
+    explained); ``coef_`` of shape (n_features,) and a float ``intercept_``, as
+    scikit-learn's ``PoissonRegressor``."""
 
     def _eta(self, X):
         check_is_fitted(self, "coef_")
         X = validate_X_predict(self, X)
-        coef = np.asarray(self.coef_, dtype=X.dtype).ravel()
-        return np.asarray(safe_sparse_dot(X, coef, dense_output=True)).ravel() + np.asarray(
-            self.intercept_, dtype=X.dtype)[0]
+        coef = np.asarray(self.coef_, dtype=X.dtype)
+        return np.asarray(safe_sparse_dot(X, coef, dense_output=True)).ravel() + X.dtype.type(
+            self.intercept_)
+
+    def _regressor_shapes(self):
+        """The shared GLM fits store ``coef_`` (1, p) and ``intercept_`` (1,), the binary
+        classifiers' (scikit-learn's ``LogisticRegression``) shapes; a regressor of one
+        target has scikit-learn's ``PoissonRegressor`` ones: (p,) and a float."""
+        self.coef_ = np.ascontiguousarray(np.asarray(self.coef_)[0])
+        self.intercept_ = float(np.asarray(self.intercept_).reshape(-1)[0])
 
     def predict(self, X):
         """Predicted mean ``e^{Xw + b}``.
@@ -156,8 +164,8 @@ class ElasticNetPoissonRegressor(_EnetGLMParams, _PoissonBase):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (1, n_features)
-    intercept_ : ndarray of shape (1,)
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
     dual_gap_, kkt_violation_ : float
     n_iter_ : int
     n_features_in_ : int
@@ -184,6 +192,7 @@ class ElasticNetPoissonRegressor(_EnetGLMParams, _PoissonBase):
         _check_tol(self.tol, self.max_iter)
         pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
         _fit_single_alpha(self, X, y, sw, pf, Poisson)
+        self._regressor_shapes()
         return self
 
 
@@ -225,7 +234,9 @@ class ElasticNetPoissonRegressorPathCV(_EnetGLMPathCVParams, PathCVMixin, _Poiss
     l1_ratio_, coef_path_, intercept_path_, dual_gap_path_, kkt_violation_path_,
     n_iter_path_, path_stop_reason_, fold_dual_gap_, coef_, intercept_, dual_gap_,
     kkt_violation_, n_iter_, n_features_in_, feature_names_in_
-        As in :class:`~sklearn_normpen.ElasticNetClassifierPathCV`.
+        As in :class:`~sklearn_normpen.ElasticNetClassifierPathCV`, except ``coef_`` of
+        shape (n_features,) and a float ``intercept_`` (scikit-learn's
+        ``PoissonRegressor``).
     """
 
     _parameter_constraints = {**_EnetGLMPathCVParams._parameter_constraints,
@@ -252,6 +263,7 @@ class ElasticNetPoissonRegressorPathCV(_EnetGLMPathCVParams, PathCVMixin, _Poiss
         _check_tol(self.tol, self.max_iter)
         _fit_path_cv(self, X, y, sw, groups, Poisson, MEASURES[self.measure],
                      count_folds(self, X))
+        self._regressor_shapes()
         return self
 
 
