@@ -456,7 +456,16 @@ class MultinomialProblem:
             w[:] = self._best_shift(np.asarray(w, dtype=np.float64), penalty, alpha)
             self.eta = self._XW(w) + self.b  # from scratch, from the working-dtype w
             cert = self.certificate(w, penalty, alpha)
+            if cert.gap > tol_abs and self._exact_step(w, penalty, alpha):
+                w[:] = self._best_shift(np.asarray(w, dtype=np.float64), penalty, alpha)
+                self.eta = self._XW(w) + self.b
+                cert = self.certificate(w, penalty, alpha)
         return cert, int(np.ceil(epochs))
+
+    def _exact_step(self, w, penalty, alpha):
+        """A subclass's finishing step after a model step that left the gap above its
+        target (updates ``w``, ``b`` and ``η``); returns whether it moved. None here."""
+        return False
 
     def _null_penalty(self, penalty):
         """The penalised features held at 0, the unpenalised ones free (same kind)."""
