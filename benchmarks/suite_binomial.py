@@ -598,6 +598,34 @@ def sklearn_cv_multi(data):
     return clf.coef_, clf.intercept_
 
 
+MULTI_GROUP = 5  # the grouped multinomial cases: consecutive features in groups of 5
+
+
+def _make_group_multi(n, p):
+    def make():
+        X, y = _multi_dense(n, p, seed=1)
+        groups = [list(range(j, min(j + MULTI_GROUP, p))) for j in range(0, p, MULTI_GROUP)]
+        return dict(X=X, y=y, groups=groups)
+    return make
+
+
+def ours_group_multinomial_cv(data):
+    """GroupLassoClassifierPathCV on K classes, groups of 5, 3 folds, 30 alphas (no peer
+    fits a multinomial with feature groups wider than one: glmnet's "grouped" is per
+    feature, group-lasso/grpreg/skglm/adelie have no multinomial group lasso)."""
+    from sklearn_normpen import GroupLassoClassifierPathCV
+    est = GroupLassoClassifierPathCV(groups=data["groups"], alphas=30, cv=3).fit(
+        data["X"], data["y"])
+    return est.coef_, est.intercept_
+
+
+def ours_group_multinomial_fit(data):
+    """GroupLassoClassifier at alpha = 1e-3 (near the end of the default grid)."""
+    from sklearn_normpen import GroupLassoClassifier
+    est = GroupLassoClassifier(groups=data["groups"], alpha=1e-3).fit(data["X"], data["y"])
+    return est.coef_, est.intercept_
+
+
 def cases(quick=False):
     ok_r, why_r = _glmnet_available()
     ok_p, why_p = _peers_available()
@@ -671,7 +699,15 @@ def cases(quick=False):
                      Runner("LogisticRegressionCV saga", sklearn_cv_multi)],
                     note="same folds and grid (Cs = 1/(n_train alpha)), l1_ratio 1; "
                          "quality not scored")
-    return [dense, sparse, noint, group, cv, multi, cv_multi]
+    ngm, pgm = (500, 50) if quick else (5000, 100)
+    group_multi = Case(f"group multinomial K={K_CLASSES} dense {ngm}x{pgm} groups of "
+                       f"{MULTI_GROUP}", _make_group_multi(ngm, pgm),
+                       [Runner("GroupLassoClassifierPathCV (3 folds, 30 alphas)",
+                               ours_group_multinomial_cv, ours=True),
+                        Runner("GroupLassoClassifier alpha=1e-3",
+                               ours_group_multinomial_fit, ours=True)],
+                       note="ours only (no peer fits it); compare across commits (ab.py)")
+    return [dense, sparse, noint, group, cv, multi, cv_multi, group_multi]
 
 
 if __name__ == "__main__":

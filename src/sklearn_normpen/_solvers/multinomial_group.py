@@ -60,6 +60,10 @@ class GroupMultinomialProblem(MultinomialProblem):
         # _exact_step's back-off: outer steps to wait before the next try (doubles after a
         # declined one, back to 1 after a kept one)
         self._exact_wait, self._exact_every = 0, 1
+        # (alpha, work): the model steps' work at this alpha, in multiply-adds (about ten
+        # passes over X per step for its set-up, certificate and line search, plus its
+        # sweeps): an exact step costing up to four times as much is affordable
+        self._spent = (None, 0.0)
 
     def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev, k=None):
         d = self.design
@@ -76,14 +80,17 @@ class GroupMultinomialProblem(MultinomialProblem):
         wq = inner.start(np.asarray(w, dtype=np.float64))
         _, ep = inner.solve(wq, penalty, alpha * scale, tol_model * scale, max_iter)
         self._inner_pause = inner._pause
+        work = (10 + ep) * d.n * self.n_features * self.K
+        self._spent = (alpha, (self._spent[1] if self._spent[0] == alpha else 0.0) + work)
         return wq, np.asarray(inner.to_original(wq)[1], dtype=np.float64), int(ep)
 
     def _exact_step(self, w, penalty, alpha):
         """Newton on the exact objective over the active rows and the intercepts (module
         docstring), kept through :meth:`_line_search`. Only when affordable: the
         Hessian's ``n m²`` and its factorisation's ``m³/3`` (``m = kK + K - 1``) within four
-        pauses of sweeps over the active rows, as the other solvers' steps. Returns
-        whether ``w`` moved."""
+        pauses of sweeps over the active rows (as the other solvers' steps), or within
+        four times the work the model steps have spent at this alpha (they crawl).
+        Returns whether ``w`` moved."""
         if self._exact_wait > 0:
             self._exact_wait -= 1
             return False
@@ -98,7 +105,11 @@ class GroupMultinomialProblem(MultinomialProblem):
         k, n = A.size, self.design.n
         nb = K - 1 if self.fit_intercept else 0
         m = k * K + nb
-        if k == 0 or m > POLISH_MAX or n * m * m + m ** 3 / 3 > 4 * POLISH_EPOCHS * n * k * K:
+        # (k + 1 > n: the loss is flat along directions of the rows' span that only the
+        # penalty's curvature holds; the steps crawl there, measured slower than none)
+        spent = self._spent[1] if self._spent[0] == alpha else 0.0
+        if (k == 0 or k + 1 > n or m > POLISH_MAX
+                or n * m * m + m ** 3 / 3 > 4 * max(POLISH_EPOCHS * n * k * K, spent)):
             return False
         E = np.zeros((self.n_features, k))
         E[A, np.arange(k)] = 1.0
