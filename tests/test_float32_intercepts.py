@@ -64,7 +64,7 @@ def test_binary_and_poisson(kind, seed, offset):
     assert m.coef_.dtype == np.float32 and np.asarray(m.intercept_).dtype == np.float64
 
     def parts(est):
-        e = Xe @ np.asarray(est.coef_, np.float64).ravel() + float(est.intercept_[0])
+        e = Xe @ np.asarray(est.coef_, np.float64).ravel() + float(np.ravel(est.intercept_)[0])
         if family == "binomial":
             loss, mu = np.logaddexp(0, e) - y * e, 1 / (1 + np.exp(-e))
         else:

@@ -22,6 +22,7 @@ import numpy as np
 
 #: Newton iterations of one call
 MAX_STEPS = 30
+_NONE = np.zeros(0, dtype=np.intp)  # no coefficient leaves
 
 
 def _penalty(u, grp, n_groups, pen_w, l1, l2, row=None):
@@ -160,21 +161,35 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho, row=None):
             break
         # the first sign change of a held coefficient ends the step there (along a null
         # direction, where φ falls linearly, the step goes that far)
-        t_max, leave = (np.inf, -1) if null else (1.0, -1)
+        t_max, leave = (np.inf, _NONE) if null else (1.0, _NONE)
         cross = np.flatnonzero(held[F] & ((s[F] * d < 0) if null
                                            else (np.sign(u[F] + d) != s[F])))
         if cross.size:
             ts = u[F[cross]] / -d[cross]
             j = int(np.argmin(ts))
             if ts[j] < t_max:
-                t_max, leave = float(ts[j]), int(F[cross[j]])
+                t_max, leave = float(ts[j]), F[cross[j:j + 1]]
+        # likewise a wide group (rho = 0) or row (rho > 0) whose step turns its radial
+        # part around: it heads through its kink at 0, where the Newton model of its norm
+        # fails (steps then bounce about the origin, each halving the norm); it leaves
+        # where that part vanishes
+        wide = penF & (~single[gF] if rho == 0 else (row_size[rF] > 1))
+        if wide.any():
+            key, n_units = (gF, m) if rho == 0 else (rF, n_rows)
+            a = np.bincount(key[wide], weights=u[F[wide]] * d[wide], minlength=n_units)
+            b = np.bincount(key[wide], weights=u[F[wide]] ** 2, minlength=n_units)
+            tq = np.full(n_units, np.inf)
+            np.divide(b, -a, out=tq, where=a < 0)
+            j = int(np.argmin(tq))
+            if tq[j] < t_max:
+                t_max, leave = float(tq[j]), F[wide & (key == j)]
         if not np.isfinite(t_max):  # no coefficient reaches 0: as far as the size of u
             t_max = max(float(np.linalg.norm(u[F])), 1.0) / float(np.linalg.norm(d))
         t, accepted = t_max, False
         for _ in range(40):  # backtracking (Armijo) on φ
             v = u.copy()
             v[F] += t * d
-            if leave >= 0 and t == t_max:
+            if leave.size and t == t_max:
                 v[leave] = 0.0
             fv = phi(v)
             if fv <= f - 1e-4 * t * dec:
@@ -185,10 +200,10 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho, row=None):
             break
         small = f - fv <= 1e-15 * (abs(f) + abs(base) + 1e-300)
         u, f = v, fv
-        if leave >= 0 and t == t_max:
+        if leave.size and t == t_max:
             free[leave] = False
-            continue  # (a coefficient left: the next step is on the smaller set)
-        if small or (dec < 1e-30 and leave < 0):
+            continue  # (coefficients left: the next step is on the smaller set)
+        if small or (dec < 1e-30 and not leave.size):
             break
     if not f < 0:
         return None
