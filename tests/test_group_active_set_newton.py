@@ -67,6 +67,32 @@ def test_newton_reaches_the_closed_form_optimum(rho, leave):
     assert objective_change(G, g, u0, u_star, grp, c, alpha, rho) >= -decrease - 1e-12
 
 
+@pytest.mark.parametrize("row", [False, True])
+def test_a_wide_group_or_row_at_zero_leaves_exactly(row):
+    """φ(u) = ½||u - u0||² - gᵀ(u - u0) + λ||u_A|| + (rest): the group (or, with rho > 0,
+    the multi-response row) A's optimum is the block soft-threshold of ``u0_A + g_A``,
+    0 when its norm is below λ. The steps used to bounce about the kink at 0 (each halving
+    the norm, 30 iterations, never 0); now the group leaves where its radial part
+    vanishes, and the other group reaches its own closed form."""
+    u0 = np.array([0.3, -0.2, 0.1, 1.0, 2.0, -1.5])
+    g = np.array([-0.25, 0.15, -0.05, 0.2, 0.1, 0.3])
+    grp = np.array([0, 0, 0, 1, 1, 1])
+    c = np.array([1.0, 1.0])
+    alpha = 0.5
+    if row:  # rho = 1: each group one row of three coefficients (the row norm's weight)
+        rho, rows = 1.0, np.array([0, 0, 0, 1, 1, 1])
+    else:
+        rho, rows = 0.0, None
+    out = active_set_newton(np.eye(6), g, u0, grp, c, alpha, rho, rows)
+    assert out is not None
+    u = out[0]
+    v = u0 + g
+    assert np.linalg.norm(v[:3]) < alpha  # the first block's optimum is exactly 0
+    assert np.all(u[:3] == 0.0)
+    want = (1 - alpha / np.linalg.norm(v[3:])) * v[3:]
+    np.testing.assert_allclose(u[3:], want, rtol=1e-12, atol=1e-14)
+
+
 def test_newton_declines_at_the_optimum():
     G, g, u0, u_star, grp, c, alpha = _problem(0.5)
     # from u* itself: the gradient vanishes, nothing to gain

@@ -123,11 +123,13 @@ class GroupMultinomialProblem(MultinomialProblem):
         H = np.zeros((B.shape[1], K, B.shape[1], K))
         for c in range(K):
             H[:, c, :, c] = (SB * P[:, c:c + 1]).T @ B
-        Q = (B[:, :, None] * P[:, None, :]).reshape(n, -1)
-        H = H.reshape(B.shape[1] * K, -1) - (Q if s is None else s[:, None] * Q).T @ Q
+        H = H.reshape(B.shape[1] * K, -1)
+        step = max(1, 2 ** 22 // H.shape[0])  # the rows of a_i ⊗ p_i, ~32 MB at a time
+        for i in range(0, n, step):
+            Q = (B[i:i + step, :, None] * P[i:i + step, None, :]).reshape(-1, H.shape[0])
+            H -= (Q if s is None else s[i:i + step, None] * Q).T @ Q
         H /= self.N
-        keep = np.arange(m)  # (the last intercept is held: the gauge)
-        H, grad = H[np.ix_(keep, keep)], grad[keep]
+        H, grad = H[:m, :m], grad[:m]  # (the last intercept is held: the gauge)
         u0 = np.concatenate([W[A].ravel(), self.b[:nb]])
         ids, loc = np.unique(fg[A], return_inverse=True)
         grp = np.concatenate([np.repeat(loc, K), np.full(nb, ids.size)])
