@@ -178,6 +178,13 @@ class _LinearBinaryClassifier(ClassifierMixin, BaseEstimator):
         return np.asarray(safe_sparse_dot(X, coef, dense_output=True)).ravel() + np.asarray(
             self.intercept_, dtype=X.dtype)[0]
 
+    def _set_coef(self, coef, intercept, dtype):
+        """Store a fit: scikit-learn's ``LogisticRegression`` shapes, ``coef_`` (1, p) in
+        ``dtype`` and ``intercept_`` (1,) (the shared GLM fits call this; the multinomial
+        fits reshape the (1, p, K) this gives, see ``finish_path_cv``)."""
+        self.coef_ = np.asarray(coef, dtype=dtype)[None, :]
+        self.intercept_ = np.array([intercept], dtype=np.float64)
+
     def predict_proba(self, X):
         """Class probabilities, columns in the order of ``classes_``.
 
@@ -240,8 +247,8 @@ def reject_limits_at_alpha_zero(est, has_limits):
 
 
 def _fit_single_alpha(est, X, y, sw, pf, datafit):
-    """One certified fit at ``est.alpha``: sets ``coef_`` (1, p), ``intercept_`` (1,),
-    ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
+    """One certified fit at ``est.alpha``: sets ``coef_`` and ``intercept_`` (the family's
+    shapes, ``est._set_coef``), ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
     problem = GLMProblem(Design(X, y, sw, est.fit_intercept), glm_mode(X), datafit)
     positive, limits = _check_glm_limits(est, X.shape[1])
     if est.alpha == 0:  # no penalty: every feature unpenalised, the same objective, whose
@@ -252,8 +259,7 @@ def _fit_single_alpha(est, X, y, sw, pf, datafit):
     res = compute_path(problem, pen, np.array([float(est.alpha)]), tol=est.tol,
                        max_iter=est.max_iter)
     warn_unconverged([res], what="Proximal Newton")
-    est.coef_ = res.coefs[:, 0][None, :].astype(X.dtype)
-    est.intercept_ = np.array([res.intercepts[0]], dtype=np.float64)
+    est._set_coef(res.coefs[:, 0], res.intercepts[0], X.dtype)
     est.dual_gap_, est.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
     est.n_iter_ = int(res.n_iters[0])
 
@@ -302,8 +308,7 @@ def _fit_path_cv(est, X, y, sw, groups, datafit, measure, cv, spec=None, l1_rati
     est.cv_path_ = sign * est.mse_path_
     est.cv_mean_ = sign * est.cv_mean_
     del est.mse_path_  # not a squared error here: cv_path_ is the measure-neutral name
-    est.coef_ = np.asarray(est.coef_, dtype=X.dtype)[None, :]
-    est.intercept_ = np.array([est.intercept_], dtype=np.float64)
+    est._set_coef(est.coef_, est.intercept_, X.dtype)
 
 
 # ---------------------------------------------------------------------------------------

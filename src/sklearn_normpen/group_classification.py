@@ -145,7 +145,8 @@ _COMMON = {
 
 def _fit_group_glm(est, X, y, sw, datafit):
     """One certified group-penalised GLM fit at ``est.alpha`` (every family): sets
-    ``coef_`` (1, p), ``intercept_`` (1,), ``dual_gap_``, ``kkt_violation_``, ``n_iter_``."""
+    ``coef_`` and ``intercept_`` (the family's shapes, ``est._set_coef``), ``dual_gap_``,
+    ``kkt_violation_``, ``n_iter_``."""
     structure, weights, arrays = _structure(est, X)
     limits, excl = _check_box(est.lower_limits, est.upper_limits, est.exclude, X.shape[1])
     if est.alpha == 0:  # no penalty: every group unpenalised, the same objective, whose
@@ -158,8 +159,7 @@ def _fit_group_glm(est, X, y, sw, datafit):
     res = compute_path(problem, pen, np.array([float(est.alpha)]), tol=est.tol,
                        max_iter=est.max_iter)
     warn_unconverged([res], what="Proximal Newton")
-    est.coef_ = _clip_coef(res.coefs[:, 0], limits, excl)[None, :].astype(X.dtype)
-    est.intercept_ = np.array([res.intercepts[0]], dtype=np.float64)
+    est._set_coef(_clip_coef(res.coefs[:, 0], limits, excl), res.intercepts[0], X.dtype)
     est.dual_gap_, est.kkt_violation_ = float(res.gaps[0]), float(res.kkts[0])
     est.n_iter_ = int(res.n_iters[0])
 

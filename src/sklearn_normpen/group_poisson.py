@@ -61,7 +61,6 @@ n_features_in_, feature_names_in_
         X, y, sw = _validate_counts(self, X, y, sample_weight)
         _check_tol(self.tol, self.max_iter)
         _fit_group_glm(self, X, y, sw, Poisson)
-        self._regressor_shapes()
         return self
 
 
@@ -95,5 +94,4 @@ class GroupLassoPoissonRegressorPathCV(_GroupGLMPathCVParams, PathCVMixin, _Pois
         _check_tol(self.tol, self.max_iter)
         _fit_group_glm_path_cv(self, X, y, sw, groups, Poisson, MEASURES[self.measure],
                                count_folds(self, X))
-        self._regressor_shapes()
         return self

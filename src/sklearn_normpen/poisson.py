@@ -85,12 +85,12 @@ class _PoissonBase(RegressorMixin, BaseEstimator):
         return np.asarray(safe_sparse_dot(X, coef, dense_output=True)).ravel() + X.dtype.type(
             self.intercept_)
 
-    def _regressor_shapes(self):
-        """The shared GLM fits store ``coef_`` (1, p) and ``intercept_`` (1,), the binary
-        classifiers' (scikit-learn's ``LogisticRegression``) shapes; a regressor of one
-        target has scikit-learn's ``PoissonRegressor`` ones: (p,) and a float."""
-        self.coef_ = np.ascontiguousarray(np.asarray(self.coef_)[0])
-        self.intercept_ = float(np.asarray(self.intercept_).reshape(-1)[0])
+    def _set_coef(self, coef, intercept, dtype):
+        """Store a fit (the shared GLM fits call this): scikit-learn's
+        ``PoissonRegressor`` shapes, ``coef_`` (p,) in ``dtype`` and a float
+        ``intercept_``."""
+        self.coef_ = np.array(coef, dtype=dtype)
+        self.intercept_ = float(intercept)
 
     def predict(self, X):
         """Predicted mean ``e^{Xw + b}``.
@@ -192,7 +192,6 @@ class ElasticNetPoissonRegressor(_EnetGLMParams, _PoissonBase):
         _check_tol(self.tol, self.max_iter)
         pf = validate_penalty_factor(self.penalty_factor, X.shape[1])
         _fit_single_alpha(self, X, y, sw, pf, Poisson)
-        self._regressor_shapes()
         return self
 
 
@@ -263,7 +262,6 @@ class ElasticNetPoissonRegressorPathCV(_EnetGLMPathCVParams, PathCVMixin, _Poiss
         _check_tol(self.tol, self.max_iter)
         _fit_path_cv(self, X, y, sw, groups, Poisson, MEASURES[self.measure],
                      count_folds(self, X))
-        self._regressor_shapes()
         return self
 
 

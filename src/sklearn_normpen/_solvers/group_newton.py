@@ -142,7 +142,7 @@ def active_set_newton(G, g, u0, grp, c, alpha, rho, row=None):
                 rho > 0 and np.any(penF & (row_size[rF] > 1) & (rnrm[rF] == 0))):
             break  # a wide group or row at zero: not smooth there (the sweeps decide)
         grad = G[F] @ (u - u0) - g[F]
-        H = G[np.ix_(F, F)].copy()
+        H = G[np.ix_(F, F)]  # (a copy: advanced indexing)
         for q in np.unique(gF[penF]):
             idx = np.flatnonzero(gF == q)
             uq = u[F[idx]]
@@ -239,6 +239,24 @@ def active_features(w, pen):
     if pen.has_box:
         keep &= ~pen.excluded
     return np.flatnonzero(keep)
+
+
+def active_rows(rows, fgroup, weights, rho, K):
+    """The rows a step moves in a row-wise sparse-group lasso (each feature's ``K``
+    coefficients one row of the l1 part inside its group's block), with
+    :func:`kept_step`'s layout over their ``K`` entries each: ``(A, grp, row, c)``.
+    ``rows``: each feature's row norm; ``fgroup``: each feature's group (-1: in none,
+    held at 0). The non-zero rows (``rho = 0``: every row of a non-zero group, which has no
+    row kink)."""
+    inside = fgroup >= 0
+    if rho == 0:
+        nz = np.bincount(fgroup[inside], weights=rows[inside], minlength=len(weights)) > 0
+        A = np.flatnonzero(inside & nz[np.maximum(fgroup, 0)])
+    else:
+        A = np.flatnonzero(inside & (rows > 0))
+    ids, loc = np.unique(fgroup[A], return_inverse=True)
+    return (A, np.repeat(loc, K), np.repeat(np.arange(A.size), K),
+            np.asarray(weights, np.float64)[ids])
 
 
 def kept_step(G, g, u0, grp, c, alpha, rho, dtype, row=None):

@@ -37,7 +37,7 @@ import numpy as np
 from .._design import rounded_coefficients
 from ..datafits import Multinomial
 from .coordinate_descent import POLISH_EPOCHS, POLISH_MAX
-from .group_newton import kept_step
+from .group_newton import active_rows, kept_step
 from .multinomial import CURVATURE_FLOOR, MultinomialProblem
 from .multitask_group import MultiTaskGroupProblem
 
@@ -95,13 +95,8 @@ class GroupMultinomialProblem(MultinomialProblem):
             self._exact_wait -= 1
             return False
         W = np.asarray(w, dtype=np.float64)
-        sgl = penalty._sgl
-        fg, rho, K = sgl.group_of, penalty.rho, self.K
-        nz = np.any(W != 0, axis=1)
-        if rho == 0:  # a zero row inside a non-zero group is smooth (no row kink)
-            A = np.flatnonzero(np.bincount(fg, weights=nz, minlength=sgl.weights.size)[fg] > 0)
-        else:
-            A = np.flatnonzero(nz)
+        sgl, rho, K = penalty._sgl, penalty.rho, self.K
+        A, grp, row, c = active_rows(penalty._rows(W), sgl.group_of, sgl.weights, rho, K)
         k, n = A.size, self.design.n
         nb = K - 1 if self.fit_intercept else 0
         m = k * K + nb
@@ -111,9 +106,7 @@ class GroupMultinomialProblem(MultinomialProblem):
         if (k == 0 or k + 1 > n or m > POLISH_MAX
                 or n * m * m + m ** 3 / 3 > 4 * max(POLISH_EPOCHS * n * k * K, spent)):
             return False
-        E = np.zeros((self.n_features, k))
-        E[A, np.arange(k)] = 1.0
-        B = self._XW(E)  # X_A in float64, as η reads it
+        B = self._lin.explicit_columns(A)  # X_A in float64, uncentred, as η reads it
         if self.fit_intercept:
             B = np.hstack([B, np.ones((n, 1))])
         P = self._proba(self.eta)
@@ -121,8 +114,8 @@ class GroupMultinomialProblem(MultinomialProblem):
         SB = B if s is None else s[:, None] * B
         grad = (SB.T @ (P - self.Y) / self.N).ravel()  # feature-major: (a, k) -> a K + k
         H = np.zeros((B.shape[1], K, B.shape[1], K))
-        for c in range(K):
-            H[:, c, :, c] = (SB * P[:, c:c + 1]).T @ B
+        for j in range(K):
+            H[:, j, :, j] = (SB * P[:, j:j + 1]).T @ B
         H = H.reshape(B.shape[1] * K, -1)
         step = max(1, 2 ** 22 // H.shape[0])  # the rows of a_i ⊗ p_i, ~32 MB at a time
         for i in range(0, n, step):
@@ -131,10 +124,10 @@ class GroupMultinomialProblem(MultinomialProblem):
         H /= self.N
         H, grad = H[:m, :m], grad[:m]  # (the last intercept is held: the gauge)
         u0 = np.concatenate([W[A].ravel(), self.b[:nb]])
-        ids, loc = np.unique(fg[A], return_inverse=True)
-        grp = np.concatenate([np.repeat(loc, K), np.full(nb, ids.size)])
-        row = np.concatenate([np.repeat(np.arange(k), K), k + np.arange(nb)])
-        c = np.concatenate([np.asarray(sgl.weights, np.float64)[ids], [0.0]])
+        # the intercepts: one unpenalised group (weight 0), each its own row
+        grp = np.concatenate([grp, np.full(nb, c.size)])
+        row = np.concatenate([row, k + np.arange(nb)])
+        c = np.concatenate([c, [0.0]])
         u = kept_step(H, -grad, u0, grp, c, float(alpha), rho, self.dtype, row=row)
         moved = False
         if u is not None:

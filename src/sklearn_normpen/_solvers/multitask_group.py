@@ -31,7 +31,7 @@ from .._design import rounded_coefficients
 from .._kernels import _bcd_multitask_group as K
 from .._validation import call_kernel
 from .coordinate_descent import POLISH_EPOCHS, POLISH_MIN_EPOCHS, stop_on_certificate
-from .group_newton import Pause, kept_step
+from .group_newton import Pause, active_rows, kept_step
 from .multitask import MultiTaskProblem
 
 #: groups up to this many features keep their packed Gram (inner steps in Gram space);
@@ -170,23 +170,13 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         coefficients a row of the l1 part inside its group's block; Hessian
         ``kron(G_A, I_K)`` plus the norms'), kept when they lower the objective; the
         residual is then recomputed. Returns whether ``w`` changed."""
-        fg = self._fgroup
-        rows = pen._rows(w)
-        if pen.rho == 0:
-            nz = np.bincount(fg[fg >= 0], weights=rows[fg >= 0],
-                             minlength=len(self.groups)) > 0
-            A = np.flatnonzero((fg >= 0) & nz[np.maximum(fg, 0)])
-        else:
-            A = np.flatnonzero((fg >= 0) & (rows > 0))
+        A, grp, row, c = active_rows(pen._rows(w), self._fgroup, pen.weights, pen.rho,
+                                     self.n_responses)
         system = self._newton_system(w, A)
         if system is None:
             return False
         G, g, u0 = system
-        K = self.n_responses
-        ids, loc = np.unique(fg[A], return_inverse=True)
-        grp, row = np.repeat(loc, K), np.repeat(np.arange(A.size), K)
-        u = kept_step(G, g, u0, grp, np.asarray(pen.weights, np.float64)[ids], float(alpha),
-                      pen.rho, self.dtype, row=row)
+        u = kept_step(G, g, u0, grp, c, float(alpha), pen.rho, self.dtype, row=row)
         return self._newton_store(w, A, u)
 
     def to_original(self, w):
