@@ -114,7 +114,7 @@ def _sk_path_tol(d, tol):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return enet_path(d["X"], d["y"], l1_ratio=d["l1_ratio"], alphas=d["alphas"],
-                         tol=tol, precompute="auto", standardize=False)[1]
+                         tol=tol, precompute="auto")[1]
 
 
 def _skglm_path_tol(d, tol):
