@@ -68,16 +68,21 @@ def stop_on_certificate(run, cert_of, tol_abs, max_iter, max_rounds=200):
     ``tol_abs``, when ``max_iter`` epochs are spent, or when tightening the solver's target
     by 1e6 gains nothing. A solver whose own estimate claims convergence the certificate
     refuses (e.g. it is negative) then runs fixed, doubling epoch budgets (``inner = -inf``)
-    until the certificate agrees or ``max_iter`` is spent. Returns ``(certificate, epochs)``.
+    until the certificate agrees or ``max_iter`` is spent. Three rounds in a row that leave
+    the certificate exactly as it was (an iterate that no longer moves: float32 sweeps
+    whose every step rounds away) end the loop too. Returns ``(certificate, epochs)``.
     """
     inner, n_iter, budget = tol_abs, 0, 0
-    cert = None
+    cert, frozen = None, 0
     for k in range(max_rounds):
         left = max_iter - n_iter
         epochs, own = run(inner, min(left, budget) if budget else left, k == 0)
         n_iter += int(epochs)
-        cert = cert_of()
+        last, cert = cert, cert_of()
         if cert.gap <= tol_abs or n_iter >= max_iter:
+            break
+        frozen = frozen + 1 if last is not None and cert.gap == last.gap else 0
+        if frozen >= 3:
             break
         if own is None:
             continue

@@ -28,6 +28,8 @@ The problem protocol is that of :mod:`sklearn_normpen._path`; in addition
 :meth:`GLMProblem.path_stop` implements glmnet's early path stop (deviance ratio above
 0.999, or its relative change below 1e-5, after at least 5 points).
 """
+from dataclasses import replace
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -50,6 +52,9 @@ MIN_POINTS = 5         # glmnet's mnl
 ETA_REFRESH = 20
 # the depth of the inner residual kernels' Anderson extrapolation (see _model)
 ANDERSON_K_NEWTON = 4
+# float32 data: the largest float64 copy of the model's columns a refinement may make
+# (GLMProblem._refine64); beyond it an uncertified float32 solve stays as it is
+REFINE_MAX_BYTES = 2 ** 28
 
 
 def glmnet_stop(problem, ratio):
@@ -174,6 +179,7 @@ class GLMProblem:
         self._inner_pause = None
         self._cert_cache = None
         self._n_incr = 0
+        self._f64 = False  # a float32 problem's refinement in float64 (_refine64)
         self.b = self._b0
         self.eta = np.full(d.n, self.b)
         self._dev_prev = None
@@ -303,7 +309,56 @@ class GLMProblem:
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
         """Proximal Newton at ``alpha`` from ``w`` (updated in place) until the certificate
         is at most ``tol_abs``, ``max_iter`` coordinate-descent epochs are spent, or no
-        step decreases the objective any more. Returns ``(Certificate, epochs)``."""
+        step decreases the objective any more (float32 data: then refined in float64,
+        :meth:`_refine64`). Returns ``(Certificate, epochs)``."""
+        cert, epochs = self._solve(w, penalty, alpha, tol_abs, max_iter, alpha_prev)
+        if cert.gap > tol_abs and self.dtype == np.float32 and epochs < max_iter:
+            cert, epochs = self._refine64(w, penalty, alpha, tol_abs, cert, epochs,
+                                          max_iter)
+        return cert, epochs
+
+    def _refine64(self, w, penalty, alpha, tol_abs, cert, epochs, max_iter):
+        """An uncertified float32 solve continued in float64 (coefficients and Newton
+        models; the data's columns copied once per working set), then rounded back.
+
+        Where the loss is strongly curved the float32 grid of coefficients is too coarse
+        for a certificate: rounding ``w`` moves the gradient by about ``H eps32 |w|``,
+        which can exceed ``alpha`` (Poisson counts in the thousands: 8e-4 against
+        5e-4), so no float32 point has a small duality gap although the rounded optimum's
+        objective is within 1e-14 of the optimum. The bound reported is that of the
+        float64 point ``w64`` plus what rounding costs, both computed in float64:
+        ``P(w32) - P* = (P(w64) - P*) + (P(w32) - P(w64)) <= gap(w64) + P(w32) - P(w64)``.
+        Kept only when it is the better bound; the state is restored otherwise."""
+        d = self.design
+        size = (d.X.nnz * 12 if d.sparse else d.n * d.p * 8)
+        if size > REFINE_MAX_BYTES:
+            return cert, epochs
+        saved = (w.copy(), self.b, self.eta, self._n_incr, self._inner_pause)
+        w64 = np.asarray(w, dtype=np.float64).copy()
+        self.dtype, self._f64, self._sub = np.dtype(np.float64), True, None
+        try:
+            _, ep = self._solve(w64, penalty, alpha, 0.5 * tol_abs, max_iter - epochs, None)
+        finally:
+            self.dtype, self._f64, self._sub = np.dtype(np.float32), False, None
+        epochs += int(ep)
+        b = self.b
+        eta64 = self._Xw(w64) + b  # (exact: the steps may have updated η incrementally)
+        self.eta, self._n_incr = eta64, 0
+        c64 = self.certificate(w64, penalty, alpha)
+        w32 = w64.astype(np.float32)
+        eta32 = self._Xw(w32) + b
+        p32 = self._objective(eta32, w32, penalty, alpha)
+        gap = c64.gap + (p32 - self._objective(eta64, w64, penalty, alpha))
+        if gap < cert.gap:
+            w[:] = w32
+            self.eta = eta32
+            return replace(c64, gap=gap, primal=p32, dual=p32 - gap,
+                           loss=p32 - penalty.value(w32, alpha)), epochs
+        w[:], self.b, self.eta, self._n_incr, self._inner_pause = saved
+        self._cert_cache = None
+        return cert, epochs
+
+    def _solve(self, w, penalty, alpha, tol_abs, max_iter, alpha_prev):
         d = self.design
         if self._n_incr >= ETA_REFRESH:  # bound the rounding drift of incremental η
             self.eta = self._Xw(w) + self.b
@@ -329,9 +384,17 @@ class GLMProblem:
             # last decrease (the gap alone can be loose far from the optimum)
             floor = 1e-3 * tol_abs
             tol_model = max(min(shrink * cert.gap, 0.1 * last_decrease), floor)
-            _, ep = inner.solve(wq, pen_q, alpha * scale, tol_model * scale,
-                                max(max_iter - epochs, 1), alpha_prev=ap)
+            # (float32: a model that needs more than half the epochs left is at its
+            # rounding floor, as a rule; the rest is for the float64 refinement)
+            budget = max(max_iter - epochs, 1)
+            if self.dtype == np.float32:
+                budget = max(budget // 2, 1)
+            icert, ep = inner.solve(wq, pen_q, alpha * scale, tol_model * scale, budget,
+                                    alpha_prev=ap)
             epochs += int(ep)
+            if (self.dtype == np.float32 and icert.gap > tol_model * scale
+                    and epochs < max_iter):
+                break  # a float32 model short of its target: on in float64 (solve)
             self._inner_pause = inner._pause
             if cols is None:
                 dw = np.asarray(wq, dtype=np.float64) - np.asarray(w, dtype=np.float64)
@@ -482,6 +545,15 @@ class GLMProblem:
             sub = self._sub = _Submodel(d, cols, penalty, self._inner)
         cols = sub.cols
         wc = w if cols is None else w[cols]
+        if self._f64:  # (_refine64) the columns in float64, copied once per working set
+            if getattr(sub, "X64", None) is None:
+                sub.X64 = sub.X.astype(np.float64)
+            dq = Design(sub.X64, z, sv, self.fit_intercept)
+            inner = (EnetProblem(dq, self.mode) if sub.inner is None
+                     else sub.inner(dq, self.mode))
+            if self._inner_pause is not None:
+                inner._pause = self._inner_pause
+            return inner, inner.start(np.asarray(wc, np.float64)), sub.pen
         if sub.rw is not False and sub.rw.reweight(z, sv):
             rw = sub.rw
             if sub.problem is None:
