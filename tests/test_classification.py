@@ -401,7 +401,7 @@ def test_float32_quadratic_features_every_fold_point_certified():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         est = ElasticNetClassifierPathCV(cv=cv, standardize=False, tol=tol).fit(X32, y)
-    # one training fold's path (the points that had stopped early among those checked)
+    # one training fold's path: every point certified, two checked against cvxpy
     tr = list(cv.split(X32, y))[1][0]
     pb = GLMProblem(Design(X32[tr], y[tr].astype(np.float32), None, True), "dense")
     res = compute_path(pb, ElasticNetPenalty(0.5, np.ones(X.shape[1])), est.alphas_,
