@@ -88,7 +88,8 @@ def _verdict(certified, excess, gap, nd, tol, ref_gap, float64):
     if excess > tol * nd * (1 + 1e-6) + slack:
         return f"SEVERE: excess {excess / nd:.3e} > tol {tol:g}"
     # float32: the coefficients' rounding to the output dtype is not in the gap (an
-    # increase of second order in eps32, see sklearn_normpen._path._rounded_model)
+    # increase of second order in eps32) except where the binomial/Poisson solvers
+    # refine in float64 (GLMProblem._refine64), whose bound adds it
     if excess > gap + slack + (1e-10 if float64 else 1e-9) * nd:
         return f"gap not a bound: excess {excess / nd:.3e} > gap {gap / nd:.3e}"
     return None
