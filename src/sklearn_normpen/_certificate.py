@@ -32,7 +32,7 @@ gap is then summed from its non-negative Fenchel-Young parts instead of differen
 (:func:`_fenchel_young_certificate`).
 """
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -93,6 +93,18 @@ def project(stats):
             r_norm2 = r_norm2 - float(np.sum(beta * g[U]))
             r_y = r_y - float(np.sum(beta * q_U))
     return CertStats(max(r_norm2 - stats.r_mean ** 2, 0.0), r_y, 0.0, gp)
+
+
+def rounded_certificate(cert64, primal64, primal32, like=None, loss=None):
+    """The certificate of float32 coefficients ``w32`` rounded from a float64 point ``w64``
+    whose certificate is ``cert64``: ``P(w32) - P* = (P(w64) - P*) + (P(w32) - P(w64))
+    <= gap(w64) + P(w32) - P(w64)``, with ``primal64``/``primal32`` the two objectives
+    computed the same way in float64 (so that their rounding cancels). Returns ``like``
+    (default ``cert64``: its KKT violation) with that gap, ``primal32`` and ``loss``."""
+    gap = cert64.gap + (primal32 - primal64)
+    base = cert64 if like is None else like
+    return replace(base, gap=gap, primal=primal32, dual=primal32 - gap,
+                   loss=base.loss if loss is None else loss)
 
 
 _ULPS = 4 * np.finfo(np.float64).eps

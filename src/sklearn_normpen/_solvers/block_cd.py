@@ -16,19 +16,18 @@ Certificate: with ``z = X_cᵀ S r / n`` and ``t`` the largest scaling in [0, 1]
 ``t r / n`` dual feasible (:meth:`SparseGroupLasso.dual_scale`), the dual value is
 ``D = (2 t <r, y>_s - t² ||r||²_s) / (2n)`` and ``gap = P - D >= P - P*``.
 """
-from dataclasses import replace
-
 import numpy as np
 import scipy.sparse as sp
 
 from .._design import _f64_blocks
 from ..penalties import SparseGroupLasso
 
-from .._certificate import CertStats, certificate, project, per_mask
+from .._certificate import (CertStats, certificate, per_mask, project,
+                            rounded_certificate)
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
-                                 stop_on_certificate)
+                                 REFINE_MAX_BYTES, stop_on_certificate)
 from .group_newton import (Pause, active_features, active_set_newton, newton_step,
                            supported)
 
@@ -84,10 +83,8 @@ def group_eigen(Q, sizes, offsets, gptr, dtype):
     return V, E, _with_slack(L)
 
 
-#: float32 refinement (GroupProblem._refine64): Newton iterations at most, and the largest
-#: float64 copy of the active columns (cells) it forms
+#: float32 refinement (GroupProblem._refine64): Newton iterations at most
 REFINE_STEPS = 10
-REFINE_MAX_CELLS = 2 ** 25
 
 
 class GroupProblem:
@@ -534,30 +531,37 @@ class GroupProblem:
         d = self.design
         inv = np.asarray(self.inv_scale, np.float64)
         w64 = np.asarray(w, dtype=np.float64).copy()
+        A, G = None, None
         for _ in range(REFINE_STEPS):
-            A = active_features(w64, pen)
-            if A.size == 0 or A.size > POLISH_MAX or float(d.n) * A.size > REFINE_MAX_CELLS:
+            A_new = active_features(w64, pen)
+            if (A_new.size == 0 or A_new.size > POLISH_MAX
+                    or 8.0 * d.n * A_new.size > REFINE_MAX_BYTES):
                 break
-            B = d.explicit_columns(A) * inv[A]  # the solver's columns, float64
+            if A is None or not np.array_equal(A, A_new):  # (formed once per active set)
+                A = A_new
+                SB = B = d.explicit_columns(A) * inv[A]  # the solver's columns, float64
+                if d.sw64 is not None:
+                    SB = B * d.sw64[:, None]
+                G = SB.T @ B / d.N
+                ids, loc = np.unique(pen.group_of[A], return_inverse=True)
+                c = np.asarray(pen.weights, np.float64)[ids]
             r = d.yc64 - d.centred_product64(inv * w64)
-            SB = B if d.sw64 is None else B * d.sw64[:, None]
-            ids, loc = np.unique(pen.group_of[A], return_inverse=True)
-            out = active_set_newton(SB.T @ B / d.N, SB.T @ r / d.N, w64[A], loc,
-                                    np.asarray(pen.weights, np.float64)[ids], float(alpha),
+            out = active_set_newton(G, SB.T @ r / d.N, w64[A], loc, c, float(alpha),
                                     pen.rho)
             if out is None:
                 break
             w64[A] = out[0]
+        z = self._z  # (cert_stats keeps the gradient of its point for the next solve)
         c64 = certificate(self.cert_stats(w64, pen), pen, alpha, w64)
         w32 = w64.astype(self.dtype)
         c32 = certificate(self.cert_stats(w32, pen), pen, alpha, w32)
-        gap = c64.gap + (c32.primal - c64.primal)
-        if not gap < cert.gap:
-            self.cert_stats(w, pen)  # (the gradient kept for the next solve: w's)
+        out = rounded_certificate(c64, c64.primal, c32.primal, like=c32)
+        if not out.gap < cert.gap:
+            self._z = z
             return cert
-        w[:] = w32  # (the gradient kept for the next solve, _z, is c32's: w32's)
+        w[:] = w32  # (the gradient kept, _z, is c32's: w32's)
         self.r = self.residual(w)
-        return replace(c32, gap=gap, dual=c32.primal - gap)
+        return out
 
     def _newton(self, w, pen, alpha):
         """Newton steps on the active set (:mod:`.group_newton`) from ``w``, kept when they

@@ -34,6 +34,9 @@ POLISH_EPOCHS = 200
 POLISH_MIN_EPOCHS = 10
 #: the largest active set the Newton step factorises (k³/3 flops)
 POLISH_MAX = 1500
+#: float32 solves finished in float64 (``GLMProblem._refine64``, ``GroupProblem._refine64``):
+#: the largest float64 copy of the data's columns they make
+REFINE_MAX_BYTES = 2 ** 28
 #: the most Newton steps of one pause (each after the last stopped at a sign change;
 #: one factorisation serves them all)
 POLISH_STEPS = 64

@@ -28,16 +28,14 @@ The problem protocol is that of :mod:`sklearn_normpen._path`; in addition
 :meth:`GLMProblem.path_stop` implements glmnet's early path stop (deviance ratio above
 0.999, or its relative change below 1e-5, after at least 5 points).
 """
-from dataclasses import replace
-
 import numpy as np
 import scipy.sparse as sp
 
-from .._certificate import CertStats, certificate
+from .._certificate import CertStats, certificate, rounded_certificate
 from .._design import Design, ReweightedDesign, rounded_coefficients
 from ..datafits import GLMStats, Logistic
 from ..penalties import ElasticNetPenalty
-from .coordinate_descent import EnetProblem
+from .coordinate_descent import REFINE_MAX_BYTES, EnetProblem
 from .._kernels import _bcd_multitask
 from .._validation import call_kernel
 
@@ -52,9 +50,6 @@ MIN_POINTS = 5         # glmnet's mnl
 ETA_REFRESH = 20
 # the depth of the inner residual kernels' Anderson extrapolation (see _model)
 ANDERSON_K_NEWTON = 4
-# float32 data: the largest float64 copy of the model's columns a refinement may make
-# (GLMProblem._refine64); beyond it an uncertified float32 solve stays as it is
-REFINE_MAX_BYTES = 2 ** 28
 
 
 def glmnet_stop(problem, ratio):
@@ -348,12 +343,12 @@ class GLMProblem:
         w32 = w64.astype(np.float32)
         eta32 = self._Xw(w32) + b
         p32 = self._objective(eta32, w32, penalty, alpha)
-        gap = c64.gap + (p32 - self._objective(eta64, w64, penalty, alpha))
-        if gap < cert.gap:
+        out = rounded_certificate(c64, self._objective(eta64, w64, penalty, alpha), p32,
+                                  loss=p32 - penalty.value(w32, alpha))
+        if out.gap < cert.gap:
             w[:] = w32
             self.eta = eta32
-            return replace(c64, gap=gap, primal=p32, dual=p32 - gap,
-                           loss=p32 - penalty.value(w32, alpha)), epochs
+            return out, epochs
         w[:], self.b, self.eta, self._n_incr, self._inner_pause = saved
         self._cert_cache = None
         return cert, epochs
