@@ -24,6 +24,11 @@ from sklearn.exceptions import ConvergenceWarning
 
 logger = logging.getLogger("sklearn_normpen")  # progress; silent unless configured
 
+#: a cold start far below ``alpha_max`` first solves at this many log-spaced alphas per
+#: decade between them (not reported): the support then grows as along a path instead of
+#: all at once (see :func:`lead_in`)
+LEAD_IN_PER_DECADE = 3
+
 
 @dataclass
 class PathResult:
@@ -62,8 +67,11 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     alphas = np.asarray(alphas, dtype=np.float64)
     K = alphas.shape[0]
     tol_abs = tol * problem.null_deviance
+    lead = (0, None)
     if coef_init is None:
-        w, _ = problem.null_fit(penalty, 1e-3 * tol_abs, max_iter)  # state set for w
+        w, z = problem.null_fit(penalty, 1e-3 * tol_abs, max_iter)  # state set for w
+        if K:
+            lead = lead_in(problem, penalty, w, z, alphas[0], tol_abs, max_iter)
     else:
         w = problem.start(coef_init)
     # a multi-response problem stores (n_features, n_responses, K) and (n_responses, K)
@@ -72,7 +80,7 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     intercepts = np.empty(tail + (K,))
     gaps, kkts, losses = np.empty(K), np.empty(K), np.empty(K)
     n_iters = np.empty(K, dtype=np.intp)
-    alpha_prev = None
+    alpha_prev = lead[1]
     path_stop = getattr(problem, "path_stop", None)
     limited = dfmax is not None or pmax is not None
     active = (lambda c: c != 0) if active is None else active
@@ -80,6 +88,8 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     for k, alpha in enumerate(alphas):
         cert, n_iters[k] = problem.solve(w, penalty, alpha, tol_abs, max_iter,
                                          alpha_prev=alpha_prev)
+        if k == 0:
+            n_iters[k] += lead[0]
         coefs[..., k], intercepts[..., k] = problem.to_original(w)
         gaps[k], kkts[k], losses[k] = cert.gap, cert.kkt, cert.loss
         alpha_prev = alpha
@@ -109,6 +119,31 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     dev = 1.0 - (losses - sat) / null if null > 0 else np.zeros_like(losses)
     return PathResult(alphas, coefs, intercepts, gaps, kkts, n_iters, gaps <= tol_abs,
                       tol_abs, stop, dev)
+
+
+def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
+    """Walk a cold start down to ``alpha``: from the null fit ``w`` (updated in place; ``z``
+    its projected gradient), solve warm at ``LEAD_IN_PER_DECADE`` log-spaced alphas per
+    decade strictly between ``alpha_max`` and ``alpha`` when ``alpha < alpha_max / 10``
+    (glmnet fits a whole path for the same reason), unless the problem's ``lead_in`` is
+    False. Returns ``(epochs, alpha_prev)``, the
+    epochs spent and the last alpha solved (None: nothing to do).
+
+    (A cold solve far below ``alpha_max`` lets hundreds of features in at once and
+    crawls: breast cancer's 495 quadratic features at ``1e-4 alpha_max`` were not
+    certified in 1000 epochs, nor 300 Gaussian columns × 2000 at the same ratio; with the
+    lead-in both certify, in 0.2 and 0.04 s.)"""
+    if not getattr(problem, "lead_in", True):
+        return 0, None
+    amax = penalty.alpha_max(z)
+    if not (np.isfinite(amax) and 0 < 10 * alpha < amax):
+        return 0, None
+    m = int(np.ceil(LEAD_IN_PER_DECADE * np.log10(amax / alpha)))
+    epochs, prev = 0, None
+    for a in np.geomspace(amax, alpha, m + 1)[1:-1]:
+        epochs += int(problem.solve(w, penalty, a, tol_abs, max_iter, alpha_prev=prev)[1])
+        prev = float(a)
+    return epochs, prev
 
 
 def warn_stopped(result, n_grid, what="The path"):

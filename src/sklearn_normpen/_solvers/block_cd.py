@@ -27,7 +27,7 @@ from .._certificate import (CertStats, certificate, per_mask, project,
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
-                                 REFINE_MAX_BYTES, stop_on_certificate)
+                                 REFINE_MAX_BYTES, REFINE_STEPS, stop_on_certificate)
 from .group_newton import (Pause, active_features, active_set_newton, newton_step,
                            supported)
 
@@ -82,9 +82,6 @@ def group_eigen(Q, sizes, offsets, gptr, dtype):
         L[sel] = evals[:, -1]
     return V, E, _with_slack(L)
 
-
-#: float32 refinement (GroupProblem._refine64): Newton iterations at most
-REFINE_STEPS = 10
 
 
 class GroupProblem:

@@ -16,10 +16,11 @@ the kernel resumes with a tighter target (see :func:`stop_on_certificate`).
 import numpy as np
 import scipy.sparse as sp
 
-from .._certificate import CertStats, certificate, project, per_mask
+from .._certificate import CertStats, certificate, per_mask, project, rounded_certificate
 from .._design import centred_gram, constant_columns, stats_variance
 from .._kernels import _cd_enet
 from .._validation import call_kernel
+from .group_newton import Pause
 
 MODES = ("gram", "dense", "sparse")
 _EMPTY = {np.dtype(t): np.zeros(0, dtype=t) for t in (np.float32, np.float64)}
@@ -34,9 +35,12 @@ POLISH_EPOCHS = 200
 POLISH_MIN_EPOCHS = 10
 #: the largest active set the Newton step factorises (k³/3 flops)
 POLISH_MAX = 1500
-#: float32 solves finished in float64 (``GLMProblem._refine64``, ``GroupProblem._refine64``):
-#: the largest float64 copy of the data's columns they make
+#: float32 solves finished in float64 (``_refine64`` of the GLM, group and elastic-net
+#: problems): the largest float64 copy of the data's columns they make
 REFINE_MAX_BYTES = 2 ** 28
+#: float32 refinements (``_refine64`` of the elastic-net and group problems): Newton
+#: iterations at most
+REFINE_STEPS = 10
 #: the most Newton steps of one pause (each after the last stopped at a sign change;
 #: one factorisation serves them all)
 POLISH_STEPS = 64
@@ -364,47 +368,41 @@ class EnetProblem:
         polish = not (np.isfinite(limits[0]).any() or np.isfinite(limits[1]).any())
         bounded = BOUNDED_PASSES and not penalty.unpenalized.any()
 
-        pause = {"epochs": self._pause, "taken": 0, "tried": 0}
+        pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)
+        pre = False
         if (polish and alpha_prev is not None and self._pause <= POLISH_MIN_EPOCHS
                 and self._g_valid):
             # a slow tail that single Newton steps have been finishing: step first, from
             # the last point's gradient (the KKT violators at this alpha come in with it),
             # and let the kernel's first pass judge the result
-            pause["tried"] = pause["taken"] = int(self._polish(w, L1, L2))
+            pre = self._polish(w, L1, L2)
+            pause.record(pre)
         # (after that step the violators are in: the first round needs no strong rule,
         # and its bounded pass then reads few columns)
-        pre = pause["taken"] > 0
 
         def run(inner, left, first):
             if left <= 0:
                 return 0, np.inf
-            chunk = (min(left, pause["epochs"]) if polish and self._affordable(w) else left)
+            chunk = pause.chunk(left) if polish and self._affordable(w) else left
             gap, _, n_iter, done = self._kernel(w, L1, L2, inner * self.N, chunk, limits,
                                                 strong_factor if first and not pre else 1.0,
                                                 bounded)
-            if not done and n_iter >= chunk and chunk < left:
-                pause["tried"] += 1
-                if self._polish(w, L1, L2):
-                    pause["taken"] += 1
+            if not done and pause.due(n_iter, chunk, left):
+                taken = self._polish(w, L1, L2)
+                if taken:
                     # the certificate at the new point needs its gradient: the kernel's
                     # pass (bounded where it can), with no epochs
                     self._kernel(w, L1, L2, inner * self.N, 0, limits, 1.0, bounded)
-                # if this does not finish the point, coordinate descent runs longer before
-                # the next step (it may need to bring in features the step cannot see)
-                pause["epochs"] = min(2 * pause["epochs"], POLISH_EPOCHS)
+                pause.record(taken)
                 return n_iter, None  # resume on the same target
             return n_iter, gap / self.N
 
         cert, epochs = stop_on_certificate(
             run, lambda: certificate(self.cert_stats(w, penalty), penalty, alpha, w),
             tol_abs, max_iter)
-        # the next point's pause: shorter after a point that one Newton step finished (a
-        # slow tail, where the epochs before the step are mostly wasted), longer after
-        # one that needed several pauses or whose steps did not help
-        if pause["tried"] == 1 == pause["taken"] and cert.gap <= tol_abs:
-            self._pause = max(POLISH_MIN_EPOCHS, self._pause // 2)
-        elif pause["tried"] > 2 or pause["tried"] > pause["taken"]:
-            self._pause = min(POLISH_EPOCHS, 2 * self._pause)
+        self._pause = pause.next(self._pause, cert.gap <= tol_abs)
+        if cert.gap > tol_abs and polish and self.dtype == np.float32:
+            cert = self._refine64(w, penalty, alpha, cert, tol_abs)
         return cert, epochs
 
     def _affordable(self, w, A=None):
@@ -481,7 +479,7 @@ class EnetProblem:
         pos = cache["slot"][A]
         return cache["G"][pos][:, pos], cache["c"][pos]
 
-    def _polish(self, w, L1, L2):
+    def _polish(self, w, L1, L2, g=None):
         """Newton steps on the active set ``A`` for the slow tail of coordinate descent on
         an ill-conditioned ``X_A`` (near saturation, |A| close to n: thousands of epochs).
         With the signs ``s`` fixed the n-scale objective on ``A`` is the quadratic
@@ -499,22 +497,27 @@ class EnetProblem:
         of ``g_j``. Near saturation (residual modes, ``|A|`` above the rank ``n - 1`` of the
         centred ``X_A``: ``G`` singular) the smallest coefficients (in ``|w_j|·||x_j||``)
         start at 0 outside the factorisation; those of them that violate KKT at its result
-        come in with a new factorisation (``POLISH_REFACTOR`` at most)."""
+        come in with a new factorisation (``POLISH_REFACTOR`` at most).
+
+        ``g`` (the float64 refinement, :meth:`_refine64`): the exact n-scale gradient at a
+        float64 ``w`` that is not the kernel's state; the step is then stored unrounded
+        and the state left alone, and only the size caps limit it."""
         from scipy.linalg import LinAlgError, cho_factor
         from scipy.linalg.blas import dtrsv
         A = np.flatnonzero(w)
-        if not (A.size and self._affordable(w, A)):
+        state = g is None
+        if not (A.size and (self._affordable(w, A) if state else self._refinable(A))):
             return False
         L1 = np.asarray(L1, dtype=np.float64)
         # (rank of the centred X_A: at most n - 1 with an intercept)
         cap = (self.n_features if self.mode == "gram" else
                self.design.n - int(bool(self.fit_intercept)))
         s = np.sign(np.asarray(w[A], dtype=np.float64))
-        if self._g_valid:
-            g = np.asarray(self.g, dtype=np.float64)
+        if self._g_valid or not state:
+            g = np.asarray(self.g if state else g, dtype=np.float64)
             score = np.abs(g) - L1
             score[A] = 0.0
-            if self.mode != "gram":
+            if self.mode != "gram" and state:
                 score[self.g_bound != 0] = 0.0  # (bounds from a bounded pass, not values)
             V = np.flatnonzero(score > 0)
             room = max(min(A.size // 8 + 16, cap - A.size), 0)
@@ -544,10 +547,30 @@ class EnetProblem:
             if lK.any():
                 M = GK.copy()
                 M.flat[::K.size + 1] += lK
-            try:  # (M is symmetric: its transpose is the Fortran layout LAPACK reads)
-                L = np.asfortranarray(cho_factor(M.T, lower=True, overwrite_a=M is not GK,
-                                                 check_finite=False)[0])
-            except (LinAlgError, ValueError):
+            # exactly dependent columns (a two-valued feature and its powers, duplicates)
+            # make M singular: factorise M + δ diag(M) instead, δ just above the rounding
+            # of its pivots (relative to each column's scale, which the coefficients
+            # mirror: the shift moves the objective by δ Σ M_jj u_j² / 2). Along M's null
+            # space the objective with the signs held is linear, and the solve with the
+            # shifted factor runs far along it: the step then stops where a coefficient
+            # crosses 0, descending as the group Newton steps do there
+            # (group_newton._direction); the refinement step below and the check on the
+            # true objective correct for the shift elsewhere.
+            diag = np.diag(M).copy()
+            L = None
+            for shift in (0.0, 1e3 * K.size * np.finfo(float).eps):
+                Ms = M
+                if shift:
+                    Ms = M.copy()
+                    Ms.flat[::K.size + 1] += shift * diag
+                try:  # (symmetric: its transpose is the Fortran layout LAPACK reads)
+                    L = np.asfortranarray(cho_factor(Ms.T, lower=True,
+                                                     overwrite_a=bool(shift),
+                                                     check_finite=False)[0])
+                    break
+                except (LinAlgError, ValueError):
+                    continue
+            if L is None:
                 return None
 
             def cho_solve(rhs):  # M⁻¹ rhs = L⁻ᵀ L⁻¹ rhs (BLAS: no per-call checks)
@@ -650,7 +673,7 @@ class EnetProblem:
             s[take] = np.sign(c[take] - G[take] @ x)
             K = np.sort(np.concatenate([act, take]))
             out = np.setdiff1d(np.arange(A.size), K)
-        full = x.astype(self.dtype).astype(np.float64)  # the step as it will be stored
+        full = x.astype(w.dtype).astype(np.float64)  # the step as it will be stored
 
         def f(v):
             return 0.5 * v @ (G @ v) - v @ c + l1 @ np.abs(v) + 0.5 * l2 @ (v * v)
@@ -658,8 +681,45 @@ class EnetProblem:
         if not f(full) < f(u0):
             return False
         w[A] = full
-        self._reset(w)
+        if state:
+            self._reset(w)
         return True
+
+    def _refinable(self, A):
+        """Whether the float64 refinement may step on ``A``: at most ``POLISH_MAX``
+        features, and (residual modes) their float64 columns within ``REFINE_MAX_BYTES``."""
+        return A.size <= POLISH_MAX and (self.mode == "gram"
+                                          or 8.0 * self.design.n * A.size <= REFINE_MAX_BYTES)
+
+    def _refine64(self, w, penalty, alpha, cert, tol_abs):
+        """float32: an uncertified point finished by Newton steps on the active set in
+        float64 (:meth:`_polish` on the user's centred columns, or the float64 Gram), then
+        rounded back and certified by ``gap(w64) + P(w32) - P(w64)``
+        (:func:`~sklearn_normpen._certificate.rounded_certificate`, as the GLM and group
+        refinements), kept only when that bound is the better one. (Columns far apart in
+        scale put the float32 grid of coefficients too coarse for the target: diabetes'
+        cubic features, standardised by the penalty, at ``alpha = 2e-3``.)"""
+        L1, L2 = penalty.scaled_weights(alpha, self.N)
+        L1, L2 = np.asarray(L1, np.float64), np.asarray(L2, np.float64)
+        w64 = np.asarray(w, dtype=np.float64).copy()
+        c64 = cert
+        for _ in range(REFINE_STEPS):
+            stats = self.cert_stats(w64, penalty)
+            c64 = certificate(stats, penalty, alpha, w64)
+            if c64.gap <= 0.1 * tol_abs:
+                break
+            if not self._polish(w64, L1, L2, g=np.asarray(stats.g) * self.N):
+                break
+        else:
+            c64 = certificate(self.cert_stats(w64, penalty), penalty, alpha, w64)
+        w32 = w64.astype(self.dtype)
+        c32 = certificate(self.cert_stats(w32, penalty), penalty, alpha, w32)
+        out = rounded_certificate(c64, c64.primal, c32.primal, like=c32)
+        if not out.gap < cert.gap:
+            return cert
+        w[:] = w32
+        self._reset(w)
+        return out
 
     def null_fit(self, penalty, tol_abs, max_iter):
         """Fit the unpenalised features alone (penalised ones at 0); returns ``(w, z)`` with
