@@ -746,7 +746,7 @@ def _set_group_attributes(est, structure):
 def fit_group_lasso(est, X, y, sample_weight):
     """``GroupLassoRegressor.fit`` on dask input: one pass for the moments, then the
     covariance-mode block solver."""
-    from ._path import lead_in, warn_points
+    from ._path import warn_points
     prev = getattr(est, "coef_", None) if est.warm_start else None
     X, y, sw, names, p, structure, weights = _group_setup(est, X, y, sample_weight)
     check_stats_size(p, 0)
@@ -759,13 +759,9 @@ def fit_group_lasso(est, X, y, sample_weight):
     tol_abs = est.tol * problem.null_deviance
     if prev is not None and np.shape(prev) == (p,):
         w = problem.start(problem.from_original(prev))
-        lead = (0, None)
     else:
-        w0, z = problem.null_fit(pen, 1e-3 * tol_abs, est.max_iter)
-        w = problem.start(w0)
-        lead = lead_in(problem, pen, w, z, float(est.alpha), tol_abs, est.max_iter)
-    res, n_iter = problem.solve(w, pen, est.alpha, tol_abs, est.max_iter, alpha_prev=lead[1])
-    n_iter += lead[0]
+        w = problem.start(problem.null_fit(pen, 1e-3 * tol_abs, est.max_iter)[0])
+    res, n_iter = problem.solve(w, pen, est.alpha, tol_abs, est.max_iter)
     if res.gap > tol_abs:
         warn_points([est.alpha], [res.gap], tol_abs, type(est).__name__)
     est.coef_, est.intercept_ = problem.to_original(w)

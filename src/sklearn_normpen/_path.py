@@ -125,15 +125,15 @@ def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
     """Walk a cold start down to ``alpha``: from the null fit ``w`` (updated in place; ``z``
     its projected gradient), solve warm at ``LEAD_IN_PER_DECADE`` log-spaced alphas per
     decade strictly between ``alpha_max`` and ``alpha`` when ``alpha < alpha_max / 10``
-    (glmnet fits a whole path for the same reason), unless the problem's ``lead_in`` is
-    False. Returns ``(epochs, alpha_prev)``, the
+    (glmnet fits a whole path for the same reason), for problems whose ``lead_in`` is
+    True (the Gaussian elastic net's). Returns ``(epochs, alpha_prev)``, the
     epochs spent and the last alpha solved (None: nothing to do).
 
     (A cold solve far below ``alpha_max`` lets hundreds of features in at once and
     crawls: breast cancer's 495 quadratic features at ``1e-4 alpha_max`` were not
     certified in 1000 epochs, nor 300 Gaussian columns × 2000 at the same ratio; with the
     lead-in both certify, in 0.2 and 0.04 s.)"""
-    if not getattr(problem, "lead_in", True):
+    if not getattr(problem, "lead_in", False):
         return 0, None
     amax = penalty.alpha_max(z)
     if not (np.isfinite(amax) and 0 < 10 * alpha < amax):

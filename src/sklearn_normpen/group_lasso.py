@@ -24,7 +24,7 @@ from ._design import Design, held_out_mse
 from ._validation import _check_exclude, _check_limits
 from ._grid import make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
-from ._path import compute_path, lead_in, warn_points, warn_stopped, warn_unconverged
+from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
 from ._progress import with_progress
 from ._relaxed import _check_gammas
 from ._solvers.block_cd import GroupProblem
@@ -427,14 +427,10 @@ class GroupLassoRegressor(NormPenRegressor):
         tol_abs = self.tol * problem.null_deviance
         if prev is not None and np.shape(prev) == (X.shape[1],):
             w = problem.start(np.clip(problem.from_original(prev), pen.lower, pen.upper))
-            lead = (0, None)
         else:
             # the null fit leaves the solver state (residual, gradient) at its w
-            w, z = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)
-            lead = lead_in(problem, pen, w, z, float(self.alpha), tol_abs, self.max_iter)
-        res, n_iter = problem.solve(w, pen, self.alpha, tol_abs, self.max_iter,
-                                    alpha_prev=lead[1])
-        n_iter += lead[0]
+            w = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0]
+        res, n_iter = problem.solve(w, pen, self.alpha, tol_abs, self.max_iter)
         if res.gap > tol_abs:
             warn_points([self.alpha], [res.gap], tol_abs, type(self).__name__)
         self.coef_, self.intercept_ = problem.to_original(w)

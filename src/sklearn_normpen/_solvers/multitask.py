@@ -42,12 +42,6 @@ class MultiTaskProblem:
     rows : ndarray of int, default=None
     """
 
-    #: no lead-in for a cold start far below alpha_max (:func:`~sklearn_normpen._path.lead_in`):
-    #: on breast cancer's 495 quadratic features with two responses at 1e-4 alpha_max, the
-    #: lead-in's last points take 45 and 150 s, their Newton steps refactorising a
-    #: 600-900 block at each of up to 30 sign changes (the cold solve warns in 0.16 s)
-    lead_in = False
-
     def __init__(self, X, Y, sample_weight, fit_intercept, rows=None):
         if sp.issparse(X):
             X = sp.csc_matrix(X)

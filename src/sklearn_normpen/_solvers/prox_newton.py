@@ -560,12 +560,14 @@ class GLMProblem:
                 # 5 epochs instead of 6) met the model's target: 10.4 -> 7.7 s; the
                 # Gaussian paths' A/B was 1.06-1.19 slower with 4 (hence per problem)
                 sub.problem.anderson_k = ANDERSON_K_NEWTON
+                sub.problem.refine64 = False  # (the GLM refines its own solve: _refine64)
             # yc - Xc w = (z - ȳ) - (Xw - x̄·w), Xw = η - b, z - η = r_v (w is 0 off cols)
             R = r_v + (self.b - rw.y_mean + float(rw.x_mean @ np.asarray(wc, np.float64)))
             return sub.problem, sub.problem.reweighted(wc, R), sub.pen
         dq = Design(sub.X, z.astype(self.dtype), sv, self.fit_intercept)
         inner = (EnetProblem(dq, self.mode) if sub.inner is None
                  else sub.inner(dq, self.mode))
+        inner.refine64 = False  # (a float32 model short of its target sends the GLM to float64)
         if self._inner_pause is not None:
             # an ill-conditioned model (offset columns, e.g.) is one every step: the last
             # step's pause, not a fresh 200 epochs of coordinate descent before each
