@@ -131,8 +131,8 @@ def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
 
     (A cold solve far below ``alpha_max`` lets hundreds of features in at once and
     crawls: breast cancer's 495 quadratic features at ``1e-4 alpha_max`` were not
-    certified in 1000 epochs, nor 300 Gaussian columns × 2000 at the same ratio; with the
-    lead-in both certify, in 0.2 and 0.04 s.)"""
+    certified in 1000 epochs, nor a 300 × 2000 Gaussian design at the same ratio; with
+    the lead-in both certify, in 0.3 and 0.04 s.)"""
     if not getattr(problem, "lead_in", False):
         return 0, None
     amax = penalty.alpha_max(z)
