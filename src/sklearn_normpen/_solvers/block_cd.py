@@ -27,7 +27,7 @@ from .._certificate import (CertStats, certificate, per_mask, project,
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
-                                 REFINE_MAX_BYTES, REFINE_STEPS, stop_on_certificate)
+                                 REFINE_STEPS, refinable, stop_on_certificate)
 from .group_newton import (Pause, active_features, active_set_newton, newton_step,
                            supported)
 
@@ -531,8 +531,7 @@ class GroupProblem:
         A, G = None, None
         for _ in range(REFINE_STEPS):
             A_new = active_features(w64, pen)
-            if (A_new.size == 0 or A_new.size > POLISH_MAX
-                    or 8.0 * d.n * A_new.size > REFINE_MAX_BYTES):
+            if A_new.size == 0 or not refinable(A_new.size, d.n):
                 break
             if A is None or not np.array_equal(A, A_new):  # (formed once per active set)
                 A = A_new

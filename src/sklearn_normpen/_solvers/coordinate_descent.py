@@ -41,6 +41,14 @@ REFINE_MAX_BYTES = 2 ** 28
 #: float32 refinements (``_refine64`` of the elastic-net and group problems): Newton
 #: iterations at most
 REFINE_STEPS = 10
+
+
+def refinable(k, n):
+    """Whether a float32 refinement may take Newton steps on ``k`` active features: at
+    most ``POLISH_MAX``, and their float64 columns (``n`` rows; 0: none formed, covariance
+    mode) within ``REFINE_MAX_BYTES``."""
+    return k <= POLISH_MAX and 8.0 * n * k <= REFINE_MAX_BYTES
+
 #: the most Newton steps of one pause (each after the last stopped at a sign change;
 #: one factorisation serves them all)
 POLISH_STEPS = 64
@@ -515,7 +523,8 @@ class EnetProblem:
         from scipy.linalg.blas import dtrsv
         A = np.flatnonzero(w)
         state = g is None
-        if not (A.size and (self._affordable(w, A) if state else self._refinable(A))):
+        if not (A.size and (self._affordable(w, A) if state else
+                            refinable(A.size, 0 if self.mode == "gram" else self.design.n))):
             return False
         L1 = np.asarray(L1, dtype=np.float64)
         # (rank of the centred X_A: at most n - 1 with an intercept)
@@ -565,13 +574,12 @@ class EnetProblem:
             # crosses 0, descending as the group Newton steps do there
             # (group_newton._direction); the refinement step below and the check on the
             # true objective correct for the shift elsewhere.
-            diag = np.diag(M).copy()
             L = None
             for shift in (0.0, 1e3 * K.size * np.finfo(float).eps):
                 Ms = M
-                if shift:
+                if shift:  # (M itself intact: the first attempt did not overwrite it)
                     Ms = M.copy()
-                    Ms.flat[::K.size + 1] += shift * diag
+                    Ms.flat[::K.size + 1] += shift * np.diag(M)
                 try:  # (symmetric: its transpose is the Fortran layout LAPACK reads)
                     L = np.asfortranarray(cho_factor(Ms.T, lower=True,
                                                      overwrite_a=bool(shift),
@@ -693,12 +701,6 @@ class EnetProblem:
         if state:
             self._reset(w)
         return True
-
-    def _refinable(self, A):
-        """Whether the float64 refinement may step on ``A``: at most ``POLISH_MAX``
-        features, and (residual modes) their float64 columns within ``REFINE_MAX_BYTES``."""
-        return A.size <= POLISH_MAX and (self.mode == "gram"
-                                          or 8.0 * self.design.n * A.size <= REFINE_MAX_BYTES)
 
     def _refine64(self, w, penalty, alpha, cert, tol_abs):
         """float32: an uncertified point finished by Newton steps on the active set in
