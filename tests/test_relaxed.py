@@ -181,3 +181,44 @@ def test_active_set_ls_singular_sets_give_min_norm_least_squares(mode):
         assert b == pytest.approx(y.mean() - X[:, A].mean(0) @ w, abs=1e-10)
         singular = np.linalg.matrix_rank(Xc[:, A]) < A.size
         assert ls.is_singular(A) == singular
+
+
+@pytest.mark.parametrize("mode", ["gram", "dense"])
+@pytest.mark.parametrize("kind", ["chain", "drop", "collinear chain", "wide chain"])
+def test_active_set_ls_fit_path_equals_lstsq_per_point(mode, kind):
+    """``fit_path``: one factor for a chain of nested sets, one solve per set otherwise
+    (a feature leaves, a collinear pair, more columns than rows): every point equals
+    numpy's least squares on its centred columns, NaN-free, zero outside its set."""
+    from sklearn_normpen._design import Design
+    from sklearn_normpen._relaxed import ActiveSetLS
+    from sklearn_normpen._solvers.coordinate_descent import EnetProblem
+    rng = np.random.default_rng(3)
+    n, p = (12, 20) if kind == "wide chain" else (80, 20)
+    X = rng.standard_normal((n, p)) * rng.uniform(0.01, 100, p) + rng.uniform(-1e3, 1e3, p)
+    if kind == "collinear chain":
+        X[:, 7] = 2 * X[:, 2] - 1.0
+    y = rng.standard_normal(n)
+    entry = [[], [], [3], [3, 2], [3, 2], [3, 2, 11, 7], [3, 2, 11, 7, 0, 19],
+             list(range(p))]
+    if kind == "drop":
+        entry[-2] = [3, 11, 7, 0, 19]  # 2 leaves, then everything enters
+    if kind == "wide chain":
+        entry[-1] = list(range(n + 2))
+    coefs = np.zeros((p, len(entry)))
+    for k, A in enumerate(entry):
+        coefs[A, k] = rng.uniform(0.5, 1.0, len(A))
+    if mode == "gram" and kind == "wide chain":
+        pytest.skip("covariance mode is for n >= p")
+    prob = EnetProblem(Design(np.asfortranarray(X), y, None, True), mode)
+    W, b, singular = ActiveSetLS(prob).fit_path(coefs)
+    Xc, yc = X - X.mean(0), y - y.mean()
+    for k, A in enumerate(entry):
+        A = np.sort(np.asarray(A, dtype=int))
+        ref = np.linalg.lstsq(Xc[:, A], yc, rcond=None)[0] if A.size else np.zeros(0)
+        rank_deficient = A.size and np.linalg.matrix_rank(Xc[:, A]) < A.size
+        assert singular[k] == bool(rank_deficient)
+        scale = np.abs(ref).max() if A.size else 1.0
+        np.testing.assert_allclose(W[A, k], ref, rtol=1e-7, atol=1e-7 * scale)
+        assert not np.any(W[np.setdiff1d(np.arange(p), A), k])
+        assert b[k] == pytest.approx(y.mean() - X[:, A].mean(0) @ W[A, k], rel=1e-8,
+                                     abs=1e-8)

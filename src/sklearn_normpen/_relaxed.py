@@ -78,6 +78,69 @@ class ActiveSetLS:
             self._cache[key] = self._solve(A)
         return self._cache[key]
 
+    def fit_path(self, coefs):
+        """The refit of every column of ``coefs``: ``(W, b, singular)`` of shapes
+        (n_features, n_points), (n_points,), (n_points,); ``W`` zero outside each point's
+        active set, ``singular`` where ``X_A`` is (numerically) rank deficient.
+
+        Each distinct active set is solved once. When the distinct sets form a chain
+        (each contains the smaller ones: a path whose features enter and never leave),
+        one Cholesky factor of the union in order of entry serves them all: every set is
+        a leading block, whose forward solution is the leading part of the union's, and
+        one triangular solve with a right-hand side per set gives every solution.
+        Otherwise (or when that factor has a pivot below 1e-10 of its column's energy)
+        the sets are solved one by one by :meth:`fit`.
+        """
+        active = np.asarray(coefs) != 0
+        p = active.shape[0]
+        _, first, which = np.unique(np.packbits(active, axis=0).T, axis=0,
+                                    return_index=True, return_inverse=True)
+        which = np.ravel(which)
+        W = np.zeros((p, first.size))
+        b = np.zeros(first.size)
+        bad = np.zeros(first.size, dtype=bool)
+        self.prepare(np.flatnonzero(np.any(active, axis=1)))
+        with single_blas_thread():  # k×k factorisations: see _threads
+            if not self._fit_chain(active[:, first], W, b):
+                for u in np.argsort(first):  # path order: the factor is extended
+                    A = np.flatnonzero(active[:, first[u]])
+                    W[A, u], b[u] = self.fit(A)
+                    bad[u] = self.is_singular(A)
+        return W[:, which], b[which], bad[which]
+
+    def _fit_chain(self, sets, W, b):
+        """:meth:`fit_path`'s chain route into ``W``, ``b``; False when it does not apply."""
+        from scipy.linalg import solve_triangular
+        sizes = sets.sum(axis=0)
+        chain = np.argsort(sizes, kind="stable")
+        S = sets[:, chain]
+        if sizes.size < 2 or np.any(S[:, :-1] > S[:, 1:]) or np.any(np.diff(sizes[chain]) == 0):
+            return False
+        E = np.flatnonzero(S[:, -1])
+        if E.size == 0 or E.size > self._max_rank():
+            return False
+        ordered = E[np.argsort(np.argmax(S[E], axis=1), kind="stable")]  # by entry
+        pos = np.searchsorted(self._E, ordered)
+        Q = self._QE[np.ix_(pos, pos)]
+        try:
+            L = np.linalg.cholesky(Q)
+        except np.linalg.LinAlgError:
+            return False
+        if np.any(np.diag(L) ** 2 <= 1e-10 * np.maximum(np.diag(Q), np.finfo(float).tiny)):
+            return False
+        z = solve_triangular(L, self._qE[pos], lower=True, check_finite=False)
+        lead = np.arange(E.size)[:, None] < sizes[chain][None, :]
+        Wc = solve_triangular(L, z[:, None] * lead, lower=True, trans="T",
+                              check_finite=False) * lead
+        W[np.ix_(ordered, chain)] = Wc
+        if self.problem.fit_intercept:
+            b[:] = self.y_mean - np.asarray(self.x_mean, dtype=np.float64) @ W
+        for u in range(sizes.size):  # the cache :meth:`fit` reads
+            A = np.flatnonzero(sets[:, u])
+            self._cache[A.tobytes()] = (W[A, u], float(b[u]))
+        self._order, self._L = pos, L
+        return True
+
     def is_singular(self, A):
         """Whether ``X_A`` was found (numerically) rank deficient by :meth:`fit`."""
         A = np.asarray(A, dtype=np.intp)
@@ -204,17 +267,7 @@ def ls_path(problem, coefs, refit=None):
     """The unpenalised refit of every path point: ``(W0, b0)`` of shapes
     (n_features, n_alphas) and (n_alphas,), zero outside each point's active set."""
     refit = ActiveSetLS(problem) if refit is None else refit
-    coefs = np.asarray(coefs)
-    p, K = coefs.shape
-    refit.prepare(np.flatnonzero(np.any(coefs != 0, axis=1)))
-    W0 = np.zeros((p, K))
-    b0 = np.empty(K)
-    with single_blas_thread():  # k×k factorisations: see _threads
-        for k in range(K):
-            A = np.flatnonzero(coefs[:, k])
-            w, b = refit.fit(A)
-            W0[A, k] = w
-            b0[k] = b
+    W0, b0, _ = refit.fit_path(coefs)
     return W0, b0
 
 

@@ -369,16 +369,23 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
         sw = validate_sample_weight(sample_weight, X)
         fw = _frequency_weights(sample_weight, X)
         _check_l1_ratio(self.l1_ratio)
+        n_points = (int(self.alphas) if isinstance(self.alphas, (Integral, np.integer))
+                    else len(np.atleast_1d(self.alphas)))
+        # the path in covariance mode where group_lasso_path takes it (same problem)
         structure, problem = _prepare(X, y, sw, self.groups, self.group_weights,
                                       self.fit_intercept, self.standardize,
-                                      getattr(self, "feature_names_in_", None))
-        # p <= n: the centred Gram (one n·p² product) serves the least-squares σ², every
-        # active-set refit of the df and the RSS path, with no other pass over the rows
+                                      getattr(self, "feature_names_in_", None),
+                                      n_points=n_points)
+        # p <= n: the centred Gram (one n·p² product, the path's own in covariance mode)
+        # serves the least-squares σ², every active-set refit of the df and the RSS path,
+        # with no other pass over the rows
         stats = None
         if X.shape[1] <= X.shape[0]:
+            full = getattr(problem, "full_data", None)  # covariance mode: its Design, moments
+            design = full[0] if full is not None else problem.design
             with single_blas_thread():  # p² outputs: one thread is not the bottleneck
-                Q, q, yy, N, _ = centred_gram(problem.design.gram_stats(),
-                                              self.fit_intercept)
+                moments = full[1] if full is not None else design.gram_stats()
+                Q, q, yy, N, _ = centred_gram(moments, self.fit_intercept)
             stats = (Q, q, yy, N)
         sigma2 = self._noise_variance(X, y, fw, stats)  # before the path: fails early
         pen = problem.penalty(self.l1_ratio)
@@ -392,10 +399,10 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
         inv = np.asarray(problem.inv_scale, dtype=np.float64)
         scale = np.where(inv > 0, 1 / np.where(inv > 0, inv, 1), 0) if self.standardize \
             else None
-        d = problem.design
         df = df_group_lasso(X, y, path.coefs, structure.groups, sample_weight=sw,
                             fit_intercept=self.fit_intercept, scale=scale,
-                            gram=None if stats is None else (Q, q, d.x_mean, d.y_mean))
+                            gram=None if stats is None else (Q, q, design.x_mean,
+                                                             design.y_mean))
         self._choose(X, y, fw, path, df, df_lasso(path.coefs), sigma2, problem=stats)
         self.groups_ = structure.groups
         self.group_labels_ = structure.labels

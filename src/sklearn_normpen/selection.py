@@ -14,6 +14,7 @@ attaining the minimum mean; ``i_1se`` is the most penalised candidate whose mean
 most ``m[i_min] + se[i_min]``. Hence ``alpha_1se >= alpha_min`` always.
 """
 import numpy as np
+import scipy.sparse as sp
 
 
 def cv_statistics(fold_errors, fold_weights=None, *, se="glmnet"):
@@ -360,7 +361,6 @@ def _unit_weights(sample_weight, n):
 
 def _centred_weighted(X, y, sample_weight, fit_intercept, cols=None):
     """``sqrt(s)(X_cols - x̄)`` (dense float64) and ``sqrt(s)(y - ȳ)``; weights sum to n."""
-    import scipy.sparse as sp
     n = X.shape[0]
     s = _unit_weights(sample_weight, n)
     Xa = X if cols is None else X[:, cols]
@@ -623,7 +623,6 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
     # least squares on each active set from the union's Gram (formed once), Cholesky
     # extended along the path: see sklearn_normpen._relaxed.ActiveSetLS
     from ._relaxed import ActiveSetLS
-    from ._threads import single_blas_thread
 
     if gram is not None:
         from types import SimpleNamespace  # the covariance-mode problem protocol
@@ -647,35 +646,21 @@ def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=Fal
     # factorisation): their features need no Gram
     max_rank = X.shape[0] - int(bool(fit_intercept))
     small = (coefs != 0).sum(axis=0) <= max_rank
-    refit.prepare(np.flatnonzero(np.any(coefs[:, small] != 0, axis=1)))
-    out = np.empty(coefs.shape[1])
-    with single_blas_thread():  # k×k factorisations: see _threads
-        for k in range(coefs.shape[1]):
-            w = coefs[:, k]
-            A = np.flatnonzero(w)
-            if A.size == 0:
-                out[k] = 0.0
-                continue
-            if A.size > max_rank:
-                out[k] = np.nan  # more columns than rows: w^LS is not unique
-                continue
-            ls, _ = refit.fit(A)
-            if refit.is_singular(A):
-                out[k] = np.nan  # w^LS is not unique: the formula does not apply
-                continue
-            lab = label[A]
-            grouped = lab >= 0
-            gl = lab[grouped]
-            # per group: squared norms of w_g and w_g^LS (scaled), active count
-            num = np.sqrt(np.bincount(gl, (w[A][grouped] * sc[A][grouped]) ** 2,
-                                      minlength=n_groups))
-            den = np.sqrt(np.bincount(gl, (ls[grouped] * sc[A][grouped]) ** 2,
-                                      minlength=n_groups))
-            cnt = np.bincount(gl, minlength=n_groups)
-            on = cnt > 0
-            ratio = np.divide(num[on], den[on], out=np.ones(int(on.sum())),
-                              where=den[on] > 0)
-            out[k] = float(np.sum(~grouped)) + float(np.sum(1.0 + ratio * (cnt[on] - 1)))
+    LS, _, singular = refit.fit_path(np.where(small, coefs, 0.0))
+    unique = small & ~singular  # else w^LS is not unique: the formula does not apply
+    active = coefs != 0
+    # per group and point: the norms of w_g and w_g^LS (scaled) and the active count
+    grouped = label >= 0
+    member = sp.csr_matrix((np.ones(int(grouped.sum())), (label[grouped],
+                                                         np.flatnonzero(grouped))),
+                           shape=(n_groups, p))
+    num = np.sqrt(member @ (coefs * sc[:, None]) ** 2)
+    den = np.sqrt(member @ (LS * sc[:, None]) ** 2)
+    cnt = member @ active.astype(np.float64)
+    ratio = np.divide(num, den, out=np.ones_like(num), where=den > 0)
+    out = (active[~grouped].sum(axis=0)
+           + np.sum(np.where(cnt > 0, 1.0 + ratio * (cnt - 1), 0.0), axis=0))
+    out = np.where(unique, out, np.nan)
     return out + float(bool(fit_intercept))
 
 
@@ -708,7 +693,6 @@ def path_information_criterion(estimator, X, y, *, criterion="aic", noise_varian
         criterion; ties: the largest), ``index`` (its position in the grid),
         ``noise_variance`` (the σ² used, None for the profile likelihood).
     """
-    import scipy.sparse as sp
     from sklearn.utils.validation import check_is_fitted
 
     from ._validation import validate_penalty_factor, validate_sample_weight, validate_Xy
