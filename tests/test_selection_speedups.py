@@ -176,3 +176,16 @@ def test_df_elastic_net_zero_alpha_is_the_rank():
     coefs = np.array([[1.0, 0, 2, 0, 0, 3], [1.0, 1, 1, 1, 1, 1]]).T
     got = df_elastic_net(X, coefs, [0.0, 0.0], l1_ratio=0.5, fit_intercept=True)
     np.testing.assert_allclose(got, [4.0, 7.0], rtol=1e-12)
+
+
+def test_df_elastic_net_zero_alpha_counts_the_rank_of_collinear_columns():
+    # alpha = 0 (no shift): tr(G_A G_A⁺) is the rank of X_A, not |A|, when columns are
+    # collinear (numerically tiny eigenvalues must not count as 1 each)
+    from sklearn_normpen.selection import df_elastic_net
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((30, 6))
+    X[:, 4] = 3 * X[:, 1] - 2 * X[:, 2]
+    X[:, 5] = -X[:, 0]
+    coefs = np.array([[1.0, 1, 1, 0, 1, 0], [1.0, 1, 1, 1, 1, 1]]).T
+    got = df_elastic_net(X, coefs, [0.0, 0.0], l1_ratio=0.5, fit_intercept=True)
+    np.testing.assert_allclose(got, [3.0 + 1, 4.0 + 1], rtol=1e-12)

@@ -472,11 +472,8 @@ def _df_elastic_net_points(out, X, coefs, alphas, f, ridge, E, sample_weight,
     if np.all(fE > 0):
         # tr(G_A (G_A + c F_A)⁻¹) = tr(G̃_A (G̃_A + c I)⁻¹), G̃ = F^{-1/2} G F^{-1/2}
         r = 1 / np.sqrt(fE)
-        trace = _RidgeTrace(GE * r[:, None] * r[None, :])
-        for k in range(coefs.shape[1]):
-            A = np.flatnonzero(coefs[E, k])  # positions in E
-            c = scale * alphas[k] * ridge
-            out[k] = 0.0 if A.size == 0 else trace.df(A, c)
+        out[:] = _ridge_traces(GE * r[:, None] * r[None, :], coefs[E] != 0,
+                               scale * alphas * ridge)
         return
     cache = {}  # a zero l2 factor: no eigen form, one solve per point
     for k in range(coefs.shape[1]):
@@ -493,88 +490,96 @@ def _df_elastic_net_points(out, X, coefs, alphas, f, ridge, E, sample_weight,
         out[k] = float(np.trace(np.linalg.lstsq(M, G, rcond=None)[0]))
 
 
-class _RidgeTrace:
-    """``df(S, c) = tr(G_S (G_S + cI)⁻¹) = |S| - c·tr((G_S + cI)⁻¹)`` for index sets ``S``
-    of a PSD matrix ``G`` and shifts ``c > 0``, along a path of slowly changing sets.
+#: memory of one window's batched products (points × base × border doubles), at most
+_TRACE_BATCH_BYTES = 32 * 2**20
 
-    One eigendecomposition ``G_A = V diag(λ) Vᵀ`` of a *base* set ``A`` serves every
-    ``S = (A ∖ R) ∪ N`` and every ``c``: with ``M = G_T + cI`` on ``T = A ∪ N`` (block
-    inverse: ``P = G_A + cI = V diag(d⁻¹) Vᵀ``, ``W = Vᵀ G_AN``, Schur complement
-    ``Σ = G_NN + cI - Wᵀ diag(d) W``) ::
 
-        tr(M⁻¹) = Σ d + tr(Σ⁻¹ Wᵀ diag(d²) W) + tr(Σ⁻¹)
+def _ridge_traces(G, sets, cs):
+    """``df_t = tr(G_S (G_S + c_t I)⁻¹) = |S| - c_t·tr((G_S + c_t I)⁻¹)`` for the sets
+    ``S = sets[:, t]`` (boolean, rows of the PSD ``G``) and shifts ``c_t`` of a path.
 
-    and dropping ``R`` (the inverse of a principal submatrix, ``X = M⁻¹``)::
+    The points are cut into windows of consecutive points whose sets differ little: a
+    window's *base* is the intersection ``A`` of its sets, eigendecomposed once
+    (``G_A = V diag(λ) Vᵀ``), and each set is ``A ∪ N_t`` with ``N_t`` inside the
+    window's border ``B`` (union minus base). With ``d = 1/(λ + c)``, ``W = Vᵀ G_AB`` and
+    the Schur complement ``Σ = G_NN + cI - Wᵀ diag(d) W`` (block inverse)::
 
-        tr((M_SS)⁻¹) = tr(X) - tr(X_RR⁻¹ (X²)_RR)
+        tr((G_S + cI)⁻¹) = Σ d + tr(Σ⁻¹ (Wᵀ diag(d²) W + I))
 
-    with ``X_RR`` and ``(X²)_RR`` formed from ``V_R``, ``W`` and ``Σ⁻¹`` (r×r products):
-    ``O(k(m + r)² + k²·m_new)`` per point instead of ``O(|S|³)``. The base is refreshed
-    (one ``eigh``) when ``m + r`` passes half of it. Exact algebra: the same value as
-    an eigendecomposition of each ``G_S`` (to rounding).
+    evaluated for every point of the window at once (``Σ`` and ``Wᵀ diag(d²) W`` over the
+    whole border, the rows and columns outside ``N_t`` replaced by the identity and by
+    zero: the trace is unchanged): ``O(|A|³)`` per window, ``O(|A|·|B|²)`` per point. A
+    window grows while its products cost at most its eigendecomposition (points ×
+    ``|B|² <= |A|²``) or its border has at most 16 features. Exact
+    algebra: equal to an eigendecomposition of each ``G_S`` to rounding. ``c_t <= 0``
+    (alpha = 0): the eigenvalues of ``G_S`` (the rank when ``c = 0``).
     """
+    sizes = sets.sum(axis=0)
+    out = np.zeros(sets.shape[1])
+    t, T = 0, sets.shape[1]
+    while t < T:
+        if sizes[t] == 0:
+            t += 1
+            continue
+        if not cs[t] > 0:  # no shift (alpha = 0): the rank of G_S
+            S = np.flatnonzero(sets[:, t])
+            ev = np.linalg.eigvalsh(G[np.ix_(S, S)])
+            out[t] = float(np.sum(ev > S.size * np.finfo(float).eps * max(ev.max(), 0)))
+            t += 1
+            continue
+        base, union, u = sets[:, t].copy(), sets[:, t].copy(), t + 1
+        while u < T and sizes[u] > 0 and cs[u] > 0:
+            b2, u2 = base & sets[:, u], union | sets[:, u]
+            k, m = int(b2.sum()), int(u2.sum()) - int(b2.sum())
+            if m > 16 and (u + 1 - t) * m * m > k * k:  # the products would outgrow eigh
+                break
+            base, union, u = b2, u2, u + 1
+        out[t:u] = _ridge_window(G, np.flatnonzero(base), np.flatnonzero(union & ~base),
+                                 sets[:, t:u], cs[t:u])
+        t = u
+    return out
 
-    def __init__(self, G):
-        self.G = G
-        self.A = None
 
-    def _rebase(self, S):
-        lam, V = np.linalg.eigh(self.G[np.ix_(S, S)])
-        self.A, self.lam, self.V = S, np.clip(lam, 0, None), V
-        self.pos = np.full(self.G.shape[0], -1)
-        self.pos[S] = np.arange(S.size)
-        self.in_A = self.pos >= 0
-        self.W = {}  # column j of Vᵀ G_A,j, for j outside A, filled on first use
-
-    def df(self, S, c):
-        if not c > 0:  # no shift (alpha = 0): the plain eigen form, as documented
-            ev = np.clip(np.linalg.eigvalsh(self.G[np.ix_(S, S)]), 0, None)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return float(np.sum(ev / (ev + c)))
-        key = S.tobytes()
-        if key != getattr(self, "_key", None):  # consecutive points often share a set
-            self._key, self._parts = key, self._split(S)
-        N, R, W, GNN, VR = self._parts
-        d = 1.0 / (self.lam + c)
-        tr = float(d.sum())
-        if N.size:
-            DW = d[:, None] * W
-            Sinv = np.linalg.inv(GNN + c * np.eye(N.size) - W.T @ DW)
-            tr += float(np.sum(Sinv * (DW.T @ DW))) + float(np.trace(Sinv))
-        if R.size:
-            VRD = VR * d[None, :]                        # rows R of P⁻¹ V
-            XRR = VRD @ VR.T
-            Y = VRD
-            if N.size:
-                TS = (VRD @ W) @ Sinv                    # (P⁻¹ G_AN)_R Σ⁻¹
-                XRR = XRR + TS @ (VRD @ W).T
-                Y = VRD + TS @ DW.T
-                X2 = Y @ Y.T + TS @ TS.T
-            else:
-                X2 = Y @ Y.T
-            tr -= float(np.trace(np.linalg.solve(XRR, X2)))
-        return float(S.size - c * tr)
-
-    def _split(self, S):
-        """``(N, R, W, G_NN, V_R)`` of ``S`` against the base (rebased when too far)."""
-        if self.A is None:
-            self._rebase(S)
-        N = S[~self.in_A[S]]
-        keep = np.zeros(self.A.size, dtype=bool)
-        keep[self.pos[S[self.in_A[S]]]] = True
-        R = np.flatnonzero(~keep)                    # base positions dropped
-        if N.size + R.size > max(16, self.A.size // 2):
-            self._rebase(S)
-            N, R = N[:0], R[:0]
-        W = None
-        if N.size:
-            new = [j for j in N if j not in self.W]
-            if new:
-                cols = self.V.T @ self.G[np.ix_(self.A, new)]
-                for i, j in enumerate(new):
-                    self.W[j] = cols[:, i]
-            W = np.column_stack([self.W[j] for j in N])
-        return N, R, W, self.G[np.ix_(N, N)], self.V[R]
+def _ridge_window(G, A, B, sets, cs):
+    """:func:`_ridge_traces` on one window: base ``A``, border ``B``, every set ``A ∪ N_t``
+    with ``N_t ⊂ B``."""
+    k, m = A.size, B.size
+    if k:
+        lam, V = np.linalg.eigh(G[np.ix_(A, A)])
+        lam = np.clip(lam, 0, None)
+        W = V.T @ G[np.ix_(A, B)]
+    else:
+        lam, W = np.zeros(0), np.zeros((0, m))
+    d = 1.0 / (lam[None, :] + cs[:, None])                       # (T, k)
+    tr = d.sum(axis=1)
+    if m:
+        # border in order of entry within the window; each point needs the prefix of it
+        # up to its last member (sub-batches of points needing similar prefixes)
+        inside = sets[B].T                                       # (T, m): N_t
+        entry = np.argsort(np.argmax(np.vstack([inside, np.ones((1, m), bool)]), axis=0),
+                           kind="stable")
+        inside, W, GBB = inside[:, entry], W[:, entry], G[np.ix_(B[entry], B[entry])]
+        need = np.where(inside.any(axis=1), m - np.argmax(inside[:, ::-1], axis=1), 0)
+        order = np.argsort(need, kind="stable")
+        a = 0
+        while a < order.size:
+            z = a + 1
+            while (z < order.size and z - a < max(1, _TRACE_BATCH_BYTES // (8 * max(k, 1) * m))
+                   and need[order[z]] <= max(16, 1.25 * need[order[a]])):
+                z += 1
+            sl, q = order[a:z], int(need[order[z - 1]])
+            a = z
+            if q == 0:
+                continue
+            Wq, I = W[:, :q], np.eye(q)
+            DW = d[sl, :, None] * Wq[None]                       # (points, k, q)
+            WDW = Wq.T[None] @ DW
+            WD2W = np.swapaxes(DW, 1, 2) @ DW
+            both = inside[sl, :q, None] & inside[sl, None, :q]
+            Sig = np.where(both, GBB[None, :q, :q] + cs[sl, None, None] * I - WDW, I)
+            Bt = np.where(both, WD2W + I, 0.0)
+            tr[sl] += np.trace(np.linalg.solve(Sig, Bt), axis1=1, axis2=2)
+    return sets.sum(axis=0) - cs * tr
 
 
 def df_group_lasso(X, y, coefs, groups, *, sample_weight=None, fit_intercept=False,
