@@ -11,7 +11,9 @@ or the sparse-group-lasso penalty (float64, no package code).
 
 θ = c·(r - mean_s(r)), r = y - μ (additive centring for the intercept, NOT the package's
 shrinking), c the largest value <= 1 keeping y - cθ in h's domain and Xᵀ S cθ / W in the
-penalty's dual domain (bisection for a group). Valid for any (w, b): P(w, b) - P* <= gap.
+penalty's dual domain (bisection for a group); with an intercept also θ = c·(y - μ(η + Δ)),
+Δ the intercept's own optimum, and the better of the two. Valid for any (w, b):
+P(w, b) - P* <= gap.
 """
 import numpy as np
 from scipy.special import expit, xlogy
@@ -72,16 +74,45 @@ def _group_ok(c, z, alpha, rho, cg):
 def glm_gap(family, X, y, w, b, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=None,
             groups=None, group_weights=None, fit_intercept=True):
     """The independent duality gap at ``(w, b)`` (see the module docstring); penalty
-    factors of the elastic net must be positive (no unpenalised features)."""
+    factors of the elastic net must be positive (no unpenalised features). With an
+    intercept the better of two dual points: the additive centring of ``r`` and the
+    residual of the intercept shifted to its own optimum (``Σ s (y - μ(η + Δ)) = 0``,
+    whose ``y - cθ`` stays in the domain for every ``c <= 1``: nearly separable labels
+    leave the additive one at ``c = 0``)."""
     X, w, s, groups, gw = _setup(X, w, sw, groups, group_weights)
     y = np.asarray(y, np.float64)
+    eta = X @ w + b
+    r = y - _mean(family, eta)
+    cands = [r - s @ r / s.sum()] if fit_intercept else [r]
+    if fit_intercept:
+        cands.append(y - _mean(family, eta + _intercept_shift(family, y, eta, s)))
+    D = max(_dual(family, X, y, s, c, alpha, l1_ratio, pf_l1, pf_l2, groups, gw)
+            for c in cands)
+    P = glm_primal(family, X, y, w, b, alpha, l1_ratio, sw, pf_l1, pf_l2, groups,
+                   group_weights)
+    return P - float(D)
+
+
+def _intercept_shift(family, y, eta, s):
+    """``Δ`` with ``Σ s (y - μ(η + Δ)) = 0`` (the intercept's own optimum given ``Xw``)."""
+    from scipy.optimize import brentq
+    if family == "poisson":
+        return float(np.log(s @ y / (s @ np.exp(eta))))
+    f = lambda d: float(s @ (y - expit(eta + d)))  # noqa: E731  (decreasing in d)
+    lo, hi = -1.0, 1.0
+    while f(lo) < 0:
+        lo *= 2
+    while f(hi) > 0:
+        hi *= 2
+    return brentq(f, lo, hi, xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500)
+
+
+def _dual(family, X, y, s, r, alpha, l1_ratio, pf_l1, pf_l2, groups, gw):
+    """``D(c r)`` for ``θ = r`` scaled by the largest feasible ``c <= 1``."""
     n, p = X.shape
     W = s.sum()
     f1 = np.ones(p) if pf_l1 is None else np.asarray(pf_l1, np.float64)
     f2 = np.ones(p) if pf_l2 is None else np.asarray(pf_l2, np.float64)
-    r = y - _mean(family, X @ w + b)
-    if fit_intercept:
-        r = r - s @ r / W
     z = X.T @ (s * r) / W
     c = 1.0
     # the conjugate's domain: y - cθ in [0, 1] (binomial) or >= 0 (Poisson)
@@ -115,10 +146,7 @@ def glm_gap(family, X, y, w, b, alpha, l1_ratio, sw=None, pf_l1=None, pf_l2=None
         assert in_group.all(), "the oracle needs every feature in a group"
     q = y - c * r
     q = np.clip(q, 0, 1) if family == "binomial" else np.maximum(q, 0)
-    D = -s @ _h(family, q) / W - ridge_conj
-    P = glm_primal(family, X, y, w, b, alpha, l1_ratio, sw, pf_l1, pf_l2, groups,
-                   group_weights)
-    return P - float(D)
+    return float(-s @ _h(family, q) / W - ridge_conj)
 
 
 def glm_null_deviance(family, y, sw=None):

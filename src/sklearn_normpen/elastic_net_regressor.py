@@ -10,7 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._path import lead_in, warn_points
+from ._path import cold_retry, lead_in, warn_points
 from ._validation import (validate_array_params, validate_penalty_factor,
                           validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
@@ -169,13 +169,15 @@ class ElasticNetRegressor(NormPenRegressor):
             w0 = np.where(pen.excluded, 0.0, np.asarray(prev, dtype=np.float64))
             w0 = np.clip(w0, pen.lower, pen.upper)  # a previous fit may break new limits
             w = problem.start(w0)
-            lead = (0, None)
+            lead = (0, None, None)
         else:
             w, z = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)
             lead = lead_in(problem, pen, w, z, float(self.alpha), tol_abs, self.max_iter)
         cert, n_iter = problem.solve(w, pen, float(self.alpha), tol_abs, self.max_iter,
                                      alpha_prev=lead[1])
-        n_iter += lead[0]
+        w, cert, extra = cold_retry(problem, pen, w, lead, float(self.alpha), tol_abs,
+                                    self.max_iter, cert)
+        n_iter += extra
         if cert.gap > tol_abs:
             warn_points([self.alpha], [cert.gap], tol_abs, type(self).__name__)
         coef, intercept = problem.to_original(w)

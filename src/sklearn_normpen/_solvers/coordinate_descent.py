@@ -220,6 +220,14 @@ class EnetProblem:
         self._reset(w)
         return w
 
+    def snapshot(self, w):
+        """The state at ``w`` (its coefficients: the rest follows), for :meth:`restore`."""
+        return w.copy()
+
+    def restore(self, snap):
+        """Back to a :meth:`snapshot`; returns the coefficients' array (as :meth:`start`)."""
+        return self.start(snap)
+
     def _reset(self, w):
         """The kernel state (``Q w`` or the residual) of ``w``, from scratch."""
         self._g_valid = False

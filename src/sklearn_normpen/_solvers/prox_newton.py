@@ -132,6 +132,9 @@ class GLMProblem:
         gives the (sparse-)group lasso on :class:`GroupProblem`.
     """
 
+    #: a cold start far below alpha_max walks down to it (:func:`~sklearn_normpen._path.lead_in`)
+    lead_in = True
+
     def __init__(self, design, mode, datafit=Logistic, inner=None):
         self.design, self.mode, self.datafit = design, mode, datafit
         # the weighted least-squares solver: coordinate descent, or block CD (GroupInner)
@@ -200,6 +203,19 @@ class GLMProblem:
         self._sub = None
         self._inner_pause = None
         self._dev_prev, self._n_points = None, 0
+        return w
+
+    def snapshot(self, w):
+        """The state at ``w`` (coefficients, intercept, η), for :meth:`restore`."""
+        return (w.copy(), self.b, self.eta.copy(), self._n_incr, self._dev_prev,
+                self._n_points)
+
+    def restore(self, snap):
+        """Back to a :meth:`snapshot`; returns the coefficients' array (as :meth:`start`)."""
+        w = np.array(snap[0], dtype=self.dtype, order="C")
+        self.b, self.eta, self._n_incr, self._dev_prev, self._n_points = snap[1:]
+        self.eta = self.eta.copy()
+        self._sub, self._inner_pause, self._cert_cache = None, None, None
         return w
 
     #: per-column ``1/σ`` when the Design holds standardised columns (the coefficients
