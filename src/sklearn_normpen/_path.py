@@ -78,8 +78,8 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
         w = problem.start(coef_init)
     # a multi-response problem stores (n_features, n_responses, K) and (n_responses, K)
     tail = tuple(getattr(problem, "coef_tail", ()))
-    # (column-major: each point writes one contiguous column; a row-major (p, K) array
-    # took one cache line per feature and point, 7% of a sparse 50000-feature path)
+    # (column-major: each point writes one contiguous column, where a row-major (p, K)
+    # array takes one cache line per feature and point)
     coefs = np.empty((problem.n_features,) + tail + (K,), dtype=problem.dtype, order="F")
     intercepts = np.empty(tail + (K,))
     gaps, kkts, losses = np.empty(K), np.empty(K), np.empty(K)
