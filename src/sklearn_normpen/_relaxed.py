@@ -122,11 +122,8 @@ class ActiveSetLS:
         ordered = E[np.argsort(np.argmax(S[E], axis=1), kind="stable")]  # by entry
         pos = np.searchsorted(self._E, ordered)
         Q = self._QE[np.ix_(pos, pos)]
-        try:
-            L = np.linalg.cholesky(Q)
-        except np.linalg.LinAlgError:
-            return False
-        if np.any(np.diag(L) ** 2 <= 1e-10 * np.maximum(np.diag(Q), np.finfo(float).tiny)):
+        L = _trusted_cholesky(Q, np.diag(Q))
+        if L is None:
             return False
         z = solve_triangular(L, self._qE[pos], lower=True, check_finite=False)
         lead = np.arange(E.size)[:, None] < sizes[chain][None, :]
@@ -222,12 +219,8 @@ class ActiveSetLS:
             S = C - L21 @ L21.T
         else:
             L21, S = np.zeros((new.size, 0)), C
-        try:
-            L22 = np.linalg.cholesky(S)
-        except np.linalg.LinAlgError:
-            return None
-        # pivots below ~1e-10 of the column's own energy: (nearly) collinear, not trusted
-        if np.any(np.diag(L22) ** 2 <= 1e-10 * np.maximum(np.diag(C), np.finfo(float).tiny)):
+        L22 = _trusted_cholesky(S, np.diag(C))
+        if L22 is None:
             return None
         k = old.size
         out = np.zeros((k + new.size, k + new.size))
@@ -235,6 +228,19 @@ class ActiveSetLS:
         out[k:, :k] = L21
         out[k:, k:] = L22
         return out
+
+
+def _trusted_cholesky(M, energy):
+    """The Cholesky factor of ``M``; None when it does not exist or a pivot is below ~1e-10
+    of its column's own ``energy`` (the diagonal of the Gram before any Schur complement):
+    (nearly) collinear columns, not trusted."""
+    try:
+        L = np.linalg.cholesky(M)
+    except np.linalg.LinAlgError:
+        return None
+    if np.any(np.diag(L) ** 2 <= 1e-10 * np.maximum(energy, np.finfo(float).tiny)):
+        return None
+    return L
 
 
 def relax_path(problem, coefs, intercepts, gammas, refit=None):
