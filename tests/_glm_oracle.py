@@ -109,7 +109,7 @@ def _intercept_shift(family, y, eta, s):
 
 def _dual(family, X, y, s, r, alpha, l1_ratio, pf_l1, pf_l2, groups, gw):
     """``D(c r)`` for ``θ = r`` scaled by the largest feasible ``c <= 1``."""
-    n, p = X.shape
+    p = X.shape[1]
     W = s.sum()
     f1 = np.ones(p) if pf_l1 is None else np.asarray(pf_l1, np.float64)
     f2 = np.ones(p) if pf_l2 is None else np.asarray(pf_l2, np.float64)

@@ -16,12 +16,15 @@ from _glm_oracle import glm_gap, glm_null_deviance
 from sklearn_normpen import ElasticNetClassifier, ElasticNetRegressor, GroupLassoClassifier
 
 
-def _quadratic_breast_cancer():
+def _quadratic_breast_cancer(scale_after=False):
+    """Breast cancer's 495 quadratic features of the standardised columns, or (scale_after)
+    the quadratic features standardised."""
     from sklearn.datasets import load_breast_cancer
     from sklearn.preprocessing import PolynomialFeatures, StandardScaler
     X, y = load_breast_cancer(return_X_y=True)
-    X = PolynomialFeatures(2, include_bias=False).fit_transform(
-        StandardScaler().fit_transform(X))
+    quad = PolynomialFeatures(2, include_bias=False)
+    X = (StandardScaler().fit_transform(quad.fit_transform(X)) if scale_after
+         else quad.fit_transform(StandardScaler().fit_transform(X)))
     return X, y.astype(float)
 
 
@@ -45,16 +48,13 @@ def test_cold_lasso_far_below_alpha_max_certifies(l1_ratio):
     assert primal - pstar <= est.dual_gap_ + 1e-12 * null
 
 
-
 @pytest.mark.parametrize("kind, rel", [("lasso", 1e-4), ("enet", 1e-4), ("group", 1e-3)])
 def test_cold_logistic_far_below_alpha_max_certifies(kind, rel):
     # standardised quadratic features; solved directly the lasso stopped at gap 8.6e-2 and
     # the group lasso at 1.3e-2 against 6.6e-5 (default max_iter). Checked by the
     # independent NumPy gap of _glm_oracle, not the package's certificate.
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.preprocessing import PolynomialFeatures, StandardScaler
-    X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(PolynomialFeatures(2, include_bias=False).fit_transform(X))
+    X, y = _quadratic_breast_cancer(scale_after=True)
+    y = y.astype(int)
     rho = {"lasso": 1.0, "enet": 0.5, "group": 0.0}[kind]
     g = X.T @ (y - y.mean()) / len(y)
     groups = [list(range(i, min(i + 5, X.shape[1]))) for i in range(0, X.shape[1], 5)]

@@ -35,6 +35,13 @@ def alpha_grid(alpha_max, n_alphas=100, eps=1e-3):
     return np.geomspace(alpha_max, alpha_max * eps, num=n_alphas)
 
 
+def grid_size(alphas):
+    """The number of points of an ``alphas`` parameter (an int, or the grid itself)."""
+    if isinstance(alphas, (int, np.integer)):
+        return int(alphas)
+    return len(np.atleast_1d(alphas))
+
+
 def make_grid(alphas, alpha_max_fn, eps=1e-3):
     """Resolve an estimator's ``alphas`` parameter.
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._design import centred_gram
-from ._grid import make_grid
+from ._grid import grid_size, make_grid
 from ._path import compute_path, warn_unconverged
 from ._progress import log_path, with_progress
 from ._threads import single_blas_thread
@@ -369,13 +369,11 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
         sw = validate_sample_weight(sample_weight, X)
         fw = _frequency_weights(sample_weight, X)
         _check_l1_ratio(self.l1_ratio)
-        n_points = (int(self.alphas) if isinstance(self.alphas, (Integral, np.integer))
-                    else len(np.atleast_1d(self.alphas)))
         # the path in covariance mode where group_lasso_path takes it (same problem)
         structure, problem = _prepare(X, y, sw, self.groups, self.group_weights,
                                       self.fit_intercept, self.standardize,
                                       getattr(self, "feature_names_in_", None),
-                                      n_points=n_points)
+                                      n_points=grid_size(self.alphas))
         # p <= n: the centred Gram (one n·p² product, the path's own in covariance mode)
         # serves the least-squares σ², every active-set refit of the df and the RSS path,
         # with no other pass over the rows

@@ -10,7 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._path import cold_retry, lead_in, warn_points
+from ._path import compute_path, warn_unconverged
 from ._validation import (validate_array_params, validate_penalty_factor,
                           validate_sample_weight, validate_Xy)
 from .base import NormPenRegressor
@@ -164,26 +164,18 @@ class ElasticNetRegressor(NormPenRegressor):
         pen = _make_penalty(self.l1_ratio, pf, self.standardize, self.positive, problem,
                             _check_exclude(self.exclude, p),
                             _check_limits(self.lower_limits, self.upper_limits, p))
-        tol_abs = self.tol * problem.null_deviance
+        w0 = None
         if prev is not None and np.shape(prev) == (p,):
             w0 = np.where(pen.excluded, 0.0, np.asarray(prev, dtype=np.float64))
             w0 = np.clip(w0, pen.lower, pen.upper)  # a previous fit may break new limits
-            w = problem.start(w0)
-            lead = (0, None, None)
-        else:
-            w, z = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)
-            lead = lead_in(problem, pen, w, z, float(self.alpha), tol_abs, self.max_iter)
-        cert, n_iter = problem.solve(w, pen, float(self.alpha), tol_abs, self.max_iter,
-                                     alpha_prev=lead[1])
-        w, cert, extra = cold_retry(problem, pen, w, lead, float(self.alpha), tol_abs,
-                                    self.max_iter, cert)
-        n_iter += extra
-        if cert.gap > tol_abs:
-            warn_points([self.alpha], [cert.gap], tol_abs, type(self).__name__)
-        coef, intercept = problem.to_original(w)
-        self.coef_ = np.array(coef)
-        self.intercept_ = float(intercept)
-        self.dual_gap_ = float(cert.gap)
-        self.kkt_violation_ = float(cert.kkt)
-        self.n_iter_ = int(n_iter)
+        # a one-point path: from the null fit (with the lead-in far below alpha_max) or
+        # from the previous fit
+        res = compute_path(problem, pen, [float(self.alpha)], tol=self.tol,
+                           max_iter=self.max_iter, coef_init=w0)
+        warn_unconverged([res], type(self).__name__)
+        self.coef_ = np.array(res.coefs[:, 0])
+        self.intercept_ = float(res.intercepts[0])
+        self.dual_gap_ = float(res.gaps[0])
+        self.kkt_violation_ = float(res.kkts[0])
+        self.n_iter_ = int(res.n_iters[0])
         return self

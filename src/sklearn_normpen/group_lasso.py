@@ -22,7 +22,7 @@ from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, limited_pa
 from ._dask import any_dask, fit_group_lasso, fit_group_lasso_path_cv
 from ._design import Design, held_out_mse
 from ._validation import _check_exclude, _check_limits
-from ._grid import make_grid
+from ._grid import grid_size, make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
 from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
 from ._progress import with_progress
@@ -252,8 +252,8 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
     coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype)
     _check_l1_ratio(l1_ratio)
     limits, excl = _check_box(lower_limits, upper_limits, exclude, X.shape[1])
-    n_points = None if limits is not None or excl is not None else (
-        n_alphas if alphas is None else len(np.atleast_1d(alphas)))
+    n_points = None if limits is not None or excl is not None else grid_size(
+        n_alphas if alphas is None else alphas)
     structure, problem = _prepare(X, y, sw, groups, group_weights, fit_intercept,
                                   standardize, n_points=n_points)
     pen = problem.penalty(l1_ratio, limits, excl)
@@ -648,8 +648,8 @@ class GroupLassoPathCV(PathCVMixin, NormPenRegressor):
         limits, excl = _check_box(self.lower_limits, self.upper_limits, self.exclude,
                                   X.shape[1])
         # covariance mode (dense float64, n >= p) only without limits and relaxed fits
-        n_points = None if (limits is not None or excl is not None or self.relax) else (
-            self.alphas if isinstance(self.alphas, Integral) else len(self.alphas))
+        n_points = (None if (limits is not None or excl is not None or self.relax)
+                    else grid_size(self.alphas))
         splits = resolve_splits(self.cv, X, y, groups, self.random_state)
         structure, problem = _prepare(X, y, sw, self.groups, self.group_weights,
                                       self.fit_intercept, self.standardize, names,

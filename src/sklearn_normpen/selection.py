@@ -506,13 +506,13 @@ def _ridge_traces(G, sets, cs):
 
         tr((G_S + cI)⁻¹) = Σ d + tr(Σ⁻¹ (Wᵀ diag(d²) W + I))
 
-    evaluated for every point of the window at once (``Σ`` and ``Wᵀ diag(d²) W`` over the
-    whole border, the rows and columns outside ``N_t`` replaced by the identity and by
-    zero: the trace is unchanged): ``O(|A|³)`` per window, ``O(|A|·|B|²)`` per point. A
-    window grows while its products cost at most its eigendecomposition (points ×
-    ``|B|² <= |A|²``) or its border has at most 16 features. Exact
-    algebra: equal to an eigendecomposition of each ``G_S`` to rounding. ``c_t <= 0``
-    (alpha = 0): the eigenvalues of ``G_S`` (the rank when ``c = 0``).
+    evaluated in batches of points (``Σ`` and ``Wᵀ diag(d²) W`` over the prefix of the
+    border, in order of entry, that holds each point's ``N_t``; rows and columns outside
+    ``N_t`` replaced by the identity and by zero: the trace is unchanged): ``O(|A|³)``
+    per window, ``O(|A|·|B|²)`` per point at most. A window grows while its products cost
+    at most its eigendecomposition (points × ``|B|² <= |A|²``) or its border has at most
+    16 features. Exact algebra: equal to an eigendecomposition of each ``G_S`` to
+    rounding. ``c_t <= 0`` (alpha = 0): the rank of ``G_S``.
     """
     sizes = sets.sum(axis=0)
     out = np.zeros(sets.shape[1])

@@ -133,11 +133,10 @@ class EnetProblem:
     #: residual modes: the depth of the kernel's Anderson extrapolation (every
     #: ``anderson_k + 1`` epochs); the proximal-Newton models set 4 (see prox_newton)
     anderson_k = 5
-    #: a cold start far below alpha_max walks down to it (:func:`~sklearn_normpen._path.lead_in`).
-    #: (Not yet for the other problems: on breast cancer's quadratic features the GLMs
-    #: gained from it too, but 16 tests of group, Poisson and binomial fits then took more
-    #: epochs or missed their target, and a two-response fit took 200 s, its Newton steps
-    #: refactorising a 600-900 block at each of up to 30 sign changes.)
+    #: a cold start far below alpha_max walks down to it (:func:`~sklearn_normpen._path.lead_in`;
+    #: the GLMs too. Not the Gaussian group lasso, which it slowed, nor the multi-response
+    #: problems: a two-response fit took 200 s, its Newton steps refactorising a 600-900
+    #: block at each of up to 30 sign changes)
     lead_in = True
     #: float32: finish an uncertified point in float64 (:meth:`_refine64`); off in a GLM's
     #: Newton models, whose shortfall sends the GLM's own solve to float64 instead
