@@ -270,3 +270,39 @@ def test_take_rows_equals_fancy_indexing(dtype, order):
     for bad in (np.array([37]), np.array([0, -38])):
         with pytest.raises(IndexError):
             take_rows(X, bad)
+
+
+@pytest.mark.parametrize("case", ["centred", "few offset", "many offset", "constant",
+                                  "scaled", "no intercept"])
+def test_dense_gram_stats_from_blas_on_x_match_explicit_shift(case):
+    """Dense float64 Fortran X without weights: ``XᵀX`` by BLAS on X itself, shifted by a
+    rank-2 update, columns far off their shift from explicit copies; the statistics agree
+    with the explicitly shifted float64 products to rounding of the centred values, and G
+    is exactly symmetric, whichever route the data take."""
+    rng = np.random.default_rng(3)
+    n, p = 300, 40
+    X = rng.standard_normal((n, p)) * 10.0 ** rng.uniform(-2, 2, p)
+    if case == "few offset":  # (under an eighth of the columns: explicit rows and columns)
+        X[:, [3, 17]] += [1e7, -3e4]
+    elif case == "many offset":  # (the copying route)
+        X += 10.0 ** rng.uniform(1, 8, p)
+    elif case == "constant":
+        X[:, 5] = 2.5e6
+        X[:, 6] = 0.0
+    elif case == "scaled":
+        X *= 1e-80
+    X = np.asfortranarray(X)
+    y = rng.standard_normal(n) * 3 + 1
+    d = Design(X, y, None, case != "no intercept")
+    st = d.gram_stats()
+    B = X - d.x_mean
+    yc = d.yc64
+    G = B.T @ B
+    unit = np.sqrt(np.outer(np.diag(G), np.diag(G))) + np.abs(G).max() * 1e-300
+    assert np.all(np.abs(st["G"] - G) <= 1e-13 * unit + 1e-300)
+    assert_array_equal(st["G"], st["G"].T)
+    scale = np.sqrt(np.diag(G) * n)
+    assert np.all(np.abs(st["sx"] - B.sum(0)) <= 1e-12 * scale + 1e-300)
+    assert np.all(np.abs(st["xy"] - B.T @ yc) <= 1e-12 * scale * np.linalg.norm(yc)
+                  + 1e-300)
+    assert st["S"] == n and st["yy"] == pytest.approx(yc @ yc, rel=1e-14)

@@ -139,3 +139,28 @@ def test_pipeline_onehot_prefix_groups():
     pipe2 = make_pipeline(pre, GroupLassoRegressor(groups="prefix", alpha=0.05)).fit(df, y)
     assert "cat__color" in pipe2[-1].group_labels_ and "cat__noise" in pipe2[-1].group_labels_
     assert_allclose(pipe2[-1].coef_[color], reg.coef_[color], atol=1e-8)
+
+
+@pytest.mark.parametrize("form", ["int array", "float array with NaN", "str array",
+                                  "int list", "float list with NaN"])
+def test_labels_in_numpy_passes_equal_the_loop(monkeypatch, form):
+    """Label vectors are grouped in a few NumPy passes; groups, their order (of first
+    appearance), the labels (Python scalars) and the unpenalised features (NaN) are
+    those of the per-feature loop."""
+    from sklearn_normpen import _groups
+    rng = np.random.default_rng(5)
+    p = 57
+    raw = rng.integers(0, 6, p)
+    labels = {"int array": raw - 2,
+              "float array with NaN": np.where(raw == 5, np.nan, raw * 0.5),
+              "str array": np.array(["u", "b", "zz", "a", "b2", "q"])[raw],
+              "int list": (raw * 3).tolist(),
+              "float list with NaN": [float("nan") if v == 0 else float(v) for v in raw]}[form]
+    fast = parse_groups(labels, p)
+    monkeypatch.setattr(_groups, "_labels_fast", lambda arr: None)
+    loop = parse_groups(list(labels), p)
+    assert _as_lists(fast) == _as_lists(loop)
+    assert fast.labels == loop.labels
+    assert [type(v) for v in fast.labels] == [type(v) for v in loop.labels]
+    assert list(fast.unpenalised) == list(loop.unpenalised)
+    assert len(fast.groups) == len(set(fast.labels))

@@ -193,7 +193,38 @@ def _from_index_lists(items, n_features, feature_names, listlike=False):
     return groups, labels
 
 
+def _labels_fast(labels_arr):
+    """``_from_labels`` in a few NumPy passes for an array of numbers or strings (NaN:
+    unpenalised), or None for anything else (objects, None entries, mixed types)."""
+    arr = labels_arr
+    if not isinstance(arr, np.ndarray):
+        kinds = set(map(type, arr))
+        if len(kinds) != 1 or not kinds <= {int, float, str}:
+            return None
+        arr = np.asarray(arr)
+    if arr.ndim != 1 or arr.dtype.kind not in "iufU":
+        return None
+    keep = ~np.isnan(arr) if arr.dtype.kind == "f" else np.ones(arr.shape[0], dtype=bool)
+    idx = np.flatnonzero(keep)
+    uniq, first, inverse = np.unique(arr[idx], return_index=True, return_inverse=True)
+    order = np.argsort(first)  # labels in order of first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    members = idx[np.argsort(rank[inverse.ravel()], kind="stable")]
+    counts = np.bincount(rank[inverse.ravel()], minlength=order.size)
+    ends = np.cumsum(counts).tolist()
+    groups = [members[a:b].astype(np.int64) for a, b in zip([0] + ends[:-1], ends)]
+    return groups, uniq[order].tolist()
+
+
 def _from_labels(labels_arr, n_features):
+    if len(labels_arr) != n_features:
+        raise ValueError(f"groups has {len(labels_arr)} labels but X has {n_features} "
+                         "features; give one label per feature (None: unpenalised), or a "
+                         "list of index lists.")
+    fast = _labels_fast(labels_arr)
+    if fast is not None:
+        return fast
     labels_arr = list(labels_arr)
     if len(labels_arr) != n_features:
         raise ValueError(f"groups has {len(labels_arr)} labels but X has {n_features} "
@@ -232,8 +263,15 @@ def parse_groups(groups, n_features, feature_names=None):
     elif isinstance(groups, dict):
         grp, labels = _from_index_lists(list(groups.items()), n_features, feature_names)
     elif _is_listlike(groups):
-        items = list(groups)
-        if len(items) > 0 and all(_is_listlike(g) for g in items):
+        if (isinstance(groups, np.ndarray) and groups.ndim == 1
+                and groups.dtype.kind in "iufU"):  # labels (numbers, strings): no loop
+            grp, labels = _from_labels(groups, n_features)
+            items = None
+        else:
+            items = list(groups)
+        if items is None:
+            pass
+        elif len(items) > 0 and all(_is_listlike(g) for g in items):
             grp, labels = _from_index_lists(list(enumerate(items)), n_features,
                                             feature_names, listlike=True)
         elif any(_is_listlike(g) for g in items):

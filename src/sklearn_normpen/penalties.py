@@ -491,9 +491,8 @@ class SparseGroupLasso:
         return float(alpha * per[self.penalised].sum())
 
     def group_norms(self, w):
-        w = np.asarray(w, dtype=np.float64)
-        lam = _pow2_scale(w)
-        return np.sqrt(self._reduce((w * lam) ** 2)) / lam
+        """``||w_g||_2`` for every group (compiled; scale-safe, see :func:`_pow2_scale`)."""
+        return self._soft_norm(w, 0.0)
 
     def _soft_norm(self, z, t):
         """``||S(z_g, t)||_2`` for every group (``t`` a scalar or per-group array)."""

@@ -467,9 +467,9 @@ class GroupProblem:
         pen, rho = penalty, penalty.rho
         z = self._z if self._z is not None else self.gradient(self.r)
         active = pen.group_norms(w) > 0
-        score = pen.violation(z, alpha)
         slack = pen.violation_slack(alpha)  # a rounding-level violation is none
         if alpha_prev is None:
+            score = pen.violation(z, alpha)
             strong = self._top(score, ~active & pen.penalised & (score > slack),
                                max(p0, int(active.sum())))
         else:  # ||S(z_g, a rho)|| > (1 - rho) c_g (2a - a_prev)

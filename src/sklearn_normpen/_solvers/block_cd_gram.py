@@ -73,7 +73,17 @@ class GramGroupProblem:
         # the kernels' rounding of the scale and the group weights, as the residual mode
         self.inv_scale = inv.astype(self.dtype).astype(np.float64)
         d = self.inv_scale
-        self.A = np.asfortranarray((d[:, None] * Q * d[None, :]) / S)  # the kernel's layout
+        # A = diag(d) Q diag(d) / S in the kernel's (Fortran) layout, in place in a work
+        # array (centred_gram's own, unless it is the statistics' G, which folds reuse)
+        A = Q if Q is not stats.get("G") and Q.flags.f_contiguous else np.empty(
+            Q.shape, order="F")
+        if standardize:  # (the rounding of the plain expression, step by step)
+            np.multiply(Q, d[:, None], out=A)
+            A *= d[None, :]
+            A /= S
+        else:
+            np.divide(Q, S, out=A)
+        self.A = A
         self.b = d * q / S
         self.yy = float(yy) / S
         self.null_deviance = 0.5 * self.yy
@@ -112,8 +122,16 @@ class GramGroupProblem:
     # -- state --------------------------------------------------------------------------
     def start(self, w):
         w = np.array(w, dtype=np.float64)
-        self.g = self.b - self.A @ w if w.any() else self.b.copy()
+        self.g[:] = self._gradient(w)
         return w
+
+    def _gradient(self, w):
+        """``b - A w`` from the non-zero columns (a gather of more than a third of ``A``'s
+        columns costs more than the product with all of it)."""
+        nz = np.flatnonzero(w)
+        if 3 * nz.size > self.p:
+            return self.b - self.A @ w
+        return self.b - self.A[:, nz] @ w[nz] if nz.size else self.b.copy()
 
     def from_original(self, coef):
         coef = np.asarray(coef, dtype=np.float64)
@@ -130,9 +148,10 @@ class GramGroupProblem:
     # -- certificate inputs -------------------------------------------------------------
     def cert_stats(self, w, penalty):
         w = np.asarray(w, dtype=np.float64)
-        nz = np.flatnonzero(w)
-        # from scratch (the non-zero columns): the kept gradient only steers the sweeps
-        g = self.b - self.A[:, nz] @ w[nz] if nz.size else self.b.copy()
+        # from scratch: the kept gradient only steers the sweeps; it is resynchronised
+        # here (every run of the sweeps follows a certificate at its starting point)
+        g = self._gradient(w)
+        self.g[:] = g
         wb = float(w @ self.b)
         r_norm2 = max(self.yy - wb - float(w @ g), 0.0)
         return CertStats(r_norm2, self.yy - wb, 0.0, g, self._unpen(penalty.unpenalized))
@@ -170,8 +189,6 @@ class GramGroupProblem:
         def run(inner, left, first):
             if left <= 0:
                 return 0, np.inf
-            nz = np.flatnonzero(w)  # resynchronise the kept gradient (rounding drift)
-            self.g = self.b - self.A[:, nz] @ w[nz]
             n_act = max(int((penalty.group_norms(w) > 0).sum()), 1)
             stop = 0.1 * inner / n_act if np.isfinite(inner) else -1.0
             chunk = pause.chunk(left)
