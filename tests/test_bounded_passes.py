@@ -165,3 +165,58 @@ def test_paths_are_certified_and_match_full_passes(name, monkeypatch):
         p_b = enet_primal(X64, y, w, b, a, c["l1_ratio"], sw, pf, pf)
         p_f = enet_primal(X64, y, wf, bf, a, c["l1_ratio"], sw, pf, pf)
         assert abs(p_b - p_f) <= 2 * res.tol_abs * (1 + 1e-6) + 1e-13 * null
+
+
+def _wide_enet_path(n_refs, monkeypatch, weighted=False, sparse=False):
+    """An l1_ratio = 0.5 path on n = 100, p = 2000 down to 1e-3 alpha_max (supports near
+    n: the regime where one reference leaves loose bounds) with the kernel keeping
+    ``n_refs`` full passes."""
+    monkeypatch.setattr(cd, "N_REFERENCES", n_refs)
+    rng = np.random.default_rng(0)
+    n, p = 100, 2000
+    X = rng.standard_normal((n, p))
+    X[:, 300] += 50.0  # an offset column (the kernel layout centres it)
+    coef = np.zeros(p)
+    coef[rng.choice(p, 10, replace=False)] = rng.standard_normal(10) * 2
+    y = X @ coef + rng.standard_normal(n)
+    sw = rng.uniform(0.3, 2.0, n) if weighted else None
+    Xin = sp.csc_matrix(X) if sparse else np.asfortranarray(X)
+    pb = EnetProblem(Design(Xin, y, sw, True), "sparse" if sparse else "dense")
+    exact = _spy(pb)
+    pen = ElasticNetPenalty(0.5, np.ones(p))
+    _, z = pb.null_fit(pen, 1e-12, 1000)
+    amax = pen.alpha_max(z)
+    res = compute_path(pb, pen, np.geomspace(amax, 1e-3 * amax, 100), tol=1e-4,
+                       max_iter=100000)
+    return X, y, sw, pb, pen, res, exact
+
+
+@pytest.mark.parametrize("weighted, sparse", [(False, False), (True, False), (True, True)])
+def test_several_references_bound_the_gradient_with_fewer_full_passes(weighted, sparse,
+                                                                      monkeypatch):
+    """The bounded passes combine the last full passes (the residual fitted by their
+    span, the rest bounded by Cauchy-Schwarz): the skipped entries still bound the true
+    gradient within their dual constraint at every point, every point is certified by the
+    NumPy gap, and the path needs fewer full passes than with one reference."""
+    X, y, sw, pb, pen, res, exact = _wide_enet_path(4, monkeypatch, weighted, sparse)
+    one = _wide_enet_path(1, monkeypatch, weighted, sparse)
+    assert res.converged.all()
+    full_passes, full_one = exact.count(True), one[-1].count(True)
+    assert full_passes <= 0.7 * full_one, (full_passes, full_one)
+    assert exact.count(False) >= 20
+    for k, a in enumerate(res.alphas):
+        w, b = res.coefs[:, k], res.intercepts[k]
+        assert enet_gap(X, y, w, b, a, 0.5, sw=sw) <= res.tol_abs * (1 + 1e-6)
+        # the same optimum as with one reference
+        pw = enet_primal(X, y, one[5].coefs[:, k], one[5].intercepts[k], a, 0.5, sw)
+        assert abs(enet_primal(X, y, w, b, a, 0.5, sw) - pw) <= 2 * res.tol_abs
+    # the last point's skipped entries: bounds of the true gradient, within L1
+    w = res.coefs[:, -1]
+    g_true = _true_gradient(X, y, w, sw)
+    g = np.asarray(pb.g, dtype=np.float64)
+    skipped = pb.g_bound.astype(bool)
+    assert skipped.sum() > 0 and pb._n_ref >= 2
+    L1, _ = pen.scaled_weights(res.alphas[-1], pb.N)
+    assert np.all(np.abs(g[skipped]) >= np.abs(g_true[skipped]) * (1 - 1e-12))
+    assert np.all(np.abs(g[skipped]) <= L1[skipped])
+    assert np.all(w[skipped] == 0)

@@ -23,8 +23,11 @@ from .._validation import call_kernel
 from .group_newton import Pause
 
 MODES = ("gram", "dense", "sparse")
-_EMPTY = {np.dtype(t): np.zeros(0, dtype=t) for t in (np.float32, np.float64)}
 _NO_FLAGS = np.zeros(0, dtype=np.intc)
+_NO_REF = {np.dtype(t): np.zeros((0, 0), dtype=t) for t in (np.float32, np.float64)}
+#: full gradient passes the residual kernel keeps to bound later gradients (its bounded
+#: passes combine them: see ``_bounded_pass`` in _cd_enet.pyx)
+N_REFERENCES = 4
 #: a kernel run that spends this many epochs without its target is paused for a Newton
 #: step on the active set (:meth:`EnetProblem._polish`), when one is affordable (a step
 #: costing at most two such pauses)
@@ -184,12 +187,14 @@ class EnetProblem:
             self.xk_mean = np.ascontiguousarray(d.xk_mean, dtype=dt)
             self.norm2 = np.ascontiguousarray(_col_sumsq(d), dtype=dt)
             self.R = d.yc.copy()
-            # the last full gradient pass and its residual: they bound every later
-            # gradient (the kernel's bounded passes); valid for this design and weights
-            self.g_ref = np.zeros(self.norm2.shape[0], dtype=dt)
-            self.R_ref = np.zeros(self.R.shape[0], dtype=dt)
+            # the last full gradient passes and their residuals (newest first, the first
+            # _n_ref rows): they bound every later gradient (the kernel's bounded
+            # passes); valid for this design and weights
+            self.g_ref = np.zeros((N_REFERENCES, self.norm2.shape[0]), dtype=dt)
+            self.R_ref = np.zeros((N_REFERENCES, self.R.shape[0]), dtype=dt)
             self.g_bound = np.zeros(self.norm2.shape[0], dtype=np.intc)  # g_j a bound
-            self._ref_valid = self._g_partial = False
+            self._n_ref = 0
+            self._g_partial = False
             if mode == "sparse":
                 Xk = d.Xk
                 self.X_data = np.ascontiguousarray(Xk.data, dtype=dt)
@@ -252,7 +257,8 @@ class EnetProblem:
         self._null.clear()
         self.__dict__.pop("_per_mask", None)
         self.R = np.ascontiguousarray(R, dtype=self.dtype)
-        self._g_valid = self._ref_valid = False  # new weights: a new reference too
+        self._g_valid = False
+        self._n_ref = 0  # new weights: new references too
         return np.array(w, dtype=self.dtype, order="C")
 
     def intercept(self, w):
@@ -344,19 +350,20 @@ class EnetProblem:
                 tol_n, factor, int(max_iter))
         d = self.design
         if bounded:
-            ref = (self.g_ref, self.R_ref, self._ref_valid, self.g_bound)
+            ref = (self.g_ref, self.R_ref, self._n_ref, self.g_bound)
         else:
-            ref = (_EMPTY[self.dtype], _EMPTY[self.dtype], False, _NO_FLAGS)
+            ref = (_NO_REF[self.dtype], _NO_REF[self.dtype], 0, _NO_FLAGS)
         # g = Xc' S r at the state: exact, or (a bounded pass) flagged bounds, which only
         # a bounded call can refine
         g_valid = self._g_valid and (bounded or not self._g_partial)
-        gap, kkt, n_iter, done, g_exact, ref_valid = call_kernel(
+        gap, kkt, n_iter, done, g_exact, n_ref = call_kernel(
             _cd_enet.enet_cd_residual,
             w, *self._kernel_x(), d.n, d.yc, self.sw, self.xk_mean, self.norm2, self.R,
             self.g, L1, L2, lower, upper, self.N, tol_n, factor, int(max_iter),
             g_valid, self.anderson_k, *ref)
         self._g_valid, self._g_partial = True, not g_exact
-        self._ref_valid = self._ref_valid or (bounded and ref_valid)
+        if bounded:
+            self._n_ref = n_ref
         return gap, kkt, n_iter, done
 
     def _kernel_x(self):

@@ -50,7 +50,7 @@ logger = logging.getLogger("sklearn_normpen")
 #: one path per resample; the benchmark's 1000x5000 ~3.5x)
 MIN_CELLS = 500_000
 _NO_INDEX = np.zeros(0, dtype=np.intc)  # the residual kernel's empty CSC arrays (dense X)
-_NO_REF = np.zeros(0)  # no bounded passes: a subset's column copy changes between calls
+_NO_REF = np.zeros((0, 0))  # no bounded passes: a subset's column copy changes between calls
 
 #: the most the column copies of one chunk's subsets may hold in the worst case (every
 #: column selected): the chunk size follows from it
