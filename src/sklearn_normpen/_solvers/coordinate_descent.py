@@ -338,7 +338,7 @@ class EnetProblem:
         """One kernel run; returns ``(gap, kkt, epochs, converged)`` (n-scale).
 
         ``bounded`` (residual modes) lets the kernel skip the gradient of features whose
-        bound from the last full pass keeps them inside their dual constraint (their
+        bound from the last full passes keeps them inside their dual constraint (their
         entry of ``g`` is then that bound, which gives the same certificate; the
         projection off unpenalised features would not: only without them)."""
         lower, upper = limits
