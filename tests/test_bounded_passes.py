@@ -220,3 +220,17 @@ def test_several_references_bound_the_gradient_with_fewer_full_passes(weighted, 
     assert np.all(np.abs(g[skipped]) >= np.abs(g_true[skipped]) * (1 - 1e-12))
     assert np.all(np.abs(g[skipped]) <= L1[skipped])
     assert np.all(w[skipped] == 0)
+
+
+def test_references_are_kept_where_combining_them_pays():
+    """Several references on dense data and on sparse data with many stored entries per
+    row; one on very sparse data, whose full passes cost less than combining them."""
+    rng = np.random.default_rng(2)
+    dense = Design(np.asfortranarray(rng.standard_normal((50, 400))), rng.standard_normal(50),
+                   None, True)
+    very_sparse = Design(sp.random(2000, 5000, density=1e-3, format="csc", random_state=0),
+                         rng.standard_normal(2000), None, True)
+    assert cd._n_references(dense) == cd.N_REFERENCES > 1
+    assert cd._n_references(very_sparse) == 1
+    pb = EnetProblem(very_sparse, "sparse")
+    assert pb.g_ref.shape == (1, 5000) and pb.R_ref.shape == (1, 2000)
