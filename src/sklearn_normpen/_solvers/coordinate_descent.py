@@ -28,16 +28,6 @@ _NO_REF = {np.dtype(t): np.zeros((0, 0), dtype=t) for t in (np.float32, np.float
 #: full gradient passes the residual kernel keeps to bound later gradients (its bounded
 #: passes combine them: see ``_bounded_pass`` in _cd_enet.pyx), where that pays
 N_REFERENCES = 4
-
-
-def _n_references(design):
-    """How many full passes the kernel keeps: ``N_REFERENCES`` when combining them
-    (``O(n K² + p K)`` a bounded pass) costs under an eighth of a full pass (``n p``
-    dense, the stored entries sparse), else one. (The sparse 20000 x 50000 elastic net at
-    density 1e-3, full passes of 1e6 products, ran 1.06x slower with four.)"""
-    k = N_REFERENCES
-    full = design.X.nnz if design.sparse else design.n * design.p
-    return k if 8 * (design.n * k * k + design.p * k) <= full else 1
 #: a kernel run that spends this many epochs without its target is paused for a Newton
 #: step on the active set (:meth:`EnetProblem._polish`), when one is affordable (a step
 #: costing at most two such pauses)
@@ -72,6 +62,16 @@ POLISH_REFACTOR = 4
 #: full pass keeps inside their dual constraint (``_kernels/_cd_enet.pyx``,
 #: ``_bounded_pass``); False runs every pass in full (the tests' reference)
 BOUNDED_PASSES = True
+
+
+def _n_references(design):
+    """How many full passes the kernel keeps: ``N_REFERENCES`` when combining them
+    (``O(n K² + p K)`` a bounded pass) costs under an eighth of a full pass (``n p``
+    dense, the stored entries sparse), else one. (The sparse 20000 x 50000 elastic net at
+    density 1e-3, full passes of 1e6 products, ran 1.06x slower with four.)"""
+    k = N_REFERENCES
+    full = design.X.nnz if design.sparse else design.n * design.p
+    return k if 8 * (design.n * k * k + design.p * k) <= full else 1
 
 
 def choose_mode(X, precompute="auto"):
