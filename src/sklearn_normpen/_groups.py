@@ -225,11 +225,6 @@ def _from_labels(labels_arr, n_features):
     fast = _labels_fast(labels_arr)
     if fast is not None:
         return fast
-    labels_arr = list(labels_arr)
-    if len(labels_arr) != n_features:
-        raise ValueError(f"groups has {len(labels_arr)} labels but X has {n_features} "
-                         "features; give one label per feature (None: unpenalised), or a "
-                         "list of index lists.")
     order, members = [], {}
     for j, lab in enumerate(labels_arr):
         if lab is None or (isinstance(lab, float) and np.isnan(lab)):
@@ -262,16 +257,12 @@ def parse_groups(groups, n_features, feature_names=None):
         grp, labels = _from_labels(groups_from_feature_names(feature_names), n_features)
     elif isinstance(groups, dict):
         grp, labels = _from_index_lists(list(groups.items()), n_features, feature_names)
+    elif (isinstance(groups, np.ndarray) and groups.ndim == 1
+          and groups.dtype.kind in "iufU"):  # labels (numbers, strings): no loop
+        grp, labels = _from_labels(groups, n_features)
     elif _is_listlike(groups):
-        if (isinstance(groups, np.ndarray) and groups.ndim == 1
-                and groups.dtype.kind in "iufU"):  # labels (numbers, strings): no loop
-            grp, labels = _from_labels(groups, n_features)
-            items = None
-        else:
-            items = list(groups)
-        if items is None:
-            pass
-        elif len(items) > 0 and all(_is_listlike(g) for g in items):
+        items = list(groups)
+        if len(items) > 0 and all(_is_listlike(g) for g in items):
             grp, labels = _from_index_lists(list(enumerate(items)), n_features,
                                             feature_names, listlike=True)
         elif any(_is_listlike(g) for g in items):
