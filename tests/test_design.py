@@ -306,3 +306,58 @@ def test_dense_gram_stats_from_blas_on_x_match_explicit_shift(case):
     assert np.all(np.abs(st["xy"] - B.T @ yc) <= 1e-12 * scale * np.linalg.norm(yc)
                   + 1e-300)
     assert st["S"] == n and st["yy"] == pytest.approx(yc @ yc, rel=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 301])
+def test_dense_column_statistics_from_one_read_match_exact_sums(dtype, weighted, n):
+    """A dense design's means, spreads, plain and centred norms and max |x| come from one
+    compiled read of X (two passes per column): they match exactly rounded sums
+    (``math.fsum``) of the float64 values, offset columns (mean 1e8 beside a spread of 1),
+    constant, zero and tiny columns included; the input is not written to."""
+    import math
+    rng = np.random.default_rng(n)
+    p = 7
+    X = rng.standard_normal((n, p)) * [1, 1, 1e-3, 1e3, 1, 1, 1e-150 if dtype == np.float64
+                                        else 1e-10]
+    X[:, 1] += 1e8 if dtype == np.float64 else 1e4  # offset column (mean >> spread)
+    X[:, 4] = 0.1  # constant, not exactly representable
+    X[:, 5] = 0.0
+    X = np.asfortranarray(X.astype(dtype))
+    before = X.copy()
+    y = rng.standard_normal(n).astype(dtype)
+    sw = (rng.random(n) + 0.2) if weighted else None
+    s = np.ones(n) if sw is None else sw
+    for fit_intercept in (True, False):
+        d = Design(X, y, sw, fit_intercept)
+        Xd = X.astype(np.float64)
+        tot = math.fsum(s)
+        mean = np.array([math.fsum(s * Xd[:, j]) / tot for j in range(p)])
+        css = np.array([math.fsum(s * (Xd[:, j] - mean[j]) ** 2) for j in range(p)])
+        ss = np.array([math.fsum(s * Xd[:, j] ** 2) for j in range(p)])
+        spread = np.sqrt(css / tot)
+        # the mean to a few ulps of the column's magnitude, the spread relatively (plus
+        # the reference's own rounding of a weighted mean); the textbook one-pass
+        # E[x²] - m² misses the offset column's spread by O(1)
+        ulp = np.finfo(float).eps * np.abs(mean)
+        assert np.all(np.abs(d.x_std - spread) <= 1e-12 * spread + 4 * ulp + 1e-300)
+        assert_array_equal(d.constant, constant_columns(spread, mean) if n > 1 else
+                           [True] * p)
+        if fit_intercept:
+            assert np.all(np.abs(d.x_mean - mean) <= 8 * np.finfo(float).eps
+                          * (np.abs(mean) + spread) + 1e-300)
+            assert np.all(np.abs(np.sqrt(d.col_sumsq() / tot) - spread)
+                          <= 1e-12 * spread + 4 * ulp + 1e-300)
+        else:
+            assert not d.x_mean.any()
+            assert_allclose(d.col_sumsq(), ss, rtol=1e-13, atol=1e-300)
+        assert d.x_top == np.abs(Xd).max()
+    assert_array_equal(X, before)
+
+
+def test_dense_column_statistics_keep_the_scale_check():
+    """The scale check reads max |X| from the column statistics: still a clear error."""
+    X, y, _ = _data()
+    with pytest.raises(ValueError, match="X has entries of magnitude"):
+        Design(np.asfortranarray(X * 1e150), y, None, True)

@@ -571,12 +571,15 @@ cdef inline int _bounded_pass(design X, const floating* vals, int n, int p,
                               const floating* s, bint weighted, const floating* w,
                               const floating* L1, double f, const floating* X_mean,
                               const floating* Rv, double r_sum, floating* g,
-                              int* g_bnd, int* cand) noexcept nogil:
+                              int* g_bnd, int* cand, const int* fresh,
+                              int stamp) noexcept nogil:
     """The gradient at ``R`` of every feature whose bound (above, from the ``n_ref``
     references) exceeds ``f·L1_j`` (and of the support, the excluded and the unpenalised
     features), the bound for the others (flagged in ``g_bnd``); returns how many were
     computed, or -1 (nothing done to the computed ones) when more than ``p / PARTIAL_DIV``
-    would be: the caller then runs a full pass. ``f`` is in (0, 1]."""
+    would be: the caller then runs a full pass. ``f`` is in (0, 1]. The features with
+    ``fresh[j] == stamp`` already hold their gradient at ``R`` (the working set's, taken
+    by the inner check that ended the last round): kept exact, not recomputed."""
     cdef double M[REF_MAX * REF_MAX]
     cdef double rhs[REF_MAX]
     cdef double c[REF_MAX]
@@ -648,7 +651,9 @@ cdef inline int _bounded_pass(design X, const floating* vals, int n, int p,
             gc += c[k] * v
             gabs += fabs(c[k]) * (fabs(<double>g_ref[(k + 1) * p + j]) + fabs(g_ref[j]))
         b = fabs(gc) + 1e-7 * gabs + xnorm[j] * delta
-        if w[j] != 0 or L1[j] == INFINITY or not L1[j] > 0 or b > thr:
+        if fresh[j] == stamp:
+            g_bnd[j] = 0
+        elif w[j] != 0 or L1[j] == INFINITY or not L1[j] > 0 or b > thr:
             if m >= limit:
                 return -1
             cand[m] = j
@@ -728,6 +733,11 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
     cdef floating[::1] snaps = np.empty((ANDERSON_K + 1) * max(p, 1), dtype=dt)
     cdef floating[::1] w_acc = np.empty(max(p, 1), dtype=dt)
     cdef int[::1] act = np.empty(max(p, 1), dtype=np.intc)
+    # fresh[j] == stamp: g_j is exact at the current residual (taken by the last inner
+    # check, no epoch since), which the next bounded pass then need not recompute
+    cdef int[::1] fresh = np.zeros(max(p, 1) if bounded else 1, dtype=np.intc)
+    cdef int stamp = 0
+    cdef bint ws_fresh = False
     cdef int j, k, e, e2, n_ws, n_act, n_iter = 0, rnd = 0, n_snap, aa_fail = 0, aa_wait = 0
     cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
     cdef double work = 0, dmax, act_tol
@@ -765,7 +775,8 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                         n_c = _bounded_pass(X, vals, n, p, &R[0], &R_ref[0, 0],
                                             &g_ref[0, 0], n_ref, &xnorm[0], s, weighted,
                                             &w[0], &L1[0], f if f < 1 else 1, &X_mean[0],
-                                            Rv, r_sum, &g[0], &g_bnd[0], &cand[0])
+                                            Rv, r_sum, &g[0], &g_bnd[0], &cand[0],
+                                            &fresh[0], stamp if ws_fresh else -1)
                 force = False
                 g_exact = n_c < 0
                 if n_c < 0:
@@ -795,6 +806,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
             e = 0
             n_snap = 0
             while n_iter < max_iter:
+                ws_fresh = False
                 _epoch(X, vals, n_ws, &ws[0], &w[0], &R[0], &c, s, weighted, nf,
                        &X_mean[0], &norm2[0], &L1[0], &L2[0], &lower[0], &upper[0], boxed,
                        &act[0], &n_act)
@@ -829,6 +841,11 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                         j = ws[k]
                         g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(
                             X_mean[j] * r_sum)
+                    if bounded:
+                        stamp += 1
+                        for k in range(n_ws):
+                            fresh[ws[k]] = stamp
+                        ws_fresh = True
                     gap_ws = _gap_and_kkt(n_ws, &ws[0], &w[0], &g[0], &L1[0], &L2[0],
                                           &norm2[0], &lower[0], &upper[0], boxed, r_norm2,
                                           r_y, &kkt_ws)

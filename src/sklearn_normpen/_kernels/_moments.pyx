@@ -7,7 +7,7 @@
 # a column of the column-major buffer) and each full buffer goes to dsyrk: BLAS-3 speed
 # with one streaming read of the chunk, no sorted copy of it.
 from cython cimport floating
-from libc.math cimport sqrt
+from libc.math cimport fabs, sqrt
 from libc.stdlib cimport calloc, free, malloc
 
 from ._blas cimport _dgemm_nt_add, _dsyrk_upper
@@ -122,6 +122,104 @@ def col_moments_dense(const floating[::1, :] X, const double[::1] sw,
                 b0 += sw[n - 1] * v0 * v0
             sq[j] = b0 + b1
             sums[j] = (a0 + a1) + m * tot  # Σ s x = Σ s (x - m) + m Σ s
+
+
+def column_stats_dense(const floating[::1, :] X, const double[::1] sw, double[::1] mean,
+                       double[::1] css, double[::1] ss, double[::1] maxabs):
+    """Per column of a dense Fortran ``X``, in float64 (weights ``sw``, length 0: ones):
+    ``mean[j] = Σ s x_ij / Σ s``, ``css[j] = Σ s (x_ij - mean_j)²``, ``ss[j] = Σ s x_ij²``
+    and ``maxabs[j] = max |x_ij|`` (over every row, weighted or not): the statistics a
+    design needs (means, spreads, plain norms, the scale check) from one read of ``X``.
+
+    The mean is the corrected two-pass one: a first mean ``m``, then ``d = Σ s (x - m)``
+    and ``c = Σ s (x - m)²`` from the column again (in cache for columns of moderate
+    length), ``mean = m + d / Σs``, ``css = c - d² / Σs``: an offset column (mean ≫
+    spread) keeps its spread's digits, which ``Σ s x² - (Σ s x)² / Σ s`` would cancel.
+    ``ss = c + 2 m d + m² Σs``: a sum of non-negative terms (``d`` is rounding-small).
+    """
+    cdef Py_ssize_t n = X.shape[0], p = X.shape[1], i, j, n4 = X.shape[0] - X.shape[0] % 4
+    cdef bint weighted = sw.shape[0] > 0
+    cdef double tot = 0, a0, a1, a2, a3, b0, b1, b2, b3, t0, t1, t2, t3
+    cdef double v0, v1, v2, v3, m, d, c
+    cdef const floating* x
+    with nogil:
+        if weighted:
+            for i in range(n):
+                tot += sw[i]
+        else:
+            tot = <double>n
+        for j in range(p):
+            x = &X[0, j]
+            # first pass: the sum and max |x| (four independent chains each)
+            a0 = a1 = a2 = a3 = 0
+            t0 = t1 = t2 = t3 = 0
+            if weighted:
+                for i in range(n):
+                    v0 = x[i]
+                    a0 += sw[i] * v0
+                    v0 = fabs(v0)
+                    t0 = v0 if v0 > t0 else t0
+            else:
+                for i in range(0, n4, 4):
+                    v0 = x[i]
+                    v1 = x[i + 1]
+                    v2 = x[i + 2]
+                    v3 = x[i + 3]
+                    a0 += v0
+                    a1 += v1
+                    a2 += v2
+                    a3 += v3
+                    v0 = fabs(v0)
+                    v1 = fabs(v1)
+                    v2 = fabs(v2)
+                    v3 = fabs(v3)
+                    t0 = v0 if v0 > t0 else t0
+                    t1 = v1 if v1 > t1 else t1
+                    t2 = v2 if v2 > t2 else t2
+                    t3 = v3 if v3 > t3 else t3
+                for i in range(n4, n):
+                    v0 = x[i]
+                    a0 += v0
+                    v0 = fabs(v0)
+                    t0 = v0 if v0 > t0 else t0
+            t0 = t1 if t1 > t0 else t0
+            t2 = t3 if t3 > t2 else t2
+            maxabs[j] = t2 if t2 > t0 else t0
+            m = ((a0 + a1) + (a2 + a3)) / tot if tot > 0 else 0.0
+            # second pass: deviations from m
+            a0 = a1 = a2 = a3 = 0
+            b0 = b1 = b2 = b3 = 0
+            if weighted:
+                for i in range(n):
+                    v0 = <double>x[i] - m
+                    a0 += sw[i] * v0
+                    b0 += sw[i] * v0 * v0
+            else:
+                for i in range(0, n4, 4):
+                    v0 = <double>x[i] - m
+                    v1 = <double>x[i + 1] - m
+                    v2 = <double>x[i + 2] - m
+                    v3 = <double>x[i + 3] - m
+                    a0 += v0
+                    a1 += v1
+                    a2 += v2
+                    a3 += v3
+                    b0 += v0 * v0
+                    b1 += v1 * v1
+                    b2 += v2 * v2
+                    b3 += v3 * v3
+                for i in range(n4, n):
+                    v0 = <double>x[i] - m
+                    a0 += v0
+                    b0 += v0 * v0
+            d = (a0 + a1) + (a2 + a3)
+            c = (b0 + b1) + (b2 + b3)
+            ss[j] = c + 2 * m * d + m * m * tot
+            if tot > 0:
+                c -= d * d / tot
+                m += d / tot
+            mean[j] = m
+            css[j] = c if c > 0 else 0.0
 
 
 # rows read together from each column of a Fortran X (one contiguous run per column);

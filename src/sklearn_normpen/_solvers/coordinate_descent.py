@@ -777,18 +777,5 @@ class EnetProblem:
 
 
 def _col_sumsq(d):
-    """``Σ s (x_j - x̄_j)²`` per column in float64 (the intercept-centred norms; plain
-    ``Σ s x_j²`` without intercept)."""
-    if d.fit_intercept:
-        return d.x_std ** 2 * d.N
-    if d.sparse:
-        Xsq = d.X.multiply(d.X)
-        out = Xsq.sum(axis=0) if d.sw64 is None else Xsq.T @ d.sw64
-        return np.asarray(out, dtype=np.float64).ravel()
-    if d.dtype == np.float64:
-        return np.einsum("ij,ij->j", d.X, d.X) if d.sw64 is None else d.sw64 @ (d.X * d.X)
-    from .._design import _f64_blocks
-    out = np.empty(d.p)
-    for a, b, B in _f64_blocks(d.X):
-        out[a:b] = np.einsum("ij,ij->j", B, B) if d.sw64 is None else d.sw64 @ (B * B)
-    return out
+    """``Σ s (x_j - x̄_j)²`` per column in float64 (:meth:`Design.col_sumsq`)."""
+    return d.col_sumsq()

@@ -63,7 +63,7 @@ class MultiTaskProblem:
         else:
             self.y_mean = np.zeros(self.n_responses)
         self.Yc64 = Y - self.y_mean
-        check_scale(d.X, self.Yc64, self.dtype)
+        check_scale(d.X, self.Yc64, self.dtype, d.x_top)
         self.null_deviance = float(self._wsum(self.Yc64 * self.Yc64)) / (2 * d.N)
         self.x_mean = d.x_mean
         self.sw = (np.zeros(0, dtype=self.dtype) if sw is None
