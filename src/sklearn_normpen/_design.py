@@ -787,6 +787,7 @@ class ReweightedDesign(Design):
             base.p)
         self._sq = None
         self._const = base.constant  # constant under the user's weights: under any others
+        self._cols, self.x_top = None, base.x_top  # (the statistics change with the weights)
 
     @staticmethod
     def usable(base):
