@@ -649,3 +649,51 @@ def test_wide_offset_design_with_limits_and_unpenalised_group(sparse, dtype):
     atol = 1e-4 if dtype == np.float64 else 5e-2
     assert_allclose(coef, w.value, atol=atol)
     assert 0 < len(est.active_groups_) < len(groups)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_bounded_certificates_report_the_full_gradients_gap(monkeypatch, rho, fit_intercept):
+    """A wide dense float64 path (groups of 5): certificates that leave out the zero groups
+    their bound (from the combined earlier full gradients) keeps inside their balls report
+    exactly the penalty value, dual scaling and KKT violation of the full gradient, leave
+    out most groups at most points, and the path's objectives equal those of a path with
+    full certificates within the gap target."""
+    from sklearn_normpen._solvers import block_cd
+    rng = np.random.default_rng(7)
+    n, p = 80, 1500
+    X = rng.standard_normal((n, p)) + (3.0 if fit_intercept else 0.0)  # implicit centring
+    coef = np.zeros(p)
+    coef[:30] = rng.standard_normal(30)
+    y = X @ coef + rng.standard_normal(n) + 2.0
+    groups = [list(range(i, i + 5)) for i in range(0, p, 5)]
+    seen = []
+    real = block_cd.GroupProblem._bounded_gradient
+
+    def spy(self, rt, w, pen, alpha):
+        newest = self._zrefs[0] if self._zrefs else None
+        z = real(self, rt, w, pen, alpha)
+        full = self._gradient64(rt)
+        w64 = np.asarray(w, np.float64)
+        a, b = pen.terms(w64, z, z, alpha), pen.terms(w64, full, full, alpha)
+        partial = newest is not None and self._zrefs[0] is newest
+        seen.append((a, b, partial, np.count_nonzero(z) / p))
+        return z
+
+    monkeypatch.setattr(block_cd.GroupProblem, "_bounded_gradient", spy)
+    kw = dict(groups=groups, l1_ratio=rho, n_alphas=30, eps=1e-2, tol=1e-8,
+              fit_intercept=fit_intercept, standardize=False)
+    alphas, coefs, _ = group_lasso_path(X, y, **kw)
+    partial = [s for s in seen if s[2]]
+    assert len(partial) >= len(seen) // 2 and max(s[3] for s in partial) <= 0.5
+    for (va, ta, ca, ka), (vb, tb, cb, kb), _, _ in seen:
+        assert va == vb and ca == cb
+        assert ta == pytest.approx(tb, rel=1e-12) and ka == pytest.approx(kb, rel=1e-12)
+    monkeypatch.setattr(block_cd.GroupProblem, "_boundable", lambda self, pen: False)
+    alphas_f, coefs_f, _ = group_lasso_path(X, y, **kw)
+    assert_allclose(alphas, alphas_f)
+    yc, Xc = (y - y.mean(), X - X.mean(0)) if fit_intercept else (y, X)
+    target = 1e-8 * (yc @ yc) / (2 * n)
+    for k, a in enumerate(alphas):
+        f = [objective(Xc, yc, c[:, k], 0.0, a, rho, groups) for c in (coefs, coefs_f)]
+        assert abs(f[0] - f[1]) <= 2 * target

@@ -495,6 +495,8 @@ KERNEL_SIGNATURES = {
     "sgl_terms": ["w:p:f64", "z:p:f64", "zp:p:f64", "gptr:G+1:int", "gidx:m:int",
                   "l2:G:f64", "l1:-", "inside:-"],
     "sgl_soft_norms": ["z:p:f64", "gptr:G+1:int", "gidx:m:int", "l1:-", "norms:G:f64,out"],
+    # a certificate's gradient on the groups its bound cannot keep inside their ball
+    "gradient_dense_cols": ["X:n,p:F", "xmean:p", "r:n", "cols:m:int", "z:p:out,f64"],
     "enet_box_terms": ["w:p:f64", "z:p:f64", "zp:p:f64", "a1:p:f64", "a2:p:f64",
                        "lower:p:f64", "upper:p:f64", "kind:p:int"],
     "enet_terms": ["w:p:f64", "z:p:f64", "zp:p:f64", "L1:p:f64", "L2:p:f64",

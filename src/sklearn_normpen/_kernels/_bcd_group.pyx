@@ -853,6 +853,32 @@ def gradient_dense(const floating[::1, :] X, const floating[::1] xmean,
                   &r[0], &z[0])
 
 
+def gradient_dense_cols(const floating[::1, :] X, const floating[::1] xmean,
+                        const floating[::1] r, const int[::1] cols, double[::1] z):
+    """``z_j = x_jc^T r_c / n`` (as :func:`gradient_dense`) for the features ``cols`` only,
+    the other entries of ``z`` untouched (a certificate whose other groups are bounded
+    inside their dual ball). Returns 0, or -1 when an index is outside ``[0, p)`` (nothing
+    written)."""
+    cdef Dense D
+    cdef int n = <int>X.shape[0], p = <int>X.shape[1], m = <int>cols.shape[0], k, j
+    cdef double srsum = 0
+    for k in range(m):
+        if cols[k] < 0 or cols[k] >= p:
+            return -1
+    if m == 0 or n == 0:
+        for k in range(m):
+            z[cols[k]] = 0.0
+        return 0
+    D.n = n
+    with nogil:
+        _sum_sr(n, &r[0], <const floating*>NULL, False, &srsum)
+        for k in range(m):
+            j = cols[k]
+            z[j] = (_col_dot(D, &X[0, 0], j, &r[0], <const floating*>NULL, False)
+                    - xmean[j] * srsum) / n
+    return 0
+
+
 def gradient_sparse(const floating[::1] data, const int[::1] indices,
                     const int[::1] indptr, const floating[::1] sw,
                     const floating[::1] xmean, const floating[::1] r, double[::1] z):

@@ -15,6 +15,14 @@ so screening never drops a group that belongs in the solution.
 Certificate: with ``z = X_cᵀ S r / n`` and ``t`` the largest scaling in [0, 1] making
 ``t r / n`` dual feasible (:meth:`SparseGroupLasso.dual_scale`), the dual value is
 ``D = (2 t <r, y>_s - t² ||r||²_s) / (2n)`` and ``gap = P - D >= P - P*``.
+
+Bounded certificates (dense float64, no box, every group penalised): the last full gradient
+``z_0 = X_cᵀ r_0 / n`` bounds every later one, ``||S(z_g, a rho)|| <= ||S(z_0g, a rho)|| +
+sqrt(L_g / n) ||r - r_0||`` (soft-thresholding is 1-Lipschitz; ``n L_g`` the largest
+eigenvalue of ``X_gcᵀ X_gc``). A zero group whose bound is inside its ball
+``a (1 - rho) c_g`` enters the certificate with ``z_g = 0`` instead: it binds neither the
+dual scaling ``t <= 1`` (``||S(t z_g, ·)||`` grows with ``t``) nor the KKT violation, so the
+gap and the violation are those of the exact gradient, without its product.
 """
 import numpy as np
 import scipy.sparse as sp
@@ -30,6 +38,9 @@ from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
                                  REFINE_STEPS, refinable, stop_on_certificate)
 from .group_newton import (Pause, active_features, active_set_newton, newton_step,
                            supported)
+
+#: full certificate gradients a bounded certificate combines, at most (_bounded_gradient)
+Z_REFS = 4
 
 
 def _stacked(Q, offsets, sel, k):
@@ -173,6 +184,9 @@ class GroupProblem:
         # float64 kernels keep an exact enough residual; otherwise recompute it
         self._fresh = self.dtype != np.float64
         self._pause = POLISH_EPOCHS  # epochs before a Newton pause (adapted per point)
+        # the last full certificate gradients and their residuals (float64, newest first):
+        # they bound the later ones (see _bounded_gradient); emptied when the data change
+        self._zrefs = []
 
     def penalty(self, rho, limits=None, exclude=None):
         """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho``; ``limits``
@@ -300,15 +314,20 @@ class GroupProblem:
         return self._gradient64(np.asarray(r, dtype=np.float64))
 
     # -- certificate inputs -----------------------------------------------------------------
-    def cert_stats(self, w, penalty):
-        """:class:`CertStats` at ``w`` (solver parametrisation, package scale)."""
+    def cert_stats(self, w, penalty, alpha=None):
+        """:class:`CertStats` at ``w`` (solver parametrisation, package scale); with
+        ``alpha``, the gradient of the groups bounded inside their ball is left at 0 where
+        :meth:`_bounded_gradient` can (the same gap and KKT violation)."""
         if self._fresh:  # float32: the user's own data, from scratch in float64
             r, z, r2, ry, r_sum = self._exact_stats(w)
             self._z = z
             return CertStats(r2, ry, r_sum if self.fit_intercept else 0.0, z,
                              self._unpen(penalty.unpenalized))
         rt = self.centred_residual(self.r, w)  # float64: the kernel's residual is exact enough
-        z = self._gradient64(rt)
+        if alpha is not None and self._boundable(penalty):
+            z = self._bounded_gradient(rt, w, penalty, alpha)
+        else:
+            z = self._gradient64(rt)
         self._z = z
         n = self.n
         if not self.fit_intercept:
@@ -319,6 +338,63 @@ class GroupProblem:
             r_mean = self._wdot(rt, np.ones_like(rt)) / n
         return CertStats(self._wdot(rt, rt) / n, self._wdot(rt, self.y) / n, r_mean, z,
                          self._unpen(penalty.unpenalized))
+
+    def _boundable(self, pen):
+        """Whether the certificate may bound groups (module docstring): dense float64 data
+        in the kernel's unit-weight layout, no box limits or exclusions (their conjugate
+        reads every side), every group penalised (the projection off unpenalised features
+        needs their exact gradient)."""
+        return (not self.sparse and not self._fresh and self.sw is None
+                and not getattr(pen, "has_box", False) and bool(pen.penalised.all()))
+
+    def _bounded_gradient(self, rt, w, pen, alpha):
+        """``z`` at the centred residual ``rt`` with the zero groups whose bound is inside
+        ``a (1 - rho) c_g`` left at 0; a full product, which becomes the newest reference,
+        when more than half the features would be computed.
+
+        The bound combines the last full products ``(r_k, z_k)`` (newest first): ``rt =
+        r_0 + Σ c_k (r_k - r_0) + e`` with ``c`` from least squares (any ``c`` is valid:
+        ``e`` is computed), so ``z_g = zc_g + X_gcᵀ e / n`` with ``zc`` the same combination
+        of the ``z_k``, and ``||S(z_g, a rho)|| <= ||S(zc_g, a rho)|| + sqrt(L_g/n) ||e||``
+        (one reference: the module docstring's bound)."""
+        refs = self._zrefs
+        if refs:
+            r0, z0 = refs[0]
+            v = rt - r0
+            az0 = np.abs(z0)
+            slack = az0.copy()  # the sizes the combination's rounding is relative to
+            size = float(np.linalg.norm(rt)) + float(np.linalg.norm(r0))
+            if len(refs) > 1:
+                D = np.stack([r - r0 for r, _ in refs[1:]], axis=1)
+                c = np.linalg.lstsq(D, v, rcond=None)[0]
+                e = v - D @ c
+                zc = z0 + np.stack([z - z0 for _, z in refs[1:]], axis=1) @ c
+                for ck, (r, z) in zip(c, refs[1:]):
+                    slack += abs(ck) * (np.abs(z) + az0)
+                    size += abs(ck) * float(np.linalg.norm(r - r0))
+            else:
+                e, zc = v, z0
+            lip = np.sqrt(np.maximum(np.asarray(self.L, np.float64), 0.0) / self.n)
+            # (1e-7: the rounding of the float64 products, of the combination and of e)
+            groups = np.repeat(np.arange(self.sizes.size), self.sizes)
+            gslack = np.sqrt(np.bincount(groups, weights=slack[self.gidx] ** 2,
+                                         minlength=self.sizes.size))
+            bound = (pen._soft_norm(zc, alpha * pen.rho) + 1e-7 * gslack
+                     + lip * (float(np.linalg.norm(e)) * (1 + 1e-7) + 1e-12 * size))
+            radius = alpha * (1 - pen.rho) * pen.weights
+            skip = (bound <= radius * (1 - 1e-7)) & (pen.group_norms(w) == 0)
+            cols = np.ascontiguousarray(self.gidx[np.repeat(~skip, self.sizes)],
+                                        dtype=np.intc)
+            if 2 * cols.size <= self.p:
+                z = np.zeros(self.p)
+                status = call_kernel(K.gradient_dense_cols, self.Xd, self.xmean,
+                                     np.ascontiguousarray(rt, dtype=self.dtype), cols, z)
+                if status != 0:  # pragma: no cover - gidx is checked by the structure
+                    raise RuntimeError(f"gradient_dense_cols failed with status {status}.")
+                return z
+        z = self._gradient64(rt)
+        self._zrefs = [(np.array(rt, dtype=np.float64), z.copy())] + refs[:Z_REFS - 1]
+        return z
 
     def _exact_stats(self, w):
         """float32 data: the certificate's sums on the user's own columns, target and
@@ -426,6 +502,7 @@ class GroupProblem:
             self.y_sq = float(self._wdot(self.y, self.y))
             self.null_deviance = self.y_sq / (2 * self.n)
             self._grams()
+            self._zrefs = []
             self._unpen_cache.clear()
             self.__dict__.pop("_per_mask", None)
         R = np.asarray(R, dtype=np.float64)
@@ -508,7 +585,7 @@ class GroupProblem:
             return epochs, (None if grown else np.inf)
 
         cert, epochs = stop_on_certificate(
-            run, lambda: certificate(self.cert_stats(w, penalty), penalty, alpha, w),
+            run, lambda: certificate(self.cert_stats(w, penalty, alpha), penalty, alpha, w),
             tol_abs, max_iter)
         if pause is not None:
             self._pause = pause.next(self._pause, cert.gap <= tol_abs)
