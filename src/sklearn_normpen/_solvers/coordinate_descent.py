@@ -345,6 +345,18 @@ class EnetProblem:
         self._limit_cache = (penalty, tuple(out))
         return self._limit_cache[1]
 
+    def _modes(self, penalty, limits):
+        """``(polish, bounded)`` for ``penalty``: Newton polish without box limits; bounded
+        gradient passes without unpenalised features (the same at every path point, so
+        kept with the penalty's limits)."""
+        cached = getattr(self, "_mode_cache", None)
+        if cached is not None and cached[0] is penalty and cached[1] is limits:
+            return cached[2]
+        modes = (not (np.isfinite(limits[0]).any() or np.isfinite(limits[1]).any()),
+                 BOUNDED_PASSES and not penalty.unpenalized.any())
+        self._mode_cache = (penalty, limits, modes)
+        return modes
+
     def _kernel(self, w, L1, L2, tol_n, max_iter, limits, factor, bounded=False):
         """One kernel run; returns ``(gap, kkt, epochs, converged)`` (n-scale).
 
@@ -407,8 +419,7 @@ class EnetProblem:
         limits = self._limits(penalty)
 
         # (box limits: the Newton step below would have to respect them; not attempted)
-        polish = not (np.isfinite(limits[0]).any() or np.isfinite(limits[1]).any())
-        bounded = BOUNDED_PASSES and not penalty.unpenalized.any()
+        polish, bounded = self._modes(penalty, limits)
 
         pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)
         pre = False
@@ -452,19 +463,25 @@ class EnetProblem:
         worth of epochs: ``k³/3`` (covariance mode) or ``n·k² + k³/3`` (residual modes,
         forming ``G``) against ``2·POLISH_EPOCHS`` sweeps of the support's entries (a
         sparse support is cheap to sweep: then it rarely pays)."""
-        A = np.flatnonzero(w) if A is None else A
-        k = A.size
+        k = np.count_nonzero(w) if A is None else A.size
         if k > POLISH_MAX:
             return False
         if self.mode == "gram":
             return True
         n = self.design.n
         if self.mode == "sparse":
+            A = np.flatnonzero(w) if A is None else A
             nnz = float(np.sum(self.X_indptr[A + 1] - self.X_indptr[A]))
+            u = self._uncached(A).size
         else:
             nnz = float(n) * k
+            # (dense: the support's uncached columns counted without listing the support:
+            # k less the cached columns still in it; the cache holds at most ~2k of them)
+            cache = self._newton_cache
+            u = k if cache is None else k - int(np.count_nonzero(
+                np.asarray(w)[cache["cols"][:cache["m"]]]))
         # (forming G reads only the columns the cache lacks)
-        return n * k * self._uncached(A).size + k ** 3 / 3 <= 2 * POLISH_EPOCHS * 2 * nnz
+        return n * k * u + k ** 3 / 3 <= 2 * POLISH_EPOCHS * 2 * nnz
 
     def _uncached(self, A):
         """The features of ``A`` whose Gram columns the Newton cache lacks."""
