@@ -965,10 +965,12 @@ def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
         for j in range(p):
             a = zp[j]
             a = (a if a > 0 else 0) if positive else fabs(a)
-            if all_ridge:
+            if all_ridge:  # (the ridge loop below, folded in: no second pass)
                 e = a - alpha * L1[j]
                 if e > 0:
                     conj += e * (e / (2 * alpha * L2[j]))
+                if L1[j] > 0 and a > m2 * L1[j]:
+                    m2 = a / L1[j]
             else:
                 a = a * inv_box[j]
                 if a > m:
@@ -987,14 +989,13 @@ def enet_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
                 kkt = d
         m = m / alpha if m > 0 else 0.0  # (alpha = 0 with every feature unpenalised: t = 1)
         t = 1.0 if m <= 1 else inside / m
-        for k in range(ridge.shape[0]):
+        for k in range(0 if all_ridge else ridge.shape[0]):
             j = ridge[k]
             a = zp[j]
             a = (a if a > 0 else 0) if positive else fabs(a)
-            if not all_ridge:
-                e = t * a - alpha * L1[j]
-                if e > 0:
-                    conj += e * (e / (2 * alpha * L2[j]))
+            e = t * a - alpha * L1[j]
+            if e > 0:
+                conj += e * (e / (2 * alpha * L2[j]))
             if L1[j] > 0 and a > m2 * L1[j]:
                 m2 = a / L1[j]
         m2 = m2 / alpha if m2 > 0 else 0.0
