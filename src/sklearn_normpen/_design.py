@@ -273,7 +273,12 @@ class Design:
         self.N = float(self.n if self.sw64 is None else self.sw64.sum())
         # dense X: means, spreads, norms and max |x| of every column from one compiled read
         # (separate NumPy passes were ~15% of a wide path: five reads of X before the solve)
-        self._cols = _dense_column_stats(X, self.sw64) if not self.sparse else None
+        # (eager with an intercept, whose means they are, or when n < p, the residual
+        # modes' shape; otherwise on first use, so that a covariance-mode fit without
+        # intercept keeps its single max |X| pass: the tall paths read 1.02-1.03x eagerly)
+        eager = not self.sparse and (fit_intercept or self.n < self.p)
+        self._cols = _dense_column_stats(X, self.sw64) if eager else None
+        self._cols_lazy = self._cols is None and not self.sparse
         if self._cols is not None:
             self.x_mean = (self._cols[0] if fit_intercept else np.zeros(self.p))
             self.y_mean = (target_mean(y, self.sw64) if fit_intercept else
@@ -295,8 +300,9 @@ class Design:
     def x_std(self):
         """Weighted standard deviation of each column about its weighted mean (float64)."""
         if self._std is None:
-            if self._cols is not None:
-                about, std = self._cols[0], np.sqrt(self._cols[1] / self.N)
+            cols = self._column_stats()
+            if cols is not None:
+                about, std = cols[0], np.sqrt(cols[1] / self.N)
             else:
                 about = self.x_mean if self.fit_intercept else weighted_means(
                     self.X, self.y, self.sw, True)[0]
@@ -304,11 +310,20 @@ class Design:
             self._std = (std, constant_columns(std, about))
         return self._std[0]
 
+    def _column_stats(self):
+        """``(mean, css, ss, maxabs)`` of a dense X (:func:`_dense_column_stats`; computed on
+        first use without an intercept), or None."""
+        if self._cols is None and self._cols_lazy:
+            self._cols = _dense_column_stats(self.X, self.sw64)
+            self._cols_lazy = False
+        return self._cols
+
     def col_sumsq(self):
         """``Σ s (x_j - x̄_j)²`` per column in float64 (the intercept-centred norms; the
         plain ``Σ s x_j²`` without intercept)."""
-        if self._cols is not None:
-            return (self._cols[1] if self.fit_intercept else self._cols[2]).copy()
+        cols = self._column_stats()
+        if cols is not None:
+            return (cols[1] if self.fit_intercept else cols[2]).copy()
         if self.fit_intercept:
             return self.x_std ** 2 * self.N
         if self.sparse:
@@ -787,7 +802,8 @@ class ReweightedDesign(Design):
             base.p)
         self._sq = None
         self._const = base.constant  # constant under the user's weights: under any others
-        self._cols, self.x_top = None, base.x_top  # (the statistics change with the weights)
+        # (the column statistics change with the weights: none here)
+        self._cols, self._cols_lazy, self.x_top = None, False, base.x_top
 
     @staticmethod
     def usable(base):
