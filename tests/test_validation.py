@@ -294,6 +294,11 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
         # covariance mode (a dense float64 path with n >= p): the compiled Gram sweeps
         group_lasso_path(X.astype(np.float64), y.astype(np.float64),
                          groups=[[0, 1, 2], [3, 4]], n_alphas=4)
+        # a wide float64 path: certificates that bound most zero groups (their gradient
+        # only on the other groups' columns)
+        Xw = rng.standard_normal((30, 300))
+        group_lasso_path(Xw, Xw[:, :5].sum(1) + rng.standard_normal(30), n_alphas=20,
+                         groups=[list(range(i, i + 5)) for i in range(0, 300, 5)])
         Y = np.column_stack([y, y[::-1]])
         for data in (X, Xs):
             for w in (None, sw):

@@ -280,7 +280,7 @@ class Design:
         self._cols = _dense_column_stats(X, self.sw64) if eager else None
         self._cols_lazy = self._cols is None and not self.sparse
         if self._cols is not None:
-            self.x_mean = (self._cols[0] if fit_intercept else np.zeros(self.p))
+            self.x_mean = self._cols[0].copy() if fit_intercept else np.zeros(self.p)
             self.y_mean = (target_mean(y, self.sw64) if fit_intercept else
                            np.zeros(y.shape[1:]) if y.ndim > 1 else 0.0)
             #: max |X| (None: not known)

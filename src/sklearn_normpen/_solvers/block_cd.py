@@ -343,9 +343,11 @@ class GroupProblem:
         """Whether the certificate may bound groups (module docstring): dense float64 data
         in the kernel's unit-weight layout, no box limits or exclusions (their conjugate
         reads every side), every group penalised (the projection off unpenalised features
-        needs their exact gradient)."""
-        return (not self.sparse and not self._fresh and self.sw is None
-                and not getattr(pen, "has_box", False) and bool(pen.penalised.all()))
+        needs their exact gradient, and every feature in a group), and a group part in the
+        penalty (``rho < 1``: the lasso's balls have radius 0)."""
+        return (not self.sparse and not self._fresh and self.sw is None and pen.rho < 1
+                and not getattr(pen, "has_box", False) and bool(pen.penalised.all())
+                and self.gidx.size == self.p)
 
     def _bounded_gradient(self, rt, w, pen, alpha):
         """``z`` at the centred residual ``rt`` with the zero groups whose bound is inside

@@ -195,7 +195,7 @@ class EnetProblem:
             self.null_deviance = d.null_deviance
             self.sw = np.zeros(0, dtype=dt) if d.sw is None else np.ascontiguousarray(d.sw, dt)
             self.xk_mean = np.ascontiguousarray(d.xk_mean, dtype=dt)
-            self.norm2 = np.ascontiguousarray(_col_sumsq(d), dtype=dt)
+            self.norm2 = np.ascontiguousarray(d.col_sumsq(), dtype=dt)
             self.R = d.yc.copy()
             # the last full gradient passes and their residuals (newest first, the first
             # _n_ref rows): they bound every later gradient (the kernel's bounded
@@ -262,7 +262,7 @@ class EnetProblem:
         self.null_deviance = d.null_deviance
         self.sw = np.ascontiguousarray(d.sw, dtype=self.dtype)
         self.xk_mean = np.ascontiguousarray(d.xk_mean, dtype=self.dtype)
-        self.norm2 = np.ascontiguousarray(_col_sumsq(d), dtype=self.dtype)
+        self.norm2 = np.ascontiguousarray(d.col_sumsq(), dtype=self.dtype)
         self._unpen_cache.clear()
         self._newton_cache = None
         self._null.clear()
@@ -792,7 +792,3 @@ class EnetProblem:
         self._null[key] = (w.copy(), z.copy())
         return w, z
 
-
-def _col_sumsq(d):
-    """``Σ s (x_j - x̄_j)²`` per column in float64 (:meth:`Design.col_sumsq`)."""
-    return d.col_sumsq()

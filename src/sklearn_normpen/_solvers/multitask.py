@@ -25,7 +25,7 @@ from .._certificate import CertStats, certificate, project
 from .._design import Design, check_scale
 from .._kernels import _bcd_multitask as K
 from .._validation import call_kernel
-from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS, _col_sumsq,
+from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
                                  stop_on_certificate)
 from .group_newton import Pause, kept_step
 
@@ -70,7 +70,7 @@ class MultiTaskProblem:
                    else np.ascontiguousarray(d.sw, dtype=self.dtype))
         self.xk_mean = np.ascontiguousarray(d.xk_mean, dtype=self.dtype)
         # block curvature ||x_jc||²_S / N: the same for each response (exact block steps)
-        self.L = np.ascontiguousarray(_col_sumsq(d) / d.N, dtype=self.dtype)
+        self.L = np.ascontiguousarray(d.col_sumsq() / d.N, dtype=self.dtype)
         if d.sparse:
             Xk = d.Xk
             self._csc = (np.ascontiguousarray(Xk.data, dtype=self.dtype),
