@@ -378,8 +378,7 @@ class GroupProblem:
                 e, zc = v, z0
             lip = np.sqrt(np.maximum(np.asarray(self.L, np.float64), 0.0) / self.n)
             # (1e-7: the rounding of the float64 products, of the combination and of e)
-            groups = np.repeat(np.arange(self.sizes.size), self.sizes)
-            gslack = np.sqrt(np.bincount(groups, weights=slack[self.gidx] ** 2,
+            gslack = np.sqrt(np.bincount(pen.group_of, weights=slack ** 2,
                                          minlength=self.sizes.size))
             bound = (pen._soft_norm(zc, alpha * pen.rho) + 1e-7 * gslack
                      + lip * (float(np.linalg.norm(e)) * (1 + 1e-7) + 1e-12 * size))
