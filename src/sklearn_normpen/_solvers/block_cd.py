@@ -6,8 +6,8 @@ Objective (``s`` sample weights, normalised to sum to ``n``; ``c_g`` group weigh
 
 The intercept is removed by weighted centring. Each solve works on a *working set* of groups
 (those already non-zero, the unpenalised ones, and the groups the sequential strong rule
-keeps; on dense data at most a third of the support or ``p0`` of those, the nearest their
-ball); the compiled kernel sweeps it until the working-set duality gap is below ``tol``.
+keeps; on wide dense data at most a third of the support or ``p0`` of those, the nearest
+their ball); the compiled kernel sweeps it until the working-set duality gap is below ``tol``.
 Then the gradient is computed over *all* features: any group violating its KKT condition
 joins the working set and the kernel resumes. A point is accepted only when the duality gap
 of the full problem is <= ``tol * ||y - ȳ||²_s / (2n)`` (scikit-learn's meaning of ``tol``),
@@ -540,7 +540,7 @@ class GroupProblem:
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None, p0=10):
         """Solve at ``alpha`` from ``w`` (updated in place, with the stored residual) until
         the certificate is at most ``tol_abs``. Working set: the active and unpenalised
-        groups plus the sequential strong rule at ``alpha_prev`` (dense: at most
+        groups plus the sequential strong rule at ``alpha_prev`` (wide dense: at most
         ``max(p0, |support| / 3)`` of them, the nearest their ball; cold start: the ``p0``
         worst violators); every certificate's full gradient adds the groups that violate
         their KKT condition. Returns ``(Certificate, epochs)``."""
@@ -555,12 +555,12 @@ class GroupProblem:
         else:  # ||S(z_g, a rho)|| > (1 - rho) c_g (2a - a_prev)
             soft, ball = pen._soft_norm(z, alpha * rho), (1 - rho) * pen.weights
             strong = soft > ball * (2 * alpha - alpha_prev)
-            if not self.sparse:
-                # dense: every working-set epoch and kernel gap passes over each kept
+            if not self.sparse and self.n < self.p:
+                # wide dense: every working-set epoch and kernel gap passes over each kept
                 # group's columns, while the strong set near saturation is ~2.5x the
                 # support; keep the candidates nearest their ball, at most a third of the
                 # support (the certificates bring in any other violator). Not on sparse
-                # data: there the extra certificates cost more than the epochs save
+                # or tall data: there the extra certificates cost more than the epochs save
                 strong = self._top(soft / np.where(ball > 0, ball, 1), strong & ~active,
                                    max(p0, int(active.sum()) // 3))
         ws = active | ~pen.penalised | (strong & pen.penalised)

@@ -11,7 +11,8 @@ The intercepts are removed by weighted centring (of X through the one
 :class:`~sklearn_normpen._design.Design`, of Y here). The kernel
 (``_kernels/_bcd_multitask.pyx``) takes exact block steps on a residual matrix; each solve
 works on a working set (non-zero and unpenalised rows plus the sequential strong rule
-``‖z_j‖ > l1_ratio a_j (2 alpha - alpha_prev)``), and every certificate's full gradient adds
+``‖z_j‖ > l1_ratio a_j (2 alpha - alpha_prev)``; with n < p dense, at most a third of the
+support of those, the nearest their ball), and every certificate's full gradient adds
 the rows that violate their KKT condition. A point is accepted only on the package's
 certificate (:func:`sklearn_normpen._certificate.certificate`, residual matrix form): the
 residual and the gradient are recomputed from scratch in float64, the dual point is the
@@ -212,7 +213,13 @@ class MultiTaskProblem:
             strong = self._top(score, ~active & pen.penalised & (score > slack),
                                max(p0, int(active.sum())))
         else:  # sequential strong rule
-            strong = pen._rows(z) > pen.l1_ratio * pen.l1_factor * (2 * alpha - alpha_prev)
+            rows, ball = pen._rows(z), pen.l1_ratio * pen.l1_factor
+            strong = rows > ball * (2 * alpha - alpha_prev)
+            if not self.design.sparse and self.n < self.p:
+                # wide dense: at most a third of the support of the candidates, the nearest
+                # their ball (as the group solver, block_cd.GroupProblem.solve)
+                strong = self._top(rows / np.where(ball > 0, ball, 1), strong & ~active,
+                                   max(p0, int(active.sum()) // 3))
         ws = active | pen.unpenalized | (strong & pen.penalised)
 
         pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)
