@@ -19,7 +19,8 @@ composition). The residual matrix is updated in place, X is never densified nor 
 float32 X keeps float32 coefficients and residual, the block arithmetic is float64.
 
 Working set of groups: the non-zero ones plus the sequential strong rule
-``‖S_row(Z_g, ρ(2α - α_prev))‖ > (1 - ρ)c_g(2α - α_prev)`` (cold start: the worst
+``‖S_row(Z_g, ρ(2α - α_prev))‖ > (1 - ρ)c_g(2α - α_prev)`` (with n < p dense, at most a
+third of the support of those, the nearest their ball; cold start: the worst
 violators); every certificate's full gradient adds the groups that violate their KKT
 condition, so a point is accepted only after a KKT pass over all groups. Acceptance is the
 package's certificate (:class:`MultiTaskProblem`'s float64 residual-matrix statistics).
@@ -135,7 +136,13 @@ class MultiTaskGroupProblem(MultiTaskProblem):
                                max(p0, int(active.sum())))
         else:  # sequential strong rule on the row norms
             a2 = 2 * alpha - alpha_prev
-            strong = sgl._soft_norm(pen._rows(z), rho * a2) > (1 - rho) * pen.weights * a2
+            soft, ball = sgl._soft_norm(pen._rows(z), rho * a2), (1 - rho) * pen.weights
+            strong = soft > ball * a2
+            if not self.design.sparse and self.n < self.p:
+                # wide dense: at most a third of the support of the candidates, the nearest
+                # their ball (as the group solver, block_cd.GroupProblem.solve)
+                strong = self._top(soft / np.where(ball > 0, ball, 1), strong & ~active,
+                                   max(p0, int(active.sum()) // 3))
         ws = active | strong
 
         pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)
