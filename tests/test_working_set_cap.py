@@ -1,7 +1,9 @@
 """Residual-mode coordinate descent admits at most max(100, |support|) strong-rule candidates
-beyond the support into a working set (the largest |g_j|/L1_j first). Wide paths whose late
-strong sets hold thousands of features must still be certified at every point, by an
-independent NumPy gap, and agree with scikit-learn."""
+beyond the support into a working set (the largest |g_j|/L1_j first), and the block solvers
+(group, multi-response, multi-response group) on wide dense data at most max(p0,
+|support| // 3), the nearest their ball first. Wide paths whose late strong sets hold many
+more must still be certified at every point, by an independent NumPy gap, and agree with
+scikit-learn or with the uncapped solve of the same data in CSC form."""
 import warnings
 
 import numpy as np
@@ -10,8 +12,11 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import enet_path as sk_enet_path
 
-from _oracle import enet_gap, enet_primal, null_deviance
-from sklearn_normpen import enet_path
+from _oracle import (enet_gap, enet_primal, mt_gap, mt_null_deviance, mt_primal, null_deviance,
+                     sgl_gap, sgl_primal)
+from sklearn_normpen import (enet_path, group_lasso_path, multitask_enet_path,
+                             multitask_group_lasso_path)
+from sklearn_normpen._solvers import block_cd, coordinate_descent, multitask, multitask_group
 
 
 def _wide(n, p, sparse, seed=0):
@@ -62,3 +67,120 @@ def test_wide_path_certified_with_capped_working_sets(sparse, l1_ratio, fit_inte
                                fit_intercept=False)
             ref = enet_primal(Xd, y, sk[:, k], 0.0, alphas[k], l1_ratio, fit_intercept=False)
             assert ours <= ref + tol * unit * (1 + 1e-6), k
+
+
+def test_strong_candidates_keeps_the_nearest_within_the_cap():
+    rng = np.random.default_rng(0)
+    m = 200
+    soft, ball = rng.uniform(0, 2, m), rng.uniform(0.5, 1.5, m)
+    ball[:5] = 0  # lasso-like blocks: ranked by soft alone
+    active = np.zeros(m, bool)
+    active[rng.choice(m, 60, replace=False)] = True
+    strong = (soft > 0.9 * ball) & ~active
+    out = coordinate_descent.strong_candidates(strong, active, soft, ball, 10, True)
+    assert out.sum() == 20 and not np.any(out & ~strong)  # max(10, 60 // 3)
+    ratio = soft / np.where(ball > 0, ball, 1)
+    assert ratio[out].min() >= ratio[strong & ~out].max()
+    # a small support: p0 of them; not wide dense: the strong rule as it is
+    few = np.zeros(m, bool)
+    few[:3] = True
+    assert coordinate_descent.strong_candidates(strong & ~few, few, soft, ball, 10,
+                                                True).sum() == 10
+    assert coordinate_descent.strong_candidates(strong, active, soft, ball, 10,
+                                                False) is strong
+    under = strong & (np.cumsum(strong) <= 7)
+    np.testing.assert_array_equal(
+        coordinate_descent.strong_candidates(under, active, soft, ball, 10, True), under)
+
+
+def _record_cuts(monkeypatch, module):
+    """Count the solves at which the cap dropped strong candidates."""
+    cuts = []
+
+    def wrapped(strong, active, soft, ball, p0, wide_dense):
+        out = coordinate_descent.strong_candidates(strong, active, soft, ball, p0, wide_dense)
+        cuts.append(int((strong & ~active).sum() - out.sum()))
+        return out
+    monkeypatch.setattr(module, "strong_candidates", wrapped)
+    return cuts
+
+
+def _wide_block(n, p, K=None, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.asfortranarray(rng.standard_normal((n, p)))
+    W = np.zeros((p,) if K is None else (p, K))
+    W[rng.choice(p, 40, replace=False)] = rng.standard_normal(W[:40].shape)
+    return X, X @ W + 0.5 * rng.standard_normal(n if K is None else (n, K))
+
+
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5])
+def test_wide_group_path_certified_with_capped_candidates(monkeypatch, l1_ratio):
+    X, y = _wide_block(60, 1200)
+    groups = [list(range(g, g + 4)) for g in range(0, 1200, 4)]
+    tol = 1e-6
+    cuts = _record_cuts(monkeypatch, block_cd)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        alphas, coefs, _ = group_lasso_path(X, y, groups=groups, l1_ratio=l1_ratio,
+                                            n_alphas=40, eps=1e-2, tol=tol,
+                                            fit_intercept=True, standardize=False)
+        _, ref, _ = group_lasso_path(sp.csc_matrix(X), y, groups=groups, l1_ratio=l1_ratio,
+                                     alphas=alphas, tol=tol, fit_intercept=True,
+                                     standardize=False)  # sparse: no cap
+    assert max(cuts) > 20  # the cap did drop candidates
+    unit = null_deviance(X, y)
+    for k, a in enumerate(alphas):
+        w, b = coefs[:, k], y.mean() - X.mean(0) @ coefs[:, k]
+        assert sgl_gap(X, y, w, b, a, l1_ratio, groups) <= tol * unit * (1 + 1e-6), k
+        b_ref = y.mean() - X.mean(0) @ ref[:, k]
+        assert abs(sgl_primal(X, y, w, b, a, l1_ratio, groups)
+                   - sgl_primal(X, y, ref[:, k], b_ref, a, l1_ratio, groups)) \
+            <= 2 * tol * unit * (1 + 1e-6), k
+
+
+def test_wide_multitask_path_certified_with_capped_candidates(monkeypatch):
+    X, Y = _wide_block(60, 1200, K=3)
+    tol = 1e-6
+    cuts = _record_cuts(monkeypatch, multitask)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        alphas, coefs, _ = multitask_enet_path(X, Y, l1_ratio=0.9, n_alphas=40, eps=1e-2,
+                                               tol=tol, fit_intercept=True,
+                                               standardize=False)
+        _, ref, _ = multitask_enet_path(sp.csc_matrix(X), Y, l1_ratio=0.9, alphas=alphas,
+                                        tol=tol, fit_intercept=True, standardize=False)
+    assert max(cuts) > 20
+    unit = mt_null_deviance(X, Y)
+    for k, a in enumerate(alphas):
+        C = coefs[:, :, k]  # (K, p)
+        assert mt_gap(X, Y, C, None, a, 0.9) <= tol * unit * (1 + 1e-6), k
+        assert abs(mt_primal(X, Y, C, None, a, 0.9)
+                   - mt_primal(X, Y, ref[:, :, k], None, a, 0.9)) \
+            <= 2 * tol * unit * (1 + 1e-6), k
+
+
+def test_wide_multitask_group_path_capped_candidates_same_objectives(monkeypatch):
+    X, Y = _wide_block(60, 1200, K=3)
+    groups = np.arange(1200) // 4
+    tol, rho = 1e-6, 0.3
+    cuts = _record_cuts(monkeypatch, multitask_group)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        alphas, coefs, _ = multitask_group_lasso_path(X, Y, groups=groups, l1_ratio=rho,
+                                                      n_alphas=30, eps=1e-2, tol=tol,
+                                                      fit_intercept=True, standardize=False)
+        _, ref, _ = multitask_group_lasso_path(sp.csc_matrix(X), Y, groups=groups,
+                                               l1_ratio=rho, alphas=alphas, tol=tol,
+                                               fit_intercept=True, standardize=False)
+    assert max(cuts) > 20
+    Xc, Yc = X - X.mean(0), Y - Y.mean(0)
+    unit = 0.5 * np.sum(Yc ** 2) / len(X)
+
+    def primal(W, a):  # W (p, K); the intercepts are the optimal ones (centred data)
+        rows = np.linalg.norm(W, axis=1)
+        blocks = np.sqrt(np.bincount(groups, weights=rows ** 2))
+        return (0.5 * np.sum((Yc - Xc @ W) ** 2) / len(X)
+                + a * (rho * rows.sum() + (1 - rho) * 2.0 * blocks.sum()))  # c_g = sqrt(4)
+    for k, a in enumerate(alphas):
+        assert abs(primal(coefs[:, :, k].T, a) - primal(ref[:, :, k].T, a)) \
+            <= 2 * tol * unit * (1 + 1e-6), k

@@ -36,7 +36,8 @@ from .._certificate import (CertStats, certificate, per_mask, project,
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
-                                 REFINE_STEPS, refinable, stop_on_certificate)
+                                 REFINE_STEPS, refinable, stop_on_certificate,
+                                 strong_candidates, top_k)
 from .group_newton import (Pause, active_features, active_set_newton, newton_step,
                            supported)
 
@@ -527,15 +528,7 @@ class GroupProblem:
         z = project(self.cert_stats(w, penalty)).g
         return w, z
 
-    @staticmethod
-    def _top(score, mask, k):
-        """Boolean mask of the (at most) ``k`` largest ``score`` entries within ``mask``."""
-        out = np.zeros_like(mask)
-        idx = np.flatnonzero(mask)
-        if idx.size > k:
-            idx = idx[np.argpartition(-score[idx], k - 1)[:k]]
-        out[idx] = True
-        return out
+    _top = staticmethod(top_k)
 
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None, p0=10):
         """Solve at ``alpha`` from ``w`` (updated in place, with the stored residual) until
@@ -554,15 +547,8 @@ class GroupProblem:
                                max(p0, int(active.sum())))
         else:  # ||S(z_g, a rho)|| > (1 - rho) c_g (2a - a_prev)
             soft, ball = pen._soft_norm(z, alpha * rho), (1 - rho) * pen.weights
-            strong = soft > ball * (2 * alpha - alpha_prev)
-            if not self.sparse and self.n < self.p:
-                # wide dense: every working-set epoch and kernel gap passes over each kept
-                # group's columns, while the strong set near saturation is ~2.5x the
-                # support; keep the candidates nearest their ball, at most a third of the
-                # support (the certificates bring in any other violator). Not on sparse
-                # or tall data: there the extra certificates cost more than the epochs save
-                strong = self._top(soft / np.where(ball > 0, ball, 1), strong & ~active,
-                                   max(p0, int(active.sum()) // 3))
+            strong = strong_candidates(soft > ball * (2 * alpha - alpha_prev), active, soft,
+                                       ball, p0, not self.sparse and self.n < self.p)
         ws = active | ~pen.penalised | (strong & pen.penalised)
 
         # (box limits: the Newton step would have to respect them; not attempted)

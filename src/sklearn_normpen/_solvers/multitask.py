@@ -27,7 +27,7 @@ from .._design import Design, check_scale
 from .._kernels import _bcd_multitask as K
 from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
-                                 stop_on_certificate)
+                                 stop_on_certificate, strong_candidates, top_k)
 from .group_newton import Pause, kept_step
 
 
@@ -187,14 +187,7 @@ class MultiTaskProblem:
         z = project(self.cert_stats(w, penalty)).g
         return w, z
 
-    @staticmethod
-    def _top(score, mask, k):
-        out = np.zeros_like(mask)
-        idx = np.flatnonzero(mask)
-        if idx.size > k:
-            idx = idx[np.argpartition(-score[idx], k - 1)[:k]]
-        out[idx] = True
-        return out
+    _top = staticmethod(top_k)
 
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None, p0=10):
         """Solve at ``alpha`` from ``w`` (updated in place) until the certificate is at most
@@ -214,12 +207,8 @@ class MultiTaskProblem:
                                max(p0, int(active.sum())))
         else:  # sequential strong rule
             rows, ball = pen._rows(z), pen.l1_ratio * pen.l1_factor
-            strong = rows > ball * (2 * alpha - alpha_prev)
-            if not self.design.sparse and self.n < self.p:
-                # wide dense: at most a third of the support of the candidates, the nearest
-                # their ball (as the group solver, block_cd.GroupProblem.solve)
-                strong = self._top(rows / np.where(ball > 0, ball, 1), strong & ~active,
-                                   max(p0, int(active.sum()) // 3))
+            strong = strong_candidates(rows > ball * (2 * alpha - alpha_prev), active, rows,
+                                       ball, p0, not self.design.sparse and self.n < self.p)
         ws = active | pen.unpenalized | (strong & pen.penalised)
 
         pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)

@@ -31,7 +31,8 @@ from .._certificate import certificate
 from .._design import rounded_coefficients
 from .._kernels import _bcd_multitask_group as K
 from .._validation import call_kernel
-from .coordinate_descent import POLISH_EPOCHS, POLISH_MIN_EPOCHS, stop_on_certificate
+from .coordinate_descent import (POLISH_EPOCHS, POLISH_MIN_EPOCHS, stop_on_certificate,
+                                 strong_candidates)
 from .group_newton import Pause, active_rows, kept_step
 from .multitask import MultiTaskProblem
 
@@ -137,12 +138,8 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         else:  # sequential strong rule on the row norms
             a2 = 2 * alpha - alpha_prev
             soft, ball = sgl._soft_norm(pen._rows(z), rho * a2), (1 - rho) * pen.weights
-            strong = soft > ball * a2
-            if not self.design.sparse and self.n < self.p:
-                # wide dense: at most a third of the support of the candidates, the nearest
-                # their ball (as the group solver, block_cd.GroupProblem.solve)
-                strong = self._top(soft / np.where(ball > 0, ball, 1), strong & ~active,
-                                   max(p0, int(active.sum()) // 3))
+            strong = strong_candidates(soft > ball * a2, active, soft, ball, p0,
+                                       not self.design.sparse and self.n < self.p)
         ws = active | strong
 
         pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)
