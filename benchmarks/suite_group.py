@@ -114,6 +114,41 @@ def ours_path(d):
                             alphas=d["alphas"], tol=TOL_OURS, standardize=False)[1]
 
 
+def _make_multi(n, p, K, n_active, grouped, seed=0):
+    """Wide dense multi-response data: ``n_active`` non-zero rows (grouped: whole groups of
+    5), K responses, unit noise."""
+    def make():
+        rng = np.random.default_rng(seed)
+        X = np.asfortranarray(rng.standard_normal((n, p)))
+        B = np.zeros((p, K))
+        rows = (np.concatenate([np.arange(5 * g, 5 * g + 5) for g in
+                                rng.choice(p // 5, n_active // 5, replace=False)])
+                if grouped else rng.choice(p, n_active, replace=False))
+        B[rows] = rng.standard_normal((rows.size, K))
+        return dict(X=X, Y=X @ B + rng.standard_normal((n, K)),
+                    groups=np.arange(p) // 5 if grouped else None)
+    return make
+
+
+def _ours_multi(grouped):
+    """Our multi-response path (50 alphas to 1e-2 alpha_max, intercept, tol 1e-6): the
+    multi-task lasso, or the multi-response group lasso (groups of 5, l1_ratio 0)."""
+    def run(d):
+        from sklearn_normpen import multitask_enet_path, multitask_group_lasso_path
+        kw = dict(n_alphas=50, eps=1e-2, tol=TOL_OURS, fit_intercept=True, standardize=False)
+        out = (multitask_group_lasso_path(d["X"], d["Y"], groups=d["groups"], l1_ratio=0.0,
+                                          **kw) if grouped
+               else multitask_enet_path(d["X"], d["Y"], l1_ratio=1.0, **kw))
+        return out[2]
+    return run
+
+
+def _multi_quality(d, gaps):
+    """The path's largest certified gap relative to the null deviance."""
+    Y = d["Y"]
+    return float(np.max(gaps) / (0.5 * np.sum((Y - Y.mean(0)) ** 2) / len(Y)))
+
+
 def ours_mid(d):
     from sklearn_normpen import GroupLassoRegressor
     return GroupLassoRegressor(groups=d["groups"], alpha=d["mid"], l1_ratio=d["rho"],
@@ -342,6 +377,17 @@ def cases(quick=False):
               Runner("celer GroupLasso", celer_path, available=ok_ce, why_unavailable=why_ce),
               ad_path],
              quality=q_path, quality_label="max rel gap"),
+        Case("MT wide path (multi-task lasso, dense 500x10000, K=5)",
+             _make_multi(*((200, 2000) if quick else (500, 10000)), 5, 20, False),
+             [Runner("ours multitask_enet_path", _ours_multi(False), ours=True)],
+             quality=_multi_quality, quality_label="max rel gap",
+             note="ours only (the working-set cap's A/B case); intercept, 50 alphas to "
+                  "1e-2 alpha_max, 20 non-zero rows."),
+        Case("MTG wide path (multi-response group lasso, dense 500x10000, K=3)",
+             _make_multi(*((200, 2000) if quick else (500, 10000)), 3, 50, True),
+             [Runner("ours multitask_group_lasso_path", _ours_multi(True), ours=True)],
+             quality=_multi_quality, quality_label="max rel gap",
+             note="ours only; groups of 5, l1_ratio 0, 10 non-zero groups, otherwise as MT."),
         Case("C mid-path fit", _make("dense", 0.5, 50, 1e-2, **A),
              [Runner("ours GroupLassoRegressor", ours_mid, ours=True),
               Runner("skglm WeightedL1GroupL2", skglm_mid, available=ok_sk,
