@@ -1,4 +1,4 @@
-"""Residual-mode coordinate descent admits at most max(100, |support|) strong-rule candidates
+"""Residual-mode coordinate descent admits at most max(100, |support|/2) strong-rule candidates
 beyond the support into a working set (the largest |g_j|/L1_j first), and the block solvers
 (group, multi-response, multi-response group) on wide dense data at most max(p0,
 |support| // 3), the nearest their ball first. Wide paths whose late strong sets hold many

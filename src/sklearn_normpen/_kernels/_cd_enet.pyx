@@ -255,11 +255,14 @@ cdef inline int _working_set(int p, const floating* w, const floating* g,
                              int cap) noexcept nogil:
     """ws <- {j : w_j != 0} plus the zero features with ``|g_j| > factor * L1_j``, in
     increasing order; returns its size. With ``cap > 0`` and more such candidates than
-    ``max(cap, |support|)``, only that many with the largest ``|g_j| / L1_j`` (skglm's
+    ``max(cap, |support| / 2)``, only that many with the largest ``|g_j| / L1_j`` (skglm's
     working-set growth): the strong set of a wide path's late points holds thousands of
     features whose epochs cost as much as the full gradient passes, while the features
-    that enter are among the largest scores (the next full pass adds any missed). One pass
-    over the features; the cut, when there is one, passes over the candidates only."""
+    that enter are among the largest scores (the next full pass adds any missed). Half the
+    support rather than all of it: the 5-fold lasso CV on 500x20000 took 0.88x the time,
+    its paths 0.97-1.04x (the block solvers keep a third, coordinate_descent.
+    strong_candidates). One pass over the features; the cut, when there is one, passes
+    over the candidates only."""
     cdef int j, k = 0, i, n_nz = 0, n_c = 0, allowed
     cdef double thr
     for j in range(p):
@@ -275,7 +278,7 @@ cdef inline int _working_set(int p, const floating* w, const floating* g,
                 n_c += 1
     if cap <= 0:
         return k
-    allowed = cap if cap > n_nz else n_nz
+    allowed = cap if cap > n_nz // 2 else n_nz // 2
     if n_c <= allowed:
         return k
     # keep the support and the candidates scoring at least the allowed-th largest
