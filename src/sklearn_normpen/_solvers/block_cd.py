@@ -547,8 +547,9 @@ class GroupProblem:
                                max(p0, int(active.sum())))
         else:  # ||S(z_g, a rho)|| > (1 - rho) c_g (2a - a_prev)
             soft, ball = pen._soft_norm(z, alpha * rho), (1 - rho) * pen.weights
-            strong = strong_candidates(soft > ball * (2 * alpha - alpha_prev), active, soft,
-                                       ball, p0, not self.sparse and self.n < self.p)
+            strong = strong_candidates(  # (unpenalised groups join below, outside the cap)
+                (soft > ball * (2 * alpha - alpha_prev)) & pen.penalised, active, soft, ball,
+                p0, not self.sparse and self.n < self.p)
         ws = active | ~pen.penalised | (strong & pen.penalised)
 
         # (box limits: the Newton step would have to respect them; not attempted)

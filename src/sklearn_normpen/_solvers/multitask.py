@@ -207,8 +207,9 @@ class MultiTaskProblem:
                                max(p0, int(active.sum())))
         else:  # sequential strong rule
             rows, ball = pen._rows(z), pen.l1_ratio * pen.l1_factor
-            strong = strong_candidates(rows > ball * (2 * alpha - alpha_prev), active, rows,
-                                       ball, p0, not self.design.sparse and self.n < self.p)
+            strong = strong_candidates(  # (unpenalised rows join below, outside the cap)
+                (rows > ball * (2 * alpha - alpha_prev)) & pen.penalised, active, rows, ball,
+                p0, not self.design.sparse and self.n < self.p)
         ws = active | pen.unpenalized | (strong & pen.penalised)
 
         pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)
