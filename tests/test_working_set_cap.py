@@ -113,21 +113,28 @@ def _wide_block(n, p, K=None, seed=0):
     return X, X @ W + 0.5 * rng.standard_normal(n if K is None else (n, K))
 
 
+def _capped_and_uncapped(monkeypatch, module, path, X, Y, **kw):
+    """``path`` on wide dense X (certified at every point, the cap dropping candidates in
+    ``module``) and on the same X in CSC form (no cap) over the same alphas."""
+    cuts = _record_cuts(monkeypatch, module)
+    kw = dict(kw, fit_intercept=True, standardize=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        alphas, coefs, _ = path(X, Y, eps=1e-2, **kw)
+        kw.pop("n_alphas")
+        _, ref, _ = path(sp.csc_matrix(X), Y, alphas=alphas, **kw)
+    assert max(cuts) > 20  # the cap did drop candidates
+    return alphas, coefs, ref
+
+
 @pytest.mark.parametrize("l1_ratio", [0.0, 0.5])
 def test_wide_group_path_certified_with_capped_candidates(monkeypatch, l1_ratio):
     X, y = _wide_block(60, 1200)
     groups = [list(range(g, g + 4)) for g in range(0, 1200, 4)]
     tol = 1e-6
-    cuts = _record_cuts(monkeypatch, block_cd)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        alphas, coefs, _ = group_lasso_path(X, y, groups=groups, l1_ratio=l1_ratio,
-                                            n_alphas=40, eps=1e-2, tol=tol,
-                                            fit_intercept=True, standardize=False)
-        _, ref, _ = group_lasso_path(sp.csc_matrix(X), y, groups=groups, l1_ratio=l1_ratio,
-                                     alphas=alphas, tol=tol, fit_intercept=True,
-                                     standardize=False)  # sparse: no cap
-    assert max(cuts) > 20  # the cap did drop candidates
+    alphas, coefs, ref = _capped_and_uncapped(monkeypatch, block_cd, group_lasso_path, X, y,
+                                              groups=groups, l1_ratio=l1_ratio, n_alphas=40,
+                                              tol=tol)
     unit = null_deviance(X, y)
     for k, a in enumerate(alphas):
         w, b = coefs[:, k], y.mean() - X.mean(0) @ coefs[:, k]
@@ -141,15 +148,8 @@ def test_wide_group_path_certified_with_capped_candidates(monkeypatch, l1_ratio)
 def test_wide_multitask_path_certified_with_capped_candidates(monkeypatch):
     X, Y = _wide_block(60, 1200, K=3)
     tol = 1e-6
-    cuts = _record_cuts(monkeypatch, multitask)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        alphas, coefs, _ = multitask_enet_path(X, Y, l1_ratio=0.9, n_alphas=40, eps=1e-2,
-                                               tol=tol, fit_intercept=True,
-                                               standardize=False)
-        _, ref, _ = multitask_enet_path(sp.csc_matrix(X), Y, l1_ratio=0.9, alphas=alphas,
-                                        tol=tol, fit_intercept=True, standardize=False)
-    assert max(cuts) > 20
+    alphas, coefs, ref = _capped_and_uncapped(monkeypatch, multitask, multitask_enet_path,
+                                              X, Y, l1_ratio=0.9, n_alphas=40, tol=tol)
     unit = mt_null_deviance(X, Y)
     for k, a in enumerate(alphas):
         C = coefs[:, :, k]  # (K, p)
@@ -163,16 +163,10 @@ def test_wide_multitask_group_path_capped_candidates_same_objectives(monkeypatch
     X, Y = _wide_block(60, 1200, K=3)
     groups = np.arange(1200) // 4
     tol, rho = 1e-6, 0.3
-    cuts = _record_cuts(monkeypatch, multitask_group)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        alphas, coefs, _ = multitask_group_lasso_path(X, Y, groups=groups, l1_ratio=rho,
-                                                      n_alphas=30, eps=1e-2, tol=tol,
-                                                      fit_intercept=True, standardize=False)
-        _, ref, _ = multitask_group_lasso_path(sp.csc_matrix(X), Y, groups=groups,
-                                               l1_ratio=rho, alphas=alphas, tol=tol,
-                                               fit_intercept=True, standardize=False)
-    assert max(cuts) > 20
+    alphas, coefs, ref = _capped_and_uncapped(monkeypatch, multitask_group,
+                                              multitask_group_lasso_path, X, Y,
+                                              groups=groups, l1_ratio=rho, n_alphas=30,
+                                              tol=tol)
     Xc, Yc = X - X.mean(0), Y - Y.mean(0)
     unit = 0.5 * np.sum(Yc ** 2) / len(X)
 
