@@ -550,7 +550,7 @@ class GroupProblem:
             strong = strong_candidates(  # (unpenalised groups join below, outside the cap)
                 (soft > ball * (2 * alpha - alpha_prev)) & pen.penalised, active, soft, ball,
                 p0, not self.sparse and self.n < self.p)
-        ws = active | ~pen.penalised | (strong & pen.penalised)
+        ws = active | ~pen.penalised | strong  # (strong: penalised groups only)
 
         # (box limits: the Newton step would have to respect them; not attempted)
         pause = (Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS) if supported(pen)

@@ -210,7 +210,7 @@ class MultiTaskProblem:
             strong = strong_candidates(  # (unpenalised rows join below, outside the cap)
                 (rows > ball * (2 * alpha - alpha_prev)) & pen.penalised, active, rows, ball,
                 p0, not self.design.sparse and self.n < self.p)
-        ws = active | pen.unpenalized | (strong & pen.penalised)
+        ws = active | pen.unpenalized | strong  # (strong: penalised rows only)
 
         pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)
 
