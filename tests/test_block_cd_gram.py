@@ -156,7 +156,7 @@ def test_bcd_gram_kernel_keeps_its_gradient_and_descends(rho):
     for _ in range(30):
         K.bcd_gram(pb.A, w, g, pb.gptr, pb.gidx, pb.c, pb.L, pb.Qp, pb.qoff, V, E,
                    int(rho == 0), pb._all, alpha, rho, 1, -1.0, pb.max_inner,
-                   pb.inner_eps, pb._buf, pb._wold)
+                   pb.inner_eps, pb._buf, pb._wold, pb.b, float(pb.yy), -1.0)
         assert_allclose(g, pb.b - pb.A @ w, rtol=0, atol=1e-10 * np.abs(pb.b).max())
         now = objective(w)
         assert now <= last + 1e-12 * abs(last)
@@ -165,6 +165,57 @@ def test_bcd_gram_kernel_keeps_its_gradient_and_descends(rho):
     wr = res_pb.null_fit(pa, 1e-14, 1000)[0]
     res_pb.solve(wr, pa, alpha, 1e-13 * res_pb.null_deviance, 100000)
     assert last - objective(np.asarray(wr, np.float64)) <= 1e-9 * pb.yy
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.4, 1.0])
+@pytest.mark.parametrize("unpenalised", [False, True])
+def test_bcd_gram_kernel_gap_bounds_the_exact_gap_and_stops_at_its_target(rho, unpenalised):
+    """The sweeps' own gap (what they stop on) is at least the independent NumPy gap at
+    every epoch, and a run stopped on it at ``tol`` is within ``tol`` by that gap too. With
+    unpenalised groups the kernel's quantity is an estimate (the certificate projects):
+    only the stop is checked there."""
+    from sklearn_normpen._kernels import _bcd_group as K
+
+    X, y, sw = _data(seed=9)
+    groups = GROUPS if unpenalised else [0 if g is None else g for g in GROUPS]
+    st = parse_groups(groups, X.shape[1])
+    d = Design(np.asfortranarray(X), y, sw, True)
+    pb = GramGroupProblem(d.gram_stats(), st, resolve_group_weights(None, st), dtype=X.dtype,
+                          fit_intercept=True, x_shift=d.x_mean, y_mean=d.y_mean,
+                          standardize=False)
+    pen = pb.penalty(rho)
+    alpha = 0.002 * pen.alpha_max(pb.null_fit(pen, 1e-14, 1000)[1])  # 7-13 features
+    V, E = pb._eigen() if rho == 0 else (np.zeros(1), np.zeros(1))
+    null = pb.null_deviance
+    # the oracle's groups: index lists of the penalised groups (the rest unpenalised)
+    index_lists = [np.flatnonzero(np.array([g == j for g in groups])) for j in range(5)]
+
+    def exact(w):
+        coef, b = pb.to_original(w)
+        return sgl_gap(X, y, coef, b, alpha, rho, index_lists, sw=sw)
+
+    def sweeps(w, g, epochs, stop, tol):
+        return K.bcd_gram(pb.A, w, g, pb.gptr, pb.gidx, pb.c, pb.L, pb.Qp, pb.qoff, V, E,
+                          int(rho == 0), pb._all, alpha, rho, epochs, stop, pb.max_inner,
+                          pb.inner_eps, pb._buf, pb._wold, pb.b, float(pb.yy), tol)
+
+    w = pb.start(np.zeros(pb.p))
+    g = pb.b - pb.A @ w
+    if not unpenalised:
+        seen = []
+        for _ in range(15):  # one epoch per call, the gap evaluated after each (stop huge)
+            epochs, gap = sweeps(w, g, 1, 1e300, 0.0)
+            assert epochs == 1 and np.isfinite(gap)
+            seen.append(gap)
+            assert gap >= exact(w) - 1e-12 * null
+        assert seen[-1] <= 1e-10 * null  # (the sweeps converged meanwhile)
+    tol = 1e-7 * null
+    w = pb.start(np.zeros(pb.p))
+    g = pb.b - pb.A @ w
+    epochs, gap = sweeps(w, g, 100000, 0.1 * tol, tol)
+    assert gap <= tol and epochs < 100000
+    assert exact(w) <= tol * (1 + 1e-6) + 1e-13 * null
+    assert_allclose(g, pb.b - pb.A @ w, rtol=0, atol=1e-10 * np.abs(pb.b).max())
 
 
 @pytest.mark.parametrize("weighted", [False, True])

@@ -520,7 +520,7 @@ KERNEL_SIGNATURES = {
             "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
     "bcd_gram": ["A:p,p:F", "w:p:out", "g:p:out"] + _BCD_GROUPS[:10] + [
         "alpha:-", "rho:-", "max_epochs:-", "stop:-", "max_inner:-", "inner_eps:-",
-        "buf:b:out", "wold:k:out"],
+        "buf:b:out", "wold:k:out", "b:p", "yy:-", "tol:-"],
     "bcd_mt_dense": ["X:n,p:F", "sw:n:opt", "xmean:p"] + _BCD_MT,
     "bcd_mt_sparse": _CSC + ["n_samples:=n", "sw:n:opt", "xmean:p"] + _BCD_MT,
     "bcd_mtg_dense": ["X:n,p:F", "sw:n:opt", "xmean:p:f64"] + _BCD_MTG,

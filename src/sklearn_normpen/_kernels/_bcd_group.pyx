@@ -25,7 +25,7 @@
 import numpy as np
 
 from cython cimport floating
-from libc.math cimport fabs, sqrt, isinf
+from libc.math cimport INFINITY, fabs, isinf, sqrt
 
 from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2, _copy
 from sklearn_normpen._kernels._design cimport (
@@ -1137,28 +1137,78 @@ cdef inline double _visit_gram(const floating* A, int p, floating* w, floating* 
     return 0.5 * Lg * dsq
 
 
+cdef double _gram_gap(int p, const floating* w, const floating* g, const floating* b,
+                      double yy, int n_groups, const int* gptr, const int* gidx,
+                      const floating* c, floating alpha, floating rho,
+                      floating* buf) noexcept nogil:
+    """The duality gap of :func:`_bcd_gap` from the covariance statistics (``A``'s scale:
+    ``||r||²/n = yy - bᵀw - wᵀg``, ``<r, y>/n = yy - bᵀw``), over every group: the sweeps'
+    own stopping quantity. Every group penalised, it bounds the gap above up to rounding
+    (the dual scale is feasible, not the largest); with unpenalised groups it is an
+    estimate (no projection). The package certificate decides."""
+    cdef int grp, a, k, start, j
+    cdef double bw = 0, wg = 0, rr, ry, pen = 0, wz_unpen = 0
+    cdef floating t = 1, tg, l2, s
+    for j in range(p):
+        if w[j] != 0:
+            bw += <double>b[j] * w[j]
+            wg += <double>w[j] * g[j]
+    for grp in range(n_groups):
+        start = gptr[grp]
+        k = gptr[grp + 1] - start
+        if c[grp] <= 0:  # unpenalised: the Fenchel-Young term of _bcd_gap
+            for a in range(k):
+                j = gidx[start + a]
+                wz_unpen += <double>w[j] * g[j]
+            continue
+        pen += _group_penalty(w, &gidx[start], k, c[grp], alpha, rho)
+        for a in range(k):
+            buf[a] = g[gidx[start + a]]
+        l2 = alpha * (1 - rho) * c[grp]
+        if rho == 0 or rho == 1:
+            tg = _sgl_dual_scale(buf, k, alpha * rho, l2, rho)
+        else:  # ||S(t z, l1)|| <= t ||S(z, l1)|| for t <= 1: a feasible scale, no bisection
+            s = _soft_threshold_norm(buf, k, alpha * rho)
+            tg = l2 / s if s > l2 else 1
+        t = _fmin(t, tg)
+    rr = yy - bw - wg
+    if rr < 0:
+        rr = 0
+    ry = yy - bw
+    return (rr - 2 * t * ry + t * t * rr) / 2 + pen + t * wz_unpen
+
+
 def bcd_gram(const floating[::1, :] A, floating[::1] w, floating[::1] g,
              const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
              const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
              const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
              floating alpha, floating rho, int max_epochs, floating stop, int max_inner,
-             floating inner_eps, floating[::1] buf, floating[::1] wold):
+             floating inner_eps, floating[::1] buf, floating[::1] wold,
+             const floating[::1] b, double yy, double tol):
     """Block CD epochs in covariance mode (the problem of :func:`bcd` read from
-    ``A = Xcᵀ S Xc / n``, Fortran order, and ``g = b - A w``, both updated in place).
+    ``A = Xcᵀ S Xc / n``, Fortran order, and ``g = b - A w``, both updated in place;
+    ``yy = ||yc||²_S / n``).
 
     Each epoch visits the groups of ``ws`` (a zero group whose zero is optimal under the
     current ``g`` costs O(k)), then, while the non-zero groups are under half of them,
     cycles on those until no block step lowers the objective by more than ``stop``. Stops
-    after ``max_epochs`` epochs or once an epoch's largest step (``L_g ||Δ_g||² / 2``, an
-    upper bound of what its block gained) is at most ``stop``; the caller certifies. The
-    group arrays are those of :func:`bcd`. Returns the number of epochs."""
+    after ``max_epochs`` epochs, or after an epoch whose largest step (``L_g ||Δ_g||² / 2``,
+    an upper bound of what its block gained) is at most ``stop``: at once when ``tol < 0``,
+    else when the duality gap there (:func:`_gram_gap`, O(p) from ``g``) is at most
+    ``tol``. The caller certifies. The group arrays are those of :func:`bcd`. Returns
+    ``(epochs, gap)`` (the last gap evaluated; inf when none was).
+
+    (On the step rule alone, a 5-fold CV at the default tolerance needed 169 certificates
+    for its 120 points, and 1,101 for 360 with l1_ratio > 0: each refusal is one more
+    certificate and kernel call.)"""
     cdef int p = <int>A.shape[0], n_ws = <int>ws.shape[0], kmax = <int>wold.shape[0]
+    cdef int n_groups = <int>gptr.shape[0] - 1
     cdef int epoch = 0, i, e2, n_act
-    cdef double dec, d2
+    cdef double dec, d2, gap = INFINITY
     cdef bint nz
     cdef int[::1] act = np.empty(max(n_ws, 1), dtype=np.intc)
     if p == 0 or n_ws == 0:
-        return 0
+        return 0, gap
     with nogil:
         while epoch < max_epochs:
             dec = 0
@@ -1173,7 +1223,12 @@ def bcd_gram(const floating[::1, :] A, floating[::1] w, floating[::1] g,
                     act[n_act] = ws[i]
                     n_act += 1
             epoch += 1
-            if dec <= stop:
+            if tol >= 0 and dec <= stop:
+                gap = _gram_gap(p, &w[0], &g[0], &b[0], yy, n_groups, &gptr[0], &gidx[0],
+                                &c[0], alpha, rho, &buf[0])
+                if gap <= tol:
+                    break
+            elif tol < 0 and dec <= stop:
                 break
             if 2 * n_act < n_ws:
                 for e2 in range(ACTIVE_MAX):
@@ -1187,4 +1242,4 @@ def bcd_gram(const floating[::1, :] A, floating[::1] w, floating[::1] g,
                             dec = d2
                     if dec <= stop:
                         break
-    return epoch
+    return epoch, gap

@@ -12,8 +12,9 @@ The sweeps are compiled (:func:`~sklearn_normpen._kernels._bcd_group.bcd_gram`):
 epoch visits every group whose block is non-zero, unpenalised, or whose zero is not optimal
 under the gradient ``g = b - A w`` kept in step; a block minimises its exact quadratic model
 ``½ dᵀA_gg d - g_gᵀd + pen(w_g + d)`` as in the residual kernel (exact in the eigenbasis for
-rho = 0, FISTA otherwise). Solves stop on the package certificate (:func:`stop_on_certificate`),
-formed from a gradient recomputed from the non-zero columns.
+rho = 0, FISTA otherwise). The sweeps stop on their own duality gap, O(p) from ``g``; solves
+stop on the package certificate (:func:`stop_on_certificate`), formed from a gradient
+recomputed from the non-zero columns.
 """
 import numpy as np
 
@@ -177,9 +178,10 @@ class GramGroupProblem:
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
         """Minimise at ``alpha`` from ``w`` (updated in place) until the certificate is at
         most ``tol_abs``: epochs of the compiled covariance-mode block CD
-        (:func:`~sklearn_normpen._kernels._bcd_group.bcd_gram`), each run stopping once no
-        block step gains more than a tenth of its target per non-zero group; the target
-        tightens while the certificate refuses. Returns ``(Certificate, epochs)``."""
+        (:func:`~sklearn_normpen._kernels._bcd_group.bcd_gram`), each run stopping once
+        the sweeps' own gap meets its target (checked after an epoch in which no block step
+        gained more than a tenth of the target per non-zero group); the target tightens
+        while the certificate refuses. Returns ``(Certificate, epochs)``."""
         rho = penalty.rho
         exact = int(rho == 0)
         V, E = self._eigen() if exact else (np.zeros(1), np.zeros(1))
@@ -189,19 +191,22 @@ class GramGroupProblem:
         def run(inner, left, first):
             if left <= 0:
                 return 0, np.inf
+            finite = bool(np.isfinite(inner))
             n_act = max(int((penalty.group_norms(w) > 0).sum()), 1)
-            stop = 0.1 * inner / n_act if np.isfinite(inner) else -1.0
+            stop = 0.1 * inner / n_act if finite else -1.0
             chunk = pause.chunk(left)
-            epochs = call_kernel(K.bcd_gram, self.A, w, self.g, self.gptr, self.gidx, self.c,
-                                 self.L, self.Qp, self.qoff, V, E, exact, self._all,
-                                 float(alpha), float(rho), int(chunk), float(stop),
-                                 self.max_inner, self.inner_eps, self._buf, self._wold)
+            # the kernel stops on its own gap at the target (inner = -inf: epochs only)
+            epochs, gap = call_kernel(
+                K.bcd_gram, self.A, w, self.g, self.gptr, self.gidx, self.c, self.L, self.Qp,
+                self.qoff, V, E, exact, self._all, float(alpha), float(rho), int(chunk),
+                float(stop), self.max_inner, self.inner_eps, self._buf, self._wold, self.b,
+                float(self.yy), float(inner) if finite else -1.0)
             if pause.due(epochs, chunk, left):
                 # a slow tail (nearly collinear columns in different groups): Newton steps
                 # on the active set, then the sweeps resume on the same target
                 pause.record(self._newton(w, penalty, alpha))
                 return epochs, None
-            return epochs, np.inf
+            return epochs, float(gap)
 
         cert, epochs = stop_on_certificate(
             run, lambda: certificate(self.cert_stats(w, penalty), penalty, alpha, w),
