@@ -443,3 +443,59 @@ def test_extreme_scales_are_certified(sx, sy):
     ref = MultiTaskElasticNetRegressor(alpha=est.alpha_ / (sx * sy), l1_ratio=1.0,
                                        tol=1e-12, max_iter=100000, standardize=False).fit(X / sx, Y / sy)
     assert_allclose(est.coef_ * sx / sy, ref.coef_, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.6])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sweeps_gap_bounds_the_oracle_gap_and_stops_at_its_target(layout, l1_ratio, weighted):
+    """The compiled sweeps' own gap (what they stop on, over the working set: here every
+    row) is at least the NumPy oracle's gap at every epoch, with an offset column, and a
+    run stopped on it at ``tol`` is certified by the oracle within ``tol``."""
+    from sklearn_normpen._kernels import _bcd_multitask as K
+    from sklearn_normpen._solvers.multitask import MultiTaskProblem
+    from sklearn_normpen.multitask import _make_penalty
+
+    X, Y = _data(seed=11, offset=True)
+    rng = np.random.default_rng(12)
+    if layout == "sparse":
+        X = np.where(rng.random(X.shape) < 0.5, 0.0, X)
+        X[:, 1] = 1e4 + rng.standard_normal(X.shape[0])  # a dense offset column
+    sw = rng.uniform(0.2, 3, X.shape[0]) if weighted else None
+    pf = np.ones(X.shape[1])
+    pf[6] = 3.0
+    Xin = sp.csc_matrix(X) if layout == "sparse" else np.asfortranarray(X)
+    pb = MultiTaskProblem(Xin, Y, sw, True)
+    pen = _make_penalty(l1_ratio, pf, False, pb, None)
+    alpha = 0.05 * mt_alpha_max(X, Y, l1_ratio, sw, pf)
+    l1, l2 = pb._weights(pen, alpha)
+    D0 = mt_null_deviance(X, Y, sw)
+    ws = np.arange(pb.p, dtype=np.intc)
+
+    def sweep(w, epochs, tol, gap_tol):
+        args = (pb.xk_mean, w, pb.R, pb.L, l1, l2, ws, pb.dtype.type(pb.N), epochs,
+                pb.dtype.type(tol), pb.dtype.type(gap_tol), pb._buf)
+        if layout == "sparse":
+            return K.bcd_mt_sparse(*pb._csc, pb.n, pb.sw, *args)
+        return K.bcd_mt_dense(pb.design.Xk, pb.sw, *args)
+
+    def oracle(w):
+        coef, b = pb.to_original(w)
+        return mt_gap(X, Y, np.asarray(coef, np.float64).T, b, alpha, l1_ratio, sw, pf)
+
+    w = pb.start(np.zeros((pb.p, pb.n_responses)))
+    seen = []
+    for _ in range(12):  # one epoch per call, the gap evaluated after each
+        epochs, gap = sweep(w, 1, 1e300, 0.0)
+        assert epochs == 1 and np.isfinite(gap)
+        assert gap >= oracle(w) - 1e-12 * D0
+        seen.append(gap)
+    assert seen[-1] < 1e-2 * seen[0]
+    tol = 1e-9 * D0
+    w = pb.start(np.zeros((pb.p, pb.n_responses)))
+    epochs, gap = sweep(w, 100000, tol, tol)
+    assert gap <= tol and epochs < 100000
+    assert oracle(w) <= tol * (1 + 1e-6) + 1e-13 * D0
+    with pytest.raises(ValueError, match="buf"):
+        K.bcd_mt_dense(np.asfortranarray(X), np.zeros(0), pb.xk_mean, w, pb.R, pb.L, l1, l2,
+                       ws, pb.N, 1, 0.0, 0.0, np.zeros(2 * pb.n_responses))

@@ -482,7 +482,7 @@ _BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G", "Q:q", "qoff:G:intp",
 _CSC = ["data:nnz", "indices:nnz:int", "indptr:p+1:int"]
 # multi-response block CD (_bcd_multitask.pyx): W (p, K) C-ordered, R (n, K) Fortran
 _BCD_MT = ["W:p,K:out", "R:n,K:out,F", "L:p", "l1:p", "l2:p", "ws:nws:int", "N:-",
-           "max_epochs:-", "tol:-", "buf:b:out"]
+           "max_epochs:-", "tol:-", "gap_tol:-", "buf:b:out"]
 # multi-response sparse-group block CD (_bcd_multitask_group.pyx): groups gptr/gidx, packed
 # group Grams in gram at goff (-1: none); buf's length is checked by the kernel; the block
 # arithmetic (means, Lg, l2, gram, buf, srsum) is float64 whatever X's dtype

@@ -77,7 +77,7 @@ class MultiTaskProblem:
             self._csc = (np.ascontiguousarray(Xk.data, dtype=self.dtype),
                          np.ascontiguousarray(Xk.indices, dtype=np.intc),
                          np.ascontiguousarray(Xk.indptr, dtype=np.intc))
-        self._buf = np.zeros(2 * self.n_responses, dtype=self.dtype)
+        self._buf = np.zeros(3 * self.n_responses, dtype=self.dtype)
         self._unpen_cache, self._z = {}, None
         self._sw64 = np.zeros(0) if sw is None else sw
         # float64 kernels keep an exact enough residual; otherwise recompute it
@@ -164,8 +164,12 @@ class MultiTaskProblem:
     def _sweep(self, w, ws, l1, l2, max_epochs, tol):
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
+        # the sweeps stop on their working set's gap at the target (inner = -inf: the
+        # certificate asks for epochs, and the block-change rule at 0 gives them)
+        finite = bool(np.isfinite(tol))
         args = (self.xk_mean, w, self.R, self.L, l1, l2, ws, self.dtype.type(self.N),
-                int(max_epochs), self.dtype.type(tol), self._buf)
+                int(max_epochs), self.dtype.type(tol if finite else -1.0),
+                self.dtype.type(tol if finite else -1.0), self._buf)
         if self.design.sparse:
             return call_kernel(K.bcd_mt_sparse, *self._csc, self.n, self.sw, *args)
         return call_kernel(K.bcd_mt_dense, self.design.Xk, self.sw, *args)
