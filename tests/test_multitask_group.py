@@ -171,3 +171,57 @@ def test_errors():
         multitask_group_lasso_path(X, Y[:, 0])
     with pytest.raises(ValueError, match="l1_ratio"):
         multitask_group_lasso_path(X, Y, l1_ratio=1.5)
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+@pytest.mark.parametrize("rho", [0.0, 0.4, 1.0])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sweeps_gap_bounds_the_independent_gap_and_stops_at_its_target(layout, rho,
+                                                                      weighted):
+    """The compiled sweeps' own gap (what they stop on, over the working set: here every
+    group) is at least the independent gap above at every epoch, with an offset column,
+    and a run stopped on it at ``tol`` is within ``tol`` by that gap."""
+    from sklearn_normpen._kernels import _bcd_multitask_group as K
+    from sklearn_normpen._solvers.multitask_group import MultiTaskGroupProblem
+
+    X, Y = _data(seed=5)
+    rng = np.random.default_rng(6)
+    if layout == "sparse":
+        X = np.where(rng.random(X.shape) < 0.4, 0.0, X)
+    X[:, 3] += 1e4  # an offset column (mean >> spread), kept dense
+    sw = rng.uniform(0.3, 2, len(X)) if weighted else None
+    gw = np.array([1.0, 2.0, 0.8, 1.5])
+    pb = MultiTaskGroupProblem(sp.csc_matrix(X) if layout == "sparse" else X, Y, sw, True,
+                               GROUPS)
+    Xc, Yc, s = _centred(X, Y, sw)
+    Z0 = Xc.T @ (s[:, None] * Yc) / s.sum()
+    # alpha_max of the weighted groups, then a tenth of it (rho = 1: the row norms)
+    amax = max(np.linalg.norm(Z0[g], axis=1).max() if rho == 1 else
+               np.linalg.norm(Z0[g]) / c for g, c in zip(GROUPS, gw))
+    alpha = 0.1 * amax
+    l2 = np.ascontiguousarray(alpha * (1 - rho) * gw)
+    ws = np.arange(len(GROUPS), dtype=np.intc)
+    null = 0.5 * np.sum(s[:, None] * Yc ** 2) / s.sum()
+
+    def sweep(w, epochs, tol, gap_tol):
+        args = (pb._xmean64, w, pb.R, pb._gptr, pb._gidx, pb._Lg, alpha * rho, l2, pb._gram,
+                pb._goff, ws, pb.dtype.type(pb.N), epochs, pb.dtype.type(tol), gap_tol,
+                pb._gbuf, pb._srsum)
+        if layout == "sparse":
+            return K.bcd_mtg_sparse(*pb._csc, pb.n, pb.sw, *args)
+        return K.bcd_mtg_dense(pb.design.Xk, pb.sw, *args)
+
+    w = pb.start(np.zeros((pb.p, pb.n_responses)))
+    seen = []
+    for _ in range(10):  # one epoch per call, the gap evaluated after each
+        epochs, gap = sweep(w, 1, 1e300, 0.0)
+        assert epochs == 1 and np.isfinite(gap)
+        assert gap >= _gap(X, Y, np.asarray(w, np.float64), alpha, rho, sw, gw) - 1e-12 * null
+        seen.append(gap)
+    assert seen[-1] < 1e-2 * seen[0]
+    tol = 1e-9 * null
+    w = pb.start(np.zeros((pb.p, pb.n_responses)))
+    epochs, gap = sweep(w, 100000, tol, tol)
+    assert gap <= tol and epochs < 100000
+    assert _gap(X, Y, np.asarray(w, np.float64), alpha, rho, sw, gw) <= tol * (1 + 1e-6) + \
+        1e-13 * null

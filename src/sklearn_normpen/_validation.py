@@ -488,7 +488,7 @@ _BCD_MT = ["W:p,K:out", "R:n,K:out,F", "L:p", "l1:p", "l2:p", "ws:nws:int", "N:-
 # arithmetic (means, Lg, l2, gram, buf, srsum) is float64 whatever X's dtype
 _BCD_MTG = ["W:p,K:out", "R:n,K:out,F", "gptr:G+1:int", "gidx:m:int", "Lg:G:f64",
             "l1:-", "l2:G:f64", "gram:q:opt,f64", "goff:G:intp", "ws:nws:int", "N:-",
-            "max_epochs:-", "tol:-", "buf:b:out,f64", "srsum:K:out,f64"]
+            "max_epochs:-", "tol:-", "gap_tol:-", "buf:b:out,f64", "srsum:K:out,f64"]
 KERNEL_SIGNATURES = {
     "sgl_box_kkt": ["z:p:f64", "w:p:f64", "gptr:G+1:int", "gidx:m:int", "l2:G:f64",
                     "lower:p:f64", "upper:p:f64"],

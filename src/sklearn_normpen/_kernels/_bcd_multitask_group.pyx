@@ -23,10 +23,11 @@
 # wider than the pass or without a stored Gram takes the single step. The prox of the
 # nested norms is every row shrunk by l1 / L_g in norm, then the block by l2_g / L_g in
 # Frobenius norm. The residual is then updated once with the block's total change.
-# The kernel stops when an epoch's largest L_g ||dW_g||_F^2 is at most tol (the package's
-# certificate, computed in float64 by the caller, decides acceptance).
+# The kernel stops after an epoch whose largest L_g ||dW_g||_F^2 is at most tol once the
+# working set's duality gap (_mtg_gap) is at most gap_tol (gap_tol < 0: on the change
+# alone); the package's certificate, computed in float64 by the caller, decides acceptance.
 from cython cimport floating
-from libc.math cimport fabs, sqrt
+from libc.math cimport INFINITY, fabs, sqrt
 
 from sklearn_normpen._kernels._helpers cimport _fista_grad_step, _fista_next, _fista_start
 from sklearn_normpen._kernels._design cimport (
@@ -147,14 +148,89 @@ cdef int _block_solve(const double* Q, int m, int K, double L, const double* W0,
     return n_it
 
 
+cdef double _mtg_gap(design X, const floating* vals, int n, const floating* sw,
+                     bint weighted, const double[::1] xmean, floating N,
+                     const floating[:, ::1] W, const floating[::1, :] R,
+                     const int[::1] gptr, const int[::1] gidx, const double[::1] Lg,
+                     double l1, const double[::1] l2, const int[::1] ws, double* Z,
+                     double* off, double[::1] srsum) noexcept nogil:
+    """The duality gap of the problem restricted to the groups ``ws`` (the others are 0),
+    as ``_mt_gap`` of _bcd_multitask.pyx: centred residual ``R_c = R + 1 offᵀ``,
+    ``Z = Xcᵀ S R_c / N``, ``<R_c, Yc>_S = ||R_c||²_S + N <W, Z>``, and the dual scaled
+    by the largest ``t`` this formula makes feasible without bisection: a group's
+    constraint ``||S_rows(t Z_g, l1)||_F <= l2_g`` (rows shrunk by ``l1`` in norm) holds at
+    ``t = l2_g / ||S_rows(Z_g, l1)||_F`` since ``(t a - l1)_+ <= t (a - l1)_+`` for
+    ``t <= 1``; with ``l2_g = 0`` every row needs ``||Z_j|| <= l1``. A group with
+    ``l1 = l2_g = 0`` adds its exact block step's gain bound ``||Z_g||²_F / (2 L_g)`` (an
+    estimate; the caller certifies). ``Z`` holds |g|·K values, ``off`` K."""
+    cdef int K = W.shape[1], nws = ws.shape[0], gg, g, a, m, b, j, k, i
+    cdef double rr = 0, wz = 0, pen = 0, uq = 0, t = 1, tg, zr, wr, wf, sq, zmax, zf
+    cdef double acc, m_j
+    cdef const floating* r
+    _response_sums(n, K, &R[0, 0], sw, weighted, &srsum[0])
+    for k in range(K):
+        off[k] = 0
+    for gg in range(nws):
+        g = ws[gg]
+        for b in range(gptr[g], gptr[g + 1]):
+            j = gidx[b]
+            for k in range(K):
+                if W[j, k] != 0:
+                    off[k] += xmean[j] * W[j, k]
+    for gg in range(nws):
+        g = ws[gg]
+        a = gptr[g]
+        m = gptr[g + 1] - a
+        sq = 0
+        zmax = 0
+        zf = 0
+        wf = 0
+        for b in range(m):
+            j = gidx[a + b]
+            m_j = xmean[j]
+            zr = 0
+            wr = 0
+            for k in range(K):
+                Z[k] = (_grad_dot(X, vals, j, &R[0, k], sw, weighted) - m_j * srsum[k]) / N
+                zr += Z[k] * Z[k]
+                wr += <double>W[j, k] * W[j, k]
+                wz += <double>W[j, k] * Z[k]
+            zf += zr
+            wf += wr
+            zr = sqrt(zr)
+            pen += l1 * sqrt(wr)
+            zmax = zr if zr > zmax else zmax
+            if zr > l1:
+                sq += (zr - l1) * (zr - l1)
+        pen += l2[g] * sqrt(wf)
+        if l2[g] > 0:
+            sq = sqrt(sq)
+            tg = l2[g] / sq if sq > l2[g] else 1
+        elif l1 > 0:
+            tg = l1 / zmax if zmax > l1 else 1
+        else:
+            tg = 1
+            if Lg[g] > 0:
+                uq += zf / (2 * Lg[g])
+        t = tg if tg < t else t
+    for k in range(K):
+        r = &R[0, k]
+        acc = 0
+        for i in range(n):
+            acc += ((<double>sw[i] * r[i]) if weighted else <double>r[i]) * r[i]
+        rr += acc + 2 * off[k] * srsum[k] + off[k] * off[k] * N
+    rr /= N
+    return rr / 2 + pen - t * (rr + wz) + t * t * rr / 2 + uq
+
+
 cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw,
                        bint weighted, const double[::1] xmean, floating N,
                        floating[:, ::1] W, floating[::1, :] R, const int[::1] gptr,
                        const int[::1] gidx, const double[::1] Lg, double l1,
                        const double[::1] l2, const double[::1] gram,
                        const Py_ssize_t[::1] goff, const int[::1] ws, int max_epochs,
-                       floating tol, double[::1] buf, double[::1] srsum,
-                       int* n_epochs) noexcept nogil:
+                       floating tol, double gap_tol, double[::1] buf, double[::1] srsum,
+                       int* n_epochs, double* gap) noexcept nogil:
     cdef int K = W.shape[1]
     cdef int nws = ws.shape[0]
     cdef Py_ssize_t s = buf.shape[0] // NBUF  # one m x K slot
@@ -214,7 +290,13 @@ cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw
             if change > delta:
                 delta = <floating>change
         if delta <= tol:
-            break
+            if gap_tol < 0:
+                break
+            # (srsum is recomputed there: the sweeps go on with it)
+            gap[0] = _mtg_gap(X, vals, n, sw, weighted, xmean, N, W, R, gptr, gidx, Lg, l1,
+                              l2, ws, Z, G, srsum)
+            if gap[0] <= gap_tol:
+                break
     n_epochs[0] = epoch
     return delta
 
@@ -235,23 +317,24 @@ def bcd_mtg_dense(const floating[::1, :] X, const floating[::1] sw,
                   const int[::1] gptr, const int[::1] gidx, const double[::1] Lg,
                   double l1, const double[::1] l2, const double[::1] gram,
                   const Py_ssize_t[::1] goff, const int[::1] ws, floating N, int max_epochs,
-                  floating tol, double[::1] buf, double[::1] srsum):
+                  floating tol, double gap_tol, double[::1] buf, double[::1] srsum):
     """Block CD epochs over the groups ``ws`` (dense Fortran ``X``; ``sw`` the sample
-    weights, empty for unit weights); ``W`` and ``R`` updated in place. ``buf`` holds
-    ``SCRATCH_SLOTS·K·(largest group)`` scratch values, ``srsum`` K. Returns ``(epochs,
-    last epoch's largest L_g ||dW_g||_F²)``."""
+    weights, empty for unit weights); ``W`` and ``R`` updated in place. Stops after
+    ``max_epochs`` epochs, or after an epoch whose largest ``L_g ||dW_g||_F²`` is at most
+    ``tol`` once the working set's gap (:func:`_mtg_gap`) is at most ``gap_tol`` (at once
+    when ``gap_tol < 0``). ``buf`` holds ``SCRATCH_SLOTS·K·(largest group)`` scratch
+    values, ``srsum`` K. Returns ``(epochs, gap)``, the last gap evaluated (inf: none)."""
     cdef Dense D
     cdef int epochs = 0
-    cdef floating delta
+    cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
     D.n = <int>X.shape[0]
     _check_scratch(gptr, ws, buf.shape[0], <int>W.shape[1])
     with nogil:
-        delta = _bcd_mtg(D, &X[0, 0] if X.shape[0] * X.shape[1] > 0 else NULL, D.n,
-                         &sw[0] if weighted else NULL, weighted, xmean, N, W, R, gptr,
-                         gidx, Lg, l1, l2, gram, goff, ws, max_epochs, tol, buf, srsum,
-                         &epochs)
-    return epochs, float(delta)
+        _bcd_mtg(D, &X[0, 0] if X.shape[0] * X.shape[1] > 0 else NULL, D.n,
+                 &sw[0] if weighted else NULL, weighted, xmean, N, W, R, gptr, gidx, Lg, l1,
+                 l2, gram, goff, ws, max_epochs, tol, gap_tol, buf, srsum, &epochs, &gap)
+    return epochs, gap
 
 
 def bcd_mtg_sparse(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
@@ -260,15 +343,15 @@ def bcd_mtg_sparse(const floating[::1] data, const int[::1] indices, const int[:
                    const int[::1] gidx, const double[::1] Lg, double l1,
                    const double[::1] l2, const double[::1] gram, const Py_ssize_t[::1] goff,
                    const int[::1] ws, floating N, int max_epochs, floating tol,
-                   double[::1] buf, double[::1] srsum):
+                   double gap_tol, double[::1] buf, double[::1] srsum):
     """CSC version of :func:`bcd_mtg_dense`."""
     cdef int epochs = 0
-    cdef floating delta
+    cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
     cdef Csc C = _csc(indices, indptr)
     _check_scratch(gptr, ws, buf.shape[0], <int>W.shape[1])
     with nogil:
-        delta = _bcd_mtg(C, _ptr(data), n_samples, &sw[0] if weighted else NULL, weighted,
-                         xmean, N, W, R, gptr, gidx, Lg, l1, l2, gram, goff, ws,
-                         max_epochs, tol, buf, srsum, &epochs)
-    return epochs, float(delta)
+        _bcd_mtg(C, _ptr(data), n_samples, &sw[0] if weighted else NULL, weighted, xmean,
+                 N, W, R, gptr, gidx, Lg, l1, l2, gram, goff, ws, max_epochs, tol, gap_tol,
+                 buf, srsum, &epochs, &gap)
+    return epochs, gap

@@ -39,12 +39,6 @@ from .multitask import MultiTaskProblem
 #: groups up to this many features keep their packed Gram (inner steps in Gram space);
 #: wider ones take one proximal-gradient step per visit
 GRAM_MAX = 128
-#: the kernel's own stop (largest L_g ||dW_g||_F² of an epoch) at this fraction of the gap
-#: target: working-set epochs are cheap next to a certificate's full gradient, and the
-#: epoch-change proxy is optimistic (100 CV paths on 100×10×3: 897 → 659 certificates)
-INNER_FACTOR = 0.01
-
-
 class MultiTaskGroupProblem(MultiTaskProblem):
     """:class:`MultiTaskProblem` with feature groups (``groups``: list of index arrays,
     a partition of the features; ``penalty``: a
@@ -111,12 +105,16 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         return stats
 
     def _group_sweep(self, w, ws, l1, l2, max_epochs, tol):
+        """Sweeps until their working set's gap is at most ``tol`` (``-inf``: epochs
+        only); returns ``(epochs, gap)``."""
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
         dt = self.dtype.type
+        finite = bool(np.isfinite(tol))
         args = (self._xmean64, w, self.R, self._gptr, self._gidx, self._Lg, float(l1), l2,
-                self._gram, self._goff, ws, dt(self.N), int(max_epochs), dt(tol),
-                self._gbuf, self._srsum)
+                self._gram, self._goff, ws, dt(self.N), int(max_epochs),
+                dt(tol if finite else -1.0), float(tol) if finite else -1.0, self._gbuf,
+                self._srsum)
         if self.design.sparse:
             return call_kernel(K.bcd_mtg_sparse, *self._csc, self.n, self.sw, *args)
         return call_kernel(K.bcd_mtg_dense, self.design.Xk, self.sw, *args)
@@ -152,16 +150,14 @@ class MultiTaskGroupProblem(MultiTaskProblem):
                 if viol.any():
                     ws[:] |= self._top(v, viol, max(p0, int(ws.sum())))
                     grown = True
-            target = (tol_abs if grown else inner) * INNER_FACTOR
             chunk = pause.chunk(left)
-            epochs, delta = self._group_sweep(w, np.flatnonzero(ws).astype(np.intc), l1,
-                                              l2, chunk, target)
+            epochs, gap = self._group_sweep(w, np.flatnonzero(ws).astype(np.intc), l1, l2,
+                                            chunk, tol_abs if grown else inner)
             if pause.due(epochs, chunk, left):
                 # a slow tail (nearly collinear columns): Newton steps on the active rows
                 pause.record(self._newton(w, pen, alpha))
                 return epochs, None  # resume on the same target
-            # own estimate in the loop's units (the kernel was asked for INNER_FACTOR of it)
-            return epochs, (None if grown else delta / INNER_FACTOR)
+            return epochs, (None if grown else gap)
 
         cert, epochs = stop_on_certificate(
             run, lambda: certificate(self.cert_stats(w, pen), pen, alpha, w), tol_abs,
