@@ -165,11 +165,14 @@ class MultiTaskProblem:
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
         # the sweeps stop on their working set's gap at the target (inner = -inf: the
-        # certificate asks for epochs, and the block-change rule at 0 gives them)
+        # certificate asks for epochs, and the block-change rule at 0 gives them); float32
+        # on the block-change rule alone (their own gap, from the float32 residual, sits
+        # at a rounding floor near the tolerances float32 allows)
         finite = bool(np.isfinite(tol))
+        own = finite and self.dtype == np.float64
         args = (self.xk_mean, w, self.R, self.L, l1, l2, ws, self.dtype.type(self.N),
                 int(max_epochs), self.dtype.type(tol if finite else -1.0),
-                self.dtype.type(tol if finite else -1.0), self._buf)
+                self.dtype.type(tol if own else -1.0), self._buf)
         if self.design.sparse:
             return call_kernel(K.bcd_mt_sparse, *self._csc, self.n, self.sw, *args)
         return call_kernel(K.bcd_mt_dense, self.design.Xk, self.sw, *args)
