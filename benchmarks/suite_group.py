@@ -116,8 +116,9 @@ def ours_path(d):
 
 def _make_multi(n, p, K, n_active, grouped, seed=0):
     """Wide dense multi-response data: ``n_active`` non-zero rows (grouped: whole groups of
-    5), K responses, unit noise."""
+    5), K responses, unit noise; the 50-alpha grid to 1e-2 alpha_max every runner uses."""
     def make():
+        from sklearn_normpen import multitask_enet_path, multitask_group_lasso_path
         rng = np.random.default_rng(seed)
         X = np.asfortranarray(rng.standard_normal((n, p)))
         B = np.zeros((p, K))
@@ -125,28 +126,84 @@ def _make_multi(n, p, K, n_active, grouped, seed=0):
                                 rng.choice(p // 5, n_active // 5, replace=False)])
                 if grouped else rng.choice(p, n_active, replace=False))
         B[rows] = rng.standard_normal((rows.size, K))
-        return dict(X=X, Y=X @ B + rng.standard_normal((n, K)),
-                    groups=np.arange(p) // 5 if grouped else None)
+        Y = X @ B + rng.standard_normal((n, K))
+        groups = np.arange(p) // 5 if grouped else None
+        amax = (multitask_group_lasso_path(X, Y, groups=groups, l1_ratio=0.0, n_alphas=1,
+                                           standardize=False) if grouped
+                else multitask_enet_path(X, Y, l1_ratio=1.0, n_alphas=1))[0][0]
+        return dict(X=X, Y=Y, groups=groups, alphas=np.geomspace(amax, 1e-2 * amax, 50))
     return make
 
 
 def _ours_multi(grouped):
-    """Our multi-response path (50 alphas to 1e-2 alpha_max, intercept, tol 1e-6): the
-    multi-task lasso, or the multi-response group lasso (groups of 5, l1_ratio 0)."""
+    """Our multi-response path on the case's grid (intercept, tol 1e-6): the multi-task
+    lasso, or the multi-response group lasso (groups of 5, l1_ratio 0); (K, p, L)."""
     def run(d):
         from sklearn_normpen import multitask_enet_path, multitask_group_lasso_path
-        kw = dict(n_alphas=50, eps=1e-2, tol=TOL_OURS, fit_intercept=True, standardize=False)
+        kw = dict(alphas=d["alphas"], tol=TOL_OURS, fit_intercept=True, standardize=False)
         out = (multitask_group_lasso_path(d["X"], d["Y"], groups=d["groups"], l1_ratio=0.0,
                                           **kw) if grouped
                else multitask_enet_path(d["X"], d["Y"], l1_ratio=1.0, **kw))
-        return out[2]
+        return out[1]
     return run
 
 
-def _multi_quality(d, gaps):
-    """The path's largest certified gap relative to the null deviance."""
-    Y = d["Y"]
-    return float(np.max(gaps) / (0.5 * np.sum((Y - Y.mean(0)) ** 2) / len(Y)))
+def _multi_quality(d, coefs):
+    """The largest relative duality gap over the path of ``coefs`` (K, p, L), by the
+    package's own certificate for every runner (intercepts optimal: centred data)."""
+    from sklearn_normpen._certificate import certificate
+    from sklearn_normpen._solvers.multitask import MultiTaskProblem
+    from sklearn_normpen._solvers.multitask_group import MultiTaskGroupProblem
+    from sklearn_normpen.multitask import _make_penalty
+    from sklearn_normpen.penalties import MultiTaskSparseGroupLasso
+    X, Y, groups = d["X"], d["Y"], d["groups"]
+    if groups is None:
+        pb = MultiTaskProblem(X, Y, None, True)
+        pen = _make_penalty(1.0, np.ones(X.shape[1]), False, pb, None)
+    else:
+        idx = [np.flatnonzero(groups == g) for g in np.unique(groups)]
+        pb = MultiTaskGroupProblem(X, Y, None, True, idx)
+        gptr = np.concatenate([[0], np.cumsum([len(g) for g in idx])]).astype(np.int32)
+        pen = MultiTaskSparseGroupLasso(gptr, np.concatenate(idx).astype(np.int32),
+                                        np.sqrt([len(g) for g in idx]), 0.0)
+    worst = 0.0
+    for k, a in enumerate(d["alphas"]):
+        w = pb.start(np.asarray(coefs[:, :, k], dtype=np.float64).T)
+        cert = certificate(pb.cert_stats(w, pen), pen, float(a), w)
+        worst = max(worst, cert.gap / pb.null_deviance)
+    return worst
+
+
+def _adelie_multi(grouped):
+    """adelie ``grpnet`` with its multigaussian GLM (each feature's K coefficients one
+    group, or groups of 5 features), K intercepts: its loss is ours divided by K, so
+    ``λ = alpha / K``; penalty factors 1 (rows) or ``sqrt(5)`` (our group weights)."""
+    def run(d, tol):
+        import adelie as ad
+        X, Y = d["X"], d["Y"]
+        n, p = X.shape
+        K = Y.shape[1]
+        starts = np.arange(0, p, 5) if grouped else np.arange(p)
+        pen = np.full(starts.size, np.sqrt(5.0) if grouped else 1.0)
+        state = ad.grpnet(peers._adelie_matrix(X), ad.glm.multigaussian(np.asarray(Y, float)),
+                          groups=starts, penalty=pen, alpha=1.0,
+                          lmda_path=np.asarray(d["alphas"], float) / K, tol=tol,
+                          early_exit=False, intercept=True, progress_bar=False, n_threads=1)
+        B = np.asarray(state.betas.toarray())  # (L, p K), feature-major
+        return B.reshape(B.shape[0], p, K).transpose(2, 1, 0)
+    return run
+
+
+def _sklearn_multi(d, tol):
+    """scikit-learn's multi-task coordinate descent (``enet_path`` with a 2-D target:
+    MultiTaskLasso's objective, ours on centred data) on the case's grid."""
+    from sklearn.linear_model import enet_path
+    X = np.asfortranarray(d["X"] - d["X"].mean(0))
+    Y = d["Y"] - d["Y"].mean(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return enet_path(X, Y, l1_ratio=1.0, alphas=d["alphas"], tol=tol,
+                         max_iter=100000)[1]
 
 
 def ours_mid(d):
@@ -379,15 +436,22 @@ def cases(quick=False):
              quality=q_path, quality_label="max rel gap"),
         Case("MT wide path (multi-task lasso, dense 500x10000, K=5)",
              _make_multi(*((200, 2000) if quick else (500, 10000)), 5, 20, False),
-             [Runner("ours multitask_enet_path", _ours_multi(False), ours=True)],
+             [Runner("ours multitask_enet_path", _ours_multi(False), ours=True),
+              Runner("adelie grpnet multigaussian", _adelie_multi(False), available=ok_ad,
+                     why_unavailable=why_ad, tols=TOLS_ADELIE),
+              Runner("sklearn enet_path (multi-task)", _sklearn_multi,
+                     tols=[1e-4, 1e-5, 1e-6, 5e-7, 2e-7, 1e-7, 1e-8])],
              quality=_multi_quality, quality_label="max rel gap",
-             note="ours only (the working-set cap's A/B case); intercept, 50 alphas to "
-                  "1e-2 alpha_max, 20 non-zero rows."),
+             note="intercept, 50 alphas to 1e-2 alpha_max, 20 non-zero rows; quality = the "
+                  "package's multi-task certificate for every runner."),
         Case("MTG wide path (multi-response group lasso, dense 500x10000, K=3)",
              _make_multi(*((200, 2000) if quick else (500, 10000)), 3, 50, True),
-             [Runner("ours multitask_group_lasso_path", _ours_multi(True), ours=True)],
+             [Runner("ours multitask_group_lasso_path", _ours_multi(True), ours=True),
+              Runner("adelie grpnet multigaussian", _adelie_multi(True), available=ok_ad,
+                     why_unavailable=why_ad, tols=TOLS_ADELIE)],
              quality=_multi_quality, quality_label="max rel gap",
-             note="ours only; groups of 5, l1_ratio 0, 10 non-zero groups, otherwise as MT."),
+             note="groups of 5, l1_ratio 0, 10 non-zero groups, otherwise as MT "
+                  "(scikit-learn has no multi-response group lasso)."),
         Case("C mid-path fit", _make("dense", 0.5, 50, 1e-2, **A),
              [Runner("ours GroupLassoRegressor", ours_mid, ours=True),
               Runner("skglm WeightedL1GroupL2", skglm_mid, available=ok_sk,
