@@ -38,6 +38,11 @@ adelie (`grpnet`, groups of 5, its default weights `sqrt(|g|)`, `λ = alpha`, no
 its Gaussian loss is ours minus `||y||²/(2n)`) runs at the loosest `tol` of a ladder whose
 max rel gap is at most ours (`note` column); adelie has no sparse-group (ℓ1 + group ℓ2)
 penalty, so case C has no adelie row.
+MT / MTG (multi-response, dense 500x10000, intercept, K = 5 / 3, 50 alphas to 1e-2): the
+multi-task lasso and the multi-response group lasso (groups of 5, l1_ratio 0); quality is
+the package's multi-task certificate for every runner. adelie's multigaussian loss is ours
+divided by K (`λ = alpha / K`, penalty factors 1 or `sqrt(5)`, K intercepts);
+scikit-learn's multi-task CD (`enet_path` with a 2-D target) runs on centred data.
 """
 
 
