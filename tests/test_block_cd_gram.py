@@ -11,6 +11,7 @@ from sklearn_normpen._solvers.block_cd import GroupProblem
 from sklearn_normpen._solvers.block_cd_gram import GramGroupProblem
 
 from _oracle import sgl_gap
+from _sweeps import check_sweeps_gap
 
 GROUPS = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, None, None, 4]  # 2 unpenalised
 
@@ -194,28 +195,22 @@ def test_bcd_gram_kernel_gap_bounds_the_exact_gap_and_stops_at_its_target(rho, u
         coef, b = pb.to_original(w)
         return sgl_gap(X, y, coef, b, alpha, rho, index_lists, sw=sw)
 
-    def sweeps(w, g, epochs, stop, tol):
-        return K.bcd_gram(pb.A, w, g, pb.gptr, pb.gidx, pb.c, pb.L, pb.Qp, pb.qoff, V, E,
-                          int(rho == 0), pb._all, alpha, rho, epochs, stop, pb.max_inner,
-                          pb.inner_eps, pb._buf, pb._wold, pb.b, float(pb.yy), tol)
+    state = {}
 
-    w = pb.start(np.zeros(pb.p))
-    g = pb.b - pb.A @ w
-    if not unpenalised:
-        seen = []
-        for _ in range(15):  # one epoch per call, the gap evaluated after each (stop huge)
-            epochs, gap = sweeps(w, g, 1, 1e300, 0.0)
-            assert epochs == 1 and np.isfinite(gap)
-            seen.append(gap)
-            assert gap >= exact(w) - 1e-12 * null
-        assert seen[-1] <= 1e-10 * null  # (the sweeps converged meanwhile)
-    tol = 1e-7 * null
-    w = pb.start(np.zeros(pb.p))
-    g = pb.b - pb.A @ w
-    epochs, gap = sweeps(w, g, 100000, 0.1 * tol, tol)
-    assert gap <= tol and epochs < 100000
-    assert exact(w) <= tol * (1 + 1e-6) + 1e-13 * null
-    assert_allclose(g, pb.b - pb.A @ w, rtol=0, atol=1e-10 * np.abs(pb.b).max())
+    def start():
+        w = pb.start(np.zeros(pb.p))
+        state["g"] = pb.b - pb.A @ w
+        return w
+
+    def sweep(w, epochs, stop, tol):
+        return K.bcd_gram(pb.A, w, state["g"], pb.gptr, pb.gidx, pb.c, pb.L, pb.Qp, pb.qoff,
+                          V, E, int(rho == 0), pb._all, alpha, rho, epochs, stop,
+                          pb.max_inner, pb.inner_eps, pb._buf, pb._wold, pb.b, float(pb.yy),
+                          tol)
+
+    w = check_sweeps_gap(sweep, start, exact, null, epochs=15, tol=1e-7,
+                         bound=not unpenalised)
+    assert_allclose(state["g"], pb.b - pb.A @ w, rtol=0, atol=1e-10 * np.abs(pb.b).max())
 
 
 @pytest.mark.parametrize("weighted", [False, True])

@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_normpen import (ElasticNetPathCV, MultiTaskElasticNetPathCV,
                              MultiTaskElasticNetRegressor, multitask_enet_path)
 
+from _sweeps import check_sweeps_gap
 from _oracle import (mt_alpha_max, mt_gap, mt_kkt, mt_null_deviance, mt_primal,
                      reference_optimum_mt_cvxpy)
 
@@ -483,19 +484,5 @@ def test_sweeps_gap_bounds_the_oracle_gap_and_stops_at_its_target(layout, l1_rat
         coef, b = pb.to_original(w)
         return mt_gap(X, Y, np.asarray(coef, np.float64).T, b, alpha, l1_ratio, sw, pf)
 
-    w = pb.start(np.zeros((pb.p, pb.n_responses)))
-    seen = []
-    for _ in range(12):  # one epoch per call, the gap evaluated after each
-        epochs, gap = sweep(w, 1, 1e300, 0.0)
-        assert epochs == 1 and np.isfinite(gap)
-        assert gap >= oracle(w) - 1e-12 * D0
-        seen.append(gap)
-    assert seen[-1] < 1e-2 * seen[0]
-    tol = 1e-9 * D0
-    w = pb.start(np.zeros((pb.p, pb.n_responses)))
-    epochs, gap = sweep(w, 100000, tol, tol)
-    assert gap <= tol and epochs < 100000
-    assert oracle(w) <= tol * (1 + 1e-6) + 1e-13 * D0
-    with pytest.raises(ValueError, match="buf"):
-        K.bcd_mt_dense(np.asfortranarray(X), np.zeros(0), pb.xk_mean, w, pb.R, pb.L, l1, l2,
-                       ws, pb.N, 1, 0.0, 0.0, np.zeros(2 * pb.n_responses))
+    check_sweeps_gap(sweep, lambda: pb.start(np.zeros((pb.p, pb.n_responses))), oracle,
+                     D0)

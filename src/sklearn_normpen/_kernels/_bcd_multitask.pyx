@@ -18,12 +18,13 @@
 # acceptance. (On the change alone, a wide path's certificates refused 4 in 5 stops.)
 from cython cimport floating
 from libc.math cimport INFINITY, sqrt
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free
 
 from sklearn_normpen._kernels._blas cimport _dot
 from sklearn_normpen._kernels._helpers cimport _norm2
 from sklearn_normpen._kernels._design cimport (
-    Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc)
+    Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc, _row_offsets,
+    _centred_sq)
 
 import numpy as np
 
@@ -41,26 +42,21 @@ cdef double _mt_gap(design X, const floating* vals, int n, const floating* sw,
     ``<R_c, Yc>_S = ||R_c||²_S + N Σ_j <W_j, Z_j>`` (``Yc = R_c + Xc W``). An unpenalised
     row (``l1 = l2 = 0``) needs ``Z_j = 0``, which no scaling gives: it adds what its
     exact block step would gain, ``||Z_j||²/(2 L_j)`` (an estimate: the sweeps' stopping
-    quantity; the caller certifies). ``buf`` holds 3K values. Returns inf when scratch
-    memory cannot be allocated."""
+    quantity; the caller certifies). ``buf`` holds 2K values (z, srsum: recomputed).
+    Returns inf when scratch memory cannot be allocated."""
     cdef int K = W.shape[1], nws = ws.shape[0], jj, j, k
     cdef floating* z = &buf[0]
     cdef floating* srsum = &buf[K]
-    cdef floating* off = &buf[2 * K]
-    cdef double rr = 0, wz = 0, pen = 0, conj = 0, uq = 0, t = 1, zn, wn, a, acc, m
-    cdef double* norms = <double*>malloc(max(nws, 1) * sizeof(double))
-    cdef const floating* r
-    cdef int i
+    cdef double rr, wz = 0, pen = 0, conj = 0, uq = 0, t = 1, zn, wn, a, m
+    # the row norms ||Z_j||, then the K offsets
+    cdef double* norms = <double*>calloc(nws + K, sizeof(double))
+    cdef double* off
     if norms == NULL:
         return INFINITY
+    off = norms + nws
     _response_sums(n, K, &R[0, 0], sw, weighted, srsum)
-    for k in range(K):
-        off[k] = 0
-    for jj in range(nws):
-        j = ws[jj]
-        for k in range(K):
-            if W[j, k] != 0:
-                off[k] += xmean[j] * W[j, k]
+    if nws:
+        _row_offsets(K, &W[0, 0], &xmean[0], &ws[0], nws, off)
     for jj in range(nws):
         j = ws[jj]
         m = xmean[j]
@@ -85,14 +81,8 @@ cdef double _mt_gap(design X, const floating* vals, int n, const floating* sw,
             a = t * norms[jj] - l1[j]
             if a > 0:
                 conj += a * (a / (2 * l2[j]))
+    rr = _centred_sq(n, K, &R[0, 0], sw, weighted, srsum, off, N) / N
     free(norms)
-    for k in range(K):
-        r = &R[0, k]
-        acc = 0
-        for i in range(n):
-            acc += ((<double>sw[i] * r[i]) if weighted else <double>r[i]) * r[i]
-        rr += acc + 2 * off[k] * srsum[k] + <double>off[k] * off[k] * N
-    rr /= N
     return rr / 2 + pen - t * (rr + wz) + t * t * rr / 2 + conj + uq
 
 
@@ -155,14 +145,12 @@ def bcd_mt_dense(const floating[::1, :] X, const floating[::1] sw,
     weights, empty for unit weights); ``W`` and ``R`` updated in place. Stops after
     ``max_epochs`` epochs, or after an epoch whose largest ``L_j ||dW_j||²`` is at most
     ``tol`` once the working set's gap (:func:`_mt_gap`) is at most ``gap_tol`` (at once
-    when ``gap_tol < 0``). ``buf`` holds 3K scratch values. Returns ``(epochs, gap)``,
+    when ``gap_tol < 0``). ``buf`` holds 2K scratch values. Returns ``(epochs, gap)``,
     the last gap evaluated (inf: none)."""
     cdef Dense D
     cdef int epochs = 0
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
-    if buf.shape[0] < 3 * W.shape[1]:
-        raise ValueError("bcd_mt_dense: buf must hold 3 K values.")
     D.n = <int>X.shape[0]
     with nogil:
         _bcd_mt(D, &X[0, 0] if X.shape[0] * X.shape[1] > 0 else NULL, D.n,
@@ -182,8 +170,6 @@ def bcd_mt_sparse(const floating[::1] data, const int[::1] indices, const int[::
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
     cdef Csc C = _csc(indices, indptr)
-    if buf.shape[0] < 3 * W.shape[1]:
-        raise ValueError("bcd_mt_sparse: buf must hold 3 K values.")
     with nogil:
         _bcd_mt(C, _ptr(data), n_samples, &sw[0] if weighted else NULL, weighted, xmean, N,
                 W, R, L, l1, l2, ws, max_epochs, tol, gap_tol, buf, &epochs, &gap)

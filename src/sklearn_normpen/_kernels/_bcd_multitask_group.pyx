@@ -31,7 +31,8 @@ from libc.math cimport INFINITY, fabs, sqrt
 
 from sklearn_normpen._kernels._helpers cimport _fista_grad_step, _fista_next, _fista_start
 from sklearn_normpen._kernels._design cimport (
-    Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc)
+    Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc, _row_offsets,
+    _centred_sq)
 
 # scratch slots of |g| x K values per group visit (see _bcd_mtg)
 cdef enum:
@@ -163,20 +164,15 @@ cdef double _mtg_gap(design X, const floating* vals, int n, const floating* sw,
     ``t <= 1``; with ``l2_g = 0`` every row needs ``||Z_j|| <= l1``. A group with
     ``l1 = l2_g = 0`` adds its exact block step's gain bound ``||Z_g||²_F / (2 L_g)`` (an
     estimate; the caller certifies). ``Z`` holds |g|·K values, ``off`` K."""
-    cdef int K = W.shape[1], nws = ws.shape[0], gg, g, a, m, b, j, k, i
-    cdef double rr = 0, wz = 0, pen = 0, uq = 0, t = 1, tg, zr, wr, wf, sq, zmax, zf
-    cdef double acc, m_j
-    cdef const floating* r
+    cdef int K = W.shape[1], nws = ws.shape[0], gg, g, a, m, b, j, k
+    cdef double rr, wz = 0, pen = 0, uq = 0, t = 1, tg, zr, wr, wf, sq, zmax, zf, m_j
     _response_sums(n, K, &R[0, 0], sw, weighted, &srsum[0])
     for k in range(K):
         off[k] = 0
     for gg in range(nws):
         g = ws[gg]
-        for b in range(gptr[g], gptr[g + 1]):
-            j = gidx[b]
-            for k in range(K):
-                if W[j, k] != 0:
-                    off[k] += xmean[j] * W[j, k]
+        if gptr[g + 1] > gptr[g]:
+            _row_offsets(K, &W[0, 0], &xmean[0], &gidx[gptr[g]], gptr[g + 1] - gptr[g], off)
     for gg in range(nws):
         g = ws[gg]
         a = gptr[g]
@@ -213,13 +209,7 @@ cdef double _mtg_gap(design X, const floating* vals, int n, const floating* sw,
             if Lg[g] > 0:
                 uq += zf / (2 * Lg[g])
         t = tg if tg < t else t
-    for k in range(K):
-        r = &R[0, k]
-        acc = 0
-        for i in range(n):
-            acc += ((<double>sw[i] * r[i]) if weighted else <double>r[i]) * r[i]
-        rr += acc + 2 * off[k] * srsum[k] + off[k] * off[k] * N
-    rr /= N
+    rr = _centred_sq(n, K, &R[0, 0], sw, weighted, &srsum[0], off, N) / N
     return rr / 2 + pen - t * (rr + wz) + t * t * rr / 2 + uq
 
 

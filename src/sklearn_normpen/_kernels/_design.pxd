@@ -116,3 +116,32 @@ cdef inline void _response_sums(int n, int K, const floating* R, const floating*
     for k in range(K):
         _sum_sr(n, R + <Py_ssize_t>k * n, s, weighted, &acc)
         out[k] = <accum>acc
+
+
+cdef inline void _row_offsets(int K, const floating* W, const accum* xmean, const int* rows,
+                              int m, double* off) noexcept nogil:
+    """off[k] += sum_j xmean_j W[j, k] over the ``m`` rows ``rows`` of the C-ordered (p, K)
+    ``W``: the centring offset of a multi-response residual kept with X uncentred."""
+    cdef int a, j, k
+    for a in range(m):
+        j = rows[a]
+        for k in range(K):
+            if W[<Py_ssize_t>j * K + k] != 0:
+                off[k] += xmean[j] * W[<Py_ssize_t>j * K + k]
+
+
+cdef inline double _centred_sq(int n, int K, const floating* R, const floating* s,
+                               bint weighted, const accum* srsum, const double* off,
+                               double N) noexcept nogil:
+    """sum_k ||R[:, k] + off_k||²_S of the Fortran (n, K) ``R`` (``srsum = Sᵀ R``,
+    ``N = Σ s``), accumulated in double: the centred residual's squared norm."""
+    cdef double acc, rr = 0
+    cdef const floating* r
+    cdef int i, k
+    for k in range(K):
+        r = R + <Py_ssize_t>k * n
+        acc = 0
+        for i in range(n):
+            acc += ((<double>s[i] * r[i]) if weighted else <double>r[i]) * r[i]
+        rr += acc + 2 * off[k] * srsum[k] + off[k] * off[k] * N
+    return rr

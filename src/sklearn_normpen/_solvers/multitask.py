@@ -77,7 +77,7 @@ class MultiTaskProblem:
             self._csc = (np.ascontiguousarray(Xk.data, dtype=self.dtype),
                          np.ascontiguousarray(Xk.indices, dtype=np.intc),
                          np.ascontiguousarray(Xk.indptr, dtype=np.intc))
-        self._buf = np.zeros(3 * self.n_responses, dtype=self.dtype)
+        self._buf = np.zeros(2 * self.n_responses, dtype=self.dtype)
         self._unpen_cache, self._z = {}, None
         self._sw64 = np.zeros(0) if sw is None else sw
         # float64 kernels keep an exact enough residual; otherwise recompute it
