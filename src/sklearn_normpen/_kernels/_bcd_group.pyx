@@ -1191,11 +1191,11 @@ def bcd_gram(const floating[::1, :] A, floating[::1] w, floating[::1] g,
 
     Each epoch visits the groups of ``ws`` (a zero group whose zero is optimal under the
     current ``g`` costs O(k)), then, while the non-zero groups are under half of them,
-    cycles on those until no block step lowers the objective by more than ``stop``. Stops
-    after ``max_epochs`` epochs, or after an epoch whose largest step (``L_g ||Δ_g||² / 2``,
-    an upper bound of what its block gained) is at most ``stop``: at once when ``tol < 0``,
-    else when the duality gap there (:func:`_gram_gap`, O(p) from ``g``) is at most
-    ``tol``. The caller certifies. The group arrays are those of :func:`bcd`. Returns
+    cycles on those until no block step lowers the objective by more than ``stop / a``
+    (``a`` the epoch's non-zero groups, at least 1). Stops after ``max_epochs`` epochs, or
+    after an epoch whose largest step (``L_g ||Δ_g||² / 2``, an upper bound of what its
+    block gained) is at most ``stop / a``: at once when ``tol < 0``, else when the duality
+    gap there (:func:`_gram_gap`, O(p) from ``g``) is at most ``tol``. The caller certifies. The group arrays are those of :func:`bcd`. Returns
     ``(epochs, gap)`` (the last gap evaluated; inf when none was).
 
     (On the step rule alone, a 5-fold CV at the default tolerance needed 169 certificates
@@ -1204,7 +1204,7 @@ def bcd_gram(const floating[::1, :] A, floating[::1] w, floating[::1] g,
     cdef int p = <int>A.shape[0], n_ws = <int>ws.shape[0], kmax = <int>wold.shape[0]
     cdef int n_groups = <int>gptr.shape[0] - 1
     cdef int epoch = 0, i, e2, n_act
-    cdef double dec, d2, gap = INFINITY
+    cdef double dec, d2, gap = INFINITY, stop_a
     cdef bint nz
     cdef int[::1] act = np.empty(max(n_ws, 1), dtype=np.intc)
     if p == 0 or n_ws == 0:
@@ -1223,12 +1223,13 @@ def bcd_gram(const floating[::1, :] A, floating[::1] w, floating[::1] g,
                     act[n_act] = ws[i]
                     n_act += 1
             epoch += 1
-            if tol >= 0 and dec <= stop:
+            stop_a = stop / (n_act if n_act > 0 else 1)
+            if tol >= 0 and dec <= stop_a:
                 gap = _gram_gap(p, &w[0], &g[0], &b[0], yy, n_groups, &gptr[0], &gidx[0],
                                 &c[0], alpha, rho, &buf[0])
                 if gap <= tol:
                     break
-            elif tol < 0 and dec <= stop:
+            elif tol < 0 and dec <= stop_a:
                 break
             if 2 * n_act < n_ws:
                 for e2 in range(ACTIVE_MAX):
@@ -1240,6 +1241,6 @@ def bcd_gram(const floating[::1, :] A, floating[::1] w, floating[::1] g,
                                          &buf[0], &wold[0], kmax, &nz)
                         if d2 > dec:
                             dec = d2
-                    if dec <= stop:
+                    if dec <= stop_a:
                         break
     return epoch, gap
