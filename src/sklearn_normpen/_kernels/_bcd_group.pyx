@@ -1195,8 +1195,9 @@ def bcd_gram(const floating[::1, :] A, floating[::1] w, floating[::1] g,
     (``a`` the epoch's non-zero groups, at least 1). Stops after ``max_epochs`` epochs, or
     after an epoch whose largest step (``L_g ||Δ_g||² / 2``, an upper bound of what its
     block gained) is at most ``stop / a``: at once when ``tol < 0``, else when the duality
-    gap there (:func:`_gram_gap`, O(p) from ``g``) is at most ``tol``. The caller certifies. The group arrays are those of :func:`bcd`. Returns
-    ``(epochs, gap)`` (the last gap evaluated; inf when none was).
+    gap there (:func:`_gram_gap`, O(p) from ``g``) is at most ``tol``. The caller
+    certifies. The group arrays are those of :func:`bcd`. Returns ``(epochs, gap)`` (the
+    last gap evaluated; inf when none was).
 
     (On the step rule alone, a 5-fold CV at the default tolerance needed 169 certificates
     for its 120 points, and 1,101 for 360 with l1_ratio > 0: each refusal is one more

@@ -201,7 +201,7 @@ class GramGroupProblem:
             if left <= 0:
                 return 0, np.inf
             finite = bool(np.isfinite(inner))
-            stop = 0.1 * inner if finite else -1.0  # (the kernel divides by its non-zero groups)
+            stop = 0.1 * inner if finite else -1.0  # (per non-zero group, in the kernel)
             chunk = pause.chunk(left)
             # the kernel stops on its own gap at the target (inner = -inf: epochs only)
             epochs, gap = call_kernel(
