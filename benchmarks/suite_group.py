@@ -157,20 +157,21 @@ def _multi_quality(d, coefs):
     """The largest relative duality gap over the path of ``coefs`` (K, p, L), by the
     package's own certificate for every runner (intercepts optimal: centred data)."""
     from sklearn_normpen._certificate import certificate
+    from sklearn_normpen._groups import parse_groups, resolve_group_weights
     from sklearn_normpen._solvers.multitask import MultiTaskProblem
     from sklearn_normpen._solvers.multitask_group import MultiTaskGroupProblem
+    from sklearn_normpen.group_classification import check_glm_groups
     from sklearn_normpen.multitask import _make_penalty
     from sklearn_normpen.penalties import MultiTaskSparseGroupLasso
     X, Y, groups = d["X"], d["Y"], d["groups"]
     if groups is None:
         pb = MultiTaskProblem(X, Y, None, True)
         pen = _make_penalty(1.0, np.ones(X.shape[1]), False, pb, None)
-    else:
-        idx = [np.flatnonzero(groups == g) for g in np.unique(groups)]
-        pb = MultiTaskGroupProblem(X, Y, None, True, idx)
-        gptr = np.concatenate([[0], np.cumsum([len(g) for g in idx])]).astype(np.int32)
-        pen = MultiTaskSparseGroupLasso(gptr, np.concatenate(idx).astype(np.int32),
-                                        np.sqrt([len(g) for g in idx]), 0.0)
+    else:  # (as multitask_group_lasso_path builds them)
+        st = parse_groups(groups, X.shape[1])
+        pb = MultiTaskGroupProblem(X, Y, None, True, st.groups)
+        pen = MultiTaskSparseGroupLasso(
+            *check_glm_groups(st, resolve_group_weights(None, st), X.shape[1]), 0.0)
     worst = 0.0
     for k, a in enumerate(d["alphas"]):
         w = pb.start(np.asarray(coefs[:, :, k], dtype=np.float64).T)

@@ -161,18 +161,29 @@ class MultiTaskProblem:
         self.R = np.asfortranarray(Rc - shift, dtype=self.dtype)
         self._z = None
 
+    #: float32 sweeps: the block-change stop at this fraction of the gap target
+    float32_step_factor = 1.0
+
+    def _stops(self, tol):
+        """``(step, gap_tol)`` of the sweeps' kernels for the target ``tol``: they stop on
+        their working set's gap at ``tol`` once an epoch's largest block change is at most
+        ``tol`` (``tol = -inf``: the certificate asks for epochs, both -1). float32 on the
+        block-change rule alone, at ``float32_step_factor·tol``: their own gap, from the
+        float32 residual, sits at a rounding floor near the tolerances float32 allows (a
+        fuzzed 30x40 MTG path at tol 1e-7 then spent its epochs without certifying)."""
+        if not np.isfinite(tol):
+            return -1.0, -1.0
+        if self.dtype == np.float64:
+            return float(tol), float(tol)
+        return float(tol) * self.float32_step_factor, -1.0
+
     def _sweep(self, w, ws, l1, l2, max_epochs, tol):
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
-        # the sweeps stop on their working set's gap at the target (inner = -inf: the
-        # certificate asks for epochs, and the block-change rule at 0 gives them); float32
-        # on the block-change rule alone (their own gap, from the float32 residual, sits
-        # at a rounding floor near the tolerances float32 allows)
-        finite = bool(np.isfinite(tol))
-        own = finite and self.dtype == np.float64
+        step, gap_tol = self._stops(tol)
         args = (self.xk_mean, w, self.R, self.L, l1, l2, ws, self.dtype.type(self.N),
-                int(max_epochs), self.dtype.type(tol if finite else -1.0),
-                self.dtype.type(tol if own else -1.0), self._buf)
+                int(max_epochs), self.dtype.type(step), self.dtype.type(gap_tol),
+                self._buf)
         if self.design.sparse:
             return call_kernel(K.bcd_mt_sparse, *self._csc, self.n, self.sw, *args)
         return call_kernel(K.bcd_mt_dense, self.design.Xk, self.sw, *args)

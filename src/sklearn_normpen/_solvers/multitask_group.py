@@ -39,11 +39,6 @@ from .multitask import MultiTaskProblem
 #: groups up to this many features keep their packed Gram (inner steps in Gram space);
 #: wider ones take one proximal-gradient step per visit
 GRAM_MAX = 128
-#: float32 sweeps: the block-change stop (largest L_g ||dW_g||_F² of an epoch) at this
-#: fraction of the gap target (the proxy is optimistic: 100 CV paths on 100×10×3 went from
-#: 897 to 659 certificates)
-FLOAT32_STEP_FACTOR = 0.01
-
 
 class MultiTaskGroupProblem(MultiTaskProblem):
     """:class:`MultiTaskProblem` with feature groups (``groups``: list of index arrays,
@@ -53,6 +48,11 @@ class MultiTaskGroupProblem(MultiTaskProblem):
     (``standardize``); :meth:`to_original` multiplies the solver's coefficients by it, so
     that paths hold the user's scale. ``x_shift``: what was subtracted from each scaled
     column (offset columns, see ``sklearn_normpen._families._standardized``)."""
+
+    #: float32 sweeps' block-change stop (largest L_g ||dW_g||_F² of an epoch) at this
+    #: fraction of the gap target (the proxy is optimistic: 100 CV paths on 100×10×3 went
+    #: from 897 to 659 certificates)
+    float32_step_factor = 0.01
 
     def __init__(self, X, Y, sample_weight, fit_intercept, groups, inv_scale=None,
                  rows=None, x_shift=None):
@@ -111,21 +111,14 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         return stats
 
     def _group_sweep(self, w, ws, l1, l2, max_epochs, tol):
-        """Sweeps until their working set's gap is at most ``tol`` (``-inf``: epochs
-        only); returns ``(epochs, gap)`` (gap inf: not evaluated). float32 sweeps stop on
-        the block-change rule at ``FLOAT32_STEP_FACTOR·tol`` instead: their own gap, from
-        the float32 residual, sits at a rounding floor near the tolerances float32 allows
-        (a fuzzed 30x40 path at tol 1e-7 then spent its epochs without certifying)."""
+        """Sweeps until their working set's gap is at most ``tol`` (:meth:`_stops`);
+        returns ``(epochs, gap)`` (gap inf: not evaluated)."""
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
-        dt = self.dtype.type
-        finite = bool(np.isfinite(tol))
-        own = finite and self.dtype == np.float64
-        step = tol if own else tol * FLOAT32_STEP_FACTOR
+        step, gap_tol = self._stops(tol)
         args = (self._xmean64, w, self.R, self._gptr, self._gidx, self._Lg, float(l1), l2,
-                self._gram, self._goff, ws, dt(self.N), int(max_epochs),
-                dt(step if finite else -1.0), float(tol) if own else -1.0, self._gbuf,
-                self._srsum)
+                self._gram, self._goff, ws, self.dtype.type(self.N), int(max_epochs),
+                self.dtype.type(step), gap_tol, self._gbuf, self._srsum)
         if self.design.sparse:
             return call_kernel(K.bcd_mtg_sparse, *self._csc, self.n, self.sw, *args)
         return call_kernel(K.bcd_mtg_dense, self.design.Xk, self.sw, *args)
