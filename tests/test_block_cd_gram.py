@@ -168,6 +168,28 @@ def test_bcd_gram_kernel_keeps_its_gradient_and_descends(rho):
     assert last - objective(np.asarray(wr, np.float64)) <= 1e-9 * pb.yy
 
 
+@pytest.mark.parametrize("epochs", [0, 3])
+def test_bcd_gram_kernel_returns_its_gradient_afresh(epochs):
+    """On exit the kernel's ``g`` is ``b - A w`` recomputed from ``w`` (the certificate reads
+    it without a product of its own), whatever drift the kept one had: a kept gradient
+    off by 1e-3 comes back exact to rounding, with or without epochs."""
+    from sklearn_normpen._kernels import _bcd_group as K
+
+    X, y, sw = _data(seed=5)
+    _, pb = _problems(X, y, sw, True, False)
+    pen = pb.penalty(0.5)
+    alpha = 0.1 * pen.alpha_max(pb.null_fit(pen, 1e-14, 1000)[1])
+    w = pb.start(np.zeros(pb.p))
+    solve = pb.solve(w, pen, alpha, 1e-6 * pb.null_deviance)
+    assert np.count_nonzero(w) > 0 and solve[0].gap <= 1e-6 * pb.null_deviance
+    rng = np.random.default_rng(0)
+    g = pb.b - pb.A @ w + 1e-3 * np.abs(pb.b).max() * rng.standard_normal(pb.p)
+    K.bcd_gram(pb.A, w, g, pb.gptr, pb.gidx, pb.c, pb.L, pb.Qp, pb.qoff, np.zeros(1),
+               np.zeros(1), 0, pb._all, alpha, 0.5, epochs, -1.0, pb.max_inner,
+               pb.inner_eps, pb._buf, pb._wold, pb.b, float(pb.yy), -1.0)
+    assert_allclose(g, pb.b - pb.A @ w, rtol=0, atol=1e-13 * np.abs(pb.b).max())
+
+
 @pytest.mark.parametrize("rho", [0.0, 0.4, 1.0])
 @pytest.mark.parametrize("unpenalised", [False, True])
 def test_bcd_gram_kernel_gap_bounds_the_exact_gap_and_stops_at_its_target(rho, unpenalised):

@@ -216,6 +216,36 @@ def test_path_on_nearly_collinear_groups_is_certified(sparse, rho):
     assert max(gaps) <= 2 * tol * null
 
 
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+def test_covariance_certificate_after_newton_steps_is_the_exact_gap(rho):
+    # covariance mode certifies from the gradient its kernel returns afresh; Newton steps
+    # move w after that, so the gradient must be formed again: each solve's certificate
+    # is the independent gap at the returned w (a stale gradient was off by 2e-10-5e-10
+    # of the null deviance here, against 3e-13 rounding)
+    from sklearn_normpen._design import Design
+    from sklearn_normpen._groups import parse_groups, resolve_group_weights
+    from sklearn_normpen._solvers.block_cd_gram import GramGroupProblem
+    X, y = _collinear()
+    p = X.shape[1]
+    groups = [[j] for j in range(p)]
+    st = parse_groups(groups, p)
+    d = Design(np.asfortranarray(X), y, None, False)
+    pb = GramGroupProblem(d.gram_stats(shift=np.zeros(p)), st,
+                          resolve_group_weights(None, st), dtype=X.dtype,
+                          fit_intercept=False, x_shift=np.zeros(p), y_mean=d.y_mean)
+    pen = pb.penalty(rho)
+    alpha_max = pen.alpha_max(pb.null_fit(pen, 1e-14, 1000)[1])
+    newton = []
+    original = pb._newton
+    pb._newton = lambda *a: newton.append(original(*a)) or newton[-1]
+    w = pb.start(np.zeros(p))
+    for alpha in np.geomspace(alpha_max, 1e-3 * alpha_max, 30):
+        cert, _ = pb.solve(w, pen, alpha, 1e-8 * pb.null_deviance)
+        ref = sgl_gap(X, y, w, 0.0, alpha, rho, groups, fit_intercept=False)
+        assert abs(cert.gap - ref) <= 1e-11 * pb.null_deviance
+    assert any(newton)  # the steps ran and moved w
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 def test_fit_with_intercept_on_nearly_collinear_groups(sparse):
     import scipy.sparse as sps

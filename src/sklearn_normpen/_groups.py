@@ -96,15 +96,24 @@ class GroupStructure:
 
     def kernel_arrays(self, weights):
         """``(gptr, gidx, c)`` for the kernels: the user's groups with their weights, then
-        every unpenalised feature as a singleton group of weight 0."""
+        every unpenalised feature as a singleton group of weight 0. The last call's
+        arrays are kept (read-only) and returned again for the same weights: every CV
+        fold's problem asks for them."""
+        weights = np.asarray(weights, dtype=np.float64)
+        key = (weights.shape, weights.tobytes())
+        last = self.__dict__.get("_kernel_arrays")
+        if last is not None and last[0] == key:
+            return last[1]
         blocks = list(self.groups) + [np.array([j]) for j in self.unpenalised]
         sizes = np.array([len(b) for b in blocks], dtype=np.int64)
         gptr = np.zeros(len(blocks) + 1, dtype=np.int32)
         np.cumsum(sizes, out=gptr[1:])
         gidx = (np.concatenate(blocks).astype(np.int32) if blocks
                 else np.zeros(0, dtype=np.int32))
-        c = np.concatenate([np.asarray(weights, dtype=np.float64),
-                            np.zeros(len(self.unpenalised))])
+        c = np.concatenate([weights, np.zeros(len(self.unpenalised))])
+        for a in (gptr, gidx, c):
+            a.flags.writeable = False
+        self._kernel_arrays = (key, (gptr, gidx, c))
         return gptr, gidx, c
 
 

@@ -75,13 +75,15 @@ def _prepare(X, y, sample_weight, groups, group_weights, fit_intercept, standard
 
 
 def _gram_problem(design, stats, structure, weights, standardize, rows=None):
-    """:class:`GramGroupProblem` from ``stats`` about ``design``'s means (a CV fold: the
-    full statistics minus the held-out rows'); keeps both for the folds."""
+    """:class:`GramGroupProblem` from ``stats`` about ``design``'s means; keeps both for
+    the folds. A CV fold (``rows``, its training rows) passes the full statistics minus
+    the held-out rows' in arrays of its own: the problem takes over their Gram."""
+    fold = rows is not None
     pb = GramGroupProblem(stats, structure, weights, dtype=design.dtype,
                           fit_intercept=design.fit_intercept, x_shift=design.x_mean,
                           y_mean=design.y_mean, standardize=standardize, design=design,
-                          stats_rows=rows)
-    pb.full_data = (design, stats, structure, weights)
+                          stats_rows=rows, scratch=fold)
+    pb.full_data = None if fold else (design, stats, structure, weights)
     return pb
 
 

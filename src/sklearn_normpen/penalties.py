@@ -274,6 +274,11 @@ def _pow2_scale(*arrays):
         a = np.asarray(a)
         if a.size:
             m = max(m, float(np.max(np.abs(a))))
+    return _pow2_of(m)
+
+
+def _pow2_of(m):
+    """:func:`_pow2_scale` from the largest ``|entry|`` ``m`` (a kernel may return it)."""
     if m == 0 or not np.isfinite(m) or 1e-100 <= m <= 1e100:
         return 1.0
     return float(2.0 ** -np.round(np.log2(m)))
@@ -449,33 +454,36 @@ class SparseGroupLasso:
         With box limits ``t`` and the conjugate are pairs: the scaling that only the
         unlimited sides need, and the one that keeps every open side in the ball (its
         conjugate is 0); the certificate keeps the better bound."""
-        k = _pow2_scale(z, zp)
-        lam = 1.0 if self.has_box else _pow2_scale(w)  # (limits are on w's own scale)
+        if not self.has_box:
+            # the compiled pass returns the scale check's maxima: its numbers stand unless
+            # the data are at an extreme scale (then they are recomputed scaled, below)
+            value, t, kkt, zmax, wmax = call_kernel(
+                _bcd_group.sgl_terms, np.ascontiguousarray(w, dtype=np.float64),
+                np.ascontiguousarray(z, dtype=np.float64),
+                np.ascontiguousarray(zp, dtype=np.float64), self._gptr32, self._gidx32,
+                np.where(self.penalised, alpha * (1 - self.rho) * self.weights, -1.0),
+                float(alpha * self.rho), _INSIDE)
+            k, lam = _pow2_of(zmax), _pow2_of(wmax)
+            if k == 1.0 and lam == 1.0:
+                return value, t, 0.0, kkt
+        else:
+            k, lam = _pow2_scale(z, zp), 1.0  # (limits are on w's own scale)
         if k != 1.0 or lam != 1.0:  # homogeneous: computed on scaled data (_pow2_scale)
             value, t, conj, kkt = self.terms(np.asarray(w, dtype=np.float64) * lam,
                                              np.asarray(z, dtype=np.float64) * k,
                                              np.asarray(zp, dtype=np.float64) * k, alpha * k)
             conj = tuple(c / k for c in conj) if isinstance(conj, tuple) else conj / k
             return value / (k * lam), t, conj, kkt / k
-        if self.has_box:
-            zp = np.asarray(zp, dtype=np.float64)
-            b = self._side(zp)
-            fin = np.isfinite(b)
-            t1 = self._plain_dual_scale(np.where(fin, 0.0, zp), alpha) if not fin.all() else 1.0
-            closed = b == 0
-            t2 = self._plain_dual_scale(np.where(closed, 0.0, zp) if closed.any() else zp,
-                                        alpha)
-            # at t2 every open side is in the ball: the conjugate is 0 there
-            c1 = self._box_conj(t1 * zp, alpha) if t1 > t2 else np.inf
-            return (self.value(w, alpha), (t1, t2), (c1, 0.0),
-                    self.kkt_violation(z, w, alpha))
-        value, t, kkt = call_kernel(
-            _bcd_group.sgl_terms, np.ascontiguousarray(w, dtype=np.float64),
-            np.ascontiguousarray(z, dtype=np.float64),
-            np.ascontiguousarray(zp, dtype=np.float64), self._gptr32, self._gidx32,
-            np.where(self.penalised, alpha * (1 - self.rho) * self.weights, -1.0),
-            float(alpha * self.rho), _INSIDE)
-        return value, t, 0.0, kkt
+        zp = np.asarray(zp, dtype=np.float64)
+        b = self._side(zp)
+        fin = np.isfinite(b)
+        t1 = self._plain_dual_scale(np.where(fin, 0.0, zp), alpha) if not fin.all() else 1.0
+        closed = b == 0
+        t2 = self._plain_dual_scale(np.where(closed, 0.0, zp) if closed.any() else zp, alpha)
+        # at t2 every open side is in the ball: the conjugate is 0 there
+        c1 = self._box_conj(t1 * zp, alpha) if t1 > t2 else np.inf
+        return (self.value(w, alpha), (t1, t2), (c1, 0.0),
+                self.kkt_violation(z, w, alpha))
 
     def _reduce(self, values, op=np.add):
         return op.reduceat(values[self.gidx], self._starts)

@@ -46,6 +46,9 @@ class GramGroupProblem:
     standardize : bool, default=False
         Penalise as if each column were divided by its weighted standard deviation
         (constant columns, by the Design's rule, get a zero coefficient).
+    scratch : bool, default=False
+        ``stats["G"]`` is the caller's work array, which the problem may overwrite (a CV
+        fold's full-minus-held-out difference): no p x p copy.
     """
 
     #: FISTA iterations per block visit at most (each O(k²), against the visit's O(p k)
@@ -55,7 +58,7 @@ class GramGroupProblem:
     inner_eps = 1e-3
 
     def __init__(self, stats, structure, group_weights, *, dtype, fit_intercept, x_shift,
-                 y_mean, standardize=False, design=None, stats_rows=False):
+                 y_mean, standardize=False, design=None, stats_rows=False, scratch=False):
         self.dtype = np.dtype(dtype)
         self.fit_intercept = bool(fit_intercept)
         Q, q, yy, S, dx = centred_gram(stats, self.fit_intercept)
@@ -75,9 +78,9 @@ class GramGroupProblem:
         self.inv_scale = inv.astype(self.dtype).astype(np.float64)
         d = self.inv_scale
         # A = diag(d) Q diag(d) / S in the kernel's (Fortran) layout, in place in a work
-        # array (centred_gram's own, unless it is the statistics' G, which folds reuse)
-        A = Q if Q is not stats.get("G") and Q.flags.f_contiguous else np.empty(
-            Q.shape, order="F")
+        # array (centred_gram's own, or the statistics' G when it is a scratch copy)
+        own = scratch or Q is not stats.get("G")
+        A = Q if own and Q.flags.f_contiguous else np.empty(Q.shape, order="F")
         if standardize:  # (the rounding of the plain expression, step by step)
             np.multiply(Q, d[:, None], out=A)
             A *= d[None, :]
@@ -110,6 +113,7 @@ class GramGroupProblem:
         self._all = np.arange(len(self.sizes), dtype=np.int32)
         self._unpen_cache = {}
         self.g = self.b.copy()
+        self._g_fresh = False  # whether g is b - A w afresh (the kernel's exit) at w
         self._pause = POLISH_EPOCHS  # sweeps before a Newton step (see solve)
 
     def penalty(self, rho, limits=None, exclude=None):
@@ -123,6 +127,7 @@ class GramGroupProblem:
     def start(self, w):
         w = np.array(w, dtype=np.float64)
         self.g[:] = self._gradient(w)
+        self._g_fresh = False
         return w
 
     def _gradient(self, w):
@@ -148,10 +153,16 @@ class GramGroupProblem:
     # -- certificate inputs -------------------------------------------------------------
     def cert_stats(self, w, penalty):
         w = np.asarray(w, dtype=np.float64)
-        # from scratch: the kept gradient only steers the sweeps; it is resynchronised
-        # here (every run of the sweeps follows a certificate at its starting point)
-        g = self._gradient(w)
-        self.g[:] = g
+        # from scratch: the sweeps' kept gradient drifts by rounding. The kernel recomputes
+        # it on exit (fresh, unless Newton steps moved w since); otherwise it is computed
+        # and resynchronised here (every run of the sweeps follows a certificate at its
+        # starting point)
+        if self._g_fresh:
+            g = self.g.copy()
+        else:
+            g = self._gradient(w)
+            self.g[:] = g
+        self._g_fresh = False
         wb = float(w @ self.b)
         r_norm2 = max(self.yy - wb - float(w @ g), 0.0)
         return CertStats(r_norm2, self.yy - wb, 0.0, g, self._unpen(penalty.unpenalized))
@@ -209,10 +220,13 @@ class GramGroupProblem:
                 self.qoff, V, E, exact, self._all, float(alpha), float(rho), int(chunk),
                 float(stop), self.max_inner, self.inner_eps, self._buf, self._wold, self.b,
                 float(self.yy), float(inner) if finite else -1.0)
+            self._g_fresh = True  # (the kernel's exit)
             if pause.due(epochs, chunk, left):
                 # a slow tail (nearly collinear columns in different groups): Newton steps
                 # on the active set, then the sweeps resume on the same target
-                pause.record(self._newton(w, penalty, alpha))
+                moved = self._newton(w, penalty, alpha)
+                self._g_fresh = not moved
+                pause.record(moved)
                 return epochs, None
             return epochs, float(gap)
 
