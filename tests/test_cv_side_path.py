@@ -38,14 +38,15 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("backend", ["threading", "loky"])
+@pytest.mark.parametrize("backend", [None, "threading", "loky"])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_parallel_folds_with_the_side_path_give_the_sequential_fit(case, backend):
+    # (None: no backend configured, the package's own thread pool)
     est, (X, y) = CASES[case]()
     ref = est.set_params(n_jobs=1).fit(X, y)
     ref_path, ref_mse = ref.coef_path_.copy(), ref.mse_path_.copy()
     ref_coef, ref_icpt = np.copy(ref.coef_), np.copy(ref.intercept_)
-    with parallel_config(backend=backend):
+    with parallel_config(**({} if backend is None else dict(backend=backend))):
         par = est.set_params(n_jobs=2).fit(X, y)
     assert_array_equal(par.coef_path_, ref_path)
     assert_array_equal(par.mse_path_, ref_mse)
@@ -73,3 +74,31 @@ def test_side_path_is_returned_only_with_parallel_folds():
     assert side1 is None and len(side2) == 1
     assert_array_equal(e1, e2)
     assert side2[0].coefs.shape == (X.shape[1], 8)
+
+
+def test_folds_run_on_the_package_pool_only_without_a_configured_backend(monkeypatch):
+    # joblib's threading backend (none configured, or chosen) -> the package's pool, with
+    # the caller's scikit-learn config in each fold; any other backend -> joblib
+    import threading
+
+    from sklearn import config_context
+
+    from sklearn_normpen import _cv
+    seen = []
+    fold_paths = _cv._fold_paths
+
+    def spy(*args, **kwargs):
+        from sklearn import get_config
+        seen.append((threading.current_thread().name, get_config()["assume_finite"]))
+        return fold_paths(*args, **kwargs)
+
+    monkeypatch.setattr(_cv, "_fold_paths", spy)
+    est, (X, y) = CASES["group"]()
+    for config, pool in [({}, True), (dict(backend="threading"), True),
+                         (dict(backend="sequential"), False)]:
+        seen.clear()
+        with parallel_config(**config), config_context(assume_finite=True):
+            est.set_params(n_jobs=2).fit(X, y)
+        assert len(seen) == 4
+        assert all(name.startswith("normpen") == pool for name, _ in seen), config
+        assert all(finite for _, finite in seen)

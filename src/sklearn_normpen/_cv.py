@@ -6,7 +6,9 @@ same splits give the same result whatever the backend. Without a backend chosen 
 caller (``joblib.parallel_config``), folds prefer threads: the kernels release the GIL,
 and threads share ``X`` without starting, importing in or sending data to worker
 processes (5-fold lasso CV with ``n_jobs=2``: 500x20000 1.8-2.0 s against loky's 1.9-3.9 s
-and 2.5-3.0 s on one core; 10000x1000 0.6-0.7 s against 1.0-2.5 s and 0.9 s).
+and 2.5-3.0 s on one core; 10000x1000 0.6-0.7 s against 1.0-2.5 s and 0.9 s). Those
+threads are the package's own pool rather than joblib's threading backend, whose pool
+start-up and 10 ms result polling cost ~12 ms per CV (:func:`._threads.thread_map`).
 """
 import logging
 import time
@@ -15,6 +17,7 @@ import warnings
 
 import numpy as np
 from joblib import effective_n_jobs
+from sklearn import config_context, get_config
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
 
@@ -22,6 +25,7 @@ from ._path import compute_path
 from ._path_access import PathAccessMixin
 from ._progress import log_path
 from ._relaxed import ActiveSetLS, relax_path, relaxed_predictions
+from ._threads import default_threads, thread_map
 from .selection import select_on_paths
 
 #: the package's progress logger (silent unless the application configures logging, e.g.
@@ -165,15 +169,28 @@ def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs
     in the state the caller left it.)
     """
     keep = oof is not None
-    side = full is not None and effective_n_jobs(n_jobs) > 1
-    tasks = [delayed(_fold_paths)(train, test, spec, X, y, sw, grids, tol, max_iter, gammas,
-                                  keep) for train, test in splits]
+    jobs = effective_n_jobs(n_jobs)
+    side = full is not None and jobs > 1
+    tasks = [(_fold_paths, (train, test, spec, X, y, sw, grids, tol, max_iter, gammas, keep),
+              {}) for train, test in splits]
     if side:
-        tasks.insert(0, delayed(full_data_paths)(full[0], [full[1]], grids, 0, tol=tol,
-                                                 max_iter=max_iter))
+        tasks.insert(0, (full_data_paths, (full[0], [full[1]], grids, 0),
+                         dict(tol=tol, max_iter=max_iter)))
+    if jobs > 1 and default_threads():
+        # joblib's own threads: the package's pool instead (no pool start-up or 10 ms
+        # polling per call, see thread_map), under the caller's scikit-learn config
+        config = get_config()
+
+        def call(task):
+            with config_context(**config):
+                return task[0](*task[1], **task[2])
+        results = thread_map(call, tasks, jobs)
+    else:
+        # a generator, so that progress is reported as folds finish, whatever the backend
+        results = Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")(
+            delayed(f)(*a, **k) for f, a, k in tasks)
     start, out, full_paths = time.perf_counter(), [], None
-    # a generator, so that progress is reported as folds finish, whatever the backend
-    for res in Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")(tasks):
+    for res in results:
         if side and full_paths is None:
             full_paths = res
             continue

@@ -530,9 +530,9 @@ class Design:
         ``n_jobs`` threads each thread reads ``X`` for its share of the sets. Sparse ``X``:
         one :meth:`gram_stats` per set (in threads likewise).
         """
-        from joblib import Parallel, cpu_count, delayed
+        from joblib import cpu_count
 
-        from ._threads import single_blas_thread
+        from ._threads import single_blas_thread, thread_map
         tests = [np.asarray(te) for te in tests]
         n_threads = 1 if n_jobs is None else (
             n_jobs if n_jobs > 0 else max(cpu_count() + 1 + n_jobs, 1))
@@ -542,8 +542,8 @@ class Design:
                 return [self.gram_stats(rows=te) for te in tests]
             # BLAS-bound (GIL released): local threads whatever joblib backend is active
             with single_blas_thread():
-                return Parallel(n_jobs=n_threads, backend="threading")(
-                    delayed(self.gram_stats)(rows=te) for te in tests)
+                return list(thread_map(lambda te: self.gram_stats(rows=te), tests,
+                                       n_threads))
         X = self.X if self.X.flags.f_contiguous else np.asfortranarray(self.X)
         Y = np.asfortranarray(self.yc64.reshape(-1, 1))
         sw = np.empty(0) if self.sw64 is None else self.sw64
@@ -567,8 +567,7 @@ class Design:
             outs = [run(share[0])]
         else:
             with single_blas_thread():
-                outs = Parallel(n_jobs=n_threads, backend="threading")(
-                    delayed(run)(ks) for ks in share)
+                outs = list(thread_map(run, share, n_threads))
         parts = [None] * len(tests)
         for ks, (outG, outB) in zip(share, outs):
             for local, k in enumerate(ks):
