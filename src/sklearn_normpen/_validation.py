@@ -694,7 +694,7 @@ def check_kernel_call(kernel, args, _state=None):
         _state.update(dims=dims, source=source, fdtype=fdtype)
 
 
-#: per thread (joblib's threading backend runs folds side by side): kernel name -> what the
+#: per thread (parallel CV folds run side by side in threads): kernel name -> what the
 #: last checked call of that kernel bound: weak references to its arrays with their shapes
 #: and dtypes, the size-binding scalars, the sizes (see :func:`call_kernel`)
 _LOCAL = threading.local()
