@@ -7,6 +7,8 @@ path driver and the certificates use, and what the tests check the kernels again
 
 A new penalty is one class here plus its prox in a ``.pxd``.
 """
+import math
+
 import numpy as np
 
 from ._kernels import _bcd_group, _cd_enet
@@ -279,7 +281,7 @@ def _pow2_scale(*arrays):
 
 def _pow2_of(m):
     """:func:`_pow2_scale` from the largest ``|entry|`` ``m`` (a kernel may return it)."""
-    if m == 0 or not np.isfinite(m) or 1e-100 <= m <= 1e100:
+    if 1e-100 <= m <= 1e100 or m == 0 or not math.isfinite(m):
         return 1.0
     return float(2.0 ** -np.round(np.log2(m)))
 
@@ -307,6 +309,7 @@ class SparseGroupLasso:
         self.weights = np.asarray(weights, dtype=np.float64)
         self.rho = float(rho)
         self.penalised = self.weights > 0
+        self._unpen_groups = np.flatnonzero(~self.penalised)
         self._starts = self.gptr[:-1]
         self._sizes = np.diff(self.gptr)
         p = int(self.gidx.max()) + 1 if self.gidx.size else 0
@@ -461,8 +464,7 @@ class SparseGroupLasso:
                 _bcd_group.sgl_terms, np.ascontiguousarray(w, dtype=np.float64),
                 np.ascontiguousarray(z, dtype=np.float64),
                 np.ascontiguousarray(zp, dtype=np.float64), self._gptr32, self._gidx32,
-                np.where(self.penalised, alpha * (1 - self.rho) * self.weights, -1.0),
-                float(alpha * self.rho), _INSIDE)
+                self._l2(alpha), float(alpha * self.rho), _INSIDE)
             k, lam = _pow2_of(zmax), _pow2_of(wmax)
             if k == 1.0 and lam == 1.0:
                 return value, t, 0.0, kkt
@@ -484,6 +486,13 @@ class SparseGroupLasso:
         c1 = self._box_conj(t1 * zp, alpha) if t1 > t2 else np.inf
         return (self.value(w, alpha), (t1, t2), (c1, 0.0),
                 self.kkt_violation(z, w, alpha))
+
+    def _l2(self, alpha):
+        """``alpha (1 - rho) c_g``, -1 on the unpenalised groups (the kernels' flag)."""
+        l2 = alpha * (1 - self.rho) * self.weights
+        if self._unpen_groups.size:
+            l2[self._unpen_groups] = -1.0
+        return l2
 
     def _reduce(self, values, op=np.add):
         return op.reduceat(values[self.gidx], self._starts)
