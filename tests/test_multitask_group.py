@@ -215,3 +215,39 @@ def test_sweeps_gap_bounds_the_independent_gap_and_stops_at_its_target(layout, r
     check_sweeps_gap(sweep, lambda: pb.start(np.zeros((pb.p, pb.n_responses))),
                      lambda w: _gap(X, Y, np.asarray(w, np.float64), alpha, rho, sw, gw),
                      null, epochs=10)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_group_grams_and_lipschitz_constants_equal_numpy(sparse, weighted):
+    # the problem forms its groups' Grams size by size, a block of columns at a time:
+    # each equals the NumPy Gram of the group's weighted centred columns, its L the
+    # largest eigenvalue; groups of one size split over several gathers, a group wider
+    # than GRAM_MAX keeps no Gram, singletons none either
+    from sklearn_normpen._solvers import multitask_group as M
+    rng = np.random.default_rng(3)
+    n, p = 60, 160
+    X = rng.standard_normal((n, p))
+    X[:, 4] += 1e4  # offset column (mean >> spread) inside a group of 3
+    Y = rng.standard_normal((n, 2))
+    sw = rng.uniform(0.5, 2.0, n) if weighted else None
+    groups = ([[0], [1, 2, 3], [4, 5, 6]] + [list(range(7 + 3 * i, 10 + 3 * i))
+                                            for i in range(5)]
+              + [[22, 23]] + [list(range(24, 24 + M.GRAM_MAX + 2))] + [[154, 159]])
+    old = M._GRAM_BLOCK
+    M._GRAM_BLOCK = 7  # groups of 3: two per gather
+    try:
+        pb = M.MultiTaskGroupProblem(sp.csc_matrix(X) if sparse else X, Y, sw, True, groups)
+    finally:
+        M._GRAM_BLOCK = old
+    s = np.ones(n) if sw is None else sw
+    Xc = X - s @ X / s.sum()
+    for g, idx in enumerate(groups):
+        Q = (Xc[:, idx] * s[:, None]).T @ Xc[:, idx] / s.sum()
+        assert pb._Lg[g] == pytest.approx(np.linalg.eigvalsh(Q)[-1], rel=1e-10)
+        if 1 < len(idx) <= M.GRAM_MAX:
+            k = len(idx)
+            packed = pb._gram[pb._goff[g]:pb._goff[g] + k * k].reshape(k, k)
+            np.testing.assert_allclose(packed, Q, rtol=1e-10, atol=1e-12 * np.abs(Q).max())
+        else:
+            assert pb._goff[g] == -1

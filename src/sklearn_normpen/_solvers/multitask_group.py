@@ -40,6 +40,38 @@ from .multitask import MultiTaskProblem
 #: wider ones take one proximal-gradient step per visit
 GRAM_MAX = 128
 
+
+#: columns gathered at once when forming the groups' Grams (a float64 n x this block)
+_GRAM_BLOCK = 2048
+
+
+def _group_grams(design, kept, sizes):
+    """``(L, Q)``: each group's weighted centred Gram ``Q_g = B_gᵀ S B_g / N`` (``B_g`` its
+    float64 centred columns, :meth:`Design.explicit_columns`) and largest eigenvalue
+    ``L_g`` (0 for an empty group), ``Q[g]`` None for groups of one feature or more than
+    ``GRAM_MAX``. Groups of one size are done together, a few thousand columns per gather
+    (the per-group loop was 0.11 s of a 1.8 s 2000-group path)."""
+    d = design
+    G = len(kept)
+    L = np.zeros(G)
+    Q = [None] * G
+    root = None if d.sw64 is None else np.sqrt(d.sw64)[:, None]
+    for k in np.unique(sizes[sizes > 0]):
+        sel = np.flatnonzero(sizes == k)
+        step = max(_GRAM_BLOCK // int(k), 1)
+        for a in range(0, sel.size, step):
+            part = sel[a:a + step]
+            B = d.explicit_columns(np.concatenate([kept[g] for g in part]))
+            if root is not None:
+                B *= root
+            B3 = np.ascontiguousarray(B.T).reshape(part.size, int(k), B.shape[0])
+            grams = (B3 @ B3.transpose(0, 2, 1)) / d.N
+            L[part] = (np.linalg.eigvalsh(grams)[:, -1] if k > 1 else grams[:, 0, 0])
+            if 1 < k <= GRAM_MAX:
+                for g, Qg in zip(part, grams):
+                    Q[g] = Qg
+    return L, Q
+
 class MultiTaskGroupProblem(MultiTaskProblem):
     """:class:`MultiTaskProblem` with feature groups (``groups``: list of index arrays,
     a partition of the features; ``penalty``: a
@@ -69,25 +101,16 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         sizes = np.array([k.size for k in kept], dtype=np.intp)
         self._gptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intc)
         self._gidx = (np.concatenate(kept) if G else np.zeros(0)).astype(np.intc)
-        Lg = np.zeros(G)
+        Lg, Qs = _group_grams(d, kept, sizes)
+        # the Grams of groups of 2 to GRAM_MAX features, packed row-major in group order
+        packed = (sizes > 1) & (sizes <= GRAM_MAX)
         goff = np.full(G, -1, dtype=np.intp)
-        grams, off = [], 0
-        root = None if d.sw64 is None else np.sqrt(d.sw64)[:, None]
-        for g, idx in enumerate(kept):
-            if idx.size == 0:
-                continue
-            B = d.explicit_columns(idx)  # float64 centred columns of this group only
-            if root is not None:
-                B = B * root
-            Q = B.T @ B / d.N
-            Lg[g] = float(np.linalg.eigvalsh(Q)[-1]) if idx.size > 1 else float(Q[0, 0])
-            if 1 < idx.size <= GRAM_MAX:
-                goff[g] = off
-                grams.append(Q.ravel())
-                off += idx.size ** 2
+        goff[packed] = np.concatenate([[0], np.cumsum(sizes[packed] ** 2)[:-1]]).astype(
+            np.intp) if packed.any() else goff[packed]
         # block arithmetic in float64 whatever X's dtype (see the kernel)
         self._Lg = np.maximum(Lg, 0)
-        self._gram = np.concatenate(grams) if grams else np.zeros(0)
+        self._gram = (np.concatenate([Qs[g].ravel() for g in np.flatnonzero(packed)])
+                      if packed.any() else np.zeros(0))
         self._goff = goff
         kmax = int(sizes.max()) if G else 0
         self._gbuf = np.zeros(K.SCRATCH_SLOTS * self.n_responses * kmax)
