@@ -48,3 +48,27 @@ def test_errors_reach_the_caller():
 
     with pytest.raises(ValueError, match="task 3 failed"):
         list(thread_map(f, range(5), 2))
+
+
+def test_concurrent_callers_while_the_pool_grows():
+    # callers on their own threads asking for different sizes: a pool replaced by a larger
+    # one must not be handed new tasks ("cannot schedule new futures after shutdown")
+    from sklearn_normpen import _threads
+    _threads._POOLS.clear()
+    errors, results = [], []
+
+    def caller(n):
+        try:
+            for _ in range(20):
+                results.append(list(thread_map(lambda x: x + n, range(n + 1), n)))
+        except Exception as e:  # pragma: no cover - the failure this test looks for
+            errors.append(e)
+
+    threads = [threading.Thread(target=caller, args=(n,)) for n in (2, 3, 4, 2, 5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(results) == 100 and all(r == [x + len(r) - 1 for x in range(len(r))]
+                                       for r in results)

@@ -27,6 +27,7 @@ def single_blas_thread():
 # ---------------------------------------------------------------------------------------
 #: pid -> (executor, its size): one pool per process (a forked child starts its own)
 _POOLS = {}
+_POOL_LOCK = threading.Lock()
 _IN_POOL = threading.local()
 
 
@@ -43,24 +44,26 @@ def thread_map(fn, items, n_threads):
     (with ``n_jobs=2`` it ran slower than on one thread). For work whose kernels release
     the GIL. Run inline from one of the pool's own threads (no nested waiting on it)."""
     items = list(items)
-    if n_threads <= 1 or len(items) <= 1 or getattr(_IN_POOL, "active", False):
+    n_threads = min(n_threads, len(items))  # (no idle threads kept for a large n_jobs)
+    if n_threads <= 1 or getattr(_IN_POOL, "active", False):
         return map(fn, items)
-    pid = os.getpid()
-    pool = _POOLS.get(pid)
-    if pool is None or pool[1] < n_threads:
-        if pool is not None:
-            pool[0].shutdown(wait=False)
-        pool = _POOLS[pid] = (ThreadPoolExecutor(n_threads, thread_name_prefix="normpen",
-                                                 initializer=_mark_worker), n_threads)
-    if pool[1] == n_threads:
-        return pool[0].map(fn, items)
-    # a larger pool than asked: at most n_threads tasks at a time
-    gate = threading.BoundedSemaphore(n_threads)
+    with _POOL_LOCK:  # (a pool replaced by a larger one takes no new tasks)
+        pid = os.getpid()
+        pool = _POOLS.get(pid)
+        if pool is None or pool[1] < n_threads:
+            if pool is not None:
+                pool[0].shutdown(wait=False)  # (its running tasks finish)
+            pool = _POOLS[pid] = (ThreadPoolExecutor(
+                n_threads, thread_name_prefix="normpen", initializer=_mark_worker),
+                n_threads)
+        if pool[1] == n_threads:
+            return pool[0].map(fn, items)  # (submits every task before returning)
+        gate = threading.BoundedSemaphore(n_threads)  # a larger pool: n_threads at a time
 
-    def gated(item):
-        with gate:
-            return fn(item)
-    return pool[0].map(gated, items)
+        def gated(item):
+            with gate:
+                return fn(item)
+        return pool[0].map(gated, items)
 
 
 def default_threads():
