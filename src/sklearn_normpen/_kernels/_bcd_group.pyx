@@ -999,12 +999,12 @@ def sgl_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
     """``(value, t, kkt, zmax, wmax)``: ``penalties.SparseGroupLasso.terms`` without box
     limits, in one pass over the groups: ``l1 = alpha rho``, ``l2[g] = alpha (1 - rho)
     c_g`` (< 0: an unpenalised group); ``value = Σ_pen l1||w_g||_1 + l2_g||w_g||_2``;
-    ``t`` the largest
-    scaling ``<= 1`` with ``||S(t zp_g, l1)|| <= l2_g`` on every penalised group (closed
-    form when ``l1 = 0`` or ``l2_g = 0``, times ``inside``; otherwise Newton from 1, which
-    decreases monotonically to the root of the convex ``||S(t zp_g, l1)||² - l2_g²``, a
-    step just inside it checked feasible, bisection if rounding left it outside); ``kkt``
-    the largest group-wise distance of ``z_g`` to the subdifferential at ``w_g``. Also
+    ``t`` the largest scaling ``<= 1`` with ``||S(t zp_g, l1)|| <= l2_g`` on every
+    penalised group (closed form when ``l1 = 0`` or ``l2_g = 0``, times ``inside``;
+    otherwise Newton from 1, which decreases monotonically to the root of the convex
+    ``||S(t zp_g, l1)||² - l2_g²``, a step just inside it checked feasible, bisection if
+    rounding left it outside); ``kkt`` the largest group-wise distance of ``z_g`` to the
+    subdifferential at ``w_g``. Also
     returns ``zmax = max(|z|, |zp|)`` and ``wmax = max |w|`` (the caller's scale check,
     ``penalties._pow2_scale``: at extreme scales it discards this call's numbers)."""
     cdef int g, k, j, it, G = <int>gptr.shape[0] - 1, a, b, p = <int>w.shape[0]

@@ -72,6 +72,7 @@ def _group_grams(design, kept, sizes):
                     Q[g] = Qg
     return L, Q
 
+
 class MultiTaskGroupProblem(MultiTaskProblem):
     """:class:`MultiTaskProblem` with feature groups (``groups``: list of index arrays,
     a partition of the features; ``penalty``: a
@@ -105,8 +106,8 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         # the Grams of groups of 2 to GRAM_MAX features, packed row-major in group order
         packed = (sizes > 1) & (sizes <= GRAM_MAX)
         goff = np.full(G, -1, dtype=np.intp)
-        goff[packed] = np.concatenate([[0], np.cumsum(sizes[packed] ** 2)[:-1]]).astype(
-            np.intp) if packed.any() else goff[packed]
+        sq = sizes[packed] ** 2
+        goff[packed] = np.cumsum(sq) - sq
         # block arithmetic in float64 whatever X's dtype (see the kernel)
         self._Lg = np.maximum(Lg, 0)
         self._gram = (np.concatenate([Qs[g].ravel() for g in np.flatnonzero(packed)])
