@@ -120,7 +120,7 @@ def certificate(stats, penalty, alpha, w, datafit=Quadratic):
     loss = datafit.value(stats)
     primal = loss + value
     # the penalty may offer several valid dual scalings (box limits): the best bound
-    pairs = ((t, conj),) if np.ndim(t) == 0 else zip(t, conj)
+    pairs = ((t, conj),) if type(t) is float or np.ndim(t) == 0 else zip(t, conj)
     if hasattr(datafit, "fenchel_young"):
         return _fenchel_young_certificate(projected, datafit, pairs, t_dom, penalty, zp,
                                           alpha, value, loss, kkt)
