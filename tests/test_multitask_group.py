@@ -219,7 +219,7 @@ def test_sweeps_gap_bounds_the_independent_gap_and_stops_at_its_target(layout, r
 
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_group_grams_and_lipschitz_constants_equal_numpy(sparse, weighted):
+def test_group_grams_and_lipschitz_constants_equal_numpy(sparse, weighted, monkeypatch):
     # the problem forms its groups' Grams size by size, a block of columns at a time:
     # each equals the NumPy Gram of the group's weighted centred columns, its L the
     # largest eigenvalue; groups of one size split over several gathers, a group wider
@@ -234,12 +234,8 @@ def test_group_grams_and_lipschitz_constants_equal_numpy(sparse, weighted):
     groups = ([[0], [1, 2, 3], [4, 5, 6]] + [list(range(7 + 3 * i, 10 + 3 * i))
                                             for i in range(5)]
               + [[22, 23]] + [list(range(24, 24 + M.GRAM_MAX + 2))] + [[154, 159]])
-    old = M._GRAM_BLOCK
-    M._GRAM_BLOCK = 7  # groups of 3: two per gather
-    try:
-        pb = M.MultiTaskGroupProblem(sp.csc_matrix(X) if sparse else X, Y, sw, True, groups)
-    finally:
-        M._GRAM_BLOCK = old
+    monkeypatch.setattr(M, "_GRAM_BLOCK", 7)  # groups of 3: two per gather
+    pb = M.MultiTaskGroupProblem(sp.csc_matrix(X) if sparse else X, Y, sw, True, groups)
     s = np.ones(n) if sw is None else sw
     Xc = X - s @ X / s.sum()
     for g, idx in enumerate(groups):

@@ -727,32 +727,35 @@ def call_kernel(fn, *args, cache_key=None):
         check_kernel_call(name, args, state)
         state["snap"] = [(weakref.ref(a), a.shape, a.dtype) if kind == "array" else a
                          for (_, kind, *_), a in zip(sig, args)]
-        state["fast"] = _fast_view(sig, state["snap"])
         checked[slot] = state
     return fn(*args)
 
 
-def _fast_view(sig, snap):
-    """Where a repeated call is compared: the positions of the array arguments (their
-    snapshot ``snap[i]``, kept up to date by :func:`_recheck_slow`) and ``(position,
-    value)`` of the size-binding scalars."""
+def _fast_view(sig):
+    """Where a repeated call is compared with the last one's snapshot: the positions of the
+    array arguments (``snap[i]`` kept up to date by :func:`_recheck_slow`) and of the
+    size-binding scalars."""
     arrays = tuple(i for i, (_, kind, *_) in enumerate(sig) if kind == "array")
-    binds = tuple((i, s) for i, ((name, kind, *_), s) in enumerate(zip(sig, snap))
+    binds = tuple(i for i, (name, kind, *_) in enumerate(sig)
                   if kind == "bind" or name == "exact")
     return arrays, binds
+
+
+#: per kernel, what a repeated call is compared on (:func:`_fast_view`)
+_FAST = {k: _fast_view(v) for k, v in _PARSED_SIGNATURES.items()}
 
 
 def _recheck_changed(kernel, sig, last, args):
     """Check the arguments that differ from the last checked call; False when a full check
     is needed instead."""
-    arrays, binds = last["fast"]
+    arrays, binds = _FAST[kernel]
     snap = last["snap"]
     for i in arrays:  # (a solver's call at its next path point: the same arrays)
         ref, shape, dtype = snap[i]
         a = args[i]
         if ref() is not a or a.shape != shape or a.dtype is not dtype:
             return _recheck_slow(kernel, sig, last, args)
-    return all(args[i] == v for i, v in binds)
+    return all(args[i] == snap[i] for i in binds)
 
 
 def _recheck_slow(kernel, sig, last, args):
