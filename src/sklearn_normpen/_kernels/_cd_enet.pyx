@@ -150,13 +150,22 @@ cdef inline double _gap_and_kkt_of(limits mode, int m, const int* idx, const flo
     KKT value is reported too).
     """
     # accumulated in double: float32 data still get a float64-accurate certificate
-    cdef double pen = 0, conj = 0, conj2 = 0, t = 1, t2 = 1, a, wj, gj, gt, v, viol = 0
-    cdef double d1, d2
+    cdef double pen = 0, conj = 0, conj2 = 0, conj1 = 0, t = 1, t2 = 1, a, wj, gj, gt, v
+    cdef double viol = 0, d1, d2
     cdef int j, k
+    cdef bint ridged = False
     for k in range(m):
         j = idx[k]
         wj = w[j]
         gj = g[j]
+        if limits is Free and L2[j] > 0 and L1[j] < INFINITY:
+            # the conjugate at t = 1 in this pass, in the second loop's own arithmetic
+            # (|g| / 1 == |g|): kept when no lasso feature raised t, e.g. with a ridge part
+            # on every feature (the elastic net), so that loop's pass over m is saved
+            ridged = True
+            a = fabs(gj) - L1[j]
+            if a > 0:
+                conj1 += a * (a / (2 * L2[j]))
         if wj != 0:
             pen += _enet_pen(wj, L1[j], L2[j])
             if limits is Boxed and wj >= up[j]:  # the normal cone allows g above
@@ -197,21 +206,24 @@ cdef inline double _gap_and_kkt_of(limits mode, int m, const int* idx, const flo
                     t2 = a / L1[j]
         elif L2[j] == 0 and L1[j] == 0 and norm2[j] > 0:
             pen += gj * gj / (2 * norm2[j])
-    for k in range(m):
-        j = idx[k]
-        if limits is Free:
-            if L2[j] > 0 and L1[j] < INFINITY:
-                a = fabs(<double>g[j]) / t - L1[j]
-                if a > 0:
-                    conj += a * (a / (2 * L2[j]))
-        elif L1[j] < INFINITY:
-            gt = <double>g[j] / t
-            conj += _side_conj(gt - L1[j], L2[j], up[j]) + _side_conj(-gt - L1[j], L2[j],
-                                                                      -lo[j])
-            if t2 != t:
-                gt = <double>g[j] / t2
-                conj2 += _side_conj(gt - L1[j], L2[j], up[j]) + _side_conj(
+    if limits is Free and (t == 1 or not ridged):
+        conj = conj1  # (the loop below would add the same terms)
+    else:
+        for k in range(m):
+            j = idx[k]
+            if limits is Free:
+                if L2[j] > 0 and L1[j] < INFINITY:
+                    a = fabs(<double>g[j]) / t - L1[j]
+                    if a > 0:
+                        conj += a * (a / (2 * L2[j]))
+            elif L1[j] < INFINITY:
+                gt = <double>g[j] / t
+                conj += _side_conj(gt - L1[j], L2[j], up[j]) + _side_conj(
                     -gt - L1[j], L2[j], -lo[j])
+                if t2 != t:
+                    gt = <double>g[j] / t2
+                    conj2 += _side_conj(gt - L1[j], L2[j], up[j]) + _side_conj(
+                        -gt - L1[j], L2[j], -lo[j])
     kkt[0] = viol
     d1 = r_y / t - 0.5 * r_norm2 / (t * t) - conj
     if limits is Boxed and t2 != t:  # both are valid dual points: keep the better bound
