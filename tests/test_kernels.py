@@ -114,3 +114,60 @@ def test_anderson_depth_keeps_the_optimum(k, weighted):
         for bad in (0, 6):
             with pytest.raises(ValueError, match="anderson_k must be in"):
                 enet_cd_residual(*args, bad)
+
+
+def _np_enet_gap(X, y, w, L1, L2):
+    """The elastic-net kernels' duality gap (n-scale) in NumPy, from its definition:
+    ``P = ||r||²/2 + Σ l1|w| + l2 w²/2``; dual point ``r / t`` with ``t >= 1`` the smallest
+    scaling keeping ``|x_jᵀr| / t <= l1_j`` on the lasso features (``l2_j = 0``), and the
+    conjugate ``Σ (|x_jᵀr| / t - l1_j)_+² / (2 l2_j)`` of the ridge ones; unpenalised
+    features (``l1 = l2 = 0``) add their one-coordinate gain ``g_j² / (2 ||x_j||²)``."""
+    r = y - X @ w
+    g = X.T @ r
+    lasso, ridge = (L2 == 0) & (L1 > 0), L2 > 0
+    free = (L1 == 0) & (L2 == 0)
+    t = max(1.0, np.max(np.abs(g[lasso]) / L1[lasso], initial=0.0))
+    excess = np.maximum(np.abs(g[ridge]) / t - L1[ridge], 0)
+    conj = np.sum(excess ** 2 / (2 * L2[ridge]))
+    primal = (r @ r / 2 + np.sum(L1 * np.abs(w) + L2 * w ** 2 / 2)
+              + np.sum(g[free] ** 2 / (2 * np.sum(X[:, free] ** 2, axis=0))))
+    dual = y @ r / t - (r @ r) / (2 * t * t) - conj
+    return primal - dual
+
+
+@pytest.mark.parametrize("case", ["ridge everywhere", "lasso", "lasso features raise t",
+                                  "unpenalised feature"])
+def test_enet_kernel_gap_is_the_numpy_gap(case):
+    """The enet kernels' certificate at a given point (the covariance kernel with no epoch
+    to run returns it) against the gap formed in NumPy. Every elastic-net and lasso
+    certificate sums the conjugate in the gap's first pass; a mix of lasso and ridge
+    features that raises the dual scaling above 1 takes the second pass: both checked."""
+    from sklearn_normpen._kernels._cd_enet import enet_cd_gram
+    rng = np.random.default_rng(3)
+    n, p = 30, 8
+    X = rng.standard_normal((n, p))
+    y = X[:, :3] @ np.array([2.0, -1.5, 1.0]) + 0.5 * rng.standard_normal(n)
+    w = np.zeros(p)
+    w[[0, 2, 5]] = [1.2, 0.4, -0.3]
+    L1, L2 = np.full(p, 3.0), np.full(p, 2.0)
+    if case == "lasso":
+        L2[:] = 0
+    elif case == "lasso features raise t":
+        L2[:4] = 0
+        L1[1] = 0.5  # |x_1ᵀr| is far above it at w_1 = 0: t > 1
+    elif case == "unpenalised feature":
+        L1[4] = L2[4] = 0
+    Q = np.asfortranarray(X.T @ X)
+    q = X.T @ y
+    H = Q @ w
+    g = np.empty(p)
+    inf = np.full(p, np.inf)
+    gap, kkt, n_iter, _ = enet_cd_gram(w.copy(), Q, q, np.diag(Q).copy(), H.copy(), g, L1,
+                                       L2, -inf, inf, float(y @ y), 0.0, 1.0, 0)
+    expected = _np_enet_gap(X, y, w, L1, L2)
+    if case == "lasso features raise t":
+        r = y - X @ w
+        assert np.max(np.abs(X[:, :4].T @ r) / L1[:4]) > 1.5  # the second pass ran
+    assert n_iter == 0
+    assert expected > 1.0  # a point far from the optimum: the terms matter
+    assert gap == pytest.approx(expected, rel=1e-10)
