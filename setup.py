@@ -38,7 +38,10 @@ def _extensions():
                 [str(rel)],
                 include_dirs=[np.get_include()],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
-                extra_compile_args=["-O3"],
+                # loops on 64-byte lines: the kernels' hot loops are a few dozen bytes
+                # (a CSC column's dot is 27), and one split across two lines by an
+                # unrelated edit ran the sparse lasso path 6-8% slower
+                extra_compile_args=["-O3", "-falign-loops=64"],
             )
         )
     return exts
