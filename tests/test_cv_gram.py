@@ -165,9 +165,10 @@ def test_group_cv_reads_the_folds_statistics_of_one_pass(monkeypatch, n_jobs):
     assert_allclose(one_pass.coef_, per_fold.coef_, rtol=1e-7, atol=1e-9)
 
 
+@pytest.mark.parametrize("support", ["dense", "sparse", "empty"])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_moment_mse_equals_the_rows_error(weighted, fit_intercept):
+def test_moment_mse_equals_the_rows_error(weighted, fit_intercept, support):
     from sklearn_normpen._design import moment_mse
     X, y = _data(n=200, p=6, seed=9, offset=40.0)
     X[:, 1] = 1e5 + 1e-2 * X[:, 1]  # an offset column: mean >> spread
@@ -178,6 +179,11 @@ def test_moment_mse_equals_the_rows_error(weighted, fit_intercept):
     rng = np.random.default_rng(4)
     W = rng.standard_normal((6, 5))
     W[1] *= 100
+    if support == "sparse":  # a path's: rows zero at every point, a null-model column
+        W[[0, 2, 3, 4, 5]] = 0
+        W[:, 2] = 0
+    elif support == "empty":
+        W[:] = 0
     b = rng.standard_normal(5) + (y.mean() if fit_intercept else 0)
     mse, exact = moment_mse(st, W, b, d.x_mean, d.y_mean)
     r = y[te, None] - X[te] @ W - b

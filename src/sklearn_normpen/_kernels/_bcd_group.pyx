@@ -993,6 +993,102 @@ def sgl_soft_norms(const double[::1] z, const int[::1] gptr, const int[::1] gidx
             out[g] = sqrt(_soft_sq(z, gidx, gptr[g], gptr[g + 1], 1.0, l1))
 
 
+cdef void _sgl_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
+                     const int[::1] gptr, const int[::1] gidx, const double[::1] l2,
+                     double l1, double inside, int G, int p, double* out) noexcept nogil:
+    """The body of :func:`sgl_terms`: ``out`` = ``(value, t, kkt, zmax, wmax)``."""
+    cdef int g, k, j, it, a, b
+    cdef double value = 0, t = 1, kkt = 0, nrm, l1n, amax, c, acc, e, zj, wj
+    cdef double tg, f, fp, step, target, lo, hi, mid, zmax = 0, wmax = 0
+    for j in range(p):
+        if fabs(w[j]) > wmax:
+            wmax = fabs(w[j])
+        if fabs(z[j]) > zmax:
+            zmax = fabs(z[j])
+        if fabs(zp[j]) > zmax:
+            zmax = fabs(zp[j])
+    for g in range(G):
+        a = gptr[g]
+        b = gptr[g + 1]
+        c = l2[g]
+        nrm = 0
+        l1n = 0
+        for k in range(a, b):
+            wj = w[gidx[k]]
+            nrm += wj * wj
+            l1n += fabs(wj)
+        nrm = sqrt(nrm)
+        # KKT
+        acc = 0
+        if c < 0:
+            for k in range(a, b):
+                acc += z[gidx[k]] * z[gidx[k]]
+        elif nrm == 0:
+            e = sqrt(_soft_sq(z, gidx, a, b, 1.0, l1)) - c
+            acc = e * e if e > 0 else 0.0
+        else:
+            for k in range(a, b):
+                j = gidx[k]
+                zj = z[j]
+                wj = w[j]
+                if wj != 0:
+                    e = zj - (l1 if wj > 0 else -l1) - c * wj / nrm
+                else:
+                    e = fabs(zj) - l1 if fabs(zj) > l1 else 0.0
+                acc += e * e
+        if acc > kkt:
+            kkt = acc
+        if c < 0:
+            continue
+        value += l1 * l1n + c * nrm
+        # dual scaling of this group
+        target = c * c
+        if _soft_sq(zp, gidx, a, b, 1.0, l1) <= target:
+            continue
+        if l1 == 0:
+            tg = c / sqrt(_soft_sq(zp, gidx, a, b, 1.0, 0.0)) * inside
+        elif c == 0:
+            amax = 0
+            for k in range(a, b):
+                if fabs(zp[gidx[k]]) > amax:
+                    amax = fabs(zp[gidx[k]])
+            tg = l1 / amax * inside
+        else:
+            tg = 1.0
+            for it in range(50):
+                f = 0
+                fp = 0
+                for k in range(a, b):
+                    e = tg * fabs(zp[gidx[k]]) - l1
+                    if e > 0:
+                        f += e * e
+                        fp += 2 * fabs(zp[gidx[k]]) * e
+                if fp <= 0:
+                    break
+                step = (f - target) / fp
+                tg = tg - step
+                if fabs(step) <= 1e-15 * tg:
+                    break
+            tg *= 1 - 1e-12
+            if not (_soft_sq(zp, gidx, a, b, tg, l1) <= target):
+                lo = 0.0
+                hi = 1.0
+                for it in range(60):
+                    mid = 0.5 * (lo + hi)
+                    if _soft_sq(zp, gidx, a, b, mid, l1) <= target:
+                        lo = mid
+                    else:
+                        hi = mid
+                tg = lo
+        if tg < t:
+            t = tg
+    out[0] = value
+    out[1] = t
+    out[2] = sqrt(kkt)
+    out[3] = zmax
+    out[4] = wmax
+
+
 def sgl_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
               const int[::1] gptr, const int[::1] gidx, const double[::1] l2, double l1,
               double inside):
@@ -1007,93 +1103,16 @@ def sgl_terms(const double[::1] w, const double[::1] z, const double[::1] zp,
     subdifferential at ``w_g``. Also
     returns ``zmax = max(|z|, |zp|)`` and ``wmax = max |w|`` (the caller's scale check,
     ``penalties._pow2_scale``: at extreme scales it discards this call's numbers)."""
-    cdef int g, k, j, it, G = <int>gptr.shape[0] - 1, a, b, p = <int>w.shape[0]
-    cdef double value = 0, t = 1, kkt = 0, nrm, l1n, amax, c, acc, e, zj, wj
-    cdef double tg, f, fp, step, target, lo, hi, mid, zmax = 0, wmax = 0
-    with nogil:
-        for j in range(p):
-            if fabs(w[j]) > wmax:
-                wmax = fabs(w[j])
-            if fabs(z[j]) > zmax:
-                zmax = fabs(z[j])
-            if fabs(zp[j]) > zmax:
-                zmax = fabs(zp[j])
-        for g in range(G):
-            a = gptr[g]
-            b = gptr[g + 1]
-            c = l2[g]
-            nrm = 0
-            l1n = 0
-            for k in range(a, b):
-                wj = w[gidx[k]]
-                nrm += wj * wj
-                l1n += fabs(wj)
-            nrm = sqrt(nrm)
-            # KKT
-            acc = 0
-            if c < 0:
-                for k in range(a, b):
-                    acc += z[gidx[k]] * z[gidx[k]]
-            elif nrm == 0:
-                e = sqrt(_soft_sq(z, gidx, a, b, 1.0, l1)) - c
-                acc = e * e if e > 0 else 0.0
-            else:
-                for k in range(a, b):
-                    j = gidx[k]
-                    zj = z[j]
-                    wj = w[j]
-                    if wj != 0:
-                        e = zj - (l1 if wj > 0 else -l1) - c * wj / nrm
-                    else:
-                        e = fabs(zj) - l1 if fabs(zj) > l1 else 0.0
-                    acc += e * e
-            if acc > kkt:
-                kkt = acc
-            if c < 0:
-                continue
-            value += l1 * l1n + c * nrm
-            # dual scaling of this group
-            target = c * c
-            if _soft_sq(zp, gidx, a, b, 1.0, l1) <= target:
-                continue
-            if l1 == 0:
-                tg = c / sqrt(_soft_sq(zp, gidx, a, b, 1.0, 0.0)) * inside
-            elif c == 0:
-                amax = 0
-                for k in range(a, b):
-                    if fabs(zp[gidx[k]]) > amax:
-                        amax = fabs(zp[gidx[k]])
-                tg = l1 / amax * inside
-            else:
-                tg = 1.0
-                for it in range(50):
-                    f = 0
-                    fp = 0
-                    for k in range(a, b):
-                        e = tg * fabs(zp[gidx[k]]) - l1
-                        if e > 0:
-                            f += e * e
-                            fp += 2 * fabs(zp[gidx[k]]) * e
-                    if fp <= 0:
-                        break
-                    step = (f - target) / fp
-                    tg = tg - step
-                    if fabs(step) <= 1e-15 * tg:
-                        break
-                tg *= 1 - 1e-12
-                if not (_soft_sq(zp, gidx, a, b, tg, l1) <= target):
-                    lo = 0.0
-                    hi = 1.0
-                    for it in range(60):
-                        mid = 0.5 * (lo + hi)
-                        if _soft_sq(zp, gidx, a, b, mid, l1) <= target:
-                            lo = mid
-                        else:
-                            hi = mid
-                    tg = lo
-            if tg < t:
-                t = tg
-    return value, t, sqrt(kkt), zmax, wmax
+    cdef int G = <int>gptr.shape[0] - 1, p = <int>w.shape[0]
+    cdef double out[5]
+    # the GIL is kept below 2^16 features: a call of a few microseconds that released it
+    # would then wait for another thread's Python (parallel CV folds) to take it back
+    if p >= 65536:
+        with nogil:
+            _sgl_terms(w, z, zp, gptr, gidx, l2, l1, inside, G, p, out)
+    else:
+        _sgl_terms(w, z, zp, gptr, gidx, l2, l1, inside, G, p, out)
+    return out[0], out[1], out[2], out[3], out[4]
 
 
 cdef inline double _visit_gram(const floating* A, int p, floating* w, floating* g, int grp,
