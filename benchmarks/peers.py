@@ -132,8 +132,12 @@ def glmnet_run(X, y, lambdas, alpha, thresh, *, repeat=1, intercept=False, foldi
 def adelie_status():
     # adelie's import sets OMP_PROC_BIND=TRUE and its OpenMP runtime then binds the calling
     # thread, i.e. the whole process, to one core: every multi-threaded runner timed after
-    # it (our n_jobs=2, scikit-learn's) would share that core. The affinity is restored.
+    # it (our n_jobs=2, scikit-learn's) would share that core. The affinity is restored,
+    # and so is the environment: a child process (ab.py's timed workers, bench_scaling's)
+    # that inherited OMP_PROC_BIND=TRUE was bound to one core as soon as its first OpenMP
+    # library loaded (scikit-learn's), so its n_jobs=2 ran on one core.
     cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    env = dict(os.environ)
     try:
         import adelie
         return True, "", adelie.__version__
@@ -142,6 +146,8 @@ def adelie_status():
     finally:
         if cores is not None and os.sched_getaffinity(0) != cores:
             os.sched_setaffinity(0, cores)
+        for key in set(os.environ) - set(env):  # (read by its OpenMP runtime at load only)
+            del os.environ[key]
 
 
 def _adelie_matrix(X, n_threads=1):
