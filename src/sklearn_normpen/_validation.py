@@ -761,44 +761,45 @@ def _recheck_changed(kernel, sig, last, args):
 def _recheck_slow(kernel, sig, last, args):
     """:func:`_recheck_changed` once some array argument is not the last call's."""
     snap, fdtype = last["snap"], last["fdtype"]
+    arrays, binds = _FAST[kernel]
+    if not all(args[i] == snap[i] for i in binds):  # (size-binding scalars, exact)
+        return False
     dims = None
-    for i, (entry, s, a) in enumerate(zip(sig, snap, args)):
-        kind = entry[1]
-        if kind == "array":
-            if s[0]() is a and a.shape == s[1] and a.dtype is s[2]:
-                continue
-            name = entry[0]
-            if name in _CONTENT:
-                return False
-            if (name != "ws" and type(a) is np.ndarray and a.shape == s[1]
-                    and a.dtype is s[2] and _layout_ok(a, entry[4])):
-                # a new array like the one checked last time (a path point's penalty
-                # weights, gradient, ...): same shape, dtype and layout bind the same
-                # sizes and agree with the other arguments as that one did
-                snap[i] = (weakref.ref(a), a.shape, a.dtype)
-                continue
-            if dims is None:
-                dims, source = dict(last["dims"]), dict(last["source"])
-            # sizes this argument bound last time: it must bind the same ones now
-            # (once each: a square argument, "A:p,p", binds p on both axes)
-            rebound = list(dict.fromkeys(base for base, _, _ in entry[3]
-                                         if source.get(base) == name))
-            for base in rebound:
-                del dims[base]
-            try:  # any doubt: the full check decides (and words the error)
-                fdtype = _check_arg(kernel, entry, a, dims, source, fdtype)
-            except ValueError:
-                return False
-            # a size another argument shares must not move (a working set's own may)
-            if any(dims.get(b) != last["dims"][b] for b in rebound if b in _SHARED[kernel]):
-                return False
-            if name == "ws" and _position(kernel, "gptr") is not None:
-                gptr = args[_position(kernel, "gptr")]
-                if a.size and (a.min() < 0 or a.max() >= gptr.shape[0] - 1):
-                    return False
-            snap[i] = (weakref.ref(a), a.shape, a.dtype)
-        elif (kind == "bind" or entry[0] == "exact") and s != a:
+    for i in arrays:
+        s, a = snap[i], args[i]
+        if s[0]() is a and a.shape == s[1] and a.dtype is s[2]:
+            continue
+        entry = sig[i]
+        name = entry[0]
+        if name in _CONTENT:
             return False
+        if (name != "ws" and type(a) is np.ndarray and a.shape == s[1]
+                and a.dtype is s[2] and _layout_ok(a, entry[4])):
+            # a new array like the one checked last time (a path point's penalty
+            # weights, gradient, ...): same shape, dtype and layout bind the same
+            # sizes and agree with the other arguments as that one did
+            snap[i] = (weakref.ref(a), a.shape, a.dtype)
+            continue
+        if dims is None:
+            dims, source = dict(last["dims"]), dict(last["source"])
+        # sizes this argument bound last time: it must bind the same ones now
+        # (once each: a square argument, "A:p,p", binds p on both axes)
+        rebound = list(dict.fromkeys(base for base, _, _ in entry[3]
+                                     if source.get(base) == name))
+        for base in rebound:
+            del dims[base]
+        try:  # any doubt: the full check decides (and words the error)
+            fdtype = _check_arg(kernel, entry, a, dims, source, fdtype)
+        except ValueError:
+            return False
+        # a size another argument shares must not move (a working set's own may)
+        if any(dims.get(b) != last["dims"][b] for b in rebound if b in _SHARED[kernel]):
+            return False
+        if name == "ws" and _position(kernel, "gptr") is not None:
+            gptr = args[_position(kernel, "gptr")]
+            if a.size and (a.min() < 0 or a.max() >= gptr.shape[0] - 1):
+                return False
+        snap[i] = (weakref.ref(a), a.shape, a.dtype)
     return True
 
 
