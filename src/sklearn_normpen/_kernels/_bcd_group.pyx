@@ -25,7 +25,7 @@
 import numpy as np
 
 from cython cimport floating
-from libc.math cimport INFINITY, fabs, fmin, isinf, log, sqrt
+from libc.math cimport INFINITY, fabs, isinf, sqrt
 
 from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2, _copy
 from sklearn_normpen._kernels._design cimport (
@@ -33,7 +33,7 @@ from sklearn_normpen._kernels._design cimport (
 from sklearn_normpen._kernels._helpers cimport (
     _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _fmax, _fmin,
     _fista_grad_step, _fista_next, _fista_start, _anderson, _anderson_due,
-    _anderson_backoff, ANDERSON_K)
+    _anderson_backoff, _next_gap_check, ANDERSON_K)
 
 
 cdef inline floating _sgl_dual_scale(const floating* z, int k, floating l1, floating l2,
@@ -448,11 +448,6 @@ cdef inline floating _centred_corr(design X, const floating* vals, int j, const 
     return _col_dot(X, vals, j, r, sw, weighted) - xmean[j] * srsum
 
 
-#: the residual kernel checks its gap again after this fraction of the rounds that the
-#: rate between its last two checks needs to reach the target (the checks were a third
-#: of the group visits of a wide path: 76,884 of 229,612 on the suite's W case)
-cdef double PREDICT = 0.8
-
 cdef enum:
     ACTIVE_MAX = 50       # epochs on the active groups between two working-set epochs
 
@@ -585,12 +580,12 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
     the working set's columns, as costly as an epoch's dots) is evaluated when the round's
     working-set epoch moved little (after the third round: every other round), and every
     ``gap_freq`` rounds, but not before the rate of the last two gaps predicts the target
-    to be near (``PREDICT``)."""
+    near (``_next_gap_check``)."""
     cdef int n_ws = ws.shape[0]
     cdef int epoch = 0, i, e2, a, g, j, n_act, m_ws = 0, n_snap = 0, aa_fail = 0
     cdef int aa_wait = 0, rounds = 0, r_prev = 0, not_before = 0
     cdef floating dmax, wmax, dmax2 = 0, wmax2 = 0, gap = 1e300, srsum, srsum_bak
-    cdef double g_prev = 0, rate
+    cdef double g_prev = 0
     cdef double dec, d2, work = 0, act_tol, obj_cur, obj_acc
     cdef int kmax = wold.shape[0]
     cdef bint nz, ok, inbox
@@ -687,14 +682,7 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                                has_lim, &lower[0], &upper[0], &glim[0], tol)
                 if gap <= tol:
                     break
-                # the gap's rate per round since the last check (linear convergence):
-                # the next check after PREDICT of the rounds that rate needs to reach the
-                # target, at most gap_freq rounds on (a check costs an epoch's dots)
-                not_before = 0
-                if 0 < gap < g_prev and rounds > r_prev and tol > 0:
-                    rate = log(gap / g_prev) / (rounds - r_prev)
-                    not_before = rounds + <int>fmin(PREDICT * log(tol / gap) / rate,
-                                                   gap_freq)
+                not_before = _next_gap_check(gap, g_prev, rounds, r_prev, tol, gap_freq)
                 g_prev = gap
                 r_prev = rounds
     return min(epoch, max_epochs), gap

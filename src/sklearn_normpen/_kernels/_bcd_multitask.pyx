@@ -21,7 +21,7 @@ from libc.math cimport INFINITY, sqrt
 from libc.stdlib cimport calloc, free
 
 from sklearn_normpen._kernels._blas cimport _dot
-from sklearn_normpen._kernels._helpers cimport _norm2
+from sklearn_normpen._kernels._helpers cimport GAP_SKIP, _next_gap_check, _norm2
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc, _row_offsets,
     _centred_sq)
@@ -96,7 +96,8 @@ cdef floating _bcd_mt(design X, const floating* vals, int n, const floating* sw,
     cdef int nws = ws.shape[0]
     cdef floating* z = &buf[0]
     cdef floating* srsum = &buf[K]
-    cdef int epoch = 0, jj, j, k
+    cdef int epoch = 0, jj, j, k, not_before = 0, e_prev = 0
+    cdef double g_prev = 0
     cdef floating nz, scale, d, change, delta = 0, denom, m
     _response_sums(n, K, &R[0, 0], sw, weighted, srsum)
     while epoch < max_epochs:
@@ -129,9 +130,14 @@ cdef floating _bcd_mt(design X, const floating* vals, int n, const floating* sw,
         if delta <= tol:
             if gap_tol < 0:
                 break
+            if epoch < not_before and epoch < max_epochs:
+                continue  # (the last two checks' rate: the target is not near yet)
             gap[0] = _mt_gap(X, vals, n, sw, weighted, xmean, N, W, R, L, l1, l2, ws, buf)
             if gap[0] <= gap_tol:
                 break  # (_mt_gap recomputed srsum in buf: the sweeps go on with it)
+            not_before = _next_gap_check(gap[0], g_prev, epoch, e_prev, gap_tol, GAP_SKIP)
+            g_prev = gap[0]
+            e_prev = epoch
     n_epochs[0] = epoch
     return delta
 

@@ -29,7 +29,8 @@
 from cython cimport floating
 from libc.math cimport INFINITY, fabs, sqrt
 
-from sklearn_normpen._kernels._helpers cimport _fista_grad_step, _fista_next, _fista_start
+from sklearn_normpen._kernels._helpers cimport (
+    GAP_SKIP, _fista_grad_step, _fista_next, _fista_start, _next_gap_check)
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc, _row_offsets,
     _centred_sq)
@@ -231,7 +232,8 @@ cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw
     cdef double* Uold = V + s
     cdef double* U1 = Uold + s
     cdef double* G = U1 + s
-    cdef int epoch = 0, gg, g, a, b, m, k, j, npass, inner
+    cdef int epoch = 0, gg, g, a, b, m, k, j, npass, inner, not_before = 0, e_prev = 0
+    cdef double g_prev = 0
     cdef floating d, wnew, delta = 0
     cdef double L, m_j, change
     _response_sums(n, K, &R[0, 0], sw, weighted, &srsum[0])
@@ -282,11 +284,16 @@ cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw
         if delta <= tol:
             if gap_tol < 0:
                 break
+            if epoch < not_before and epoch < max_epochs:
+                continue  # (the last two checks' rate: the target is not near yet)
             # (srsum is recomputed there: the sweeps go on with it)
             gap[0] = _mtg_gap(X, vals, n, sw, weighted, xmean, N, W, R, gptr, gidx, Lg, l1,
                               l2, ws, Z, G, srsum)
             if gap[0] <= gap_tol:
                 break
+            not_before = _next_gap_check(gap[0], g_prev, epoch, e_prev, gap_tol, GAP_SKIP)
+            g_prev = gap[0]
+            e_prev = epoch
     n_epochs[0] = epoch
     return delta
 

@@ -5,7 +5,7 @@
 #   block soft-threshold  B(v, t) = max(1 - t / ||v||, 0) * v
 #   sparse-group prox     B(S(v, t1), t2)  (soft-threshold first, then group shrinkage)
 from cython cimport floating
-from libc.math cimport fabs, sqrt
+from libc.math cimport fabs, log, sqrt
 
 
 cdef inline floating _fmax(floating a, floating b) noexcept nogil:
@@ -232,3 +232,23 @@ cdef inline void _anderson_backoff(bint ok, int* fails, int* wait) noexcept nogi
     else:
         fails[0] = fails[0] + 1 if fails[0] < 4 else 4
         wait[0] = (1 << fails[0]) - 1
+
+
+cdef enum:
+    GAP_SKIP = 10         # the most sweeps a predicted rate skips gap checks for
+
+
+cdef inline int _next_gap_check(double gap, double gap_prev, int at, int at_prev,
+                                double target, int cap) noexcept nogil:
+    """The sweep (counted as ``at`` is) before which a sweep kernel skips its next gap
+    check (a pass over its working set's columns, as costly as a sweep's dots): the gap
+    fell from ``gap_prev`` (at sweep ``at_prev``) to ``gap`` (at ``at``) at a linear rate
+    that reaches ``target`` after ``m`` more sweeps; returns ``at + min(0.8 m, cap)``, or
+    0 (no skipping) when the gap did not fall or there was no earlier check. (On the
+    group suite's wide paths the checks were a third (W) and half (MTG) of the column
+    visits: one after every sweep near the end.)"""
+    cdef double m
+    if not (0 < gap < gap_prev and at > at_prev and 0 < target < gap):
+        return 0
+    m = 0.8 * log(target / gap) / (log(gap / gap_prev) / (at - at_prev))
+    return at + <int>(m if m < cap else cap)
