@@ -74,6 +74,28 @@ def test_blas_wrappers(rng, dtype):
                     rtol=RTOL[dtype] * 10, atol=1e-5)
 
 
+@pytest.mark.parametrize("gap_prev, gap, at_prev, at, target, cap, expected", [
+    # 1e-2 -> 1e-3 in 2 sweeps: 10^(-1/2) a sweep, 4 more to 1e-5; 0.8 of them, floored
+    (1e-2, 1e-3, 3, 5, 1e-5, 10, 5 + 3),
+    (1e-2, 1e-3, 3, 5, 1e-12, 10, 5 + 10),  # far: capped
+    (1e-2, 1e-3, 3, 5, 1e-12, 4, 5 + 4),
+    (1e-3, 1e-3, 3, 5, 1e-5, 10, 0),        # no progress: no prediction
+    (1e-3, 2e-3, 3, 5, 1e-5, 10, 0),        # the gap rose
+    (0.0, 1e-3, 0, 5, 1e-5, 10, 0),         # no earlier check
+    (1e-2, 1e-3, 5, 5, 1e-5, 10, 0),        # the same sweep
+    (1e-2, 1e-3, 3, 5, -1.0, 10, 0),        # epochs only (no target)
+    (1e-2, 1e-3, 3, 5, 2e-3, 10, 0),        # target above the gap (the caller stopped)
+])
+def test_next_gap_check(gap_prev, gap, at_prev, at, target, cap, expected):
+    # when the sweep kernels check their own gap next (a pass as costly as an epoch's dots)
+    expect = expected
+    if expected and expected - at < cap:  # the closed form of the linear rate
+        rate = np.log(gap / gap_prev) / (at - at_prev)
+        expect = at + int(0.8 * np.log(target / gap) / rate)
+        assert expect == expected
+    assert K.next_gap_check(gap, gap_prev, at, at_prev, target, cap) == expect
+
+
 def test_kernels_reject_wrong_dtype_mix():
     # Fused types: float32 and float64 may not be mixed in one call.
     with pytest.raises((TypeError, ValueError)):

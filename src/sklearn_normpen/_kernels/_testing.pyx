@@ -4,7 +4,7 @@ from cython cimport floating
 
 from sklearn_normpen._kernels._blas cimport _dot, _nrm2, _axpy, _gemv
 from sklearn_normpen._kernels._helpers cimport (
-    _soft_threshold, _block_soft_threshold, _soft_threshold_norm)
+    _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _next_gap_check)
 
 
 def soft_threshold(const floating[::1] x, floating t, floating[::1] out):
@@ -27,6 +27,11 @@ def block_soft_threshold(const floating[::1] v, floating t, floating[::1] out):
 
 def soft_threshold_norm(const floating[::1] v, floating t):
     return _soft_threshold_norm(&v[0], <int>v.shape[0], t)
+
+
+def next_gap_check(double gap, double gap_prev, int at, int at_prev, double target,
+                   int cap):
+    return _next_gap_check(gap, gap_prev, at, at_prev, target, cap)
 
 
 def dot(const floating[::1] x, const floating[::1] y):
