@@ -750,22 +750,22 @@ def _recheck_changed(kernel, sig, last, args):
     is needed instead."""
     arrays, binds = _FAST[kernel]
     snap = last["snap"]
+    if not all(args[i] == snap[i] for i in binds):  # (size-binding scalars, exact)
+        return False
     for i in arrays:  # (a solver's call at its next path point: the same arrays)
         ref, shape, dtype = snap[i]
         a = args[i]
         if ref() is not a or a.shape != shape or a.dtype is not dtype:
             return _recheck_slow(kernel, sig, last, args)
-    return all(args[i] == snap[i] for i in binds)
+    return True
 
 
 def _recheck_slow(kernel, sig, last, args):
-    """:func:`_recheck_changed` once some array argument is not the last call's."""
+    """:func:`_recheck_changed` once some array argument is not the last call's (the
+    size-binding scalars agree)."""
     snap, fdtype = last["snap"], last["fdtype"]
-    arrays, binds = _FAST[kernel]
-    if not all(args[i] == snap[i] for i in binds):  # (size-binding scalars, exact)
-        return False
     dims = None
-    for i in arrays:
+    for i in _FAST[kernel][0]:
         s, a = snap[i], args[i]
         if s[0]() is a and a.shape == s[1] and a.dtype is s[2]:
             continue

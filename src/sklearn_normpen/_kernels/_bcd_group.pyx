@@ -672,9 +672,9 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                             _copy(n, &r_bak[0], 1, &r[0], 1)
                             srsum = srsum_bak
                 _anderson_backoff(ok, &aa_fail, &aa_wait)
-            if ((rounds % gap_freq == 0 or epoch >= max_epochs
-                    or (dmax <= 1e-3 * wmax and (rounds < 4 or rounds % 2 == 0)))
-                    and (rounds >= not_before or epoch >= max_epochs)):
+            if epoch >= max_epochs or (rounds >= not_before and (
+                    rounds % gap_freq == 0
+                    or (dmax <= 1e-3 * wmax and (rounds < 4 or rounds % 2 == 0)))):
                 _sum_sr(n, &r[0], sw, weighted, &srsum)  # resynchronise (rounding drift)
                 gap = _bcd_gap(X, vals, n, sw, weighted, &xmean[0], &y[0], &w[0], &r[0],
                                srsum, &gptr[0], &gidx[0], &c[0],
