@@ -660,6 +660,7 @@ def test_bounded_certificates_report_the_full_gradients_gap(monkeypatch, rho, fi
     out most groups at most points, and the path's objectives equal those of a path with
     full certificates within the gap target."""
     from sklearn_normpen._solvers import block_cd
+    from sklearn_normpen._solvers.gradient_bound import GradientReferences
     rng = np.random.default_rng(7)
     n, p = 80, 1500
     X = rng.standard_normal((n, p)) + (3.0 if fit_intercept else 0.0)  # implicit centring
@@ -667,18 +668,24 @@ def test_bounded_certificates_report_the_full_gradients_gap(monkeypatch, rho, fi
     coef[:30] = rng.standard_normal(30)
     y = X @ coef + rng.standard_normal(n) + 2.0
     groups = [list(range(i, i + 5)) for i in range(0, p, 5)]
-    seen = []
+    seen, pushed = [], []
     real = block_cd.GroupProblem._bounded_gradient
+    real_push = GradientReferences.push
 
     def spy(self, rt, w, pen, alpha):
-        newest = self._zrefs[0] if self._zrefs else None
+        before = len(pushed)
         z = real(self, rt, w, pen, alpha)
         full = self._gradient64(rt)
         w64 = np.asarray(w, np.float64)
         a, b = pen.terms(w64, z, z, alpha), pen.terms(w64, full, full, alpha)
-        partial = newest is not None and self._zrefs[0] is newest
-        seen.append((a, b, partial, np.count_nonzero(z) / p))
+        seen.append((a, b, len(pushed) == before, np.count_nonzero(z) / p))
         return z
+
+    def push_spy(self, *args):
+        pushed.append(1)
+        return real_push(self, *args)
+
+    monkeypatch.setattr(GradientReferences, "push", push_spy)
 
     monkeypatch.setattr(block_cd.GroupProblem, "_bounded_gradient", spy)
     kw = dict(groups=groups, l1_ratio=rho, n_alphas=30, eps=1e-2, tol=1e-8,

@@ -488,7 +488,8 @@ _BCD_MT = ["W:p,K:out", "R:n,K:out,F", "L:p", "l1:p", "l2:p", "ws:nws:int", "N:-
 # arithmetic (means, Lg, l2, gram, buf, srsum) is float64 whatever X's dtype
 _BCD_MTG = ["W:p,K:out", "R:n,K:out,F", "gptr:G+1:int", "gidx:m:int", "Lg:G:f64",
             "l1:-", "l2:G:f64", "gram:q:opt,f64", "goff:G:intp", "ws:nws:int", "N:-",
-            "max_epochs:-", "tol:-", "gap_tol:-", "buf:b:out,f64", "srsum:K:out,f64"]
+            "max_epochs:-", "tol:-", "gap_tol:-", "buf:b:out,f64", "srsum:K:out,f64",
+            "anderson_k:-:opt"]
 KERNEL_SIGNATURES = {
     "sgl_box_kkt": ["z:p:f64", "w:p:f64", "gptr:G+1:int", "gidx:m:int", "l2:G:f64",
                     "lower:p:f64", "upper:p:f64"],
@@ -533,6 +534,8 @@ KERNEL_SIGNATURES = {
                            "tol_n:-", "max_inner:-", "floor:-", "rounding:-"],
     "gradient_mt_dense": ["X:n,p:F", "sw:n:opt,f64", "xmean:p:f64", "R:n,K:F,f64",
                           "G:p,K:out,f64"],
+    "gradient_mt_dense_cols": ["X:n,p:F", "sw:n:opt,f64", "xmean:p:f64", "R:n,K:F,f64",
+                               "cols:m:int", "G:p,K:out,f64"],
     # dask route (_moments.pyx): d = p + T + 1 and fold < k are checked by the kernel
     "fold_moments_dense": ["X:n,p", "Y:n,T", "sw:n:opt,f64", "fold:n:int", "shift:p:f64",
                            "yshift:T:f64", "out:k,d,d:out,f64"],

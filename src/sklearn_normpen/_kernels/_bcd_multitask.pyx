@@ -182,6 +182,47 @@ def bcd_mt_sparse(const floating[::1] data, const int[::1] indices, const int[::
     return epochs, gap
 
 
+cdef void _gradient_mt(const floating[::1, :] X, const double[::1] sw,
+                       const double[::1] xmean, const double[::1, :] R, double[:, ::1] G,
+                       const int* cols, int m, double* tots) noexcept nogil:
+    """The rows ``cols[:m]`` of ``G`` (all ``p`` rows when ``cols`` is NULL): see
+    :func:`gradient_mt_dense`. ``tots``: K doubles of scratch."""
+    cdef int n = <int>X.shape[0], K = <int>R.shape[1]
+    cdef int i, j, k, c
+    cdef double acc, a1, tot
+    cdef bint weighted = sw.shape[0] > 0
+    cdef const floating* x
+    cdef const double* r
+    for k in range(K):
+        r = &R[0, k]
+        tot = 0
+        for i in range(n):
+            tot += (sw[i] * r[i]) if weighted else r[i]
+        tots[k] = tot
+    for c in range(m):
+        j = c if cols == NULL else cols[c]
+        x = &X[0, j]
+        for k in range(K):
+            r = &R[0, k]
+            acc = 0
+            a1 = 0
+            if floating is double and not weighted:
+                acc = _dot(n, x, 1, r, 1)
+            elif weighted:
+                for i in range(0, n - 1, 2):  # two sums: no single add chain
+                    acc += <double>x[i] * sw[i] * r[i]
+                    a1 += <double>x[i + 1] * sw[i + 1] * r[i + 1]
+                if n % 2:
+                    acc += <double>x[n - 1] * sw[n - 1] * r[n - 1]
+            else:
+                for i in range(0, n - 1, 2):
+                    acc += <double>x[i] * r[i]
+                    a1 += <double>x[i + 1] * r[i + 1]
+                if n % 2:
+                    acc += <double>x[n - 1] * r[n - 1]
+            G[j, k] = (acc + a1) - xmean[j] * tots[k]
+
+
 def gradient_mt_dense(const floating[::1, :] X, const double[::1] sw,
                       const double[::1] xmean, const double[::1, :] R, double[:, ::1] G):
     """``G[j, k] = x_jᵀ S R[:, k] - xmean_j Σ_i s_i R[i, k]`` in float64 for a float64
@@ -189,38 +230,23 @@ def gradient_mt_dense(const floating[::1, :] X, const double[::1] sw,
     float64 columns, double accumulation for float32 ones (a threaded (p, n) x (n, K)
     product with small K stalls on a busy machine). Column by column, all K products of a
     column while it is in cache: X is read from memory once, whatever K."""
-    cdef int n = <int>X.shape[0], p = <int>X.shape[1], K = <int>R.shape[1]
-    cdef int i, j, k
-    cdef double acc, a1, tot
-    cdef bint weighted = sw.shape[0] > 0
-    cdef const floating* x
-    cdef const double* r
-    cdef double[::1] tots = np.empty(max(K, 1))
+    cdef double[::1] tots = np.empty(max(R.shape[1], 1))
     with nogil:
-        for k in range(K):
-            r = &R[0, k]
-            tot = 0
-            for i in range(n):
-                tot += (sw[i] * r[i]) if weighted else r[i]
-            tots[k] = tot
-        for j in range(p):
-            x = &X[0, j]
-            for k in range(K):
-                r = &R[0, k]
-                acc = 0
-                a1 = 0
-                if floating is double and not weighted:
-                    acc = _dot(n, x, 1, r, 1)
-                elif weighted:
-                    for i in range(0, n - 1, 2):  # two sums: no single add chain
-                        acc += <double>x[i] * sw[i] * r[i]
-                        a1 += <double>x[i + 1] * sw[i + 1] * r[i + 1]
-                    if n % 2:
-                        acc += <double>x[n - 1] * sw[n - 1] * r[n - 1]
-                else:
-                    for i in range(0, n - 1, 2):
-                        acc += <double>x[i] * r[i]
-                        a1 += <double>x[i + 1] * r[i + 1]
-                    if n % 2:
-                        acc += <double>x[n - 1] * r[n - 1]
-                G[j, k] = (acc + a1) - xmean[j] * tots[k]
+        _gradient_mt(X, sw, xmean, R, G, NULL, <int>X.shape[1], &tots[0])
+
+
+def gradient_mt_dense_cols(const floating[::1, :] X, const double[::1] sw,
+                           const double[::1] xmean, const double[::1, :] R,
+                           const int[::1] cols, double[:, ::1] G):
+    """The rows ``cols`` of :func:`gradient_mt_dense`'s ``G``, the other rows untouched (a
+    certificate whose other groups are bounded inside their dual ball). Returns 0, or -1
+    when an index is outside ``[0, p)`` (nothing written)."""
+    cdef int m = <int>cols.shape[0], p = <int>X.shape[1], k
+    for k in range(m):
+        if cols[k] < 0 or cols[k] >= p:
+            return -1
+    cdef double[::1] tots = np.empty(max(R.shape[1], 1))
+    if m:
+        with nogil:
+            _gradient_mt(X, sw, xmean, R, G, &cols[0], m, &tots[0])
+    return 0

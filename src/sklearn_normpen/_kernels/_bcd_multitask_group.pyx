@@ -28,9 +28,12 @@
 # alone); the package's certificate, computed in float64 by the caller, decides acceptance.
 from cython cimport floating
 from libc.math cimport INFINITY, fabs, sqrt
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 from sklearn_normpen._kernels._helpers cimport (
-    GAP_SKIP, _fista_grad_step, _fista_next, _fista_start, _next_gap_check)
+    ANDERSON_K, GAP_SKIP, _anderson, _anderson_backoff, _anderson_due, _fista_grad_step,
+    _fista_next, _fista_start, _next_gap_check)
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc, _row_offsets,
     _centred_sq)
@@ -214,6 +217,35 @@ cdef double _mtg_gap(design X, const floating* vals, int n, const floating* sw,
     return rr / 2 + pen - t * (rr + wz) + t * t * rr / 2 + uq
 
 
+cdef double _mtg_primal(int n, int K, const floating* R, const floating* sw, bint weighted,
+                        const double* xmean, double N, const floating* W, const int* gptr,
+                        const int* gidx, double l1, const double* l2, const int* ws,
+                        int nws, double* sums, double* off) noexcept nogil:
+    """The objective of the problem restricted to the groups ``ws`` (the others are 0):
+    ``||R_c||²_S / (2N) + pen(W)``, ``R_c = R + 1 offᵀ``. ``sums``, ``off``: K scratch
+    values each."""
+    cdef int gg, g, a, m, b, j, k
+    cdef double pen = 0, wr, wf
+    _response_sums(n, K, R, sw, weighted, sums)
+    for k in range(K):
+        off[k] = 0
+    for gg in range(nws):
+        g = ws[gg]
+        a = gptr[g]
+        m = gptr[g + 1] - a
+        _row_offsets(K, W, xmean, &gidx[a], m, off)
+        wf = 0
+        for b in range(m):
+            j = gidx[a + b]
+            wr = 0
+            for k in range(K):
+                wr += <double>W[<Py_ssize_t>j * K + k] * W[<Py_ssize_t>j * K + k]
+            wf += wr
+            pen += l1 * sqrt(wr)
+        pen += l2[g] * sqrt(wf)
+    return _centred_sq(n, K, R, sw, weighted, sums, off, N) / (2 * N) + pen
+
+
 cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw,
                        bint weighted, const double[::1] xmean, floating N,
                        floating[:, ::1] W, floating[::1, :] R, const int[::1] gptr,
@@ -221,7 +253,11 @@ cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw
                        const double[::1] l2, const double[::1] gram,
                        const Py_ssize_t[::1] goff, const int[::1] ws, int max_epochs,
                        floating tol, double gap_tol, double[::1] buf, double[::1] srsum,
-                       int* n_epochs, double* gap) noexcept nogil:
+                       int aa_k, int* n_epochs, double* gap) noexcept nogil:
+    """The sweeps behind :func:`bcd_mtg_dense`; every ``aa_k + 1`` epochs (0: never), an
+    Anderson extrapolation of the working set's coefficients, kept when it lowers the
+    restricted objective (as _bcd_group.pyx's: a rejection costs about an epoch's axpys
+    and backs off)."""
     cdef int K = W.shape[1]
     cdef int nws = ws.shape[0]
     cdef Py_ssize_t s = buf.shape[0] // NBUF  # one m x K slot
@@ -235,7 +271,32 @@ cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw
     cdef int epoch = 0, gg, g, a, b, m, k, j, npass, inner, not_before = 0, e_prev = 0
     cdef double g_prev = 0
     cdef floating d, wnew, delta = 0
-    cdef double L, m_j, change
+    cdef double L, m_j, change, obj_cur
+    # Anderson state: the working set's flat indices into W, K + 1 snapshots, the
+    # extrapolated point, the residual and response sums to restore on a rejection
+    cdef int mk = 0, n_snap = 0, aa_fail = 0, aa_wait = 0, idx
+    cdef int* widx = NULL
+    cdef floating* snaps = NULL
+    cdef floating* wacc = NULL
+    cdef floating* rbak = NULL
+    cdef floating* Wf = &W[0, 0] if W.shape[0] * K > 0 else NULL
+    cdef bint ok
+    if aa_k > 0:
+        for gg in range(nws):
+            mk += (gptr[ws[gg] + 1] - gptr[ws[gg]]) * K
+        widx = <int*>malloc(max(mk, 1) * sizeof(int))
+        snaps = <floating*>malloc(max(mk, 1) * (aa_k + 1) * sizeof(floating))
+        wacc = <floating*>malloc(max(mk, 1) * sizeof(floating))
+        rbak = <floating*>malloc(max(n * K, 1) * sizeof(floating))
+        if widx == NULL or snaps == NULL or wacc == NULL or rbak == NULL or mk == 0:
+            aa_k = 0  # (no memory, or nothing to extrapolate: plain sweeps)
+        else:
+            mk = 0
+            for gg in range(nws):
+                for a in range(gptr[ws[gg]], gptr[ws[gg] + 1]):
+                    for k in range(K):
+                        widx[mk] = gidx[a] * K + k
+                        mk += 1
     _response_sums(n, K, &R[0, 0], sw, weighted, &srsum[0])
     while epoch < max_epochs:
         epoch += 1
@@ -281,6 +342,27 @@ cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw
             change *= L
             if change > delta:
                 delta = <floating>change
+        if aa_k > 0 and _anderson_due(mk, widx, Wf, snaps, aa_k, &n_snap, &aa_wait):
+            ok = False
+            if _anderson(aa_k, mk, snaps, wacc):
+                obj_cur = _mtg_primal(n, K, &R[0, 0], sw, weighted, &xmean[0], N, Wf,
+                                      &gptr[0], &gidx[0], l1, &l2[0], &ws[0], nws, Uold, G)
+                memcpy(rbak, &R[0, 0], n * K * sizeof(floating))
+                for a in range(mk):
+                    idx = widx[a]
+                    d = wacc[a] - Wf[idx]
+                    if d != 0:
+                        j = idx // K
+                        Wf[idx] = wacc[a]
+                        _col_axpy(X, vals, j, -d, &R[0, idx % K])
+                ok = _mtg_primal(n, K, &R[0, 0], sw, weighted, &xmean[0], N, Wf, &gptr[0],
+                                 &gidx[0], l1, &l2[0], &ws[0], nws, Uold, G) < obj_cur
+                if not ok:  # back to the last sweep's point (the newest snapshot)
+                    for a in range(mk):
+                        Wf[widx[a]] = snaps[aa_k * mk + a]
+                    memcpy(&R[0, 0], rbak, n * K * sizeof(floating))
+                _response_sums(n, K, &R[0, 0], sw, weighted, &srsum[0])
+            _anderson_backoff(ok, &aa_fail, &aa_wait)
         if delta <= tol:
             if gap_tol < 0:
                 break
@@ -294,14 +376,22 @@ cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw
             not_before = _next_gap_check(gap[0], g_prev, epoch, e_prev, gap_tol, GAP_SKIP)
             g_prev = gap[0]
             e_prev = epoch
+    free(widx)
+    free(snaps)
+    free(wacc)
+    free(rbak)
     n_epochs[0] = epoch
     return delta
 
 
-cdef _check_scratch(const int[::1] gptr, const int[::1] ws, Py_ssize_t nbuf, int K):
+cdef _check_scratch(const int[::1] gptr, const int[::1] ws, Py_ssize_t nbuf, int K,
+                    int anderson_k):
     """buf must hold NBUF slots of K m values, m the largest group in ``ws`` (an O(|ws|)
-    check: the one thing the signature cannot state)."""
+    check: the one thing the signature cannot state); ``anderson_k`` in [0, ANDERSON_K]."""
     cdef int gg, m = 0
+    if not 0 <= anderson_k <= ANDERSON_K:
+        raise ValueError(f"bcd_mtg: anderson_k must be in [0, {ANDERSON_K}]; got "
+                         f"{anderson_k}.")
     for gg in range(ws.shape[0]):
         m = max(m, gptr[ws[gg] + 1] - gptr[ws[gg]])
     if nbuf // NBUF < K * m:
@@ -314,23 +404,27 @@ def bcd_mtg_dense(const floating[::1, :] X, const floating[::1] sw,
                   const int[::1] gptr, const int[::1] gidx, const double[::1] Lg,
                   double l1, const double[::1] l2, const double[::1] gram,
                   const Py_ssize_t[::1] goff, const int[::1] ws, floating N, int max_epochs,
-                  floating tol, double gap_tol, double[::1] buf, double[::1] srsum):
+                  floating tol, double gap_tol, double[::1] buf, double[::1] srsum,
+                  int anderson_k=ANDERSON_K):
     """Block CD epochs over the groups ``ws`` (dense Fortran ``X``; ``sw`` the sample
     weights, empty for unit weights); ``W`` and ``R`` updated in place. Stops after
     ``max_epochs`` epochs, or after an epoch whose largest ``L_g ||dW_g||_F²`` is at most
     ``tol`` once the working set's gap (:func:`_mtg_gap`) is at most ``gap_tol`` (at once
     when ``gap_tol < 0``). ``buf`` holds ``SCRATCH_SLOTS·K·(largest group)`` scratch
-    values, ``srsum`` K. Returns ``(epochs, gap)``, the last gap evaluated (inf: none)."""
+    values, ``srsum`` K. ``anderson_k`` (0 to 5): the depth of the Anderson extrapolation
+    (every ``anderson_k + 1`` epochs; 0: none). Returns ``(epochs, gap)``, the last gap
+    evaluated (inf: none)."""
     cdef Dense D
     cdef int epochs = 0
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
     D.n = <int>X.shape[0]
-    _check_scratch(gptr, ws, buf.shape[0], <int>W.shape[1])
+    _check_scratch(gptr, ws, buf.shape[0], <int>W.shape[1], anderson_k)
     with nogil:
         _bcd_mtg(D, &X[0, 0] if X.shape[0] * X.shape[1] > 0 else NULL, D.n,
                  &sw[0] if weighted else NULL, weighted, xmean, N, W, R, gptr, gidx, Lg, l1,
-                 l2, gram, goff, ws, max_epochs, tol, gap_tol, buf, srsum, &epochs, &gap)
+                 l2, gram, goff, ws, max_epochs, tol, gap_tol, buf, srsum, anderson_k,
+                 &epochs, &gap)
     return epochs, gap
 
 
@@ -340,15 +434,16 @@ def bcd_mtg_sparse(const floating[::1] data, const int[::1] indices, const int[:
                    const int[::1] gidx, const double[::1] Lg, double l1,
                    const double[::1] l2, const double[::1] gram, const Py_ssize_t[::1] goff,
                    const int[::1] ws, floating N, int max_epochs, floating tol,
-                   double gap_tol, double[::1] buf, double[::1] srsum):
+                   double gap_tol, double[::1] buf, double[::1] srsum,
+                   int anderson_k=ANDERSON_K):
     """CSC version of :func:`bcd_mtg_dense`."""
     cdef int epochs = 0
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
     cdef Csc C = _csc(indices, indptr)
-    _check_scratch(gptr, ws, buf.shape[0], <int>W.shape[1])
+    _check_scratch(gptr, ws, buf.shape[0], <int>W.shape[1], anderson_k)
     with nogil:
         _bcd_mtg(C, _ptr(data), n_samples, &sw[0] if weighted else NULL, weighted, xmean,
                  N, W, R, gptr, gidx, Lg, l1, l2, gram, goff, ws, max_epochs, tol, gap_tol,
-                 buf, srsum, &epochs, &gap)
+                 buf, srsum, anderson_k, &epochs, &gap)
     return epochs, gap

@@ -17,13 +17,9 @@ Certificate: with ``z = X_cᵀ S r / n`` and ``t`` the largest scaling in [0, 1]
 ``t r / n`` dual feasible (:meth:`SparseGroupLasso.dual_scale`), the dual value is
 ``D = (2 t <r, y>_s - t² ||r||²_s) / (2n)`` and ``gap = P - D >= P - P*``.
 
-Bounded certificates (dense float64, no box, every group penalised): the last full gradient
-``z_0 = X_cᵀ r_0 / n`` bounds every later one, ``||S(z_g, a rho)|| <= ||S(z_0g, a rho)|| +
-sqrt(L_g / n) ||r - r_0||`` (soft-thresholding is 1-Lipschitz; ``n L_g`` the largest
-eigenvalue of ``X_gcᵀ X_gc``). A zero group whose bound is inside its ball
-``a (1 - rho) c_g`` enters the certificate with ``z_g = 0`` instead: it binds neither the
-dual scaling ``t <= 1`` (``||S(t z_g, ·)||`` grows with ``t``) nor the KKT violation, so the
-gap and the violation are those of the exact gradient, without its product.
+Bounded certificates (dense float64, no box, every group penalised): zero groups whose
+gradient the last full ones bound inside their ball ``a (1 - rho) c_g`` enter the
+certificate with ``z_g = 0``, the same gap and KKT violation (:mod:`.gradient_bound`).
 """
 import numpy as np
 import scipy.sparse as sp
@@ -38,12 +34,9 @@ from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
                                  REFINE_STEPS, refinable, stop_on_certificate,
                                  strong_candidates, top_k)
+from .gradient_bound import GradientReferences
 from .group_newton import (Pause, active_features, active_set_newton, newton_step,
                            supported)
-
-#: full certificate gradients a bounded certificate combines, at most (_bounded_gradient)
-Z_REFS = 4
-
 
 def _stacked(Q, offsets, sel, k):
     """The packed Grams of the groups ``sel`` (all of size ``k``) as a float64
@@ -186,9 +179,9 @@ class GroupProblem:
         # float64 kernels keep an exact enough residual; otherwise recompute it
         self._fresh = self.dtype != np.float64
         self._pause = POLISH_EPOCHS  # epochs before a Newton pause (adapted per point)
-        # the last full certificate gradients and their residuals (float64, newest first):
-        # they bound the later ones (see _bounded_gradient); emptied when the data change
-        self._zrefs = []
+        # the last full certificate gradients: they bound the later ones (emptied when the
+        # data change)
+        self._zrefs = GradientReferences()
 
     def penalty(self, rho, limits=None, exclude=None):
         """The :class:`SparseGroupLasso` of these groups at ``l1_ratio = rho``; ``limits``
@@ -352,40 +345,15 @@ class GroupProblem:
                 and self.gidx.size == self.p)
 
     def _bounded_gradient(self, rt, w, pen, alpha):
-        """``z`` at the centred residual ``rt`` with the zero groups whose bound is inside
-        ``a (1 - rho) c_g`` left at 0; a full product, which becomes the newest reference,
-        when more than half the features would be computed.
-
-        The bound combines the last full products ``(r_k, z_k)`` (newest first): ``rt =
-        r_0 + Σ c_k (r_k - r_0) + e`` with ``c`` from least squares (any ``c`` is valid:
-        ``e`` is computed), so ``z_g = zc_g + X_gcᵀ e / n`` with ``zc`` the same combination
-        of the ``z_k``, and ``||S(z_g, a rho)|| <= ||S(zc_g, a rho)|| + sqrt(L_g/n) ||e||``
-        (one reference: the module docstring's bound)."""
-        refs = self._zrefs
-        if refs:
-            r0, z0 = refs[0]
-            v = rt - r0
-            az0 = np.abs(z0)
-            slack = az0.copy()  # the sizes the combination's rounding is relative to
-            size = float(np.linalg.norm(rt)) + float(np.linalg.norm(r0))
-            if len(refs) > 1:
-                D = np.stack([r - r0 for r, _ in refs[1:]], axis=1)
-                c = np.linalg.lstsq(D, v, rcond=None)[0]
-                e = v - D @ c
-                zc = z0 + np.stack([z - z0 for _, z in refs[1:]], axis=1) @ c
-                for ck, (r, z) in zip(c, refs[1:]):
-                    slack += abs(ck) * (np.abs(z) + az0)
-                    size += abs(ck) * float(np.linalg.norm(r - r0))
-            else:
-                e, zc = v, z0
-            lip = np.sqrt(np.maximum(np.asarray(self.L, np.float64), 0.0) / self.n)
-            # (1e-7: the rounding of the float64 products, of the combination and of e)
-            gslack = np.sqrt(np.bincount(pen.group_of, weights=slack ** 2,
-                                         minlength=self.sizes.size))
-            bound = (pen._soft_norm(zc, alpha * pen.rho) + 1e-7 * gslack
-                     + lip * (float(np.linalg.norm(e)) * (1 + 1e-7) + 1e-12 * size))
-            radius = alpha * (1 - pen.rho) * pen.weights
-            skip = (bound <= radius * (1 - 1e-7)) & (pen.group_norms(w) == 0)
+        """``z`` at the centred residual ``rt`` with the zero groups whose bound
+        (:class:`GradientReferences`) is inside ``a (1 - rho) c_g`` left at 0; a full
+        product, which becomes the newest reference, when more than half the features
+        would be computed."""
+        lip = np.sqrt(np.maximum(np.asarray(self.L, np.float64), 0.0) / self.n)
+        skip = self._zrefs.skipped(
+            rt, lambda zc: pen._soft_norm(zc, alpha * pen.rho), lip,
+            alpha * (1 - pen.rho) * pen.weights, pen.group_norms(w) == 0)
+        if skip is not None:
             cols = np.ascontiguousarray(self.gidx[np.repeat(~skip, self.sizes)],
                                         dtype=np.intc)
             if 2 * cols.size <= self.p:
@@ -396,7 +364,7 @@ class GroupProblem:
                     raise RuntimeError(f"gradient_dense_cols failed with status {status}.")
                 return z
         z = self._gradient64(rt)
-        self._zrefs = [(np.array(rt, dtype=np.float64), z.copy())] + refs[:Z_REFS - 1]
+        self._zrefs.push(rt, z, pen.group_of, self.sizes.size)
         return z
 
     def _exact_stats(self, w):
@@ -505,7 +473,7 @@ class GroupProblem:
             self.y_sq = float(self._wdot(self.y, self.y))
             self.null_deviance = self.y_sq / (2 * self.n)
             self._grams()
-            self._zrefs = []
+            self._zrefs.clear()
             self._unpen_cache.clear()
             self.__dict__.pop("_per_mask", None)
         R = np.asarray(R, dtype=np.float64)

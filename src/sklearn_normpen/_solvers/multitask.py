@@ -110,14 +110,16 @@ class MultiTaskProblem:
                         np.ascontiguousarray(xm), np.asfortranarray(R), G)
         return G / d.N
 
-    def cert_stats(self, w, penalty):
-        """:class:`CertStats` of the residual matrix at ``w`` (Frobenius sums, float64)."""
+    def cert_stats(self, w, penalty, alpha=None):
+        """:class:`CertStats` of the residual matrix at ``w`` (Frobenius sums, float64);
+        ``alpha``: the certificate's, for a gradient that may leave out what it cannot
+        change (:meth:`_cert_gradient`)."""
         if self._fresh:  # float32, or sparse offset columns: from scratch in float64
             R = self._residual64(w)
         else:  # float64: the kernel's residual (X uncentred) is exact enough
             R = np.asarray(self.R, dtype=np.float64) + (
                 np.asarray(self.xk_mean) @ np.asarray(w, dtype=np.float64))
-        G = self._gradient64(R)
+        G = self._cert_gradient(R, w, penalty, alpha)
         self._z = G
         N = self.N
         sw = self.design.sw64
@@ -128,6 +130,10 @@ class MultiTaskProblem:
             r_mean = 0.0
         return CertStats(self._wsum(R * R) / N, self._wsum(R * self.Yc64) / N, r_mean, G,
                          self._unpen(penalty.unpenalized))
+
+    def _cert_gradient(self, R, w, penalty, alpha):
+        """The certificate's gradient at the centred residual ``R``: the full product."""
+        return self._gradient64(R)
 
     def _unpen(self, mask):
         """``(U, C, Q_UU, q_U)`` of the unpenalised rows (package scale; ``q_U`` has K

@@ -16,23 +16,29 @@ row shrunk by ``alpha·l1_ratio/L_g`` in norm, then the block by
 ``alpha(1 - l1_ratio)c_g/L_g`` in Frobenius norm (the prox of these nested norms is that
 composition). The residual matrix is updated in place, X is never densified nor copied
 (the :class:`~sklearn_normpen._design.Design`'s layout, as the multi-task elastic net's);
-float32 X keeps float32 coefficients and residual, the block arithmetic is float64.
+float32 X keeps float32 coefficients and residual, the block arithmetic is float64. Every
+``anderson_k + 1`` epochs the kernel extrapolates the working set's coefficients (Anderson),
+kept when the restricted objective falls.
 
 Working set of groups: the non-zero ones plus the sequential strong rule
 ``‖S_row(Z_g, ρ(2α - α_prev))‖ > (1 - ρ)c_g(2α - α_prev)`` (with n < p dense, at most a
 third of the support of those, the nearest their ball; cold start: the worst
 violators); every certificate's full gradient adds the groups that violate their KKT
 condition, so a point is accepted only after a KKT pass over all groups. Acceptance is the
-package's certificate (:class:`MultiTaskProblem`'s float64 residual-matrix statistics).
+package's certificate (:class:`MultiTaskProblem`'s float64 residual-matrix statistics); on
+dense float64 data its gradient leaves out the zero groups that the last full gradients
+bound inside their balls (:mod:`.gradient_bound`: the same gap and KKT violation).
 """
 import numpy as np
 
 from .._certificate import certificate
 from .._design import rounded_coefficients
+from .._kernels import _bcd_multitask as KM
 from .._kernels import _bcd_multitask_group as K
 from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MIN_EPOCHS, stop_on_certificate,
                                  strong_candidates)
+from .gradient_bound import GradientReferences
 from .group_newton import Pause, active_rows, kept_step
 from .multitask import MultiTaskProblem
 
@@ -91,6 +97,10 @@ class MultiTaskGroupProblem(MultiTaskProblem):
     #: from 897 to 659 certificates)
     float32_step_factor = 0.01
 
+    #: depth of the kernel's Anderson extrapolation (every ``anderson_k + 1`` epochs; 0:
+    #: none)
+    anderson_k = 5
+
     def __init__(self, X, Y, sample_weight, fit_intercept, groups, inv_scale=None,
                  rows=None, x_shift=None):
         super().__init__(X, Y, sample_weight, fit_intercept, rows=rows)
@@ -116,19 +126,55 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         self._fgroup = np.full(self.p, -1, dtype=np.intp)  # each kept feature's group
         for g, idx in enumerate(kept):
             self._fgroup[idx] = g
+        # the last full certificate gradients, bounding later ones (_cert_gradient)
+        self._zrefs, self._lip = GradientReferences(), None
 
     def _residual64(self, w):
         self._last_R64 = super()._residual64(w)
         return self._last_R64
 
-    def cert_stats(self, w, penalty):
+    def cert_stats(self, w, penalty, alpha=None):
         """:meth:`MultiTaskProblem.cert_stats`; a float32 problem's running residual (which
         drifts over many block updates) restarts from the float64 one formed there."""
-        stats = super().cert_stats(w, penalty)
+        stats = super().cert_stats(w, penalty, alpha)
         if self.dtype != np.float64:
             self.R[:] = self._last_R64 - (
                 np.asarray(self.xk_mean, np.float64) @ np.asarray(w, np.float64))
         return stats
+
+    def _cert_gradient(self, R, w, pen, alpha):
+        """The full gradient, or (dense float64 data, every feature in a kept group, a
+        group part: ``l1_ratio < 1``, and ``alpha`` given) one with the zero groups whose
+        bound is inside their ball ``alpha (1 - l1_ratio) c_g`` left at 0
+        (:mod:`.gradient_bound`); a full product, which becomes the newest reference,
+        when more than half the features would be computed."""
+        if (alpha is None or self.design.sparse or self._fresh or pen.rho >= 1
+                or self._gidx.size != self.p):
+            return self._gradient64(R)
+        sgl = pen._sgl
+        if self._lip is None:  # (the kernel's L_g, with a relative slack for rounding)
+            self._lip = np.sqrt(self._Lg * (1 + 1e-6) / self.N)
+        zero = np.ones(pen.weights.size, dtype=bool)
+        zero[sgl.group_of[np.flatnonzero(w) // self.n_responses]] = False
+        skip = self._zrefs.skipped(
+            R, lambda zc: sgl._soft_norm(pen._rows(zc), alpha * pen.rho), self._lip,
+            alpha * (1 - pen.rho) * pen.weights, zero,
+            norm=lambda E: np.sqrt(self._wsum(E * E)))
+        if skip is not None:
+            cols = np.ascontiguousarray(pen.gidx[np.repeat(~skip, sgl._sizes)],
+                                        dtype=np.intc)
+            if 2 * cols.size <= self.p:
+                X, xm = self.design.exact_layout()
+                G = np.zeros((self.p, self.n_responses))
+                status = call_kernel(KM.gradient_mt_dense_cols, X, self._sw64,
+                                     np.ascontiguousarray(xm, dtype=np.float64),
+                                     np.asfortranarray(R), cols, G)
+                if status != 0:  # pragma: no cover - gidx is checked by the structure
+                    raise RuntimeError(f"gradient_mt_dense_cols failed with status {status}.")
+                return G / self.N
+        G = self._gradient64(R)
+        self._zrefs.push(R, G, sgl.group_of, pen.weights.size)
+        return G
 
     def _group_sweep(self, w, ws, l1, l2, max_epochs, tol):
         """Sweeps until their working set's gap is at most ``tol`` (:meth:`_stops`);
@@ -138,7 +184,7 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         step, gap_tol = self._stops(tol)
         args = (self._xmean64, w, self.R, self._gptr, self._gidx, self._Lg, float(l1), l2,
                 self._gram, self._goff, ws, self.dtype.type(self.N), int(max_epochs),
-                self.dtype.type(step), gap_tol, self._gbuf, self._srsum)
+                self.dtype.type(step), gap_tol, self._gbuf, self._srsum, self.anderson_k)
         if self.design.sparse:
             return call_kernel(K.bcd_mtg_sparse, *self._csc, self.n, self.sw, *args)
         return call_kernel(K.bcd_mtg_dense, self.design.Xk, self.sw, *args)
@@ -184,8 +230,8 @@ class MultiTaskGroupProblem(MultiTaskProblem):
             return epochs, (None if grown else gap)
 
         cert, epochs = stop_on_certificate(
-            run, lambda: certificate(self.cert_stats(w, pen), pen, alpha, w), tol_abs,
-            max_iter)
+            run, lambda: certificate(self.cert_stats(w, pen, alpha), pen, alpha, w),
+            tol_abs, max_iter)
         self._pause = pause.next(self._pause, cert.gap <= tol_abs)
         return cert, epochs
 
