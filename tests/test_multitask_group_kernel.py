@@ -342,3 +342,49 @@ def test_bounded_certificates_report_the_full_gradients_gap(monkeypatch, rho, fi
     for k, a in enumerate(alphas):
         f = [objective(C[:, :, k].T, a) for C in (coefs, coefs_f)]
         assert abs(f[0] - f[1]) <= 2 * target
+
+
+def test_kkt_violation_is_the_distance_to_the_subdifferential():
+    """``MultiTaskSparseGroupLasso.kkt_violation`` against a group-by-group loop: the
+    distance of ``Z_g`` to ``∂(l1 Σ_j ‖W_j‖ + l2_g ‖W_g‖_F)`` (at a zero group the
+    Minkowski sum of the row balls and the Frobenius ball), with random partitions, zero
+    rows inside non-zero groups, all-zero ``W``, and ``terms`` sharing its row norms."""
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        p, K = int(rng.integers(1, 30)), int(rng.integers(1, 4))
+        groups = [np.array(g) for g in _partition(rng, p, 5)]
+        gptr = np.concatenate([[0], np.cumsum([len(g) for g in groups])]).astype(np.intc)
+        gidx = np.concatenate(groups).astype(np.intc)
+        c = rng.uniform(0.5, 2.0, len(groups))
+        rho, alpha = float(rng.choice([0.0, 0.4, 1.0])), float(rng.uniform(0.05, 2.0))
+        Z = rng.standard_normal((p, K)) * 10 ** rng.uniform(-2, 2)
+        W = rng.standard_normal((p, K)) * (rng.random((p, 1)) < 0.5)
+        if rng.random() < 0.2:
+            W[:] = 0
+        l1 = alpha * rho
+        worst = 0.0
+        for g, cg in zip(groups, c):
+            l2 = alpha * (1 - rho) * cg
+            fro = np.linalg.norm(W[g])
+            if fro == 0:
+                soft = [max(np.linalg.norm(Z[j]) - l1, 0.0) for j in g]
+                dist = max(np.linalg.norm(soft) - l2, 0.0)
+            else:
+                parts = []
+                for j in g:
+                    nj = np.linalg.norm(W[j])
+                    if nj > 0:
+                        parts.append(np.linalg.norm(Z[j] - l1 * W[j] / nj - l2 * W[j] / fro))
+                    else:
+                        parts.append(max(np.linalg.norm(Z[j]) - l1, 0.0))
+                dist = np.linalg.norm(parts)
+            worst = max(worst, dist)
+        pen = MultiTaskSparseGroupLasso(gptr, gidx, c, rho)
+        assert pen.kkt_violation(Z, W, alpha) == pytest.approx(worst, rel=1e-12, abs=1e-300)
+        value, t, conj, kkt = pen.terms(W, Z, Z, alpha)
+        assert kkt == pen.kkt_violation(Z, W, alpha)
+        assert value == pytest.approx(alpha * (
+            rho * np.linalg.norm(W, axis=1).sum()
+            + (1 - rho) * sum(cg * np.linalg.norm(W[g]) for g, cg in zip(groups, c))),
+            rel=1e-12, abs=1e-300)
+        assert t == pen.dual_scale(Z, alpha) and conj == 0.0

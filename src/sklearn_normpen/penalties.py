@@ -908,28 +908,35 @@ class MultiTaskSparseGroupLasso:
     def conjugate(self, z, alpha):
         return 0.0  # the indicator of the dual ball, which dual_scale enforces
 
-    def kkt_violation(self, z, w, alpha):
+    def kkt_violation(self, z, w, alpha, rows=None):
         """``max_g dist(Z_g, ∂pen_g(W_g))``: zero groups ``(‖S_row(Z_g, αρ)‖_F - α(1-ρ)c_g)_+``;
         non-zero groups row by row, ``Z_j - αρ W_j/‖W_j‖ - α(1-ρ)c_g W_j/‖W_g‖`` on non-zero
-        rows and ``(‖Z_j‖ - αρ)_+`` on zero rows."""
-        z = np.asarray(z, dtype=np.float64)[self.gidx]  # rows in group order
-        w = np.asarray(w, dtype=np.float64)[self.gidx]
+        rows and ``(‖Z_j‖ - αρ)_+`` on zero rows. ``rows``: ``(‖Z_j‖, ‖W_j‖)`` when known
+        (:meth:`terms`). The row-wise work reads the non-zero groups' rows only."""
+        z = np.asarray(z, dtype=np.float64)
+        w = np.asarray(w, dtype=np.float64)
         sgl = self._sgl
+        zr, wr = (self._rows(z), self._rows(w)) if rows is None else rows
         l1 = alpha * self.rho
-        l2 = np.repeat(alpha * (1 - self.rho) * self.weights, sgl._sizes)
-        rows, zr = self._rows(w), self._rows(z)
-        fro = np.repeat(np.sqrt(sgl._reduce_g(rows * rows)), sgl._sizes)
-        nz = rows > 0
-        safe_r, safe_f = np.where(nz, rows, 1.0), np.where(fro > 0, fro, 1.0)
-        e = self._rows(z - (l1 / safe_r + l2 / safe_f)[:, None] * w)
-        e = np.where(nz, e, np.maximum(zr - l1, 0.0))
-        active = np.sqrt(sgl._reduce_g(e * e))
-        soft = np.maximum(zr - l1, 0.0)
-        zero = np.sqrt(sgl._reduce_g(soft * soft)) - alpha * (1 - self.rho) * self.weights
-        d = np.where(sgl._reduce_g(rows) > 0, active, zero)
+        l2 = alpha * (1 - self.rho) * self.weights
+        d = sgl._soft_norm(zr, l1) - l2  # the zero groups' (replaced below for the others)
+        fro = sgl.group_norms(wr)
+        active = fro > 0
+        if active.any():
+            feats = self.gidx[np.repeat(active, sgl._sizes)]  # their rows, in group order
+            g = sgl.group_of[feats]
+            r = wr[feats]
+            e = np.maximum(zr[feats] - l1, 0.0)
+            nz = r > 0
+            f, gn = feats[nz], g[nz]
+            e[nz] = self._rows(z[f] - (l1 / r[nz] + l2[gn] / fro[gn])[:, None] * w[f])
+            d[active] = np.sqrt(np.bincount(g, weights=e * e, minlength=d.size))[active]
         return max(float(d.max()), 0.0) if d.size else 0.0
 
     def terms(self, w, z, zp, alpha):
-        """``(value(w), t, 0, kkt_violation(z, w))`` (the certificate's)."""
-        return (self.value(w, alpha), self.dual_scale(zp, alpha), 0.0,
-                self.kkt_violation(z, w, alpha))
+        """``(value(w), t, 0, kkt_violation(z, w))`` (the certificate's), the row norms of
+        ``w`` and ``z`` formed once."""
+        wr, zr = self._rows(w), self._rows(z)
+        zpr = zr if zp is z else self._rows(zp)
+        return (self._sgl.value(wr, alpha), self._sgl.dual_scale(zpr, alpha), 0.0,
+                self.kkt_violation(z, w, alpha, rows=(zr, wr)))
