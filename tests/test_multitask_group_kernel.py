@@ -279,18 +279,19 @@ def test_anderson_extrapolation_keeps_the_residual_and_converges_sooner(weighted
     assert out[5][0] < out[0][0]
 
 
-@pytest.mark.parametrize("rho,fit_intercept,weighted", [
-    (0.0, True, False), (0.5, False, False), (0.3, True, True)])
+@pytest.mark.parametrize("rho,fit_intercept,weighted,shift", [
+    (0.0, True, False, 3.0), (0.5, False, False, 0.0), (0.3, True, True, 3.0),
+    (0.0, True, True, 1e4)])
 def test_bounded_certificates_report_the_full_gradients_gap(monkeypatch, rho, fit_intercept,
-                                                            weighted):
-    """A wide dense float64 path (groups of 5, K = 3): certificates that leave out the zero
-    groups their bound (from the combined earlier full gradients) keeps inside their balls
-    report exactly the penalty value, dual scaling and KKT violation of the full gradient,
-    leave out most groups at most points, and the path's objectives equal those of a path
-    with full certificates within the gap target."""
+                                                            weighted, shift):
+    """A wide dense float64 path (groups of 5, K = 3; ``shift``: every column's mean, 1e4
+    its spread makes them offset columns the Design stores centred): certificates that
+    leave out the zero groups their bound (from the combined earlier full gradients) keeps
+    inside their balls report exactly the penalty value, dual scaling and KKT violation of
+    the full gradient, leave out most groups at most points, and the path's objectives
+    equal those of a path with full certificates within the gap target."""
     from sklearn_normpen._solvers.gradient_bound import GradientReferences
-    X, Y, groups = _correlated(11, 60, 1500, 3, 5, 6, rho_x=0.2,
-                               shift=3.0 if fit_intercept else 0.0)
+    X, Y, groups = _correlated(11, 60, 1500, 3, 5, 6, rho_x=0.2, shift=shift)
     sw = np.random.default_rng(2).uniform(0.5, 2.0, len(X)) if weighted else None
     seen, pushed = [], []
     real = solver_module.MultiTaskGroupProblem._cert_gradient
