@@ -38,6 +38,7 @@ from .gradient_bound import GradientReferences
 from .group_newton import (Pause, active_features, active_set_newton, newton_step,
                            supported)
 
+
 def _stacked(Q, offsets, sel, k):
     """The packed Grams of the groups ``sel`` (all of size ``k``) as a float64
     ``(len(sel), k, k)`` stack (one gather)."""

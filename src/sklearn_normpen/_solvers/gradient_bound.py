@@ -36,9 +36,9 @@ class GradientReferences:
         (the gradient's first axis)."""
         r, z = np.asarray(r, dtype=np.float64), np.asarray(z, dtype=np.float64)
         if self._R is None or self._shape != (r.shape, z.shape):
-            self._R = np.empty((self.size, r.size))
-            self._Z = np.empty((self.size, z.size))
-            self._gz = np.empty((self.size, n_groups))
+            self._R = np.zeros((self.size, r.size))
+            self._Z = np.zeros((self.size, z.size))
+            self._gz = np.zeros((self.size, n_groups))
             self._order, self._shape = [], (r.shape, z.shape)
         order = self._order
         slot = len(order) if len(order) < self.size else order.pop()
@@ -85,8 +85,9 @@ class GradientReferences:
         # in group norm at most the same sum of the ||z_k,g||
         wts = np.abs(a)
         wts[order[0]] = w0
-        gslack = wts[:len(self._gz)] @ self._gz
-        zc = (a @ self._Z).reshape(self._shape[1])
+        k = len(order)  # (the ring fills slots 0, 1, ... first: only those hold products)
+        gslack = wts[:k] @ self._gz[:k]
+        zc = (a[:k] @ self._Z[:k]).reshape(self._shape[1])
         bound = (soft(zc) + 1e-7 * gslack
                  + lip * (float(norm(e.reshape(r.shape))) * (1 + 1e-7) + 1e-12 * size))
         return (bound <= radius * (1 - 1e-7)) & zero
