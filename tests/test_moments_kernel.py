@@ -171,6 +171,17 @@ def test_gradient_columns_equal_numpy(dtype, weighted, K):
     S = s if weighted else np.ones(n)
     ref = X.astype(np.float64).T @ (S[:, None] * R) - np.outer(xm, S @ R)
     assert_allclose(G, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    # the rows of a column list only (a bounded certificate's), the others untouched
+    from sklearn_normpen._kernels._bcd_multitask import gradient_mt_dense_cols
+    cols = np.array([7, 0, 3], dtype=np.intc)
+    Gc = np.full((p, K), -5.0)
+    assert call_kernel(gradient_mt_dense_cols, X, s, xm, R, cols, Gc) == 0
+    assert_allclose(Gc[cols], ref[cols], rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    rest = np.setdiff1d(np.arange(p), cols)
+    assert np.all(Gc[rest] == -5.0)
+    bad = np.array([1, p], dtype=np.intc)
+    assert gradient_mt_dense_cols(X, s, xm, R, bad, Gc) == -1
+    assert np.all(Gc[1] == -5.0)  # nothing written
 
 
 # --- the Fortran-ordered variant of the in-memory CV route --------------------------------

@@ -170,7 +170,8 @@ class MultiTaskGroupProblem(MultiTaskProblem):
                                      np.ascontiguousarray(xm, dtype=np.float64),
                                      np.asfortranarray(R), cols, G)
                 if status != 0:  # pragma: no cover - gidx is checked by the structure
-                    raise RuntimeError(f"gradient_mt_dense_cols failed with status {status}.")
+                    raise RuntimeError(
+                        f"gradient_mt_dense_cols failed with status {status}.")
                 return G / self.N
         G = self._gradient64(R)
         self._zrefs.push(R, G, sgl.group_of, pen.weights.size)
