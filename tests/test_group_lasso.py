@@ -660,7 +660,7 @@ def test_bounded_certificates_report_the_full_gradients_gap(monkeypatch, rho, fi
     out most groups at most points, and the path's objectives equal those of a path with
     full certificates within the gap target."""
     from sklearn_normpen._solvers import block_cd
-    from sklearn_normpen._solvers.gradient_bound import GradientReferences
+    from _bounded_spy import assert_bounded_like_full, spy_bounded_gradients
     rng = np.random.default_rng(7)
     n, p = 80, 1500
     X = rng.standard_normal((n, p)) + (3.0 if fit_intercept else 0.0)  # implicit centring
@@ -668,34 +668,12 @@ def test_bounded_certificates_report_the_full_gradients_gap(monkeypatch, rho, fi
     coef[:30] = rng.standard_normal(30)
     y = X @ coef + rng.standard_normal(n) + 2.0
     groups = [list(range(i, i + 5)) for i in range(0, p, 5)]
-    seen, pushed = [], []
-    real = block_cd.GroupProblem._bounded_gradient
-    real_push = GradientReferences.push
-
-    def spy(self, rt, w, pen, alpha):
-        before = len(pushed)
-        z = real(self, rt, w, pen, alpha)
-        full = self._gradient64(rt)
-        w64 = np.asarray(w, np.float64)
-        a, b = pen.terms(w64, z, z, alpha), pen.terms(w64, full, full, alpha)
-        seen.append((a, b, len(pushed) == before, np.count_nonzero(z) / p))
-        return z
-
-    def push_spy(self, *args):
-        pushed.append(1)
-        return real_push(self, *args)
-
-    monkeypatch.setattr(GradientReferences, "push", push_spy)
-
-    monkeypatch.setattr(block_cd.GroupProblem, "_bounded_gradient", spy)
+    seen = spy_bounded_gradients(monkeypatch, block_cd.GroupProblem, "_bounded_gradient",
+                                 lambda z: np.count_nonzero(z) / p)
     kw = dict(groups=groups, l1_ratio=rho, n_alphas=30, eps=1e-2, tol=1e-8,
               fit_intercept=fit_intercept, standardize=False)
     alphas, coefs, _ = group_lasso_path(X, y, **kw)
-    partial = [s for s in seen if s[2]]
-    assert len(partial) >= len(seen) // 2 and max(s[3] for s in partial) <= 0.5
-    for (va, ta, ca, ka), (vb, tb, cb, kb), _, _ in seen:
-        assert va == vb and ca == cb
-        assert ta == pytest.approx(tb, rel=1e-12) and ka == pytest.approx(kb, rel=1e-12)
+    assert_bounded_like_full(seen, 0.5)
     monkeypatch.setattr(block_cd.GroupProblem, "_boundable", lambda self, pen: False)
     alphas_f, coefs_f, _ = group_lasso_path(X, y, **kw)
     assert_allclose(alphas, alphas_f)

@@ -290,40 +290,16 @@ def test_bounded_certificates_report_the_full_gradients_gap(monkeypatch, rho, fi
     inside their balls report exactly the penalty value, dual scaling and KKT violation of
     the full gradient, leave out most groups at most points, and the path's objectives
     equal those of a path with full certificates within the gap target."""
-    from sklearn_normpen._solvers.gradient_bound import GradientReferences
+    from _bounded_spy import assert_bounded_like_full, spy_bounded_gradients
     X, Y, groups = _correlated(11, 60, 1500, 3, 5, 6, rho_x=0.2, shift=shift)
     sw = np.random.default_rng(2).uniform(0.5, 2.0, len(X)) if weighted else None
-    seen, pushed = [], []
-    real = solver_module.MultiTaskGroupProblem._cert_gradient
-    real_push = GradientReferences.push
-
-    def spy(self, R, w, pen, alpha):
-        before = len(pushed)
-        G = real(self, R, w, pen, alpha)
-        if alpha is None:  # (the null fit's: always the full product)
-            np.testing.assert_array_equal(G, self._gradient64(R))
-            return G
-        full = self._gradient64(R)
-        w64 = np.asarray(w, np.float64)
-        a, b = pen.terms(w64, G, G, alpha), pen.terms(w64, full, full, alpha)
-        seen.append((a, b, len(pushed) == before,
-                     np.count_nonzero(np.any(G != 0, axis=1)) / len(G)))
-        return G
-
-    def push_spy(self, *args):
-        pushed.append(1)
-        return real_push(self, *args)
-
-    monkeypatch.setattr(solver_module.MultiTaskGroupProblem, "_cert_gradient", spy)
-    monkeypatch.setattr(GradientReferences, "push", push_spy)
+    seen = spy_bounded_gradients(monkeypatch, solver_module.MultiTaskGroupProblem,
+                                 "_cert_gradient",
+                                 lambda G: np.count_nonzero(np.any(G != 0, axis=1)) / len(G))
     kw = dict(groups=groups, l1_ratio=rho, n_alphas=30, eps=1e-2, tol=1e-8,
               sample_weight=sw, fit_intercept=fit_intercept, standardize=False)
     alphas, coefs, _ = multitask_group_lasso_path(X, Y, **kw)
-    partial = [t for t in seen if t[2]]
-    assert len(partial) >= len(seen) // 3 and max(t[3] for t in partial) <= 0.5
-    for (va, ta, ca, ka), (vb, tb, cb, kb), _, _ in seen:
-        assert va == vb and ca == cb
-        assert ta == pytest.approx(tb, rel=1e-12) and ka == pytest.approx(kb, rel=1e-12)
+    assert_bounded_like_full(seen, 1 / 3)
     monkeypatch.setattr(solver_module.MultiTaskGroupProblem, "_cert_gradient",
                         lambda self, R, w, pen, alpha: self._gradient64(R))
     alphas_f, coefs_f, _ = multitask_group_lasso_path(X, Y, **kw)
