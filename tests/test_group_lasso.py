@@ -682,3 +682,30 @@ def test_bounded_certificates_report_the_full_gradients_gap(monkeypatch, rho, fi
     for k, a in enumerate(alphas):
         f = [objective(Xc, yc, c[:, k], 0.0, a, rho, groups) for c in (coefs, coefs_f)]
         assert abs(f[0] - f[1]) <= 2 * target
+
+
+@pytest.mark.parametrize("p,K", [(0, 1), (0, 3), (4, 1), (4, 3)])
+def test_gradient_references_empty_and_exact(p, K):
+    """``GradientReferences`` with no features (every column dropped) or a residual it
+    holds exactly: an empty mask; a gradient inside every ball at a stored residual is
+    left out, one on a ball's edge is not."""
+    from sklearn_normpen._solvers.gradient_bound import GradientReferences
+    refs = GradientReferences()
+    group_of = np.arange(p) // 2
+    G = (p + 1) // 2
+    rng = np.random.default_rng(p + K)
+    r = rng.standard_normal((6, K)).squeeze()
+    z = 0.1 * rng.standard_normal((p, K)).squeeze(-1 if K == 1 else None) if p else (
+        np.zeros((0, K)).squeeze(-1 if K == 1 else None))
+    assert refs.skipped(r, None, np.ones(G), np.ones(G), np.ones(G, bool)) is None
+    refs.push(r, z, group_of, G)
+
+    def soft(zc):
+        zz = np.asarray(zc).reshape(p, K)
+        return np.sqrt(np.bincount(group_of, weights=(zz * zz).sum(axis=1), minlength=G))
+
+    norms = soft(z)
+    skip = refs.skipped(r, soft, np.ones(G), norms * 2 + 1e-3, np.ones(G, bool))
+    assert skip.shape == (G,) and skip.all()
+    skip = refs.skipped(r, soft, np.ones(G), norms, np.ones(G, bool))
+    assert not skip.any()

@@ -43,7 +43,8 @@ class GradientReferences:
         order = self._order
         slot = len(order) if len(order) < self.size else order.pop()
         self._R[slot], self._Z[slot] = r.ravel(), z.ravel()
-        sq = (z * z).reshape(group_of.size, -1).sum(axis=1)
+        per = z.size // group_of.size if group_of.size else 0  # (entries per feature)
+        sq = (z * z).reshape(group_of.size, per).sum(axis=1)
         self._gz[slot] = np.sqrt(np.bincount(group_of, weights=sq, minlength=n_groups))
         order.insert(0, slot)
 
