@@ -299,6 +299,10 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype):
         Xw = rng.standard_normal((30, 300))
         group_lasso_path(Xw, Xw[:, :5].sum(1) + rng.standard_normal(30), n_alphas=20,
                          groups=[list(range(i, i + 5)) for i in range(0, 300, 5)])
+        # and its multi-response twin (the rows of the gradient on a column list)
+        Yw = Xw[:, :10] @ rng.standard_normal((10, 2)) + rng.standard_normal((30, 2))
+        multitask_group_lasso_path(Xw, Yw, n_alphas=20,
+                                   groups=[list(range(i, i + 5)) for i in range(0, 300, 5)])
         Y = np.column_stack([y, y[::-1]])
         for data in (X, Xs):
             for w in (None, sw):
