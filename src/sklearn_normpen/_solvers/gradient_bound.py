@@ -35,11 +35,11 @@ class GradientReferences:
         """Make ``(r, z)`` (copied) the newest reference; ``group_of``: each feature's group
         (the gradient's first axis)."""
         r, z = np.asarray(r, dtype=np.float64), np.asarray(z, dtype=np.float64)
-        if self._R is None or self._shape != (r.shape, z.shape):
+        if self._R is None or self._shape != (r.shape, z.shape, n_groups):
             self._R = np.zeros((self.size, r.size))
             self._Z = np.zeros((self.size, z.size))
             self._gz = np.zeros((self.size, n_groups))
-            self._order, self._shape = [], (r.shape, z.shape)
+            self._order, self._shape = [], (r.shape, z.shape, n_groups)
         order = self._order
         slot = len(order) if len(order) < self.size else order.pop()
         self._R[slot], self._Z[slot] = r.ravel(), z.ravel()
