@@ -37,7 +37,9 @@ class NumpyMultiTaskGroupProblem(MultiTaskProblem):
     coefficients by it, so that paths hold the user's scale."""
 
     def __init__(self, X, Y, sample_weight, fit_intercept, groups, inv_scale=None,
-                 rows=None, x_shift=None):
+                 rows=None, x_shift=None, exact=None):
+        # (exact: the compiled problem's float32 certificate data; the twin computes in
+        # float64 on the copy it is given)
         super().__init__(X, Y, sample_weight, fit_intercept, rows=rows)
         self.inv_scale = None if inv_scale is None else np.asarray(inv_scale, np.float64)
         self.x_shift = x_shift  # subtracted from the scaled columns (offset columns)

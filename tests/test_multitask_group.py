@@ -247,3 +247,58 @@ def test_group_grams_and_lipschitz_constants_equal_numpy(sparse, weighted, monke
             np.testing.assert_allclose(packed, Q, rtol=1e-10, atol=1e-12 * np.abs(Q).max())
         else:
             assert pb._goff[g] == -1
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_standardize_float32_gap_bounds_the_users_objective(sparse):
+    """float32 under standardize: the reported gap bounds the user's objective at the
+    returned coefficients (penalty weighted by the exact σ_j, the user's own columns), and
+    the intercept is ``ȳ - x̄ᵀcoef`` of those coefficients to 1e-12 (it read the scaled
+    float32 copy's means before: 2e-8 off here). The solver's copy is rounded (another
+    data set) and its σ is ``1/fl32(1/σ)``; a gap formed there, or at the solver's
+    coefficients before their cast, sat up to 1e-8 of the null deviance below the true
+    excess (fuzzer seeds 7158 and 7182, run by test_certificate_fuzz.py; on this data
+    the old gap happened to hold)."""
+    rng = np.random.default_rng(11)
+    n, p, K = 120, 10, 3
+    X = rng.standard_normal((n, p))
+    X[:, 3] = 2.5 * X[:, 0] + 1e-4 * rng.standard_normal(n)  # a nearly collinear pair
+    if sparse:
+        X[rng.random((n, p)) < 0.5] = 0
+    else:
+        X[:, 6:] += 1e4  # offset columns: the intercept reads them
+    Y = X[:, :4] @ rng.standard_normal((4, K)) + rng.standard_normal((n, K))
+    sw = rng.uniform(0.2, 3.0, n).astype(np.float32).astype(np.float64)  # (as fitted)
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    Xe, Ye = X32.astype(np.float64), Y32.astype(np.float64)
+    groups = [[0, 1, 2, 3], [4, 5], [6, 7], [8, 9]]
+    kw = dict(groups=groups, l1_ratio=0.3, sample_weight=sw, standardize=True,
+              fit_intercept=True)
+    a, C, gaps = multitask_group_lasso_path(sp.csc_matrix(X32) if sparse else X32, Y32,
+                                            n_alphas=8, eps=1e-2, tol=1e-4, **kw)
+    assert C.dtype == np.float32
+    _, Cr, gr = multitask_group_lasso_path(Xe, Ye, alphas=a, tol=1e-13, max_iter=100000,
+                                           **kw)
+    Xc, Yc, s = _centred(Xe, Ye, sw)
+    sigma = np.sqrt(s @ Xc ** 2 / s.sum())
+    nd = 0.5 * np.sum(s[:, None] * Yc ** 2) / s.sum()
+
+    def objective(W, alpha):
+        R = Yc - Xc @ W
+        rows = np.linalg.norm(W, axis=1) * sigma
+        pen = 0.3 * rows.sum() + 0.7 * sum(np.sqrt(len(g)) * np.linalg.norm(rows[g])
+                                           for g in groups)
+        return 0.5 * np.sum(s[:, None] * R * R) / s.sum() + alpha * pen
+
+    for k, alpha in enumerate(a):
+        excess = objective(C[:, :, k].T.astype(np.float64), alpha) - objective(
+            Cr[:, :, k].T, alpha)
+        assert excess <= gaps[k] + gr[k] + 1e-12 * nd, (k, excess / nd, gaps[k] / nd)
+    m = MultiTaskGroupLassoRegressor(groups=groups, alpha=a[4], l1_ratio=0.3, tol=1e-4,
+                                     standardize=True).fit(
+        sp.csc_matrix(X32) if sparse else X32, Y32, sample_weight=sw)
+    xm, ym = s @ Xe / s.sum(), s @ Ye / s.sum()
+    expected = ym - xm @ m.coef_.T.astype(np.float64)
+    scale = np.abs(ym) + np.abs(xm) @ np.abs(m.coef_.T.astype(np.float64))
+    assert np.all(np.abs(m.intercept_ - expected) <= 1e-12 * scale), (
+        (m.intercept_ - expected) / scale)

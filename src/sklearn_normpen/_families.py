@@ -141,9 +141,10 @@ def glm_enet_path(family, X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercep
     return out + (res.n_iters,) if return_n_iter else out
 
 
-def _standardized(X, sw, fit_intercept):
+def _standardized(X, sw, fit_intercept, return_design=False):
     """``(Xs, 1/σ, shift)``: a copy of X with every column divided by its weighted standard
-    deviation (constant columns: scale 0, coefficient held at 0), sparse kept sparse.
+    deviation (constant columns: scale 0, coefficient held at 0), sparse kept sparse
+    (``return_design``: the :class:`Design` of X itself too, fourth).
 
     Offset columns (``|x̄| ≫ σ``) are first centred in float64, as the Design's layout
     stores them: scaling a float32 column of mean 1e5 and unit spread as it is rounds
@@ -158,9 +159,10 @@ def _standardized(X, sw, fit_intercept):
     shift = (np.asarray(d.x_mean, np.float64) - np.asarray(d.xk_mean, np.float64)) * inv
     Xk = d.Xk  # offset columns centred (float64, then cast); X itself when none
     if sp.issparse(Xk):
-        Xs = sp.csc_matrix(Xk @ sp.diags(inv.astype(X.dtype)))
-        return Xs.sorted_indices(), inv, shift
-    return np.asfortranarray(Xk * inv.astype(X.dtype)), inv, shift
+        Xs = sp.csc_matrix(Xk @ sp.diags(inv.astype(X.dtype))).sorted_indices()
+    else:
+        Xs = np.asfortranarray(Xk * inv.astype(X.dtype))
+    return (Xs, inv, shift, d) if return_design else (Xs, inv, shift)
 
 
 def glm_group_lasso_path(family, X, y, *, groups, l1_ratio, group_weights, alphas,

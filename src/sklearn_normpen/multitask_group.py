@@ -44,10 +44,11 @@ def _problem(X, Y, sw, fit_intercept, standardize, groups):
     """The problem on X (columns divided by their weighted deviations with
     ``standardize``; coefficients reported on the user's scale)."""
     from ._families import _standardized
-    inv = shift = None
+    inv = shift = exact = None
     if standardize:
-        X, inv, shift = _standardized(X, sw, fit_intercept)
-    return MultiTaskGroupProblem(X, Y, sw, fit_intercept, groups, inv, x_shift=shift)
+        X, inv, shift, exact = _standardized(X, sw, fit_intercept, return_design=True)
+    return MultiTaskGroupProblem(X, Y, sw, fit_intercept, groups, inv, x_shift=shift,
+                                 exact=exact)
 
 
 def _alpha_max(problem, penalty, tol, max_iter):

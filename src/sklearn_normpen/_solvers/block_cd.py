@@ -24,7 +24,7 @@ certificate with ``z_g = 0``, the same gap and KKT violation (:mod:`.gradient_bo
 import numpy as np
 import scipy.sparse as sp
 
-from .._design import _f64_blocks
+from .._design import _f64_blocks, rounded_coefficients
 from ..penalties import SparseGroupLasso
 
 from .._certificate import (CertStats, certificate, per_mask, project,
@@ -123,10 +123,12 @@ class GroupProblem:
         # weights rescaled to sum to n: 1/(2 Σs) Σ s r² = 1/(2n) Σ s' r²
         sw = None if d.sw is None else (d.sw64 * (self.n / d.N)).astype(self.dtype)
         X, X_off = d.X, d.x_mean
-        inv = np.ones(self.p, dtype=self.dtype)
+        inv = np.ones(self.p)
         if standardize:  # the Design's constant-column rule: scale by 0, coef stays 0
-            inv = np.where(d.constant, 0.0, 1 / np.where(d.constant, 1, d.x_std)).astype(
-                self.dtype)
+            # (float64 whatever X's dtype: the certificate weighs the penalty by the exact
+            # σ_j of the user's objective; 1/fl32(1/σ_j) put a float32 gap 3e-8 of the null
+            # deviance below the true excess beside a nearly collinear pair)
+            inv = np.where(d.constant, 0.0, 1 / np.where(d.constant, 1, d.x_std))
         self.X_off, self.y_off, self.inv_scale = X_off, d.y_mean, inv
         yc = d.yc
         self.root = None
@@ -551,9 +553,11 @@ class GroupProblem:
                 return epochs, None  # resume on the same target
             return epochs, (None if grown else np.inf)
 
-        cert, epochs = stop_on_certificate(
-            run, lambda: certificate(self.cert_stats(w, penalty, alpha), penalty, alpha, w),
-            tol_abs, max_iter)
+        def cert_of():
+            wc = self._returned(w)
+            return certificate(self.cert_stats(wc, penalty, alpha), penalty, alpha, wc)
+
+        cert, epochs = stop_on_certificate(run, cert_of, tol_abs, max_iter)
         if pause is not None:
             self._pause = pause.next(self._pause, cert.gap <= tol_abs)
             if cert.gap > tol_abs and self._fresh:
@@ -594,7 +598,8 @@ class GroupProblem:
         z = self._z  # (cert_stats keeps the gradient of its point for the next solve)
         c64 = certificate(self.cert_stats(w64, pen), pen, alpha, w64)
         w32 = w64.astype(self.dtype)
-        c32 = certificate(self.cert_stats(w32, pen), pen, alpha, w32)
+        wc = self._returned(w32)
+        c32 = certificate(self.cert_stats(wc, pen), pen, alpha, wc)
         out = rounded_certificate(c64, c64.primal, c32.primal, like=c32)
         if not out.gap < cert.gap:
             self._z = z
@@ -643,9 +648,19 @@ class GroupProblem:
         ok = self.inv_scale > 0
         return np.where(ok, coef / np.where(ok, self.inv_scale, 1), 0).astype(self.dtype)
 
+    def _returned(self, w):
+        """The point a certificate is formed at: ``w``, or (float32) the solver-scale
+        coefficients that the returned float32 ones stand for
+        (:func:`~sklearn_normpen._design.rounded_coefficients`): the gap then bounds what
+        the user gets (away from the optimum the cast moves the objective at first
+        order)."""
+        if not self._fresh:
+            return w
+        return rounded_coefficients(w, self.inv_scale, self.dtype)[1]
+
     def to_original(self, w):
         """Coefficients and intercept on the user's scale."""
-        coef = np.asarray(w, dtype=self.dtype) * self.inv_scale
+        coef = rounded_coefficients(w, self.inv_scale, self.dtype)[0]
         # the intercept of the rounded coefficients, kept in float64 (as returned)
         intercept = (self.y_off - float(self.X_off @ coef.astype(np.float64))
                      if self.fit_intercept else 0.0)

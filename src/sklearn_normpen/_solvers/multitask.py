@@ -95,10 +95,11 @@ class MultiTaskProblem:
         the Design's :meth:`~sklearn_normpen._design.Design.exact_layout`)."""
         return self.Yc64 - self.design.centred_product64(w)
 
-    def _gradient64(self, R):
+    def _gradient64(self, R, design=None):
         """``Xcᵀ S R / N`` (p, K) in float64 (centring implicit with the Design's means,
-        offset columns explicit)."""
-        d = self.design
+        offset columns explicit); ``design``: another Design of the same rows and weights
+        (default: the problem's)."""
+        d = self.design if design is None else design
         X, xm = d.exact_layout()
         xm = np.asarray(xm, np.float64)
         if d.sparse:
@@ -143,13 +144,17 @@ class MultiTaskProblem:
             return None
         key = U.tobytes()
         if key not in self._unpen_cache:
-            d = self.design
-            C, _ = d.cross64(U)
-            B = d.explicit_columns(U)
-            SB = B if d.sw64 is None else d.sw64[:, None] * B
-            qU = SB.T @ self.Yc64
+            C, qU = self._cross64(U)
             self._unpen_cache[key] = (U, C / self.N, C[U] / self.N, qU / self.N)
         return self._unpen_cache[key]
+
+    def _cross64(self, U, design=None):
+        """``(Xcᵀ S Xc_U, Xc_Uᵀ S Yc)`` in float64 (``design`` as in :meth:`_gradient64`)."""
+        d = self.design if design is None else design
+        C, _ = d.cross64(U)
+        B = d.explicit_columns(U)
+        SB = B if d.sw64 is None else d.sw64[:, None] * B
+        return C, SB.T @ self.Yc64
 
     # -- state and kernel ----------------------------------------------------------------
     def start(self, w):
