@@ -11,7 +11,9 @@ defect this package can have; random draws over dtype, layout, weights (with zer
 1e±4 spreads), offset columns, column scales, response scales, standardisation, intercept,
 penalty factors and group sizes look for one. Found so far (fixed): the standardised group
 GLMs' intercept, the covariance-mode σ without intercept, group norms underflowing at 1e-90,
-float32 intercepts beside offset columns (intercepts are float64 now).
+float32 intercepts beside offset columns (intercepts are float64 now), float32 group and
+multi-response group gaps under standardize (penalty weighed by 1/fl32(1/σ), gap formed
+before the cast to float32, sums on the rounded scaled copy: "collinear" seeds 7158, 7182).
 
 ``python tests/fuzz_certificates.py gaussian 0 1000`` runs a long search (families:
 gaussian, glm, multitask, multinomial, and collinear: the others' problems with nearly
