@@ -742,3 +742,45 @@ def test_standardize_float32_gap_bounds_the_users_objective(fit_intercept):
     for k, alpha in enumerate(a):
         excess = objective(C[:, k].astype(np.float64), alpha) - objective(Cr[:, k], alpha)
         assert excess <= gaps[k] + gr[k] + 1e-12 * nd, (k, excess / nd, gaps[k] / nd)
+
+
+@pytest.mark.parametrize("shape", [(250, 9), (40, 90)])  # covariance and residual modes
+@pytest.mark.parametrize("standardize", [False, True])
+def test_float32_certificate_is_formed_on_the_users_objective(shape, standardize,
+                                                              monkeypatch):
+    """float32 data, groups of 3: every certificate's primal value is the user's objective
+    at the coefficients returned for its point (penalty weights ``sqrt(3)`` and scales
+    ``σ_j`` exact, the user's own columns), to rounding. The kernels' float32 weights and
+    scales (``fl32(sqrt 3)``, ``1/fl32(1/σ_j)``) had put it 8e-9 of the null deviance
+    off; beside nearly collinear columns that let a gap pass below the true excess."""
+    from sklearn_normpen._solvers import block_cd, block_cd_gram
+    seen = []
+
+    def spy(real):
+        def certificate(stats, pen, alpha, w):
+            out = real(stats, pen, alpha, w)
+            seen.append((alpha, out.primal))
+            return out
+        return certificate
+
+    for mod in (block_cd, block_cd_gram):
+        monkeypatch.setattr(mod, "certificate", spy(mod.certificate))
+    rng = np.random.default_rng(2)
+    n, p = shape
+    X = rng.standard_normal((n, p)) * rng.uniform(0.3, 3, p)
+    y = X[:, :4] @ rng.standard_normal(4) + rng.standard_normal(n)
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    Xe, ye = X32.astype(np.float64), y32.astype(np.float64)
+    groups = [list(range(i, i + 3)) for i in range(0, p, 3)]
+    a, C, _ = group_lasso_path(X32, y32, groups=groups, l1_ratio=0.0, n_alphas=6, eps=0.05,
+                               tol=1e-5, standardize=standardize, fit_intercept=True)
+    assert C.dtype == np.float32
+    sigma = Xe.std(axis=0) if standardize else np.ones(p)
+    Xc, yc = Xe - Xe.mean(axis=0), ye - ye.mean()
+    nd = 0.5 * np.mean(yc ** 2)
+    for k, alpha in enumerate(a):
+        w = C[:, k].astype(np.float64)
+        objective = 0.5 * np.mean((yc - Xc @ w) ** 2) + alpha * np.sqrt(3) * sum(
+            np.linalg.norm((w * sigma)[g]) for g in groups)
+        primal = [pr for al, pr in seen if al == alpha][-1]  # (the point's last)
+        assert abs(primal - objective) <= 1e-13 * nd, (k, (primal - objective) / nd)

@@ -302,3 +302,39 @@ def test_standardize_float32_gap_bounds_the_users_objective(sparse):
     scale = np.abs(ym) + np.abs(xm) @ np.abs(m.coef_.T.astype(np.float64))
     assert np.all(np.abs(m.intercept_ - expected) <= 1e-12 * scale), (
         (m.intercept_ - expected) / scale)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32_certificate_is_formed_on_the_users_objective(sparse, monkeypatch):
+    """float32 under standardize: each point's last certificate has as primal value the
+    user's objective at the returned coefficients (exact σ_j, the user's own columns), to
+    rounding; the scaled float32 copy and ``1/fl32(1/σ_j)`` had put it ~1e-8 of the null
+    deviance off."""
+    from sklearn_normpen._solvers import multitask_group as mtg
+    seen = []
+    real = mtg.certificate
+
+    def certificate(stats, pen, alpha, w):
+        out = real(stats, pen, alpha, w)
+        seen.append((alpha, out.primal))
+        return out
+
+    monkeypatch.setattr(mtg, "certificate", certificate)
+    X, Y = _data(seed=5)
+    X = X * np.random.default_rng(6).uniform(0.3, 3, X.shape[1])
+    if sparse:
+        X[np.abs(X) < 0.4] = 0
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    a, C, _ = multitask_group_lasso_path(sp.csc_matrix(X32) if sparse else X32, Y32,
+                                         groups=GROUPS, l1_ratio=0.4, n_alphas=6,
+                                         tol=1e-5, fit_intercept=True, standardize=True)
+    Xc, Yc, s = _centred(X32.astype(np.float64), Y32.astype(np.float64), None)
+    sigma = np.sqrt(np.mean(Xc ** 2, axis=0))
+    nd = 0.5 * np.mean(np.sum(Yc ** 2, axis=1))
+    gw = np.sqrt([len(g) for g in GROUPS])
+    for k, alpha in enumerate(a):
+        W = C[:, :, k].T.astype(np.float64)
+        objective = 0.5 * np.mean(np.sum((Yc - Xc @ W) ** 2, axis=1)) + _penalty(
+            W * sigma[:, None], alpha, 0.4, gw)
+        primal = [pr for al, pr in seen if al == alpha][-1]
+        assert abs(primal - objective) <= 1e-13 * nd, (k, (primal - objective) / nd)

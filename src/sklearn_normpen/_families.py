@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._design import Design
+from ._design import Design, inverse_std
 from ._grid import make_grid
 from ._path import compute_path, warn_stopped, warn_unconverged
 from ._validation import (_check_exclude, _check_limits, validate_coef_init,
@@ -154,7 +154,7 @@ def _standardized(X, sw, fit_intercept, return_design=False):
     ``shift = c/σ``, so the user's intercept is the solver's minus ``shiftᵀw``. ``1/σ`` is
     returned as the rounded value the columns were multiplied by."""
     d = Design(X, np.zeros(X.shape[0], dtype=X.dtype), sw, fit_intercept)
-    inv = np.where(d.constant, 0.0, 1 / np.where(d.constant, 1, d.x_std))
+    inv = inverse_std(d.x_std, d.constant)
     inv = inv.astype(X.dtype).astype(np.float64)
     shift = (np.asarray(d.x_mean, np.float64) - np.asarray(d.xk_mean, np.float64)) * inv
     Xk = d.Xk  # offset columns centred (float64, then cast); X itself when none

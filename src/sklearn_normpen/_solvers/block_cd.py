@@ -24,7 +24,7 @@ certificate with ``z_g = 0``, the same gap and KKT violation (:mod:`.gradient_bo
 import numpy as np
 import scipy.sparse as sp
 
-from .._design import _f64_blocks, rounded_coefficients
+from .._design import _f64_blocks, inverse_std, rounded_coefficients
 from ..penalties import SparseGroupLasso
 
 from .._certificate import (CertStats, certificate, per_mask, project,
@@ -123,12 +123,7 @@ class GroupProblem:
         # weights rescaled to sum to n: 1/(2 Σs) Σ s r² = 1/(2n) Σ s' r²
         sw = None if d.sw is None else (d.sw64 * (self.n / d.N)).astype(self.dtype)
         X, X_off = d.X, d.x_mean
-        inv = np.ones(self.p)
-        if standardize:  # the Design's constant-column rule: scale by 0, coef stays 0
-            # (float64 whatever X's dtype: the certificate weighs the penalty by the exact
-            # σ_j of the user's objective; 1/fl32(1/σ_j) put a float32 gap 3e-8 of the null
-            # deviance below the true excess beside a nearly collinear pair)
-            inv = np.where(d.constant, 0.0, 1 / np.where(d.constant, 1, d.x_std))
+        inv = inverse_std(d.x_std, d.constant) if standardize else np.ones(self.p)
         self.X_off, self.y_off, self.inv_scale = X_off, d.y_mean, inv
         yc = d.yc
         self.root = None
@@ -171,7 +166,9 @@ class GroupProblem:
         self.structure = structure
         gptr, gidx, c = structure.kernel_arrays(group_weights)
         self.gptr, self.gidx = gptr, gidx
-        self.c = c.astype(self.dtype)
+        # the kernels' group weights in their dtype; the certificate's penalty has the
+        # exact ones (fl32(sqrt 3) put a float32 primal 8e-9 of the null deviance off)
+        self.c, self._c64 = c.astype(self.dtype), np.asarray(c, np.float64)
         self.sizes = np.diff(gptr)
         self._grams()
         kmax = max(int(self.sizes.max()) if self.sizes.size else 1, 1)
@@ -195,7 +192,7 @@ class GroupProblem:
             ok = self.inv_scale > 0
             sigma = np.where(ok, 1 / np.where(ok, self.inv_scale, 1), 1.0).astype(np.float64)
             lower, upper = limits[0] * sigma, limits[1] * sigma
-        return SparseGroupLasso(self.gptr, self.gidx, self.c.astype(np.float64), rho,
+        return SparseGroupLasso(self.gptr, self.gidx, self._c64, rho,
                                 lower=lower, upper=upper, excluded=exclude)
 
     def _kernel_box(self, pen):

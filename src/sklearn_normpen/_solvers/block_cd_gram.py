@@ -19,7 +19,8 @@ recomputed from the non-zero columns.
 import numpy as np
 
 from .._certificate import CertStats, certificate, project, per_mask
-from .._design import centred_gram, constant_columns, stats_variance
+from .._design import (centred_gram, constant_columns, inverse_std, rounded_coefficients,
+                       stats_variance)
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from ..penalties import SparseGroupLasso
@@ -71,11 +72,8 @@ class GramGroupProblem:
         about = self.X_off if self.fit_intercept else stats["sx"] / S
         self.constant = constant_columns(self.x_std, about)
         p = Q.shape[0]
-        inv = np.ones(p)
-        if standardize:
-            inv = np.where(self.constant, 0.0, 1 / np.where(self.constant, 1, self.x_std))
-        # the kernels' rounding of the scale and the group weights, as the residual mode
-        self.inv_scale = inv.astype(self.dtype).astype(np.float64)
+        # (exact in float64 whatever the data's dtype, as the residual mode's certificate)
+        self.inv_scale = inverse_std(self.x_std, self.constant) if standardize else np.ones(p)
         d = self.inv_scale
         # A = diag(d) Q diag(d) / S in the kernel's (Fortran) layout, in place in a work
         # array (centred_gram's own, or the statistics' G when it is a scratch copy)
@@ -95,7 +93,7 @@ class GramGroupProblem:
         self.structure = structure
         gptr, gidx, c = structure.kernel_arrays(group_weights)
         self.gptr, self.gidx = gptr, gidx
-        self.c = c.astype(self.dtype).astype(np.float64)
+        self.c = np.asarray(c, np.float64)
         self.sizes = np.diff(gptr).astype(np.int64)
         # the group Grams packed row-major, as the residual kernels hold them
         offsets = np.concatenate([[0], np.cumsum(self.sizes ** 2)])
@@ -145,7 +143,7 @@ class GramGroupProblem:
 
     def to_original(self, w):
         # the intercept of the rounded coefficients, kept in float64 (as returned)
-        coef = (np.asarray(w, dtype=np.float64) * self.inv_scale).astype(self.dtype)
+        coef = rounded_coefficients(w, self.inv_scale, self.dtype)[0]
         intercept = (self.y_off - float(self.X_off @ coef.astype(np.float64))
                      if self.fit_intercept else 0.0)
         return coef, intercept
@@ -230,9 +228,18 @@ class GramGroupProblem:
                 return epochs, None
             return epochs, float(gap)
 
-        cert, epochs = stop_on_certificate(
-            run, lambda: certificate(self.cert_stats(w, penalty), penalty, alpha, w),
-            tol_abs, max_iter)
+        def cert_of():
+            if self.dtype != np.float64:
+                # certify what is returned: the state moves to the point its float32
+                # coefficients stand for (rounded_coefficients), which to_original then
+                # returns exactly
+                w_eff = rounded_coefficients(w, self.inv_scale, self.dtype)[1]
+                if not np.array_equal(w_eff, w):
+                    w[:] = w_eff
+                    self._g_fresh = False
+            return certificate(self.cert_stats(w, penalty), penalty, alpha, w)
+
+        cert, epochs = stop_on_certificate(run, cert_of, tol_abs, max_iter)
         self._pause = pause.next(self._pause, cert.gap <= tol_abs)
         return cert, epochs
 

@@ -32,7 +32,7 @@ bound inside their balls (:mod:`.gradient_bound`: the same gap and KKT violation
 import numpy as np
 
 from .._certificate import certificate
-from .._design import rounded_coefficients
+from .._design import inverse_std, rounded_coefficients
 from .._kernels import _bcd_multitask as KM
 from .._kernels import _bcd_multitask_group as K
 from .._validation import call_kernel
@@ -115,11 +115,8 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         self.x_shift = x_shift
         self._exact = exact if self._fresh and self.inv_scale is not None else None
         if self._exact is not None:
-            # the exact 1/σ: the copy's columns were multiplied by its float32 rounding,
-            # whose inverse would weigh the penalty by 1/fl32(1/σ_j) instead of the σ_j
-            # of the user's objective (1e-8 of the null deviance at seed 7182)
-            e = self._exact
-            self.inv_scale = np.where(e.constant, 0.0, 1 / np.where(e.constant, 1, e.x_std))
+            # (the copy's columns were multiplied by the float32 rounding of 1/σ)
+            self.inv_scale = inverse_std(exact.x_std, exact.constant)
         d = self.design
         self.groups = [np.asarray(g, dtype=np.intp) for g in groups]
         G = len(self.groups)
