@@ -80,7 +80,7 @@ def _weights(rng, n):
 _UNCERTIFIED = []
 
 
-def _verdict(certified, excess, gap, nd, tol, ref_gap, float64):
+def _verdict(certified, excess, gap, nd, tol, ref_gap):
     """None when fine, else a description."""
     if not certified:
         _UNCERTIFIED.append(True)
@@ -89,10 +89,14 @@ def _verdict(certified, excess, gap, nd, tol, ref_gap, float64):
         return None
     if excess > tol * nd * (1 + 1e-6) + slack:
         return f"SEVERE: excess {excess / nd:.3e} > tol {tol:g}"
-    # float32: the coefficients' rounding to the output dtype is not in the gap (an
-    # increase of second order in eps32) except where the binomial/Poisson solvers
-    # refine in float64 (GLMProblem._refine64), whose bound adds it
-    if excess > gap + slack + (1e-10 if float64 else 1e-9) * nd:
+    # (1e-10: rounding in the objectives computed here. float32 once had 1e-9 for the
+    # cast of the coefficients to the output dtype, outside some gaps; the Gaussian
+    # group and multi-response group solvers now certify the point the returned
+    # coefficients stand for, and 1e-10 held on 1900 seeds of every family, 2026-12-06.
+    # The binomial/Poisson/multinomial group fits still certify their solver's point on
+    # the rounded standardised copy: their certificate's primal is ~1e-9 of the null
+    # deviance off the user's objective, inside the gap on every seed so far)
+    if excess > gap + slack + 1e-10 * nd:
         return f"gap not a bound: excess {excess / nd:.3e} > gap {gap / nd:.3e}"
     return None
 
@@ -187,8 +191,7 @@ def gaussian_case(seed):
             return f"coefficients outside the box limits ({kind}, {dt.__name__})"
     for k, alpha in enumerate(alphas):
         excess = objective(coefs[:, k], alpha) - objective(cref[:, k], alpha)
-        bad = _verdict(gaps[k] <= tol * nd * (1 + 1e-9), excess, gaps[k], nd, tol, gref[k],
-                       dt == np.float64)
+        bad = _verdict(gaps[k] <= tol * nd * (1 + 1e-9), excess, gaps[k], nd, tol, gref[k])
         if bad:
             return f"{bad} at point {k} ({kind}, rho={rho}, {dt.__name__}, sparse={sparse}, "\
                    f"standardize={standardize}, intercept={fit_intercept}, weights={sw is not None}, "\
@@ -271,7 +274,7 @@ def glm_case(seed):
     if not np.isfinite(excess):
         return f"non-finite objective at the returned model ({Est.__name__})"
     bad = _verdict(m.dual_gap_ <= tol * nd * (1 + 1e-6), excess, m.dual_gap_, nd, tol,
-                   r.dual_gap_, dt == np.float64)
+                   r.dual_gap_)
     if bad:
         return f"{bad} ({Est.__name__}, rho={rho}, {dt.__name__}, sparse={sparse}, "\
                f"standardize={standardize}, intercept={fit_intercept}, weights={sw is not None})"
@@ -335,8 +338,7 @@ def multitask_case(seed):
     for k, alpha in enumerate(a):
         excess = objective(Wp[:, :, k].T.astype(np.float64), alpha) - objective(
             Wr[:, :, k].T, alpha)
-        bad = _verdict(g[k] <= tol * nd * (1 + 1e-6), excess, g[k], nd, tol, gr[k],
-                       dt == np.float64)
+        bad = _verdict(g[k] <= tol * nd * (1 + 1e-6), excess, g[k], nd, tol, gr[k])
         if bad:
             return f"{bad} at point {k} ({kind}, rho={rho}, {dt.__name__}, sparse={sparse}, "\
                    f"standardize={standardize}, intercept={fit_intercept})"
@@ -401,7 +403,7 @@ def multinomial_case(seed):
     nd = -np.sum(shares * np.log(shares)) if fit_intercept else np.log(K)
     excess = objective(m) - objective(r)
     bad = _verdict(m.dual_gap_ <= tol * nd * (1 + 1e-6), excess, m.dual_gap_, nd, tol,
-                   r.dual_gap_, dt == np.float64)
+                   r.dual_gap_)
     if bad:
         return f"{bad} (multinomial {mode}, rho={rho}, K={K}, {dt.__name__}, "\
                f"sparse={sparse}, standardize={standardize}, intercept={fit_intercept}, "\
