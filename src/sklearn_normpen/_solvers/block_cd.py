@@ -125,6 +125,9 @@ class GroupProblem:
         X, X_off = d.X, d.x_mean
         inv = inverse_std(d.x_std, d.constant) if standardize else np.ones(self.p)
         self.X_off, self.y_off, self.inv_scale = X_off, d.y_mean, inv
+        # the kernels' data are scaled by 1/σ rounded to their dtype; the certificate
+        # reads the user's columns with the exact inv_scale
+        inv = inv.astype(self.dtype).astype(np.float64)
         yc = d.yc
         self.root = None
         if self.sparse:
