@@ -1,5 +1,6 @@
-"""A spy on the bounded certificate gradients (``_solvers/gradient_bound``), shared by the
-group lasso's and the multi-response group lasso's tests."""
+"""Spies on the certificates, shared by the group lasso's and the multi-response group
+lasso's tests: the bounded certificate gradients (``_solvers/gradient_bound``) and the
+certificates' primal values."""
 import numpy as np
 
 from sklearn_normpen._solvers.gradient_bound import GradientReferences
@@ -43,3 +44,20 @@ def assert_bounded_like_full(seen, min_partial):
     for (va, ta, ca, ka), (vb, tb, cb, kb), _, _ in seen:
         assert va == vb and ca == cb
         assert abs(ta - tb) <= 1e-12 * (abs(tb) + 1) and abs(ka - kb) <= 1e-12 * (abs(kb) + 1)
+
+
+def spy_certificate_primals(monkeypatch, *modules):
+    """Wrap the ``certificate`` function each of ``modules`` calls; returns the list of
+    ``(alpha, primal)`` of every certificate formed, in order."""
+    seen = []
+
+    def wrap(real):
+        def certificate(stats, pen, alpha, w):
+            out = real(stats, pen, alpha, w)
+            seen.append((alpha, out.primal))
+            return out
+        return certificate
+
+    for mod in modules:
+        monkeypatch.setattr(mod, "certificate", wrap(mod.certificate))
+    return seen

@@ -753,18 +753,9 @@ def test_float32_certificate_is_formed_on_the_users_objective(shape, standardize
     ``σ_j`` exact, the user's own columns), to rounding. The kernels' float32 weights and
     scales (``fl32(sqrt 3)``, ``1/fl32(1/σ_j)``) had put it 8e-9 of the null deviance
     off; beside nearly collinear columns that let a gap pass below the true excess."""
+    from _bounded_spy import spy_certificate_primals
     from sklearn_normpen._solvers import block_cd, block_cd_gram
-    seen = []
-
-    def spy(real):
-        def certificate(stats, pen, alpha, w):
-            out = real(stats, pen, alpha, w)
-            seen.append((alpha, out.primal))
-            return out
-        return certificate
-
-    for mod in (block_cd, block_cd_gram):
-        monkeypatch.setattr(mod, "certificate", spy(mod.certificate))
+    seen = spy_certificate_primals(monkeypatch, block_cd, block_cd_gram)
     rng = np.random.default_rng(2)
     n, p = shape
     X = rng.standard_normal((n, p)) * rng.uniform(0.3, 3, p)

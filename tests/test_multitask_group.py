@@ -310,16 +310,9 @@ def test_float32_certificate_is_formed_on_the_users_objective(sparse, monkeypatc
     user's objective at the returned coefficients (exact σ_j, the user's own columns), to
     rounding; the scaled float32 copy and ``1/fl32(1/σ_j)`` had put it ~1e-8 of the null
     deviance off."""
+    from _bounded_spy import spy_certificate_primals
     from sklearn_normpen._solvers import multitask_group as mtg
-    seen = []
-    real = mtg.certificate
-
-    def certificate(stats, pen, alpha, w):
-        out = real(stats, pen, alpha, w)
-        seen.append((alpha, out.primal))
-        return out
-
-    monkeypatch.setattr(mtg, "certificate", certificate)
+    seen = spy_certificate_primals(monkeypatch, mtg)
     X, Y = _data(seed=5)
     X = X * np.random.default_rng(6).uniform(0.3, 3, X.shape[1])
     if sparse:
