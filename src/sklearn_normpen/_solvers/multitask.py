@@ -144,17 +144,13 @@ class MultiTaskProblem:
             return None
         key = U.tobytes()
         if key not in self._unpen_cache:
-            C, qU = self._cross64(U)
+            d = self.design
+            C, _ = d.cross64(U)
+            B = d.explicit_columns(U)
+            SB = B if d.sw64 is None else d.sw64[:, None] * B
+            qU = SB.T @ self.Yc64
             self._unpen_cache[key] = (U, C / self.N, C[U] / self.N, qU / self.N)
         return self._unpen_cache[key]
-
-    def _cross64(self, U, design=None):
-        """``(Xcᵀ S Xc_U, Xc_Uᵀ S Yc)`` in float64 (``design`` as in :meth:`_gradient64`)."""
-        d = self.design if design is None else design
-        C, _ = d.cross64(U)
-        B = d.explicit_columns(U)
-        SB = B if d.sw64 is None else d.sw64[:, None] * B
-        return C, SB.T @ self.Yc64
 
     # -- state and kernel ----------------------------------------------------------------
     def start(self, w):

@@ -164,13 +164,6 @@ class MultiTaskGroupProblem(MultiTaskProblem):
             return super()._gradient64(R, design)
         return self.inv_scale[:, None] * super()._gradient64(R, self._exact)
 
-    def _cross64(self, U, design=None):
-        if self._exact is None or design is not None:
-            return super()._cross64(U, design)
-        C, qU = super()._cross64(U, self._exact)
-        inv = self.inv_scale
-        return inv[:, None] * C * inv[U], inv[U][:, None] * qU
-
     def cert_stats(self, w, penalty, alpha=None):
         """:meth:`MultiTaskProblem.cert_stats`; a float32 problem's running residual (which
         drifts over many block updates) restarts from the float64 one formed there."""
