@@ -175,10 +175,9 @@ def glm_group_lasso_path(family, X, y, *, groups, l1_ratio, group_weights, alpha
     deviations and maps back (the GLM's block solver has no built-in scaling): the same
     objective as the Gaussian path's."""
     from ._groups import parse_groups, resolve_group_weights
-    from ._solvers.prox_newton import GLMProblem, GroupInner, glm_mode
-    from .group_classification import check_glm_groups
+    from ._solvers.prox_newton import GroupInner
+    from .group_classification import _glm_problem, _group_penalty, check_glm_groups
     from .group_lasso import _ActiveGroups, _check_box, _check_l1_ratio, _clip_coef
-    from .penalties import SparseGroupLasso
     family = check_family(family, GROUP_FAMILIES, "group_lasso_path")
     X, y, sw = _glm_input(family, X, y, sample_weight, "group_lasso_path")
     p = X.shape[1]
@@ -188,32 +187,27 @@ def glm_group_lasso_path(family, X, y, *, groups, l1_ratio, group_weights, alpha
     structure = parse_groups(groups, p)
     weights = resolve_group_weights(group_weights, structure)
     arrays = check_glm_groups(structure, weights, p, allow_unpenalised=True)
-    inv = np.ones(p)
-    if standardize:
-        X, inv, _ = _standardized(X, sw, fit_intercept)  # (no intercepts returned)
-    scale = np.where(inv > 0, 1 / np.where(inv > 0, inv, 1), 0.0)  # σ (0: constant)
-    held = inv == 0
-    excl = held if excl is None else excl | held
-    kw = {"excluded": excl} if excl.any() else {}
-    if limits is not None:  # the solver's coefficient is σ_j w_j
-        kw.update(lower=limits[0] * scale, upper=limits[1] * scale)
-    pen = SparseGroupLasso(*arrays, float(l1_ratio), **kw)
-    pb = GLMProblem(Design(X, y, sw, fit_intercept), glm_mode(X), _DATAFITS[family],
-                    GroupInner(structure, weights))
+    # (the coefficients come back on the user's scale: the problem's to_original)
+    pb = _glm_problem(X, y, sw, fit_intercept, _DATAFITS[family],
+                      GroupInner(structure, weights), standardize)
+    pen = _group_penalty(arrays, l1_ratio, limits, excl, pb)
 
     def alpha_max():
         _, z = pb.null_fit(pen, 1e-3 * tol * pb.null_deviance, max_iter)
         return pen.alpha_max(z)
 
     grid = make_grid(n_alphas if alphas is None else alphas, alpha_max, eps)
+    inv = np.ones(p) if pb.inv_scale is None else pb.inv_scale
+    held = inv == 0  # (constant columns under standardize: held at 0)
+    excl = held if excl is None else excl | held
     w0 = None
-    if coef_init is not None:
+    if coef_init is not None:  # the solver's coefficient is σ_j w_j
+        scale = np.where(held, 0.0, 1 / np.where(held, 1, inv))
         w0 = np.clip(np.where(excl, 0.0, coef_init * scale), pen.lower, pen.upper)
     res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
                        dfmax=dfmax, pmax=pmax, active=_ActiveGroups(structure.groups))
     warn_unconverged([res], what="Proximal Newton")
     warn_stopped(res, len(grid), "group_lasso_path")
-    coefs = res.coefs * inv.astype(res.coefs.dtype)[:, None]
-    coefs = _clip_coef(coefs.T, limits, None if exclude is None else excl).T
+    coefs = _clip_coef(res.coefs.T, limits, None if exclude is None else excl).T
     out = (res.alphas, coefs, res.gaps)
     return out + (res.n_iters,) if return_n_iter else out

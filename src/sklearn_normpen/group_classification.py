@@ -71,13 +71,13 @@ def check_glm_groups(structure, weights, n_features, allow_unpenalised=False):
 def _glm_problem(X, y, sw, fit_intercept, datafit, inner, standardize):
     """The :class:`GLMProblem` of a group fit; with ``standardize`` on the columns
     divided by their weighted standard deviations (``problem.inv_scale = 1/σ``, 0 for
-    constant columns: the problem then returns coefficients on the user's scale)."""
-    inv = shift = None
+    constant columns: the problem then returns coefficients on the user's scale, and
+    certifies float32 fits on the user's columns: ``GLMProblem``'s ``exact``)."""
+    inv = shift = exact = None
     if standardize:
-        X, inv, shift = _standardized(X, sw, fit_intercept)
-    pb = GLMProblem(Design(X, y, sw, fit_intercept), glm_mode(X), datafit, inner)
-    pb.inv_scale, pb.x_shift = inv, shift
-    return pb
+        X, inv, shift, exact = _standardized(X, sw, fit_intercept, return_design=True)
+    return GLMProblem(Design(X, y, sw, fit_intercept), glm_mode(X), datafit, inner,
+                      inv_scale=inv, x_shift=shift, exact=exact)
 
 
 def _group_penalty(arrays, rho, limits, excl, problem):

@@ -32,7 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate, rounded_certificate
-from .._design import Design, ReweightedDesign, rounded_coefficients
+from .._design import (Design, ReweightedDesign, centre_sparse_columns, inverse_std,
+                       rounded_coefficients)
 from ..datafits import GLMStats, Logistic
 from ..penalties import ElasticNetPenalty
 from .coordinate_descent import REFINE_MAX_BYTES, EnetProblem
@@ -130,13 +131,32 @@ class GLMProblem:
         ``inner(design, mode) -> problem`` builds the solver of each Newton step's weighted
         least-squares model; None: :class:`EnetProblem` (elastic net). :class:`GroupInner`
         gives the (sparse-)group lasso on :class:`GroupProblem`.
+    inv_scale, x_shift : ndarray, default=None
+        ``design`` holds standardised columns (see :attr:`inv_scale`, :attr:`x_shift`).
+    exact : Design, default=None
+        With ``inv_scale``, the Design of the user's unscaled X (``_standardized``'s
+        fourth value). For float32 data the certificate then reads the user's columns
+        times the exact ``1/σ`` (not the scaled float32 copy, rounded to 6e-8 of its
+        entries, nor ``1/fl32(1/σ)``) and is formed at the point the returned float32
+        coefficients stand for (:func:`~sklearn_normpen._design.rounded_coefficients`):
+        on the scaled copy its primal was up to 4e-9 of the null deviance off the user's
+        objective, beside gaps of 2e-9. (The group lasso's and the multi-response group's
+        rule.)
     """
 
     #: a cold start far below alpha_max walks down to it (:func:`~sklearn_normpen._path.lead_in`)
     lead_in = True
 
-    def __init__(self, design, mode, datafit=Logistic, inner=None):
+    def __init__(self, design, mode, datafit=Logistic, inner=None, inv_scale=None,
+                 x_shift=None, exact=None):
         self.design, self.mode, self.datafit = design, mode, datafit
+        self.inv_scale, self.x_shift, self._user = inv_scale, x_shift, None
+        if exact is not None and inv_scale is not None and design.dtype == np.float32:
+            self._user = exact
+            self.inv_scale = inverse_std(exact.x_std, exact.constant)
+            if x_shift is not None:  # (the centring of offset columns, exactly scaled)
+                self.x_shift = (np.asarray(exact.x_mean, np.float64) - np.asarray(
+                    exact.xk_mean, np.float64)) * self.inv_scale
         # the weighted least-squares solver: coordinate descent, or block CD (GroupInner)
         self._inner = inner
         d = design
@@ -169,7 +189,7 @@ class GLMProblem:
         # otherwise put ~|x̄ w| into X w and cancel it against b: eps |x̄ w| of rounding
         # in η, a floor on the gap (a sparse Poisson fit stalled at 3e-7)
         self._m = (np.asarray(d.x_mean, np.float64) - np.asarray(d.xk_mean, np.float64)
-                   if self.fit_intercept else np.zeros(d.p))
+                   if self.fit_intercept and self._user is None else np.zeros(d.p))
         self._null, self._unpen_cache = {}, {}
         self._sub = None  # the Newton model on the working set's columns (see _model)
         # the last Newton model's coordinate-descent pause before its active-set step
@@ -189,8 +209,13 @@ class GLMProblem:
         """``Xk w`` in float64 (the Design's layout, see ``_m``): ``Xc w`` from
         ``Design.centred_product64`` (for float32 data the user's own columns: the
         layout's float32 copy of a centred offset column is rounded, so η, and the
-        certificate's primal, would be another data set's) plus the layout's means."""
+        certificate's primal, would be another data set's) plus the layout's means. Under
+        ``exact``: the scaled copy's exact counterpart ``(X - 1 cᵀ) diag(1/σ) w`` on the
+        user's columns (``_m`` is then 0: no large terms)."""
         w = np.asarray(w, dtype=np.float64)
+        if self._user is not None:
+            v = w * self.inv_scale
+            return self._user.centred_product64(v) + float(self._user.xk_mean @ v)
         return self.design.centred_product64(w) + float(self.design.xk_mean @ w)
 
     def start(self, w):
@@ -225,6 +250,13 @@ class GLMProblem:
     #: scaling: ``sklearn_normpen._families._standardized``); None: nothing
     x_shift = None
 
+    def _user_point(self, w):
+        """``(w', η')`` under ``exact``: the solver-scale point that the float32
+        coefficients returned for ``w`` stand for, and its ``η`` (with the intercept
+        :meth:`to_original` returns: ``X coef + b - shiftᵀw' = (X - 1 cᵀ) coef + b``)."""
+        wc = rounded_coefficients(w, self.inv_scale, np.float32)[1]
+        return wc, self._Xw(wc) + self.b
+
     def to_original(self, w):
         # the intercept from the solver's own coefficients: ``_m`` holds the means of the
         # columns the solver sees (divided by σ under standardisation); rescaling first
@@ -245,9 +277,11 @@ class GLMProblem:
 
     # -- certificate ------------------------------------------------------------------------
     def _unpen_basis(self, U):
-        return unpenalised_basis(self.design, U, self.fit_intercept, self._unpen_cache)
+        # (the user's columns span what their scaled, shifted copies and 1 do)
+        d = self.design if self._user is None else self._user
+        return unpenalised_basis(d, U, self.fit_intercept, self._unpen_cache)
 
-    def _dual_direction(self, r, unpenalized):
+    def _dual_direction(self, r, unpenalized, eta):
         """``r`` made feasible for the intercept and unpenalised-feature constraints."""
         U = np.flatnonzero(unpenalized)
         sw = self.design.sw64
@@ -256,7 +290,7 @@ class GLMProblem:
             # μ_i(1 - μ_i), so it vanishes where μ_i nears 0 or 1 and y - θ stays in the
             # conjugate's domain near the optimum (an unweighted one would leave it)
             A = self._unpen_basis(U)
-            d = self.datafit.variance(self.eta)
+            d = self.datafit.variance(eta)
             SA = A if sw is None else sw[:, None] * A
             beta = np.linalg.lstsq(SA.T @ (d[:, None] * A), SA.T @ r, rcond=None)[0]
             return r - d * (A @ beta)
@@ -271,20 +305,36 @@ class GLMProblem:
         return r
 
     def cert_stats(self, w, penalty):
-        """:class:`CertStats` at the current state (float64, package scale); reused while
-        ``η`` and the penalty's unpenalised mask are unchanged (a new alpha on the same
-        state: the first Newton step of each path point)."""
+        """:class:`CertStats` at the current state (float64, package scale; under
+        ``exact`` at :meth:`_user_point`); reused while ``η`` and the penalty's
+        unpenalised mask are unchanged (a new alpha on the same state: the first Newton
+        step of each path point)."""
+        return self._certified(w, penalty)[0]
+
+    def _certified(self, w, penalty):
+        """``(CertStats, w')``: :meth:`cert_stats` and the point it is formed at."""
         c = self._cert_cache
         if c is not None and c[0] is self.eta and c[1] is penalty.unpenalized:
-            return c[2]
-        stats = self._cert_stats(penalty)
-        self._cert_cache = (self.eta, penalty.unpenalized, stats)
-        return stats
+            return c[2], (w if c[3] is None else c[3])
+        wc, eta = (None, self.eta) if self._user is None else self._user_point(w)
+        stats = self._cert_stats(penalty, eta)
+        self._cert_cache = (self.eta, penalty.unpenalized, stats, wc)
+        return stats, (w if wc is None else wc)
 
-    def _cert_stats(self, penalty):
-        y, eta = self.y64, self.eta
+    def _cert_stats(self, penalty, eta):
+        y = self.y64
         r = self.datafit.residual(y, eta)
-        rp = self._dual_direction(r, penalty.unpenalized)
+        rp = self._dual_direction(r, penalty.unpenalized, eta)
+        if self._user is not None:
+            g, gp = self._user_gradients(r, rp)
+        else:
+            g, gp = self._gradients(r, rp)
+        gp[penalty.unpenalized] = 0.0
+        return CertStats(0.0, 0.0, 0.0, g, None, gp=gp,
+                         glm=GLMStats(y, eta, rp, self.design.sw64, self.N))
+
+    def _gradients(self, r, rp):
+        """``(Xᵀ S r, Xᵀ S rp) / N`` in float64 on the Design's columns."""
         X, sw = self.design.X, self.design.sw64
         dense = not self.design.sparse  # (a Design keeps dense X in Fortran order)
         if dense or self.design.dtype == np.float64:  # both gradients in one pass over X
@@ -308,13 +358,31 @@ class GLMProblem:
             # layout, whose offset columns are stored centred (Xᵀ S rp would cancel
             # |x̄|/σ of their digits: a dense Poisson fit stalled at 1e-7)
             gp = self.design.gradient64(rp) / self.N
-        gp[penalty.unpenalized] = 0.0
-        return CertStats(0.0, 0.0, 0.0, g, None, gp=gp,
-                         glm=GLMStats(y, eta, rp, self.design.sw64, self.N))
+        return g, gp
+
+    def _user_gradients(self, r, rp):
+        """:meth:`_gradients` under ``exact``: ``diag(1/σ) Xkᵀ S (r, rp) / N`` on the
+        user's columns (``Xk = X - 1 cᵀ``, the scaled copy's exact counterpart; ``Σ s rp
+        = 0`` under an intercept, so ``rp``'s is ``Xcᵀ S rp``) in float64 sums."""
+        e, sw = self._user, self.design.sw64
+        R = np.empty((e.n, 2), order="F")
+        R[:, 0], R[:, 1] = r, rp
+        X, mean = e.exact_layout()  # (float32: the user's X and its means)
+        if e.sparse:
+            SR = R if sw is None else sw[:, None] * R
+            G = np.asarray(X.T @ SR) - np.outer(mean, SR.sum(axis=0))
+        else:
+            G = np.empty((e.p, 2))
+            call_kernel(_bcd_multitask.gradient_mt_dense, X,
+                        _EMPTY if sw is None else sw, np.asarray(mean, np.float64), R, G)
+        total = float(np.sum(r) if sw is None else sw @ r)
+        G[:, 0] += np.asarray(e.xk_mean, np.float64) * total
+        G *= (self.inv_scale / self.N)[:, None]
+        return np.ascontiguousarray(G[:, 0]), np.ascontiguousarray(G[:, 1])
 
     def certificate(self, w, penalty, alpha):
-        return certificate(self.cert_stats(w, penalty), penalty, alpha, w,
-                           datafit=self.datafit)
+        stats, wc = self._certified(w, penalty)
+        return certificate(stats, penalty, alpha, wc, datafit=self.datafit)
 
     # -- solves -------------------------------------------------------------------------------
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
@@ -355,12 +423,15 @@ class GLMProblem:
         b = self.b
         eta64 = self._Xw(w64) + b  # (exact: the steps may have updated η incrementally)
         self.eta, self._n_incr = eta64, 0
-        c64 = self.certificate(w64, penalty, alpha)
         w32 = w64.astype(np.float32)
         eta32 = self._Xw(w32) + b
-        p32 = self._objective(eta32, w32, penalty, alpha)
+        # (under exact: the float32 coefficients as returned)
+        wc32, e32 = (w32, eta32) if self._user is None else self._user_point(w32)
+        c64 = certificate(self._cert_stats(penalty, eta64), penalty, alpha, w64,
+                          datafit=self.datafit)
+        p32 = self._objective(e32, wc32, penalty, alpha)
         out = rounded_certificate(c64, self._objective(eta64, w64, penalty, alpha), p32,
-                                  loss=p32 - penalty.value(w32, alpha))
+                                  loss=p32 - penalty.value(wc32, alpha))
         if out.gap < cert.gap:
             w[:] = w32
             self.eta = eta32
@@ -468,6 +539,8 @@ class GLMProblem:
             last_decrease = max(p0 - pt, rounding)
             self._stepped = True
             # (cast to the working dtype; η recomputed from the cast values)
+            stalled = self.dtype == np.float32 and np.array_equal(
+                w, w1 if t == 1.0 else wt.astype(self.dtype))
             w[:] = w1 if t == 1.0 else wt
             self.b = self.b + t * db
             if t == 1.0:  # w is exactly w1: η = eta1 is exact
@@ -477,7 +550,11 @@ class GLMProblem:
                 self._n_incr += 1
             else:
                 self.eta = self._Xw(w) + self.b
-            cert = self.certificate(w, penalty, alpha)
+            gap_before, cert = cert.gap, self.certificate(w, penalty, alpha)
+            if stalled and cert.gap >= gap_before:
+                # the float32 grid holds no better coefficients near here (an intercept
+                # step at most): on in float64 (solve) rather than spend the epochs left
+                break
         return self._exact(cert, w, penalty, alpha, tol_abs), epochs
 
     def _exact(self, cert, w, penalty, alpha, tol_abs):
@@ -489,6 +566,24 @@ class GLMProblem:
             self._n_incr = 0
             cert = self.certificate(w, penalty, alpha)
         return cert
+
+    def _user_columns(self, cols):
+        """Under ``exact``: the float64 columns ``cols`` (None: all) that :meth:`_Xw`
+        reads, ``(X - 1 cᵀ) diag(1/σ)`` from the user's X (the float64 refinement's data:
+        the scaled float32 copy is another data set, whose optimum a certificate on the
+        user's columns does not accept at a tight tolerance)."""
+        e = self._user
+        cols = np.arange(self.n_features) if cols is None else np.asarray(cols)
+        c = (np.asarray(e.x_mean, np.float64) - np.asarray(e.xk_mean, np.float64))[cols]
+        if not e.sparse:
+            B = np.asfortranarray(e.X[:, cols], dtype=np.float64)
+            if c.any():
+                B -= c
+            return np.asfortranarray(B * self.inv_scale[cols])
+        B = sp.csc_matrix(e.X[:, cols], dtype=np.float64)
+        if c.any():  # (offset columns stored centred, as the layout does)
+            B = centre_sparse_columns(B, np.flatnonzero(c), c)
+        return sp.csc_matrix(B @ sp.diags(self.inv_scale[cols])).sorted_indices()
 
     def _working_set(self, w, penalty, alpha, alpha_prev):
         """The columns the Newton model is solved on (None: all), glmnet's way: the
@@ -558,7 +653,8 @@ class GLMProblem:
         wc = w if cols is None else w[cols]
         if self._f64:  # (_refine64) the columns in float64, copied once per working set
             if getattr(sub, "X64", None) is None:
-                sub.X64 = sub.X.astype(np.float64)
+                sub.X64 = (sub.X.astype(np.float64) if self._user is None
+                           else self._user_columns(sub.cols))
             dq = Design(sub.X64, z, sv, self.fit_intercept)
             inner = (EnetProblem(dq, self.mode) if sub.inner is None
                      else sub.inner(dq, self.mode))
