@@ -1,5 +1,5 @@
-"""Spies on the certificates, shared by the group lasso's and the multi-response group
-lasso's tests: the bounded certificate gradients (``_solvers/gradient_bound``) and the
+"""Spies on the certificates, shared by the group lasso's, the multi-response group
+lasso's and the group GLMs' tests: the bounded certificate gradients (``_solvers/gradient_bound``) and the
 certificates' primal values."""
 import numpy as np
 
@@ -52,8 +52,8 @@ def spy_certificate_primals(monkeypatch, *modules):
     seen = []
 
     def wrap(real):
-        def certificate(stats, pen, alpha, w):
-            out = real(stats, pen, alpha, w)
+        def certificate(stats, pen, alpha, w, **kw):
+            out = real(stats, pen, alpha, w, **kw)
             seen.append((alpha, out.primal))
             return out
         return certificate

@@ -211,15 +211,17 @@ class _GroupMultinomialSpec(MultinomialSpec):
         self.active = _ActiveGroups(groups)  # dfmax / pmax count groups
 
     def _problem(self, rows=None):
-        X, codes, sw, inv, shift = self.X, self.codes, self.sw, None, None
+        X, codes, sw, inv, shift, exact = self.X, self.codes, self.sw, None, None, None
         if self.standardize:  # each training fold by its own standard deviations
             if rows is not None:
                 X, codes = X[rows], codes[rows]
                 sw = None if sw is None else sw[rows]
                 rows = None
-            X, inv, shift = _standardized(X, sw, self.fit_intercept)
+            X, inv, shift, exact = _standardized(X, sw, self.fit_intercept,
+                                                 return_design=True)
         return GroupMultinomialProblem(X, codes, self.K, sw, self.fit_intercept,
-                                       self.groups, inv, rows=rows, x_shift=shift)
+                                       self.groups, inv, rows=rows, x_shift=shift,
+                                       exact=exact)
 
     def problem(self, train, test):
         return self._problem(train)

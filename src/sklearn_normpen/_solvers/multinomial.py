@@ -228,18 +228,28 @@ class MultinomialProblem:
                                 for k in range(M.shape[1])]) / self.N
 
     def cert_stats(self, w, penalty):
-        """:class:`CertStats` at the current state (float64, package scale); reused while
-        ``η`` and the unpenalised mask are unchanged."""
+        """:class:`CertStats` at the current state (float64, package scale; see
+        :meth:`_point`); reused while ``η`` and the unpenalised mask are unchanged."""
+        return self._certified(w, penalty)[0]
+
+    def _certified(self, w, penalty):
+        """``(CertStats, w')``: :meth:`cert_stats` and the point it is formed at."""
         c = self._cache.get("cert")
         if c is not None and c[0] is self.eta and c[1][0] is penalty.unpenalized:
-            return c[1][1]
-        stats = self._cert_stats(penalty)
-        self._cache["cert"] = (self.eta, (penalty.unpenalized, stats))
+            return c[1][1], (w if c[1][2] is None else c[1][2])
+        wc, eta = self._point(w)
+        stats = self._cert_stats(penalty, eta)
+        self._cache["cert"] = (self.eta, (penalty.unpenalized, stats, wc))
         self._ws_g = stats.g  # the working sets' gradient until the next certificate
-        return stats
+        return stats, (w if wc is None else wc)
 
-    def _cert_stats(self, penalty):
-        P = self._proba(self.eta)
+    def _point(self, w):
+        """``(w', η')`` a certificate is formed at: ``(None, η)``, the state itself (a
+        subclass may certify the point its returned coefficients stand for)."""
+        return None, self.eta
+
+    def _cert_stats(self, penalty, eta):
+        P = self._proba(eta)
         R = self.Y - P
         Rp = self._dual_direction(R, P, penalty.unpenalized)
         d = self.design
@@ -251,11 +261,11 @@ class MultinomialProblem:
             g, gp = np.ascontiguousarray(G[:, :self.K]), np.ascontiguousarray(G[:, self.K:])
         gp[penalty.unpenalized] = 0.0
         return CertStats(0.0, 0.0, 0.0, g, None, gp=gp,
-                         glm=GLMStats(self.Y, self.eta, Rp, self.design.sw64, self.N))
+                         glm=GLMStats(self.Y, eta, Rp, self.design.sw64, self.N))
 
     def certificate(self, w, penalty, alpha):
-        return certificate(self.cert_stats(w, penalty), penalty, alpha, w,
-                           datafit=Multinomial)
+        stats, wc = self._certified(w, penalty)
+        return certificate(stats, penalty, alpha, wc, datafit=Multinomial)
 
     # -- solves -------------------------------------------------------------------------------
     def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev, k=None):

@@ -34,12 +34,17 @@ group a singleton, or the null fit's) is solved by the compiled sweeps of
 """
 import numpy as np
 
-from .._design import rounded_coefficients
+from .._design import inverse_std, rounded_coefficients
+from .._kernels import _bcd_multitask
+from .._validation import call_kernel
 from ..datafits import Multinomial
 from .coordinate_descent import POLISH_EPOCHS, POLISH_MAX
 from .group_newton import active_rows, kept_step
 from .multinomial import CURVATURE_FLOOR, MultinomialProblem
 from .multitask_group import MultiTaskGroupProblem
+from .prox_newton import unpenalised_basis
+
+_EMPTY = np.zeros(0)
 
 
 class GroupMultinomialProblem(MultinomialProblem):
@@ -48,14 +53,28 @@ class GroupMultinomialProblem(MultinomialProblem):
     ``groups`` (a partition of the features, list of index arrays). ``inv_scale``: X's
     columns were divided by their standard deviations; :meth:`to_original` returns the
     coefficients on the user's scale. ``x_shift``: what was subtracted from each scaled
-    column (offset columns, see ``sklearn_normpen._families._standardized``)."""
+    column (offset columns, see ``sklearn_normpen._families._standardized``). ``exact``:
+    the Design of the user's unscaled X (float32 data with ``inv_scale``): ``η`` and the
+    certificate then read the user's columns times the exact ``1/σ``, and the certificate
+    is formed at the point the returned float32 coefficients stand for (as
+    :class:`~sklearn_normpen._solvers.prox_newton.GLMProblem`'s ``exact``; on the scaled
+    copy its primal was up to 4e-9 of the null deviance off the user's objective)."""
 
     def __init__(self, X, codes, n_classes, sample_weight, fit_intercept, groups,
-                 inv_scale=None, rows=None, x_shift=None):
+                 inv_scale=None, rows=None, x_shift=None, exact=None):
         super().__init__(X, codes, n_classes, sample_weight, fit_intercept, True, rows=rows)
         self.groups = [np.asarray(g, dtype=np.intp) for g in groups]
         self.inv_scale = None if inv_scale is None else np.asarray(inv_scale, np.float64)
-        self.x_shift = x_shift
+        self.x_shift, self._user = x_shift, None
+        if exact is not None and inv_scale is not None and self.dtype == np.float32:
+            self._user = exact
+            self.inv_scale = inverse_std(exact.x_std, exact.constant)
+            c = np.asarray(exact.x_mean, np.float64) - np.asarray(exact.xk_mean, np.float64)
+            self.x_shift = c * self.inv_scale if x_shift is not None else None
+        # the columns' means in η's parametrisation (X W + b on the scaled columns; under
+        # exact their exact counterparts (X - 1 cᵀ) diag(1/σ))
+        self._col_mean = np.asarray(self.design.x_mean if self._user is None else
+                                    exact.xk_mean * self.inv_scale, np.float64)
         self._inner_pause = None  # the last Newton model's sweeps before its Newton step
         # _exact_step's back-off: outer steps to wait before the next try (doubles after a
         # declined one, back to 1 after a kept one)
@@ -150,16 +169,62 @@ class GroupMultinomialProblem(MultinomialProblem):
         # kept only where it lowers the penalty (rounding could undo a zero shift)
         return shifted if penalty.value(shifted, alpha) <= penalty.value(out, alpha) else out
 
-    def to_original(self, w):
+    def _returned(self, w):
+        """``(coef, W', b')``: the coefficients returned for ``w``, the solver-scale
+        point they stand for and its intercepts in the state's parametrisation (the
+        intercepts of the rounded coefficients, see rounded_coefficients; η = X W + b on
+        the uncentred scaled columns, so b absorbs x̄ᵀ(W' - W))."""
         coef, b = super().to_original(w)
-        if self.inv_scale is not None:
-            # the intercepts of the rounded coefficients (see rounded_coefficients;
-            # η = X W + b on the uncentred scaled columns, so b absorbs x̄ᵀ(W_eff - W))
-            W = np.asarray(coef, np.float64)
-            coef, w_eff = rounded_coefficients(W, self.inv_scale[:, None], self.dtype)
-            if self.fit_intercept:
-                b = b - np.asarray(self.design.x_mean, np.float64) @ (w_eff - W)
-                if self.x_shift is not None:
-                    b = b - self.x_shift @ w_eff
-                b = b - b.mean()
+        W = np.asarray(coef, np.float64)
+        coef, w_eff = rounded_coefficients(W, self.inv_scale[:, None], self.dtype)
+        if self.fit_intercept:
+            b = b - self._col_mean @ (w_eff - W)
+        return coef, w_eff, b
+
+    def to_original(self, w):
+        if self.inv_scale is None:
+            return super().to_original(w)
+        coef, w_eff, b = self._returned(w)
+        if self.fit_intercept:
+            if self.x_shift is not None:
+                b = b - self.x_shift @ w_eff
+            b = b - b.mean()
         return coef, b
+
+    # -- under exact: the user's columns ---------------------------------------------------
+    def _point(self, w):
+        if self._user is None:
+            return super()._point(w)
+        _, w_eff, b = self._returned(w)
+        return w_eff, self._XW(w_eff) + b
+
+    def _XW(self, W):
+        if self._user is None:
+            return super()._XW(W)
+        V = np.asarray(W, dtype=np.float64) * self.inv_scale[:, None]
+        return self._user.centred_product64(V) + self._user.xk_mean @ V
+
+    def _basis(self, U):
+        if self._user is None:
+            return super()._basis(U)
+        # (the user's columns span what their scaled, shifted copies and 1 do)
+        return unpenalised_basis(self._user, U, self.fit_intercept, self._unpen_cache)
+
+    def _grad(self, M, centred=False):
+        """Under ``exact``: ``diag(1/σ) (X - 1 cᵀ)ᵀ S M / N`` on the user's columns in
+        float64 sums (``centred``: ``Σ s M = 0``, the same as ``Xcᵀ S M``)."""
+        if self._user is None:
+            return super()._grad(M, centred)
+        e, sw = self._user, self.design.sw64
+        X, mean = e.exact_layout()  # (float32: the user's X and its means)
+        M = np.asfortranarray(M, dtype=np.float64)
+        if e.sparse:
+            SM = M if sw is None else sw[:, None] * M
+            G = np.asarray(X.T @ SM) - np.outer(mean, SM.sum(axis=0))
+        else:
+            G = np.empty((e.p, M.shape[1]))
+            call_kernel(_bcd_multitask.gradient_mt_dense, X, _EMPTY if sw is None else sw,
+                        np.asarray(mean, np.float64), M, G)
+        if not centred:
+            G += np.outer(e.xk_mean, M.sum(axis=0) if sw is None else sw @ M)
+        return G * (self.inv_scale / self.N)[:, None]
