@@ -45,12 +45,12 @@ def _check_rho(l1_ratio):
     return r
 
 
-def _structure(est, X):
+def _structure(est, X, allow_unpenalised=True):
     names = getattr(est, "feature_names_in_", None)
     structure = parse_groups(est.groups, X.shape[1], names)
     weights = resolve_group_weights(est.group_weights, structure)
     return structure, weights, check_glm_groups(structure, weights, X.shape[1],
-                                                allow_unpenalised=True)
+                                                allow_unpenalised=allow_unpenalised)
 
 
 def check_glm_groups(structure, weights, n_features, allow_unpenalised=False):
@@ -63,8 +63,8 @@ def check_glm_groups(structure, weights, n_features, allow_unpenalised=False):
         return gptr, gidx, np.asarray(c, dtype=np.float64)
     if np.any(c == 0) or gidx.size < n_features:
         raise ValueError("unpenalised features (a group weight of 0, or features in no "
-                         "group) are not supported with the binomial, Poisson and "
-                         "multi-response group fits yet.")
+                         "group) are not supported with the multi-response group fits "
+                         "yet: give every group a positive weight in group_weights.")
     return gptr, gidx, np.asarray(c, dtype=np.float64)
 
 

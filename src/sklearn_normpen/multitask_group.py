@@ -231,7 +231,8 @@ class MultiTaskGroupLassoRegressor(_MultiTaskBase):
         ``self``."""
         validate_array_params(self)
         X, Y, sw = _validate_XY(self, X, y, sample_weight)
-        structure, _, arrays = _structure(self, X)
+        # (no unpenalised rows: the certificate would not project them out)
+        structure, _, arrays = _structure(self, X, allow_unpenalised=False)
         pb = _problem(X, Y, sw, self.fit_intercept, self.standardize, structure.groups)
         pen = MultiTaskSparseGroupLasso(*arrays, float(self.l1_ratio))
         res = compute_path(pb, pen, np.array([float(self.alpha)]), tol=self.tol,
@@ -313,7 +314,8 @@ fold_dual_gap_, coef_, intercept_, dual_gap_, kkt_violation_, n_iter_
         validate_array_params(self)
         X, Y, sw = _validate_XY(self, X, y, sample_weight)
         l1_ratios = _check_rho(self.l1_ratio)
-        structure, _, arrays = _structure(self, X)
+        # (no unpenalised rows: the certificate would not project them out)
+        structure, _, arrays = _structure(self, X, allow_unpenalised=False)
         spec = _MultiTaskGroupSpec(X, Y, sw, self.fit_intercept, self.standardize,
                                    structure.groups, arrays, l1_ratios)
         _fit_mt_path_cv(self, X, Y, sw, groups, spec, spec.full_problem(), l1_ratios,
