@@ -16,8 +16,10 @@ multi-response group gaps under standardize (penalty weighed by 1/fl32(1/σ), ga
 before the cast to float32, sums on the rounded scaled copy: "collinear" seeds 7158, 7182).
 
 ``python tests/fuzz_certificates.py gaussian 0 1000`` runs a long search (families:
-gaussian, glm, multitask, multinomial, and collinear: the others' problems with nearly
-collinear pairs of columns); ``tests/test_certificate_fuzz.py`` runs a few seeds of each.
+gaussian, glm, multitask, multinomial; collinear: the others' problems with nearly
+collinear pairs of columns; unpenalised: the group problems with drawn group weights, a
+group of weight 0 among them where the fit allows one); ``tests/test_certificate_fuzz.py``
+runs a few seeds of each.
 """
 import sys
 import warnings
@@ -49,6 +51,31 @@ def _maybe_collinear(X):
         noise = 10.0 ** rng.uniform(-6, -2) * X[:, a].std() * rng.standard_normal(n)
         X[:, b] = rng.choice([1.0, -1.0, 2.5]) * X[:, a] + noise * (X[:, a] != 0)
     return X
+
+
+#: the "unpenalised" family's own generator (None: off), as ``_COLLINEAR``
+_UNPENALISED = None
+
+
+def _maybe_group_weights(groups, allow_zero=True):
+    """With the "unpenalised" family: group weights drawn from [0.3, 3] with one group
+    (two among more than four) at weight 0, an unpenalised group (``allow_zero`` False:
+    all positive); None otherwise (the default ``sqrt(|g|)``)."""
+    if _UNPENALISED is None:
+        return None
+    rng = _UNPENALISED
+    c = rng.uniform(0.3, 3, len(groups))
+    if allow_zero and len(groups) > 1:
+        c[rng.choice(len(groups), 1 + int(len(groups) > 4), replace=False)] = 0.0
+    return c
+
+
+def _penalised_features(groups, c, p):
+    """The features in a group of positive weight (a weight-0 group has no l1 term)."""
+    out = np.zeros(p, dtype=bool)
+    for g, cg in zip(groups, c):
+        out[g] = cg > 0
+    return out
 
 
 def _random_X(rng, n, p, zero_frac=0.7):
@@ -92,10 +119,8 @@ def _verdict(certified, excess, gap, nd, tol, ref_gap):
     # (1e-10: rounding in the objectives computed here. float32 once had 1e-9 for the
     # cast of the coefficients to the output dtype, outside some gaps; the Gaussian
     # group and multi-response group solvers now certify the point the returned
-    # coefficients stand for, and 1e-10 held on 1900 seeds of every family, 2026-12-06.
-    # The binomial/Poisson/multinomial group fits still certify their solver's point on
-    # the rounded standardised copy: their certificate's primal is ~1e-9 of the null
-    # deviance off the user's objective, inside the gap on every seed so far)
+    # coefficients stand for, and 1e-10 held on 1900 seeds of every family, 2026-12-06;
+    # the binomial/Poisson/multinomial group fits too since the session after)
     if excess > gap + slack + 1e-10 * nd:
         return f"gap not a bound: excess {excess / nd:.3e} > gap {gap / nd:.3e}"
     return None
@@ -147,6 +172,8 @@ def gaussian_case(seed):
         groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
         c = np.sqrt([len(g) for g in groups])
         kw["groups"] = labels
+        if (cw := _maybe_group_weights(groups)) is not None:
+            c = kw["group_weights"] = cw
         fn = lambda Xa, ya, **k: group_lasso_path(Xa, ya, l1_ratio=rho, **k)  # noqa: E731
     lower = upper = None
     if rng.random() < 0.25:  # box limits (glmnet's), drawn last: earlier seeds keep their data
@@ -179,7 +206,7 @@ def gaussian_case(seed):
         if kind == "enet":
             pen = rho * np.sum(f * np.abs(v)) + 0.5 * (1 - rho) * np.sum(f * v * v)
         else:
-            pen = rho * np.sum(np.abs(v)) + (1 - rho) * sum(
+            pen = rho * np.sum(np.abs(v)[_penalised_features(groups, c, p)]) + (1 - rho) * sum(
                 cg * np.linalg.norm(v[g]) for g, cg in zip(groups, c))
         return 0.5 * (s @ (r * r)) / W + alpha * pen
 
@@ -234,6 +261,8 @@ def glm_case(seed):
         groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
         c = np.sqrt([len(g) for g in groups])
         kw["groups"] = labels
+        if (cw := _maybe_group_weights(groups)) is not None:
+            c = kw["group_weights"] = cw
         Est = S.GroupLassoClassifier if family == "binomial" else S.GroupLassoPoissonRegressor
     Xin = X.astype(dt)
     Xe = Xin.astype(np.float64)
@@ -258,7 +287,7 @@ def glm_case(seed):
         if kind == "enet":
             pen = rho * np.sum(np.abs(v)) + 0.5 * (1 - rho) * np.sum(v * v)
         else:
-            pen = rho * np.sum(np.abs(v)) + (1 - rho) * sum(
+            pen = rho * np.sum(np.abs(v)[_penalised_features(groups, c, p)]) + (1 - rho) * sum(
                 cg * np.linalg.norm(v[g]) for g, cg in zip(groups, c))
         return s @ loss / W + alpha * pen
 
@@ -303,8 +332,12 @@ def multitask_case(seed):
     if kind == "mtg":
         labels = np.arange(p) // int(rng.choice([1, 2]))
         groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
+        c = np.sqrt([len(g) for g in groups])
+        cw = _maybe_group_weights(groups, allow_zero=False)  # (refused: no unpenalised rows)
+        gkw = {} if cw is None else {"group_weights": cw}
+        c = c if cw is None else cw
         fn = lambda Xa, Ya, **k: multitask_group_lasso_path(  # noqa: E731
-            Xa, Ya, groups=labels, l1_ratio=rho, **k)
+            Xa, Ya, groups=labels, l1_ratio=rho, **gkw, **k)
     else:
         fn = lambda Xa, Ya, **k: multitask_enet_path(Xa, Ya, l1_ratio=rho, **k)  # noqa: E731
     Xin, Yin = X.astype(dt), Y.astype(dt)
@@ -331,7 +364,7 @@ def multitask_case(seed):
             pen = rho * rows.sum() + 0.5 * (1 - rho) * np.sum(rows ** 2)
         else:
             pen = rho * rows.sum() + (1 - rho) * sum(
-                np.sqrt(len(gg)) * np.linalg.norm(rows[gg]) for gg in groups)
+                cg * np.linalg.norm(rows[gg]) for gg, cg in zip(groups, c))
         return 0.5 * np.sum(s[:, None] * R * R) / Wt + alpha * pen
 
     nd = 0.5 * np.sum(s[:, None] * (Ye - ym) ** 2) / Wt
@@ -422,8 +455,21 @@ def collinear_case(seed):
         _COLLINEAR = None
 
 
+def unpenalised_case(seed):
+    """The Gaussian, binomial / Poisson and multi-response problems (by ``seed % 3``)
+    with drawn group weights, an unpenalised group among them where the fit allows one
+    (:func:`_maybe_group_weights`, drawn from a generator of its own)."""
+    global _UNPENALISED
+    _UNPENALISED = np.random.default_rng([seed, 11])
+    try:
+        return (gaussian_case, glm_case, multitask_case)[seed % 3](seed)
+    finally:
+        _UNPENALISED = None
+
+
 CASES = {"gaussian": gaussian_case, "glm": glm_case, "multitask": multitask_case,
-         "multinomial": multinomial_case, "collinear": collinear_case}
+         "multinomial": multinomial_case, "collinear": collinear_case,
+         "unpenalised": unpenalised_case}
 
 if __name__ == "__main__":
     family, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
