@@ -89,6 +89,24 @@ def rounded_coefficients(w, inv_scale, dtype):
     return coef, w_eff
 
 
+def scaled_columns64(design, cols, inv_scale):
+    """``(X - 1 cᵀ)[:, cols] diag(inv_scale[cols])`` in float64 from ``design``'s own X
+    (``c``: the centring its layout gives offset columns; sparse kept sparse): the exact
+    counterpart of ``sklearn_normpen._families._standardized``'s scaled copy, which is
+    rounded to X's dtype."""
+    cols = np.asarray(cols)
+    c = (np.asarray(design.x_mean, np.float64) - np.asarray(design.xk_mean, np.float64))[cols]
+    if not design.sparse:
+        B = np.asfortranarray(design.X[:, cols], dtype=np.float64)
+        if c.any():
+            B -= c
+        return np.asfortranarray(B * inv_scale[cols])
+    B = sp.csc_matrix(design.X[:, cols], dtype=np.float64)
+    if c.any():  # (offset columns stored centred, as the layout does)
+        B = centre_sparse_columns(B, np.flatnonzero(c), c)
+    return sp.csc_matrix(B @ sp.diags(inv_scale[cols])).sorted_indices()
+
+
 def weighted_column_std(X, X_off, sample_weight):
     """Weighted standard deviation (1/Σs, about ``X_off``) of each column, float64.
 

@@ -446,9 +446,11 @@ class MultinomialProblem:
             tol_model = max(min(shrink * cert.gap, 0.1 * last_decrease), floor)
             moved = accepted = False
             decrease = 0.0
+            budget = max(max_iter - int(epochs), 1)
+            if self.dtype == np.float32:  # (as GLMProblem: the rest for a refinement)
+                budget = max(budget // 2, 1)
             for k in blocks:
-                Wq, bq, ep = self._model_step(w, penalty, alpha, tol_model,
-                                              max(max_iter - int(epochs), 1),
+                Wq, bq, ep = self._model_step(w, penalty, alpha, tol_model, budget,
                                               alpha_prev if it == 0 else None, k)
                 # an epoch is one pass over all p·K coefficients: a class's is 1/K of one
                 epochs += ep / len(blocks)

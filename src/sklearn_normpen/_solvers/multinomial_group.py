@@ -34,11 +34,13 @@ group a singleton, or the null fit's) is solved by the compiled sweeps of
 """
 import numpy as np
 
-from .._design import inverse_std, rounded_coefficients
+from .._certificate import rounded_certificate
+from .._design import inverse_std, rounded_coefficients, scaled_columns64
 from .._kernels import _bcd_multitask
 from .._validation import call_kernel
 from ..datafits import Multinomial
-from .coordinate_descent import POLISH_EPOCHS, POLISH_MAX
+from ..penalties import MultiTaskSparseGroupLasso
+from .coordinate_descent import POLISH_EPOCHS, POLISH_MAX, REFINE_MAX_BYTES
 from .group_newton import active_rows, kept_step
 from .multinomial import CURVATURE_FLOOR, MultinomialProblem
 from .multitask_group import MultiTaskGroupProblem
@@ -83,6 +85,64 @@ class GroupMultinomialProblem(MultinomialProblem):
         # passes over X per step for its set-up, certificate and line search, plus its
         # sweeps): an exact step costing up to four times as much is affordable
         self._spent = (None, 0.0)
+        self._X64 = None  # the float64 refinement's columns (_columns64)
+
+    def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
+        """:meth:`MultinomialProblem.solve`; a float32 group solve short of its target is
+        continued in float64 (:meth:`_refine64`)."""
+        cert, epochs = super().solve(w, penalty, alpha, tol_abs, max_iter, alpha_prev)
+        if (cert.gap > tol_abs and self.dtype == np.float32 and epochs < max_iter
+                and isinstance(penalty, MultiTaskSparseGroupLasso)):
+            cert, epochs = self._refine64(w, penalty, alpha, tol_abs, cert, epochs,
+                                          max_iter)
+        return cert, epochs
+
+    def _refine64(self, w, penalty, alpha, tol_abs, cert, epochs, max_iter):
+        """The float32 solve continued in float64 (coefficients, models and exact steps
+        on float64 columns: :meth:`_columns64`), then rounded back, as
+        :meth:`GLMProblem._refine64 <sklearn_normpen._solvers.prox_newton.GLMProblem.
+        _refine64>`: near the optimum the float32 grid of coefficients (and, under
+        ``exact``, their cast to the user's scale) moves the gradient by more than a tight
+        tolerance allows, while the rounded point's objective is within ``P(w32) - P(w64)``
+        of the float64 point's. The bound reported is ``gap(w64) + P(w32) - P(w64)``, kept
+        when it is the better one."""
+        d = self.design
+        if (d.X.nnz * 12 if d.sparse else d.n * d.p * 8) > REFINE_MAX_BYTES:
+            return cert, epochs
+        saved = (w.copy(), self.b.copy(), self.eta, self._inner_pause)
+        w64 = np.array(w, dtype=np.float64)
+        self.dtype = np.dtype(np.float64)
+        try:
+            c64, ep = MultinomialProblem.solve(self, w64, penalty, alpha, 0.5 * tol_abs,
+                                               max_iter - epochs)
+        finally:
+            self.dtype = np.dtype(np.float32)
+        epochs += int(ep)
+        w32 = w64.astype(np.float32)
+        self.eta = self._XW(w32) + self.b
+        wc, eta32 = self._point(w32)
+        p32 = self._objective(eta32, w32 if wc is None else wc, penalty, alpha)
+        out = rounded_certificate(c64, c64.primal, p32, loss=self._loss(eta32))
+        if out.gap < cert.gap:
+            w[:] = w32
+            return out, epochs
+        w[:], self.b, self.eta, self._inner_pause = saved
+        return cert, epochs
+
+    def _columns64(self, cols=None):
+        """The columns ``cols`` (None: all, kept) in float64 as ``η`` reads them: the
+        user's ``(X - 1 cᵀ) diag(1/σ)`` under ``exact``, else the Design's own (dense for
+        a subset: the exact steps' few active columns)."""
+        d, e = self.design, self._user
+        if cols is None:
+            if self._X64 is None:
+                self._X64 = (d.X.astype(np.float64) if e is None else scaled_columns64(
+                    e, np.arange(self.n_features), self.inv_scale))
+            return self._X64
+        if e is None:
+            return self._lin.explicit_columns(cols)  # (uncentred: no intercept there)
+        B = scaled_columns64(e, cols, self.inv_scale)
+        return B.toarray() if e.sparse else B
 
     def _model_step(self, w, penalty, alpha, tol_model, max_iter, alpha_prev, k=None):
         d = self.design
@@ -91,7 +151,9 @@ class GroupMultinomialProblem(MultinomialProblem):
         Z = self.eta + (self.Y - P) / t[:, None]
         sv = t if d.sw64 is None else d.sw64 * t
         scale = self.N / float(np.sum(sv))  # model objective · scale = inner objective
-        inner = MultiTaskGroupProblem(d.X, Z, sv, self.fit_intercept, self.groups)
+        # (float64 refinement: float64 columns, whose coefficients are float64)
+        X = self._columns64() if self.dtype != d.dtype else d.X
+        inner = MultiTaskGroupProblem(X, Z, sv, self.fit_intercept, self.groups)
         # an ill-conditioned model is one every step: the last model's sweeps before its
         # Newton step, not a fresh 200 (see GLMProblem._model)
         if self._inner_pause is not None:
@@ -125,7 +187,7 @@ class GroupMultinomialProblem(MultinomialProblem):
         if (k == 0 or k + 1 > n or m > POLISH_MAX
                 or n * m * m + m ** 3 / 3 > 4 * max(POLISH_EPOCHS * n * k * K, spent)):
             return False
-        B = self._lin.explicit_columns(A)  # X_A in float64, uncentred, as η reads it
+        B = self._columns64(A)  # X_A in float64, uncentred, as η reads it
         if self.fit_intercept:
             B = np.hstack([B, np.ones((n, 1))])
         P = self._proba(self.eta)

@@ -32,8 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate, rounded_certificate
-from .._design import (Design, ReweightedDesign, centre_sparse_columns, inverse_std,
-                       rounded_coefficients)
+from .._design import (Design, ReweightedDesign, inverse_std, rounded_coefficients,
+                       scaled_columns64)
 from ..datafits import GLMStats, Logistic
 from ..penalties import ElasticNetPenalty
 from .coordinate_descent import REFINE_MAX_BYTES, EnetProblem
@@ -567,24 +567,6 @@ class GLMProblem:
             cert = self.certificate(w, penalty, alpha)
         return cert
 
-    def _user_columns(self, cols):
-        """Under ``exact``: the float64 columns ``cols`` (None: all) that :meth:`_Xw`
-        reads, ``(X - 1 cᵀ) diag(1/σ)`` from the user's X (the float64 refinement's data:
-        the scaled float32 copy is another data set, whose optimum a certificate on the
-        user's columns does not accept at a tight tolerance)."""
-        e = self._user
-        cols = np.arange(self.n_features) if cols is None else np.asarray(cols)
-        c = (np.asarray(e.x_mean, np.float64) - np.asarray(e.xk_mean, np.float64))[cols]
-        if not e.sparse:
-            B = np.asfortranarray(e.X[:, cols], dtype=np.float64)
-            if c.any():
-                B -= c
-            return np.asfortranarray(B * self.inv_scale[cols])
-        B = sp.csc_matrix(e.X[:, cols], dtype=np.float64)
-        if c.any():  # (offset columns stored centred, as the layout does)
-            B = centre_sparse_columns(B, np.flatnonzero(c), c)
-        return sp.csc_matrix(B @ sp.diags(self.inv_scale[cols])).sorted_indices()
-
     def _working_set(self, w, penalty, alpha, alpha_prev):
         """The columns the Newton model is solved on (None: all), glmnet's way: the
         features ever non-zero along this path, the unpenalised ones and those the
@@ -653,8 +635,13 @@ class GLMProblem:
         wc = w if cols is None else w[cols]
         if self._f64:  # (_refine64) the columns in float64, copied once per working set
             if getattr(sub, "X64", None) is None:
-                sub.X64 = (sub.X.astype(np.float64) if self._user is None
-                           else self._user_columns(sub.cols))
+                # (under exact the user's columns: the scaled float32 copy is another
+                # data set, whose optimum a certificate on the user's columns does not
+                # accept at a tight tolerance)
+                sub.X64 = (sub.X.astype(np.float64) if self._user is None else
+                           scaled_columns64(self._user, np.arange(self.n_features)
+                                            if sub.cols is None else sub.cols,
+                                            self.inv_scale))
             dq = Design(sub.X64, z, sv, self.fit_intercept)
             inner = (EnetProblem(dq, self.mode) if sub.inner is None
                      else sub.inner(dq, self.mode))
