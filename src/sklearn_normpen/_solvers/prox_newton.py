@@ -252,9 +252,10 @@ class GLMProblem:
 
     def _user_point(self, w):
         """``(w', η')`` under ``exact``: the solver-scale point that the float32
-        coefficients returned for ``w`` stand for, and its ``η`` (with the intercept
-        :meth:`to_original` returns: ``X coef + b - shiftᵀw' = (X - 1 cᵀ) coef + b``)."""
-        wc = rounded_coefficients(w, self.inv_scale, np.float32)[1]
+        coefficients returned for ``w`` stand for (in the float64 refinement: ``w`` to
+        float64 rounding), and its ``η`` (with the intercept :meth:`to_original` returns:
+        ``X coef + b - shiftᵀw' = (X - 1 cᵀ) coef + b``)."""
+        wc = rounded_coefficients(w, self.inv_scale, self.dtype)[1]
         return wc, self._Xw(wc) + self.b
 
     def to_original(self, w):
