@@ -36,17 +36,13 @@ import numpy as np
 
 from .._certificate import rounded_certificate
 from .._design import inverse_std, rounded_coefficients, scaled_columns64
-from .._kernels import _bcd_multitask
-from .._validation import call_kernel
 from ..datafits import Multinomial
 from ..penalties import MultiTaskSparseGroupLasso
 from .coordinate_descent import POLISH_EPOCHS, POLISH_MAX, REFINE_MAX_BYTES
 from .group_newton import active_rows, kept_step
 from .multinomial import CURVATURE_FLOOR, MultinomialProblem
 from .multitask_group import MultiTaskGroupProblem
-from .prox_newton import unpenalised_basis
-
-_EMPTY = np.zeros(0)
+from .prox_newton import layout_gradient64, unpenalised_basis
 
 
 class GroupMultinomialProblem(MultinomialProblem):
@@ -274,19 +270,7 @@ class GroupMultinomialProblem(MultinomialProblem):
 
     def _grad(self, M, centred=False):
         """Under ``exact``: ``diag(1/σ) (X - 1 cᵀ)ᵀ S M / N`` on the user's columns in
-        float64 sums (``centred``: ``Σ s M = 0``, the same as ``Xcᵀ S M``)."""
+        float64 sums (``centred``, ``Σ s M = 0``: the same number)."""
         if self._user is None:
             return super()._grad(M, centred)
-        e, sw = self._user, self.design.sw64
-        X, mean = e.exact_layout()  # (float32: the user's X and its means)
-        M = np.asfortranarray(M, dtype=np.float64)
-        if e.sparse:
-            SM = M if sw is None else sw[:, None] * M
-            G = np.asarray(X.T @ SM) - np.outer(mean, SM.sum(axis=0))
-        else:
-            G = np.empty((e.p, M.shape[1]))
-            call_kernel(_bcd_multitask.gradient_mt_dense, X, _EMPTY if sw is None else sw,
-                        np.asarray(mean, np.float64), M, G)
-        if not centred:
-            G += np.outer(e.xk_mean, M.sum(axis=0) if sw is None else sw @ M)
-        return G * (self.inv_scale / self.N)[:, None]
+        return layout_gradient64(self._user, M) * (self.inv_scale / self.N)[:, None]

@@ -88,6 +88,24 @@ def unpenalised_basis(design, U, fit_intercept, cache):
     return cache[key]
 
 
+def layout_gradient64(design, M):
+    """``Xkᵀ S M`` (p, m) in float64 for a float64 ``M`` (n, m): the layout's columns
+    ``X - 1 cᵀ`` (offset columns centred) from the Design's :meth:`exact_layout
+    <sklearn_normpen._design.Design.exact_layout>` (for float32 data the user's own
+    columns), each column of a dense X read once for all of M's."""
+    M = np.asfortranarray(M, dtype=np.float64)
+    sw = design.sw64
+    X, mean = design.exact_layout()  # (Xcᵀ S M below, then the layout's means)
+    if design.sparse:
+        SM = M if sw is None else sw[:, None] * M
+        G = np.asarray(X.T @ SM) - np.outer(mean, SM.sum(axis=0))
+    else:
+        G = np.empty((design.p, M.shape[1]))
+        call_kernel(_bcd_multitask.gradient_mt_dense, X, _EMPTY if sw is None else sw,
+                    np.asarray(mean, np.float64), M, G)
+    return G + np.outer(design.xk_mean, M.sum(axis=0) if sw is None else sw @ M)
+
+
 class _NullPenalty:
     """The penalty of the null model: penalised features held at 0, unpenalised ones free.
     Holding ``w_j = 0`` has conjugate 0, so the null certificate constrains only the
@@ -363,21 +381,8 @@ class GLMProblem:
 
     def _user_gradients(self, r, rp):
         """:meth:`_gradients` under ``exact``: ``diag(1/σ) Xkᵀ S (r, rp) / N`` on the
-        user's columns (``Xk = X - 1 cᵀ``, the scaled copy's exact counterpart; ``Σ s rp
-        = 0`` under an intercept, so ``rp``'s is ``Xcᵀ S rp``) in float64 sums."""
-        e, sw = self._user, self.design.sw64
-        R = np.empty((e.n, 2), order="F")
-        R[:, 0], R[:, 1] = r, rp
-        X, mean = e.exact_layout()  # (float32: the user's X and its means)
-        if e.sparse:
-            SR = R if sw is None else sw[:, None] * R
-            G = np.asarray(X.T @ SR) - np.outer(mean, SR.sum(axis=0))
-        else:
-            G = np.empty((e.p, 2))
-            call_kernel(_bcd_multitask.gradient_mt_dense, X,
-                        _EMPTY if sw is None else sw, np.asarray(mean, np.float64), R, G)
-        total = float(np.sum(r) if sw is None else sw @ r)
-        G[:, 0] += np.asarray(e.xk_mean, np.float64) * total
+        user's columns (``Xk = X - 1 cᵀ``, the scaled copy's exact counterpart)."""
+        G = layout_gradient64(self._user, np.column_stack([r, rp]))
         G *= (self.inv_scale / self.N)[:, None]
         return np.ascontiguousarray(G[:, 0]), np.ascontiguousarray(G[:, 1])
 
