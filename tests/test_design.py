@@ -362,3 +362,36 @@ def test_dense_column_statistics_keep_the_scale_check():
     X, y, _ = _data()
     with pytest.raises(ValueError, match="X has entries of magnitude"):
         Design(np.asfortranarray(X * 1e150), y, None, True)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_scaled_columns64_and_layout_gradient64_match_numpy(sparse, fit_intercept):
+    """The standardised fits' exact counterparts of their scaled float32 copy: the columns
+    ``(X - 1 cᵀ) diag(v)`` (``c`` the layout's centring of offset columns) and the
+    layout's gradient ``(X - 1 cᵀ)ᵀ S M``, on float32 data with an offset column (mean
+    1e4), against float64 NumPy on the same float32 values."""
+    from sklearn_normpen._design import scaled_columns64
+    from sklearn_normpen._solvers.prox_newton import layout_gradient64
+    X, y, sw = _data(offset=1e4, dtype=np.float32)
+    X = np.asfortranarray(X)
+    if sparse:  # (the offset column stored in full)
+        X = sp.csc_matrix(X)
+    d = Design(X, y, sw, fit_intercept)
+    Xe = (X.toarray() if sparse else X).astype(np.float64)
+    s = sw.astype(np.float64)
+    m = s @ Xe / s.sum()
+    # the layout's centring: the offset column at least (dense: every column), else none
+    c = np.asarray(d.x_mean, np.float64) - np.asarray(d.xk_mean, np.float64)
+    assert np.all((c == 0) | np.isclose(c, m, rtol=1e-12))
+    assert (c[1] != 0) == fit_intercept
+    v = np.random.default_rng(1).uniform(0.5, 2, Xe.shape[1])
+    cols = np.array([4, 1, 2])
+    B = scaled_columns64(d, cols, v)
+    assert B.dtype == np.float64 and sp.issparse(B) == sparse
+    B = B.toarray() if sparse else B
+    assert_allclose(B, (Xe[:, cols] - c[cols]) * v[cols], rtol=1e-15, atol=1e-12)
+    M = np.random.default_rng(2).standard_normal((Xe.shape[0], 3))
+    G = layout_gradient64(d, M)
+    ref = (Xe - c).T @ (s[:, None] * M)
+    assert_allclose(G, ref, rtol=1e-12, atol=1e-9 * np.abs(ref).max())
