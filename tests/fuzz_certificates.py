@@ -16,10 +16,10 @@ multi-response group gaps under standardize (penalty weighed by 1/fl32(1/σ), ga
 before the cast to float32, sums on the rounded scaled copy: "collinear" seeds 7158, 7182).
 
 ``python tests/fuzz_certificates.py gaussian 0 1000`` runs a long search (families:
-gaussian, glm, multitask, multinomial; collinear: the others' problems with nearly
-collinear pairs of columns; unpenalised: the group problems with drawn group weights, a
-group of weight 0 among them where the fit allows one); ``tests/test_certificate_fuzz.py``
-runs a few seeds of each.
+gaussian, glm, multitask, multinomial, groupmultinomial; collinear: the others' problems
+with nearly collinear pairs of columns; unpenalised: the group problems with drawn group
+weights, a group of weight 0 among them where the fit allows one);
+``tests/test_certificate_fuzz.py`` runs a few seeds of each.
 """
 import sys
 import warnings
@@ -378,12 +378,9 @@ def multitask_case(seed):
     return "ok"
 
 
-def multinomial_case(seed):
-    """``ElasticNetClassifier`` on 3-5 classes, ungrouped and grouped penalties."""
-    from scipy.special import logsumexp
-
-    from sklearn_normpen import ElasticNetClassifier
-    rng = np.random.default_rng(seed)
+def _multinomial_problem(rng):
+    """A random 3-5 class problem: ``(dt, sparse, X, y, s, sw, standardize,
+    fit_intercept)``, or None (a class without samples or weight)."""
     n, p, K = int(rng.choice([40, 120, 300])), int(rng.choice([3, 8, 25])), int(rng.choice([3, 5]))
     dt, sparse, X = _random_X(rng, n, p, zero_frac=0.6)
     Xs = (X - X.mean(0)) / (X.std(0) + 1e-300)
@@ -399,38 +396,36 @@ def multinomial_case(seed):
         if any(s[y == k].sum() == 0 for k in range(K)):
             return None
     standardize, fit_intercept = bool(rng.random() < 0.5), bool(rng.random() < 0.8)
-    mode = "grouped" if rng.random() < 0.4 else "ungrouped"
-    rho = float(rng.choice([1.0, 0.5, 0.05]))
-    tol = float(rng.choice([1e-4, 1e-7] if dt == np.float32 else [1e-4, 1e-8, 1e-11]))
-    alpha = float(10.0 ** rng.uniform(-3.5, -1))
-    kw = dict(alpha=alpha, l1_ratio=rho, standardize=standardize, fit_intercept=fit_intercept,
-              multinomial=mode)
+    return dt, sparse, X, y, s, sw, standardize, fit_intercept
+
+
+def _multinomial_verdict(Est, kw, problem, tol, row_penalty, what):
+    """Fit ``Est(**kw)`` at ``tol`` and at 1e-13 on the float64 data; the verdict on the
+    first (``row_penalty(V)``: the penalty of the scaled coefficients ``V`` (p, K), alpha
+    apart)."""
+    from scipy.special import logsumexp
+    dt, sparse, X, y, s, sw, standardize, fit_intercept = problem
     Xin = X.astype(dt)
     Xe = Xin.astype(np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            m = ElasticNetClassifier(tol=tol, max_iter=3000, **kw).fit(
+            m = Est(tol=tol, max_iter=3000, **kw).fit(
                 sp.csc_matrix(Xin) if sparse else Xin, y, sample_weight=sw)
-            r = ElasticNetClassifier(tol=1e-13, max_iter=100000, **kw).fit(
+            r = Est(tol=1e-13, max_iter=100000, **kw).fit(
                 sp.csc_matrix(Xe) if sparse else Xe, y, sample_weight=sw)
         except ValueError:
             return None
+    K = int(y.max()) + 1
     W = s.sum()
-    sig = _wstd(Xe, s) if standardize else np.ones(p)
+    sig = _wstd(Xe, s) if standardize else np.ones(X.shape[1])
     onehot = np.eye(K)[y]
 
     def objective(est):
         Bc = np.asarray(est.coef_, dtype=np.float64).T           # (p, K)
         eta = Xe @ Bc + np.asarray(est.intercept_, dtype=np.float64)
         loss = s @ (logsumexp(eta, axis=1) - np.sum(onehot * eta, axis=1)) / W
-        V = sig[:, None] * Bc
-        if mode == "ungrouped":
-            pen = rho * np.abs(V).sum() + 0.5 * (1 - rho) * np.sum(V * V)
-        else:
-            rows = np.linalg.norm(V, axis=1)
-            pen = rho * rows.sum() + 0.5 * (1 - rho) * np.sum(rows ** 2)
-        return loss + alpha * pen
+        return loss + kw["alpha"] * row_penalty(sig[:, None] * Bc)
 
     shares = np.array([s[y == k].sum() for k in range(K)]) / W
     nd = -np.sum(shares * np.log(shares)) if fit_intercept else np.log(K)
@@ -438,10 +433,61 @@ def multinomial_case(seed):
     bad = _verdict(m.dual_gap_ <= tol * nd * (1 + 1e-6), excess, m.dual_gap_, nd, tol,
                    r.dual_gap_)
     if bad:
-        return f"{bad} (multinomial {mode}, rho={rho}, K={K}, {dt.__name__}, "\
-               f"sparse={sparse}, standardize={standardize}, intercept={fit_intercept}, "\
+        return f"{bad} ({what}, K={K}, {dt.__name__}, sparse={sparse}, "\
+               f"standardize={standardize}, intercept={fit_intercept}, "\
                f"weights={sw is not None})"
     return "ok"
+
+
+def multinomial_case(seed):
+    """``ElasticNetClassifier`` on 3-5 classes, ungrouped and grouped penalties."""
+    from sklearn_normpen import ElasticNetClassifier
+    rng = np.random.default_rng(seed)
+    problem = _multinomial_problem(rng)
+    if problem is None:
+        return None
+    mode = "grouped" if rng.random() < 0.4 else "ungrouped"
+    rho = float(rng.choice([1.0, 0.5, 0.05]))
+    tol = float(rng.choice([1e-4, 1e-7] if problem[0] == np.float32 else [1e-4, 1e-8, 1e-11]))
+    alpha = float(10.0 ** rng.uniform(-3.5, -1))
+    kw = dict(alpha=alpha, l1_ratio=rho, standardize=problem[6], fit_intercept=problem[7],
+              multinomial=mode)
+
+    def row_penalty(V):
+        if mode == "ungrouped":
+            return rho * np.abs(V).sum() + 0.5 * (1 - rho) * np.sum(V * V)
+        rows = np.linalg.norm(V, axis=1)
+        return rho * rows.sum() + 0.5 * (1 - rho) * np.sum(rows ** 2)
+
+    return _multinomial_verdict(ElasticNetClassifier, kw, problem, tol, row_penalty,
+                                f"multinomial {mode}, rho={rho}")
+
+
+def group_multinomial_case(seed):
+    """``GroupLassoClassifier`` on 3-5 classes (the multinomial sparse-group lasso: each
+    group's ``|g| × K`` block), on the multinomial family's problems drawn from a
+    generator of their own."""
+    from sklearn_normpen import GroupLassoClassifier
+    rng = np.random.default_rng([seed, 13])
+    problem = _multinomial_problem(rng)
+    if problem is None:
+        return None
+    p = problem[2].shape[1]
+    labels = np.arange(p) // int(rng.choice([1, 2, 3]))
+    groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
+    rho = float(rng.choice([0.0, 0.3, 1.0]))
+    tol = float(rng.choice([1e-4, 1e-7] if problem[0] == np.float32 else [1e-4, 1e-8, 1e-11]))
+    alpha = float(10.0 ** rng.uniform(-3.5, -1))
+    kw = dict(groups=labels, alpha=alpha, l1_ratio=rho, standardize=problem[6],
+              fit_intercept=problem[7])
+
+    def row_penalty(V):
+        rows = np.linalg.norm(V, axis=1)
+        return rho * rows.sum() + (1 - rho) * sum(
+            np.sqrt(len(g)) * np.linalg.norm(rows[g]) for g in groups)
+
+    return _multinomial_verdict(GroupLassoClassifier, kw, problem, tol, row_penalty,
+                                f"group multinomial, rho={rho}, groups of {len(groups[0])}")
 
 
 def collinear_case(seed):
@@ -468,8 +514,8 @@ def unpenalised_case(seed):
 
 
 CASES = {"gaussian": gaussian_case, "glm": glm_case, "multitask": multitask_case,
-         "multinomial": multinomial_case, "collinear": collinear_case,
-         "unpenalised": unpenalised_case}
+         "multinomial": multinomial_case, "groupmultinomial": group_multinomial_case,
+         "collinear": collinear_case, "unpenalised": unpenalised_case}
 
 if __name__ == "__main__":
     family, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

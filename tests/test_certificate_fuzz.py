@@ -12,7 +12,8 @@ from fuzz_certificates import CASES  # noqa: E402
 
 #: seeds that reproduce the defects the fuzzer found (fixed), then plain ranges
 REGRESSIONS = {"gaussian": [], "glm": [3, 81, 101, 162, 241, 569], "multitask": [],
-               "multinomial": [281], "collinear": [7158, 7182], "unpenalised": []}
+               "multinomial": [281], "collinear": [7158, 7182], "unpenalised": [],
+               "groupmultinomial": []}
 
 
 @pytest.mark.parametrize("family", sorted(CASES))

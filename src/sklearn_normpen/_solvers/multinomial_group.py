@@ -33,6 +33,7 @@ group a singleton, or the null fit's) is solved by the compiled sweeps of
 :class:`~sklearn_normpen._solvers.multinomial.MultinomialProblem` instead.
 """
 import numpy as np
+import scipy.sparse as sp
 
 from .._certificate import rounded_certificate
 from .._design import inverse_std, rounded_coefficients, scaled_columns64
@@ -81,14 +82,19 @@ class GroupMultinomialProblem(MultinomialProblem):
         # passes over X per step for its set-up, certificate and line search, plus its
         # sweeps): an exact step costing up to four times as much is affordable
         self._spent = (None, 0.0)
-        self._X64 = None  # the float64 refinement's columns (_columns64)
+        self._X64 = self._kargs64 = None  # the float64 refinement's data (_columns64)
 
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
         """:meth:`MultinomialProblem.solve`; a float32 group solve short of its target is
         continued in float64 (:meth:`_refine64`)."""
         cert, epochs = super().solve(w, penalty, alpha, tol_abs, max_iter, alpha_prev)
+        # (a row penalty's compiled sweeps too under exact: they solve the scaled float32
+        # copy, another data set, whose optimum the user's certificate does not accept at
+        # a tight tolerance: without intercept an offset column's copy is rounded to 1e-5
+        # of its spread)
         if (cert.gap > tol_abs and self.dtype == np.float32 and epochs < max_iter
-                and isinstance(penalty, MultiTaskSparseGroupLasso)):
+                and (isinstance(penalty, MultiTaskSparseGroupLasso)
+                     or self._user is not None)):
             cert, epochs = self._refine64(w, penalty, alpha, tol_abs, cert, epochs,
                                           max_iter)
         return cert, epochs
@@ -107,12 +113,12 @@ class GroupMultinomialProblem(MultinomialProblem):
             return cert, epochs
         saved = (w.copy(), self.b.copy(), self.eta, self._inner_pause)
         w64 = np.array(w, dtype=np.float64)
-        self.dtype = np.dtype(np.float64)
+        self.dtype, bshift, self._bshift = np.dtype(np.float64), self._bshift, None
         try:
             c64, ep = MultinomialProblem.solve(self, w64, penalty, alpha, 0.5 * tol_abs,
                                                max_iter - epochs)
         finally:
-            self.dtype = np.dtype(np.float32)
+            self.dtype, self._bshift = np.dtype(np.float32), bshift
         epochs += int(ep)
         w32 = w64.astype(np.float32)
         self.eta = self._XW(w32) + self.b
@@ -124,6 +130,25 @@ class GroupMultinomialProblem(MultinomialProblem):
             return out, epochs
         w[:], self.b, self.eta, self._inner_pause = saved
         return cert, epochs
+
+    def _kernel_args(self):
+        """:meth:`MultinomialProblem._kernel_args`; in the float64 refinement (under
+        ``exact``) the sweeps' float64 columns (:meth:`_columns64`: ``η = X W + 1 bᵀ`` on
+        them, offset columns already centred: no intercept shift)."""
+        if self.dtype == self.design.dtype:
+            return super()._kernel_args()
+        if self._kargs64 is None:
+            X, base = self._columns64(), super()._kernel_args()
+            empty = np.zeros(0, dtype=np.intc)
+            if sp.issparse(X):
+                xk = (X.data, X.indices.astype(np.intc, copy=False),
+                      X.indptr.astype(np.intc, copy=False))
+                mu = np.zeros(self.n_features)
+            else:
+                xk = (X.ravel(order="F"), empty, empty)
+                mu = self._col_mean if self.fit_intercept else np.zeros(self.n_features)
+            self._kargs64 = xk + base[3:5] + (np.ascontiguousarray(mu),)
+        return self._kargs64
 
     def _columns64(self, cols=None):
         """The columns ``cols`` (None: all, kept) in float64 as ``η`` reads them: the
