@@ -89,6 +89,16 @@ def rounded_coefficients(w, inv_scale, dtype):
     return coef, w_eff
 
 
+def exact_scaling(design):
+    """``(1/σ, c/σ)`` in float64 for a Design of the user's X: the exact scale of each
+    column (0: constant) and what its standardised copy had subtracted, the layout's
+    centring ``c`` of offset columns, scaled (``sklearn_normpen._families._standardized``
+    rounds both to X's dtype)."""
+    inv = inverse_std(design.x_std, design.constant)
+    c = np.asarray(design.x_mean, np.float64) - np.asarray(design.xk_mean, np.float64)
+    return inv, c * inv
+
+
 def scaled_columns64(design, cols, inv_scale):
     """``(X - 1 cᵀ)[:, cols] diag(inv_scale[cols])`` in float64 from ``design``'s own X
     (``c``: the centring its layout gives offset columns; sparse kept sparse): the exact

@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import rounded_certificate
-from .._design import inverse_std, rounded_coefficients, scaled_columns64
+from .._design import exact_scaling, rounded_coefficients, scaled_columns64
 from ..datafits import Multinomial
 from ..penalties import MultiTaskSparseGroupLasso
 from .coordinate_descent import POLISH_EPOCHS, POLISH_MAX, REFINE_MAX_BYTES
@@ -67,9 +67,7 @@ class GroupMultinomialProblem(MultinomialProblem):
         self.x_shift, self._user = x_shift, None
         if exact is not None and inv_scale is not None and self.dtype == np.float32:
             self._user = exact
-            self.inv_scale = inverse_std(exact.x_std, exact.constant)
-            c = np.asarray(exact.x_mean, np.float64) - np.asarray(exact.xk_mean, np.float64)
-            self.x_shift = c * self.inv_scale if x_shift is not None else None
+            self.inv_scale, self.x_shift = exact_scaling(exact)
         # the columns' means in η's parametrisation (X W + b on the scaled columns; under
         # exact their exact counterparts (X - 1 cᵀ) diag(1/σ))
         self._col_mean = np.asarray(self.design.x_mean if self._user is None else

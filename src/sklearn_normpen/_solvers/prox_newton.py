@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate, rounded_certificate
-from .._design import (Design, ReweightedDesign, inverse_std, rounded_coefficients,
+from .._design import (Design, ReweightedDesign, exact_scaling, rounded_coefficients,
                        scaled_columns64)
 from ..datafits import GLMStats, Logistic
 from ..penalties import ElasticNetPenalty
@@ -171,10 +171,7 @@ class GLMProblem:
         self.inv_scale, self.x_shift, self._user = inv_scale, x_shift, None
         if exact is not None and inv_scale is not None and design.dtype == np.float32:
             self._user = exact
-            self.inv_scale = inverse_std(exact.x_std, exact.constant)
-            if x_shift is not None:  # (the centring of offset columns, exactly scaled)
-                self.x_shift = (np.asarray(exact.x_mean, np.float64) - np.asarray(
-                    exact.xk_mean, np.float64)) * self.inv_scale
+            self.inv_scale, self.x_shift = exact_scaling(exact)
         # the weighted least-squares solver: coordinate descent, or block CD (GroupInner)
         self._inner = inner
         d = design
