@@ -1,6 +1,6 @@
 """Spies on the certificates, shared by the group lasso's, the multi-response group
-lasso's and the group GLMs' tests: the bounded certificate gradients (``_solvers/gradient_bound``) and the
-certificates' primal values."""
+lasso's and the group GLMs' tests: the bounded certificate gradients
+(``_solvers/gradient_bound``) and the certificates' primal values."""
 import numpy as np
 
 from sklearn_normpen._solvers.gradient_bound import GradientReferences

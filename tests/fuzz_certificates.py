@@ -332,10 +332,9 @@ def multitask_case(seed):
     if kind == "mtg":
         labels = np.arange(p) // int(rng.choice([1, 2]))
         groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
-        c = np.sqrt([len(g) for g in groups])
         cw = _maybe_group_weights(groups, allow_zero=False)  # (refused: no unpenalised rows)
         gkw = {} if cw is None else {"group_weights": cw}
-        c = c if cw is None else cw
+        c = np.sqrt([len(g) for g in groups]) if cw is None else cw
         fn = lambda Xa, Ya, **k: multitask_group_lasso_path(  # noqa: E731
             Xa, Ya, groups=labels, l1_ratio=rho, **gkw, **k)
     else:

@@ -197,17 +197,16 @@ def glm_group_lasso_path(family, X, y, *, groups, l1_ratio, group_weights, alpha
         return pen.alpha_max(z)
 
     grid = make_grid(n_alphas if alphas is None else alphas, alpha_max, eps)
-    inv = np.ones(p) if pb.inv_scale is None else pb.inv_scale
-    held = inv == 0  # (constant columns under standardize: held at 0)
-    excl = held if excl is None else excl | held
     w0 = None
-    if coef_init is not None:  # the solver's coefficient is σ_j w_j
-        scale = np.where(held, 0.0, 1 / np.where(held, 1, inv))
-        w0 = np.clip(np.where(excl, 0.0, coef_init * scale), pen.lower, pen.upper)
+    if coef_init is not None:  # the solver's coefficient is σ_j w_j, inside pen's box
+        # (held features, excluded or constant under standardize, have the box [0, 0])
+        inv = np.ones(p) if pb.inv_scale is None else pb.inv_scale
+        sigma = np.where(inv > 0, 1 / np.where(inv > 0, inv, 1), 0.0)
+        w0 = np.clip(coef_init * sigma, pen.lower, pen.upper)
     res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
                        dfmax=dfmax, pmax=pmax, active=_ActiveGroups(structure.groups))
     warn_unconverged([res], what="Proximal Newton")
     warn_stopped(res, len(grid), "group_lasso_path")
-    coefs = _clip_coef(res.coefs.T, limits, None if exclude is None else excl).T
+    coefs = _clip_coef(res.coefs.T, limits, None if exclude is None else pen.excluded).T
     out = (res.alphas, coefs, res.gaps)
     return out + (res.n_iters,) if return_n_iter else out
