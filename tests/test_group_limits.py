@@ -535,3 +535,21 @@ def test_compiled_box_kkt_equals_the_numpy_twin(seed):
             l1, l2 = alpha * rho, alpha * (1 - rho) * pen.weights
             assert pen.kkt_violation(z, w, alpha) == pytest.approx(
                 pen._box_kkt(z, w, l1, l2), rel=1e-12, abs=1e-15)
+
+
+def test_one_sided_limits_beside_a_constant_column_raise_no_warning():
+    """A one-sided box (``upper`` infinite) under ``standardize`` beside a constant
+    column: the column's scaled limits were ``inf·0`` (NaN, a RuntimeWarning to the user;
+    the column is held at 0 anyway). Now no warning, the column at 0 and the box kept."""
+    import warnings
+
+    from sklearn_normpen import group_lasso_path
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 6))
+    X[:, 5] = 1.0
+    y = (X[:, 0] + rng.logistic(size=200) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        _, C, _ = group_lasso_path(X, y, family="binomial", groups=[0, 0, 1, 1, 2, 2],
+                                   fit_intercept=True, lower_limits=-0.1, n_alphas=5)
+    assert np.all(C[5] == 0) and np.any(C[0] > 0)

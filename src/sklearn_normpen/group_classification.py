@@ -91,8 +91,9 @@ def _group_penalty(arrays, rho, limits, excl, problem):
         held = inv == 0
         excl = held if excl is None else excl | held
     if limits is not None:
-        sigma = 1.0 if inv is None else np.where(inv > 0, 1 / np.where(inv > 0, inv, 1),
-                                                 0.0)
+        # σ; 1 on a constant column, held at 0 through excl (0 made inf·0 = NaN of an open
+        # side, and a RuntimeWarning)
+        sigma = 1.0 if inv is None else 1 / np.where(inv > 0, inv, 1.0)
         kw.update(lower=limits[0] * sigma, upper=limits[1] * sigma)
     if excl is not None and excl.any():
         kw["excluded"] = excl
