@@ -12,7 +12,7 @@ from fuzz_certificates import CASES  # noqa: E402
 
 #: seeds that reproduce the defects the fuzzer found (fixed), then plain ranges
 REGRESSIONS = {"gaussian": [], "glm": [3, 81, 101, 162, 241, 569], "multitask": [],
-               "multinomial": [281], "collinear": [7158, 7182], "unpenalised": [],
+               "multinomial": [281], "collinear": [3100, 7158, 7182], "unpenalised": [],
                "groupmultinomial": []}
 
 
@@ -25,18 +25,3 @@ def test_no_false_certificate(family):
         if out not in (None, "ok"):
             failures.append(f"seed {seed}: {out}")
     assert not failures, "\n".join(failures)
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "known, not fixed (2026-12-06): float32 elastic net in covariance mode with nearly "
-    "collinear unpenalised features (penalty_factor 0): the projection off the "
-    "unpenalised span solves the normal equations of a numerically singular Q_UU "
-    "(cond 7e17), leaves g_U's near-null component unprojected while setting gp[U] = 0, "
-    "and reports a gap of 1.1e-7 at a point 2.4e-2 of the null deviance above the "
-    "float64 optimum. The fix (a projection from the explicit columns' QR, in every "
-    "quadratic problem with unpenalised features) is planned work; this records the "
-    "defect so the suite cannot hide it, and fails once it is fixed"))
-def test_known_false_certificate_collinear_unpenalised_float32():
-    """Fuzzer "collinear" seed 3100 (found by a long run, 3000-3300): kept here so that a
-    fix turns this strict xfail into a failure to be removed."""
-    assert CASES["collinear"](3100) == "ok"

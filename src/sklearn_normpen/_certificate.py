@@ -10,9 +10,12 @@ For the quadratic datafit (:class:`~sklearn_normpen.datafits.Quadratic`; package
 The dual point is the residual made feasible, in this order:
 
 1. projected (in the S inner product) off the span of the intercept and of the unpenalised
-   features ``U`` (their conjugate is the indicator of ``x_jᵀSθ = 0``). With ``g = Xcᵀ S r/N``,
-   ``C = Xcᵀ S X_U / N``, ``β = (X_UᵀSX_U/N)⁺ g_U``: ``g ← g - Cβ``, ``||r||² ← ||r||² - βᵀg_U``,
-   ``ycᵀSr ← ycᵀSr - βᵀ X_UᵀS yc``, and the weighted mean of ``r`` is removed;
+   features ``U`` (their conjugate is the indicator of ``x_jᵀSθ = 0``). With ``g = Xcᵀ S r/N``
+   and ``Ŵ = S^½ Q̂ / √N``, ``Q̂`` an orthonormal basis of the columns ``S^½ Xc[:, U]``
+   (:meth:`Design.unpenalised_span64 <sklearn_normpen._design.Design.unpenalised_span64>`),
+   ``M = XcᵀŴ`` (in the solver's parametrisation), ``a = Ŵᵀyc`` and the residual's
+   coordinates ``z = Ŵᵀr = a - Mᵀw``: ``g ← g - Mz``, ``||r||² ← ||r||² - ||z||²``,
+   ``ycᵀSr ← ycᵀSr - zᵀa``, and the weighted mean of ``r`` is removed;
 2. scaled by the penalty's ``t ∈ (0, 1]`` so that ``t·g`` lies in the domain of ``Ω*``.
    A penalty may offer several valid scalings (pairs from :meth:`terms`; the elastic net's
    second one keeps every feature inside its l1 ball, where the ridge conjugate vanishes:
@@ -55,8 +58,8 @@ class CertStats:
     """What the certificate needs from a solver, float64, package scale (``/N``).
 
     ``r_norm2 = ||r||²_S/N``, ``r_y = ycᵀSr/N``, ``r_mean = Σ s r / N``, ``g = Xcᵀ S r/N`` on the
-    solver's parametrisation, and the unpenalised-feature block ``(U, C, Q_UU, q_U)`` (or
-    None when every feature is penalised).
+    solver's parametrisation, and the unpenalised features' span ``(U, M, a)`` (module
+    docstring, step 1; None when every feature is penalised).
 
     A residual *matrix* ``R`` (multi-response, K columns) gives the same statistics with
     Frobenius inner products, ``g`` and ``q_U`` of K columns, and ``r_mean`` the Euclidean
@@ -75,24 +78,38 @@ class CertStats:
     glm: object = None
 
 
-def project(stats):
-    """The statistics of the residual projected off the intercept and the unpenalised
-    features (step 1 of the module docstring): a :class:`CertStats` without ``unpen``."""
+def project(stats, w=None):
+    """The statistics of the residual at ``w`` projected off the intercept and the
+    unpenalised features (step 1 of the module docstring): a :class:`CertStats` without
+    ``unpen``. (A residual matrix: Frobenius inner products.)"""
     g = np.asarray(stats.g, dtype=np.float64)
     r_norm2, r_y = float(stats.r_norm2), float(stats.r_y)
     gp = g
     if stats.unpen is not None:
-        U, C, Q_UU, q_U = stats.unpen
-        beta = np.linalg.lstsq(Q_UU, g[U], rcond=None)[0]
-        gp = g - C @ beta
+        U, M, a = stats.unpen
+        z = a - M.T @ np.asarray(w, dtype=np.float64)
+        gp = g - M @ z
         gp[U] = 0.0
-        if g.ndim == 1:
-            r_norm2 = r_norm2 - float(beta @ g[U])
-            r_y = r_y - float(beta @ q_U)
-        else:  # a residual matrix (multi-response): Frobenius inner products
-            r_norm2 = r_norm2 - float(np.sum(beta * g[U]))
-            r_y = r_y - float(np.sum(beta * q_U))
+        r_norm2 = r_norm2 - float(np.sum(z * z))
+        r_y = r_y - float(np.sum(z * a))
     return CertStats(max(r_norm2 - stats.r_mean ** 2, 0.0), r_y, 0.0, gp)
+
+
+def gram_span(U, C, Q_UU, q_U):
+    """``(U, M, a)`` of :func:`project` from Gram statistics alone (package scale:
+    ``C = Xcᵀ S X_U / N``, ``Q_UU = C[U]``, ``q_U = X_Uᵀ S yc / N``), for covariance-mode
+    problems without the rows (the data on a cluster): the eigenbasis of the equilibrated
+    ``Q_UU``, directions below its rounding left out. Squares the columns' condition
+    number where :meth:`Design.unpenalised_span64
+    <sklearn_normpen._design.Design.unpenalised_span64>` does not: used only without X."""
+    diag = np.diag(Q_UU).copy()
+    ok = diag > 0
+    D = np.where(ok, 1 / np.sqrt(np.where(ok, diag, 1)), 0.0)
+    lam, V = np.linalg.eigh(D[:, None] * Q_UU * D)
+    top = lam[-1] if lam.size else 0.0
+    keep = lam > 16 * max(len(U), 1) * np.finfo(float).eps * top
+    T = D[:, None] * V[:, keep] / np.sqrt(lam[keep])
+    return U, C @ T, T.T @ q_U
 
 
 def rounded_certificate(cert64, primal64, primal32, like=None, loss=None):
@@ -113,7 +130,7 @@ _ULPS = 4 * np.finfo(np.float64).eps
 def certificate(stats, penalty, alpha, w, datafit=Quadratic):
     """:class:`Certificate` of ``w`` for ``datafit + alpha·penalty`` (module docstring)."""
     w = np.asarray(w, dtype=np.float64)
-    projected = project(stats) if stats.gp is None else stats
+    projected = project(stats, w) if stats.gp is None else stats
     zp = projected.g if stats.gp is None else np.asarray(stats.gp, dtype=np.float64)
     value, t, conj, kkt = penalty.terms(w, np.asarray(stats.g, dtype=np.float64), zp, alpha)
     t_dom = datafit.dual_scale(projected)  # the loss's conjugate domain (1: quadratic)

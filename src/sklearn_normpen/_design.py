@@ -474,18 +474,58 @@ class Design:
         return B
 
     def gradient64(self, r):
-        """``Xcᵀ S r`` in float64 for a float64 residual ``r``."""
-        sr = r if self.sw64 is None else self.sw64 * r
-        total = float(sr.sum())
+        """``Xcᵀ S r`` in float64 for a float64 residual ``r`` (n,) or residual matrix
+        (n, K)."""
+        sr = r if self.sw64 is None else (self.sw64 * r.T).T
+        total = sr.sum(axis=0)
         X, mean = self.exact_layout()
+        shift = np.multiply.outer(np.asarray(mean, np.float64), total)
         if self.sparse:
-            return np.asarray(X.T @ sr).ravel() - mean * total
+            return np.asarray(X.T @ sr).reshape(shift.shape) - shift
         if self.dtype == np.float64:
-            return X.T @ sr - mean * total
-        g = np.empty(self.p)
+            return X.T @ sr - shift
+        g = np.empty(shift.shape)
         for a, b, B in _f64_blocks(X):
             g[a:b] = B.T @ sr
-        return g - mean * total
+        return g - shift
+
+    def unpenalised_span64(self, cols, yc=None):
+        """``(M, a)``: the span of the centred columns ``cols`` (the unpenalised features)
+        in an S-orthonormal basis, for the certificate's projection
+        (:func:`~sklearn_normpen._certificate.project`). With ``Ŵ = S^½ Q̂ / √N`` and
+        ``S^½ Xc[:, cols] = Q̂ R̂`` (pivoted QR of the equilibrated columns, rank-revealing):
+        ``M = Xcᵀ Ŵ`` (p × k) and ``a = Ŵᵀ yc`` (k,) or (k, K) (``yc``: the centred target,
+        default the Design's). The residual's coordinates ``Ŵᵀ r = a - Mᵀ w`` then give its
+        projection exactly to rounding however ill-conditioned the columns (the normal
+        equations of ``X_Uᵀ S X_U`` square its condition number: 2e19 for columns 1e6 apart
+        in scale and nearly collinear, whose projection they left 50% off)."""
+        from scipy.linalg import qr
+        B = self.explicit_columns(cols)
+        root = None if self.sw64 is None else np.sqrt(self.sw64)
+        if root is not None:
+            B *= root[:, None]
+        norms = np.linalg.norm(B, axis=0)
+        keep = np.isfinite(norms) & (norms > 0)
+        k = 0
+        if keep.any():
+            Qh, R, _ = qr(B[:, keep] / norms[keep], mode="economic", pivoting=True)
+            d = np.abs(np.diag(R))
+            # unit columns: directions below rounding of their entries are not in the span
+            k = int(np.count_nonzero(d > 16 * max(B.shape) * np.finfo(float).eps * d[0]))
+        if k == 0:
+            return np.zeros((self.p, 0)), np.zeros((0,) + np.shape(self.yc64)[1:])
+        Qh = Qh[:, :k] / np.sqrt(self.N)
+        W = Qh if root is None else root[:, None] * Qh
+        # Xcᵀ Ŵ through the weighted product: V with S V = Ŵ (rows of weight 0 are 0 in Ŵ)
+        if root is None:
+            V = Qh
+        else:
+            pos = root > 0
+            V = np.zeros_like(Qh)
+            V[pos] = Qh[pos] / root[pos, None]
+        M = self.gradient64(V)
+        a = W.T @ (self.yc64 if yc is None else np.asarray(yc, np.float64))
+        return M, a
 
     def cross64(self, cols):
         """``Xcᵀ S Xc[:, cols]`` (p × len(cols)) and ``Xc[:, cols]ᵀ S yc``, float64."""

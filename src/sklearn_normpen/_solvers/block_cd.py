@@ -388,29 +388,18 @@ class GroupProblem:
 
     @per_mask
     def _unpen(self, mask):
-        """``(U, C, Q_UU, q_U)`` of the unpenalised features, cached: ``C[:, u]`` is the
-        gradient at the (uncentred) column ``u`` (centring cancels in ``X_cᵀ S``); float32
-        data: of the user's own centred column (see :meth:`_exact_stats`)."""
+        """``(U, M, a)``: the unpenalised features' span for the certificate's projection
+        (:func:`~sklearn_normpen._certificate.project`), cached: from the user's columns
+        (:meth:`Design.unpenalised_span64`), ``M`` in the solver's scaled parametrisation
+        (``diag(1/σ) Xcᵀ Ŵ``, exact ``1/σ``)."""
         U = np.flatnonzero(mask)
         if U.size == 0:
             return None
         key = U.tobytes()
         if key not in self._unpen_cache:
-            C = np.empty((self.p, U.size))
-            if self._fresh:
-                d = self.design
-                inv = np.asarray(self.inv_scale, np.float64)
-                B = d.explicit_columns(U)
-                for k, u in enumerate(U):
-                    C[:, k] = inv * inv[u] * d.gradient64(B[:, k]) / d.N
-                q = (inv * d.gradient64(d.yc64) / d.N)[U]
-            else:
-                for k, u in enumerate(U):
-                    col = (self.Xs[:, u].toarray().ravel() if self.sparse
-                           else np.asarray(self.Xd[:, u]))
-                    C[:, k] = self._gradient64(np.asarray(col, dtype=np.float64))
-                q = self._gradient64(np.asarray(self.y, dtype=np.float64))[U]
-            self._unpen_cache[key] = (U, C, C[U], q)
+            M, a = self.design.unpenalised_span64(U)
+            M *= np.asarray(self.inv_scale, np.float64)[:, None]
+            self._unpen_cache[key] = (U, M, a)
         return self._unpen_cache[key]
 
     # -- the kernel -----------------------------------------------------------------------
@@ -496,7 +485,7 @@ class GroupProblem:
         unpen = np.flatnonzero(~penalty.penalised).astype(np.int32)
         if unpen.size:
             self._sweep(w, unpen, 1.0, penalty, max(max_iter, 1000), tol_abs)
-        z = project(self.cert_stats(w, penalty)).g
+        z = project(self.cert_stats(w, penalty), w).g
         return w, z
 
     _top = staticmethod(top_k)

@@ -18,8 +18,8 @@ recomputed from the non-zero columns.
 """
 import numpy as np
 
-from .._certificate import CertStats, certificate, project, per_mask
-from .._design import (centred_gram, constant_columns, inverse_std, rounded_coefficients,
+from .._certificate import CertStats, certificate, gram_span, project, per_mask
+from .._design import (Design, centred_gram, constant_columns, inverse_std, rounded_coefficients,
                        stats_variance)
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
@@ -62,6 +62,7 @@ class GramGroupProblem:
                  y_mean, standardize=False, design=None, stats_rows=False, scratch=False):
         self.dtype = np.dtype(dtype)
         self.fit_intercept = bool(fit_intercept)
+        self._design, self._stats_rows = design, stats_rows  # (the certificate's span)
         Q, q, yy, S, dx = centred_gram(stats, self.fit_intercept)
         self.N = float(S)
         self.X_off = np.asarray(x_shift, np.float64) + dx
@@ -167,13 +168,24 @@ class GramGroupProblem:
 
     @per_mask
     def _unpen(self, mask):
+        """``(U, M, a)`` of :func:`~sklearn_normpen._certificate.project`, cached: from the
+        rows the statistics describe when at hand (as the elastic net's covariance mode),
+        ``M`` scaled to the solver's parametrisation; otherwise from the Gram."""
         U = np.flatnonzero(mask)
         if U.size == 0:
             return None
         key = U.tobytes()
         if key not in self._unpen_cache:
-            C = self.A[:, U]
-            self._unpen_cache[key] = (U, C, C[U], self.b[U])
+            d, rows = self._design, self._stats_rows
+            if d is None or rows is False or not hasattr(d, "explicit_columns"):
+                C = self.A[:, U]
+                span = gram_span(U, C, C[U], self.b[U])
+            else:
+                if rows is not None or d.fit_intercept != self.fit_intercept:
+                    d = Design(d.X, d.y, d.sw, self.fit_intercept, rows=rows)
+                M, a = d.unpenalised_span64(U)
+                span = (U, M * self.inv_scale[:, None], a)
+            self._unpen_cache[key] = span
         return self._unpen_cache[key]
 
     # -- sweeps ---------------------------------------------------------------------------
@@ -266,5 +278,5 @@ class GramGroupProblem:
         if U.size:
             w[U] = np.linalg.lstsq(self.A[np.ix_(U, U)], self.b[U], rcond=None)[0]
         w = self.start(w)
-        z = project(self.cert_stats(w, penalty)).g
+        z = project(self.cert_stats(w, penalty), w).g
         return w, z

@@ -16,8 +16,9 @@ the kernel resumes with a tighter target (see :func:`stop_on_certificate`).
 import numpy as np
 import scipy.sparse as sp
 
-from .._certificate import CertStats, certificate, per_mask, project, rounded_certificate
-from .._design import centred_gram, constant_columns, stats_variance
+from .._certificate import (CertStats, certificate, gram_span, per_mask, project,
+                            rounded_certificate)
+from .._design import Design, centred_gram, constant_columns, stats_variance
 from .._kernels import _cd_enet
 from .._validation import call_kernel
 from .group_newton import Pause
@@ -198,6 +199,7 @@ class EnetProblem:
             if stats is None:
                 stats, x_shift, y_mean = design.gram_stats(), design.x_mean, design.y_mean
                 stats_rows = None
+            self._stats_rows = stats_rows
             Q, q, yy, S, dx = centred_gram(stats, self.fit_intercept)
             self.Q64, self.q64, self.yy, self.N = Q, q, float(yy), float(S)
             self.x_mean = np.asarray(x_shift, np.float64) + dx
@@ -337,18 +339,34 @@ class EnetProblem:
 
     @per_mask
     def _unpen(self, mask):
-        """``(U, C, Q_UU, q_U)`` of the unpenalised features (package scale), cached."""
+        """``(U, M, a)``: the unpenalised features' span for the certificate's projection
+        (:func:`~sklearn_normpen._certificate.project`), cached. From the rows' own columns
+        (covariance mode: the rows the statistics describe); from the Gram only when the
+        rows are not at hand (:func:`~sklearn_normpen._certificate.gram_span`)."""
         U = np.flatnonzero(mask)
         if U.size == 0:
             return None
         key = U.tobytes()
         if key not in self._unpen_cache:
-            if self.mode == "gram":
-                C, qU = self.Q64[:, U], self.q64[U]
+            d = self._span_design()
+            if d is None:
+                C = self.Q64[:, U] / self.N
+                span = gram_span(U, C, C[U], self.q64[U] / self.N)
             else:
-                C, qU = self.design.cross64(U)
-            self._unpen_cache[key] = (U, C / self.N, C[U] / self.N, qU / self.N)
+                span = (U,) + d.unpenalised_span64(U)
+            self._unpen_cache[key] = span
         return self._unpen_cache[key]
+
+    def _span_design(self):
+        """The Design of the rows this problem fits (None: not at hand)."""
+        if self.mode != "gram":
+            return self.design
+        rows, d = self._stats_rows, self.design
+        if rows is False or not hasattr(d, "explicit_columns"):
+            return None
+        if rows is None and d.fit_intercept == self.fit_intercept:
+            return d
+        return Design(d.X, d.y, d.sw, self.fit_intercept, rows=rows)
 
     # -- solves -------------------------------------------------------------------------------
     def _limits(self, penalty=None):
@@ -813,7 +831,7 @@ class EnetProblem:
         self._kernel(w, np.ascontiguousarray(L1, dtype=self.dtype),
                      np.ascontiguousarray(L2, dtype=self.dtype), tol_abs * self.N,
                      max(max_iter, 1000), self._limits(), 1.0)
-        z = project(self.cert_stats(w, penalty)).g
+        z = project(self.cert_stats(w, penalty), w).g
         self._null[key] = (w.copy(), z.copy())
         return w, z
 

@@ -137,19 +137,14 @@ class MultiTaskProblem:
         return self._gradient64(R)
 
     def _unpen(self, mask):
-        """``(U, C, Q_UU, q_U)`` of the unpenalised rows (package scale; ``q_U`` has K
-        columns), cached."""
+        """``(U, M, a)`` of the unpenalised rows for
+        :func:`~sklearn_normpen._certificate.project` (``a`` has K columns), cached."""
         U = np.flatnonzero(mask)
         if U.size == 0:
             return None
         key = U.tobytes()
         if key not in self._unpen_cache:
-            d = self.design
-            C, _ = d.cross64(U)
-            B = d.explicit_columns(U)
-            SB = B if d.sw64 is None else d.sw64[:, None] * B
-            qU = SB.T @ self.Yc64
-            self._unpen_cache[key] = (U, C / self.N, C[U] / self.N, qU / self.N)
+            self._unpen_cache[key] = (U,) + self.design.unpenalised_span64(U, self.Yc64)
         return self._unpen_cache[key]
 
     # -- state and kernel ----------------------------------------------------------------
@@ -209,7 +204,7 @@ class MultiTaskProblem:
         if unpen.size:
             zero = np.zeros(self.p, dtype=self.dtype)
             self._sweep(w, unpen, zero, zero, max(max_iter, 1000), tol_abs)
-        z = project(self.cert_stats(w, penalty)).g
+        z = project(self.cert_stats(w, penalty), w).g
         return w, z
 
     _top = staticmethod(top_k)

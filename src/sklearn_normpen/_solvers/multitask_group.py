@@ -164,6 +164,18 @@ class MultiTaskGroupProblem(MultiTaskProblem):
             return super()._gradient64(R, design)
         return self.inv_scale[:, None] * super()._gradient64(R, self._exact)
 
+    def _unpen(self, mask):
+        """:meth:`MultiTaskProblem._unpen`; float32 under standardize: from the user's
+        columns, ``M`` scaled by the exact ``1/σ`` (as the gradients)."""
+        if self._exact is None or not mask.any():
+            return super()._unpen(mask)
+        U = np.flatnonzero(mask)
+        key = U.tobytes()
+        if key not in self._unpen_cache:
+            M, a = self._exact.unpenalised_span64(U, self.Yc64)
+            self._unpen_cache[key] = (U, M * self.inv_scale[:, None], a)
+        return self._unpen_cache[key]
+
     def cert_stats(self, w, penalty, alpha=None):
         """:meth:`MultiTaskProblem.cert_stats`; a float32 problem's running residual (which
         drifts over many block updates) restarts from the float64 one formed there."""
