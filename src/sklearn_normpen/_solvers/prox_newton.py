@@ -31,7 +31,8 @@ The problem protocol is that of :mod:`sklearn_normpen._path`; in addition
 import numpy as np
 import scipy.sparse as sp
 
-from .._certificate import CertStats, certificate, rounded_certificate
+from .._certificate import (CertStats, certificate, rounded_certificate,
+                            variance_projection)
 from .._design import (Design, ReweightedDesign, exact_scaling, rounded_coefficients,
                        scaled_columns64)
 from ..datafits import GLMStats, Logistic
@@ -305,11 +306,10 @@ class GLMProblem:
             # variance-weighted projection: the correction of row i is scaled by
             # μ_i(1 - μ_i), so it vanishes where μ_i nears 0 or 1 and y - θ stays in the
             # conjugate's domain near the optimum (an unweighted one would leave it)
-            A = self._unpen_basis(U)
-            d = self.datafit.variance(eta)
-            SA = A if sw is None else sw[:, None] * A
-            beta = np.linalg.lstsq(SA.T @ (d[:, None] * A), SA.T @ r, rcond=None)[0]
-            return r - d * (A @ beta)
+            rp = variance_projection(self._unpen_basis(U), r, sw,
+                                     self.datafit.variance(eta))
+            # (None: rounding defeated the projection; 0 is always a feasible dual point)
+            return np.zeros_like(r) if rp is None else rp
         if not self.fit_intercept:
             return r
         sr = r if sw is None else sw * r
