@@ -13,12 +13,18 @@ penalty factors and group sizes look for one. Found so far (fixed): the standard
 GLMs' intercept, the covariance-mode σ without intercept, group norms underflowing at 1e-90,
 float32 intercepts beside offset columns (intercepts are float64 now), float32 group and
 multi-response group gaps under standardize (penalty weighed by 1/fl32(1/σ), gap formed
-before the cast to float32, sums on the rounded scaled copy: "collinear" seeds 7158, 7182).
+before the cast to float32, sums on the rounded scaled copy: "collinear" seeds 7158, 7182),
+the projection off unpenalised features by the normal equations ("collinear" seed 3100:
+a point 2.4e-2 of the null deviance above the optimum certified; binomial and Poisson
+likewise), the covariance-mode residual norm formed from the Gram beside coefficients of
+1e8 ("illposed" seed 16).
 
 ``python tests/fuzz_certificates.py gaussian 0 1000`` runs a long search (families:
 gaussian, glm, multitask, multinomial, groupmultinomial; collinear: the others' problems
 with nearly collinear pairs of columns; unpenalised: the group problems with drawn group
-weights, a group of weight 0 among them where the fit allows one);
+weights, a group of weight 0 among them where the fit allows one; illposed: the single-alpha
+elastic nets, Gaussian, binomial and Poisson, with unpenalised columns built to defeat
+the normal equations, and at alpha above every entry the optimum computed here);
 ``tests/test_certificate_fuzz.py`` runs a few seeds of each.
 """
 import sys
@@ -512,9 +518,151 @@ def unpenalised_case(seed):
         _UNPENALISED = None
 
 
+def _illposed_X(rng, n, p):
+    """``X`` whose first ``u`` columns (2 to 4, the unpenalised ones) defeat the normal
+    equations: a column of scale 1e±3, a nearly collinear partner 1e±6 apart in scale, an
+    offset column (mean 1e2..1e5 of its spread) and a near copy of it."""
+    X = rng.standard_normal((n, p))
+    u = int(rng.integers(2, 5))
+    X[:, 0] *= 10.0 ** rng.uniform(-3, 3)
+    X[:, 1] = 10.0 ** rng.uniform(-6, 6) * (
+        X[:, 0] + 10.0 ** rng.uniform(-7, -3) * X[:, 0].std() * rng.standard_normal(n))
+    if u > 2:
+        X[:, 2] += rng.choice([1e2, 1e4, 1e5])
+    if u > 3:
+        X[:, 3] = rng.choice([-1.0, 2.5]) * X[:, 2] + 1e-4 * rng.standard_normal(n)
+    return X, np.arange(u)
+
+
+def _unpenalised_fit_loss(X, y, s, U, family, fit_intercept):
+    """The weighted loss of the fit on the columns ``U`` (and 1) alone, computed here:
+    least squares (Gaussian) or IRLS by SVD least squares on equilibrated columns."""
+    A = X[:, U] if not fit_intercept else np.column_stack([np.ones(len(y)), X[:, U]])
+    A = A / np.where(np.abs(A).max(axis=0) > 0, np.abs(A).max(axis=0), 1.0)
+    W = s.sum()
+    if family == "gaussian":
+        root = np.sqrt(s)
+        b = np.linalg.lstsq(root[:, None] * A, root * y, rcond=None)[0]
+        r = y - A @ b
+        return 0.5 * float(s @ (r * r)) / W
+    b = np.zeros(A.shape[1])
+    for _ in range(300):
+        eta = A @ b
+        if family == "binomial":
+            mu = 1 / (1 + np.exp(-eta))
+            d = np.maximum(mu * (1 - mu), 1e-300)
+        else:
+            mu = d = np.maximum(np.exp(eta), 1e-300)
+        root = np.sqrt(s * d)
+        new = np.linalg.lstsq(root[:, None] * A, root * (eta + (y - mu) / d), rcond=None)[0]
+        done = np.max(np.abs(new - b)) <= 1e-14 * (1 + np.abs(b).max())
+        b = new
+        if done:
+            break
+    eta = A @ b
+    loss = (np.logaddexp(0, eta) - y * eta) if family == "binomial" else (np.exp(eta) - y * eta)
+    return float(s @ loss) / W
+
+
+def illposed_case(seed):
+    """The elastic net's single-alpha estimators (Gaussian, binomial, Poisson) with an
+    adversarial block of unpenalised features (:func:`_illposed_X`, ``penalty_factor``
+    0); at an alpha above every penalised feature's entry the optimum is also computed
+    here (:func:`_unpenalised_fit_loss`), independently of the package's reference."""
+    import sklearn_normpen as S
+    rng = np.random.default_rng([seed, 13])
+    n, p = int(rng.choice([40, 120, 300])), int(rng.choice([6, 12, 40]))
+    dt = np.float32 if rng.random() < 0.4 else np.float64
+    sparse = rng.random() < 0.2
+    X, U = _illposed_X(rng, n, p)
+    family = str(rng.choice(["gaussian", "binomial", "poisson"]))
+    eta = X[:, U.size] + 0.3 * rng.standard_normal(n)
+    if family == "gaussian":
+        y = eta * 10.0 ** rng.uniform(-3, 3) + rng.choice([0.0, 1e3])
+        Est = S.ElasticNetRegressor
+    elif family == "binomial":
+        y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+        y[0] = 1 - y[1] if y.min() == y.max() else y[0]
+        Est = S.ElasticNetClassifier
+    else:
+        y = rng.poisson(np.exp(np.clip(eta, -5, 4))).astype(float)
+        y[0] = max(y[0], float(y.max() == 0))
+        Est = S.ElasticNetPoissonRegressor
+    s, sw = np.ones(n), None
+    if rng.random() < 0.5:
+        s = sw = _weights(rng, n)
+    pf = rng.choice([0.5, 1.0, 3.0], p)
+    pf[U] = 0.0
+    standardize = bool(rng.random() < 0.5)
+    fit_intercept = bool(rng.random() < 0.8)
+    rho = float(rng.choice([1.0, 0.5, 0.05]))
+    tol = float(rng.choice([1e-4, 1e-7] if dt == np.float32 else [1e-4, 1e-8, 1e-11]))
+    null_point = rng.random() < 0.4
+    alpha = 1e6 if null_point else float(10.0 ** rng.uniform(-3.5, -0.5))
+    kw = dict(alpha=alpha, l1_ratio=rho, standardize=standardize, fit_intercept=fit_intercept,
+              penalty_factor=pf)
+    Xin = X.astype(dt)
+    Xe = Xin.astype(np.float64)
+    ye = y.astype(dt).astype(np.float64) if family == "gaussian" else y
+    yin = y.astype(int) if family == "binomial" else ye.astype(dt) if family == "gaussian" else y
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            m = Est(tol=tol, max_iter=5000, **kw).fit(sp.csc_matrix(Xin) if sparse else Xin,
+                                                      yin, sample_weight=sw)
+            r = Est(tol=1e-13, max_iter=100000, **kw).fit(sp.csc_matrix(Xe) if sparse else Xe,
+                                                          ye, sample_weight=sw)
+        except ValueError:
+            return None
+    W = s.sum()
+    sig = _wstd(Xe, s) if standardize else np.ones(p)
+
+    def objective(est):
+        w = np.asarray(est.coef_, dtype=np.float64).ravel()
+        e = Xe @ w + float(np.ravel(est.intercept_)[0])
+        if family == "gaussian":
+            loss = 0.5 * (ye - e) ** 2
+        elif family == "binomial":
+            loss = np.logaddexp(0, e) - y * e
+        else:
+            loss = np.exp(e) - y * e
+        v = sig * w
+        pen = rho * np.sum(pf * np.abs(v)) + 0.5 * (1 - rho) * np.sum(pf * v * v)
+        return s @ loss / W + alpha * pen
+
+    ym = s @ ye / W if fit_intercept else None
+    if family == "gaussian":
+        nd = 0.5 * s @ (ye - (ym if fit_intercept else 0.0)) ** 2 / W
+    elif family == "binomial":
+        mu0 = np.clip(ym if fit_intercept else 0.5, 1e-12, 1 - 1e-12)
+        nd = -(s @ (y * np.log(mu0) + (1 - y) * np.log(1 - mu0))) / W
+    else:
+        mu0 = ym if fit_intercept else 1.0
+        sat = s @ np.where(y > 0, y - y * np.log(np.where(y > 0, y, 1)), 0) / W
+        nd = s @ (mu0 - y * np.log(mu0)) / W - sat
+    with np.errstate(over="ignore", invalid="ignore"):
+        best = objective(r)
+        if null_point:
+            best = min(best, _unpenalised_fit_loss(Xe, ye, s, U, family, fit_intercept))
+        excess = objective(m) - best
+    if not np.isfinite(excess):
+        return f"non-finite objective at the returned model ({Est.__name__})"
+    # (rounding of η itself: the unpenalised coefficients reach 1e8 on columns of 1e-3)
+    w = np.asarray(m.coef_, dtype=np.float64).ravel()
+    noise = 64 * np.finfo(float).eps * float(s @ (np.abs(Xe) @ np.abs(w))) / W
+    bad = _verdict(m.dual_gap_ <= tol * nd * (1 + 1e-6), excess - noise, m.dual_gap_, nd,
+                   tol, r.dual_gap_)
+    if bad:
+        return f"{bad} ({Est.__name__}, null point={null_point}, rho={rho}, {dt.__name__}, "\
+               f"sparse={sparse}, standardize={standardize}, intercept={fit_intercept}, "\
+               f"weights={sw is not None})"
+    return "ok"
+
+
 CASES = {"gaussian": gaussian_case, "glm": glm_case, "multitask": multitask_case,
          "multinomial": multinomial_case, "groupmultinomial": group_multinomial_case,
-         "collinear": collinear_case, "unpenalised": unpenalised_case}
+         "collinear": collinear_case, "unpenalised": unpenalised_case,
+         "illposed": illposed_case}
 
 if __name__ == "__main__":
     family, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

@@ -25,7 +25,7 @@ from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from ..penalties import SparseGroupLasso
 from .block_cd import group_eigen, group_lipschitz
-from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
+from .coordinate_descent import (POLISH_EPOCHS, _gram_cancels, POLISH_MAX, POLISH_MIN_EPOCHS,
                                  stop_on_certificate)
 from .group_newton import Pause, active_features, newton_step
 
@@ -163,8 +163,26 @@ class GramGroupProblem:
             self.g[:] = g
         self._g_fresh = False
         wb = float(w @ self.b)
-        r_norm2 = max(self.yy - wb - float(w @ g), 0.0)
-        return CertStats(r_norm2, self.yy - wb, 0.0, g, self._unpen(penalty.unpenalized))
+        r_norm2, r_y = max(self.yy - wb - float(w @ g), 0.0), self.yy - wb
+        if _gram_cancels(self.yy, w, self.b, self.A):
+            d = self._rows_design()
+            if d is not None:  # the residual itself, from the rows (see _gram_cancels)
+                inv = self.inv_scale
+                r = d.residual64(inv * w)
+                g = inv * d.gradient64(r) / self.N
+                r_norm2, r_y = d._wdot(r, r) / self.N, d._wdot(r, d.yc64) / self.N
+        return CertStats(r_norm2, r_y, 0.0, g, self._unpen(penalty.unpenalized))
+
+    def _rows_design(self):
+        """The Design of the rows the statistics describe (None: not at hand), kept."""
+        d, rows = self._design, self._stats_rows
+        if d is None or rows is False or not hasattr(d, "explicit_columns"):
+            return None
+        if rows is None and d.fit_intercept == self.fit_intercept:
+            return d
+        if getattr(self, "_rows_d", None) is None:
+            self._rows_d = Design(d.X, d.y, d.sw, self.fit_intercept, rows=rows)
+        return self._rows_d
 
     @per_mask
     def _unpen(self, mask):
@@ -176,13 +194,11 @@ class GramGroupProblem:
             return None
         key = U.tobytes()
         if key not in self._unpen_cache:
-            d, rows = self._design, self._stats_rows
-            if d is None or rows is False or not hasattr(d, "explicit_columns"):
+            d = self._rows_design()
+            if d is None:
                 C = self.A[:, U]
                 span = gram_span(U, C, C[U], self.b[U])
             else:
-                if rows is not None or d.fit_intercept != self.fit_intercept:
-                    d = Design(d.X, d.y, d.sw, self.fit_intercept, rows=rows)
                 M, a = d.unpenalised_span64(U)
                 span = (U, M * self.inv_scale[:, None], a)
             self._unpen_cache[key] = span
