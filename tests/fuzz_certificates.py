@@ -23,8 +23,9 @@ likewise), the covariance-mode residual norm formed from the Gram beside coeffic
 gaussian, glm, multitask, multinomial, groupmultinomial; collinear: the others' problems
 with nearly collinear pairs of columns; unpenalised: the group problems with drawn group
 weights, a group of weight 0 among them where the fit allows one; illposed: the single-alpha
-elastic nets, Gaussian, binomial and Poisson, with unpenalised columns built to defeat
-the normal equations, and at alpha above every entry the optimum computed here);
+elastic nets and group lassos, Gaussian, binomial and Poisson, with unpenalised columns
+built to defeat the normal equations, and at alpha above every entry the optimum computed
+here);
 ``tests/test_certificate_fuzz.py`` runs a few seeds of each.
 """
 import sys
@@ -601,6 +602,23 @@ def illposed_case(seed):
     alpha = 1e6 if null_point else float(10.0 ** rng.uniform(-3.5, -0.5))
     kw = dict(alpha=alpha, l1_ratio=rho, standardize=standardize, fit_intercept=fit_intercept,
               penalty_factor=pf)
+    # the group lasso's estimators on the same data, the columns U one group of weight 0
+    # (drawn from a generator of its own: the elastic net's seeds keep their problems)
+    grp = np.random.default_rng([seed, 17])
+    groups = c = None
+    if grp.random() < 0.4:
+        labels = np.concatenate([np.zeros(U.size, dtype=int),
+                                 1 + np.arange(p - U.size) // int(grp.choice([1, 2, 3]))])
+        groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
+        c = np.sqrt([len(g) for g in groups]) * (np.arange(len(groups)) > 0)
+        pf = np.ones(p)
+        pf[U] = 0.0
+        kw = dict(alpha=alpha, l1_ratio=float(grp.choice([0.0, 0.4, 1.0])),
+                  standardize=standardize, fit_intercept=fit_intercept, groups=labels,
+                  group_weights=c)
+        rho = kw["l1_ratio"]
+        Est = {"gaussian": S.GroupLassoRegressor, "binomial": S.GroupLassoClassifier,
+               "poisson": S.GroupLassoPoissonRegressor}[family]
     Xin = X.astype(dt)
     Xe = Xin.astype(np.float64)
     ye = y.astype(dt).astype(np.float64) if family == "gaussian" else y
@@ -610,8 +628,10 @@ def illposed_case(seed):
         try:
             m = Est(tol=tol, max_iter=5000, **kw).fit(sp.csc_matrix(Xin) if sparse else Xin,
                                                       yin, sample_weight=sw)
-            r = Est(tol=1e-13, max_iter=100000, **kw).fit(sp.csc_matrix(Xe) if sparse else Xe,
-                                                          ye, sample_weight=sw)
+            # (the group GLMs' reference in fewer epochs: at 1e5 one took minutes in the
+            # Newton models of its unpenalised fit; its gap enters the slack)
+            r = Est(tol=1e-13, max_iter=100000 if groups is None else 3000, **kw).fit(
+                sp.csc_matrix(Xe) if sparse else Xe, ye, sample_weight=sw)
         except ValueError:
             return None
     W = s.sum()
@@ -627,7 +647,11 @@ def illposed_case(seed):
         else:
             loss = np.exp(e) - y * e
         v = sig * w
-        pen = rho * np.sum(pf * np.abs(v)) + 0.5 * (1 - rho) * np.sum(pf * v * v)
+        if groups is None:
+            pen = rho * np.sum(pf * np.abs(v)) + 0.5 * (1 - rho) * np.sum(pf * v * v)
+        else:
+            pen = rho * np.sum(pf * np.abs(v)) + (1 - rho) * sum(
+                cg * np.linalg.norm(v[g]) for g, cg in zip(groups, c))
         return s @ loss / W + alpha * pen
 
     ym = s @ ye / W if fit_intercept else None
