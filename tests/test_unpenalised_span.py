@@ -274,3 +274,25 @@ def test_glm_null_fit_point_is_not_falsely_certified(family, seed):
     # (rounding of η itself: coefficients up to 1e8 on columns of 1e-3)
     noise = 64 * np.finfo(float).eps * float(sw @ (np.abs(X) @ np.abs(coefs[:, 0]))) / sw.sum()
     assert best - null <= gaps[0] + noise
+
+
+def test_gram_only_span_refuses_what_it_cannot_resolve():
+    """Without the rows, columns whose Gram is too ill-conditioned to project on (the
+    adversarial data) give the dual point 0: the certificate is the primal itself, never
+    a bound that rounding made false."""
+    from sklearn_normpen._certificate import CertStats, certificate, gram_span
+    from sklearn_normpen.penalties import ElasticNetPenalty
+    X, y, sw, w = _data()
+    N = sw.sum()
+    Xc, yc = X - sw @ X / N, y - sw @ y / N
+    C = (Xc * sw[:, None]).T @ Xc[:, U] / N
+    span = gram_span(U, C, C[U], (Xc[:, U] * sw[:, None]).T @ yc / N)
+    assert span[1] is None
+    r = yc - Xc @ w
+    stats = CertStats(float(sw @ (r * r)) / N, float(sw @ (r * yc)) / N, 0.0,
+                      (Xc * sw[:, None]).T @ r / N, span)
+    pf = np.ones(X.shape[1])
+    pf[U] = 0.0
+    pen = ElasticNetPenalty(0.5, pf)
+    cert = certificate(stats, pen, 0.1, w)
+    assert cert.gap == pytest.approx(cert.primal, rel=1e-12)

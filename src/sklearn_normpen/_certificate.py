@@ -87,6 +87,8 @@ def project(stats, w=None):
     gp = g
     if stats.unpen is not None:
         U, M, a = stats.unpen
+        if M is None:  # a span the statistics cannot resolve: θ = 0, always feasible
+            return CertStats(0.0, 0.0, 0.0, np.zeros_like(g))
         z = a - M.T @ np.asarray(w, dtype=np.float64)
         gp = g - M @ z
         gp[U] = 0.0
@@ -101,13 +103,18 @@ def gram_span(U, C, Q_UU, q_U):
     problems without the rows (the data on a cluster): the eigenbasis of the equilibrated
     ``Q_UU``, directions below its rounding left out. Squares the columns' condition
     number where :meth:`Design.unpenalised_span64
-    <sklearn_normpen._design.Design.unpenalised_span64>` does not: used only without X."""
+    <sklearn_normpen._design.Design.unpenalised_span64>` does not: used only without X.
+    When a kept direction's eigenvalue is below ``1e-6`` of the largest (the projection
+    then rounds by more than ``1e-10`` of the terms), returns ``(U, None, None)``: the
+    certificate uses the dual point 0 (a valid, loose bound) rather than trust it."""
     diag = np.diag(Q_UU).copy()
     ok = diag > 0
     D = np.where(ok, 1 / np.sqrt(np.where(ok, diag, 1)), 0.0)
     lam, V = np.linalg.eigh(D[:, None] * Q_UU * D)
     top = lam[-1] if lam.size else 0.0
     keep = lam > 16 * max(len(U), 1) * np.finfo(float).eps * top
+    if keep.any() and lam[keep].min() < 1e-6 * top:
+        return U, None, None
     T = D[:, None] * V[:, keep] / np.sqrt(lam[keep])
     return U, C @ T, T.T @ q_U
 
