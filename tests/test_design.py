@@ -41,9 +41,18 @@ def test_residual_gradient_and_gram_match_numpy(sparse, weighted, fit_intercept)
     assert_allclose(Q, Xc.T @ (s[:, None] * Xc), atol=1e-10)
     assert_allclose(q, Xc.T @ (s * yc), atol=1e-10)
     assert yy == pytest.approx((s * yc) @ yc)
-    C, qU = d.cross64(np.array([0, 4]))
-    assert_allclose(C, (Xc.T @ (s[:, None] * Xc))[:, [0, 4]], atol=1e-10)
-    assert_allclose(qU, Xc[:, [0, 4]].T @ (s * yc), atol=1e-10)
+    R = np.column_stack([r, yc, np.arange(len(y), dtype=float)])  # a residual matrix
+    assert_allclose(d.gradient64(R), Xc.T @ (s[:, None] * R), atol=1e-9)
+    # the unpenalised span: a = Ŵᵀyc and M = XcᵀŴ with ŴᵀS⁻¹Ŵ·N = I on span(Xc[:, U])
+    U = np.array([0, 4])
+    M, a = d.unpenalised_span64(U)
+    B = np.sqrt(s)[:, None] * Xc[:, U]
+    P = B @ np.linalg.pinv(B)  # the projection onto span(S^½ Xc_U)
+    z = a - M.T @ w  # the residual's coordinates
+    assert z @ z == pytest.approx((np.sqrt(s) * r) @ P @ (np.sqrt(s) * r) / s.sum(),
+                                  rel=1e-10)
+    assert_allclose(M @ z, Xc.T @ (np.sqrt(s) * (P @ (np.sqrt(s) * r))) / s.sum(),
+                    atol=1e-10)
 
 
 @pytest.mark.parametrize("sparse", [False, True])

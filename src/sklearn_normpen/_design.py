@@ -527,20 +527,6 @@ class Design:
         a = W.T @ (self.yc64 if yc is None else np.asarray(yc, np.float64))
         return M, a
 
-    def cross64(self, cols):
-        """``Xcᵀ S Xc[:, cols]`` (p × len(cols)) and ``Xc[:, cols]ᵀ S yc``, float64."""
-        B = self.explicit_columns(cols)
-        SB = B if self.sw64 is None else self.sw64[:, None] * B
-        X, mean = self.exact_layout()
-        if self.sparse or self.dtype == np.float64:
-            C = np.asarray(X.T @ SB) - np.outer(mean, SB.sum(axis=0))
-        else:
-            C = np.empty((self.p, len(cols)))
-            for a, b, Bk in _f64_blocks(X):
-                C[a:b] = Bk.T @ SB
-            C -= np.outer(mean, SB.sum(axis=0))
-        return C, SB.T @ self.yc64
-
     # -- covariance-mode statistics ---------------------------------------------------------
     def gram_stats(self, rows=None, shift=None):
         """Float64 weighted second moments of ``rows`` (all rows by default) about ``shift``
