@@ -233,6 +233,29 @@ def gaussian_case(seed):
     return "ok"
 
 
+def _single_alpha_objective(est, Xe, y, s, family, sig, alpha, rho, l1, groups=None):
+    """The documented objective at a single-alpha estimator's ``coef_`` and
+    ``intercept_``: the weighted mean loss (Gaussian ``(y - η)²/2``, binomial, Poisson)
+    plus ``alpha`` times ``rho Σ l1_j |v_j|`` and either the ridge part
+    ``(1 - rho)/2 Σ l1_j v_j²`` or, with ``groups = (groups, c)``, the group part
+    ``(1 - rho) Σ c_g ||v_g||`` (``v = σ w``)."""
+    w = np.asarray(est.coef_, dtype=np.float64).ravel()
+    e = Xe @ w + float(np.ravel(est.intercept_)[0])
+    if family == "gaussian":
+        loss = 0.5 * (y - e) ** 2
+    elif family == "binomial":
+        loss = np.logaddexp(0, e) - y * e
+    else:
+        loss = np.exp(e) - y * e
+    v = sig * w
+    pen = rho * np.sum(l1 * np.abs(v))
+    if groups is None:
+        pen += 0.5 * (1 - rho) * np.sum(l1 * v * v)
+    else:
+        pen += (1 - rho) * sum(cg * np.linalg.norm(v[g]) for g, cg in zip(*groups))
+    return s @ loss / s.sum() + alpha * pen
+
+
 def glm_case(seed):
     """The single-alpha binomial / Poisson estimators (elastic net and group lasso)."""
     import sklearn_normpen as S
@@ -286,17 +309,11 @@ def glm_case(seed):
     W = s.sum()
     sig = _wstd(Xe, s) if standardize else np.ones(p)
 
+    l1 = np.ones(p) if kind == "enet" else _penalised_features(groups, c, p).astype(float)
+
     def objective(est):
-        w = np.asarray(est.coef_, dtype=np.float64).ravel()
-        e = Xe @ w + float(np.ravel(est.intercept_)[0])
-        loss = (np.logaddexp(0, e) - y * e) if family == "binomial" else (np.exp(e) - y * e)
-        v = sig * w
-        if kind == "enet":
-            pen = rho * np.sum(np.abs(v)) + 0.5 * (1 - rho) * np.sum(v * v)
-        else:
-            pen = rho * np.sum(np.abs(v)[_penalised_features(groups, c, p)]) + (1 - rho) * sum(
-                cg * np.linalg.norm(v[g]) for g, cg in zip(groups, c))
-        return s @ loss / W + alpha * pen
+        return _single_alpha_objective(est, Xe, y, s, family, sig, alpha, rho, l1,
+                                       None if kind == "enet" else (groups, c))
 
     if family == "binomial":
         mu0 = np.clip(s @ y / W if fit_intercept else 0.5, 1e-12, 1 - 1e-12)
@@ -638,21 +655,8 @@ def illposed_case(seed):
     sig = _wstd(Xe, s) if standardize else np.ones(p)
 
     def objective(est):
-        w = np.asarray(est.coef_, dtype=np.float64).ravel()
-        e = Xe @ w + float(np.ravel(est.intercept_)[0])
-        if family == "gaussian":
-            loss = 0.5 * (ye - e) ** 2
-        elif family == "binomial":
-            loss = np.logaddexp(0, e) - y * e
-        else:
-            loss = np.exp(e) - y * e
-        v = sig * w
-        if groups is None:
-            pen = rho * np.sum(pf * np.abs(v)) + 0.5 * (1 - rho) * np.sum(pf * v * v)
-        else:
-            pen = rho * np.sum(pf * np.abs(v)) + (1 - rho) * sum(
-                cg * np.linalg.norm(v[g]) for g, cg in zip(groups, c))
-        return s @ loss / W + alpha * pen
+        return _single_alpha_objective(est, Xe, ye, s, family, sig, alpha, rho, pf,
+                                       None if groups is None else (groups, c))
 
     ym = s @ ye / W if fit_intercept else None
     if family == "gaussian":

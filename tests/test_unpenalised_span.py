@@ -13,6 +13,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
+from fuzz_certificates import _unpenalised_fit_loss
 from sklearn_normpen import enet_path
 from sklearn_normpen._certificate import project
 from sklearn_normpen._design import Design
@@ -192,27 +193,6 @@ def test_gram_only_span_without_the_rows():
     _check(stats, w, want_norm2, want_g, np.abs(Xc).max(axis=0))
 
 
-def _glm_null_loss(A, y, sw, family):
-    """Weighted GLM loss of the unpenalised fit on the columns ``A`` (intercept included):
-    IRLS by SVD least squares on the equilibrated columns (NumPy only)."""
-    A = A / np.abs(A).max(axis=0)
-    b = np.zeros(A.shape[1])
-    for _ in range(200):
-        eta = A @ b
-        if family == "binomial":
-            mu = 1 / (1 + np.exp(-eta))
-            d = np.maximum(mu * (1 - mu), 1e-300)
-        else:
-            mu = d = np.exp(eta)
-        root = np.sqrt(sw * d)
-        new = np.linalg.lstsq(root[:, None] * A, root * (eta + (y - mu) / d), rcond=None)[0]
-        done = np.max(np.abs(new - b)) <= 1e-15 * (1 + np.abs(b).max())
-        b = new
-        if done:
-            break
-    return _glm_loss(A @ b, y, sw, family)
-
-
 def _best_intercept_loss(e0, y, sw, family):
     """``min_b loss(e0 + b)``: Newton's method with halving on the convex 1-D loss, from
     the intercept that matches the weighted mean of ``y`` on the offsets' weighted mean."""
@@ -270,7 +250,7 @@ def test_glm_null_fit_point_is_not_falsely_certified(family, seed):
     e0 = X @ coefs[:, 0]
     # the loss at the best intercept for the returned coefficients: at most the objective
     best = _best_intercept_loss(e0, y, sw, family)
-    null = _glm_null_loss(np.column_stack([np.ones(n), X[:, U]]), y, sw, family)
+    null = _unpenalised_fit_loss(X, y, sw, U, family, True)
     # (rounding of η itself: coefficients up to 1e8 on columns of 1e-3)
     noise = 64 * np.finfo(float).eps * float(sw @ (np.abs(X) @ np.abs(coefs[:, 0]))) / sw.sum()
     assert best - null <= gaps[0] + noise
