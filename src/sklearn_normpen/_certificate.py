@@ -78,7 +78,7 @@ class CertStats:
     glm: object = None
 
 
-def project(stats, w=None):
+def project(stats, w):
     """The statistics of the residual at ``w`` projected off the intercept and the
     unpenalised features (step 1 of the module docstring): a :class:`CertStats` without
     ``unpen``. (A residual matrix: Frobenius inner products.)"""
@@ -130,24 +130,18 @@ def variance_projection(A, r, s, d):
     certified at 1e-15). Returns None if the result misses the constraints by more than
     rounding (1e-8 of the terms' sizes): the caller falls back to a dual point that needs
     none."""
-    from scipy.linalg import qr, solve_triangular
+    from scipy.linalg import solve_triangular
+
+    from ._design import pivoted_basis
     s1 = np.ones(r.shape[0]) if s is None else s
-    root = np.sqrt(s1 * d)
-    P = root[:, None] * A
-    norms = np.linalg.norm(P, axis=0)
-    keep = np.flatnonzero(np.isfinite(norms) & (norms > 0))
+    Qh, R, cols, norms = pivoted_basis(np.sqrt(s1 * d)[:, None] * A)
     out = r
-    if keep.size:
-        Qh, R, piv = qr(P[:, keep] / norms[keep], mode="economic", pivoting=True)
-        diag = np.abs(np.diag(R))
-        k = int(np.count_nonzero(diag > 16 * max(P.shape) * np.finfo(float).eps * diag[0]))
-        if k:
-            At = (A[:, keep] / norms[keep])[:, piv[:k]]
-            v = solve_triangular(R[:k, :k], At.T @ (s1 * r), trans="T")
-            pos = s1 > 0
-            corr = np.zeros_like(r)
-            corr[pos] = np.sqrt(d[pos] / s1[pos]) * (Qh[pos, :k] @ v)
-            out = r - corr
+    if cols.size:
+        v = solve_triangular(R, (A[:, cols] / norms).T @ (s1 * r), trans="T")
+        pos = s1 > 0
+        corr = np.zeros_like(r)
+        corr[pos] = np.sqrt(d[pos] / s1[pos]) * (Qh[pos] @ v)
+        out = r - corr
     viol = np.abs(A.T @ (s1 * out))
     if not np.all(viol <= 1e-8 * (np.abs(A).T @ (s1 * np.abs(r))) + 1e-300):
         return None

@@ -75,6 +75,43 @@ def inverse_std(x_std, constant):
     return np.where(constant, 0.0, 1 / np.where(constant, 1, x_std))
 
 
+def column_scale(inv_scale, held=0.0):
+    """``σ_j = 1 / inv_scale_j`` in float64, ``held`` for a constant column (``inv_scale``
+    0): what turns a user-scale coefficient or limit into the solvers' scaled one."""
+    inv = np.asarray(inv_scale, np.float64)
+    return np.where(inv > 0, 1 / np.where(inv > 0, inv, 1.0), held)
+
+
+def rows_design(design, rows, fit_intercept):
+    """The :class:`Design` of ``design``'s ``rows`` (None: all) with ``fit_intercept``
+    (``design`` itself when that is it), or None when the rows are not at hand (``rows``
+    False, or statistics without data): what a covariance-mode problem's certificate reads
+    when its Gram cannot give a sum to the precision needed."""
+    if rows is False or design is None or not hasattr(design, "explicit_columns"):
+        return None
+    if rows is None and design.fit_intercept == fit_intercept:
+        return design
+    return Design(design.X, design.y, design.sw, fit_intercept, rows=rows)
+
+
+def pivoted_basis(P):
+    """``(Q̂, R̂, cols, norms)``: a rank-revealing (pivoted) QR of the columns of ``P``
+    scaled to unit norm, zero or non-finite columns left out: ``P[:, cols] / norms = Q̂ R̂``
+    with ``Q̂`` (n × k) and ``R̂`` (k × k) on the ``k`` directions above rounding, ``cols``
+    in pivot order."""
+    from scipy.linalg import qr
+    norms = np.linalg.norm(P, axis=0)
+    keep = np.flatnonzero(np.isfinite(norms) & (norms > 0))
+    if keep.size == 0:
+        return np.zeros((P.shape[0], 0)), np.zeros((0, 0)), keep, norms[keep]
+    Qh, R, piv = qr(P[:, keep] / norms[keep], mode="economic", pivoting=True)
+    d = np.abs(np.diag(R))
+    # unit columns: directions below the rounding of their entries are not in the span
+    k = int(np.count_nonzero(d > 16 * max(P.shape) * np.finfo(float).eps * d[0]))
+    cols = keep[piv[:k]]
+    return Qh[:, :k], R[:k, :k], cols, norms[cols]
+
+
 def rounded_coefficients(w, inv_scale, dtype):
     """``(coef, w_eff)``: the user-scale coefficients ``w·inv_scale`` cast to ``dtype``, and
     the solver-scale coefficients they stand for (float64; ``inv_scale`` broadcasts
@@ -499,22 +536,14 @@ class Design:
         projection exactly to rounding however ill-conditioned the columns (the normal
         equations of ``X_Uᵀ S X_U`` square its condition number: 2e19 for columns 1e6 apart
         in scale and nearly collinear, whose projection they left 50% off)."""
-        from scipy.linalg import qr
         B = self.explicit_columns(cols)
         root = None if self.sw64 is None else np.sqrt(self.sw64)
         if root is not None:
             B *= root[:, None]
-        norms = np.linalg.norm(B, axis=0)
-        keep = np.isfinite(norms) & (norms > 0)
-        k = 0
-        if keep.any():
-            Qh, R, _ = qr(B[:, keep] / norms[keep], mode="economic", pivoting=True)
-            d = np.abs(np.diag(R))
-            # unit columns: directions below rounding of their entries are not in the span
-            k = int(np.count_nonzero(d > 16 * max(B.shape) * np.finfo(float).eps * d[0]))
-        if k == 0:
+        Qh = pivoted_basis(B)[0]
+        if Qh.shape[1] == 0:
             return np.zeros((self.p, 0)), np.zeros((0,) + np.shape(self.yc64)[1:])
-        Qh = Qh[:, :k] / np.sqrt(self.N)
+        Qh = Qh / np.sqrt(self.N)
         W = Qh if root is None else root[:, None] * Qh
         # Xcᵀ Ŵ through the weighted product: V with S V = Ŵ (rows of weight 0 are 0 in Ŵ)
         if root is None:

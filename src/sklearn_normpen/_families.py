@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._design import Design, inverse_std
+from ._design import Design, column_scale, inverse_std
 from ._grid import make_grid
 from ._path import compute_path, warn_stopped, warn_unconverged
 from ._validation import (_check_exclude, _check_limits, validate_coef_init,
@@ -201,8 +201,7 @@ def glm_group_lasso_path(family, X, y, *, groups, l1_ratio, group_weights, alpha
     if coef_init is not None:  # the solver's coefficient is σ_j w_j, inside pen's box
         # (held features, excluded or constant under standardize, have the box [0, 0])
         inv = np.ones(p) if pb.inv_scale is None else pb.inv_scale
-        sigma = np.where(inv > 0, 1 / np.where(inv > 0, inv, 1), 0.0)
-        w0 = np.clip(coef_init * sigma, pen.lower, pen.upper)
+        w0 = np.clip(coef_init * column_scale(inv), pen.lower, pen.upper)
     res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
                        dfmax=dfmax, pmax=pmax, active=_ActiveGroups(structure.groups))
     warn_unconverged([res], what="Proximal Newton")

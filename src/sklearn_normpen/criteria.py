@@ -11,7 +11,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._design import centred_gram
+from ._design import centred_gram, column_scale
 from ._grid import grid_size, make_grid
 from ._path import compute_path, warn_unconverged
 from ._progress import log_path, with_progress
@@ -395,8 +395,7 @@ class GroupLassoIC(_ICMixin, NormPenRegressor):
         log_path("full-data path", path, start)
         warn_unconverged([path], type(self).__name__)
         inv = np.asarray(problem.inv_scale, dtype=np.float64)
-        scale = np.where(inv > 0, 1 / np.where(inv > 0, inv, 1), 0) if self.standardize \
-            else None
+        scale = column_scale(inv) if self.standardize else None
         df = df_group_lasso(X, y, path.coefs, structure.groups, sample_weight=sw,
                             fit_intercept=self.fit_intercept, scale=scale,
                             gram=None if stats is None else (Q, q, design.x_mean,

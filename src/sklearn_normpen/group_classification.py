@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._cv import PathCVMixin
-from ._design import Design
+from ._design import Design, column_scale
 from ._groups import parse_groups, resolve_group_weights
 from ._path import compute_path, warn_unconverged
 from ._families import _standardized
@@ -93,7 +93,7 @@ def _group_penalty(arrays, rho, limits, excl, problem):
     if limits is not None:
         # σ; 1 on a constant column, held at 0 through excl (0 made inf·0 = NaN of an open
         # side, and a RuntimeWarning)
-        sigma = 1.0 if inv is None else 1 / np.where(inv > 0, inv, 1.0)
+        sigma = 1.0 if inv is None else column_scale(inv, held=1.0)
         kw.update(lower=limits[0] * sigma, upper=limits[1] * sigma)
     if excl is not None and excl.any():
         kw["excluded"] = excl

@@ -24,7 +24,7 @@ certificate with ``z_g = 0``, the same gap and KKT violation (:mod:`.gradient_bo
 import numpy as np
 import scipy.sparse as sp
 
-from .._design import _f64_blocks, inverse_std, rounded_coefficients
+from .._design import _f64_blocks, column_scale, inverse_std, rounded_coefficients
 from ..penalties import SparseGroupLasso
 
 from .._certificate import (CertStats, certificate, per_mask, project,
@@ -192,8 +192,7 @@ class GroupProblem:
         the solver's coefficient is ``coef·σ_j``), ``exclude`` a mask held at zero."""
         lower = upper = None
         if limits is not None and limits[0] is not None:
-            ok = self.inv_scale > 0
-            sigma = np.where(ok, 1 / np.where(ok, self.inv_scale, 1), 1.0).astype(np.float64)
+            sigma = column_scale(self.inv_scale, held=1.0)
             lower, upper = limits[0] * sigma, limits[1] * sigma
         return SparseGroupLasso(self.gptr, self.gidx, self._c64, rho,
                                 lower=lower, upper=upper, excluded=exclude)

@@ -19,13 +19,13 @@ recomputed from the non-zero columns.
 import numpy as np
 
 from .._certificate import CertStats, certificate, gram_span, project, per_mask
-from .._design import (Design, centred_gram, constant_columns, inverse_std, rounded_coefficients,
-                       stats_variance)
+from .._design import (centred_gram, constant_columns, inverse_std, rounded_coefficients,
+                       rows_design, stats_variance)
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from ..penalties import SparseGroupLasso
 from .block_cd import group_eigen, group_lipschitz
-from .coordinate_descent import (POLISH_EPOCHS, _gram_cancels, POLISH_MAX, POLISH_MIN_EPOCHS,
+from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS, _gram_cancels,
                                  stop_on_certificate)
 from .group_newton import Pause, active_features, newton_step
 
@@ -62,7 +62,9 @@ class GramGroupProblem:
                  y_mean, standardize=False, design=None, stats_rows=False, scratch=False):
         self.dtype = np.dtype(dtype)
         self.fit_intercept = bool(fit_intercept)
-        self._design, self._stats_rows = design, stats_rows  # (the certificate's span)
+        # the rows the statistics describe, read by the certificate when the Gram cannot
+        # give a sum precisely enough (their Design made on first use)
+        self._design, self._stats_rows, self._rows_d = design, stats_rows, None
         Q, q, yy, S, dx = centred_gram(stats, self.fit_intercept)
         self.N = float(S)
         self.X_off = np.asarray(x_shift, np.float64) + dx
@@ -175,14 +177,10 @@ class GramGroupProblem:
 
     def _rows_design(self):
         """The Design of the rows the statistics describe (None: not at hand), kept."""
-        d, rows = self._design, self._stats_rows
-        if d is None or rows is False or not hasattr(d, "explicit_columns"):
-            return None
-        if rows is None and d.fit_intercept == self.fit_intercept:
-            return d
-        if getattr(self, "_rows_d", None) is None:
-            self._rows_d = Design(d.X, d.y, d.sw, self.fit_intercept, rows=rows)
-        return self._rows_d
+        if self._rows_d is None:
+            d = rows_design(self._design, self._stats_rows, self.fit_intercept)
+            self._rows_d = (d,)  # (kept, None included)
+        return self._rows_d[0]
 
     @per_mask
     def _unpen(self, mask):

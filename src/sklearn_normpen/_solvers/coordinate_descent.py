@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from .._certificate import (CertStats, certificate, gram_span, per_mask, project,
                             rounded_certificate)
-from .._design import Design, centred_gram, constant_columns, stats_variance
+from .._design import centred_gram, constant_columns, rows_design, stats_variance
 from .._kernels import _cd_enet
 from .._validation import call_kernel
 from .group_newton import Pause
@@ -384,14 +384,10 @@ class EnetProblem:
         """The Design of the rows this problem fits (None: not at hand)."""
         if self.mode != "gram":
             return self.design
-        rows, d = self._stats_rows, self.design
-        if rows is False or not hasattr(d, "explicit_columns"):
-            return None
-        if rows is None and d.fit_intercept == self.fit_intercept:
-            return d
         if self._rows_design is None:
-            self._rows_design = Design(d.X, d.y, d.sw, self.fit_intercept, rows=rows)
-        return self._rows_design
+            d = rows_design(self.design, self._stats_rows, self.fit_intercept)
+            self._rows_design = (d,)  # (kept, None included)
+        return self._rows_design[0]
 
     # -- solves -------------------------------------------------------------------------------
     def _limits(self, penalty=None):
