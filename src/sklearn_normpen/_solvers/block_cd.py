@@ -23,8 +23,10 @@ certificate with ``z_g = 0``, the same gap and KKT violation (:mod:`.gradient_bo
 """
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import solve_triangular
 
-from .._design import _f64_blocks, column_scale, inverse_std, rounded_coefficients
+from .._design import (_f64_blocks, column_scale, inverse_std, pivoted_basis,
+                       rounded_coefficients)
 from ..penalties import SparseGroupLasso
 
 from .._certificate import (CertStats, certificate, per_mask, project,
@@ -39,6 +41,10 @@ from .group_newton import (Pause, active_features, active_set_newton, newton_ste
                            supported)
 
 
+#: the most unpenalised features the exact joint step takes (its QR costs ``n·|U|²``)
+UNPEN_STEP_MAX = 200
+
+
 def _stacked(Q, offsets, sel, k):
     """The packed Grams of the groups ``sel`` (all of size ``k``) as a float64
     ``(len(sel), k, k)`` stack (one gather)."""
@@ -46,10 +52,10 @@ def _stacked(Q, offsets, sel, k):
     return Q[idx].reshape(sel.size, k, k).astype(np.float64)
 
 
-def group_lipschitz(Q, sizes, offsets):
+def group_lipschitz(Q, sizes, offsets, dead=None):
     """Largest eigenvalue of each packed group Gram (row-major blocks of ``Q`` at
     ``offsets``), float64, with a tiny relative slack that keeps ``1/L`` a valid step
-    despite rounding (an exact zero stays 0)."""
+    despite rounding; 0 for the ``dead`` groups (:func:`_with_slack`)."""
     L = np.zeros(len(sizes), dtype=np.float64)
     for k in np.unique(sizes):
         sel = np.flatnonzero(sizes == k)
@@ -57,16 +63,30 @@ def group_lipschitz(Q, sizes, offsets):
             L[sel] = Q[offsets[sel]]
             continue
         L[sel] = np.linalg.eigvalsh(_stacked(Q, offsets, sel, k))[:, -1]
-    return _with_slack(L)
+    return _with_slack(L, dead)
 
 
-def _with_slack(L):
+def _with_slack(L, dead=None):
     """Largest eigenvalues ``L`` (float64) as step constants: a tiny relative slack keeps
-    ``1/L`` a valid step despite rounding; a value at rounding level of the largest is 0."""
-    return np.where(L > 1e-12 * max(L.max(initial=0), 1e-300), L * (1 + 1e-6), 0.0)
+    ``1/L`` a valid step despite rounding; 0 (the kernels skip the group) where ``L`` is
+    not positive or the group is ``dead`` (every column constant by the Design's rule,
+    whose centred Gram is rounding). The test is per group: a threshold relative to the
+    largest group (it was 1e-12 of it) froze a penalised group of unit scale beside an
+    unpenalised one of scale 1e6, at a gap of 0.2 of the null deviance."""
+    keep = L > 0
+    if dead is not None:
+        keep &= ~dead
+    return np.where(keep, L * (1 + 1e-6), 0.0)
 
 
-def group_eigen(Q, sizes, offsets, gptr, dtype):
+def dead_groups(constant, gptr, gidx):
+    """Groups whose every column is constant (``constant``: the Design's mask)."""
+    if gidx.size == 0:
+        return np.zeros(len(gptr) - 1, dtype=bool)
+    return np.logical_and.reduceat(np.asarray(constant, bool)[gidx], gptr[:-1])
+
+
+def group_eigen(Q, sizes, offsets, gptr, dtype, dead=None):
     """``(V, E, L)``: every packed group Gram as ``V_gᵀ diag(E_g) V_g`` (eigenvectors as
     rows, laid out as ``Q``; eigenvalues, clipped at 0, laid out as ``gidx``), for the
     kernels' exact rho = 0 block solves, and the :func:`group_lipschitz` constants read
@@ -87,7 +107,7 @@ def group_eigen(Q, sizes, offsets, gptr, dtype):
             evecs.transpose(0, 2, 1).reshape(sel.size, k * k))
         E[gptr[sel][:, None] + np.arange(k)] = np.maximum(evals, 0)
         L[sel] = evals[:, -1]
-    return V, E, _with_slack(L)
+    return V, E, _with_slack(L, dead)
 
 
 
@@ -230,7 +250,8 @@ class GroupProblem:
         :func:`group_lipschitz`): on first use, or read off the eigendecomposition when the
         exact rho = 0 solves made one first."""
         if self._L is None:
-            self._L = group_lipschitz(self.Q, self.sizes, self._offsets).astype(self.dtype)
+            self._L = group_lipschitz(self.Q, self.sizes, self._offsets,
+                                      self._dead()).astype(self.dtype)
         return self._L
 
     def _grams(self):
@@ -258,11 +279,16 @@ class GroupProblem:
     def _eigen(self):
         """``Q_g = V_gᵀ diag(E_g) V_g`` of every group (rho = 0: exact block solves); once."""
         if self._eig is None:
-            V, E, L = group_eigen(self.Q, self.sizes, self._offsets, self.gptr, self.dtype)
+            V, E, L = group_eigen(self.Q, self.sizes, self._offsets, self.gptr, self.dtype,
+                                  self._dead())
             self._eig = (V, E)
             if self._L is None:
                 self._L = L.astype(self.dtype)
         return self._eig
+
+    def _dead(self):
+        """The groups of constant columns only (the weights' Design decides)."""
+        return dead_groups(self.design.constant, self.gptr, self.gidx)
 
     def residual(self, w):
         """Dense: ``y - X w``; sparse: ``y - X w`` with ``X`` uncentred (see the kernel)."""
@@ -401,6 +427,48 @@ class GroupProblem:
             self._unpen_cache[key] = (U, M, a)
         return self._unpen_cache[key]
 
+    # -- the unpenalised block ----------------------------------------------------------
+    def _unpen_step(self, w, pen):
+        """Minimise over the unpenalised features jointly, the others held: least squares
+        of the residual on their columns (the kernel's data in float64) through a
+        rank-revealing QR of ``S^½ B_U`` (:func:`~sklearn_normpen._design.pivoted_basis`,
+        once per data and weights). The kernel visits an unpenalised group by FISTA in its
+        Gram space at step ``1/L_g``, which crawls when the group is ill-conditioned (and
+        unpenalised singletons meet only one at a time): columns 1e6 apart in scale and
+        nearly collinear left a gap of 0.2 of the null deviance after 2300 epochs, and a
+        Poisson model's Newton steps never reached their targets. An exact block step of
+        block coordinate descent; ``w`` and the stored residual are updated only when the
+        step lowers the loss. Returns whether ``w`` changed."""
+        U = np.flatnonzero(pen.unpenalized)
+        if U.size == 0 or U.size > UNPEN_STEP_MAX or U.size > self.n:
+            return False
+        key = ("step", U.tobytes())
+        if key not in self._unpen_cache:
+            B = self._columns64(U)
+            root = None if self.sw is None else np.sqrt(np.asarray(self.sw, np.float64))
+            Qh, R, cols, norms = pivoted_basis(B if root is None else B * root[:, None])
+            self._unpen_cache[key] = (B, root, Qh, R, np.searchsorted(U, U[cols]), norms)
+        B, root, Qh, R, pos, norms = self._unpen_cache[key]
+        if pos.size == 0:
+            return False
+        rt = self._residual64(w) if self._fresh else self.centred_residual(self.r, w)
+        sr = rt if root is None else rt * root
+        c = Qh.T @ sr
+        delta = np.zeros(U.size)
+        delta[pos] = solve_triangular(R, c) / norms
+        wU = np.asarray(w[U], np.float64)
+        new = (wU + delta).astype(self.dtype)
+        step = new.astype(np.float64) - wU
+        if not np.all(np.isfinite(step)) or not step.any():
+            return False
+        s1 = sr - (B @ step if root is None else (B @ step) * root)
+        if not s1 @ s1 < sr @ sr:
+            return False
+        w[U] = new
+        self.r = self.residual(w)
+        self._z = None
+        return True
+
     # -- the kernel -----------------------------------------------------------------------
     def _sweep(self, w, ws, alpha, pen, max_epochs, tol_abs, gap_freq=10, anderson=True):
         if ws.size == 0 or max_epochs <= 0:
@@ -483,6 +551,9 @@ class GroupProblem:
         w = self.start(np.zeros(self.p))
         unpen = np.flatnonzero(~penalty.penalised).astype(np.int32)
         if unpen.size:
+            # (the exact step is the whole fit, to rounding; the sweeps finish what it
+            # leaves, e.g. more unpenalised features than the step takes)
+            self._unpen_step(w, penalty)
             self._sweep(w, unpen, 1.0, penalty, max(max_iter, 1000), tol_abs)
         z = project(self.cert_stats(w, penalty), w).g
         return w, z
@@ -533,6 +604,7 @@ class GroupProblem:
             chunk = left if pause is None else pause.chunk(left)
             epochs, _ = self._sweep(w, np.flatnonzero(ws).astype(np.int32), alpha, pen, chunk,
                                     tol_abs if grown else inner, anderson=not plain)
+            self._unpen_step(w, pen)
             if pause is not None and pause.due(epochs, chunk, left):
                 # a slow tail: Newton steps on the active set, then sweeps resume (they
                 # bring in what the steps cannot see)
