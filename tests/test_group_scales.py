@@ -183,3 +183,44 @@ def test_small_penalised_group_beside_large_one(sizes):
     assert objective(m.coef_, m.intercept_) - objective(ref.coef_, ref.intercept_) <= tol * nd
     np.testing.assert_allclose(m.coef_, ref.coef_, rtol=1e-4, atol=1e-8 * np.abs(ref.coef_).max())
     assert np.all(m.coef_[k0:] != 0)
+
+
+@pytest.mark.parametrize("rho", [0.0, 1.0])
+def test_path_with_ill_conditioned_unpenalised_group(rho):
+    """Dense float64 n > p, where a path would run in covariance mode: the Gram of these
+    unpenalised columns (condition number ~1e10 squared) cannot resolve them, so the path
+    runs on the data (before: all 30 points uncertified at gaps of 3e-4). Every point is
+    certified and sits within its tolerance of the NumPy optimum; the CV estimator on the
+    same data is certified too."""
+    from sklearn_normpen.group_lasso import _unpenalised_resolved, _use_gram
+    from sklearn_normpen._design import Design
+    from sklearn_normpen._groups import parse_groups, resolve_group_weights
+    X, eta, rng = _data(0)
+    y = eta + 0.5 * rng.standard_normal(len(eta))
+    labels, c = _groups_and_weights()
+    st = parse_groups(labels, X.shape[1])
+    assert _use_gram(X, 30)  # (the size alone would choose covariance mode)
+    assert not _unpenalised_resolved(Design(X, y, None, True), st,
+                                     resolve_group_weights(c, st))
+    tol = 1e-8
+    alphas, coefs, _ = _fit_quietly_path(X, y, labels, c, rho, tol)
+    s = np.ones(len(y))
+    nd = 0.5 * np.var(y)
+    for k in [5, 15, 29]:
+        coef = coefs[:, k]
+
+        class M:
+            coef_ = coef
+            intercept_ = y.mean() - X.mean(axis=0) @ coef
+        excess = _gaussian_objective(M, X, y, s, alphas[k], rho, c[1]) - _numpy_reference(
+            X, y, s, alphas[k], rho, c[1])
+        assert -1e-9 * nd <= excess <= tol * nd * (1 + 1e-6) + 1e-12 * nd
+    _fit_quietly(S.GroupLassoPathCV(groups=labels, group_weights=c, l1_ratio=rho,
+                                    standardize=False, tol=tol, cv=3), X, y)
+
+
+def _fit_quietly_path(X, y, labels, c, rho, tol):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        return S.group_lasso_path(X, y, groups=labels, group_weights=c, l1_ratio=rho,
+                                  standardize=False, tol=tol, n_alphas=30, fit_intercept=True)
