@@ -23,6 +23,7 @@ rule for each of:
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import solve_triangular
 
 from ._kernels import _moments
 from ._validation import call_kernel
@@ -110,6 +111,42 @@ def pivoted_basis(P):
     k = int(np.count_nonzero(d > 16 * max(P.shape) * np.finfo(float).eps * d[0]))
     cols = keep[piv[:k]]
     return Qh[:, :k], R[:k, :k], cols, norms[cols]
+
+
+class UnpenalisedStep:
+    """Least squares over the unpenalised features jointly, the others held: the exact
+    block step of coordinate descent on that block, through a rank-revealing QR of its
+    weighted columns (:func:`pivoted_basis`), formed once per data and weights. Coordinate
+    and group sweeps visit such columns one at a time or by gradient steps in their Gram
+    space, which crawl when they are nearly collinear or far apart in scale.
+
+    ``B``: the block's centred columns as the solver holds them (n × u, float64); ``root``:
+    ``sqrt`` of the sample weights the objective applies to residuals in that layout (None:
+    none, or already in ``B``)."""
+
+    def __init__(self, B, root=None):
+        self.B, self.root = B, root
+        self.Qh, self.R, self.cols, self.norms = pivoted_basis(
+            B if root is None else B * root[:, None])
+
+    def step(self, r, w_block, dtype, min_decrease):
+        """``(new, decrease)``: the block's coefficients after the step, cast to ``dtype``,
+        and the fall of ``½||S^½ r||²`` they give (``r``: the float64 residual in ``B``'s
+        layout); None when that is not above ``min_decrease``."""
+        if self.cols.size == 0:
+            return None
+        sr = r if self.root is None else r * self.root
+        delta = np.zeros(self.B.shape[1])
+        delta[self.cols] = solve_triangular(self.R, self.Qh.T @ sr) / self.norms
+        w0 = np.asarray(w_block, np.float64)
+        new = (w0 + delta).astype(dtype)
+        move = new.astype(np.float64) - w0
+        if not np.all(np.isfinite(move)) or not move.any():
+            return None
+        Bm = self.B @ move
+        s1 = sr - (Bm if self.root is None else Bm * self.root)
+        decrease = 0.5 * (float(sr @ sr) - float(s1 @ s1))
+        return (new, decrease) if decrease > min_decrease else None
 
 
 def rounded_coefficients(w, inv_scale, dtype):

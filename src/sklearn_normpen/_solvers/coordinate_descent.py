@@ -18,7 +18,8 @@ import scipy.sparse as sp
 
 from .._certificate import (CertStats, certificate, gram_span, per_mask, project,
                             rounded_certificate)
-from .._design import centred_gram, constant_columns, rows_design, stats_variance
+from .._design import (UnpenalisedStep, centred_gram, constant_columns, rows_design,
+                       stats_variance)
 from .._kernels import _cd_enet
 from .._validation import call_kernel
 from .group_newton import Pause
@@ -33,6 +34,8 @@ N_REFERENCES = 4
 #: step on the active set (:meth:`EnetProblem._polish`), when one is affordable (a step
 #: costing at most two such pauses)
 POLISH_EPOCHS = 200
+#: the most unpenalised features the exact joint step takes (its QR costs ``n·|U|²``)
+UNPEN_STEP_MAX = 200
 #: the shortest pause: after a point that a single Newton step finished, the next point's
 #: pause is halved down to this (the tail of a near-saturated path, where coordinate
 #: descent crawls and each step lands on the optimum)
@@ -380,6 +383,49 @@ class EnetProblem:
             self._unpen_cache[key] = span
         return self._unpen_cache[key]
 
+    def _unpen_step(self, w, penalty):
+        """The exact joint step on the unpenalised features without limits
+        (:class:`~sklearn_normpen._design.UnpenalisedStep` on the rows' own columns; in
+        covariance mode only when the rows are at hand) when it lowers the objective at
+        all: ``w`` and the kernel state updated. Coordinate
+        descent visits such columns one at a time, which crawls when they are nearly
+        collinear or far apart in scale. Returns whether ``w`` changed."""
+        free = penalty.unpenalized & np.isinf(penalty.lower) & np.isinf(penalty.upper)
+        U = np.flatnonzero(free)
+        if not self._solve_unpen(w, U, 0.0):
+            return False
+        self._reset(w)
+        return True
+
+    def _unpen_block(self, U):
+        """``(Design, UnpenalisedStep)`` of the features ``U`` (cached), or None: none, too
+        many, or (covariance mode) no rows at hand."""
+        if U.size == 0 or U.size > UNPEN_STEP_MAX:
+            return None
+        d = self._span_design()
+        if d is None or U.size > d.n:
+            return None
+        key = ("step", U.tobytes())
+        if key not in self._unpen_cache:
+            root = None if d.sw64 is None else np.sqrt(d.sw64)
+            self._unpen_cache[key] = UnpenalisedStep(d.explicit_columns(U), root)
+        return d, self._unpen_cache[key]
+
+    def _solve_unpen(self, w, U, min_decrease):
+        """``w[U]`` set to the least-squares fit of the residual on the columns ``U``, the
+        other coefficients held, if that lowers ``½||r||²_S`` by more than
+        ``min_decrease`` (the kernel state is the caller's). Returns whether it did."""
+        block = self._unpen_block(U)
+        if block is None:
+            return False
+        d, step = block
+        w64 = np.asarray(w, dtype=np.float64)
+        out = step.step(d.residual64(w64), w64[U], w.dtype, min_decrease)
+        if out is None:
+            return False
+        w[U] = out[0]
+        return True
+
     def _span_design(self):
         """The Design of the rows this problem fits (None: not at hand)."""
         if self.mode != "gram":
@@ -497,6 +543,12 @@ class EnetProblem:
         # (after that step the violators are in: the first round needs no strong rule,
         # and its bounded pass then reads few columns)
 
+        # the exact step on the unpenalised block after each kernel run (float64: a float32
+        # iterate cannot hold that block's optimum, and the kernel undid each step, 1225
+        # steps on "illposed" seed 65; its float64 refinement takes the projected Newton
+        # steps instead)
+        stepped = bool(penalty.unpenalized.any()) and self.dtype == np.float64
+
         def run(inner, left, first):
             if left <= 0:
                 return 0, np.inf
@@ -504,6 +556,8 @@ class EnetProblem:
             gap, _, n_iter, done = self._kernel(w, L1, L2, inner * self.N, chunk, limits,
                                                 strong_factor if first and not pre else 1.0,
                                                 bounded)
+            if stepped and self._unpen_step(w, penalty):
+                done = False
             if not done and pause.due(n_iter, chunk, left):
                 taken = self._polish(w, L1, L2)
                 if taken:
@@ -636,11 +690,26 @@ class EnetProblem:
         # (rank of the centred X_A: at most n - 1 with an intercept)
         cap = (self.n_features if self.mode == "gram" else
                self.design.n - int(bool(self.fit_intercept)))
+        # the unpenalised features (no limits here) are eliminated exactly through the QR
+        # of their columns, not factorised with the others: their Gram squares their
+        # condition number, and nearly collinear columns far apart in scale left the
+        # steps short of the optimum (the fits stopped at gaps 1e5 times their targets)
+        # (float64 coefficients only: the float32 state's steps are rounded to a grid
+        # that cannot hold the block's optimum; its float64 refinement projects)
+        U = np.flatnonzero((L1 == 0) & (np.asarray(L2) == 0))
+        block = self._unpen_block(U) if w.dtype == np.float64 else None
+        if block is not None:
+            A = A[~np.isin(A, U)]
+            if A.size == 0:
+                return False
+            cap = self.design.n - int(bool(self.fit_intercept)) - block[1].cols.size
         s = np.sign(np.asarray(w[A], dtype=np.float64))
         if self._g_valid or not state:
             g = np.asarray(self.g if state else g, dtype=np.float64)
             score = np.abs(g) - L1
             score[A] = 0.0
+            if block is not None:
+                score[U] = 0.0
             if self.mode != "gram" and state:
                 score[self.g_bound != 0] = 0.0  # (bounds from a bounded pass, not values)
             V = np.flatnonzero(score > 0)
@@ -648,7 +717,9 @@ class EnetProblem:
             if V.size > room:
                 V = np.sort(V[np.argsort(-score[V], kind="stable")[:room]])
             A, s = np.concatenate([A, V]), np.concatenate([s, np.sign(g[V])])
-        if self.mode == "gram":
+        if block is not None:
+            G, c = self._projected_system(A, *block)
+        elif self.mode == "gram":
             G, c = self.Q64[np.ix_(A, A)], self.q64[A]
         else:
             G, c = self._active_system(A)
@@ -804,9 +875,26 @@ class EnetProblem:
         if not f(full) < f(u0):
             return False
         w[A] = full
+        if block is not None:  # (f is the objective with w[U] at its best for each w[A])
+            self._solve_unpen(w, U, 0.0)
         if state:
             self._reset(w)
         return True
+
+    def _projected_system(self, A, d, step):
+        """:meth:`_polish`'s ``(G, c)`` for the features ``A`` with the unpenalised block
+        ``step`` (:class:`~sklearn_normpen._design.UnpenalisedStep`) minimised out: the
+        weighted columns and target projected off its span, ``G = ZᵀZ``, ``c = Zᵀt``
+        (n-scale, float64, from the rows of ``d``)."""
+        Qh, root = step.Qh, step.root
+        Z = d.explicit_columns(A)
+        t = d.yc64
+        if root is not None:
+            Z *= root[:, None]
+            t = t * root
+        Z -= Qh @ (Qh.T @ Z)
+        t = t - Qh @ (Qh.T @ t)
+        return Z.T @ Z, Z.T @ t
 
     def _refine64(self, w, penalty, alpha, cert, tol_abs):
         """float32: an uncertified point finished by Newton steps on the active set in
@@ -847,6 +935,8 @@ class EnetProblem:
             w, z = self._null[key]
             return self.start(w), z.copy()
         w = self.start(np.zeros(self.n_features))
+        if self.dtype == np.float64:
+            self._unpen_step(w, penalty)
         L1, L2 = penalty.null_weights()
         # (run even with nothing to fit: the kernel leaves the gradient the certificate reads)
         self._kernel(w, np.ascontiguousarray(L1, dtype=self.dtype),
