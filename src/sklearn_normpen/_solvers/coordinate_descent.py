@@ -200,6 +200,10 @@ class EnetProblem:
     #: float32: finish an uncertified point in float64 (:meth:`_refine64`); off in a GLM's
     #: Newton models, whose shortfall sends the GLM's own solve to float64 instead
     refine64 = True
+    #: the exact treatment of the unpenalised block (:meth:`_unpen_step`, :meth:`_polish`
+    #: projected); off in a float32 GLM's float64 refinement models, where it left
+    #: "illposed" seeds 118 and 297 short of targets the plain steps met
+    unpen_block = True
 
     def __init__(self, design, mode, stats=None, *, fit_intercept=None, x_shift=None,
                  y_mean=None, stats_rows=False):
@@ -547,7 +551,8 @@ class EnetProblem:
         # iterate cannot hold that block's optimum, and the kernel undid each step, 1225
         # steps on "illposed" seed 65; its float64 refinement takes the projected Newton
         # steps instead)
-        stepped = bool(penalty.unpenalized.any()) and self.dtype == np.float64
+        stepped = (bool(penalty.unpenalized.any()) and self.dtype == np.float64
+                   and self.unpen_block)
 
         def run(inner, left, first):
             if left <= 0:
@@ -697,12 +702,18 @@ class EnetProblem:
         # (float64 coefficients only: the float32 state's steps are rounded to a grid
         # that cannot hold the block's optimum; its float64 refinement projects)
         U = np.flatnonzero((L1 == 0) & (np.asarray(L2) == 0))
-        block = self._unpen_block(U) if w.dtype == np.float64 else None
+        block = (self._unpen_block(U) if w.dtype == np.float64 and self.unpen_block
+                 else None)
         if block is not None:
             A = A[~np.isin(A, U)]
             if A.size == 0:
                 return False
             cap = self.design.n - int(bool(self.fit_intercept)) - block[1].cols.size
+            if np.all(np.asarray(L2)[A] > 0):
+                # (a ridge part on every coefficient: the system is definite at any size,
+                # and holding the smallest at 0 kept the steps off the optimum, which has
+                # more non-zeros than that rank: "illposed" seed 176, l1_ratio 0.05)
+                cap = max(cap, self.n_features)
         s = np.sign(np.asarray(w[A], dtype=np.float64))
         if self._g_valid or not state:
             g = np.asarray(self.g if state else g, dtype=np.float64)
@@ -935,7 +946,7 @@ class EnetProblem:
             w, z = self._null[key]
             return self.start(w), z.copy()
         w = self.start(np.zeros(self.n_features))
-        if self.dtype == np.float64:
+        if self.dtype == np.float64 and self.unpen_block:
             self._unpen_step(w, penalty)
         L1, L2 = penalty.null_weights()
         # (run even with nothing to fit: the kernel leaves the gradient the certificate reads)

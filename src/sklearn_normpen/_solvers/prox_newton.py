@@ -648,6 +648,8 @@ class GLMProblem:
             dq = Design(sub.X64, z, sv, self.fit_intercept)
             inner = (EnetProblem(dq, self.mode) if sub.inner is None
                      else sub.inner(dq, self.mode))
+            if sub.inner is None:  # (see EnetProblem.unpen_block)
+                inner.unpen_block = False
             if self._inner_pause is not None:
                 inner._pause = self._inner_pause
             return inner, inner.start(np.asarray(wc, np.float64)), sub.pen
