@@ -706,8 +706,11 @@ class EnetProblem:
                  else None)
         if block is not None:
             A = A[~np.isin(A, U)]
-            if A.size == 0:
-                return False
+            if A.size == 0:  # (the block alone, e.g. alpha = 0: least squares is the step)
+                changed = self._solve_unpen(w, U, 0.0)
+                if changed and state:
+                    self._reset(w)
+                return changed
             cap = self.design.n - int(bool(self.fit_intercept)) - block[1].cols.size
             if np.all(np.asarray(L2)[A] > 0):
                 # (a ridge part on every coefficient: the system is definite at any size,
