@@ -124,6 +124,16 @@ class UnpenalisedStep:
     ``sqrt`` of the sample weights the objective applies to residuals in that layout (None:
     none, or already in ``B``)."""
 
+    #: the most features the step takes
+    MAX_FEATURES = 200
+
+    @classmethod
+    def affordable(cls, u, n, nnz):
+        """Whether the QR of ``u`` columns of ``n`` rows (``n·u²``, redone whenever the
+        weights change: a GLM's every Newton step) costs at most 16 passes over the data's
+        ``nnz`` entries."""
+        return 0 < u <= min(cls.MAX_FEATURES, n) and n * u * u <= 16 * nnz
+
     def __init__(self, B, root=None):
         self.B, self.root = B, root
         self.Qh, self.R, self.cols, self.norms = pivoted_basis(

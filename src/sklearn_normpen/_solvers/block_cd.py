@@ -33,7 +33,7 @@ from .._certificate import (CertStats, certificate, per_mask, project,
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
-                                 REFINE_STEPS, UNPEN_STEP_MAX, refinable,
+                                 REFINE_STEPS, refinable,
                                  stop_on_certificate, strong_candidates, top_k)
 from .gradient_bound import GradientReferences
 from .group_newton import (Pause, active_features, active_set_newton, newton_step,
@@ -434,7 +434,8 @@ class GroupProblem:
         epochs, and a Poisson model's Newton steps never reached their targets. Returns
         whether ``w`` changed."""
         U = np.flatnonzero(pen.unpenalized)
-        if U.size == 0 or U.size > UNPEN_STEP_MAX or U.size > self.n:
+        nnz = self.data.size if self.sparse else self.n * self.p
+        if not UnpenalisedStep.affordable(U.size, self.n, nnz):
             return False
         key = ("step", U.tobytes())
         if key not in self._unpen_cache:

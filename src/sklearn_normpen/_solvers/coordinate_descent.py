@@ -34,8 +34,6 @@ N_REFERENCES = 4
 #: step on the active set (:meth:`EnetProblem._polish`), when one is affordable (a step
 #: costing at most two such pauses)
 POLISH_EPOCHS = 200
-#: the most unpenalised features the exact joint step takes (its QR costs ``n·|U|²``)
-UNPEN_STEP_MAX = 200
 #: the shortest pause: after a point that a single Newton step finished, the next point's
 #: pause is halved down to this (the tail of a near-saturated path, where coordinate
 #: descent crawls and each step lands on the optimum)
@@ -404,10 +402,11 @@ class EnetProblem:
     def _unpen_block(self, U):
         """``(Design, UnpenalisedStep)`` of the features ``U`` (cached), or None: none, too
         many, or (covariance mode) no rows at hand."""
-        if U.size == 0 or U.size > UNPEN_STEP_MAX:
+        if U.size == 0:
             return None
         d = self._span_design()
-        if d is None or U.size > d.n:
+        if d is None or not UnpenalisedStep.affordable(
+                U.size, d.n, d.X.nnz if d.sparse else d.n * d.p):
             return None
         key = ("step", U.tobytes())
         if key not in self._unpen_cache:
