@@ -193,6 +193,7 @@ class GroupProblem:
         self._buf = np.zeros(9 * kmax, dtype=self.dtype)  # block-model scratch, limits
         self._wold = np.zeros(kmax, dtype=self.dtype)
         self._unpen_cache = {}
+        self._unpen_ill = {}  # (UnpenalisedStep.ill per block, kept across reweights)
         self._XsT = None  # the CSR transpose of a sparse X, made on first use
         # float64 kernels keep an exact enough residual; otherwise recompute it
         self._fresh = self.dtype != np.float64
@@ -438,11 +439,16 @@ class GroupProblem:
         if not UnpenalisedStep.affordable(U.size, self.n, nnz):
             return False
         key = ("step", U.tobytes())
+        if self._unpen_ill.get(key) is False:  # (judged once: the weights do not change it)
+            return False
         if key not in self._unpen_cache:
             root = None if self.sw is None else np.sqrt(np.asarray(self.sw, np.float64))
             self._unpen_cache[key] = UnpenalisedStep(self._columns64(U), root)
+        step = self._unpen_cache[key]
+        if not self._unpen_ill.setdefault(key, step.ill):
+            return False
         rt = self._residual64(w) if self._fresh else self.centred_residual(self.r, w)
-        out = self._unpen_cache[key].step(rt, w[U], self.dtype, 0.0)
+        out = step.step(rt, w[U], self.dtype, 0.0)
         if out is None:
             return False
         w[U] = out[0]

@@ -212,6 +212,7 @@ class EnetProblem:
         self.dtype = np.dtype(design.dtype)
         self.fit_intercept = design.fit_intercept if fit_intercept is None else fit_intercept
         self._unpen_cache, self._null, self._limit_cache = {}, {}, None
+        self._unpen_ill = {}  # (UnpenalisedStep.ill per block, kept across reweights)
         self._rows_design = None  # (covariance mode: the rows' Design, made when needed)
         # residual modes: the columns C, their centred X_Cᵀ S X_C and X_Cᵀ S yc, kept for
         # the Newton steps, which then read only the columns new to the active set
@@ -401,7 +402,8 @@ class EnetProblem:
 
     def _unpen_block(self, U):
         """``(Design, UnpenalisedStep)`` of the features ``U`` (cached), or None: none, too
-        many, or (covariance mode) no rows at hand."""
+        many, well-conditioned (the sweeps resolve them), or (covariance mode) no rows at
+        hand."""
         if U.size == 0:
             return None
         d = self._span_design()
@@ -409,10 +411,15 @@ class EnetProblem:
                 U.size, d.n, d.X.nnz if d.sparse else d.n * d.p):
             return None
         key = ("step", U.tobytes())
+        if self._unpen_ill.get(key) is False:  # (judged once: the weights do not change it)
+            return None
         if key not in self._unpen_cache:
             root = None if d.sw64 is None else np.sqrt(d.sw64)
             self._unpen_cache[key] = UnpenalisedStep(d.explicit_columns(U), root)
-        return d, self._unpen_cache[key]
+        step = self._unpen_cache[key]
+        if not self._unpen_ill.setdefault(key, step.ill):
+            return None
+        return d, step
 
     def _solve_unpen(self, w, U, min_decrease):
         """``w[U]`` set to the least-squares fit of the residual on the columns ``U``, the
