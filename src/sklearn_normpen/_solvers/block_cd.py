@@ -425,12 +425,12 @@ class GroupProblem:
 
     # -- the unpenalised block ----------------------------------------------------------
     def _unpen_step(self, w, pen):
-        """The exact joint step on the unpenalised features
-        (:class:`~sklearn_normpen._design.UnpenalisedStep`, on the kernel's data in float64)
-        when it lowers the objective at all: ``w`` and the stored residual updated (a
-        threshold of 1% of the target on the decrease left the sweeps crawling on the
-        block again: "illposed" seeds 29 and 46 uncertified). The kernel visits an unpenalised group by FISTA in its Gram space
-        at step ``1/L_g``, which crawls when the group is ill-conditioned: columns 1e6 apart
+        """The exact joint step on the unpenalised features when they are ill-conditioned
+        (:class:`~sklearn_normpen._design.UnpenalisedStep`, on the kernel's data in
+        float64), kept when it lowers the objective at all (a threshold of 1% of the
+        target left the sweeps crawling on the block again: "illposed" seeds 29 and 46):
+        ``w`` and the stored residual updated. The kernel visits an unpenalised group by
+        FISTA in its Gram space at step ``1/L_g``, which crawls there: columns 1e6 apart
         in scale and nearly collinear left a gap of 0.2 of the null deviance after 2300
         epochs, and a Poisson model's Newton steps never reached their targets. Returns
         whether ``w`` changed."""

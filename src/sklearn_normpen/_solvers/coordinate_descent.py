@@ -388,11 +388,10 @@ class EnetProblem:
 
     def _unpen_step(self, w, penalty):
         """The exact joint step on the unpenalised features without limits
-        (:class:`~sklearn_normpen._design.UnpenalisedStep` on the rows' own columns; in
-        covariance mode only when the rows are at hand) when it lowers the objective at
-        all: ``w`` and the kernel state updated. Coordinate
-        descent visits such columns one at a time, which crawls when they are nearly
-        collinear or far apart in scale. Returns whether ``w`` changed."""
+        (:meth:`_unpen_block`: ill-conditioned ones; covariance mode only with the rows
+        at hand), kept when it lowers the objective at all: ``w`` and the kernel state
+        updated. Coordinate descent visits such columns one at a time, which crawls when
+        they are nearly collinear or far apart in scale. Returns whether ``w`` changed."""
         free = penalty.unpenalized & np.isinf(penalty.lower) & np.isinf(penalty.upper)
         U = np.flatnonzero(free)
         if not self._solve_unpen(w, U, 0.0):
