@@ -43,10 +43,11 @@ def _groups_and_weights():
     return np.array([0, 0, 0, 0, 1, 1]), np.array([0.0, np.sqrt(2.0)])
 
 
-def _numpy_reference(X, y, s, alpha, rho, c, fit_intercept=True):
-    """min 1/(2W) Σ s (y - b - Xw)² + alpha (rho ||w_P||₁ + (1 - rho) c ||w_P||₂): the
-    intercept and unpenalised columns projected out (SVD of their equilibrated, weighted
-    columns, rank by rounding), then FISTA on w_P. Returns the optimal value."""
+def reduced_optimum(X, y, s, fit_intercept, prox, penalty, l2=0.0, iters=20000):
+    """The optimal value of ``1/(2W) Σ s (y - b - Xw)² + penalty(w_P) + ½ Σ l2 w_P²``
+    over the intercept, the unpenalised columns ``U`` and the penalised ``P``: the first
+    two projected out (SVD of their equilibrated, weighted columns, rank by rounding),
+    then FISTA on ``w_P`` with ``prox(v, step)`` of ``penalty``."""
     W = s.sum()
     root = np.sqrt(s)
     A = X[:, U]
@@ -62,20 +63,31 @@ def _numpy_reference(X, y, s, alpha, rho, c, fit_intercept=True):
 
     B = perp(root[:, None] * X[:, P])
     t = perp(root * y)
-    L = np.linalg.eigvalsh(B.T @ B / W)[-1]
-    v = wp = np.zeros(2)
+    l2 = np.broadcast_to(np.asarray(l2, dtype=float), (P.size,))
+    L = np.linalg.eigvalsh(B.T @ B / W)[-1] + l2.max()
+    v = wp = np.zeros(P.size)
     step = 1.0
-    for _ in range(20000):
-        u = v + B.T @ (t - B @ v) / W / L
-        u = np.sign(u) * np.maximum(np.abs(u) - alpha * rho / L, 0.0)
-        nu = np.linalg.norm(u)
-        u = u * max(0.0, 1 - alpha * (1 - rho) * c / L / nu) if nu > 0 else u
+    for _ in range(iters):
+        u = prox(v - (l2 * v - B.T @ (t - B @ v) / W) / L, 1 / L)
         step_new = (1 + np.sqrt(1 + 4 * step * step)) / 2
         v = u + (step - 1) / step_new * (u - wp)
         wp, step = u, step_new
     r = t - B @ wp
-    return 0.5 * float(r @ r) / W + alpha * (rho * np.abs(wp).sum()
-                                             + (1 - rho) * c * np.linalg.norm(wp))
+    return 0.5 * float(r @ r) / W + penalty(wp) + 0.5 * float(l2 @ (wp * wp))
+
+
+def _numpy_reference(X, y, s, alpha, rho, c, fit_intercept=True):
+    """The optimal value with the sparse-group penalty of the one penalised group ``P``
+    (:func:`reduced_optimum`)."""
+    def prox(v, h):
+        v = np.sign(v) * np.maximum(np.abs(v) - h * alpha * rho, 0.0)
+        nv = np.linalg.norm(v)
+        return v * max(0.0, 1 - h * alpha * (1 - rho) * c / nv) if nv > 0 else v
+
+    def penalty(v):
+        return alpha * (rho * np.abs(v).sum() + (1 - rho) * c * np.linalg.norm(v))
+
+    return reduced_optimum(X, y, s, fit_intercept, prox, penalty)
 
 
 def _gaussian_objective(m, X, y, s, alpha, rho, c):

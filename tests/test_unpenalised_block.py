@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 import sklearn_normpen as S
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_group_scales import P, U, _data  # noqa: E402
+from test_group_scales import P, _data, reduced_optimum  # noqa: E402
 
 PF = np.r_[0.0, 0.0, 0.0, 0.0, 1.0, 2.0]
 
@@ -42,34 +42,13 @@ def _objective(coef, b, X, y, s, l1, l2):
 
 
 def _reference(X, y, s, l1, l2, fit_intercept):
-    """The optimal value: intercept and unpenalised block eliminated exactly (SVD of their
-    equilibrated weighted columns), FISTA on the penalised coefficients."""
-    W = s.sum()
-    root = np.sqrt(s)
-    A = X[:, U]
-    if fit_intercept:
-        A = np.column_stack([np.ones(len(y)), A])
-    A = root[:, None] * A
-    A = A / np.linalg.norm(A, axis=0)
-    Uh, sv, _ = np.linalg.svd(A, full_matrices=False)
-    Uh = Uh[:, sv > len(y) * np.finfo(float).eps * sv[0]]
+    """The optimal value (:func:`test_group_scales.reduced_optimum`, the elastic net's
+    l1 part as the prox, its l2 part in the smooth term)."""
+    def prox(v, h):
+        return np.sign(v) * np.maximum(np.abs(v) - h * l1[P], 0.0)
 
-    def perp(v):
-        return v - Uh @ (Uh.T @ v)
-
-    B = perp(root[:, None] * X[:, P])
-    t = perp(root * y)
-    L = np.linalg.eigvalsh(B.T @ B / W)[-1] + l2[P].max()
-    v = wp = np.zeros(P.size)
-    step = 1.0
-    for _ in range(30000):
-        u = v - (-B.T @ (t - B @ v) / W + l2[P] * v) / L
-        u = np.sign(u) * np.maximum(np.abs(u) - l1[P] / L, 0.0)
-        step_new = (1 + np.sqrt(1 + 4 * step * step)) / 2
-        v = u + (step - 1) / step_new * (u - wp)
-        wp, step = u, step_new
-    r = t - B @ wp
-    return 0.5 * float(r @ r) / W + l1[P] @ np.abs(wp) + 0.5 * l2[P] @ (wp * wp)
+    return reduced_optimum(X, y, s, fit_intercept, prox, lambda v: float(l1[P] @ np.abs(v)),
+                           l2=l2[P], iters=30000)
 
 
 def _certified_fit(est, X, y, sw=None):
