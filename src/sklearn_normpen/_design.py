@@ -141,18 +141,22 @@ class UnpenalisedStep:
 
     def __init__(self, B, root=None):
         self.B, self.root = B, root
-        self.Qh, self.R, self.cols, self.norms = pivoted_basis(
-            B if root is None else B * root[:, None])
+        P = B if root is None else B * root[:, None]
+        self.Qh, self.R, self.cols, self.norms = pivoted_basis(P)
+        norms = np.linalg.norm(P, axis=0)
+        live = int(np.count_nonzero(np.isfinite(norms) & (norms > 0)))
         d = np.abs(np.diag(self.R))
-        #: whether the solvers need the step (:data:`ILL_CONDITIONED`; a column dropped
-        #: from the basis as dependent counts as ill-conditioned)
-        self.ill = bool(self.cols.size < B.shape[1] or (
-            d.size and d[0] > self.ILL_CONDITIONED * d[-1]))
+        #: the condition number of the non-zero columns (equilibrated), estimated by the
+        #: pivoted QR's diagonal; inf when one of them was dropped as dependent
+        self.cond = (np.inf if self.cols.size < live else
+                     float(d[0] / d[-1]) if d.size else 1.0)
+        #: whether the solvers need the step (:data:`ILL_CONDITIONED`; any column left
+        #: out of the basis, a zero one too, counts as ill-conditioned)
+        self.ill = bool(self.cols.size < B.shape[1] or self.cond > self.ILL_CONDITIONED)
 
-    def step(self, r, w_block, dtype, min_decrease):
-        """``(new, decrease)``: the block's coefficients after the step, cast to ``dtype``,
-        and the fall of ``½||S^½ r||²`` they give (``r``: the float64 residual in ``B``'s
-        layout); None when that is not above ``min_decrease``."""
+    def step(self, r, w_block, dtype):
+        """The block's coefficients after the step, cast to ``dtype``, when they lower
+        ``½||S^½ r||²`` (``r``: the float64 residual in ``B``'s layout); else None."""
         if self.cols.size == 0:
             return None
         sr = r if self.root is None else r * self.root
@@ -165,8 +169,35 @@ class UnpenalisedStep:
             return None
         Bm = self.B @ move
         s1 = sr - (Bm if self.root is None else Bm * self.root)
-        decrease = 0.5 * (float(sr @ sr) - float(s1 @ s1))
-        return (new, decrease) if decrease > min_decrease else None
+        return new if float(s1 @ s1) < float(sr @ sr) else None
+
+
+class UnpenalisedBlocks:
+    """A problem's :class:`UnpenalisedStep` per set of unpenalised features, and whether
+    that set needs the step (:attr:`UnpenalisedStep.ill`). The judgement is made once and
+    kept when the weights change (a GLM's Newton steps: :meth:`clear`); the steps, whose
+    QR the weights enter, are formed again."""
+
+    def __init__(self):
+        self._steps, self._ill = {}, {}
+
+    def clear(self):
+        """New weights: the steps go, the judgements stay."""
+        self._steps.clear()
+
+    def get(self, U, n, nnz, columns):
+        """The step of the features ``U`` (``columns()``: its ``(B, root)``, called when
+        the step must be formed), or None: not affordable
+        (:meth:`UnpenalisedStep.affordable`) or not needed."""
+        if not UnpenalisedStep.affordable(U.size, n, nnz):
+            return None
+        key = U.tobytes()
+        if self._ill.get(key) is False:
+            return None
+        step = self._steps.get(key)
+        if step is None:
+            step = self._steps[key] = UnpenalisedStep(*columns())
+        return step if self._ill.setdefault(key, step.ill) else None
 
 
 def rounded_coefficients(w, inv_scale, dtype):

@@ -20,7 +20,7 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, limited_paths,
                   plain_view, resolve_splits)
 from ._dask import any_dask, fit_group_lasso, fit_group_lasso_path_cv
-from ._design import Design, held_out_mse
+from ._design import Design, UnpenalisedStep, held_out_mse
 from ._validation import _check_exclude, _check_limits
 from ._grid import grid_size, make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
@@ -60,24 +60,18 @@ GRAM_MAX_UNPEN_COND = 1e5
 
 
 def _unpenalised_resolved(design, structure, weights):
-    """Whether the Gram resolves the unpenalised features' span (:data:`GRAM_MAX_UNPEN_COND`);
-    else the path runs on the data. (An unpenalised group of columns 1e6 apart in scale
-    and nearly collinear, condition number 3e10: covariance mode left all 30 points of a
-    path uncertified at gaps of 3e-4 after 35 s; on the data they are certified in
-    0.04 s, its exact joint step on those columns working from their QR.)"""
+    """Whether the Gram resolves the unpenalised features' span (:data:`GRAM_MAX_UNPEN_COND`,
+    the estimate of :class:`~sklearn_normpen._design.UnpenalisedStep`); else the path runs
+    on the data. (An unpenalised group of columns 1e6 apart in scale and nearly collinear,
+    condition number 3e10: covariance mode left all 30 points of a path uncertified at
+    gaps of 3e-4 after 35 s; on the data they are certified in 0.04 s, its exact joint
+    step on those columns working from their QR.)"""
     free = [g for g, c in zip(structure.groups, weights) if c == 0]
     U = np.concatenate(free + [structure.unpenalised]).astype(np.intp)
     if U.size == 0:
         return True
-    B = design.explicit_columns(U)
-    if design.sw64 is not None:
-        B *= np.sqrt(design.sw64)[:, None]
-    norms = np.linalg.norm(B, axis=0)
-    B = B[:, norms > 0] / norms[norms > 0]
-    if B.shape[1] == 0:
-        return True
-    sv = np.linalg.svd(B, compute_uv=False)
-    return bool(sv[-1] * GRAM_MAX_UNPEN_COND > sv[0])
+    root = None if design.sw64 is None else np.sqrt(design.sw64)
+    return UnpenalisedStep(design.explicit_columns(U), root).cond <= GRAM_MAX_UNPEN_COND
 
 
 def _prepare(X, y, sample_weight, groups, group_weights, fit_intercept, standardize,

@@ -24,7 +24,7 @@ certificate with ``z_g = 0``, the same gap and KKT violation (:mod:`.gradient_bo
 import numpy as np
 import scipy.sparse as sp
 
-from .._design import (UnpenalisedStep, _f64_blocks, column_scale, inverse_std,
+from .._design import (UnpenalisedBlocks, _f64_blocks, column_scale, inverse_std,
                        rounded_coefficients)
 from ..penalties import SparseGroupLasso
 
@@ -193,7 +193,7 @@ class GroupProblem:
         self._buf = np.zeros(9 * kmax, dtype=self.dtype)  # block-model scratch, limits
         self._wold = np.zeros(kmax, dtype=self.dtype)
         self._unpen_cache = {}
-        self._unpen_ill = {}  # (UnpenalisedStep.ill per block, kept across reweights)
+        self._unpen_blocks = UnpenalisedBlocks()
         self._XsT = None  # the CSR transpose of a sparse X, made on first use
         # float64 kernels keep an exact enough residual; otherwise recompute it
         self._fresh = self.dtype != np.float64
@@ -425,23 +425,15 @@ class GroupProblem:
 
     # -- the unpenalised block ----------------------------------------------------------
     def _unpen_block(self, pen):
-        """The :class:`~sklearn_normpen._design.UnpenalisedStep` of ``pen``'s unpenalised
-        features (cached, on the kernel's data in float64), or None: none, too many, or
-        well-conditioned (the kernel's visits resolve them)."""
+        """``(U, UnpenalisedStep)`` of ``pen``'s unpenalised features ``U`` (on the kernel's
+        data in float64; :class:`~sklearn_normpen._design.UnpenalisedBlocks`), or None:
+        none, too many, or well-conditioned (the kernel's visits resolve them)."""
         U = np.flatnonzero(pen.unpenalized)
-        nnz = self.data.size if self.sparse else self.n * self.p
-        if not UnpenalisedStep.affordable(U.size, self.n, nnz):
-            return None
-        key = ("step", U.tobytes())
-        if self._unpen_ill.get(key) is False:  # (judged once: the weights do not change it)
-            return None
-        if key not in self._unpen_cache:
-            root = None if self.sw is None else np.sqrt(np.asarray(self.sw, np.float64))
-            self._unpen_cache[key] = UnpenalisedStep(self._columns64(U), root)
-        step = self._unpen_cache[key]
-        if not self._unpen_ill.setdefault(key, step.ill):
-            return None
-        return U, step
+        step = self._unpen_blocks.get(
+            U, self.n, self.data.size if self.sparse else self.n * self.p,
+            lambda: (self._columns64(U),
+                     None if self.sw is None else np.sqrt(np.asarray(self.sw, np.float64))))
+        return None if step is None else (U, step)
 
     def _unpen_step(self, w, block):
         """The exact joint step on the unpenalised features (``block``, from
@@ -457,10 +449,10 @@ class GroupProblem:
             return False
         U, step = block
         rt = self._residual64(w) if self._fresh else self.centred_residual(self.r, w)
-        out = step.step(rt, w[U], self.dtype, 0.0)
-        if out is None:
+        new = step.step(rt, w[U], self.dtype)
+        if new is None:
             return False
-        w[U] = out[0]
+        w[U] = new
         self.r = self.residual(w)
         self._z = None
         return True
@@ -548,6 +540,7 @@ class GroupProblem:
             self._grams()
             self._zrefs.clear()
             self._unpen_cache.clear()
+            self._unpen_blocks.clear()
             self.__dict__.pop("_per_mask", None)
         R = np.asarray(R, dtype=np.float64)
         w = np.array(w, dtype=self.dtype, order="C")

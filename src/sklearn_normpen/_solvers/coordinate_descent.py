@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from .._certificate import (CertStats, certificate, gram_span, per_mask, project,
                             rounded_certificate)
-from .._design import (UnpenalisedStep, centred_gram, constant_columns, rows_design,
+from .._design import (UnpenalisedBlocks, centred_gram, constant_columns, rows_design,
                        stats_variance)
 from .._kernels import _cd_enet
 from .._validation import call_kernel
@@ -212,7 +212,7 @@ class EnetProblem:
         self.dtype = np.dtype(design.dtype)
         self.fit_intercept = design.fit_intercept if fit_intercept is None else fit_intercept
         self._unpen_cache, self._null, self._limit_cache = {}, {}, None
-        self._unpen_ill = {}  # (UnpenalisedStep.ill per block, kept across reweights)
+        self._unpen_blocks = UnpenalisedBlocks()
         self._rows_design = None  # (covariance mode: the rows' Design, made when needed)
         # residual modes: the columns C, their centred X_Cᵀ S X_C and X_Cᵀ S yc, kept for
         # the Newton steps, which then read only the columns new to the active set
@@ -315,6 +315,7 @@ class EnetProblem:
         self.xk_mean = np.ascontiguousarray(d.xk_mean, dtype=self.dtype)
         self.norm2 = np.ascontiguousarray(d.col_sumsq(), dtype=self.dtype)
         self._unpen_cache.clear()
+        self._unpen_blocks.clear()
         self._newton_cache = None
         self._null.clear()
         self.__dict__.pop("_per_mask", None)
@@ -394,45 +395,36 @@ class EnetProblem:
         they are nearly collinear or far apart in scale. Returns whether ``w`` changed."""
         free = penalty.unpenalized & np.isinf(penalty.lower) & np.isinf(penalty.upper)
         U = np.flatnonzero(free)
-        if not self._solve_unpen(w, U, 0.0):
+        if not self._solve_unpen(w, U):
             return False
         self._reset(w)
         return True
 
     def _unpen_block(self, U):
-        """``(Design, UnpenalisedStep)`` of the features ``U`` (cached), or None: none, too
-        many, well-conditioned (the sweeps resolve them), or (covariance mode) no rows at
-        hand."""
-        if U.size == 0:
+        """``(Design, UnpenalisedStep)`` of the features ``U`` on the rows' own columns
+        (:class:`~sklearn_normpen._design.UnpenalisedBlocks`), or None: none, too many,
+        well-conditioned (the sweeps resolve them), or (covariance mode) no rows at hand."""
+        d = self._span_design() if U.size else None
+        if d is None:
             return None
-        d = self._span_design()
-        if d is None or not UnpenalisedStep.affordable(
-                U.size, d.n, d.X.nnz if d.sparse else d.n * d.p):
-            return None
-        key = ("step", U.tobytes())
-        if self._unpen_ill.get(key) is False:  # (judged once: the weights do not change it)
-            return None
-        if key not in self._unpen_cache:
-            root = None if d.sw64 is None else np.sqrt(d.sw64)
-            self._unpen_cache[key] = UnpenalisedStep(d.explicit_columns(U), root)
-        step = self._unpen_cache[key]
-        if not self._unpen_ill.setdefault(key, step.ill):
-            return None
-        return d, step
+        step = self._unpen_blocks.get(
+            U, d.n, d.X.nnz if d.sparse else d.n * d.p,
+            lambda: (d.explicit_columns(U), None if d.sw64 is None else np.sqrt(d.sw64)))
+        return None if step is None else (d, step)
 
-    def _solve_unpen(self, w, U, min_decrease):
+    def _solve_unpen(self, w, U):
         """``w[U]`` set to the least-squares fit of the residual on the columns ``U``, the
-        other coefficients held, if that lowers ``½||r||²_S`` by more than
-        ``min_decrease`` (the kernel state is the caller's). Returns whether it did."""
+        other coefficients held, if that lowers ``½||r||²_S`` (the kernel state is the
+        caller's). Returns whether it did."""
         block = self._unpen_block(U)
         if block is None:
             return False
         d, step = block
         w64 = np.asarray(w, dtype=np.float64)
-        out = step.step(d.residual64(w64), w64[U], w.dtype, min_decrease)
-        if out is None:
+        new = step.step(d.residual64(w64), w64[U], w.dtype)
+        if new is None:
             return False
-        w[U] = out[0]
+        w[U] = new
         return True
 
     def _span_design(self):
@@ -712,7 +704,7 @@ class EnetProblem:
         if block is not None:
             A = A[~np.isin(A, U)]
             if A.size == 0:  # (the block alone, e.g. alpha = 0: least squares is the step)
-                changed = self._solve_unpen(w, U, 0.0)
+                changed = self._solve_unpen(w, U)
                 if changed and state:
                     self._reset(w)
                 return changed
@@ -895,7 +887,7 @@ class EnetProblem:
             return False
         w[A] = full
         if block is not None:  # (f is the objective with w[U] at its best for each w[A])
-            self._solve_unpen(w, U, 0.0)
+            self._solve_unpen(w, U)
         if state:
             self._reset(w)
         return True
