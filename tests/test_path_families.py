@@ -217,3 +217,32 @@ def test_family_errors_name_the_family():
         enet_path(X, np.c_[X[:, 0], X[:, 1]], family="mgaussian", coef_init=np.zeros(8))
     with pytest.raises(ValueError, match="unpenalised feature"):  # no limits on them
         group_lasso_path(X, y, groups=GROUPS[:2], family="binomial", upper_limits=1.0)
+
+
+@pytest.mark.parametrize("kind", ["enet", "group"])
+def test_poisson_path_from_a_far_coef_init_is_certified(kind):
+    # A start 5 away on every coefficient (|η| up to ~100): the proximal-Newton steps from
+    # it overflowed and were refused, and the first point (then the points warm-started
+    # from it) came back uncertified; the path now retries that point from the null fit
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 40))
+    y = rng.poisson(np.exp(0.25 * X[:, :10].sum(axis=1))).astype(float)
+    groups = [np.arange(5 * g, 5 * g + 5) for g in range(8)]
+    if kind == "enet":
+        rho, path = 0.7, lambda **kw: enet_path(X, y, family="poisson", l1_ratio=rho,
+                                                standardize=False, tol=1e-8, **kw)
+    else:
+        rho, path = 0.0, lambda **kw: group_lasso_path(
+            X, y, groups=groups, family="poisson", l1_ratio=rho, standardize=False,
+            tol=1e-8, **kw)
+    alphas, cold = path(n_alphas=6)[:2]
+    for first in (0, 3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no ConvergenceWarning, no overflow warning
+            coefs = path(alphas=alphas[first:], coef_init=cold[:, first] + 5.0)[1]
+        np.testing.assert_allclose(coefs, cold[:, first:], atol=1e-3)
+        unit = glm_null_deviance("poisson", y)
+        for k, a in enumerate(alphas[first:]):  # (no intercept: the paths' default)
+            g = glm_gap("poisson", X, y, coefs[:, k], 0.0, a, rho, fit_intercept=False,
+                        groups=groups if kind == "group" else None)
+            assert -1e-12 <= g <= 1e-7 * unit

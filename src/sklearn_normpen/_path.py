@@ -15,7 +15,7 @@ The loop is penalty- and solver-agnostic. A *problem* (a solver prepared on a De
 * optionally ``path_stop(w) -> str or None``: a reason to end the path after this point
   (glmnet's early stop for GLMs); the result then covers the grid's first points only;
 * with ``lead_in = True``: ``snapshot(w)`` and ``restore(snapshot) -> w`` (the state, for
-  :func:`cold_retry`).
+  :func:`cold_retry` and :func:`start_retry`).
 """
 import logging
 import warnings
@@ -90,9 +90,18 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     active = (lambda c: c != 0) if active is None else active
     ever, stop, end = None, None, K
     for k, alpha in enumerate(alphas):
-        cert, n_iters[k] = problem.solve(w, penalty, alpha, tol_abs, max_iter,
-                                         alpha_prev=alpha_prev)
-        if k == 0:
+        if k == 0 and coef_init is not None:
+            # (a start far from the optimum overflows the GLMs' exp on the way; the
+            # certificate judges the outcome, and start_retry mends a failed one)
+            with np.errstate(over="ignore", invalid="ignore"):
+                cert, n_iters[k] = problem.solve(w, penalty, alpha, tol_abs, max_iter)
+            w, cert, extra = start_retry(problem, penalty, w, alpha, tol_abs, max_iter,
+                                         cert)
+            n_iters[k] += extra
+        else:
+            cert, n_iters[k] = problem.solve(w, penalty, alpha, tol_abs, max_iter,
+                                             alpha_prev=alpha_prev)
+        if k == 0 and coef_init is None:
             w, cert, extra = cold_retry(problem, penalty, w, lead, alpha, tol_abs,
                                         max_iter, cert)
             n_iters[k] += extra
@@ -152,6 +161,32 @@ def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
         epochs += int(problem.solve(w, penalty, a, tol_abs, max_iter, alpha_prev=prev)[1])
         prev = float(a)
     return epochs, prev, cold
+
+
+def start_retry(problem, penalty, w, alpha, tol_abs, max_iter, cert):
+    """The first point of a path from the caller's ``coef_init`` (``cert`` its solve):
+    when that solve was not certified, one solve from the null fit as without
+    ``coef_init`` (its lead-in and :func:`cold_retry` included), keeping the better
+    certificate. For problems with ``lead_in`` (the others' sweeps converge from any
+    start). Returns ``(w, cert, epochs)`` as :func:`cold_retry`.
+
+    (A convex problem has no bad start in theory, but a proximal-Newton start far from
+    the optimum can stall: a Poisson path from its coefficients plus 5 overflowed ``exp``,
+    every line search refused the Newton step and the point was returned uncertified at a
+    gap of 1e9; the later points warm-started from it failed too.)"""
+    if cert.gap <= tol_abs or not getattr(problem, "lead_in", False):
+        return w, cert, 0
+    warm = problem.snapshot(w)
+    w0, z = problem.null_fit(penalty, 1e-3 * tol_abs, max_iter)
+    lead = lead_in(problem, penalty, w0, z, alpha, tol_abs, max_iter)
+    cert0, epochs = problem.solve(w0, penalty, alpha, tol_abs, max_iter,
+                                  alpha_prev=lead[1])
+    w0, cert0, extra = cold_retry(problem, penalty, w0, lead, alpha, tol_abs, max_iter,
+                                  cert0)
+    epochs = int(epochs) + extra
+    if cert0.gap < cert.gap:
+        return w0, cert0, epochs
+    return problem.restore(warm), cert, epochs
 
 
 def cold_retry(problem, penalty, w, lead, alpha, tol_abs, max_iter, cert):
