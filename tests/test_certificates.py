@@ -810,3 +810,11 @@ def test_unconverged_warning_states_each_fits_own_target():
     msg = str(rec[0].message)
     assert "their duality gap targets" in msg
     assert "alpha=0.01 (gap 6.86e-11 > 6.85e-11), alpha=0.5 (gap 3.00e-09 > 1.00e-09)" in msg
+
+
+def test_a_nan_gap_is_no_bound():
+    # an overflowed iterate gives P - D = nan, which passed every "gap > target" test (a
+    # diverged multi-task fit was returned with dual_gap_ = nan and no warning)
+    from sklearn_normpen._certificate import Certificate
+    assert Certificate(gap=np.nan, kkt=np.nan, primal=np.inf, dual=np.nan).gap == np.inf
+    assert Certificate(gap=0.5, kkt=0.0, primal=1.0, dual=0.5).gap == 0.5

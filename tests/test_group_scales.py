@@ -44,10 +44,11 @@ def _groups_and_weights():
 
 
 def reduced_optimum(X, y, s, fit_intercept, prox, penalty, l2=0.0, iters=20000):
-    """The optimal value of ``1/(2W) Σ s (y - b - Xw)² + penalty(w_P) + ½ Σ l2 w_P²``
+    """The optimal value of ``1/(2W) Σ s ||y - b - Xw||² + penalty(w_P) + ½ Σ l2 ||w_P||²``
     over the intercept, the unpenalised columns ``U`` and the penalised ``P``: the first
     two projected out (SVD of their equilibrated, weighted columns, rank by rounding),
-    then FISTA on ``w_P`` with ``prox(v, step)`` of ``penalty``."""
+    then FISTA on ``w_P`` with ``prox(v, step)`` of ``penalty``. ``y`` of shape (n, K)
+    (K responses; ``w_P`` then has K columns and ``prox`` acts on those rows)."""
     W = s.sum()
     root = np.sqrt(s)
     A = X[:, U]
@@ -62,18 +63,19 @@ def reduced_optimum(X, y, s, fit_intercept, prox, penalty, l2=0.0, iters=20000):
         return v - Uh @ (Uh.T @ v)
 
     B = perp(root[:, None] * X[:, P])
-    t = perp(root * y)
+    t = perp(root.reshape((-1,) + (1,) * (np.ndim(y) - 1)) * y)
     l2 = np.broadcast_to(np.asarray(l2, dtype=float), (P.size,))
+    l2c = l2.reshape((-1,) + (1,) * (np.ndim(y) - 1))
     L = np.linalg.eigvalsh(B.T @ B / W)[-1] + l2.max()
-    v = wp = np.zeros(P.size)
+    v = wp = np.zeros((P.size,) + np.shape(y)[1:])
     step = 1.0
     for _ in range(iters):
-        u = prox(v - (l2 * v - B.T @ (t - B @ v) / W) / L, 1 / L)
+        u = prox(v - (l2c * v - B.T @ (t - B @ v) / W) / L, 1 / L)
         step_new = (1 + np.sqrt(1 + 4 * step * step)) / 2
         v = u + (step - 1) / step_new * (u - wp)
         wp, step = u, step_new
     r = t - B @ wp
-    return 0.5 * float(r @ r) / W + penalty(wp) + 0.5 * float(l2 @ (wp * wp))
+    return 0.5 * float(np.vdot(r, r)) / W + penalty(wp) + 0.5 * float(np.sum(l2c * wp * wp))
 
 
 def _numpy_reference(X, y, s, alpha, rho, c, fit_intercept=True):

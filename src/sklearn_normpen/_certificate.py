@@ -52,6 +52,13 @@ class Certificate:
     dual: float
     loss: float = np.nan  # the datafit's value (primal minus penalty)
 
+    def __post_init__(self):
+        # a NaN gap (from an overflowed iterate) bounds nothing: +inf, which every
+        # ``gap > target`` test refuses (NaN passed them all: a multi-task fit that had
+        # diverged to 1e154 was returned with dual_gap_ = nan and no warning)
+        if np.isnan(self.gap):
+            self.gap = np.inf
+
 
 @dataclass
 class CertStats:

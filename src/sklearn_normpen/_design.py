@@ -156,20 +156,28 @@ class UnpenalisedStep:
 
     def step(self, r, w_block, dtype):
         """The block's coefficients after the step, cast to ``dtype``, when they lower
-        ``½||S^½ r||²`` (``r``: the float64 residual in ``B``'s layout); else None."""
+        ``½||S^½ r||²`` (``r``: the float64 residual in ``B``'s layout, a vector, or a
+        matrix of one column per response with ``w_block`` of shape (u, n_responses));
+        else None."""
         if self.cols.size == 0:
             return None
-        sr = r if self.root is None else r * self.root
-        delta = np.zeros(self.B.shape[1])
-        delta[self.cols] = solve_triangular(self.R, self.Qh.T @ sr) / self.norms
+        sr = self.weighted(r)
+        sol = solve_triangular(self.R, self.Qh.T @ sr)
+        delta = np.zeros((self.B.shape[1],) + sol.shape[1:])
+        delta[self.cols] = sol / self.norms.reshape((-1,) + (1,) * (sol.ndim - 1))
         w0 = np.asarray(w_block, np.float64)
         new = (w0 + delta).astype(dtype)
         move = new.astype(np.float64) - w0
         if not np.all(np.isfinite(move)) or not move.any():
             return None
-        Bm = self.B @ move
-        s1 = sr - (Bm if self.root is None else Bm * self.root)
-        return new if float(s1 @ s1) < float(sr @ sr) else None
+        s1 = sr - self.weighted(self.B @ move)
+        return new if float(np.vdot(s1, s1)) < float(np.vdot(sr, sr)) else None
+
+    def weighted(self, v):
+        """``S^½ v`` (rows of a vector or matrix)."""
+        if self.root is None:
+            return v
+        return v * (self.root if v.ndim == 1 else self.root[:, None])
 
 
 class UnpenalisedBlocks:

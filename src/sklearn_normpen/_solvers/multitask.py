@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import CertStats, certificate, project
-from .._design import Design, check_scale
+from .._design import Design, UnpenalisedBlocks, check_scale
 from .._kernels import _bcd_multitask as K
 from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
@@ -79,6 +79,7 @@ class MultiTaskProblem:
                          np.ascontiguousarray(Xk.indptr, dtype=np.intc))
         self._buf = np.zeros(2 * self.n_responses, dtype=self.dtype)
         self._unpen_cache, self._z = {}, None
+        self._unpen_blocks = UnpenalisedBlocks()
         self._sw64 = np.zeros(0) if sw is None else sw
         # float64 kernels keep an exact enough residual; otherwise recompute it
         self._fresh = self.dtype != np.float64
@@ -202,6 +203,7 @@ class MultiTaskProblem:
         w = self.start(np.zeros((self.p, self.n_responses)))
         unpen = np.flatnonzero(penalty.unpenalized).astype(np.intc)
         if unpen.size:
+            self._unpen_step(w, penalty)
             zero = np.zeros(self.p, dtype=self.dtype)
             self._sweep(w, unpen, zero, zero, max(max_iter, 1000), tol_abs)
         z = project(self.cert_stats(w, penalty), w).g
@@ -233,6 +235,7 @@ class MultiTaskProblem:
         ws = active | pen.unpenalized | strong  # (strong: penalised rows only)
 
         pause = Pause(self._pause, POLISH_MIN_EPOCHS, POLISH_EPOCHS)
+        stepped = bool(pen.unpenalized.any())
 
         def run(inner, left, first):
             grown = False
@@ -245,6 +248,8 @@ class MultiTaskProblem:
             chunk = pause.chunk(left)
             epochs, delta = self._sweep(w, np.flatnonzero(ws).astype(np.intc), l1, l2, chunk,
                                         tol_abs if grown else inner)
+            if stepped:
+                self._unpen_step(w, pen)
             if pause.due(epochs, chunk, left):
                 # a slow tail (nearly collinear columns): Newton steps on the active rows
                 pause.record(self._newton(w, pen, alpha))
@@ -257,6 +262,37 @@ class MultiTaskProblem:
         self._pause = pause.next(self._pause, cert.gap <= tol_abs)
         return cert, epochs
 
+    def _unpen_step(self, w, penalty):
+        """The exact joint step on the unpenalised rows (least squares of the residual on
+        their columns, every response at once: :class:`~sklearn_normpen._design.
+        UnpenalisedStep`), kept when it lowers the objective; float64 only (a float32
+        iterate cannot hold that block's optimum, as in the elastic net) and only for an
+        ill-conditioned block (:class:`~sklearn_normpen._design.UnpenalisedBlocks`). The
+        row-by-row sweeps crawl there: columns 1e6 apart in scale and nearly collinear
+        stopped fits at 1e-3 of the null deviance above the optimum, uncertified. Returns
+        whether ``w`` changed (the residual then recomputed)."""
+        step = self._unpen_block(penalty)
+        if step is None:
+            return False
+        U = np.flatnonzero(penalty.unpenalized)
+        new = step.step(self._residual64(w), np.asarray(w[U], np.float64), w.dtype)
+        if new is None:
+            return False
+        w[U] = new
+        self._set_residual(w)
+        return True
+
+    def _unpen_block(self, penalty):
+        """The :class:`~sklearn_normpen._design.UnpenalisedStep` of the unpenalised rows
+        when :meth:`_unpen_step` takes it (float64, an ill-conditioned block), else None."""
+        U = np.flatnonzero(penalty.unpenalized)
+        if self.dtype != np.float64 or U.size == 0:
+            return None
+        d = self.design
+        return self._unpen_blocks.get(
+            U, d.n, d.X.nnz if d.sparse else d.n * d.p,
+            lambda: (d.explicit_columns(U), None if d.sw64 is None else np.sqrt(d.sw64)))
+
     def _newton(self, w, pen, alpha):
         """Newton steps on the active rows ``A`` (:mod:`.group_newton`: each row's K
         coefficients one group of weight ``alpha l1_ratio a_j``, the ridge part and the
@@ -264,8 +300,14 @@ class MultiTaskProblem:
         when they lower the objective; the residual is then recomputed. Only when
         ``k K <= POLISH_MAX`` and forming ``G_A`` and factorising cost at most two pauses of
         sweeps. Returns whether ``w`` changed."""
-        A = np.flatnonzero((np.any(w != 0, axis=1) | pen.unpenalized) & ~pen.excluded)
-        system = self._newton_system(w, A)
+        # (an ill-conditioned unpenalised block is minimised out instead, through its QR:
+        # in the Gram its condition number squares, 1e18 for offset columns without
+        # intercept)
+        block = self._unpen_block(pen)
+        held = pen.unpenalized if block is not None else pen.excluded
+        A = np.flatnonzero((np.any(w != 0, axis=1) | pen.unpenalized) & ~pen.excluded
+                           & ~held)
+        system = self._newton_system(w, A, block)
         if system is None:
             return False
         G, g, u0 = system
@@ -275,14 +317,16 @@ class MultiTaskProblem:
         g = g - lam2 * u0  # (the ridge term's gradient at u0 moves into g)
         u = kept_step(G, g, u0, np.repeat(np.arange(k), K), pen.l1_factor[A],
                       alpha * pen.l1_ratio, 0.0, self.dtype)
-        return self._newton_store(w, A, u)
+        return self._newton_store(w, A, u, pen, alpha, block)
 
-    def _newton_system(self, w, A):
+    def _newton_system(self, w, A, block=None):
         """``(G, g, u0)`` of the Newton steps on the rows ``A`` in float64 (row j's K
         entries together): ``kron(Xc_Aᵀ S Xc_A / N, I_K)``, the gradient ``Xc_Aᵀ S R / N``
         at ``w`` from the exact residual, and ``w_A``; None when not affordable (``k K``
         above ``POLISH_MAX``, or forming and factorising cost more than two pauses of
-        sweeps)."""
+        sweeps). With ``block`` (the unpenalised rows' :class:`~sklearn_normpen._design.
+        UnpenalisedStep`, fitted at ``w``) the weighted columns are projected off its span
+        first: the rows' Newton step with that block minimised out (Schur complement)."""
         k, K = A.size, self.n_responses
         d = self.design
         if k == 0 or k * K > POLISH_MAX or not np.any(w[A]):
@@ -290,19 +334,45 @@ class MultiTaskProblem:
         if d.n * k * k + (k * K) ** 3 / 3 > 4 * POLISH_EPOCHS * d.n * k * K:
             return None
         B = d.explicit_columns(A)
-        SB = B if d.sw64 is None else d.sw64[:, None] * B
-        g = (SB.T @ self._residual64(w) / self.N).ravel()
-        G = np.kron(SB.T @ B / self.N, np.eye(K))
-        return G, g, np.asarray(w[A], dtype=np.float64).ravel()
+        R = self._residual64(w)
+        if block is None:
+            SB = B if d.sw64 is None else d.sw64[:, None] * B
+            g, G = SB.T @ R, SB.T @ B
+        else:
+            Z = block.weighted(B)
+            Z -= block.Qh @ (block.Qh.T @ Z)
+            g, G = Z.T @ block.weighted(R), Z.T @ Z
+        return (np.kron(G / self.N, np.eye(K)), (g / self.N).ravel(),
+                np.asarray(w[A], dtype=np.float64).ravel())
 
-    def _newton_store(self, w, A, u):
-        """Store a kept step ``u`` (None: none) on the rows ``A`` and recompute the
-        residual. Returns whether ``w`` changed."""
+    def _newton_store(self, w, A, u, pen, alpha, block=None):
+        """Store a kept step ``u`` (None: none) on the rows ``A`` (and refit the
+        unpenalised rows of ``block``, see :meth:`_newton_system`) and recompute the
+        residual, if the objective from that exact residual is lower than before (the
+        step's own test reads the quadratic model in ``G``, whose rounding can hide an
+        increase when ``G`` is nearly singular: offset columns without intercept took a
+        step to coefficients of 3e11 that the model called a decrease, and the fit
+        diverged to 1e150 with a NaN gap). Returns whether ``w`` changed."""
         if u is None:
             return False
+        before = self._objective64(w, pen, alpha)
+        old = w.copy()
         w[A] = u.reshape(A.size, self.n_responses)
+        if block is not None:
+            U = np.flatnonzero(pen.unpenalized)
+            new = block.step(self._residual64(w), np.asarray(w[U], np.float64), w.dtype)
+            if new is not None:
+                w[U] = new
+        if not self._objective64(w, pen, alpha) < before:
+            w[:] = old
+            return False
         self._set_residual(w)
         return True
+
+    def _objective64(self, w, pen, alpha):
+        """The objective at ``w`` from the exact float64 residual."""
+        R = self._residual64(w)
+        return self._wsum(R * R) / (2 * self.N) + float(pen.value(w, alpha))
 
     def to_original(self, w):
         """``(coef (n_features, n_responses), intercept (n_responses,))`` on the user's

@@ -295,7 +295,7 @@ class MultiTaskGroupProblem(MultiTaskProblem):
             return False
         G, g, u0 = system
         u = kept_step(G, g, u0, grp, c, float(alpha), pen.rho, self.dtype, row=row)
-        return self._newton_store(w, A, u)
+        return self._newton_store(w, A, u, pen, alpha)
 
     def to_original(self, w):
         """``(coef (n_features, n_responses), intercept (n_responses,))`` on the user's
