@@ -11,7 +11,11 @@ Poisson elastic nets on the same columns: ``test_group_scales``, against the gro
 lasso's fit of the same objective.) The multi-task elastic net likewise: its row sweeps
 crawled there (fits stopped uncertified at 1e-3 of the null deviance above the optimum)
 and, without intercept, a Newton step in the Gram of those columns (condition number
-~1e18) took the fit to coefficients of 1e153, returned with a NaN gap and no warning."""
+~1e18) took the fit to coefficients of 1e153, returned with a NaN gap and no warning. The
+multinomial classifier too: its sweeps crawled on those columns (3% of the null deviance
+above the optimum) and its certificate's dual point, solved on the columns' own normal
+equations, missed its constraints and fell back to the trivial bound (gaps of 0.9 of the
+null deviance); reference there: cvxpy + Clarabel in an orthonormal basis of the block."""
 import os
 import sys
 import warnings
@@ -120,3 +124,46 @@ def test_multitask_elastic_net_beside_ill_conditioned_unpenalised_block(seed, rh
     nd = 0.5 * float(s @ np.sum(Yc * Yc, axis=1)) / s.sum()
     assert m.dual_gap_ <= tol * nd
     assert -1e-9 * nd <= value - best <= tol * nd + 1e-12 * nd
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("mode", ["ungrouped", "grouped"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_multinomial_beside_ill_conditioned_unpenalised_block(seed, mode, fit_intercept):
+    import cvxpy as cp
+    from scipy.special import logsumexp
+    X, eta, rng = _data(seed)
+    n = len(eta)
+    y = (np.c_[eta, -eta, 0 * eta] + rng.gumbel(size=(n, 3))).argmax(axis=1)
+    alpha, rho, tol = 5e-3, 0.5, 1e-8
+    m = _certified_fit(S.ElasticNetClassifier(alpha=alpha, l1_ratio=rho, multinomial=mode,
+                                              fit_intercept=fit_intercept,
+                                              standardize=False, penalty_factor=PF,
+                                              tol=tol), X, y)
+    Y = np.eye(3)[y]
+    f = PF[P][:, None]
+
+    # the reference: the unpenalised columns (and 1) through an orthonormal basis of
+    # their span, on which the conic solver is well conditioned
+    A = np.column_stack([np.ones(n), X[:, :4]]) if fit_intercept else X[:, :4]
+    Q = np.linalg.qr(A / np.linalg.norm(A, axis=0))[0]
+    C, WP = cp.Variable((Q.shape[1], 3)), cp.Variable((P.size, 3))
+    E = Q @ C + X[:, P] @ WP
+    l1 = (cp.sum(cp.multiply(PF[P], cp.norm(WP, 2, axis=1))) if mode == "grouped"
+          else cp.sum(cp.multiply(f, cp.abs(WP))))
+    ridge = cp.sum(cp.multiply(f, cp.square(WP)))
+    problem = cp.Problem(cp.Minimize(
+        cp.sum(cp.log_sum_exp(E, axis=1) - cp.sum(cp.multiply(Y, E), axis=1)) / n
+        + alpha * (rho * l1 + 0.5 * (1 - rho) * ridge)))
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=1e-11, tol_gap_rel=1e-11, tol_feas=1e-11)
+    assert problem.status == "optimal"
+    B = np.asarray(m.coef_, np.float64).T
+    Em = X @ B + m.intercept_
+    rows = np.linalg.norm(B, axis=1) if mode == "grouped" else np.abs(B).sum(axis=1)
+    value = (np.mean(logsumexp(Em, axis=1) - np.sum(Y * Em, axis=1))
+             + alpha * (rho * PF @ rows + 0.5 * (1 - rho) * PF @ np.sum(B * B, axis=1)))
+    shares = np.bincount(y) / n
+    nd = -np.sum(shares * np.log(shares)) if fit_intercept else np.log(3)
+    assert m.dual_gap_ <= tol * nd
+    # (Clarabel's own accuracy, ~1e-10 here, on either side)
+    assert -1e-9 * nd <= value - problem.value <= tol * nd + 1e-9 * nd

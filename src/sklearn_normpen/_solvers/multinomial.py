@@ -30,8 +30,8 @@ Certificate (the package's one, :func:`sklearn_normpen._certificate.certificate`
 :class:`~sklearn_normpen.datafits.Multinomial` datafit): the dual direction is
 ``R = Y - P`` (rows sum to 0) made feasible for the intercepts (``Σ_i s_i θ_i = 0``) and
 the unpenalised features (``x_jᵀ S Θ = 0``) by the correction ``Δ_i = H_i C ᵀa_i``
-(``H_i`` the row's Hessian, ``a_i`` the row of ``A = [1, X_U]``, ``C`` solving the linear
-constraints): rows of ``Δ`` sum to 0, and ``Δ_ik`` is proportional to ``p_ik``, so
+(``H_i`` the row's Hessian, ``a_i`` the row of an orthonormal basis of ``[1, X_U]``'s span,
+``C`` solving the linear constraints): rows of ``Δ`` sum to 0, and ``Δ_ik`` is proportional to ``p_ik``, so
 ``y - tθ`` stays in the simplex near the optimum (subtracting column means would not:
 a tiny ``p_ik`` would force ``t`` to 0). The datafit bounds ``t`` to the simplex. The gap
 is valid for any ``(W, b)``; at the optimum ``C = 0``. ``tol`` is relative to the
@@ -42,9 +42,10 @@ them (they sum to 0, as glmnet's), and the K coefficients of each unpenalised fe
 """
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg import solve_triangular
 
 from .._certificate import CertStats, certificate
-from .._design import Design, _f64_blocks
+from .._design import Design, UnpenalisedStep, _f64_blocks, pivoted_basis
 from .._kernels import _cd_multinomial
 from .._validation import call_kernel
 from ..datafits import GLMStats, Multinomial
@@ -190,21 +191,15 @@ class MultinomialProblem:
         if not self.fit_intercept and U.size == 0:
             return R
         A = self._basis(U)
+        # the constraints on an orthonormal basis of A's span (rank-revealing QR): on A's
+        # own columns (1e6 apart in scale, nearly collinear, offset) the system below
+        # squares their condition number, its solution missed the constraints and the
+        # bound fell back to Θ = 0 (gaps of 0.5-0.9 of the null deviance)
+        Q = self._orth(U)[0]
         sw = self.design.sw64
-        SA = A if sw is None else sw[:, None] * A
-        m, K = A.shape[1], self.K
-        # M[(l,k),(l',k')] = Σ_i s_i a_il a_il' H_i[k,k'],  H_i = diag(p_i) - p_i p_iᵀ
-        M = np.empty((m, K, m, K))
-        for a in range(m):
-            for c in range(a, m):
-                v = SA[:, a] * A[:, c]
-                vP = v[:, None] * P
-                M[a, :, c, :] = np.diag(vP.sum(axis=0)) - vP.T @ P
-                M[c, :, a, :] = M[a, :, c, :]
-        rhs = SA.T @ R  # (m, K)
-        C = np.linalg.lstsq(M.reshape(m * K, m * K), rhs.ravel(), rcond=None)[0]
-        V = A @ C.reshape(m, K)
+        V = Q @ self._block_newton(Q, P, R)
         Rp = R - P * (V - np.sum(P * V, axis=1, keepdims=True))
+        SA = A if sw is None else sw[:, None] * A
         # the system is singular when a class's probabilities all underflow: then the
         # constraints may be unmet, and Θ = 0 (always feasible, gap = primal) is the bound
         # (rounding-level violations, relative to the sums' terms, are accepted)
@@ -212,6 +207,90 @@ class MultinomialProblem:
         if not np.all(viol <= 1e-8 * (np.abs(SA).T @ np.abs(R)) + 1e-300):
             return np.zeros_like(R)
         return Rp
+
+    def _orth(self, U):
+        """:func:`~sklearn_normpen._design.pivoted_basis` of ``[1, X_U]`` (cached) and the
+        condition number of its equilibrated columns estimated by its diagonal (inf when
+        a column was left out as dependent)."""
+        key = ("orth", U.tobytes())
+        if key not in self._unpen_cache:
+            A = self._basis(U)
+            Q, R, cols, norms = pivoted_basis(A)
+            d = np.abs(np.diag(R))
+            cond = np.inf if cols.size < A.shape[1] else float(d[0] / d[-1])
+            self._unpen_cache[key] = (Q, R, cols, norms, cond)
+        return self._unpen_cache[key]
+
+    def _block_newton(self, Q, P, R):
+        """``C`` (m, K) solving ``M vec(C) = vec(Qᵀ S R)`` in the least-squares sense, with
+        ``M[(l,k),(l',k')] = Σ_i s_i q_il q_il' H_i[k,k']``, ``H_i = diag(p_i) - p_i p_iᵀ``:
+        the multinomial Hessian in the directions ``η += Q C`` (singular along a common
+        shift of the K classes; the minimum-norm solution)."""
+        sw = self.design.sw64
+        SQ = Q if sw is None else sw[:, None] * Q
+        m, K = Q.shape[1], self.K
+        M = np.empty((m, K, m, K))
+        for a in range(m):
+            for c in range(a, m):
+                v = SQ[:, a] * Q[:, c]
+                vP = v[:, None] * P
+                M[a, :, c, :] = np.diag(vP.sum(axis=0)) - vP.T @ P
+                M[c, :, a, :] = M[a, :, c, :]
+        rhs = SQ.T @ R  # (m, K)
+        return np.linalg.lstsq(M.reshape(m * K, m * K), rhs.ravel(),
+                               rcond=None)[0].reshape(m, K)
+
+    #: Newton steps of :meth:`_unpen_newton` per call at most (each ``O(n m² K²)``)
+    UNPEN_NEWTON_STEPS = 20
+
+    def _unpen_newton(self, w, penalty, alpha):
+        """Newton steps on the intercepts and the unpenalised features jointly, the others
+        held (the Hessian in an orthonormal basis of their span, :meth:`_orth`; Armijo on
+        the true objective), until a step no longer lowers it. The sweeps visit those
+        coefficients one at a time (a class at a time ungrouped), which crawls when their
+        columns are nearly collinear or far apart in scale: such fits stopped at gaps of
+        1e-2 to 0.2 of the null deviance. Float64 only, and only for an ill-conditioned
+        block (condition number above :attr:`UnpenalisedStep.ILL_CONDITIONED
+        <sklearn_normpen._design.UnpenalisedStep.ILL_CONDITIONED>`) at most
+        ``UnpenalisedStep.MAX_FEATURES`` wide; updates ``w``, ``b`` and ``η``. Returns
+        whether ``w`` or ``b`` moved."""
+        U = np.flatnonzero(penalty.unpenalized)
+        d = self.design
+        if (U.size == 0 or self.dtype != np.float64
+                or not UnpenalisedStep.affordable(U.size, d.n, d.X.nnz if d.sparse
+                                                  else d.n * d.p)):
+            return False
+        Q, Rq, cols, norms, cond = self._orth(U)
+        if not cond > UnpenalisedStep.ILL_CONDITIONED or Q.shape[1] == 0:
+            return False
+        off = int(self.fit_intercept)  # the basis' first column is 1 with an intercept
+        moved = False
+        for _ in range(self.UNPEN_NEWTON_STEPS):
+            P = self._proba(self.eta)
+            C = self._block_newton(Q, P, self.Y - P)
+            D = np.zeros((U.size + off, self.K))  # the step on [b, W_U]
+            D[cols] = solve_triangular(Rq, C) / norms[:, None]
+            deta = self._basis(U) @ D
+            w64 = np.asarray(w, dtype=np.float64)
+            p0 = self._objective(self.eta, w64, penalty, alpha)
+            slope = self._mean(np.sum((P - self.Y) * deta, axis=1))
+            rounding = 8 * np.finfo(np.float64).eps * abs(p0)
+            if not slope < -rounding:
+                break
+            t = 1.0
+            for _ in range(30):
+                eta = self.eta + t * deta
+                if self._objective(eta, w64, penalty, alpha) <= p0 + 1e-4 * t * slope:
+                    break
+                t *= 0.5
+            else:
+                break
+            w[U] = w64[U] + t * D[off:]
+            if self.fit_intercept:
+                self.b = self.b + t * D[0]
+            self.eta = self._XW(w) + self.b  # (from scratch: no drift)
+            moved = True
+        return moved
 
     def _grad(self, M, centred=False):
         """``Xᵀ S M / N`` (p, columns of M) in float64; ``centred``: the columns of ``M``
@@ -415,6 +494,7 @@ class MultinomialProblem:
             self.b = b if self._bshift is None else b - self._bshift @ W
             # the kernel keeps eta = X W + 1 b' (shifts included); float32 w is a rounded W
             self.eta = eta if exact else self._XW(w) + self.b
+            self._unpen_newton(w, penalty, alpha)
             gap0 = cert.gap
             cert = self.certificate(w, penalty, alpha)
             if cert.gap > 0 and gap0 > 0:
@@ -467,6 +547,7 @@ class MultinomialProblem:
             self._stepped = True
             w[:] = self._best_shift(np.asarray(w, dtype=np.float64), penalty, alpha)
             self.eta = self._XW(w) + self.b  # from scratch, from the working-dtype w
+            self._unpen_newton(w, penalty, alpha)
             cert = self.certificate(w, penalty, alpha)
             if cert.gap > tol_abs and self._exact_step(w, penalty, alpha):
                 w[:] = self._best_shift(np.asarray(w, dtype=np.float64), penalty, alpha)
