@@ -25,7 +25,8 @@ with nearly collinear pairs of columns; unpenalised: the group problems with dra
 weights, a group of weight 0 among them where the fit allows one; illposed: the single-alpha
 elastic nets and group lassos, Gaussian, binomial and Poisson, with unpenalised columns
 built to defeat the normal equations, and at alpha above every entry the optimum computed
-here);
+here; illposedmulti: the multi-task elastic net and the multinomial classifier beside such
+columns);
 ``tests/test_certificate_fuzz.py`` runs a few seeds of each.
 """
 import sys
@@ -687,10 +688,100 @@ def illposed_case(seed):
     return "ok"
 
 
+def illposed_multi_case(seed):
+    """The multi-task elastic net and the multinomial classifier (ungrouped and grouped)
+    beside the "illposed" family's unpenalised columns (:func:`_illposed_X`,
+    ``penalty_factor`` 0). A NaN gap is a defect here too (it passed every ``gap >
+    target`` test once: a diverged multi-task fit returned one without a warning)."""
+    from scipy.special import logsumexp
+    import sklearn_normpen as S
+    rng = np.random.default_rng([seed, 31])
+    n, p = int(rng.choice([40, 120, 300])), int(rng.choice([6, 12, 40]))
+    dt = np.float32 if rng.random() < 0.4 else np.float64
+    sparse = rng.random() < 0.2
+    X, U = _illposed_X(rng, n, p)
+    kind = str(rng.choice(["multinomial", "mt"]))
+    K = int(rng.choice([2, 3])) if kind == "mt" else 3
+    s, sw = np.ones(n), None
+    if rng.random() < 0.5:
+        s = sw = _weights(rng, n)
+    pf = rng.choice([0.5, 1.0, 3.0], p)
+    pf[U] = 0.0
+    standardize, fit_intercept = bool(rng.random() < 0.5), bool(rng.random() < 0.8)
+    rho = float(rng.choice([1.0, 0.5, 0.05]))
+    tol = float(rng.choice([1e-4, 1e-7] if dt == np.float32 else [1e-4, 1e-8, 1e-11]))
+    alpha = float(10.0 ** rng.uniform(-3.5, -0.5))
+    eta = X[:, U.size] + 0.3 * rng.standard_normal(n)
+    kw = dict(alpha=alpha, l1_ratio=rho, standardize=standardize,
+              fit_intercept=fit_intercept, penalty_factor=pf)
+    mode = None
+    if kind == "mt":
+        Y = (np.c_[eta, -eta, 0.5 * eta][:, :K] * 10.0 ** rng.uniform(-3, 3)
+             + 0.1 * rng.standard_normal((n, K)))
+        Est, yin = S.MultiTaskElasticNetRegressor, Y.astype(dt)
+        ye = yin.astype(np.float64)
+    else:
+        y = (np.c_[eta, -eta, 0 * eta] + rng.gumbel(size=(n, 3))).argmax(axis=1)
+        if np.unique(y[s > 0]).size < 3:
+            return None
+        Est, yin = S.ElasticNetClassifier, y
+        mode = str(rng.choice(["ungrouped", "grouped"]))
+        kw["multinomial"] = mode
+    Xin = X.astype(dt)
+    Xe = Xin.astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            m = Est(tol=tol, max_iter=2000, **kw).fit(
+                sp.csc_matrix(Xin) if sparse else Xin, yin, sample_weight=sw)
+            r = Est(tol=1e-13, max_iter=100000, **kw).fit(
+                sp.csc_matrix(Xe) if sparse else Xe, ye if kind == "mt" else y,
+                sample_weight=sw)
+        except ValueError:
+            return None
+    if np.isnan(m.dual_gap_):
+        return f"NaN gap ({Est.__name__})"
+    W = s.sum()
+    sig = _wstd(Xe, s) if standardize else np.ones(p)
+
+    def objective(est):
+        B = np.asarray(est.coef_, np.float64).T  # (p, K)
+        E = Xe @ B + np.asarray(est.intercept_, np.float64)
+        V = sig[:, None] * B
+        if kind == "mt":
+            rows = np.linalg.norm(V, axis=1)
+            return (0.5 * s @ np.sum((ye - E) ** 2, axis=1) / W
+                    + alpha * (rho * pf @ rows + 0.5 * (1 - rho) * pf @ rows ** 2))
+        loss = s @ (logsumexp(E, axis=1) - np.sum(np.eye(3)[y] * E, axis=1)) / W
+        l1 = np.linalg.norm(V, axis=1) if mode == "grouped" else np.abs(V).sum(axis=1)
+        return loss + alpha * (rho * pf @ l1 + 0.5 * (1 - rho) * pf @ np.sum(V * V, axis=1))
+
+    if kind == "mt":
+        ym = s @ ye / W if fit_intercept else 0.0
+        nd = 0.5 * s @ np.sum((ye - ym) ** 2, axis=1) / W
+    else:
+        shares = np.array([s[y == k].sum() for k in range(3)]) / W
+        nd = -np.sum(shares * np.log(shares)) if fit_intercept else np.log(3)
+    with np.errstate(over="ignore", invalid="ignore"):
+        excess = objective(m) - objective(r)
+    if not np.isfinite(excess):
+        return f"non-finite objective at the returned model ({Est.__name__})"
+    # (rounding of η itself, as in illposed_case)
+    B = np.asarray(m.coef_, np.float64).T
+    noise = 64 * np.finfo(float).eps * float(s @ (np.abs(Xe) @ np.abs(B)).sum(axis=1)) / W
+    bad = _verdict(m.dual_gap_ <= tol * nd * (1 + 1e-6), excess - noise, m.dual_gap_, nd,
+                   tol, r.dual_gap_)
+    if bad:
+        return f"{bad} ({Est.__name__} {mode or ''}, rho={rho}, {dt.__name__}, "\
+               f"sparse={sparse}, standardize={standardize}, intercept={fit_intercept}, "\
+               f"weights={sw is not None})"
+    return "ok"
+
+
 CASES = {"gaussian": gaussian_case, "glm": glm_case, "multitask": multitask_case,
          "multinomial": multinomial_case, "groupmultinomial": group_multinomial_case,
          "collinear": collinear_case, "unpenalised": unpenalised_case,
-         "illposed": illposed_case}
+         "illposed": illposed_case, "illposedmulti": illposed_multi_case}
 
 if __name__ == "__main__":
     family, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
