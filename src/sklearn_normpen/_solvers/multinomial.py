@@ -30,12 +30,13 @@ Certificate (the package's one, :func:`sklearn_normpen._certificate.certificate`
 :class:`~sklearn_normpen.datafits.Multinomial` datafit): the dual direction is
 ``R = Y - P`` (rows sum to 0) made feasible for the intercepts (``Σ_i s_i θ_i = 0``) and
 the unpenalised features (``x_jᵀ S Θ = 0``) by the correction ``Δ_i = H_i C ᵀa_i``
-(``H_i`` the row's Hessian, ``a_i`` the row of an orthonormal basis of ``[1, X_U]``'s span,
-``C`` solving the linear constraints): rows of ``Δ`` sum to 0, and ``Δ_ik`` is proportional to ``p_ik``, so
-``y - tθ`` stays in the simplex near the optimum (subtracting column means would not:
-a tiny ``p_ik`` would force ``t`` to 0). The datafit bounds ``t`` to the simplex. The gap
-is valid for any ``(W, b)``; at the optimum ``C = 0``. ``tol`` is relative to the
-intercept-only loss (the entropy of the class shares).
+(``H_i`` the row's Hessian, ``a_i`` the row of an orthonormal basis of ``[1, X_U]``'s
+span, ``C`` solving the linear constraints): rows of ``Δ`` sum to 0, and ``Δ_ik`` is
+proportional to ``p_ik``, so ``y - tθ`` stays in the simplex near the optimum
+(subtracting column means would not: a tiny ``p_ik`` would force ``t`` to 0). The datafit
+bounds ``t`` to the simplex. The gap is valid for any ``(W, b)``; at the optimum
+``C = 0``. ``tol`` is relative to the intercept-only loss (the entropy of the class
+shares).
 
 Intercepts are defined up to a common shift: :meth:`MultinomialProblem.to_original` centres
 them (they sum to 0, as glmnet's), and the K coefficients of each unpenalised feature.

@@ -272,14 +272,19 @@ class MultiTaskProblem:
         stopped fits at 1e-3 of the null deviance above the optimum, uncertified. Returns
         whether ``w`` changed (the residual then recomputed)."""
         step = self._unpen_block(penalty)
-        if step is None:
+        if step is None or not self._fit_unpen(w, penalty, step):
             return False
+        self._set_residual(w)
+        return True
+
+    def _fit_unpen(self, w, penalty, step):
+        """``w``'s unpenalised rows set by ``step`` (the others held) if that lowers the
+        residual's norm (the kernel state is the caller's). Returns whether it did."""
         U = np.flatnonzero(penalty.unpenalized)
         new = step.step(self._residual64(w), np.asarray(w[U], np.float64), w.dtype)
         if new is None:
             return False
         w[U] = new
-        self._set_residual(w)
         return True
 
     def _unpen_block(self, penalty):
@@ -304,9 +309,10 @@ class MultiTaskProblem:
         # in the Gram its condition number squares, 1e18 for offset columns without
         # intercept)
         block = self._unpen_block(pen)
-        held = pen.unpenalized if block is not None else pen.excluded
-        A = np.flatnonzero((np.any(w != 0, axis=1) | pen.unpenalized) & ~pen.excluded
-                           & ~held)
+        rows = (np.any(w != 0, axis=1) | pen.unpenalized) & ~pen.excluded
+        if block is not None:
+            rows &= ~pen.unpenalized
+        A = np.flatnonzero(rows)
         system = self._newton_system(w, A, block)
         if system is None:
             return False
@@ -359,10 +365,7 @@ class MultiTaskProblem:
         old = w.copy()
         w[A] = u.reshape(A.size, self.n_responses)
         if block is not None:
-            U = np.flatnonzero(pen.unpenalized)
-            new = block.step(self._residual64(w), np.asarray(w[U], np.float64), w.dtype)
-            if new is not None:
-                w[U] = new
+            self._fit_unpen(w, pen, block)
         if not self._objective64(w, pen, alpha) < before:
             w[:] = old
             return False
