@@ -179,6 +179,24 @@ class UnpenalisedStep:
             return v
         return v * (self.root if v.ndim == 1 else self.root[:, None])
 
+    def projected(self, B, t, target=False):
+        """``(ZᵀZ, Zᵀt)``: the columns ``B`` (n × k) weighted by ``S^½`` and projected off
+        the block's span (``Z``), and ``t`` (a residual: a vector, or a matrix of one
+        column per response) weighted: the Newton system of other features with this
+        block minimised out (its Schur complement, through the QR rather than the block's
+        Gram, which squares its condition number); n-scale, float64. ``target``: ``t`` is
+        the response itself, far from orthogonal to the span: projected off it too, so
+        that its large part there does not meet ``Z``'s rounding. ``B`` (float64, the
+        caller's fresh copy) is overwritten by ``Z``."""
+        Z = B
+        if self.root is not None:
+            Z *= self.root[:, None]
+        Z -= self.Qh @ (self.Qh.T @ Z)
+        t = self.weighted(t)
+        if target:
+            t = t - self.Qh @ (self.Qh.T @ t)
+        return Z.T @ Z, Z.T @ t
+
 
 class UnpenalisedBlocks:
     """A problem's :class:`UnpenalisedStep` per set of unpenalised features, and whether

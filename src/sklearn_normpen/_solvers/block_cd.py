@@ -701,10 +701,8 @@ class GroupProblem:
             SB = B if self.sw is None else B * np.asarray(self.sw, np.float64)[:, None]
             G, g = SB.T @ B / self.n, SB.T @ rt / self.n
         else:
-            Qh, root = block[1].Qh, block[1].root
-            Z = B if root is None else B * root[:, None]
-            Z -= Qh @ (Qh.T @ Z)
-            G, g = Z.T @ Z / self.n, Z.T @ (rt if root is None else rt * root) / self.n
+            G, g = block[1].projected(B, rt)
+            G, g = G / self.n, g / self.n
         u = newton_step(G, g, A, w, pen, alpha, self.dtype)
         if u is None:
             return False

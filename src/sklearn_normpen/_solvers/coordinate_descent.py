@@ -728,8 +728,9 @@ class EnetProblem:
             if V.size > room:
                 V = np.sort(V[np.argsort(-score[V], kind="stable")[:room]])
             A, s = np.concatenate([A, V]), np.concatenate([s, np.sign(g[V])])
-        if block is not None:
-            G, c = self._projected_system(A, *block)
+        if block is not None:  # (the block minimised out; from the rows of block[0])
+            G, c = block[1].projected(block[0].explicit_columns(A), block[0].yc64,
+                                      target=True)
         elif self.mode == "gram":
             G, c = self.Q64[np.ix_(A, A)], self.q64[A]
         else:
@@ -891,21 +892,6 @@ class EnetProblem:
         if state:
             self._reset(w)
         return True
-
-    def _projected_system(self, A, d, step):
-        """:meth:`_polish`'s ``(G, c)`` for the features ``A`` with the unpenalised block
-        ``step`` (:class:`~sklearn_normpen._design.UnpenalisedStep`) minimised out: the
-        weighted columns and target projected off its span, ``G = ZᵀZ``, ``c = Zᵀt``
-        (n-scale, float64, from the rows of ``d``)."""
-        Qh, root = step.Qh, step.root
-        Z = d.explicit_columns(A)
-        t = d.yc64
-        if root is not None:
-            Z *= root[:, None]
-            t = t * root
-        Z -= Qh @ (Qh.T @ Z)
-        t = t - Qh @ (Qh.T @ t)
-        return Z.T @ Z, Z.T @ t
 
     def _refine64(self, w, penalty, alpha, cert, tol_abs):
         """float32: an uncertified point finished by Newton steps on the active set in

@@ -345,9 +345,7 @@ class MultiTaskProblem:
             SB = B if d.sw64 is None else d.sw64[:, None] * B
             g, G = SB.T @ R, SB.T @ B
         else:
-            Z = block.weighted(B)
-            Z -= block.Qh @ (block.Qh.T @ Z)
-            g, G = Z.T @ block.weighted(R), Z.T @ Z
+            G, g = block.projected(B, R)
         return (np.kron(G / self.N, np.eye(K)), (g / self.N).ravel(),
                 np.asarray(w[A], dtype=np.float64).ravel())
 
