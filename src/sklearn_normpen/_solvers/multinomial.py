@@ -46,7 +46,7 @@ import scipy.sparse as sp
 from scipy.linalg import solve_triangular
 
 from .._certificate import CertStats, certificate
-from .._design import Design, UnpenalisedStep, _f64_blocks, pivoted_basis
+from .._design import Design, UnpenalisedStep, _f64_blocks
 from .._kernels import _cd_multinomial
 from .._validation import call_kernel
 from ..datafits import GLMStats, Multinomial
@@ -196,7 +196,7 @@ class MultinomialProblem:
         # own columns (1e6 apart in scale, nearly collinear, offset) the system below
         # squares their condition number, its solution missed the constraints and the
         # bound fell back to Θ = 0 (gaps of 0.5-0.9 of the null deviance)
-        Q = self._orth(U)[0]
+        Q = self._orth(U).Qh
         sw = self.design.sw64
         V = Q @ self._block_newton(Q, P, R)
         Rp = R - P * (V - np.sum(P * V, axis=1, keepdims=True))
@@ -210,16 +210,12 @@ class MultinomialProblem:
         return Rp
 
     def _orth(self, U):
-        """:func:`~sklearn_normpen._design.pivoted_basis` of ``[1, X_U]`` (cached) and the
-        condition number of its equilibrated columns estimated by its diagonal (inf when
-        a column was left out as dependent)."""
+        """The :class:`~sklearn_normpen._design.UnpenalisedStep` of ``[1, X_U]`` (cached):
+        its QR's orthonormal basis ``Qh`` of their span, and whether they are
+        ill-conditioned (``ill``)."""
         key = ("orth", U.tobytes())
         if key not in self._unpen_cache:
-            A = self._basis(U)
-            Q, R, cols, norms = pivoted_basis(A)
-            d = np.abs(np.diag(R))
-            cond = np.inf if cols.size < A.shape[1] else float(d[0] / d[-1])
-            self._unpen_cache[key] = (Q, R, cols, norms, cond)
+            self._unpen_cache[key] = UnpenalisedStep(self._basis(U))
         return self._unpen_cache[key]
 
     def _block_newton(self, Q, P, R):
@@ -251,18 +247,18 @@ class MultinomialProblem:
         coefficients one at a time (a class at a time ungrouped), which crawls when their
         columns are nearly collinear or far apart in scale: such fits stopped at gaps of
         1e-2 to 0.2 of the null deviance. Float64 only, and only for an ill-conditioned
-        block (condition number above :attr:`UnpenalisedStep.ILL_CONDITIONED
-        <sklearn_normpen._design.UnpenalisedStep.ILL_CONDITIONED>`) at most
-        ``UnpenalisedStep.MAX_FEATURES`` wide; updates ``w``, ``b`` and ``η``. Returns
-        whether ``w`` or ``b`` moved."""
+        block (:attr:`UnpenalisedStep.ill <sklearn_normpen._design.UnpenalisedStep.ill>`)
+        that :meth:`UnpenalisedStep.affordable` admits; updates ``w``, ``b`` and ``η``.
+        Returns whether ``w`` or ``b`` moved."""
         U = np.flatnonzero(penalty.unpenalized)
         d = self.design
         if (U.size == 0 or self.dtype != np.float64
                 or not UnpenalisedStep.affordable(U.size, d.n, d.X.nnz if d.sparse
                                                   else d.n * d.p)):
             return False
-        Q, Rq, cols, norms, cond = self._orth(U)
-        if not cond > UnpenalisedStep.ILL_CONDITIONED or Q.shape[1] == 0:
+        step = self._orth(U)
+        Q, Rq, cols, norms = step.Qh, step.R, step.cols, step.norms
+        if not step.ill or Q.shape[1] == 0:
             return False
         off = int(self.fit_intercept)  # the basis' first column is 1 with an intercept
         moved = False
