@@ -235,3 +235,85 @@ def test_fortran_kernel_refuses_bad_folds_sizes_and_layouts():
     with pytest.raises(ValueError, match="argument Y has dtype float32"):
         call_kernel(fold_moments_dense_f, X, Y.astype(np.float32), np.empty(0),
                     zeros, np.zeros(3), np.zeros(1), G, B)
+
+
+# -- a design's column statistics: dense and CSC kernels -------------------------------------
+
+def _stats_data(dtype, weighted, seed=0):
+    """Columns: plain sparse, offset (1e4 + noise, partly stored), constant non-zero (every
+    row stored), all zero (nothing stored), one entry; weights with zeros."""
+    rng = np.random.default_rng(seed)
+    n = 57
+    X = rng.standard_normal((n, 5)) * (rng.uniform(size=(n, 5)) < 0.4)
+    X[:, 1] = np.where(rng.uniform(size=n) < 0.7, 1e4 + 1e-2 * rng.standard_normal(n), 0.0)
+    X[:, 2] = 3.25
+    X[:, 3] = 0.0
+    X[:, 4] = 0.0
+    X[7, 4] = -2.5
+    X = X.astype(dtype)
+    s = rng.uniform(0, 2, n) * (rng.uniform(size=n) > 0.2) if weighted else None
+    return X, s
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_column_stats_equal_numpy(sparse, dtype, weighted):
+    import scipy.sparse as sp
+    from sklearn_normpen._design import _column_stats_of
+    X, s = _stats_data(dtype, weighted)
+    Xin = sp.csc_matrix(X) if sparse else np.asfortranarray(X)
+    mean, css, ss, top = _column_stats_of(Xin, s)
+    X64 = X.astype(np.float64)
+    w = np.ones(X.shape[0]) if s is None else s
+    m = w @ X64 / w.sum()
+    assert_allclose(mean, m, rtol=1e-13, atol=0)
+    assert_allclose(css, w @ (X64 - m) ** 2, rtol=1e-9, atol=1e-12)
+    assert_allclose(ss, w @ X64 ** 2, rtol=1e-13)
+    assert_array_equal(top, np.abs(X64).max(axis=0))
+    # a constant column has no spread at all (not the rounding of m² times a weight
+    # difference), and an empty one neither
+    assert css[2] == 0 and css[3] == 0 and mean[3] == 0
+
+
+def test_sparse_column_stats_offset_column_to_the_last_digits():
+    """The offset column's spread (1e-2 against a mean near 7e3, implicit zeros among its
+    rows) against exact rational arithmetic: the two-pass sums keep its digits."""
+    from fractions import Fraction
+    import scipy.sparse as sp
+    from sklearn_normpen._design import _column_stats_of
+    X, s = _stats_data(np.float64, True, seed=3)
+    mean, css, _, _ = _column_stats_of(sp.csc_matrix(X), s)
+    for j in (0, 1, 4):
+        S = sum(Fraction(v) for v in s)
+        M = sum(Fraction(v) * Fraction(x) for v, x in zip(s, X[:, j])) / S
+        C = sum(Fraction(v) * (Fraction(x) - M) ** 2 for v, x in zip(s, X[:, j]))
+        assert abs(mean[j] - float(M)) <= 1e-15 * abs(float(M))
+        assert abs(css[j] - float(C)) <= 1e-13 * float(C)
+
+
+def test_sparse_design_statistics_equal_the_dense_design():
+    import scipy.sparse as sp
+    from sklearn_normpen._design import Design
+    X, s = _stats_data(np.float64, True, seed=5)
+    y = np.arange(X.shape[0], dtype=np.float64)
+    for fit_intercept in (False, True):
+        dense = Design(np.asfortranarray(X), y, s, fit_intercept)
+        sparse = Design(sp.csc_matrix(X), y, s, fit_intercept)
+        assert_allclose(sparse.x_std, dense.x_std, rtol=1e-12)
+        assert_array_equal(sparse.constant, dense.constant)
+        assert_allclose(sparse.col_sumsq(), dense.col_sumsq(), rtol=1e-12)
+        assert_allclose(sparse.x_mean, dense.x_mean, rtol=1e-14)
+        assert sparse.x_top == dense.x_top
+
+
+def test_column_stats_sparse_refuses_bad_arguments():
+    import scipy.sparse as sp
+    from sklearn_normpen._kernels._moments import column_stats_sparse
+    X = sp.csc_matrix(np.eye(4))
+    out = [np.empty(4) for _ in range(4)]
+    with pytest.raises(ValueError, match="sw"):
+        call_kernel(column_stats_sparse, X.data, X.indices, X.indptr, 4, np.ones(3), *out)
+    with pytest.raises(ValueError, match="indptr"):
+        call_kernel(column_stats_sparse, X.data, X.indices, X.indptr[:-1], 4, np.zeros(0),
+                    *out)

@@ -363,15 +363,26 @@ def take_rows(X, rows):
     return out
 
 
-def _dense_column_stats(X, sw64):
-    """``(mean, css, ss, maxabs)`` of a dense float32/float64 Fortran ``X`` (see
-    :func:`_moments.column_stats_dense`), or None for another layout or dtype."""
-    if sp.issparse(X) or X.dtype not in (np.float32, np.float64) or not X.flags.f_contiguous:
+def _column_stats_of(X, sw64):
+    """``(mean, css, ss, maxabs)`` of a float32/float64 ``X``, dense Fortran or CSC with
+    int32 indices (see :func:`_moments.column_stats_dense` and
+    :func:`_moments.column_stats_sparse`), or None for another layout or dtype."""
+    if X.dtype not in (np.float32, np.float64):
+        return None
+    sparse = sp.issparse(X)
+    if sparse and not (X.format == "csc" and X.indices.dtype == np.intc
+                       and X.indptr.dtype == np.intc):
+        return None
+    if not sparse and not X.flags.f_contiguous:
         return None
     p = X.shape[1]
     mean, css, ss, top = (np.empty(p) for _ in range(4))
     sw = np.zeros(0) if sw64 is None else sw64
-    call_kernel(_moments.column_stats_dense, X, sw, mean, css, ss, top)
+    if sparse:
+        call_kernel(_moments.column_stats_sparse, X.data, X.indices, X.indptr, X.shape[0],
+                    sw, mean, css, ss, top)
+    else:
+        call_kernel(_moments.column_stats_dense, X, sw, mean, css, ss, top)
     return mean, css, ss, top
 
 
@@ -459,14 +470,17 @@ class Design:
         self.fit_intercept = bool(fit_intercept)
         self.sw64 = None if sample_weight is None else np.asarray(sample_weight, np.float64)
         self.N = float(self.n if self.sw64 is None else self.sw64.sum())
-        # dense X: means, spreads, norms and max |x| of every column from one compiled read
-        # (separate NumPy passes were ~15% of a wide path: five reads of X before the solve)
-        # (eager with an intercept, whose means they are, or when n < p, the residual
-        # modes' shape; otherwise on first use, so that a covariance-mode fit without
-        # intercept keeps its single max |X| pass: the tall paths read 1.02-1.03x eagerly)
-        eager = not self.sparse and (fit_intercept or self.n < self.p)
-        self._cols = _dense_column_stats(X, self.sw64) if eager else None
-        self._cols_lazy = self._cols is None and not self.sparse
+        # means, spreads, norms and max |x| of every column from one compiled read (dense
+        # X: separate NumPy passes were ~15% of a wide path, five reads of X before the
+        # solve; sparse X: the NumPy sums over its entries took 26 ms on 20000 x 50000 at
+        # density 1e-3, the compiled pass 2.4 ms)
+        # (eager with an intercept, whose means they are, or when a dense X has n < p, the
+        # residual modes' shape; otherwise on first use, so that a covariance-mode fit
+        # without intercept keeps its single max |X| pass: the tall paths read 1.02-1.03x
+        # eagerly)
+        eager = fit_intercept or (not self.sparse and self.n < self.p)
+        self._cols = _column_stats_of(X, self.sw64) if eager else None
+        self._cols_lazy = self._cols is None
         if self._cols is not None:
             self.x_mean = self._cols[0].copy() if fit_intercept else np.zeros(self.p)
             self.y_mean = (target_mean(y, self.sw64) if fit_intercept else
@@ -499,10 +513,10 @@ class Design:
         return self._std[0]
 
     def _column_stats(self):
-        """``(mean, css, ss, maxabs)`` of a dense X (:func:`_dense_column_stats`; computed on
-        first use without an intercept), or None."""
+        """``(mean, css, ss, maxabs)`` of X (:func:`_column_stats_of`; computed on first use
+        without an intercept, and for sparse X), or None."""
         if self._cols is None and self._cols_lazy:
-            self._cols = _dense_column_stats(self.X, self.sw64)
+            self._cols = _column_stats_of(self.X, self.sw64)
             self._cols_lazy = False
         return self._cols
 
@@ -900,8 +914,9 @@ def _plain_moments(X, shift, y):
         if 8 * int(guess.sum()) > p:
             return None
     G = blas.dsyrk(1.0, X, trans=1, lower=0)
-    V = X.T @ np.column_stack([np.ones(n), y])  # (one more read of X for both)
-    sx, xy = V[:, 0].copy(), V[:, 1].copy()
+    # (two more reads of X: NumPy's column sums and one gemv take about half the time of
+    # the single product with the (n, 2) matrix [1, y], which BLAS runs as a slow gemm)
+    sx, xy = X.sum(axis=0), X.T @ y
     off = np.zeros(0, dtype=np.intp)
     if shift.any():
         G = blas.dsyr2(-1.0, shift, sx - 0.5 * n * shift, a=G, lower=0, overwrite_a=True)

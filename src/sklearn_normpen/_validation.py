@@ -551,6 +551,9 @@ KERNEL_SIGNATURES = {
     # a dense design's column statistics (means, spreads, norms, scale) in one read
     "column_stats_dense": ["X:n,p:F", "sw:n:f64,opt", "mean:p:out,f64", "css:p:out,f64",
                            "ss:p:out,f64", "maxabs:p:out,f64"],
+    # a sparse design's column statistics (its stored entries, zeros counted implicitly)
+    "column_stats_sparse": _CSC + ["n:=n", "sw:n:f64,opt", "mean:p:out,f64",
+                                   "css:p:out,f64", "ss:p:out,f64", "maxabs:p:out,f64"],
 }
 
 

@@ -222,6 +222,53 @@ def column_stats_dense(const floating[::1, :] X, const double[::1] sw, double[::
             css[j] = c if c > 0 else 0.0
 
 
+
+def column_stats_sparse(const floating[::1] data, const int[::1] indices,
+                        const int[::1] indptr, int n, const double[::1] sw,
+                        double[::1] mean, double[::1] css, double[::1] ss,
+                        double[::1] maxabs):
+    """:func:`column_stats_dense` for a CSC ``X`` with ``n`` rows (``indices`` sorted or
+    not; weights ``sw``, length 0: ones), from its stored entries: ``ss`` and ``maxabs``
+    over them (the implicit zeros add nothing), the two-pass mean and ``css`` with the
+    implicit zeros' deviations ``-m`` counted at their total weight ``Σs`` less the stored
+    rows' (exactly 0 for a column stored in full, where that difference would be rounding
+    that ``m²`` magnifies: a near-constant column's spread off by orders of magnitude)."""
+    cdef Py_ssize_t p = indptr.shape[0] - 1, j, k
+    cdef bint weighted = sw.shape[0] > 0
+    cdef double tot = 0, a, b, t, v, s, m, d, c, zw
+    with nogil:
+        if weighted:
+            for k in range(n):
+                tot += sw[k]
+        else:
+            tot = <double>n
+        for j in range(p):
+            a = b = t = zw = 0  # Σ s x, Σ s x², max |x|, the stored rows' weight
+            for k in range(indptr[j], indptr[j + 1]):
+                v = data[k]
+                s = sw[indices[k]] if weighted else 1.0
+                a += s * v
+                b += s * v * v
+                zw += s
+                v = fabs(v)
+                t = v if v > t else t
+            ss[j] = b
+            maxabs[j] = t
+            zw = 0.0 if indptr[j + 1] - indptr[j] == n else tot - zw
+            m = a / tot if tot > 0 else 0.0
+            d = -zw * m  # the deviations of the implicit zeros, then the stored ones
+            c = zw * m * m
+            for k in range(indptr[j], indptr[j + 1]):
+                v = data[k] - m
+                s = sw[indices[k]] if weighted else 1.0
+                d += s * v
+                c += s * v * v
+            if tot > 0:
+                c -= d * d / tot
+                m += d / tot
+            mean[j] = m
+            css[j] = c if c > 0 else 0.0
+
 # rows read together from each column of a Fortran X (one contiguous run per column);
 # smaller than BLOCK so a fold's buffer always has room for a whole tile after a flush
 cdef int TILE = 8
