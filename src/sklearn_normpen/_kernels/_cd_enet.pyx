@@ -715,6 +715,33 @@ cdef inline int _refine(design X, const floating* vals, int p, const floating* s
     return m
 
 
+cdef inline void _predicted_start(design X, const floating* vals, int m, const int* idx,
+                                  floating* w, floating* R, floating* c,
+                                  const floating* X_mean,
+                                  const floating* pred) noexcept nogil:
+    """Move the features ``idx[:m]`` by ``pred`` (the path's linear prediction of the
+    point's change, see ``enet_cd_residual``), each step kept only where the coefficient
+    is non-zero and keeps its sign; ``R`` and the centring offset ``c`` follow, as in
+    :func:`_epoch`. The stored gradient is then stale: the caller's next outer round
+    recomputes it before any certificate."""
+    cdef int k, j
+    cdef floating w_old, w_new, d, cc = c[0]
+    for k in range(m):
+        j = idx[k]
+        d = pred[j]
+        w_old = w[j]
+        if d == 0 or w_old == 0:
+            continue
+        w_new = w_old + d
+        if (w_new > 0) != (w_old > 0) or w_new == 0:
+            continue
+        w[j] = w_new
+        d = w_new - w_old
+        _col_axpy(X, vals, j, -d, R)
+        cc = cc + d * X_mean[j]
+    c[0] = cc
+
+
 cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floating[::1] w,
                               const floating[::1] y, const floating[::1] sw,
                               const floating[::1] X_mean, const floating[::1] norm2,
@@ -723,10 +750,11 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                               const floating[::1] upper, double n_eff, double tol,
                               double strong_factor, int max_iter, bint g_valid,
                               int aa_k, floating[:, ::1] g_ref, floating[:, ::1] R_ref,
-                              int n_ref, int[::1] g_bnd):
+                              int n_ref, int[::1] g_bnd, const floating[::1] pred):
     """The residual-mode solver behind :func:`enet_cd_residual`, for one layout."""
     cdef bint weighted = sw.shape[0] > 0
     cdef bint bounded = g_ref.shape[0] > 0 and g_ref.shape[1] > 0
+    cdef bint has_pred = pred.shape[0] > 0
     cdef int K_ref = <int>g_ref.shape[0] if bounded else 0
     cdef bint force = False
     cdef bint g_exact = True
@@ -818,6 +846,9 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
             if n_ws < 0:
                 break
             inner_tol = 0.3 * gap
+            if rnd == 1 and has_pred and not boxed:
+                _predicted_start(X, vals, n_ws, &ws[0], &w[0], &R[0], &c, &X_mean[0],
+                                 &pred[0])
             e = 0
             n_snap = 0
             while n_iter < max_iter:
@@ -878,7 +909,7 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
                      const floating[::1] lower, const floating[::1] upper,
                      double n_eff, double tol, double strong_factor, int max_iter,
                      bint g_valid=False, int anderson_k=ANDERSON_K, g_ref=None, R_ref=None,
-                     int n_ref=0, g_bound=None):
+                     int n_ref=0, g_bound=None, pred=None):
     """Residual-mode coordinate descent, centring by ``X_mean`` implicit.
 
     ``X`` is CSC (``X_data``, int32 ``X_indices``, ``X_indptr``; never densified) or, with
@@ -903,6 +934,12 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
     Outer rounds: full gradient and gap; stop at ``tol``; else working set and an inner
     solve of the restricted problem until its own gap is below min(0.3 tol, 0.1 gap).
 
+    ``pred`` (p, or None / empty): a predicted change of the coefficients (a path's
+    linear extrapolation from its last two points). After the first round's working set
+    is chosen, and only without box limits, each working-set feature that is non-zero
+    moves by its prediction where that keeps its sign (the residual follows); the epochs
+    start there. The certificate is unaffected: every gap is formed at the state reached.
+
     Returns (gap, kkt, n_epochs, converged, g_exact, n_ref), gap and kkt on the
     n-scale; ``g_exact`` false: ``g`` holds, for the features a bounded pass skipped, their
     bound (modulus within their dual constraint) instead of their gradient.
@@ -911,6 +948,14 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
     cdef int p = <int>X_mean.shape[0]
     cdef floating[:, ::1] gr, rr
     cdef int[::1] gb
+    cdef const floating[::1] pr
+    if pred is None or np.size(pred) == 0:
+        pr = np.empty(0, dtype=np.asarray(R).dtype)
+    else:
+        pr = pred
+        if pr.shape[0] != p:
+            raise ValueError(f"enet_cd_residual: pred has length {pr.shape[0]}, expected "
+                             f"p={p} (or none).")
     if (g_ref is None) != (R_ref is None):
         raise ValueError("enet_cd_residual: g_ref and R_ref are given together or not at "
                          "all.")
@@ -946,11 +991,11 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
         D.n = n_samples
         return _enet_cd_residual(D, _ptr(X_data), n_samples, p, w, y, sw, X_mean, norm2, R,
                                  g, L1, L2, lower, upper, n_eff, tol, strong_factor,
-                                 max_iter, g_valid, anderson_k, gr, rr, n_ref, gb)
+                                 max_iter, g_valid, anderson_k, gr, rr, n_ref, gb, pr)
     return _enet_cd_residual(_csc(X_indices, X_indptr), _ptr(X_data), n_samples, p, w, y, sw,
                              X_mean, norm2, R, g, L1, L2, lower, upper, n_eff, tol,
                              strong_factor, max_iter, g_valid, anderson_k, gr, rr, n_ref,
-                             gb)
+                             gb, pr)
 
 
 # ---------------------------------------------------------------------------------------
