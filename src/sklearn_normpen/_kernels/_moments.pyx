@@ -124,6 +124,16 @@ def col_moments_dense(const floating[::1, :] X, const double[::1] sw,
             sums[j] = (a0 + a1) + m * tot  # Σ s x = Σ s (x - m) + m Σ s
 
 
+cdef inline double _weight_total(const double[::1] sw, Py_ssize_t n) noexcept nogil:
+    """``Σ s`` of the weights ``sw`` (length 0: ``n`` unit weights)."""
+    cdef double tot = 0
+    cdef Py_ssize_t i
+    if sw.shape[0] == 0:
+        return <double>n
+    for i in range(n):
+        tot += sw[i]
+    return tot
+
 def column_stats_dense(const floating[::1, :] X, const double[::1] sw, double[::1] mean,
                        double[::1] css, double[::1] ss, double[::1] maxabs):
     """Per column of a dense Fortran ``X``, in float64 (weights ``sw``, length 0: ones):
@@ -143,11 +153,7 @@ def column_stats_dense(const floating[::1, :] X, const double[::1] sw, double[::
     cdef double v0, v1, v2, v3, m, d, c
     cdef const floating* x
     with nogil:
-        if weighted:
-            for i in range(n):
-                tot += sw[i]
-        else:
-            tot = <double>n
+        tot = _weight_total(sw, n)
         for j in range(p):
             x = &X[0, j]
             # first pass: the sum and max |x| (four independent chains each)
@@ -237,11 +243,7 @@ def column_stats_sparse(const floating[::1] data, const int[::1] indices,
     cdef bint weighted = sw.shape[0] > 0
     cdef double tot = 0, a, b, t, v, s, m, d, c, zw
     with nogil:
-        if weighted:
-            for k in range(n):
-                tot += sw[k]
-        else:
-            tot = <double>n
+        tot = _weight_total(sw, n)
         for j in range(p):
             a = b = t = zw = 0  # Σ s x, Σ s x², max |x|, the stored rows' weight
             for k in range(indptr[j], indptr[j + 1]):
