@@ -112,3 +112,20 @@ def test_paths_with_and_without_predictions_certify_the_same_optima(sparse, dtyp
     # the predictions did take effect on this path (else the test compares a path with
     # itself): some point's coefficients differ
     assert np.any(with_pred != without)
+
+
+def test_a_grid_that_repeats_alphas_predicts_nothing_and_stays_finite():
+    """A user grid with repeated alphas: no line through two equal alphas (the prediction
+    would divide by zero), and the path is certified and finite throughout."""
+    assert linear_prediction(((np.ones(3), 0.5), (np.zeros(3), 0.5)), 0.25) is None
+    X, y = _wide(False, np.float64, seed=4)
+    a = enet_path(X, y, l1_ratio=1.0, n_alphas=1, standardize=False)[0][0]
+    grid = np.array([a, a / 2, a / 2, a / 4, a / 4, a / 8, a / 8, a / 16])
+    _, coefs, gaps = enet_path(X, y, l1_ratio=1.0, alphas=grid, tol=1e-8,
+                               standardize=False)[:3]
+    assert np.all(np.isfinite(coefs))
+    target = 1e-8 * null_deviance(X, y, fit_intercept=False)
+    assert np.all(gaps <= target)
+    for k, alpha in enumerate(grid):
+        assert enet_gap(X, y, coefs[:, k], None, alpha, 1.0, fit_intercept=False) <= (
+            target + 1e-12)

@@ -31,7 +31,7 @@
 # fraction of a working-set epoch it costs). Nothing is ever dropped for good: the full
 # gap over all features decides convergence.
 from cython cimport floating
-from libc.math cimport fabs, sqrt, INFINITY
+from libc.math cimport fabs, isfinite, sqrt, INFINITY
 
 import numpy as np
 
@@ -733,7 +733,7 @@ cdef inline void _predicted_start(design X, const floating* vals, int m, const i
         if d == 0 or w_old == 0:
             continue
         w_new = w_old + d
-        if (w_new > 0) != (w_old > 0) or w_new == 0:
+        if (w_new > 0) != (w_old > 0) or w_new == 0 or not isfinite(w_new):
             continue
         w[j] = w_new
         d = w_new - w_old

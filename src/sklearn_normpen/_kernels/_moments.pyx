@@ -134,6 +134,7 @@ cdef inline double _weight_total(const double[::1] sw, Py_ssize_t n) noexcept no
         tot += sw[i]
     return tot
 
+
 def column_stats_dense(const floating[::1, :] X, const double[::1] sw, double[::1] mean,
                        double[::1] css, double[::1] ss, double[::1] maxabs):
     """Per column of a dense Fortran ``X``, in float64 (weights ``sw``, length 0: ones):
@@ -228,7 +229,6 @@ def column_stats_dense(const floating[::1, :] X, const double[::1] sw, double[::
             css[j] = c if c > 0 else 0.0
 
 
-
 def column_stats_sparse(const floating[::1] data, const int[::1] indices,
                         const int[::1] indptr, int n, const double[::1] sw,
                         double[::1] mean, double[::1] css, double[::1] ss,
@@ -270,6 +270,7 @@ def column_stats_sparse(const floating[::1] data, const int[::1] indices,
                 m += d / tot
             mean[j] = m
             css[j] = c if c > 0 else 0.0
+
 
 # rows read together from each column of a Fortran X (one contiguous run per column);
 # smaller than BLOCK so a fold's buffer always has room for a whole tile after a flush
