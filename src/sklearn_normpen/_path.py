@@ -105,8 +105,8 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
         else:
             if predict is not None and last[1] is not None:
                 d = linear_prediction(last, alpha)
-                if d is not None and not predict(d):
-                    predict = None  # (the problem takes none: covariance mode)
+                if d is not None and not predict(d, penalty):
+                    predict = None  # (none taken on this path: see predict_next)
             cert, n_iters[k] = problem.solve(w, penalty, alpha, tol_abs, max_iter,
                                              alpha_prev=alpha_prev)
         if k == 0 and coef_init is None:

@@ -81,6 +81,8 @@ class ElasticNetPenalty:
         self.unpenalized = (self.l1_factor == 0) & (self.l2_factor == 0) & ~self.excluded
         # the dual constraints: pure-l1 features (a box) and features with a ridge part
         self._ridge = (self.l2_factor * (1 - self.l1_ratio) > 0) & ~self.excluded
+        #: any ridge part at all (else the lasso, whose path is linear between kinks)
+        self.has_ridge = bool(self._ridge.any())
         self._box = ~self._ridge & (self.l1_factor * self.l1_ratio > 0) & ~self.excluded
         # kernel weights per unit of N·alpha (computed once: a path asks at every alpha)
         self._L1 = np.where(self.excluded, np.inf, self.l1_ratio * self.l1_factor)

@@ -520,11 +520,16 @@ class EnetProblem:
         so the coefficients are already on it)."""
         return w, self.intercept(w)
 
-    def predict_next(self, d):
+    def predict_next(self, d, penalty):
         """Take the path's predicted change ``d`` of the coefficients for the next solve
-        (:func:`~sklearn_normpen._path.compute_path`); residual modes only (the kernel
-        applies it, see ``enet_cd_residual``'s ``pred``). Returns whether it was taken."""
-        if self.mode == "gram":
+        at ``penalty`` (:func:`~sklearn_normpen._path.compute_path`; the kernel applies
+        it, see ``enet_cd_residual``'s ``pred``). Returns whether it was taken: not in
+        covariance mode, nor with box limits (the kernel keeps no step there), nor with a
+        ridge part: the lasso's path is linear between kinks, while elastic-net paths
+        curve, and predicted starts there kept the Newton steps from taking over the slow
+        tail (the wide l1_ratio=0.5 path: 200 epochs became 3000)."""
+        polish, _ = self._modes(penalty, self._limits(penalty))  # (polish: no limits)
+        if self.mode == "gram" or not polish or penalty.has_ridge:
             return False
         self._pred = np.ascontiguousarray(d, dtype=self.dtype)
         return True
@@ -553,11 +558,8 @@ class EnetProblem:
             pre = self._polish(w, L1, L2)
             pause.record(pre)
         # the path's prediction (predict_next) moves the first round's start, unless a
-        # Newton step has just solved the active set; lasso only (no ridge part): its
-        # path is linear between kinks, while elastic-net paths curve, and predicted
-        # starts there kept the Newton steps from taking over the slow tail (the wide
-        # l1_ratio=0.5 path: 200 epochs became 3000)
-        pred, self._pred = (None if pre or np.any(L2) else self._pred), None
+        # Newton step has just solved the active set
+        pred, self._pred = (None if pre else self._pred), None
         # (after that step the violators are in: the first round needs no strong rule,
         # and its bounded pass then reads few columns)
 
