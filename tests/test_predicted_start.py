@@ -97,13 +97,15 @@ def test_paths_with_and_without_predictions_certify_the_same_optima(sparse, dtyp
     tol = 1e-6
     alphas, with_pred, gaps = enet_path(X, y, l1_ratio=1.0, n_alphas=40, tol=tol,
                                         fit_intercept=True, standardize=False)[:3]
-    monkeypatch.setattr(EnetProblem, "predict_next", lambda self, d: False)
+    monkeypatch.setattr(EnetProblem, "predict_next", lambda self, d, penalty: False)
     _, without, gaps0 = enet_path(X, y, l1_ratio=1.0, alphas=alphas, tol=tol,
                                   fit_intercept=True, standardize=False)[:3]
     Xd = X.toarray() if sparse else X
     Xd64, y64 = Xd.astype(np.float64), y.astype(np.float64)
     target = tol * null_deviance(Xd64, y64)
-    slack = 1.0 if dtype == np.float64 else 50.0  # float32 rounding of the coefficients
+    # float32: the coefficients' rounding to float32 on top (measured: the oracle's gap
+    # of the float32 paths is at most 0.92 of the target, dense and sparse)
+    slack = 1.0 if dtype == np.float64 else 2.0
     for k, a in enumerate(alphas):
         for coef, g in ((with_pred[:, k], gaps[k]), (without[:, k], gaps0[k])):
             assert g <= target
