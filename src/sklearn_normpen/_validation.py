@@ -518,7 +518,7 @@ KERNEL_SIGNATURES = {
                      "upper:p:f64", "t:-", "l1:-", "buf:k:f64,out"],
     # X CSC with weights, or dense (unit weights): indices/indptr/sw empty, data = X.ravel("F")
     "bcd": ["data:nnz", "indices:nnz:int,opt", "indptr:p+1:int,opt", "sw:n:opt", "xmean:p",
-            "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS,
+            "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS + ["anderson_k:-", "pred:p:opt"],
     "bcd_gram": ["A:p,p:F", "w:p:out", "g:p:out"] + _BCD_GROUPS[:10] + [
         "alpha:-", "rho:-", "max_epochs:-", "stop:-", "max_inner:-", "inner_eps:-",
         "buf:b:out", "wold:k:out", "b:p", "yy:-", "tol:-"],

@@ -29,7 +29,7 @@ from libc.math cimport INFINITY, fabs, isinf, sqrt
 
 from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2, _copy
 from sklearn_normpen._kernels._design cimport (
-    Dense, Csc, design, _col, _col_dot, _col_axpy, _sum_sr, _ptr, _csc)
+    Dense, Csc, design, _col, _col_dot, _col_axpy, _predicted_start, _sum_sr, _ptr, _csc)
 from sklearn_normpen._kernels._helpers cimport (
     _soft_threshold, _block_soft_threshold, _soft_threshold_norm, _fmax, _fmin,
     _fista_grad_step, _fista_next, _fista_start, _anderson, _anderson_due,
@@ -571,7 +571,7 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                  floating tol, int gap_freq, int max_inner, floating inner_eps,
                  floating[::1] buf, floating[::1] wold, int has_lim,
                  const floating[::1] lower, const floating[::1] upper,
-                 const int[::1] glim, int aa_k):
+                 const int[::1] glim, int aa_k, const floating[::1] pred):
     """The block CD behind :func:`bcd`, for one layout. Each round: one epoch over the
     working set, then (glmnet's active cycling, while the active groups are under half of
     it) epochs over the active groups until no block step would lower the objective by
@@ -604,6 +604,8 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
             widx[m_ws] = gidx[a]
             m_ws += 1
     with nogil:
+        if pred.shape[0] > 0 and not has_lim:  # (the offset: implicit, from r's sum)
+            _predicted_start(X, vals, m_ws, &widx[0], &w[0], &r[0], &xmean[0], &pred[0])
         _sum_sr(n, &r[0], sw, weighted, &srsum)
         while epoch < max_epochs:
             dmax = 0
@@ -794,7 +796,8 @@ def bcd(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
         floating alpha, floating rho,
         int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
         floating[::1] buf, floating[::1] wold, int has_lim, const floating[::1] lower,
-        const floating[::1] upper, const int[::1] glim, int anderson_k=ANDERSON_K):
+        const floating[::1] upper, const int[::1] glim, int anderson_k=ANDERSON_K,
+        pred=None):
     """Block CD over the groups listed in ``ws`` (every group with w_g != 0 must be there).
 
     ``X`` is CSC (``data``, int32 ``indices``, ``indptr``) with sample weights ``sw`` (sum
@@ -815,12 +818,21 @@ def bcd(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
     feature; 0 inside): their block updates take the prox of penalty + box. Otherwise
     ``lower``, ``upper``, ``glim`` are not read (length 1 is enough).
     ``anderson_k`` (0 to 5): the depth of the Anderson extrapolation (every
-    ``anderson_k + 1`` rounds; 0: none). Returns ``(n_epochs, gap)``.
+    ``anderson_k + 1`` rounds; 0: none). ``pred`` (p, or None / empty): a predicted
+    change of the coefficients (a path's linear extrapolation from its last two points);
+    without limits, each non-zero coefficient of ``ws`` first moves by its prediction where
+    that keeps its sign (``r`` follows), and the epochs start there. The gap is formed at
+    the state reached. Returns ``(n_epochs, gap)``.
     """
     cdef Dense D
     cdef int n = <int>y.shape[0]
+    cdef const floating[::1] pr = np.empty(0, dtype=np.asarray(r).dtype) if pred is None \
+        else pred
     if not 0 <= anderson_k <= ANDERSON_K:
         raise ValueError(f"bcd: anderson_k must be in [0, {ANDERSON_K}]; got {anderson_k}.")
+    if pr.shape[0] not in (0, xmean.shape[0]):
+        raise ValueError(f"bcd: pred has length {pr.shape[0]}, expected p="
+                         f"{xmean.shape[0]} (or none).")
     if indptr.shape[0] == 0:
         if data.shape[0] != <Py_ssize_t>n * xmean.shape[0] or sw.shape[0] != 0:
             raise ValueError(f"bcd: dense data has {data.shape[0]} values (expected n * p = "
@@ -829,13 +841,13 @@ def bcd(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
         return _bcd(D, _ptr(data), n, <const floating*>NULL, False, xmean, y, w, r, gptr,
                     gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol,
                     gap_freq, max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim,
-                    anderson_k)
+                    anderson_k, pr)
     if sw.shape[0] != n:
         raise ValueError(f"bcd: CSC X needs the sample weights (n = {n}); got "
                          f"{sw.shape[0]}.")
     return _bcd(_csc(indices, indptr), _ptr(data), n, &sw[0], True, xmean, y, w, r, gptr,
                 gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol, gap_freq,
-                max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim, anderson_k)
+                max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim, anderson_k, pr)
 
 
 cdef void _gradient(design X, const floating* vals, int n, int p, const floating* sw,

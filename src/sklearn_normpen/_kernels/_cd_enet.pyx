@@ -37,7 +37,7 @@ import numpy as np
 
 from sklearn_normpen._kernels._blas cimport _axpy, _gemv, _copy
 from sklearn_normpen._kernels._design cimport (
-    Dense, design, _col_dot, _col_axpy, _ptr, _csc)
+    Dense, design, _col_dot, _col_axpy, _predicted_start, _ptr, _csc)
 from sklearn_normpen._kernels._helpers cimport (
     _soft_threshold, _pos, _anderson, _anderson_due, _anderson_backoff, ANDERSON_K)
 
@@ -715,33 +715,6 @@ cdef inline int _refine(design X, const floating* vals, int p, const floating* s
     return m
 
 
-cdef inline void _predicted_start(design X, const floating* vals, int m, const int* idx,
-                                  floating* w, floating* R, floating* c,
-                                  const floating* X_mean,
-                                  const floating* pred) noexcept nogil:
-    """Move the features ``idx[:m]`` by ``pred`` (the path's linear prediction of the
-    point's change, see ``enet_cd_residual``), each step kept only where the coefficient
-    is non-zero and keeps its sign; ``R`` and the centring offset ``c`` follow, as in
-    :func:`_epoch`. The stored gradient is then stale: the caller's next outer round
-    recomputes it before any certificate."""
-    cdef int k, j
-    cdef floating w_old, w_new, d, cc = c[0]
-    for k in range(m):
-        j = idx[k]
-        d = pred[j]
-        w_old = w[j]
-        if d == 0 or w_old == 0:
-            continue
-        w_new = w_old + d
-        if (w_new > 0) != (w_old > 0) or w_new == 0 or not isfinite(w_new):
-            continue
-        w[j] = w_new
-        d = w_new - w_old
-        _col_axpy(X, vals, j, -d, R)
-        cc = cc + d * X_mean[j]
-    c[0] = cc
-
-
 cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floating[::1] w,
                               const floating[::1] y, const floating[::1] sw,
                               const floating[::1] X_mean, const floating[::1] norm2,
@@ -847,8 +820,8 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                 break
             inner_tol = 0.3 * gap
             if rnd == 1 and has_pred and not boxed:
-                _predicted_start(X, vals, n_ws, &ws[0], &w[0], &R[0], &c, &X_mean[0],
-                                 &pred[0])
+                c += <floating>_predicted_start(X, vals, n_ws, &ws[0], &w[0], &R[0],
+                                                &X_mean[0], &pred[0])
             e = 0
             n_snap = 0
             while n_iter < max_iter:

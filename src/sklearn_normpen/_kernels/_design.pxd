@@ -9,6 +9,7 @@
 # to the code a kernel written for that layout alone would have (BLAS for dense columns, an
 # index loop for CSC ones): no run-time dispatch in the inner loops.
 from cython cimport floating
+from libc.math cimport isfinite
 
 from sklearn_normpen._kernels._blas cimport _dot, _axpy
 
@@ -86,6 +87,33 @@ cdef inline void _col_axpy(design X, const floating* vals, int j, floating a,
     else:
         for k in range(X.indptr[j], X.indptr[j + 1]):
             r[X.indices[k]] += a * vals[k]
+
+
+cdef inline double _predicted_start(design X, const floating* vals, int m, const int* idx,
+                                   floating* w, floating* R, const floating* X_mean,
+                                   const floating* pred) noexcept nogil:
+    """Move the features ``idx[:m]`` by ``pred`` (a path's linear prediction of the
+    point's change), each step kept only where the coefficient is non-zero and keeps its
+    sign; ``R`` (kept with X uncentred) follows, as a coordinate step's. Returns the change
+    of the centring offset ``Σ Δw_j X_mean_j`` (kernels that track it add it). The caller's
+    stored gradient is then stale."""
+    cdef int k, j
+    cdef floating w_old, w_new, d
+    cdef double dc = 0
+    for k in range(m):
+        j = idx[k]
+        d = pred[j]
+        w_old = w[j]
+        if d == 0 or w_old == 0:
+            continue
+        w_new = w_old + d
+        if (w_new > 0) != (w_old > 0) or w_new == 0 or not isfinite(w_new):
+            continue
+        w[j] = w_new
+        d = w_new - w_old
+        _col_axpy(X, vals, j, -d, R)
+        dc += <double>d * X_mean[j]
+    return dc
 
 
 ctypedef fused accum:

@@ -198,6 +198,8 @@ class GroupProblem:
         # float64 kernels keep an exact enough residual; otherwise recompute it
         self._fresh = self.dtype != np.float64
         self._pause = POLISH_EPOCHS  # epochs before a Newton pause (adapted per point)
+        self._pred = None  # the path's predicted change for the next solve (predict_next)
+        self._no_pred = np.zeros(0, dtype=self.dtype)  # (one object: no re-check per call)
         # the last full certificate gradients: they bound the later ones (emptied when the
         # data change)
         self._zrefs = GradientReferences()
@@ -458,7 +460,8 @@ class GroupProblem:
         return True
 
     # -- the kernel -----------------------------------------------------------------------
-    def _sweep(self, w, ws, alpha, pen, max_epochs, tol_abs, gap_freq=10, anderson=True):
+    def _sweep(self, w, ws, alpha, pen, max_epochs, tol_abs, gap_freq=10, anderson=True,
+               pred=None):
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
         rho = pen.rho
@@ -469,7 +472,8 @@ class GroupProblem:
                 self.dtype.type(alpha), self.dtype.type(rho), int(max_epochs),
                 self.dtype.type(tol_abs), int(gap_freq), self.max_inner,
                 self.dtype.type(self.inner_eps), self._buf, self._wold,
-                *self._kernel_box(pen), self.anderson_k if anderson else 0)
+                *self._kernel_box(pen), self.anderson_k if anderson else 0,
+                self._no_pred if pred is None else pred)
         return call_kernel(K.bcd, *self._kernel_x(), self.xmean, self.y, w, self.r, *args)
 
     def _kernel_L(self, pen):
@@ -567,6 +571,19 @@ class GroupProblem:
 
     _top = staticmethod(top_k)
 
+    def predict_next(self, d, penalty):
+        """Take the path's predicted change ``d`` of the coefficients for the next solve
+        (:func:`~sklearn_normpen._path.compute_path`; the kernel applies it before the
+        first epoch, see ``bcd``'s ``pred``). Returns whether it was taken: not with box
+        limits (the kernel keeps no step there). Group-lasso paths curve, but the line
+        through the last two points still starts each point nearer its solution: the wide
+        path (500 x 10000, groups of 5) ran 846 -> 570 epochs, and 1097 -> 745 at
+        ``l1_ratio = 0.5``."""
+        if getattr(penalty, "has_box", False):
+            return False
+        self._pred = np.ascontiguousarray(d, dtype=self.dtype)
+        return True
+
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None, p0=10):
         """Solve at ``alpha`` from ``w`` (updated in place, with the stored residual) until
         the certificate is at most ``tol_abs``. Working set: the active and unpenalised
@@ -575,6 +592,7 @@ class GroupProblem:
         worst violators); every certificate's full gradient adds the groups that violate
         their KKT condition. Returns ``(Certificate, epochs)``."""
         pen, rho = penalty, penalty.rho
+        pred, self._pred = self._pred, None  # (predict_next: the first sweep applies it)
         z = self._z if self._z is not None else self.gradient(self.r)
         active = pen.group_norms(w) > 0
         slack = pen.violation_slack(alpha)  # a rounding-level violation is none
@@ -611,7 +629,8 @@ class GroupProblem:
                     grown = True
             chunk = left if pause is None else pause.chunk(left)
             epochs, _ = self._sweep(w, np.flatnonzero(ws).astype(np.int32), alpha, pen, chunk,
-                                    tol_abs if grown else inner, anderson=not plain)
+                                    tol_abs if grown else inner, anderson=not plain,
+                                    pred=pred if first else None)
             self._unpen_step(w, block)
             if pause is not None and pause.due(epochs, chunk, left):
                 # a slow tail: Newton steps on the active set, then sweeps resume (they
