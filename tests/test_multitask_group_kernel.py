@@ -231,10 +231,14 @@ def test_kernel_calls_pass_their_signature(monkeypatch, dtype):
     assert set(seen) == {"bcd_mtg_dense", "bcd_mtg_sparse"}
     args = list(seen["bcd_mtg_dense"])
     bad = list(args)
-    bad[-1] = 6  # anderson_k
+    bad[-2] = 6  # anderson_k
     with pytest.raises(ValueError, match="anderson_k must be in"):
         K.bcd_mtg_dense(*bad)
-    args[-3] = np.zeros(3)  # buf (float64 whatever X)
+    bad = list(args)
+    bad[-1] = np.zeros((3, 2), dtype=dtype)  # pred: (p, K) or none
+    with pytest.raises(ValueError, match=r"pred has shape \(3, 2\)"):
+        K.bcd_mtg_dense(*bad)
+    args[-4] = np.zeros(3)  # buf (float64 whatever X)
     with pytest.raises(ValueError, match="buf is too short"):
         K.bcd_mtg_dense(*args)
 

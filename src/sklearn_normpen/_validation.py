@@ -482,14 +482,14 @@ _BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G", "Q:q", "qoff:G:intp",
 _CSC = ["data:nnz", "indices:nnz:int", "indptr:p+1:int"]
 # multi-response block CD (_bcd_multitask.pyx): W (p, K) C-ordered, R (n, K) Fortran
 _BCD_MT = ["W:p,K:out", "R:n,K:out,F", "L:p", "l1:p", "l2:p", "ws:nws:int", "N:-",
-           "max_epochs:-", "tol:-", "gap_tol:-", "buf:b:out"]
+           "max_epochs:-", "tol:-", "gap_tol:-", "buf:b:out", "pred:p,K:opt"]
 # multi-response sparse-group block CD (_bcd_multitask_group.pyx): groups gptr/gidx, packed
 # group Grams in gram at goff (-1: none); buf's length is checked by the kernel; the block
 # arithmetic (means, Lg, l2, gram, buf, srsum) is float64 whatever X's dtype
 _BCD_MTG = ["W:p,K:out", "R:n,K:out,F", "gptr:G+1:int", "gidx:m:int", "Lg:G:f64",
             "l1:-", "l2:G:f64", "gram:q:opt,f64", "goff:G:intp", "ws:nws:int", "N:-",
             "max_epochs:-", "tol:-", "gap_tol:-", "buf:b:out,f64", "srsum:K:out,f64",
-            "anderson_k:-:opt"]
+            "anderson_k:-:opt", "pred:p,K:opt"]
 KERNEL_SIGNATURES = {
     "sgl_box_kkt": ["z:p:f64", "w:p:f64", "gptr:G+1:int", "gidx:m:int", "l2:G:f64",
                     "lower:p:f64", "upper:p:f64"],

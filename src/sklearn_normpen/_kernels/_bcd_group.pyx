@@ -605,7 +605,8 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
             m_ws += 1
     with nogil:
         if pred.shape[0] > 0 and not has_lim:  # (the offset: implicit, from r's sum)
-            _predicted_start(X, vals, m_ws, &widx[0], &w[0], &r[0], &xmean[0], &pred[0])
+            _predicted_start(X, vals, n, 1, m_ws, &widx[0], &w[0], &r[0], &xmean[0],
+                             &pred[0])
         _sum_sr(n, &r[0], sw, weighted, &srsum)
         while epoch < max_epochs:
             dmax = 0

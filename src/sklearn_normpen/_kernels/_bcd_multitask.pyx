@@ -23,8 +23,8 @@ from libc.stdlib cimport calloc, free
 from sklearn_normpen._kernels._blas cimport _dot
 from sklearn_normpen._kernels._helpers cimport GAP_SKIP, _next_gap_check, _norm2
 from sklearn_normpen._kernels._design cimport (
-    Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc, _row_offsets,
-    _centred_sq)
+    Dense, Csc, design, _col_dot, _col_axpy, _predicted_start, _response_sums, _ptr, _csc,
+    _row_offsets, _centred_sq)
 
 import numpy as np
 
@@ -91,7 +91,7 @@ cdef floating _bcd_mt(design X, const floating* vals, int n, const floating* sw,
                       floating[:, ::1] W, floating[::1, :] R, const floating[::1] L,
                       const floating[::1] l1, const floating[::1] l2, const int[::1] ws,
                       int max_epochs, floating tol, floating gap_tol, floating[::1] buf,
-                      int* n_epochs, double* gap) noexcept nogil:
+                      const floating* pred, int* n_epochs, double* gap) noexcept nogil:
     cdef int K = W.shape[1]
     cdef int nws = ws.shape[0]
     cdef floating* z = &buf[0]
@@ -99,6 +99,9 @@ cdef floating _bcd_mt(design X, const floating* vals, int n, const floating* sw,
     cdef int epoch = 0, jj, j, k, not_before = 0, e_prev = 0
     cdef double g_prev = 0
     cdef floating nz, scale, d, change, delta = 0, denom, m
+    if pred != NULL and nws > 0:  # (the offsets: implicit, from R's sums below)
+        _predicted_start(X, vals, n, K, nws, &ws[0], &W[0, 0], &R[0, 0],
+                         <const floating*>NULL, pred)
     _response_sums(n, K, &R[0, 0], sw, weighted, srsum)
     while epoch < max_epochs:
         epoch += 1
@@ -146,23 +149,38 @@ def bcd_mt_dense(const floating[::1, :] X, const floating[::1] sw,
                  const floating[::1] xmean, floating[:, ::1] W, floating[::1, :] R,
                  const floating[::1] L, const floating[::1] l1, const floating[::1] l2,
                  const int[::1] ws, floating N, int max_epochs, floating tol,
-                 floating gap_tol, floating[::1] buf):
+                 floating gap_tol, floating[::1] buf, pred=None):
     """Block CD epochs over the features ``ws`` (dense Fortran ``X``; ``sw`` the sample
     weights, empty for unit weights); ``W`` and ``R`` updated in place. Stops after
     ``max_epochs`` epochs, or after an epoch whose largest ``L_j ||dW_j||²`` is at most
     ``tol`` once the working set's gap (:func:`_mt_gap`) is at most ``gap_tol`` (at once
-    when ``gap_tol < 0``). ``buf`` holds 2K scratch values. Returns ``(epochs, gap)``,
-    the last gap evaluated (inf: none)."""
+    when ``gap_tol < 0``). ``buf`` holds 2K scratch values. ``pred`` ((p, K), or None /
+    empty): a path's predicted change of ``W``; each non-zero coefficient of ``ws``
+    first moves by it where that keeps its sign (``R`` follows). Returns
+    ``(epochs, gap)``, the last gap evaluated (inf: none)."""
     cdef Dense D
     cdef int epochs = 0
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
+    cdef const floating[:, ::1] pr = _prediction(pred, W, "bcd_mt_dense")
+    cdef const floating* pp = &pr[0, 0] if pr.shape[0] > 0 else NULL
     D.n = <int>X.shape[0]
     with nogil:
         _bcd_mt(D, &X[0, 0] if X.shape[0] * X.shape[1] > 0 else NULL, D.n,
                 &sw[0] if weighted else NULL, weighted, xmean, N, W, R, L, l1, l2, ws,
-                max_epochs, tol, gap_tol, buf, &epochs, &gap)
+                max_epochs, tol, gap_tol, buf, pp, &epochs, &gap)
     return epochs, gap
+
+
+def _prediction(pred, W, kernel):
+    """``pred`` as a C-ordered array shaped as ``W`` in its dtype (empty: None)."""
+    W = np.asarray(W)
+    if pred is None or np.size(pred) == 0:
+        return np.empty((0, 0), dtype=W.dtype)
+    if np.shape(pred) != W.shape:
+        raise ValueError(f"{kernel}: pred has shape {np.shape(pred)}, expected "
+                         f"{W.shape} (or none).")
+    return pred
 
 
 def bcd_mt_sparse(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
@@ -170,15 +188,17 @@ def bcd_mt_sparse(const floating[::1] data, const int[::1] indices, const int[::
                   floating[:, ::1] W, floating[::1, :] R, const floating[::1] L,
                   const floating[::1] l1, const floating[::1] l2, const int[::1] ws,
                   floating N, int max_epochs, floating tol, floating gap_tol,
-                  floating[::1] buf):
+                  floating[::1] buf, pred=None):
     """CSC version of :func:`bcd_mt_dense`."""
     cdef int epochs = 0
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
     cdef Csc C = _csc(indices, indptr)
+    cdef const floating[:, ::1] pr = _prediction(pred, W, "bcd_mt_sparse")
+    cdef const floating* pp = &pr[0, 0] if pr.shape[0] > 0 else NULL
     with nogil:
         _bcd_mt(C, _ptr(data), n_samples, &sw[0] if weighted else NULL, weighted, xmean, N,
-                W, R, L, l1, l2, ws, max_epochs, tol, gap_tol, buf, &epochs, &gap)
+                W, R, L, l1, l2, ws, max_epochs, tol, gap_tol, buf, pp, &epochs, &gap)
     return epochs, gap
 
 

@@ -34,8 +34,10 @@ from libc.string cimport memcpy
 from sklearn_normpen._kernels._helpers cimport (
     ANDERSON_K, GAP_SKIP, _anderson, _anderson_backoff, _anderson_due, _fista_grad_step,
     _fista_next, _fista_start, _next_gap_check)
+from sklearn_normpen._kernels._bcd_multitask import _prediction
 from sklearn_normpen._kernels._design cimport (
-    Dense, Csc, design, _col_dot, _col_axpy, _response_sums, _ptr, _csc, _row_offsets,
+    Dense, Csc, design, _col_dot, _col_axpy, _predicted_start, _response_sums, _ptr, _csc,
+    _row_offsets,
     _centred_sq)
 
 # scratch slots of |g| x K values per group visit (see _bcd_mtg)
@@ -253,7 +255,8 @@ cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw
                        const double[::1] l2, const double[::1] gram,
                        const Py_ssize_t[::1] goff, const int[::1] ws, int max_epochs,
                        floating tol, double gap_tol, double[::1] buf, double[::1] srsum,
-                       int aa_k, int* n_epochs, double* gap) noexcept nogil:
+                       int aa_k, const floating* pred, int* n_epochs,
+                       double* gap) noexcept nogil:
     """The sweeps behind :func:`bcd_mtg_dense`; every ``aa_k + 1`` epochs (0: never), an
     Anderson extrapolation of the working set's coefficients, kept when it lowers the
     restricted objective (as _bcd_group.pyx's: a rejection costs about an epoch's axpys
@@ -297,6 +300,11 @@ cdef floating _bcd_mtg(design X, const floating* vals, int n, const floating* sw
                     for k in range(K):
                         widx[mk] = gidx[a] * K + k
                         mk += 1
+    if pred != NULL:  # (the offsets: implicit, from R's sums below)
+        for gg in range(nws):
+            a = gptr[ws[gg]]
+            _predicted_start(X, vals, n, K, gptr[ws[gg] + 1] - a, &gidx[a], Wf, &R[0, 0],
+                             <const floating*>NULL, pred)
     _response_sums(n, K, &R[0, 0], sw, weighted, &srsum[0])
     while epoch < max_epochs:
         epoch += 1
@@ -405,25 +413,29 @@ def bcd_mtg_dense(const floating[::1, :] X, const floating[::1] sw,
                   double l1, const double[::1] l2, const double[::1] gram,
                   const Py_ssize_t[::1] goff, const int[::1] ws, floating N, int max_epochs,
                   floating tol, double gap_tol, double[::1] buf, double[::1] srsum,
-                  int anderson_k=ANDERSON_K):
+                  int anderson_k=ANDERSON_K, pred=None):
     """Block CD epochs over the groups ``ws`` (dense Fortran ``X``; ``sw`` the sample
     weights, empty for unit weights); ``W`` and ``R`` updated in place. Stops after
     ``max_epochs`` epochs, or after an epoch whose largest ``L_g ||dW_g||_F²`` is at most
     ``tol`` once the working set's gap (:func:`_mtg_gap`) is at most ``gap_tol`` (at once
     when ``gap_tol < 0``). ``buf`` holds ``SCRATCH_SLOTS·K·(largest group)`` scratch
     values, ``srsum`` K. ``anderson_k`` (0 to 5): the depth of the Anderson extrapolation
-    (every ``anderson_k + 1`` epochs; 0: none). Returns ``(epochs, gap)``, the last gap
-    evaluated (inf: none)."""
+    (every ``anderson_k + 1`` epochs; 0: none). ``pred`` ((p, K), or None / empty): a
+    path's predicted change of ``W``; each non-zero coefficient of the groups ``ws`` first
+    moves by it where that keeps its sign (``R`` follows). Returns ``(epochs, gap)``, the
+    last gap evaluated (inf: none)."""
     cdef Dense D
     cdef int epochs = 0
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
+    cdef const floating[:, ::1] pr = _prediction(pred, W, "bcd_mtg_dense")
+    cdef const floating* pp = &pr[0, 0] if pr.shape[0] > 0 else NULL
     D.n = <int>X.shape[0]
     _check_scratch(gptr, ws, buf.shape[0], <int>W.shape[1], anderson_k)
     with nogil:
         _bcd_mtg(D, &X[0, 0] if X.shape[0] * X.shape[1] > 0 else NULL, D.n,
                  &sw[0] if weighted else NULL, weighted, xmean, N, W, R, gptr, gidx, Lg, l1,
-                 l2, gram, goff, ws, max_epochs, tol, gap_tol, buf, srsum, anderson_k,
+                 l2, gram, goff, ws, max_epochs, tol, gap_tol, buf, srsum, anderson_k, pp,
                  &epochs, &gap)
     return epochs, gap
 
@@ -435,15 +447,17 @@ def bcd_mtg_sparse(const floating[::1] data, const int[::1] indices, const int[:
                    const double[::1] l2, const double[::1] gram, const Py_ssize_t[::1] goff,
                    const int[::1] ws, floating N, int max_epochs, floating tol,
                    double gap_tol, double[::1] buf, double[::1] srsum,
-                   int anderson_k=ANDERSON_K):
+                   int anderson_k=ANDERSON_K, pred=None):
     """CSC version of :func:`bcd_mtg_dense`."""
     cdef int epochs = 0
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
     cdef Csc C = _csc(indices, indptr)
+    cdef const floating[:, ::1] pr = _prediction(pred, W, "bcd_mtg_sparse")
+    cdef const floating* pp = &pr[0, 0] if pr.shape[0] > 0 else NULL
     _check_scratch(gptr, ws, buf.shape[0], <int>W.shape[1], anderson_k)
     with nogil:
         _bcd_mtg(C, _ptr(data), n_samples, &sw[0] if weighted else NULL, weighted, xmean,
                  N, W, R, gptr, gidx, Lg, l1, l2, gram, goff, ws, max_epochs, tol, gap_tol,
-                 buf, srsum, anderson_k, &epochs, &gap)
+                 buf, srsum, anderson_k, pp, &epochs, &gap)
     return epochs, gap

@@ -820,7 +820,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                 break
             inner_tol = 0.3 * gap
             if rnd == 1 and has_pred and not boxed:
-                c += <floating>_predicted_start(X, vals, n_ws, &ws[0], &w[0], &R[0],
+                c += <floating>_predicted_start(X, vals, n, 1, n_ws, &ws[0], &w[0], &R[0],
                                                 &X_mean[0], &pred[0])
             e = 0
             n_snap = 0

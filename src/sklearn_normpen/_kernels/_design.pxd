@@ -89,30 +89,36 @@ cdef inline void _col_axpy(design X, const floating* vals, int j, floating a,
             r[X.indices[k]] += a * vals[k]
 
 
-cdef inline double _predicted_start(design X, const floating* vals, int m, const int* idx,
-                                   floating* w, floating* R, const floating* X_mean,
+cdef inline double _predicted_start(design X, const floating* vals, int n, int K, int m,
+                                   const int* idx, floating* w, floating* R,
+                                   const floating* X_mean,
                                    const floating* pred) noexcept nogil:
     """Move the features ``idx[:m]`` by ``pred`` (a path's linear prediction of the
     point's change), each step kept only where the coefficient is non-zero and keeps its
-    sign; ``R`` (kept with X uncentred) follows, as a coordinate step's. Returns the change
-    of the centring offset ``Σ Δw_j X_mean_j`` (kernels that track it add it). The caller's
-    stored gradient is then stale."""
-    cdef int k, j
+    sign; ``R`` (kept with X uncentred) follows, as a coordinate step's. K responses:
+    ``w`` and ``pred`` C-ordered (p, K), ``R`` Fortran (n, K) (K = 1: vectors). Returns
+    the change of the centring offset ``Σ Δw_j X_mean_j`` (K = 1 and ``X_mean`` given:
+    kernels that track it add it; else 0). The caller's stored gradient is then stale."""
+    cdef int a, j, k
+    cdef Py_ssize_t e
     cdef floating w_old, w_new, d
     cdef double dc = 0
-    for k in range(m):
-        j = idx[k]
-        d = pred[j]
-        w_old = w[j]
-        if d == 0 or w_old == 0:
-            continue
-        w_new = w_old + d
-        if (w_new > 0) != (w_old > 0) or w_new == 0 or not isfinite(w_new):
-            continue
-        w[j] = w_new
-        d = w_new - w_old
-        _col_axpy(X, vals, j, -d, R)
-        dc += <double>d * X_mean[j]
+    for a in range(m):
+        j = idx[a]
+        for k in range(K):
+            e = <Py_ssize_t>j * K + k
+            d = pred[e]
+            w_old = w[e]
+            if d == 0 or w_old == 0:
+                continue
+            w_new = w_old + d
+            if (w_new > 0) != (w_old > 0) or w_new == 0 or not isfinite(w_new):
+                continue
+            w[e] = w_new
+            d = w_new - w_old
+            _col_axpy(X, vals, j, -d, R + <Py_ssize_t>k * n)
+            if K == 1 and X_mean != NULL:
+                dc += <double>d * X_mean[j]
     return dc
 
 

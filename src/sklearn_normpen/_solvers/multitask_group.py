@@ -220,15 +220,17 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         self._zrefs.push(R, G, sgl.group_of, pen.weights.size)
         return G
 
-    def _group_sweep(self, w, ws, l1, l2, max_epochs, tol):
+    def _group_sweep(self, w, ws, l1, l2, max_epochs, tol, pred=None):
         """Sweeps until their working set's gap is at most ``tol`` (:meth:`_stops`);
-        returns ``(epochs, gap)`` (gap inf: not evaluated)."""
+        returns ``(epochs, gap)`` (gap inf: not evaluated). ``pred``: the path's
+        prediction (:meth:`predict_next`), applied before the first epoch."""
         if ws.size == 0 or max_epochs <= 0:
             return 0, 0.0
         step, gap_tol = self._stops(tol)
         args = (self._xmean64, w, self.R, self._gptr, self._gidx, self._Lg, float(l1), l2,
                 self._gram, self._goff, ws, self.dtype.type(self.N), int(max_epochs),
-                self.dtype.type(step), gap_tol, self._gbuf, self._srsum, self.anderson_k)
+                self.dtype.type(step), gap_tol, self._gbuf, self._srsum, self.anderson_k,
+                self._no_pred if pred is None else pred)
         if self.design.sparse:
             return call_kernel(K.bcd_mtg_sparse, *self._csc, self.n, self.sw, *args)
         return call_kernel(K.bcd_mtg_dense, self.design.Xk, self.sw, *args)
@@ -238,6 +240,7 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         (module docstring) until the certificate is at most ``tol_abs`` or ``max_iter``
         epochs are spent; returns ``(Certificate, epochs)``."""
         pen, sgl, rho = penalty, penalty._sgl, penalty.rho
+        pred, self._pred = self._pred, None  # (predict_next: the first sweep applies it)
         l1 = alpha * rho
         l2 = np.ascontiguousarray(alpha * (1 - rho) * pen.weights, dtype=np.float64)
         z = self._z if self._z is not None else self._gradient64(self._residual64(w))
@@ -266,7 +269,8 @@ class MultiTaskGroupProblem(MultiTaskProblem):
                     grown = True
             chunk = pause.chunk(left)
             epochs, gap = self._group_sweep(w, np.flatnonzero(ws).astype(np.intc), l1, l2,
-                                            chunk, tol_abs if grown else inner)
+                                            chunk, tol_abs if grown else inner,
+                                            pred=pred if first else None)
             if pause.due(epochs, chunk, left):
                 # a slow tail (nearly collinear columns): Newton steps on the active rows
                 pause.record(self._newton(w, pen, alpha))
