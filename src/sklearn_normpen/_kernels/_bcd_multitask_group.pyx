@@ -37,8 +37,7 @@ from sklearn_normpen._kernels._helpers cimport (
 from sklearn_normpen._kernels._bcd_multitask import _prediction
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col_dot, _col_axpy, _predicted_start, _response_sums, _ptr, _csc,
-    _row_offsets,
-    _centred_sq)
+    _row_offsets, _centred_sq)
 
 # scratch slots of |g| x K values per group visit (see _bcd_mtg)
 cdef enum:
