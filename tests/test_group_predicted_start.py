@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
 from _oracle import null_deviance, sgl_gap
+from test_predicted_start import _wide as _wide_design
 from sklearn_normpen import group_lasso_path
 from sklearn_normpen._design import Design
 from sklearn_normpen._groups import parse_groups, resolve_group_weights
@@ -23,18 +24,12 @@ from sklearn_normpen._validation import call_kernel
 SIZE = 3
 
 
-def _wide(sparse, dtype, seed=0, n=50, p=120):
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, p)) + 0.3 * rng.standard_normal(n)[:, None]
-    if sparse:
-        X *= rng.uniform(size=(n, p)) < 0.3
-    X[:, 4] += 50.0  # an offset column: implicit centring carries its mean
-    beta = np.zeros(p)
-    beta[:12] = rng.standard_normal(12) * 3
-    y = X @ beta + rng.standard_normal(n)
-    X = X.astype(dtype)
-    groups = [list(range(g, g + SIZE)) for g in range(0, p, SIZE)]
-    return (sp.csc_matrix(X) if sparse else np.asfortranarray(X)), y.astype(dtype), groups
+def _wide(sparse, dtype, seed=0):
+    """The lasso tests' wide design (an offset column, 12 true features) in groups of
+    ``SIZE`` consecutive features."""
+    X, y = _wide_design(sparse, dtype, seed)
+    groups = [list(range(g, g + SIZE)) for g in range(0, X.shape[1], SIZE)]
+    return X, y, groups
 
 
 def _problem(X, y, groups):
