@@ -128,5 +128,5 @@ def test_a_prediction_of_the_wrong_length_is_refused():
             0, 0.0, 10, pb.max_inner, pb.inner_eps, pb._buf, pb._wold, *pb._kernel_box(pen),
             0)
     w = pb.start(np.zeros(X.shape[1]))
-    with pytest.raises(ValueError, match="pred has length 5"):
+    with pytest.raises(ValueError, match=r"pred has shape \(5,\)"):
         K.bcd(*pb._kernel_x(), pb.xmean, pb.y, w, pb.r, *args, np.zeros(5))

@@ -24,6 +24,8 @@
 # (the offset xmean^T w cancels because sum(s) = n), so no dense column is ever formed.
 import numpy as np
 
+from sklearn_normpen._kernels import prediction_arg
+
 from cython cimport floating
 from libc.math cimport INFINITY, fabs, isinf, sqrt
 
@@ -827,13 +829,9 @@ def bcd(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
     """
     cdef Dense D
     cdef int n = <int>y.shape[0]
-    cdef const floating[::1] pr = np.empty(0, dtype=np.asarray(r).dtype) if pred is None \
-        else pred
+    cdef const floating[::1] pr = prediction_arg(pred, w, "bcd")
     if not 0 <= anderson_k <= ANDERSON_K:
         raise ValueError(f"bcd: anderson_k must be in [0, {ANDERSON_K}]; got {anderson_k}.")
-    if pr.shape[0] not in (0, xmean.shape[0]):
-        raise ValueError(f"bcd: pred has length {pr.shape[0]}, expected p="
-                         f"{xmean.shape[0]} (or none).")
     if indptr.shape[0] == 0:
         if data.shape[0] != <Py_ssize_t>n * xmean.shape[0] or sw.shape[0] != 0:
             raise ValueError(f"bcd: dense data has {data.shape[0]} values (expected n * p = "

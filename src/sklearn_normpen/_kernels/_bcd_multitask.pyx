@@ -28,6 +28,8 @@ from sklearn_normpen._kernels._design cimport (
 
 import numpy as np
 
+from sklearn_normpen._kernels import prediction_arg
+
 
 cdef double _mt_gap(design X, const floating* vals, int n, const floating* sw,
                     bint weighted, const floating[::1] xmean, floating N,
@@ -162,7 +164,7 @@ def bcd_mt_dense(const floating[::1, :] X, const floating[::1] sw,
     cdef int epochs = 0
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
-    cdef const floating[:, ::1] pr = _prediction(pred, W, "bcd_mt_dense")
+    cdef const floating[:, ::1] pr = prediction_arg(pred, W, "bcd_mt_dense")
     cdef const floating* pp = &pr[0, 0] if pr.shape[0] > 0 else NULL
     D.n = <int>X.shape[0]
     with nogil:
@@ -170,17 +172,6 @@ def bcd_mt_dense(const floating[::1, :] X, const floating[::1] sw,
                 &sw[0] if weighted else NULL, weighted, xmean, N, W, R, L, l1, l2, ws,
                 max_epochs, tol, gap_tol, buf, pp, &epochs, &gap)
     return epochs, gap
-
-
-def _prediction(pred, W, kernel):
-    """``pred`` as a C-ordered array shaped as ``W`` in its dtype (empty: None)."""
-    W = np.asarray(W)
-    if pred is None or np.size(pred) == 0:
-        return np.empty((0, 0), dtype=W.dtype)
-    if np.shape(pred) != W.shape:
-        raise ValueError(f"{kernel}: pred has shape {np.shape(pred)}, expected "
-                         f"{W.shape} (or none).")
-    return pred
 
 
 def bcd_mt_sparse(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
@@ -194,7 +185,7 @@ def bcd_mt_sparse(const floating[::1] data, const int[::1] indices, const int[::
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
     cdef Csc C = _csc(indices, indptr)
-    cdef const floating[:, ::1] pr = _prediction(pred, W, "bcd_mt_sparse")
+    cdef const floating[:, ::1] pr = prediction_arg(pred, W, "bcd_mt_sparse")
     cdef const floating* pp = &pr[0, 0] if pr.shape[0] > 0 else NULL
     with nogil:
         _bcd_mt(C, _ptr(data), n_samples, &sw[0] if weighted else NULL, weighted, xmean, N,

@@ -34,7 +34,7 @@ from libc.string cimport memcpy
 from sklearn_normpen._kernels._helpers cimport (
     ANDERSON_K, GAP_SKIP, _anderson, _anderson_backoff, _anderson_due, _fista_grad_step,
     _fista_next, _fista_start, _next_gap_check)
-from sklearn_normpen._kernels._bcd_multitask import _prediction
+from sklearn_normpen._kernels import prediction_arg
 from sklearn_normpen._kernels._design cimport (
     Dense, Csc, design, _col_dot, _col_axpy, _predicted_start, _response_sums, _ptr, _csc,
     _row_offsets, _centred_sq)
@@ -427,7 +427,7 @@ def bcd_mtg_dense(const floating[::1, :] X, const floating[::1] sw,
     cdef int epochs = 0
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
-    cdef const floating[:, ::1] pr = _prediction(pred, W, "bcd_mtg_dense")
+    cdef const floating[:, ::1] pr = prediction_arg(pred, W, "bcd_mtg_dense")
     cdef const floating* pp = &pr[0, 0] if pr.shape[0] > 0 else NULL
     D.n = <int>X.shape[0]
     _check_scratch(gptr, ws, buf.shape[0], <int>W.shape[1], anderson_k)
@@ -452,7 +452,7 @@ def bcd_mtg_sparse(const floating[::1] data, const int[::1] indices, const int[:
     cdef double gap = INFINITY
     cdef bint weighted = sw.shape[0] > 0
     cdef Csc C = _csc(indices, indptr)
-    cdef const floating[:, ::1] pr = _prediction(pred, W, "bcd_mtg_sparse")
+    cdef const floating[:, ::1] pr = prediction_arg(pred, W, "bcd_mtg_sparse")
     cdef const floating* pp = &pr[0, 0] if pr.shape[0] > 0 else NULL
     _check_scratch(gptr, ws, buf.shape[0], <int>W.shape[1], anderson_k)
     with nogil:

@@ -35,6 +35,8 @@ from libc.math cimport fabs, isfinite, sqrt, INFINITY
 
 import numpy as np
 
+from sklearn_normpen._kernels import prediction_arg
+
 from sklearn_normpen._kernels._blas cimport _axpy, _gemv, _copy
 from sklearn_normpen._kernels._design cimport (
     Dense, design, _col_dot, _col_axpy, _predicted_start, _ptr, _csc)
@@ -921,11 +923,7 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
     cdef int p = <int>X_mean.shape[0]
     cdef floating[:, ::1] gr, rr
     cdef int[::1] gb
-    cdef const floating[::1] pr = np.empty(0, dtype=np.asarray(R).dtype) if pred is None \
-        else pred
-    if pr.shape[0] not in (0, p):
-        raise ValueError(f"enet_cd_residual: pred has length {pr.shape[0]}, expected "
-                         f"p={p} (or none).")
+    cdef const floating[::1] pr = prediction_arg(pred, w, "enet_cd_residual")
     if (g_ref is None) != (R_ref is None):
         raise ValueError("enet_cd_residual: g_ref and R_ref are given together or not at "
                          "all.")
