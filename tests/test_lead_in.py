@@ -68,3 +68,44 @@ def test_cold_logistic_far_below_alpha_max_certifies(kind, rel):
     gap = glm_gap("binomial", X, y, est.coef_, est.intercept_, est.alpha, rho,
                   groups=groups if kind == "group" else None)
     assert 0 <= gap <= est.tol * glm_null_deviance("binomial", y)
+
+
+@pytest.mark.parametrize("Est, make_y", [
+    (ElasticNetRegressor, lambda eta, rng: eta + rng.standard_normal(eta.size)),
+    (ElasticNetClassifier, lambda eta, rng: (eta + rng.logistic(size=eta.size) > 0).astype(int)),
+])
+def test_lead_in_walks_loosely_and_reports_the_point_at_the_target(monkeypatch, Est, make_y):
+    # the walk's alphas are warm starts only (solved to LEAD_IN_TOL_FACTOR x the target);
+    # the point reported is solved to the target itself and certified by the oracle gap
+    from sklearn_normpen import _path
+    from sklearn_normpen._solvers.coordinate_descent import EnetProblem
+    from sklearn_normpen._solvers.prox_newton import GLMProblem
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 300))
+    y = make_y(X[:, :5].sum(axis=1), rng)
+    calls = []
+    Problem = EnetProblem if Est is ElasticNetRegressor else GLMProblem
+    solve = Problem.solve
+
+    def recording(self, w, penalty, alpha, tol_abs, *args, **kwargs):
+        calls.append((float(alpha), float(tol_abs)))
+        return solve(self, w, penalty, alpha, tol_abs, *args, **kwargs)
+
+    monkeypatch.setattr(Problem, "solve", recording)
+    amax = np.max(np.abs((X - X.mean(0)).T @ (y - y.mean()))) / len(y)
+    est = _fit(Est(alpha=1e-3 * amax, l1_ratio=1.0, standardize=False), X, y)
+    # (a GLM's solve calls its Gaussian model's: only the GLM's own solves are recorded)
+    walk, last = calls[:-1], calls[-1]
+    assert len(walk) >= _path.LEAD_IN_PER_DECADE * 2  # (3 decades below alpha_max)
+    assert last[0] == est.alpha
+    assert all(a > est.alpha for a, _ in walk)
+    target = last[1]
+    assert [t for _, t in walk] == pytest.approx([_path.LEAD_IN_TOL_FACTOR * target] * len(walk))
+    if Est is ElasticNetRegressor:
+        gap = oracle.enet_gap(X, y, est.coef_, est.intercept_, est.alpha, 1.0)
+        assert target == pytest.approx(est.tol * oracle.null_deviance(X, y))
+    else:
+        gap = glm_gap("binomial", X, y, est.coef_, est.intercept_, est.alpha, 1.0)
+        assert target == pytest.approx(est.tol * glm_null_deviance("binomial", y))
+    assert 0 <= gap <= target * (1 + 1e-9)
+    assert est.dual_gap_ <= target
