@@ -363,6 +363,17 @@ def take_rows(X, rows):
     return out
 
 
+def xt_dot64(X, r):
+    """``Xᵀ r`` in float64 for a float64 ``X`` and ``r`` (n,) or (n, K): a Fortran X and a
+    vector through the compiled ``_moments.xt_dot`` (a full gradient pass), else NumPy."""
+    if (r.ndim == 1 and X.flags.f_contiguous and X.dtype == np.float64
+            and r.dtype == np.float64):
+        out = np.empty(X.shape[1])
+        call_kernel(_moments.xt_dot, X, np.ascontiguousarray(r), out)
+        return out
+    return X.T @ r
+
+
 def _column_stats_of(X, sw64):
     """``(mean, css, ss, maxabs)`` of a float32/float64 ``X``, dense Fortran or CSC with
     int32 indices (see :func:`_moments.column_stats_dense` and
@@ -648,7 +659,7 @@ class Design:
         if self.sparse:
             return np.asarray(X.T @ sr).reshape(shift.shape) - shift
         if self.dtype == np.float64:
-            return X.T @ sr - shift
+            return xt_dot64(X, sr) - shift
         g = np.empty(shift.shape)
         for a, b, B in _f64_blocks(X):
             g[a:b] = B.T @ sr

@@ -548,6 +548,8 @@ KERNEL_SIGNATURES = {
     # a proximal-Newton step's weighted column sums and squares about a shift
     "col_moments_dense": ["X:n,p:F", "sw:n:f64", "shift:p:f64", "sums:p:out,f64",
                           "sq:p:out,f64"],
+    # a certificate's full gradient Xᵀr over a Fortran X
+    "xt_dot": ["X:n,p:F", "r:n", "out:p:out"],
     # a dense design's column statistics (means, spreads, norms, scale) in one read
     "column_stats_dense": ["X:n,p:F", "sw:n:f64,opt", "mean:p:out,f64", "css:p:out,f64",
                            "ss:p:out,f64", "maxabs:p:out,f64"],

@@ -55,6 +55,18 @@ cdef inline void _gemv(char trans, int m, int n, floating alpha,
                    &beta, y, &incy)
 
 
+cdef inline void _gemv_t(int m, int n, const floating* A, int lda, const floating* x,
+                         floating* y, bint by_columns) noexcept nogil:
+    """y = A.T @ x, A column-major m-by-n: one dot per column when ``by_columns`` (the
+    caller's choice, :func:`sklearn_normpen._kernels.dot_columns`), else one gemv."""
+    cdef Py_ssize_t j
+    if by_columns:
+        for j in range(n):
+            y[j] = _dot(m, A + j * lda, 1, x, 1)
+    else:
+        _gemv(c'T', m, n, 1, A, lda, x, 1, 0, y, 1)
+
+
 cdef inline void _dsyrk_upper(int n, int k, const double* A, int lda,
                               double* C, int ldc) noexcept nogil:
     """C += A @ A.T on C's upper triangle (column-major; A n-by-k)."""

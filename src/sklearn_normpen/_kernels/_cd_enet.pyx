@@ -35,9 +35,9 @@ from libc.math cimport fabs, isfinite, sqrt, INFINITY
 
 import numpy as np
 
-from sklearn_normpen._kernels import prediction_arg
+from sklearn_normpen._kernels import dot_columns, prediction_arg
 
-from sklearn_normpen._kernels._blas cimport _axpy, _gemv, _copy
+from sklearn_normpen._kernels._blas cimport _axpy, _gemv_t, _copy
 from sklearn_normpen._kernels._design cimport (
     Dense, design, _col_dot, _col_axpy, _predicted_start, _ptr, _csc)
 from sklearn_normpen._kernels._helpers cimport (
@@ -725,8 +725,10 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                               const floating[::1] upper, double n_eff, double tol,
                               double strong_factor, int max_iter, bint g_valid,
                               int aa_k, floating[:, ::1] g_ref, floating[:, ::1] R_ref,
-                              int n_ref, int[::1] g_bnd, const floating[::1] pred):
-    """The residual-mode solver behind :func:`enet_cd_residual`, for one layout."""
+                              int n_ref, int[::1] g_bnd, const floating[::1] pred,
+                              bint by_cols=False):
+    """The residual-mode solver behind :func:`enet_cd_residual`, for one layout
+    (``by_cols``: dense full passes by one dot per column, ``_blas._gemv_t``)."""
     cdef bint weighted = sw.shape[0] > 0
     cdef bint bounded = g_ref.shape[0] > 0 and g_ref.shape[1] > 0
     cdef bint has_pred = pred.shape[0] > 0
@@ -799,7 +801,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                 g_exact = n_c < 0
                 if n_c < 0:
                     if design is Dense:
-                        _gemv(c'T', n, p, 1, vals, n, Rv, 1, 0, &g[0], 1)
+                        _gemv_t(n, p, vals, n, Rv, &g[0], by_cols)
                         for j in range(p):
                             g[j] -= <floating>(X_mean[j] * r_sum)
                     else:
@@ -924,6 +926,7 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
     cdef floating[:, ::1] gr, rr
     cdef int[::1] gb
     cdef const floating[::1] pr = prediction_arg(pred, w, "enet_cd_residual")
+    cdef bint by_cols
     if (g_ref is None) != (R_ref is None):
         raise ValueError("enet_cd_residual: g_ref and R_ref are given together or not at "
                          "all.")
@@ -957,9 +960,11 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
             raise ValueError(f"enet_cd_residual: dense X_data has {X_data.shape[0]} values, "
                              f"expected n_samples * p = {n_samples} * {p}.")
         D.n = n_samples
+        by_cols = dot_columns(n_samples, p, sizeof(floating))
         return _enet_cd_residual(D, _ptr(X_data), n_samples, p, w, y, sw, X_mean, norm2, R,
                                  g, L1, L2, lower, upper, n_eff, tol, strong_factor,
-                                 max_iter, g_valid, anderson_k, gr, rr, n_ref, gb, pr)
+                                 max_iter, g_valid, anderson_k, gr, rr, n_ref, gb, pr,
+                                 by_cols)
     return _enet_cd_residual(_csc(X_indices, X_indptr), _ptr(X_data), n_samples, p, w, y, sw,
                              X_mean, norm2, R, g, L1, L2, lower, upper, n_eff, tol,
                              strong_factor, max_iter, g_valid, anderson_k, gr, rr, n_ref,

@@ -10,7 +10,8 @@ from cython cimport floating
 from libc.math cimport fabs, sqrt
 from libc.stdlib cimport calloc, free, malloc
 
-from ._blas cimport _dgemm_nt_add, _dsyrk_upper
+from ._blas cimport _dgemm_nt_add, _dsyrk_upper, _gemv_t
+from sklearn_normpen._kernels import dot_columns
 
 # rows per dsyrk call: large enough for BLAS-3 efficiency, small enough that the K + 1
 # buffers (BLOCK · d · 8 bytes each) stay in cache
@@ -421,3 +422,17 @@ def take_rows_f(const floating[::1, :] X, const Py_ssize_t[::1] rows,
             for i in range(k):
                 oj[i] = xj[rows[i]]
     return 0
+
+
+def xt_dot(const floating[::1, :] X, const floating[::1] r, floating[::1] out):
+    """``out = Xᵀ r`` for a Fortran-ordered ``X`` (a certificate's full gradient), by one
+    dot per column or one gemv as :func:`sklearn_normpen._kernels.dot_columns` chooses."""
+    cdef int n = <int>X.shape[0], p = <int>X.shape[1]
+    cdef bint by_cols = dot_columns(n, p, sizeof(floating))
+    if p == 0:
+        return
+    if n == 0:
+        out[:] = 0
+        return
+    with nogil:
+        _gemv_t(n, p, &X[0, 0], n, &r[0], &out[0], by_cols)

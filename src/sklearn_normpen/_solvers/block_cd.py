@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._design import (UnpenalisedBlocks, _f64_blocks, column_scale, inverse_std,
-                       rounded_coefficients)
+                       rounded_coefficients, xt_dot64)
 from ..penalties import SparseGroupLasso
 
 from .._certificate import (CertStats, certificate, per_mask, project,
@@ -318,7 +318,7 @@ class GroupProblem:
                 self._XsT = self.Xs.T
             g = np.asarray(self._XsT @ sr, dtype=np.float64).ravel()
         elif self.dtype == np.float64:
-            g = self.Xd.T @ sr
+            g = xt_dot64(self.Xd, sr)
         else:
             g = np.empty(self.p)
             for a, b, B in _f64_blocks(self.Xd):
