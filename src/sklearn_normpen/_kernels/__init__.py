@@ -11,7 +11,7 @@ import numpy as np
 
 #: :func:`dot_columns`: columns shorter than this many bytes, matrices of at least
 #: ``DOT_COLUMNS_MIN_BYTES``
-DOT_COLUMNS_MAX_COLUMN = 16384
+DOT_COLUMNS_MAX_COLUMN = 12288
 DOT_COLUMNS_MIN_BYTES = 1 << 24
 _BLAS = []  # (threadpoolctl's controllers of the BLAS libraries, made on first use)
 
@@ -47,12 +47,13 @@ def _blas_threads():
 
 def dot_columns(n, p, itemsize):
     """Whether ``Xᵀr`` over a dense column-major ``n x p`` X (``_blas._gemv_t``) runs one
-    BLAS dot per column instead of one gemv: when the BLAS runs one thread, the columns
+    BLAS dot per column instead of one gemv: when every BLAS runs one thread, the columns
     are short (under ``DOT_COLUMNS_MAX_COLUMN`` bytes) and X is out of cache (at least
     ``DOT_COLUMNS_MIN_BYTES``). There OpenBLAS's gemv streams at half the speed of its dot
-    (a full gradient pass over 400 x 20000 float64: 3.8 against 1.8 ms; float32 2.3 against
-    1.0; 2 cores of an AMD EPYC, scipy's OpenBLAS 0.3); with long columns (n >= 3000
-    float64) or X in cache the gemv is as fast or faster, and with two threads it was
-    level with the single-threaded dots."""
+    (a full gradient pass over 400 x 20000 float64: 3.8 against 1.8 ms; 1500 x 5000: 2.7
+    against 2.4; float32 400 x 20000: 2.3 against 1.0; 2 cores of an AMD EPYC, scipy's
+    OpenBLAS 0.3); from 2000 float64 rows (16 KB columns) on, or with X in cache, the gemv
+    is as fast or faster, and with two threads it was level with the single-threaded
+    dots."""
     return (n * itemsize < DOT_COLUMNS_MAX_COLUMN and n * p * itemsize >= DOT_COLUMNS_MIN_BYTES
             and _blas_threads() == 1)
