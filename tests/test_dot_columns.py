@@ -13,6 +13,7 @@ from _oracle import enet_gap, null_deviance
 from sklearn_normpen import enet_path, group_lasso_path
 from sklearn_normpen._design import xt_dot64
 from sklearn_normpen._kernels import _cd_enet, _moments
+from sklearn_normpen._threads import blas_threads
 from sklearn_normpen._validation import call_kernel
 from test_predicted_start import _wide
 
@@ -48,20 +49,20 @@ def test_xt_dot64_takes_the_compiled_route_for_fortran_vectors_only():
 
 
 def test_dot_columns_only_with_one_blas_thread_short_columns_and_a_large_x(monkeypatch):
-    monkeypatch.setattr(kernels, "_blas_threads", lambda: 1)
+    monkeypatch.setattr(kernels, "blas_threads", lambda: 1)
     assert kernels.dot_columns(400, 20000, 8)       # 64 MB, columns of 3.2 KB
     assert kernels.dot_columns(400, 20000, 4)       # float32: 32 MB
     assert not kernels.dot_columns(5000, 4000, 8)   # columns of 40 KB: gemv
     assert not kernels.dot_columns(400, 2000, 8)    # 6.4 MB: in cache, gemv
-    monkeypatch.setattr(kernels, "_blas_threads", lambda: 2)
+    monkeypatch.setattr(kernels, "blas_threads", lambda: 2)
     assert not kernels.dot_columns(400, 20000, 8)   # a threaded gemv
-    monkeypatch.setattr(kernels, "_blas_threads", lambda: 0)
+    monkeypatch.setattr(kernels, "blas_threads", lambda: 0)
     assert not kernels.dot_columns(400, 20000, 8)   # unknown: gemv, as before
 
 
 def test_blas_threads_reads_the_limit_in_force():
     with threadpool_limits(1):
-        assert kernels._blas_threads() == 1
+        assert blas_threads() == 1
         assert kernels.dot_columns(400, 20000, 8)
 
 
@@ -119,3 +120,65 @@ def test_group_certificates_through_xt_dot(monkeypatch):
     _, c0, g0 = group_lasso_path(X, y, alphas=alphas, **kw)[:3]
     assert_allclose(c1, c0, rtol=0, atol=1e-12 * np.abs(c0).max())
     assert_allclose(g1, g0, rtol=1e-6, atol=1e-15 * null_deviance(X, y))
+
+
+def test_single_blas_thread_is_reentrant_across_threads():
+    """Callers inside callers, in any order of exit across threads (the CV's folds run
+    paths side by side): one thread throughout, the counts back when the last leaves."""
+    import threading
+    from sklearn_normpen._threads import single_blas_thread
+    with threadpool_limits(2, user_api="blas"):
+        assert blas_threads() == 2
+        inside, a_in, b_out = [], threading.Event(), threading.Event()
+
+        def a():
+            with single_blas_thread():
+                a_in.set()
+                b_out.wait(10)
+                inside.append(blas_threads())  # (b has left: still one thread)
+
+        def b():
+            a_in.wait(10)
+            with single_blas_thread():
+                inside.append(blas_threads())
+            b_out.set()
+
+        with single_blas_thread():  # (the thread that set the limit: the CV's caller)
+            assert blas_threads() == 1
+            ts = [threading.Thread(target=a), threading.Thread(target=b)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(20)
+            with single_blas_thread():
+                assert blas_threads() == 1
+            assert blas_threads() == 1
+        assert inside == [1, 1]
+        assert blas_threads() == 2
+
+
+@pytest.mark.parametrize("fit", ["path", "group", "cv"])
+def test_the_path_loop_runs_on_one_blas_thread_and_restores_it(monkeypatch, fit):
+    from sklearn_normpen import ElasticNetPathCV, GroupLassoRegressor
+    from sklearn_normpen._solvers.block_cd import GroupProblem
+    from sklearn_normpen._solvers.coordinate_descent import EnetProblem
+    seen = []
+    Problem = GroupProblem if fit == "group" else EnetProblem
+    solve = Problem.solve
+
+    def spy(self, *args, **kwargs):
+        seen.append(blas_threads())
+        return solve(self, *args, **kwargs)
+
+    monkeypatch.setattr(Problem, "solve", spy)
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((60, 30)), rng.standard_normal(60)
+    with threadpool_limits(2, user_api="blas"):
+        if fit == "path":
+            enet_path(X, y, n_alphas=5)
+        elif fit == "group":
+            GroupLassoRegressor(alpha=0.05, groups=np.arange(30) // 3).fit(X, y)
+        else:
+            ElasticNetPathCV(eps=1e-2, cv=3, n_jobs=2).fit(X, y)
+        assert blas_threads() == 2
+    assert seen and set(seen) == {1}

@@ -12,6 +12,7 @@ start-up and 10 ms result polling cost ~12 ms per CV (:func:`._threads.thread_ma
 """
 import logging
 import time
+from contextlib import nullcontext
 
 import warnings
 
@@ -25,7 +26,7 @@ from ._path import compute_path
 from ._path_access import PathAccessMixin
 from ._progress import log_path
 from ._relaxed import ActiveSetLS, relax_path, relaxed_predictions
-from ._threads import default_threads, thread_map
+from ._threads import default_threads, single_blas_thread, thread_map
 from .selection import select_on_paths
 
 #: the package's progress logger (silent unless the application configures logging, e.g.
@@ -176,29 +177,34 @@ def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs
     if side:
         tasks.insert(0, (full_data_paths, (full[0], [full[1]], grids, 0),
                          dict(tol=tol, max_iter=max_iter)))
-    if jobs > 1 and default_threads():
-        # joblib's own threads: the package's pool instead (no pool start-up or 10 ms
-        # polling per call, see thread_map), under the caller's scikit-learn config
-        config = get_config()
+    threaded = jobs > 1 and default_threads()
+    # the package's threads: the BLAS at one thread from here, where the thread that
+    # runs the CV may set it (threadpoolctl lets one Python thread set OpenBLAS's
+    # shared pool; the folds' own path loops would ask in vain: _threads)
+    with single_blas_thread() if threaded else nullcontext():
+        if threaded:
+            # joblib's own threads: the package's pool instead (no pool start-up or 10 ms
+            # polling per call, see thread_map), under the caller's scikit-learn config
+            config = get_config()
 
-        def call(task):
-            with config_context(**config):
-                return task[0](*task[1], **task[2])
-        results = thread_map(call, tasks, jobs)
-    else:
-        # a generator, so that progress is reported as folds finish, whatever the backend
-        results = Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")(
-            delayed(f)(*a, **k) for f, a, k in tasks)
-    start, out, full_paths = time.perf_counter(), [], None
-    for res in results:
-        if side and full_paths is None:
-            full_paths = res
-            continue
-        out.append(res)
-        if logger.isEnabledFor(logging.INFO):
-            logger.info("CV fold %d/%d done (%d path(s) x %d alphas, %.2fs elapsed)",
-                        len(out), len(splits), grids.shape[0], grids.shape[1],
-                        time.perf_counter() - start)
+            def call(task):
+                with config_context(**config):
+                    return task[0](*task[1], **task[2])
+            results = thread_map(call, tasks, jobs)
+        else:
+            # a generator, so that progress is reported as folds finish, whatever the backend
+            results = Parallel(n_jobs=n_jobs, return_as="generator", prefer="threads")(
+                delayed(f)(*a, **k) for f, a, k in tasks)
+        start, out, full_paths = time.perf_counter(), [], None
+        for res in results:
+            if side and full_paths is None:
+                full_paths = res
+                continue
+            out.append(res)
+            if logger.isEnabledFor(logging.INFO):
+                logger.info("CV fold %d/%d done (%d path(s) x %d alphas, %.2fs elapsed)",
+                            len(out), len(splits), grids.shape[0], grids.shape[1],
+                            time.perf_counter() - start)
     if keep:
         for (_, test), (_, _, pred) in zip(splits, out):
             oof[:, test, :] = pred

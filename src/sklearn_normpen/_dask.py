@@ -747,6 +747,7 @@ def fit_group_lasso(est, X, y, sample_weight):
     """``GroupLassoRegressor.fit`` on dask input: one pass for the moments, then the
     covariance-mode block solver."""
     from ._path import warn_points
+    from ._threads import single_blas_thread
     prev = getattr(est, "coef_", None) if est.warm_start else None
     X, y, sw, names, p, structure, weights = _group_setup(est, X, y, sample_weight)
     check_stats_size(p, 0)
@@ -761,7 +762,8 @@ def fit_group_lasso(est, X, y, sample_weight):
         w = problem.start(problem.from_original(prev))
     else:
         w = problem.start(problem.null_fit(pen, 1e-3 * tol_abs, est.max_iter)[0])
-    res, n_iter = problem.solve(w, pen, est.alpha, tol_abs, est.max_iter)
+    with single_blas_thread():  # (as the path loop: _path.compute_path)
+        res, n_iter = problem.solve(w, pen, est.alpha, tol_abs, est.max_iter)
     if res.gap > tol_abs:
         warn_points([est.alpha], [res.gap], tol_abs, type(est).__name__)
     est.coef_, est.intercept_ = problem.to_original(w)

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._threads import single_blas_thread
+
 logger = logging.getLogger("sklearn_normpen")  # progress; silent unless configured
 
 #: a cold start far below ``alpha_max`` first solves at this many log-spaced alphas per
@@ -54,6 +56,7 @@ class PathResult:
     dev_ratios: np.ndarray = None  # 1 - loss / null deviance at each point (glmnet's)
 
 
+@single_blas_thread()
 def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init=None,
                  dfmax=None, pmax=None, active=None):
     """Solve at every alpha of the decreasing grid ``alphas``, warm-starting each point.
@@ -69,7 +72,8 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     ever been non-zero is dropped and the path ends before it. ``active(coef)`` gives the
     boolean mask of non-zero variables (default: features; the group lasso passes groups).
     The returned arrays then cover the solved points only and ``stop_reason`` says which
-    rule stopped it.
+    rule stopped it. The loop runs with the BLAS at one thread
+    (:func:`~sklearn_normpen._threads.single_blas_thread`).
     """
     alphas = np.asarray(alphas, dtype=np.float64)
     K = alphas.shape[0]

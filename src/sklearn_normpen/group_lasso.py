@@ -24,6 +24,7 @@ from ._design import Design, UnpenalisedStep, held_out_mse
 from ._validation import _check_exclude, _check_limits
 from ._grid import grid_size, make_grid
 from ._groups import groups_from_feature_names, parse_groups, resolve_group_weights
+from ._threads import single_blas_thread
 from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
 from ._progress import with_progress
 from ._relaxed import _check_gammas
@@ -453,7 +454,8 @@ class GroupLassoRegressor(NormPenRegressor):
         else:
             # the null fit leaves the solver state (residual, gradient) at its w
             w = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0]
-        res, n_iter = problem.solve(w, pen, self.alpha, tol_abs, self.max_iter)
+        with single_blas_thread():  # (as the path loop: _path.compute_path)
+            res, n_iter = problem.solve(w, pen, self.alpha, tol_abs, self.max_iter)
         if res.gap > tol_abs:
             warn_points([self.alpha], [res.gap], tol_abs, type(self).__name__)
         self.coef_, self.intercept_ = problem.to_original(w)

@@ -28,6 +28,7 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._cv import (PathCVMixin, cross_validate_paths, full_data_paths, limited_paths,
                   resolve_splits)
 from ._grid import make_grid
+from ._threads import single_blas_thread
 from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
 from ._progress import with_progress
 from ._solvers.multitask import MultiTaskProblem
@@ -433,7 +434,8 @@ class MultiTaskElasticNetRegressor(_MultiTaskBase):
                             _check_exclude(self.exclude, X.shape[1]))
         tol_abs = self.tol * problem.null_deviance
         w = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0]
-        cert, n_iter = problem.solve(w, pen, float(self.alpha), tol_abs, self.max_iter)
+        with single_blas_thread():  # (as the path loop: _path.compute_path)
+            cert, n_iter = problem.solve(w, pen, float(self.alpha), tol_abs, self.max_iter)
         if cert.gap > tol_abs:
             warn_points([self.alpha], [cert.gap], tol_abs, type(self).__name__)
         coef, intercept = problem.to_original(w)

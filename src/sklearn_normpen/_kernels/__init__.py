@@ -9,11 +9,12 @@ whose absence they allow (:func:`prediction_arg`).
 """
 import numpy as np
 
+from .._threads import blas_threads
+
 #: :func:`dot_columns`: columns shorter than this many bytes, matrices of at least
 #: ``DOT_COLUMNS_MIN_BYTES``
 DOT_COLUMNS_MAX_COLUMN = 12288
 DOT_COLUMNS_MIN_BYTES = 1 << 24
-_BLAS = []  # (threadpoolctl's controllers of the BLAS libraries, made on first use)
 
 
 def prediction_arg(pred, like, kernel):
@@ -29,25 +30,10 @@ def prediction_arg(pred, like, kernel):
     return pred
 
 
-def _blas_threads():
-    """The largest thread count of the loaded BLAS libraries (one of them is the one
-    behind ``scipy.linalg.cython_blas``; 0: unknown)."""
-    if not _BLAS:
-        try:
-            from threadpoolctl import ThreadpoolController
-            _BLAS.append([c for c in ThreadpoolController().lib_controllers
-                          if c.user_api == "blas"])
-        except Exception:  # (no threadpoolctl answer: gemv, as before)
-            _BLAS.append([])
-    try:
-        return max((int(c.get_num_threads()) for c in _BLAS[0]), default=0)
-    except Exception:
-        return 0
-
-
 def dot_columns(n, p, itemsize):
     """Whether ``Xᵀr`` over a dense column-major ``n x p`` X (``_blas._gemv_t``) runs one
-    BLAS dot per column instead of one gemv: when every BLAS runs one thread, the columns
+    BLAS dot per column instead of one gemv: when every BLAS runs one thread (as in the
+    path loop: :func:`sklearn_normpen._threads.single_blas_thread`), the columns
     are short (under ``DOT_COLUMNS_MAX_COLUMN`` bytes) and X is out of cache (at least
     ``DOT_COLUMNS_MIN_BYTES``). There OpenBLAS's gemv streams at half the speed of its dot
     (a full gradient pass over 400 x 20000 float64: 3.8 against 1.8 ms; 1500 x 5000: 2.7
@@ -56,4 +42,4 @@ def dot_columns(n, p, itemsize):
     is as fast or faster, and with two threads it was level with the single-threaded
     dots."""
     return (n * itemsize < DOT_COLUMNS_MAX_COLUMN and n * p * itemsize >= DOT_COLUMNS_MIN_BYTES
-            and _blas_threads() == 1)
+            and blas_threads() == 1)
