@@ -157,6 +157,43 @@ def test_single_blas_thread_is_reentrant_across_threads():
         assert blas_threads() == 2
 
 
+def test_single_blas_thread_restores_when_another_thread_leaves_last():
+    """The thread that set one thread (threadpoolctl's controlling thread) leaves first:
+    the thread leaving last puts the counts back all the same."""
+    import threading
+    from threadpoolctl import OpenBLASController
+    from sklearn_normpen._threads import single_blas_thread
+    with threadpool_limits(2, user_api="blas"):
+        pass
+    OpenBLASController.clear_controlling_thread(force=True)
+    before = blas_threads()
+    a_in, a_out, b_in = threading.Event(), threading.Event(), threading.Event()
+    inside = []
+
+    def a():
+        with single_blas_thread():  # (first in: takes control, sets one thread)
+            a_in.set()
+            b_in.wait(10)
+            inside.append(blas_threads())
+        a_out.set()
+
+    def b():
+        a_in.wait(10)
+        with single_blas_thread():
+            b_in.set()
+            a_out.wait(10)  # (a has left; b leaves last)
+            inside.append(blas_threads())
+
+    ts = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(20)
+    OpenBLASController.clear_controlling_thread(force=True)
+    assert inside == [1, 1] or before <= 1
+    assert blas_threads() == before
+
+
 @pytest.mark.parametrize("fit", ["path", "group", "cv"])
 def test_the_path_loop_runs_on_one_blas_thread_and_restores_it(monkeypatch, fit):
     from sklearn_normpen import ElasticNetPathCV, GroupLassoRegressor

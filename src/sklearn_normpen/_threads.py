@@ -37,10 +37,8 @@ def _blas_libs():
 
 def blas_threads():
     """The largest thread count of the loaded BLAS libraries (0: unknown)."""
-    try:
-        return max((int(c.get_num_threads()) for c in _blas_libs()), default=0)
-    except Exception:  # pragma: no cover
-        return 0
+    counts = [c.get_num_threads() for c in _blas_libs()]
+    return max((int(k) for k in counts if k is not None), default=0)
 
 
 @contextmanager
@@ -60,8 +58,8 @@ def single_blas_thread():
         if _ONE_DEPTH[0] == 0:
             saved = []
             for c in libs:
-                k = int(c.get_num_threads())
-                if k > 1:
+                k = c.get_num_threads()  # (None: a library that cannot tell)
+                if k is not None and k > 1:
                     c.set_num_threads(1)
                     saved.append((c, k))
             _ONE_DEPTH[1] = saved
@@ -73,7 +71,10 @@ def single_blas_thread():
             _ONE_DEPTH[0] -= 1
             if _ONE_DEPTH[0] == 0:
                 for c, k in _ONE_DEPTH[1]:
-                    c.set_num_threads(k)
+                    # (threadpoolctl applies a setting from its controlling thread
+                    # only, and the last caller out may be another thread: what was
+                    # taken is put back whichever thread leaves last)
+                    getattr(c, "_real_set_num_threads", c.set_num_threads)(k)
                 _ONE_DEPTH[1] = None
 
 
