@@ -37,15 +37,23 @@ def test_xt_dot_is_the_transposed_product(monkeypatch, by_columns, dtype, shape)
                         np.max(np.abs(X64).T @ np.abs(r64), initial=0.0)) + 1e-300)
 
 
-def test_xt_dot64_takes_the_compiled_route_for_fortran_vectors_only():
+def test_xt_dot64_takes_the_compiled_route_for_large_fortran_vectors_only(monkeypatch):
+    from sklearn_normpen import _design
+    asked = []
+    monkeypatch.setattr(_moments, "dot_columns",
+                        lambda n, p, size: asked.append((n, p)) or True)
     rng = np.random.default_rng(1)
     X = np.asfortranarray(rng.standard_normal((50, 30)))
     r, R = rng.standard_normal(50), rng.standard_normal((50, 3))
+    assert_allclose(xt_dot64(X, r), X.T @ r, rtol=1e-13)  # (small: NumPy)
+    assert asked == []
+    monkeypatch.setattr(_design, "DOT_COLUMNS_MIN_BYTES", 0)
     assert_allclose(xt_dot64(X, r), X.T @ r, rtol=1e-13)
+    assert asked == [(50, 30)]
     assert_allclose(xt_dot64(X, R), X.T @ R, rtol=1e-13)  # (a matrix: NumPy's product)
     C = np.ascontiguousarray(X)
-    assert_allclose(xt_dot64(C, r), X.T @ r, rtol=1e-13)
-    assert_allclose(xt_dot64(X, r[::-1].copy()[::-1]), X.T @ r, rtol=1e-13)
+    assert_allclose(xt_dot64(C, r), X.T @ r, rtol=1e-13)  # (C order: NumPy's)
+    assert asked == [(50, 30)]
 
 
 def test_dot_columns_only_with_one_blas_thread_short_columns_and_a_large_x(monkeypatch):
@@ -114,6 +122,8 @@ def test_group_certificates_through_xt_dot(monkeypatch):
         return True
 
     monkeypatch.setattr(_moments, "dot_columns", dot_columns)
+    from sklearn_normpen import _design
+    monkeypatch.setattr(_design, "DOT_COLUMNS_MIN_BYTES", 0)  # (128 KB: NumPy's route)
     alphas, c1, g1 = group_lasso_path(X, y, n_alphas=15, **kw)[:3]
     assert (80, 200) in asked  # (the certificates did take the compiled route)
     monkeypatch.setattr(_moments, "dot_columns", lambda n, p, size: False)

@@ -21,11 +21,14 @@ rule for each of:
   ``Xcᵀ S r`` from scratch in float64, never from a solver's running state.
 """
 
+from contextlib import nullcontext
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import solve_triangular
 
-from ._kernels import _moments
+from ._kernels import DOT_COLUMNS_MIN_BYTES, _moments
+from ._threads import single_blas_thread
 from ._validation import call_kernel
 
 # magnitudes of X and y whose squares, products and sums stay normal numbers in the solvers
@@ -364,10 +367,12 @@ def take_rows(X, rows):
 
 
 def xt_dot64(X, r):
-    """``Xᵀ r`` in float64 for a float64 ``X`` and ``r`` (n,) or (n, K): a Fortran X and a
-    vector through the compiled ``_moments.xt_dot`` (a full gradient pass), else NumPy."""
+    """``Xᵀ r`` in float64 for a float64 ``X`` and ``r`` (n,) or (n, K): a Fortran X large
+    enough for column dots (:func:`~sklearn_normpen._kernels.dot_columns`) and a vector
+    through the compiled ``_moments.xt_dot`` (a full gradient pass), else NumPy (whose
+    call costs less than the checked kernel call on small data)."""
     if (r.ndim == 1 and X.flags.f_contiguous and X.dtype == np.float64
-            and r.dtype == np.float64):
+            and r.dtype == np.float64 and X.nbytes >= DOT_COLUMNS_MIN_BYTES):
         out = np.empty(X.shape[1])
         call_kernel(_moments.xt_dot, X, np.ascontiguousarray(r), out)
         return out
@@ -763,7 +768,7 @@ class Design:
         """
         from joblib import cpu_count
 
-        from ._threads import single_blas_thread, thread_map
+        from ._threads import thread_map
         tests = [np.asarray(te) for te in tests]
         n_threads = 1 if n_jobs is None else (
             n_jobs if n_jobs > 0 else max(cpu_count() + 1 + n_jobs, 1))
@@ -833,8 +838,12 @@ def moment_mse(stats, W, b, shift, yshift):
     nz = np.flatnonzero(np.any(W != 0, axis=1))
     if 3 * nz.size <= W.shape[0]:
         G, xy, sx, W = G[np.ix_(nz, nz)], xy[nz], sx[nz], W[nz]
-    terms = (np.full(W.shape[1], stats["yy"]), 2 * (xy @ W), np.einsum("ia,ia->a", W, G @ W),
-             2 * d * (stats["sy"] - sx @ W), d * d * stats["S"])
+    # (one BLAS thread below ~1e8 flops: waking a threaded BLAS's threads cost ~10 ms a
+    # call in the 5-fold group CV at p = 500, twice the CV's time on one thread)
+    with single_blas_thread() if W.shape[0] ** 2 * W.shape[1] <= 1e8 else nullcontext():
+        terms = (np.full(W.shape[1], stats["yy"]), 2 * (xy @ W),
+                 np.einsum("ia,ia->a", W, G @ W), 2 * d * (stats["sy"] - sx @ W),
+                 d * d * stats["S"])
     sse = terms[0] - terms[1] + terms[2] - terms[3] + terms[4]
     exact = sse >= _MOMENT_SSE_FLOOR * sum(np.abs(t) for t in terms)
     return np.maximum(sse, 0.0) / stats["S"], exact
