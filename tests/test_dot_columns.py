@@ -47,7 +47,7 @@ def test_xt_dot64_takes_the_compiled_route_for_large_fortran_vectors_only(monkey
     r, R = rng.standard_normal(50), rng.standard_normal((50, 3))
     assert_allclose(xt_dot64(X, r), X.T @ r, rtol=1e-13)  # (small: NumPy)
     assert asked == []
-    monkeypatch.setattr(_design, "DOT_COLUMNS_MIN_BYTES", 0)
+    monkeypatch.setattr(_design, "dot_columns", lambda n, p, size: True)
     assert_allclose(xt_dot64(X, r), X.T @ r, rtol=1e-13)
     assert asked == [(50, 30)]
     assert_allclose(xt_dot64(X, R), X.T @ R, rtol=1e-13)  # (a matrix: NumPy's product)
@@ -123,7 +123,7 @@ def test_group_certificates_through_xt_dot(monkeypatch):
 
     monkeypatch.setattr(_moments, "dot_columns", dot_columns)
     from sklearn_normpen import _design
-    monkeypatch.setattr(_design, "DOT_COLUMNS_MIN_BYTES", 0)  # (128 KB: NumPy's route)
+    monkeypatch.setattr(_design, "dot_columns", lambda n, p, size: True)  # (128 KB)
     alphas, c1, g1 = group_lasso_path(X, y, n_alphas=15, **kw)[:3]
     assert (80, 200) in asked  # (the certificates did take the compiled route)
     monkeypatch.setattr(_moments, "dot_columns", lambda n, p, size: False)

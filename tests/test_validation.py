@@ -267,8 +267,8 @@ def test_kernel_signatures_accept_every_real_call(kernel_calls, dtype, monkeypat
                                  multitask_group_lasso_path)
     from sklearn_normpen._validation import KERNEL_SIGNATURES
 
-    # the certificates' compiled Xᵀr (xt_dot) at these sizes too (else from 16 MB)
-    monkeypatch.setattr(_design, "DOT_COLUMNS_MIN_BYTES", 0)
+    # the certificates' compiled Xᵀr (xt_dot) at these sizes too (else from 16 MB, one thread)
+    monkeypatch.setattr(_design, "dot_columns", lambda n, p, size: True)
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 6)).astype(dtype)

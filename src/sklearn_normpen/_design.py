@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import solve_triangular
 
-from ._kernels import DOT_COLUMNS_MIN_BYTES, _moments
+from ._kernels import _moments, dot_columns
 from ._threads import single_blas_thread
 from ._validation import call_kernel
 
@@ -367,12 +367,12 @@ def take_rows(X, rows):
 
 
 def xt_dot64(X, r):
-    """``Xᵀ r`` in float64 for a float64 ``X`` and ``r`` (n,) or (n, K): a Fortran X large
-    enough for column dots (:func:`~sklearn_normpen._kernels.dot_columns`) and a vector
-    through the compiled ``_moments.xt_dot`` (a full gradient pass), else NumPy (whose
-    call costs less than the checked kernel call on small data)."""
+    """``Xᵀ r`` in float64 for a float64 ``X`` and ``r`` (n,) or (n, K): a Fortran X and a
+    vector by one dot per column where :func:`~sklearn_normpen._kernels.dot_columns` says
+    so (the compiled ``_moments.xt_dot``), else NumPy's product (the same gemv, without
+    the checked kernel call's cost on small data)."""
     if (r.ndim == 1 and X.flags.f_contiguous and X.dtype == np.float64
-            and r.dtype == np.float64 and X.nbytes >= DOT_COLUMNS_MIN_BYTES):
+            and r.dtype == np.float64 and dot_columns(*X.shape, 8)):
         out = np.empty(X.shape[1])
         call_kernel(_moments.xt_dot, X, np.ascontiguousarray(r), out)
         return out
