@@ -758,11 +758,11 @@ def fit_group_lasso(est, X, y, sample_weight):
                              shift, yshift)
     pen = problem.penalty(est.l1_ratio)
     tol_abs = est.tol * problem.null_deviance
-    if prev is not None and np.shape(prev) == (p,):
-        w = problem.start(problem.from_original(prev))
-    else:
-        w = problem.start(problem.null_fit(pen, 1e-3 * tol_abs, est.max_iter)[0])
-    with single_blas_thread():  # (as the path loop: _path.compute_path)
+    with single_blas_thread():  # (the null fit and the solve, as _path.compute_path)
+        if prev is not None and np.shape(prev) == (p,):
+            w = problem.start(problem.from_original(prev))
+        else:
+            w = problem.start(problem.null_fit(pen, 1e-3 * tol_abs, est.max_iter)[0])
         res, n_iter = problem.solve(w, pen, est.alpha, tol_abs, est.max_iter)
     if res.gap > tol_abs:
         warn_points([est.alpha], [res.gap], tol_abs, type(est).__name__)

@@ -449,12 +449,13 @@ class GroupLassoRegressor(NormPenRegressor):
             getattr(self, "feature_names_in_", None))
         pen = problem.penalty(self.l1_ratio, limits, excl)
         tol_abs = self.tol * problem.null_deviance
-        if prev is not None and np.shape(prev) == (X.shape[1],):
-            w = problem.start(np.clip(problem.from_original(prev), pen.lower, pen.upper))
-        else:
-            # the null fit leaves the solver state (residual, gradient) at its w
-            w = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0]
-        with single_blas_thread():  # (as the path loop: _path.compute_path)
+        with single_blas_thread():  # (the null fit and the solve, as _path.compute_path)
+            if prev is not None and np.shape(prev) == (X.shape[1],):
+                w = problem.start(np.clip(problem.from_original(prev), pen.lower,
+                                          pen.upper))
+            else:
+                # the null fit leaves the solver state (residual, gradient) at its w
+                w = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0]
             res, n_iter = problem.solve(w, pen, self.alpha, tol_abs, self.max_iter)
         if res.gap > tol_abs:
             warn_points([self.alpha], [res.gap], tol_abs, type(self).__name__)

@@ -433,8 +433,8 @@ class MultiTaskElasticNetRegressor(_MultiTaskBase):
         pen = _make_penalty(self.l1_ratio, pf, self.standardize, problem,
                             _check_exclude(self.exclude, X.shape[1]))
         tol_abs = self.tol * problem.null_deviance
-        w = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0]
-        with single_blas_thread():  # (as the path loop: _path.compute_path)
+        with single_blas_thread():  # (the null fit and the solve, as _path.compute_path)
+            w = problem.null_fit(pen, 1e-3 * tol_abs, self.max_iter)[0]
             cert, n_iter = problem.solve(w, pen, float(self.alpha), tol_abs, self.max_iter)
         if cert.gap > tol_abs:
             warn_points([self.alpha], [cert.gap], tol_abs, type(self).__name__)
