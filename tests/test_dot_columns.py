@@ -175,11 +175,7 @@ def test_single_blas_thread_restores_when_another_thread_leaves_last():
     from sklearn_normpen._threads import single_blas_thread
     # (threadpoolctl < 3.6 has no controlling thread: nothing to clear)
     clear = getattr(OpenBLASController, "clear_controlling_thread", lambda force: None)
-    with threadpool_limits(2, user_api="blas"):
-        pass
-    clear(force=True)
-    before = blas_threads()
-    a_in, a_out, b_in = threading.Event(), threading.Event(), threading.Event()
+    a_in, a_out, b_in, b_out = (threading.Event() for _ in range(4))
     inside = []
 
     def a():
@@ -188,6 +184,7 @@ def test_single_blas_thread_restores_when_another_thread_leaves_last():
             b_in.wait(10)
             inside.append(blas_threads())
         a_out.set()
+        b_out.wait(10)  # (alive, so still threadpoolctl's controlling thread)
 
     def b():
         a_in.wait(10)
@@ -195,15 +192,19 @@ def test_single_blas_thread_restores_when_another_thread_leaves_last():
             b_in.set()
             a_out.wait(10)  # (a has left; b leaves last)
             inside.append(blas_threads())
+        b_out.set()
 
-    ts = [threading.Thread(target=a), threading.Thread(target=b)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(20)
-    clear(force=True)
-    assert inside == [1, 1] or before <= 1
-    assert blas_threads() == before
+    with threadpool_limits(2, user_api="blas"):  # (two threads whatever the machine)
+        clear(force=True)  # (a takes control)
+        assert blas_threads() == 2
+        ts = [threading.Thread(target=a), threading.Thread(target=b)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(20)
+        clear(force=True)
+        assert inside == [1, 1]
+        assert blas_threads() == 2
 
 
 @pytest.mark.parametrize("fit", ["path", "group", "cv"])
