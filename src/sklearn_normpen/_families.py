@@ -84,7 +84,7 @@ def _reject(caller, family, **unsupported):
 def glm_enet_path(family, X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercept,
                   sample_weight, penalty_factor, standardize, positive, precompute, tol,
                   max_iter, coef_init, return_n_iter, dfmax, pmax, exclude, lower_limits,
-                  upper_limits):
+                  upper_limits, sparse_output):
     """:func:`~sklearn_normpen.enet_path` for ``family`` in binomial / poisson / mgaussian /
     multinomial (the arguments are ``enet_path``'s; ``precompute`` does not apply to GLMs,
     whose inner solves run in residual mode; ``positive`` and box limits: binomial and
@@ -96,7 +96,8 @@ def glm_enet_path(family, X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercep
         from ._multinomial import multinomial_enet_path
         _reject("enet_path", family, positive=positive,
                 lower_limits=lower_limits is not None, upper_limits=upper_limits is not None,
-                coef_init=coef_init is not None, exclude=exclude is not None)
+                coef_init=coef_init is not None, exclude=exclude is not None,
+                sparse_output=sparse_output)
         _check_precompute(precompute)
         return multinomial_enet_path(
             X, y, l1_ratio=l1_ratio, eps=eps, n_alphas=n_alphas, alphas=alphas,
@@ -107,7 +108,7 @@ def glm_enet_path(family, X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercep
         from .multitask import multitask_enet_path
         _reject("enet_path", family, positive=positive,
                 lower_limits=lower_limits is not None, upper_limits=upper_limits is not None,
-                coef_init=coef_init is not None)
+                coef_init=coef_init is not None, sparse_output=sparse_output)
         return multitask_enet_path(
             X, y, l1_ratio=l1_ratio, eps=eps, n_alphas=n_alphas, alphas=alphas,
             fit_intercept=fit_intercept, sample_weight=sample_weight,
@@ -134,7 +135,7 @@ def glm_enet_path(family, X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercep
     if coef_init is not None:  # a feasible start: excluded at 0, inside the box
         w0 = np.clip(np.where(pen.excluded, 0.0, coef_init), pen.lower, pen.upper)
     res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
-                       dfmax=dfmax, pmax=pmax)
+                       dfmax=dfmax, pmax=pmax, sparse_output=sparse_output)
     warn_unconverged([res], what="Proximal Newton")
     warn_stopped(res, len(grid), "enet_path")
     out = (res.alphas, res.coefs, res.gaps)
@@ -168,7 +169,7 @@ def _standardized(X, sw, fit_intercept, return_design=False):
 def glm_group_lasso_path(family, X, y, *, groups, l1_ratio, group_weights, alphas,
                          n_alphas, eps, sample_weight, fit_intercept, standardize, tol,
                          max_iter, coef_init, return_n_iter, dfmax, pmax, exclude,
-                         lower_limits, upper_limits):
+                         lower_limits, upper_limits, sparse_output):
     """:func:`~sklearn_normpen.group_lasso_path` for ``family`` in binomial / poisson.
 
     ``standardize=True`` fits on the columns divided by their weighted standard
@@ -203,9 +204,10 @@ def glm_group_lasso_path(family, X, y, *, groups, l1_ratio, group_weights, alpha
         inv = np.ones(p) if pb.inv_scale is None else pb.inv_scale
         w0 = np.clip(coef_init * column_scale(inv), pen.lower, pen.upper)
     res = compute_path(pb, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
-                       dfmax=dfmax, pmax=pmax, active=_ActiveGroups(structure.groups))
+                       dfmax=dfmax, pmax=pmax, active=_ActiveGroups(structure.groups),
+                       sparse_output=sparse_output)
     warn_unconverged([res], what="Proximal Newton")
     warn_stopped(res, len(grid), "group_lasso_path")
-    coefs = _clip_coef(res.coefs.T, limits, None if exclude is None else pen.excluded).T
+    coefs = _clip_coef(res.coefs, limits, None if exclude is None else pen.excluded)
     out = (res.alphas, coefs, res.gaps)
     return out + (res.n_iters,) if return_n_iter else out

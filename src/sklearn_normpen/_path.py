@@ -22,6 +22,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from ._threads import single_blas_thread
@@ -44,7 +45,7 @@ class PathResult:
     """Coefficients and certificates along a decreasing alpha grid (user scale)."""
 
     alphas: np.ndarray       # (n_alphas,)
-    coefs: np.ndarray        # (n_features, n_alphas)
+    coefs: np.ndarray        # (n_features, n_alphas); csc_array with sparse_output
     intercepts: np.ndarray   # (n_alphas,)
     gaps: np.ndarray         # (n_alphas,) duality gaps (objective scale)
     kkts: np.ndarray         # (n_alphas,) largest KKT violations
@@ -58,7 +59,7 @@ class PathResult:
 
 @single_blas_thread()
 def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init=None,
-                 dfmax=None, pmax=None, active=None):
+                 dfmax=None, pmax=None, active=None, sparse_output=False):
     """Solve at every alpha of the decreasing grid ``alphas``, warm-starting each point.
 
     ``tol`` is relative to the null deviance ``||yc||²_S / (2Σs)``: a point is accepted when
@@ -72,8 +73,10 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     ever been non-zero is dropped and the path ends before it. ``active(coef)`` gives the
     boolean mask of non-zero variables (default: features; the group lasso passes groups).
     The returned arrays then cover the solved points only and ``stop_reason`` says which
-    rule stopped it. The loop runs with the BLAS at one thread
-    (:func:`~sklearn_normpen._threads.single_blas_thread`).
+    rule stopped it. ``sparse_output``: ``coefs`` is a ``scipy.sparse.csc_array`` of the
+    same shape holding each point's non-zeros only (single-response problems): no dense
+    ``(n_features, n_alphas)`` array is ever formed. The loop runs with the BLAS at one
+    thread (:func:`~sklearn_normpen._threads.single_blas_thread`).
     """
     alphas = np.asarray(alphas, dtype=np.float64)
     K = alphas.shape[0]
@@ -87,9 +90,13 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
         w = problem.start(coef_init)
     # a multi-response problem stores (n_features, n_responses, K) and (n_responses, K)
     tail = tuple(getattr(problem, "coef_tail", ()))
+    if sparse_output and tail:
+        raise ValueError("sparse_output is available for single-response paths only.")
     # Fortran order: each point's coefficients are one contiguous block (a C-ordered
     # (p, K) array took ~8% of a wide path in strided writes to fresh pages)
-    coefs = np.empty((problem.n_features,) + tail + (K,), dtype=problem.dtype, order="F")
+    coefs = (None if sparse_output else
+             np.empty((problem.n_features,) + tail + (K,), dtype=problem.dtype, order="F"))
+    columns = []  # sparse_output: each point's (indices, values) of its non-zeros
     intercepts = np.empty(tail + (K,))
     gaps, kkts, losses = np.empty(K), np.empty(K), np.empty(K)
     n_iters = np.empty(K, dtype=np.intp)
@@ -122,7 +129,14 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
             w, cert, extra = cold_retry(problem, penalty, w, lead, alpha, tol_abs,
                                         max_iter, cert)
             n_iters[k] += extra
-        coefs[..., k], intercepts[..., k] = problem.to_original(w)
+        coef, intercepts[..., k] = problem.to_original(w)
+        if sparse_output:
+            coef = np.asarray(coef, dtype=problem.dtype)
+            nz = np.flatnonzero(coef)
+            columns.append((nz, coef[nz]))
+        else:
+            coefs[..., k] = coef
+            coef = coefs[..., k]  # (as returned: in the problem's dtype)
         gaps[k], kkts[k], losses[k] = cert.gap, cert.kkt, cert.loss
         alpha_prev = alpha
         if predict is not None and (last[0] is None or not np.array_equal(w, last[0][0])):
@@ -130,9 +144,9 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
         if ((k + 1) % 10 == 0 or k + 1 == K) and logger.isEnabledFor(logging.DEBUG):
             logger.debug("path point %d/%d: alpha=%.4g, %d non-zero, gap %.2e "
                          "(target %.2e)", k + 1, K, alpha,
-                         int(np.count_nonzero(coefs[..., k])), gaps[k], tol_abs)
+                         int(np.count_nonzero(coef)), gaps[k], tol_abs)
         if limited:
-            now = np.asarray(active(coefs[..., k]), dtype=bool)
+            now = np.asarray(active(coef), dtype=bool)
             ever = now if ever is None else ever | now
             if pmax is not None and ever.sum() > pmax:
                 stop, end = "pmax", k  # glmnet drops the point that exceeds pmax
@@ -146,13 +160,28 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
                 end = k + 1
                 break
     if stop is not None:
-        alphas, coefs, intercepts = alphas[:end], coefs[..., :end], intercepts[..., :end]
+        alphas, intercepts = alphas[:end], intercepts[..., :end]
+        coefs, columns = (None, columns[:end]) if sparse_output else (coefs[..., :end], None)
         gaps, kkts, n_iters, losses = gaps[:end], kkts[:end], n_iters[:end], losses[:end]
+    if sparse_output:
+        coefs = sparse_columns(columns, problem.n_features, problem.dtype)
     # deviance ratio: loss above the saturated model's (0 for the squared loss), per null
     null, sat = problem.null_deviance, getattr(problem, "saturated_loss", 0.0)
     dev = 1.0 - (losses - sat) / null if null > 0 else np.zeros_like(losses)
     return PathResult(alphas, coefs, intercepts, gaps, kkts, n_iters, gaps <= tol_abs,
                       tol_abs, stop, dev)
+
+
+def sparse_columns(columns, n_rows, dtype):
+    """The ``(n_rows, len(columns))`` ``csc_array`` whose column ``k`` holds
+    ``columns[k] = (indices, values)`` (indices increasing, values non-zero)."""
+    indptr = np.zeros(len(columns) + 1, dtype=np.int64)
+    np.cumsum([idx.size for idx, _ in columns], out=indptr[1:])
+    index_type = np.int32 if max(n_rows, indptr[-1]) < 2**31 else np.int64
+    indices = np.concatenate([idx for idx, _ in columns] + [np.zeros(0, np.intp)])
+    data = np.concatenate([v for _, v in columns] + [np.zeros(0, dtype)]).astype(dtype)
+    return sp.csc_array((data, indices.astype(index_type), indptr.astype(index_type)),
+                        shape=(n_rows, len(columns)))
 
 
 def linear_prediction(last, alpha):

@@ -372,6 +372,7 @@ ENET_PATH_CONSTRAINTS = {
     "upper_limits": [Real, "array-like", None],
     "return_n_iter": ["boolean"],
     "family": [str],
+    "sparse_output": ["boolean"],
 }
 
 GROUP_LASSO_PATH_CONSTRAINTS = {
@@ -396,6 +397,7 @@ GROUP_LASSO_PATH_CONSTRAINTS = {
     "lower_limits": [Real, "array-like", None],
     "upper_limits": [Real, "array-like", None],
     "family": [str],
+    "sparse_output": ["boolean"],
 }
 
 

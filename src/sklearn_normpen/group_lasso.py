@@ -119,12 +119,24 @@ def _check_box(lower_limits, upper_limits, exclude, n_features):
 
 
 def _clip_coef(coef, limits, exclude):
-    """The returned coefficients inside the user's box (the solver keeps ``coef·σ`` inside
-    its scaled box; undoing the scaling can round one unit outside)."""
+    """The returned coefficients (features along the first axis: a vector, a path's
+    ``(p, K)`` array or its ``csc_array``) inside the user's box (the solver keeps
+    ``coef·σ`` inside its scaled box; undoing the scaling can round one unit outside)."""
+    if limits is None and exclude is None:
+        return coef
+    if sp.issparse(coef):  # (0 is inside every box: the stored entries alone)
+        coef = coef.copy()
+        coef.data = _clip_coef(coef.data, None if limits is None else
+                               (limits[0][coef.indices], limits[1][coef.indices]),
+                               None if exclude is None else exclude[coef.indices])
+        coef.eliminate_zeros()
+        return coef
+    col = (slice(None),) + (None,) * (coef.ndim - 1)  # (features on the first axis)
     if limits is not None:
-        coef = np.clip(coef, limits[0].astype(coef.dtype), limits[1].astype(coef.dtype))
+        coef = np.clip(coef, limits[0].astype(coef.dtype)[col],
+                       limits[1].astype(coef.dtype)[col])
     if exclude is not None:
-        coef = np.where(exclude, 0, coef).astype(coef.dtype)
+        coef = np.where(np.asarray(exclude)[col], 0, coef).astype(coef.dtype)
     return coef
 
 
@@ -201,7 +213,8 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
                      n_alphas=100, eps=1e-3, sample_weight=None, fit_intercept=False,
                      standardize=True, tol=1e-4, max_iter=1000, coef_init=None,
                      return_n_iter=False, dfmax=None, pmax=None, exclude=None,
-                     lower_limits=None, upper_limits=None, family="gaussian"):
+                     lower_limits=None, upper_limits=None, family="gaussian",
+                     sparse_output=False):
     """The (sparse-)group lasso along a decreasing alpha grid, warm-started.
 
     Same return convention as :func:`sklearn.linear_model.enet_path`.
@@ -254,6 +267,9 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
         the intercept-only deviance; the path may end early as glmnet's does (deviance
         ratio above 0.999, or its relative change below 1e-5 after 5 points), the
         returned alphas being the points solved (a ``UserWarning`` gives the reason).
+    sparse_output : bool, default=False
+        Return ``coefs`` as a ``scipy.sparse.csc_array`` holding each point's non-zeros
+        (as :func:`enet_path`'s): no dense ``(n_features, n_alphas)`` array is formed.
 
     Returns
     -------
@@ -261,6 +277,7 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
         The points solved (fewer when ``dfmax``/``pmax`` or, for a GLM family, glmnet's
         deviance rules stopped the path; a ``UserWarning`` says where).
     coefs : ndarray of shape (n_features, n_alphas)
+        A ``csc_array`` of that shape with ``sparse_output``.
     dual_gaps : ndarray of shape (n_alphas,)
         Absolute duality gaps (objective scale above).
     n_iters : ndarray of shape (n_alphas,)
@@ -287,10 +304,11 @@ def group_lasso_path(X, y, *, groups=None, l1_ratio=0.0, group_weights=None, alp
                                                 pen.lower, pen.upper)
     path = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter, coef_init=w0,
                         dfmax=dfmax, pmax=pmax,
-                        active=lambda c: _group_norms(c, structure) > 0)
+                        active=lambda c: _group_norms(c, structure) > 0,
+                        sparse_output=sparse_output)
     warn_unconverged([path], "group_lasso_path")
     warn_stopped(path, len(grid), "group_lasso_path")
-    coefs = _clip_coef(path.coefs.T, limits, excl).T
+    coefs = _clip_coef(path.coefs, limits, excl)
     if return_n_iter:
         return path.alphas, coefs, path.gaps, path.n_iters
     return path.alphas, coefs, path.gaps
