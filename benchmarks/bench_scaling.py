@@ -14,8 +14,10 @@ not hide the runner's peak) — the runner's own working memory. R glmnet report
 are read from binary files; time from ``system.time`` around ``glmnet()``). Tolerances are
 fixed (ours 1e-4; adelie 1e-10, glmnet thresh 1e-10, scikit-learn 1e-5: the levels at which
 the enet suite's ladders matched our gap) and each row prints the common ``relgap`` so a
-reader can check that the accuracy was matched. Slopes: least-squares fit of log time on log
-size over the sizes each runner completed.
+reader can check that the accuracy was matched. ``ours_sparse`` is our path with
+``sparse_output=True`` (the coefficients as a ``csc_array``, as adelie's and glmnet's come
+back; ``ours`` returns scikit-learn's dense (p, 100) array, 25 MB at p = 32000); p series
+only. Slopes: least-squares fit of log time on log size over the sizes each runner completed.
 """
 import argparse
 import json
@@ -31,7 +33,7 @@ import numpy as np
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-RUNNERS = ["ours", "sklearn", "adelie", "adelie_cov", "glmnet"]
+RUNNERS = ["ours", "ours_sparse", "sklearn", "adelie", "adelie_cov", "glmnet"]
 
 
 def _reset_hwm():
@@ -60,9 +62,12 @@ def _hwm_mib():
 
 def _fit(runner, X, y, alphas):
     import peers
-    if runner == "ours":
+    if runner in ("ours", "ours_sparse"):
+        # ours_sparse: the coefficients as a csc_array (sparse_output=True), as adelie's
+        # and glmnet's come back; ours: scikit-learn's dense (p, 100) array
         from sklearn_normpen import enet_path
-        return enet_path(X, y, l1_ratio=1.0, alphas=alphas, tol=1e-4, standardize=False)[1], None
+        return enet_path(X, y, l1_ratio=1.0, alphas=alphas, tol=1e-4, standardize=False,
+                         sparse_output=runner == "ours_sparse")[1], None
     if runner == "sklearn":
         from sklearn.linear_model import enet_path
         return enet_path(X, y, l1_ratio=1.0, alphas=alphas, tol=1e-5)[1], None  # (no scaling)
@@ -152,6 +157,8 @@ def main(argv=None):
                 continue
             if runner == "adelie_cov" and key == "p":
                 continue  # a p x p covariance at p = 32000 is 8 GB: n >> p only
+            if runner == "ours_sparse" and key == "n":
+                continue  # (p = 200: the dense output is 160 KB)
             rows = []
             for n, p in sizes:
                 row = run_one(runner, n, p, args.timeout)

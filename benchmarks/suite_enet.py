@@ -63,7 +63,7 @@ def _relgap(data, coefs):
     """Largest duality gap over the path / (||y||²/(2n)), one NumPy formula for everyone."""
     X, y, alphas, rho = data["X"], data["y"], data["alphas"], data["l1_ratio"]
     n = X.shape[0]
-    C = np.asarray(coefs, dtype=np.float64)
+    C = coefs.toarray() if sp.issparse(coefs) else np.asarray(coefs, dtype=np.float64)
     R = y[:, None] - np.asarray(X @ C)
     G = np.asarray(X.T @ R) / n
     worst = 0.0
@@ -94,13 +94,31 @@ def _one_thread(fn):
     return run
 
 
-def _ours_path(d):
+def _ours_path(d, sparse_output=False):
     from sklearn_normpen import enet_path
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # standardize=False: the peers' objective (ours defaults to glmnet's True)
         return enet_path(d["X"], d["y"], l1_ratio=d["l1_ratio"], alphas=d["alphas"],
-                         tol=1e-4, standardize=False)[1]
+                         tol=1e-4, standardize=False, sparse_output=sparse_output)[1]
+
+
+def _ours_path_sparse_output(d):
+    """Our path returning a csc_array of the non-zeros (as glmnet's ``beta`` and adelie's
+    ``betas``): the memory of the path without the dense (p, 100) output."""
+    return _ours_path(d, sparse_output=True)
+
+
+def _all_blas_threads(fn):
+    """``fn`` with the BLAS at every core (the one-thread rows' harness limit lifted): what
+    a user's process runs with by default."""
+    def run(d, *args):
+        import os
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(limits=os.cpu_count(), user_api="blas"):
+            return fn(d, *args)
+    run.__name__ = fn.__name__
+    return run
 
 
 # ladders of tolerances, loosest (the peer's default) first
@@ -361,7 +379,11 @@ def cases(quick=False):
                 runners=[
                     harness.Runner("sklearn_normpen enet_path", _one_thread(_ours_path),
                                    ours=True),
-                ] + _peer_rows(dense=name.startswith("dense")) + ([harness.Runner("(reference: X.T @ X alone)", _one_thread(_gram_only))]
+                    harness.Runner("sklearn_normpen enet_path, BLAS at all cores",
+                                   _all_blas_threads(_ours_path), ours=True),
+                ] + ([] if name in GRAM_REFERENCE else [harness.Runner(
+                    "sklearn_normpen enet_path sparse_output=True",
+                    _one_thread(_ours_path_sparse_output), ours=True)]) + _peer_rows(dense=name.startswith("dense")) + ([harness.Runner("(reference: X.T @ X alone)", _one_thread(_gram_only))]
                      if name in GRAM_REFERENCE else []),
                 quality=lambda d, c: None if isinstance(c, dict) else _relgap(d, c),
                 quality_label="relgap"))
