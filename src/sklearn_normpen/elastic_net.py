@@ -23,6 +23,7 @@ from ._path import compute_path, warn_stopped, warn_unconverged
 from ._progress import with_progress
 from ._relaxed import _check_gammas
 from ._solvers.coordinate_descent import EnetProblem, choose_mode
+from ._solvers.mode_switch import GramOnDemand
 from ._validation import (_check_exclude, _check_limits, ENET_PATH_CONSTRAINTS,
                           validate_alphas, validate_array_params, validate_coef_init,
                           validate_path_input, validate_path_params,
@@ -109,14 +110,24 @@ class _EnetSpec:
         return held_out_mse(self.held_stats, self.design, test, res)
 
 
-def _full_problem(X, y, sw, fit_intercept, precompute, splits=None, n_jobs=None):
+def _full_problem(X, y, sw, fit_intercept, precompute, splits=None, n_jobs=None,
+                  single=False):
     """The full data's Design, mode, Gram statistics and problem; with ``splits`` also the
     held-out statistics of every fold (covariance mode: :meth:`Design.cv_gram_stats`, one
     read of X for all of them under K-fold splits), as the ``held_stats`` of
     :class:`_EnetSpec`. With ``n_jobs`` other than 1 the folds' statistics are formed in
-    that many threads (the same numbers)."""
+    that many threads (the same numbers). ``single``: the problem of a fit at one alpha,
+    where ``precompute="auto"`` starts on the residual and forms the Gram only when that
+    pays (:class:`~sklearn_normpen._solvers.mode_switch.GramOnDemand`; mode "dense", no
+    statistics returned)."""
     design = Design(X, y, sw, fit_intercept)
     mode = choose_mode(X, precompute)
+    if single and mode == "gram" and precompute == "auto":
+        pb = GramOnDemand(EnetProblem(design, "dense"),
+                          lambda: EnetProblem(design, "gram", stats=design.gram_stats(),
+                                              x_shift=design.x_mean, y_mean=design.y_mean,
+                                              stats_rows=None))
+        return design, "dense", None, pb
     stats, held = None, {}
     if mode == "gram" and splits is not None:
         stats, held = design.cv_gram_stats(splits, n_jobs)

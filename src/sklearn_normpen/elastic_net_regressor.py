@@ -56,8 +56,13 @@ class ElasticNetRegressor(NormPenRegressor):
         Constrain the coefficients to be non-negative (not with an unpenalised feature,
         ``penalty_factor`` 0: an error).
     precompute : {"auto", True, False}, default="auto"
-        Covariance (Gram) mode if True, or "auto" with dense X and
-        n_samples >= n_features; residual mode otherwise.
+        Covariance (Gram) mode if True; residual mode if False or for sparse X or
+        n_samples < n_features. "auto" with dense X and n_samples >= n_features starts
+        on the residual and forms the Gram (finishing there, warm) once the residual
+        sweeps have cost about half of forming it: a fit at one alpha often needs far
+        less than ``XᵀX`` (10000 x 1000 at ``alpha_max / 10``: 0.026 s against 0.23 s),
+        while correlated columns at small alpha need the Gram (see
+        :mod:`sklearn_normpen._solvers.mode_switch`).
     tol : float, default=1e-4
         Stop when the duality gap is at most ``tol * ||y - ȳ||²_s / (2Σs)``.
     max_iter : int, default=1000
@@ -160,7 +165,8 @@ class ElasticNetRegressor(NormPenRegressor):
         sw = validate_sample_weight(sample_weight, X)
         p = X.shape[1]
         pf = validate_penalty_factor(self.penalty_factor, p)
-        _, _, _, problem = _full_problem(X, y, sw, self.fit_intercept, self.precompute)
+        _, _, _, problem = _full_problem(X, y, sw, self.fit_intercept, self.precompute,
+                                         single=True)
         pen = _make_penalty(self.l1_ratio, pf, self.standardize, self.positive, problem,
                             _check_exclude(self.exclude, p),
                             _check_limits(self.lower_limits, self.upper_limits, p))

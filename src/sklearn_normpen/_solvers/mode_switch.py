@@ -1,0 +1,89 @@
+"""A single elastic-net fit on dense data with n >= p: residual sweeps first, covariance
+mode once they have cost a share of forming the Gram.
+
+Forming ``XᵀX`` (``n p² / 2`` products at BLAS-3 speed) is the whole cost of a covariance
+fit; a fit at one alpha in residual mode often costs far less. Measured on this package's
+single fits (``ElasticNetRegressor``, lasso): 10000 x 1000 at ``alpha_max / 10`` took
+0.23 s in covariance mode against 0.026 s on the residual (scikit-learn's ``ElasticNet``,
+residual too: 0.05 s); but correlated columns at small alpha turn it around (100000 x 100,
+pairwise correlation 0.9, ``alpha_max / 1000``: 0.055 s against 1.9 s). Neither mode
+wins everywhere and the solution's size is not known in advance, so the fit starts on the
+residual with a work budget and moves to covariance mode, warm, when the budget is spent:
+never much slower than covariance mode alone, and as fast as the residual where that wins.
+
+The work is counted in column passes of length n (one epoch over k features: k; a
+screening pass: p), deterministic whatever the machine's speed, and the budget is
+``SWITCH_SHARE`` of the Gram's ``p² / 2`` products divided by ``BLAS3_SPEEDUP``, BLAS-3's
+speed over the residual kernel's per product.
+"""
+import numpy as np
+
+#: products of a symmetric rank-k update per product of the residual kernel's column
+#: passes, in the same time (syrk ~40 GFlop/s against ~4 for the kernel's dot/axpy passes
+#: on the development machine)
+BLAS3_SPEEDUP = 8.0
+#: the share of the Gram's cost the residual sweeps may spend before the fit moves to it
+SWITCH_SHARE = 0.5
+
+
+class GramOnDemand:
+    """A problem (the solver protocol of :func:`~sklearn_normpen._path.compute_path`) that
+    solves on ``residual`` (an ``EnetProblem`` in a residual mode) until its work passes
+    the budget, then on the covariance-mode problem ``make_gram()`` (same design, same
+    parametrisation), warm from the current coefficients. Every other attribute is the
+    current problem's."""
+
+    def __init__(self, residual, make_gram, share=None):
+        self._residual, self._make_gram = residual, make_gram
+        self._current = residual
+        p = residual.n_features
+        share = SWITCH_SHARE if share is None else share
+        #: column passes of length n the residual solves may spend (see the module)
+        self.budget = share * p * p / (2 * BLAS3_SPEEDUP)
+        self.work = 0.0
+
+    def __getattr__(self, name):
+        return getattr(self.__dict__["_current"], name)
+
+    @property
+    def mode(self):
+        return self._current.mode
+
+    def predict_next(self, d, penalty):
+        return self._current.predict_next(d, penalty)
+
+    def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
+        """As ``EnetProblem.solve``; a residual solve that would pass the budget is cut
+        into runs of at most the epochs the budget has left at one pass over every
+        feature each (the support can grow from a few features to hundreds within one
+        run: equicorrelated columns just below ``alpha_max``, 352 of 400), recounted
+        after each run at the support it reached; once the budget is spent the point is
+        finished in covariance mode from where the residual runs stopped."""
+        if self._current is not self._residual:
+            return self._current.solve(w, penalty, alpha, tol_abs, max_iter, alpha_prev)
+        p = self._residual.n_features
+        done, prev = 0, alpha_prev
+        while True:
+            runs = int(self.budget - self.work - p) // p
+            if runs < 1:
+                break
+            start = int(np.count_nonzero(w))
+            cert, epochs = self._residual.solve(w, penalty, alpha, tol_abs,
+                                                min(max_iter - done, runs), prev)
+            done += int(epochs)
+            # one pass over every feature (the run's screening and certificate), and its
+            # epochs at the larger support (the sweeps' working set, roughly)
+            self.work += p + int(epochs) * max(int(np.count_nonzero(w)), start, 1)
+            if cert.gap <= tol_abs or done >= max_iter:
+                return cert, done
+            prev = alpha  # (a continuation: the strong rule at this alpha)
+        self._switch(w)
+        cert, more = self._current.solve(w, penalty, alpha, tol_abs, max(max_iter - done, 1),
+                                         alpha_prev if done == 0 else alpha)
+        return cert, done + int(more)
+
+    def _switch(self, w):
+        """Covariance mode from now on, its state at ``w`` (the array the path updates)."""
+        gram = self._make_gram()
+        gram._reset(w)
+        self._current = gram

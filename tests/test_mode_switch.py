@@ -1,0 +1,161 @@
+"""A single fit on dense data with n >= p (``ElasticNetRegressor``, ``precompute="auto"``)
+starts on the residual and moves to covariance mode once the residual work passes its
+budget (:mod:`sklearn_normpen._solvers.mode_switch`). Both routes must end at a point
+certified by the independent NumPy gap, at the objective of the covariance-mode fit."""
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+import _oracle as oracle
+from sklearn_normpen import ElasticNetRegressor
+from sklearn_normpen._design import Design
+from sklearn_normpen._solvers import mode_switch
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """The GramOnDemand problems made, and whether each formed its Gram."""
+    made, grams = [], []
+    init, gram_stats = mode_switch.GramOnDemand.__init__, Design.gram_stats
+
+    def recording_init(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self)
+
+    def recording_stats(self, *args, **kwargs):
+        grams.append(self)
+        return gram_stats(self, *args, **kwargs)
+
+    monkeypatch.setattr(mode_switch.GramOnDemand, "__init__", recording_init)
+    monkeypatch.setattr(Design, "gram_stats", recording_stats)
+    return made, grams
+
+
+def _data(n, p, corr, seed=0, offset=0.0):
+    rng = np.random.default_rng(seed)
+    X = np.sqrt(1 - corr) * rng.standard_normal((n, p)) + np.sqrt(corr) * rng.standard_normal(
+        (n, 1))
+    X[:, 0] += offset  # mean >> spread (with an intercept)
+    w = np.zeros(p)
+    w[rng.choice(p, max(p // 20, 3), replace=False)] = rng.standard_normal(max(p // 20, 3))
+    return np.asfortranarray(X), X @ w + rng.standard_normal(n)
+
+
+def _amax(X, y, l1_ratio=1.0):
+    Xc, yc = X - X.mean(0), y - y.mean()
+    return np.max(np.abs(Xc.T @ yc)) / len(y) / l1_ratio
+
+
+def _fit(X, y, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        return ElasticNetRegressor(standardize=False, **kw).fit(X, y)
+
+
+def _check_certified(est, X, y):
+    gap = oracle.enet_gap(X, y, est.coef_, est.intercept_, est.alpha, est.l1_ratio)
+    null = oracle.null_deviance(X, y)
+    assert -1e-12 * null <= gap <= est.tol * null * (1 + 1e-9)  # (oracle's rounding)
+    return oracle.enet_primal(X, y, est.coef_, est.intercept_, est.alpha, est.l1_ratio)
+
+
+def test_sparse_solution_stays_on_the_residual(spy):
+    made, grams = spy
+    X, y = _data(3000, 400, 0.0)
+    est = _fit(X, y, alpha=0.1 * _amax(X, y))
+    assert len(made) == 1 and made[0].mode == "dense" and grams == []
+    assert 0 < made[0].work <= made[0].budget
+    _check_certified(est, X, y)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_crawling_residual_moves_to_the_gram(spy, l1_ratio):
+    made, grams = spy
+    X, y = _data(8000, 300, 0.9)  # equicorrelated columns at small alpha
+    alpha = 1e-3 * _amax(X, y, l1_ratio)
+    # every solve (the lead-in's too) ends certified at its own target: a residual run
+    # cut short by the budget is continued, then finished on the Gram
+    solves = []
+    solve = mode_switch.GramOnDemand.solve
+
+    def recording(self, w, penalty, a, tol_abs, *args, **kwargs):
+        cert, epochs = solve(self, w, penalty, a, tol_abs, *args, **kwargs)
+        solves.append(cert.gap <= tol_abs)
+        return cert, epochs
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mode_switch.GramOnDemand, "solve", recording)
+        est = _fit(X, y, alpha=alpha, l1_ratio=l1_ratio)
+    assert len(solves) > 3 and all(solves)
+    assert len(made) == 1 and made[0].mode == "gram" and len(grams) == 1
+    # residual runs first, which never passed the budget
+    assert 2 * X.shape[1] <= made[0].work <= made[0].budget
+    primal = _check_certified(est, X, y)
+    ref = _fit(X, y, alpha=alpha, l1_ratio=l1_ratio, precompute=True)
+    tol = est.tol * oracle.null_deviance(X, y)
+    assert abs(primal - _check_certified(ref, X, y)) <= tol
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kw", [dict(), dict(standardize=True, penalty_factor="zero1"),
+                                dict(offset=1e4)])
+def test_switched_fits_certify_in_every_setting(spy, dtype, kw):
+    made, _ = spy
+    kw = dict(kw)
+    X, y = _data(5000, 300, 0.8, seed=1, offset=kw.pop("offset", 0.0))
+    X = X.astype(dtype)
+    pf = None
+    if kw.pop("penalty_factor", None) == "zero1":
+        pf = np.ones(X.shape[1])
+        pf[1] = 0  # an unpenalised feature
+    std = kw.pop("standardize", False)
+    X64 = X.astype(np.float64)
+    alpha = 3e-3 * _amax(X64, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = ElasticNetRegressor(alpha=alpha, l1_ratio=0.9, standardize=std,
+                                  penalty_factor=pf).fit(X, y)
+    # residual runs first (p = 300: room for a few in the budget), the Gram where they
+    # did not certify within it
+    assert len(made) == 1 and made[0].work > 0
+    assert est.coef_.dtype == dtype
+    sigma = X64.std(axis=0) if std else np.ones(X.shape[1])
+    f = np.ones(X.shape[1]) if pf is None else pf
+    gap = oracle.enet_gap(X64, y, est.coef_.astype(np.float64), est.intercept_, alpha, 0.9,
+                          pf_l1=f * sigma, pf_l2=f * sigma ** 2)
+    null = oracle.null_deviance(X64, y)
+    assert -1e-12 * null <= gap <= est.tol * null * (1 + 1e-6)  # (oracle's rounding)
+
+
+def test_precompute_false_and_true_are_not_switched(spy):
+    made, grams = spy
+    X, y = _data(3000, 400, 0.0)
+    alpha = 0.1 * _amax(X, y)
+    _fit(X, y, alpha=alpha, precompute=False)
+    assert made == [] and grams == []
+    _fit(X, y, alpha=alpha, precompute=True)
+    assert made == [] and len(grams) == 1
+
+
+def test_budget_shrinks_the_runs():
+    # a run's epochs never exceed the budget left at one pass over every feature each
+    X, y = _data(4000, 200, 0.9)  # (p < 128: the budget is below two passes, Gram at once)
+    est = ElasticNetRegressor(alpha=1e-3 * _amax(X, y), standardize=False)
+    from sklearn_normpen._solvers.coordinate_descent import EnetProblem
+    caps = []
+    solve = EnetProblem.solve
+
+    def recording(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
+        caps.append((self.mode, max_iter))
+        return solve(self, w, penalty, alpha, tol_abs, max_iter, alpha_prev)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(EnetProblem, "solve", recording)
+        est.fit(X, y)
+    p = X.shape[1]
+    budget = mode_switch.SWITCH_SHARE * p * p / (2 * mode_switch.BLAS3_SPEEDUP)
+    residual = [m for mode, m in caps if mode == "dense"]
+    assert residual and all(1 <= m <= (budget - p) // p for m in residual)
+    assert caps[-1][0] == "gram"
