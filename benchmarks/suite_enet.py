@@ -195,6 +195,71 @@ def _peer_rows(dense):
     return rows
 
 
+# -- one fit at one alpha (GridSearchCV's unit of work), no intercept -----------------------
+def _ours_fit(precompute):
+    def run(d):
+        from sklearn_normpen import ElasticNetRegressor
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = ElasticNetRegressor(alpha=d["alphas"][0], l1_ratio=d["l1_ratio"],
+                                      fit_intercept=False, standardize=False, tol=1e-4,
+                                      precompute=precompute).fit(d["X"], d["y"])
+        return est.coef_[:, None]
+    run.__name__ = f"ours_fit_{precompute}"
+    return run
+
+
+def _sk_fit_tol(d, tol):
+    from sklearn.linear_model import ElasticNet
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = ElasticNet(alpha=d["alphas"][0], l1_ratio=d["l1_ratio"], fit_intercept=False,
+                         tol=tol).fit(d["X"], d["y"])
+    return est.coef_[:, None]
+
+
+def _skglm_fit_tol(d, tol):
+    from skglm import ElasticNet
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = ElasticNet(alpha=d["alphas"][0], l1_ratio=d["l1_ratio"], fit_intercept=False,
+                         tol=tol).fit(d["X"], d["y"])
+    return est.coef_[:, None]
+
+
+def _celer_fit_tol(d, tol):
+    import celer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = celer.ElasticNet(alpha=d["alphas"][0], l1_ratio=d["l1_ratio"],
+                               fit_intercept=False, tol=tol).fit(d["X"], d["y"])
+    return est.coef_[:, None]
+
+
+def _fit_case(name, make, rho, frac):
+    """One fit at ``frac`` alpha_max (the path's grid's alpha_max, no intercept)."""
+    def make_data():
+        X, y = make()
+        return dict(X=X, y=y, l1_ratio=rho, alphas=_grid(X, y, rho)[:1] * frac)
+    skglm_ok = harness.peer("skglm", "skglm")
+    celer_ok = harness.peer("celer", "celer")
+    runners = [harness.Runner("sklearn_normpen ElasticNetRegressor", _one_thread(_ours_fit(
+        "auto")), ours=True)]
+    if not name.startswith("sparse"):
+        runners.append(harness.Runner("sklearn_normpen ElasticNetRegressor precompute=True",
+                                      _one_thread(_ours_fit(True)), ours=True))
+    runners += [
+        harness.Runner("sklearn ElasticNet", _one_thread(_sk_fit_tol), tols=TOLS_SK),
+        harness.Runner("skglm ElasticNet", _one_thread(_skglm_fit_tol),
+                       available=skglm_ok[0], why_unavailable=skglm_ok[1], tols=TOLS_SK),
+        harness.Runner("celer ElasticNet", _one_thread(_celer_fit_tol),
+                       available=celer_ok[0], why_unavailable=celer_ok[1], tols=TOLS_SK),
+    ]
+    return harness.Case(name=f"fit {name} l1_ratio={rho} alpha_max/{round(1 / frac)}",
+                        make_data=make_data, runners=runners,
+                        quality=lambda d, c: _relgap(d, c), quality_label="relgap")
+
+
 def _gram_only(d):
     """Reference for the n >> p target: the cost of forming XᵀX once (not a solver)."""
     X = d["X"]
@@ -397,4 +462,9 @@ def cases(quick=False):
                      harness.Runner("sklearn ElasticNetCV", _one_thread(_sk_cv))],
             quality=_minmse, quality_label="minmse"))
     out += [_cv_lasso_case(name, make) for name, make in cv_lasso]
+    fits = ([("dense 1000x100", lambda: _dense(1000, 100, 10))] if quick else
+            [("dense 10000x1000", lambda: _dense(10000, 1000, 50)),
+             ("dense 2000x200", lambda: _dense(2000, 200, 20))])
+    out += [_fit_case(name, make, rho, frac) for name, make in fits for rho in (1.0, 0.5)
+            for frac in (1e-1, 1e-2)]
     return out

@@ -129,6 +129,14 @@ def test_switched_fits_certify_in_every_setting(spy, dtype, kw):
     assert -1e-12 * null <= gap <= est.tol * null * (1 + 1e-6)  # (oracle's rounding)
 
 
+def test_few_features_form_the_gram_at_once(spy):
+    made, grams = spy
+    X, y = _data(3000, 60, 0.0)
+    assert not mode_switch.worth_trying(60) and mode_switch.worth_trying(64)
+    _check_certified(_fit(X, y, alpha=0.1 * _amax(X, y)), X, y)
+    assert made == [] and len(grams) == 1
+
+
 def test_precompute_false_and_true_are_not_switched(spy):
     made, grams = spy
     X, y = _data(3000, 400, 0.0)
@@ -141,7 +149,7 @@ def test_precompute_false_and_true_are_not_switched(spy):
 
 def test_budget_shrinks_the_runs():
     # a run's epochs never exceed the budget left at one pass over every feature each
-    X, y = _data(4000, 200, 0.9)  # (p < 128: the budget is below two passes, Gram at once)
+    X, y = _data(4000, 200, 0.9)  # (p < 64: the budget is below two passes, Gram at once)
     est = ElasticNetRegressor(alpha=1e-3 * _amax(X, y), standardize=False)
     from sklearn_normpen._solvers.coordinate_descent import EnetProblem
     caps = []

@@ -23,7 +23,7 @@ from ._path import compute_path, warn_stopped, warn_unconverged
 from ._progress import with_progress
 from ._relaxed import _check_gammas
 from ._solvers.coordinate_descent import EnetProblem, choose_mode
-from ._solvers.mode_switch import GramOnDemand
+from ._solvers.mode_switch import GramOnDemand, worth_trying
 from ._validation import (_check_exclude, _check_limits, ENET_PATH_CONSTRAINTS,
                           validate_alphas, validate_array_params, validate_coef_init,
                           validate_path_input, validate_path_params,
@@ -122,7 +122,7 @@ def _full_problem(X, y, sw, fit_intercept, precompute, splits=None, n_jobs=None,
     statistics returned)."""
     design = Design(X, y, sw, fit_intercept)
     mode = choose_mode(X, precompute)
-    if single and mode == "gram" and precompute == "auto":
+    if single and mode == "gram" and precompute == "auto" and worth_trying(X.shape[1]):
         pb = GramOnDemand(EnetProblem(design, "dense"),
                           lambda: EnetProblem(design, "gram", stats=design.gram_stats(),
                                               x_shift=design.x_mean, y_mean=design.y_mean,

@@ -26,6 +26,18 @@ BLAS3_SPEEDUP = 8.0
 SWITCH_SHARE = 0.5
 
 
+def residual_budget(p, share=None):
+    """The column passes (length n) the residual solves may spend on ``p`` features."""
+    return (SWITCH_SHARE if share is None else share) * p * p / (2 * BLAS3_SPEEDUP)
+
+
+def worth_trying(p):
+    """Whether the budget affords two passes over every feature (a residual solve's
+    screening pass and one epoch): from ``p = 4·BLAS3_SPEEDUP/SWITCH_SHARE`` (64 at the
+    defaults) on; below, the Gram is cheap and formed at once."""
+    return residual_budget(p) >= 2 * p
+
+
 class GramOnDemand:
     """A problem (the solver protocol of :func:`~sklearn_normpen._path.compute_path`) that
     solves on ``residual`` (an ``EnetProblem`` in a residual mode) until its work passes
@@ -36,10 +48,8 @@ class GramOnDemand:
     def __init__(self, residual, make_gram, share=None):
         self._residual, self._make_gram = residual, make_gram
         self._current = residual
-        p = residual.n_features
-        share = SWITCH_SHARE if share is None else share
         #: column passes of length n the residual solves may spend (see the module)
-        self.budget = share * p * p / (2 * BLAS3_SPEEDUP)
+        self.budget = residual_budget(residual.n_features, share)
         self.work = 0.0
 
     def __getattr__(self, name):
