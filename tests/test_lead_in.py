@@ -109,3 +109,29 @@ def test_lead_in_walks_loosely_and_reports_the_point_at_the_target(monkeypatch, 
         assert target == pytest.approx(est.tol * glm_null_deviance("binomial", y))
     assert 0 <= gap <= target * (1 + 1e-9)
     assert est.dual_gap_ <= target
+
+
+@pytest.mark.parametrize("p, walks", [(10, False), (63, False), (64, True)])
+def test_small_covariance_mode_fits_solve_cold_directly(monkeypatch, p, walks):
+    # below EnetProblem.LEAD_IN_MIN_GRAM_FEATURES a covariance-mode fit skips the walk (its
+    # solves cost more than they save); the point is certified by the oracle either way
+    from sklearn_normpen._solvers.coordinate_descent import EnetProblem
+    rng = np.random.default_rng(p)
+    X = rng.standard_normal((400, p)) @ (np.eye(p) + 0.5)  # correlated columns
+    y = X[:, :3].sum(axis=1) + rng.standard_normal(400)
+    calls = []
+    solve = EnetProblem.solve
+
+    def recording(self, w, penalty, alpha, tol_abs, *args, **kwargs):
+        calls.append((self.mode, float(alpha)))
+        return solve(self, w, penalty, alpha, tol_abs, *args, **kwargs)
+
+    monkeypatch.setattr(EnetProblem, "solve", recording)
+    alpha = 1e-3 * oracle.enet_alpha_max(X, y, 1.0)
+    est = _fit(ElasticNetRegressor(alpha=alpha, l1_ratio=1.0, standardize=False,
+                                   precompute=True), X, y)
+    assert all(mode == "gram" for mode, _ in calls)
+    assert (len(calls) > 1) == walks and calls[-1][1] == alpha
+    gap = oracle.enet_gap(X, y, est.coef_, est.intercept_, alpha, 1.0)
+    null = oracle.null_deviance(X, y)
+    assert -1e-12 * null <= gap <= est.tol * null

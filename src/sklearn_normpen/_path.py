@@ -208,7 +208,8 @@ def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
     decade strictly between ``alpha_max`` and ``alpha`` when ``alpha < alpha_max / 10``
     (glmnet fits a whole path for the same reason), each to ``LEAD_IN_TOL_FACTOR`` times
     ``tol_abs`` (warm starts only: the caller solves ``alpha`` itself to ``tol_abs``),
-    for problems whose ``lead_in`` is True (the elastic net's and the GLMs'). Returns
+    for problems whose ``lead_in`` is True (the elastic net's and the GLMs') and whose
+    ``lead_in_pays`` is not False (small covariance-mode problems solve directly). Returns
     ``(epochs, alpha_prev, cold)``: the epochs spent, the last alpha solved and the null
     fit's state (``problem.snapshot``) for :func:`cold_retry` (``(0, None, None)``:
     nothing to do).
@@ -217,7 +218,7 @@ def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
     crawls: breast cancer's 495 quadratic features at ``1e-4 alpha_max`` were not
     certified in 1000 epochs, nor a 300 × 2000 Gaussian design at the same ratio; with
     the lead-in both certify, in 0.3 and 0.04 s.)"""
-    if not getattr(problem, "lead_in", False):
+    if not getattr(problem, "lead_in", False) or not getattr(problem, "lead_in_pays", True):
         return 0, None, None
     amax = penalty.alpha_max(z)
     if not (np.isfinite(amax) and 0 < 10 * alpha < amax):
