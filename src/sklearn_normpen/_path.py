@@ -209,7 +209,8 @@ def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
     (glmnet fits a whole path for the same reason), each to ``LEAD_IN_TOL_FACTOR`` times
     ``tol_abs`` (warm starts only: the caller solves ``alpha`` itself to ``tol_abs``),
     for problems whose ``lead_in`` is True (the elastic net's and the GLMs') and whose
-    ``lead_in_pays`` is not False (small covariance-mode problems solve directly). Returns
+    ``lead_in_pays`` is not False (small covariance-mode problems solve directly); a
+    problem's ``before_walk(w)``, if any, is told first. Returns
     ``(epochs, alpha_prev, cold)``: the epochs spent, the last alpha solved and the null
     fit's state (``problem.snapshot``) for :func:`cold_retry` (``(0, None, None)``:
     nothing to do).
@@ -224,6 +225,9 @@ def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
     if not (np.isfinite(amax) and 0 < 10 * alpha < amax):
         return 0, None, None
     m = int(np.ceil(LEAD_IN_PER_DECADE * np.log10(amax / alpha)))
+    before_walk = getattr(problem, "before_walk", None)
+    if before_walk is not None:  # (a problem that picks its mode for many solves)
+        before_walk(w)
     cold = problem.snapshot(w)
     epochs, prev = 0, None
     for a in np.geomspace(amax, alpha, m + 1)[1:-1]:

@@ -57,11 +57,12 @@ class ElasticNetRegressor(NormPenRegressor):
         ``penalty_factor`` 0: an error).
     precompute : {"auto", True, False}, default="auto"
         Covariance (Gram) mode if True; residual mode if False or for sparse X or
-        n_samples < n_features. "auto" with dense X and n_samples >= n_features starts
-        on the residual and forms the Gram (finishing there, warm) once the residual
-        sweeps have cost about half of forming it: a fit at one alpha often needs far
-        less than ``XᵀX`` (10000 x 1000 at ``alpha_max / 10``: 0.026 s against 0.23 s),
-        while correlated columns at small alpha need the Gram (see
+        n_samples < n_features. "auto" with dense X and n_samples >= n_features: the
+        Gram for fewer than 64 features or a cold start below ``alpha_max / 10``
+        (walked down to through several solves); otherwise residual sweeps first, with
+        the Gram formed (and the fit finished there, warm) once they have cost about
+        half of forming it: a fit at one alpha often needs far less than ``XᵀX``
+        (10000 x 1000 at ``alpha_max / 10``: 0.026 s against 0.23 s; see
         :mod:`sklearn_normpen._solvers.mode_switch`).
     tol : float, default=1e-4
         Stop when the duality gap is at most ``tol * ||y - ȳ||²_s / (2Σs)``.

@@ -6,15 +6,20 @@ fit; a fit at one alpha in residual mode often costs far less. Measured on this 
 single fits (``ElasticNetRegressor``, lasso): 10000 x 1000 at ``alpha_max / 10`` took
 0.23 s in covariance mode against 0.026 s on the residual (scikit-learn's ``ElasticNet``,
 residual too: 0.05 s); but correlated columns at small alpha turn it around (100000 x 100,
-pairwise correlation 0.9, ``alpha_max / 1000``: 0.055 s against 1.9 s). Neither mode
-wins everywhere and the solution's size is not known in advance, so the fit starts on the
-residual with a work budget and moves to covariance mode, warm, when the budget is spent:
-never much slower than covariance mode alone, and as fast as the residual where that wins.
+pairwise correlation 0.9, ``alpha_max / 1000``: 0.055 s against 1.9 s).
+
+So a cold start far below ``alpha_max``, which walks down to it through several solves
+(:func:`~sklearn_normpen._path.lead_in`), takes the Gram at once (:meth:`before_walk`):
+those solves cost ``p`` products an epoch there. A fit solved directly (``alpha >=
+alpha_max / 10``, or from ``warm_start``) starts on the residual with a work budget and
+moves to covariance mode, warm, when the budget is spent.
 
 The work is counted in column passes of length n (one epoch over k features: k; a
-screening pass: p), deterministic whatever the machine's speed, and the budget is
-``SWITCH_SHARE`` of the Gram's ``p² / 2`` products divided by ``BLAS3_SPEEDUP``, BLAS-3's
-speed over the residual kernel's per product.
+solve's screening and certificate: p), deterministic whatever the machine's speed, and the
+budget is ``SWITCH_SHARE`` of the Gram's ``p² / 2`` products divided by
+``BLAS3_SPEEDUP``, BLAS-3's speed over the residual kernel's per product. The count is a
+model: a support that grows within a run is seen after it, and the kernel's epochs often
+sweep less than the support.
 """
 import numpy as np
 
@@ -26,9 +31,12 @@ BLAS3_SPEEDUP = 8.0
 SWITCH_SHARE = 0.5
 
 
-def residual_budget(p, share=None):
-    """The column passes (length n) the residual solves may spend on ``p`` features."""
-    return (SWITCH_SHARE if share is None else share) * p * p / (2 * BLAS3_SPEEDUP)
+def residual_budget(p, share=None, dtype=np.float64):
+    """The column passes (length n) the residual solves may spend on ``p`` features
+    (float32: twice as many, the residual passes reading half the bytes while the Gram is
+    formed in float64)."""
+    speedup = BLAS3_SPEEDUP / (2 if np.dtype(dtype) == np.float32 else 1)
+    return (SWITCH_SHARE if share is None else share) * p * p / (2 * speedup)
 
 
 def worth_trying(p):
@@ -48,12 +56,21 @@ class GramOnDemand:
     def __init__(self, residual, make_gram, share=None):
         self._residual, self._make_gram = residual, make_gram
         self._current = residual
+        # a float32 run cut short by the budget is not finished in float64 on the
+        # residual (Newton steps on float64 copies of the columns): the Gram finishes it
+        # (a 50000 x 400 float32 fit, correlated columns at alpha_max/1000, took 0.60 s
+        # with those steps, 0.23 s in covariance mode alone)
+        residual.refine64 = False
         #: column passes of length n the residual solves may spend (see the module)
-        self.budget = residual_budget(residual.n_features, share)
+        self.budget = residual_budget(residual.n_features, share, residual.dtype)
         self.work = 0.0
 
     def __getattr__(self, name):
-        return getattr(self.__dict__["_current"], name)
+        try:
+            current = self.__dict__["_current"]
+        except KeyError:  # (not yet initialised: copy, unpickling)
+            raise AttributeError(name) from None
+        return getattr(current, name)
 
     @property
     def mode(self):
@@ -61,6 +78,15 @@ class GramOnDemand:
 
     def predict_next(self, d, penalty):
         return self._current.predict_next(d, penalty)
+
+    def before_walk(self, w):
+        """A cold start far below ``alpha_max`` walks down to it through several solves
+        (:func:`~sklearn_normpen._path.lead_in`): the Gram at once, where each costs
+        ``p`` products an epoch (on the residual, the walk's solves and certificates
+        cost more than the budget's model counts: 50000 x 400 float32, correlated
+        columns at alpha_max/1000, 0.61 s against 0.23 s in covariance mode)."""
+        if self._current is self._residual:
+            self._switch(w)
 
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
         """As ``EnetProblem.solve``; a residual solve that would pass the budget is cut
@@ -72,9 +98,9 @@ class GramOnDemand:
         if self._current is not self._residual:
             return self._current.solve(w, penalty, alpha, tol_abs, max_iter, alpha_prev)
         p = self._residual.n_features
-        done, prev = 0, alpha_prev
+        done, prev, width = 0, alpha_prev, p
         while True:
-            runs = int(self.budget - self.work - p) // p
+            runs = int(self.budget - self.work - p) // width
             if runs < 1:
                 break
             start = int(np.count_nonzero(w))
@@ -87,6 +113,9 @@ class GramOnDemand:
             if cert.gap <= tol_abs or done >= max_iter:
                 return cert, done
             prev = alpha  # (a continuation: the strong rule at this alpha)
+            # continuing at this alpha, the support is known: runs as long as the budget
+            # affords at twice its size (a growth past that is counted after the run)
+            width = max(2 * int(np.count_nonzero(w)), 1)
         self._switch(w)
         cert, more = self._current.solve(w, penalty, alpha, tol_abs, max(max_iter - done, 1),
                                          alpha_prev if done == 0 else alpha)
