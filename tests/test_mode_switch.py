@@ -81,6 +81,22 @@ def test_a_walk_from_alpha_max_takes_the_gram_at_once(spy):
     _check_certified(est, X, y)
 
 
+@pytest.mark.parametrize("dtype, walks_on_residual", [(np.float64, True),
+                                                       (np.float32, False)])
+def test_a_short_walk_over_many_features_stays_on_the_residual(spy, dtype,
+                                                               walks_on_residual):
+    # 1000 features: the budget (31250 passes) affords 3 passes a solve of a 6-solve walk
+    # (float64); a float32 walk takes the Gram at once
+    made, grams = spy
+    X, y = _data(3000, 1000, 0.0)
+    est = _fit(X.astype(dtype), y, alpha=1e-2 * _amax(X, y), l1_ratio=1.0)
+    assert len(made) == 1
+    assert (made[0].mode == "dense") == walks_on_residual == (grams == [])
+    assert (made[0].work > 0) == walks_on_residual
+    if dtype == np.float64:
+        _check_certified(est, X, y)
+
+
 @pytest.mark.parametrize("n, p, corr, frac", [(8000, 300, 0.9, 0.5), (20000, 200, 0.95, 0.2)])
 def test_crawling_residual_moves_to_the_gram(spy, n, p, corr, frac):
     made, grams = spy

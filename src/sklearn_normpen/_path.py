@@ -210,7 +210,7 @@ def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
     ``tol_abs`` (warm starts only: the caller solves ``alpha`` itself to ``tol_abs``),
     for problems whose ``lead_in`` is True (the elastic net's and the GLMs') and whose
     ``lead_in_pays`` is not False (small covariance-mode problems solve directly); a
-    problem's ``before_walk(w)``, if any, is told first. Returns
+    problem's ``before_walk(w, m)``, if any, is told first (``m`` solves to come). Returns
     ``(epochs, alpha_prev, cold)``: the epochs spent, the last alpha solved and the null
     fit's state (``problem.snapshot``) for :func:`cold_retry` (``(0, None, None)``:
     nothing to do).
@@ -227,7 +227,7 @@ def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
     m = int(np.ceil(LEAD_IN_PER_DECADE * np.log10(amax / alpha)))
     before_walk = getattr(problem, "before_walk", None)
     if before_walk is not None:  # (a problem that picks its mode for many solves)
-        before_walk(w)
+        before_walk(w, m)  # (m solves: the walk's m - 1 and the target's)
     cold = problem.snapshot(w)
     epochs, prev = 0, None
     for a in np.geomspace(amax, alpha, m + 1)[1:-1]:

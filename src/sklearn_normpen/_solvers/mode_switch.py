@@ -9,9 +9,9 @@ residual too: 0.05 s); but correlated columns at small alpha turn it around (100
 pairwise correlation 0.9, ``alpha_max / 1000``: 0.055 s against 1.9 s).
 
 So a cold start far below ``alpha_max``, which walks down to it through several solves
-(:func:`~sklearn_normpen._path.lead_in`), takes the Gram at once (:meth:`before_walk`):
-those solves cost ``p`` products an epoch there. A fit solved directly (``alpha >=
-alpha_max / 10``, or from ``warm_start``) starts on the residual with a work budget and
+(:func:`~sklearn_normpen._path.lead_in`), takes the Gram at once unless the budget is
+large against the walk (:meth:`GramOnDemand.before_walk`): those solves cost ``p``
+products an epoch there. Otherwise the fit starts on the residual with a work budget and
 moves to covariance mode, warm, when the budget is spent.
 
 The work is counted in column passes of length n (one epoch over k features: k; a
@@ -27,6 +27,9 @@ import numpy as np
 #: passes, in the same time (syrk ~40 GFlop/s against ~4 for the kernel's dot/axpy passes
 #: on the development machine)
 BLAS3_SPEEDUP = 8.0
+#: a walk down from alpha_max stays on the residual only if the budget affords this many
+#: passes over every feature per solve (see GramOnDemand.before_walk)
+WALK_PASSES = 3
 #: the share of the Gram's cost the residual sweeps may spend before the fit moves to it
 SWITCH_SHARE = 0.5
 
@@ -79,13 +82,20 @@ class GramOnDemand:
     def predict_next(self, d, penalty):
         return self._current.predict_next(d, penalty)
 
-    def before_walk(self, w):
-        """A cold start far below ``alpha_max`` walks down to it through several solves
-        (:func:`~sklearn_normpen._path.lead_in`): the Gram at once, where each costs
-        ``p`` products an epoch (on the residual, the walk's solves and certificates
-        cost more than the budget's model counts: 50000 x 400 float32, correlated
-        columns at alpha_max/1000, 0.61 s against 0.23 s in covariance mode)."""
-        if self._current is self._residual:
+    def before_walk(self, w, solves):
+        """A cold start far below ``alpha_max`` walks down to it through ``solves`` solves
+        (:func:`~sklearn_normpen._path.lead_in`): on the Gram at once unless the budget
+        affords ``WALK_PASSES`` passes over every feature per solve (float64 only). Each
+        solve's screening, certificates and restarts cost more than the budget's model
+        counts: walking 10 solves on the residual, a 50000 x 400 float32 fit
+        (correlated columns, alpha_max/1000) took 0.61 s against 0.23 s in covariance
+        mode; with p = 1000 or 2000 features (budgets of 31 and 62 passes) a 6- or
+        9-solve walk on the residual took 0.07 and 0.25 s against 0.23 and 0.3."""
+        if self._current is not self._residual:
+            return
+        p = self._residual.n_features
+        if (self._residual.dtype != np.float64
+                or WALK_PASSES * solves * p > self.budget - self.work):
             self._switch(w)
 
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
