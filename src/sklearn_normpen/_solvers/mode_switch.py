@@ -89,8 +89,9 @@ class GramOnDemand:
         solve's screening, certificates and restarts cost more than the budget's model
         counts: walking 10 solves on the residual, a 50000 x 400 float32 fit
         (correlated columns, alpha_max/1000) took 0.61 s against 0.23 s in covariance
-        mode; with p = 1000 or 2000 features (budgets of 31 and 62 passes) a 6- or
-        9-solve walk on the residual took 0.07 and 0.25 s against 0.23 and 0.3."""
+        mode; with p = 1000 or 2000 features (budgets of 31 and 62 passes over every
+        feature) a 6- or 9-solve walk on the residual took 0.07 and 0.25 s against 0.23
+        and 0.3."""
         if self._current is not self._residual:
             return
         p = self._residual.n_features
