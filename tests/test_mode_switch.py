@@ -85,7 +85,7 @@ def test_a_walk_from_alpha_max_takes_the_gram_at_once(spy):
                                                        (np.float32, False)])
 def test_a_short_walk_over_many_features_stays_on_the_residual(spy, dtype,
                                                                walks_on_residual):
-    # 1000 features: the budget (31250 passes) affords 3 passes a solve of a 6-solve walk
+    # 1000 features: the budget (31250 passes) affords 4 passes a solve of a 6-solve walk
     # (float64); a float32 walk takes the Gram at once
     made, grams = spy
     X, y = _data(3000, 1000, 0.0)

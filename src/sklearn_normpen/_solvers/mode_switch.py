@@ -29,7 +29,7 @@ import numpy as np
 BLAS3_SPEEDUP = 8.0
 #: a walk down from alpha_max stays on the residual only if the budget affords this many
 #: passes over every feature per solve (see GramOnDemand.before_walk)
-WALK_PASSES = 3
+WALK_PASSES = 4
 #: the share of the Gram's cost the residual sweeps may spend before the fit moves to it
 SWITCH_SHARE = 0.5
 
