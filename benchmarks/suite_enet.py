@@ -1,5 +1,6 @@
 """Elastic-net / lasso paths and 5-fold CV: sklearn_normpen against scikit-learn, skglm, celer,
 adelie and R glmnet (``peers.py``)."""
+import time
 import warnings
 
 import numpy as np
@@ -209,31 +210,47 @@ def _ours_fit(precompute):
     return run
 
 
-def _sk_fit_tol(d, tol):
+def _peer_fit(estimator):
+    """A peer's one fit at the case's alpha, no intercept: ``estimator(alpha, l1_ratio,
+    tol)`` makes the unfitted estimator."""
+    def run(d, tol):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = estimator(d["alphas"][0], d["l1_ratio"], tol).fit(d["X"], d["y"])
+        return est.coef_[:, None]
+    return run
+
+
+def _sk_fit(alpha, l1_ratio, tol):
     from sklearn.linear_model import ElasticNet
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = ElasticNet(alpha=d["alphas"][0], l1_ratio=d["l1_ratio"], fit_intercept=False,
-                         tol=tol).fit(d["X"], d["y"])
-    return est.coef_[:, None]
+    return ElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=False, tol=tol)
 
 
-def _skglm_fit_tol(d, tol):
+def _skglm_fit(alpha, l1_ratio, tol):
     from skglm import ElasticNet
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = ElasticNet(alpha=d["alphas"][0], l1_ratio=d["l1_ratio"], fit_intercept=False,
-                         tol=tol).fit(d["X"], d["y"])
-    return est.coef_[:, None]
+    return ElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=False, tol=tol)
 
 
-def _celer_fit_tol(d, tol):
+def _celer_fit(alpha, l1_ratio, tol):
     import celer
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        est = celer.ElasticNet(alpha=d["alphas"][0], l1_ratio=d["l1_ratio"],
-                               fit_intercept=False, tol=tol).fit(d["X"], d["y"])
-    return est.coef_[:, None]
+    return celer.ElasticNet(alpha=alpha, l1_ratio=l1_ratio, fit_intercept=False, tol=tol)
+
+
+def _self_timed(fn):
+    """``fn`` timed inside one BLAS-thread limit (entering threadpoolctl's limit costs
+    milliseconds, as much as a small fit): a warm-up call, then ``d["_repeat"]`` timed
+    calls, returned as :class:`harness.Timed`."""
+    def run(d, *args):
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(limits=1, user_api="blas"):
+            out, times = fn(d, *args), []
+            for _ in range(d.get("_repeat", 1)):
+                t0 = time.perf_counter()
+                out = fn(d, *args)
+                times.append(time.perf_counter() - t0)
+        return harness.Timed(out, times)
+    run.__name__ = fn.__name__
+    return run
 
 
 def _fit_case(name, make, rho, frac):
@@ -243,16 +260,16 @@ def _fit_case(name, make, rho, frac):
         return dict(X=X, y=y, l1_ratio=rho, alphas=_grid(X, y, rho)[:1] * frac)
     skglm_ok = harness.peer("skglm", "skglm")
     celer_ok = harness.peer("celer", "celer")
-    runners = [harness.Runner("sklearn_normpen ElasticNetRegressor", _one_thread(_ours_fit(
+    runners = [harness.Runner("sklearn_normpen ElasticNetRegressor", _self_timed(_ours_fit(
         "auto")), ours=True)]
     if not name.startswith("sparse"):
         runners.append(harness.Runner("sklearn_normpen ElasticNetRegressor precompute=True",
-                                      _one_thread(_ours_fit(True)), ours=True))
+                                      _self_timed(_ours_fit(True)), ours=True))
     runners += [
-        harness.Runner("sklearn ElasticNet", _one_thread(_sk_fit_tol), tols=TOLS_SK),
-        harness.Runner("skglm ElasticNet", _one_thread(_skglm_fit_tol),
+        harness.Runner("sklearn ElasticNet", _self_timed(_peer_fit(_sk_fit)), tols=TOLS_SK),
+        harness.Runner("skglm ElasticNet", _self_timed(_peer_fit(_skglm_fit)),
                        available=skglm_ok[0], why_unavailable=skglm_ok[1], tols=TOLS_SK),
-        harness.Runner("celer ElasticNet", _one_thread(_celer_fit_tol),
+        harness.Runner("celer ElasticNet", _self_timed(_peer_fit(_celer_fit)),
                        available=celer_ok[0], why_unavailable=celer_ok[1], tols=TOLS_SK),
     ]
     return harness.Case(name=f"fit {name} l1_ratio={rho} alpha_max/{round(1 / frac)}",
