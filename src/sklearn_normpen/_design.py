@@ -249,8 +249,7 @@ def exact_scaling(design):
     centring ``c`` of offset columns, scaled (``sklearn_normpen._families._standardized``
     rounds both to X's dtype)."""
     inv = inverse_std(design.x_std, design.constant)
-    c = np.asarray(design.x_mean, np.float64) - np.asarray(design.xk_mean, np.float64)
-    return inv, c * inv
+    return inv, design.layout_shift * inv
 
 
 def scaled_columns64(design, cols, inv_scale):
@@ -259,7 +258,7 @@ def scaled_columns64(design, cols, inv_scale):
     counterpart of ``sklearn_normpen._families._standardized``'s scaled copy, which is
     rounded to X's dtype."""
     cols = np.asarray(cols)
-    c = (np.asarray(design.x_mean, np.float64) - np.asarray(design.xk_mean, np.float64))[cols]
+    c = design.layout_shift[cols]
     if not design.sparse:
         B = np.asfortranarray(design.X[:, cols], dtype=np.float64)
         if c.any():
@@ -589,6 +588,12 @@ class Design:
     @property
     def xk_mean(self):
         return self._kernel_layout()[1]
+
+    @property
+    def layout_shift(self):
+        """``x_mean - xk_mean`` in float64: what the layout subtracted from its offset
+        columns (zero elsewhere), ``X = Xk + 1 layout_shiftᵀ``."""
+        return np.asarray(self.x_mean, np.float64) - np.asarray(self.xk_mean, np.float64)
 
     # -- float64 linear algebra for certificates ------------------------------------------
     def _wdot(self, a, b):

@@ -157,7 +157,7 @@ def _standardized(X, sw, fit_intercept, return_design=False):
     d = Design(X, np.zeros(X.shape[0], dtype=X.dtype), sw, fit_intercept)
     inv = inverse_std(d.x_std, d.constant)
     inv = inv.astype(X.dtype).astype(np.float64)
-    shift = (np.asarray(d.x_mean, np.float64) - np.asarray(d.xk_mean, np.float64)) * inv
+    shift = d.layout_shift * inv
     Xk = d.Xk  # offset columns centred (float64, then cast); X itself when none
     if sp.issparse(Xk):
         Xs = sp.csc_matrix(Xk @ sp.diags(inv.astype(X.dtype))).sorted_indices()

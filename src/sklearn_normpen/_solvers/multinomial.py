@@ -406,7 +406,7 @@ class MultinomialProblem:
                 # curvature sum v x² - (sum v x)²/V cancels on them: NaN at mean 1e6);
                 # its intercept is then b' = b + shiftᵀ W (see _solve_sweeps)
                 Xk = d.Xk if self.fit_intercept else d.X
-                shift = np.asarray(d.x_mean, np.float64) - np.asarray(d.xk_mean, np.float64)
+                shift = d.layout_shift
                 self._bshift = shift if Xk is not d.X else None
                 xk = (Xk.data, Xk.indices.astype(np.intc, copy=False),
                       Xk.indptr.astype(np.intc, copy=False))

@@ -204,8 +204,8 @@ class GLMProblem:
         # large coefficient on such a column (the column 5 + 1e-9 needs ~1e9) would
         # otherwise put ~|x̄ w| into X w and cancel it against b: eps |x̄ w| of rounding
         # in η, a floor on the gap (a sparse Poisson fit stalled at 3e-7)
-        self._m = (np.asarray(d.x_mean, np.float64) - np.asarray(d.xk_mean, np.float64)
-                   if self.fit_intercept and self._user is None else np.zeros(d.p))
+        self._m = (d.layout_shift if self.fit_intercept and self._user is None
+                   else np.zeros(d.p))
         self._null, self._unpen_cache = {}, {}
         self._sub = None  # the Newton model on the working set's columns (see _model)
         # the last Newton model's coordinate-descent pause before its active-set step
