@@ -26,7 +26,8 @@ weights, a group of weight 0 among them where the fit allows one; illposed: the 
 elastic nets and group lassos, Gaussian, binomial and Poisson, with unpenalised columns
 built to defeat the normal equations, and at alpha above every entry the optimum computed
 here; illposedmulti: the multi-task elastic net and the multinomial classifier beside such
-columns);
+columns; singlefit: ``ElasticNetRegressor`` on dense n >= p >= 64, residual sweeps first and
+the Gram on a work budget);
 ``tests/test_certificate_fuzz.py`` runs a few seeds of each.
 """
 import sys
@@ -783,10 +784,97 @@ def illposed_multi_case(seed):
         f"standardize={standardize}, intercept={fit_intercept}, weights={sw is not None}")
 
 
+def singlefit_case(seed):
+    """``ElasticNetRegressor`` at one alpha on dense data with n >= p >= 64, the route that
+    starts on the residual and moves to covariance mode on a work budget
+    (``_solvers/mode_switch.py``): correlated or offset columns, column and response
+    scales, weights, penalty factors (zeros too), box limits, float32, and a second
+    ``warm_start`` fit at another alpha. The reference is the covariance-mode fit at
+    ``tol=1e-13`` on the float64 data."""
+    from sklearn_normpen import ElasticNetRegressor, enet_path
+    rng = np.random.default_rng([seed, 29])
+    p = int(rng.choice([64, 100, 160]))
+    n = int(rng.choice([p + 10, 3 * p, 12 * p]))
+    dt = np.float32 if rng.random() < 0.35 else np.float64
+    corr = float(rng.choice([0.0, 0.6, 0.95]))
+    X = np.sqrt(1 - corr) * rng.standard_normal((n, p)) + np.sqrt(corr) * rng.standard_normal(
+        (n, 1))
+    if rng.random() < 0.25:
+        X[:, : p // 4] += rng.choice([1e2, 1e4])
+    colscale = 10.0 ** rng.uniform(-3, 3, p) if rng.random() < 0.3 else np.ones(p)
+    X = X * colscale
+    beta = np.zeros(p)
+    k = max(3, p // int(rng.choice([20, 5, 2])))
+    beta[rng.choice(p, k, replace=False)] = rng.standard_normal(k) / colscale.mean()
+    y = (X @ beta + rng.standard_normal(n)) * 10.0 ** rng.uniform(-3, 3)
+    s, sw = np.ones(n), None
+    if rng.random() < 0.3:
+        s = sw = _weights(rng, n)
+    standardize = bool(rng.random() < 0.5)
+    fit_intercept = bool(rng.random() < 0.8)
+    rho = float(rng.choice([1.0, 0.5, 0.05]))
+    tol = float(rng.choice([1e-4, 1e-7] if dt == np.float32 else [1e-4, 1e-8, 1e-11]))
+    f = np.ones(p)
+    kw = dict(l1_ratio=rho, standardize=standardize, fit_intercept=fit_intercept)
+    if rng.random() < 0.3:
+        f = rng.choice([0.0, 0.5, 1.0, 3.0], p)
+        f[0] = max(f[0], 0.5)
+        kw["penalty_factor"] = f
+    lower = upper = None
+    if rng.random() < 0.2:
+        scale = np.abs(np.linalg.lstsq(X, y, rcond=None)[0]) + 1e-300
+        upper, lower = scale * rng.uniform(0.05, 1.5, p), -scale * rng.uniform(0.05, 1.5, p)
+        kw.update(lower_limits=lower, upper_limits=upper)
+    Xin, yin = np.asfortranarray(X.astype(dt)), y.astype(dt)
+    Xe, ye = Xin.astype(np.float64), yin.astype(np.float64)
+    W = s.sum()
+    sig = _wstd(Xe, s) if standardize else np.ones(p)
+    xm = s @ Xe / W if fit_intercept else np.zeros(p)
+    ym = s @ ye / W if fit_intercept else 0.0
+    nd = 0.5 * (s @ (ye - ym) ** 2) / W
+
+    def objective(est, alpha):
+        w = np.asarray(est.coef_, np.float64)
+        r = (ye - ym) - (Xe - xm) @ w
+        v = sig * w
+        return 0.5 * (s @ (r * r)) / W + alpha * (
+            rho * np.sum(f * np.abs(v)) + 0.5 * (1 - rho) * np.sum(f * v * v))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            amax = enet_path(Xe, ye, n_alphas=1, sample_weight=sw,
+                             **{a: b for a, b in kw.items() if "limits" not in a})[0][0]
+        except ValueError:
+            return None
+        est = ElasticNetRegressor(tol=tol, max_iter=5000, warm_start=True, **kw)
+        for frac in (10.0 ** rng.uniform(-3.5, -0.3), 10.0 ** rng.uniform(-2.5, -0.3)):
+            alpha = float(frac * amax)
+            try:
+                est.set_params(alpha=alpha).fit(Xin, yin, sample_weight=sw)
+            except ValueError:  # e.g. data outside check_scale's range: a clear error
+                return None
+            ref = ElasticNetRegressor(alpha=alpha, tol=1e-13, max_iter=200000,
+                                      precompute=True, **kw).fit(Xe, ye, sample_weight=sw)
+            if lower is not None and ((est.coef_ > upper * (1 + 1e-6) + 1e-300).any()
+                                      or (est.coef_ < lower * (1 + 1e-6) - 1e-300).any()):
+                return f"coefficients outside the box limits ({dt.__name__})"
+            excess = objective(est, alpha) - objective(ref, alpha)
+            bad = _verdict(est.dual_gap_ <= tol * nd * (1 + 1e-9), excess, est.dual_gap_, nd,
+                           tol, ref.dual_gap_)
+            if bad:
+                return (f"{bad} (alpha_max/{amax / alpha:.3g}, rho={rho}, {dt.__name__}, "
+                        f"corr={corr}, n={n}, p={p}, standardize={standardize}, "
+                        f"intercept={fit_intercept}, weights={sw is not None}, "
+                        f"box={lower is not None})")
+    return "ok"
+
+
 CASES = {"gaussian": gaussian_case, "glm": glm_case, "multitask": multitask_case,
          "multinomial": multinomial_case, "groupmultinomial": group_multinomial_case,
          "collinear": collinear_case, "unpenalised": unpenalised_case,
-         "illposed": illposed_case, "illposedmulti": illposed_multi_case}
+         "illposed": illposed_case, "illposedmulti": illposed_multi_case,
+         "singlefit": singlefit_case}
 
 if __name__ == "__main__":
     family, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

@@ -13,7 +13,8 @@ from fuzz_certificates import CASES  # noqa: E402
 #: seeds that reproduce the defects the fuzzer found (fixed), then plain ranges
 REGRESSIONS = {"gaussian": [], "glm": [3, 81, 101, 162, 241, 569], "multitask": [],
                "multinomial": [281], "collinear": [3100, 7158, 7182], "unpenalised": [],
-               "groupmultinomial": [], "illposed": [16], "illposedmulti": [18]}
+               "groupmultinomial": [], "illposed": [16], "illposedmulti": [18],
+               "singlefit": []}
 
 
 @pytest.mark.parametrize("family", sorted(CASES))
