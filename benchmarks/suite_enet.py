@@ -100,8 +100,10 @@ def _ours_path(d, sparse_output=False):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # standardize=False: the peers' objective (ours defaults to glmnet's True)
+        # (sparse_output only when asked: ab.py runs this against packages without it)
+        extra = dict(sparse_output=True) if sparse_output else {}
         return enet_path(d["X"], d["y"], l1_ratio=d["l1_ratio"], alphas=d["alphas"],
-                         tol=1e-4, standardize=False, sparse_output=sparse_output)[1]
+                         tol=1e-4, standardize=False, **extra)[1]
 
 
 def _ours_path_sparse_output(d):
