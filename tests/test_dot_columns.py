@@ -3,6 +3,8 @@
 thread, short columns, X out of cache), else one gemv: the residual kernel's full passes
 and the certificates' gradients (``_design.xt_dot64``). Checked against NumPy in float64
 and, through the paths, against the oracle's duality gap."""
+import threading
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -132,10 +134,18 @@ def test_group_certificates_through_xt_dot(monkeypatch):
     assert_allclose(g1, g0, rtol=1e-6, atol=1e-15 * null_deviance(X, y))
 
 
+def _run_together(*targets):
+    """Start a thread for each of ``targets``, then wait for them all (20 s each)."""
+    threads = [threading.Thread(target=f) for f in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+
+
 def test_single_blas_thread_is_reentrant_across_threads():
     """Callers inside callers, in any order of exit across threads (the CV's folds run
     paths side by side): one thread throughout, the counts back when the last leaves."""
-    import threading
     from sklearn_normpen._threads import single_blas_thread
     with threadpool_limits(2, user_api="blas"):
         assert blas_threads() == 2
@@ -155,11 +165,7 @@ def test_single_blas_thread_is_reentrant_across_threads():
 
         with single_blas_thread():  # (the thread that set the limit: the CV's caller)
             assert blas_threads() == 1
-            ts = [threading.Thread(target=a), threading.Thread(target=b)]
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join(20)
+            _run_together(a, b)
             with single_blas_thread():
                 assert blas_threads() == 1
             assert blas_threads() == 1
@@ -170,7 +176,6 @@ def test_single_blas_thread_is_reentrant_across_threads():
 def test_single_blas_thread_restores_when_another_thread_leaves_last():
     """The thread that set one thread (threadpoolctl's controlling thread) leaves first:
     the thread leaving last puts the counts back all the same."""
-    import threading
     from threadpoolctl import OpenBLASController
     from sklearn_normpen._threads import single_blas_thread
     # (threadpoolctl < 3.6 has no controlling thread: nothing to clear)
@@ -197,11 +202,7 @@ def test_single_blas_thread_restores_when_another_thread_leaves_last():
     with threadpool_limits(2, user_api="blas"):  # (two threads whatever the machine)
         clear(force=True)  # (a takes control)
         assert blas_threads() == 2
-        ts = [threading.Thread(target=a), threading.Thread(target=b)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join(20)
+        _run_together(a, b)
         clear(force=True)
         assert inside == [1, 1]
         assert blas_threads() == 2

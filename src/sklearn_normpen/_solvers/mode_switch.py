@@ -75,11 +75,8 @@ class GramOnDemand:
             raise AttributeError(name) from None
         return getattr(current, name)
 
-    @property
-    def mode(self):
-        return self._current.mode
-
     def predict_next(self, d, penalty):
+        # (explicit: the path looks it up once, and the current problem may change)
         return self._current.predict_next(d, penalty)
 
     def before_walk(self, w, solves):
