@@ -19,7 +19,6 @@ Accepted forms (``n`` = number of features):
 Features in no group are unpenalised. Overlapping groups, empty groups, out-of-range
 indices, duplicated features and length mismatches are errors.
 """
-from dataclasses import dataclass
 from itertools import chain
 import numbers
 
@@ -82,17 +81,42 @@ def groups_from_feature_names(feature_names, prefixes=None, sep="_"):
     return labels
 
 
-@dataclass
 class GroupStructure:
     """Parsed groups.
 
     ``groups``: list of int arrays (the user's groups, in order); ``labels``: their names;
-    ``unpenalised``: sorted indices of the features in no group.
+    ``unpenalised``: sorted indices of the features in no group. ``flat`` (the groups'
+    indices end to end, int64) and ``sizes`` (their lengths) hold the same partition as
+    two arrays: the parsers build those, and the list of per-group views only when asked
+    (a path never needs it; thousands of groups make it cost as much as a solve).
     """
-    groups: list
-    labels: list
-    unpenalised: np.ndarray
-    n_features: int
+
+    def __init__(self, groups=None, labels=None, unpenalised=None, n_features=0, *,
+                 flat=None, sizes=None):
+        if flat is None:
+            groups = list(groups)
+            sizes = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
+            flat = (np.concatenate(groups).astype(np.int64, copy=False) if groups
+                    else np.zeros(0, dtype=np.int64))
+        if groups is not None:  # else made on first use
+            self.__dict__["groups"] = groups
+        self.flat = np.asarray(flat, dtype=np.int64)
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        self.labels = list(labels)
+        self.unpenalised = np.asarray(unpenalised)
+        self.n_features = int(n_features)
+
+    def __getattr__(self, name):
+        if name != "groups":
+            raise AttributeError(name)
+        ends = np.cumsum(self.sizes).tolist()
+        groups = [self.flat[a:b] for a, b in zip([0] + ends[:-1], ends)]
+        self.__dict__["groups"] = groups
+        return groups
+
+    def __repr__(self):
+        return (f"GroupStructure({len(self.sizes)} groups, {self.unpenalised.size} "
+                f"unpenalised, n_features={self.n_features})")
 
     def kernel_arrays(self, weights):
         """``(gptr, gidx, c)`` for the kernels: the user's groups with their weights, then
@@ -104,21 +128,28 @@ class GroupStructure:
         last = self.__dict__.get("_kernel_arrays")
         if last is not None and last[0] == key:
             return last[1]
-        blocks = list(self.groups) + [np.array([j]) for j in self.unpenalised]
-        sizes = np.array([len(b) for b in blocks], dtype=np.int64)
-        gptr = np.zeros(len(blocks) + 1, dtype=np.int32)
+        u = self.unpenalised.size
+        sizes = np.concatenate([self.sizes, np.ones(u, dtype=np.int64)])
+        gptr = np.zeros(sizes.size + 1, dtype=np.int32)
         np.cumsum(sizes, out=gptr[1:])
-        gidx = (np.concatenate(blocks).astype(np.int32) if blocks
-                else np.zeros(0, dtype=np.int32))
-        c = np.concatenate([weights, np.zeros(len(self.unpenalised))])
+        gidx = np.concatenate([self.flat, self.unpenalised]).astype(np.int32)
+        c = np.concatenate([weights, np.zeros(u)])
         for a in (gptr, gidx, c):
             a.flags.writeable = False
         self._kernel_arrays = (key, (gptr, gidx, c))
         return gptr, gidx, c
 
 
+_LISTLIKE = (list, tuple, np.ndarray, range)
+
+
 def _is_listlike(obj):
-    return isinstance(obj, (list, tuple, np.ndarray, range)) and not isinstance(obj, str)
+    return isinstance(obj, _LISTLIKE)
+
+
+def _all_listlike(items):
+    """Whether every entry of ``items`` is a list-like (one pass over their types)."""
+    return all(issubclass(t, _LISTLIKE) for t in set(map(type, items)))
 
 
 def _column_index(col, n_features, feature_names, where):
@@ -141,18 +172,19 @@ def _column_index(col, n_features, feature_names, where):
     raise ValueError(f"{where}: {col!r} is neither an integer index nor a column name.")
 
 
-def _index_lists_fast(items, n_features, listlike=False):
-    """Integer index lists validated in a few NumPy passes (no loop over features): the
-    groups as views of one array, or None when any check fails or an entry is not an
-    integer (the per-group path then names the offending group or value). ``listlike``:
-    the caller checked already that every entry is a list-like."""
+def _index_lists_fast(items, n_features):
+    """Integer index lists validated in a few NumPy passes (no loop over features):
+    ``(flat, sizes, labels)``, the groups end to end and their lengths, or None when any
+    check fails or an entry is not an integer (the per-group path then names the
+    offending group or value)."""
     cols = [c for _, c in items]
-    if not listlike and not all(_is_listlike(c) for c in cols):
+    types = set(map(type, cols))
+    if not all(issubclass(t, _LISTLIKE) for t in types):
         return None
     lens = np.fromiter(map(len, cols), dtype=np.int64, count=len(cols))
     if not lens.size or lens.min() == 0:
         return None
-    if any(isinstance(c, np.ndarray) for c in cols):
+    if any(issubclass(t, np.ndarray) for t in types):
         try:
             flat = np.concatenate([np.asarray(c) for c in cols])
         except ValueError:
@@ -160,24 +192,24 @@ def _index_lists_fast(items, n_features, listlike=False):
         if flat.ndim != 1 or flat.dtype.kind not in "iu":
             return None
     else:  # Python lists: only plain (or NumPy) integers, never bools
-        types = set(map(type, chain.from_iterable(cols)))
-        if not all(issubclass(t, (int, np.integer)) and t is not bool for t in types):
+        entries = list(chain.from_iterable(cols))
+        if not all(issubclass(t, (int, np.integer)) and t is not bool
+                   for t in set(map(type, entries))):
             return None
-        flat = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=int(lens.sum()))
+        flat = np.fromiter(entries, dtype=np.int64, count=len(entries))
     if flat.min() < 0 or flat.max() >= n_features:
         return None
     if np.bincount(flat, minlength=n_features).max() > 1:
         return None  # a duplicate or an overlap: the slow path says which
-    flat = flat.astype(np.int64, copy=False)
-    ends = np.cumsum(lens).tolist()
-    return ([flat[a:b] for a, b in zip([0] + ends[:-1], ends)],
-            [name for name, _ in items])
+    return flat.astype(np.int64, copy=False), lens, [name for name, _ in items]
 
 
-def _from_index_lists(items, n_features, feature_names, listlike=False):
-    fast = _index_lists_fast(items, n_features, listlike)
+def _from_index_lists(items, n_features, feature_names):
+    """``(groups, labels, flat, sizes)``; ``groups`` None when the fast path took them
+    (the structure makes the list on demand)."""
+    fast = _index_lists_fast(items, n_features)
     if fast is not None:
-        return fast
+        return (None,) + fast[2:] + fast[:2]
     groups, labels = [], []
     for name, cols in items:
         where = f"groups[{name!r}]"
@@ -199,7 +231,7 @@ def _from_index_lists(items, n_features, feature_names, listlike=False):
             raise ValueError(f"{where} lists feature(s) {dup} more than once.")
         groups.append(np.asarray(idx, dtype=np.int64))
         labels.append(name)
-    return groups, labels
+    return groups, labels, None, None
 
 
 def _labels_fast(labels_arr):
@@ -221,12 +253,11 @@ def _labels_fast(labels_arr):
     rank[order] = np.arange(order.size)
     members = idx[np.argsort(rank[inverse.ravel()], kind="stable")]
     counts = np.bincount(rank[inverse.ravel()], minlength=order.size)
-    ends = np.cumsum(counts).tolist()
-    groups = [members[a:b].astype(np.int64) for a, b in zip([0] + ends[:-1], ends)]
-    return groups, uniq[order].tolist()
+    return None, uniq[order].tolist(), members.astype(np.int64), counts
 
 
 def _from_labels(labels_arr, n_features):
+    """``(groups, labels, flat, sizes)`` as :func:`_from_index_lists` returns them."""
     if len(labels_arr) != n_features:
         raise ValueError(f"groups has {len(labels_arr)} labels but X has {n_features} "
                          "features; give one label per feature (None: unpenalised), or a "
@@ -244,7 +275,7 @@ def _from_labels(labels_arr, n_features):
             members[lab] = []
             order.append(lab)
         members[lab].append(j)
-    return [np.asarray(members[lab], dtype=np.int64) for lab in order], order
+    return [np.asarray(members[lab], dtype=np.int64) for lab in order], order, None, None
 
 
 def parse_groups(groups, n_features, feature_names=None):
@@ -254,56 +285,60 @@ def parse_groups(groups, n_features, feature_names=None):
         if callable(groups) or (isinstance(groups, str)):
             raise ValueError("a callable groups must return labels, index lists or a dict.")
     if groups is None:
-        grp = [np.array([j]) for j in range(n_features)]
-        labels = (list(feature_names) if feature_names is not None
-                  else list(range(n_features)))
+        parsed = (None, (list(feature_names) if feature_names is not None
+                         else list(range(n_features))),
+                  np.arange(n_features), np.ones(n_features, dtype=np.int64))
     elif isinstance(groups, str):
         if groups != "prefix":
             raise ValueError(f"groups={groups!r}: the only string option is 'prefix'.")
         if feature_names is None:
             raise ValueError("groups='prefix' needs feature names: fit on a DataFrame, e.g. "
                              "with set_output(transform='pandas') on the upstream steps.")
-        grp, labels = _from_labels(groups_from_feature_names(feature_names), n_features)
+        parsed = _from_labels(groups_from_feature_names(feature_names), n_features)
     elif isinstance(groups, dict):
-        grp, labels = _from_index_lists(list(groups.items()), n_features, feature_names)
+        parsed = _from_index_lists(list(groups.items()), n_features, feature_names)
     elif (isinstance(groups, np.ndarray) and groups.ndim == 1
           and groups.dtype.kind in "iufU"):  # labels (numbers, strings): no loop
-        grp, labels = _from_labels(groups, n_features)
+        parsed = _from_labels(groups, n_features)
     elif _is_listlike(groups):
         items = list(groups)
-        if len(items) > 0 and all(_is_listlike(g) for g in items):
-            grp, labels = _from_index_lists(list(enumerate(items)), n_features,
-                                            feature_names, listlike=True)
+        if len(items) > 0 and _all_listlike(items):
+            parsed = _from_index_lists(list(enumerate(items)), n_features, feature_names)
         elif any(_is_listlike(g) for g in items):
             raise ValueError("groups mixes index lists and labels; give either one label "
                              "per feature or a list of index lists.")
         else:
-            grp, labels = _from_labels(items, n_features)
+            parsed = _from_labels(items, n_features)
     else:
         raise ValueError(f"groups must be None, 'prefix', a callable, one label per "
                          f"feature, a list of index lists or a dict; got "
                          f"{type(groups).__name__}.")
-    owner = np.full(n_features, -1)
-    flat = np.concatenate(grp) if grp else np.zeros(0, dtype=np.int64)
-    overlap = np.bincount(flat, minlength=n_features).max(initial=0) > 1
-    if not overlap:  # one vectorised pass; else the loop names the overlapping groups
-        owner[flat] = np.repeat(np.arange(len(grp)), [len(g) for g in grp])
-    for g, idx in enumerate(grp if overlap else []):
-        taken = owner[idx] >= 0
-        if taken.any():
-            j = int(idx[taken][0])
-            raise ValueError(f"groups overlap: feature {j} is in group {labels[owner[j]]!r} "
-                             f"and in group {labels[g]!r}.")
-        owner[idx] = g
-    return GroupStructure(groups=grp, labels=labels,
-                          unpenalised=np.flatnonzero(owner < 0), n_features=n_features)
+    grp, labels, flat, sizes = parsed
+    if flat is None:
+        sizes = np.fromiter(map(len, grp), dtype=np.int64, count=len(grp))
+        flat = (np.concatenate(grp).astype(np.int64, copy=False) if grp
+                else np.zeros(0, dtype=np.int64))
+    counts = np.bincount(flat, minlength=n_features)
+    if counts.max(initial=0) > 1:  # an overlap: name the groups (the list, built here)
+        owner = np.full(n_features, -1)
+        grp = grp if grp is not None else GroupStructure(
+            None, labels, (), n_features, flat=flat, sizes=sizes).groups
+        for g, idx in enumerate(grp):
+            taken = owner[idx] >= 0
+            if taken.any():
+                j = int(idx[taken][0])
+                raise ValueError(f"groups overlap: feature {j} is in group "
+                                 f"{labels[owner[j]]!r} and in group {labels[g]!r}.")
+            owner[idx] = g
+    return GroupStructure(grp, labels, np.flatnonzero(counts == 0), n_features,
+                          flat=flat, sizes=sizes)
 
 
 def resolve_group_weights(group_weights, structure):
     """The weight ``c_g`` of each group: ``sqrt(|g|)`` by default; an array (one per group,
     in group order) or a dict ``{label: weight}`` (missing labels keep the default).
     Weights must be finite and non-negative; 0 leaves the group unpenalised."""
-    default = np.sqrt([len(g) for g in structure.groups]).astype(np.float64)
+    default = np.sqrt(structure.sizes).astype(np.float64)
     if group_weights is None:
         return default
     if isinstance(group_weights, dict):
@@ -315,9 +350,9 @@ def resolve_group_weights(group_weights, structure):
             w[pos[lab]] = val
     else:
         w = np.asarray(group_weights, dtype=np.float64)
-        if w.ndim != 1 or w.shape[0] != len(structure.groups):
+        if w.ndim != 1 or w.shape[0] != structure.sizes.size:
             raise ValueError(f"group_weights must have one entry per group "
-                             f"({len(structure.groups)}); got shape {w.shape}.")
+                             f"({structure.sizes.size}); got shape {w.shape}.")
     if not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError(f"group_weights must be finite and non-negative; got "
                          f"{w[~(np.isfinite(w) & (w >= 0))][:5]}.")
