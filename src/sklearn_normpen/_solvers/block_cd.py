@@ -106,76 +106,6 @@ def group_eigen(Q, sizes, offsets, gptr, dtype, dead=None):
 
 
 
-class BlockDecompositions:
-    """The spectral data of packed group Grams ``Q`` (row-major blocks at ``offsets``),
-    formed on demand for the groups a sweep visits: each group's step constant (largest
-    eigenvalue with :func:`_with_slack`'s slack, 0 for the ``dead`` groups) in ``L``, and
-    for the exact rho = 0 block solves its eigendecomposition in ``V`` and ``E`` (laid
-    out as :func:`group_eigen` lays them). A group's entries, once formed, stay: the
-    eigendecomposition gives the constant when it comes first. The kernels read only
-    their working set's groups; a path to ``0.1 alpha_max`` over 1000 groups of 5 visits
-    about 40 of them, and decomposing all 1000 up front was ~9% of it."""
-
-    def __init__(self, Q, sizes, offsets, gptr, dtype, dead):
-        self.Q, self.sizes, self.offsets, self.gptr = Q, sizes, offsets, gptr
-        self.dtype, self.dead = dtype, dead
-        self.L = np.zeros(len(sizes), dtype=dtype)  # (valid where has_L)
-        self.has_L = np.zeros(len(sizes), dtype=bool)
-        self.V = self.E = None
-        self.has_eig = np.zeros(len(sizes), dtype=bool)
-        self.version = 0  # counts the fills of L (its users cache copies)
-
-    def lipschitz(self, groups=None):
-        """``L`` with the constants of ``groups`` (an index array; None: every group)."""
-        todo = (np.flatnonzero(~self.has_L) if groups is None
-                else groups[~self.has_L[groups]])
-        if todo.size:
-            self._fill(todo, vectors=False)
-        return self.L
-
-    def eigen(self, groups=None):
-        """``(V, E)`` with the eigendecompositions of ``groups`` (None: every group) and
-        their constants in ``L`` where not yet formed."""
-        todo = (np.flatnonzero(~self.has_eig) if groups is None
-                else groups[~self.has_eig[groups]])
-        if todo.size:
-            self._fill(todo, vectors=True)
-        return self.V, self.E
-
-    def _fill(self, groups, vectors):
-        Q, offsets, gptr = self.Q, self.offsets, self.gptr
-        if vectors and self.V is None:
-            self.V = np.zeros(Q.size, dtype=self.dtype)
-            self.E = np.zeros(int(gptr[-1]), dtype=self.dtype)
-        sizes = self.sizes[groups]
-        top = np.zeros(groups.size, dtype=np.float64)
-        for k in np.unique(sizes):
-            at = np.flatnonzero(sizes == k)
-            sel = groups[at]
-            if k == 1:
-                top[at] = Q[offsets[sel]]
-                if vectors:
-                    self.V[offsets[sel]] = 1
-                    self.E[gptr[sel]] = np.maximum(Q[offsets[sel]], 0)
-            elif vectors:
-                evals, evecs = np.linalg.eigh(_stacked(Q, offsets, sel, k))
-                # eigenvectors stored as rows
-                self.V[offsets[sel][:, None] + np.arange(k * k)] = (
-                    evecs.transpose(0, 2, 1).reshape(sel.size, k * k))
-                self.E[gptr[sel][:, None] + np.arange(k)] = np.maximum(evals, 0)
-                top[at] = evals[:, -1]
-            else:
-                top[at] = np.linalg.eigvalsh(_stacked(Q, offsets, sel, k))[:, -1]
-        if vectors:
-            self.has_eig[groups] = True
-        new = ~self.has_L[groups]
-        if new.any():
-            g = groups[new]
-            self.L[g] = _with_slack(top[new], self.dead[g]).astype(self.dtype)
-            self.has_L[g] = True
-            self.version += 1
-
-
 class GroupProblem:
     """Centred (and optionally standardised) data, groups and Lipschitz constants, ready for
     the kernels. Built once per dataset; solves at any ``alpha`` reuse it.
@@ -315,8 +245,12 @@ class GroupProblem:
     @property
     def L(self):
         """Largest eigenvalue of each group's (centred, weighted) Gram / n (with slack, see
-        :func:`group_lipschitz`), every group's (:class:`BlockDecompositions`)."""
-        return self._blocks.lipschitz()
+        :func:`group_lipschitz`): on first use, or read off the eigendecomposition when the
+        exact rho = 0 solves made one first."""
+        if self._L is None:
+            self._L = group_lipschitz(self.Q, self.sizes, self._offsets,
+                                      self._dead()).astype(self.dtype)
+        return self._L
 
     def _grams(self):
         """The group Grams (centred, weighted, / n), packed as ``Q``: the kernels solve each
@@ -338,13 +272,17 @@ class GroupProblem:
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
         self.Q, self.qoff, self._offsets = out, np.ascontiguousarray(offsets[:-1],
                                                                      dtype=np.intp), offsets
-        self._blocks = BlockDecompositions(out, self.sizes, offsets, self.gptr, self.dtype,
-                                           self._dead())
+        self._L = self._eig = None
 
-    def _eigen(self, groups=None):
-        """``(V, E)``: ``Q_g = V_gᵀ diag(E_g) V_g`` for ``groups`` (None: all; rho = 0: the
-        exact block solves), formed on first use."""
-        return self._blocks.eigen(groups)
+    def _eigen(self):
+        """``Q_g = V_gᵀ diag(E_g) V_g`` of every group (rho = 0: exact block solves); once."""
+        if self._eig is None:
+            V, E, L = group_eigen(self.Q, self.sizes, self._offsets, self.gptr, self.dtype,
+                                  self._dead())
+            self._eig = (V, E)
+            if self._L is None:
+                self._L = L.astype(self.dtype)
+        return self._eig
 
     def _dead(self):
         """The groups of constant columns only (the weights' Design decides)."""
@@ -528,8 +466,8 @@ class GroupProblem:
             return 0, 0.0
         rho = pen.rho
         exact = int(rho == 0)
-        V, E = self._eigen(ws) if exact else (np.zeros(1, self.dtype), np.zeros(1, self.dtype))
-        args = (self.gptr, self.gidx, self.c, self._kernel_L(pen, ws), self.Q, self.qoff, V, E,
+        V, E = self._eigen() if exact else (np.zeros(1, self.dtype), np.zeros(1, self.dtype))
+        args = (self.gptr, self.gidx, self.c, self._kernel_L(pen), self.Q, self.qoff, V, E,
                 exact, ws,
                 self.dtype.type(alpha), self.dtype.type(rho), int(max_epochs),
                 self.dtype.type(tol_abs), int(gap_freq), self.max_inner,
@@ -538,24 +476,22 @@ class GroupProblem:
                 self._no_pred if pred is None else pred)
         return call_kernel(K.bcd, *self._kernel_x(), self.xmean, self.y, w, self.r, *args)
 
-    def _kernel_L(self, pen, ws=None):
-        """The kernel's step constants (formed for the working set ``ws``, the groups it
-        reads; None: all): :attr:`L`, with 0 (a block the kernel skips, yet
+    def _kernel_L(self, pen):
+        """The kernel's step constants: :attr:`L`, with 0 (a block the kernel skips, yet
         keeps in its working set, whose centring reads every non-zero group) for the
         unpenalised groups where the exact step (:meth:`_unpen_block`) minimises them: the
         kernel's inexact visits between two steps held the other groups at a point that was
         not optimal ("illposed" seeds 148 and 295 stopped there)."""
-        blocks = self._blocks
-        L = blocks.lipschitz(ws)
+        L = self.L
         if self._unpen_block(pen) is None:
             return L
-        key = (blocks, blocks.version, pen.penalised.tobytes())
+        key = pen.penalised.tobytes()
         cached = getattr(self, "_L_free", None)
-        if cached is None or cached[0][0] is not blocks or cached[0][1:] != key[1:]:
+        if cached is None or cached[0] is not L or cached[1] != key:
             held = L.copy()
             held[~pen.penalised] = 0
-            self._L_free = cached = (key, held)
-        return cached[1]
+            self._L_free = cached = (L, key, held)
+        return cached[2]
 
     def _kernel_x(self):
         """The kernel's ``(data, indices, indptr, sw)``: CSC with weights, or the dense X
