@@ -97,6 +97,30 @@ def test_a_short_walk_over_many_features_stays_on_the_residual(spy, dtype,
         _check_certified(est, X, y)
 
 
+@pytest.mark.parametrize("dtype, solves", [(np.float64, 4), (np.float32, 6)])
+def test_the_walk_is_sparser_on_the_residual(spy, monkeypatch, dtype, solves):
+    # 1.8 decades below alpha_max: on the residual (float64) the walk solves at 2 alphas
+    # a decade (each solve's screening and certificate pass over all of X), on the Gram
+    # (float32 takes it at once) at the path's 3: ceil(2 * 1.8) = 4 and ceil(3 * 1.8) = 6
+    # distinct alphas, the target's included
+    alphas = []
+    solve = mode_switch.GramOnDemand.solve
+
+    def recording(self, w, penalty, alpha, *args, **kwargs):
+        alphas.append(float(alpha))
+        return solve(self, w, penalty, alpha, *args, **kwargs)
+
+    monkeypatch.setattr(mode_switch.GramOnDemand, "solve", recording)
+    made, grams = spy
+    X, y = _data(3000, 1000, 0.0)
+    est = _fit(X.astype(dtype), y, alpha=1.5e-2 * _amax(X, y), l1_ratio=1.0)
+    assert (made[0].mode == "dense") == (dtype == np.float64) == (grams == [])
+    assert len(set(alphas)) == solves
+    assert min(alphas) == pytest.approx(est.alpha, rel=1e-12)
+    if dtype == np.float64:
+        _check_certified(est, X, y)
+
+
 @pytest.mark.parametrize("n, p, corr, frac", [(8000, 300, 0.9, 0.5), (20000, 200, 0.95, 0.2)])
 def test_crawling_residual_moves_to_the_gram(spy, n, p, corr, frac):
     made, grams = spy

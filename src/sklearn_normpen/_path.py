@@ -204,7 +204,8 @@ def linear_prediction(last, alpha):
 
 def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
     """Walk a cold start down to ``alpha``: from the null fit ``w`` (updated in place; ``z``
-    its projected gradient), solve warm at ``LEAD_IN_PER_DECADE`` log-spaced alphas per
+    its projected gradient), solve warm at ``LEAD_IN_PER_DECADE`` (or the problem's own
+    ``lead_in_per_decade``, when set) log-spaced alphas per
     decade strictly between ``alpha_max`` and ``alpha`` when ``alpha < alpha_max / 10``
     (glmnet fits a whole path for the same reason), each to ``LEAD_IN_TOL_FACTOR`` times
     ``tol_abs`` (warm starts only: the caller solves ``alpha`` itself to ``tol_abs``),
@@ -224,10 +225,14 @@ def lead_in(problem, penalty, w, z, alpha, tol_abs, max_iter):
     amax = penalty.alpha_max(z)
     if not (np.isfinite(amax) and 0 < 10 * alpha < amax):
         return 0, None, None
-    m = int(np.ceil(LEAD_IN_PER_DECADE * np.log10(amax / alpha)))
+    decades = np.log10(amax / alpha)
+    m = int(np.ceil(LEAD_IN_PER_DECADE * decades))
     before_walk = getattr(problem, "before_walk", None)
     if before_walk is not None:  # (a problem that picks its mode for many solves)
-        before_walk(w, m)  # (m solves: the walk's m - 1 and the target's)
+        before_walk(w, m)  # (m solves at the default density: the walk's m - 1, the target)
+    per_decade = getattr(problem, "lead_in_per_decade", None)  # (in the mode picked)
+    if per_decade:
+        m = int(np.ceil(per_decade * decades))
     cold = problem.snapshot(w)
     epochs, prev = 0, None
     for a in np.geomspace(amax, alpha, m + 1)[1:-1]:
