@@ -250,14 +250,21 @@ def check_scalar_alpha(alpha, name="alpha"):
     return float(alpha)
 
 
-def validate_coef_init(coef_init, n_features, dtype=np.float64, name="coef_init"):
-    """A warm start: 1-D, finite, exactly ``n_features`` reals; returned as a new
+def validate_coef_init(coef_init, n_features, dtype=np.float64, name="coef_init",
+                       n_outputs=None):
+    """A warm start: 1-D, finite, exactly ``n_features`` reals (``n_outputs`` given: of
+    shape ``(n_outputs, n_features)``, a row per class or response); returned as a new
     contiguous array of ``dtype`` (the kernels write into it; the user's array is never
     touched), or None."""
     if coef_init is None:
         return None
     w = _as_float_array(coef_init, name)
-    if w.ndim != 1 or (n_features is not None and w.shape[0] != n_features):
+    if n_outputs is not None:
+        if w.shape != (n_outputs, n_features):
+            raise ValueError(f"{name} must have shape ({n_outputs}, {n_features}) (a row "
+                             f"per class or response, one coefficient per feature of X); "
+                             f"got shape {w.shape}.")
+    elif w.ndim != 1 or (n_features is not None and w.shape[0] != n_features):
         raise ValueError(f"{name} must have shape ({n_features},) (one coefficient per "
                          f"feature of X); got shape {w.shape}.")
     if not np.all(np.isfinite(w)):
@@ -323,7 +330,10 @@ def validate_array_params(params, n_features=None):
         validate_penalty_factor(params["penalty_factor"], n_features)
     validate_group_weights(params.get("group_weights"))
     if params.get("coef_init") is not None:
-        validate_coef_init(params["coef_init"], n_features)
+        ci = params["coef_init"]  # (a row per class: its count is checked with y's)
+        rows = (np.shape(ci)[0] if params.get("family") == "multinomial"
+                and np.ndim(ci) == 2 else None)
+        validate_coef_init(ci, n_features, n_outputs=rows)
     sw = params.get("sample_weight")
     if sw is not None and not np.isscalar(sw):
         _as_float_array(sw, "sample_weight")
