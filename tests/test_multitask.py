@@ -498,3 +498,43 @@ def test_sweeps_gap_bounds_the_oracle_gap_and_stops_at_its_target(layout, l1_rat
 
     check_sweeps_gap(sweep, lambda: pb.start(np.zeros((pb.p, pb.n_responses))), oracle,
                      D0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_coef_init_warm_starts_the_first_point(dtype):
+    """``coef_init`` (n_responses, n_features), through ``multitask_enet_path`` and
+    ``enet_path(family="mgaussian")``: from a point of the path itself the first solve has
+    nothing to do and the rest of the path is the same; from a random start (an excluded
+    feature's row included: it starts at zero) every point is certified by the oracle's
+    gap; the user's array is never written to; shapes are checked."""
+    from sklearn_normpen import enet_path
+    X, Y = _data(seed=5)
+    X, Y = X.astype(dtype), Y.astype(dtype)
+    tol = 1e-9 if dtype == np.float64 else 1e-7
+    kw = dict(l1_ratio=0.7, tol=tol, max_iter=100000, fit_intercept=True,
+              standardize=False, return_n_iter=True)
+    a, c, _, it = multitask_enet_path(X, Y, n_alphas=12, **kw)
+    start = c[..., 4].copy()
+    kept = start.copy()
+    a2, c2, _, it2 = enet_path(X, Y, family="mgaussian", alphas=a[4:], coef_init=start,
+                               **kw)
+    assert_array_equal(start, kept)
+    assert c2.dtype == dtype and it2[0] <= 1 < it[4]  # (a sweep may confirm the start)
+    assert_allclose(c2, c[..., 4:], atol=1e-4 if dtype == np.float32 else 2e-5)
+    rand = np.random.default_rng(0).standard_normal((3, X.shape[1]))
+    a3, c3, gaps, _ = multitask_enet_path(X, Y, alphas=a[4:], coef_init=rand, exclude=[7],
+                                          **kw)
+    assert np.all(c3[:, 7] == 0)
+    keep = np.arange(X.shape[1]) != 7  # (excluded: the problem without its column)
+    Xd, Yd = X[:, keep].astype(np.float64), Y.astype(np.float64)
+    ck = c3[:, keep].astype(np.float64)
+    b = _intercepts(Xd, Yd, ck)
+    D0 = mt_null_deviance(Xd, Yd)
+    for k, alpha in enumerate(a3):
+        g = mt_gap(Xd, Yd, ck[:, :, k], b[:, k], alpha, 0.7)
+        assert -1e-10 * D0 <= g <= tol * D0 * 1.01 + 1e-13 * D0, (k, g)
+    for bad in (np.zeros(X.shape[1]), np.zeros((2, X.shape[1])), np.zeros((3, 5))):
+        with pytest.raises(ValueError, match="coef_init must have shape"):
+            multitask_enet_path(X, Y, coef_init=bad)
+        with pytest.raises(ValueError, match="coef_init must have shape"):
+            enet_path(X, Y, family="mgaussian", coef_init=bad)

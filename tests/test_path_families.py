@@ -213,8 +213,8 @@ def test_family_errors_name_the_family():
         enet_path(X, np.c_[X[:, 0], X[:, 1]], family="mgaussian", positive=True)
     with pytest.raises(ValueError, match="non-negative"):
         enet_path(X, -np.ones(len(y)), family="poisson")
-    with pytest.raises(ValueError, match="coef_init is not supported"):
-        enet_path(X, np.c_[X[:, 0], X[:, 1]], family="mgaussian", coef_init=np.zeros(8))
+    with pytest.raises(ValueError, match=r"coef_init must have shape \(2, 8\)"):
+        enet_path(X, np.c_[X[:, 0], X[:, 1]], family="mgaussian", coef_init=np.zeros((3, 8)))
     with pytest.raises(ValueError, match="unpenalised feature"):  # no limits on them
         group_lasso_path(X, y, groups=GROUPS[:2], family="binomial", upper_limits=1.0)
 

@@ -108,13 +108,13 @@ def glm_enet_path(family, X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercep
         from .multitask import multitask_enet_path
         _reject("enet_path", family, positive=positive,
                 lower_limits=lower_limits is not None, upper_limits=upper_limits is not None,
-                coef_init=coef_init is not None, sparse_output=sparse_output)
+                sparse_output=sparse_output)
         return multitask_enet_path(
             X, y, l1_ratio=l1_ratio, eps=eps, n_alphas=n_alphas, alphas=alphas,
             fit_intercept=fit_intercept, sample_weight=sample_weight,
             penalty_factor=penalty_factor, standardize=standardize, tol=tol,
             max_iter=max_iter, return_n_iter=return_n_iter, dfmax=dfmax, pmax=pmax,
-            exclude=exclude)
+            exclude=exclude, coef_init=coef_init)
     from ._solvers.prox_newton import GLMProblem, glm_mode
     X, y, sw = _glm_input(family, X, y, sample_weight, "enet_path")
     p = X.shape[1]

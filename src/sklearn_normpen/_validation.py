@@ -331,7 +331,7 @@ def validate_array_params(params, n_features=None):
     validate_group_weights(params.get("group_weights"))
     if params.get("coef_init") is not None:
         ci = params["coef_init"]  # (a row per class: its count is checked with y's)
-        rows = (np.shape(ci)[0] if params.get("family") == "multinomial"
+        rows = (np.shape(ci)[0] if params.get("family") in ("multinomial", "mgaussian")
                 and np.ndim(ci) == 2 else None)
         validate_coef_init(ci, n_features, n_outputs=rows)
     sw = params.get("sample_weight")

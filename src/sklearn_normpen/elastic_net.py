@@ -214,7 +214,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
         Maximum coordinate-descent epochs per point.
     coef_init : array-like of shape (n_features,), default=None
         Warm start of the first point (``family="multinomial"``: of shape
-        (n_classes, n_features), classes in ``np.unique(y)`` order).
+        (n_classes, n_features), classes in ``np.unique(y)`` order; ``"mgaussian"``:
+        (n_responses, n_features)).
     return_n_iter : bool, default=False
     dfmax : int, default=None
         glmnet's ``dfmax``: from the 5th point on, the path ends after the first point with
@@ -239,9 +240,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
         - ``"poisson"``: ``1/Σs·Σ s_i [e^{η_i} - y_i η_i]``, counts ``y >= 0``
           (:class:`~sklearn_normpen.ElasticNetPoissonRegressor`'s);
         - ``"mgaussian"``: ``y`` of shape (n_samples, n_responses), each feature's
-          responses one group: :func:`~sklearn_normpen.multitask_enet_path` (``positive``,
-          box limits and ``coef_init`` are not available; ``dfmax``/``pmax`` count
-          features with a non-zero row).
+          responses one group: :func:`~sklearn_normpen.multitask_enet_path` (``positive``
+          and box limits are not available; ``dfmax``/``pmax`` count features with a
+          non-zero row).
         - ``"multinomial"``: K >= 3 classes of any label type,
           ``1/Σs·Σ s_i [log Σ_k e^{η_ik} - η_{i,y_i}]`` with the elastic net on every
           entry of ``W`` (glmnet's ``type.multinomial="ungrouped"``;

@@ -33,7 +33,7 @@ from ._path import compute_path, warn_points, warn_stopped, warn_unconverged
 from ._progress import with_progress
 from ._solvers.multitask import MultiTaskProblem
 from ._validation import (_check_exclude, validate_alphas, validate_array_params,
-                          validate_penalty_factor,
+                          validate_coef_init, validate_penalty_factor,
                           validate_sample_weight, validate_X_predict, validate_Xy)
 from .base import NormPenRegressor
 from .datafits import Quadratic, weighted_mean
@@ -144,7 +144,7 @@ class _MultiTaskSpec:
 def multitask_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
                         fit_intercept=False, sample_weight=None, penalty_factor=None,
                         standardize=True, tol=1e-4, max_iter=1000, return_n_iter=False,
-                        dfmax=None, pmax=None, exclude=None):
+                        dfmax=None, pmax=None, exclude=None, coef_init=None):
     """Multi-response elastic-net path (``family="mgaussian"``), certified at every point.
 
     Minimises, for each alpha of a decreasing grid, the objective of the module docstring.
@@ -181,6 +181,8 @@ def multitask_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=No
     exclude : array-like of int or of bool, default=None
         glmnet's ``exclude``: features (indices, or a boolean mask) held at zero for every
         response.
+    coef_init : array-like of shape (n_responses, n_features), default=None
+        Warm start of the first point (excluded features start at zero).
 
     Returns
     -------
@@ -202,12 +204,14 @@ def multitask_enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=No
     pf = validate_penalty_factor(penalty_factor, X.shape[1])
     excl = _check_exclude(exclude, X.shape[1])
     _check_limit_counts(dfmax, pmax)
+    coef_init = validate_coef_init(coef_init, X.shape[1], X.dtype, n_outputs=Y.shape[1])
     problem = MultiTaskProblem(X, Y, sw, fit_intercept)
     pen = _make_penalty(l1, pf, standardize, problem, excl)
     grid = make_grid(int(n_alphas) if alphas is None else alphas,
                      lambda: _alpha_max(problem, pen, tol, max_iter), eps)
+    w0 = None if coef_init is None else np.where(pen.excluded[:, None], 0.0, coef_init.T)
     res = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter, dfmax=dfmax,
-                       pmax=pmax, active=_ActiveRows())
+                       pmax=pmax, active=_ActiveRows(), coef_init=w0)
     warn_unconverged([res], "Multi-task block coordinate descent")
     warn_stopped(res, len(grid), "multitask_enet_path")
     out = (res.alphas, np.swapaxes(res.coefs, 0, 1), res.gaps)
