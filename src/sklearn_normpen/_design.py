@@ -229,15 +229,18 @@ class UnpenalisedBlocks:
         return step if self._ill.setdefault(key, step.ill) else None
 
 
-def rounded_coefficients(w, inv_scale, dtype):
+def rounded_coefficients(w, inv_scale, dtype, effective=True):
     """``(coef, w_eff)``: the user-scale coefficients ``w·inv_scale`` cast to ``dtype``, and
     the solver-scale coefficients they stand for (float64; ``inv_scale`` broadcasts
     against ``w``, 0 for a constant column). An intercept formed from ``w_eff`` absorbs
     the cast's shift along an offset column: with ``|x̄_j| ≫ σ_j`` one float32 rounding of
     ``coef_j`` moves every linear predictor by ``x̄_j·ulp(coef_j)`` otherwise (1e4 · 6e-8
-    per unit coefficient), far above a tight tolerance."""
+    per unit coefficient), far above a tight tolerance. ``effective=False``: ``w_eff`` is
+    not formed (None; a path point's returned coefficients)."""
     w64 = np.asarray(w, dtype=np.float64)
     coef = (w64 * inv_scale).astype(dtype)
+    if not effective:
+        return coef, None
     ok = inv_scale > 0
     w_eff = np.where(ok, coef.astype(np.float64) / np.where(ok, inv_scale, 1), w64)
     return coef, w_eff

@@ -263,8 +263,9 @@ class GroupProblem:
             # error the subtraction multiplies by |x̄|) cannot resolve (an indefinite
             # "Gram", NaN block solves); k² numbers per group, one pass over its entries
             out64 = np.zeros(out.size)
-            call_kernel(K.group_grams_sparse, self.data.astype(np.float64), self.indices,
-                        self.indptr, self.n, self.sw.astype(np.float64), self._xmean_64,
+            call_kernel(K.group_grams_sparse, self.data.astype(np.float64, copy=False),
+                        self.indices, self.indptr, self.n,
+                        self.sw.astype(np.float64, copy=False), self._xmean_64,
                         self.gptr, self.gidx, out64)
             out = out64.astype(self.dtype)
         else:
@@ -759,7 +760,7 @@ class GroupProblem:
 
     def to_original(self, w):
         """Coefficients and intercept on the user's scale."""
-        coef = rounded_coefficients(w, self.inv_scale, self.dtype)[0]
+        coef = rounded_coefficients(w, self.inv_scale, self.dtype, effective=False)[0]
         # the intercept of the rounded coefficients, kept in float64 (as returned)
         intercept = (self.y_off - float(self.X_off @ coef.astype(np.float64))
                      if self.fit_intercept else 0.0)

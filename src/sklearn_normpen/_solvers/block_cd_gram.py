@@ -146,7 +146,7 @@ class GramGroupProblem:
 
     def to_original(self, w):
         # the intercept of the rounded coefficients, kept in float64 (as returned)
-        coef = rounded_coefficients(w, self.inv_scale, self.dtype)[0]
+        coef = rounded_coefficients(w, self.inv_scale, self.dtype, effective=False)[0]
         intercept = (self.y_off - float(self.X_off @ coef.astype(np.float64))
                      if self.fit_intercept else 0.0)
         return coef, intercept
