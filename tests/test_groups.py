@@ -164,3 +164,49 @@ def test_labels_in_numpy_passes_equal_the_loop(monkeypatch, form):
     assert [type(v) for v in fast.labels] == [type(v) for v in loop.labels]
     assert list(fast.unpenalised) == list(loop.unpenalised)
     assert len(fast.groups) == len(set(fast.labels))
+
+
+@pytest.mark.parametrize("form", ["lists", "tuples and ranges", "arrays", "dict", "labels",
+                                  "None"])
+def test_flat_partition_equals_the_group_list(monkeypatch, form):
+    """The structure's two representations (``flat`` + ``sizes``, built by the parsers,
+    and the per-group list, made on first use) agree with the per-group loop's, in every
+    input form; the kernels' arrays are the groups then the unpenalised singletons; the
+    structure survives pickling before its list exists."""
+    import pickle
+    from sklearn_normpen import _groups
+    rng = np.random.default_rng(2)
+    p = 40
+    perm = rng.permutation(p)[:33]  # 7 features in no group
+    parts = np.split(perm, [3, 4, 9, 17, 20, 28])
+    groups = {"lists": [g.tolist() for g in parts],
+              "tuples and ranges": [tuple(g.tolist()) for g in parts[:-1]] + [range(0, 0)],
+              "arrays": parts,
+              "dict": {f"g{k}": g.tolist() for k, g in enumerate(parts)},
+              "labels": np.full(p, np.nan),  # (NaN: in no group)
+              "None": None}[form]
+    if form == "tuples and ranges":
+        with pytest.raises(ValueError, match="empty"):
+            parse_groups(groups, p)
+        groups = groups[:-1] + [range(int(parts[-1][0]), int(parts[-1][0]) + 1)]
+    if form == "labels":
+        for k, g in enumerate(parts):
+            groups[g] = k
+    fast = parse_groups(groups, p)
+    state = pickle.loads(pickle.dumps(fast))  # (before the list is made)
+    monkeypatch.setattr(_groups, "_index_lists_fast", lambda items, n: None)
+    monkeypatch.setattr(_groups, "_labels_fast", lambda arr: None)
+    loop = parse_groups(list(groups) if isinstance(groups, np.ndarray) else groups, p)
+    for s in (fast, state):
+        assert _as_lists(s) == _as_lists(loop)
+        assert s.labels == loop.labels
+        assert list(s.unpenalised) == list(loop.unpenalised)
+        np.testing.assert_array_equal(s.sizes, [len(g) for g in loop.groups])
+        np.testing.assert_array_equal(s.flat, np.concatenate(loop.groups))
+        gptr, gidx, c = s.kernel_arrays(np.arange(1.0, len(loop.groups) + 1))
+        blocks = list(loop.groups) + [[j] for j in loop.unpenalised]
+        np.testing.assert_array_equal(gidx, np.concatenate(blocks))
+        np.testing.assert_array_equal(np.diff(gptr), [len(b) for b in blocks])
+        np.testing.assert_array_equal(c[len(loop.groups):], 0)
+    with pytest.raises(AttributeError):
+        fast.no_such_attribute  # noqa: B018
