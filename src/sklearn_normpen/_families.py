@@ -94,16 +94,18 @@ def glm_enet_path(family, X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercep
     family = check_family(family, ENET_FAMILIES, "enet_path")
     if family == "multinomial":
         from ._multinomial import multinomial_enet_path
+        # (no coef_init: the multinomial's proximal Newton stalls from a start far from
+        # the optimum and has no retry from the null fit, see start_retry)
         _reject("enet_path", family, positive=positive,
                 lower_limits=lower_limits is not None, upper_limits=upper_limits is not None,
-                exclude=exclude is not None, sparse_output=sparse_output)
+                coef_init=coef_init is not None, exclude=exclude is not None,
+                sparse_output=sparse_output)
         _check_precompute(precompute)
         return multinomial_enet_path(
             X, y, l1_ratio=l1_ratio, eps=eps, n_alphas=n_alphas, alphas=alphas,
             fit_intercept=fit_intercept, sample_weight=sample_weight,
             penalty_factor=penalty_factor, standardize=standardize, tol=tol,
-            max_iter=max_iter, return_n_iter=return_n_iter, dfmax=dfmax, pmax=pmax,
-            coef_init=coef_init)
+            max_iter=max_iter, return_n_iter=return_n_iter, dfmax=dfmax, pmax=pmax)
     if family == "mgaussian":
         from .multitask import multitask_enet_path
         _reject("enet_path", family, positive=positive,

@@ -242,16 +242,14 @@ class MultinomialPredictMixin:
 
 def multinomial_enet_path(X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercept,
                           sample_weight, penalty_factor, standardize, tol, max_iter,
-                          return_n_iter, dfmax, pmax, coef_init=None):
+                          return_n_iter, dfmax, pmax):
     """:func:`~sklearn_normpen.enet_path` for ``family="multinomial"`` (glmnet's
     ``type.multinomial="ungrouped"``): the path of
     :class:`~sklearn_normpen.ElasticNetClassifier`'s K-class objective, solved by the same
     problem and path loop. ``coefs`` has shape (n_classes, n_features, n_alphas), classes
     in ``np.unique(y)`` order (the layout of ``multitask_enet_path`` and of the
-    classifier's ``coef_path_``); the intercepts are not returned. ``coef_init``, of shape
-    (n_classes, n_features) in the same class order, warm-starts the first point (the
-    intercepts start at the null model's)."""
-    from ._validation import validate_coef_init, validate_path_input, validate_penalty_factor
+    classifier's ``coef_path_``); the intercepts are not returned."""
+    from ._validation import validate_path_input, validate_penalty_factor
     from ._validation import validate_sample_weight
     from ._grid import make_grid
     from ._path import warn_stopped
@@ -272,14 +270,12 @@ def multinomial_enet_path(X, y, *, l1_ratio, eps, n_alphas, alphas, fit_intercep
     (rho,) = _check_l1_ratios(l1_ratio, grid_arg)
     _check_scalar_tol(tol, max_iter)
     pf = validate_penalty_factor(penalty_factor, p)
-    coef_init = validate_coef_init(coef_init, p, X.dtype, n_outputs=classes.size)
     problem = MultinomialProblem(X, codes.astype(np.intp), classes.size, sw, fit_intercept,
                                  False)
     pen = make_penalty(rho, pf, standardize, problem, False)
     grid = make_grid(grid_arg, lambda: _alpha_max(problem, pen, tol, max_iter), eps)
     res = compute_path(problem, pen, grid, tol=tol, max_iter=max_iter, dfmax=dfmax,
-                       pmax=pmax, active=MultinomialSpec.active,
-                       coef_init=None if coef_init is None else coef_init.T)
+                       pmax=pmax, active=MultinomialSpec.active)
     warn_unconverged([res], what="Proximal Newton (multinomial)")
     warn_stopped(res, len(grid), "enet_path")
     out = (res.alphas, np.swapaxes(res.coefs, 0, 1), res.gaps)

@@ -253,7 +253,7 @@ def check_scalar_alpha(alpha, name="alpha"):
 def validate_coef_init(coef_init, n_features, dtype=np.float64, name="coef_init",
                        n_outputs=None):
     """A warm start: 1-D, finite, exactly ``n_features`` reals (``n_outputs`` given: of
-    shape ``(n_outputs, n_features)``, a row per class or response); returned as a new
+    shape ``(n_outputs, n_features)``, a row per response); returned as a new
     contiguous array of ``dtype`` (the kernels write into it; the user's array is never
     touched), or None."""
     if coef_init is None:
@@ -262,8 +262,8 @@ def validate_coef_init(coef_init, n_features, dtype=np.float64, name="coef_init"
     if n_outputs is not None:
         if w.shape != (n_outputs, n_features):
             raise ValueError(f"{name} must have shape ({n_outputs}, {n_features}) (a row "
-                             f"per class or response, one coefficient per feature of X); "
-                             f"got shape {w.shape}.")
+                             f"per response, one coefficient per feature of X); got shape "
+                             f"{w.shape}.")
     elif w.ndim != 1 or (n_features is not None and w.shape[0] != n_features):
         raise ValueError(f"{name} must have shape ({n_features},) (one coefficient per "
                          f"feature of X); got shape {w.shape}.")
@@ -330,9 +330,9 @@ def validate_array_params(params, n_features=None):
         validate_penalty_factor(params["penalty_factor"], n_features)
     validate_group_weights(params.get("group_weights"))
     if params.get("coef_init") is not None:
-        ci = params["coef_init"]  # (a row per class: its count is checked with y's)
-        rows = (np.shape(ci)[0] if params.get("family") in ("multinomial", "mgaussian")
-                and np.ndim(ci) == 2 else None)
+        ci = params["coef_init"]  # (a row per response: their count is checked with y's)
+        rows = (np.shape(ci)[0] if params.get("family") == "mgaussian" and np.ndim(ci) == 2
+                else None)
         validate_coef_init(ci, n_features, n_outputs=rows)
     sw = params.get("sample_weight")
     if sw is not None and not np.isscalar(sw):

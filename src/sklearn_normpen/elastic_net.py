@@ -213,8 +213,7 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
     max_iter : int, default=1000
         Maximum coordinate-descent epochs per point.
     coef_init : array-like of shape (n_features,), default=None
-        Warm start of the first point (``family="multinomial"``: of shape
-        (n_classes, n_features), classes in ``np.unique(y)`` order; ``"mgaussian"``:
+        Warm start of the first point (``family="mgaussian"``: of shape
         (n_responses, n_features)).
     return_n_iter : bool, default=False
     dfmax : int, default=None
@@ -248,9 +247,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, n_alphas=100, alphas=None,
           entry of ``W`` (glmnet's ``type.multinomial="ungrouped"``;
           :class:`~sklearn_normpen.ElasticNetClassifier`'s objective; ``"grouped"``
           through that estimator). ``coefs`` has shape (n_classes, n_features,
-          n_alphas), classes in ``np.unique(y)`` order; ``exclude``, ``positive`` and
-          box limits are not available; ``dfmax``/``pmax`` count features with any
-          non-zero class coefficient; ``tol`` and the early stop as below.
+          n_alphas), classes in ``np.unique(y)`` order; ``exclude``, ``positive``, box
+          limits and ``coef_init`` are not available; ``dfmax``/``pmax`` count features
+          with any non-zero class coefficient; ``tol`` and the early stop as below.
 
         For binomial and Poisson, ``tol`` is relative to the intercept-only deviance (half
         of it: intercept-only minus saturated loss), ``precompute`` does not apply
