@@ -224,6 +224,8 @@ def test_poisson_path_from_a_far_coef_init_is_certified(kind):
     # A start 5 away on every coefficient (|η| up to ~100): the proximal-Newton steps from
     # it overflowed and were refused, and the first point (then the points warm-started
     # from it) came back uncertified; the path now retries that point from the null fit
+    # (farther starts, |η| in the thousands, had crashed: see
+    # test_far_glm_starts_do_not_crash)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((300, 40))
     y = rng.poisson(np.exp(0.25 * X[:, :10].sum(axis=1))).astype(float)
@@ -246,3 +248,34 @@ def test_poisson_path_from_a_far_coef_init_is_certified(kind):
             g = glm_gap("poisson", X, y, coefs[:, k], 0.0, a, rho, fit_intercept=False,
                         groups=groups if kind == "group" else None)
             assert -1e-12 <= g <= 1e-7 * unit
+
+
+@pytest.mark.parametrize("kind", ["enet", "group"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_far_glm_starts_do_not_crash(kind, dtype):
+    """Poisson starts with |η| in the thousands (a column scaled by 1e3) overflowed the
+    Newton models' curvature weights: ``LinAlgError`` in the group Grams' eigenvalues, a
+    ``ValueError`` from an infinite working response. The start is refused, with a
+    warning, and the path is the one without it; a usable start (the path's own point)
+    is taken silently, its first solve has (nearly) nothing to do."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((150, 12))
+    X[:, 1] *= 1e3
+    y = rng.poisson(np.exp(0.4 * X[:, 0] - 0.3 * X[:, 2])).astype(float)
+    X = X.astype(dtype)
+    groups = [np.arange(3 * g, 3 * g + 3) for g in range(4)]
+    kw = dict(family="poisson", l1_ratio=0.5, tol=1e-7, fit_intercept=True,
+              standardize=False, return_n_iter=True)
+    path = ((lambda **k: enet_path(X, y, **kw, **k)) if kind == "enet" else
+            (lambda **k: group_lasso_path(X, y, groups=groups, **kw, **k)))
+    alphas, cold, gaps, it = path(n_alphas=6, eps=1e-2)
+    far = np.linspace(-3.0, 3.0, 12)  # |X far| up to ~1e4
+    with pytest.warns(UserWarning, match="coef_init puts the linear predictor where"):
+        a2, c2, g2, _ = path(alphas=alphas[2:], coef_init=far)
+    np.testing.assert_array_equal(c2, path(alphas=alphas[2:])[1])
+    unit = glm_null_deviance("poisson", y)
+    assert np.all(g2 <= 1e-7 * unit * 1.0001)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a3, c3, g3, it3 = path(alphas=alphas[2:], coef_init=cold[:, 2])
+    assert it3[0] <= 1 < it[2]  # (a Newton step may confirm the start)

@@ -65,7 +65,8 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     ``tol`` is relative to the null deviance ``||yc||²_S / (2Σs)``: a point is accepted when
     its certified duality gap is at most ``tol`` times it. ``coef_init`` is on the solver's
     parametrisation (default: the unpenalised fit). Unaccepted points are flagged in
-    ``converged`` (see :func:`warn_unconverged`).
+    ``converged`` (see :func:`warn_unconverged`). A problem with ``start_usable`` (the
+    GLMs) may refuse ``coef_init`` (a ``UserWarning``; the path then starts as without it).
 
     ``dfmax`` / ``pmax`` stop the path as glmnet does: from the ``min(5, n_alphas)``-th
     point on, the path ends after the first point with more than ``dfmax`` non-zero
@@ -82,12 +83,19 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
     K = alphas.shape[0]
     tol_abs = tol * problem.null_deviance
     lead = (0, None, None)
+    if coef_init is not None:
+        w = problem.start(coef_init)
+        usable = getattr(problem, "start_usable", None)  # (GLMs: see start_usable)
+        if usable is not None and not usable():
+            warnings.warn("coef_init puts the linear predictor where the model's curvature "
+                          "overflows (|X coef_init| too large): the path starts from the "
+                          "intercept-only model instead, as without coef_init.",
+                          UserWarning, stacklevel=3)
+            coef_init = None
     if coef_init is None:
         w, z = problem.null_fit(penalty, 1e-3 * tol_abs, max_iter)  # state set for w
         if K:
             lead = lead_in(problem, penalty, w, z, alphas[0], tol_abs, max_iter)
-    else:
-        w = problem.start(coef_init)
     # a multi-response problem stores (n_features, n_responses, K) and (n_responses, K)
     tail = tuple(getattr(problem, "coef_tail", ()))
     if sparse_output and tail:

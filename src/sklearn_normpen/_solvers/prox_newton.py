@@ -246,6 +246,25 @@ class GLMProblem:
         self._dev_prev, self._n_points = None, 0
         return w
 
+    #: the largest curvature weight a warm start may put on a sample (see
+    #: :meth:`start_usable`): below it the Newton models' weighted squares of the data and
+    #: the certificate's squares stay representable
+    START_WEIGHT_MAX = 1e150
+
+    def start_usable(self):
+        """Whether the state :meth:`start` set can be a warm start: its loss finite and
+        every curvature weight finite and at most ``START_WEIGHT_MAX`` (else the path starts
+        from the intercept-only model, :func:`~sklearn_normpen._path.compute_path`).
+        Poisson starts with ``|η|`` in the thousands overflowed the Newton models:
+        ``LinAlgError`` in the group Grams' eigenvalues, a ``ValueError`` from an infinite
+        working response. (Nearer starts that the Newton steps cannot leave are mended by
+        :func:`~sklearn_normpen._path.start_retry`.)"""
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = self.datafit.irls_weight(self.eta)
+            loss = GLMStats(self.y64, None, None, self.design.sw64, self.N).mean(
+                self.datafit.loss(self.y64, self.eta))
+        return bool(np.isfinite(loss) and np.all(v <= self.START_WEIGHT_MAX))
+
     def snapshot(self, w):
         """The state at ``w`` (coefficients, intercept, η), for :meth:`restore`."""
         return (w.copy(), self.b, self.eta.copy(), self._n_incr, self._dev_prev,
