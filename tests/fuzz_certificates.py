@@ -27,10 +27,13 @@ elastic nets and group lassos, Gaussian, binomial and Poisson, with unpenalised 
 built to defeat the normal equations, and at alpha above every entry the optimum computed
 here; illposedmulti: the multi-task elastic net and the multinomial classifier beside such
 columns; singlefit: ``ElasticNetRegressor`` on dense n >= p >= 64, residual sweeps first and
-the Gram on a work budget);
+the Gram on a work budget; glmstart: binomial and Poisson paths from a random ``coef_init``,
+where an exception is a failure too);
 ``tests/test_certificate_fuzz.py`` runs a few seeds of each.
 """
+import functools
 import sys
+import types
 import warnings
 
 import numpy as np
@@ -870,11 +873,98 @@ def singlefit_case(seed):
     return "ok"
 
 
+def glmstart_case(seed):
+    """Binomial / Poisson paths (``enet_path``, ``group_lasso_path``) warm-started from a
+    random ``coef_init`` of scale 0.01 to 1000: starts far off once crashed the Poisson
+    paths with an intercept (an infinite working response, the group Grams'
+    eigenvalues). An exception is a failure; without an intercept (the returned
+    coefficients are then the whole point) every point must also be what its
+    certificate says against the same path solved cold at a tight tolerance."""
+    from sklearn_normpen import enet_path, group_lasso_path
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.choice([30, 80, 250])), int(rng.choice([4, 10, 30]))
+    dt, sparse, X = _random_X(rng, n, p)
+    Xs = (X - X.mean(0)) / (X.std(0) + 1e-300)
+    beta = np.zeros(p)
+    k = max(1, p // 4)
+    beta[:k] = rng.standard_normal(k) * rng.choice([0.5, 2])
+    eta = Xs @ beta
+    family = "binomial" if rng.random() < 0.5 else "poisson"
+    if family == "binomial":
+        y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+        y[0] = 1 - y[1] if y.min() == y.max() else y[0]
+    else:
+        y = rng.poisson(np.exp(np.clip(eta / 2, -20, 8))).astype(float)
+        y[0] = max(y[0], float(y.max() == 0))
+    s, sw = np.ones(n), None
+    if rng.random() < 0.4:
+        s = sw = _weights(rng, n)
+    standardize, fit_intercept = bool(rng.random() < 0.5), bool(rng.random() < 0.5)
+    if rng.random() < 0.3:
+        X[:, 0] *= 1e3  # (with the start's scale: |η| in the thousands)
+    kind = "enet" if rng.random() < 0.5 else "group"
+    rho = float(rng.choice([1.0, 0.5, 0.05] if kind == "enet" else [0.0, 0.4, 1.0]))
+    tol = float(rng.choice([1e-4, 1e-7] if dt == np.float32 else [1e-4, 1e-8]))
+    groups = c = None
+    kw = dict(family=family, l1_ratio=rho, standardize=standardize,
+              fit_intercept=fit_intercept, sample_weight=sw)
+    if kind == "enet":
+        path = enet_path
+    else:
+        labels = np.arange(p) // int(rng.choice([1, 2, 5]))
+        groups = [np.flatnonzero(labels == g) for g in np.unique(labels)]
+        c = np.sqrt([len(g) for g in groups])
+        path = functools.partial(group_lasso_path, groups=labels)
+    Xin = X.astype(dt)
+    Xe = Xin.astype(np.float64)
+    Xp = sp.csc_matrix(Xin) if sparse else Xin
+    start = rng.standard_normal(p) * float(rng.choice([0.01, 1.0, 10.0, 100.0, 1000.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            grid = path(Xp, y, n_alphas=5, eps=1e-2, tol=1e-4, **kw)[0][1:]
+            ref = path(Xe, y, alphas=grid, tol=1e-12, max_iter=100000, **kw)
+        except ValueError:
+            return None
+        try:
+            out = path(Xp, y, alphas=grid, tol=tol, max_iter=3000, coef_init=start, **kw)
+        except Exception as err:  # (the failure this family looks for)
+            return f"CRASH {type(err).__name__}: {err} ({kind}, {family}, {dt.__name__})"
+    if fit_intercept:
+        return "ok"  # (no crash: the paths return no intercepts to judge the points by)
+    if len(out[0]) != len(ref[0]):
+        return None  # (a GLM path's early stop, at different points)
+    W = s.sum()
+    sig = _wstd(Xe, s) if standardize else np.ones(p)
+    l1 = np.ones(p) if kind == "enet" else _penalised_features(groups, c, p).astype(float)
+    if family == "binomial":
+        nd = np.log(2.0)  # (no intercept: the null model predicts 1/2)
+    else:
+        sat = s @ np.where(y > 0, y - y * np.log(np.where(y > 0, y, 1)), 0) / W
+        nd = 1.0 - sat  # (no intercept: the null model predicts 1)
+    for k, alpha in enumerate(out[0]):
+        def objective(coef):
+            est = types.SimpleNamespace(coef_=coef, intercept_=0.0)
+            return _single_alpha_objective(est, Xe, y, s, family, sig, alpha, rho, l1,
+                                           None if kind == "enet" else (groups, c))
+        with np.errstate(over="ignore", invalid="ignore"):
+            excess = objective(out[1][:, k]) - objective(ref[1][:, k])
+        if not np.isfinite(excess):
+            return f"non-finite objective at point {k} ({kind}, {family})"
+        bad = _verdict(out[2][k] <= tol * nd * (1 + 1e-6), excess, out[2][k], nd, tol,
+                       ref[2][k])
+        if bad:
+            return (f"{bad} at point {k} ({kind}, {family}, rho={rho}, {dt.__name__}, "
+                    f"sparse={sparse}, standardize={standardize}, weights={sw is not None}, "
+                    f"|start|={np.abs(start).max():.3g})")
+    return "ok"
+
+
 CASES = {"gaussian": gaussian_case, "glm": glm_case, "multitask": multitask_case,
          "multinomial": multinomial_case, "groupmultinomial": group_multinomial_case,
          "collinear": collinear_case, "unpenalised": unpenalised_case,
          "illposed": illposed_case, "illposedmulti": illposed_multi_case,
-         "singlefit": singlefit_case}
+         "singlefit": singlefit_case, "glmstart": glmstart_case}
 
 if __name__ == "__main__":
     family, a, b = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

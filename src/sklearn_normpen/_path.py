@@ -88,9 +88,9 @@ def compute_path(problem, penalty, alphas, *, tol=1e-4, max_iter=1000, coef_init
         usable = getattr(problem, "start_usable", None)  # (GLMs: see start_usable)
         if usable is not None and not usable():
             warnings.warn("coef_init puts the linear predictor where the model's curvature "
-                          "overflows (|X coef_init| too large): the path starts from the "
-                          "intercept-only model instead, as without coef_init.",
-                          UserWarning, stacklevel=3)
+                          "or working response leaves the representable range (|X "
+                          "coef_init| too large): the path starts from the intercept-only "
+                          "model instead, as without coef_init.", UserWarning, stacklevel=3)
             coef_init = None
     if coef_init is None:
         w, z = problem.null_fit(penalty, 1e-3 * tol_abs, max_iter)  # state set for w

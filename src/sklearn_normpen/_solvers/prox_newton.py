@@ -33,8 +33,8 @@ import scipy.sparse as sp
 
 from .._certificate import (CertStats, certificate, rounded_certificate,
                             variance_projection)
-from .._design import (Design, ReweightedDesign, exact_scaling, rounded_coefficients,
-                       scaled_columns64)
+from .._design import (SAFE_RANGE, Design, ReweightedDesign, exact_scaling,
+                       rounded_coefficients, scaled_columns64)
 from ..datafits import GLMStats, Logistic
 from ..penalties import ElasticNetPenalty
 from .coordinate_descent import REFINE_MAX_BYTES, EnetProblem
@@ -246,24 +246,28 @@ class GLMProblem:
         self._dev_prev, self._n_points = None, 0
         return w
 
-    #: the largest curvature weight a warm start may put on a sample (see
-    #: :meth:`start_usable`): below it the Newton models' weighted squares of the data and
-    #: the certificate's squares stay representable
-    START_WEIGHT_MAX = 1e150
+    #: a warm start's Newton model must stay this far inside the dtype's representable
+    #: range (:data:`~sklearn_normpen._design.SAFE_RANGE`; see :meth:`start_usable`)
+    START_MARGIN = 1e-2
 
     def start_usable(self):
-        """Whether the state :meth:`start` set can be a warm start: its loss finite and
-        every curvature weight finite and at most ``START_WEIGHT_MAX`` (else the path starts
-        from the intercept-only model, :func:`~sklearn_normpen._path.compute_path`).
-        Poisson starts with ``|η|`` in the thousands overflowed the Newton models:
+        """Whether the state :meth:`start` set can be a warm start: its loss finite, and its
+        Newton model's curvature weights and centred working response ``z = η + r/v``
+        finite and within ``START_MARGIN`` of the dtype's safe range (else the path
+        starts from the intercept-only model, :func:`~sklearn_normpen._path.compute_path`).
+        Poisson starts with ``|η|`` in the thousands had overflowed the model (a
         ``LinAlgError`` in the group Grams' eigenvalues, a ``ValueError`` from an infinite
-        working response. (Nearer starts that the Newton steps cannot leave are mended by
+        working response); in float32, ``η`` of -30 already put ``y/μ`` past 1e12.
+        (Nearer starts that the Newton steps cannot leave are mended by
         :func:`~sklearn_normpen._path.start_retry`.)"""
-        with np.errstate(over="ignore", invalid="ignore"):
+        top = self.START_MARGIN * SAFE_RANGE[self.dtype][1]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             v = self.datafit.irls_weight(self.eta)
+            z = self.datafit.residual(self.y64, self.eta) / v + self.eta
             loss = GLMStats(self.y64, None, None, self.design.sw64, self.N).mean(
                 self.datafit.loss(self.y64, self.eta))
-        return bool(np.isfinite(loss) and np.all(v <= self.START_WEIGHT_MAX))
+            spread = np.max(z) - np.min(z) if z.size else 0.0
+        return bool(np.isfinite(loss) and np.all(v <= top) and spread <= top)
 
     def snapshot(self, w):
         """The state at ``w`` (coefficients, intercept, η), for :meth:`restore`."""
