@@ -261,24 +261,35 @@ def _single_alpha_objective(est, Xe, y, s, family, sig, alpha, rho, l1, groups=N
     return s @ loss / s.sum() + alpha * pen
 
 
+def _glm_data(rng, n, p, scales, binomial_share, shifts=None):
+    """A random binomial or Poisson problem, ``(dt, sparse, X, family, y)``: ``X`` from
+    :func:`_random_X`, a quarter of the standardised columns carrying coefficients of a
+    scale drawn from ``scales``; binomial with probability ``binomial_share``, else
+    Poisson with half that linear predictor plus a shift drawn from ``shifts`` (none:
+    0); both classes, or a positive count, present."""
+    dt, sparse, X = _random_X(rng, n, p)
+    Xs = (X - X.mean(0)) / (X.std(0) + 1e-300)
+    beta = np.zeros(p)
+    k = max(1, p // 4)
+    beta[:k] = rng.standard_normal(k) * rng.choice(scales)
+    eta = Xs @ beta
+    family = "binomial" if rng.random() < binomial_share else "poisson"
+    if family == "binomial":
+        y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+        y[0] = 1 - y[1] if y.min() == y.max() else y[0]
+    else:
+        shift = 0.0 if shifts is None else rng.choice(shifts)
+        y = rng.poisson(np.exp(np.clip(eta / 2 + shift, -20, 8))).astype(float)
+        y[0] = max(y[0], float(y.max() == 0))
+    return dt, sparse, X, family, y
+
+
 def glm_case(seed):
     """The single-alpha binomial / Poisson estimators (elastic net and group lasso)."""
     import sklearn_normpen as S
     rng = np.random.default_rng(seed)
     n, p = int(rng.choice([30, 80, 250])), int(rng.choice([4, 10, 30, 100]))
-    dt, sparse, X = _random_X(rng, n, p)
-    Xs = (X - X.mean(0)) / (X.std(0) + 1e-300)
-    beta = np.zeros(p)
-    k = max(1, p // 4)
-    beta[:k] = rng.standard_normal(k) * rng.choice([0.5, 2, 6])
-    eta = Xs @ beta
-    family = "binomial" if rng.random() < 0.6 else "poisson"
-    if family == "binomial":
-        y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
-        y[0] = 1 - y[1] if y.min() == y.max() else y[0]
-    else:
-        y = rng.poisson(np.exp(np.clip(eta / 2 + rng.choice([-1, 0, 2]), -20, 8))).astype(float)
-        y[0] = max(y[0], float(y.max() == 0))
+    dt, sparse, X, family, y = _glm_data(rng, n, p, [0.5, 2, 6], 0.6, [-1, 0, 2])
     s, sw = np.ones(n), None
     if rng.random() < 0.4:
         s = sw = _weights(rng, n)
@@ -883,19 +894,7 @@ def glmstart_case(seed):
     from sklearn_normpen import enet_path, group_lasso_path
     rng = np.random.default_rng(seed)
     n, p = int(rng.choice([30, 80, 250])), int(rng.choice([4, 10, 30]))
-    dt, sparse, X = _random_X(rng, n, p)
-    Xs = (X - X.mean(0)) / (X.std(0) + 1e-300)
-    beta = np.zeros(p)
-    k = max(1, p // 4)
-    beta[:k] = rng.standard_normal(k) * rng.choice([0.5, 2])
-    eta = Xs @ beta
-    family = "binomial" if rng.random() < 0.5 else "poisson"
-    if family == "binomial":
-        y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
-        y[0] = 1 - y[1] if y.min() == y.max() else y[0]
-    else:
-        y = rng.poisson(np.exp(np.clip(eta / 2, -20, 8))).astype(float)
-        y[0] = max(y[0], float(y.max() == 0))
+    dt, sparse, X, family, y = _glm_data(rng, n, p, [0.5, 2], 0.5)
     s, sw = np.ones(n), None
     if rng.random() < 0.4:
         s = sw = _weights(rng, n)

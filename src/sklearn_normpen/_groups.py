@@ -103,7 +103,8 @@ class GroupStructure:
         self.flat = np.asarray(flat, dtype=np.int64)
         self.sizes = np.asarray(sizes, dtype=np.int64)
         self.labels = list(labels)
-        self.unpenalised = np.asarray(unpenalised)
+        self.unpenalised = (np.zeros(0, dtype=np.intp) if unpenalised is None
+                            else np.asarray(unpenalised))
         self.n_features = int(n_features)
 
     def __getattr__(self, name):
@@ -314,24 +315,19 @@ def parse_groups(groups, n_features, feature_names=None):
                          f"feature, a list of index lists or a dict; got "
                          f"{type(groups).__name__}.")
     grp, labels, flat, sizes = parsed
-    if flat is None:
-        sizes = np.fromiter(map(len, grp), dtype=np.int64, count=len(grp))
-        flat = (np.concatenate(grp).astype(np.int64, copy=False) if grp
-                else np.zeros(0, dtype=np.int64))
-    counts = np.bincount(flat, minlength=n_features)
-    if counts.max(initial=0) > 1:  # an overlap: name the groups (the list, built here)
+    structure = GroupStructure(grp, labels, None, n_features, flat=flat, sizes=sizes)
+    counts = np.bincount(structure.flat, minlength=n_features)
+    if counts.max(initial=0) > 1:  # an overlap: name the groups
         owner = np.full(n_features, -1)
-        grp = grp if grp is not None else GroupStructure(
-            None, labels, (), n_features, flat=flat, sizes=sizes).groups
-        for g, idx in enumerate(grp):
+        for g, idx in enumerate(structure.groups):
             taken = owner[idx] >= 0
             if taken.any():
                 j = int(idx[taken][0])
                 raise ValueError(f"groups overlap: feature {j} is in group "
                                  f"{labels[owner[j]]!r} and in group {labels[g]!r}.")
             owner[idx] = g
-    return GroupStructure(grp, labels, np.flatnonzero(counts == 0), n_features,
-                          flat=flat, sizes=sizes)
+    structure.unpenalised = np.flatnonzero(counts == 0)
+    return structure
 
 
 def resolve_group_weights(group_weights, structure):

@@ -264,10 +264,14 @@ class GLMProblem:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             v = self.datafit.irls_weight(self.eta)
             z = self.datafit.residual(self.y64, self.eta) / v + self.eta
-            loss = GLMStats(self.y64, None, None, self.design.sw64, self.N).mean(
-                self.datafit.loss(self.y64, self.eta))
+            loss = self._mean_loss()
             spread = np.max(z) - np.min(z) if z.size else 0.0
         return bool(np.isfinite(loss) and np.all(v <= top) and spread <= top)
+
+    def _mean_loss(self):
+        """The weighted mean loss at the state's ``η``."""
+        return GLMStats(self.y64, None, None, self.design.sw64, self.N).mean(
+            self.datafit.loss(self.y64, self.eta))
 
     def snapshot(self, w):
         """The state at ``w`` (coefficients, intercept, η), for :meth:`restore`."""
@@ -736,9 +740,7 @@ class GLMProblem:
         self._n_points += 1
         if self.null_deviance <= 0:
             return None
-        loss = GLMStats(self.y64, None, None, self.design.sw64, self.N).mean(
-            self.datafit.loss(self.y64, self.eta))
-        ratio = 1.0 - (loss - self._saturated) / self.null_deviance
+        ratio = 1.0 - (self._mean_loss() - self._saturated) / self.null_deviance
         return glmnet_stop(self, ratio)
 
 
