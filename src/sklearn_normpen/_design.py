@@ -454,6 +454,10 @@ class Design:
     fit_intercept : bool
     rows : ndarray of int, default=None
         Use only these rows (a CV training fold).
+    column_stats : bool, default=False
+        Compute the column statistics now even without an intercept (a caller that will
+        solve in a residual mode, which reads them at once: the lazy default's separate
+        ``max |X|`` pass for the scale check would be one more read of X).
 
     Attributes
     ----------
@@ -472,7 +476,7 @@ class Design:
         ``||yc||²_S / (2N)``: the unit of ``tol``.
     """
 
-    def __init__(self, X, y, sample_weight, fit_intercept, rows=None):
+    def __init__(self, X, y, sample_weight, fit_intercept, rows=None, column_stats=False):
         if rows is not None:
             X = X[rows].tocsc() if sp.issparse(X) else take_rows(X, rows)
             if sp.issparse(X) and not X.has_sorted_indices:
@@ -496,7 +500,7 @@ class Design:
         # residual modes' shape; otherwise on first use, so that a covariance-mode fit
         # without intercept keeps its single max |X| pass: the tall paths read 1.02-1.03x
         # eagerly)
-        eager = fit_intercept or (not self.sparse and self.n < self.p)
+        eager = column_stats or fit_intercept or (not self.sparse and self.n < self.p)
         self._cols = _column_stats_of(X, self.sw64) if eager else None
         self._cols_lazy = self._cols is None
         if self._cols is not None:

@@ -87,7 +87,8 @@ class _EnetSpec:
     def problem(self, train, test):
         d = self.design
         if self.mode != "gram":
-            return EnetProblem(Design(d.X, d.y, d.sw, d.fit_intercept, rows=train), self.mode)
+            return EnetProblem(Design(d.X, d.y, d.sw, d.fit_intercept, rows=train,
+                                      column_stats=True), self.mode)
         if self.full_stats is not None and len(train) + len(test) == d.n:
             # the training fold's Gram is the full one minus the held-out rows' one
             held = self.held_stats.get(np.asarray(test).tobytes())
@@ -120,9 +121,11 @@ def _full_problem(X, y, sw, fit_intercept, precompute, splits=None, n_jobs=None,
     where ``precompute="auto"`` starts on the residual and forms the Gram only when that
     pays (:class:`~sklearn_normpen._solvers.mode_switch.GramOnDemand`; mode "dense", no
     statistics returned)."""
-    design = Design(X, y, sw, fit_intercept)
     mode = choose_mode(X, precompute)
-    if single and mode == "gram" and precompute == "auto" and worth_trying(X.shape[1]):
+    on_demand = single and mode == "gram" and precompute == "auto" and worth_trying(X.shape[1])
+    # (a residual mode reads the column statistics at once: computed with the design)
+    design = Design(X, y, sw, fit_intercept, column_stats=mode != "gram" or on_demand)
+    if on_demand:
         pb = GramOnDemand(EnetProblem(design, "dense"),
                           lambda: EnetProblem(design, "gram", stats=design.gram_stats(),
                                               x_shift=design.x_mean, y_mean=design.y_mean,

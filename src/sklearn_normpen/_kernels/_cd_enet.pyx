@@ -778,9 +778,13 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                                 &r_sum)
             if g_valid and bounded:
                 # entries the last call bounded: computed where a new point's strong rule
-                # needs them (the first round's factor), else a full pass
-                f = factor if factor < 1 else 1
-                if 0 < f and _refine(X, vals, p, s, &L1[0], f, &X_mean[0], Rv, r_sum,
+                # needs them (the first round's factor); a factor <= 0 (an alpha below
+                # half the last one: a lead-in walk, a coarse grid) keeps every feature
+                # a candidate, and then only those whose bound exceeds the new L1 are
+                # computed (the others can violate nothing, and the working set ranks
+                # them by their bound) instead of a full pass
+                f = factor if 0 < factor < 1 else 1
+                if _refine(X, vals, p, s, &L1[0], f, &X_mean[0], Rv, r_sum,
                                      &g[0], &g_bnd[0], &cand[0], &n_c) >= 0:
                     g_exact = n_c == 0
                 else:
@@ -789,14 +793,13 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
             if not g_valid:
                 n_c = -1
                 if bounded and n_ref > 0 and not force:
-                    # the first round's working set needs the strong-rule threshold
-                    f = factor if rnd == 0 else 1
-                    if 0 < f:
-                        n_c = _bounded_pass(X, vals, n, p, &R[0], &R_ref[0, 0],
-                                            &g_ref[0, 0], n_ref, &xnorm[0], s, weighted,
-                                            &w[0], &L1[0], f if f < 1 else 1, &X_mean[0],
-                                            Rv, r_sum, &g[0], &g_bnd[0], &cand[0],
-                                            &fresh[0], stamp if ws_fresh else -1)
+                    # the first round's working set needs the strong-rule threshold (a
+                    # factor <= 0: the possible violators, as above)
+                    f = factor if rnd == 0 and 0 < factor < 1 else 1
+                    n_c = _bounded_pass(X, vals, n, p, &R[0], &R_ref[0, 0], &g_ref[0, 0],
+                                        n_ref, &xnorm[0], s, weighted, &w[0], &L1[0], f,
+                                        &X_mean[0], Rv, r_sum, &g[0], &g_bnd[0], &cand[0],
+                                        &fresh[0], stamp if ws_fresh else -1)
                 force = False
                 g_exact = n_c < 0
                 if n_c < 0:
