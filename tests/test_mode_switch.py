@@ -85,8 +85,8 @@ def test_a_walk_from_alpha_max_takes_the_gram_at_once(spy):
                                                        (np.float32, False)])
 def test_a_short_walk_over_many_features_stays_on_the_residual(spy, dtype,
                                                                walks_on_residual):
-    # 1000 features: the budget (31250 passes) affords 4 passes a solve of a 6-solve walk
-    # (float64); a float32 walk takes the Gram at once
+    # 1000 features: the budget (31250 passes) affords WALK_PASSES (2) passes a solve of a
+    # 6-solve walk (float64); a float32 walk takes the Gram at once
     made, grams = spy
     X, y = _data(3000, 1000, 0.0)
     est = _fit(X.astype(dtype), y, alpha=1e-2 * _amax(X, y), l1_ratio=1.0)
@@ -95,6 +95,21 @@ def test_a_short_walk_over_many_features_stays_on_the_residual(spy, dtype,
     assert (made[0].work > 0) == walks_on_residual
     if dtype == np.float64:
         _check_certified(est, X, y)
+
+
+@pytest.mark.parametrize("frac, walks_on_residual", [(1e-2, True), (1e-3, False)])
+def test_the_walk_is_judged_at_two_passes_a_solve(spy, frac, walks_on_residual):
+    # 400 features, a budget of 5000 passes: a 6-solve walk (alpha_max/100) at 2 passes a
+    # solve over every feature, 4800, stays on the residual; a 9-solve walk
+    # (alpha_max/1000), 7200, takes the Gram at once
+    assert mode_switch.WALK_PASSES == 2
+    made, grams = spy
+    X, y = _data(3000, 400, 0.0)
+    est = _fit(X, y, alpha=frac * _amax(X, y), l1_ratio=1.0)
+    assert len(made) == 1
+    assert (made[0].mode == "dense") == walks_on_residual
+    assert (made[0].work > 0) == walks_on_residual
+    _check_certified(est, X, y)
 
 
 @pytest.mark.parametrize("dtype, solves", [(np.float64, 4), (np.float32, 6)])

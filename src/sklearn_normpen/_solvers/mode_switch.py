@@ -28,8 +28,14 @@ import numpy as np
 #: on the development machine)
 BLAS3_SPEEDUP = 8.0
 #: a walk down from alpha_max stays on the residual only if the budget affords this many
-#: passes over every feature per solve (see GramOnDemand.before_walk)
-WALK_PASSES = 4
+#: passes over every feature per solve (see GramOnDemand.before_walk). 2 since the
+#: residual kernel no longer makes a full gradient pass at the start of each walk solve
+#: (about two passes a solve remain: 5000 x 500 at alpha_max/100, 7 solves in ~10 ms);
+#: over bench_fit_modes.py's 48 fits, auto's time over the better fixed mode went from
+#: 1.17 to 1.08 (geometric mean), its worst from 2.7 to 1.9x, and the total from 3.79 to
+#: 3.45 s; equicorrelated 10000 x 1000 at alpha_max/1000 now walks on the residual and
+#: switches late (0.25 -> 0.41 s)
+WALK_PASSES = 2
 #: the share of the Gram's cost the residual sweeps may spend before the fit moves to it
 SWITCH_SHARE = 0.5
 #: the lead-in walk's solves per decade on the residual (the path's default, 3, in
