@@ -136,6 +136,26 @@ def test_the_walk_is_sparser_on_the_residual(spy, monkeypatch, dtype, solves):
         _check_certified(est, X, y)
 
 
+@pytest.mark.parametrize("precompute, solves", [(False, 4), (True, 6)])
+def test_a_residual_fit_walks_at_two_alphas_a_decade(monkeypatch, precompute, solves):
+    # precompute=False (no GramOnDemand) walks as the residual route of auto: 1.8 decades
+    # at 2 a decade; covariance mode at the path's 3
+    from sklearn_normpen._solvers import coordinate_descent as cd
+    alphas = []
+    solve = cd.EnetProblem.solve
+
+    def recording(self, w, penalty, alpha, *args, **kwargs):
+        alphas.append(float(alpha))
+        return solve(self, w, penalty, alpha, *args, **kwargs)
+
+    monkeypatch.setattr(cd.EnetProblem, "solve", recording)
+    X, y = _data(3000, 100, 0.0)
+    est = _fit(X, y, alpha=1.5e-2 * _amax(X, y), l1_ratio=1.0, precompute=precompute)
+    assert len(set(alphas)) == solves
+    assert min(alphas) == pytest.approx(est.alpha, rel=1e-12)
+    _check_certified(est, X, y)
+
+
 @pytest.mark.parametrize("n, p, corr, frac", [(8000, 300, 0.9, 0.5), (20000, 200, 0.95, 0.2)])
 def test_crawling_residual_moves_to_the_gram(spy, n, p, corr, frac):
     made, grams = spy

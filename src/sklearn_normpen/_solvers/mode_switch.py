@@ -39,7 +39,8 @@ WALK_PASSES = 2
 #: the share of the Gram's cost the residual sweeps may spend before the fit moves to it
 SWITCH_SHARE = 0.5
 #: the lead-in walk's solves per decade on the residual (the path's default, 3, in
-#: covariance mode): each residual solve's screening and certificate cost a full pass
+#: covariance mode; ``EnetProblem.lead_in_per_decade``, which a GramOnDemand reads off its
+#: current problem): each residual solve's screening and certificate cost a full pass
 #: over X, so fewer, longer steps pay (10000 x 1000 at alpha_max/100: 79 -> 53 ms). The
 #: choice of mode (before_walk) still counts the walk at the default density: counted at
 #: this one, the budget let equicorrelated columns at alpha_max/1000 crawl on the
@@ -87,13 +88,6 @@ class GramOnDemand:
         except KeyError:  # (not yet initialised: copy, unpickling)
             raise AttributeError(name) from None
         return getattr(current, name)
-
-    @property
-    def lead_in_per_decade(self):
-        """The lead-in walk's density (:func:`~sklearn_normpen._path.lead_in`):
-        ``RESIDUAL_WALK_PER_DECADE`` on the residual, the path's default (None) on the
-        Gram."""
-        return RESIDUAL_WALK_PER_DECADE if self._current is self._residual else None
 
     def predict_next(self, d, penalty):
         # (explicit: the path looks it up once, and the current problem may change)
