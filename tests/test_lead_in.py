@@ -79,6 +79,7 @@ def test_lead_in_walks_loosely_and_reports_the_point_at_the_target(monkeypatch, 
     # the point reported is solved to the target itself and certified by the oracle gap
     from sklearn_normpen import _path
     from sklearn_normpen._solvers.coordinate_descent import EnetProblem
+    from sklearn_normpen._solvers.mode_switch import RESIDUAL_WALK_PER_DECADE
     from sklearn_normpen._solvers.prox_newton import GLMProblem
     rng = np.random.default_rng(0)
     X = rng.standard_normal((120, 300))
@@ -96,7 +97,10 @@ def test_lead_in_walks_loosely_and_reports_the_point_at_the_target(monkeypatch, 
     est = _fit(Est(alpha=1e-3 * amax, l1_ratio=1.0, standardize=False), X, y)
     # (a GLM's solve calls its Gaussian model's: only the GLM's own solves are recorded)
     walk, last = calls[:-1], calls[-1]
-    assert len(walk) >= _path.LEAD_IN_PER_DECADE * 2  # (3 decades below alpha_max)
+    # (3 decades below alpha_max; the Gaussian fit is on the residual: its walk's density)
+    per_decade = (RESIDUAL_WALK_PER_DECADE if Est is ElasticNetRegressor
+                  else _path.LEAD_IN_PER_DECADE)
+    assert len(walk) >= per_decade * 2
     assert last[0] == est.alpha
     assert all(a > est.alpha for a, _ in walk)
     target = last[1]
