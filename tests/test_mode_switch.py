@@ -112,20 +112,26 @@ def test_the_walk_is_judged_at_two_passes_a_solve(spy, frac, walks_on_residual):
     _check_certified(est, X, y)
 
 
+def _record_alphas(monkeypatch, cls):
+    """The list the alphas of every ``cls.solve`` call are appended to."""
+    alphas = []
+    solve = cls.solve
+
+    def recording(self, w, penalty, alpha, *args, **kwargs):
+        alphas.append(float(alpha))
+        return solve(self, w, penalty, alpha, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "solve", recording)
+    return alphas
+
+
 @pytest.mark.parametrize("dtype, solves", [(np.float64, 4), (np.float32, 6)])
 def test_the_walk_is_sparser_on_the_residual(spy, monkeypatch, dtype, solves):
     # 1.8 decades below alpha_max: on the residual (float64) the walk solves at 2 alphas
     # a decade (each solve's screening and certificate pass over all of X), on the Gram
     # (float32 takes it at once) at the path's 3: ceil(2 * 1.8) = 4 and ceil(3 * 1.8) = 6
     # distinct alphas, the target's included
-    alphas = []
-    solve = mode_switch.GramOnDemand.solve
-
-    def recording(self, w, penalty, alpha, *args, **kwargs):
-        alphas.append(float(alpha))
-        return solve(self, w, penalty, alpha, *args, **kwargs)
-
-    monkeypatch.setattr(mode_switch.GramOnDemand, "solve", recording)
+    alphas = _record_alphas(monkeypatch, mode_switch.GramOnDemand)
     made, grams = spy
     X, y = _data(3000, 1000, 0.0)
     est = _fit(X.astype(dtype), y, alpha=1.5e-2 * _amax(X, y), l1_ratio=1.0)
@@ -141,14 +147,7 @@ def test_a_residual_fit_walks_at_two_alphas_a_decade(monkeypatch, precompute, so
     # precompute=False (no GramOnDemand) walks as the residual route of auto: 1.8 decades
     # at 2 a decade; covariance mode at the path's 3
     from sklearn_normpen._solvers import coordinate_descent as cd
-    alphas = []
-    solve = cd.EnetProblem.solve
-
-    def recording(self, w, penalty, alpha, *args, **kwargs):
-        alphas.append(float(alpha))
-        return solve(self, w, penalty, alpha, *args, **kwargs)
-
-    monkeypatch.setattr(cd.EnetProblem, "solve", recording)
+    alphas = _record_alphas(monkeypatch, cd.EnetProblem)
     X, y = _data(3000, 100, 0.0)
     est = _fit(X, y, alpha=1.5e-2 * _amax(X, y), l1_ratio=1.0, precompute=precompute)
     assert len(set(alphas)) == solves
