@@ -767,6 +767,12 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
     cdef const floating* Rv
     cdef bint converged = False
     cdef floating factor = <floating>strong_factor
+    # the first round's threshold for computing gradient entries: the strong rule's
+    # factor, or 1 when that is <= 0 (an alpha below half the last one: a lead-in walk, a
+    # coarse grid), where it keeps every feature a candidate; then only the entries that
+    # could violate at the new L1 are computed (the others can violate nothing, and the
+    # working set ranks them by their bound) instead of a full pass
+    cdef double f_first = factor if 0 < factor < 1 else 1
     cdef bint boxed
     if p == 0 or n == 0:
         return 0.0, 0.0, 0, True, True, n_ref
@@ -778,14 +784,9 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                                 &r_sum)
             if g_valid and bounded:
                 # entries the last call bounded: computed where a new point's strong rule
-                # needs them (the first round's factor); a factor <= 0 (an alpha below
-                # half the last one: a lead-in walk, a coarse grid) keeps every feature
-                # a candidate, and then only those whose bound exceeds the new L1 are
-                # computed (the others can violate nothing, and the working set ranks
-                # them by their bound) instead of a full pass
-                f = factor if 0 < factor < 1 else 1
-                if _refine(X, vals, p, s, &L1[0], f, &X_mean[0], Rv, r_sum,
-                                     &g[0], &g_bnd[0], &cand[0], &n_c) >= 0:
+                # needs them (f_first)
+                if _refine(X, vals, p, s, &L1[0], f_first, &X_mean[0], Rv, r_sum, &g[0],
+                           &g_bnd[0], &cand[0], &n_c) >= 0:
                     g_exact = n_c == 0
                 else:
                     g_valid = False
@@ -793,9 +794,8 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
             if not g_valid:
                 n_c = -1
                 if bounded and n_ref > 0 and not force:
-                    # the first round's working set needs the strong-rule threshold (a
-                    # factor <= 0: the possible violators, as above)
-                    f = factor if rnd == 0 and 0 < factor < 1 else 1
+                    # the first round's working set needs the strong-rule threshold
+                    f = f_first if rnd == 0 else 1
                     n_c = _bounded_pass(X, vals, n, p, &R[0], &R_ref[0, 0], &g_ref[0, 0],
                                         n_ref, &xnorm[0], s, weighted, &w[0], &L1[0], f,
                                         &X_mean[0], Rv, r_sum, &g[0], &g_bnd[0], &cand[0],
