@@ -251,3 +251,48 @@ def test_budget_bounds_the_first_run():
     budget = mode_switch.residual_budget(p)
     assert caps[0][0] == "dense" and 1 <= caps[0][1] <= (budget - p) // p
     assert caps[-1][0] == "gram"
+
+
+def _kernel_call(X, y, L1, max_iter, g_valid=False, w=None, R=None):
+    """One unweighted, uncentred residual-kernel call on dense ``X``; its return tuple."""
+    from sklearn_normpen._kernels import _cd_enet
+    n, p = X.shape
+    w = np.zeros(p) if w is None else w
+    R = y - X @ w if R is None else R
+    return _cd_enet.enet_cd_residual(
+        w, np.asfortranarray(X).ravel(order="F"), np.zeros(0, np.intc), np.zeros(0, np.intc),
+        n, y, np.zeros(0), np.zeros(p), np.sum(X * X, axis=0), R, np.zeros(p),
+        np.full(p, L1), np.zeros(p), np.full(p, -np.inf), np.full(p, np.inf), float(n),
+        1e-10, 1.0, max_iter, g_valid)
+
+
+def test_the_kernel_counts_the_columns_it_reads():
+    X, y = _data(200, 30, 0.0)
+    y = y - y.mean()
+    L1 = 0.5 * np.max(np.abs(X.T @ y))
+    # no epochs: the gradient pass alone, one column per feature
+    assert _kernel_call(X, y, L1, 0)[-1] == 30
+    # an exact gradient on entry (g_valid) and no epochs: nothing read
+    assert _kernel_call(X, y, L1, 0, g_valid=True)[-1] == 0
+    # epochs: at least one column per coordinate update of each epoch, and within the
+    # full passes, the inner checks and the Anderson residuals (3 columns an update)
+    gap, kkt, epochs, done, _, _, passes = _kernel_call(X, y, L1, 50)
+    assert done and epochs >= 1
+    assert 30 + epochs <= passes <= 30 * (1 + 3 * epochs) * 2
+
+
+def test_the_switch_comes_when_the_counted_work_reaches_the_budget(spy):
+    # equicorrelated columns at alpha_max/100: the residual walk runs out of budget; the
+    # switch comes once the residual problem's own count (the kernel's columns, the
+    # gradients formed in Python, the Newton steps' Gram products at BLAS-3 speed) has
+    # spent it, not much later
+    made, grams = spy
+    X, y = _data(2000, 1000, 0.9)
+    est = _fit(X, y, alpha=1e-2 * _amax(X, y), l1_ratio=1.0)
+    g = made[0]
+    assert g.mode == "gram" and len(grams) == 1
+    res = g._residual
+    spent = res.column_passes + res.gram_products / mode_switch.BLAS3_SPEEDUP
+    assert g.work == pytest.approx(spent - X.shape[1])  # (less the null fit's pass)
+    assert 0.9 * g.budget <= g.work <= 1.5 * g.budget
+    _check_certified(est, X, y)

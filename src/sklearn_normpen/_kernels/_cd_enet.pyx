@@ -761,6 +761,9 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
     cdef int j, k, e, e2, n_ws, n_act, n_iter = 0, rnd = 0, n_snap, aa_fail = 0, aa_wait = 0
     cdef double gap = INFINITY, kkt = 0, kkt_ws = 0, r_norm2, r_y, r_sum, inner_tol, gap_ws
     cdef double work = 0, dmax, act_tol
+    # columns of length n read or written (epochs, gradient entries, residual rebuilds):
+    # the work a caller weighs against forming the Gram (mode_switch.GramOnDemand)
+    cdef double passes = 0
     cdef floating c = 0, nf = <floating>n_eff
     cdef bint ok
     cdef const floating* s = &sw[0] if weighted else NULL
@@ -775,7 +778,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
     cdef double f_first = factor if 0 < factor < 1 else 1
     cdef bint boxed
     if p == 0 or n == 0:
-        return 0.0, 0.0, 0, True, True, n_ref
+        return 0.0, 0.0, 0, True, True, n_ref, 0.0
     with nogil:
         boxed = _has_limits(p, &lower[0], &upper[0])
         while True:
@@ -785,8 +788,10 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
             if g_valid and bounded:
                 # entries the last call bounded: computed where a new point's strong rule
                 # needs them (f_first)
-                if _refine(X, vals, p, s, &L1[0], f_first, &X_mean[0], Rv, r_sum, &g[0],
-                           &g_bnd[0], &cand[0], &n_c) >= 0:
+                k = _refine(X, vals, p, s, &L1[0], f_first, &X_mean[0], Rv, r_sum, &g[0],
+                            &g_bnd[0], &cand[0], &n_c)
+                if k >= 0:
+                    passes += k
                     g_exact = n_c == 0
                 else:
                     g_valid = False
@@ -802,7 +807,10 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                                         &fresh[0], stamp if ws_fresh else -1)
                 force = False
                 g_exact = n_c < 0
-                if n_c < 0:
+                if n_c >= 0:  # (the entries, and the references' least squares)
+                    passes += n_c + n_ref + 1
+                else:
+                    passes += p
                     if design is Dense:
                         _gemv_t(n, p, vals, n, Rv, &g[0], by_cols)
                         for j in range(p):
@@ -829,6 +837,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
             if rnd == 1 and has_pred and not boxed:
                 c += <floating>_predicted_start(X, vals, n, 1, n_ws, &ws[0], &w[0], &R[0],
                                                 &X_mean[0], &pred[0])
+                passes += n_ws
             e = 0
             n_snap = 0
             while n_iter < max_iter:
@@ -837,6 +846,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                        &X_mean[0], &norm2[0], &L1[0], &L2[0], &lower[0], &upper[0], boxed,
                        &act[0], &n_act)
                 n_iter += 1
+                passes += n_ws
                 # glmnet's active cycling: while the support is under half the working set,
                 # epochs on the support alone until no coordinate step would lower the
                 # objective by more than inner_tol / |support|; each such epoch counts as
@@ -848,6 +858,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                                       nf, &X_mean[0], &norm2[0], &L1[0], &L2[0], &lower[0],
                                       &upper[0], boxed, NULL, NULL)
                         work += <double>n_act / n_ws
+                        passes += n_act
                         if work >= 1:
                             work -= 1
                             n_iter += 1
@@ -859,10 +870,12 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                                        &X_mean[0], &L1[0], &L2[0], &lower[0], &upper[0],
                                        &snaps[0], aa_k, &w_acc[0], &R[0], &R_bak[0], &c)
                     _anderson_backoff(ok, &aa_fail, &aa_wait)
+                    passes += n_ws  # (the extrapolated point's residual, when formed)
                 if _check_inner(e):
                     # gap of the problem restricted to the working set
                     Rv = _true_residual(n, &R[0], &c, &y[0], s, weighted, &sR[0], &r_norm2,
                                         &r_y, &r_sum)
+                    passes += n_ws
                     for k in range(n_ws):
                         j = ws[k]
                         g[j] = _col_dot(X, vals, j, Rv, s, False) - <floating>(
@@ -878,7 +891,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                     if gap_ws <= inner_tol:
                         break
                 e += 1
-    return float(gap), float(kkt), n_iter, converged, g_exact, n_ref
+    return float(gap), float(kkt), n_iter, converged, g_exact, n_ref, passes
 
 
 def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1] X_indices,
@@ -920,9 +933,12 @@ def enet_cd_residual(floating[::1] w, const floating[::1] X_data, const int[::1]
     moves by its prediction where that keeps its sign (the residual follows); the epochs
     start there. The certificate is unaffected: every gap is formed at the state reached.
 
-    Returns (gap, kkt, n_epochs, converged, g_exact, n_ref), gap and kkt on the
+    Returns (gap, kkt, n_epochs, converged, g_exact, n_ref, passes), gap and kkt on the
     n-scale; ``g_exact`` false: ``g`` holds, for the features a bounded pass skipped, their
-    bound (modulus within their dual constraint) instead of their gradient.
+    bound (modulus within their dual constraint) instead of their gradient; ``passes``:
+    the columns of length ``n_samples`` the call read or wrote (one per coordinate
+    update, gradient entry or residual rebuild; a bounded pass's least squares counts
+    ``n_ref + 1``), the work a caller weighs against forming the Gram.
     """
     cdef Dense D
     cdef int p = <int>X_mean.shape[0]

@@ -244,6 +244,11 @@ class EnetProblem:
         self._newton_cache = None
         self._pred = None  # the path's predicted change for the next solve (predict_next)
         self._pause = POLISH_EPOCHS  # epochs before a Newton pause (adapted per point)
+        #: residual modes: the work done so far, for a caller that weighs it against
+        #: forming the Gram (``mode_switch.GramOnDemand``): columns of length n read or
+        #: written (the kernel's count, and the gradients and residuals formed here), and
+        #: the products of the Newton steps' Gram columns (BLAS-3, as the Gram)
+        self.column_passes, self.gram_products = 0.0, 0.0
         dt = self.dtype
         if mode == "gram":
             if stats is None:
@@ -328,6 +333,7 @@ class EnetProblem:
                                           np.zeros(self.n_features), dtype=self.dtype)
         else:
             self.R = np.ascontiguousarray(self.design.residual64(w), dtype=self.dtype)
+            self.column_passes += np.count_nonzero(w)
 
     def reweighted(self, w, R):
         """Re-read a :class:`~sklearn_normpen._design.ReweightedDesign` after its
@@ -377,6 +383,7 @@ class EnetProblem:
             if self._fresh:
                 r = d.residual64(w64)
                 g = d.gradient64(r)
+                self.column_passes += self.n_features + np.count_nonzero(w64)
             else:
                 r = np.asarray(self.R, dtype=np.float64)
                 if not self._g_valid:
@@ -384,6 +391,7 @@ class EnetProblem:
                     # gradient there, once, kept for the kernel's next round (a stale g
                     # would give an invalid dual point)
                     self.g[:] = d.gradient64(r)
+                    self.column_passes += self.n_features
                     self.g_bound[:] = 0  # (every entry exact)
                     self._g_valid, self._g_partial = True, False
                 g = np.asarray(self.g, dtype=np.float64)
@@ -516,12 +524,13 @@ class EnetProblem:
         # g = Xc' S r at the state: exact, or (a bounded pass) flagged bounds, which only
         # a bounded call can refine
         g_valid = self._g_valid and (bounded or not self._g_partial)
-        gap, kkt, n_iter, done, g_exact, n_ref = call_kernel(
+        gap, kkt, n_iter, done, g_exact, n_ref, passes = call_kernel(
             _cd_enet.enet_cd_residual,
             w, *self._kernel_x(), d.n, d.yc, self.sw, self.xk_mean, self.norm2, self.R,
             self.g, L1, L2, lower, upper, self.N, tol_n, factor, int(max_iter),
             g_valid, self.anderson_k, *ref, _NO_PRED[self.dtype] if pred is None else pred)
         self._g_valid, self._g_partial = True, not g_exact
+        self.column_passes += passes
         if bounded:
             self._n_ref = n_ref
         return gap, kkt, n_iter, done
@@ -693,6 +702,7 @@ class EnetProblem:
                 G[:m, m:m + k] = B
                 G[m:m + k, :m] = B.T
             G[m:m + k, m:m + k] = XN.T @ XN
+            self.gram_products += k * (m + k / 2)
             yc = d.yc64 if root is None else d.yc64 * root[:, 0]
             cache["c"][m:m + k] = XN.T @ yc
             cols[m:m + k] = new

@@ -14,12 +14,13 @@ large against the walk (:meth:`GramOnDemand.before_walk`): those solves cost ``p
 products an epoch there. Otherwise the fit starts on the residual with a work budget and
 moves to covariance mode, warm, when the budget is spent.
 
-The work is counted in column passes of length n (one epoch over k features: k; a
-solve's screening and certificate: p), deterministic whatever the machine's speed, and the
-budget is ``SWITCH_SHARE`` of the Gram's ``p² / 2`` products divided by
-``BLAS3_SPEEDUP``, BLAS-3's speed over the residual kernel's per product. The count is a
-model: a support that grows within a run is seen after it, and the kernel's epochs often
-sweep less than the support.
+The work is counted in column passes of length n, deterministic whatever the machine's
+speed: the residual problem's own count (``EnetProblem.column_passes``: every coordinate
+update, gradient entry and residual rebuild, as the kernel made them; the Newton steps'
+Gram products at BLAS-3 speed), and the budget is ``SWITCH_SHARE`` of the Gram's
+``p² / 2`` products divided by ``BLAS3_SPEEDUP``, BLAS-3's speed over the residual
+kernel's per product. Only the length of the next run is predicted (a support that
+grows within a run is seen after it).
 """
 import numpy as np
 
@@ -80,7 +81,23 @@ class GramOnDemand:
         residual.refine64 = False
         #: column passes of length n the residual solves may spend (see the module)
         self.budget = residual_budget(residual.n_features, share, residual.dtype)
-        self.work = 0.0
+        self._speedup = BLAS3_SPEEDUP / (2 if residual.dtype == np.float32 else 1)
+        # (counted from the first walk or solve: the null fit's gradient pass, which
+        # finds alpha_max, is not; WALK_PASSES was calibrated without it)
+        self._spent0 = None
+
+    def _spent(self):
+        r = self._residual
+        return r.column_passes + r.gram_products / self._speedup
+
+    def _start_count(self):
+        if self._spent0 is None:
+            self._spent0 = self._spent()
+
+    @property
+    def work(self):
+        """Column passes of length n the residual solves have spent (see the module)."""
+        return 0.0 if self._spent0 is None else self._spent() - self._spent0
 
     def __getattr__(self, name):
         try:
@@ -105,6 +122,7 @@ class GramOnDemand:
         and 0.3."""
         if self._current is not self._residual:
             return
+        self._start_count()
         p = self._residual.n_features
         if (self._residual.dtype != np.float64
                 or WALK_PASSES * solves * p > self.budget - self.work):
@@ -114,24 +132,21 @@ class GramOnDemand:
         """As ``EnetProblem.solve``; a residual solve that would pass the budget is cut
         into runs of at most the epochs the budget has left at one pass over every
         feature each (the support can grow from a few features to hundreds within one
-        run: equicorrelated columns just below ``alpha_max``, 352 of 400), recounted
-        after each run at the support it reached; once the budget is spent the point is
-        finished in covariance mode from where the residual runs stopped."""
+        run: equicorrelated columns just below ``alpha_max``, 352 of 400), then at twice
+        the support reached, the work recounted after each run; once the budget is spent
+        the point is finished in covariance mode from where the residual runs stopped."""
         if self._current is not self._residual:
             return self._current.solve(w, penalty, alpha, tol_abs, max_iter, alpha_prev)
         p = self._residual.n_features
+        self._start_count()
         done, prev, width = 0, alpha_prev, p
         while True:
             runs = int(self.budget - self.work - p) // width
             if runs < 1:
                 break
-            start = int(np.count_nonzero(w))
             cert, epochs = self._residual.solve(w, penalty, alpha, tol_abs,
                                                 min(max_iter - done, runs), prev)
             done += int(epochs)
-            # one pass over every feature (the run's screening and certificate), and its
-            # epochs at the larger support (the sweeps' working set, roughly)
-            self.work += p + int(epochs) * max(int(np.count_nonzero(w)), start, 1)
             if cert.gap <= tol_abs or done >= max_iter:
                 return cert, done
             prev = alpha  # (a continuation: the strong rule at this alpha)

@@ -289,7 +289,7 @@ class _Subset:
         for full, sub in ((self.w, w), (self.g, g), (L1, l1), (L2, l2)):
             np.take(full, c, out=sub)
         xm, n2, lo, up = self._fixed
-        gap, _, n_iter, _, _, _ = call_kernel(
+        gap, _, n_iter, _, _, _, _ = call_kernel(
             _cd_enet.enet_cd_residual, w, self._Xflat, _NO_INDEX, _NO_INDEX, self.yc.shape[0],
             self.yc, self.sw_k, xm, n2, self.R, g, l1, l2, lo, up, self.W, tol_n, factor,
             int(max_iter), True, _cd_enet.ANDERSON_DEFAULT, _NO_REF, _NO_REF,
