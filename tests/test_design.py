@@ -404,3 +404,28 @@ def test_scaled_columns64_and_layout_gradient64_match_numpy(sparse, fit_intercep
     G = layout_gradient64(d, M)
     ref = (Xe - c).T @ (s[:, None] * M)
     assert_allclose(G, ref, rtol=1e-12, atol=1e-9 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("top", [1e120, 0.9e100, 1e50, 1e-50, 1.1e-100, 0.9e-100, 1e-160])
+def test_the_scale_check_on_the_gram_diagonal_decides_as_max_abs(top):
+    """A covariance-mode path without intercept checks X's scale on the Gram's diagonal
+    (scale_from_gram) instead of a max |X| pass: the same decision as max |X| against the
+    safe range [1e-100, 1e100], near both ends too (max |X| = 0.9e100 or 1.1e-100: the
+    diagonal alone cannot tell, max |X| decides), and on one entry far above the rest."""
+    from sklearn_normpen import enet_path
+    X, y, _ = _data()
+    Xs = np.asfortranarray(X * (top / np.max(np.abs(X))))
+    ok = 1e-100 <= np.max(np.abs(Xs)) <= 1e100  # (the reference decision)
+    d = Design(Xs, y, None, False, scale_from_gram=True)  # (y's check only so far)
+    if ok:
+        d.gram_stats()
+        assert np.all(np.isfinite(enet_path(Xs, y, l1_ratio=1.0, n_alphas=3)[1]))
+    else:
+        with pytest.raises(ValueError, match=r"X has entries of magnitude .* rescale X"):
+            d.gram_stats()
+        with pytest.raises(ValueError, match=r"X has entries of magnitude .* rescale X"):
+            enet_path(Xs, y, l1_ratio=1.0, n_alphas=3)
+    X1 = np.asfortranarray(X.copy())
+    X1[3, 1] = 1e101
+    with pytest.raises(ValueError, match=r"magnitude 1e\+101"):
+        enet_path(X1, y, l1_ratio=1.0, n_alphas=3)

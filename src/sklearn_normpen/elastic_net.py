@@ -124,7 +124,8 @@ def _full_problem(X, y, sw, fit_intercept, precompute, splits=None, n_jobs=None,
     mode = choose_mode(X, precompute)
     on_demand = single and mode == "gram" and precompute == "auto" and worth_trying(X.shape[1])
     # (a residual mode reads the column statistics at once: computed with the design)
-    design = Design(X, y, sw, fit_intercept, column_stats=mode != "gram" or on_demand)
+    design = Design(X, y, sw, fit_intercept, column_stats=mode != "gram" or on_demand,
+                    scale_from_gram=mode == "gram" and not on_demand and splits is None)
     if on_demand:
         pb = GramOnDemand(EnetProblem(design, "dense"),
                           lambda: EnetProblem(design, "gram", stats=design.gram_stats(),
