@@ -83,6 +83,13 @@ class CertStats:
     #: :class:`~sklearn_normpen.datafits.GLMStats` the datafit reads.
     gp: np.ndarray = None
     glm: object = None
+    #: the residual's coordinates ``z = Ŵᵀ r`` in the unpenalised span, formed from the
+    #: residual itself (None: ``a - Mᵀ w``, which cancels when ``Mᵀ w`` is far larger
+    #: than ``z``: offset unpenalised columns without intercept put an error of
+    #: ``eps·|M|²·|w|`` into the projected gradient, 1.5e-9 against |g| = 0.07 on
+    #: "singlefit" seed 6196, whose float32 fit certified a gap 4% below its distance to
+    #: the optimum)
+    unpen_z: np.ndarray = None
 
 
 def project(stats, w):
@@ -96,7 +103,8 @@ def project(stats, w):
         U, M, a = stats.unpen
         if M is None:  # a span the statistics cannot resolve: θ = 0, always feasible
             return CertStats(0.0, 0.0, 0.0, np.zeros_like(g))
-        z = a - M.T @ np.asarray(w, dtype=np.float64)
+        z = (a - M.T @ np.asarray(w, dtype=np.float64) if stats.unpen_z is None
+             else np.asarray(stats.unpen_z, dtype=np.float64))
         gp = g - M @ z
         gp[U] = 0.0
         r_norm2 = r_norm2 - float(np.sum(z * z))

@@ -712,7 +712,7 @@ class Design:
             g[a:b] = B.T @ sr
         return g - shift
 
-    def unpenalised_span64(self, cols, yc=None):
+    def unpenalised_span64(self, cols, yc=None, basis=False):
         """``(M, a)``: the span of the centred columns ``cols`` (the unpenalised features)
         in an S-orthonormal basis, for the certificate's projection
         (:func:`~sklearn_normpen._certificate.project`). With ``Ŵ = S^½ Q̂ / √N`` and
@@ -721,14 +721,18 @@ class Design:
         default the Design's). The residual's coordinates ``Ŵᵀ r = a - Mᵀ w`` then give its
         projection exactly to rounding however ill-conditioned the columns (the normal
         equations of ``X_Uᵀ S X_U`` square its condition number: 2e19 for columns 1e6 apart
-        in scale and nearly collinear, whose projection they left 50% off)."""
+        in scale and nearly collinear, whose projection they left 50% off). ``basis``: also
+        ``Ŵ`` (n × k), from which a caller holding the residual forms its coordinates
+        ``Ŵᵀ r`` directly: ``a - Mᵀ w`` cancels when ``Mᵀ w`` is far larger than the
+        residual's part in the span (offset columns without intercept)."""
         B = self.explicit_columns(cols)
         root = None if self.sw64 is None else np.sqrt(self.sw64)
         if root is not None:
             B *= root[:, None]
         Qh = pivoted_basis(B)[0]
         if Qh.shape[1] == 0:
-            return np.zeros((self.p, 0)), np.zeros((0,) + np.shape(self.yc64)[1:])
+            out = np.zeros((self.p, 0)), np.zeros((0,) + np.shape(self.yc64)[1:])
+            return out + (np.zeros((self.n, 0)),) if basis else out
         Qh = Qh / np.sqrt(self.N)
         W = Qh if root is None else root[:, None] * Qh
         # Xcᵀ Ŵ through the weighted product: V with S V = Ŵ (rows of weight 0 are 0 in Ŵ)
@@ -740,7 +744,7 @@ class Design:
             V[pos] = Qh[pos] / root[pos, None]
         M = self.gradient64(V)
         a = W.T @ (self.yc64 if yc is None else np.asarray(yc, np.float64))
-        return M, a
+        return (M, a, W) if basis else (M, a)
 
     # -- covariance-mode statistics ---------------------------------------------------------
     def gram_stats(self, rows=None, shift=None):

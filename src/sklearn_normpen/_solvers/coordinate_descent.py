@@ -132,6 +132,20 @@ def _gram_cancels(yy, w, q, Q):
     return lin + float(a @ (np.abs(Q[np.ix_(nz, nz)]) @ a)) > 450 * yy
 
 
+def _span_cancels(span, w, g):
+    """Whether the residual's coordinates in the unpenalised span, ``z = a - Mᵀw``
+    (:func:`~sklearn_normpen._certificate.project`), may put an error above ``1e-12
+    max |g|`` into the projected gradient ``g - Mz`` (``g`` package scale): their
+    rounding ``~eps (|a| + |M|ᵀ|w|)`` times ``|M|``. Then ``z`` is formed from the
+    residual (``Ŵᵀ r``; covariance mode reads the rows for it)."""
+    _, M, a = span
+    if M is None or M.shape[1] == 0:
+        return False
+    absM = np.abs(M)
+    err = 8 * np.finfo(np.float64).eps * (np.abs(a) + absM.T @ np.abs(w))
+    return float(np.max(absM @ err)) > 1e-12 * max(float(np.max(np.abs(g))), 1e-300)
+
+
 def stop_on_certificate(run, cert_of, tol_abs, max_iter, max_rounds=200):
     """The one stopping loop of every solver.
 
@@ -366,6 +380,8 @@ class EnetProblem:
         """:class:`CertStats` at ``w`` (float64, package scale)."""
         N = self.N
         w64 = np.asarray(w, dtype=np.float64)
+        span, basis = self._unpen(penalty.unpenalized) or (None, None)
+        r = None
         if self.mode == "gram":
             # float64 data: the kernel keeps g = q - Q w exactly; float32: recompute in f64
             g = (np.asarray(self.g, dtype=np.float64) if self.dtype == np.float64 and
@@ -378,6 +394,8 @@ class EnetProblem:
                 if d is not None:  # the residual itself, from the rows
                     r = d.residual64(w64)
                     g, r_norm2, r_y = d.gradient64(r), d._wdot(r, r), d._wdot(r, d.yc64)
+            if r is None and basis is not None and _span_cancels(span, w64, g / N):
+                r = self._span_design().residual64(w64)  # (for z = Ŵᵀ r below)
         else:
             d = self.design
             if self._fresh:
@@ -398,15 +416,17 @@ class EnetProblem:
             r_norm2, r_y = d._wdot(r, r), d._wdot(r, d.yc64)
             r_mean = ((float(r.sum()) if d.sw64 is None else float(d.sw64 @ r))
                       if self.fit_intercept else 0.0)
-        return CertStats(r_norm2 / N, r_y / N, r_mean / N, g / N,
-                         self._unpen(penalty.unpenalized))
+        return CertStats(r_norm2 / N, r_y / N, r_mean / N, g / N, span,
+                         unpen_z=None if r is None or basis is None else basis.T @ r)
 
     @per_mask
     def _unpen(self, mask):
-        """``(U, M, a)``: the unpenalised features' span for the certificate's projection
-        (:func:`~sklearn_normpen._certificate.project`), cached. From the rows' own columns
-        (covariance mode: the rows the statistics describe); from the Gram only when the
-        rows are not at hand (:func:`~sklearn_normpen._certificate.gram_span`)."""
+        """``((U, M, a), W)``: the unpenalised features' span for the certificate's
+        projection (:func:`~sklearn_normpen._certificate.project`) and its basis ``Ŵ``
+        (n × k; None without the rows), cached, or None without such features. From the
+        rows' own columns (covariance mode: the rows the statistics describe); from the
+        Gram only when the rows are not at hand
+        (:func:`~sklearn_normpen._certificate.gram_span`)."""
         U = np.flatnonzero(mask)
         if U.size == 0:
             return None
@@ -415,10 +435,10 @@ class EnetProblem:
             d = self._span_design()
             if d is None:
                 C = self.Q64[:, U] / self.N
-                span = gram_span(U, C, C[U], self.q64[U] / self.N)
+                self._unpen_cache[key] = (gram_span(U, C, C[U], self.q64[U] / self.N), None)
             else:
-                span = (U,) + d.unpenalised_span64(U)
-            self._unpen_cache[key] = span
+                M, a, W = d.unpenalised_span64(U, basis=True)
+                self._unpen_cache[key] = ((U, M, a), W)
         return self._unpen_cache[key]
 
     def _unpen_step(self, w, penalty):
