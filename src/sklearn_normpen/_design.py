@@ -524,7 +524,7 @@ class Design:
         yc = np.asarray(y, dtype=np.float64) - self.y_mean
         # scale_from_gram (a covariance-mode fit without intercept or weights, whose
         # column statistics are lazy): X's scale is checked on the Gram's diagonal
-        # (_settle_scale) instead of by a max |X| pass over X (~9% of a 300000 x 200 path)
+        # (settle_scale) instead of by a max |X| pass over X (~8% of a 300000 x 200 path)
         self._scale_pending = bool(scale_from_gram and self._cols is None and not self.sparse
                                    and self.sw64 is None)
         check_scale(None if self._scale_pending else X, yc, self.dtype, self.x_top)
