@@ -253,23 +253,21 @@ def test_budget_bounds_the_first_run():
     assert caps[-1][0] == "gram"
 
 
-def _kernel_call(X, y, L1, max_iter, g_valid=False, w=None, R=None):
-    """One unweighted, uncentred residual-kernel call on dense ``X``; its return tuple."""
+def _kernel_call(X, y, L1, max_iter, g_valid=False):
+    """One residual-kernel call (lasso at n-scale ``L1``, from 0, no prediction) with
+    test_predicted_start's arguments; its return tuple."""
+    from test_predicted_start import _kernel_args
+
     from sklearn_normpen._kernels import _cd_enet
     n, p = X.shape
-    w = np.zeros(p) if w is None else w
-    R = y - X @ w if R is None else R
-    return _cd_enet.enet_cd_residual(
-        w, np.asfortranarray(X).ravel(order="F"), np.zeros(0, np.intc), np.zeros(0, np.intc),
-        n, y, np.zeros(0), np.zeros(p), np.sum(X * X, axis=0), R, np.zeros(p),
-        np.full(p, L1), np.zeros(p), np.full(p, -np.inf), np.full(p, np.inf), float(n),
-        1e-10, 1.0, max_iter, g_valid)
+    args = _kernel_args(X, y, np.zeros(p), L1 / n, np.zeros(0))
+    args[16], args[18], args[19] = 1e-10, max_iter, g_valid  # tol, max_iter, g_valid
+    return _cd_enet.enet_cd_residual(*args)
 
 
 def test_the_kernel_counts_the_columns_it_reads():
     X, y = _data(200, 30, 0.0)
-    y = y - y.mean()
-    L1 = 0.5 * np.max(np.abs(X.T @ y))
+    L1 = 0.5 * np.max(np.abs((X - X.mean(0)).T @ (y - y.mean())))
     # no epochs: the gradient pass alone, one column per feature
     assert _kernel_call(X, y, L1, 0)[-1] == 30
     # an exact gradient on entry (g_valid) and no epochs: nothing read

@@ -870,7 +870,7 @@ cdef object _enet_cd_residual(design X, const floating* vals, int n, int p, floa
                                        &X_mean[0], &L1[0], &L2[0], &lower[0], &upper[0],
                                        &snaps[0], aa_k, &w_acc[0], &R[0], &R_bak[0], &c)
                     _anderson_backoff(ok, &aa_fail, &aa_wait)
-                    passes += n_ws  # (the extrapolated point's residual, when formed)
+                    passes += n_ws  # (its residual: counted whenever tried)
                 if _check_inner(e):
                     # gap of the problem restricted to the working set
                     Rv = _true_residual(n, &R[0], &c, &y[0], s, weighted, &sR[0], &r_norm2,
