@@ -65,20 +65,67 @@ def test_group_grams_match_numpy(sparse, dtype, weighted, standardize):
 
 
 @pytest.mark.parametrize("sparse", [False, True])
-def test_lipschitz_from_the_eigendecomposition(sparse):
-    # rho = 0 solves decompose every group Gram first: L is read off that decomposition
-    # and equals the one computed on its own; V, E rebuild the Grams
-    X, y, _ = _data(sparse, np.float64, seed=1)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_spectra_filled_on_demand_match_numpy(sparse, dtype):
+    # the kernels' group spectra (GroupSpectra, LAPACK dsyev in the kernel) against
+    # NumPy's eigh of the same packed Grams: L the top eigenvalue with its slack (1e-6,
+    # a valid step), 0 for the empty column's dead group; V, E rebuild the Grams; groups
+    # filled to L only first, then to V and E, give the same L
+    X, y, _ = _data(sparse, dtype, seed=1)
     st = parse_groups(GROUPS, X.shape[1])
-    w = resolve_group_weights(None, st)
-    alone = GroupProblem(Design(X, y, None, True), st, w)
-    via_eig = GroupProblem(Design(X, y, None, True), st, w)
-    V, E = via_eig._eigen()
-    assert via_eig._L is not None
-    np.testing.assert_allclose(via_eig.L, alone.L, rtol=1e-12)
-    for o, start, k in zip(via_eig._offsets[:-1], via_eig.gptr[:-1], via_eig.sizes):
-        Vg = V[o:o + k * k].reshape(k, k)  # eigenvectors as rows
-        Q = via_eig.Q[o:o + k * k].reshape(k, k)
-        np.testing.assert_allclose(Vg.T @ np.diag(E[start:start + k]) @ Vg, Q,
-                                   atol=1e-12 * max(1.0, np.abs(Q).max()))
+    pb = GroupProblem(Design(X, y, None, True), st, resolve_group_weights(None, st))
+    spec = pb._spec
+    assert not spec.ready[~pb._dead()].any()  # nothing computed before it is asked
+    L1 = np.array(pb.L, np.float64)           # every group, L only
+    assert (spec.ready >= 1).all()
+    spec.fill(vectors=True)
+    V, E = spec.vectors()
+    assert (spec.ready == 2).all()
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    for g, (o, start, k) in enumerate(zip(pb._offsets[:-1], pb.gptr[:-1], pb.sizes)):
+        Q = np.asarray(pb.Q[o:o + k * k], np.float64).reshape(k, k)
+        top = np.linalg.eigvalsh(Q)[-1]
+        if pb._dead()[g] or top <= 0:
+            assert spec.L[g] == 0 and L1[g] == 0
+            continue
+        np.testing.assert_allclose(L1[g], top * (1 + 1e-6), rtol=rtol)
+        np.testing.assert_allclose(spec.L[g], L1[g], rtol=rtol)
+        assert spec.L[g] >= top * (1 + 1e-6) * (1 - rtol)
+        Vg = np.asarray(V[o:o + k * k], np.float64).reshape(k, k)  # eigenvectors as rows
+        Eg = np.asarray(E[start:start + k], np.float64)
+        assert (Eg >= 0).all()
+        np.testing.assert_allclose(Vg.T @ np.diag(Eg) @ Vg, Q,
+                                   atol=10 * rtol * max(1.0, np.abs(Q).max()))
 
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_fit_decomposes_only_the_groups_it_visits(sparse):
+    # a group lasso fit high on the path visits a few groups: only those are decomposed
+    # (level 2), the others are not (sparse: nothing computed); the solution equals the one from a problem whose
+    # every group was decomposed first (same arithmetic: the same dsyev per group)
+    from sklearn_normpen._certificate import certificate
+    rng = np.random.default_rng(3)
+    n, p = 80, 200
+    X = rng.standard_normal((n, p)) * (rng.random((n, p)) < 0.3)
+    y = X[:, :5] @ np.ones(5) + 0.1 * rng.standard_normal(n)
+    X = sp.csc_matrix(X) if sparse else X
+    groups = np.arange(p) // 5
+    st = parse_groups(groups, p)
+    gw = resolve_group_weights(None, st)
+    lazy, eager = (GroupProblem(Design(X, y, None, True), st, gw) for _ in range(2))
+    eager._spec.fill(vectors=True)
+    out = []
+    for pb in (lazy, eager):
+        pen = pb.penalty(0.0)
+        w0, z = pb.null_fit(pen, 1e-12)
+        alpha = 0.5 * pen.alpha_max(z)
+        w = pb.start(w0)
+        cert, _ = pb.solve(w, pen, alpha, 1e-10 * pb.null_deviance)
+        assert cert.gap <= 1e-10 * pb.null_deviance
+        out.append(w.copy())
+    # (dense: the certificate's gradient bound reads every group's L, level 1)
+    visited = lazy._spec.ready == 2
+    assert 1 <= visited.sum() < 0.5 * visited.size, lazy._spec.ready
+    assert (lazy._spec.ready[~visited] == (0 if sparse else 1)).all()
+    assert (out[0] != 0).any()
+    np.testing.assert_array_equal(out[0], out[1])

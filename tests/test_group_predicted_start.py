@@ -57,10 +57,11 @@ def test_the_kernel_moves_nonzero_working_set_coefficients_keeping_their_signs(s
     pred[::4] = -3 * w[::4]  # sign changes: not taken
     ws = np.arange(0, 6, dtype=np.int32)  # groups 0-5 (features 0-17): 18-20 stay out
     pen = pb.penalty(0.0)
-    V, E = pb._eigen()
-    args = (pb.gptr, pb.gidx, pb.c, pb._kernel_L(pen), pb.Q, pb.qoff, V, E, 1, ws,
+    V, E = pb._spec.vectors()
+    L, ready = pb._kernel_L(pen, 1)
+    args = (pb.gptr, pb.gidx, pb.c, L, pb.Q, pb.qoff, V, E, 1, ws,
             dtype(0.1), dtype(0.0), 0, dtype(0.0), 10, pb.max_inner, dtype(pb.inner_eps),
-            pb._buf, pb._wold, *pb._kernel_box(pen), 0, pred)
+            pb._buf, pb._wold, *pb._kernel_box(pen), 0, pred, ready)
     call_kernel(K.bcd, *pb._kernel_x(), pb.xmean, pb.y, w, pb.r, *args)
     w_old = w0.astype(dtype)
     moved = np.zeros(p, bool)
@@ -122,9 +123,9 @@ def test_a_prediction_of_the_wrong_length_is_refused():
     X, y, groups = _wide(False, np.float64)
     pb = _problem(X, y, groups)
     pen = pb.penalty(0.0)
-    V, E = pb._eigen()
+    V, E = pb._spec.vectors()
     ws = np.arange(3, dtype=np.int32)
-    args = (pb.gptr, pb.gidx, pb.c, pb._kernel_L(pen), pb.Q, pb.qoff, V, E, 1, ws, 0.1, 0.0,
+    args = (pb.gptr, pb.gidx, pb.c, pb.L, pb.Q, pb.qoff, V, E, 1, ws, 0.1, 0.0,
             0, 0.0, 10, pb.max_inner, pb.inner_eps, pb._buf, pb._wold, *pb._kernel_box(pen),
             0)
     w = pb.start(np.zeros(X.shape[1]))

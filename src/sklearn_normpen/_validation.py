@@ -492,8 +492,8 @@ def check_kernel_args(kernel, dims, dtype, **arrays):
 # intp, f64 (float64 whatever the problem dtype), opt (length 0 allowed: "no weights";
 # trailing opt entries, scalars included, may be left out: the kernel has defaults).
 _ENET_TAIL = ["L1:p", "L2:p", "lower:p", "upper:p"]
-_BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G", "Q:q", "qoff:G:intp", "V:v",
-               "E:e", "exact:-", "ws:nws:int", "alpha:-", "rho:-", "max_epochs:-", "tol:-",
+_BCD_GROUPS = ["gptr:G+1:int", "gidx:m:int", "c:G", "L:G:out", "Q:q", "qoff:G:intp",
+               "V:v:out", "E:e:out", "exact:-", "ws:nws:int", "alpha:-", "rho:-", "max_epochs:-", "tol:-",
                "gap_freq:-", "max_inner:-", "inner_eps:-", "buf:b:out", "wold:k:out",
                "has_lim:-", "lower:lim", "upper:lim", "glim:gl:int"]
 _CSC = ["data:nnz", "indices:nnz:int", "indptr:p+1:int"]
@@ -535,7 +535,11 @@ KERNEL_SIGNATURES = {
                      "upper:p:f64", "t:-", "l1:-", "buf:k:f64,out"],
     # X CSC with weights, or dense (unit weights): indices/indptr/sw empty, data = X.ravel("F")
     "bcd": ["data:nnz", "indices:nnz:int,opt", "indptr:p+1:int,opt", "sw:n:opt", "xmean:p",
-            "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS + ["anderson_k:-", "pred:p:opt"],
+            "y:n", "w:p:out", "r:n:out"] + _BCD_GROUPS + ["anderson_k:-", "pred:p:opt",
+                                                          "ready:G:int,out,opt"],
+    # the group Grams' spectra (L; with exact, V and E too), for the groups not yet ready
+    "group_spectra": ["gptr:G+1:int", "gidx:m:int", "Q:q", "qoff:G:intp", "V:v:out",
+                      "E:e:out", "exact:-", "L:G:out", "ready:G:int,out"],
     "bcd_gram": ["A:p,p:F", "w:p:out", "g:p:out"] + _BCD_GROUPS[:10] + [
         "alpha:-", "rho:-", "max_epochs:-", "stop:-", "max_inner:-", "inner_eps:-",
         "buf:b:out", "wold:k:out", "b:p", "yy:-", "tol:-"],
@@ -634,10 +638,12 @@ def _group_sizes(kernel, dims, arrays):
         if arrays["V"].shape[0] != q_needed or arrays["E"].shape[0] != gidx.shape[0]:
             raise ValueError(f"{kernel}: arguments V/E must hold every group's "
                              "eigenvectors/eigenvalues when exact=1.")
-    ws = arrays["ws"]
+    ws = arrays.get("ws", np.zeros(0, dtype=np.intc))
     if ws.size and (ws.min() < 0 or ws.max() >= sizes.shape[0]):
         raise ValueError(f"{kernel}: argument ws has a group index outside "
                          f"[0, {sizes.shape[0]}).")
+    if "buf" not in arrays:  # (group_spectra: no scratch)
+        return
     kmax = int(sizes.max()) if sizes.size else 1
     if arrays["buf"].shape[0] < 7 * kmax or arrays["wold"].shape[0] < kmax:
         raise ValueError(f"{kernel}: scratch arguments buf/wold are too short for the "

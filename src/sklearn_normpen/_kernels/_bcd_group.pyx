@@ -28,6 +28,8 @@ from sklearn_normpen._kernels import prediction_arg
 
 from cython cimport floating
 from libc.math cimport INFINITY, fabs, isinf, sqrt
+from libc.stdlib cimport free, malloc
+from scipy.linalg.cython_lapack cimport dsyev
 
 from sklearn_normpen._kernels._blas cimport _dot, _axpy, _nrm2, _copy
 from sklearn_normpen._kernels._design cimport (
@@ -454,6 +456,79 @@ cdef enum:
     ACTIVE_MAX = 50       # epochs on the active groups between two working-set epochs
 
 
+#: a group step constant's relative slack: ``1/L_g`` stays a valid step despite rounding
+cdef double L_SLACK = 1e-6
+
+
+cdef void _spectrum(const floating* Q, int k, floating* Vg, floating* Eg, floating* Lg,
+                    int* ready, bint vectors) noexcept nogil:
+    """A group Gram's spectrum, in float64 (LAPACK ``dsyev``): ``Lg`` its largest
+    eigenvalue with the slack ``L_SLACK`` (0 when not positive: the kernels skip the
+    group), and with ``vectors`` ``Q_g = V_gᵀ diag(E_g) V_g`` (eigenvectors as the rows of
+    ``Vg``, laid out as ``Q``; eigenvalues clipped at 0). ``ready`` becomes 2 (``Vg``,
+    ``Eg`` and ``Lg`` set) or 1 (``Lg`` only). Should ``dsyev`` fail, ``Lg`` is the
+    Gershgorin bound (a valid step constant) and ``ready`` 1: the exact solves then leave
+    the group to FISTA."""
+    cdef int a, b, info = 0, n = k, lwork = 3 * k
+    cdef char jobz = 86 if vectors else 78  # 'V' / 'N'
+    cdef char uplo = 85  # 'U' (Q is symmetric: either triangle)
+    cdef double top = 0, row
+    cdef double* m = NULL
+    ready[0] = 2 if vectors else 1
+    if k <= 0:  # (an empty group: nothing to step)
+        Lg[0] = 0
+        ready[0] = 2
+        return
+    if k == 1:
+        top = Q[0]
+        if vectors:
+            Vg[0] = 1
+            Eg[0] = _fmax(Q[0], 0)
+    else:
+        m = <double*>malloc((k * k + k + lwork) * sizeof(double))
+        info = 1
+        if m != NULL:
+            for a in range(k * k):
+                m[a] = Q[a]
+            dsyev(&jobz, &uplo, &n, m, &n, &m[k * k], &m[k * k + k], &lwork, &info)
+        if info == 0:
+            top = m[k * k + k - 1]
+            if vectors:  # column i of the column-major result, eigenvector i: V's row i
+                for a in range(k * k):
+                    Vg[a] = <floating>m[a]
+                for a in range(k):
+                    Eg[a] = <floating>(m[k * k + a] if m[k * k + a] > 0 else 0)
+        else:
+            top = 0
+            for a in range(k):
+                row = 0
+                for b in range(k):
+                    row += fabs(Q[a * k + b])
+                top = row if row > top else top
+            ready[0] = 1
+        free(m)
+    Lg[0] = <floating>(top * (1 + L_SLACK)) if top > 0 else 0
+
+
+def group_spectra(const int[::1] gptr, const int[::1] gidx, const floating[::1] Q,
+                  const Py_ssize_t[::1] qoff, floating[::1] V, floating[::1] E, int exact,
+                  floating[::1] L, int[::1] ready):
+    """Every group's :func:`_spectrum` not yet at the level asked (``exact``: vectors,
+    level 2; else level 1): the eager form of what :func:`bcd` computes for the groups it
+    visits. ``ready`` per group (0: nothing yet); set a group to 2 beforehand (with
+    ``L_g = 0``) to keep it out (a dead group). Returns the groups computed."""
+    cdef int g, k, G = <int>gptr.shape[0] - 1, need = 2 if exact else 1, done = 0
+    with nogil:
+        for g in range(G):
+            if ready[g] >= need:
+                continue
+            k = gptr[g + 1] - gptr[g]
+            _spectrum(&Q[qoff[g]], k, &V[qoff[g]] if exact else NULL,
+                      &E[gptr[g]] if exact else NULL, &L[g], &ready[g], exact)
+            done += 1
+    return done
+
+
 cdef inline void _block_step(const floating* Q, const floating* V, const floating* E,
                              Py_ssize_t qo, int start, int k, floating Lg,
                              const floating* wold, const floating* zg, floating* buf,
@@ -483,9 +558,9 @@ cdef inline void _block_step(const floating* Q, const floating* V, const floatin
 cdef inline double _visit(design X, const floating* vals, int n, const floating* sw,
                           bint weighted, const floating* xmean, floating* w, floating* r,
                           floating* srsum, int g, const int* gptr, const int* gidx,
-                          const floating* c, const floating* L, const floating* Q,
-                          const Py_ssize_t* qoff, const floating* V, const floating* E,
-                          int exact, floating alpha, floating rho, int max_inner,
+                          const floating* c, floating* L, const floating* Q,
+                          const Py_ssize_t* qoff, floating* V, floating* E,
+                          int exact, int* ready, floating alpha, floating rho, int max_inner,
                           floating inner_eps, floating* buf, floating* wold, int kmax,
                           int has_lim, const floating* lower, const floating* upper,
                           const int* glim, floating* dmax, floating* wmax,
@@ -494,8 +569,10 @@ cdef inline double _visit(design X, const floating* vals, int n, const floating*
     in step). Returns ``L_g ||Δ_g||² / 2``: the step's size in objective units (at least
     ``ΔᵀQ_gΔ / 2``, what an exact block minimisation gains at least), the active cycling's
     stopping measure;
-    ``dmax``/``wmax`` take the largest |Δ_j| and |w_j|; ``nonzero``: w_g != 0 after."""
-    cdef floating Lg = L[g], d
+    ``dmax``/``wmax`` take the largest |Δ_j| and |w_j|; ``nonzero``: w_g != 0 after.
+    ``ready`` (NULL: every group's spectrum given): a group's spectrum is computed on its
+    first visit (:func:`_spectrum`)."""
+    cdef floating Lg, d
     cdef int a, k, start, j, m, npass = 0
     cdef floating* zg = &buf[kmax]
     cdef floating* lgb = &buf[7 * kmax]
@@ -503,10 +580,14 @@ cdef inline double _visit(design X, const floating* vals, int n, const floating*
     cdef const floating* lp = NULL
     cdef double dsq = 0
     nonzero[0] = False
-    if Lg <= 0:
-        return 0
     start = gptr[g]
     k = gptr[g + 1] - start
+    if ready != NULL and ready[g] < 1 + exact:
+        _spectrum(&Q[qoff[g]], k, &V[qoff[g]] if exact else NULL,
+                  &E[start] if exact else NULL, &L[g], &ready[g], exact)
+    Lg = L[g]
+    if Lg <= 0:
+        return 0
     for a in range(k):
         j = gidx[start + a]
         wold[a] = w[j]
@@ -526,8 +607,10 @@ cdef inline double _visit(design X, const floating* vals, int n, const floating*
     # iterations, and the single step when k > npass (wide groups, few samples: the Gram
     # work would dominate).
     m = 1 if k > npass else min(max_inner, max(2, 4 * npass // k))
-    _block_step(Q, V, E, qoff[g], start, k, Lg, wold, zg, buf, kmax, c[g], alpha, rho, exact,
-                m, inner_eps, lp, ugb)
+    if ready != NULL and ready[g] != 2:  # (no eigenvectors: dsyev failed, FISTA solves)
+        exact = 0
+    _block_step(Q, V, E, qoff[g], start, k, Lg, wold, zg, buf, kmax, c[g], alpha, rho,
+                exact, m, inner_eps, lp, ugb)
     for a in range(k):
         d = buf[a] - wold[a]
         if d != 0:
@@ -567,13 +650,14 @@ cdef inline double _primal_bcd(int n, const floating* r, const floating* sw, bin
 cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint weighted,
                  const floating[::1] xmean, const floating[::1] y, floating[::1] w,
                  floating[::1] r, const int[::1] gptr, const int[::1] gidx,
-                 const floating[::1] c, const floating[::1] L, const floating[::1] Q,
-                 const Py_ssize_t[::1] qoff, const floating[::1] V, const floating[::1] E,
+                 const floating[::1] c, floating[::1] L, const floating[::1] Q,
+                 const Py_ssize_t[::1] qoff, floating[::1] V, floating[::1] E,
                  int exact, const int[::1] ws, floating alpha, floating rho, int max_epochs,
                  floating tol, int gap_freq, int max_inner, floating inner_eps,
                  floating[::1] buf, floating[::1] wold, int has_lim,
                  const floating[::1] lower, const floating[::1] upper,
-                 const int[::1] glim, int aa_k, const floating[::1] pred):
+                 const int[::1] glim, int aa_k, const floating[::1] pred,
+                 int[::1] ready):
     """The block CD behind :func:`bcd`, for one layout. Each round: one epoch over the
     working set, then (glmnet's active cycling, while the active groups are under half of
     it) epochs over the active groups until no block step would lower the objective by
@@ -591,6 +675,7 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
     cdef double dec, d2, work = 0, act_tol, obj_cur, obj_acc
     cdef int kmax = wold.shape[0]
     cdef bint nz, ok, inbox
+    cdef int* rd = &ready[0] if ready.shape[0] > 0 else NULL
     for i in range(n_ws):
         m_ws += gptr[ws[i] + 1] - gptr[ws[i]]
     dt = np.asarray(r).dtype
@@ -618,7 +703,7 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                 g = ws[i]
                 _visit(X, vals, n, sw, weighted, &xmean[0], &w[0], &r[0], &srsum, g,
                        &gptr[0], &gidx[0], &c[0], &L[0], &Q[0], &qoff[0], &V[0], &E[0],
-                       exact, alpha, rho, max_inner, inner_eps, &buf[0], &wold[0], kmax,
+                       exact, rd, alpha, rho, max_inner, inner_eps, &buf[0], &wold[0], kmax,
                        has_lim, &lower[0], &upper[0], &glim[0], &dmax, &wmax, &nz)
                 if nz:
                     act[n_act] = g
@@ -632,7 +717,8 @@ cdef object _bcd(design X, const floating* vals, int n, const floating* sw, bint
                     for i in range(n_act):
                         d2 = _visit(X, vals, n, sw, weighted, &xmean[0], &w[0], &r[0],
                                     &srsum, act[i], &gptr[0], &gidx[0], &c[0], &L[0], &Q[0],
-                                    &qoff[0], &V[0], &E[0], exact, alpha, rho, max_inner,
+                                    &qoff[0], &V[0], &E[0], exact, rd, alpha, rho,
+                                    max_inner,
                                     inner_eps, &buf[0], &wold[0], kmax, has_lim, &lower[0],
                                     &upper[0], &glim[0], &dmax2, &wmax2, &nz)
                         if d2 > dec:
@@ -794,13 +880,13 @@ def bcd(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
         const floating[::1] sw, const floating[::1] xmean,
         const floating[::1] y, floating[::1] w, floating[::1] r,
         const int[::1] gptr, const int[::1] gidx, const floating[::1] c,
-        const floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
-        const floating[::1] V, const floating[::1] E, int exact, const int[::1] ws,
+        floating[::1] L, const floating[::1] Q, const Py_ssize_t[::1] qoff,
+        floating[::1] V, floating[::1] E, int exact, const int[::1] ws,
         floating alpha, floating rho,
         int max_epochs, floating tol, int gap_freq, int max_inner, floating inner_eps,
         floating[::1] buf, floating[::1] wold, int has_lim, const floating[::1] lower,
         const floating[::1] upper, const int[::1] glim, int anderson_k=ANDERSON_K,
-        pred=None):
+        pred=None, ready=None):
     """Block CD over the groups listed in ``ws`` (every group with w_g != 0 must be there).
 
     ``X`` is CSC (``data``, int32 ``indices``, ``indptr``) with sample weights ``sw`` (sum
@@ -825,11 +911,18 @@ def bcd(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
     change of the coefficients (a path's linear extrapolation from its last two points);
     without limits, each non-zero coefficient of ``ws`` first moves by its prediction where
     that keeps its sign (``r`` follows), and the epochs start there. The gap is formed at
-    the state reached. Returns ``(n_epochs, gap)``.
+    the state reached. ``ready`` (G, int32; None or empty: ``L``, ``V``, ``E`` given for
+    every group): each group's spectrum level (:func:`group_spectra`); a visited group
+    below the level its solve needs (2 with ``exact``, else 1) has it computed into ``L``,
+    ``V``, ``E`` first. Returns ``(n_epochs, gap)``.
     """
     cdef Dense D
     cdef int n = <int>y.shape[0]
     cdef const floating[::1] pr = prediction_arg(pred, w, "bcd")
+    cdef int[::1] rd = np.zeros(0, dtype=np.intc) if ready is None else ready
+    if rd.shape[0] not in (0, gptr.shape[0] - 1):
+        raise ValueError(f"bcd: ready has {rd.shape[0]} entries, expected one a group "
+                         f"({gptr.shape[0] - 1}) or none.")
     if not 0 <= anderson_k <= ANDERSON_K:
         raise ValueError(f"bcd: anderson_k must be in [0, {ANDERSON_K}]; got {anderson_k}.")
     if indptr.shape[0] == 0:
@@ -840,13 +933,14 @@ def bcd(const floating[::1] data, const int[::1] indices, const int[::1] indptr,
         return _bcd(D, _ptr(data), n, <const floating*>NULL, False, xmean, y, w, r, gptr,
                     gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol,
                     gap_freq, max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim,
-                    anderson_k, pr)
+                    anderson_k, pr, rd)
     if sw.shape[0] != n:
         raise ValueError(f"bcd: CSC X needs the sample weights (n = {n}); got "
                          f"{sw.shape[0]}.")
     return _bcd(_csc(indices, indptr), _ptr(data), n, &sw[0], True, xmean, y, w, r, gptr,
                 gidx, c, L, Q, qoff, V, E, exact, ws, alpha, rho, max_epochs, tol, gap_freq,
-                max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim, anderson_k, pr)
+                max_inner, inner_eps, buf, wold, has_lim, lower, upper, glim, anderson_k, pr,
+                rd)
 
 
 cdef void _gradient(design X, const floating* vals, int n, int p, const floating* sw,

@@ -40,38 +40,48 @@ from .group_newton import (Pause, active_features, active_set_newton, newton_ste
                            supported)
 
 
-def _stacked(Q, offsets, sel, k):
-    """The packed Grams of the groups ``sel`` (all of size ``k``) as a float64
-    ``(len(sel), k, k)`` stack (one gather)."""
-    idx = offsets[sel][:, None] + np.arange(k * k)
-    return Q[idx].reshape(sel.size, k, k).astype(np.float64)
+class GroupSpectra:
+    """Each packed group Gram's spectrum for the kernels, computed group by group when first
+    needed (:func:`~sklearn_normpen._kernels._bcd_group.group_spectra`; the residual
+    kernel ``bcd`` on a group's first visit): ``L`` the step constants (largest eigenvalue
+    with a tiny relative slack that keeps ``1/L`` a valid step despite rounding; 0, a group
+    the kernels skip, where it is not positive or the group is ``dead``: every column
+    constant by the Design's rule, whose centred Gram is rounding; the test is per group: a
+    threshold relative to the largest group froze a penalised group of unit scale beside an
+    unpenalised one of scale 1e6, at a gap of 0.2 of the null deviance), and for the exact
+    rho = 0 solves ``Q_g = V_gᵀ diag(E_g) V_g`` (``V``: eigenvectors as rows, laid out as
+    ``Q``; ``E`` clipped at 0, laid out as ``gidx``). ``ready`` holds each group's level
+    (1: ``L``; 2: also ``V``, ``E``). A path to 0.1 alpha_max over 1000 groups of 5
+    visits ~40 of them; decomposing all 1000 up front (batched ``eigh``) took ~10% of it.
+    """
 
+    def __init__(self, Q, qoff, gptr, gidx, dtype, dead=None):
+        self.Q, self.qoff, self.gptr, self.gidx = Q, qoff, gptr, gidx
+        self.dtype = np.dtype(dtype)
+        self.L = np.zeros(len(gptr) - 1, dtype=self.dtype)
+        self.ready = np.zeros(len(gptr) - 1, dtype=np.intc)
+        if dead is not None:
+            self.ready[dead] = 2  # (L = 0: never stepped, never decomposed)
+        self.V = self.E = None
+        self._level = 0  # every group is at least at this level
+        self._none = np.zeros(1, dtype=self.dtype)
 
-def group_lipschitz(Q, sizes, offsets, dead=None):
-    """Largest eigenvalue of each packed group Gram (row-major blocks of ``Q`` at
-    ``offsets``), float64, with a tiny relative slack that keeps ``1/L`` a valid step
-    despite rounding; 0 for the ``dead`` groups (:func:`_with_slack`)."""
-    L = np.zeros(len(sizes), dtype=np.float64)
-    for k in np.unique(sizes):
-        sel = np.flatnonzero(sizes == k)
-        if k == 1:
-            L[sel] = Q[offsets[sel]]
-            continue
-        L[sel] = np.linalg.eigvalsh(_stacked(Q, offsets, sel, k))[:, -1]
-    return _with_slack(L, dead)
+    def vectors(self):
+        """``(V, E)`` as the kernels take them (allocated on first use, filled lazily)."""
+        if self.V is None:
+            self.V = np.zeros(self.Q.size, dtype=self.dtype)
+            self.E = np.zeros(int(self.gptr[-1]), dtype=self.dtype)
+        return self.V, self.E
 
-
-def _with_slack(L, dead=None):
-    """Largest eigenvalues ``L`` (float64) as step constants: a tiny relative slack keeps
-    ``1/L`` a valid step despite rounding; 0 (the kernels skip the group) where ``L`` is
-    not positive or the group is ``dead`` (every column constant by the Design's rule,
-    whose centred Gram is rounding). The test is per group: a threshold relative to the
-    largest group (it was 1e-12 of it) froze a penalised group of unit scale beside an
-    unpenalised one of scale 1e6, at a gap of 0.2 of the null deviance."""
-    keep = L > 0
-    if dead is not None:
-        keep &= ~dead
-    return np.where(keep, L * (1 + 1e-6), 0.0)
+    def fill(self, vectors=False):
+        """Every group at the level ``vectors`` asks for (2, else 1); returns ``L``."""
+        need = 2 if vectors else 1
+        if self._level < need:
+            V, E = self.vectors() if vectors else (self._none, self._none)
+            call_kernel(K.group_spectra, self.gptr, self.gidx, self.Q, self.qoff, V, E,
+                        int(vectors), self.L, self.ready)
+            self._level = need
+        return self.L
 
 
 def dead_groups(constant, gptr, gidx):
@@ -79,31 +89,6 @@ def dead_groups(constant, gptr, gidx):
     if gidx.size == 0:
         return np.zeros(len(gptr) - 1, dtype=bool)
     return np.logical_and.reduceat(np.asarray(constant, bool)[gidx], gptr[:-1])
-
-
-def group_eigen(Q, sizes, offsets, gptr, dtype, dead=None):
-    """``(V, E, L)``: every packed group Gram as ``V_gᵀ diag(E_g) V_g`` (eigenvectors as
-    rows, laid out as ``Q``; eigenvalues, clipped at 0, laid out as ``gidx``), for the
-    kernels' exact rho = 0 block solves, and the :func:`group_lipschitz` constants read
-    off the same decomposition."""
-    V = np.zeros(Q.size, dtype=dtype)
-    E = np.zeros(int(gptr[-1]), dtype=dtype)
-    L = np.zeros(len(sizes), dtype=np.float64)
-    for k in np.unique(sizes):
-        sel = np.flatnonzero(sizes == k)
-        if k == 1:
-            V[offsets[sel]] = 1
-            E[gptr[sel]] = np.maximum(Q[offsets[sel]], 0)
-            L[sel] = Q[offsets[sel]]
-            continue
-        evals, evecs = np.linalg.eigh(_stacked(Q, offsets, sel, k))
-        # every group of size k at once: eigenvectors stored as rows
-        V[offsets[sel][:, None] + np.arange(k * k)] = (
-            evecs.transpose(0, 2, 1).reshape(sel.size, k * k))
-        E[gptr[sel][:, None] + np.arange(k)] = np.maximum(evals, 0)
-        L[sel] = evals[:, -1]
-    return V, E, _with_slack(L, dead)
-
 
 
 class GroupProblem:
@@ -200,6 +185,7 @@ class GroupProblem:
         self._pause = POLISH_EPOCHS  # epochs before a Newton pause (adapted per point)
         self._pred = None  # the path's predicted change for the next solve (predict_next)
         self._no_pred = np.zeros(0, dtype=self.dtype)  # (one object: no re-check per call)
+        self._filled = np.zeros(0, dtype=np.intc)  # (the kernel's ``ready``: every group's)
         # the last full certificate gradients: they bound the later ones (emptied when the
         # data change)
         self._zrefs = GradientReferences()
@@ -244,13 +230,10 @@ class GroupProblem:
 
     @property
     def L(self):
-        """Largest eigenvalue of each group's (centred, weighted) Gram / n (with slack, see
-        :func:`group_lipschitz`): on first use, or read off the eigendecomposition when the
-        exact rho = 0 solves made one first."""
-        if self._L is None:
-            self._L = group_lipschitz(self.Q, self.sizes, self._offsets,
-                                      self._dead()).astype(self.dtype)
-        return self._L
+        """Largest eigenvalue of each group's (centred, weighted) Gram / n, with slack, for
+        every group (:class:`GroupSpectra`; the kernel fills in the groups it visits, this
+        the rest)."""
+        return self._spec.fill()
 
     def _grams(self):
         """The group Grams (centred, weighted, / n), packed as ``Q``: the kernels solve each
@@ -273,17 +256,8 @@ class GroupProblem:
         offsets = np.concatenate([[0], np.cumsum(self.sizes.astype(np.int64) ** 2)])
         self.Q, self.qoff, self._offsets = out, np.ascontiguousarray(offsets[:-1],
                                                                      dtype=np.intp), offsets
-        self._L = self._eig = None
-
-    def _eigen(self):
-        """``Q_g = V_gᵀ diag(E_g) V_g`` of every group (rho = 0: exact block solves); once."""
-        if self._eig is None:
-            V, E, L = group_eigen(self.Q, self.sizes, self._offsets, self.gptr, self.dtype,
+        self._spec = GroupSpectra(self.Q, self.qoff, self.gptr, self.gidx, self.dtype,
                                   self._dead())
-            self._eig = (V, E)
-            if self._L is None:
-                self._L = L.astype(self.dtype)
-        return self._eig
 
     def _dead(self):
         """The groups of constant columns only (the weights' Design decides)."""
@@ -467,32 +441,37 @@ class GroupProblem:
             return 0, 0.0
         rho = pen.rho
         exact = int(rho == 0)
-        V, E = self._eigen() if exact else (np.zeros(1, self.dtype), np.zeros(1, self.dtype))
-        args = (self.gptr, self.gidx, self.c, self._kernel_L(pen), self.Q, self.qoff, V, E,
-                exact, ws,
+        spec = self._spec
+        V, E = spec.vectors() if exact else (spec._none, spec._none)
+        L, ready = self._kernel_L(pen, exact)
+        args = (self.gptr, self.gidx, self.c, L, self.Q, self.qoff, V, E, exact, ws,
                 self.dtype.type(alpha), self.dtype.type(rho), int(max_epochs),
                 self.dtype.type(tol_abs), int(gap_freq), self.max_inner,
                 self.dtype.type(self.inner_eps), self._buf, self._wold,
                 *self._kernel_box(pen), self.anderson_k if anderson else 0,
-                self._no_pred if pred is None else pred)
+                self._no_pred if pred is None else pred, ready)
         return call_kernel(K.bcd, *self._kernel_x(), self.xmean, self.y, w, self.r, *args)
 
-    def _kernel_L(self, pen):
-        """The kernel's step constants: :attr:`L`, with 0 (a block the kernel skips, yet
-        keeps in its working set, whose centring reads every non-zero group) for the
-        unpenalised groups where the exact step (:meth:`_unpen_block`) minimises them: the
-        kernel's inexact visits between two steps held the other groups at a point that was
-        not optimal ("illposed" seeds 148 and 295 stopped there)."""
-        L = self.L
+    def _kernel_L(self, pen, exact):
+        """The kernel's step constants and spectrum levels ``(L, ready)``: the lazy
+        :class:`GroupSpectra` arrays (the kernel decomposes the groups it visits), or, where
+        the exact step (:meth:`_unpen_block`) minimises the unpenalised groups, every
+        group's constant filled (to the level ``exact`` solves need; ``ready`` then empty:
+        nothing left to fill) with 0 for the unpenalised ones (a block the kernel skips, yet
+        keeps in its working set, whose centring reads every non-zero group): the kernel's
+        inexact visits between two steps held the other groups at a point that was not
+        optimal ("illposed" seeds 148 and 295 stopped there)."""
+        spec = self._spec
         if self._unpen_block(pen) is None:
-            return L
-        key = pen.penalised.tobytes()
+            return spec.L, spec.ready
+        L = spec.fill(exact)
+        key = (pen.penalised.tobytes(), spec._level)
         cached = getattr(self, "_L_free", None)
         if cached is None or cached[0] is not L or cached[1] != key:
             held = L.copy()
             held[~pen.penalised] = 0
             self._L_free = cached = (L, key, held)
-        return cached[2]
+        return cached[2], self._filled
 
     def _kernel_x(self):
         """The kernel's ``(data, indices, indptr, sw)``: CSC with weights, or the dense X

@@ -24,7 +24,7 @@ from .._design import (centred_gram, constant_columns, inverse_std, rounded_coef
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from ..penalties import SparseGroupLasso
-from .block_cd import dead_groups, group_eigen, group_lipschitz
+from .block_cd import GroupSpectra, dead_groups
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS, _gram_cancels,
                                  stop_on_certificate)
 from .group_newton import Pause, active_features, newton_step
@@ -108,7 +108,8 @@ class GramGroupProblem:
                 self.A[ix[:, :, None], ix[:, None, :]].reshape(sel.size, k * k))
         self.Qp, self._offsets = Qp, offsets
         self.qoff = np.ascontiguousarray(offsets[:-1], dtype=np.intp)
-        self._L = self._eig = None
+        self._spec = GroupSpectra(Qp, self.qoff, gptr, gidx, np.float64,
+                                  dead_groups(self.constant, gptr, gidx))
         kmax = max(int(self.sizes.max()) if self.sizes.size else 1, 1)
         self._buf, self._wold = np.zeros(9 * kmax), np.zeros(kmax)
         self._all = np.arange(len(self.sizes), dtype=np.int32)
@@ -204,22 +205,15 @@ class GramGroupProblem:
 
     # -- sweeps ---------------------------------------------------------------------------
     def _eigen(self):
-        if self._eig is None:
-            V, E, L = group_eigen(self.Qp, self.sizes, self._offsets, self.gptr, np.float64,
-                                  dead_groups(self.constant, self.gptr, self.gidx))
-            self._eig = (V, E)
-            if self._L is None:  # (one decomposition gives both: a fold's eigh and
-                self._L = L      # eigvalsh were ~6% of a 5-fold CV at p = 500)
-        return self._eig
+        """``(V, E)`` of every group (the exact rho = 0 block solves), with ``L``."""
+        self._spec.fill(vectors=True)
+        return self._spec.vectors()
 
     @property
     def L(self):
-        """The group Lipschitz constants (:func:`group_lipschitz`; read off the
-        eigendecomposition when rho = 0 sweeps have formed it first)."""
-        if self._L is None:
-            self._L = group_lipschitz(self.Qp, self.sizes, self._offsets,
-                                      dead_groups(self.constant, self.gptr, self.gidx))
-        return self._L
+        """The group step constants (:class:`~.block_cd.GroupSpectra`: largest eigenvalue
+        of each group Gram with slack, 0 for dead groups)."""
+        return self._spec.fill()
 
     def solve(self, w, penalty, alpha, tol_abs, max_iter=1000, alpha_prev=None):
         """Minimise at ``alpha`` from ``w`` (updated in place) until the certificate is at
