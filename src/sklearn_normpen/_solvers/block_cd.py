@@ -314,11 +314,12 @@ class GroupProblem:
         """:class:`CertStats` at ``w`` (solver parametrisation, package scale); with
         ``alpha``, the gradient of the groups bounded inside their ball is left at 0 where
         :meth:`_bounded_gradient` can (the same gap and KKT violation)."""
+        span, W, Wk = self._unpen(penalty.unpenalized) or (None, None, None)
         if self._fresh:  # float32: the user's own data, from scratch in float64
             r, z, r2, ry, r_sum = self._exact_stats(w)
             self._z = z
-            return CertStats(r2, ry, r_sum if self.fit_intercept else 0.0, z,
-                             self._unpen(penalty.unpenalized))
+            return CertStats(r2, ry, r_sum if self.fit_intercept else 0.0, z, span,
+                             unpen_z=None if W is None else W.T @ r)
         rt = self.centred_residual(self.r, w)  # float64: the kernel's residual is exact enough
         if alpha is not None and self._boundable(penalty):
             z = self._bounded_gradient(rt, w, penalty, alpha)
@@ -333,7 +334,7 @@ class GroupProblem:
         else:
             r_mean = self._wdot(rt, np.ones_like(rt)) / n
         return CertStats(self._wdot(rt, rt) / n, self._wdot(rt, self.y) / n, r_mean, z,
-                         self._unpen(penalty.unpenalized))
+                         span, unpen_z=None if Wk is None else Wk.T @ rt)
 
     def _boundable(self, pen):
         """Whether the certificate may bound groups (module docstring): dense float64 data
@@ -386,18 +387,27 @@ class GroupProblem:
 
     @per_mask
     def _unpen(self, mask):
-        """``(U, M, a)``: the unpenalised features' span for the certificate's projection
-        (:func:`~sklearn_normpen._certificate.project`), cached: from the user's columns
-        (:meth:`Design.unpenalised_span64`), ``M`` in the solver's scaled parametrisation
-        (``diag(1/σ) Xcᵀ Ŵ``, exact ``1/σ``)."""
+        """``((U, M, a), W, Wk)``: the unpenalised features' span for the certificate's
+        projection (:func:`~sklearn_normpen._certificate.project`), cached: from the user's
+        columns (:meth:`Design.unpenalised_span64`), ``M`` in the solver's scaled
+        parametrisation (``diag(1/σ) Xcᵀ Ŵ``, exact ``1/σ``); its basis ``W = Ŵ``, which
+        gives the residual's coordinates ``Ŵᵀ r`` from the residual itself (``a - Mᵀ w``
+        cancels when ``Mᵀ w`` is far larger: offset unpenalised columns without
+        intercept), and ``Wk`` the same for the kernel's residual (dense weighted layout:
+        ``sqrt(s)·r``, so ``Ŵ / sqrt(s)``; else ``Ŵ``)."""
         U = np.flatnonzero(mask)
         if U.size == 0:
             return None
         key = U.tobytes()
         if key not in self._unpen_cache:
-            M, a = self.design.unpenalised_span64(U)
+            M, a, W = self.design.unpenalised_span64(U, basis=True)
             M *= np.asarray(self.inv_scale, np.float64)[:, None]
-            self._unpen_cache[key] = (U, M, a)
+            Wk = W
+            if self.root is not None:  # (rows of weight 0: 0 in Ŵ)
+                pos = self.root > 0
+                Wk = np.zeros_like(W)
+                Wk[pos] = W[pos] / self.root[pos, None]
+            self._unpen_cache[key] = ((U, M, a), W, Wk)
         return self._unpen_cache[key]
 
     # -- the unpenalised block ----------------------------------------------------------

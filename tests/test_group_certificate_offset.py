@@ -1,0 +1,78 @@
+"""The group lasso's certificate beside unpenalised columns of large mean and small spread,
+without intercept: the residual's coordinates in the unpenalised span are formed from the
+residual (``CertStats.unpen_z``), not as ``a - Mᵀw``, which cancels there.
+
+The case (found by a targeted search for false certificates): 40 x 16, float64, groups 1,
+2 and 4 unpenalised (weight 0) holding columns of mean 7.3e4 (and a near copy at -2.5x)
+and 1.45e5 with spread 0.04, a penalised column of mean 2.6e5. Before the fix the path
+certified a point at alpha = 0.1325 with a gap of 2.3e-14 that was 4.7e-4 above a point
+the same solver found at a tighter tolerance (2.8e-6 of the null deviance). The referee is
+the objective itself, its loss summed in exact rational arithmetic: any point with a lower
+objective bounds the excess of the returned one from below."""
+import warnings
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sklearn_normpen import group_lasso_path
+
+
+def _data(seed=2):
+    rng = np.random.default_rng(seed)
+    n, p = 40, 16
+    X = rng.standard_normal((n, p))
+    X[:, 7] = 7.3e4 + 0.04 * rng.standard_normal(n)
+    X[:, 5] = -2.5 * X[:, 7] + 4e-5 * rng.standard_normal(n)
+    X[:, 14] = 1.45e5 + 0.04 * rng.standard_normal(n)
+    X[:, 3] += 2.56e5
+    labels = np.array([0, 0, 0, 0, 0, 1, 0, 2, 3, 3, 3, 3, 3, 3, 4, 5])
+    c = np.array([4.0758, 0.0, 0.0, 5.9683, 0.0, 2.5407])
+    beta = np.zeros(p)
+    beta[[0, 8, 15]] = rng.standard_normal(3) * 10
+    y = (X - X.mean(0)) @ beta + rng.standard_normal(n) + 7.0
+    return X, y, labels, c
+
+
+def _objective(X, y, w, labels, c, rho, alpha):
+    """1/(2n) ||y - Xw||² (exact, rationals of the float64 inputs) + alpha · penalty."""
+    X, y, w = (np.asarray(a, np.float64) for a in (X, y, w))
+    nz = np.flatnonzero(w)
+    loss = sum((Fraction(float(y[i])) - sum(Fraction(float(X[i, j])) * Fraction(float(w[j]))
+                                            for j in nz)) ** 2 for i in range(len(y)))
+    pen = 0.0
+    for g, cg in enumerate(c):
+        if cg > 0:
+            wg = w[labels == g]
+            pen += (1 - rho) * cg * np.linalg.norm(wg) + rho * np.abs(wg).sum()
+    return float(loss / (2 * len(y))) + alpha * pen
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse", "float32"])
+def test_no_false_certificate_beside_offset_unpenalised_groups(layout):
+    X, y, labels, c = _data()
+    Xin = (sp.csc_matrix(X) if layout == "sparse" else
+           X.astype(np.float32) if layout == "float32" else X)
+    yin = y.astype(np.float32) if layout == "float32" else y
+    rho, tol = 0.05, 1e-10
+    kw = dict(groups=labels, group_weights=c, l1_ratio=rho, fit_intercept=False,
+              standardize=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alphas, coefs, gaps = group_lasso_path(Xin, yin, n_alphas=6, eps=3.4e-3, tol=tol,
+                                               max_iter=5000, **kw)
+        # the witnesses: the same path at the tightest tolerance (float64 data)
+        _, ref, _ = group_lasso_path(np.asarray(Xin.toarray() if sp.issparse(Xin) else Xin,
+                                                np.float64), np.asarray(yin, np.float64),
+                                     alphas=alphas, tol=1e-13, max_iter=200000, **kw)
+    Xf, yf = np.asarray(Xin.toarray() if sp.issparse(Xin) else Xin, np.float64), \
+        np.asarray(yin, np.float64)
+    null = float(yf @ yf) / (2 * len(yf))
+    for k, a in enumerate(alphas):  # (a gap bounds the excess, certified or not)
+        excess = (_objective(Xf, yf, coefs[:, k], labels, c, rho, a)
+                  - _objective(Xf, yf, ref[:, k], labels, c, rho, a))
+        # the penalty is summed in float64: a rounding allowance of 1e-12 of the deviance
+        assert excess <= gaps[k] + 1e-12 * null, (k, a, gaps[k], excess)
+    if layout != "float32":  # (float32: the data's rounding leaves gaps of ~1e-2)
+        assert np.sum(gaps <= tol * null) >= 4
