@@ -76,3 +76,25 @@ def test_no_false_certificate_beside_offset_unpenalised_groups(layout):
         assert excess <= gaps[k] + 1e-12 * null, (k, a, gaps[k], excess)
     if layout != "float32":  # (float32: the data's rounding leaves gaps of ~1e-2)
         assert np.sum(gaps <= tol * null) >= 4
+
+
+def test_float32_rounded_gaps_are_never_negative():
+    # float32 data, weights, intercept, offset columns (mean ~1e5, spread 1): a point's
+    # float64 refinement gives the bound gap(w64) + P(w32) - P(w64), which came out
+    # -4.3e-13 at alpha = 0.104 (the rounding of the two objectives); the certificate
+    # reports its size instead (rounded_certificate)
+    rng = np.random.default_rng(8)
+    n, p = 74, 24
+    X = rng.standard_normal((n, p))
+    X[:, :6] += 1e5 * rng.uniform(0.5, 2, 6)
+    beta = np.zeros(p)
+    beta[rng.choice(p, 6, replace=False)] = rng.standard_normal(6)
+    y = X @ beta + 0.1 * rng.standard_normal(n)
+    s = rng.uniform(0.1, 10, n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, _, gaps = group_lasso_path(X.astype(np.float32), y.astype(np.float32),
+                                      groups=np.arange(p) // 4, l1_ratio=0.5, tol=1e-10,
+                                      n_alphas=12, eps=1e-3, sample_weight=s,
+                                      fit_intercept=True, standardize=True, max_iter=3000)
+    assert np.all(gaps > 0), gaps

@@ -168,8 +168,13 @@ def rounded_certificate(cert64, primal64, primal32, like=None, loss=None):
     whose certificate is ``cert64``: ``P(w32) - P* = (P(w64) - P*) + (P(w32) - P(w64))
     <= gap(w64) + P(w32) - P(w64)``, with ``primal64``/``primal32`` the two objectives
     computed the same way in float64 (so that their rounding cancels). Returns ``like``
-    (default ``cert64``: its KKT violation) with that gap, ``primal32`` and ``loss``."""
-    gap = cert64.gap + (primal32 - primal64)
+    (default ``cert64``: its KKT violation) with that gap, ``primal32`` and ``loss``.
+    Where ``w32`` lies within the two objectives' rounding of the optimum the sum came out
+    negative (-4.3e-13, a float32 group lasso with weights, intercept and offset columns):
+    its size then shows a rounding at least that large, of either sign, so the bound is
+    the sum's absolute value, plus a few ulps of the objectives (as :func:`certificate`)."""
+    gap = (abs(cert64.gap + (primal32 - primal64))
+           + _ULPS * (abs(float(primal32)) + abs(float(primal64))))
     base = cert64 if like is None else like
     return replace(base, gap=gap, primal=primal32, dual=primal32 - gap,
                    loss=base.loss if loss is None else loss)
