@@ -172,8 +172,9 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         U = np.flatnonzero(mask)
         key = U.tobytes()
         if key not in self._unpen_cache:
-            M, a = self._exact.unpenalised_span64(U, self.Yc64)
+            M, a, W = self._exact.unpenalised_span64(U, self.Yc64, basis=True)
             self._unpen_cache[key] = (U, M * self.inv_scale[:, None], a)
+            self._unpen_basis[key] = W
         return self._unpen_cache[key]
 
     def cert_stats(self, w, penalty, alpha=None):
