@@ -98,3 +98,52 @@ def test_float32_rounded_gaps_are_never_negative():
                                       n_alphas=12, eps=1e-3, sample_weight=s,
                                       fit_intercept=True, standardize=True, max_iter=3000)
     assert np.all(gaps > 0), gaps
+
+
+def test_covariance_mode_no_false_certificate_beside_an_offset_unpenalised_column():
+    # covariance mode (dense float64, n = p = 20): no intercept, standardize, weights
+    # 1e-3..6e2, an unpenalised group holding a column of mean 5.8e4 and spread 0.017.
+    # Before the fix the tol=1e-13 path certified alpha = 0.0017 at a gap of 8.9e-19
+    # while the tol=1e-7 path's point there was 3.4e-11 lower (1.3e-9 of the deviance):
+    # the residual's coordinates in the unpenalised span now come from the rows when
+    # a - Mᵀw may cancel (_span_cancels)
+    import os
+
+    from sklearn_normpen import group_lasso as gl
+    here = os.path.join(os.path.dirname(__file__), "fixtures", "certificate_gram_offset")
+    R = np.loadtxt(os.path.join(here, "rows.csv"), delimiter=",")
+    X, y, s, labels = R[:, :20], R[:, 20], R[:, 21], R[:, 22].astype(int)
+    c = np.loadtxt(os.path.join(here, "group_weights.csv"))
+    rho = 0.5
+    assert gl._use_gram(np.asfortranarray(X), 6)  # (the route under test)
+    kw = dict(groups=labels, group_weights=c, l1_ratio=rho, sample_weight=s,
+              fit_intercept=False, standardize=True)
+    W = s.sum()
+    sig = np.sqrt(s @ (X - s @ X / W) ** 2 / W)
+
+    def objective(w, a):
+        r = [Fraction(float(y[i])) - sum(Fraction(float(X[i, j])) * Fraction(float(w[j]))
+                                         for j in np.flatnonzero(w)) for i in range(len(y))]
+        loss = sum(Fraction(float(s[i])) * r[i] * r[i] for i in range(len(y)))
+        v, pen = sig * w, 0.0
+        for g, cg in enumerate(c):
+            if cg > 0:
+                pen += (1 - rho) * cg * np.linalg.norm(v[labels == g]) + rho * np.abs(
+                    v[labels == g]).sum()
+        return float(loss / (2 * Fraction(float(W)))) + a * pen
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        amax = group_lasso_path(X, y, n_alphas=1, **kw)[0][0]
+        alphas = amax * np.logspace(0, np.log10(0.01153723525849838), 6)
+        _, loose, loose_gaps = group_lasso_path(X, y, alphas=alphas, tol=1e-7,
+                                                max_iter=1000, **kw)
+        _, tight, tight_gaps = group_lasso_path(X, y, alphas=alphas, tol=1e-13,
+                                                max_iter=1000, **kw)
+    null = 0.5 * float(s @ (y * y)) / W
+    # (max_iter 1000: several points stay honestly uncertified, near 1e-7, and spin to
+    # the limit; at 300 the old code's false point was not reached)
+    for k, a in enumerate(alphas):  # each point's gap bounds its excess over the other
+        d = objective(tight[:, k], a) - objective(loose[:, k], a)
+        assert d <= tight_gaps[k] + 1e-12 * null, (k, a, tight_gaps[k], d)
+        assert -d <= loose_gaps[k] + 1e-12 * null, (k, a, loose_gaps[k], -d)

@@ -26,7 +26,7 @@ from .._validation import call_kernel
 from ..penalties import SparseGroupLasso
 from .block_cd import GroupSpectra, dead_groups
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS, _gram_cancels,
-                                 stop_on_certificate)
+                                 _span_cancels, stop_on_certificate)
 from .group_newton import Pause, active_features, newton_step
 
 
@@ -114,6 +114,7 @@ class GramGroupProblem:
         self._buf, self._wold = np.zeros(9 * kmax), np.zeros(kmax)
         self._all = np.arange(len(self.sizes), dtype=np.int32)
         self._unpen_cache = {}
+        self._unpen_basis = {}  # (the rows' basis Ŵ of each cached span: cert_stats)
         self.g = self.b.copy()
         self._g_fresh = False  # whether g is b - A w afresh (the kernel's exit) at w
         self._pause = POLISH_EPOCHS  # sweeps before a Newton step (see solve)
@@ -167,6 +168,8 @@ class GramGroupProblem:
         self._g_fresh = False
         wb = float(w @ self.b)
         r_norm2, r_y = max(self.yy - wb - float(w @ g), 0.0), self.yy - wb
+        span = self._unpen(penalty.unpenalized)
+        r = None
         if _gram_cancels(self.yy, w, self.b, self.A):
             d = self._rows_design()
             if d is not None:  # the residual itself, from the rows (see _gram_cancels)
@@ -174,7 +177,13 @@ class GramGroupProblem:
                 r = d.residual64(inv * w)
                 g = inv * d.gradient64(r) / self.N
                 r_norm2, r_y = d._wdot(r, r) / self.N, d._wdot(r, d.yc64) / self.N
-        return CertStats(r_norm2, r_y, 0.0, g, self._unpen(penalty.unpenalized))
+        W = None if span is None else self._unpen_basis.get(span[0].tobytes())
+        if r is None and W is not None and _span_cancels(span, w, g):
+            r = self._rows_design().residual64(self.inv_scale * w)  # (for Ŵᵀ r below)
+        # the residual's coordinates in the unpenalised span from the residual itself
+        # where ``a - Mᵀ w`` may cancel (as the elastic net's covariance mode)
+        return CertStats(r_norm2, r_y, 0.0, g, span,
+                         unpen_z=None if r is None or W is None else W.T @ r)
 
     def _rows_design(self):
         """The Design of the rows the statistics describe (None: not at hand), kept."""
@@ -198,8 +207,9 @@ class GramGroupProblem:
                 C = self.A[:, U]
                 span = gram_span(U, C, C[U], self.b[U])
             else:
-                M, a = d.unpenalised_span64(U)
+                M, a, W = d.unpenalised_span64(U, basis=True)
                 span = (U, M * self.inv_scale[:, None], a)
+                self._unpen_basis[key] = W
             self._unpen_cache[key] = span
         return self._unpen_cache[key]
 
