@@ -1,14 +1,17 @@
-"""The group lasso's certificate beside unpenalised columns of large mean and small spread,
-without intercept: the residual's coordinates in the unpenalised span are formed from the
-residual (``CertStats.unpen_z``), not as ``a - Mᵀw``, which cancels there.
+"""Certificates beside unpenalised columns of large mean and small spread, without
+intercept (cases found by a targeted search for false certificates, 2026-12-07): the
+residual's coordinates in the unpenalised span are formed from the residual
+(``CertStats.unpen_z``), not as ``a - Mᵀw``, which cancels there; and a float32
+refinement's rounded gap is never negative.
 
-The case (found by a targeted search for false certificates): 40 x 16, float64, groups 1,
-2 and 4 unpenalised (weight 0) holding columns of mean 7.3e4 (and a near copy at -2.5x)
-and 1.45e5 with spread 0.04, a penalised column of mean 2.6e5. Before the fix the path
-certified a point at alpha = 0.1325 with a gap of 2.3e-14 that was 4.7e-4 above a point
-the same solver found at a tighter tolerance (2.8e-6 of the null deviance). The referee is
-the objective itself, its loss summed in exact rational arithmetic: any point with a lower
-objective bounds the excess of the returned one from below."""
+Group lasso, residual mode: 40 x 16, float64, groups 1, 2 and 4 unpenalised (weight 0)
+holding columns of mean 7.3e4 (and a near copy at -2.5x) and 1.45e5 with spread 0.04, a
+penalised column of mean 2.6e5. Before the fix the path certified a point at alpha =
+0.1325 with a gap of 2.3e-14 that was 4.7e-4 above a point the same solver found at a
+tighter tolerance (2.8e-6 of the null deviance). The referee is the objective itself, its
+loss summed in exact rational arithmetic: any point with a lower objective bounds the
+excess of the returned one from below. Covariance mode and the multi-task elastic net:
+below."""
 import warnings
 from fractions import Fraction
 
@@ -147,3 +150,48 @@ def test_covariance_mode_no_false_certificate_beside_an_offset_unpenalised_colum
         d = objective(tight[:, k], a) - objective(loose[:, k], a)
         assert d <= tight_gaps[k] + 1e-12 * null, (k, a, tight_gaps[k], d)
         assert -d <= loose_gaps[k] + 1e-12 * null, (k, a, loose_gaps[k], -d)
+
+
+def test_multitask_no_false_certificate_beside_offset_unpenalised_columns():
+    # the multi-task elastic net, float32, no intercept, standardize, three unpenalised
+    # columns of mean -6.06e5 (spread 0.3, one a near copy of another) and penalised ones
+    # offset by ~1e6: a path point was certified at a gap of 6.4e-16 while 1.98e-7 above
+    # a point the float64 path found (3.4e-7 of the deviance)
+    from sklearn_normpen import multitask_enet_path
+    rng = np.random.default_rng(30)
+    n, p = 74, 16
+    X = rng.standard_normal((n, p))
+    X[:, 1] = -6.05825e5 + 0.3 * rng.standard_normal(n)
+    X[:, 15] = X[:, 1] + 3e-4 * rng.standard_normal(n)
+    X[:, 9] = -6.05825e5 + 0.26 * rng.standard_normal(n)
+    X[:, [5, 6, 7, 10]] += [1.09e6, 1.13e6, 1.18e6, 6.45e5]
+    f = np.array([1, 0, 1, 1, .5, 3, 3, 1, 1, 0, 3, 0, 1, 3, 0, 0], dtype=float)
+    beta = np.zeros(p)
+    beta[[0, 3, 12, 13]] = rng.standard_normal(4) * 0.3
+    y = (X - X.mean(0)) @ beta + 0.1 * rng.standard_normal(n)
+    Y = np.column_stack([y, -2 * y + 0.5 * rng.standard_normal(n)])
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    X64, Y64 = X32.astype(np.float64), Y32.astype(np.float64)
+    rho, sig = 0.5, X64.std(axis=0)
+    kw = dict(l1_ratio=rho, penalty_factor=f, fit_intercept=False, standardize=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alphas, coefs, gaps = multitask_enet_path(X32, Y32, n_alphas=6, eps=0.105, tol=1e-9,
+                                                  max_iter=5000, **kw)
+        _, ref, _ = multitask_enet_path(X64, Y64, alphas=alphas, tol=1e-13, max_iter=20000,
+                                        **kw)
+
+    def objective(W, a):  # (W: n_features x n_responses)
+        nz = np.flatnonzero(np.any(W != 0, axis=1))
+        loss = sum((Fraction(float(Y64[i, k])) - sum(Fraction(float(X64[i, j]))
+                                                      * Fraction(float(W[j, k])) for j in nz))
+                   ** 2 for i in range(n) for k in range(2))
+        rows = np.linalg.norm(W, axis=1) * sig
+        return float(loss / (2 * n)) + a * float(np.sum(f * (rho * rows
+                                                               + 0.5 * (1 - rho) * rows ** 2)))
+
+    null = 0.5 * float(np.sum(Y64 ** 2)) / n
+    for k, a in enumerate(alphas):
+        W = coefs[:, :, k].T.astype(np.float64)
+        excess = objective(W, a) - objective(ref[:, :, k].T, a)
+        assert excess <= gaps[k] + 1e-12 * null, (k, a, gaps[k], excess)
