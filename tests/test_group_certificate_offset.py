@@ -65,12 +65,12 @@ def test_no_false_certificate_beside_offset_unpenalised_groups(layout):
         warnings.simplefilter("ignore")
         alphas, coefs, gaps = group_lasso_path(Xin, yin, n_alphas=6, eps=3.4e-3, tol=tol,
                                                max_iter=5000, **kw)
-        # the witnesses: the same path at the tightest tolerance (float64 data)
-        _, ref, _ = group_lasso_path(np.asarray(Xin.toarray() if sp.issparse(Xin) else Xin,
-                                                np.float64), np.asarray(yin, np.float64),
-                                     alphas=alphas, tol=1e-13, max_iter=200000, **kw)
-    Xf, yf = np.asarray(Xin.toarray() if sp.issparse(Xin) else Xin, np.float64), \
-        np.asarray(yin, np.float64)
+        # the witnesses: the same path at the tightest tolerance, on the input's values
+        # in float64 (the objective the returned point is judged by)
+        Xf = np.asarray(Xin.toarray() if sp.issparse(Xin) else Xin, np.float64)
+        yf = np.asarray(yin, np.float64)
+        _, ref, _ = group_lasso_path(Xf, yf, alphas=alphas, tol=1e-13, max_iter=200000,
+                                     **kw)
     null = float(yf @ yf) / (2 * len(yf))
     for k, a in enumerate(alphas):  # (a gap bounds the excess, certified or not)
         excess = (_objective(Xf, yf, coefs[:, k], labels, c, rho, a)
