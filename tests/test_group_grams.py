@@ -129,3 +129,38 @@ def test_a_fit_decomposes_only_the_groups_it_visits(sparse):
     assert (lazy._spec.ready[~visited] == (0 if sparse else 1)).all()
     assert (out[0] != 0).any()
     np.testing.assert_array_equal(out[0], out[1])
+
+
+def test_a_group_without_vectors_is_solved_by_fista_and_not_decomposed_again():
+    # level 3 (LAPACK failed: a Gershgorin L, no vectors): the exact rho = 0 solves leave
+    # the group to FISTA (its V, E, here garbage, are never read) and the kernel does not
+    # decompose it again; the fit still reaches the same optimum
+    X, y, _ = _data(False, np.float64, seed=2)
+    st = parse_groups(GROUPS, X.shape[1])
+    gw = resolve_group_weights(None, st)
+
+    def fit(spoil=None):
+        pb = GroupProblem(Design(X, y, None, True), st, gw)
+        pen = pb.penalty(0.0)
+        if spoil is not None:
+            spec, g = pb._spec, spoil
+            V, E = spec.vectors()
+            o, k = pb.qoff[g], pb.sizes[g]
+            spec.L[g] = np.abs(pb.Q[o:o + k * k].reshape(k, k)).sum(axis=1).max()
+            spec.ready[g] = 3
+            V[o:o + k * k] = 1e300
+            E[pb.gptr[g]:pb.gptr[g] + k] = -1e300
+        w0, z = pb.null_fit(pen, 1e-14)
+        w = pb.start(w0)
+        cert, _ = pb.solve(w, pen, 0.05 * pen.alpha_max(z), 1e-12 * pb.null_deviance,
+                           max_iter=20000)
+        assert cert.gap <= 1e-12 * pb.null_deviance
+        return pb, w
+
+    pb, w_ref = fit()
+    norms = pb.penalty(0.0).group_norms(w_ref)
+    g = int(np.flatnonzero((norms > 0) & (pb.sizes > 1))[0])  # a non-zero group of several
+    pb2, w = fit(spoil=g)
+    o, k = pb2.qoff[g], pb2.sizes[g]
+    assert pb2._spec.ready[g] == 3 and np.all(pb2._spec.V[o:o + k * k] == 1e300)
+    np.testing.assert_allclose(w, w_ref, rtol=1e-5, atol=1e-8 * np.abs(w_ref).max())

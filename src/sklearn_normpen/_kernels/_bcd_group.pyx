@@ -467,8 +467,8 @@ cdef void _spectrum(const floating* Q, int k, floating* Vg, floating* Eg, floati
     group), and with ``vectors`` ``Q_g = V_gᵀ diag(E_g) V_g`` (eigenvectors as the rows of
     ``Vg``, laid out as ``Q``; eigenvalues clipped at 0). ``ready`` becomes 2 (``Vg``,
     ``Eg`` and ``Lg`` set) or 1 (``Lg`` only). Should ``dsyev`` fail, ``Lg`` is the
-    Gershgorin bound (a valid step constant) and ``ready`` 1: the exact solves then leave
-    the group to FISTA."""
+    Gershgorin bound (a valid step constant) and ``ready`` 3 (no vectors, not tried
+    again): the exact solves then leave the group to FISTA."""
     cdef int a, b, info = 0, n = k, lwork = 3 * k
     cdef char jobz = 86 if vectors else 78  # 'V' / 'N'
     cdef char uplo = 85  # 'U' (Q is symmetric: either triangle)
@@ -505,7 +505,7 @@ cdef void _spectrum(const floating* Q, int k, floating* Vg, floating* Eg, floati
                 for b in range(k):
                     row += fabs(Q[a * k + b])
                 top = row if row > top else top
-            ready[0] = 1
+            ready[0] = 3
         free(m)
     Lg[0] = <floating>(top * (1 + L_SLACK)) if top > 0 else 0
 
@@ -607,7 +607,7 @@ cdef inline double _visit(design X, const floating* vals, int n, const floating*
     # iterations, and the single step when k > npass (wide groups, few samples: the Gram
     # work would dominate).
     m = 1 if k > npass else min(max_inner, max(2, 4 * npass // k))
-    if ready != NULL and ready[g] != 2:  # (no eigenvectors: dsyev failed, FISTA solves)
+    if ready != NULL and ready[g] != 2:  # (no eigenvectors: L only, or dsyev failed)
         exact = 0
     _block_step(Q, V, E, qoff[g], start, k, Lg, wold, zg, buf, kmax, c[g], alpha, rho,
                 exact, m, inner_eps, lp, ugb)

@@ -51,7 +51,7 @@ class GroupSpectra:
     unpenalised one of scale 1e6, at a gap of 0.2 of the null deviance), and for the exact
     rho = 0 solves ``Q_g = V_gᵀ diag(E_g) V_g`` (``V``: eigenvectors as rows, laid out as
     ``Q``; ``E`` clipped at 0, laid out as ``gidx``). ``ready`` holds each group's level
-    (1: ``L``; 2: also ``V``, ``E``). A path to 0.1 alpha_max over 1000 groups of 5
+    (1: ``L``; 2: also ``V``, ``E``; 3: ``L`` only, LAPACK having failed: FISTA solves). A path to 0.1 alpha_max over 1000 groups of 5
     visits ~40 of them; decomposing all 1000 up front (batched ``eigh``) took ~10% of it.
     """
 
@@ -185,7 +185,6 @@ class GroupProblem:
         self._pause = POLISH_EPOCHS  # epochs before a Newton pause (adapted per point)
         self._pred = None  # the path's predicted change for the next solve (predict_next)
         self._no_pred = np.zeros(0, dtype=self.dtype)  # (one object: no re-check per call)
-        self._filled = np.zeros(0, dtype=np.intc)  # (the kernel's ``ready``: every group's)
         # the last full certificate gradients: they bound the later ones (emptied when the
         # data change)
         self._zrefs = GradientReferences()
@@ -466,11 +465,11 @@ class GroupProblem:
         """The kernel's step constants and spectrum levels ``(L, ready)``: the lazy
         :class:`GroupSpectra` arrays (the kernel decomposes the groups it visits), or, where
         the exact step (:meth:`_unpen_block`) minimises the unpenalised groups, every
-        group's constant filled (to the level ``exact`` solves need; ``ready`` then empty:
-        nothing left to fill) with 0 for the unpenalised ones (a block the kernel skips, yet
-        keeps in its working set, whose centring reads every non-zero group): the kernel's
-        inexact visits between two steps held the other groups at a point that was not
-        optimal ("illposed" seeds 148 and 295 stopped there)."""
+        group's constant filled (to the level ``exact`` solves need: the kernel then writes
+        none, and reads which groups have vectors) with 0 for the unpenalised ones (a block
+        the kernel skips, yet keeps in its working set, whose centring reads every non-zero
+        group): the kernel's inexact visits between two steps held the other groups at a
+        point that was not optimal ("illposed" seeds 148 and 295 stopped there)."""
         spec = self._spec
         if self._unpen_block(pen) is None:
             return spec.L, spec.ready
@@ -481,7 +480,7 @@ class GroupProblem:
             held = L.copy()
             held[~pen.penalised] = 0
             self._L_free = cached = (L, key, held)
-        return cached[2], self._filled
+        return cached[2], spec.ready
 
     def _kernel_x(self):
         """The kernel's ``(data, indices, indptr, sw)``: CSC with weights, or the dense X
