@@ -51,8 +51,9 @@ class GroupSpectra:
     unpenalised one of scale 1e6, at a gap of 0.2 of the null deviance), and for the exact
     rho = 0 solves ``Q_g = V_gᵀ diag(E_g) V_g`` (``V``: eigenvectors as rows, laid out as
     ``Q``; ``E`` clipped at 0, laid out as ``gidx``). ``ready`` holds each group's level
-    (1: ``L``; 2: also ``V``, ``E``; 3: ``L`` only, LAPACK having failed: FISTA solves). A path to 0.1 alpha_max over 1000 groups of 5
-    visits ~40 of them; decomposing all 1000 up front (batched ``eigh``) took ~10% of it.
+    (1: ``L``; 2: also ``V``, ``E``; 3: ``L`` only, LAPACK having failed: FISTA solves).
+    A path to 0.1 alpha_max over 1000 groups of 5 visits ~40 of them; decomposing all
+    1000 up front (batched ``eigh``) took ~10% of it.
     """
 
     def __init__(self, Q, qoff, gptr, gidx, dtype, dead=None):

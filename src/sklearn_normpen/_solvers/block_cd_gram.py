@@ -114,7 +114,6 @@ class GramGroupProblem:
         self._buf, self._wold = np.zeros(9 * kmax), np.zeros(kmax)
         self._all = np.arange(len(self.sizes), dtype=np.int32)
         self._unpen_cache = {}
-        self._unpen_basis = {}  # (the rows' basis Ŵ of each cached span: cert_stats)
         self.g = self.b.copy()
         self._g_fresh = False  # whether g is b - A w afresh (the kernel's exit) at w
         self._pause = POLISH_EPOCHS  # sweeps before a Newton step (see solve)
@@ -168,7 +167,7 @@ class GramGroupProblem:
         self._g_fresh = False
         wb = float(w @ self.b)
         r_norm2, r_y = max(self.yy - wb - float(w @ g), 0.0), self.yy - wb
-        span = self._unpen(penalty.unpenalized)
+        span, W = self._unpen(penalty.unpenalized) or (None, None)
         r = None
         if _gram_cancels(self.yy, w, self.b, self.A):
             d = self._rows_design()
@@ -177,7 +176,6 @@ class GramGroupProblem:
                 r = d.residual64(inv * w)
                 g = inv * d.gradient64(r) / self.N
                 r_norm2, r_y = d._wdot(r, r) / self.N, d._wdot(r, d.yc64) / self.N
-        W = None if span is None else self._unpen_basis.get(span[0].tobytes())
         if r is None and W is not None and _span_cancels(span, w, g):
             r = self._rows_design().residual64(self.inv_scale * w)  # (for Ŵᵀ r below)
         # the residual's coordinates in the unpenalised span from the residual itself
@@ -194,9 +192,10 @@ class GramGroupProblem:
 
     @per_mask
     def _unpen(self, mask):
-        """``(U, M, a)`` of :func:`~sklearn_normpen._certificate.project`, cached: from the
-        rows the statistics describe when at hand (as the elastic net's covariance mode),
-        ``M`` scaled to the solver's parametrisation; otherwise from the Gram."""
+        """``((U, M, a), Ŵ)``: the span of :func:`~sklearn_normpen._certificate.project`
+        and its basis, cached: from the rows the statistics describe when at hand (as the
+        elastic net's covariance mode), ``M`` scaled to the solver's parametrisation;
+        otherwise from the Gram (no basis: None)."""
         U = np.flatnonzero(mask)
         if U.size == 0:
             return None
@@ -205,12 +204,11 @@ class GramGroupProblem:
             d = self._rows_design()
             if d is None:
                 C = self.A[:, U]
-                span = gram_span(U, C, C[U], self.b[U])
+                span, W = gram_span(U, C, C[U], self.b[U]), None
             else:
                 M, a, W = d.unpenalised_span64(U, basis=True)
                 span = (U, M * self.inv_scale[:, None], a)
-                self._unpen_basis[key] = W
-            self._unpen_cache[key] = span
+            self._unpen_cache[key] = (span, W)
         return self._unpen_cache[key]
 
     # -- sweeps ---------------------------------------------------------------------------

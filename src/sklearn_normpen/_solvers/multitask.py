@@ -79,7 +79,6 @@ class MultiTaskProblem:
                          np.ascontiguousarray(Xk.indptr, dtype=np.intc))
         self._buf = np.zeros(2 * self.n_responses, dtype=self.dtype)
         self._unpen_cache, self._z = {}, None
-        self._unpen_basis = {}  # (the basis Ŵ of each cached span: see cert_stats)
         self._unpen_blocks = UnpenalisedBlocks()
         self._sw64 = np.zeros(0) if sw is None else sw
         # float64 kernels keep an exact enough residual; otherwise recompute it
@@ -135,26 +134,25 @@ class MultiTaskProblem:
             r_mean = 0.0
         # the residual's coordinates in the unpenalised span from the residual itself
         # (Ŵᵀ R): ``a - Mᵀ W`` cancels beside offset unpenalised columns without intercept
-        span = self._unpen(penalty.unpenalized)
+        span, W = self._unpen(penalty.unpenalized) or (None, None)
         return CertStats(self._wsum(R * R) / N, self._wsum(R * self.Yc64) / N, r_mean, G,
-                         span, unpen_z=None if span is None
-                         else self._unpen_basis[span[0].tobytes()].T @ R)
+                         span, unpen_z=None if W is None else W.T @ R)
 
     def _cert_gradient(self, R, w, penalty, alpha):
         """The certificate's gradient at the centred residual ``R``: the full product."""
         return self._gradient64(R)
 
     def _unpen(self, mask):
-        """``(U, M, a)`` of the unpenalised rows for
-        :func:`~sklearn_normpen._certificate.project` (``a`` has K columns), cached, with
-        the span's basis ``Ŵ`` in ``_unpen_basis``."""
+        """``((U, M, a), Ŵ)``: the unpenalised rows' span for
+        :func:`~sklearn_normpen._certificate.project` (``a`` has K columns) and its basis,
+        cached, or None."""
         U = np.flatnonzero(mask)
         if U.size == 0:
             return None
         key = U.tobytes()
         if key not in self._unpen_cache:
             M, a, W = self.design.unpenalised_span64(U, self.Yc64, basis=True)
-            self._unpen_cache[key], self._unpen_basis[key] = (U, M, a), W
+            self._unpen_cache[key] = ((U, M, a), W)
         return self._unpen_cache[key]
 
     # -- state and kernel ----------------------------------------------------------------

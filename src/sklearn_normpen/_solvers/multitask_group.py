@@ -173,8 +173,7 @@ class MultiTaskGroupProblem(MultiTaskProblem):
         key = U.tobytes()
         if key not in self._unpen_cache:
             M, a, W = self._exact.unpenalised_span64(U, self.Yc64, basis=True)
-            self._unpen_cache[key] = (U, M * self.inv_scale[:, None], a)
-            self._unpen_basis[key] = W
+            self._unpen_cache[key] = ((U, M * self.inv_scale[:, None], a), W)
         return self._unpen_cache[key]
 
     def cert_stats(self, w, penalty, alpha=None):
