@@ -84,8 +84,8 @@ def test_no_false_certificate_beside_offset_unpenalised_groups(layout):
 def test_float32_rounded_gaps_are_never_negative():
     # float32 data, weights, intercept, offset columns (mean ~1e5, spread 1): a point's
     # float64 refinement gives the bound gap(w64) + P(w32) - P(w64), which came out
-    # -4.3e-13 at alpha = 0.104 (the rounding of the two objectives); the certificate
-    # reports its size instead (rounded_certificate)
+    # -4.3e-13 at alpha = 0.104 (the rounding of the two objectives, differenced); the
+    # change is now formed from the step (rounding_change)
     rng = np.random.default_rng(8)
     n, p = 74, 24
     X = rng.standard_normal((n, p))
@@ -195,3 +195,44 @@ def test_multitask_no_false_certificate_beside_offset_unpenalised_columns():
         W = coefs[:, :, k].T.astype(np.float64)
         excess = objective(W, a) - objective(ref[:, :, k].T, a)
         assert excess <= gaps[k] + 1e-12 * null, (k, a, gaps[k], excess)
+
+
+def test_rounding_change_is_within_its_bound_beside_offset_columns():
+    # P(w32) - P(w64) against the same difference in exact rational arithmetic, on columns
+    # of mean ~1e5 and spread 1: the trapezoid form stays within its stated rounding
+    # bound; the two objectives differenced (the GLM form) miss theirs by 100-10,000x
+    from sklearn_normpen._certificate import CertStats, objective_change, rounding_change
+    from sklearn_normpen.penalties import ElasticNetPenalty
+
+    n, p, alpha = 60, 12, 0.01
+    pen = ElasticNetPenalty(0.5, np.ones(p))
+    naive_misses = 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((n, p))
+        X[:, :4] += 1e5 * rng.uniform(0.5, 2, 4)
+        w64 = rng.standard_normal(p)
+        y = X @ w64 + 0.1 * rng.standard_normal(n)
+        w32 = w64.astype(np.float32).astype(np.float64)
+
+        def stats(w):
+            r = y - X @ w
+            return (CertStats(r @ r / n, r @ y / n, r.mean(), X.T @ r / n),
+                    0.5 * (r @ r) / n + pen.value(w, alpha))
+
+        def exact(w):
+            F = [Fraction(float(v)) for v in w]
+            loss = sum((Fraction(float(y[i])) - sum(Fraction(float(X[i, j])) * F[j]
+                                                    for j in range(p))) ** 2
+                       for i in range(n)) / (2 * n)
+            return loss + Fraction(alpha) * sum(abs(v) / 2 + v * v / 4 for v in F)
+
+        (s64, p64), (s32, p32) = stats(w64), stats(w32)
+        truth = exact(w32) - exact(w64)
+        change, error = rounding_change(s64, s32, w64, w32, pen, alpha,
+                                        np.sqrt((X ** 2).mean(0)), n)
+        assert abs(Fraction(change) - truth) <= Fraction(error), seed
+        assert error < 1e-4 * abs(float(truth))  # (a bound that still certifies)
+        naive, allowance = objective_change(p64, p32)
+        naive_misses += abs(Fraction(naive) - truth) > Fraction(allowance)
+    assert naive_misses >= 5  # (the case is one where differencing fails)

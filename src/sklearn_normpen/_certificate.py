@@ -163,24 +163,70 @@ def variance_projection(A, r, s, d):
     return out
 
 
-def rounded_certificate(cert64, primal64, primal32, like=None, loss=None):
+def rounded_certificate(cert64, change, error, primal32, like=None, loss=None):
     """The certificate of float32 coefficients ``w32`` rounded from a float64 point ``w64``
     whose certificate is ``cert64``: ``P(w32) - P* = (P(w64) - P*) + (P(w32) - P(w64))
-    <= gap(w64) + P(w32) - P(w64)``, with ``primal64``/``primal32`` the two objectives
-    computed the same way in float64 (so that their rounding cancels). Returns ``like``
-    (default ``cert64``: its KKT violation) with that gap, ``primal32`` and ``loss``.
-    Where ``w32`` lies within the two objectives' rounding of the optimum the sum came out
-    negative (-4.3e-13, a float32 group lasso with weights, intercept and offset columns):
-    its size then shows a rounding at least that large, of either sign, so the bound is
-    the sum's absolute value, plus a few ulps of the objectives (as :func:`certificate`)."""
-    gap = (abs(cert64.gap + (primal32 - primal64))
-           + _ULPS * (abs(float(primal32)) + abs(float(primal64))))
+    <= gap(w64) + change``, with ``change`` the computed ``P(w32) - P(w64)`` and ``error``
+    a bound on its rounding (:func:`rounding_change` for the quadratic datafit). Returns
+    ``like`` (default ``cert64``: its KKT violation) with the gap ``|gap(w64) + change| +
+    error`` (a sum below 0 is rounding of at most ``error``, so its absolute value stays a
+    bound), ``primal32`` and ``loss``."""
+    gap = abs(cert64.gap + float(change)) + float(error)
     base = cert64 if like is None else like
     return replace(base, gap=gap, primal=primal32, dual=primal32 - gap,
                    loss=base.loss if loss is None else loss)
 
 
+def rounding_change(stats64, stats32, w64, w32, penalty, alpha, col_norms, n_rows):
+    """``(P(w32) - P(w64), a bound on its rounding)`` for the quadratic datafit, formed
+    from the step ``d = w32 - w64`` rather than as a difference of the two objectives.
+
+    The loss is quadratic, so the trapezoid rule is exact: ``L(w32) - L(w64) = -dᵀ(g32 +
+    g64)/2``, ``g = Xcᵀ S r / N`` the statistics' gradients at the two points. The
+    difference of two objectives, each summed over the rows from residuals ``y - Xw`` that
+    cancel beside offset columns, rounds by about ``eps·|X||w|·|r|`` (a float32 group lasso
+    with offset columns came out at -4.3e-13, some 1,000 ulps of ``P``). Here the
+    residuals' rounding enters only through the gradients, multiplied by ``d``: with
+    ``c`` the columns' uncentred norms ``(Σ s x²/N)^½`` on the solver's scale
+    (``col_norms``), ``D = Σ|d_k| c_k``, ``B = Σ_j max|w_j| c_j + max ||r||`` and
+    ``γ = (n + p + 2) eps``, each gradient entry rounds by at most ``γ c_k (4||r|| +
+    8 Σ_j |w_j| c_j)`` (the residual's rounding, centring included, carried by Cauchy-
+    Schwarz, plus the product's own; a Gram formed from the rows rounds within the same
+    form), so the loss term rounds by at most ``8 γ D B``; the penalty's difference by a
+    few ulps of its two values. ``D B`` is of the size of the rounding cost ``P(w32) -
+    P(w64)`` itself divided by float32's ``eps``: the bound stays some ``(n + p) 4e-9`` of
+    that cost."""
+    w64 = np.asarray(w64, dtype=np.float64)
+    w32 = np.asarray(w32, dtype=np.float64)
+    d = w32 - w64
+    gs = np.asarray(stats32.g, dtype=np.float64) + np.asarray(stats64.g, dtype=np.float64)
+    dl = -0.5 * float(np.sum(d * gs))
+    v32 = penalty.value(w32, alpha)
+    v64 = penalty.value(w64, alpha)
+    c = np.asarray(col_norms, dtype=np.float64)
+    c = c.reshape(c.shape + (1,) * (d.ndim - 1))
+    eps = np.finfo(np.float64).eps
+    D = float(np.sum(np.abs(d) * c))
+    B = (float(np.sum(np.maximum(np.abs(w32), np.abs(w64)) * c))
+         + np.sqrt(max(float(stats32.r_norm2), float(stats64.r_norm2), 0.0)))
+    gamma = (n_rows + d.shape[0] + 2) * eps
+    ulps = (np.log2(d.size + 1) + 8) * eps
+    error = (8 * gamma * D * B
+             + ulps * (0.5 * float(np.sum(np.abs(d * gs))) + abs(v32) + abs(v64)))
+    return dl + (v32 - v64), error
+
+
 _ULPS = 4 * np.finfo(np.float64).eps
+
+
+def objective_change(primal64, primal32):
+    """``(P(w32) - P(w64), rounding allowance)`` from two objectives computed the same way
+    in float64 (so that their rounding largely cancels), for the GLM datafits, which
+    :func:`rounding_change` does not cover: the allowance is a few ulps of the two, not a
+    derived bound (each objective rounds by about ``eps·|X||w|·|F'|`` per row, which offset
+    columns can make larger; the quadratic datafit's form avoids it)."""
+    return (float(primal32) - float(primal64),
+            _ULPS * (abs(float(primal32)) + abs(float(primal64))))
 
 
 def certificate(stats, penalty, alpha, w, datafit=Quadratic):

@@ -572,6 +572,22 @@ class Design:
             self._cols_lazy = False
         return self._cols
 
+    def raw_norms64(self):
+        """``(Σ s x_j² / N)^½`` per column, uncentred, in float64: the scale of the rounding
+        in products with ``X`` (:func:`~sklearn_normpen._certificate.rounding_change`)."""
+        cols = self._column_stats()
+        if cols is not None:
+            return np.sqrt(cols[2] / self.N)
+        if self.sparse:
+            X = self._sparse64()
+            ss = np.asarray(X.multiply(X).T @ (np.ones(self.n) if self.sw64 is None
+                                               else self.sw64), dtype=np.float64).ravel()
+            return np.sqrt(ss / self.N)
+        ss = np.empty(self.p)
+        for a, b, B in _f64_blocks(self.X):
+            ss[a:b] = np.einsum("ij,ij->j", B, B) if self.sw64 is None else self.sw64 @ (B * B)
+        return np.sqrt(ss / self.N)
+
     def col_sumsq(self):
         """``Σ s (x_j - x̄_j)²`` per column in float64 (the intercept-centred norms; the
         plain ``Σ s x_j²`` without intercept)."""

@@ -21,6 +21,8 @@ Bounded certificates (dense float64, no box, every group penalised): zero groups
 gradient the last full ones bound inside their ball ``a (1 - rho) c_g`` enter the
 certificate with ``z_g = 0``, the same gap and KKT violation (:mod:`.gradient_bound`).
 """
+from dataclasses import replace
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -29,7 +31,7 @@ from .._design import (UnpenalisedBlocks, _f64_blocks, column_scale, inverse_std
 from ..penalties import SparseGroupLasso
 
 from .._certificate import (CertStats, certificate, per_mask, project,
-                            rounded_certificate)
+                            rounded_certificate, rounding_change)
 from .._kernels import _bcd_group as K
 from .._validation import call_kernel
 from .coordinate_descent import (POLISH_EPOCHS, POLISH_MAX, POLISH_MIN_EPOCHS,
@@ -673,11 +675,17 @@ class GroupProblem:
                 break
             w64[A] = out[0]
         z = self._z  # (cert_stats keeps the gradient of its point for the next solve)
-        c64 = certificate(self.cert_stats(w64, pen), pen, alpha, w64)
+        s64 = self.cert_stats(w64, pen)
+        c64 = certificate(s64, pen, alpha, w64)
+        s64 = replace(s64, g=np.array(s64.g, dtype=np.float64))  # (not the solver's buffer)
         w32 = w64.astype(self.dtype)
         wc = self._returned(w32)
-        c32 = certificate(self.cert_stats(wc, pen), pen, alpha, wc)
-        out = rounded_certificate(c64, c64.primal, c32.primal, like=c32)
+        s32 = self.cert_stats(wc, pen)
+        c32 = certificate(s32, pen, alpha, wc)
+        norms = d.raw_norms64() * np.abs(inv)  # (the solver's columns: X diag(inv))
+        out = rounded_certificate(
+            c64, *rounding_change(s64, s32, w64, wc, pen, alpha, norms, d.n), c32.primal,
+            like=c32)
         if not out.gap < cert.gap:
             self._z = z
             return cert

@@ -13,11 +13,13 @@ statistics (covariance mode) or from the residual (float64 data: the kernel's; f
 or offset sparse columns: recomputed from scratch). When the kernel's estimate was optimistic
 the kernel resumes with a tighter target (see :func:`stop_on_certificate`).
 """
+from dataclasses import replace
+
 import numpy as np
 import scipy.sparse as sp
 
 from .._certificate import (CertStats, certificate, gram_span, per_mask, project,
-                            rounded_certificate)
+                            rounded_certificate, rounding_change)
 from .._design import (UnpenalisedBlocks, centred_gram, constant_columns, rows_design,
                        stats_variance)
 from .._kernels import _cd_enet
@@ -979,17 +981,25 @@ class EnetProblem:
         w64 = np.asarray(w, dtype=np.float64).copy()
         c64 = cert
         for _ in range(REFINE_STEPS):
-            stats = self.cert_stats(w64, penalty)
-            c64 = certificate(stats, penalty, alpha, w64)
+            s64 = self.cert_stats(w64, penalty)
+            c64 = certificate(s64, penalty, alpha, w64)
             if c64.gap <= 0.1 * tol_abs:
                 break
-            if not self._polish(w64, L1, L2, g=np.asarray(stats.g) * self.N):
+            if not self._polish(w64, L1, L2, g=np.asarray(s64.g) * self.N):
                 break
         else:
-            c64 = certificate(self.cert_stats(w64, penalty), penalty, alpha, w64)
+            s64 = self.cert_stats(w64, penalty)
+            c64 = certificate(s64, penalty, alpha, w64)
+        s64 = replace(s64, g=np.array(s64.g, dtype=np.float64))  # (not the kernel's buffer)
         w32 = w64.astype(self.dtype)
-        c32 = certificate(self.cert_stats(w32, penalty), penalty, alpha, w32)
-        out = rounded_certificate(c64, c64.primal, c32.primal, like=c32)
+        s32 = self.cert_stats(w32, penalty)
+        c32 = certificate(s32, penalty, alpha, w32)
+        d = self._span_design()  # (the rows' scale bounds the gradients' rounding)
+        norms, n = ((d.raw_norms64(), d.n) if d is not None else
+                    (np.sqrt(np.maximum(np.diag(self.Q64), 0.0) / self.N), 0))
+        out = rounded_certificate(
+            c64, *rounding_change(s64, s32, w64, w32, penalty, alpha, norms, n), c32.primal,
+            like=c32)
         if not out.gap < cert.gap:
             return cert
         w[:] = w32

@@ -31,8 +31,8 @@ The problem protocol is that of :mod:`sklearn_normpen._path`; in addition
 import numpy as np
 import scipy.sparse as sp
 
-from .._certificate import (CertStats, certificate, rounded_certificate,
-                            variance_projection)
+from .._certificate import (CertStats, certificate, objective_change,
+                            rounded_certificate, variance_projection)
 from .._design import (SAFE_RANGE, Design, ReweightedDesign, exact_scaling,
                        rounded_coefficients, scaled_columns64)
 from ..datafits import GLMStats, Logistic
@@ -460,8 +460,9 @@ class GLMProblem:
         c64 = certificate(self._cert_stats(penalty, eta64), penalty, alpha, w64,
                           datafit=self.datafit)
         p32 = self._objective(e32, wc32, penalty, alpha)
-        out = rounded_certificate(c64, self._objective(eta64, w64, penalty, alpha), p32,
-                                  loss=p32 - penalty.value(wc32, alpha))
+        out = rounded_certificate(
+            c64, *objective_change(self._objective(eta64, w64, penalty, alpha), p32), p32,
+            loss=p32 - penalty.value(wc32, alpha))
         if out.gap < cert.gap:
             w[:] = w32
             self.eta = eta32
