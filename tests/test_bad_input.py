@@ -686,3 +686,28 @@ def test_wrong_length_arrays_never_crash_and_are_named(tmp_path):
         fn, X, arg, shape, skip = case["case"]
         assert out["raised"] in ("ValueError", "InvalidParameterError"), (case, out)
         assert re.search(rf"(^|\W){arg}\W", out["msg"]), (case, out["msg"])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e200])
+@pytest.mark.parametrize("intercept", [False, True])
+def test_enet_path_finiteness_deferred_to_the_gram(bad, intercept):
+    # enet_path leaves X's finiteness to the Design, which reads it from the Gram's
+    # diagonal on the covariance route (no intercept, dense, unweighted, n >> p) and
+    # checks at once elsewhere: the same errors as scikit-learn's check either way; a
+    # finite 1e200 overflows the diagonal and goes to the full check, then the scale check
+    from sklearn_normpen import enet_path
+    from sklearn_normpen._design import Design
+    rng = np.random.default_rng(0)
+    X = np.asfortranarray(rng.standard_normal((300, 6)))
+    y = rng.standard_normal(300)
+    X[17, 4] = bad
+    if not intercept:  # the deferred route: pending until the Gram is formed
+        d = Design(X, y, None, False, scale_from_gram=True, finite_pending="enet_path")
+        assert d._finite_pending == "enet_path"
+    match = ("Input X contains NaN" if np.isnan(bad) else "Input X contains infinity"
+             if np.isinf(bad) else "magnitude 1e\\+200")
+    with pytest.raises(ValueError, match=match):
+        enet_path(X, y, fit_intercept=intercept, standardize=False, n_alphas=3)
+    with pytest.raises(ValueError, match=match):
+        d = Design(X, y, None, intercept, scale_from_gram=True, finite_pending="enet_path")
+        d.gram_stats()

@@ -26,6 +26,7 @@ from contextlib import nullcontext
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import solve_triangular
+from sklearn.utils import assert_all_finite
 
 from ._kernels import _moments, dot_columns
 from ._threads import single_blas_thread
@@ -463,6 +464,11 @@ class Design:
         A caller that forms the Gram of all rows at once (:meth:`gram_stats`; dense,
         unweighted, without intercept): X's scale is checked on its diagonal
         (:meth:`settle_scale`) rather than by a ``max |X|`` pass.
+    finite_pending : str or None, default=None
+        Validation left X's finiteness unchecked (one pass over X saved): checked here,
+        with scikit-learn's message naming this caller. On the ``scale_from_gram`` route
+        a finite Gram diagonal ``Σ x²`` settles it (NaN and inf reach it; a square that
+        overflows sends it to the full check); at once otherwise.
 
     Attributes
     ----------
@@ -484,8 +490,11 @@ class Design:
     #: X's scale check deferred to the Gram (``scale_from_gram``; :meth:`settle_scale`)
     _scale_pending = False
 
+    #: the caller whose finiteness check of X waits for the Gram (``finite_pending``)
+    _finite_pending = None
+
     def __init__(self, X, y, sample_weight, fit_intercept, rows=None, column_stats=False,
-                 scale_from_gram=False):
+                 scale_from_gram=False, finite_pending=None):
         if rows is not None:
             X = X[rows].tocsc() if sp.issparse(X) else take_rows(X, rows)
             if sp.issparse(X) and not X.has_sorted_indices:
@@ -510,6 +519,11 @@ class Design:
         # without intercept keeps its single max |X| pass: the tall paths read 1.02-1.03x
         # eagerly)
         eager = column_stats or fit_intercept or (not self.sparse and self.n < self.p)
+        if finite_pending is not None:
+            if scale_from_gram and not eager and not self.sparse and self.sw64 is None:
+                self._finite_pending = finite_pending  # (the Gram's diagonal decides)
+            else:
+                assert_all_finite(X, input_name="X", estimator_name=finite_pending)
         self._cols = _column_stats_of(X, self.sw64) if eager else None
         self._cols_lazy = self._cols is None
         if self._cols is not None:
@@ -538,7 +552,12 @@ class Design:
         from ``G = XᵀX`` (unweighted, unshifted, all rows) when given, whose largest
         diagonal entry ``t`` puts ``max |X|`` in ``[sqrt(t / n), sqrt(t)]`` (the largest
         column norm); from ``max |X|`` itself when that interval leaves the safe range,
-        or without ``G``."""
+        or without ``G``. First X's finiteness when validation deferred it
+        (``finite_pending``): ``G``'s diagonal, or the full check."""
+        if self._finite_pending is not None:
+            caller, self._finite_pending = self._finite_pending, None
+            if G is None or not np.isfinite(np.diagonal(G)).all():
+                assert_all_finite(self.X, input_name="X", estimator_name=caller)
         if not self._scale_pending:
             return
         self._scale_pending = False

@@ -129,17 +129,19 @@ def _raise_non_numeric(X, y, err):
                          "with OneHotEncoder).") from err
 
 
-def validate_path_input(X, y, caller=None):
+def validate_path_input(X, y, caller=None, finite_X=True):
     """``validate_Xy`` for the public path functions (no estimator to record features on).
 
     ``caller`` (default: the calling function's name) is the name used in the messages.
+    ``finite_X=False`` leaves X's finiteness to the caller's :class:`~sklearn_normpen.
+    _design.Design` (``finite_pending``), which reads it from a sum it forms anyway.
     """
     caller = caller or sys._getframe(1).f_code.co_name
     _check_y_not_scalar(y)
     X0, y0 = X, y
     try:
         X, y = check_X_y(X, y, accept_sparse="csc", dtype=list(FLOAT_DTYPES), order="F",
-                         y_numeric=True, estimator=caller)
+                         y_numeric=True, estimator=caller, ensure_all_finite=finite_X)
         return _finish_Xy(X, y)
     except (ValueError, TypeError) as err:
         _raise_non_numeric(X0, y0, err)
