@@ -201,7 +201,7 @@ def test_rounding_change_is_within_its_bound_beside_offset_columns():
     # P(w32) - P(w64) against the same difference in exact rational arithmetic, on columns
     # of mean ~1e5 and spread 1: the trapezoid form stays within its stated rounding
     # bound; the two objectives differenced (the GLM form) miss theirs by 100-10,000x
-    from sklearn_normpen._certificate import CertStats, objective_change, rounding_change
+    from sklearn_normpen._certificate import CertStats, differenced_change, rounding_change
     from sklearn_normpen.penalties import ElasticNetPenalty
 
     n, p, alpha = 60, 12, 0.01
@@ -233,6 +233,63 @@ def test_rounding_change_is_within_its_bound_beside_offset_columns():
                                         np.sqrt((X ** 2).mean(0)), n)
         assert abs(Fraction(change) - truth) <= Fraction(error), seed
         assert error < 1e-4 * abs(float(truth))  # (a bound that still certifies)
-        naive, allowance = objective_change(p64, p32)
+        naive, allowance = differenced_change(p64, p32)
         naive_misses += abs(Fraction(naive) - truth) > Fraction(allowance)
     assert naive_misses >= 5  # (the case is one where differencing fails)
+
+
+@pytest.mark.parametrize("family", ["binomial", "poisson"])
+def test_glm_rounding_change_is_within_its_bound_beside_offset_columns(family):
+    # the GLM refinement's P(w32) - P(w64) (glm_rounding_change: rows' losses differenced
+    # at η64 and η64 + X d) against the same difference at 60 digits (exact rational η,
+    # Decimal ln/exp), on columns of mean ~1e5: within its stated bound; the two
+    # objectives differenced miss their ulps allowance on every seed
+    from decimal import Decimal, localcontext
+
+    from sklearn_normpen._certificate import differenced_change, glm_rounding_change
+    from sklearn_normpen.datafits import GLMStats, Logistic, Poisson
+    from sklearn_normpen.penalties import ElasticNetPenalty
+
+    fam = Logistic if family == "binomial" else Poisson
+    n, p, alpha = 60, 10, 0.01
+    pen = ElasticNetPenalty(0.5, np.ones(p))
+
+    def dec(fr):
+        return Decimal(fr.numerator) / Decimal(fr.denominator)
+
+    naive_misses = 0
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        X = rng.standard_normal((n, p))
+        X[:, :3] += 1e5 * rng.uniform(0.5, 2, 3)
+        w64 = 0.3 * rng.standard_normal(p)
+        b = 0.2 - float(np.mean(X @ w64))  # (η of order 1: the offset through b)
+        eta64 = X @ w64 + b
+        y = ((rng.uniform(size=n) < 1 / (1 + np.exp(-eta64))) if fam is Logistic else
+             rng.poisson(np.exp(np.clip(eta64, -5, 3)))).astype(float)
+        w32 = w64.astype(np.float32).astype(np.float64)
+        glm = GLMStats(y, eta64, None, None, float(n))
+        change, error = glm_rounding_change(fam, glm, X @ (w32 - w64), w64, w32, b, pen,
+                                            alpha, np.sqrt((X ** 2).mean(0)))
+
+        def exact(w):
+            F = [Fraction(float(v)) for v in w]
+            total = Decimal(0)
+            for i in range(n):
+                e = dec(Fraction(b) + sum(Fraction(float(X[i, j])) * F[j]
+                                          for j in range(p)))
+                fi = (Decimal(1) + e.exp()).ln() if fam is Logistic else e.exp()
+                total += fi - Decimal(float(y[i])) * e
+            return total / n + Decimal(alpha) * dec(sum(abs(v) / 2 + v * v / 4 for v in F))
+
+        def objective(w):
+            return glm.mean(fam.loss(y, X @ w + b)) + pen.value(w, alpha)
+
+        with localcontext() as ctx:
+            ctx.prec = 60
+            truth = exact(w32) - exact(w64)
+            assert abs(Decimal(change) - truth) <= Decimal(error), seed
+            assert Decimal(error) < Decimal(1e-5) * abs(truth)  # (still certifies)
+            naive, allowance = differenced_change(objective(w64), objective(w32))
+            naive_misses += abs(Decimal(naive) - truth) > Decimal(allowance)
+    assert naive_misses == 4

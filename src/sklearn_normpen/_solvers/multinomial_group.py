@@ -35,7 +35,7 @@ group a singleton, or the null fit's) is solved by the compiled sweeps of
 import numpy as np
 import scipy.sparse as sp
 
-from .._certificate import objective_change, rounded_certificate
+from .._certificate import differenced_change, rounded_certificate
 from .._design import exact_scaling, rounded_coefficients, scaled_columns64
 from ..datafits import Multinomial
 from ..penalties import MultiTaskSparseGroupLasso
@@ -122,7 +122,7 @@ class GroupMultinomialProblem(MultinomialProblem):
         self.eta = self._XW(w32) + self.b
         wc, eta32 = self._point(w32)
         p32 = self._objective(eta32, w32 if wc is None else wc, penalty, alpha)
-        out = rounded_certificate(c64, *objective_change(c64.primal, p32), p32,
+        out = rounded_certificate(c64, *differenced_change(c64.primal, p32), p32,
                                   loss=self._loss(eta32))
         if out.gap < cert.gap:
             w[:] = w32

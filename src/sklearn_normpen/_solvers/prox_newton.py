@@ -31,7 +31,7 @@ The problem protocol is that of :mod:`sklearn_normpen._path`; in addition
 import numpy as np
 import scipy.sparse as sp
 
-from .._certificate import (CertStats, certificate, objective_change,
+from .._certificate import (CertStats, certificate, glm_rounding_change,
                             rounded_certificate, variance_projection)
 from .._design import (SAFE_RANGE, Design, ReweightedDesign, exact_scaling,
                        rounded_coefficients, scaled_columns64)
@@ -460,9 +460,13 @@ class GLMProblem:
         c64 = certificate(self._cert_stats(penalty, eta64), penalty, alpha, w64,
                           datafit=self.datafit)
         p32 = self._objective(e32, wc32, penalty, alpha)
-        out = rounded_certificate(
-            c64, *objective_change(self._objective(eta64, w64, penalty, alpha), p32), p32,
-            loss=p32 - penalty.value(wc32, alpha))
+        # P(wc32) - P(w64) from the step (glm_rounding_change), on _Xw's columns
+        norms = (self.design.raw_norms64() if self._user is None else
+                 self._user.raw_norms64() * np.abs(np.asarray(self.inv_scale, np.float64)))
+        glm64 = GLMStats(self.y64, eta64, None, self.design.sw64, self.N)
+        change = glm_rounding_change(self.datafit, glm64, self._Xw(wc32 - w64), w64, wc32,
+                                     b, penalty, alpha, norms)
+        out = rounded_certificate(c64, *change, p32, loss=p32 - penalty.value(wc32, alpha))
         if out.gap < cert.gap:
             w[:] = w32
             self.eta = eta32
