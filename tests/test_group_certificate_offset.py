@@ -197,11 +197,17 @@ def test_multitask_no_false_certificate_beside_offset_unpenalised_columns():
         assert excess <= gaps[k] + 1e-12 * null, (k, a, gaps[k], excess)
 
 
+def _differenced(p64, p32):
+    """The form the refinements used before: the objectives differenced, with 4 ulps of
+    each as the allowance for their rounding."""
+    return p32 - p64, 4 * np.finfo(float).eps * (abs(p32) + abs(p64))
+
+
 def test_rounding_change_is_within_its_bound_beside_offset_columns():
     # P(w32) - P(w64) against the same difference in exact rational arithmetic, on columns
     # of mean ~1e5 and spread 1: the trapezoid form stays within its stated rounding
-    # bound; the two objectives differenced (the GLM form) miss theirs by 100-10,000x
-    from sklearn_normpen._certificate import CertStats, differenced_change, rounding_change
+    # bound; the two objectives differenced (the earlier form) miss theirs by 100-10,000x
+    from sklearn_normpen._certificate import CertStats, rounding_change
     from sklearn_normpen.penalties import ElasticNetPenalty
 
     n, p, alpha = 60, 12, 0.01
@@ -233,7 +239,7 @@ def test_rounding_change_is_within_its_bound_beside_offset_columns():
                                         np.sqrt((X ** 2).mean(0)), n)
         assert abs(Fraction(change) - truth) <= Fraction(error), seed
         assert error < 1e-4 * abs(float(truth))  # (a bound that still certifies)
-        naive, allowance = differenced_change(p64, p32)
+        naive, allowance = _differenced(p64, p32)
         naive_misses += abs(Fraction(naive) - truth) > Fraction(allowance)
     assert naive_misses >= 5  # (the case is one where differencing fails)
 
@@ -246,7 +252,7 @@ def test_glm_rounding_change_is_within_its_bound_beside_offset_columns(family):
     # objectives differenced miss their ulps allowance on every seed
     from decimal import Decimal, localcontext
 
-    from sklearn_normpen._certificate import differenced_change, glm_rounding_change
+    from sklearn_normpen._certificate import glm_rounding_change
     from sklearn_normpen.datafits import GLMStats, Logistic, Poisson
     from sklearn_normpen.penalties import ElasticNetPenalty
 
@@ -290,6 +296,50 @@ def test_glm_rounding_change_is_within_its_bound_beside_offset_columns(family):
             truth = exact(w32) - exact(w64)
             assert abs(Decimal(change) - truth) <= Decimal(error), seed
             assert Decimal(error) < Decimal(1e-5) * abs(truth)  # (still certifies)
-            naive, allowance = differenced_change(objective(w64), objective(w32))
+            naive, allowance = _differenced(objective(w64), objective(w32))
             naive_misses += abs(Decimal(naive) - truth) > Decimal(allowance)
     assert naive_misses == 4
+
+
+def test_multinomial_rounding_change_is_within_its_bound_beside_offset_columns():
+    # the multi-response form of glm_rounding_change (K = 3 classes, the intercepts
+    # moved with the step as under exact), against 60 digits
+    from decimal import Decimal, localcontext
+
+    from sklearn_normpen._certificate import glm_rounding_change
+    from sklearn_normpen.datafits import GLMStats, Multinomial
+    from sklearn_normpen.penalties import MultiTaskSparseGroupLasso
+
+    n, p, K, alpha = 40, 6, 3, 0.01
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((n, p))
+    X[:, :2] += 1e5 * rng.uniform(0.5, 2, 2)
+    W64 = 0.3 * rng.standard_normal((p, K))
+    b64 = -(X @ W64).mean(0)
+    Y = np.eye(K)[rng.integers(0, K, n)]
+    W32 = W64.astype(np.float32).astype(np.float64)
+    b32 = b64 + 1e-9 * rng.standard_normal(K)
+    pen = MultiTaskSparseGroupLasso(np.arange(p + 1), np.arange(p), np.ones(p), 0.5)
+    glm = GLMStats(Y, X @ W64 + b64, None, None, float(n))
+    change, error = glm_rounding_change(Multinomial, glm, X @ (W32 - W64) + (b32 - b64),
+                                        W64, W32, b64, pen, alpha, np.sqrt((X ** 2).mean(0)))
+
+    def dec(fr):
+        return Decimal(fr.numerator) / Decimal(fr.denominator)
+
+    def exact(W, b):
+        total = Decimal(0)
+        for i in range(n):
+            eta = [dec(Fraction(float(b[k])) + sum(Fraction(float(X[i, j]))
+                                                    * Fraction(float(W[j, k]))
+                                                    for j in range(p))) for k in range(K)]
+            total += sum(e.exp() for e in eta).ln() - eta[int(np.argmax(Y[i]))]
+        return total / n + Decimal(pen.value(W, alpha))  # (the penalty: float64 here)
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        truth = exact(W32, b32) - exact(W64, b64)
+        slack = Decimal(8 * np.finfo(float).eps) * (abs(Decimal(pen.value(W32, alpha)))
+                                                   + abs(Decimal(pen.value(W64, alpha))))
+        assert abs(Decimal(change) - truth) <= Decimal(error) + slack
+        assert Decimal(error) < Decimal(1e-5) * abs(truth)

@@ -224,24 +224,29 @@ def glm_rounding_change(datafit, glm64, deta, w64, w32, b, penalty, alpha, col_n
     independent (``datafit.loss`` per row), as :func:`rounding_change` for the quadratic.
 
     ``glm64`` holds the rows' labels, weights and ``η64 = Xw64 + b``; ``deta = X(w32 -
-    w64)`` formed from the step (small: no cancellation). The loss change is summed row
-    by row as ``F(η64 + Δη) - F(η64)``: both evaluations share ``η64``'s rounding ``e``,
-    which then enters at second order, ``|F'(ξ1) - F'(ξ2)|·|e| <= h (|Δη| + |e| + |e_Δ|)
-    |e|`` with ``h`` the curvature on the segment (``datafit.curvature``, or the larger of
-    the endpoints' variances where it is unbounded: Poisson's ``e^η`` is monotone), and
-    ``Δη``'s own rounding ``e_Δ`` at first order, ``|F'| |e_Δ|``. By Cauchy-Schwarz in
-    the weighted mean, with the columns' uncentred norms ``c`` (``col_norms``, on the
-    scale of ``w``) and ``γ = (p + 3) eps``: ``||e|| <= E = 4 γ (Σ c_j max|w_j| + |b|)``
-    (the product, the layout's means and the intercept) and ``||e_Δ|| <= 4 γ Σ c_j
-    |d_j|``. Differencing the two objectives instead rounds by ``|F'|·eps·|X||w|`` per row
-    (large beside offset columns). Each row's difference and the penalty's add a few ulps
-    of its terms."""
+    w64)`` (plus any change of the intercepts ``b``) formed from the step: small, no
+    cancellation. The loss change is summed row by row as ``F(η64 + Δη) - F(η64)``: both
+    evaluations share ``η64``'s rounding ``e``, which then enters at second order,
+    ``|F'(ξ1) - F'(ξ2)|·|e| <= h (|Δη| + |e| + |e_Δ|) |e|`` with ``h`` the curvature on
+    the segment (``datafit.curvature``, or the larger of the endpoints' variances where it
+    is unbounded: Poisson's ``e^η`` is monotone), and ``Δη``'s own rounding ``e_Δ`` at
+    first order, ``|F'| |e_Δ|``. By Cauchy-Schwarz in the weighted mean over the rows
+    (Euclidean norms across the K columns of a multi-response ``η``), with the columns'
+    uncentred norms ``c`` (``col_norms``, on the scale of ``w``) and ``γ = (p + 3) eps``:
+    ``||e|| <= E = 4 γ (Σ_jk c_j max|w_jk| + Σ|b|)`` (the product, the layout's means and
+    the intercept) and ``||e_Δ|| <= 4 γ Σ_jk c_j |d_jk|``. Differencing the two objectives
+    instead rounds by ``|F'|·eps·|X||w|`` per row (large beside offset columns). Each
+    row's difference and the penalty's add a few ulps of its terms."""
     w64 = np.asarray(w64, dtype=np.float64)
     w32 = np.asarray(w32, dtype=np.float64)
     d = w32 - w64
     y, eta64 = glm64.y, glm64.eta
     deta = np.asarray(deta, dtype=np.float64)
     eta32 = eta64 + deta
+
+    def rows(v):  # (per row: a multi-response η's K columns summed)
+        return v if v.ndim == 1 else v.sum(axis=1)
+
     F64, F32 = datafit.loss(y, eta64), datafit.loss(y, eta32)
     mean = glm64.mean
     v32 = penalty.value(w32, alpha)
@@ -249,34 +254,25 @@ def glm_rounding_change(datafit, glm64, deta, w64, w32, b, penalty, alpha, col_n
     change = mean(F32 - F64) + (v32 - v64)
     eps = np.finfo(np.float64).eps
     c = np.asarray(col_norms, dtype=np.float64)
+    c = c.reshape(c.shape + (1,) * (d.ndim - 1))
     gamma = (d.shape[0] + 3) * eps
-    E = 4 * gamma * (float(np.sum(c * np.maximum(np.abs(w64), np.abs(w32)))) + abs(b))
+    E = 4 * gamma * (float(np.sum(c * np.maximum(np.abs(w64), np.abs(w32))))
+                     + float(np.sum(np.abs(b))))
     Ed = 4 * gamma * float(np.sum(c * np.abs(d)))
     h = datafit.curvature
     h = (np.full(eta64.shape, float(h)) if np.isfinite(h) else
          np.maximum(datafit.variance(eta64), datafit.variance(eta32)))
     h = 2 * h  # (ξ within E of the segment: e^E <= 2 for any E this small)
     hmax = float(h.max()) if h.size else 0.0
-    slope = np.sqrt(mean(datafit.residual(y, eta32) ** 2))  # ||F'(η32)||
-    second = np.sqrt(mean((h * deta) ** 2)) * E + hmax * (E + Ed) * E
+    slope = np.sqrt(mean(rows((y - datafit.mean(eta32)) ** 2)))  # ||F'(η32)||
+    second = np.sqrt(mean(rows((h * deta) ** 2))) * E + hmax * (E + Ed) * E
     first = (slope + hmax * (E + Ed)) * Ed
     ulps = (np.log2(eta64.size + d.size + 1) + 8) * eps
     # (a row's loss rounds by a few ulps of its terms, e.g. log(1 + e^η) - yη: of
     # (1 + |y|)|η| and |F|)
-    rows = np.abs(F32) + np.abs(F64) + (1 + np.abs(y)) * (np.abs(eta32) + np.abs(eta64))
-    error = second + first + ulps * (mean(rows) + abs(v32) + abs(v64))
+    terms = np.abs(F32) + np.abs(F64) + rows((1 + np.abs(y)) * (np.abs(eta32) + np.abs(eta64)))
+    error = second + first + ulps * (mean(terms) + abs(v32) + abs(v64))
     return change, error
-
-
-def differenced_change(primal64, primal32):
-    """``(P(w32) - P(w64), rounding allowance)`` from two objectives computed the same way
-    in float64 (so that their rounding largely cancels): the multi-response group
-    refinement's form, whose returned point moves the intercepts too. The allowance is a
-    few ulps of the two, not a derived bound (each objective rounds by about
-    ``eps·|X||w|·|F'|`` per row, which offset columns can make larger:
-    :func:`rounding_change` and :func:`glm_rounding_change` avoid it)."""
-    return (float(primal32) - float(primal64),
-            _ULPS * (abs(float(primal32)) + abs(float(primal64))))
 
 
 def certificate(stats, penalty, alpha, w, datafit=Quadratic):

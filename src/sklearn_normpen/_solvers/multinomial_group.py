@@ -35,9 +35,9 @@ group a singleton, or the null fit's) is solved by the compiled sweeps of
 import numpy as np
 import scipy.sparse as sp
 
-from .._certificate import differenced_change, rounded_certificate
+from .._certificate import glm_rounding_change, rounded_certificate
 from .._design import exact_scaling, rounded_coefficients, scaled_columns64
-from ..datafits import Multinomial
+from ..datafits import GLMStats, Multinomial
 from ..penalties import MultiTaskSparseGroupLasso
 from .coordinate_descent import POLISH_EPOCHS, POLISH_MAX, REFINE_MAX_BYTES
 from .group_newton import active_rows, kept_step
@@ -118,12 +118,21 @@ class GroupMultinomialProblem(MultinomialProblem):
         finally:
             self.dtype, self._bshift = np.dtype(np.float32), bshift
         epochs += int(ep)
+        b64 = np.array(self.b, dtype=np.float64)
         w32 = w64.astype(np.float32)
         self.eta = self._XW(w32) + self.b
         wc, eta32 = self._point(w32)
         p32 = self._objective(eta32, w32 if wc is None else wc, penalty, alpha)
-        out = rounded_certificate(c64, *differenced_change(c64.primal, p32), p32,
-                                  loss=self._loss(eta32))
+        # P(w') - P(w64) from the step (glm_rounding_change): the returned point w' and
+        # its intercepts b' (they move with the rounded coefficients under exact)
+        wr, br = ((w32, b64) if wc is None else self._returned(w32)[1:])
+        norms = (d.raw_norms64() if self._user is None else
+                 self._user.raw_norms64() * np.abs(np.asarray(self.inv_scale, np.float64)))
+        glm64 = GLMStats(self.Y, self._XW(w64) + b64, None, d.sw64, self.N)
+        deta = self._XW(np.asarray(wr, np.float64) - w64) + (np.asarray(br) - b64)
+        change = glm_rounding_change(Multinomial, glm64, deta, w64, wr, b64, penalty, alpha,
+                                     norms)
+        out = rounded_certificate(c64, *change, p32, loss=self._loss(eta32))
         if out.gap < cert.gap:
             w[:] = w32
             return out, epochs
