@@ -17,7 +17,10 @@ the enet suite's ladders matched our gap) and each row prints the common ``relga
 reader can check that the accuracy was matched. ``ours_sparse`` is our path with
 ``sparse_output=True`` (the coefficients as a ``csc_array``, as adelie's and glmnet's come
 back; ``ours`` returns scikit-learn's dense (p, 100) array, 25 MB at p = 32000); p series
-only. Slopes: least-squares fit of log time on log size over the sizes each runner completed.
+only. ``syrk`` (n series only, not a peer) times scipy's ``dsyrk`` forming ``XᵀX`` once on
+the same data: the issue's "dense n >> p path within 1.2x of forming XᵀX once" is our
+time over that row's (``--runners ours syrk``). Slopes: least-squares fit of log time on
+log size over the sizes each runner completed.
 """
 import argparse
 import json
@@ -33,7 +36,7 @@ import numpy as np
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
-RUNNERS = ["ours", "ours_sparse", "sklearn", "adelie", "adelie_cov", "glmnet"]
+RUNNERS = ["ours", "ours_sparse", "sklearn", "adelie", "adelie_cov", "glmnet", "syrk"]
 
 
 def _reset_hwm():
@@ -68,6 +71,10 @@ def _fit(runner, X, y, alphas):
         from sklearn_normpen import enet_path
         return enet_path(X, y, l1_ratio=1.0, alphas=alphas, tol=1e-4, standardize=False,
                          sparse_output=runner == "ours_sparse")[1], None
+    if runner == "syrk":  # the reference: XᵀX once (no coefficients)
+        from scipy.linalg import blas
+        blas.dsyrk(1.0, X, trans=1)
+        return None, None
     if runner == "sklearn":
         from sklearn.linear_model import enet_path
         return enet_path(X, y, l1_ratio=1.0, alphas=alphas, tol=1e-5)[1], None  # (no scaling)
@@ -98,7 +105,8 @@ def worker(runner, n, p):
     if res is not None:  # R: its own clock and its own memory readings
         elapsed, extra = res["times"][0], res["extra_mb"]
     return dict(runner=runner, n=n, p=p, time=elapsed, extra_mb=extra,
-                relgap=_relgap(dict(X=X, y=y, alphas=alphas, l1_ratio=1.0), coefs))
+                relgap=(float("nan") if coefs is None else
+                        _relgap(dict(X=X, y=y, alphas=alphas, l1_ratio=1.0), coefs)))
 
 
 def run_one(runner, n, p, timeout):
@@ -157,6 +165,8 @@ def main(argv=None):
                 continue
             if runner == "adelie_cov" and key == "p":
                 continue  # a p x p covariance at p = 32000 is 8 GB: n >> p only
+            if runner == "syrk" and key == "p":
+                continue  # (the reference of the n series)
             if runner == "ours_sparse" and key == "n":
                 continue  # (p = 200: the dense output is 160 KB)
             rows = []
