@@ -206,7 +206,7 @@ def _differenced(p64, p32):
 def test_rounding_change_is_within_its_bound_beside_offset_columns():
     # P(w32) - P(w64) against the same difference in exact rational arithmetic, on columns
     # of mean ~1e5 and spread 1: the trapezoid form stays within its stated rounding
-    # bound; the two objectives differenced (the earlier form) miss theirs by 100-10,000x
+    # bound; the two objectives differenced (the earlier form) miss theirs by 30-10,000x
     from sklearn_normpen._certificate import CertStats, rounding_change
     from sklearn_normpen.penalties import ElasticNetPenalty
 
