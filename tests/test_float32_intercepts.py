@@ -181,3 +181,36 @@ def test_group_certificate_reads_the_users_float32_columns(sparse, weighted):
         gaps.append(certificate(prob.cert_stats(wp, pen), pen, 0.01, wp).gap)
     assert gaps[1] > 0
     assert gaps[0] == pytest.approx(gaps[1], rel=1e-9)
+
+
+@pytest.mark.parametrize("layout", ["dense", "sparse", "wide"])
+def test_float32_held_out_errors_exact_beside_an_offset_column(layout):
+    # float32 data with a column of mean 1e6: each fold's held-out MSE (mse_path_) equals
+    # the float64 error of the fold's own float32 coefficients and intercept on the
+    # float32 rows, in every mode. Float32 predictions X_te @ w (cancelled by the
+    # intercept) had put 0.4-0.9% into the residual mode's errors (covariance mode:
+    # float64 moments, exact), enough to select another alpha than covariance mode did
+    import scipy.sparse as sp
+    from numpy.testing import assert_allclose
+    from sklearn.model_selection import PredefinedSplit
+
+    from sklearn_normpen import ElasticNetPathCV, enet_path
+    rng = np.random.default_rng(0)
+    n, p = (40, 60) if layout == "wide" else (40, 6)
+    X = rng.standard_normal((n, p))
+    y = X[:, 0] + 0.1 * rng.standard_normal(n)
+    X[:, 2] += 1e6
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    Xin = sp.csc_matrix(X32) if layout == "sparse" else X32
+    cv = PredefinedSplit(np.repeat(np.arange(4), 10))
+    kw = dict(l1_ratio=1.0, fit_intercept=True, standardize=True, tol=1e-8)
+    est = ElasticNetPathCV(cv=cv, precompute=False, **kw).fit(Xin, y32)
+    alphas = est.alphas_.ravel()
+    X64, y64 = X32.astype(np.float64), y32.astype(np.float64)
+    for k, (tr, te) in enumerate(cv.split(X32)):
+        Xtr = Xin[tr]
+        _, W, _ = enet_path(Xtr, y32[tr], alphas=alphas, precompute=False, **kw)
+        W = W.astype(np.float64)
+        b = y64[tr].mean() - X64[tr].mean(0) @ W  # (the intercept the fit returns)
+        mse = ((y64[te, None] - X64[te] @ W - b) ** 2).mean(0)
+        assert_allclose(np.ravel(est.mse_path_[:, k]), mse, rtol=1e-7)
