@@ -86,8 +86,8 @@ def test_enet_equals_numpy_fit_on_same_folds(client, dtype, weighted):
         # float32 solvers on the same float32-rounded Gram: the same iterates
         assert _rel(a.coef_path_, b.coef_path_) < 1e-6
         # held-out errors: the dask fit forms them in float64 from moments, the in-memory
-        # fit from float64 predictions of the float32 rows (_cv._linear64): what differs
-        # is the coefficients' rounding
+        # fit from float64 predictions of the float32 rows (linear_predictor64): what
+        # differs is the coefficients' rounding
         assert _rel(a.mse_path_, b.mse_path_) < 1e-4
     assert_array_equal(a.n_iter_path_, b.n_iter_path_)
     pred = a.predict(Xd)

@@ -17,12 +17,12 @@ from contextlib import nullcontext
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 from joblib import effective_n_jobs
 from sklearn import config_context, get_config
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils.parallel import Parallel, delayed
 
+from ._design import linear_predictor64
 from ._path import compute_path
 from ._path_access import PathAccessMixin
 from ._progress import log_path
@@ -131,11 +131,12 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None, 
                 used = (np.flatnonzero(np.any(res.coefs != 0, axis=1))
                         if plain and res.coefs.ndim == 2 else None)
                 if used is not None and 4 * used.size < X.shape[1]:
-                    pred = _linear64(X[np.ix_(test, used)], res.coefs[used], res.intercepts)
+                    pred = linear_predictor64(X[np.ix_(test, used)], res.coefs[used],
+                                              res.intercepts)
                 else:  # (most columns used: the plain row gather is cheaper than ix_)
                     X_te = X[test] if X_te is None else X_te
-                    pred = (_linear64(X_te, res.coefs, res.intercepts) if predict is None
-                            else predict(X_te, res))
+                    pred = (linear_predictor64(X_te, res.coefs, res.intercepts)
+                            if predict is None else predict(X_te, res))
                 # a spec may score with another measure than the deviance (classification)
                 e = getattr(spec, "measure", spec.datafit.deviance)(y_te, pred, sw_te)
             # a path stopped early (GLMs, dfmax/pmax) keeps its last fit for the rest of
@@ -148,30 +149,6 @@ def _fold_paths(train, test, spec, X, y, sw, grids, tol, max_iter, gammas=None, 
         res.coefs = None  # only the certificates travel back
         certs.append(res)
     return errors, certs, (np.stack(preds) if keep else None)
-
-
-#: float32 held-out rows converted to float64 this many bytes at a time (:func:`_linear64`)
-_BLOCK_BYTES = 32 * 2**20
-
-
-def _linear64(X, coefs, intercepts):
-    """``X coefs + intercepts`` for held-out rows, in float64 whatever X's dtype (float32
-    rows converted block by block, exactly). A float32 product rounds by ``eps32 |x||w|``,
-    and beside an offset column (mean ≫ spread) ``x w`` is cancelled by the intercept: the
-    held-out MSE of a float32 residual-mode CV was 0.4-0.9% off its exact value on a
-    column of mean 1e6 (the covariance mode's, from float64 moments, 1e-11), enough to
-    select another alpha."""
-    coefs = np.asarray(coefs, dtype=np.float64)
-    b = np.asarray(intercepts, dtype=np.float64)
-    if X.dtype == np.float64:
-        return np.asarray(X @ coefs) + b
-    if sp.issparse(X):
-        return np.asarray(X.astype(np.float64) @ coefs) + b
-    out = np.empty((X.shape[0],) + coefs.shape[1:])
-    step = max(1, _BLOCK_BYTES // max(8 * X.shape[1], 1))
-    for a in range(0, X.shape[0], step):
-        out[a:a + step] = np.asarray(X[a:a + step], dtype=np.float64) @ coefs
-    return out + b
 
 
 def cross_validate_paths(spec, X, y, sw, grids, splits, *, tol, max_iter, n_jobs=None,

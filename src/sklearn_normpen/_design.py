@@ -406,6 +406,26 @@ def _column_stats_of(X, sw64):
     return mean, css, ss, top
 
 
+def linear_predictor64(X, coefs, intercepts):
+    """``X coefs + intercepts`` in float64 whatever X's dtype (float32 rows converted
+    exactly, about :data:`_BLOCK_BYTES` at a time): held-out predictions for CV errors.
+    A float32 product rounds by ``eps32 |x||w|``, and beside an offset column (mean ≫
+    spread) ``x w`` is cancelled by the intercept: the held-out MSE of a float32
+    residual-mode CV was 0.4-0.9% off its exact value on a column of mean 1e6 (the
+    covariance mode's, from float64 moments, 1e-11), enough to select another alpha."""
+    coefs = np.asarray(coefs, dtype=np.float64)
+    b = np.asarray(intercepts, dtype=np.float64)
+    if X.dtype == np.float64:
+        return np.asarray(X @ coefs) + b
+    if sp.issparse(X):
+        return np.asarray(X.astype(np.float64) @ coefs) + b
+    out = np.empty((X.shape[0],) + coefs.shape[1:])
+    step = max(1, _BLOCK_BYTES // max(8 * X.shape[1], 1))
+    for a in range(0, X.shape[0], step):
+        out[a:a + step] = np.asarray(X[a:a + step], dtype=np.float64) @ coefs
+    return out + b
+
+
 def _f64_blocks(X, shift=None, cols=None):
     """Yield ``(a, b, B)``: float64 copies of column blocks ``X[:, a:b] - shift[a:b]`` of
     about 1 MiB (``cols`` restricts to those columns, ``a:b`` then indexes ``cols``)."""

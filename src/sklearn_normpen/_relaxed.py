@@ -12,6 +12,7 @@ the minimum-norm solution.
 """
 import numpy as np
 
+from ._design import linear_predictor64
 from ._threads import single_blas_thread
 
 
@@ -281,7 +282,7 @@ def relaxed_predictions(problem, X, coefs, intercepts, gammas, refit=None):
     """Predictions of the relaxed fits on ``X``, shape (n_gammas, n_samples, n_alphas):
     ``γ·(X ŵ + b̂) + (1 - γ)·(X ŵ^{unpen} + b^{unpen})`` (two products, not one per gamma)."""
     W0, b0 = ls_path(problem, coefs, refit)
-    P1 = np.asarray(X @ coefs, dtype=np.float64) + np.asarray(intercepts, dtype=np.float64)
-    P0 = np.asarray(X @ W0, dtype=np.float64) + b0
+    P1 = linear_predictor64(X, coefs, intercepts)  # (float32 X: in float64, exactly)
+    P0 = linear_predictor64(X, W0, b0)
     g = np.asarray(gammas, dtype=np.float64)[:, None, None]
     return g * P1[None] + (1 - g) * P0[None]
