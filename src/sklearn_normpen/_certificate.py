@@ -202,19 +202,25 @@ def rounding_change(stats64, stats32, w64, w32, penalty, alpha, col_norms, n_row
     d = w32 - w64
     gs = np.asarray(stats32.g, dtype=np.float64) + np.asarray(stats64.g, dtype=np.float64)
     dl = -0.5 * float(np.sum(d * gs))
-    v32 = penalty.value(w32, alpha)
-    v64 = penalty.value(w64, alpha)
-    c = np.asarray(col_norms, dtype=np.float64)
-    c = c.reshape(c.shape + (1,) * (d.ndim - 1))
+    dv, v_size, c = _step_terms(penalty, alpha, w32, w64, col_norms)
     eps = np.finfo(np.float64).eps
     D = float(np.sum(np.abs(d) * c))
     B = (float(np.sum(np.maximum(np.abs(w32), np.abs(w64)) * c))
          + np.sqrt(max(float(stats32.r_norm2), float(stats64.r_norm2), 0.0)))
     gamma = (n_rows + d.shape[0] + 2) * eps
     ulps = (np.log2(d.size + 1) + 8) * eps
-    error = (8 * gamma * D * B
-             + ulps * (0.5 * float(np.sum(np.abs(d * gs))) + abs(v32) + abs(v64)))
-    return dl + (v32 - v64), error
+    error = 8 * gamma * D * B + ulps * (0.5 * float(np.sum(np.abs(d * gs))) + v_size)
+    return dl + dv, error
+
+
+def _step_terms(penalty, alpha, w32, w64, col_norms):
+    """What both rounding-change forms need beside the loss: the penalty's change
+    ``Ω(w32) - Ω(w64)``, the size ``|Ω(w32)| + |Ω(w64)|`` its rounding is measured
+    against, and the column norms shaped to broadcast against ``w`` ((p,) or (p, K))."""
+    v32, v64 = penalty.value(w32, alpha), penalty.value(w64, alpha)
+    c = np.asarray(col_norms, dtype=np.float64)
+    c = c.reshape(c.shape + (1,) * (np.ndim(w64) - 1))
+    return v32 - v64, abs(v32) + abs(v64), c
 
 
 _ULPS = 4 * np.finfo(np.float64).eps
@@ -250,12 +256,9 @@ def glm_rounding_change(datafit, glm64, deta, w64, w32, b, penalty, alpha, col_n
 
     F64, F32 = datafit.loss(y, eta64), datafit.loss(y, eta32)
     mean = glm64.mean
-    v32 = penalty.value(w32, alpha)
-    v64 = penalty.value(w64, alpha)
-    change = mean(F32 - F64) + (v32 - v64)
+    dv, v_size, c = _step_terms(penalty, alpha, w32, w64, col_norms)
+    change = mean(F32 - F64) + dv
     eps = np.finfo(np.float64).eps
-    c = np.asarray(col_norms, dtype=np.float64)
-    c = c.reshape(c.shape + (1,) * (d.ndim - 1))
     gamma = (d.shape[0] + 3) * eps
     E = 4 * gamma * (float(np.sum(c * np.maximum(np.abs(w64), np.abs(w32))))
                      + float(np.sum(np.abs(b))))
@@ -272,7 +275,7 @@ def glm_rounding_change(datafit, glm64, deta, w64, w32, b, penalty, alpha, col_n
     # (a row's loss rounds by a few ulps of its terms, e.g. log(1 + e^η) - yη: of
     # (1 + |y|)|η| and |F|)
     terms = np.abs(F32) + np.abs(F64) + rows((1 + np.abs(y)) * (np.abs(eta32) + np.abs(eta64)))
-    error = second + first + ulps * (mean(terms) + abs(v32) + abs(v64))
+    error = second + first + ulps * (mean(terms) + v_size)
     return change, error
 
 

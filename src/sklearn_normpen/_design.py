@@ -407,8 +407,8 @@ def _column_stats_of(X, sw64):
 
 
 def linear_predictor64(X, coefs, intercepts):
-    """``X coefs + intercepts`` in float64 whatever X's dtype (float32 rows converted
-    exactly, about :data:`_BLOCK_BYTES` at a time): held-out predictions for CV errors.
+    """``X coefs + intercepts`` in float64 whatever X's dtype (float32 columns converted
+    exactly, block by block: :func:`_f64_blocks`): held-out predictions for CV errors.
     A float32 product rounds by ``eps32 |x||w|``, and beside an offset column (mean ≫
     spread) ``x w`` is cancelled by the intercept: the held-out MSE of a float32
     residual-mode CV was 0.4-0.9% off its exact value on a column of mean 1e6 (the
@@ -419,10 +419,9 @@ def linear_predictor64(X, coefs, intercepts):
         return np.asarray(X @ coefs) + b
     if sp.issparse(X):
         return np.asarray(X.astype(np.float64) @ coefs) + b
-    out = np.empty((X.shape[0],) + coefs.shape[1:])
-    step = max(1, _BLOCK_BYTES // max(8 * X.shape[1], 1))
-    for a in range(0, X.shape[0], step):
-        out[a:a + step] = np.asarray(X[a:a + step], dtype=np.float64) @ coefs
+    out = np.zeros((X.shape[0],) + coefs.shape[1:])
+    for a, c, B in _f64_blocks(X):
+        out += B @ coefs[a:c]
     return out + b
 
 
@@ -539,9 +538,15 @@ class Design:
         # without intercept keeps its single max |X| pass: the tall paths read 1.02-1.03x
         # eagerly)
         eager = column_stats or fit_intercept or (not self.sparse and self.n < self.p)
+        # scale_from_gram (a covariance-mode fit without intercept or weights, whose
+        # column statistics are lazy): X's scale is checked on the Gram's diagonal
+        # (settle_scale) instead of by a max |X| pass over X (~8% of a 300000 x 200 path);
+        # so is its finiteness when validation left it (finite_pending)
+        self._scale_pending = bool(scale_from_gram and not eager and not self.sparse
+                                   and self.sw64 is None)
         if finite_pending is not None:
-            if scale_from_gram and not eager and not self.sparse and self.sw64 is None:
-                self._finite_pending = finite_pending  # (the Gram's diagonal decides)
+            if self._scale_pending:
+                self._finite_pending = finite_pending
             else:
                 assert_all_finite(X, input_name="X", estimator_name=finite_pending)
         self._cols = _column_stats_of(X, self.sw64) if eager else None
@@ -556,11 +561,6 @@ class Design:
             self.x_mean, self.y_mean = weighted_means(X, y, sample_weight, fit_intercept)
             self.x_top = None
         yc = np.asarray(y, dtype=np.float64) - self.y_mean
-        # scale_from_gram (a covariance-mode fit without intercept or weights, whose
-        # column statistics are lazy): X's scale is checked on the Gram's diagonal
-        # (settle_scale) instead of by a max |X| pass over X (~8% of a 300000 x 200 path)
-        self._scale_pending = bool(scale_from_gram and self._cols is None and not self.sparse
-                                   and self.sw64 is None)
         check_scale(None if self._scale_pending else X, yc, self.dtype, self.x_top)
         self.yc64 = yc
         self.yc = np.ascontiguousarray(yc, dtype=self.dtype)
@@ -611,21 +611,15 @@ class Design:
             self._cols_lazy = False
         return self._cols
 
-    def raw_norms64(self):
-        """``(Σ s x_j² / N)^½`` per column, uncentred, in float64: the scale of the rounding
-        in products with ``X`` (:func:`~sklearn_normpen._certificate.rounding_change`)."""
-        cols = self._column_stats()
-        if cols is not None:
-            return np.sqrt(cols[2] / self.N)
-        if self.sparse:
-            X = self._sparse64()
-            ss = np.asarray(X.multiply(X).T @ (np.ones(self.n) if self.sw64 is None
-                                               else self.sw64), dtype=np.float64).ravel()
-            return np.sqrt(ss / self.N)
-        ss = np.empty(self.p)
-        for a, b, B in _f64_blocks(self.X):
-            ss[a:b] = np.einsum("ij,ij->j", B, B) if self.sw64 is None else self.sw64 @ (B * B)
-        return np.sqrt(ss / self.N)
+    def raw_norms64(self, scale=None):
+        """``(Σ s x_j² / N)^½`` per column, uncentred, in float64 (times ``|scale|``: the
+        norms of ``X diag(scale)``): the size of the rounding in products with ``X``
+        (:func:`~sklearn_normpen._certificate.rounding_change`)."""
+        ss = self.col_sumsq()
+        if self.fit_intercept:  # (Σ s x² = Σ s (x - x̄)² + N x̄²)
+            ss = ss + self.N * np.asarray(self.x_mean, np.float64) ** 2
+        norms = np.sqrt(ss / self.N)
+        return norms if scale is None else norms * np.abs(np.asarray(scale, np.float64))
 
     def col_sumsq(self):
         """``Σ s (x_j - x̄_j)²`` per column in float64 (the intercept-centred norms; the

@@ -682,7 +682,7 @@ class GroupProblem:
         wc = self._returned(w32)
         s32 = self.cert_stats(wc, pen)
         c32 = certificate(s32, pen, alpha, wc)
-        norms = d.raw_norms64() * np.abs(inv)  # (the solver's columns: X diag(inv))
+        norms = d.raw_norms64(inv)  # (the solver's columns: X diag(inv))
         out = rounded_certificate(
             c64, *rounding_change(s64, s32, w64, wc, pen, alpha, norms, d.n), c32.primal,
             like=c32)

@@ -127,7 +127,7 @@ class GroupMultinomialProblem(MultinomialProblem):
         # its intercepts b' (they move with the rounded coefficients under exact)
         wr, br = ((w32, b64) if wc is None else self._returned(w32)[1:])
         norms = (d.raw_norms64() if self._user is None else
-                 self._user.raw_norms64() * np.abs(np.asarray(self.inv_scale, np.float64)))
+                 self._user.raw_norms64(self.inv_scale))
         glm64 = GLMStats(self.Y, self._XW(w64) + b64, None, d.sw64, self.N)
         deta = self._XW(np.asarray(wr, np.float64) - w64) + (np.asarray(br) - b64)
         change = glm_rounding_change(Multinomial, glm64, deta, w64, wr, b64, penalty, alpha,

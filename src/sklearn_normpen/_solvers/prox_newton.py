@@ -462,7 +462,7 @@ class GLMProblem:
         p32 = self._objective(e32, wc32, penalty, alpha)
         # P(wc32) - P(w64) from the step (glm_rounding_change), on _Xw's columns
         norms = (self.design.raw_norms64() if self._user is None else
-                 self._user.raw_norms64() * np.abs(np.asarray(self.inv_scale, np.float64)))
+                 self._user.raw_norms64(self.inv_scale))
         glm64 = GLMStats(self.y64, eta64, None, self.design.sw64, self.N)
         change = glm_rounding_change(self.datafit, glm64, self._Xw(wc32 - w64), w64, wc32,
                                      b, penalty, alpha, norms)
